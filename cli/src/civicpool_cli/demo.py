@@ -1,0 +1,173 @@
+"""The demo network: nine member cities, three vendors, a small catalog, cost keys.
+
+One home for the demo data: the Keycloak realm (users, groups) and the catalog
+loader both read it. Populations are rounded; VAT ids are fictional but pass the
+German check-digit rule.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class DemoCity:
+    id: str  # also the user-name prefix and the `city` claim
+    name: str
+    ags: str
+    population: int
+
+
+@dataclass(frozen=True)
+class DemoVendor:
+    id: str  # also the `vendor` claim; its user is vendor.<id>
+    name: str
+    vat_id: str | None
+    country: str
+    contact_email: str
+
+
+CITIES = (
+    DemoCity("baden-baden", "Baden-Baden", "08211000", 57_000),
+    DemoCity("bretten", "Bretten", "08215007", 30_000),
+    DemoCity("bruchsal", "Bruchsal", "08215009", 46_000),
+    DemoCity("buehl", "Bühl", "08216007", 30_000),
+    DemoCity("gaggenau", "Gaggenau", "08216015", 30_000),
+    DemoCity("ettlingen", "Ettlingen", "08215017", 40_000),
+    DemoCity("rastatt", "Rastatt", "08216043", 51_000),
+    DemoCity("rheinstetten", "Rheinstetten", "08215108", 21_000),
+    DemoCity("stutensee", "Stutensee", "08215109", 25_000),
+)
+
+VENDORS = (
+    DemoVendor("rheintal", "Rheintal IT-Systemhaus GmbH", "DE812345673", "DE", "vertrieb@rheintal-it.example"),
+    DemoVendor("schwarzwald", "Schwarzwald Open Hosting eG", "DE143458908", "DE", "kontakt@schwarzwald-oh.example"),
+    DemoVendor("globalmeet", "GlobalMeet Inc.", None, "US", "public-sector@globalmeet.example"),
+)
+
+# Demo user name suffix -> realm role, and how the person is titled.
+CITY_ROLES = (
+    ("it", "city-it", "IT-Stelle"),
+    ("lead", "procurement-lead", "Vergabestelle"),
+    ("finance", "finance", "Kämmerei"),
+)
+NETWORK_ADMIN_USER = "network.admin"
+DEMO_PASSWORD = "demo"  # noqa: S105 - the documented password of the local demo users
+
+
+def vendor_user(vendor: DemoVendor) -> str:
+    return f"vendor.{vendor.id}"
+
+
+def _license(sku: str, name: str, cpv: str, cents: int, region: str, *, dpa: bool, oss: bool) -> dict[str, Any]:
+    return {
+        "sku": sku,
+        "name": name,
+        "kind": "license",
+        "cpv_code": cpv,
+        "unit": "Nutzer/Jahr",
+        "reference_price_cents": cents,
+        "vat_rate_bps": 1900,
+        "license_model": "per_user",
+        "license_term_months": 12,
+        "hosting_region": region,
+        "dpa_available": dpa,
+        "open_source": oss,
+    }
+
+
+def _hardware(sku: str, name: str, cpv: str, cents: int) -> dict[str, Any]:
+    return {
+        "sku": sku,
+        "name": name,
+        "kind": "hardware",
+        "cpv_code": cpv,
+        "unit": "Stück",
+        "reference_price_cents": cents,
+        "vat_rate_bps": 1900,
+    }
+
+
+ITEMS: tuple[dict[str, Any], ...] = (
+    _hardware("LAPTOP-14", "Notebook 14 Zoll, 16 GB RAM, 512 GB SSD", "30213100-6", 89_900),
+    _hardware("WEBCAM-FHD", "Webcam Full HD mit Mikrofon", "30237240-3", 6_900),
+    _hardware("HEADSET-USB", "Headset USB-C, beidseitig, mit Geräuschunterdrückung", "32342100-3", 4_900),
+    _hardware("DOCK-USBC", "Dockingstation USB-C mit 2 Monitoranschlüssen", "30237000-9", 15_900),
+    _hardware("LORAWAN-SENSOR", "LoRaWAN-Umweltsensor (Temperatur, Feuchte, CO₂)", "35125100-7", 12_900),
+    _license("VPN-SEAT", "VPN-Zugang je Nutzer", "48730000-4", 3_600, "DE", dpa=True, oss=False),
+    _license(
+        "VC-JITSI-SELFHOSTED",
+        "Videokonferenz Jitsi, im kommunalen Rechenzentrum betrieben (Open Source)",
+        "48515000-1",
+        1_800,
+        "DE",
+        dpa=True,
+        oss=True,
+    ),
+    _license(
+        "VC-EU-CLOUD",
+        "Videokonferenz, Cloud-Dienst mit Rechenzentren in der EU",
+        "48515000-1",
+        9_600,
+        "EU",
+        dpa=True,
+        oss=False,
+    ),
+    _license(
+        "VC-GLOBALMEET",
+        "Videokonferenz GlobalMeet Cloud (Hosting in den USA)",
+        "48515000-1",
+        14_400,
+        "third_country",
+        dpa=True,
+        oss=False,
+    ),
+    _license("OFFICE-SUITE", "Office-Paket mit Online-Zusammenarbeit", "48300000-1", 9_900, "EU", dpa=True, oss=False),
+)
+
+COST_KEYS: tuple[dict[str, Any], ...] = (
+    {
+        "id": "equal",
+        "name": "Zu gleichen Teilen",
+        "method": "equal",
+        "description": "Jede teilnehmende Stadt trägt denselben Anteil.",
+    },
+    {
+        "id": "population",
+        "name": "Nach Einwohnerzahl",
+        "method": "population",
+        "description": "Anteile im Verhältnis der Einwohnerzahlen.",
+    },
+    {
+        "id": "usage",
+        "name": "Nach abgerufener Menge",
+        "method": "usage",
+        "description": "Anteile im Verhältnis der abgerufenen Mengen.",
+    },
+    {
+        "id": "lorawan-pilot",
+        "name": "LoRaWAN-Pilot Murgtal",
+        "method": "fixed",
+        "description": "Fester Schlüssel des gemeinsamen Sensornetz-Pilotprojekts.",
+        "shares": [
+            {"city_id": "rastatt", "basis_points": 5000},
+            {"city_id": "gaggenau", "basis_points": 3000},
+            {"city_id": "buehl", "basis_points": 2000},
+        ],
+    },
+)
+
+
+def city_payload(city: DemoCity) -> dict[str, Any]:
+    return {"id": city.id, "name": city.name, "ags": city.ags, "population": city.population, "joined_on": "2020-06-01"}
+
+
+def vendor_payload(vendor: DemoVendor) -> dict[str, Any]:
+    return {
+        "id": vendor.id,
+        "name": vendor.name,
+        "vat_id": vendor.vat_id,
+        "country": vendor.country,
+        "contact_email": vendor.contact_email,
+    }

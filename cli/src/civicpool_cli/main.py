@@ -1,0 +1,158 @@
+"""The `civicpool` command for operators and developers."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from civicpool_common.settings import RuntimeSettings
+
+from civicpool_cli import keycloak
+from civicpool_cli.demo import (
+    CITIES,
+    CITY_ROLES,
+    DEMO_PASSWORD,
+    NETWORK_ADMIN_USER,
+    VENDORS,
+    vendor_user,
+)
+from civicpool_cli.demo_loader import load_demo
+from civicpool_cli.stack import SERVICES, Ports, Stack, StackError
+from civicpool_cli.tokens import SignInError, password_token
+
+app = typer.Typer(help="civicpool: joint IT procurement for a network of municipalities.", no_args_is_help=True)
+keycloak_app = typer.Typer(help="The local Keycloak distribution.")
+app.add_typer(keycloak_app, name="keycloak")
+
+DataDir = Annotated[Path, typer.Option(envvar="CIVICPOOL_DATA_DIR", help="Folder for databases and logs")]
+KeycloakUrl = Annotated[str, typer.Option(envvar="CIVICPOOL_KEYCLOAK_URL", help="Keycloak base URL")]
+
+
+def _say(message: str) -> None:
+    typer.echo(f"  {message}", err=True)
+
+
+def _refuse_in_production(what: str) -> None:
+    if not RuntimeSettings().is_local:
+        typer.echo(f"{what} is for local use with demo data; CIVICPOOL_ENV is production.", err=True)
+        raise typer.Exit(2)
+
+
+def _port_in_use(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+@app.command()
+def up(data_dir: DataDir = Path("data"), demo: bool = typer.Option(True, help="Load the demo network")) -> None:
+    """Start Keycloak, the three services and the gateway locally, with demo data; Ctrl-C stops all."""
+    _refuse_in_production("`civicpool up`")
+    ports = Ports()
+    busy = [f"{name} {port}" for name, port in vars(ports).items() if _port_in_use(port)]
+    if busy:
+        typer.echo(f"ports in use: {', '.join(busy)}. Is civicpool already running?", err=True)
+        raise typer.Exit(1)
+    stack = Stack(data_dir, ports)
+    started = time.monotonic()
+    typer.echo(f"Starting civicpool (data and logs in {stack.data_dir}) ...", err=True)
+    try:
+        stack.up(_say, demo_users=demo)
+        if demo:
+            token = password_token(stack.keycloak.url, NETWORK_ADMIN_USER, DEMO_PASSWORD)
+            _say(f"demo network: {load_demo(stack.gateway_url, token, _say)}")
+        typer.echo(_welcome(stack, time.monotonic() - started, demo))
+        while all(stack.is_running(name) for name in ("keycloak", *SERVICES, "gateway")):
+            time.sleep(1)
+        dead = [name for name in ("keycloak", *SERVICES, "gateway") if not stack.is_running(name)]
+        typer.echo(f"{', '.join(dead)} stopped unexpectedly; see {stack.log_dir}. Stopping the rest.", err=True)
+        raise typer.Exit(1)
+    except KeyboardInterrupt:
+        typer.echo("\nStopping civicpool ...", err=True)
+    except (StackError, SignInError, keycloak.KeycloakError) as error:
+        typer.echo(f"civicpool could not start: {error}", err=True)
+        raise typer.Exit(1) from None
+    finally:
+        stack.stop_all()
+        typer.echo("Stopped.", err=True)
+
+
+def _welcome(stack: Stack, seconds: float, demo: bool) -> str:
+    lines = [
+        "",
+        f"civicpool is ready ({seconds:.0f} s). Ctrl-C stops everything.",
+        "",
+        f"  API            {stack.gateway_url}/api/v1   (docs: {stack.gateway_url}/docs)",
+        f"  OpenAPI        {stack.gateway_url}/openapi.json",
+        f"  Keycloak       {stack.keycloak.url}  (realm civicpool; admin console user 'admin', "
+        f"password in {stack.keycloak.data_dir / 'admin-password'})",
+        f"  Logs           {stack.log_dir}",
+    ]
+    if demo:
+        examples = ", ".join(f"{CITIES[2].id}.{suffix}" for suffix, _, _ in CITY_ROLES)
+        lines += [
+            "",
+            f"  Demo users (password '{DEMO_PASSWORD}'): <city>.it | <city>.lead | <city>.finance, e.g. {examples};",
+            f"    {NETWORK_ADMIN_USER}; {', '.join(vendor_user(v) for v in VENDORS)}",
+            f"    cities: {', '.join(c.id for c in CITIES)}",
+            "",
+            "  Try:",
+            f'    curl -H "Authorization: Bearer $(civicpool token bruchsal.it)" {stack.gateway_url}/api/v1/items',
+        ]
+    return "\n".join(lines)
+
+
+@app.command()
+def migrate(data_dir: DataDir = Path("data")) -> None:
+    """Bring every service's database schema up to date (production runs this before starting)."""
+    env_note = {"CIVICPOOL_DATA_DIR": str(data_dir.resolve())}
+    for service in SERVICES:
+        typer.echo(f"migrating {service} ...", err=True)
+        result = subprocess.run(
+            [sys.executable, "-m", f"civicpool_{service}", "migrate"], env={**os.environ, **env_note}, check=False
+        )
+        if result.returncode != 0:
+            raise typer.Exit(result.returncode)
+
+
+@app.command()
+def token(
+    username: Annotated[str, typer.Argument(help="e.g. bruchsal.it")],
+    password: Annotated[str | None, typer.Option(help="Defaults to the demo password locally")] = None,
+    keycloak_url: KeycloakUrl = "http://127.0.0.1:8080",
+) -> None:
+    """Print an access token for USERNAME (for curl: -H "Authorization: Bearer $(civicpool token bruchsal.it)")."""
+    if password is None:
+        password = DEMO_PASSWORD if RuntimeSettings().is_local else typer.prompt("password", hide_input=True)
+    try:
+        typer.echo(password_token(keycloak_url, username, password))
+    except SignInError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(1) from None
+
+
+@app.command("demo-load")
+def demo_load(
+    gateway_url: Annotated[str, typer.Option(envvar="CIVICPOOL_GATEWAY_URL")] = "http://127.0.0.1:8000",
+    keycloak_url: KeycloakUrl = "http://127.0.0.1:8080",
+) -> None:
+    """Load the demo network into a running system (skips what exists)."""
+    _refuse_in_production("demo data")
+    admin_token = password_token(keycloak_url, NETWORK_ADMIN_USER, DEMO_PASSWORD)
+    typer.echo(f"demo network: {load_demo(gateway_url, admin_token, _say)}")
+
+
+@keycloak_app.command("fetch")
+def keycloak_fetch() -> None:
+    """Fetch and unpack the Keycloak distribution into the cache (once)."""
+    home = keycloak.distribution()
+    typer.echo(f"Keycloak {keycloak.KEYCLOAK_VERSION} in {home}, Java from {keycloak.java_home()}")
+
+
+if __name__ == "__main__":
+    app()

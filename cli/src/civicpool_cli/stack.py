@@ -1,0 +1,224 @@
+"""The whole system as child processes on loopback: Keycloak, three services, the gateway.
+
+`civicpool up` and the test suite start the system through this one module,
+so what the tests run is what a developer runs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import grpc
+import httpx
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from civicpool_cli import keycloak
+from civicpool_cli.keycloak import KeycloakServer
+
+SERVICES = ("catalog", "demand", "contracts")
+STOP_ORDER = ("gateway", *SERVICES, "keycloak")
+
+
+class StackError(RuntimeError):
+    pass
+
+
+def free_port() -> int:
+    with contextlib.closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@dataclass(frozen=True)
+class Ports:
+    """The documented local defaults; tests pick free ones."""
+
+    gateway: int = 8000
+    keycloak: int = 8080
+    keycloak_management: int = 9000
+    catalog: int = 50051
+    demand: int = 50052
+    contracts: int = 50053
+
+    @classmethod
+    def free(cls) -> Ports:
+        return cls(*(free_port() for _ in range(6)))
+
+    def of(self, service: str) -> int:
+        port: int = getattr(self, service)
+        return port
+
+
+@dataclass
+class Stack:
+    data_dir: Path
+    ports: Ports = field(default_factory=Ports)
+    extra_env: Mapping[str, str] = field(default_factory=dict)
+    _processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict, init=False)
+
+    def __post_init__(self) -> None:
+        self.data_dir = self.data_dir.resolve()
+        self.keycloak = KeycloakServer(self.data_dir / "keycloak", self.ports.keycloak, self.ports.keycloak_management)
+
+    # -- addresses -------------------------------------------------------------
+
+    @property
+    def gateway_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports.gateway}"
+
+    def address(self, service: str) -> str:
+        return f"127.0.0.1:{self.ports.of(service)}"
+
+    @property
+    def log_dir(self) -> Path:
+        return self.data_dir / "logs"
+
+    def environment(self) -> dict[str, str]:
+        """What the services and the gateway are told about each other."""
+        env = {
+            **os.environ,
+            "PYTHONUNBUFFERED": "1",
+            "CIVICPOOL_ENV": "local",
+            "CIVICPOOL_DATA_DIR": str(self.data_dir),
+            "CIVICPOOL_OIDC_ISSUER": self.keycloak.issuer,
+            "CIVICPOOL_GATEWAY_PORT": str(self.ports.gateway),
+        }
+        for service in SERVICES:
+            env[f"CIVICPOOL_{service.upper()}_PORT"] = str(self.ports.of(service))
+            env[f"CIVICPOOL_GATEWAY_{service.upper()}_ADDRESS"] = self.address(service)
+        env.update(self.extra_env)
+        return env
+
+    # -- processes -------------------------------------------------------------
+
+    def start(self, name: str) -> None:
+        if self.is_running(name):
+            return
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        if name == "keycloak":
+            command, env = self.keycloak.command(keycloak.distribution()), self.keycloak.environment()
+        elif name in SERVICES or name == "gateway":
+            command, env = [sys.executable, "-m", f"civicpool_{name}"], self.environment()
+        else:
+            raise StackError(f"unknown component {name!r}")
+        with (self.log_dir / f"{name}.log").open("ab") as log:
+            # A session of its own: Ctrl-C in the terminal reaches us, and we stop
+            # the children in order (gateway first, Keycloak last).
+            self._processes[name] = subprocess.Popen(
+                command,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+
+    def is_running(self, name: str) -> bool:
+        process = self._processes.get(name)
+        return process is not None and process.poll() is None
+
+    def stop(self, name: str, timeout: float = 15.0) -> None:
+        process = self._processes.pop(name, None)
+        if process is None or process.poll() is not None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+    def stop_all(self) -> None:
+        for name in STOP_ORDER:
+            self.stop(name)
+
+    def log_tail(self, name: str, lines: int = 25) -> str:
+        path = self.log_dir / f"{name}.log"
+        if not path.exists():
+            return "(no log)"
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+
+    # -- readiness -------------------------------------------------------------
+
+    def wait_for(self, name: str, check: Callable[[], bool], timeout: float) -> float:
+        """Seconds until `check` holds; StackError if `name` dies or time runs out."""
+        started = time.monotonic()
+        while time.monotonic() - started < timeout:
+            if check():
+                return time.monotonic() - started
+            if name in self._processes and not self.is_running(name):
+                raise StackError(f"{name} exited while starting; its log ends with:\n{self.log_tail(name)}")
+            time.sleep(0.25)
+        raise StackError(f"{name} was not ready after {timeout:.0f} s; its log ends with:\n{self.log_tail(name)}")
+
+    def service_serving(self, service: str) -> bool:
+        with grpc.insecure_channel(self.address(service)) as channel:
+            try:
+                stub: Any = health_pb2_grpc.HealthStub(channel)  # its type stubs lack Check
+                reply = stub.Check(health_pb2.HealthCheckRequest(), timeout=1.0)
+            except grpc.RpcError:
+                return False
+            return bool(reply.status == health_pb2.HealthCheckResponse.SERVING)
+
+    def keycloak_ready(self) -> bool:
+        return _http_ok(self.keycloak.ready_url)
+
+    def gateway_ready(self) -> bool:
+        return _http_ok(f"{self.gateway_url}/readyz")
+
+    # -- all at once -----------------------------------------------------------
+
+    def up(self, progress: Callable[[str], None] = lambda _: None, *, demo_users: bool = True) -> dict[str, float]:
+        """Start everything, wait until ready, import the realm. Seconds per step."""
+        timings: dict[str, float] = {}
+        started = time.monotonic()
+        keycloak.distribution()  # fetch/unpack before the clock of the others starts
+        for name in ("keycloak", *SERVICES, "gateway"):
+            self.start(name)
+        progress("started Keycloak, catalog, demand, contracts and gateway; waiting until they are ready")
+        for service in SERVICES:
+            self.wait_for(service, functools.partial(self.service_serving, service), timeout=60)
+            timings[service] = time.monotonic() - started
+            progress(f"{service} service serving on {self.address(service)} ({timings[service]:.1f} s)")
+        self.wait_for("keycloak", self.keycloak_ready, timeout=240)
+        timings["keycloak"] = time.monotonic() - started
+        progress(f"Keycloak ready on {self.keycloak.url} ({timings['keycloak']:.1f} s)")
+        origins = tuple(
+            dict.fromkeys((self.gateway_url, f"http://localhost:{self.ports.gateway}", "http://127.0.0.1:8000"))
+        )
+        self.keycloak.import_realm(origins, demo_users=demo_users)
+        timings["realm"] = time.monotonic() - started
+        progress(f"realm civicpool imported{' with demo users' if demo_users else ''} ({timings['realm']:.1f} s)")
+        self.wait_for("gateway", self.gateway_ready, timeout=60)
+        timings["gateway"] = time.monotonic() - started
+        progress(f"gateway ready on {self.gateway_url} ({timings['gateway']:.1f} s)")
+        return timings
+
+    @contextlib.contextmanager
+    def running(self, progress: Callable[[str], None] = lambda _: None) -> Iterator[Stack]:
+        try:
+            self.up(progress)
+            yield self
+        finally:
+            self.stop_all()
+
+
+def _http_ok(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=1.0).status_code == 200
+    except httpx.HTTPError:
+        return False

@@ -1,0 +1,27 @@
+"""`python -m civicpool_gateway`: serve the API with uvicorn."""
+
+from __future__ import annotations
+
+import logging
+
+import uvicorn
+
+from civicpool_gateway.config import GatewaySettings
+from civicpool_gateway.main import create_app
+
+
+def main() -> None:
+    settings = GatewaySettings()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s gateway %(levelname)s %(message)s")
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level="info",
+        access_log=False,
+        timeout_graceful_shutdown=5,
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,68 @@
+"""Who is calling: the bearer token verified locally, as a FastAPI dependency."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Annotated
+
+from civicpool_common.auth import Principal, Role, TokenVerifier
+from civicpool_common.errors import Unauthenticated
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from civicpool_gateway.problems import Problem
+
+_bearer = HTTPBearer(auto_error=False, description="An access token from Keycloak (realm civicpool).")
+
+
+@dataclass(frozen=True)
+class Caller:
+    """The verified principal, and the token to forward to the services."""
+
+    principal: Principal
+    token: str
+
+
+def verifier(request: Request) -> TokenVerifier:
+    token_verifier: TokenVerifier = request.app.state.verifier
+    return token_verifier
+
+
+async def authenticated(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> Caller:
+    if credentials is None:
+        raise Problem(
+            401,
+            "unauthenticated",
+            "send an access token: Authorization: Bearer <token>",
+            headers={"WWW-Authenticate": 'Bearer realm="civicpool"'},
+        )
+    try:
+        principal = await verifier(request).verify(credentials.credentials)
+    except Unauthenticated as exc:
+        raise Problem(
+            401,
+            "unauthenticated",
+            exc.message,
+            headers={"WWW-Authenticate": 'Bearer realm="civicpool", error="invalid_token"'},
+        ) from None
+    return Caller(principal, credentials.credentials)
+
+
+CallerDep = Annotated[Caller, Depends(authenticated)]
+
+
+def requires(*roles: Role) -> Callable[[Caller], Awaitable[Caller]]:
+    """A dependency that lets only callers with one of `roles` through (the coarse check)."""
+
+    async def check(caller: CallerDep) -> Caller:
+        if not caller.principal.has_any_role(roles):
+            needed = " or ".join(f"'{r.value}'" for r in roles)
+            raise Problem(
+                403, "forbidden", f"this needs the role {needed}; {caller.principal.username} does not have it"
+            )
+        return caller
+
+    return check

@@ -1,0 +1,209 @@
+"""REST shapes of the catalog: items, cities, vendors, cost keys."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from civicpool.catalog.v1 import catalog_pb2 as pb
+from civicpool_common.vocabulary import CostKeyMethod, HostingRegion, ItemKind, LicenseModel
+from pydantic import BaseModel, Field
+
+from civicpool_gateway.convert import MessageShape
+from civicpool_gateway.schemas import Cents, ListParams, Request
+
+Slug = Annotated[str, Field(min_length=2, max_length=40, examples=["buehl"])]
+VatRate = Annotated[int, Field(strict=True, ge=0, le=10_000, description="Basis points: 1900 = 19 %")]
+Version = Annotated[int, Field(strict=True, ge=1, description="The version you edited (instead of If-Match)")]
+
+
+class Record(BaseModel):
+    id: str
+    active: bool
+    version: int = Field(description="Increases with every change; send it back as If-Match")
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+# -- items ---------------------------------------------------------------------
+
+ITEM_SHAPE = MessageShape(
+    enums={
+        "kind": (pb.ItemKind, ItemKind),
+        "license_model": (pb.LicenseModel, LicenseModel),
+        "hosting_region": (pb.HostingRegion, HostingRegion),
+    },
+    nullable=frozenset({"license_model", "license_term_months", "hosting_region"}),
+)
+
+
+class ItemFields(Request):
+    sku: str = Field(min_length=1, max_length=64, examples=["LAPTOP-14-STD"])
+    name: str = Field(min_length=1, max_length=200, examples=["Notebook 14 Zoll, Standard"])
+    description: str = Field("", max_length=4000)
+    kind: ItemKind
+    cpv_code: str = Field(description="CPV code with check digit", examples=["30213100-6"])
+    unit: str = Field(min_length=1, max_length=32, examples=["Stück"])
+    reference_price_cents: Cents
+    vat_rate_bps: VatRate = 1900
+    license_model: LicenseModel | None = None
+    license_term_months: int | None = Field(None, strict=True, ge=1, le=120)
+    hosting_region: HostingRegion | None = Field(None, description="Where the data lives (licenses, services)")
+    dpa_available: bool = Field(False, description="A data-processing agreement (Art. 28 GDPR) is offered")
+    open_source: bool = False
+
+
+class ItemPatch(Request):
+    sku: str | None = Field(None, min_length=1, max_length=64)
+    name: str | None = Field(None, min_length=1, max_length=200)
+    description: str | None = Field(None, max_length=4000)
+    kind: ItemKind | None = None
+    cpv_code: str | None = None
+    unit: str | None = Field(None, min_length=1, max_length=32)
+    reference_price_cents: Cents | None = None
+    vat_rate_bps: VatRate | None = None
+    license_model: LicenseModel | None = None
+    license_term_months: int | None = Field(None, strict=True, ge=1, le=120)
+    hosting_region: HostingRegion | None = None
+    dpa_available: bool | None = None
+    open_source: bool | None = None
+    version: Version | None = None
+
+
+class Item(Record):
+    sku: str
+    name: str
+    description: str
+    kind: ItemKind
+    cpv_code: str
+    unit: str
+    reference_price_cents: int
+    vat_rate_bps: int
+    license_model: LicenseModel | None
+    license_term_months: int | None
+    hosting_region: HostingRegion | None
+    dpa_available: bool
+    open_source: bool
+
+
+class ItemListParams(ListParams):
+    kind: ItemKind | None = None
+    cpv_prefix: str | None = Field(None, pattern=r"^\d{1,8}$", description="Leading digits of the CPV code")
+    hosting_region: HostingRegion | None = None
+    q: str | None = Field(None, max_length=100, description="Part of the name, any case")
+
+
+# -- cities --------------------------------------------------------------------
+
+CITY_SHAPE = MessageShape(nullable=frozenset({"joined_on"}))
+
+
+class CityFields(Request):
+    id: Slug = Field(description="Lower-case ASCII id, also the `city` claim of its users")
+    name: str = Field(min_length=1, max_length=120, examples=["Bühl"])
+    ags: str = Field(description="Amtlicher Gemeindeschlüssel, 8 digits", examples=["08216007"])
+    population: int = Field(strict=True, ge=0)
+    joined_on: dt.date | None = None
+
+
+class CityPatch(Request):
+    name: str | None = Field(None, min_length=1, max_length=120)
+    ags: str | None = None
+    population: int | None = Field(None, strict=True, ge=0)
+    joined_on: dt.date | None = None
+    version: Version | None = None
+
+
+class City(Record):
+    name: str
+    ags: str
+    population: int
+    joined_on: dt.date | None
+
+
+# -- vendors -------------------------------------------------------------------
+
+VENDOR_SHAPE = MessageShape(nullable=frozenset({"vat_id"}))
+
+
+class VendorFields(Request):
+    id: Slug = Field(description="Lower-case ASCII id, also the `vendor` claim of its users")
+    name: str = Field(min_length=1, max_length=200)
+    vat_id: str | None = Field(
+        None, max_length=20, description="Required for vendors from the EU", examples=["DE136695976"]
+    )
+    country: str = Field(min_length=2, max_length=2, examples=["DE"])
+    contact_name: str = Field("", max_length=120)
+    contact_email: str = Field("", max_length=254)
+    contact_phone: str = Field("", max_length=40)
+
+
+class VendorPatch(Request):
+    name: str | None = Field(None, min_length=1, max_length=200)
+    vat_id: str | None = Field(None, max_length=20)
+    country: str | None = Field(None, min_length=2, max_length=2)
+    contact_name: str | None = Field(None, max_length=120)
+    contact_email: str | None = Field(None, max_length=254)
+    contact_phone: str | None = Field(None, max_length=40)
+    version: Version | None = None
+
+
+class Vendor(Record):
+    name: str
+    vat_id: str | None
+    country: str
+    contact_name: str
+    contact_email: str
+    contact_phone: str
+
+
+# -- cost keys -----------------------------------------------------------------
+
+COST_KEY_SHAPE = MessageShape(enums={"method": (pb.CostKeyMethod, CostKeyMethod)})
+
+
+class CostShare(BaseModel):
+    city_id: str
+    basis_points: int = Field(strict=True, ge=1, le=10_000, description="100 = 1 %; a key's shares sum to 10000")
+
+
+class CostKeyFields(Request):
+    id: Slug
+    name: str = Field(min_length=1, max_length=120)
+    description: str = Field("", max_length=2000)
+    method: CostKeyMethod
+    shares: list[CostShare] = Field(default_factory=list, max_length=500, description="Fixed keys only")
+
+
+class CostKeyPatch(Request):
+    name: str | None = Field(None, min_length=1, max_length=120)
+    description: str | None = Field(None, max_length=2000)
+    method: CostKeyMethod | None = None
+    shares: list[CostShare] | None = Field(None, max_length=500)
+    version: Version | None = None
+
+
+class CostKey(Record):
+    name: str
+    description: str
+    method: CostKeyMethod
+    shares: list[CostShare]
+
+
+class SplitRequest(Request):
+    amount_cents: int = Field(strict=True, ge=-(10**12), le=10**12, description="Euro cents; negative for refunds")
+    usage: dict[str, Annotated[int, Field(strict=True, ge=0)]] = Field(
+        default_factory=dict, description="Usage keys: quantity per city id"
+    )
+    city_ids: list[str] = Field(default_factory=list, description="Equal/population keys: only these cities")
+
+
+class CostPart(BaseModel):
+    city_id: str
+    amount_cents: int
+
+
+class Split(BaseModel):
+    cost_key_id: str
+    amount_cents: int
+    parts: list[CostPart] = Field(description="Sums to amount_cents exactly")

@@ -1,0 +1,19 @@
+"""Settings of the gateway (CIVICPOOL_GATEWAY_*)."""
+
+from __future__ import annotations
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class GatewaySettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CIVICPOOL_GATEWAY_")
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    catalog_address: str = "127.0.0.1:50051"
+    demand_address: str = "127.0.0.1:50052"
+    contracts_address: str = "127.0.0.1:50053"
+    # Every gRPC call carries this deadline; a slow service costs a caller at most this long.
+    grpc_deadline_seconds: float = 3.0
+    # Readiness probes must answer fast, whatever the state of the system.
+    readiness_timeout_seconds: float = 1.0

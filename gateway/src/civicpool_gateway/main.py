@@ -1,0 +1,74 @@
+"""The gateway app: REST under /api/v1, OpenAPI at /openapi.json, problems for every error."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from civicpool_common.auth import TokenVerifier
+from civicpool_common.settings import OidcSettings
+from fastapi import FastAPI
+from fastapi.responses import RedirectResponse
+
+from civicpool_gateway import problems
+from civicpool_gateway.clients import ServiceClients
+from civicpool_gateway.config import GatewaySettings
+from civicpool_gateway.routers import catalog, health, me, rounds, tenders
+
+API_PREFIX = "/api/v1"
+DESCRIPTION = """\
+civicpool lets a network of municipalities buy IT together: cities register
+demand, the lead city runs a joint tender, finance tracks allocations and costs.
+
+Every call needs a Keycloak access token (`Authorization: Bearer ...`). Errors
+are RFC 9457 problem details (`application/problem+json`) with a stable `type`.
+Lists answer `{"data": [...], "next_cursor": ...}`. Money is integer euro cents,
+times are UTC (ISO 8601).
+"""
+
+
+def create_app(settings: GatewaySettings | None = None, oidc: OidcSettings | None = None) -> FastAPI:
+    settings = settings or GatewaySettings()
+    oidc = oidc or OidcSettings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.settings = settings
+        app.state.verifier = TokenVerifier(oidc)
+        app.state.clients = ServiceClients(settings)
+        try:
+            yield
+        finally:
+            await app.state.clients.close()
+            await app.state.verifier.aclose()
+
+    app = FastAPI(
+        title="civicpool API",
+        version="1.0.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        openapi_tags=[
+            {"name": "catalog", "description": "Items, member cities, vendors, cost-sharing keys"},
+            {"name": "demand", "description": "Demand rounds and the cities' demand"},
+            {"name": "tenders", "description": "Joint tenders"},
+            {"name": "identity", "description": "The signed-in user"},
+            {"name": "health", "description": "Liveness and readiness"},
+        ],
+    )
+    problems.install(app)
+    for router in (me.router, catalog.router, rounds.router, tenders.router):
+        app.include_router(router, prefix=API_PREFIX)
+    app.include_router(health.router)
+
+    @app.get("/", include_in_schema=False)
+    async def root() -> RedirectResponse:
+        return RedirectResponse("/docs")
+
+    @app.get("/problems/{slug}", include_in_schema=False)
+    async def problem_type(slug: str) -> dict[str, str]:
+        if slug not in problems.PROBLEM_TYPES:
+            raise problems.Problem(404, "not-found", f"no problem type {slug!r}")
+        title, description = problems.PROBLEM_TYPES[slug]
+        return {"type": f"/problems/{slug}", "title": title, "description": description}
+
+    return app

@@ -1,0 +1,154 @@
+"""RFC 9457 problem details: every error the API returns is one of these.
+
+A problem's `type` is a stable URI reference (/problems/<slug>) that clients
+can switch on; `detail` is for people; validation problems list the fields.
+gRPC errors from the services become problems through the one status table in
+civicpool_common.status.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import grpc
+from civicpool_common.errors import RemoteError
+from civicpool_common.status import http_status_for
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+# slug -> (title, when it happens). The slug is the problem's stable identity.
+PROBLEM_TYPES: dict[str, tuple[str, str]] = {
+    "validation-failed": ("Your request is not valid", "One or more fields break a rule; see `errors`."),
+    "unauthenticated": ("Sign-in required", "No access token, or one that is expired, forged or not for civicpool."),
+    "forbidden": ("Not allowed", "Your roles or your city do not allow this."),
+    "not-found": ("Not found", "No such resource, or you may not know it exists."),
+    "already-exists": ("Already exists", "A resource with the same unique value exists."),
+    "state-conflict": ("Conflicts with the current state", "The resource is in a state that forbids this."),
+    "city-in-cost-key": ("City still has a cost share", "Change the fixed cost keys naming the city first."),
+    "cost-key-inactive": ("Cost key deactivated", "A deactivated cost key splits nothing."),
+    "version-conflict": ("Edited by someone else", "Your version is outdated: reload, reapply, resend."),
+    "precondition-failed": ("Precondition failed", "The If-Match ETag is not the resource's current one."),
+    "precondition-required": ("Precondition required", "Send If-Match (or a version) so no change is lost."),
+    "service-unavailable": ("Service unavailable", "A part of civicpool is down or unreachable; retry later."),
+    "upstream-timeout": ("A service took too long", "A part of civicpool did not answer within its deadline."),
+    "rate-limited": ("Too many requests", "Slow down and retry later."),
+    "not-implemented": ("Not implemented", "This operation does not exist (yet)."),
+    "method-not-allowed": ("Method not allowed", "This path does not support this HTTP method."),
+    "internal-error": ("Internal error", "Something failed on our side; it has been logged."),
+}
+
+_SLUG_BY_CODE = {
+    grpc.StatusCode.INVALID_ARGUMENT: "validation-failed",
+    grpc.StatusCode.OUT_OF_RANGE: "validation-failed",
+    grpc.StatusCode.UNAUTHENTICATED: "unauthenticated",
+    grpc.StatusCode.PERMISSION_DENIED: "forbidden",
+    grpc.StatusCode.NOT_FOUND: "not-found",
+    grpc.StatusCode.ALREADY_EXISTS: "already-exists",
+    grpc.StatusCode.FAILED_PRECONDITION: "state-conflict",
+    grpc.StatusCode.ABORTED: "version-conflict",
+    grpc.StatusCode.RESOURCE_EXHAUSTED: "rate-limited",
+    grpc.StatusCode.UNIMPLEMENTED: "not-implemented",
+    grpc.StatusCode.UNAVAILABLE: "service-unavailable",
+    grpc.StatusCode.DEADLINE_EXCEEDED: "upstream-timeout",
+}
+
+
+class Problem(Exception):
+    """Raise anywhere in the gateway to answer with a problem document."""
+
+    def __init__(
+        self,
+        status: int,
+        slug: str,
+        detail: str,
+        *,
+        errors: Sequence[Mapping[str, str]] = (),
+        headers: Mapping[str, str] | None = None,
+        extra: Mapping[str, Any] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.slug = slug if slug in PROBLEM_TYPES else "internal-error"
+        self.detail = detail
+        self.errors = list(errors)
+        self.headers = dict(headers or {})
+        self.extra = dict(extra or {})
+
+    @classmethod
+    def from_remote(cls, error: RemoteError, service: str) -> Problem:
+        slug = error.reason.lower().replace("_", "-") if error.reason else ""
+        if slug not in PROBLEM_TYPES:
+            slug = _SLUG_BY_CODE.get(error.code, "internal-error")
+        detail = error.message
+        if error.code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
+            detail = f"the {service} service is unavailable: {error.message or error.code.name.lower()}"
+        elif slug == "internal-error":
+            detail = f"the {service} service failed; it has been logged"
+        extra: dict[str, Any] = {}
+        if "current_version" in error.metadata:
+            extra["current_version"] = int(error.metadata["current_version"])
+        return cls(
+            http_status_for(error.code),
+            slug,
+            detail,
+            errors=[{"field": v.field, "message": v.description} for v in error.violations],
+            extra=extra,
+        )
+
+    def response(self, request: Request) -> JSONResponse:
+        title, _ = PROBLEM_TYPES[self.slug]
+        body: dict[str, Any] = {
+            "type": f"/problems/{self.slug}",
+            "title": title,
+            "status": self.status,
+            "detail": self.detail,
+            "instance": request.url.path,
+            **self.extra,
+        }
+        if self.errors:
+            body["errors"] = self.errors
+        return JSONResponse(body, status_code=self.status, headers=self.headers, media_type=PROBLEM_MEDIA_TYPE)
+
+
+def _field_name(location: Sequence[int | str]) -> str:
+    parts = (
+        [str(p) for p in location[1:]]
+        if location and location[0] in ("body", "query", "path", "header")
+        else [str(p) for p in location]
+    )
+    return ".".join(parts) or "body"
+
+
+def install(app: FastAPI) -> None:
+    """Route every error the app can raise to a problem document."""
+
+    @app.exception_handler(Problem)
+    async def _problem(request: Request, exc: Problem) -> JSONResponse:
+        return exc.response(request)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [{"field": _field_name(e["loc"]), "message": e["msg"]} for e in exc.errors()]
+        fields = ", ".join(dict.fromkeys(e["field"] for e in errors))
+        return Problem(422, "validation-failed", f"the request is not valid ({fields})", errors=errors).response(
+            request
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        slug = {401: "unauthenticated", 403: "forbidden", 404: "not-found", 405: "method-not-allowed"}.get(
+            exc.status_code, "internal-error"
+        )
+        return Problem(exc.status_code, slug, str(exc.detail), headers=exc.headers).response(request)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        import logging
+
+        logging.getLogger("civicpool.gateway").exception("unexpected error on %s", request.url.path)
+        return Problem(500, "internal-error", "something failed on our side; it has been logged").response(request)

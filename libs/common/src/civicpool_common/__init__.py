@@ -1,0 +1,1 @@
+"""Shared by the gateway and the services, importing neither."""

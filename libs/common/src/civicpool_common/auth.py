@@ -1,0 +1,160 @@
+"""Keycloak access-token verification and the Principal, used by gateway and services alike.
+
+Tokens are verified locally against the realm's signing keys (JWKS), which are
+fetched once and cached; an unknown key id (Keycloak rotated its keys) causes
+one refetch, rate-limited. Nothing calls Keycloak per request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+import httpx
+import jwt
+
+from civicpool_common.errors import PermissionDenied, Unauthenticated
+from civicpool_common.settings import OidcSettings
+
+# Asymmetric algorithms only: an HS256 token "signed" with the public key, or
+# alg=none, must never verify.
+ALLOWED_ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384")
+
+
+class Role(StrEnum):
+    """Keycloak realm roles of civicpool."""
+
+    CITY_IT = "city-it"
+    PROCUREMENT_LEAD = "procurement-lead"
+    FINANCE = "finance"
+    NETWORK_ADMIN = "network-admin"
+    VENDOR = "vendor"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: from a verified access token."""
+
+    user_id: str
+    username: str
+    roles: frozenset[Role]
+    city: str | None = None
+    vendor: str | None = None
+
+    @classmethod
+    def from_claims(cls, claims: Mapping[str, Any]) -> Principal:
+        realm_access = claims.get("realm_access") or {}
+        known = {role.value for role in Role}
+        roles = frozenset(Role(r) for r in realm_access.get("roles", ()) if r in known)
+        return cls(
+            user_id=str(claims["sub"]),
+            username=str(claims.get("preferred_username", claims["sub"])),
+            roles=roles,
+            city=_optional_str(claims.get("city")),
+            vendor=_optional_str(claims.get("vendor")),
+        )
+
+    def has_any_role(self, roles: Iterable[Role]) -> bool:
+        return not self.roles.isdisjoint(roles)
+
+    def require_any_role(self, *roles: Role) -> None:
+        if not self.has_any_role(roles):
+            needed = " or ".join(f"'{r.value}'" for r in roles)
+            raise PermissionDenied(f"this needs the role {needed}; {self.username} does not have it")
+
+
+def _optional_str(value: object) -> str | None:
+    if isinstance(value, list):  # multivalued attribute mappers emit lists
+        value = value[0] if value else None
+    return str(value) if value else None
+
+
+class TokenVerifier:
+    def __init__(self, settings: OidcSettings, http: httpx.AsyncClient | None = None) -> None:
+        self._settings = settings
+        self._http = http or httpx.AsyncClient(timeout=5.0)
+        self._keys: dict[str, jwt.PyJWK] = {}
+        self._last_fetch = float("-inf")
+        self._lock = asyncio.Lock()
+
+    @property
+    def has_keys(self) -> bool:
+        return bool(self._keys)
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def ensure_keys(self) -> bool:
+        """True when signing keys are cached or can be fetched now (readiness)."""
+        if self._keys:
+            return True
+        try:
+            await self._refetch(force=True)
+        except httpx.HTTPError:
+            return False
+        return bool(self._keys)
+
+    async def verify(self, token: str) -> Principal:
+        """The Principal of a valid access token; Unauthenticated otherwise."""
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError as exc:
+            raise Unauthenticated(f"the bearer token is malformed: {exc}") from None
+        kid = header.get("kid")
+        if not isinstance(kid, str):
+            raise Unauthenticated("the bearer token names no signing key (kid)")
+        key = await self._key_for(kid)
+        try:
+            claims = jwt.decode(
+                token,
+                key=key.key,
+                algorithms=[key.algorithm_name] if key.algorithm_name else list(ALLOWED_ALGORITHMS),
+                audience=self._settings.audience,
+                issuer=self._settings.issuer,
+                leeway=self._settings.leeway_seconds,
+                options={"require": ["exp", "iat", "sub", "iss", "aud"]},
+            )
+        except jwt.ExpiredSignatureError:
+            raise Unauthenticated("the access token has expired; sign in again") from None
+        except jwt.InvalidAudienceError:
+            raise Unauthenticated(
+                f"the access token is not meant for civicpool (audience {self._settings.audience!r})"
+            ) from None
+        except jwt.InvalidIssuerError:
+            raise Unauthenticated("the access token was issued by another identity provider") from None
+        except jwt.PyJWTError as exc:
+            raise Unauthenticated(f"the access token is invalid: {exc}") from None
+        if claims.get("typ", "Bearer") != "Bearer":
+            raise Unauthenticated("only access tokens are accepted (not ID or refresh tokens)")
+        return Principal.from_claims(claims)
+
+    async def _key_for(self, kid: str) -> jwt.PyJWK:
+        key = self._keys.get(kid)
+        if key is None:
+            try:
+                await self._refetch(force=False)
+            except httpx.HTTPError:
+                raise Unauthenticated("the token's signing keys cannot be fetched from the identity provider") from None
+            key = self._keys.get(kid)
+        if key is None:
+            raise Unauthenticated("the access token is signed with an unknown key")
+        return key
+
+    async def _refetch(self, *, force: bool) -> None:
+        async with self._lock:
+            now = time.monotonic()
+            if not force and now - self._last_fetch < self._settings.refetch_cooldown_seconds:
+                return
+            self._last_fetch = now
+            response = await self._http.get(self._settings.resolved_jwks_url)
+            response.raise_for_status()
+            keys: dict[str, jwt.PyJWK] = {}
+            for jwk in response.json().get("keys", ()):
+                if jwk.get("use", "sig") != "sig" or jwk.get("alg", "RS256") not in ALLOWED_ALGORITHMS:
+                    continue  # Keycloak also publishes an encryption key (RSA-OAEP)
+                keys[jwk["kid"]] = jwt.PyJWK.from_dict(jwk)
+            self._keys = keys

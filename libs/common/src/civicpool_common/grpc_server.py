@@ -1,0 +1,225 @@
+"""What every civicpool gRPC service does the same way.
+
+- The auth interceptor verifies the caller's forwarded access token (metadata
+  `authorization: Bearer ...`) with the same TokenVerifier as the gateway, and
+  makes the Principal available to the servicer through `current_principal()`.
+  No service trusts an identity it did not verify itself.
+- The error interceptor is the one place where domain errors become gRPC
+  status codes; unexpected exceptions become INTERNAL without leaking details.
+- The standard health service answers NOT_SERVING while the database is
+  unreachable, and during shutdown.
+- SIGTERM/SIGINT stop the server gracefully: health goes NOT_SERVING, new
+  calls are refused, in-flight calls get a grace period.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import logging
+import signal
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from civicpool_common.auth import Principal, TokenVerifier
+from civicpool_common.database import create_engine, migrate, ping, session_factory
+from civicpool_common.errors import DomainError, Unauthenticated, to_grpc_status
+from civicpool_common.settings import OidcSettings, ServiceSettings
+
+log = logging.getLogger("civicpool.grpc")
+
+# Calls that need no token: infrastructure, not data.
+UNAUTHENTICATED_PREFIXES = ("/grpc.health.v1.Health/", "/grpc.reflection.")
+
+_current_principal: contextvars.ContextVar[Principal] = contextvars.ContextVar("principal")
+
+Behavior = Callable[[Any, grpc.aio.ServicerContext[Any, Any]], Awaitable[Any]]
+
+
+def current_principal() -> Principal:
+    """The verified caller of the RPC being served."""
+    try:
+        return _current_principal.get()
+    except LookupError:
+        raise Unauthenticated("no verified caller for this call") from None
+
+
+Continuation = Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler[Any, Any] | None]]
+
+
+def _wrap_unary(
+    handler: grpc.RpcMethodHandler[Any, Any] | None, wrap: Callable[[Behavior], Behavior]
+) -> grpc.RpcMethodHandler[Any, Any] | None:
+    if handler is None or handler.unary_unary is None:
+        return handler  # streaming calls (health Watch, reflection) pass through unchanged
+    behavior: Behavior = handler.unary_unary  # type: ignore[assignment]  # aio handlers are coroutines
+    return grpc.unary_unary_rpc_method_handler(
+        wrap(behavior),
+        request_deserializer=handler.request_deserializer,
+        response_serializer=handler.response_serializer,
+    )
+
+
+class ErrorInterceptor(grpc.aio.ServerInterceptor):
+    """Domain errors -> gRPC status with rich details. Outermost interceptor."""
+
+    async def intercept_service(
+        self, continuation: Continuation, handler_call_details: grpc.HandlerCallDetails
+    ) -> grpc.RpcMethodHandler[Any, Any] | None:
+        method = handler_call_details.method
+
+        def wrap(behavior: Behavior) -> Behavior:
+            async def guarded(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
+                try:
+                    return await behavior(request, context)
+                except DomainError as error:
+                    failure = error
+                except Exception:
+                    log.exception("unexpected error in %s", method)
+                    failure = DomainError("internal error; it has been logged")
+                code, message, trailers = to_grpc_status(failure)
+                return await context.abort(code, message, trailing_metadata=trailers)
+
+            return guarded
+
+        return _wrap_unary(await continuation(handler_call_details), wrap)
+
+
+class AuthInterceptor(grpc.aio.ServerInterceptor):
+    """Verifies the forwarded access token of every data call."""
+
+    def __init__(self, verifier: TokenVerifier) -> None:
+        self._verifier = verifier
+
+    async def intercept_service(
+        self, continuation: Continuation, handler_call_details: grpc.HandlerCallDetails
+    ) -> grpc.RpcMethodHandler[Any, Any] | None:
+        handler = await continuation(handler_call_details)
+        if handler_call_details.method.startswith(UNAUTHENTICATED_PREFIXES):
+            return handler
+        metadata = handler_call_details.invocation_metadata or ()
+        authorization = next((str(v) for k, v in metadata if k == "authorization"), "")
+
+        def wrap(behavior: Behavior) -> Behavior:
+            async def authenticated(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
+                scheme, _, token = authorization.partition(" ")
+                if scheme.lower() != "bearer" or not token:
+                    raise Unauthenticated("the call carries no bearer token")
+                principal = await self._verifier.verify(token)
+                reset = _current_principal.set(principal)
+                try:
+                    return await behavior(request, context)
+                finally:
+                    _current_principal.reset(reset)
+
+            return authenticated
+
+        return _wrap_unary(handler, wrap)
+
+
+@dataclass(frozen=True)
+class ServiceDefinition:
+    """How one service plugs into the shared runtime."""
+
+    name: str  # "catalog": names the database file and the logs
+    full_service_name: str  # "civicpool.catalog.v1.CatalogService"
+    migrations: str  # "civicpool_catalog:migrations"
+    register: Callable[[grpc.aio.Server, async_sessionmaker[AsyncSession]], None]
+
+
+class _HealthMonitor:
+    """Keeps the health status in step with the database."""
+
+    def __init__(
+        self, servicer: health.aio.HealthServicer, engine: AsyncEngine, services: Sequence[str], interval: float
+    ) -> None:
+        self._servicer = servicer
+        self._engine = engine
+        self._services = services
+        self._interval = interval
+        self._last: bool | None = None
+
+    async def check_once(self) -> None:
+        healthy = await ping(self._engine)
+        if healthy != self._last:
+            log.log(
+                logging.INFO if healthy else logging.ERROR, "database %s", "reachable" if healthy else "UNREACHABLE"
+            )
+            self._last = healthy
+        status = health_pb2.HealthCheckResponse.SERVING if healthy else health_pb2.HealthCheckResponse.NOT_SERVING
+        for service in self._services:
+            await self._servicer.set(service, status)
+
+    async def run(self) -> None:
+        while True:
+            await self.check_once()
+            await asyncio.sleep(self._interval)
+
+
+async def serve(definition: ServiceDefinition, settings: ServiceSettings) -> None:
+    """Run the service until SIGTERM or SIGINT."""
+    database_url = settings.resolved_database_url(definition.name)
+    if settings.should_migrate_on_start:
+        await asyncio.to_thread(migrate, database_url, definition.migrations)
+    engine = create_engine(database_url)
+    verifier = TokenVerifier(OidcSettings())
+    server = grpc.aio.server(interceptors=[ErrorInterceptor(), AuthInterceptor(verifier)])
+    definition.register(server, session_factory(engine))
+
+    health_servicer = health.aio.HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    reflection.enable_server_reflection(
+        [
+            definition.full_service_name,
+            health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
+            reflection.SERVICE_NAME,
+        ],
+        server,
+    )
+    monitor = _HealthMonitor(
+        health_servicer, engine, ["", definition.full_service_name], settings.health_interval_seconds
+    )
+    await monitor.check_once()
+
+    address = f"{settings.host}:{settings.port}"
+    if server.add_insecure_port(address) == 0:
+        raise RuntimeError(f"{definition.name}: cannot listen on {address}")
+    await server.start()
+    log.info("%s service listening on %s", definition.name, address)
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    monitor_task = asyncio.create_task(monitor.run())
+    try:
+        await stop.wait()
+        log.info("%s service stopping", definition.name)
+    finally:
+        monitor_task.cancel()
+        await health_servicer.enter_graceful_shutdown()
+        await server.stop(settings.shutdown_grace_seconds)
+        await verifier.aclose()
+        await engine.dispose()
+        log.info("%s service stopped", definition.name)
+
+
+def run_cli(definition: ServiceDefinition, settings: ServiceSettings, argv: Sequence[str]) -> int:
+    """`python -m civicpool_<svc> [serve|migrate]`."""
+    logging.basicConfig(level=logging.INFO, format=f"%(asctime)s {definition.name} %(levelname)s %(message)s")
+    command = argv[0] if argv else "serve"
+    if command == "migrate":
+        migrate(settings.resolved_database_url(definition.name), definition.migrations)
+        log.info("%s: database migrated to head", definition.name)
+        return 0
+    if command == "serve":
+        asyncio.run(serve(definition, settings))
+        return 0
+    print(f"usage: python -m civicpool_{definition.name} [serve|migrate]")
+    return 2

@@ -1,0 +1,42 @@
+"""Keyset pagination: page sizes and opaque cursors."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+
+from civicpool_common.errors import InvalidArgument
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 500
+
+
+def resolve_limit(limit: int) -> int:
+    """The page size for a requested limit (0 = default); out of range is an error."""
+    if limit == 0:
+        return DEFAULT_LIMIT
+    if not 1 <= limit <= MAX_LIMIT:
+        raise InvalidArgument.for_field("limit", f"limit must be between 1 and {MAX_LIMIT}, not {limit}")
+    return limit
+
+
+def encode_cursor(last_key: str) -> str:
+    raw = json.dumps({"k": last_key}, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> str | None:
+    """The sort key after which the page starts; None for the first page."""
+    if not cursor:
+        return None
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        value = json.loads(base64.urlsafe_b64decode(padded.encode()))["k"]
+    except (binascii.Error, ValueError, KeyError, TypeError):
+        value = None
+    if not isinstance(value, str):
+        raise InvalidArgument.for_field(
+            "cursor", "the cursor is not one this API handed out; start again without a cursor"
+        )
+    return value

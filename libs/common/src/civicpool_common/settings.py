@@ -1,0 +1,85 @@
+"""Settings shared by every process, read from CIVICPOOL_* environment variables."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+
+from pydantic import model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Environment(StrEnum):
+    LOCAL = "local"
+    PRODUCTION = "production"
+
+
+class RuntimeSettings(BaseSettings):
+    """Where this installation keeps its files and whether it is a local demo."""
+
+    model_config = SettingsConfigDict(env_prefix="CIVICPOOL_")
+
+    env: Environment = Environment.LOCAL
+    data_dir: Path = Path("data")
+
+    @property
+    def is_local(self) -> bool:
+        return self.env is Environment.LOCAL
+
+
+class OidcSettings(BaseSettings):
+    """How tokens from Keycloak are verified (by the gateway and every service alike)."""
+
+    model_config = SettingsConfigDict(env_prefix="CIVICPOOL_OIDC_")
+
+    issuer: str = "http://127.0.0.1:8080/realms/civicpool"
+    audience: str = "civicpool-gateway"
+    # Where to fetch the signing keys; defaults to the issuer's. Differs from the
+    # issuer when the services reach Keycloak by another name (containers).
+    jwks_url: str | None = None
+    # Seconds of clock skew tolerated on exp/iat/nbf.
+    leeway_seconds: int = 30
+    # An unknown key id triggers a refetch at most this often (a flood of forged
+    # tokens must not turn into a flood of requests to Keycloak).
+    refetch_cooldown_seconds: float = 10.0
+
+    @property
+    def resolved_jwks_url(self) -> str:
+        return self.jwks_url or f"{self.issuer.rstrip('/')}/protocol/openid-connect/certs"
+
+    @model_validator(mode="after")
+    def _https_outside_local(self) -> OidcSettings:
+        if RuntimeSettings().env is Environment.PRODUCTION and not self.issuer.startswith("https://"):
+            raise ValueError(f"CIVICPOOL_OIDC_ISSUER must be an https URL in production, not {self.issuer!r}")
+        return self
+
+
+class ServiceSettings(BaseSettings):
+    """A gRPC service's own settings; each service sets its env prefix and defaults."""
+
+    host: str = "127.0.0.1"
+    port: int
+    # SQLite under the data folder when empty; PostgreSQL by URL in production.
+    database_url: str = ""
+    # Apply migrations when the server starts (local use); production runs `migrate`.
+    migrate_on_start: bool | None = None
+    # How often the health service re-checks the database.
+    health_interval_seconds: float = 2.0
+    # Seconds in-flight calls get to finish after SIGTERM.
+    shutdown_grace_seconds: float = 5.0
+
+    def resolved_database_url(self, service: str) -> str:
+        if self.database_url:
+            url = self.database_url
+        else:
+            data_dir = RuntimeSettings().data_dir.resolve()
+            url = f"sqlite:///{data_dir / f'{service}.db'}"
+        if RuntimeSettings().env is Environment.PRODUCTION and url.startswith("sqlite"):
+            raise ValueError(f"{service}: production needs PostgreSQL; set CIVICPOOL_{service.upper()}_DATABASE_URL")
+        return url
+
+    @property
+    def should_migrate_on_start(self) -> bool:
+        if self.migrate_on_start is not None:
+            return self.migrate_on_start
+        return RuntimeSettings().is_local

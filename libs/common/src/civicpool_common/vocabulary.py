@@ -1,0 +1,88 @@
+"""Words of the public contract, shared by REST (gateway) and gRPC (services).
+
+The REST API speaks these values ("hardware", "DE", ...); the protos carry the
+matching enum numbers (ITEM_KIND_HARDWARE, HOSTING_REGION_DE, ...). Member
+names equal the proto value names without their prefix, so conversion is
+mechanical and a missing member fails loudly.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from typing import Any, TypeVar
+
+
+class ItemKind(StrEnum):
+    HARDWARE = "hardware"
+    LICENSE = "license"
+    SERVICE = "service"
+
+
+class LicenseModel(StrEnum):
+    PER_USER = "per_user"
+    PER_DEVICE = "per_device"
+    CONCURRENT = "concurrent"
+    SITE = "site"
+
+
+class HostingRegion(StrEnum):
+    DE = "DE"
+    EU = "EU"
+    THIRD_COUNTRY = "third_country"
+
+
+class CostKeyMethod(StrEnum):
+    EQUAL = "equal"
+    POPULATION = "population"
+    USAGE = "usage"
+    FIXED = "fixed"
+
+
+class RoundStatus(StrEnum):
+    DRAFT = "draft"
+    OPEN = "open"
+    CLOSED = "closed"
+    BUNDLED = "bundled"
+    CANCELLED = "cancelled"
+
+
+class TenderStatus(StrEnum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    BIDDING_CLOSED = "bidding_closed"
+    EVALUATED = "evaluated"
+    AWARDED = "awarded"
+    CANCELLED = "cancelled"
+
+
+Word = TypeVar("Word", bound=StrEnum)
+# A generated proto enum (mypy-protobuf types each as a class with an enum-wrapper metaclass).
+ProtoEnum = Any
+
+
+def _prefix(proto_enum: ProtoEnum) -> str:
+    name: str = proto_enum.DESCRIPTOR.name
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).upper() + "_"
+
+
+def to_proto(value: StrEnum | str | None, proto_enum: ProtoEnum, words: type[StrEnum]) -> Any:
+    """The proto enum number for a word (None or unknown -> UNSPECIFIED, which services reject)."""
+    if value is None:
+        return 0
+    try:
+        member = words(value)
+    except ValueError:
+        return 0
+    return proto_enum.Value(_prefix(proto_enum) + member.name)
+
+
+def from_proto(number: int, proto_enum: ProtoEnum, words: type[Word]) -> Word | None:
+    """The word for a proto enum number; None for UNSPECIFIED (0) or a number we do not know."""
+    if number == 0:
+        return None
+    try:
+        name: str = proto_enum.Name(number)
+    except ValueError:
+        return None
+    return words[name.removeprefix(_prefix(proto_enum))]

@@ -1,0 +1,117 @@
+"""Queries of the catalog; no rules, no commits (the service owns the transaction)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute, selectinload
+from sqlalchemy.sql.base import ExecutableOption
+
+from civicpool_catalog.models import City, CostKey, CostShare, Item, Vendor
+
+Record = TypeVar("Record", Item, City, Vendor, CostKey)
+
+
+class Repository(Generic[Record]):
+    """Reads and adds one kind of record, sorted and paged by a unique column."""
+
+    def __init__(
+        self,
+        session: AsyncSession,
+        model: type[Record],
+        sort_column: InstrumentedAttribute[str],
+        options: Sequence[ExecutableOption] = (),
+    ) -> None:
+        self._session = session
+        self._model: type[Record] = model
+        self._sort_column = sort_column
+        self._options = tuple(options)
+
+    def _select(self) -> Select[Record]:
+        return select(self._model).options(*self._options)
+
+    async def get(self, record_id: str) -> Record | None:
+        result = await self._session.execute(self._select().where(self._model.id == record_id))
+        return result.scalar_one_or_none()
+
+    async def get_many(self, record_ids: Sequence[str]) -> list[Record]:
+        result = await self._session.execute(self._select().where(self._model.id.in_(record_ids)))
+        return list(result.scalars())
+
+    async def page(self, conditions: Sequence[ColumnElement[bool]], after: str | None, limit: int) -> list[Record]:
+        """Up to limit + 1 records after the sort key `after` (one more tells whether a next page exists)."""
+        query = self._select().where(*conditions)
+        if after is not None:
+            query = query.where(self._sort_column > after)
+        result = await self._session.execute(query.order_by(self._sort_column).limit(limit + 1))
+        return list(result.scalars())
+
+    async def taken(self, column: InstrumentedAttribute[Any], value: object, except_id: str | None = None) -> bool:
+        """Whether another record already has `value` in a unique `column`."""
+        query = select(func.count()).select_from(self._model).where(column == value)
+        if except_id is not None:
+            query = query.where(self._model.id != except_id)
+        return bool(await self._session.scalar(query))
+
+    def add(self, record: Record) -> None:
+        self._session.add(record)
+
+
+def items(session: AsyncSession) -> Repository[Item]:
+    return Repository(session, Item, Item.sku)
+
+
+def cities(session: AsyncSession) -> Repository[City]:
+    return Repository(session, City, City.id)
+
+
+def vendors(session: AsyncSession) -> Repository[Vendor]:
+    return Repository(session, Vendor, Vendor.id)
+
+
+def cost_keys(session: AsyncSession) -> Repository[CostKey]:
+    return Repository(session, CostKey, CostKey.id, options=[selectinload(CostKey.shares)])
+
+
+def item_conditions(
+    *, kind: str | None, cpv_prefix: str, hosting_region: str | None, include_inactive: bool, name_contains: str
+) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    if kind is not None:
+        conditions.append(Item.kind == kind)
+    if cpv_prefix:
+        conditions.append(Item.cpv_code.startswith(cpv_prefix, autoescape=True))
+    if hosting_region is not None:
+        conditions.append(Item.hosting_region == hosting_region)
+    if not include_inactive:
+        conditions.append(Item.active.is_(True))
+    if name_contains:
+        conditions.append(func.lower(Item.name).contains(name_contains.lower(), autoescape=True))
+    return conditions
+
+
+def active_only(model: type[Record], include_inactive: bool) -> list[ColumnElement[bool]]:
+    return [] if include_inactive else [model.active.is_(True)]
+
+
+async def active_city_populations(session: AsyncSession, city_ids: Sequence[str] = ()) -> dict[str, int]:
+    """Population of active cities (all, or those named)."""
+    query = select(City.id, City.population).where(City.active.is_(True))
+    if city_ids:
+        query = query.where(City.id.in_(city_ids))
+    result = await session.execute(query)
+    return {city_id: population for city_id, population in result.tuples()}
+
+
+async def fixed_keys_using_city(session: AsyncSession, city_id: str) -> list[str]:
+    """Active fixed cost keys that give `city_id` a share."""
+    query = (
+        select(CostKey.id)
+        .join(CostShare, CostShare.cost_key_id == CostKey.id)
+        .where(CostShare.city_id == city_id, CostKey.active.is_(True))
+        .order_by(CostKey.id)
+    )
+    return list((await session.scalars(query)).all())

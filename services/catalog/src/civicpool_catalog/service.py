@@ -1,0 +1,363 @@
+"""The catalog's use cases: rules, permissions and transactions.
+
+Every method opens its own transaction. Writes need `network-admin`; reads
+need a signed-in caller (checked by the auth interceptor before we get here).
+Records are never deleted, only deactivated, because demand, tenders and the
+ledger refer to them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic
+
+from civicpool_common.auth import Principal, Role
+from civicpool_common.database import utc_now
+from civicpool_common.errors import (
+    AlreadyExists,
+    FailedPrecondition,
+    FieldViolation,
+    InvalidArgument,
+    NotFound,
+    VersionConflict,
+)
+from civicpool_common.money import split_cents
+from civicpool_common.paging import decode_cursor, encode_cursor, resolve_limit
+from sqlalchemy import ColumnElement
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
+
+from civicpool_catalog import domain, repository
+from civicpool_catalog.models import City, CostKey, CostShare, Item, Vendor
+from civicpool_catalog.repository import Record, Repository
+
+Validator = Callable[[AsyncSession, Any], Awaitable[list[FieldViolation]]]
+
+
+@dataclass(frozen=True)
+class Page(Generic[Record]):
+    records: list[Record]
+    next_cursor: str
+
+
+@dataclass(frozen=True)
+class RecordKind(Generic[Record]):
+    """What differs between the four kinds of catalog record."""
+
+    entity: str
+    model: type[Record]
+    repository: Callable[[AsyncSession], Repository[Record]]
+    sort_key: Callable[[Record], str]
+    updatable: frozenset[str]
+    unique: tuple[str, ...]  # attributes that no two records share
+    validate: Validator
+    client_chosen_id: bool
+
+
+async def _validate_item(_session: AsyncSession, item: Item) -> list[FieldViolation]:
+    return domain.item_violations(
+        sku=item.sku,
+        name=item.name,
+        description=item.description,
+        kind=item.kind,
+        cpv_code=item.cpv_code,
+        unit=item.unit,
+        reference_price_cents=item.reference_price_cents,
+        vat_rate_bps=item.vat_rate_bps,
+        license_model=item.license_model,
+        license_term_months=item.license_term_months,
+        hosting_region=item.hosting_region,
+    )
+
+
+async def _validate_city(_session: AsyncSession, city: City) -> list[FieldViolation]:
+    return domain.city_violations(id=city.id, name=city.name, ags=city.ags, population=city.population)
+
+
+async def _validate_vendor(_session: AsyncSession, vendor: Vendor) -> list[FieldViolation]:
+    return domain.vendor_violations(
+        id=vendor.id,
+        name=vendor.name,
+        vat_id=vendor.vat_id,
+        country=vendor.country,
+        contact_name=vendor.contact_name,
+        contact_email=vendor.contact_email,
+        contact_phone=vendor.contact_phone,
+    )
+
+
+async def _validate_cost_key(session: AsyncSession, key: CostKey) -> list[FieldViolation]:
+    shares = {share.city_id: share.basis_points for share in key.shares}
+    active = await repository.active_city_populations(session, list(shares))
+    return domain.cost_key_violations(
+        id=key.id,
+        name=key.name,
+        description=key.description,
+        method=key.method,
+        shares=shares,
+        active_city_ids=list(active),
+    )
+
+
+ITEMS = RecordKind(
+    "item",
+    Item,
+    repository.items,
+    lambda r: r.sku,
+    frozenset(
+        {
+            "sku",
+            "name",
+            "description",
+            "kind",
+            "cpv_code",
+            "unit",
+            "reference_price_cents",
+            "vat_rate_bps",
+            "license_model",
+            "license_term_months",
+            "hosting_region",
+            "dpa_available",
+            "open_source",
+        }
+    ),
+    ("sku",),
+    _validate_item,
+    client_chosen_id=False,
+)
+CITIES = RecordKind(
+    "city",
+    City,
+    repository.cities,
+    lambda r: r.id,
+    frozenset({"name", "ags", "population", "joined_on"}),
+    ("name", "ags"),
+    _validate_city,
+    client_chosen_id=True,
+)
+VENDORS = RecordKind(
+    "vendor",
+    Vendor,
+    repository.vendors,
+    lambda r: r.id,
+    frozenset({"name", "vat_id", "country", "contact_name", "contact_email", "contact_phone"}),
+    ("vat_id",),
+    _validate_vendor,
+    client_chosen_id=True,
+)
+COST_KEYS = RecordKind(
+    "cost key",
+    CostKey,
+    repository.cost_keys,
+    lambda r: r.id,
+    frozenset({"name", "description", "method", "shares"}),
+    ("name",),
+    _validate_cost_key,
+    client_chosen_id=True,
+)
+
+
+class CatalogService:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    # -- generic operations -------------------------------------------------
+
+    async def create(self, principal: Principal, kind: RecordKind[Record], values: Mapping[str, Any]) -> Record:
+        principal.require_any_role(Role.NETWORK_ADMIN)
+        now = utc_now()
+        fields = dict(values)
+        shares = fields.pop("shares", None)
+        if not kind.client_chosen_id:
+            fields["id"] = str(uuid.uuid4())
+        record = kind.model(**fields, active=True, created_at=now, updated_at=now)
+        if isinstance(record, CostKey) and shares is not None:
+            _replace_shares(record, shares)
+        async with self._sessions.begin() as session:
+            repo = kind.repository(session)
+            await self._check(session, kind, record, creating=True)
+            if kind.client_chosen_id and await repo.get(record.id) is not None:
+                raise AlreadyExists(
+                    f"a {kind.entity} with id {record.id!r} already exists",
+                    violations=[FieldViolation("id", "already taken")],
+                )
+            repo.add(record)
+            await self._flush(session, kind)
+        return record
+
+    async def get(self, kind: RecordKind[Record], record_id: str) -> Record:
+        async with self._sessions() as session:
+            return await self._load(kind.repository(session), kind, record_id)
+
+    async def list_page(
+        self, kind: RecordKind[Record], conditions: Sequence[ColumnElement[bool]], limit: int, cursor: str
+    ) -> Page[Record]:
+        page_size = resolve_limit(limit)
+        after = decode_cursor(cursor)
+        async with self._sessions() as session:
+            records = await kind.repository(session).page(conditions, after, page_size)
+        if len(records) > page_size:
+            records = records[:page_size]
+            return Page(records, encode_cursor(kind.sort_key(records[-1])))
+        return Page(records, "")
+
+    async def update(
+        self,
+        principal: Principal,
+        kind: RecordKind[Record],
+        record_id: str,
+        changes: Mapping[str, Any],
+        expected_version: int,
+    ) -> Record:
+        principal.require_any_role(Role.NETWORK_ADMIN)
+        if expected_version <= 0:
+            raise InvalidArgument.for_field(
+                "expected_version", "say which version you edited (If-Match), so no one else's change is lost"
+            )
+        not_updatable = sorted(set(changes) - kind.updatable)
+        if not_updatable:
+            raise InvalidArgument.for_field(
+                "update_mask", f"cannot change {', '.join(not_updatable)} of a {kind.entity}"
+            )
+        async with self._sessions.begin() as session:
+            record = await self._load(kind.repository(session), kind, record_id)
+            if record.version != expected_version:
+                raise VersionConflict(f"{kind.entity} {record_id}", expected_version, record.version)
+            for name, value in changes.items():
+                if name == "shares" and isinstance(record, CostKey):
+                    _replace_shares(record, value)
+                else:
+                    setattr(record, name, value)
+            record.updated_at = utc_now()
+            await self._check(session, kind, record, creating=False)
+            await self._flush(session, kind, record_id=record_id, expected_version=expected_version)
+        return record
+
+    async def set_active(
+        self, principal: Principal, kind: RecordKind[Record], record_id: str, active: bool, expected_version: int
+    ) -> Record:
+        principal.require_any_role(Role.NETWORK_ADMIN)
+        async with self._sessions.begin() as session:
+            record = await self._load(kind.repository(session), kind, record_id)
+            if expected_version and record.version != expected_version:
+                raise VersionConflict(f"{kind.entity} {record_id}", expected_version, record.version)
+            if record.active == active:
+                return record  # already so: nothing changes, the version stays
+            if not active and isinstance(record, City):
+                keys = await repository.fixed_keys_using_city(session, record.id)
+                if keys:
+                    raise FailedPrecondition(
+                        f"city {record.id} has a share in the fixed cost keys {', '.join(keys)}; "
+                        "change those keys before deactivating the city",
+                        reason="CITY_IN_COST_KEY",
+                    )
+            record.active = active
+            record.updated_at = utc_now()
+            if active:
+                await self._check(session, kind, record, creating=False)
+            await self._flush(session, kind, record_id=record_id, expected_version=record.version)
+        return record
+
+    # -- cost splitting ------------------------------------------------------
+
+    async def split_cost(
+        self, cost_key_id: str, amount_cents: int, usage: Mapping[str, int], city_ids: Sequence[str]
+    ) -> dict[str, int]:
+        async with self._sessions() as session:
+            key = await self._load(COST_KEYS.repository(session), COST_KEYS, cost_key_id)
+            if not key.active:
+                raise FailedPrecondition(f"cost key {cost_key_id} is deactivated", reason="COST_KEY_INACTIVE")
+            weights = await self._weights(session, key, usage, city_ids)
+        if not weights or not any(weights.values()):
+            raise InvalidArgument.for_field(
+                "usage" if key.method == domain.CostKeyMethod.USAGE else "city_ids",
+                "nothing to split by: no city has a positive weight",
+            )
+        return split_cents(amount_cents, weights)
+
+    async def _weights(
+        self, session: AsyncSession, key: CostKey, usage: Mapping[str, int], city_ids: Sequence[str]
+    ) -> dict[str, int]:
+        method = domain.CostKeyMethod(key.method)
+        if method is domain.CostKeyMethod.FIXED:
+            return {share.city_id: share.basis_points for share in key.shares}
+        named = list(usage) if method is domain.CostKeyMethod.USAGE else list(city_ids)
+        populations = await repository.active_city_populations(session, named)
+        unknown = sorted(set(named) - set(populations))
+        if unknown:
+            field = "usage" if method is domain.CostKeyMethod.USAGE else "city_ids"
+            raise InvalidArgument.for_field(field, f"not active member cities: {', '.join(unknown)}")
+        if method is domain.CostKeyMethod.EQUAL:
+            return dict.fromkeys(populations, 1)
+        if method is domain.CostKeyMethod.POPULATION:
+            return populations
+        if any(quantity < 0 for quantity in usage.values()):
+            raise InvalidArgument.for_field("usage", "usage quantities must not be negative")
+        return dict(usage)
+
+    # -- helpers ---------------------------------------------------------------
+
+    @staticmethod
+    async def _load(repo: Repository[Record], kind: RecordKind[Record], record_id: str) -> Record:
+        record = await repo.get(record_id)
+        if record is None:
+            raise NotFound(f"no {kind.entity} with id {record_id!r}")
+        return record
+
+    @staticmethod
+    async def _check(session: AsyncSession, kind: RecordKind[Record], record: Record, *, creating: bool) -> None:
+        # No autoflush: the record must not reach the database before it is checked.
+        with session.no_autoflush:
+            violations = await kind.validate(session, record)
+            if violations:
+                fields = ", ".join(sorted({v.field for v in violations}))
+                raise InvalidArgument(f"the {kind.entity} is not valid ({fields})", violations=violations)
+            repo = kind.repository(session)
+            for attribute in kind.unique:
+                value = getattr(record, attribute)
+                if value is not None and await repo.taken(
+                    getattr(kind.model, attribute), value, except_id=None if creating else record.id
+                ):
+                    raise AlreadyExists(
+                        f"another {kind.entity} already has {attribute} {value!r}",
+                        violations=[FieldViolation(attribute, "already taken")],
+                    )
+
+    @staticmethod
+    async def _flush(
+        session: AsyncSession, kind: RecordKind[Any], *, record_id: str = "", expected_version: int = 0
+    ) -> None:
+        try:
+            await session.flush()
+        except StaleDataError:
+            # Someone committed between our read and our write.
+            raise VersionConflict(f"{kind.entity} {record_id}", expected_version) from None
+        except IntegrityError as exc:
+            raise AlreadyExists(f"the {kind.entity} conflicts with an existing record: {exc.orig}") from None
+
+
+def _replace_shares(key: CostKey, shares: Mapping[str, int]) -> None:
+    existing = {share.city_id: share for share in key.shares} if _shares_loaded(key) else {}
+    replacement = []
+    for city_id, basis_points in shares.items():
+        share = existing.get(city_id) or CostShare(city_id=city_id)
+        share.basis_points = basis_points
+        replacement.append(share)
+    key.shares = replacement
+
+
+def _shares_loaded(key: CostKey) -> bool:
+    return "shares" in key.__dict__
+
+
+def parse_iso_date(value: str, field: str) -> dt.date | None:
+    if not value:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise InvalidArgument.for_field(field, f"{value!r} is not a date in the form YYYY-MM-DD") from None
