@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -59,6 +60,8 @@ def up(data_dir: DataDir = Path("data"), demo: bool = typer.Option(True, help="L
         typer.echo(f"ports in use: {', '.join(busy)}. Is civicpool already running?", err=True)
         raise typer.Exit(1)
     stack = Stack(data_dir, ports)
+    # SIGTERM (a service manager, `timeout`, `kill`) stops the children like Ctrl-C does.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     started = time.monotonic()
     typer.echo(f"Starting civicpool (data and logs in {stack.data_dir}) ...", err=True)
     try:

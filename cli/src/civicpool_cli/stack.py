@@ -7,6 +7,7 @@ so what the tests run is what a developer runs.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import functools
 import os
 import signal
@@ -27,6 +28,7 @@ from civicpool_cli import keycloak
 from civicpool_cli.keycloak import KeycloakServer
 
 SERVICES = ("catalog", "demand", "contracts")
+PR_SET_PDEATHSIG = 1
 STOP_ORDER = ("gateway", *SERVICES, "keycloak")
 
 
@@ -215,6 +217,12 @@ class Stack:
             yield self
         finally:
             self.stop_all()
+
+
+def _die_with_parent() -> None:
+    """Linux: the child gets SIGTERM when we die, even by SIGKILL; no orphaned servers."""
+    libc = ctypes.CDLL("libc.so.6", use_errno=True)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def _http_ok(url: str) -> bool:

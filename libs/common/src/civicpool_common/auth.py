@@ -8,6 +8,7 @@ one refetch, rate-limited. Nothing calls Keycloak per request.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -135,11 +136,11 @@ class TokenVerifier:
     async def _key_for(self, kid: str) -> jwt.PyJWK:
         key = self._keys.get(kid)
         if key is None:
-            try:
+            with contextlib.suppress(httpx.HTTPError):
                 await self._refetch(force=False)
-            except httpx.HTTPError:
-                raise Unauthenticated("the token's signing keys cannot be fetched from the identity provider") from None
             key = self._keys.get(kid)
+        if key is None and not self._keys:
+            raise Unauthenticated("the identity provider's signing keys cannot be fetched; try again shortly")
         if key is None:
             raise Unauthenticated("the access token is signed with an unknown key")
         return key

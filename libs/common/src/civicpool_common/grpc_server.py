@@ -50,7 +50,7 @@ def current_principal() -> Principal:
         raise Unauthenticated("no verified caller for this call") from None
 
 
-Continuation = Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler[Any, Any] | None]]
+Continuation = Callable[[grpc.HandlerCallDetails], Awaitable["grpc.RpcMethodHandler[Any, Any] | None"]]
 
 
 def _wrap_unary(

@@ -103,7 +103,7 @@ async def active_city_populations(session: AsyncSession, city_ids: Sequence[str]
     if city_ids:
         query = query.where(City.id.in_(city_ids))
     result = await session.execute(query)
-    return {city_id: population for city_id, population in result.tuples()}
+    return {city_id: population for city_id, population in result}
 
 
 async def fixed_keys_using_city(session: AsyncSession, city_id: str) -> list[str]:

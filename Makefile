@@ -1,0 +1,29 @@
+# The two commands of the README, and the small ones behind them.
+.PHONY: run test setup setup-test lint generate bench clean
+
+run: setup
+	.venv/bin/civicpool up
+
+test: setup-test lint
+	.venv/bin/pytest --junitxml=test-results/junit.xml
+
+setup:
+	scripts/setup.sh
+
+setup-test:
+	scripts/setup.sh --test
+
+lint:
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+	.venv/bin/mypy
+
+# Regenerate protos' Python code, the Keycloak realm files and openapi.json.
+generate:
+	.venv/bin/python scripts/generate.py
+
+bench: setup-test
+	.venv/bin/python bench/run.py
+
+clean:
+	rm -rf data test-results .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,51 @@
+"""The civicpool command against the running system."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import pytest
+from civicpool_cli.main import app
+from civicpool_cli.stack import Stack
+from sqlalchemy import create_engine, inspect
+from typer.testing import CliRunner
+
+runner = CliRunner()
+
+
+def test_token_prints_an_access_token_the_gateway_accepts(stack: Stack) -> None:
+    result = runner.invoke(app, ["token", "bruchsal.it", "--keycloak-url", stack.keycloak.url])
+    assert result.exit_code == 0, result.output
+    token = result.stdout.strip()
+    me = httpx.get(f"{stack.gateway_url}/api/v1/me", headers={"Authorization": f"Bearer {token}"}).json()
+    assert me["city"] == "bruchsal"
+
+
+def test_token_with_a_wrong_password_says_so(stack: Stack) -> None:
+    result = runner.invoke(app, ["token", "bruchsal.it", "--password", "wrong", "--keycloak-url", stack.keycloak.url])
+    assert result.exit_code == 1
+    assert "refused bruchsal.it" in result.output
+
+
+def test_loading_the_demo_twice_changes_nothing(stack: Stack) -> None:
+    result = runner.invoke(app, ["demo-load", "--gateway-url", stack.gateway_url, "--keycloak-url", stack.keycloak.url])
+    assert result.exit_code == 0, result.output
+    assert "0 created, 26 already there" in result.output
+
+
+def test_migrate_builds_every_service_schema(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["migrate", "--data-dir", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    for service, table in (("catalog", "items"), ("demand", "rounds"), ("contracts", "tenders")):
+        engine = create_engine(f"sqlite:///{tmp_path / f'{service}.db'}")
+        assert table in inspect(engine).get_table_names()
+        engine.dispose()
+
+
+@pytest.mark.parametrize("command", [["up"], ["demo-load"]])
+def test_demo_commands_are_refused_in_production(command: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CIVICPOOL_ENV", "production")
+    result = runner.invoke(app, command)
+    assert result.exit_code == 2
+    assert "production" in result.output

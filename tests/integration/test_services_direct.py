@@ -1,0 +1,124 @@
+"""The services themselves, called over gRPC without the gateway: defence in depth."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from typing import Any
+
+import grpc
+import pytest
+from civicpool.catalog.v1 import catalog_pb2 as catalog
+from civicpool.catalog.v1.catalog_pb2_grpc import CatalogServiceStub
+from civicpool.demand.v1 import demand_pb2 as demand
+from civicpool.demand.v1.demand_pb2_grpc import DemandServiceStub
+from civicpool_cli.stack import Stack
+from civicpool_common.errors import from_rpc_error
+from google.protobuf.timestamp_pb2 import Timestamp
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
+
+from tests.support.tokens import TokenSource
+
+DEADLINE = 5.0
+LAPTOP = catalog.Item(sku="GRPC-1", name="x", kind=catalog.ITEM_KIND_HARDWARE, cpv_code="30213100-6", unit="St")
+
+
+@pytest.fixture(scope="module")
+def channels(stack: Stack) -> Iterator[dict[str, grpc.Channel]]:
+    opened = {name: grpc.insecure_channel(stack.address(name)) for name in ("catalog", "demand", "contracts")}
+    yield opened
+    for channel in opened.values():
+        channel.close()
+
+
+def _bearer(token: str) -> tuple[tuple[str, str]]:
+    return (("authorization", f"Bearer {token}"),)
+
+
+def _code(call: Any) -> grpc.StatusCode:
+    with pytest.raises(grpc.RpcError) as caught:
+        call()
+    code: grpc.StatusCode = caught.value.code()  # type: ignore[attr-defined]
+    return code
+
+
+def test_a_call_without_a_token_is_unauthenticated(channels: dict[str, grpc.Channel]) -> None:
+    stub = CatalogServiceStub(channels["catalog"])
+    assert (
+        _code(lambda: stub.ListItems(catalog.ListItemsRequest(), timeout=DEADLINE)) == grpc.StatusCode.UNAUTHENTICATED
+    )
+
+
+def test_a_bare_identity_is_not_trusted(channels: dict[str, grpc.Channel]) -> None:
+    stub = CatalogServiceStub(channels["catalog"])
+    metadata = (("authorization", "Bearer not-a-token"), ("x-user", "network.admin"), ("x-roles", "network-admin"))
+    call = lambda: stub.CreateItem(catalog.CreateItemRequest(item=LAPTOP), timeout=DEADLINE, metadata=metadata)  # noqa: E731
+    assert _code(call) == grpc.StatusCode.UNAUTHENTICATED
+
+
+def test_the_service_checks_the_role_itself(channels: dict[str, grpc.Channel], tokens: TokenSource) -> None:
+    stub = CatalogServiceStub(channels["catalog"])
+    request = catalog.CreateItemRequest(item=LAPTOP)
+    with pytest.raises(grpc.RpcError) as caught:
+        stub.CreateItem(request, timeout=DEADLINE, metadata=_bearer(tokens("bruchsal.it")))
+    assert caught.value.code() == grpc.StatusCode.PERMISSION_DENIED  # type: ignore[attr-defined]
+
+
+def test_validation_errors_carry_field_violations(channels: dict[str, grpc.Channel], tokens: TokenSource) -> None:
+    stub = CatalogServiceStub(channels["catalog"])
+    bad = catalog.Item(sku="GRPC-2", name="x", kind=catalog.ITEM_KIND_HARDWARE, cpv_code="30213100-1", unit="St")
+    channel = grpc.aio  # the decoder reads aio errors; build one from the sync error's parts
+    with pytest.raises(grpc.RpcError) as caught:
+        stub.CreateItem(
+            catalog.CreateItemRequest(item=bad), timeout=DEADLINE, metadata=_bearer(tokens("network.admin"))
+        )
+    error = caught.value
+    remote = from_rpc_error(
+        channel.AioRpcError(error.code(), channel.Metadata(), channel.Metadata(*error.trailing_metadata()))  # type: ignore[attr-defined]
+    )
+    assert remote.code == grpc.StatusCode.INVALID_ARGUMENT
+    assert [v.field for v in remote.violations] == ["cpv_code"]
+
+
+def test_a_lead_creates_a_round_for_the_own_city_and_city_it_may_not(
+    channels: dict[str, grpc.Channel], tokens: TokenSource
+) -> None:
+    stub = DemandServiceStub(channels["demand"])
+    opens, closes = Timestamp(), Timestamp()
+    opens.FromDatetime(dt.datetime.now(dt.UTC) + dt.timedelta(days=1))
+    closes.FromDatetime(dt.datetime.now(dt.UTC) + dt.timedelta(days=30))
+    request = demand.CreateRoundRequest(round=demand.Round(title="Notebooks 2027", opens_at=opens, closes_at=closes))
+    created = stub.CreateRound(request, timeout=DEADLINE, metadata=_bearer(tokens("ettlingen.lead")))
+    assert (created.owner_city_id, created.status, created.created_by) == (
+        "ettlingen",
+        demand.ROUND_STATUS_DRAFT,
+        "ettlingen.lead",
+    )
+    with pytest.raises(grpc.RpcError) as caught:
+        stub.CreateRound(request, timeout=DEADLINE, metadata=_bearer(tokens("bruchsal.it")))
+    assert caught.value.code() == grpc.StatusCode.PERMISSION_DENIED  # type: ignore[attr-defined]
+    listed = stub.ListRounds(demand.ListRoundsRequest(), timeout=DEADLINE, metadata=_bearer(tokens("bruchsal.it")))
+    assert created.id in [r.id for r in listed.rounds]
+
+
+@pytest.mark.parametrize("service", ["catalog", "demand", "contracts"])
+def test_health_answers_without_a_token(channels: dict[str, grpc.Channel], service: str) -> None:
+    stub: Any = health_pb2_grpc.HealthStub(channels[service])
+    assert (
+        stub.Check(health_pb2.HealthCheckRequest(), timeout=DEADLINE).status == health_pb2.HealthCheckResponse.SERVING
+    )
+
+
+@pytest.mark.parametrize(
+    ("service", "name"),
+    [("catalog", "civicpool.catalog.v1.CatalogService"), ("demand", "civicpool.demand.v1.DemandService"),
+     ("contracts", "civicpool.contracts.v1.ContractsService")],
+)  # fmt: skip
+def test_reflection_lists_the_service(channels: dict[str, grpc.Channel], service: str, name: str) -> None:
+    stub = reflection_pb2_grpc.ServerReflectionStub(channels[service])
+    replies = stub.ServerReflectionInfo(
+        iter([reflection_pb2.ServerReflectionRequest(list_services="")]), timeout=DEADLINE
+    )
+    names = {s.name for reply in replies for s in reply.list_services_response.service}
+    assert {name, "grpc.health.v1.Health"} <= names

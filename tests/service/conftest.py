@@ -1,0 +1,30 @@
+"""Service tests run against SQLite and against a real PostgreSQL, each test on a fresh database."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+from civicpool_catalog.service import CatalogService
+from civicpool_common.auth import Principal, Role
+from civicpool_common.database import create_engine, session_factory
+
+from tests.support.databases import DatabaseFactory
+
+ADMIN = Principal("u-admin", "network.admin", frozenset({Role.NETWORK_ADMIN}))
+CITY_IT = Principal("u-it", "bruchsal.it", frozenset({Role.CITY_IT}), city="bruchsal")
+LEAD = Principal("u-lead", "ettlingen.lead", frozenset({Role.PROCUREMENT_LEAD}), city="ettlingen")
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def databases(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> DatabaseFactory:
+    backend: str = request.param
+    postgres = request.getfixturevalue("postgres") if backend == "postgresql" else None
+    return DatabaseFactory(backend, tmp_path_factory.mktemp(f"db-{backend}"), postgres)
+
+
+@pytest.fixture
+async def catalog(databases: DatabaseFactory) -> AsyncIterator[CatalogService]:
+    engine = create_engine(databases.fresh("civicpool_catalog:migrations"))
+    yield CatalogService(session_factory(engine))
+    await engine.dispose()

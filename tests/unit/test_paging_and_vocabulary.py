@@ -1,0 +1,69 @@
+"""Cursors, page sizes, enum words and the status tables."""
+
+from __future__ import annotations
+
+import grpc
+import pytest
+from civicpool.catalog.v1 import catalog_pb2 as pb
+from civicpool_common.errors import InvalidArgument
+from civicpool_common.ids import time_ordered_id
+from civicpool_common.paging import MAX_LIMIT, decode_cursor, encode_cursor, resolve_limit
+from civicpool_common.status import GRPC_TO_HTTP
+from civicpool_common.vocabulary import CostKeyMethod, HostingRegion, ItemKind, LicenseModel, from_proto, to_proto
+from civicpool_gateway.problems import _SLUG_BY_CODE, PROBLEM_TYPES
+
+
+def test_cursor_round_trip_keeps_any_key() -> None:
+    for key in ["LAPTOP-14", "bühl", "a" * 200, ""]:
+        assert decode_cursor(encode_cursor(key)) == key
+
+
+@pytest.mark.parametrize("cursor", ["nonsense", "e30", "!!!", encode_cursor("x")[:-2] + "@@"])
+def test_a_cursor_we_did_not_hand_out_is_refused_with_the_field_named(cursor: str) -> None:
+    with pytest.raises(InvalidArgument) as caught:
+        decode_cursor(cursor)
+    assert [v.field for v in caught.value.violations] == ["cursor"]
+
+
+def test_page_size_defaults_and_bounds() -> None:
+    assert resolve_limit(0) == 50
+    assert resolve_limit(1) == 1
+    assert resolve_limit(MAX_LIMIT) == MAX_LIMIT
+    for bad in (-1, MAX_LIMIT + 1):
+        with pytest.raises(InvalidArgument):
+            resolve_limit(bad)
+
+
+@pytest.mark.parametrize(
+    ("words", "proto_enum"),
+    [(ItemKind, pb.ItemKind), (LicenseModel, pb.LicenseModel), (HostingRegion, pb.HostingRegion),
+     (CostKeyMethod, pb.CostKeyMethod)],
+)  # fmt: skip
+def test_every_word_has_its_proto_value_and_back(words: type, proto_enum: object) -> None:
+    for word in words:  # type: ignore[attr-defined]
+        number = to_proto(word, proto_enum, words)
+        assert number != 0
+        assert from_proto(number, proto_enum, words) is word
+    assert len(list(words)) == len(proto_enum.DESCRIPTOR.values) - 1  # type: ignore[attr-defined]  # all but UNSPECIFIED
+
+
+def test_unknown_words_and_numbers_become_unspecified() -> None:
+    assert to_proto("laptop", pb.ItemKind, ItemKind) == 0
+    assert to_proto(None, pb.ItemKind, ItemKind) == 0
+    assert from_proto(0, pb.ItemKind, ItemKind) is None
+    assert from_proto(99, pb.ItemKind, ItemKind) is None
+
+
+def test_the_status_table_covers_every_grpc_code_and_each_problem_type_exists() -> None:
+    assert set(GRPC_TO_HTTP) == set(grpc.StatusCode)
+    assert GRPC_TO_HTTP[grpc.StatusCode.INVALID_ARGUMENT] == 422
+    assert GRPC_TO_HTTP[grpc.StatusCode.FAILED_PRECONDITION] == 409
+    assert GRPC_TO_HTTP[grpc.StatusCode.UNAVAILABLE] == 503
+    assert set(_SLUG_BY_CODE.values()) <= set(PROBLEM_TYPES)
+
+
+def test_time_ordered_ids_sort_by_creation() -> None:
+    ids = [time_ordered_id() for _ in range(50)]
+    assert len(set(ids)) == 50
+    # ids made in the same millisecond may tie on time but not collide; across milliseconds they sort
+    assert ids[0][:13] <= ids[-1][:13]
