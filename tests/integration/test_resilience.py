@@ -9,12 +9,11 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-import grpc
 import httpx
 import psycopg
 import pytest
 from civicpool_cli.stack import Stack, free_port
-from grpc_health.v1 import health_pb2, health_pb2_grpc
+from civicpool_common.healthcheck import status
 
 from tests.conftest import ApiFactory
 from tests.support.postgres import PostgresCluster
@@ -61,23 +60,10 @@ def test_the_gateway_recovers_when_the_service_is_back(stack: Stack, api: ApiFac
     assert httpx.get(f"{stack.gateway_url}/readyz").status_code == 200
 
 
-def _health(port: int) -> Any:
-    with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
-        stub: Any = health_pb2_grpc.HealthStub(channel)
-        return stub.Check(health_pb2.HealthCheckRequest(), timeout=2.0).status
-
-
-def _wait_health(port: int, wanted: int, seconds: float = 20) -> None:
+def _wait_health(port: int, wanted: str, seconds: float = 20) -> None:
     deadline = time.monotonic() + seconds
-    while True:
-        try:
-            if _health(port) == wanted:
-                return
-        except grpc.RpcError:
-            pass
-        assert time.monotonic() < deadline, (
-            f"health never became {health_pb2.HealthCheckResponse.ServingStatus.Name(wanted)}"
-        )
+    while (current := status(f"127.0.0.1:{port}")) != wanted:
+        assert time.monotonic() < deadline, f"health stayed {current}, never became {wanted}"
         time.sleep(0.2)
 
 
@@ -100,14 +86,14 @@ def test_health_follows_the_database_and_sigterm_stops_gracefully(
         [sys.executable, "-m", "civicpool_catalog"], env=env, stdout=log, stderr=subprocess.STDOUT
     )
     try:
-        _wait_health(port, health_pb2.HealthCheckResponse.SERVING, seconds=60)
+        _wait_health(port, "SERVING", seconds=60)
         with psycopg.connect(postgres.admin_url(), autocommit=True) as admin:
             admin.execute(f'ALTER DATABASE "{database}" ALLOW_CONNECTIONS false')  # type: ignore[arg-type]
             admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (database,))
-        _wait_health(port, health_pb2.HealthCheckResponse.NOT_SERVING)
+        _wait_health(port, "NOT_SERVING")
         with psycopg.connect(postgres.admin_url(), autocommit=True) as admin:
             admin.execute(f'ALTER DATABASE "{database}" ALLOW_CONNECTIONS true')  # type: ignore[arg-type]
-        _wait_health(port, health_pb2.HealthCheckResponse.SERVING)
+        _wait_health(port, "SERVING")
     finally:
         process.terminate()  # SIGTERM
         exit_code = process.wait(timeout=30)

@@ -18,11 +18,9 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-import grpc
 import httpx
-from grpc_health.v1 import health_pb2, health_pb2_grpc
+from civicpool_common.healthcheck import serving
 
 from civicpool_cli import keycloak
 from civicpool_cli.keycloak import KeycloakServer
@@ -168,13 +166,7 @@ class Stack:
         raise StackError(f"{name} was not ready after {timeout:.0f} s; its log ends with:\n{self.log_tail(name)}")
 
     def service_serving(self, service: str) -> bool:
-        with grpc.insecure_channel(self.address(service)) as channel:
-            try:
-                stub: Any = health_pb2_grpc.HealthStub(channel)  # its type stubs lack Check
-                reply = stub.Check(health_pb2.HealthCheckRequest(), timeout=1.0)
-            except grpc.RpcError:
-                return False
-            return bool(reply.status == health_pb2.HealthCheckResponse.SERVING)
+        return serving(self.address(service))
 
     def keycloak_ready(self) -> bool:
         return _http_ok(self.keycloak.ready_url)

@@ -1,0 +1,5 @@
+-- One database per service (no service reads another's tables), and one for Keycloak.
+CREATE DATABASE catalog;
+CREATE DATABASE demand;
+CREATE DATABASE contracts;
+CREATE DATABASE keycloak;

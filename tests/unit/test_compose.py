@@ -1,0 +1,141 @@
+"""docker-compose.yml is valid without a Docker engine.
+
+It is checked against the official Compose Specification schema (taken from
+compose-go, the loader behind `docker compose config`, via the Go module
+proxy and cached), and against our own settings: every CIVICPOOL_* variable
+must be one the processes read, and every address must point to a service.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import httpx
+import jsonschema
+import pytest
+import yaml
+from civicpool_catalog.config import CatalogSettings
+from civicpool_cli.keycloak import cache_dir
+from civicpool_common.settings import OidcSettings, RuntimeSettings
+from civicpool_contracts.config import ContractsSettings
+from civicpool_demand.config import DemandSettings
+from civicpool_gateway.config import GatewaySettings
+from pydantic_settings import BaseSettings
+
+COMPOSE_GO = "v2.16.2"
+SCHEMA_URL = f"https://proxy.golang.org/github.com/compose-spec/compose-go/v2/@v/{COMPOSE_GO}.zip"
+ENV = {"POSTGRES_PASSWORD": "secret", "KEYCLOAK_ADMIN_PASSWORD": "secret"}
+VARIABLE = re.compile(r"\$\{(?P<name>[A-Z_]+)(?:(?P<op>:-|:\?)(?P<arg>[^}]*))?\}")
+
+
+def _schema() -> dict[str, Any]:
+    cached = cache_dir() / f"compose-spec-{COMPOSE_GO}.json"
+    if not cached.exists():
+        archive = httpx.get(SCHEMA_URL, timeout=60, follow_redirects=True)
+        archive.raise_for_status()
+        with zipfile.ZipFile(io.BytesIO(archive.content)) as module:
+            schema = module.read(f"github.com/compose-spec/compose-go/v2@{COMPOSE_GO}/schema/compose-spec.json")
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        cached.write_bytes(schema)
+    loaded: dict[str, Any] = json.loads(cached.read_text())
+    return loaded
+
+
+def _interpolate(value: Any, env: dict[str, str]) -> Any:
+    if isinstance(value, dict):
+        return {k: _interpolate(v, env) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_interpolate(v, env) for v in value]
+    if not isinstance(value, str):
+        return value
+
+    def replace(match: re.Match[str]) -> str:
+        name, op, arg = match["name"], match["op"], match["arg"]
+        if name in env:
+            return env[name]
+        if op == ":-":
+            return str(arg)
+        if op == ":?":
+            raise ValueError(f"{name}: {arg}")
+        return ""
+
+    return VARIABLE.sub(replace, value)
+
+
+@pytest.fixture(scope="module")
+def compose(repo_root: Path) -> dict[str, Any]:
+    raw = yaml.safe_load((repo_root / "docker-compose.yml").read_text())
+    project: dict[str, Any] = _interpolate(raw, ENV)
+    return project
+
+
+def test_the_compose_file_follows_the_compose_specification(compose: dict[str, Any]) -> None:
+    jsonschema.Draft202012Validator(_schema()).validate(compose)
+
+
+def test_secrets_have_no_defaults(repo_root: Path) -> None:
+    raw = yaml.safe_load((repo_root / "docker-compose.yml").read_text())
+    with pytest.raises(ValueError, match="POSTGRES_PASSWORD"):
+        _interpolate(raw, {})
+
+
+def test_dependencies_exist_and_health_conditions_have_health_checks(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    for name, service in services.items():
+        for dependency, condition in (service.get("depends_on") or {}).items():
+            assert dependency in services, f"{name} depends on unknown {dependency}"
+            if condition["condition"] == "service_healthy":
+                assert "healthcheck" in services[dependency], f"{dependency} has no health check"
+
+
+SETTINGS: dict[str, type[BaseSettings]] = {
+    "catalog": CatalogSettings,
+    "demand": DemandSettings,
+    "contracts": ContractsSettings,
+    "gateway": GatewaySettings,
+}
+
+
+@pytest.mark.parametrize("name", sorted(SETTINGS))
+def test_every_variable_is_read_by_the_process(compose: dict[str, Any], name: str) -> None:
+    env = {k: str(v) for k, v in compose["services"][name]["environment"].items()}
+    known = set()
+    for settings in (SETTINGS[name], OidcSettings, RuntimeSettings, CatalogSettings, DemandSettings, ContractsSettings):
+        prefix = str(settings.model_config.get("env_prefix", ""))
+        known |= {f"{prefix}{field}".upper() for field in settings.model_fields}
+    assert set(env) <= known, f"unknown variables: {set(env) - known}"
+    saved = dict(os.environ)
+    try:
+        os.environ.update(env)
+        settings = SETTINGS[name]()
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    assert getattr(settings, "host") == "0.0.0.0"  # noqa: B009, S104 - containers listen on their network
+
+
+def test_the_gateway_reaches_each_service_on_its_port(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    gateway = services["gateway"]["environment"]
+    for name in ("catalog", "demand", "contracts"):
+        host, port = gateway[f"CIVICPOOL_GATEWAY_{name.upper()}_ADDRESS"].split(":")
+        assert host == name
+        assert services[name]["environment"][f"CIVICPOOL_{name.upper()}_PORT"] == port
+        assert port in services[name]["healthcheck"]["test"][-1]
+
+
+@pytest.mark.parametrize(
+    "mistake",
+    [{"comand": ["python"]}, {"ports": "8000:8000"}, {"depends_on": {"postgres": {"condition": "when-ready"}}}],
+)
+def test_the_schema_catches_typical_mistakes(compose: dict[str, Any], mistake: dict[str, Any]) -> None:
+    broken = json.loads(json.dumps(compose))
+    broken["services"]["catalog"].update(mistake)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.Draft202012Validator(_schema()).validate(broken)
