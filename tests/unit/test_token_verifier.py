@@ -171,3 +171,16 @@ def test_a_principal_checks_roles() -> None:
     assert lead.has_any_role([Role.PROCUREMENT_LEAD, Role.NETWORK_ADMIN])
     with pytest.raises(Exception, match="'network-admin'"):
         lead.require_any_role(Role.NETWORK_ADMIN)
+
+
+async def test_a_verified_token_is_cached_but_still_expires(keyset: KeySet) -> None:
+    verifier = TokenVerifier(
+        OidcSettings(issuer=ISSUER, leeway_seconds=0),
+        httpx.AsyncClient(transport=httpx.MockTransport(keyset.handler)),
+    )
+    token = _sign(keyset.keys["k1"], "k1", exp=int(time.time()) + 2)
+    first = await verifier.verify(token)
+    assert await verifier.verify(token) is first  # served from the cache
+    await asyncio.sleep(2.1)
+    with pytest.raises(Unauthenticated, match="expired"):
+        await verifier.verify(token)

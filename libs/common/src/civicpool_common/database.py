@@ -62,10 +62,13 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def create_engine(url: str) -> AsyncEngine:
-    engine = create_async_engine(async_url(url), pool_pre_ping=True)
-    if engine.dialect.name == "sqlite":
+    if make_url(url).get_backend_name() == "sqlite":
+        # A local file: no server that restarts under us, so no liveness ping per checkout.
+        engine = create_async_engine(async_url(url))
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-    return engine
+        return engine
+    # A server: connections may die with a restart or failover; test each before use.
+    return create_async_engine(async_url(url), pool_pre_ping=True)
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
