@@ -49,3 +49,23 @@ def test_demo_commands_are_refused_in_production(command: list[str], monkeypatch
     result = runner.invoke(app, command)
     assert result.exit_code == 2
     assert "production" in result.output
+
+
+def test_onboarding_a_city_creates_its_keycloak_group_once(stack: Stack) -> None:
+    command = ["keycloak", "add-city", "lahr", "--name", "Lahr/Schwarzwald", "--data-dir", str(stack.data_dir),
+               "--keycloak-url", stack.keycloak.url]  # fmt: skip
+    first = runner.invoke(app, command)
+    assert first.exit_code == 0, first.output
+    assert "group /cities/lahr created" in first.output
+    assert "already exists" in runner.invoke(app, command).output
+    admin = stack.keycloak.admin()
+    admin.change_current_realm("civicpool")
+    group = admin.get_group_by_path("/cities/lahr")
+    assert group["attributes"] == {"city": ["lahr"], "display_name": ["Lahr/Schwarzwald"]}
+
+
+def test_onboarding_refuses_a_bad_city_id(stack: Stack) -> None:
+    result = runner.invoke(app, ["keycloak", "add-city", "Lahr", "--name", "Lahr", "--data-dir", str(stack.data_dir),
+                                 "--keycloak-url", stack.keycloak.url])  # fmt: skip
+    assert result.exit_code == 1
+    assert "not a city id" in result.output

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from civicpool_common.vocabulary import ID_PATTERN
 from keycloak import KeycloakAdmin
 
 from civicpool_cli.realm import (
@@ -170,6 +171,25 @@ class KeycloakServer:
         if demo_users:
             users = _read(USERS_FILE)["users"]
             admin.partial_import_realm(REALM, {"ifResourceExists": "SKIP", "users": users})
+
+
+def add_city_group(admin: KeycloakAdmin, city_id: str, name: str) -> bool:
+    """Onboard a member city in Keycloak: the group /cities/<id> whose members get the `city` claim.
+
+    True when created, False when it existed. Users are added to the group (and
+    given the `city` attribute) by the city's administrator in Keycloak.
+    """
+    if re.fullmatch(ID_PATTERN, city_id) is None:
+        raise KeycloakError(f"{city_id!r} is not a city id (lower-case letters, digits, hyphens)")
+    admin.change_current_realm(REALM)
+    parent = admin.get_group_by_path("/cities")
+    existing = {child["name"] for child in admin.get_group_children(parent["id"])}
+    if city_id in existing:
+        return False
+    admin.create_group(
+        {"name": city_id, "attributes": {"city": [city_id], "display_name": [name]}}, parent=parent["id"]
+    )
+    return True
 
 
 def _read(name: str) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from typing import Annotated
 
 import typer
 from civicpool_common.settings import RuntimeSettings
+from keycloak import KeycloakAdmin
 
 from civicpool_cli import keycloak
 from civicpool_cli.demo import (
@@ -148,6 +149,38 @@ def demo_load(
     _refuse_in_production("demo data")
     admin_token = password_token(keycloak_url, NETWORK_ADMIN_USER, DEMO_PASSWORD)
     typer.echo(f"demo network: {load_demo(gateway_url, admin_token, _say)}")
+
+
+@keycloak_app.command("add-city")
+def keycloak_add_city(
+    city_id: Annotated[str, typer.Argument(help="The city's id in the catalog, e.g. lahr")],
+    name: Annotated[str, typer.Option(help="Display name, e.g. 'Lahr/Schwarzwald'")],
+    data_dir: DataDir = Path("data"),
+    keycloak_url: KeycloakUrl = "http://127.0.0.1:8080",
+    admin_password: Annotated[
+        str | None, typer.Option(envvar="CIVICPOOL_KEYCLOAK_ADMIN_PASSWORD", help="Default: the local one")
+    ] = None,
+) -> None:
+    """Onboard a new member city in Keycloak (its group and `city` claim); add it to the catalog via the API."""
+    if admin_password is None:
+        local = data_dir.resolve() / "keycloak" / "admin-password"
+        if not local.exists():
+            typer.echo(f"no local Keycloak admin password in {local}; pass --admin-password", err=True)
+            raise typer.Exit(1)
+        admin_password = local.read_text().strip()
+    admin = KeycloakAdmin(
+        server_url=keycloak_url,
+        username="admin",
+        password=admin_password,
+        realm_name="master",
+        user_realm_name="master",
+    )
+    try:
+        created = keycloak.add_city_group(admin, city_id, name)
+    except keycloak.KeycloakError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"group /cities/{city_id} {'created' if created else 'already exists'}")
 
 
 @keycloak_app.command("fetch")

@@ -13,6 +13,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from civicpool_common.vocabulary import ID_PATTERN
+
 from civicpool_cli.demo import (
     CITIES,
     CITY_ROLES,
@@ -31,7 +33,6 @@ USERS_FILE = "civicpool-users-0.json"
 # Redirect URIs of the portal at the documented local address; the launcher
 # adds the actual gateway address when it differs (tests use free ports).
 LOCAL_PORTAL_ORIGINS = ("http://127.0.0.1:8000", "http://localhost:8000")
-ID_PATTERN = "^[a-z][a-z0-9-]{1,39}$"
 
 ROLE_DESCRIPTIONS = {
     "city-it": "IT staff of one member city: registers the city's demand",

@@ -12,6 +12,9 @@ import re
 from enum import StrEnum
 from typing import Any, TypeVar
 
+# Ids chosen by people (cities, vendors, cost keys): also the `city` and `vendor` token claims.
+ID_PATTERN = r"^[a-z][a-z0-9-]{1,39}$"
+
 
 class ItemKind(StrEnum):
     HARDWARE = "hardware"

@@ -6,7 +6,7 @@ import re
 from collections.abc import Mapping, Sequence
 
 from civicpool_common.errors import FieldViolation
-from civicpool_common.vocabulary import CostKeyMethod, HostingRegion, ItemKind, LicenseModel
+from civicpool_common.vocabulary import ID_PATTERN, CostKeyMethod, HostingRegion, ItemKind, LicenseModel
 
 __all__ = ["CostKeyMethod", "HostingRegion", "ItemKind", "LicenseModel"]
 
@@ -15,7 +15,7 @@ FULL_SHARE_BPS = 10_000  # 100.00 % in basis points
 MAX_PRICE_CENTS = 10**12  # ten billion euros: anything above is a typo
 MAX_LICENSE_TERM_MONTHS = 120
 
-SLUG_RE = re.compile(r"^[a-z][a-z0-9-]{1,39}$")
+SLUG_RE = re.compile(ID_PATTERN)
 SKU_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 CPV_RE = re.compile(r"^(\d{8})-(\d)$")
 AGS_RE = re.compile(r"^\d{8}$")
