@@ -69,3 +69,10 @@ def test_onboarding_refuses_a_bad_city_id(stack: Stack) -> None:
                                  "--keycloak-url", stack.keycloak.url])  # fmt: skip
     assert result.exit_code == 1
     assert "not a city id" in result.output
+
+
+def test_starting_again_on_the_same_data_keeps_the_realm_and_users(stack: Stack) -> None:
+    """`make run` a second time: the realm and the demo users exist already."""
+    stack.keycloak.import_realm((stack.gateway_url,), demo_users=True)
+    result = runner.invoke(app, ["token", "rastatt.lead", "--keycloak-url", stack.keycloak.url])
+    assert result.exit_code == 0, result.output

@@ -167,7 +167,9 @@ class KeycloakServer:
             if client["clientId"] == PORTAL_CLIENT:
                 client.update(portal_redirects(portal_origins))
         admin = self.admin()
-        admin.create_realm(payload=realm, skip_exists=True)
+        # Not create_realm(skip_exists=True): python-keycloak 7.1 raises TypeError on the 409.
+        if REALM not in {existing["realm"] for existing in admin.get_realms()}:
+            admin.create_realm(payload=realm)
         if demo_users:
             users = _read(USERS_FILE)["users"]
             admin.partial_import_realm(REALM, {"ifResourceExists": "SKIP", "users": users})
