@@ -122,3 +122,18 @@ def test_reflection_lists_the_service(channels: dict[str, grpc.Channel], service
     )
     names = {s.name for reply in replies for s in reply.list_services_response.service}
     assert {name, "grpc.health.v1.Health"} <= names
+
+
+def test_batch_get_returns_the_known_items_and_refuses_too_many_ids(
+    channels: dict[str, grpc.Channel], tokens: TokenSource
+) -> None:
+    stub = CatalogServiceStub(channels["catalog"])
+    metadata = _bearer(tokens("bruchsal.it"))
+    listed = stub.ListItems(catalog.ListItemsRequest(), timeout=DEADLINE, metadata=metadata).items
+    ids = [item.id for item in listed[:3]]
+    found = stub.BatchGetItems(catalog.BatchGetItemsRequest(ids=[*ids, "unknown"]), timeout=DEADLINE, metadata=metadata)
+    assert sorted(item.id for item in found.items) == sorted(ids)
+    too_many = catalog.BatchGetItemsRequest(ids=[f"id-{n}" for n in range(501)])
+    with pytest.raises(grpc.RpcError) as caught:
+        stub.BatchGetItems(too_many, timeout=DEADLINE, metadata=metadata)
+    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT  # type: ignore[attr-defined]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 
 import pytest
-from civicpool_common.money import format_euros, split_cents
+from civicpool_common.money import split_cents
 
 
 def test_equal_split_gives_the_leftover_cents_to_the_first_keys() -> None:
@@ -48,8 +48,3 @@ def test_zero_weight_gets_nothing() -> None:
 def test_nothing_to_split_by_is_an_error(weights: dict[str, int]) -> None:
     with pytest.raises(ValueError, match="weight"):
         split_cents(100, weights)
-
-
-def test_euros_are_shown_the_german_way() -> None:
-    assert format_euros(123_456_789) == "1.234.567,89 €"
-    assert format_euros(-5) == "-0,05 €"

@@ -67,3 +67,12 @@ def test_time_ordered_ids_sort_by_creation() -> None:
     assert len(set(ids)) == 50
     # ids made in the same millisecond may tie on time but not collide; across milliseconds they sort
     assert ids[0][:13] <= ids[-1][:13]
+
+
+def test_every_api_operation_has_a_unique_stable_id() -> None:
+    from civicpool_gateway.main import create_app
+
+    operations = [op for path in create_app().openapi()["paths"].values() for op in path.values()]
+    ids = [op["operationId"] for op in operations]
+    assert len(ids) == len(set(ids))
+    assert {"list_items", "update_city", "deactivate_vendor", "split_cost", "me"} <= set(ids)

@@ -15,7 +15,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -201,14 +201,6 @@ class Stack:
         timings["gateway"] = time.monotonic() - started
         progress(f"gateway ready on {self.gateway_url} ({timings['gateway']:.1f} s)")
         return timings
-
-    @contextlib.contextmanager
-    def running(self, progress: Callable[[str], None] = lambda _: None) -> Iterator[Stack]:
-        try:
-            self.up(progress)
-            yield self
-        finally:
-            self.stop_all()
 
 
 def _die_with_parent() -> None:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from civicpool_common.timestamps import from_timestamp
 from civicpool_common.vocabulary import ProtoEnum, from_proto, to_proto
 from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -46,7 +47,7 @@ class MessageShape:
                 proto_enum, words = self.enums[name]
                 result[name] = from_proto(value, proto_enum, words)
             elif isinstance(value, Timestamp):
-                result[name] = value.ToDatetime(tzinfo=dt.UTC) if message.HasField(name) else None
+                result[name] = from_timestamp(value) if message.HasField(name) else None
             elif descriptor.is_repeated and descriptor.message_type is not None:
                 result[name] = [MessageShape().from_proto(item) for item in value]
             else:

@@ -47,6 +47,8 @@ def create_app(settings: GatewaySettings | None = None, oidc: OidcSettings | Non
         version="1.0.0",
         description=DESCRIPTION,
         lifespan=lifespan,
+        # Operation ids are the route names (list_items, update_city, ...): the SDK's method names.
+        generate_unique_id_function=lambda route: route.name,
         openapi_tags=[
             {"name": "catalog", "description": "Items, member cities, vendors, cost-sharing keys"},
             {"name": "demand", "description": "Demand rounds and the cities' demand"},

@@ -125,7 +125,9 @@ def add_resource(spec: CatalogResource) -> None:
             response.headers["ETag"] = etag(record.version)  # type: ignore[attr-defined]
         return record
 
-    @router.get(spec.path, summary=f"List {spec.plural.lower()}", response_model=Page[Out])  # type: ignore[valid-type]
+    one, many = spec.message_field, spec.list_field  # operation ids: list_items, get_item, ...
+
+    @router.get(spec.path, name=f"list_{many}", summary=f"List {spec.plural.lower()}", response_model=Page[Out])  # type: ignore[valid-type]
     async def list_records(
         caller: CallerDep,
         services: ClientsDep,
@@ -138,13 +140,19 @@ def add_resource(spec: CatalogResource) -> None:
         reply = await services.call("catalog", getattr(services.catalog, f"List{spec.plural}"), request, caller.token)
         return {"data": [out(m) for m in getattr(reply, spec.list_field)], "next_cursor": reply.next_cursor or None}
 
-    @router.get(f"{spec.path}/{{id}}", summary=f"Read one {noun}", response_model=Out)
+    @router.get(f"{spec.path}/{{id}}", name=f"get_{one}", summary=f"Read one {noun}", response_model=Out)
     async def get_record(id: RecordId, caller: CallerDep, services: ClientsDep, response: Response) -> Any:
         request = getattr(pb, f"Get{spec.name}Request")(id=id)
         reply = await services.call("catalog", getattr(services.catalog, f"Get{spec.name}"), request, caller.token)
         return out(reply, response)
 
-    @router.post(spec.path, summary=f"Create a {noun}", response_model=Out, status_code=status.HTTP_201_CREATED)
+    @router.post(
+        spec.path,
+        name=f"create_{one}",
+        summary=f"Create a {noun}",
+        response_model=Out,
+        status_code=status.HTTP_201_CREATED,
+    )
     async def create_record(body: Fields, caller: AdminDep, services: ClientsDep, response: Response) -> Any:  # type: ignore[valid-type]
         message = message_type(**spec.shape.to_proto_fields(body.model_dump()))  # type: ignore[attr-defined]
         request = getattr(pb, f"Create{spec.name}Request")(**{spec.message_field: message})
@@ -155,6 +163,7 @@ def add_resource(spec: CatalogResource) -> None:
 
     @router.patch(
         f"{spec.path}/{{id}}",
+        name=f"update_{one}",
         summary=f"Change a {noun}",
         description="Send only the fields to change, and the version you edited: the ETag as `If-Match` "
         "(a stale one answers 412) or `version` in the body (a stale one answers 409).",
@@ -184,47 +193,34 @@ def add_resource(spec: CatalogResource) -> None:
             raise _precondition_failed(problem) if via_if_match else problem from None
         return out(reply, response)
 
-    async def set_active(
-        id: str, active: bool, caller: Caller, services: ServiceClients, response: Response, if_match: str | None
-    ) -> Any:
-        version = expected_version(if_match, None)[0] if if_match else 0
-        request = pb.SetActiveRequest(id=id, active=active, expected_version=version)
-        try:
-            reply = await services.call(
-                "catalog", getattr(services.catalog, f"Set{spec.name}Active"), request, caller.token
-            )
-        except Problem as problem:
-            raise _precondition_failed(problem) from None
-        return out(reply, response)
+    def add_active_route(action: str, active: bool, summary: str) -> None:
+        @router.post(
+            f"{spec.path}/{{id}}/{action}",
+            name=f"{action}_{one}",
+            summary=f"{summary} a {noun}",
+            description="Nothing is deleted: a deactivated record stays readable (and referable) but is "
+            "hidden from lists unless `include_inactive=true`. `If-Match` is optional.",
+            response_model=Out,
+        )
+        async def set_active(
+            id: RecordId,
+            caller: AdminDep,
+            services: ClientsDep,
+            response: Response,
+            if_match: Annotated[str | None, Header()] = None,
+        ) -> Any:
+            version = expected_version(if_match, None)[0] if if_match else 0
+            request = pb.SetActiveRequest(id=id, active=active, expected_version=version)
+            try:
+                reply = await services.call(
+                    "catalog", getattr(services.catalog, f"Set{spec.name}Active"), request, caller.token
+                )
+            except Problem as problem:
+                raise _precondition_failed(problem) from None
+            return out(reply, response)
 
-    @router.post(
-        f"{spec.path}/{{id}}/deactivate",
-        summary=f"Deactivate a {noun}",
-        description="Nothing is deleted: a deactivated record stays readable (and referable) but is "
-        "hidden from lists unless `include_inactive=true`. `If-Match` is optional.",
-        response_model=Out,
-    )
-    async def deactivate(
-        id: RecordId,
-        caller: AdminDep,
-        services: ClientsDep,
-        response: Response,
-        if_match: Annotated[str | None, Header()] = None,
-    ) -> Any:
-        return await set_active(id, False, caller, services, response, if_match)
-
-    @router.post(f"{spec.path}/{{id}}/activate", summary=f"Reactivate a {noun}", response_model=Out)
-    async def activate(
-        id: RecordId,
-        caller: AdminDep,
-        services: ClientsDep,
-        response: Response,
-        if_match: Annotated[str | None, Header()] = None,
-    ) -> Any:
-        return await set_active(id, True, caller, services, response, if_match)
-
-    for endpoint in (list_records, get_record, create_record, update_record, deactivate, activate):
-        endpoint.__name__ = f"{endpoint.__name__}_{spec.list_field}"  # unique OpenAPI operation ids
+    add_active_route("deactivate", active=False, summary="Deactivate")
+    add_active_route("activate", active=True, summary="Reactivate")
 
 
 def _item_filters(params: Any) -> dict[str, Any]:

@@ -7,9 +7,9 @@ from typing import Annotated, Any
 
 from civicpool.demand.v1 import demand_pb2 as pb
 from civicpool_common.auth import Role
+from civicpool_common.timestamps import to_timestamp
 from civicpool_common.vocabulary import RoundStatus
 from fastapi import APIRouter, Depends, Query, Response, status
-from google.protobuf.timestamp_pb2 import Timestamp
 from pydantic import AwareDatetime, BaseModel, Field
 
 from civicpool_gateway.auth import Caller, CallerDep, requires
@@ -41,12 +41,6 @@ class Round(BaseModel):
     created_at: dt.datetime
 
 
-def _timestamp(value: dt.datetime) -> Timestamp:
-    stamp = Timestamp()
-    stamp.FromDatetime(value.astimezone(dt.UTC))
-    return stamp
-
-
 @router.get("/rounds", summary="List demand rounds", response_model=Page[Round])
 async def list_rounds(caller: CallerDep, services: ClientsDep, params: Annotated[ListParams, Query()]) -> Any:
     request = pb.ListRoundsRequest(page=params.page())
@@ -66,8 +60,8 @@ async def create_round(
     message = pb.Round(
         title=body.title,
         description=body.description,
-        opens_at=_timestamp(body.opens_at),
-        closes_at=_timestamp(body.closes_at),
+        opens_at=to_timestamp(body.opens_at),
+        closes_at=to_timestamp(body.closes_at),
     )
     reply = await services.call(
         "demand", services.demand.CreateRound, pb.CreateRoundRequest(round=message), caller.token

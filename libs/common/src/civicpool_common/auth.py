@@ -90,10 +90,6 @@ class TokenVerifier:
         self._last_fetch = float("-inf")
         self._lock = asyncio.Lock()
 
-    @property
-    def has_keys(self) -> bool:
-        return bool(self._keys)
-
     async def aclose(self) -> None:
         await self._http.aclose()
 

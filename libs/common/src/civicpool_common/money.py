@@ -30,11 +30,3 @@ def split_cents(amount_cents: int, weights: Mapping[str, int]) -> dict[str, int]
     for _, key in sorted(remainders, key=lambda r: (-r[0], r[1]))[:left_over]:
         floors[key] += 1
     return {key: sign * cents for key, cents in floors.items()}
-
-
-def format_euros(cents: int) -> str:
-    """German-style display: 1234567 -> '12.345,67 €'."""
-    sign = "-" if cents < 0 else ""
-    euros, rest = divmod(abs(cents), 100)
-    grouped = f"{euros:,}".replace(",", ".")
-    return f"{sign}{grouped},{rest:02d} €"

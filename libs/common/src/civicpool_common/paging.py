@@ -5,11 +5,16 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TypeVar
 
 from civicpool_common.errors import InvalidArgument
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
+
+Row = TypeVar("Row")
 
 
 def resolve_limit(limit: int) -> int:
@@ -40,3 +45,27 @@ def decode_cursor(cursor: str) -> str | None:
             "cursor", "the cursor is not one this API handed out; start again without a cursor"
         )
     return value
+
+
+@dataclass(frozen=True)
+class PageWindow:
+    """Which rows a list call asks for: `size` of them, after the sort key `after`."""
+
+    size: int
+    after: str | None
+
+    @classmethod
+    def requested(cls, limit: int, cursor: str) -> PageWindow:
+        return cls(resolve_limit(limit), decode_cursor(cursor))
+
+    @property
+    def fetch(self) -> int:
+        """Rows to query: one more than the page tells whether a next page exists."""
+        return self.size + 1
+
+    def close(self, rows: Sequence[Row], key: Callable[[Row], str]) -> tuple[list[Row], str]:
+        """The page's rows and the cursor of the next page ("" on the last page)."""
+        if len(rows) > self.size:
+            page = list(rows[: self.size])
+            return page, encode_cursor(key(page[-1]))
+        return list(rows), ""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -11,6 +10,7 @@ from civicpool.catalog.v1 import catalog_pb2 as pb
 from civicpool.catalog.v1 import catalog_pb2_grpc
 from civicpool_common.errors import InvalidArgument
 from civicpool_common.grpc_server import current_principal
+from civicpool_common.timestamps import to_timestamp
 from civicpool_common.vocabulary import (
     CostKeyMethod,
     HostingRegion,
@@ -21,7 +21,6 @@ from civicpool_common.vocabulary import (
 )
 from google.protobuf.field_mask_pb2 import FieldMask
 from google.protobuf.message import Message
-from google.protobuf.timestamp_pb2 import Timestamp
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from civicpool_catalog import repository
@@ -37,12 +36,6 @@ from civicpool_catalog.service import (
 
 Context = grpc.aio.ServicerContext[Any, Any]
 FieldReaders = Mapping[str, Callable[[Any], Any]]
-
-
-def _timestamp(value: dt.datetime) -> Timestamp:
-    stamp = Timestamp()
-    stamp.FromDatetime(value)
-    return stamp
 
 
 # How each writable field is read from its proto message (UNSPECIFIED and 0 mean "none").
@@ -126,8 +119,8 @@ def item_to_proto(item: Item) -> pb.Item:
         open_source=item.open_source,
         active=item.active,
         version=item.version,
-        created_at=_timestamp(item.created_at),
-        updated_at=_timestamp(item.updated_at),
+        created_at=to_timestamp(item.created_at),
+        updated_at=to_timestamp(item.updated_at),
     )
 
 
@@ -140,8 +133,8 @@ def city_to_proto(city: City) -> pb.City:
         joined_on=city.joined_on.isoformat() if city.joined_on else "",
         active=city.active,
         version=city.version,
-        created_at=_timestamp(city.created_at),
-        updated_at=_timestamp(city.updated_at),
+        created_at=to_timestamp(city.created_at),
+        updated_at=to_timestamp(city.updated_at),
     )
 
 
@@ -156,8 +149,8 @@ def vendor_to_proto(vendor: Vendor) -> pb.Vendor:
         contact_phone=vendor.contact_phone,
         active=vendor.active,
         version=vendor.version,
-        created_at=_timestamp(vendor.created_at),
-        updated_at=_timestamp(vendor.updated_at),
+        created_at=to_timestamp(vendor.created_at),
+        updated_at=to_timestamp(vendor.updated_at),
     )
 
 
@@ -170,8 +163,8 @@ def cost_key_to_proto(key: CostKey) -> pb.CostKey:
         shares=[pb.CostShare(city_id=s.city_id, basis_points=s.basis_points) for s in key.shares],
         active=key.active,
         version=key.version,
-        created_at=_timestamp(key.created_at),
-        updated_at=_timestamp(key.updated_at),
+        created_at=to_timestamp(key.created_at),
+        updated_at=to_timestamp(key.updated_at),
     )
 
 
@@ -189,10 +182,8 @@ class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
         return item_to_proto(await self._service.get(ITEMS, request.id))
 
     async def BatchGetItems(self, request: pb.BatchGetItemsRequest, context: Context) -> pb.BatchGetItemsResponse:
-        page = await self._service.list_page(
-            ITEMS, [Item.id.in_(list(request.ids))], limit=min(len(request.ids), 500) or 1, cursor=""
-        )
-        return pb.BatchGetItemsResponse(items=[item_to_proto(i) for i in page.records])
+        items = await self._service.get_many(ITEMS, list(request.ids))
+        return pb.BatchGetItemsResponse(items=[item_to_proto(i) for i in items])
 
     async def ListItems(self, request: pb.ListItemsRequest, context: Context) -> pb.ListItemsResponse:
         cpv_prefix = request.cpv_prefix.strip()

@@ -42,11 +42,11 @@ class Repository(Generic[Record]):
         return list(result.scalars())
 
     async def page(self, conditions: Sequence[ColumnElement[bool]], after: str | None, limit: int) -> list[Record]:
-        """Up to limit + 1 records after the sort key `after` (one more tells whether a next page exists)."""
+        """Up to `limit` records in sort order, after the sort key `after`."""
         query = self._select().where(*conditions)
         if after is not None:
             query = query.where(self._sort_column > after)
-        result = await self._session.execute(query.order_by(self._sort_column).limit(limit + 1))
+        result = await self._session.execute(query.order_by(self._sort_column).limit(limit))
         return list(result.scalars())
 
     async def taken(self, column: InstrumentedAttribute[Any], value: object, except_id: str | None = None) -> bool:

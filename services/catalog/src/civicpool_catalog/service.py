@@ -25,7 +25,7 @@ from civicpool_common.errors import (
     VersionConflict,
 )
 from civicpool_common.money import split_cents
-from civicpool_common.paging import decode_cursor, encode_cursor, resolve_limit
+from civicpool_common.paging import MAX_LIMIT, PageWindow
 from sqlalchemy import ColumnElement
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -193,17 +193,21 @@ class CatalogService:
         async with self._sessions() as session:
             return await self._load(kind.repository(session), kind, record_id)
 
+    async def get_many(self, kind: RecordKind[Record], record_ids: Sequence[str]) -> list[Record]:
+        """The records among `record_ids` that exist, in sort order (unknown ids are left out)."""
+        if len(record_ids) > MAX_LIMIT:
+            raise InvalidArgument.for_field("ids", f"at most {MAX_LIMIT} ids per call, not {len(record_ids)}")
+        async with self._sessions() as session:
+            records = await kind.repository(session).get_many(record_ids)
+        return sorted(records, key=kind.sort_key)
+
     async def list_page(
         self, kind: RecordKind[Record], conditions: Sequence[ColumnElement[bool]], limit: int, cursor: str
     ) -> Page[Record]:
-        page_size = resolve_limit(limit)
-        after = decode_cursor(cursor)
+        window = PageWindow.requested(limit, cursor)
         async with self._sessions() as session:
-            records = await kind.repository(session).page(conditions, after, page_size)
-        if len(records) > page_size:
-            records = records[:page_size]
-            return Page(records, encode_cursor(kind.sort_key(records[-1])))
-        return Page(records, "")
+            rows = await kind.repository(session).page(conditions, window.after, window.fetch)
+        return Page(*window.close(rows, kind.sort_key))
 
     async def update(
         self,

@@ -7,8 +7,8 @@ from typing import Any
 import grpc
 from civicpool.contracts.v1 import contracts_pb2 as pb
 from civicpool.contracts.v1 import contracts_pb2_grpc
+from civicpool_common.timestamps import to_timestamp
 from civicpool_common.vocabulary import TenderStatus, to_proto
-from google.protobuf.timestamp_pb2 import Timestamp
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from civicpool_contracts.models import Tender
@@ -18,8 +18,6 @@ Context = grpc.aio.ServicerContext[Any, Any]
 
 
 def tender_to_proto(tender: Tender) -> pb.Tender:
-    created_at = Timestamp()
-    created_at.FromDatetime(tender.created_at)
     return pb.Tender(
         id=tender.id,
         title=tender.title,
@@ -27,7 +25,7 @@ def tender_to_proto(tender: Tender) -> pb.Tender:
         round_id=tender.round_id,
         status=to_proto(tender.status, pb.TenderStatus, TenderStatus),
         estimated_value_cents=tender.estimated_value_cents,
-        created_at=created_at,
+        created_at=to_timestamp(tender.created_at),
     )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from civicpool_common.paging import decode_cursor, encode_cursor, resolve_limit
+from civicpool_common.paging import PageWindow
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from civicpool_contracts import repository
@@ -14,10 +14,7 @@ class ContractsService:
         self._sessions = sessions
 
     async def list_tenders(self, limit: int, cursor: str) -> tuple[list[Tender], str]:
-        page_size = resolve_limit(limit)
+        window = PageWindow.requested(limit, cursor)
         async with self._sessions() as session:
-            tenders = await repository.tenders_after(session, decode_cursor(cursor), page_size)
-        if len(tenders) > page_size:
-            tenders = tenders[:page_size]
-            return tenders, encode_cursor(tenders[-1].id)
-        return tenders, ""
+            tenders = await repository.tenders_after(session, window.after, window.fetch)
+        return window.close(tenders, lambda t: t.id)

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 import grpc
 from civicpool.demand.v1 import demand_pb2 as pb
 from civicpool.demand.v1 import demand_pb2_grpc
 from civicpool_common.grpc_server import current_principal
+from civicpool_common.timestamps import from_timestamp, to_timestamp
 from civicpool_common.vocabulary import RoundStatus, to_proto
-from google.protobuf.timestamp_pb2 import Timestamp
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from civicpool_demand.models import Round
@@ -19,28 +18,18 @@ from civicpool_demand.service import DemandService, RoundDraft
 Context = grpc.aio.ServicerContext[Any, Any]
 
 
-def _timestamp(value: dt.datetime) -> Timestamp:
-    stamp = Timestamp()
-    stamp.FromDatetime(value)
-    return stamp
-
-
-def _datetime(stamp: Timestamp, present: bool) -> dt.datetime | None:
-    return stamp.ToDatetime(tzinfo=dt.UTC) if present else None
-
-
 def round_to_proto(round_: Round) -> pb.Round:
     return pb.Round(
         id=round_.id,
         title=round_.title,
         description=round_.description,
         owner_city_id=round_.owner_city_id,
-        opens_at=_timestamp(round_.opens_at),
-        closes_at=_timestamp(round_.closes_at),
+        opens_at=to_timestamp(round_.opens_at),
+        closes_at=to_timestamp(round_.closes_at),
         status=to_proto(round_.status, pb.RoundStatus, RoundStatus),
         version=round_.version,
         created_by=round_.created_by,
-        created_at=_timestamp(round_.created_at),
+        created_at=to_timestamp(round_.created_at),
     )
 
 
@@ -53,8 +42,8 @@ class DemandServicer(demand_pb2_grpc.DemandServiceServicer):
         draft = RoundDraft(
             title=message.title.strip(),
             description=message.description.strip(),
-            opens_at=_datetime(message.opens_at, message.HasField("opens_at")),
-            closes_at=_datetime(message.closes_at, message.HasField("closes_at")),
+            opens_at=from_timestamp(message.opens_at) if message.HasField("opens_at") else None,
+            closes_at=from_timestamp(message.closes_at) if message.HasField("closes_at") else None,
         )
         return round_to_proto(await self._service.create_round(current_principal(), draft))
 

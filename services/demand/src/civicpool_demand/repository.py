@@ -9,8 +9,8 @@ from civicpool_demand.models import Round
 
 
 async def rounds_after(session: AsyncSession, after_id: str | None, limit: int) -> list[Round]:
-    """Up to limit + 1 rounds in creation order, after the round `after_id`."""
-    query = select(Round).order_by(Round.id).limit(limit + 1)
+    """Up to `limit` rounds in creation order, after the round `after_id`."""
+    query = select(Round).order_by(Round.id).limit(limit)
     if after_id is not None:
         query = query.where(Round.id > after_id)
     return list((await session.scalars(query)).all())

@@ -9,7 +9,7 @@ from civicpool_common.auth import Principal, Role
 from civicpool_common.database import utc_now
 from civicpool_common.errors import FieldViolation, InvalidArgument, PermissionDenied
 from civicpool_common.ids import time_ordered_id
-from civicpool_common.paging import decode_cursor, encode_cursor, resolve_limit
+from civicpool_common.paging import PageWindow
 from civicpool_common.vocabulary import RoundStatus
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -56,13 +56,10 @@ class DemandService:
         return round_
 
     async def list_rounds(self, limit: int, cursor: str) -> tuple[list[Round], str]:
-        page_size = resolve_limit(limit)
+        window = PageWindow.requested(limit, cursor)
         async with self._sessions() as session:
-            rounds = await repository.rounds_after(session, decode_cursor(cursor), page_size)
-        if len(rounds) > page_size:
-            rounds = rounds[:page_size]
-            return rounds, encode_cursor(rounds[-1].id)
-        return rounds, ""
+            rounds = await repository.rounds_after(session, window.after, window.fetch)
+        return window.close(rounds, lambda r: r.id)
 
 
 def _round_violations(draft: RoundDraft, now: dt.datetime) -> list[FieldViolation]:
