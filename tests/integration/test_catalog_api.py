@@ -203,3 +203,58 @@ def test_unknown_paths_and_methods_are_problems_too(api: ApiFactory) -> None:
     assert (missing.status_code, missing.headers["content-type"]) == (404, PROBLEM)
     wrong_method = client.delete("/items")
     assert (wrong_method.status_code, wrong_method.json()["type"]) == (405, "/problems/method-not-allowed")
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        ("/cities", {"id": "big", "name": "Big", "ags": "08000001", "population": 10**20}, "population"),
+        ("/items", _new_item("HUGE-1", reference_price_cents=10**13), "reference_price_cents"),
+        ("/cost-keys/population/split", {"amount_cents": 100, "usage": {"rastatt": 10**20}}, "usage.rastatt"),
+        ("/cost-keys/population/split", {"amount_cents": 100, "city_ids": ["x"] * 501}, "city_ids"),
+    ],
+)
+def test_numbers_and_lists_beyond_their_bounds_are_422_not_500(
+    api: ApiFactory, path: str, body: dict[str, Any], field: str
+) -> None:
+    response = api("network.admin").post(path, json=body)
+    assert response.status_code == 422
+    assert field in [e["field"] for e in response.json()["errors"]]
+
+
+@pytest.mark.parametrize(
+    ("if_match", "status"),
+    [('"99999999999999999999"', 422), ('"²"', 422), ("3", 422), ('W/"1"', 412), ("*", 428)],
+)
+def test_if_match_must_be_one_of_our_etags(api: ApiFactory, if_match: str, status: int) -> None:
+    admin = api("network.admin")
+    item = admin.post("/items", json=_new_item(f"ETAG-{status}-{len(if_match)}")).json()
+    header = if_match.encode("latin-1")  # as raw clients send it; httpx encodes str as ASCII only
+    response = admin.patch(f"/items/{item['id']}", json={"name": "x"}, headers={"If-Match": header})
+    assert response.status_code == status
+    assert admin.get(f"/items/{item['id']}").json()["version"] == 1
+
+
+def test_null_clears_only_fields_that_may_be_empty(api: ApiFactory) -> None:
+    admin = api("network.admin")
+    city = admin.post("/cities", json={"id": "nulltown", "name": "Nulltown", "ags": "08000002", "population": 1234,
+                                       "joined_on": "2024-01-01"}).json()  # fmt: skip
+    refused = admin.patch("/cities/nulltown", json={"population": None}, headers={"If-Match": '"1"'})
+    assert refused.status_code == 422
+    assert [e["field"] for e in refused.json()["errors"]] == ["population"]
+    cleared = admin.patch("/cities/nulltown", json={"joined_on": None}, headers={"If-Match": '"1"'}).json()
+    assert (cleared["joined_on"], cleared["population"], city["population"]) == (None, 1234, 1234)
+
+
+def test_a_body_that_is_not_json_is_422_naming_the_body(api: ApiFactory) -> None:
+    response = api("network.admin").post("/items", content=b"{not json", headers={"Content-Type": "application/json"})
+    assert response.status_code == 422
+    assert [e["field"] for e in response.json()["errors"]] == ["body"]
+
+
+def test_a_round_far_in_the_future_is_422(api: ApiFactory) -> None:
+    response = api("ettlingen.lead").post(
+        "/rounds", json={"title": "Far", "opens_at": "2027-01-01T00:00:00Z", "closes_at": "9999-12-31T23:00:00-02:00"}
+    )
+    assert response.status_code == 422
+    assert [e["field"] for e in response.json()["errors"]] == ["closes_at"]

@@ -137,3 +137,15 @@ def test_batch_get_returns_the_known_items_and_refuses_too_many_ids(
     with pytest.raises(grpc.RpcError) as caught:
         stub.BatchGetItems(too_many, timeout=DEADLINE, metadata=metadata)
     assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT  # type: ignore[attr-defined]
+
+
+def test_a_time_beyond_the_calendar_is_invalid_not_internal(
+    channels: dict[str, grpc.Channel], tokens: TokenSource
+) -> None:
+    stub = DemandServiceStub(channels["demand"])
+    far = demand.Round(title="Far", opens_at=Timestamp(seconds=1), closes_at=Timestamp(seconds=10**13))
+    with pytest.raises(grpc.RpcError) as caught:
+        stub.CreateRound(
+            demand.CreateRoundRequest(round=far), timeout=DEADLINE, metadata=_bearer(tokens("ettlingen.lead"))
+        )
+    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT  # type: ignore[attr-defined]

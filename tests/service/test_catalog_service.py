@@ -236,3 +236,44 @@ async def test_cities_and_vendors_are_validated(catalog: CatalogService) -> None
     with pytest.raises(InvalidArgument) as bad_vendor:
         await catalog.create(ADMIN, VENDORS, vendor)
     assert {v.field for v in bad_vendor.value.violations} == {"vat_id", "contact_email"}
+
+
+async def test_a_city_cannot_lose_its_membership_while_a_fixed_key_gives_it_a_share(
+    catalog: CatalogService,
+) -> None:
+    """Deactivating a city and creating a fixed key for it, at the same time: never both."""
+    for round_ in range(8):
+        city_id = f"race-{round_}"
+        await catalog.create(ADMIN, CITIES, city(city_id, f"Race {round_}", f"0800{round_:04d}", 1000))
+        key = {"id": f"key-{round_}", "name": f"Key {round_}", "description": "", "method": "fixed",
+               "shares": {city_id: 10_000}}  # fmt: skip
+        deactivated, created = await asyncio.gather(
+            catalog.set_active(ADMIN, CITIES, city_id, active=False, expected_version=0),
+            catalog.create(ADMIN, COST_KEYS, key),
+            return_exceptions=True,
+        )
+        both_won = not isinstance(deactivated, BaseException) and not isinstance(created, BaseException)
+        assert not both_won, f"round {round_}: an active fixed key names an inactive city"
+        assert isinstance(deactivated, FailedPrecondition) or isinstance(created, InvalidArgument), (
+            deactivated,
+            created,
+        )
+
+
+async def test_of_concurrent_creates_with_one_sku_one_wins_and_the_rest_are_told_why(catalog: CatalogService) -> None:
+    results = await asyncio.gather(
+        *(catalog.create(ADMIN, ITEMS, {**LAPTOP, "name": f"Copy {n}"}) for n in range(5)), return_exceptions=True
+    )
+    assert sum(not isinstance(r, BaseException) for r in results) == 1
+    assert all(isinstance(r, AlreadyExists) for r in results if isinstance(r, BaseException)), results
+
+
+async def test_a_key_that_became_invalid_cannot_be_reactivated_as_it_is(catalog: CatalogService) -> None:
+    await add_cities(catalog)
+    await catalog.create(ADMIN, COST_KEYS, {"id": "pilot", "name": "Pilot", "description": "", "method": "fixed",
+                                            "shares": {"rastatt": 5000, "gaggenau": 5000}})  # fmt: skip
+    await catalog.set_active(ADMIN, COST_KEYS, "pilot", active=False, expected_version=0)
+    await catalog.set_active(ADMIN, CITIES, "gaggenau", active=False, expected_version=0)
+    with pytest.raises(FailedPrecondition, match="cannot be reactivated"):
+        await catalog.set_active(ADMIN, COST_KEYS, "pilot", active=True, expected_version=0)
+    assert (await catalog.get(COST_KEYS, "pilot")).active is False

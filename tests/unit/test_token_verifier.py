@@ -184,3 +184,48 @@ async def test_a_verified_token_is_cached_but_still_expires(keyset: KeySet) -> N
     await asyncio.sleep(2.1)
     with pytest.raises(Unauthenticated, match="expired"):
         await verifier.verify(token)
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        httpx.Response(200, text="<html>maintenance</html>"),
+        httpx.Response(200, json={"keys": [{"kty": "RSA", "kid": "broken", "n": "!", "e": "AQAB"}, {"no": "kid"}]}),
+        httpx.Response(200, json=["not", "a", "key", "set"]),
+        httpx.Response(503),
+    ],
+)
+async def test_a_broken_key_set_is_unauthenticated_not_a_crash(answer: httpx.Response) -> None:
+    verifier = TokenVerifier(
+        OidcSettings(issuer=ISSUER), httpx.AsyncClient(transport=httpx.MockTransport(lambda _: answer))
+    )
+    assert await verifier.ensure_keys() is False
+    with pytest.raises(Unauthenticated, match="cannot be fetched"):
+        await verifier.verify(_sign(rsa.generate_private_key(public_exponent=65537, key_size=2048), "k1"))
+
+
+async def test_one_bad_key_does_not_spoil_the_good_ones(keyset: KeySet) -> None:
+    def answer(request: httpx.Request) -> httpx.Response:
+        good = keyset.handler(request).json()["keys"]
+        return httpx.Response(200, json={"keys": [{"kty": "RSA", "kid": "broken", "n": "!", "e": "AQAB"}, *good]})
+
+    verifier = TokenVerifier(OidcSettings(issuer=ISSUER), httpx.AsyncClient(transport=httpx.MockTransport(answer)))
+    assert (await verifier.verify(_sign(keyset.keys["k1"], "k1"))).city == "bruchsal"
+
+
+async def test_keys_survive_a_failed_refetch(keyset: KeySet) -> None:
+    calls = 0
+
+    def flaky(request: httpx.Request) -> httpx.Response:
+        nonlocal calls
+        calls += 1
+        return keyset.handler(request) if calls == 1 else httpx.Response(500)
+
+    verifier = TokenVerifier(
+        OidcSettings(issuer=ISSUER, refetch_cooldown_seconds=0),
+        httpx.AsyncClient(transport=httpx.MockTransport(flaky)),
+    )
+    await verifier.verify(_sign(keyset.keys["k1"], "k1"))
+    with pytest.raises(Unauthenticated, match="unknown key"):
+        await verifier.verify(_sign(keyset.keys["k1"], "rotated"))  # triggers a refetch, which fails
+    assert (await verifier.verify(_sign(keyset.keys["k1"], "k1", sub="u-2"))).user_id == "u-2"

@@ -11,7 +11,7 @@ from civicpool_common.errors import Unauthenticated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from civicpool_gateway.problems import Problem
+from civicpool_gateway.problems import BEARER_CHALLENGE, Problem
 
 _bearer = HTTPBearer(auto_error=False, description="An access token from Keycloak (realm civicpool).")
 
@@ -34,10 +34,7 @@ async def authenticated(
 ) -> Caller:
     if credentials is None:
         raise Problem(
-            401,
-            "unauthenticated",
-            "send an access token: Authorization: Bearer <token>",
-            headers={"WWW-Authenticate": 'Bearer realm="civicpool"'},
+            401, "unauthenticated", "send an access token: Authorization: Bearer <token>", headers=BEARER_CHALLENGE
         )
     try:
         principal = await verifier(request).verify(credentials.credentials)

@@ -10,11 +10,11 @@ from civicpool_common.vocabulary import CostKeyMethod, HostingRegion, ItemKind, 
 from pydantic import BaseModel, Field
 
 from civicpool_gateway.convert import MessageShape
-from civicpool_gateway.schemas import Cents, ListParams, Request
+from civicpool_gateway.schemas import Cents, ListParams, Patch, Request, Version
 
 Slug = Annotated[str, Field(min_length=2, max_length=40, examples=["buehl"])]
 VatRate = Annotated[int, Field(strict=True, ge=0, le=10_000, description="Basis points: 1900 = 19 %")]
-Version = Annotated[int, Field(strict=True, ge=1, description="The version you edited (instead of If-Match)")]
+Population = Annotated[int, Field(strict=True, ge=0, le=100_000_000)]
 
 
 class Record(BaseModel):
@@ -53,7 +53,9 @@ class ItemFields(Request):
     open_source: bool = False
 
 
-class ItemPatch(Request):
+class ItemPatch(Patch):
+    clearable = frozenset({"license_model", "license_term_months", "hosting_region"})
+
     sku: str | None = Field(None, min_length=1, max_length=64)
     name: str | None = Field(None, min_length=1, max_length=200)
     description: str | None = Field(None, max_length=4000)
@@ -102,14 +104,16 @@ class CityFields(Request):
     id: Slug = Field(description="Lower-case ASCII id, also the `city` claim of its users")
     name: str = Field(min_length=1, max_length=120, examples=["Bühl"])
     ags: str = Field(description="Amtlicher Gemeindeschlüssel, 8 digits", examples=["08216007"])
-    population: int = Field(strict=True, ge=0)
+    population: Population
     joined_on: dt.date | None = None
 
 
-class CityPatch(Request):
+class CityPatch(Patch):
+    clearable = frozenset({"joined_on"})
+
     name: str | None = Field(None, min_length=1, max_length=120)
     ags: str | None = None
-    population: int | None = Field(None, strict=True, ge=0)
+    population: Population | None = None
     joined_on: dt.date | None = None
     version: Version | None = None
 
@@ -138,7 +142,9 @@ class VendorFields(Request):
     contact_phone: str = Field("", max_length=40)
 
 
-class VendorPatch(Request):
+class VendorPatch(Patch):
+    clearable = frozenset({"vat_id"})
+
     name: str | None = Field(None, min_length=1, max_length=200)
     vat_id: str | None = Field(None, max_length=20)
     country: str | None = Field(None, min_length=2, max_length=2)
@@ -162,7 +168,7 @@ class Vendor(Record):
 COST_KEY_SHAPE = MessageShape(enums={"method": (pb.CostKeyMethod, CostKeyMethod)})
 
 
-class CostShare(BaseModel):
+class CostShare(Request):
     city_id: str
     basis_points: int = Field(strict=True, ge=1, le=10_000, description="100 = 1 %; a key's shares sum to 10000")
 
@@ -175,7 +181,7 @@ class CostKeyFields(Request):
     shares: list[CostShare] = Field(default_factory=list, max_length=500, description="Fixed keys only")
 
 
-class CostKeyPatch(Request):
+class CostKeyPatch(Patch):
     name: str | None = Field(None, min_length=1, max_length=120)
     description: str | None = Field(None, max_length=2000)
     method: CostKeyMethod | None = None
@@ -192,10 +198,12 @@ class CostKey(Record):
 
 class SplitRequest(Request):
     amount_cents: int = Field(strict=True, ge=-(10**12), le=10**12, description="Euro cents; negative for refunds")
-    usage: dict[str, Annotated[int, Field(strict=True, ge=0)]] = Field(
-        default_factory=dict, description="Usage keys: quantity per city id"
+    usage: dict[str, Annotated[int, Field(strict=True, ge=0, le=10**12)]] = Field(
+        default_factory=dict, max_length=500, description="Usage keys: quantity per city id"
     )
-    city_ids: list[str] = Field(default_factory=list, description="Equal/population keys: only these cities")
+    city_ids: list[str] = Field(
+        default_factory=list, max_length=500, description="Equal/population keys: only these cities"
+    )
 
 
 class CostPart(BaseModel):

@@ -20,6 +20,17 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
+BEARER_CHALLENGE = {"WWW-Authenticate": 'Bearer realm="civicpool"'}
+_SLUG_BY_HTTP_STATUS = {
+    400: "bad-request",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not-found",
+    405: "method-not-allowed",
+    413: "payload-too-large",
+    415: "unsupported-media-type",
+    422: "validation-failed",
+}
 
 # slug -> (title, when it happens). The slug is the problem's stable identity.
 PROBLEM_TYPES: dict[str, tuple[str, str]] = {
@@ -39,6 +50,9 @@ PROBLEM_TYPES: dict[str, tuple[str, str]] = {
     "rate-limited": ("Too many requests", "Slow down and retry later."),
     "not-implemented": ("Not implemented", "This operation does not exist (yet)."),
     "method-not-allowed": ("Method not allowed", "This path does not support this HTTP method."),
+    "bad-request": ("Bad request", "The request cannot be read."),
+    "payload-too-large": ("Request too large", "The request body is larger than this endpoint accepts."),
+    "unsupported-media-type": ("Unsupported media type", "Send application/json (or what the endpoint names)."),
     "internal-error": ("Internal error", "Something failed on our side; it has been logged."),
 }
 
@@ -92,11 +106,13 @@ class Problem(Exception):
         extra: dict[str, Any] = {}
         if "current_version" in error.metadata:
             extra["current_version"] = int(error.metadata["current_version"])
+        status = http_status_for(error.code)
         return cls(
-            http_status_for(error.code),
+            status,
             slug,
             detail,
             errors=[{"field": v.field, "message": v.description} for v in error.violations],
+            headers=BEARER_CHALLENGE if status == 401 else None,
             extra=extra,
         )
 
@@ -133,7 +149,10 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [{"field": _field_name(e["loc"]), "message": e["msg"]} for e in exc.errors()]
+        errors = [
+            {"field": "body" if e["type"] == "json_invalid" else _field_name(e["loc"]), "message": e["msg"]}
+            for e in exc.errors()
+        ]
         fields = ", ".join(dict.fromkeys(e["field"] for e in errors))
         return Problem(422, "validation-failed", f"the request is not valid ({fields})", errors=errors).response(
             request
@@ -141,9 +160,8 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        slug = {401: "unauthenticated", 403: "forbidden", 404: "not-found", 405: "method-not-allowed"}.get(
-            exc.status_code, "internal-error"
-        )
+        fallback = "bad-request" if exc.status_code < 500 else "internal-error"
+        slug = _SLUG_BY_HTTP_STATUS.get(exc.status_code, fallback)
         return Problem(exc.status_code, slug, str(exc.detail), headers=exc.headers).response(request)
 
     @app.exception_handler(Exception)

@@ -2,16 +2,29 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Generic, TypeVar
+import datetime as dt
+from typing import Annotated, Any, ClassVar, Generic, TypeVar
 
 from civicpool.common.v1.paging_pb2 import PageRequest
 from civicpool_common.paging import DEFAULT_LIMIT, MAX_LIMIT
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 Row = TypeVar("Row")
 
-# Money and quantities are JSON integers: 12.5 or "12" are refused, not rounded.
+# Money and quantities are JSON integers: 12.5 or "12" are refused, not rounded. Every
+# integer has bounds: beyond 64 bits a value cannot even travel to a service.
 Cents = Annotated[int, Field(strict=True, ge=0, le=10**12, description="Euro cents, net", examples=[89900])]
+Version = Annotated[int, Field(strict=True, ge=1, le=10**12, description="The version you edited (or If-Match)")]
+# Years 1900 to 2999: a sane window that also keeps UTC conversion from overflowing.
+UtcDatetime = Annotated[
+    AwareDatetime, Field(description="ISO 8601 with an offset; stored as UTC", examples=["2027-01-15T12:00:00Z"])
+]
+
+
+def check_datetime_range(value: Any) -> Any:
+    if isinstance(value, dt.datetime) and not 1900 <= value.year <= 2999:
+        raise ValueError("must lie between the years 1900 and 2999")
+    return value
 
 
 class Page(BaseModel, Generic[Row]):
@@ -36,3 +49,20 @@ class Request(BaseModel):
     """Base of request bodies: unknown fields are an error, not silently dropped."""
 
     model_config = ConfigDict(extra="forbid")
+
+
+class Patch(Request):
+    """Base of PATCH bodies: send only what changes; null clears, but only a field that may be empty.
+
+    (A null that slipped through would reach the service as the proto's zero value:
+    a population of 0, a price of 0 cents.)
+    """
+
+    clearable: ClassVar[frozenset[str]] = frozenset()
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _null_only_where_clearable(cls, value: Any, info: ValidationInfo) -> Any:
+        if value is None and info.field_name not in cls.clearable:
+            raise ValueError("cannot be null; leave the field out to keep its value")
+        return value

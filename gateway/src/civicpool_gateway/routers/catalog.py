@@ -8,6 +8,7 @@ The catalog service checks the role again.
 
 # No `from __future__ import annotations`: FastAPI reads the route signatures at runtime.
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -80,32 +81,45 @@ def etag(version: int) -> str:
     return f'"{version}"'
 
 
+ETAG_RE = re.compile(r'"([1-9][0-9]{0,11})"')
+
+
 def expected_version(if_match: str | None, body_version: int | None) -> tuple[int, bool]:
     """The version the client edited, and whether it came as If-Match."""
-    if if_match is not None:
-        tag = if_match.strip().removeprefix("W/").strip('"')
-        if not tag.isdigit() or int(tag) < 1:
-            raise Problem(
-                428, "precondition-required", f'If-Match must be the ETag you read, e.g. "3", not {if_match!r}'
-            )
-        if body_version is not None and body_version != int(tag):
-            raise Problem(
-                422,
-                "validation-failed",
-                "If-Match and version disagree; send one of them",
-                errors=[{"field": "version", "message": f"If-Match says {tag}"}],
-            )
-        return int(tag), True
-    if body_version is not None:
-        return body_version, False
-    raise Problem(
-        428,
-        "precondition-required",
-        "say which version you edited: send the ETag as If-Match, or the version in the body",
-    )
+    if if_match is None:
+        if body_version is not None:
+            return body_version, False
+        raise Problem(
+            428,
+            "precondition-required",
+            "say which version you edited: send the ETag as If-Match, or the version in the body",
+        )
+    tag = if_match.strip()
+    if tag == "*":
+        raise Problem(428, "precondition-required", 'If-Match: * names no version; send the ETag you read, e.g. "3"')
+    if tag.startswith("W/"):
+        raise Problem(412, "precondition-failed", "If-Match compares strongly: a weak ETag (W/...) never matches")
+    match = ETAG_RE.fullmatch(tag)
+    if match is None:
+        raise Problem(
+            422,
+            "validation-failed",
+            f'If-Match must be an ETag this API handed out, e.g. "3", not {if_match!r}',
+            errors=[{"field": "If-Match", "message": "not an ETag of this API"}],
+        )
+    version = int(match.group(1))
+    if body_version is not None and body_version != version:
+        raise Problem(
+            422,
+            "validation-failed",
+            "If-Match and version disagree; send one of them",
+            errors=[{"field": "version", "message": f"If-Match says {version}"}],
+        )
+    return version, True
 
 
 def _precondition_failed(problem: Problem) -> Problem:
+    """A stale If-Match is a failed precondition (412), not a conflict."""
     if problem.slug != "version-conflict":
         return problem
     return Problem(412, "precondition-failed", problem.detail, extra=problem.extra)
@@ -216,7 +230,7 @@ def add_resource(spec: CatalogResource) -> None:
                     "catalog", getattr(services.catalog, f"Set{spec.name}Active"), request, caller.token
                 )
             except Problem as problem:
-                raise _precondition_failed(problem) from None
+                raise _precondition_failed(problem) if if_match else problem from None
             return out(reply, response)
 
     add_active_route("deactivate", active=False, summary="Deactivate")

@@ -6,11 +6,11 @@ import asyncio
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
 
 from civicpool_gateway.auth import verifier
 from civicpool_gateway.clients import ServiceClients
 from civicpool_gateway.config import GatewaySettings
+from civicpool_gateway.problems import Problem
 
 router = APIRouter(tags=["health"])
 
@@ -41,15 +41,4 @@ async def readyz(request: Request) -> Any:
     if ready:
         return {"status": "ready", "checks": checks}
     not_ready = ", ".join(f"{name} {value}" for name, value in checks.items() if value not in ("SERVING", "ok"))
-    return JSONResponse(
-        {
-            "type": "/problems/service-unavailable",
-            "title": "Not ready",
-            "status": 503,
-            "detail": f"not ready: {not_ready}",
-            "instance": "/readyz",
-            "checks": checks,
-        },
-        status_code=503,
-        media_type="application/problem+json",
-    )
+    raise Problem(503, "service-unavailable", f"not ready: {not_ready}", extra={"checks": checks})

@@ -10,12 +10,12 @@ from civicpool_common.auth import Role
 from civicpool_common.timestamps import to_timestamp
 from civicpool_common.vocabulary import RoundStatus
 from fastapi import APIRouter, Depends, Query, Response, status
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from civicpool_gateway.auth import Caller, CallerDep, requires
 from civicpool_gateway.convert import MessageShape
 from civicpool_gateway.routers.catalog import ClientsDep
-from civicpool_gateway.schemas import ListParams, Page, Request
+from civicpool_gateway.schemas import ListParams, Page, Request, UtcDatetime, check_datetime_range
 
 router = APIRouter(tags=["demand"])
 ROUND_SHAPE = MessageShape(enums={"status": (pb.RoundStatus, RoundStatus)})
@@ -24,8 +24,10 @@ ROUND_SHAPE = MessageShape(enums={"status": (pb.RoundStatus, RoundStatus)})
 class RoundFields(Request):
     title: str = Field(min_length=1, max_length=200, examples=["Notebooks und Headsets 2027"])
     description: str = Field("", max_length=4000)
-    opens_at: AwareDatetime = Field(description="ISO 8601 with offset; stored as UTC")
-    closes_at: AwareDatetime
+    opens_at: UtcDatetime
+    closes_at: UtcDatetime
+
+    _in_range = field_validator("opens_at", "closes_at")(check_datetime_range)
 
 
 class Round(BaseModel):

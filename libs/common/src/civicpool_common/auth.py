@@ -8,7 +8,7 @@ one refetch, rate-limited. Nothing calls Keycloak per request.
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import logging
 import time
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping
@@ -24,6 +24,8 @@ from civicpool_common.settings import OidcSettings
 
 # Asymmetric algorithms only: an HS256 token "signed" with the public key, or
 # alg=none, must never verify.
+log = logging.getLogger("civicpool.auth")
+
 ALLOWED_ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384")
 
 
@@ -97,10 +99,7 @@ class TokenVerifier:
         """True when signing keys are cached or can be fetched now (readiness)."""
         if self._keys:
             return True
-        try:
-            await self._refetch(force=True)
-        except httpx.HTTPError:
-            return False
+        await self._refetch(force=True)
         return bool(self._keys)
 
     async def verify(self, token: str) -> Principal:
@@ -151,8 +150,7 @@ class TokenVerifier:
     async def _key_for(self, kid: str) -> jwt.PyJWK:
         key = self._keys.get(kid)
         if key is None:
-            with contextlib.suppress(httpx.HTTPError):
-                await self._refetch(force=False)
+            await self._refetch(force=False)
             key = self._keys.get(kid)
         if key is None and not self._keys:
             raise Unauthenticated("the identity provider's signing keys cannot be fetched; try again shortly")
@@ -161,16 +159,28 @@ class TokenVerifier:
         return key
 
     async def _refetch(self, *, force: bool) -> None:
+        """Replace the cached keys by the published ones; on any failure keep the old ones."""
         async with self._lock:
             now = time.monotonic()
             if not force and now - self._last_fetch < self._settings.refetch_cooldown_seconds:
                 return
             self._last_fetch = now
-            response = await self._http.get(self._settings.resolved_jwks_url)
-            response.raise_for_status()
+            try:
+                response = await self._http.get(self._settings.resolved_jwks_url)
+                response.raise_for_status()
+                published = response.json().get("keys", [])
+            except (httpx.HTTPError, ValueError, AttributeError) as exc:
+                log.warning("signing keys not fetched from %s: %s", self._settings.resolved_jwks_url, exc)
+                return
             keys: dict[str, jwt.PyJWK] = {}
-            for jwk in response.json().get("keys", ()):
-                if jwk.get("use", "sig") != "sig" or jwk.get("alg", "RS256") not in ALLOWED_ALGORITHMS:
+            for jwk in published if isinstance(published, list) else []:
+                if not isinstance(jwk, dict) or jwk.get("use", "sig") != "sig":
                     continue  # Keycloak also publishes an encryption key (RSA-OAEP)
-                keys[jwk["kid"]] = jwt.PyJWK.from_dict(jwk)
-            self._keys = keys
+                if jwk.get("alg", "RS256") not in ALLOWED_ALGORITHMS or not isinstance(jwk.get("kid"), str):
+                    continue
+                try:
+                    keys[jwk["kid"]] = jwt.PyJWK.from_dict(jwk)
+                except jwt.PyJWTError as exc:
+                    log.warning("signing key %s skipped: %s", jwk["kid"], exc)
+            if keys:
+                self._keys = keys

@@ -8,13 +8,16 @@ to choose: aiosqlite/psycopg for the server, pysqlite/psycopg for Alembic.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
+from collections.abc import AsyncIterator
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import DateTime, MetaData, event, text
 from sqlalchemy.engine import Dialect, make_url
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.types import TypeDecorator
 
@@ -52,22 +55,63 @@ def sync_url(url: str) -> str:
     return _with_driver(url, asynchronous=False)
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+WRITE_OPTION = "civicpool_write"
+
+
+def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=5000")
     cursor.close()
+    # We emit BEGIN ourselves (below) instead of the driver's lazy one.
+    dbapi_connection.isolation_level = None
+
+
+def _sqlite_begin(connection: Any) -> None:
+    # A write transaction takes SQLite's write lock at its start, so what it read stays
+    # true until it commits (no write skew); reads get a plain, consistent snapshot.
+    immediate = connection.get_execution_options().get(WRITE_OPTION, False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def create_engine(url: str) -> AsyncEngine:
     if make_url(url).get_backend_name() == "sqlite":
         # A local file: no server that restarts under us, so no liveness ping per checkout.
         engine = create_async_engine(async_url(url))
-        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        event.listen(engine.sync_engine, "connect", _sqlite_connect)
+        event.listen(engine.sync_engine, "begin", _sqlite_begin)
         return engine
     # A server: connections may die with a restart or failover; test each before use.
     return create_async_engine(async_url(url), pool_pre_ping=True)
+
+
+@contextlib.asynccontextmanager
+async def write_transaction(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    """A transaction that writes: committed at the end, rolled back on any error.
+
+    On SQLite it holds the write lock from the start; on PostgreSQL rows that a
+    decision depends on are locked by the queries themselves (SELECT ... FOR UPDATE).
+    """
+    async with sessions.begin() as session:
+        await session.connection(execution_options={WRITE_OPTION: True})
+        yield session
+
+
+INTEGRITY_SQLSTATES = {"23505": "unique", "23503": "foreign_key", "23514": "check", "23502": "not_null"}
+
+
+def integrity_violation(error: IntegrityError) -> str:
+    """Which kind of constraint a write broke: unique, foreign_key, check, not_null or other."""
+    sqlstate = getattr(error.orig, "sqlstate", None)  # PostgreSQL (psycopg)
+    if sqlstate in INTEGRITY_SQLSTATES:
+        return INTEGRITY_SQLSTATES[sqlstate]
+    message = str(error.orig).upper()  # SQLite: "UNIQUE constraint failed: items.sku"
+    for marker, kind in (("UNIQUE", "unique"), ("FOREIGN KEY", "foreign_key"), ("CHECK", "check"),
+                         ("NOT NULL", "not_null")):  # fmt: skip
+        if marker in message:
+            return kind
+    return "other"
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import logging
 import signal
@@ -57,13 +58,28 @@ def _wrap_unary(
     handler: grpc.RpcMethodHandler[Any, Any] | None, wrap: Callable[[Behavior], Behavior]
 ) -> grpc.RpcMethodHandler[Any, Any] | None:
     if handler is None or handler.unary_unary is None:
-        return handler  # streaming calls (health Watch, reflection) pass through unchanged
+        return handler  # streaming calls: see AuthInterceptor, which refuses them
     behavior: Behavior = handler.unary_unary  # type: ignore[assignment]  # aio handlers are coroutines
     return grpc.unary_unary_rpc_method_handler(
         wrap(behavior),
         request_deserializer=handler.request_deserializer,
         response_serializer=handler.response_serializer,
     )
+
+
+def _refuse_streaming(handler: grpc.RpcMethodHandler[Any, Any]) -> grpc.RpcMethodHandler[Any, Any]:
+    async def refuse(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> None:
+        await context.abort(grpc.StatusCode.UNIMPLEMENTED, "streaming data calls are not authenticated yet")
+
+    options = {
+        "request_deserializer": handler.request_deserializer,
+        "response_serializer": handler.response_serializer,
+    }
+    if handler.unary_stream is not None:
+        return grpc.unary_stream_rpc_method_handler(refuse, **options)
+    if handler.stream_unary is not None:
+        return grpc.stream_unary_rpc_method_handler(refuse, **options)
+    return grpc.stream_stream_rpc_method_handler(refuse, **options)
 
 
 class ErrorInterceptor(grpc.aio.ServerInterceptor):
@@ -78,6 +94,8 @@ class ErrorInterceptor(grpc.aio.ServerInterceptor):
             async def guarded(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
                 try:
                     return await behavior(request, context)
+                except grpc.aio.AbortError:
+                    raise  # the servicer aborted with a status of its own
                 except DomainError as error:
                     failure = error
                 except Exception:
@@ -103,6 +121,9 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
         handler = await continuation(handler_call_details)
         if handler_call_details.method.startswith(UNAUTHENTICATED_PREFIXES):
             return handler
+        if handler is not None and handler.unary_unary is None:
+            # Fail closed: a streaming data call would otherwise pass unauthenticated.
+            return _refuse_streaming(handler)
         metadata = handler_call_details.invocation_metadata or ()
         authorization = next((str(v) for k, v in metadata if k == "authorization"), "")
 
@@ -169,6 +190,17 @@ async def serve(definition: ServiceDefinition, settings: ServiceSettings) -> Non
         await asyncio.to_thread(migrate, database_url, definition.migrations)
     engine = create_engine(database_url)
     verifier = TokenVerifier(OidcSettings())
+    try:
+        await _serve(definition, settings, engine, verifier)
+    finally:
+        await verifier.aclose()
+        await engine.dispose()
+        log.info("%s service stopped", definition.name)
+
+
+async def _serve(
+    definition: ServiceDefinition, settings: ServiceSettings, engine: AsyncEngine, verifier: TokenVerifier
+) -> None:
     server = grpc.aio.server(interceptors=[ErrorInterceptor(), AuthInterceptor(verifier)])
     definition.register(server, session_factory(engine))
 
@@ -188,8 +220,7 @@ async def serve(definition: ServiceDefinition, settings: ServiceSettings) -> Non
     await monitor.check_once()
 
     address = f"{settings.host}:{settings.port}"
-    if server.add_insecure_port(address) == 0:
-        raise RuntimeError(f"{definition.name}: cannot listen on {address}")
+    server.add_insecure_port(address)  # raises when the address is taken
     await server.start()
     log.info("%s service listening on %s", definition.name, address)
 
@@ -203,11 +234,13 @@ async def serve(definition: ServiceDefinition, settings: ServiceSettings) -> Non
         log.info("%s service stopping", definition.name)
     finally:
         monitor_task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await monitor_task
+        # NOT_SERVING first, and a moment for load balancers to notice, then refuse new calls
+        # and give the calls in flight their grace period.
         await health_servicer.enter_graceful_shutdown()
+        await asyncio.sleep(settings.shutdown_drain_seconds)
         await server.stop(settings.shutdown_grace_seconds)
-        await verifier.aclose()
-        await engine.dispose()
-        log.info("%s service stopped", definition.name)
 
 
 def run_cli(definition: ServiceDefinition, settings: ServiceSettings, argv: Sequence[str]) -> int:

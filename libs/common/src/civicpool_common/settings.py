@@ -65,7 +65,9 @@ class ServiceSettings(BaseSettings):
     migrate_on_start: bool | None = None
     # How often the health service re-checks the database.
     health_interval_seconds: float = 2.0
-    # Seconds in-flight calls get to finish after SIGTERM.
+    # After SIGTERM: seconds of NOT_SERVING before new calls are refused (so balancers
+    # stop sending), then seconds the calls in flight get to finish.
+    shutdown_drain_seconds: float = 0.5
     shutdown_grace_seconds: float = 5.0
 
     def resolved_database_url(self, service: str) -> str:

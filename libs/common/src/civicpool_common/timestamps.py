@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
+from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
+
+from civicpool_common.errors import InvalidArgument
 
 
 def to_timestamp(value: dt.datetime) -> Timestamp:
@@ -17,3 +20,13 @@ def to_timestamp(value: dt.datetime) -> Timestamp:
 
 def from_timestamp(stamp: Timestamp) -> dt.datetime:
     return stamp.ToDatetime(tzinfo=dt.UTC)
+
+
+def timestamp_field(message: Message, field: str) -> dt.datetime | None:
+    """A Timestamp field of a request as a UTC datetime; None when unset."""
+    if not message.HasField(field):
+        return None
+    try:
+        return from_timestamp(getattr(message, field))
+    except (ValueError, OverflowError):
+        raise InvalidArgument.for_field(field, "not a time between the years 1 and 9999") from None

@@ -207,9 +207,8 @@ def vendor_violations(
         ("contact_name", text_violation(contact_name, max_length=120, required=False)),
         (
             "contact_email",
-            None
-            if not contact_email or EMAIL_RE.fullmatch(contact_email)
-            else (f"{contact_email!r} is not an e-mail address"),
+            text_violation(contact_email, max_length=254, required=False)
+            or (None if not contact_email or EMAIL_RE.fullmatch(contact_email) else "not an e-mail address"),
         ),
         ("contact_phone", text_violation(contact_phone, max_length=40, required=False)),
     ]

@@ -33,8 +33,12 @@ class Repository(Generic[Record]):
     def _select(self) -> Select[Record]:
         return select(self._model).options(*self._options)
 
-    async def get(self, record_id: str) -> Record | None:
-        result = await self._session.execute(self._select().where(self._model.id == record_id))
+    async def get(self, record_id: str, *, for_update: bool = False) -> Record | None:
+        """The record, locked against concurrent writers until commit if `for_update` (PostgreSQL)."""
+        query = self._select().where(self._model.id == record_id)
+        if for_update:
+            query = query.with_for_update()
+        result = await self._session.execute(query)
         return result.scalar_one_or_none()
 
     async def get_many(self, record_ids: Sequence[str]) -> list[Record]:
@@ -97,11 +101,19 @@ def active_only(model: type[Record], include_inactive: bool) -> list[ColumnEleme
     return [] if include_inactive else [model.active.is_(True)]
 
 
-async def active_city_populations(session: AsyncSession, city_ids: Sequence[str] = ()) -> dict[str, int]:
-    """Population of active cities (all, or those named)."""
+async def active_city_populations(
+    session: AsyncSession, city_ids: Sequence[str] = (), *, lock: bool = False
+) -> dict[str, int]:
+    """Population of active cities (all, or those named).
+
+    With `lock`, the rows are share-locked until commit (PostgreSQL), so no one can
+    deactivate such a city while a decision that depends on it is being written.
+    """
     query = select(City.id, City.population).where(City.active.is_(True))
     if city_ids:
         query = query.where(City.id.in_(city_ids))
+    if lock:
+        query = query.with_for_update(read=True)
     result = await session.execute(query)
     return {city_id: population for city_id, population in result}
 

@@ -9,13 +9,14 @@ ledger refer to them.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic
 
 from civicpool_common.auth import Principal, Role
-from civicpool_common.database import utc_now
+from civicpool_common.database import integrity_violation, utc_now, write_transaction
 from civicpool_common.errors import (
     AlreadyExists,
     FailedPrecondition,
@@ -34,6 +35,8 @@ from sqlalchemy.orm.exc import StaleDataError
 from civicpool_catalog import domain, repository
 from civicpool_catalog.models import City, CostKey, CostShare, Item, Vendor
 from civicpool_catalog.repository import Record, Repository
+
+log = logging.getLogger("civicpool.catalog")
 
 Validator = Callable[[AsyncSession, Any], Awaitable[list[FieldViolation]]]
 
@@ -92,7 +95,7 @@ async def _validate_vendor(_session: AsyncSession, vendor: Vendor) -> list[Field
 
 async def _validate_cost_key(session: AsyncSession, key: CostKey) -> list[FieldViolation]:
     shares = {share.city_id: share.basis_points for share in key.shares}
-    active = await repository.active_city_populations(session, list(shares))
+    active = await repository.active_city_populations(session, list(shares), lock=True)
     return domain.cost_key_violations(
         id=key.id,
         name=key.name,
@@ -177,7 +180,7 @@ class CatalogService:
         record = kind.model(**fields, active=True, created_at=now, updated_at=now)
         if isinstance(record, CostKey) and shares is not None:
             _replace_shares(record, shares)
-        async with self._sessions.begin() as session:
+        async with write_transaction(self._sessions) as session:
             repo = kind.repository(session)
             await self._check(session, kind, record, creating=True)
             if kind.client_chosen_id and await repo.get(record.id) is not None:
@@ -227,8 +230,8 @@ class CatalogService:
             raise InvalidArgument.for_field(
                 "update_mask", f"cannot change {', '.join(not_updatable)} of a {kind.entity}"
             )
-        async with self._sessions.begin() as session:
-            record = await self._load(kind.repository(session), kind, record_id)
+        async with write_transaction(self._sessions) as session:
+            record = await self._load(kind.repository(session), kind, record_id, for_update=True)
             if record.version != expected_version:
                 raise VersionConflict(f"{kind.entity} {record_id}", expected_version, record.version)
             for name, value in changes.items():
@@ -245,8 +248,8 @@ class CatalogService:
         self, principal: Principal, kind: RecordKind[Record], record_id: str, active: bool, expected_version: int
     ) -> Record:
         principal.require_any_role(Role.NETWORK_ADMIN)
-        async with self._sessions.begin() as session:
-            record = await self._load(kind.repository(session), kind, record_id)
+        async with write_transaction(self._sessions) as session:
+            record = await self._load(kind.repository(session), kind, record_id, for_update=True)
             if expected_version and record.version != expected_version:
                 raise VersionConflict(f"{kind.entity} {record_id}", expected_version, record.version)
             if record.active == active:
@@ -262,7 +265,14 @@ class CatalogService:
             record.active = active
             record.updated_at = utc_now()
             if active:
-                await self._check(session, kind, record, creating=False)
+                try:
+                    await self._check(session, kind, record, creating=False)
+                except InvalidArgument as invalid:
+                    reasons = "; ".join(f"{v.field}: {v.description}" for v in invalid.violations)
+                    raise FailedPrecondition(
+                        f"the {kind.entity} cannot be reactivated as it is ({reasons}); change it first",
+                        reason="STATE_CONFLICT",
+                    ) from None
             await self._flush(session, kind, record_id=record_id, expected_version=record.version)
         return record
 
@@ -306,8 +316,10 @@ class CatalogService:
     # -- helpers ---------------------------------------------------------------
 
     @staticmethod
-    async def _load(repo: Repository[Record], kind: RecordKind[Record], record_id: str) -> Record:
-        record = await repo.get(record_id)
+    async def _load(
+        repo: Repository[Record], kind: RecordKind[Record], record_id: str, *, for_update: bool = False
+    ) -> Record:
+        record = await repo.get(record_id, for_update=for_update)
         if record is None:
             raise NotFound(f"no {kind.entity} with id {record_id!r}")
         return record
@@ -341,7 +353,14 @@ class CatalogService:
             # Someone committed between our read and our write.
             raise VersionConflict(f"{kind.entity} {record_id}", expected_version) from None
         except IntegrityError as exc:
-            raise AlreadyExists(f"the {kind.entity} conflicts with an existing record: {exc.orig}") from None
+            # The checks above normally catch these first; this is the database's last word.
+            log.warning("%s write refused by the database: %s", kind.entity, exc.orig)
+            violation = integrity_violation(exc)
+            if violation == "unique":
+                raise AlreadyExists(f"another {kind.entity} already has one of these unique values") from None
+            if violation == "foreign_key":
+                raise FailedPrecondition(f"the {kind.entity} refers to a record that does not exist") from None
+            raise InvalidArgument(f"the {kind.entity} breaks a rule of the database ({violation})") from None
 
 
 def _replace_shares(key: CostKey, shares: Mapping[str, int]) -> None:

@@ -8,7 +8,7 @@ import grpc
 from civicpool.demand.v1 import demand_pb2 as pb
 from civicpool.demand.v1 import demand_pb2_grpc
 from civicpool_common.grpc_server import current_principal
-from civicpool_common.timestamps import from_timestamp, to_timestamp
+from civicpool_common.timestamps import timestamp_field, to_timestamp
 from civicpool_common.vocabulary import RoundStatus, to_proto
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -42,8 +42,8 @@ class DemandServicer(demand_pb2_grpc.DemandServiceServicer):
         draft = RoundDraft(
             title=message.title.strip(),
             description=message.description.strip(),
-            opens_at=from_timestamp(message.opens_at) if message.HasField("opens_at") else None,
-            closes_at=from_timestamp(message.closes_at) if message.HasField("closes_at") else None,
+            opens_at=timestamp_field(message, "opens_at"),
+            closes_at=timestamp_field(message, "closes_at"),
         )
         return round_to_proto(await self._service.create_round(current_principal(), draft))
 

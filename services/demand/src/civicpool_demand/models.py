@@ -28,7 +28,7 @@ class Round(Base):
     closes_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
     status: Mapped[str] = mapped_column(String(16))
     version: Mapped[int] = mapped_column(Integer)
-    created_by: Mapped[str] = mapped_column(String(100))
+    created_by: Mapped[str] = mapped_column(String(255))  # Keycloak user names: up to 255
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
     updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
 

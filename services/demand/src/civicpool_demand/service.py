@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from civicpool_common.auth import Principal, Role
-from civicpool_common.database import utc_now
+from civicpool_common.database import utc_now, write_transaction
 from civicpool_common.errors import FieldViolation, InvalidArgument, PermissionDenied
 from civicpool_common.ids import time_ordered_id
 from civicpool_common.paging import PageWindow
@@ -51,7 +51,7 @@ class DemandService:
             created_at=now,
             updated_at=now,
         )
-        async with self._sessions.begin() as session:
+        async with write_transaction(self._sessions) as session:
             session.add(round_)
         return round_
 
