@@ -76,3 +76,8 @@ def test_starting_again_on_the_same_data_keeps_the_realm_and_users(stack: Stack)
     stack.keycloak.import_realm((stack.gateway_url,), demo_users=True)
     result = runner.invoke(app, ["token", "rastatt.lead", "--keycloak-url", stack.keycloak.url])
     assert result.exit_code == 0, result.output
+
+
+def test_the_local_keycloak_admin_password_is_private(stack: Stack) -> None:
+    mode = (stack.keycloak.data_dir / "admin-password").stat().st_mode & 0o777
+    assert mode == 0o600

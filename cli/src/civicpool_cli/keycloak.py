@@ -120,8 +120,10 @@ class KeycloakServer:
         path = self.data_dir / "admin-password"
         if not path.exists():
             self.data_dir.mkdir(parents=True, exist_ok=True)
-            path.write_text(secrets.token_urlsafe(18))
-            path.chmod(0o600)
+            # Created readable by the owner only from the first byte on.
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(descriptor, "w") as secret:
+                secret.write(secrets.token_urlsafe(18))
         return path.read_text().strip()
 
     def command(self, home: Path) -> list[str]:
