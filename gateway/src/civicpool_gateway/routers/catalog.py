@@ -118,11 +118,17 @@ def expected_version(if_match: str | None, body_version: int | None) -> tuple[in
     return version, True
 
 
-def _precondition_failed(problem: Problem) -> Problem:
-    """A stale If-Match is a failed precondition (412), not a conflict."""
-    if problem.slug != "version-conflict":
-        return problem
-    return Problem(412, "precondition-failed", problem.detail, extra=problem.extra)
+async def call_catalog_write(
+    services: ServiceClients, rpc: str, request: Message, caller: Caller, *, via_if_match: bool
+) -> Message:
+    """Call a writing catalog RPC; a stale If-Match is a failed precondition (412), not a conflict."""
+    try:
+        reply: Message = await services.call("catalog", getattr(services.catalog, rpc), request, caller.token)
+    except Problem as problem:
+        if via_if_match and problem.slug == "version-conflict":
+            raise Problem(412, "precondition-failed", problem.detail, extra=problem.extra) from None
+        raise
+    return reply
 
 
 def add_resource(spec: CatalogResource) -> None:
@@ -199,12 +205,7 @@ def add_resource(spec: CatalogResource) -> None:
         request = getattr(pb, f"Update{spec.name}Request")(
             **{spec.message_field: message}, update_mask=FieldMask(paths=sorted(changes)), expected_version=version
         )
-        try:
-            reply = await services.call(
-                "catalog", getattr(services.catalog, f"Update{spec.name}"), request, caller.token
-            )
-        except Problem as problem:
-            raise _precondition_failed(problem) if via_if_match else problem from None
+        reply = await call_catalog_write(services, f"Update{spec.name}", request, caller, via_if_match=via_if_match)
         return out(reply, response)
 
     def add_active_route(action: str, active: bool, summary: str) -> None:
@@ -225,12 +226,9 @@ def add_resource(spec: CatalogResource) -> None:
         ) -> Any:
             version = expected_version(if_match, None)[0] if if_match else 0
             request = pb.SetActiveRequest(id=id, active=active, expected_version=version)
-            try:
-                reply = await services.call(
-                    "catalog", getattr(services.catalog, f"Set{spec.name}Active"), request, caller.token
-                )
-            except Problem as problem:
-                raise _precondition_failed(problem) if if_match else problem from None
+            reply = await call_catalog_write(
+                services, f"Set{spec.name}Active", request, caller, via_if_match=if_match is not None
+            )
             return out(reply, response)
 
     add_active_route("deactivate", active=False, summary="Deactivate")
