@@ -37,7 +37,7 @@ from civicpool.catalog.v1 import catalog_pb2 as pb
 from civicpool.catalog.v1.catalog_pb2_grpc import CatalogServiceStub
 from civicpool_cli.demo import NETWORK_ADMIN_USER
 from civicpool_cli.demo_loader import load_demo
-from civicpool_cli.stack import Ports, Stack, free_port
+from civicpool_cli.stack import Ports, Stack, free_port, http_ok
 from civicpool_cli.tokens import password_token
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
@@ -106,7 +106,7 @@ async def run(seconds: float) -> list[Result]:
                 # A one-time server start before measuring, not a blocking call on a hot path.
                 bare_command = [sys.executable, str(Path(__file__).with_name("bare_app.py")), str(bare_port)]
                 bare = subprocess.Popen([*bare_command, json.dumps(laptop)])  # noqa: ASYNC220
-                stack.wait_for("bare", lambda: _up(f"http://127.0.0.1:{bare_port}/items/x"), timeout=30)
+                stack.wait_for("bare", lambda: http_ok(f"http://127.0.0.1:{bare_port}/items/x"), timeout=30)
                 channel = grpc.aio.insecure_channel(stack.address("catalog"))
                 stub = CatalogServiceStub(channel)
                 health: Any = health_pb2_grpc.HealthStub(channel)
@@ -130,13 +130,6 @@ async def run(seconds: float) -> list[Result]:
                 bare.wait()
             stack.stop_all()
     return results
-
-
-def _up(url: str) -> bool:
-    try:
-        return httpx.get(url, timeout=1).status_code == 200
-    except httpx.HTTPError:
-        return False
 
 
 def report(results: list[Result]) -> str:

@@ -170,10 +170,10 @@ class Stack:
         return serving(self.address(service))
 
     def keycloak_ready(self) -> bool:
-        return _http_ok(self.keycloak.ready_url)
+        return http_ok(self.keycloak.ready_url)
 
     def gateway_ready(self) -> bool:
-        return _http_ok(f"{self.gateway_url}/readyz")
+        return http_ok(f"{self.gateway_url}/readyz")
 
     # -- all at once -----------------------------------------------------------
 
@@ -210,7 +210,8 @@ def _die_with_parent() -> None:
     libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
-def _http_ok(url: str) -> bool:
+def http_ok(url: str) -> bool:
+    """True when GET url answers 200 within a second."""
     try:
         return httpx.get(url, timeout=1.0).status_code == 200
     except httpx.HTTPError:
