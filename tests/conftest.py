@@ -8,7 +8,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-from civicpool_cli.demo import NETWORK_ADMIN_USER
 from civicpool_cli.demo_loader import load_demo
 from civicpool_cli.stack import Ports, Stack
 
@@ -32,7 +31,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     try:
         system.up()
         tokens = TokenSource(system.keycloak.url)
-        load_demo(system.gateway_url, tokens(NETWORK_ADMIN_USER))
+        load_demo(system.gateway_url, tokens)
         yield system
     except Exception:
         for name in ("keycloak", "catalog", "demand", "contracts", "gateway"):

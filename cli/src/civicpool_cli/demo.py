@@ -171,3 +171,32 @@ def vendor_payload(vendor: DemoVendor) -> dict[str, Any]:
         "country": vendor.country,
         "contact_email": vendor.contact_email,
     }
+
+
+# The open demo round: Ettlingen leads; six cities have registered demand (Bruchsal has not yet).
+DEMO_ROUND_LEAD = "ettlingen.lead"
+DEMO_ROUND: dict[str, Any] = {
+    "title": "Gemeinsame Beschaffung 2027: Notebooks, Headsets und Videokonferenz",
+    "description": "Bitte melden Sie den Bedarf Ihrer Stadt bis zum Ende der Frist an. "
+    "Die Summe aller Städte wird gemeinsam ausgeschrieben.",
+}
+DEMO_ROUND_DAYS_OPEN = 60
+DEMO_LINES: tuple[tuple[str, str, int, str], ...] = (
+    ("baden-baden", "LAPTOP-14", 60, "Ersatz der Geräte aus 2019 in der Verwaltung"),
+    ("baden-baden", "HEADSET-USB", 60, "Mobiles Arbeiten"),
+    ("baden-baden", "VC-JITSI-SELFHOSTED", 250, "Videokonferenzen für Ratssitzungen und Bürgerdienste"),
+    ("rastatt", "LAPTOP-14", 45, "Neue Arbeitsplätze im Bürgerbüro"),
+    ("rastatt", "DOCK-USBC", 45, "Zu den Notebooks"),
+    ("rastatt", "VC-EU-CLOUD", 120, "Videokonferenz für die Verwaltung"),
+    ("ettlingen", "LAPTOP-14", 30, "Schulen: Lehrkräfte-Geräte"),
+    ("ettlingen", "VC-JITSI-SELFHOSTED", 180, "Videokonferenz im kommunalen Rechenzentrum"),
+    ("ettlingen", "VPN-SEAT", 90, "Heimarbeit"),
+    ("gaggenau", "LAPTOP-14", 20, "Ersatzbeschaffung"),
+    ("gaggenau", "WEBCAM-FHD", 20, "Besprechungsräume"),
+    ("gaggenau", "VC-JITSI-SELFHOSTED", 60, "Videokonferenz"),
+    ("buehl", "LAPTOP-14", 15, "Bauamt"),
+    ("buehl", "HEADSET-USB", 25, "Telefonie am Arbeitsplatz"),
+    ("buehl", "VPN-SEAT", 30, "Heimarbeit"),
+    ("stutensee", "LAPTOP-14", 12, "Ersatzbeschaffung"),
+    ("stutensee", "VC-GLOBALMEET", 40, "Bestehende Nutzung fortführen"),
+)

@@ -8,14 +8,17 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from civicpool_common.settings import RuntimeSettings
 from keycloak import KeycloakAdmin
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
 
-from civicpool_cli import keycloak
+from civicpool_cli import importer, keycloak
 from civicpool_cli.demo import (
     CITIES,
     CITY_ROLES,
@@ -68,8 +71,7 @@ def up(data_dir: DataDir = Path("data"), demo: bool = typer.Option(True, help="L
     try:
         stack.up(_say, demo_users=demo)
         if demo:
-            token = password_token(stack.keycloak.url, NETWORK_ADMIN_USER, DEMO_PASSWORD)
-            _say(f"demo network: {load_demo(stack.gateway_url, token, _say)}")
+            _say(f"demo network: {load_demo(stack.gateway_url, _demo_tokens(stack.keycloak.url), _say)}")
         typer.echo(_welcome(stack, time.monotonic() - started, demo))
         while all(stack.is_running(name) for name in ("keycloak", *SERVICES, "gateway")):
             time.sleep(1)
@@ -140,6 +142,43 @@ def token(
         raise typer.Exit(1) from None
 
 
+@app.command("import")
+def import_demand(
+    round_id: Annotated[str, typer.Argument(help="The demand round's id")],
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="The filled-in template (.csv or .xlsx)")],
+    username: Annotated[str, typer.Option("--as", help="Your user, e.g. bruchsal.it")],
+    mode: Annotated[str, typer.Option(help="add, or replace your city's lines")] = "add",
+    password: Annotated[str | None, typer.Option(help="Defaults to the demo password locally")] = None,
+    gateway_url: Annotated[str, typer.Option(envvar="CIVICPOOL_GATEWAY_URL")] = "http://127.0.0.1:8000",
+    keycloak_url: KeycloakUrl = "http://127.0.0.1:8080",
+) -> None:
+    """Import a city's demand from a spreadsheet: every row checked, all rows or none."""
+    if mode not in ("add", "replace"):
+        raise typer.BadParameter("add or replace", param_hint="--mode")
+    if password is None:
+        password = DEMO_PASSWORD if RuntimeSettings().is_local else typer.prompt("password", hide_input=True)
+    try:
+        access_token = password_token(keycloak_url, username, password)
+    except SignInError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(1) from None
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), DownloadColumn(), transient=True, console=Console(stderr=True)
+    ) as progress:
+        task = progress.add_task(f"uploading {file.name}", total=file.stat().st_size)
+
+        def advance(sent: int) -> None:
+            progress.update(task, advance=sent)
+            if progress.tasks[task].finished:
+                progress.update(task, description="checking every row ...")
+
+        response = importer.upload(gateway_url, access_token, round_id, file, mode, advance)
+    imported, lines = importer.describe(response)
+    typer.echo("\n".join(lines), err=not imported)
+    if not imported:
+        raise typer.Exit(1)
+
+
 @app.command("demo-load")
 def demo_load(
     gateway_url: Annotated[str, typer.Option(envvar="CIVICPOOL_GATEWAY_URL")] = "http://127.0.0.1:8000",
@@ -147,8 +186,11 @@ def demo_load(
 ) -> None:
     """Load the demo network into a running system (skips what exists)."""
     _refuse_in_production("demo data")
-    admin_token = password_token(keycloak_url, NETWORK_ADMIN_USER, DEMO_PASSWORD)
-    typer.echo(f"demo network: {load_demo(gateway_url, admin_token, _say)}")
+    typer.echo(f"demo network: {load_demo(gateway_url, _demo_tokens(keycloak_url), _say)}")
+
+
+def _demo_tokens(keycloak_url: str) -> Callable[[str], str]:
+    return lambda username: password_token(keycloak_url, username, DEMO_PASSWORD)
 
 
 @keycloak_app.command("add-city")

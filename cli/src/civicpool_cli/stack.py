@@ -98,6 +98,7 @@ class Stack:
         for service in SERVICES:
             env[f"CIVICPOOL_{service.upper()}_PORT"] = str(self.ports.of(service))
             env[f"CIVICPOOL_GATEWAY_{service.upper()}_ADDRESS"] = self.address(service)
+        env["CIVICPOOL_DEMAND_CATALOG_ADDRESS"] = self.address("catalog")
         env.update(self.extra_env)
         return env
 

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import grpc
 from civicpool.catalog.v1.catalog_pb2_grpc import CatalogServiceStub
 from civicpool.contracts.v1.contracts_pb2_grpc import ContractsServiceStub
 from civicpool.demand.v1.demand_pb2_grpc import DemandServiceStub
 from civicpool_common.errors import from_rpc_error
+from fastapi import Depends, Request
 from google.protobuf.message import Message
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
@@ -23,12 +24,17 @@ from civicpool_gateway.problems import Problem
 
 Response = TypeVar("Response", bound=Message)
 
+# Import errors list one violation per bad cell; their status details exceed gRPC's 8 KiB default.
+MAX_METADATA_BYTES = 256 * 1024
+
 # Reconnect quickly after a service restarts; gRPC's default backoff grows to two minutes.
 CHANNEL_OPTIONS = [
     ("grpc.initial_reconnect_backoff_ms", 200),
     ("grpc.min_reconnect_backoff_ms", 200),
     ("grpc.max_reconnect_backoff_ms", 2000),
     ("grpc.keepalive_time_ms", 30_000),
+    ("grpc.max_metadata_size", MAX_METADATA_BYTES),
+    ("grpc.max_send_message_length", 16 * 1024 * 1024),
 ]
 
 
@@ -59,6 +65,9 @@ class ServiceClients:
         channel = grpc.aio.insecure_channel(address, options=CHANNEL_OPTIONS)
         return ServiceChannel(name, channel, health_pb2_grpc.HealthStub(channel))
 
+    def stub(self, service: str) -> Any:
+        return {"catalog": self.catalog, "demand": self.demand, "contracts": self.contracts}[service]
+
     async def close(self) -> None:
         for service in self.services.values():
             await service.channel.close()
@@ -85,3 +94,12 @@ class ServiceClients:
         except grpc.aio.AioRpcError:
             return "UNREACHABLE"
         return str(health_pb2.HealthCheckResponse.ServingStatus.Name(response.status))
+
+
+async def clients(request: Request) -> ServiceClients:
+    # async: FastAPI would run a plain `def` dependency in a worker thread on every request.
+    service_clients: ServiceClients = request.app.state.clients
+    return service_clients
+
+
+ClientsDep = Annotated[ServiceClients, Depends(clients)]

@@ -13,7 +13,7 @@ from fastapi.responses import RedirectResponse
 from civicpool_gateway import problems
 from civicpool_gateway.clients import ServiceClients
 from civicpool_gateway.config import GatewaySettings
-from civicpool_gateway.routers import catalog, health, me, rounds, tenders
+from civicpool_gateway.routers import catalog, health, imports, lines, me, rounds, tenders
 
 API_PREFIX = "/api/v1"
 DESCRIPTION = """\
@@ -58,7 +58,8 @@ def create_app(settings: GatewaySettings | None = None, oidc: OidcSettings | Non
         ],
     )
     problems.install(app)
-    for router in (me.router, catalog.router, rounds.router, tenders.router):
+    # imports before rounds: /rounds/import-template must not match /rounds/{id}
+    for router in (me.router, catalog.router, imports.router, rounds.router, lines.router, tenders.router):
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(health.router)
 

@@ -8,6 +8,7 @@ civicpool_common.status.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -40,6 +41,11 @@ PROBLEM_TYPES: dict[str, tuple[str, str]] = {
     "not-found": ("Not found", "No such resource, or you may not know it exists."),
     "already-exists": ("Already exists", "A resource with the same unique value exists."),
     "state-conflict": ("Conflicts with the current state", "The resource is in a state that forbids this."),
+    "import-rejected": (
+        "The import was rejected",
+        "Rows of the file break rules; `errors` lists each with its `line`. Nothing was imported.",
+    ),
+    "unreadable-file": ("The file cannot be read", "Not a CSV or XLSX file in the template's form; see `detail`."),
     "city-in-cost-key": ("City still has a cost share", "Change the fixed cost keys naming the city first."),
     "cost-key-inactive": ("Cost key deactivated", "A deactivated cost key splits nothing."),
     "version-conflict": ("Edited by someone else", "Your version is outdated: reload, reapply, resend."),
@@ -81,7 +87,7 @@ class Problem(Exception):
         slug: str,
         detail: str,
         *,
-        errors: Sequence[Mapping[str, str]] = (),
+        errors: Sequence[Mapping[str, Any]] = (),
         headers: Mapping[str, str] | None = None,
         extra: Mapping[str, Any] | None = None,
     ) -> None:
@@ -111,7 +117,7 @@ class Problem(Exception):
             status,
             slug,
             detail,
-            errors=[{"field": v.field, "message": v.description} for v in error.violations],
+            errors=[_violation(v.field, v.description) for v in error.violations],
             headers=BEARER_CHALLENGE if status == 401 else None,
             extra=extra,
         )
@@ -129,6 +135,16 @@ class Problem(Exception):
         if self.errors:
             body["errors"] = self.errors
         return JSONResponse(body, status_code=self.status, headers=self.headers, media_type=PROBLEM_MEDIA_TYPE)
+
+
+_LINE_FIELD = re.compile(r"line (\d+)\.(.+)")
+
+
+def _violation(field: str, message: str) -> dict[str, Any]:
+    """A field error; a spreadsheet row's ("line 12.quantity") carries its line number apart."""
+    if match := _LINE_FIELD.fullmatch(field):
+        return {"line": int(match.group(1)), "field": match.group(2), "message": message}
+    return {"field": field, "message": message}
 
 
 def _field_name(location: Sequence[int | str]) -> str:

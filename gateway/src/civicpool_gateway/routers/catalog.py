@@ -8,7 +8,6 @@ The catalog service checks the role again.
 
 # No `from __future__ import annotations`: FastAPI reads the route signatures at runtime.
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -16,7 +15,7 @@ from typing import Annotated, Any
 from civicpool.catalog.v1 import catalog_pb2 as pb
 from civicpool_common.auth import Role
 from civicpool_common.vocabulary import HostingRegion, ItemKind, to_proto
-from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Header, Path, Query, Response, status
 from google.protobuf.field_mask_pb2 import FieldMask
 from google.protobuf.message import Message
 from pydantic import BaseModel
@@ -43,7 +42,8 @@ from civicpool_gateway.catalog_schemas import (
     VendorFields,
     VendorPatch,
 )
-from civicpool_gateway.clients import ServiceClients
+from civicpool_gateway.clients import ClientsDep
+from civicpool_gateway.concurrency import call_write, etag, expected_version
 from civicpool_gateway.convert import MessageShape
 from civicpool_gateway.problems import Problem
 from civicpool_gateway.schemas import ListParams, Page
@@ -51,15 +51,6 @@ from civicpool_gateway.schemas import ListParams, Page
 router = APIRouter(tags=["catalog"])
 AdminDep = Annotated[Caller, Depends(requires(Role.NETWORK_ADMIN))]
 RecordId = Annotated[str, Path(min_length=1, max_length=64)]
-
-
-async def clients(request: Request) -> ServiceClients:
-    # async: FastAPI would run a plain `def` dependency in a worker thread on every request.
-    service_clients: ServiceClients = request.app.state.clients
-    return service_clients
-
-
-ClientsDep = Annotated[ServiceClients, Depends(clients)]
 
 
 @dataclass(frozen=True)
@@ -75,60 +66,6 @@ class CatalogResource:
     out_model: type[BaseModel]
     list_params: type[ListParams]
     list_filters: Callable[[Any], dict[str, Any]]
-
-
-def etag(version: int) -> str:
-    return f'"{version}"'
-
-
-ETAG_RE = re.compile(r'"([1-9][0-9]{0,11})"')
-
-
-def expected_version(if_match: str | None, body_version: int | None) -> tuple[int, bool]:
-    """The version the client edited, and whether it came as If-Match."""
-    if if_match is None:
-        if body_version is not None:
-            return body_version, False
-        raise Problem(
-            428,
-            "precondition-required",
-            "say which version you edited: send the ETag as If-Match, or the version in the body",
-        )
-    tag = if_match.strip()
-    if tag == "*":
-        raise Problem(428, "precondition-required", 'If-Match: * names no version; send the ETag you read, e.g. "3"')
-    if tag.startswith("W/"):
-        raise Problem(412, "precondition-failed", "If-Match compares strongly: a weak ETag (W/...) never matches")
-    match = ETAG_RE.fullmatch(tag)
-    if match is None:
-        raise Problem(
-            422,
-            "validation-failed",
-            f'If-Match must be an ETag this API handed out, e.g. "3", not {if_match!r}',
-            errors=[{"field": "If-Match", "message": "not an ETag of this API"}],
-        )
-    version = int(match.group(1))
-    if body_version is not None and body_version != version:
-        raise Problem(
-            422,
-            "validation-failed",
-            "If-Match and version disagree; send one of them",
-            errors=[{"field": "version", "message": f"If-Match says {version}"}],
-        )
-    return version, True
-
-
-async def call_catalog_write(
-    services: ServiceClients, rpc: str, request: Message, caller: Caller, *, via_if_match: bool
-) -> Message:
-    """Call a writing catalog RPC; a stale If-Match is a failed precondition (412), not a conflict."""
-    try:
-        reply: Message = await services.call("catalog", getattr(services.catalog, rpc), request, caller.token)
-    except Problem as problem:
-        if via_if_match and problem.slug == "version-conflict":
-            raise Problem(412, "precondition-failed", problem.detail, extra=problem.extra) from None
-        raise
-    return reply
 
 
 def add_resource(spec: CatalogResource) -> None:
@@ -205,7 +142,7 @@ def add_resource(spec: CatalogResource) -> None:
         request = getattr(pb, f"Update{spec.name}Request")(
             **{spec.message_field: message}, update_mask=FieldMask(paths=sorted(changes)), expected_version=version
         )
-        reply = await call_catalog_write(services, f"Update{spec.name}", request, caller, via_if_match=via_if_match)
+        reply = await call_write(services, "catalog", f"Update{spec.name}", request, caller, via_if_match=via_if_match)
         return out(reply, response)
 
     def add_active_route(action: str, active: bool, summary: str) -> None:
@@ -226,8 +163,8 @@ def add_resource(spec: CatalogResource) -> None:
         ) -> Any:
             version = expected_version(if_match, None)[0] if if_match else 0
             request = pb.SetActiveRequest(id=id, active=active, expected_version=version)
-            reply = await call_catalog_write(
-                services, f"Set{spec.name}Active", request, caller, via_if_match=if_match is not None
+            reply = await call_write(
+                services, "catalog", f"Set{spec.name}Active", request, caller, via_if_match=if_match is not None
             )
             return out(reply, response)
 

@@ -11,8 +11,8 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 from civicpool_gateway.auth import CallerDep
+from civicpool_gateway.clients import ClientsDep
 from civicpool_gateway.convert import MessageShape
-from civicpool_gateway.routers.catalog import ClientsDep
 from civicpool_gateway.schemas import ListParams, Page
 
 router = APIRouter(tags=["tenders"])

@@ -100,6 +100,13 @@ class VersionConflict(DomainError):
         )
 
 
+class Unavailable(DomainError):
+    """A service this one depends on is down or too slow; retrying later may work."""
+
+    code = grpc.StatusCode.UNAVAILABLE
+    default_reason = "SERVICE_UNAVAILABLE"
+
+
 def to_grpc_status(error: DomainError) -> tuple[grpc.StatusCode, str, tuple[tuple[str, bytes], ...]]:
     """The status code, message and trailing metadata that carry `error` over gRPC."""
     details: list[any_pb2.Any] = []

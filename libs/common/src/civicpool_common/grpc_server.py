@@ -35,10 +35,14 @@ from civicpool_common.settings import OidcSettings, ServiceSettings
 
 log = logging.getLogger("civicpool.grpc")
 
+# Spreadsheet imports travel as one message; the gateway limits files well below this.
+MAX_MESSAGE_BYTES = 16 * 1024 * 1024
+
 # Calls that need no token: infrastructure, not data.
 UNAUTHENTICATED_PREFIXES = ("/grpc.health.v1.Health/", "/grpc.reflection.")
 
 _current_principal: contextvars.ContextVar[Principal] = contextvars.ContextVar("principal")
+_current_token: contextvars.ContextVar[str] = contextvars.ContextVar("token")
 
 Behavior = Callable[[Any, grpc.aio.ServicerContext[Any, Any]], Awaitable[Any]]
 
@@ -47,6 +51,14 @@ def current_principal() -> Principal:
     """The verified caller of the RPC being served."""
     try:
         return _current_principal.get()
+    except LookupError:
+        raise Unauthenticated("no verified caller for this call") from None
+
+
+def current_token() -> str:
+    """The verified access token of the RPC being served, to forward to another service."""
+    try:
+        return _current_token.get()
     except LookupError:
         raise Unauthenticated("no verified caller for this call") from None
 
@@ -134,9 +146,11 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
                     raise Unauthenticated("the call carries no bearer token")
                 principal = await self._verifier.verify(token)
                 reset = _current_principal.set(principal)
+                reset_token = _current_token.set(token)
                 try:
                     return await behavior(request, context)
                 finally:
+                    _current_token.reset(reset_token)
                     _current_principal.reset(reset)
 
             return authenticated
@@ -151,7 +165,11 @@ class ServiceDefinition:
     name: str  # "catalog": names the database file and the logs
     full_service_name: str  # "civicpool.catalog.v1.CatalogService"
     migrations: str  # "civicpool_catalog:migrations"
-    register: Callable[[grpc.aio.Server, async_sessionmaker[AsyncSession]], None]
+    # Adds the servicer to the server; the context it returns lives as long as the server
+    # (for the service's own clients and background tasks).
+    register: Callable[
+        [grpc.aio.Server, async_sessionmaker[AsyncSession], Any], contextlib.AbstractAsyncContextManager[None]
+    ]
 
 
 class _HealthMonitor:
@@ -201,9 +219,17 @@ async def serve(definition: ServiceDefinition, settings: ServiceSettings) -> Non
 async def _serve(
     definition: ServiceDefinition, settings: ServiceSettings, engine: AsyncEngine, verifier: TokenVerifier
 ) -> None:
-    server = grpc.aio.server(interceptors=[ErrorInterceptor(), AuthInterceptor(verifier)])
-    definition.register(server, session_factory(engine))
+    server = grpc.aio.server(
+        interceptors=[ErrorInterceptor(), AuthInterceptor(verifier)],
+        options=[("grpc.max_receive_message_length", MAX_MESSAGE_BYTES)],
+    )
+    async with definition.register(server, session_factory(engine), settings):
+        await _run_until_stopped(definition, settings, engine, server)
 
+
+async def _run_until_stopped(
+    definition: ServiceDefinition, settings: ServiceSettings, engine: AsyncEngine, server: grpc.aio.Server
+) -> None:
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection(

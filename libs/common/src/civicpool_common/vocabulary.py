@@ -50,6 +50,22 @@ class RoundStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
+class LineStatus(StrEnum):
+    SUBMITTED = "submitted"
+    WITHDRAWN = "withdrawn"
+
+
+class Priority(StrEnum):
+    HIGH = "high"
+    NORMAL = "normal"
+    LOW = "low"
+
+
+class ImportMode(StrEnum):
+    ADD = "add"
+    REPLACE = "replace"
+
+
 class TenderStatus(StrEnum):
     DRAFT = "draft"
     PUBLISHED = "published"

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import contextlib
+from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 
 import grpc
@@ -183,6 +184,10 @@ class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
 
     async def BatchGetItems(self, request: pb.BatchGetItemsRequest, context: Context) -> pb.BatchGetItemsResponse:
         items = await self._service.get_many(ITEMS, list(request.ids))
+        if request.skus:
+            known = {item.id for item in items}
+            by_sku = await self._service.items_by_sku(list(request.skus))
+            items += [item for item in by_sku if item.id not in known]
         return pb.BatchGetItemsResponse(items=[item_to_proto(i) for i in items])
 
     async def ListItems(self, request: pb.ListItemsRequest, context: Context) -> pb.ListItemsResponse:
@@ -304,5 +309,9 @@ class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
         )
 
 
-def register(server: grpc.aio.Server, sessions: async_sessionmaker[AsyncSession]) -> None:
+@contextlib.asynccontextmanager
+async def register(
+    server: grpc.aio.Server, sessions: async_sessionmaker[AsyncSession], _settings: object
+) -> AsyncIterator[None]:
     catalog_pb2_grpc.add_CatalogServiceServicer_to_server(CatalogServicer(CatalogService(sessions)), server)
+    yield

@@ -204,6 +204,13 @@ class CatalogService:
             records = await kind.repository(session).get_many(record_ids)
         return sorted(records, key=kind.sort_key)
 
+    async def items_by_sku(self, skus: Sequence[str]) -> list[Item]:
+        """The items with these SKUs (unknown ones are left out), in SKU order."""
+        if len(skus) > MAX_LIMIT:
+            raise InvalidArgument.for_field("skus", f"at most {MAX_LIMIT} SKUs per call, not {len(skus)}")
+        async with self._sessions() as session:
+            return await ITEMS.repository(session).page([Item.sku.in_(skus)], None, len(skus))
+
     async def list_page(
         self, kind: RecordKind[Record], conditions: Sequence[ColumnElement[bool]], limit: int, cursor: str
     ) -> Page[Record]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from typing import Any
 
 import grpc
@@ -38,5 +40,9 @@ class ContractsServicer(contracts_pb2_grpc.ContractsServiceServicer):
         return pb.ListTendersResponse(tenders=[tender_to_proto(t) for t in tenders], next_cursor=next_cursor)
 
 
-def register(server: grpc.aio.Server, sessions: async_sessionmaker[AsyncSession]) -> None:
+@contextlib.asynccontextmanager
+async def register(
+    server: grpc.aio.Server, sessions: async_sessionmaker[AsyncSession], _settings: object
+) -> AsyncIterator[None]:
     contracts_pb2_grpc.add_ContractsServiceServicer_to_server(ContractsServicer(ContractsService(sessions)), server)
+    yield

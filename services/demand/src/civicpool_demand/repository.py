@@ -2,15 +2,115 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from civicpool_common.vocabulary import LineStatus, RoundStatus
+from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from civicpool_demand.models import Round
+from civicpool_demand.models import Import, Line, LineVersion, Round
+
+SYSTEM_ACTOR = "system"
 
 
-async def rounds_after(session: AsyncSession, after_id: str | None, limit: int) -> list[Round]:
-    """Up to `limit` rounds in creation order, after the round `after_id`."""
+async def rounds_after(
+    session: AsyncSession, after_id: str | None, limit: int, statuses: Sequence[str] = ()
+) -> list[Round]:
+    """Up to `limit` rounds in creation order after the round `after_id`, of these statuses (all if none)."""
     query = select(Round).order_by(Round.id).limit(limit)
     if after_id is not None:
         query = query.where(Round.id > after_id)
+    if statuses:
+        query = query.where(Round.status.in_(statuses))
     return list((await session.scalars(query)).all())
+
+
+async def get_round(session: AsyncSession, round_id: str, *, for_update: bool = False) -> Round | None:
+    query = select(Round).where(Round.id == round_id)
+    if for_update:
+        query = query.with_for_update()
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def close_due_rounds(session: AsyncSession, now: dt.datetime) -> int:
+    """Close every open round whose closing time has passed; the number closed."""
+    result = await session.execute(
+        update(Round)
+        .where(Round.status == RoundStatus.OPEN.value, Round.closes_at <= now)
+        .values(
+            status=RoundStatus.CLOSED.value,
+            version=Round.version + 1,
+            status_changed_at=Round.closes_at,
+            status_changed_by=SYSTEM_ACTOR,
+            updated_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def get_line(session: AsyncSession, round_id: str, line_id: str, *, for_update: bool = False) -> Line | None:
+    query = select(Line).where(Line.id == line_id, Line.round_id == round_id)
+    if for_update:
+        query = query.with_for_update()
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+@dataclass(frozen=True)
+class LineFilter:
+    round_id: str
+    city_id: str | None = None
+    item_id: str | None = None
+    status: str | None = None
+
+    def conditions(self) -> list[ColumnElement[bool]]:
+        conditions = [Line.round_id == self.round_id]
+        if self.city_id is not None:
+            conditions.append(Line.city_id == self.city_id)
+        if self.item_id is not None:
+            conditions.append(Line.item_id == self.item_id)
+        if self.status is not None:
+            conditions.append(Line.status == self.status)
+        return conditions
+
+
+async def lines_after(session: AsyncSession, where: LineFilter, after_id: str | None, limit: int) -> list[Line]:
+    query = select(Line).where(*where.conditions()).order_by(Line.id).limit(limit)
+    if after_id is not None:
+        query = query.where(Line.id > after_id)
+    return list((await session.scalars(query)).all())
+
+
+async def submitted_lines(session: AsyncSession, round_id: str, city_id: str) -> list[Line]:
+    where = LineFilter(round_id, city_id=city_id, status=LineStatus.SUBMITTED.value)
+    return list((await session.scalars(select(Line).where(*where.conditions()).order_by(Line.id))).all())
+
+
+async def line_versions(session: AsyncSession, line_id: str) -> list[LineVersion]:
+    query = select(LineVersion).where(LineVersion.line_id == line_id).order_by(LineVersion.version)
+    return list((await session.scalars(query)).all())
+
+
+@dataclass(frozen=True)
+class CityItemTotal:
+    item_id: str
+    city_id: str
+    quantity: int
+    line_count: int
+
+
+async def totals_by_item_and_city(session: AsyncSession, round_id: str, city_id: str | None) -> list[CityItemTotal]:
+    """Submitted quantity and line count per (item, city): one GROUP BY over the covering index."""
+    where = LineFilter(round_id, city_id=city_id, status=LineStatus.SUBMITTED.value)
+    query = (
+        select(Line.item_id, Line.city_id, func.sum(Line.quantity), func.count())
+        .where(*where.conditions())
+        .group_by(Line.item_id, Line.city_id)
+    )
+    return [CityItemTotal(item, city, int(qty), int(n)) for item, city, qty, n in await session.execute(query)]
+
+
+async def import_added_before(session: AsyncSession, add_once_key: str) -> Import | None:
+    return (await session.execute(select(Import).where(Import.add_once_key == add_once_key))).scalar_one_or_none()

@@ -1,20 +1,48 @@
-"""Demand use cases: rules, permissions and transactions."""
+"""Demand use cases: rules, permissions and transactions.
+
+Who may do what (checked here with the verified caller, whatever the gateway
+sent):
+- rounds: a procurement lead creates them for their own city; only a lead of
+  the owner city opens, closes, cancels or bundles them. Every signed-in city
+  user sees rounds that are no longer drafts; leads and admins see drafts too.
+- lines: city IT writes its own city's lines while the round accepts demand.
+  Leads and admins read every city's lines; city IT and finance their own
+  city's; a finance user without a city is network-wide.
+- aggregation: network totals for everyone who may see the round; the
+  per-city breakdown only of the cities the caller may see.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
 
 from civicpool_common.auth import Principal, Role
-from civicpool_common.database import utc_now, write_transaction
-from civicpool_common.errors import FieldViolation, InvalidArgument, PermissionDenied
+from civicpool_common.database import integrity_violation, utc_now, write_transaction
+from civicpool_common.errors import (
+    FieldViolation,
+    InvalidArgument,
+    NotFound,
+    PermissionDenied,
+    VersionConflict,
+)
 from civicpool_common.ids import time_ordered_id
 from civicpool_common.paging import PageWindow
-from civicpool_common.vocabulary import RoundStatus
+from civicpool_common.vocabulary import ImportMode, LineStatus, Priority, RoundStatus
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
 
-from civicpool_demand import repository
-from civicpool_demand.models import Round
+from civicpool_demand import imports, repository, rules
+from civicpool_demand.catalog_client import CatalogItem, ItemDirectory
+from civicpool_demand.models import LINE_FIELDS, Import, Line, LineVersion, Round
+
+Record = TypeVar("Record")
+NETWORK_WIDE = (Role.PROCUREMENT_LEAD, Role.NETWORK_ADMIN)
+CITY_READERS = (Role.CITY_IT, Role.FINANCE)
 
 
 @dataclass(frozen=True)
@@ -23,22 +51,95 @@ class RoundDraft:
     description: str
     opens_at: dt.datetime | None
     closes_at: dt.datetime | None
+    scope_item_ids: Sequence[str] = ()
+    scope_cpv_prefixes: Sequence[str] = ()
+
+
+@dataclass(frozen=True)
+class LineDraft:
+    round_id: str
+    city_id: str
+    item_id: str
+    quantity: int
+    needed_by: dt.date | None
+    justification: str
+    priority: Priority
+
+
+@dataclass(frozen=True)
+class Page(Generic[Record]):
+    records: list[Record]
+    next_cursor: str
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    version: LineVersion
+    changes: list[tuple[str, str, str]]  # (field, old, new)
+
+
+@dataclass(frozen=True)
+class CityTotal:
+    city_id: str
+    quantity: int
+    line_count: int
+    estimated_cents: int
+
+
+@dataclass
+class ItemAggregate:
+    item: CatalogItem
+    total_quantity: int = 0
+    city_count: int = 0
+    line_count: int = 0
+    cities: list[CityTotal] = field(default_factory=list)
+
+    @property
+    def estimated_cents(self) -> int:
+        return self.total_quantity * self.item.reference_price_cents
+
+
+@dataclass(frozen=True)
+class Aggregation:
+    round_id: str
+    items: list[ItemAggregate]
+    view: str  # network | city | own-city
+    view_city_id: str
+    city_count: int  # cities with demand in the totals
+
+    @property
+    def total_quantity(self) -> int:
+        return sum(i.total_quantity for i in self.items)
+
+    @property
+    def total_estimated_cents(self) -> int:
+        return sum(i.estimated_cents for i in self.items)
 
 
 class DemandService:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], items: ItemDirectory) -> None:
         self._sessions = sessions
+        self._items = items
+
+    # -- rounds ----------------------------------------------------------------------------
 
     async def create_round(self, principal: Principal, draft: RoundDraft) -> Round:
         """A new round in status draft, owned by the lead's own city."""
         principal.require_any_role(Role.PROCUREMENT_LEAD)
         if principal.city is None:
             raise PermissionDenied(f"{principal.username} belongs to no city, so cannot own a demand round")
-        violations = _round_violations(draft, utc_now())
+        now = utc_now()
+        violations = _round_violations(draft, now)
+        if draft.scope_item_ids and not violations:
+            known = await self._items.by_ids(draft.scope_item_ids)
+            violations += [
+                FieldViolation(f"scope_item_ids[{index}]", f"no catalog item has the id {item_id!r}")
+                for index, item_id in enumerate(draft.scope_item_ids)
+                if item_id not in known
+            ]
         if violations:
             raise InvalidArgument("the demand round is not valid", violations=violations)
         assert draft.opens_at is not None and draft.closes_at is not None
-        now = utc_now()
         round_ = Round(
             id=time_ordered_id(),
             title=draft.title,
@@ -50,20 +151,413 @@ class DemandService:
             created_by=principal.username,
             created_at=now,
             updated_at=now,
+            scope_item_ids=list(dict.fromkeys(draft.scope_item_ids)),
+            scope_cpv_prefixes=list(dict.fromkeys(draft.scope_cpv_prefixes)),
+            status_changed_at=now,
+            status_changed_by=principal.username,
+            cancel_reason="",
+            tender_id="",
         )
         async with write_transaction(self._sessions) as session:
             session.add(round_)
         return round_
 
-    async def list_rounds(self, limit: int, cursor: str) -> tuple[list[Round], str]:
+    async def get_round(self, principal: Principal, round_id: str) -> Round:
+        async with self._sessions() as session:
+            round_ = await self._visible_round(session, principal, round_id)
+        if _past_deadline(round_, utc_now()):
+            await self.close_due_rounds()
+            async with self._sessions() as session:
+                round_ = await self._visible_round(session, principal, round_id)
+        return round_
+
+    async def list_rounds(
+        self, principal: Principal, limit: int, cursor: str, status: RoundStatus | None
+    ) -> Page[Round]:
+        principal.require_any_role(*NETWORK_WIDE, *CITY_READERS)
+        visible = [s.value for s in RoundStatus if _may_see_status(principal, s)]
+        statuses = [status.value] if status is not None and status.value in visible else visible
+        if status is not None and status.value not in visible:
+            return Page([], "")
         window = PageWindow.requested(limit, cursor)
         async with self._sessions() as session:
-            rounds = await repository.rounds_after(session, window.after, window.fetch)
-        return window.close(rounds, lambda r: r.id)
+            rounds = await repository.rounds_after(session, window.after, window.fetch, statuses)
+        if any(_past_deadline(r, utc_now()) for r in rounds):
+            await self.close_due_rounds()
+            return await self.list_rounds(principal, limit, cursor, status)
+        return Page(*window.close(rounds, lambda r: r.id))
+
+    async def transition_round(
+        self,
+        principal: Principal,
+        round_id: str,
+        action: str,
+        expected_version: int,
+        reason: str = "",
+        tender_id: str = "",
+    ) -> Round:
+        """open | close | cancel | bundle, by a procurement lead of the owner city."""
+        principal.require_any_role(Role.PROCUREMENT_LEAD)
+        if action == "cancel" and not reason.strip():
+            raise InvalidArgument.for_field("reason", "say why the round is cancelled; the cities will read it")
+        if action == "bundle" and not tender_id.strip():
+            raise InvalidArgument.for_field("tender_id", "name the tender the round became")
+        await self.close_due_rounds()  # a round past its deadline is closed before anything else happens
+        now = utc_now()
+        async with self._writing() as session:
+            round_ = await repository.get_round(session, round_id, for_update=True)
+            if round_ is None or not _may_see_status(principal, RoundStatus(round_.status)):
+                raise NotFound(f"demand round {round_id} does not exist")
+            if round_.owner_city_id != principal.city:
+                raise PermissionDenied(
+                    f"only a procurement lead of {round_.owner_city_id}, which owns the round, may change its status"
+                )
+            if expected_version and expected_version != round_.version:
+                raise VersionConflict(f"demand round {round_id}", expected_version, round_.version)
+            new_status = rules.check_transition(action, round_.status)
+            if action == "open" and round_.closes_at <= now:
+                raise rules.RoundStateConflict(
+                    f"the round would close at once: its closes_at ({round_.closes_at:%Y-%m-%d %H:%M} UTC) has passed",
+                    round_.status,
+                )
+            round_.status = new_status.value
+            round_.status_changed_at = now
+            round_.status_changed_by = principal.username
+            round_.updated_at = now
+            if action == "cancel":
+                round_.cancel_reason = reason.strip()
+            if action == "bundle":
+                round_.tender_id = tender_id.strip()
+        return round_
+
+    async def close_due_rounds(self) -> int:
+        """Close the open rounds whose closing time has passed (also run periodically)."""
+        async with write_transaction(self._sessions) as session:
+            return await repository.close_due_rounds(session, utc_now())
+
+    # -- lines -----------------------------------------------------------------------------
+
+    async def create_line(self, principal: Principal, draft: LineDraft) -> Line:
+        _require_city_writer(principal, draft.city_id)
+        now = utc_now()
+        violations = rules.line_violations(draft.quantity, draft.needed_by, draft.justification, now.date())
+        if violations:
+            raise InvalidArgument("the demand line is not valid", violations=violations)
+        item = (await self._items.by_ids([draft.item_id])).get(draft.item_id)
+        async with self._writing() as session:
+            round_ = await self._accepting_round(session, draft.round_id, now)
+            _check_item(round_, item, draft.item_id)
+            line = Line(
+                id=time_ordered_id(),
+                round_id=draft.round_id,
+                city_id=draft.city_id,
+                item_id=draft.item_id,
+                quantity=draft.quantity,
+                needed_by=draft.needed_by,
+                justification=draft.justification,
+                priority=draft.priority.value,
+                status=LineStatus.SUBMITTED.value,
+                created_by=principal.username,
+                created_at=now,
+                updated_by=principal.username,
+                updated_at=now,
+            )
+            session.add(line)
+            await session.flush()
+            session.add(_snapshot(line, "created", principal.username, now))
+        return line
+
+    async def get_line(self, principal: Principal, round_id: str, line_id: str) -> Line:
+        async with self._sessions() as session:
+            return await self._visible_line(session, principal, round_id, line_id)
+
+    async def list_lines(
+        self, principal: Principal, where: repository.LineFilter, limit: int, cursor: str
+    ) -> Page[Line]:
+        own_city = _readable_city(principal)
+        if own_city is not None and where.city_id not in (None, own_city):
+            raise PermissionDenied(f"{principal.username} may see only the demand of {own_city}")
+        if own_city is not None:
+            where = repository.LineFilter(where.round_id, own_city, where.item_id, where.status)
+        window = PageWindow.requested(limit, cursor)
+        async with self._sessions() as session:
+            await self._visible_round(session, principal, where.round_id)
+            lines = await repository.lines_after(session, where, window.after, window.fetch)
+        return Page(*window.close(lines, lambda line: line.id))
+
+    async def update_line(
+        self, principal: Principal, round_id: str, line_id: str, changes: Mapping[str, object], expected_version: int
+    ) -> Line:
+        """Change quantity, needed_by, justification or priority of a submitted line."""
+        if not changes:
+            raise InvalidArgument.for_field("update_mask", "name at least one field to change")
+        if not expected_version:
+            raise InvalidArgument.for_field("expected_version", "send the version you changed, so no edit is lost")
+        now = utc_now()
+        quantity, needed_by, justification = (changes.get(name) for name in ("quantity", "needed_by", "justification"))
+        violations = rules.line_violations(
+            quantity if isinstance(quantity, int) else None,
+            needed_by if isinstance(needed_by, dt.date) else None,
+            justification if isinstance(justification, str) else None,
+            now.date(),
+        )
+        if violations:
+            raise InvalidArgument("the change is not valid", violations=violations)
+        async with self._writing() as session:
+            line = await self._writable_line(session, principal, round_id, line_id, expected_version, now)
+            if line.status != LineStatus.SUBMITTED:
+                raise rules.RoundStateConflict("the line is withdrawn; add a new line instead", line.status)
+            for name, value in changes.items():
+                setattr(line, name, value.value if isinstance(value, Priority) else value)
+            if not session.is_modified(line):
+                return line  # nothing changed: no new version
+            line.updated_by, line.updated_at = principal.username, now
+            await session.flush()
+            session.add(_snapshot(line, "updated", principal.username, now))
+        return line
+
+    async def withdraw_line(self, principal: Principal, round_id: str, line_id: str, expected_version: int) -> Line:
+        now = utc_now()
+        async with self._writing() as session:
+            line = await self._writable_line(session, principal, round_id, line_id, expected_version, now)
+            if line.status == LineStatus.WITHDRAWN:
+                return line  # withdrawing twice is harmless
+            line.status = LineStatus.WITHDRAWN.value
+            line.updated_by, line.updated_at = principal.username, now
+            await session.flush()
+            session.add(_snapshot(line, "withdrawn", principal.username, now))
+        return line
+
+    async def line_history(self, principal: Principal, round_id: str, line_id: str) -> tuple[Line, list[HistoryEntry]]:
+        async with self._sessions() as session:
+            line = await self._visible_line(session, principal, round_id, line_id)
+            versions = await repository.line_versions(session, line_id)
+        entries, previous = [], None
+        for version in versions:
+            changes = [
+                (name, _text(getattr(previous, name)) if previous else "", _text(getattr(version, name)))
+                for name in LINE_FIELDS
+                if previous is None or getattr(previous, name) != getattr(version, name)
+            ]
+            entries.append(HistoryEntry(version, changes))
+            previous = version
+        return line, entries
+
+    # -- aggregation -----------------------------------------------------------------------
+
+    async def aggregate(self, principal: Principal, round_id: str) -> Aggregation:
+        principal.require_any_role(*NETWORK_WIDE, *CITY_READERS)
+        network_wide = _readable_city(principal) is None
+        finance_only = principal.has_any_role([Role.FINANCE]) and not principal.has_any_role([Role.CITY_IT])
+        own_city = None if network_wide else principal.city
+        totals_city = own_city if finance_only else None  # finance sees its own city's numbers only
+        async with self._sessions() as session:
+            await self._visible_round(session, principal, round_id)
+            rows = await repository.totals_by_item_and_city(session, round_id, totals_city)
+        catalog = await self._items.by_ids(sorted({row.item_id for row in rows}))
+        by_item: dict[str, ItemAggregate] = {}
+        for row in rows:
+            item = catalog.get(row.item_id) or CatalogItem(row.item_id, "", "(not in the catalog)", "", "", 0, False)
+            aggregate = by_item.setdefault(row.item_id, ItemAggregate(item))
+            aggregate.total_quantity += row.quantity
+            aggregate.line_count += row.line_count
+            aggregate.city_count += 1
+            if network_wide or row.city_id == own_city:
+                cost = row.quantity * item.reference_price_cents
+                aggregate.cities.append(CityTotal(row.city_id, row.quantity, row.line_count, cost))
+        items = sorted(by_item.values(), key=lambda a: (a.item.sku, a.item.id))
+        for aggregate in items:
+            aggregate.cities.sort(key=lambda c: c.city_id)
+        view = "network" if network_wide else ("own-city" if finance_only else "city")
+        return Aggregation(round_id, items, view, own_city or "", len({row.city_id for row in rows}))
+
+    # -- imports ---------------------------------------------------------------------------
+
+    async def import_lines(
+        self, principal: Principal, round_id: str, city_id: str, mode: ImportMode, file_name: str,
+        rows: Sequence[imports.RawRow],
+    ) -> tuple[Import, bool]:  # fmt: skip
+        """All rows or none; the import record and whether it replays an earlier identical add."""
+        _require_city_writer(principal, city_id)
+        now = utc_now()
+        async with self._closing_late_rounds(), self._sessions() as session:
+            scope_round = await self._accepting_round(session, round_id, now)
+
+        def in_scope(item: CatalogItem) -> bool:
+            return rules.in_scope(item.id, item.cpv_code, scope_round.scope_item_ids, scope_round.scope_cpv_prefixes)
+
+        lines = await imports.resolve_rows(rows, self._items, in_scope, now.date())
+        digest = imports.content_sha256(lines)
+        add_once_key = f"{round_id}:{city_id}:{digest}" if mode == ImportMode.ADD else None
+        try:
+            async with self._writing() as session:
+                await self._accepting_round(session, round_id, now)
+                if add_once_key is not None:
+                    earlier = await repository.import_added_before(session, add_once_key)
+                    if earlier is not None:
+                        return earlier, True
+                record = Import(
+                    id=time_ordered_id(), round_id=round_id, city_id=city_id, mode=mode.value,
+                    file_name=file_name[:255], content_sha256=digest, add_once_key=add_once_key, rows=len(rows),
+                    created=0, withdrawn=0, unchanged=0, imported_by=principal.username, imported_at=now,
+                )  # fmt: skip
+                session.add(record)
+                await session.flush()
+                await self._apply_import(session, record, lines, principal.username, now)
+        except IntegrityError as error:
+            if integrity_violation(error) != "unique":
+                raise
+            raise rules.RoundStateConflict("the same file is being imported right now; wait a moment", "open") from None
+        return record, False
+
+    async def _apply_import(
+        self, session: AsyncSession, record: Import, lines: list[imports.ImportedLine], user: str, now: dt.datetime
+    ) -> None:
+        if record.mode == ImportMode.REPLACE:
+            existing = await repository.submitted_lines(session, record.round_id, record.city_id)
+            plan = imports.plan_replace(existing, lines)
+            for line in plan.withdraw:
+                line.status = LineStatus.WITHDRAWN.value
+                line.updated_by, line.updated_at = user, now
+            to_create, record.withdrawn, record.unchanged = plan.create, len(plan.withdraw), len(plan.unchanged)
+        else:
+            to_create = lines
+        new_lines = [
+            Line(
+                id=time_ordered_id(), round_id=record.round_id, city_id=record.city_id, item_id=new.item_id,
+                quantity=new.quantity, needed_by=new.needed_by, justification=new.justification,
+                priority=new.priority.value, status=LineStatus.SUBMITTED.value, created_by=user, created_at=now,
+                updated_by=user, updated_at=now,
+            )
+            for new in to_create
+        ]  # fmt: skip
+        session.add_all(new_lines)
+        record.created = len(new_lines)
+        await session.flush()
+        withdrawn = plan.withdraw if record.mode == ImportMode.REPLACE else []
+        session.add_all(
+            [_snapshot(line, "created", user, now, record.id) for line in new_lines]
+            + [_snapshot(line, "withdrawn", user, now, record.id) for line in withdrawn]
+        )
+
+    # -- shared steps ----------------------------------------------------------------------
+
+    @contextlib.asynccontextmanager
+    async def _closing_late_rounds(self) -> AsyncIterator[None]:
+        """A request that found its round past the deadline closes it (after its own rollback)."""
+        try:
+            yield
+        except rules.RoundPastDeadline:
+            await self.close_due_rounds()
+            raise
+
+    @contextlib.asynccontextmanager
+    async def _writing(self) -> AsyncIterator[AsyncSession]:
+        async with self._closing_late_rounds():
+            try:
+                async with write_transaction(self._sessions) as session:
+                    yield session
+            except StaleDataError:
+                raise VersionConflict("the demand line", 0) from None
+
+    async def _visible_round(self, session: AsyncSession, principal: Principal, round_id: str) -> Round:
+        principal.require_any_role(*NETWORK_WIDE, *CITY_READERS)
+        round_ = await repository.get_round(session, round_id)
+        if round_ is None or not _may_see_status(principal, RoundStatus(round_.status)):
+            raise NotFound(f"demand round {round_id} does not exist")
+        return round_
+
+    async def _accepting_round(self, session: AsyncSession, round_id: str, now: dt.datetime) -> Round:
+        round_ = await repository.get_round(session, round_id)
+        if round_ is None or round_.status == RoundStatus.DRAFT:
+            raise NotFound(f"demand round {round_id} does not exist")
+        rules.check_accepting_demand(round_.status, round_.opens_at, round_.closes_at, now)
+        return round_
+
+    async def _visible_line(self, session: AsyncSession, principal: Principal, round_id: str, line_id: str) -> Line:
+        await self._visible_round(session, principal, round_id)
+        line = await repository.get_line(session, round_id, line_id)
+        own_city = _readable_city(principal)
+        if line is None or (own_city is not None and line.city_id != own_city):
+            raise NotFound(f"demand line {line_id} does not exist in round {round_id}")  # same for foreign lines
+        return line
+
+    async def _writable_line(
+        self, session: AsyncSession, principal: Principal, round_id: str, line_id: str, expected: int, now: dt.datetime
+    ) -> Line:
+        principal.require_any_role(Role.CITY_IT)
+        line = await repository.get_line(session, round_id, line_id, for_update=True)
+        if line is None or line.city_id != principal.city:
+            raise NotFound(f"demand line {line_id} does not exist in round {round_id}")
+        await self._accepting_round(session, round_id, now)
+        if expected and expected != line.version:
+            raise VersionConflict(f"demand line {line_id}", expected, line.version)
+        return line
+
+
+def _require_city_writer(principal: Principal, city_id: str) -> None:
+    principal.require_any_role(Role.CITY_IT)
+    if principal.city is None:
+        raise PermissionDenied(f"{principal.username} belongs to no city, so cannot register demand")
+    if city_id != principal.city:
+        raise PermissionDenied(
+            f"{principal.username} registers demand for {principal.city} only, not for {city_id or 'no city'}"
+        )
+
+
+def _readable_city(principal: Principal) -> str | None:
+    """The one city whose lines the caller may read, or None for every city."""
+    if principal.has_any_role(NETWORK_WIDE):
+        return None
+    if principal.has_any_role([Role.FINANCE]) and principal.city is None:
+        return None  # network-level finance
+    principal.require_any_role(*CITY_READERS)
+    if principal.city is None:
+        raise PermissionDenied(f"{principal.username} belongs to no city")
+    return principal.city
+
+
+def _may_see_status(principal: Principal, status: RoundStatus) -> bool:
+    return status != RoundStatus.DRAFT or principal.has_any_role(NETWORK_WIDE)
+
+
+def _past_deadline(round_: Round, now: dt.datetime) -> bool:
+    return round_.status == RoundStatus.OPEN and round_.closes_at <= now
+
+
+def _check_item(round_: Round, item: CatalogItem | None, item_id: str) -> None:
+    if item is None or not item.active:
+        raise InvalidArgument.for_field("item_id", f"{item_id!r} is not an active catalog item")
+    if not rules.in_scope(item.id, item.cpv_code, round_.scope_item_ids, round_.scope_cpv_prefixes):
+        raise InvalidArgument.for_field(
+            "item_id", f"{item.sku} ({item.name}) is not among the items this round asks for"
+        )
+
+
+def _snapshot(line: Line, change: str, user: str, now: dt.datetime, import_id: str | None = None) -> LineVersion:
+    return LineVersion(
+        line_id=line.id,
+        version=line.version,
+        change=change,
+        changed_by=user,
+        changed_at=now,
+        quantity=line.quantity,
+        needed_by=line.needed_by,
+        justification=line.justification,
+        priority=line.priority,
+        status=line.status,
+        import_id=import_id,
+    )
+
+
+def _text(value: object) -> str:
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return "" if value is None else str(value)
 
 
 def _round_violations(draft: RoundDraft, now: dt.datetime) -> list[FieldViolation]:
-    violations = []
+    violations = rules.scope_violations(draft.scope_item_ids, draft.scope_cpv_prefixes)
     if not draft.title.strip():
         violations.append(FieldViolation("title", "must not be empty"))
     elif len(draft.title) > 200:

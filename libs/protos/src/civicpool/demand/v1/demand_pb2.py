@@ -23,26 +23,71 @@ _sym_db = _symbol_database.Default()
 
 
 from civicpool.common.v1 import paging_pb2 as civicpool_dot_common_dot_v1_dot_paging__pb2
+from google.protobuf import field_mask_pb2 as google_dot_protobuf_dot_field__mask__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n civicpool/demand/v1/demand.proto\x12\x13\x63ivicpool.demand.v1\x1a civicpool/common/v1/paging.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb2\x02\n\x05Round\x12\n\n\x02id\x18\x01 \x01(\t\x12\r\n\x05title\x18\x02 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\x12\x15\n\rowner_city_id\x18\x04 \x01(\t\x12,\n\x08opens_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12-\n\tcloses_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\x06status\x18\x07 \x01(\x0e\x32 .civicpool.demand.v1.RoundStatus\x12\x0f\n\x07version\x18\x08 \x01(\x03\x12\x12\n\ncreated_by\x18\t \x01(\t\x12.\n\ncreated_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"?\n\x12\x43reateRoundRequest\x12)\n\x05round\x18\x01 \x01(\x0b\x32\x1a.civicpool.demand.v1.Round\"C\n\x11ListRoundsRequest\x12.\n\x04page\x18\x01 \x01(\x0b\x32 .civicpool.common.v1.PageRequest\"U\n\x12ListRoundsResponse\x12*\n\x06rounds\x18\x01 \x03(\x0b\x32\x1a.civicpool.demand.v1.Round\x12\x13\n\x0bnext_cursor\x18\x02 \x01(\t*\xa9\x01\n\x0bRoundStatus\x12\x1c\n\x18ROUND_STATUS_UNSPECIFIED\x10\x00\x12\x16\n\x12ROUND_STATUS_DRAFT\x10\x01\x12\x15\n\x11ROUND_STATUS_OPEN\x10\x02\x12\x17\n\x13ROUND_STATUS_CLOSED\x10\x03\x12\x18\n\x14ROUND_STATUS_BUNDLED\x10\x04\x12\x1a\n\x16ROUND_STATUS_CANCELLED\x10\x05\x32\xc2\x01\n\rDemandService\x12R\n\x0b\x43reateRound\x12\'.civicpool.demand.v1.CreateRoundRequest\x1a\x1a.civicpool.demand.v1.Round\x12]\n\nListRounds\x12&.civicpool.demand.v1.ListRoundsRequest\x1a\'.civicpool.demand.v1.ListRoundsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n civicpool/demand/v1/demand.proto\x12\x13\x63ivicpool.demand.v1\x1a civicpool/common/v1/paging.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xe2\x03\n\x05Round\x12\n\n\x02id\x18\x01 \x01(\t\x12\r\n\x05title\x18\x02 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\x12\x15\n\rowner_city_id\x18\x04 \x01(\t\x12,\n\x08opens_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12-\n\tcloses_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\x06status\x18\x07 \x01(\x0e\x32 .civicpool.demand.v1.RoundStatus\x12\x0f\n\x07version\x18\x08 \x01(\x03\x12\x12\n\ncreated_by\x18\t \x01(\t\x12.\n\ncreated_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x16\n\x0escope_item_ids\x18\x0b \x03(\t\x12\x1a\n\x12scope_cpv_prefixes\x18\x0c \x03(\t\x12\x35\n\x11status_changed_at\x18\r \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x19\n\x11status_changed_by\x18\x0e \x01(\t\x12\x15\n\rcancel_reason\x18\x0f \x01(\t\x12\x11\n\ttender_id\x18\x10 \x01(\t\"?\n\x12\x43reateRoundRequest\x12)\n\x05round\x18\x01 \x01(\x0b\x32\x1a.civicpool.demand.v1.Round\"\x1d\n\x0fGetRoundRequest\x12\n\n\x02id\x18\x01 \x01(\t\"u\n\x11ListRoundsRequest\x12.\n\x04page\x18\x01 \x01(\x0b\x32 .civicpool.common.v1.PageRequest\x12\x30\n\x06status\x18\x02 \x01(\x0e\x32 .civicpool.demand.v1.RoundStatus\"U\n\x12ListRoundsResponse\x12*\n\x06rounds\x18\x01 \x03(\x0b\x32\x1a.civicpool.demand.v1.Round\x12\x13\n\x0bnext_cursor\x18\x02 \x01(\t\"a\n\x16RoundTransitionRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x18\n\x10\x65xpected_version\x18\x02 \x01(\x03\x12\x0e\n\x06reason\x18\x03 \x01(\t\x12\x11\n\ttender_id\x18\x04 \x01(\t\"\xfd\x02\n\x04Line\x12\n\n\x02id\x18\x01 \x01(\t\x12\x10\n\x08round_id\x18\x02 \x01(\t\x12\x0f\n\x07\x63ity_id\x18\x03 \x01(\t\x12\x0f\n\x07item_id\x18\x04 \x01(\t\x12\x10\n\x08quantity\x18\x05 \x01(\x03\x12\x11\n\tneeded_by\x18\x06 \x01(\t\x12\x15\n\rjustification\x18\x07 \x01(\t\x12/\n\x08priority\x18\x08 \x01(\x0e\x32\x1d.civicpool.demand.v1.Priority\x12/\n\x06status\x18\t \x01(\x0e\x32\x1f.civicpool.demand.v1.LineStatus\x12\x0f\n\x07version\x18\n \x01(\x03\x12\x12\n\ncreated_by\x18\x0b \x01(\t\x12.\n\ncreated_at\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\nupdated_by\x18\r \x01(\t\x12.\n\nupdated_at\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"<\n\x11\x43reateLineRequest\x12\'\n\x04line\x18\x01 \x01(\x0b\x32\x19.civicpool.demand.v1.Line\".\n\x0eGetLineRequest\x12\x10\n\x08round_id\x18\x01 \x01(\t\x12\n\n\x02id\x18\x02 \x01(\t\"\xa7\x01\n\x10ListLinesRequest\x12.\n\x04page\x18\x01 \x01(\x0b\x32 .civicpool.common.v1.PageRequest\x12\x10\n\x08round_id\x18\x02 \x01(\t\x12\x0f\n\x07\x63ity_id\x18\x03 \x01(\t\x12\x0f\n\x07item_id\x18\x04 \x01(\t\x12/\n\x06status\x18\x05 \x01(\x0e\x32\x1f.civicpool.demand.v1.LineStatus\"R\n\x11ListLinesResponse\x12(\n\x05lines\x18\x01 \x03(\x0b\x32\x19.civicpool.demand.v1.Line\x12\x13\n\x0bnext_cursor\x18\x02 \x01(\t\"\x87\x01\n\x11UpdateLineRequest\x12\'\n\x04line\x18\x01 \x01(\x0b\x32\x19.civicpool.demand.v1.Line\x12/\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\x12\x18\n\x10\x65xpected_version\x18\x03 \x01(\x03\"M\n\x13WithdrawLineRequest\x12\x10\n\x08round_id\x18\x01 \x01(\t\x12\n\n\x02id\x18\x02 \x01(\t\x12\x18\n\x10\x65xpected_version\x18\x03 \x01(\x03\"B\n\x0b\x46ieldChange\x12\r\n\x05\x66ield\x18\x01 \x01(\t\x12\x11\n\told_value\x18\x02 \x01(\t\x12\x11\n\tnew_value\x18\x03 \x01(\t\"\xb8\x01\n\x0bLineVersion\x12\x0f\n\x07version\x18\x01 \x01(\x03\x12\x0e\n\x06\x63hange\x18\x02 \x01(\t\x12\x12\n\nchanged_by\x18\x03 \x01(\t\x12.\n\nchanged_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x31\n\x07\x63hanges\x18\x05 \x03(\x0b\x32 .civicpool.demand.v1.FieldChange\x12\x11\n\timport_id\x18\x06 \x01(\t\"j\n\x0bLineHistory\x12\'\n\x04line\x18\x01 \x01(\x0b\x32\x19.civicpool.demand.v1.Line\x12\x32\n\x08versions\x18\x02 \x03(\x0b\x32 .civicpool.demand.v1.LineVersion\")\n\x15\x41ggregateRoundRequest\x12\x10\n\x08round_id\x18\x01 \x01(\t\"^\n\x0c\x43ityQuantity\x12\x0f\n\x07\x63ity_id\x18\x01 \x01(\t\x12\x10\n\x08quantity\x18\x02 \x01(\x03\x12\x12\n\nline_count\x18\x03 \x01(\x03\x12\x17\n\x0f\x65stimated_cents\x18\x04 \x01(\x03\"\xf0\x01\n\tItemTotal\x12\x0f\n\x07item_id\x18\x01 \x01(\t\x12\x0b\n\x03sku\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x0c\n\x04unit\x18\x04 \x01(\t\x12\x1d\n\x15reference_price_cents\x18\x05 \x01(\x03\x12\x16\n\x0etotal_quantity\x18\x06 \x01(\x03\x12\x12\n\ncity_count\x18\x07 \x01(\x03\x12\x12\n\nline_count\x18\x08 \x01(\x03\x12\x17\n\x0f\x65stimated_cents\x18\t \x01(\x03\x12\x31\n\x06\x63ities\x18\n \x03(\x0b\x32!.civicpool.demand.v1.CityQuantity\"\xbd\x01\n\x0b\x41ggregation\x12\x10\n\x08round_id\x18\x01 \x01(\t\x12-\n\x05items\x18\x02 \x03(\x0b\x32\x1e.civicpool.demand.v1.ItemTotal\x12\x16\n\x0etotal_quantity\x18\x03 \x01(\x03\x12\x1d\n\x15total_estimated_cents\x18\x04 \x01(\x03\x12\x12\n\ncity_count\x18\x05 \x01(\x03\x12\x0c\n\x04view\x18\x06 \x01(\t\x12\x14\n\x0cview_city_id\x18\x07 \x01(\t\"\x94\x01\n\tImportRow\x12\x0c\n\x04line\x18\x01 \x01(\x05\x12\x0b\n\x03sku\x18\x02 \x01(\t\x12\x10\n\x08\x63pv_code\x18\x03 \x01(\t\x12\x0c\n\x04name\x18\x04 \x01(\t\x12\x10\n\x08quantity\x18\x05 \x01(\t\x12\x11\n\tneeded_by\x18\x06 \x01(\t\x12\x15\n\rjustification\x18\x07 \x01(\t\x12\x10\n\x08priority\x18\x08 \x01(\t\"\xa7\x01\n\x12ImportLinesRequest\x12\x10\n\x08round_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63ity_id\x18\x02 \x01(\t\x12-\n\x04mode\x18\x03 \x01(\x0e\x32\x1f.civicpool.demand.v1.ImportMode\x12\x11\n\tfile_name\x18\x04 \x01(\t\x12,\n\x04rows\x18\x05 \x03(\x0b\x32\x1e.civicpool.demand.v1.ImportRow\"\xbe\x01\n\x0cImportResult\x12\x11\n\timport_id\x18\x01 \x01(\t\x12\x0c\n\x04rows\x18\x02 \x01(\x03\x12\x0f\n\x07\x63reated\x18\x03 \x01(\x03\x12\x11\n\twithdrawn\x18\x04 \x01(\x03\x12\x11\n\tunchanged\x18\x05 \x01(\x03\x12\x10\n\x08replayed\x18\x06 \x01(\x08\x12/\n\x0bimported_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0bimported_by\x18\x08 \x01(\t*\xa9\x01\n\x0bRoundStatus\x12\x1c\n\x18ROUND_STATUS_UNSPECIFIED\x10\x00\x12\x16\n\x12ROUND_STATUS_DRAFT\x10\x01\x12\x15\n\x11ROUND_STATUS_OPEN\x10\x02\x12\x17\n\x13ROUND_STATUS_CLOSED\x10\x03\x12\x18\n\x14ROUND_STATUS_BUNDLED\x10\x04\x12\x1a\n\x16ROUND_STATUS_CANCELLED\x10\x05*_\n\nLineStatus\x12\x1b\n\x17LINE_STATUS_UNSPECIFIED\x10\x00\x12\x19\n\x15LINE_STATUS_SUBMITTED\x10\x01\x12\x19\n\x15LINE_STATUS_WITHDRAWN\x10\x02*^\n\x08Priority\x12\x18\n\x14PRIORITY_UNSPECIFIED\x10\x00\x12\x11\n\rPRIORITY_HIGH\x10\x01\x12\x13\n\x0fPRIORITY_NORMAL\x10\x02\x12\x10\n\x0cPRIORITY_LOW\x10\x03*W\n\nImportMode\x12\x1b\n\x17IMPORT_MODE_UNSPECIFIED\x10\x00\x12\x13\n\x0fIMPORT_MODE_ADD\x10\x01\x12\x17\n\x13IMPORT_MODE_REPLACE\x10\x02\x32\x9f\n\n\rDemandService\x12R\n\x0b\x43reateRound\x12\'.civicpool.demand.v1.CreateRoundRequest\x1a\x1a.civicpool.demand.v1.Round\x12L\n\x08GetRound\x12$.civicpool.demand.v1.GetRoundRequest\x1a\x1a.civicpool.demand.v1.Round\x12]\n\nListRounds\x12&.civicpool.demand.v1.ListRoundsRequest\x1a\'.civicpool.demand.v1.ListRoundsResponse\x12T\n\tOpenRound\x12+.civicpool.demand.v1.RoundTransitionRequest\x1a\x1a.civicpool.demand.v1.Round\x12U\n\nCloseRound\x12+.civicpool.demand.v1.RoundTransitionRequest\x1a\x1a.civicpool.demand.v1.Round\x12V\n\x0b\x43\x61ncelRound\x12+.civicpool.demand.v1.RoundTransitionRequest\x1a\x1a.civicpool.demand.v1.Round\x12V\n\x0b\x42undleRound\x12+.civicpool.demand.v1.RoundTransitionRequest\x1a\x1a.civicpool.demand.v1.Round\x12O\n\nCreateLine\x12&.civicpool.demand.v1.CreateLineRequest\x1a\x19.civicpool.demand.v1.Line\x12I\n\x07GetLine\x12#.civicpool.demand.v1.GetLineRequest\x1a\x19.civicpool.demand.v1.Line\x12Z\n\tListLines\x12%.civicpool.demand.v1.ListLinesRequest\x1a&.civicpool.demand.v1.ListLinesResponse\x12O\n\nUpdateLine\x12&.civicpool.demand.v1.UpdateLineRequest\x1a\x19.civicpool.demand.v1.Line\x12S\n\x0cWithdrawLine\x12(.civicpool.demand.v1.WithdrawLineRequest\x1a\x19.civicpool.demand.v1.Line\x12W\n\x0eGetLineHistory\x12#.civicpool.demand.v1.GetLineRequest\x1a .civicpool.demand.v1.LineHistory\x12^\n\x0e\x41ggregateRound\x12*.civicpool.demand.v1.AggregateRoundRequest\x1a .civicpool.demand.v1.Aggregation\x12Y\n\x0bImportLines\x12\'.civicpool.demand.v1.ImportLinesRequest\x1a!.civicpool.demand.v1.ImportResultb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'civicpool.demand.v1.demand_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_ROUNDSTATUS']._serialized_start=655
-  _globals['_ROUNDSTATUS']._serialized_end=824
-  _globals['_ROUND']._serialized_start=125
-  _globals['_ROUND']._serialized_end=431
-  _globals['_CREATEROUNDREQUEST']._serialized_start=433
-  _globals['_CREATEROUNDREQUEST']._serialized_end=496
-  _globals['_LISTROUNDSREQUEST']._serialized_start=498
-  _globals['_LISTROUNDSREQUEST']._serialized_end=565
-  _globals['_LISTROUNDSRESPONSE']._serialized_start=567
-  _globals['_LISTROUNDSRESPONSE']._serialized_end=652
-  _globals['_DEMANDSERVICE']._serialized_start=827
-  _globals['_DEMANDSERVICE']._serialized_end=1021
+  _globals['_ROUNDSTATUS']._serialized_start=3461
+  _globals['_ROUNDSTATUS']._serialized_end=3630
+  _globals['_LINESTATUS']._serialized_start=3632
+  _globals['_LINESTATUS']._serialized_end=3727
+  _globals['_PRIORITY']._serialized_start=3729
+  _globals['_PRIORITY']._serialized_end=3823
+  _globals['_IMPORTMODE']._serialized_start=3825
+  _globals['_IMPORTMODE']._serialized_end=3912
+  _globals['_ROUND']._serialized_start=159
+  _globals['_ROUND']._serialized_end=641
+  _globals['_CREATEROUNDREQUEST']._serialized_start=643
+  _globals['_CREATEROUNDREQUEST']._serialized_end=706
+  _globals['_GETROUNDREQUEST']._serialized_start=708
+  _globals['_GETROUNDREQUEST']._serialized_end=737
+  _globals['_LISTROUNDSREQUEST']._serialized_start=739
+  _globals['_LISTROUNDSREQUEST']._serialized_end=856
+  _globals['_LISTROUNDSRESPONSE']._serialized_start=858
+  _globals['_LISTROUNDSRESPONSE']._serialized_end=943
+  _globals['_ROUNDTRANSITIONREQUEST']._serialized_start=945
+  _globals['_ROUNDTRANSITIONREQUEST']._serialized_end=1042
+  _globals['_LINE']._serialized_start=1045
+  _globals['_LINE']._serialized_end=1426
+  _globals['_CREATELINEREQUEST']._serialized_start=1428
+  _globals['_CREATELINEREQUEST']._serialized_end=1488
+  _globals['_GETLINEREQUEST']._serialized_start=1490
+  _globals['_GETLINEREQUEST']._serialized_end=1536
+  _globals['_LISTLINESREQUEST']._serialized_start=1539
+  _globals['_LISTLINESREQUEST']._serialized_end=1706
+  _globals['_LISTLINESRESPONSE']._serialized_start=1708
+  _globals['_LISTLINESRESPONSE']._serialized_end=1790
+  _globals['_UPDATELINEREQUEST']._serialized_start=1793
+  _globals['_UPDATELINEREQUEST']._serialized_end=1928
+  _globals['_WITHDRAWLINEREQUEST']._serialized_start=1930
+  _globals['_WITHDRAWLINEREQUEST']._serialized_end=2007
+  _globals['_FIELDCHANGE']._serialized_start=2009
+  _globals['_FIELDCHANGE']._serialized_end=2075
+  _globals['_LINEVERSION']._serialized_start=2078
+  _globals['_LINEVERSION']._serialized_end=2262
+  _globals['_LINEHISTORY']._serialized_start=2264
+  _globals['_LINEHISTORY']._serialized_end=2370
+  _globals['_AGGREGATEROUNDREQUEST']._serialized_start=2372
+  _globals['_AGGREGATEROUNDREQUEST']._serialized_end=2413
+  _globals['_CITYQUANTITY']._serialized_start=2415
+  _globals['_CITYQUANTITY']._serialized_end=2509
+  _globals['_ITEMTOTAL']._serialized_start=2512
+  _globals['_ITEMTOTAL']._serialized_end=2752
+  _globals['_AGGREGATION']._serialized_start=2755
+  _globals['_AGGREGATION']._serialized_end=2944
+  _globals['_IMPORTROW']._serialized_start=2947
+  _globals['_IMPORTROW']._serialized_end=3095
+  _globals['_IMPORTLINESREQUEST']._serialized_start=3098
+  _globals['_IMPORTLINESREQUEST']._serialized_end=3265
+  _globals['_IMPORTRESULT']._serialized_start=3268
+  _globals['_IMPORTRESULT']._serialized_end=3458
+  _globals['_DEMANDSERVICE']._serialized_start=3915
+  _globals['_DEMANDSERVICE']._serialized_end=5226
 # @@protoc_insertion_point(module_scope)

@@ -6,6 +6,7 @@ isort:skip_file
 from civicpool.common.v1 import paging_pb2 as _paging_pb2
 from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
+from google.protobuf import field_mask_pb2 as _field_mask_pb2
 from google.protobuf import message as _message
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
@@ -44,6 +45,63 @@ ROUND_STATUS_BUNDLED: RoundStatus.ValueType  # 4
 ROUND_STATUS_CANCELLED: RoundStatus.ValueType  # 5
 Global___RoundStatus: _TypeAlias = RoundStatus  # noqa: Y015
 
+class _LineStatus:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _LineStatusEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_LineStatus.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    LINE_STATUS_UNSPECIFIED: _LineStatus.ValueType  # 0
+    LINE_STATUS_SUBMITTED: _LineStatus.ValueType  # 1
+    LINE_STATUS_WITHDRAWN: _LineStatus.ValueType  # 2
+
+class LineStatus(_LineStatus, metaclass=_LineStatusEnumTypeWrapper): ...
+
+LINE_STATUS_UNSPECIFIED: LineStatus.ValueType  # 0
+LINE_STATUS_SUBMITTED: LineStatus.ValueType  # 1
+LINE_STATUS_WITHDRAWN: LineStatus.ValueType  # 2
+Global___LineStatus: _TypeAlias = LineStatus  # noqa: Y015
+
+class _Priority:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _PriorityEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Priority.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    PRIORITY_UNSPECIFIED: _Priority.ValueType  # 0
+    PRIORITY_HIGH: _Priority.ValueType  # 1
+    PRIORITY_NORMAL: _Priority.ValueType  # 2
+    PRIORITY_LOW: _Priority.ValueType  # 3
+
+class Priority(_Priority, metaclass=_PriorityEnumTypeWrapper): ...
+
+PRIORITY_UNSPECIFIED: Priority.ValueType  # 0
+PRIORITY_HIGH: Priority.ValueType  # 1
+PRIORITY_NORMAL: Priority.ValueType  # 2
+PRIORITY_LOW: Priority.ValueType  # 3
+Global___Priority: _TypeAlias = Priority  # noqa: Y015
+
+class _ImportMode:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _ImportModeEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ImportMode.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    IMPORT_MODE_UNSPECIFIED: _ImportMode.ValueType  # 0
+    IMPORT_MODE_ADD: _ImportMode.ValueType  # 1
+    """the file's lines are added; the same file again adds nothing"""
+    IMPORT_MODE_REPLACE: _ImportMode.ValueType  # 2
+    """the city's lines become the file's lines"""
+
+class ImportMode(_ImportMode, metaclass=_ImportModeEnumTypeWrapper): ...
+
+IMPORT_MODE_UNSPECIFIED: ImportMode.ValueType  # 0
+IMPORT_MODE_ADD: ImportMode.ValueType  # 1
+"""the file's lines are added; the same file again adds nothing"""
+IMPORT_MODE_REPLACE: ImportMode.ValueType  # 2
+"""the city's lines become the file's lines"""
+Global___ImportMode: _TypeAlias = ImportMode  # noqa: Y015
+
 @_typing.final
 class Round(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
@@ -58,6 +116,12 @@ class Round(_message.Message):
     VERSION_FIELD_NUMBER: _builtins.int
     CREATED_BY_FIELD_NUMBER: _builtins.int
     CREATED_AT_FIELD_NUMBER: _builtins.int
+    SCOPE_ITEM_IDS_FIELD_NUMBER: _builtins.int
+    SCOPE_CPV_PREFIXES_FIELD_NUMBER: _builtins.int
+    STATUS_CHANGED_AT_FIELD_NUMBER: _builtins.int
+    STATUS_CHANGED_BY_FIELD_NUMBER: _builtins.int
+    CANCEL_REASON_FIELD_NUMBER: _builtins.int
+    TENDER_ID_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     title: _builtins.str
     description: _builtins.str
@@ -66,12 +130,27 @@ class Round(_message.Message):
     status: Global___RoundStatus.ValueType
     version: _builtins.int
     created_by: _builtins.str
+    status_changed_by: _builtins.str
+    """"system" when the round closed by itself"""
+    cancel_reason: _builtins.str
+    tender_id: _builtins.str
+    """set when bundled"""
     @_builtins.property
     def opens_at(self) -> _timestamp_pb2.Timestamp: ...
     @_builtins.property
     def closes_at(self) -> _timestamp_pb2.Timestamp: ...
     @_builtins.property
     def created_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def scope_item_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Items in scope: those listed, plus those whose CPV code starts with one
+        of the prefixes. Both empty: every catalog item.
+        """
+
+    @_builtins.property
+    def scope_cpv_prefixes(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def status_changed_at(self) -> _timestamp_pb2.Timestamp: ...
     def __init__(
         self,
         *,
@@ -85,10 +164,16 @@ class Round(_message.Message):
         version: _builtins.int = ...,
         created_by: _builtins.str = ...,
         created_at: _timestamp_pb2.Timestamp | None = ...,
+        scope_item_ids: _abc.Iterable[_builtins.str] | None = ...,
+        scope_cpv_prefixes: _abc.Iterable[_builtins.str] | None = ...,
+        status_changed_at: _timestamp_pb2.Timestamp | None = ...,
+        status_changed_by: _builtins.str = ...,
+        cancel_reason: _builtins.str = ...,
+        tender_id: _builtins.str = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["closes_at", b"closes_at", "created_at", b"created_at", "opens_at", b"opens_at"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["closes_at", b"closes_at", "created_at", b"created_at", "opens_at", b"opens_at", "status_changed_at", b"status_changed_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["closes_at", b"closes_at", "created_at", b"created_at", "created_by", b"created_by", "description", b"description", "id", b"id", "opens_at", b"opens_at", "owner_city_id", b"owner_city_id", "status", b"status", "title", b"title", "version", b"version"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["cancel_reason", b"cancel_reason", "closes_at", b"closes_at", "created_at", b"created_at", "created_by", b"created_by", "description", b"description", "id", b"id", "opens_at", b"opens_at", "owner_city_id", b"owner_city_id", "scope_cpv_prefixes", b"scope_cpv_prefixes", "scope_item_ids", b"scope_item_ids", "status", b"status", "status_changed_at", b"status_changed_at", "status_changed_by", b"status_changed_by", "tender_id", b"tender_id", "title", b"title", "version", b"version"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -115,20 +200,43 @@ class CreateRoundRequest(_message.Message):
 Global___CreateRoundRequest: _TypeAlias = CreateRoundRequest  # noqa: Y015
 
 @_typing.final
+class GetRoundRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["id", b"id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetRoundRequest: _TypeAlias = GetRoundRequest  # noqa: Y015
+
+@_typing.final
 class ListRoundsRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     PAGE_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    status: Global___RoundStatus.ValueType
+    """UNSPECIFIED: any"""
     @_builtins.property
     def page(self) -> _paging_pb2.PageRequest: ...
     def __init__(
         self,
         *,
         page: _paging_pb2.PageRequest | None = ...,
+        status: Global___RoundStatus.ValueType = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["page", b"page"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["page", b"page"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["page", b"page", "status", b"status"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -156,3 +264,599 @@ class ListRoundsResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ListRoundsResponse: _TypeAlias = ListRoundsResponse  # noqa: Y015
+
+@_typing.final
+class RoundTransitionRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    EXPECTED_VERSION_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    TENDER_ID_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    expected_version: _builtins.int
+    """0: no check"""
+    reason: _builtins.str
+    """required to cancel"""
+    tender_id: _builtins.str
+    """required to bundle"""
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        expected_version: _builtins.int = ...,
+        reason: _builtins.str = ...,
+        tender_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["expected_version", b"expected_version", "id", b"id", "reason", b"reason", "tender_id", b"tender_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RoundTransitionRequest: _TypeAlias = RoundTransitionRequest  # noqa: Y015
+
+@_typing.final
+class Line(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    ROUND_ID_FIELD_NUMBER: _builtins.int
+    CITY_ID_FIELD_NUMBER: _builtins.int
+    ITEM_ID_FIELD_NUMBER: _builtins.int
+    QUANTITY_FIELD_NUMBER: _builtins.int
+    NEEDED_BY_FIELD_NUMBER: _builtins.int
+    JUSTIFICATION_FIELD_NUMBER: _builtins.int
+    PRIORITY_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    VERSION_FIELD_NUMBER: _builtins.int
+    CREATED_BY_FIELD_NUMBER: _builtins.int
+    CREATED_AT_FIELD_NUMBER: _builtins.int
+    UPDATED_BY_FIELD_NUMBER: _builtins.int
+    UPDATED_AT_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    round_id: _builtins.str
+    city_id: _builtins.str
+    item_id: _builtins.str
+    quantity: _builtins.int
+    needed_by: _builtins.str
+    """ISO date, "" when not given"""
+    justification: _builtins.str
+    priority: Global___Priority.ValueType
+    status: Global___LineStatus.ValueType
+    version: _builtins.int
+    created_by: _builtins.str
+    updated_by: _builtins.str
+    @_builtins.property
+    def created_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def updated_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        round_id: _builtins.str = ...,
+        city_id: _builtins.str = ...,
+        item_id: _builtins.str = ...,
+        quantity: _builtins.int = ...,
+        needed_by: _builtins.str = ...,
+        justification: _builtins.str = ...,
+        priority: Global___Priority.ValueType = ...,
+        status: Global___LineStatus.ValueType = ...,
+        version: _builtins.int = ...,
+        created_by: _builtins.str = ...,
+        created_at: _timestamp_pb2.Timestamp | None = ...,
+        updated_by: _builtins.str = ...,
+        updated_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "updated_at", b"updated_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["city_id", b"city_id", "created_at", b"created_at", "created_by", b"created_by", "id", b"id", "item_id", b"item_id", "justification", b"justification", "needed_by", b"needed_by", "priority", b"priority", "quantity", b"quantity", "round_id", b"round_id", "status", b"status", "updated_at", b"updated_at", "updated_by", b"updated_by", "version", b"version"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Line: _TypeAlias = Line  # noqa: Y015
+
+@_typing.final
+class CreateLineRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LINE_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def line(self) -> Global___Line: ...
+    def __init__(
+        self,
+        *,
+        line: Global___Line | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["line", b"line"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["line", b"line"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CreateLineRequest: _TypeAlias = CreateLineRequest  # noqa: Y015
+
+@_typing.final
+class GetLineRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ROUND_ID_FIELD_NUMBER: _builtins.int
+    ID_FIELD_NUMBER: _builtins.int
+    round_id: _builtins.str
+    id: _builtins.str
+    def __init__(
+        self,
+        *,
+        round_id: _builtins.str = ...,
+        id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["id", b"id", "round_id", b"round_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetLineRequest: _TypeAlias = GetLineRequest  # noqa: Y015
+
+@_typing.final
+class ListLinesRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PAGE_FIELD_NUMBER: _builtins.int
+    ROUND_ID_FIELD_NUMBER: _builtins.int
+    CITY_ID_FIELD_NUMBER: _builtins.int
+    ITEM_ID_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    round_id: _builtins.str
+    city_id: _builtins.str
+    """"": every city the caller may see"""
+    item_id: _builtins.str
+    status: Global___LineStatus.ValueType
+    """UNSPECIFIED: any"""
+    @_builtins.property
+    def page(self) -> _paging_pb2.PageRequest: ...
+    def __init__(
+        self,
+        *,
+        page: _paging_pb2.PageRequest | None = ...,
+        round_id: _builtins.str = ...,
+        city_id: _builtins.str = ...,
+        item_id: _builtins.str = ...,
+        status: Global___LineStatus.ValueType = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["page", b"page"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["city_id", b"city_id", "item_id", b"item_id", "page", b"page", "round_id", b"round_id", "status", b"status"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListLinesRequest: _TypeAlias = ListLinesRequest  # noqa: Y015
+
+@_typing.final
+class ListLinesResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LINES_FIELD_NUMBER: _builtins.int
+    NEXT_CURSOR_FIELD_NUMBER: _builtins.int
+    next_cursor: _builtins.str
+    @_builtins.property
+    def lines(self) -> _containers.RepeatedCompositeFieldContainer[Global___Line]: ...
+    def __init__(
+        self,
+        *,
+        lines: _abc.Iterable[Global___Line] | None = ...,
+        next_cursor: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["lines", b"lines", "next_cursor", b"next_cursor"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListLinesResponse: _TypeAlias = ListLinesResponse  # noqa: Y015
+
+@_typing.final
+class UpdateLineRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LINE_FIELD_NUMBER: _builtins.int
+    UPDATE_MASK_FIELD_NUMBER: _builtins.int
+    EXPECTED_VERSION_FIELD_NUMBER: _builtins.int
+    expected_version: _builtins.int
+    """required"""
+    @_builtins.property
+    def line(self) -> Global___Line:
+        """round_id and id name the line"""
+
+    @_builtins.property
+    def update_mask(self) -> _field_mask_pb2.FieldMask:
+        """quantity, needed_by, justification, priority"""
+
+    def __init__(
+        self,
+        *,
+        line: Global___Line | None = ...,
+        update_mask: _field_mask_pb2.FieldMask | None = ...,
+        expected_version: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["line", b"line", "update_mask", b"update_mask"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["expected_version", b"expected_version", "line", b"line", "update_mask", b"update_mask"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UpdateLineRequest: _TypeAlias = UpdateLineRequest  # noqa: Y015
+
+@_typing.final
+class WithdrawLineRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ROUND_ID_FIELD_NUMBER: _builtins.int
+    ID_FIELD_NUMBER: _builtins.int
+    EXPECTED_VERSION_FIELD_NUMBER: _builtins.int
+    round_id: _builtins.str
+    id: _builtins.str
+    expected_version: _builtins.int
+    """0: no check"""
+    def __init__(
+        self,
+        *,
+        round_id: _builtins.str = ...,
+        id: _builtins.str = ...,
+        expected_version: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["expected_version", b"expected_version", "id", b"id", "round_id", b"round_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___WithdrawLineRequest: _TypeAlias = WithdrawLineRequest  # noqa: Y015
+
+@_typing.final
+class FieldChange(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    FIELD_FIELD_NUMBER: _builtins.int
+    OLD_VALUE_FIELD_NUMBER: _builtins.int
+    NEW_VALUE_FIELD_NUMBER: _builtins.int
+    field: _builtins.str
+    old_value: _builtins.str
+    new_value: _builtins.str
+    def __init__(
+        self,
+        *,
+        field: _builtins.str = ...,
+        old_value: _builtins.str = ...,
+        new_value: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["field", b"field", "new_value", b"new_value", "old_value", b"old_value"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___FieldChange: _TypeAlias = FieldChange  # noqa: Y015
+
+@_typing.final
+class LineVersion(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    VERSION_FIELD_NUMBER: _builtins.int
+    CHANGE_FIELD_NUMBER: _builtins.int
+    CHANGED_BY_FIELD_NUMBER: _builtins.int
+    CHANGED_AT_FIELD_NUMBER: _builtins.int
+    CHANGES_FIELD_NUMBER: _builtins.int
+    IMPORT_ID_FIELD_NUMBER: _builtins.int
+    version: _builtins.int
+    change: _builtins.str
+    """created | updated | withdrawn"""
+    changed_by: _builtins.str
+    import_id: _builtins.str
+    """when the change came from a spreadsheet import"""
+    @_builtins.property
+    def changed_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def changes(self) -> _containers.RepeatedCompositeFieldContainer[Global___FieldChange]:
+        """against the previous version"""
+
+    def __init__(
+        self,
+        *,
+        version: _builtins.int = ...,
+        change: _builtins.str = ...,
+        changed_by: _builtins.str = ...,
+        changed_at: _timestamp_pb2.Timestamp | None = ...,
+        changes: _abc.Iterable[Global___FieldChange] | None = ...,
+        import_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["changed_at", b"changed_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["change", b"change", "changed_at", b"changed_at", "changed_by", b"changed_by", "changes", b"changes", "import_id", b"import_id", "version", b"version"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___LineVersion: _TypeAlias = LineVersion  # noqa: Y015
+
+@_typing.final
+class LineHistory(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LINE_FIELD_NUMBER: _builtins.int
+    VERSIONS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def line(self) -> Global___Line: ...
+    @_builtins.property
+    def versions(self) -> _containers.RepeatedCompositeFieldContainer[Global___LineVersion]:
+        """oldest first"""
+
+    def __init__(
+        self,
+        *,
+        line: Global___Line | None = ...,
+        versions: _abc.Iterable[Global___LineVersion] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["line", b"line"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["line", b"line", "versions", b"versions"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___LineHistory: _TypeAlias = LineHistory  # noqa: Y015
+
+@_typing.final
+class AggregateRoundRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ROUND_ID_FIELD_NUMBER: _builtins.int
+    round_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        round_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["round_id", b"round_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AggregateRoundRequest: _TypeAlias = AggregateRoundRequest  # noqa: Y015
+
+@_typing.final
+class CityQuantity(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CITY_ID_FIELD_NUMBER: _builtins.int
+    QUANTITY_FIELD_NUMBER: _builtins.int
+    LINE_COUNT_FIELD_NUMBER: _builtins.int
+    ESTIMATED_CENTS_FIELD_NUMBER: _builtins.int
+    city_id: _builtins.str
+    quantity: _builtins.int
+    line_count: _builtins.int
+    estimated_cents: _builtins.int
+    def __init__(
+        self,
+        *,
+        city_id: _builtins.str = ...,
+        quantity: _builtins.int = ...,
+        line_count: _builtins.int = ...,
+        estimated_cents: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["city_id", b"city_id", "estimated_cents", b"estimated_cents", "line_count", b"line_count", "quantity", b"quantity"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CityQuantity: _TypeAlias = CityQuantity  # noqa: Y015
+
+@_typing.final
+class ItemTotal(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ITEM_ID_FIELD_NUMBER: _builtins.int
+    SKU_FIELD_NUMBER: _builtins.int
+    NAME_FIELD_NUMBER: _builtins.int
+    UNIT_FIELD_NUMBER: _builtins.int
+    REFERENCE_PRICE_CENTS_FIELD_NUMBER: _builtins.int
+    TOTAL_QUANTITY_FIELD_NUMBER: _builtins.int
+    CITY_COUNT_FIELD_NUMBER: _builtins.int
+    LINE_COUNT_FIELD_NUMBER: _builtins.int
+    ESTIMATED_CENTS_FIELD_NUMBER: _builtins.int
+    CITIES_FIELD_NUMBER: _builtins.int
+    item_id: _builtins.str
+    sku: _builtins.str
+    name: _builtins.str
+    unit: _builtins.str
+    reference_price_cents: _builtins.int
+    total_quantity: _builtins.int
+    city_count: _builtins.int
+    line_count: _builtins.int
+    estimated_cents: _builtins.int
+    @_builtins.property
+    def cities(self) -> _containers.RepeatedCompositeFieldContainer[Global___CityQuantity]:
+        """only the cities the caller may see"""
+
+    def __init__(
+        self,
+        *,
+        item_id: _builtins.str = ...,
+        sku: _builtins.str = ...,
+        name: _builtins.str = ...,
+        unit: _builtins.str = ...,
+        reference_price_cents: _builtins.int = ...,
+        total_quantity: _builtins.int = ...,
+        city_count: _builtins.int = ...,
+        line_count: _builtins.int = ...,
+        estimated_cents: _builtins.int = ...,
+        cities: _abc.Iterable[Global___CityQuantity] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["cities", b"cities", "city_count", b"city_count", "estimated_cents", b"estimated_cents", "item_id", b"item_id", "line_count", b"line_count", "name", b"name", "reference_price_cents", b"reference_price_cents", "sku", b"sku", "total_quantity", b"total_quantity", "unit", b"unit"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ItemTotal: _TypeAlias = ItemTotal  # noqa: Y015
+
+@_typing.final
+class Aggregation(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ROUND_ID_FIELD_NUMBER: _builtins.int
+    ITEMS_FIELD_NUMBER: _builtins.int
+    TOTAL_QUANTITY_FIELD_NUMBER: _builtins.int
+    TOTAL_ESTIMATED_CENTS_FIELD_NUMBER: _builtins.int
+    CITY_COUNT_FIELD_NUMBER: _builtins.int
+    VIEW_FIELD_NUMBER: _builtins.int
+    VIEW_CITY_ID_FIELD_NUMBER: _builtins.int
+    round_id: _builtins.str
+    total_quantity: _builtins.int
+    total_estimated_cents: _builtins.int
+    city_count: _builtins.int
+    view: _builtins.str
+    """"network": totals and breakdown of all cities; "city": totals of the
+    network, breakdown of one city; "own-city": totals and breakdown of one city.
+    """
+    view_city_id: _builtins.str
+    @_builtins.property
+    def items(self) -> _containers.RepeatedCompositeFieldContainer[Global___ItemTotal]:
+        """by sku"""
+
+    def __init__(
+        self,
+        *,
+        round_id: _builtins.str = ...,
+        items: _abc.Iterable[Global___ItemTotal] | None = ...,
+        total_quantity: _builtins.int = ...,
+        total_estimated_cents: _builtins.int = ...,
+        city_count: _builtins.int = ...,
+        view: _builtins.str = ...,
+        view_city_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["city_count", b"city_count", "items", b"items", "round_id", b"round_id", "total_estimated_cents", b"total_estimated_cents", "total_quantity", b"total_quantity", "view", b"view", "view_city_id", b"view_city_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Aggregation: _TypeAlias = Aggregation  # noqa: Y015
+
+@_typing.final
+class ImportRow(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LINE_FIELD_NUMBER: _builtins.int
+    SKU_FIELD_NUMBER: _builtins.int
+    CPV_CODE_FIELD_NUMBER: _builtins.int
+    NAME_FIELD_NUMBER: _builtins.int
+    QUANTITY_FIELD_NUMBER: _builtins.int
+    NEEDED_BY_FIELD_NUMBER: _builtins.int
+    JUSTIFICATION_FIELD_NUMBER: _builtins.int
+    PRIORITY_FIELD_NUMBER: _builtins.int
+    line: _builtins.int
+    """the spreadsheet's line number (the header is line 1)"""
+    sku: _builtins.str
+    cpv_code: _builtins.str
+    """with name, when there is no sku"""
+    name: _builtins.str
+    quantity: _builtins.str
+    needed_by: _builtins.str
+    """dd.mm.yyyy or yyyy-mm-dd"""
+    justification: _builtins.str
+    priority: _builtins.str
+    def __init__(
+        self,
+        *,
+        line: _builtins.int = ...,
+        sku: _builtins.str = ...,
+        cpv_code: _builtins.str = ...,
+        name: _builtins.str = ...,
+        quantity: _builtins.str = ...,
+        needed_by: _builtins.str = ...,
+        justification: _builtins.str = ...,
+        priority: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["cpv_code", b"cpv_code", "justification", b"justification", "line", b"line", "name", b"name", "needed_by", b"needed_by", "priority", b"priority", "quantity", b"quantity", "sku", b"sku"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ImportRow: _TypeAlias = ImportRow  # noqa: Y015
+
+@_typing.final
+class ImportLinesRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ROUND_ID_FIELD_NUMBER: _builtins.int
+    CITY_ID_FIELD_NUMBER: _builtins.int
+    MODE_FIELD_NUMBER: _builtins.int
+    FILE_NAME_FIELD_NUMBER: _builtins.int
+    ROWS_FIELD_NUMBER: _builtins.int
+    round_id: _builtins.str
+    city_id: _builtins.str
+    mode: Global___ImportMode.ValueType
+    file_name: _builtins.str
+    @_builtins.property
+    def rows(self) -> _containers.RepeatedCompositeFieldContainer[Global___ImportRow]: ...
+    def __init__(
+        self,
+        *,
+        round_id: _builtins.str = ...,
+        city_id: _builtins.str = ...,
+        mode: Global___ImportMode.ValueType = ...,
+        file_name: _builtins.str = ...,
+        rows: _abc.Iterable[Global___ImportRow] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["city_id", b"city_id", "file_name", b"file_name", "mode", b"mode", "round_id", b"round_id", "rows", b"rows"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ImportLinesRequest: _TypeAlias = ImportLinesRequest  # noqa: Y015
+
+@_typing.final
+class ImportResult(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    IMPORT_ID_FIELD_NUMBER: _builtins.int
+    ROWS_FIELD_NUMBER: _builtins.int
+    CREATED_FIELD_NUMBER: _builtins.int
+    WITHDRAWN_FIELD_NUMBER: _builtins.int
+    UNCHANGED_FIELD_NUMBER: _builtins.int
+    REPLAYED_FIELD_NUMBER: _builtins.int
+    IMPORTED_AT_FIELD_NUMBER: _builtins.int
+    IMPORTED_BY_FIELD_NUMBER: _builtins.int
+    import_id: _builtins.str
+    rows: _builtins.int
+    created: _builtins.int
+    withdrawn: _builtins.int
+    unchanged: _builtins.int
+    replayed: _builtins.bool
+    """the same content was added before; nothing changed now"""
+    imported_by: _builtins.str
+    @_builtins.property
+    def imported_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        import_id: _builtins.str = ...,
+        rows: _builtins.int = ...,
+        created: _builtins.int = ...,
+        withdrawn: _builtins.int = ...,
+        unchanged: _builtins.int = ...,
+        replayed: _builtins.bool = ...,
+        imported_at: _timestamp_pb2.Timestamp | None = ...,
+        imported_by: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["imported_at", b"imported_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["created", b"created", "import_id", b"import_id", "imported_at", b"imported_at", "imported_by", b"imported_by", "replayed", b"replayed", "rows", b"rows", "unchanged", b"unchanged", "withdrawn", b"withdrawn"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ImportResult: _TypeAlias = ImportResult  # noqa: Y015

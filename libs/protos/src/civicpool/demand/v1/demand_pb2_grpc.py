@@ -26,8 +26,13 @@ if _version_not_supported:
 
 
 class DemandServiceStub:
-    """Demand rounds and the cities' demand lines. This first version holds the
-    round record; lines, aggregation and imports follow.
+    """Demand rounds and the cities' demand lines.
+
+    A round goes draft -> open -> closed -> bundled (or cancelled). Only a
+    procurement lead of the owner city moves it; an open round closes by itself
+    at closes_at. While a round is open, a city's IT staff (role city-it) write
+    their own city's lines; the service checks the city against the verified
+    token, whatever the caller sends.
     """
 
     def __init__(self, channel):
@@ -41,16 +46,86 @@ class DemandServiceStub:
                 request_serializer=civicpool_dot_demand_dot_v1_dot_demand__pb2.CreateRoundRequest.SerializeToString,
                 response_deserializer=civicpool_dot_demand_dot_v1_dot_demand__pb2.Round.FromString,
                 _registered_method=True)
+        self.GetRound = channel.unary_unary(
+                '/civicpool.demand.v1.DemandService/GetRound',
+                request_serializer=civicpool_dot_demand_dot_v1_dot_demand__pb2.GetRoundRequest.SerializeToString,
+                response_deserializer=civicpool_dot_demand_dot_v1_dot_demand__pb2.Round.FromString,
+                _registered_method=True)
         self.ListRounds = channel.unary_unary(
                 '/civicpool.demand.v1.DemandService/ListRounds',
                 request_serializer=civicpool_dot_demand_dot_v1_dot_demand__pb2.ListRoundsRequest.SerializeToString,
                 response_deserializer=civicpool_dot_demand_dot_v1_dot_demand__pb2.ListRoundsResponse.FromString,
                 _registered_method=True)
+        self.OpenRound = channel.unary_unary(
+                '/civicpool.demand.v1.DemandService/OpenRound',
+                request_serializer=civicpool_dot_demand_dot_v1_dot_demand__pb2.RoundTransitionRequest.SerializeToString,
+                response_deserializer=civicpool_dot_demand_dot_v1_dot_demand__pb2.Round.FromString,
+                _registered_method=True)
+        self.CloseRound = channel.unary_unary(
+                '/civicpool.demand.v1.DemandService/CloseRound',
+                request_serializer=civicpool_dot_demand_dot_v1_dot_demand__pb2.RoundTransitionRequest.SerializeToString,
+                response_deserializer=civicpool_dot_demand_dot_v1_dot_demand__pb2.Round.FromString,
+                _registered_method=True)
+        self.CancelRound = channel.unary_unary(
+                '/civicpool.demand.v1.DemandService/CancelRound',
+                request_serializer=civicpool_dot_demand_dot_v1_dot_demand__pb2.RoundTransitionRequest.SerializeToString,
+                response_deserializer=civicpool_dot_demand_dot_v1_dot_demand__pb2.Round.FromString,
+                _registered_method=True)
+        self.BundleRound = channel.unary_unary(
+                '/civicpool.demand.v1.DemandService/BundleRound',
+                request_serializer=civicpool_dot_demand_dot_v1_dot_demand__pb2.RoundTransitionRequest.SerializeToString,
+                response_deserializer=civicpool_dot_demand_dot_v1_dot_demand__pb2.Round.FromString,
+                _registered_method=True)
+        self.CreateLine = channel.unary_unary(
+                '/civicpool.demand.v1.DemandService/CreateLine',
+                request_serializer=civicpool_dot_demand_dot_v1_dot_demand__pb2.CreateLineRequest.SerializeToString,
+                response_deserializer=civicpool_dot_demand_dot_v1_dot_demand__pb2.Line.FromString,
+                _registered_method=True)
+        self.GetLine = channel.unary_unary(
+                '/civicpool.demand.v1.DemandService/GetLine',
+                request_serializer=civicpool_dot_demand_dot_v1_dot_demand__pb2.GetLineRequest.SerializeToString,
+                response_deserializer=civicpool_dot_demand_dot_v1_dot_demand__pb2.Line.FromString,
+                _registered_method=True)
+        self.ListLines = channel.unary_unary(
+                '/civicpool.demand.v1.DemandService/ListLines',
+                request_serializer=civicpool_dot_demand_dot_v1_dot_demand__pb2.ListLinesRequest.SerializeToString,
+                response_deserializer=civicpool_dot_demand_dot_v1_dot_demand__pb2.ListLinesResponse.FromString,
+                _registered_method=True)
+        self.UpdateLine = channel.unary_unary(
+                '/civicpool.demand.v1.DemandService/UpdateLine',
+                request_serializer=civicpool_dot_demand_dot_v1_dot_demand__pb2.UpdateLineRequest.SerializeToString,
+                response_deserializer=civicpool_dot_demand_dot_v1_dot_demand__pb2.Line.FromString,
+                _registered_method=True)
+        self.WithdrawLine = channel.unary_unary(
+                '/civicpool.demand.v1.DemandService/WithdrawLine',
+                request_serializer=civicpool_dot_demand_dot_v1_dot_demand__pb2.WithdrawLineRequest.SerializeToString,
+                response_deserializer=civicpool_dot_demand_dot_v1_dot_demand__pb2.Line.FromString,
+                _registered_method=True)
+        self.GetLineHistory = channel.unary_unary(
+                '/civicpool.demand.v1.DemandService/GetLineHistory',
+                request_serializer=civicpool_dot_demand_dot_v1_dot_demand__pb2.GetLineRequest.SerializeToString,
+                response_deserializer=civicpool_dot_demand_dot_v1_dot_demand__pb2.LineHistory.FromString,
+                _registered_method=True)
+        self.AggregateRound = channel.unary_unary(
+                '/civicpool.demand.v1.DemandService/AggregateRound',
+                request_serializer=civicpool_dot_demand_dot_v1_dot_demand__pb2.AggregateRoundRequest.SerializeToString,
+                response_deserializer=civicpool_dot_demand_dot_v1_dot_demand__pb2.Aggregation.FromString,
+                _registered_method=True)
+        self.ImportLines = channel.unary_unary(
+                '/civicpool.demand.v1.DemandService/ImportLines',
+                request_serializer=civicpool_dot_demand_dot_v1_dot_demand__pb2.ImportLinesRequest.SerializeToString,
+                response_deserializer=civicpool_dot_demand_dot_v1_dot_demand__pb2.ImportResult.FromString,
+                _registered_method=True)
 
 
 class DemandServiceServicer:
-    """Demand rounds and the cities' demand lines. This first version holds the
-    round record; lines, aggregation and imports follow.
+    """Demand rounds and the cities' demand lines.
+
+    A round goes draft -> open -> closed -> bundled (or cancelled). Only a
+    procurement lead of the owner city moves it; an open round closes by itself
+    at closes_at. While a round is open, a city's IT staff (role city-it) write
+    their own city's lines; the service checks the city against the verified
+    token, whatever the caller sends.
     """
 
     def CreateRound(self, request, context):
@@ -59,8 +134,90 @@ class DemandServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetRound(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ListRounds(self, request, context):
         """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def OpenRound(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CloseRound(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CancelRound(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def BundleRound(self, request, context):
+        """Marks a closed round as turned into a tender (called by the contracts service).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateLine(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetLine(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListLines(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateLine(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def WithdrawLine(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetLineHistory(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AggregateRound(self, request, context):
+        """Per item: total quantity, cities, per-city breakdown, estimated value.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ImportLines(self, request, context):
+        """All rows or nothing: any bad row fails the call with one violation per
+        problem, named "line <n>.<column>".
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -73,10 +230,75 @@ def add_DemandServiceServicer_to_server(servicer, server):
                     request_deserializer=civicpool_dot_demand_dot_v1_dot_demand__pb2.CreateRoundRequest.FromString,
                     response_serializer=civicpool_dot_demand_dot_v1_dot_demand__pb2.Round.SerializeToString,
             ),
+            'GetRound': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetRound,
+                    request_deserializer=civicpool_dot_demand_dot_v1_dot_demand__pb2.GetRoundRequest.FromString,
+                    response_serializer=civicpool_dot_demand_dot_v1_dot_demand__pb2.Round.SerializeToString,
+            ),
             'ListRounds': grpc.unary_unary_rpc_method_handler(
                     servicer.ListRounds,
                     request_deserializer=civicpool_dot_demand_dot_v1_dot_demand__pb2.ListRoundsRequest.FromString,
                     response_serializer=civicpool_dot_demand_dot_v1_dot_demand__pb2.ListRoundsResponse.SerializeToString,
+            ),
+            'OpenRound': grpc.unary_unary_rpc_method_handler(
+                    servicer.OpenRound,
+                    request_deserializer=civicpool_dot_demand_dot_v1_dot_demand__pb2.RoundTransitionRequest.FromString,
+                    response_serializer=civicpool_dot_demand_dot_v1_dot_demand__pb2.Round.SerializeToString,
+            ),
+            'CloseRound': grpc.unary_unary_rpc_method_handler(
+                    servicer.CloseRound,
+                    request_deserializer=civicpool_dot_demand_dot_v1_dot_demand__pb2.RoundTransitionRequest.FromString,
+                    response_serializer=civicpool_dot_demand_dot_v1_dot_demand__pb2.Round.SerializeToString,
+            ),
+            'CancelRound': grpc.unary_unary_rpc_method_handler(
+                    servicer.CancelRound,
+                    request_deserializer=civicpool_dot_demand_dot_v1_dot_demand__pb2.RoundTransitionRequest.FromString,
+                    response_serializer=civicpool_dot_demand_dot_v1_dot_demand__pb2.Round.SerializeToString,
+            ),
+            'BundleRound': grpc.unary_unary_rpc_method_handler(
+                    servicer.BundleRound,
+                    request_deserializer=civicpool_dot_demand_dot_v1_dot_demand__pb2.RoundTransitionRequest.FromString,
+                    response_serializer=civicpool_dot_demand_dot_v1_dot_demand__pb2.Round.SerializeToString,
+            ),
+            'CreateLine': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateLine,
+                    request_deserializer=civicpool_dot_demand_dot_v1_dot_demand__pb2.CreateLineRequest.FromString,
+                    response_serializer=civicpool_dot_demand_dot_v1_dot_demand__pb2.Line.SerializeToString,
+            ),
+            'GetLine': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetLine,
+                    request_deserializer=civicpool_dot_demand_dot_v1_dot_demand__pb2.GetLineRequest.FromString,
+                    response_serializer=civicpool_dot_demand_dot_v1_dot_demand__pb2.Line.SerializeToString,
+            ),
+            'ListLines': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListLines,
+                    request_deserializer=civicpool_dot_demand_dot_v1_dot_demand__pb2.ListLinesRequest.FromString,
+                    response_serializer=civicpool_dot_demand_dot_v1_dot_demand__pb2.ListLinesResponse.SerializeToString,
+            ),
+            'UpdateLine': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateLine,
+                    request_deserializer=civicpool_dot_demand_dot_v1_dot_demand__pb2.UpdateLineRequest.FromString,
+                    response_serializer=civicpool_dot_demand_dot_v1_dot_demand__pb2.Line.SerializeToString,
+            ),
+            'WithdrawLine': grpc.unary_unary_rpc_method_handler(
+                    servicer.WithdrawLine,
+                    request_deserializer=civicpool_dot_demand_dot_v1_dot_demand__pb2.WithdrawLineRequest.FromString,
+                    response_serializer=civicpool_dot_demand_dot_v1_dot_demand__pb2.Line.SerializeToString,
+            ),
+            'GetLineHistory': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetLineHistory,
+                    request_deserializer=civicpool_dot_demand_dot_v1_dot_demand__pb2.GetLineRequest.FromString,
+                    response_serializer=civicpool_dot_demand_dot_v1_dot_demand__pb2.LineHistory.SerializeToString,
+            ),
+            'AggregateRound': grpc.unary_unary_rpc_method_handler(
+                    servicer.AggregateRound,
+                    request_deserializer=civicpool_dot_demand_dot_v1_dot_demand__pb2.AggregateRoundRequest.FromString,
+                    response_serializer=civicpool_dot_demand_dot_v1_dot_demand__pb2.Aggregation.SerializeToString,
+            ),
+            'ImportLines': grpc.unary_unary_rpc_method_handler(
+                    servicer.ImportLines,
+                    request_deserializer=civicpool_dot_demand_dot_v1_dot_demand__pb2.ImportLinesRequest.FromString,
+                    response_serializer=civicpool_dot_demand_dot_v1_dot_demand__pb2.ImportResult.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -87,8 +309,13 @@ def add_DemandServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class DemandService:
-    """Demand rounds and the cities' demand lines. This first version holds the
-    round record; lines, aggregation and imports follow.
+    """Demand rounds and the cities' demand lines.
+
+    A round goes draft -> open -> closed -> bundled (or cancelled). Only a
+    procurement lead of the owner city moves it; an open round closes by itself
+    at closes_at. While a round is open, a city's IT staff (role city-it) write
+    their own city's lines; the service checks the city against the verified
+    token, whatever the caller sends.
     """
 
     @staticmethod
@@ -119,6 +346,33 @@ class DemandService:
             _registered_method=True)
 
     @staticmethod
+    def GetRound(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/civicpool.demand.v1.DemandService/GetRound',
+            civicpool_dot_demand_dot_v1_dot_demand__pb2.GetRoundRequest.SerializeToString,
+            civicpool_dot_demand_dot_v1_dot_demand__pb2.Round.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
     def ListRounds(request,
             target,
             options=(),
@@ -135,6 +389,330 @@ class DemandService:
             '/civicpool.demand.v1.DemandService/ListRounds',
             civicpool_dot_demand_dot_v1_dot_demand__pb2.ListRoundsRequest.SerializeToString,
             civicpool_dot_demand_dot_v1_dot_demand__pb2.ListRoundsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def OpenRound(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/civicpool.demand.v1.DemandService/OpenRound',
+            civicpool_dot_demand_dot_v1_dot_demand__pb2.RoundTransitionRequest.SerializeToString,
+            civicpool_dot_demand_dot_v1_dot_demand__pb2.Round.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CloseRound(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/civicpool.demand.v1.DemandService/CloseRound',
+            civicpool_dot_demand_dot_v1_dot_demand__pb2.RoundTransitionRequest.SerializeToString,
+            civicpool_dot_demand_dot_v1_dot_demand__pb2.Round.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CancelRound(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/civicpool.demand.v1.DemandService/CancelRound',
+            civicpool_dot_demand_dot_v1_dot_demand__pb2.RoundTransitionRequest.SerializeToString,
+            civicpool_dot_demand_dot_v1_dot_demand__pb2.Round.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def BundleRound(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/civicpool.demand.v1.DemandService/BundleRound',
+            civicpool_dot_demand_dot_v1_dot_demand__pb2.RoundTransitionRequest.SerializeToString,
+            civicpool_dot_demand_dot_v1_dot_demand__pb2.Round.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateLine(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/civicpool.demand.v1.DemandService/CreateLine',
+            civicpool_dot_demand_dot_v1_dot_demand__pb2.CreateLineRequest.SerializeToString,
+            civicpool_dot_demand_dot_v1_dot_demand__pb2.Line.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetLine(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/civicpool.demand.v1.DemandService/GetLine',
+            civicpool_dot_demand_dot_v1_dot_demand__pb2.GetLineRequest.SerializeToString,
+            civicpool_dot_demand_dot_v1_dot_demand__pb2.Line.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListLines(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/civicpool.demand.v1.DemandService/ListLines',
+            civicpool_dot_demand_dot_v1_dot_demand__pb2.ListLinesRequest.SerializeToString,
+            civicpool_dot_demand_dot_v1_dot_demand__pb2.ListLinesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateLine(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/civicpool.demand.v1.DemandService/UpdateLine',
+            civicpool_dot_demand_dot_v1_dot_demand__pb2.UpdateLineRequest.SerializeToString,
+            civicpool_dot_demand_dot_v1_dot_demand__pb2.Line.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def WithdrawLine(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/civicpool.demand.v1.DemandService/WithdrawLine',
+            civicpool_dot_demand_dot_v1_dot_demand__pb2.WithdrawLineRequest.SerializeToString,
+            civicpool_dot_demand_dot_v1_dot_demand__pb2.Line.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetLineHistory(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/civicpool.demand.v1.DemandService/GetLineHistory',
+            civicpool_dot_demand_dot_v1_dot_demand__pb2.GetLineRequest.SerializeToString,
+            civicpool_dot_demand_dot_v1_dot_demand__pb2.LineHistory.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AggregateRound(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/civicpool.demand.v1.DemandService/AggregateRound',
+            civicpool_dot_demand_dot_v1_dot_demand__pb2.AggregateRoundRequest.SerializeToString,
+            civicpool_dot_demand_dot_v1_dot_demand__pb2.Aggregation.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ImportLines(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/civicpool.demand.v1.DemandService/ImportLines',
+            civicpool_dot_demand_dot_v1_dot_demand__pb2.ImportLinesRequest.SerializeToString,
+            civicpool_dot_demand_dot_v1_dot_demand__pb2.ImportResult.FromString,
             options,
             channel_credentials,
             insecure,

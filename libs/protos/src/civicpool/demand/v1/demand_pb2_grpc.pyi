@@ -27,8 +27,13 @@ GRPC_GENERATED_VERSION: str
 GRPC_VERSION: str
 
 class DemandServiceStub:
-    """Demand rounds and the cities' demand lines. This first version holds the
-    round record; lines, aggregation and imports follow.
+    """Demand rounds and the cities' demand lines.
+
+    A round goes draft -> open -> closed -> bundled (or cancelled). Only a
+    procurement lead of the owner city moves it; an open round closes by itself
+    at closes_at. While a round is open, a city's IT staff (role city-it) write
+    their own city's lines; the service checks the city against the verified
+    token, whatever the caller sends.
     """
 
     @_typing.overload
@@ -36,21 +41,67 @@ class DemandServiceStub:
     @_typing.overload
     def __new__(cls, channel: _aio.Channel) -> DemandServiceAsyncStub: ...
     CreateRound: _grpc.UnaryUnaryMultiCallable[_demand_pb2.CreateRoundRequest, _demand_pb2.Round]
+    GetRound: _grpc.UnaryUnaryMultiCallable[_demand_pb2.GetRoundRequest, _demand_pb2.Round]
     ListRounds: _grpc.UnaryUnaryMultiCallable[_demand_pb2.ListRoundsRequest, _demand_pb2.ListRoundsResponse]
+    OpenRound: _grpc.UnaryUnaryMultiCallable[_demand_pb2.RoundTransitionRequest, _demand_pb2.Round]
+    CloseRound: _grpc.UnaryUnaryMultiCallable[_demand_pb2.RoundTransitionRequest, _demand_pb2.Round]
+    CancelRound: _grpc.UnaryUnaryMultiCallable[_demand_pb2.RoundTransitionRequest, _demand_pb2.Round]
+    BundleRound: _grpc.UnaryUnaryMultiCallable[_demand_pb2.RoundTransitionRequest, _demand_pb2.Round]
+    """Marks a closed round as turned into a tender (called by the contracts service)."""
+    CreateLine: _grpc.UnaryUnaryMultiCallable[_demand_pb2.CreateLineRequest, _demand_pb2.Line]
+    GetLine: _grpc.UnaryUnaryMultiCallable[_demand_pb2.GetLineRequest, _demand_pb2.Line]
+    ListLines: _grpc.UnaryUnaryMultiCallable[_demand_pb2.ListLinesRequest, _demand_pb2.ListLinesResponse]
+    UpdateLine: _grpc.UnaryUnaryMultiCallable[_demand_pb2.UpdateLineRequest, _demand_pb2.Line]
+    WithdrawLine: _grpc.UnaryUnaryMultiCallable[_demand_pb2.WithdrawLineRequest, _demand_pb2.Line]
+    GetLineHistory: _grpc.UnaryUnaryMultiCallable[_demand_pb2.GetLineRequest, _demand_pb2.LineHistory]
+    AggregateRound: _grpc.UnaryUnaryMultiCallable[_demand_pb2.AggregateRoundRequest, _demand_pb2.Aggregation]
+    """Per item: total quantity, cities, per-city breakdown, estimated value."""
+    ImportLines: _grpc.UnaryUnaryMultiCallable[_demand_pb2.ImportLinesRequest, _demand_pb2.ImportResult]
+    """All rows or nothing: any bad row fails the call with one violation per
+    problem, named "line <n>.<column>".
+    """
 
 @_typing.type_check_only
 class DemandServiceAsyncStub(DemandServiceStub):
-    """Demand rounds and the cities' demand lines. This first version holds the
-    round record; lines, aggregation and imports follow.
+    """Demand rounds and the cities' demand lines.
+
+    A round goes draft -> open -> closed -> bundled (or cancelled). Only a
+    procurement lead of the owner city moves it; an open round closes by itself
+    at closes_at. While a round is open, a city's IT staff (role city-it) write
+    their own city's lines; the service checks the city against the verified
+    token, whatever the caller sends.
     """
 
     def __init__(self, channel: _aio.Channel) -> None: ...
     CreateRound: _aio.UnaryUnaryMultiCallable[_demand_pb2.CreateRoundRequest, _demand_pb2.Round]  # type: ignore[assignment]
+    GetRound: _aio.UnaryUnaryMultiCallable[_demand_pb2.GetRoundRequest, _demand_pb2.Round]  # type: ignore[assignment]
     ListRounds: _aio.UnaryUnaryMultiCallable[_demand_pb2.ListRoundsRequest, _demand_pb2.ListRoundsResponse]  # type: ignore[assignment]
+    OpenRound: _aio.UnaryUnaryMultiCallable[_demand_pb2.RoundTransitionRequest, _demand_pb2.Round]  # type: ignore[assignment]
+    CloseRound: _aio.UnaryUnaryMultiCallable[_demand_pb2.RoundTransitionRequest, _demand_pb2.Round]  # type: ignore[assignment]
+    CancelRound: _aio.UnaryUnaryMultiCallable[_demand_pb2.RoundTransitionRequest, _demand_pb2.Round]  # type: ignore[assignment]
+    BundleRound: _aio.UnaryUnaryMultiCallable[_demand_pb2.RoundTransitionRequest, _demand_pb2.Round]  # type: ignore[assignment]
+    """Marks a closed round as turned into a tender (called by the contracts service)."""
+    CreateLine: _aio.UnaryUnaryMultiCallable[_demand_pb2.CreateLineRequest, _demand_pb2.Line]  # type: ignore[assignment]
+    GetLine: _aio.UnaryUnaryMultiCallable[_demand_pb2.GetLineRequest, _demand_pb2.Line]  # type: ignore[assignment]
+    ListLines: _aio.UnaryUnaryMultiCallable[_demand_pb2.ListLinesRequest, _demand_pb2.ListLinesResponse]  # type: ignore[assignment]
+    UpdateLine: _aio.UnaryUnaryMultiCallable[_demand_pb2.UpdateLineRequest, _demand_pb2.Line]  # type: ignore[assignment]
+    WithdrawLine: _aio.UnaryUnaryMultiCallable[_demand_pb2.WithdrawLineRequest, _demand_pb2.Line]  # type: ignore[assignment]
+    GetLineHistory: _aio.UnaryUnaryMultiCallable[_demand_pb2.GetLineRequest, _demand_pb2.LineHistory]  # type: ignore[assignment]
+    AggregateRound: _aio.UnaryUnaryMultiCallable[_demand_pb2.AggregateRoundRequest, _demand_pb2.Aggregation]  # type: ignore[assignment]
+    """Per item: total quantity, cities, per-city breakdown, estimated value."""
+    ImportLines: _aio.UnaryUnaryMultiCallable[_demand_pb2.ImportLinesRequest, _demand_pb2.ImportResult]  # type: ignore[assignment]
+    """All rows or nothing: any bad row fails the call with one violation per
+    problem, named "line <n>.<column>".
+    """
 
 class DemandServiceServicer(metaclass=_abc_1.ABCMeta):
-    """Demand rounds and the cities' demand lines. This first version holds the
-    round record; lines, aggregation and imports follow.
+    """Demand rounds and the cities' demand lines.
+
+    A round goes draft -> open -> closed -> bundled (or cancelled). Only a
+    procurement lead of the owner city moves it; an open round closes by itself
+    at closes_at. While a round is open, a city's IT staff (role city-it) write
+    their own city's lines; the service checks the city against the verified
+    token, whatever the caller sends.
     """
 
     @_abc_1.abstractmethod
@@ -61,10 +112,106 @@ class DemandServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_demand_pb2.Round, _abc.Awaitable[_demand_pb2.Round]]: ...
 
     @_abc_1.abstractmethod
+    def GetRound(
+        self,
+        request: _demand_pb2.GetRoundRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_demand_pb2.Round, _abc.Awaitable[_demand_pb2.Round]]: ...
+
+    @_abc_1.abstractmethod
     def ListRounds(
         self,
         request: _demand_pb2.ListRoundsRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_demand_pb2.ListRoundsResponse, _abc.Awaitable[_demand_pb2.ListRoundsResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def OpenRound(
+        self,
+        request: _demand_pb2.RoundTransitionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_demand_pb2.Round, _abc.Awaitable[_demand_pb2.Round]]: ...
+
+    @_abc_1.abstractmethod
+    def CloseRound(
+        self,
+        request: _demand_pb2.RoundTransitionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_demand_pb2.Round, _abc.Awaitable[_demand_pb2.Round]]: ...
+
+    @_abc_1.abstractmethod
+    def CancelRound(
+        self,
+        request: _demand_pb2.RoundTransitionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_demand_pb2.Round, _abc.Awaitable[_demand_pb2.Round]]: ...
+
+    @_abc_1.abstractmethod
+    def BundleRound(
+        self,
+        request: _demand_pb2.RoundTransitionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_demand_pb2.Round, _abc.Awaitable[_demand_pb2.Round]]:
+        """Marks a closed round as turned into a tender (called by the contracts service)."""
+
+    @_abc_1.abstractmethod
+    def CreateLine(
+        self,
+        request: _demand_pb2.CreateLineRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_demand_pb2.Line, _abc.Awaitable[_demand_pb2.Line]]: ...
+
+    @_abc_1.abstractmethod
+    def GetLine(
+        self,
+        request: _demand_pb2.GetLineRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_demand_pb2.Line, _abc.Awaitable[_demand_pb2.Line]]: ...
+
+    @_abc_1.abstractmethod
+    def ListLines(
+        self,
+        request: _demand_pb2.ListLinesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_demand_pb2.ListLinesResponse, _abc.Awaitable[_demand_pb2.ListLinesResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def UpdateLine(
+        self,
+        request: _demand_pb2.UpdateLineRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_demand_pb2.Line, _abc.Awaitable[_demand_pb2.Line]]: ...
+
+    @_abc_1.abstractmethod
+    def WithdrawLine(
+        self,
+        request: _demand_pb2.WithdrawLineRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_demand_pb2.Line, _abc.Awaitable[_demand_pb2.Line]]: ...
+
+    @_abc_1.abstractmethod
+    def GetLineHistory(
+        self,
+        request: _demand_pb2.GetLineRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_demand_pb2.LineHistory, _abc.Awaitable[_demand_pb2.LineHistory]]: ...
+
+    @_abc_1.abstractmethod
+    def AggregateRound(
+        self,
+        request: _demand_pb2.AggregateRoundRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_demand_pb2.Aggregation, _abc.Awaitable[_demand_pb2.Aggregation]]:
+        """Per item: total quantity, cities, per-city breakdown, estimated value."""
+
+    @_abc_1.abstractmethod
+    def ImportLines(
+        self,
+        request: _demand_pb2.ImportLinesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_demand_pb2.ImportResult, _abc.Awaitable[_demand_pb2.ImportResult]]:
+        """All rows or nothing: any bad row fails the call with one violation per
+        problem, named "line <n>.<column>".
+        """
 
 def add_DemandServiceServicer_to_server(servicer: DemandServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -1,0 +1,91 @@
+"""Spreadsheet import of a city's demand, and the template to fill in.
+
+The gateway reads the file into rows of text (spreadsheets.py); the demand
+service checks every row and imports all of them or none.
+"""
+
+# No `from __future__ import annotations`: FastAPI reads the route signatures at runtime.
+
+from typing import Annotated, Any, Literal
+
+from civicpool.demand.v1 import demand_pb2 as pb
+from civicpool_common.auth import Role
+from civicpool_common.vocabulary import ImportMode, to_proto
+from fastapi import APIRouter, Depends, File, Form, Query, Response, UploadFile, status
+from starlette.concurrency import run_in_threadpool
+
+from civicpool_gateway import spreadsheets
+from civicpool_gateway.auth import Caller, CallerDep, requires
+from civicpool_gateway.clients import ClientsDep
+from civicpool_gateway.convert import MessageShape
+from civicpool_gateway.demand_schemas import ImportResult
+from civicpool_gateway.problems import Problem
+from civicpool_gateway.routers.rounds import RoundId
+
+router = APIRouter(tags=["demand"])
+COLUMN_DOCS = "\n".join(f"- `{c.german}` / `{c.english}`: {c.meaning}" for c in spreadsheets.TEMPLATE)
+
+
+@router.get(
+    "/rounds/import-template",
+    summary="Download the demand import template",
+    description="CSV (`;`, UTF-8) or XLSX (with a sheet explaining each column). Columns:\n\n" + COLUMN_DOCS,
+    response_class=Response,
+    responses={200: {"content": {spreadsheets.XLSX_MEDIA_TYPE: {}, "text/csv": {}}}},
+)
+async def import_template(
+    caller: CallerDep,
+    format: Annotated[Literal["csv", "xlsx"], Query(description="csv or xlsx")] = "xlsx",
+    language: Annotated[Literal["de", "en"], Query(description="Column headings in German or English")] = "de",
+) -> Response:
+    data = spreadsheets.template(format, language)
+    return spreadsheets.attachment(
+        data, format, "civicpool-bedarf-vorlage" if language == "de" else "civicpool-demand-template"
+    )
+
+
+@router.post(
+    "/rounds/{id}/imports",
+    summary="Import your city's demand from a spreadsheet",
+    description=(
+        "Upload CSV (`;` or `,`, UTF-8 or Windows-1252) or XLSX in the template's form (header in the first "
+        f"row; German or English headings). At most {spreadsheets.MAX_UPLOAD_BYTES // 1024 // 1024} MiB and "
+        f"{spreadsheets.MAX_DATA_ROWS:,} rows. Every row is checked; with any bad row nothing is imported "
+        "and the answer lists each problem with its line number (422, `import-rejected`).\n\n"
+        "`mode=add` adds the file's lines (the same content again adds nothing: `replayed`); "
+        "`mode=replace` makes your city's lines in the round equal to the file's (lines it repeats stay "
+        "untouched, the others are withdrawn)."
+    ),
+    response_model=ImportResult,
+    status_code=status.HTTP_201_CREATED,
+    responses={200: {"model": ImportResult, "description": "The same content was added before; nothing changed"}},
+)
+async def import_lines(
+    id: RoundId,
+    file: Annotated[UploadFile, File(description="The filled-in template, .csv or .xlsx")],
+    caller: Annotated[Caller, Depends(requires(Role.CITY_IT))],
+    services: ClientsDep,
+    response: Response,
+    mode: Annotated[ImportMode, Form(description="add (default) or replace")] = ImportMode.ADD,
+) -> Any:
+    content = await file.read(spreadsheets.MAX_UPLOAD_BYTES + 1)
+    if len(content) > spreadsheets.MAX_UPLOAD_BYTES:
+        raise Problem(
+            413, "payload-too-large", f"the file is larger than {spreadsheets.MAX_UPLOAD_BYTES // 1024 // 1024} MiB"
+        )
+    file_name = file.filename or "upload"
+    try:
+        rows = await run_in_threadpool(spreadsheets.read_upload, content, file_name)
+    except spreadsheets.UnreadableFile as error:
+        raise Problem(422, "unreadable-file", str(error)) from None
+    request = pb.ImportLinesRequest(
+        round_id=id,
+        city_id=caller.principal.city or "",
+        mode=to_proto(mode, pb.ImportMode, ImportMode),
+        file_name=file_name[:255],
+        rows=[pb.ImportRow(line=row.line, **row.values) for row in rows],
+    )
+    reply = await services.call("demand", services.demand.ImportLines, request, caller.token)
+    if reply.replayed:
+        response.status_code = status.HTTP_200_OK
+    return MessageShape().from_proto(reply)

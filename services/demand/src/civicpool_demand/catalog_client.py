@@ -1,0 +1,107 @@
+"""What the demand service asks the catalog: items by id, SKU or CPV code.
+
+The demand service never reads the catalog's tables; it calls the catalog over
+gRPC with the caller's own token and a deadline. A catalog that is down or too
+slow makes the demand call fail with UNAVAILABLE, never with a wrong answer.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Protocol, TypeVar
+
+import grpc
+from civicpool.catalog.v1 import catalog_pb2 as catalog_pb
+from civicpool.catalog.v1.catalog_pb2_grpc import CatalogServiceStub
+from civicpool.common.v1.paging_pb2 import PageRequest
+from civicpool_common.errors import DomainError, Unavailable, from_rpc_error
+from civicpool_common.grpc_server import current_token
+from civicpool_common.paging import MAX_LIMIT
+from google.protobuf.message import Message
+
+log = logging.getLogger("civicpool.demand")
+Response = TypeVar("Response", bound=Message)
+
+
+@dataclass(frozen=True)
+class CatalogItem:
+    id: str
+    sku: str
+    name: str
+    unit: str
+    cpv_code: str
+    reference_price_cents: int
+    active: bool
+
+
+class ItemDirectory(Protocol):
+    async def by_ids(self, ids: Sequence[str]) -> dict[str, CatalogItem]: ...
+    async def by_skus(self, skus: Sequence[str]) -> dict[str, CatalogItem]: ...
+    async def by_cpv_code(self, cpv_code: str) -> list[CatalogItem]: ...
+
+
+def _item(message: catalog_pb.Item) -> CatalogItem:
+    return CatalogItem(
+        id=message.id,
+        sku=message.sku,
+        name=message.name,
+        unit=message.unit,
+        cpv_code=message.cpv_code,
+        reference_price_cents=message.reference_price_cents,
+        active=message.active,
+    )
+
+
+def _chunks(values: Sequence[str]) -> list[list[str]]:
+    unique = list(dict.fromkeys(values))
+    return [unique[start : start + MAX_LIMIT] for start in range(0, len(unique), MAX_LIMIT)]
+
+
+class GrpcItemDirectory:
+    def __init__(self, channel: grpc.aio.Channel, deadline_seconds: float) -> None:
+        self._stub = CatalogServiceStub(channel)
+        self._deadline = deadline_seconds
+
+    async def by_ids(self, ids: Sequence[str]) -> dict[str, CatalogItem]:
+        found: dict[str, CatalogItem] = {}
+        for chunk in _chunks(ids):
+            reply = await self._call(self._stub.BatchGetItems, catalog_pb.BatchGetItemsRequest(ids=chunk))
+            found.update((m.id, _item(m)) for m in reply.items)
+        return found
+
+    async def by_skus(self, skus: Sequence[str]) -> dict[str, CatalogItem]:
+        found: dict[str, CatalogItem] = {}
+        for chunk in _chunks(skus):
+            reply = await self._call(self._stub.BatchGetItems, catalog_pb.BatchGetItemsRequest(skus=chunk))
+            found.update((m.sku, _item(m)) for m in reply.items)
+        return found
+
+    async def by_cpv_code(self, cpv_code: str) -> list[CatalogItem]:
+        """Every item, active or not, whose CPV code is exactly `cpv_code`."""
+        items: list[CatalogItem] = []
+        cursor = ""
+        while True:
+            request = catalog_pb.ListItemsRequest(
+                page=PageRequest(limit=MAX_LIMIT, cursor=cursor),
+                cpv_prefix=cpv_code.replace("-", "")[:8],
+                include_inactive=True,
+            )
+            reply = await self._call(self._stub.ListItems, request)
+            items += [_item(m) for m in reply.items if m.cpv_code == cpv_code]
+            cursor = reply.next_cursor
+            if not cursor:
+                return items
+
+    async def _call(self, method: Callable[..., Awaitable[Response]], request: Message) -> Response:
+        try:
+            return await method(
+                request, timeout=self._deadline, metadata=(("authorization", f"Bearer {current_token()}"),)
+            )
+        except grpc.aio.AioRpcError as error:
+            remote = from_rpc_error(error)
+            if remote.code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
+                raise Unavailable(f"the catalog service is unavailable: {remote.message or remote.code.name}") from None
+            log.error("catalog call failed: %s %s", remote.code.name, remote.message)
+            raise DomainError(f"the catalog refused a lookup: {remote.message}") from None

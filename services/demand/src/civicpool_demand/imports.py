@@ -1,0 +1,202 @@
+"""Spreadsheet rows -> demand lines: every row checked, every problem reported by line.
+
+The gateway reads the file (CSV or XLSX) into rows of text; this module
+decides what each row means. A row names its item by SKU, or by CPV code and
+name; quantities, dates and priorities are read as German offices write them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from civicpool_common.errors import FieldViolation, InvalidArgument
+from civicpool_common.vocabulary import Priority
+
+from civicpool_demand import rules
+from civicpool_demand.catalog_client import CatalogItem, ItemDirectory
+from civicpool_demand.models import Line
+
+MAX_ROWS = 5000
+MAX_REPORTED_PROBLEMS = 200  # a file that is wrong everywhere needs a fix, not 10,000 messages
+
+
+@dataclass(frozen=True)
+class RawRow:
+    line: int
+    sku: str
+    cpv_code: str
+    name: str
+    quantity: str
+    needed_by: str
+    justification: str
+    priority: str
+
+
+@dataclass(frozen=True)
+class ImportedLine:
+    line: int  # the spreadsheet line it came from
+    item_id: str
+    quantity: int
+    needed_by: dt.date | None
+    justification: str
+    priority: Priority
+
+    @property
+    def content(self) -> tuple[str, int, str, str, str]:
+        """What makes two lines the same demand, whatever their origin."""
+        needed_by = self.needed_by.isoformat() if self.needed_by else ""
+        return (self.item_id, self.quantity, needed_by, self.justification, self.priority.value)
+
+
+def line_content(line: Line) -> tuple[str, int, str, str, str]:
+    needed_by = line.needed_by.isoformat() if line.needed_by else ""
+    return (line.item_id, line.quantity, needed_by, line.justification, line.priority)
+
+
+class _Problems:
+    def __init__(self) -> None:
+        self.violations: list[FieldViolation] = []
+        self.count = 0
+
+    def add(self, line: int, column: str, description: str) -> None:
+        self.count += 1
+        if len(self.violations) < MAX_REPORTED_PROBLEMS:
+            self.violations.append(FieldViolation(f"line {line}.{column}", description))
+
+    def raise_if_any(self, rows: int) -> None:
+        if not self.count:
+            return
+        shown = "" if self.count <= MAX_REPORTED_PROBLEMS else f" (the first {MAX_REPORTED_PROBLEMS} are listed)"
+        raise InvalidArgument(
+            f"the file has {self.count} problem(s) in {rows} row(s){shown}; nothing was imported",
+            reason="IMPORT_REJECTED",
+            violations=self.violations,
+        )
+
+
+def check_row_count(count: int) -> None:
+    if count == 0:
+        raise InvalidArgument("the file has no data rows below its header", reason="IMPORT_REJECTED")
+    if count > MAX_ROWS:
+        raise InvalidArgument(
+            f"the file has {count:,} data rows; at most {MAX_ROWS:,} can be imported at once: split it",
+            reason="IMPORT_REJECTED",
+        )
+
+
+async def resolve_rows(
+    rows: Sequence[RawRow],
+    directory: ItemDirectory,
+    in_scope: Callable[[CatalogItem], bool],
+    today: dt.date,
+) -> list[ImportedLine]:
+    """Each row as a line, or InvalidArgument listing every problem as "line <n>.<column>"."""
+    check_row_count(len(rows))
+    problems = _Problems()
+    items = await _items_named_by(rows, directory)
+    imported = []
+    for row in rows:
+        item = _item_of(row, items, problems)
+        values = _values_of(row, problems, today)
+        if item is not None and not item.active:
+            problems.add(row.line, "sku", f"{item.sku} ({item.name}) is no longer in the catalog's active range")
+        elif item is not None and not in_scope(item):
+            problems.add(row.line, "sku", f"{item.sku} ({item.name}) is not among the items this round asks for")
+        elif item is not None and values is not None:
+            quantity, needed_by, priority = values
+            imported.append(ImportedLine(row.line, item.id, quantity, needed_by, row.justification.strip(), priority))
+    problems.raise_if_any(len(rows))
+    return imported
+
+
+@dataclass(frozen=True)
+class _ItemsNamed:
+    by_sku: dict[str, CatalogItem]
+    by_cpv: dict[str, list[CatalogItem]]
+
+
+async def _items_named_by(rows: Sequence[RawRow], directory: ItemDirectory) -> _ItemsNamed:
+    skus = [row.sku.strip() for row in rows if row.sku.strip()]
+    cpv_codes = {row.cpv_code.strip() for row in rows if not row.sku.strip() and row.cpv_code.strip()}
+    by_sku = await directory.by_skus(skus) if skus else {}
+    return _ItemsNamed(by_sku, {code: await directory.by_cpv_code(code) for code in sorted(cpv_codes)})
+
+
+def _item_of(row: RawRow, items: _ItemsNamed, problems: _Problems) -> CatalogItem | None:
+    sku, cpv_code, name = row.sku.strip(), row.cpv_code.strip(), row.name.strip()
+    if sku:
+        item = items.by_sku.get(sku)
+        if item is None:
+            problems.add(row.line, "sku", f"no catalog item has the SKU {sku!r}")
+        return item
+    if not (cpv_code and name):
+        problems.add(row.line, "sku", "name the item: its SKU, or its CPV code and name")
+        return None
+    matches = [i for i in items.by_cpv.get(cpv_code, []) if i.name.casefold() == name.casefold()]
+    if len(matches) != 1:
+        found = "no" if not matches else "more than one"
+        problems.add(row.line, "name", f"{found} catalog item has the CPV code {cpv_code} and the name {name!r}")
+        return None
+    return matches[0]
+
+
+def _values_of(row: RawRow, problems: _Problems, today: dt.date) -> tuple[int, dt.date | None, Priority] | None:
+    before = problems.count
+    quantity = needed_by = priority = None
+    try:
+        quantity = rules.parse_quantity(row.quantity)
+    except ValueError as error:
+        problems.add(row.line, "quantity", str(error))
+    try:
+        needed_by = rules.parse_date(row.needed_by)
+    except ValueError as error:
+        problems.add(row.line, "needed_by", str(error))
+    try:
+        priority = rules.parse_priority(row.priority)
+    except ValueError as error:
+        problems.add(row.line, "priority", str(error))
+    for violation in rules.line_violations(quantity, needed_by, row.justification.strip(), today):
+        problems.add(row.line, violation.field, violation.description)
+    if problems.count > before or quantity is None or priority is None:
+        return None
+    return quantity, needed_by, priority
+
+
+def content_sha256(lines: Sequence[ImportedLine]) -> str:
+    """The same demand gives the same digest, whatever the row order or file format."""
+    canonical = json.dumps(sorted(line.content for line in lines), separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class ReplacePlan:
+    unchanged: list[Line]
+    withdraw: list[Line]
+    create: list[ImportedLine]
+
+
+def plan_replace(existing: Sequence[Line], incoming: Sequence[ImportedLine]) -> ReplacePlan:
+    """Keep the city's lines the file repeats, withdraw the others, create what is new.
+
+    Matching is by content (item, quantity, date, justification, priority) as a
+    multiset, so importing the same file again changes nothing.
+    """
+    wanted = Counter(line.content for line in incoming)
+    unchanged, withdraw = [], []
+    for line in existing:
+        if wanted[line_content(line)] > 0:
+            wanted[line_content(line)] -= 1
+            unchanged.append(line)
+        else:
+            withdraw.append(line)
+    create = []
+    for new in incoming:
+        if wanted[new.content] > 0:
+            wanted[new.content] -= 1
+            create.append(new)
+    return ReplacePlan(unchanged, withdraw, create)

@@ -1,0 +1,165 @@
+"""The demand domain's rules as pure functions: round transitions, scope, line values.
+
+No I/O here, so every rule is tested directly; service.py applies them inside
+transactions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from civicpool_common.errors import FailedPrecondition, FieldViolation
+from civicpool_common.vocabulary import Priority, RoundStatus
+
+MAX_QUANTITY = 1_000_000
+MAX_JUSTIFICATION = 2000
+MAX_SCOPE_ENTRIES = 500
+LATEST_NEEDED_BY_YEARS = 10
+_CPV_PREFIX = re.compile(r"\d{2,8}")
+
+
+@dataclass(frozen=True)
+class Transition:
+    verb: str  # for messages: "opened"
+    allowed_from: frozenset[RoundStatus]
+    to: RoundStatus
+
+
+TRANSITIONS = {
+    "open": Transition("opened", frozenset({RoundStatus.DRAFT}), RoundStatus.OPEN),
+    "close": Transition("closed", frozenset({RoundStatus.OPEN}), RoundStatus.CLOSED),
+    "cancel": Transition(
+        "cancelled", frozenset({RoundStatus.DRAFT, RoundStatus.OPEN, RoundStatus.CLOSED}), RoundStatus.CANCELLED
+    ),
+    "bundle": Transition("bundled into a tender", frozenset({RoundStatus.CLOSED}), RoundStatus.BUNDLED),
+}
+
+
+class RoundStateConflict(FailedPrecondition):
+    """The round's status forbids the request; the message and metadata name the status."""
+
+    def __init__(self, message: str, current: str) -> None:
+        super().__init__(message, reason="STATE_CONFLICT", metadata={"current_status": current})
+
+
+class RoundPastDeadline(RoundStateConflict):
+    """A write reached an open round after its closing time: the round must be closed now."""
+
+
+def check_transition(action: str, current: str) -> RoundStatus:
+    """The status after `action`, or RoundStateConflict naming the current status."""
+    transition = TRANSITIONS[action]
+    if RoundStatus(current) not in transition.allowed_from:
+        allowed = " or ".join(sorted(s.value for s in transition.allowed_from))
+        raise RoundStateConflict(
+            f"the round is {current}; only a {allowed} round can be {transition.verb}", current=current
+        )
+    return transition.to
+
+
+def check_accepting_demand(status: str, opens_at: dt.datetime, closes_at: dt.datetime, now: dt.datetime) -> None:
+    """Demand is written only into an open round, between opens_at and closes_at."""
+    if status != RoundStatus.OPEN:
+        raise RoundStateConflict(f"the round is {status}; demand can be written only while it is open", status)
+    if now >= closes_at:
+        raise RoundPastDeadline(
+            f"the round closed at {closes_at:%Y-%m-%d %H:%M:%S} UTC; demand can no longer be written", "closed"
+        )
+    if now < opens_at:
+        raise RoundStateConflict(f"the round accepts demand from {opens_at:%Y-%m-%d %H:%M:%S} UTC", status)
+
+
+def scope_violations(item_ids: Sequence[str], cpv_prefixes: Sequence[str]) -> list[FieldViolation]:
+    violations = []
+    if len(item_ids) > MAX_SCOPE_ENTRIES:
+        violations.append(FieldViolation("scope_item_ids", f"at most {MAX_SCOPE_ENTRIES} items"))
+    if len(cpv_prefixes) > MAX_SCOPE_ENTRIES:
+        violations.append(FieldViolation("scope_cpv_prefixes", f"at most {MAX_SCOPE_ENTRIES} prefixes"))
+    for index, prefix in enumerate(cpv_prefixes):
+        if not _CPV_PREFIX.fullmatch(prefix):
+            violations.append(
+                FieldViolation(f"scope_cpv_prefixes[{index}]", f"{prefix!r} is not 2 to 8 leading digits of a CPV code")
+            )
+    return violations
+
+
+def in_scope(item_id: str, cpv_code: str, scope_item_ids: Sequence[str], scope_cpv_prefixes: Sequence[str]) -> bool:
+    if not scope_item_ids and not scope_cpv_prefixes:
+        return True
+    digits = cpv_code.replace("-", "")
+    return item_id in scope_item_ids or any(digits.startswith(p) for p in scope_cpv_prefixes)
+
+
+def line_violations(
+    quantity: int | None, needed_by: dt.date | None, justification: str | None, today: dt.date, prefix: str = ""
+) -> list[FieldViolation]:
+    """The problems of a line's values; None means "not being set"."""
+    violations = []
+    if quantity is not None and not 1 <= quantity <= MAX_QUANTITY:
+        violations.append(FieldViolation(f"{prefix}quantity", f"must be a whole number from 1 to {MAX_QUANTITY:,}"))
+    if needed_by is not None:
+        if needed_by < today:
+            violations.append(FieldViolation(f"{prefix}needed_by", f"{needed_by.isoformat()} lies in the past"))
+        elif needed_by.year > today.year + LATEST_NEEDED_BY_YEARS:
+            violations.append(
+                FieldViolation(f"{prefix}needed_by", f"must lie within {LATEST_NEEDED_BY_YEARS} years from today")
+            )
+    if justification is not None and len(justification) > MAX_JUSTIFICATION:
+        violations.append(FieldViolation(f"{prefix}justification", f"at most {MAX_JUSTIFICATION} characters"))
+    return violations
+
+
+# -- values as spreadsheets write them -------------------------------------------------------
+
+_PRIORITY_WORDS = {
+    "": Priority.NORMAL,
+    "high": Priority.HIGH,
+    "hoch": Priority.HIGH,
+    "normal": Priority.NORMAL,
+    "mittel": Priority.NORMAL,
+    "low": Priority.LOW,
+    "niedrig": Priority.LOW,
+    "gering": Priority.LOW,
+}
+_GERMAN_THOUSANDS = re.compile(r"\d{1,3}(\.\d{3})+")
+_GERMAN_DATE = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})")
+_ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+
+
+def parse_quantity(text: str) -> int:
+    """A whole number as people type it: "40", "1.000" (German thousands), "40.0" from a number cell."""
+    value = text.strip().replace("\u00a0", "").replace(" ", "")
+    if _GERMAN_THOUSANDS.fullmatch(value):
+        value = value.replace(".", "")
+    elif value.endswith((".0", ",0")):
+        value = value[:-2]
+    if not value.isdigit():
+        raise ValueError(f"{text.strip()!r} is not a whole number")
+    return int(value)
+
+
+def parse_date(text: str) -> dt.date | None:
+    """dd.mm.yyyy (as German spreadsheets write dates) or yyyy-mm-dd; empty is None."""
+    value = text.strip()
+    if not value:
+        return None
+    if match := _GERMAN_DATE.fullmatch(value):
+        day, month, year = (int(g) for g in match.groups())
+    elif match := _ISO_DATE.fullmatch(value):
+        year, month, day = (int(g) for g in match.groups())
+    else:
+        raise ValueError(f"{value!r} is not a date; write dd.mm.yyyy or yyyy-mm-dd")
+    try:
+        return dt.date(year, month, day)
+    except ValueError:
+        raise ValueError(f"{value!r} is not a day of the calendar") from None
+
+
+def parse_priority(text: str) -> Priority:
+    try:
+        return _PRIORITY_WORDS[text.strip().casefold()]
+    except KeyError:
+        raise ValueError(f"{text.strip()!r} is not a priority; write hoch/normal/niedrig or high/normal/low") from None

@@ -1,0 +1,37 @@
+"""The demand service's view of the catalog, answered by a real CatalogService in this process.
+
+Service tests run the demand rules on real databases without gRPC; this adapter
+asks a real catalog (with its own real database) the same questions the gRPC
+client asks over the network. The gRPC path itself is covered by the stack tests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from civicpool_catalog.models import Item
+from civicpool_catalog.repository import item_conditions
+from civicpool_catalog.service import ITEMS, CatalogService
+from civicpool_demand.catalog_client import CatalogItem
+
+
+def _item(item: Item) -> CatalogItem:
+    return CatalogItem(item.id, item.sku, item.name, item.unit, item.cpv_code, item.reference_price_cents, item.active)
+
+
+class InProcessDirectory:
+    def __init__(self, catalog: CatalogService) -> None:
+        self._catalog = catalog
+
+    async def by_ids(self, ids: Sequence[str]) -> dict[str, CatalogItem]:
+        return {item.id: _item(item) for item in await self._catalog.get_many(ITEMS, list(ids))}
+
+    async def by_skus(self, skus: Sequence[str]) -> dict[str, CatalogItem]:
+        return {item.sku: _item(item) for item in await self._catalog.items_by_sku(list(skus))}
+
+    async def by_cpv_code(self, cpv_code: str) -> list[CatalogItem]:
+        conditions = item_conditions(
+            kind=None, cpv_prefix=cpv_code[:8], hosting_region=None, include_inactive=True, name_contains=""
+        )
+        page = await self._catalog.list_page(ITEMS, conditions, 500, "")
+        return [_item(item) for item in page.records if item.cpv_code == cpv_code]
