@@ -1,165 +1,56 @@
-"""Benchmarks: reading catalog items, each path against its physical limit, in one run.
+"""Benchmarks, each path against its physical limit, in one run of the whole system.
 
-    make bench        (or: .venv/bin/python bench/run.py [--seconds 5])
+    make bench        (or: .venv/bin/python bench/run.py [--seconds 6] [--only items|aggregation])
 
-Starts the whole system on free loopback ports (as the tests do), then measures
-one item read four ways, sequentially (latency) and with 16 in flight
-(throughput):
-
-  raw SQL         SELECT of the row from the catalog's SQLite file (the floor)
-  gRPC health     the catalog's health Check: a bare gRPC round trip (the RPC floor)
-  gRPC GetItem    a direct call to the catalog service (token verified, ORM, proto)
-  bare FastAPI    uvicorn + FastAPI returning a fixed item (the HTTP floor)
-  gateway GET     GET /api/v1/items/{id}: token check, gRPC call, JSON
-
-and prints the ratios. Bounded in time; loopback only. Results: bench/results/.
+Starts the system on free loopback ports (as the tests do) with the demo data,
+then runs each benchmark and prints its ratios. Bounded in time; loopback only.
+Results are also written to bench/results/.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import json
-import sqlite3
-import statistics
-import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-import grpc
-import httpx
-from civicpool.catalog.v1 import catalog_pb2 as pb
-from civicpool.catalog.v1.catalog_pb2_grpc import CatalogServiceStub
-from civicpool_cli.demo import NETWORK_ADMIN_USER
+import aggregation
+import items
 from civicpool_cli.demo_loader import load_demo
-from civicpool_cli.stack import Ports, Stack, free_port, http_ok
+from civicpool_cli.stack import Ports, Stack
 from civicpool_cli.tokens import password_token
-from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-CONCURRENCY = 16
-
-
-@dataclass
-class Result:
-    name: str
-    latencies_us: list[float]
-    throughput: float
-
-    @property
-    def median(self) -> float:
-        return statistics.median(self.latencies_us)
-
-    @property
-    def p95(self) -> float:
-        return statistics.quantiles(self.latencies_us, n=20)[18]
+BENCHMARKS = {"items": items.run, "aggregation": aggregation.run}
 
 
-async def measure(name: str, call: Callable[[], Awaitable[object]], seconds: float) -> Result:
-    for _ in range(50):  # warm up connections, caches, JIT-free but lazy paths
-        await call()
-    latencies: list[float] = []
-    end = time.monotonic() + seconds / 2
-    while time.monotonic() < end:
-        started = time.perf_counter()
-        await call()
-        latencies.append((time.perf_counter() - started) * 1e6)
-    done = 0
-    end = time.monotonic() + seconds / 2
-
-    async def worker() -> None:
-        nonlocal done
-        while time.monotonic() < end:
-            await call()
-            done += 1
-
-    started = time.monotonic()
-    await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
-    return Result(name, latencies, done / (time.monotonic() - started))
-
-
-def sqlite_reader(path: Path, item_id: str) -> Callable[[], Awaitable[object]]:
-    connection = sqlite3.connect(path, check_same_thread=False)
-
-    async def read() -> object:
-        return connection.execute("SELECT * FROM items WHERE id = ?", (item_id,)).fetchone()
-
-    return read
-
-
-async def run(seconds: float) -> list[Result]:
+async def run(seconds: float, names: list[str]) -> dict[str, str]:
     with tempfile.TemporaryDirectory(prefix="civicpool-bench-") as tmp:
         stack = Stack(Path(tmp), Ports.free())
-        bare_port = free_port()
-        bare = None
         try:
             stack.up(lambda message: print(f"  {message}", file=sys.stderr))
-            token = password_token(stack.keycloak.url, NETWORK_ADMIN_USER, "demo")
-            load_demo(stack.gateway_url, token)
-            auth = {"Authorization": f"Bearer {token}"}
-            async with httpx.AsyncClient(base_url=stack.gateway_url, headers=auth, timeout=10) as gateway:
-                laptop = next(i for i in (await gateway.get("/api/v1/items")).json()["data"] if i["sku"] == "LAPTOP-14")
-                # A one-time server start before measuring, not a blocking call on a hot path.
-                bare_command = [sys.executable, str(Path(__file__).with_name("bare_app.py")), str(bare_port)]
-                bare = subprocess.Popen([*bare_command, json.dumps(laptop)])  # noqa: ASYNC220
-                stack.wait_for("bare", lambda: http_ok(f"http://127.0.0.1:{bare_port}/items/x"), timeout=30)
-                channel = grpc.aio.insecure_channel(stack.address("catalog"))
-                stub = CatalogServiceStub(channel)
-                health: Any = health_pb2_grpc.HealthStub(channel)
-                metadata = (("authorization", f"Bearer {token}"),)
-                async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{bare_port}") as bare_client:
-                    calls: list[tuple[str, Callable[[], Awaitable[object]]]] = [
-                        ("raw SQL (SQLite row)", sqlite_reader(stack.data_dir / "catalog.db", laptop["id"])),
-                        ("gRPC health Check", lambda: health.Check(health_pb2.HealthCheckRequest(), timeout=5)),
-                        (
-                            "gRPC GetItem",
-                            lambda: stub.GetItem(pb.GetItemRequest(id=laptop["id"]), metadata=metadata, timeout=5),
-                        ),
-                        ("bare FastAPI GET", lambda: bare_client.get(f"/items/{laptop['id']}")),
-                        ("gateway GET /items/{id}", lambda: gateway.get(f"/api/v1/items/{laptop['id']}")),
-                    ]
-                    results = [await measure(name, call, seconds) for name, call in calls]
-                await channel.close()
+
+            def token_for(username: str) -> str:
+                return password_token(stack.keycloak.url, username, "demo")
+
+            load_demo(stack.gateway_url, token_for)
+            return {name: await BENCHMARKS[name](stack, token_for, seconds) for name in names}
         finally:
-            if bare is not None:
-                bare.terminate()
-                bare.wait()
             stack.stop_all()
-    return results
-
-
-def report(results: list[Result]) -> str:
-    by_name = {r.name: r for r in results}
-    lines = [f"{'path':28} {'median µs':>10} {'p95 µs':>10} {'req/s @16':>10}"]
-    lines += [f"{r.name:28} {r.median:10.0f} {r.p95:10.0f} {r.throughput:10.0f}" for r in results]
-    raw, grpc_call = by_name["raw SQL (SQLite row)"], by_name["gRPC GetItem"]
-    grpc_floor = by_name["gRPC health Check"]
-    bare, gateway = by_name["bare FastAPI GET"], by_name["gateway GET /items/{id}"]
-    lines += [
-        "",
-        f"gRPC GetItem / raw SQL           latency x{grpc_call.median / raw.median:.0f}",
-        f"gRPC GetItem / gRPC health Check latency x{grpc_call.median / grpc_floor.median:.1f}, "
-        f"throughput {grpc_call.throughput / grpc_floor.throughput:.0%} of the bare RPC",
-        f"gateway / bare FastAPI           latency x{gateway.median / bare.median:.1f}, "
-        f"throughput {gateway.throughput / bare.throughput:.0%} of bare",
-        f"gateway / (bare FastAPI + gRPC)  latency x{gateway.median / (bare.median + grpc_call.median):.2f}",
-    ]
-    return "\n".join(lines)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=6.0, help="per path (half latency, half throughput)")
+    parser.add_argument("--only", choices=sorted(BENCHMARKS), help="run one benchmark")
     args = parser.parse_args()
-    text = report(asyncio.run(run(args.seconds)))
-    print(text)
+    reports = asyncio.run(run(args.seconds, [args.only] if args.only else list(BENCHMARKS)))
     out = Path(__file__).with_name("results")
     out.mkdir(exist_ok=True)
-    (out / f"items-{time.strftime('%Y%m%dT%H%M%S')}.txt").write_text(text + "\n")
+    for name, text in reports.items():
+        print(text, end="\n\n")
+        (out / f"{name}-{time.strftime('%Y%m%dT%H%M%S')}.txt").write_text(text + "\n")
 
 
 if __name__ == "__main__":

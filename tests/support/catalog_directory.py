@@ -10,12 +10,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from civicpool_catalog.models import Item
-from civicpool_catalog.repository import item_conditions
+from civicpool_catalog.repository import ItemRow, item_conditions
 from civicpool_catalog.service import ITEMS, CatalogService
 from civicpool_demand.catalog_client import CatalogItem
 
 
-def _item(item: Item) -> CatalogItem:
+def _item(item: Item | ItemRow) -> CatalogItem:
     return CatalogItem(item.id, item.sku, item.name, item.unit, item.cpv_code, item.reference_price_cents, item.active)
 
 
@@ -24,10 +24,10 @@ class InProcessDirectory:
         self._catalog = catalog
 
     async def by_ids(self, ids: Sequence[str]) -> dict[str, CatalogItem]:
-        return {item.id: _item(item) for item in await self._catalog.get_many(ITEMS, list(ids))}
+        return {item.id: _item(item) for item in await self._catalog.items_batch(list(ids), [])}
 
     async def by_skus(self, skus: Sequence[str]) -> dict[str, CatalogItem]:
-        return {item.sku: _item(item) for item in await self._catalog.items_by_sku(list(skus))}
+        return {item.sku: _item(item) for item in await self._catalog.items_batch([], list(skus))}
 
     async def by_cpv_code(self, cpv_code: str) -> list[CatalogItem]:
         conditions = item_conditions(

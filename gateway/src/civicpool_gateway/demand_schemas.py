@@ -20,7 +20,6 @@ LINE_SHAPE = MessageShape(
     nullable=frozenset({"needed_by"}),
 )
 VERSION_SHAPE = MessageShape(nullable=frozenset({"import_id"}))
-AGGREGATION_SHAPE = MessageShape(nullable=frozenset({"view_city_id"}))
 Quantity = Annotated[int, Field(strict=True, ge=1, le=1_000_000, description="A whole number", examples=[40])]
 Justification = Annotated[str, Field(max_length=2000, examples=["Ersatz der Geräte aus 2019 in den Grundschulen"])]
 DownloadFormat = Literal["json", "csv", "xlsx"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -36,6 +37,7 @@ def create_app(settings: GatewaySettings | None = None, oidc: OidcSettings | Non
         app.state.settings = settings
         app.state.verifier = TokenVerifier(oidc)
         app.state.clients = ServiceClients(settings)
+        gc.freeze()  # as in the services: what start-up loaded is never garbage
         try:
             yield
         finally:

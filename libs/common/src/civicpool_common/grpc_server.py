@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import gc
 import logging
 import signal
 from collections.abc import Awaitable, Callable, Sequence
@@ -248,6 +249,9 @@ async def _run_until_stopped(
     address = f"{settings.host}:{settings.port}"
     server.add_insecure_port(address)  # raises when the address is taken
     await server.start()
+    # Everything loaded so far lives as long as the process: keep the collector from re-scanning it
+    # on every full collection (large results allocate enough to trigger those often).
+    gc.freeze()
     log.info("%s service listening on %s", definition.name, address)
 
     stop = asyncio.Event()

@@ -9,13 +9,15 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from civicpool_common.errors import InvalidArgument
 
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
 
 def to_timestamp(value: dt.datetime) -> Timestamp:
     if value.tzinfo is None:
         raise ValueError("naive datetime: civicpool sends UTC-aware datetimes only")
-    stamp = Timestamp()
-    stamp.FromDatetime(value.astimezone(dt.UTC))
-    return stamp
+    # Arithmetic instead of Timestamp.FromDatetime: the same result, several times faster.
+    since_epoch = value - _EPOCH
+    return Timestamp(seconds=since_epoch.days * 86_400 + since_epoch.seconds, nanos=since_epoch.microseconds * 1000)
 
 
 def from_timestamp(stamp: Timestamp) -> dt.datetime:

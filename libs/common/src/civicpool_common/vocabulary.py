@@ -8,6 +8,7 @@ mechanical and a missing member fails loudly.
 
 from __future__ import annotations
 
+import functools
 import re
 from enum import StrEnum
 from typing import Any, TypeVar
@@ -85,23 +86,26 @@ def _prefix(proto_enum: ProtoEnum) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).upper() + "_"
 
 
+@functools.cache
+def _numbers(proto_enum: ProtoEnum, words: type[StrEnum]) -> dict[str, int]:
+    """word -> proto number, computed once per enum pair (conversions run per record on hot paths)."""
+    prefix = _prefix(proto_enum)
+    return {member.value: proto_enum.Value(prefix + member.name) for member in words}
+
+
+@functools.cache
+def _words(proto_enum: ProtoEnum, words: type[Word]) -> dict[int, Word]:
+    prefix = _prefix(proto_enum)
+    return {proto_enum.Value(prefix + member.name): member for member in words}
+
+
 def to_proto(value: StrEnum | str | None, proto_enum: ProtoEnum, words: type[StrEnum]) -> Any:
     """The proto enum number for a word (None or unknown -> UNSPECIFIED, which services reject)."""
     if value is None:
         return 0
-    try:
-        member = words(value)
-    except ValueError:
-        return 0
-    return proto_enum.Value(_prefix(proto_enum) + member.name)
+    return _numbers(proto_enum, words).get(str(value), 0)
 
 
 def from_proto(number: int, proto_enum: ProtoEnum, words: type[Word]) -> Word | None:
     """The word for a proto enum number; None for UNSPECIFIED (0) or a number we do not know."""
-    if number == 0:
-        return None
-    try:
-        name: str = proto_enum.Name(number)
-    except ValueError:
-        return None
-    return words[name.removeprefix(_prefix(proto_enum))]
+    return _words(proto_enum, words).get(number)

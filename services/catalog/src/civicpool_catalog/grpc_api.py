@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from civicpool_catalog import repository
 from civicpool_catalog.models import City, CostKey, Item, Vendor
+from civicpool_catalog.repository import ItemRow
 from civicpool_catalog.service import (
     CITIES,
     COST_KEYS,
@@ -102,7 +103,7 @@ def _read_masked(readers: FieldReaders, message: Message, mask: FieldMask) -> di
     return {path: readers[path](message) for path in mask.paths}
 
 
-def item_to_proto(item: Item) -> pb.Item:
+def item_to_proto(item: Item | ItemRow) -> pb.Item:
     return pb.Item(
         id=item.id,
         sku=item.sku,
@@ -183,11 +184,7 @@ class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
         return item_to_proto(await self._service.get(ITEMS, request.id))
 
     async def BatchGetItems(self, request: pb.BatchGetItemsRequest, context: Context) -> pb.BatchGetItemsResponse:
-        items = await self._service.get_many(ITEMS, list(request.ids))
-        if request.skus:
-            known = {item.id for item in items}
-            by_sku = await self._service.items_by_sku(list(request.skus))
-            items += [item for item in by_sku if item.id not in known]
+        items = await self._service.items_batch(list(request.ids), list(request.skus))
         return pb.BatchGetItemsResponse(items=[item_to_proto(i) for i in items])
 
     async def ListItems(self, request: pb.ListItemsRequest, context: Context) -> pb.ListItemsResponse:

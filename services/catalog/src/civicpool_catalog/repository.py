@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement, Row, Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute, selectinload
 from sqlalchemy.sql.base import ExecutableOption
@@ -41,10 +41,6 @@ class Repository(Generic[Record]):
         result = await self._session.execute(query)
         return result.scalar_one_or_none()
 
-    async def get_many(self, record_ids: Sequence[str]) -> list[Record]:
-        result = await self._session.execute(self._select().where(self._model.id.in_(record_ids)))
-        return list(result.scalars())
-
     async def page(self, conditions: Sequence[ColumnElement[bool]], after: str | None, limit: int) -> list[Record]:
         """Up to `limit` records in sort order, after the sort key `after`."""
         query = self._select().where(*conditions)
@@ -62,6 +58,15 @@ class Repository(Generic[Record]):
 
     def add(self, record: Record) -> None:
         self._session.add(record)
+
+
+ItemRow = Row[Any]  # a row of the items table: the same attribute names as an Item
+
+
+async def item_rows(session: AsyncSession, conditions: Sequence[ColumnElement[bool]]) -> list[ItemRow]:
+    """Items as plain rows, by SKU: Core, no identity map, for batch reads."""
+    query = select(Item.__table__).where(*conditions).order_by(Item.sku)
+    return list((await (await session.connection()).execute(query)).all())
 
 
 def items(session: AsyncSession) -> Repository[Item]:

@@ -71,29 +71,31 @@ def line_to_proto(line: Line) -> pb.Line:
 
 
 def aggregation_to_proto(aggregation: Aggregation) -> pb.Aggregation:
-    return pb.Aggregation(
+    message = pb.Aggregation(
         round_id=aggregation.round_id,
-        items=[
-            pb.ItemTotal(
-                item_id=a.item.id,
-                sku=a.item.sku,
-                name=a.item.name,
-                unit=a.item.unit,
-                reference_price_cents=a.item.reference_price_cents,
-                total_quantity=a.total_quantity,
-                city_count=a.city_count,
-                line_count=a.line_count,
-                estimated_cents=a.estimated_cents,
-                cities=[pb.CityQuantity(**vars(c)) for c in a.cities],
-            )
-            for a in aggregation.items
-        ],
         total_quantity=aggregation.total_quantity,
         total_estimated_cents=aggregation.total_estimated_cents,
         city_count=aggregation.city_count,
         view=aggregation.view,
         view_city_id=aggregation.view_city_id,
     )
+    for a in aggregation.items:  # add() in place: thousands of nested messages, built once each
+        total = message.items.add(
+            item_id=a.item.id,
+            sku=a.item.sku,
+            name=a.item.name,
+            unit=a.item.unit,
+            reference_price_cents=a.item.reference_price_cents,
+            total_quantity=a.total_quantity,
+            city_count=a.city_count,
+            line_count=a.line_count,
+            estimated_cents=a.estimated_cents,
+        )
+        for c in a.cities:
+            total.cities.add(
+                city_id=c.city_id, quantity=c.quantity, line_count=c.line_count, estimated_cents=c.estimated_cents
+            )
+    return message
 
 
 def import_to_proto(record: Import, replayed: bool) -> pb.ImportResult:

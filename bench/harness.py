@@ -1,0 +1,56 @@
+"""What every benchmark here does the same way: measure a call's latency and throughput."""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+CONCURRENCY = 16
+
+
+@dataclass
+class Result:
+    name: str
+    latencies_us: list[float]
+    throughput: float
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.latencies_us)
+
+    @property
+    def p95(self) -> float:
+        return statistics.quantiles(self.latencies_us, n=20)[18]
+
+
+async def measure(
+    name: str,
+    call: Callable[[], Awaitable[object]],
+    seconds: float,
+    *,
+    warmup: int = 50,
+    concurrency: int = CONCURRENCY,
+) -> Result:
+    for _ in range(warmup):  # warm up connections, caches, lazy paths
+        await call()
+    latencies: list[float] = []
+    end = time.monotonic() + seconds / 2
+    while time.monotonic() < end:
+        started = time.perf_counter()
+        await call()
+        latencies.append((time.perf_counter() - started) * 1e6)
+    done = 0
+    end = time.monotonic() + seconds / 2
+
+    async def worker() -> None:
+        nonlocal done
+        while time.monotonic() < end:
+            await call()
+            done += 1
+
+    started = time.monotonic()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return Result(name, latencies, done / (time.monotonic() - started))
