@@ -76,7 +76,7 @@ def test_a_forbidden_transition_is_a_409_naming_the_current_state(api: ApiFactor
     refused = lead.post(f"/rounds/{round_['id']}/close")
     assert refused.status_code == 409 and refused.headers["content-type"] == PROBLEM
     assert refused.json()["type"] == "/problems/state-conflict"
-    assert "the round is draft" in refused.json()["detail"]
+    assert "the round is draft" in refused.json()["detail"] and refused.json()["current_status"] == "draft"
     assert lead.post(f"/rounds/{round_['id']}/open").json()["status"] == "open"
     assert lead.post(f"/rounds/{round_['id']}/open").status_code == 409
     assert lead.post(f"/rounds/{round_['id']}/close", headers={"If-Match": '"1"'}).status_code == 412

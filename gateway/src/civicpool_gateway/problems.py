@@ -112,6 +112,8 @@ class Problem(Exception):
         extra: dict[str, Any] = {}
         if "current_version" in error.metadata:
             extra["current_version"] = int(error.metadata["current_version"])
+        if "current_status" in error.metadata:
+            extra["current_status"] = error.metadata["current_status"]
         status = http_status_for(error.code)
         return cls(
             status,

@@ -54,8 +54,9 @@ def check_transition(action: str, current: str) -> RoundStatus:
     transition = TRANSITIONS[action]
     if RoundStatus(current) not in transition.allowed_from:
         allowed = " or ".join(sorted(s.value for s in transition.allowed_from))
+        article = "an" if allowed[0] in "aeiou" else "a"
         raise RoundStateConflict(
-            f"the round is {current}; only a {allowed} round can be {transition.verb}", current=current
+            f"the round is {current}; only {article} {allowed} round can be {transition.verb}", current=current
         )
     return transition.to
 

@@ -247,21 +247,7 @@ class DemandService:
         async with self._writing() as session:
             round_ = await self._accepting_round(session, draft.round_id, now)
             _check_item(round_, item, draft.item_id)
-            line = Line(
-                id=time_ordered_id(),
-                round_id=draft.round_id,
-                city_id=draft.city_id,
-                item_id=draft.item_id,
-                quantity=draft.quantity,
-                needed_by=draft.needed_by,
-                justification=draft.justification,
-                priority=draft.priority.value,
-                status=LineStatus.SUBMITTED.value,
-                created_by=principal.username,
-                created_at=now,
-                updated_by=principal.username,
-                updated_at=now,
-            )
+            line = _new_line(draft, principal.username, now)
             session.add(line)
             await session.flush()
             session.add(_snapshot(line, "created", principal.username, now))
@@ -437,11 +423,11 @@ class DemandService:
         else:
             to_create = lines
         new_lines = [
-            Line(
-                id=time_ordered_id(), round_id=record.round_id, city_id=record.city_id, item_id=new.item_id,
-                quantity=new.quantity, needed_by=new.needed_by, justification=new.justification,
-                priority=new.priority.value, status=LineStatus.SUBMITTED.value, created_by=user, created_at=now,
-                updated_by=user, updated_at=now,
+            _new_line(
+                LineDraft(record.round_id, record.city_id, new.item_id, new.quantity, new.needed_by,
+                          new.justification, new.priority),
+                user,
+                now,
             )
             for new in to_create
         ]  # fmt: skip
@@ -546,6 +532,24 @@ def _check_item(round_: Round, item: CatalogItem | None, item_id: str) -> None:
         raise InvalidArgument.for_field(
             "item_id", f"{item.sku} ({item.name}) is not among the items this round asks for"
         )
+
+
+def _new_line(draft: LineDraft, user: str, now: dt.datetime) -> Line:
+    return Line(
+        id=time_ordered_id(),
+        round_id=draft.round_id,
+        city_id=draft.city_id,
+        item_id=draft.item_id,
+        quantity=draft.quantity,
+        needed_by=draft.needed_by,
+        justification=draft.justification,
+        priority=draft.priority.value,
+        status=LineStatus.SUBMITTED.value,
+        created_by=user,
+        created_at=now,
+        updated_by=user,
+        updated_at=now,
+    )
 
 
 def _snapshot(line: Line, change: str, user: str, now: dt.datetime, import_id: str | None = None) -> LineVersion:
