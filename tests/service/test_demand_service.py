@@ -12,7 +12,7 @@ from civicpool_catalog.models import Item
 from civicpool_catalog.service import ITEMS, CatalogService
 from civicpool_common.auth import Principal, Role
 from civicpool_common.database import create_engine, session_factory, utc_now
-from civicpool_common.errors import InvalidArgument, NotFound, PermissionDenied, VersionConflict
+from civicpool_common.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied, VersionConflict
 from civicpool_common.vocabulary import ImportMode, LineStatus, Priority, RoundStatus
 from civicpool_demand.imports import RawRow
 from civicpool_demand.models import Line, Round
@@ -385,3 +385,40 @@ async def test_imports_respect_the_city_and_the_deadline(demand: Demand) -> None
         await _import(demand, round_.id, [row(2)])
     assert await demand.count_lines() == 0
     assert (await demand.service.get_round(LEAD, round_.id)).status == RoundStatus.CLOSED
+
+
+async def test_adding_the_same_file_after_its_lines_were_withdrawn_adds_them_again(demand: Demand) -> None:
+    round_ = await demand.open_round()
+    first, _ = await _import(demand, round_.id, [row(2, quantity="5")])
+    line = (await demand.service.list_lines(BRUCHSAL, LineFilter(round_.id), 0, "")).records[0]
+    await demand.service.withdraw_line(BRUCHSAL, round_.id, line.id, 0)
+    again, replayed = await _import(demand, round_.id, [row(2, quantity="5")])
+    assert (replayed, again.created) == (False, 1) and again.id != first.id
+    third, replayed = await _import(demand, round_.id, [row(2, quantity="5")])
+    assert (replayed, third.id) == (True, again.id)
+
+
+async def test_hostile_cells_get_short_clear_messages(demand: Demand) -> None:
+    round_ = await demand.open_round()
+    rows = [
+        row(2, sku="", cpv_code="Laptop", name="Notebook"),
+        row(3, quantity="9" * 5000),
+        row(4, quantity="²"),
+        row(5, sku="X" * 3000),
+        row(6, justification="ok\u0007"),
+    ]
+    with pytest.raises(InvalidArgument) as rejected:
+        await _import(demand, round_.id, rows)
+    problems = {v.field: v.description for v in rejected.value.violations}
+    assert set(problems) == {"line 2.cpv_code", "line 3.quantity", "line 4.quantity", "line 5.sku",
+                             "line 6.justification"}  # fmt: skip
+    assert all(len(message) < 120 for message in problems.values())
+
+
+async def test_an_estimate_beyond_64_bits_is_a_clear_refusal(demand: Demand, catalog: CatalogService) -> None:
+    gold = await catalog.create(ADMIN, ITEMS, {**LAPTOP, "sku": "GOLD", "reference_price_cents": 10**12})
+    round_ = await demand.open_round()
+    for _ in range(10):
+        await demand.line(round_.id, quantity=1_000_000, item=gold)
+    with pytest.raises(FailedPrecondition, match="reference prices"):
+        await demand.service.aggregate(LEAD, round_.id)

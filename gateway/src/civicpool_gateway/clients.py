@@ -78,10 +78,13 @@ class ServiceClients:
         method: Callable[..., Awaitable[Response]],
         request: Message,
         token: str,
+        *,
+        deadline_seconds: float | None = None,
     ) -> Response:
         """Call `method` with the caller's token and the deadline; raise a Problem on failure."""
+        timeout = deadline_seconds or self._deadline
         try:
-            return await method(request, timeout=self._deadline, metadata=(("authorization", f"Bearer {token}"),))
+            return await method(request, timeout=timeout, metadata=(("authorization", f"Bearer {token}"),))
         except grpc.aio.AioRpcError as error:
             raise Problem.from_remote(from_rpc_error(error), service) from None
 

@@ -12,11 +12,13 @@ from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
 
 from civicpool_gateway import problems
+from civicpool_gateway.body_limit import BodyLimit
 from civicpool_gateway.clients import ServiceClients
 from civicpool_gateway.config import GatewaySettings
 from civicpool_gateway.routers import catalog, health, imports, lines, me, rounds, tenders
 
 API_PREFIX = "/api/v1"
+MAX_JSON_BODY_BYTES = 1024 * 1024
 DESCRIPTION = """\
 civicpool lets a network of municipalities buy IT together: cities register
 demand, the lead city runs a joint tender, finance tracks allocations and costs.
@@ -60,6 +62,9 @@ def create_app(settings: GatewaySettings | None = None, oidc: OidcSettings | Non
         ],
     )
     problems.install(app)
+    app.add_middleware(
+        BodyLimit, default_bytes=MAX_JSON_BODY_BYTES, larger=[(imports.IMPORTS_PATH, imports.MAX_IMPORT_BODY_BYTES)]
+    )
     # imports before rounds: /rounds/import-template must not match /rounds/{id}
     for router in (me.router, catalog.router, imports.router, rounds.router, lines.router, tenders.router):
         app.include_router(router, prefix=API_PREFIX)

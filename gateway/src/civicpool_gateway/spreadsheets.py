@@ -20,11 +20,14 @@ from typing import Any
 
 import pandas as pd
 from openpyxl import Workbook, load_workbook
-from openpyxl.utils.exceptions import InvalidFileException
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from starlette.responses import Response
 
 MAX_UPLOAD_BYTES = 2 * 1024 * 1024
 MAX_DATA_ROWS = 5000  # the demand service's own limit; checked here before the file travels
+MAX_CELL_CHARS = 2100  # the longest field (justification) is 2,000 characters
+MAX_TEXT_CHARS = 4 * 1024 * 1024
+MAX_UNPACKED_BYTES = 32 * 1024 * 1024
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
 
@@ -120,7 +123,9 @@ def _header_fields(cells: Sequence[str]) -> list[str | None]:
 
 
 def _rows(fields: Sequence[str | None], records: Iterable[tuple[int, Sequence[str]]]) -> list[SheetRow]:
+    """Every non-blank record as a row; the whole file is read, never cut off at a limit."""
     rows: list[SheetRow] = []
+    text_size = 0
     for line, cells in records:
         if not any(cell.strip() for cell in cells):
             continue  # blank lines between blocks are common in hand-kept sheets
@@ -128,6 +133,12 @@ def _rows(fields: Sequence[str | None], records: Iterable[tuple[int, Sequence[st
             raise UnreadableFile(f"the file has more than {MAX_DATA_ROWS:,} data rows; split it into several files")
         if any(cell.strip() for i, cell in enumerate(cells) if i >= len(fields) or fields[i] is None):
             raise UnreadableFile(f"line {line} has values in columns without a heading")
+        for cell in cells:
+            if len(cell) > MAX_CELL_CHARS:
+                raise UnreadableFile(f"line {line} has a cell longer than {MAX_CELL_CHARS:,} characters")
+            text_size += len(cell)
+        if text_size > MAX_TEXT_CHARS:
+            raise UnreadableFile("the file holds more text than a demand list can; split it into several files")
         values = {field: cells[i].strip() if i < len(cells) else "" for i, field in enumerate(fields) if field}
         rows.append(SheetRow(line, values))
     return rows
@@ -166,11 +177,7 @@ def _read_csv(content: bytes) -> list[SheetRow]:
         if header is None:
             raise UnreadableFile("the file is empty")
         fields = _header_fields(header)
-        records = []
-        for cells in reader:
-            records.append((reader.line_num, cells))
-            if len(records) > MAX_DATA_ROWS * 2:
-                break  # _rows refuses; no need to read further
+        records = [(reader.line_num, cells) for cells in reader]  # at most 2 MiB of text
     except csv.Error as error:
         raise UnreadableFile(f"line {reader.line_num} is not valid CSV: {error}") from None
     for line, cells in records:
@@ -197,13 +204,28 @@ def _cell_text(value: Any) -> str:
     return str(value)
 
 
+def _check_unpacked_size(content: bytes) -> None:
+    """A few compressed KiB can unpack to gigabytes: refuse before parsing anything."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            unpacked = sum(member.file_size for member in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError):
+        raise UnreadableFile("the file is not a readable XLSX workbook (damaged, or another format)") from None
+    if unpacked > MAX_UNPACKED_BYTES:
+        raise UnreadableFile(f"the workbook unpacks to more than {MAX_UNPACKED_BYTES // 1024 // 1024} MiB")
+
+
 def _read_xlsx(content: bytes) -> list[SheetRow]:
+    _check_unpacked_size(content)
     try:
         workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=False)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError):
+    except Exception:  # openpyxl raises many kinds for damaged files; all mean the same to the user
         raise UnreadableFile("the file is not a readable XLSX workbook (damaged, or another format)") from None
     try:
+        if not workbook.worksheets:
+            raise UnreadableFile("the workbook has no sheet")
         sheet = workbook.worksheets[0]
+        sheet.reset_dimensions()  # the stored dimension may be stale: read every row there is
         rows = sheet.iter_rows()
         header_cells = next(rows, None)
         if header_cells is None:
@@ -211,17 +233,14 @@ def _read_xlsx(content: bytes) -> list[SheetRow]:
         fields = _header_fields([_cell_text(c.value) for c in header_cells])
         records = []
         for line, cells in enumerate(rows, start=2):
-            texts = []
-            for cell in cells:
-                if getattr(cell, "data_type", None) == "f":
-                    raise UnreadableFile(f"line {line} holds a formula; paste values, not formulas")
-                texts.append(_cell_text(cell.value))
-            records.append((line, texts))
-            if len(records) > MAX_DATA_ROWS * 2:
-                break
+            if any(getattr(cell, "data_type", None) == "f" for cell in cells):
+                raise UnreadableFile(f"line {line} holds a formula; paste values, not formulas")
+            records.append((line, [_cell_text(cell.value) for cell in cells]))
         return _rows(fields, records)
-    except (zipfile.BadZipFile, KeyError, OSError) as error:
-        raise UnreadableFile(f"the XLSX workbook is damaged: {error}") from None
+    except UnreadableFile:
+        raise
+    except Exception as error:  # parsing is lazy: damage shows up while reading rows
+        raise UnreadableFile(f"the XLSX workbook is damaged ({type(error).__name__})") from None
     finally:
         workbook.close()
 
@@ -232,10 +251,12 @@ _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def escape_cell(value: Any) -> Any:
-    """Text that a spreadsheet would run as a formula gets a leading apostrophe (OWASP)."""
-    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
-        return "'" + value
-    return value
+    """Text that a spreadsheet would run as a formula gets a leading apostrophe (OWASP);
+    control characters, which XLSX cannot hold, are dropped."""
+    if not isinstance(value, str):
+        return value
+    value = ILLEGAL_CHARACTERS_RE.sub("", value)
+    return "'" + value if value.startswith(_FORMULA_STARTS) else value
 
 
 def frame(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> pd.DataFrame:

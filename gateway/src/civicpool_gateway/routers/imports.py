@@ -23,6 +23,10 @@ from civicpool_gateway.problems import Problem
 from civicpool_gateway.routers.rounds import RoundId
 
 router = APIRouter(tags=["demand"])
+IMPORT_DEADLINE_SECONDS = 30.0
+IMPORTS_PATH = r"/api/v1/rounds/[^/]+/imports"
+MULTIPART_OVERHEAD_BYTES = 64 * 1024  # the form's boundaries and the mode field around the file
+MAX_IMPORT_BODY_BYTES = spreadsheets.MAX_UPLOAD_BYTES + MULTIPART_OVERHEAD_BYTES
 COLUMN_DOCS = "\n".join(f"- `{c.german}` / `{c.english}`: {c.meaning}" for c in spreadsheets.TEMPLATE)
 
 
@@ -85,7 +89,10 @@ async def import_lines(
         file_name=file_name[:255],
         rows=[pb.ImportRow(line=row.line, **row.values) for row in rows],
     )
-    reply = await services.call("demand", services.demand.ImportLines, request, caller.token)
+    # Checking 5,000 rows against the catalog and writing them takes longer than a read.
+    reply = await services.call(
+        "demand", services.demand.ImportLines, request, caller.token, deadline_seconds=IMPORT_DEADLINE_SECONDS
+    )
     if reply.replayed:
         response.status_code = status.HTTP_200_OK
     return MessageShape().from_proto(reply)

@@ -16,7 +16,7 @@ import grpc
 from civicpool.catalog.v1 import catalog_pb2 as catalog_pb
 from civicpool.catalog.v1.catalog_pb2_grpc import CatalogServiceStub
 from civicpool.common.v1.paging_pb2 import PageRequest
-from civicpool_common.errors import DomainError, Unavailable, from_rpc_error
+from civicpool_common.errors import DomainError, InvalidArgument, Unavailable, from_rpc_error
 from civicpool_common.grpc_server import current_token
 from civicpool_common.paging import MAX_LIMIT
 from google.protobuf.message import Message
@@ -103,5 +103,7 @@ class GrpcItemDirectory:
             remote = from_rpc_error(error)
             if remote.code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
                 raise Unavailable(f"the catalog service is unavailable: {remote.message or remote.code.name}") from None
+            if remote.code == grpc.StatusCode.INVALID_ARGUMENT:
+                raise InvalidArgument(f"the catalog refused the lookup: {remote.message}") from None
             log.error("catalog call failed: %s %s", remote.code.name, remote.message)
             raise DomainError(f"the catalog refused a lookup: {remote.message}") from None

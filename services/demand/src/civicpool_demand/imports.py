@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from civicpool_demand.catalog_client import CatalogItem, ItemDirectory
 from civicpool_demand.models import Line
 
 MAX_ROWS = 5000
+CPV_CODE = re.compile(r"[0-9]{8}-[0-9]")
 MAX_REPORTED_PROBLEMS = 200  # a file that is wrong everywhere needs a fix, not 10,000 messages
 
 
@@ -122,7 +124,9 @@ class _ItemsNamed:
 
 async def _items_named_by(rows: Sequence[RawRow], directory: ItemDirectory) -> _ItemsNamed:
     skus = [row.sku.strip() for row in rows if row.sku.strip()]
-    cpv_codes = {row.cpv_code.strip() for row in rows if not row.sku.strip() and row.cpv_code.strip()}
+    cpv_codes = {
+        row.cpv_code.strip() for row in rows if not row.sku.strip() and CPV_CODE.fullmatch(row.cpv_code.strip())
+    }
     by_sku = await directory.by_skus(skus) if skus else {}
     return _ItemsNamed(by_sku, {code: await directory.by_cpv_code(code) for code in sorted(cpv_codes)})
 
@@ -132,15 +136,20 @@ def _item_of(row: RawRow, items: _ItemsNamed, problems: _Problems) -> CatalogIte
     if sku:
         item = items.by_sku.get(sku)
         if item is None:
-            problems.add(row.line, "sku", f"no catalog item has the SKU {sku!r}")
+            problems.add(row.line, "sku", f"no catalog item has the SKU {rules.shown(sku)}")
         return item
     if not (cpv_code and name):
         problems.add(row.line, "sku", "name the item: its SKU, or its CPV code and name")
         return None
+    if not CPV_CODE.fullmatch(cpv_code):
+        problems.add(row.line, "cpv_code", f"{rules.shown(cpv_code)} is not a CPV code like 30213100-6")
+        return None
     matches = [i for i in items.by_cpv.get(cpv_code, []) if i.name.casefold() == name.casefold()]
     if len(matches) != 1:
         found = "no" if not matches else "more than one"
-        problems.add(row.line, "name", f"{found} catalog item has the CPV code {cpv_code} and the name {name!r}")
+        problems.add(
+            row.line, "name", f"{found} catalog item has the CPV code {cpv_code} and the name {rules.shown(name)}"
+        )
         return None
     return matches[0]
 

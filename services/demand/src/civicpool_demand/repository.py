@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Literal, NamedTuple
 
 from civicpool_common.vocabulary import LineStatus, RoundStatus
 from sqlalchemy import ColumnElement, func, select, update
@@ -28,10 +28,14 @@ async def rounds_after(
     return list((await session.scalars(query)).all())
 
 
-async def get_round(session: AsyncSession, round_id: str, *, for_update: bool = False) -> Round | None:
+Lock = Literal["share", "update"] | None
+
+
+async def get_round(session: AsyncSession, round_id: str, *, lock: Lock = None) -> Round | None:
+    """The round; on PostgreSQL locked until commit: "share" against status changes, "update" exclusively."""
     query = select(Round).where(Round.id == round_id)
-    if for_update:
-        query = query.with_for_update()
+    if lock is not None:
+        query = query.with_for_update(read=lock == "share")
     return (await session.execute(query)).scalar_one_or_none()
 
 
@@ -119,6 +123,22 @@ async def items_with_demand(session: AsyncSession, round_id: str, city_id: str |
     """The items with submitted demand: a quick pass over the same index, to ask their prices early."""
     where = LineFilter(round_id, city_id=city_id, status=LineStatus.SUBMITTED.value)
     return list((await session.scalars(select(Line.item_id).where(*where.conditions()).distinct())).all())
+
+
+async def import_lines_untouched(session: AsyncSession, record: Import) -> bool:
+    """Whether every line the import created is still submitted as it was created."""
+    query = (
+        select(func.count())
+        .select_from(LineVersion)
+        .join(Line, Line.id == LineVersion.line_id)
+        .where(
+            LineVersion.import_id == record.id,
+            LineVersion.change == "created",
+            Line.status == LineStatus.SUBMITTED.value,
+            Line.version == LineVersion.version,
+        )
+    )
+    return (await session.scalar(query)) == record.created
 
 
 async def import_added_before(session: AsyncSession, add_once_key: str) -> Import | None:

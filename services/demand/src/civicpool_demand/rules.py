@@ -110,7 +110,15 @@ def line_violations(
             )
     if justification is not None and len(justification) > MAX_JUSTIFICATION:
         violations.append(FieldViolation(f"{prefix}justification", f"at most {MAX_JUSTIFICATION} characters"))
+    elif justification is not None and _CONTROL_CHARACTERS.search(justification):
+        violations.append(FieldViolation(f"{prefix}justification", "must not contain control characters"))
     return violations
+
+
+def shown(text: str, limit: int = 40) -> str:
+    """A value quoted in a message, cut short: messages must stay small whatever a file holds."""
+    text = text.strip()
+    return repr(text if len(text) <= limit else text[:limit] + "…")
 
 
 # -- values as spreadsheets write them -------------------------------------------------------
@@ -125,7 +133,9 @@ _PRIORITY_WORDS = {
     "niedrig": Priority.LOW,
     "gering": Priority.LOW,
 }
-_GERMAN_THOUSANDS = re.compile(r"\d{1,3}(\.\d{3})+")
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_DIGITS = re.compile(r"[0-9]{1,15}")
+_GERMAN_THOUSANDS = re.compile(r"[0-9]{1,3}(\.[0-9]{3})+")
 _GERMAN_DATE = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})")
 _ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 
@@ -137,8 +147,8 @@ def parse_quantity(text: str) -> int:
         value = value.replace(".", "")
     elif value.endswith((".0", ",0")):
         value = value[:-2]
-    if not value.isdigit():
-        raise ValueError(f"{text.strip()!r} is not a whole number")
+    if not _DIGITS.fullmatch(value):
+        raise ValueError(f"{shown(text)} is not a whole number")
     return int(value)
 
 
@@ -152,15 +162,15 @@ def parse_date(text: str) -> dt.date | None:
     elif match := _ISO_DATE.fullmatch(value):
         year, month, day = (int(g) for g in match.groups())
     else:
-        raise ValueError(f"{value!r} is not a date; write dd.mm.yyyy or yyyy-mm-dd")
+        raise ValueError(f"{shown(value)} is not a date; write dd.mm.yyyy or yyyy-mm-dd")
     try:
         return dt.date(year, month, day)
     except ValueError:
-        raise ValueError(f"{value!r} is not a day of the calendar") from None
+        raise ValueError(f"{shown(value)} is not a day of the calendar") from None
 
 
 def parse_priority(text: str) -> Priority:
     try:
         return _PRIORITY_WORDS[text.strip().casefold()]
     except KeyError:
-        raise ValueError(f"{text.strip()!r} is not a priority; write hoch/normal/niedrig or high/normal/low") from None
+        raise ValueError(f"{shown(text)} is not a priority; write hoch/normal/niedrig or high/normal/low") from None

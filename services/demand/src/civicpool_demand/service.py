@@ -24,6 +24,7 @@ from typing import Generic, NamedTuple, TypeVar
 from civicpool_common.auth import Principal, Role
 from civicpool_common.database import integrity_violation, utc_now, write_transaction
 from civicpool_common.errors import (
+    FailedPrecondition,
     FieldViolation,
     InvalidArgument,
     NotFound,
@@ -42,6 +43,7 @@ from civicpool_demand.catalog_client import CatalogItem, ItemDirectory
 from civicpool_demand.models import LINE_FIELDS, Import, Line, LineVersion, Round
 
 Record = TypeVar("Record")
+MAX_CENTS = 2**63 - 1  # what a proto int64 carries
 NETWORK_WIDE = (Role.PROCUREMENT_LEAD, Role.NETWORK_ADMIN)
 CITY_READERS = (Role.CITY_IT, Role.FINANCE)
 
@@ -205,7 +207,7 @@ class DemandService:
         await self.close_due_rounds()  # a round past its deadline is closed before anything else happens
         now = utc_now()
         async with self._writing() as session:
-            round_ = await repository.get_round(session, round_id, for_update=True)
+            round_ = await repository.get_round(session, round_id, lock="update")
             if round_ is None or not _may_see_status(principal, RoundStatus(round_.status)):
                 raise NotFound(f"demand round {round_id} does not exist")
             if round_.owner_city_id != principal.city:
@@ -245,7 +247,7 @@ class DemandService:
             raise InvalidArgument("the demand line is not valid", violations=violations)
         item = (await self._items.by_ids([draft.item_id])).get(draft.item_id)
         async with self._writing() as session:
-            round_ = await self._accepting_round(session, draft.round_id, now)
+            round_, now = await self._accepting_round(session, draft.round_id, lock="share")
             _check_item(round_, item, draft.item_id)
             line = _new_line(draft, principal.username, now)
             session.add(line)
@@ -290,7 +292,7 @@ class DemandService:
         if violations:
             raise InvalidArgument("the change is not valid", violations=violations)
         async with self._writing() as session:
-            line = await self._writable_line(session, principal, round_id, line_id, expected_version, now)
+            line, now = await self._writable_line(session, principal, round_id, line_id, expected_version)
             if line.status != LineStatus.SUBMITTED:
                 raise rules.RoundStateConflict("the line is withdrawn; add a new line instead", line.status)
             for name, value in changes.items():
@@ -303,9 +305,8 @@ class DemandService:
         return line
 
     async def withdraw_line(self, principal: Principal, round_id: str, line_id: str, expected_version: int) -> Line:
-        now = utc_now()
         async with self._writing() as session:
-            line = await self._writable_line(session, principal, round_id, line_id, expected_version, now)
+            line, now = await self._writable_line(session, principal, round_id, line_id, expected_version)
             if line.status == LineStatus.WITHDRAWN:
                 return line  # withdrawing twice is harmless
             line.status = LineStatus.WITHDRAWN.value
@@ -358,6 +359,10 @@ class DemandService:
         items = sorted(by_item.values(), key=lambda a: (a.item.sku, a.item.id))
         for aggregate in items:
             aggregate.cities.sort(key=lambda c: c.city_id)
+        if any(a.estimated_cents > MAX_CENTS for a in items) or sum(a.estimated_cents for a in items) > MAX_CENTS:
+            raise FailedPrecondition(
+                "the estimated value is beyond 92 quadrillion euro cents: check the catalog's reference prices"
+            )
         view = "network" if network_wide else ("own-city" if finance_only else "city")
         return Aggregation(round_id, items, view, own_city or "", len({row.city_id for row in rows}))
 
@@ -379,9 +384,8 @@ class DemandService:
     ) -> tuple[Import, bool]:  # fmt: skip
         """All rows or none; the import record and whether it replays an earlier identical add."""
         _require_city_writer(principal, city_id)
-        now = utc_now()
         async with self._closing_late_rounds(), self._sessions() as session:
-            scope_round = await self._accepting_round(session, round_id, now)
+            scope_round, now = await self._accepting_round(session, round_id, lock=None)
 
         def in_scope(item: CatalogItem) -> bool:
             return rules.in_scope(item.id, item.cpv_code, scope_round.scope_item_ids, scope_round.scope_cpv_prefixes)
@@ -391,11 +395,16 @@ class DemandService:
         add_once_key = f"{round_id}:{city_id}:{digest}" if mode == ImportMode.ADD else None
         try:
             async with self._writing() as session:
-                await self._accepting_round(session, round_id, now)
+                # The round row locked for update: imports into one round run one at a time, so two
+                # replace imports of a city cannot both see the old lines.
+                _, now = await self._accepting_round(session, round_id, lock="update")
                 if add_once_key is not None:
                     earlier = await repository.import_added_before(session, add_once_key)
-                    if earlier is not None:
+                    if earlier is not None and await repository.import_lines_untouched(session, earlier):
                         return earlier, True
+                    if earlier is not None:  # its lines were changed since: the same file adds them again
+                        earlier.add_once_key = None
+                        await session.flush()
                 record = Import(
                     id=time_ordered_id(), round_id=round_id, city_id=city_id, mode=mode.value,
                     file_name=file_name[:255], content_sha256=digest, add_once_key=add_once_key, rows=len(rows),
@@ -405,9 +414,15 @@ class DemandService:
                 await session.flush()
                 await self._apply_import(session, record, lines, principal.username, now)
         except IntegrityError as error:
-            if integrity_violation(error) != "unique":
+            # Only on PostgreSQL without the lock's help (e.g. a retry racing its original): the
+            # same content was added by the other call, which is what this one wanted.
+            if integrity_violation(error) != "unique" or add_once_key is None:
                 raise
-            raise rules.RoundStateConflict("the same file is being imported right now; wait a moment", "open") from None
+            async with self._sessions() as session:
+                earlier = await repository.import_added_before(session, add_once_key)
+            if earlier is None:
+                raise
+            return earlier, True
         return record, False
 
     async def _apply_import(
@@ -467,12 +482,20 @@ class DemandService:
             raise NotFound(f"demand round {round_id} does not exist")
         return round_
 
-    async def _accepting_round(self, session: AsyncSession, round_id: str, now: dt.datetime) -> Round:
-        round_ = await repository.get_round(session, round_id)
+    async def _accepting_round(
+        self, session: AsyncSession, round_id: str, *, lock: repository.Lock
+    ) -> tuple[Round, dt.datetime]:
+        """The round, if it accepts demand now, and the time of that check.
+
+        The time is taken after the round row is locked (PostgreSQL): a close waits for the
+        write, and a write that waited for a close sees it.
+        """
+        round_ = await repository.get_round(session, round_id, lock=lock)
+        now = utc_now()
         if round_ is None or round_.status == RoundStatus.DRAFT:
             raise NotFound(f"demand round {round_id} does not exist")
         rules.check_accepting_demand(round_.status, round_.opens_at, round_.closes_at, now)
-        return round_
+        return round_, now
 
     async def _visible_line(self, session: AsyncSession, principal: Principal, round_id: str, line_id: str) -> Line:
         await self._visible_round(session, principal, round_id)
@@ -483,16 +506,16 @@ class DemandService:
         return line
 
     async def _writable_line(
-        self, session: AsyncSession, principal: Principal, round_id: str, line_id: str, expected: int, now: dt.datetime
-    ) -> Line:
+        self, session: AsyncSession, principal: Principal, round_id: str, line_id: str, expected: int
+    ) -> tuple[Line, dt.datetime]:
         principal.require_any_role(Role.CITY_IT)
+        _, now = await self._accepting_round(session, round_id, lock="share")
         line = await repository.get_line(session, round_id, line_id, for_update=True)
         if line is None or line.city_id != principal.city:
             raise NotFound(f"demand line {line_id} does not exist in round {round_id}")
-        await self._accepting_round(session, round_id, now)
         if expected and expected != line.version:
             raise VersionConflict(f"demand line {line_id}", expected, line.version)
-        return line
+        return line, now
 
 
 def _require_city_writer(principal: Principal, city_id: str) -> None:
