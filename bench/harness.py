@@ -54,3 +54,23 @@ async def measure(
     started = time.monotonic()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
     return Result(name, latencies, done / (time.monotonic() - started))
+
+
+async def measure_interleaved(
+    calls: list[tuple[str, Callable[[], Awaitable[object]]]], seconds: float, *, warmup: int = 3
+) -> list[Result]:
+    """Latency of several paths, one call of each in turn, so drift on a busy machine hits all alike.
+
+    Throughput here is sequential (one call at a time): 1 / mean latency.
+    """
+    for _, call in calls:
+        for _ in range(warmup):
+            await call()
+    latencies: dict[str, list[float]] = {name: [] for name, _ in calls}
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        for name, call in calls:
+            started = time.perf_counter()
+            await call()
+            latencies[name].append((time.perf_counter() - started) * 1e6)
+    return [Result(name, values, 1e6 / statistics.fmean(values)) for name, values in latencies.items()]

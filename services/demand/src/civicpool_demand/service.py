@@ -178,15 +178,16 @@ class DemandService:
     ) -> Page[Round]:
         principal.require_any_role(*NETWORK_WIDE, *CITY_READERS)
         visible = [s.value for s in RoundStatus if _may_see_status(principal, s)]
-        statuses = [status.value] if status is not None and status.value in visible else visible
         if status is not None and status.value not in visible:
             return Page([], "")
+        statuses = [status.value] if status is not None else visible
         window = PageWindow.requested(limit, cursor)
         async with self._sessions() as session:
             rounds = await repository.rounds_after(session, window.after, window.fetch, statuses)
         if any(_past_deadline(r, utc_now()) for r in rounds):
-            await self.close_due_rounds()
-            return await self.list_rounds(principal, limit, cursor, status)
+            await self.close_due_rounds()  # then read again, so the page shows them closed
+            async with self._sessions() as session:
+                rounds = await repository.rounds_after(session, window.after, window.fetch, statuses)
         return Page(*window.close(rounds, lambda r: r.id))
 
     async def transition_round(
