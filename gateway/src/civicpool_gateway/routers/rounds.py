@@ -139,9 +139,10 @@ def aggregation_json(reply: pb.Aggregation) -> dict[str, Any]:
                 "reference_price_cents": i.reference_price_cents, "total_quantity": i.total_quantity,
                 "city_count": i.city_count, "line_count": i.line_count, "estimated_cents": i.estimated_cents,
                 "cities": [
-                    {"city_id": c.city_id, "quantity": c.quantity, "line_count": c.line_count,
-                     "estimated_cents": c.estimated_cents}
-                    for c in i.cities
+                    {"city_id": city, "quantity": quantity, "line_count": lines, "estimated_cents": cents}
+                    for city, quantity, lines, cents in zip(
+                        i.city_ids, i.city_quantities, i.city_line_counts, i.city_estimated_cents, strict=True
+                    )
                 ],
             }
             for i in reply.items

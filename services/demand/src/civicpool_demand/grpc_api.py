@@ -79,7 +79,7 @@ def aggregation_to_proto(aggregation: Aggregation) -> pb.Aggregation:
         view=aggregation.view,
         view_city_id=aggregation.view_city_id,
     )
-    for a in aggregation.items:  # add() in place: thousands of nested messages, built once each
+    for a in aggregation.items:
         total = message.items.add(
             item_id=a.item.id,
             sku=a.item.sku,
@@ -91,10 +91,12 @@ def aggregation_to_proto(aggregation: Aggregation) -> pb.Aggregation:
             line_count=a.line_count,
             estimated_cents=a.estimated_cents,
         )
-        for c in a.cities:
-            total.cities.add(
-                city_id=c.city_id, quantity=c.quantity, line_count=c.line_count, estimated_cents=c.estimated_cents
-            )
+        if a.cities:
+            city_ids, quantities, line_counts, estimated_cents = zip(*a.cities, strict=True)
+            total.city_ids.extend(city_ids)
+            total.city_quantities.extend(quantities)
+            total.city_line_counts.extend(line_counts)
+            total.city_estimated_cents.extend(estimated_cents)
     return message
 
 

@@ -625,34 +625,6 @@ class AggregateRoundRequest(_message.Message):
 Global___AggregateRoundRequest: _TypeAlias = AggregateRoundRequest  # noqa: Y015
 
 @_typing.final
-class CityQuantity(_message.Message):
-    DESCRIPTOR: _descriptor.Descriptor
-
-    CITY_ID_FIELD_NUMBER: _builtins.int
-    QUANTITY_FIELD_NUMBER: _builtins.int
-    LINE_COUNT_FIELD_NUMBER: _builtins.int
-    ESTIMATED_CENTS_FIELD_NUMBER: _builtins.int
-    city_id: _builtins.str
-    quantity: _builtins.int
-    line_count: _builtins.int
-    estimated_cents: _builtins.int
-    def __init__(
-        self,
-        *,
-        city_id: _builtins.str = ...,
-        quantity: _builtins.int = ...,
-        line_count: _builtins.int = ...,
-        estimated_cents: _builtins.int = ...,
-    ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
-    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["city_id", b"city_id", "estimated_cents", b"estimated_cents", "line_count", b"line_count", "quantity", b"quantity"]  # noqa: Y015
-    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
-
-Global___CityQuantity: _TypeAlias = CityQuantity  # noqa: Y015
-
-@_typing.final
 class ItemTotal(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
@@ -665,7 +637,10 @@ class ItemTotal(_message.Message):
     CITY_COUNT_FIELD_NUMBER: _builtins.int
     LINE_COUNT_FIELD_NUMBER: _builtins.int
     ESTIMATED_CENTS_FIELD_NUMBER: _builtins.int
-    CITIES_FIELD_NUMBER: _builtins.int
+    CITY_IDS_FIELD_NUMBER: _builtins.int
+    CITY_QUANTITIES_FIELD_NUMBER: _builtins.int
+    CITY_LINE_COUNTS_FIELD_NUMBER: _builtins.int
+    CITY_ESTIMATED_CENTS_FIELD_NUMBER: _builtins.int
     item_id: _builtins.str
     sku: _builtins.str
     name: _builtins.str
@@ -676,9 +651,17 @@ class ItemTotal(_message.Message):
     line_count: _builtins.int
     estimated_cents: _builtins.int
     @_builtins.property
-    def cities(self) -> _containers.RepeatedCompositeFieldContainer[Global___CityQuantity]:
-        """only the cities the caller may see"""
+    def city_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """The per-city breakdown, only of the cities the caller may see: one entry per city at the
+        same index in each list (columns, not thousands of small messages: built and read in bulk).
+        """
 
+    @_builtins.property
+    def city_quantities(self) -> _containers.RepeatedScalarFieldContainer[_builtins.int]: ...
+    @_builtins.property
+    def city_line_counts(self) -> _containers.RepeatedScalarFieldContainer[_builtins.int]: ...
+    @_builtins.property
+    def city_estimated_cents(self) -> _containers.RepeatedScalarFieldContainer[_builtins.int]: ...
     def __init__(
         self,
         *,
@@ -691,11 +674,14 @@ class ItemTotal(_message.Message):
         city_count: _builtins.int = ...,
         line_count: _builtins.int = ...,
         estimated_cents: _builtins.int = ...,
-        cities: _abc.Iterable[Global___CityQuantity] | None = ...,
+        city_ids: _abc.Iterable[_builtins.str] | None = ...,
+        city_quantities: _abc.Iterable[_builtins.int] | None = ...,
+        city_line_counts: _abc.Iterable[_builtins.int] | None = ...,
+        city_estimated_cents: _abc.Iterable[_builtins.int] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["cities", b"cities", "city_count", b"city_count", "estimated_cents", b"estimated_cents", "item_id", b"item_id", "line_count", b"line_count", "name", b"name", "reference_price_cents", b"reference_price_cents", "sku", b"sku", "total_quantity", b"total_quantity", "unit", b"unit"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["city_count", b"city_count", "city_estimated_cents", b"city_estimated_cents", "city_ids", b"city_ids", "city_line_counts", b"city_line_counts", "city_quantities", b"city_quantities", "estimated_cents", b"estimated_cents", "item_id", b"item_id", "line_count", b"line_count", "name", b"name", "reference_price_cents", b"reference_price_cents", "sku", b"sku", "total_quantity", b"total_quantity", "unit", b"unit"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
