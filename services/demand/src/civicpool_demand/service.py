@@ -348,15 +348,17 @@ class DemandService:
         if missing:  # a line for another item arrived between the two queries
             catalog |= await self._items.by_ids(sorted(missing))
         by_item: dict[str, ItemAggregate] = {}
-        for row in rows:
-            item = catalog.get(row.item_id) or CatalogItem(row.item_id, "", "(not in the catalog)", "", "", 0, False)
-            aggregate = by_item.setdefault(row.item_id, ItemAggregate(item))
-            aggregate.total_quantity += row.quantity
-            aggregate.line_count += row.line_count
+        for item_id, city_id, quantity, line_count in rows:  # thousands: unpacked, one aggregate per item
+            aggregate = by_item.get(item_id)
+            if aggregate is None:
+                item = catalog.get(item_id) or CatalogItem(item_id, "", "(not in the catalog)", "", "", 0, False)
+                aggregate = by_item[item_id] = ItemAggregate(item)
+            aggregate.total_quantity += quantity
+            aggregate.line_count += line_count
             aggregate.city_count += 1
-            if network_wide or row.city_id == own_city:
-                cost = row.quantity * item.reference_price_cents
-                aggregate.cities.append(CityTotal(row.city_id, row.quantity, row.line_count, cost))
+            if network_wide or city_id == own_city:
+                cost = quantity * aggregate.item.reference_price_cents
+                aggregate.cities.append(CityTotal(city_id, quantity, line_count, cost))
         items = sorted(by_item.values(), key=lambda a: (a.item.sku, a.item.id))
         for aggregate in items:
             aggregate.cities.sort(key=lambda c: c.city_id)
