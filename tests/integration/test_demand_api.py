@@ -87,6 +87,20 @@ def test_a_forbidden_transition_is_a_409_naming_the_current_state(api: ApiFactor
     assert (cancelled["status"], cancelled["cancel_reason"]) == ("cancelled", "Bedarf entfällt")
 
 
+def test_a_lead_extends_the_deadline_of_an_open_round_with_if_match(api: ApiFactory) -> None:
+    round_ = new_round(api)
+    lead, path = api("ettlingen.lead"), f"/rounds/{round_['id']}"
+    later = (dt.datetime.fromisoformat(round_["closes_at"]) + dt.timedelta(days=14)).isoformat()
+    etag = lead.get(path).headers["ETag"]
+    extended = lead.patch(path, json={"closes_at": later}, headers={"If-Match": etag})
+    assert extended.status_code == 200, extended.text
+    assert dt.datetime.fromisoformat(extended.json()["closes_at"]) == dt.datetime.fromisoformat(later)
+    assert lead.patch(path, json={"title": "x"}, headers={"If-Match": etag}).status_code == 412
+    moved = lead.patch(path, json={"opens_at": later, "version": extended.json()["version"]})
+    assert moved.status_code == 409 and moved.json()["current_status"] == "open"
+    assert api("rastatt.lead").patch(path, json={"title": "x", "version": 9}).status_code == 403
+
+
 def test_only_the_owner_citys_lead_moves_a_round(api: ApiFactory) -> None:
     round_ = new_round(api, open_it=False)
     assert api("bruchsal.it").post(f"/rounds/{round_['id']}/open").status_code == 403

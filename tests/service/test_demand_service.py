@@ -422,3 +422,49 @@ async def test_an_estimate_beyond_64_bits_is_a_clear_refusal(demand: Demand, cat
         await demand.line(round_.id, quantity=1_000_000, item=gold)
     with pytest.raises(FailedPrecondition, match="reference prices"):
         await demand.service.aggregate(LEAD, round_.id)
+
+
+# -- changing a round ---------------------------------------------------------------------------
+
+
+async def test_a_draft_changes_freely_and_an_open_round_only_gets_more_time(demand: Demand) -> None:
+    draft = await _round_in(demand, "draft")
+    later = draft.closes_at + dt.timedelta(days=7)
+    changed = await demand.service.update_round(
+        LEAD, draft.id, {"title": "Notebooks 2028", "closes_at": later, "scope_cpv_prefixes": ["302"]}, draft.version
+    )
+    assert (changed.title, changed.closes_at, changed.scope_cpv_prefixes) == ("Notebooks 2028", later, ["302"])
+    assert changed.version == draft.version + 1
+    with pytest.raises(InvalidArgument) as refused:
+        await demand.service.update_round(LEAD, draft.id, {"scope_item_ids": ["no-such-item"]}, changed.version)
+    assert [v.field for v in refused.value.violations] == ["scope_item_ids[0]"]
+    with pytest.raises(InvalidArgument) as refused:
+        await demand.service.update_round(LEAD, draft.id, {"opens_at": later}, changed.version)
+    assert [v.field for v in refused.value.violations] == ["closes_at"]  # must come after opens_at
+
+    opened = await demand.service.transition_round(LEAD, draft.id, "open", 0)
+    extended = await demand.service.update_round(
+        LEAD, draft.id, {"closes_at": later + dt.timedelta(days=1)}, opened.version
+    )
+    assert extended.closes_at == later + dt.timedelta(days=1)
+    with pytest.raises(InvalidArgument, match="not valid") as refused:
+        await demand.service.update_round(LEAD, draft.id, {"closes_at": later}, extended.version)
+    assert "only be extended" in refused.value.violations[0].description
+    with pytest.raises(RoundStateConflict, match="scope_cpv_prefixes can no longer change"):
+        await demand.service.update_round(LEAD, draft.id, {"scope_cpv_prefixes": []}, extended.version)
+    closed = await demand.service.transition_round(LEAD, draft.id, "close", 0)
+    with pytest.raises(RoundStateConflict, match="the round is closed"):
+        await demand.service.update_round(LEAD, draft.id, {"title": "x"}, closed.version)
+
+
+async def test_only_the_owner_leads_change_a_round_and_only_at_their_version(demand: Demand) -> None:
+    draft = await _round_in(demand, "draft")
+    with pytest.raises(PermissionDenied):
+        await demand.service.update_round(OTHER_LEAD, draft.id, {"title": "x"}, draft.version)
+    with pytest.raises(PermissionDenied):
+        await demand.service.update_round(BRUCHSAL, draft.id, {"title": "x"}, draft.version)
+    with pytest.raises(VersionConflict):
+        await demand.service.update_round(LEAD, draft.id, {"title": "x"}, draft.version + 1)
+    with pytest.raises(InvalidArgument, match="send the version"):
+        await demand.service.update_round(LEAD, draft.id, {"title": "x"}, 0)
+    assert (await demand.service.get_round(LEAD, draft.id)).title == "R"

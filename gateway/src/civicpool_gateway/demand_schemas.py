@@ -43,6 +43,18 @@ class RoundFields(Request):
     _in_range = field_validator("opens_at", "closes_at")(check_datetime_range)
 
 
+class RoundPatch(Patch):
+    title: str | None = Field(None, min_length=1, max_length=200)
+    description: str | None = Field(None, max_length=4000)
+    opens_at: UtcDatetime | None = None
+    closes_at: UtcDatetime | None = None
+    scope_item_ids: list[Annotated[str, Field(max_length=64)]] | None = Field(None, max_length=500)
+    scope_cpv_prefixes: list[Annotated[str, Field(pattern=r"^\d{2,8}$")]] | None = Field(None, max_length=500)
+    version: Version | None = None
+
+    _in_range = field_validator("opens_at", "closes_at")(check_datetime_range)
+
+
 class Round(BaseModel):
     id: str
     title: str

@@ -14,12 +14,13 @@ from civicpool_common.auth import Role
 from civicpool_common.timestamps import to_timestamp
 from civicpool_common.vocabulary import RoundStatus, to_proto
 from fastapi import APIRouter, Depends, Header, Path, Query, Response, status
+from google.protobuf.field_mask_pb2 import FieldMask
 from pydantic_core import to_json
 
 from civicpool_gateway import spreadsheets
 from civicpool_gateway.auth import Caller, CallerDep, requires
 from civicpool_gateway.clients import ClientsDep, ServiceClients
-from civicpool_gateway.concurrency import call_write, etag, optional_version
+from civicpool_gateway.concurrency import call_write, etag, expected_version, optional_version
 from civicpool_gateway.demand_schemas import (
     LINE_SHAPE,
     ROUND_SHAPE,
@@ -29,7 +30,9 @@ from civicpool_gateway.demand_schemas import (
     Round,
     RoundFields,
     RoundListParams,
+    RoundPatch,
 )
+from civicpool_gateway.problems import Problem
 from civicpool_gateway.schemas import Page
 
 router = APIRouter(tags=["demand"])
@@ -73,6 +76,36 @@ async def create_round(body: RoundFields, caller: LeadDep, services: ClientsDep,
         "demand", services.demand.CreateRound, pb.CreateRoundRequest(round=message), caller.token
     )
     response.headers["Location"] = f"/api/v1/rounds/{reply.id}"
+    return round_out(reply, response)
+
+
+@router.patch(
+    "/rounds/{id}",
+    summary="Change a demand round",
+    description="A draft changes freely; an open round only its title, description and a later `closes_at` "
+    "(the cities are at work). Send only the fields to change, and the version you edited: the ETag as "
+    "`If-Match` (a stale one answers 412) or `version` in the body (409).",
+    response_model=Round,
+)
+async def update_round(
+    id: RoundId,
+    body: RoundPatch,
+    caller: LeadDep,
+    services: ClientsDep,
+    response: Response,
+    if_match: Annotated[str | None, Header()] = None,
+) -> Any:
+    version, via_if_match = expected_version(if_match, body.version)
+    changes = body.model_dump(exclude_unset=True, exclude={"version"})
+    if not changes:
+        raise Problem(422, "validation-failed", "name at least one field to change")
+    fields: dict[str, Any] = {name: to_timestamp(v) if name.endswith("_at") else v for name, v in changes.items()}
+    message = pb.Round(id=id, **fields)
+    request = pb.UpdateRoundRequest(
+        round=message, update_mask=FieldMask(paths=sorted(changes)), expected_version=version
+    )
+    reply = await call_write(services, "demand", "UpdateRound", request, caller, via_if_match=via_if_match)
+    assert isinstance(reply, pb.Round)
     return round_out(reply, response)
 
 

@@ -142,6 +142,23 @@ class DemandServicer(demand_pb2_grpc.DemandServiceServicer):
         )
         return round_to_proto(await self._service.create_round(current_principal(), draft))
 
+    async def UpdateRound(self, request: pb.UpdateRoundRequest, context: Context) -> pb.Round:
+        message = request.round
+        readers: dict[str, Callable[[], object]] = {
+            "title": lambda: message.title.strip(),
+            "description": lambda: message.description.strip(),
+            "opens_at": lambda: timestamp_field(message, "opens_at"),
+            "closes_at": lambda: timestamp_field(message, "closes_at"),
+            "scope_item_ids": lambda: [i.strip() for i in message.scope_item_ids],
+            "scope_cpv_prefixes": lambda: [p.strip().replace("-", "") for p in message.scope_cpv_prefixes],
+        }
+        unknown = sorted(set(request.update_mask.paths) - set(readers))
+        if unknown:
+            raise InvalidArgument.for_field("update_mask", f"unknown or read-only fields: {', '.join(unknown)}")
+        changes = {path: readers[path]() for path in request.update_mask.paths}
+        round_ = await self._service.update_round(current_principal(), message.id, changes, request.expected_version)
+        return round_to_proto(round_)
+
     async def GetRound(self, request: pb.GetRoundRequest, context: Context) -> pb.Round:
         return round_to_proto(await self._service.get_round(current_principal(), request.id))
 

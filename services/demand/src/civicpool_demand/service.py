@@ -44,6 +44,11 @@ from civicpool_demand.models import LINE_FIELDS, Import, Line, LineVersion, Roun
 
 Record = TypeVar("Record")
 MAX_CENTS = 2**63 - 1  # what a proto int64 carries
+ROUND_FIELDS = ("title", "description", "opens_at", "closes_at", "scope_item_ids", "scope_cpv_prefixes")
+ROUND_FIELDS_BY_STATUS = {
+    RoundStatus.DRAFT: frozenset(ROUND_FIELDS),
+    RoundStatus.OPEN: frozenset({"title", "description", "closes_at"}),  # the cities are already at work
+}
 NETWORK_WIDE = (Role.PROCUREMENT_LEAD, Role.NETWORK_ADMIN)
 CITY_READERS = (Role.CITY_IT, Role.FINANCE)
 
@@ -133,12 +138,7 @@ class DemandService:
         now = utc_now()
         violations = _round_violations(draft, now)
         if draft.scope_item_ids and not violations:
-            known = await self._items.by_ids(draft.scope_item_ids)
-            violations += [
-                FieldViolation(f"scope_item_ids[{index}]", f"no catalog item has the id {item_id!r}")
-                for index, item_id in enumerate(draft.scope_item_ids)
-                if item_id not in known
-            ]
+            violations += _unknown_scope_items(draft.scope_item_ids, await self._items.by_ids(draft.scope_item_ids))
         if violations:
             raise InvalidArgument("the demand round is not valid", violations=violations)
         assert draft.opens_at is not None and draft.closes_at is not None
@@ -162,6 +162,46 @@ class DemandService:
         )
         async with write_transaction(self._sessions) as session:
             session.add(round_)
+        return round_
+
+    async def update_round(
+        self, principal: Principal, round_id: str, changes: Mapping[str, object], expected_version: int
+    ) -> Round:
+        """Change a draft freely; an open round only its title, description and a later deadline."""
+        principal.require_any_role(Role.PROCUREMENT_LEAD)
+        if not changes:
+            raise InvalidArgument.for_field("update_mask", "name at least one field to change")
+        if not expected_version:
+            raise InvalidArgument.for_field("expected_version", "send the version you changed, so no edit is lost")
+        scope_ids = changes.get("scope_item_ids")
+        known = await self._items.by_ids(scope_ids) if isinstance(scope_ids, list) and scope_ids else {}
+        await self.close_due_rounds()
+        async with self._writing() as session:
+            round_ = await self._round_of_owner(session, principal, round_id, expected_version)
+            allowed = ROUND_FIELDS_BY_STATUS.get(RoundStatus(round_.status), frozenset())
+            refused = sorted(set(changes) - allowed)
+            if refused:
+                raise rules.RoundStateConflict(
+                    f"the round is {round_.status}; {', '.join(refused)} can no longer change", round_.status
+                )
+            now = utc_now()
+            draft = RoundDraft(**{name: changes.get(name, getattr(round_, name)) for name in ROUND_FIELDS})  # type: ignore[arg-type]
+            violations = [v for v in _round_violations(draft, now) if _touches(v.field, changes)]
+            if isinstance(scope_ids, list):
+                violations += _unknown_scope_items(scope_ids, known)
+            closes_at = changes.get("closes_at")
+            if (
+                round_.status == RoundStatus.OPEN
+                and isinstance(closes_at, dt.datetime)
+                and closes_at < round_.closes_at
+            ):
+                violations.append(FieldViolation("closes_at", "an open round's deadline can only be extended"))
+            if violations:
+                raise InvalidArgument("the change is not valid", violations=violations)
+            for name, value in changes.items():
+                setattr(round_, name, list(dict.fromkeys(value)) if isinstance(value, list) else value)
+            if session.is_modified(round_):
+                round_.updated_at = now
         return round_
 
     async def get_round(self, principal: Principal, round_id: str) -> Round:
@@ -208,15 +248,7 @@ class DemandService:
         await self.close_due_rounds()  # a round past its deadline is closed before anything else happens
         now = utc_now()
         async with self._writing() as session:
-            round_ = await repository.get_round(session, round_id, lock="update")
-            if round_ is None or not _may_see_status(principal, RoundStatus(round_.status)):
-                raise NotFound(f"demand round {round_id} does not exist")
-            if round_.owner_city_id != principal.city:
-                raise PermissionDenied(
-                    f"only a procurement lead of {round_.owner_city_id}, which owns the round, may change its status"
-                )
-            if expected_version and expected_version != round_.version:
-                raise VersionConflict(f"demand round {round_id}", expected_version, round_.version)
+            round_ = await self._round_of_owner(session, principal, round_id, expected_version)
             new_status = rules.check_transition(action, round_.status)
             if action == "open" and round_.closes_at <= now:
                 raise rules.RoundStateConflict(
@@ -478,6 +510,21 @@ class DemandService:
             except StaleDataError:
                 raise VersionConflict("the demand line", 0) from None
 
+    async def _round_of_owner(
+        self, session: AsyncSession, principal: Principal, round_id: str, expected_version: int
+    ) -> Round:
+        """The round locked for a change by a lead of its city, at the version the lead saw (0: any)."""
+        round_ = await repository.get_round(session, round_id, lock="update")
+        if round_ is None or not _may_see_status(principal, RoundStatus(round_.status)):
+            raise NotFound(f"demand round {round_id} does not exist")
+        if round_.owner_city_id != principal.city:
+            raise PermissionDenied(
+                f"only a procurement lead of {round_.owner_city_id}, which owns the round, may change it"
+            )
+        if expected_version and expected_version != round_.version:
+            raise VersionConflict(f"demand round {round_id}", expected_version, round_.version)
+        return round_
+
     async def _visible_round(self, session: AsyncSession, principal: Principal, round_id: str) -> Round:
         principal.require_any_role(*NETWORK_WIDE, *CITY_READERS)
         round_ = await repository.get_round(session, round_id)
@@ -598,6 +645,20 @@ def _text(value: object) -> str:
     if isinstance(value, dt.date):
         return value.isoformat()
     return "" if value is None else str(value)
+
+
+def _unknown_scope_items(item_ids: Sequence[str], known: Mapping[str, CatalogItem]) -> list[FieldViolation]:
+    return [
+        FieldViolation(f"scope_item_ids[{index}]", f"no catalog item has the id {item_id!r}")
+        for index, item_id in enumerate(item_ids)
+        if item_id not in known
+    ]
+
+
+def _touches(field: str, changes: Mapping[str, object]) -> bool:
+    """Whether a violation concerns what is being changed (closes_at also answers for opens_at)."""
+    name = field.split("[", 1)[0]
+    return name in changes or (name == "closes_at" and "opens_at" in changes)
 
 
 def _round_violations(draft: RoundDraft, now: dt.datetime) -> list[FieldViolation]:

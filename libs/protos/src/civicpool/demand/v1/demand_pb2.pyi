@@ -200,6 +200,38 @@ class CreateRoundRequest(_message.Message):
 Global___CreateRoundRequest: _TypeAlias = CreateRoundRequest  # noqa: Y015
 
 @_typing.final
+class UpdateRoundRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ROUND_FIELD_NUMBER: _builtins.int
+    UPDATE_MASK_FIELD_NUMBER: _builtins.int
+    EXPECTED_VERSION_FIELD_NUMBER: _builtins.int
+    expected_version: _builtins.int
+    """required"""
+    @_builtins.property
+    def round(self) -> Global___Round:
+        """id names the round"""
+
+    @_builtins.property
+    def update_mask(self) -> _field_mask_pb2.FieldMask:
+        """title, description, opens_at, closes_at, scope_item_ids, scope_cpv_prefixes"""
+
+    def __init__(
+        self,
+        *,
+        round: Global___Round | None = ...,
+        update_mask: _field_mask_pb2.FieldMask | None = ...,
+        expected_version: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["round", b"round", "update_mask", b"update_mask"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["expected_version", b"expected_version", "round", b"round", "update_mask", b"update_mask"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UpdateRoundRequest: _TypeAlias = UpdateRoundRequest  # noqa: Y015
+
+@_typing.final
 class GetRoundRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 

@@ -46,6 +46,11 @@ class DemandServiceStub:
                 request_serializer=civicpool_dot_demand_dot_v1_dot_demand__pb2.CreateRoundRequest.SerializeToString,
                 response_deserializer=civicpool_dot_demand_dot_v1_dot_demand__pb2.Round.FromString,
                 _registered_method=True)
+        self.UpdateRound = channel.unary_unary(
+                '/civicpool.demand.v1.DemandService/UpdateRound',
+                request_serializer=civicpool_dot_demand_dot_v1_dot_demand__pb2.UpdateRoundRequest.SerializeToString,
+                response_deserializer=civicpool_dot_demand_dot_v1_dot_demand__pb2.Round.FromString,
+                _registered_method=True)
         self.GetRound = channel.unary_unary(
                 '/civicpool.demand.v1.DemandService/GetRound',
                 request_serializer=civicpool_dot_demand_dot_v1_dot_demand__pb2.GetRoundRequest.SerializeToString,
@@ -130,6 +135,13 @@ class DemandServiceServicer:
 
     def CreateRound(self, request, context):
         """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateRound(self, request, context):
+        """A draft changes freely; an open round only its title, description and a later closes_at.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -228,6 +240,11 @@ def add_DemandServiceServicer_to_server(servicer, server):
             'CreateRound': grpc.unary_unary_rpc_method_handler(
                     servicer.CreateRound,
                     request_deserializer=civicpool_dot_demand_dot_v1_dot_demand__pb2.CreateRoundRequest.FromString,
+                    response_serializer=civicpool_dot_demand_dot_v1_dot_demand__pb2.Round.SerializeToString,
+            ),
+            'UpdateRound': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateRound,
+                    request_deserializer=civicpool_dot_demand_dot_v1_dot_demand__pb2.UpdateRoundRequest.FromString,
                     response_serializer=civicpool_dot_demand_dot_v1_dot_demand__pb2.Round.SerializeToString,
             ),
             'GetRound': grpc.unary_unary_rpc_method_handler(
@@ -334,6 +351,33 @@ class DemandService:
             target,
             '/civicpool.demand.v1.DemandService/CreateRound',
             civicpool_dot_demand_dot_v1_dot_demand__pb2.CreateRoundRequest.SerializeToString,
+            civicpool_dot_demand_dot_v1_dot_demand__pb2.Round.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateRound(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/civicpool.demand.v1.DemandService/UpdateRound',
+            civicpool_dot_demand_dot_v1_dot_demand__pb2.UpdateRoundRequest.SerializeToString,
             civicpool_dot_demand_dot_v1_dot_demand__pb2.Round.FromString,
             options,
             channel_credentials,

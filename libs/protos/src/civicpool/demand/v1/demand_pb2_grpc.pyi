@@ -41,6 +41,8 @@ class DemandServiceStub:
     @_typing.overload
     def __new__(cls, channel: _aio.Channel) -> DemandServiceAsyncStub: ...
     CreateRound: _grpc.UnaryUnaryMultiCallable[_demand_pb2.CreateRoundRequest, _demand_pb2.Round]
+    UpdateRound: _grpc.UnaryUnaryMultiCallable[_demand_pb2.UpdateRoundRequest, _demand_pb2.Round]
+    """A draft changes freely; an open round only its title, description and a later closes_at."""
     GetRound: _grpc.UnaryUnaryMultiCallable[_demand_pb2.GetRoundRequest, _demand_pb2.Round]
     ListRounds: _grpc.UnaryUnaryMultiCallable[_demand_pb2.ListRoundsRequest, _demand_pb2.ListRoundsResponse]
     OpenRound: _grpc.UnaryUnaryMultiCallable[_demand_pb2.RoundTransitionRequest, _demand_pb2.Round]
@@ -74,6 +76,8 @@ class DemandServiceAsyncStub(DemandServiceStub):
 
     def __init__(self, channel: _aio.Channel) -> None: ...
     CreateRound: _aio.UnaryUnaryMultiCallable[_demand_pb2.CreateRoundRequest, _demand_pb2.Round]  # type: ignore[assignment]
+    UpdateRound: _aio.UnaryUnaryMultiCallable[_demand_pb2.UpdateRoundRequest, _demand_pb2.Round]  # type: ignore[assignment]
+    """A draft changes freely; an open round only its title, description and a later closes_at."""
     GetRound: _aio.UnaryUnaryMultiCallable[_demand_pb2.GetRoundRequest, _demand_pb2.Round]  # type: ignore[assignment]
     ListRounds: _aio.UnaryUnaryMultiCallable[_demand_pb2.ListRoundsRequest, _demand_pb2.ListRoundsResponse]  # type: ignore[assignment]
     OpenRound: _aio.UnaryUnaryMultiCallable[_demand_pb2.RoundTransitionRequest, _demand_pb2.Round]  # type: ignore[assignment]
@@ -110,6 +114,14 @@ class DemandServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _demand_pb2.CreateRoundRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_demand_pb2.Round, _abc.Awaitable[_demand_pb2.Round]]: ...
+
+    @_abc_1.abstractmethod
+    def UpdateRound(
+        self,
+        request: _demand_pb2.UpdateRoundRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_demand_pb2.Round, _abc.Awaitable[_demand_pb2.Round]]:
+        """A draft changes freely; an open round only its title, description and a later closes_at."""
 
     @_abc_1.abstractmethod
     def GetRound(
