@@ -8,18 +8,32 @@ answers 412) or as `version` in the body (a stale one answers 409). Neither is
 from __future__ import annotations
 
 import re
+from typing import TypeVar
 
+from fastapi import Response
 from google.protobuf.message import Message
+from pydantic import BaseModel
 
 from civicpool_gateway.auth import Caller
 from civicpool_gateway.clients import ServiceClients
+from civicpool_gateway.convert import MessageShape
 from civicpool_gateway.problems import Problem
+
+Model = TypeVar("Model", bound=BaseModel)
 
 ETAG_RE = re.compile(r'"([1-9][0-9]{0,11})"')
 
 
 def etag(version: int) -> str:
     return f'"{version}"'
+
+
+def versioned_out(model: type[Model], shape: MessageShape, message: Message, response: Response | None) -> Model:
+    """A reply as its REST model; with a response, its version also goes out as the ETag."""
+    record = model.model_validate(shape.from_proto(message))
+    if response is not None:
+        response.headers["ETag"] = etag(getattr(record, "version"))  # noqa: B009 - every versioned model has it
+    return record
 
 
 def expected_version(if_match: str | None, body_version: int | None) -> tuple[int, bool]:

@@ -7,6 +7,7 @@ from typing import Annotated, Any, ClassVar, Generic, TypeVar
 
 from civicpool.common.v1.paging_pb2 import PageRequest
 from civicpool_common.paging import DEFAULT_LIMIT, MAX_LIMIT
+from fastapi import Path
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 Row = TypeVar("Row")
@@ -19,6 +20,10 @@ Version = Annotated[int, Field(strict=True, ge=1, le=10**12, description="The ve
 UtcDatetime = Annotated[
     AwareDatetime, Field(description="ISO 8601 with an offset; stored as UTC", examples=["2027-01-15T12:00:00Z"])
 ]
+
+
+# A record's id in a path: anything longer is no id this API handed out.
+ResourceId = Annotated[str, Path(min_length=1, max_length=64)]
 
 
 def check_datetime_range(value: Any) -> Any:

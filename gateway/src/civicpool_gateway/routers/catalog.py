@@ -15,7 +15,7 @@ from typing import Annotated, Any
 from civicpool.catalog.v1 import catalog_pb2 as pb
 from civicpool_common.auth import Role
 from civicpool_common.vocabulary import HostingRegion, ItemKind, to_proto
-from fastapi import APIRouter, Depends, Header, Path, Query, Response, status
+from fastapi import APIRouter, Depends, Header, Query, Response, status
 from google.protobuf.field_mask_pb2 import FieldMask
 from google.protobuf.message import Message
 from pydantic import BaseModel
@@ -43,14 +43,14 @@ from civicpool_gateway.catalog_schemas import (
     VendorPatch,
 )
 from civicpool_gateway.clients import ClientsDep
-from civicpool_gateway.concurrency import call_write, etag, expected_version
+from civicpool_gateway.concurrency import call_write, expected_version, versioned_out
 from civicpool_gateway.convert import MessageShape
 from civicpool_gateway.problems import Problem
-from civicpool_gateway.schemas import ListParams, Page
+from civicpool_gateway.schemas import ListParams, Page, ResourceId
 
 router = APIRouter(tags=["catalog"])
 AdminDep = Annotated[Caller, Depends(requires(Role.NETWORK_ADMIN))]
-RecordId = Annotated[str, Path(min_length=1, max_length=64)]
+RecordId = ResourceId
 
 
 @dataclass(frozen=True)
@@ -77,10 +77,7 @@ def add_resource(spec: CatalogResource) -> None:
     noun = spec.name.lower() if spec.name != "CostKey" else "cost key"
 
     def out(message: Message, response: Response | None = None) -> Any:
-        record = Out.model_validate(spec.shape.from_proto(message))
-        if response is not None:
-            response.headers["ETag"] = etag(record.version)  # type: ignore[attr-defined]
-        return record
+        return versioned_out(Out, spec.shape, message, response)
 
     one, many = spec.message_field, spec.list_field  # operation ids: list_items, get_item, ...
 

@@ -11,13 +11,13 @@ from typing import Annotated, Any
 from civicpool.demand.v1 import demand_pb2 as pb
 from civicpool_common.auth import Role
 from civicpool_common.vocabulary import LineStatus, to_proto
-from fastapi import APIRouter, Depends, Header, Path, Query, Response, status
+from fastapi import APIRouter, Depends, Header, Query, Response, status
 from google.protobuf.field_mask_pb2 import FieldMask
 
 from civicpool_gateway import spreadsheets
 from civicpool_gateway.auth import Caller, CallerDep, requires
 from civicpool_gateway.clients import ClientsDep
-from civicpool_gateway.concurrency import call_write, etag, expected_version, optional_version
+from civicpool_gateway.concurrency import call_write, expected_version, optional_version, versioned_out
 from civicpool_gateway.demand_schemas import (
     LINE_SHAPE,
     VERSION_SHAPE,
@@ -29,18 +29,15 @@ from civicpool_gateway.demand_schemas import (
 )
 from civicpool_gateway.problems import Problem
 from civicpool_gateway.routers.rounds import LINE_EXPORT_COLUMNS, RoundId, all_lines
-from civicpool_gateway.schemas import Page
+from civicpool_gateway.schemas import Page, ResourceId
 
 router = APIRouter(tags=["demand"])
 CityItDep = Annotated[Caller, Depends(requires(Role.CITY_IT))]
-LineId = Annotated[str, Path(min_length=1, max_length=64)]
+LineId = ResourceId
 
 
 def line_out(message: pb.Line, response: Response | None = None) -> Line:
-    record = Line.model_validate(LINE_SHAPE.from_proto(message))
-    if response is not None:
-        response.headers["ETag"] = etag(record.version)
-    return record
+    return versioned_out(Line, LINE_SHAPE, message, response)
 
 
 @router.get(

@@ -13,14 +13,14 @@ from civicpool.demand.v1 import demand_pb2 as pb
 from civicpool_common.auth import Role
 from civicpool_common.timestamps import to_timestamp
 from civicpool_common.vocabulary import RoundStatus, to_proto
-from fastapi import APIRouter, Depends, Header, Path, Query, Response, status
+from fastapi import APIRouter, Depends, Header, Query, Response, status
 from google.protobuf.field_mask_pb2 import FieldMask
 from pydantic_core import to_json
 
 from civicpool_gateway import spreadsheets
 from civicpool_gateway.auth import Caller, CallerDep, requires
 from civicpool_gateway.clients import ClientsDep, ServiceClients
-from civicpool_gateway.concurrency import call_write, etag, expected_version, optional_version
+from civicpool_gateway.concurrency import call_write, expected_version, optional_version, versioned_out
 from civicpool_gateway.demand_schemas import (
     LINE_SHAPE,
     ROUND_SHAPE,
@@ -33,19 +33,16 @@ from civicpool_gateway.demand_schemas import (
     RoundPatch,
 )
 from civicpool_gateway.problems import Problem
-from civicpool_gateway.schemas import Page
+from civicpool_gateway.schemas import Page, ResourceId
 
 router = APIRouter(tags=["demand"])
 LeadDep = Annotated[Caller, Depends(requires(Role.PROCUREMENT_LEAD))]
-RoundId = Annotated[str, Path(min_length=1, max_length=64)]
+RoundId = ResourceId
 IfMatch = Annotated[str | None, Header(description="The round's ETag; optional, checked when sent")]
 
 
 def round_out(message: pb.Round, response: Response | None = None) -> Round:
-    record = Round.model_validate(ROUND_SHAPE.from_proto(message))
-    if response is not None:
-        response.headers["ETag"] = etag(record.version)
-    return record
+    return versioned_out(Round, ROUND_SHAPE, message, response)
 
 
 @router.get("/rounds", summary="List demand rounds", response_model=Page[Round])

@@ -632,12 +632,8 @@ def _snapshot(line: Line, change: str, user: str, now: dt.datetime, import_id: s
         change=change,
         changed_by=user,
         changed_at=now,
-        quantity=line.quantity,
-        needed_by=line.needed_by,
-        justification=line.justification,
-        priority=line.priority,
-        status=line.status,
         import_id=import_id,
+        **{name: getattr(line, name) for name in LINE_FIELDS},  # what the history compares
     )
 
 
