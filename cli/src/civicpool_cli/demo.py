@@ -200,3 +200,32 @@ DEMO_LINES: tuple[tuple[str, str, int, str], ...] = (
     ("stutensee", "LAPTOP-14", 12, "Ersatzbeschaffung"),
     ("stutensee", "VC-GLOBALMEET", 40, "Bestehende Nutzung fortführen"),
 )
+
+
+# The awarded demo tender: a round of 2026 that Ettlingen closed, tendered, and awarded.
+DEMO_TENDER_ROUND: dict[str, Any] = {
+    "title": "Gemeinsame Beschaffung 2026: VPN und Videokonferenz",
+    "description": "Lehre aus dem Lockdown 2020: Heimarbeit und Videokonferenzen für alle Städte, "
+    "gemeinsam ausgeschrieben.",
+}
+DEMO_TENDER_LINES: tuple[tuple[str, str, int, str], ...] = (
+    ("bruchsal", "VPN-SEAT", 80, "Heimarbeit in der Kernverwaltung"),
+    ("bruchsal", "VC-JITSI-SELFHOSTED", 200, "Videokonferenzen und Ratssitzungen"),
+    ("bretten", "VPN-SEAT", 40, "Heimarbeit"),
+    ("bretten", "VC-JITSI-SELFHOSTED", 120, "Videokonferenzen"),
+    ("ettlingen", "VPN-SEAT", 50, "Heimarbeit"),
+    ("ettlingen", "VC-JITSI-SELFHOSTED", 150, "Videokonferenz im kommunalen Rechenzentrum"),
+    ("rheinstetten", "VPN-SEAT", 25, "Heimarbeit"),
+    ("rheinstetten", "VC-JITSI-SELFHOSTED", 60, "Videokonferenzen"),
+    ("stutensee", "VPN-SEAT", 30, "Heimarbeit"),
+)
+# Each vendor's bid per SKU: unit price (cents), volume tiers (from quantity, cents), delivery days,
+# hosting region, DPA offered, open source; and the quality score the lead gives it.
+DEMO_BIDS: tuple[tuple[str, str, int, tuple[tuple[int, int], ...], int, str | None, bool, bool, int], ...] = (
+    ("schwarzwald", "VC-JITSI-SELFHOSTED", 1_500, ((500, 1_400),), 10, "DE", True, True, 85),
+    ("schwarzwald", "VPN-SEAT", 3_400, (), 10, "DE", True, False, 80),
+    ("rheintal", "VPN-SEAT", 3_300, ((200, 3_100),), 5, "DE", True, False, 80),
+    ("globalmeet", "VC-JITSI-SELFHOSTED", 1_100, (), 3, "third_country", False, False, 75),
+)
+DEMO_WEIGHTS = {"price": 50, "quality": 30, "data_protection": 20}
+DEMO_BIDDING_SECONDS = 6  # the demo's bids are due a few seconds after publication

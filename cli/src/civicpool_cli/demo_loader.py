@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -46,6 +47,7 @@ def load_demo(
             progress(f"demo {path} loaded")
     _load_demo_round(gateway_url, token_for, report)
     progress("demo round loaded")
+    _load_demo_tender(gateway_url, token_for, report, progress)
     return report
 
 
@@ -83,3 +85,58 @@ def _load_demo_round(gateway_url: str, token_for: Callable[[str], str], report: 
                 line = {"item_id": item_ids[sku], "quantity": quantity, "justification": justification}
                 _checked(city_it.post(f"/rounds/{round_id}/lines", json=line), f"demand of {city}")
     report.created += 1 + len(demo.DEMO_LINES)
+
+
+def _load_demo_tender(
+    gateway_url: str, token_for: Callable[[str], str], report: LoadReport, progress: Callable[[str], None]
+) -> None:
+    """A closed round taken to an awarded tender with contracts, through the API as each person would."""
+    title = demo.DEMO_TENDER_ROUND["title"]
+    with _client(gateway_url, token_for(demo.DEMO_ROUND_LEAD)) as lead:
+        tenders = _checked(lead.get("/tenders", params={"limit": 500}), "tenders")["data"]
+        if any(t["title"] == title and t["status"] != "cancelled" for t in tenders):
+            report.existing += 1
+            return
+        now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+        body = {**demo.DEMO_TENDER_ROUND, "opens_at": (now - dt.timedelta(days=1)).isoformat(),
+                "closes_at": (now + dt.timedelta(days=1)).isoformat()}  # fmt: skip
+        round_id = _checked(lead.post("/rounds", json=body), "the demo tender's round")["id"]
+        _checked(lead.post(f"/rounds/{round_id}/open"), "opening the demo tender's round")
+        items = {
+            item["sku"]: item["id"] for item in _checked(lead.get("/items", params={"limit": 500}), "items")["data"]
+        }
+    for city in dict.fromkeys(city for city, *_ in demo.DEMO_TENDER_LINES):
+        with _client(gateway_url, token_for(f"{city}.it")) as city_it:
+            for _, sku, quantity, justification in (x for x in demo.DEMO_TENDER_LINES if x[0] == city):
+                line = {"item_id": items[sku], "quantity": quantity, "justification": justification}
+                _checked(city_it.post(f"/rounds/{round_id}/lines", json=line), f"demand of {city}")
+    with _client(gateway_url, token_for(demo.DEMO_ROUND_LEAD)) as lead:
+        _checked(lead.post(f"/rounds/{round_id}/close"), "closing the demo tender's round")
+        tender = _checked(lead.post("/tenders", json={"round_id": round_id}), "the demo tender")
+        due = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=demo.DEMO_BIDDING_SECONDS)
+        changed = lead.patch(f"/tenders/{tender['id']}", json={"bids_due_at": due.isoformat()},
+                             headers={"If-Match": f'"{tender["version"]}"'})  # fmt: skip
+        _checked(changed, "the demo tender's deadline")
+        tender = _checked(lead.post(f"/tenders/{tender['id']}/publish"), "publishing the demo tender")
+    progress("demo tender published; the demo vendors bid")
+    lot_of = {item["sku"]: lot["id"] for lot in tender["lots"] for item in lot["items"]}
+    item_of = {item["sku"]: item["item_id"] for lot in tender["lots"] for item in lot["items"]}
+    quality: dict[str, int] = {}
+    for vendor, sku, cents, tiers, days, region, dpa, oss, score in demo.DEMO_BIDS:
+        bid = {"lot_id": lot_of[sku], "delivery_days": days, "hosting_region": region, "dpa_offered": dpa,
+               "open_source": oss, "prices": [{"item_id": item_of[sku], "unit_price_cents": cents,
+               "tiers": [{"min_quantity": q, "unit_price_cents": c} for q, c in tiers]}]}  # fmt: skip
+        with _client(gateway_url, token_for(f"vendor.{vendor}")) as seller:
+            quality[_checked(seller.post(f"/tenders/{tender['id']}/bids", json=bid), f"{vendor}'s bid")["id"]] = score
+    time.sleep(max(0.0, (due - dt.datetime.now(dt.UTC)).total_seconds()) + 0.2)  # bids are opened after the deadline
+    with _client(gateway_url, token_for(demo.DEMO_ROUND_LEAD)) as lead:
+        _checked(lead.post(f"/tenders/{tender['id']}/close-bidding"), "opening the demo bids")
+        scores = [{"bid_id": bid_id, "quality": score} for bid_id, score in quality.items()]
+        evaluation = lead.post(
+            f"/tenders/{tender['id']}/evaluate", json={"weights": demo.DEMO_WEIGHTS, "scores": scores}
+        )
+        best = [{"lot_id": r["lot_id"], "bid_id": r["bid_id"]} for r in _checked(evaluation, "evaluating")["rows"]
+                if r["rank"] == 1]  # fmt: skip
+        awarded = _checked(lead.post(f"/tenders/{tender['id']}/award", json={"awards": best}), "the award")
+    report.created += 3 + len(demo.DEMO_TENDER_LINES) + len(demo.DEMO_BIDS) + len(awarded["contracts"])
+    progress(f"demo tender awarded: {len(awarded['contracts'])} framework contracts")

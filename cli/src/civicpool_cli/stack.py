@@ -99,6 +99,8 @@ class Stack:
             env[f"CIVICPOOL_{service.upper()}_PORT"] = str(self.ports.of(service))
             env[f"CIVICPOOL_GATEWAY_{service.upper()}_ADDRESS"] = self.address(service)
         env["CIVICPOOL_DEMAND_CATALOG_ADDRESS"] = self.address("catalog")
+        env["CIVICPOOL_CONTRACTS_CATALOG_ADDRESS"] = self.address("catalog")
+        env["CIVICPOOL_CONTRACTS_DEMAND_ADDRESS"] = self.address("demand")
         env.update(self.extra_env)
         return env
 

@@ -30,3 +30,10 @@ def split_cents(amount_cents: int, weights: Mapping[str, int]) -> dict[str, int]
     for _, key in sorted(remainders, key=lambda r: (-r[0], r[1]))[:left_over]:
         floors[key] += 1
     return {key: sign * cents for key, cents in floors.items()}
+
+
+def euros(cents: int) -> str:
+    """Cents as a plain euro amount for messages: 21600000 -> 'EUR 216,000.00'."""
+    sign = "-" if cents < 0 else ""
+    whole, rest = divmod(abs(cents), 100)
+    return f"{sign}EUR {whole:,}.{rest:02d}"

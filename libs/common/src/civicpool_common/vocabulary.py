@@ -76,6 +76,32 @@ class TenderStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
+class Procedure(StrEnum):
+    """Award procedures, from the least to the most formal."""
+
+    DIRECT_AWARD = "direct_award"
+    RESTRICTED_OR_NEGOTIATED = "restricted_or_negotiated"
+    OPEN_NATIONAL = "open_national"
+    OPEN_EU = "open_eu"
+
+
+class BidStatus(StrEnum):
+    SUBMITTED = "submitted"
+    WITHDRAWN = "withdrawn"
+
+
+class BidOutcome(StrEnum):
+    PENDING = "pending"
+    AWARDED = "awarded"
+    NOT_AWARDED = "not_awarded"
+
+
+class ContractStatus(StrEnum):
+    ACTIVE = "active"
+    EXPIRED = "expired"
+    TERMINATED = "terminated"
+
+
 Word = TypeVar("Word", bound=StrEnum)
 # A generated proto enum (mypy-protobuf types each as a class with an enum-wrapper metaclass).
 ProtoEnum = Any

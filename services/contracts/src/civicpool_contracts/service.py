@@ -1,20 +1,994 @@
-"""Contracts use cases: rules, permissions and transactions."""
+"""Tender use cases: rules, permissions and transactions.
+
+Who may do what (checked here with the verified caller, whatever the gateway sent):
+- tenders: a procurement lead makes one from a closed round of their own city
+  and, as lead of that city, moves it through its lifecycle. Leads and admins
+  see every tender; city IT and finance see the tenders their city leads or
+  has a share in, once published; vendors see published tenders without
+  estimates, shares or history.
+- bids: a vendor user (claim `vendor`) submits, replaces and withdraws its own
+  bids until bids_due_at. Before bidding is closed nobody else, the lead
+  included, reads any bid; afterwards a lead of the lead city and admins read
+  the submitted bids. A vendor never reads another vendor's bid.
+- contracts: leads and admins see all; vendors their own; city users those
+  with a quota of their city, showing their own city's quota only.
+"""
 
 from __future__ import annotations
 
-from civicpool_common.paging import PageWindow
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+import contextlib
+import datetime as dt
+import logging
+from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass, field
 
-from civicpool_contracts import repository
-from civicpool_contracts.models import Tender
+from civicpool_common.auth import Principal, Role
+from civicpool_common.database import utc_now, write_transaction
+from civicpool_common.errors import (
+    AlreadyExists,
+    DomainError,
+    FailedPrecondition,
+    FieldViolation,
+    InvalidArgument,
+    NotFound,
+    PermissionDenied,
+    VersionConflict,
+)
+from civicpool_common.ids import time_ordered_id
+from civicpool_common.paging import PageWindow
+from civicpool_common.vocabulary import (
+    BidOutcome,
+    BidStatus,
+    ContractStatus,
+    HostingRegion,
+    Procedure,
+    RoundStatus,
+    TenderStatus,
+)
+from sqlalchemy import delete
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
+
+from civicpool_contracts import repository, rules, scoring
+from civicpool_contracts.models import (
+    Bid,
+    BidScore,
+    Contract,
+    ContractQuota,
+    Lot,
+    LotItem,
+    LotShare,
+    Tender,
+    TenderEvent,
+)
+from civicpool_contracts.neighbours import Catalog, DemandRounds, ItemDemand, ItemInfo, RoundInfo
+from civicpool_contracts.procedure import ValueLimits, recommend
+
+log = logging.getLogger("civicpool.contracts")
+NETWORK_WIDE = (Role.PROCUREMENT_LEAD, Role.NETWORK_ADMIN)
+CITY_READERS = (Role.CITY_IT, Role.FINANCE)
+VENDOR_VISIBLE = (TenderStatus.PUBLISHED, TenderStatus.BIDDING_CLOSED, TenderStatus.EVALUATED, TenderStatus.AWARDED)
+MAX_CENTS = 2**63 - 1
+
+
+@dataclass(frozen=True)
+class LotGroup:
+    title: str
+    item_ids: Sequence[str]
+
+
+@dataclass(frozen=True)
+class LotView:
+    lot: Lot
+    items: list[LotItem]
+    shares: dict[str, list[LotShare]]  # item -> shares; empty for vendors
+
+
+@dataclass(frozen=True)
+class TenderView:
+    tender: Tender
+    lots: list[LotView]
+    events: list[TenderEvent]
+    for_vendor: bool  # estimates, shares and history left out
+
+
+@dataclass(frozen=True)
+class BidDraft:
+    lot_id: str
+    prices: Sequence[scoring.ItemPrice]
+    delivery_days: int
+    hosting_region: HostingRegion | None
+    dpa_offered: bool
+    open_source: bool
+
+
+@dataclass(frozen=True)
+class BidView:
+    bid: Bid
+    evaluated_price_cents: int
+    data_protection_proposed: int
+    data_protection_basis: str
+    outcome: BidOutcome
+
+
+@dataclass(frozen=True)
+class ScoreInput:
+    bid_id: str
+    quality: int
+    data_protection: int | None
+    data_protection_reason: str = ""
+    quality_note: str = ""
+
+
+@dataclass(frozen=True)
+class EvaluationView:
+    tender: Tender
+    rows: list[BidScore]
+    lot_numbers: dict[str, int]
+
+
+@dataclass(frozen=True)
+class AwardDecision:
+    lot_id: str
+    bid_id: str
+    justification: str = ""
+
+
+@dataclass(frozen=True)
+class ContractTerm:
+    starts_on: dt.date | None = None
+    ends_on: dt.date | None = None
+    renewal_notice_on: dt.date | None = None
+
+
+@dataclass(frozen=True)
+class ContractView:
+    contract: Contract
+    quotas: list[ContractQuota] = field(default_factory=list)
+
+
+def bid_prices(bid: Bid) -> list[scoring.ItemPrice]:
+    return [
+        scoring.ItemPrice(
+            str(p["item_id"]),
+            int(str(p["unit_price_cents"])),
+            tuple(scoring.Tier(int(t["min_quantity"]), int(t["unit_price_cents"])) for t in p.get("tiers", ())),  # type: ignore[attr-defined]
+        )
+        for p in bid.prices
+    ]
+
+
+def _bid_region(bid: Bid) -> HostingRegion | None:
+    return HostingRegion(bid.hosting_region) if bid.hosting_region else None
 
 
 class ContractsService:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        demand: DemandRounds,
+        catalog: Catalog,
+        limits: ValueLimits,
+    ) -> None:
         self._sessions = sessions
+        self._demand = demand
+        self._catalog = catalog
+        self._limits = limits
 
-    async def list_tenders(self, limit: int, cursor: str) -> tuple[list[Tender], str]:
+    # -- tenders ---------------------------------------------------------------------------
+
+    async def create_tender(
+        self, principal: Principal, round_id: str, title: str, description: str, groups: Sequence[LotGroup]
+    ) -> TenderView:
+        """A draft tender from a closed round of the lead's city; the round becomes bundled."""
+        principal.require_any_role(Role.PROCUREMENT_LEAD)
+        if principal.city is None:
+            raise PermissionDenied(f"{principal.username} belongs to no city, so cannot lead a tender")
+        round_ = await self._demand.get_round(principal, round_id)
+        if round_.owner_city_id != principal.city:
+            raise PermissionDenied(f"only a procurement lead of {round_.owner_city_id}, which owns the round, may")
+        async with self._sessions() as session:
+            existing = await repository.tender_of_round(session, round_id)
+        if existing is not None:  # a repeated call, or one that stopped before the round was bundled
+            if round_.status == RoundStatus.CLOSED:
+                await self._demand.bundle(principal, round_id, existing.id)
+            elif round_.tender_id != existing.id:
+                raise AlreadyExists(f"demand round {round_id} was already made into tender {existing.id}")
+            return await self.get_tender(principal, existing.id)
+        if round_.status != RoundStatus.CLOSED:
+            raise rules.TenderStateConflict(
+                f"the demand round is {round_.status.value}; only a closed round can become a tender",
+                round_.status.value,
+            )
+        demand = [d for d in await self._demand.demand_by_item(principal, round_id) if d.quantity > 0]
+        if not demand:
+            raise rules.TenderStateConflict("the demand round has no demand to tender", round_.status.value)
+        items = await self._catalog.items(principal, [d.item_id for d in demand])
+        lots = _form_lots(demand, items, groups)
+        tender = self._new_tender(principal, round_, title, description, lots)
+        async with write_transaction(self._sessions) as session:
+            session.add(tender)
+            await session.flush()
+            _add_lots(session, tender, lots)
+            session.add(_event(tender, "created", principal, tender.recommendation_reason))
+        try:
+            await self._demand.bundle(principal, round_id, tender.id)
+        except DomainError:
+            await self._forget_draft(tender.id)  # the round stays closed; nothing half-made is left
+            raise
+        return await self.get_tender(principal, tender.id)
+
+    def _new_tender(
+        self, principal: Principal, round_: RoundInfo, title: str, description: str, lots: list[_LotPlan]
+    ) -> Tender:
+        estimated = sum(lot.estimated_cents for lot in lots)
+        if estimated > MAX_CENTS:
+            raise FailedPrecondition("the estimated value is beyond what can be counted; check reference prices")
+        advice = recommend(estimated, self._limits)
+        now = utc_now()
+        cities = sorted({city for lot in lots for _, _, shares in lot.items for city in shares})
+        title = title.strip() or round_.title
+        if len(title) > 200:
+            raise InvalidArgument.for_field("title", "must be at most 200 characters")
+        return Tender(
+            id=time_ordered_id(),
+            title=title,
+            description=description.strip(),
+            lead_city_id=round_.owner_city_id,
+            round_id=round_.id,
+            participating_city_ids=cities,
+            status=TenderStatus.DRAFT.value,
+            estimated_value_cents=estimated,
+            recommended_procedure=advice.procedure.value,
+            recommendation_reason=advice.reason,
+            procedure=advice.procedure.value,
+            procedure_justification="",
+            bids_opened_by="",
+            weight_price=0,
+            weight_quality=0,
+            weight_data_protection=0,
+            evaluated_by="",
+            cancel_reason="",
+            created_by=principal.username,
+            created_at=now,
+            updated_at=now,
+        )
+
+    async def _forget_draft(self, tender_id: str) -> None:
+        try:
+            async with write_transaction(self._sessions) as session:
+                for model in (TenderEvent, LotShare, LotItem, Lot):
+                    await session.execute(delete(model).where(model.tender_id == tender_id))
+                await session.execute(delete(Tender).where(Tender.id == tender_id))
+        except Exception:  # a retry of the create resumes with this draft
+            log.exception("could not remove the draft tender %s after its round was not bundled", tender_id)
+
+    async def get_tender(self, principal: Principal, tender_id: str) -> TenderView:
+        async with self._sessions() as session:
+            tender = await self._visible_tender(session, principal, tender_id)
+            return await self._view(session, principal, tender)
+
+    async def list_tenders(
+        self, principal: Principal, limit: int, cursor: str, status: TenderStatus | None
+    ) -> tuple[list[TenderView], str]:
+        statuses, city = _visible_statuses_and_city(principal)
+        if status is not None:
+            statuses = [s for s in statuses if s == status.value]
         window = PageWindow.requested(limit, cursor)
         async with self._sessions() as session:
-            tenders = await repository.tenders_after(session, window.after, window.fetch)
-        return window.close(tenders, lambda t: t.id)
+            tenders = await repository.tenders_after(session, window.after, window.fetch, statuses, city)
+            page, next_cursor = window.close(tenders, lambda t: t.id)
+            return [await self._view(session, principal, t, with_lots=False) for t in page], next_cursor
+
+    async def update_tender(
+        self, principal: Principal, tender_id: str, changes: Mapping[str, object], expected_version: int
+    ) -> TenderView:
+        """A draft: title, description, bids_due_at, procedure (+ justification); published: a later bids_due_at."""
+        if not changes:
+            raise InvalidArgument.for_field("update_mask", "name at least one field to change")
+        if not expected_version:
+            raise InvalidArgument.for_field("expected_version", "send the version you changed, so no edit is lost")
+        async with self._writing() as session:
+            tender = await self._tender_of_lead(session, principal, tender_id, expected_version)
+            allowed = {
+                TenderStatus.DRAFT: {"title", "description", "bids_due_at", "procedure", "procedure_justification"},
+                TenderStatus.PUBLISHED: {"bids_due_at"},
+            }.get(TenderStatus(tender.status), set())
+            refused = sorted(set(changes) - allowed)
+            if refused:
+                raise rules.TenderStateConflict(
+                    f"the tender is {tender.status}; {', '.join(refused)} can no longer change", tender.status
+                )
+            now = utc_now()
+            violations = _tender_change_violations(tender, changes, now)
+            if violations:
+                raise InvalidArgument("the change is not valid", violations=violations)
+            for name, value in changes.items():
+                setattr(tender, name, value.value if isinstance(value, Procedure) else value)
+            if tender.procedure == tender.recommended_procedure:
+                tender.procedure_justification = ""
+            if session.is_modified(tender):
+                tender.updated_at = now
+                detail = ", ".join(f"{name}: {_text(getattr(tender, name))}" for name in sorted(changes))
+                session.add(_event(tender, "changed", principal, detail))
+            await session.flush()
+            return await self._view(session, principal, tender)
+
+    async def transition(
+        self, principal: Principal, tender_id: str, action: str, expected_version: int, reason: str = ""
+    ) -> TenderView:
+        """publish | close_bidding | cancel, by a procurement lead of the lead city."""
+        if action == "cancel" and not reason.strip():
+            raise InvalidArgument.for_field("reason", "say why the tender is cancelled; the cities and vendors read it")
+        async with self._writing() as session:
+            tender = await self._tender_of_lead(session, principal, tender_id, expected_version)
+            new_status = rules.check_transition(action, tender.status)
+            now = utc_now()
+            detail = ""
+            if action == "publish":
+                if tender.bids_due_at is None or tender.bids_due_at <= now:
+                    raise InvalidArgument.for_field(
+                        "bids_due_at", "set a deadline for bids in the future before publishing"
+                    )
+                detail = f"bids due by {tender.bids_due_at:%Y-%m-%d %H:%M} UTC; procedure {tender.procedure}"
+            if action == "close_bidding":
+                assert tender.bids_due_at is not None
+                if now < tender.bids_due_at:
+                    raise rules.TenderStateConflict(
+                        f"bidding is open until {tender.bids_due_at:%Y-%m-%d %H:%M:%S} UTC; bids are opened after it",
+                        tender.status,
+                    )
+                submitted = await repository.bids_of(session, tender.id, status=BidStatus.SUBMITTED.value)
+                tender.bids_opened_at, tender.bids_opened_by = now, principal.username
+                vendors = len({b.vendor_id for b in submitted})
+                detail = f"{len(submitted)} bid(s) of {vendors} vendor(s) opened"
+            if action == "cancel":
+                tender.cancel_reason = detail = reason.strip()
+            tender.status = new_status.value
+            tender.updated_at = now
+            session.add(
+                _event(tender, {"close_bidding": "bids_opened"}.get(action, new_status.value), principal, detail)
+            )
+            await session.flush()
+            return await self._view(session, principal, tender)
+
+    # -- bids ------------------------------------------------------------------------------
+
+    async def submit_bid(self, principal: Principal, tender_id: str, draft: BidDraft) -> BidView:
+        vendor_id = await self._bidding_vendor(principal)
+        async with self._writing() as session:
+            tender, lot, quantities = await self._lot_taking_bids(session, tender_id, draft.lot_id)
+            _check_bid(draft, quantities, lot.number)
+            bid = await repository.bid_of_vendor(session, lot.id, vendor_id)
+            now = utc_now()
+            if bid is not None and bid.status == BidStatus.SUBMITTED:
+                raise AlreadyExists(
+                    f"{vendor_id} already has bid {bid.id} on lot {lot.number}; replace or withdraw it instead",
+                    metadata={"bid_id": bid.id},
+                )
+            if bid is None:
+                bid = Bid(id=time_ordered_id(), tender_id=tender.id, lot_id=lot.id, vendor_id=vendor_id)
+                session.add(bid)
+            _fill_bid(bid, draft, principal.username, now)
+            bid.submitted_at = now
+            await session.flush()
+            return _bid_view(bid, quantities, None, tender)
+
+    async def replace_bid(
+        self, principal: Principal, tender_id: str, bid_id: str, draft: BidDraft, expected_version: int
+    ) -> BidView:
+        vendor_id = await self._bidding_vendor(principal)
+        async with self._writing() as session:
+            bid = await self._own_bid(session, tender_id, bid_id, vendor_id, expected_version)
+            if draft.lot_id and draft.lot_id != bid.lot_id:
+                raise InvalidArgument.for_field("lot_id", "a bid stays on its lot; withdraw it and bid on the other")
+            tender, lot, quantities = await self._lot_taking_bids(session, tender_id, bid.lot_id)
+            if bid.status != BidStatus.SUBMITTED:
+                raise rules.TenderStateConflict("the bid is withdrawn; submit a new one", tender.status)
+            _check_bid(draft, quantities, lot.number)
+            _fill_bid(bid, draft, principal.username, utc_now())
+            await session.flush()
+            return _bid_view(bid, quantities, None, tender)
+
+    async def withdraw_bid(self, principal: Principal, tender_id: str, bid_id: str, expected_version: int) -> BidView:
+        vendor_id = await self._bidding_vendor(principal)
+        async with self._writing() as session:
+            bid = await self._own_bid(session, tender_id, bid_id, vendor_id, expected_version)
+            tender, _, quantities = await self._lot_taking_bids(session, tender_id, bid.lot_id)
+            if bid.status == BidStatus.SUBMITTED:
+                bid.status = BidStatus.WITHDRAWN.value
+                bid.updated_at = utc_now()
+                await session.flush()
+            return _bid_view(bid, quantities, None, tender)
+
+    async def list_bids(self, principal: Principal, tender_id: str, lot_id: str) -> list[BidView]:
+        async with self._sessions() as session:
+            tender = await self._visible_tender(session, principal, tender_id)
+            if principal.has_any_role([Role.VENDOR]) and not principal.has_any_role(NETWORK_WIDE):
+                if principal.vendor is None:
+                    raise PermissionDenied(f"{principal.username} is a vendor user without a vendor id")
+                bids = await repository.bids_of(session, tender.id, vendor_id=principal.vendor)
+            else:
+                self._require_bid_reader(principal, tender)
+                if TenderStatus(tender.status) not in rules.OPENED:
+                    raise rules.TenderStateConflict(
+                        "the bids are sealed until bidding is closed"
+                        + (f" (bids are due by {tender.bids_due_at:%Y-%m-%d %H:%M} UTC)" if tender.bids_due_at else ""),
+                        tender.status,
+                    )
+                bids = await repository.bids_of(session, tender.id, status=BidStatus.SUBMITTED.value)
+            bids = [b for b in bids if not lot_id or b.lot_id == lot_id]
+            quantities = _quantities_by_lot(await repository.lot_items_of(session, tender.id))
+            lots = {lot.id: lot for lot in await repository.lots_of(session, tender.id)}
+            return [_bid_view(b, quantities[b.lot_id], lots[b.lot_id], tender) for b in bids]
+
+    # -- evaluation and award --------------------------------------------------------------
+
+    async def evaluate(
+        self,
+        principal: Principal,
+        tender_id: str,
+        weights: scoring.Weights,
+        inputs: Sequence[ScoreInput],
+        expected_version: int,
+    ) -> EvaluationView:
+        violations = [FieldViolation(f"weights.{name}" if name != "weights" else name, text)
+                      for name, text in weights.problems()]  # fmt: skip
+        if violations:
+            raise InvalidArgument("the weights are not valid", violations=violations)
+        async with self._writing() as session:
+            tender = await self._tender_of_lead(session, principal, tender_id, expected_version)
+            rules.check_transition("evaluate", tender.status)
+            bids = await repository.bids_of(session, tender.id, status=BidStatus.SUBMITTED.value)
+            if not bids:
+                raise rules.TenderStateConflict("no bids were submitted; cancel the tender instead", tender.status)
+            quantities = _quantities_by_lot(await repository.lot_items_of(session, tender.id))
+            rows = _score_rows(tender.id, bids, quantities, weights, inputs)
+            await repository.drop_scores(session, tender.id)
+            await session.flush()
+            session.add_all(rows)
+            now = utc_now()
+            tender.weight_price, tender.weight_quality = weights.price, weights.quality
+            tender.weight_data_protection = weights.data_protection
+            tender.evaluated_by, tender.evaluated_at = principal.username, now
+            tender.status = TenderStatus.EVALUATED.value
+            tender.updated_at = now
+            detail = (
+                f"weights price {weights.price}, quality {weights.quality}, data protection {weights.data_protection}"
+            )
+            session.add(_event(tender, "evaluated", principal, detail))
+            await session.flush()
+            return await self._evaluation(session, tender)
+
+    async def get_evaluation(self, principal: Principal, tender_id: str) -> EvaluationView:
+        async with self._sessions() as session:
+            tender = await self._visible_tender(session, principal, tender_id)
+            self._require_bid_reader(principal, tender)
+            if tender.evaluated_at is None:
+                raise rules.TenderStateConflict("the tender has not been evaluated yet", tender.status)
+            return await self._evaluation(session, tender)
+
+    async def award(
+        self,
+        principal: Principal,
+        tender_id: str,
+        decisions: Sequence[AwardDecision],
+        term: ContractTerm,
+        expected_version: int,
+    ) -> tuple[TenderView, list[ContractView]]:
+        today = utc_now().date()
+        default_start, default_end, default_notice = rules.default_term(term.starts_on or today)
+        starts_on = term.starts_on or default_start
+        ends_on = term.ends_on or default_end
+        notice_on = term.renewal_notice_on or max(starts_on, ends_on - dt.timedelta(days=90))
+        if term.ends_on is None and term.renewal_notice_on is None:
+            notice_on = default_notice
+        violations = rules.contract_term_violations(starts_on, ends_on, notice_on)
+        if violations:
+            raise InvalidArgument("the contract term is not valid", violations=violations)
+        async with self._writing() as session:
+            tender = await self._tender_of_lead(session, principal, tender_id, expected_version)
+            rules.check_transition("award", tender.status)
+            lots = await repository.lots_of(session, tender.id)
+            scores = await repository.scores_of(session, tender.id)
+            chosen = _check_decisions(lots, scores, decisions)
+            items = await repository.lot_items_of(session, tender.id)
+            shares = await repository.lot_shares_of(session, tender.id)
+            bids = {b.id: b for b in await repository.bids_of(session, tender.id)}
+            now = utc_now()
+            contracts: list[ContractView] = []
+            for lot in lots:
+                decision = chosen.get(lot.id)
+                if decision is None:
+                    continue
+                lot.awarded_bid_id, lot.award_justification = decision.bid_id, decision.justification.strip()
+                bid = bids[decision.bid_id]
+                prices = {p.item_id: p for p in bid_prices(bid)}
+                for item in (i for i in items if i.lot_id == lot.id):
+                    unit_price = prices[item.item_id].unit_price_for(item.quantity)
+                    contract = Contract(
+                        id=time_ordered_id(), tender_id=tender.id, lot_id=lot.id, bid_id=bid.id,
+                        lead_city_id=tender.lead_city_id, vendor_id=bid.vendor_id, item_id=item.item_id,
+                        sku=item.sku, name=item.name, unit=item.unit, kind=item.kind, unit_price_cents=unit_price,
+                        ceiling_quantity=item.quantity, ceiling_value_cents=item.quantity * unit_price,
+                        starts_on=starts_on, ends_on=ends_on, renewal_notice_on=notice_on,
+                        status=ContractStatus.ACTIVE.value, created_by=principal.username, created_at=now,
+                    )  # fmt: skip
+                    session.add(contract)
+                    quotas = [
+                        ContractQuota(contract_id=contract.id, city_id=s.city_id, quantity=s.quantity)
+                        for s in shares
+                        if s.lot_id == lot.id and s.item_id == item.item_id
+                    ]
+                    contracts.append(ContractView(contract, quotas))
+            await session.flush()
+            session.add_all([q for view in contracts for q in view.quotas])
+            tender.status = TenderStatus.AWARDED.value
+            tender.updated_at = now
+            awarded = ", ".join(
+                f"lot {lot.number} to {bids[chosen[lot.id].bid_id].vendor_id}" for lot in lots if lot.id in chosen
+            )
+            session.add(_event(tender, "awarded", principal, f"{awarded}; {len(contracts)} contract(s)"))
+            await session.flush()
+            return await self._view(session, principal, tender), contracts
+
+    # -- contracts -------------------------------------------------------------------------
+
+    async def get_contract(self, principal: Principal, contract_id: str) -> ContractView:
+        async with self._sessions() as session:
+            contract = await repository.get_contract(session, contract_id)
+            quotas = (await repository.quotas_of(session, [contract_id])).get(contract_id, []) if contract else []
+        if contract is None or not _may_see_contract(principal, contract, quotas):
+            raise NotFound(f"contract {contract_id} does not exist")
+        return ContractView(contract, _visible_quotas(principal, quotas))
+
+    async def list_contracts(
+        self, principal: Principal, limit: int, cursor: str, tender_id: str, city_id: str
+    ) -> tuple[list[ContractView], str]:
+        vendor_id = None
+        own_city = None
+        if principal.has_any_role(NETWORK_WIDE):
+            pass
+        elif principal.has_any_role([Role.VENDOR]):
+            if principal.vendor is None:
+                raise PermissionDenied(f"{principal.username} is a vendor user without a vendor id")
+            vendor_id = principal.vendor
+        else:
+            own_city = _own_city(principal)
+        if own_city is not None and city_id not in ("", own_city):
+            raise PermissionDenied(f"{principal.username} may see only the contracts of {own_city}")
+        window = PageWindow.requested(limit, cursor)
+        async with self._sessions() as session:
+            found = await repository.contracts_after(
+                session, window.after, window.fetch, tender_id=tender_id or None,
+                city_id=own_city or city_id or None, vendor_id=vendor_id,
+            )  # fmt: skip
+            page, next_cursor = window.close(found, lambda c: c.id)
+            quotas = await repository.quotas_of(session, [c.id for c in page])
+        return [ContractView(c, _visible_quotas(principal, quotas[c.id])) for c in page], next_cursor
+
+    # -- open data -------------------------------------------------------------------------
+
+    async def ocds_inputs(
+        self, principal: Principal, tender_id: str
+    ) -> tuple[TenderView, list[ContractView], list[Bid]]:
+        """What the OCDS export shows: the whole tender, its contracts and (after award) the winning bids."""
+        if principal.has_any_role([Role.VENDOR]) and not principal.has_any_role(NETWORK_WIDE):
+            raise PermissionDenied("the open-data export is for the cities and the network")
+        async with self._sessions() as session:
+            tender = await self._visible_tender(session, principal, tender_id)
+            view = await self._view(session, principal, tender)
+            found = await repository.contracts_after(
+                session, None, 10_000, tender_id=tender.id, city_id=None, vendor_id=None
+            )
+            quotas = await repository.quotas_of(session, [c.id for c in found])
+            bids = await repository.bids_of(session, tender.id, status=BidStatus.SUBMITTED.value)
+        opened = TenderStatus(tender.status) in rules.OPENED
+        return view, [ContractView(c, quotas[c.id]) for c in found], bids if opened else []
+
+    # -- shared steps ----------------------------------------------------------------------
+
+    @contextlib.asynccontextmanager
+    async def _writing(self) -> AsyncIterator[AsyncSession]:
+        try:
+            async with write_transaction(self._sessions) as session:
+                yield session
+        except StaleDataError:
+            raise VersionConflict("the tender or bid", 0) from None
+
+    async def _visible_tender(self, session: AsyncSession, principal: Principal, tender_id: str) -> Tender:
+        tender = await repository.get_tender(session, tender_id)
+        if tender is None or not await _may_see_tender(session, principal, tender):
+            raise NotFound(f"tender {tender_id} does not exist")  # the same for another city's tender
+        return tender
+
+    async def _tender_of_lead(
+        self, session: AsyncSession, principal: Principal, tender_id: str, expected_version: int
+    ) -> Tender:
+        principal.require_any_role(Role.PROCUREMENT_LEAD)
+        tender = await repository.get_tender(session, tender_id, lock="update")
+        if tender is None:
+            raise NotFound(f"tender {tender_id} does not exist")
+        if tender.lead_city_id != principal.city:
+            raise PermissionDenied(f"only a procurement lead of {tender.lead_city_id}, the lead city, may change it")
+        if expected_version and expected_version != tender.version:
+            raise VersionConflict(f"tender {tender_id}", expected_version, tender.version)
+        return tender
+
+    def _require_bid_reader(self, principal: Principal, tender: Tender) -> None:
+        if principal.has_any_role([Role.NETWORK_ADMIN]):
+            return
+        if principal.has_any_role([Role.PROCUREMENT_LEAD]) and principal.city == tender.lead_city_id:
+            return
+        raise PermissionDenied(f"only the lead city {tender.lead_city_id} and the network's admins read the bids")
+
+    async def _bidding_vendor(self, principal: Principal) -> str:
+        principal.require_any_role(Role.VENDOR)
+        if principal.vendor is None:
+            raise PermissionDenied(f"{principal.username} is a vendor user without a vendor id (claim 'vendor')")
+        vendor = await self._catalog.vendor(principal, principal.vendor)
+        if vendor is None or not vendor.active:
+            raise PermissionDenied(f"vendor {principal.vendor!r} is not an active vendor of the catalog")
+        return principal.vendor
+
+    async def _lot_taking_bids(
+        self, session: AsyncSession, tender_id: str, lot_id: str
+    ) -> tuple[Tender, Lot, dict[str, int]]:
+        """The tender (locked against closing, then the time checked) and the lot with its quantities."""
+        tender = await repository.get_tender(session, tender_id, lock="share")
+        if tender is None or tender.status not in VENDOR_VISIBLE:
+            raise NotFound(f"tender {tender_id} does not exist")
+        rules.check_bids_accepted(tender.status, tender.bids_due_at, utc_now())
+        lot = next((x for x in await repository.lots_of(session, tender.id) if x.id == lot_id), None)
+        if lot is None:
+            raise InvalidArgument.for_field("lot_id", f"the tender has no lot {lot_id!r}")
+        items = [i for i in await repository.lot_items_of(session, tender.id) if i.lot_id == lot.id]
+        return tender, lot, {i.item_id: i.quantity for i in items}
+
+    async def _own_bid(
+        self, session: AsyncSession, tender_id: str, bid_id: str, vendor_id: str, expected_version: int
+    ) -> Bid:
+        bid = await repository.get_bid(session, tender_id, bid_id)
+        if bid is None or bid.vendor_id != vendor_id:
+            raise NotFound(f"bid {bid_id} does not exist in tender {tender_id}")  # the same for another's bid
+        if expected_version and expected_version != bid.version:
+            raise VersionConflict(f"bid {bid_id}", expected_version, bid.version)
+        return bid
+
+    async def _view(
+        self, session: AsyncSession, principal: Principal, tender: Tender, *, with_lots: bool = True
+    ) -> TenderView:
+        for_vendor = principal.has_any_role([Role.VENDOR]) and not principal.has_any_role(
+            (*NETWORK_WIDE, *CITY_READERS)
+        )
+        if not with_lots:
+            return TenderView(tender, [], [], for_vendor)
+        lots = await repository.lots_of(session, tender.id)
+        items = await repository.lot_items_of(session, tender.id)
+        shares = [] if for_vendor else await repository.lot_shares_of(session, tender.id)
+        views = []
+        for lot in lots:
+            by_item: dict[str, list[LotShare]] = {}
+            for share in (s for s in shares if s.lot_id == lot.id):
+                by_item.setdefault(share.item_id, []).append(share)
+            views.append(LotView(lot, [i for i in items if i.lot_id == lot.id], by_item))
+        events = [] if for_vendor else await repository.events_of(session, tender.id)
+        return TenderView(tender, views, events, for_vendor)
+
+    async def _evaluation(self, session: AsyncSession, tender: Tender) -> EvaluationView:
+        lots = await repository.lots_of(session, tender.id)
+        numbers = {lot.id: lot.number for lot in lots}
+        rows = sorted(await repository.scores_of(session, tender.id), key=lambda r: (numbers[r.lot_id], r.rank))
+        return EvaluationView(tender, rows, numbers)
+
+
+# -- helpers -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _LotPlan:
+    title: str
+    items: list[tuple[ItemInfo, int, dict[str, int]]]  # item, quantity, shares
+
+    @property
+    def estimated_cents(self) -> int:
+        return sum(item.reference_price_cents * quantity for item, quantity, _ in self.items)
+
+
+def _form_lots(
+    demand: Sequence[ItemDemand], items: Mapping[str, ItemInfo], groups: Sequence[LotGroup]
+) -> list[_LotPlan]:
+    by_item = {d.item_id: d for d in demand}
+    violations: list[FieldViolation] = []
+    grouped: set[str] = set()
+    for index, group in enumerate(groups):
+        if not group.item_ids:
+            violations.append(FieldViolation(f"lot_groups[{index}].item_ids", "name at least one item"))
+        if len(group.title) > 200:
+            violations.append(FieldViolation(f"lot_groups[{index}].title", "must be at most 200 characters"))
+        for item_id in group.item_ids:
+            if item_id not in by_item:
+                violations.append(
+                    FieldViolation(f"lot_groups[{index}].item_ids", f"the round has no demand for item {item_id!r}")
+                )
+            elif item_id in grouped:
+                violations.append(FieldViolation(f"lot_groups[{index}].item_ids", f"{item_id!r} is in two lots"))
+            grouped.add(item_id)
+    missing = sorted(set(by_item) - set(items))
+    if missing:
+        violations.append(FieldViolation("round_id", f"items no longer in the catalog: {', '.join(missing)}"))
+    if violations:
+        raise InvalidArgument("the lots cannot be formed", violations=violations)
+
+    def entry(item_id: str) -> tuple[ItemInfo, int, dict[str, int]]:
+        return items[item_id], by_item[item_id].quantity, by_item[item_id].shares
+
+    plans = [
+        _LotPlan(g.title.strip() or " + ".join(items[i].name for i in g.item_ids), [entry(i) for i in g.item_ids])
+        for g in groups
+    ]
+    singles = sorted((i for i in by_item if i not in grouped), key=lambda i: items[i].sku)
+    return plans + [_LotPlan(items[i].name, [entry(i)]) for i in singles]
+
+
+def _add_lots(session: AsyncSession, tender: Tender, plans: list[_LotPlan]) -> None:
+    for number, plan in enumerate(plans, start=1):
+        lot = Lot(
+            id=time_ordered_id(), tender_id=tender.id, number=number, title=plan.title[:200],
+            estimated_value_cents=plan.estimated_cents, awarded_bid_id="", award_justification="",
+        )  # fmt: skip
+        session.add(lot)
+        for item, quantity, shares in plan.items:
+            session.add(
+                LotItem(
+                    lot_id=lot.id,
+                    item_id=item.id,
+                    tender_id=tender.id,
+                    sku=item.sku,
+                    name=item.name,
+                    unit=item.unit,
+                    cpv_code=item.cpv_code,
+                    kind=item.kind,
+                    reference_price_cents=item.reference_price_cents,
+                    quantity=quantity,
+                )
+            )
+            session.add_all(
+                LotShare(lot_id=lot.id, item_id=item.id, city_id=city, tender_id=tender.id, quantity=share)
+                for city, share in sorted(shares.items())
+                if share > 0
+            )
+
+
+def _event(tender: Tender, action: str, principal: Principal, detail: str = "") -> TenderEvent:
+    return TenderEvent(tender_id=tender.id, action=action, actor=principal.username, at=utc_now(), detail=detail)
+
+
+def _text(value: object) -> str:
+    if isinstance(value, dt.datetime):
+        return value.strftime("%Y-%m-%d %H:%M UTC")
+    return str(value)[:120]
+
+
+def _tender_change_violations(tender: Tender, changes: Mapping[str, object], now: dt.datetime) -> list[FieldViolation]:
+    found = []
+    title = changes.get("title")
+    if isinstance(title, str) and not (0 < len(title.strip()) <= 200):
+        found.append(FieldViolation("title", "must be 1 to 200 characters"))
+    due = changes.get("bids_due_at")
+    if "bids_due_at" in changes:
+        if not isinstance(due, dt.datetime) or due <= now:
+            found.append(FieldViolation("bids_due_at", "must lie in the future"))
+        elif tender.status == TenderStatus.PUBLISHED and tender.bids_due_at and due < tender.bids_due_at:
+            found.append(FieldViolation("bids_due_at", "a published tender's deadline can only be extended"))
+    procedure = changes.get("procedure", Procedure(tender.procedure))
+    justification = str(changes.get("procedure_justification", tender.procedure_justification)).strip()
+    if procedure != tender.recommended_procedure and not justification:
+        found.append(
+            FieldViolation(
+                "procedure_justification",
+                f"another procedure than the recommended {tender.recommended_procedure} needs a written justification",
+            )
+        )
+    if len(justification) > rules.MAX_TEXT:
+        found.append(FieldViolation("procedure_justification", f"at most {rules.MAX_TEXT} characters"))
+    return found
+
+
+def _visible_statuses_and_city(principal: Principal) -> tuple[list[str], str | None]:
+    if principal.has_any_role(NETWORK_WIDE):
+        return [s.value for s in TenderStatus], None
+    if principal.has_any_role(CITY_READERS):
+        statuses = [s.value for s in TenderStatus if s != TenderStatus.DRAFT]
+        if principal.has_any_role([Role.FINANCE]) and principal.city is None:
+            return statuses, None
+        return statuses, _own_city(principal)
+    principal.require_any_role(Role.VENDOR)
+    return [s.value for s in VENDOR_VISIBLE], None
+
+
+async def _may_see_tender(session: AsyncSession, principal: Principal, tender: Tender) -> bool:
+    statuses, city = _visible_statuses_and_city(principal)
+    if tender.status not in statuses:
+        return False
+    return city is None or await repository.city_takes_part(session, tender, city)
+
+
+def _own_city(principal: Principal) -> str:
+    principal.require_any_role(*CITY_READERS)
+    if principal.city is None:
+        if principal.has_any_role([Role.FINANCE]):
+            return ""  # network-level finance: every city
+        raise PermissionDenied(f"{principal.username} belongs to no city")
+    return principal.city
+
+
+def _may_see_contract(principal: Principal, contract: Contract, quotas: Sequence[ContractQuota]) -> bool:
+    if principal.has_any_role(NETWORK_WIDE):
+        return True
+    if principal.has_any_role([Role.VENDOR]):
+        return principal.vendor == contract.vendor_id
+    city = _own_city(principal)
+    return not city or any(q.city_id == city for q in quotas)
+
+
+def _visible_quotas(principal: Principal, quotas: list[ContractQuota]) -> list[ContractQuota]:
+    if principal.has_any_role(NETWORK_WIDE) or principal.has_any_role([Role.VENDOR]):
+        return quotas
+    city = _own_city(principal)
+    return [q for q in quotas if not city or q.city_id == city]
+
+
+def _quantities_by_lot(items: Sequence[LotItem]) -> dict[str, dict[str, int]]:
+    found: dict[str, dict[str, int]] = {}
+    for item in items:
+        found.setdefault(item.lot_id, {})[item.item_id] = item.quantity
+    return found
+
+
+def _check_bid(draft: BidDraft, quantities: Mapping[str, int], lot_number: int) -> None:
+    violations: list[FieldViolation] = []
+    priced = [p.item_id for p in draft.prices]
+    for item_id in sorted(set(quantities) - set(priced)):
+        violations.append(FieldViolation("prices", f"lot {lot_number} needs a price for item {item_id}"))
+    for index, price in enumerate(draft.prices):
+        if price.item_id not in quantities:
+            violations.append(
+                FieldViolation(f"prices[{index}].item_id", f"item {price.item_id!r} is not in lot {lot_number}")
+            )
+        elif priced.count(price.item_id) > 1:
+            violations.append(FieldViolation(f"prices[{index}].item_id", "priced twice"))
+        tiers = [(t.min_quantity, t.unit_price_cents) for t in price.tiers]
+        violations += rules.price_violations(f"prices[{index}]", price.unit_price_cents, tiers)
+    if not 0 <= draft.delivery_days <= rules.MAX_DELIVERY_DAYS:
+        violations.append(FieldViolation("delivery_days", f"must be between 0 and {rules.MAX_DELIVERY_DAYS}"))
+    if violations:
+        raise InvalidArgument("the bid is not valid", violations=violations)
+    total = scoring.bid_price_cents(quantities, draft.prices)
+    if total > MAX_CENTS:
+        raise InvalidArgument.for_field("prices", "the lot's total at these prices is beyond what can be counted")
+
+
+def _fill_bid(bid: Bid, draft: BidDraft, user: str, now: dt.datetime) -> None:
+    bid.status = BidStatus.SUBMITTED.value
+    bid.prices = [
+        {"item_id": p.item_id, "unit_price_cents": p.unit_price_cents,
+         "tiers": [{"min_quantity": t.min_quantity, "unit_price_cents": t.unit_price_cents}
+                   for t in sorted(p.tiers, key=lambda t: t.min_quantity)]}
+        for p in draft.prices
+    ]  # fmt: skip
+    bid.delivery_days = draft.delivery_days
+    bid.hosting_region = draft.hosting_region.value if draft.hosting_region else ""
+    bid.dpa_offered, bid.open_source = draft.dpa_offered, draft.open_source
+    bid.submitted_by, bid.updated_at = user, now
+
+
+def _bid_view(bid: Bid, quantities: Mapping[str, int], lot: Lot | None, tender: Tender) -> BidView:
+    proposed, basis = scoring.proposed_data_protection(_bid_region(bid), bid.dpa_offered, bid.open_source)
+    outcome = BidOutcome.PENDING
+    if tender.status == TenderStatus.AWARDED:
+        awarded = lot.awarded_bid_id if lot is not None else ""
+        outcome = BidOutcome.AWARDED if awarded == bid.id else BidOutcome.NOT_AWARDED
+    elif tender.status == TenderStatus.CANCELLED:
+        outcome = BidOutcome.NOT_AWARDED
+    return BidView(bid, scoring.bid_price_cents(quantities, bid_prices(bid)), proposed, basis, outcome)
+
+
+def _score_rows(
+    tender_id: str,
+    bids: Sequence[Bid],
+    quantities: Mapping[str, Mapping[str, int]],
+    weights: scoring.Weights,
+    inputs: Sequence[ScoreInput],
+) -> list[BidScore]:
+    by_bid = {i.bid_id: i for i in inputs}
+    known = {b.id for b in bids}
+    violations = [FieldViolation(f"scores[{n}].bid_id", f"{i.bid_id!r} is not a submitted bid of this tender")
+                  for n, i in enumerate(inputs) if i.bid_id not in known]  # fmt: skip
+    violations += [
+        FieldViolation("scores", f"bid {b.id} of {b.vendor_id} has no score") for b in bids if b.id not in by_bid
+    ]
+    candidates: dict[str, list[scoring.Candidate]] = {}
+    proposals: dict[str, tuple[int, str]] = {}
+    for n, score in enumerate(inputs):
+        bid = next((b for b in bids if b.id == score.bid_id), None)
+        if bid is None:
+            continue
+        proposed, basis = scoring.proposed_data_protection(_bid_region(bid), bid.dpa_offered, bid.open_source)
+        data_protection = proposed if score.data_protection is None else score.data_protection
+        if not 0 <= score.quality <= 100:
+            violations.append(FieldViolation(f"scores[{n}].quality", "must be between 0 and 100"))
+        if not 0 <= data_protection <= 100:
+            violations.append(FieldViolation(f"scores[{n}].data_protection", "must be between 0 and 100"))
+        reason = score.data_protection_reason.strip()
+        if data_protection != proposed and not reason:
+            violations.append(
+                FieldViolation(
+                    f"scores[{n}].data_protection_reason",
+                    f"the declarations propose {proposed} ({basis}); say why the score is {data_protection}",
+                )
+            )
+        proposals[bid.id] = (proposed, reason or basis)
+        price = scoring.bid_price_cents(quantities[bid.lot_id], bid_prices(bid))
+        candidates.setdefault(bid.lot_id, []).append(
+            scoring.Candidate(bid.id, bid.vendor_id, price, score.quality, data_protection)
+        )
+    if violations:
+        raise InvalidArgument("the evaluation is not valid", violations=violations)
+    rows = []
+    for lot_id, lot_candidates in candidates.items():
+        for scored in scoring.rank_lot(tender_id, lot_candidates, weights):
+            c = scored.candidate
+            rows.append(
+                BidScore(
+                    bid_id=c.bid_id,
+                    tender_id=tender_id,
+                    lot_id=lot_id,
+                    vendor_id=c.vendor_id,
+                    evaluated_price_cents=c.price_cents,
+                    price_score_milli=scored.price_score_milli,
+                    quality_score=c.quality,
+                    quality_note=by_bid[c.bid_id].quality_note.strip(),
+                    data_protection_score=c.data_protection,
+                    data_protection_proposed=proposals[c.bid_id][0],
+                    data_protection_reason=proposals[c.bid_id][1],
+                    total_score_milli=scored.total_milli,
+                    rank=scored.rank,
+                    tie_break=scored.tie_break,
+                )
+            )
+    return rows
+
+
+def _check_decisions(
+    lots: Sequence[Lot], scores: Sequence[BidScore], decisions: Sequence[AwardDecision]
+) -> dict[str, AwardDecision]:
+    lots_by_id = {lot.id: lot for lot in lots}
+    scored = {s.bid_id: s for s in scores}
+    lots_with_bids = {s.lot_id for s in scores}
+    violations: list[FieldViolation] = []
+    chosen: dict[str, AwardDecision] = {}
+    for n, decision in enumerate(decisions):
+        lot = lots_by_id.get(decision.lot_id)
+        score = scored.get(decision.bid_id)
+        if lot is None:
+            violations.append(FieldViolation(f"awards[{n}].lot_id", f"the tender has no lot {decision.lot_id!r}"))
+            continue
+        if decision.lot_id in chosen:
+            violations.append(FieldViolation(f"awards[{n}].lot_id", f"lot {lot.number} is awarded twice"))
+        if score is None or score.lot_id != lot.id:
+            violations.append(FieldViolation(f"awards[{n}].bid_id", f"not an evaluated bid on lot {lot.number}"))
+        elif score.rank != 1 and not decision.justification.strip():
+            violations.append(
+                FieldViolation(
+                    f"awards[{n}].justification",
+                    f"the bid ranks {score.rank} on lot {lot.number}; awarding it needs a written justification",
+                )
+            )
+        chosen[decision.lot_id] = decision
+    for lot in lots:
+        if lot.id in lots_with_bids and lot.id not in chosen:
+            violations.append(FieldViolation("awards", f"lot {lot.number} has bids but no award decision"))
+    if violations:
+        raise InvalidArgument("the award is not valid", violations=violations)
+    return chosen

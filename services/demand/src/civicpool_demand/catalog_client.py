@@ -7,7 +7,6 @@ slow makes the demand call fail with UNAVAILABLE, never with a wrong answer.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
@@ -16,12 +15,10 @@ import grpc
 from civicpool.catalog.v1 import catalog_pb2 as catalog_pb
 from civicpool.catalog.v1.catalog_pb2_grpc import CatalogServiceStub
 from civicpool.common.v1.paging_pb2 import PageRequest
-from civicpool_common.errors import DomainError, InvalidArgument, Unavailable, from_rpc_error
-from civicpool_common.grpc_server import current_token
+from civicpool_common.grpc_client import call_as_caller
 from civicpool_common.paging import MAX_LIMIT
 from google.protobuf.message import Message
 
-log = logging.getLogger("civicpool.demand")
 Response = TypeVar("Response", bound=Message)
 
 
@@ -95,15 +92,4 @@ class GrpcItemDirectory:
                 return items
 
     async def _call(self, method: Callable[..., Awaitable[Response]], request: Message) -> Response:
-        try:
-            return await method(
-                request, timeout=self._deadline, metadata=(("authorization", f"Bearer {current_token()}"),)
-            )
-        except grpc.aio.AioRpcError as error:
-            remote = from_rpc_error(error)
-            if remote.code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
-                raise Unavailable(f"the catalog service is unavailable: {remote.message or remote.code.name}") from None
-            if remote.code == grpc.StatusCode.INVALID_ARGUMENT:
-                raise InvalidArgument(f"the catalog refused the lookup: {remote.message}") from None
-            log.error("catalog call failed: %s %s", remote.code.name, remote.message)
-            raise DomainError(f"the catalog refused a lookup: {remote.message}") from None
+        return await call_as_caller("catalog", method, request, self._deadline)

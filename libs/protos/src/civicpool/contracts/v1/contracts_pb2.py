@@ -22,25 +22,93 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from civicpool.catalog.v1 import catalog_pb2 as civicpool_dot_catalog_dot_v1_dot_catalog__pb2
 from civicpool.common.v1 import paging_pb2 as civicpool_dot_common_dot_v1_dot_paging__pb2
+from google.protobuf import field_mask_pb2 as google_dot_protobuf_dot_field__mask__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n&civicpool/contracts/v1/contracts.proto\x12\x16\x63ivicpool.contracts.v1\x1a civicpool/common/v1/paging.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xd0\x01\n\x06Tender\x12\n\n\x02id\x18\x01 \x01(\t\x12\r\n\x05title\x18\x02 \x01(\t\x12\x14\n\x0clead_city_id\x18\x03 \x01(\t\x12\x10\n\x08round_id\x18\x04 \x01(\t\x12\x34\n\x06status\x18\x05 \x01(\x0e\x32$.civicpool.contracts.v1.TenderStatus\x12\x1d\n\x15\x65stimated_value_cents\x18\x06 \x01(\x03\x12.\n\ncreated_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"D\n\x12ListTendersRequest\x12.\n\x04page\x18\x01 \x01(\x0b\x32 .civicpool.common.v1.PageRequest\"[\n\x13ListTendersResponse\x12/\n\x07tenders\x18\x01 \x03(\x0b\x32\x1e.civicpool.contracts.v1.Tender\x12\x13\n\x0bnext_cursor\x18\x02 \x01(\t*\xda\x01\n\x0cTenderStatus\x12\x1d\n\x19TENDER_STATUS_UNSPECIFIED\x10\x00\x12\x17\n\x13TENDER_STATUS_DRAFT\x10\x01\x12\x1b\n\x17TENDER_STATUS_PUBLISHED\x10\x02\x12 \n\x1cTENDER_STATUS_BIDDING_CLOSED\x10\x03\x12\x1b\n\x17TENDER_STATUS_EVALUATED\x10\x04\x12\x19\n\x15TENDER_STATUS_AWARDED\x10\x05\x12\x1b\n\x17TENDER_STATUS_CANCELLED\x10\x06\x32z\n\x10\x43ontractsService\x12\x66\n\x0bListTenders\x12*.civicpool.contracts.v1.ListTendersRequest\x1a+.civicpool.contracts.v1.ListTendersResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n&civicpool/contracts/v1/contracts.proto\x12\x16\x63ivicpool.contracts.v1\x1a\"civicpool/catalog/v1/catalog.proto\x1a civicpool/common/v1/paging.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\".\n\tCityShare\x12\x0f\n\x07\x63ity_id\x18\x01 \x01(\t\x12\x10\n\x08quantity\x18\x02 \x01(\x03\"\xe0\x01\n\x07LotItem\x12\x0f\n\x07item_id\x18\x01 \x01(\t\x12\x0b\n\x03sku\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x0c\n\x04unit\x18\x04 \x01(\t\x12\x10\n\x08\x63pv_code\x18\x05 \x01(\t\x12\x0c\n\x04kind\x18\x06 \x01(\t\x12\x1d\n\x15reference_price_cents\x18\x07 \x01(\x03\x12\x10\n\x08quantity\x18\x08 \x01(\x03\x12\x17\n\x0f\x65stimated_cents\x18\t \x01(\x03\x12\x31\n\x06shares\x18\n \x03(\x0b\x32!.civicpool.contracts.v1.CityShare\"\x97\x01\n\x03Lot\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0e\n\x06number\x18\x02 \x01(\x05\x12\r\n\x05title\x18\x03 \x01(\t\x12\x1d\n\x15\x65stimated_value_cents\x18\x04 \x01(\x03\x12.\n\x05items\x18\x05 \x03(\x0b\x32\x1f.civicpool.contracts.v1.LotItem\x12\x16\n\x0e\x61warded_bid_id\x18\x06 \x01(\t\"d\n\x0bTenderEvent\x12\x0e\n\x06\x61\x63tion\x18\x01 \x01(\t\x12\r\n\x05\x61\x63tor\x18\x02 \x01(\t\x12&\n\x02\x61t\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06\x64\x65tail\x18\x04 \x01(\t\"\xd6\x05\n\x06Tender\x12\n\n\x02id\x18\x01 \x01(\t\x12\r\n\x05title\x18\x02 \x01(\t\x12\x14\n\x0clead_city_id\x18\x03 \x01(\t\x12\x10\n\x08round_id\x18\x04 \x01(\t\x12\x34\n\x06status\x18\x05 \x01(\x0e\x32$.civicpool.contracts.v1.TenderStatus\x12\x1d\n\x15\x65stimated_value_cents\x18\x06 \x01(\x03\x12.\n\ncreated_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0b\x64\x65scription\x18\x08 \x01(\t\x12\x1e\n\x16participating_city_ids\x18\t \x03(\t\x12@\n\x15recommended_procedure\x18\n \x01(\x0e\x32!.civicpool.contracts.v1.Procedure\x12\x1d\n\x15recommendation_reason\x18\x0b \x01(\t\x12\x34\n\tprocedure\x18\x0c \x01(\x0e\x32!.civicpool.contracts.v1.Procedure\x12\x1f\n\x17procedure_justification\x18\r \x01(\t\x12/\n\x0b\x62ids_due_at\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12)\n\x04lots\x18\x0f \x03(\x0b\x32\x1b.civicpool.contracts.v1.Lot\x12\x0f\n\x07version\x18\x10 \x01(\x03\x12\x12\n\ncreated_by\x18\x11 \x01(\t\x12\x15\n\rcancel_reason\x18\x12 \x01(\t\x12\x32\n\x0e\x62ids_opened_at\x18\x13 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x16\n\x0e\x62ids_opened_by\x18\x14 \x01(\t\x12\x33\n\x06\x65vents\x18\x15 \x03(\x0b\x32#.civicpool.contracts.v1.TenderEvent\"+\n\x08LotGroup\x12\r\n\x05title\x18\x01 \x01(\t\x12\x10\n\x08item_ids\x18\x02 \x03(\t\"\x81\x01\n\x13\x43reateTenderRequest\x12\x10\n\x08round_id\x18\x01 \x01(\t\x12\r\n\x05title\x18\x02 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\x12\x34\n\nlot_groups\x18\x04 \x03(\x0b\x32 .civicpool.contracts.v1.LotGroup\"\x1e\n\x10GetTenderRequest\x12\n\n\x02id\x18\x01 \x01(\t\"z\n\x12ListTendersRequest\x12.\n\x04page\x18\x01 \x01(\x0b\x32 .civicpool.common.v1.PageRequest\x12\x34\n\x06status\x18\x02 \x01(\x0e\x32$.civicpool.contracts.v1.TenderStatus\"[\n\x13ListTendersResponse\x12/\n\x07tenders\x18\x01 \x03(\x0b\x32\x1e.civicpool.contracts.v1.Tender\x12\x13\n\x0bnext_cursor\x18\x02 \x01(\t\"\x90\x01\n\x13UpdateTenderRequest\x12.\n\x06tender\x18\x01 \x01(\x0b\x32\x1e.civicpool.contracts.v1.Tender\x12/\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\x12\x18\n\x10\x65xpected_version\x18\x03 \x01(\x03\"O\n\x17TenderTransitionRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x18\n\x10\x65xpected_version\x18\x02 \x01(\x03\x12\x0e\n\x06reason\x18\x03 \x01(\t\"B\n\x07Weights\x12\r\n\x05price\x18\x01 \x01(\x05\x12\x0f\n\x07quality\x18\x02 \x01(\x05\x12\x17\n\x0f\x64\x61ta_protection\x18\x03 \x01(\x05\"\x98\x01\n\rBidScoreInput\x12\x0e\n\x06\x62id_id\x18\x01 \x01(\t\x12\x0f\n\x07quality\x18\x02 \x01(\x05\x12\x1c\n\x0f\x64\x61ta_protection\x18\x03 \x01(\x05H\x00\x88\x01\x01\x12\x1e\n\x16\x64\x61ta_protection_reason\x18\x04 \x01(\t\x12\x14\n\x0cquality_note\x18\x05 \x01(\tB\x12\n\x10_data_protection\"\xad\x01\n\x15\x45valuateTenderRequest\x12\x11\n\ttender_id\x18\x01 \x01(\t\x12\x18\n\x10\x65xpected_version\x18\x02 \x01(\x03\x12\x30\n\x07weights\x18\x03 \x01(\x0b\x32\x1f.civicpool.contracts.v1.Weights\x12\x35\n\x06scores\x18\x04 \x03(\x0b\x32%.civicpool.contracts.v1.BidScoreInput\"\xc1\x02\n\x08ScoreRow\x12\x0e\n\x06lot_id\x18\x01 \x01(\t\x12\x0e\n\x06\x62id_id\x18\x02 \x01(\t\x12\x11\n\tvendor_id\x18\x03 \x01(\t\x12\x1d\n\x15\x65valuated_price_cents\x18\x04 \x01(\x03\x12\x19\n\x11price_score_milli\x18\x05 \x01(\x03\x12\x15\n\rquality_score\x18\x06 \x01(\x05\x12\x1d\n\x15\x64\x61ta_protection_score\x18\x07 \x01(\x05\x12 \n\x18\x64\x61ta_protection_proposed\x18\x08 \x01(\x05\x12\x1e\n\x16\x64\x61ta_protection_reason\x18\t \x01(\t\x12\x19\n\x11total_score_milli\x18\n \x01(\x03\x12\x0c\n\x04rank\x18\x0b \x01(\x05\x12\x14\n\x0cquality_note\x18\x0c \x01(\t\x12\x11\n\ttie_break\x18\r \x01(\t\"\xe1\x01\n\nEvaluation\x12\x11\n\ttender_id\x18\x01 \x01(\t\x12\x30\n\x07weights\x18\x02 \x01(\x0b\x32\x1f.civicpool.contracts.v1.Weights\x12\x14\n\x0c\x65valuated_by\x18\x03 \x01(\t\x12\x30\n\x0c\x65valuated_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\x04rows\x18\x05 \x03(\x0b\x32 .civicpool.contracts.v1.ScoreRow\x12\x16\n\x0etender_version\x18\x06 \x01(\x03\"A\n\x08LotAward\x12\x0e\n\x06lot_id\x18\x01 \x01(\t\x12\x0e\n\x06\x62id_id\x18\x02 \x01(\t\x12\x15\n\rjustification\x18\x03 \x01(\t\"\xb2\x01\n\x12\x41wardTenderRequest\x12\x11\n\ttender_id\x18\x01 \x01(\t\x12\x18\n\x10\x65xpected_version\x18\x02 \x01(\x03\x12\x30\n\x06\x61wards\x18\x03 \x03(\x0b\x32 .civicpool.contracts.v1.LotAward\x12\x11\n\tstarts_on\x18\x04 \x01(\t\x12\x0f\n\x07\x65nds_on\x18\x05 \x01(\t\x12\x19\n\x11renewal_notice_on\x18\x06 \x01(\t\"r\n\x0b\x41wardResult\x12.\n\x06tender\x18\x01 \x01(\x0b\x32\x1e.civicpool.contracts.v1.Tender\x12\x33\n\tcontracts\x18\x02 \x03(\x0b\x32 .civicpool.contracts.v1.Contract\"<\n\nVolumeTier\x12\x14\n\x0cmin_quantity\x18\x01 \x01(\x03\x12\x18\n\x10unit_price_cents\x18\x02 \x01(\x03\"h\n\x08\x42idPrice\x12\x0f\n\x07item_id\x18\x01 \x01(\t\x12\x18\n\x10unit_price_cents\x18\x02 \x01(\x03\x12\x31\n\x05tiers\x18\x03 \x03(\x0b\x32\".civicpool.contracts.v1.VolumeTier\"\xc8\x04\n\x03\x42id\x12\n\n\x02id\x18\x01 \x01(\t\x12\x11\n\ttender_id\x18\x02 \x01(\t\x12\x0e\n\x06lot_id\x18\x03 \x01(\t\x12\x11\n\tvendor_id\x18\x04 \x01(\t\x12\x31\n\x06status\x18\x05 \x01(\x0e\x32!.civicpool.contracts.v1.BidStatus\x12\x30\n\x06prices\x18\x06 \x03(\x0b\x32 .civicpool.contracts.v1.BidPrice\x12\x15\n\rdelivery_days\x18\x07 \x01(\x05\x12;\n\x0ehosting_region\x18\x08 \x01(\x0e\x32#.civicpool.catalog.v1.HostingRegion\x12\x13\n\x0b\x64pa_offered\x18\t \x01(\x08\x12\x13\n\x0bopen_source\x18\n \x01(\x08\x12\x0f\n\x07version\x18\x0b \x01(\x03\x12\x14\n\x0csubmitted_by\x18\x0c \x01(\t\x12\x30\n\x0csubmitted_at\x18\r \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x1d\n\x15\x65valuated_price_cents\x18\x0f \x01(\x03\x12 \n\x18\x64\x61ta_protection_proposed\x18\x10 \x01(\x05\x12\x1d\n\x15\x64\x61ta_protection_basis\x18\x11 \x01(\t\x12\x33\n\x07outcome\x18\x12 \x01(\x0e\x32\".civicpool.contracts.v1.BidOutcome\"i\n\x10SubmitBidRequest\x12\x11\n\ttender_id\x18\x01 \x01(\t\x12(\n\x03\x62id\x18\x02 \x01(\x0b\x32\x1b.civicpool.contracts.v1.Bid\x12\x18\n\x10\x65xpected_version\x18\x03 \x01(\x03\"Q\n\x12WithdrawBidRequest\x12\x11\n\ttender_id\x18\x01 \x01(\t\x12\x0e\n\x06\x62id_id\x18\x02 \x01(\t\x12\x18\n\x10\x65xpected_version\x18\x03 \x01(\x03\"4\n\x0fListBidsRequest\x12\x11\n\ttender_id\x18\x01 \x01(\t\x12\x0e\n\x06lot_id\x18\x02 \x01(\t\"=\n\x10ListBidsResponse\x12)\n\x04\x62ids\x18\x01 \x03(\x0b\x32\x1b.civicpool.contracts.v1.Bid\"\xf6\x03\n\x08\x43ontract\x12\n\n\x02id\x18\x01 \x01(\t\x12\x11\n\ttender_id\x18\x02 \x01(\t\x12\x0e\n\x06lot_id\x18\x03 \x01(\t\x12\x0e\n\x06\x62id_id\x18\x04 \x01(\t\x12\x11\n\tvendor_id\x18\x05 \x01(\t\x12\x0f\n\x07item_id\x18\x06 \x01(\t\x12\x0b\n\x03sku\x18\x07 \x01(\t\x12\x0c\n\x04name\x18\x08 \x01(\t\x12\x0c\n\x04unit\x18\t \x01(\t\x12\x18\n\x10unit_price_cents\x18\n \x01(\x03\x12\x18\n\x10\x63\x65iling_quantity\x18\x0b \x01(\x03\x12\x1b\n\x13\x63\x65iling_value_cents\x18\x0c \x01(\x03\x12\x11\n\tstarts_on\x18\r \x01(\t\x12\x0f\n\x07\x65nds_on\x18\x0e \x01(\t\x12\x19\n\x11renewal_notice_on\x18\x0f \x01(\t\x12\x36\n\x06status\x18\x10 \x01(\x0e\x32&.civicpool.contracts.v1.ContractStatus\x12\x31\n\x06quotas\x18\x11 \x03(\x0b\x32!.civicpool.contracts.v1.CityShare\x12\x14\n\x0clead_city_id\x18\x12 \x01(\t\x12\x0f\n\x07version\x18\x13 \x01(\x03\x12.\n\ncreated_at\x18\x14 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0c\n\x04kind\x18\x15 \x01(\t\" \n\x12GetContractRequest\x12\n\n\x02id\x18\x01 \x01(\t\"j\n\x14ListContractsRequest\x12.\n\x04page\x18\x01 \x01(\x0b\x32 .civicpool.common.v1.PageRequest\x12\x11\n\ttender_id\x18\x02 \x01(\t\x12\x0f\n\x07\x63ity_id\x18\x03 \x01(\t\"a\n\x15ListContractsResponse\x12\x33\n\tcontracts\x18\x01 \x03(\x0b\x32 .civicpool.contracts.v1.Contract\x12\x13\n\x0bnext_cursor\x18\x02 \x01(\t\"\x1b\n\x0bOcdsPackage\x12\x0c\n\x04json\x18\x01 \x01(\t*\xda\x01\n\x0cTenderStatus\x12\x1d\n\x19TENDER_STATUS_UNSPECIFIED\x10\x00\x12\x17\n\x13TENDER_STATUS_DRAFT\x10\x01\x12\x1b\n\x17TENDER_STATUS_PUBLISHED\x10\x02\x12 \n\x1cTENDER_STATUS_BIDDING_CLOSED\x10\x03\x12\x1b\n\x17TENDER_STATUS_EVALUATED\x10\x04\x12\x19\n\x15TENDER_STATUS_AWARDED\x10\x05\x12\x1b\n\x17TENDER_STATUS_CANCELLED\x10\x06*\x9e\x01\n\tProcedure\x12\x19\n\x15PROCEDURE_UNSPECIFIED\x10\x00\x12\x1a\n\x16PROCEDURE_DIRECT_AWARD\x10\x01\x12&\n\"PROCEDURE_RESTRICTED_OR_NEGOTIATED\x10\x02\x12\x1b\n\x17PROCEDURE_OPEN_NATIONAL\x10\x03\x12\x15\n\x11PROCEDURE_OPEN_EU\x10\x04*[\n\tBidStatus\x12\x1a\n\x16\x42ID_STATUS_UNSPECIFIED\x10\x00\x12\x18\n\x14\x42ID_STATUS_SUBMITTED\x10\x01\x12\x18\n\x14\x42ID_STATUS_WITHDRAWN\x10\x02*x\n\nBidOutcome\x12\x1b\n\x17\x42ID_OUTCOME_UNSPECIFIED\x10\x00\x12\x17\n\x13\x42ID_OUTCOME_PENDING\x10\x01\x12\x17\n\x13\x42ID_OUTCOME_AWARDED\x10\x02\x12\x1b\n\x17\x42ID_OUTCOME_NOT_AWARDED\x10\x03*\x8a\x01\n\x0e\x43ontractStatus\x12\x1f\n\x1b\x43ONTRACT_STATUS_UNSPECIFIED\x10\x00\x12\x1a\n\x16\x43ONTRACT_STATUS_ACTIVE\x10\x01\x12\x1b\n\x17\x43ONTRACT_STATUS_EXPIRED\x10\x02\x12\x1e\n\x1a\x43ONTRACT_STATUS_TERMINATED\x10\x03\x32\xdb\x0c\n\x10\x43ontractsService\x12[\n\x0c\x43reateTender\x12+.civicpool.contracts.v1.CreateTenderRequest\x1a\x1e.civicpool.contracts.v1.Tender\x12U\n\tGetTender\x12(.civicpool.contracts.v1.GetTenderRequest\x1a\x1e.civicpool.contracts.v1.Tender\x12\x66\n\x0bListTenders\x12*.civicpool.contracts.v1.ListTendersRequest\x1a+.civicpool.contracts.v1.ListTendersResponse\x12[\n\x0cUpdateTender\x12+.civicpool.contracts.v1.UpdateTenderRequest\x1a\x1e.civicpool.contracts.v1.Tender\x12`\n\rPublishTender\x12/.civicpool.contracts.v1.TenderTransitionRequest\x1a\x1e.civicpool.contracts.v1.Tender\x12_\n\x0c\x43loseBidding\x12/.civicpool.contracts.v1.TenderTransitionRequest\x1a\x1e.civicpool.contracts.v1.Tender\x12_\n\x0c\x43\x61ncelTender\x12/.civicpool.contracts.v1.TenderTransitionRequest\x1a\x1e.civicpool.contracts.v1.Tender\x12\x63\n\x0e\x45valuateTender\x12-.civicpool.contracts.v1.EvaluateTenderRequest\x1a\".civicpool.contracts.v1.Evaluation\x12]\n\rGetEvaluation\x12(.civicpool.contracts.v1.GetTenderRequest\x1a\".civicpool.contracts.v1.Evaluation\x12^\n\x0b\x41wardTender\x12*.civicpool.contracts.v1.AwardTenderRequest\x1a#.civicpool.contracts.v1.AwardResult\x12[\n\nExportOcds\x12(.civicpool.contracts.v1.GetTenderRequest\x1a#.civicpool.contracts.v1.OcdsPackage\x12R\n\tSubmitBid\x12(.civicpool.contracts.v1.SubmitBidRequest\x1a\x1b.civicpool.contracts.v1.Bid\x12S\n\nReplaceBid\x12(.civicpool.contracts.v1.SubmitBidRequest\x1a\x1b.civicpool.contracts.v1.Bid\x12V\n\x0bWithdrawBid\x12*.civicpool.contracts.v1.WithdrawBidRequest\x1a\x1b.civicpool.contracts.v1.Bid\x12]\n\x08ListBids\x12\'.civicpool.contracts.v1.ListBidsRequest\x1a(.civicpool.contracts.v1.ListBidsResponse\x12[\n\x0bGetContract\x12*.civicpool.contracts.v1.GetContractRequest\x1a .civicpool.contracts.v1.Contract\x12l\n\rListContracts\x12,.civicpool.contracts.v1.ListContractsRequest\x1a-.civicpool.contracts.v1.ListContractsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'civicpool.contracts.v1.contracts_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_TENDERSTATUS']._serialized_start=508
-  _globals['_TENDERSTATUS']._serialized_end=726
-  _globals['_TENDER']._serialized_start=134
-  _globals['_TENDER']._serialized_end=342
-  _globals['_LISTTENDERSREQUEST']._serialized_start=344
-  _globals['_LISTTENDERSREQUEST']._serialized_end=412
-  _globals['_LISTTENDERSRESPONSE']._serialized_start=414
-  _globals['_LISTTENDERSRESPONSE']._serialized_end=505
-  _globals['_CONTRACTSSERVICE']._serialized_start=728
-  _globals['_CONTRACTSSERVICE']._serialized_end=850
+  _globals['_TENDERSTATUS']._serialized_start=5270
+  _globals['_TENDERSTATUS']._serialized_end=5488
+  _globals['_PROCEDURE']._serialized_start=5491
+  _globals['_PROCEDURE']._serialized_end=5649
+  _globals['_BIDSTATUS']._serialized_start=5651
+  _globals['_BIDSTATUS']._serialized_end=5742
+  _globals['_BIDOUTCOME']._serialized_start=5744
+  _globals['_BIDOUTCOME']._serialized_end=5864
+  _globals['_CONTRACTSTATUS']._serialized_start=5867
+  _globals['_CONTRACTSTATUS']._serialized_end=6005
+  _globals['_CITYSHARE']._serialized_start=203
+  _globals['_CITYSHARE']._serialized_end=249
+  _globals['_LOTITEM']._serialized_start=252
+  _globals['_LOTITEM']._serialized_end=476
+  _globals['_LOT']._serialized_start=479
+  _globals['_LOT']._serialized_end=630
+  _globals['_TENDEREVENT']._serialized_start=632
+  _globals['_TENDEREVENT']._serialized_end=732
+  _globals['_TENDER']._serialized_start=735
+  _globals['_TENDER']._serialized_end=1461
+  _globals['_LOTGROUP']._serialized_start=1463
+  _globals['_LOTGROUP']._serialized_end=1506
+  _globals['_CREATETENDERREQUEST']._serialized_start=1509
+  _globals['_CREATETENDERREQUEST']._serialized_end=1638
+  _globals['_GETTENDERREQUEST']._serialized_start=1640
+  _globals['_GETTENDERREQUEST']._serialized_end=1670
+  _globals['_LISTTENDERSREQUEST']._serialized_start=1672
+  _globals['_LISTTENDERSREQUEST']._serialized_end=1794
+  _globals['_LISTTENDERSRESPONSE']._serialized_start=1796
+  _globals['_LISTTENDERSRESPONSE']._serialized_end=1887
+  _globals['_UPDATETENDERREQUEST']._serialized_start=1890
+  _globals['_UPDATETENDERREQUEST']._serialized_end=2034
+  _globals['_TENDERTRANSITIONREQUEST']._serialized_start=2036
+  _globals['_TENDERTRANSITIONREQUEST']._serialized_end=2115
+  _globals['_WEIGHTS']._serialized_start=2117
+  _globals['_WEIGHTS']._serialized_end=2183
+  _globals['_BIDSCOREINPUT']._serialized_start=2186
+  _globals['_BIDSCOREINPUT']._serialized_end=2338
+  _globals['_EVALUATETENDERREQUEST']._serialized_start=2341
+  _globals['_EVALUATETENDERREQUEST']._serialized_end=2514
+  _globals['_SCOREROW']._serialized_start=2517
+  _globals['_SCOREROW']._serialized_end=2838
+  _globals['_EVALUATION']._serialized_start=2841
+  _globals['_EVALUATION']._serialized_end=3066
+  _globals['_LOTAWARD']._serialized_start=3068
+  _globals['_LOTAWARD']._serialized_end=3133
+  _globals['_AWARDTENDERREQUEST']._serialized_start=3136
+  _globals['_AWARDTENDERREQUEST']._serialized_end=3314
+  _globals['_AWARDRESULT']._serialized_start=3316
+  _globals['_AWARDRESULT']._serialized_end=3430
+  _globals['_VOLUMETIER']._serialized_start=3432
+  _globals['_VOLUMETIER']._serialized_end=3492
+  _globals['_BIDPRICE']._serialized_start=3494
+  _globals['_BIDPRICE']._serialized_end=3598
+  _globals['_BID']._serialized_start=3601
+  _globals['_BID']._serialized_end=4185
+  _globals['_SUBMITBIDREQUEST']._serialized_start=4187
+  _globals['_SUBMITBIDREQUEST']._serialized_end=4292
+  _globals['_WITHDRAWBIDREQUEST']._serialized_start=4294
+  _globals['_WITHDRAWBIDREQUEST']._serialized_end=4375
+  _globals['_LISTBIDSREQUEST']._serialized_start=4377
+  _globals['_LISTBIDSREQUEST']._serialized_end=4429
+  _globals['_LISTBIDSRESPONSE']._serialized_start=4431
+  _globals['_LISTBIDSRESPONSE']._serialized_end=4492
+  _globals['_CONTRACT']._serialized_start=4495
+  _globals['_CONTRACT']._serialized_end=4997
+  _globals['_GETCONTRACTREQUEST']._serialized_start=4999
+  _globals['_GETCONTRACTREQUEST']._serialized_end=5031
+  _globals['_LISTCONTRACTSREQUEST']._serialized_start=5033
+  _globals['_LISTCONTRACTSREQUEST']._serialized_end=5139
+  _globals['_LISTCONTRACTSRESPONSE']._serialized_start=5141
+  _globals['_LISTCONTRACTSRESPONSE']._serialized_end=5238
+  _globals['_OCDSPACKAGE']._serialized_start=5240
+  _globals['_OCDSPACKAGE']._serialized_end=5267
+  _globals['_CONTRACTSSERVICE']._serialized_start=6008
+  _globals['_CONTRACTSSERVICE']._serialized_end=7635
 # @@protoc_insertion_point(module_scope)

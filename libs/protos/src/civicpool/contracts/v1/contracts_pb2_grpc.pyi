@@ -27,29 +27,113 @@ GRPC_GENERATED_VERSION: str
 GRPC_VERSION: str
 
 class ContractsServiceStub:
-    """Joint tenders, bids, awards, contracts, allocations and the ledger. This
-    first version lists tenders; the procedure itself follows.
+    """Joint tenders: from a closed demand round to lots, sealed bids, a MEAT
+    evaluation, awards and framework contracts.
+
+    A tender goes draft -> published -> bidding_closed -> evaluated -> awarded
+    (or cancelled). Only a procurement lead of the lead city moves it. Vendors
+    (role vendor, claim vendor) bid on published tenders until bids_due_at;
+    nobody else reads a bid's content before bidding is closed (the opening).
     """
 
     @_typing.overload
     def __new__(cls, channel: _grpc.Channel) -> _Self: ...
     @_typing.overload
     def __new__(cls, channel: _aio.Channel) -> ContractsServiceAsyncStub: ...
+    CreateTender: _grpc.UnaryUnaryMultiCallable[_contracts_pb2.CreateTenderRequest, _contracts_pb2.Tender]
+    """A draft tender from a closed demand round of the caller's city: one lot per
+    item (or the lead's grouping), each with the per-city shares copied. The
+    round becomes bundled. Repeating the call for the same round returns the
+    tender made the first time.
+    """
+    GetTender: _grpc.UnaryUnaryMultiCallable[_contracts_pb2.GetTenderRequest, _contracts_pb2.Tender]
     ListTenders: _grpc.UnaryUnaryMultiCallable[_contracts_pb2.ListTendersRequest, _contracts_pb2.ListTendersResponse]
+    UpdateTender: _grpc.UnaryUnaryMultiCallable[_contracts_pb2.UpdateTenderRequest, _contracts_pb2.Tender]
+    """A draft changes title, description, bids_due_at and the procedure; a
+    published tender only a later bids_due_at.
+    """
+    PublishTender: _grpc.UnaryUnaryMultiCallable[_contracts_pb2.TenderTransitionRequest, _contracts_pb2.Tender]
+    CloseBidding: _grpc.UnaryUnaryMultiCallable[_contracts_pb2.TenderTransitionRequest, _contracts_pb2.Tender]
+    """Allowed once bids_due_at has passed: opens the bids (recorded)."""
+    CancelTender: _grpc.UnaryUnaryMultiCallable[_contracts_pb2.TenderTransitionRequest, _contracts_pb2.Tender]
+    EvaluateTender: _grpc.UnaryUnaryMultiCallable[_contracts_pb2.EvaluateTenderRequest, _contracts_pb2.Evaluation]
+    GetEvaluation: _grpc.UnaryUnaryMultiCallable[_contracts_pb2.GetTenderRequest, _contracts_pb2.Evaluation]
+    AwardTender: _grpc.UnaryUnaryMultiCallable[_contracts_pb2.AwardTenderRequest, _contracts_pb2.AwardResult]
+    ExportOcds: _grpc.UnaryUnaryMultiCallable[_contracts_pb2.GetTenderRequest, _contracts_pb2.OcdsPackage]
+    SubmitBid: _grpc.UnaryUnaryMultiCallable[_contracts_pb2.SubmitBidRequest, _contracts_pb2.Bid]
+    ReplaceBid: _grpc.UnaryUnaryMultiCallable[_contracts_pb2.SubmitBidRequest, _contracts_pb2.Bid]
+    WithdrawBid: _grpc.UnaryUnaryMultiCallable[_contracts_pb2.WithdrawBidRequest, _contracts_pb2.Bid]
+    ListBids: _grpc.UnaryUnaryMultiCallable[_contracts_pb2.ListBidsRequest, _contracts_pb2.ListBidsResponse]
+    GetContract: _grpc.UnaryUnaryMultiCallable[_contracts_pb2.GetContractRequest, _contracts_pb2.Contract]
+    ListContracts: _grpc.UnaryUnaryMultiCallable[_contracts_pb2.ListContractsRequest, _contracts_pb2.ListContractsResponse]
 
 @_typing.type_check_only
 class ContractsServiceAsyncStub(ContractsServiceStub):
-    """Joint tenders, bids, awards, contracts, allocations and the ledger. This
-    first version lists tenders; the procedure itself follows.
+    """Joint tenders: from a closed demand round to lots, sealed bids, a MEAT
+    evaluation, awards and framework contracts.
+
+    A tender goes draft -> published -> bidding_closed -> evaluated -> awarded
+    (or cancelled). Only a procurement lead of the lead city moves it. Vendors
+    (role vendor, claim vendor) bid on published tenders until bids_due_at;
+    nobody else reads a bid's content before bidding is closed (the opening).
     """
 
     def __init__(self, channel: _aio.Channel) -> None: ...
+    CreateTender: _aio.UnaryUnaryMultiCallable[_contracts_pb2.CreateTenderRequest, _contracts_pb2.Tender]  # type: ignore[assignment]
+    """A draft tender from a closed demand round of the caller's city: one lot per
+    item (or the lead's grouping), each with the per-city shares copied. The
+    round becomes bundled. Repeating the call for the same round returns the
+    tender made the first time.
+    """
+    GetTender: _aio.UnaryUnaryMultiCallable[_contracts_pb2.GetTenderRequest, _contracts_pb2.Tender]  # type: ignore[assignment]
     ListTenders: _aio.UnaryUnaryMultiCallable[_contracts_pb2.ListTendersRequest, _contracts_pb2.ListTendersResponse]  # type: ignore[assignment]
+    UpdateTender: _aio.UnaryUnaryMultiCallable[_contracts_pb2.UpdateTenderRequest, _contracts_pb2.Tender]  # type: ignore[assignment]
+    """A draft changes title, description, bids_due_at and the procedure; a
+    published tender only a later bids_due_at.
+    """
+    PublishTender: _aio.UnaryUnaryMultiCallable[_contracts_pb2.TenderTransitionRequest, _contracts_pb2.Tender]  # type: ignore[assignment]
+    CloseBidding: _aio.UnaryUnaryMultiCallable[_contracts_pb2.TenderTransitionRequest, _contracts_pb2.Tender]  # type: ignore[assignment]
+    """Allowed once bids_due_at has passed: opens the bids (recorded)."""
+    CancelTender: _aio.UnaryUnaryMultiCallable[_contracts_pb2.TenderTransitionRequest, _contracts_pb2.Tender]  # type: ignore[assignment]
+    EvaluateTender: _aio.UnaryUnaryMultiCallable[_contracts_pb2.EvaluateTenderRequest, _contracts_pb2.Evaluation]  # type: ignore[assignment]
+    GetEvaluation: _aio.UnaryUnaryMultiCallable[_contracts_pb2.GetTenderRequest, _contracts_pb2.Evaluation]  # type: ignore[assignment]
+    AwardTender: _aio.UnaryUnaryMultiCallable[_contracts_pb2.AwardTenderRequest, _contracts_pb2.AwardResult]  # type: ignore[assignment]
+    ExportOcds: _aio.UnaryUnaryMultiCallable[_contracts_pb2.GetTenderRequest, _contracts_pb2.OcdsPackage]  # type: ignore[assignment]
+    SubmitBid: _aio.UnaryUnaryMultiCallable[_contracts_pb2.SubmitBidRequest, _contracts_pb2.Bid]  # type: ignore[assignment]
+    ReplaceBid: _aio.UnaryUnaryMultiCallable[_contracts_pb2.SubmitBidRequest, _contracts_pb2.Bid]  # type: ignore[assignment]
+    WithdrawBid: _aio.UnaryUnaryMultiCallable[_contracts_pb2.WithdrawBidRequest, _contracts_pb2.Bid]  # type: ignore[assignment]
+    ListBids: _aio.UnaryUnaryMultiCallable[_contracts_pb2.ListBidsRequest, _contracts_pb2.ListBidsResponse]  # type: ignore[assignment]
+    GetContract: _aio.UnaryUnaryMultiCallable[_contracts_pb2.GetContractRequest, _contracts_pb2.Contract]  # type: ignore[assignment]
+    ListContracts: _aio.UnaryUnaryMultiCallable[_contracts_pb2.ListContractsRequest, _contracts_pb2.ListContractsResponse]  # type: ignore[assignment]
 
 class ContractsServiceServicer(metaclass=_abc_1.ABCMeta):
-    """Joint tenders, bids, awards, contracts, allocations and the ledger. This
-    first version lists tenders; the procedure itself follows.
+    """Joint tenders: from a closed demand round to lots, sealed bids, a MEAT
+    evaluation, awards and framework contracts.
+
+    A tender goes draft -> published -> bidding_closed -> evaluated -> awarded
+    (or cancelled). Only a procurement lead of the lead city moves it. Vendors
+    (role vendor, claim vendor) bid on published tenders until bids_due_at;
+    nobody else reads a bid's content before bidding is closed (the opening).
     """
+
+    @_abc_1.abstractmethod
+    def CreateTender(
+        self,
+        request: _contracts_pb2.CreateTenderRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_contracts_pb2.Tender, _abc.Awaitable[_contracts_pb2.Tender]]:
+        """A draft tender from a closed demand round of the caller's city: one lot per
+        item (or the lead's grouping), each with the per-city shares copied. The
+        round becomes bundled. Repeating the call for the same round returns the
+        tender made the first time.
+        """
+
+    @_abc_1.abstractmethod
+    def GetTender(
+        self,
+        request: _contracts_pb2.GetTenderRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_contracts_pb2.Tender, _abc.Awaitable[_contracts_pb2.Tender]]: ...
 
     @_abc_1.abstractmethod
     def ListTenders(
@@ -57,5 +141,107 @@ class ContractsServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _contracts_pb2.ListTendersRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_contracts_pb2.ListTendersResponse, _abc.Awaitable[_contracts_pb2.ListTendersResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def UpdateTender(
+        self,
+        request: _contracts_pb2.UpdateTenderRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_contracts_pb2.Tender, _abc.Awaitable[_contracts_pb2.Tender]]:
+        """A draft changes title, description, bids_due_at and the procedure; a
+        published tender only a later bids_due_at.
+        """
+
+    @_abc_1.abstractmethod
+    def PublishTender(
+        self,
+        request: _contracts_pb2.TenderTransitionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_contracts_pb2.Tender, _abc.Awaitable[_contracts_pb2.Tender]]: ...
+
+    @_abc_1.abstractmethod
+    def CloseBidding(
+        self,
+        request: _contracts_pb2.TenderTransitionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_contracts_pb2.Tender, _abc.Awaitable[_contracts_pb2.Tender]]:
+        """Allowed once bids_due_at has passed: opens the bids (recorded)."""
+
+    @_abc_1.abstractmethod
+    def CancelTender(
+        self,
+        request: _contracts_pb2.TenderTransitionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_contracts_pb2.Tender, _abc.Awaitable[_contracts_pb2.Tender]]: ...
+
+    @_abc_1.abstractmethod
+    def EvaluateTender(
+        self,
+        request: _contracts_pb2.EvaluateTenderRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_contracts_pb2.Evaluation, _abc.Awaitable[_contracts_pb2.Evaluation]]: ...
+
+    @_abc_1.abstractmethod
+    def GetEvaluation(
+        self,
+        request: _contracts_pb2.GetTenderRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_contracts_pb2.Evaluation, _abc.Awaitable[_contracts_pb2.Evaluation]]: ...
+
+    @_abc_1.abstractmethod
+    def AwardTender(
+        self,
+        request: _contracts_pb2.AwardTenderRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_contracts_pb2.AwardResult, _abc.Awaitable[_contracts_pb2.AwardResult]]: ...
+
+    @_abc_1.abstractmethod
+    def ExportOcds(
+        self,
+        request: _contracts_pb2.GetTenderRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_contracts_pb2.OcdsPackage, _abc.Awaitable[_contracts_pb2.OcdsPackage]]: ...
+
+    @_abc_1.abstractmethod
+    def SubmitBid(
+        self,
+        request: _contracts_pb2.SubmitBidRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_contracts_pb2.Bid, _abc.Awaitable[_contracts_pb2.Bid]]: ...
+
+    @_abc_1.abstractmethod
+    def ReplaceBid(
+        self,
+        request: _contracts_pb2.SubmitBidRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_contracts_pb2.Bid, _abc.Awaitable[_contracts_pb2.Bid]]: ...
+
+    @_abc_1.abstractmethod
+    def WithdrawBid(
+        self,
+        request: _contracts_pb2.WithdrawBidRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_contracts_pb2.Bid, _abc.Awaitable[_contracts_pb2.Bid]]: ...
+
+    @_abc_1.abstractmethod
+    def ListBids(
+        self,
+        request: _contracts_pb2.ListBidsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_contracts_pb2.ListBidsResponse, _abc.Awaitable[_contracts_pb2.ListBidsResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def GetContract(
+        self,
+        request: _contracts_pb2.GetContractRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_contracts_pb2.Contract, _abc.Awaitable[_contracts_pb2.Contract]]: ...
+
+    @_abc_1.abstractmethod
+    def ListContracts(
+        self,
+        request: _contracts_pb2.ListContractsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_contracts_pb2.ListContractsResponse, _abc.Awaitable[_contracts_pb2.ListContractsResponse]]: ...
 
 def add_ContractsServiceServicer_to_server(servicer: ContractsServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -1,0 +1,286 @@
+"""REST bodies of the tender, bid and contract endpoints, and how they map to the contracts service's messages."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from civicpool.catalog.v1 import catalog_pb2 as catalog_pb
+from civicpool.contracts.v1 import contracts_pb2 as pb
+from civicpool_common.vocabulary import (
+    BidOutcome,
+    BidStatus,
+    ContractStatus,
+    HostingRegion,
+    Procedure,
+    TenderStatus,
+)
+from pydantic import BaseModel, Field, field_validator
+
+from civicpool_gateway.convert import MessageShape
+from civicpool_gateway.schemas import Cents, ListParams, Patch, Request, UtcDatetime, Version, check_datetime_range
+
+TENDER_SHAPE = MessageShape(
+    enums={
+        "status": (pb.TenderStatus, TenderStatus),
+        "recommended_procedure": (pb.Procedure, Procedure),
+        "procedure": (pb.Procedure, Procedure),
+    },
+    nullable=frozenset({"cancel_reason", "procedure_justification", "bids_opened_by"}),
+)
+BID_SHAPE = MessageShape(
+    enums={
+        "status": (pb.BidStatus, BidStatus),
+        "hosting_region": (catalog_pb.HostingRegion, HostingRegion),
+        "outcome": (pb.BidOutcome, BidOutcome),
+    }
+)
+CONTRACT_SHAPE = MessageShape(enums={"status": (pb.ContractStatus, ContractStatus)})
+EVALUATION_SHAPE = MessageShape()
+ItemId = Annotated[str, Field(min_length=1, max_length=64)]
+Score = Annotated[int, Field(strict=True, ge=0, le=100)]
+Weight = Annotated[int, Field(strict=True, ge=0, le=100)]
+Text = Annotated[str, Field(max_length=2000)]
+
+
+# -- tenders ------------------------------------------------------------------------------------
+
+
+class LotGroup(Request):
+    title: str = Field("", max_length=200, description="Default: the items' names")
+    item_ids: list[ItemId] = Field(min_length=1, max_length=500)
+
+
+class TenderCreate(Request):
+    round_id: str = Field(min_length=1, max_length=64, description="A closed demand round of your city")
+    title: str = Field("", max_length=200, description="Default: the round's title")
+    description: str = Field("", max_length=4000)
+    lot_groups: list[LotGroup] = Field(
+        default_factory=list,
+        max_length=500,
+        description="Items to tender together as one lot; every other item gets a lot of its own",
+    )
+
+
+class TenderPatch(Patch):
+    clearable = frozenset({"procedure_justification"})
+
+    title: str | None = Field(None, min_length=1, max_length=200)
+    description: str | None = Field(None, max_length=4000)
+    bids_due_at: UtcDatetime | None = None
+    procedure: Procedure | None = None
+    procedure_justification: str | None = Field(None, max_length=2000)
+    version: Version | None = None
+
+    _in_range = field_validator("bids_due_at")(check_datetime_range)
+
+
+class CityShare(BaseModel):
+    city_id: str
+    quantity: int
+
+
+class LotItem(BaseModel):
+    item_id: str
+    sku: str
+    name: str
+    unit: str
+    cpv_code: str
+    kind: str
+    reference_price_cents: int
+    quantity: int
+    estimated_cents: int
+    shares: list[CityShare] = Field(description="Each city's share, copied from the closed round (not for vendors)")
+
+
+class Lot(BaseModel):
+    id: str
+    number: int
+    title: str
+    estimated_value_cents: int
+    items: list[LotItem]
+    awarded_bid_id: str
+
+
+class TenderEvent(BaseModel):
+    action: str
+    actor: str
+    at: dt.datetime
+    detail: str
+
+
+class Tender(BaseModel):
+    id: str
+    title: str
+    description: str
+    lead_city_id: str
+    round_id: str
+    status: TenderStatus
+    estimated_value_cents: int = Field(description="Net, cents; 0 for vendors")
+    participating_city_ids: list[str]
+    recommended_procedure: Procedure
+    recommendation_reason: str
+    procedure: Procedure
+    procedure_justification: str | None
+    bids_due_at: dt.datetime | None
+    bids_opened_at: dt.datetime | None
+    bids_opened_by: str | None
+    cancel_reason: str | None
+    lots: list[Lot] = Field(description="Empty in lists; read the tender for its lots")
+    events: list[TenderEvent] = Field(description="Who did what, when (not for vendors)")
+    version: int
+    created_by: str
+    created_at: dt.datetime
+
+
+class TenderListParams(ListParams):
+    status: TenderStatus | None = Field(None, description="Only tenders in this status")
+
+
+class CancelBody(Request):
+    reason: str = Field(min_length=1, max_length=2000, examples=["Haushaltssperre"])
+
+
+# -- bids ---------------------------------------------------------------------------------------
+
+
+class VolumeTier(BaseModel):
+    min_quantity: int = Field(strict=True, ge=2, le=10**9, description="From this quantity on")
+    unit_price_cents: Cents
+
+
+class BidPrice(BaseModel):
+    item_id: ItemId
+    unit_price_cents: Cents
+    tiers: list[VolumeTier] = Field(default_factory=list, max_length=20)
+
+
+class BidFields(Request):
+    lot_id: str = Field(min_length=1, max_length=64)
+    prices: list[BidPrice] = Field(min_length=1, max_length=500, description="One price per item of the lot")
+    delivery_days: int = Field(strict=True, ge=0, le=3650, examples=[14])
+    hosting_region: HostingRegion | None = Field(None, description="Where data is hosted; null: nothing off-site")
+    dpa_offered: bool = Field(description="A data-processing agreement (Art. 28 GDPR) is offered")
+    open_source: bool
+
+
+class BidReplace(BidFields):
+    lot_id: str = Field("", max_length=64, description="Optional; a bid stays on its lot")
+    version: Version | None = None
+
+
+class Bid(BaseModel):
+    id: str
+    tender_id: str
+    lot_id: str
+    vendor_id: str
+    status: BidStatus
+    prices: list[BidPrice]
+    delivery_days: int
+    hosting_region: HostingRegion | None
+    dpa_offered: bool
+    open_source: bool
+    version: int
+    submitted_by: str
+    submitted_at: dt.datetime
+    updated_at: dt.datetime
+    evaluated_price_cents: int = Field(description="The lot's quantities at these (tiered) unit prices")
+    data_protection_proposed: int
+    data_protection_basis: str
+    outcome: BidOutcome
+
+
+# -- evaluation and award -----------------------------------------------------------------------
+
+
+class Weights(BaseModel):
+    price: Weight
+    quality: Weight
+    data_protection: Weight
+
+
+class ScoreFields(Request):
+    bid_id: str = Field(min_length=1, max_length=64)
+    quality: Score
+    data_protection: Score | None = Field(None, description="Default: the score proposed from the declarations")
+    data_protection_reason: Text = Field("", description="Required when it differs from the proposal")
+    quality_note: Text = ""
+
+
+class EvaluateBody(Request):
+    weights: Weights = Field(examples=[{"price": 60, "quality": 25, "data_protection": 15}])
+    scores: list[ScoreFields] = Field(max_length=5000)
+    version: Version | None = None
+
+
+class ScoreRow(BaseModel):
+    lot_id: str
+    bid_id: str
+    vendor_id: str
+    evaluated_price_cents: int
+    price_score_milli: int = Field(description="Price score x 1000: lowest / this x 100")
+    quality_score: int
+    data_protection_score: int
+    data_protection_proposed: int
+    data_protection_reason: str
+    total_score_milli: int
+    rank: int
+    quality_note: str
+    tie_break: str = Field(description="Why it ranks above the next bid with an equal total")
+
+
+class Evaluation(BaseModel):
+    tender_id: str
+    weights: Weights
+    evaluated_by: str
+    evaluated_at: dt.datetime | None
+    rows: list[ScoreRow]
+    tender_version: int
+
+
+class LotAward(Request):
+    lot_id: str = Field(min_length=1, max_length=64)
+    bid_id: str = Field(min_length=1, max_length=64)
+    justification: Text = Field("", description="Required unless the bid ranks first")
+
+
+class AwardBody(Request):
+    awards: list[LotAward] = Field(min_length=1, max_length=500)
+    starts_on: dt.date | None = Field(None, description="Default: today")
+    ends_on: dt.date | None = Field(None, description="Default: two years after the start; at most four")
+    renewal_notice_on: dt.date | None = Field(None, description="Default: 90 days before the end")
+    version: Version | None = None
+
+
+class Contract(BaseModel):
+    id: str
+    tender_id: str
+    lot_id: str
+    bid_id: str
+    vendor_id: str
+    lead_city_id: str
+    item_id: str
+    sku: str
+    name: str
+    unit: str
+    kind: str
+    unit_price_cents: int
+    ceiling_quantity: int
+    ceiling_value_cents: int
+    starts_on: dt.date
+    ends_on: dt.date
+    renewal_notice_on: dt.date
+    status: ContractStatus
+    quotas: list[CityShare] = Field(description="Each city's quota; city users see their own city's only")
+    version: int
+    created_at: dt.datetime
+
+
+class AwardResult(BaseModel):
+    tender: Tender
+    contracts: list[Contract]
+
+
+class ContractListParams(ListParams):
+    tender_id: str | None = Field(None, max_length=64)
+    city_id: str | None = Field(None, max_length=40, description="Contracts with a quota of this city")

@@ -1,0 +1,156 @@
+"""What the contracts service asks the demand and catalog services, over gRPC.
+
+The contracts service never reads their tables. Each call forwards the
+caller's own token (so the other service applies its own rules to the same
+person) and carries a deadline. The protocols let the service tests use the
+real services in-process.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import grpc
+from civicpool.catalog.v1 import catalog_pb2 as catalog_pb
+from civicpool.catalog.v1.catalog_pb2_grpc import CatalogServiceStub
+from civicpool.common.v1.paging_pb2 import PageRequest
+from civicpool.demand.v1 import demand_pb2 as demand_pb
+from civicpool.demand.v1.demand_pb2_grpc import DemandServiceStub
+from civicpool_common.auth import Principal
+from civicpool_common.errors import NotFound
+from civicpool_common.grpc_client import call_as_caller
+from civicpool_common.paging import MAX_LIMIT
+from civicpool_common.vocabulary import ItemKind, RoundStatus, from_proto
+
+
+@dataclass(frozen=True)
+class RoundInfo:
+    id: str
+    title: str
+    owner_city_id: str
+    status: RoundStatus
+    tender_id: str
+
+
+@dataclass(frozen=True)
+class ItemDemand:
+    item_id: str
+    quantity: int
+    shares: dict[str, int] = field(default_factory=dict)  # city -> quantity
+
+
+@dataclass(frozen=True)
+class ItemInfo:
+    id: str
+    sku: str
+    name: str
+    unit: str
+    cpv_code: str
+    kind: str
+    reference_price_cents: int
+
+
+@dataclass(frozen=True)
+class PartyInfo:
+    """A city or a vendor as the open-data export names it."""
+
+    id: str
+    name: str
+    identifier: str  # AGS of a city, VAT id of a vendor
+    country: str
+    active: bool = True
+
+
+class DemandRounds(Protocol):
+    async def get_round(self, principal: Principal, round_id: str) -> RoundInfo: ...
+    async def demand_by_item(self, principal: Principal, round_id: str) -> list[ItemDemand]: ...
+    async def bundle(self, principal: Principal, round_id: str, tender_id: str) -> None: ...
+
+
+class Catalog(Protocol):
+    async def items(self, principal: Principal, ids: Sequence[str]) -> dict[str, ItemInfo]: ...
+    async def vendor(self, principal: Principal, vendor_id: str) -> PartyInfo | None: ...
+    async def cities(self, principal: Principal) -> dict[str, PartyInfo]: ...
+    async def vendors(self, principal: Principal) -> dict[str, PartyInfo]: ...
+
+
+class GrpcDemandRounds:
+    """The principal is the caller whose token is forwarded (current_token)."""
+
+    def __init__(self, channel: grpc.aio.Channel, deadline_seconds: float) -> None:
+        self._stub = DemandServiceStub(channel)
+        self._deadline = deadline_seconds
+
+    async def get_round(self, principal: Principal, round_id: str) -> RoundInfo:
+        reply = await call_as_caller(
+            "demand", self._stub.GetRound, demand_pb.GetRoundRequest(id=round_id), self._deadline
+        )
+        status = from_proto(reply.status, demand_pb.RoundStatus, RoundStatus)
+        assert status is not None
+        return RoundInfo(reply.id, reply.title, reply.owner_city_id, status, reply.tender_id)
+
+    async def demand_by_item(self, principal: Principal, round_id: str) -> list[ItemDemand]:
+        request = demand_pb.AggregateRoundRequest(round_id=round_id)
+        reply = await call_as_caller("demand", self._stub.AggregateRound, request, self._deadline)
+        return [
+            ItemDemand(i.item_id, i.total_quantity, dict(zip(i.city_ids, i.city_quantities, strict=True)))
+            for i in reply.items
+        ]
+
+    async def bundle(self, principal: Principal, round_id: str, tender_id: str) -> None:
+        request = demand_pb.RoundTransitionRequest(id=round_id, tender_id=tender_id)
+        await call_as_caller("demand", self._stub.BundleRound, request, self._deadline)
+
+
+class GrpcCatalog:
+    def __init__(self, channel: grpc.aio.Channel, deadline_seconds: float) -> None:
+        self._stub = CatalogServiceStub(channel)
+        self._deadline = deadline_seconds
+
+    async def items(self, principal: Principal, ids: Sequence[str]) -> dict[str, ItemInfo]:
+        found: dict[str, ItemInfo] = {}
+        unique = list(dict.fromkeys(ids))
+        for start in range(0, len(unique), MAX_LIMIT):
+            request = catalog_pb.BatchGetItemsRequest(ids=unique[start : start + MAX_LIMIT])
+            reply = await call_as_caller("catalog", self._stub.BatchGetItems, request, self._deadline)
+            for m in reply.items:
+                kind = from_proto(m.kind, catalog_pb.ItemKind, ItemKind)
+                found[m.id] = ItemInfo(
+                    m.id, m.sku, m.name, m.unit, m.cpv_code, kind.value if kind else "", m.reference_price_cents
+                )
+        return found
+
+    async def vendor(self, principal: Principal, vendor_id: str) -> PartyInfo | None:
+        try:
+            m = await call_as_caller(
+                "catalog", self._stub.GetVendor, catalog_pb.GetVendorRequest(id=vendor_id), self._deadline
+            )
+        except NotFound:
+            return None
+        return PartyInfo(m.id, m.name, m.vat_id, m.country, m.active)
+
+    async def cities(self, principal: Principal) -> dict[str, PartyInfo]:
+        found: dict[str, PartyInfo] = {}
+        cursor = ""
+        while True:
+            request = catalog_pb.ListCitiesRequest(
+                page=PageRequest(limit=MAX_LIMIT, cursor=cursor), include_inactive=True
+            )
+            reply = await call_as_caller("catalog", self._stub.ListCities, request, self._deadline)
+            found |= {c.id: PartyInfo(c.id, c.name, c.ags, "DE", c.active) for c in reply.cities}
+            if not (cursor := reply.next_cursor):
+                return found
+
+    async def vendors(self, principal: Principal) -> dict[str, PartyInfo]:
+        found: dict[str, PartyInfo] = {}
+        cursor = ""
+        while True:
+            request = catalog_pb.ListVendorsRequest(
+                page=PageRequest(limit=MAX_LIMIT, cursor=cursor), include_inactive=True
+            )
+            reply = await call_as_caller("catalog", self._stub.ListVendors, request, self._deadline)
+            found |= {v.id: PartyInfo(v.id, v.name, v.vat_id, v.country, v.active) for v in reply.vendors}
+            if not (cursor := reply.next_cursor):
+                return found

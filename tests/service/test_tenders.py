@@ -1,0 +1,507 @@
+"""Joint tenders on real databases (SQLite and PostgreSQL), with the real demand and catalog services in-process."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from civicpool_catalog.models import Item
+from civicpool_catalog.service import CITIES, ITEMS, VENDORS, CatalogService
+from civicpool_cli import demo
+from civicpool_common.auth import Principal, Role
+from civicpool_common.database import create_engine, session_factory, utc_now
+from civicpool_common.errors import AlreadyExists, InvalidArgument, NotFound, PermissionDenied, VersionConflict
+from civicpool_common.vocabulary import HostingRegion, Priority, Procedure
+from civicpool_contracts import ocds
+from civicpool_contracts.models import Tender
+from civicpool_contracts.procedure import ValueLimits
+from civicpool_contracts.rules import TenderStateConflict
+from civicpool_contracts.scoring import ItemPrice, Tier, Weights
+from civicpool_contracts.service import (
+    AwardDecision,
+    BidDraft,
+    ContractsService,
+    ContractTerm,
+    LotGroup,
+    ScoreInput,
+    TenderView,
+)
+from civicpool_demand.service import DemandService, LineDraft, RoundDraft
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from tests.service.conftest import ADMIN, LEAD
+from tests.service.test_catalog_service import JITSI, LAPTOP, city
+from tests.support.catalog_directory import InProcessDirectory
+from tests.support.databases import DatabaseFactory
+from tests.support.neighbours import InProcessCatalog, InProcessDemand
+from tests.support.ocds_schema import ocds_errors
+
+LIMITS = ValueLimits(eu_threshold_cents=21_600_000, direct_award_limit_cents=500_000, restricted_limit_cents=10_000_000)
+
+
+def city_user(city_id: str, role: Role) -> Principal:
+    return Principal(f"u-{city_id}-{role}", f"{city_id}.{role}", frozenset({role}), city=city_id)
+
+
+def vendor(vendor_id: str) -> Principal:
+    return Principal(f"u-{vendor_id}", f"vendor.{vendor_id}", frozenset({Role.VENDOR}), vendor=vendor_id)
+
+
+BRUCHSAL_IT, BUEHL_IT = city_user("bruchsal", Role.CITY_IT), city_user("buehl", Role.CITY_IT)
+ETTLINGEN_IT = city_user("ettlingen", Role.CITY_IT)
+BRUCHSAL_FINANCE = city_user("bruchsal", Role.FINANCE)
+RASTATT_IT = city_user("rastatt", Role.CITY_IT)
+RASTATT_LEAD = city_user("rastatt", Role.PROCUREMENT_LEAD)
+RHEINTAL, SCHWARZWALD, GLOBALMEET = vendor("rheintal"), vendor("schwarzwald"), vendor("globalmeet")
+DEMAND = ((BRUCHSAL_IT, "laptop", 40), (BUEHL_IT, "laptop", 25), (ETTLINGEN_IT, "laptop", 10),
+          (BRUCHSAL_IT, "jitsi", 300), (BUEHL_IT, "jitsi", 120))  # fmt: skip
+
+
+@dataclass
+class Tendering:
+    contracts: ContractsService
+    demand: DemandService
+    engine: AsyncEngine
+    laptop: Item
+    jitsi: Item
+
+    async def closed_round(self, lines: tuple[tuple[Principal, str, int], ...] = DEMAND) -> str:
+        now = utc_now()
+        draft = RoundDraft(
+            "Notebooks und Videokonferenz", "", now - dt.timedelta(minutes=1), now + dt.timedelta(days=9)
+        )
+        round_ = await self.demand.create_round(LEAD, draft)
+        await self.demand.transition_round(LEAD, round_.id, "open", 0)
+        for who, item, quantity in lines:
+            item_id = (self.laptop if item == "laptop" else self.jitsi).id
+            await self.demand.create_line(
+                who, LineDraft(round_.id, who.city or "", item_id, quantity, None, "", Priority.NORMAL)
+            )
+        await self.demand.transition_round(LEAD, round_.id, "close", 0)
+        return round_.id
+
+    async def published(self, round_id: str | None = None) -> TenderView:
+        view = await self.contracts.create_tender(LEAD, round_id or await self.closed_round(), "", "", [])
+        due = utc_now() + dt.timedelta(days=14)
+        view = await self.contracts.update_tender(LEAD, view.tender.id, {"bids_due_at": due}, view.tender.version)
+        return await self.contracts.transition(LEAD, view.tender.id, "publish", 0)
+
+    async def deadline_passes(self, tender_id: str) -> None:
+        async with self.engine.begin() as connection:
+            await connection.execute(
+                update(Tender).where(Tender.id == tender_id).values(bids_due_at=utc_now() - dt.timedelta(seconds=1))
+            )
+
+    def lot_of(self, view: TenderView, item: Item) -> str:
+        return next(lv.lot.id for lv in view.lots if any(i.item_id == item.id for i in lv.items))
+
+
+def bid(
+    lot_id: str, item: Item, cents: int, *, region: HostingRegion | None = HostingRegion.DE, dpa: bool = True,
+    oss: bool = False, tiers: tuple[Tier, ...] = (), days: int = 14,
+) -> BidDraft:  # fmt: skip
+    return BidDraft(lot_id, [ItemPrice(item.id, cents, tiers)], days, region, dpa, oss)
+
+
+@pytest.fixture
+async def tendering(databases: DatabaseFactory, catalog: CatalogService) -> AsyncIterator[Tendering]:
+    laptop = await catalog.create(ADMIN, ITEMS, LAPTOP)
+    jitsi = await catalog.create(ADMIN, ITEMS, JITSI)
+    for city_id, name, ags in (("ettlingen", "Ettlingen", "08215017"), ("bruchsal", "Bruchsal", "08215009"),
+                               ("buehl", "Bühl", "08216007")):  # fmt: skip
+        await catalog.create(ADMIN, CITIES, city(city_id, name, ags, 30_000))
+    for demo_vendor in demo.VENDORS:  # rheintal, schwarzwald (DE), globalmeet (US)
+        await catalog.create(
+            ADMIN, VENDORS, {"contact_name": "", "contact_phone": ""} | demo.vendor_payload(demo_vendor)
+        )
+    demand_engine = create_engine(databases.fresh("civicpool_demand:migrations"))
+    contracts_engine = create_engine(databases.fresh("civicpool_contracts:migrations"))
+    demand = DemandService(session_factory(demand_engine), InProcessDirectory(catalog))
+    contracts = ContractsService(
+        session_factory(contracts_engine), InProcessDemand(demand), InProcessCatalog(catalog), LIMITS
+    )
+    yield Tendering(contracts, demand, contracts_engine, laptop, jitsi)
+    await demand_engine.dispose()
+    await contracts_engine.dispose()
+
+
+# -- a tender from a closed round -----------------------------------------------------------------
+
+
+async def test_a_tender_copies_each_citys_share_and_bundles_the_round(tendering: Tendering) -> None:
+    round_id = await tendering.closed_round()
+    view = await tendering.contracts.create_tender(LEAD, round_id, "", "Rahmenvertrag", [])
+    tender = view.tender
+    assert (tender.status, tender.lead_city_id, tender.round_id) == ("draft", "ettlingen", round_id)
+    assert tender.participating_city_ids == ["bruchsal", "buehl", "ettlingen"]
+    laptop_lot = next(lv for lv in view.lots if lv.items[0].item_id == tendering.laptop.id)
+    assert laptop_lot.items[0].quantity == 75
+    assert {s.city_id: s.quantity for s in laptop_lot.shares[tendering.laptop.id]} == {
+        "bruchsal": 40, "buehl": 25, "ettlingen": 10,
+    }  # fmt: skip
+    assert tender.estimated_value_cents == 75 * 89_900 + 420 * 1_800
+    assert [e.action for e in view.events] == ["created"] and view.events[0].actor == "ettlingen.lead"
+    round_ = await tendering.demand.get_round(LEAD, round_id)
+    assert (round_.status, round_.tender_id) == ("bundled", tender.id)
+
+
+async def test_the_recommendation_follows_the_value(tendering: Tendering) -> None:
+    view = await tendering.contracts.create_tender(LEAD, await tendering.closed_round(), "", "", [])
+    value = 75 * 89_900 + 420 * 1_800  # EUR 74,985.00: above EUR 5,000, below EUR 100,000
+    assert view.tender.estimated_value_cents == value
+    assert view.tender.recommended_procedure == Procedure.RESTRICTED_OR_NEGOTIATED
+    assert "EUR 74,985.00" in view.tender.recommendation_reason
+
+
+async def test_creating_again_returns_the_same_tender(tendering: Tendering) -> None:
+    round_id = await tendering.closed_round()
+    first = await tendering.contracts.create_tender(LEAD, round_id, "", "", [])
+    again = await tendering.contracts.create_tender(LEAD, round_id, "", "", [])
+    assert again.tender.id == first.tender.id
+
+
+async def test_only_a_closed_round_of_the_leads_own_city_becomes_a_tender(tendering: Tendering) -> None:
+    now = utc_now()
+    open_round = await tendering.demand.create_round(LEAD, RoundDraft("Offen", "", now, now + dt.timedelta(days=1)))
+    await tendering.demand.transition_round(LEAD, open_round.id, "open", 0)
+    with pytest.raises(TenderStateConflict, match="only a closed round"):
+        await tendering.contracts.create_tender(LEAD, open_round.id, "", "", [])
+    closed = await tendering.closed_round()
+    with pytest.raises(PermissionDenied):
+        await tendering.contracts.create_tender(RASTATT_LEAD, closed, "", "", [])
+    for who in (BRUCHSAL_IT, BRUCHSAL_FINANCE, RHEINTAL):
+        with pytest.raises(PermissionDenied):
+            await tendering.contracts.create_tender(who, closed, "", "", [])
+    assert (await tendering.demand.get_round(LEAD, closed)).status == "closed"
+
+
+async def test_the_lead_may_group_items_into_one_lot(tendering: Tendering) -> None:
+    round_id = await tendering.closed_round()
+    with pytest.raises(InvalidArgument) as refusal:
+        await tendering.contracts.create_tender(LEAD, round_id, "", "", [LotGroup("X", ["no-such-item"])])
+    assert refusal.value.violations[0].field == "lot_groups[0].item_ids"
+    group = LotGroup("Arbeitsplatz komplett", [tendering.laptop.id, tendering.jitsi.id])
+    view = await tendering.contracts.create_tender(LEAD, round_id, "", "", [group])
+    assert [(lv.lot.number, lv.lot.title, len(lv.items)) for lv in view.lots] == [(1, "Arbeitsplatz komplett", 2)]
+
+
+async def test_city_users_and_vendors_see_tenders_as_designed(tendering: Tendering) -> None:
+    draft = await tendering.contracts.create_tender(LEAD, await tendering.closed_round(), "", "", [])
+    for who in (BRUCHSAL_IT, RHEINTAL, RASTATT_IT):
+        with pytest.raises(NotFound):
+            await tendering.contracts.get_tender(who, draft.tender.id)  # drafts: leads and admins only
+    published = await tendering.published(await tendering.closed_round())
+    seen_by_vendor = await tendering.contracts.get_tender(RHEINTAL, published.tender.id)
+    assert seen_by_vendor.for_vendor and seen_by_vendor.events == []
+    assert all(lv.shares == {} for lv in seen_by_vendor.lots)
+    assert (await tendering.contracts.get_tender(BRUCHSAL_IT, published.tender.id)).lots[0].shares
+    with pytest.raises(NotFound):
+        await tendering.contracts.get_tender(RASTATT_IT, published.tender.id)  # Rastatt takes no part
+    listed, _ = await tendering.contracts.list_tenders(RASTATT_IT, 50, "", None)
+    assert listed == []
+    listed, _ = await tendering.contracts.list_tenders(BRUCHSAL_IT, 50, "", None)
+    assert [v.tender.id for v in listed] == [published.tender.id]
+
+
+# -- lifecycle ------------------------------------------------------------------------------------
+
+
+async def test_publishing_needs_a_future_deadline_and_the_lifecycle_is_checked(tendering: Tendering) -> None:
+    view = await tendering.contracts.create_tender(LEAD, await tendering.closed_round(), "", "", [])
+    tender_id = view.tender.id
+    with pytest.raises(InvalidArgument, match="deadline"):
+        await tendering.contracts.transition(LEAD, tender_id, "publish", 0)
+    for action in ("close_bidding",):
+        with pytest.raises(TenderStateConflict) as refusal:
+            await tendering.contracts.transition(LEAD, tender_id, action, 0)
+        assert refusal.value.metadata["current_status"] == "draft"
+    with pytest.raises(InvalidArgument) as invalid:
+        await tendering.contracts.update_tender(LEAD, tender_id, {"bids_due_at": utc_now()}, view.tender.version)
+    assert invalid.value.violations[0].description == "must lie in the future"
+    with pytest.raises(PermissionDenied):
+        await tendering.contracts.transition(RASTATT_LEAD, tender_id, "publish", 0)
+    with pytest.raises(VersionConflict):
+        await tendering.contracts.transition(LEAD, tender_id, "publish", view.tender.version + 5)
+    with pytest.raises(InvalidArgument, match="say why"):
+        await tendering.contracts.transition(LEAD, tender_id, "cancel", 0, " ")
+    cancelled = await tendering.contracts.transition(LEAD, tender_id, "cancel", 0, "Haushaltssperre")
+    assert (cancelled.tender.status, cancelled.tender.cancel_reason) == ("cancelled", "Haushaltssperre")
+    assert cancelled.events[-1].action == "cancelled" and cancelled.events[-1].actor == "ettlingen.lead"
+
+
+async def test_another_procedure_needs_a_written_justification_which_is_kept(tendering: Tendering) -> None:
+    view = await tendering.contracts.create_tender(LEAD, await tendering.closed_round(), "", "", [])
+    change = {"procedure": Procedure.OPEN_EU}
+    with pytest.raises(InvalidArgument) as refusal:
+        await tendering.contracts.update_tender(LEAD, view.tender.id, change, view.tender.version)
+    assert refusal.value.violations[0].field == "procedure_justification"
+    why = "Marktüberblick: EU-weite Bekanntmachung erhöht den Wettbewerb"
+    changed = await tendering.contracts.update_tender(
+        LEAD, view.tender.id, {**change, "procedure_justification": why}, view.tender.version
+    )
+    assert (changed.tender.procedure, changed.tender.procedure_justification) == ("open_eu", why)
+    assert changed.tender.recommended_procedure == "restricted_or_negotiated"
+    assert changed.events[-1].action == "changed"
+
+
+# -- sealed bids ----------------------------------------------------------------------------------
+
+
+async def test_bids_are_sealed_until_bidding_closes(tendering: Tendering) -> None:
+    view = await tendering.published()
+    tender_id, lot = view.tender.id, tendering.lot_of(view, tendering.laptop)
+    own = await tendering.contracts.submit_bid(RHEINTAL, tender_id, bid(lot, tendering.laptop, 80_000))
+    await tendering.contracts.submit_bid(SCHWARZWALD, tender_id, bid(lot, tendering.laptop, 82_000))
+    for reader in (LEAD, ADMIN):
+        with pytest.raises(TenderStateConflict, match="sealed"):
+            await tendering.contracts.list_bids(reader, tender_id, "")
+    for reader in (BRUCHSAL_IT, BRUCHSAL_FINANCE, RASTATT_LEAD):
+        with pytest.raises((PermissionDenied, NotFound)):
+            await tendering.contracts.list_bids(reader, tender_id, "")
+    seen = await tendering.contracts.list_bids(RHEINTAL, tender_id, "")
+    assert [b.bid.id for b in seen] == [own.bid.id] and seen[0].evaluated_price_cents == 75 * 80_000
+    with pytest.raises(TenderStateConflict, match="bidding is open until"):
+        await tendering.contracts.transition(LEAD, tender_id, "close_bidding", 0)
+    await tendering.deadline_passes(tender_id)
+    closed = await tendering.contracts.transition(LEAD, tender_id, "close_bidding", 0)
+    assert closed.tender.bids_opened_by == "ettlingen.lead" and closed.tender.bids_opened_at is not None
+    assert closed.events[-1].action == "bids_opened" and "2 bid(s) of 2 vendor(s)" in closed.events[-1].detail
+    assert {b.bid.vendor_id for b in await tendering.contracts.list_bids(LEAD, tender_id, "")} == {
+        "rheintal", "schwarzwald",
+    }  # fmt: skip
+    assert [b.bid.vendor_id for b in await tendering.contracts.list_bids(SCHWARZWALD, tender_id, "")] == ["schwarzwald"]
+
+
+async def test_late_bids_replacements_and_withdrawals_are_refused(tendering: Tendering) -> None:
+    view = await tendering.published()
+    tender_id, lot = view.tender.id, tendering.lot_of(view, tendering.laptop)
+    own = await tendering.contracts.submit_bid(RHEINTAL, tender_id, bid(lot, tendering.laptop, 80_000))
+    await tendering.deadline_passes(tender_id)
+    with pytest.raises(TenderStateConflict, match="late bids are refused"):
+        await tendering.contracts.submit_bid(SCHWARZWALD, tender_id, bid(lot, tendering.laptop, 1))
+    with pytest.raises(TenderStateConflict, match="late bids are refused"):
+        await tendering.contracts.replace_bid(RHEINTAL, tender_id, own.bid.id, bid(lot, tendering.laptop, 1), 0)
+    with pytest.raises(TenderStateConflict, match="late bids are refused"):
+        await tendering.contracts.withdraw_bid(RHEINTAL, tender_id, own.bid.id, 0)
+    assert [b.evaluated_price_cents for b in await tendering.contracts.list_bids(RHEINTAL, tender_id, "")] == [
+        75 * 80_000
+    ]
+
+
+async def test_a_vendor_replaces_and_withdraws_only_its_own_bid(tendering: Tendering) -> None:
+    view = await tendering.published()
+    tender_id, lot = view.tender.id, tendering.lot_of(view, tendering.laptop)
+    own = await tendering.contracts.submit_bid(RHEINTAL, tender_id, bid(lot, tendering.laptop, 80_000))
+    with pytest.raises(AlreadyExists, match="replace or withdraw"):
+        await tendering.contracts.submit_bid(RHEINTAL, tender_id, bid(lot, tendering.laptop, 79_000))
+    with pytest.raises(NotFound):
+        await tendering.contracts.replace_bid(SCHWARZWALD, tender_id, own.bid.id, bid(lot, tendering.laptop, 1), 0)
+    with pytest.raises(NotFound):
+        await tendering.contracts.withdraw_bid(SCHWARZWALD, tender_id, own.bid.id, 0)
+    replaced = await tendering.contracts.replace_bid(
+        RHEINTAL, tender_id, own.bid.id, bid(lot, tendering.laptop, 78_000), own.bid.version
+    )
+    assert replaced.evaluated_price_cents == 75 * 78_000 and replaced.bid.version == own.bid.version + 1
+    with pytest.raises(VersionConflict):
+        await tendering.contracts.withdraw_bid(RHEINTAL, tender_id, own.bid.id, own.bid.version)
+    withdrawn = await tendering.contracts.withdraw_bid(RHEINTAL, tender_id, own.bid.id, 0)
+    assert withdrawn.bid.status == "withdrawn"
+    again = await tendering.contracts.submit_bid(RHEINTAL, tender_id, bid(lot, tendering.laptop, 77_000))
+    assert again.bid.id == own.bid.id and again.bid.status == "submitted"
+
+
+async def test_a_bid_must_price_its_lot_and_come_from_a_known_vendor(tendering: Tendering) -> None:
+    view = await tendering.published()
+    tender_id, lot = view.tender.id, tendering.lot_of(view, tendering.laptop)
+    with pytest.raises(InvalidArgument) as refusal:
+        await tendering.contracts.submit_bid(RHEINTAL, tender_id, bid(lot, tendering.jitsi, -5, days=-1))
+    fields = {v.field for v in refusal.value.violations}
+    assert {"prices", "prices[0].item_id", "prices[0].unit_price_cents", "delivery_days"} <= fields
+    with pytest.raises(InvalidArgument) as refusal:
+        await tendering.contracts.submit_bid(
+            RHEINTAL, tender_id, bid(lot, tendering.laptop, 80_000, tiers=(Tier(1, 70_000),))
+        )
+    assert refusal.value.violations[0].description == "must be at least 2"
+    with pytest.raises(PermissionDenied, match="not an active vendor"):
+        await tendering.contracts.submit_bid(vendor("nobody"), tender_id, bid(lot, tendering.laptop, 80_000))
+    with pytest.raises(PermissionDenied):
+        await tendering.contracts.submit_bid(LEAD, tender_id, bid(lot, tendering.laptop, 80_000))
+    assert await tendering.contracts.list_bids(RHEINTAL, tender_id, "") == []
+
+
+# -- evaluation, award, contracts -----------------------------------------------------------------
+
+
+async def _opened(tendering: Tendering) -> tuple[TenderView, dict[str, str]]:
+    """A tender with bids of three vendors on the laptop lot and two on the Jitsi lot, opened."""
+    view = await tendering.published()
+    tender_id = view.tender.id
+    laptop, jitsi = tendering.lot_of(view, tendering.laptop), tendering.lot_of(view, tendering.jitsi)
+    ids = {}
+    ids["laptop-rheintal"] = (
+        await tendering.contracts.submit_bid(
+            RHEINTAL, tender_id, bid(laptop, tendering.laptop, 85_000, tiers=(Tier(50, 80_000), Tier(100, 75_000)))
+        )
+    ).bid.id
+    ids["laptop-schwarzwald"] = (
+        await tendering.contracts.submit_bid(SCHWARZWALD, tender_id, bid(laptop, tendering.laptop, 82_000))
+    ).bid.id
+    ids["laptop-globalmeet"] = (
+        await tendering.contracts.submit_bid(
+            GLOBALMEET, tender_id, bid(laptop, tendering.laptop, 70_000, region=HostingRegion.THIRD_COUNTRY, dpa=False)
+        )
+    ).bid.id
+    ids["jitsi-schwarzwald"] = (
+        await tendering.contracts.submit_bid(SCHWARZWALD, tender_id, bid(jitsi, tendering.jitsi, 1_500, oss=True))
+    ).bid.id
+    ids["jitsi-globalmeet"] = (
+        await tendering.contracts.submit_bid(
+            GLOBALMEET, tender_id, bid(jitsi, tendering.jitsi, 900, region=HostingRegion.THIRD_COUNTRY, dpa=False)
+        )
+    ).bid.id
+    await tendering.deadline_passes(tender_id)
+    return await tendering.contracts.transition(LEAD, tender_id, "close_bidding", 0), ids
+
+
+def _scores(ids: dict[str, str], quality: int = 80, **overrides: Any) -> list[ScoreInput]:
+    return [overrides.get(name, ScoreInput(bid_id, quality, None)) for name, bid_id in ids.items()]
+
+
+async def test_weights_must_sum_to_100_and_every_bid_be_scored(tendering: Tendering) -> None:
+    view, ids = await _opened(tendering)
+    tender_id = view.tender.id
+    with pytest.raises(InvalidArgument) as refusal:
+        await tendering.contracts.evaluate(LEAD, tender_id, Weights(50, 30, 10), _scores(ids), 0)
+    assert refusal.value.violations[0].field == "weights" and "not 90" in refusal.value.violations[0].description
+    with pytest.raises(InvalidArgument) as refusal:
+        await tendering.contracts.evaluate(LEAD, tender_id, Weights(50, 30, 20), _scores(ids)[1:], 0)
+    assert "has no score" in refusal.value.violations[0].description
+    changed = ScoreInput(ids["jitsi-globalmeet"], 80, 50)
+    with pytest.raises(InvalidArgument) as refusal:
+        await tendering.contracts.evaluate(
+            LEAD, tender_id, Weights(50, 30, 20), _scores(ids, **{"jitsi-globalmeet": changed}), 0
+        )
+    assert "propose 0" in refusal.value.violations[0].description
+    with pytest.raises(PermissionDenied):
+        await tendering.contracts.evaluate(RASTATT_LEAD, tender_id, Weights(50, 30, 20), _scores(ids), 0)
+    assert (await tendering.contracts.get_tender(LEAD, tender_id)).tender.status == "bidding_closed"
+
+
+async def test_evaluation_scores_ranks_and_stores_the_table(tendering: Tendering) -> None:
+    view, ids = await _opened(tendering)
+    adjusted = ScoreInput(ids["jitsi-globalmeet"], 80, 10, "EU-Standardvertragsklauseln liegen vor")
+    evaluation = await tendering.contracts.evaluate(
+        LEAD, view.tender.id, Weights(50, 30, 20), _scores(ids, **{"jitsi-globalmeet": adjusted}), 0
+    )
+    rows = {r.bid_id: r for r in evaluation.rows}
+    # Laptops, 75 pieces: Rheintal's tier from 50 applies (80,000), Schwarzwald 82,000, GlobalMeet 70,000.
+    assert rows[ids["laptop-rheintal"]].evaluated_price_cents == 75 * 80_000
+    assert rows[ids["laptop-globalmeet"]].price_score_milli == 100_000
+    assert rows[ids["laptop-rheintal"]].price_score_milli == 87_500  # 70,000 / 80,000 x 100
+    assert rows[ids["laptop-schwarzwald"]].price_score_milli == 85_366  # 85.3658... rounded half up
+    # DE + DPA = 85 proposed; third country without DPA = 0; adjusted with a reason to 10.
+    assert rows[ids["laptop-rheintal"]].data_protection_score == 85
+    assert (
+        rows[ids["jitsi-globalmeet"]].data_protection_score,
+        rows[ids["jitsi-globalmeet"]].data_protection_proposed,
+    ) == (10, 0)
+    # totals: 0.5 x price + 0.3 x 80 + 0.2 x dp
+    assert rows[ids["laptop-rheintal"]].total_score_milli == 43_750 + 24_000 + 17_000
+    assert rows[ids["laptop-globalmeet"]].total_score_milli == 50_000 + 24_000 + 0
+    assert [r.vendor_id for r in evaluation.rows if r.lot_id == rows[ids["laptop-rheintal"]].lot_id] == [
+        "rheintal", "schwarzwald", "globalmeet",
+    ]  # fmt: skip
+    stored = await tendering.contracts.get_evaluation(ADMIN, view.tender.id)
+    assert [(r.bid_id, r.rank, r.total_score_milli) for r in stored.rows] == [
+        (r.bid_id, r.rank, r.total_score_milli) for r in evaluation.rows
+    ]
+    assert stored.tender.status == "evaluated" and stored.tender.evaluated_by == "ettlingen.lead"
+
+
+async def test_award_creates_contracts_equal_to_the_snapshot(tendering: Tendering) -> None:
+    view, ids = await _opened(tendering)
+    evaluation = await tendering.contracts.evaluate(LEAD, view.tender.id, Weights(50, 30, 20), _scores(ids), 0)
+    best = {r.lot_id: r.bid_id for r in evaluation.rows if r.rank == 1}
+    second = next(r for r in evaluation.rows if r.rank == 2)
+    with pytest.raises(InvalidArgument, match="not valid") as refusal:
+        await tendering.contracts.award(LEAD, view.tender.id, [AwardDecision(second.lot_id, second.bid_id)],
+                                        ContractTerm(), 0)  # fmt: skip
+    fields = {v.field for v in refusal.value.violations}
+    assert {"awards[0].justification", "awards"} <= fields
+    decisions = [AwardDecision(lot_id, bid_id) for lot_id, bid_id in best.items()]
+    with pytest.raises(InvalidArgument) as too_long:
+        await tendering.contracts.award(
+            LEAD, view.tender.id, decisions, ContractTerm(dt.date(2027, 1, 1), dt.date(2031, 6, 1)), 0
+        )
+    assert "at most 4 years" in too_long.value.violations[0].description
+    awarded, contracts = await tendering.contracts.award(
+        LEAD, view.tender.id, decisions, ContractTerm(dt.date(2027, 1, 1), dt.date(2028, 12, 31)), 0
+    )
+    assert awarded.tender.status == "awarded" and awarded.events[-1].action == "awarded"
+    assert len(contracts) == 2
+    for contract_view in contracts:
+        contract = contract_view.contract
+        lot_view = next(lv for lv in view.lots if lv.lot.id == contract.lot_id)
+        shares = {s.city_id: s.quantity for s in lot_view.shares[contract.item_id]}
+        assert {q.city_id: q.quantity for q in contract_view.quotas} == shares
+        assert contract.ceiling_quantity == sum(shares.values()) == lot_view.items[0].quantity
+        assert contract.ceiling_value_cents == contract.ceiling_quantity * contract.unit_price_cents
+        assert (contract.starts_on, contract.ends_on) == (dt.date(2027, 1, 1), dt.date(2028, 12, 31))
+        assert contract.renewal_notice_on == dt.date(2028, 10, 2)  # 90 days before the end
+    laptop = next(c.contract for c in contracts if c.contract.item_id == tendering.laptop.id)
+    assert (laptop.vendor_id, laptop.unit_price_cents) == ("rheintal", 80_000)  # the tier price at 75 pieces
+    outcomes = {b.bid.id: b.outcome for b in await tendering.contracts.list_bids(GLOBALMEET, view.tender.id, "")}
+    assert set(outcomes.values()) <= {"awarded", "not_awarded"} and "not_awarded" in outcomes.values()
+    # City users see their own city's quota only; vendors only their contracts.
+    seen, _ = await tendering.contracts.list_contracts(BUEHL_IT, 50, "", "", "")
+    assert {q.city_id for c in seen for q in c.quotas} == {"buehl"}
+    with pytest.raises(PermissionDenied):
+        await tendering.contracts.list_contracts(BUEHL_IT, 50, "", "", "bruchsal")
+    theirs, _ = await tendering.contracts.list_contracts(SCHWARZWALD, 50, "", "", "")
+    assert {c.contract.vendor_id for c in theirs} <= {"schwarzwald"}
+    with pytest.raises(NotFound):
+        await tendering.contracts.get_contract(RASTATT_IT, laptop.id)
+
+
+async def test_a_lower_ranked_bid_is_awarded_only_with_a_justification(tendering: Tendering) -> None:
+    view, ids = await _opened(tendering)
+    evaluation = await tendering.contracts.evaluate(LEAD, view.tender.id, Weights(50, 30, 20), _scores(ids), 0)
+    decisions = [
+        AwardDecision(r.lot_id, r.bid_id, "Erstplatzierter hat zurückgezogen" if r.rank == 2 else "")
+        for r in evaluation.rows
+        if r.rank == 2
+    ]
+    awarded, contracts = await tendering.contracts.award(LEAD, view.tender.id, decisions, ContractTerm(), 0)
+    assert all(lv.lot.award_justification for lv in awarded.lots)
+    assert {c.contract.bid_id for c in contracts} == {d.bid_id for d in decisions}
+
+
+async def test_the_ocds_package_is_valid_with_every_city_as_buyer(tendering: Tendering) -> None:
+    view, ids = await _opened(tendering)
+    evaluation = await tendering.contracts.evaluate(LEAD, view.tender.id, Weights(50, 30, 20), _scores(ids), 0)
+    decisions = [AwardDecision(r.lot_id, r.bid_id) for r in evaluation.rows if r.rank == 1]
+    await tendering.contracts.award(LEAD, view.tender.id, decisions, ContractTerm(), 0)
+    inputs = await tendering.contracts.ocds_inputs(LEAD, view.tender.id)
+    catalog = tendering.contracts._catalog  # the same catalog the gRPC servicer asks
+    package = ocds.release_package(
+        *inputs,
+        await catalog.cities(LEAD),
+        await catalog.vendors(LEAD),
+        ocid_prefix="ocds-test",
+        published_at=utc_now(),
+    )
+    assert ocds_errors(json.loads(json.dumps(package))) == []
+    release = package["releases"][0]
+    roles = {p["id"]: p["roles"] for p in release["parties"]}
+    assert roles["city-ettlingen"] == ["procuringEntity", "buyer"]
+    assert {pid for pid, r in roles.items() if "buyer" in r} == {"city-ettlingen", "city-bruchsal", "city-buehl"}
+    assert release["tender"]["procuringEntity"]["id"] == "city-ettlingen"
+    assert {c["buyer"]["id"] for c in release["contracts"]} == {"city-ettlingen", "city-bruchsal", "city-buehl"}
+    assert len(release["awards"]) == 2 and release["tag"] == ["award", "contract"]
+    with pytest.raises(PermissionDenied):
+        await tendering.contracts.ocds_inputs(RHEINTAL, view.tender.id)

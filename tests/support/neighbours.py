@@ -1,0 +1,63 @@
+"""The contracts service's view of demand and catalog, answered by the real services in this process.
+
+Service tests run the tender rules on real databases without gRPC; these
+adapters ask a real DemandService and a real CatalogService (each with its own
+real database) what the gRPC clients ask over the network, as the same caller.
+The gRPC path itself is covered by the stack tests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from civicpool_catalog.service import CITIES, VENDORS, CatalogService
+from civicpool_common.auth import Principal
+from civicpool_common.errors import NotFound
+from civicpool_common.vocabulary import RoundStatus
+from civicpool_contracts.neighbours import ItemDemand, ItemInfo, PartyInfo, RoundInfo
+from civicpool_demand.service import DemandService
+
+
+class InProcessDemand:
+    def __init__(self, demand: DemandService) -> None:
+        self._demand = demand
+
+    async def get_round(self, principal: Principal, round_id: str) -> RoundInfo:
+        round_ = await self._demand.get_round(principal, round_id)
+        return RoundInfo(round_.id, round_.title, round_.owner_city_id, RoundStatus(round_.status), round_.tender_id)
+
+    async def demand_by_item(self, principal: Principal, round_id: str) -> list[ItemDemand]:
+        aggregation = await self._demand.aggregate(principal, round_id)
+        return [
+            ItemDemand(a.item.id, a.total_quantity, {c.city_id: c.quantity for c in a.cities})
+            for a in aggregation.items
+        ]
+
+    async def bundle(self, principal: Principal, round_id: str, tender_id: str) -> None:
+        await self._demand.transition_round(principal, round_id, "bundle", 0, tender_id=tender_id)
+
+
+class InProcessCatalog:
+    def __init__(self, catalog: CatalogService) -> None:
+        self._catalog = catalog
+
+    async def items(self, principal: Principal, ids: Sequence[str]) -> dict[str, ItemInfo]:
+        return {
+            row.id: ItemInfo(row.id, row.sku, row.name, row.unit, row.cpv_code, row.kind, row.reference_price_cents)
+            for row in await self._catalog.items_batch(list(ids), [])
+        }
+
+    async def vendor(self, principal: Principal, vendor_id: str) -> PartyInfo | None:
+        try:
+            v = await self._catalog.get(VENDORS, vendor_id)
+        except NotFound:
+            return None
+        return PartyInfo(v.id, v.name, v.vat_id or "", v.country, v.active)
+
+    async def cities(self, principal: Principal) -> dict[str, PartyInfo]:
+        page = await self._catalog.list_page(CITIES, [], 500, "")
+        return {c.id: PartyInfo(c.id, c.name, c.ags, "DE", c.active) for c in page.records}
+
+    async def vendors(self, principal: Principal) -> dict[str, PartyInfo]:
+        page = await self._catalog.list_page(VENDORS, [], 500, "")
+        return {v.id: PartyInfo(v.id, v.name, v.vat_id or "", v.country, v.active) for v in page.records}
