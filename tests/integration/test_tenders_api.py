@@ -103,11 +103,11 @@ def test_the_whole_tender_lifecycle_with_sealed_bids(api: ApiFactory, stack: Sta
     assert [b["vendor_id"] for b in rheintal.get(f"/tenders/{tender['id']}/bids").json()["data"]] == ["rheintal"]
 
     scores = [{"bid_id": b["id"], "quality": 80} for b in bids]
-    bad = lead.post(f"/tenders/{tender['id']}/evaluate",
-                    json={"weights": {"price": 60, "quality": 30, "data_protection": 20}, "scores": scores})  # fmt: skip
+    weights = {"price": 60, "quality": 30, "data_protection": 20}
+    bad = lead.post(f"/tenders/{tender['id']}/evaluate", json={"weights": weights, "scores": scores})
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "weights"
-    evaluation = lead.post(f"/tenders/{tender['id']}/evaluate",
-                           json={"weights": {"price": 60, "quality": 25, "data_protection": 15}, "scores": scores})  # fmt: skip
+    weights["quality"] = 25
+    evaluation = lead.post(f"/tenders/{tender['id']}/evaluate", json={"weights": weights, "scores": scores})
     assert evaluation.status_code == 200, evaluation.text
     rows = evaluation.json()["rows"]
     vpn_winner = next(
