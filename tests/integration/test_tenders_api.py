@@ -106,7 +106,7 @@ def test_the_whole_tender_lifecycle_with_sealed_bids(api: ApiFactory, stack: Sta
     weights = {"price": 60, "quality": 30, "data_protection": 20}
     bad = lead.post(f"/tenders/{tender['id']}/evaluate", json={"weights": weights, "scores": scores})
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "weights"
-    weights["quality"] = 25
+    weights = {"price": 60, "quality": 25, "data_protection": 15}
     evaluation = lead.post(f"/tenders/{tender['id']}/evaluate", json={"weights": weights, "scores": scores})
     assert evaluation.status_code == 200, evaluation.text
     rows = evaluation.json()["rows"]
