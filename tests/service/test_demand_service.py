@@ -13,11 +13,12 @@ from civicpool_catalog.service import ITEMS, CatalogService
 from civicpool_common.auth import Principal, Role
 from civicpool_common.database import create_engine, session_factory, utc_now
 from civicpool_common.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied, VersionConflict
+from civicpool_common.lifecycle import StateConflict
 from civicpool_common.vocabulary import ImportMode, LineStatus, Priority, RoundStatus
 from civicpool_demand.imports import RawRow
 from civicpool_demand.models import Line, Round
 from civicpool_demand.repository import LineFilter
-from civicpool_demand.rules import RoundPastDeadline, RoundStateConflict
+from civicpool_demand.rules import RoundPastDeadline
 from civicpool_demand.service import DemandService, LineDraft, RoundDraft
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -111,7 +112,7 @@ async def test_every_transition_is_allowed_or_refused_naming_the_current_state(
         assert moved.status != status and moved.status_changed_by == "ettlingen.lead"
         assert moved.version == round_.version + 1
     else:
-        with pytest.raises(RoundStateConflict) as refusal:
+        with pytest.raises(StateConflict) as refusal:
             await demand.service.transition_round(LEAD, round_.id, action, 0, "why", "t-9")
         assert refusal.value.metadata["current_status"] == status
         assert f"the round is {status}" in refusal.value.message
@@ -189,7 +190,7 @@ async def test_no_demand_before_opens_at_or_in_a_draft(demand: Demand) -> None:
     with pytest.raises(NotFound):
         await demand.line(later.id)  # a draft is invisible to city IT
     await demand.service.transition_round(LEAD, later.id, "open", 0)
-    with pytest.raises(RoundStateConflict, match="accepts demand from"):
+    with pytest.raises(StateConflict, match="accepts demand from"):
         await demand.line(later.id)
 
 
@@ -272,7 +273,7 @@ async def test_every_change_is_a_version_with_who_when_and_old_to_new(demand: De
         ("priority", "normal", "high"),
     ]
     assert history[2].changes == [("status", "submitted", "withdrawn")]
-    with pytest.raises(RoundStateConflict, match="withdrawn"):
+    with pytest.raises(StateConflict, match="withdrawn"):
         await demand.service.update_line(BRUCHSAL, round_.id, line.id, {"quantity": 1}, 3)
 
 
@@ -280,9 +281,9 @@ async def test_lines_freeze_when_the_round_closes(demand: Demand) -> None:
     round_ = await demand.open_round()
     line = await demand.line(round_.id)
     await demand.service.transition_round(LEAD, round_.id, "close", 0)
-    with pytest.raises(RoundStateConflict, match="the round is closed"):
+    with pytest.raises(StateConflict, match="the round is closed"):
         await demand.service.update_line(BRUCHSAL, round_.id, line.id, {"quantity": 1}, 1)
-    with pytest.raises(RoundStateConflict):
+    with pytest.raises(StateConflict):
         await demand.service.withdraw_line(BRUCHSAL, round_.id, line.id, 0)
 
 
@@ -450,10 +451,10 @@ async def test_a_draft_changes_freely_and_an_open_round_only_gets_more_time(dema
     with pytest.raises(InvalidArgument, match="not valid") as refused:
         await demand.service.update_round(LEAD, draft.id, {"closes_at": later}, extended.version)
     assert "only be extended" in refused.value.violations[0].description
-    with pytest.raises(RoundStateConflict, match="scope_cpv_prefixes can no longer change"):
+    with pytest.raises(StateConflict, match="scope_cpv_prefixes can no longer change"):
         await demand.service.update_round(LEAD, draft.id, {"scope_cpv_prefixes": []}, extended.version)
     closed = await demand.service.transition_round(LEAD, draft.id, "close", 0)
-    with pytest.raises(RoundStateConflict, match="the round is closed"):
+    with pytest.raises(StateConflict, match="the round is closed"):
         await demand.service.update_round(LEAD, draft.id, {"title": "x"}, closed.version)
 
 

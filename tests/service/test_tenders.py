@@ -15,21 +15,16 @@ from civicpool_cli import demo
 from civicpool_common.auth import Principal, Role
 from civicpool_common.database import create_engine, session_factory, utc_now
 from civicpool_common.errors import AlreadyExists, InvalidArgument, NotFound, PermissionDenied, VersionConflict
+from civicpool_common.lifecycle import StateConflict
 from civicpool_common.vocabulary import HostingRegion, Priority, Procedure
 from civicpool_contracts import ocds
+from civicpool_contracts.awarding import AwardDecision, ScoreInput
+from civicpool_contracts.bids import BidDraft
+from civicpool_contracts.lots import LotGroup
 from civicpool_contracts.models import Tender
 from civicpool_contracts.procedure import ValueLimits
-from civicpool_contracts.rules import TenderStateConflict
 from civicpool_contracts.scoring import ItemPrice, Tier, Weights
-from civicpool_contracts.service import (
-    AwardDecision,
-    BidDraft,
-    ContractsService,
-    ContractTerm,
-    LotGroup,
-    ScoreInput,
-    TenderView,
-)
+from civicpool_contracts.service import ContractsService, ContractTerm, TenderView
 from civicpool_demand.service import DemandService, LineDraft, RoundDraft
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -169,7 +164,7 @@ async def test_only_a_closed_round_of_the_leads_own_city_becomes_a_tender(tender
     now = utc_now()
     open_round = await tendering.demand.create_round(LEAD, RoundDraft("Offen", "", now, now + dt.timedelta(days=1)))
     await tendering.demand.transition_round(LEAD, open_round.id, "open", 0)
-    with pytest.raises(TenderStateConflict, match="only a closed round"):
+    with pytest.raises(StateConflict, match="only a closed round"):
         await tendering.contracts.create_tender(LEAD, open_round.id, "", "", [])
     closed = await tendering.closed_round()
     with pytest.raises(PermissionDenied):
@@ -217,7 +212,7 @@ async def test_publishing_needs_a_future_deadline_and_the_lifecycle_is_checked(t
     with pytest.raises(InvalidArgument, match="deadline"):
         await tendering.contracts.transition(LEAD, tender_id, "publish", 0)
     for action in ("close_bidding",):
-        with pytest.raises(TenderStateConflict) as refusal:
+        with pytest.raises(StateConflict) as refusal:
             await tendering.contracts.transition(LEAD, tender_id, action, 0)
         assert refusal.value.metadata["current_status"] == "draft"
     with pytest.raises(InvalidArgument) as invalid:
@@ -258,14 +253,14 @@ async def test_bids_are_sealed_until_bidding_closes(tendering: Tendering) -> Non
     own = await tendering.contracts.submit_bid(RHEINTAL, tender_id, bid(lot, tendering.laptop, 80_000))
     await tendering.contracts.submit_bid(SCHWARZWALD, tender_id, bid(lot, tendering.laptop, 82_000))
     for reader in (LEAD, ADMIN):
-        with pytest.raises(TenderStateConflict, match="sealed"):
+        with pytest.raises(StateConflict, match="sealed"):
             await tendering.contracts.list_bids(reader, tender_id, "")
     for reader in (BRUCHSAL_IT, BRUCHSAL_FINANCE, RASTATT_LEAD):
         with pytest.raises((PermissionDenied, NotFound)):
             await tendering.contracts.list_bids(reader, tender_id, "")
     seen = await tendering.contracts.list_bids(RHEINTAL, tender_id, "")
     assert [b.bid.id for b in seen] == [own.bid.id] and seen[0].evaluated_price_cents == 75 * 80_000
-    with pytest.raises(TenderStateConflict, match="bidding is open until"):
+    with pytest.raises(StateConflict, match="bidding is open until"):
         await tendering.contracts.transition(LEAD, tender_id, "close_bidding", 0)
     await tendering.deadline_passes(tender_id)
     closed = await tendering.contracts.transition(LEAD, tender_id, "close_bidding", 0)
@@ -282,11 +277,11 @@ async def test_late_bids_replacements_and_withdrawals_are_refused(tendering: Ten
     tender_id, lot = view.tender.id, tendering.lot_of(view, tendering.laptop)
     own = await tendering.contracts.submit_bid(RHEINTAL, tender_id, bid(lot, tendering.laptop, 80_000))
     await tendering.deadline_passes(tender_id)
-    with pytest.raises(TenderStateConflict, match="late bids are refused"):
+    with pytest.raises(StateConflict, match="late bids are refused"):
         await tendering.contracts.submit_bid(SCHWARZWALD, tender_id, bid(lot, tendering.laptop, 1))
-    with pytest.raises(TenderStateConflict, match="late bids are refused"):
+    with pytest.raises(StateConflict, match="late bids are refused"):
         await tendering.contracts.replace_bid(RHEINTAL, tender_id, own.bid.id, bid(lot, tendering.laptop, 1), 0)
-    with pytest.raises(TenderStateConflict, match="late bids are refused"):
+    with pytest.raises(StateConflict, match="late bids are refused"):
         await tendering.contracts.withdraw_bid(RHEINTAL, tender_id, own.bid.id, 0)
     assert [b.evaluated_price_cents for b in await tendering.contracts.list_bids(RHEINTAL, tender_id, "")] == [
         75 * 80_000

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+MAX_CENTS = 2**63 - 1  # what a proto int64 carries
+
 
 def split_cents(amount_cents: int, weights: Mapping[str, int]) -> dict[str, int]:
     """Split `amount_cents` in proportion to non-negative integer `weights`.

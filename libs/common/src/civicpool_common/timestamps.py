@@ -32,3 +32,13 @@ def timestamp_field(message: Message, field: str) -> dt.datetime | None:
         return from_timestamp(getattr(message, field))
     except (ValueError, OverflowError):
         raise InvalidArgument.for_field(field, "not a time between the years 1 and 9999") from None
+
+
+def date_field(text: str, field: str) -> dt.date | None:
+    """An ISO date (yyyy-mm-dd) string field of a request; None when empty."""
+    if not text:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise InvalidArgument.for_field(field, f"{text!r} is not a date in the form yyyy-mm-dd") from None

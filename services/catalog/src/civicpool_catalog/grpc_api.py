@@ -11,7 +11,7 @@ from civicpool.catalog.v1 import catalog_pb2 as pb
 from civicpool.catalog.v1 import catalog_pb2_grpc
 from civicpool_common.errors import InvalidArgument
 from civicpool_common.grpc_server import current_principal
-from civicpool_common.timestamps import to_timestamp
+from civicpool_common.timestamps import date_field, to_timestamp
 from civicpool_common.vocabulary import (
     CostKeyMethod,
     HostingRegion,
@@ -27,14 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from civicpool_catalog import repository
 from civicpool_catalog.models import City, CostKey, Item, Vendor
 from civicpool_catalog.repository import ItemRow
-from civicpool_catalog.service import (
-    CITIES,
-    COST_KEYS,
-    ITEMS,
-    VENDORS,
-    CatalogService,
-    parse_iso_date,
-)
+from civicpool_catalog.service import CITIES, COST_KEYS, ITEMS, VENDORS, CatalogService
 
 Context = grpc.aio.ServicerContext[Any, Any]
 FieldReaders = Mapping[str, Callable[[Any], Any]]
@@ -61,7 +54,7 @@ CITY_FIELDS: FieldReaders = {
     "name": lambda m: m.name.strip(),
     "ags": lambda m: m.ags.strip(),
     "population": lambda m: m.population,
-    "joined_on": lambda m: parse_iso_date(m.joined_on, "joined_on"),
+    "joined_on": lambda m: date_field(m.joined_on, "joined_on"),
 }
 VENDOR_FIELDS: FieldReaders = {
     "id": lambda m: m.id.strip(),

@@ -8,7 +8,6 @@ ledger refer to them.
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -381,12 +380,3 @@ def _replace_shares(key: CostKey, shares: Mapping[str, int]) -> None:
 
 def _shares_loaded(key: CostKey) -> bool:
     return "shares" in key.__dict__
-
-
-def parse_iso_date(value: str, field: str) -> dt.date | None:
-    if not value:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise InvalidArgument.for_field(field, f"{value!r} is not a date in the form YYYY-MM-DD") from None

@@ -15,7 +15,7 @@ from civicpool.contracts.v1 import contracts_pb2_grpc
 from civicpool_common.database import utc_now
 from civicpool_common.errors import InvalidArgument
 from civicpool_common.grpc_server import current_principal
-from civicpool_common.timestamps import timestamp_field, to_timestamp
+from civicpool_common.timestamps import date_field, timestamp_field, to_timestamp
 from civicpool_common.vocabulary import (
     BidOutcome,
     BidStatus,
@@ -29,21 +29,12 @@ from civicpool_common.vocabulary import (
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from civicpool_contracts import ocds, scoring
+from civicpool_contracts.awarding import AwardDecision, ScoreInput
+from civicpool_contracts.bids import BidDraft, BidView, bid_prices
 from civicpool_contracts.config import ContractsSettings
+from civicpool_contracts.lots import LotGroup
 from civicpool_contracts.neighbours import GrpcCatalog, GrpcDemandRounds
-from civicpool_contracts.service import (
-    AwardDecision,
-    BidDraft,
-    BidView,
-    ContractsService,
-    ContractTerm,
-    ContractView,
-    EvaluationView,
-    LotGroup,
-    ScoreInput,
-    TenderView,
-    bid_prices,
-)
+from civicpool_contracts.service import ContractsService, ContractTerm, ContractView, EvaluationView, TenderView
 
 Context = grpc.aio.ServicerContext[Any, Any]
 
@@ -173,15 +164,6 @@ def contract_to_proto(view: ContractView) -> pb.Contract:
     )  # fmt: skip
 
 
-def _date(text: str, field_name: str) -> dt.date | None:
-    if not text:
-        return None
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise InvalidArgument.for_field(field_name, f"{text!r} is not a date (yyyy-mm-dd)") from None
-
-
 def _bid_draft(message: pb.Bid) -> BidDraft:
     return BidDraft(
         lot_id=message.lot_id,
@@ -275,9 +257,9 @@ class ContractsServicer(contracts_pb2_grpc.ContractsServiceServicer):
 
     async def AwardTender(self, request: pb.AwardTenderRequest, context: Context) -> pb.AwardResult:
         term = ContractTerm(
-            _date(request.starts_on, "starts_on"),
-            _date(request.ends_on, "ends_on"),
-            _date(request.renewal_notice_on, "renewal_notice_on"),
+            date_field(request.starts_on, "starts_on"),
+            date_field(request.ends_on, "ends_on"),
+            date_field(request.renewal_notice_on, "renewal_notice_on"),
         )
         decisions = [AwardDecision(a.lot_id, a.bid_id, a.justification) for a in request.awards]
         view, contracts = await self._service.award(

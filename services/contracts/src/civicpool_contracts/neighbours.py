@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 import grpc
 from civicpool.catalog.v1 import catalog_pb2 as catalog_pb
@@ -132,25 +132,20 @@ class GrpcCatalog:
         return PartyInfo(m.id, m.name, m.vat_id, m.country, m.active)
 
     async def cities(self, principal: Principal) -> dict[str, PartyInfo]:
-        found: dict[str, PartyInfo] = {}
-        cursor = ""
-        while True:
-            request = catalog_pb.ListCitiesRequest(
-                page=PageRequest(limit=MAX_LIMIT, cursor=cursor), include_inactive=True
-            )
-            reply = await call_as_caller("catalog", self._stub.ListCities, request, self._deadline)
-            found |= {c.id: PartyInfo(c.id, c.name, c.ags, "DE", c.active) for c in reply.cities}
-            if not (cursor := reply.next_cursor):
-                return found
+        cities = await self._every_page(self._stub.ListCities, catalog_pb.ListCitiesRequest, "cities")
+        return {c.id: PartyInfo(c.id, c.name, c.ags, "DE", c.active) for c in cities}
 
     async def vendors(self, principal: Principal) -> dict[str, PartyInfo]:
-        found: dict[str, PartyInfo] = {}
+        vendors = await self._every_page(self._stub.ListVendors, catalog_pb.ListVendorsRequest, "vendors")
+        return {v.id: PartyInfo(v.id, v.name, v.vat_id, v.country, v.active) for v in vendors}
+
+    async def _every_page(self, method: Any, request_type: Any, field: str) -> list[Any]:
+        """Every record of a catalog list, inactive ones included, page by page."""
+        records: list[Any] = []
         cursor = ""
         while True:
-            request = catalog_pb.ListVendorsRequest(
-                page=PageRequest(limit=MAX_LIMIT, cursor=cursor), include_inactive=True
-            )
-            reply = await call_as_caller("catalog", self._stub.ListVendors, request, self._deadline)
-            found |= {v.id: PartyInfo(v.id, v.name, v.vat_id, v.country, v.active) for v in reply.vendors}
+            request = request_type(page=PageRequest(limit=MAX_LIMIT, cursor=cursor), include_inactive=True)
+            reply = await call_as_caller("catalog", method, request, self._deadline)
+            records += getattr(reply, field)
             if not (cursor := reply.next_cursor):
-                return found
+                return records

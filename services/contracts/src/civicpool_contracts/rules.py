@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 
-from civicpool_common.errors import FailedPrecondition, FieldViolation
+from civicpool_common import lifecycle
+from civicpool_common.errors import FieldViolation
+from civicpool_common.lifecycle import StateConflict, Transition
 from civicpool_common.vocabulary import TenderStatus
 
 MAX_UNIT_PRICE_CENTS = 10**11  # EUR 1 billion per unit: anything above is a typing error
@@ -15,14 +16,7 @@ MAX_TEXT = 2000
 LONGEST_FRAMEWORK = 4  # years: § 21 (6) VgV limits framework agreements to four years
 
 
-@dataclass(frozen=True)
-class Transition:
-    verb: str
-    allowed_from: frozenset[TenderStatus]
-    to: TenderStatus
-
-
-TRANSITIONS = {
+TRANSITIONS: dict[str, Transition[TenderStatus]] = {
     "publish": Transition("published", frozenset({TenderStatus.DRAFT}), TenderStatus.PUBLISHED),
     "close_bidding": Transition("closed for bids", frozenset({TenderStatus.PUBLISHED}), TenderStatus.BIDDING_CLOSED),
     "evaluate": Transition(
@@ -40,30 +34,15 @@ TRANSITIONS = {
 OPENED = frozenset({TenderStatus.BIDDING_CLOSED, TenderStatus.EVALUATED, TenderStatus.AWARDED})
 
 
-class TenderStateConflict(FailedPrecondition):
-    """The tender's status forbids the request; the message and metadata name the status."""
-
-    def __init__(self, message: str, current: str) -> None:
-        super().__init__(message, reason="STATE_CONFLICT", metadata={"current_status": current})
-
-
 def check_transition(action: str, current: str) -> TenderStatus:
-    transition = TRANSITIONS[action]
-    if TenderStatus(current) not in transition.allowed_from:
-        allowed = " or ".join(sorted(s.value for s in transition.allowed_from))
-        raise TenderStateConflict(
-            f"the tender is {current}; only a tender that is {allowed} can be {transition.verb}", current
-        )
-    return transition.to
+    return lifecycle.check_transition("tender", TRANSITIONS, action, current)
 
 
 def check_bids_accepted(status: str, bids_due_at: dt.datetime | None, now: dt.datetime) -> None:
     if status != TenderStatus.PUBLISHED or bids_due_at is None:
-        raise TenderStateConflict(f"the tender is {status}; bids are accepted only while it is published", status)
+        raise StateConflict(f"the tender is {status}; bids are accepted only while it is published", status)
     if now >= bids_due_at:
-        raise TenderStateConflict(
-            f"bids were due by {bids_due_at:%Y-%m-%d %H:%M:%S} UTC; late bids are refused", status
-        )
+        raise StateConflict(f"bids were due by {bids_due_at:%Y-%m-%d %H:%M:%S} UTC; late bids are refused", status)
 
 
 def price_violations(prefix: str, unit_price_cents: int, tiers: list[tuple[int, int]]) -> list[FieldViolation]:

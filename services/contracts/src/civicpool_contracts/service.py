@@ -1,17 +1,6 @@
-"""Tender use cases: rules, permissions and transactions.
+"""Tender use cases: rules, permissions and transactions (who sees what: see access.py).
 
-Who may do what (checked here with the verified caller, whatever the gateway sent):
-- tenders: a procurement lead makes one from a closed round of their own city
-  and, as lead of that city, moves it through its lifecycle. Leads and admins
-  see every tender; city IT and finance see the tenders their city leads or
-  has a share in, once published; vendors see published tenders without
-  estimates, shares or history.
-- bids: a vendor user (claim `vendor`) submits, replaces and withdraws its own
-  bids until bids_due_at. Before bidding is closed nobody else, the lead
-  included, reads any bid; afterwards a lead of the lead city and admins read
-  the submitted bids. A vendor never reads another vendor's bid.
-- contracts: leads and admins see all; vendors their own; city users those
-  with a quota of their city, showing their own city's quota only.
+Every check uses the verified caller, whatever the gateway sent.
 """
 
 from __future__ import annotations
@@ -35,12 +24,12 @@ from civicpool_common.errors import (
     VersionConflict,
 )
 from civicpool_common.ids import time_ordered_id
+from civicpool_common.lifecycle import StateConflict
+from civicpool_common.money import MAX_CENTS
 from civicpool_common.paging import PageWindow
 from civicpool_common.vocabulary import (
-    BidOutcome,
     BidStatus,
     ContractStatus,
-    HostingRegion,
     Procedure,
     RoundStatus,
     TenderStatus,
@@ -50,6 +39,28 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from civicpool_contracts import repository, rules, scoring
+from civicpool_contracts.access import (
+    NETWORK_WIDE,
+    VENDOR_VISIBLE,
+    may_see_contract,
+    may_see_tender,
+    own_city,
+    require_bid_reader,
+    vendor_only,
+    visible_quotas,
+    visible_statuses_and_city,
+)
+from civicpool_contracts.awarding import AwardDecision, ScoreInput, check_decisions, score_rows
+from civicpool_contracts.bids import (
+    BidDraft,
+    BidView,
+    bid_prices,
+    bid_view,
+    check_bid,
+    fill_bid,
+    quantities_by_lot,
+)
+from civicpool_contracts.lots import LotGroup, LotPlan, add_lots, form_lots
 from civicpool_contracts.models import (
     Bid,
     BidScore,
@@ -61,20 +72,10 @@ from civicpool_contracts.models import (
     Tender,
     TenderEvent,
 )
-from civicpool_contracts.neighbours import Catalog, DemandRounds, ItemDemand, ItemInfo, RoundInfo
+from civicpool_contracts.neighbours import Catalog, DemandRounds, RoundInfo
 from civicpool_contracts.procedure import ValueLimits, recommend
 
 log = logging.getLogger("civicpool.contracts")
-NETWORK_WIDE = (Role.PROCUREMENT_LEAD, Role.NETWORK_ADMIN)
-CITY_READERS = (Role.CITY_IT, Role.FINANCE)
-VENDOR_VISIBLE = (TenderStatus.PUBLISHED, TenderStatus.BIDDING_CLOSED, TenderStatus.EVALUATED, TenderStatus.AWARDED)
-MAX_CENTS = 2**63 - 1
-
-
-@dataclass(frozen=True)
-class LotGroup:
-    title: str
-    item_ids: Sequence[str]
 
 
 @dataclass(frozen=True)
@@ -93,45 +94,10 @@ class TenderView:
 
 
 @dataclass(frozen=True)
-class BidDraft:
-    lot_id: str
-    prices: Sequence[scoring.ItemPrice]
-    delivery_days: int
-    hosting_region: HostingRegion | None
-    dpa_offered: bool
-    open_source: bool
-
-
-@dataclass(frozen=True)
-class BidView:
-    bid: Bid
-    evaluated_price_cents: int
-    data_protection_proposed: int
-    data_protection_basis: str
-    outcome: BidOutcome
-
-
-@dataclass(frozen=True)
-class ScoreInput:
-    bid_id: str
-    quality: int
-    data_protection: int | None
-    data_protection_reason: str = ""
-    quality_note: str = ""
-
-
-@dataclass(frozen=True)
 class EvaluationView:
     tender: Tender
     rows: list[BidScore]
     lot_numbers: dict[str, int]
-
-
-@dataclass(frozen=True)
-class AwardDecision:
-    lot_id: str
-    bid_id: str
-    justification: str = ""
 
 
 @dataclass(frozen=True)
@@ -145,21 +111,6 @@ class ContractTerm:
 class ContractView:
     contract: Contract
     quotas: list[ContractQuota] = field(default_factory=list)
-
-
-def bid_prices(bid: Bid) -> list[scoring.ItemPrice]:
-    return [
-        scoring.ItemPrice(
-            str(p["item_id"]),
-            int(str(p["unit_price_cents"])),
-            tuple(scoring.Tier(int(t["min_quantity"]), int(t["unit_price_cents"])) for t in p.get("tiers", ())),  # type: ignore[attr-defined]
-        )
-        for p in bid.prices
-    ]
-
-
-def _bid_region(bid: Bid) -> HostingRegion | None:
-    return HostingRegion(bid.hosting_region) if bid.hosting_region else None
 
 
 class ContractsService:
@@ -196,20 +147,20 @@ class ContractsService:
                 raise AlreadyExists(f"demand round {round_id} was already made into tender {existing.id}")
             return await self.get_tender(principal, existing.id)
         if round_.status != RoundStatus.CLOSED:
-            raise rules.TenderStateConflict(
+            raise StateConflict(
                 f"the demand round is {round_.status.value}; only a closed round can become a tender",
                 round_.status.value,
             )
         demand = [d for d in await self._demand.demand_by_item(principal, round_id) if d.quantity > 0]
         if not demand:
-            raise rules.TenderStateConflict("the demand round has no demand to tender", round_.status.value)
+            raise StateConflict("the demand round has no demand to tender", round_.status.value)
         items = await self._catalog.items(principal, [d.item_id for d in demand])
-        lots = _form_lots(demand, items, groups)
+        lots = form_lots(demand, items, groups)
         tender = self._new_tender(principal, round_, title, description, lots)
         async with write_transaction(self._sessions) as session:
             session.add(tender)
             await session.flush()
-            _add_lots(session, tender, lots)
+            add_lots(session, tender, lots)
             session.add(_event(tender, "created", principal, tender.recommendation_reason))
         try:
             await self._demand.bundle(principal, round_id, tender.id)
@@ -219,7 +170,7 @@ class ContractsService:
         return await self.get_tender(principal, tender.id)
 
     def _new_tender(
-        self, principal: Principal, round_: RoundInfo, title: str, description: str, lots: list[_LotPlan]
+        self, principal: Principal, round_: RoundInfo, title: str, description: str, lots: list[LotPlan]
     ) -> Tender:
         estimated = sum(lot.estimated_cents for lot in lots)
         if estimated > MAX_CENTS:
@@ -271,7 +222,7 @@ class ContractsService:
     async def list_tenders(
         self, principal: Principal, limit: int, cursor: str, status: TenderStatus | None
     ) -> tuple[list[TenderView], str]:
-        statuses, city = _visible_statuses_and_city(principal)
+        statuses, city = visible_statuses_and_city(principal)
         if status is not None:
             statuses = [s for s in statuses if s == status.value]
         window = PageWindow.requested(limit, cursor)
@@ -296,7 +247,7 @@ class ContractsService:
             }.get(TenderStatus(tender.status), set())
             refused = sorted(set(changes) - allowed)
             if refused:
-                raise rules.TenderStateConflict(
+                raise StateConflict(
                     f"the tender is {tender.status}; {', '.join(refused)} can no longer change", tender.status
                 )
             now = utc_now()
@@ -334,7 +285,7 @@ class ContractsService:
             if action == "close_bidding":
                 assert tender.bids_due_at is not None
                 if now < tender.bids_due_at:
-                    raise rules.TenderStateConflict(
+                    raise StateConflict(
                         f"bidding is open until {tender.bids_due_at:%Y-%m-%d %H:%M:%S} UTC; bids are opened after it",
                         tender.status,
                     )
@@ -358,7 +309,7 @@ class ContractsService:
         vendor_id = await self._bidding_vendor(principal)
         async with self._writing() as session:
             tender, lot, quantities = await self._lot_taking_bids(session, tender_id, draft.lot_id)
-            _check_bid(draft, quantities, lot.number)
+            check_bid(draft, quantities, lot.number)
             bid = await repository.bid_of_vendor(session, lot.id, vendor_id)
             now = utc_now()
             if bid is not None and bid.status == BidStatus.SUBMITTED:
@@ -369,10 +320,10 @@ class ContractsService:
             if bid is None:
                 bid = Bid(id=time_ordered_id(), tender_id=tender.id, lot_id=lot.id, vendor_id=vendor_id)
                 session.add(bid)
-            _fill_bid(bid, draft, principal.username, now)
+            fill_bid(bid, draft, principal.username, now)
             bid.submitted_at = now
             await session.flush()
-            return _bid_view(bid, quantities, None, tender)
+            return bid_view(bid, quantities, None, tender)
 
     async def replace_bid(
         self, principal: Principal, tender_id: str, bid_id: str, draft: BidDraft, expected_version: int
@@ -384,11 +335,11 @@ class ContractsService:
                 raise InvalidArgument.for_field("lot_id", "a bid stays on its lot; withdraw it and bid on the other")
             tender, lot, quantities = await self._lot_taking_bids(session, tender_id, bid.lot_id)
             if bid.status != BidStatus.SUBMITTED:
-                raise rules.TenderStateConflict("the bid is withdrawn; submit a new one", tender.status)
-            _check_bid(draft, quantities, lot.number)
-            _fill_bid(bid, draft, principal.username, utc_now())
+                raise StateConflict("the bid is withdrawn; submit a new one", tender.status)
+            check_bid(draft, quantities, lot.number)
+            fill_bid(bid, draft, principal.username, utc_now())
             await session.flush()
-            return _bid_view(bid, quantities, None, tender)
+            return bid_view(bid, quantities, None, tender)
 
     async def withdraw_bid(self, principal: Principal, tender_id: str, bid_id: str, expected_version: int) -> BidView:
         vendor_id = await self._bidding_vendor(principal)
@@ -399,28 +350,28 @@ class ContractsService:
                 bid.status = BidStatus.WITHDRAWN.value
                 bid.updated_at = utc_now()
                 await session.flush()
-            return _bid_view(bid, quantities, None, tender)
+            return bid_view(bid, quantities, None, tender)
 
     async def list_bids(self, principal: Principal, tender_id: str, lot_id: str) -> list[BidView]:
         async with self._sessions() as session:
             tender = await self._visible_tender(session, principal, tender_id)
-            if principal.has_any_role([Role.VENDOR]) and not principal.has_any_role(NETWORK_WIDE):
+            if vendor_only(principal):
                 if principal.vendor is None:
                     raise PermissionDenied(f"{principal.username} is a vendor user without a vendor id")
                 bids = await repository.bids_of(session, tender.id, vendor_id=principal.vendor)
             else:
-                self._require_bid_reader(principal, tender)
+                require_bid_reader(principal, tender)
                 if TenderStatus(tender.status) not in rules.OPENED:
-                    raise rules.TenderStateConflict(
+                    raise StateConflict(
                         "the bids are sealed until bidding is closed"
                         + (f" (bids are due by {tender.bids_due_at:%Y-%m-%d %H:%M} UTC)" if tender.bids_due_at else ""),
                         tender.status,
                     )
                 bids = await repository.bids_of(session, tender.id, status=BidStatus.SUBMITTED.value)
             bids = [b for b in bids if not lot_id or b.lot_id == lot_id]
-            quantities = _quantities_by_lot(await repository.lot_items_of(session, tender.id))
+            quantities = quantities_by_lot(await repository.lot_items_of(session, tender.id))
             lots = {lot.id: lot for lot in await repository.lots_of(session, tender.id)}
-            return [_bid_view(b, quantities[b.lot_id], lots[b.lot_id], tender) for b in bids]
+            return [bid_view(b, quantities[b.lot_id], lots[b.lot_id], tender) for b in bids]
 
     # -- evaluation and award --------------------------------------------------------------
 
@@ -441,9 +392,9 @@ class ContractsService:
             rules.check_transition("evaluate", tender.status)
             bids = await repository.bids_of(session, tender.id, status=BidStatus.SUBMITTED.value)
             if not bids:
-                raise rules.TenderStateConflict("no bids were submitted; cancel the tender instead", tender.status)
-            quantities = _quantities_by_lot(await repository.lot_items_of(session, tender.id))
-            rows = _score_rows(tender.id, bids, quantities, weights, inputs)
+                raise StateConflict("no bids were submitted; cancel the tender instead", tender.status)
+            quantities = quantities_by_lot(await repository.lot_items_of(session, tender.id))
+            rows = score_rows(tender.id, bids, quantities, weights, inputs)
             await repository.drop_scores(session, tender.id)
             await session.flush()
             session.add_all(rows)
@@ -463,9 +414,9 @@ class ContractsService:
     async def get_evaluation(self, principal: Principal, tender_id: str) -> EvaluationView:
         async with self._sessions() as session:
             tender = await self._visible_tender(session, principal, tender_id)
-            self._require_bid_reader(principal, tender)
+            require_bid_reader(principal, tender)
             if tender.evaluated_at is None:
-                raise rules.TenderStateConflict("the tender has not been evaluated yet", tender.status)
+                raise StateConflict("the tender has not been evaluated yet", tender.status)
             return await self._evaluation(session, tender)
 
     async def award(
@@ -491,7 +442,7 @@ class ContractsService:
             rules.check_transition("award", tender.status)
             lots = await repository.lots_of(session, tender.id)
             scores = await repository.scores_of(session, tender.id)
-            chosen = _check_decisions(lots, scores, decisions)
+            chosen = check_decisions(lots, scores, decisions)
             items = await repository.lot_items_of(session, tender.id)
             shares = await repository.lot_shares_of(session, tender.id)
             bids = {b.id: b for b in await repository.bids_of(session, tender.id)}
@@ -538,15 +489,15 @@ class ContractsService:
         async with self._sessions() as session:
             contract = await repository.get_contract(session, contract_id)
             quotas = (await repository.quotas_of(session, [contract_id])).get(contract_id, []) if contract else []
-        if contract is None or not _may_see_contract(principal, contract, quotas):
+        if contract is None or not may_see_contract(principal, contract, quotas):
             raise NotFound(f"contract {contract_id} does not exist")
-        return ContractView(contract, _visible_quotas(principal, quotas))
+        return ContractView(contract, visible_quotas(principal, quotas))
 
     async def list_contracts(
         self, principal: Principal, limit: int, cursor: str, tender_id: str, city_id: str
     ) -> tuple[list[ContractView], str]:
         vendor_id = None
-        own_city = None
+        readable_city = None
         if principal.has_any_role(NETWORK_WIDE):
             pass
         elif principal.has_any_role([Role.VENDOR]):
@@ -554,18 +505,18 @@ class ContractsService:
                 raise PermissionDenied(f"{principal.username} is a vendor user without a vendor id")
             vendor_id = principal.vendor
         else:
-            own_city = _own_city(principal)
-        if own_city is not None and city_id not in ("", own_city):
-            raise PermissionDenied(f"{principal.username} may see only the contracts of {own_city}")
+            readable_city = own_city(principal)
+        if readable_city and city_id not in ("", readable_city):
+            raise PermissionDenied(f"{principal.username} may see only the contracts of {readable_city}")
         window = PageWindow.requested(limit, cursor)
         async with self._sessions() as session:
             found = await repository.contracts_after(
                 session, window.after, window.fetch, tender_id=tender_id or None,
-                city_id=own_city or city_id or None, vendor_id=vendor_id,
+                city_id=readable_city or city_id or None, vendor_id=vendor_id,
             )  # fmt: skip
             page, next_cursor = window.close(found, lambda c: c.id)
             quotas = await repository.quotas_of(session, [c.id for c in page])
-        return [ContractView(c, _visible_quotas(principal, quotas[c.id])) for c in page], next_cursor
+        return [ContractView(c, visible_quotas(principal, quotas[c.id])) for c in page], next_cursor
 
     # -- open data -------------------------------------------------------------------------
 
@@ -573,7 +524,7 @@ class ContractsService:
         self, principal: Principal, tender_id: str
     ) -> tuple[TenderView, list[ContractView], list[Bid]]:
         """What the OCDS export shows: the whole tender, its contracts and (after award) the winning bids."""
-        if principal.has_any_role([Role.VENDOR]) and not principal.has_any_role(NETWORK_WIDE):
+        if vendor_only(principal):
             raise PermissionDenied("the open-data export is for the cities and the network")
         async with self._sessions() as session:
             tender = await self._visible_tender(session, principal, tender_id)
@@ -598,7 +549,7 @@ class ContractsService:
 
     async def _visible_tender(self, session: AsyncSession, principal: Principal, tender_id: str) -> Tender:
         tender = await repository.get_tender(session, tender_id)
-        if tender is None or not await _may_see_tender(session, principal, tender):
+        if tender is None or not await may_see_tender(session, principal, tender):
             raise NotFound(f"tender {tender_id} does not exist")  # the same for another city's tender
         return tender
 
@@ -614,13 +565,6 @@ class ContractsService:
         if expected_version and expected_version != tender.version:
             raise VersionConflict(f"tender {tender_id}", expected_version, tender.version)
         return tender
-
-    def _require_bid_reader(self, principal: Principal, tender: Tender) -> None:
-        if principal.has_any_role([Role.NETWORK_ADMIN]):
-            return
-        if principal.has_any_role([Role.PROCUREMENT_LEAD]) and principal.city == tender.lead_city_id:
-            return
-        raise PermissionDenied(f"only the lead city {tender.lead_city_id} and the network's admins read the bids")
 
     async def _bidding_vendor(self, principal: Principal) -> str:
         principal.require_any_role(Role.VENDOR)
@@ -658,9 +602,7 @@ class ContractsService:
     async def _view(
         self, session: AsyncSession, principal: Principal, tender: Tender, *, with_lots: bool = True
     ) -> TenderView:
-        for_vendor = principal.has_any_role([Role.VENDOR]) and not principal.has_any_role(
-            (*NETWORK_WIDE, *CITY_READERS)
-        )
+        for_vendor = vendor_only(principal)
         if not with_lots:
             return TenderView(tender, [], [], for_vendor)
         lots = await repository.lots_of(session, tender.id)
@@ -683,81 +625,6 @@ class ContractsService:
 
 
 # -- helpers -------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _LotPlan:
-    title: str
-    items: list[tuple[ItemInfo, int, dict[str, int]]]  # item, quantity, shares
-
-    @property
-    def estimated_cents(self) -> int:
-        return sum(item.reference_price_cents * quantity for item, quantity, _ in self.items)
-
-
-def _form_lots(
-    demand: Sequence[ItemDemand], items: Mapping[str, ItemInfo], groups: Sequence[LotGroup]
-) -> list[_LotPlan]:
-    by_item = {d.item_id: d for d in demand}
-    violations: list[FieldViolation] = []
-    grouped: set[str] = set()
-    for index, group in enumerate(groups):
-        if not group.item_ids:
-            violations.append(FieldViolation(f"lot_groups[{index}].item_ids", "name at least one item"))
-        if len(group.title) > 200:
-            violations.append(FieldViolation(f"lot_groups[{index}].title", "must be at most 200 characters"))
-        for item_id in group.item_ids:
-            if item_id not in by_item:
-                violations.append(
-                    FieldViolation(f"lot_groups[{index}].item_ids", f"the round has no demand for item {item_id!r}")
-                )
-            elif item_id in grouped:
-                violations.append(FieldViolation(f"lot_groups[{index}].item_ids", f"{item_id!r} is in two lots"))
-            grouped.add(item_id)
-    missing = sorted(set(by_item) - set(items))
-    if missing:
-        violations.append(FieldViolation("round_id", f"items no longer in the catalog: {', '.join(missing)}"))
-    if violations:
-        raise InvalidArgument("the lots cannot be formed", violations=violations)
-
-    def entry(item_id: str) -> tuple[ItemInfo, int, dict[str, int]]:
-        return items[item_id], by_item[item_id].quantity, by_item[item_id].shares
-
-    plans = [
-        _LotPlan(g.title.strip() or " + ".join(items[i].name for i in g.item_ids), [entry(i) for i in g.item_ids])
-        for g in groups
-    ]
-    singles = sorted((i for i in by_item if i not in grouped), key=lambda i: items[i].sku)
-    return plans + [_LotPlan(items[i].name, [entry(i)]) for i in singles]
-
-
-def _add_lots(session: AsyncSession, tender: Tender, plans: list[_LotPlan]) -> None:
-    for number, plan in enumerate(plans, start=1):
-        lot = Lot(
-            id=time_ordered_id(), tender_id=tender.id, number=number, title=plan.title[:200],
-            estimated_value_cents=plan.estimated_cents, awarded_bid_id="", award_justification="",
-        )  # fmt: skip
-        session.add(lot)
-        for item, quantity, shares in plan.items:
-            session.add(
-                LotItem(
-                    lot_id=lot.id,
-                    item_id=item.id,
-                    tender_id=tender.id,
-                    sku=item.sku,
-                    name=item.name,
-                    unit=item.unit,
-                    cpv_code=item.cpv_code,
-                    kind=item.kind,
-                    reference_price_cents=item.reference_price_cents,
-                    quantity=quantity,
-                )
-            )
-            session.add_all(
-                LotShare(lot_id=lot.id, item_id=item.id, city_id=city, tender_id=tender.id, quantity=share)
-                for city, share in sorted(shares.items())
-                if share > 0
-            )
 
 
 def _event(tender: Tender, action: str, principal: Principal, detail: str = "") -> TenderEvent:
@@ -793,202 +660,3 @@ def _tender_change_violations(tender: Tender, changes: Mapping[str, object], now
     if len(justification) > rules.MAX_TEXT:
         found.append(FieldViolation("procedure_justification", f"at most {rules.MAX_TEXT} characters"))
     return found
-
-
-def _visible_statuses_and_city(principal: Principal) -> tuple[list[str], str | None]:
-    if principal.has_any_role(NETWORK_WIDE):
-        return [s.value for s in TenderStatus], None
-    if principal.has_any_role(CITY_READERS):
-        statuses = [s.value for s in TenderStatus if s != TenderStatus.DRAFT]
-        if principal.has_any_role([Role.FINANCE]) and principal.city is None:
-            return statuses, None
-        return statuses, _own_city(principal)
-    principal.require_any_role(Role.VENDOR)
-    return [s.value for s in VENDOR_VISIBLE], None
-
-
-async def _may_see_tender(session: AsyncSession, principal: Principal, tender: Tender) -> bool:
-    statuses, city = _visible_statuses_and_city(principal)
-    if tender.status not in statuses:
-        return False
-    return city is None or await repository.city_takes_part(session, tender, city)
-
-
-def _own_city(principal: Principal) -> str:
-    principal.require_any_role(*CITY_READERS)
-    if principal.city is None:
-        if principal.has_any_role([Role.FINANCE]):
-            return ""  # network-level finance: every city
-        raise PermissionDenied(f"{principal.username} belongs to no city")
-    return principal.city
-
-
-def _may_see_contract(principal: Principal, contract: Contract, quotas: Sequence[ContractQuota]) -> bool:
-    if principal.has_any_role(NETWORK_WIDE):
-        return True
-    if principal.has_any_role([Role.VENDOR]):
-        return principal.vendor == contract.vendor_id
-    city = _own_city(principal)
-    return not city or any(q.city_id == city for q in quotas)
-
-
-def _visible_quotas(principal: Principal, quotas: list[ContractQuota]) -> list[ContractQuota]:
-    if principal.has_any_role(NETWORK_WIDE) or principal.has_any_role([Role.VENDOR]):
-        return quotas
-    city = _own_city(principal)
-    return [q for q in quotas if not city or q.city_id == city]
-
-
-def _quantities_by_lot(items: Sequence[LotItem]) -> dict[str, dict[str, int]]:
-    found: dict[str, dict[str, int]] = {}
-    for item in items:
-        found.setdefault(item.lot_id, {})[item.item_id] = item.quantity
-    return found
-
-
-def _check_bid(draft: BidDraft, quantities: Mapping[str, int], lot_number: int) -> None:
-    violations: list[FieldViolation] = []
-    priced = [p.item_id for p in draft.prices]
-    for item_id in sorted(set(quantities) - set(priced)):
-        violations.append(FieldViolation("prices", f"lot {lot_number} needs a price for item {item_id}"))
-    for index, price in enumerate(draft.prices):
-        if price.item_id not in quantities:
-            violations.append(
-                FieldViolation(f"prices[{index}].item_id", f"item {price.item_id!r} is not in lot {lot_number}")
-            )
-        elif priced.count(price.item_id) > 1:
-            violations.append(FieldViolation(f"prices[{index}].item_id", "priced twice"))
-        tiers = [(t.min_quantity, t.unit_price_cents) for t in price.tiers]
-        violations += rules.price_violations(f"prices[{index}]", price.unit_price_cents, tiers)
-    if not 0 <= draft.delivery_days <= rules.MAX_DELIVERY_DAYS:
-        violations.append(FieldViolation("delivery_days", f"must be between 0 and {rules.MAX_DELIVERY_DAYS}"))
-    if violations:
-        raise InvalidArgument("the bid is not valid", violations=violations)
-    total = scoring.bid_price_cents(quantities, draft.prices)
-    if total > MAX_CENTS:
-        raise InvalidArgument.for_field("prices", "the lot's total at these prices is beyond what can be counted")
-
-
-def _fill_bid(bid: Bid, draft: BidDraft, user: str, now: dt.datetime) -> None:
-    bid.status = BidStatus.SUBMITTED.value
-    bid.prices = [
-        {"item_id": p.item_id, "unit_price_cents": p.unit_price_cents,
-         "tiers": [{"min_quantity": t.min_quantity, "unit_price_cents": t.unit_price_cents}
-                   for t in sorted(p.tiers, key=lambda t: t.min_quantity)]}
-        for p in draft.prices
-    ]  # fmt: skip
-    bid.delivery_days = draft.delivery_days
-    bid.hosting_region = draft.hosting_region.value if draft.hosting_region else ""
-    bid.dpa_offered, bid.open_source = draft.dpa_offered, draft.open_source
-    bid.submitted_by, bid.updated_at = user, now
-
-
-def _bid_view(bid: Bid, quantities: Mapping[str, int], lot: Lot | None, tender: Tender) -> BidView:
-    proposed, basis = scoring.proposed_data_protection(_bid_region(bid), bid.dpa_offered, bid.open_source)
-    outcome = BidOutcome.PENDING
-    if tender.status == TenderStatus.AWARDED:
-        awarded = lot.awarded_bid_id if lot is not None else ""
-        outcome = BidOutcome.AWARDED if awarded == bid.id else BidOutcome.NOT_AWARDED
-    elif tender.status == TenderStatus.CANCELLED:
-        outcome = BidOutcome.NOT_AWARDED
-    return BidView(bid, scoring.bid_price_cents(quantities, bid_prices(bid)), proposed, basis, outcome)
-
-
-def _score_rows(
-    tender_id: str,
-    bids: Sequence[Bid],
-    quantities: Mapping[str, Mapping[str, int]],
-    weights: scoring.Weights,
-    inputs: Sequence[ScoreInput],
-) -> list[BidScore]:
-    by_bid = {i.bid_id: i for i in inputs}
-    known = {b.id for b in bids}
-    violations = [FieldViolation(f"scores[{n}].bid_id", f"{i.bid_id!r} is not a submitted bid of this tender")
-                  for n, i in enumerate(inputs) if i.bid_id not in known]  # fmt: skip
-    violations += [
-        FieldViolation("scores", f"bid {b.id} of {b.vendor_id} has no score") for b in bids if b.id not in by_bid
-    ]
-    candidates: dict[str, list[scoring.Candidate]] = {}
-    proposals: dict[str, tuple[int, str]] = {}
-    for n, score in enumerate(inputs):
-        bid = next((b for b in bids if b.id == score.bid_id), None)
-        if bid is None:
-            continue
-        proposed, basis = scoring.proposed_data_protection(_bid_region(bid), bid.dpa_offered, bid.open_source)
-        data_protection = proposed if score.data_protection is None else score.data_protection
-        if not 0 <= score.quality <= 100:
-            violations.append(FieldViolation(f"scores[{n}].quality", "must be between 0 and 100"))
-        if not 0 <= data_protection <= 100:
-            violations.append(FieldViolation(f"scores[{n}].data_protection", "must be between 0 and 100"))
-        reason = score.data_protection_reason.strip()
-        if data_protection != proposed and not reason:
-            violations.append(
-                FieldViolation(
-                    f"scores[{n}].data_protection_reason",
-                    f"the declarations propose {proposed} ({basis}); say why the score is {data_protection}",
-                )
-            )
-        proposals[bid.id] = (proposed, reason or basis)
-        price = scoring.bid_price_cents(quantities[bid.lot_id], bid_prices(bid))
-        candidates.setdefault(bid.lot_id, []).append(
-            scoring.Candidate(bid.id, bid.vendor_id, price, score.quality, data_protection)
-        )
-    if violations:
-        raise InvalidArgument("the evaluation is not valid", violations=violations)
-    rows = []
-    for lot_id, lot_candidates in candidates.items():
-        for scored in scoring.rank_lot(tender_id, lot_candidates, weights):
-            c = scored.candidate
-            rows.append(
-                BidScore(
-                    bid_id=c.bid_id,
-                    tender_id=tender_id,
-                    lot_id=lot_id,
-                    vendor_id=c.vendor_id,
-                    evaluated_price_cents=c.price_cents,
-                    price_score_milli=scored.price_score_milli,
-                    quality_score=c.quality,
-                    quality_note=by_bid[c.bid_id].quality_note.strip(),
-                    data_protection_score=c.data_protection,
-                    data_protection_proposed=proposals[c.bid_id][0],
-                    data_protection_reason=proposals[c.bid_id][1],
-                    total_score_milli=scored.total_milli,
-                    rank=scored.rank,
-                    tie_break=scored.tie_break,
-                )
-            )
-    return rows
-
-
-def _check_decisions(
-    lots: Sequence[Lot], scores: Sequence[BidScore], decisions: Sequence[AwardDecision]
-) -> dict[str, AwardDecision]:
-    lots_by_id = {lot.id: lot for lot in lots}
-    scored = {s.bid_id: s for s in scores}
-    lots_with_bids = {s.lot_id for s in scores}
-    violations: list[FieldViolation] = []
-    chosen: dict[str, AwardDecision] = {}
-    for n, decision in enumerate(decisions):
-        lot = lots_by_id.get(decision.lot_id)
-        score = scored.get(decision.bid_id)
-        if lot is None:
-            violations.append(FieldViolation(f"awards[{n}].lot_id", f"the tender has no lot {decision.lot_id!r}"))
-            continue
-        if decision.lot_id in chosen:
-            violations.append(FieldViolation(f"awards[{n}].lot_id", f"lot {lot.number} is awarded twice"))
-        if score is None or score.lot_id != lot.id:
-            violations.append(FieldViolation(f"awards[{n}].bid_id", f"not an evaluated bid on lot {lot.number}"))
-        elif score.rank != 1 and not decision.justification.strip():
-            violations.append(
-                FieldViolation(
-                    f"awards[{n}].justification",
-                    f"the bid ranks {score.rank} on lot {lot.number}; awarding it needs a written justification",
-                )
-            )
-        chosen[decision.lot_id] = decision
-    for lot in lots:
-        if lot.id in lots_with_bids and lot.id not in chosen:
-            violations.append(FieldViolation("awards", f"lot {lot.number} has bids but no award decision"))
-    if violations:
-        raise InvalidArgument("the award is not valid", violations=violations)
-    return chosen

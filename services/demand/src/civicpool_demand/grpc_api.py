@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime as dt
 import logging
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -14,7 +13,7 @@ from civicpool.demand.v1 import demand_pb2 as pb
 from civicpool.demand.v1 import demand_pb2_grpc
 from civicpool_common.errors import InvalidArgument
 from civicpool_common.grpc_server import current_principal
-from civicpool_common.timestamps import timestamp_field, to_timestamp
+from civicpool_common.timestamps import date_field, timestamp_field, to_timestamp
 from civicpool_common.vocabulary import ImportMode, LineStatus, Priority, RoundStatus, from_proto, to_proto
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -113,15 +112,6 @@ def import_to_proto(record: Import, replayed: bool) -> pb.ImportResult:
     )
 
 
-def _date(text: str, field_name: str) -> dt.date | None:
-    if not text:
-        return None
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise InvalidArgument.for_field(field_name, f"{text!r} is not a date (yyyy-mm-dd)") from None
-
-
 def _priority(number: int) -> Priority:
     return from_proto(number, pb.Priority, Priority) or Priority.NORMAL
 
@@ -192,7 +182,7 @@ class DemandServicer(demand_pb2_grpc.DemandServiceServicer):
             city_id=message.city_id,
             item_id=message.item_id.strip(),
             quantity=message.quantity,
-            needed_by=_date(message.needed_by, "needed_by"),
+            needed_by=date_field(message.needed_by, "needed_by"),
             justification=message.justification.strip(),
             priority=_priority(message.priority),
         )
@@ -216,7 +206,7 @@ class DemandServicer(demand_pb2_grpc.DemandServiceServicer):
         message = request.line
         readers: dict[str, Callable[[], object]] = {
             "quantity": lambda: message.quantity,
-            "needed_by": lambda: _date(message.needed_by, "needed_by"),
+            "needed_by": lambda: date_field(message.needed_by, "needed_by"),
             "justification": lambda: message.justification.strip(),
             "priority": lambda: _priority(message.priority),
         }

@@ -9,9 +9,10 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 
-from civicpool_common.errors import FailedPrecondition, FieldViolation
+from civicpool_common import lifecycle
+from civicpool_common.errors import FieldViolation
+from civicpool_common.lifecycle import StateConflict, Transition
 from civicpool_common.vocabulary import Priority, RoundStatus
 
 MAX_QUANTITY = 1_000_000
@@ -21,14 +22,7 @@ LATEST_NEEDED_BY_YEARS = 10
 _CPV_PREFIX = re.compile(r"\d{2,8}")
 
 
-@dataclass(frozen=True)
-class Transition:
-    verb: str  # for messages: "opened"
-    allowed_from: frozenset[RoundStatus]
-    to: RoundStatus
-
-
-TRANSITIONS = {
+TRANSITIONS: dict[str, Transition[RoundStatus]] = {
     "open": Transition("opened", frozenset({RoundStatus.DRAFT}), RoundStatus.OPEN),
     "close": Transition("closed", frozenset({RoundStatus.OPEN}), RoundStatus.CLOSED),
     "cancel": Transition(
@@ -38,39 +32,25 @@ TRANSITIONS = {
 }
 
 
-class RoundStateConflict(FailedPrecondition):
-    """The round's status forbids the request; the message and metadata name the status."""
-
-    def __init__(self, message: str, current: str) -> None:
-        super().__init__(message, reason="STATE_CONFLICT", metadata={"current_status": current})
-
-
-class RoundPastDeadline(RoundStateConflict):
+class RoundPastDeadline(StateConflict):
     """A write reached an open round after its closing time: the round must be closed now."""
 
 
 def check_transition(action: str, current: str) -> RoundStatus:
-    """The status after `action`, or RoundStateConflict naming the current status."""
-    transition = TRANSITIONS[action]
-    if RoundStatus(current) not in transition.allowed_from:
-        allowed = " or ".join(sorted(s.value for s in transition.allowed_from))
-        article = "an" if allowed[0] in "aeiou" else "a"
-        raise RoundStateConflict(
-            f"the round is {current}; only {article} {allowed} round can be {transition.verb}", current=current
-        )
-    return transition.to
+    """The status after `action`, or StateConflict naming the current status."""
+    return lifecycle.check_transition("round", TRANSITIONS, action, current)
 
 
 def check_accepting_demand(status: str, opens_at: dt.datetime, closes_at: dt.datetime, now: dt.datetime) -> None:
     """Demand is written only into an open round, between opens_at and closes_at."""
     if status != RoundStatus.OPEN:
-        raise RoundStateConflict(f"the round is {status}; demand can be written only while it is open", status)
+        raise StateConflict(f"the round is {status}; demand can be written only while it is open", status)
     if now >= closes_at:
         raise RoundPastDeadline(
             f"the round closed at {closes_at:%Y-%m-%d %H:%M:%S} UTC; demand can no longer be written", "closed"
         )
     if now < opens_at:
-        raise RoundStateConflict(f"the round accepts demand from {opens_at:%Y-%m-%d %H:%M:%S} UTC", status)
+        raise StateConflict(f"the round accepts demand from {opens_at:%Y-%m-%d %H:%M:%S} UTC", status)
 
 
 def scope_violations(item_ids: Sequence[str], cpv_prefixes: Sequence[str]) -> list[FieldViolation]:

@@ -32,6 +32,8 @@ from civicpool_common.errors import (
     VersionConflict,
 )
 from civicpool_common.ids import time_ordered_id
+from civicpool_common.lifecycle import StateConflict
+from civicpool_common.money import MAX_CENTS
 from civicpool_common.paging import PageWindow
 from civicpool_common.vocabulary import ImportMode, LineStatus, Priority, RoundStatus
 from sqlalchemy.exc import IntegrityError
@@ -43,7 +45,6 @@ from civicpool_demand.catalog_client import CatalogItem, ItemDirectory
 from civicpool_demand.models import LINE_FIELDS, Import, Line, LineVersion, Round
 
 Record = TypeVar("Record")
-MAX_CENTS = 2**63 - 1  # what a proto int64 carries
 ROUND_FIELDS = ("title", "description", "opens_at", "closes_at", "scope_item_ids", "scope_cpv_prefixes")
 ROUND_FIELDS_BY_STATUS = {
     RoundStatus.DRAFT: frozenset(ROUND_FIELDS),
@@ -181,7 +182,7 @@ class DemandService:
             allowed = ROUND_FIELDS_BY_STATUS.get(RoundStatus(round_.status), frozenset())
             refused = sorted(set(changes) - allowed)
             if refused:
-                raise rules.RoundStateConflict(
+                raise StateConflict(
                     f"the round is {round_.status}; {', '.join(refused)} can no longer change", round_.status
                 )
             now = utc_now()
@@ -251,7 +252,7 @@ class DemandService:
             round_ = await self._round_of_owner(session, principal, round_id, expected_version)
             new_status = rules.check_transition(action, round_.status)
             if action == "open" and round_.closes_at <= now:
-                raise rules.RoundStateConflict(
+                raise StateConflict(
                     f"the round would close at once: its closes_at ({round_.closes_at:%Y-%m-%d %H:%M} UTC) has passed",
                     round_.status,
                 )
@@ -327,7 +328,7 @@ class DemandService:
         async with self._writing() as session:
             line, now = await self._writable_line(session, principal, round_id, line_id, expected_version)
             if line.status != LineStatus.SUBMITTED:
-                raise rules.RoundStateConflict("the line is withdrawn; add a new line instead", line.status)
+                raise StateConflict("the line is withdrawn; add a new line instead", line.status)
             for name, value in changes.items():
                 setattr(line, name, value.value if isinstance(value, Priority) else value)
             if not session.is_modified(line):

@@ -1,0 +1,43 @@
+"""Status machines of records (demand rounds, tenders): which action moves which status where.
+
+A refused action is a StateConflict: FAILED_PRECONDITION on gRPC, 409
+`state-conflict` on REST, with the current status in the message and in
+`current_status`, so a client can tell what happened without reading again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Generic, TypeVar
+
+from civicpool_common.errors import FailedPrecondition
+
+Status = TypeVar("Status", bound=StrEnum)
+
+
+class StateConflict(FailedPrecondition):
+    """The record's status forbids the request; the message and metadata name the status."""
+
+    def __init__(self, message: str, current: str) -> None:
+        super().__init__(message, reason="STATE_CONFLICT", metadata={"current_status": current})
+
+
+@dataclass(frozen=True)
+class Transition(Generic[Status]):
+    verb: str  # for messages: "opened", "closed for bids"
+    allowed_from: frozenset[Status]
+    to: Status
+
+
+def check_transition(noun: str, transitions: Mapping[str, Transition[Status]], action: str, current: str) -> Status:
+    """The status after `action`, or StateConflict: "the round is draft; only an open round can be closed"."""
+    transition = transitions[action]
+    if current not in {status.value for status in transition.allowed_from}:
+        allowed = " or ".join(sorted(s.value for s in transition.allowed_from))
+        article = "an" if allowed[0] in "aeiou" else "a"
+        raise StateConflict(
+            f"the {noun} is {current}; only {article} {allowed} {noun} can be {transition.verb}", current
+        )
+    return transition.to

@@ -1,0 +1,92 @@
+"""Who sees which tender, bid and contract: the visibility rules of the contracts service, in one place.
+
+- Tenders: leads and admins see every tender, drafts included; city IT and
+  finance the published tenders their city leads or has a share in (finance
+  without a city: all); vendors published tenders and later, without
+  estimates, shares or the event log. Anything else is "not found".
+- Bids: a vendor reads its own bids, always, and never another vendor's. The
+  lead city's leads and admins read the submitted bids once they are opened.
+- Contracts: leads and admins all; vendors their own; city users those with a
+  quota of their city, showing that city's quota only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from civicpool_common.auth import Principal, Role
+from civicpool_common.errors import (
+    PermissionDenied,
+)
+from civicpool_common.vocabulary import (
+    TenderStatus,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from civicpool_contracts import repository
+from civicpool_contracts.models import (
+    Contract,
+    ContractQuota,
+    Tender,
+)
+
+NETWORK_WIDE = (Role.PROCUREMENT_LEAD, Role.NETWORK_ADMIN)
+CITY_READERS = (Role.CITY_IT, Role.FINANCE)
+VENDOR_VISIBLE = (TenderStatus.PUBLISHED, TenderStatus.BIDDING_CLOSED, TenderStatus.EVALUATED, TenderStatus.AWARDED)
+
+
+def visible_statuses_and_city(principal: Principal) -> tuple[list[str], str | None]:
+    if principal.has_any_role(NETWORK_WIDE):
+        return [s.value for s in TenderStatus], None
+    if principal.has_any_role(CITY_READERS):
+        statuses = [s.value for s in TenderStatus if s != TenderStatus.DRAFT]
+        if principal.has_any_role([Role.FINANCE]) and principal.city is None:
+            return statuses, None
+        return statuses, own_city(principal)
+    principal.require_any_role(Role.VENDOR)
+    return [s.value for s in VENDOR_VISIBLE], None
+
+
+async def may_see_tender(session: AsyncSession, principal: Principal, tender: Tender) -> bool:
+    statuses, city = visible_statuses_and_city(principal)
+    if tender.status not in statuses:
+        return False
+    return city is None or await repository.city_takes_part(session, tender, city)
+
+
+def own_city(principal: Principal) -> str:
+    principal.require_any_role(*CITY_READERS)
+    if principal.city is None:
+        if principal.has_any_role([Role.FINANCE]):
+            return ""  # network-level finance: every city
+        raise PermissionDenied(f"{principal.username} belongs to no city")
+    return principal.city
+
+
+def may_see_contract(principal: Principal, contract: Contract, quotas: Sequence[ContractQuota]) -> bool:
+    if principal.has_any_role(NETWORK_WIDE):
+        return True
+    if principal.has_any_role([Role.VENDOR]):
+        return principal.vendor == contract.vendor_id
+    city = own_city(principal)
+    return not city or any(q.city_id == city for q in quotas)
+
+
+def visible_quotas(principal: Principal, quotas: list[ContractQuota]) -> list[ContractQuota]:
+    if principal.has_any_role(NETWORK_WIDE) or principal.has_any_role([Role.VENDOR]):
+        return quotas
+    city = own_city(principal)
+    return [q for q in quotas if not city or q.city_id == city]
+
+
+def vendor_only(principal: Principal) -> bool:
+    """A vendor's user, not also someone of the network or a city."""
+    return principal.has_any_role([Role.VENDOR]) and not principal.has_any_role((*NETWORK_WIDE, *CITY_READERS))
+
+
+def require_bid_reader(principal: Principal, tender: Tender) -> None:
+    if principal.has_any_role([Role.NETWORK_ADMIN]):
+        return
+    if principal.has_any_role([Role.PROCUREMENT_LEAD]) and principal.city == tender.lead_city_id:
+        return
+    raise PermissionDenied(f"only the lead city {tender.lead_city_id} and the network's admins read the bids")

@@ -1,0 +1,135 @@
+"""The score table of an evaluation and the checks of an award, from stored bids."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from civicpool_common.errors import (
+    FieldViolation,
+    InvalidArgument,
+)
+
+from civicpool_contracts import scoring
+from civicpool_contracts.bids import bid_prices, bid_region
+from civicpool_contracts.models import (
+    Bid,
+    BidScore,
+    Lot,
+)
+
+
+@dataclass(frozen=True)
+class ScoreInput:
+    bid_id: str
+    quality: int
+    data_protection: int | None
+    data_protection_reason: str = ""
+    quality_note: str = ""
+
+
+@dataclass(frozen=True)
+class AwardDecision:
+    lot_id: str
+    bid_id: str
+    justification: str = ""
+
+
+def score_rows(
+    tender_id: str,
+    bids: Sequence[Bid],
+    quantities: Mapping[str, Mapping[str, int]],
+    weights: scoring.Weights,
+    inputs: Sequence[ScoreInput],
+) -> list[BidScore]:
+    by_bid = {i.bid_id: i for i in inputs}
+    known = {b.id for b in bids}
+    violations = [FieldViolation(f"scores[{n}].bid_id", f"{i.bid_id!r} is not a submitted bid of this tender")
+                  for n, i in enumerate(inputs) if i.bid_id not in known]  # fmt: skip
+    violations += [
+        FieldViolation("scores", f"bid {b.id} of {b.vendor_id} has no score") for b in bids if b.id not in by_bid
+    ]
+    candidates: dict[str, list[scoring.Candidate]] = {}
+    proposals: dict[str, tuple[int, str]] = {}
+    for n, score in enumerate(inputs):
+        bid = next((b for b in bids if b.id == score.bid_id), None)
+        if bid is None:
+            continue
+        proposed, basis = scoring.proposed_data_protection(bid_region(bid), bid.dpa_offered, bid.open_source)
+        data_protection = proposed if score.data_protection is None else score.data_protection
+        if not 0 <= score.quality <= 100:
+            violations.append(FieldViolation(f"scores[{n}].quality", "must be between 0 and 100"))
+        if not 0 <= data_protection <= 100:
+            violations.append(FieldViolation(f"scores[{n}].data_protection", "must be between 0 and 100"))
+        reason = score.data_protection_reason.strip()
+        if data_protection != proposed and not reason:
+            violations.append(
+                FieldViolation(
+                    f"scores[{n}].data_protection_reason",
+                    f"the declarations propose {proposed} ({basis}); say why the score is {data_protection}",
+                )
+            )
+        proposals[bid.id] = (proposed, reason or basis)
+        price = scoring.bid_price_cents(quantities[bid.lot_id], bid_prices(bid))
+        candidates.setdefault(bid.lot_id, []).append(
+            scoring.Candidate(bid.id, bid.vendor_id, price, score.quality, data_protection)
+        )
+    if violations:
+        raise InvalidArgument("the evaluation is not valid", violations=violations)
+    rows = []
+    for lot_id, lot_candidates in candidates.items():
+        for scored in scoring.rank_lot(tender_id, lot_candidates, weights):
+            c = scored.candidate
+            rows.append(
+                BidScore(
+                    bid_id=c.bid_id,
+                    tender_id=tender_id,
+                    lot_id=lot_id,
+                    vendor_id=c.vendor_id,
+                    evaluated_price_cents=c.price_cents,
+                    price_score_milli=scored.price_score_milli,
+                    quality_score=c.quality,
+                    quality_note=by_bid[c.bid_id].quality_note.strip(),
+                    data_protection_score=c.data_protection,
+                    data_protection_proposed=proposals[c.bid_id][0],
+                    data_protection_reason=proposals[c.bid_id][1],
+                    total_score_milli=scored.total_milli,
+                    rank=scored.rank,
+                    tie_break=scored.tie_break,
+                )
+            )
+    return rows
+
+
+def check_decisions(
+    lots: Sequence[Lot], scores: Sequence[BidScore], decisions: Sequence[AwardDecision]
+) -> dict[str, AwardDecision]:
+    lots_by_id = {lot.id: lot for lot in lots}
+    scored = {s.bid_id: s for s in scores}
+    lots_with_bids = {s.lot_id for s in scores}
+    violations: list[FieldViolation] = []
+    chosen: dict[str, AwardDecision] = {}
+    for n, decision in enumerate(decisions):
+        lot = lots_by_id.get(decision.lot_id)
+        score = scored.get(decision.bid_id)
+        if lot is None:
+            violations.append(FieldViolation(f"awards[{n}].lot_id", f"the tender has no lot {decision.lot_id!r}"))
+            continue
+        if decision.lot_id in chosen:
+            violations.append(FieldViolation(f"awards[{n}].lot_id", f"lot {lot.number} is awarded twice"))
+        if score is None or score.lot_id != lot.id:
+            violations.append(FieldViolation(f"awards[{n}].bid_id", f"not an evaluated bid on lot {lot.number}"))
+        elif score.rank != 1 and not decision.justification.strip():
+            violations.append(
+                FieldViolation(
+                    f"awards[{n}].justification",
+                    f"the bid ranks {score.rank} on lot {lot.number}; awarding it needs a written justification",
+                )
+            )
+        chosen[decision.lot_id] = decision
+    for lot in lots:
+        if lot.id in lots_with_bids and lot.id not in chosen:
+            violations.append(FieldViolation("awards", f"lot {lot.number} has bids but no award decision"))
+    if violations:
+        raise InvalidArgument("the award is not valid", violations=violations)
+    return chosen
