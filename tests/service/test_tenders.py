@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 from collections.abc import AsyncIterator
@@ -500,3 +501,26 @@ async def test_the_ocds_package_is_valid_with_every_city_as_buyer(tendering: Ten
     assert len(release["awards"]) == 2 and release["tag"] == ["award", "contract"]
     with pytest.raises(PermissionDenied):
         await tendering.contracts.ocds_inputs(RHEINTAL, view.tender.id)
+
+
+async def test_the_same_tender_request_sent_twice_at_once_makes_one_tender(tendering: Tendering) -> None:
+    round_id = await tendering.closed_round()
+    first, second = await asyncio.gather(
+        tendering.contracts.create_tender(LEAD, round_id, "", "", []),
+        tendering.contracts.create_tender(LEAD, round_id, "", "", []),
+    )
+    assert first.tender.id == second.tender.id
+    listed, _ = await tendering.contracts.list_tenders(LEAD, 50, "", None)
+    assert [v.tender.id for v in listed] == [first.tender.id]
+    assert (await tendering.demand.get_round(LEAD, round_id)).tender_id == first.tender.id
+
+
+async def test_a_vendors_first_bid_sent_twice_at_once_is_stored_once(tendering: Tendering) -> None:
+    view = await tendering.published()
+    tender_id, lot = view.tender.id, tendering.lot_of(view, tendering.laptop)
+    results = await asyncio.gather(
+        *(tendering.contracts.submit_bid(RHEINTAL, tender_id, bid(lot, tendering.laptop, 80_000)) for _ in range(2)),
+        return_exceptions=True,
+    )
+    assert sorted(type(r).__name__ for r in results) == ["AlreadyExists", "BidView"]
+    assert len(await tendering.contracts.list_bids(RHEINTAL, tender_id, "")) == 1

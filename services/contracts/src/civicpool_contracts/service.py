@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from civicpool_common.auth import Principal, Role
-from civicpool_common.database import utc_now, write_transaction
+from civicpool_common.database import integrity_violation, utc_now, write_transaction
 from civicpool_common.errors import (
     AlreadyExists,
     DomainError,
@@ -21,6 +21,7 @@ from civicpool_common.errors import (
     InvalidArgument,
     NotFound,
     PermissionDenied,
+    Unavailable,
     VersionConflict,
 )
 from civicpool_common.ids import time_ordered_id
@@ -35,6 +36,7 @@ from civicpool_common.vocabulary import (
     TenderStatus,
 )
 from sqlalchemy import delete
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -141,11 +143,7 @@ class ContractsService:
         async with self._sessions() as session:
             existing = await repository.tender_of_round(session, round_id)
         if existing is not None:  # a repeated call, or one that stopped before the round was bundled
-            if round_.status == RoundStatus.CLOSED:
-                await self._demand.bundle(principal, round_id, existing.id)
-            elif round_.tender_id != existing.id:
-                raise AlreadyExists(f"demand round {round_id} was already made into tender {existing.id}")
-            return await self.get_tender(principal, existing.id)
+            return await self._finish_bundling(principal, round_id, existing.id)
         if round_.status != RoundStatus.CLOSED:
             raise StateConflict(
                 f"the demand round is {round_.status.value}; only a closed round can become a tender",
@@ -157,17 +155,44 @@ class ContractsService:
         items = await self._catalog.items(principal, [d.item_id for d in demand])
         lots = form_lots(demand, items, groups)
         tender = self._new_tender(principal, round_, title, description, lots)
-        async with write_transaction(self._sessions) as session:
-            session.add(tender)
-            await session.flush()
-            add_lots(session, tender, lots)
-            session.add(_event(tender, "created", principal, tender.recommendation_reason))
+        try:
+            async with write_transaction(self._sessions) as session:
+                session.add(tender)
+                await session.flush()
+                add_lots(session, tender, lots)
+                session.add(_event(tender, "created", principal, tender.recommendation_reason))
+        except IntegrityError as error:
+            if integrity_violation(error) != "unique":
+                raise
+            async with self._sessions() as session:  # the same request, sent twice at once, won the race
+                existing = await repository.tender_of_round(session, round_id)
+            if existing is None:
+                raise
+            return await self._finish_bundling(principal, round_id, existing.id)
         try:
             await self._demand.bundle(principal, round_id, tender.id)
+        except Unavailable:
+            # The round may or may not be bundled now: keep the draft, a retry finishes the job.
+            raise Unavailable(
+                f"the demand service did not confirm that round {round_id} is bundled; tender {tender.id} is "
+                "kept as a draft: send the same request again to finish"
+            ) from None
         except DomainError:
-            await self._forget_draft(tender.id)  # the round stays closed; nothing half-made is left
+            await self._forget_draft(tender.id)  # the demand service refused: the round stays closed
             raise
         return await self.get_tender(principal, tender.id)
+
+    async def _finish_bundling(self, principal: Principal, round_id: str, tender_id: str) -> TenderView:
+        """The tender made from the round before; the round bundled into it if that did not happen yet."""
+        round_ = await self._demand.get_round(principal, round_id)
+        if round_.status == RoundStatus.CLOSED:
+            try:
+                await self._demand.bundle(principal, round_id, tender_id)
+            except FailedPrecondition:  # a concurrent call bundled it a moment ago
+                round_ = await self._demand.get_round(principal, round_id)
+        if round_.status != RoundStatus.CLOSED and round_.tender_id != tender_id:
+            raise AlreadyExists(f"demand round {round_id} cannot become tender {tender_id}: it is {round_.status}")
+        return await self.get_tender(principal, tender_id)
 
     def _new_tender(
         self, principal: Principal, round_: RoundInfo, title: str, description: str, lots: list[LotPlan]
@@ -307,6 +332,14 @@ class ContractsService:
 
     async def submit_bid(self, principal: Principal, tender_id: str, draft: BidDraft) -> BidView:
         vendor_id = await self._bidding_vendor(principal)
+        try:
+            return await self._submit_bid(principal, tender_id, draft, vendor_id)
+        except IntegrityError as error:
+            if integrity_violation(error) != "unique":
+                raise
+            raise AlreadyExists(f"{vendor_id} already has a bid on this lot; replace or withdraw it instead") from None
+
+    async def _submit_bid(self, principal: Principal, tender_id: str, draft: BidDraft, vendor_id: str) -> BidView:
         async with self._writing() as session:
             tender, lot, quantities = await self._lot_taking_bids(session, tender_id, draft.lot_id)
             check_bid(draft, quantities, lot.number)
