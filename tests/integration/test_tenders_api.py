@@ -72,6 +72,7 @@ def test_the_whole_tender_lifecycle_with_sealed_bids(api: ApiFactory, stack: Sta
     assert tender["status"] == "published"
     seen_by_vendor = rheintal.get(f"/tenders/{tender['id']}").json()
     assert seen_by_vendor["estimated_value_cents"] == 0 and seen_by_vendor["events"] == []
+    assert seen_by_vendor["recommended_procedure"] is None and seen_by_vendor["recommendation_reason"] == ""
     assert all(item["shares"] == [] for lot in seen_by_vendor["lots"] for item in lot["items"])
 
     own = rheintal.post(f"/tenders/{tender['id']}/bids", json=_bid(tender, "VPN-SEAT", 3_300))
@@ -136,6 +137,9 @@ def test_the_whole_tender_lifecycle_with_sealed_bids(api: ApiFactory, stack: Sta
 
     package = lead.get(f"/tenders/{tender['id']}/ocds")
     assert package.status_code == 200 and ocds_errors(package.json()) == []
+    roles = {p["id"]: p["roles"] for p in package.json()["releases"][0]["parties"]}
+    assert roles["city-ettlingen"] == ["procuringEntity", "buyer"]  # the lead, though without a share here
+    assert roles["vendor-schwarzwald"] == ["tenderer", "supplier"] and roles["vendor-rheintal"] == ["tenderer"]
     assert api("vendor.rheintal").get(f"/tenders/{tender['id']}/ocds").status_code == 403
 
 

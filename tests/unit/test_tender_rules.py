@@ -144,16 +144,17 @@ def test_a_free_offer_scores_100_and_leaves_others_0() -> None:
 # -- lifecycle and terms --------------------------------------------------------------------------
 
 ACTIONS = ("publish", "close_bidding", "evaluate", "award", "cancel")
-ALLOWED = {("draft", "publish"), ("published", "close_bidding"), ("bidding_closed", "evaluate"),
-           ("evaluated", "evaluate"), ("evaluated", "award"), ("draft", "cancel"), ("published", "cancel"),
-           ("bidding_closed", "cancel"), ("evaluated", "cancel")}  # fmt: skip
+ALLOWED = {("draft", "publish"): "published", ("published", "close_bidding"): "bidding_closed",
+           ("bidding_closed", "evaluate"): "evaluated", ("evaluated", "evaluate"): "evaluated",
+           ("evaluated", "award"): "awarded", ("draft", "cancel"): "cancelled", ("published", "cancel"): "cancelled",
+           ("bidding_closed", "cancel"): "cancelled", ("evaluated", "cancel"): "cancelled"}  # fmt: skip
 
 
 @pytest.mark.parametrize("status", ["draft", "published", "bidding_closed", "evaluated", "awarded", "cancelled"])
 @pytest.mark.parametrize("action", ACTIONS)
 def test_every_transition_is_allowed_or_refused_naming_the_status(status: str, action: str) -> None:
     if (status, action) in ALLOWED:
-        assert rules.check_transition(action, status) != status or action == "evaluate"
+        assert rules.check_transition(action, status) == ALLOWED[status, action]
     else:
         with pytest.raises(StateConflict) as refusal:
             rules.check_transition(action, status)
@@ -172,7 +173,15 @@ def test_bids_are_accepted_strictly_before_the_deadline() -> None:
 def test_contract_terms() -> None:
     start = dt.date(2027, 1, 1)
     assert rules.default_term(start) == (start, dt.date(2028, 12, 31), dt.date(2028, 10, 2))
-    assert rules.contract_term_violations(start, dt.date(2031, 1, 1), start) == []  # exactly four years
-    fields = [v.field for v in rules.contract_term_violations(start, dt.date(2031, 1, 2), dt.date(2032, 1, 1))]
+    # ends_on is the term's last day: 2027-01-01 to 2030-12-31 are exactly four years
+    assert rules.contract_term_violations(start, dt.date(2030, 12, 31), start) == []
+    fields = [v.field for v in rules.contract_term_violations(start, dt.date(2031, 1, 1), dt.date(2032, 1, 1))]
     assert fields == ["ends_on", "renewal_notice_on"]
-    assert rules.default_term(dt.date(2028, 2, 29))[1] == dt.date(2030, 2, 27)
+    assert rules.default_term(dt.date(2028, 2, 29))[1] == dt.date(2030, 2, 28)
+
+
+def test_a_contract_past_its_last_day_is_expired() -> None:
+    last_day = dt.date(2028, 12, 31)
+    assert rules.effective_contract_status("active", last_day, last_day) == "active"
+    assert rules.effective_contract_status("active", last_day, dt.date(2029, 1, 1)) == "expired"
+    assert rules.effective_contract_status("terminated", last_day, dt.date(2027, 1, 1)) == "terminated"

@@ -118,7 +118,7 @@ class Tender(BaseModel):
     status: TenderStatus
     estimated_value_cents: int = Field(description="Net, cents; 0 for vendors")
     participating_city_ids: list[str]
-    recommended_procedure: Procedure
+    recommended_procedure: Procedure | None = Field(description="null for vendors")
     recommendation_reason: str
     procedure: Procedure
     procedure_justification: str | None

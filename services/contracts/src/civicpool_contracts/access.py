@@ -13,13 +13,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from civicpool_common.auth import Principal, Role
 from civicpool_common.errors import (
     PermissionDenied,
-)
-from civicpool_common.vocabulary import (
-    TenderStatus,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -32,26 +30,32 @@ from civicpool_contracts.models import (
 
 NETWORK_WIDE = (Role.PROCUREMENT_LEAD, Role.NETWORK_ADMIN)
 CITY_READERS = (Role.CITY_IT, Role.FINANCE)
-VENDOR_VISIBLE = (TenderStatus.PUBLISHED, TenderStatus.BIDDING_CLOSED, TenderStatus.EVALUATED, TenderStatus.AWARDED)
 
 
-def visible_statuses_and_city(principal: Principal) -> tuple[list[str], str | None]:
+@dataclass(frozen=True)
+class TenderScope:
+    """Which tenders a caller sees: all, or only published ones, of every city or of one."""
+
+    published_only: bool
+    city_id: str | None  # None: every city
+
+
+def tender_scope(principal: Principal) -> TenderScope:
     if principal.has_any_role(NETWORK_WIDE):
-        return [s.value for s in TenderStatus], None
+        return TenderScope(published_only=False, city_id=None)
     if principal.has_any_role(CITY_READERS):
-        statuses = [s.value for s in TenderStatus if s != TenderStatus.DRAFT]
         if principal.has_any_role([Role.FINANCE]) and principal.city is None:
-            return statuses, None
-        return statuses, own_city(principal)
+            return TenderScope(published_only=True, city_id=None)
+        return TenderScope(published_only=True, city_id=own_city(principal))
     principal.require_any_role(Role.VENDOR)
-    return [s.value for s in VENDOR_VISIBLE], None
+    return TenderScope(published_only=True, city_id=None)
 
 
 async def may_see_tender(session: AsyncSession, principal: Principal, tender: Tender) -> bool:
-    statuses, city = visible_statuses_and_city(principal)
-    if tender.status not in statuses:
+    scope = tender_scope(principal)
+    if scope.published_only and tender.published_at is None:
         return False
-    return city is None or await repository.city_takes_part(session, tender, city)
+    return scope.city_id is None or await repository.city_takes_part(session, tender, scope.city_id)
 
 
 def own_city(principal: Principal) -> str:

@@ -10,7 +10,7 @@ from civicpool_common.errors import (
     InvalidArgument,
 )
 
-from civicpool_contracts import scoring
+from civicpool_contracts import rules, scoring
 from civicpool_contracts.bids import bid_prices, bid_region
 from civicpool_contracts.models import (
     Bid,
@@ -46,6 +46,17 @@ def score_rows(
     known = {b.id for b in bids}
     violations = [FieldViolation(f"scores[{n}].bid_id", f"{i.bid_id!r} is not a submitted bid of this tender")
                   for n, i in enumerate(inputs) if i.bid_id not in known]  # fmt: skip
+    seen: set[str] = set()
+    for n, score in enumerate(inputs):
+        if score.bid_id in seen:
+            violations.append(FieldViolation(f"scores[{n}].bid_id", "scored twice"))
+        seen.add(score.bid_id)
+        for name, text in (
+            ("data_protection_reason", score.data_protection_reason),
+            ("quality_note", score.quality_note),
+        ):
+            if len(text) > rules.MAX_TEXT:
+                violations.append(FieldViolation(f"scores[{n}].{name}", f"at most {rules.MAX_TEXT} characters"))
     violations += [
         FieldViolation("scores", f"bid {b.id} of {b.vendor_id} has no score") for b in bids if b.id not in by_bid
     ]
@@ -119,6 +130,8 @@ def check_decisions(
             violations.append(FieldViolation(f"awards[{n}].lot_id", f"lot {lot.number} is awarded twice"))
         if score is None or score.lot_id != lot.id:
             violations.append(FieldViolation(f"awards[{n}].bid_id", f"not an evaluated bid on lot {lot.number}"))
+        elif len(decision.justification) > rules.MAX_TEXT:
+            violations.append(FieldViolation(f"awards[{n}].justification", f"at most {rules.MAX_TEXT} characters"))
         elif score.rank != 1 and not decision.justification.strip():
             violations.append(
                 FieldViolation(

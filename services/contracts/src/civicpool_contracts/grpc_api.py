@@ -56,7 +56,7 @@ def tender_to_proto(view: TenderView) -> pb.Tender:
         estimated_value_cents=0 if hide else t.estimated_value_cents,
         created_at=to_timestamp(t.created_at),
         participating_city_ids=t.participating_city_ids,
-        recommended_procedure=to_proto(t.recommended_procedure, pb.Procedure, Procedure),
+        recommended_procedure=to_proto(None if hide else t.recommended_procedure, pb.Procedure, Procedure),
         recommendation_reason="" if hide else t.recommendation_reason,
         procedure=to_proto(t.procedure, pb.Procedure, Procedure),
         procedure_justification="" if hide else t.procedure_justification,
@@ -158,7 +158,7 @@ def contract_to_proto(view: ContractView) -> pb.Contract:
         ceiling_quantity=c.ceiling_quantity, ceiling_value_cents=c.ceiling_value_cents,
         starts_on=c.starts_on.isoformat(), ends_on=c.ends_on.isoformat(),
         renewal_notice_on=c.renewal_notice_on.isoformat(),
-        status=to_proto(c.status, pb.ContractStatus, ContractStatus),
+        status=to_proto(view.status, pb.ContractStatus, ContractStatus),
         quotas=[pb.CityShare(city_id=q.city_id, quantity=q.quantity) for q in view.quotas],
         lead_city_id=c.lead_city_id, version=c.version, created_at=to_timestamp(c.created_at),
     )  # fmt: skip

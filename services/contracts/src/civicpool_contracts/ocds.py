@@ -6,7 +6,8 @@
   `awards[].relatedLots`).
 - Contracts follow the contract-buyer pattern: one contract entry per framework
   contract and buyer city, with that city's quota and its value, and the city
-  as the entry's `buyer`.
+  as the entry's `buyer` (a field of our own: no registered extension defines
+  a contract-level buyer for OCDS 1.1; OCDS allows additional fields).
 - Bidders appear (as `tenderers`) only after bidding has closed; prices only
   in awards and contracts.
 Amounts are euros as JSON numbers (the standard's form); the records keep cents.
@@ -15,6 +16,8 @@ Amounts are euros as JSON numbers (the standard's form); the records keep cents.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -38,6 +41,9 @@ TENDER_STATUS = {
     TenderStatus.AWARDED: "complete",
     TenderStatus.CANCELLED: "cancelled",
 }
+LOTS_EXTENSION = (
+    "https://raw.githubusercontent.com/open-contracting-extensions/ocds_lots_extension/v1.1.5/extension.json"
+)
 TAGS = {
     TenderStatus.DRAFT: ["planning"],
     TenderStatus.AWARDED: ["award", "contract"],
@@ -49,10 +55,10 @@ def _money(cents: int) -> dict[str, Any]:
     return {"amount": cents / 100, "currency": "EUR"}
 
 
-def _time(moment: dt.datetime | dt.date) -> str:
+def _time(moment: dt.datetime | dt.date, *, end_of_day: bool = False) -> str:
     if isinstance(moment, dt.datetime):
         return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    return f"{moment.isoformat()}T00:00:00Z"
+    return f"{moment.isoformat()}T{'23:59:59' if end_of_day else '00:00:00'}Z"
 
 
 def _party_ref(party_id: str, parties: Mapping[str, dict[str, Any]]) -> dict[str, Any]:
@@ -98,6 +104,7 @@ def release_package(
         return party_id
 
     lead = city_party(tender.lead_city_id, "procuringEntity")
+    city_party(tender.lead_city_id, "buyer")  # the release's buyer, also when it has no share itself
     for city_id in tender.participating_city_ids:
         city_party(city_id, "buyer")
     tenderers = [vendor_party(v, "tenderer") for v in dict.fromkeys(b.vendor_id for b in bids)]
@@ -168,8 +175,9 @@ def release_package(
                     "id": f"{contract.id}-{quota.city_id}",
                     "awardID": award_id,
                     "title": f"{contract.name} ({parties[buyer]['name']})",
-                    "status": "active",
-                    "period": {"startDate": _time(contract.starts_on), "endDate": _time(contract.ends_on)},
+                    "status": "active" if view_.status == "active" else "terminated",
+                    "period": {"startDate": _time(contract.starts_on),
+                               "endDate": _time(contract.ends_on, end_of_day=True)},
                     "value": _money(quota.quantity * contract.unit_price_cents),
                     "items": [{
                         "id": f"{lot_view.lot.number}-{contract.sku}",
@@ -183,7 +191,7 @@ def release_package(
 
     release: dict[str, Any] = {
         "ocid": ocid,
-        "id": f"{ocid}-v{tender.version}",
+        "id": "",  # below: a digest of the content, so any change makes a new release
         "date": _time(tender.updated_at),
         "tag": TAGS.get(status, ["tender"]),
         "initiationType": "tender",
@@ -195,10 +203,13 @@ def release_package(
     if awards:
         release["awards"] = awards
         release["contracts"] = contract_entries
+    digest = hashlib.sha256(json.dumps(release, sort_keys=True).encode()).hexdigest()[:16]
+    release["id"] = f"{ocid}-{digest}"
     lead_name = parties[lead]["name"]
     return {
         "uri": f"urn:civicpool:ocds:{tender.id}",
         "version": "1.1",
+        "extensions": [LOTS_EXTENSION],
         "publishedDate": _time(published_at),
         "publisher": {"name": f"civicpool – {lead_name}"},
         "releases": [release],

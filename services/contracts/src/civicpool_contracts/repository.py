@@ -47,9 +47,13 @@ async def tenders_after(
     limit: int,
     statuses: Sequence[str],
     city_id: str | None,
+    *,
+    published_only: bool,
 ) -> list[Tender]:
     """Up to `limit` tenders in creation order after `after_id`, of these statuses, involving the city."""
     query = select(Tender).where(Tender.status.in_(statuses)).order_by(Tender.id).limit(limit)
+    if published_only:
+        query = query.where(Tender.published_at.is_not(None))
     if after_id is not None:
         query = query.where(Tender.id > after_id)
     if city_id is not None:

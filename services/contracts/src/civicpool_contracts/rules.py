@@ -7,7 +7,7 @@ import datetime as dt
 from civicpool_common import lifecycle
 from civicpool_common.errors import FieldViolation
 from civicpool_common.lifecycle import StateConflict, Transition
-from civicpool_common.vocabulary import TenderStatus
+from civicpool_common.vocabulary import ContractStatus, TenderStatus
 
 MAX_UNIT_PRICE_CENTS = 10**11  # EUR 1 billion per unit: anything above is a typing error
 MAX_TIERS = 20
@@ -68,7 +68,7 @@ def contract_term_violations(starts_on: dt.date, ends_on: dt.date, notice_on: dt
     found = []
     if ends_on <= starts_on:
         found.append(FieldViolation("ends_on", "must come after starts_on"))
-    elif ends_on > _add_years(starts_on, LONGEST_FRAMEWORK):
+    elif ends_on >= _add_years(starts_on, LONGEST_FRAMEWORK):  # ends_on is the last day of the term
         found.append(FieldViolation("ends_on", f"a framework agreement runs at most {LONGEST_FRAMEWORK} years"))
     if not starts_on <= notice_on <= ends_on:
         found.append(FieldViolation("renewal_notice_on", "must lie between starts_on and ends_on"))
@@ -78,8 +78,15 @@ def contract_term_violations(starts_on: dt.date, ends_on: dt.date, notice_on: dt
 def _add_years(day: dt.date, years: int) -> dt.date:
     try:
         return day.replace(year=day.year + years)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year + years, day=28)
+    except ValueError:  # from 29 February: a year later is 1 March
+        return day.replace(year=day.year + years, month=3, day=1)
+
+
+def effective_contract_status(status: str, ends_on: dt.date, today: dt.date) -> ContractStatus:
+    """An active contract past its last day is expired (nothing is stored for that)."""
+    if status == ContractStatus.ACTIVE and today > ends_on:
+        return ContractStatus.EXPIRED
+    return ContractStatus(status)
 
 
 def default_term(today: dt.date) -> tuple[dt.date, dt.date, dt.date]:

@@ -43,14 +43,13 @@ from sqlalchemy.orm.exc import StaleDataError
 from civicpool_contracts import repository, rules, scoring
 from civicpool_contracts.access import (
     NETWORK_WIDE,
-    VENDOR_VISIBLE,
     may_see_contract,
     may_see_tender,
     own_city,
     require_bid_reader,
+    tender_scope,
     vendor_only,
     visible_quotas,
-    visible_statuses_and_city,
 )
 from civicpool_contracts.awarding import AwardDecision, ScoreInput, check_decisions, score_rows
 from civicpool_contracts.bids import (
@@ -113,6 +112,11 @@ class ContractTerm:
 class ContractView:
     contract: Contract
     quotas: list[ContractQuota] = field(default_factory=list)
+
+    @property
+    def status(self) -> ContractStatus:
+        """As of today: an active contract past its last day is expired."""
+        return rules.effective_contract_status(self.contract.status, self.contract.ends_on, utc_now().date())
 
 
 class ContractsService:
@@ -178,7 +182,10 @@ class ContractsService:
                 "kept as a draft: send the same request again to finish"
             ) from None
         except DomainError:
-            await self._forget_draft(tender.id)  # the demand service refused: the round stays closed
+            now_round = await self._demand.get_round(principal, round_id)
+            if now_round.tender_id == tender.id:  # a concurrent retry bundled it into this very tender
+                return await self.get_tender(principal, tender.id)
+            await self._forget_draft(tender.id)  # the demand service refused: the round stays as it was
             raise
         return await self.get_tender(principal, tender.id)
 
@@ -247,12 +254,13 @@ class ContractsService:
     async def list_tenders(
         self, principal: Principal, limit: int, cursor: str, status: TenderStatus | None
     ) -> tuple[list[TenderView], str]:
-        statuses, city = visible_statuses_and_city(principal)
-        if status is not None:
-            statuses = [s for s in statuses if s == status.value]
+        scope = tender_scope(principal)
+        statuses = [status.value] if status is not None else [s.value for s in TenderStatus]
         window = PageWindow.requested(limit, cursor)
         async with self._sessions() as session:
-            tenders = await repository.tenders_after(session, window.after, window.fetch, statuses, city)
+            tenders = await repository.tenders_after(
+                session, window.after, window.fetch, statuses, scope.city_id, published_only=scope.published_only
+            )
             page, next_cursor = window.close(tenders, lambda t: t.id)
             return [await self._view(session, principal, t, with_lots=False) for t in page], next_cursor
 
@@ -270,6 +278,12 @@ class ContractsService:
                 TenderStatus.DRAFT: {"title", "description", "bids_due_at", "procedure", "procedure_justification"},
                 TenderStatus.PUBLISHED: {"bids_due_at"},
             }.get(TenderStatus(tender.status), set())
+            if tender.status == TenderStatus.PUBLISHED and tender.bids_due_at and tender.bids_due_at <= utc_now():
+                raise StateConflict(  # reopening bidding would let late bids in
+                    f"bids were due by {tender.bids_due_at:%Y-%m-%d %H:%M:%S} UTC; the tender no longer changes: "
+                    "close bidding, or cancel it",
+                    tender.status,
+                )
             refused = sorted(set(changes) - allowed)
             if refused:
                 raise StateConflict(
@@ -296,6 +310,8 @@ class ContractsService:
         """publish | close_bidding | cancel, by a procurement lead of the lead city."""
         if action == "cancel" and not reason.strip():
             raise InvalidArgument.for_field("reason", "say why the tender is cancelled; the cities and vendors read it")
+        if len(reason) > rules.MAX_TEXT:
+            raise InvalidArgument.for_field("reason", f"at most {rules.MAX_TEXT} characters")
         async with self._writing() as session:
             tender = await self._tender_of_lead(session, principal, tender_id, expected_version)
             new_status = rules.check_transition(action, tender.status)
@@ -306,6 +322,7 @@ class ContractsService:
                     raise InvalidArgument.for_field(
                         "bids_due_at", "set a deadline for bids in the future before publishing"
                     )
+                tender.published_at = now
                 detail = f"bids due by {tender.bids_due_at:%Y-%m-%d %H:%M} UTC; procedure {tender.procedure}"
             if action == "close_bidding":
                 assert tender.bids_due_at is not None
@@ -613,7 +630,7 @@ class ContractsService:
     ) -> tuple[Tender, Lot, dict[str, int]]:
         """The tender (locked against closing, then the time checked) and the lot with its quantities."""
         tender = await repository.get_tender(session, tender_id, lock="share")
-        if tender is None or tender.status not in VENDOR_VISIBLE:
+        if tender is None or tender.published_at is None:
             raise NotFound(f"tender {tender_id} does not exist")
         rules.check_bids_accepted(tender.status, tender.bids_due_at, utc_now())
         lot = next((x for x in await repository.lots_of(session, tender.id) if x.id == lot_id), None)
