@@ -62,7 +62,10 @@ def test_the_whole_tender_lifecycle_with_sealed_bids(api: ApiFactory, stack: Sta
     tender = created.json()
     assert tender["participating_city_ids"] == ["bruchsal", "buehl"]
     assert api("ettlingen.lead").get(f"/rounds/{round_id}").json()["status"] == "bundled"
-    assert api("bruchsal.it").patch(f"/tenders/{tender['id']}", json={"title": "x", "version": 1}).status_code == 403
+    for outsider in ("bruchsal.it", "bruchsal.finance"):
+        assert api(outsider).patch(f"/tenders/{tender['id']}", json={"title": "x", "version": 1}).status_code == 403
+        assert api(outsider).post(f"/tenders/{tender['id']}/cancel", json={"reason": "x"}).status_code == 403
+        assert api(outsider).post(f"/tenders/{tender['id']}/publish").status_code == 403
 
     due = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=BIDDING_SECONDS)
     patched = lead.patch(f"/tenders/{tender['id']}", json={"bids_due_at": due.isoformat()},
@@ -189,3 +192,27 @@ def test_tender_changes_are_validated(api: ApiFactory, change: dict[str, Any], f
     tender = lead.post("/tenders", json={"round_id": _closed_round(api)}).json()
     refused = lead.patch(f"/tenders/{tender['id']}", json=change | {"version": tender["version"]})
     assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == field
+
+
+def test_city_users_cannot_change_tenders_even_directly_over_grpc(
+    api: ApiFactory, stack: Stack, tokens: TokenSource
+) -> None:
+    round_id = _closed_round(api)
+    with grpc.insecure_channel(stack.address("contracts")) as channel:
+        stub = ContractsServiceStub(channel)
+
+        def code(call: Any, request: Any, user: str) -> grpc.StatusCode:
+            try:
+                call(request, timeout=5, metadata=(("authorization", f"Bearer {tokens(user)}"),))
+            except grpc.RpcError as error:
+                return error.code()  # type: ignore[attr-defined,no-any-return]
+            return grpc.StatusCode.OK
+
+        create = pb.CreateTenderRequest(round_id=round_id)
+        assert code(stub.CreateTender, create, "bruchsal.it") == grpc.StatusCode.PERMISSION_DENIED
+        assert code(stub.CreateTender, create, "bruchsal.finance") == grpc.StatusCode.PERMISSION_DENIED
+        tender_id = api("ettlingen.lead").post("/tenders", json={"round_id": round_id}).json()["id"]
+        cancel = pb.TenderTransitionRequest(id=tender_id, reason="x")
+        for user in ("bruchsal.it", "bruchsal.finance", "rastatt.lead", "vendor.rheintal"):
+            assert code(stub.CancelTender, cancel, user) == grpc.StatusCode.PERMISSION_DENIED
+    assert api("ettlingen.lead").get(f"/tenders/{tender_id}").json()["status"] == "draft"
