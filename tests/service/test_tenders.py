@@ -15,7 +15,14 @@ from civicpool_catalog.service import CITIES, ITEMS, VENDORS, CatalogService
 from civicpool_cli import demo
 from civicpool_common.auth import Principal, Role
 from civicpool_common.database import create_engine, session_factory, utc_now
-from civicpool_common.errors import AlreadyExists, InvalidArgument, NotFound, PermissionDenied, VersionConflict
+from civicpool_common.errors import (
+    AlreadyExists,
+    InvalidArgument,
+    NotFound,
+    PermissionDenied,
+    Unavailable,
+    VersionConflict,
+)
 from civicpool_common.lifecycle import StateConflict
 from civicpool_common.vocabulary import HostingRegion, Priority, Procedure
 from civicpool_contracts import ocds
@@ -562,3 +569,66 @@ async def test_a_cancelled_tender_stays_visible_to_those_who_saw_it_published(te
     ]
     listed, _ = await tendering.contracts.list_tenders(BRUCHSAL_IT, 50, "", None)
     assert [v.tender.id for v in listed] == [view.tender.id]
+
+
+class LosesBundleReplies(InProcessDemand):
+    """The real demand service, but the first bundle's reply is lost (after or instead of bundling)."""
+
+    def __init__(self, demand: DemandService, *, bundle_first: bool) -> None:
+        super().__init__(demand)
+        self._bundle_first, self._failed = bundle_first, False
+
+    async def bundle(self, principal: Principal, round_id: str, tender_id: str) -> None:
+        if not self._failed:
+            self._failed = True
+            if self._bundle_first:
+                await super().bundle(principal, round_id, tender_id)
+            raise Unavailable("the demand service is unavailable: deadline exceeded")
+        await super().bundle(principal, round_id, tender_id)
+
+
+@pytest.mark.parametrize("bundle_first", [True, False])
+async def test_a_lost_bundling_reply_keeps_the_draft_and_a_retry_finishes(
+    tendering: Tendering, bundle_first: bool
+) -> None:
+    flaky = ContractsService(
+        tendering.contracts._sessions, LosesBundleReplies(tendering.demand, bundle_first=bundle_first),
+        tendering.contracts._catalog, LIMITS,
+    )  # fmt: skip
+    round_id = await tendering.closed_round()
+    with pytest.raises(Unavailable, match="kept as a draft"):
+        await flaky.create_tender(LEAD, round_id, "", "", [])
+    again = await flaky.create_tender(LEAD, round_id, "", "", [])
+    assert (await tendering.demand.get_round(LEAD, round_id)).tender_id == again.tender.id
+
+
+async def test_a_kept_draft_is_published_only_once_its_round_is_bundled(tendering: Tendering) -> None:
+    flaky = ContractsService(
+        tendering.contracts._sessions, LosesBundleReplies(tendering.demand, bundle_first=False),
+        tendering.contracts._catalog, LIMITS,
+    )  # fmt: skip
+    round_id = await tendering.closed_round()
+    with pytest.raises(Unavailable):
+        await flaky.create_tender(LEAD, round_id, "", "", [])
+    listed, _ = await flaky.list_tenders(LEAD, 50, "", None)
+    draft = listed[0].tender
+    due = {"bids_due_at": utc_now() + dt.timedelta(days=3)}
+    draft = (await flaky.update_tender(LEAD, draft.id, due, draft.version)).tender
+    published = await flaky.transition(LEAD, draft.id, "publish", 0)  # bundles the round first
+    assert published.tender.status == "published"
+    assert (await tendering.demand.get_round(LEAD, round_id)).tender_id == draft.id
+
+    other_round = await tendering.closed_round()
+    flaky = ContractsService(
+        tendering.contracts._sessions, LosesBundleReplies(tendering.demand, bundle_first=False),
+        tendering.contracts._catalog, LIMITS,
+    )  # fmt: skip
+    with pytest.raises(Unavailable):
+        await flaky.create_tender(LEAD, other_round, "", "", [])
+    await tendering.demand.transition_round(LEAD, other_round, "cancel", 0, reason="Doch nicht")
+    orphan = next(
+        v.tender for v in (await flaky.list_tenders(LEAD, 50, "", None))[0] if v.tender.round_id == other_round
+    )
+    orphan = (await flaky.update_tender(LEAD, orphan.id, due, orphan.version)).tender
+    with pytest.raises(StateConflict, match="cancel the draft"):
+        await flaky.transition(LEAD, orphan.id, "publish", 0)

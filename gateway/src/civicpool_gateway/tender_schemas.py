@@ -36,6 +36,7 @@ BID_SHAPE = MessageShape(
     }
 )
 CONTRACT_SHAPE = MessageShape(enums={"status": (pb.ContractStatus, ContractStatus)})
+LEDGER_SHAPE = MessageShape(nullable=frozenset({"reverses_id"}))
 EVALUATION_SHAPE = MessageShape()
 ItemId = Annotated[str, Field(min_length=1, max_length=64)]
 Score = Annotated[int, Field(strict=True, ge=0, le=100)]
@@ -284,3 +285,105 @@ class AwardResult(BaseModel):
 class ContractListParams(ListParams):
     tender_id: str | None = Field(None, max_length=64)
     city_id: str | None = Field(None, max_length=40, description="Contracts with a quota of this city")
+
+
+# -- contracts in use ---------------------------------------------------------------------------
+
+CityId = Annotated[str, Field(min_length=1, max_length=40, examples=["bruchsal"])]
+Quantity = Annotated[int, Field(strict=True, ge=1, le=1_000_000, examples=[10])]
+
+
+class CallOffBody(Request):
+    city_id: CityId
+    quantity: Quantity
+    from_pool: bool = Field(False, description="License contracts: take returned seats from the pool instead")
+
+
+class ReturnBody(Request):
+    city_id: CityId
+    quantity: Quantity
+
+
+class MoveBody(Request):
+    from_city_id: CityId
+    to_city_id: CityId
+    quantity: Quantity
+
+
+class QuotaShiftBody(MoveBody):
+    reason: Text = ""
+
+
+class ReverseBody(Request):
+    reason: str = Field(min_length=1, max_length=2000, examples=["Fehlbuchung: falsche Stadt"])
+
+
+class LedgerEntry(BaseModel):
+    account: str = Field(description="city:<id> (negative: what the city owes), contract:<id>, pool:<id>")
+    amount_cents: int
+
+
+class LedgerTransaction(BaseModel):
+    id: str
+    kind: str
+    contract_id: str
+    memo: str
+    reverses_id: str | None
+    created_by: str
+    created_at: dt.datetime
+    entries: list[LedgerEntry] = Field(description="They sum to zero")
+
+
+class MovementRecord(BaseModel):
+    city_id: str
+    kind: str
+    quantity: int
+    amount_cents: int
+
+
+class Operation(BaseModel):
+    id: str
+    kind: str
+    contract_id: str
+    movements: list[MovementRecord]
+    transaction: LedgerTransaction
+    replayed: bool = Field(description="Answered from an earlier request with the same Idempotency-Key")
+
+
+class QuotaShift(BaseModel):
+    id: str
+    contract_id: str
+    from_city_id: str
+    to_city_id: str
+    quantity: int
+    reason: str
+    created_by: str
+    created_at: dt.datetime
+    replayed: bool
+
+
+class CityUse(BaseModel):
+    city_id: str
+    quota: int
+    called_off: int
+    returned: int
+    taken: int
+    holding: int = Field(description="called_off - returned + taken")
+    quota_left: int
+
+
+class Utilisation(BaseModel):
+    contract_id: str
+    sku: str
+    kind: str
+    unit_price_cents: int
+    ceiling_quantity: int
+    called_off: int
+    ceiling_left: int
+    in_pool: int
+    cities: list[CityUse]
+
+
+class LedgerListParams(ListParams):
+    contract_id: str | None = Field(None, max_length=64)
+    city_id: str | None = Field(None, max_length=40)

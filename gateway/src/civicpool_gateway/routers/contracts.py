@@ -1,17 +1,30 @@
-"""Framework contracts made by awards."""
+"""Framework contracts made by awards, and their use: call-offs, the license pool, quota shifts."""
 
 # No `from __future__ import annotations`: FastAPI reads the route signatures at runtime.
 
 from typing import Annotated, Any
 
 from civicpool.contracts.v1 import contracts_pb2 as pb
-from fastapi import APIRouter, Query, Response
+from civicpool_common.auth import Role
+from fastapi import APIRouter, Depends, Header, Query, Response, status
 
-from civicpool_gateway.auth import CallerDep
+from civicpool_gateway.auth import Caller, CallerDep, requires
 from civicpool_gateway.clients import ClientsDep
 from civicpool_gateway.concurrency import versioned_out
 from civicpool_gateway.schemas import Page, ResourceId
-from civicpool_gateway.tender_schemas import CONTRACT_SHAPE, Contract, ContractListParams
+from civicpool_gateway.tender_schemas import (
+    CONTRACT_SHAPE,
+    LEDGER_SHAPE,
+    CallOffBody,
+    Contract,
+    ContractListParams,
+    MoveBody,
+    Operation,
+    QuotaShift,
+    QuotaShiftBody,
+    ReturnBody,
+    Utilisation,
+)
 
 router = APIRouter(tags=["contracts"])
 VISIBILITY = (
@@ -35,3 +48,128 @@ async def list_contracts(
 async def get_contract(id: ResourceId, caller: CallerDep, services: ClientsDep, response: Response) -> Any:
     reply = await services.call("contracts", services.contracts.GetContract, pb.GetContractRequest(id=id), caller.token)
     return versioned_out(Contract, CONTRACT_SHAPE, reply, response)
+
+
+# -- contracts in use ---------------------------------------------------------------------------
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        max_length=255,
+        pattern=r"^[\x21-\x7e]+$",
+        description="Send a new unique key (e.g. a UUID) with each change; a retry with the same key answers the "
+        "first result and changes nothing (kept at least 24 hours). The same key with another body is refused (422).",
+    ),
+]
+LeadDep = Annotated[Caller, Depends(requires(Role.PROCUREMENT_LEAD))]
+USE_NOTE = (
+    " One database transaction: guarded quantities, the movements and one balanced ledger posting. "
+    "A refusal answers 409 saying what is left; nothing is posted."
+)
+
+
+def ledger_json(message: pb.LedgerTransaction) -> dict[str, Any]:
+    return {**LEDGER_SHAPE.from_proto(message), "entries": [{"account": e.account, "amount_cents": e.amount_cents}
+                                                             for e in message.entries]}  # fmt: skip
+
+
+def operation_json(message: pb.Operation, response: Response) -> dict[str, Any]:
+    if message.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return {
+        "id": message.id,
+        "kind": message.kind,
+        "contract_id": message.contract_id,
+        "movements": [
+            {"city_id": m.city_id, "kind": m.kind, "quantity": m.quantity, "amount_cents": m.amount_cents}
+            for m in message.movements
+        ],
+        "transaction": ledger_json(message.transaction),
+        "replayed": message.replayed,
+    }
+
+
+@router.post(
+    "/contracts/{id}/allocations",
+    summary="Call off a quantity for a city",
+    description="Within the city's quota and the contract's ceiling (quantity and value), while the contract is "
+    "active; `from_pool`: license seats other cities returned. The city's IT, or a lead of the lead city." + USE_NOTE,
+    response_model=Operation,
+    status_code=status.HTTP_201_CREATED,
+)
+async def call_off(
+    id: ResourceId, body: CallOffBody, caller: CallerDep, services: ClientsDep, response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> Any:  # fmt: skip
+    request = pb.CallOffRequest(contract_id=id, city_id=body.city_id, quantity=body.quantity,
+                                from_pool=body.from_pool, idempotency_key=idempotency_key or "")  # fmt: skip
+    reply = await services.call("contracts", services.contracts.CallOff, request, caller.token)
+    return operation_json(reply, response)
+
+
+@router.post(
+    "/contracts/{id}/returns",
+    summary="Return license seats to the contract's pool",
+    description="Another city can then take them (`allocations` with `from_pool`). The city's IT, or a lead of "
+    "the lead city." + USE_NOTE,
+    response_model=Operation,
+    status_code=status.HTTP_201_CREATED,
+)
+async def return_seats(
+    id: ResourceId, body: ReturnBody, caller: CallerDep, services: ClientsDep, response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> Any:  # fmt: skip
+    request = pb.ReturnSeatsRequest(contract_id=id, city_id=body.city_id, quantity=body.quantity,
+                                    idempotency_key=idempotency_key or "")  # fmt: skip
+    reply = await services.call("contracts", services.contracts.ReturnSeats, request, caller.token)
+    return operation_json(reply, response)
+
+
+@router.post(
+    "/contracts/{id}/moves",
+    summary="Move license seats from one city to another",
+    description="One operation: the seats leave one city and reach the other together. A lead of the lead city."
+    + USE_NOTE,
+    response_model=Operation,
+    status_code=status.HTTP_201_CREATED,
+)
+async def move_seats(
+    id: ResourceId, body: MoveBody, caller: LeadDep, services: ClientsDep, response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> Any:  # fmt: skip
+    request = pb.MoveSeatsRequest(contract_id=id, from_city_id=body.from_city_id, to_city_id=body.to_city_id,
+                                  quantity=body.quantity, idempotency_key=idempotency_key or "")  # fmt: skip
+    reply = await services.call("contracts", services.contracts.MoveSeats, request, caller.token)
+    return operation_json(reply, response)
+
+
+@router.post(
+    "/contracts/{id}/quota-shifts",
+    summary="Shift unused quota from one city to another",
+    description="Recorded, never edited; only quota a city has not called off moves. A lead of the lead city.",
+    response_model=QuotaShift,
+    status_code=status.HTTP_201_CREATED,
+)
+async def shift_quota(
+    id: ResourceId, body: QuotaShiftBody, caller: LeadDep, services: ClientsDep, response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> Any:  # fmt: skip
+    request = pb.ShiftQuotaRequest(contract_id=id, from_city_id=body.from_city_id, to_city_id=body.to_city_id,
+                                   quantity=body.quantity, reason=body.reason,
+                                   idempotency_key=idempotency_key or "")  # fmt: skip
+    reply = await services.call("contracts", services.contracts.ShiftQuota, request, caller.token)
+    if reply.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return LEDGER_SHAPE.from_proto(reply)
+
+
+@router.get(
+    "/contracts/{id}/utilisation",
+    summary="Quota, call-offs, returns, takes and holdings per city; the pool and the ceiling",
+    description="City users see their own city's row only; vendors see none.",
+    response_model=Utilisation,
+)
+async def utilisation(id: ResourceId, caller: CallerDep, services: ClientsDep) -> Any:
+    reply = await services.call("contracts", services.contracts.GetUtilisation, pb.GetContractRequest(id=id),
+                                caller.token)  # fmt: skip
+    return {**LEDGER_SHAPE.from_proto(reply), "cities": [LEDGER_SHAPE.from_proto(c) for c in reply.cities]}

@@ -23,6 +23,8 @@ class ContractsSettings(ServiceSettings):
     restricted_limit_cents: int = Field(10_000_000, ge=0)
     # OCDS ids are "<prefix>-<tender id>"; register a prefix with the Open Contracting Partnership.
     ocid_prefix: str = "ocds-civicpool"
+    # Idempotency keys answer retries for at least this long (the API promises 24 hours).
+    idempotency_keep_hours: int = Field(48, ge=24)
 
     def value_limits(self) -> ValueLimits:
         return ValueLimits(self.eu_threshold_cents, self.direct_award_limit_cents, self.restricted_limit_cents)

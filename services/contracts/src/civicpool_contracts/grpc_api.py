@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import datetime as dt
 import json
-from collections.abc import AsyncIterator, Callable
+import logging
+from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
 import grpc
@@ -15,6 +17,7 @@ from civicpool.contracts.v1 import contracts_pb2_grpc
 from civicpool_common.database import utc_now
 from civicpool_common.errors import InvalidArgument
 from civicpool_common.grpc_server import current_principal
+from civicpool_common.paging import PageWindow
 from civicpool_common.timestamps import date_field, timestamp_field, to_timestamp
 from civicpool_common.vocabulary import (
     BidOutcome,
@@ -33,10 +36,13 @@ from civicpool_contracts.awarding import AwardDecision, ScoreInput
 from civicpool_contracts.bids import BidDraft, BidView, bid_prices
 from civicpool_contracts.config import ContractsSettings
 from civicpool_contracts.lots import LotGroup
+from civicpool_contracts.models import LedgerEntry, LedgerTransaction
 from civicpool_contracts.neighbours import GrpcCatalog, GrpcDemandRounds
 from civicpool_contracts.service import ContractsService, ContractTerm, ContractView, EvaluationView, TenderView
+from civicpool_contracts.usage import Operation, UsageService, Utilisation
 
 Context = grpc.aio.ServicerContext[Any, Any]
+log = logging.getLogger("civicpool.contracts")
 
 
 def _optional_time(value: dt.datetime | None) -> Any:
@@ -164,6 +170,40 @@ def contract_to_proto(view: ContractView) -> pb.Contract:
     )  # fmt: skip
 
 
+def posting_to_proto(transaction: LedgerTransaction, entries: Sequence[LedgerEntry]) -> pb.LedgerTransaction:
+    return pb.LedgerTransaction(
+        id=transaction.id, kind=transaction.kind, contract_id=transaction.contract_id or "", memo=transaction.memo,
+        reverses_id=transaction.reverses_id or "", created_by=transaction.created_by,
+        created_at=to_timestamp(transaction.created_at),
+        entries=[pb.LedgerEntry(account=e.account, amount_cents=e.amount_cents) for e in entries],
+    )  # fmt: skip
+
+
+def operation_to_proto(operation: Operation) -> pb.Operation:
+    return pb.Operation(
+        id=operation.id,
+        kind=operation.kind,
+        contract_id=operation.contract.id,
+        movements=[
+            pb.MovementRecord(city_id=m.city_id, kind=m.kind, quantity=m.quantity, amount_cents=m.amount_cents)
+            for m in operation.movements
+        ],
+        transaction=posting_to_proto(operation.transaction, operation.entries),
+        replayed=operation.replayed,
+    )
+
+
+def utilisation_to_proto(use: Utilisation) -> pb.Utilisation:
+    c = use.contract
+    return pb.Utilisation(
+        contract_id=c.id, sku=c.sku, kind=c.kind, unit_price_cents=c.unit_price_cents,
+        ceiling_quantity=c.ceiling_quantity, called_off=c.called_off, ceiling_left=c.ceiling_quantity - c.called_off,
+        in_pool=c.in_pool,
+        cities=[pb.CityUse(city_id=u.city_id, quota=u.quota, called_off=u.called_off, returned=u.returned,
+                           taken=u.taken, holding=u.holding, quota_left=u.quota_left) for u in use.cities],
+    )  # fmt: skip
+
+
 def _bid_draft(message: pb.Bid) -> BidDraft:
     return BidDraft(
         lot_id=message.lot_id,
@@ -183,10 +223,70 @@ def _bid_draft(message: pb.Bid) -> BidDraft:
 
 
 class ContractsServicer(contracts_pb2_grpc.ContractsServiceServicer):
-    def __init__(self, service: ContractsService, settings: ContractsSettings, catalog: GrpcCatalog) -> None:
+    def __init__(
+        self, service: ContractsService, usage: UsageService, settings: ContractsSettings, catalog: GrpcCatalog
+    ) -> None:
         self._service = service
+        self._usage = usage
         self._settings = settings
         self._catalog = catalog
+
+    # -- contracts in use ------------------------------------------------------------------
+
+    async def CallOff(self, request: pb.CallOffRequest, context: Context) -> pb.Operation:
+        operation = await self._usage.call_off(
+            current_principal(), request.contract_id, request.city_id, request.quantity,
+            from_pool=request.from_pool, key=request.idempotency_key,
+        )  # fmt: skip
+        return operation_to_proto(operation)
+
+    async def ReturnSeats(self, request: pb.ReturnSeatsRequest, context: Context) -> pb.Operation:
+        operation = await self._usage.give_back(
+            current_principal(), request.contract_id, request.city_id, request.quantity, key=request.idempotency_key
+        )
+        return operation_to_proto(operation)
+
+    async def MoveSeats(self, request: pb.MoveSeatsRequest, context: Context) -> pb.Operation:
+        operation = await self._usage.move(
+            current_principal(), request.contract_id, request.from_city_id, request.to_city_id, request.quantity,
+            key=request.idempotency_key,
+        )  # fmt: skip
+        return operation_to_proto(operation)
+
+    async def ShiftQuota(self, request: pb.ShiftQuotaRequest, context: Context) -> pb.QuotaShift:
+        shift, replayed = await self._usage.shift_quota(
+            current_principal(), request.contract_id, request.from_city_id, request.to_city_id, request.quantity,
+            request.reason, key=request.idempotency_key,
+        )  # fmt: skip
+        return pb.QuotaShift(
+            id=shift.id, contract_id=shift.contract_id, from_city_id=shift.from_city_id, to_city_id=shift.to_city_id,
+            quantity=shift.quantity, reason=shift.reason, created_by=shift.created_by,
+            created_at=to_timestamp(shift.created_at), replayed=replayed,
+        )  # fmt: skip
+
+    async def GetUtilisation(self, request: pb.GetContractRequest, context: Context) -> pb.Utilisation:
+        return utilisation_to_proto(await self._usage.utilisation(current_principal(), request.id))
+
+    async def ListLedgerTransactions(
+        self, request: pb.ListLedgerTransactionsRequest, context: Context
+    ) -> pb.ListLedgerTransactionsResponse:
+        window = PageWindow.requested(request.page.limit, request.page.cursor)
+        postings = await self._usage.transactions(
+            current_principal(), contract_id=request.contract_id, city_id=request.city_id, limit=window.fetch,
+            after=window.after,
+        )  # fmt: skip
+        page, next_cursor = window.close(postings, lambda p: p.transaction.id)
+        return pb.ListLedgerTransactionsResponse(
+            transactions=[posting_to_proto(p.transaction, p.entries) for p in page], next_cursor=next_cursor
+        )
+
+    async def ReverseTransaction(self, request: pb.ReverseTransactionRequest, context: Context) -> pb.Operation:
+        operation = await self._usage.reverse(
+            current_principal(), request.id, request.reason, key=request.idempotency_key
+        )
+        return operation_to_proto(operation)
+
+    # -- tenders ---------------------------------------------------------------------------
 
     async def CreateTender(self, request: pb.CreateTenderRequest, context: Context) -> pb.Tender:
         groups = [LotGroup(g.title, [i.strip() for i in g.item_ids]) for g in request.lot_groups]
@@ -314,6 +414,18 @@ def _procedure(number: int) -> Procedure:
     return procedure
 
 
+async def _forget_old_keys_periodically(usage: UsageService, settings: ContractsSettings) -> None:
+    keep = dt.timedelta(hours=settings.idempotency_keep_hours)
+    while True:
+        try:
+            forgotten = await usage.forget_old_keys(keep)
+            if forgotten:
+                log.info("forgot %d idempotency keys older than %s", forgotten, keep)
+        except Exception:  # the database may be away for a while; the health monitor reports it
+            log.warning("could not forget old idempotency keys; retrying", exc_info=True)
+        await asyncio.sleep(3600)
+
+
 @contextlib.asynccontextmanager
 async def register(
     server: grpc.aio.Server, sessions: async_sessionmaker[AsyncSession], settings: ContractsSettings
@@ -323,9 +435,15 @@ async def register(
     deadline = settings.neighbour_deadline_seconds
     catalog = GrpcCatalog(catalog_channel, deadline)
     service = ContractsService(sessions, GrpcDemandRounds(demand_channel, deadline), catalog, settings.value_limits())
-    contracts_pb2_grpc.add_ContractsServiceServicer_to_server(ContractsServicer(service, settings, catalog), server)
+    usage = UsageService(sessions)
+    servicer = ContractsServicer(service, usage, settings, catalog)
+    contracts_pb2_grpc.add_ContractsServiceServicer_to_server(servicer, server)
+    forgetter = asyncio.create_task(_forget_old_keys_periodically(usage, settings))
     try:
         yield
     finally:
+        forgetter.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await forgetter
         await catalog_channel.close()
         await demand_channel.close()

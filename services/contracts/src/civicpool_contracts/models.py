@@ -12,6 +12,7 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -203,6 +204,9 @@ class Contract(Base):
         CheckConstraint("ceiling_value_cents = ceiling_quantity * unit_price_cents", name="ceiling_value"),
         CheckConstraint("starts_on < ends_on", name="starts_before_end"),
         CheckConstraint("renewal_notice_on BETWEEN starts_on AND ends_on", name="renewal_notice_in_term"),
+        CheckConstraint("called_off BETWEEN 0 AND ceiling_quantity", name="called_off_within_ceiling"),
+        CheckConstraint("called_off * unit_price_cents <= ceiling_value_cents", name="called_off_within_value"),
+        CheckConstraint("in_pool >= 0", name="pool_not_negative"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
@@ -226,6 +230,9 @@ class Contract(Base):
     created_by: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
     version: Mapped[int] = mapped_column(Integer)
+    # Running counters, changed only by guarded UPDATEs (see usage.py), never through the ORM.
+    called_off: Mapped[int] = mapped_column(BigInteger, default=0)  # from the vendor, within the ceiling
+    in_pool: Mapped[int] = mapped_column(BigInteger, default=0)  # returned seats no city holds
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
 
@@ -234,8 +241,114 @@ class ContractQuota(Base):
     """A city's share of a contract, copied from the lot snapshot at the award."""
 
     __tablename__ = "contract_quotas"
-    __table_args__ = (CheckConstraint("quantity >= 0", name="quantity_not_negative"),)
+    __table_args__ = (
+        CheckConstraint("quantity >= 0", name="quantity_not_negative"),
+        CheckConstraint("called_off BETWEEN 0 AND quantity", name="called_off_within_quota"),
+        CheckConstraint("returned >= 0 AND taken >= 0", name="pool_counts_not_negative"),
+        CheckConstraint("called_off - returned + taken >= 0", name="holding_not_negative"),
+    )
 
     contract_id: Mapped[str] = mapped_column(ForeignKey("contracts.id"), primary_key=True)
     city_id: Mapped[str] = mapped_column(String(40), primary_key=True, index=True)
+    quantity: Mapped[int] = mapped_column(BigInteger)  # the quota: changed by quota shifts only
+    # Running counters (guarded UPDATEs): what the city called off, gave to the pool, took from it.
+    called_off: Mapped[int] = mapped_column(BigInteger, default=0)
+    returned: Mapped[int] = mapped_column(BigInteger, default=0)
+    taken: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+# -- contracts in use: call-offs, the license pool, quota shifts, the ledger ---------------------
+#
+# Running counters on contracts and contract_quotas make every limit one guarded UPDATE (and a
+# CHECK as the last line of defence); the movements and the ledger are append-only records from
+# which the counters can always be recomputed.
+
+
+class Movement(Base):
+    """One change of a city's holding of a contract's item. Reversals carry negative quantities."""
+
+    __tablename__ = "movements"
+    __table_args__ = (
+        CheckConstraint("kind IN ('call_off', 'return', 'take', 'move_out', 'move_in')", name="kind"),
+        CheckConstraint("quantity <> 0", name="quantity_not_zero"),
+        Index("ix_movements_contract_city", "contract_id", "city_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    operation_id: Mapped[str] = mapped_column(String(36), index=True)  # what one request did
+    contract_id: Mapped[str] = mapped_column(ForeignKey("contracts.id"))
+    city_id: Mapped[str] = mapped_column(String(40))
+    kind: Mapped[str] = mapped_column(String(16))
     quantity: Mapped[int] = mapped_column(BigInteger)
+    amount_cents: Mapped[int] = mapped_column(BigInteger)
+    transaction_id: Mapped[str] = mapped_column(ForeignKey("ledger_transactions.id"))
+    created_by: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+
+
+class QuotaShift(Base):
+    """Unused quota moved from one city to another by the lead: recorded, never edited."""
+
+    __tablename__ = "quota_shifts"
+    __table_args__ = (
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+        CheckConstraint("from_city_id <> to_city_id", name="two_cities"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    contract_id: Mapped[str] = mapped_column(ForeignKey("contracts.id"), index=True)
+    from_city_id: Mapped[str] = mapped_column(String(40))
+    to_city_id: Mapped[str] = mapped_column(String(40))
+    quantity: Mapped[int] = mapped_column(BigInteger)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    created_by: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+
+
+class LedgerTransaction(Base):
+    """A balanced posting: its entries sum to zero. Corrections reverse it, nothing changes it."""
+
+    __tablename__ = "ledger_transactions"
+    __table_args__ = (
+        CheckConstraint("kind IN ('call_off', 'return', 'take', 'move', 'shared_cost', 'reversal')", name="kind"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)  # time-ordered
+    kind: Mapped[str] = mapped_column(String(16))
+    contract_id: Mapped[str | None] = mapped_column(ForeignKey("contracts.id"), nullable=True, index=True)
+    memo: Mapped[str] = mapped_column(Text, default="")
+    reverses_id: Mapped[str | None] = mapped_column(
+        ForeignKey("ledger_transactions.id"), nullable=True, unique=True
+    )  # a transaction is reversed at most once
+    created_by: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), index=True)
+
+
+class LedgerEntry(Base):
+    """One side of a posting. Accounts: city:<id> (what the city owes: negative), contract:<id>, pool:<id>."""
+
+    __tablename__ = "ledger_entries"
+    __table_args__ = (
+        CheckConstraint("amount_cents <> 0", name="amount_not_zero"),
+        # A city's statement reads only its own entries of a period, from this index.
+        Index("ix_ledger_entries_account_time", "account", "posted_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    transaction_id: Mapped[str] = mapped_column(ForeignKey("ledger_transactions.id"), index=True)
+    account: Mapped[str] = mapped_column(String(80))
+    amount_cents: Mapped[int] = mapped_column(BigInteger)
+    posted_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())  # the transaction's time, for periods
+
+
+class IdempotencyRecord(Base):
+    """A mutating request's Idempotency-Key: a retry answers from `operation_id`, and posts nothing."""
+
+    __tablename__ = "idempotency_keys"
+
+    caller: Mapped[str] = mapped_column(String(255), primary_key=True)  # keys are per user
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    operation: Mapped[str] = mapped_column(String(40))
+    request_sha256: Mapped[str] = mapped_column(String(64))
+    operation_id: Mapped[str] = mapped_column(String(36))
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), index=True)

@@ -77,6 +77,7 @@ from civicpool_contracts.neighbours import Catalog, DemandRounds, RoundInfo
 from civicpool_contracts.procedure import ValueLimits, recommend
 
 log = logging.getLogger("civicpool.contracts")
+MAX_DESCRIPTION = 4000
 
 
 @dataclass(frozen=True)
@@ -146,6 +147,9 @@ class ContractsService:
             raise PermissionDenied(f"only a procurement lead of {round_.owner_city_id}, which owns the round, may")
         async with self._sessions() as session:
             existing = await repository.tender_of_round(session, round_id)
+        if existing is not None and existing.status == TenderStatus.CANCELLED and round_.status == RoundStatus.CLOSED:
+            await self._forget_draft(existing.id)  # a draft left by a failed create, then cancelled: start anew
+            existing = None
         if existing is not None:  # a repeated call, or one that stopped before the round was bundled
             return await self._finish_bundling(principal, round_id, existing.id)
         if round_.status != RoundStatus.CLOSED:
@@ -181,13 +185,32 @@ class ContractsService:
                 f"the demand service did not confirm that round {round_id} is bundled; tender {tender.id} is "
                 "kept as a draft: send the same request again to finish"
             ) from None
-        except DomainError:
+        except (FailedPrecondition, PermissionDenied, NotFound, InvalidArgument):
             now_round = await self._demand.get_round(principal, round_id)
             if now_round.tender_id == tender.id:  # a concurrent retry bundled it into this very tender
                 return await self.get_tender(principal, tender.id)
             await self._forget_draft(tender.id)  # the demand service refused: the round stays as it was
             raise
+        except DomainError:  # any other failure: the outcome is unknown, so the draft stays for a retry
+            log.warning("bundling round %s into tender %s failed; the draft is kept", round_id, tender.id)
+            raise
         return await self.get_tender(principal, tender.id)
+
+    async def _round_bundled_into(self, principal: Principal, tender_id: str) -> None:
+        """Before publishing: the tender's round is bundled into it (a create that failed half-way is finished)."""
+        async with self._sessions() as session:
+            tender = await repository.get_tender(session, tender_id)
+        if tender is None or tender.status != TenderStatus.DRAFT:
+            return  # the transition itself answers
+        round_ = await self._demand.get_round(principal, tender.round_id)
+        if round_.tender_id == tender.id:
+            return
+        if round_.status != RoundStatus.CLOSED:
+            raise StateConflict(
+                f"demand round {round_.id} is {round_.status.value} and not bundled into this tender; cancel the draft",
+                tender.status,
+            )
+        await self._demand.bundle(principal, round_.id, tender.id)
 
     async def _finish_bundling(self, principal: Principal, round_id: str, tender_id: str) -> TenderView:
         """The tender made from the round before; the round bundled into it if that did not happen yet."""
@@ -213,6 +236,8 @@ class ContractsService:
         title = title.strip() or round_.title
         if len(title) > 200:
             raise InvalidArgument.for_field("title", "must be at most 200 characters")
+        if len(description) > MAX_DESCRIPTION:
+            raise InvalidArgument.for_field("description", f"must be at most {MAX_DESCRIPTION} characters")
         return Tender(
             id=time_ordered_id(),
             title=title,
@@ -238,8 +263,12 @@ class ContractsService:
         )
 
     async def _forget_draft(self, tender_id: str) -> None:
+        """Remove a tender that was never published (nobody outside the network's leads saw it)."""
         try:
             async with write_transaction(self._sessions) as session:
+                tender = await repository.get_tender(session, tender_id, lock="update")
+                if tender is None or tender.published_at is not None:
+                    return
                 for model in (TenderEvent, LotShare, LotItem, Lot):
                     await session.execute(delete(model).where(model.tender_id == tender_id))
                 await session.execute(delete(Tender).where(Tender.id == tender_id))
@@ -310,6 +339,8 @@ class ContractsService:
         """publish | close_bidding | cancel, by a procurement lead of the lead city."""
         if action == "cancel" and not reason.strip():
             raise InvalidArgument.for_field("reason", "say why the tender is cancelled; the cities and vendors read it")
+        if action == "publish":
+            await self._round_bundled_into(principal, tender_id)
         if len(reason) > rules.MAX_TEXT:
             raise InvalidArgument.for_field("reason", f"at most {rules.MAX_TEXT} characters")
         async with self._writing() as session:
@@ -692,6 +723,9 @@ def _tender_change_violations(tender: Tender, changes: Mapping[str, object], now
     title = changes.get("title")
     if isinstance(title, str) and not (0 < len(title.strip()) <= 200):
         found.append(FieldViolation("title", "must be 1 to 200 characters"))
+    description = changes.get("description")
+    if isinstance(description, str) and len(description) > MAX_DESCRIPTION:
+        found.append(FieldViolation("description", f"must be at most {MAX_DESCRIPTION} characters"))
     due = changes.get("bids_due_at")
     if "bids_due_at" in changes:
         if not isinstance(due, dt.datetime) or due <= now:

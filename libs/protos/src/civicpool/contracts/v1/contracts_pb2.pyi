@@ -1204,3 +1204,467 @@ class OcdsPackage(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___OcdsPackage: _TypeAlias = OcdsPackage  # noqa: Y015
+
+@_typing.final
+class CallOffRequest(_message.Message):
+    """-- contracts in use ------------------------------------------------------------------"""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CONTRACT_ID_FIELD_NUMBER: _builtins.int
+    CITY_ID_FIELD_NUMBER: _builtins.int
+    QUANTITY_FIELD_NUMBER: _builtins.int
+    FROM_POOL_FIELD_NUMBER: _builtins.int
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _builtins.int
+    contract_id: _builtins.str
+    city_id: _builtins.str
+    quantity: _builtins.int
+    from_pool: _builtins.bool
+    """license contracts: take returned seats from the pool"""
+    idempotency_key: _builtins.str
+    def __init__(
+        self,
+        *,
+        contract_id: _builtins.str = ...,
+        city_id: _builtins.str = ...,
+        quantity: _builtins.int = ...,
+        from_pool: _builtins.bool = ...,
+        idempotency_key: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["city_id", b"city_id", "contract_id", b"contract_id", "from_pool", b"from_pool", "idempotency_key", b"idempotency_key", "quantity", b"quantity"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CallOffRequest: _TypeAlias = CallOffRequest  # noqa: Y015
+
+@_typing.final
+class ReturnSeatsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CONTRACT_ID_FIELD_NUMBER: _builtins.int
+    CITY_ID_FIELD_NUMBER: _builtins.int
+    QUANTITY_FIELD_NUMBER: _builtins.int
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _builtins.int
+    contract_id: _builtins.str
+    city_id: _builtins.str
+    quantity: _builtins.int
+    idempotency_key: _builtins.str
+    def __init__(
+        self,
+        *,
+        contract_id: _builtins.str = ...,
+        city_id: _builtins.str = ...,
+        quantity: _builtins.int = ...,
+        idempotency_key: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["city_id", b"city_id", "contract_id", b"contract_id", "idempotency_key", b"idempotency_key", "quantity", b"quantity"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ReturnSeatsRequest: _TypeAlias = ReturnSeatsRequest  # noqa: Y015
+
+@_typing.final
+class MoveSeatsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CONTRACT_ID_FIELD_NUMBER: _builtins.int
+    FROM_CITY_ID_FIELD_NUMBER: _builtins.int
+    TO_CITY_ID_FIELD_NUMBER: _builtins.int
+    QUANTITY_FIELD_NUMBER: _builtins.int
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _builtins.int
+    contract_id: _builtins.str
+    from_city_id: _builtins.str
+    to_city_id: _builtins.str
+    quantity: _builtins.int
+    idempotency_key: _builtins.str
+    def __init__(
+        self,
+        *,
+        contract_id: _builtins.str = ...,
+        from_city_id: _builtins.str = ...,
+        to_city_id: _builtins.str = ...,
+        quantity: _builtins.int = ...,
+        idempotency_key: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["contract_id", b"contract_id", "from_city_id", b"from_city_id", "idempotency_key", b"idempotency_key", "quantity", b"quantity", "to_city_id", b"to_city_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___MoveSeatsRequest: _TypeAlias = MoveSeatsRequest  # noqa: Y015
+
+@_typing.final
+class ShiftQuotaRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CONTRACT_ID_FIELD_NUMBER: _builtins.int
+    FROM_CITY_ID_FIELD_NUMBER: _builtins.int
+    TO_CITY_ID_FIELD_NUMBER: _builtins.int
+    QUANTITY_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _builtins.int
+    contract_id: _builtins.str
+    from_city_id: _builtins.str
+    to_city_id: _builtins.str
+    quantity: _builtins.int
+    reason: _builtins.str
+    idempotency_key: _builtins.str
+    def __init__(
+        self,
+        *,
+        contract_id: _builtins.str = ...,
+        from_city_id: _builtins.str = ...,
+        to_city_id: _builtins.str = ...,
+        quantity: _builtins.int = ...,
+        reason: _builtins.str = ...,
+        idempotency_key: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["contract_id", b"contract_id", "from_city_id", b"from_city_id", "idempotency_key", b"idempotency_key", "quantity", b"quantity", "reason", b"reason", "to_city_id", b"to_city_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ShiftQuotaRequest: _TypeAlias = ShiftQuotaRequest  # noqa: Y015
+
+@_typing.final
+class QuotaShift(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    CONTRACT_ID_FIELD_NUMBER: _builtins.int
+    FROM_CITY_ID_FIELD_NUMBER: _builtins.int
+    TO_CITY_ID_FIELD_NUMBER: _builtins.int
+    QUANTITY_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    CREATED_BY_FIELD_NUMBER: _builtins.int
+    CREATED_AT_FIELD_NUMBER: _builtins.int
+    REPLAYED_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    contract_id: _builtins.str
+    from_city_id: _builtins.str
+    to_city_id: _builtins.str
+    quantity: _builtins.int
+    reason: _builtins.str
+    created_by: _builtins.str
+    replayed: _builtins.bool
+    @_builtins.property
+    def created_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        contract_id: _builtins.str = ...,
+        from_city_id: _builtins.str = ...,
+        to_city_id: _builtins.str = ...,
+        quantity: _builtins.int = ...,
+        reason: _builtins.str = ...,
+        created_by: _builtins.str = ...,
+        created_at: _timestamp_pb2.Timestamp | None = ...,
+        replayed: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["contract_id", b"contract_id", "created_at", b"created_at", "created_by", b"created_by", "from_city_id", b"from_city_id", "id", b"id", "quantity", b"quantity", "reason", b"reason", "replayed", b"replayed", "to_city_id", b"to_city_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___QuotaShift: _TypeAlias = QuotaShift  # noqa: Y015
+
+@_typing.final
+class LedgerEntry(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ACCOUNT_FIELD_NUMBER: _builtins.int
+    AMOUNT_CENTS_FIELD_NUMBER: _builtins.int
+    account: _builtins.str
+    """city:<id> (negative: the city owes), contract:<id>, pool:<id>"""
+    amount_cents: _builtins.int
+    def __init__(
+        self,
+        *,
+        account: _builtins.str = ...,
+        amount_cents: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account", b"account", "amount_cents", b"amount_cents"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___LedgerEntry: _TypeAlias = LedgerEntry  # noqa: Y015
+
+@_typing.final
+class LedgerTransaction(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    CONTRACT_ID_FIELD_NUMBER: _builtins.int
+    MEMO_FIELD_NUMBER: _builtins.int
+    REVERSES_ID_FIELD_NUMBER: _builtins.int
+    CREATED_BY_FIELD_NUMBER: _builtins.int
+    CREATED_AT_FIELD_NUMBER: _builtins.int
+    ENTRIES_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    kind: _builtins.str
+    """call_off, return, take, move, shared_cost, reversal"""
+    contract_id: _builtins.str
+    memo: _builtins.str
+    reverses_id: _builtins.str
+    created_by: _builtins.str
+    @_builtins.property
+    def created_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def entries(self) -> _containers.RepeatedCompositeFieldContainer[Global___LedgerEntry]:
+        """they sum to zero"""
+
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        kind: _builtins.str = ...,
+        contract_id: _builtins.str = ...,
+        memo: _builtins.str = ...,
+        reverses_id: _builtins.str = ...,
+        created_by: _builtins.str = ...,
+        created_at: _timestamp_pb2.Timestamp | None = ...,
+        entries: _abc.Iterable[Global___LedgerEntry] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["contract_id", b"contract_id", "created_at", b"created_at", "created_by", b"created_by", "entries", b"entries", "id", b"id", "kind", b"kind", "memo", b"memo", "reverses_id", b"reverses_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___LedgerTransaction: _TypeAlias = LedgerTransaction  # noqa: Y015
+
+@_typing.final
+class MovementRecord(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CITY_ID_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    QUANTITY_FIELD_NUMBER: _builtins.int
+    AMOUNT_CENTS_FIELD_NUMBER: _builtins.int
+    city_id: _builtins.str
+    kind: _builtins.str
+    """call_off, return, take, move_out, move_in (negative quantity: reversed)"""
+    quantity: _builtins.int
+    amount_cents: _builtins.int
+    def __init__(
+        self,
+        *,
+        city_id: _builtins.str = ...,
+        kind: _builtins.str = ...,
+        quantity: _builtins.int = ...,
+        amount_cents: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount_cents", b"amount_cents", "city_id", b"city_id", "kind", b"kind", "quantity", b"quantity"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___MovementRecord: _TypeAlias = MovementRecord  # noqa: Y015
+
+@_typing.final
+class Operation(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    CONTRACT_ID_FIELD_NUMBER: _builtins.int
+    MOVEMENTS_FIELD_NUMBER: _builtins.int
+    TRANSACTION_FIELD_NUMBER: _builtins.int
+    REPLAYED_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    kind: _builtins.str
+    contract_id: _builtins.str
+    replayed: _builtins.bool
+    """answered from an earlier request with the same Idempotency-Key"""
+    @_builtins.property
+    def movements(self) -> _containers.RepeatedCompositeFieldContainer[Global___MovementRecord]: ...
+    @_builtins.property
+    def transaction(self) -> Global___LedgerTransaction: ...
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        kind: _builtins.str = ...,
+        contract_id: _builtins.str = ...,
+        movements: _abc.Iterable[Global___MovementRecord] | None = ...,
+        transaction: Global___LedgerTransaction | None = ...,
+        replayed: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["transaction", b"transaction"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["contract_id", b"contract_id", "id", b"id", "kind", b"kind", "movements", b"movements", "replayed", b"replayed", "transaction", b"transaction"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Operation: _TypeAlias = Operation  # noqa: Y015
+
+@_typing.final
+class CityUse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CITY_ID_FIELD_NUMBER: _builtins.int
+    QUOTA_FIELD_NUMBER: _builtins.int
+    CALLED_OFF_FIELD_NUMBER: _builtins.int
+    RETURNED_FIELD_NUMBER: _builtins.int
+    TAKEN_FIELD_NUMBER: _builtins.int
+    HOLDING_FIELD_NUMBER: _builtins.int
+    QUOTA_LEFT_FIELD_NUMBER: _builtins.int
+    city_id: _builtins.str
+    quota: _builtins.int
+    called_off: _builtins.int
+    returned: _builtins.int
+    taken: _builtins.int
+    holding: _builtins.int
+    """called_off - returned + taken"""
+    quota_left: _builtins.int
+    """quota - called_off"""
+    def __init__(
+        self,
+        *,
+        city_id: _builtins.str = ...,
+        quota: _builtins.int = ...,
+        called_off: _builtins.int = ...,
+        returned: _builtins.int = ...,
+        taken: _builtins.int = ...,
+        holding: _builtins.int = ...,
+        quota_left: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["called_off", b"called_off", "city_id", b"city_id", "holding", b"holding", "quota", b"quota", "quota_left", b"quota_left", "returned", b"returned", "taken", b"taken"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CityUse: _TypeAlias = CityUse  # noqa: Y015
+
+@_typing.final
+class Utilisation(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CONTRACT_ID_FIELD_NUMBER: _builtins.int
+    SKU_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    UNIT_PRICE_CENTS_FIELD_NUMBER: _builtins.int
+    CEILING_QUANTITY_FIELD_NUMBER: _builtins.int
+    CALLED_OFF_FIELD_NUMBER: _builtins.int
+    CEILING_LEFT_FIELD_NUMBER: _builtins.int
+    IN_POOL_FIELD_NUMBER: _builtins.int
+    CITIES_FIELD_NUMBER: _builtins.int
+    contract_id: _builtins.str
+    sku: _builtins.str
+    kind: _builtins.str
+    unit_price_cents: _builtins.int
+    ceiling_quantity: _builtins.int
+    called_off: _builtins.int
+    ceiling_left: _builtins.int
+    in_pool: _builtins.int
+    @_builtins.property
+    def cities(self) -> _containers.RepeatedCompositeFieldContainer[Global___CityUse]:
+        """city users: their own city only"""
+
+    def __init__(
+        self,
+        *,
+        contract_id: _builtins.str = ...,
+        sku: _builtins.str = ...,
+        kind: _builtins.str = ...,
+        unit_price_cents: _builtins.int = ...,
+        ceiling_quantity: _builtins.int = ...,
+        called_off: _builtins.int = ...,
+        ceiling_left: _builtins.int = ...,
+        in_pool: _builtins.int = ...,
+        cities: _abc.Iterable[Global___CityUse] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["called_off", b"called_off", "ceiling_left", b"ceiling_left", "ceiling_quantity", b"ceiling_quantity", "cities", b"cities", "contract_id", b"contract_id", "in_pool", b"in_pool", "kind", b"kind", "sku", b"sku", "unit_price_cents", b"unit_price_cents"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Utilisation: _TypeAlias = Utilisation  # noqa: Y015
+
+@_typing.final
+class ListLedgerTransactionsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PAGE_FIELD_NUMBER: _builtins.int
+    CONTRACT_ID_FIELD_NUMBER: _builtins.int
+    CITY_ID_FIELD_NUMBER: _builtins.int
+    contract_id: _builtins.str
+    city_id: _builtins.str
+    @_builtins.property
+    def page(self) -> _paging_pb2.PageRequest: ...
+    def __init__(
+        self,
+        *,
+        page: _paging_pb2.PageRequest | None = ...,
+        contract_id: _builtins.str = ...,
+        city_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["page", b"page"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["city_id", b"city_id", "contract_id", b"contract_id", "page", b"page"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListLedgerTransactionsRequest: _TypeAlias = ListLedgerTransactionsRequest  # noqa: Y015
+
+@_typing.final
+class ListLedgerTransactionsResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TRANSACTIONS_FIELD_NUMBER: _builtins.int
+    NEXT_CURSOR_FIELD_NUMBER: _builtins.int
+    next_cursor: _builtins.str
+    @_builtins.property
+    def transactions(self) -> _containers.RepeatedCompositeFieldContainer[Global___LedgerTransaction]: ...
+    def __init__(
+        self,
+        *,
+        transactions: _abc.Iterable[Global___LedgerTransaction] | None = ...,
+        next_cursor: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["next_cursor", b"next_cursor", "transactions", b"transactions"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListLedgerTransactionsResponse: _TypeAlias = ListLedgerTransactionsResponse  # noqa: Y015
+
+@_typing.final
+class ReverseTransactionRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    reason: _builtins.str
+    idempotency_key: _builtins.str
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        reason: _builtins.str = ...,
+        idempotency_key: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["id", b"id", "idempotency_key", b"idempotency_key", "reason", b"reason"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ReverseTransactionRequest: _TypeAlias = ReverseTransactionRequest  # noqa: Y015

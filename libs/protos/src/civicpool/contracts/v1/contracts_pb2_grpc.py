@@ -126,6 +126,41 @@ class ContractsServiceStub:
                 request_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.ListContractsRequest.SerializeToString,
                 response_deserializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.ListContractsResponse.FromString,
                 _registered_method=True)
+        self.CallOff = channel.unary_unary(
+                '/civicpool.contracts.v1.ContractsService/CallOff',
+                request_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.CallOffRequest.SerializeToString,
+                response_deserializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.Operation.FromString,
+                _registered_method=True)
+        self.ReturnSeats = channel.unary_unary(
+                '/civicpool.contracts.v1.ContractsService/ReturnSeats',
+                request_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.ReturnSeatsRequest.SerializeToString,
+                response_deserializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.Operation.FromString,
+                _registered_method=True)
+        self.MoveSeats = channel.unary_unary(
+                '/civicpool.contracts.v1.ContractsService/MoveSeats',
+                request_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.MoveSeatsRequest.SerializeToString,
+                response_deserializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.Operation.FromString,
+                _registered_method=True)
+        self.ShiftQuota = channel.unary_unary(
+                '/civicpool.contracts.v1.ContractsService/ShiftQuota',
+                request_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.ShiftQuotaRequest.SerializeToString,
+                response_deserializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.QuotaShift.FromString,
+                _registered_method=True)
+        self.GetUtilisation = channel.unary_unary(
+                '/civicpool.contracts.v1.ContractsService/GetUtilisation',
+                request_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.GetContractRequest.SerializeToString,
+                response_deserializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.Utilisation.FromString,
+                _registered_method=True)
+        self.ListLedgerTransactions = channel.unary_unary(
+                '/civicpool.contracts.v1.ContractsService/ListLedgerTransactions',
+                request_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.ListLedgerTransactionsRequest.SerializeToString,
+                response_deserializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.ListLedgerTransactionsResponse.FromString,
+                _registered_method=True)
+        self.ReverseTransaction = channel.unary_unary(
+                '/civicpool.contracts.v1.ContractsService/ReverseTransaction',
+                request_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.ReverseTransactionRequest.SerializeToString,
+                response_deserializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.Operation.FromString,
+                _registered_method=True)
 
 
 class ContractsServiceServicer:
@@ -247,6 +282,51 @@ class ContractsServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CallOff(self, request, context):
+        """Contracts in use. Every change is one transaction: guarded counters, the
+        movements and one balanced ledger posting; with an idempotency_key it is
+        done once per caller and key (a retry answers the first result).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReturnSeats(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def MoveSeats(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ShiftQuota(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetUtilisation(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListLedgerTransactions(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReverseTransaction(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ContractsServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -334,6 +414,41 @@ def add_ContractsServiceServicer_to_server(servicer, server):
                     servicer.ListContracts,
                     request_deserializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.ListContractsRequest.FromString,
                     response_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.ListContractsResponse.SerializeToString,
+            ),
+            'CallOff': grpc.unary_unary_rpc_method_handler(
+                    servicer.CallOff,
+                    request_deserializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.CallOffRequest.FromString,
+                    response_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.Operation.SerializeToString,
+            ),
+            'ReturnSeats': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReturnSeats,
+                    request_deserializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.ReturnSeatsRequest.FromString,
+                    response_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.Operation.SerializeToString,
+            ),
+            'MoveSeats': grpc.unary_unary_rpc_method_handler(
+                    servicer.MoveSeats,
+                    request_deserializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.MoveSeatsRequest.FromString,
+                    response_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.Operation.SerializeToString,
+            ),
+            'ShiftQuota': grpc.unary_unary_rpc_method_handler(
+                    servicer.ShiftQuota,
+                    request_deserializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.ShiftQuotaRequest.FromString,
+                    response_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.QuotaShift.SerializeToString,
+            ),
+            'GetUtilisation': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetUtilisation,
+                    request_deserializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.GetContractRequest.FromString,
+                    response_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.Utilisation.SerializeToString,
+            ),
+            'ListLedgerTransactions': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListLedgerTransactions,
+                    request_deserializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.ListLedgerTransactionsRequest.FromString,
+                    response_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.ListLedgerTransactionsResponse.SerializeToString,
+            ),
+            'ReverseTransaction': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReverseTransaction,
+                    request_deserializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.ReverseTransactionRequest.FromString,
+                    response_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.Operation.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -802,6 +917,195 @@ class ContractsService:
             '/civicpool.contracts.v1.ContractsService/ListContracts',
             civicpool_dot_contracts_dot_v1_dot_contracts__pb2.ListContractsRequest.SerializeToString,
             civicpool_dot_contracts_dot_v1_dot_contracts__pb2.ListContractsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CallOff(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/civicpool.contracts.v1.ContractsService/CallOff',
+            civicpool_dot_contracts_dot_v1_dot_contracts__pb2.CallOffRequest.SerializeToString,
+            civicpool_dot_contracts_dot_v1_dot_contracts__pb2.Operation.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReturnSeats(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/civicpool.contracts.v1.ContractsService/ReturnSeats',
+            civicpool_dot_contracts_dot_v1_dot_contracts__pb2.ReturnSeatsRequest.SerializeToString,
+            civicpool_dot_contracts_dot_v1_dot_contracts__pb2.Operation.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def MoveSeats(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/civicpool.contracts.v1.ContractsService/MoveSeats',
+            civicpool_dot_contracts_dot_v1_dot_contracts__pb2.MoveSeatsRequest.SerializeToString,
+            civicpool_dot_contracts_dot_v1_dot_contracts__pb2.Operation.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ShiftQuota(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/civicpool.contracts.v1.ContractsService/ShiftQuota',
+            civicpool_dot_contracts_dot_v1_dot_contracts__pb2.ShiftQuotaRequest.SerializeToString,
+            civicpool_dot_contracts_dot_v1_dot_contracts__pb2.QuotaShift.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetUtilisation(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/civicpool.contracts.v1.ContractsService/GetUtilisation',
+            civicpool_dot_contracts_dot_v1_dot_contracts__pb2.GetContractRequest.SerializeToString,
+            civicpool_dot_contracts_dot_v1_dot_contracts__pb2.Utilisation.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListLedgerTransactions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/civicpool.contracts.v1.ContractsService/ListLedgerTransactions',
+            civicpool_dot_contracts_dot_v1_dot_contracts__pb2.ListLedgerTransactionsRequest.SerializeToString,
+            civicpool_dot_contracts_dot_v1_dot_contracts__pb2.ListLedgerTransactionsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReverseTransaction(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/civicpool.contracts.v1.ContractsService/ReverseTransaction',
+            civicpool_dot_contracts_dot_v1_dot_contracts__pb2.ReverseTransactionRequest.SerializeToString,
+            civicpool_dot_contracts_dot_v1_dot_contracts__pb2.Operation.FromString,
             options,
             channel_credentials,
             insecure,

@@ -66,6 +66,17 @@ class ContractsServiceStub:
     ListBids: _grpc.UnaryUnaryMultiCallable[_contracts_pb2.ListBidsRequest, _contracts_pb2.ListBidsResponse]
     GetContract: _grpc.UnaryUnaryMultiCallable[_contracts_pb2.GetContractRequest, _contracts_pb2.Contract]
     ListContracts: _grpc.UnaryUnaryMultiCallable[_contracts_pb2.ListContractsRequest, _contracts_pb2.ListContractsResponse]
+    CallOff: _grpc.UnaryUnaryMultiCallable[_contracts_pb2.CallOffRequest, _contracts_pb2.Operation]
+    """Contracts in use. Every change is one transaction: guarded counters, the
+    movements and one balanced ledger posting; with an idempotency_key it is
+    done once per caller and key (a retry answers the first result).
+    """
+    ReturnSeats: _grpc.UnaryUnaryMultiCallable[_contracts_pb2.ReturnSeatsRequest, _contracts_pb2.Operation]
+    MoveSeats: _grpc.UnaryUnaryMultiCallable[_contracts_pb2.MoveSeatsRequest, _contracts_pb2.Operation]
+    ShiftQuota: _grpc.UnaryUnaryMultiCallable[_contracts_pb2.ShiftQuotaRequest, _contracts_pb2.QuotaShift]
+    GetUtilisation: _grpc.UnaryUnaryMultiCallable[_contracts_pb2.GetContractRequest, _contracts_pb2.Utilisation]
+    ListLedgerTransactions: _grpc.UnaryUnaryMultiCallable[_contracts_pb2.ListLedgerTransactionsRequest, _contracts_pb2.ListLedgerTransactionsResponse]
+    ReverseTransaction: _grpc.UnaryUnaryMultiCallable[_contracts_pb2.ReverseTransactionRequest, _contracts_pb2.Operation]
 
 @_typing.type_check_only
 class ContractsServiceAsyncStub(ContractsServiceStub):
@@ -105,6 +116,17 @@ class ContractsServiceAsyncStub(ContractsServiceStub):
     ListBids: _aio.UnaryUnaryMultiCallable[_contracts_pb2.ListBidsRequest, _contracts_pb2.ListBidsResponse]  # type: ignore[assignment]
     GetContract: _aio.UnaryUnaryMultiCallable[_contracts_pb2.GetContractRequest, _contracts_pb2.Contract]  # type: ignore[assignment]
     ListContracts: _aio.UnaryUnaryMultiCallable[_contracts_pb2.ListContractsRequest, _contracts_pb2.ListContractsResponse]  # type: ignore[assignment]
+    CallOff: _aio.UnaryUnaryMultiCallable[_contracts_pb2.CallOffRequest, _contracts_pb2.Operation]  # type: ignore[assignment]
+    """Contracts in use. Every change is one transaction: guarded counters, the
+    movements and one balanced ledger posting; with an idempotency_key it is
+    done once per caller and key (a retry answers the first result).
+    """
+    ReturnSeats: _aio.UnaryUnaryMultiCallable[_contracts_pb2.ReturnSeatsRequest, _contracts_pb2.Operation]  # type: ignore[assignment]
+    MoveSeats: _aio.UnaryUnaryMultiCallable[_contracts_pb2.MoveSeatsRequest, _contracts_pb2.Operation]  # type: ignore[assignment]
+    ShiftQuota: _aio.UnaryUnaryMultiCallable[_contracts_pb2.ShiftQuotaRequest, _contracts_pb2.QuotaShift]  # type: ignore[assignment]
+    GetUtilisation: _aio.UnaryUnaryMultiCallable[_contracts_pb2.GetContractRequest, _contracts_pb2.Utilisation]  # type: ignore[assignment]
+    ListLedgerTransactions: _aio.UnaryUnaryMultiCallable[_contracts_pb2.ListLedgerTransactionsRequest, _contracts_pb2.ListLedgerTransactionsResponse]  # type: ignore[assignment]
+    ReverseTransaction: _aio.UnaryUnaryMultiCallable[_contracts_pb2.ReverseTransactionRequest, _contracts_pb2.Operation]  # type: ignore[assignment]
 
 class ContractsServiceServicer(metaclass=_abc_1.ABCMeta):
     """Joint tenders: from a closed demand round to lots, sealed bids, a MEAT
@@ -243,5 +265,58 @@ class ContractsServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _contracts_pb2.ListContractsRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_contracts_pb2.ListContractsResponse, _abc.Awaitable[_contracts_pb2.ListContractsResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def CallOff(
+        self,
+        request: _contracts_pb2.CallOffRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_contracts_pb2.Operation, _abc.Awaitable[_contracts_pb2.Operation]]:
+        """Contracts in use. Every change is one transaction: guarded counters, the
+        movements and one balanced ledger posting; with an idempotency_key it is
+        done once per caller and key (a retry answers the first result).
+        """
+
+    @_abc_1.abstractmethod
+    def ReturnSeats(
+        self,
+        request: _contracts_pb2.ReturnSeatsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_contracts_pb2.Operation, _abc.Awaitable[_contracts_pb2.Operation]]: ...
+
+    @_abc_1.abstractmethod
+    def MoveSeats(
+        self,
+        request: _contracts_pb2.MoveSeatsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_contracts_pb2.Operation, _abc.Awaitable[_contracts_pb2.Operation]]: ...
+
+    @_abc_1.abstractmethod
+    def ShiftQuota(
+        self,
+        request: _contracts_pb2.ShiftQuotaRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_contracts_pb2.QuotaShift, _abc.Awaitable[_contracts_pb2.QuotaShift]]: ...
+
+    @_abc_1.abstractmethod
+    def GetUtilisation(
+        self,
+        request: _contracts_pb2.GetContractRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_contracts_pb2.Utilisation, _abc.Awaitable[_contracts_pb2.Utilisation]]: ...
+
+    @_abc_1.abstractmethod
+    def ListLedgerTransactions(
+        self,
+        request: _contracts_pb2.ListLedgerTransactionsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_contracts_pb2.ListLedgerTransactionsResponse, _abc.Awaitable[_contracts_pb2.ListLedgerTransactionsResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def ReverseTransaction(
+        self,
+        request: _contracts_pb2.ReverseTransactionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_contracts_pb2.Operation, _abc.Awaitable[_contracts_pb2.Operation]]: ...
 
 def add_ContractsServiceServicer_to_server(servicer: ContractsServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -1,0 +1,478 @@
+"""Contracts in use: call-offs, the license pool, quota shifts, the ledger, reversals.
+
+Who may do what (checked here with the verified caller):
+- call-offs, returns, takes from the pool: the city's IT for its own city, or a
+  procurement lead of the contract's lead city for any city;
+- moves between cities and quota shifts: a lead of the lead city;
+- reversals: a lead of the lead city or a network admin;
+- reading: leads and admins everything; city IT and finance their own city's
+  numbers (finance without a city: every city); vendors nothing of the cities.
+
+Every operation is one database transaction: guarded UPDATEs of the counters
+(holdings.py), the movements, and one balanced ledger transaction. With an
+Idempotency-Key it is done once per caller and key: a retry answers the first
+result and posts nothing; the same key with another request is refused.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+
+from civicpool_common.auth import Principal, Role
+from civicpool_common.database import integrity_violation, utc_now, write_transaction
+from civicpool_common.errors import AlreadyExists, InvalidArgument, NotFound, PermissionDenied
+from civicpool_common.ids import time_ordered_id
+from civicpool_common.lifecycle import StateConflict
+from civicpool_common.money import euros
+from civicpool_common.vocabulary import ContractStatus
+from sqlalchemy import delete, func, select
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from civicpool_contracts import holdings, rules
+from civicpool_contracts.access import NETWORK_WIDE, own_city
+from civicpool_contracts.models import (
+    Contract,
+    ContractQuota,
+    IdempotencyRecord,
+    LedgerEntry,
+    LedgerTransaction,
+    Movement,
+    QuotaShift,
+)
+
+log = logging.getLogger("civicpool.contracts")
+MAX_QUANTITY = 1_000_000
+RETRIES = 3  # serialization failures and deadlocks on PostgreSQL are tried again
+RETRYABLE_SQLSTATES = {"40001", "40P01"}
+
+
+@dataclass(frozen=True)
+class Operation:
+    """What one request did: its movements and its ledger transaction (replayed: answered from a key)."""
+
+    id: str
+    kind: str
+    contract: Contract
+    movements: list[Movement]
+    transaction: LedgerTransaction
+    entries: list[LedgerEntry]
+    replayed: bool = False
+
+
+@dataclass(frozen=True)
+class CityUse:
+    city_id: str
+    quota: int
+    called_off: int
+    returned: int
+    taken: int
+
+    @property
+    def holding(self) -> int:
+        return self.called_off - self.returned + self.taken
+
+    @property
+    def quota_left(self) -> int:
+        return self.quota - self.called_off
+
+
+@dataclass(frozen=True)
+class Utilisation:
+    contract: Contract
+    cities: list[CityUse]
+
+
+@dataclass(frozen=True)
+class Posting:
+    transaction: LedgerTransaction
+    entries: list[LedgerEntry]
+
+
+Perform = Callable[[AsyncSession, str], Awaitable[str]]  # (session, operation id) -> ledger transaction id
+
+
+class UsageService:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    # -- operations ------------------------------------------------------------------------
+
+    async def call_off(
+        self, principal: Principal, contract_id: str, city_id: str, quantity: int, *, from_pool: bool, key: str
+    ) -> Operation:
+        """Seats or devices for a city: from the vendor (within quota and ceiling) or, for licenses, the pool."""
+        kind = "take" if from_pool else "call_off"
+        await self._check_city_actor(principal, contract_id, city_id)
+        _check_quantity(quantity)
+
+        async def perform(session: AsyncSession, operation_id: str) -> str:
+            contract = await self._usable_contract(session, contract_id, license_only=from_pool)
+            return await self._move(session, principal, operation_id, contract, [(kind, city_id, quantity)])
+
+        request = {"contract_id": contract_id, "city_id": city_id, "quantity": quantity, "from_pool": from_pool}
+        return await self._once(principal, key, kind, request, perform)
+
+    async def give_back(
+        self, principal: Principal, contract_id: str, city_id: str, quantity: int, *, key: str
+    ) -> Operation:
+        """A city returns license seats to the contract's pool, where another city can take them."""
+        await self._check_city_actor(principal, contract_id, city_id)
+        _check_quantity(quantity)
+
+        async def perform(session: AsyncSession, operation_id: str) -> str:
+            contract = await self._usable_contract(session, contract_id, license_only=True)
+            return await self._move(session, principal, operation_id, contract, [("return", city_id, quantity)])
+
+        request = {"contract_id": contract_id, "city_id": city_id, "quantity": quantity}
+        return await self._once(principal, key, "return", request, perform)
+
+    async def move(
+        self, principal: Principal, contract_id: str, from_city: str, to_city: str, quantity: int, *, key: str
+    ) -> Operation:
+        """License seats from one city straight to another, in one operation (a lead of the lead city)."""
+        await self._check_lead(principal, contract_id)
+        _check_quantity(quantity)
+        if from_city == to_city:
+            raise InvalidArgument.for_field("to_city_id", "a move needs two different cities")
+
+        async def perform(session: AsyncSession, operation_id: str) -> str:
+            contract = await self._usable_contract(session, contract_id, license_only=True)
+            # Quota rows locked in one order (by city), so two opposite moves cannot deadlock.
+            steps = sorted([("move_out", from_city, quantity), ("move_in", to_city, quantity)], key=lambda s: s[1])
+            return await self._move(session, principal, operation_id, contract, steps)
+
+        request = {"contract_id": contract_id, "from": from_city, "to": to_city, "quantity": quantity}
+        return await self._once(principal, key, "move", request, perform)
+
+    async def shift_quota(
+        self, principal: Principal, contract_id: str, from_city: str, to_city: str, quantity: int, reason: str,
+        *, key: str,
+    ) -> tuple[QuotaShift, bool]:  # fmt: skip
+        """Unused quota from one city to another, recorded (a lead of the lead city)."""
+        await self._check_lead(principal, contract_id)
+        _check_quantity(quantity)
+        if from_city == to_city:
+            raise InvalidArgument.for_field("to_city_id", "a shift needs two different cities")
+        if len(reason) > rules.MAX_TEXT:
+            raise InvalidArgument.for_field("reason", f"at most {rules.MAX_TEXT} characters")
+
+        async def perform(session: AsyncSession, operation_id: str) -> str:
+            await self._usable_contract(session, contract_id, license_only=False, lock=True)
+            for city_id, delta in sorted([(from_city, -quantity), (to_city, quantity)]):
+                if not await self._quota_row(session, contract_id, city_id):
+                    if delta < 0:
+                        raise StateConflict(f"{city_id} has no quota in contract {contract_id}", "active")
+                    session.add(ContractQuota(contract_id=contract_id, city_id=city_id, quantity=0,
+                                              called_off=0, returned=0, taken=0))  # fmt: skip
+                    await session.flush()
+                if not await holdings.shift_quota(session, contract_id, city_id, delta):
+                    use = await self._city_use(session, contract_id, city_id)
+                    assert use is not None
+                    raise StateConflict(
+                        f"{city_id} has {use.quota_left} unused of its quota of {use.quota}; "
+                        f"{quantity} cannot be shifted",
+                        "active",
+                    )
+            session.add(QuotaShift(id=operation_id, contract_id=contract_id, from_city_id=from_city,
+                                   to_city_id=to_city, quantity=quantity, reason=reason.strip(),
+                                   created_by=principal.username, created_at=utc_now()))  # fmt: skip
+            return ""
+
+        request = {"contract_id": contract_id, "from": from_city, "to": to_city, "quantity": quantity, "reason": reason}
+        operation_id, replayed = await self._once_id(principal, key, "quota_shift", request, perform)
+        async with self._sessions() as session:
+            shift = await session.get(QuotaShift, operation_id)
+        assert shift is not None
+        return shift, replayed
+
+    async def reverse(self, principal: Principal, transaction_id: str, reason: str, *, key: str) -> Operation:
+        """A correction: the inverse of a posting and of its movements, referencing the original."""
+        if not reason.strip():
+            raise InvalidArgument.for_field("reason", "say why the posting is reversed; finance reads it")
+        if len(reason) > rules.MAX_TEXT:
+            raise InvalidArgument.for_field("reason", f"at most {rules.MAX_TEXT} characters")
+        async with self._sessions() as session:
+            original = await session.get(LedgerTransaction, transaction_id)
+        if original is None or not self._may_read_all(principal):
+            raise NotFound(f"ledger transaction {transaction_id} does not exist")
+        if original.contract_id is not None:
+            await self._check_lead(principal, original.contract_id, admins_too=True)
+        if original.kind == "reversal":
+            raise StateConflict("a reversal is not reversed; post the original again instead", "reversal")
+
+        async def perform(session: AsyncSession, operation_id: str) -> str:
+            assert original is not None and original.contract_id is not None
+            contract = await self._usable_contract(session, original.contract_id, license_only=False, active=False)
+            moved = list((await session.scalars(
+                select(Movement).where(Movement.transaction_id == original.id).order_by(Movement.city_id, Movement.id)
+            )).all())  # fmt: skip
+            steps = [(m.kind, m.city_id, -m.quantity) for m in moved]
+            return await self._move(session, principal, operation_id, contract, steps, reverses=original,
+                                    memo=reason.strip())  # fmt: skip
+
+        try:
+            return await self._once(principal, key, "reversal", {"transaction_id": transaction_id}, perform)
+        except IntegrityError as error:
+            if integrity_violation(error) != "unique":
+                raise
+            raise AlreadyExists(f"ledger transaction {transaction_id} is already reversed") from None
+
+    # -- reading ---------------------------------------------------------------------------
+
+    async def utilisation(self, principal: Principal, contract_id: str) -> Utilisation:
+        city = self._readable_city(principal)
+        async with self._sessions() as session:
+            contract = await session.get(Contract, contract_id)
+            quotas = list((await session.scalars(
+                select(ContractQuota).where(ContractQuota.contract_id == contract_id).order_by(ContractQuota.city_id)
+            )).all())  # fmt: skip
+        if contract is None or (city and all(q.city_id != city for q in quotas)):
+            raise NotFound(f"contract {contract_id} does not exist")
+        uses = [CityUse(q.city_id, q.quantity, q.called_off, q.returned, q.taken)
+                for q in quotas if not city or q.city_id == city]  # fmt: skip
+        return Utilisation(contract, uses)
+
+    async def transactions(
+        self, principal: Principal, *, contract_id: str, city_id: str, limit: int, after: str | None
+    ) -> list[Posting]:
+        """Postings, newest last; city users see those touching their own city's account."""
+        city = self._readable_city(principal)
+        if city and city_id not in ("", city):
+            raise PermissionDenied(f"{principal.username} may see only the postings of {city}")
+        account = f"city:{city or city_id}" if (city or city_id) else None
+        query = select(LedgerTransaction).order_by(LedgerTransaction.id).limit(limit)
+        if after is not None:
+            query = query.where(LedgerTransaction.id > after)
+        if contract_id:
+            query = query.where(LedgerTransaction.contract_id == contract_id)
+        if account is not None:
+            touching = select(LedgerEntry.transaction_id).where(LedgerEntry.account == account)
+            query = query.where(LedgerTransaction.id.in_(touching))
+        async with self._sessions() as session:
+            found = list((await session.scalars(query)).all())
+            entries = await _entries_of(session, [t.id for t in found])
+        return [Posting(t, entries.get(t.id, [])) for t in found]
+
+    # -- shared steps ----------------------------------------------------------------------
+
+    async def _once(
+        self, principal: Principal, key: str, operation: str, request: dict[str, object], perform: Perform
+    ) -> Operation:
+        operation_id, replayed = await self._once_id(principal, key, operation, request, perform)
+        return await self._operation(operation_id, replayed)
+
+    async def _once_id(
+        self, principal: Principal, key: str, operation: str, request: dict[str, object], perform: Perform
+    ) -> tuple[str, bool]:
+        """Run `perform` in one write transaction, at most once per caller and Idempotency-Key."""
+        digest = hashlib.sha256(json.dumps([operation, request], sort_keys=True).encode()).hexdigest()
+        if key:
+            earlier = await self._earlier(principal, key, digest)
+            if earlier is not None:
+                return earlier, True
+        for attempt in range(1, RETRIES + 1):
+            operation_id = time_ordered_id()
+            try:
+                async with write_transaction(self._sessions) as session:
+                    await perform(session, operation_id)
+                    if key:
+                        session.add(IdempotencyRecord(caller=principal.user_id, key=key, operation=operation,
+                                                      request_sha256=digest, operation_id=operation_id,
+                                                      created_at=utc_now()))  # fmt: skip
+                return operation_id, False
+            except IntegrityError as error:
+                # The same key, sent twice at once: the other request did it; answer as it did.
+                earlier = await self._earlier(principal, key, digest) if key else None
+                if earlier is not None and integrity_violation(error) == "unique":
+                    return earlier, True
+                raise
+            except DBAPIError as error:
+                if getattr(error.orig, "sqlstate", None) not in RETRYABLE_SQLSTATES or attempt == RETRIES:
+                    raise
+                log.info("%s: serialization failure, attempt %d; trying again", operation, attempt)
+        raise AssertionError("unreachable")
+
+    async def _earlier(self, principal: Principal, key: str, digest: str) -> str | None:
+        async with self._sessions() as session:
+            record = await session.get(IdempotencyRecord, (principal.user_id, key))
+        if record is None:
+            return None
+        if record.request_sha256 != digest:
+            raise InvalidArgument.for_field(
+                "Idempotency-Key", "this key was used for another request; use a new key for a new request"
+            )
+        return record.operation_id
+
+    async def forget_old_keys(self, keep: dt.timedelta) -> int:
+        """Idempotency keys older than `keep` (at least a day) are forgotten."""
+        async with write_transaction(self._sessions) as session:
+            result = await session.execute(
+                delete(IdempotencyRecord).where(IdempotencyRecord.created_at < utc_now() - keep)
+            )
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
+    async def _move(
+        self,
+        session: AsyncSession,
+        principal: Principal,
+        operation_id: str,
+        contract: Contract,
+        steps: Sequence[tuple[str, str, int]],
+        *,
+        reverses: LedgerTransaction | None = None,
+        memo: str = "",
+    ) -> str:
+        """Apply the movements (guarded), record them, and post one balanced transaction."""
+        now = utc_now()
+        kind = "reversal" if reverses is not None else ("move" if steps[0][0].startswith("move") else steps[0][0])
+        transaction = LedgerTransaction(
+            id=time_ordered_id(), kind=kind, contract_id=contract.id, memo=memo or f"{kind} {operation_id}",
+            reverses_id=reverses.id if reverses is not None else None, created_by=principal.username, created_at=now,
+        )  # fmt: skip
+        session.add(transaction)
+        await session.flush()
+        amounts: dict[str, int] = {}
+        for step_kind, city_id, quantity in steps:
+            effect = holdings.EFFECTS[step_kind]
+            if effect.contract_column and not await holdings.change_contract(
+                session, contract.id, effect.contract_column, effect.contract_sign * quantity
+            ):
+                raise await self._refusal(session, contract, step_kind, city_id, quantity)
+            if not await holdings.change_quota(session, contract.id, city_id, effect.quota_column, quantity):
+                raise await self._refusal(session, contract, step_kind, city_id, quantity)
+            amount = quantity * contract.unit_price_cents
+            session.add(Movement(operation_id=operation_id, contract_id=contract.id, city_id=city_id, kind=step_kind,
+                                 quantity=quantity, amount_cents=amount, transaction_id=transaction.id,
+                                 created_by=principal.username, created_at=now))  # fmt: skip
+            for account_kind, sign in effect.postings:
+                name = holdings.account(account_kind, contract.id, city_id)
+                amounts[name] = amounts.get(name, 0) + sign * amount
+        assert sum(amounts.values()) == 0, amounts  # balanced by construction (EFFECTS)
+        session.add_all(
+            LedgerEntry(transaction_id=transaction.id, account=name, amount_cents=cents, posted_at=now)
+            for name, cents in sorted(amounts.items())
+            if cents != 0
+        )
+        return transaction.id
+
+    async def _refusal(
+        self, session: AsyncSession, contract: Contract, kind: str, city_id: str, quantity: int
+    ) -> StateConflict:
+        """Why a guarded UPDATE changed nothing, with what is left (the transaction is rolled back)."""
+        current = await session.get(Contract, contract.id, populate_existing=True)
+        assert current is not None
+        use = await self._city_use(session, contract.id, city_id)
+        if use is None:
+            return StateConflict(f"{city_id} has no quota in contract {contract.id} ({contract.sku})", "active")
+        left = current.ceiling_quantity - current.called_off
+        if quantity < 0:
+            return StateConflict(
+                f"the posting cannot be reversed: {city_id} holds {use.holding}, the pool {current.in_pool}", "active"
+            )
+        reasons = {
+            "call_off": f"{city_id} has {use.quota_left} of its quota of {use.quota} left, the contract "
+            f"{left} of its ceiling of {current.ceiling_quantity} ({euros(left * current.unit_price_cents)})",
+            "take": f"the pool holds {current.in_pool} seats",
+            "return": f"{city_id} holds {use.holding}",
+            "move_out": f"{city_id} holds {use.holding}",
+            "move_in": f"{city_id} cannot take them",
+        }
+        return StateConflict(f"{quantity} cannot be {kind.replace('_', ' ')}: {reasons[kind]}", "active")
+
+    async def _city_use(self, session: AsyncSession, contract_id: str, city_id: str) -> CityUse | None:
+        quota = await self._quota_row(session, contract_id, city_id)
+        return CityUse(city_id, quota.quantity, quota.called_off, quota.returned, quota.taken) if quota else None
+
+    async def _quota_row(self, session: AsyncSession, contract_id: str, city_id: str) -> ContractQuota | None:
+        return await session.get(ContractQuota, (contract_id, city_id), populate_existing=True)
+
+    async def _usable_contract(
+        self, session: AsyncSession, contract_id: str, *, license_only: bool, active: bool = True, lock: bool = False
+    ) -> Contract:
+        query = select(Contract).where(Contract.id == contract_id)
+        if lock:
+            query = query.with_for_update()
+        contract = (await session.execute(query)).scalar_one_or_none()
+        if contract is None:
+            raise NotFound(f"contract {contract_id} does not exist")
+        status = rules.effective_contract_status(contract.status, contract.ends_on, utc_now().date())
+        if active and (status != ContractStatus.ACTIVE or utc_now().date() < contract.starts_on):
+            raise StateConflict(
+                f"contract {contract_id} runs from {contract.starts_on} to {contract.ends_on} and is {status.value}; "
+                "call-offs need an active contract",
+                status.value,
+            )
+        if license_only and contract.kind != "license":
+            raise StateConflict(f"{contract.sku} is {contract.kind}: only license seats go through the pool", status)
+        return contract
+
+    async def _operation(self, operation_id: str, replayed: bool) -> Operation:
+        async with self._sessions() as session:
+            movements = list((await session.scalars(
+                select(Movement).where(Movement.operation_id == operation_id).order_by(Movement.id)
+            )).all())  # fmt: skip
+            transaction = await session.get(LedgerTransaction, movements[0].transaction_id)
+            contract = await session.get(Contract, movements[0].contract_id)
+            entries = (await _entries_of(session, [movements[0].transaction_id]))[movements[0].transaction_id]
+        assert transaction is not None and contract is not None
+        return Operation(operation_id, transaction.kind, contract, movements, transaction, entries, replayed)
+
+    async def _check_city_actor(self, principal: Principal, contract_id: str, city_id: str) -> None:
+        if principal.has_any_role([Role.CITY_IT]) and principal.city == city_id:
+            return
+        if principal.has_any_role([Role.PROCUREMENT_LEAD]):
+            await self._check_lead(principal, contract_id)
+            return
+        raise PermissionDenied(
+            f"{principal.username} may not call off for {city_id}: its city IT or a lead of the lead city may"
+        )
+
+    async def _check_lead(self, principal: Principal, contract_id: str, *, admins_too: bool = False) -> None:
+        if admins_too and principal.has_any_role([Role.NETWORK_ADMIN]):
+            return
+        principal.require_any_role(Role.PROCUREMENT_LEAD)
+        async with self._sessions() as session:
+            contract = await session.get(Contract, contract_id)
+        if contract is None:
+            raise NotFound(f"contract {contract_id} does not exist")
+        if contract.lead_city_id != principal.city:
+            raise PermissionDenied(f"only a procurement lead of {contract.lead_city_id}, the lead city, may")
+
+    def _readable_city(self, principal: Principal) -> str:
+        """The one city whose numbers the caller reads; "" for every city."""
+        if self._may_read_all(principal):
+            return ""
+        if principal.has_any_role([Role.VENDOR]) and not principal.has_any_role([Role.CITY_IT, Role.FINANCE]):
+            raise PermissionDenied("vendors see no city's allocations or money")
+        return own_city(principal)
+
+    @staticmethod
+    def _may_read_all(principal: Principal) -> bool:
+        return principal.has_any_role(NETWORK_WIDE)
+
+
+def _check_quantity(quantity: int) -> None:
+    if not 0 < quantity <= MAX_QUANTITY:
+        raise InvalidArgument.for_field("quantity", f"must be between 1 and {MAX_QUANTITY:,}")
+
+
+async def _entries_of(session: AsyncSession, transaction_ids: Sequence[str]) -> dict[str, list[LedgerEntry]]:
+    found: dict[str, list[LedgerEntry]] = {}
+    if not transaction_ids:
+        return found
+    query = select(LedgerEntry).where(LedgerEntry.transaction_id.in_(transaction_ids)).order_by(LedgerEntry.id)
+    for entry in (await session.scalars(query)).all():
+        found.setdefault(entry.transaction_id, []).append(entry)
+    return found
+
+
+async def balance(session: AsyncSession, account: str) -> int:
+    """An account's balance: the sum of its entries."""
+    return int(await session.scalar(select(func.coalesce(func.sum(LedgerEntry.amount_cents), 0)).where(
+        LedgerEntry.account == account)) or 0)  # fmt: skip

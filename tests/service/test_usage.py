@@ -1,0 +1,296 @@
+"""Contracts in use on real databases (SQLite and PostgreSQL): call-offs, the pool, quota shifts, the ledger."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import random
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import pytest
+from civicpool_common.auth import Principal, Role
+from civicpool_common.database import create_engine, session_factory, utc_now
+from civicpool_common.errors import AlreadyExists, InvalidArgument, PermissionDenied
+from civicpool_common.lifecycle import StateConflict
+from civicpool_contracts.models import (
+    Bid,
+    Contract,
+    ContractQuota,
+    Lot,
+    Movement,
+    Tender,
+)
+from civicpool_contracts.usage import UsageService
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from tests.service.conftest import ADMIN, LEAD
+from tests.support.databases import DatabaseFactory
+
+PRICE = 3_000
+
+
+def city_it(city_id: str) -> Principal:
+    return Principal(f"u-{city_id}-it", f"{city_id}.it", frozenset({Role.CITY_IT}), city=city_id)
+
+
+BRUCHSAL, BUEHL, RASTATT = city_it("bruchsal"), city_it("buehl"), city_it("rastatt")
+RASTATT_FINANCE = Principal("u-rf", "rastatt.finance", frozenset({Role.FINANCE}), city="rastatt")
+OTHER_LEAD = Principal("u-rl", "rastatt.lead", frozenset({Role.PROCUREMENT_LEAD}), city="rastatt")
+VENDOR = Principal("u-v", "vendor.rheintal", frozenset({Role.VENDOR}), vendor="rheintal")
+
+
+@dataclass
+class Usage:
+    service: UsageService
+    engine: AsyncEngine
+
+    async def contract(self, kind: str = "license", ceiling: int = 100, quotas: dict[str, int] | None = None) -> str:
+        """An active framework contract (Ettlingen leads) with these quotas, as an award would store it."""
+        quotas = quotas or {"bruchsal": 60, "buehl": 30, "ettlingen": 10}
+        now, today = utc_now(), utc_now().date()
+        ids = {name: f"{name}-{random.getrandbits(48):x}" for name in ("tender", "lot", "bid", "contract")}
+        async with session_factory(self.engine).begin() as session:
+            session.add(Tender(
+                id=ids["tender"], title="T", description="", lead_city_id="ettlingen", round_id=ids["tender"],
+                participating_city_ids=sorted(quotas), status="awarded", estimated_value_cents=0,
+                recommended_procedure="open_eu", recommendation_reason="", procedure="open_eu",
+                procedure_justification="", bids_opened_by="", weight_price=0, weight_quality=0,
+                weight_data_protection=0, evaluated_by="", cancel_reason="", created_by="x", created_at=now,
+                updated_at=now,
+            ))  # fmt: skip
+            await session.flush()
+            session.add(Lot(id=ids["lot"], tender_id=ids["tender"], number=1, title="L", estimated_value_cents=0,
+                            awarded_bid_id=ids["bid"], award_justification=""))  # fmt: skip
+            await session.flush()
+            session.add(Bid(id=ids["bid"], tender_id=ids["tender"], lot_id=ids["lot"], vendor_id="rheintal",
+                            status="submitted", prices=[], delivery_days=1, hosting_region="DE", dpa_offered=True,
+                            open_source=False, submitted_by="x", submitted_at=now, updated_at=now))  # fmt: skip
+            await session.flush()
+            session.add(Contract(
+                id=ids["contract"], tender_id=ids["tender"], lot_id=ids["lot"], bid_id=ids["bid"],
+                lead_city_id="ettlingen", vendor_id="rheintal", item_id="i", sku="VPN-SEAT", name="VPN", unit="Nutzer",
+                kind=kind, unit_price_cents=PRICE, ceiling_quantity=ceiling, ceiling_value_cents=ceiling * PRICE,
+                starts_on=today - dt.timedelta(days=1), ends_on=today + dt.timedelta(days=700),
+                renewal_notice_on=today + dt.timedelta(days=600), status="active", created_by="x", created_at=now,
+                called_off=0, in_pool=0,
+            ))  # fmt: skip
+            await session.flush()
+            session.add_all(ContractQuota(contract_id=ids["contract"], city_id=city, quantity=quota, called_off=0,
+                                          returned=0, taken=0) for city, quota in quotas.items())  # fmt: skip
+        return ids["contract"]
+
+    async def scalar(self, statement: str, **params: object) -> int:
+        async with self.engine.connect() as connection:
+            return int(await connection.scalar(text(statement), params) or 0)
+
+    async def check_invariants(self, contract_id: str) -> None:
+        """Every posting sums to zero; the counters equal the sums of the movements; nothing beyond limits."""
+        unbalanced = await self.scalar(
+            "SELECT count(*) FROM (SELECT transaction_id FROM ledger_entries GROUP BY transaction_id "
+            "HAVING sum(amount_cents) <> 0) AS t"
+        )
+        assert unbalanced == 0
+        assert await self.scalar("SELECT coalesce(sum(amount_cents), 0) FROM ledger_entries") == 0
+        async with session_factory(self.engine)() as session:
+            contract = await session.get(Contract, contract_id)
+            assert contract is not None
+            quotas = (
+                await session.scalars(select(ContractQuota).where(ContractQuota.contract_id == contract_id))
+            ).all()
+            sums: dict[str, int] = dict((await session.execute(
+                select(Movement.city_id.concat(":").concat(Movement.kind), func.sum(Movement.quantity))
+                .where(Movement.contract_id == contract_id).group_by(Movement.city_id, Movement.kind)
+            )).all())  # fmt: skip
+        for quota in quotas:
+            assert quota.called_off == sums.get(f"{quota.city_id}:call_off", 0) <= quota.quantity
+            assert quota.returned == sums.get(f"{quota.city_id}:return", 0) + sums.get(f"{quota.city_id}:move_out", 0)
+            assert quota.taken == sums.get(f"{quota.city_id}:take", 0) + sums.get(f"{quota.city_id}:move_in", 0)
+        assert contract.called_off == sum(q.called_off for q in quotas) <= contract.ceiling_quantity
+        assert contract.in_pool == sum(q.returned for q in quotas) - sum(q.taken for q in quotas) >= 0
+
+
+@pytest.fixture
+async def usage(databases: DatabaseFactory) -> AsyncIterator[Usage]:
+    engine = create_engine(databases.fresh("civicpool_contracts:migrations"))
+    yield Usage(UsageService(session_factory(engine)), engine)
+    await engine.dispose()
+
+
+async def test_a_call_off_posts_one_balanced_transaction(usage: Usage) -> None:
+    contract_id = await usage.contract()
+    operation = await usage.service.call_off(BRUCHSAL, contract_id, "bruchsal", 20, from_pool=False, key="")
+    assert [(m.city_id, m.kind, m.quantity, m.amount_cents) for m in operation.movements] == [
+        ("bruchsal", "call_off", 20, 20 * PRICE)
+    ]
+    assert {e.account: e.amount_cents for e in operation.entries} == {
+        "city:bruchsal": -20 * PRICE, f"contract:{contract_id}": 20 * PRICE,
+    }  # fmt: skip
+    use = await usage.service.utilisation(BRUCHSAL, contract_id)
+    assert [(u.city_id, u.called_off, u.quota_left, u.holding) for u in use.cities] == [("bruchsal", 20, 40, 20)]
+    await usage.check_invariants(contract_id)
+
+
+async def test_call_offs_beyond_quota_or_ceiling_are_refused_saying_what_is_left(usage: Usage) -> None:
+    contract_id = await usage.contract(ceiling=50, quotas={"bruchsal": 40, "buehl": 30})
+    await usage.service.call_off(BRUCHSAL, contract_id, "bruchsal", 35, from_pool=False, key="")
+    with pytest.raises(StateConflict, match="bruchsal has 5 of its quota of 40 left"):
+        await usage.service.call_off(BRUCHSAL, contract_id, "bruchsal", 6, from_pool=False, key="")
+    with pytest.raises(StateConflict, match="the contract 15 of its ceiling of 50"):
+        await usage.service.call_off(BUEHL, contract_id, "buehl", 16, from_pool=False, key="")
+    assert await usage.scalar("SELECT count(*) FROM ledger_transactions") == 1
+    await usage.service.call_off(BUEHL, contract_id, "buehl", 15, from_pool=False, key="")
+    await usage.check_invariants(contract_id)
+
+
+async def test_only_the_citys_it_or_the_lead_calls_off(usage: Usage) -> None:
+    contract_id = await usage.contract()
+    for who in (BUEHL, RASTATT_FINANCE, OTHER_LEAD, VENDOR, ADMIN):
+        with pytest.raises(PermissionDenied):
+            await usage.service.call_off(who, contract_id, "bruchsal", 1, from_pool=False, key="")
+    await usage.service.call_off(LEAD, contract_id, "bruchsal", 1, from_pool=False, key="")
+    with pytest.raises(StateConflict, match="rastatt has no quota"):
+        await usage.service.call_off(RASTATT, contract_id, "rastatt", 1, from_pool=False, key="")
+
+
+async def test_a_retry_with_the_same_key_answers_the_first_result_and_posts_nothing(usage: Usage) -> None:
+    contract_id = await usage.contract()
+    first = await usage.service.call_off(BRUCHSAL, contract_id, "bruchsal", 5, from_pool=False, key="k-1")
+    again = await usage.service.call_off(BRUCHSAL, contract_id, "bruchsal", 5, from_pool=False, key="k-1")
+    assert (again.id, again.transaction.id, again.replayed) == (first.id, first.transaction.id, True)
+    with pytest.raises(InvalidArgument, match="another request"):
+        await usage.service.call_off(BRUCHSAL, contract_id, "bruchsal", 6, from_pool=False, key="k-1")
+    other_user = await usage.service.call_off(LEAD, contract_id, "bruchsal", 5, from_pool=False, key="k-1")
+    assert not other_user.replayed  # keys belong to their caller
+    assert await usage.scalar("SELECT count(*) FROM ledger_transactions") == 2
+
+
+async def test_the_license_pool_returns_takes_and_moves(usage: Usage) -> None:
+    contract_id = await usage.contract()
+    await usage.service.call_off(BRUCHSAL, contract_id, "bruchsal", 30, from_pool=False, key="")
+    returned = await usage.service.give_back(BRUCHSAL, contract_id, "bruchsal", 10, key="")
+    assert {e.account: e.amount_cents for e in returned.entries} == {
+        "city:bruchsal": 10 * PRICE, f"pool:{contract_id}": -10 * PRICE,
+    }  # fmt: skip
+    taken = await usage.service.call_off(BUEHL, contract_id, "buehl", 4, from_pool=True, key="")
+    assert taken.kind == "take"
+    with pytest.raises(StateConflict, match="the pool holds 6 seats"):
+        await usage.service.call_off(BUEHL, contract_id, "buehl", 7, from_pool=True, key="")
+    moved = await usage.service.move(LEAD, contract_id, "bruchsal", "buehl", 15, key="")
+    assert {e.account: e.amount_cents for e in moved.entries} == {
+        "city:bruchsal": 15 * PRICE, "city:buehl": -15 * PRICE,
+    }  # fmt: skip
+    with pytest.raises(StateConflict, match="bruchsal holds 5"):
+        await usage.service.move(LEAD, contract_id, "bruchsal", "buehl", 6, key="")
+    with pytest.raises(PermissionDenied):
+        await usage.service.move(BRUCHSAL, contract_id, "bruchsal", "buehl", 1, key="")
+    use = {u.city_id: u for u in (await usage.service.utilisation(LEAD, contract_id)).cities}
+    assert (use["bruchsal"].holding, use["buehl"].holding, use["bruchsal"].quota_left) == (5, 19, 30)
+    await usage.check_invariants(contract_id)
+
+
+async def test_hardware_does_not_go_through_the_pool(usage: Usage) -> None:
+    contract_id = await usage.contract(kind="hardware")
+    await usage.service.call_off(BRUCHSAL, contract_id, "bruchsal", 3, from_pool=False, key="")
+    with pytest.raises(StateConflict, match="only license seats"):
+        await usage.service.give_back(BRUCHSAL, contract_id, "bruchsal", 1, key="")
+
+
+async def test_the_lead_shifts_unused_quota_only(usage: Usage) -> None:
+    contract_id = await usage.contract()
+    await usage.service.call_off(BRUCHSAL, contract_id, "bruchsal", 50, from_pool=False, key="")
+    with pytest.raises(PermissionDenied):
+        await usage.service.shift_quota(BRUCHSAL, contract_id, "bruchsal", "buehl", 5, "", key="")
+    with pytest.raises(StateConflict, match="bruchsal has 10 unused of its quota of 60"):
+        await usage.service.shift_quota(LEAD, contract_id, "bruchsal", "buehl", 11, "", key="")
+    shift, _ = await usage.service.shift_quota(LEAD, contract_id, "bruchsal", "rastatt", 10, "Bedarf", key="s-1")
+    assert (shift.from_city_id, shift.to_city_id, shift.quantity, shift.created_by) == (
+        "bruchsal", "rastatt", 10, "ettlingen.lead",
+    )  # fmt: skip
+    again, replayed = await usage.service.shift_quota(LEAD, contract_id, "bruchsal", "rastatt", 10, "Bedarf", key="s-1")
+    assert replayed and again.id == shift.id
+    use = {u.city_id: u for u in (await usage.service.utilisation(LEAD, contract_id)).cities}
+    assert (use["bruchsal"].quota, use["rastatt"].quota) == (50, 10)
+    await usage.service.call_off(RASTATT, contract_id, "rastatt", 10, from_pool=False, key="")
+    await usage.check_invariants(contract_id)
+
+
+async def test_a_reversal_undoes_quantities_and_money_once(usage: Usage) -> None:
+    contract_id = await usage.contract()
+    call_off = await usage.service.call_off(BRUCHSAL, contract_id, "bruchsal", 20, from_pool=False, key="")
+    with pytest.raises(InvalidArgument, match="say why"):
+        await usage.service.reverse(LEAD, call_off.transaction.id, " ", key="")
+    with pytest.raises(PermissionDenied):
+        await usage.service.reverse(OTHER_LEAD, call_off.transaction.id, "Fehlbuchung", key="")
+    reversal = await usage.service.reverse(LEAD, call_off.transaction.id, "Fehlbuchung", key="")
+    assert reversal.transaction.reverses_id == call_off.transaction.id and reversal.kind == "reversal"
+    assert {e.account: e.amount_cents for e in reversal.entries} == {
+        e.account: -e.amount_cents for e in call_off.entries
+    }
+    with pytest.raises(AlreadyExists):
+        await usage.service.reverse(ADMIN, call_off.transaction.id, "noch einmal", key="")
+    with pytest.raises(StateConflict, match="a reversal is not reversed"):
+        await usage.service.reverse(LEAD, reversal.transaction.id, "zurück", key="")
+    use = (await usage.service.utilisation(BRUCHSAL, contract_id)).cities[0]
+    assert (use.called_off, use.quota_left) == (0, 60)
+    await usage.check_invariants(contract_id)
+
+
+async def test_the_ledger_and_movements_are_append_only_in_the_database(usage: Usage) -> None:
+    contract_id = await usage.contract()
+    await usage.service.call_off(BRUCHSAL, contract_id, "bruchsal", 2, from_pool=False, key="")
+    await usage.service.shift_quota(LEAD, contract_id, "buehl", "bruchsal", 1, "", key="")
+    for statement in (
+        "UPDATE ledger_entries SET amount_cents = 1",
+        "DELETE FROM ledger_entries",
+        "UPDATE ledger_transactions SET memo = 'x'",
+        "DELETE FROM movements",
+        "DELETE FROM quota_shifts",
+    ):
+        with pytest.raises(DBAPIError, match="append-only"):
+            async with usage.engine.begin() as connection:
+                await connection.execute(text(statement))
+    assert await usage.scalar("SELECT count(*) FROM ledger_entries") == 2
+
+
+async def test_city_users_read_their_own_city_only(usage: Usage) -> None:
+    contract_id = await usage.contract(quotas={"bruchsal": 10, "gaggenau": 10})
+    await usage.service.call_off(BRUCHSAL, contract_id, "bruchsal", 2, from_pool=False, key="")
+    assert [u.city_id for u in (await usage.service.utilisation(BRUCHSAL, contract_id)).cities] == ["bruchsal"]
+    with pytest.raises(PermissionDenied):
+        await usage.service.transactions(RASTATT_FINANCE, contract_id="", city_id="gaggenau", limit=50, after=None)
+    assert await usage.service.transactions(RASTATT_FINANCE, contract_id="", city_id="", limit=50, after=None) == []
+    with pytest.raises(PermissionDenied):
+        await usage.service.utilisation(VENDOR, contract_id)
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+async def test_no_oversell_under_500_concurrent_call_offs_with_retries(usage: Usage, seed: int) -> None:
+    """500 call-offs at once (about 10 % retries of an earlier key) against small quotas and a small ceiling."""
+    rng = random.Random(seed)
+    contract_id = await usage.contract(ceiling=120, quotas={"bruchsal": 60, "buehl": 50, "ettlingen": 40})
+    users = {"bruchsal": BRUCHSAL, "buehl": BUEHL, "ettlingen": city_it("ettlingen")}
+    requests = []
+    for n in range(500):
+        if requests and rng.random() < 0.1:
+            requests.append(rng.choice(requests))  # a retry: the same key, the same body
+        else:
+            requests.append((f"key-{seed}-{n}", rng.choice(sorted(users)), rng.randint(1, 4)))
+
+    async def send(key: str, city: str, quantity: int) -> str:
+        try:
+            operation = await usage.service.call_off(users[city], contract_id, city, quantity, from_pool=False, key=key)
+        except StateConflict:
+            return "refused"
+        return f"replayed:{operation.id}" if operation.replayed else f"accepted:{operation.id}"
+
+    results = await asyncio.gather(*(send(*request) for request in requests))
+    accepted = {r.split(":")[1] for r in results if r.startswith("accepted")}
+    replayed = {r.split(":")[1] for r in results if r.startswith("replayed")}
+    assert replayed <= accepted  # a retry answers the first result
+    assert await usage.scalar("SELECT count(*) FROM ledger_transactions") == len(accepted)
+    assert await usage.scalar("SELECT count(DISTINCT operation_id) FROM movements") == len(accepted)
+    assert await usage.scalar("SELECT called_off FROM contracts WHERE id = :id", id=contract_id) == 120
+    await usage.check_invariants(contract_id)
