@@ -229,3 +229,21 @@ DEMO_BIDS: tuple[tuple[str, str, int, tuple[tuple[int, int], ...], int, str | No
 )
 DEMO_WEIGHTS = {"price": 50, "quality": 30, "data_protection": 20}
 DEMO_BIDDING_SECONDS = 6  # the demo's bids are due a few seconds after publication
+
+# The demo contracts in use: call-offs per city and SKU, a quota shift to Rastatt (which took no part
+# in the tender), one return to the pool, one take from it, one move between cities.
+DEMO_CALL_OFFS: tuple[tuple[str, str, int], ...] = (
+    ("bruchsal", "VPN-SEAT", 60),
+    ("bruchsal", "VC-JITSI-SELFHOSTED", 180),
+    ("bretten", "VPN-SEAT", 40),
+    ("bretten", "VC-JITSI-SELFHOSTED", 100),
+    ("ettlingen", "VPN-SEAT", 30),
+    ("ettlingen", "VC-JITSI-SELFHOSTED", 150),
+    ("rheinstetten", "VPN-SEAT", 20),
+    ("stutensee", "VPN-SEAT", 25),
+)
+DEMO_QUOTA_SHIFT = ("VPN-SEAT", "ettlingen", "rastatt", 15, "Rastatt stößt zum Verbund: ungenutztes Kontingent")
+DEMO_RASTATT_CALL_OFF = ("rastatt", "VPN-SEAT", 12)
+DEMO_RETURN = ("bretten", "VPN-SEAT", 10)  # Bretten gives 10 seats back to the pool ...
+DEMO_TAKE = ("stutensee", "VPN-SEAT", 5)  # ... Stutensee takes 5 of them
+DEMO_MOVE = ("VC-JITSI-SELFHOSTED", "bruchsal", "rheinstetten", 20)

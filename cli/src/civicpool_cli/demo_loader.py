@@ -48,6 +48,7 @@ def load_demo(
     _load_demo_round(gateway_url, token_for, report)
     progress("demo round loaded")
     _load_demo_tender(gateway_url, token_for, report, progress)
+    _load_demo_usage(gateway_url, token_for, report, progress)
     return report
 
 
@@ -140,3 +141,43 @@ def _load_demo_tender(
         awarded = _checked(lead.post(f"/tenders/{tender['id']}/award", json={"awards": best}), "the award")
     report.created += 3 + len(demo.DEMO_TENDER_LINES) + len(demo.DEMO_BIDS) + len(awarded["contracts"])
     progress(f"demo tender awarded: {len(awarded['contracts'])} framework contracts")
+
+
+def _load_demo_usage(
+    gateway_url: str, token_for: Callable[[str], str], report: LoadReport, progress: Callable[[str], None]
+) -> None:
+    """The demo contracts in use: call-offs by the cities, a quota shift, a return, a take, a move."""
+    with _client(gateway_url, token_for(demo.DEMO_ROUND_LEAD)) as lead:
+        tenders = _checked(lead.get("/tenders", params={"status": "awarded", "limit": 500}), "tenders")["data"]
+        tender = next(t for t in tenders if t["title"] == demo.DEMO_TENDER_ROUND["title"])
+        contracts = _checked(lead.get("/contracts", params={"tender_id": tender["id"]}), "contracts")["data"]
+        contract_of = {c["sku"]: c["id"] for c in contracts}
+        if any(
+            _checked(lead.get(f"/contracts/{c}/utilisation"), "utilisation")["called_off"] for c in contract_of.values()
+        ):
+            report.existing += 1
+            return
+
+    def post(user: str, path: str, body: dict[str, Any], what: str) -> None:
+        with _client(gateway_url, token_for(user)) as api:
+            _checked(api.post(path, json=body), what)
+        report.created += 1
+
+    for city, sku, quantity in demo.DEMO_CALL_OFFS:
+        post(f"{city}.it", f"/contracts/{contract_of[sku]}/allocations", {"city_id": city, "quantity": quantity},
+             f"{city}'s call-off")  # fmt: skip
+    sku, from_city, to_city, quantity, reason = demo.DEMO_QUOTA_SHIFT
+    shift = {"from_city_id": from_city, "to_city_id": to_city, "quantity": quantity, "reason": reason}
+    post(demo.DEMO_ROUND_LEAD, f"/contracts/{contract_of[sku]}/quota-shifts", shift, "the quota shift")
+    city, sku, quantity = demo.DEMO_RASTATT_CALL_OFF
+    post(f"{city}.it", f"/contracts/{contract_of[sku]}/allocations", {"city_id": city, "quantity": quantity},
+         "Rastatt's call-off")  # fmt: skip
+    city, sku, quantity = demo.DEMO_RETURN
+    post(f"{city}.it", f"/contracts/{contract_of[sku]}/returns", {"city_id": city, "quantity": quantity}, "the return")
+    city, sku, quantity = demo.DEMO_TAKE
+    take = {"city_id": city, "quantity": quantity, "from_pool": True}
+    post(f"{city}.it", f"/contracts/{contract_of[sku]}/allocations", take, "the take from the pool")
+    sku, from_city, to_city, quantity = demo.DEMO_MOVE
+    move = {"from_city_id": from_city, "to_city_id": to_city, "quantity": quantity}
+    post(demo.DEMO_ROUND_LEAD, f"/contracts/{contract_of[sku]}/moves", move, "the move")
+    progress("demo contracts in use: call-offs, a quota shift, a return, a take and a move")

@@ -197,9 +197,11 @@ class UsageService:
             raise InvalidArgument.for_field("reason", "say why the posting is reversed; finance reads it")
         if len(reason) > rules.MAX_TEXT:
             raise InvalidArgument.for_field("reason", f"at most {rules.MAX_TEXT} characters")
+        if not self._may_read_all(principal):  # before the lookup: ids cannot be probed
+            raise PermissionDenied("only a procurement lead of the lead city or a network admin reverses postings")
         async with self._sessions() as session:
             original = await session.get(LedgerTransaction, transaction_id)
-        if original is None or not self._may_read_all(principal):
+        if original is None:
             raise NotFound(f"ledger transaction {transaction_id} does not exist")
         if original.contract_id is not None:
             await self._check_lead(principal, original.contract_id, admins_too=True)

@@ -1,0 +1,74 @@
+"""Contracts in use through the gateway with real Keycloak users: call-offs, idempotency, the ledger, who sees what."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from civicpool_cli import demo
+
+from tests.conftest import ApiFactory
+
+PROBLEM = "application/problem+json"
+
+
+def demo_contracts(api: ApiFactory) -> dict[str, dict[str, Any]]:
+    lead = api("ettlingen.lead")
+    awarded = lead.get("/tenders", params={"status": "awarded", "limit": 500}).json()["data"]
+    tender = next(t for t in awarded if t["title"] == demo.DEMO_TENDER_ROUND["title"])
+    return {c["sku"]: c for c in lead.get("/contracts", params={"tender_id": tender["id"]}).json()["data"]}
+
+
+def test_the_demo_contracts_are_in_use_and_rastatt_sees_its_own_share(api: ApiFactory) -> None:
+    vpn = demo_contracts(api)["VPN-SEAT"]
+    whole = api("ettlingen.lead").get(f"/contracts/{vpn['id']}/utilisation").json()
+    cities = {c["city_id"]: c for c in whole["cities"]}
+    assert cities["rastatt"]["quota"] == 15 and cities["rastatt"]["holding"] >= 12
+    assert whole["in_pool"] >= 0 and whole["called_off"] == sum(c["called_off"] for c in whole["cities"])
+    own = api("rastatt.finance").get(f"/contracts/{vpn['id']}/utilisation").json()
+    assert [c["city_id"] for c in own["cities"]] == ["rastatt"]
+    postings = api("rastatt.finance").get("/ledger/transactions", params={"limit": 500}).json()["data"]
+    assert postings and all(any(e["account"] == "city:rastatt" for e in p["entries"]) for p in postings)
+    assert all(sum(e["amount_cents"] for e in p["entries"]) == 0 for p in postings)
+    refused = api("rastatt.finance").get("/ledger/transactions", params={"city_id": "gaggenau"})
+    assert refused.status_code == 403 and refused.headers["content-type"] == PROBLEM
+    assert api("vendor.rheintal").get(f"/contracts/{vpn['id']}/utilisation").status_code == 403
+
+
+def test_a_call_off_with_an_idempotency_key_is_done_once(api: ApiFactory) -> None:
+    vpn = demo_contracts(api)["VPN-SEAT"]
+    bruchsal = api("bruchsal.it")
+    key = str(uuid.uuid4())
+    path = f"/contracts/{vpn['id']}/allocations"
+    first = bruchsal.post(path, json={"city_id": "bruchsal", "quantity": 1}, headers={"Idempotency-Key": key})
+    assert first.status_code == 201, first.text
+    again = bruchsal.post(path, json={"city_id": "bruchsal", "quantity": 1}, headers={"Idempotency-Key": key})
+    assert again.status_code == 201 and again.headers["Idempotent-Replayed"] == "true"
+    assert again.json()["transaction"]["id"] == first.json()["transaction"]["id"] and again.json()["replayed"]
+    other = bruchsal.post(path, json={"city_id": "bruchsal", "quantity": 2}, headers={"Idempotency-Key": key})
+    assert other.status_code == 422 and other.json()["errors"][0]["field"] == "Idempotency-Key"
+    too_much = bruchsal.post(path, json={"city_id": "bruchsal", "quantity": 1000})
+    assert too_much.status_code == 409 and "of its quota of 80 left" in too_much.json()["detail"]
+    foreign = bruchsal.post(path, json={"city_id": "bretten", "quantity": 1})
+    assert foreign.status_code == 403
+
+
+def test_quota_shifts_and_reversals_are_for_the_lead_and_raw_postings_do_not_exist(api: ApiFactory) -> None:
+    vpn = demo_contracts(api)["VPN-SEAT"]
+    shift = {"from_city_id": "ettlingen", "to_city_id": "bruchsal", "quantity": 1}
+    assert api("bruchsal.it").post(f"/contracts/{vpn['id']}/quota-shifts", json=shift).status_code == 403
+    assert api("rastatt.finance").post(f"/contracts/{vpn['id']}/quota-shifts", json=shift).status_code == 403
+    assert api("ettlingen.lead").post("/ledger/transactions", json={"entries": []}).status_code == 405
+
+    called = api("stutensee.it").post(f"/contracts/{vpn['id']}/allocations", json={"city_id": "stutensee",
+                                                                                 "quantity": 1})  # fmt: skip
+    assert called.status_code == 201, called.text
+    transaction_id = called.json()["transaction"]["id"]
+    assert api("stutensee.it").post(f"/ledger/transactions/{transaction_id}/reverse",
+                                    json={"reason": "x"}).status_code == 403  # fmt: skip
+    reversed_ = api("ettlingen.lead").post(f"/ledger/transactions/{transaction_id}/reverse",
+                                           json={"reason": "Fehlbuchung"})  # fmt: skip
+    assert reversed_.status_code == 201, reversed_.text
+    assert reversed_.json()["transaction"]["reverses_id"] == transaction_id
+    twice = api("network.admin").post(f"/ledger/transactions/{transaction_id}/reverse", json={"reason": "x"})
+    assert twice.status_code == 409
