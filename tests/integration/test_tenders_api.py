@@ -161,13 +161,14 @@ def test_the_demo_includes_an_awarded_tender_with_contracts_and_valid_ocds(api: 
     assert ocds_errors(package) == []
     release = package["releases"][0]
     buyers = {p["name"] for p in release["parties"] if "buyer" in p["roles"]}
-    assert buyers == {"Bruchsal", "Bretten", "Ettlingen", "Rheinstetten", "Stutensee"}
+    # The five cities of the tender, and Rastatt, which joined the VPN contract by a quota shift.
+    assert buyers == {"Bruchsal", "Bretten", "Ettlingen", "Rheinstetten", "Stutensee", "Rastatt"}
     assert {c["buyer"]["name"] for c in release["contracts"]} == buyers
-    # Bruchsal's finance sees its own quota only; Rastatt, which took no part, sees no contract.
+    # Bruchsal's finance sees its own quota only; Gaggenau, which took no part, sees no contract.
     bruchsal = api("bruchsal.finance").get("/contracts", params={"tender_id": tender["id"]}).json()["data"]
     assert {q["city_id"] for c in bruchsal for q in c["quotas"]} == {"bruchsal"}
-    assert api("rastatt.finance").get("/contracts", params={"tender_id": tender["id"]}).json()["data"] == []
-    assert api("rastatt.it").get(f"/tenders/{tender['id']}").status_code == 404
+    assert api("gaggenau.finance").get("/contracts", params={"tender_id": tender["id"]}).json()["data"] == []
+    assert api("gaggenau.it").get(f"/tenders/{tender['id']}").status_code == 404
 
 
 def test_a_tender_is_not_made_twice_nor_from_an_open_round(api: ApiFactory) -> None:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import io
 import uuid
 from typing import Any
 
 from civicpool_cli import demo
+from openpyxl import load_workbook
 
 from tests.conftest import ApiFactory
 
 PROBLEM = "application/problem+json"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def demo_contracts(api: ApiFactory) -> dict[str, dict[str, Any]]:
@@ -72,3 +75,30 @@ def test_quota_shifts_and_reversals_are_for_the_lead_and_raw_postings_do_not_exi
     assert reversed_.json()["transaction"]["reverses_id"] == transaction_id
     twice = api("network.admin").post(f"/ledger/transactions/{transaction_id}/reverse", json={"reason": "x"})
     assert twice.status_code == 409
+
+
+def test_rastatt_finance_opens_its_statement_and_utilisation_as_json_and_xlsx(api: ApiFactory) -> None:
+    finance = api("rastatt.finance")
+    statement = finance.get("/reports/statement")  # this year so far
+    assert statement.status_code == 200, statement.text
+    body = statement.json()
+    assert body["city_id"] == "rastatt" and body["opening_cents"] == 0
+    vpn = demo_contracts(api)["VPN-SEAT"]
+    assert body["lines"][0]["kind"] == "call_off" and body["lines"][0]["amount_cents"] == 12 * vpn["unit_price_cents"]
+    assert body["closing_cents"] == sum(line["amount_cents"] for line in body["lines"]) > 0
+    workbook = load_workbook(io.BytesIO(finance.get("/reports/statement", params={"format": "xlsx"}).content))
+    sheet = workbook["Kontoauszug"]
+    assert sheet["A1"].value == "posted_at" and sheet.max_row == len(body["lines"]) + 3  # header, opening, closing
+    use = finance.get("/reports/utilisation").json()["rows"]
+    assert {(r["sku"], r["city_id"]) for r in use} == {("VPN-SEAT", "rastatt")}
+    assert use[0]["cost_cents"] == body["closing_cents"]
+    download = finance.get("/reports/utilisation", params={"format": "xlsx"})
+    assert download.headers["content-type"] == XLSX and load_workbook(io.BytesIO(download.content))["Auslastung"]
+    assert finance.get("/reports/statement", params={"city": "gaggenau"}).status_code == 403
+    whole = api("ettlingen.lead").get("/reports/utilisation", params={"format": "csv"})
+    assert whole.status_code == 200 and whole.text.count("\r\n") > 8
+
+
+def test_a_statement_longer_than_three_years_is_refused(api: ApiFactory) -> None:
+    refused = api("rastatt.finance").get("/reports/statement", params={"from": "2020-01-01", "to": "2026-01-01"})
+    assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "to"

@@ -21,6 +21,7 @@ from civicpool_contracts.models import (
     Movement,
     Tender,
 )
+from civicpool_contracts.reports import ReportService
 from civicpool_contracts.usage import UsageService
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
@@ -40,6 +41,7 @@ BRUCHSAL, BUEHL, RASTATT = city_it("bruchsal"), city_it("buehl"), city_it("rasta
 RASTATT_FINANCE = Principal("u-rf", "rastatt.finance", frozenset({Role.FINANCE}), city="rastatt")
 OTHER_LEAD = Principal("u-rl", "rastatt.lead", frozenset({Role.PROCUREMENT_LEAD}), city="rastatt")
 VENDOR = Principal("u-v", "vendor.rheintal", frozenset({Role.VENDOR}), vendor="rheintal")
+RASTATT_FINANCE_NETWORK = Principal("u-nf", "network.finance", frozenset({Role.FINANCE}))
 
 
 @dataclass
@@ -294,3 +296,58 @@ async def test_no_oversell_under_500_concurrent_call_offs_with_retries(usage: Us
     assert await usage.scalar("SELECT count(DISTINCT operation_id) FROM movements") == len(accepted)
     assert await usage.scalar("SELECT called_off FROM contracts WHERE id = :id", id=contract_id) == 120
     await usage.check_invariants(contract_id)
+
+
+# -- finance reports ------------------------------------------------------------------------------
+
+
+async def test_a_statement_shows_opening_movements_and_closing_as_owed(usage: Usage) -> None:
+    contract_id = await usage.contract()
+    reports = ReportService(session_factory(usage.engine))
+    await usage.service.call_off(BRUCHSAL, contract_id, "bruchsal", 10, from_pool=False, key="")
+    today = utc_now().date()
+    await usage.service.give_back(BRUCHSAL, contract_id, "bruchsal", 4, key="")
+    await usage.service.call_off(BUEHL, contract_id, "buehl", 7, from_pool=False, key="")
+    statement = await reports.statement(RASTATT_FINANCE_NETWORK, "bruchsal", today, today)
+    assert statement.opening_cents == 0
+    assert [(line.kind, line.amount_cents, line.balance_cents) for line in statement.lines] == [
+        ("call_off", 10 * PRICE, 10 * PRICE), ("return", -4 * PRICE, 6 * PRICE),
+    ]  # fmt: skip
+    assert (
+        statement.closing_cents
+        == 6 * PRICE
+        == -await usage.scalar("SELECT sum(amount_cents) FROM ledger_entries WHERE account = 'city:bruchsal'")
+    )
+    assert [(t.contract_id, t.amount_cents) for t in statement.by_contract] == [(contract_id, 6 * PRICE)]
+    tomorrow = today + dt.timedelta(days=1)
+    later = await reports.statement(LEAD, "bruchsal", tomorrow, tomorrow)
+    assert (later.opening_cents, later.lines, later.closing_cents) == (6 * PRICE, [], 6 * PRICE)
+
+
+async def test_finance_reads_only_its_own_citys_reports(usage: Usage) -> None:
+    reports = ReportService(session_factory(usage.engine))
+    today = utc_now().date()
+    with pytest.raises(PermissionDenied):
+        await reports.statement(RASTATT_FINANCE, "gaggenau", today, today)
+    with pytest.raises(PermissionDenied):
+        await reports.utilisation(VENDOR, "", "")
+    own = await reports.statement(RASTATT_FINANCE, "", today, today)
+    assert own.city_id == "rastatt"
+    with pytest.raises(InvalidArgument):
+        await reports.statement(LEAD, "rastatt", today, today - dt.timedelta(days=1))
+
+
+async def test_utilisation_and_cost_per_contract_and_city(usage: Usage) -> None:
+    contract_id = await usage.contract()
+    reports = ReportService(session_factory(usage.engine))
+    await usage.service.call_off(BRUCHSAL, contract_id, "bruchsal", 10, from_pool=False, key="")
+    await usage.service.give_back(BRUCHSAL, contract_id, "bruchsal", 3, key="")
+    await usage.service.call_off(BUEHL, contract_id, "buehl", 2, from_pool=True, key="")
+    rows = {r.city_id: r for r in await reports.utilisation(LEAD, contract_id, "")}
+    assert (rows["bruchsal"].holding, rows["bruchsal"].cost_cents, rows["bruchsal"].quota_left) == (7, 7 * PRICE, 50)
+    assert (rows["buehl"].taken, rows["buehl"].holding, rows["buehl"].cost_cents) == (2, 2, 2 * PRICE)
+    assert (rows["ettlingen"].holding, rows["ettlingen"].cost_cents) == (0, 0)
+    assert [r.city_id for r in await reports.utilisation(BRUCHSAL, contract_id, "")] == ["bruchsal"]
+    due = await reports.renewals_due(LEAD, 700)
+    assert [d.contract.id for d in due] == [contract_id] and due[0].days_left == 600
+    assert await reports.renewals_due(LEAD, 30) == []

@@ -15,7 +15,18 @@ from civicpool_gateway import problems
 from civicpool_gateway.body_limit import BodyLimit
 from civicpool_gateway.clients import ServiceClients
 from civicpool_gateway.config import GatewaySettings
-from civicpool_gateway.routers import catalog, contracts, health, imports, ledger, lines, me, rounds, tenders
+from civicpool_gateway.routers import (
+    catalog,
+    contracts,
+    health,
+    imports,
+    ledger,
+    lines,
+    me,
+    reports,
+    rounds,
+    tenders,
+)
 
 API_PREFIX = "/api/v1"
 MAX_JSON_BODY_BYTES = 1024 * 1024
@@ -59,6 +70,7 @@ def create_app(settings: GatewaySettings | None = None, oidc: OidcSettings | Non
             {"name": "tenders", "description": "Joint tenders: lots, sealed bids, evaluation, award, OCDS"},
             {"name": "contracts", "description": "Framework contracts, quotas, call-offs and the license pool"},
             {"name": "ledger", "description": "Balanced, append-only postings and their reversals"},
+            {"name": "reports", "description": "Statements, utilisation and renewals for finance (JSON, CSV, XLSX)"},
             {"name": "identity", "description": "The signed-in user"},
             {"name": "health", "description": "Liveness and readiness"},
         ],
@@ -68,7 +80,7 @@ def create_app(settings: GatewaySettings | None = None, oidc: OidcSettings | Non
         BodyLimit, default_bytes=MAX_JSON_BODY_BYTES, larger=[(imports.IMPORTS_PATH, imports.MAX_IMPORT_BODY_BYTES)]
     )
     # imports before rounds: /rounds/import-template must not match /rounds/{id}
-    routers = (me, catalog, imports, rounds, lines, tenders, contracts, ledger)
+    routers = (me, catalog, imports, rounds, lines, tenders, contracts, ledger, reports)
     for router in (module.router for module in routers):
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(health.router)

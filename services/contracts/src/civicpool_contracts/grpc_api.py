@@ -38,6 +38,7 @@ from civicpool_contracts.config import ContractsSettings
 from civicpool_contracts.lots import LotGroup
 from civicpool_contracts.models import LedgerEntry, LedgerTransaction
 from civicpool_contracts.neighbours import GrpcCatalog, GrpcDemandRounds
+from civicpool_contracts.reports import ReportService
 from civicpool_contracts.service import ContractsService, ContractTerm, ContractView, EvaluationView, TenderView
 from civicpool_contracts.usage import Operation, UsageService, Utilisation
 
@@ -224,10 +225,16 @@ def _bid_draft(message: pb.Bid) -> BidDraft:
 
 class ContractsServicer(contracts_pb2_grpc.ContractsServiceServicer):
     def __init__(
-        self, service: ContractsService, usage: UsageService, settings: ContractsSettings, catalog: GrpcCatalog
+        self,
+        service: ContractsService,
+        usage: UsageService,
+        reports: ReportService,
+        settings: ContractsSettings,
+        catalog: GrpcCatalog,
     ) -> None:
         self._service = service
         self._usage = usage
+        self._reports = reports
         self._settings = settings
         self._catalog = catalog
 
@@ -285,6 +292,40 @@ class ContractsServicer(contracts_pb2_grpc.ContractsServiceServicer):
             current_principal(), request.id, request.reason, key=request.idempotency_key
         )
         return operation_to_proto(operation)
+
+    # -- finance reports -------------------------------------------------------------------
+
+    async def GetStatement(self, request: pb.StatementRequest, context: Context) -> pb.Statement:
+        start, end = date_field(getattr(request, "from"), "from"), date_field(request.to, "to")
+        if start is None or end is None:
+            raise InvalidArgument.for_field("from" if start is None else "to", "name the period: from and to")
+        statement = await self._reports.statement(current_principal(), request.city_id, start, end)
+        message = pb.Statement(
+            city_id=statement.city_id, to=end.isoformat(), opening_cents=statement.opening_cents,
+            closing_cents=statement.closing_cents,
+            lines=[pb.StatementLine(posted_at=to_timestamp(x.posted_at), transaction_id=x.transaction_id,
+                                    kind=x.kind, contract_id=x.contract_id, sku=x.sku, memo=x.memo,
+                                    amount_cents=x.amount_cents, balance_cents=x.balance_cents)
+                   for x in statement.lines],
+            by_contract=[pb.ContractTotal(contract_id=t.contract_id, sku=t.sku, name=t.name,
+                                          amount_cents=t.amount_cents) for t in statement.by_contract],
+        )  # fmt: skip
+        setattr(message, "from", start.isoformat())
+        return message
+
+    async def GetUtilisationReport(
+        self, request: pb.UtilisationReportRequest, context: Context
+    ) -> pb.UtilisationReport:
+        rows = await self._reports.utilisation(current_principal(), request.contract_id, request.city_id)
+        return pb.UtilisationReport(rows=[pb.UseRow(**vars(row)) for row in rows])
+
+    async def ListRenewalsDue(self, request: pb.RenewalsDueRequest, context: Context) -> pb.RenewalsDue:
+        due = await self._reports.renewals_due(current_principal(), request.days)
+        return pb.RenewalsDue(
+            contracts=[
+                pb.RenewalDue(contract=contract_to_proto(ContractView(d.contract)), days_left=d.days_left) for d in due
+            ]
+        )
 
     # -- tenders ---------------------------------------------------------------------------
 
@@ -436,7 +477,7 @@ async def register(
     catalog = GrpcCatalog(catalog_channel, deadline)
     service = ContractsService(sessions, GrpcDemandRounds(demand_channel, deadline), catalog, settings.value_limits())
     usage = UsageService(sessions)
-    servicer = ContractsServicer(service, usage, settings, catalog)
+    servicer = ContractsServicer(service, usage, ReportService(sessions), settings, catalog)
     contracts_pb2_grpc.add_ContractsServiceServicer_to_server(servicer, server)
     forgetter = asyncio.create_task(_forget_old_keys_periodically(usage, settings))
     try:

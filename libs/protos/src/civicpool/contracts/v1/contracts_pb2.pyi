@@ -1668,3 +1668,300 @@ class ReverseTransactionRequest(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ReverseTransactionRequest: _TypeAlias = ReverseTransactionRequest  # noqa: Y015
+
+@_typing.final
+class StatementRequest(_message.Message):
+    """-- finance reports ---------------------------------------------------------------------"""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CITY_ID_FIELD_NUMBER: _builtins.int
+    FROM_FIELD_NUMBER: _builtins.int
+    TO_FIELD_NUMBER: _builtins.int
+    city_id: _builtins.str
+    to: _builtins.str
+    """ISO date, included"""
+    def __init__(
+        self,
+        *,
+        city_id: _builtins.str = ...,
+        to: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["city_id", b"city_id", "from", b"from", "to", b"to"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___StatementRequest: _TypeAlias = StatementRequest  # noqa: Y015
+
+@_typing.final
+class StatementLine(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    POSTED_AT_FIELD_NUMBER: _builtins.int
+    TRANSACTION_ID_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    CONTRACT_ID_FIELD_NUMBER: _builtins.int
+    SKU_FIELD_NUMBER: _builtins.int
+    MEMO_FIELD_NUMBER: _builtins.int
+    AMOUNT_CENTS_FIELD_NUMBER: _builtins.int
+    BALANCE_CENTS_FIELD_NUMBER: _builtins.int
+    transaction_id: _builtins.str
+    kind: _builtins.str
+    contract_id: _builtins.str
+    sku: _builtins.str
+    memo: _builtins.str
+    amount_cents: _builtins.int
+    """positive: a charge; negative: a credit"""
+    balance_cents: _builtins.int
+    """owed after this line"""
+    @_builtins.property
+    def posted_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        posted_at: _timestamp_pb2.Timestamp | None = ...,
+        transaction_id: _builtins.str = ...,
+        kind: _builtins.str = ...,
+        contract_id: _builtins.str = ...,
+        sku: _builtins.str = ...,
+        memo: _builtins.str = ...,
+        amount_cents: _builtins.int = ...,
+        balance_cents: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["posted_at", b"posted_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount_cents", b"amount_cents", "balance_cents", b"balance_cents", "contract_id", b"contract_id", "kind", b"kind", "memo", b"memo", "posted_at", b"posted_at", "sku", b"sku", "transaction_id", b"transaction_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___StatementLine: _TypeAlias = StatementLine  # noqa: Y015
+
+@_typing.final
+class ContractTotal(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CONTRACT_ID_FIELD_NUMBER: _builtins.int
+    SKU_FIELD_NUMBER: _builtins.int
+    NAME_FIELD_NUMBER: _builtins.int
+    AMOUNT_CENTS_FIELD_NUMBER: _builtins.int
+    contract_id: _builtins.str
+    sku: _builtins.str
+    name: _builtins.str
+    amount_cents: _builtins.int
+    def __init__(
+        self,
+        *,
+        contract_id: _builtins.str = ...,
+        sku: _builtins.str = ...,
+        name: _builtins.str = ...,
+        amount_cents: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount_cents", b"amount_cents", "contract_id", b"contract_id", "name", b"name", "sku", b"sku"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ContractTotal: _TypeAlias = ContractTotal  # noqa: Y015
+
+@_typing.final
+class Statement(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CITY_ID_FIELD_NUMBER: _builtins.int
+    FROM_FIELD_NUMBER: _builtins.int
+    TO_FIELD_NUMBER: _builtins.int
+    OPENING_CENTS_FIELD_NUMBER: _builtins.int
+    CLOSING_CENTS_FIELD_NUMBER: _builtins.int
+    LINES_FIELD_NUMBER: _builtins.int
+    BY_CONTRACT_FIELD_NUMBER: _builtins.int
+    city_id: _builtins.str
+    to: _builtins.str
+    opening_cents: _builtins.int
+    closing_cents: _builtins.int
+    @_builtins.property
+    def lines(self) -> _containers.RepeatedCompositeFieldContainer[Global___StatementLine]: ...
+    @_builtins.property
+    def by_contract(self) -> _containers.RepeatedCompositeFieldContainer[Global___ContractTotal]: ...
+    def __init__(
+        self,
+        *,
+        city_id: _builtins.str = ...,
+        to: _builtins.str = ...,
+        opening_cents: _builtins.int = ...,
+        closing_cents: _builtins.int = ...,
+        lines: _abc.Iterable[Global___StatementLine] | None = ...,
+        by_contract: _abc.Iterable[Global___ContractTotal] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["by_contract", b"by_contract", "city_id", b"city_id", "closing_cents", b"closing_cents", "from", b"from", "lines", b"lines", "opening_cents", b"opening_cents", "to", b"to"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Statement: _TypeAlias = Statement  # noqa: Y015
+
+@_typing.final
+class UtilisationReportRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CONTRACT_ID_FIELD_NUMBER: _builtins.int
+    CITY_ID_FIELD_NUMBER: _builtins.int
+    contract_id: _builtins.str
+    city_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        contract_id: _builtins.str = ...,
+        city_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["city_id", b"city_id", "contract_id", b"contract_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UtilisationReportRequest: _TypeAlias = UtilisationReportRequest  # noqa: Y015
+
+@_typing.final
+class UseRow(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CONTRACT_ID_FIELD_NUMBER: _builtins.int
+    SKU_FIELD_NUMBER: _builtins.int
+    NAME_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    VENDOR_ID_FIELD_NUMBER: _builtins.int
+    UNIT_PRICE_CENTS_FIELD_NUMBER: _builtins.int
+    CITY_ID_FIELD_NUMBER: _builtins.int
+    QUOTA_FIELD_NUMBER: _builtins.int
+    CALLED_OFF_FIELD_NUMBER: _builtins.int
+    RETURNED_FIELD_NUMBER: _builtins.int
+    TAKEN_FIELD_NUMBER: _builtins.int
+    HOLDING_FIELD_NUMBER: _builtins.int
+    QUOTA_LEFT_FIELD_NUMBER: _builtins.int
+    COST_CENTS_FIELD_NUMBER: _builtins.int
+    contract_id: _builtins.str
+    sku: _builtins.str
+    name: _builtins.str
+    kind: _builtins.str
+    vendor_id: _builtins.str
+    unit_price_cents: _builtins.int
+    city_id: _builtins.str
+    quota: _builtins.int
+    called_off: _builtins.int
+    returned: _builtins.int
+    taken: _builtins.int
+    holding: _builtins.int
+    quota_left: _builtins.int
+    cost_cents: _builtins.int
+    def __init__(
+        self,
+        *,
+        contract_id: _builtins.str = ...,
+        sku: _builtins.str = ...,
+        name: _builtins.str = ...,
+        kind: _builtins.str = ...,
+        vendor_id: _builtins.str = ...,
+        unit_price_cents: _builtins.int = ...,
+        city_id: _builtins.str = ...,
+        quota: _builtins.int = ...,
+        called_off: _builtins.int = ...,
+        returned: _builtins.int = ...,
+        taken: _builtins.int = ...,
+        holding: _builtins.int = ...,
+        quota_left: _builtins.int = ...,
+        cost_cents: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["called_off", b"called_off", "city_id", b"city_id", "contract_id", b"contract_id", "cost_cents", b"cost_cents", "holding", b"holding", "kind", b"kind", "name", b"name", "quota", b"quota", "quota_left", b"quota_left", "returned", b"returned", "sku", b"sku", "taken", b"taken", "unit_price_cents", b"unit_price_cents", "vendor_id", b"vendor_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UseRow: _TypeAlias = UseRow  # noqa: Y015
+
+@_typing.final
+class UtilisationReport(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ROWS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def rows(self) -> _containers.RepeatedCompositeFieldContainer[Global___UseRow]: ...
+    def __init__(
+        self,
+        *,
+        rows: _abc.Iterable[Global___UseRow] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["rows", b"rows"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UtilisationReport: _TypeAlias = UtilisationReport  # noqa: Y015
+
+@_typing.final
+class RenewalsDueRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DAYS_FIELD_NUMBER: _builtins.int
+    days: _builtins.int
+    def __init__(
+        self,
+        *,
+        days: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["days", b"days"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RenewalsDueRequest: _TypeAlias = RenewalsDueRequest  # noqa: Y015
+
+@_typing.final
+class RenewalDue(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CONTRACT_FIELD_NUMBER: _builtins.int
+    DAYS_LEFT_FIELD_NUMBER: _builtins.int
+    days_left: _builtins.int
+    """until the renewal notice date; negative: past it"""
+    @_builtins.property
+    def contract(self) -> Global___Contract: ...
+    def __init__(
+        self,
+        *,
+        contract: Global___Contract | None = ...,
+        days_left: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["contract", b"contract"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["contract", b"contract", "days_left", b"days_left"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RenewalDue: _TypeAlias = RenewalDue  # noqa: Y015
+
+@_typing.final
+class RenewalsDue(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CONTRACTS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def contracts(self) -> _containers.RepeatedCompositeFieldContainer[Global___RenewalDue]: ...
+    def __init__(
+        self,
+        *,
+        contracts: _abc.Iterable[Global___RenewalDue] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["contracts", b"contracts"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RenewalsDue: _TypeAlias = RenewalsDue  # noqa: Y015

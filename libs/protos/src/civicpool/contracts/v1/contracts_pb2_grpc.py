@@ -161,6 +161,21 @@ class ContractsServiceStub:
                 request_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.ReverseTransactionRequest.SerializeToString,
                 response_deserializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.Operation.FromString,
                 _registered_method=True)
+        self.GetStatement = channel.unary_unary(
+                '/civicpool.contracts.v1.ContractsService/GetStatement',
+                request_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.StatementRequest.SerializeToString,
+                response_deserializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.Statement.FromString,
+                _registered_method=True)
+        self.GetUtilisationReport = channel.unary_unary(
+                '/civicpool.contracts.v1.ContractsService/GetUtilisationReport',
+                request_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.UtilisationReportRequest.SerializeToString,
+                response_deserializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.UtilisationReport.FromString,
+                _registered_method=True)
+        self.ListRenewalsDue = channel.unary_unary(
+                '/civicpool.contracts.v1.ContractsService/ListRenewalsDue',
+                request_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.RenewalsDueRequest.SerializeToString,
+                response_deserializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.RenewalsDue.FromString,
+                _registered_method=True)
 
 
 class ContractsServiceServicer:
@@ -327,6 +342,25 @@ class ContractsServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetStatement(self, request, context):
+        """Finance reports (amounts: what a city owes; positive = a charge).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetUtilisationReport(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListRenewalsDue(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ContractsServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -449,6 +483,21 @@ def add_ContractsServiceServicer_to_server(servicer, server):
                     servicer.ReverseTransaction,
                     request_deserializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.ReverseTransactionRequest.FromString,
                     response_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.Operation.SerializeToString,
+            ),
+            'GetStatement': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetStatement,
+                    request_deserializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.StatementRequest.FromString,
+                    response_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.Statement.SerializeToString,
+            ),
+            'GetUtilisationReport': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetUtilisationReport,
+                    request_deserializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.UtilisationReportRequest.FromString,
+                    response_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.UtilisationReport.SerializeToString,
+            ),
+            'ListRenewalsDue': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListRenewalsDue,
+                    request_deserializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.RenewalsDueRequest.FromString,
+                    response_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.RenewalsDue.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1106,6 +1155,87 @@ class ContractsService:
             '/civicpool.contracts.v1.ContractsService/ReverseTransaction',
             civicpool_dot_contracts_dot_v1_dot_contracts__pb2.ReverseTransactionRequest.SerializeToString,
             civicpool_dot_contracts_dot_v1_dot_contracts__pb2.Operation.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetStatement(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/civicpool.contracts.v1.ContractsService/GetStatement',
+            civicpool_dot_contracts_dot_v1_dot_contracts__pb2.StatementRequest.SerializeToString,
+            civicpool_dot_contracts_dot_v1_dot_contracts__pb2.Statement.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetUtilisationReport(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/civicpool.contracts.v1.ContractsService/GetUtilisationReport',
+            civicpool_dot_contracts_dot_v1_dot_contracts__pb2.UtilisationReportRequest.SerializeToString,
+            civicpool_dot_contracts_dot_v1_dot_contracts__pb2.UtilisationReport.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListRenewalsDue(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/civicpool.contracts.v1.ContractsService/ListRenewalsDue',
+            civicpool_dot_contracts_dot_v1_dot_contracts__pb2.RenewalsDueRequest.SerializeToString,
+            civicpool_dot_contracts_dot_v1_dot_contracts__pb2.RenewalsDue.FromString,
             options,
             channel_credentials,
             insecure,

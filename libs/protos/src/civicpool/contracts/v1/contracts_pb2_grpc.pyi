@@ -77,6 +77,10 @@ class ContractsServiceStub:
     GetUtilisation: _grpc.UnaryUnaryMultiCallable[_contracts_pb2.GetContractRequest, _contracts_pb2.Utilisation]
     ListLedgerTransactions: _grpc.UnaryUnaryMultiCallable[_contracts_pb2.ListLedgerTransactionsRequest, _contracts_pb2.ListLedgerTransactionsResponse]
     ReverseTransaction: _grpc.UnaryUnaryMultiCallable[_contracts_pb2.ReverseTransactionRequest, _contracts_pb2.Operation]
+    GetStatement: _grpc.UnaryUnaryMultiCallable[_contracts_pb2.StatementRequest, _contracts_pb2.Statement]
+    """Finance reports (amounts: what a city owes; positive = a charge)."""
+    GetUtilisationReport: _grpc.UnaryUnaryMultiCallable[_contracts_pb2.UtilisationReportRequest, _contracts_pb2.UtilisationReport]
+    ListRenewalsDue: _grpc.UnaryUnaryMultiCallable[_contracts_pb2.RenewalsDueRequest, _contracts_pb2.RenewalsDue]
 
 @_typing.type_check_only
 class ContractsServiceAsyncStub(ContractsServiceStub):
@@ -127,6 +131,10 @@ class ContractsServiceAsyncStub(ContractsServiceStub):
     GetUtilisation: _aio.UnaryUnaryMultiCallable[_contracts_pb2.GetContractRequest, _contracts_pb2.Utilisation]  # type: ignore[assignment]
     ListLedgerTransactions: _aio.UnaryUnaryMultiCallable[_contracts_pb2.ListLedgerTransactionsRequest, _contracts_pb2.ListLedgerTransactionsResponse]  # type: ignore[assignment]
     ReverseTransaction: _aio.UnaryUnaryMultiCallable[_contracts_pb2.ReverseTransactionRequest, _contracts_pb2.Operation]  # type: ignore[assignment]
+    GetStatement: _aio.UnaryUnaryMultiCallable[_contracts_pb2.StatementRequest, _contracts_pb2.Statement]  # type: ignore[assignment]
+    """Finance reports (amounts: what a city owes; positive = a charge)."""
+    GetUtilisationReport: _aio.UnaryUnaryMultiCallable[_contracts_pb2.UtilisationReportRequest, _contracts_pb2.UtilisationReport]  # type: ignore[assignment]
+    ListRenewalsDue: _aio.UnaryUnaryMultiCallable[_contracts_pb2.RenewalsDueRequest, _contracts_pb2.RenewalsDue]  # type: ignore[assignment]
 
 class ContractsServiceServicer(metaclass=_abc_1.ABCMeta):
     """Joint tenders: from a closed demand round to lots, sealed bids, a MEAT
@@ -318,5 +326,27 @@ class ContractsServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _contracts_pb2.ReverseTransactionRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_contracts_pb2.Operation, _abc.Awaitable[_contracts_pb2.Operation]]: ...
+
+    @_abc_1.abstractmethod
+    def GetStatement(
+        self,
+        request: _contracts_pb2.StatementRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_contracts_pb2.Statement, _abc.Awaitable[_contracts_pb2.Statement]]:
+        """Finance reports (amounts: what a city owes; positive = a charge)."""
+
+    @_abc_1.abstractmethod
+    def GetUtilisationReport(
+        self,
+        request: _contracts_pb2.UtilisationReportRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_contracts_pb2.UtilisationReport, _abc.Awaitable[_contracts_pb2.UtilisationReport]]: ...
+
+    @_abc_1.abstractmethod
+    def ListRenewalsDue(
+        self,
+        request: _contracts_pb2.RenewalsDueRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_contracts_pb2.RenewalsDue, _abc.Awaitable[_contracts_pb2.RenewalsDue]]: ...
 
 def add_ContractsServiceServicer_to_server(servicer: ContractsServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

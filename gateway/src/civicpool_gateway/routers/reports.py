@@ -1,0 +1,157 @@
+"""Finance reports: a city's statement, utilisation and cost per contract, renewals due (JSON, CSV, XLSX).
+
+Amounts are what a city owes: a charge is positive, a credit negative. Finance
+sees its own city (network finance: every city); leads and admins see all.
+"""
+
+# No `from __future__ import annotations`: FastAPI reads the route signatures at runtime.
+
+import datetime as dt
+from typing import Annotated, Any
+
+from civicpool.contracts.v1 import contracts_pb2 as pb
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field
+
+from civicpool_gateway import spreadsheets
+from civicpool_gateway.auth import CallerDep
+from civicpool_gateway.clients import ClientsDep
+from civicpool_gateway.convert import MessageShape
+from civicpool_gateway.demand_schemas import DownloadFormat
+from civicpool_gateway.tender_schemas import CONTRACT_SHAPE, Contract
+
+router = APIRouter(tags=["reports"])
+PLAIN = MessageShape()
+DOWNLOADS: dict[int | str, dict[str, Any]] = {200: {"content": {spreadsheets.XLSX_MEDIA_TYPE: {}, "text/csv": {}}}}
+FormatQuery = Annotated[DownloadFormat, Query(description="json, csv or xlsx")]
+
+
+class StatementLine(BaseModel):
+    posted_at: dt.datetime
+    transaction_id: str
+    kind: str
+    contract_id: str
+    sku: str
+    memo: str
+    amount_cents: int = Field(description="Positive: a charge; negative: a credit")
+    balance_cents: int = Field(description="Owed after this line")
+
+
+class ContractTotal(BaseModel):
+    contract_id: str
+    sku: str
+    name: str
+    amount_cents: int
+
+
+class Statement(BaseModel):
+    city_id: str
+    from_: dt.date = Field(alias="from")
+    to: dt.date
+    opening_cents: int = Field(description="Owed at the start of the period")
+    closing_cents: int = Field(description="Owed at its end")
+    lines: list[StatementLine]
+    by_contract: list[ContractTotal]
+
+
+class UseRow(BaseModel):
+    contract_id: str
+    sku: str
+    name: str
+    kind: str
+    vendor_id: str
+    unit_price_cents: int
+    city_id: str
+    quota: int
+    called_off: int
+    returned: int
+    taken: int
+    holding: int
+    quota_left: int
+    cost_cents: int = Field(description="What the city owes for this contract now")
+
+
+class UtilisationReport(BaseModel):
+    rows: list[UseRow]
+
+
+class RenewalDue(BaseModel):
+    contract: Contract
+    days_left: int = Field(description="Days until the renewal notice date; negative: past it")
+
+
+class RenewalsDue(BaseModel):
+    contracts: list[RenewalDue]
+
+
+def _download(rows: list[dict[str, Any]], columns: list[str], file_format: str, stem: str, sheet: str) -> Any:
+    table = spreadsheets.frame(rows, columns)
+    if file_format == "csv":
+        return spreadsheets.attachment(spreadsheets.to_csv(table), "csv", stem)
+    return spreadsheets.attachment(spreadsheets.to_xlsx({sheet: table}), "xlsx", stem)
+
+
+@router.get("/reports/statement", summary="A city's statement for a period", response_model=Statement,
+            responses=DOWNLOADS)  # fmt: skip
+async def statement(
+    caller: CallerDep,
+    services: ClientsDep,
+    city: Annotated[str, Query(max_length=40, description="The city; finance: your own")] = "",
+    from_: Annotated[
+        dt.date | None, Query(alias="from", description="First day (UTC), included; default 1 January of `to`'s year")
+    ] = None,
+    to: Annotated[dt.date | None, Query(description="Last day (UTC), included; default today")] = None,
+    format: FormatQuery = "json",
+) -> Any:
+    end = to or dt.datetime.now(dt.UTC).date()
+    start = from_ or end.replace(month=1, day=1)
+    request = pb.StatementRequest(city_id=city, to=end.isoformat())
+    setattr(request, "from", start.isoformat())  # "from" is a Python keyword
+    reply = await services.call("contracts", services.contracts.GetStatement, request, caller.token)
+    body = {**PLAIN.from_proto(reply), "lines": [PLAIN.from_proto(x) for x in reply.lines],
+            "by_contract": [PLAIN.from_proto(x) for x in reply.by_contract]}  # fmt: skip
+    if format == "json":
+        return body
+    lines = [{**x, "posted_at": x["posted_at"].isoformat()} for x in body["lines"]]
+    opening = {"memo": "Anfangssaldo / opening balance", "balance_cents": reply.opening_cents}
+    closing = {"memo": "Endsaldo / closing balance", "balance_cents": reply.closing_cents}
+    columns = ["posted_at", "kind", "sku", "memo", "amount_cents", "balance_cents", "transaction_id", "contract_id"]
+    stem = f"statement-{reply.city_id}-{body['from']}-{reply.to}"
+    return _download([opening, *lines, closing], columns, format, stem, "Kontoauszug")
+
+
+@router.get("/reports/utilisation", summary="Utilisation and cost per contract and city",
+            response_model=UtilisationReport, responses=DOWNLOADS)  # fmt: skip
+async def utilisation_report(
+    caller: CallerDep,
+    services: ClientsDep,
+    contract_id: Annotated[str, Query(max_length=64)] = "",
+    city: Annotated[str, Query(max_length=40)] = "",
+    format: FormatQuery = "json",
+) -> Any:
+    request = pb.UtilisationReportRequest(contract_id=contract_id, city_id=city)
+    reply = await services.call("contracts", services.contracts.GetUtilisationReport, request, caller.token)
+    rows = [PLAIN.from_proto(row) for row in reply.rows]
+    if format == "json":
+        return {"rows": rows}
+    return _download(rows, list(UseRow.model_fields), format, f"utilisation-{city or 'network'}", "Auslastung")
+
+
+@router.get("/reports/renewals", summary="Contracts whose renewal notice date is due", response_model=RenewalsDue,
+            responses=DOWNLOADS)  # fmt: skip
+async def renewals(
+    caller: CallerDep,
+    services: ClientsDep,
+    days: Annotated[int, Query(ge=0, le=3650, description="Due within this many days (or past)")] = 90,
+    format: FormatQuery = "json",
+) -> Any:
+    reply = await services.call(
+        "contracts", services.contracts.ListRenewalsDue, pb.RenewalsDueRequest(days=days), caller.token
+    )
+    contracts = [(CONTRACT_SHAPE.from_proto(d.contract), d.days_left) for d in reply.contracts]
+    if format == "json":
+        return {"contracts": [{"contract": contract, "days_left": days_left} for contract, days_left in contracts]}
+    rows = [{**contract, "days_left": days_left} for contract, days_left in contracts]
+    columns = ["id", "sku", "name", "vendor_id", "renewal_notice_on", "days_left", "ends_on", "ceiling_quantity",
+               "unit_price_cents"]  # fmt: skip
+    return _download(rows, columns, format, f"renewals-{days}-days", "Verlängerungen")

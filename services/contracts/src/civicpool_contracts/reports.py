@@ -1,0 +1,219 @@
+"""Finance reports over the ledger and the holdings: SQL reads only what a report needs, pandas shapes it.
+
+Amounts in reports are what a city owes: a charge is positive, a credit
+negative (the ledger keeps the city's account from the other side: negative
+balance = owed). Periods are whole UTC days, both ends included.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+from civicpool_common.auth import Principal, Role
+from civicpool_common.database import utc_now
+from civicpool_common.errors import InvalidArgument, PermissionDenied
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from civicpool_contracts import rules
+from civicpool_contracts.access import NETWORK_WIDE, own_city
+from civicpool_contracts.models import Contract, ContractQuota, LedgerEntry, LedgerTransaction
+
+LONGEST_PERIOD_DAYS = 3 * 366 + 1
+
+
+@dataclass(frozen=True)
+class StatementLine:
+    posted_at: dt.datetime
+    transaction_id: str
+    kind: str
+    contract_id: str
+    sku: str
+    memo: str
+    amount_cents: int  # positive: a charge; negative: a credit
+    balance_cents: int  # owed after this line
+
+
+@dataclass(frozen=True)
+class ContractTotal:
+    contract_id: str
+    sku: str
+    name: str
+    amount_cents: int
+
+
+@dataclass(frozen=True)
+class Statement:
+    city_id: str
+    start: dt.date
+    end: dt.date
+    opening_cents: int  # owed at the start
+    lines: list[StatementLine]
+    by_contract: list[ContractTotal]
+
+    @property
+    def closing_cents(self) -> int:
+        return self.opening_cents + sum(line.amount_cents for line in self.lines)
+
+
+@dataclass(frozen=True)
+class UseRow:
+    contract_id: str
+    sku: str
+    name: str
+    kind: str
+    vendor_id: str
+    unit_price_cents: int
+    city_id: str
+    quota: int
+    called_off: int
+    returned: int
+    taken: int
+    holding: int
+    quota_left: int
+    cost_cents: int  # what the city owes for this contract now
+
+
+@dataclass(frozen=True)
+class RenewalDue:
+    contract: Contract
+    days_left: int  # until the renewal notice date (negative: past it)
+
+
+class ReportService:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    async def statement(self, principal: Principal, city_id: str, start: dt.date, end: dt.date) -> Statement:
+        city_id = _city_asked(principal, city_id)
+        if not city_id:
+            raise InvalidArgument.for_field("city", "name the city whose statement you want")
+        if end < start:
+            raise InvalidArgument.for_field("to", "must not lie before from")
+        if (end - start).days > LONGEST_PERIOD_DAYS:
+            raise InvalidArgument.for_field("to", "a statement covers at most three years")
+        account = f"city:{city_id}"
+        since = dt.datetime.combine(start, dt.time(), dt.UTC)
+        until = dt.datetime.combine(end + dt.timedelta(days=1), dt.time(), dt.UTC)
+        async with self._sessions() as session:
+            # Both reads use the (account, posted_at) index: the balance before, and the period itself.
+            opening = await session.scalar(
+                select(func.coalesce(func.sum(LedgerEntry.amount_cents), 0)).where(
+                    LedgerEntry.account == account, LedgerEntry.posted_at < since
+                )
+            )
+            rows = (await session.execute(
+                select(LedgerEntry.posted_at, LedgerEntry.transaction_id, LedgerTransaction.kind,
+                       func.coalesce(LedgerTransaction.contract_id, ""), func.coalesce(Contract.sku, ""),
+                       func.coalesce(Contract.name, ""), LedgerTransaction.memo, LedgerEntry.amount_cents)
+                .join(LedgerTransaction, LedgerTransaction.id == LedgerEntry.transaction_id)
+                .outerjoin(Contract, Contract.id == LedgerTransaction.contract_id)
+                .where(LedgerEntry.account == account, LedgerEntry.posted_at >= since, LedgerEntry.posted_at < until)
+                .order_by(LedgerEntry.posted_at, LedgerEntry.id)
+            )).all()  # fmt: skip
+        columns = ["posted_at", "transaction_id", "kind", "contract_id", "sku", "name", "memo", "ledger_cents"]
+        frame = pd.DataFrame([tuple(r) for r in rows], columns=columns)
+        opening_owed = -int(opening or 0)
+        frame["amount_cents"] = -frame["ledger_cents"].astype("int64")
+        frame["balance_cents"] = opening_owed + frame["amount_cents"].cumsum()
+        totals = (
+            frame.groupby(["contract_id", "sku", "name"], sort=True)["amount_cents"].sum().reset_index()
+            if len(frame)
+            else frame.iloc[0:0]
+        )
+        lines = [
+            StatementLine(r["posted_at"], r["transaction_id"], r["kind"], r["contract_id"], r["sku"], r["memo"],
+                          int(r["amount_cents"]), int(r["balance_cents"]))
+            for r in _records(frame)
+        ]  # fmt: skip
+        by_contract = [
+            ContractTotal(r["contract_id"], r["sku"], r["name"], int(r["amount_cents"])) for r in _records(totals)
+        ]
+        return Statement(city_id, start, end, opening_owed, lines, by_contract)
+
+    async def utilisation(self, principal: Principal, contract_id: str, city_id: str) -> list[UseRow]:
+        """Per contract and city: quota, what was called off, returned, taken, held, and what it costs."""
+        city_id = _city_asked(principal, city_id)
+        quota_query = (
+            select(Contract.id, Contract.sku, Contract.name, Contract.kind, Contract.vendor_id,
+                   Contract.unit_price_cents, ContractQuota.city_id, ContractQuota.quantity,
+                   ContractQuota.called_off, ContractQuota.returned, ContractQuota.taken)
+            .join(ContractQuota, ContractQuota.contract_id == Contract.id)
+            .order_by(Contract.sku, Contract.id, ContractQuota.city_id)
+        )  # fmt: skip
+        city_account = LedgerEntry.account.like("city:%")
+        cost_query = (
+            select(LedgerTransaction.contract_id, func.substr(LedgerEntry.account, 6),
+                   func.sum(LedgerEntry.amount_cents))
+            .join(LedgerTransaction, LedgerTransaction.id == LedgerEntry.transaction_id)
+            .where(city_account)
+            .group_by(LedgerTransaction.contract_id, LedgerEntry.account)
+        )  # fmt: skip
+        if contract_id:
+            quota_query = quota_query.where(Contract.id == contract_id)
+            cost_query = cost_query.where(LedgerTransaction.contract_id == contract_id)
+        if city_id:
+            quota_query = quota_query.where(ContractQuota.city_id == city_id)
+            cost_query = cost_query.where(LedgerEntry.account == f"city:{city_id}")
+        async with self._sessions() as session:
+            quotas = (await session.execute(quota_query)).all()
+            costs = (await session.execute(cost_query)).all()
+        use = pd.DataFrame(
+            [tuple(r) for r in quotas],
+            columns=["contract_id", "sku", "name", "kind", "vendor_id", "unit_price_cents", "city_id", "quota",
+                     "called_off", "returned", "taken"],
+        )  # fmt: skip
+        cost = pd.DataFrame([tuple(r) for r in costs], columns=["contract_id", "city_id", "ledger_cents"])
+        merged = use.merge(cost, on=["contract_id", "city_id"], how="left")
+        merged["cost_cents"] = -merged["ledger_cents"].fillna(0).astype("int64")
+        merged["holding"] = merged["called_off"] - merged["returned"] + merged["taken"]
+        merged["quota_left"] = merged["quota"] - merged["called_off"]
+        fields = [name for name in UseRow.__dataclass_fields__ if name not in ("quota",)]
+        return [UseRow(quota=int(r["quota"]), **{name: _plain(r[name]) for name in fields}) for r in _records(merged)]
+
+    async def renewals_due(self, principal: Principal, days: int) -> list[RenewalDue]:
+        """Active contracts whose renewal notice date falls within the next `days` days (or has passed)."""
+        if not 0 <= days <= 3650:
+            raise InvalidArgument.for_field("days", "must be between 0 and 3650")
+        city_id = _city_asked(principal, "")
+        today = utc_now().date()
+        query = (
+            select(Contract)
+            .where(Contract.status == "active", Contract.ends_on >= today,
+                   Contract.renewal_notice_on <= today + dt.timedelta(days=days))
+            .order_by(Contract.renewal_notice_on, Contract.id)
+        )  # fmt: skip
+        if city_id:
+            mine = select(ContractQuota.contract_id).where(ContractQuota.city_id == city_id)
+            query = query.where(Contract.id.in_(mine))
+        async with self._sessions() as session:
+            contracts = (await session.scalars(query)).all()
+        return [
+            RenewalDue(c, (c.renewal_notice_on - today).days)
+            for c in contracts
+            if rules.effective_contract_status(c.status, c.ends_on, today) == "active"
+        ]
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    return [{str(key): value for key, value in row.items()} for row in frame.to_dict("records")]
+
+
+def _plain(value: Any) -> Any:
+    """numpy integers as Python ints (protobuf and JSON take those)."""
+    return int(value) if hasattr(value, "dtype") and value.dtype.kind in "iu" else value
+
+
+def _city_asked(principal: Principal, city_id: str) -> str:
+    """The city a report may cover: the one asked for if the caller may read it; "" for every city."""
+    if principal.has_any_role(NETWORK_WIDE):
+        return city_id
+    if principal.has_any_role([Role.VENDOR]) and not principal.has_any_role([Role.FINANCE, Role.CITY_IT]):
+        raise PermissionDenied("vendors see no city's allocations or money")
+    own = own_city(principal)
+    if own and city_id not in ("", own):
+        raise PermissionDenied(f"{principal.username} may see only the numbers of {own}")
+    return own or city_id
