@@ -29,10 +29,13 @@ from civicpool_contracts import ocds
 from civicpool_contracts.awarding import AwardDecision, ScoreInput
 from civicpool_contracts.bids import BidDraft
 from civicpool_contracts.lots import LotGroup
-from civicpool_contracts.models import Tender
+from civicpool_contracts.models import Contract, Tender
 from civicpool_contracts.procedure import ValueLimits
+from civicpool_contracts.renewals import RenewalService
 from civicpool_contracts.scoring import ItemPrice, Tier, Weights
 from civicpool_contracts.service import ContractsService, ContractTerm, TenderView
+from civicpool_contracts.usage import UsageService
+from civicpool_demand.repository import LineFilter
 from civicpool_demand.service import DemandService, LineDraft, RoundDraft
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -632,3 +635,30 @@ async def test_a_kept_draft_is_published_only_once_its_round_is_bundled(tenderin
     orphan = (await flaky.update_tender(LEAD, orphan.id, due, orphan.version)).tender
     with pytest.raises(StateConflict, match="cancel the draft"):
         await flaky.transition(LEAD, orphan.id, "publish", 0)
+
+
+async def test_a_renewal_round_starts_from_each_citys_current_holding(tendering: Tendering) -> None:
+    view, ids = await _opened(tendering)
+    evaluation = await tendering.contracts.evaluate(LEAD, view.tender.id, Weights(50, 30, 20), _scores(ids), 0)
+    decisions = [AwardDecision(r.lot_id, r.bid_id) for r in evaluation.rows if r.rank == 1]
+    _, contracts = await tendering.contracts.award(LEAD, view.tender.id, decisions, ContractTerm(), 0)
+    jitsi = next(c.contract for c in contracts if c.contract.sku == "VC-JITSI")
+    usage = UsageService(session_factory(tendering.engine))
+    await usage.call_off(BRUCHSAL_IT, jitsi.id, "bruchsal", 250, from_pool=False, key="")
+    await usage.give_back(BRUCHSAL_IT, jitsi.id, "bruchsal", 50, key="")
+    await usage.call_off(BUEHL_IT, jitsi.id, "buehl", 20, from_pool=True, key="")
+    renewals = RenewalService(session_factory(tendering.engine), InProcessDemand(tendering.demand))
+    with pytest.raises(StateConflict, match="a renewal round can start from then"):
+        await renewals.start(LEAD, jitsi.id, None)
+    async with tendering.engine.begin() as connection:
+        await connection.execute(update(Contract).where(Contract.id == jitsi.id).values(
+            starts_on=utc_now().date() - dt.timedelta(days=400), renewal_notice_on=utc_now().date()))  # fmt: skip
+    with pytest.raises(PermissionDenied):
+        await renewals.start(BRUCHSAL_IT, jitsi.id, None)
+    started = await renewals.start(LEAD, jitsi.id, None)
+    round_ = await tendering.demand.get_round(LEAD, started.round_id)
+    assert (round_.status, round_.owner_city_id, round_.scope_item_ids) == ("draft", "ettlingen", [jitsi.item_id])
+    lines = await tendering.demand.list_lines(LEAD, LineFilter(started.round_id, None, None, None), 50, "")
+    assert {(x.city_id, x.quantity) for x in lines.records} == {("bruchsal", 200), ("buehl", 20)}
+    again = await renewals.start(LEAD, jitsi.id, None)
+    assert (again.round_id, again.existing) == (started.round_id, True)

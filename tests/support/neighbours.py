@@ -14,8 +14,8 @@ from civicpool_catalog.service import CITIES, VENDORS, CatalogService
 from civicpool_common.auth import Principal
 from civicpool_common.errors import NotFound
 from civicpool_common.vocabulary import RoundStatus
-from civicpool_contracts.neighbours import ItemDemand, ItemInfo, PartyInfo, RoundInfo
-from civicpool_demand.service import DemandService
+from civicpool_contracts.neighbours import ItemDemand, ItemInfo, NewRound, PartyInfo, RoundInfo
+from civicpool_demand.service import DemandService, RoundDraft
 
 
 class InProcessDemand:
@@ -35,6 +35,11 @@ class InProcessDemand:
 
     async def bundle(self, principal: Principal, round_id: str, tender_id: str) -> None:
         await self._demand.transition_round(principal, round_id, "bundle", 0, tender_id=tender_id)
+
+    async def create_prefilled_round(self, principal: Principal, round_: NewRound) -> str:
+        draft = RoundDraft(round_.title, round_.description, round_.opens_at, round_.closes_at, [round_.item_id])
+        lines = [(city, round_.item_id, quantity, why) for city, quantity, why in round_.lines]
+        return (await self._demand.create_prefilled_round(principal, draft, lines)).id
 
 
 class InProcessCatalog:

@@ -6,12 +6,14 @@ from typing import Annotated, Any
 
 from civicpool.contracts.v1 import contracts_pb2 as pb
 from civicpool_common.auth import Role
+from civicpool_common.timestamps import to_timestamp
 from fastapi import APIRouter, Depends, Header, Query, Response, status
+from pydantic import BaseModel, Field
 
 from civicpool_gateway.auth import Caller, CallerDep, requires
 from civicpool_gateway.clients import ClientsDep
 from civicpool_gateway.concurrency import versioned_out
-from civicpool_gateway.schemas import Page, ResourceId
+from civicpool_gateway.schemas import Page, Request, ResourceId, UtcDatetime
 from civicpool_gateway.tender_schemas import (
     CONTRACT_SHAPE,
     LEDGER_SHAPE,
@@ -173,3 +175,32 @@ async def utilisation(id: ResourceId, caller: CallerDep, services: ClientsDep) -
     reply = await services.call("contracts", services.contracts.GetUtilisation, pb.GetContractRequest(id=id),
                                 caller.token)  # fmt: skip
     return {**LEDGER_SHAPE.from_proto(reply), "cities": [LEDGER_SHAPE.from_proto(c) for c in reply.cities]}
+
+
+class RenewalBody(Request):
+    closes_at: UtcDatetime | None = Field(None, description="When the round closes; default in 30 days")
+
+
+class RenewalRound(BaseModel):
+    contract_id: str
+    round_id: str = Field(description="The new demand round (a draft: open it when the cities should answer)")
+    existing: bool = Field(description="Started before: the same round again")
+
+
+@router.post(
+    "/contracts/{id}/renewal-round",
+    summary="Start the renewal: a demand round pre-filled from each city's current holding",
+    description="From the renewal notice date on; a lead of the lead city; once per contract (again: the same "
+    "round). The round is a draft of the lead's city, each holding city has its line, and the cities confirm or "
+    "change it once the round is open.",
+    response_model=RenewalRound,
+    status_code=status.HTTP_201_CREATED,
+)
+async def start_renewal_round(
+    id: ResourceId, caller: LeadDep, services: ClientsDep, body: RenewalBody | None = None
+) -> Any:
+    request = pb.StartRenewalRoundRequest(contract_id=id)
+    if body is not None and body.closes_at is not None:
+        request.closes_at.CopyFrom(to_timestamp(body.closes_at))
+    reply = await services.call("contracts", services.contracts.StartRenewalRound, request, caller.token)
+    return {"contract_id": reply.contract_id, "round_id": reply.round_id, "existing": reply.existing}

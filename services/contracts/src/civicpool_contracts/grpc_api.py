@@ -38,6 +38,7 @@ from civicpool_contracts.config import ContractsSettings
 from civicpool_contracts.lots import LotGroup
 from civicpool_contracts.models import LedgerEntry, LedgerTransaction
 from civicpool_contracts.neighbours import GrpcCatalog, GrpcDemandRounds
+from civicpool_contracts.renewals import RenewalService
 from civicpool_contracts.reports import ReportService
 from civicpool_contracts.service import ContractsService, ContractTerm, ContractView, EvaluationView, TenderView
 from civicpool_contracts.usage import Operation, UsageService, Utilisation
@@ -229,12 +230,14 @@ class ContractsServicer(contracts_pb2_grpc.ContractsServiceServicer):
         service: ContractsService,
         usage: UsageService,
         reports: ReportService,
+        renewals: RenewalService,
         settings: ContractsSettings,
         catalog: GrpcCatalog,
     ) -> None:
         self._service = service
         self._usage = usage
         self._reports = reports
+        self._renewals = renewals
         self._settings = settings
         self._catalog = catalog
 
@@ -292,6 +295,12 @@ class ContractsServicer(contracts_pb2_grpc.ContractsServiceServicer):
             current_principal(), request.id, request.reason, key=request.idempotency_key
         )
         return operation_to_proto(operation)
+
+    async def StartRenewalRound(self, request: pb.StartRenewalRoundRequest, context: Context) -> pb.RenewalRound:
+        renewal = await self._renewals.start(
+            current_principal(), request.contract_id, timestamp_field(request, "closes_at")
+        )
+        return pb.RenewalRound(contract_id=renewal.contract_id, round_id=renewal.round_id, existing=renewal.existing)
 
     # -- finance reports -------------------------------------------------------------------
 
@@ -474,10 +483,12 @@ async def register(
     catalog_channel = grpc.aio.insecure_channel(settings.catalog_address)
     demand_channel = grpc.aio.insecure_channel(settings.demand_address)
     deadline = settings.neighbour_deadline_seconds
-    catalog = GrpcCatalog(catalog_channel, deadline)
-    service = ContractsService(sessions, GrpcDemandRounds(demand_channel, deadline), catalog, settings.value_limits())
+    catalog, demand = GrpcCatalog(catalog_channel, deadline), GrpcDemandRounds(demand_channel, deadline)
+    service = ContractsService(sessions, demand, catalog, settings.value_limits())
     usage = UsageService(sessions)
-    servicer = ContractsServicer(service, usage, ReportService(sessions), settings, catalog)
+    servicer = ContractsServicer(
+        service, usage, ReportService(sessions), RenewalService(sessions, demand), settings, catalog
+    )
     contracts_pb2_grpc.add_ContractsServiceServicer_to_server(servicer, server)
     forgetter = asyncio.create_task(_forget_old_keys_periodically(usage, settings))
     try:

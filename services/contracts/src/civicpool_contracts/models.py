@@ -233,6 +233,7 @@ class Contract(Base):
     # Running counters, changed only by guarded UPDATEs (see usage.py), never through the ORM.
     called_off: Mapped[int] = mapped_column(BigInteger, default=0)  # from the vendor, within the ceiling
     in_pool: Mapped[int] = mapped_column(BigInteger, default=0)  # returned seats no city holds
+    renewal_round_id: Mapped[str] = mapped_column(String(36), default="")  # the demand round that renews it
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
 

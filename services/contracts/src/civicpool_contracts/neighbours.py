@@ -8,6 +8,7 @@ real services in-process.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -22,6 +23,7 @@ from civicpool_common.auth import Principal
 from civicpool_common.errors import NotFound
 from civicpool_common.grpc_client import call_as_caller
 from civicpool_common.paging import MAX_LIMIT
+from civicpool_common.timestamps import to_timestamp
 from civicpool_common.vocabulary import ItemKind, RoundStatus, from_proto
 
 
@@ -63,10 +65,23 @@ class PartyInfo:
     active: bool = True
 
 
+@dataclass(frozen=True)
+class NewRound:
+    """A demand round to create with lines filled in: (city, quantity, justification) for one item."""
+
+    title: str
+    description: str
+    opens_at: dt.datetime
+    closes_at: dt.datetime
+    item_id: str
+    lines: list[tuple[str, int, str]]
+
+
 class DemandRounds(Protocol):
     async def get_round(self, principal: Principal, round_id: str) -> RoundInfo: ...
     async def demand_by_item(self, principal: Principal, round_id: str) -> list[ItemDemand]: ...
     async def bundle(self, principal: Principal, round_id: str, tender_id: str) -> None: ...
+    async def create_prefilled_round(self, principal: Principal, round_: NewRound) -> str: ...
 
 
 class Catalog(Protocol):
@@ -102,6 +117,17 @@ class GrpcDemandRounds:
     async def bundle(self, principal: Principal, round_id: str, tender_id: str) -> None:
         request = demand_pb.RoundTransitionRequest(id=round_id, tender_id=tender_id)
         await call_as_caller("demand", self._stub.BundleRound, request, self._deadline)
+
+    async def create_prefilled_round(self, principal: Principal, round_: NewRound) -> str:
+        message = demand_pb.Round(
+            title=round_.title, description=round_.description, opens_at=to_timestamp(round_.opens_at),
+            closes_at=to_timestamp(round_.closes_at), scope_item_ids=[round_.item_id],
+        )  # fmt: skip
+        lines = [demand_pb.PrefilledLine(city_id=city, item_id=round_.item_id, quantity=quantity, justification=why)
+                 for city, quantity, why in round_.lines]  # fmt: skip
+        request = demand_pb.CreatePrefilledRoundRequest(round=message, lines=lines)
+        reply = await call_as_caller("demand", self._stub.CreatePrefilledRound, request, self._deadline)
+        return reply.id
 
 
 class GrpcCatalog:

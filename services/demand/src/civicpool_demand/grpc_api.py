@@ -116,21 +116,28 @@ def _priority(number: int) -> Priority:
     return from_proto(number, pb.Priority, Priority) or Priority.NORMAL
 
 
+def _round_draft(message: pb.Round) -> RoundDraft:
+    return RoundDraft(
+        title=message.title.strip(),
+        description=message.description.strip(),
+        opens_at=timestamp_field(message, "opens_at"),
+        closes_at=timestamp_field(message, "closes_at"),
+        scope_item_ids=[i.strip() for i in message.scope_item_ids],
+        scope_cpv_prefixes=[p.strip().replace("-", "") for p in message.scope_cpv_prefixes],
+    )
+
+
 class DemandServicer(demand_pb2_grpc.DemandServiceServicer):
     def __init__(self, service: DemandService) -> None:
         self._service = service
 
     async def CreateRound(self, request: pb.CreateRoundRequest, context: Context) -> pb.Round:
-        message = request.round
-        draft = RoundDraft(
-            title=message.title.strip(),
-            description=message.description.strip(),
-            opens_at=timestamp_field(message, "opens_at"),
-            closes_at=timestamp_field(message, "closes_at"),
-            scope_item_ids=[i.strip() for i in message.scope_item_ids],
-            scope_cpv_prefixes=[p.strip().replace("-", "") for p in message.scope_cpv_prefixes],
-        )
-        return round_to_proto(await self._service.create_round(current_principal(), draft))
+        return round_to_proto(await self._service.create_round(current_principal(), _round_draft(request.round)))
+
+    async def CreatePrefilledRound(self, request: pb.CreatePrefilledRoundRequest, context: Context) -> pb.Round:
+        draft = _round_draft(request.round)
+        lines = [(x.city_id.strip(), x.item_id.strip(), x.quantity, x.justification.strip()) for x in request.lines]
+        return round_to_proto(await self._service.create_prefilled_round(current_principal(), draft, lines))
 
     async def UpdateRound(self, request: pb.UpdateRoundRequest, context: Context) -> pb.Round:
         message = request.round

@@ -133,6 +133,48 @@ class DemandService:
 
     async def create_round(self, principal: Principal, draft: RoundDraft) -> Round:
         """A new round in status draft, owned by the lead's own city."""
+        round_ = await self._new_round(principal, draft)
+        async with write_transaction(self._sessions) as session:
+            session.add(round_)
+        return round_
+
+    async def create_prefilled_round(
+        self, principal: Principal, draft: RoundDraft, lines: Sequence[tuple[str, str, int, str]]
+    ) -> Round:
+        """A draft round with lines filled in for the cities, (city, item, quantity, justification) each.
+
+        For a contract's renewal: each city finds its current use as its line and confirms or
+        changes it once the lead opens the round. All or nothing.
+        """
+        round_ = await self._new_round(principal, draft)
+        items = await self._items.by_ids([item_id for _, item_id, _, _ in lines])
+        violations = []
+        for index, (city_id, item_id, quantity, justification) in enumerate(lines):
+            problems = rules.line_violations(quantity, None, justification, round_.created_at.date())
+            violations += [FieldViolation(f"lines[{index}].{v.field}", v.description) for v in problems]
+            if not city_id:
+                violations.append(FieldViolation(f"lines[{index}].city_id", "name the city"))
+            try:
+                _check_item(round_, items.get(item_id), item_id)
+            except InvalidArgument as error:
+                violations.append(FieldViolation(f"lines[{index}].item_id", error.message))
+        if violations:
+            raise InvalidArgument("the prefilled lines are not valid", violations=violations)
+        user, now = principal.username, round_.created_at
+        async with write_transaction(self._sessions) as session:
+            session.add(round_)
+            await session.flush()
+            new_lines = [
+                _new_line(LineDraft(round_.id, city_id, item_id, quantity, None, justification, Priority.NORMAL),
+                          user, now)
+                for city_id, item_id, quantity, justification in lines
+            ]  # fmt: skip
+            session.add_all(new_lines)
+            await session.flush()
+            session.add_all(_snapshot(line, "created", user, now) for line in new_lines)
+        return round_
+
+    async def _new_round(self, principal: Principal, draft: RoundDraft) -> Round:
         principal.require_any_role(Role.PROCUREMENT_LEAD)
         if principal.city is None:
             raise PermissionDenied(f"{principal.username} belongs to no city, so cannot own a demand round")
@@ -143,7 +185,7 @@ class DemandService:
         if violations:
             raise InvalidArgument("the demand round is not valid", violations=violations)
         assert draft.opens_at is not None and draft.closes_at is not None
-        round_ = Round(
+        return Round(
             id=time_ordered_id(),
             title=draft.title,
             description=draft.description,
@@ -161,9 +203,6 @@ class DemandService:
             cancel_reason="",
             tender_id="",
         )
-        async with write_transaction(self._sessions) as session:
-            session.add(round_)
-        return round_
 
     async def update_round(
         self, principal: Principal, round_id: str, changes: Mapping[str, object], expected_version: int

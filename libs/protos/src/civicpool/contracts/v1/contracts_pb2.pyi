@@ -1965,3 +1965,54 @@ class RenewalsDue(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___RenewalsDue: _TypeAlias = RenewalsDue  # noqa: Y015
+
+@_typing.final
+class StartRenewalRoundRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CONTRACT_ID_FIELD_NUMBER: _builtins.int
+    CLOSES_AT_FIELD_NUMBER: _builtins.int
+    contract_id: _builtins.str
+    @_builtins.property
+    def closes_at(self) -> _timestamp_pb2.Timestamp:
+        """default: 30 days from now"""
+
+    def __init__(
+        self,
+        *,
+        contract_id: _builtins.str = ...,
+        closes_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["closes_at", b"closes_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["closes_at", b"closes_at", "contract_id", b"contract_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___StartRenewalRoundRequest: _TypeAlias = StartRenewalRoundRequest  # noqa: Y015
+
+@_typing.final
+class RenewalRound(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CONTRACT_ID_FIELD_NUMBER: _builtins.int
+    ROUND_ID_FIELD_NUMBER: _builtins.int
+    EXISTING_FIELD_NUMBER: _builtins.int
+    contract_id: _builtins.str
+    round_id: _builtins.str
+    existing: _builtins.bool
+    """started before: the same round again"""
+    def __init__(
+        self,
+        *,
+        contract_id: _builtins.str = ...,
+        round_id: _builtins.str = ...,
+        existing: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["contract_id", b"contract_id", "existing", b"existing", "round_id", b"round_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RenewalRound: _TypeAlias = RenewalRound  # noqa: Y015

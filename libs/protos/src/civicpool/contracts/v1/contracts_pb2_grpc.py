@@ -161,6 +161,11 @@ class ContractsServiceStub:
                 request_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.ReverseTransactionRequest.SerializeToString,
                 response_deserializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.Operation.FromString,
                 _registered_method=True)
+        self.StartRenewalRound = channel.unary_unary(
+                '/civicpool.contracts.v1.ContractsService/StartRenewalRound',
+                request_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.StartRenewalRoundRequest.SerializeToString,
+                response_deserializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.RenewalRound.FromString,
+                _registered_method=True)
         self.GetStatement = channel.unary_unary(
                 '/civicpool.contracts.v1.ContractsService/GetStatement',
                 request_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.StatementRequest.SerializeToString,
@@ -342,6 +347,14 @@ class ContractsServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def StartRenewalRound(self, request, context):
+        """A new demand round for a contract past its renewal notice date, with each city's current
+        holding as its line (created in the demand service, with a deadline). Once per contract.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def GetStatement(self, request, context):
         """Finance reports (amounts: what a city owes; positive = a charge).
         """
@@ -483,6 +496,11 @@ def add_ContractsServiceServicer_to_server(servicer, server):
                     servicer.ReverseTransaction,
                     request_deserializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.ReverseTransactionRequest.FromString,
                     response_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.Operation.SerializeToString,
+            ),
+            'StartRenewalRound': grpc.unary_unary_rpc_method_handler(
+                    servicer.StartRenewalRound,
+                    request_deserializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.StartRenewalRoundRequest.FromString,
+                    response_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.RenewalRound.SerializeToString,
             ),
             'GetStatement': grpc.unary_unary_rpc_method_handler(
                     servicer.GetStatement,
@@ -1155,6 +1173,33 @@ class ContractsService:
             '/civicpool.contracts.v1.ContractsService/ReverseTransaction',
             civicpool_dot_contracts_dot_v1_dot_contracts__pb2.ReverseTransactionRequest.SerializeToString,
             civicpool_dot_contracts_dot_v1_dot_contracts__pb2.Operation.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def StartRenewalRound(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/civicpool.contracts.v1.ContractsService/StartRenewalRound',
+            civicpool_dot_contracts_dot_v1_dot_contracts__pb2.StartRenewalRoundRequest.SerializeToString,
+            civicpool_dot_contracts_dot_v1_dot_contracts__pb2.RenewalRound.FromString,
             options,
             channel_credentials,
             insecure,

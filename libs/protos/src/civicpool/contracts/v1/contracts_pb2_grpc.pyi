@@ -77,6 +77,10 @@ class ContractsServiceStub:
     GetUtilisation: _grpc.UnaryUnaryMultiCallable[_contracts_pb2.GetContractRequest, _contracts_pb2.Utilisation]
     ListLedgerTransactions: _grpc.UnaryUnaryMultiCallable[_contracts_pb2.ListLedgerTransactionsRequest, _contracts_pb2.ListLedgerTransactionsResponse]
     ReverseTransaction: _grpc.UnaryUnaryMultiCallable[_contracts_pb2.ReverseTransactionRequest, _contracts_pb2.Operation]
+    StartRenewalRound: _grpc.UnaryUnaryMultiCallable[_contracts_pb2.StartRenewalRoundRequest, _contracts_pb2.RenewalRound]
+    """A new demand round for a contract past its renewal notice date, with each city's current
+    holding as its line (created in the demand service, with a deadline). Once per contract.
+    """
     GetStatement: _grpc.UnaryUnaryMultiCallable[_contracts_pb2.StatementRequest, _contracts_pb2.Statement]
     """Finance reports (amounts: what a city owes; positive = a charge)."""
     GetUtilisationReport: _grpc.UnaryUnaryMultiCallable[_contracts_pb2.UtilisationReportRequest, _contracts_pb2.UtilisationReport]
@@ -131,6 +135,10 @@ class ContractsServiceAsyncStub(ContractsServiceStub):
     GetUtilisation: _aio.UnaryUnaryMultiCallable[_contracts_pb2.GetContractRequest, _contracts_pb2.Utilisation]  # type: ignore[assignment]
     ListLedgerTransactions: _aio.UnaryUnaryMultiCallable[_contracts_pb2.ListLedgerTransactionsRequest, _contracts_pb2.ListLedgerTransactionsResponse]  # type: ignore[assignment]
     ReverseTransaction: _aio.UnaryUnaryMultiCallable[_contracts_pb2.ReverseTransactionRequest, _contracts_pb2.Operation]  # type: ignore[assignment]
+    StartRenewalRound: _aio.UnaryUnaryMultiCallable[_contracts_pb2.StartRenewalRoundRequest, _contracts_pb2.RenewalRound]  # type: ignore[assignment]
+    """A new demand round for a contract past its renewal notice date, with each city's current
+    holding as its line (created in the demand service, with a deadline). Once per contract.
+    """
     GetStatement: _aio.UnaryUnaryMultiCallable[_contracts_pb2.StatementRequest, _contracts_pb2.Statement]  # type: ignore[assignment]
     """Finance reports (amounts: what a city owes; positive = a charge)."""
     GetUtilisationReport: _aio.UnaryUnaryMultiCallable[_contracts_pb2.UtilisationReportRequest, _contracts_pb2.UtilisationReport]  # type: ignore[assignment]
@@ -326,6 +334,16 @@ class ContractsServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _contracts_pb2.ReverseTransactionRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_contracts_pb2.Operation, _abc.Awaitable[_contracts_pb2.Operation]]: ...
+
+    @_abc_1.abstractmethod
+    def StartRenewalRound(
+        self,
+        request: _contracts_pb2.StartRenewalRoundRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_contracts_pb2.RenewalRound, _abc.Awaitable[_contracts_pb2.RenewalRound]]:
+        """A new demand round for a contract past its renewal notice date, with each city's current
+        holding as its line (created in the demand service, with a deadline). Once per contract.
+        """
 
     @_abc_1.abstractmethod
     def GetStatement(

@@ -200,6 +200,58 @@ class CreateRoundRequest(_message.Message):
 Global___CreateRoundRequest: _TypeAlias = CreateRoundRequest  # noqa: Y015
 
 @_typing.final
+class PrefilledLine(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CITY_ID_FIELD_NUMBER: _builtins.int
+    ITEM_ID_FIELD_NUMBER: _builtins.int
+    QUANTITY_FIELD_NUMBER: _builtins.int
+    JUSTIFICATION_FIELD_NUMBER: _builtins.int
+    city_id: _builtins.str
+    item_id: _builtins.str
+    quantity: _builtins.int
+    justification: _builtins.str
+    def __init__(
+        self,
+        *,
+        city_id: _builtins.str = ...,
+        item_id: _builtins.str = ...,
+        quantity: _builtins.int = ...,
+        justification: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["city_id", b"city_id", "item_id", b"item_id", "justification", b"justification", "quantity", b"quantity"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PrefilledLine: _TypeAlias = PrefilledLine  # noqa: Y015
+
+@_typing.final
+class CreatePrefilledRoundRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ROUND_FIELD_NUMBER: _builtins.int
+    LINES_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def round(self) -> Global___Round: ...
+    @_builtins.property
+    def lines(self) -> _containers.RepeatedCompositeFieldContainer[Global___PrefilledLine]: ...
+    def __init__(
+        self,
+        *,
+        round: Global___Round | None = ...,
+        lines: _abc.Iterable[Global___PrefilledLine] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["round", b"round"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["lines", b"lines", "round", b"round"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CreatePrefilledRoundRequest: _TypeAlias = CreatePrefilledRoundRequest  # noqa: Y015
+
+@_typing.final
 class UpdateRoundRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 

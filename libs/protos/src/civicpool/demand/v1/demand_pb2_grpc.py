@@ -81,6 +81,11 @@ class DemandServiceStub:
                 request_serializer=civicpool_dot_demand_dot_v1_dot_demand__pb2.RoundTransitionRequest.SerializeToString,
                 response_deserializer=civicpool_dot_demand_dot_v1_dot_demand__pb2.Round.FromString,
                 _registered_method=True)
+        self.CreatePrefilledRound = channel.unary_unary(
+                '/civicpool.demand.v1.DemandService/CreatePrefilledRound',
+                request_serializer=civicpool_dot_demand_dot_v1_dot_demand__pb2.CreatePrefilledRoundRequest.SerializeToString,
+                response_deserializer=civicpool_dot_demand_dot_v1_dot_demand__pb2.Round.FromString,
+                _registered_method=True)
         self.CreateLine = channel.unary_unary(
                 '/civicpool.demand.v1.DemandService/CreateLine',
                 request_serializer=civicpool_dot_demand_dot_v1_dot_demand__pb2.CreateLineRequest.SerializeToString,
@@ -183,6 +188,14 @@ class DemandServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CreatePrefilledRound(self, request, context):
+        """A draft round with lines already filled in for the cities (e.g. a contract's renewal, from
+        each city's current use): the cities confirm or change them once the lead opens the round.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def CreateLine(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -275,6 +288,11 @@ def add_DemandServiceServicer_to_server(servicer, server):
             'BundleRound': grpc.unary_unary_rpc_method_handler(
                     servicer.BundleRound,
                     request_deserializer=civicpool_dot_demand_dot_v1_dot_demand__pb2.RoundTransitionRequest.FromString,
+                    response_serializer=civicpool_dot_demand_dot_v1_dot_demand__pb2.Round.SerializeToString,
+            ),
+            'CreatePrefilledRound': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreatePrefilledRound,
+                    request_deserializer=civicpool_dot_demand_dot_v1_dot_demand__pb2.CreatePrefilledRoundRequest.FromString,
                     response_serializer=civicpool_dot_demand_dot_v1_dot_demand__pb2.Round.SerializeToString,
             ),
             'CreateLine': grpc.unary_unary_rpc_method_handler(
@@ -540,6 +558,33 @@ class DemandService:
             target,
             '/civicpool.demand.v1.DemandService/BundleRound',
             civicpool_dot_demand_dot_v1_dot_demand__pb2.RoundTransitionRequest.SerializeToString,
+            civicpool_dot_demand_dot_v1_dot_demand__pb2.Round.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreatePrefilledRound(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/civicpool.demand.v1.DemandService/CreatePrefilledRound',
+            civicpool_dot_demand_dot_v1_dot_demand__pb2.CreatePrefilledRoundRequest.SerializeToString,
             civicpool_dot_demand_dot_v1_dot_demand__pb2.Round.FromString,
             options,
             channel_credentials,

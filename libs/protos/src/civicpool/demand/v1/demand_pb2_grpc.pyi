@@ -50,6 +50,10 @@ class DemandServiceStub:
     CancelRound: _grpc.UnaryUnaryMultiCallable[_demand_pb2.RoundTransitionRequest, _demand_pb2.Round]
     BundleRound: _grpc.UnaryUnaryMultiCallable[_demand_pb2.RoundTransitionRequest, _demand_pb2.Round]
     """Marks a closed round as turned into a tender (called by the contracts service)."""
+    CreatePrefilledRound: _grpc.UnaryUnaryMultiCallable[_demand_pb2.CreatePrefilledRoundRequest, _demand_pb2.Round]
+    """A draft round with lines already filled in for the cities (e.g. a contract's renewal, from
+    each city's current use): the cities confirm or change them once the lead opens the round.
+    """
     CreateLine: _grpc.UnaryUnaryMultiCallable[_demand_pb2.CreateLineRequest, _demand_pb2.Line]
     GetLine: _grpc.UnaryUnaryMultiCallable[_demand_pb2.GetLineRequest, _demand_pb2.Line]
     ListLines: _grpc.UnaryUnaryMultiCallable[_demand_pb2.ListLinesRequest, _demand_pb2.ListLinesResponse]
@@ -85,6 +89,10 @@ class DemandServiceAsyncStub(DemandServiceStub):
     CancelRound: _aio.UnaryUnaryMultiCallable[_demand_pb2.RoundTransitionRequest, _demand_pb2.Round]  # type: ignore[assignment]
     BundleRound: _aio.UnaryUnaryMultiCallable[_demand_pb2.RoundTransitionRequest, _demand_pb2.Round]  # type: ignore[assignment]
     """Marks a closed round as turned into a tender (called by the contracts service)."""
+    CreatePrefilledRound: _aio.UnaryUnaryMultiCallable[_demand_pb2.CreatePrefilledRoundRequest, _demand_pb2.Round]  # type: ignore[assignment]
+    """A draft round with lines already filled in for the cities (e.g. a contract's renewal, from
+    each city's current use): the cities confirm or change them once the lead opens the round.
+    """
     CreateLine: _aio.UnaryUnaryMultiCallable[_demand_pb2.CreateLineRequest, _demand_pb2.Line]  # type: ignore[assignment]
     GetLine: _aio.UnaryUnaryMultiCallable[_demand_pb2.GetLineRequest, _demand_pb2.Line]  # type: ignore[assignment]
     ListLines: _aio.UnaryUnaryMultiCallable[_demand_pb2.ListLinesRequest, _demand_pb2.ListLinesResponse]  # type: ignore[assignment]
@@ -165,6 +173,16 @@ class DemandServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_demand_pb2.Round, _abc.Awaitable[_demand_pb2.Round]]:
         """Marks a closed round as turned into a tender (called by the contracts service)."""
+
+    @_abc_1.abstractmethod
+    def CreatePrefilledRound(
+        self,
+        request: _demand_pb2.CreatePrefilledRoundRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_demand_pb2.Round, _abc.Awaitable[_demand_pb2.Round]]:
+        """A draft round with lines already filled in for the cities (e.g. a contract's renewal, from
+        each city's current use): the cities confirm or change them once the lead opens the round.
+        """
 
     @_abc_1.abstractmethod
     def CreateLine(

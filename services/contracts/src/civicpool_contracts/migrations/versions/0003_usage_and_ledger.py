@@ -172,6 +172,7 @@ def upgrade() -> None:
     with op.batch_alter_table("contracts", schema=None) as batch_op:
         batch_op.add_column(sa.Column("called_off", sa.BigInteger(), nullable=False, server_default="0"))
         batch_op.add_column(sa.Column("in_pool", sa.BigInteger(), nullable=False, server_default="0"))
+        batch_op.add_column(sa.Column("renewal_round_id", sa.String(length=36), nullable=False, server_default=""))
         batch_op.create_check_constraint(
             op.f("ck_contracts_called_off_within_ceiling"), "called_off BETWEEN 0 AND ceiling_quantity"
         )
@@ -191,6 +192,7 @@ def downgrade() -> None:
         for check in ("called_off_within_ceiling", "called_off_within_value", "pool_not_negative"):
             batch_op.drop_constraint(op.f(f"ck_contracts_{check}"), type_="check")
         batch_op.drop_column("in_pool")
+        batch_op.drop_column("renewal_round_id")
         batch_op.drop_column("called_off")
 
     with op.batch_alter_table("contract_quotas", schema=None) as batch_op:

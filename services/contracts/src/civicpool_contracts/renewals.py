@@ -1,0 +1,91 @@
+"""Renewing a contract: a new demand round pre-filled from each city's current holding.
+
+Cities then confirm or change their numbers in the demand service, instead of
+the old quantities being copied forward. Started by a lead of the lead city,
+once the renewal notice date has come; once per contract.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from civicpool_common.auth import Principal, Role
+from civicpool_common.database import utc_now, write_transaction
+from civicpool_common.errors import InvalidArgument, NotFound, PermissionDenied
+from civicpool_common.lifecycle import StateConflict
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from civicpool_contracts import rules
+from civicpool_contracts.models import Contract, ContractQuota
+from civicpool_contracts.neighbours import DemandRounds, NewRound
+
+DEFAULT_DAYS_OPEN = 30
+
+
+@dataclass(frozen=True)
+class RenewalRound:
+    contract_id: str
+    round_id: str
+    existing: bool
+
+
+class RenewalService:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], demand: DemandRounds) -> None:
+        self._sessions = sessions
+        self._demand = demand
+
+    async def start(self, principal: Principal, contract_id: str, closes_at: dt.datetime | None) -> RenewalRound:
+        principal.require_any_role(Role.PROCUREMENT_LEAD)
+        now = utc_now()
+        closes_at = closes_at or now + dt.timedelta(days=DEFAULT_DAYS_OPEN)
+        if closes_at <= now:
+            raise InvalidArgument.for_field("closes_at", "must lie in the future")
+        async with self._sessions() as session:
+            contract = await session.get(Contract, contract_id)
+            quotas = (await session.scalars(
+                select(ContractQuota).where(ContractQuota.contract_id == contract_id).order_by(ContractQuota.city_id)
+            )).all()  # fmt: skip
+        if contract is None:
+            raise NotFound(f"contract {contract_id} does not exist")
+        if contract.lead_city_id != principal.city:
+            raise PermissionDenied(f"only a procurement lead of {contract.lead_city_id}, the lead city, may")
+        if contract.renewal_round_id:
+            return RenewalRound(contract.id, contract.renewal_round_id, existing=True)
+        status = rules.effective_contract_status(contract.status, contract.ends_on, now.date())
+        if now.date() < contract.renewal_notice_on:
+            raise StateConflict(
+                f"the renewal notice date of contract {contract_id} is {contract.renewal_notice_on}; "
+                "a renewal round can start from then",
+                status.value,
+            )
+        holdings = [
+            (q.city_id, q.called_off - q.returned + q.taken, f"Derzeitige Nutzung aus Vertrag {contract.sku}")
+            for q in quotas
+            if q.called_off - q.returned + q.taken > 0
+        ]
+        round_id = await self._demand.create_prefilled_round(
+            principal,
+            NewRound(
+                title=f"Verlängerung: {contract.name}"[:200],
+                description=f"Vertrag {contract.id} ({contract.vendor_id}) endet am {contract.ends_on}. Bitte "
+                "bestätigen oder ändern Sie den Bedarf Ihrer Stadt; vorbelegt ist die derzeitige Nutzung.",
+                opens_at=now,
+                closes_at=closes_at,
+                item_id=contract.item_id,
+                lines=holdings,
+            ),
+        )
+        async with write_transaction(self._sessions) as session:
+            result = await session.execute(
+                update(Contract)
+                .where(Contract.id == contract_id, Contract.renewal_round_id == "")
+                .values(renewal_round_id=round_id)
+                .execution_options(synchronize_session=False)
+            )
+            if int(result.rowcount) == 0:  # type: ignore[attr-defined]  # a concurrent start won
+                winner = await session.get(Contract, contract_id, populate_existing=True)
+                assert winner is not None
+                return RenewalRound(contract_id, winner.renewal_round_id, existing=True)
+        return RenewalRound(contract_id, round_id, existing=False)
