@@ -146,6 +146,15 @@ class Stack:
                 os.killpg(process.pid, signal.SIGKILL)
             process.wait()
 
+    def kill(self, name: str) -> None:
+        """SIGKILL, like a crash: no shutdown, no cleanup (for fault tests)."""
+        process = self._processes.pop(name, None)
+        if process is None or process.poll() is not None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
     def stop_all(self) -> None:
         for name in STOP_ORDER:
             self.stop(name)
