@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import uuid
 from typing import Any
@@ -102,3 +103,26 @@ def test_rastatt_finance_opens_its_statement_and_utilisation_as_json_and_xlsx(ap
 def test_a_statement_longer_than_three_years_is_refused(api: ApiFactory) -> None:
     refused = api("rastatt.finance").get("/reports/statement", params={"from": "2020-01-01", "to": "2026-01-01"})
     assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "to"
+
+
+def test_finance_sets_a_budget_and_downloads_budget_against_actual(api: ApiFactory) -> None:
+    finance = api("rastatt.finance")
+    year = dt.datetime.now(dt.UTC).year
+    created = finance.put(f"/budgets/rastatt/{year}", json={"amount_cents": 50_000_00})
+    assert created.status_code == 200, created.text
+    stale = finance.put(f"/budgets/rastatt/{year}", json={"amount_cents": 1}, headers={"If-Match": '"9"'})
+    assert stale.status_code == 412
+    changed = finance.put(f"/budgets/rastatt/{year}", json={"amount_cents": 45_000_00},
+                          headers={"If-Match": created.headers["ETag"]})  # fmt: skip
+    assert changed.status_code == 200 and changed.json()["amount_cents"] == 45_000_00
+    assert finance.put(f"/budgets/gaggenau/{year}", json={"amount_cents": 1}).status_code == 403
+    assert api("rastatt.it").put(f"/budgets/rastatt/{year}", json={"amount_cents": 1}).status_code == 403
+    rows = finance.get("/reports/budget").json()["rows"]
+    assert [(r["city_id"], r["budget_cents"]) for r in rows] == [("rastatt", 45_000_00)]
+    assert rows[0]["remaining_cents"] == 45_000_00 - rows[0]["actual_cents"] and rows[0]["actual_cents"] > 0
+    download = finance.get("/reports/budget", params={"format": "csv"})
+    assert download.status_code == 200
+    assert download.text.lstrip("\ufeff").splitlines()[:2] == [
+        "city_id;year;budget_cents;actual_cents;remaining_cents",
+        f"rastatt;{year};{45_000_00};{rows[0]['actual_cents']};{rows[0]['remaining_cents']}",
+    ]

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import pytest
 from civicpool_common.auth import Principal, Role
 from civicpool_common.database import create_engine, session_factory, utc_now
-from civicpool_common.errors import AlreadyExists, InvalidArgument, PermissionDenied
+from civicpool_common.errors import AlreadyExists, InvalidArgument, PermissionDenied, VersionConflict
 from civicpool_common.lifecycle import StateConflict
 from civicpool_contracts.models import (
     Bid,
@@ -351,3 +351,29 @@ async def test_utilisation_and_cost_per_contract_and_city(usage: Usage) -> None:
     due = await reports.renewals_due(LEAD, 700)
     assert [d.contract.id for d in due] == [contract_id] and due[0].days_left == 600
     assert await reports.renewals_due(LEAD, 30) == []
+
+
+async def test_finance_sets_its_budget_and_sees_it_against_the_charges(usage: Usage) -> None:
+    contract_id = await usage.contract(quotas={"rastatt": 40, "gaggenau": 10})
+    reports = ReportService(session_factory(usage.engine))
+    year = utc_now().year
+    await usage.service.call_off(RASTATT, contract_id, "rastatt", 10, from_pool=False, key="")
+    budget = await reports.set_budget(RASTATT_FINANCE, "", year, 100_000, 0)
+    assert (budget.city_id, budget.amount_cents, budget.version, budget.set_by) == (
+        "rastatt",
+        100_000,
+        1,
+        "rastatt.finance",
+    )
+    with pytest.raises(VersionConflict):
+        await reports.set_budget(RASTATT_FINANCE, "rastatt", year, 1, 0)  # it exists: say which version you change
+    changed = await reports.set_budget(RASTATT_FINANCE, "rastatt", year, 90_000, 1)
+    assert (changed.amount_cents, changed.version) == (90_000, 2)
+    for who, city in ((RASTATT_FINANCE, "gaggenau"), (RASTATT, "rastatt"), (LEAD, "rastatt")):
+        with pytest.raises(PermissionDenied):
+            await reports.set_budget(who, city, year, 1, 0)
+    rows = {r.city_id: r for r in await reports.budget_vs_actual(LEAD, year)}
+    assert (rows["rastatt"].budget_cents, rows["rastatt"].actual_cents, rows["rastatt"].remaining_cents) == (
+        90_000, 10 * PRICE, 90_000 - 10 * PRICE,
+    )  # fmt: skip
+    assert [r.city_id for r in await reports.budget_vs_actual(RASTATT_FINANCE, year)] == ["rastatt"]

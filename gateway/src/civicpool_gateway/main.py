@@ -16,6 +16,7 @@ from civicpool_gateway.body_limit import BodyLimit
 from civicpool_gateway.clients import ServiceClients
 from civicpool_gateway.config import GatewaySettings
 from civicpool_gateway.routers import (
+    budgets,
     catalog,
     contracts,
     health,
@@ -80,7 +81,7 @@ def create_app(settings: GatewaySettings | None = None, oidc: OidcSettings | Non
         BodyLimit, default_bytes=MAX_JSON_BODY_BYTES, larger=[(imports.IMPORTS_PATH, imports.MAX_IMPORT_BODY_BYTES)]
     )
     # imports before rounds: /rounds/import-template must not match /rounds/{id}
-    routers = (me, catalog, imports, rounds, lines, tenders, contracts, ledger, reports)
+    routers = (me, catalog, imports, rounds, lines, tenders, contracts, ledger, reports, budgets)
     for router in (module.router for module in routers):
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(health.router)

@@ -155,3 +155,36 @@ async def renewals(
     columns = ["id", "sku", "name", "vendor_id", "renewal_notice_on", "days_left", "ends_on", "ceiling_quantity",
                "unit_price_cents"]  # fmt: skip
     return _download(rows, columns, format, f"renewals-{days}-days", "Verlängerungen")
+
+
+class BudgetRow(BaseModel):
+    city_id: str
+    year: int
+    budget_cents: int | None = Field(description="null: no budget set")
+    actual_cents: int = Field(description="Charges minus credits on the city's account in the year")
+    remaining_cents: int | None
+
+
+class BudgetReport(BaseModel):
+    rows: list[BudgetRow]
+
+
+@router.get("/reports/budget", summary="Budget against actual charges per city and year",
+            response_model=BudgetReport, responses=DOWNLOADS)  # fmt: skip
+async def budget_report(
+    caller: CallerDep,
+    services: ClientsDep,
+    year: Annotated[int | None, Query(ge=2000, le=2999, description="Default: this year")] = None,
+    format: FormatQuery = "json",
+) -> Any:
+    reply = await services.call(
+        "contracts", services.contracts.GetBudgetReport, pb.BudgetReportRequest(year=year or 0), caller.token
+    )
+    rows = [
+        {"city_id": r.city_id, "year": r.year, "budget_cents": r.budget_cents if r.has_budget else None,
+         "actual_cents": r.actual_cents, "remaining_cents": r.remaining_cents if r.has_budget else None}
+        for r in reply.rows
+    ]  # fmt: skip
+    if format == "json":
+        return {"rows": rows}
+    return _download(rows, list(BudgetRow.model_fields), format, f"budget-{year or 'this-year'}", "Budget")

@@ -36,7 +36,7 @@ from civicpool_contracts.awarding import AwardDecision, ScoreInput
 from civicpool_contracts.bids import BidDraft, BidView, bid_prices
 from civicpool_contracts.config import ContractsSettings
 from civicpool_contracts.lots import LotGroup
-from civicpool_contracts.models import LedgerEntry, LedgerTransaction
+from civicpool_contracts.models import Budget, LedgerEntry, LedgerTransaction
 from civicpool_contracts.neighbours import GrpcCatalog, GrpcDemandRounds
 from civicpool_contracts.renewals import RenewalService
 from civicpool_contracts.reports import ReportService
@@ -206,6 +206,11 @@ def utilisation_to_proto(use: Utilisation) -> pb.Utilisation:
     )  # fmt: skip
 
 
+def _budget(budget: Budget) -> pb.Budget:
+    return pb.Budget(city_id=budget.city_id, year=budget.year, amount_cents=budget.amount_cents, set_by=budget.set_by,
+                     set_at=to_timestamp(budget.set_at), version=budget.version)  # fmt: skip
+
+
 def _bid_draft(message: pb.Bid) -> BidDraft:
     return BidDraft(
         lot_id=message.lot_id,
@@ -335,6 +340,25 @@ class ContractsServicer(contracts_pb2_grpc.ContractsServiceServicer):
                 pb.RenewalDue(contract=contract_to_proto(ContractView(d.contract)), days_left=d.days_left) for d in due
             ]
         )
+
+    async def SetBudget(self, request: pb.SetBudgetRequest, context: Context) -> pb.Budget:
+        budget = await self._reports.set_budget(
+            current_principal(), request.city_id, request.year, request.amount_cents, request.expected_version
+        )
+        return _budget(budget)
+
+    async def ListBudgets(self, request: pb.ListBudgetsRequest, context: Context) -> pb.ListBudgetsResponse:
+        budgets = await self._reports.budgets(current_principal(), request.year or None)
+        return pb.ListBudgetsResponse(budgets=[_budget(b) for b in budgets])
+
+    async def GetBudgetReport(self, request: pb.BudgetReportRequest, context: Context) -> pb.BudgetReport:
+        year = request.year or utc_now().year
+        rows = await self._reports.budget_vs_actual(current_principal(), year)
+        return pb.BudgetReport(
+            rows=[pb.BudgetRow(city_id=r.city_id, year=r.year, has_budget=r.budget_cents is not None,
+                               budget_cents=r.budget_cents or 0, actual_cents=r.actual_cents,
+                               remaining_cents=r.remaining_cents or 0) for r in rows]
+        )  # fmt: skip
 
     # -- tenders ---------------------------------------------------------------------------
 

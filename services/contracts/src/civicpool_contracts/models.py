@@ -353,3 +353,22 @@ class IdempotencyRecord(Base):
     request_sha256: Mapped[str] = mapped_column(String(64))
     operation_id: Mapped[str] = mapped_column(String(36))
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), index=True)
+
+
+class Budget(Base):
+    """What a city plans to spend on the network's contracts in a year, set by its finance."""
+
+    __tablename__ = "budgets"
+    __table_args__ = (
+        CheckConstraint("amount_cents >= 0", name="amount_not_negative"),
+        CheckConstraint("year BETWEEN 2000 AND 2999", name="year_range"),
+    )
+
+    city_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    amount_cents: Mapped[int] = mapped_column(BigInteger)
+    set_by: Mapped[str] = mapped_column(String(255))
+    set_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    version: Mapped[int] = mapped_column(Integer)
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012

@@ -13,14 +13,14 @@ from typing import Any
 
 import pandas as pd
 from civicpool_common.auth import Principal, Role
-from civicpool_common.database import utc_now
-from civicpool_common.errors import InvalidArgument, PermissionDenied
+from civicpool_common.database import utc_now, write_transaction
+from civicpool_common.errors import InvalidArgument, NotFound, PermissionDenied, VersionConflict
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from civicpool_contracts import rules
 from civicpool_contracts.access import NETWORK_WIDE, own_city
-from civicpool_contracts.models import Contract, ContractQuota, LedgerEntry, LedgerTransaction
+from civicpool_contracts.models import Budget, Contract, ContractQuota, LedgerEntry, LedgerTransaction
 
 LONGEST_PERIOD_DAYS = 3 * 366 + 1
 
@@ -75,6 +75,18 @@ class UseRow:
     holding: int
     quota_left: int
     cost_cents: int  # what the city owes for this contract now
+
+
+@dataclass(frozen=True)
+class BudgetRow:
+    city_id: str
+    year: int
+    budget_cents: int | None  # None: no budget set
+    actual_cents: int  # charges minus credits in the year
+
+    @property
+    def remaining_cents(self) -> int | None:
+        return None if self.budget_cents is None else self.budget_cents - self.actual_cents
 
 
 @dataclass(frozen=True)
@@ -173,6 +185,66 @@ class ReportService:
         merged["quota_left"] = merged["quota"] - merged["called_off"]
         fields = [name for name in UseRow.__dataclass_fields__ if name not in ("quota",)]
         return [UseRow(quota=int(r["quota"]), **{name: _plain(r[name]) for name in fields}) for r in _records(merged)]
+
+    async def set_budget(
+        self, principal: Principal, city_id: str, year: int, amount_cents: int, version: int
+    ) -> Budget:
+        """Finance sets its city's budget for a year (network finance: any city's); 0 version: a new one."""
+        principal.require_any_role(Role.FINANCE)
+        city_id = _city_asked(principal, city_id)
+        if not city_id:
+            raise InvalidArgument.for_field("city_id", "name the city")
+        if not 2000 <= year <= 2999:
+            raise InvalidArgument.for_field("year", "must lie between 2000 and 2999")
+        if not 0 <= amount_cents <= 10**13:
+            raise InvalidArgument.for_field("amount_cents", "must be between 0 and 10^13 cents")
+        async with write_transaction(self._sessions) as session:
+            budget = await session.get(Budget, (city_id, year), with_for_update=True)
+            if budget is None:
+                if version:
+                    raise NotFound(f"{city_id} has no budget for {year} yet; send no version to set one")
+                budget = Budget(city_id=city_id, year=year)
+                session.add(budget)
+            elif version != budget.version:
+                raise VersionConflict(f"the budget of {city_id} for {year}", version, budget.version)
+            budget.amount_cents, budget.set_by, budget.set_at = amount_cents, principal.username, utc_now()
+        return budget
+
+    async def budget_vs_actual(self, principal: Principal, year: int) -> list[BudgetRow]:
+        """Per city: the budget and what its account was charged in the year (pandas over both)."""
+        city_id = _city_asked(principal, "")
+        since = dt.datetime(year, 1, 1, tzinfo=dt.UTC)
+        until = dt.datetime(year + 1, 1, 1, tzinfo=dt.UTC)
+        budgets = select(Budget.city_id, Budget.amount_cents).where(Budget.year == year)
+        actuals = (
+            select(func.substr(LedgerEntry.account, 6), func.sum(LedgerEntry.amount_cents))
+            .where(LedgerEntry.account.like("city:%"), LedgerEntry.posted_at >= since, LedgerEntry.posted_at < until)
+            .group_by(LedgerEntry.account)
+        )
+        if city_id:
+            budgets = budgets.where(Budget.city_id == city_id)
+            actuals = actuals.where(LedgerEntry.account == f"city:{city_id}")
+        async with self._sessions() as session:
+            planned = pd.DataFrame([tuple(r) for r in (await session.execute(budgets)).all()],
+                                   columns=["city_id", "budget_cents"])  # fmt: skip
+            spent = pd.DataFrame([tuple(r) for r in (await session.execute(actuals)).all()],
+                                 columns=["city_id", "ledger_cents"])  # fmt: skip
+        table = planned.merge(spent, on="city_id", how="outer").sort_values("city_id")
+        return [
+            BudgetRow(str(r["city_id"]), year, None if pd.isna(r["budget_cents"]) else int(r["budget_cents"]),
+                      0 if pd.isna(r["ledger_cents"]) else -int(r["ledger_cents"]))
+            for r in _records(table)
+        ]  # fmt: skip
+
+    async def budgets(self, principal: Principal, year: int | None) -> list[Budget]:
+        city_id = _city_asked(principal, "")
+        query = select(Budget).order_by(Budget.year, Budget.city_id)
+        if year is not None:
+            query = query.where(Budget.year == year)
+        if city_id:
+            query = query.where(Budget.city_id == city_id)
+        async with self._sessions() as session:
+            return list((await session.scalars(query)).all())
 
     async def renewals_due(self, principal: Principal, days: int) -> list[RenewalDue]:
         """Active contracts whose renewal notice date falls within the next `days` days (or has passed)."""

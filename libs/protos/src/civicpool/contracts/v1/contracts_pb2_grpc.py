@@ -181,6 +181,21 @@ class ContractsServiceStub:
                 request_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.RenewalsDueRequest.SerializeToString,
                 response_deserializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.RenewalsDue.FromString,
                 _registered_method=True)
+        self.SetBudget = channel.unary_unary(
+                '/civicpool.contracts.v1.ContractsService/SetBudget',
+                request_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.SetBudgetRequest.SerializeToString,
+                response_deserializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.Budget.FromString,
+                _registered_method=True)
+        self.ListBudgets = channel.unary_unary(
+                '/civicpool.contracts.v1.ContractsService/ListBudgets',
+                request_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.ListBudgetsRequest.SerializeToString,
+                response_deserializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.ListBudgetsResponse.FromString,
+                _registered_method=True)
+        self.GetBudgetReport = channel.unary_unary(
+                '/civicpool.contracts.v1.ContractsService/GetBudgetReport',
+                request_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.BudgetReportRequest.SerializeToString,
+                response_deserializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.BudgetReport.FromString,
+                _registered_method=True)
 
 
 class ContractsServiceServicer:
@@ -374,6 +389,24 @@ class ContractsServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def SetBudget(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListBudgets(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetBudgetReport(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ContractsServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -516,6 +549,21 @@ def add_ContractsServiceServicer_to_server(servicer, server):
                     servicer.ListRenewalsDue,
                     request_deserializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.RenewalsDueRequest.FromString,
                     response_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.RenewalsDue.SerializeToString,
+            ),
+            'SetBudget': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetBudget,
+                    request_deserializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.SetBudgetRequest.FromString,
+                    response_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.Budget.SerializeToString,
+            ),
+            'ListBudgets': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListBudgets,
+                    request_deserializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.ListBudgetsRequest.FromString,
+                    response_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.ListBudgetsResponse.SerializeToString,
+            ),
+            'GetBudgetReport': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetBudgetReport,
+                    request_deserializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.BudgetReportRequest.FromString,
+                    response_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.BudgetReport.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1281,6 +1329,87 @@ class ContractsService:
             '/civicpool.contracts.v1.ContractsService/ListRenewalsDue',
             civicpool_dot_contracts_dot_v1_dot_contracts__pb2.RenewalsDueRequest.SerializeToString,
             civicpool_dot_contracts_dot_v1_dot_contracts__pb2.RenewalsDue.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetBudget(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/civicpool.contracts.v1.ContractsService/SetBudget',
+            civicpool_dot_contracts_dot_v1_dot_contracts__pb2.SetBudgetRequest.SerializeToString,
+            civicpool_dot_contracts_dot_v1_dot_contracts__pb2.Budget.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListBudgets(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/civicpool.contracts.v1.ContractsService/ListBudgets',
+            civicpool_dot_contracts_dot_v1_dot_contracts__pb2.ListBudgetsRequest.SerializeToString,
+            civicpool_dot_contracts_dot_v1_dot_contracts__pb2.ListBudgetsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetBudgetReport(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/civicpool.contracts.v1.ContractsService/GetBudgetReport',
+            civicpool_dot_contracts_dot_v1_dot_contracts__pb2.BudgetReportRequest.SerializeToString,
+            civicpool_dot_contracts_dot_v1_dot_contracts__pb2.BudgetReport.FromString,
             options,
             channel_credentials,
             insecure,

@@ -85,6 +85,9 @@ class ContractsServiceStub:
     """Finance reports (amounts: what a city owes; positive = a charge)."""
     GetUtilisationReport: _grpc.UnaryUnaryMultiCallable[_contracts_pb2.UtilisationReportRequest, _contracts_pb2.UtilisationReport]
     ListRenewalsDue: _grpc.UnaryUnaryMultiCallable[_contracts_pb2.RenewalsDueRequest, _contracts_pb2.RenewalsDue]
+    SetBudget: _grpc.UnaryUnaryMultiCallable[_contracts_pb2.SetBudgetRequest, _contracts_pb2.Budget]
+    ListBudgets: _grpc.UnaryUnaryMultiCallable[_contracts_pb2.ListBudgetsRequest, _contracts_pb2.ListBudgetsResponse]
+    GetBudgetReport: _grpc.UnaryUnaryMultiCallable[_contracts_pb2.BudgetReportRequest, _contracts_pb2.BudgetReport]
 
 @_typing.type_check_only
 class ContractsServiceAsyncStub(ContractsServiceStub):
@@ -143,6 +146,9 @@ class ContractsServiceAsyncStub(ContractsServiceStub):
     """Finance reports (amounts: what a city owes; positive = a charge)."""
     GetUtilisationReport: _aio.UnaryUnaryMultiCallable[_contracts_pb2.UtilisationReportRequest, _contracts_pb2.UtilisationReport]  # type: ignore[assignment]
     ListRenewalsDue: _aio.UnaryUnaryMultiCallable[_contracts_pb2.RenewalsDueRequest, _contracts_pb2.RenewalsDue]  # type: ignore[assignment]
+    SetBudget: _aio.UnaryUnaryMultiCallable[_contracts_pb2.SetBudgetRequest, _contracts_pb2.Budget]  # type: ignore[assignment]
+    ListBudgets: _aio.UnaryUnaryMultiCallable[_contracts_pb2.ListBudgetsRequest, _contracts_pb2.ListBudgetsResponse]  # type: ignore[assignment]
+    GetBudgetReport: _aio.UnaryUnaryMultiCallable[_contracts_pb2.BudgetReportRequest, _contracts_pb2.BudgetReport]  # type: ignore[assignment]
 
 class ContractsServiceServicer(metaclass=_abc_1.ABCMeta):
     """Joint tenders: from a closed demand round to lots, sealed bids, a MEAT
@@ -366,5 +372,26 @@ class ContractsServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _contracts_pb2.RenewalsDueRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_contracts_pb2.RenewalsDue, _abc.Awaitable[_contracts_pb2.RenewalsDue]]: ...
+
+    @_abc_1.abstractmethod
+    def SetBudget(
+        self,
+        request: _contracts_pb2.SetBudgetRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_contracts_pb2.Budget, _abc.Awaitable[_contracts_pb2.Budget]]: ...
+
+    @_abc_1.abstractmethod
+    def ListBudgets(
+        self,
+        request: _contracts_pb2.ListBudgetsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_contracts_pb2.ListBudgetsResponse, _abc.Awaitable[_contracts_pb2.ListBudgetsResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def GetBudgetReport(
+        self,
+        request: _contracts_pb2.BudgetReportRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_contracts_pb2.BudgetReport, _abc.Awaitable[_contracts_pb2.BudgetReport]]: ...
 
 def add_ContractsServiceServicer_to_server(servicer: ContractsServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -52,6 +52,18 @@ def _allow_changes(table: str) -> None:
 
 def upgrade() -> None:
     op.create_table(
+        "budgets",
+        sa.Column("city_id", sa.String(length=40), nullable=False),
+        sa.Column("year", sa.Integer(), nullable=False),
+        sa.Column("amount_cents", sa.BigInteger(), nullable=False),
+        sa.Column("set_by", sa.String(length=255), nullable=False),
+        sa.Column("set_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.CheckConstraint("amount_cents >= 0", name=op.f("ck_budgets_amount_not_negative")),
+        sa.CheckConstraint("year BETWEEN 2000 AND 2999", name=op.f("ck_budgets_year_range")),
+        sa.PrimaryKeyConstraint("city_id", "year", name=op.f("pk_budgets")),
+    )
+    op.create_table(
         "idempotency_keys",
         sa.Column("caller", sa.String(length=255), nullable=False),
         sa.Column("key", sa.String(length=255), nullable=False),
@@ -186,6 +198,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table("budgets")
     for table in APPEND_ONLY:
         _allow_changes(table)
     with op.batch_alter_table("contracts", schema=None) as batch_op:

@@ -1,0 +1,69 @@
+"""Budgets: what each city plans to spend on the network's contracts per year, set by its finance."""
+
+# No `from __future__ import annotations`: FastAPI reads the route signatures at runtime.
+
+import datetime as dt
+from typing import Annotated, Any
+
+from civicpool.contracts.v1 import contracts_pb2 as pb
+from civicpool_common.auth import Role
+from fastapi import APIRouter, Depends, Header, Path, Query, Response
+from pydantic import BaseModel, Field
+
+from civicpool_gateway.auth import Caller, CallerDep, requires
+from civicpool_gateway.clients import ClientsDep
+from civicpool_gateway.concurrency import call_write, etag, expected_version
+from civicpool_gateway.convert import MessageShape
+from civicpool_gateway.schemas import Cents, Request, Version
+
+router = APIRouter(tags=["reports"])
+FinanceDep = Annotated[Caller, Depends(requires(Role.FINANCE))]
+PLAIN = MessageShape()
+
+
+class Budget(BaseModel):
+    city_id: str
+    year: int
+    amount_cents: int
+    set_by: str
+    set_at: dt.datetime
+    version: int
+
+
+class BudgetBody(Request):
+    amount_cents: Cents
+    version: Version | None = Field(None, description="The version you change; leave out for a new budget")
+
+
+@router.get("/budgets", summary="Budgets per city and year", response_model=list[Budget])
+async def list_budgets(
+    caller: CallerDep, services: ClientsDep, year: Annotated[int | None, Query(ge=2000, le=2999)] = None
+) -> Any:
+    reply = await services.call(
+        "contracts", services.contracts.ListBudgets, pb.ListBudgetsRequest(year=year or 0), caller.token
+    )
+    return [PLAIN.from_proto(b) for b in reply.budgets]
+
+
+@router.put(
+    "/budgets/{city_id}/{year}",
+    summary="Set a city's budget for a year (finance)",
+    description="Finance of the city (network finance: any city). A new budget needs no version; a change "
+    "needs the one you read (`If-Match` or `version`).",
+    response_model=Budget,
+)
+async def set_budget(
+    city_id: Annotated[str, Path(min_length=1, max_length=40)],
+    year: Annotated[int, Path(ge=2000, le=2999)],
+    body: BudgetBody,
+    caller: FinanceDep,
+    services: ClientsDep,
+    response: Response,
+    if_match: Annotated[str | None, Header()] = None,
+) -> Any:
+    version, via_if_match = expected_version(if_match, body.version) if if_match or body.version else (0, False)
+    request = pb.SetBudgetRequest(city_id=city_id, year=year, amount_cents=body.amount_cents, expected_version=version)
+    reply = await call_write(services, "contracts", "SetBudget", request, caller, via_if_match=via_if_match)
+    assert isinstance(reply, pb.Budget)
+    response.headers["ETag"] = etag(reply.version)
+    return PLAIN.from_proto(reply)
