@@ -1,6 +1,6 @@
 """Benchmarks, each path against its physical limit, in one run of the whole system.
 
-    make bench        (or: .venv/bin/python bench/run.py [--seconds 6] [--only items|aggregation])
+    make bench        (or: .venv/bin/python bench/run.py [--seconds 6] [--only items|aggregation|calloffs|statement])
 
 Starts the system on free loopback ports (as the tests do) with the demo data,
 then runs each benchmark and prints its ratios. Bounded in time; loopback only.
@@ -18,16 +18,30 @@ from pathlib import Path
 
 import aggregation
 import items
+import psycopg
+import usage
 from civicpool_cli.demo_loader import load_demo
 from civicpool_cli.stack import Ports, Stack
 from civicpool_cli.tokens import password_token
 
-BENCHMARKS = {"items": items.run, "aggregation": aggregation.run}
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the tests' PostgreSQL cluster helper
+from tests.support.postgres import postgres_cluster
+
+BENCHMARKS = {
+    "items": items.run,
+    "aggregation": aggregation.run,
+    "calloffs": usage.run_calloffs,
+    "statement": usage.run_statement,
+}
 
 
 async def run(seconds: float, names: list[str]) -> dict[str, str]:
-    with tempfile.TemporaryDirectory(prefix="civicpool-bench-") as tmp:
-        stack = Stack(Path(tmp), Ports.free())
+    # The contracts service runs on PostgreSQL (its benchmarks are about that database); the rest on SQLite.
+    with tempfile.TemporaryDirectory(prefix="civicpool-bench-") as tmp, postgres_cluster() as cluster:
+        with psycopg.connect(cluster.admin_url(), autocommit=True) as admin:
+            admin.execute('CREATE DATABASE "bench_contracts"')
+        contracts_db = {"CIVICPOOL_CONTRACTS_DATABASE_URL": cluster.url("bench_contracts")}
+        stack = Stack(Path(tmp), Ports.free(), extra_env=contracts_db)
         try:
             stack.up(lambda message: print(f"  {message}", file=sys.stderr))
 

@@ -100,3 +100,43 @@ async def shift_quota(session: AsyncSession, contract_id: str, city_id: str, del
         .execution_options(synchronize_session=False)
     )
     return int(result.rowcount) == 1  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class Counters:
+    """A contract's and its cities' counters as read, to check a change before taking any lock."""
+
+    ceiling_quantity: int
+    ceiling_value_cents: int
+    unit_price_cents: int
+    called_off: int
+    in_pool: int
+    quotas: Mapping[str, tuple[int, int, int, int]]  # city -> (quota, called_off, returned, taken)
+
+
+def first_misfit(counters: Counters, steps: list[tuple[str, str, int]]) -> tuple[str, str, int] | None:
+    """The step that would break a limit if the steps were applied to these counters now; None if all fit.
+
+    The same conditions as the guarded UPDATEs (which decide in the end, under the lock): a change
+    refused here is refused at the moment of reading, without writing anything.
+    """
+    quotas = {city: list(values) for city, values in counters.quotas.items()}
+    called_off, in_pool = counters.called_off, counters.in_pool
+    for kind, city, quantity in steps:
+        effect = EFFECTS[kind]
+        if city not in quotas:
+            return kind, city, quantity
+        quota = quotas[city]
+        quota[("called_off", "returned", "taken").index(effect.quota_column) + 1] += quantity
+        if effect.contract_column == "called_off":
+            called_off += effect.contract_sign * quantity
+        elif effect.contract_column == "in_pool":
+            in_pool += effect.contract_sign * quantity
+        limit, city_called_off, returned, taken = quota
+        if not (0 <= city_called_off <= limit and returned >= 0 and taken >= 0
+                and city_called_off - returned + taken >= 0):  # fmt: skip
+            return kind, city, quantity
+        if not (0 <= called_off <= counters.ceiling_quantity and in_pool >= 0
+                and called_off * counters.unit_price_cents <= counters.ceiling_value_cents):  # fmt: skip
+            return kind, city, quantity
+    return None

@@ -22,6 +22,7 @@ import json
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from civicpool_common.auth import Principal, Role
 from civicpool_common.database import integrity_violation, utc_now, write_transaction
@@ -94,7 +95,21 @@ class Posting:
     entries: list[LedgerEntry]
 
 
-Perform = Callable[[AsyncSession, str], Awaitable[str]]  # (session, operation id) -> ledger transaction id
+Prepared = TypeVar("Prepared")
+
+
+async def _nothing(session: AsyncSession) -> None:
+    return None
+
+
+@dataclass
+class Refused(Exception):
+    """A guarded change found a limit; the transaction is rolled back before the reason is read."""
+
+    contract_id: str
+    kind: str
+    city_id: str
+    quantity: int
 
 
 class UsageService:
@@ -111,12 +126,9 @@ class UsageService:
         await self._check_city_actor(principal, contract_id, city_id)
         _check_quantity(quantity)
 
-        async def perform(session: AsyncSession, operation_id: str) -> str:
-            contract = await self._usable_contract(session, contract_id, license_only=from_pool)
-            return await self._move(session, principal, operation_id, contract, [(kind, city_id, quantity)])
-
         request = {"contract_id": contract_id, "city_id": city_id, "quantity": quantity, "from_pool": from_pool}
-        return await self._once(principal, key, kind, request, perform)
+        steps = [(kind, city_id, quantity)]
+        return await self._moving(principal, key, kind, request, contract_id, steps, license_only=from_pool)
 
     async def give_back(
         self, principal: Principal, contract_id: str, city_id: str, quantity: int, *, key: str
@@ -125,12 +137,9 @@ class UsageService:
         await self._check_city_actor(principal, contract_id, city_id)
         _check_quantity(quantity)
 
-        async def perform(session: AsyncSession, operation_id: str) -> str:
-            contract = await self._usable_contract(session, contract_id, license_only=True)
-            return await self._move(session, principal, operation_id, contract, [("return", city_id, quantity)])
-
         request = {"contract_id": contract_id, "city_id": city_id, "quantity": quantity}
-        return await self._once(principal, key, "return", request, perform)
+        steps = [("return", city_id, quantity)]
+        return await self._moving(principal, key, "return", request, contract_id, steps, license_only=True)
 
     async def move(
         self, principal: Principal, contract_id: str, from_city: str, to_city: str, quantity: int, *, key: str
@@ -141,14 +150,9 @@ class UsageService:
         if from_city == to_city:
             raise InvalidArgument.for_field("to_city_id", "a move needs two different cities")
 
-        async def perform(session: AsyncSession, operation_id: str) -> str:
-            contract = await self._usable_contract(session, contract_id, license_only=True)
-            # Quota rows locked in one order (by city), so two opposite moves cannot deadlock.
-            steps = sorted([("move_out", from_city, quantity), ("move_in", to_city, quantity)], key=lambda s: s[1])
-            return await self._move(session, principal, operation_id, contract, steps)
-
         request = {"contract_id": contract_id, "from": from_city, "to": to_city, "quantity": quantity}
-        return await self._once(principal, key, "move", request, perform)
+        steps = [("move_out", from_city, quantity), ("move_in", to_city, quantity)]
+        return await self._moving(principal, key, "move", request, contract_id, steps, license_only=True)
 
     async def shift_quota(
         self, principal: Principal, contract_id: str, from_city: str, to_city: str, quantity: int, reason: str,
@@ -162,8 +166,8 @@ class UsageService:
         if len(reason) > rules.MAX_TEXT:
             raise InvalidArgument.for_field("reason", f"at most {rules.MAX_TEXT} characters")
 
-        async def perform(session: AsyncSession, operation_id: str) -> str:
-            await self._usable_contract(session, contract_id, license_only=False, lock=True)
+        async def perform(session: AsyncSession, operation_id: str, _: None) -> Operation | None:
+            await self._usable_contract(session, contract_id, license_only=False)
             for city_id, delta in sorted([(from_city, -quantity), (to_city, quantity)]):
                 if not await self._quota_row(session, contract_id, city_id):
                     if delta < 0:
@@ -182,10 +186,10 @@ class UsageService:
             session.add(QuotaShift(id=operation_id, contract_id=contract_id, from_city_id=from_city,
                                    to_city_id=to_city, quantity=quantity, reason=reason.strip(),
                                    created_by=principal.username, created_at=utc_now()))  # fmt: skip
-            return ""
+            return None
 
         request = {"contract_id": contract_id, "from": from_city, "to": to_city, "quantity": quantity, "reason": reason}
-        operation_id, replayed = await self._once_id(principal, key, "quota_shift", request, perform)
+        operation_id, _, replayed = await self._once_id(principal, key, "quota_shift", request, perform, _nothing)
         async with self._sessions() as session:
             shift = await session.get(QuotaShift, operation_id)
         assert shift is not None
@@ -208,18 +212,22 @@ class UsageService:
         if original.kind == "reversal":
             raise StateConflict("a reversal is not reversed; post the original again instead", "reversal")
 
-        async def perform(session: AsyncSession, operation_id: str) -> str:
-            assert original is not None and original.contract_id is not None
-            contract = await self._usable_contract(session, original.contract_id, license_only=False, active=False)
-            moved = list((await session.scalars(
+        async with self._sessions() as session:
+            reversal = await session.scalar(
+                select(LedgerTransaction.id).where(LedgerTransaction.reverses_id == original.id)
+            )
+            if reversal is not None and not key:
+                raise AlreadyExists(f"ledger transaction {transaction_id} is already reversed by {reversal}")
+            moved = (await session.scalars(
                 select(Movement).where(Movement.transaction_id == original.id).order_by(Movement.city_id, Movement.id)
-            )).all())  # fmt: skip
-            steps = [(m.kind, m.city_id, -m.quantity) for m in moved]
-            return await self._move(session, principal, operation_id, contract, steps, reverses=original,
-                                    memo=reason.strip())  # fmt: skip
-
+            )).all()  # fmt: skip
+        steps = [(m.kind, m.city_id, -m.quantity) for m in moved]
+        assert original.contract_id is not None
         try:
-            return await self._once(principal, key, "reversal", {"transaction_id": transaction_id}, perform)
+            return await self._moving(
+                principal, key, "reversal", {"transaction_id": transaction_id}, original.contract_id, steps,
+                license_only=False, reverses=original, memo=reason.strip(),
+            )  # fmt: skip
         except IntegrityError as error:
             if integrity_violation(error) != "unique":
                 raise
@@ -263,46 +271,100 @@ class UsageService:
 
     # -- shared steps ----------------------------------------------------------------------
 
-    async def _once(
-        self, principal: Principal, key: str, operation: str, request: dict[str, object], perform: Perform
+    async def _moving(
+        self,
+        principal: Principal,
+        key: str,
+        operation: str,
+        request: dict[str, object],
+        contract_id: str,
+        steps: list[tuple[str, str, int]],
+        *,
+        license_only: bool,
+        reverses: LedgerTransaction | None = None,
+        memo: str = "",
     ) -> Operation:
-        operation_id, replayed = await self._once_id(principal, key, operation, request, perform)
-        return await self._operation(operation_id, replayed)
+        """Movements of one contract: checked against the counters as read, then done under the guards."""
+
+        async def prepare(session: AsyncSession) -> Contract:
+            contract = await self._usable_contract(session, contract_id, license_only=license_only,
+                                                   active=reverses is None)  # fmt: skip
+            misfit = holdings.first_misfit(await self._counters(session, contract, steps), steps)
+            if misfit is not None:  # refused as of this reading, without taking a lock or writing
+                raise Refused(contract_id, *misfit)
+            return contract
+
+        async def perform(session: AsyncSession, operation_id: str, contract: Contract) -> Operation:
+            return await self._move(session, principal, operation_id, contract, steps, reverses=reverses, memo=memo)
+
+        operation_id, done, replayed = await self._once_id(principal, key, operation, request, perform, prepare)
+        if replayed or done is None:
+            return await self._operation(operation_id, replayed=replayed)
+        return done
+
+    async def _counters(
+        self, session: AsyncSession, contract: Contract, steps: list[tuple[str, str, int]]
+    ) -> holdings.Counters:
+        cities = sorted({city for _, city, _ in steps})
+        quotas = (await session.scalars(
+            select(ContractQuota).where(ContractQuota.contract_id == contract.id, ContractQuota.city_id.in_(cities))
+        )).all()  # fmt: skip
+        return holdings.Counters(
+            contract.ceiling_quantity, contract.ceiling_value_cents, contract.unit_price_cents, contract.called_off,
+            contract.in_pool, {q.city_id: (q.quantity, q.called_off, q.returned, q.taken) for q in quotas},
+        )  # fmt: skip
 
     async def _once_id(
-        self, principal: Principal, key: str, operation: str, request: dict[str, object], perform: Perform
-    ) -> tuple[str, bool]:
-        """Run `perform` in one write transaction, at most once per caller and Idempotency-Key."""
+        self,
+        principal: Principal,
+        key: str,
+        operation: str,
+        request: dict[str, object],
+        perform: Callable[[AsyncSession, str, Prepared], Awaitable[Operation | None]],
+        prepare: Callable[[AsyncSession], Awaitable[Prepared]],
+    ) -> tuple[str, Operation | None, bool]:
+        """Run `perform` in one write transaction, at most once per caller and Idempotency-Key.
+
+        The key is written first: a retry fails on it at once (or, sent at the same moment, waits for
+        the first request and then fails) and answers what the first request did. Returns the
+        operation id, what `perform` returned, and whether this was a replay.
+        """
         digest = hashlib.sha256(json.dumps([operation, request], sort_keys=True).encode()).hexdigest()
-        if key:
-            earlier = await self._earlier(principal, key, digest)
-            if earlier is not None:
-                return earlier, True
+        try:
+            async with self._sessions() as session:  # a retry is answered without touching the limits
+                earlier = await self._earlier(session, principal, key, digest) if key else None
+                if earlier is not None:
+                    return earlier, None, True
+                prepared = await prepare(session)
+        except Refused as refusal:
+            raise await self._refusal(refusal) from None
         for attempt in range(1, RETRIES + 1):
             operation_id = time_ordered_id()
             try:
                 async with write_transaction(self._sessions) as session:
-                    await perform(session, operation_id)
                     if key:
                         session.add(IdempotencyRecord(caller=principal.user_id, key=key, operation=operation,
                                                       request_sha256=digest, operation_id=operation_id,
                                                       created_at=utc_now()))  # fmt: skip
-                return operation_id, False
+                        await session.flush()
+                    done = await perform(session, operation_id, prepared)
+                return operation_id, done, False
             except IntegrityError as error:
-                # The same key, sent twice at once: the other request did it; answer as it did.
-                earlier = await self._earlier(principal, key, digest) if key else None
+                async with self._sessions() as session:
+                    earlier = await self._earlier(session, principal, key, digest) if key else None
                 if earlier is not None and integrity_violation(error) == "unique":
-                    return earlier, True
+                    return earlier, None, True  # the same key: answer as the first request did
                 raise
+            except Refused as refusal:  # rolled back by now: what is left is read as others see it
+                raise await self._refusal(refusal) from None
             except DBAPIError as error:
                 if getattr(error.orig, "sqlstate", None) not in RETRYABLE_SQLSTATES or attempt == RETRIES:
                     raise
-                log.info("%s: serialization failure, attempt %d; trying again", operation, attempt)
+                log.info("%s: serialization failure or deadlock, attempt %d; trying again", operation, attempt)
         raise AssertionError("unreachable")
 
-    async def _earlier(self, principal: Principal, key: str, digest: str) -> str | None:
-        async with self._sessions() as session:
-            record = await session.get(IdempotencyRecord, (principal.user_id, key))
+    async def _earlier(self, session: AsyncSession, principal: Principal, key: str, digest: str) -> str | None:
+        record = await session.get(IdempotencyRecord, (principal.user_id, key))
         if record is None:
             return None
         if record.request_sha256 != digest:
@@ -329,49 +391,62 @@ class UsageService:
         *,
         reverses: LedgerTransaction | None = None,
         memo: str = "",
-    ) -> str:
-        """Apply the movements (guarded), record them, and post one balanced transaction."""
+    ) -> Operation:
+        """Record the movements and one balanced posting, then apply the guarded changes.
+
+        The records go in first and the contract row (which every city's call-off changes) is
+        updated last, so its row lock is held for the shortest time. Locks are taken in one order:
+        the cities' quota rows by city id, then the contract row.
+        """
         now = utc_now()
         kind = "reversal" if reverses is not None else ("move" if steps[0][0].startswith("move") else steps[0][0])
         transaction = LedgerTransaction(
             id=time_ordered_id(), kind=kind, contract_id=contract.id, memo=memo or f"{kind} {operation_id}",
             reverses_id=reverses.id if reverses is not None else None, created_by=principal.username, created_at=now,
         )  # fmt: skip
-        session.add(transaction)
-        await session.flush()
         amounts: dict[str, int] = {}
+        contract_deltas: dict[str, int] = {}
+        movements = []
         for step_kind, city_id, quantity in steps:
             effect = holdings.EFFECTS[step_kind]
-            if effect.contract_column and not await holdings.change_contract(
-                session, contract.id, effect.contract_column, effect.contract_sign * quantity
-            ):
-                raise await self._refusal(session, contract, step_kind, city_id, quantity)
-            if not await holdings.change_quota(session, contract.id, city_id, effect.quota_column, quantity):
-                raise await self._refusal(session, contract, step_kind, city_id, quantity)
             amount = quantity * contract.unit_price_cents
-            session.add(Movement(operation_id=operation_id, contract_id=contract.id, city_id=city_id, kind=step_kind,
-                                 quantity=quantity, amount_cents=amount, transaction_id=transaction.id,
-                                 created_by=principal.username, created_at=now))  # fmt: skip
+            movement = Movement(operation_id=operation_id, contract_id=contract.id, city_id=city_id, kind=step_kind,
+                                quantity=quantity, amount_cents=amount, transaction_id=transaction.id,
+                                created_by=principal.username, created_at=now)  # fmt: skip
+            movements.append(movement)
+            if effect.contract_column:
+                column = effect.contract_column
+                contract_deltas[column] = contract_deltas.get(column, 0) + effect.contract_sign * quantity
             for account_kind, sign in effect.postings:
                 name = holdings.account(account_kind, contract.id, city_id)
                 amounts[name] = amounts.get(name, 0) + sign * amount
         assert sum(amounts.values()) == 0, amounts  # balanced by construction (EFFECTS)
-        session.add_all(
-            LedgerEntry(transaction_id=transaction.id, account=name, amount_cents=cents, posted_at=now)
-            for name, cents in sorted(amounts.items())
-            if cents != 0
-        )
-        return transaction.id
+        entries = [LedgerEntry(transaction_id=transaction.id, account=name, amount_cents=cents, posted_at=now)
+                   for name, cents in sorted(amounts.items()) if cents != 0]  # fmt: skip
+        session.add(transaction)
+        await session.flush()  # first: the movements and entries refer to it
+        session.add_all(movements)
+        session.add_all(entries)
+        await session.flush()
+        for step_kind, city_id, quantity in sorted(steps, key=lambda step: step[1]):
+            column = holdings.EFFECTS[step_kind].quota_column
+            if not await holdings.change_quota(session, contract.id, city_id, column, quantity):
+                raise Refused(contract.id, step_kind, city_id, quantity)
+        for column, delta in contract_deltas.items():
+            if delta and not await holdings.change_contract(session, contract.id, column, delta):
+                step_kind, city_id, quantity = steps[0]
+                raise Refused(contract.id, step_kind, city_id, quantity)
+        return Operation(operation_id, kind, contract, movements, transaction, entries)
 
-    async def _refusal(
-        self, session: AsyncSession, contract: Contract, kind: str, city_id: str, quantity: int
-    ) -> StateConflict:
-        """Why a guarded UPDATE changed nothing, with what is left (the transaction is rolled back)."""
-        current = await session.get(Contract, contract.id, populate_existing=True)
+    async def _refusal(self, refusal: Refused) -> StateConflict:
+        """Why a guarded change was refused, with what is left."""
+        kind, city_id, quantity = refusal.kind, refusal.city_id, refusal.quantity
+        async with self._sessions() as session:
+            current = await session.get(Contract, refusal.contract_id)
+            use = await self._city_use(session, refusal.contract_id, city_id)
         assert current is not None
-        use = await self._city_use(session, contract.id, city_id)
         if use is None:
-            return StateConflict(f"{city_id} has no quota in contract {contract.id} ({contract.sku})", "active")
+            return StateConflict(f"{city_id} has no quota in contract {current.id} ({current.sku})", "active")
         left = current.ceiling_quantity - current.called_off
         if quantity < 0:
             return StateConflict(
