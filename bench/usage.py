@@ -58,9 +58,9 @@ def _insert_contract(database: str, name: str, ceiling: int, quota: int) -> str:
         connection.execute(
             "INSERT INTO contracts (id, tender_id, lot_id, bid_id, lead_city_id, vendor_id, item_id, sku, name, unit,"
             " kind, unit_price_cents, ceiling_quantity, ceiling_value_cents, starts_on, ends_on, renewal_notice_on,"
-            " status, created_by, created_at, version, called_off, in_pool, renewal_round_id) VALUES (%s, %s, %s, "
-            "%s, 'ettlingen', 'rheintal', 'item', 'VPN-SEAT', 'VPN', 'Nutzer', 'license', %s, %s, %s, %s, %s, %s, "
-            "'active', 'bench', now(), 1, 0, 0, '')",
+            " status, created_by, created_at, version, called_off, in_pool, renewal_round_id, cost_key_id) "
+            "VALUES (%s, %s, %s, %s, 'ettlingen', 'rheintal', 'item', 'VPN-SEAT', 'VPN', 'Nutzer', 'license', "
+            "%s, %s, %s, %s, %s, %s, 'active', 'bench', now(), 1, 0, 0, '', 'usage')",
             (ids["contract"], ids["tender"], ids["lot"], ids["bid"], PRICE, ceiling, ceiling * PRICE,
              today - dt.timedelta(days=1), today + dt.timedelta(days=700), today + dt.timedelta(days=600)),
         )  # fmt: skip
@@ -190,12 +190,12 @@ def _write_ledger(database: str, contract_id: str) -> None:
         at = (end - dt.timedelta(seconds=rng.randrange(span))).isoformat()
         transaction_id = f"bench-{n:08d}"
         city, amount = CITIES[n % len(CITIES)], rng.randint(1, 50) * PRICE
-        transactions.write(f"{transaction_id}\tcall_off\t{contract_id}\tbench\t\\N\tbench\t{at}\n")
+        transactions.write(f"{transaction_id}\t{transaction_id}\tcall_off\t{contract_id}\tbench\t\\N\tbench\t{at}\n")
         entries.write(f"{transaction_id}\tcity:{city}\t{-amount}\t{at}\n{transaction_id}\tcontract:{contract_id}\t"
                       f"{amount}\t{at}\n")  # fmt: skip
     with psycopg.connect(database, autocommit=True) as connection:
-        with connection.cursor().copy("COPY ledger_transactions (id, kind, contract_id, memo, reverses_id, "
-                                      "created_by, created_at) FROM STDIN") as copy:  # fmt: skip
+        columns = "id, operation_id, kind, contract_id, memo, reverses_id, created_by, created_at"
+        with connection.cursor().copy(f"COPY ledger_transactions ({columns}) FROM STDIN") as copy:
             copy.write(transactions.getvalue())
         with connection.cursor().copy("COPY ledger_entries (transaction_id, account, amount_cents, posted_at) "
                                       "FROM STDIN") as copy:  # fmt: skip

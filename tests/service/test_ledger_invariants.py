@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 from typing import Any, TypeVar
 
+from civicpool_catalog.service import CatalogService
 from civicpool_common.database import create_engine, session_factory, utc_now
 from civicpool_common.errors import AlreadyExists
 from civicpool_common.lifecycle import StateConflict
@@ -24,6 +25,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_stat
 from tests.service.conftest import LEAD
 from tests.service.test_usage import Usage, city_it
 from tests.support.databases import DatabaseFactory
+from tests.support.neighbours import InProcessCatalog
 
 CITIES = ("bruchsal", "buehl", "ettlingen")
 Result = TypeVar("Result")
@@ -33,12 +35,13 @@ quantities = st.integers(1, 12)
 
 class LedgerMachine(RuleBasedStateMachine):
     databases: DatabaseFactory  # set by the test before it runs the machine
+    catalog: InProcessCatalog  # splits shared costs (no rule here posts one)
 
     def __init__(self) -> None:
         super().__init__()
         self.loop = asyncio.new_event_loop()
         self.engine = create_engine(self.databases.fresh("civicpool_contracts:migrations"))
-        self.usage = Usage(UsageService(session_factory(self.engine)), self.engine)
+        self.usage = Usage(UsageService(session_factory(self.engine), self.catalog), self.engine)
         self.reports = ReportService(session_factory(self.engine))
         self.contract_id = self.run(self.usage.contract(ceiling=60, quotas={"bruchsal": 30, "buehl": 20,
                                                                             "ettlingen": 20}))  # fmt: skip
@@ -105,4 +108,6 @@ class LedgerMachine(RuleBasedStateMachine):
 
 def test_the_ledger_invariants_hold_after_any_sequence(databases: DatabaseFactory) -> None:
     LedgerMachine.databases = databases
+    catalog_engine = create_engine(databases.fresh("civicpool_catalog:migrations"))
+    LedgerMachine.catalog = InProcessCatalog(CatalogService(session_factory(catalog_engine)))
     run_state_machine_as_test(LedgerMachine, settings=settings(max_examples=12, stateful_step_count=25, deadline=None))

@@ -637,13 +637,15 @@ async def test_a_kept_draft_is_published_only_once_its_round_is_bundled(tenderin
         await flaky.transition(LEAD, orphan.id, "publish", 0)
 
 
-async def test_a_renewal_round_starts_from_each_citys_current_holding(tendering: Tendering) -> None:
+async def test_a_renewal_round_starts_from_each_citys_current_holding(
+    tendering: Tendering, catalog: CatalogService
+) -> None:
     view, ids = await _opened(tendering)
     evaluation = await tendering.contracts.evaluate(LEAD, view.tender.id, Weights(50, 30, 20), _scores(ids), 0)
     decisions = [AwardDecision(r.lot_id, r.bid_id) for r in evaluation.rows if r.rank == 1]
     _, contracts = await tendering.contracts.award(LEAD, view.tender.id, decisions, ContractTerm(), 0)
     jitsi = next(c.contract for c in contracts if c.contract.sku == "VC-JITSI")
-    usage = UsageService(session_factory(tendering.engine))
+    usage = UsageService(session_factory(tendering.engine), InProcessCatalog(catalog))
     await usage.call_off(BRUCHSAL_IT, jitsi.id, "bruchsal", 250, from_pool=False, key="")
     await usage.give_back(BRUCHSAL_IT, jitsi.id, "bruchsal", 50, key="")
     await usage.call_off(BUEHL_IT, jitsi.id, "buehl", 20, from_pool=True, key="")

@@ -9,6 +9,8 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import pytest
+from civicpool_catalog.service import CITIES, COST_KEYS, CatalogService
+from civicpool_cli import demo
 from civicpool_common.auth import Principal, Role
 from civicpool_common.database import create_engine, session_factory, utc_now
 from civicpool_common.errors import AlreadyExists, InvalidArgument, PermissionDenied, VersionConflict
@@ -29,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.service.conftest import ADMIN, LEAD
 from tests.support.databases import DatabaseFactory
+from tests.support.neighbours import InProcessCatalog
 
 PRICE = 3_000
 
@@ -115,9 +118,15 @@ class Usage:
 
 
 @pytest.fixture
-async def usage(databases: DatabaseFactory) -> AsyncIterator[Usage]:
+async def usage(databases: DatabaseFactory, catalog: CatalogService) -> AsyncIterator[Usage]:
+    """The contracts service's use cases on a fresh database; the real catalog (in-process) splits costs."""
+    for city in demo.CITIES:
+        await catalog.create(ADMIN, CITIES, demo.city_payload(city) | {"joined_on": dt.date(2020, 6, 1)})
+    for key in demo.COST_KEYS:
+        shares = {share["city_id"]: share["basis_points"] for share in key.get("shares", [])}
+        await catalog.create(ADMIN, COST_KEYS, key | ({"shares": shares} if shares else {}))
     engine = create_engine(databases.fresh("civicpool_contracts:migrations"))
-    yield Usage(UsageService(session_factory(engine)), engine)
+    yield Usage(UsageService(session_factory(engine), InProcessCatalog(catalog)), engine)
     await engine.dispose()
 
 
@@ -377,3 +386,20 @@ async def test_finance_sets_its_budget_and_sees_it_against_the_charges(usage: Us
         90_000, 10 * PRICE, 90_000 - 10 * PRICE,
     )  # fmt: skip
     assert [r.city_id for r in await reports.budget_vs_actual(RASTATT_FINANCE, year)] == ["rastatt"]
+
+
+async def test_a_shared_cost_is_split_to_the_cent_by_the_cost_key(usage: Usage) -> None:
+    contract_id = await usage.contract(quotas={"bruchsal": 60, "buehl": 30, "ettlingen": 10})
+    await usage.service.call_off(BRUCHSAL, contract_id, "bruchsal", 2, from_pool=False, key="")
+    await usage.service.call_off(BUEHL, contract_id, "buehl", 1, from_pool=False, key="")
+    with pytest.raises(PermissionDenied):
+        await usage.service.share_cost(BRUCHSAL, contract_id, 100_00, "Schulung", "", key="")
+    by_usage = await usage.service.share_cost(LEAD, contract_id, 100_00, "Schulung", "", key="c-1")
+    parts = {e.account: e.amount_cents for e in by_usage.entries}
+    # usage: 2 : 1 held; 10,000 cents -> 6,667 and 3,333 (the remainder cent to the larger remainder)
+    assert parts == {f"contract:{contract_id}": 100_00, "city:bruchsal": -6_667, "city:buehl": -3_333}
+    equal = await usage.service.share_cost(LEAD, contract_id, 100, "Porto", "equal", key="")
+    assert sorted(-e.amount_cents for e in equal.entries if e.account.startswith("city:")) == [33, 33, 34]
+    again = await usage.service.share_cost(LEAD, contract_id, 100_00, "Schulung", "", key="c-1")
+    assert again.replayed and again.transaction.id == by_usage.transaction.id
+    await usage.check_invariants(contract_id)

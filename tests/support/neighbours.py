@@ -52,6 +52,11 @@ class InProcessCatalog:
             for row in await self._catalog.items_batch(list(ids), [])
         }
 
+    async def split_cost(
+        self, principal: Principal, cost_key_id: str, amount_cents: int, usage: dict[str, int], city_ids: list[str]
+    ) -> dict[str, int]:
+        return await self._catalog.split_cost(cost_key_id, amount_cents, usage, city_ids)
+
     async def vendor(self, principal: Principal, vendor_id: str) -> PartyInfo | None:
         try:
             v = await self._catalog.get(VENDORS, vendor_id)

@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 from civicpool_gateway.auth import Caller, CallerDep, requires
 from civicpool_gateway.clients import ClientsDep
 from civicpool_gateway.concurrency import versioned_out
-from civicpool_gateway.schemas import Page, Request, ResourceId, UtcDatetime
+from civicpool_gateway.schemas import Cents, Page, Request, ResourceId, UtcDatetime
 from civicpool_gateway.tender_schemas import (
     CONTRACT_SHAPE,
     LEDGER_SHAPE,
@@ -163,6 +163,31 @@ async def shift_quota(
     if reply.replayed:
         response.headers["Idempotent-Replayed"] = "true"
     return LEDGER_SHAPE.from_proto(reply)
+
+
+class SharedCostBody(Request):
+    amount_cents: Cents
+    memo: str = Field(min_length=1, max_length=2000, examples=["Einrichtung und Schulung"])
+    cost_key_id: str = Field("", max_length=40, description="Default: the contract's key (usage)")
+
+
+@router.post(
+    "/contracts/{id}/shared-costs",
+    summary="Post a cost of the contract, split among its cities",
+    description="Split by a cost-sharing key of the catalog (equal, population, usage = each city's holding, "
+    "fixed shares); the remainder cents go deterministically, so the parts add up to the cent. A lead of the "
+    "lead city." + USE_NOTE,
+    response_model=Operation,
+    status_code=status.HTTP_201_CREATED,
+)
+async def share_cost(
+    id: ResourceId, body: SharedCostBody, caller: LeadDep, services: ClientsDep, response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> Any:  # fmt: skip
+    request = pb.ShareCostRequest(contract_id=id, amount_cents=body.amount_cents, memo=body.memo,
+                                  cost_key_id=body.cost_key_id, idempotency_key=idempotency_key or "")  # fmt: skip
+    reply = await services.call("contracts", services.contracts.ShareCost, request, caller.token)
+    return operation_json(reply, response)
 
 
 @router.get(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import weakref
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -86,14 +87,29 @@ def create_engine(url: str) -> AsyncEngine:
     return create_async_engine(async_url(url), pool_pre_ping=True)
 
 
+# SQLite has one writer at a time. Its busy handler retries with growing sleeps, so under a burst
+# a waiting writer can lose the race again and again until its busy_timeout ends ("database is
+# locked"). Writers of this process therefore queue here first, in arrival order, for the lock
+# they would have to wait for anyway.
+_sqlite_writers: weakref.WeakKeyDictionary[Any, asyncio.Lock] = weakref.WeakKeyDictionary()
+
+
+def _writer_queue(sessions: async_sessionmaker[AsyncSession]) -> asyncio.Lock | contextlib.nullcontext[None]:
+    engine = sessions.kw.get("bind")
+    if engine is None or engine.dialect.name != "sqlite":
+        return contextlib.nullcontext()
+    return _sqlite_writers.setdefault(engine.sync_engine, asyncio.Lock())
+
+
 @contextlib.asynccontextmanager
 async def write_transaction(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
     """A transaction that writes: committed at the end, rolled back on any error.
 
-    On SQLite it holds the write lock from the start; on PostgreSQL rows that a
-    decision depends on are locked by the queries themselves (SELECT ... FOR UPDATE).
+    On SQLite it holds the write lock from the start (and this process's writers
+    queue for it in order); on PostgreSQL rows that a decision depends on are
+    locked by the queries themselves (SELECT ... FOR UPDATE).
     """
-    async with sessions.begin() as session:
+    async with _writer_queue(sessions), sessions.begin() as session:
         await session.connection(execution_options={WRITE_OPTION: True})
         yield session
 

@@ -301,6 +301,13 @@ class ContractsServicer(contracts_pb2_grpc.ContractsServiceServicer):
         )
         return operation_to_proto(operation)
 
+    async def ShareCost(self, request: pb.ShareCostRequest, context: Context) -> pb.Operation:
+        operation = await self._usage.share_cost(
+            current_principal(), request.contract_id, request.amount_cents, request.memo, request.cost_key_id,
+            key=request.idempotency_key,
+        )  # fmt: skip
+        return operation_to_proto(operation)
+
     async def StartRenewalRound(self, request: pb.StartRenewalRoundRequest, context: Context) -> pb.RenewalRound:
         renewal = await self._renewals.start(
             current_principal(), request.contract_id, timestamp_field(request, "closes_at")
@@ -509,7 +516,7 @@ async def register(
     deadline = settings.neighbour_deadline_seconds
     catalog, demand = GrpcCatalog(catalog_channel, deadline), GrpcDemandRounds(demand_channel, deadline)
     service = ContractsService(sessions, demand, catalog, settings.value_limits())
-    usage = UsageService(sessions)
+    usage = UsageService(sessions, catalog)
     servicer = ContractsServicer(
         service, usage, ReportService(sessions), RenewalService(sessions, demand), settings, catalog
     )

@@ -234,6 +234,7 @@ class Contract(Base):
     called_off: Mapped[int] = mapped_column(BigInteger, default=0)  # from the vendor, within the ceiling
     in_pool: Mapped[int] = mapped_column(BigInteger, default=0)  # returned seats no city holds
     renewal_round_id: Mapped[str] = mapped_column(String(36), default="")  # the demand round that renews it
+    cost_key_id: Mapped[str] = mapped_column(String(40), default="usage")  # how shared costs are split
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
 
@@ -315,6 +316,7 @@ class LedgerTransaction(Base):
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)  # time-ordered
+    operation_id: Mapped[str] = mapped_column(String(36), index=True)  # the request that posted it
     kind: Mapped[str] = mapped_column(String(16))
     contract_id: Mapped[str | None] = mapped_column(ForeignKey("contracts.id"), nullable=True, index=True)
     memo: Mapped[str] = mapped_column(Text, default="")

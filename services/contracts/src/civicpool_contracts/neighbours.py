@@ -91,6 +91,12 @@ class Catalog(Protocol):
     async def vendors(self, principal: Principal) -> dict[str, PartyInfo]: ...
 
 
+class CostSplitter(Protocol):
+    async def split_cost(
+        self, principal: Principal, cost_key_id: str, amount_cents: int, usage: dict[str, int], city_ids: list[str]
+    ) -> dict[str, int]: ...
+
+
 class GrpcDemandRounds:
     """The principal is the caller whose token is forwarded (current_token)."""
 
@@ -147,6 +153,15 @@ class GrpcCatalog:
                     m.id, m.sku, m.name, m.unit, m.cpv_code, kind.value if kind else "", m.reference_price_cents
                 )
         return found
+
+    async def split_cost(
+        self, principal: Principal, cost_key_id: str, amount_cents: int, usage: dict[str, int], city_ids: list[str]
+    ) -> dict[str, int]:
+        request = catalog_pb.SplitCostRequest(
+            cost_key_id=cost_key_id, amount_cents=amount_cents, usage=usage, city_ids=city_ids
+        )
+        reply = await call_as_caller("catalog", self._stub.SplitCost, request, self._deadline)
+        return {part.city_id: part.amount_cents for part in reply.parts}
 
     async def vendor(self, principal: Principal, vendor_id: str) -> PartyInfo | None:
         try:

@@ -46,6 +46,7 @@ from civicpool_contracts.models import (
     Movement,
     QuotaShift,
 )
+from civicpool_contracts.neighbours import CostSplitter
 
 log = logging.getLogger("civicpool.contracts")
 MAX_QUANTITY = 1_000_000
@@ -113,8 +114,9 @@ class Refused(Exception):
 
 
 class UsageService:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], catalog: CostSplitter) -> None:
         self._sessions = sessions
+        self._catalog = catalog
 
     # -- operations ------------------------------------------------------------------------
 
@@ -232,6 +234,57 @@ class UsageService:
             if integrity_violation(error) != "unique":
                 raise
             raise AlreadyExists(f"ledger transaction {transaction_id} is already reversed") from None
+
+    async def share_cost(
+        self, principal: Principal, contract_id: str, amount_cents: int, memo: str, cost_key_id: str, *, key: str
+    ) -> Operation:
+        """A cost of the contract (e.g. setup, training) split among its cities by a cost-sharing key.
+
+        The catalog splits (equal, population, usage = each city's current holding, fixed shares; the
+        remainder cents go deterministically, so the parts add up to the cent); one posting: the
+        contract's account the whole amount, each city's its part.
+        """
+        await self._check_lead(principal, contract_id)
+        if not 0 < amount_cents <= 10**11:
+            raise InvalidArgument.for_field("amount_cents", "must be between 1 and 100,000,000,000 cents")
+        if not memo.strip() or len(memo) > rules.MAX_TEXT:
+            raise InvalidArgument.for_field("memo", f"say what the cost is, in at most {rules.MAX_TEXT} characters")
+
+        async def prepare(session: AsyncSession) -> tuple[Contract, dict[str, int]]:
+            contract = await self._usable_contract(session, contract_id, license_only=False)
+            quotas = (await session.scalars(
+                select(ContractQuota).where(ContractQuota.contract_id == contract_id)
+            )).all()  # fmt: skip
+            holdings_now = {q.city_id: q.called_off - q.returned + q.taken for q in quotas}
+            parts = await self._catalog.split_cost(
+                principal, cost_key_id or contract.cost_key_id, amount_cents,
+                {city: held for city, held in holdings_now.items() if held > 0}, sorted(holdings_now),
+            )  # fmt: skip
+            return contract, parts
+
+        async def perform(
+            session: AsyncSession, operation_id: str, prepared: tuple[Contract, dict[str, int]]
+        ) -> Operation:
+            contract, parts = prepared
+            now = utc_now()
+            transaction = LedgerTransaction(
+                id=time_ordered_id(), operation_id=operation_id, kind="shared_cost", contract_id=contract.id,
+                memo=memo.strip(), reverses_id=None, created_by=principal.username, created_at=now,
+            )  # fmt: skip
+            session.add(transaction)
+            await session.flush()
+            amounts = {f"contract:{contract.id}": amount_cents} | {f"city:{c}": -p for c, p in parts.items() if p}
+            assert sum(amounts.values()) == 0, amounts
+            entries = [LedgerEntry(transaction_id=transaction.id, account=name, amount_cents=cents, posted_at=now)
+                       for name, cents in sorted(amounts.items())]  # fmt: skip
+            session.add_all(entries)
+            return Operation(operation_id, "shared_cost", contract, [], transaction, entries)
+
+        request = {"contract_id": contract_id, "amount_cents": amount_cents, "memo": memo, "key": cost_key_id}
+        operation_id, done, replayed = await self._once_id(principal, key, "shared_cost", request, perform, prepare)
+        if replayed or done is None:
+            return await self._operation(operation_id, replayed=replayed)
+        return done
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -401,7 +454,8 @@ class UsageService:
         now = utc_now()
         kind = "reversal" if reverses is not None else ("move" if steps[0][0].startswith("move") else steps[0][0])
         transaction = LedgerTransaction(
-            id=time_ordered_id(), kind=kind, contract_id=contract.id, memo=memo or f"{kind} {operation_id}",
+            id=time_ordered_id(), operation_id=operation_id, kind=kind, contract_id=contract.id,
+            memo=memo or f"{kind} {operation_id}",
             reverses_id=reverses.id if reverses is not None else None, created_by=principal.username, created_at=now,
         )  # fmt: skip
         amounts: dict[str, int] = {}
@@ -491,13 +545,15 @@ class UsageService:
 
     async def _operation(self, operation_id: str, replayed: bool) -> Operation:
         async with self._sessions() as session:
+            transaction = (await session.scalars(
+                select(LedgerTransaction).where(LedgerTransaction.operation_id == operation_id)
+            )).one()  # fmt: skip
             movements = list((await session.scalars(
                 select(Movement).where(Movement.operation_id == operation_id).order_by(Movement.id)
             )).all())  # fmt: skip
-            transaction = await session.get(LedgerTransaction, movements[0].transaction_id)
-            contract = await session.get(Contract, movements[0].contract_id)
-            entries = (await _entries_of(session, [movements[0].transaction_id]))[movements[0].transaction_id]
-        assert transaction is not None and contract is not None
+            contract = await session.get(Contract, transaction.contract_id)
+            entries = (await _entries_of(session, [transaction.id])).get(transaction.id, [])
+        assert contract is not None
         return Operation(operation_id, transaction.kind, contract, movements, transaction, entries, replayed)
 
     async def _check_city_actor(self, principal: Principal, contract_id: str, city_id: str) -> None:

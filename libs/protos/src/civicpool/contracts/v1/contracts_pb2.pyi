@@ -2192,3 +2192,36 @@ class BudgetReport(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___BudgetReport: _TypeAlias = BudgetReport  # noqa: Y015
+
+@_typing.final
+class ShareCostRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CONTRACT_ID_FIELD_NUMBER: _builtins.int
+    AMOUNT_CENTS_FIELD_NUMBER: _builtins.int
+    MEMO_FIELD_NUMBER: _builtins.int
+    COST_KEY_ID_FIELD_NUMBER: _builtins.int
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _builtins.int
+    contract_id: _builtins.str
+    amount_cents: _builtins.int
+    memo: _builtins.str
+    """what the cost is"""
+    cost_key_id: _builtins.str
+    """default: the contract's key (usage: each city's current holding)"""
+    idempotency_key: _builtins.str
+    def __init__(
+        self,
+        *,
+        contract_id: _builtins.str = ...,
+        amount_cents: _builtins.int = ...,
+        memo: _builtins.str = ...,
+        cost_key_id: _builtins.str = ...,
+        idempotency_key: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount_cents", b"amount_cents", "contract_id", b"contract_id", "cost_key_id", b"cost_key_id", "idempotency_key", b"idempotency_key", "memo", b"memo"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ShareCostRequest: _TypeAlias = ShareCostRequest  # noqa: Y015

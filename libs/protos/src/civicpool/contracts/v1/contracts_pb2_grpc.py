@@ -161,6 +161,11 @@ class ContractsServiceStub:
                 request_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.ReverseTransactionRequest.SerializeToString,
                 response_deserializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.Operation.FromString,
                 _registered_method=True)
+        self.ShareCost = channel.unary_unary(
+                '/civicpool.contracts.v1.ContractsService/ShareCost',
+                request_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.ShareCostRequest.SerializeToString,
+                response_deserializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.Operation.FromString,
+                _registered_method=True)
         self.StartRenewalRound = channel.unary_unary(
                 '/civicpool.contracts.v1.ContractsService/StartRenewalRound',
                 request_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.StartRenewalRoundRequest.SerializeToString,
@@ -362,6 +367,13 @@ class ContractsServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ShareCost(self, request, context):
+        """A cost of the contract split among its cities by a cost-sharing key (the catalog splits it).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def StartRenewalRound(self, request, context):
         """A new demand round for a contract past its renewal notice date, with each city's current
         holding as its line (created in the demand service, with a deadline). Once per contract.
@@ -528,6 +540,11 @@ def add_ContractsServiceServicer_to_server(servicer, server):
             'ReverseTransaction': grpc.unary_unary_rpc_method_handler(
                     servicer.ReverseTransaction,
                     request_deserializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.ReverseTransactionRequest.FromString,
+                    response_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.Operation.SerializeToString,
+            ),
+            'ShareCost': grpc.unary_unary_rpc_method_handler(
+                    servicer.ShareCost,
+                    request_deserializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.ShareCostRequest.FromString,
                     response_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.Operation.SerializeToString,
             ),
             'StartRenewalRound': grpc.unary_unary_rpc_method_handler(
@@ -1220,6 +1237,33 @@ class ContractsService:
             target,
             '/civicpool.contracts.v1.ContractsService/ReverseTransaction',
             civicpool_dot_contracts_dot_v1_dot_contracts__pb2.ReverseTransactionRequest.SerializeToString,
+            civicpool_dot_contracts_dot_v1_dot_contracts__pb2.Operation.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ShareCost(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/civicpool.contracts.v1.ContractsService/ShareCost',
+            civicpool_dot_contracts_dot_v1_dot_contracts__pb2.ShareCostRequest.SerializeToString,
             civicpool_dot_contracts_dot_v1_dot_contracts__pb2.Operation.FromString,
             options,
             channel_credentials,

@@ -77,6 +77,8 @@ class ContractsServiceStub:
     GetUtilisation: _grpc.UnaryUnaryMultiCallable[_contracts_pb2.GetContractRequest, _contracts_pb2.Utilisation]
     ListLedgerTransactions: _grpc.UnaryUnaryMultiCallable[_contracts_pb2.ListLedgerTransactionsRequest, _contracts_pb2.ListLedgerTransactionsResponse]
     ReverseTransaction: _grpc.UnaryUnaryMultiCallable[_contracts_pb2.ReverseTransactionRequest, _contracts_pb2.Operation]
+    ShareCost: _grpc.UnaryUnaryMultiCallable[_contracts_pb2.ShareCostRequest, _contracts_pb2.Operation]
+    """A cost of the contract split among its cities by a cost-sharing key (the catalog splits it)."""
     StartRenewalRound: _grpc.UnaryUnaryMultiCallable[_contracts_pb2.StartRenewalRoundRequest, _contracts_pb2.RenewalRound]
     """A new demand round for a contract past its renewal notice date, with each city's current
     holding as its line (created in the demand service, with a deadline). Once per contract.
@@ -138,6 +140,8 @@ class ContractsServiceAsyncStub(ContractsServiceStub):
     GetUtilisation: _aio.UnaryUnaryMultiCallable[_contracts_pb2.GetContractRequest, _contracts_pb2.Utilisation]  # type: ignore[assignment]
     ListLedgerTransactions: _aio.UnaryUnaryMultiCallable[_contracts_pb2.ListLedgerTransactionsRequest, _contracts_pb2.ListLedgerTransactionsResponse]  # type: ignore[assignment]
     ReverseTransaction: _aio.UnaryUnaryMultiCallable[_contracts_pb2.ReverseTransactionRequest, _contracts_pb2.Operation]  # type: ignore[assignment]
+    ShareCost: _aio.UnaryUnaryMultiCallable[_contracts_pb2.ShareCostRequest, _contracts_pb2.Operation]  # type: ignore[assignment]
+    """A cost of the contract split among its cities by a cost-sharing key (the catalog splits it)."""
     StartRenewalRound: _aio.UnaryUnaryMultiCallable[_contracts_pb2.StartRenewalRoundRequest, _contracts_pb2.RenewalRound]  # type: ignore[assignment]
     """A new demand round for a contract past its renewal notice date, with each city's current
     holding as its line (created in the demand service, with a deadline). Once per contract.
@@ -340,6 +344,14 @@ class ContractsServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _contracts_pb2.ReverseTransactionRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_contracts_pb2.Operation, _abc.Awaitable[_contracts_pb2.Operation]]: ...
+
+    @_abc_1.abstractmethod
+    def ShareCost(
+        self,
+        request: _contracts_pb2.ShareCostRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_contracts_pb2.Operation, _abc.Awaitable[_contracts_pb2.Operation]]:
+        """A cost of the contract split among its cities by a cost-sharing key (the catalog splits it)."""
 
     @_abc_1.abstractmethod
     def StartRenewalRound(

@@ -79,6 +79,7 @@ def upgrade() -> None:
     op.create_table(
         "ledger_transactions",
         sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("operation_id", sa.String(length=36), nullable=False),
         sa.Column("kind", sa.String(length=16), nullable=False),
         sa.Column("contract_id", sa.String(length=36), nullable=True),
         sa.Column("memo", sa.Text(), nullable=False),
@@ -103,6 +104,7 @@ def upgrade() -> None:
     with op.batch_alter_table("ledger_transactions", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_ledger_transactions_contract_id"), ["contract_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_ledger_transactions_created_at"), ["created_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_ledger_transactions_operation_id"), ["operation_id"], unique=False)
 
     op.create_table(
         "quota_shifts",
@@ -185,6 +187,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("called_off", sa.BigInteger(), nullable=False, server_default="0"))
         batch_op.add_column(sa.Column("in_pool", sa.BigInteger(), nullable=False, server_default="0"))
         batch_op.add_column(sa.Column("renewal_round_id", sa.String(length=36), nullable=False, server_default=""))
+        batch_op.add_column(sa.Column("cost_key_id", sa.String(length=40), nullable=False, server_default="usage"))
         batch_op.create_check_constraint(
             op.f("ck_contracts_called_off_within_ceiling"), "called_off BETWEEN 0 AND ceiling_quantity"
         )
@@ -206,6 +209,7 @@ def downgrade() -> None:
             batch_op.drop_constraint(op.f(f"ck_contracts_{check}"), type_="check")
         batch_op.drop_column("in_pool")
         batch_op.drop_column("renewal_round_id")
+        batch_op.drop_column("cost_key_id")
         batch_op.drop_column("called_off")
 
     with op.batch_alter_table("contract_quotas", schema=None) as batch_op:
