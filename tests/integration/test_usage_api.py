@@ -126,3 +126,16 @@ def test_finance_sets_a_budget_and_downloads_budget_against_actual(api: ApiFacto
         "city_id;year;budget_cents;actual_cents;remaining_cents",
         f"rastatt;{year};{45_000_00};{rows[0]['actual_cents']};{rows[0]['remaining_cents']}",
     ]
+
+
+def test_the_lead_posts_a_shared_cost_split_by_usage(api: ApiFactory) -> None:
+    jitsi = demo_contracts(api)["VC-JITSI-SELFHOSTED"]
+    body = {"amount_cents": 1_000_00, "memo": "Einrichtung des Servers"}
+    assert api("bruchsal.finance").post(f"/contracts/{jitsi['id']}/shared-costs", json=body).status_code == 403
+    posted = api("ettlingen.lead").post(f"/contracts/{jitsi['id']}/shared-costs", json=body,
+                                        headers={"Idempotency-Key": str(uuid.uuid4())})  # fmt: skip
+    assert posted.status_code == 201, posted.text
+    entries = {e["account"]: e["amount_cents"] for e in posted.json()["transaction"]["entries"]}
+    assert sum(entries.values()) == 0 and entries[f"contract:{jitsi['id']}"] == 1_000_00
+    cities = {account.split(":")[1] for account in entries if account.startswith("city:")}
+    assert cities >= {"bruchsal", "bretten", "ettlingen", "rheinstetten"}  # every city holding seats pays a part
