@@ -19,8 +19,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from civicpool_contracts.models import Contract, ContractQuota
 
-KINDS = ("call_off", "return", "take", "move_out", "move_in")
-
 
 @dataclass(frozen=True)
 class Effect:

@@ -31,7 +31,7 @@ from civicpool_common.ids import time_ordered_id
 from civicpool_common.lifecycle import StateConflict
 from civicpool_common.money import euros
 from civicpool_common.vocabulary import ContractStatus
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -603,9 +603,3 @@ async def _entries_of(session: AsyncSession, transaction_ids: Sequence[str]) -> 
     for entry in (await session.scalars(query)).all():
         found.setdefault(entry.transaction_id, []).append(entry)
     return found
-
-
-async def balance(session: AsyncSession, account: str) -> int:
-    """An account's balance: the sum of its entries."""
-    return int(await session.scalar(select(func.coalesce(func.sum(LedgerEntry.amount_cents), 0)).where(
-        LedgerEntry.account == account)) or 0)  # fmt: skip
