@@ -281,10 +281,7 @@ class UsageService:
             return Operation(operation_id, "shared_cost", contract, [], transaction, entries)
 
         request = {"contract_id": contract_id, "amount_cents": amount_cents, "memo": memo, "key": cost_key_id}
-        operation_id, done, replayed = await self._once_id(principal, key, "shared_cost", request, perform, prepare)
-        if replayed or done is None:
-            return await self._operation(operation_id, replayed=replayed)
-        return done
+        return await self._posting_once(principal, key, "shared_cost", request, perform, prepare)
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -350,6 +347,18 @@ class UsageService:
         async def perform(session: AsyncSession, operation_id: str, contract: Contract) -> Operation:
             return await self._move(session, principal, operation_id, contract, steps, reverses=reverses, memo=memo)
 
+        return await self._posting_once(principal, key, operation, request, perform, prepare)
+
+    async def _posting_once(
+        self,
+        principal: Principal,
+        key: str,
+        operation: str,
+        request: dict[str, object],
+        perform: Callable[[AsyncSession, str, Prepared], Awaitable[Operation | None]],
+        prepare: Callable[[AsyncSession], Awaitable[Prepared]],
+    ) -> Operation:
+        """_once_id for an operation that posts: what it did, or, replayed, what the first request did."""
         operation_id, done, replayed = await self._once_id(principal, key, operation, request, perform, prepare)
         if replayed or done is None:
             return await self._operation(operation_id, replayed=replayed)
