@@ -94,3 +94,16 @@ def require_bid_reader(principal: Principal, tender: Tender) -> None:
     if principal.has_any_role([Role.PROCUREMENT_LEAD]) and principal.city == tender.lead_city_id:
         return
     raise PermissionDenied(f"only the lead city {tender.lead_city_id} and the network's admins read the bids")
+
+
+def city_in_reach(principal: Principal, city_id: str) -> str:
+    """The city whose numbers (allocations, postings, reports) the caller may read: the one asked for if
+    allowed, a city user's own city if none was asked; "" for every city. Vendors read none."""
+    if principal.has_any_role(NETWORK_WIDE):
+        return city_id
+    if principal.has_any_role([Role.VENDOR]) and not principal.has_any_role([Role.FINANCE, Role.CITY_IT]):
+        raise PermissionDenied("vendors see no city's allocations or money")
+    own = own_city(principal)
+    if own and city_id not in ("", own):
+        raise PermissionDenied(f"{principal.username} may see only the numbers of {own}")
+    return own or city_id

@@ -14,12 +14,12 @@ from typing import Any
 import pandas as pd
 from civicpool_common.auth import Principal, Role
 from civicpool_common.database import utc_now, write_transaction
-from civicpool_common.errors import InvalidArgument, NotFound, PermissionDenied, VersionConflict
+from civicpool_common.errors import InvalidArgument, NotFound, VersionConflict
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from civicpool_contracts import rules
-from civicpool_contracts.access import NETWORK_WIDE, own_city
+from civicpool_contracts.access import city_in_reach
 from civicpool_contracts.models import Budget, Contract, ContractQuota, LedgerEntry, LedgerTransaction
 
 LONGEST_PERIOD_DAYS = 3 * 366 + 1
@@ -100,7 +100,7 @@ class ReportService:
         self._sessions = sessions
 
     async def statement(self, principal: Principal, city_id: str, start: dt.date, end: dt.date) -> Statement:
-        city_id = _city_asked(principal, city_id)
+        city_id = city_in_reach(principal, city_id)
         if not city_id:
             raise InvalidArgument.for_field("city", "name the city whose statement you want")
         if end < start:
@@ -148,7 +148,7 @@ class ReportService:
 
     async def utilisation(self, principal: Principal, contract_id: str, city_id: str) -> list[UseRow]:
         """Per contract and city: quota, what was called off, returned, taken, held, and what it costs."""
-        city_id = _city_asked(principal, city_id)
+        city_id = city_in_reach(principal, city_id)
         quota_query = (
             select(Contract.id, Contract.sku, Contract.name, Contract.kind, Contract.vendor_id,
                    Contract.unit_price_cents, ContractQuota.city_id, ContractQuota.quantity,
@@ -191,7 +191,7 @@ class ReportService:
     ) -> Budget:
         """Finance sets its city's budget for a year (network finance: any city's); 0 version: a new one."""
         principal.require_any_role(Role.FINANCE)
-        city_id = _city_asked(principal, city_id)
+        city_id = city_in_reach(principal, city_id)
         if not city_id:
             raise InvalidArgument.for_field("city_id", "name the city")
         if not 2000 <= year <= 2999:
@@ -212,7 +212,7 @@ class ReportService:
 
     async def budget_vs_actual(self, principal: Principal, year: int) -> list[BudgetRow]:
         """Per city: the budget and what its account was charged in the year (pandas over both)."""
-        city_id = _city_asked(principal, "")
+        city_id = city_in_reach(principal, "")
         since = dt.datetime(year, 1, 1, tzinfo=dt.UTC)
         until = dt.datetime(year + 1, 1, 1, tzinfo=dt.UTC)
         budgets = select(Budget.city_id, Budget.amount_cents).where(Budget.year == year)
@@ -237,7 +237,7 @@ class ReportService:
         ]  # fmt: skip
 
     async def budgets(self, principal: Principal, year: int | None) -> list[Budget]:
-        city_id = _city_asked(principal, "")
+        city_id = city_in_reach(principal, "")
         query = select(Budget).order_by(Budget.year, Budget.city_id)
         if year is not None:
             query = query.where(Budget.year == year)
@@ -250,7 +250,7 @@ class ReportService:
         """Active contracts whose renewal notice date falls within the next `days` days (or has passed)."""
         if not 0 <= days <= 3650:
             raise InvalidArgument.for_field("days", "must be between 0 and 3650")
-        city_id = _city_asked(principal, "")
+        city_id = city_in_reach(principal, "")
         today = utc_now().date()
         query = (
             select(Contract)
@@ -277,15 +277,3 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
 def _plain(value: Any) -> Any:
     """numpy integers as Python ints (protobuf and JSON take those)."""
     return int(value) if hasattr(value, "dtype") and value.dtype.kind in "iu" else value
-
-
-def _city_asked(principal: Principal, city_id: str) -> str:
-    """The city a report may cover: the one asked for if the caller may read it; "" for every city."""
-    if principal.has_any_role(NETWORK_WIDE):
-        return city_id
-    if principal.has_any_role([Role.VENDOR]) and not principal.has_any_role([Role.FINANCE, Role.CITY_IT]):
-        raise PermissionDenied("vendors see no city's allocations or money")
-    own = own_city(principal)
-    if own and city_id not in ("", own):
-        raise PermissionDenied(f"{principal.username} may see only the numbers of {own}")
-    return own or city_id

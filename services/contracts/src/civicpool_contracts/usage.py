@@ -36,7 +36,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from civicpool_contracts import holdings, rules
-from civicpool_contracts.access import NETWORK_WIDE, own_city
+from civicpool_contracts.access import NETWORK_WIDE, city_in_reach
 from civicpool_contracts.models import (
     Contract,
     ContractQuota,
@@ -203,7 +203,7 @@ class UsageService:
             raise InvalidArgument.for_field("reason", "say why the posting is reversed; finance reads it")
         if len(reason) > rules.MAX_TEXT:
             raise InvalidArgument.for_field("reason", f"at most {rules.MAX_TEXT} characters")
-        if not self._may_read_all(principal):  # before the lookup: ids cannot be probed
+        if not principal.has_any_role(NETWORK_WIDE):  # before the lookup: ids cannot be probed
             raise PermissionDenied("only a procurement lead of the lead city or a network admin reverses postings")
         async with self._sessions() as session:
             original = await session.get(LedgerTransaction, transaction_id)
@@ -286,7 +286,7 @@ class UsageService:
     # -- reading ---------------------------------------------------------------------------
 
     async def utilisation(self, principal: Principal, contract_id: str) -> Utilisation:
-        city = self._readable_city(principal)
+        city = city_in_reach(principal, "")
         async with self._sessions() as session:
             contract = await session.get(Contract, contract_id)
             quotas = list((await session.scalars(
@@ -302,10 +302,8 @@ class UsageService:
         self, principal: Principal, *, contract_id: str, city_id: str, limit: int, after: str | None
     ) -> list[Posting]:
         """Postings, newest last; city users see those touching their own city's account."""
-        city = self._readable_city(principal)
-        if city and city_id not in ("", city):
-            raise PermissionDenied(f"{principal.username} may see only the postings of {city}")
-        account = f"city:{city or city_id}" if (city or city_id) else None
+        city = city_in_reach(principal, city_id)
+        account = f"city:{city}" if city else None
         query = select(LedgerTransaction).order_by(LedgerTransaction.id).limit(limit)
         if after is not None:
             query = query.where(LedgerTransaction.id > after)
@@ -533,12 +531,9 @@ class UsageService:
         return await session.get(ContractQuota, (contract_id, city_id), populate_existing=True)
 
     async def _usable_contract(
-        self, session: AsyncSession, contract_id: str, *, license_only: bool, active: bool = True, lock: bool = False
+        self, session: AsyncSession, contract_id: str, *, license_only: bool, active: bool = True
     ) -> Contract:
-        query = select(Contract).where(Contract.id == contract_id)
-        if lock:
-            query = query.with_for_update()
-        contract = (await session.execute(query)).scalar_one_or_none()
+        contract = await session.get(Contract, contract_id)
         if contract is None:
             raise NotFound(f"contract {contract_id} does not exist")
         status = rules.effective_contract_status(contract.status, contract.ends_on, utc_now().date())
@@ -585,18 +580,6 @@ class UsageService:
             raise NotFound(f"contract {contract_id} does not exist")
         if contract.lead_city_id != principal.city:
             raise PermissionDenied(f"only a procurement lead of {contract.lead_city_id}, the lead city, may")
-
-    def _readable_city(self, principal: Principal) -> str:
-        """The one city whose numbers the caller reads; "" for every city."""
-        if self._may_read_all(principal):
-            return ""
-        if principal.has_any_role([Role.VENDOR]) and not principal.has_any_role([Role.CITY_IT, Role.FINANCE]):
-            raise PermissionDenied("vendors see no city's allocations or money")
-        return own_city(principal)
-
-    @staticmethod
-    def _may_read_all(principal: Principal) -> bool:
-        return principal.has_any_role(NETWORK_WIDE)
 
 
 def _check_quantity(quantity: int) -> None:
