@@ -55,3 +55,7 @@ class MessageShape:
             if name in self.nullable and not value:
                 result[name] = None
         return result
+
+
+# Messages without enums or nullable fields (nested repeated messages convert too).
+PLAIN = MessageShape()

@@ -13,12 +13,11 @@ from pydantic import BaseModel, Field
 from civicpool_gateway.auth import Caller, CallerDep, requires
 from civicpool_gateway.clients import ClientsDep
 from civicpool_gateway.concurrency import call_write, etag, expected_version
-from civicpool_gateway.convert import MessageShape
+from civicpool_gateway.convert import PLAIN
 from civicpool_gateway.schemas import Cents, Request, Version
 
 router = APIRouter(tags=["reports"])
 FinanceDep = Annotated[Caller, Depends(requires(Role.FINANCE))]
-PLAIN = MessageShape()
 
 
 class Budget(BaseModel):

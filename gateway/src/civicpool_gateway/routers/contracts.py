@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 from civicpool_gateway.auth import Caller, CallerDep, requires
 from civicpool_gateway.clients import ClientsDep
 from civicpool_gateway.concurrency import versioned_out
+from civicpool_gateway.convert import PLAIN
 from civicpool_gateway.schemas import Cents, Page, Request, ResourceId, UtcDatetime
 from civicpool_gateway.tender_schemas import (
     CONTRACT_SHAPE,
@@ -71,8 +72,7 @@ USE_NOTE = (
 
 
 def ledger_json(message: pb.LedgerTransaction) -> dict[str, Any]:
-    return {**LEDGER_SHAPE.from_proto(message), "entries": [{"account": e.account, "amount_cents": e.amount_cents}
-                                                             for e in message.entries]}  # fmt: skip
+    return LEDGER_SHAPE.from_proto(message)
 
 
 def operation_json(message: pb.Operation, response: Response) -> dict[str, Any]:
@@ -162,7 +162,7 @@ async def shift_quota(
     reply = await services.call("contracts", services.contracts.ShiftQuota, request, caller.token)
     if reply.replayed:
         response.headers["Idempotent-Replayed"] = "true"
-    return LEDGER_SHAPE.from_proto(reply)
+    return PLAIN.from_proto(reply)
 
 
 class SharedCostBody(Request):
@@ -199,7 +199,7 @@ async def share_cost(
 async def utilisation(id: ResourceId, caller: CallerDep, services: ClientsDep) -> Any:
     reply = await services.call("contracts", services.contracts.GetUtilisation, pb.GetContractRequest(id=id),
                                 caller.token)  # fmt: skip
-    return {**LEDGER_SHAPE.from_proto(reply), "cities": [LEDGER_SHAPE.from_proto(c) for c in reply.cities]}
+    return PLAIN.from_proto(reply)
 
 
 class RenewalBody(Request):

@@ -16,12 +16,11 @@ from pydantic import BaseModel, Field
 from civicpool_gateway import spreadsheets
 from civicpool_gateway.auth import CallerDep
 from civicpool_gateway.clients import ClientsDep
-from civicpool_gateway.convert import MessageShape
+from civicpool_gateway.convert import PLAIN
 from civicpool_gateway.demand_schemas import DownloadFormat
 from civicpool_gateway.tender_schemas import CONTRACT_SHAPE, Contract
 
 router = APIRouter(tags=["reports"])
-PLAIN = MessageShape()
 DOWNLOADS: dict[int | str, dict[str, Any]] = {200: {"content": {spreadsheets.XLSX_MEDIA_TYPE: {}, "text/csv": {}}}}
 FormatQuery = Annotated[DownloadFormat, Query(description="json, csv or xlsx")]
 
@@ -108,8 +107,7 @@ async def statement(
     request = pb.StatementRequest(city_id=city, to=end.isoformat())
     setattr(request, "from", start.isoformat())  # "from" is a Python keyword
     reply = await services.call("contracts", services.contracts.GetStatement, request, caller.token)
-    body = {**PLAIN.from_proto(reply), "lines": [PLAIN.from_proto(x) for x in reply.lines],
-            "by_contract": [PLAIN.from_proto(x) for x in reply.by_contract]}  # fmt: skip
+    body = PLAIN.from_proto(reply)
     if format == "json":
         return body
     lines = [{**x, "posted_at": x["posted_at"].isoformat()} for x in body["lines"]]
