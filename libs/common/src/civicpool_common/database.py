@@ -76,7 +76,7 @@ def _sqlite_begin(connection: Any) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
-def create_engine(url: str) -> AsyncEngine:
+def create_engine(url: str, pool_size: int = 10) -> AsyncEngine:
     if make_url(url).get_backend_name() == "sqlite":
         # A local file: no server that restarts under us, so no liveness ping per checkout.
         engine = create_async_engine(async_url(url))
@@ -84,7 +84,7 @@ def create_engine(url: str) -> AsyncEngine:
         event.listen(engine.sync_engine, "begin", _sqlite_begin)
         return engine
     # A server: connections may die with a restart or failover; test each before use.
-    return create_async_engine(async_url(url), pool_pre_ping=True)
+    return create_async_engine(async_url(url), pool_pre_ping=True, pool_size=pool_size, max_overflow=0)
 
 
 # SQLite has one writer at a time. Its busy handler retries with growing sleeps, so under a burst

@@ -207,7 +207,7 @@ async def serve(definition: ServiceDefinition, settings: ServiceSettings) -> Non
     database_url = settings.resolved_database_url(definition.name)
     if settings.should_migrate_on_start:
         await asyncio.to_thread(migrate, database_url, definition.migrations)
-    engine = create_engine(database_url)
+    engine = create_engine(database_url, settings.database_pool_size)
     verifier = TokenVerifier(OidcSettings())
     try:
         await _serve(definition, settings, engine, verifier)

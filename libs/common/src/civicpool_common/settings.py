@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 from pathlib import Path
 
-from pydantic import model_validator
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -61,6 +61,9 @@ class ServiceSettings(BaseSettings):
     port: int
     # SQLite under the data folder when empty; PostgreSQL by URL in production.
     database_url: str = ""
+    # Connections to a database server, kept open; calls beyond this many wait for one. A fixed
+    # pool: connections opened for a burst and closed after it cost more than the wait.
+    database_pool_size: int = Field(10, ge=1, le=200)
     # Apply migrations when the server starts (local use); production runs `migrate`.
     migrate_on_start: bool | None = None
     # How often the health service re-checks the database.

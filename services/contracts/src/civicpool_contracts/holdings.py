@@ -11,13 +11,18 @@ Reversals apply the same effects with negative quantities and the same guards.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from sqlalchemy import and_, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import BigInteger, BindParameter, String, Update, and_, bindparam, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
 
-from civicpool_contracts.models import Contract, ContractQuota
+from civicpool_contracts.models import Contract, ContractQuota, table
+
+# Plain statements on the transaction's connection: they run on every call-off.
+CONTRACTS = table(Contract)
+QUOTAS = table(ContractQuota)
 
 
 @dataclass(frozen=True)
@@ -46,58 +51,75 @@ def account(kind: str, contract_id: str, city_id: str) -> str:
     return f"city:{city_id}" if kind == "city" else f"{kind}:{contract_id}"
 
 
-async def change_contract(session: AsyncSession, contract_id: str, column: str, delta: int) -> bool:
-    """Change one counter of the contract if every limit still holds after; whether it did."""
-    called_off = Contract.called_off + (delta if column == "called_off" else 0)
-    in_pool = Contract.in_pool + (delta if column == "in_pool" else 0)
-    result = await session.execute(
-        update(Contract)
+# The statements are built once per counter, with the values bound at each call (the names must
+# not be column names: those are reserved for the SET clause).
+DELTA: BindParameter[int] = bindparam("delta", type_=BigInteger())
+CONTRACT_ID: BindParameter[str] = bindparam("the_contract_id", type_=String())
+CITY_ID: BindParameter[str] = bindparam("the_city_id", type_=String())
+
+
+@functools.cache
+def _contract_change(column: str) -> Update:
+    called_off = CONTRACTS.c.called_off + DELTA if column == "called_off" else CONTRACTS.c.called_off
+    in_pool = CONTRACTS.c.in_pool + DELTA if column == "in_pool" else CONTRACTS.c.in_pool
+    return (
+        update(CONTRACTS)
         .where(
-            Contract.id == contract_id,
+            CONTRACTS.c.id == CONTRACT_ID,
             called_off >= 0,
-            called_off <= Contract.ceiling_quantity,
-            called_off * Contract.unit_price_cents <= Contract.ceiling_value_cents,
+            called_off <= CONTRACTS.c.ceiling_quantity,
+            called_off * CONTRACTS.c.unit_price_cents <= CONTRACTS.c.ceiling_value_cents,
             in_pool >= 0,
         )
-        .values({column: getattr(Contract, column) + delta})
-        .execution_options(synchronize_session=False)
+        .values({column: CONTRACTS.c[column] + DELTA})
     )
-    return int(result.rowcount) == 1  # type: ignore[attr-defined]
 
 
-async def change_quota(session: AsyncSession, contract_id: str, city_id: str, column: str, delta: int) -> bool:
+@functools.cache
+def _quota_change(column: str) -> Update:
+    after = {name: QUOTAS.c[name] + DELTA if name == column else QUOTAS.c[name]
+             for name in ("called_off", "returned", "taken")}  # fmt: skip
+    return (
+        update(QUOTAS)
+        .where(
+            QUOTAS.c.contract_id == CONTRACT_ID,
+            QUOTAS.c.city_id == CITY_ID,
+            and_(after["called_off"] >= 0, after["called_off"] <= QUOTAS.c.quantity),
+            after["returned"] >= 0,
+            after["taken"] >= 0,
+            after["called_off"] - after["returned"] + after["taken"] >= 0,
+        )
+        .values({column: after[column]})
+    )
+
+
+QUOTA_SHIFT = (
+    update(QUOTAS)
+    .where(
+        QUOTAS.c.contract_id == CONTRACT_ID,
+        QUOTAS.c.city_id == CITY_ID,
+        QUOTAS.c.quantity + DELTA >= QUOTAS.c.called_off,
+    )
+    .values(quantity=QUOTAS.c.quantity + DELTA)
+)
+
+
+async def change_contract(connection: AsyncConnection, contract_id: str, column: str, delta: int) -> bool:
+    """Change one counter of the contract if every limit still holds after; whether it did."""
+    result = await connection.execute(_contract_change(column), {"the_contract_id": contract_id, "delta": delta})
+    return result.rowcount == 1
+
+
+async def change_quota(connection: AsyncConnection, contract_id: str, city_id: str, column: str, delta: int) -> bool:
     """Change one counter of a city's quota row if every limit still holds after; whether it did."""
-    values = {name: getattr(ContractQuota, name) + (delta if name == column else 0)
-              for name in ("called_off", "returned", "taken")}  # fmt: skip
-    result = await session.execute(
-        update(ContractQuota)
-        .where(
-            ContractQuota.contract_id == contract_id,
-            ContractQuota.city_id == city_id,
-            and_(values["called_off"] >= 0, values["called_off"] <= ContractQuota.quantity),
-            values["returned"] >= 0,
-            values["taken"] >= 0,
-            values["called_off"] - values["returned"] + values["taken"] >= 0,
-        )
-        .values({column: values[column]})
-        .execution_options(synchronize_session=False)
-    )
-    return int(result.rowcount) == 1  # type: ignore[attr-defined]
+    values = {"the_contract_id": contract_id, "the_city_id": city_id, "delta": delta}
+    return (await connection.execute(_quota_change(column), values)).rowcount == 1
 
 
-async def shift_quota(session: AsyncSession, contract_id: str, city_id: str, delta: int) -> bool:
+async def shift_quota(connection: AsyncConnection, contract_id: str, city_id: str, delta: int) -> bool:
     """Raise or lower a city's quota, never below what it has called off; whether it did."""
-    result = await session.execute(
-        update(ContractQuota)
-        .where(
-            ContractQuota.contract_id == contract_id,
-            ContractQuota.city_id == city_id,
-            ContractQuota.quantity + delta >= ContractQuota.called_off,
-        )
-        .values(quantity=ContractQuota.quantity + delta)
-        .execution_options(synchronize_session=False)
-    )
-    return int(result.rowcount) == 1  # type: ignore[attr-defined]
+    values = {"the_contract_id": contract_id, "the_city_id": city_id, "delta": delta}
+    return (await connection.execute(QUOTA_SHIFT, values)).rowcount == 1
 
 
 @dataclass(frozen=True)
@@ -138,3 +160,32 @@ def first_misfit(counters: Counters, steps: list[tuple[str, str, int]]) -> tuple
                 and called_off * counters.unit_price_cents <= counters.ceiling_value_cents):  # fmt: skip
             return kind, city, quantity
     return None
+
+
+QUOTA_COLUMNS = [QUOTAS.c.city_id, QUOTAS.c.quantity, QUOTAS.c.called_off, QUOTAS.c.returned, QUOTAS.c.taken]
+READ_COUNTERS = (
+    select(CONTRACTS, *(column.label(f"quota_{column.key}") for column in QUOTA_COLUMNS))
+    .select_from(
+        CONTRACTS.outerjoin(
+            QUOTAS,
+            and_(QUOTAS.c.contract_id == CONTRACTS.c.id, QUOTAS.c.city_id.in_(bindparam("cities", expanding=True))),
+        )
+    )
+    .where(CONTRACTS.c.id == CONTRACT_ID)
+)
+
+
+async def read_counters(
+    connection: AsyncConnection, contract_id: str, cities: list[str]
+) -> tuple[Contract, Counters] | None:
+    """The contract and these cities' quota rows as they are now, in one query without locks."""
+    rows = (await connection.execute(READ_COUNTERS, {"the_contract_id": contract_id, "cities": cities})).all()
+    if not rows:
+        return None
+    first = rows[0]._mapping
+    contract = Contract(**{column.key: first[column] for column in CONTRACTS.c})
+    quotas = {row.quota_city_id: (row.quota_quantity, row.quota_called_off, row.quota_returned, row.quota_taken)
+              for row in rows if row.quota_city_id is not None}  # fmt: skip
+    counters = Counters(contract.ceiling_quantity, contract.ceiling_value_cents, contract.unit_price_cents,
+                        contract.called_off, contract.in_pool, quotas)  # fmt: skip
+    return contract, counters

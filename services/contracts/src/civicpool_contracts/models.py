@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import cast
 
 from civicpool_common.database import UtcDateTime, new_metadata
 from sqlalchemy import (
@@ -15,6 +16,7 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    Table,
     Text,
     UniqueConstraint,
 )
@@ -23,6 +25,11 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 class Base(DeclarativeBase):
     metadata = new_metadata()
+
+
+def table(model: type[Base]) -> Table:
+    """A model's table, for plain statements where the ORM's bookkeeping costs more than the SQL."""
+    return cast(Table, model.__table__)
 
 
 PROCEDURES = "('direct_award', 'restricted_or_negotiated', 'open_national', 'open_eu')"

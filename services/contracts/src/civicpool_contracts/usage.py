@@ -22,7 +22,6 @@ import json
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import TypeVar
 
 from civicpool_common.auth import Principal, Role
 from civicpool_common.database import integrity_violation, utc_now, write_transaction
@@ -31,13 +30,14 @@ from civicpool_common.ids import time_ordered_id
 from civicpool_common.lifecycle import StateConflict
 from civicpool_common.money import euros
 from civicpool_common.vocabulary import ContractStatus
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
 from civicpool_contracts import holdings, rules
 from civicpool_contracts.access import NETWORK_WIDE, city_in_reach
 from civicpool_contracts.models import (
+    Base,
     Contract,
     ContractQuota,
     IdempotencyRecord,
@@ -45,6 +45,7 @@ from civicpool_contracts.models import (
     LedgerTransaction,
     Movement,
     QuotaShift,
+    table,
 )
 from civicpool_contracts.neighbours import CostSplitter
 
@@ -94,13 +95,6 @@ class Utilisation:
 class Posting:
     transaction: LedgerTransaction
     entries: list[LedgerEntry]
-
-
-Prepared = TypeVar("Prepared")
-
-
-async def _nothing(session: AsyncSession) -> None:
-    return None
 
 
 @dataclass
@@ -168,7 +162,7 @@ class UsageService:
         if len(reason) > rules.MAX_TEXT:
             raise InvalidArgument.for_field("reason", f"at most {rules.MAX_TEXT} characters")
 
-        async def perform(session: AsyncSession, operation_id: str, _: None) -> Operation | None:
+        async def perform(session: AsyncSession, operation_id: str) -> Operation | None:
             await self._usable_contract(session, contract_id, license_only=False)
             for city_id, delta in sorted([(from_city, -quantity), (to_city, quantity)]):
                 if not await self._quota_row(session, contract_id, city_id):
@@ -177,7 +171,7 @@ class UsageService:
                     session.add(ContractQuota(contract_id=contract_id, city_id=city_id, quantity=0,
                                               called_off=0, returned=0, taken=0))  # fmt: skip
                     await session.flush()
-                if not await holdings.shift_quota(session, contract_id, city_id, delta):
+                if not await holdings.shift_quota(await session.connection(), contract_id, city_id, delta):
                     use = await self._city_use(session, contract_id, city_id)
                     assert use is not None
                     raise StateConflict(
@@ -191,7 +185,7 @@ class UsageService:
             return None
 
         request = {"contract_id": contract_id, "from": from_city, "to": to_city, "quantity": quantity, "reason": reason}
-        operation_id, _, replayed = await self._once_id(principal, key, "quota_shift", request, perform, _nothing)
+        operation_id, _, replayed = await self._once_id(principal, key, "quota_shift", request, perform)
         async with self._sessions() as session:
             shift = await session.get(QuotaShift, operation_id)
         assert shift is not None
@@ -250,38 +244,37 @@ class UsageService:
         if not memo.strip() or len(memo) > rules.MAX_TEXT:
             raise InvalidArgument.for_field("memo", f"say what the cost is, in at most {rules.MAX_TEXT} characters")
 
-        async def prepare(session: AsyncSession) -> tuple[Contract, dict[str, int]]:
+        request = {"contract_id": contract_id, "amount_cents": amount_cents, "memo": memo, "key": cost_key_id}
+        # The split is asked of the catalog outside the transaction (no lock is held across a remote
+        # call), so a retry is answered first, before the split is asked again.
+        async with self._sessions() as session:
+            earlier = await self._earlier(session, principal, key, _digest("shared_cost", request)) if key else None
+            if earlier is not None:
+                return await self._operation(earlier, replayed=True)
             contract = await self._usable_contract(session, contract_id, license_only=False)
             quotas = (await session.scalars(
                 select(ContractQuota).where(ContractQuota.contract_id == contract_id)
             )).all()  # fmt: skip
-            holdings_now = {q.city_id: q.called_off - q.returned + q.taken for q in quotas}
-            parts = await self._catalog.split_cost(
-                principal, cost_key_id or contract.cost_key_id, amount_cents,
-                {city: held for city, held in holdings_now.items() if held > 0}, sorted(holdings_now),
-            )  # fmt: skip
-            return contract, parts
+        holdings_now = {q.city_id: q.called_off - q.returned + q.taken for q in quotas}
+        parts = await self._catalog.split_cost(
+            principal, cost_key_id or contract.cost_key_id, amount_cents,
+            {city: held for city, held in holdings_now.items() if held > 0}, sorted(holdings_now),
+        )  # fmt: skip
 
-        async def perform(
-            session: AsyncSession, operation_id: str, prepared: tuple[Contract, dict[str, int]]
-        ) -> Operation:
-            contract, parts = prepared
+        async def perform(session: AsyncSession, operation_id: str) -> Operation:
             now = utc_now()
             transaction = LedgerTransaction(
                 id=time_ordered_id(), operation_id=operation_id, kind="shared_cost", contract_id=contract.id,
                 memo=memo.strip(), reverses_id=None, created_by=principal.username, created_at=now,
             )  # fmt: skip
-            session.add(transaction)
-            await session.flush()
             amounts = {f"contract:{contract.id}": amount_cents} | {f"city:{c}": -p for c, p in parts.items() if p}
             assert sum(amounts.values()) == 0, amounts
             entries = [LedgerEntry(transaction_id=transaction.id, account=name, amount_cents=cents, posted_at=now)
                        for name, cents in sorted(amounts.items())]  # fmt: skip
-            session.add_all(entries)
+            await _insert(await session.connection(), [transaction], entries)
             return Operation(operation_id, "shared_cost", contract, [], transaction, entries)
 
-        request = {"contract_id": contract_id, "amount_cents": amount_cents, "memo": memo, "key": cost_key_id}
-        return await self._posting_once(principal, key, "shared_cost", request, perform, prepare)
+        return await self._posting_once(principal, key, "shared_cost", request, perform)
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -334,18 +327,19 @@ class UsageService:
     ) -> Operation:
         """Movements of one contract: checked against the counters as read, then done under the guards."""
 
-        async def prepare(session: AsyncSession) -> Contract:
-            contract = await self._usable_contract(session, contract_id, license_only=license_only,
-                                                   active=reverses is None)  # fmt: skip
-            misfit = holdings.first_misfit(await self._counters(session, contract, steps), steps)
-            if misfit is not None:  # refused as of this reading, without taking a lock or writing
+        async def perform(session: AsyncSession, operation_id: str) -> Operation:
+            connection = await session.connection()
+            read = await holdings.read_counters(connection, contract_id, sorted({city for _, city, _ in steps}))
+            if read is None:
+                raise NotFound(f"contract {contract_id} does not exist")
+            contract, counters = read
+            _check_usable(contract, license_only=license_only, active=reverses is None)
+            misfit = holdings.first_misfit(counters, steps)
+            if misfit is not None:  # refused as of this reading, before any lock is taken
                 raise Refused(contract_id, *misfit)
-            return contract
+            return await self._move(connection, principal, operation_id, contract, steps, reverses=reverses, memo=memo)
 
-        async def perform(session: AsyncSession, operation_id: str, contract: Contract) -> Operation:
-            return await self._move(session, principal, operation_id, contract, steps, reverses=reverses, memo=memo)
-
-        return await self._posting_once(principal, key, operation, request, perform, prepare)
+        return await self._posting_once(principal, key, operation, request, perform)
 
     async def _posting_once(
         self,
@@ -353,26 +347,13 @@ class UsageService:
         key: str,
         operation: str,
         request: dict[str, object],
-        perform: Callable[[AsyncSession, str, Prepared], Awaitable[Operation | None]],
-        prepare: Callable[[AsyncSession], Awaitable[Prepared]],
+        perform: Callable[[AsyncSession, str], Awaitable[Operation]],
     ) -> Operation:
         """_once_id for an operation that posts: what it did, or, replayed, what the first request did."""
-        operation_id, done, replayed = await self._once_id(principal, key, operation, request, perform, prepare)
+        operation_id, done, replayed = await self._once_id(principal, key, operation, request, perform)
         if replayed or done is None:
             return await self._operation(operation_id, replayed=replayed)
         return done
-
-    async def _counters(
-        self, session: AsyncSession, contract: Contract, steps: list[tuple[str, str, int]]
-    ) -> holdings.Counters:
-        cities = sorted({city for _, city, _ in steps})
-        quotas = (await session.scalars(
-            select(ContractQuota).where(ContractQuota.contract_id == contract.id, ContractQuota.city_id.in_(cities))
-        )).all()  # fmt: skip
-        return holdings.Counters(
-            contract.ceiling_quantity, contract.ceiling_value_cents, contract.unit_price_cents, contract.called_off,
-            contract.in_pool, {q.city_id: (q.quantity, q.called_off, q.returned, q.taken) for q in quotas},
-        )  # fmt: skip
 
     async def _once_id(
         self,
@@ -380,34 +361,25 @@ class UsageService:
         key: str,
         operation: str,
         request: dict[str, object],
-        perform: Callable[[AsyncSession, str, Prepared], Awaitable[Operation | None]],
-        prepare: Callable[[AsyncSession], Awaitable[Prepared]],
+        perform: Callable[[AsyncSession, str], Awaitable[Operation | None]],
     ) -> tuple[str, Operation | None, bool]:
         """Run `perform` in one write transaction, at most once per caller and Idempotency-Key.
 
         The key is written first: a retry fails on it at once (or, sent at the same moment, waits for
-        the first request and then fails) and answers what the first request did. Returns the
-        operation id, what `perform` returned, and whether this was a replay.
+        the first request and then fails) and answers what the first request did, whatever changed
+        since. Returns the operation id, what `perform` returned, and whether this was a replay.
         """
-        digest = hashlib.sha256(json.dumps([operation, request], sort_keys=True).encode()).hexdigest()
-        try:
-            async with self._sessions() as session:  # a retry is answered without touching the limits
-                earlier = await self._earlier(session, principal, key, digest) if key else None
-                if earlier is not None:
-                    return earlier, None, True
-                prepared = await prepare(session)
-        except Refused as refusal:
-            raise await self._refusal(refusal) from None
+        digest = _digest(operation, request)
         for attempt in range(1, RETRIES + 1):
             operation_id = time_ordered_id()
             try:
                 async with write_transaction(self._sessions) as session:
                     if key:
-                        session.add(IdempotencyRecord(caller=principal.user_id, key=key, operation=operation,
-                                                      request_sha256=digest, operation_id=operation_id,
-                                                      created_at=utc_now()))  # fmt: skip
-                        await session.flush()
-                    done = await perform(session, operation_id, prepared)
+                        await (await session.connection()).execute(insert(table(IdempotencyRecord)).values(
+                            caller=principal.user_id, key=key, operation=operation, request_sha256=digest,
+                            operation_id=operation_id, created_at=utc_now(),
+                        ))  # fmt: skip
+                    done = await perform(session, operation_id)
                 return operation_id, done, False
             except IntegrityError as error:
                 async with self._sessions() as session:
@@ -443,7 +415,7 @@ class UsageService:
 
     async def _move(
         self,
-        session: AsyncSession,
+        connection: AsyncConnection,
         principal: Principal,
         operation_id: str,
         contract: Contract,
@@ -484,17 +456,13 @@ class UsageService:
         assert sum(amounts.values()) == 0, amounts  # balanced by construction (EFFECTS)
         entries = [LedgerEntry(transaction_id=transaction.id, account=name, amount_cents=cents, posted_at=now)
                    for name, cents in sorted(amounts.items()) if cents != 0]  # fmt: skip
-        session.add(transaction)
-        await session.flush()  # first: the movements and entries refer to it
-        session.add_all(movements)
-        session.add_all(entries)
-        await session.flush()
+        await _insert(connection, [transaction], movements, entries)
         for step_kind, city_id, quantity in sorted(steps, key=lambda step: step[1]):
             column = holdings.EFFECTS[step_kind].quota_column
-            if not await holdings.change_quota(session, contract.id, city_id, column, quantity):
+            if not await holdings.change_quota(connection, contract.id, city_id, column, quantity):
                 raise Refused(contract.id, step_kind, city_id, quantity)
         for column, delta in contract_deltas.items():
-            if delta and not await holdings.change_contract(session, contract.id, column, delta):
+            if delta and not await holdings.change_contract(connection, contract.id, column, delta):
                 step_kind, city_id, quantity = steps[0]
                 raise Refused(contract.id, step_kind, city_id, quantity)
         return Operation(operation_id, kind, contract, movements, transaction, entries)
@@ -530,21 +498,11 @@ class UsageService:
     async def _quota_row(self, session: AsyncSession, contract_id: str, city_id: str) -> ContractQuota | None:
         return await session.get(ContractQuota, (contract_id, city_id), populate_existing=True)
 
-    async def _usable_contract(
-        self, session: AsyncSession, contract_id: str, *, license_only: bool, active: bool = True
-    ) -> Contract:
+    async def _usable_contract(self, session: AsyncSession, contract_id: str, *, license_only: bool) -> Contract:
         contract = await session.get(Contract, contract_id)
         if contract is None:
             raise NotFound(f"contract {contract_id} does not exist")
-        status = rules.effective_contract_status(contract.status, contract.ends_on, utc_now().date())
-        if active and (status != ContractStatus.ACTIVE or utc_now().date() < contract.starts_on):
-            raise StateConflict(
-                f"contract {contract_id} runs from {contract.starts_on} to {contract.ends_on} and is {status.value}; "
-                "call-offs need an active contract",
-                status.value,
-            )
-        if license_only and contract.kind != "license":
-            raise StateConflict(f"{contract.sku} is {contract.kind}: only license seats go through the pool", status)
+        _check_usable(contract, license_only=license_only, active=True)
         return contract
 
     async def _operation(self, operation_id: str, replayed: bool) -> Operation:
@@ -580,6 +538,33 @@ class UsageService:
             raise NotFound(f"contract {contract_id} does not exist")
         if contract.lead_city_id != principal.city:
             raise PermissionDenied(f"only a procurement lead of {contract.lead_city_id}, the lead city, may")
+
+
+def _check_usable(contract: Contract, *, license_only: bool, active: bool) -> None:
+    status = rules.effective_contract_status(contract.status, contract.ends_on, utc_now().date())
+    if active and (status != ContractStatus.ACTIVE or utc_now().date() < contract.starts_on):
+        raise StateConflict(
+            f"contract {contract.id} runs from {contract.starts_on} to {contract.ends_on} and is {status.value}; "
+            "call-offs need an active contract",
+            status.value,
+        )
+    if license_only and contract.kind != "license":
+        raise StateConflict(f"{contract.sku} is {contract.kind}: only license seats go through the pool", status)
+
+
+def _digest(operation: str, request: dict[str, object]) -> str:
+    return hashlib.sha256(json.dumps([operation, request], sort_keys=True).encode()).hexdigest()
+
+
+async def _insert(connection: AsyncConnection, *groups: Sequence[Base]) -> None:
+    """New rows of one kind per group, one plain INSERT each (in order: later ones refer to earlier)."""
+    for rows in groups:
+        if rows:
+            columns = table(type(rows[0])).c
+            await connection.execute(insert(table(type(rows[0]))), [
+                {c.key: getattr(row, c.key) for c in columns if not (c.primary_key and getattr(row, c.key) is None)}
+                for row in rows
+            ])  # fmt: skip
 
 
 def _check_quantity(quantity: int) -> None:
