@@ -112,9 +112,14 @@ def test_finance_sets_a_budget_and_downloads_budget_against_actual(api: ApiFacto
     assert created.status_code == 200, created.text
     stale = finance.put(f"/budgets/rastatt/{year}", json={"amount_cents": 1}, headers={"If-Match": '"9"'})
     assert stale.status_code == 412
-    changed = finance.put(f"/budgets/rastatt/{year}", json={"amount_cents": 45_000_00},
-                          headers={"If-Match": created.headers["ETag"]})  # fmt: skip
+    change = {"If-Match": created.headers["ETag"], "Idempotency-Key": str(uuid.uuid4())}
+    changed = finance.put(f"/budgets/rastatt/{year}", json={"amount_cents": 45_000_00}, headers=change)
     assert changed.status_code == 200 and changed.json()["amount_cents"] == 45_000_00
+    retried = finance.put(f"/budgets/rastatt/{year}", json={"amount_cents": 45_000_00}, headers=change)
+    assert retried.status_code == 200 and retried.headers["Idempotent-Replayed"] == "true"
+    assert retried.json() == changed.json()  # the first answer, though the version it names has moved on
+    misused = finance.put(f"/budgets/rastatt/{year}", json={"amount_cents": 1}, headers=change)
+    assert misused.status_code == 422 and misused.headers["content-type"] == PROBLEM
     assert finance.put(f"/budgets/gaggenau/{year}", json={"amount_cents": 1}).status_code == 403
     assert api("rastatt.it").put(f"/budgets/rastatt/{year}", json={"amount_cents": 1}).status_code == 403
     rows = finance.get("/reports/budget").json()["rows"]

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
-import random
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -15,25 +13,16 @@ from civicpool_common.auth import Principal, Role
 from civicpool_common.database import create_engine, session_factory, utc_now
 from civicpool_common.errors import AlreadyExists, InvalidArgument, PermissionDenied, VersionConflict
 from civicpool_common.lifecycle import StateConflict
-from civicpool_contracts.models import (
-    Bid,
-    Contract,
-    ContractQuota,
-    Lot,
-    Movement,
-    Tender,
-)
 from civicpool_contracts.reports import ReportService
 from civicpool_contracts.usage import UsageService
-from sqlalchemy import func, select, text
+from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.service.conftest import ADMIN, LEAD
+from tests.support.contracts import PRICE, awarded_contract, check_invariants, scalar
 from tests.support.databases import DatabaseFactory
 from tests.support.neighbours import InProcessCatalog
-
-PRICE = 3_000
 
 
 def city_it(city_id: str) -> Principal:
@@ -53,68 +42,13 @@ class Usage:
     engine: AsyncEngine
 
     async def contract(self, kind: str = "license", ceiling: int = 100, quotas: dict[str, int] | None = None) -> str:
-        """An active framework contract (Ettlingen leads) with these quotas, as an award would store it."""
-        quotas = quotas or {"bruchsal": 60, "buehl": 30, "ettlingen": 10}
-        now, today = utc_now(), utc_now().date()
-        ids = {name: f"{name}-{random.getrandbits(48):x}" for name in ("tender", "lot", "bid", "contract")}
-        async with session_factory(self.engine).begin() as session:
-            session.add(Tender(
-                id=ids["tender"], title="T", description="", lead_city_id="ettlingen", round_id=ids["tender"],
-                participating_city_ids=sorted(quotas), status="awarded", estimated_value_cents=0,
-                recommended_procedure="open_eu", recommendation_reason="", procedure="open_eu",
-                procedure_justification="", bids_opened_by="", weight_price=0, weight_quality=0,
-                weight_data_protection=0, evaluated_by="", cancel_reason="", created_by="x", created_at=now,
-                updated_at=now,
-            ))  # fmt: skip
-            await session.flush()
-            session.add(Lot(id=ids["lot"], tender_id=ids["tender"], number=1, title="L", estimated_value_cents=0,
-                            awarded_bid_id=ids["bid"], award_justification=""))  # fmt: skip
-            await session.flush()
-            session.add(Bid(id=ids["bid"], tender_id=ids["tender"], lot_id=ids["lot"], vendor_id="rheintal",
-                            status="submitted", prices=[], delivery_days=1, hosting_region="DE", dpa_offered=True,
-                            open_source=False, submitted_by="x", submitted_at=now, updated_at=now))  # fmt: skip
-            await session.flush()
-            session.add(Contract(
-                id=ids["contract"], tender_id=ids["tender"], lot_id=ids["lot"], bid_id=ids["bid"],
-                lead_city_id="ettlingen", vendor_id="rheintal", item_id="i", sku="VPN-SEAT", name="VPN", unit="Nutzer",
-                kind=kind, unit_price_cents=PRICE, ceiling_quantity=ceiling, ceiling_value_cents=ceiling * PRICE,
-                starts_on=today - dt.timedelta(days=1), ends_on=today + dt.timedelta(days=700),
-                renewal_notice_on=today + dt.timedelta(days=600), status="active", created_by="x", created_at=now,
-                called_off=0, in_pool=0,
-            ))  # fmt: skip
-            await session.flush()
-            session.add_all(ContractQuota(contract_id=ids["contract"], city_id=city, quantity=quota, called_off=0,
-                                          returned=0, taken=0) for city, quota in quotas.items())  # fmt: skip
-        return ids["contract"]
+        return await awarded_contract(self.engine, kind, ceiling, quotas)
 
     async def scalar(self, statement: str, **params: object) -> int:
-        async with self.engine.connect() as connection:
-            return int(await connection.scalar(text(statement), params) or 0)
+        return await scalar(self.engine, statement, **params)
 
     async def check_invariants(self, contract_id: str) -> None:
-        """Every posting sums to zero; the counters equal the sums of the movements; nothing beyond limits."""
-        unbalanced = await self.scalar(
-            "SELECT count(*) FROM (SELECT transaction_id FROM ledger_entries GROUP BY transaction_id "
-            "HAVING sum(amount_cents) <> 0) AS t"
-        )
-        assert unbalanced == 0
-        assert await self.scalar("SELECT coalesce(sum(amount_cents), 0) FROM ledger_entries") == 0
-        async with session_factory(self.engine)() as session:
-            contract = await session.get(Contract, contract_id)
-            assert contract is not None
-            quotas = (
-                await session.scalars(select(ContractQuota).where(ContractQuota.contract_id == contract_id))
-            ).all()
-            sums: dict[str, int] = dict((await session.execute(
-                select(Movement.city_id.concat(":").concat(Movement.kind), func.sum(Movement.quantity))
-                .where(Movement.contract_id == contract_id).group_by(Movement.city_id, Movement.kind)
-            )).all())  # fmt: skip
-        for quota in quotas:
-            assert quota.called_off == sums.get(f"{quota.city_id}:call_off", 0) <= quota.quantity
-            assert quota.returned == sums.get(f"{quota.city_id}:return", 0) + sums.get(f"{quota.city_id}:move_out", 0)
-            assert quota.taken == sums.get(f"{quota.city_id}:take", 0) + sums.get(f"{quota.city_id}:move_in", 0)
-        assert contract.called_off == sum(q.called_off for q in quotas) <= contract.ceiling_quantity
-        assert contract.in_pool == sum(q.returned for q in quotas) - sum(q.taken for q in quotas) >= 0
+        await check_invariants(self.engine, contract_id)
 
 
 @pytest.fixture
@@ -277,36 +211,6 @@ async def test_city_users_read_their_own_city_only(usage: Usage) -> None:
         await usage.service.utilisation(VENDOR, contract_id)
 
 
-@pytest.mark.parametrize("seed", [1, 2])
-async def test_no_oversell_under_500_concurrent_call_offs_with_retries(usage: Usage, seed: int) -> None:
-    """500 call-offs at once (about 10 % retries of an earlier key) against small quotas and a small ceiling."""
-    rng = random.Random(seed)
-    contract_id = await usage.contract(ceiling=120, quotas={"bruchsal": 60, "buehl": 50, "ettlingen": 40})
-    users = {"bruchsal": BRUCHSAL, "buehl": BUEHL, "ettlingen": city_it("ettlingen")}
-    requests = []
-    for n in range(500):
-        if requests and rng.random() < 0.1:
-            requests.append(rng.choice(requests))  # a retry: the same key, the same body
-        else:
-            requests.append((f"key-{seed}-{n}", rng.choice(sorted(users)), rng.randint(1, 4)))
-
-    async def send(key: str, city: str, quantity: int) -> str:
-        try:
-            operation = await usage.service.call_off(users[city], contract_id, city, quantity, from_pool=False, key=key)
-        except StateConflict:
-            return "refused"
-        return f"replayed:{operation.id}" if operation.replayed else f"accepted:{operation.id}"
-
-    results = await asyncio.gather(*(send(*request) for request in requests))
-    accepted = {r.split(":")[1] for r in results if r.startswith("accepted")}
-    replayed = {r.split(":")[1] for r in results if r.startswith("replayed")}
-    assert replayed <= accepted  # a retry answers the first result
-    assert await usage.scalar("SELECT count(*) FROM ledger_transactions") == len(accepted)
-    assert await usage.scalar("SELECT count(DISTINCT operation_id) FROM movements") == len(accepted)
-    assert await usage.scalar("SELECT called_off FROM contracts WHERE id = :id", id=contract_id) == 120
-    await usage.check_invariants(contract_id)
-
-
 # -- finance reports ------------------------------------------------------------------------------
 
 
@@ -367,7 +271,7 @@ async def test_finance_sets_its_budget_and_sees_it_against_the_charges(usage: Us
     reports = ReportService(session_factory(usage.engine))
     year = utc_now().year
     await usage.service.call_off(RASTATT, contract_id, "rastatt", 10, from_pool=False, key="")
-    budget = await reports.set_budget(RASTATT_FINANCE, "", year, 100_000, 0)
+    budget, _ = await reports.set_budget(RASTATT_FINANCE, "", year, 100_000, 0)
     assert (budget.city_id, budget.amount_cents, budget.version, budget.set_by) == (
         "rastatt",
         100_000,
@@ -376,8 +280,14 @@ async def test_finance_sets_its_budget_and_sees_it_against_the_charges(usage: Us
     )
     with pytest.raises(VersionConflict):
         await reports.set_budget(RASTATT_FINANCE, "rastatt", year, 1, 0)  # it exists: say which version you change
-    changed = await reports.set_budget(RASTATT_FINANCE, "rastatt", year, 90_000, 1)
-    assert (changed.amount_cents, changed.version) == (90_000, 2)
+    changed, replayed = await reports.set_budget(RASTATT_FINANCE, "rastatt", year, 90_000, 1, key="k-1")
+    assert (changed.amount_cents, changed.version, replayed) == (90_000, 2, False)
+    again, replayed = await reports.set_budget(RASTATT_FINANCE, "rastatt", year, 90_000, 1, key="k-1")  # a retry
+    assert (again.id, again.version, replayed) == (changed.id, 2, True)
+    with pytest.raises(InvalidArgument):  # the same key for another request
+        await reports.set_budget(RASTATT_FINANCE, "rastatt", year, 80_000, 2, key="k-1")
+    history = "SELECT count(*) FROM budget_changes WHERE city_id = 'rastatt'"
+    assert await usage.scalar(history) == 2  # the first setting and the change; the retry added nothing
     for who, city in ((RASTATT_FINANCE, "gaggenau"), (RASTATT, "rastatt"), (LEAD, "rastatt")):
         with pytest.raises(PermissionDenied):
             await reports.set_budget(who, city, year, 1, 0)

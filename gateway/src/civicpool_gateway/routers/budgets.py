@@ -14,6 +14,7 @@ from civicpool_gateway.auth import Caller, CallerDep, requires
 from civicpool_gateway.clients import ClientsDep
 from civicpool_gateway.concurrency import call_write, etag, expected_version
 from civicpool_gateway.convert import PLAIN
+from civicpool_gateway.routers.contracts import IdempotencyKey
 from civicpool_gateway.schemas import Cents, Request, Version
 
 router = APIRouter(tags=["reports"])
@@ -59,10 +60,14 @@ async def set_budget(
     services: ClientsDep,
     response: Response,
     if_match: Annotated[str | None, Header()] = None,
+    idempotency_key: IdempotencyKey = None,
 ) -> Any:
     version, via_if_match = expected_version(if_match, body.version) if if_match or body.version else (0, False)
-    request = pb.SetBudgetRequest(city_id=city_id, year=year, amount_cents=body.amount_cents, expected_version=version)
+    request = pb.SetBudgetRequest(city_id=city_id, year=year, amount_cents=body.amount_cents,
+                                  expected_version=version, idempotency_key=idempotency_key or "")  # fmt: skip
     reply = await call_write(services, "contracts", "SetBudget", request, caller, via_if_match=via_if_match)
     assert isinstance(reply, pb.Budget)
     response.headers["ETag"] = etag(reply.version)
+    if reply.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
     return PLAIN.from_proto(reply)

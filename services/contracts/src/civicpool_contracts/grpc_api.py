@@ -31,12 +31,12 @@ from civicpool_common.vocabulary import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from civicpool_contracts import ocds, scoring
+from civicpool_contracts import idempotency, ocds, scoring
 from civicpool_contracts.awarding import AwardDecision, ScoreInput
 from civicpool_contracts.bids import BidDraft, BidView, bid_prices
 from civicpool_contracts.config import ContractsSettings
 from civicpool_contracts.lots import LotGroup
-from civicpool_contracts.models import Budget, LedgerEntry, LedgerTransaction
+from civicpool_contracts.models import Budget, BudgetChange, LedgerEntry, LedgerTransaction
 from civicpool_contracts.neighbours import GrpcCatalog, GrpcDemandRounds
 from civicpool_contracts.renewals import RenewalService
 from civicpool_contracts.reports import ReportService
@@ -206,9 +206,9 @@ def utilisation_to_proto(use: Utilisation) -> pb.Utilisation:
     )  # fmt: skip
 
 
-def _budget(budget: Budget) -> pb.Budget:
+def _budget(budget: Budget | BudgetChange, *, replayed: bool = False) -> pb.Budget:
     return pb.Budget(city_id=budget.city_id, year=budget.year, amount_cents=budget.amount_cents, set_by=budget.set_by,
-                     set_at=to_timestamp(budget.set_at), version=budget.version)  # fmt: skip
+                     set_at=to_timestamp(budget.set_at), version=budget.version, replayed=replayed)  # fmt: skip
 
 
 def _bid_draft(message: pb.Bid) -> BidDraft:
@@ -349,10 +349,11 @@ class ContractsServicer(contracts_pb2_grpc.ContractsServiceServicer):
         )
 
     async def SetBudget(self, request: pb.SetBudgetRequest, context: Context) -> pb.Budget:
-        budget = await self._reports.set_budget(
-            current_principal(), request.city_id, request.year, request.amount_cents, request.expected_version
-        )
-        return _budget(budget)
+        change, replayed = await self._reports.set_budget(
+            current_principal(), request.city_id, request.year, request.amount_cents, request.expected_version,
+            key=request.idempotency_key,
+        )  # fmt: skip
+        return _budget(change, replayed=replayed)
 
     async def ListBudgets(self, request: pb.ListBudgetsRequest, context: Context) -> pb.ListBudgetsResponse:
         budgets = await self._reports.budgets(current_principal(), request.year or None)
@@ -495,11 +496,13 @@ def _procedure(number: int) -> Procedure:
     return procedure
 
 
-async def _forget_old_keys_periodically(usage: UsageService, settings: ContractsSettings) -> None:
+async def _forget_old_keys_periodically(
+    sessions: async_sessionmaker[AsyncSession], settings: ContractsSettings
+) -> None:
     keep = dt.timedelta(hours=settings.idempotency_keep_hours)
     while True:
         try:
-            forgotten = await usage.forget_old_keys(keep)
+            forgotten = await idempotency.forget_old_keys(sessions, keep)
             if forgotten:
                 log.info("forgot %d idempotency keys older than %s", forgotten, keep)
         except Exception:  # the database may be away for a while; the health monitor reports it
@@ -516,12 +519,10 @@ async def register(
     deadline = settings.neighbour_deadline_seconds
     catalog, demand = GrpcCatalog(catalog_channel, deadline), GrpcDemandRounds(demand_channel, deadline)
     service = ContractsService(sessions, demand, catalog, settings.value_limits())
-    usage = UsageService(sessions, catalog)
-    servicer = ContractsServicer(
-        service, usage, ReportService(sessions), RenewalService(sessions, demand), settings, catalog
-    )
+    usage, renewals = UsageService(sessions, catalog), RenewalService(sessions, demand)
+    servicer = ContractsServicer(service, usage, ReportService(sessions), renewals, settings, catalog)
     contracts_pb2_grpc.add_ContractsServiceServicer_to_server(servicer, server)
-    forgetter = asyncio.create_task(_forget_old_keys_periodically(usage, settings))
+    forgetter = asyncio.create_task(_forget_old_keys_periodically(sessions, settings))
     try:
         yield
     finally:

@@ -381,3 +381,18 @@ class Budget(Base):
     version: Mapped[int] = mapped_column(Integer)
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+
+
+class BudgetChange(Base):
+    """Every setting of a budget as it was answered: the budget's history, and what a retry answers."""
+
+    __tablename__ = "budget_changes"
+    __table_args__ = (Index("ix_budget_changes_city_year", "city_id", "year"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)  # the operation id
+    city_id: Mapped[str] = mapped_column(String(40))
+    year: Mapped[int] = mapped_column(Integer)
+    amount_cents: Mapped[int] = mapped_column(BigInteger)
+    version: Mapped[int] = mapped_column(Integer)  # the budget's version after this change
+    set_by: Mapped[str] = mapped_column(String(255))
+    set_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())

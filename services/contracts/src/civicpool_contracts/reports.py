@@ -13,14 +13,14 @@ from typing import Any
 
 import pandas as pd
 from civicpool_common.auth import Principal, Role
-from civicpool_common.database import utc_now, write_transaction
+from civicpool_common.database import utc_now
 from civicpool_common.errors import InvalidArgument, NotFound, VersionConflict
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from civicpool_contracts import rules
+from civicpool_contracts import idempotency, rules
 from civicpool_contracts.access import city_in_reach
-from civicpool_contracts.models import Budget, Contract, ContractQuota, LedgerEntry, LedgerTransaction
+from civicpool_contracts.models import Budget, BudgetChange, Contract, ContractQuota, LedgerEntry, LedgerTransaction
 
 LONGEST_PERIOD_DAYS = 3 * 366 + 1
 
@@ -187,9 +187,12 @@ class ReportService:
         return [UseRow(quota=int(r["quota"]), **{name: _plain(r[name]) for name in fields}) for r in _records(merged)]
 
     async def set_budget(
-        self, principal: Principal, city_id: str, year: int, amount_cents: int, version: int
-    ) -> Budget:
-        """Finance sets its city's budget for a year (network finance: any city's); 0 version: a new one."""
+        self, principal: Principal, city_id: str, year: int, amount_cents: int, version: int, *, key: str = ""
+    ) -> tuple[BudgetChange, bool]:
+        """Finance sets its city's budget for a year (network finance: any city's); 0 version: a new one.
+
+        Returns the change as answered, and whether it was answered from an earlier request (same key).
+        """
         principal.require_any_role(Role.FINANCE)
         city_id = city_in_reach(principal, city_id)
         if not city_id:
@@ -198,7 +201,8 @@ class ReportService:
             raise InvalidArgument.for_field("year", "must lie between 2000 and 2999")
         if not 0 <= amount_cents <= 10**13:
             raise InvalidArgument.for_field("amount_cents", "must be between 0 and 10^13 cents")
-        async with write_transaction(self._sessions) as session:
+
+        async def perform(session: AsyncSession, operation_id: str) -> BudgetChange:
             budget = await session.get(Budget, (city_id, year), with_for_update=True)
             if budget is None:
                 if version:
@@ -208,7 +212,21 @@ class ReportService:
             elif version != budget.version:
                 raise VersionConflict(f"the budget of {city_id} for {year}", version, budget.version)
             budget.amount_cents, budget.set_by, budget.set_at = amount_cents, principal.username, utc_now()
-        return budget
+            await session.flush()  # counts the version up
+            change = BudgetChange(id=operation_id, city_id=city_id, year=year, amount_cents=amount_cents,
+                                  version=budget.version, set_by=budget.set_by, set_at=budget.set_at)  # fmt: skip
+            session.add(change)
+            return change
+
+        request = {"city_id": city_id, "year": year, "amount_cents": amount_cents, "version": version}
+        operation_id, change, replayed = await idempotency.once(
+            self._sessions, principal, key, "budget", request, perform
+        )
+        if change is None:
+            async with self._sessions() as session:
+                change = await session.get(BudgetChange, operation_id)
+        assert change is not None
+        return change, replayed
 
     async def budget_vs_actual(self, principal: Principal, year: int) -> list[BudgetRow]:
         """Per city: the budget and what its account was charged in the year (pandas over both)."""

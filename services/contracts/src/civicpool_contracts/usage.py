@@ -16,31 +16,27 @@ result and posts nothing; the same key with another request is refused.
 
 from __future__ import annotations
 
-import datetime as dt
-import hashlib
-import json
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from civicpool_common.auth import Principal, Role
-from civicpool_common.database import integrity_violation, utc_now, write_transaction
+from civicpool_common.database import integrity_violation, utc_now
 from civicpool_common.errors import AlreadyExists, InvalidArgument, NotFound, PermissionDenied
 from civicpool_common.ids import time_ordered_id
 from civicpool_common.lifecycle import StateConflict
 from civicpool_common.money import euros
 from civicpool_common.vocabulary import ContractStatus
-from sqlalchemy import delete, insert, select
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
-from civicpool_contracts import holdings, rules
+from civicpool_contracts import holdings, idempotency, rules
 from civicpool_contracts.access import NETWORK_WIDE, city_in_reach
 from civicpool_contracts.models import (
     Base,
     Contract,
     ContractQuota,
-    IdempotencyRecord,
     LedgerEntry,
     LedgerTransaction,
     Movement,
@@ -51,8 +47,6 @@ from civicpool_contracts.neighbours import CostSplitter
 
 log = logging.getLogger("civicpool.contracts")
 MAX_QUANTITY = 1_000_000
-RETRIES = 3  # serialization failures and deadlocks on PostgreSQL are tried again
-RETRYABLE_SQLSTATES = {"40001", "40P01"}
 
 
 @dataclass(frozen=True)
@@ -185,7 +179,9 @@ class UsageService:
             return None
 
         request = {"contract_id": contract_id, "from": from_city, "to": to_city, "quantity": quantity, "reason": reason}
-        operation_id, _, replayed = await self._once_id(principal, key, "quota_shift", request, perform)
+        operation_id, _, replayed = await idempotency.once(
+            self._sessions, principal, key, "quota_shift", request, perform
+        )
         async with self._sessions() as session:
             shift = await session.get(QuotaShift, operation_id)
         assert shift is not None
@@ -248,7 +244,8 @@ class UsageService:
         # The split is asked of the catalog outside the transaction (no lock is held across a remote
         # call), so a retry is answered first, before the split is asked again.
         async with self._sessions() as session:
-            earlier = await self._earlier(session, principal, key, _digest("shared_cost", request)) if key else None
+            digest = idempotency.digest("shared_cost", request)
+            earlier = await idempotency.earlier(session, principal, key, digest) if key else None
             if earlier is not None:
                 return await self._operation(earlier, replayed=True)
             contract = await self._usable_contract(session, contract_id, license_only=False)
@@ -349,69 +346,16 @@ class UsageService:
         request: dict[str, object],
         perform: Callable[[AsyncSession, str], Awaitable[Operation]],
     ) -> Operation:
-        """_once_id for an operation that posts: what it did, or, replayed, what the first request did."""
-        operation_id, done, replayed = await self._once_id(principal, key, operation, request, perform)
+        """Once per key (idempotency.once): what it did, or, replayed, what the first request did."""
+        try:
+            operation_id, done, replayed = await idempotency.once(
+                self._sessions, principal, key, operation, request, perform
+            )
+        except Refused as refusal:  # rolled back by now: what is left is read as others see it
+            raise await self._refusal(refusal) from None
         if replayed or done is None:
             return await self._operation(operation_id, replayed=replayed)
         return done
-
-    async def _once_id(
-        self,
-        principal: Principal,
-        key: str,
-        operation: str,
-        request: dict[str, object],
-        perform: Callable[[AsyncSession, str], Awaitable[Operation | None]],
-    ) -> tuple[str, Operation | None, bool]:
-        """Run `perform` in one write transaction, at most once per caller and Idempotency-Key.
-
-        The key is written first: a retry fails on it at once (or, sent at the same moment, waits for
-        the first request and then fails) and answers what the first request did, whatever changed
-        since. Returns the operation id, what `perform` returned, and whether this was a replay.
-        """
-        digest = _digest(operation, request)
-        for attempt in range(1, RETRIES + 1):
-            operation_id = time_ordered_id()
-            try:
-                async with write_transaction(self._sessions) as session:
-                    if key:
-                        await (await session.connection()).execute(insert(table(IdempotencyRecord)).values(
-                            caller=principal.user_id, key=key, operation=operation, request_sha256=digest,
-                            operation_id=operation_id, created_at=utc_now(),
-                        ))  # fmt: skip
-                    done = await perform(session, operation_id)
-                return operation_id, done, False
-            except IntegrityError as error:
-                async with self._sessions() as session:
-                    earlier = await self._earlier(session, principal, key, digest) if key else None
-                if earlier is not None and integrity_violation(error) == "unique":
-                    return earlier, None, True  # the same key: answer as the first request did
-                raise
-            except Refused as refusal:  # rolled back by now: what is left is read as others see it
-                raise await self._refusal(refusal) from None
-            except DBAPIError as error:
-                if getattr(error.orig, "sqlstate", None) not in RETRYABLE_SQLSTATES or attempt == RETRIES:
-                    raise
-                log.info("%s: serialization failure or deadlock, attempt %d; trying again", operation, attempt)
-        raise AssertionError("unreachable")
-
-    async def _earlier(self, session: AsyncSession, principal: Principal, key: str, digest: str) -> str | None:
-        record = await session.get(IdempotencyRecord, (principal.user_id, key))
-        if record is None:
-            return None
-        if record.request_sha256 != digest:
-            raise InvalidArgument.for_field(
-                "Idempotency-Key", "this key was used for another request; use a new key for a new request"
-            )
-        return record.operation_id
-
-    async def forget_old_keys(self, keep: dt.timedelta) -> int:
-        """Idempotency keys older than `keep` (at least a day) are forgotten."""
-        async with write_transaction(self._sessions) as session:
-            result = await session.execute(
-                delete(IdempotencyRecord).where(IdempotencyRecord.created_at < utc_now() - keep)
-            )
-        return int(result.rowcount)  # type: ignore[attr-defined]
 
     async def _move(
         self,
@@ -550,10 +494,6 @@ def _check_usable(contract: Contract, *, license_only: bool, active: bool) -> No
         )
     if license_only and contract.kind != "license":
         raise StateConflict(f"{contract.sku} is {contract.kind}: only license seats go through the pool", status)
-
-
-def _digest(operation: str, request: dict[str, object]) -> str:
-    return hashlib.sha256(json.dumps([operation, request], sort_keys=True).encode()).hexdigest()
 
 
 async def _insert(connection: AsyncConnection, *groups: Sequence[Base]) -> None:

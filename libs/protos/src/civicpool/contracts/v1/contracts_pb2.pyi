@@ -2027,11 +2027,14 @@ class Budget(_message.Message):
     SET_BY_FIELD_NUMBER: _builtins.int
     SET_AT_FIELD_NUMBER: _builtins.int
     VERSION_FIELD_NUMBER: _builtins.int
+    REPLAYED_FIELD_NUMBER: _builtins.int
     city_id: _builtins.str
     year: _builtins.int
     amount_cents: _builtins.int
     set_by: _builtins.str
     version: _builtins.int
+    replayed: _builtins.bool
+    """SetBudget: answered from an earlier request with the same idempotency key"""
     @_builtins.property
     def set_at(self) -> _timestamp_pb2.Timestamp: ...
     def __init__(
@@ -2043,10 +2046,11 @@ class Budget(_message.Message):
         set_by: _builtins.str = ...,
         set_at: _timestamp_pb2.Timestamp | None = ...,
         version: _builtins.int = ...,
+        replayed: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["set_at", b"set_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount_cents", b"amount_cents", "city_id", b"city_id", "set_at", b"set_at", "set_by", b"set_by", "version", b"version", "year", b"year"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount_cents", b"amount_cents", "city_id", b"city_id", "replayed", b"replayed", "set_at", b"set_at", "set_by", b"set_by", "version", b"version", "year", b"year"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -2060,11 +2064,13 @@ class SetBudgetRequest(_message.Message):
     YEAR_FIELD_NUMBER: _builtins.int
     AMOUNT_CENTS_FIELD_NUMBER: _builtins.int
     EXPECTED_VERSION_FIELD_NUMBER: _builtins.int
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _builtins.int
     city_id: _builtins.str
     year: _builtins.int
     amount_cents: _builtins.int
     expected_version: _builtins.int
     """0: a budget not set before"""
+    idempotency_key: _builtins.str
     def __init__(
         self,
         *,
@@ -2072,10 +2078,11 @@ class SetBudgetRequest(_message.Message):
         year: _builtins.int = ...,
         amount_cents: _builtins.int = ...,
         expected_version: _builtins.int = ...,
+        idempotency_key: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount_cents", b"amount_cents", "city_id", b"city_id", "expected_version", b"expected_version", "year", b"year"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount_cents", b"amount_cents", "city_id", b"city_id", "expected_version", b"expected_version", "idempotency_key", b"idempotency_key", "year", b"year"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
