@@ -16,6 +16,9 @@ import tempfile
 import time
 from pathlib import Path
 
+# The tests' helpers (a PostgreSQL cluster, an awarded contract) serve the benchmarks too.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
 import aggregation
 import items
 import psycopg
@@ -24,7 +27,6 @@ from civicpool_cli.demo_loader import load_demo
 from civicpool_cli.stack import Ports, Stack
 from civicpool_cli.tokens import password_token
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the tests' PostgreSQL cluster helper
 from tests.support.postgres import postgres_cluster
 
 BENCHMARKS = {

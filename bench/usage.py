@@ -25,50 +25,23 @@ import psycopg
 import sqlalchemy
 from civicpool_cli import demo
 from civicpool_cli.stack import Stack
+from civicpool_common.database import create_engine
 from harness import Result, measure
+
+from tests.support.contracts import PRICE, awarded_contract
 
 CLIENTS = 50
 CITIES = [c.id for c in demo.CITIES]
 ENTRIES = 1_000_000
-PRICE = 3_000
 
 
-def _insert_contract(database: str, name: str, ceiling: int, quota: int) -> str:
-    """A framework contract with a quota for every city, as an award would store it (setup, not measured)."""
-    today = dt.date.today()
-    ids = {part: f"bench-{name}-{part}" for part in ("tender", "lot", "bid", "contract")}
-    with psycopg.connect(database, autocommit=True) as connection:
-        connection.execute(
-            "INSERT INTO tenders (id, title, description, lead_city_id, round_id, participating_city_ids, status, "
-            "estimated_value_cents, recommended_procedure, recommendation_reason, procedure, procedure_justification,"
-            " bids_opened_by, weight_price, weight_quality, weight_data_protection, evaluated_by, cancel_reason, "
-            "created_by, created_at, updated_at, version) VALUES (%s, 'bench', '', 'ettlingen', %s, '[]', 'awarded',"
-            " 0, 'open_eu', '', 'open_eu', '', '', 0, 0, 0, '', '', 'bench', now(), now(), 1)",
-            (ids["tender"], ids["tender"]),
-        )
-        connection.execute(
-            "INSERT INTO lots VALUES (%s, %s, 1, 'bench', 0, %s, '')", (ids["lot"], ids["tender"], ids["bid"])
-        )
-        connection.execute(
-            "INSERT INTO bids (id, tender_id, lot_id, vendor_id, status, prices, delivery_days, hosting_region, "
-            "dpa_offered, open_source, submitted_by, submitted_at, updated_at, version) VALUES (%s, %s, %s, "
-            "'rheintal', 'submitted', '[]', 1, 'DE', true, false, 'bench', now(), now(), 1)",
-            (ids["bid"], ids["tender"], ids["lot"]),
-        )
-        connection.execute(
-            "INSERT INTO contracts (id, tender_id, lot_id, bid_id, lead_city_id, vendor_id, item_id, sku, name, unit,"
-            " kind, unit_price_cents, ceiling_quantity, ceiling_value_cents, starts_on, ends_on, renewal_notice_on,"
-            " status, created_by, created_at, version, called_off, in_pool, renewal_round_id, cost_key_id) "
-            "VALUES (%s, %s, %s, %s, 'ettlingen', 'rheintal', 'item', 'VPN-SEAT', 'VPN', 'Nutzer', 'license', "
-            "%s, %s, %s, %s, %s, %s, 'active', 'bench', now(), 1, 0, 0, '', 'usage')",
-            (ids["contract"], ids["tender"], ids["lot"], ids["bid"], PRICE, ceiling, ceiling * PRICE,
-             today - dt.timedelta(days=1), today + dt.timedelta(days=700), today + dt.timedelta(days=600)),
-        )  # fmt: skip
-        with connection.cursor().copy("COPY contract_quotas (contract_id, city_id, quantity, called_off, returned, "
-                                      "taken) FROM STDIN") as copy:  # fmt: skip
-            for city in CITIES:
-                copy.write_row((ids["contract"], city, quota, 0, 0, 0))
-    return ids["contract"]
+async def _contract(database: str, ceiling: int, quota: int) -> str:
+    """A framework contract with a quota for every city, as an award stores it (setup, not measured)."""
+    engine = create_engine(database)
+    try:
+        return await awarded_contract(engine, ceiling=ceiling, quotas=dict.fromkeys(CITIES, quota))
+    finally:
+        await engine.dispose()
 
 
 class RawCallOffs:
@@ -112,8 +85,8 @@ def database_of(stack: Stack) -> str:
 
 async def run_calloffs(stack: Stack, token_for: Callable[[str], str], seconds: float) -> str:
     database = database_of(stack)
-    contract_id = _insert_contract(database, "throughput", ceiling=10_000_000, quota=1_000_000)
-    raw_contract = _insert_contract(database, "raw", ceiling=10_000_000, quota=1_000_000)
+    contract_id = await _contract(database, ceiling=10_000_000, quota=1_000_000)
+    raw_contract = await _contract(database, ceiling=10_000_000, quota=1_000_000)
     clients = {city: httpx.AsyncClient(base_url=f"{stack.gateway_url}/api/v1", timeout=30,
                                        headers={"Authorization": f"Bearer {token_for(f'{city}.it')}"},
                                        limits=httpx.Limits(max_connections=CLIENTS))
@@ -142,7 +115,7 @@ async def run_calloffs(stack: Stack, token_for: Callable[[str], str], seconds: f
 
 async def _hammer_small_contract(database: str, clients: dict[str, httpx.AsyncClient]) -> str:
     """600 concurrent call-offs of 1 against a ceiling of 300 (quotas 9 x 50): exactly 300 may pass."""
-    contract_id = _insert_contract(database, "ceiling", ceiling=300, quota=50)
+    contract_id = await _contract(database, ceiling=300, quota=50)
     semaphore = asyncio.Semaphore(CLIENTS)
 
     async def one(city: str) -> int:
@@ -205,7 +178,7 @@ def _write_ledger(database: str, contract_id: str) -> None:
 
 async def run_statement(stack: Stack, token_for: Callable[[str], str], seconds: float) -> str:
     database = database_of(stack)
-    contract_id = _insert_contract(database, "ledger", ceiling=10_000_000, quota=1_000_000)
+    contract_id = await _contract(database, ceiling=10_000_000, quota=1_000_000)
     started = time.monotonic()
     _write_ledger(database, contract_id)
     written = time.monotonic() - started

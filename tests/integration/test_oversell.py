@@ -1,0 +1,125 @@
+"""No oversell through the real servers: 500 concurrent call-offs with retries, on SQLite and on PostgreSQL.
+
+The gateway and a contracts service of their own run on each database (Keycloak, catalog and demand
+are the session's); the contract is stored as an award would store it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import random
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import psycopg
+import pytest
+from civicpool_cli.stack import Stack, free_port
+from civicpool_common.database import create_engine
+
+from tests.support.contracts import awarded_contract, check_invariants, scalar
+from tests.support.postgres import PostgresCluster
+from tests.support.tokens import TokenSource
+
+CALL_OFFS, RETRY_SHARE, IN_FLIGHT, ATTEMPTS = 500, 0.1, 60, 6
+CEILING, QUOTAS = 120, {"bruchsal": 60, "buehl": 50, "ettlingen": 40}
+
+
+@dataclasses.dataclass(frozen=True)
+class System:
+    gateway_url: str
+    database_url: str
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def system(
+    request: pytest.FixtureRequest, stack: Stack, postgres: PostgresCluster, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[System]:
+    data_dir: Path = tmp_path_factory.mktemp(f"oversell-{request.param}")
+    if request.param == "postgresql":
+        database = f"oversell_{uuid.uuid4().hex[:8]}"
+        with psycopg.connect(postgres.admin_url(), autocommit=True) as admin:
+            admin.execute(f'CREATE DATABASE "{database}"')  # type: ignore[arg-type]
+        database_url = postgres.url(database)
+        extra_env = {"CIVICPOOL_CONTRACTS_DATABASE_URL": database_url}
+    else:
+        database_url, extra_env = f"sqlite:///{data_dir / 'contracts.db'}", {}
+    ports = dataclasses.replace(stack.ports, contracts=free_port(), gateway=free_port())
+    own = Stack(data_dir, ports, extra_env=extra_env)  # migrates its own database on start
+    try:
+        own.start("contracts")
+        own.wait_for("contracts", lambda: own.service_serving("contracts"), timeout=60)
+        own.start("gateway")
+        own.wait_for("gateway", own.gateway_ready, timeout=60)
+        yield System(own.gateway_url, database_url)
+    finally:
+        own.stop("gateway")
+        own.stop("contracts")
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_no_oversell_under_500_concurrent_call_offs_with_retries(
+    system: System, tokens: TokenSource, seed: int
+) -> None:
+    asyncio.run(_hammer(system, tokens, seed))
+
+
+async def _hammer(system: System, tokens: TokenSource, seed: int) -> None:
+    engine = create_engine(system.database_url)
+    try:
+        contract_id = await awarded_contract(engine, ceiling=CEILING, quotas=QUOTAS)
+        rng = random.Random(seed)
+        requests: list[tuple[str, str, int]] = []  # (Idempotency-Key, city, quantity)
+        while len(requests) < CALL_OFFS:
+            if requests and rng.random() < RETRY_SHARE:
+                requests.append(rng.choice(requests))  # a retry: the same key, the same body
+            else:
+                requests.append((str(uuid.uuid4()), rng.choice(sorted(QUOTAS)), rng.randint(1, 4)))
+
+        limits = httpx.Limits(max_connections=IN_FLIGHT)
+        clients = {city: httpx.AsyncClient(base_url=f"{system.gateway_url}/api/v1", timeout=60, limits=limits,
+                                           headers={"Authorization": f"Bearer {tokens(f'{city}.it')}"})
+                   for city in QUOTAS}  # fmt: skip
+
+        async def send(key: str, city: str, quantity: int) -> httpx.Response:
+            # A lost connection or a 503 (the gateway's deadline passed while 500 calls queue on two
+            # cores) is sent again with its key, as a real client would: done at most once either way.
+            for attempt in range(1, ATTEMPTS + 1):
+                try:
+                    response = await clients[city].post(f"/contracts/{contract_id}/allocations", json={
+                        "city_id": city, "quantity": quantity}, headers={"Idempotency-Key": key})  # fmt: skip
+                except httpx.TransportError:
+                    if attempt == ATTEMPTS:
+                        raise
+                else:
+                    if response.status_code != 503 or attempt == ATTEMPTS:
+                        return response
+                await asyncio.sleep(0.5 * attempt)
+            raise AssertionError("unreachable")
+
+        try:
+            responses = await asyncio.gather(*(send(*r) for r in requests))
+        finally:
+            for client in clients.values():
+                await client.aclose()
+
+        answered_by_key: dict[str, set[str]] = {}
+        quantity_by_key = {key: quantity for key, _, quantity in requests}
+        for (key, _, _), response in zip(requests, responses, strict=True):
+            assert response.status_code in (201, 409), response.text
+            if response.status_code == 409:
+                assert response.headers["content-type"] == "application/problem+json"
+                assert "left" in response.json()["detail"] or "cannot" in response.json()["detail"]
+            else:
+                answered_by_key.setdefault(key, set()).add(response.json()["transaction"]["id"])
+        assert all(len(ids) == 1 for ids in answered_by_key.values())  # a retry answers the first result
+        accepted = {next(iter(ids)): key for key, ids in answered_by_key.items()}
+        postings = "SELECT count(*) FROM ledger_transactions WHERE contract_id = :id"
+        assert await scalar(engine, postings, id=contract_id) == len(accepted)  # refused ones posted nothing
+        called_off = await scalar(engine, "SELECT called_off FROM contracts WHERE id = :id", id=contract_id)
+        assert called_off == sum(quantity_by_key[key] for key in accepted.values()) == CEILING  # sold out, not over
+        await check_invariants(engine, contract_id)  # and each city within its quota
+    finally:
+        await engine.dispose()
