@@ -157,7 +157,7 @@ class UsageService:
             raise InvalidArgument.for_field("reason", f"at most {rules.MAX_TEXT} characters")
 
         async def perform(session: AsyncSession, operation_id: str) -> Operation | None:
-            await self._usable_contract(session, contract_id, license_only=False)
+            await self._usable_contract(session, contract_id)
             for city_id, delta in sorted([(from_city, -quantity), (to_city, quantity)]):
                 if not await self._quota_row(session, contract_id, city_id):
                     if delta < 0:
@@ -248,7 +248,7 @@ class UsageService:
             earlier = await idempotency.earlier(session, principal, key, digest) if key else None
             if earlier is not None:
                 return await self._operation(earlier, replayed=True)
-            contract = await self._usable_contract(session, contract_id, license_only=False)
+            contract = await self._usable_contract(session, contract_id)
             quotas = (await session.scalars(
                 select(ContractQuota).where(ContractQuota.contract_id == contract_id)
             )).all()  # fmt: skip
@@ -442,11 +442,11 @@ class UsageService:
     async def _quota_row(self, session: AsyncSession, contract_id: str, city_id: str) -> ContractQuota | None:
         return await session.get(ContractQuota, (contract_id, city_id), populate_existing=True)
 
-    async def _usable_contract(self, session: AsyncSession, contract_id: str, *, license_only: bool) -> Contract:
+    async def _usable_contract(self, session: AsyncSession, contract_id: str) -> Contract:
         contract = await session.get(Contract, contract_id)
         if contract is None:
             raise NotFound(f"contract {contract_id} does not exist")
-        _check_usable(contract, license_only=license_only, active=True)
+        _check_usable(contract, license_only=False, active=True)
         return contract
 
     async def _operation(self, operation_id: str, replayed: bool) -> Operation:
