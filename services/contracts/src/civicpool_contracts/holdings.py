@@ -46,9 +46,17 @@ EFFECTS: Mapping[str, Effect] = {
 }
 
 
+CITY_ACCOUNT_PREFIX = "city:"
+
+
+def city_account(city_id: str) -> str:
+    """A city's account: what the city owes is its negative balance."""
+    return CITY_ACCOUNT_PREFIX + city_id
+
+
 def account(kind: str, contract_id: str, city_id: str) -> str:
-    """city:<id> (what the city owes is the negative balance), contract:<id>, pool:<id>."""
-    return f"city:{city_id}" if kind == "city" else f"{kind}:{contract_id}"
+    """city:<id>, contract:<id> (the vendor's side), pool:<id> (the returned seats' value)."""
+    return city_account(city_id) if kind == "city" else f"{kind}:{contract_id}"
 
 
 # The statements are built once per counter, with the values bound at each call (the names must

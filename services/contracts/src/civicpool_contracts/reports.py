@@ -18,7 +18,7 @@ from civicpool_common.errors import InvalidArgument, NotFound, VersionConflict
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from civicpool_contracts import idempotency, rules
+from civicpool_contracts import holdings, idempotency, rules
 from civicpool_contracts.access import city_in_reach
 from civicpool_contracts.models import Budget, BudgetChange, Contract, ContractQuota, LedgerEntry, LedgerTransaction
 
@@ -95,6 +95,11 @@ class RenewalDue:
     days_left: int  # until the renewal notice date (negative: past it)
 
 
+# The cities' accounts, and the city an account belongs to, in SQL.
+CITY_ACCOUNTS = LedgerEntry.account.like(f"{holdings.CITY_ACCOUNT_PREFIX}%")
+CITY_OF_ACCOUNT = func.substr(LedgerEntry.account, len(holdings.CITY_ACCOUNT_PREFIX) + 1)
+
+
 class ReportService:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
@@ -107,7 +112,7 @@ class ReportService:
             raise InvalidArgument.for_field("to", "must not lie before from")
         if (end - start).days > LONGEST_PERIOD_DAYS:
             raise InvalidArgument.for_field("to", "a statement covers at most three years")
-        account = f"city:{city_id}"
+        account = holdings.city_account(city_id)
         since = dt.datetime.combine(start, dt.time(), dt.UTC)
         until = dt.datetime.combine(end + dt.timedelta(days=1), dt.time(), dt.UTC)
         async with self._sessions() as session:
@@ -156,12 +161,10 @@ class ReportService:
             .join(ContractQuota, ContractQuota.contract_id == Contract.id)
             .order_by(Contract.sku, Contract.id, ContractQuota.city_id)
         )  # fmt: skip
-        city_account = LedgerEntry.account.like("city:%")
         cost_query = (
-            select(LedgerTransaction.contract_id, func.substr(LedgerEntry.account, 6),
-                   func.sum(LedgerEntry.amount_cents))
+            select(LedgerTransaction.contract_id, CITY_OF_ACCOUNT, func.sum(LedgerEntry.amount_cents))
             .join(LedgerTransaction, LedgerTransaction.id == LedgerEntry.transaction_id)
-            .where(city_account)
+            .where(CITY_ACCOUNTS)
             .group_by(LedgerTransaction.contract_id, LedgerEntry.account)
         )  # fmt: skip
         if contract_id:
@@ -169,7 +172,7 @@ class ReportService:
             cost_query = cost_query.where(LedgerTransaction.contract_id == contract_id)
         if city_id:
             quota_query = quota_query.where(ContractQuota.city_id == city_id)
-            cost_query = cost_query.where(LedgerEntry.account == f"city:{city_id}")
+            cost_query = cost_query.where(LedgerEntry.account == holdings.city_account(city_id))
         async with self._sessions() as session:
             quotas = (await session.execute(quota_query)).all()
             costs = (await session.execute(cost_query)).all()
@@ -235,13 +238,13 @@ class ReportService:
         until = dt.datetime(year + 1, 1, 1, tzinfo=dt.UTC)
         budgets = select(Budget.city_id, Budget.amount_cents).where(Budget.year == year)
         actuals = (
-            select(func.substr(LedgerEntry.account, 6), func.sum(LedgerEntry.amount_cents))
-            .where(LedgerEntry.account.like("city:%"), LedgerEntry.posted_at >= since, LedgerEntry.posted_at < until)
+            select(CITY_OF_ACCOUNT, func.sum(LedgerEntry.amount_cents))
+            .where(CITY_ACCOUNTS, LedgerEntry.posted_at >= since, LedgerEntry.posted_at < until)
             .group_by(LedgerEntry.account)
         )
         if city_id:
             budgets = budgets.where(Budget.city_id == city_id)
-            actuals = actuals.where(LedgerEntry.account == f"city:{city_id}")
+            actuals = actuals.where(LedgerEntry.account == holdings.city_account(city_id))
         async with self._sessions() as session:
             planned = pd.DataFrame([tuple(r) for r in (await session.execute(budgets)).all()],
                                    columns=["city_id", "budget_cents"])  # fmt: skip

@@ -264,7 +264,8 @@ class UsageService:
                 id=time_ordered_id(), operation_id=operation_id, kind="shared_cost", contract_id=contract.id,
                 memo=memo.strip(), reverses_id=None, created_by=principal.username, created_at=now,
             )  # fmt: skip
-            amounts = {f"contract:{contract.id}": amount_cents} | {f"city:{c}": -p for c, p in parts.items() if p}
+            amounts = {holdings.account("contract", contract.id, ""): amount_cents} | {
+                holdings.city_account(city): -part for city, part in parts.items() if part}  # fmt: skip
             assert sum(amounts.values()) == 0, amounts
             entries = [LedgerEntry(transaction_id=transaction.id, account=name, amount_cents=cents, posted_at=now)
                        for name, cents in sorted(amounts.items())]  # fmt: skip
@@ -293,7 +294,7 @@ class UsageService:
     ) -> list[Posting]:
         """Postings, newest last; city users see those touching their own city's account."""
         city = city_in_reach(principal, city_id)
-        account = f"city:{city}" if city else None
+        account = holdings.city_account(city) if city else None
         query = select(LedgerTransaction).order_by(LedgerTransaction.id).limit(limit)
         if after is not None:
             query = query.where(LedgerTransaction.id > after)
