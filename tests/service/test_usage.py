@@ -157,7 +157,7 @@ async def test_the_lead_shifts_unused_quota_only(usage: Usage) -> None:
     again, replayed = await usage.service.shift_quota(LEAD, contract_id, "bruchsal", "rastatt", 10, "Bedarf", key="s-1")
     assert replayed and again.id == shift.id
     use = {u.city_id: u for u in (await usage.service.utilisation(LEAD, contract_id)).cities}
-    assert (use["bruchsal"].quota, use["rastatt"].quota) == (50, 10)
+    assert (use["bruchsal"].quantity, use["rastatt"].quantity) == (50, 10)
     await usage.service.call_off(RASTATT, contract_id, "rastatt", 10, from_pool=False, key="")
     await usage.check_invariants(contract_id)
 

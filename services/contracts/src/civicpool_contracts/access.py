@@ -44,9 +44,7 @@ def tender_scope(principal: Principal) -> TenderScope:
     if principal.has_any_role(NETWORK_WIDE):
         return TenderScope(published_only=False, city_id=None)
     if principal.has_any_role(CITY_READERS):
-        if principal.has_any_role([Role.FINANCE]) and principal.city is None:
-            return TenderScope(published_only=True, city_id=None)
-        return TenderScope(published_only=True, city_id=own_city(principal))
+        return TenderScope(published_only=True, city_id=own_city(principal) or None)
     principal.require_any_role(Role.VENDOR)
     return TenderScope(published_only=True, city_id=None)
 
@@ -65,6 +63,14 @@ def own_city(principal: Principal) -> str:
             return ""  # network-level finance: every city
         raise PermissionDenied(f"{principal.username} belongs to no city")
     return principal.city
+
+
+def own_vendor(principal: Principal) -> str:
+    """The vendor a vendor user acts for (the token's `vendor` claim)."""
+    principal.require_any_role(Role.VENDOR)
+    if principal.vendor is None:
+        raise PermissionDenied(f"{principal.username} is a vendor user without a vendor id (claim 'vendor')")
+    return principal.vendor
 
 
 def may_see_contract(principal: Principal, contract: Contract, quotas: Sequence[ContractQuota]) -> bool:

@@ -201,7 +201,7 @@ def utilisation_to_proto(use: Utilisation) -> pb.Utilisation:
         contract_id=c.id, sku=c.sku, kind=c.kind, unit_price_cents=c.unit_price_cents,
         ceiling_quantity=c.ceiling_quantity, called_off=c.called_off, ceiling_left=c.ceiling_quantity - c.called_off,
         in_pool=c.in_pool,
-        cities=[pb.CityUse(city_id=u.city_id, quota=u.quota, called_off=u.called_off, returned=u.returned,
+        cities=[pb.CityUse(city_id=u.city_id, quota=u.quantity, called_off=u.called_off, returned=u.returned,
                            taken=u.taken, holding=u.holding, quota_left=u.quota_left) for u in use.cities],
     )  # fmt: skip
 

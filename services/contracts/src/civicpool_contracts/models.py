@@ -265,6 +265,15 @@ class ContractQuota(Base):
     returned: Mapped[int] = mapped_column(BigInteger, default=0)
     taken: Mapped[int] = mapped_column(BigInteger, default=0)
 
+    @property
+    def holding(self) -> int:
+        """Seats or devices the city holds now."""
+        return self.called_off - self.returned + self.taken
+
+    @property
+    def quota_left(self) -> int:
+        return self.quantity - self.called_off
+
 
 # -- contracts in use: call-offs, the license pool, quota shifts, the ledger ---------------------
 #

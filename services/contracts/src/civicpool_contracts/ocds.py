@@ -23,6 +23,7 @@ from typing import Any
 
 from civicpool_common.vocabulary import Procedure, TenderStatus
 
+from civicpool_contracts import rules
 from civicpool_contracts.models import Bid
 from civicpool_contracts.neighbours import PartyInfo
 from civicpool_contracts.service import ContractView, TenderView
@@ -146,7 +147,7 @@ def release_package(
         if published is not None:
             period["startDate"] = _time(published)
         tender_section["tenderPeriod"] = period
-    if status in (TenderStatus.BIDDING_CLOSED, TenderStatus.EVALUATED, TenderStatus.AWARDED):
+    if status in rules.OPENED:
         tender_section["numberOfTenderers"] = len(tenderers)
         tender_section["tenderers"] = [_party_ref(p, parties) for p in tenderers]
 

@@ -14,11 +14,11 @@ from civicpool_common.auth import Principal, Role
 from civicpool_common.database import utc_now, write_transaction
 from civicpool_common.errors import InvalidArgument, NotFound, PermissionDenied
 from civicpool_common.lifecycle import StateConflict
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from civicpool_contracts import rules
-from civicpool_contracts.models import Contract, ContractQuota
+from civicpool_contracts import repository, rules
+from civicpool_contracts.models import Contract
 from civicpool_contracts.neighbours import DemandRounds, NewRound
 
 DEFAULT_DAYS_OPEN = 30
@@ -43,10 +43,8 @@ class RenewalService:
         if closes_at <= now:
             raise InvalidArgument.for_field("closes_at", "must lie in the future")
         async with self._sessions() as session:
-            contract = await session.get(Contract, contract_id)
-            quotas = (await session.scalars(
-                select(ContractQuota).where(ContractQuota.contract_id == contract_id).order_by(ContractQuota.city_id)
-            )).all()  # fmt: skip
+            contract = await repository.get_contract(session, contract_id)
+            quotas = (await repository.quotas_of(session, [contract_id]))[contract_id]
         if contract is None:
             raise NotFound(f"contract {contract_id} does not exist")
         if contract.lead_city_id != principal.city:
@@ -60,11 +58,8 @@ class RenewalService:
                 "a renewal round can start from then",
                 status.value,
             )
-        holdings = [
-            (q.city_id, q.called_off - q.returned + q.taken, f"Derzeitige Nutzung aus Vertrag {contract.sku}")
-            for q in quotas
-            if q.called_off - q.returned + q.taken > 0
-        ]
+        holdings = [(q.city_id, q.holding, f"Derzeitige Nutzung aus Vertrag {contract.sku}")
+                    for q in quotas if q.holding > 0]  # fmt: skip
         round_id = await self._demand.create_prefilled_round(
             principal,
             NewRound(

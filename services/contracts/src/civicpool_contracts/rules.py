@@ -92,4 +92,9 @@ def effective_contract_status(status: str, ends_on: dt.date, today: dt.date) -> 
 def default_term(today: dt.date) -> tuple[dt.date, dt.date, dt.date]:
     """Start today, run two years, renewal notice 90 days before the end."""
     ends_on = _add_years(today, 2) - dt.timedelta(days=1)
-    return today, ends_on, ends_on - dt.timedelta(days=90)
+    return today, ends_on, default_notice(today, ends_on)
+
+
+def default_notice(starts_on: dt.date, ends_on: dt.date) -> dt.date:
+    """The renewal notice date when none is given: 90 days before the end, not before the start."""
+    return max(starts_on, ends_on - dt.timedelta(days=90))

@@ -43,9 +43,10 @@ from sqlalchemy.orm.exc import StaleDataError
 from civicpool_contracts import repository, rules, scoring
 from civicpool_contracts.access import (
     NETWORK_WIDE,
+    city_in_reach,
     may_see_contract,
     may_see_tender,
-    own_city,
+    own_vendor,
     require_bid_reader,
     tender_scope,
     vendor_only,
@@ -437,9 +438,7 @@ class ContractsService:
         async with self._sessions() as session:
             tender = await self._visible_tender(session, principal, tender_id)
             if vendor_only(principal):
-                if principal.vendor is None:
-                    raise PermissionDenied(f"{principal.username} is a vendor user without a vendor id")
-                bids = await repository.bids_of(session, tender.id, vendor_id=principal.vendor)
+                bids = await repository.bids_of(session, tender.id, vendor_id=own_vendor(principal))
             else:
                 require_bid_reader(principal, tender)
                 if TenderStatus(tender.status) not in rules.OPENED:
@@ -509,12 +508,9 @@ class ContractsService:
         expected_version: int,
     ) -> tuple[TenderView, list[ContractView]]:
         today = utc_now().date()
-        default_start, default_end, default_notice = rules.default_term(term.starts_on or today)
-        starts_on = term.starts_on or default_start
-        ends_on = term.ends_on or default_end
-        notice_on = term.renewal_notice_on or max(starts_on, ends_on - dt.timedelta(days=90))
-        if term.ends_on is None and term.renewal_notice_on is None:
-            notice_on = default_notice
+        starts_on = term.starts_on or today
+        ends_on = term.ends_on or rules.default_term(starts_on)[1]
+        notice_on = term.renewal_notice_on or rules.default_notice(starts_on, ends_on)
         violations = rules.contract_term_violations(starts_on, ends_on, notice_on)
         if violations:
             raise InvalidArgument("the contract term is not valid", violations=violations)
@@ -578,22 +574,15 @@ class ContractsService:
         self, principal: Principal, limit: int, cursor: str, tender_id: str, city_id: str
     ) -> tuple[list[ContractView], str]:
         vendor_id = None
-        readable_city = None
-        if principal.has_any_role(NETWORK_WIDE):
-            pass
-        elif principal.has_any_role([Role.VENDOR]):
-            if principal.vendor is None:
-                raise PermissionDenied(f"{principal.username} is a vendor user without a vendor id")
-            vendor_id = principal.vendor
-        else:
-            readable_city = own_city(principal)
-        if readable_city and city_id not in ("", readable_city):
-            raise PermissionDenied(f"{principal.username} may see only the contracts of {readable_city}")
+        if principal.has_any_role([Role.VENDOR]) and not principal.has_any_role(NETWORK_WIDE):
+            vendor_id = own_vendor(principal)
+        elif not principal.has_any_role(NETWORK_WIDE):
+            city_id = city_in_reach(principal, city_id)
         window = PageWindow.requested(limit, cursor)
         async with self._sessions() as session:
             found = await repository.contracts_after(
                 session, window.after, window.fetch, tender_id=tender_id or None,
-                city_id=readable_city or city_id or None, vendor_id=vendor_id,
+                city_id=city_id or None, vendor_id=vendor_id,
             )  # fmt: skip
             page, next_cursor = window.close(found, lambda c: c.id)
             quotas = await repository.quotas_of(session, [c.id for c in page])
@@ -648,13 +637,11 @@ class ContractsService:
         return tender
 
     async def _bidding_vendor(self, principal: Principal) -> str:
-        principal.require_any_role(Role.VENDOR)
-        if principal.vendor is None:
-            raise PermissionDenied(f"{principal.username} is a vendor user without a vendor id (claim 'vendor')")
-        vendor = await self._catalog.vendor(principal, principal.vendor)
+        vendor_id = own_vendor(principal)
+        vendor = await self._catalog.vendor(principal, vendor_id)
         if vendor is None or not vendor.active:
-            raise PermissionDenied(f"vendor {principal.vendor!r} is not an active vendor of the catalog")
-        return principal.vendor
+            raise PermissionDenied(f"vendor {vendor_id!r} is not an active vendor of the catalog")
+        return vendor_id
 
     async def _lot_taking_bids(
         self, session: AsyncSession, tender_id: str, lot_id: str

@@ -31,7 +31,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
-from civicpool_contracts import holdings, idempotency, rules
+from civicpool_contracts import holdings, idempotency, repository, rules
 from civicpool_contracts.access import NETWORK_WIDE, city_in_reach
 from civicpool_contracts.models import (
     Base,
@@ -63,26 +63,9 @@ class Operation:
 
 
 @dataclass(frozen=True)
-class CityUse:
-    city_id: str
-    quota: int
-    called_off: int
-    returned: int
-    taken: int
-
-    @property
-    def holding(self) -> int:
-        return self.called_off - self.returned + self.taken
-
-    @property
-    def quota_left(self) -> int:
-        return self.quota - self.called_off
-
-
-@dataclass(frozen=True)
 class Utilisation:
     contract: Contract
-    cities: list[CityUse]
+    cities: list[ContractQuota]
 
 
 @dataclass(frozen=True)
@@ -166,10 +149,10 @@ class UsageService:
                                               called_off=0, returned=0, taken=0))  # fmt: skip
                     await session.flush()
                 if not await holdings.shift_quota(await session.connection(), contract_id, city_id, delta):
-                    use = await self._city_use(session, contract_id, city_id)
+                    use = await self._quota_row(session, contract_id, city_id)
                     assert use is not None
                     raise StateConflict(
-                        f"{city_id} has {use.quota_left} unused of its quota of {use.quota}; "
+                        f"{city_id} has {use.quota_left} unused of its quota of {use.quantity}; "
                         f"{quantity} cannot be shifted",
                         "active",
                     )
@@ -252,7 +235,7 @@ class UsageService:
             quotas = (await session.scalars(
                 select(ContractQuota).where(ContractQuota.contract_id == contract_id)
             )).all()  # fmt: skip
-        holdings_now = {q.city_id: q.called_off - q.returned + q.taken for q in quotas}
+        holdings_now = {q.city_id: q.holding for q in quotas}
         parts = await self._catalog.split_cost(
             principal, cost_key_id or contract.cost_key_id, amount_cents,
             {city: held for city, held in holdings_now.items() if held > 0}, sorted(holdings_now),
@@ -279,15 +262,11 @@ class UsageService:
     async def utilisation(self, principal: Principal, contract_id: str) -> Utilisation:
         city = city_in_reach(principal, "")
         async with self._sessions() as session:
-            contract = await session.get(Contract, contract_id)
-            quotas = list((await session.scalars(
-                select(ContractQuota).where(ContractQuota.contract_id == contract_id).order_by(ContractQuota.city_id)
-            )).all())  # fmt: skip
+            contract = await repository.get_contract(session, contract_id)
+            quotas = (await repository.quotas_of(session, [contract_id]))[contract_id]
         if contract is None or (city and all(q.city_id != city for q in quotas)):
             raise NotFound(f"contract {contract_id} does not exist")
-        uses = [CityUse(q.city_id, q.quantity, q.called_off, q.returned, q.taken)
-                for q in quotas if not city or q.city_id == city]  # fmt: skip
-        return Utilisation(contract, uses)
+        return Utilisation(contract, [q for q in quotas if not city or q.city_id == city])
 
     async def transactions(
         self, principal: Principal, *, contract_id: str, city_id: str, limit: int, after: str | None
@@ -417,7 +396,7 @@ class UsageService:
         kind, city_id, quantity = refusal.kind, refusal.city_id, refusal.quantity
         async with self._sessions() as session:
             current = await session.get(Contract, refusal.contract_id)
-            use = await self._city_use(session, refusal.contract_id, city_id)
+            use = await self._quota_row(session, refusal.contract_id, city_id)
         assert current is not None
         if use is None:
             return StateConflict(f"{city_id} has no quota in contract {current.id} ({current.sku})", "active")
@@ -427,7 +406,7 @@ class UsageService:
                 f"the posting cannot be reversed: {city_id} holds {use.holding}, the pool {current.in_pool}", "active"
             )
         reasons = {
-            "call_off": f"{city_id} has {use.quota_left} of its quota of {use.quota} left, the contract "
+            "call_off": f"{city_id} has {use.quota_left} of its quota of {use.quantity} left, the contract "
             f"{left} of its ceiling of {current.ceiling_quantity} ({euros(left * current.unit_price_cents)})",
             "take": f"the pool holds {current.in_pool} seats",
             "return": f"{city_id} holds {use.holding}",
@@ -435,10 +414,6 @@ class UsageService:
             "move_in": f"{city_id} cannot take them",
         }
         return StateConflict(f"{quantity} cannot be {kind.replace('_', ' ')}: {reasons[kind]}", "active")
-
-    async def _city_use(self, session: AsyncSession, contract_id: str, city_id: str) -> CityUse | None:
-        quota = await self._quota_row(session, contract_id, city_id)
-        return CityUse(city_id, quota.quantity, quota.called_off, quota.returned, quota.taken) if quota else None
 
     async def _quota_row(self, session: AsyncSession, contract_id: str, city_id: str) -> ContractQuota | None:
         return await session.get(ContractQuota, (contract_id, city_id), populate_existing=True)
