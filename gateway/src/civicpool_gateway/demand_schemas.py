@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 from civicpool.demand.v1 import demand_pb2 as pb
 from civicpool_common.vocabulary import LineStatus, Priority, RoundStatus
+from fastapi import Query
 from pydantic import BaseModel, Field, field_validator
 
 from civicpool_gateway.convert import MessageShape
@@ -23,6 +24,7 @@ VERSION_SHAPE = MessageShape(nullable=frozenset({"import_id"}))
 Quantity = Annotated[int, Field(strict=True, ge=1, le=1_000_000, description="A whole number", examples=[40])]
 Justification = Annotated[str, Field(max_length=2000, examples=["Ersatz der Geräte aus 2019 in den Grundschulen"])]
 DownloadFormat = Literal["json", "csv", "xlsx"]
+FormatQuery = Annotated[DownloadFormat, Query(description="json, csv or xlsx")]
 
 
 class RoundFields(Request):

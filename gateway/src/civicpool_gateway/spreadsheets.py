@@ -308,6 +308,16 @@ def template(file_format: str, language: str) -> bytes:
     return buffer.getvalue()
 
 
+# What an endpoint with `format=csv|xlsx` documents for its 200 besides JSON.
+DOWNLOAD_RESPONSES: dict[int | str, dict[str, Any]] = {200: {"content": {XLSX_MEDIA_TYPE: {}, "text/csv": {}}}}
+
+
+def download(table: pd.DataFrame, file_format: str, stem: str, sheet: str) -> Response:
+    """One table as a CSV or an XLSX (one sheet) attachment."""
+    data = to_csv(table) if file_format == "csv" else to_xlsx({sheet: table})
+    return attachment(data, file_format, stem)
+
+
 def attachment(data: bytes, file_format: str, stem: str) -> Response:
     """A download named `<stem>.<format>`."""
     media_type = XLSX_MEDIA_TYPE if file_format == "xlsx" else CSV_MEDIA_TYPE

@@ -37,7 +37,6 @@ BID_SHAPE = MessageShape(
 )
 CONTRACT_SHAPE = MessageShape(enums={"status": (pb.ContractStatus, ContractStatus)})
 LEDGER_SHAPE = MessageShape(nullable=frozenset({"reverses_id"}))
-EVALUATION_SHAPE = MessageShape()
 ItemId = Annotated[str, Field(min_length=1, max_length=64)]
 Score = Annotated[int, Field(strict=True, ge=0, le=100)]
 Weight = Annotated[int, Field(strict=True, ge=0, le=100)]

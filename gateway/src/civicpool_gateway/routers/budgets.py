@@ -12,9 +12,9 @@ from pydantic import BaseModel, Field
 
 from civicpool_gateway.auth import Caller, CallerDep, requires
 from civicpool_gateway.clients import ClientsDep
-from civicpool_gateway.concurrency import call_write, etag, expected_version
+from civicpool_gateway.concurrency import call_write, expected_version, versioned_out
 from civicpool_gateway.convert import PLAIN
-from civicpool_gateway.routers.contracts import IdempotencyKey
+from civicpool_gateway.routers.contracts import IdempotencyKey, mark_replayed
 from civicpool_gateway.schemas import Cents, Request, Version
 
 router = APIRouter(tags=["reports"])
@@ -67,7 +67,5 @@ async def set_budget(
                                   expected_version=version, idempotency_key=idempotency_key or "")  # fmt: skip
     reply = await call_write(services, "contracts", "SetBudget", request, caller, via_if_match=via_if_match)
     assert isinstance(reply, pb.Budget)
-    response.headers["ETag"] = etag(reply.version)
-    if reply.replayed:
-        response.headers["Idempotent-Replayed"] = "true"
-    return PLAIN.from_proto(reply)
+    mark_replayed(reply, response)
+    return versioned_out(Budget, PLAIN, reply, response)

@@ -71,24 +71,15 @@ USE_NOTE = (
 )
 
 
-def ledger_json(message: pb.LedgerTransaction) -> dict[str, Any]:
-    return LEDGER_SHAPE.from_proto(message)
+def mark_replayed(message: pb.Operation | pb.QuotaShift | pb.Budget, response: Response) -> None:
+    """Say so when the answer comes from an earlier request with the same Idempotency-Key."""
+    if message.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
 
 
 def operation_json(message: pb.Operation, response: Response) -> dict[str, Any]:
-    if message.replayed:
-        response.headers["Idempotent-Replayed"] = "true"
-    return {
-        "id": message.id,
-        "kind": message.kind,
-        "contract_id": message.contract_id,
-        "movements": [
-            {"city_id": m.city_id, "kind": m.kind, "quantity": m.quantity, "amount_cents": m.amount_cents}
-            for m in message.movements
-        ],
-        "transaction": ledger_json(message.transaction),
-        "replayed": message.replayed,
-    }
+    mark_replayed(message, response)
+    return {**PLAIN.from_proto(message), "transaction": LEDGER_SHAPE.from_proto(message.transaction)}
 
 
 @router.post(
@@ -160,8 +151,7 @@ async def shift_quota(
                                    quantity=body.quantity, reason=body.reason,
                                    idempotency_key=idempotency_key or "")  # fmt: skip
     reply = await services.call("contracts", services.contracts.ShiftQuota, request, caller.token)
-    if reply.replayed:
-        response.headers["Idempotent-Replayed"] = "true"
+    mark_replayed(reply, response)
     return PLAIN.from_proto(reply)
 
 
@@ -228,4 +218,4 @@ async def start_renewal_round(
     if body is not None and body.closes_at is not None:
         request.closes_at.CopyFrom(to_timestamp(body.closes_at))
     reply = await services.call("contracts", services.contracts.StartRenewalRound, request, caller.token)
-    return {"contract_id": reply.contract_id, "round_id": reply.round_id, "existing": reply.existing}
+    return PLAIN.from_proto(reply)

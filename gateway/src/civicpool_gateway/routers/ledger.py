@@ -9,9 +9,9 @@ from fastapi import APIRouter, Query, Response, status
 
 from civicpool_gateway.auth import CallerDep
 from civicpool_gateway.clients import ClientsDep
-from civicpool_gateway.routers.contracts import IdempotencyKey, ledger_json, operation_json
+from civicpool_gateway.routers.contracts import IdempotencyKey, operation_json
 from civicpool_gateway.schemas import Page, ResourceId
-from civicpool_gateway.tender_schemas import LedgerListParams, LedgerTransaction, Operation, ReverseBody
+from civicpool_gateway.tender_schemas import LEDGER_SHAPE, LedgerListParams, LedgerTransaction, Operation, ReverseBody
 
 router = APIRouter(tags=["ledger"])
 
@@ -30,7 +30,7 @@ async def list_transactions(
         page=params.page(), contract_id=params.contract_id or "", city_id=params.city_id or ""
     )
     reply = await services.call("contracts", services.contracts.ListLedgerTransactions, request, caller.token)
-    return {"data": [ledger_json(t) for t in reply.transactions], "next_cursor": reply.next_cursor or None}
+    return {"data": [LEDGER_SHAPE.from_proto(t) for t in reply.transactions], "next_cursor": reply.next_cursor or None}
 
 
 @router.post(

@@ -46,7 +46,7 @@ def line_out(message: pb.Line, response: Response | None = None) -> Line:
     description="City IT and finance see their own city's lines; leads and admins every city's. "
     "`format=csv|xlsx` downloads every matching line.",
     response_model=Page[Line],
-    responses={200: {"content": {spreadsheets.XLSX_MEDIA_TYPE: {}, "text/csv": {}}}},
+    responses=spreadsheets.DOWNLOAD_RESPONSES,
 )
 async def list_lines(
     id: RoundId, caller: CallerDep, services: ClientsDep, params: Annotated[LineListParams, Query()]
@@ -60,8 +60,7 @@ async def list_lines(
     )
     if params.format != "json":
         table = spreadsheets.frame(await all_lines(services, caller, request), LINE_EXPORT_COLUMNS)
-        data = spreadsheets.to_csv(table) if params.format == "csv" else spreadsheets.to_xlsx({"Positionen": table})
-        return spreadsheets.attachment(data, params.format, f"round-{id}-lines")
+        return spreadsheets.download(table, params.format, f"round-{id}-lines", "Positionen")
     reply = await services.call("demand", services.demand.ListLines, request, caller.token)
     return {"data": [line_out(line) for line in reply.lines], "next_cursor": reply.next_cursor or None}
 

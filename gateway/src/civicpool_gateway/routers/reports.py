@@ -17,12 +17,10 @@ from civicpool_gateway import spreadsheets
 from civicpool_gateway.auth import CallerDep
 from civicpool_gateway.clients import ClientsDep
 from civicpool_gateway.convert import PLAIN
-from civicpool_gateway.demand_schemas import DownloadFormat
+from civicpool_gateway.demand_schemas import FormatQuery
 from civicpool_gateway.tender_schemas import CONTRACT_SHAPE, Contract
 
 router = APIRouter(tags=["reports"])
-DOWNLOADS: dict[int | str, dict[str, Any]] = {200: {"content": {spreadsheets.XLSX_MEDIA_TYPE: {}, "text/csv": {}}}}
-FormatQuery = Annotated[DownloadFormat, Query(description="json, csv or xlsx")]
 
 
 class StatementLine(BaseModel):
@@ -84,14 +82,11 @@ class RenewalsDue(BaseModel):
 
 
 def _download(rows: list[dict[str, Any]], columns: list[str], file_format: str, stem: str, sheet: str) -> Any:
-    table = spreadsheets.frame(rows, columns)
-    if file_format == "csv":
-        return spreadsheets.attachment(spreadsheets.to_csv(table), "csv", stem)
-    return spreadsheets.attachment(spreadsheets.to_xlsx({sheet: table}), "xlsx", stem)
+    return spreadsheets.download(spreadsheets.frame(rows, columns), file_format, stem, sheet)
 
 
 @router.get("/reports/statement", summary="A city's statement for a period", response_model=Statement,
-            responses=DOWNLOADS)  # fmt: skip
+            responses=spreadsheets.DOWNLOAD_RESPONSES)  # fmt: skip
 async def statement(
     caller: CallerDep,
     services: ClientsDep,
@@ -119,7 +114,7 @@ async def statement(
 
 
 @router.get("/reports/utilisation", summary="Utilisation and cost per contract and city",
-            response_model=UtilisationReport, responses=DOWNLOADS)  # fmt: skip
+            response_model=UtilisationReport, responses=spreadsheets.DOWNLOAD_RESPONSES)  # fmt: skip
 async def utilisation_report(
     caller: CallerDep,
     services: ClientsDep,
@@ -136,7 +131,7 @@ async def utilisation_report(
 
 
 @router.get("/reports/renewals", summary="Contracts whose renewal notice date is due", response_model=RenewalsDue,
-            responses=DOWNLOADS)  # fmt: skip
+            responses=spreadsheets.DOWNLOAD_RESPONSES)  # fmt: skip
 async def renewals(
     caller: CallerDep,
     services: ClientsDep,
@@ -168,7 +163,7 @@ class BudgetReport(BaseModel):
 
 
 @router.get("/reports/budget", summary="Budget against actual charges per city and year",
-            response_model=BudgetReport, responses=DOWNLOADS)  # fmt: skip
+            response_model=BudgetReport, responses=spreadsheets.DOWNLOAD_RESPONSES)  # fmt: skip
 async def budget_report(
     caller: CallerDep,
     services: ClientsDep,

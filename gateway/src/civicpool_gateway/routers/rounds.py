@@ -26,7 +26,7 @@ from civicpool_gateway.demand_schemas import (
     ROUND_SHAPE,
     Aggregation,
     CancelBody,
-    DownloadFormat,
+    FormatQuery,
     Round,
     RoundFields,
     RoundListParams,
@@ -196,13 +196,13 @@ AGGREGATE_COLUMNS = ("sku", "name", "unit", "reference_price_cents", "total_quan
     "reference price, cents). Leads and admins see every city's breakdown; city IT sees the network "
     "totals and its own city; finance its own city. `format=csv|xlsx` downloads it (XLSX adds the lines).",
     response_model=Aggregation,
-    responses={200: {"content": {spreadsheets.XLSX_MEDIA_TYPE: {}, "text/csv": {}}}},
+    responses=spreadsheets.DOWNLOAD_RESPONSES,
 )
 async def aggregate_round(
     id: RoundId,
     caller: CallerDep,
     services: ClientsDep,
-    format: Annotated[DownloadFormat, Query(description="json, csv or xlsx")] = "json",
+    format: FormatQuery = "json",
 ) -> Any:
     reply = await services.call(
         "demand", services.demand.AggregateRound, pb.AggregateRoundRequest(round_id=id), caller.token
@@ -220,7 +220,7 @@ async def aggregate_round(
     ]
     table = spreadsheets.frame(rows, [*AGGREGATE_COLUMNS, *(f"qty_{city}" for city in cities)])
     if format == "csv":
-        return spreadsheets.attachment(spreadsheets.to_csv(table), "csv", f"round-{id}-aggregate")
+        return spreadsheets.download(table, "csv", f"round-{id}-aggregate", "Summen")
     lines = await all_lines(services, caller, pb.ListLinesRequest(round_id=id))
     sheets = {"Summen": table, "Positionen": spreadsheets.frame(lines, LINE_EXPORT_COLUMNS)}
     return spreadsheets.attachment(spreadsheets.to_xlsx(sheets), "xlsx", f"round-{id}-aggregate")
