@@ -15,6 +15,8 @@ from tests.support.postgres import PostgresCluster, postgres_cluster
 from tests.support.tokens import TokenSource
 
 ApiFactory = Callable[..., httpx.Client]
+PROBLEM = "application/problem+json"  # RFC 9457
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @pytest.fixture(scope="session")

@@ -11,10 +11,8 @@ import pytest
 from civicpool_cli.stack import Stack
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from tests.conftest import ApiFactory
+from tests.conftest import PROBLEM, ApiFactory
 from tests.support.tokens import TokenSource
-
-PROBLEM = "application/problem+json"
 
 
 def test_no_token_is_401_problem_with_a_bearer_challenge(api: ApiFactory) -> None:

@@ -6,9 +6,8 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import ApiFactory
+from tests.conftest import PROBLEM, ApiFactory
 
-PROBLEM = "application/problem+json"
 DEMO_SKUS = {
     "LAPTOP-14", "WEBCAM-FHD", "HEADSET-USB", "DOCK-USBC", "LORAWAN-SENSOR", "VPN-SEAT", "VC-JITSI-SELFHOSTED",
     "VC-EU-CLOUD", "VC-GLOBALMEET", "OFFICE-SUITE",

@@ -15,11 +15,9 @@ from civicpool_cli.main import app
 from civicpool_cli.stack import Stack
 from typer.testing import CliRunner
 
-from tests.conftest import ApiFactory
+from tests.conftest import PROBLEM, XLSX, ApiFactory
 from tests.integration.test_demand_api import add_line, demo_round, new_round
 
-PROBLEM = "application/problem+json"
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 HEADSET_NAME = "Headset USB-C, beidseitig, mit Geräuschunterdrückung"
 IN_A_MONTH = dt.date.today() + dt.timedelta(days=30)
 GERMAN_DATE = f"{IN_A_MONTH:%d.%m.%Y}"

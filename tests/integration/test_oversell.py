@@ -1,7 +1,7 @@
 """No oversell through the real servers: 500 concurrent call-offs with retries, on SQLite and on PostgreSQL.
 
-The gateway and a contracts service of their own run on each database (Keycloak, catalog and demand
-are the session's); the contract is stored as an award would store it.
+On SQLite: the session's system. On PostgreSQL: a contracts service and a gateway of their own
+(Keycloak, catalog and demand are the session's). The contract is stored as an award would store it.
 """
 
 from __future__ import annotations
@@ -11,15 +11,15 @@ import dataclasses
 import random
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
-import psycopg
 import pytest
 from civicpool_cli.stack import Stack, free_port
 from civicpool_common.database import create_engine
 
+from tests.conftest import PROBLEM
 from tests.support.contracts import awarded_contract, check_invariants, scalar
+from tests.support.databases import DatabaseFactory
 from tests.support.postgres import PostgresCluster
 from tests.support.tokens import TokenSource
 
@@ -37,17 +37,13 @@ class System:
 def system(
     request: pytest.FixtureRequest, stack: Stack, postgres: PostgresCluster, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[System]:
-    data_dir: Path = tmp_path_factory.mktemp(f"oversell-{request.param}")
-    if request.param == "postgresql":
-        database = f"oversell_{uuid.uuid4().hex[:8]}"
-        with psycopg.connect(postgres.admin_url(), autocommit=True) as admin:
-            admin.execute(f'CREATE DATABASE "{database}"')  # type: ignore[arg-type]
-        database_url = postgres.url(database)
-        extra_env = {"CIVICPOOL_CONTRACTS_DATABASE_URL": database_url}
-    else:
-        database_url, extra_env = f"sqlite:///{data_dir / 'contracts.db'}", {}
+    if request.param == "sqlite":  # the session's contracts service keeps its SQLite file in the data folder
+        yield System(stack.gateway_url, f"sqlite:///{stack.data_dir / 'contracts.db'}")
+        return
+    data_dir = tmp_path_factory.mktemp("oversell-postgresql")
+    database_url = DatabaseFactory("postgresql", data_dir, postgres).empty()
     ports = dataclasses.replace(stack.ports, contracts=free_port(), gateway=free_port())
-    own = Stack(data_dir, ports, extra_env=extra_env)  # migrates its own database on start
+    own = Stack(data_dir, ports, extra_env={"CIVICPOOL_CONTRACTS_DATABASE_URL": database_url})  # migrates on start
     try:
         own.start("contracts")
         own.wait_for("contracts", lambda: own.service_serving("contracts"), timeout=60)
@@ -110,7 +106,7 @@ async def _hammer(system: System, tokens: TokenSource, seed: int) -> None:
         for (key, _, _), response in zip(requests, responses, strict=True):
             assert response.status_code in (201, 409), response.text
             if response.status_code == 409:
-                assert response.headers["content-type"] == "application/problem+json"
+                assert response.headers["content-type"] == PROBLEM
                 assert "left" in response.json()["detail"] or "cannot" in response.json()["detail"]
             else:
                 answered_by_key.setdefault(key, set()).add(response.json()["transaction"]["id"])

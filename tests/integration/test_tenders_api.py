@@ -13,12 +13,11 @@ from civicpool.contracts.v1.contracts_pb2_grpc import ContractsServiceStub
 from civicpool_cli import demo
 from civicpool_cli.stack import Stack
 
-from tests.conftest import ApiFactory
+from tests.conftest import PROBLEM, ApiFactory
 from tests.integration.test_demand_api import add_line, new_round
 from tests.support.ocds_schema import ocds_errors
 from tests.support.tokens import TokenSource
 
-PROBLEM = "application/problem+json"
 BIDDING_SECONDS = 4.0
 
 

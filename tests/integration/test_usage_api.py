@@ -10,10 +10,7 @@ from typing import Any
 from civicpool_cli import demo
 from openpyxl import load_workbook
 
-from tests.conftest import ApiFactory
-
-PROBLEM = "application/problem+json"
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+from tests.conftest import PROBLEM, XLSX, ApiFactory
 
 
 def demo_contracts(api: ApiFactory) -> dict[str, dict[str, Any]]:

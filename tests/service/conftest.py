@@ -14,6 +14,23 @@ from tests.support.databases import DatabaseFactory
 ADMIN = Principal("u-admin", "network.admin", frozenset({Role.NETWORK_ADMIN}))
 CITY_IT = Principal("u-it", "bruchsal.it", frozenset({Role.CITY_IT}), city="bruchsal")
 LEAD = Principal("u-lead", "ettlingen.lead", frozenset({Role.PROCUREMENT_LEAD}), city="ettlingen")
+OTHER_LEAD = Principal("u-lead2", "rastatt.lead", frozenset({Role.PROCUREMENT_LEAD}), city="rastatt")
+
+
+def city_it(city: str) -> Principal:
+    return Principal(f"u-{city}-it", f"{city}.it", frozenset({Role.CITY_IT}), city=city)
+
+
+def finance(city: str | None) -> Principal:
+    """A city's finance; None: the network's finance, which reads every city."""
+    return Principal(f"u-{city}-fin", f"{city or 'network'}.finance", frozenset({Role.FINANCE}), city=city)
+
+
+def vendor(vendor_id: str) -> Principal:
+    return Principal(f"u-{vendor_id}", f"vendor.{vendor_id}", frozenset({Role.VENDOR}), vendor=vendor_id)
+
+
+VENDOR = vendor("rheintal")
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])

@@ -15,9 +15,8 @@ from civicpool_demand.service import DemandService, LineDraft, RoundDraft
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.service.conftest import ADMIN, LEAD
+from tests.service.conftest import ADMIN, LEAD, city_it, finance
 from tests.service.test_catalog_service import LAPTOP
-from tests.service.test_demand_service import city_it, finance
 from tests.support.catalog_directory import InProcessDirectory
 from tests.support.databases import DatabaseFactory
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from civicpool_catalog.models import Item
 from civicpool_catalog.service import ITEMS, CatalogService
-from civicpool_common.auth import Principal, Role
+from civicpool_common.auth import Principal
 from civicpool_common.database import create_engine, session_factory, utc_now
 from civicpool_common.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied, VersionConflict
 from civicpool_common.lifecycle import StateConflict
@@ -23,23 +23,12 @@ from civicpool_demand.service import DemandService, LineDraft, RoundDraft
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tests.service.conftest import ADMIN, LEAD
+from tests.service.conftest import ADMIN, LEAD, OTHER_LEAD, VENDOR, city_it, finance
 from tests.service.test_catalog_service import JITSI, LAPTOP
 from tests.support.catalog_directory import InProcessDirectory
 from tests.support.databases import DatabaseFactory
 
-
-def city_it(city: str) -> Principal:
-    return Principal(f"u-{city}-it", f"{city}.it", frozenset({Role.CITY_IT}), city=city)
-
-
-def finance(city: str | None) -> Principal:
-    return Principal(f"u-{city}-fin", f"{city}.finance", frozenset({Role.FINANCE}), city=city)
-
-
 BRUCHSAL, BUEHL = city_it("bruchsal"), city_it("buehl")
-OTHER_LEAD = Principal("u-lead2", "rastatt.lead", frozenset({Role.PROCUREMENT_LEAD}), city="rastatt")
-VENDOR = Principal("u-v", "vendor.rheintal", frozenset({Role.VENDOR}), vendor="rheintal")
 
 
 @dataclass

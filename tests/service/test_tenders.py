@@ -13,7 +13,7 @@ import pytest
 from civicpool_catalog.models import Item
 from civicpool_catalog.service import CITIES, ITEMS, VENDORS, CatalogService
 from civicpool_cli import demo
-from civicpool_common.auth import Principal, Role
+from civicpool_common.auth import Principal
 from civicpool_common.database import create_engine, session_factory, utc_now
 from civicpool_common.errors import (
     AlreadyExists,
@@ -40,7 +40,7 @@ from civicpool_demand.service import DemandService, LineDraft, RoundDraft
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tests.service.conftest import ADMIN, LEAD
+from tests.service.conftest import ADMIN, LEAD, OTHER_LEAD, city_it, finance, vendor
 from tests.service.test_catalog_service import JITSI, LAPTOP, city
 from tests.support.catalog_directory import InProcessDirectory
 from tests.support.databases import DatabaseFactory
@@ -50,19 +50,8 @@ from tests.support.ocds_schema import ocds_errors
 LIMITS = ValueLimits(eu_threshold_cents=21_600_000, direct_award_limit_cents=500_000, restricted_limit_cents=10_000_000)
 
 
-def city_user(city_id: str, role: Role) -> Principal:
-    return Principal(f"u-{city_id}-{role}", f"{city_id}.{role}", frozenset({role}), city=city_id)
-
-
-def vendor(vendor_id: str) -> Principal:
-    return Principal(f"u-{vendor_id}", f"vendor.{vendor_id}", frozenset({Role.VENDOR}), vendor=vendor_id)
-
-
-BRUCHSAL_IT, BUEHL_IT = city_user("bruchsal", Role.CITY_IT), city_user("buehl", Role.CITY_IT)
-ETTLINGEN_IT = city_user("ettlingen", Role.CITY_IT)
-BRUCHSAL_FINANCE = city_user("bruchsal", Role.FINANCE)
-RASTATT_IT = city_user("rastatt", Role.CITY_IT)
-RASTATT_LEAD = city_user("rastatt", Role.PROCUREMENT_LEAD)
+BRUCHSAL_IT, BUEHL_IT, ETTLINGEN_IT, RASTATT_IT = map(city_it, ("bruchsal", "buehl", "ettlingen", "rastatt"))
+BRUCHSAL_FINANCE, RASTATT_LEAD = finance("bruchsal"), OTHER_LEAD
 RHEINTAL, SCHWARZWALD, GLOBALMEET = vendor("rheintal"), vendor("schwarzwald"), vendor("globalmeet")
 DEMAND = ((BRUCHSAL_IT, "laptop", 40), (BUEHL_IT, "laptop", 25), (ETTLINGEN_IT, "laptop", 10),
           (BRUCHSAL_IT, "jitsi", 300), (BUEHL_IT, "jitsi", 120))  # fmt: skip

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 import pytest
 from civicpool_catalog.service import CITIES, COST_KEYS, CatalogService
 from civicpool_cli import demo
-from civicpool_common.auth import Principal, Role
 from civicpool_common.database import create_engine, session_factory, utc_now
 from civicpool_common.errors import AlreadyExists, InvalidArgument, PermissionDenied, VersionConflict
 from civicpool_common.lifecycle import StateConflict
@@ -19,21 +18,13 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tests.service.conftest import ADMIN, LEAD
+from tests.service.conftest import ADMIN, LEAD, OTHER_LEAD, VENDOR, city_it, finance
 from tests.support.contracts import PRICE, awarded_contract, check_invariants, scalar
 from tests.support.databases import DatabaseFactory
 from tests.support.neighbours import InProcessCatalog
 
-
-def city_it(city_id: str) -> Principal:
-    return Principal(f"u-{city_id}-it", f"{city_id}.it", frozenset({Role.CITY_IT}), city=city_id)
-
-
 BRUCHSAL, BUEHL, RASTATT = city_it("bruchsal"), city_it("buehl"), city_it("rastatt")
-RASTATT_FINANCE = Principal("u-rf", "rastatt.finance", frozenset({Role.FINANCE}), city="rastatt")
-OTHER_LEAD = Principal("u-rl", "rastatt.lead", frozenset({Role.PROCUREMENT_LEAD}), city="rastatt")
-VENDOR = Principal("u-v", "vendor.rheintal", frozenset({Role.VENDOR}), vendor="rheintal")
-RASTATT_FINANCE_NETWORK = Principal("u-nf", "network.finance", frozenset({Role.FINANCE}))
+RASTATT_FINANCE, RASTATT_FINANCE_NETWORK = finance("rastatt"), finance(None)
 
 
 @dataclass
