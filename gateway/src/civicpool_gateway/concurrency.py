@@ -8,9 +8,11 @@ answers 412) or as `version` in the body (a stale one answers 409). Neither is
 from __future__ import annotations
 
 import re
-from typing import TypeVar
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from fastapi import Response
+from google.protobuf.field_mask_pb2 import FieldMask
 from google.protobuf.message import Message
 from pydantic import BaseModel
 
@@ -68,6 +70,25 @@ def expected_version(if_match: str | None, body_version: int | None) -> tuple[in
             errors=[{"field": "version", "message": f"If-Match says {version}"}],
         )
     return version, True
+
+
+@dataclass(frozen=True)
+class PatchRequest:
+    """What a PATCH asks: the changed fields (None: cleared), their field mask, and the version it edits."""
+
+    changes: dict[str, Any]
+    mask: FieldMask
+    version: int
+    via_if_match: bool
+
+
+def patch_request(body: BaseModel, if_match: str | None) -> PatchRequest:
+    """The fields a PATCH body sets (422 if none), with the version from If-Match or the body."""
+    version, via_if_match = expected_version(if_match, getattr(body, "version"))  # noqa: B009 - every Patch has it
+    changes = body.model_dump(exclude_unset=True, exclude={"version"})
+    if not changes:
+        raise Problem(422, "validation-failed", "name at least one field to change")
+    return PatchRequest(changes, FieldMask(paths=sorted(changes)), version, via_if_match)
 
 
 def optional_version(if_match: str | None) -> tuple[int, bool]:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from civicpool_common.timestamps import from_timestamp
+from civicpool_common.timestamps import from_timestamp, to_timestamp
 from civicpool_common.vocabulary import ProtoEnum, from_proto, to_proto
 from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -32,7 +32,9 @@ class MessageShape:
                 fields[name] = to_proto(value, proto_enum, words)
             elif value is None:
                 continue  # the proto's zero value: "none"
-            elif isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+            elif isinstance(value, dt.datetime):
+                fields[name] = to_timestamp(value)
+            elif isinstance(value, dt.date):
                 fields[name] = value.isoformat()
             else:
                 fields[name] = value

@@ -16,7 +16,6 @@ from civicpool.catalog.v1 import catalog_pb2 as pb
 from civicpool_common.auth import Role
 from civicpool_common.vocabulary import HostingRegion, ItemKind, to_proto
 from fastapi import APIRouter, Depends, Header, Query, Response, status
-from google.protobuf.field_mask_pb2 import FieldMask
 from google.protobuf.message import Message
 from pydantic import BaseModel
 
@@ -43,9 +42,8 @@ from civicpool_gateway.catalog_schemas import (
     VendorPatch,
 )
 from civicpool_gateway.clients import ClientsDep
-from civicpool_gateway.concurrency import call_write, expected_version, versioned_out
+from civicpool_gateway.concurrency import call_write, expected_version, patch_request, versioned_out
 from civicpool_gateway.convert import MessageShape
-from civicpool_gateway.problems import Problem
 from civicpool_gateway.schemas import ListParams, Page, ResourceId
 
 router = APIRouter(tags=["catalog"])
@@ -131,15 +129,13 @@ def add_resource(spec: CatalogResource) -> None:
         response: Response,
         if_match: Annotated[str | None, Header()] = None,
     ) -> Any:
-        version, via_if_match = expected_version(if_match, body.version)  # type: ignore[attr-defined]
-        changes = body.model_dump(exclude_unset=True, exclude={"version"})  # type: ignore[attr-defined]
-        if not changes:
-            raise Problem(422, "validation-failed", "name at least one field to change")
-        message = message_type(id=id, **spec.shape.to_proto_fields(changes))
+        patch = patch_request(body, if_match)
+        message = message_type(id=id, **spec.shape.to_proto_fields(patch.changes))
         request = getattr(pb, f"Update{spec.name}Request")(
-            **{spec.message_field: message}, update_mask=FieldMask(paths=sorted(changes)), expected_version=version
+            **{spec.message_field: message}, update_mask=patch.mask, expected_version=patch.version
         )
-        reply = await call_write(services, "catalog", f"Update{spec.name}", request, caller, via_if_match=via_if_match)
+        reply = await call_write(services, "catalog", f"Update{spec.name}", request, caller,
+                                 via_if_match=patch.via_if_match)  # fmt: skip
         return out(reply, response)
 
     def add_active_route(action: str, active: bool, summary: str) -> None:

@@ -12,12 +12,11 @@ from civicpool.demand.v1 import demand_pb2 as pb
 from civicpool_common.auth import Role
 from civicpool_common.vocabulary import LineStatus, to_proto
 from fastapi import APIRouter, Depends, Header, Query, Response, status
-from google.protobuf.field_mask_pb2 import FieldMask
 
 from civicpool_gateway import spreadsheets
 from civicpool_gateway.auth import Caller, CallerDep, requires
 from civicpool_gateway.clients import ClientsDep
-from civicpool_gateway.concurrency import call_write, expected_version, optional_version, versioned_out
+from civicpool_gateway.concurrency import call_write, optional_version, patch_request, versioned_out
 from civicpool_gateway.demand_schemas import (
     LINE_SHAPE,
     VERSION_SHAPE,
@@ -27,7 +26,6 @@ from civicpool_gateway.demand_schemas import (
     LineListParams,
     LinePatch,
 )
-from civicpool_gateway.problems import Problem
 from civicpool_gateway.routers.rounds import LINE_EXPORT_COLUMNS, RoundId, all_lines
 from civicpool_gateway.schemas import Page, ResourceId
 
@@ -107,13 +105,10 @@ async def update_line(
     response: Response,
     if_match: Annotated[str | None, Header()] = None,
 ) -> Any:
-    version, via_if_match = expected_version(if_match, body.version)
-    changes = body.model_dump(exclude_unset=True, exclude={"version"})
-    if not changes:
-        raise Problem(422, "validation-failed", "name at least one field to change")
-    message = pb.Line(round_id=id, id=line_id, **LINE_SHAPE.to_proto_fields(changes))
-    request = pb.UpdateLineRequest(line=message, update_mask=FieldMask(paths=sorted(changes)), expected_version=version)
-    reply = await call_write(services, "demand", "UpdateLine", request, caller, via_if_match=via_if_match)
+    patch = patch_request(body, if_match)
+    message = pb.Line(round_id=id, id=line_id, **LINE_SHAPE.to_proto_fields(patch.changes))
+    request = pb.UpdateLineRequest(line=message, update_mask=patch.mask, expected_version=patch.version)
+    reply = await call_write(services, "demand", "UpdateLine", request, caller, via_if_match=patch.via_if_match)
     assert isinstance(reply, pb.Line)
     return line_out(reply, response)
 

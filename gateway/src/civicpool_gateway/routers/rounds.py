@@ -14,13 +14,12 @@ from civicpool_common.auth import Role
 from civicpool_common.timestamps import to_timestamp
 from civicpool_common.vocabulary import RoundStatus, to_proto
 from fastapi import APIRouter, Depends, Header, Query, Response, status
-from google.protobuf.field_mask_pb2 import FieldMask
 from pydantic_core import to_json
 
 from civicpool_gateway import spreadsheets
 from civicpool_gateway.auth import Caller, CallerDep, requires
 from civicpool_gateway.clients import ClientsDep, ServiceClients
-from civicpool_gateway.concurrency import call_write, expected_version, optional_version, versioned_out
+from civicpool_gateway.concurrency import call_write, optional_version, patch_request, versioned_out
 from civicpool_gateway.demand_schemas import (
     LINE_SHAPE,
     ROUND_SHAPE,
@@ -32,7 +31,6 @@ from civicpool_gateway.demand_schemas import (
     RoundListParams,
     RoundPatch,
 )
-from civicpool_gateway.problems import Problem
 from civicpool_gateway.schemas import Page, ResourceId
 
 router = APIRouter(tags=["demand"])
@@ -92,16 +90,10 @@ async def update_round(
     response: Response,
     if_match: Annotated[str | None, Header()] = None,
 ) -> Any:
-    version, via_if_match = expected_version(if_match, body.version)
-    changes = body.model_dump(exclude_unset=True, exclude={"version"})
-    if not changes:
-        raise Problem(422, "validation-failed", "name at least one field to change")
-    fields: dict[str, Any] = {name: to_timestamp(v) if name.endswith("_at") else v for name, v in changes.items()}
-    message = pb.Round(id=id, **fields)
-    request = pb.UpdateRoundRequest(
-        round=message, update_mask=FieldMask(paths=sorted(changes)), expected_version=version
-    )
-    reply = await call_write(services, "demand", "UpdateRound", request, caller, via_if_match=via_if_match)
+    patch = patch_request(body, if_match)
+    message = pb.Round(id=id, **ROUND_SHAPE.to_proto_fields(patch.changes))
+    request = pb.UpdateRoundRequest(round=message, update_mask=patch.mask, expected_version=patch.version)
+    reply = await call_write(services, "demand", "UpdateRound", request, caller, via_if_match=patch.via_if_match)
     assert isinstance(reply, pb.Round)
     return round_out(reply, response)
 

@@ -11,16 +11,13 @@ from typing import Annotated, Any
 from civicpool.catalog.v1 import catalog_pb2 as catalog_pb
 from civicpool.contracts.v1 import contracts_pb2 as pb
 from civicpool_common.auth import Role
-from civicpool_common.timestamps import to_timestamp
-from civicpool_common.vocabulary import HostingRegion, Procedure, TenderStatus, to_proto
+from civicpool_common.vocabulary import HostingRegion, TenderStatus, to_proto
 from fastapi import APIRouter, Depends, Header, Query, Response, status
-from google.protobuf.field_mask_pb2 import FieldMask
 
 from civicpool_gateway.auth import Caller, CallerDep, requires
 from civicpool_gateway.clients import ClientsDep, ServiceClients
-from civicpool_gateway.concurrency import call_write, expected_version, optional_version, versioned_out
+from civicpool_gateway.concurrency import call_write, expected_version, optional_version, patch_request, versioned_out
 from civicpool_gateway.convert import PLAIN
-from civicpool_gateway.problems import Problem
 from civicpool_gateway.schemas import Page, ResourceId
 from civicpool_gateway.tender_schemas import (
     BID_SHAPE,
@@ -104,22 +101,10 @@ async def update_tender(
     id: ResourceId, body: TenderPatch, caller: LeadDep, services: ClientsDep, response: Response,
     if_match: Annotated[str | None, Header()] = None,
 ) -> Any:  # fmt: skip
-    version, via_if_match = expected_version(if_match, body.version)
-    changes = body.model_dump(exclude_unset=True, exclude={"version"})
-    if not changes:
-        raise Problem(422, "validation-failed", "name at least one field to change")
-    fields: dict[str, Any] = {}
-    for name, value in changes.items():
-        if name == "bids_due_at":
-            fields[name] = to_timestamp(value)
-        elif name == "procedure":
-            fields[name] = to_proto(value, pb.Procedure, Procedure)
-        else:
-            fields[name] = value or ""
-    request = pb.UpdateTenderRequest(
-        tender=pb.Tender(id=id, **fields), update_mask=FieldMask(paths=sorted(changes)), expected_version=version
-    )
-    reply = await call_write(services, "contracts", "UpdateTender", request, caller, via_if_match=via_if_match)
+    patch = patch_request(body, if_match)
+    message = pb.Tender(id=id, **TENDER_SHAPE.to_proto_fields(patch.changes))
+    request = pb.UpdateTenderRequest(tender=message, update_mask=patch.mask, expected_version=patch.version)
+    reply = await call_write(services, "contracts", "UpdateTender", request, caller, via_if_match=patch.via_if_match)
     assert isinstance(reply, pb.Tender)
     return tender_out(reply, response)
 
