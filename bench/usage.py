@@ -26,9 +26,9 @@ import sqlalchemy
 from civicpool_cli import demo
 from civicpool_cli.stack import Stack
 from civicpool_common.database import create_engine
-from harness import Result, measure
+from harness import Result, measure, measure_interleaved
 
-from tests.support.contracts import PRICE, awarded_contract
+from tests.support.contracts import PRICE, awarded_contract, check_invariants, scalar
 
 CLIENTS = 50
 CITIES = [c.id for c in demo.CITIES]
@@ -125,17 +125,15 @@ async def _hammer_small_contract(database: str, clients: dict[str, httpx.AsyncCl
             return response.status_code
 
     codes = await asyncio.gather(*(one(CITIES[n % len(CITIES)]) for n in range(600)))
-    with psycopg.connect(database) as connection:
-        called_off = connection.execute("SELECT called_off FROM contracts WHERE id = %s", (contract_id,)).fetchone()
-        over_quota = connection.execute(
-            "SELECT count(*) FROM contract_quotas WHERE contract_id = %s AND called_off > quantity", (contract_id,)
-        ).fetchone()
-        postings = connection.execute(
-            "SELECT count(*) FROM ledger_transactions WHERE contract_id = %s", (contract_id,)
-        ).fetchone()
     accepted = codes.count(201)
-    assert called_off is not None and over_quota is not None and postings is not None
-    assert accepted == called_off[0] == postings[0] <= 300 and over_quota[0] == 0, "oversold!"
+    engine = create_engine(database)
+    try:
+        await check_invariants(engine, contract_id)  # within every quota and the ceiling; postings balanced
+        postings = await scalar(engine, "SELECT count(*) FROM ledger_transactions WHERE contract_id = :id",
+                                id=contract_id)  # fmt: skip
+    finally:
+        await engine.dispose()
+    assert accepted == postings == 300, f"{accepted} accepted, {postings} posted: the ceiling is 300"
     return f"600 call-offs against a ceiling of 300: {accepted} accepted, {codes.count(409)} refused, oversold 0"
 
 
@@ -196,10 +194,11 @@ async def run_statement(stack: Stack, token_for: Callable[[str], str], seconds: 
         async def read_everything() -> object:
             return await asyncio.to_thread(pd.read_sql, "SELECT * FROM ledger_entries", engine)
 
-        rows = len(await read_everything())  # type: ignore[arg-type]
-        whole = await measure("pandas.read_sql of the whole ledger", read_everything, seconds, warmup=1,
-                              concurrency=1)  # fmt: skip
-        quarter = await measure("gateway GET /reports/statement", statement, seconds, warmup=3, concurrency=1)
+        quarter, whole = await measure_interleaved([("gateway GET /reports/statement", statement),
+                                                    ("pandas.read_sql of the whole ledger", read_everything)],
+                                                   seconds, warmup=1)  # fmt: skip
+        with engine.connect() as connection:
+            rows = connection.scalar(sqlalchemy.text("SELECT count(*) FROM ledger_entries"))
     engine.dispose()
     ratio = quarter.median / whole.median
     return "\n".join([

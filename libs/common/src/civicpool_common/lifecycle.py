@@ -7,12 +7,12 @@ A refused action is a StateConflict: FAILED_PRECONDITION on gRPC, 409
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Generic, TypeVar
 
-from civicpool_common.errors import FailedPrecondition
+from civicpool_common.errors import FailedPrecondition, InvalidArgument
 
 Status = TypeVar("Status", bound=StrEnum)
 
@@ -41,3 +41,18 @@ def check_transition(noun: str, transitions: Mapping[str, Transition[Status]], a
             f"the {noun} is {current}; only {article} {allowed} {noun} can be {transition.verb}", current
         )
     return transition.to
+
+
+def check_edit(changes: Mapping[str, object], expected_version: int) -> None:
+    """An edit names what it changes and the version it changed, so no one's edit is silently lost."""
+    if not changes:
+        raise InvalidArgument.for_field("update_mask", "name at least one field to change")
+    if not expected_version:
+        raise InvalidArgument.for_field("expected_version", "send the version you changed, so no edit is lost")
+
+
+def check_changeable(noun: str, current: str, changes: Collection[str], allowed: Collection[str]) -> None:
+    """StateConflict unless the record's status lets every changed field change."""
+    refused = sorted(set(changes) - set(allowed))
+    if refused:
+        raise StateConflict(f"the {noun} is {current}; {', '.join(refused)} can no longer change", current)

@@ -11,6 +11,7 @@ import logging
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from civicpool_common import lifecycle
 from civicpool_common.auth import Principal, Role
 from civicpool_common.database import integrity_violation, utc_now, write_transaction
 from civicpool_common.errors import (
@@ -298,10 +299,7 @@ class ContractsService:
         self, principal: Principal, tender_id: str, changes: Mapping[str, object], expected_version: int
     ) -> TenderView:
         """A draft: title, description, bids_due_at, procedure (+ justification); published: a later bids_due_at."""
-        if not changes:
-            raise InvalidArgument.for_field("update_mask", "name at least one field to change")
-        if not expected_version:
-            raise InvalidArgument.for_field("expected_version", "send the version you changed, so no edit is lost")
+        lifecycle.check_edit(changes, expected_version)
         async with self._writing() as session:
             tender = await self._tender_of_lead(session, principal, tender_id, expected_version)
             allowed = {
@@ -314,11 +312,7 @@ class ContractsService:
                     "close bidding, or cancel it",
                     tender.status,
                 )
-            refused = sorted(set(changes) - allowed)
-            if refused:
-                raise StateConflict(
-                    f"the tender is {tender.status}; {', '.join(refused)} can no longer change", tender.status
-                )
+            lifecycle.check_changeable("tender", tender.status, changes, allowed)
             now = utc_now()
             violations = _tender_change_violations(tender, changes, now)
             if violations:

@@ -116,15 +116,19 @@ def _priority(number: int) -> Priority:
     return from_proto(number, pb.Priority, Priority) or Priority.NORMAL
 
 
+# How each editable field of a round reads from its message (creating and updating alike).
+ROUND_READERS: dict[str, Callable[[pb.Round], object]] = {
+    "title": lambda m: m.title.strip(),
+    "description": lambda m: m.description.strip(),
+    "opens_at": lambda m: timestamp_field(m, "opens_at"),
+    "closes_at": lambda m: timestamp_field(m, "closes_at"),
+    "scope_item_ids": lambda m: [i.strip() for i in m.scope_item_ids],
+    "scope_cpv_prefixes": lambda m: [p.strip().replace("-", "") for p in m.scope_cpv_prefixes],
+}
+
+
 def _round_draft(message: pb.Round) -> RoundDraft:
-    return RoundDraft(
-        title=message.title.strip(),
-        description=message.description.strip(),
-        opens_at=timestamp_field(message, "opens_at"),
-        closes_at=timestamp_field(message, "closes_at"),
-        scope_item_ids=[i.strip() for i in message.scope_item_ids],
-        scope_cpv_prefixes=[p.strip().replace("-", "") for p in message.scope_cpv_prefixes],
-    )
+    return RoundDraft(**{name: read(message) for name, read in ROUND_READERS.items()})  # type: ignore[arg-type]
 
 
 class DemandServicer(demand_pb2_grpc.DemandServiceServicer):
@@ -141,18 +145,10 @@ class DemandServicer(demand_pb2_grpc.DemandServiceServicer):
 
     async def UpdateRound(self, request: pb.UpdateRoundRequest, context: Context) -> pb.Round:
         message = request.round
-        readers: dict[str, Callable[[], object]] = {
-            "title": lambda: message.title.strip(),
-            "description": lambda: message.description.strip(),
-            "opens_at": lambda: timestamp_field(message, "opens_at"),
-            "closes_at": lambda: timestamp_field(message, "closes_at"),
-            "scope_item_ids": lambda: [i.strip() for i in message.scope_item_ids],
-            "scope_cpv_prefixes": lambda: [p.strip().replace("-", "") for p in message.scope_cpv_prefixes],
-        }
-        unknown = sorted(set(request.update_mask.paths) - set(readers))
+        unknown = sorted(set(request.update_mask.paths) - set(ROUND_READERS))
         if unknown:
             raise InvalidArgument.for_field("update_mask", f"unknown or read-only fields: {', '.join(unknown)}")
-        changes = {path: readers[path]() for path in request.update_mask.paths}
+        changes = {path: ROUND_READERS[path](message) for path in request.update_mask.paths}
         round_ = await self._service.update_round(current_principal(), message.id, changes, request.expected_version)
         return round_to_proto(round_)
 

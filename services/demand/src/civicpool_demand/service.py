@@ -21,6 +21,7 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Generic, NamedTuple, TypeVar
 
+from civicpool_common import lifecycle
 from civicpool_common.auth import Principal, Role
 from civicpool_common.database import integrity_violation, utc_now, write_transaction
 from civicpool_common.errors import (
@@ -209,21 +210,14 @@ class DemandService:
     ) -> Round:
         """Change a draft freely; an open round only its title, description and a later deadline."""
         principal.require_any_role(Role.PROCUREMENT_LEAD)
-        if not changes:
-            raise InvalidArgument.for_field("update_mask", "name at least one field to change")
-        if not expected_version:
-            raise InvalidArgument.for_field("expected_version", "send the version you changed, so no edit is lost")
+        lifecycle.check_edit(changes, expected_version)
         scope_ids = changes.get("scope_item_ids")
         known = await self._items.by_ids(scope_ids) if isinstance(scope_ids, list) and scope_ids else {}
         await self.close_due_rounds()
         async with self._writing() as session:
             round_ = await self._round_of_owner(session, principal, round_id, expected_version)
             allowed = ROUND_FIELDS_BY_STATUS.get(RoundStatus(round_.status), frozenset())
-            refused = sorted(set(changes) - allowed)
-            if refused:
-                raise StateConflict(
-                    f"the round is {round_.status}; {', '.join(refused)} can no longer change", round_.status
-                )
+            lifecycle.check_changeable("round", round_.status, changes, allowed)
             now = utc_now()
             draft = RoundDraft(**{name: changes.get(name, getattr(round_, name)) for name in ROUND_FIELDS})  # type: ignore[arg-type]
             violations = [v for v in _round_violations(draft, now) if _touches(v.field, changes)]
