@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
 import grpc
 import pytest
 from civicpool_common.auth import TokenVerifier
-from civicpool_common.grpc_server import AuthInterceptor, ErrorInterceptor
+from civicpool_common.grpc_server import AuthInterceptor, ErrorInterceptor, periodically
 from civicpool_common.settings import OidcSettings
 
 
@@ -54,3 +56,27 @@ async def test_unauthenticated_calls_never_reach_the_servicer(channel: grpc.aio.
     with pytest.raises(grpc.aio.AioRpcError) as caught:
         await channel.unary_unary("/test.Runtime/Abort", _identity, _identity)(b"", timeout=5)
     assert caught.value.code() == grpc.StatusCode.UNAUTHENTICATED
+
+
+async def test_periodic_housekeeping_survives_a_failure_logs_what_it_did_and_stops_with_its_context(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    runs: list[int] = []
+    four_runs = asyncio.Event()
+
+    async def job() -> str:
+        runs.append(len(runs))
+        if len(runs) == 4:
+            four_runs.set()
+        if len(runs) == 2:
+            raise RuntimeError("the database is away")
+        return f"tidied {len(runs)}" if len(runs) == 3 else ""
+
+    caplog.set_level(logging.INFO, logger="civicpool.grpc")
+    async with periodically(job, 0.01, "tidy up"):
+        await asyncio.wait_for(four_runs.wait(), timeout=10)
+    stopped_at = len(runs)
+    await asyncio.sleep(0.05)
+    assert len(runs) == stopped_at  # no run after the context ended
+    messages = [record.getMessage() for record in caplog.records]
+    assert "could not tidy up; retrying" in messages and "tidied 3" in messages

@@ -20,7 +20,7 @@ import contextvars
 import gc
 import logging
 import signal
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -157,6 +157,33 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
             return authenticated
 
         return _wrap_unary(handler, wrap)
+
+
+@contextlib.asynccontextmanager
+async def periodically(job: Callable[[], Awaitable[str]], interval_seconds: float, what: str) -> AsyncIterator[None]:
+    """Run `job` every `interval_seconds` while the context lasts (a service's housekeeping).
+
+    The job returns what it did, for the log ("" when nothing). A failure is logged and tried
+    again next time: the database may be away for a while, and the health monitor reports that.
+    """
+
+    async def loop() -> None:
+        while True:
+            try:
+                done = await job()
+                if done:
+                    log.info(done)
+            except Exception:
+                log.warning("could not %s; retrying", what, exc_info=True)
+            await asyncio.sleep(interval_seconds)
+
+    task = asyncio.create_task(loop())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 @dataclass(frozen=True)

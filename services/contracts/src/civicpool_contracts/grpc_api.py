@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import datetime as dt
 import json
-import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
@@ -16,7 +14,7 @@ from civicpool.contracts.v1 import contracts_pb2 as pb
 from civicpool.contracts.v1 import contracts_pb2_grpc
 from civicpool_common.database import utc_now
 from civicpool_common.errors import InvalidArgument
-from civicpool_common.grpc_server import current_principal
+from civicpool_common.grpc_server import current_principal, periodically
 from civicpool_common.paging import PageWindow
 from civicpool_common.timestamps import date_field, timestamp_field, to_timestamp
 from civicpool_common.vocabulary import (
@@ -44,7 +42,6 @@ from civicpool_contracts.service import ContractsService, ContractTerm, Contract
 from civicpool_contracts.usage import Operation, UsageService, Utilisation
 
 Context = grpc.aio.ServicerContext[Any, Any]
-log = logging.getLogger("civicpool.contracts")
 
 
 def _optional_time(value: dt.datetime | None) -> Any:
@@ -496,20 +493,6 @@ def _procedure(number: int) -> Procedure:
     return procedure
 
 
-async def _forget_old_keys_periodically(
-    sessions: async_sessionmaker[AsyncSession], settings: ContractsSettings
-) -> None:
-    keep = dt.timedelta(hours=settings.idempotency_keep_hours)
-    while True:
-        try:
-            forgotten = await idempotency.forget_old_keys(sessions, keep)
-            if forgotten:
-                log.info("forgot %d idempotency keys older than %s", forgotten, keep)
-        except Exception:  # the database may be away for a while; the health monitor reports it
-            log.warning("could not forget old idempotency keys; retrying", exc_info=True)
-        await asyncio.sleep(3600)
-
-
 @contextlib.asynccontextmanager
 async def register(
     server: grpc.aio.Server, sessions: async_sessionmaker[AsyncSession], settings: ContractsSettings
@@ -522,12 +505,15 @@ async def register(
     usage, renewals = UsageService(sessions, catalog), RenewalService(sessions, demand)
     servicer = ContractsServicer(service, usage, ReportService(sessions), renewals, settings, catalog)
     contracts_pb2_grpc.add_ContractsServiceServicer_to_server(servicer, server)
-    forgetter = asyncio.create_task(_forget_old_keys_periodically(sessions, settings))
+    keep = dt.timedelta(hours=settings.idempotency_keep_hours)
+
+    async def forget_old_keys() -> str:
+        forgotten = await idempotency.forget_old_keys(sessions, keep)
+        return f"forgot {forgotten} idempotency keys older than {keep}" if forgotten else ""
+
     try:
-        yield
+        async with periodically(forget_old_keys, 3600, "forget old idempotency keys"):
+            yield
     finally:
-        forgetter.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await forgetter
         await catalog_channel.close()
         await demand_channel.close()

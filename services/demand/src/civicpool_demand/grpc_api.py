@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import logging
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -12,7 +10,7 @@ import grpc
 from civicpool.demand.v1 import demand_pb2 as pb
 from civicpool.demand.v1 import demand_pb2_grpc
 from civicpool_common.errors import InvalidArgument
-from civicpool_common.grpc_server import current_principal
+from civicpool_common.grpc_server import current_principal, periodically
 from civicpool_common.timestamps import date_field, timestamp_field, to_timestamp
 from civicpool_common.vocabulary import ImportMode, LineStatus, Priority, RoundStatus, from_proto, to_proto
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -25,7 +23,6 @@ from civicpool_demand.models import Import, Line, Round
 from civicpool_demand.service import Aggregation, DemandService, LineDraft, RoundDraft
 
 Context = grpc.aio.ServicerContext[Any, Any]
-log = logging.getLogger("civicpool.demand")
 UPDATABLE_LINE_FIELDS = ("quantity", "needed_by", "justification", "priority")
 
 
@@ -259,17 +256,6 @@ class DemandServicer(demand_pb2_grpc.DemandServiceServicer):
         return import_to_proto(record, replayed)
 
 
-async def _close_due_rounds_periodically(service: DemandService, interval: float) -> None:
-    while True:
-        try:
-            closed = await service.close_due_rounds()
-            if closed:
-                log.info("closed %d demand round(s) at their closing time", closed)
-        except Exception:  # the database may be away for a while; the health monitor reports it
-            log.warning("could not close due demand rounds; retrying", exc_info=True)
-        await asyncio.sleep(interval)
-
-
 @contextlib.asynccontextmanager
 async def register(
     server: grpc.aio.Server, sessions: async_sessionmaker[AsyncSession], settings: DemandSettings
@@ -277,11 +263,13 @@ async def register(
     channel = grpc.aio.insecure_channel(settings.catalog_address)
     service = DemandService(sessions, GrpcItemDirectory(channel, settings.catalog_deadline_seconds))
     demand_pb2_grpc.add_DemandServiceServicer_to_server(DemandServicer(service), server)
-    closer = asyncio.create_task(_close_due_rounds_periodically(service, settings.close_interval_seconds))
+
+    async def close_due_rounds() -> str:
+        closed = await service.close_due_rounds()
+        return f"closed {closed} demand round(s) at their closing time" if closed else ""
+
     try:
-        yield
+        async with periodically(close_due_rounds, settings.close_interval_seconds, "close due demand rounds"):
+            yield
     finally:
-        closer.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await closer
         await channel.close()
