@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what civicpool needs on a fresh Debian 12 machine, then its Python environment.
 #   scripts/setup.sh         to run the system (make run)
-#   scripts/setup.sh --test  also what the tests need (make test): PostgreSQL
+#   scripts/setup.sh --test  also what the tests need (make test): PostgreSQL, Chromium
 # Idempotent and quick when everything is there: apt runs only for what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,6 +18,8 @@ command -v mvn >/dev/null || missing+=(maven)
 ls /usr/lib/jvm/*/bin/java >/dev/null 2>&1 || missing+=(openjdk-17-jdk-headless)
 if $for_tests; then
     ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
+    # The portal tests drive Debian's Chromium through Playwright (no browser downloads).
+    command -v chromium >/dev/null || missing+=(chromium)
 fi
 if [ ${#missing[@]} -gt 0 ]; then
     echo "installing from Debian: ${missing[*]}"

@@ -157,6 +157,10 @@ def realm_representation() -> dict[str, Any]:
         "duplicateEmailsAllowed": False,
         "resetPasswordAllowed": False,
         "bruteForceProtected": True,
+        # The login pages speak the portal's languages; German first, as the portal does.
+        "internationalizationEnabled": True,
+        "supportedLocales": ["de", "en"],
+        "defaultLocale": "de",
         "accessTokenLifespan": 900,
         "ssoSessionIdleTimeout": 1800,
         "ssoSessionMaxLifespan": 36000,

@@ -17,3 +17,10 @@ class GatewaySettings(BaseSettings):
     grpc_deadline_seconds: float = 3.0
     # Readiness probes must answer fast, whatever the state of the system.
     readiness_timeout_seconds: float = 1.0
+    # The portal signs in through this public Keycloak client (code flow + PKCE).
+    portal_client_id: str = "civicpool-portal"
+    # A portal session ends after this long without a request (Keycloak's own idle timeout is 30 min).
+    portal_session_idle_seconds: float = 1800.0
+    # Session cookies are `Secure`. Browsers accept those on http://127.0.0.1 and localhost too;
+    # turn it off only for plain http on another name in a test network.
+    portal_secure_cookies: bool = True

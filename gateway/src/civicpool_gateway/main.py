@@ -11,10 +11,11 @@ from civicpool_common.settings import OidcSettings
 from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
 
-from civicpool_gateway import problems
+from civicpool_gateway import portal, problems
 from civicpool_gateway.body_limit import BodyLimit
 from civicpool_gateway.clients import ServiceClients
 from civicpool_gateway.config import GatewaySettings
+from civicpool_gateway.portal.web import PORTAL
 from civicpool_gateway.routers import (
     budgets,
     catalog,
@@ -51,10 +52,12 @@ def create_app(settings: GatewaySettings | None = None, oidc: OidcSettings | Non
         app.state.settings = settings
         app.state.verifier = TokenVerifier(oidc)
         app.state.clients = ServiceClients(settings)
+        app.state.portal = portal.open_runtime(app, settings, oidc)
         gc.freeze()  # as in the services: what start-up loaded is never garbage
         try:
             yield
         finally:
+            await app.state.portal.aclose()
             await app.state.clients.close()
             await app.state.verifier.aclose()
 
@@ -85,10 +88,11 @@ def create_app(settings: GatewaySettings | None = None, oidc: OidcSettings | Non
     for router in (module.router for module in routers):
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(health.router)
+    portal.install(app)
 
     @app.get("/", include_in_schema=False)
     async def root() -> RedirectResponse:
-        return RedirectResponse("/docs")
+        return RedirectResponse(f"{PORTAL}/")
 
     @app.get("/problems/{slug}", include_in_schema=False)
     async def problem_type(slug: str) -> dict[str, str]:

@@ -1,0 +1,110 @@
+"""Signing in through Keycloak (code flow + PKCE), signing out everywhere, the language, the start page."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from civicpool_gateway.portal import i18n
+from civicpool_gateway.portal.oidc import LoginFailed
+from civicpool_gateway.portal.web import (
+    LANGUAGE_COOKIE,
+    LOGIN_COOKIE,
+    PORTAL,
+    SESSION_COOKIE,
+    FormPortalDep,
+    PortalDep,
+    locale_of,
+    render,
+    runtime,
+    safe_next,
+)
+
+router = APIRouter(prefix=PORTAL, include_in_schema=False)
+YEAR_SECONDS = 365 * 24 * 3600
+
+
+def _set_cookie(request: Request, response: Response, name: str, value: str, max_age: int | None = None) -> None:
+    response.set_cookie(
+        name,
+        value,
+        max_age=max_age,
+        path=PORTAL,
+        httponly=True,
+        secure=runtime(request).secure_cookies,
+        samesite="lax",  # sent on Keycloak's redirect back (a top-level GET), never on another site's POST
+    )
+
+
+@router.get("/login")
+async def login(request: Request, next: Annotated[str | None, Query()] = None) -> Response:
+    state = runtime(request)
+    login_id, pending = state.sessions.start_login(safe_next(next))
+    redirect_uri = str(request.url_for("portal_callback"))
+    response = RedirectResponse(state.oidc.authorization_url(pending, redirect_uri, locale_of(request).language), 303)
+    _set_cookie(request, response, LOGIN_COOKIE, login_id, max_age=600)
+    return response
+
+
+@router.get("/callback", name="portal_callback")
+async def callback(
+    request: Request,
+    code: Annotated[str | None, Query()] = None,
+    state: Annotated[str | None, Query()] = None,
+    error: Annotated[str | None, Query()] = None,
+) -> Response:
+    portal_runtime = runtime(request)
+    locale = locale_of(request)
+    pending = portal_runtime.sessions.finish_login(request.cookies.get(LOGIN_COOKIE, ""))
+    if pending is None or state is None or pending.state != state:
+        return _login_failed(request, locale.gettext("This sign-in was not started here or took too long."))
+    if error or not code:
+        return _login_failed(
+            request, locale.gettext("Keycloak did not sign you in ({error}).", error=error or "no code")
+        )
+    try:
+        tokens = await portal_runtime.oidc.redeem(code, pending, str(request.url_for("portal_callback")))
+    except LoginFailed as exc:
+        return _login_failed(request, str(exc))
+    session = portal_runtime.sessions.create(tokens)
+    response = RedirectResponse(pending.next_path, 303)
+    _set_cookie(request, response, SESSION_COOKIE, session.id)
+    response.delete_cookie(LOGIN_COOKIE, path=PORTAL)
+    return response
+
+
+def _login_failed(request: Request, reason: str) -> HTMLResponse:
+    locale = locale_of(request)
+    context = {"title": locale.gettext("Sign-in failed"), "message": reason, "action": "login"}
+    return render(request, "error.html", context, status=400)
+
+
+@router.post("/logout")
+async def logout(request: Request, portal: FormPortalDep) -> Response:
+    """End the portal session and Keycloak's single sign-on session (the next visit shows the login form)."""
+    portal_runtime = runtime(request)
+    portal_runtime.sessions.end(portal.session.id)
+    target = portal_runtime.oidc.logout_url(portal.session.tokens.id_token, str(request.url_for("portal_signed_out")))
+    response = RedirectResponse(target, 303)
+    response.delete_cookie(SESSION_COOKIE, path=PORTAL)
+    return response
+
+
+@router.get("/signed-out", name="portal_signed_out")
+async def signed_out(request: Request) -> HTMLResponse:
+    return render(request, "signed_out.html", {})
+
+
+@router.get("/language")
+async def language(request: Request, lang: str, next: str | None = None) -> Response:
+    response = RedirectResponse(safe_next(next), 303)
+    if lang in i18n.LANGUAGES:
+        _set_cookie(request, response, LANGUAGE_COOKIE, lang, max_age=YEAR_SECONDS)
+    return response
+
+
+@router.get("/")
+async def home(portal: PortalDep) -> HTMLResponse:
+    return portal.page("home.html")

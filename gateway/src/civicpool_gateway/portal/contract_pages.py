@@ -1,0 +1,87 @@
+"""Framework contracts: each city's quota and seats; city IT calls off and returns, the lead city shifts quota."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from typing import Annotated
+
+from civicpool_common.auth import Role
+from fastapi import APIRouter, Form
+from fastapi.responses import HTMLResponse, Response
+
+from civicpool_gateway.portal.web import PORTAL, FormPortalDep, Portal, PortalDep, back_to, whole
+
+router = APIRouter(prefix=f"{PORTAL}/contracts", include_in_schema=False)
+CONTRACT_ROLES = (Role.CITY_IT, Role.PROCUREMENT_LEAD, Role.FINANCE, Role.NETWORK_ADMIN)
+# Each form carries its own key: a double click or a resent form moves seats once (docs/usage.md).
+IdempotencyField = Annotated[str, Form(max_length=64)]
+
+
+@router.get("")
+async def contracts(portal: PortalDep) -> HTMLResponse:
+    portal.require(*CONTRACT_ROLES)
+    all_contracts = await portal.get_all("/contracts")
+    vendors = {v["id"]: v["name"] for v in await portal.get_all("/vendors")}
+    return portal.page("contracts.html", contracts=all_contracts, vendor_names=vendors)
+
+
+@router.get("/{contract_id}")
+async def contract_page(portal: PortalDep, contract_id: str) -> HTMLResponse:
+    portal.require(*CONTRACT_ROLES)
+    contract = await portal.get_page(f"/contracts/{contract_id}")
+    use = await portal.get(f"/contracts/{contract_id}/utilisation")
+    cities = {c["id"]: c["name"] for c in await portal.get_all("/cities")}
+    own = next((row for row in use["cities"] if row["city_id"] == portal.city), None)
+    return portal.page(
+        "contract.html",
+        contract=contract,
+        use=use,
+        own=own,
+        city_names=cities,
+        can_move_seats=portal.has(Role.CITY_IT) and own is not None and contract["status"] == "active",
+        is_lead=portal.has(Role.PROCUREMENT_LEAD) and portal.city == contract["lead_city_id"],
+        idempotency_key=str(uuid.uuid4()),
+    )
+
+
+async def _seats(
+    portal: Portal, contract_id: str, what: str, body: Mapping[str, object], key: str, ok: str
+) -> Response:
+    headers = {"Idempotency-Key": key} if key else {}
+    await portal.send("POST", f"/contracts/{contract_id}/{what}", json=body, headers=headers, ok=ok)
+    return back_to(f"/contracts/{contract_id}")
+
+
+@router.post("/{contract_id}/allocations")
+async def call_off(
+    portal: FormPortalDep,
+    contract_id: str,
+    quantity: Annotated[str, Form()],
+    idempotency_key: IdempotencyField = "",
+    from_pool: Annotated[str, Form()] = "",
+) -> Response:
+    body = {"city_id": portal.city, "quantity": whole(quantity), "from_pool": from_pool == "yes"}
+    return await _seats(portal, contract_id, "allocations", body, idempotency_key, portal._("Seats called off."))
+
+
+@router.post("/{contract_id}/returns")
+async def return_seats(
+    portal: FormPortalDep, contract_id: str, quantity: Annotated[str, Form()], idempotency_key: IdempotencyField = ""
+) -> Response:
+    body = {"city_id": portal.city, "quantity": whole(quantity)}
+    return await _seats(portal, contract_id, "returns", body, idempotency_key, portal._("Seats returned to the pool."))
+
+
+@router.post("/{contract_id}/quota-shifts")
+async def shift_quota(
+    portal: FormPortalDep,
+    contract_id: str,
+    from_city_id: Annotated[str, Form()],
+    to_city_id: Annotated[str, Form()],
+    quantity: Annotated[str, Form()],
+    reason: Annotated[str, Form()] = "",
+    idempotency_key: IdempotencyField = "",
+) -> Response:
+    body = {"from_city_id": from_city_id, "to_city_id": to_city_id, "quantity": whole(quantity), "reason": reason}
+    return await _seats(portal, contract_id, "quota-shifts", body, idempotency_key, portal._("Quota shifted."))

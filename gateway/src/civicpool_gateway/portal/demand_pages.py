@@ -1,0 +1,165 @@
+"""Demand rounds: city IT registers its city's lines; the lead city opens, closes, aggregates and tenders."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from civicpool_common.auth import Role
+from fastapi import APIRouter, Form, UploadFile
+from fastapi.responses import HTMLResponse, Response
+
+from civicpool_gateway.portal.i18n import from_local_input
+from civicpool_gateway.portal.web import PORTAL, FormPortalDep, PortalDep, back_to, download, whole
+
+router = APIRouter(prefix=f"{PORTAL}/rounds", include_in_schema=False)
+OptionalText = Annotated[str, Form()]
+DEMAND_ROLES = (Role.CITY_IT, Role.PROCUREMENT_LEAD, Role.NETWORK_ADMIN)
+
+
+def if_match(version: str) -> dict[str, str]:
+    """The version the user saw: a change made meanwhile by someone else is refused, not overwritten."""
+    return {"If-Match": f'"{version}"'} if version.isdigit() else {}
+
+
+def items_in_scope(items: list[dict[str, Any]], round_: dict[str, Any]) -> list[dict[str, Any]]:
+    """The catalog items a city may ask for in this round (the round's item list or CPV prefixes, else all)."""
+    ids, prefixes = set(round_["scope_item_ids"]), tuple(round_["scope_cpv_prefixes"])
+    if not ids and not prefixes:
+        return items
+    return [i for i in items if i["id"] in ids or (prefixes and i["cpv_code"].startswith(prefixes))]
+
+
+@router.get("")
+async def rounds(portal: PortalDep) -> HTMLResponse:
+    portal.require(*DEMAND_ROLES)
+    all_rounds = await portal.get_all("/rounds")
+    all_rounds.sort(key=lambda r: (r["status"] != "open", r["closes_at"]))
+    return portal.page("rounds.html", rounds=all_rounds)
+
+
+@router.post("")
+async def create_round(
+    portal: FormPortalDep,
+    title: Annotated[str, Form()],
+    opens_at: Annotated[str, Form()],
+    closes_at: Annotated[str, Form()],
+    description: OptionalText = "",
+) -> Response:
+    try:
+        body = {"title": title, "description": description, "opens_at": from_local_input(opens_at).isoformat(),
+                "closes_at": from_local_input(closes_at).isoformat()}  # fmt: skip
+    except ValueError:
+        portal.refuse(portal._("Enter the dates as day and time."))
+        return back_to("/rounds")
+    created = await portal.send("POST", "/rounds", json=body, ok=portal._("Round created as a draft."))
+    return back_to(f"/rounds/{created['id']}" if created else "/rounds")
+
+
+@router.get("/import-template")
+async def import_template(portal: PortalDep, format: str = "xlsx") -> Response:
+    response = await portal.call("GET", "/rounds/import-template", params={"format": format})
+    return download(response)
+
+
+@router.get("/{round_id}")
+async def round_page(portal: PortalDep, round_id: str) -> HTMLResponse:
+    round_ = await portal.get_page(f"/rounds/{round_id}")
+    items = await portal.get_all("/items")
+    lines = await portal.get_all(f"/rounds/{round_id}/lines")
+    item_of = {item["id"]: item for item in items}
+    is_lead = portal.has(Role.PROCUREMENT_LEAD) and portal.city == round_["owner_city_id"]
+    return portal.page(
+        "round.html",
+        round=round_,
+        lines=[line for line in lines if line["status"] == "submitted"],
+        withdrawn=[line for line in lines if line["status"] != "submitted"],
+        item_of=item_of,
+        choosable=[i for i in items_in_scope(items, round_) if i["active"]],
+        is_lead=is_lead,
+        can_add=portal.has(Role.CITY_IT) and round_["status"] == "open",
+        idempotency_key=str(uuid.uuid4()),
+    )
+
+
+@router.post("/{round_id}/open")
+async def open_round(portal: FormPortalDep, round_id: str, version: Annotated[str, Form()] = "") -> Response:
+    await portal.send("POST", f"/rounds/{round_id}/open", headers=if_match(version), ok=portal._("Round opened."))
+    return back_to(f"/rounds/{round_id}")
+
+
+@router.post("/{round_id}/close")
+async def close_round(portal: FormPortalDep, round_id: str, version: Annotated[str, Form()] = "") -> Response:
+    await portal.send("POST", f"/rounds/{round_id}/close", headers=if_match(version), ok=portal._("Round closed."))
+    return back_to(f"/rounds/{round_id}")
+
+
+@router.post("/{round_id}/lines")
+async def add_line(
+    portal: FormPortalDep,
+    round_id: str,
+    item_id: Annotated[str, Form()],
+    quantity: Annotated[str, Form()],
+    justification: OptionalText = "",
+    priority: Annotated[str, Form()] = "normal",
+    needed_by: OptionalText = "",
+) -> Response:
+    body = {"item_id": item_id, "quantity": whole(quantity), "justification": justification, "priority": priority,
+            "needed_by": needed_by or None}  # fmt: skip
+    await portal.send("POST", f"/rounds/{round_id}/lines", json=body, ok=portal._("Demand added."))
+    return back_to(f"/rounds/{round_id}")
+
+
+@router.post("/{round_id}/lines/{line_id}")
+async def change_line(
+    portal: FormPortalDep,
+    round_id: str,
+    line_id: str,
+    quantity: Annotated[str, Form()],
+    version: Annotated[str, Form()],
+    justification: OptionalText = "",
+) -> Response:
+    body = {"quantity": whole(quantity), "justification": justification, "version": whole(version)}
+    await portal.send("PATCH", f"/rounds/{round_id}/lines/{line_id}", json=body, ok=portal._("Demand changed."))
+    return back_to(f"/rounds/{round_id}")
+
+
+@router.post("/{round_id}/lines/{line_id}/withdraw")
+async def withdraw_line(
+    portal: FormPortalDep, round_id: str, line_id: str, version: Annotated[str, Form()]
+) -> Response:
+    path = f"/rounds/{round_id}/lines/{line_id}/withdraw"
+    await portal.send("POST", path, headers=if_match(version), ok=portal._("Demand withdrawn."))
+    return back_to(f"/rounds/{round_id}")
+
+
+@router.post("/{round_id}/import")
+async def import_lines(
+    portal: FormPortalDep, round_id: str, file: UploadFile, mode: Annotated[str, Form()] = "add"
+) -> Response:
+    content = await file.read()
+    files = {"file": (file.filename or "demand.xlsx", content, file.content_type or "application/octet-stream")}
+    result = await portal.send(
+        "POST", f"/rounds/{round_id}/imports", files=files, data={"mode": mode}, ok=portal._("File imported.")
+    )
+    if result:
+        portal.session.flashes[-1].details.append(
+            portal._("{rows} rows: {created} added, {withdrawn} withdrawn, {unchanged} unchanged.", **result)
+        )
+    return back_to(f"/rounds/{round_id}")
+
+
+@router.get("/{round_id}/aggregate")
+async def aggregate(portal: PortalDep, round_id: str) -> HTMLResponse:
+    round_ = await portal.get_page(f"/rounds/{round_id}")
+    aggregation = await portal.get_page(f"/rounds/{round_id}/aggregate")
+    cities = {c["id"]: c["name"] for c in await portal.get_all("/cities")}
+    return portal.page("aggregate.html", round=round_, aggregation=aggregation, city_names=cities)
+
+
+@router.post("/{round_id}/tender")
+async def create_tender(portal: FormPortalDep, round_id: str) -> Response:
+    tender = await portal.send(
+        "POST", "/tenders", json={"round_id": round_id}, ok=portal._("Tender drafted from the round.")
+    )
+    return back_to(f"/tenders/{tender['id']}" if tender else f"/rounds/{round_id}")

@@ -1,0 +1,123 @@
+"""Finance: allocations and costs per contract, the statement of a period, budget against actual, renewals."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Annotated
+
+from civicpool_common.auth import Role
+from fastapi import APIRouter, Form, Query
+from fastapi.responses import HTMLResponse, Response
+
+from civicpool_gateway.portal.web import (
+    PORTAL,
+    ApiError,
+    FormPortalDep,
+    PortalDep,
+    back_to,
+    download,
+    parse_euros,
+    whole,
+)
+
+router = APIRouter(prefix=f"{PORTAL}/finance", include_in_schema=False)
+FINANCE_ROLES = (Role.FINANCE, Role.NETWORK_ADMIN)
+REPORTS = {"statement": "/reports/statement", "utilisation": "/reports/utilisation", "budget": "/reports/budget",
+           "renewals": "/reports/renewals"}  # fmt: skip
+RENEWAL_DAYS = 365
+
+
+def _period(start: str, end: str) -> tuple[str, str]:
+    """The period asked for, or this year so far."""
+    today = dt.datetime.now(dt.UTC).date()
+    try:
+        first = dt.date.fromisoformat(start) if start else today.replace(month=1, day=1)
+        last = dt.date.fromisoformat(end) if end else today
+    except ValueError:
+        first, last = today.replace(month=1, day=1), today
+    return first.isoformat(), last.isoformat()
+
+
+@router.get("")
+async def finance(
+    portal: PortalDep,
+    start: Annotated[str, Query(alias="from", max_length=10)] = "",
+    end: Annotated[str, Query(alias="to", max_length=10)] = "",
+    city: Annotated[str, Query(max_length=40)] = "",
+) -> HTMLResponse:
+    portal.require(*FINANCE_ROLES)
+    first, last = _period(start, end)
+    city = portal.city or city
+    year = int(last[:4])
+    use = await portal.get("/reports/utilisation", city=city or None)
+    statement, statement_error = None, None
+    if city:
+        try:
+            statement = await portal.get("/reports/statement", city=city, **{"from": first, "to": last})
+        except ApiError as error:
+            statement_error = error.detail
+    budget = await portal.get("/reports/budget", year=year)
+    budgets = {(b["city_id"], b["year"]): b for b in await portal.get("/budgets", year=year)}
+    renewals = await portal.get("/reports/renewals", days=RENEWAL_DAYS)
+    cities = {c["id"]: c["name"] for c in await portal.get_all("/cities")}
+    return portal.page(
+        "finance.html",
+        use=use["rows"],
+        statement=statement,
+        statement_error=statement_error,
+        budget=budget["rows"],
+        budgets=budgets,
+        renewals=renewals["contracts"],
+        renewal_days=RENEWAL_DAYS,
+        city=city,
+        city_names=cities,
+        period={"from": first, "to": last},
+        year=year,
+        idempotency_key=str(uuid.uuid4()),
+    )
+
+
+@router.get("/download/{report}.{file_format}")
+async def download_report(
+    portal: PortalDep,
+    report: str,
+    file_format: str,
+    start: Annotated[str, Query(alias="from", max_length=10)] = "",
+    end: Annotated[str, Query(alias="to", max_length=10)] = "",
+    city: Annotated[str, Query(max_length=40)] = "",
+    year: Annotated[str, Query(max_length=4)] = "",
+) -> Response:
+    portal.require(*FINANCE_ROLES)
+    if report not in REPORTS or file_format not in ("csv", "xlsx"):
+        return back_to("/finance")
+    params: dict[str, str] = {"format": file_format}
+    if report == "statement":
+        params.update(zip(("from", "to"), _period(start, end), strict=True), city=portal.city or city)
+    elif report == "utilisation" and (portal.city or city):
+        params["city"] = portal.city or city
+    elif report == "budget" and year.isdigit():
+        params["year"] = year
+    elif report == "renewals":
+        params["days"] = str(RENEWAL_DAYS)
+    return download(await portal.call("GET", REPORTS[report], params=params))
+
+
+@router.post("/budgets")
+async def set_budget(
+    portal: FormPortalDep,
+    city_id: Annotated[str, Form(max_length=40)],
+    year: Annotated[str, Form(max_length=4)],
+    amount: Annotated[str, Form(max_length=40)],
+    version: Annotated[str, Form()] = "",
+    idempotency_key: Annotated[str, Form(max_length=64)] = "",
+) -> Response:
+    try:
+        cents = parse_euros(amount)
+    except ValueError:
+        portal.refuse(portal._("Enter the amount in euros, e.g. 1.234,56."))
+        return back_to("/finance")
+    body = {"amount_cents": cents, "version": whole(version) if version else None}
+    headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
+    await portal.send("PUT", f"/budgets/{city_id}/{year}", json=body, headers=headers, ok=portal._("Budget saved."))
+    return back_to("/finance")

@@ -1,0 +1,98 @@
+"""The portal as an OpenID Connect client of Keycloak: authorization code flow with PKCE (S256)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import time
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+import jwt
+
+from civicpool_gateway.portal.sessions import PendingLogin, Tokens
+
+
+class LoginFailed(Exception):
+    """Keycloak refused the code or the refresh token, or answered something we cannot trust."""
+
+
+def code_challenge(verifier: str) -> str:
+    digest = hashlib.sha256(verifier.encode("ascii")).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+
+
+class OidcClient:
+    def __init__(self, issuer: str, client_id: str, http: httpx.AsyncClient) -> None:
+        base = f"{issuer.rstrip('/')}/protocol/openid-connect"
+        self._issuer = issuer
+        self._client_id = client_id
+        self._auth_url = f"{base}/auth"
+        self._token_url = f"{base}/token"
+        self._logout_url = f"{base}/logout"
+        self._http = http
+
+    def authorization_url(self, pending: PendingLogin, redirect_uri: str, language: str) -> str:
+        query = {
+            "client_id": self._client_id,
+            "response_type": "code",
+            "scope": "openid",
+            "redirect_uri": redirect_uri,
+            "state": pending.state,
+            "nonce": pending.nonce,
+            "code_challenge": code_challenge(pending.code_verifier),
+            "code_challenge_method": "S256",
+            "ui_locales": language,
+        }
+        return f"{self._auth_url}?{urlencode(query)}"
+
+    def logout_url(self, id_token: str, redirect_uri: str) -> str:
+        """Keycloak's end-session endpoint: ends the single sign-on session, then sends the browser back."""
+        query = {"client_id": self._client_id, "post_logout_redirect_uri": redirect_uri}
+        if id_token:
+            query["id_token_hint"] = id_token
+        return f"{self._logout_url}?{urlencode(query)}"
+
+    async def redeem(self, code: str, pending: PendingLogin, redirect_uri: str) -> Tokens:
+        body = await self._token_request(
+            {
+                "grant_type": "authorization_code",
+                "code": code,
+                "redirect_uri": redirect_uri,
+                "code_verifier": pending.code_verifier,
+            }
+        )
+        self._check_id_token(body.get("id_token"), pending.nonce)
+        return Tokens.from_response(body, time.time())
+
+    async def refresh(self, tokens: Tokens) -> Tokens:
+        body = await self._token_request({"grant_type": "refresh_token", "refresh_token": tokens.refresh_token})
+        refreshed = Tokens.from_response(body, time.time())
+        refreshed.id_token = refreshed.id_token or tokens.id_token
+        return refreshed
+
+    async def _token_request(self, form: dict[str, str]) -> dict[str, Any]:
+        try:
+            response = await self._http.post(self._token_url, data={**form, "client_id": self._client_id})
+        except httpx.HTTPError as exc:
+            raise LoginFailed(f"Keycloak is not reachable: {exc}") from None
+        if response.status_code != 200:
+            raise LoginFailed(f"Keycloak refused: {response.text[:200]}")
+        body: dict[str, Any] = response.json()
+        return body
+
+    def _check_id_token(self, id_token: object, nonce: str) -> None:
+        # The ID token came straight from Keycloak's token endpoint on our own
+        # back channel, so OIDC Core 3.1.3.7 lets us skip its signature; its
+        # issuer, audience and nonce still tie it to this login.
+        if not isinstance(id_token, str):
+            raise LoginFailed("Keycloak sent no ID token")
+        try:
+            claims = jwt.decode(id_token, options={"verify_signature": False})
+        except jwt.PyJWTError as exc:
+            raise LoginFailed(f"the ID token is malformed: {exc}") from None
+        audience = claims.get("aud")
+        audiences = audience if isinstance(audience, list) else [audience]
+        if claims.get("iss") != self._issuer or self._client_id not in audiences or claims.get("nonce") != nonce:
+            raise LoginFailed("the ID token is not for this login")

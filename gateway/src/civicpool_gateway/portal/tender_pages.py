@@ -1,0 +1,170 @@
+"""Tenders: the lead city drafts, publishes, opens, evaluates and awards; vendors bid on published lots."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from civicpool_common.auth import Role
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, Response
+
+from civicpool_gateway.portal.demand_pages import if_match
+from civicpool_gateway.portal.i18n import from_local_input
+from civicpool_gateway.portal.web import PORTAL, ApiError, FormPortalDep, Portal, PortalDep, back_to, parse_euros, whole
+
+router = APIRouter(prefix=f"{PORTAL}/tenders", include_in_schema=False)
+TENDER_ROLES = (Role.PROCUREMENT_LEAD, Role.NETWORK_ADMIN, Role.VENDOR)
+PROCEDURES = ("direct_award", "restricted_or_negotiated", "open_national", "open_eu")
+REGIONS = ("DE", "EU", "third_country")
+
+
+@router.get("")
+async def tenders(portal: PortalDep) -> HTMLResponse:
+    portal.require(*TENDER_ROLES)
+    all_tenders = await portal.get_all("/tenders")
+    all_tenders.sort(key=lambda t: t["created_at"], reverse=True)
+    return portal.page("tenders.html", tenders=all_tenders)
+
+
+@router.get("/{tender_id}")
+async def tender_page(portal: PortalDep, tender_id: str) -> HTMLResponse:
+    portal.require(*TENDER_ROLES)
+    tender = await portal.get_page(f"/tenders/{tender_id}")
+    bids = await _bids(portal, tender)
+    evaluation = (
+        await portal.get(f"/tenders/{tender_id}/evaluation") if tender["status"] in ("evaluated", "awarded") else None
+    )
+    contracts = await portal.get_all("/contracts", tender_id=tender_id) if tender["status"] == "awarded" else []
+    vendors = {v["id"]: v["name"] for v in await portal.get_all("/vendors")}
+    return portal.page(
+        "tender.html",
+        tender=tender,
+        bids=bids,
+        bids_by_lot={lot["id"]: [b for b in bids if b["lot_id"] == lot["id"]] for lot in tender["lots"]},
+        evaluation=evaluation,
+        contracts=contracts,
+        vendor_names=vendors,
+        is_lead=portal.has(Role.PROCUREMENT_LEAD) and portal.city == tender["lead_city_id"],
+        is_vendor=portal.has(Role.VENDOR),
+        procedures=PROCEDURES,
+        regions=REGIONS,
+    )
+
+
+async def _bids(portal: Portal, tender: dict[str, Any]) -> list[dict[str, Any]]:
+    """The bids this user may read now: a vendor its own; the lead all, once they are opened."""
+    if tender["status"] in ("draft", "cancelled") or (tender["status"] == "published" and not portal.has(Role.VENDOR)):
+        return []
+    try:
+        page = await portal.get(f"/tenders/{tender['id']}/bids")
+    except ApiError as error:
+        if error.status in (403, 409):  # sealed, or not this user's to see
+            return []
+        raise
+    return list(page["data"])
+
+
+@router.post("/{tender_id}/settings")
+async def change_settings(
+    portal: FormPortalDep,
+    tender_id: str,
+    version: Annotated[str, Form()],
+    bids_due_at: Annotated[str, Form()] = "",
+    procedure: Annotated[str, Form()] = "",
+    procedure_justification: Annotated[str, Form()] = "",
+) -> Response:
+    body: dict[str, Any] = {"version": whole(version)}
+    if bids_due_at:
+        try:
+            body["bids_due_at"] = from_local_input(bids_due_at).isoformat()
+        except ValueError:
+            portal.refuse(portal._("Enter the deadline as day and time."))
+            return back_to(f"/tenders/{tender_id}")
+    if procedure:
+        body["procedure"] = procedure
+        body["procedure_justification"] = procedure_justification
+    await portal.send("PATCH", f"/tenders/{tender_id}", json=body, ok=portal._("Tender saved."))
+    return back_to(f"/tenders/{tender_id}")
+
+
+@router.post("/{tender_id}/publish")
+async def publish(portal: FormPortalDep, tender_id: str, version: Annotated[str, Form()]) -> Response:
+    return await _transition(portal, tender_id, "publish", version, portal._("Tender published."))
+
+
+@router.post("/{tender_id}/close-bidding")
+async def close_bidding(portal: FormPortalDep, tender_id: str, version: Annotated[str, Form()]) -> Response:
+    return await _transition(
+        portal, tender_id, "close-bidding", version, portal._("Bidding closed; the bids are open.")
+    )
+
+
+async def _transition(portal: Portal, tender_id: str, action: str, version: str, done: str) -> Response:
+    await portal.send("POST", f"/tenders/{tender_id}/{action}", headers=if_match(version), ok=done)
+    return back_to(f"/tenders/{tender_id}")
+
+
+@router.post("/{tender_id}/evaluation")
+async def evaluate(portal: FormPortalDep, request: Request, tender_id: str) -> Response:
+    form = await request.form()
+    weights = {name: whole(str(form.get(f"weight_{name}", ""))) for name in ("price", "quality", "data_protection")}
+    scores = [
+        {"bid_id": key.removeprefix("quality_"), "quality": whole(str(value))}
+        for key, value in form.items()
+        if key.startswith("quality_")
+    ]
+    body = {"weights": weights, "scores": scores, "version": whole(str(form.get("version", "")))}
+    await portal.send("POST", f"/tenders/{tender_id}/evaluate", json=body, ok=portal._("Bids evaluated."))
+    return back_to(f"/tenders/{tender_id}")
+
+
+@router.post("/{tender_id}/award")
+async def award(portal: FormPortalDep, request: Request, tender_id: str) -> Response:
+    form = await request.form()
+    awards = [
+        {"lot_id": key.removeprefix("bid_"), "bid_id": str(value),
+         "justification": str(form.get(f"justification_{key.removeprefix('bid_')}", ""))}
+        for key, value in form.items() if key.startswith("bid_") and value
+    ]  # fmt: skip
+    body = {"awards": awards, "version": whole(str(form.get("version", "")))}
+    await portal.send(
+        "POST", f"/tenders/{tender_id}/award", json=body, ok=portal._("Awarded; the contracts are in force.")
+    )
+    return back_to(f"/tenders/{tender_id}")
+
+
+@router.post("/{tender_id}/lots/{lot_id}/bid")
+async def submit_bid(portal: FormPortalDep, request: Request, tender_id: str, lot_id: str) -> Response:
+    """Submit, or replace when the form names the bid it replaces."""
+    form = await request.form()
+    prices = []
+    for key, value in form.items():
+        if key.startswith("price_"):
+            try:
+                prices.append({"item_id": key.removeprefix("price_"), "unit_price_cents": parse_euros(str(value))})
+            except ValueError:
+                portal.refuse(portal._("Enter prices in euros, e.g. 1.234,56."))
+                return back_to(f"/tenders/{tender_id}")
+    region = str(form.get("hosting_region", ""))
+    body: dict[str, Any] = {
+        "lot_id": lot_id,
+        "prices": prices,
+        "delivery_days": whole(str(form.get("delivery_days", ""))),
+        "hosting_region": region or None,
+        "dpa_offered": form.get("dpa_offered") == "yes",
+        "open_source": form.get("open_source") == "yes",
+    }
+    bid_id = str(form.get("bid_id", ""))
+    if bid_id:
+        body["version"] = whole(str(form.get("version", "")))
+        await portal.send("PUT", f"/tenders/{tender_id}/bids/{bid_id}", json=body, ok=portal._("Bid replaced."))
+    else:
+        await portal.send("POST", f"/tenders/{tender_id}/bids", json=body, ok=portal._("Bid submitted."))
+    return back_to(f"/tenders/{tender_id}")
+
+
+@router.post("/{tender_id}/bids/{bid_id}/withdraw")
+async def withdraw_bid(portal: FormPortalDep, tender_id: str, bid_id: str, version: Annotated[str, Form()]) -> Response:
+    path = f"/tenders/{tender_id}/bids/{bid_id}/withdraw"
+    await portal.send("POST", path, headers=if_match(version), ok=portal._("Bid withdrawn."))
+    return back_to(f"/tenders/{tender_id}")

@@ -1,0 +1,308 @@
+"""One portal request: the signed-in session, the user's API client, the page renderer, CSRF.
+
+The portal is a client of the gateway's own REST API (in-process, with the
+user's access token), so every rule and every check stays in one place: the
+API and the services behind it. The portal only shows and asks.
+"""
+
+from __future__ import annotations
+
+import hmac
+import re
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote
+
+import httpx
+from civicpool_common.auth import Principal, Role, TokenVerifier
+from civicpool_common.errors import Unauthenticated
+from fastapi import Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from civicpool_gateway.portal import i18n
+from civicpool_gateway.portal.charts import bar_chart
+from civicpool_gateway.portal.oidc import LoginFailed, OidcClient
+from civicpool_gateway.portal.sessions import Flash, PortalSession, SessionStore
+
+PORTAL = "/portal"
+SESSION_COOKIE = "civicpool_session"
+LOGIN_COOKIE = "civicpool_login"
+LANGUAGE_COOKIE = "civicpool_lang"
+CSRF_FIELD = "csrf_token"
+# Refresh the access token this long before it expires, so no API call meets an expired one.
+REFRESH_MARGIN_SECONDS = 30
+TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
+
+
+class LoginRequired(Exception):
+    def __init__(self, next_path: str) -> None:
+        self.next_path = next_path
+
+
+class SessionExpired(Exception):
+    """The session is gone (idle too long, signed out elsewhere, gateway restarted)."""
+
+
+class NoAccess(Exception):
+    def __init__(self, message: str) -> None:
+        self.message = message
+
+
+class CsrfRefused(Exception):
+    """A form came without this session's CSRF token: it may have been sent by another site."""
+
+
+class ApiError(Exception):
+    """The API refused: its problem document, for the user to read."""
+
+    def __init__(self, status: int, problem: Mapping[str, Any]) -> None:
+        super().__init__(problem.get("detail") or problem.get("title") or status)
+        self.status = status
+        self.problem = problem
+
+    @property
+    def detail(self) -> str:
+        return str(self.problem.get("detail") or self.problem.get("title") or self.status)
+
+    @property
+    def details(self) -> list[str]:
+        """One line per violation, e.g. "line 4, quantity: must be at least 1"."""
+        lines = []
+        for error in self.problem.get("errors") or []:
+            where = f"line {error['line']}, " if "line" in error else ""
+            lines.append(f"{where}{error.get('field', '')}: {error.get('message', '')}")
+        return lines
+
+
+@dataclass
+class PortalRuntime:
+    """What the portal keeps for the gateway's lifetime (app.state.portal)."""
+
+    sessions: SessionStore
+    oidc: OidcClient
+    api: httpx.AsyncClient  # the gateway's own API, in-process
+    secure_cookies: bool
+    keycloak: httpx.AsyncClient  # the OIDC client's connection, closed with the gateway
+
+    async def aclose(self) -> None:
+        await self.api.aclose()
+        await self.keycloak.aclose()
+
+
+def runtime(request: Request) -> PortalRuntime:
+    portal_runtime: PortalRuntime = request.app.state.portal
+    return portal_runtime
+
+
+def locale_of(request: Request) -> i18n.Locale:
+    language = request.cookies.get(LANGUAGE_COOKIE, i18n.DEFAULT_LANGUAGE)
+    return i18n.Locale(language if language in i18n.LANGUAGES else i18n.DEFAULT_LANGUAGE)
+
+
+def safe_next(path: str | None) -> str:
+    """Only a path inside the portal: a login must never send the user to another site."""
+    if not path or not path.startswith(f"{PORTAL}/") or path.startswith("//") or "\\" in path:
+        return f"{PORTAL}/"
+    return path
+
+
+def render(
+    request: Request, template: str, context: Mapping[str, Any], *, status: int = 200, portal: Portal | None = None
+) -> HTMLResponse:
+    locale = portal.locale if portal else locale_of(request)
+    base: dict[str, Any] = {
+        "_": locale.gettext,
+        "label": locale.label,
+        "money": locale.money,
+        "number": locale.number,
+        "milli": locale.milli,
+        "datetime": locale.datetime,
+        "date": locale.date,
+        "local_input": i18n.local_input_value,
+        "bar_chart": bar_chart,
+        "language": locale.language,
+        "path": request.url.path,
+        "user": portal.principal if portal else None,
+        "csrf_token": portal.session.csrf_token if portal else "",
+        "flashes": portal.session.take_flashes() if portal else [],
+        "nav": navigation(portal.principal) if portal else [],
+    }
+    response = TEMPLATES.TemplateResponse(request, template, {**base, **context}, status_code=status)
+    response.headers["Cache-Control"] = "no-store"  # pages show one user's data
+    return response
+
+
+def navigation(principal: Principal) -> list[tuple[str, str]]:
+    """(path, English title) of the pages the user's roles open."""
+    pages = [
+        ("rounds", "Demand rounds", (Role.CITY_IT, Role.PROCUREMENT_LEAD, Role.NETWORK_ADMIN)),
+        ("tenders", "Tenders", (Role.PROCUREMENT_LEAD, Role.NETWORK_ADMIN, Role.VENDOR)),
+        ("contracts", "Contracts", (Role.CITY_IT, Role.PROCUREMENT_LEAD, Role.FINANCE, Role.NETWORK_ADMIN)),
+        ("finance", "Finance", (Role.FINANCE, Role.NETWORK_ADMIN)),
+        ("admin", "Network", (Role.NETWORK_ADMIN,)),
+    ]
+    return [(f"{PORTAL}/{path}", title) for path, title, roles in pages if principal.has_any_role(roles)]
+
+
+class Portal:
+    """The signed-in user's view of one request: their API client, their messages, their pages."""
+
+    def __init__(self, request: Request, session: PortalSession, principal: Principal) -> None:
+        self.request = request
+        self.session = session
+        self.principal = principal
+        self.locale = locale_of(request)
+        self._api = runtime(request).api
+
+    @property
+    def city(self) -> str | None:
+        return self.principal.city
+
+    def has(self, *roles: Role) -> bool:
+        return self.principal.has_any_role(roles)
+
+    def require(self, *roles: Role) -> None:
+        if not self.has(*roles):
+            raise NoAccess(self.locale.gettext("This page is not part of your role."))
+
+    # --- the API, as this user -------------------------------------------------
+
+    async def call(
+        self, method: str, path: str, *, headers: Mapping[str, str] | None = None, **kwargs: Any
+    ) -> httpx.Response:
+        all_headers = {"Authorization": f"Bearer {self.session.tokens.access_token}", **(headers or {})}
+        response = await self._api.request(method, f"/api/v1{path}", headers=all_headers, **kwargs)
+        if response.status_code == 401:
+            raise SessionExpired
+        if response.is_error:
+            problem = response.json() if "json" in response.headers.get("content-type", "") else {}
+            raise ApiError(response.status_code, problem)
+        return response
+
+    async def get(self, path: str, **params: Any) -> Any:
+        query = {key: value for key, value in params.items() if value is not None}
+        return (await self.call("GET", path, params=query)).json()
+
+    async def get_all(self, path: str, **params: Any) -> list[Any]:
+        """Every page of a list (lists here are short: rounds, tenders, a city's contracts)."""
+        rows: list[Any] = []
+        cursor = None
+        while True:
+            page = await self.get(path, limit=200, cursor=cursor, **params)
+            rows.extend(page["data"])
+            cursor = page.get("next_cursor")
+            if not cursor:
+                return rows
+
+    async def get_page(self, path: str, **params: Any) -> Any:
+        """Like get, but a refusal (403/404) becomes the portal's "no access" page."""
+        try:
+            return await self.get(path, **params)
+        except ApiError as error:
+            if error.status in (403, 404):
+                raise NoAccess(error.detail) from None
+            raise
+
+    async def send(self, method: str, path: str, *, ok: str, **kwargs: Any) -> Any | None:
+        """Send a change; flash `ok` or the API's problem. The result, or None when refused."""
+        try:
+            response = await self.call(method, path, **kwargs)
+        except ApiError as error:
+            self.session.flashes.append(Flash("error", error.detail, error.details))
+            return None
+        self.session.flashes.append(Flash("ok", ok))
+        return response.json() if response.content else {}
+
+    def refuse(self, message: str) -> None:
+        """A form value the portal itself cannot read (before anything is sent)."""
+        self.session.flashes.append(Flash("error", message))
+
+    # --- answers ---------------------------------------------------------------
+
+    def page(self, template: str, status: int = 200, **context: Any) -> HTMLResponse:
+        return render(self.request, template, context, status=status, portal=self)
+
+    def _(self, text: str, **values: object) -> str:
+        return self.locale.gettext(text, **values)
+
+
+def back_to(path: str) -> RedirectResponse:
+    """After a form: show the page again (POST, redirect, GET), so a reload sends nothing twice."""
+    return RedirectResponse(f"{PORTAL}{path}", status_code=303)
+
+
+async def current_portal(request: Request) -> Portal:
+    """The signed-in user, with a fresh access token; LoginRequired or SessionExpired otherwise."""
+    session_id = request.cookies.get(SESSION_COOKIE)
+    if not session_id:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        raise LoginRequired(target)
+    state = runtime(request)
+    session = state.sessions.get(session_id)
+    if session is None:
+        raise SessionExpired
+    if session.tokens.access_expires_at - REFRESH_MARGIN_SECONDS < time.time():
+        try:
+            session.tokens = await state.oidc.refresh(session.tokens)
+        except LoginFailed:
+            state.sessions.end(session_id)
+            raise SessionExpired from None
+    verifier: TokenVerifier = request.app.state.verifier
+    try:
+        principal = await verifier.verify(session.tokens.access_token)
+    except Unauthenticated:
+        state.sessions.end(session_id)
+        raise SessionExpired from None
+    return Portal(request, session, principal)
+
+
+async def form_portal(request: Request) -> Portal:
+    """current_portal for a form: the form must carry this session's CSRF token."""
+    portal = await current_portal(request)
+    form = await request.form()  # Starlette keeps it for the route's Form() parameters
+    sent = form.get(CSRF_FIELD)
+    if not isinstance(sent, str) or not hmac.compare_digest(sent, portal.session.csrf_token):
+        raise CsrfRefused
+    return portal
+
+
+PortalDep = Annotated[Portal, Depends(current_portal)]
+FormPortalDep = Annotated[Portal, Depends(form_portal)]
+
+
+def login_path(next_path: str) -> str:
+    return f"{PORTAL}/login?next={quote(next_path, safe='/')}"
+
+
+def whole(text: str) -> int | str:
+    """A whole number from a form field; anything else is passed on for the API to refuse by name."""
+    return int(text) if re.fullmatch(r"\s*-?\d{1,15}\s*", text) else text
+
+
+EURO_AMOUNT = re.compile(r"(\d{1,3}(?:[.\s]\d{3})+|\d+)(?:,(\d{1,2}))?|(\d+)\.(\d{1,2})")
+
+
+def parse_euros(text: str) -> int:
+    """Euro cents from what a person types: "1.234,56", "1234,5", "1234.56" or "1234"; ValueError otherwise."""
+    match = EURO_AMOUNT.fullmatch(text.strip().removesuffix("€").strip())
+    if match is None:
+        raise ValueError(text)
+    if match.group(3) is not None:
+        euros, fraction = match.group(3), match.group(4)
+    else:
+        euros, fraction = re.sub(r"[.\s]", "", match.group(1)), match.group(2) or "0"
+    return int(euros) * 100 + int(fraction.ljust(2, "0"))
+
+
+def download(response: httpx.Response) -> Response:
+    """A file from the API (CSV, XLSX) handed to the browser as it came."""
+    headers = (
+        {"Content-Disposition": response.headers["content-disposition"]}
+        if "content-disposition" in response.headers
+        else {}
+    )
+    return Response(response.content, media_type=response.headers.get("content-type"), headers=headers)
