@@ -24,6 +24,7 @@ from civicpool_gateway.portal.sessions import SessionStore
 from civicpool_gateway.portal.web import (
     PORTAL,
     SESSION_COOKIE,
+    ApiError,
     CsrfRefused,
     LoginRequired,
     NoAccess,
@@ -75,6 +76,14 @@ def install(app: FastAPI) -> None:
         locale = locale_of(request)
         context = {"title": locale.gettext("No access"), "message": exc.message, "action": "home"}
         return render(request, "error.html", context, status=403)
+
+    @app.exception_handler(ApiError)
+    async def _refused(request: Request, exc: ApiError) -> HTMLResponse:
+        """The API refused to show a page's data (a change's refusal is a message on the page instead)."""
+        locale = locale_of(request)
+        status = exc.status if 400 <= exc.status < 500 else 502
+        context = {"title": locale.gettext("This page cannot be shown"), "message": exc.detail, "action": "home"}
+        return render(request, "error.html", context, status=status)
 
     @app.exception_handler(CsrfRefused)
     async def _csrf(request: Request, exc: CsrfRefused) -> HTMLResponse:

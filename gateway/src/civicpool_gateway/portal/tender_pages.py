@@ -31,10 +31,11 @@ async def tender_page(portal: PortalDep, tender_id: str) -> HTMLResponse:
     portal.require(*TENDER_ROLES)
     tender = await portal.get_page(f"/tenders/{tender_id}")
     bids = await _bids(portal, tender)
-    evaluation = (
-        await portal.get(f"/tenders/{tender_id}/evaluation") if tender["status"] in ("evaluated", "awarded") else None
-    )
-    contracts = await portal.get_all("/contracts", tender_id=tender_id) if tender["status"] == "awarded" else []
+    is_vendor = portal.has(Role.VENDOR)
+    scored = tender["status"] in ("evaluated", "awarded") and not is_vendor
+    evaluation = await portal.get(f"/tenders/{tender_id}/evaluation") if scored else None
+    awarded = tender["status"] == "awarded" and not is_vendor
+    contracts = await portal.get_all("/contracts", tender_id=tender_id) if awarded else []
     vendors = {v["id"]: v["name"] for v in await portal.get_all("/vendors")}
     return portal.page(
         "tender.html",
@@ -45,7 +46,7 @@ async def tender_page(portal: PortalDep, tender_id: str) -> HTMLResponse:
         contracts=contracts,
         vendor_names=vendors,
         is_lead=portal.has(Role.PROCUREMENT_LEAD) and portal.city == tender["lead_city_id"],
-        is_vendor=portal.has(Role.VENDOR),
+        is_vendor=is_vendor,
         procedures=PROCEDURES,
         regions=REGIONS,
     )

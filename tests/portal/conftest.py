@@ -1,0 +1,75 @@
+"""A real Chromium (Debian's package) driven by Playwright against the session's gateway and Keycloak."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from civicpool_cli.demo import DEMO_PASSWORD
+from civicpool_cli.stack import Stack
+from playwright.sync_api import Browser, Page, sync_playwright
+
+CHROMIUM = "/usr/bin/chromium"
+# No browser downloads here: Debian's Chromium, with the flags DEVELOPERS.md names.
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+LAPTOP = {"width": 1366, "height": 768}
+
+SignIn = Callable[..., Page]
+Shoot = Callable[[Page, str], None]
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="session")
+def portal_url(stack: Stack) -> str:
+    return f"{stack.gateway_url}/portal"
+
+
+@pytest.fixture
+def sign_in(browser: Browser, portal_url: str) -> Iterator[SignIn]:
+    """sign_in("bruchsal.it") is a new browser (own cookies) signed in through Keycloak's login form."""
+    contexts = []
+
+    def signed_in(username: str, path: str = "/", password: str = DEMO_PASSWORD) -> Page:
+        context = browser.new_context(viewport=LAPTOP, locale="de-DE")
+        context.set_default_timeout(20_000)
+        contexts.append(context)
+        page = context.new_page()
+        page.goto(f"{portal_url}{path}")
+        page.fill("#username", username)
+        page.fill("#password", password)
+        page.click("#kc-login")
+        page.wait_for_url(f"{portal_url}/**")
+        return page
+
+    yield signed_in
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture(scope="session")
+def shoot(repo_root: Path) -> Shoot:
+    """Save a full-page screenshot; `make screenshots` writes them to docs/screenshots for the README."""
+    folder = Path(os.environ.get("CIVICPOOL_SCREENSHOTS", repo_root / "test-results" / "screenshots"))
+    folder.mkdir(parents=True, exist_ok=True)
+
+    def screenshot(page: Page, name: str) -> None:
+        page.screenshot(path=folder / f"{name}.png", full_page=True)
+
+    return screenshot

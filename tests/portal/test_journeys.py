@@ -1,0 +1,265 @@
+"""The three everyday jobs in a browser, one after the other on the same round (issue 6's "Done when").
+
+Ettlingen's procurement office opens a round; Bruchsal's IT office registers its
+demand; Ettlingen takes it to an awarded tender with two vendors' bids; Bruchsal
+calls off seats; Bruchsal's finance sees the allocated licenses and their cost.
+The tests run in file order and share the round through `journey`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import time
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.conftest import ApiFactory
+from tests.portal.conftest import Shoot, SignIn
+
+BERLIN = ZoneInfo("Europe/Berlin")
+ROUND_TITLE = f"Portal-Test {dt.datetime.now(dt.UTC):%Y%m%d%H%M%S}: Videokonferenz aus der EU"
+BIDDING_SECONDS = 30  # long enough for two vendors to sign in and bid
+GERMAN_MONEY = re.compile(r"^-?\d{1,3}(\.\d{3})*,\d{2}\s€$")  # 1.234,56 €
+
+
+def local(moment: dt.datetime) -> str:
+    """The value a person types into a datetime-local field: the network's time zone."""
+    return moment.astimezone(BERLIN).strftime("%Y-%m-%dT%H:%M:%S")
+
+
+def flash(page: Page) -> str:
+    return page.locator(".flash").first.inner_text()
+
+
+@pytest.fixture(scope="module")
+def journey() -> dict[str, Any]:
+    return {}
+
+
+@pytest.fixture(scope="module")
+def items(api: ApiFactory) -> dict[str, dict[str, Any]]:
+    return {item["sku"]: item for item in api("network.admin").get("/items", params={"limit": 200}).json()["data"]}
+
+
+def test_1_lead_opens_a_round(sign_in: SignIn, journey: dict[str, Any], shoot: Shoot) -> None:
+    page = sign_in("ettlingen.lead", "/rounds")
+    now = dt.datetime.now(dt.UTC)
+    page.fill("input[name=title]", ROUND_TITLE)
+    page.fill("input[name=opens_at]", local(now - dt.timedelta(minutes=1)))
+    page.fill("input[name=closes_at]", local(now + dt.timedelta(days=7)))
+    page.get_by_role("button", name="Runde anlegen", exact=True).click()
+    expect(page.locator(".flash.ok")).to_contain_text("Runde als Entwurf angelegt")
+    page.get_by_role("button", name="Runde öffnen", exact=True).click()
+    expect(page.get_by_test_id("round-status")).to_have_text("offen")
+    journey["round_url"] = page.url
+    journey["round_id"] = page.url.rsplit("/", 1)[1]
+
+
+def test_2_city_it_submits_demand(
+    sign_in: SignIn, api: ApiFactory, journey: dict[str, Any], items: dict[str, Any], shoot: Shoot
+) -> None:
+    # Another city's demand in the same round: Bruchsal must never see it.
+    stutensee = {"item_id": items["VC-EU-CLOUD"]["id"], "quantity": 20, "justification": "Stutensee intern"}
+    assert api("stutensee.it").post(f"/rounds/{journey['round_id']}/lines", json=stutensee).status_code == 201
+
+    page = sign_in("bruchsal.it", "/rounds")
+    page.get_by_role("link", name=ROUND_TITLE).click()
+    # The data-protection profile stands next to each item, plainly.
+    catalog = page.get_by_test_id("catalog")
+    expect(catalog.locator("tr", has_text="VC-EU-CLOUD")).to_contain_text("Hosting: EU")
+    expect(catalog.locator("tr", has_text="VC-GLOBALMEET")).to_contain_text("Hosting: Drittland")
+    expect(catalog.locator("tr", has_text="VC-JITSI-SELFHOSTED")).to_contain_text("Open Source")
+
+    page.select_option("select[name=item_id]", items["VC-EU-CLOUD"]["id"])
+    page.fill("form[action$='/lines'] input[name=quantity]", "40")
+    page.fill("input[name=justification]", "Videokonferenzen der Fachämter")
+    page.click("form[action$='/lines'] button[type=submit]")
+    expect(page.locator(".flash.ok")).to_contain_text("Bedarf gemeldet")
+    line = page.get_by_test_id("lines").locator("tr", has_text="VC-EU-CLOUD")
+    expect(line).to_contain_text("40")
+
+    # A spreadsheet with mistakes is refused as a whole, row by row; nothing is added.
+    bad = b"Artikelnummer;Menge\r\nHEADSET-USB;10\r\nGIBT-ES-NICHT;5\r\nDOCK-USBC;0\r\n"
+    page.set_input_files("input[name=file]", files=[{"name": "bedarf.csv", "mimeType": "text/csv", "buffer": bad}])
+    page.click("form[action$='/import'] button[type=submit]")
+    errors = page.locator(".flash.error")
+    expect(errors).to_contain_text("line 3")
+    expect(errors).to_contain_text("line 4")
+    expect(page.get_by_test_id("lines").locator("tr", has_text="HEADSET-USB")).to_have_count(0)
+    shoot(page, "city-it-round-import-errors")
+
+    good = "Artikelnummer;Menge;Begründung\r\nHEADSET-USB;10;Ratssaal\r\n".encode()
+    page.set_input_files("input[name=file]", files=[{"name": "bedarf.csv", "mimeType": "text/csv", "buffer": good}])
+    page.click("form[action$='/import'] button[type=submit]")
+    expect(page.locator(".flash.ok")).to_contain_text("Datei importiert")
+    headset = page.get_by_test_id("lines").locator("tr", has_text="HEADSET-USB")
+    expect(headset).to_have_count(1)
+    # ... and withdrawn again: the round is about video conferencing.
+    headset.get_by_role("button", name="Zurückziehen").click()
+    expect(page.locator(".flash.ok")).to_contain_text("Bedarf zurückgezogen")
+    expect(page.get_by_test_id("lines").locator("tr", has_text="HEADSET-USB")).to_have_count(0)
+
+    line = page.get_by_test_id("lines").locator("tr", has_text="VC-EU-CLOUD")
+    line.get_by_label("Neue Menge").fill("45")
+    line.get_by_role("button", name="Ändern").click()
+    expect(page.locator(".flash.ok")).to_contain_text("Bedarf geändert")
+    expect(page.get_by_test_id("lines").locator("tr", has_text="VC-EU-CLOUD")).to_contain_text("45")
+    # Only Bruchsal's own demand is on the page.
+    expect(page.get_by_test_id("lines").locator("tbody tr")).to_have_count(1)
+    assert "stutensee" not in page.content().lower()
+    shoot(page, "city-it-round")
+
+
+def test_3_lead_takes_the_demand_to_an_awarded_tender(
+    sign_in: SignIn, journey: dict[str, Any], items: dict[str, Any], shoot: Shoot
+) -> None:
+    lead = sign_in("ettlingen.lead")
+    lead.goto(journey["round_url"])
+    lead.get_by_role("button", name="Runde schließen", exact=True).click()
+    expect(lead.get_by_test_id("round-status")).to_have_text("geschlossen")
+
+    lead.get_by_role("link", name="Gebündelter Bedarf").click()
+    expect(lead.locator("figure.chart svg rect")).to_have_count(2)  # one bar per city
+    expect(lead.locator("table", has_text="VC-EU-CLOUD")).to_contain_text("Bruchsal")
+    expect(lead.locator("table", has_text="VC-EU-CLOUD")).to_contain_text("Stutensee")
+    shoot(lead, "lead-aggregation")
+    lead.go_back()
+
+    lead.get_by_role("button", name="Ausschreibung erstellen", exact=True).click()
+    expect(lead.locator(".flash.ok")).to_contain_text("Ausschreibungsentwurf")
+    expect(lead.get_by_test_id("recommendation")).to_contain_text("Empfohlenes Verfahren")
+    # 45 + 20 seats at the reference price of 96,00 €; the reason names the limits it applied.
+    expect(lead.get_by_test_id("recommendation")).to_contain_text("6.240,00\xa0€")
+    expect(lead.get_by_test_id("recommendation")).to_contain_text("direct-award limit")
+    tender_url = lead.url
+    due = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=BIDDING_SECONDS)
+    lead.fill("input[name=bids_due_at]", local(due))
+    lead.get_by_role("button", name="Speichern", exact=True).click()
+    expect(lead.locator(".flash.ok")).to_contain_text("Ausschreibung gespeichert")
+    shoot(lead, "lead-tender-draft")
+    lead.get_by_role("button", name="Ausschreibung veröffentlichen", exact=True).click()
+    expect(lead.get_by_test_id("tender-status")).to_have_text("veröffentlicht")
+
+    for vendor, price in (("vendor.rheintal", "84,00"), ("vendor.schwarzwald", "79,50")):
+        seller = sign_in(vendor, "/tenders")
+        seller.goto(tender_url)
+        form = seller.get_by_test_id("bid-form")
+        form.locator("input[name^=price_]").fill("99,00")
+        form.locator("input[name=delivery_days]").fill("10")
+        form.locator("select[name=hosting_region]").select_option("DE")
+        form.locator("input[name=dpa_offered]").check()
+        form.get_by_role("button", name="Angebot abgeben").click()
+        expect(seller.locator(".flash.ok")).to_contain_text("Angebot abgegeben")
+        if vendor == "vendor.rheintal":  # withdrawn and submitted again, all before the deadline
+            seller.get_by_role("button", name="Angebot zurückziehen").click()
+            expect(seller.locator(".flash.ok")).to_contain_text("Angebot zurückgezogen")
+            expect(seller.get_by_test_id("own-bid")).to_have_count(0)
+            form = seller.get_by_test_id("bid-form")
+            form.locator("input[name^=price_]").fill("99,00")
+            form.locator("input[name=delivery_days]").fill("10")
+            form.get_by_role("button", name="Angebot abgeben").click()
+            expect(seller.locator(".flash.ok")).to_contain_text("Angebot abgegeben")
+        # Replaced before the deadline: the better price counts.
+        form = seller.get_by_test_id("bid-form")
+        form.locator("input[name^=price_]").fill(price)
+        form.get_by_role("button", name="Angebot ersetzen").click()
+        expect(seller.locator(".flash.ok")).to_contain_text("Angebot ersetzt")
+        expect(seller.get_by_test_id("own-bid")).to_contain_text(f"{price}\xa0€")
+        if vendor == "vendor.schwarzwald":
+            shoot(seller, "vendor-bid")
+    journey["tender_url"] = tender_url
+
+    # Sealed: before the deadline the lead cannot open the bids.
+    lead.reload()
+    lead.get_by_role("button", name="Angebotsphase schließen und Angebote öffnen", exact=True).click()
+    expect(lead.locator(".flash.error")).to_be_visible()
+    expect(lead.get_by_test_id("tender-status")).to_have_text("veröffentlicht")
+    time.sleep(max(0.0, (due - dt.datetime.now(dt.UTC)).total_seconds()) + 1)
+    lead.get_by_role("button", name="Angebotsphase schließen und Angebote öffnen", exact=True).click()
+    expect(lead.get_by_test_id("tender-status")).to_have_text("Angebote geöffnet")
+    expect(lead.get_by_test_id("bids").locator("tbody tr")).to_have_count(2)
+
+    lead.fill("input[name=weight_price]", "70")
+    lead.fill("input[name=weight_quality]", "10")
+    lead.fill("input[name=weight_data_protection]", "20")
+    lead.get_by_role("button", name="Bewerten", exact=True).click()
+    expect(lead.locator(".flash.ok")).to_contain_text("Angebote bewertet")
+    scores = lead.get_by_test_id("scores")
+    expect(scores.locator("tbody tr").first).to_contain_text("Schwarzwald")  # the lower price wins at equal quality
+    shoot(lead, "lead-evaluation")
+
+    lead.get_by_role("button", name="Zuschlag erteilen", exact=True).click()
+    expect(lead.get_by_test_id("tender-status")).to_have_text("bezuschlagt")
+    contracts = lead.get_by_test_id("tender-contracts")
+    expect(contracts).to_contain_text("VC-EU-CLOUD")
+    expect(contracts).to_contain_text("bruchsal 45")
+    expect(contracts).to_contain_text("stutensee 20")
+    shoot(lead, "lead-awarded")
+
+    # The lead city moves 5 of Stutensee's seats to Bruchsal.
+    contracts.get_by_role("link").first.click()
+    journey["contract_url"] = lead.url
+    lead.select_option("select[name=from_city_id]", "stutensee")
+    lead.select_option("select[name=to_city_id]", "bruchsal")
+    lead.fill("form[action$='/quota-shifts'] input[name=quantity]", "5")
+    lead.fill("input[name=reason]", "Stutensee braucht weniger")
+    lead.get_by_role("button", name="Kontingent verschieben", exact=True).click()
+    expect(lead.locator(".flash.ok")).to_contain_text("Kontingent verschoben")
+    expect(lead.get_by_test_id("quotas").locator("tr[data-city=bruchsal]")).to_contain_text("50")
+
+    # The losing vendor sees its result after the award.
+    seller = sign_in("vendor.rheintal")
+    seller.goto(tender_url)
+    expect(seller.get_by_test_id("outcome")).to_have_text("nicht berücksichtigt")
+
+
+def test_4_city_it_calls_off_and_returns_seats(sign_in: SignIn, journey: dict[str, Any], shoot: Shoot) -> None:
+    page = sign_in("bruchsal.it")
+    page.goto(journey["contract_url"])
+    page.fill("form[action$='/allocations'] input[name=quantity]", "30")
+    page.get_by_role("button", name="Abrufen", exact=True).click()
+    expect(page.locator(".flash.ok")).to_contain_text("Lizenzen abgerufen")
+    page.fill("form[action$='/returns'] input[name=quantity]", "4")
+    page.get_by_role("button", name="Zurückgeben", exact=True).click()
+    expect(page.locator(".flash.ok")).to_contain_text("an den Pool zurückgegeben")
+    own = page.get_by_test_id("quotas").locator("tbody tr")
+    expect(own).to_have_count(1)  # Bruchsal's row only
+    expect(own.first).to_contain_text("26")  # holding: 30 called off, 4 returned
+    expect(page.get_by_test_id("pool")).to_have_text("4")
+    shoot(page, "city-it-contract")
+
+
+def test_5_finance_sees_the_allocated_licenses_and_costs(
+    sign_in: SignIn, journey: dict[str, Any], shoot: Shoot
+) -> None:
+    page = sign_in("bruchsal.finance", "/finance")
+    expect(page.locator("h1")).to_have_text("Finanzen von Bruchsal")
+    row = page.get_by_test_id("allocations").locator("tr", has_text="VC-EU-CLOUD")
+    expect(row).to_have_count(1)
+    cells = row.locator("td")
+    cost = cells.last.inner_text()
+    assert GERMAN_MONEY.match(cost), cost
+    assert cost == "2.067,00\xa0€"  # 26 seats held at 79,50 €
+    expect(cells.nth(2)).to_have_text("50")  # quota after the shift
+    expect(page.locator("figure.chart svg")).to_have_count(2)  # cost per contract, budget against actual
+    statement = page.get_by_test_id("statement")
+    expect(statement.locator("tr", has_text="VC-EU-CLOUD")).to_have_count(2)  # the call-off and the return
+    total = page.get_by_test_id("cost-total").inner_text()
+    assert GERMAN_MONEY.match(total), total
+    assert "stutensee" not in page.content().lower()
+
+    page.fill("input[name=amount]", "10.000,00")
+    page.get_by_role("button", name="Budget speichern", exact=True).click()
+    expect(page.locator(".flash.ok")).to_contain_text("Budget gespeichert")
+    budget = page.get_by_test_id("budget").locator("tbody tr")
+    expect(budget).to_have_count(1)
+    expect(budget.locator("td").nth(1)).to_have_text("10.000,00\xa0€")
+    shoot(page, "finance")
+
+    with page.expect_download() as download:
+        page.click("a[href*='statement.xlsx']")
+    assert download.value.suggested_filename.endswith(".xlsx")

@@ -1,0 +1,110 @@
+"""Sign-out, CSRF, "no access", an expired session, another city's data, and the language, in a real browser."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import expect
+
+from tests.conftest import ApiFactory
+from tests.portal.conftest import Shoot, SignIn
+
+
+def test_a_form_without_the_session_csrf_token_is_refused_and_changes_nothing(
+    sign_in: SignIn, api: ApiFactory, portal_url: str
+) -> None:
+    page = sign_in("ettlingen.lead", "/rounds")
+    before = api("ettlingen.lead").get("/rounds", params={"limit": 200}).json()["data"]
+    form = {"title": "Von einer fremden Seite", "opens_at": "2027-01-01T10:00", "closes_at": "2027-02-01T10:00"}
+    for token in (None, "forged"):
+        data = form if token is None else {**form, "csrf_token": token}
+        # The browser's own cookies go along, as they would with a form posted from another site.
+        response = page.request.post(f"{portal_url}/rounds", form=data, max_redirects=0)
+        assert response.status == 403
+        assert "Formular abgelehnt" in response.text()
+    after = api("ettlingen.lead").get("/rounds", params={"limit": 200}).json()["data"]
+    assert [r["id"] for r in after] == [r["id"] for r in before]
+    # The same form from the page itself goes through.
+    page.fill("input[name=title]", "Runde mit gültigem Formular")
+    page.fill("input[name=opens_at]", "2027-01-01T10:00:00")
+    page.fill("input[name=closes_at]", "2027-02-01T10:00:00")
+    page.get_by_role("button", name="Runde anlegen").click()
+    expect(page.locator(".flash.ok")).to_contain_text("Runde als Entwurf angelegt")
+
+
+def test_sign_out_ends_the_keycloak_session_too(sign_in: SignIn, portal_url: str, shoot: Shoot) -> None:
+    page = sign_in("bruchsal.it")
+    shoot(page, "home")
+    page.get_by_role("button", name="Abmelden").click()
+    expect(page.get_by_test_id("signed-out")).to_be_visible()
+    shoot(page, "signed-out")
+    assert "civicpool_session" not in {c["name"] for c in page.context.cookies()}
+    # Back to the portal: Keycloak asks for the password again (no silent single sign-on).
+    page.goto(f"{portal_url}/rounds")
+    expect(page.locator("#username")).to_be_visible()
+    expect(page.locator("#password")).to_be_visible()
+
+
+def test_a_page_outside_the_role_shows_no_access(sign_in: SignIn, portal_url: str, shoot: Shoot) -> None:
+    page = sign_in("bruchsal.it")
+    response = page.goto(f"{portal_url}/finance")
+    assert response is not None and response.status == 403
+    expect(page.get_by_test_id("error-page")).to_contain_text("Kein Zugriff")
+    shoot(page, "no-access")
+    for path in ("/admin", "/tenders"):
+        response = page.goto(f"{portal_url}{path}")
+        assert response is not None and response.status == 403
+
+
+def test_an_unknown_or_ended_session_shows_the_expired_page(sign_in: SignIn, portal_url: str) -> None:
+    page = sign_in("bruchsal.it")
+    session = next(c for c in page.context.cookies() if c["name"] == "civicpool_session")
+    assert session["httpOnly"] and session["secure"] and session["sameSite"] == "Lax"
+    page.context.add_cookies([{**session, "value": "no-such-session"}])
+    response = page.goto(f"{portal_url}/rounds")
+    assert response is not None and response.status == 401
+    expect(page.get_by_test_id("error-page")).to_contain_text("Ihre Sitzung ist abgelaufen")
+    # Signing in again works from there (Keycloak's own session still stands, so no form).
+    page.get_by_role("link", name="Anmelden").click()
+    expect(page.locator("h1")).to_contain_text("Willkommen, bruchsal.it")
+
+
+def test_another_citys_data_is_never_shown(sign_in: SignIn, api: ApiFactory, portal_url: str) -> None:
+    contracts = api("rastatt.it").get("/contracts", params={"limit": 200}).json()["data"]
+    assert contracts  # the demo's contracts name Rastatt's quota
+    page = sign_in("bruchsal.finance")
+    page.goto(f"{portal_url}/contracts/{contracts[0]['id']}")
+    rows = page.get_by_test_id("quotas").locator("tbody tr")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_have_attribute("data-city", "bruchsal")
+    # Asking for another city's finance page shows one's own.
+    page.goto(f"{portal_url}/finance?city=rastatt")
+    expect(page.locator("h1")).to_have_text("Finanzen von Bruchsal")
+    assert "rastatt" not in page.get_by_test_id("allocations").inner_text().lower()
+    assert "Rastatt" not in page.get_by_test_id("budget").inner_text()
+
+
+def test_english_on_request_with_english_numbers(sign_in: SignIn, portal_url: str) -> None:
+    page = sign_in("bruchsal.finance", "/finance")
+    page.get_by_role("link", name="English").click()
+    expect(page.locator("h1")).to_have_text("Finance of Bruchsal")
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    total = page.get_by_test_id("cost-total").inner_text()
+    assert re.fullmatch(r"€\d{1,3}(,\d{3})*\.\d{2}", total), total
+    page.get_by_role("link", name="Deutsch").click()
+    expect(page.locator("h1")).to_have_text("Finanzen von Bruchsal")
+
+
+def test_network_admin_sees_catalog_cities_vendors_and_cost_keys(sign_in: SignIn, shoot: Shoot) -> None:
+    page = sign_in("network.admin", "/admin")
+    for table, expected in (("items", "VC-EU-CLOUD"), ("cities", "Bruchsal"), ("vendors", "GlobalMeet"),
+                            ("cost-keys", "%")):  # fmt: skip
+        expect(page.get_by_test_id(table)).to_contain_text(expected)
+    expect(page.get_by_test_id("items").locator("tr", has_text="VC-GLOBALMEET")).to_contain_text("Drittland")
+    vendor = page.get_by_test_id("vendors").locator("tr", has_text="GlobalMeet")
+    vendor.get_by_role("button", name="Deaktivieren").click()
+    expect(page.locator(".flash.ok")).to_contain_text("Deaktiviert")
+    vendor = page.get_by_test_id("vendors").locator("tr", has_text="GlobalMeet")
+    vendor.get_by_role("button", name="Aktivieren").click()
+    expect(page.locator(".flash.ok")).to_contain_text("Aktiviert")
+    shoot(page, "admin")

@@ -1,0 +1,102 @@
+"""The portal's words and numbers: every text has its German, money reads 1.234,56 €, forms parse what people type."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+
+import pytest
+from civicpool_common.auth import Principal, Role
+from civicpool_gateway.portal import i18n
+from civicpool_gateway.portal.charts import bar_chart
+from civicpool_gateway.portal.texts import ENUM_LABELS, GERMAN
+from civicpool_gateway.portal.web import navigation, parse_euros, safe_next, whole
+
+PORTAL_DIR = Path(i18n.__file__).parent
+# _("..."), portal._("...") and locale.gettext("...") with a literal text
+TEXT_CALL = re.compile(r"""(?:(?<![\w])_|\._|gettext)\(\s*(["'])(.+?)\1""")
+
+
+def portal_texts() -> set[str]:
+    sources = [*PORTAL_DIR.glob("templates/*.html"), *PORTAL_DIR.glob("*.py")]
+    texts = {match.group(2) for path in sources for match in TEXT_CALL.finditer(path.read_text(encoding="utf-8"))}
+    return texts | {title for _, title in navigation(Principal("u", "u", frozenset(Role)))}
+
+
+def test_every_text_of_the_portal_has_its_german() -> None:
+    texts = portal_texts()
+    assert len(texts) > 150  # the pattern still finds the texts
+    missing = sorted(text for text in texts if text not in GERMAN)
+    assert missing == []
+
+
+def test_no_german_text_is_left_without_use() -> None:
+    assert sorted(set(GERMAN) - portal_texts()) == []
+
+
+def test_placeholders_survive_translation() -> None:
+    for english, german in GERMAN.items():
+        assert set(re.findall(r"{\w+}", english)) == set(re.findall(r"{\w+}", german)), english
+
+
+@pytest.mark.parametrize(
+    ("language", "cents", "shown"),
+    [("de", 123456, "1.234,56\xa0€"), ("de", -5, "-0,05\xa0€"), ("de", 0, "0,00\xa0€"), ("en", 123456, "€1,234.56")],
+)
+def test_money_in_the_users_locale(language: str, cents: int, shown: str) -> None:
+    assert i18n.Locale(language).money(cents) == shown
+
+
+def test_times_are_shown_in_the_network_time_zone() -> None:
+    winter, summer = "2026-01-15T09:30:00+00:00", "2026-07-15T09:30:00+00:00"
+    assert i18n.Locale("de").datetime(winter) == "15.01.2026 10:30"
+    assert i18n.Locale("de").datetime(summer) == "15.07.2026 11:30"
+    assert i18n.from_local_input("2026-07-15T11:30") == dt.datetime(2026, 7, 15, 9, 30, tzinfo=dt.UTC)
+    assert i18n.local_input_value(summer) == "2026-07-15T11:30:00"
+
+
+def test_enumerations_have_both_languages_and_unknown_values_show_as_they_are() -> None:
+    assert i18n.Locale("de").label("region", "third_country") == "Drittland"
+    assert i18n.Locale("en").label("tender", "bidding_closed") == "bids opened"
+    assert i18n.Locale("de").label("round", "new-status") == "new-status"
+    assert all(len(pair) == 2 and all(pair) for labels in ENUM_LABELS.values() for pair in labels.values())
+
+
+@pytest.mark.parametrize(
+    ("typed", "cents"),
+    [("1.234,56", 123456), ("1234,5", 123450), ("1234.56", 123456), ("1234", 123400), ("12,50 €", 1250),
+     ("1.234", 123400), ("0,99", 99), ("1 234,56", 123456)],
+)  # fmt: skip
+def test_euro_amounts_as_people_type_them(typed: str, cents: int) -> None:
+    assert parse_euros(typed) == cents
+
+
+@pytest.mark.parametrize("typed", ["", "abc", "1,234.56", "12,345", "-5", "1e3", "12,5,0"])
+def test_unreadable_euro_amounts_are_refused(typed: str) -> None:
+    with pytest.raises(ValueError, match=f"^{re.escape(typed)}$"):
+        parse_euros(typed)
+
+
+def test_whole_numbers_pass_and_anything_else_goes_to_the_api_to_be_refused() -> None:
+    assert whole(" 45 ") == 45
+    assert whole("4.5") == "4.5"
+    assert whole("") == ""
+
+
+@pytest.mark.parametrize(
+    ("asked", "sent_to"),
+    [("/portal/rounds?x=1", "/portal/rounds?x=1"), ("https://evil.example/", "/portal/"),
+     ("//evil.example", "/portal/"), ("/portal\\..\\x", "/portal/"), ("/api/v1/items", "/portal/"),
+     (None, "/portal/")],
+)  # fmt: skip
+def test_after_sign_in_only_portal_pages(asked: str | None, sent_to: str) -> None:
+    assert safe_next(asked) == sent_to
+
+
+def test_bar_widths_scale_to_the_largest_value() -> None:
+    chart = bar_chart([("a", [(50, "50")]), ("b", [(100, "100"), (0, "0")])], ["x", "y"])
+    widths = [bar.width for group in chart.groups for bar in group.bars]
+    assert widths == [180, 360, 0]
+    assert [group.label for group in chart.groups] == ["a", "b"]
+    assert bar_chart([]).groups == []
