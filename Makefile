@@ -1,5 +1,5 @@
 # The two commands of the README, and the small ones behind them.
-.PHONY: run test setup setup-test lint generate bench clean
+.PHONY: run test setup setup-test lint generate bench screenshots clean
 
 run: setup
 	.venv/bin/civicpool up
@@ -21,6 +21,10 @@ lint:
 # Regenerate protos' Python code, the Keycloak realm files and openapi.json.
 generate:
 	.venv/bin/python scripts/generate.py
+
+# The portal's pages as the browser tests see them, for the README (docs/screenshots).
+screenshots: setup-test
+	CIVICPOOL_SCREENSHOTS=docs/screenshots .venv/bin/pytest tests/portal -q
 
 bench: setup-test
 	.venv/bin/python bench/run.py

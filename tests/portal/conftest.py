@@ -63,13 +63,31 @@ def sign_in(browser: Browser, portal_url: str) -> Iterator[SignIn]:
         context.close()
 
 
+# Form controls a screen reader could not name, charts without a text, more or less than one h1.
+ACCESSIBILITY_FAULTS = """() => {
+  const unnamed = [...document.querySelectorAll('input:not([type=hidden]), select, textarea, button')].filter(e =>
+    !(e.labels && e.labels.length) && !e.getAttribute('aria-label') && !e.getAttribute('aria-labelledby')
+    && !(e.tagName === 'BUTTON' && e.textContent.trim()));
+  const charts = [...document.querySelectorAll('svg')].filter(e => e.getAttribute('role') !== 'img'
+    || !e.getAttribute('aria-label'));
+  const faults = [...unnamed, ...charts].map(e => e.outerHTML.slice(0, 160));
+  if (document.querySelectorAll('h1').length !== 1) faults.push('h1 count ' + document.querySelectorAll('h1').length);
+  if (!document.documentElement.lang) faults.push('html without lang');
+  return faults;
+}"""
+
+
 @pytest.fixture(scope="session")
 def shoot(repo_root: Path) -> Shoot:
-    """Save a full-page screenshot; `make screenshots` writes them to docs/screenshots for the README."""
+    """Check the page's accessible markup, then save a full-page screenshot.
+
+    `make screenshots` writes them to docs/screenshots for the README.
+    """
     folder = Path(os.environ.get("CIVICPOOL_SCREENSHOTS", repo_root / "test-results" / "screenshots"))
     folder.mkdir(parents=True, exist_ok=True)
 
     def screenshot(page: Page, name: str) -> None:
+        assert page.evaluate(ACCESSIBILITY_FAULTS) == [], name
         page.screenshot(path=folder / f"{name}.png", full_page=True)
 
     return screenshot

@@ -87,8 +87,8 @@ def test_2_city_it_submits_demand(
     page.set_input_files("input[name=file]", files=[{"name": "bedarf.csv", "mimeType": "text/csv", "buffer": bad}])
     page.click("form[action$='/import'] button[type=submit]")
     errors = page.locator(".flash.error")
-    expect(errors).to_contain_text("line 3")
-    expect(errors).to_contain_text("line 4")
+    expect(errors).to_contain_text("Zeile 3")
+    expect(errors).to_contain_text("Zeile 4")
     expect(page.get_by_test_id("lines").locator("tr", has_text="HEADSET-USB")).to_have_count(0)
     shoot(page, "city-it-round-import-errors")
 
@@ -196,8 +196,8 @@ def test_3_lead_takes_the_demand_to_an_awarded_tender(
     expect(lead.get_by_test_id("tender-status")).to_have_text("bezuschlagt")
     contracts = lead.get_by_test_id("tender-contracts")
     expect(contracts).to_contain_text("VC-EU-CLOUD")
-    expect(contracts).to_contain_text("bruchsal 45")
-    expect(contracts).to_contain_text("stutensee 20")
+    expect(contracts).to_contain_text("Bruchsal 45")
+    expect(contracts).to_contain_text("Stutensee 20")
     shoot(lead, "lead-awarded")
 
     # The lead city moves 5 of Stutensee's seats to Bruchsal.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from civicpool_cli.stack import Stack
 from playwright.sync_api import expect
 
 from tests.conftest import ApiFactory
@@ -108,3 +109,15 @@ def test_network_admin_sees_catalog_cities_vendors_and_cost_keys(sign_in: SignIn
     vendor.get_by_role("button", name="Aktivieren").click()
     expect(page.locator(".flash.ok")).to_contain_text("Aktiviert")
     shoot(page, "admin")
+
+
+def test_pages_are_never_framed_cached_or_sniffed(sign_in: SignIn, portal_url: str, stack: Stack) -> None:
+    page = sign_in("bruchsal.it")
+    response = page.goto(f"{portal_url}/rounds")
+    assert response is not None
+    headers = response.headers
+    assert "frame-ancestors 'none'" in headers["content-security-policy"]
+    assert f"form-action 'self' {stack.keycloak.url}" in headers["content-security-policy"]
+    assert headers["x-frame-options"] == "DENY"
+    assert headers["cache-control"] == "no-store"
+    assert headers["referrer-policy"] == "same-origin"

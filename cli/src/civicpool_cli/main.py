@@ -93,6 +93,7 @@ def _welcome(stack: Stack, seconds: float, demo: bool) -> str:
         "",
         f"civicpool is ready ({seconds:.0f} s). Ctrl-C stops everything.",
         "",
+        f"  Portal         {stack.gateway_url}/portal/   (sign in as a demo user below)",
         f"  API            {stack.gateway_url}/api/v1   (docs: {stack.gateway_url}/docs)",
         f"  OpenAPI        {stack.gateway_url}/openapi.json",
         f"  Keycloak       {stack.keycloak.url}  (realm civicpool; admin console user 'admin', "

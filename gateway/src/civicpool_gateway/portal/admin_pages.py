@@ -20,7 +20,7 @@ async def admin(portal: PortalDep) -> HTMLResponse:
     portal.require(Role.NETWORK_ADMIN)
     lists = [await portal.get_all(f"/{name}", include_inactive=True) for name in RESOURCES]
     items, cities, vendors, cost_keys = lists
-    return portal.page("admin.html", items=items, cities=cities, vendors=vendors, cost_keys=cost_keys)
+    return await portal.page("admin.html", items=items, cities=cities, vendors=vendors, cost_keys=cost_keys)
 
 
 @router.post("/{resource}/{resource_id}/{action}")

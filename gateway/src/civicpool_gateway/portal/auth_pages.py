@@ -107,4 +107,4 @@ async def language(request: Request, lang: str, next: str | None = None) -> Resp
 
 @router.get("/")
 async def home(portal: PortalDep) -> HTMLResponse:
-    return portal.page("home.html")
+    return await portal.page("home.html")

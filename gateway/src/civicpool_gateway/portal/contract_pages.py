@@ -23,7 +23,7 @@ async def contracts(portal: PortalDep) -> HTMLResponse:
     portal.require(*CONTRACT_ROLES)
     all_contracts = await portal.get_all("/contracts")
     vendors = {v["id"]: v["name"] for v in await portal.get_all("/vendors")}
-    return portal.page("contracts.html", contracts=all_contracts, vendor_names=vendors)
+    return await portal.page("contracts.html", contracts=all_contracts, vendor_names=vendors)
 
 
 @router.get("/{contract_id}")
@@ -31,14 +31,12 @@ async def contract_page(portal: PortalDep, contract_id: str) -> HTMLResponse:
     portal.require(*CONTRACT_ROLES)
     contract = await portal.get_page(f"/contracts/{contract_id}")
     use = await portal.get(f"/contracts/{contract_id}/utilisation")
-    cities = {c["id"]: c["name"] for c in await portal.get_all("/cities")}
     own = next((row for row in use["cities"] if row["city_id"] == portal.city), None)
-    return portal.page(
+    return await portal.page(
         "contract.html",
         contract=contract,
         use=use,
         own=own,
-        city_names=cities,
         can_move_seats=portal.has(Role.CITY_IT) and own is not None and contract["status"] == "active",
         is_lead=portal.has(Role.PROCUREMENT_LEAD) and portal.city == contract["lead_city_id"],
         idempotency_key=str(uuid.uuid4()),

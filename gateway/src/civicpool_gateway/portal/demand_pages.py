@@ -35,7 +35,7 @@ async def rounds(portal: PortalDep) -> HTMLResponse:
     portal.require(*DEMAND_ROLES)
     all_rounds = await portal.get_all("/rounds")
     all_rounds.sort(key=lambda r: (r["status"] != "open", r["closes_at"]))
-    return portal.page("rounds.html", rounds=all_rounds)
+    return await portal.page("rounds.html", rounds=all_rounds)
 
 
 @router.post("")
@@ -69,7 +69,7 @@ async def round_page(portal: PortalDep, round_id: str) -> HTMLResponse:
     lines = await portal.get_all(f"/rounds/{round_id}/lines")
     item_of = {item["id"]: item for item in items}
     is_lead = portal.has(Role.PROCUREMENT_LEAD) and portal.city == round_["owner_city_id"]
-    return portal.page(
+    return await portal.page(
         "round.html",
         round=round_,
         lines=[line for line in lines if line["status"] == "submitted"],
@@ -153,8 +153,7 @@ async def import_lines(
 async def aggregate(portal: PortalDep, round_id: str) -> HTMLResponse:
     round_ = await portal.get_page(f"/rounds/{round_id}")
     aggregation = await portal.get_page(f"/rounds/{round_id}/aggregate")
-    cities = {c["id"]: c["name"] for c in await portal.get_all("/cities")}
-    return portal.page("aggregate.html", round=round_, aggregation=aggregation, city_names=cities)
+    return await portal.page("aggregate.html", round=round_, aggregation=aggregation)
 
 
 @router.post("/{round_id}/tender")

@@ -60,8 +60,7 @@ async def finance(
     budget = await portal.get("/reports/budget", year=year)
     budgets = {(b["city_id"], b["year"]): b for b in await portal.get("/budgets", year=year)}
     renewals = await portal.get("/reports/renewals", days=RENEWAL_DAYS)
-    cities = {c["id"]: c["name"] for c in await portal.get_all("/cities")}
-    return portal.page(
+    return await portal.page(
         "finance.html",
         use=use["rows"],
         statement=statement,
@@ -71,7 +70,6 @@ async def finance(
         renewals=renewals["contracts"],
         renewal_days=RENEWAL_DAYS,
         city=city,
-        city_names=cities,
         period={"from": first, "to": last},
         year=year,
         idempotency_key=str(uuid.uuid4()),

@@ -6,7 +6,7 @@ import base64
 import hashlib
 import time
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import httpx
 import jwt
@@ -26,6 +26,8 @@ def code_challenge(verifier: str) -> str:
 class OidcClient:
     def __init__(self, issuer: str, client_id: str, http: httpx.AsyncClient) -> None:
         base = f"{issuer.rstrip('/')}/protocol/openid-connect"
+        parts = urlsplit(issuer)
+        self.origin = f"{parts.scheme}://{parts.netloc}"
         self._issuer = issuer
         self._client_id = client_id
         self._auth_url = f"{base}/auth"

@@ -23,7 +23,7 @@ async def tenders(portal: PortalDep) -> HTMLResponse:
     portal.require(*TENDER_ROLES)
     all_tenders = await portal.get_all("/tenders")
     all_tenders.sort(key=lambda t: t["created_at"], reverse=True)
-    return portal.page("tenders.html", tenders=all_tenders)
+    return await portal.page("tenders.html", tenders=all_tenders)
 
 
 @router.get("/{tender_id}")
@@ -37,7 +37,7 @@ async def tender_page(portal: PortalDep, tender_id: str) -> HTMLResponse:
     awarded = tender["status"] == "awarded" and not is_vendor
     contracts = await portal.get_all("/contracts", tender_id=tender_id) if awarded else []
     vendors = {v["id"]: v["name"] for v in await portal.get_all("/vendors")}
-    return portal.page(
+    return await portal.page(
         "tender.html",
         tender=tender,
         bids=bids,

@@ -29,6 +29,7 @@ GERMAN: dict[str, str] = {
     "No access": "Kein Zugriff",
     "This page cannot be shown": "Diese Seite kann nicht angezeigt werden",
     "This page is not part of your role.": "Diese Seite gehört nicht zu Ihrer Rolle.",
+    "This does not exist, or it is not yours to see.": "Das gibt es nicht, oder es ist nicht für Sie sichtbar.",
     "Form refused": "Formular abgelehnt",
     "This form did not come from your portal page. Nothing was changed.": "Dieses Formular kam nicht von Ihrer Portalseite. Es wurde nichts geändert.",
     "This sign-in was not started here or took too long.": "Diese Anmeldung wurde nicht hier begonnen oder hat zu lange gedauert.",
@@ -82,6 +83,7 @@ GERMAN: dict[str, str] = {
     "Hosted": "Hosting",
     "Hosting region": "Hosting-Region",
     "Nothing hosted off-site": "Kein externes Hosting",
+    "Device: no data with the vendor": "Gerät: keine Daten beim Anbieter",
     "DPA": "AVV",
     "Open source": "Open Source",
     "yes": "ja",
@@ -97,6 +99,7 @@ GERMAN: dict[str, str] = {
     "Replace my demand": "Meinen Bedarf ersetzen",
     "Upload": "Hochladen",
     "File imported.": "Datei importiert.",
+    "line {line}": "Zeile {line}",
     "{rows} rows: {created} added, {withdrawn} withdrawn, {unchanged} unchanged.": "{rows} Zeilen: {created} hinzugefügt, {withdrawn} zurückgezogen, {unchanged} unverändert.",
     "Enter the dates as day and time.": "Geben Sie die Termine mit Tag und Uhrzeit an.",
     # tenders

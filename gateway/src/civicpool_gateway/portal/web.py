@@ -68,12 +68,11 @@ class ApiError(Exception):
     def detail(self) -> str:
         return str(self.problem.get("detail") or self.problem.get("title") or self.status)
 
-    @property
-    def details(self) -> list[str]:
-        """One line per violation, e.g. "line 4, quantity: must be at least 1"."""
+    def details(self, locale: i18n.Locale) -> list[str]:
+        """One line per violation, e.g. "Zeile 4, quantity: must be at least 1" (a spreadsheet's line first)."""
         lines = []
         for error in self.problem.get("errors") or []:
-            where = f"line {error['line']}, " if "line" in error else ""
+            where = locale.gettext("line {line}", line=error["line"]) + ", " if "line" in error else ""
             lines.append(f"{where}{error.get('field', '')}: {error.get('message', '')}")
         return lines
 
@@ -132,8 +131,20 @@ def render(
         "nav": navigation(portal.principal) if portal else [],
     }
     response = TEMPLATES.TemplateResponse(request, template, {**base, **context}, status_code=status)
-    response.headers["Cache-Control"] = "no-store"  # pages show one user's data
+    response.headers.update(page_headers(runtime(request).oidc.origin))
     return response
+
+
+def page_headers(keycloak_origin: str) -> dict[str, str]:
+    return {
+        "Cache-Control": "no-store",  # pages show one user's data
+        # Nothing but our own files; no framing (clickjacking); forms go to us, sign-out on to Keycloak.
+        "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; "
+        f"form-action 'self' {keycloak_origin}; base-uri 'none'; object-src 'none'",
+        "X-Frame-Options": "DENY",
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "same-origin",  # the sign-in code in a URL never leaves for another site
+    }
 
 
 def navigation(principal: Principal) -> list[tuple[str, str]]:
@@ -203,8 +214,8 @@ class Portal:
         try:
             return await self.get(path, **params)
         except ApiError as error:
-            if error.status in (403, 404):
-                raise NoAccess(error.detail) from None
+            if error.status in (403, 404):  # one answer for both, so ids cannot be probed
+                raise NoAccess(self._("This does not exist, or it is not yours to see.")) from None
             raise
 
     async def send(self, method: str, path: str, *, ok: str, **kwargs: Any) -> Any | None:
@@ -212,7 +223,7 @@ class Portal:
         try:
             response = await self.call(method, path, **kwargs)
         except ApiError as error:
-            self.session.flashes.append(Flash("error", error.detail, error.details))
+            self.session.flashes.append(Flash("error", error.detail, error.details(self.locale)))
             return None
         self.session.flashes.append(Flash("ok", ok))
         return response.json() if response.content else {}
@@ -223,8 +234,13 @@ class Portal:
 
     # --- answers ---------------------------------------------------------------
 
-    def page(self, template: str, status: int = 200, **context: Any) -> HTMLResponse:
-        return render(self.request, template, context, status=status, portal=self)
+    async def page(self, template: str, status: int = 200, **context: Any) -> HTMLResponse:
+        """The page, with the member cities' names (ids are for machines)."""
+        try:
+            cities = {city["id"]: city["name"] for city in await self.get_all("/cities")}
+        except ApiError:  # vendors do not read the member list
+            cities = {}
+        return render(self.request, template, {"city_names": cities, **context}, status=status, portal=self)
 
     def _(self, text: str, **values: object) -> str:
         return self.locale.gettext(text, **values)
