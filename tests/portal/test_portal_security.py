@@ -121,3 +121,26 @@ def test_pages_are_never_framed_cached_or_sniffed(sign_in: SignIn, portal_url: s
     assert headers["x-frame-options"] == "DENY"
     assert headers["cache-control"] == "no-store"
     assert headers["referrer-policy"] == "same-origin"
+
+
+def test_a_lead_of_another_city_reads_a_tender_but_not_its_scores(
+    sign_in: SignIn, api: ApiFactory, portal_url: str
+) -> None:
+    awarded = api("ettlingen.lead").get("/tenders", params={"status": "awarded", "limit": 200}).json()["data"]
+    assert awarded  # the demo's tender
+    page = sign_in("bruchsal.lead")
+    response = page.goto(f"{portal_url}/tenders/{awarded[0]['id']}")
+    assert response is not None and response.status == 200
+    expect(page.get_by_test_id("tender-status")).to_have_text("bezuschlagt")
+    expect(page.get_by_test_id("scores")).to_have_count(0)
+    expect(page.get_by_test_id("tender-contracts")).to_have_count(0)
+
+
+def test_portal_errors_are_pages_not_problem_documents(sign_in: SignIn, portal_url: str) -> None:
+    page = sign_in("bruchsal.finance")
+    response = page.goto(f"{portal_url}/finance?from={'9' * 40}")
+    assert response is not None and response.status == 422
+    assert response.headers["content-type"].startswith("text/html")
+    response = page.goto(f"{portal_url}/no-such-page")
+    assert response is not None and response.status == 404
+    expect(page.get_by_test_id("error-page")).to_contain_text("Seite nicht gefunden")

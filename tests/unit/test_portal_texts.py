@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import time
 from pathlib import Path
 
+import httpx
 import pytest
 from civicpool_common.auth import Principal, Role
 from civicpool_gateway.portal import i18n
 from civicpool_gateway.portal.charts import bar_chart
+from civicpool_gateway.portal.sessions import PENDING_LOGIN_SECONDS, PendingLogin
 from civicpool_gateway.portal.texts import ENUM_LABELS, GERMAN
-from civicpool_gateway.portal.web import navigation, parse_euros, safe_next, whole
+from civicpool_gateway.portal.web import download, navigation, parse_euros, safe_next, whole
 
 PORTAL_DIR = Path(i18n.__file__).parent
 # _("..."), portal._("...") and locale.gettext("...") with a literal text
@@ -72,7 +75,7 @@ def test_euro_amounts_as_people_type_them(typed: str, cents: int) -> None:
     assert parse_euros(typed) == cents
 
 
-@pytest.mark.parametrize("typed", ["", "abc", "1,234.56", "12,345", "-5", "1e3", "12,5,0"])
+@pytest.mark.parametrize("typed", ["", "abc", "12,345", "1.234.56", "-5", "1e3", "12,5,0"])
 def test_unreadable_euro_amounts_are_refused(typed: str) -> None:
     with pytest.raises(ValueError, match=f"^{re.escape(typed)}$"):
         parse_euros(typed)
@@ -100,3 +103,32 @@ def test_bar_widths_scale_to_the_largest_value() -> None:
     assert widths == [180, 360, 0]
     assert [group.label for group in chart.groups] == ["a", "b"]
     assert bar_chart([]).groups == []
+
+
+def test_amount_fields_are_filled_so_that_they_read_back() -> None:
+    for language in ("de", "en"):
+        locale = i18n.Locale(language)
+        for cents in (0, 5, 123456, 100000000):
+            assert parse_euros(locale.money_input(cents)) == cents
+    assert parse_euros("1,234.56") == 123456
+
+
+def test_a_pending_login_opens_only_with_its_key_untouched_and_in_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    key = b"k" * 32
+    pending = PendingLogin.start("/portal/rounds")
+    sealed = pending.seal(key)
+    assert PendingLogin.unseal(sealed, key) == pending
+    assert PendingLogin.unseal(sealed, b"x" * 32) is None
+    body, _, signature = sealed.partition(".")
+    assert PendingLogin.unseal(f"{body[:-2]}AA.{signature}", key) is None
+    assert PendingLogin.unseal("", key) is None
+    later = time.time() + PENDING_LOGIN_SECONDS + 1
+    monkeypatch.setattr(time, "time", lambda: later)
+    assert PendingLogin.unseal(sealed, key) is None
+
+
+def test_a_download_name_cannot_break_its_header() -> None:
+    response = httpx.Response(200, content=b"a;b\r\n", headers={"content-type": "text/csv"})
+    answer = download(response, 'statement-x"\r\nSet-Cookie: a=b.csv')
+    assert answer.headers["content-disposition"] == 'attachment; filename="statement-x___Set-Cookie__a_b.csv"'
+    assert answer.headers["cache-control"] == "no-store"

@@ -136,12 +136,13 @@ USER_PROFILE = {
 
 
 def portal_redirects(origins: tuple[str, ...]) -> dict[str, Any]:
+    """Keycloak sends the browser back to exactly the portal's callback and its signed-out page."""
     return {
-        "redirectUris": [f"{origin}/*" for origin in origins],
+        "redirectUris": [f"{origin}/portal/callback" for origin in origins],
         "webOrigins": list(origins),
         "attributes": {
             "pkce.code.challenge.method": "S256",
-            "post.logout.redirect.uris": "##".join(f"{origin}/*" for origin in origins),
+            "post.logout.redirect.uris": "##".join(f"{origin}/portal/signed-out" for origin in origins),
         },
     }
 

@@ -52,7 +52,7 @@ def create_app(settings: GatewaySettings | None = None, oidc: OidcSettings | Non
         app.state.settings = settings
         app.state.verifier = TokenVerifier(oidc)
         app.state.clients = ServiceClients(settings)
-        app.state.portal = portal.open_runtime(app, settings, oidc)
+        app.state.portal = portal.open_runtime(app, settings, oidc, app.state.verifier)
         gc.freeze()  # as in the services: what start-up loaded is never garbage
         try:
             yield
@@ -81,7 +81,9 @@ def create_app(settings: GatewaySettings | None = None, oidc: OidcSettings | Non
     )
     problems.install(app)
     app.add_middleware(
-        BodyLimit, default_bytes=MAX_JSON_BODY_BYTES, larger=[(imports.IMPORTS_PATH, imports.MAX_IMPORT_BODY_BYTES)]
+        BodyLimit,
+        default_bytes=MAX_JSON_BODY_BYTES,
+        larger=[(path, imports.MAX_IMPORT_BODY_BYTES) for path in (imports.IMPORTS_PATH, portal.IMPORT_PATH)],
     )
     # imports before rounds: /rounds/import-template must not match /rounds/{id}
     routers = (me, catalog, imports, rounds, lines, tenders, contracts, ledger, reports, budgets)

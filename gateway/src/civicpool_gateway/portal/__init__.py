@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import inspect
+import secrets
+from collections.abc import Awaitable
 from pathlib import Path
 
 import httpx
+from civicpool_common.auth import TokenVerifier
 from civicpool_common.settings import OidcSettings
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from civicpool_gateway.config import GatewaySettings
 from civicpool_gateway.portal import (
@@ -35,18 +41,18 @@ from civicpool_gateway.portal.web import (
     render,
 )
 
+IMPORT_PATH = rf"{PORTAL}/rounds/[^/]+/import"  # a spreadsheet upload, as large as the API's
 PAGES = (auth_pages, demand_pages, tender_pages, contract_pages, finance_pages, admin_pages)
 
 
-def open_runtime(app: FastAPI, settings: GatewaySettings, oidc: OidcSettings) -> PortalRuntime:
+def open_runtime(app: FastAPI, settings: GatewaySettings, oidc: OidcSettings, verifier: TokenVerifier) -> PortalRuntime:
     api = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway.internal", timeout=30.0)
-    keycloak = httpx.AsyncClient(timeout=10.0)
     return PortalRuntime(
         sessions=SessionStore(settings.portal_session_idle_seconds),
-        oidc=OidcClient(oidc.issuer, settings.portal_client_id, keycloak),
+        oidc=OidcClient(oidc.issuer, settings.portal_client_id, verifier),
         api=api,
         secure_cookies=settings.portal_secure_cookies,
-        keycloak=keycloak,
+        login_key=secrets.token_bytes(32),
     )
 
 
@@ -54,6 +60,31 @@ def install(app: FastAPI) -> None:
     for module in PAGES:
         app.include_router(module.router)
     app.mount(f"{PORTAL}/static", StaticFiles(directory=Path(__file__).parent / "static"), name="portal-static")
+
+    # The API answers errors with problem documents; on portal pages a person gets a page.
+    api_validation = app.exception_handlers[RequestValidationError]
+    api_http = app.exception_handlers[StarletteHTTPException]
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        if not request.url.path.startswith(f"{PORTAL}/"):
+            return await _answer(api_validation(request, exc))
+        locale = locale_of(request)
+        context = {"title": locale.gettext("This page cannot be shown"),
+                   "message": locale.gettext("The address or the form has a value the portal cannot read."),
+                   "action": "home"}  # fmt: skip
+        return render(request, "error.html", context, status=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        if not request.url.path.startswith(f"{PORTAL}/"):
+            return await _answer(api_http(request, exc))
+        locale = locale_of(request)
+        title = (
+            locale.gettext("Page not found") if exc.status_code == 404 else locale.gettext("This page cannot be shown")
+        )
+        context = {"title": title, "message": f"{exc.status_code}: {exc.detail}", "action": "home"}
+        return render(request, "error.html", context, status=exc.status_code)
 
     @app.exception_handler(LoginRequired)
     async def _login(request: Request, exc: LoginRequired) -> Response:
@@ -94,3 +125,8 @@ def install(app: FastAPI) -> None:
             "action": "home",
         }
         return render(request, "error.html", context, status=403)
+
+
+async def _answer(answer: Response | Awaitable[Response]) -> Response:
+    """What an exception handler answers; Starlette's may be plain or awaitable."""
+    return await answer if inspect.isawaitable(answer) else answer

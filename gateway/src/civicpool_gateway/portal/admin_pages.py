@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 from civicpool_common.auth import Role
-from fastapi import APIRouter, Form
+from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
 
-from civicpool_gateway.portal.demand_pages import if_match
-from civicpool_gateway.portal.web import PORTAL, FormPortalDep, PortalDep, back_to
+from civicpool_gateway.portal.web import PORTAL, FormPortalDep, PortalDep, Text, back_to, if_match
 
 router = APIRouter(prefix=f"{PORTAL}/admin", include_in_schema=False)
 RESOURCES = ("items", "cities", "vendors", "cost-keys")
@@ -24,9 +21,7 @@ async def admin(portal: PortalDep) -> HTMLResponse:
 
 
 @router.post("/{resource}/{resource_id}/{action}")
-async def toggle(
-    portal: FormPortalDep, resource: str, resource_id: str, action: str, version: Annotated[str, Form()] = ""
-) -> Response:
+async def toggle(portal: FormPortalDep, resource: str, resource_id: str, action: str, version: Text = "") -> Response:
     """Deactivate or activate an item, city, vendor or cost key (nothing is ever deleted)."""
     if resource not in RESOURCES or action not in ("activate", "deactivate"):
         portal.refuse(portal._("Unknown action."))

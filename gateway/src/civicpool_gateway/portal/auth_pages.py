@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -9,6 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from civicpool_gateway.portal import i18n
 from civicpool_gateway.portal.oidc import LoginFailed
+from civicpool_gateway.portal.sessions import PENDING_LOGIN_SECONDS, PendingLogin
 from civicpool_gateway.portal.web import (
     LANGUAGE_COOKIE,
     LOGIN_COOKIE,
@@ -41,10 +43,10 @@ def _set_cookie(request: Request, response: Response, name: str, value: str, max
 @router.get("/login")
 async def login(request: Request, next: Annotated[str | None, Query()] = None) -> Response:
     state = runtime(request)
-    login_id, pending = state.sessions.start_login(safe_next(next))
+    pending = PendingLogin.start(safe_next(next))
     redirect_uri = str(request.url_for("portal_callback"))
     response = RedirectResponse(state.oidc.authorization_url(pending, redirect_uri, locale_of(request).language), 303)
-    _set_cookie(request, response, LOGIN_COOKIE, login_id, max_age=600)
+    _set_cookie(request, response, LOGIN_COOKIE, pending.seal(state.login_key), max_age=PENDING_LOGIN_SECONDS)
     return response
 
 
@@ -57,8 +59,8 @@ async def callback(
 ) -> Response:
     portal_runtime = runtime(request)
     locale = locale_of(request)
-    pending = portal_runtime.sessions.finish_login(request.cookies.get(LOGIN_COOKIE, ""))
-    if pending is None or state is None or pending.state != state:
+    pending = PendingLogin.unseal(request.cookies.get(LOGIN_COOKIE, ""), portal_runtime.login_key)
+    if pending is None or state is None or not hmac.compare_digest(pending.state, state):
         return _login_failed(request, locale.gettext("This sign-in was not started here or took too long."))
     if error or not code:
         return _login_failed(
@@ -68,6 +70,7 @@ async def callback(
         tokens = await portal_runtime.oidc.redeem(code, pending, str(request.url_for("portal_callback")))
     except LoginFailed as exc:
         return _login_failed(request, str(exc))
+    portal_runtime.sessions.end(request.cookies.get(SESSION_COOKIE, ""))  # a new sign-in, a new session id
     session = portal_runtime.sessions.create(tokens)
     response = RedirectResponse(pending.next_path, 303)
     _set_cookie(request, response, SESSION_COOKIE, session.id)

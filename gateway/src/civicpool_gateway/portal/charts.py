@@ -35,7 +35,7 @@ class Chart:
     width: int
     height: int
     label_width: int = LABEL_WIDTH
-    bar_area: int = BAR_AREA
+    bar_height: int = BAR_HEIGHT
 
 
 def bar_chart(rows: Sequence[tuple[str, Sequence[tuple[int, str]]]], series: Sequence[str] = ()) -> Chart:

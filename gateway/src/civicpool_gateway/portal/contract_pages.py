@@ -10,7 +10,7 @@ from civicpool_common.auth import Role
 from fastapi import APIRouter, Form
 from fastapi.responses import HTMLResponse, Response
 
-from civicpool_gateway.portal.web import PORTAL, FormPortalDep, Portal, PortalDep, back_to, whole
+from civicpool_gateway.portal.web import PORTAL, FormPortalDep, Portal, PortalDep, Text, back_to, idempotency, whole
 
 router = APIRouter(prefix=f"{PORTAL}/contracts", include_in_schema=False)
 CONTRACT_ROLES = (Role.CITY_IT, Role.PROCUREMENT_LEAD, Role.FINANCE, Role.NETWORK_ADMIN)
@@ -22,7 +22,7 @@ IdempotencyField = Annotated[str, Form(max_length=64)]
 async def contracts(portal: PortalDep) -> HTMLResponse:
     portal.require(*CONTRACT_ROLES)
     all_contracts = await portal.get_all("/contracts")
-    vendors = {v["id"]: v["name"] for v in await portal.get_all("/vendors")}
+    vendors = {v["id"]: v["name"] for v in await portal.get_all("/vendors", include_inactive=True)}
     return await portal.page("contracts.html", contracts=all_contracts, vendor_names=vendors)
 
 
@@ -46,8 +46,7 @@ async def contract_page(portal: PortalDep, contract_id: str) -> HTMLResponse:
 async def _seats(
     portal: Portal, contract_id: str, what: str, body: Mapping[str, object], key: str, ok: str
 ) -> Response:
-    headers = {"Idempotency-Key": key} if key else {}
-    await portal.send("POST", f"/contracts/{contract_id}/{what}", json=body, headers=headers, ok=ok)
+    await portal.send("POST", f"/contracts/{contract_id}/{what}", json=body, headers=idempotency(key), ok=ok)
     return back_to(f"/contracts/{contract_id}")
 
 
@@ -55,9 +54,9 @@ async def _seats(
 async def call_off(
     portal: FormPortalDep,
     contract_id: str,
-    quantity: Annotated[str, Form()],
+    quantity: Text,
     idempotency_key: IdempotencyField = "",
-    from_pool: Annotated[str, Form()] = "",
+    from_pool: Text = "",
 ) -> Response:
     body = {"city_id": portal.city, "quantity": whole(quantity), "from_pool": from_pool == "yes"}
     return await _seats(portal, contract_id, "allocations", body, idempotency_key, portal._("Seats called off."))
@@ -65,7 +64,7 @@ async def call_off(
 
 @router.post("/{contract_id}/returns")
 async def return_seats(
-    portal: FormPortalDep, contract_id: str, quantity: Annotated[str, Form()], idempotency_key: IdempotencyField = ""
+    portal: FormPortalDep, contract_id: str, quantity: Text, idempotency_key: IdempotencyField = ""
 ) -> Response:
     body = {"city_id": portal.city, "quantity": whole(quantity)}
     return await _seats(portal, contract_id, "returns", body, idempotency_key, portal._("Seats returned to the pool."))
@@ -75,10 +74,10 @@ async def return_seats(
 async def shift_quota(
     portal: FormPortalDep,
     contract_id: str,
-    from_city_id: Annotated[str, Form()],
-    to_city_id: Annotated[str, Form()],
-    quantity: Annotated[str, Form()],
-    reason: Annotated[str, Form()] = "",
+    from_city_id: Text,
+    to_city_id: Text,
+    quantity: Text,
+    reason: Text = "",
     idempotency_key: IdempotencyField = "",
 ) -> Response:
     body = {"from_city_id": from_city_id, "to_city_id": to_city_id, "quantity": whole(quantity), "reason": reason}

@@ -2,24 +2,27 @@
 
 from __future__ import annotations
 
-import uuid
-from typing import Annotated, Any
+from typing import Any
 
 from civicpool_common.auth import Role
-from fastapi import APIRouter, Form, UploadFile
+from fastapi import APIRouter, UploadFile
 from fastapi.responses import HTMLResponse, Response
 
 from civicpool_gateway.portal.i18n import from_local_input
-from civicpool_gateway.portal.web import PORTAL, FormPortalDep, PortalDep, back_to, download, whole
+from civicpool_gateway.portal.web import (
+    PORTAL,
+    FormPortalDep,
+    Portal,
+    PortalDep,
+    Text,
+    back_to,
+    download,
+    if_match,
+    whole,
+)
 
 router = APIRouter(prefix=f"{PORTAL}/rounds", include_in_schema=False)
-OptionalText = Annotated[str, Form()]
 DEMAND_ROLES = (Role.CITY_IT, Role.PROCUREMENT_LEAD, Role.NETWORK_ADMIN)
-
-
-def if_match(version: str) -> dict[str, str]:
-    """The version the user saw: a change made meanwhile by someone else is refused, not overwritten."""
-    return {"If-Match": f'"{version}"'} if version.isdigit() else {}
 
 
 def items_in_scope(items: list[dict[str, Any]], round_: dict[str, Any]) -> list[dict[str, Any]]:
@@ -41,10 +44,10 @@ async def rounds(portal: PortalDep) -> HTMLResponse:
 @router.post("")
 async def create_round(
     portal: FormPortalDep,
-    title: Annotated[str, Form()],
-    opens_at: Annotated[str, Form()],
-    closes_at: Annotated[str, Form()],
-    description: OptionalText = "",
+    title: Text,
+    opens_at: Text,
+    closes_at: Text,
+    description: Text = "",
 ) -> Response:
     try:
         body = {"title": title, "description": description, "opens_at": from_local_input(opens_at).isoformat(),
@@ -58,12 +61,16 @@ async def create_round(
 
 @router.get("/import-template")
 async def import_template(portal: PortalDep, format: str = "xlsx") -> Response:
-    response = await portal.call("GET", "/rounds/import-template", params={"format": format})
-    return download(response)
+    portal.require(*DEMAND_ROLES)
+    file_format = "csv" if format == "csv" else "xlsx"
+    params = {"format": file_format, "language": portal.locale.language}
+    response = await portal.call("GET", "/rounds/import-template", params=params)
+    return download(response, f"{portal._('civicpool-demand-template')}.{file_format}")
 
 
 @router.get("/{round_id}")
 async def round_page(portal: PortalDep, round_id: str) -> HTMLResponse:
+    portal.require(*DEMAND_ROLES)
     round_ = await portal.get_page(f"/rounds/{round_id}")
     items = await portal.get_all("/items")
     lines = await portal.get_all(f"/rounds/{round_id}/lines")
@@ -78,19 +85,21 @@ async def round_page(portal: PortalDep, round_id: str) -> HTMLResponse:
         choosable=[i for i in items_in_scope(items, round_) if i["active"]],
         is_lead=is_lead,
         can_add=portal.has(Role.CITY_IT) and round_["status"] == "open",
-        idempotency_key=str(uuid.uuid4()),
     )
 
 
 @router.post("/{round_id}/open")
-async def open_round(portal: FormPortalDep, round_id: str, version: Annotated[str, Form()] = "") -> Response:
-    await portal.send("POST", f"/rounds/{round_id}/open", headers=if_match(version), ok=portal._("Round opened."))
-    return back_to(f"/rounds/{round_id}")
+async def open_round(portal: FormPortalDep, round_id: str, version: Text = "") -> Response:
+    return await _transition(portal, round_id, "open", version, portal._("Round opened."))
 
 
 @router.post("/{round_id}/close")
-async def close_round(portal: FormPortalDep, round_id: str, version: Annotated[str, Form()] = "") -> Response:
-    await portal.send("POST", f"/rounds/{round_id}/close", headers=if_match(version), ok=portal._("Round closed."))
+async def close_round(portal: FormPortalDep, round_id: str, version: Text = "") -> Response:
+    return await _transition(portal, round_id, "close", version, portal._("Round closed."))
+
+
+async def _transition(portal: Portal, round_id: str, action: str, version: str, done: str) -> Response:
+    await portal.send("POST", f"/rounds/{round_id}/{action}", headers=if_match(version), ok=done)
     return back_to(f"/rounds/{round_id}")
 
 
@@ -98,11 +107,11 @@ async def close_round(portal: FormPortalDep, round_id: str, version: Annotated[s
 async def add_line(
     portal: FormPortalDep,
     round_id: str,
-    item_id: Annotated[str, Form()],
-    quantity: Annotated[str, Form()],
-    justification: OptionalText = "",
-    priority: Annotated[str, Form()] = "normal",
-    needed_by: OptionalText = "",
+    item_id: Text,
+    quantity: Text,
+    justification: Text = "",
+    priority: Text = "normal",
+    needed_by: Text = "",
 ) -> Response:
     body = {"item_id": item_id, "quantity": whole(quantity), "justification": justification, "priority": priority,
             "needed_by": needed_by or None}  # fmt: skip
@@ -115,9 +124,9 @@ async def change_line(
     portal: FormPortalDep,
     round_id: str,
     line_id: str,
-    quantity: Annotated[str, Form()],
-    version: Annotated[str, Form()],
-    justification: OptionalText = "",
+    quantity: Text,
+    version: Text,
+    justification: Text = "",
 ) -> Response:
     body = {"quantity": whole(quantity), "justification": justification, "version": whole(version)}
     await portal.send("PATCH", f"/rounds/{round_id}/lines/{line_id}", json=body, ok=portal._("Demand changed."))
@@ -125,18 +134,14 @@ async def change_line(
 
 
 @router.post("/{round_id}/lines/{line_id}/withdraw")
-async def withdraw_line(
-    portal: FormPortalDep, round_id: str, line_id: str, version: Annotated[str, Form()]
-) -> Response:
+async def withdraw_line(portal: FormPortalDep, round_id: str, line_id: str, version: Text) -> Response:
     path = f"/rounds/{round_id}/lines/{line_id}/withdraw"
     await portal.send("POST", path, headers=if_match(version), ok=portal._("Demand withdrawn."))
     return back_to(f"/rounds/{round_id}")
 
 
 @router.post("/{round_id}/import")
-async def import_lines(
-    portal: FormPortalDep, round_id: str, file: UploadFile, mode: Annotated[str, Form()] = "add"
-) -> Response:
+async def import_lines(portal: FormPortalDep, round_id: str, file: UploadFile, mode: Text = "add") -> Response:
     content = await file.read()
     files = {"file": (file.filename or "demand.xlsx", content, file.content_type or "application/octet-stream")}
     result = await portal.send(
@@ -151,6 +156,7 @@ async def import_lines(
 
 @router.get("/{round_id}/aggregate")
 async def aggregate(portal: PortalDep, round_id: str) -> HTMLResponse:
+    portal.require(*DEMAND_ROLES)
     round_ = await portal.get_page(f"/rounds/{round_id}")
     aggregation = await portal.get_page(f"/rounds/{round_id}/aggregate")
     return await portal.page("aggregate.html", round=round_, aggregation=aggregation)

@@ -14,9 +14,12 @@ from civicpool_gateway.portal.web import (
     PORTAL,
     ApiError,
     FormPortalDep,
+    NoAccess,
     PortalDep,
+    Text,
     back_to,
     download,
+    idempotency,
     parse_euros,
     whole,
 )
@@ -69,7 +72,7 @@ async def finance(
         budgets=budgets,
         renewals=renewals["contracts"],
         renewal_days=RENEWAL_DAYS,
-        city=city,
+        shown=city,  # the city shown; `city()` names any city
         period={"from": first, "to": last},
         year=year,
         idempotency_key=str(uuid.uuid4()),
@@ -88,7 +91,7 @@ async def download_report(
 ) -> Response:
     portal.require(*FINANCE_ROLES)
     if report not in REPORTS or file_format not in ("csv", "xlsx"):
-        return back_to("/finance")
+        raise NoAccess(portal._("This does not exist, or it is not yours to see."))
     params: dict[str, str] = {"format": file_format}
     if report == "statement":
         params.update(zip(("from", "to"), _period(start, end), strict=True), city=portal.city or city)
@@ -98,7 +101,8 @@ async def download_report(
         params["year"] = year
     elif report == "renewals":
         params["days"] = str(RENEWAL_DAYS)
-    return download(await portal.call("GET", REPORTS[report], params=params))
+    name = "-".join(part for part in (report, params.get("city"), params.get("from"), params.get("to")) if part)
+    return download(await portal.call("GET", REPORTS[report], params=params), f"{name}.{file_format}")
 
 
 @router.post("/budgets")
@@ -107,7 +111,7 @@ async def set_budget(
     city_id: Annotated[str, Form(max_length=40)],
     year: Annotated[str, Form(max_length=4)],
     amount: Annotated[str, Form(max_length=40)],
-    version: Annotated[str, Form()] = "",
+    version: Text = "",
     idempotency_key: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
     try:
@@ -116,6 +120,6 @@ async def set_budget(
         portal.refuse(portal._("Enter the amount in euros, e.g. 1.234,56."))
         return back_to("/finance")
     body = {"amount_cents": cents, "version": whole(version) if version else None}
-    headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
-    await portal.send("PUT", f"/budgets/{city_id}/{year}", json=body, headers=headers, ok=portal._("Budget saved."))
+    path = f"/budgets/{city_id}/{year}"
+    await portal.send("PUT", path, json=body, headers=idempotency(idempotency_key), ok=portal._("Budget saved."))
     return back_to("/finance")

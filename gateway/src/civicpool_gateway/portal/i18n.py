@@ -49,6 +49,13 @@ class Locale:
             return "–"
         return str(format_currency(Decimal(cents) / 100, "EUR", locale=self.babel_locale))
 
+    def money_input(self, cents: int | None) -> str:
+        """An amount as the value of a form field: no currency sign, no grouping ("1234,56" / "1234.56")."""
+        if cents is None:
+            return ""
+        sign, cents = ("-" if cents < 0 else ""), abs(cents)
+        return f"{sign}{cents // 100}{',' if self.language == 'de' else '.'}{cents % 100:02d}"
+
     def number(self, value: int | float | None) -> str:
         return "–" if value is None else str(format_decimal(value, locale=self.babel_locale))
 

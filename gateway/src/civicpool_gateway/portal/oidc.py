@@ -9,7 +9,8 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import httpx
-import jwt
+from civicpool_common.auth import TokenVerifier
+from civicpool_common.errors import Unauthenticated
 
 from civicpool_gateway.portal.sessions import PendingLogin, Tokens
 
@@ -24,16 +25,19 @@ def code_challenge(verifier: str) -> str:
 
 
 class OidcClient:
-    def __init__(self, issuer: str, client_id: str, http: httpx.AsyncClient) -> None:
+    def __init__(self, issuer: str, client_id: str, verifier: TokenVerifier) -> None:
         base = f"{issuer.rstrip('/')}/protocol/openid-connect"
         parts = urlsplit(issuer)
         self.origin = f"{parts.scheme}://{parts.netloc}"
-        self._issuer = issuer
         self._client_id = client_id
         self._auth_url = f"{base}/auth"
         self._token_url = f"{base}/token"
         self._logout_url = f"{base}/logout"
-        self._http = http
+        self._verifier = verifier
+        self._http = httpx.AsyncClient(timeout=10.0)
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
 
     def authorization_url(self, pending: PendingLogin, redirect_uri: str, language: str) -> str:
         query = {
@@ -65,7 +69,7 @@ class OidcClient:
                 "code_verifier": pending.code_verifier,
             }
         )
-        self._check_id_token(body.get("id_token"), pending.nonce)
+        await self._check_id_token(body.get("id_token"), pending.nonce)
         return Tokens.from_response(body, time.time())
 
     async def refresh(self, tokens: Tokens) -> Tokens:
@@ -84,17 +88,13 @@ class OidcClient:
         body: dict[str, Any] = response.json()
         return body
 
-    def _check_id_token(self, id_token: object, nonce: str) -> None:
-        # The ID token came straight from Keycloak's token endpoint on our own
-        # back channel, so OIDC Core 3.1.3.7 lets us skip its signature; its
-        # issuer, audience and nonce still tie it to this login.
+    async def _check_id_token(self, id_token: object, nonce: str) -> None:
+        """Signed by the realm, for this client, and for this login (the nonce)."""
         if not isinstance(id_token, str):
             raise LoginFailed("Keycloak sent no ID token")
         try:
-            claims = jwt.decode(id_token, options={"verify_signature": False})
-        except jwt.PyJWTError as exc:
-            raise LoginFailed(f"the ID token is malformed: {exc}") from None
-        audience = claims.get("aud")
-        audiences = audience if isinstance(audience, list) else [audience]
-        if claims.get("iss") != self._issuer or self._client_id not in audiences or claims.get("nonce") != nonce:
+            claims = await self._verifier.decode(id_token, self._client_id)
+        except Unauthenticated as exc:
+            raise LoginFailed(f"the ID token is not valid: {exc.message}") from None
+        if claims.get("nonce") != nonce:
             raise LoginFailed("the ID token is not for this login")

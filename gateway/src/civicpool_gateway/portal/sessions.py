@@ -8,6 +8,11 @@ than one gateway replica needs sticky sessions (docs/portal.md).
 
 from __future__ import annotations
 
+import base64
+import dataclasses
+import hashlib
+import hmac
+import json
 import secrets
 import time
 from collections import OrderedDict
@@ -15,7 +20,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 MAX_SESSIONS = 10_000
-MAX_PENDING_LOGINS = 10_000
 PENDING_LOGIN_SECONDS = 600  # the time a user has to finish Keycloak's login form
 
 
@@ -60,7 +64,11 @@ class PortalSession:
 
 @dataclass(frozen=True)
 class PendingLogin:
-    """What the callback needs to finish a login that this browser started (PKCE, state, nonce)."""
+    """What the callback needs to finish a login that this browser started (PKCE, state, nonce).
+
+    It travels in the browser's login cookie, sealed with the gateway's key, so
+    starting logins costs the server nothing (a flood of them crowds out no one).
+    """
 
     state: str
     code_verifier: str
@@ -68,12 +76,36 @@ class PendingLogin:
     next_path: str
     started: float
 
+    @classmethod
+    def start(cls, next_path: str) -> PendingLogin:
+        return cls(
+            secrets.token_urlsafe(32), secrets.token_urlsafe(64), secrets.token_urlsafe(32), next_path, time.time()
+        )
+
+    def seal(self, key: bytes) -> str:
+        body = base64.urlsafe_b64encode(json.dumps(dataclasses.astuple(self)).encode()).decode()
+        return f"{body}.{_signature(key, body)}"
+
+    @classmethod
+    def unseal(cls, sealed: str, key: bytes) -> PendingLogin | None:
+        """The login sealed with `key` and not older than PENDING_LOGIN_SECONDS; None otherwise."""
+        body, _, signature = sealed.partition(".")
+        if not hmac.compare_digest(signature, _signature(key, body)):
+            return None
+        state, verifier, nonce, next_path, started = json.loads(base64.urlsafe_b64decode(body))
+        if time.time() - float(started) > PENDING_LOGIN_SECONDS:
+            return None
+        return cls(str(state), str(verifier), str(nonce), str(next_path), float(started))
+
+
+def _signature(key: bytes, body: str) -> str:
+    return hmac.new(key, body.encode(), hashlib.sha256).hexdigest()
+
 
 class SessionStore:
     def __init__(self, idle_seconds: float) -> None:
         self._idle_seconds = idle_seconds
         self._sessions: OrderedDict[str, PortalSession] = OrderedDict()
-        self._pending: OrderedDict[str, PendingLogin] = OrderedDict()
 
     def create(self, tokens: Tokens) -> PortalSession:
         now = time.time()
@@ -97,22 +129,6 @@ class SessionStore:
 
     def end(self, session_id: str) -> PortalSession | None:
         return self._sessions.pop(session_id, None)
-
-    def start_login(self, next_path: str) -> tuple[str, PendingLogin]:
-        login_id = secrets.token_urlsafe(32)
-        pending = PendingLogin(
-            secrets.token_urlsafe(32), secrets.token_urlsafe(64), secrets.token_urlsafe(32), next_path, time.time()
-        )
-        self._pending[login_id] = pending
-        _bound(self._pending, MAX_PENDING_LOGINS)
-        return login_id, pending
-
-    def finish_login(self, login_id: str) -> PendingLogin | None:
-        """The pending login, once: a code cannot be redeemed twice through us."""
-        pending = self._pending.pop(login_id, None)
-        if pending is None or time.time() - pending.started > PENDING_LOGIN_SECONDS:
-            return None
-        return pending
 
 
 def _bound(entries: OrderedDict[str, Any], limit: int) -> None:

@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 from civicpool_common.auth import Role
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from civicpool_gateway.portal.demand_pages import if_match
 from civicpool_gateway.portal.i18n import from_local_input
-from civicpool_gateway.portal.web import PORTAL, ApiError, FormPortalDep, Portal, PortalDep, back_to, parse_euros, whole
+from civicpool_gateway.portal.web import (
+    PORTAL,
+    ApiError,
+    FormPortalDep,
+    Portal,
+    PortalDep,
+    Text,
+    back_to,
+    if_match,
+    parse_euros,
+    whole,
+)
 
 router = APIRouter(prefix=f"{PORTAL}/tenders", include_in_schema=False)
 TENDER_ROLES = (Role.PROCUREMENT_LEAD, Role.NETWORK_ADMIN, Role.VENDOR)
@@ -32,11 +42,14 @@ async def tender_page(portal: PortalDep, tender_id: str) -> HTMLResponse:
     tender = await portal.get_page(f"/tenders/{tender_id}")
     bids = await _bids(portal, tender)
     is_vendor = portal.has(Role.VENDOR)
-    scored = tender["status"] in ("evaluated", "awarded") and not is_vendor
+    is_lead = portal.has(Role.PROCUREMENT_LEAD) and portal.city == tender["lead_city_id"]
+    # The score table and the contracts are the lead city's (and the network admin's) to read.
+    in_charge = is_lead or portal.has(Role.NETWORK_ADMIN)
+    scored = tender["status"] in ("evaluated", "awarded") and in_charge
     evaluation = await portal.get(f"/tenders/{tender_id}/evaluation") if scored else None
-    awarded = tender["status"] == "awarded" and not is_vendor
+    awarded = tender["status"] == "awarded" and in_charge
     contracts = await portal.get_all("/contracts", tender_id=tender_id) if awarded else []
-    vendors = {v["id"]: v["name"] for v in await portal.get_all("/vendors")}
+    vendors = {v["id"]: v["name"] for v in await portal.get_all("/vendors", include_inactive=True)}
     return await portal.page(
         "tender.html",
         tender=tender,
@@ -45,7 +58,7 @@ async def tender_page(portal: PortalDep, tender_id: str) -> HTMLResponse:
         evaluation=evaluation,
         contracts=contracts,
         vendor_names=vendors,
-        is_lead=portal.has(Role.PROCUREMENT_LEAD) and portal.city == tender["lead_city_id"],
+        is_lead=is_lead,
         is_vendor=is_vendor,
         procedures=PROCEDURES,
         regions=REGIONS,
@@ -69,10 +82,10 @@ async def _bids(portal: Portal, tender: dict[str, Any]) -> list[dict[str, Any]]:
 async def change_settings(
     portal: FormPortalDep,
     tender_id: str,
-    version: Annotated[str, Form()],
-    bids_due_at: Annotated[str, Form()] = "",
-    procedure: Annotated[str, Form()] = "",
-    procedure_justification: Annotated[str, Form()] = "",
+    version: Text,
+    bids_due_at: Text = "",
+    procedure: Text = "",
+    procedure_justification: Text = "",
 ) -> Response:
     body: dict[str, Any] = {"version": whole(version)}
     if bids_due_at:
@@ -89,12 +102,12 @@ async def change_settings(
 
 
 @router.post("/{tender_id}/publish")
-async def publish(portal: FormPortalDep, tender_id: str, version: Annotated[str, Form()]) -> Response:
+async def publish(portal: FormPortalDep, tender_id: str, version: Text) -> Response:
     return await _transition(portal, tender_id, "publish", version, portal._("Tender published."))
 
 
 @router.post("/{tender_id}/close-bidding")
-async def close_bidding(portal: FormPortalDep, tender_id: str, version: Annotated[str, Form()]) -> Response:
+async def close_bidding(portal: FormPortalDep, tender_id: str, version: Text) -> Response:
     return await _transition(
         portal, tender_id, "close-bidding", version, portal._("Bidding closed; the bids are open.")
     )
@@ -158,6 +171,7 @@ async def submit_bid(portal: FormPortalDep, request: Request, tender_id: str, lo
     bid_id = str(form.get("bid_id", ""))
     if bid_id:
         body["version"] = whole(str(form.get("version", "")))
+        _keep_tiers(body["prices"], await portal.get(f"/tenders/{tender_id}/bids", lot_id=lot_id))
         await portal.send("PUT", f"/tenders/{tender_id}/bids/{bid_id}", json=body, ok=portal._("Bid replaced."))
     else:
         await portal.send("POST", f"/tenders/{tender_id}/bids", json=body, ok=portal._("Bid submitted."))
@@ -165,7 +179,15 @@ async def submit_bid(portal: FormPortalDep, request: Request, tender_id: str, lo
 
 
 @router.post("/{tender_id}/bids/{bid_id}/withdraw")
-async def withdraw_bid(portal: FormPortalDep, tender_id: str, bid_id: str, version: Annotated[str, Form()]) -> Response:
+async def withdraw_bid(portal: FormPortalDep, tender_id: str, bid_id: str, version: Text) -> Response:
     path = f"/tenders/{tender_id}/bids/{bid_id}/withdraw"
     await portal.send("POST", path, headers=if_match(version), ok=portal._("Bid withdrawn."))
     return back_to(f"/tenders/{tender_id}")
+
+
+def _keep_tiers(prices: list[dict[str, Any]], own_bids: dict[str, Any]) -> None:
+    """The portal edits unit prices only; volume tiers given through the API stay as they were."""
+    tiers = {p["item_id"]: p.get("tiers", []) for bid in own_bids["data"] for p in bid["prices"]}
+    for price in prices:
+        if tiers.get(price["item_id"]):
+            price["tiers"] = tiers[price["item_id"]]

@@ -19,7 +19,7 @@ from urllib.parse import quote
 import httpx
 from civicpool_common.auth import Principal, Role, TokenVerifier
 from civicpool_common.errors import Unauthenticated
-from fastapi import Depends, Request
+from fastapi import Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
@@ -35,6 +35,8 @@ LANGUAGE_COOKIE = "civicpool_lang"
 CSRF_FIELD = "csrf_token"
 # Refresh the access token this long before it expires, so no API call meets an expired one.
 REFRESH_MARGIN_SECONDS = 30
+# What the portal asks the API for: /segment/segment..., each a plain id (no "..", "?", "%", "#").
+API_PATH = re.compile(r"(/(?!\.\.?(?:/|$))[\w.~-]+)+")
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
 
 
@@ -60,9 +62,9 @@ class ApiError(Exception):
     """The API refused: its problem document, for the user to read."""
 
     def __init__(self, status: int, problem: Mapping[str, Any]) -> None:
-        super().__init__(problem.get("detail") or problem.get("title") or status)
         self.status = status
         self.problem = problem
+        super().__init__(self.detail)
 
     @property
     def detail(self) -> str:
@@ -85,11 +87,11 @@ class PortalRuntime:
     oidc: OidcClient
     api: httpx.AsyncClient  # the gateway's own API, in-process
     secure_cookies: bool
-    keycloak: httpx.AsyncClient  # the OIDC client's connection, closed with the gateway
+    login_key: bytes  # seals pending logins in their cookie; new each start, like the sessions
 
     async def aclose(self) -> None:
         await self.api.aclose()
-        await self.keycloak.aclose()
+        await self.oidc.aclose()
 
 
 def runtime(request: Request) -> PortalRuntime:
@@ -117,6 +119,7 @@ def render(
         "_": locale.gettext,
         "label": locale.label,
         "money": locale.money,
+        "money_input": locale.money_input,
         "number": locale.number,
         "milli": locale.milli,
         "datetime": locale.datetime,
@@ -185,6 +188,8 @@ class Portal:
     async def call(
         self, method: str, path: str, *, headers: Mapping[str, str] | None = None, **kwargs: Any
     ) -> httpx.Response:
+        if not API_PATH.fullmatch(path):  # ids from the portal's URL must not steer the call elsewhere
+            raise NoAccess(self._("This does not exist, or it is not yours to see."))
         all_headers = {"Authorization": f"Bearer {self.session.tokens.access_token}", **(headers or {})}
         response = await self._api.request(method, f"/api/v1{path}", headers=all_headers, **kwargs)
         if response.status_code == 401:
@@ -236,11 +241,9 @@ class Portal:
 
     async def page(self, template: str, status: int = 200, **context: Any) -> HTMLResponse:
         """The page, with the member cities' names (ids are for machines)."""
-        try:
-            cities = {city["id"]: city["name"] for city in await self.get_all("/cities")}
-        except ApiError:  # vendors do not read the member list
-            cities = {}
-        return render(self.request, template, {"city_names": cities, **context}, status=status, portal=self)
+        names = {city["id"]: city["name"] for city in await self.get_all("/cities", include_inactive=True)}
+        context = {"city_names": names, "city": lambda city_id: names.get(city_id, city_id), **context}
+        return render(self.request, template, context, status=status, portal=self)
 
     def _(self, text: str, **values: object) -> str:
         return self.locale.gettext(text, **values)
@@ -255,8 +258,9 @@ async def current_portal(request: Request) -> Portal:
     """The signed-in user, with a fresh access token; LoginRequired or SessionExpired otherwise."""
     session_id = request.cookies.get(SESSION_COOKIE)
     if not session_id:
-        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        raise LoginRequired(target)
+        # Back to this page after signing in; a form cannot be sent again, so after one: the start page.
+        here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        raise LoginRequired(here if request.method == "GET" else f"{PORTAL}/")
     state = runtime(request)
     session = state.sessions.get(session_id)
     if session is None:
@@ -287,6 +291,7 @@ async def form_portal(request: Request) -> Portal:
 
 
 PortalDep = Annotated[Portal, Depends(current_portal)]
+Text = Annotated[str, Form()]  # a form field; give it a default to make it optional
 FormPortalDep = Annotated[Portal, Depends(form_portal)]
 
 
@@ -299,26 +304,33 @@ def whole(text: str) -> int | str:
     return int(text) if re.fullmatch(r"\s*-?\d{1,15}\s*", text) else text
 
 
-EURO_AMOUNT = re.compile(r"(\d{1,3}(?:[.\s]\d{3})+|\d+)(?:,(\d{1,2}))?|(\d+)\.(\d{1,2})")
+EURO_AMOUNT = re.compile(r"(\d{1,3}(?:[.\s]\d{3})+|\d+)(?:,(\d{1,2}))?|(\d{1,3}(?:,\d{3})+|\d+)\.(\d{1,2})")
 
 
 def parse_euros(text: str) -> int:
-    """Euro cents from what a person types: "1.234,56", "1234,5", "1234.56" or "1234"; ValueError otherwise."""
+    """Euro cents from what a person types: "1.234,56", "1234,5", "1,234.56", "1234.56" or "1234"; else ValueError."""
     match = EURO_AMOUNT.fullmatch(text.strip().removesuffix("€").strip())
     if match is None:
         raise ValueError(text)
-    if match.group(3) is not None:
-        euros, fraction = match.group(3), match.group(4)
+    if match.group(3) is not None:  # English: 1,234.56
+        euros, fraction = match.group(3).replace(",", ""), match.group(4)
     else:
         euros, fraction = re.sub(r"[.\s]", "", match.group(1)), match.group(2) or "0"
     return int(euros) * 100 + int(fraction.ljust(2, "0"))
 
 
-def download(response: httpx.Response) -> Response:
-    """A file from the API (CSV, XLSX) handed to the browser as it came."""
-    headers = (
-        {"Content-Disposition": response.headers["content-disposition"]}
-        if "content-disposition" in response.headers
-        else {}
-    )
+def download(response: httpx.Response, filename: str) -> Response:
+    """A file from the API (CSV, XLSX), under a name the portal chose, never cached or sniffed."""
+    safe_name = re.sub(r"[^\w.-]", "_", filename, flags=re.ASCII)  # nothing that could end the header
+    headers = {**page_headers(""), "Content-Disposition": f'attachment; filename="{safe_name}"'}
     return Response(response.content, media_type=response.headers.get("content-type"), headers=headers)
+
+
+def if_match(version: str) -> dict[str, str]:
+    """The version the user saw: a change made meanwhile by someone else is refused, not overwritten."""
+    return {"If-Match": f'"{version}"'} if version.isdigit() else {}
+
+
+def idempotency(key: str) -> dict[str, str]:
+    """The key the form was shown with: sent twice (double click, reload), it acts once."""
+    return {"Idempotency-Key": key} if key else {}

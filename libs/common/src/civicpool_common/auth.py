@@ -115,6 +115,16 @@ class TokenVerifier:
         return principal
 
     async def _verify_signed(self, token: str) -> tuple[Principal, float]:
+        claims = await self.decode(token, self._settings.audience)
+        if claims.get("typ", "Bearer") != "Bearer":
+            raise Unauthenticated("only access tokens are accepted (not ID or refresh tokens)")
+        return Principal.from_claims(claims), float(claims["exp"])
+
+    async def decode(self, token: str, audience: str) -> dict[str, Any]:
+        """The claims of a token signed by the realm for `audience` and still valid; Unauthenticated otherwise.
+
+        Access tokens go through verify(); the portal checks its ID tokens here.
+        """
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError as exc:
@@ -124,11 +134,11 @@ class TokenVerifier:
             raise Unauthenticated("the bearer token names no signing key (kid)")
         key = await self._key_for(kid)
         try:
-            claims = jwt.decode(
+            claims: dict[str, Any] = jwt.decode(
                 token,
                 key=key.key,
                 algorithms=[key.algorithm_name] if key.algorithm_name else list(ALLOWED_ALGORITHMS),
-                audience=self._settings.audience,
+                audience=audience,
                 issuer=self._settings.issuer,
                 leeway=self._settings.leeway_seconds,
                 options={"require": ["exp", "iat", "sub", "iss", "aud"]},
@@ -136,16 +146,12 @@ class TokenVerifier:
         except jwt.ExpiredSignatureError:
             raise Unauthenticated("the access token has expired; sign in again") from None
         except jwt.InvalidAudienceError:
-            raise Unauthenticated(
-                f"the access token is not meant for civicpool (audience {self._settings.audience!r})"
-            ) from None
+            raise Unauthenticated(f"the token is not meant for {audience} (its audience)") from None
         except jwt.InvalidIssuerError:
             raise Unauthenticated("the access token was issued by another identity provider") from None
         except jwt.PyJWTError as exc:
             raise Unauthenticated(f"the access token is invalid: {exc}") from None
-        if claims.get("typ", "Bearer") != "Bearer":
-            raise Unauthenticated("only access tokens are accepted (not ID or refresh tokens)")
-        return Principal.from_claims(claims), float(claims["exp"])
+        return claims
 
     async def _key_for(self, kid: str) -> jwt.PyJWK:
         key = self._keys.get(kid)
