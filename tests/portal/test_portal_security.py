@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 
 from civicpool_cli.stack import Stack
 from playwright.sync_api import expect
@@ -102,6 +103,28 @@ def test_network_admin_sees_catalog_cities_vendors_and_cost_keys(sign_in: SignIn
                             ("cost-keys", "%")):  # fmt: skip
         expect(page.get_by_test_id(table)).to_contain_text(expected)
     expect(page.get_by_test_id("items").locator("tr", has_text="VC-GLOBALMEET")).to_contain_text("Drittland")
+    sku = f"PORTAL-{time.time_ns()}"
+    page.get_by_text("Artikel anlegen", exact=True).first.click()  # opens the form
+    page.fill("form[action='/portal/admin/items'] input[name=sku]", sku)
+    page.fill("form[action='/portal/admin/items'] input[name=name]", "Sprachassistent für Bürgerämter")
+    page.select_option("form[action='/portal/admin/items'] select[name=kind]", "license")
+    page.fill("form[action='/portal/admin/items'] input[name=cpv_code]", "48000000-8")
+    page.fill("form[action='/portal/admin/items'] input[name=unit]", "Nutzer/Jahr")
+    page.fill("form[action='/portal/admin/items'] input[name=reference_price]", "1.234,50")
+    page.select_option("form[action='/portal/admin/items'] select[name=hosting_region]", "EU")
+    page.select_option("form[action='/portal/admin/items'] select[name=license_model]", "per_user")
+    page.fill("form[action='/portal/admin/items'] input[name=license_term_months]", "12")
+    page.get_by_role("button", name="Artikel anlegen").click()
+    expect(page.locator(".flash.ok")).to_contain_text("Artikel in den Katalog aufgenommen")
+    row = page.get_by_test_id("items").locator("tr", has_text=sku)
+    expect(row).to_contain_text("Hosting: EU")
+    expect(row.get_by_label(f"Richtpreis von {sku}")).to_have_value("1234,50")
+    row.get_by_label(f"Richtpreis von {sku}").fill("999")
+    row.get_by_role("button", name="Speichern").click()
+    expect(page.locator(".flash.ok")).to_contain_text("Richtpreis geändert")
+    price = page.get_by_test_id("items").locator("tr", has_text=sku).get_by_label(f"Richtpreis von {sku}")
+    expect(price).to_have_value("999,00")
+
     vendor = page.get_by_test_id("vendors").locator("tr", has_text="GlobalMeet")
     vendor.get_by_role("button", name="Deaktivieren").click()
     expect(page.locator(".flash.ok")).to_contain_text("Deaktiviert")

@@ -39,6 +39,8 @@ async def create_item(
     unit: Text,
     reference_price: Text,
     hosting_region: Text = "",
+    license_model: Text = "",
+    license_term_months: Text = "",
     dpa_available: Text = "",
     open_source: Text = "",
 ) -> Response:
@@ -49,6 +51,7 @@ async def create_item(
         return back_to("/admin")
     body = {"sku": sku, "name": name, "kind": kind, "cpv_code": cpv_code, "unit": unit,
             "reference_price_cents": cents, "hosting_region": hosting_region or None,
+            "license_model": license_model or None, "license_term_months": whole(license_term_months) or None,
             "dpa_available": dpa_available == "yes", "open_source": open_source == "yes"}  # fmt: skip
     await portal.send("POST", "/items", json=body, ok=portal._("Item added to the catalog."))
     return back_to("/admin")

@@ -1,4 +1,4 @@
-"""The portal's words and numbers: every text has its German, money reads 1.234,56 €, forms parse what people type."""
+"""The portal's parts: every text has its German, money reads 1.234,56 €, forms parse what people type, sessions end."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from pathlib import Path
 import httpx
 import pytest
 from civicpool_common.auth import Principal, Role
-from civicpool_gateway.portal import i18n
+from civicpool_gateway.portal import i18n, sessions
 from civicpool_gateway.portal.charts import bar_chart
-from civicpool_gateway.portal.sessions import PENDING_LOGIN_SECONDS, PendingLogin
+from civicpool_gateway.portal.sessions import PENDING_LOGIN_SECONDS, PendingLogin, SessionStore, Tokens
 from civicpool_gateway.portal.texts import ENUM_LABELS, GERMAN
 from civicpool_gateway.portal.web import download, navigation, parse_euros, safe_next, whole
 
@@ -132,3 +132,23 @@ def test_a_download_name_cannot_break_its_header() -> None:
     answer = download(response, 'statement-x"\r\nSet-Cookie: a=b.csv')
     assert answer.headers["content-disposition"] == 'attachment; filename="statement-x___Set-Cookie__a_b.csv"'
     assert answer.headers["cache-control"] == "no-store"
+
+
+def test_a_session_ends_when_unused_for_its_idle_time_and_the_oldest_go_first(monkeypatch: pytest.MonkeyPatch) -> None:
+    now = [1000.0]
+    monkeypatch.setattr(time, "time", lambda: now[0])
+    store = SessionStore(idle_seconds=60)
+    tokens = Tokens("access", "refresh", "id", access_expires_at=now[0] + 300)
+    session = store.create(tokens)
+    now[0] += 59
+    assert store.get(session.id) is session  # used: its idle time starts again
+    now[0] += 59
+    assert store.get(session.id) is session
+    now[0] += 61
+    assert store.get(session.id) is None
+    assert store.get(session.id) is None  # gone, not only hidden
+    monkeypatch.setattr(sessions, "MAX_SESSIONS", 2)
+    first, second, third = (store.create(tokens) for _ in range(3))
+    assert store.get(first.id) is None
+    assert store.get(second.id) is second and store.get(third.id) is third
+    assert first.csrf_token != second.csrf_token
