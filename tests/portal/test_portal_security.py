@@ -36,6 +36,7 @@ def test_a_form_without_the_session_csrf_token_is_refused_and_changes_nothing(
 
 def test_sign_out_ends_the_keycloak_session_too(sign_in: SignIn, portal_url: str, shoot: Shoot) -> None:
     page = sign_in("bruchsal.it")
+    expect(page.get_by_test_id("open-rounds")).to_contain_text("Gemeinsame Beschaffung 2027")  # the demo's round
     shoot(page, "home")
     page.get_by_role("button", name="Abmelden").click()
     expect(page.get_by_test_id("signed-out")).to_be_visible()

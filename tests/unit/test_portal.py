@@ -17,8 +17,8 @@ from civicpool_gateway.portal.texts import ENUM_LABELS, GERMAN
 from civicpool_gateway.portal.web import download, navigation, parse_euros, safe_next, whole
 
 PORTAL_DIR = Path(i18n.__file__).parent
-# _("..."), portal._("...") and locale.gettext("...") with a literal text
-TEXT_CALL = re.compile(r"""(?:(?<![\w])_|\._|gettext)\(\s*(["'])(.+?)\1""")
+# _("..."), portal._("..."), locale.gettext("...") and N_("...") with a literal text
+TEXT_CALL = re.compile(r"""(?:(?<![\w])_|\._|gettext|\bN_)\(\s*(["'])(.+?)\1""")
 
 
 def portal_texts() -> set[str]:

@@ -25,6 +25,7 @@ from civicpool_gateway.portal import (
     finance_pages,
     tender_pages,
 )
+from civicpool_gateway.portal.i18n import N_
 from civicpool_gateway.portal.oidc import OidcClient
 from civicpool_gateway.portal.sessions import SessionStore
 from civicpool_gateway.portal.web import (
@@ -36,9 +37,8 @@ from civicpool_gateway.portal.web import (
     NoAccess,
     PortalRuntime,
     SessionExpired,
-    locale_of,
+    error_page,
     login_path,
-    render,
 )
 
 IMPORT_PATH = rf"{PORTAL}/rounds/[^/]+/import"  # a spreadsheet upload, as large as the API's
@@ -69,22 +69,15 @@ def install(app: FastAPI) -> None:
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
         if not request.url.path.startswith(f"{PORTAL}/"):
             return await _answer(api_validation(request, exc))
-        locale = locale_of(request)
-        context = {"title": locale.gettext("This page cannot be shown"),
-                   "message": locale.gettext("The address or the form has a value the portal cannot read."),
-                   "action": "home"}  # fmt: skip
-        return render(request, "error.html", context, status=422)
+        message = N_("The address or the form has a value the portal cannot read.")
+        return error_page(request, 422, N_("This page cannot be shown"), message)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         if not request.url.path.startswith(f"{PORTAL}/"):
             return await _answer(api_http(request, exc))
-        locale = locale_of(request)
-        title = (
-            locale.gettext("Page not found") if exc.status_code == 404 else locale.gettext("This page cannot be shown")
-        )
-        context = {"title": title, "message": f"{exc.status_code}: {exc.detail}", "action": "home"}
-        return render(request, "error.html", context, status=exc.status_code)
+        title = N_("Page not found") if exc.status_code == 404 else N_("This page cannot be shown")
+        return error_page(request, exc.status_code, title, f"{exc.status_code}: {exc.detail}")
 
     @app.exception_handler(LoginRequired)
     async def _login(request: Request, exc: LoginRequired) -> Response:
@@ -92,39 +85,25 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(SessionExpired)
     async def _expired(request: Request, exc: SessionExpired) -> HTMLResponse:
-        locale = locale_of(request)
-        context = {
-            "title": locale.gettext("Your session has expired"),
-            "message": locale.gettext("For your safety you were signed out. Sign in again to go on."),
-            "action": "login",
-        }
-        response = render(request, "error.html", context, status=401)
+        message = N_("For your safety you were signed out. Sign in again to go on.")
+        response = error_page(request, 401, N_("Your session has expired"), message, action="login")
         response.delete_cookie(SESSION_COOKIE, path=PORTAL)
         return response
 
     @app.exception_handler(NoAccess)
     async def _no_access(request: Request, exc: NoAccess) -> HTMLResponse:
-        locale = locale_of(request)
-        context = {"title": locale.gettext("No access"), "message": exc.message, "action": "home"}
-        return render(request, "error.html", context, status=403)
+        return error_page(request, 403, N_("No access"), exc.message)
 
     @app.exception_handler(ApiError)
     async def _refused(request: Request, exc: ApiError) -> HTMLResponse:
         """The API refused to show a page's data (a change's refusal is a message on the page instead)."""
-        locale = locale_of(request)
         status = exc.status if 400 <= exc.status < 500 else 502
-        context = {"title": locale.gettext("This page cannot be shown"), "message": exc.detail, "action": "home"}
-        return render(request, "error.html", context, status=status)
+        return error_page(request, status, N_("This page cannot be shown"), exc.detail)
 
     @app.exception_handler(CsrfRefused)
     async def _csrf(request: Request, exc: CsrfRefused) -> HTMLResponse:
-        locale = locale_of(request)
-        context = {
-            "title": locale.gettext("Form refused"),
-            "message": locale.gettext("This form did not come from your portal page. Nothing was changed."),
-            "action": "home",
-        }
-        return render(request, "error.html", context, status=403)
+        message = N_("This form did not come from your portal page. Nothing was changed.")
+        return error_page(request, 403, N_("Form refused"), message)
 
 
 async def _answer(answer: Response | Awaitable[Response]) -> Response:

@@ -5,10 +5,12 @@ from __future__ import annotations
 import hmac
 from typing import Annotated
 
+from civicpool_common.auth import Role
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from civicpool_gateway.portal import i18n
+from civicpool_gateway.portal.i18n import N_
 from civicpool_gateway.portal.oidc import LoginFailed
 from civicpool_gateway.portal.sessions import PENDING_LOGIN_SECONDS, PendingLogin
 from civicpool_gateway.portal.web import (
@@ -18,6 +20,7 @@ from civicpool_gateway.portal.web import (
     SESSION_COOKIE,
     FormPortalDep,
     PortalDep,
+    error_page,
     locale_of,
     render,
     runtime,
@@ -79,9 +82,7 @@ async def callback(
 
 
 def _login_failed(request: Request, reason: str) -> HTMLResponse:
-    locale = locale_of(request)
-    context = {"title": locale.gettext("Sign-in failed"), "message": reason, "action": "login"}
-    return render(request, "error.html", context, status=400)
+    return error_page(request, 400, N_("Sign-in failed"), reason, action="login")
 
 
 @router.post("/logout")
@@ -110,4 +111,8 @@ async def language(request: Request, lang: str, next: str | None = None) -> Resp
 
 @router.get("/")
 async def home(portal: PortalDep) -> HTMLResponse:
-    return await portal.page("home.html")
+    """The start page; the IT office and the lead city see the open rounds and their deadlines first."""
+    open_rounds = []
+    if portal.has(Role.CITY_IT, Role.PROCUREMENT_LEAD):
+        open_rounds = sorted(await portal.get_all("/rounds", status="open"), key=lambda r: r["closes_at"])
+    return await portal.page("home.html", open_rounds=open_rounds)

@@ -7,6 +7,7 @@ GERMAN: dict[str, str] = {
     "Skip to content": "Zum Inhalt springen",
     "Main": "Hauptmenü",
     "Demand rounds": "Bedarfsrunden",
+    "Open demand rounds": "Offene Bedarfsrunden",
     "Tenders": "Ausschreibungen",
     "Contracts": "Verträge",
     "Finance": "Finanzen",

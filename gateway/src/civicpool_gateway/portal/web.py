@@ -138,6 +138,13 @@ def render(
     return response
 
 
+def error_page(request: Request, status: int, title: str, message: str, *, action: str = "home") -> HTMLResponse:
+    """A page that says what went wrong, in the user's language (`title` and `message` are translated)."""
+    locale = locale_of(request)
+    context = {"title": locale.gettext(title), "message": locale.gettext(message), "action": action}
+    return render(request, "error.html", context, status=status)
+
+
 def page_headers(keycloak_origin: str) -> dict[str, str]:
     return {
         "Cache-Control": "no-store",  # pages show one user's data
