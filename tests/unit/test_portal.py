@@ -12,9 +12,10 @@ import pytest
 from civicpool_common.auth import Principal, Role
 from civicpool_gateway.portal import i18n, sessions
 from civicpool_gateway.portal.charts import bar_chart
+from civicpool_gateway.portal.forms import parse_euros, whole
 from civicpool_gateway.portal.sessions import PENDING_LOGIN_SECONDS, PendingLogin, SessionStore, Tokens
 from civicpool_gateway.portal.texts import ENUM_LABELS, GERMAN
-from civicpool_gateway.portal.web import download, navigation, parse_euros, safe_next, whole
+from civicpool_gateway.portal.web import download, navigation, safe_next
 
 PORTAL_DIR = Path(i18n.__file__).parent
 # _("..."), portal._("..."), locale.gettext("...") and N_("...") with a literal text

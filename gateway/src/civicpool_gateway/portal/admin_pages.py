@@ -6,16 +6,8 @@ from civicpool_common.auth import Role
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
 
-from civicpool_gateway.portal.web import (
-    PORTAL,
-    FormPortalDep,
-    PortalDep,
-    Text,
-    back_to,
-    if_match,
-    parse_euros,
-    whole,
-)
+from civicpool_gateway.portal.forms import Text, if_match, parse_euros, whole
+from civicpool_gateway.portal.web import PORTAL, FormPortalDep, PortalDep, back_to
 
 router = APIRouter(prefix=f"{PORTAL}/admin", include_in_schema=False)
 RESOURCES = ("items", "cities", "vendors", "cost-keys")

@@ -10,7 +10,8 @@ from civicpool_common.auth import Role
 from fastapi import APIRouter, Form
 from fastapi.responses import HTMLResponse, Response
 
-from civicpool_gateway.portal.web import PORTAL, FormPortalDep, Portal, PortalDep, Text, back_to, idempotency, whole
+from civicpool_gateway.portal.forms import Text, idempotency, whole
+from civicpool_gateway.portal.web import PORTAL, FormPortalDep, Portal, PortalDep, back_to
 
 router = APIRouter(prefix=f"{PORTAL}/contracts", include_in_schema=False)
 CONTRACT_ROLES = (Role.CITY_IT, Role.PROCUREMENT_LEAD, Role.FINANCE, Role.NETWORK_ADMIN)

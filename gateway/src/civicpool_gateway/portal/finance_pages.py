@@ -10,19 +10,8 @@ from civicpool_common.auth import Role
 from fastapi import APIRouter, Form, Query
 from fastapi.responses import HTMLResponse, Response
 
-from civicpool_gateway.portal.web import (
-    PORTAL,
-    ApiError,
-    FormPortalDep,
-    NoAccess,
-    PortalDep,
-    Text,
-    back_to,
-    download,
-    idempotency,
-    parse_euros,
-    whole,
-)
+from civicpool_gateway.portal.forms import Text, idempotency, parse_euros, whole
+from civicpool_gateway.portal.web import PORTAL, ApiError, FormPortalDep, NoAccess, PortalDep, back_to, download
 
 router = APIRouter(prefix=f"{PORTAL}/finance", include_in_schema=False)
 FINANCE_ROLES = (Role.FINANCE, Role.NETWORK_ADMIN)

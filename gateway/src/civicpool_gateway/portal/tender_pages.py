@@ -8,19 +8,9 @@ from civicpool_common.auth import Role
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
+from civicpool_gateway.portal.forms import Text, if_match, parse_euros, whole
 from civicpool_gateway.portal.i18n import from_local_input
-from civicpool_gateway.portal.web import (
-    PORTAL,
-    ApiError,
-    FormPortalDep,
-    Portal,
-    PortalDep,
-    Text,
-    back_to,
-    if_match,
-    parse_euros,
-    whole,
-)
+from civicpool_gateway.portal.web import PORTAL, ApiError, FormPortalDep, Portal, PortalDep, back_to
 
 router = APIRouter(prefix=f"{PORTAL}/tenders", include_in_schema=False)
 TENDER_ROLES = (Role.PROCUREMENT_LEAD, Role.NETWORK_ADMIN, Role.VENDOR)

@@ -19,7 +19,7 @@ from urllib.parse import quote
 import httpx
 from civicpool_common.auth import Principal, Role, TokenVerifier
 from civicpool_common.errors import Unauthenticated
-from fastapi import Depends, Form, Request
+from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
@@ -298,7 +298,6 @@ async def form_portal(request: Request) -> Portal:
 
 
 PortalDep = Annotated[Portal, Depends(current_portal)]
-Text = Annotated[str, Form()]  # a form field; give it a default to make it optional
 FormPortalDep = Annotated[Portal, Depends(form_portal)]
 
 
@@ -306,38 +305,8 @@ def login_path(next_path: str) -> str:
     return f"{PORTAL}/login?next={quote(next_path, safe='/')}"
 
 
-def whole(text: str) -> int | str:
-    """A whole number from a form field; anything else is passed on for the API to refuse by name."""
-    return int(text) if re.fullmatch(r"\s*-?\d{1,15}\s*", text) else text
-
-
-EURO_AMOUNT = re.compile(r"(\d{1,3}(?:[.\s]\d{3})+|\d+)(?:,(\d{1,2}))?|(\d{1,3}(?:,\d{3})+|\d+)\.(\d{1,2})")
-
-
-def parse_euros(text: str) -> int:
-    """Euro cents from what a person types: "1.234,56", "1234,5", "1,234.56", "1234.56" or "1234"; else ValueError."""
-    match = EURO_AMOUNT.fullmatch(text.strip().removesuffix("€").strip())
-    if match is None:
-        raise ValueError(text)
-    if match.group(3) is not None:  # English: 1,234.56
-        euros, fraction = match.group(3).replace(",", ""), match.group(4)
-    else:
-        euros, fraction = re.sub(r"[.\s]", "", match.group(1)), match.group(2) or "0"
-    return int(euros) * 100 + int(fraction.ljust(2, "0"))
-
-
 def download(response: httpx.Response, filename: str) -> Response:
     """A file from the API (CSV, XLSX), under a name the portal chose, never cached or sniffed."""
     safe_name = re.sub(r"[^\w.-]", "_", filename, flags=re.ASCII)  # nothing that could end the header
     headers = {**page_headers(""), "Content-Disposition": f'attachment; filename="{safe_name}"'}
     return Response(response.content, media_type=response.headers.get("content-type"), headers=headers)
-
-
-def if_match(version: str) -> dict[str, str]:
-    """The version the user saw: a change made meanwhile by someone else is refused, not overwritten."""
-    return {"If-Match": f'"{version}"'} if version.isdigit() else {}
-
-
-def idempotency(key: str) -> dict[str, str]:
-    """The key the form was shown with: sent twice (double click, reload), it acts once."""
-    return {"Idempotency-Key": key} if key else {}
