@@ -87,6 +87,7 @@ def test_2_city_it_submits_demand(
     page.set_input_files("input[name=file]", files=[{"name": "bedarf.csv", "mimeType": "text/csv", "buffer": bad}])
     page.click("form[action$='/import'] button[type=submit]")
     errors = page.locator(".flash.error")
+    expect(errors).to_contain_text("Der Import wurde abgelehnt")
     expect(errors).to_contain_text("Zeile 3")
     expect(errors).to_contain_text("Zeile 4")
     expect(page.get_by_test_id("lines").locator("tr", has_text="HEADSET-USB")).to_have_count(0)

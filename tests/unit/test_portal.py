@@ -16,6 +16,7 @@ from civicpool_gateway.portal.forms import parse_euros, whole
 from civicpool_gateway.portal.sessions import PENDING_LOGIN_SECONDS, PendingLogin, SessionStore, Tokens
 from civicpool_gateway.portal.texts import ENUM_LABELS, GERMAN
 from civicpool_gateway.portal.web import download, navigation, safe_next
+from civicpool_gateway.problems import PROBLEM_TYPES
 
 PORTAL_DIR = Path(i18n.__file__).parent
 # _("..."), portal._("..."), locale.gettext("...") and N_("...") with a literal text
@@ -25,7 +26,9 @@ TEXT_CALL = re.compile(r"""(?:(?<![\w])_|\._|gettext|\bN_)\(\s*(["'])(.+?)\1""")
 def portal_texts() -> set[str]:
     sources = [*PORTAL_DIR.glob("templates/*.html"), *PORTAL_DIR.glob("*.py")]
     texts = {match.group(2) for path in sources for match in TEXT_CALL.finditer(path.read_text(encoding="utf-8"))}
-    return texts | {title for _, title in navigation(Principal("u", "u", frozenset(Role)))}
+    navigation_titles = {title for _, title in navigation(Principal("u", "u", frozenset(Role)))}
+    problem_titles = {title for title, _ in PROBLEM_TYPES.values()}  # a refused form's headline
+    return texts | navigation_titles | problem_titles
 
 
 def test_every_text_of_the_portal_has_its_german() -> None:

@@ -265,6 +265,34 @@ GERMAN: dict[str, str] = {
     "VAT id": "USt-IdNr.",
 }
 
+# The API's problem types (problems.PROBLEM_TYPES), the headline of a refused form.
+GERMAN.update(
+    {
+        "Your request is not valid": "Die Eingabe ist nicht gültig",
+        "Sign-in required": "Anmeldung erforderlich",
+        "Not allowed": "Nicht erlaubt",
+        "Not found": "Nicht gefunden",
+        "Already exists": "Gibt es schon",
+        "Conflicts with the current state": "Im jetzigen Zustand nicht möglich",
+        "The import was rejected": "Der Import wurde abgelehnt; es wurde nichts übernommen",
+        "The file cannot be read": "Die Datei kann nicht gelesen werden",
+        "City still has a cost share": "Die Stadt hat noch einen Kostenanteil",
+        "Cost key deactivated": "Kostenschlüssel deaktiviert",
+        "Edited by someone else": "Inzwischen von jemand anderem geändert: Seite neu laden",
+        "Precondition failed": "Inzwischen geändert: Seite neu laden",
+        "Precondition required": "Version fehlt",
+        "Service unavailable": "Ein Teil von civicpool ist gerade nicht erreichbar; bitte später erneut versuchen",
+        "A service took too long": "Ein Teil von civicpool hat zu lange gebraucht; bitte erneut versuchen",
+        "Too many requests": "Zu viele Anfragen; bitte später erneut versuchen",
+        "Not implemented": "Nicht vorhanden",
+        "Method not allowed": "Nicht erlaubt",
+        "Bad request": "Ungültige Anfrage",
+        "Request too large": "Zu groß",
+        "Unsupported media type": "Dateityp nicht unterstützt",
+        "Internal error": "Interner Fehler; er wurde protokolliert",
+    }
+)
+
 # The API's enumerations: value -> (German, English).
 ENUM_LABELS: dict[str, dict[str, tuple[str, str]]] = {
     "round": {"draft": ("Entwurf", "draft"), "open": ("offen", "open"), "closed": ("geschlossen", "closed"),

@@ -27,6 +27,7 @@ from civicpool_gateway.portal import i18n
 from civicpool_gateway.portal.charts import bar_chart
 from civicpool_gateway.portal.oidc import LoginFailed, OidcClient
 from civicpool_gateway.portal.sessions import Flash, PortalSession, SessionStore
+from civicpool_gateway.problems import PROBLEM_TYPES
 
 PORTAL = "/portal"
 SESSION_COOKIE = "civicpool_session"
@@ -69,6 +70,12 @@ class ApiError(Exception):
     @property
     def detail(self) -> str:
         return str(self.problem.get("detail") or self.problem.get("title") or self.status)
+
+    def title(self, locale: i18n.Locale) -> str:
+        """What kind of refusal, in the user's language (the API's details are English)."""
+        slug = str(self.problem.get("type", "")).removeprefix("/problems/")
+        title = PROBLEM_TYPES[slug][0] if slug in PROBLEM_TYPES else self.detail
+        return locale.gettext(title)
 
     def details(self, locale: i18n.Locale) -> list[str]:
         """One line per violation, e.g. "Zeile 4, quantity: must be at least 1" (a spreadsheet's line first)."""
@@ -235,7 +242,8 @@ class Portal:
         try:
             response = await self.call(method, path, **kwargs)
         except ApiError as error:
-            self.session.flashes.append(Flash("error", error.detail, error.details(self.locale)))
+            details = [error.detail, *error.details(self.locale)]
+            self.session.flashes.append(Flash("error", error.title(self.locale), details))
             return None
         self.session.flashes.append(Flash("ok", ok))
         return response.json() if response.content else {}
