@@ -18,7 +18,7 @@ lint:
 	.venv/bin/ruff format --check .
 	.venv/bin/mypy
 
-# Regenerate protos' Python code, the Keycloak realm files and openapi.json.
+# Regenerate protos' Python code, the Keycloak realm files, openapi.json and the Python SDK.
 generate:
 	.venv/bin/python scripts/generate.py
 

@@ -4,13 +4,15 @@
     python scripts/generate.py --check  # exit 1 and name the stale files
 
 Generated here: the Python gRPC code and type stubs from proto/, the Keycloak
-realm files from the demo network, and openapi.json from the gateway app.
+realm files from the demo network, openapi.json from the gateway app, and the
+Python SDK (clients/python) from openapi.json with openapi-generator-cli.
 """
 
 from __future__ import annotations
 
 import argparse
 import filecmp
+import os
 import shutil
 import subprocess
 import sys
@@ -24,6 +26,8 @@ PROTO_DIR = ROOT / "proto"
 PROTO_OUT = ROOT / "libs" / "protos" / "src"
 KEYCLOAK_DIR = ROOT / "deploy" / "keycloak"
 OPENAPI_FILE = ROOT / "openapi.json"
+SDK_DIR = ROOT / "clients" / "python"
+SDK_IGNORE = ".openapi-generator-ignore"  # hand-written: what the generator leaves out
 BIN = Path(sys.executable).parent
 
 
@@ -66,6 +70,29 @@ def generate_openapi(out_file: Path) -> None:
     write_openapi(out_file)
 
 
+def generate_sdk(openapi_file: Path, out: Path) -> None:
+    """The Python SDK, by openapi-generator-cli (its PyPI package bundles the generator; it runs on Java)."""
+    from civicpool_cli.keycloak import java_home
+
+    out.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(SDK_DIR / SDK_IGNORE, out / SDK_IGNORE)
+    subprocess.run(
+        [
+            str(BIN / "openapi-generator-cli"),
+            "generate",
+            "--input-spec", str(openapi_file),
+            "--generator-name", "python",
+            "--output", str(out),
+            "--package-name", "civicpool_client",
+            "--additional-properties", "projectName=civicpool-client,packageVersion=1.0.0",
+            "--global-property", "apiTests=false,modelTests=false",
+        ],
+        check=True,
+        capture_output=True,
+        env={**os.environ, "JAVA_HOME": str(java_home())},
+    )  # fmt: skip
+
+
 def _diff(expected: Path, actual: Path) -> list[str]:
     stale: list[str] = []
     comparison = filecmp.dircmp(expected, actual)
@@ -97,9 +124,11 @@ def main() -> int:
         generate_protos(fresh / "protos")
         generate_realm(fresh / "keycloak")
         generate_openapi(fresh / "openapi.json")
+        generate_sdk(fresh / "openapi.json", fresh / "sdk")
         targets = [
             (fresh / "protos" / "civicpool", PROTO_OUT / "civicpool"),
             (fresh / "keycloak", KEYCLOAK_DIR),
+            (fresh / "sdk", SDK_DIR),
         ]
         if args.check:
             stale = [
@@ -114,11 +143,11 @@ def main() -> int:
             print("generated files are fresh")
             return 0
         for src, dst in targets:
-            if dst.exists():
-                shutil.rmtree(dst) if dst.name == "civicpool" else None
+            if dst.exists() and dst.name in ("civicpool", "python"):  # whole generated trees: nothing stale stays
+                shutil.rmtree(dst)  # the SDK's hand-written ignore file comes back with the fresh tree
             shutil.copytree(src, dst, dirs_exist_ok=True)
         shutil.copyfile(fresh / "openapi.json", OPENAPI_FILE)
-        print("generated: libs/protos/src/civicpool, deploy/keycloak, openapi.json")
+        print("generated: libs/protos/src/civicpool, deploy/keycloak, openapi.json, clients/python")
         return 0
 
 
