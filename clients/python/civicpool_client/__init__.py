@@ -69,7 +69,6 @@ __all__ = [
     "EvaluateBody",
     "Evaluation",
     "FieldChange",
-    "HTTPValidationError",
     "HostingRegion",
     "ImportMode",
     "ImportResult",
@@ -87,7 +86,6 @@ __all__ = [
     "LinePatch",
     "LineStatus",
     "LineVersion",
-    "LocationInner",
     "Lot",
     "LotAward",
     "LotGroup",
@@ -107,6 +105,8 @@ __all__ = [
     "PageTender",
     "PageVendor",
     "Priority",
+    "Problem",
+    "ProblemErrorsInner",
     "Procedure",
     "QuotaShift",
     "QuotaShiftBody",
@@ -136,7 +136,6 @@ __all__ = [
     "UseRow",
     "Utilisation",
     "UtilisationReport",
-    "ValidationError",
     "Vendor",
     "VendorFields",
     "VendorPatch",
@@ -200,7 +199,6 @@ from civicpool_client.models.cost_share import CostShare as CostShare
 from civicpool_client.models.evaluate_body import EvaluateBody as EvaluateBody
 from civicpool_client.models.evaluation import Evaluation as Evaluation
 from civicpool_client.models.field_change import FieldChange as FieldChange
-from civicpool_client.models.http_validation_error import HTTPValidationError as HTTPValidationError
 from civicpool_client.models.hosting_region import HostingRegion as HostingRegion
 from civicpool_client.models.import_mode import ImportMode as ImportMode
 from civicpool_client.models.import_result import ImportResult as ImportResult
@@ -218,7 +216,6 @@ from civicpool_client.models.line_history import LineHistory as LineHistory
 from civicpool_client.models.line_patch import LinePatch as LinePatch
 from civicpool_client.models.line_status import LineStatus as LineStatus
 from civicpool_client.models.line_version import LineVersion as LineVersion
-from civicpool_client.models.location_inner import LocationInner as LocationInner
 from civicpool_client.models.lot import Lot as Lot
 from civicpool_client.models.lot_award import LotAward as LotAward
 from civicpool_client.models.lot_group import LotGroup as LotGroup
@@ -238,6 +235,8 @@ from civicpool_client.models.page_round import PageRound as PageRound
 from civicpool_client.models.page_tender import PageTender as PageTender
 from civicpool_client.models.page_vendor import PageVendor as PageVendor
 from civicpool_client.models.priority import Priority as Priority
+from civicpool_client.models.problem import Problem as Problem
+from civicpool_client.models.problem_errors_inner import ProblemErrorsInner as ProblemErrorsInner
 from civicpool_client.models.procedure import Procedure as Procedure
 from civicpool_client.models.quota_shift import QuotaShift as QuotaShift
 from civicpool_client.models.quota_shift_body import QuotaShiftBody as QuotaShiftBody
@@ -267,7 +266,6 @@ from civicpool_client.models.tender_status import TenderStatus as TenderStatus
 from civicpool_client.models.use_row import UseRow as UseRow
 from civicpool_client.models.utilisation import Utilisation as Utilisation
 from civicpool_client.models.utilisation_report import UtilisationReport as UtilisationReport
-from civicpool_client.models.validation_error import ValidationError as ValidationError
 from civicpool_client.models.vendor import Vendor as Vendor
 from civicpool_client.models.vendor_fields import VendorFields as VendorFields
 from civicpool_client.models.vendor_patch import VendorPatch as VendorPatch

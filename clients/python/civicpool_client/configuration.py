@@ -114,7 +114,7 @@ HTTPSignatureAuthSetting = TypedDict(
 AuthSettings = TypedDict(
     "AuthSettings",
     {
-        "HTTPBearer": BearerAuthSetting,
+        "HTTPBearer": BearerFormatAuthSetting,
     },
     total=False,
 )
@@ -548,6 +548,7 @@ class Configuration:
             auth['HTTPBearer'] = {
                 'type': 'bearer',
                 'in': 'header',
+                'format': 'JWT',
                 'key': 'Authorization',
                 'value': 'Bearer ' + self.access_token
             }

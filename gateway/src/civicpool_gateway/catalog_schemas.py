@@ -7,7 +7,7 @@ from typing import Annotated
 
 from civicpool.catalog.v1 import catalog_pb2 as pb
 from civicpool_common.vocabulary import CostKeyMethod, HostingRegion, ItemKind, LicenseModel
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from civicpool_gateway.convert import MessageShape
 from civicpool_gateway.schemas import Cents, ListParams, Patch, Request, Version
@@ -54,6 +54,8 @@ class ItemFields(Request):
 
 
 class ItemPatch(Patch):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"reference_price_cents": 84900, "version": 3}]})
+
     clearable = frozenset({"license_model", "license_term_months", "hosting_region"})
 
     sku: str | None = Field(None, min_length=1, max_length=64)
@@ -109,6 +111,8 @@ class CityFields(Request):
 
 
 class CityPatch(Patch):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"population": 46500, "version": 2}]})
+
     clearable = frozenset({"joined_on"})
 
     name: str | None = Field(None, min_length=1, max_length=120)
@@ -143,6 +147,10 @@ class VendorFields(Request):
 
 
 class VendorPatch(Patch):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"contact_email": "vergabe@rheintal-it.example", "version": 1}]}
+    )
+
     clearable = frozenset({"vat_id"})
 
     name: str | None = Field(None, min_length=1, max_length=200)
@@ -182,6 +190,8 @@ class CostKeyFields(Request):
 
 
 class CostKeyPatch(Patch):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"method": "population", "version": 1}]})
+
     name: str | None = Field(None, min_length=1, max_length=120)
     description: str | None = Field(None, max_length=2000)
     method: CostKeyMethod | None = None
@@ -197,6 +207,8 @@ class CostKey(Record):
 
 
 class SplitRequest(Request):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"amount_cents": 1200000}]})
+
     amount_cents: int = Field(strict=True, ge=-(10**12), le=10**12, description="Euro cents; negative for refunds")
     usage: dict[str, Annotated[int, Field(strict=True, ge=0, le=10**12)]] = Field(
         default_factory=dict, max_length=500, description="Usage keys: quantity per city id"

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from civicpool.demand.v1 import demand_pb2 as pb
 from civicpool_common.vocabulary import LineStatus, Priority, RoundStatus
 from fastapi import Query
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from civicpool_gateway.convert import MessageShape
 from civicpool_gateway.schemas import ListParams, Patch, Request, UtcDatetime, Version, check_datetime_range
@@ -46,6 +46,8 @@ class RoundFields(Request):
 
 
 class RoundPatch(Patch):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"closes_at": "2027-02-15T16:00:00Z", "version": 2}]})
+
     title: str | None = Field(None, min_length=1, max_length=200)
     description: str | None = Field(None, max_length=4000)
     opens_at: UtcDatetime | None = None
@@ -96,6 +98,8 @@ class LineFields(Request):
 
 
 class LinePatch(Patch):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"quantity": 45, "version": 1}]})
+
     clearable = frozenset({"needed_by"})
 
     quantity: Quantity | None = None

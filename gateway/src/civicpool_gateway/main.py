@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from civicpool_common.auth import TokenVerifier
 from civicpool_common.settings import OidcSettings
@@ -80,6 +81,14 @@ def create_app(settings: GatewaySettings | None = None, oidc: OidcSettings | Non
         ],
     )
     problems.install(app)
+    fastapi_openapi = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = problems.document_problems(fastapi_openapi())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
     app.add_middleware(
         BodyLimit,
         default_bytes=MAX_JSON_BODY_BYTES,

@@ -188,3 +188,73 @@ def install(app: FastAPI) -> None:
 
         logging.getLogger("civicpool.gateway").exception("unexpected error on %s", request.url.path)
         return Problem(500, "internal-error", "something failed on our side; it has been logged").response(request)
+
+
+# --- the OpenAPI document: every operation names the problems it can answer ---------------------
+
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "title": "Problem",
+    "description": "RFC 9457 problem details; `type` is stable (switch on it), `detail` is for people.",
+    "type": "object",
+    "required": ["type", "title", "status", "detail"],
+    "properties": {
+        "type": {"type": "string", "format": "uri-reference", "examples": ["/problems/state-conflict"]},
+        "title": {"type": "string"},
+        "status": {"type": "integer", "minimum": 400, "maximum": 599},
+        "detail": {"type": "string"},
+        "instance": {"type": "string", "format": "uri-reference"},
+        "errors": {
+            "type": "array",
+            "description": "Validation problems: one per field, a spreadsheet row's with its `line`",
+            "items": {
+                "type": "object",
+                "required": ["field", "message"],
+                "properties": {
+                    "field": {"type": "string"},
+                    "line": {"type": "integer"},
+                    "message": {"type": "string"},
+                },
+            },
+        },
+        "current_version": {"type": "integer", "description": "With version-conflict: the version to reload"},
+        "current_status": {"type": "string", "description": "With state-conflict: the resource's status now"},
+    },
+    "additionalProperties": True,
+}
+_PROBLEM_REF = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+
+
+def _documented(slug: str) -> dict[str, Any]:
+    title, when = PROBLEM_TYPES[slug]
+    return {"description": f"{title}: {when}", "content": _PROBLEM_REF}
+
+
+def document_problems(spec: dict[str, Any]) -> dict[str, Any]:
+    """Add the Problem schema and each API operation's problem responses; drop FastAPI's own 422 shape."""
+    schemas = spec.setdefault("components", {}).setdefault("schemas", {})
+    schemas["Problem"] = PROBLEM_SCHEMA
+    for name in ("HTTPValidationError", "ValidationError"):
+        schemas.pop(name, None)
+    bearer = spec["components"].get("securitySchemes", {}).get("HTTPBearer")
+    if bearer is not None:
+        bearer["bearerFormat"] = "JWT"
+        bearer["description"] = (
+            "An access token from Keycloak (realm civicpool), e.g. by the code flow or `civicpool token`."
+        )
+    for path, operations in spec.get("paths", {}).items():
+        if not path.startswith("/api/"):
+            continue
+        for method, operation in operations.items():
+            headers = {p["name"].lower() for p in operation.get("parameters", []) if p.get("in") == "header"}
+            answers = {401: "unauthenticated", 403: "forbidden", 422: "validation-failed", 503: "service-unavailable"}
+            if "{" in path:
+                answers[404] = "not-found"
+            if method != "get":
+                answers[409] = "state-conflict"
+            if "if-match" in headers:
+                answers[412] = "precondition-failed"
+            responses = operation.setdefault("responses", {})
+            for status, slug in answers.items():
+                responses[str(status)] = _documented(slug)
+            operation["responses"] = dict(sorted(responses.items()))
+    return spec

@@ -15,7 +15,7 @@ from civicpool_common.vocabulary import (
     Procedure,
     TenderStatus,
 )
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from civicpool_gateway.convert import MessageShape
 from civicpool_gateway.schemas import Cents, ListParams, Patch, Request, UtcDatetime, Version, check_datetime_range
@@ -52,6 +52,8 @@ class LotGroup(Request):
 
 
 class TenderCreate(Request):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"round_id": "01J9Z6X8Q5W3V2T1S0R9P8N7M6"}]})
+
     round_id: str = Field(min_length=1, max_length=64, description="A closed demand round of your city")
     title: str = Field("", max_length=200, description="Default: the round's title")
     description: str = Field("", max_length=4000)
@@ -63,6 +65,8 @@ class TenderCreate(Request):
 
 
 class TenderPatch(Patch):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"bids_due_at": "2027-03-01T12:00:00Z", "version": 1}]})
+
     clearable = frozenset({"procedure_justification"})
 
     title: str | None = Field(None, min_length=1, max_length=200)
@@ -208,6 +212,17 @@ class ScoreFields(Request):
 
 
 class EvaluateBody(Request):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "weights": {"price": 60, "quality": 25, "data_protection": 15},
+                    "scores": [{"bid_id": "01J9Z7A1B2C3D4E5F6G7H8J9K0", "quality": 80}],
+                }
+            ]
+        }
+    )
+
     weights: Weights = Field(examples=[{"price": 60, "quality": 25, "data_protection": 15}])
     scores: list[ScoreFields] = Field(max_length=5000)
     version: Version | None = None
@@ -245,6 +260,12 @@ class LotAward(Request):
 
 
 class AwardBody(Request):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"awards": [{"lot_id": "01J9Z7L0T1A2B3C4D5E6F7G8H9", "bid_id": "01J9Z7A1B2C3D4E5F6G7H8J9K0"}]}]
+        }
+    )
+
     awards: list[LotAward] = Field(min_length=1, max_length=500)
     starts_on: dt.date | None = Field(None, description="Default: today")
     ends_on: dt.date | None = Field(None, description="Default: two years after the start; at most four")

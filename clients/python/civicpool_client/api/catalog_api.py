@@ -114,7 +114,13 @@ class CatalogApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "City",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '409': "Problem",
+            '412': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -186,7 +192,13 @@ class CatalogApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "City",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '409': "Problem",
+            '412': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -258,7 +270,13 @@ class CatalogApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "City",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '409': "Problem",
+            '412': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -306,7 +324,8 @@ class CatalogApi:
         if 'Accept' not in _header_params:
             _header_params['Accept'] = self.api_client.select_header_accept(
                 [
-                    'application/json'
+                    'application/json', 
+                    'application/problem+json'
                 ]
             )
 
@@ -393,7 +412,13 @@ class CatalogApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "CostKey",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '409': "Problem",
+            '412': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -465,7 +490,13 @@ class CatalogApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "CostKey",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '409': "Problem",
+            '412': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -537,7 +568,13 @@ class CatalogApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "CostKey",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '409': "Problem",
+            '412': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -585,7 +622,8 @@ class CatalogApi:
         if 'Accept' not in _header_params:
             _header_params['Accept'] = self.api_client.select_header_accept(
                 [
-                    'application/json'
+                    'application/json', 
+                    'application/problem+json'
                 ]
             )
 
@@ -672,7 +710,13 @@ class CatalogApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "Item",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '409': "Problem",
+            '412': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -744,7 +788,13 @@ class CatalogApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "Item",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '409': "Problem",
+            '412': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -816,7 +866,13 @@ class CatalogApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "Item",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '409': "Problem",
+            '412': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -864,7 +920,8 @@ class CatalogApi:
         if 'Accept' not in _header_params:
             _header_params['Accept'] = self.api_client.select_header_accept(
                 [
-                    'application/json'
+                    'application/json', 
+                    'application/problem+json'
                 ]
             )
 
@@ -951,7 +1008,13 @@ class CatalogApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "Vendor",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '409': "Problem",
+            '412': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -1023,7 +1086,13 @@ class CatalogApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "Vendor",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '409': "Problem",
+            '412': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -1095,7 +1164,13 @@ class CatalogApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "Vendor",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '409': "Problem",
+            '412': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -1143,7 +1218,8 @@ class CatalogApi:
         if 'Accept' not in _header_params:
             _header_params['Accept'] = self.api_client.select_header_accept(
                 [
-                    'application/json'
+                    'application/json', 
+                    'application/problem+json'
                 ]
             )
 
@@ -1225,7 +1301,11 @@ class CatalogApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '201': "City",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '409': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -1292,7 +1372,11 @@ class CatalogApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '201': "City",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '409': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -1359,7 +1443,11 @@ class CatalogApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '201': "City",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '409': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -1404,7 +1492,8 @@ class CatalogApi:
         if 'Accept' not in _header_params:
             _header_params['Accept'] = self.api_client.select_header_accept(
                 [
-                    'application/json'
+                    'application/json', 
+                    'application/problem+json'
                 ]
             )
 
@@ -1499,7 +1588,11 @@ class CatalogApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '201': "CostKey",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '409': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -1566,7 +1659,11 @@ class CatalogApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '201': "CostKey",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '409': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -1633,7 +1730,11 @@ class CatalogApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '201': "CostKey",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '409': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -1678,7 +1779,8 @@ class CatalogApi:
         if 'Accept' not in _header_params:
             _header_params['Accept'] = self.api_client.select_header_accept(
                 [
-                    'application/json'
+                    'application/json', 
+                    'application/problem+json'
                 ]
             )
 
@@ -1773,7 +1875,11 @@ class CatalogApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '201': "Item",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '409': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -1840,7 +1946,11 @@ class CatalogApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '201': "Item",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '409': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -1907,7 +2017,11 @@ class CatalogApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '201': "Item",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '409': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -1952,7 +2066,8 @@ class CatalogApi:
         if 'Accept' not in _header_params:
             _header_params['Accept'] = self.api_client.select_header_accept(
                 [
-                    'application/json'
+                    'application/json', 
+                    'application/problem+json'
                 ]
             )
 
@@ -2047,7 +2162,11 @@ class CatalogApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '201': "Vendor",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '409': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -2114,7 +2233,11 @@ class CatalogApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '201': "Vendor",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '409': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -2181,7 +2304,11 @@ class CatalogApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '201': "Vendor",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '409': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -2226,7 +2353,8 @@ class CatalogApi:
         if 'Accept' not in _header_params:
             _header_params['Accept'] = self.api_client.select_header_accept(
                 [
-                    'application/json'
+                    'application/json', 
+                    'application/problem+json'
                 ]
             )
 
@@ -2326,7 +2454,13 @@ class CatalogApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "City",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '409': "Problem",
+            '412': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -2398,7 +2532,13 @@ class CatalogApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "City",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '409': "Problem",
+            '412': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -2470,7 +2610,13 @@ class CatalogApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "City",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '409': "Problem",
+            '412': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -2518,7 +2664,8 @@ class CatalogApi:
         if 'Accept' not in _header_params:
             _header_params['Accept'] = self.api_client.select_header_accept(
                 [
-                    'application/json'
+                    'application/json', 
+                    'application/problem+json'
                 ]
             )
 
@@ -2605,7 +2752,13 @@ class CatalogApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "CostKey",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '409': "Problem",
+            '412': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -2677,7 +2830,13 @@ class CatalogApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "CostKey",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '409': "Problem",
+            '412': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -2749,7 +2908,13 @@ class CatalogApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "CostKey",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '409': "Problem",
+            '412': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -2797,7 +2962,8 @@ class CatalogApi:
         if 'Accept' not in _header_params:
             _header_params['Accept'] = self.api_client.select_header_accept(
                 [
-                    'application/json'
+                    'application/json', 
+                    'application/problem+json'
                 ]
             )
 
@@ -2884,7 +3050,13 @@ class CatalogApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "Item",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '409': "Problem",
+            '412': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -2956,7 +3128,13 @@ class CatalogApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "Item",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '409': "Problem",
+            '412': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -3028,7 +3206,13 @@ class CatalogApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "Item",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '409': "Problem",
+            '412': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -3076,7 +3260,8 @@ class CatalogApi:
         if 'Accept' not in _header_params:
             _header_params['Accept'] = self.api_client.select_header_accept(
                 [
-                    'application/json'
+                    'application/json', 
+                    'application/problem+json'
                 ]
             )
 
@@ -3163,7 +3348,13 @@ class CatalogApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "Vendor",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '409': "Problem",
+            '412': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -3235,7 +3426,13 @@ class CatalogApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "Vendor",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '409': "Problem",
+            '412': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -3307,7 +3504,13 @@ class CatalogApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "Vendor",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '409': "Problem",
+            '412': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -3355,7 +3558,8 @@ class CatalogApi:
         if 'Accept' not in _header_params:
             _header_params['Accept'] = self.api_client.select_header_accept(
                 [
-                    'application/json'
+                    'application/json', 
+                    'application/problem+json'
                 ]
             )
 
@@ -3437,7 +3641,11 @@ class CatalogApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "City",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -3504,7 +3712,11 @@ class CatalogApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "City",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -3571,7 +3783,11 @@ class CatalogApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "City",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -3616,7 +3832,8 @@ class CatalogApi:
         if 'Accept' not in _header_params:
             _header_params['Accept'] = self.api_client.select_header_accept(
                 [
-                    'application/json'
+                    'application/json', 
+                    'application/problem+json'
                 ]
             )
 
@@ -3698,7 +3915,11 @@ class CatalogApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "CostKey",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -3765,7 +3986,11 @@ class CatalogApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "CostKey",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -3832,7 +4057,11 @@ class CatalogApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "CostKey",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -3877,7 +4106,8 @@ class CatalogApi:
         if 'Accept' not in _header_params:
             _header_params['Accept'] = self.api_client.select_header_accept(
                 [
-                    'application/json'
+                    'application/json', 
+                    'application/problem+json'
                 ]
             )
 
@@ -3959,7 +4189,11 @@ class CatalogApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "Item",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -4026,7 +4260,11 @@ class CatalogApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "Item",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -4093,7 +4331,11 @@ class CatalogApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "Item",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -4138,7 +4380,8 @@ class CatalogApi:
         if 'Accept' not in _header_params:
             _header_params['Accept'] = self.api_client.select_header_accept(
                 [
-                    'application/json'
+                    'application/json', 
+                    'application/problem+json'
                 ]
             )
 
@@ -4220,7 +4463,11 @@ class CatalogApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "Vendor",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -4287,7 +4534,11 @@ class CatalogApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "Vendor",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -4354,7 +4605,11 @@ class CatalogApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "Vendor",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -4399,7 +4654,8 @@ class CatalogApi:
         if 'Accept' not in _header_params:
             _header_params['Accept'] = self.api_client.select_header_accept(
                 [
-                    'application/json'
+                    'application/json', 
+                    'application/problem+json'
                 ]
             )
 
@@ -4489,7 +4745,10 @@ class CatalogApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "PageCity",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -4564,7 +4823,10 @@ class CatalogApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "PageCity",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -4639,7 +4901,10 @@ class CatalogApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "PageCity",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -4696,7 +4961,8 @@ class CatalogApi:
         if 'Accept' not in _header_params:
             _header_params['Accept'] = self.api_client.select_header_accept(
                 [
-                    'application/json'
+                    'application/json', 
+                    'application/problem+json'
                 ]
             )
 
@@ -4786,7 +5052,10 @@ class CatalogApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "PageCostKey",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -4861,7 +5130,10 @@ class CatalogApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "PageCostKey",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -4936,7 +5208,10 @@ class CatalogApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "PageCostKey",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -4993,7 +5268,8 @@ class CatalogApi:
         if 'Accept' not in _header_params:
             _header_params['Accept'] = self.api_client.select_header_accept(
                 [
-                    'application/json'
+                    'application/json', 
+                    'application/problem+json'
                 ]
             )
 
@@ -5099,7 +5375,10 @@ class CatalogApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "PageItem",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -5190,7 +5469,10 @@ class CatalogApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "PageItem",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -5281,7 +5563,10 @@ class CatalogApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "PageItem",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -5358,7 +5643,8 @@ class CatalogApi:
         if 'Accept' not in _header_params:
             _header_params['Accept'] = self.api_client.select_header_accept(
                 [
-                    'application/json'
+                    'application/json', 
+                    'application/problem+json'
                 ]
             )
 
@@ -5448,7 +5734,10 @@ class CatalogApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "PageVendor",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -5523,7 +5812,10 @@ class CatalogApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "PageVendor",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -5598,7 +5890,10 @@ class CatalogApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "PageVendor",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -5655,7 +5950,8 @@ class CatalogApi:
         if 'Accept' not in _header_params:
             _header_params['Accept'] = self.api_client.select_header_accept(
                 [
-                    'application/json'
+                    'application/json', 
+                    'application/problem+json'
                 ]
             )
 
@@ -5742,7 +6038,12 @@ class CatalogApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "Split",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '409': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -5814,7 +6115,12 @@ class CatalogApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "Split",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '409': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -5886,7 +6192,12 @@ class CatalogApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "Split",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '409': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -5934,7 +6245,8 @@ class CatalogApi:
         if 'Accept' not in _header_params:
             _header_params['Accept'] = self.api_client.select_header_accept(
                 [
-                    'application/json'
+                    'application/json', 
+                    'application/problem+json'
                 ]
             )
 
@@ -6038,7 +6350,13 @@ class CatalogApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "City",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '409': "Problem",
+            '412': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -6114,7 +6432,13 @@ class CatalogApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "City",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '409': "Problem",
+            '412': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -6190,7 +6514,13 @@ class CatalogApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "City",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '409': "Problem",
+            '412': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -6241,7 +6571,8 @@ class CatalogApi:
         if 'Accept' not in _header_params:
             _header_params['Accept'] = self.api_client.select_header_accept(
                 [
-                    'application/json'
+                    'application/json', 
+                    'application/problem+json'
                 ]
             )
 
@@ -6345,7 +6676,13 @@ class CatalogApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "CostKey",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '409': "Problem",
+            '412': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -6421,7 +6758,13 @@ class CatalogApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "CostKey",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '409': "Problem",
+            '412': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -6497,7 +6840,13 @@ class CatalogApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "CostKey",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '409': "Problem",
+            '412': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -6548,7 +6897,8 @@ class CatalogApi:
         if 'Accept' not in _header_params:
             _header_params['Accept'] = self.api_client.select_header_accept(
                 [
-                    'application/json'
+                    'application/json', 
+                    'application/problem+json'
                 ]
             )
 
@@ -6652,7 +7002,13 @@ class CatalogApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "Item",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '409': "Problem",
+            '412': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -6728,7 +7084,13 @@ class CatalogApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "Item",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '409': "Problem",
+            '412': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -6804,7 +7166,13 @@ class CatalogApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "Item",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '409': "Problem",
+            '412': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -6855,7 +7223,8 @@ class CatalogApi:
         if 'Accept' not in _header_params:
             _header_params['Accept'] = self.api_client.select_header_accept(
                 [
-                    'application/json'
+                    'application/json', 
+                    'application/problem+json'
                 ]
             )
 
@@ -6959,7 +7328,13 @@ class CatalogApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "Vendor",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '409': "Problem",
+            '412': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -7035,7 +7410,13 @@ class CatalogApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "Vendor",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '409': "Problem",
+            '412': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -7111,7 +7492,13 @@ class CatalogApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "Vendor",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '409': "Problem",
+            '412': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -7162,7 +7549,8 @@ class CatalogApi:
         if 'Accept' not in _header_params:
             _header_params['Accept'] = self.api_client.select_header_accept(
                 [
-                    'application/json'
+                    'application/json', 
+                    'application/problem+json'
                 ]
             )
 

@@ -112,7 +112,12 @@ class ContractsApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '201': "Operation",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '409': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -188,7 +193,12 @@ class ContractsApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '201': "Operation",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '409': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -264,7 +274,12 @@ class ContractsApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '201': "Operation",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '409': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -315,7 +330,8 @@ class ContractsApi:
         if 'Accept' not in _header_params:
             _header_params['Accept'] = self.api_client.select_header_accept(
                 [
-                    'application/json'
+                    'application/json', 
+                    'application/problem+json'
                 ]
             )
 
@@ -411,7 +427,11 @@ class ContractsApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "Contract",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -479,7 +499,11 @@ class ContractsApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "Contract",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -547,7 +571,11 @@ class ContractsApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "Contract",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -592,7 +620,8 @@ class ContractsApi:
         if 'Accept' not in _header_params:
             _header_params['Accept'] = self.api_client.select_header_accept(
                 [
-                    'application/json'
+                    'application/json', 
+                    'application/problem+json'
                 ]
             )
 
@@ -691,7 +720,10 @@ class ContractsApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "PageContract",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -775,7 +807,10 @@ class ContractsApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "PageContract",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -859,7 +894,10 @@ class ContractsApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "PageContract",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -926,7 +964,8 @@ class ContractsApi:
         if 'Accept' not in _header_params:
             _header_params['Accept'] = self.api_client.select_header_accept(
                 [
-                    'application/json'
+                    'application/json', 
+                    'application/problem+json'
                 ]
             )
 
@@ -1017,7 +1056,12 @@ class ContractsApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '201': "Operation",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '409': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -1093,7 +1137,12 @@ class ContractsApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '201': "Operation",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '409': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -1169,7 +1218,12 @@ class ContractsApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '201': "Operation",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '409': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -1220,7 +1274,8 @@ class ContractsApi:
         if 'Accept' not in _header_params:
             _header_params['Accept'] = self.api_client.select_header_accept(
                 [
-                    'application/json'
+                    'application/json', 
+                    'application/problem+json'
                 ]
             )
 
@@ -1324,7 +1379,12 @@ class ContractsApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '201': "Operation",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '409': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -1400,7 +1460,12 @@ class ContractsApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '201': "Operation",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '409': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -1476,7 +1541,12 @@ class ContractsApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '201': "Operation",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '409': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -1527,7 +1597,8 @@ class ContractsApi:
         if 'Accept' not in _header_params:
             _header_params['Accept'] = self.api_client.select_header_accept(
                 [
-                    'application/json'
+                    'application/json', 
+                    'application/problem+json'
                 ]
             )
 
@@ -1631,7 +1702,12 @@ class ContractsApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '201': "Operation",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '409': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -1707,7 +1783,12 @@ class ContractsApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '201': "Operation",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '409': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -1783,7 +1864,12 @@ class ContractsApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '201': "Operation",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '409': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -1834,7 +1920,8 @@ class ContractsApi:
         if 'Accept' not in _header_params:
             _header_params['Accept'] = self.api_client.select_header_accept(
                 [
-                    'application/json'
+                    'application/json', 
+                    'application/problem+json'
                 ]
             )
 
@@ -1938,7 +2025,12 @@ class ContractsApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '201': "QuotaShift",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '409': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -2014,7 +2106,12 @@ class ContractsApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '201': "QuotaShift",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '409': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -2090,7 +2187,12 @@ class ContractsApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '201': "QuotaShift",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '409': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -2141,7 +2243,8 @@ class ContractsApi:
         if 'Accept' not in _header_params:
             _header_params['Accept'] = self.api_client.select_header_accept(
                 [
-                    'application/json'
+                    'application/json', 
+                    'application/problem+json'
                 ]
             )
 
@@ -2241,7 +2344,12 @@ class ContractsApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '201': "RenewalRound",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '409': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -2313,7 +2421,12 @@ class ContractsApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '201': "RenewalRound",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '409': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -2385,7 +2498,12 @@ class ContractsApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '201': "RenewalRound",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '409': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -2433,7 +2551,8 @@ class ContractsApi:
         if 'Accept' not in _header_params:
             _header_params['Accept'] = self.api_client.select_header_accept(
                 [
-                    'application/json'
+                    'application/json', 
+                    'application/problem+json'
                 ]
             )
 
@@ -2529,7 +2648,11 @@ class ContractsApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "Utilisation",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -2597,7 +2720,11 @@ class ContractsApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "Utilisation",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -2665,7 +2792,11 @@ class ContractsApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "Utilisation",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -2710,7 +2841,8 @@ class ContractsApi:
         if 'Accept' not in _header_params:
             _header_params['Accept'] = self.api_client.select_header_accept(
                 [
-                    'application/json'
+                    'application/json', 
+                    'application/problem+json'
                 ]
             )
 

@@ -108,7 +108,11 @@ class DemandApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "Aggregation",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -180,7 +184,11 @@ class DemandApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "Aggregation",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -252,7 +260,11 @@ class DemandApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "Aggregation",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -304,7 +316,8 @@ class DemandApi:
                 [
                     'application/json', 
                     'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', 
-                    'text/csv'
+                    'text/csv', 
+                    'application/problem+json'
                 ]
             )
 
@@ -395,7 +408,13 @@ class DemandApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "Round",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '409': "Problem",
+            '412': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -471,7 +490,13 @@ class DemandApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "Round",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '409': "Problem",
+            '412': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -547,7 +572,13 @@ class DemandApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "Round",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '409': "Problem",
+            '412': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -598,7 +629,8 @@ class DemandApi:
         if 'Accept' not in _header_params:
             _header_params['Accept'] = self.api_client.select_header_accept(
                 [
-                    'application/json'
+                    'application/json', 
+                    'application/problem+json'
                 ]
             )
 
@@ -698,7 +730,13 @@ class DemandApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "Round",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '409': "Problem",
+            '412': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -770,7 +808,13 @@ class DemandApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "Round",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '409': "Problem",
+            '412': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -842,7 +886,13 @@ class DemandApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "Round",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '409': "Problem",
+            '412': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -890,7 +940,8 @@ class DemandApi:
         if 'Accept' not in _header_params:
             _header_params['Accept'] = self.api_client.select_header_accept(
                 [
-                    'application/json'
+                    'application/json', 
+                    'application/problem+json'
                 ]
             )
 
@@ -977,7 +1028,12 @@ class DemandApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '201': "Line",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '409': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -1049,7 +1105,12 @@ class DemandApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '201': "Line",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '409': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -1121,7 +1182,12 @@ class DemandApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '201': "Line",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '409': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -1169,7 +1235,8 @@ class DemandApi:
         if 'Accept' not in _header_params:
             _header_params['Accept'] = self.api_client.select_header_accept(
                 [
-                    'application/json'
+                    'application/json', 
+                    'application/problem+json'
                 ]
             )
 
@@ -1265,7 +1332,11 @@ class DemandApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '201': "Round",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '409': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -1333,7 +1404,11 @@ class DemandApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '201': "Round",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '409': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -1401,7 +1476,11 @@ class DemandApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '201': "Round",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '409': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -1446,7 +1525,8 @@ class DemandApi:
         if 'Accept' not in _header_params:
             _header_params['Accept'] = self.api_client.select_header_accept(
                 [
-                    'application/json'
+                    'application/json', 
+                    'application/problem+json'
                 ]
             )
 
@@ -1545,7 +1625,11 @@ class DemandApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "Line",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -1616,7 +1700,11 @@ class DemandApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "Line",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -1687,7 +1775,11 @@ class DemandApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "Line",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -1735,7 +1827,8 @@ class DemandApi:
         if 'Accept' not in _header_params:
             _header_params['Accept'] = self.api_client.select_header_accept(
                 [
-                    'application/json'
+                    'application/json', 
+                    'application/problem+json'
                 ]
             )
 
@@ -1817,7 +1910,11 @@ class DemandApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "Round",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -1884,7 +1981,11 @@ class DemandApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "Round",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -1951,7 +2052,11 @@ class DemandApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "Round",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -1996,7 +2101,8 @@ class DemandApi:
         if 'Accept' not in _header_params:
             _header_params['Accept'] = self.api_client.select_header_accept(
                 [
-                    'application/json'
+                    'application/json', 
+                    'application/problem+json'
                 ]
             )
 
@@ -2086,9 +2192,14 @@ class DemandApi:
         )
 
         _response_types_map: Dict[str, Optional[str]] = {
-            '201': "ImportResult",
             '200': "ImportResult",
-            '422': "HTTPValidationError",
+            '201': "ImportResult",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '409': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -2163,9 +2274,14 @@ class DemandApi:
         )
 
         _response_types_map: Dict[str, Optional[str]] = {
-            '201': "ImportResult",
             '200': "ImportResult",
-            '422': "HTTPValidationError",
+            '201': "ImportResult",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '409': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -2240,9 +2356,14 @@ class DemandApi:
         )
 
         _response_types_map: Dict[str, Optional[str]] = {
-            '201': "ImportResult",
             '200': "ImportResult",
-            '422': "HTTPValidationError",
+            '201': "ImportResult",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '409': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -2293,7 +2414,8 @@ class DemandApi:
         if 'Accept' not in _header_params:
             _header_params['Accept'] = self.api_client.select_header_accept(
                 [
-                    'application/json'
+                    'application/json', 
+                    'application/problem+json'
                 ]
             )
 
@@ -2393,7 +2515,10 @@ class DemandApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': None,
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -2465,7 +2590,10 @@ class DemandApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': None,
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -2537,7 +2665,10 @@ class DemandApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': None,
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -2591,7 +2722,7 @@ class DemandApi:
                 [
                     'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', 
                     'text/csv', 
-                    'application/json'
+                    'application/problem+json'
                 ]
             )
 
@@ -2677,7 +2808,11 @@ class DemandApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "LineHistory",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -2748,7 +2883,11 @@ class DemandApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "LineHistory",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -2819,7 +2958,11 @@ class DemandApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "LineHistory",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -2867,7 +3010,8 @@ class DemandApi:
         if 'Accept' not in _header_params:
             _header_params['Accept'] = self.api_client.select_header_accept(
                 [
-                    'application/json'
+                    'application/json', 
+                    'application/problem+json'
                 ]
             )
 
@@ -2978,7 +3122,11 @@ class DemandApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "PageLine",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -3074,7 +3222,11 @@ class DemandApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "PageLine",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -3170,7 +3322,11 @@ class DemandApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "PageLine",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -3252,7 +3408,8 @@ class DemandApi:
                 [
                     'application/json', 
                     'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', 
-                    'text/csv'
+                    'text/csv', 
+                    'application/problem+json'
                 ]
             )
 
@@ -3346,7 +3503,10 @@ class DemandApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "PageRound",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -3425,7 +3585,10 @@ class DemandApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "PageRound",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -3504,7 +3667,10 @@ class DemandApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "PageRound",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -3566,7 +3732,8 @@ class DemandApi:
         if 'Accept' not in _header_params:
             _header_params['Accept'] = self.api_client.select_header_accept(
                 [
-                    'application/json'
+                    'application/json', 
+                    'application/problem+json'
                 ]
             )
 
@@ -3653,7 +3820,13 @@ class DemandApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "Round",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '409': "Problem",
+            '412': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -3725,7 +3898,13 @@ class DemandApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "Round",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '409': "Problem",
+            '412': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -3797,7 +3976,13 @@ class DemandApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "Round",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '409': "Problem",
+            '412': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -3845,7 +4030,8 @@ class DemandApi:
         if 'Accept' not in _header_params:
             _header_params['Accept'] = self.api_client.select_header_accept(
                 [
-                    'application/json'
+                    'application/json', 
+                    'application/problem+json'
                 ]
             )
 
@@ -3940,7 +4126,13 @@ class DemandApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "Line",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '409': "Problem",
+            '412': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -4020,7 +4212,13 @@ class DemandApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "Line",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '409': "Problem",
+            '412': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -4100,7 +4298,13 @@ class DemandApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "Line",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '409': "Problem",
+            '412': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -4154,7 +4358,8 @@ class DemandApi:
         if 'Accept' not in _header_params:
             _header_params['Accept'] = self.api_client.select_header_accept(
                 [
-                    'application/json'
+                    'application/json', 
+                    'application/problem+json'
                 ]
             )
 
@@ -4258,7 +4463,13 @@ class DemandApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "Round",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '409': "Problem",
+            '412': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -4334,7 +4545,13 @@ class DemandApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "Round",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '409': "Problem",
+            '412': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -4410,7 +4627,13 @@ class DemandApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "Round",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '409': "Problem",
+            '412': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -4461,7 +4684,8 @@ class DemandApi:
         if 'Accept' not in _header_params:
             _header_params['Accept'] = self.api_client.select_header_accept(
                 [
-                    'application/json'
+                    'application/json', 
+                    'application/problem+json'
                 ]
             )
 
@@ -4565,7 +4789,13 @@ class DemandApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "Line",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '409': "Problem",
+            '412': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -4641,7 +4871,13 @@ class DemandApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "Line",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '409': "Problem",
+            '412': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -4717,7 +4953,13 @@ class DemandApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "Line",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '409': "Problem",
+            '412': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -4768,7 +5010,8 @@ class DemandApi:
         if 'Accept' not in _header_params:
             _header_params['Accept'] = self.api_client.select_header_accept(
                 [
-                    'application/json'
+                    'application/json', 
+                    'application/problem+json'
                 ]
             )
 

@@ -85,6 +85,10 @@ class IdentityApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "Me",
+            '401': "Problem",
+            '403': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -147,6 +151,10 @@ class IdentityApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "Me",
+            '401': "Problem",
+            '403': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -209,6 +217,10 @@ class IdentityApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "Me",
+            '401': "Problem",
+            '403': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -250,7 +262,8 @@ class IdentityApi:
         if 'Accept' not in _header_params:
             _header_params['Accept'] = self.api_client.select_header_accept(
                 [
-                    'application/json'
+                    'application/json', 
+                    'application/problem+json'
                 ]
             )
 

@@ -111,7 +111,10 @@ class LedgerApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "PageLedgerTransaction",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -195,7 +198,10 @@ class LedgerApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "PageLedgerTransaction",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -279,7 +285,10 @@ class LedgerApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "PageLedgerTransaction",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -346,7 +355,8 @@ class LedgerApi:
         if 'Accept' not in _header_params:
             _header_params['Accept'] = self.api_client.select_header_accept(
                 [
-                    'application/json'
+                    'application/json', 
+                    'application/problem+json'
                 ]
             )
 
@@ -437,7 +447,12 @@ class LedgerApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '201': "Operation",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '409': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -513,7 +528,12 @@ class LedgerApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '201': "Operation",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '409': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -589,7 +609,12 @@ class LedgerApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '201': "Operation",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '409': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -640,7 +665,8 @@ class LedgerApi:
         if 'Accept' not in _header_params:
             _header_params['Accept'] = self.api_client.select_header_accept(
                 [
-                    'application/json'
+                    'application/json', 
+                    'application/problem+json'
                 ]
             )
 

@@ -102,7 +102,10 @@ class ReportsApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "BudgetReport",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -173,7 +176,10 @@ class ReportsApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "BudgetReport",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -244,7 +250,10 @@ class ReportsApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "BudgetReport",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -298,7 +307,8 @@ class ReportsApi:
                 [
                     'application/json', 
                     'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', 
-                    'text/csv'
+                    'text/csv', 
+                    'application/problem+json'
                 ]
             )
 
@@ -380,7 +390,10 @@ class ReportsApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "List[Budget]",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -447,7 +460,10 @@ class ReportsApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "List[Budget]",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -514,7 +530,10 @@ class ReportsApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "List[Budget]",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -561,7 +580,8 @@ class ReportsApi:
         if 'Accept' not in _header_params:
             _header_params['Accept'] = self.api_client.select_header_accept(
                 [
-                    'application/json'
+                    'application/json', 
+                    'application/problem+json'
                 ]
             )
 
@@ -647,7 +667,10 @@ class ReportsApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "RenewalsDue",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -718,7 +741,10 @@ class ReportsApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "RenewalsDue",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -789,7 +815,10 @@ class ReportsApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "RenewalsDue",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -843,7 +872,8 @@ class ReportsApi:
                 [
                     'application/json', 
                     'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', 
-                    'text/csv'
+                    'text/csv', 
+                    'application/problem+json'
                 ]
             )
 
@@ -942,7 +972,13 @@ class ReportsApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "Budget",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '409': "Problem",
+            '412': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -1026,7 +1062,13 @@ class ReportsApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "Budget",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '409': "Problem",
+            '412': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -1110,7 +1152,13 @@ class ReportsApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "Budget",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '409': "Problem",
+            '412': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -1167,7 +1215,8 @@ class ReportsApi:
         if 'Accept' not in _header_params:
             _header_params['Accept'] = self.api_client.select_header_accept(
                 [
-                    'application/json'
+                    'application/json', 
+                    'application/problem+json'
                 ]
             )
 
@@ -1274,7 +1323,10 @@ class ReportsApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "Statement",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -1353,7 +1405,10 @@ class ReportsApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "Statement",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -1432,7 +1487,10 @@ class ReportsApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "Statement",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -1514,7 +1572,8 @@ class ReportsApi:
                 [
                     'application/json', 
                     'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', 
-                    'text/csv'
+                    'text/csv', 
+                    'application/problem+json'
                 ]
             )
 
@@ -1604,7 +1663,10 @@ class ReportsApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "UtilisationReport",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -1679,7 +1741,10 @@ class ReportsApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "UtilisationReport",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -1754,7 +1819,10 @@ class ReportsApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "UtilisationReport",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -1813,7 +1881,8 @@ class ReportsApi:
                 [
                     'application/json', 
                     'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', 
-                    'text/csv'
+                    'text/csv', 
+                    'application/problem+json'
                 ]
             )
 

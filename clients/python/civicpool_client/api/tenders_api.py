@@ -113,7 +113,13 @@ class TendersApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "AwardResult",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '409': "Problem",
+            '412': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -189,7 +195,13 @@ class TendersApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "AwardResult",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '409': "Problem",
+            '412': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -265,7 +277,13 @@ class TendersApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "AwardResult",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '409': "Problem",
+            '412': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -316,7 +334,8 @@ class TendersApi:
         if 'Accept' not in _header_params:
             _header_params['Accept'] = self.api_client.select_header_accept(
                 [
-                    'application/json'
+                    'application/json', 
+                    'application/problem+json'
                 ]
             )
 
@@ -420,7 +439,13 @@ class TendersApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "Tender",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '409': "Problem",
+            '412': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -496,7 +521,13 @@ class TendersApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "Tender",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '409': "Problem",
+            '412': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -572,7 +603,13 @@ class TendersApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "Tender",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '409': "Problem",
+            '412': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -623,7 +660,8 @@ class TendersApi:
         if 'Accept' not in _header_params:
             _header_params['Accept'] = self.api_client.select_header_accept(
                 [
-                    'application/json'
+                    'application/json', 
+                    'application/problem+json'
                 ]
             )
 
@@ -723,7 +761,13 @@ class TendersApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "Tender",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '409': "Problem",
+            '412': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -795,7 +839,13 @@ class TendersApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "Tender",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '409': "Problem",
+            '412': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -867,7 +917,13 @@ class TendersApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "Tender",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '409': "Problem",
+            '412': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -915,7 +971,8 @@ class TendersApi:
         if 'Accept' not in _header_params:
             _header_params['Accept'] = self.api_client.select_header_accept(
                 [
-                    'application/json'
+                    'application/json', 
+                    'application/problem+json'
                 ]
             )
 
@@ -998,7 +1055,11 @@ class TendersApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '201': "Tender",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '409': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -1066,7 +1127,11 @@ class TendersApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '201': "Tender",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '409': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -1134,7 +1199,11 @@ class TendersApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '201': "Tender",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '409': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -1179,7 +1248,8 @@ class TendersApi:
         if 'Accept' not in _header_params:
             _header_params['Accept'] = self.api_client.select_header_accept(
                 [
-                    'application/json'
+                    'application/json', 
+                    'application/problem+json'
                 ]
             )
 
@@ -1283,7 +1353,13 @@ class TendersApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "Evaluation",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '409': "Problem",
+            '412': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -1359,7 +1435,13 @@ class TendersApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "Evaluation",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '409': "Problem",
+            '412': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -1435,7 +1517,13 @@ class TendersApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "Evaluation",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '409': "Problem",
+            '412': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -1486,7 +1574,8 @@ class TendersApi:
         if 'Accept' not in _header_params:
             _header_params['Accept'] = self.api_client.select_header_accept(
                 [
-                    'application/json'
+                    'application/json', 
+                    'application/problem+json'
                 ]
             )
 
@@ -1581,7 +1670,11 @@ class TendersApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "Evaluation",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -1648,7 +1741,11 @@ class TendersApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "Evaluation",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -1715,7 +1812,11 @@ class TendersApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "Evaluation",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -1760,7 +1861,8 @@ class TendersApi:
         if 'Accept' not in _header_params:
             _header_params['Accept'] = self.api_client.select_header_accept(
                 [
-                    'application/json'
+                    'application/json', 
+                    'application/problem+json'
                 ]
             )
 
@@ -1842,7 +1944,11 @@ class TendersApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "Tender",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -1909,7 +2015,11 @@ class TendersApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "Tender",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -1976,7 +2086,11 @@ class TendersApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "Tender",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -2021,7 +2135,8 @@ class TendersApi:
         if 'Accept' not in _header_params:
             _header_params['Accept'] = self.api_client.select_header_accept(
                 [
-                    'application/json'
+                    'application/json', 
+                    'application/problem+json'
                 ]
             )
 
@@ -2108,7 +2223,11 @@ class TendersApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "PageBid",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -2180,7 +2299,11 @@ class TendersApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "PageBid",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -2252,7 +2375,11 @@ class TendersApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "PageBid",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -2302,7 +2429,8 @@ class TendersApi:
         if 'Accept' not in _header_params:
             _header_params['Accept'] = self.api_client.select_header_accept(
                 [
-                    'application/json'
+                    'application/json', 
+                    'application/problem+json'
                 ]
             )
 
@@ -2396,7 +2524,10 @@ class TendersApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "PageTender",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -2475,7 +2606,10 @@ class TendersApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "PageTender",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -2554,7 +2688,10 @@ class TendersApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "PageTender",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -2616,7 +2753,8 @@ class TendersApi:
         if 'Accept' not in _header_params:
             _header_params['Accept'] = self.api_client.select_header_accept(
                 [
-                    'application/json'
+                    'application/json', 
+                    'application/problem+json'
                 ]
             )
 
@@ -2703,7 +2841,13 @@ class TendersApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "Tender",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '409': "Problem",
+            '412': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -2775,7 +2919,13 @@ class TendersApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "Tender",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '409': "Problem",
+            '412': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -2847,7 +2997,13 @@ class TendersApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "Tender",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '409': "Problem",
+            '412': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -2895,7 +3051,8 @@ class TendersApi:
         if 'Accept' not in _header_params:
             _header_params['Accept'] = self.api_client.select_header_accept(
                 [
-                    'application/json'
+                    'application/json', 
+                    'application/problem+json'
                 ]
             )
 
@@ -2990,7 +3147,13 @@ class TendersApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "Bid",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '409': "Problem",
+            '412': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -3070,7 +3233,13 @@ class TendersApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "Bid",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '409': "Problem",
+            '412': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -3150,7 +3319,13 @@ class TendersApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "Bid",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '409': "Problem",
+            '412': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -3204,7 +3379,8 @@ class TendersApi:
         if 'Accept' not in _header_params:
             _header_params['Accept'] = self.api_client.select_header_accept(
                 [
-                    'application/json'
+                    'application/json', 
+                    'application/problem+json'
                 ]
             )
 
@@ -3304,7 +3480,12 @@ class TendersApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '201': "Bid",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '409': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -3376,7 +3557,12 @@ class TendersApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '201': "Bid",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '409': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -3448,7 +3634,12 @@ class TendersApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '201': "Bid",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '409': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -3496,7 +3687,8 @@ class TendersApi:
         if 'Accept' not in _header_params:
             _header_params['Accept'] = self.api_client.select_header_accept(
                 [
-                    'application/json'
+                    'application/json', 
+                    'application/problem+json'
                 ]
             )
 
@@ -3592,7 +3784,11 @@ class TendersApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "object",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -3660,7 +3856,11 @@ class TendersApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "object",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -3728,7 +3928,11 @@ class TendersApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "object",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -3773,7 +3977,8 @@ class TendersApi:
         if 'Accept' not in _header_params:
             _header_params['Accept'] = self.api_client.select_header_accept(
                 [
-                    'application/json'
+                    'application/json', 
+                    'application/problem+json'
                 ]
             )
 
@@ -3864,7 +4069,13 @@ class TendersApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "Tender",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '409': "Problem",
+            '412': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -3940,7 +4151,13 @@ class TendersApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "Tender",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '409': "Problem",
+            '412': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -4016,7 +4233,13 @@ class TendersApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "Tender",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '409': "Problem",
+            '412': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -4067,7 +4290,8 @@ class TendersApi:
         if 'Accept' not in _header_params:
             _header_params['Accept'] = self.api_client.select_header_accept(
                 [
-                    'application/json'
+                    'application/json', 
+                    'application/problem+json'
                 ]
             )
 
@@ -4171,7 +4395,13 @@ class TendersApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "Bid",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '409': "Problem",
+            '412': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -4247,7 +4477,13 @@ class TendersApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "Bid",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '409': "Problem",
+            '412': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -4323,7 +4559,13 @@ class TendersApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "Bid",
-            '422': "HTTPValidationError",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '409': "Problem",
+            '412': "Problem",
+            '422': "Problem",
+            '503': "Problem",
         }
         response_data = self.api_client.call_api(
             *_param,
@@ -4374,7 +4616,8 @@ class TendersApi:
         if 'Accept' not in _header_params:
             _header_params['Accept'] = self.api_client.select_header_accept(
                 [
-                    'application/json'
+                    'application/json', 
+                    'application/problem+json'
                 ]
             )
 

@@ -47,7 +47,6 @@ from civicpool_client.models.cost_share import CostShare
 from civicpool_client.models.evaluate_body import EvaluateBody
 from civicpool_client.models.evaluation import Evaluation
 from civicpool_client.models.field_change import FieldChange
-from civicpool_client.models.http_validation_error import HTTPValidationError
 from civicpool_client.models.hosting_region import HostingRegion
 from civicpool_client.models.import_mode import ImportMode
 from civicpool_client.models.import_result import ImportResult
@@ -65,7 +64,6 @@ from civicpool_client.models.line_history import LineHistory
 from civicpool_client.models.line_patch import LinePatch
 from civicpool_client.models.line_status import LineStatus
 from civicpool_client.models.line_version import LineVersion
-from civicpool_client.models.location_inner import LocationInner
 from civicpool_client.models.lot import Lot
 from civicpool_client.models.lot_award import LotAward
 from civicpool_client.models.lot_group import LotGroup
@@ -85,6 +83,8 @@ from civicpool_client.models.page_round import PageRound
 from civicpool_client.models.page_tender import PageTender
 from civicpool_client.models.page_vendor import PageVendor
 from civicpool_client.models.priority import Priority
+from civicpool_client.models.problem import Problem
+from civicpool_client.models.problem_errors_inner import ProblemErrorsInner
 from civicpool_client.models.procedure import Procedure
 from civicpool_client.models.quota_shift import QuotaShift
 from civicpool_client.models.quota_shift_body import QuotaShiftBody
@@ -114,7 +114,6 @@ from civicpool_client.models.tender_status import TenderStatus
 from civicpool_client.models.use_row import UseRow
 from civicpool_client.models.utilisation import Utilisation
 from civicpool_client.models.utilisation_report import UtilisationReport
-from civicpool_client.models.validation_error import ValidationError
 from civicpool_client.models.vendor import Vendor
 from civicpool_client.models.vendor_fields import VendorFields
 from civicpool_client.models.vendor_patch import VendorPatch

@@ -8,7 +8,7 @@ from civicpool.contracts.v1 import contracts_pb2 as pb
 from civicpool_common.auth import Role
 from civicpool_common.timestamps import to_timestamp
 from fastapi import APIRouter, Depends, Header, Query, Response, status
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from civicpool_gateway.auth import Caller, CallerDep, requires
 from civicpool_gateway.clients import ClientsDep
@@ -193,6 +193,8 @@ async def utilisation(id: ResourceId, caller: CallerDep, services: ClientsDep) -
 
 
 class RenewalBody(Request):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"closes_at": "2027-06-30T16:00:00Z"}]})
+
     closes_at: UtcDatetime | None = Field(None, description="When the round closes; default in 30 days")
 
 

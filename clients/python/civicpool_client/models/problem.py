@@ -17,19 +17,28 @@ import pprint
 import re  # noqa: F401
 import json
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
 from typing import Any, ClassVar, Dict, List, Optional
-from civicpool_client.models.validation_error import ValidationError
+from typing_extensions import Annotated
+from civicpool_client.models.problem_errors_inner import ProblemErrorsInner
 from typing import Optional, Set
 from typing_extensions import Self
 from pydantic_core import to_jsonable_python
 
-class HTTPValidationError(BaseModel):
+class Problem(BaseModel):
     """
-    HTTPValidationError
+    RFC 9457 problem details; `type` is stable (switch on it), `detail` is for people.
     """ # noqa: E501
-    detail: Optional[List[ValidationError]] = None
-    __properties: ClassVar[List[str]] = ["detail"]
+    type: StrictStr
+    title: StrictStr
+    status: Annotated[int, Field(le=599, strict=True, ge=400)]
+    detail: StrictStr
+    instance: Optional[StrictStr] = None
+    errors: Optional[List[ProblemErrorsInner]] = Field(default=None, description="Validation problems: one per field, a spreadsheet row's with its `line`")
+    current_version: Optional[StrictInt] = Field(default=None, description="With version-conflict: the version to reload")
+    current_status: Optional[StrictStr] = Field(default=None, description="With state-conflict: the resource's status now")
+    additional_properties: Dict[str, Any] = {}
+    __properties: ClassVar[List[str]] = ["type", "title", "status", "detail", "instance", "errors", "current_version", "current_status"]
 
     model_config = ConfigDict(
         validate_by_name=True,
@@ -49,7 +58,7 @@ class HTTPValidationError(BaseModel):
 
     @classmethod
     def from_json(cls, json_str: str) -> Optional[Self]:
-        """Create an instance of HTTPValidationError from a JSON string"""
+        """Create an instance of Problem from a JSON string"""
         return cls.from_dict(json.loads(json_str))
 
     def to_dict(self) -> Dict[str, Any]:
@@ -61,8 +70,10 @@ class HTTPValidationError(BaseModel):
         * `None` is only added to the output dict for nullable fields that
           were set at model initialization. Other fields with value `None`
           are ignored.
+        * Fields in `self.additional_properties` are added to the output dict.
         """
         excluded_fields: Set[str] = set([
+            "additional_properties",
         ])
 
         _dict = self.model_dump(
@@ -70,17 +81,22 @@ class HTTPValidationError(BaseModel):
             exclude=excluded_fields,
             exclude_none=True,
         )
-        # override the default output from pydantic by calling `to_dict()` of each item in detail (list)
+        # override the default output from pydantic by calling `to_dict()` of each item in errors (list)
         _items = []
-        if self.detail:
-            for _item_detail in self.detail:
-                _items.append(_item_detail.to_dict() if _item_detail is not None else None)
-            _dict['detail'] = _items
+        if self.errors:
+            for _item_errors in self.errors:
+                _items.append(_item_errors.to_dict() if _item_errors is not None else None)
+            _dict['errors'] = _items
+        # puts key-value pairs in additional_properties in the top level
+        if self.additional_properties is not None:
+            for _key, _value in self.additional_properties.items():
+                _dict[_key] = _value
+
         return _dict
 
     @classmethod
     def from_dict(cls, obj: Optional[Dict[str, Any]]) -> Optional[Self]:
-        """Create an instance of HTTPValidationError from a dict"""
+        """Create an instance of Problem from a dict"""
         if obj is None:
             return None
 
@@ -88,8 +104,20 @@ class HTTPValidationError(BaseModel):
             return cls.model_validate(obj)
 
         _obj = cls.model_validate({
-            "detail": [ValidationError.from_dict(_item) for _item in obj["detail"]] if obj.get("detail") is not None else None
+            "type": obj.get("type"),
+            "title": obj.get("title"),
+            "status": obj.get("status"),
+            "detail": obj.get("detail"),
+            "instance": obj.get("instance"),
+            "errors": [ProblemErrorsInner.from_dict(_item) for _item in obj["errors"]] if obj.get("errors") is not None else None,
+            "current_version": obj.get("current_version"),
+            "current_status": obj.get("current_status")
         })
+        # store additional fields in additional_properties
+        for _key in obj.keys():
+            if _key not in cls.__properties:
+                _obj.additional_properties[_key] = obj.get(_key)
+
         return _obj
 
 
