@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
+from urllib.parse import quote
 
 import grpc
 from civicpool_common.errors import RemoteError
@@ -21,6 +22,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
+URI_PATH_SAFE = "/:@!$&'()*+,;=-._~"  # RFC 3986 pchar (and "/"); everything else is percent-encoded
 BEARER_CHALLENGE = {"WWW-Authenticate": 'Bearer realm="civicpool"'}
 _SLUG_BY_HTTP_STATUS = {
     400: "bad-request",
@@ -131,7 +133,7 @@ class Problem(Exception):
             "title": title,
             "status": self.status,
             "detail": self.detail,
-            "instance": request.url.path,
+            "instance": quote(request.url.path, safe=URI_PATH_SAFE),  # a URI reference, even for odd paths
             **self.extra,
         }
         if self.errors:
@@ -247,12 +249,15 @@ def document_problems(spec: dict[str, Any]) -> dict[str, Any]:
         for method, operation in operations.items():
             headers = {p["name"].lower() for p in operation.get("parameters", []) if p.get("in") == "header"}
             answers = {401: "unauthenticated", 403: "forbidden", 422: "validation-failed", 503: "service-unavailable"}
-            if "{" in path:
+            if "{" in path or method != "get":  # the resource, or one the request names
                 answers[404] = "not-found"
             if method != "get":
                 answers[409] = "state-conflict"
+            if "requestBody" in operation:
+                answers[400] = "bad-request"  # a body that cannot be read at all (not JSON, not UTF-8)
             if "if-match" in headers:
                 answers[412] = "precondition-failed"
+                answers[428] = "precondition-required"
             responses = operation.setdefault("responses", {})
             for status, slug in answers.items():
                 responses[str(status)] = _documented(slug)

@@ -120,6 +120,7 @@ class CatalogApi:
             '409': "Problem",
             '412': "Problem",
             '422': "Problem",
+            '428': "Problem",
             '503': "Problem",
         }
         response_data = self.api_client.call_api(
@@ -198,6 +199,7 @@ class CatalogApi:
             '409': "Problem",
             '412': "Problem",
             '422': "Problem",
+            '428': "Problem",
             '503': "Problem",
         }
         response_data = self.api_client.call_api(
@@ -276,6 +278,7 @@ class CatalogApi:
             '409': "Problem",
             '412': "Problem",
             '422': "Problem",
+            '428': "Problem",
             '503': "Problem",
         }
         response_data = self.api_client.call_api(
@@ -418,6 +421,7 @@ class CatalogApi:
             '409': "Problem",
             '412': "Problem",
             '422': "Problem",
+            '428': "Problem",
             '503': "Problem",
         }
         response_data = self.api_client.call_api(
@@ -496,6 +500,7 @@ class CatalogApi:
             '409': "Problem",
             '412': "Problem",
             '422': "Problem",
+            '428': "Problem",
             '503': "Problem",
         }
         response_data = self.api_client.call_api(
@@ -574,6 +579,7 @@ class CatalogApi:
             '409': "Problem",
             '412': "Problem",
             '422': "Problem",
+            '428': "Problem",
             '503': "Problem",
         }
         response_data = self.api_client.call_api(
@@ -716,6 +722,7 @@ class CatalogApi:
             '409': "Problem",
             '412': "Problem",
             '422': "Problem",
+            '428': "Problem",
             '503': "Problem",
         }
         response_data = self.api_client.call_api(
@@ -794,6 +801,7 @@ class CatalogApi:
             '409': "Problem",
             '412': "Problem",
             '422': "Problem",
+            '428': "Problem",
             '503': "Problem",
         }
         response_data = self.api_client.call_api(
@@ -872,6 +880,7 @@ class CatalogApi:
             '409': "Problem",
             '412': "Problem",
             '422': "Problem",
+            '428': "Problem",
             '503': "Problem",
         }
         response_data = self.api_client.call_api(
@@ -1014,6 +1023,7 @@ class CatalogApi:
             '409': "Problem",
             '412': "Problem",
             '422': "Problem",
+            '428': "Problem",
             '503': "Problem",
         }
         response_data = self.api_client.call_api(
@@ -1092,6 +1102,7 @@ class CatalogApi:
             '409': "Problem",
             '412': "Problem",
             '422': "Problem",
+            '428': "Problem",
             '503': "Problem",
         }
         response_data = self.api_client.call_api(
@@ -1170,6 +1181,7 @@ class CatalogApi:
             '409': "Problem",
             '412': "Problem",
             '422': "Problem",
+            '428': "Problem",
             '503': "Problem",
         }
         response_data = self.api_client.call_api(
@@ -1301,8 +1313,10 @@ class CatalogApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '201': "City",
+            '400': "Problem",
             '401': "Problem",
             '403': "Problem",
+            '404': "Problem",
             '409': "Problem",
             '422': "Problem",
             '503': "Problem",
@@ -1372,8 +1386,10 @@ class CatalogApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '201': "City",
+            '400': "Problem",
             '401': "Problem",
             '403': "Problem",
+            '404': "Problem",
             '409': "Problem",
             '422': "Problem",
             '503': "Problem",
@@ -1443,8 +1459,10 @@ class CatalogApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '201': "City",
+            '400': "Problem",
             '401': "Problem",
             '403': "Problem",
+            '404': "Problem",
             '409': "Problem",
             '422': "Problem",
             '503': "Problem",
@@ -1588,8 +1606,10 @@ class CatalogApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '201': "CostKey",
+            '400': "Problem",
             '401': "Problem",
             '403': "Problem",
+            '404': "Problem",
             '409': "Problem",
             '422': "Problem",
             '503': "Problem",
@@ -1659,8 +1679,10 @@ class CatalogApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '201': "CostKey",
+            '400': "Problem",
             '401': "Problem",
             '403': "Problem",
+            '404': "Problem",
             '409': "Problem",
             '422': "Problem",
             '503': "Problem",
@@ -1730,8 +1752,10 @@ class CatalogApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '201': "CostKey",
+            '400': "Problem",
             '401': "Problem",
             '403': "Problem",
+            '404': "Problem",
             '409': "Problem",
             '422': "Problem",
             '503': "Problem",
@@ -1875,8 +1899,10 @@ class CatalogApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '201': "Item",
+            '400': "Problem",
             '401': "Problem",
             '403': "Problem",
+            '404': "Problem",
             '409': "Problem",
             '422': "Problem",
             '503': "Problem",
@@ -1946,8 +1972,10 @@ class CatalogApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '201': "Item",
+            '400': "Problem",
             '401': "Problem",
             '403': "Problem",
+            '404': "Problem",
             '409': "Problem",
             '422': "Problem",
             '503': "Problem",
@@ -2017,8 +2045,10 @@ class CatalogApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '201': "Item",
+            '400': "Problem",
             '401': "Problem",
             '403': "Problem",
+            '404': "Problem",
             '409': "Problem",
             '422': "Problem",
             '503': "Problem",
@@ -2162,8 +2192,10 @@ class CatalogApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '201': "Vendor",
+            '400': "Problem",
             '401': "Problem",
             '403': "Problem",
+            '404': "Problem",
             '409': "Problem",
             '422': "Problem",
             '503': "Problem",
@@ -2233,8 +2265,10 @@ class CatalogApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '201': "Vendor",
+            '400': "Problem",
             '401': "Problem",
             '403': "Problem",
+            '404': "Problem",
             '409': "Problem",
             '422': "Problem",
             '503': "Problem",
@@ -2304,8 +2338,10 @@ class CatalogApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '201': "Vendor",
+            '400': "Problem",
             '401': "Problem",
             '403': "Problem",
+            '404': "Problem",
             '409': "Problem",
             '422': "Problem",
             '503': "Problem",
@@ -2460,6 +2496,7 @@ class CatalogApi:
             '409': "Problem",
             '412': "Problem",
             '422': "Problem",
+            '428': "Problem",
             '503': "Problem",
         }
         response_data = self.api_client.call_api(
@@ -2538,6 +2575,7 @@ class CatalogApi:
             '409': "Problem",
             '412': "Problem",
             '422': "Problem",
+            '428': "Problem",
             '503': "Problem",
         }
         response_data = self.api_client.call_api(
@@ -2616,6 +2654,7 @@ class CatalogApi:
             '409': "Problem",
             '412': "Problem",
             '422': "Problem",
+            '428': "Problem",
             '503': "Problem",
         }
         response_data = self.api_client.call_api(
@@ -2758,6 +2797,7 @@ class CatalogApi:
             '409': "Problem",
             '412': "Problem",
             '422': "Problem",
+            '428': "Problem",
             '503': "Problem",
         }
         response_data = self.api_client.call_api(
@@ -2836,6 +2876,7 @@ class CatalogApi:
             '409': "Problem",
             '412': "Problem",
             '422': "Problem",
+            '428': "Problem",
             '503': "Problem",
         }
         response_data = self.api_client.call_api(
@@ -2914,6 +2955,7 @@ class CatalogApi:
             '409': "Problem",
             '412': "Problem",
             '422': "Problem",
+            '428': "Problem",
             '503': "Problem",
         }
         response_data = self.api_client.call_api(
@@ -3056,6 +3098,7 @@ class CatalogApi:
             '409': "Problem",
             '412': "Problem",
             '422': "Problem",
+            '428': "Problem",
             '503': "Problem",
         }
         response_data = self.api_client.call_api(
@@ -3134,6 +3177,7 @@ class CatalogApi:
             '409': "Problem",
             '412': "Problem",
             '422': "Problem",
+            '428': "Problem",
             '503': "Problem",
         }
         response_data = self.api_client.call_api(
@@ -3212,6 +3256,7 @@ class CatalogApi:
             '409': "Problem",
             '412': "Problem",
             '422': "Problem",
+            '428': "Problem",
             '503': "Problem",
         }
         response_data = self.api_client.call_api(
@@ -3354,6 +3399,7 @@ class CatalogApi:
             '409': "Problem",
             '412': "Problem",
             '422': "Problem",
+            '428': "Problem",
             '503': "Problem",
         }
         response_data = self.api_client.call_api(
@@ -3432,6 +3478,7 @@ class CatalogApi:
             '409': "Problem",
             '412': "Problem",
             '422': "Problem",
+            '428': "Problem",
             '503': "Problem",
         }
         response_data = self.api_client.call_api(
@@ -3510,6 +3557,7 @@ class CatalogApi:
             '409': "Problem",
             '412': "Problem",
             '422': "Problem",
+            '428': "Problem",
             '503': "Problem",
         }
         response_data = self.api_client.call_api(
@@ -6038,6 +6086,7 @@ class CatalogApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "Split",
+            '400': "Problem",
             '401': "Problem",
             '403': "Problem",
             '404': "Problem",
@@ -6115,6 +6164,7 @@ class CatalogApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "Split",
+            '400': "Problem",
             '401': "Problem",
             '403': "Problem",
             '404': "Problem",
@@ -6192,6 +6242,7 @@ class CatalogApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "Split",
+            '400': "Problem",
             '401': "Problem",
             '403': "Problem",
             '404': "Problem",
@@ -6350,12 +6401,14 @@ class CatalogApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "City",
+            '400': "Problem",
             '401': "Problem",
             '403': "Problem",
             '404': "Problem",
             '409': "Problem",
             '412': "Problem",
             '422': "Problem",
+            '428': "Problem",
             '503': "Problem",
         }
         response_data = self.api_client.call_api(
@@ -6432,12 +6485,14 @@ class CatalogApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "City",
+            '400': "Problem",
             '401': "Problem",
             '403': "Problem",
             '404': "Problem",
             '409': "Problem",
             '412': "Problem",
             '422': "Problem",
+            '428': "Problem",
             '503': "Problem",
         }
         response_data = self.api_client.call_api(
@@ -6514,12 +6569,14 @@ class CatalogApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "City",
+            '400': "Problem",
             '401': "Problem",
             '403': "Problem",
             '404': "Problem",
             '409': "Problem",
             '412': "Problem",
             '422': "Problem",
+            '428': "Problem",
             '503': "Problem",
         }
         response_data = self.api_client.call_api(
@@ -6676,12 +6733,14 @@ class CatalogApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "CostKey",
+            '400': "Problem",
             '401': "Problem",
             '403': "Problem",
             '404': "Problem",
             '409': "Problem",
             '412': "Problem",
             '422': "Problem",
+            '428': "Problem",
             '503': "Problem",
         }
         response_data = self.api_client.call_api(
@@ -6758,12 +6817,14 @@ class CatalogApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "CostKey",
+            '400': "Problem",
             '401': "Problem",
             '403': "Problem",
             '404': "Problem",
             '409': "Problem",
             '412': "Problem",
             '422': "Problem",
+            '428': "Problem",
             '503': "Problem",
         }
         response_data = self.api_client.call_api(
@@ -6840,12 +6901,14 @@ class CatalogApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "CostKey",
+            '400': "Problem",
             '401': "Problem",
             '403': "Problem",
             '404': "Problem",
             '409': "Problem",
             '412': "Problem",
             '422': "Problem",
+            '428': "Problem",
             '503': "Problem",
         }
         response_data = self.api_client.call_api(
@@ -7002,12 +7065,14 @@ class CatalogApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "Item",
+            '400': "Problem",
             '401': "Problem",
             '403': "Problem",
             '404': "Problem",
             '409': "Problem",
             '412': "Problem",
             '422': "Problem",
+            '428': "Problem",
             '503': "Problem",
         }
         response_data = self.api_client.call_api(
@@ -7084,12 +7149,14 @@ class CatalogApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "Item",
+            '400': "Problem",
             '401': "Problem",
             '403': "Problem",
             '404': "Problem",
             '409': "Problem",
             '412': "Problem",
             '422': "Problem",
+            '428': "Problem",
             '503': "Problem",
         }
         response_data = self.api_client.call_api(
@@ -7166,12 +7233,14 @@ class CatalogApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "Item",
+            '400': "Problem",
             '401': "Problem",
             '403': "Problem",
             '404': "Problem",
             '409': "Problem",
             '412': "Problem",
             '422': "Problem",
+            '428': "Problem",
             '503': "Problem",
         }
         response_data = self.api_client.call_api(
@@ -7328,12 +7397,14 @@ class CatalogApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "Vendor",
+            '400': "Problem",
             '401': "Problem",
             '403': "Problem",
             '404': "Problem",
             '409': "Problem",
             '412': "Problem",
             '422': "Problem",
+            '428': "Problem",
             '503': "Problem",
         }
         response_data = self.api_client.call_api(
@@ -7410,12 +7481,14 @@ class CatalogApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "Vendor",
+            '400': "Problem",
             '401': "Problem",
             '403': "Problem",
             '404': "Problem",
             '409': "Problem",
             '412': "Problem",
             '422': "Problem",
+            '428': "Problem",
             '503': "Problem",
         }
         response_data = self.api_client.call_api(
@@ -7492,12 +7565,14 @@ class CatalogApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "Vendor",
+            '400': "Problem",
             '401': "Problem",
             '403': "Problem",
             '404': "Problem",
             '409': "Problem",
             '412': "Problem",
             '422': "Problem",
+            '428': "Problem",
             '503': "Problem",
         }
         response_data = self.api_client.call_api(

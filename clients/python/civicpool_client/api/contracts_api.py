@@ -112,6 +112,7 @@ class ContractsApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '201': "Operation",
+            '400': "Problem",
             '401': "Problem",
             '403': "Problem",
             '404': "Problem",
@@ -193,6 +194,7 @@ class ContractsApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '201': "Operation",
+            '400': "Problem",
             '401': "Problem",
             '403': "Problem",
             '404': "Problem",
@@ -274,6 +276,7 @@ class ContractsApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '201': "Operation",
+            '400': "Problem",
             '401': "Problem",
             '403': "Problem",
             '404': "Problem",
@@ -1056,6 +1059,7 @@ class ContractsApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '201': "Operation",
+            '400': "Problem",
             '401': "Problem",
             '403': "Problem",
             '404': "Problem",
@@ -1137,6 +1141,7 @@ class ContractsApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '201': "Operation",
+            '400': "Problem",
             '401': "Problem",
             '403': "Problem",
             '404': "Problem",
@@ -1218,6 +1223,7 @@ class ContractsApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '201': "Operation",
+            '400': "Problem",
             '401': "Problem",
             '403': "Problem",
             '404': "Problem",
@@ -1379,6 +1385,7 @@ class ContractsApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '201': "Operation",
+            '400': "Problem",
             '401': "Problem",
             '403': "Problem",
             '404': "Problem",
@@ -1460,6 +1467,7 @@ class ContractsApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '201': "Operation",
+            '400': "Problem",
             '401': "Problem",
             '403': "Problem",
             '404': "Problem",
@@ -1541,6 +1549,7 @@ class ContractsApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '201': "Operation",
+            '400': "Problem",
             '401': "Problem",
             '403': "Problem",
             '404': "Problem",
@@ -1702,6 +1711,7 @@ class ContractsApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '201': "Operation",
+            '400': "Problem",
             '401': "Problem",
             '403': "Problem",
             '404': "Problem",
@@ -1783,6 +1793,7 @@ class ContractsApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '201': "Operation",
+            '400': "Problem",
             '401': "Problem",
             '403': "Problem",
             '404': "Problem",
@@ -1864,6 +1875,7 @@ class ContractsApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '201': "Operation",
+            '400': "Problem",
             '401': "Problem",
             '403': "Problem",
             '404': "Problem",
@@ -2025,6 +2037,7 @@ class ContractsApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '201': "QuotaShift",
+            '400': "Problem",
             '401': "Problem",
             '403': "Problem",
             '404': "Problem",
@@ -2106,6 +2119,7 @@ class ContractsApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '201': "QuotaShift",
+            '400': "Problem",
             '401': "Problem",
             '403': "Problem",
             '404': "Problem",
@@ -2187,6 +2201,7 @@ class ContractsApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '201': "QuotaShift",
+            '400': "Problem",
             '401': "Problem",
             '403': "Problem",
             '404': "Problem",
@@ -2344,6 +2359,7 @@ class ContractsApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '201': "RenewalRound",
+            '400': "Problem",
             '401': "Problem",
             '403': "Problem",
             '404': "Problem",
@@ -2421,6 +2437,7 @@ class ContractsApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '201': "RenewalRound",
+            '400': "Problem",
             '401': "Problem",
             '403': "Problem",
             '404': "Problem",
@@ -2498,6 +2515,7 @@ class ContractsApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '201': "RenewalRound",
+            '400': "Problem",
             '401': "Problem",
             '403': "Problem",
             '404': "Problem",

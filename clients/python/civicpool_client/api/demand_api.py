@@ -408,12 +408,14 @@ class DemandApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "Round",
+            '400': "Problem",
             '401': "Problem",
             '403': "Problem",
             '404': "Problem",
             '409': "Problem",
             '412': "Problem",
             '422': "Problem",
+            '428': "Problem",
             '503': "Problem",
         }
         response_data = self.api_client.call_api(
@@ -490,12 +492,14 @@ class DemandApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "Round",
+            '400': "Problem",
             '401': "Problem",
             '403': "Problem",
             '404': "Problem",
             '409': "Problem",
             '412': "Problem",
             '422': "Problem",
+            '428': "Problem",
             '503': "Problem",
         }
         response_data = self.api_client.call_api(
@@ -572,12 +576,14 @@ class DemandApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "Round",
+            '400': "Problem",
             '401': "Problem",
             '403': "Problem",
             '404': "Problem",
             '409': "Problem",
             '412': "Problem",
             '422': "Problem",
+            '428': "Problem",
             '503': "Problem",
         }
         response_data = self.api_client.call_api(
@@ -736,6 +742,7 @@ class DemandApi:
             '409': "Problem",
             '412': "Problem",
             '422': "Problem",
+            '428': "Problem",
             '503': "Problem",
         }
         response_data = self.api_client.call_api(
@@ -814,6 +821,7 @@ class DemandApi:
             '409': "Problem",
             '412': "Problem",
             '422': "Problem",
+            '428': "Problem",
             '503': "Problem",
         }
         response_data = self.api_client.call_api(
@@ -892,6 +900,7 @@ class DemandApi:
             '409': "Problem",
             '412': "Problem",
             '422': "Problem",
+            '428': "Problem",
             '503': "Problem",
         }
         response_data = self.api_client.call_api(
@@ -1028,6 +1037,7 @@ class DemandApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '201': "Line",
+            '400': "Problem",
             '401': "Problem",
             '403': "Problem",
             '404': "Problem",
@@ -1105,6 +1115,7 @@ class DemandApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '201': "Line",
+            '400': "Problem",
             '401': "Problem",
             '403': "Problem",
             '404': "Problem",
@@ -1182,6 +1193,7 @@ class DemandApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '201': "Line",
+            '400': "Problem",
             '401': "Problem",
             '403': "Problem",
             '404': "Problem",
@@ -1332,8 +1344,10 @@ class DemandApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '201': "Round",
+            '400': "Problem",
             '401': "Problem",
             '403': "Problem",
+            '404': "Problem",
             '409': "Problem",
             '422': "Problem",
             '503': "Problem",
@@ -1404,8 +1418,10 @@ class DemandApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '201': "Round",
+            '400': "Problem",
             '401': "Problem",
             '403': "Problem",
+            '404': "Problem",
             '409': "Problem",
             '422': "Problem",
             '503': "Problem",
@@ -1476,8 +1492,10 @@ class DemandApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '201': "Round",
+            '400': "Problem",
             '401': "Problem",
             '403': "Problem",
+            '404': "Problem",
             '409': "Problem",
             '422': "Problem",
             '503': "Problem",
@@ -2194,6 +2212,7 @@ class DemandApi:
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "ImportResult",
             '201': "ImportResult",
+            '400': "Problem",
             '401': "Problem",
             '403': "Problem",
             '404': "Problem",
@@ -2276,6 +2295,7 @@ class DemandApi:
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "ImportResult",
             '201': "ImportResult",
+            '400': "Problem",
             '401': "Problem",
             '403': "Problem",
             '404': "Problem",
@@ -2358,6 +2378,7 @@ class DemandApi:
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "ImportResult",
             '201': "ImportResult",
+            '400': "Problem",
             '401': "Problem",
             '403': "Problem",
             '404': "Problem",
@@ -3826,6 +3847,7 @@ class DemandApi:
             '409': "Problem",
             '412': "Problem",
             '422': "Problem",
+            '428': "Problem",
             '503': "Problem",
         }
         response_data = self.api_client.call_api(
@@ -3904,6 +3926,7 @@ class DemandApi:
             '409': "Problem",
             '412': "Problem",
             '422': "Problem",
+            '428': "Problem",
             '503': "Problem",
         }
         response_data = self.api_client.call_api(
@@ -3982,6 +4005,7 @@ class DemandApi:
             '409': "Problem",
             '412': "Problem",
             '422': "Problem",
+            '428': "Problem",
             '503': "Problem",
         }
         response_data = self.api_client.call_api(
@@ -4126,12 +4150,14 @@ class DemandApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "Line",
+            '400': "Problem",
             '401': "Problem",
             '403': "Problem",
             '404': "Problem",
             '409': "Problem",
             '412': "Problem",
             '422': "Problem",
+            '428': "Problem",
             '503': "Problem",
         }
         response_data = self.api_client.call_api(
@@ -4212,12 +4238,14 @@ class DemandApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "Line",
+            '400': "Problem",
             '401': "Problem",
             '403': "Problem",
             '404': "Problem",
             '409': "Problem",
             '412': "Problem",
             '422': "Problem",
+            '428': "Problem",
             '503': "Problem",
         }
         response_data = self.api_client.call_api(
@@ -4298,12 +4326,14 @@ class DemandApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "Line",
+            '400': "Problem",
             '401': "Problem",
             '403': "Problem",
             '404': "Problem",
             '409': "Problem",
             '412': "Problem",
             '422': "Problem",
+            '428': "Problem",
             '503': "Problem",
         }
         response_data = self.api_client.call_api(
@@ -4463,12 +4493,14 @@ class DemandApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "Round",
+            '400': "Problem",
             '401': "Problem",
             '403': "Problem",
             '404': "Problem",
             '409': "Problem",
             '412': "Problem",
             '422': "Problem",
+            '428': "Problem",
             '503': "Problem",
         }
         response_data = self.api_client.call_api(
@@ -4545,12 +4577,14 @@ class DemandApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "Round",
+            '400': "Problem",
             '401': "Problem",
             '403': "Problem",
             '404': "Problem",
             '409': "Problem",
             '412': "Problem",
             '422': "Problem",
+            '428': "Problem",
             '503': "Problem",
         }
         response_data = self.api_client.call_api(
@@ -4627,12 +4661,14 @@ class DemandApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "Round",
+            '400': "Problem",
             '401': "Problem",
             '403': "Problem",
             '404': "Problem",
             '409': "Problem",
             '412': "Problem",
             '422': "Problem",
+            '428': "Problem",
             '503': "Problem",
         }
         response_data = self.api_client.call_api(
@@ -4795,6 +4831,7 @@ class DemandApi:
             '409': "Problem",
             '412': "Problem",
             '422': "Problem",
+            '428': "Problem",
             '503': "Problem",
         }
         response_data = self.api_client.call_api(
@@ -4877,6 +4914,7 @@ class DemandApi:
             '409': "Problem",
             '412': "Problem",
             '422': "Problem",
+            '428': "Problem",
             '503': "Problem",
         }
         response_data = self.api_client.call_api(
@@ -4959,6 +4997,7 @@ class DemandApi:
             '409': "Problem",
             '412': "Problem",
             '422': "Problem",
+            '428': "Problem",
             '503': "Problem",
         }
         response_data = self.api_client.call_api(

@@ -447,6 +447,7 @@ class LedgerApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '201': "Operation",
+            '400': "Problem",
             '401': "Problem",
             '403': "Problem",
             '404': "Problem",
@@ -528,6 +529,7 @@ class LedgerApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '201': "Operation",
+            '400': "Problem",
             '401': "Problem",
             '403': "Problem",
             '404': "Problem",
@@ -609,6 +611,7 @@ class LedgerApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '201': "Operation",
+            '400': "Problem",
             '401': "Problem",
             '403': "Problem",
             '404': "Problem",

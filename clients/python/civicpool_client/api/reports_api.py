@@ -972,12 +972,14 @@ class ReportsApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "Budget",
+            '400': "Problem",
             '401': "Problem",
             '403': "Problem",
             '404': "Problem",
             '409': "Problem",
             '412': "Problem",
             '422': "Problem",
+            '428': "Problem",
             '503': "Problem",
         }
         response_data = self.api_client.call_api(
@@ -1062,12 +1064,14 @@ class ReportsApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "Budget",
+            '400': "Problem",
             '401': "Problem",
             '403': "Problem",
             '404': "Problem",
             '409': "Problem",
             '412': "Problem",
             '422': "Problem",
+            '428': "Problem",
             '503': "Problem",
         }
         response_data = self.api_client.call_api(
@@ -1152,12 +1156,14 @@ class ReportsApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "Budget",
+            '400': "Problem",
             '401': "Problem",
             '403': "Problem",
             '404': "Problem",
             '409': "Problem",
             '412': "Problem",
             '422': "Problem",
+            '428': "Problem",
             '503': "Problem",
         }
         response_data = self.api_client.call_api(

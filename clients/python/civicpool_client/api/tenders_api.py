@@ -113,12 +113,14 @@ class TendersApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "AwardResult",
+            '400': "Problem",
             '401': "Problem",
             '403': "Problem",
             '404': "Problem",
             '409': "Problem",
             '412': "Problem",
             '422': "Problem",
+            '428': "Problem",
             '503': "Problem",
         }
         response_data = self.api_client.call_api(
@@ -195,12 +197,14 @@ class TendersApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "AwardResult",
+            '400': "Problem",
             '401': "Problem",
             '403': "Problem",
             '404': "Problem",
             '409': "Problem",
             '412': "Problem",
             '422': "Problem",
+            '428': "Problem",
             '503': "Problem",
         }
         response_data = self.api_client.call_api(
@@ -277,12 +281,14 @@ class TendersApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "AwardResult",
+            '400': "Problem",
             '401': "Problem",
             '403': "Problem",
             '404': "Problem",
             '409': "Problem",
             '412': "Problem",
             '422': "Problem",
+            '428': "Problem",
             '503': "Problem",
         }
         response_data = self.api_client.call_api(
@@ -439,12 +445,14 @@ class TendersApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "Tender",
+            '400': "Problem",
             '401': "Problem",
             '403': "Problem",
             '404': "Problem",
             '409': "Problem",
             '412': "Problem",
             '422': "Problem",
+            '428': "Problem",
             '503': "Problem",
         }
         response_data = self.api_client.call_api(
@@ -521,12 +529,14 @@ class TendersApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "Tender",
+            '400': "Problem",
             '401': "Problem",
             '403': "Problem",
             '404': "Problem",
             '409': "Problem",
             '412': "Problem",
             '422': "Problem",
+            '428': "Problem",
             '503': "Problem",
         }
         response_data = self.api_client.call_api(
@@ -603,12 +613,14 @@ class TendersApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "Tender",
+            '400': "Problem",
             '401': "Problem",
             '403': "Problem",
             '404': "Problem",
             '409': "Problem",
             '412': "Problem",
             '422': "Problem",
+            '428': "Problem",
             '503': "Problem",
         }
         response_data = self.api_client.call_api(
@@ -767,6 +779,7 @@ class TendersApi:
             '409': "Problem",
             '412': "Problem",
             '422': "Problem",
+            '428': "Problem",
             '503': "Problem",
         }
         response_data = self.api_client.call_api(
@@ -845,6 +858,7 @@ class TendersApi:
             '409': "Problem",
             '412': "Problem",
             '422': "Problem",
+            '428': "Problem",
             '503': "Problem",
         }
         response_data = self.api_client.call_api(
@@ -923,6 +937,7 @@ class TendersApi:
             '409': "Problem",
             '412': "Problem",
             '422': "Problem",
+            '428': "Problem",
             '503': "Problem",
         }
         response_data = self.api_client.call_api(
@@ -1055,8 +1070,10 @@ class TendersApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '201': "Tender",
+            '400': "Problem",
             '401': "Problem",
             '403': "Problem",
+            '404': "Problem",
             '409': "Problem",
             '422': "Problem",
             '503': "Problem",
@@ -1127,8 +1144,10 @@ class TendersApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '201': "Tender",
+            '400': "Problem",
             '401': "Problem",
             '403': "Problem",
+            '404': "Problem",
             '409': "Problem",
             '422': "Problem",
             '503': "Problem",
@@ -1199,8 +1218,10 @@ class TendersApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '201': "Tender",
+            '400': "Problem",
             '401': "Problem",
             '403': "Problem",
+            '404': "Problem",
             '409': "Problem",
             '422': "Problem",
             '503': "Problem",
@@ -1353,12 +1374,14 @@ class TendersApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "Evaluation",
+            '400': "Problem",
             '401': "Problem",
             '403': "Problem",
             '404': "Problem",
             '409': "Problem",
             '412': "Problem",
             '422': "Problem",
+            '428': "Problem",
             '503': "Problem",
         }
         response_data = self.api_client.call_api(
@@ -1435,12 +1458,14 @@ class TendersApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "Evaluation",
+            '400': "Problem",
             '401': "Problem",
             '403': "Problem",
             '404': "Problem",
             '409': "Problem",
             '412': "Problem",
             '422': "Problem",
+            '428': "Problem",
             '503': "Problem",
         }
         response_data = self.api_client.call_api(
@@ -1517,12 +1542,14 @@ class TendersApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "Evaluation",
+            '400': "Problem",
             '401': "Problem",
             '403': "Problem",
             '404': "Problem",
             '409': "Problem",
             '412': "Problem",
             '422': "Problem",
+            '428': "Problem",
             '503': "Problem",
         }
         response_data = self.api_client.call_api(
@@ -2847,6 +2874,7 @@ class TendersApi:
             '409': "Problem",
             '412': "Problem",
             '422': "Problem",
+            '428': "Problem",
             '503': "Problem",
         }
         response_data = self.api_client.call_api(
@@ -2925,6 +2953,7 @@ class TendersApi:
             '409': "Problem",
             '412': "Problem",
             '422': "Problem",
+            '428': "Problem",
             '503': "Problem",
         }
         response_data = self.api_client.call_api(
@@ -3003,6 +3032,7 @@ class TendersApi:
             '409': "Problem",
             '412': "Problem",
             '422': "Problem",
+            '428': "Problem",
             '503': "Problem",
         }
         response_data = self.api_client.call_api(
@@ -3147,12 +3177,14 @@ class TendersApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "Bid",
+            '400': "Problem",
             '401': "Problem",
             '403': "Problem",
             '404': "Problem",
             '409': "Problem",
             '412': "Problem",
             '422': "Problem",
+            '428': "Problem",
             '503': "Problem",
         }
         response_data = self.api_client.call_api(
@@ -3233,12 +3265,14 @@ class TendersApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "Bid",
+            '400': "Problem",
             '401': "Problem",
             '403': "Problem",
             '404': "Problem",
             '409': "Problem",
             '412': "Problem",
             '422': "Problem",
+            '428': "Problem",
             '503': "Problem",
         }
         response_data = self.api_client.call_api(
@@ -3319,12 +3353,14 @@ class TendersApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "Bid",
+            '400': "Problem",
             '401': "Problem",
             '403': "Problem",
             '404': "Problem",
             '409': "Problem",
             '412': "Problem",
             '422': "Problem",
+            '428': "Problem",
             '503': "Problem",
         }
         response_data = self.api_client.call_api(
@@ -3480,6 +3516,7 @@ class TendersApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '201': "Bid",
+            '400': "Problem",
             '401': "Problem",
             '403': "Problem",
             '404': "Problem",
@@ -3557,6 +3594,7 @@ class TendersApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '201': "Bid",
+            '400': "Problem",
             '401': "Problem",
             '403': "Problem",
             '404': "Problem",
@@ -3634,6 +3672,7 @@ class TendersApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '201': "Bid",
+            '400': "Problem",
             '401': "Problem",
             '403': "Problem",
             '404': "Problem",
@@ -4069,12 +4108,14 @@ class TendersApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "Tender",
+            '400': "Problem",
             '401': "Problem",
             '403': "Problem",
             '404': "Problem",
             '409': "Problem",
             '412': "Problem",
             '422': "Problem",
+            '428': "Problem",
             '503': "Problem",
         }
         response_data = self.api_client.call_api(
@@ -4151,12 +4192,14 @@ class TendersApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "Tender",
+            '400': "Problem",
             '401': "Problem",
             '403': "Problem",
             '404': "Problem",
             '409': "Problem",
             '412': "Problem",
             '422': "Problem",
+            '428': "Problem",
             '503': "Problem",
         }
         response_data = self.api_client.call_api(
@@ -4233,12 +4276,14 @@ class TendersApi:
 
         _response_types_map: Dict[str, Optional[str]] = {
             '200': "Tender",
+            '400': "Problem",
             '401': "Problem",
             '403': "Problem",
             '404': "Problem",
             '409': "Problem",
             '412': "Problem",
             '422': "Problem",
+            '428': "Problem",
             '503': "Problem",
         }
         response_data = self.api_client.call_api(
@@ -4401,6 +4446,7 @@ class TendersApi:
             '409': "Problem",
             '412': "Problem",
             '422': "Problem",
+            '428': "Problem",
             '503': "Problem",
         }
         response_data = self.api_client.call_api(
@@ -4483,6 +4529,7 @@ class TendersApi:
             '409': "Problem",
             '412': "Problem",
             '422': "Problem",
+            '428': "Problem",
             '503': "Problem",
         }
         response_data = self.api_client.call_api(
@@ -4565,6 +4612,7 @@ class TendersApi:
             '409': "Problem",
             '412': "Problem",
             '422': "Problem",
+            '428': "Problem",
             '503': "Problem",
         }
         response_data = self.api_client.call_api(
