@@ -20,13 +20,9 @@ import httpx
 import jsonschema
 import pytest
 import yaml
-from civicpool_catalog.config import CatalogSettings
 from civicpool_cli.keycloak import cache_dir
-from civicpool_common.settings import OidcSettings, RuntimeSettings
-from civicpool_contracts.config import ContractsSettings
-from civicpool_demand.config import DemandSettings
-from civicpool_gateway.config import GatewaySettings
-from pydantic_settings import BaseSettings
+
+from tests.support.settings import SETTINGS, known_variables
 
 COMPOSE_GO = "v2.16.2"
 SCHEMA_URL = f"https://proxy.golang.org/github.com/compose-spec/compose-go/v2/@v/{COMPOSE_GO}.zip"
@@ -94,21 +90,10 @@ def test_dependencies_exist_and_health_conditions_have_health_checks(compose: di
                 assert "healthcheck" in services[dependency], f"{dependency} has no health check"
 
 
-SETTINGS: dict[str, type[BaseSettings]] = {
-    "catalog": CatalogSettings,
-    "demand": DemandSettings,
-    "contracts": ContractsSettings,
-    "gateway": GatewaySettings,
-}
-
-
 @pytest.mark.parametrize("name", sorted(SETTINGS))
 def test_every_variable_is_read_by_the_process(compose: dict[str, Any], name: str) -> None:
     env = {k: str(v) for k, v in compose["services"][name]["environment"].items()}
-    known = set()
-    for settings in (SETTINGS[name], OidcSettings, RuntimeSettings, CatalogSettings, DemandSettings, ContractsSettings):
-        prefix = str(settings.model_config.get("env_prefix", ""))
-        known |= {f"{prefix}{field}".upper() for field in settings.model_fields}
+    known = known_variables(name)
     assert set(env) <= known, f"unknown variables: {set(env) - known}"
     saved = dict(os.environ)
     try:

@@ -3,14 +3,26 @@
 from __future__ import annotations
 
 import asyncio
+import io
+import json
 import logging
+import socket
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import grpc
+import httpx
 import pytest
+from civicpool_common import observability
 from civicpool_common.auth import TokenVerifier
-from civicpool_common.grpc_server import AuthInterceptor, ErrorInterceptor, periodically
+from civicpool_common.grpc_server import (
+    AuthInterceptor,
+    ErrorInterceptor,
+    ObservedInterceptor,
+    periodically,
+    serve_metrics,
+)
 from civicpool_common.settings import OidcSettings
 
 
@@ -30,7 +42,7 @@ async def _abort(request: bytes, context: grpc.aio.ServicerContext[Any, Any]) ->
 @pytest.fixture
 async def channel() -> AsyncIterator[grpc.aio.Channel]:
     verifier = TokenVerifier(OidcSettings(issuer="http://127.0.0.1:1/realms/civicpool"))
-    server = grpc.aio.server(interceptors=[ErrorInterceptor(), AuthInterceptor(verifier)])
+    server = grpc.aio.server(interceptors=[ObservedInterceptor(), ErrorInterceptor(), AuthInterceptor(verifier)])
     handlers = {
         "Stream": grpc.unary_stream_rpc_method_handler(_stream, _identity, _identity),
         "Abort": grpc.unary_unary_rpc_method_handler(_abort, _identity, _identity),
@@ -58,6 +70,40 @@ async def test_unauthenticated_calls_never_reach_the_servicer(channel: grpc.aio.
     assert caught.value.code() == grpc.StatusCode.UNAUTHENTICATED
 
 
+async def test_each_call_is_counted_and_logged_with_the_request_id_it_came_with(channel: grpc.aio.Channel) -> None:
+    refused = observability.GRPC_HANDLED.labels("/test.Runtime/Abort", "UNAUTHENTICATED")
+    before = refused._value.get()
+    lines = io.StringIO()
+    handler = logging.StreamHandler(lines)
+    handler.setFormatter(observability.JsonFormatter("test"))
+    logger = logging.getLogger("civicpool")
+    logger.addHandler(handler)
+    level = logger.level
+    logger.setLevel(logging.INFO)  # setLevel, not .level: the loggers cache what they let through
+    try:
+        call = channel.unary_unary("/test.Runtime/Abort", _identity, _identity)
+        with pytest.raises(grpc.aio.AioRpcError):
+            await call(b"", timeout=5, metadata=(("x-request-id", "req-42"),))
+        for _ in range(200):  # the server logs after its answer is on the way: wait for the line
+            if "UNAUTHENTICATED" in lines.getvalue():
+                break
+            await asyncio.sleep(0.01)
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+    assert refused._value.get() == before + 1
+    entries = [json.loads(line) for line in lines.getvalue().splitlines()]
+    refusal = next(e for e in entries if e.get("code") == "UNAUTHENTICATED")
+    assert refusal["request_id"] == "req-42" and refusal["method"] == "/test.Runtime/Abort"
+    assert refusal["process"] == "test" and refusal["duration_ms"] >= 0
+
+
+def test_a_request_id_is_kept_only_when_it_is_a_plain_token() -> None:
+    assert observability.request_id_from("abc-123") == "abc-123"
+    for odd in (None, "", "a b", "x" * 65, "id\r\nSet-Cookie: a"):
+        assert len(observability.request_id_from(odd)) == 32
+
+
 async def test_periodic_housekeeping_survives_a_failure_logs_what_it_did_and_stops_with_its_context(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
@@ -80,3 +126,23 @@ async def test_periodic_housekeeping_survives_a_failure_logs_what_it_did_and_sto
     assert len(runs) == stopped_at  # no run after the context ended
     messages = [record.getMessage() for record in caplog.records]
     assert "could not tidy up; retrying" in messages and "tidied 3" in messages
+
+
+async def test_a_service_serves_its_metrics_with_the_database_pool(tmp_path: Path) -> None:
+    from civicpool_catalog.config import CatalogSettings
+    from civicpool_common.database import create_engine
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    engine = create_engine(f"sqlite:///{tmp_path / 'catalog.db'}", 3)  # a file: a counting pool
+    server = serve_metrics("catalog", CatalogSettings(metrics_port=port), engine)
+    try:
+        async with httpx.AsyncClient() as client:
+            text = (await client.get(f"http://127.0.0.1:{port}/metrics", timeout=5)).text
+    finally:
+        server.shutdown()
+        await engine.dispose()
+    assert 'civicpool_db_pool_checked_out{database="catalog"} 0.0' in text
+    assert "civicpool_grpc_server_handled_total" in text
+    assert serve_metrics("catalog", CatalogSettings(metrics_port=0), engine) is None  # off by default

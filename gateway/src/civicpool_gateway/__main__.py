@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import logging
-
 import uvicorn
+from civicpool_common import observability
 
 from civicpool_gateway.config import GatewaySettings
 from civicpool_gateway.main import create_app
@@ -12,7 +11,7 @@ from civicpool_gateway.main import create_app
 
 def main() -> None:
     settings = GatewaySettings()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s gateway %(levelname)s %(message)s")
+    observability.configure_logging("gateway")
     uvicorn.run(
         create_app(settings),
         host=settings.host,

@@ -14,6 +14,7 @@ import grpc
 from civicpool.catalog.v1.catalog_pb2_grpc import CatalogServiceStub
 from civicpool.contracts.v1.contracts_pb2_grpc import ContractsServiceStub
 from civicpool.demand.v1.demand_pb2_grpc import DemandServiceStub
+from civicpool_common import observability
 from civicpool_common.errors import from_rpc_error
 from fastapi import Depends, Request
 from google.protobuf.message import Message
@@ -84,7 +85,11 @@ class ServiceClients:
         """Call `method` with the caller's token and the deadline; raise a Problem on failure."""
         timeout = deadline_seconds or self._deadline
         try:
-            return await method(request, timeout=timeout, metadata=(("authorization", f"Bearer {token}"),))
+            metadata = (
+                ("authorization", f"Bearer {token}"),
+                (observability.REQUEST_ID_HEADER, observability.current_request_id.get()),
+            )
+            return await method(request, timeout=timeout, metadata=metadata)
         except grpc.aio.AioRpcError as error:
             raise Problem.from_remote(from_rpc_error(error), service) from None
 

@@ -7,15 +7,17 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import prometheus_client
 from civicpool_common.auth import TokenVerifier
 from civicpool_common.settings import OidcSettings
 from fastapi import FastAPI
-from fastapi.responses import RedirectResponse
+from fastapi.responses import RedirectResponse, Response
 
 from civicpool_gateway import portal, problems
 from civicpool_gateway.body_limit import BodyLimit
 from civicpool_gateway.clients import ServiceClients
 from civicpool_gateway.config import GatewaySettings
+from civicpool_gateway.observed import Observed
 from civicpool_gateway.portal.web import PORTAL
 from civicpool_gateway.routers import (
     budgets,
@@ -94,6 +96,9 @@ def create_app(settings: GatewaySettings | None = None, oidc: OidcSettings | Non
         default_bytes=MAX_JSON_BODY_BYTES,
         larger=[(path, imports.MAX_IMPORT_BODY_BYTES) for path in (imports.IMPORTS_PATH, portal.IMPORT_PATH)],
     )
+    app.add_middleware(
+        Observed, router_prefix=API_PREFIX
+    )  # added last: outermost, so it sees every answer, refusals too
     # imports before rounds: /rounds/import-template must not match /rounds/{id}
     routers = (me, catalog, imports, rounds, lines, tenders, contracts, ledger, reports, budgets)
     for router in (module.router for module in routers):
@@ -104,6 +109,11 @@ def create_app(settings: GatewaySettings | None = None, oidc: OidcSettings | Non
     @app.get("/", include_in_schema=False)
     async def root() -> RedirectResponse:
         return RedirectResponse(f"{PORTAL}/")
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        """Prometheus metrics of this gateway (expose it to your monitoring only, not to the internet)."""
+        return Response(prometheus_client.generate_latest(), media_type=prometheus_client.CONTENT_TYPE_LATEST)
 
     @app.get("/problems/{slug}", include_in_schema=False)
     async def problem_type(slug: str) -> dict[str, str]:

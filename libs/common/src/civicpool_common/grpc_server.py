@@ -20,15 +20,18 @@ import contextvars
 import gc
 import logging
 import signal
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import grpc
+import prometheus_client
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from civicpool_common import observability
 from civicpool_common.auth import Principal, TokenVerifier
 from civicpool_common.database import create_engine, migrate, ping, session_factory
 from civicpool_common.errors import DomainError, Unauthenticated, to_grpc_status
@@ -93,6 +96,40 @@ def _refuse_streaming(handler: grpc.RpcMethodHandler[Any, Any]) -> grpc.RpcMetho
     if handler.stream_unary is not None:
         return grpc.stream_unary_rpc_method_handler(refuse, **options)
     return grpc.stream_stream_rpc_method_handler(refuse, **options)
+
+
+class ObservedInterceptor(grpc.aio.ServerInterceptor):
+    """Each call's request id (from the gateway's metadata) in the logs, and its count and time as metrics."""
+
+    async def intercept_service(
+        self, continuation: Continuation, handler_call_details: grpc.HandlerCallDetails
+    ) -> grpc.RpcMethodHandler[Any, Any] | None:
+        method = handler_call_details.method
+        metadata = handler_call_details.invocation_metadata or ()
+        sent = next((str(v) for k, v in metadata if k == observability.REQUEST_ID_HEADER), None)
+
+        def wrap(behavior: Behavior) -> Behavior:
+            async def observed(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
+                reset = observability.current_request_id.set(observability.request_id_from(sent))
+                started = time.perf_counter()
+                code = grpc.StatusCode.OK
+                try:
+                    return await behavior(request, context)
+                except grpc.aio.AbortError:
+                    code = context.code() or grpc.StatusCode.UNKNOWN
+                    raise
+                finally:
+                    elapsed = time.perf_counter() - started
+                    observability.GRPC_HANDLED.labels(method, code.name).inc()
+                    observability.GRPC_SECONDS.labels(method).observe(elapsed)
+                    if code is not grpc.StatusCode.OK:
+                        fields = {"method": method, "code": code.name, "duration_ms": round(elapsed * 1000, 1)}
+                        log.info("%s answered %s", method, code.name, extra=fields)
+                    observability.current_request_id.reset(reset)
+
+            return observed
+
+        return _wrap_unary(await continuation(handler_call_details), wrap)
 
 
 class ErrorInterceptor(grpc.aio.ServerInterceptor):
@@ -248,7 +285,7 @@ async def _serve(
     definition: ServiceDefinition, settings: ServiceSettings, engine: AsyncEngine, verifier: TokenVerifier
 ) -> None:
     server = grpc.aio.server(
-        interceptors=[ErrorInterceptor(), AuthInterceptor(verifier)],
+        interceptors=[ObservedInterceptor(), ErrorInterceptor(), AuthInterceptor(verifier)],
         options=[("grpc.max_receive_message_length", MAX_MESSAGE_BYTES)],
     )
     async with definition.register(server, session_factory(engine), settings):
@@ -275,6 +312,7 @@ async def _run_until_stopped(
 
     address = f"{settings.host}:{settings.port}"
     server.add_insecure_port(address)  # raises when the address is taken
+    metrics = serve_metrics(definition.name, settings, engine)
     await server.start()
     # Everything loaded so far lives as long as the process: keep the collector from re-scanning it
     # on every full collection (large results allocate enough to trigger those often).
@@ -298,11 +336,29 @@ async def _run_until_stopped(
         await health_servicer.enter_graceful_shutdown()
         await asyncio.sleep(settings.shutdown_drain_seconds)
         await server.stop(settings.shutdown_grace_seconds)
+        if metrics is not None:
+            metrics.shutdown()
+
+
+def serve_metrics(name: str, settings: ServiceSettings, engine: AsyncEngine) -> Any | None:
+    """Prometheus metrics on their own HTTP port (none when 0): calls, times, codes, the database pool.
+
+    The HTTP server (shut it down when the service stops), or None.
+    """
+    if not settings.metrics_port:
+        return None
+    pool: Any = engine.pool  # a QueuePool for database servers; SQLite's may not count
+    if hasattr(pool, "checkedout") and hasattr(pool, "size"):
+        observability.DB_POOL_CHECKED_OUT.labels(name).set_function(lambda: float(pool.checkedout()))
+        observability.DB_POOL_SIZE.labels(name).set_function(lambda: float(pool.size()))
+    server, _ = prometheus_client.start_http_server(settings.metrics_port, addr=settings.host)
+    log.info("%s metrics on http://%s:%s/metrics", name, settings.host, settings.metrics_port)
+    return server
 
 
 def run_cli(definition: ServiceDefinition, settings: ServiceSettings, argv: Sequence[str]) -> int:
     """`python -m civicpool_<svc> [serve|migrate]`."""
-    logging.basicConfig(level=logging.INFO, format=f"%(asctime)s {definition.name} %(levelname)s %(message)s")
+    observability.configure_logging(definition.name)
     command = argv[0] if argv else "serve"
     if command == "migrate":
         migrate(settings.resolved_database_url(definition.name), definition.migrations)

@@ -72,6 +72,8 @@ class ServiceSettings(BaseSettings):
     # stop sending), then seconds the calls in flight get to finish.
     shutdown_drain_seconds: float = 0.5
     shutdown_grace_seconds: float = 5.0
+    # Prometheus metrics on this HTTP port (/metrics); 0: none.
+    metrics_port: int = Field(0, ge=0, le=65535)
 
     def resolved_database_url(self, service: str) -> str:
         if self.database_url:

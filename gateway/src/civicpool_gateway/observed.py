@@ -1,0 +1,59 @@
+"""Each request's id, access log line and metrics (pure ASGI: no per-request task or body copy)."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from civicpool_common import observability
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+log = logging.getLogger("civicpool.access")
+REQUEST_ID_HEADER = observability.REQUEST_ID_HEADER.encode()
+
+
+class Observed:
+    def __init__(self, app: ASGIApp, router_prefix: str) -> None:
+        self.app = app
+        self.router_prefix = router_prefix
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        sent = next((value.decode("latin-1") for name, value in scope["headers"] if name == REQUEST_ID_HEADER), None)
+        request_id = observability.request_id_from(sent)
+        reset = observability.current_request_id.set(request_id)
+        started = time.perf_counter()
+        status = 500  # unless the app answers
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+                message["headers"] = [*message.get("headers", []), (REQUEST_ID_HEADER, request_id.encode())]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            elapsed = time.perf_counter() - started
+            route = self._route_of(scope)
+            observability.HTTP_REQUESTS.labels(scope["method"], route, str(status)).inc()
+            observability.HTTP_SECONDS.labels(scope["method"], route).observe(elapsed)
+            fields = {"method": scope["method"], "route": route, "status": status,
+                      "duration_ms": round(elapsed * 1000, 1)}  # fmt: skip
+            log.info("%s %s %s", scope["method"], scope["path"], status, extra=fields)
+            observability.current_request_id.reset(reset)
+
+    def _route_of(self, scope: Scope) -> str:
+        """The route's template (/api/v1/rounds/{id}), never the raw path: ids would make metrics unbounded."""
+        route: Any = scope.get("route")
+        if route is None:
+            return "unmatched"
+        template = str(route.path)
+        # FastAPI keeps an included router's routes without the prefix it was included under.
+        if scope["path"].startswith(self.router_prefix) and not template.startswith(self.router_prefix):
+            template = self.router_prefix + template
+        return template

@@ -1,0 +1,47 @@
+"""A request's id travels from the gateway through gRPC into the service's JSON log; the gateway has metrics."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+
+import httpx
+from civicpool_cli.stack import Stack
+
+from tests.conftest import ApiFactory
+
+
+def _entries(stack: Stack, process: str) -> list[dict[str, object]]:
+    lines = (stack.log_dir / f"{process}.log").read_text(encoding="utf-8", errors="replace").splitlines()
+    return [json.loads(line) for line in lines if line.startswith("{")]
+
+
+def test_the_request_id_is_in_the_gateway_and_the_service_logs(api: ApiFactory, stack: Stack) -> None:
+    request_id = f"trace-{uuid.uuid4().hex[:12]}"
+    missing = api("bruchsal.it").get("/items/no-such-item", headers={"X-Request-Id": request_id})
+    assert missing.status_code == 404
+    assert missing.headers["x-request-id"] == request_id
+    for _ in range(50):  # the lines are written as the answers leave
+        gateway = [e for e in _entries(stack, "gateway") if e.get("request_id") == request_id]
+        catalog = [e for e in _entries(stack, "catalog") if e.get("request_id") == request_id]
+        if gateway and catalog:
+            break
+        time.sleep(0.1)
+    assert [(e["route"], e["status"]) for e in gateway] == [("/api/v1/items/{id}", 404)]
+    assert [(e["method"], e["code"]) for e in catalog] == [
+        ("/civicpool.catalog.v1.CatalogService/GetItem", "NOT_FOUND")
+    ]
+    # Without one, the gateway makes one; an odd one is replaced, never echoed.
+    assert len(api("bruchsal.it").get("/items", params={"limit": 1}).headers["x-request-id"]) == 32
+    odd = api("bruchsal.it").get("/items", params={"limit": 1}, headers={"X-Request-Id": "a b"})
+    assert odd.headers["x-request-id"] != "a b"
+
+
+def test_the_gateway_counts_requests_by_route_template_and_status(api: ApiFactory, stack: Stack) -> None:
+    api("bruchsal.it").get("/items/no-such-item")
+    metrics = httpx.get(f"{stack.gateway_url}/metrics", timeout=10)
+    assert metrics.status_code == 200
+    assert 'civicpool_http_requests_total{method="GET",route="/api/v1/items/{id}",status="404"}' in metrics.text
+    assert "civicpool_http_request_seconds_bucket" in metrics.text
+    assert "no-such-item" not in metrics.text  # ids never become labels

@@ -1,0 +1,33 @@
+"""The CIVICPOOL_* variables each process reads: deployment files may set only these."""
+
+from __future__ import annotations
+
+from civicpool_catalog.config import CatalogSettings
+from civicpool_common.settings import OidcSettings, RuntimeSettings
+from civicpool_contracts.config import ContractsSettings
+from civicpool_demand.config import DemandSettings
+from civicpool_gateway.config import GatewaySettings
+from pydantic_settings import BaseSettings
+
+SETTINGS: dict[str, type[BaseSettings]] = {
+    "catalog": CatalogSettings,
+    "demand": DemandSettings,
+    "contracts": ContractsSettings,
+    "gateway": GatewaySettings,
+}
+
+
+def known_variables(process: str) -> set[str]:
+    """What `process` reads: its own settings, the shared ones, and the services' (the CLI's migrate reads all)."""
+    known: set[str] = set()
+    for settings in (
+        SETTINGS[process],
+        OidcSettings,
+        RuntimeSettings,
+        CatalogSettings,
+        DemandSettings,
+        ContractsSettings,
+    ):
+        prefix = str(settings.model_config.get("env_prefix", ""))
+        known |= {f"{prefix}{field}".upper() for field in settings.model_fields}
+    return known

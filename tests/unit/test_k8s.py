@@ -1,0 +1,94 @@
+"""deploy/k8s is valid Kubernetes (offline, strict, by kubernetes-validate) and matches the real processes.
+
+Every command is a module that exists, every CIVICPOOL_* variable is one the
+process reads, every address names a Service on its port, and the probes ask
+the gRPC health service or the gateway's /readyz and /healthz.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+from typing import Any
+
+import kubernetes_validate
+import pytest
+import yaml
+from civicpool_gateway.main import create_app
+
+from tests.support.settings import SETTINGS, known_variables
+
+KUBERNETES = "1.30.0"  # the oldest version we promise (gRPC probes are GA since 1.27)
+
+
+@pytest.fixture(scope="module")
+def k8s_dir(repo_root: Path) -> Path:
+    return repo_root / "deploy" / "k8s"
+
+
+@pytest.fixture(scope="module")
+def resources(k8s_dir: Path) -> list[dict[str, Any]]:
+    return [doc for path in sorted(k8s_dir.glob("*.yaml")) if path.name != "kustomization.yaml"
+            for doc in yaml.safe_load_all(path.read_text()) if doc]  # fmt: skip
+
+
+def _of(resources: list[dict[str, Any]], kind: str) -> dict[str, dict[str, Any]]:
+    return {r["metadata"]["name"]: r for r in resources if r["kind"] == kind}
+
+
+def test_every_manifest_is_valid_kubernetes(resources: list[dict[str, Any]]) -> None:
+    assert len(resources) >= 10
+    for resource in resources:
+        kubernetes_validate.validate(resource, KUBERNETES, strict=True)
+
+
+def test_a_typo_is_caught(resources: list[dict[str, Any]]) -> None:
+    broken = {**_of(resources, "Service")["gateway"], "spec": {"selectr": {}}}
+    with pytest.raises(kubernetes_validate.ValidationError):
+        kubernetes_validate.validate(broken, KUBERNETES, strict=True)
+
+
+def test_kustomization_applies_every_manifest_but_the_secret_example(k8s_dir: Path) -> None:
+    listed = set(yaml.safe_load((k8s_dir / "kustomization.yaml").read_text())["resources"])
+    present = {p.name for p in k8s_dir.glob("*.yaml")} - {"kustomization.yaml", "secret.example.yaml"}
+    assert listed == present
+
+
+@pytest.mark.parametrize("name", sorted(SETTINGS))
+def test_each_deployment_runs_a_real_module_with_known_settings(resources: list[dict[str, Any]], name: str) -> None:
+    container = _of(resources, "Deployment")[name]["spec"]["template"]["spec"]["containers"][0]
+    command = container["command"]
+    assert command[:2] == ["python", "-m"] and importlib.util.find_spec(command[2]) is not None
+    config = _of(resources, "ConfigMap")["civicpool"]["data"]  # shared by all: each variable is someone's
+    secret = _of(resources, "Secret")["civicpool"]["stringData"]
+    everyone = set().union(*(known_variables(process) for process in SETTINGS))
+    assert set(config) | set(secret) <= everyone, (set(config) | set(secret)) - everyone
+    own = {e["name"] for e in container.get("env", [])}
+    assert own <= known_variables(name), own - known_variables(name)
+    assert config[f"CIVICPOOL_{name.upper()}_HOST"] == "0.0.0.0"  # noqa: S104 - pods listen on their network
+    assert container["securityContext"]["readOnlyRootFilesystem"]
+    assert {"cpu", "memory"} <= set(container["resources"]["requests"])
+
+
+@pytest.mark.parametrize(("name", "port"), [("catalog", 50051), ("demand", 50052), ("contracts", 50053)])
+def test_services_listen_where_they_are_called_and_probe_grpc_health(
+    resources: list[dict[str, Any]], name: str, port: int
+) -> None:
+    container = _of(resources, "Deployment")[name]["spec"]["template"]["spec"]["containers"][0]
+    assert {"name": f"CIVICPOOL_{name.upper()}_PORT", "value": str(port)} in container["env"]
+    ports = {p["name"]: p["containerPort"] for p in container["ports"]}
+    assert ports["grpc"] == port
+    metrics = next(e["value"] for e in container["env"] if e["name"] == f"CIVICPOOL_{name.upper()}_METRICS_PORT")
+    assert int(metrics) == ports["metrics"]
+    assert container["readinessProbe"]["grpc"]["port"] == port == container["livenessProbe"]["grpc"]["port"]
+    assert _of(resources, "Service")[name]["spec"]["ports"][0]["port"] == port
+    addresses = [v for k, v in _of(resources, "ConfigMap")["civicpool"]["data"].items()
+                 if k.endswith(f"_{name.upper()}_ADDRESS")]  # fmt: skip
+    assert addresses and set(addresses) == {f"{name}:{port}"}
+
+
+def test_gateway_probes_are_real_routes(resources: list[dict[str, Any]]) -> None:
+    container = _of(resources, "Deployment")["gateway"]["spec"]["template"]["spec"]["containers"][0]
+    paths = set(create_app().openapi()["paths"])
+    assert container["readinessProbe"]["httpGet"]["path"] == "/readyz" in paths
+    assert container["livenessProbe"]["httpGet"]["path"] == "/healthz" in paths
