@@ -6,10 +6,13 @@ from pathlib import Path
 
 import httpx
 import pytest
+from civicpool_cli.databases import service_database_urls
 from civicpool_cli.main import app
 from civicpool_cli.stack import Stack
 from sqlalchemy import create_engine, inspect
 from typer.testing import CliRunner
+
+from tests.support.postgres import PostgresCluster
 
 runner = CliRunner()
 
@@ -81,3 +84,24 @@ def test_starting_again_on_the_same_data_keeps_the_realm_and_users(stack: Stack)
 def test_the_local_keycloak_admin_password_is_private(stack: Stack) -> None:
     mode = (stack.keycloak.data_dir / "admin-password").stat().st_mode & 0o777
     assert mode == 0o600
+
+
+def test_the_services_get_one_database_each_on_a_postgresql_server(
+    postgres: PostgresCluster, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`civicpool up --database postgresql://...`: the databases are made, then migrated like SQLite ones."""
+    server = f"postgresql://{postgres.user}@127.0.0.1:{postgres.port}"
+    urls = service_database_urls(server)
+    assert urls == {f"CIVICPOOL_{s.upper()}_DATABASE_URL": f"{server}/{s}" for s in ("catalog", "demand", "contracts")}
+    assert service_database_urls(f"{server}/ignored") == urls  # again: nothing to make
+    for name, url in urls.items():
+        monkeypatch.setenv(name, url)
+    assert CliRunner().invoke(app, ["migrate"]).exit_code == 0
+    for url in urls.values():
+        engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
+        try:
+            assert "alembic_version" in inspect(engine).get_table_names()
+        finally:
+            engine.dispose()
+    refused = CliRunner().invoke(app, ["up", "--database", "mysql://somewhere"])
+    assert refused.exit_code == 1 and "not a PostgreSQL server URL" in refused.output

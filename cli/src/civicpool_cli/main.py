@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
+import psycopg
 import typer
 from civicpool_common.settings import RuntimeSettings
 from keycloak import KeycloakAdmin
@@ -19,6 +20,7 @@ from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
 
 from civicpool_cli import importer, keycloak
+from civicpool_cli.databases import service_database_urls
 from civicpool_cli.demo import (
     CITIES,
     CITY_ROLES,
@@ -55,15 +57,31 @@ def _port_in_use(port: int) -> bool:
 
 
 @app.command()
-def up(data_dir: DataDir = Path("data"), demo: bool = typer.Option(True, help="Load the demo network")) -> None:
+def up(
+    data_dir: DataDir = Path("data"),
+    demo: bool = typer.Option(True, help="Load the demo network"),
+    database: Annotated[
+        str | None,
+        typer.Option(
+            envvar="CIVICPOOL_DATABASE",
+            help="A PostgreSQL server (postgresql://user:password@host:port): one database per service, "
+            "made when missing. Default: SQLite files in the data folder.",
+        ),
+    ] = None,
+) -> None:
     """Start Keycloak, the three services and the gateway locally, with demo data; Ctrl-C stops all."""
     _refuse_in_production("`civicpool up`")
+    try:
+        databases = service_database_urls(database) if database else {}
+    except (ValueError, psycopg.Error) as error:
+        typer.echo(f"civicpool could not use the database server: {error}", err=True)
+        raise typer.Exit(1) from None
     ports = Ports()
     busy = [f"{name} {port}" for name, port in vars(ports).items() if _port_in_use(port)]
     if busy:
         typer.echo(f"ports in use: {', '.join(busy)}. Is civicpool already running?", err=True)
         raise typer.Exit(1)
-    stack = Stack(data_dir, ports)
+    stack = Stack(data_dir, ports, extra_env=databases)
     # SIGTERM (a service manager, `timeout`, `kill`) stops the children like Ctrl-C does.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     started = time.monotonic()
