@@ -115,6 +115,10 @@ class KeycloakServer:
     def ready_url(self) -> str:
         return f"http://127.0.0.1:{self.management_port}/health/ready"
 
+    @property
+    def metrics_url(self) -> str:
+        return f"http://127.0.0.1:{self.management_port}/metrics"
+
     def admin_password(self) -> str:
         """A random bootstrap-admin password per data folder (kept there, readable by the owner only)."""
         path = self.data_dir / "admin-password"
@@ -136,6 +140,7 @@ class KeycloakServer:
             f"--db-url=jdbc:h2:file:{self.data_dir / 'keycloakdb'};NON_KEYWORDS=VALUE",
             "--cache=local",
             "--health-enabled=true",
+            "--metrics-enabled=true",  # counts its HTTP requests: proof that tokens are verified without it
             "--http-host=127.0.0.1",
             f"--http-port={self.port}",
             "--http-management-host=127.0.0.1",
