@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import json
+import time
 
 import httpx
 import jwt
 import pytest
 from civicpool_cli.stack import Stack
+from civicpool_cli.tokens import SignInError, password_token
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from tests.conftest import PROBLEM, ApiFactory
@@ -91,3 +96,93 @@ def test_every_demo_user_can_sign_in(tokens: TokenSource) -> None:
         claims = jwt.decode(tokens(username), options={"verify_signature": False})
         assert claims["preferred_username"] == username
         assert "civicpool-gateway" in (claims["aud"] if isinstance(claims["aud"], list) else [claims["aud"]])
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _unsigned(header: dict[str, object], claims: dict[str, object]) -> str:
+    return f"{_b64(json.dumps(header).encode())}.{_b64(json.dumps(claims).encode())}"
+
+
+def _realm_public_key_pem(stack: Stack) -> bytes:
+    keys = httpx.get(f"{stack.keycloak.issuer}/protocol/openid-connect/certs", timeout=10).json()["keys"]
+    signing = next(k for k in keys if k.get("use") == "sig" and k["kty"] == "RSA")
+    public = jwt.PyJWK.from_dict(signing).key
+    return public.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
+@pytest.mark.parametrize(
+    "attack",
+    ["alg-none", "hs256-with-the-realm-public-key", "unknown-key-id", "expired", "not-yet-valid", "wrong-issuer",
+     "wrong-audience", "tampered-city", "truncated-signature"],
+)  # fmt: skip
+def test_token_attacks_are_401_problems(api: ApiFactory, tokens: TokenSource, stack: Stack, attack: str) -> None:
+    """Each forged token is refused with a 401 problem, whichever check catches it (the signature first)."""
+    real = tokens("bruchsal.it")
+    header = jwt.get_unverified_header(real)
+    claims = jwt.decode(real, options={"verify_signature": False})
+    now = int(time.time())
+    attacker = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+    def resigned(**changes: object) -> str:  # the real key id, the attacker's signature
+        return jwt.encode({**claims, **changes}, attacker, algorithm="RS256", headers={"kid": header["kid"]})
+
+    forged = {
+        "alg-none": lambda: _unsigned({"alg": "none", "typ": "JWT", "kid": header["kid"]}, claims) + ".",
+        "hs256-with-the-realm-public-key": lambda: _hs256_with(_realm_public_key_pem(stack), header["kid"], claims),
+        "unknown-key-id": lambda: jwt.encode(claims, attacker, algorithm="RS256", headers={"kid": "no-such-key"}),
+        "expired": lambda: resigned(exp=now - 3600, iat=now - 7200),
+        "not-yet-valid": lambda: resigned(nbf=now + 3600),
+        "wrong-issuer": lambda: resigned(iss="http://evil.example/realms/civicpool"),
+        "wrong-audience": lambda: resigned(aud="another-app"),
+        "tampered-city": lambda: _with_claims(real, city="buehl"),
+        "truncated-signature": lambda: real[:-8],
+    }[attack]()
+    response = api(token=forged).get("/me")
+    assert response.status_code == 401
+    assert response.headers["content-type"] == PROBLEM
+    assert response.json()["type"] == "/problems/unauthenticated"
+
+
+def _hs256_with(secret: bytes, kid: str, claims: dict[str, object]) -> str:
+    """The classic algorithm confusion: HMAC keyed with the public key the verifier knows."""
+    signing_input = _unsigned({"alg": "HS256", "typ": "JWT", "kid": kid}, claims)
+    signature = hmac.new(secret, signing_input.encode(), hashlib.sha256).digest()
+    return f"{signing_input}.{_b64(signature)}"
+
+
+def test_a_token_keycloak_issued_for_another_client_is_refused(api: ApiFactory, stack: Stack) -> None:
+    """Really signed by the realm, but not for civicpool: admin-cli's token lacks the gateway audience."""
+    other = httpx.post(
+        f"{stack.keycloak.issuer}/protocol/openid-connect/token",
+        data={"client_id": "admin-cli", "grant_type": "password", "username": "bruchsal.it", "password": "demo"},
+        timeout=10,
+    )
+    assert other.status_code == 200
+    token = other.json()["access_token"]
+    audience = jwt.decode(token, options={"verify_signature": False}).get("aud") or []
+    assert "civicpool-gateway" not in audience  # a real realm signature, but not for us
+    response = api(token=token).get("/me")
+    assert response.status_code == 401
+    assert response.json()["type"] == "/problems/unauthenticated"
+
+
+def test_a_disabled_user_cannot_sign_in_again(api: ApiFactory, stack: Stack) -> None:
+    """Disabling a user in Keycloak stops new tokens at once; one already issued lasts until it expires."""
+    admin = stack.keycloak.admin()
+    admin.change_current_realm("civicpool")
+    username = f"disabled.{int(time.time() * 1000)}"
+    password = [{"type": "password", "value": "demo", "temporary": False}]
+    user_id = admin.create_user({"username": username, "enabled": True, "email": f"{username}@demo.civicpool.invalid",
+                                 "emailVerified": True, "firstName": "Ex", "lastName": "Employee",
+                                 "credentials": password})  # fmt: skip
+    admin.assign_realm_roles(user_id, [admin.get_realm_role("city-it")])
+    issued = password_token(stack.keycloak.url, username, "demo")
+    admin.update_user(user_id, {"enabled": False})
+    with pytest.raises(SignInError):
+        password_token(stack.keycloak.url, username, "demo")
+    # By design of signed tokens: the one issued before works until it expires (15 minutes at most).
+    assert api(token=issued).get("/me").status_code == 200
+    admin.delete_user(user_id)

@@ -112,6 +112,8 @@ async def test_an_unknown_key_id_refetches_at_most_once_per_cooldown(keyset: Key
         ({"iss": "http://evil.example/realms/civicpool"}, "another identity provider"),
         ({"typ": "Refresh"}, "only access tokens"),
         ({"sub": None}, "invalid"),
+        ({"nbf": int(time.time()) + 3600}, "not yet valid"),
+        ({"iat": int(time.time()) + 3600}, "not yet valid"),
     ],
 )
 async def test_tokens_that_must_not_pass(
