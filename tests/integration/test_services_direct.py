@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import grpc
+import jwt
 import pytest
 from civicpool.catalog.v1 import catalog_pb2 as catalog
 from civicpool.catalog.v1.catalog_pb2_grpc import CatalogServiceStub
@@ -14,6 +15,7 @@ from civicpool.demand.v1 import demand_pb2 as demand
 from civicpool.demand.v1.demand_pb2_grpc import DemandServiceStub
 from civicpool_cli.stack import Stack
 from civicpool_common.errors import from_rpc_error
+from cryptography.hazmat.primitives.asymmetric import rsa
 from google.protobuf.timestamp_pb2 import Timestamp
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
@@ -151,3 +153,40 @@ def test_a_time_beyond_the_calendar_is_invalid_not_internal(
             demand.CreateRoundRequest(round=far), timeout=DEADLINE, metadata=_bearer(tokens("ettlingen.lead"))
         )
     assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT  # type: ignore[attr-defined]
+
+
+def _every_rpc() -> list[tuple[str, str]]:
+    """(service, /package.Service/Method) for every method the three services declare."""
+    from civicpool.contracts.v1 import contracts_pb2 as contracts
+
+    declared = {"catalog": catalog.DESCRIPTOR, "demand": demand.DESCRIPTOR, "contracts": contracts.DESCRIPTOR}
+    return [(name, f"/{service.full_name}/{method.name}")
+            for name, file in declared.items() for service in file.services_by_name.values()
+            for method in service.methods]  # fmt: skip
+
+
+def _forged_token(real: str) -> str:
+    """The real token's claims and key id, signed by someone else."""
+    claims = jwt.decode(real, options={"verify_signature": False})
+    attacker = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return jwt.encode(claims, attacker, algorithm="RS256", headers={"kid": jwt.get_unverified_header(real)["kid"]})
+
+
+@pytest.mark.parametrize(("service", "path"), _every_rpc())
+def test_every_rpc_refuses_a_missing_or_forged_token(
+    channels: dict[str, grpc.Channel], tokens: TokenSource, service: str, path: str
+) -> None:
+    """Each service verifies the forwarded token itself: no call reaches a servicer on a gateway's say-so."""
+    call = channels[service].unary_unary(path)  # raw bytes: an empty request is valid for every message type
+    forged = _forged_token(tokens("network.admin"))
+    for metadata in ((), _bearer(forged), (("authorization", f"Basic {forged}"),)):
+        assert _code(lambda metadata=metadata: call(b"", timeout=DEADLINE, metadata=metadata)) == (
+            grpc.StatusCode.UNAUTHENTICATED
+        ), (path, metadata[:1])
+
+
+def test_the_token_matrix_covers_every_service() -> None:
+    per_service = {
+        name: sum(1 for service, _ in _every_rpc() if service == name) for name in ("catalog", "demand", "contracts")
+    }
+    assert all(count >= 10 for count in per_service.values()), per_service
