@@ -115,29 +115,27 @@ def _realm_public_key_pem(stack: Stack) -> bytes:
 
 @pytest.mark.parametrize(
     "attack",
-    ["alg-none", "hs256-with-the-realm-public-key", "unknown-key-id", "expired", "not-yet-valid", "wrong-issuer",
-     "wrong-audience", "tampered-city", "truncated-signature"],
+    ["alg-none", "hs256-with-the-realm-public-key", "unknown-key-id", "truncated-signature"],
 )  # fmt: skip
 def test_token_attacks_are_401_problems(api: ApiFactory, tokens: TokenSource, stack: Stack, attack: str) -> None:
-    """Each forged token is refused with a 401 problem, whichever check catches it (the signature first)."""
+    """Each forged token is refused with a 401 problem.
+
+    Expired, not yet valid, wrong issuer and wrong audience need a signature the verifier trusts, so they are
+    proved in tests/unit/test_token_verifier.py with a key of the test's own; a changed claim under Keycloak's
+    signature is test_a_token_whose_city_was_changed_is_refused; a real token for another client is below.
+    """
     real = tokens("bruchsal.it")
     header = jwt.get_unverified_header(real)
     claims = jwt.decode(real, options={"verify_signature": False})
-    now = int(time.time())
-    attacker = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-
-    def resigned(**changes: object) -> str:  # the real key id, the attacker's signature
-        return jwt.encode({**claims, **changes}, attacker, algorithm="RS256", headers={"kid": header["kid"]})
-
     forged = {
         "alg-none": lambda: _unsigned({"alg": "none", "typ": "JWT", "kid": header["kid"]}, claims) + ".",
         "hs256-with-the-realm-public-key": lambda: _hs256_with(_realm_public_key_pem(stack), header["kid"], claims),
-        "unknown-key-id": lambda: jwt.encode(claims, attacker, algorithm="RS256", headers={"kid": "no-such-key"}),
-        "expired": lambda: resigned(exp=now - 3600, iat=now - 7200),
-        "not-yet-valid": lambda: resigned(nbf=now + 3600),
-        "wrong-issuer": lambda: resigned(iss="http://evil.example/realms/civicpool"),
-        "wrong-audience": lambda: resigned(aud="another-app"),
-        "tampered-city": lambda: _with_claims(real, city="buehl"),
+        "unknown-key-id": lambda: jwt.encode(
+            claims,
+            rsa.generate_private_key(public_exponent=65537, key_size=2048),
+            algorithm="RS256",
+            headers={"kid": "no-such-key"},
+        ),
         "truncated-signature": lambda: real[:-8],
     }[attack]()
     response = api(token=forged).get("/me")

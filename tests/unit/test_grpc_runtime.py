@@ -14,8 +14,9 @@ from typing import Any
 import grpc
 import httpx
 import pytest
-from civicpool_common import observability
+from civicpool_common import grpc_server, observability
 from civicpool_common.auth import TokenVerifier
+from civicpool_common.grpc_client import call_as_caller
 from civicpool_common.grpc_server import (
     AuthInterceptor,
     ErrorInterceptor,
@@ -146,3 +147,55 @@ async def test_a_service_serves_its_metrics_with_the_database_pool(tmp_path: Pat
     assert 'civicpool_db_pool_checked_out{database="catalog"} 0.0' in text
     assert "civicpool_grpc_server_handled_total" in text
     assert serve_metrics("catalog", CatalogSettings(metrics_port=0), engine) is None  # off by default
+
+
+async def _echo_request_id(request: bytes, context: grpc.aio.ServicerContext[Any, Any]) -> bytes:
+    metadata = dict(context.invocation_metadata() or ())
+    return str(metadata.get("x-request-id", "")).encode()
+
+
+async def test_a_service_passes_the_request_id_on_when_it_calls_another() -> None:
+    """call_as_caller (service to service) sends the same id the gateway sent: one id across every hop."""
+    server = grpc.aio.server()
+    handlers = {"Echo": grpc.unary_unary_rpc_method_handler(_echo_request_id, _identity, _identity)}
+    server.add_generic_rpc_handlers([grpc.method_handlers_generic_handler("test.Runtime", handlers)])
+    port = server.add_insecure_port("127.0.0.1:0")
+    await server.start()
+    request_id = observability.current_request_id.set("hop-7")
+    token = grpc_server._current_token.set("a-token")
+    try:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as opened:
+            echo = opened.unary_unary("/test.Runtime/Echo", _identity, _identity)
+            assert await call_as_caller("echo", echo, b"", 5) == b"hop-7"  # type: ignore[arg-type]
+    finally:
+        grpc_server._current_token.reset(token)
+        observability.current_request_id.reset(request_id)
+        await server.stop(None)
+
+
+async def _slow(request: bytes, context: grpc.aio.ServicerContext[Any, Any]) -> bytes:
+    await asyncio.sleep(5)
+    return b""
+
+
+async def test_a_call_past_its_deadline_is_counted_as_cancelled_not_ok() -> None:
+    server = grpc.aio.server(interceptors=[ObservedInterceptor()])
+    handlers = {"Slow": grpc.unary_unary_rpc_method_handler(_slow, _identity, _identity)}
+    server.add_generic_rpc_handlers([grpc.method_handlers_generic_handler("test.Runtime", handlers)])
+    port = server.add_insecure_port("127.0.0.1:0")
+    await server.start()
+    cancelled = observability.GRPC_HANDLED.labels("/test.Runtime/Slow", "CANCELLED")
+    ok = observability.GRPC_HANDLED.labels("/test.Runtime/Slow", "OK")
+    before = (cancelled._value.get(), ok._value.get())
+    try:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as opened:
+            slow = opened.unary_unary("/test.Runtime/Slow", _identity, _identity)
+            with pytest.raises(grpc.aio.AioRpcError):
+                await slow(b"", timeout=0.2)
+        for _ in range(200):  # the server notices the cancellation a moment after the client gave up
+            if cancelled._value.get() > before[0]:
+                break
+            await asyncio.sleep(0.01)
+    finally:
+        await server.stop(None)
+    assert (cancelled._value.get(), ok._value.get()) == (before[0] + 1, before[1])

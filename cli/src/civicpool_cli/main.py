@@ -71,16 +71,16 @@ def up(
 ) -> None:
     """Start Keycloak, the three services and the gateway locally, with demo data; Ctrl-C stops all."""
     _refuse_in_production("`civicpool up`")
-    try:
-        databases = service_database_urls(database) if database else {}
-    except (ValueError, psycopg.Error) as error:
-        typer.echo(f"civicpool could not use the database server: {error}", err=True)
-        raise typer.Exit(1) from None
     ports = Ports()
     busy = [f"{name} {port}" for name, port in vars(ports).items() if _port_in_use(port)]
     if busy:
         typer.echo(f"ports in use: {', '.join(busy)}. Is civicpool already running?", err=True)
         raise typer.Exit(1)
+    try:
+        databases = service_database_urls(database) if database else {}
+    except (ValueError, psycopg.Error) as error:
+        typer.echo(f"civicpool could not use the database server: {error}", err=True)
+        raise typer.Exit(1) from None
     stack = Stack(data_dir, ports, extra_env=databases)
     # SIGTERM (a service manager, `timeout`, `kill`) stops the children like Ctrl-C does.
     signal.signal(signal.SIGTERM, signal.default_int_handler)

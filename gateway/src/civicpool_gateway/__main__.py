@@ -17,6 +17,7 @@ def main() -> None:
         host=settings.host,
         port=settings.port,
         log_level="info",
+        log_config=None,  # uvicorn's own lines go through the JSON handler too
         access_log=False,
         timeout_graceful_shutdown=5,
     )

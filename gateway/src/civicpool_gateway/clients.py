@@ -85,11 +85,7 @@ class ServiceClients:
         """Call `method` with the caller's token and the deadline; raise a Problem on failure."""
         timeout = deadline_seconds or self._deadline
         try:
-            metadata = (
-                ("authorization", f"Bearer {token}"),
-                (observability.REQUEST_ID_HEADER, observability.current_request_id.get()),
-            )
-            return await method(request, timeout=timeout, metadata=metadata)
+            return await method(request, timeout=timeout, metadata=observability.outgoing_metadata(token))
         except grpc.aio.AioRpcError as error:
             raise Problem.from_remote(from_rpc_error(error), service) from None
 

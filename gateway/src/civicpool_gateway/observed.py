@@ -37,15 +37,20 @@ class Observed:
 
         try:
             await self.app(scope, receive, send_with_id)
-        finally:
-            elapsed = time.perf_counter() - started
-            route = self._route_of(scope)
-            observability.HTTP_REQUESTS.labels(scope["method"], route, str(status)).inc()
-            observability.HTTP_SECONDS.labels(scope["method"], route).observe(elapsed)
-            fields = {"method": scope["method"], "route": route, "status": status,
-                      "duration_ms": round(elapsed * 1000, 1)}  # fmt: skip
-            log.info("%s %s %s", scope["method"], scope["path"], status, extra=fields)
-            observability.current_request_id.reset(reset)
+        except Exception:
+            # The 500 problem is answered outside (problems.py); it keeps this request's id.
+            status = 500
+            self._record(scope, status, time.perf_counter() - started)
+            raise
+        self._record(scope, status, time.perf_counter() - started)
+        observability.current_request_id.reset(reset)
+
+    def _record(self, scope: Scope, status: int, elapsed: float) -> None:
+        route = self._route_of(scope)
+        observability.HTTP_REQUESTS.labels(scope["method"], route, str(status)).inc()
+        observability.HTTP_SECONDS.labels(scope["method"], route).observe(elapsed)
+        fields = {"method": scope["method"], "route": route, "status": status, "duration_ms": round(elapsed * 1000, 1)}
+        log.info("%s %s %s", scope["method"], scope["path"], status, extra=fields)
 
     def _route_of(self, scope: Scope) -> str:
         """The route's template (/api/v1/rounds/{id}), never the raw path: ids would make metrics unbounded."""

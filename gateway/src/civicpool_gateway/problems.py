@@ -15,6 +15,7 @@ from urllib.parse import quote
 
 import grpc
 from civicpool_common.errors import RemoteError
+from civicpool_common.observability import REQUEST_ID_HEADER, current_request_id
 from civicpool_common.status import http_status_for
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -189,7 +190,10 @@ def install(app: FastAPI) -> None:
         import logging
 
         logging.getLogger("civicpool.gateway").exception("unexpected error on %s", request.url.path)
-        return Problem(500, "internal-error", "something failed on our side; it has been logged").response(request)
+        # Answered outside the middleware that tags responses: tag this one here, with the id in the log.
+        request_id = {REQUEST_ID_HEADER: current_request_id.get()} if current_request_id.get() else None
+        problem = Problem(500, "internal-error", "something failed on our side; it has been logged", headers=request_id)
+        return problem.response(request)
 
 
 # --- the OpenAPI document: every operation names the problems it can answer ---------------------

@@ -24,6 +24,7 @@ from civicpool_common.errors import (
     from_rpc_error,
 )
 from civicpool_common.grpc_server import current_token
+from civicpool_common.observability import outgoing_metadata
 
 log = logging.getLogger("civicpool.grpc")
 Response = TypeVar("Response", bound=Message)
@@ -41,9 +42,7 @@ async def call_as_caller(
 ) -> Response:
     """Call `method` of `service` on behalf of the current caller (their token is forwarded)."""
     try:
-        return await method(
-            request, timeout=deadline_seconds, metadata=(("authorization", f"Bearer {current_token()}"),)
-        )
+        return await method(request, timeout=deadline_seconds, metadata=outgoing_metadata(current_token()))
     except grpc.aio.AioRpcError as error:
         remote = from_rpc_error(error)
         if remote.code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):

@@ -118,6 +118,9 @@ class ObservedInterceptor(grpc.aio.ServerInterceptor):
                 except grpc.aio.AbortError:
                     code = context.code() or grpc.StatusCode.UNKNOWN
                     raise
+                except asyncio.CancelledError:  # the caller's deadline passed, or it hung up
+                    code = grpc.StatusCode.CANCELLED
+                    raise
                 finally:
                     elapsed = time.perf_counter() - started
                     observability.GRPC_HANDLED.labels(method, code.name).inc()

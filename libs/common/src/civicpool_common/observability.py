@@ -37,6 +37,11 @@ DB_POOL_CHECKED_OUT = Gauge("civicpool_db_pool_checked_out", "Database connectio
 DB_POOL_SIZE = Gauge("civicpool_db_pool_size", "Database connections the pool keeps", ["database"])
 
 
+def outgoing_metadata(token: str) -> tuple[tuple[str, str], ...]:
+    """The metadata of a call to a service: the caller's token and this request's id, hop after hop."""
+    return (("authorization", f"Bearer {token}"), (REQUEST_ID_HEADER, current_request_id.get()))
+
+
 def request_id_from(sent: str | None) -> str:
     """The caller's request id if it is a plain token of at most 64 characters, else a new one."""
     if sent and _SAFE_REQUEST_ID.fullmatch(sent):
