@@ -76,7 +76,7 @@ def generate_sdk(openapi_file: Path, out: Path) -> None:
 
     out.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(SDK_DIR / SDK_IGNORE, out / SDK_IGNORE)
-    subprocess.run(
+    generated = subprocess.run(
         [
             str(BIN / "openapi-generator-cli"),
             "generate",
@@ -87,10 +87,13 @@ def generate_sdk(openapi_file: Path, out: Path) -> None:
             "--additional-properties", "projectName=civicpool-client,packageVersion=1.0.0",
             "--global-property", "apiTests=false,modelTests=false",
         ],
-        check=True,
-        capture_output=True,
+        check=False,
+        capture_output=True,  # its progress chatter stays out of `make generate`; its errors do not
+        text=True,
         env={**os.environ, "JAVA_HOME": str(java_home())},
     )  # fmt: skip
+    if generated.returncode != 0:
+        sys.exit(f"openapi-generator-cli failed:\n{generated.stdout[-4000:]}{generated.stderr[-4000:]}")
 
 
 def _diff(expected: Path, actual: Path) -> list[str]:
