@@ -11,6 +11,8 @@ import jwt
 import pytest
 from civicpool.catalog.v1 import catalog_pb2 as catalog
 from civicpool.catalog.v1.catalog_pb2_grpc import CatalogServiceStub
+from civicpool.contracts.v1 import contracts_pb2 as contracts
+from civicpool.contracts.v1.contracts_pb2_grpc import ContractsServiceStub
 from civicpool.demand.v1 import demand_pb2 as demand
 from civicpool.demand.v1.demand_pb2_grpc import DemandServiceStub
 from civicpool_cli.stack import Stack
@@ -157,8 +159,6 @@ def test_a_time_beyond_the_calendar_is_invalid_not_internal(
 
 def _every_rpc() -> list[tuple[str, str]]:
     """(service, /package.Service/Method) for every method the three services declare."""
-    from civicpool.contracts.v1 import contracts_pb2 as contracts
-
     declared = {"catalog": catalog.DESCRIPTOR, "demand": demand.DESCRIPTOR, "contracts": contracts.DESCRIPTOR}
     return [(name, f"/{service.full_name}/{method.name}")
             for name, file in declared.items() for service in file.services_by_name.values()
@@ -194,3 +194,60 @@ def test_the_token_matrix_covers_every_service() -> None:
         name: sum(1 for service, _ in _every_rpc() if service == name) for name in ("catalog", "demand", "contracts")
     }
     assert all(count >= 10 for count in per_service.values()), per_service
+
+
+@pytest.fixture(scope="module")
+def stutensee(channels: dict[str, grpc.Channel], tokens: TokenSource) -> dict[str, str]:
+    """Stutensee's demand line in the open demo round, and the VPN contract Bühl has no quota in."""
+    admin = _bearer(tokens("network.admin"))
+    rounds = DemandServiceStub(channels["demand"]).ListRounds(
+        demand.ListRoundsRequest(), timeout=DEADLINE, metadata=admin
+    )
+    open_round = next(
+        r for r in rounds.rounds if r.status == demand.ROUND_STATUS_OPEN and r.owner_city_id == "ettlingen"
+    )
+    lines = DemandServiceStub(channels["demand"]).ListLines(
+        demand.ListLinesRequest(round_id=open_round.id, city_id="stutensee"), timeout=DEADLINE, metadata=admin
+    )
+    listed = ContractsServiceStub(channels["contracts"]).ListContracts(
+        contracts.ListContractsRequest(city_id="stutensee"), timeout=DEADLINE, metadata=admin
+    )
+    contract = next(c for c in listed.contracts if c.vendor_id == "rheintal")
+    return {"round": open_round.id, "line": lines.lines[0].id, "item": lines.lines[0].item_id, "contract": contract.id}
+
+
+YEAR = {"from": "2026-01-01", "to": "2026-12-31"}
+
+
+def _foreign_calls(ids: dict[str, str]) -> list[tuple[str, str, str, Any, grpc.StatusCode]]:
+    """(user, service, method, request, the code it must get): Bühl's people and a vendor asking about Stutensee."""
+    denied, missing = grpc.StatusCode.PERMISSION_DENIED, grpc.StatusCode.NOT_FOUND
+    stutensee_line = demand.Line(round_id=ids["round"], city_id="stutensee", item_id=ids["item"], quantity=1)
+    return [
+        ("buehl.it", "demand", "CreateLine", demand.CreateLineRequest(line=stutensee_line), denied),
+        ("buehl.it", "demand", "GetLine", demand.GetLineRequest(round_id=ids["round"], id=ids["line"]), missing),
+        ("buehl.it", "demand", "ListLines",
+         demand.ListLinesRequest(round_id=ids["round"], city_id="stutensee"), denied),
+        ("vendor.rheintal", "demand", "ListLines", demand.ListLinesRequest(round_id=ids["round"]), denied),
+        ("buehl.it", "contracts", "GetContract", contracts.GetContractRequest(id=ids["contract"]), missing),
+        ("buehl.it", "contracts", "CallOff",
+         contracts.CallOffRequest(contract_id=ids["contract"], city_id="stutensee", quantity=1), denied),
+        ("buehl.finance", "contracts", "GetStatement", contracts.StatementRequest(city_id="stutensee", **YEAR), denied),
+        ("buehl.finance", "contracts", "ListLedgerTransactions",
+         contracts.ListLedgerTransactionsRequest(city_id="stutensee"), denied),
+        ("buehl.finance", "contracts", "SetBudget",
+         contracts.SetBudgetRequest(city_id="stutensee", year=2026, amount_cents=1), denied),
+        ("vendor.rheintal", "contracts", "GetStatement",
+         contracts.StatementRequest(city_id="stutensee", **YEAR), denied),
+    ]  # fmt: skip
+
+
+def test_a_token_of_another_city_is_refused_by_the_service_itself(
+    channels: dict[str, grpc.Channel], tokens: TokenSource, stutensee: dict[str, str]
+) -> None:
+    """Real tokens, straight to the services: Bühl's users and a vendor get nothing of Stutensee's."""
+    stubs = {"demand": DemandServiceStub(channels["demand"]), "contracts": ContractsServiceStub(channels["contracts"])}
+    for user, service, method, request, expected in _foreign_calls(stutensee):
+        call, metadata = getattr(stubs[service], method), _bearer(tokens(user))
+        code = _code(lambda c=call, r=request, m=metadata: c(r, timeout=DEADLINE, metadata=m))
+        assert code == expected, (user, method)

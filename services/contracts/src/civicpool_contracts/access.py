@@ -6,8 +6,9 @@
   estimates, shares or the event log. Anything else is "not found".
 - Bids: a vendor reads its own bids, always, and never another vendor's. The
   lead city's leads and admins read the submitted bids once they are opened.
-- Contracts: leads and admins all; vendors their own; city users those with a
-  quota of their city, showing that city's quota only.
+- Contracts: leads and admins all, with every city's quota; vendors their own,
+  without the cities' quotas; city users those with a quota of their city,
+  showing that city's quota only.
 """
 
 from __future__ import annotations
@@ -83,8 +84,10 @@ def may_see_contract(principal: Principal, contract: Contract, quotas: Sequence[
 
 
 def visible_quotas(principal: Principal, quotas: list[ContractQuota]) -> list[ContractQuota]:
-    if principal.has_any_role(NETWORK_WIDE) or principal.has_any_role([Role.VENDOR]):
+    if principal.has_any_role(NETWORK_WIDE):
         return quotas
+    if vendor_only(principal):
+        return []  # a vendor sees its contract's terms, not how the cities share it
     city = own_city(principal)
     return [q for q in quotas if not city or q.city_id == city]
 

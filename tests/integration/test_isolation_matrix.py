@@ -1,0 +1,428 @@
+"""Tenant isolation, generated from the OpenAPI document: every operation × every city- or vendor-bound
+role × resources of someone else.
+
+For each role the matrix knows which of another city's (or vendor's) resources it must not see: for
+`buehl.it` and `buehl.finance` Stutensee's demand line, a draft round, the tender Bühl takes no part
+in, its bids and contracts, Stutensee's postings and budget; for `vendor.rheintal` a draft tender,
+Schwarzwald's bid and contract, every city's demand and money. Each operation is sent twice, once
+with those ids and once with ids that do not exist:
+
+- if the operation touches something hidden from the role, both answers are the same 403 or 404
+  problem, word for word once the ids are swapped, so ids cannot be probed;
+- a write that names another city's or vendor's resource is refused (4xx);
+- a 2xx answer to a city user carries no other city's id (`city_id`, `city:` accounts), one to a
+  vendor no city's at all, and neither carries the id of anything hidden;
+- afterwards another city's data read by the network admin is unchanged.
+
+`buehl.lead` reads network-wide by design (DESIGN.md); for it the matrix proves that writes on the
+rounds, tenders and contracts Ettlingen leads are refused.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.conftest import PROBLEM, ApiFactory
+
+SPEC: dict[str, Any] = json.loads((Path(__file__).parents[2] / "openapi.json").read_text(encoding="utf-8"))
+API = "/api/v1"
+MISSING_ID = "01a219d6-0000-7000-8000-00000000dead"
+MISSING_CITY = "atlantis"
+OWN_CITY = "buehl"
+LEAD = "buehl.lead"
+VENDOR = "vendor.rheintal"
+DRAFT_ROUND = "buehl.it, draft round"  # a second view of city IT: a round not yet opened is hidden too
+PROFILES = ("buehl.it", "buehl.finance", DRAFT_ROUND, LEAD, VENDOR)  # who asks, and about what
+FOREIGN_KINDS = {"round", "line_round", "line", "tender", "bid_tender", "bid", "contract", "transaction", "city", "lot"}
+WRITES = {"post", "put", "patch", "delete"}
+
+# Which value a path parameter takes: by its name, or for `{id}` by the collection it names.
+COLLECTION_KINDS = {
+    "items": "item",
+    "cities": "network_city",
+    "vendors": "vendor",
+    "cost-keys": "cost_key",
+    "rounds": "round",
+    "tenders": "tender",
+    "contracts": "contract",
+    "ledger": "transaction",
+}
+QUERY_KINDS = {"city_id": "city", "city": "city", "contract_id": "contract", "tender_id": "tender"}
+CITY_KEYS = {"city_id", "from_city_id", "to_city_id", "city"}
+NETWORK_DATA = ("/items", "/cities", "/vendors", "/cost-keys", "/me")  # not any one city's
+
+
+def _body_templates() -> dict[tuple[str, str], Callable[[dict[str, Any]], dict[str, Any]]]:
+    """A valid body for each write that can name someone else's resource (values: the world's ids)."""
+    price = {"delivery_days": 5, "dpa_offered": True, "open_source": False}
+    return {
+        ("patch", "/rounds/{id}"): lambda v: {"title": "Übernommen", "version": v["round_version"]},
+        ("post", "/rounds/{id}/cancel"): lambda v: {"reason": "Übernahmeversuch"},
+        ("post", "/rounds/{id}/lines"): lambda v: {"item_id": v["item"], "quantity": 1, "city_id": v["city"]},
+        ("patch", "/rounds/{id}/lines/{line_id}"): lambda v: {"quantity": 1, "version": v["line_version"]},
+        ("post", "/tenders"): lambda v: {"round_id": v["round"]},
+        ("patch", "/tenders/{id}"): lambda v: {"title": "Übernommen", "version": v["tender_version"]},
+        ("post", "/tenders/{id}/cancel"): lambda v: {"reason": "Übernahmeversuch"},
+        ("post", "/tenders/{id}/evaluate"): lambda v: {
+            "weights": {"price": 60, "quality": 25, "data_protection": 15},
+            "scores": [{"bid_id": v["bid"], "quality": 50}],
+            "version": v["tender_version"],
+        },
+        ("post", "/tenders/{id}/award"): lambda v: {
+            "awards": [{"lot_id": v["lot"], "bid_id": v["bid"]}],
+            "version": v["tender_version"],
+        },
+        ("post", "/tenders/{id}/bids"): lambda v: {
+            "lot_id": v["lot"],
+            "prices": [{"item_id": v["lot_item"], "unit_price_cents": 100}],
+            **price,
+        },
+        ("put", "/tenders/{id}/bids/{bid_id}"): lambda v: {
+            "prices": [{"item_id": v["lot_item"], "unit_price_cents": 100}],
+            "version": v["bid_version"],
+            **price,
+        },
+        ("post", "/contracts/{id}/allocations"): lambda v: {"city_id": v["city"], "quantity": 1},
+        ("post", "/contracts/{id}/returns"): lambda v: {"city_id": v["city"], "quantity": 1},
+        ("post", "/contracts/{id}/moves"): lambda v: {"from_city_id": v["city"], "to_city_id": OWN_CITY, "quantity": 1},
+        ("post", "/contracts/{id}/quota-shifts"): lambda v: {
+            "from_city_id": v["city"],
+            "to_city_id": OWN_CITY,
+            "quantity": 1,
+            "reason": "Übernahmeversuch",
+        },
+        ("post", "/contracts/{id}/shared-costs"): lambda v: {"amount_cents": 100, "memo": "Übernahmeversuch"},
+        ("post", "/contracts/{id}/renewal-round"): lambda v: {},
+        ("post", "/ledger/transactions/{id}/reverse"): lambda v: {"reason": "Übernahmeversuch"},
+        ("put", "/budgets/{city_id}/{year}"): lambda v: {"amount_cents": 100},
+    }
+
+
+BODIES = _body_templates()
+BODY_KINDS = {  # which of the world's ids each body names
+    ("post", "/rounds/{id}/lines"): {"city"},
+    ("post", "/tenders"): {"round"},
+    ("post", "/tenders/{id}/evaluate"): {"bid"},
+    ("post", "/tenders/{id}/award"): {"bid", "lot"},
+    ("post", "/tenders/{id}/bids"): {"lot"},
+    ("post", "/contracts/{id}/allocations"): {"city"},
+    ("post", "/contracts/{id}/returns"): {"city"},
+    ("post", "/contracts/{id}/moves"): {"city"},
+    ("post", "/contracts/{id}/quota-shifts"): {"city"},
+}
+# Writes that name nobody's resource but the network's (admin only) or the caller's own (a new round):
+# nothing foreign to probe, and sending them would change data.
+NO_FOREIGN_WRITES = {
+    ("post", "/items"),
+    ("patch", "/items/{id}"),
+    ("post", "/items/{id}/deactivate"),
+    ("post", "/items/{id}/activate"),
+    ("post", "/cities"),
+    ("patch", "/cities/{id}"),
+    ("post", "/cities/{id}/deactivate"),
+    ("post", "/cities/{id}/activate"),
+    ("post", "/vendors"),
+    ("patch", "/vendors/{id}"),
+    ("post", "/vendors/{id}/deactivate"),
+    ("post", "/vendors/{id}/activate"),
+    ("post", "/cost-keys"),
+    ("patch", "/cost-keys/{id}"),
+    ("post", "/cost-keys/{id}/deactivate"),
+    ("post", "/cost-keys/{id}/activate"),
+    ("post", "/cost-keys/{id}/split"),
+    ("post", "/rounds"),
+}
+IMPORT = ("post", "/rounds/{id}/imports")  # the caller's own city's demand: sent only into a hidden round
+
+
+@dataclass(frozen=True)
+class Operation:
+    method: str
+    path: str  # without the /api/v1 prefix
+    query: tuple[str, ...]
+
+    @property
+    def writes(self) -> bool:
+        return self.method in WRITES
+
+    @property
+    def id(self) -> str:
+        return f"{self.method.upper()} {self.path}"
+
+    def path_kinds(self) -> dict[str, str]:
+        """Each path parameter and the kind of id it takes."""
+        kinds = {}
+        for name in re.findall(r"\{(\w+)\}", self.path):
+            if name == "id":
+                parent = "line_round" if "{line_id}" in self.path else "bid_tender" if "{bid_id}" in self.path else None
+                kinds[name] = parent or COLLECTION_KINDS[self.path.split("/")[1]]
+            else:
+                kinds[name] = {"line_id": "line", "bid_id": "bid", "city_id": "city", "year": "year"}[name]
+        return kinds
+
+    def kinds(self) -> set[str]:
+        """Every kind of id this operation names: in its path, its query and its body."""
+        found = set(self.path_kinds().values())
+        found |= {QUERY_KINDS[name] for name in self.query if name in QUERY_KINDS}
+        return found | BODY_KINDS.get((self.method, self.path), set())
+
+
+def _operations() -> list[Operation]:
+    found = []
+    for path, methods in SPEC["paths"].items():
+        if not path.startswith(API):
+            continue
+        for method, op in methods.items():
+            query = tuple(p["name"] for p in op.get("parameters", []) if p["in"] == "query")
+            found.append(Operation(method, path.removeprefix(API), query))
+    return found
+
+
+OPERATIONS = _operations()
+
+
+@dataclass
+class World:
+    """The resources of someone else, per role, and ids of the same kinds that exist nowhere."""
+
+    foreign: dict[str, dict[str, Any]]  # profile -> kind -> value
+    hidden: dict[str, set[str]]  # profile -> kinds it must not see at all
+    csv_template: bytes
+
+    def missing(self, profile: str) -> dict[str, Any]:
+        values = dict(self.foreign[profile])
+        for kind in ("round", "line", "tender", "bid", "contract", "transaction", "lot"):
+            values[kind] = MISSING_ID
+        values["city"] = MISSING_CITY
+        return values
+
+
+@pytest.fixture(scope="module")
+def world(api: ApiFactory) -> World:
+    admin, lead = api("network.admin"), api("ettlingen.lead")
+
+    def data(client: httpx.Client, path: str, **params: Any) -> Any:
+        response = client.get(path, params=params)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    rounds = data(admin, "/rounds", limit=100)["data"]
+    open_round = next(r for r in rounds if r["status"] == "open" and r["owner_city_id"] == "ettlingen")
+    stutensee_line = data(admin, f"/rounds/{open_round['id']}/lines", city_id="stutensee")["data"][0]
+    demo_tender = next(t for t in data(admin, "/tenders", limit=100)["data"] if t["status"] == "awarded")
+    contracts = data(admin, "/contracts", tender_id=demo_tender["id"])["data"]
+    vpn = next(c for c in contracts if c["vendor_id"] == "rheintal")
+    vc = next(c for c in contracts if c["vendor_id"] == "schwarzwald")
+    assert not {q["city_id"] for q in vpn["quotas"] + vc["quotas"]} & {OWN_CITY}, "Bühl must have no quota"
+    schwarzwald_bid = data(lead, f"/tenders/{demo_tender['id']}/bids", lot_id=vc["lot_id"])["data"][0]
+    transaction = data(admin, "/ledger/transactions", city_id="stutensee", limit=1)["data"][0]
+    item = data(admin, "/items", limit=1)["data"][0]
+
+    # A draft round, and a draft tender made from a round that Stutensee filled and Ettlingen closed.
+    window = {"opens_at": "2026-01-01T00:00:00Z", "closes_at": "2030-01-01T00:00:00Z"}
+    draft_round = lead.post("/rounds", json={"title": "Isolation: Entwurf", **window}).json()
+    source = lead.post("/rounds", json={"title": "Isolation: Quelle", **window}).json()
+    assert lead.post(f"/rounds/{source['id']}/open").status_code == 200
+    line = api("stutensee.it").post(f"/rounds/{source['id']}/lines", json={"item_id": vpn["item_id"], "quantity": 3})
+    assert line.status_code == 201, line.text
+    assert lead.post(f"/rounds/{source['id']}/close").status_code == 200
+    created = lead.post("/tenders", json={"round_id": source["id"]})
+    assert created.status_code == 201, created.text
+    draft_tender = created.json()
+    draft_lot = draft_tender["lots"][0]
+
+    common = {
+        "item": item["id"],
+        "network_city": "stutensee",
+        "vendor": "schwarzwald",
+        "cost_key": data(admin, "/cost-keys", limit=1)["data"][0]["id"],
+        "year": "2026",
+        "line_round": open_round["id"],
+        "line": stutensee_line["id"],
+        "line_version": stutensee_line["version"],
+        "bid_tender": demo_tender["id"],
+        "bid": schwarzwald_bid["id"],
+        "bid_version": schwarzwald_bid["version"],
+        "transaction": transaction["id"],
+        "city": "stutensee",
+        "tender": demo_tender["id"],
+        "tender_version": demo_tender["version"],
+        "lot": vc["lot_id"],
+        "lot_item": vc["item_id"],
+        "contract": vpn["id"],
+    }
+    city_world = {**common, "round": open_round["id"], "round_version": open_round["version"]}
+    vendor_world = {
+        **city_world,
+        "tender": draft_tender["id"],
+        "tender_version": draft_tender["version"],
+        "lot": draft_lot["id"],
+        "lot_item": draft_lot["items"][0]["item_id"],
+        "contract": vc["id"],
+    }
+    everything_of_others = {"round", "line", "tender", "bid", "contract", "transaction", "city", "lot"}
+    template = admin.get("/rounds/import-template", params={"format": "csv"})
+    return World(
+        foreign={
+            "buehl.it": city_world,
+            "buehl.finance": city_world,
+            DRAFT_ROUND: {**city_world, "round": draft_round["id"], "round_version": draft_round["version"]},
+            LEAD: city_world,
+            VENDOR: vendor_world,
+        },
+        hidden={
+            "buehl.it": everything_of_others - {"round"},
+            "buehl.finance": everything_of_others - {"round"},
+            DRAFT_ROUND: everything_of_others,
+            LEAD: set(),  # reads network-wide by design
+            VENDOR: everything_of_others,
+        },
+        csv_template=template.content,
+    )
+
+
+def _send(
+    client: httpx.Client, op: Operation, values: dict[str, Any], world: World, *, plain: bool = False
+) -> httpx.Response:
+    path = op.path
+    for name, kind in op.path_kinds().items():
+        path = path.replace("{" + name + "}", str(values[kind]))
+    params = {} if plain else {name: values[QUERY_KINDS[name]] for name in op.query if name in QUERY_KINDS}
+    if (op.method, op.path) == IMPORT:
+        return client.post(path, files={"file": ("bedarf.csv", world.csv_template, "text/csv")})
+    body = BODIES.get((op.method, op.path))
+    return client.request(op.method, path, params=params, json=body(values) if body else None)
+
+
+def _without_ids(response: httpx.Response, swap: dict[str, str]) -> Any:
+    text = response.text
+    for foreign, missing in swap.items():
+        text = text.replace(foreign, missing)
+    is_json = response.headers.get("content-type", "").startswith(("application/json", PROBLEM))
+    return json.loads(text) if is_json else text
+
+
+def _leaks(document: Any, profile: str) -> list[str]:
+    """Another city's id in a city user's answer, or any city's in a vendor's."""
+    found: list[str] = []
+
+    def walk(node: Any, key: str | None) -> None:
+        if isinstance(node, dict):
+            for name, value in node.items():
+                walk(value, name)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value, key)
+        elif isinstance(node, str):
+            city = node.removeprefix("city:") if node.startswith("city:") else node if key in CITY_KEYS else None
+            if city and (profile == VENDOR or city != OWN_CITY):
+                found.append(f"{key}={node}")
+
+    walk(document, None)
+    return found
+
+
+@pytest.fixture(scope="module")
+def others_data(api: ApiFactory, world: World) -> Callable[[], list[Any]]:
+    """Another city's data, read by the network admin: compared before and after the matrix."""
+    admin = api("network.admin")
+    values = world.foreign["buehl.it"]
+    paths = [
+        f"/rounds/{values['line_round']}/lines?limit=500",
+        f"/rounds/{values['round']}",
+        f"/rounds/{world.foreign[DRAFT_ROUND]['round']}",
+        f"/tenders/{values['tender']}",
+        f"/tenders/{world.foreign[VENDOR]['tender']}",
+        f"/tenders/{values['tender']}/bids",
+        f"/contracts/{values['contract']}",
+        f"/contracts/{world.foreign[VENDOR]['contract']}",
+        f"/contracts/{values['contract']}/utilisation",
+        "/ledger/transactions?limit=500&city_id=stutensee",
+        "/budgets?year=2026",
+    ]
+
+    def snapshot() -> list[Any]:
+        return [admin.get(path).json() for path in paths]
+
+    return snapshot
+
+
+@pytest.fixture(scope="module")
+def before(others_data: Callable[[], list[Any]]) -> list[Any]:
+    return others_data()
+
+
+def _cases() -> list[Any]:
+    cases = []
+    for profile in PROFILES:
+        for op in OPERATIONS:
+            if profile == DRAFT_ROUND and "round" not in op.kinds():
+                continue  # the rest is the same as for buehl.it
+            cases.append(pytest.param(profile, op, id=f"{profile}: {op.id}"))
+    return cases
+
+
+@pytest.mark.parametrize(("profile", "op"), _cases())
+def test_nothing_of_another_city_is_seen_or_changed(
+    profile: str, op: Operation, world: World, api: ApiFactory, before: list[Any]
+) -> None:
+    kinds, hidden = op.kinds(), op.kinds() & world.hidden[profile]
+    if (op.writes and not kinds & FOREIGN_KINDS) or ((op.method, op.path) == IMPORT and not hidden):
+        assert (op.method, op.path) in NO_FOREIGN_WRITES | {IMPORT}, f"{op.id}: list it or give it a body"
+        return  # nothing of someone else to name, and sending it would change data
+    client = api(profile.split(",")[0])
+    foreign, missing = world.foreign[profile], world.missing(profile)
+    answer = _send(client, op, foreign, world)
+    assert answer.status_code < 500, answer.text
+    if op.writes:
+        assert 400 <= answer.status_code < 500, f"{profile} changed someone else's data: {answer.text}"
+    if hidden:
+        if hidden - {QUERY_KINDS[name] for name in op.query if name in QUERY_KINDS}:  # a list may filter to nothing
+            assert answer.status_code in (403, 404), f"{profile} reached {sorted(hidden)} of others: {answer.text}"
+            assert answer.headers["content-type"] == PROBLEM
+        unknown = _send(client, op, missing, world)
+        swap = {str(foreign[k]): str(missing[k]) for k in kinds if foreign[k] != missing[k]}
+        assert (answer.status_code, _without_ids(answer, swap)) == (unknown.status_code, unknown.json()), (
+            "an existing resource of someone else is answered differently from a missing one"
+        )
+    if profile == LEAD:
+        return  # reads the network's data by design
+    answers = [answer]
+    if op.query and not op.writes and not op.path_kinds():
+        answers.append(_send(client, op, foreign, world, plain=True))  # the plain list: the caller's own only
+    # A round names the tender it became, to everyone who sees the round; the tender itself stays hidden.
+    named_by_rounds = {"tender"} if profile != VENDOR else set()
+    secrets = {str(foreign[kind]) for kind in world.hidden[profile] - {"city"} - named_by_rounds}
+    for response in answers:
+        if response.is_success and not op.path.startswith(NETWORK_DATA):
+            document = _without_ids(response, {})
+            assert not _leaks(document, profile), f"{profile} sees {_leaks(document, profile)}"
+            asked = str(response.request.url) + response.request.content.decode(errors="replace")
+            assert not [s for s in secrets if s in response.text and s not in asked], response.text
+
+
+def test_every_operation_is_in_the_matrix() -> None:
+    """New operations join the matrix by themselves; a write only when it has a body here or is listed."""
+    writes = {(op.method, op.path) for op in OPERATIONS if op.writes}
+    bodiless = {
+        (op.method, op.path)
+        for op in OPERATIONS
+        if op.writes and "requestBody" not in SPEC["paths"][API + op.path][op.method]
+    }
+    assert writes - bodiless <= set(BODIES) | NO_FOREIGN_WRITES | {IMPORT}
+    assert set(BODIES) | NO_FOREIGN_WRITES <= writes
+    assert len(OPERATIONS) >= 70
+
+
+def test_another_citys_data_is_unchanged_after_the_matrix(
+    before: list[Any], others_data: Callable[[], list[Any]]
+) -> None:
+    assert others_data() == before
