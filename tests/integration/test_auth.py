@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import json
 import time
+from collections.abc import Callable, Iterator
 
 import httpx
 import jwt
@@ -120,9 +121,10 @@ def _realm_public_key_pem(stack: Stack) -> bytes:
 def test_token_attacks_are_401_problems(api: ApiFactory, tokens: TokenSource, stack: Stack, attack: str) -> None:
     """Each forged token is refused with a 401 problem.
 
-    Expired, not yet valid, wrong issuer and wrong audience need a signature the verifier trusts, so they are
-    proved in tests/unit/test_token_verifier.py with a key of the test's own; a changed claim under Keycloak's
-    signature is test_a_token_whose_city_was_changed_is_refused; a real token for another client is below.
+    Expired, not yet valid, wrong issuer and wrong audience need a signature the verifier trusts: they are
+    test_tokens_the_realm_signed_but_not_valid_now_or_here_are_401, signed with a key the realm publishes; a
+    changed claim under Keycloak's signature is test_a_token_whose_city_was_changed_is_refused; a real token
+    for another client is below.
     """
     real = tokens("bruchsal.it")
     header = jwt.get_unverified_header(real)
@@ -142,6 +144,68 @@ def test_token_attacks_are_401_problems(api: ApiFactory, tokens: TokenSource, st
     assert response.status_code == 401
     assert response.headers["content-type"] == PROBLEM
     assert response.json()["type"] == "/problems/unauthenticated"
+
+
+@pytest.fixture
+def realm_signer(stack: Stack, api: ApiFactory, tokens: TokenSource) -> Iterator[Callable[..., str]]:
+    """Signs tokens with a key of our own that the realm publishes (an extra RSA key provider, priority 1,
+    so Keycloak still signs with its own): tokens the gateway trusts, with whatever claims a test needs."""
+    admin = stack.keycloak.admin()
+    admin.change_current_realm("civicpool")
+    private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = private.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    component = admin.create_component({
+        "name": f"test-key-{time.time_ns()}", "providerId": "rsa", "providerType": "org.keycloak.keys.KeyProvider",
+        "parentId": admin.get_realm("civicpool")["id"],
+        "config": {"priority": ["1"], "enabled": ["true"], "active": ["true"], "algorithm": ["RS256"],
+                   "privateKey": [pem.decode()]},
+    })  # fmt: skip
+    try:
+        published = httpx.get(f"{stack.keycloak.issuer}/protocol/openid-connect/certs", timeout=10).json()["keys"]
+        numbers = private.public_key().public_numbers()
+        kid = next(k["kid"] for k in published if k.get("n") == _b64(numbers.n.to_bytes(256, "big")))
+        template = jwt.decode(tokens("bruchsal.it"), options={"verify_signature": False})
+
+        def sign(**changes: object) -> str:
+            """Claims of bruchsal.it's token with `changes`; times (iat, exp, nbf) as seconds from now."""
+            now, times = int(time.time()), {"iat": 0, "exp": 300}
+            times |= {k: v for k, v in changes.items() if k in ("iat", "exp", "nbf") and isinstance(v, int)}
+            claims = {**template, **changes, **{k: now + offset for k, offset in times.items()}}
+            return jwt.encode({k: v for k, v in claims.items() if v is not None}, private, "RS256", {"kid": kid})
+
+        # The gateway fetches the realm's keys again on an unknown key id, at most every 10 s.
+        valid, deadline = sign(), time.monotonic() + 30
+        while (answer := api(token=valid).get("/me")).status_code != 200:
+            assert time.monotonic() < deadline, f"the gateway never trusted the realm's new key: {answer.text}"
+            time.sleep(1)
+        assert answer.json()["username"] == "bruchsal.it"  # the control: this key's tokens do get in
+        yield sign
+    finally:
+        admin.delete_component(component)
+
+
+@pytest.mark.parametrize(
+    ("attack", "changes", "says"),
+    [
+        ("expired", {"iat": -3600, "exp": -600}, "expired"),  # seconds from now; the leeway is 30 s
+        ("not-yet-valid", {"nbf": 600}, "not yet valid"),
+        ("issued-in-the-future", {"iat": 600, "exp": 900}, "not yet valid"),
+        ("wrong-issuer", {"iss": "https://login.example.invalid/realms/civicpool"}, "another identity provider"),
+        ("wrong-audience", {"aud": ["someone-else"]}, "audience"),
+        ("no-subject", {"sub": None}, "sub"),
+        ("id-token", {"typ": "ID"}, "only access tokens"),
+    ],
+)  # fmt: skip
+def test_tokens_the_realm_signed_but_not_valid_now_or_here_are_401(
+    realm_signer: Callable[..., str], api: ApiFactory, attack: str, changes: dict[str, object], says: str
+) -> None:
+    response = api(token=realm_signer(**changes)).get("/me")
+    assert response.status_code == 401, attack
+    assert response.headers["content-type"] == PROBLEM
+    assert response.json()["type"] == "/problems/unauthenticated"
+    assert says in response.json()["detail"]
 
 
 def _hs256_with(secret: bytes, kid: str, claims: dict[str, object]) -> str:
