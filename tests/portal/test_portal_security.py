@@ -168,3 +168,25 @@ def test_portal_errors_are_pages_not_problem_documents(sign_in: SignIn, portal_u
     response = page.goto(f"{portal_url}/no-such-page")
     assert response is not None and response.status == 404
     expect(page.get_by_test_id("error-page")).to_contain_text("Seite nicht gefunden")
+
+
+HOSTILE = '<script>window.pwned = 1</script><img src=x onerror="window.pwned = 2">'
+
+
+def test_script_in_stored_text_is_shown_as_text(sign_in: SignIn, api: ApiFactory) -> None:
+    """A round title and a demand line's justification holding markup: the page shows the characters, runs nothing."""
+    lead = api("ettlingen.lead")
+    window = {"opens_at": "2026-01-01T00:00:00Z", "closes_at": "2030-01-01T00:00:00Z"}
+    created = lead.post("/rounds", json={"title": f"Runde {HOSTILE}", **window})
+    assert created.status_code == 201, created.text
+    round_id = created.json()["id"]
+    assert lead.post(f"/rounds/{round_id}/open").status_code == 200
+    item_id = api("bruchsal.it").get("/items", params={"limit": 1}).json()["data"][0]["id"]
+    line = {"item_id": item_id, "quantity": 1, "justification": HOSTILE}
+    assert api("bruchsal.it").post(f"/rounds/{round_id}/lines", json=line).status_code == 201
+
+    page = sign_in("bruchsal.it", f"/rounds/{round_id}")
+    expect(page.locator("h1")).to_contain_text(HOSTILE)
+    expect(page.get_by_text(HOSTILE, exact=True)).to_be_visible()  # the justification, character for character
+    assert page.locator("main script, main img").count() == 0
+    assert page.evaluate("window.pwned") is None
