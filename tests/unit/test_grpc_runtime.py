@@ -16,6 +16,7 @@ import httpx
 import pytest
 from civicpool_common import grpc_server, observability
 from civicpool_common.auth import TokenVerifier
+from civicpool_common.database import create_engine
 from civicpool_common.grpc_client import call_as_caller
 from civicpool_common.grpc_server import (
     AuthInterceptor,
@@ -25,6 +26,7 @@ from civicpool_common.grpc_server import (
     serve_metrics,
 )
 from civicpool_common.settings import OidcSettings
+from sqlalchemy import text as sql_text
 
 
 def _identity(value: bytes) -> bytes:
@@ -199,3 +201,43 @@ async def test_a_call_past_its_deadline_is_counted_as_cancelled_not_ok() -> None
     finally:
         await server.stop(None)
     assert (cancelled._value.get(), ok._value.get()) == (before[0] + 1, before[1])
+
+
+async def _query(url: str, sql: str) -> bytes:
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as connection:
+            await connection.execute(sql_text(sql))
+    finally:
+        await engine.dispose()
+    return b""
+
+
+@pytest.mark.parametrize(
+    ("url", "sql", "code"),
+    [
+        # The database server is away: retry later, the gateway answers 503.
+        ("postgresql://nobody@127.0.0.1:1/gone", "SELECT 1", grpc.StatusCode.UNAVAILABLE),
+        # A query that cannot work is a bug: internal, logged with its traceback.
+        ("sqlite:///:memory:", "SELECT * FROM no_such_table", grpc.StatusCode.INTERNAL),
+    ],
+)
+async def test_an_unreachable_database_is_unavailable_and_a_broken_query_internal(
+    url: str, sql: str, code: grpc.StatusCode
+) -> None:
+    async def handler(request: bytes, context: grpc.aio.ServicerContext[Any, Any]) -> bytes:
+        return await _query(url, sql)
+
+    server = grpc.aio.server(interceptors=[ErrorInterceptor()])
+    handlers = {"Query": grpc.unary_unary_rpc_method_handler(handler, _identity, _identity)}
+    server.add_generic_rpc_handlers([grpc.method_handlers_generic_handler("test.Runtime", handlers)])
+    port = server.add_insecure_port("127.0.0.1:0")
+    await server.start()
+    try:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as opened:
+            with pytest.raises(grpc.aio.AioRpcError) as caught:
+                await opened.unary_unary("/test.Runtime/Query", _identity, _identity)(b"", timeout=10)
+    finally:
+        await server.stop(None)
+    assert caught.value.code() == code
+    assert "no_such_table" not in (caught.value.details() or "")  # no internals leak to the caller

@@ -9,16 +9,19 @@ from pathlib import Path
 
 import httpx
 import pytest
-from civicpool_common.auth import Principal, Role
+from civicpool_common.auth import Principal, Role, TokenVerifier
+from civicpool_common.settings import OidcSettings
 from civicpool_gateway.portal import i18n, sessions
 from civicpool_gateway.portal.charts import bar_chart
 from civicpool_gateway.portal.forms import parse_euros, whole
+from civicpool_gateway.portal.oidc import KeycloakUnreachable, LoginFailed, OidcClient
 from civicpool_gateway.portal.sessions import PENDING_LOGIN_SECONDS, PendingLogin, SessionStore, Tokens
 from civicpool_gateway.portal.texts import ENUM_LABELS, GERMAN
 from civicpool_gateway.portal.web import download, navigation, safe_next
 from civicpool_gateway.problems import PROBLEM_TYPES
 
 PORTAL_DIR = Path(i18n.__file__).parent
+ISSUER = "http://127.0.0.1:1/realms/civicpool"
 # _("..."), portal._("..."), locale.gettext("...") and N_("...") with a literal text
 TEXT_CALL = re.compile(r"""(?:(?<![\w])_|\._|gettext|\bN_)\(\s*(["'])(.+?)\1""")
 
@@ -156,3 +159,33 @@ def test_a_session_ends_when_unused_for_its_idle_time_and_the_oldest_go_first(mo
     assert store.get(first.id) is None
     assert store.get(second.id) is second and store.get(third.id) is third
     assert first.csrf_token != second.csrf_token
+
+
+@pytest.mark.parametrize(
+    ("answer", "unreachable"),
+    [
+        (None, True),  # connection refused
+        (httpx.Response(503, text="starting"), True),
+        (httpx.Response(400, json={"error": "invalid_grant"}), False),  # Keycloak answered: this code is bad
+    ],
+)
+async def test_a_keycloak_that_does_not_answer_is_told_apart_from_one_that_refuses(
+    answer: httpx.Response | None, unreachable: bool
+) -> None:
+    def keycloak(request: httpx.Request) -> httpx.Response:
+        if answer is None:
+            raise httpx.ConnectError("connection refused", request=request)
+        return answer
+
+    verifier = TokenVerifier(OidcSettings(issuer=ISSUER))
+    client = OidcClient(ISSUER, "civicpool-portal", verifier)
+    await client.aclose()
+    client._http = httpx.AsyncClient(transport=httpx.MockTransport(keycloak))
+    try:
+        assert await client.reachable() is not unreachable
+        with pytest.raises(LoginFailed) as caught:
+            await client.redeem("code", PendingLogin.start("/portal/"), "http://127.0.0.1/portal/callback")
+        assert isinstance(caught.value, KeycloakUnreachable) is unreachable
+    finally:
+        await client.aclose()
+        await verifier.aclose()

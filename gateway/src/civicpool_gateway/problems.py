@@ -16,7 +16,7 @@ from urllib.parse import quote
 import grpc
 from civicpool_common.errors import RemoteError
 from civicpool_common.observability import REQUEST_ID_HEADER, current_request_id
-from civicpool_common.status import http_status_for
+from civicpool_common.status import SERVICE_AWAY, http_status_for
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -77,6 +77,7 @@ _SLUG_BY_CODE = {
     grpc.StatusCode.RESOURCE_EXHAUSTED: "rate-limited",
     grpc.StatusCode.UNIMPLEMENTED: "not-implemented",
     grpc.StatusCode.UNAVAILABLE: "service-unavailable",
+    grpc.StatusCode.CANCELLED: "service-unavailable",  # the service cancelled the call as it shut down
     grpc.StatusCode.DEADLINE_EXCEEDED: "upstream-timeout",
 }
 
@@ -108,7 +109,7 @@ class Problem(Exception):
         if slug not in PROBLEM_TYPES:
             slug = _SLUG_BY_CODE.get(error.code, "internal-error")
         detail = error.message
-        if error.code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
+        if error.code in SERVICE_AWAY:
             detail = f"the {service} service is unavailable: {error.message or error.code.name.lower()}"
         elif slug == "internal-error":
             detail = f"the {service} service failed; it has been logged"

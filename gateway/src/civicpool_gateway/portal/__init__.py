@@ -37,8 +37,10 @@ from civicpool_gateway.portal.web import (
     NoAccess,
     PortalRuntime,
     SessionExpired,
+    SignInUnavailable,
     error_page,
     login_path,
+    sign_in_unavailable,
 )
 
 IMPORT_PATH = rf"{PORTAL}/rounds/[^/]+/import"  # a spreadsheet upload, as large as the API's
@@ -89,6 +91,10 @@ def install(app: FastAPI) -> None:
         response = error_page(request, 401, N_("Your session has expired"), message, action="login")
         response.delete_cookie(SESSION_COOKIE, path=PORTAL)
         return response
+
+    @app.exception_handler(SignInUnavailable)
+    async def _sign_in_unavailable(request: Request, exc: SignInUnavailable) -> HTMLResponse:
+        return sign_in_unavailable(request)
 
     @app.exception_handler(NoAccess)
     async def _no_access(request: Request, exc: NoAccess) -> HTMLResponse:

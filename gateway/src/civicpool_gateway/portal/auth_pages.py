@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from civicpool_gateway.portal import i18n
 from civicpool_gateway.portal.i18n import N_
-from civicpool_gateway.portal.oidc import LoginFailed
+from civicpool_gateway.portal.oidc import KeycloakUnreachable, LoginFailed
 from civicpool_gateway.portal.sessions import PENDING_LOGIN_SECONDS, PendingLogin
 from civicpool_gateway.portal.web import (
     LANGUAGE_COOKIE,
@@ -25,6 +25,7 @@ from civicpool_gateway.portal.web import (
     render,
     runtime,
     safe_next,
+    sign_in_unavailable,
 )
 
 router = APIRouter(prefix=PORTAL, include_in_schema=False)
@@ -46,6 +47,8 @@ def _set_cookie(request: Request, response: Response, name: str, value: str, max
 @router.get("/login")
 async def login(request: Request, next: Annotated[str | None, Query()] = None) -> Response:
     state = runtime(request)
+    if not await state.oidc.reachable():
+        return sign_in_unavailable(request)  # better than a browser's "cannot connect" at Keycloak
     pending = PendingLogin.start(safe_next(next))
     redirect_uri = str(request.url_for("portal_callback"))
     response = RedirectResponse(state.oidc.authorization_url(pending, redirect_uri, locale_of(request).language), 303)
@@ -71,6 +74,8 @@ async def callback(
         )
     try:
         tokens = await portal_runtime.oidc.redeem(code, pending, str(request.url_for("portal_callback")))
+    except KeycloakUnreachable:
+        return sign_in_unavailable(request)  # the pending sign-in stays: it may work once Keycloak is back
     except LoginFailed as exc:
         return _login_failed(request, str(exc))
     portal_runtime.sessions.end(request.cookies.get(SESSION_COOKIE, ""))  # a new sign-in, a new session id

@@ -14,9 +14,16 @@ from civicpool_common.errors import Unauthenticated
 
 from civicpool_gateway.portal.sessions import PendingLogin, Tokens
 
+# Starting a sign-in first asks Keycloak whether it answers at all; a person waits for this.
+PROBE_SECONDS = 3.0
+
 
 class LoginFailed(Exception):
     """Keycloak refused the code or the refresh token, or answered something we cannot trust."""
+
+
+class KeycloakUnreachable(LoginFailed):
+    """Keycloak did not answer, or failed: nobody can sign in now, though nothing is wrong with this sign-in."""
 
 
 def code_challenge(verifier: str) -> str:
@@ -33,11 +40,20 @@ class OidcClient:
         self._auth_url = f"{base}/auth"
         self._token_url = f"{base}/token"
         self._logout_url = f"{base}/logout"
+        self._discovery_url = f"{issuer.rstrip('/')}/.well-known/openid-configuration"
         self._verifier = verifier
         self._http = httpx.AsyncClient(timeout=10.0)
 
     async def aclose(self) -> None:
         await self._http.aclose()
+
+    async def reachable(self) -> bool:
+        """True when Keycloak answers for the realm now (so that sending a browser there makes sense)."""
+        try:
+            response = await self._http.get(self._discovery_url, timeout=PROBE_SECONDS)
+        except httpx.HTTPError:
+            return False
+        return response.status_code < 500
 
     def authorization_url(self, pending: PendingLogin, redirect_uri: str, language: str) -> str:
         query = {
@@ -82,7 +98,9 @@ class OidcClient:
         try:
             response = await self._http.post(self._token_url, data={**form, "client_id": self._client_id})
         except httpx.HTTPError as exc:
-            raise LoginFailed(f"Keycloak is not reachable: {exc}") from None
+            raise KeycloakUnreachable(f"Keycloak is not reachable: {exc}") from None
+        if response.status_code >= 500:
+            raise KeycloakUnreachable(f"Keycloak failed: {response.status_code}")
         if response.status_code != 200:
             raise LoginFailed(f"Keycloak refused: {response.text[:200]}")
         body: dict[str, Any] = response.json()

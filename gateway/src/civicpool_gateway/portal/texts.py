@@ -37,6 +37,8 @@ GERMAN: dict[str, str] = {
     "This form did not come from your portal page. Nothing was changed.": "Dieses Formular kam nicht von Ihrer Portalseite. Es wurde nichts geändert.",
     "This sign-in was not started here or took too long.": "Diese Anmeldung wurde nicht hier begonnen oder hat zu lange gedauert.",
     "Keycloak did not sign you in ({error}).": "Keycloak hat Sie nicht angemeldet ({error}).",
+    "Sign-in is not possible right now": "Anmeldung zurzeit nicht möglich",
+    "The sign-in service (Keycloak) cannot be reached. Please try again in a few minutes.": "Der Anmeldedienst (Keycloak) ist nicht erreichbar. Bitte versuchen Sie es in einigen Minuten erneut.",
     "To the start page": "Zur Startseite",
     "Unknown action.": "Unbekannte Aktion.",
     # rounds and demand

@@ -25,7 +25,8 @@ from fastapi.templating import Jinja2Templates
 
 from civicpool_gateway.portal import i18n
 from civicpool_gateway.portal.charts import bar_chart
-from civicpool_gateway.portal.oidc import LoginFailed, OidcClient
+from civicpool_gateway.portal.i18n import N_
+from civicpool_gateway.portal.oidc import KeycloakUnreachable, LoginFailed, OidcClient
 from civicpool_gateway.portal.sessions import Flash, PortalSession, SessionStore
 from civicpool_gateway.problems import PROBLEM_TYPES
 
@@ -36,6 +37,7 @@ LANGUAGE_COOKIE = "civicpool_lang"
 CSRF_FIELD = "csrf_token"
 # Refresh the access token this long before it expires, so no API call meets an expired one.
 REFRESH_MARGIN_SECONDS = 30
+SIGN_IN_RETRY_SECONDS = 30
 # What the portal asks the API for: /segment/segment..., each a plain id (no "..", "?", "%", "#").
 API_PATH = re.compile(r"(/(?!\.\.?(?:/|$))[\w.~-]+)+")
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
@@ -44,6 +46,10 @@ TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
 class LoginRequired(Exception):
     def __init__(self, next_path: str) -> None:
         self.next_path = next_path
+
+
+class SignInUnavailable(Exception):
+    """Keycloak cannot be reached: a sign-in cannot start, finish or be renewed until it is back."""
 
 
 class SessionExpired(Exception):
@@ -150,6 +156,14 @@ def error_page(request: Request, status: int, title: str, message: str, *, actio
     locale = locale_of(request)
     context = {"title": locale.gettext(title), "message": locale.gettext(message), "action": action}
     return render(request, "error.html", context, status=status)
+
+
+def sign_in_unavailable(request: Request) -> HTMLResponse:
+    """503: Keycloak is away. The session (if any) is kept; trying again later will do."""
+    message = N_("The sign-in service (Keycloak) cannot be reached. Please try again in a few minutes.")
+    response = error_page(request, 503, N_("Sign-in is not possible right now"), message, action="login")
+    response.headers["Retry-After"] = str(SIGN_IN_RETRY_SECONDS)
+    return response
 
 
 def page_headers(keycloak_origin: str) -> dict[str, str]:
@@ -283,6 +297,11 @@ async def current_portal(request: Request) -> Portal:
     if session.tokens.access_expires_at - REFRESH_MARGIN_SECONDS < time.time():
         try:
             session.tokens = await state.oidc.refresh(session.tokens)
+        except KeycloakUnreachable:
+            # Keycloak is away, perhaps for a moment: keep the session, renew it on a later request,
+            # and go on with the access token while it is still valid.
+            if session.tokens.access_expires_at <= time.time():
+                raise SignInUnavailable from None
         except LoginFailed:
             state.sessions.end(session_id)
             raise SessionExpired from None

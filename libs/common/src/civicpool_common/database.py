@@ -16,9 +16,11 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import DateTime, MetaData, event, text
+from sqlalchemy import DateTime, Engine, MetaData, Row, Select, event, text
+from sqlalchemy import create_engine as create_sync_engine
 from sqlalchemy.engine import Dialect, make_url
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.types import TypeDecorator
 
@@ -87,6 +89,42 @@ def create_engine(url: str, pool_size: int = 10) -> AsyncEngine:
     return create_async_engine(async_url(url), pool_pre_ping=True, pool_size=pool_size, max_overflow=0)
 
 
+# Plain pysqlite engines for reads, one per async SQLite engine (see read_rows).
+_sqlite_readers: weakref.WeakKeyDictionary[Any, Engine] = weakref.WeakKeyDictionary()
+
+
+def _sqlite_reader(engine: AsyncEngine) -> Engine:
+    reader = _sqlite_readers.get(engine.sync_engine)
+    if reader is None:
+        url = sync_url(engine.url.render_as_string(hide_password=False))
+        # Pooled connections move between the executor's threads; each is used by one at a time.
+        reader = create_sync_engine(url, connect_args={"check_same_thread": False})
+        event.listen(reader, "connect", _sqlite_connect)
+        event.listen(engine.sync_engine, "engine_disposed", lambda _engine: reader.dispose())
+        _sqlite_readers[engine.sync_engine] = reader
+    return reader
+
+
+def _read_all(reader: Engine, query: Select[Any]) -> list[Row[Any]]:
+    with reader.connect() as connection:  # autocommit: the one SELECT is its own consistent snapshot
+        return list(connection.execute(query).all())
+
+
+async def read_rows(sessions: async_sessionmaker[AsyncSession], query: Select[Any]) -> list[Row[Any]]:
+    """The rows of one read-only Core query.
+
+    On SQLite the whole read (checkout, query, rows) runs start to end in one worker thread
+    on a plain pysqlite connection: aiosqlite crosses threads for each step (BEGIN, execute,
+    fetch, ROLLBACK), which made a page of 50 catalog items cost 1.8 ms instead of 0.4 ms.
+    Elsewhere (psycopg is asyncio-native) an ordinary async session.
+    """
+    engine = sessions.kw.get("bind")
+    if isinstance(engine, AsyncEngine) and engine.dialect.name == "sqlite":
+        return await asyncio.to_thread(_read_all, _sqlite_reader(engine), query)
+    async with sessions() as session:
+        return list((await session.execute(query)).all())
+
+
 # SQLite has one writer at a time. Its busy handler retries with growing sleeps, so under a burst
 # a waiting writer can lose the race again and again until its busy_timeout ends ("database is
 # locked"). Writers of this process therefore queue here first, in arrival order, for the lock
@@ -112,6 +150,36 @@ async def write_transaction(sessions: async_sessionmaker[AsyncSession]) -> Async
     async with _writer_queue(sessions), sessions.begin() as session:
         await session.connection(execution_options={WRITE_OPTION: True})
         yield session
+
+
+# PostgreSQL SQLSTATEs of a database that is away, restarting or out of connections: connection
+# exceptions (08...), operator intervention (57P01 admin shutdown, 57P03 cannot connect now, ...),
+# too many connections.
+UNAVAILABLE_SQLSTATES = ("08", "57P", "53300")
+# SQLite primary result codes of a database file that is busy or cannot be opened just now.
+SQLITE_UNAVAILABLE_CODES = frozenset({5, 6, 14})  # SQLITE_BUSY, SQLITE_LOCKED, SQLITE_CANTOPEN
+
+
+def database_unavailable(error: BaseException) -> bool:
+    """True when `error` says the database cannot be reached or used right now, not that a query is wrong.
+
+    Such a call failed before it could change anything (or its transaction was rolled back);
+    retrying later may work, so callers get UNAVAILABLE, not an internal error.
+    """
+    if isinstance(error, PoolTimeoutError):  # no pooled connection became free in time
+        return True
+    if not isinstance(error, DBAPIError):
+        return False
+    if error.connection_invalidated:  # the driver saw the connection drop
+        return True
+    if not isinstance(error, (OperationalError, InterfaceError)):
+        return False
+    sqlite_code = getattr(error.orig, "sqlite_errorcode", None)
+    if isinstance(sqlite_code, int):
+        return sqlite_code & 0xFF in SQLITE_UNAVAILABLE_CODES
+    sqlstate = getattr(error.orig, "sqlstate", None)
+    # No SQLSTATE: the client library failed (connection refused, lost, or turned away at connect).
+    return sqlstate is None or str(sqlstate).startswith(UNAVAILABLE_SQLSTATES)
 
 
 INTEGRITY_SQLSTATES = {"23505": "unique", "23503": "foreign_key", "23514": "check", "23502": "not_null"}

@@ -25,6 +25,7 @@ from civicpool_common.errors import (
 )
 from civicpool_common.grpc_server import current_token
 from civicpool_common.observability import outgoing_metadata
+from civicpool_common.status import SERVICE_AWAY
 
 log = logging.getLogger("civicpool.grpc")
 Response = TypeVar("Response", bound=Message)
@@ -45,7 +46,7 @@ async def call_as_caller(
         return await method(request, timeout=deadline_seconds, metadata=outgoing_metadata(current_token()))
     except grpc.aio.AioRpcError as error:
         remote = from_rpc_error(error)
-        if remote.code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
+        if remote.code in SERVICE_AWAY:
             raise Unavailable(f"the {service} service is unavailable: {remote.message or remote.code.name}") from None
         kept = KEPT.get(remote.code)
         if kept is not None:

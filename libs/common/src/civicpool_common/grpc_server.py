@@ -5,7 +5,8 @@
   makes the Principal available to the servicer through `current_principal()`.
   No service trusts an identity it did not verify itself.
 - The error interceptor is the one place where domain errors become gRPC
-  status codes; unexpected exceptions become INTERNAL without leaking details.
+  status codes; an unreachable database becomes UNAVAILABLE (retry later);
+  other unexpected exceptions become INTERNAL without leaking details.
 - The standard health service answers NOT_SERVING while the database is
   unreachable, and during shutdown.
 - SIGTERM/SIGINT stop the server gracefully: health goes NOT_SERVING, new
@@ -33,8 +34,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from civicpool_common import observability
 from civicpool_common.auth import Principal, TokenVerifier
-from civicpool_common.database import create_engine, migrate, ping, session_factory
-from civicpool_common.errors import DomainError, Unauthenticated, to_grpc_status
+from civicpool_common.database import create_engine, database_unavailable, migrate, ping, session_factory
+from civicpool_common.errors import DomainError, Unauthenticated, Unavailable, to_grpc_status
 from civicpool_common.settings import OidcSettings, ServiceSettings
 
 log = logging.getLogger("civicpool.grpc")
@@ -151,9 +152,15 @@ class ErrorInterceptor(grpc.aio.ServerInterceptor):
                     raise  # the servicer aborted with a status of its own
                 except DomainError as error:
                     failure = error
-                except Exception:
-                    log.exception("unexpected error in %s", method)
-                    failure = DomainError("internal error; it has been logged")
+                except Exception as error:
+                    if database_unavailable(error):
+                        # Expected while the database is away (the health service says NOT_SERVING):
+                        # one line, no traceback per call.
+                        log.warning("%s: the database is unavailable: %s", method, str(error).splitlines()[0])
+                        failure = Unavailable("the database is unavailable; retry later")
+                    else:
+                        log.exception("unexpected error in %s", method)
+                        failure = DomainError("internal error; it has been logged")
                 code, message, trailers = to_grpc_status(failure)
                 return await context.abort(code, message, trailing_metadata=trailers)
 
@@ -276,9 +283,16 @@ async def serve(definition: ServiceDefinition, settings: ServiceSettings) -> Non
         await asyncio.to_thread(migrate, database_url, definition.migrations)
     engine = create_engine(database_url, settings.database_pool_size)
     verifier = TokenVerifier(OidcSettings())
+    # Learn Keycloak's signing keys now rather than at the first call: a service (re)started while
+    # Keycloak is up keeps verifying tokens if Keycloak goes away later. Best effort, in the
+    # background; when Keycloak is not up yet, the first call fetches them.
+    prefetch = asyncio.create_task(verifier.ensure_keys())
     try:
         await _serve(definition, settings, engine, verifier)
     finally:
+        prefetch.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await prefetch
         await verifier.aclose()
         await engine.dispose()
         log.info("%s service stopped", definition.name)
