@@ -1,6 +1,8 @@
 """Benchmarks, each path against its physical limit, in one run of the whole system.
 
-    make bench        (or: .venv/bin/python bench/run.py [--seconds 6] [--only items|aggregation|calloffs|statement])
+    make bench        (or: .venv/bin/python bench/run.py [--seconds 6] [--only NAME])
+
+    NAME: items | aggregation | calloffs | statement | list
 
 Starts the system on free loopback ports (as the tests do) with the demo data,
 then runs each benchmark and prints its ratios. Bounded in time; loopback only.
@@ -21,6 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import aggregation
 import items
+import listing
 import psycopg
 import usage
 from civicpool_cli.demo_loader import load_demo
@@ -34,6 +37,8 @@ BENCHMARKS = {
     "aggregation": aggregation.run,
     "calloffs": usage.run_calloffs,
     "statement": usage.run_statement,
+    # Last: it tops the catalog up to 50 items; `items` expects the demo's first page.
+    "list": listing.run,
 }
 
 

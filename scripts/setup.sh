@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what civicpool needs on a fresh Debian 12 machine, then its Python environment.
 #   scripts/setup.sh         to run the system (make run)
-#   scripts/setup.sh --test  also what the tests need (make test): PostgreSQL, Chromium
+#   scripts/setup.sh --test  also what the tests and benchmarks need (make test, make bench):
+#                            PostgreSQL, Chromium, wrk
 # Idempotent and quick when everything is there: apt runs only for what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,6 +21,8 @@ if $for_tests; then
     ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
     # The portal tests drive Debian's Chromium through Playwright (no browser downloads).
     command -v chromium >/dev/null || missing+=(chromium)
+    # The HTTP load generator of the benchmarks (bench/listing.py).
+    command -v wrk >/dev/null || missing+=(wrk)
 fi
 if [ ${#missing[@]} -gt 0 ]; then
     echo "installing from Debian: ${missing[*]}"

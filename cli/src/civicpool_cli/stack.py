@@ -133,6 +133,11 @@ class Stack:
         process = self._processes.get(name)
         return process is not None and process.poll() is None
 
+    def pid(self, name: str) -> int | None:
+        """The process id of a running component (the benchmarks read its CPU time)."""
+        process = self._processes.get(name)
+        return process.pid if process is not None and process.poll() is None else None
+
     def stop(self, name: str, timeout: float = 15.0) -> None:
         process = self._processes.pop(name, None)
         if process is None or process.poll() is not None:

@@ -13,15 +13,29 @@ _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
 def to_timestamp(value: dt.datetime) -> Timestamp:
+    return Timestamp(**timestamp_fields(value))
+
+
+def timestamp_fields(value: dt.datetime) -> dict[str, int]:
+    """The fields of the Timestamp of `value`: pass them as a Timestamp field of a message being built
+    (a dict, unlike a Timestamp message, is not built first and then copied in)."""
     if value.tzinfo is None:
         raise ValueError("naive datetime: civicpool sends UTC-aware datetimes only")
     # Arithmetic instead of Timestamp.FromDatetime: the same result, several times faster.
     since_epoch = value - _EPOCH
-    return Timestamp(seconds=since_epoch.days * 86_400 + since_epoch.seconds, nanos=since_epoch.microseconds * 1000)
+    return {"seconds": since_epoch.days * 86_400 + since_epoch.seconds, "nanos": since_epoch.microseconds * 1000}
+
+
+# The range of Timestamp (years 1 to 9999), as Timestamp.ToDatetime checks it.
+_MIN_SECONDS, _MAX_SECONDS = -62_135_596_800, 253_402_300_799
 
 
 def from_timestamp(stamp: Timestamp) -> dt.datetime:
-    return stamp.ToDatetime(tzinfo=dt.UTC)
+    seconds, nanos = stamp.seconds, stamp.nanos
+    if _MIN_SECONDS <= seconds <= _MAX_SECONDS and 0 <= nanos < 1_000_000_000:
+        # Arithmetic instead of Timestamp.ToDatetime (pure Python): the same result, several times faster.
+        return _EPOCH + dt.timedelta(seconds=seconds, microseconds=nanos // 1000)
+    return stamp.ToDatetime(tzinfo=dt.UTC)  # raises ValueError: out of range
 
 
 def timestamp_field(message: Message, field: str) -> dt.datetime | None:

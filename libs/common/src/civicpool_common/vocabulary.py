@@ -132,6 +132,11 @@ def to_proto(value: StrEnum | str | None, proto_enum: ProtoEnum, words: type[Str
     return _numbers(proto_enum, words).get(str(value), 0)
 
 
+def words_of(proto_enum: ProtoEnum, words: type[Word]) -> dict[int, Word]:
+    """proto number -> word for an enum pair (UNSPECIFIED and unknown numbers are missing); do not change it."""
+    return _words(proto_enum, words)
+
+
 def from_proto(number: int, proto_enum: ProtoEnum, words: type[Word]) -> Word | None:
     """The word for a proto enum number; None for UNSPECIFIED (0) or a number we do not know."""
     return _words(proto_enum, words).get(number)

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Generic, TypeVar
 
+from civicpool_common.database import read_rows
 from sqlalchemy import ColumnElement, Row, Select, func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import InstrumentedAttribute, selectinload
 from sqlalchemy.sql.base import ExecutableOption
 
@@ -63,10 +64,21 @@ class Repository(Generic[Record]):
 ItemRow = Row[Any]  # a row of the items table: the same attribute names as an Item
 
 
-async def item_rows(session: AsyncSession, conditions: Sequence[ColumnElement[bool]]) -> list[ItemRow]:
-    """Items as plain rows, by SKU: Core, no identity map, for batch reads."""
-    query = select(Item.__table__).where(*conditions).order_by(Item.sku)
-    return list((await (await session.connection()).execute(query)).all())
+async def item_rows(
+    sessions: async_sessionmaker[AsyncSession],
+    conditions: Sequence[ColumnElement[bool]],
+    *,
+    after: str | None = None,
+    limit: int | None = None,
+) -> list[ItemRow]:
+    """Items as plain rows, by SKU (after the SKU `after`, at most `limit`): Core, no identity map, for reads."""
+    query = select(Item.__table__).where(*conditions)
+    if after is not None:
+        query = query.where(Item.sku > after)
+    query = query.order_by(Item.sku)
+    if limit is not None:
+        query = query.limit(limit)
+    return await read_rows(sessions, query)
 
 
 def items(session: AsyncSession) -> Repository[Item]:
