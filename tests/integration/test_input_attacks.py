@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+from typing import Any
+
 import pytest
 
 from tests.conftest import PROBLEM, ApiFactory
@@ -34,9 +38,33 @@ def test_absurd_page_sizes_are_refused(api: ApiFactory, limit: str) -> None:
     assert response.json()["type"] == "/problems/validation-failed"
 
 
-@pytest.mark.parametrize(
-    "text", ["'; DROP TABLE lines; --", "<script>alert(1)</script>", "Robert'); DELETE FROM items;--", "${7*7}"]
-)
+HOSTILE_TEXTS = ["'; DROP TABLE lines; --", "<script>alert(1)</script>", "Robert'); DELETE FROM items;--", "${7*7}"]
+WINDOW = {"opens_at": "2027-01-01T00:00:00Z", "closes_at": "2027-02-01T00:00:00Z"}
+# What each kind of record is made with (a unique key from `n`), and its free-text fields.
+FREE_TEXT_FIELDS: dict[str, tuple[str, Callable[[int], dict[str, Any]], tuple[str, ...]]] = {
+    "/items": ("network.admin", lambda n: {"sku": f"HOSTILE-{n}", "kind": "hardware", "cpv_code": "30213100-6",
+                                           "reference_price_cents": 100}, ("name", "description", "unit")),
+    "/vendors": ("network.admin", lambda n: {"id": f"hostile-{n}", "country": "CH"}, ("name", "contact_name")),
+    "/cost-keys": ("network.admin", lambda n: {"id": f"hostile-{n}", "method": "population"}, ("name", "description")),
+    "/rounds": ("ettlingen.lead", lambda n: dict(WINDOW), ("title", "description")),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("text", HOSTILE_TEXTS)
+@pytest.mark.parametrize("collection", FREE_TEXT_FIELDS)
+def test_every_free_text_field_keeps_sql_and_script_strings_as_text(
+    api: ApiFactory, collection: str, text: str
+) -> None:
+    user, required, fields = FREE_TEXT_FIELDS[collection]
+    client = api(user)
+    body = required(time.time_ns() % 10**9) | dict.fromkeys(fields, text)
+    created = client.post(collection, json=body)
+    assert created.status_code == 201, created.text
+    stored = client.get(f"{collection}/{created.json()['id']}").json()
+    assert {field: stored[field] for field in fields} == dict.fromkeys(fields, text)
+
+
+@pytest.mark.parametrize("text", HOSTILE_TEXTS)
 def test_sql_and_script_strings_are_stored_as_text(api: ApiFactory, text: str) -> None:
     """Parameters, never SQL built from text: the string comes back as it went in, and the tables stand."""
     city_it = api("bruchsal.it")
