@@ -146,7 +146,7 @@ def test_token_attacks_are_401_problems(api: ApiFactory, tokens: TokenSource, st
     assert response.json()["type"] == "/problems/unauthenticated"
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def realm_signer(stack: Stack, api: ApiFactory, tokens: TokenSource) -> Iterator[Callable[..., str]]:
     """Signs tokens with a key of our own that the realm publishes (an extra RSA key provider, priority 1,
     so Keycloak still signs with its own): tokens the gateway trusts, with whatever claims a test needs."""

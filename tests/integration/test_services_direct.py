@@ -229,6 +229,14 @@ def _foreign_calls(ids: dict[str, str]) -> list[tuple[str, str, str, Any, grpc.S
         ("buehl.it", "demand", "ListLines",
          demand.ListLinesRequest(round_id=ids["round"], city_id="stutensee"), denied),
         ("vendor.rheintal", "demand", "ListLines", demand.ListLinesRequest(round_id=ids["round"]), denied),
+        # The gateway refuses these by role already; the services must refuse them by themselves too.
+        ("buehl.finance", "demand", "CreateLine", demand.CreateLineRequest(line=stutensee_line), denied),
+        ("buehl.lead", "demand", "CloseRound", demand.RoundTransitionRequest(id=ids["round"]), denied),
+        ("buehl.it", "demand", "CloseRound", demand.RoundTransitionRequest(id=ids["round"]), denied),
+        ("buehl.lead", "contracts", "ShiftQuota", contracts.ShiftQuotaRequest(
+            contract_id=ids["contract"], from_city_id="stutensee", to_city_id="buehl", quantity=1, reason="x"), denied),
+        ("buehl.it", "contracts", "ShareCost",
+         contracts.ShareCostRequest(contract_id=ids["contract"], amount_cents=100, memo="x"), denied),
         ("buehl.it", "contracts", "GetContract", contracts.GetContractRequest(id=ids["contract"]), missing),
         ("buehl.it", "contracts", "CallOff",
          contracts.CallOffRequest(contract_id=ids["contract"], city_id="stutensee", quantity=1), denied),

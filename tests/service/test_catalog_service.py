@@ -58,14 +58,14 @@ async def test_creating_an_item_assigns_id_version_and_utc_times(catalog: Catalo
 async def test_only_network_admins_write_and_a_refusal_writes_nothing(catalog: CatalogService, who: Any) -> None:
     with pytest.raises(PermissionDenied, match="network-admin"):
         await catalog.create(who, ITEMS, LAPTOP)
-    assert (await catalog.list_page(ITEMS, ALL_ITEMS, 0, "")).records == []
+    assert (await catalog.items_page(ALL_ITEMS, 0, "")).records == []
 
 
 async def test_an_invalid_item_names_every_bad_field_and_writes_nothing(catalog: CatalogService) -> None:
     with pytest.raises(InvalidArgument) as caught:
         await catalog.create(ADMIN, ITEMS, {**LAPTOP, "cpv_code": "30213100-7", "unit": "", "license_term_months": 12})
     assert {v.field for v in caught.value.violations} == {"cpv_code", "unit", "license_term_months"}
-    assert (await catalog.list_page(ITEMS, ALL_ITEMS, 0, "")).records == []
+    assert (await catalog.items_page(ALL_ITEMS, 0, "")).records == []
 
 
 async def test_a_second_item_with_the_same_sku_is_refused(catalog: CatalogService) -> None:
@@ -137,7 +137,7 @@ async def test_a_deactivated_item_leaves_the_list_but_stays_readable(catalog: Ca
     active_only = item_conditions(
         kind=None, cpv_prefix="", hosting_region=None, include_inactive=False, name_contains=""
     )
-    assert [i.sku for i in (await catalog.list_page(ITEMS, active_only, 0, "")).records] == ["VC-JITSI"]
+    assert [i.sku for i in (await catalog.items_page(active_only, 0, "")).records] == ["VC-JITSI"]
     assert (await catalog.get(ITEMS, laptop.id)).active is False
     again = await catalog.set_active(ADMIN, ITEMS, laptop.id, active=False, expected_version=0)
     assert again.version == 2  # deactivating twice changes nothing
@@ -150,7 +150,7 @@ async def test_pages_cover_every_item_once_in_sku_order(catalog: CatalogService)
         await catalog.create(ADMIN, ITEMS, {**LAPTOP, "sku": sku})
     seen, cursor, pages = [], "", 0
     while True:
-        page = await catalog.list_page(ITEMS, ALL_ITEMS, 3, cursor)
+        page = await catalog.items_page(ALL_ITEMS, 3, cursor)
         seen += [i.sku for i in page.records]
         pages += 1
         if not page.next_cursor:
@@ -158,7 +158,7 @@ async def test_pages_cover_every_item_once_in_sku_order(catalog: CatalogService)
         cursor = page.next_cursor
     assert seen == skus
     assert pages == 3
-    exact = await catalog.list_page(ITEMS, ALL_ITEMS, 7, "")
+    exact = await catalog.items_page(ALL_ITEMS, 7, "")
     assert len(exact.records) == 7
     assert exact.next_cursor == ""  # a full last page says there is no next one
 
@@ -170,7 +170,7 @@ async def test_filters_by_kind_cpv_prefix_region_and_name(catalog: CatalogServic
     async def skus(**filters: Any) -> list[str]:
         query = {"kind": None, "cpv_prefix": "", "hosting_region": None, "include_inactive": False,
                  "name_contains": "", **filters}  # fmt: skip
-        return [i.sku for i in (await catalog.list_page(ITEMS, item_conditions(**query), 0, "")).records]
+        return [i.sku for i in (await catalog.items_page(item_conditions(**query), 0, "")).records]
 
     assert await skus(kind="license") == ["VC-JITSI"]
     assert await skus(cpv_prefix="302") == ["LAPTOP-14"]

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from civicpool_catalog.models import Item
 from civicpool_catalog.repository import ItemRow, item_conditions
-from civicpool_catalog.service import ITEMS, CatalogService
+from civicpool_catalog.service import CatalogService
 from civicpool_demand.catalog_client import CatalogItem
 
 
@@ -33,5 +33,5 @@ class InProcessDirectory:
         conditions = item_conditions(
             kind=None, cpv_prefix=cpv_code[:8], hosting_region=None, include_inactive=True, name_contains=""
         )
-        page = await self._catalog.list_page(ITEMS, conditions, 500, "")
+        page = await self._catalog.items_page(conditions, 500, "")
         return [_item(item) for item in page.records if item.cpv_code == cpv_code]

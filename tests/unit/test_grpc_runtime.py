@@ -220,6 +220,8 @@ async def _query(url: str, sql: str) -> bytes:
         ("postgresql://nobody@127.0.0.1:1/gone", "SELECT 1", grpc.StatusCode.UNAVAILABLE),
         # A query that cannot work is a bug: internal, logged with its traceback.
         ("sqlite:///:memory:", "SELECT * FROM no_such_table", grpc.StatusCode.INTERNAL),
+        # Stored bytes that are not UTF-8 (an OperationalError without an SQLite code): a bug, not an outage.
+        ("sqlite:///:memory:", "SELECT CAST(x'ff' AS TEXT)", grpc.StatusCode.INTERNAL),
     ],
 )
 async def test_an_unreachable_database_is_unavailable_and_a_broken_query_internal(

@@ -231,3 +231,19 @@ async def test_keys_survive_a_failed_refetch(keyset: KeySet) -> None:
     with pytest.raises(Unauthenticated, match="unknown key"):
         await verifier.verify(_sign(keyset.keys["k1"], "rotated"))  # triggers a refetch, which fails
     assert (await verifier.verify(_sign(keyset.keys["k1"], "k1", sub="u-2"))).user_id == "u-2"
+
+
+async def test_a_failed_fetch_at_start_does_not_hold_back_the_first_call(keyset: KeySet) -> None:
+    """Keycloak down while a service starts, up by its first call: that call fetches, cooldown or not."""
+    up = False
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if not up:
+            raise httpx.ConnectError("connection refused", request=request)
+        return keyset.handler(request)
+
+    settings = OidcSettings(issuer=ISSUER, refetch_cooldown_seconds=60)
+    verifier = TokenVerifier(settings, httpx.AsyncClient(transport=httpx.MockTransport(handler)))
+    assert not await verifier.ensure_keys()
+    up = True
+    assert (await verifier.verify(_sign(keyset.keys["k1"], "k1"))).username == "bruchsal.it"

@@ -42,7 +42,8 @@ class OidcClient:
         self._logout_url = f"{base}/logout"
         self._discovery_url = f"{issuer.rstrip('/')}/.well-known/openid-configuration"
         self._verifier = verifier
-        self._http = httpx.AsyncClient(timeout=10.0)
+        # A person waits for these; Keycloak answers a token request in milliseconds when it is well.
+        self._http = httpx.AsyncClient(timeout=5.0)
 
     async def aclose(self) -> None:
         await self._http.aclose()

@@ -170,7 +170,10 @@ class TokenVerifier:
             now = time.monotonic()
             if not force and now - self._last_fetch < self._settings.refetch_cooldown_seconds:
                 return
-            self._last_fetch = now
+            if not force:
+                # An unknown key id starts the cooldown, fetched or not: forged ids cannot flood Keycloak.
+                # A forced fetch (at start, for readiness) does not, so the first call may try again at once.
+                self._last_fetch = now
             try:
                 response = await self._http.get(self._settings.resolved_jwks_url)
                 response.raise_for_status()

@@ -285,13 +285,13 @@ async def serve(definition: ServiceDefinition, settings: ServiceSettings) -> Non
     verifier = TokenVerifier(OidcSettings())
     # Learn Keycloak's signing keys now rather than at the first call: a service (re)started while
     # Keycloak is up keeps verifying tokens if Keycloak goes away later. Best effort, in the
-    # background; when Keycloak is not up yet, the first call fetches them.
+    # background; when Keycloak is not up yet, the first call tries again.
     prefetch = asyncio.create_task(verifier.ensure_keys())
     try:
         await _serve(definition, settings, engine, verifier)
     finally:
         prefetch.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
+        with contextlib.suppress(asyncio.CancelledError, Exception):  # best effort: never blocks the stop
             await prefetch
         await verifier.aclose()
         await engine.dispose()

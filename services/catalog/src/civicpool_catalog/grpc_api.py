@@ -197,9 +197,9 @@ class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
             include_inactive=request.include_inactive,
             name_contains=request.name_contains.strip(),
         )
-        rows, next_cursor = await self._service.items_page(conditions, request.page.limit, request.page.cursor)
-        items = [item_fields(row) for row in rows]
-        return pb.ListItemsResponse(items=items, next_cursor=next_cursor)  # type: ignore[arg-type]  # field dicts
+        page = await self._service.items_page(conditions, request.page.limit, request.page.cursor)
+        items = [item_fields(row) for row in page.records]
+        return pb.ListItemsResponse(items=items, next_cursor=page.next_cursor)  # type: ignore[arg-type]  # field dicts
 
     async def UpdateItem(self, request: pb.UpdateItemRequest, context: Context) -> pb.Item:
         changes = _read_masked(ITEM_FIELDS, request.item, request.update_mask)

@@ -12,7 +12,7 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic
+from typing import Any, Generic, TypeVar
 
 from civicpool_common.auth import Principal, Role
 from civicpool_common.database import integrity_violation, utc_now, write_transaction
@@ -40,9 +40,12 @@ log = logging.getLogger("civicpool.catalog")
 Validator = Callable[[AsyncSession, Any], Awaitable[list[FieldViolation]]]
 
 
+Listed = TypeVar("Listed")
+
+
 @dataclass(frozen=True)
-class Page(Generic[Record]):
-    records: list[Record]
+class Page(Generic[Listed]):
+    records: list[Listed]
     next_cursor: str
 
 
@@ -208,16 +211,14 @@ class CatalogService:
             return []
         return await repository.item_rows(self._sessions, [or_(Item.id.in_(ids), Item.sku.in_(skus))])
 
-    async def items_page(
-        self, conditions: Sequence[ColumnElement[bool]], limit: int, cursor: str
-    ) -> tuple[list[ItemRow], str]:
-        """A page of items as plain rows, and the next page's cursor: the same page as list_page(ITEMS, ...).
+    async def items_page(self, conditions: Sequence[ColumnElement[bool]], limit: int, cursor: str) -> Page[ItemRow]:
+        """A page of items as plain rows (ListItems; the other kinds use list_page).
 
         Listing items is the catalog's hottest read; plain rows cost a fraction of ORM objects.
         """
         window = PageWindow.requested(limit, cursor)
         rows = await repository.item_rows(self._sessions, conditions, after=window.after, limit=window.fetch)
-        return window.close(rows, lambda row: str(row.sku))
+        return Page(*window.close(rows, lambda row: str(row.sku)))
 
     async def list_page(
         self, kind: RecordKind[Record], conditions: Sequence[ColumnElement[bool]], limit: int, cursor: str
