@@ -254,7 +254,6 @@ def report(
             f"{result.cpu_us_per_request:11.0f}   {each}"
         )
     lines.append(f"{'gRPC ListItems (Python client)':30} {grpc_p50:8.0f} {'':>8} {grpc_p99:8.0f} {grpc_rate:8.0f}")
-    hop = gateway.p50 - (bare.p50 + grpc_p50)
     lines += [
         "",
         f"gateway / bare FastAPI throughput   {gateway.requests_per_second / bare.requests_per_second:.2f}x "
@@ -262,8 +261,6 @@ def report(
         f"CPU per request, bare / (gateway + catalog service)   {bare.cpu_us_per_request:.0f} / "
         f"{gateway.cpu_us_per_request:.0f} µs = {bare.cpu_us_per_request / gateway.cpu_us_per_request:.2f}x "
         "(the throughput ratio if each path had one core of its own)",
-        f"gRPC hop: gateway p50 - (bare p50 + gRPC ListItems p50) = {hop / 1000:+.2f} ms "
-        f"({gateway.p50 / 1000:.2f} - ({bare.p50 / 1000:.2f} + {grpc_p50 / 1000:.2f})) (goal <= +1 ms)",
         "",
         "wrk, the kept rounds:",
     ]
