@@ -35,7 +35,7 @@ import httpx
 import psycopg
 import pytest
 from civicpool_cli.demo import DEMO_PASSWORD
-from civicpool_cli.stack import SERVICES, Stack, free_port
+from civicpool_cli.stack import SERVICES, Stack, free_port, http_ok
 from civicpool_cli.tokens import password_token
 from civicpool_common.healthcheck import status
 from civicpool_gateway.config import GatewaySettings
@@ -337,7 +337,7 @@ def test_while_the_database_is_down_the_gateway_answers_503_problems_and_nothing
         httpx.Client(base_url=f"{gateway_url}/api/v1", headers=admin_headers, timeout=CLIENT_TIMEOUT_SECONDS) as api,
     ):
         _wait_health(catalog_address, "SERVING", seconds=60)
-        stack.wait_for("probe gateway", lambda: _ready(gateway_url), timeout=60)
+        stack.wait_for("probe gateway", lambda: http_ok(f"{gateway_url}/readyz"), timeout=60)
         created = api.post("/items", json=_item("BEFORE-1"))
         assert created.status_code == 201, created.text
         before = api.get("/items", params={"include_inactive": True}).json()
@@ -363,19 +363,12 @@ def test_while_the_database_is_down_the_gateway_answers_503_problems_and_nothing
         finally:
             _allow_connections(postgres, database, allowed=True)
         _wait_health(catalog_address, "SERVING")
-        stack.wait_for("probe gateway", lambda: _ready(gateway_url), timeout=30)
+        stack.wait_for("probe gateway", lambda: http_ok(f"{gateway_url}/readyz"), timeout=30)
         assert api.get("/items", params={"include_inactive": True}).json() == before  # nothing written meanwhile
         assert api.post("/items", json=_item("AFTER-1")).status_code == 201  # and writes work again
         catalog.terminate()  # SIGTERM: a graceful stop
         assert catalog.wait(timeout=30) == 0
     assert "catalog service stopped" in (tmp_path / "catalog.log").read_text()
-
-
-def _ready(gateway_url: str) -> bool:
-    try:
-        return httpx.get(f"{gateway_url}/readyz", timeout=2).status_code == 200
-    except httpx.HTTPError:
-        return False
 
 
 # -- 5. Keycloak stopped (last: its restart is the expensive one) ---------------------------------------------

@@ -28,15 +28,15 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
 from tests.conftest import PROBLEM, ApiFactory
+from tests.support.openapi import committed_openapi
 
-SPEC: dict[str, Any] = json.loads((Path(__file__).parents[2] / "openapi.json").read_text(encoding="utf-8"))
+SPEC = committed_openapi()
 API = "/api/v1"
 MISSING_ID = "01a219d6-0000-7000-8000-00000000dead"
 MISSING_CITY = "atlantis"

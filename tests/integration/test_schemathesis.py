@@ -7,8 +7,6 @@ examples per operation and role, so it fits CI.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 import schemathesis
 from civicpool_cli.stack import Stack
@@ -20,6 +18,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from tests.support.openapi import OPENAPI_PATH
 from tests.support.tokens import TokenSource
 
 EXAMPLES_PER_OPERATION = 5
@@ -33,7 +32,7 @@ def role_tokens(tokens: TokenSource) -> list[str]:
 
 
 # The committed document (test_generated_fresh holds it to the app's own); the server's address comes per call.
-schema = schemathesis.openapi.from_path(Path(__file__).resolve().parents[2] / "openapi.json")
+schema = schemathesis.openapi.from_path(OPENAPI_PATH)
 
 
 @schema.parametrize()

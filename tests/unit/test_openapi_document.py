@@ -5,11 +5,11 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.support.openapi import committed_openapi
 
 # Lists that are not paged, and why: a tender's bids are one per vendor and lot; budgets one per city and year.
 UNPAGED_LISTS = {"list_bids", "list_budgets"}
@@ -20,9 +20,8 @@ def _operations(spec: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
 
 
 @pytest.fixture(scope="module")
-def spec(repo_root: Path) -> dict[str, Any]:
-    loaded: dict[str, Any] = json.loads((repo_root / "openapi.json").read_text(encoding="utf-8"))
-    return loaded
+def spec() -> dict[str, Any]:
+    return committed_openapi()
 
 
 def _resolve(spec: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
