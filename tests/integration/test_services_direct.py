@@ -16,13 +16,14 @@ from civicpool.contracts.v1.contracts_pb2_grpc import ContractsServiceStub
 from civicpool.demand.v1 import demand_pb2 as demand
 from civicpool.demand.v1.demand_pb2_grpc import DemandServiceStub
 from civicpool_cli.stack import Stack
+from civicpool_common import service_identity
 from civicpool_common.errors import from_rpc_error
 from cryptography.hazmat.primitives.asymmetric import rsa
 from google.protobuf.timestamp_pb2 import Timestamp
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
-from tests.support.tokens import TokenSource
+from tests.support.tokens import TokenSource, service_token
 
 DEADLINE = 5.0
 LAPTOP = catalog.Item(sku="GRPC-1", name="x", kind=catalog.ITEM_KIND_HARDWARE, cpv_code="30213100-6", unit="St")
@@ -259,3 +260,85 @@ def test_a_token_of_another_city_is_refused_by_the_service_itself(
         call, metadata = getattr(stubs[service], method), _bearer(tokens(user))
         code = _code(lambda c=call, r=request, m=metadata: c(r, timeout=DEADLINE, metadata=m))
         assert code == expected, (user, method)
+
+
+# -- service identity: internal methods ----------------------------------------------------------
+
+
+def _internal_rpcs() -> list[tuple[str, str, str]]:
+    """(service, /package.Service/Method, the one service that may call it) for every internal method."""
+    found = []
+    for name, path in _every_rpc():
+        expected = service_identity.internal_methods(path.split("/")[1]).get(path)
+        if expected is not None:
+            found.append((name, path, expected))
+    return found
+
+
+def _service_header(token: str) -> tuple[str, str]:
+    return (service_identity.SERVICE_TOKEN_METADATA, f"Bearer {token}")
+
+
+@pytest.fixture(scope="module")
+def service_tokens(stack: Stack) -> dict[str, str]:
+    return {service: service_token(stack, service) for service in service_identity.SERVICES}
+
+
+def test_the_internal_methods_are_the_demand_services_bundling_and_prefilled_rounds() -> None:
+    assert {(path, caller) for _, path, caller in _internal_rpcs()} == {
+        ("/civicpool.demand.v1.DemandService/BundleRound", "contracts"),
+        ("/civicpool.demand.v1.DemandService/CreatePrefilledRound", "contracts"),
+    }
+
+
+@pytest.mark.parametrize(("service", "path", "caller"), _internal_rpcs())
+def test_an_internal_method_refuses_every_caller_but_its_service(
+    channels: dict[str, grpc.Channel], tokens: TokenSource, service_tokens: dict[str, str],
+    service: str, path: str, caller: str,
+) -> None:  # fmt: skip
+    """Whatever user token comes with it: only the expected service's own, real token gets a call through."""
+    call = channels[service].unary_unary(path)
+    user = _bearer(tokens("ettlingen.lead"))  # a lead who may start renewals and tenders through the API
+    others = [s for s in service_identity.SERVICES if s != caller]
+    refused = {
+        "a user token alone": (user, grpc.StatusCode.PERMISSION_DENIED),
+        **{f"the {other} service's token": ((*user, _service_header(service_tokens[other])),
+                                            grpc.StatusCode.PERMISSION_DENIED) for other in others},
+        "a forged service token": ((*user, _service_header(_forged_token(service_tokens[caller]))),
+                                   grpc.StatusCode.UNAUTHENTICATED),
+        "the service token as the user's": (_bearer(service_tokens[caller]), grpc.StatusCode.UNAUTHENTICATED),
+        "the service token without a user": ((_service_header(service_tokens[caller]),),
+                                             grpc.StatusCode.UNAUTHENTICATED),
+        "a user token as the service token": ((*user, _service_header(tokens("network.admin"))),
+                                              grpc.StatusCode.UNAUTHENTICATED),
+    }  # fmt: skip
+    for what, (metadata, expected) in refused.items():
+        assert _code(lambda m=metadata: call(b"", timeout=DEADLINE, metadata=m)) == expected, what
+    allowed = (*user, _service_header(service_tokens[caller]))
+    code = _code(lambda: call(b"", timeout=DEADLINE, metadata=allowed))  # an empty request: refused for its content
+    assert code == grpc.StatusCode.INVALID_ARGUMENT
+
+
+@pytest.mark.parametrize("user", ["buehl.it", "buehl.finance", "buehl.lead", "ettlingen.lead", "network.admin",
+                                  "vendor.rheintal"])  # fmt: skip
+def test_no_user_token_reaches_an_internal_method(
+    channels: dict[str, grpc.Channel], tokens: TokenSource, stutensee: dict[str, str], user: str
+) -> None:
+    """Demand for invented cities, or a round bundled into an invented tender: what the API never offers."""
+    stub = DemandServiceStub(channels["demand"])
+    opens, closes = Timestamp(), Timestamp()
+    opens.FromDatetime(dt.datetime.now(dt.UTC))
+    closes.FromDatetime(dt.datetime.now(dt.UTC) + dt.timedelta(days=30))
+    prefilled = demand.CreatePrefilledRoundRequest(
+        round=demand.Round(title="Untergeschoben", opens_at=opens, closes_at=closes),
+        lines=[demand.PrefilledLine(city_id=city, item_id=stutensee["item"], quantity=500, justification="x")
+               for city in ("stutensee", "atlantis", "Buehl")],
+    )  # fmt: skip
+    bundle = demand.RoundTransitionRequest(id=stutensee["round"], tender_id="01a219d6-0000-7000-8000-00000000dead")
+    metadata = _bearer(tokens(user))
+    for call, request in ((stub.CreatePrefilledRound, prefilled), (stub.BundleRound, bundle)):
+        code = _code(lambda c=call, r=request: c(r, timeout=DEADLINE, metadata=metadata))
+        assert code == grpc.StatusCode.PERMISSION_DENIED, (user, request.DESCRIPTOR.name)
+    round_now = stub.GetRound(demand.GetRoundRequest(id=stutensee["round"]), timeout=DEADLINE, metadata=metadata
+                              if user != "vendor.rheintal" else _bearer(tokens("network.admin")))  # fmt: skip
+    assert (round_now.status, round_now.tender_id) == (demand.ROUND_STATUS_OPEN, "")

@@ -21,12 +21,15 @@ import jsonschema
 import pytest
 import yaml
 from civicpool_cli.keycloak import cache_dir
+from civicpool_common import service_identity
 
 from tests.support.settings import SETTINGS, known_variables
 
 COMPOSE_GO = "v2.16.2"
 SCHEMA_URL = f"https://proxy.golang.org/github.com/compose-spec/compose-go/v2/@v/{COMPOSE_GO}.zip"
-ENV = {"POSTGRES_PASSWORD": "secret", "KEYCLOAK_ADMIN_PASSWORD": "secret"}
+ENV = {"POSTGRES_PASSWORD": "secret", "KEYCLOAK_ADMIN_PASSWORD": "secret"} | {
+    f"{service.upper()}_CLIENT_SECRET": f"secret-of-{service}" for service in service_identity.SERVICES
+}
 VARIABLE = re.compile(r"\$\{(?P<name>[A-Z_]+)(?:(?P<op>:-|:\?)(?P<arg>[^}]*))?\}")
 
 
@@ -124,3 +127,21 @@ def test_the_schema_catches_typical_mistakes(compose: dict[str, Any], mistake: d
     broken["services"]["catalog"].update(mistake)
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.Draft202012Validator(_schema()).validate(broken)
+
+
+def test_each_service_and_keycloak_get_the_services_own_client_secrets(
+    compose: dict[str, Any], repo_root: Path
+) -> None:
+    """Keycloak's realm import fills the clients' secrets from its environment; each service gets its own only."""
+    realm = (repo_root / "deploy" / "keycloak" / "civicpool-realm.json").read_text()
+    placeholders = set(re.findall(r"\$\{([A-Z0-9_]+)\}", realm))
+    variables = {service_identity.secret_variable(s) for s in service_identity.SERVICES}
+    assert placeholders == variables
+    services = compose["services"]
+    assert {name: services["keycloak"]["environment"][name] for name in variables} == {
+        service_identity.secret_variable(s): f"secret-of-{s}" for s in service_identity.SERVICES
+    }
+    for service in service_identity.SERVICES:
+        secrets = {k: v for k, v in services[service]["environment"].items() if k.endswith("_CLIENT_SECRET")}
+        assert secrets == {service_identity.secret_variable(service): f"secret-of-{service}"}
+    assert not any(k.endswith("_CLIENT_SECRET") for k in services["gateway"]["environment"])

@@ -60,9 +60,16 @@ def test_each_deployment_runs_a_real_module_with_known_settings(resources: list[
     command = container["command"]
     assert command[:2] == ["python", "-m"] and importlib.util.find_spec(command[2]) is not None
     config = _of(resources, "ConfigMap")["civicpool"]["data"]  # shared by all: each variable is someone's
-    secret = _of(resources, "Secret")["civicpool"]["stringData"]
     everyone = set().union(*(known_variables(process) for process in SETTINGS))
-    assert set(config) | set(secret) <= everyone, (set(config) | set(secret)) - everyone
+    assert set(config) <= everyone, set(config) - everyone
+    secrets = [ref["secretRef"]["name"] for ref in container["envFrom"] if "secretRef" in ref]
+    if name == "gateway":
+        assert secrets == []  # it calls no internal method and owns no database
+    else:  # a service reads its own Secret only: its database URL and its client secret
+        assert secrets == [f"civicpool-{name}"]
+        secret = _of(resources, "Secret")[f"civicpool-{name}"]["stringData"]
+        assert set(secret) == {f"CIVICPOOL_{name.upper()}_DATABASE_URL", f"CIVICPOOL_{name.upper()}_CLIENT_SECRET"}
+        assert set(secret) <= known_variables(name)
     own = {e["name"] for e in container.get("env", [])}
     assert own <= known_variables(name), own - known_variables(name)
     assert config[f"CIVICPOOL_{name.upper()}_HOST"] == "0.0.0.0"  # noqa: S104 - pods listen on their network

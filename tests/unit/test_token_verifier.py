@@ -247,3 +247,28 @@ async def test_a_failed_fetch_at_start_does_not_hold_back_the_first_call(keyset:
     assert not await verifier.ensure_keys()
     up = True
     assert (await verifier.verify(_sign(keyset.keys["k1"], "k1"))).username == "bruchsal.it"
+
+
+def _service_claims(service: str) -> dict[str, Any]:
+    return {"aud": "civicpool-services", "preferred_username": f"service-account-civicpool-{service}",
+            "city": None, "realm_access": {"roles": [f"service-{service}", "offline_access"]}}  # fmt: skip
+
+
+async def test_a_service_token_names_its_service(keyset: KeySet, verifier: TokenVerifier) -> None:
+    token = _sign(keyset.keys["k1"], "k1", **_service_claims("contracts"))
+    assert await verifier.verify_service(token) == frozenset({"contracts"})
+
+
+async def test_a_user_token_is_no_service_token_and_a_service_token_no_user_token(
+    keyset: KeySet, verifier: TokenVerifier
+) -> None:
+    with pytest.raises(Unauthenticated, match="civicpool-services"):
+        await verifier.verify_service(_sign(keyset.keys["k1"], "k1"))
+    with pytest.raises(Unauthenticated, match="civicpool-gateway"):
+        await verifier.verify(_sign(keyset.keys["k1"], "k1", **_service_claims("contracts")))
+
+
+async def test_a_service_token_of_another_key_is_refused(keyset: KeySet, verifier: TokenVerifier) -> None:
+    attacker = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    with pytest.raises(Unauthenticated):
+        await verifier.verify_service(_sign(attacker, "k1", **_service_claims("contracts")))

@@ -5,9 +5,8 @@ from __future__ import annotations
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
+from civicpool_common.service_identity import SERVICES
 from psycopg import sql
-
-from civicpool_cli.stack import SERVICES
 
 
 def service_database_urls(server_url: str) -> dict[str, str]:

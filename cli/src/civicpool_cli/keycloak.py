@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from civicpool_common import service_identity
 from civicpool_common.vocabulary import ID_PATTERN
 from keycloak import KeycloakAdmin
 
@@ -130,6 +131,19 @@ class KeycloakServer:
                 secret.write(secrets.token_urlsafe(18))
         return path.read_text().strip()
 
+    def service_secrets(self) -> dict[str, str]:
+        """The client secret of each service (CIVICPOOL_<SERVICE>_CLIENT_SECRET -> secret), made once per
+        data folder and kept there, readable by the owner only. The realm import gives Keycloak the same."""
+        path = self.data_dir / "service-secrets.json"
+        if not path.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            made = {service_identity.secret_variable(s): secrets.token_urlsafe(32) for s in service_identity.SERVICES}
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(descriptor, "w") as secret_file:
+                json.dump(made, secret_file)
+        known: dict[str, str] = json.loads(path.read_text())
+        return known
+
     def command(self, home: Path) -> list[str]:
         # Build-time options (db, cache, health) stay the same for every start, so
         # Keycloak's build is reused and a start takes ~20 s instead of ~50 s.
@@ -168,8 +182,9 @@ class KeycloakServer:
         )
 
     def import_realm(self, portal_origins: tuple[str, ...], *, demo_users: bool) -> None:
-        """Create the realm from deploy/keycloak unless it exists; add the demo users if asked."""
-        realm = _read(REALM_FILE)
+        """Create the realm from deploy/keycloak unless it exists; make sure the services' clients are
+        there with this data folder's secrets (a realm made before them gets them); add the demo users."""
+        realm = fill_placeholders(_read(REALM_FILE), self.service_secrets())
         for client in realm["clients"]:
             if client["clientId"] == PORTAL_CLIENT:
                 client.update(portal_redirects(portal_origins))
@@ -177,6 +192,7 @@ class KeycloakServer:
         # Not create_realm(skip_exists=True): python-keycloak 7.1 raises TypeError on the 409.
         if REALM not in {existing["realm"] for existing in admin.get_realms()}:
             admin.create_realm(payload=realm)
+        _ensure_service_clients(admin, realm)
         if demo_users:
             users = _read(USERS_FILE)["users"]
             admin.partial_import_realm(REALM, {"ifResourceExists": "SKIP", "users": users})
@@ -199,6 +215,45 @@ def add_city_group(admin: KeycloakAdmin, city_id: str, name: str) -> bool:
         {"name": city_id, "attributes": {"city": [city_id], "display_name": [name]}}, parent=parent["id"]
     )
     return True
+
+
+def _ensure_service_clients(admin: KeycloakAdmin, realm: dict[str, Any]) -> None:
+    """The services' roles and clients exist, each client has the secret given, its service account its role."""
+    admin.change_current_realm(REALM)
+    roles = {role["name"] for role in admin.get_realm_roles()}
+    for role in realm["roles"]["realm"]:
+        if role["name"] not in roles:
+            admin.create_realm_role(role)
+    for service in service_identity.SERVICES:
+        client = next(c for c in realm["clients"] if c["clientId"] == service_identity.client_id(service))
+        client_uuid = admin.get_client_id(client["clientId"])
+        if client_uuid is None:
+            client_uuid = admin.create_client(client)
+        else:
+            admin.update_client(client_uuid, {"secret": client["secret"]})
+        account = admin.get_client_service_account_user(client_uuid)
+        admin.assign_realm_roles(account["id"], [admin.get_realm_role(service_identity.role(service))])
+
+
+PLACEHOLDER = re.compile(r"\$\{([A-Z0-9_]+)\}")
+
+
+def fill_placeholders(document: Any, values: dict[str, str]) -> Any:
+    """The realm with each ${NAME} replaced by values[NAME], as Keycloak's --import-realm does from its
+    environment; a placeholder without a value is an error (it would become a guessable secret)."""
+    if isinstance(document, dict):
+        return {key: fill_placeholders(value, values) for key, value in document.items()}
+    if isinstance(document, list):
+        return [fill_placeholders(value, values) for value in document]
+    if not isinstance(document, str):
+        return document
+
+    def value(match: re.Match[str]) -> str:
+        if match[1] not in values:
+            raise KeycloakError(f"the realm file needs {match[1]}, which is not set")
+        return values[match[1]]
+
+    return PLACEHOLDER.sub(value, document)
 
 
 def _read(name: str) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from typing import Annotated
 
 import psycopg
 import typer
+from civicpool_common.service_identity import SERVICES
 from civicpool_common.settings import RuntimeSettings
 from keycloak import KeycloakAdmin
 from rich.console import Console
@@ -30,7 +31,7 @@ from civicpool_cli.demo import (
     vendor_user,
 )
 from civicpool_cli.demo_loader import load_demo
-from civicpool_cli.stack import SERVICES, Ports, Stack, StackError
+from civicpool_cli.stack import Ports, Stack, StackError
 from civicpool_cli.tokens import SignInError, password_token
 
 app = typer.Typer(help="civicpool: joint IT procurement for a network of municipalities.", no_args_is_help=True)

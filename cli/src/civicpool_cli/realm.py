@@ -2,8 +2,9 @@
 
 Two files in Keycloak's import format, so `kc.sh --import-realm` (containers)
 and our launcher (admin API) read the same thing:
-- civicpool-realm.json: roles, city and vendor groups, clients, token claims,
-  the user profile. Safe for production.
+- civicpool-realm.json: roles, city and vendor groups, clients (one per service, with
+  its secret as a ${...} placeholder filled from the environment at import), token
+  claims, the user profile. Safe for production.
 - civicpool-users-0.json: the demo users (password `demo`). Local demo only.
 """
 
@@ -13,6 +14,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from civicpool_common import service_identity
 from civicpool_common.vocabulary import ID_PATTERN
 
 from civicpool_cli.demo import (
@@ -40,6 +42,9 @@ ROLE_DESCRIPTIONS = {
     "finance": "Finance/controlling: allocations, costs, statements",
     "network-admin": "Coordinator of the network: catalog, cities, vendors, cost keys",
     "vendor": "A supplier's sales office: bids in published tenders",
+} | {
+    service_identity.role(service): f"The {service} service itself (its client's service account only)"
+    for service in service_identity.SERVICES
 }
 
 
@@ -135,6 +140,50 @@ USER_PROFILE = {
 }
 
 
+def service_client(service: str) -> dict[str, Any]:
+    """A service's own confidential client: client credentials only, tokens for the services' audience.
+
+    The secret is a placeholder that Keycloak's --import-realm fills from the environment (and our
+    launcher from the data folder): the same variable the service reads its secret from.
+    """
+    return {
+        "clientId": service_identity.client_id(service),
+        "name": f"civicpool {service} service",
+        "enabled": True,
+        "publicClient": False,
+        "clientAuthenticatorType": "client-secret",
+        "secret": "${" + service_identity.secret_variable(service) + "}",
+        "protocol": "openid-connect",
+        "standardFlowEnabled": False,
+        "implicitFlowEnabled": False,
+        "directAccessGrantsEnabled": False,
+        "serviceAccountsEnabled": True,
+        "protocolMappers": [
+            {
+                "name": "civicpool services audience",
+                "protocol": "openid-connect",
+                "protocolMapper": "oidc-audience-mapper",
+                "config": {
+                    "included.custom.audience": service_identity.SERVICE_AUDIENCE,
+                    "access.token.claim": "true",
+                    "id.token.claim": "false",
+                    "introspection.token.claim": "true",
+                },
+            }
+        ],
+    }
+
+
+def service_account(service: str) -> dict[str, Any]:
+    """The service account user of a service's client, holding the service's own role."""
+    return {
+        "username": f"service-account-{service_identity.client_id(service)}",
+        "enabled": True,
+        "serviceAccountClientId": service_identity.client_id(service),
+        "realmRoles": [service_identity.role(service)],
+    }
+
+
 def portal_redirects(origins: tuple[str, ...]) -> dict[str, Any]:
     """Keycloak sends the browser back to exactly the portal's callback and its signed-out page."""
     return {
@@ -208,7 +257,9 @@ def realm_representation() -> dict[str, Any]:
                 "serviceAccountsEnabled": False,
                 "protocolMappers": PROTOCOL_MAPPERS,
             },
+            *(service_client(service) for service in service_identity.SERVICES),
         ],
+        "users": [service_account(service) for service in service_identity.SERVICES],
         "components": {
             "org.keycloak.userprofile.UserProfileProvider": [
                 {

@@ -20,12 +20,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+from civicpool_common import service_identity
 from civicpool_common.healthcheck import serving
+from civicpool_common.service_identity import SERVICES
 
 from civicpool_cli import keycloak
 from civicpool_cli.keycloak import KeycloakServer
 
-SERVICES = ("catalog", "demand", "contracts")
 PR_SET_PDEATHSIG = 1
 STOP_ORDER = ("gateway", *SERVICES, "keycloak")
 
@@ -85,8 +86,8 @@ class Stack:
     def log_dir(self) -> Path:
         return self.data_dir / "logs"
 
-    def environment(self) -> dict[str, str]:
-        """What the services and the gateway are told about each other."""
+    def environment(self, name: str = "gateway") -> dict[str, str]:
+        """What the services and the gateway are told about each other; a service also its own client secret."""
         env = {
             **os.environ,
             "PYTHONUNBUFFERED": "1",
@@ -101,6 +102,9 @@ class Stack:
         env["CIVICPOOL_DEMAND_CATALOG_ADDRESS"] = self.address("catalog")
         env["CIVICPOOL_CONTRACTS_CATALOG_ADDRESS"] = self.address("catalog")
         env["CIVICPOOL_CONTRACTS_DEMAND_ADDRESS"] = self.address("demand")
+        if name in SERVICES:
+            variable = service_identity.secret_variable(name)
+            env[variable] = self.keycloak.service_secrets()[variable]
         env.update(self.extra_env)
         return env
 
@@ -113,7 +117,7 @@ class Stack:
         if name == "keycloak":
             command, env = self.keycloak.command(keycloak.distribution()), self.keycloak.environment()
         elif name in SERVICES or name == "gateway":
-            command, env = [sys.executable, "-m", f"civicpool_{name}"], self.environment()
+            command, env = [sys.executable, "-m", f"civicpool_{name}"], self.environment(name)
         else:
             raise StackError(f"unknown component {name!r}")
         with (self.log_dir / f"{name}.log").open("ab") as log:

@@ -20,6 +20,7 @@ import httpx
 import jwt
 
 from civicpool_common.errors import PermissionDenied, Unauthenticated
+from civicpool_common.service_identity import SERVICE_AUDIENCE, SERVICE_ROLE_PREFIX
 from civicpool_common.settings import OidcSettings
 
 # Asymmetric algorithms only: an HS256 token "signed" with the public key, or
@@ -89,6 +90,7 @@ class TokenVerifier:
         self._keys: dict[str, jwt.PyJWK] = {}
         # token -> (principal, expiry as a Unix time); least recently used first
         self._verified: OrderedDict[str, tuple[Principal, float]] = OrderedDict()
+        self._service_tokens: OrderedDict[str, tuple[frozenset[str], float]] = OrderedDict()  # -> (services, expiry)
         self._last_fetch = float("-inf")
         self._lock = asyncio.Lock()
 
@@ -113,6 +115,24 @@ class TokenVerifier:
         if len(self._verified) > VERIFIED_CACHE_SIZE:
             self._verified.popitem(last=False)
         return principal
+
+    async def verify_service(self, token: str) -> frozenset[str]:
+        """The services whose role (service-<name>) a valid service token carries; Unauthenticated otherwise.
+
+        Service tokens are for the audience civicpool-services only: a user's token is not one, and a
+        service's token is not accepted where a user's is expected (verify() wants another audience).
+        """
+        cached = self._service_tokens.get(token)
+        if cached is not None and time.time() < cached[1] + self._settings.leeway_seconds:
+            return cached[0]
+        claims = await self.decode(token, SERVICE_AUDIENCE)
+        roles = (claims.get("realm_access") or {}).get("roles", ())
+        services = frozenset(str(r).removeprefix(SERVICE_ROLE_PREFIX) for r in roles
+                             if str(r).startswith(SERVICE_ROLE_PREFIX))  # fmt: skip
+        self._service_tokens[token] = (services, float(claims["exp"]))
+        if len(self._service_tokens) > VERIFIED_CACHE_SIZE:
+            self._service_tokens.popitem(last=False)
+        return services
 
     async def _verify_signed(self, token: str) -> tuple[Principal, float]:
         claims = await self.decode(token, self._settings.audience)
@@ -175,11 +195,11 @@ class TokenVerifier:
                 # A forced fetch (at start, for readiness) does not, so the first call may try again at once.
                 self._last_fetch = now
             try:
-                response = await self._http.get(self._settings.resolved_jwks_url)
+                response = await self._http.get(self._settings.jwks_url)
                 response.raise_for_status()
                 published = response.json().get("keys", [])
             except (httpx.HTTPError, ValueError, AttributeError) as exc:
-                log.warning("signing keys not fetched from %s: %s", self._settings.resolved_jwks_url, exc)
+                log.warning("signing keys not fetched from %s: %s", self._settings.jwks_url, exc)
                 return
             keys: dict[str, jwt.PyJWK] = {}
             for jwk in published if isinstance(published, list) else []:

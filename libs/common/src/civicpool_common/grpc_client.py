@@ -25,6 +25,7 @@ from civicpool_common.errors import (
 )
 from civicpool_common.grpc_server import current_token
 from civicpool_common.observability import outgoing_metadata
+from civicpool_common.service_identity import ServiceTokens
 from civicpool_common.status import SERVICE_AWAY
 
 log = logging.getLogger("civicpool.grpc")
@@ -39,11 +40,19 @@ KEPT: dict[grpc.StatusCode, type[DomainError]] = {
 
 
 async def call_as_caller(
-    service: str, method: Callable[..., Awaitable[Response]], request: Message, deadline_seconds: float
+    service: str,
+    method: Callable[..., Awaitable[Response]],
+    request: Message,
+    deadline_seconds: float,
+    *,
+    identity: ServiceTokens | None = None,
 ) -> Response:
-    """Call `method` of `service` on behalf of the current caller (their token is forwarded)."""
+    """Call `method` of `service` on behalf of the current caller (their token is forwarded); an internal
+    method also gets this service's own token (`identity`)."""
+    service_token = await identity.token() if identity is not None else ""
     try:
-        return await method(request, timeout=deadline_seconds, metadata=outgoing_metadata(current_token()))
+        metadata = outgoing_metadata(current_token(), service_token)
+        return await method(request, timeout=deadline_seconds, metadata=metadata)
     except grpc.aio.AioRpcError as error:
         remote = from_rpc_error(error)
         if remote.code in SERVICE_AWAY:

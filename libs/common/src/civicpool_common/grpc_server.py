@@ -22,7 +22,7 @@ import gc
 import logging
 import signal
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,7 +35,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from civicpool_common import observability
 from civicpool_common.auth import Principal, TokenVerifier
 from civicpool_common.database import create_engine, database_unavailable, migrate, ping, session_factory
-from civicpool_common.errors import DomainError, Unauthenticated, Unavailable, to_grpc_status
+from civicpool_common.errors import DomainError, PermissionDenied, Unauthenticated, Unavailable, to_grpc_status
+from civicpool_common.service_identity import SERVICE_TOKEN_METADATA, internal_methods
 from civicpool_common.settings import OidcSettings, ServiceSettings
 
 log = logging.getLogger("civicpool.grpc")
@@ -170,10 +171,11 @@ class ErrorInterceptor(grpc.aio.ServerInterceptor):
 
 
 class AuthInterceptor(grpc.aio.ServerInterceptor):
-    """Verifies the forwarded access token of every data call."""
+    """Verifies the forwarded access token of every data call, and the caller's service token of internal ones."""
 
-    def __init__(self, verifier: TokenVerifier) -> None:
+    def __init__(self, verifier: TokenVerifier, internal: Mapping[str, str] | None = None) -> None:
         self._verifier = verifier
+        self._internal = dict(internal or {})  # method -> the one service that may call it
 
     async def intercept_service(
         self, continuation: Continuation, handler_call_details: grpc.HandlerCallDetails
@@ -186,6 +188,8 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
             return _refuse_streaming(handler)
         metadata = handler_call_details.invocation_metadata or ()
         authorization = next((str(v) for k, v in metadata if k == "authorization"), "")
+        expected_service = self._internal.get(handler_call_details.method)
+        service_authorization = next((str(v) for k, v in metadata if k == SERVICE_TOKEN_METADATA), "")
 
         def wrap(behavior: Behavior) -> Behavior:
             async def authenticated(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
@@ -193,6 +197,8 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
                 if scheme.lower() != "bearer" or not token:
                     raise Unauthenticated("the call carries no bearer token")
                 principal = await self._verifier.verify(token)
+                if expected_service is not None:
+                    await self._check_service(handler_call_details.method, expected_service, service_authorization)
                 reset = _current_principal.set(principal)
                 reset_token = _current_token.set(token)
                 try:
@@ -204,6 +210,14 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
             return authenticated
 
         return _wrap_unary(handler, wrap)
+
+    async def _check_service(self, method: str, expected: str, authorization: str) -> None:
+        """An internal method: the call must carry the expected service's own token."""
+        scheme, _, token = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            raise PermissionDenied(f"{method} is internal: only the {expected} service may call it, with its own token")
+        if expected not in await self._verifier.verify_service(token):
+            raise PermissionDenied(f"{method} is internal: only the {expected} service may call it")
 
 
 @contextlib.asynccontextmanager
@@ -301,8 +315,9 @@ async def serve(definition: ServiceDefinition, settings: ServiceSettings) -> Non
 async def _serve(
     definition: ServiceDefinition, settings: ServiceSettings, engine: AsyncEngine, verifier: TokenVerifier
 ) -> None:
+    internal = internal_methods(definition.full_service_name)
     server = grpc.aio.server(
-        interceptors=[ObservedInterceptor(), ErrorInterceptor(), AuthInterceptor(verifier)],
+        interceptors=[ObservedInterceptor(), ErrorInterceptor(), AuthInterceptor(verifier, internal)],
         options=[("grpc.max_receive_message_length", MAX_MESSAGE_BYTES)],
     )
     async with definition.register(server, session_factory(engine), settings):

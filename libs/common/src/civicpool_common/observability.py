@@ -17,6 +17,8 @@ from contextvars import ContextVar
 
 from prometheus_client import Counter, Gauge, Histogram
 
+from civicpool_common.service_identity import SERVICE_TOKEN_METADATA
+
 REQUEST_ID_HEADER = "x-request-id"
 _SAFE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 current_request_id: ContextVar[str] = ContextVar("request_id", default="")
@@ -37,9 +39,13 @@ DB_POOL_CHECKED_OUT = Gauge("civicpool_db_pool_checked_out", "Database connectio
 DB_POOL_SIZE = Gauge("civicpool_db_pool_size", "Database connections the pool keeps", ["database"])
 
 
-def outgoing_metadata(token: str) -> tuple[tuple[str, str], ...]:
-    """The metadata of a call to a service: the caller's token and this request's id, hop after hop."""
-    return (("authorization", f"Bearer {token}"), (REQUEST_ID_HEADER, current_request_id.get()))
+def outgoing_metadata(token: str, service_token: str = "") -> tuple[tuple[str, str], ...]:
+    """The metadata of a call to a service: the caller's token and this request's id, hop after hop;
+    for an internal method also the calling service's own token (service_identity.py)."""
+    metadata = [("authorization", f"Bearer {token}"), (REQUEST_ID_HEADER, current_request_id.get())]
+    if service_token:
+        metadata.append((SERVICE_TOKEN_METADATA, f"Bearer {service_token}"))
+    return tuple(metadata)
 
 
 def request_id_from(sent: str | None) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 from pathlib import Path
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -32,11 +32,13 @@ class OidcSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="CIVICPOOL_OIDC_")
 
+    # The public URL of the realm: browsers and scripts use it, and tokens name it as their issuer.
     issuer: str = "http://127.0.0.1:8080/realms/civicpool"
+    # The same realm at the address this process reaches it server to server (signing keys, token
+    # requests, the portal's code exchange): inside containers http://keycloak:8080/realms/civicpool,
+    # while the public URL points at the load balancer. Empty: the issuer.
+    internal_issuer: str = ""
     audience: str = "civicpool-gateway"
-    # Where to fetch the signing keys; defaults to the issuer's. Differs from the
-    # issuer when the services reach Keycloak by another name (containers).
-    jwks_url: str | None = None
     # Seconds of clock skew tolerated on exp/iat/nbf.
     leeway_seconds: int = 30
     # An unknown key id triggers a refetch at most this often (a flood of forged
@@ -44,8 +46,17 @@ class OidcSettings(BaseSettings):
     refetch_cooldown_seconds: float = 10.0
 
     @property
-    def resolved_jwks_url(self) -> str:
-        return self.jwks_url or f"{self.issuer.rstrip('/')}/protocol/openid-connect/certs"
+    def internal_endpoints(self) -> str:
+        """The realm's OpenID Connect endpoints at the internal address (append /certs, /token, ...)."""
+        return f"{(self.internal_issuer or self.issuer).rstrip('/')}/protocol/openid-connect"
+
+    @property
+    def jwks_url(self) -> str:
+        return f"{self.internal_endpoints}/certs"
+
+    @property
+    def token_url(self) -> str:
+        return f"{self.internal_endpoints}/token"
 
     @model_validator(mode="after")
     def _https_outside_local(self) -> OidcSettings:
@@ -74,6 +85,16 @@ class ServiceSettings(BaseSettings):
     shutdown_grace_seconds: float = 5.0
     # Prometheus metrics on this HTTP port (/metrics); 0: none.
     metrics_port: int = Field(0, ge=0, le=65535)
+    # The secret of this service's own Keycloak client (civicpool-<service>, client credentials):
+    # its identity when it calls another service's internal methods. Required in production.
+    client_secret: SecretStr = SecretStr("")
+
+    @model_validator(mode="after")
+    def _client_secret_in_production(self) -> ServiceSettings:
+        if RuntimeSettings().env is Environment.PRODUCTION and not self.client_secret.get_secret_value():
+            prefix = self.model_config.get("env_prefix", "CIVICPOOL_<SERVICE>_")
+            raise ValueError(f"{prefix}CLIENT_SECRET must be set in production: the service's Keycloak client secret")
+        return self
 
     def resolved_database_url(self, service: str) -> str:
         if self.database_url:

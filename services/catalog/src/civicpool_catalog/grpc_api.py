@@ -305,6 +305,16 @@ class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
             parts=[pb.CostPart(city_id=city, amount_cents=cents) for city, cents in sorted(parts.items())]
         )
 
+    async def ResolveIds(self, request: pb.ResolveIdsRequest, context: Context) -> pb.ResolveIdsResponse:
+        cities, vendors, items = await self._service.resolve_ids(
+            list(request.city_ids), list(request.vendor_ids), list(request.item_ids)
+        )
+        return pb.ResolveIdsResponse(
+            cities=[pb.ResolvedId(id=i, active=a) for i, a in cities.items()],
+            vendors=[pb.ResolvedId(id=i, active=a) for i, a in vendors.items()],
+            items=[pb.ResolvedId(id=i, active=a) for i, a in items.items()],
+        )
+
 
 @contextlib.asynccontextmanager
 async def register(

@@ -118,6 +118,16 @@ def active_only(model: type[Record], include_inactive: bool) -> list[ColumnEleme
     return [] if include_inactive else [model.active.is_(True)]
 
 
+async def activity_by_id(
+    session: AsyncSession, model: type[City | Vendor | Item], ids: Sequence[str]
+) -> dict[str, bool]:
+    """id -> active, for the records among `ids` that exist (ids compare exactly, as stored)."""
+    if not ids:
+        return {}
+    result = await session.execute(select(model.id, model.active).where(model.id.in_(ids)))
+    return {record_id: active for record_id, active in result}
+
+
 async def active_city_populations(
     session: AsyncSession, city_ids: Sequence[str] = (), *, lock: bool = False
 ) -> dict[str, int]:

@@ -166,6 +166,11 @@ COST_KEYS = RecordKind(
 )
 
 
+# Keys that name the cities they charge (fixed shares, usage quantities) rather than splitting among the
+# cities asked for: each named city must be among those.
+SPLIT_BY_NAMED_CITIES = (domain.CostKeyMethod.FIXED, domain.CostKeyMethod.USAGE)
+
+
 class CatalogService:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
@@ -292,6 +297,20 @@ class CatalogService:
             await self._flush(session, kind, record_id=record_id, expected_version=record.version)
         return record
 
+    async def resolve_ids(
+        self, city_ids: Sequence[str], vendor_ids: Sequence[str], item_ids: Sequence[str]
+    ) -> tuple[dict[str, bool], dict[str, bool], dict[str, bool]]:
+        """Which ids name a city, a vendor, an item (id -> active); unknown ids are left out."""
+        for name, values in (("city_ids", city_ids), ("vendor_ids", vendor_ids), ("item_ids", item_ids)):
+            if len(values) > MAX_LIMIT:
+                raise InvalidArgument.for_field(name, f"at most {MAX_LIMIT} ids per call, not {len(values)}")
+        async with self._sessions() as session:
+            return (
+                await repository.activity_by_id(session, City, city_ids),
+                await repository.activity_by_id(session, Vendor, vendor_ids),
+                await repository.activity_by_id(session, Item, item_ids),
+            )
+
     # -- cost splitting ------------------------------------------------------
 
     async def split_cost(
@@ -313,6 +332,14 @@ class CatalogService:
         self, session: AsyncSession, key: CostKey, usage: Mapping[str, int], city_ids: Sequence[str]
     ) -> dict[str, int]:
         method = domain.CostKeyMethod(key.method)
+        charged = [share.city_id for share in key.shares] if method is domain.CostKeyMethod.FIXED else list(usage)
+        outside = sorted(set(charged) - set(city_ids)) if city_ids and method in SPLIT_BY_NAMED_CITIES else []
+        if outside:
+            raise InvalidArgument.for_field(
+                "cost_key_id",
+                f"cost key {key.id} charges cities that do not share this cost: {', '.join(outside)} "
+                f"(a cost is split among {', '.join(city_ids)} only)",
+            )
         if method is domain.CostKeyMethod.FIXED:
             return {share.city_id: share.basis_points for share in key.shares}
         named = list(usage) if method is domain.CostKeyMethod.USAGE else list(city_ids)

@@ -16,6 +16,8 @@ from civicpool_common.database import utc_now
 from civicpool_common.errors import InvalidArgument
 from civicpool_common.grpc_server import current_principal, periodically
 from civicpool_common.paging import PageWindow
+from civicpool_common.service_identity import ServiceTokens
+from civicpool_common.settings import OidcSettings
 from civicpool_common.timestamps import date_field, timestamp_field, to_timestamp
 from civicpool_common.vocabulary import (
     BidOutcome,
@@ -499,8 +501,9 @@ async def register(
 ) -> AsyncIterator[None]:
     catalog_channel = grpc.aio.insecure_channel(settings.catalog_address)
     demand_channel = grpc.aio.insecure_channel(settings.demand_address)
+    identity = ServiceTokens("contracts", settings.client_secret.get_secret_value(), OidcSettings())
     deadline = settings.neighbour_deadline_seconds
-    catalog, demand = GrpcCatalog(catalog_channel, deadline), GrpcDemandRounds(demand_channel, deadline)
+    catalog, demand = GrpcCatalog(catalog_channel, deadline), GrpcDemandRounds(demand_channel, deadline, identity)
     service = ContractsService(sessions, demand, catalog, settings.value_limits())
     usage, renewals = UsageService(sessions, catalog), RenewalService(sessions, demand)
     servicer = ContractsServicer(service, usage, ReportService(sessions), renewals, settings, catalog)
@@ -517,3 +520,4 @@ async def register(
     finally:
         await catalog_channel.close()
         await demand_channel.close()
+        await identity.aclose()

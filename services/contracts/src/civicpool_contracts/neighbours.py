@@ -23,6 +23,7 @@ from civicpool_common.auth import Principal
 from civicpool_common.errors import NotFound
 from civicpool_common.grpc_client import call_as_caller
 from civicpool_common.paging import MAX_LIMIT
+from civicpool_common.service_identity import ServiceTokens
 from civicpool_common.timestamps import to_timestamp
 from civicpool_common.vocabulary import ItemKind, RoundStatus, from_proto
 
@@ -98,11 +99,13 @@ class CostSplitter(Protocol):
 
 
 class GrpcDemandRounds:
-    """The principal is the caller whose token is forwarded (current_token)."""
+    """The principal is the caller whose token is forwarded (current_token). Bundling and prefilled rounds
+    are internal methods of the demand service: they carry this service's own token (`identity`) too."""
 
-    def __init__(self, channel: grpc.aio.Channel, deadline_seconds: float) -> None:
+    def __init__(self, channel: grpc.aio.Channel, deadline_seconds: float, identity: ServiceTokens) -> None:
         self._stub = DemandServiceStub(channel)
         self._deadline = deadline_seconds
+        self._identity = identity
 
     async def get_round(self, principal: Principal, round_id: str) -> RoundInfo:
         reply = await call_as_caller(
@@ -122,7 +125,7 @@ class GrpcDemandRounds:
 
     async def bundle(self, principal: Principal, round_id: str, tender_id: str) -> None:
         request = demand_pb.RoundTransitionRequest(id=round_id, tender_id=tender_id)
-        await call_as_caller("demand", self._stub.BundleRound, request, self._deadline)
+        await call_as_caller("demand", self._stub.BundleRound, request, self._deadline, identity=self._identity)
 
     async def create_prefilled_round(self, principal: Principal, round_: NewRound) -> str:
         message = demand_pb.Round(
@@ -132,7 +135,9 @@ class GrpcDemandRounds:
         lines = [demand_pb.PrefilledLine(city_id=city, item_id=round_.item_id, quantity=quantity, justification=why)
                  for city, quantity, why in round_.lines]  # fmt: skip
         request = demand_pb.CreatePrefilledRoundRequest(round=message, lines=lines)
-        reply = await call_as_caller("demand", self._stub.CreatePrefilledRound, request, self._deadline)
+        reply = await call_as_caller(
+            "demand", self._stub.CreatePrefilledRound, request, self._deadline, identity=self._identity
+        )
         return reply.id
 
 

@@ -935,7 +935,10 @@ class SplitCostRequest(_message.Message):
 
     @_builtins.property
     def city_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
-        """Restricts equal and population keys to these cities; empty: all active cities."""
+        """The cities the cost may be split among (a contract's parties): equal and population keys
+        split among these (empty: all active cities); every city of a fixed or usage key must be one
+        of them, or the split is refused (no city pays for a contract it is not party to).
+        """
 
     def __init__(
         self,
@@ -994,3 +997,83 @@ class SplitCostResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___SplitCostResponse: _TypeAlias = SplitCostResponse  # noqa: Y015
+
+@_typing.final
+class ResolveIdsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CITY_IDS_FIELD_NUMBER: _builtins.int
+    VENDOR_IDS_FIELD_NUMBER: _builtins.int
+    ITEM_IDS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def city_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """at most 500 ids of each kind"""
+
+    @_builtins.property
+    def vendor_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def item_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def __init__(
+        self,
+        *,
+        city_ids: _abc.Iterable[_builtins.str] | None = ...,
+        vendor_ids: _abc.Iterable[_builtins.str] | None = ...,
+        item_ids: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["city_ids", b"city_ids", "item_ids", b"item_ids", "vendor_ids", b"vendor_ids"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ResolveIdsRequest: _TypeAlias = ResolveIdsRequest  # noqa: Y015
+
+@_typing.final
+class ResolvedId(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    ACTIVE_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    active: _builtins.bool
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        active: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["active", b"active", "id", b"id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ResolvedId: _TypeAlias = ResolvedId  # noqa: Y015
+
+@_typing.final
+class ResolveIdsResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CITIES_FIELD_NUMBER: _builtins.int
+    VENDORS_FIELD_NUMBER: _builtins.int
+    ITEMS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def cities(self) -> _containers.RepeatedCompositeFieldContainer[Global___ResolvedId]: ...
+    @_builtins.property
+    def vendors(self) -> _containers.RepeatedCompositeFieldContainer[Global___ResolvedId]: ...
+    @_builtins.property
+    def items(self) -> _containers.RepeatedCompositeFieldContainer[Global___ResolvedId]: ...
+    def __init__(
+        self,
+        *,
+        cities: _abc.Iterable[Global___ResolvedId] | None = ...,
+        vendors: _abc.Iterable[Global___ResolvedId] | None = ...,
+        items: _abc.Iterable[Global___ResolvedId] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["cities", b"cities", "items", b"items", "vendors", b"vendors"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ResolveIdsResponse: _TypeAlias = ResolveIdsResponse  # noqa: Y015

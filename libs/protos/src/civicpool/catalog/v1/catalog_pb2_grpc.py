@@ -148,6 +148,11 @@ class CatalogServiceStub:
                 request_serializer=civicpool_dot_catalog_dot_v1_dot_catalog__pb2.SplitCostRequest.SerializeToString,
                 response_deserializer=civicpool_dot_catalog_dot_v1_dot_catalog__pb2.SplitCostResponse.FromString,
                 _registered_method=True)
+        self.ResolveIds = channel.unary_unary(
+                '/civicpool.catalog.v1.CatalogService/ResolveIds',
+                request_serializer=civicpool_dot_catalog_dot_v1_dot_catalog__pb2.ResolveIdsRequest.SerializeToString,
+                response_deserializer=civicpool_dot_catalog_dot_v1_dot_catalog__pb2.ResolveIdsResponse.FromString,
+                _registered_method=True)
 
 
 class CatalogServiceServicer:
@@ -291,6 +296,15 @@ class CatalogServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ResolveIds(self, request, context):
+        """Which of these ids name a city, vendor or item, and whether each is active. Ids compare
+        exactly (no case folding); unknown ids are left out of the answer. Every service checks
+        the ids a write names through this call (DESIGN.md: every id in a write resolves).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_CatalogServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -403,6 +417,11 @@ def add_CatalogServiceServicer_to_server(servicer, server):
                     servicer.SplitCost,
                     request_deserializer=civicpool_dot_catalog_dot_v1_dot_catalog__pb2.SplitCostRequest.FromString,
                     response_serializer=civicpool_dot_catalog_dot_v1_dot_catalog__pb2.SplitCostResponse.SerializeToString,
+            ),
+            'ResolveIds': grpc.unary_unary_rpc_method_handler(
+                    servicer.ResolveIds,
+                    request_deserializer=civicpool_dot_catalog_dot_v1_dot_catalog__pb2.ResolveIdsRequest.FromString,
+                    response_serializer=civicpool_dot_catalog_dot_v1_dot_catalog__pb2.ResolveIdsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1003,6 +1022,33 @@ class CatalogService:
             '/civicpool.catalog.v1.CatalogService/SplitCost',
             civicpool_dot_catalog_dot_v1_dot_catalog__pb2.SplitCostRequest.SerializeToString,
             civicpool_dot_catalog_dot_v1_dot_catalog__pb2.SplitCostResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ResolveIds(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/civicpool.catalog.v1.CatalogService/ResolveIds',
+            civicpool_dot_catalog_dot_v1_dot_catalog__pb2.ResolveIdsRequest.SerializeToString,
+            civicpool_dot_catalog_dot_v1_dot_catalog__pb2.ResolveIdsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -62,6 +62,11 @@ class CatalogServiceStub:
     """Splits an amount in cents among cities by a cost key; the parts always
     add up to the amount exactly (largest remainder).
     """
+    ResolveIds: _grpc.UnaryUnaryMultiCallable[_catalog_pb2.ResolveIdsRequest, _catalog_pb2.ResolveIdsResponse]
+    """Which of these ids name a city, vendor or item, and whether each is active. Ids compare
+    exactly (no case folding); unknown ids are left out of the answer. Every service checks
+    the ids a write names through this call (DESIGN.md: every id in a write resolves).
+    """
 
 @_typing.type_check_only
 class CatalogServiceAsyncStub(CatalogServiceStub):
@@ -96,6 +101,11 @@ class CatalogServiceAsyncStub(CatalogServiceStub):
     SplitCost: _aio.UnaryUnaryMultiCallable[_catalog_pb2.SplitCostRequest, _catalog_pb2.SplitCostResponse]  # type: ignore[assignment]
     """Splits an amount in cents among cities by a cost key; the parts always
     add up to the amount exactly (largest remainder).
+    """
+    ResolveIds: _aio.UnaryUnaryMultiCallable[_catalog_pb2.ResolveIdsRequest, _catalog_pb2.ResolveIdsResponse]  # type: ignore[assignment]
+    """Which of these ids name a city, vendor or item, and whether each is active. Ids compare
+    exactly (no case folding); unknown ids are left out of the answer. Every service checks
+    the ids a write names through this call (DESIGN.md: every id in a write resolves).
     """
 
 class CatalogServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -260,6 +270,17 @@ class CatalogServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_catalog_pb2.SplitCostResponse, _abc.Awaitable[_catalog_pb2.SplitCostResponse]]:
         """Splits an amount in cents among cities by a cost key; the parts always
         add up to the amount exactly (largest remainder).
+        """
+
+    @_abc_1.abstractmethod
+    def ResolveIds(
+        self,
+        request: _catalog_pb2.ResolveIdsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_catalog_pb2.ResolveIdsResponse, _abc.Awaitable[_catalog_pb2.ResolveIdsResponse]]:
+        """Which of these ids name a city, vendor or item, and whether each is active. Ids compare
+        exactly (no case folding); unknown ids are left out of the answer. Every service checks
+        the ids a write names through this call (DESIGN.md: every id in a write resolves).
         """
 
 def add_CatalogServiceServicer_to_server(servicer: CatalogServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

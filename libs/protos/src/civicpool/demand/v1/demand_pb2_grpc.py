@@ -182,7 +182,7 @@ class DemandServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def BundleRound(self, request, context):
-        """Marks a closed round as turned into a tender (called by the contracts service).
+        """Marks a closed round as turned into a tender. Internal: only the contracts service calls it.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -191,6 +191,7 @@ class DemandServiceServicer:
     def CreatePrefilledRound(self, request, context):
         """A draft round with lines already filled in for the cities (e.g. a contract's renewal, from
         each city's current use): the cities confirm or change them once the lead opens the round.
+        Internal: only the contracts service calls it (for the lead who starts a renewal).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
