@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 import time
+from urllib.parse import parse_qs, urlsplit
 
+import httpx
 from civicpool_cli.stack import Stack
 from playwright.sync_api import expect
 
@@ -190,3 +192,12 @@ def test_script_in_stored_text_is_shown_as_text(sign_in: SignIn, api: ApiFactory
     expect(page.get_by_text(HOSTILE, exact=True)).to_be_visible()  # the justification, character for character
     assert page.locator("main script, main img").count() == 0
     assert page.evaluate("window.pwned") is None
+
+
+def test_keycloak_sends_the_browser_back_to_the_configured_address_whatever_the_host_header(stack: Stack) -> None:
+    """A forged Host header must not turn the sign-in into a redirect to someone else's site."""
+    for host in ("evil.example", "127.0.0.1:1"):
+        response = httpx.get(f"{stack.gateway_url}/portal/login", headers={"Host": host}, timeout=10)
+        assert response.status_code == 303, response.text
+        query = parse_qs(urlsplit(response.headers["location"]).query)
+        assert query["redirect_uri"] == [f"{stack.gateway_url}/portal/callback"]

@@ -6,6 +6,7 @@ import datetime as dt
 import re
 import time
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
@@ -178,14 +179,47 @@ async def test_a_keycloak_that_does_not_answer_is_told_apart_from_one_that_refus
         return answer
 
     verifier = TokenVerifier(OidcSettings(issuer=ISSUER))
-    client = OidcClient(ISSUER, "civicpool-portal", verifier)
+    client = OidcClient(OidcSettings(issuer=ISSUER), "civicpool-portal", verifier, "http://127.0.0.1/portal")
     await client.aclose()
     client._http = httpx.AsyncClient(transport=httpx.MockTransport(keycloak))
     try:
         assert await client.reachable() is not unreachable
         with pytest.raises(LoginFailed) as caught:
-            await client.redeem("code", PendingLogin.start("/portal/"), "http://127.0.0.1/portal/callback")
+            await client.redeem("code", PendingLogin.start("/portal/"))
         assert isinstance(caught.value, KeycloakUnreachable) is unreachable
+    finally:
+        await client.aclose()
+        await verifier.aclose()
+
+
+async def test_browsers_go_to_the_public_keycloak_and_the_gateway_to_the_internal_one() -> None:
+    """In containers the public URL points at the load balancer, which the gateway itself cannot reach."""
+    oidc = OidcSettings(issuer="https://login.example.org/realms/civicpool",
+                        internal_issuer="http://keycloak:8080/realms/civicpool")  # fmt: skip
+    asked: list[str] = []
+
+    def keycloak(request: httpx.Request) -> httpx.Response:
+        asked.append(str(request.url))
+        return httpx.Response(400, json={"error": "invalid_grant"})
+
+    verifier = TokenVerifier(oidc)
+    client = OidcClient(oidc, "civicpool-portal", verifier, "https://civicpool.example.org/portal")
+    await client.aclose()
+    client._http = httpx.AsyncClient(transport=httpx.MockTransport(keycloak))
+    try:
+        pending = PendingLogin.start("/portal/")
+        browser = urlsplit(client.authorization_url(pending, "de"))
+        assert (browser.netloc, browser.path) == ("login.example.org", "/realms/civicpool/protocol/openid-connect/auth")
+        assert parse_qs(browser.query)["redirect_uri"] == ["https://civicpool.example.org/portal/callback"]
+        assert client.logout_url("id").startswith("https://login.example.org/realms/civicpool/")
+        assert client.origin == "https://login.example.org"
+        await client.reachable()
+        with pytest.raises(LoginFailed):
+            await client.redeem("code", pending)
+        assert asked == [
+            "http://keycloak:8080/realms/civicpool/.well-known/openid-configuration",
+            "http://keycloak:8080/realms/civicpool/protocol/openid-connect/token",
+        ]
     finally:
         await client.aclose()
         await verifier.aclose()

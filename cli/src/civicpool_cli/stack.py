@@ -95,6 +95,7 @@ class Stack:
             "CIVICPOOL_DATA_DIR": str(self.data_dir),
             "CIVICPOOL_OIDC_ISSUER": self.keycloak.issuer,
             "CIVICPOOL_GATEWAY_PORT": str(self.ports.gateway),
+            "CIVICPOOL_GATEWAY_PUBLIC_URL": self.gateway_url,
         }
         for service in SERVICES:
             env[f"CIVICPOOL_{service.upper()}_PORT"] = str(self.ports.of(service))

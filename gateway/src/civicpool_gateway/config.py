@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from civicpool_common.settings import Environment, RuntimeSettings
+from pydantic import model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -10,6 +12,9 @@ class GatewaySettings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = 8000
+    # Where browsers reach this gateway (behind TLS in production). Keycloak sends them back to the
+    # portal here: a request's Host header, which the client chooses, is never used for that.
+    public_url: str = "http://127.0.0.1:8000"
     catalog_address: str = "127.0.0.1:50051"
     demand_address: str = "127.0.0.1:50052"
     contracts_address: str = "127.0.0.1:50053"
@@ -24,3 +29,11 @@ class GatewaySettings(BaseSettings):
     # Session cookies are `Secure`. Browsers accept those on http://127.0.0.1 and localhost too;
     # turn it off only for plain http on another name in a test network.
     portal_secure_cookies: bool = True
+
+    @model_validator(mode="after")
+    def _https_in_production(self) -> GatewaySettings:
+        if RuntimeSettings().env is Environment.PRODUCTION and not self.public_url.startswith("https://"):
+            raise ValueError(
+                f"CIVICPOOL_GATEWAY_PUBLIC_URL must be an https URL in production, not {self.public_url!r}"
+            )
+        return self

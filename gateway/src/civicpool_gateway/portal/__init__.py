@@ -51,7 +51,7 @@ def open_runtime(app: FastAPI, settings: GatewaySettings, oidc: OidcSettings, ve
     api = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway.internal", timeout=30.0)
     return PortalRuntime(
         sessions=SessionStore(settings.portal_session_idle_seconds),
-        oidc=OidcClient(oidc.issuer, settings.portal_client_id, verifier),
+        oidc=OidcClient(oidc, settings.portal_client_id, verifier, f"{settings.public_url.rstrip('/')}{PORTAL}"),
         api=api,
         secure_cookies=settings.portal_secure_cookies,
         login_key=secrets.token_bytes(32),

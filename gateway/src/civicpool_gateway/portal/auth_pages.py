@@ -50,8 +50,7 @@ async def login(request: Request, next: Annotated[str | None, Query()] = None) -
     if not await state.oidc.reachable():
         return sign_in_unavailable(request)  # better than a browser's "cannot connect" at Keycloak
     pending = PendingLogin.start(safe_next(next))
-    redirect_uri = str(request.url_for("portal_callback"))
-    response = RedirectResponse(state.oidc.authorization_url(pending, redirect_uri, locale_of(request).language), 303)
+    response = RedirectResponse(state.oidc.authorization_url(pending, locale_of(request).language), 303)
     _set_cookie(request, response, LOGIN_COOKIE, pending.seal(state.login_key), max_age=PENDING_LOGIN_SECONDS)
     return response
 
@@ -73,7 +72,7 @@ async def callback(
             request, locale.gettext("Keycloak did not sign you in ({error}).", error=error or "no code")
         )
     try:
-        tokens = await portal_runtime.oidc.redeem(code, pending, str(request.url_for("portal_callback")))
+        tokens = await portal_runtime.oidc.redeem(code, pending)
     except KeycloakUnreachable:
         return sign_in_unavailable(request)  # the pending sign-in stays: it may work once Keycloak is back
     except LoginFailed as exc:
@@ -95,7 +94,7 @@ async def logout(request: Request, portal: FormPortalDep) -> Response:
     """End the portal session and Keycloak's single sign-on session (the next visit shows the login form)."""
     portal_runtime = runtime(request)
     portal_runtime.sessions.end(portal.session.id)
-    target = portal_runtime.oidc.logout_url(portal.session.tokens.id_token, str(request.url_for("portal_signed_out")))
+    target = portal_runtime.oidc.logout_url(portal.session.tokens.id_token)
     response = RedirectResponse(target, 303)
     response.delete_cookie(SESSION_COOKIE, path=PORTAL)
     return response

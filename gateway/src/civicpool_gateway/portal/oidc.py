@@ -11,6 +11,7 @@ from urllib.parse import urlencode, urlsplit
 import httpx
 from civicpool_common.auth import TokenVerifier
 from civicpool_common.errors import Unauthenticated
+from civicpool_common.settings import OidcSettings
 
 from civicpool_gateway.portal.sessions import PendingLogin, Tokens
 
@@ -32,15 +33,23 @@ def code_challenge(verifier: str) -> str:
 
 
 class OidcClient:
-    def __init__(self, issuer: str, client_id: str, verifier: TokenVerifier) -> None:
-        base = f"{issuer.rstrip('/')}/protocol/openid-connect"
-        parts = urlsplit(issuer)
+    """Browsers go to Keycloak's public address; the gateway talks to it at the internal one.
+
+    The portal's own addresses (where Keycloak sends the browser back) come from the configured public
+    URL of the gateway, never from a request's Host header, which the client chooses.
+    """
+
+    def __init__(self, oidc: OidcSettings, client_id: str, verifier: TokenVerifier, portal_url: str) -> None:
+        public = f"{oidc.issuer.rstrip('/')}/protocol/openid-connect"
+        parts = urlsplit(oidc.issuer)
         self.origin = f"{parts.scheme}://{parts.netloc}"
+        self.callback_url = f"{portal_url}/callback"
+        self.signed_out_url = f"{portal_url}/signed-out"
         self._client_id = client_id
-        self._auth_url = f"{base}/auth"
-        self._token_url = f"{base}/token"
-        self._logout_url = f"{base}/logout"
-        self._discovery_url = f"{issuer.rstrip('/')}/.well-known/openid-configuration"
+        self._auth_url = f"{public}/auth"
+        self._logout_url = f"{public}/logout"
+        self._token_url = oidc.token_url
+        self._discovery_url = f"{oidc.internal_realm}/.well-known/openid-configuration"
         self._verifier = verifier
         # A person waits for these; Keycloak answers a token request in milliseconds when it is well.
         self._http = httpx.AsyncClient(timeout=5.0)
@@ -56,12 +65,12 @@ class OidcClient:
             return False
         return response.status_code < 500
 
-    def authorization_url(self, pending: PendingLogin, redirect_uri: str, language: str) -> str:
+    def authorization_url(self, pending: PendingLogin, language: str) -> str:
         query = {
             "client_id": self._client_id,
             "response_type": "code",
             "scope": "openid",
-            "redirect_uri": redirect_uri,
+            "redirect_uri": self.callback_url,
             "state": pending.state,
             "nonce": pending.nonce,
             "code_challenge": code_challenge(pending.code_verifier),
@@ -70,19 +79,19 @@ class OidcClient:
         }
         return f"{self._auth_url}?{urlencode(query)}"
 
-    def logout_url(self, id_token: str, redirect_uri: str) -> str:
+    def logout_url(self, id_token: str) -> str:
         """Keycloak's end-session endpoint: ends the single sign-on session, then sends the browser back."""
-        query = {"client_id": self._client_id, "post_logout_redirect_uri": redirect_uri}
+        query = {"client_id": self._client_id, "post_logout_redirect_uri": self.signed_out_url}
         if id_token:
             query["id_token_hint"] = id_token
         return f"{self._logout_url}?{urlencode(query)}"
 
-    async def redeem(self, code: str, pending: PendingLogin, redirect_uri: str) -> Tokens:
+    async def redeem(self, code: str, pending: PendingLogin) -> Tokens:
         body = await self._token_request(
             {
                 "grant_type": "authorization_code",
                 "code": code,
-                "redirect_uri": redirect_uri,
+                "redirect_uri": self.callback_url,
                 "code_verifier": pending.code_verifier,
             }
         )

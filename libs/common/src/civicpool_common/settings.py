@@ -46,17 +46,17 @@ class OidcSettings(BaseSettings):
     refetch_cooldown_seconds: float = 10.0
 
     @property
-    def internal_endpoints(self) -> str:
-        """The realm's OpenID Connect endpoints at the internal address (append /certs, /token, ...)."""
-        return f"{(self.internal_issuer or self.issuer).rstrip('/')}/protocol/openid-connect"
+    def internal_realm(self) -> str:
+        """The realm at the address this process reaches it (no trailing slash)."""
+        return (self.internal_issuer or self.issuer).rstrip("/")
 
     @property
     def jwks_url(self) -> str:
-        return f"{self.internal_endpoints}/certs"
+        return f"{self.internal_realm}/protocol/openid-connect/certs"
 
     @property
     def token_url(self) -> str:
-        return f"{self.internal_endpoints}/token"
+        return f"{self.internal_realm}/protocol/openid-connect/token"
 
     @model_validator(mode="after")
     def _https_outside_local(self) -> OidcSettings:
