@@ -40,8 +40,25 @@ def test_the_request_id_is_in_the_gateway_and_the_service_logs(api: ApiFactory, 
 
 def test_the_gateway_counts_requests_by_route_template_and_status(api: ApiFactory, stack: Stack) -> None:
     api("bruchsal.it").get("/items/no-such-item")
-    metrics = httpx.get(f"{stack.gateway_url}/metrics", timeout=10)
+    metrics = httpx.get(stack.gateway_metrics_url, timeout=10)
     assert metrics.status_code == 200
     assert 'civicpool_http_requests_total{method="GET",route="/api/v1/items/{id}",status="404"}' in metrics.text
     assert "civicpool_http_request_seconds_bucket" in metrics.text
     assert "no-such-item" not in metrics.text  # ids never become labels
+
+
+def test_metrics_are_not_served_on_the_public_port(stack: Stack) -> None:
+    for path in ("/metrics", "/api/v1/metrics"):
+        answer = httpx.get(f"{stack.gateway_url}{path}", timeout=10)
+        assert answer.status_code in (401, 404) and "civicpool_http_requests" not in answer.text
+
+
+def test_no_counter_tells_when_sealed_bids_arrive(api: ApiFactory, stack: Stack) -> None:
+    """Reading or writing bids shows up under one label, whatever the route and method."""
+    tenders = api("ettlingen.lead").get("/tenders", params={"status": "published"}).json()["data"]
+    tender = tenders[0]["id"] if tenders else "01a219d6-0000-7000-8000-00000000dead"
+    api("vendor.rheintal").post(f"/tenders/{tender}/bids", json={"lot_id": "x", "prices": []})
+    api("vendor.rheintal").get(f"/tenders/{tender}/bids")
+    gateway = httpx.get(stack.gateway_metrics_url, timeout=10).text
+    assert "bids" not in "".join(line for line in gateway.splitlines() if "sealed bids" not in line)
+    assert 'civicpool_http_requests_total{method="*",route="sealed bids"' in gateway

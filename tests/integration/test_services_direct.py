@@ -236,8 +236,10 @@ def _foreign_calls(ids: dict[str, str]) -> list[tuple[str, str, str, Any, grpc.S
         ("buehl.it", "demand", "CloseRound", demand.RoundTransitionRequest(id=ids["round"]), denied),
         ("buehl.lead", "contracts", "ShiftQuota", contracts.ShiftQuotaRequest(
             contract_id=ids["contract"], from_city_id="stutensee", to_city_id="buehl", quantity=1, reason="x"), denied),
-        ("buehl.it", "contracts", "ShareCost",
-         contracts.ShareCostRequest(contract_id=ids["contract"], amount_cents=100, memo="x"), denied),
+        ("buehl.it", "contracts", "ShareCost",  # a contract Bühl has no quota in: hidden, as if missing
+         contracts.ShareCostRequest(contract_id=ids["contract"], amount_cents=100, memo="x"), missing),
+        ("buehl.it", "contracts", "CallOff",
+         contracts.CallOffRequest(contract_id=ids["contract"], city_id="buehl", quantity=1), missing),
         ("buehl.it", "contracts", "GetContract", contracts.GetContractRequest(id=ids["contract"]), missing),
         ("buehl.it", "contracts", "CallOff",
          contracts.CallOffRequest(contract_id=ids["contract"], city_id="stutensee", quantity=1), denied),

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import AsyncIterator
 
 import pytest
-from civicpool_catalog.service import CatalogService
+from civicpool_catalog.service import CITIES, CatalogService
+from civicpool_cli import demo
 from civicpool_common.auth import Principal, Role
 from civicpool_common.database import create_engine, session_factory
 
@@ -45,3 +47,9 @@ async def catalog(databases: DatabaseFactory) -> AsyncIterator[CatalogService]:
     engine = create_engine(databases.fresh("civicpool_catalog:migrations"))
     yield CatalogService(session_factory(engine))
     await engine.dispose()
+
+
+async def add_member_cities(catalog: CatalogService) -> None:
+    """The demo network's nine member cities: every city a write names must be an active member."""
+    for city in demo.CITIES:
+        await catalog.create(ADMIN, CITIES, demo.city_payload(city) | {"joined_on": dt.date(2020, 6, 1)})

@@ -15,7 +15,7 @@ from civicpool_demand.service import DemandService, LineDraft, RoundDraft
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.service.conftest import ADMIN, LEAD, city_it, finance
+from tests.service.conftest import ADMIN, LEAD, add_member_cities, city_it, finance
 from tests.service.test_catalog_service import LAPTOP
 from tests.support.catalog_directory import InProcessDirectory
 from tests.support.databases import DatabaseFactory
@@ -38,6 +38,7 @@ def world(databases: DatabaseFactory) -> World:
     async def add_items() -> tuple[str, ...]:
         engine = create_engine(catalog_url)
         catalog = CatalogService(session_factory(engine))
+        await add_member_cities(catalog)
         ids = []
         for index, price in enumerate(PRICES):
             values = {**LAPTOP, "sku": f"ITEM-{index}", "reference_price_cents": price}

@@ -23,7 +23,7 @@ from civicpool_demand.service import DemandService, LineDraft, RoundDraft
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tests.service.conftest import ADMIN, LEAD, OTHER_LEAD, VENDOR, city_it, finance
+from tests.service.conftest import ADMIN, LEAD, OTHER_LEAD, VENDOR, add_member_cities, city_it, finance
 from tests.service.test_catalog_service import JITSI, LAPTOP
 from tests.support.catalog_directory import InProcessDirectory
 from tests.support.databases import DatabaseFactory
@@ -65,6 +65,7 @@ class Demand:
 async def demand(databases: DatabaseFactory, catalog: CatalogService) -> AsyncIterator[Demand]:
     laptop = await catalog.create(ADMIN, ITEMS, LAPTOP)
     jitsi = await catalog.create(ADMIN, ITEMS, JITSI)
+    await add_member_cities(catalog)
     engine = create_engine(databases.fresh("civicpool_demand:migrations"))
     yield Demand(DemandService(session_factory(engine), InProcessDirectory(catalog)), engine, laptop, jitsi)
     await engine.dispose()

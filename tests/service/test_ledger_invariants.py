@@ -16,13 +16,12 @@ from civicpool_catalog.service import CatalogService
 from civicpool_common.database import create_engine, session_factory, utc_now
 from civicpool_common.errors import AlreadyExists
 from civicpool_common.lifecycle import StateConflict
-from civicpool_contracts.reports import ReportService
 from civicpool_contracts.usage import UsageService
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 
-from tests.service.conftest import LEAD, city_it
+from tests.service.conftest import LEAD, add_member_cities, city_it
 from tests.service.test_usage import Usage
 from tests.support.databases import DatabaseFactory
 from tests.support.neighbours import InProcessCatalog
@@ -35,14 +34,16 @@ quantities = st.integers(1, 12)
 
 class LedgerMachine(RuleBasedStateMachine):
     databases: DatabaseFactory  # set by the test before it runs the machine
-    catalog: InProcessCatalog  # splits shared costs (no rule here posts one)
+    catalog_url: str  # the member cities (every city a write names must be one)
 
     def __init__(self) -> None:
         super().__init__()
         self.loop = asyncio.new_event_loop()
         self.engine = create_engine(self.databases.fresh("civicpool_contracts:migrations"))
-        self.usage = Usage(UsageService(session_factory(self.engine), self.catalog), self.engine)
-        self.reports = ReportService(session_factory(self.engine))
+        self.catalog_engine = create_engine(self.catalog_url)  # an engine per loop: connections stay in theirs
+        catalog = InProcessCatalog(CatalogService(session_factory(self.catalog_engine)))
+        self.usage = Usage(UsageService(session_factory(self.engine), catalog), self.engine, catalog)
+        self.reports = self.usage.reports()
         self.contract_id = self.run(self.usage.contract(ceiling=60, quotas={"bruchsal": 30, "buehl": 20,
                                                                             "ettlingen": 20}))  # fmt: skip
         self.postings: list[str] = []
@@ -108,11 +109,18 @@ class LedgerMachine(RuleBasedStateMachine):
 
     def teardown(self) -> None:
         self.run(self.engine.dispose())
+        self.run(self.catalog_engine.dispose())
         self.loop.close()
 
 
 def test_the_ledger_invariants_hold_after_any_sequence(databases: DatabaseFactory) -> None:
     LedgerMachine.databases = databases
-    catalog_engine = create_engine(databases.fresh("civicpool_catalog:migrations"))
-    LedgerMachine.catalog = InProcessCatalog(CatalogService(session_factory(catalog_engine)))
+    LedgerMachine.catalog_url = databases.fresh("civicpool_catalog:migrations")
+
+    async def add_cities() -> None:
+        engine = create_engine(LedgerMachine.catalog_url)
+        await add_member_cities(CatalogService(session_factory(engine)))
+        await engine.dispose()
+
+    asyncio.run(add_cities())
     run_state_machine_as_test(LedgerMachine, settings=settings(max_examples=12, stateful_step_count=25, deadline=None))

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from civicpool_catalog.models import Item
-from civicpool_catalog.service import CITIES, ITEMS, VENDORS, CatalogService
+from civicpool_catalog.service import ITEMS, VENDORS, CatalogService
 from civicpool_cli import demo
 from civicpool_common.auth import Principal
 from civicpool_common.database import create_engine, session_factory, utc_now
@@ -40,8 +40,8 @@ from civicpool_demand.service import DemandService, LineDraft, RoundDraft
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tests.service.conftest import ADMIN, LEAD, OTHER_LEAD, city_it, finance, vendor
-from tests.service.test_catalog_service import JITSI, LAPTOP, city
+from tests.service.conftest import ADMIN, LEAD, OTHER_LEAD, add_member_cities, city_it, finance, vendor
+from tests.service.test_catalog_service import JITSI, LAPTOP
 from tests.support.catalog_directory import InProcessDirectory
 from tests.support.databases import DatabaseFactory
 from tests.support.neighbours import InProcessCatalog, InProcessDemand
@@ -107,9 +107,7 @@ def bid(
 async def tendering(databases: DatabaseFactory, catalog: CatalogService) -> AsyncIterator[Tendering]:
     laptop = await catalog.create(ADMIN, ITEMS, LAPTOP)
     jitsi = await catalog.create(ADMIN, ITEMS, JITSI)
-    for city_id, name, ags in (("ettlingen", "Ettlingen", "08215017"), ("bruchsal", "Bruchsal", "08215009"),
-                               ("buehl", "Bühl", "08216007")):  # fmt: skip
-        await catalog.create(ADMIN, CITIES, city(city_id, name, ags, 30_000))
+    await add_member_cities(catalog)
     for demo_vendor in demo.VENDORS:  # rheintal, schwarzwald (DE), globalmeet (US)
         await catalog.create(
             ADMIN, VENDORS, {"contact_name": "", "contact_phone": ""} | demo.vendor_payload(demo_vendor)
@@ -194,7 +192,12 @@ async def test_city_users_and_vendors_see_tenders_as_designed(tendering: Tenderi
     seen_by_vendor = await tendering.contracts.get_tender(RHEINTAL, published.tender.id)
     assert seen_by_vendor.for_vendor and seen_by_vendor.events == []
     assert all(lv.shares == {} for lv in seen_by_vendor.lots)
-    assert (await tendering.contracts.get_tender(BRUCHSAL_IT, published.tender.id)).lots[0].shares
+    seen_by_bruchsal = await tendering.contracts.get_tender(BRUCHSAL_IT, published.tender.id)
+    bruchsal_shares = {s.city_id for lv in seen_by_bruchsal.lots for item in lv.shares.values() for s in item}
+    assert bruchsal_shares == {"bruchsal"}  # its own share only, as in the aggregate and the contracts
+    seen_by_lead = await tendering.contracts.get_tender(LEAD, published.tender.id)
+    assert {s.city_id for lv in seen_by_lead.lots for item in lv.shares.values() for s in item} == {
+        "bruchsal", "buehl", "ettlingen"}  # fmt: skip
     with pytest.raises(NotFound):
         await tendering.contracts.get_tender(RASTATT_IT, published.tender.id)  # Rastatt takes no part
     listed, _ = await tendering.contracts.list_tenders(RASTATT_IT, 50, "", None)
@@ -502,6 +505,13 @@ async def test_the_ocds_package_is_valid_with_every_city_as_buyer(tendering: Ten
     assert len(release["awards"]) == 2 and release["tag"] == ["award", "contract"]
     with pytest.raises(PermissionDenied):
         await tendering.contracts.ocds_inputs(RHEINTAL, view.tender.id)
+    # A participating city's export holds its own buyer entries only: no other city's quantity or value.
+    mine = ocds.release_package(
+        *await tendering.contracts.ocds_inputs(BRUCHSAL_IT, view.tender.id),
+        await catalog.cities(LEAD), await catalog.vendors(LEAD), ocid_prefix="ocds-test", published_at=utc_now(),
+    )  # fmt: skip
+    assert ocds_errors(json.loads(json.dumps(mine))) == []
+    assert {c["buyer"]["id"] for c in mine["releases"][0]["contracts"]} == {"city-bruchsal"}
 
 
 async def test_the_same_tender_request_sent_twice_at_once_makes_one_tender(tendering: Tendering) -> None:
@@ -638,7 +648,9 @@ async def test_a_renewal_round_starts_from_each_citys_current_holding(
     await usage.call_off(BRUCHSAL_IT, jitsi.id, "bruchsal", 250, from_pool=False, key="")
     await usage.give_back(BRUCHSAL_IT, jitsi.id, "bruchsal", 50, key="")
     await usage.call_off(BUEHL_IT, jitsi.id, "buehl", 20, from_pool=True, key="")
-    renewals = RenewalService(session_factory(tendering.engine), InProcessDemand(tendering.demand))
+    renewals = RenewalService(
+        session_factory(tendering.engine), InProcessDemand(tendering.demand), InProcessCatalog(catalog)
+    )
     with pytest.raises(StateConflict, match="a renewal round can start from then"):
         await renewals.start(LEAD, jitsi.id, None)
     async with tendering.engine.begin() as connection:

@@ -7,10 +7,17 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import pytest
-from civicpool_catalog.service import CITIES, COST_KEYS, CatalogService
+from civicpool_catalog.service import COST_KEYS, CatalogService
 from civicpool_cli import demo
 from civicpool_common.database import create_engine, session_factory, utc_now
-from civicpool_common.errors import AlreadyExists, InvalidArgument, PermissionDenied, VersionConflict
+from civicpool_common.errors import (
+    AlreadyExists,
+    DomainError,
+    InvalidArgument,
+    NotFound,
+    PermissionDenied,
+    VersionConflict,
+)
 from civicpool_common.lifecycle import StateConflict
 from civicpool_contracts.reports import ReportService
 from civicpool_contracts.usage import UsageService
@@ -18,7 +25,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tests.service.conftest import ADMIN, LEAD, OTHER_LEAD, VENDOR, city_it, finance
+from tests.service.conftest import ADMIN, LEAD, OTHER_LEAD, VENDOR, add_member_cities, city_it, finance
 from tests.support.contracts import PRICE, awarded_contract, check_invariants, scalar
 from tests.support.databases import DatabaseFactory
 from tests.support.neighbours import InProcessCatalog
@@ -31,6 +38,10 @@ RASTATT_FINANCE, RASTATT_FINANCE_NETWORK = finance("rastatt"), finance(None)
 class Usage:
     service: UsageService
     engine: AsyncEngine
+    catalog: InProcessCatalog
+
+    def reports(self) -> ReportService:
+        return ReportService(session_factory(self.engine), self.catalog)
 
     async def contract(self, kind: str = "license", ceiling: int = 100, quotas: dict[str, int] | None = None) -> str:
         return await awarded_contract(self.engine, kind, ceiling, quotas)
@@ -45,13 +56,13 @@ class Usage:
 @pytest.fixture
 async def usage(databases: DatabaseFactory, catalog: CatalogService) -> AsyncIterator[Usage]:
     """The contracts service's use cases on a fresh database; the real catalog (in-process) splits costs."""
-    for city in demo.CITIES:
-        await catalog.create(ADMIN, CITIES, demo.city_payload(city) | {"joined_on": dt.date(2020, 6, 1)})
+    await add_member_cities(catalog)
     for key in demo.COST_KEYS:
         shares = {share["city_id"]: share["basis_points"] for share in key.get("shares", [])}
         await catalog.create(ADMIN, COST_KEYS, key | ({"shares": shares} if shares else {}))
     engine = create_engine(databases.fresh("civicpool_contracts:migrations"))
-    yield Usage(UsageService(session_factory(engine), InProcessCatalog(catalog)), engine)
+    in_process = InProcessCatalog(catalog)
+    yield Usage(UsageService(session_factory(engine), in_process), engine, in_process)
     await engine.dispose()
 
 
@@ -83,12 +94,47 @@ async def test_call_offs_beyond_quota_or_ceiling_are_refused_saying_what_is_left
 
 async def test_only_the_citys_it_or_the_lead_calls_off(usage: Usage) -> None:
     contract_id = await usage.contract()
-    for who in (BUEHL, RASTATT_FINANCE, OTHER_LEAD, VENDOR, ADMIN):
+    for who in (BUEHL, OTHER_LEAD, VENDOR, ADMIN):
         with pytest.raises(PermissionDenied):
             await usage.service.call_off(who, contract_id, "bruchsal", 1, from_pool=False, key="")
     await usage.service.call_off(LEAD, contract_id, "bruchsal", 1, from_pool=False, key="")
-    with pytest.raises(StateConflict, match="rastatt has no quota"):
-        await usage.service.call_off(RASTATT, contract_id, "rastatt", 1, from_pool=False, key="")
+
+
+async def test_a_city_without_a_quota_learns_nothing_of_the_contract(usage: Usage) -> None:
+    """Rastatt has no quota: every operation answers as for a contract that does not exist (no error oracle)."""
+    contract_id = await usage.contract()
+    missing = "01a219d6-0000-7000-8000-00000000dead"
+    for who in (RASTATT, RASTATT_FINANCE):
+        answers = []
+        for contract in (contract_id, missing):
+            for operation in (
+                usage.service.call_off(who, contract, "rastatt", 1, from_pool=False, key=""),
+                usage.service.call_off(who, contract, "rastatt", 1, from_pool=True, key=""),
+                usage.service.give_back(who, contract, "rastatt", 1, key=""),
+                usage.service.utilisation(who, contract),
+            ):
+                with pytest.raises(DomainError) as caught:
+                    await operation
+                answers.append((type(caught.value), caught.value.message.replace(contract, "<id>")))
+        assert answers[:4] == answers[4:]
+        assert {kind for kind, _ in answers} <= {NotFound, PermissionDenied}
+    assert await usage.scalar("SELECT count(*) FROM ledger_transactions") == 0
+
+
+@pytest.mark.parametrize(
+    ("city", "says"),
+    [("rastatt", "rastatt is not a party to contract"), ("atlantis", "'atlantis' is not a member city"),
+     ("Bruchsal", "did you mean 'bruchsal'"), ("stutensee ", "'stutensee ' is not a member city")],
+)  # fmt: skip
+async def test_a_call_off_for_a_city_that_is_no_party_or_no_member_is_refused(
+    usage: Usage, city: str, says: str
+) -> None:
+    contract_id = await usage.contract()
+    with pytest.raises(InvalidArgument) as caught:
+        await usage.service.call_off(LEAD, contract_id, city, 1, from_pool=False, key="")
+    assert [v.field for v in caught.value.violations] == ["city_id"]
+    assert says in caught.value.violations[0].description
+    assert await usage.scalar("SELECT count(*) FROM ledger_transactions") == 0
 
 
 async def test_a_retry_with_the_same_key_answers_the_first_result_and_posts_nothing(usage: Usage) -> None:
@@ -141,15 +187,39 @@ async def test_the_lead_shifts_unused_quota_only(usage: Usage) -> None:
         await usage.service.shift_quota(BRUCHSAL, contract_id, "bruchsal", "buehl", 5, "", key="")
     with pytest.raises(StateConflict, match="bruchsal has 10 unused of its quota of 60"):
         await usage.service.shift_quota(LEAD, contract_id, "bruchsal", "buehl", 11, "", key="")
-    shift, _ = await usage.service.shift_quota(LEAD, contract_id, "bruchsal", "rastatt", 10, "Bedarf", key="s-1")
-    assert (shift.from_city_id, shift.to_city_id, shift.quantity, shift.created_by) == (
-        "bruchsal", "rastatt", 10, "ettlingen.lead",
+    shift, _ = await usage.service.shift_quota(LEAD, contract_id, "bruchsal", "buehl", 4, "", key="s-0")
+    assert (shift.from_city_id, shift.to_city_id, shift.quantity, shift.created_by, shift.adds_party) == (
+        "bruchsal", "buehl", 4, "ettlingen.lead", False,
     )  # fmt: skip
-    again, replayed = await usage.service.shift_quota(LEAD, contract_id, "bruchsal", "rastatt", 10, "Bedarf", key="s-1")
+    use = {u.city_id: u for u in (await usage.service.utilisation(LEAD, contract_id)).cities}
+    assert (use["bruchsal"].quantity, use["buehl"].quantity) == (56, 34)
+    await usage.check_invariants(contract_id)
+
+
+async def test_a_city_becomes_a_party_only_when_the_lead_says_so_and_why(usage: Usage) -> None:
+    contract_id = await usage.contract()
+    with pytest.raises(InvalidArgument, match="not a party") as caught:
+        await usage.service.shift_quota(LEAD, contract_id, "bruchsal", "rastatt", 10, "Bedarf", key="")
+    assert [v.field for v in caught.value.violations] == ["to_city_id"]
+    with pytest.raises(InvalidArgument, match="say why rastatt becomes a party"):
+        await usage.service.shift_quota(LEAD, contract_id, "bruchsal", "rastatt", 10, "Bedarf", key="", add_party=True)
+    for stranger in ("atlantis", "Rastatt"):  # no member city becomes a party, whatever the lead says
+        with pytest.raises(InvalidArgument, match="not a member city"):
+            await usage.service.shift_quota(LEAD, contract_id, "bruchsal", stranger, 10, "Rastatt stößt dazu",
+                                            key="", add_party=True)  # fmt: skip
+    assert await usage.scalar("SELECT count(*) FROM quota_shifts") == 0
+    reason = "Rastatt stößt zum Verbund"
+    shift, _ = await usage.service.shift_quota(LEAD, contract_id, "bruchsal", "rastatt", 10, reason, key="s-1",
+                                               add_party=True)  # fmt: skip
+    assert (shift.to_city_id, shift.quantity, shift.reason, shift.adds_party) == ("rastatt", 10, reason, True)
+    again, replayed = await usage.service.shift_quota(LEAD, contract_id, "bruchsal", "rastatt", 10, reason,
+                                                      key="s-1", add_party=True)  # fmt: skip
     assert replayed and again.id == shift.id
     use = {u.city_id: u for u in (await usage.service.utilisation(LEAD, contract_id)).cities}
     assert (use["bruchsal"].quantity, use["rastatt"].quantity) == (50, 10)
     await usage.service.call_off(RASTATT, contract_id, "rastatt", 10, from_pool=False, key="")
+    later, _ = await usage.service.shift_quota(LEAD, contract_id, "bruchsal", "rastatt", 5, "", key="", add_party=True)
+    assert not later.adds_party  # a party by now: nothing is added
     await usage.check_invariants(contract_id)
 
 
@@ -207,7 +277,7 @@ async def test_city_users_read_their_own_city_only(usage: Usage) -> None:
 
 async def test_a_statement_shows_opening_movements_and_closing_as_owed(usage: Usage) -> None:
     contract_id = await usage.contract()
-    reports = ReportService(session_factory(usage.engine))
+    reports = usage.reports()
     await usage.service.call_off(BRUCHSAL, contract_id, "bruchsal", 10, from_pool=False, key="")
     today = utc_now().date()
     await usage.service.give_back(BRUCHSAL, contract_id, "bruchsal", 4, key="")
@@ -229,7 +299,7 @@ async def test_a_statement_shows_opening_movements_and_closing_as_owed(usage: Us
 
 
 async def test_finance_reads_only_its_own_citys_reports(usage: Usage) -> None:
-    reports = ReportService(session_factory(usage.engine))
+    reports = usage.reports()
     today = utc_now().date()
     with pytest.raises(PermissionDenied):
         await reports.statement(RASTATT_FINANCE, "gaggenau", today, today)
@@ -243,7 +313,7 @@ async def test_finance_reads_only_its_own_citys_reports(usage: Usage) -> None:
 
 async def test_utilisation_and_cost_per_contract_and_city(usage: Usage) -> None:
     contract_id = await usage.contract()
-    reports = ReportService(session_factory(usage.engine))
+    reports = usage.reports()
     await usage.service.call_off(BRUCHSAL, contract_id, "bruchsal", 10, from_pool=False, key="")
     await usage.service.give_back(BRUCHSAL, contract_id, "bruchsal", 3, key="")
     await usage.service.call_off(BUEHL, contract_id, "buehl", 2, from_pool=True, key="")
@@ -259,7 +329,7 @@ async def test_utilisation_and_cost_per_contract_and_city(usage: Usage) -> None:
 
 async def test_finance_sets_its_budget_and_sees_it_against_the_charges(usage: Usage) -> None:
     contract_id = await usage.contract(quotas={"rastatt": 40, "gaggenau": 10})
-    reports = ReportService(session_factory(usage.engine))
+    reports = usage.reports()
     year = utc_now().year
     await usage.service.call_off(RASTATT, contract_id, "rastatt", 10, from_pool=False, key="")
     budget, _ = await reports.set_budget(RASTATT_FINANCE, "", year, 100_000, 0)
@@ -304,3 +374,30 @@ async def test_a_shared_cost_is_split_to_the_cent_by_the_cost_key(usage: Usage) 
     again = await usage.service.share_cost(LEAD, contract_id, 100_00, "Schulung", "", key="c-1")
     assert again.replayed and again.transaction.id == by_usage.transaction.id
     await usage.check_invariants(contract_id)
+
+
+async def test_a_shared_cost_charges_the_contracts_cities_only_and_has_a_sane_upper_bound(usage: Usage) -> None:
+    """The demo's fixed key (LoRaWAN pilot) names Rastatt, Gaggenau and Bühl: on a contract of Bruchsal, Bühl
+    and Ettlingen it would charge two cities that are no party to it."""
+    contract_id = await usage.contract(quotas={"bruchsal": 60, "buehl": 30, "ettlingen": 10})
+    await usage.service.call_off(BRUCHSAL, contract_id, "bruchsal", 2, from_pool=False, key="")
+    with pytest.raises(InvalidArgument, match="do not share this cost: gaggenau, rastatt") as caught:
+        await usage.service.share_cost(LEAD, contract_id, 100_00, "Sensoren", "lorawan-pilot", key="")
+    assert [v.field for v in caught.value.violations] == ["cost_key_id"]
+    with pytest.raises(InvalidArgument, match="EU threshold"):
+        await usage.service.share_cost(LEAD, contract_id, 21_600_001, "Tippfehler", "equal", key="")
+    assert await usage.scalar("SELECT count(*) FROM ledger_transactions WHERE kind = 'shared_cost'") == 0
+    await usage.service.share_cost(LEAD, contract_id, 21_600_000, "Einrichtung", "equal", key="")
+
+
+async def test_a_city_reads_its_own_leg_of_a_shared_posting_never_another_citys(usage: Usage) -> None:
+    contract_id = await usage.contract(quotas={"bruchsal": 60, "buehl": 30, "ettlingen": 10})
+    shared = await usage.service.share_cost(LEAD, contract_id, 300, "Schulung", "equal", key="")
+    assert len(shared.entries) == 4  # the contract's side and three cities
+    for who, city in ((BRUCHSAL, "bruchsal"), (finance("buehl"), "buehl")):
+        postings = await usage.service.transactions(who, contract_id="", city_id="", limit=50, after=None)
+        assert [p.transaction.id for p in postings] == [shared.transaction.id]
+        assert sorted(e.account for e in postings[0].entries) == [f"city:{city}", f"contract:{contract_id}"]
+    network = await usage.service.transactions(LEAD, contract_id=contract_id, city_id="", limit=50, after=None)
+    assert len(network[0].entries) == 4
+    assert await usage.service.transactions(RASTATT, contract_id=contract_id, city_id="", limit=50, after=None) == []

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from civicpool_catalog.models import Item
 from civicpool_catalog.repository import ItemRow, item_conditions
 from civicpool_catalog.service import CatalogService
+from civicpool_common.references import Resolution
 from civicpool_demand.catalog_client import CatalogItem
 
 
@@ -19,10 +20,17 @@ def _item(item: Item | ItemRow) -> CatalogItem:
     return CatalogItem(item.id, item.sku, item.name, item.unit, item.cpv_code, item.reference_price_cents, item.active)
 
 
-class InProcessDirectory:
+class InProcessResolver:
+    """The catalog's ResolveIds, asked in this process."""
+
     def __init__(self, catalog: CatalogService) -> None:
         self._catalog = catalog
 
+    async def resolve(self, cities: Sequence[str], vendors: Sequence[str], items: Sequence[str]) -> Resolution:
+        return Resolution(*await self._catalog.resolve_ids(cities, vendors, items))
+
+
+class InProcessDirectory(InProcessResolver):
     async def by_ids(self, ids: Sequence[str]) -> dict[str, CatalogItem]:
         return {item.id: _item(item) for item in await self._catalog.items_batch(list(ids), [])}
 

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from civicpool_catalog.service import CITIES, VENDORS, CatalogService
+from civicpool_catalog.service import CITIES, VENDORS
 from civicpool_common.auth import Principal
 from civicpool_common.errors import NotFound
 from civicpool_common.vocabulary import RoundStatus
 from civicpool_contracts.neighbours import ItemDemand, ItemInfo, NewRound, PartyInfo, RoundInfo
 from civicpool_demand.service import DemandService, RoundDraft
+
+from tests.support.catalog_directory import InProcessResolver
 
 
 class InProcessDemand:
@@ -42,10 +44,7 @@ class InProcessDemand:
         return (await self._demand.create_prefilled_round(principal, draft, lines)).id
 
 
-class InProcessCatalog:
-    def __init__(self, catalog: CatalogService) -> None:
-        self._catalog = catalog
-
+class InProcessCatalog(InProcessResolver):
     async def items(self, principal: Principal, ids: Sequence[str]) -> dict[str, ItemInfo]:
         return {
             row.id: ItemInfo(row.id, row.sku, row.name, row.unit, row.cpv_code, row.kind, row.reference_price_cents)

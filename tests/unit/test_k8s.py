@@ -99,3 +99,16 @@ def test_gateway_probes_are_real_routes(resources: list[dict[str, Any]]) -> None
     paths = set(create_app().openapi()["paths"])
     assert container["readinessProbe"]["httpGet"]["path"] == "/readyz" in paths
     assert container["livenessProbe"]["httpGet"]["path"] == "/healthz" in paths
+
+
+@pytest.mark.parametrize("name", sorted(SETTINGS))
+def test_metrics_are_scraped_from_the_pod_and_never_offered_by_a_service(
+    resources: list[dict[str, Any]], name: str
+) -> None:
+    template = _of(resources, "Deployment")[name]["spec"]["template"]
+    container = template["spec"]["containers"][0]
+    ports = {p["name"]: p["containerPort"] for p in container["ports"]}
+    metrics = next(e["value"] for e in container["env"] if e["name"] == f"CIVICPOOL_{name.upper()}_METRICS_PORT")
+    assert int(metrics) == ports["metrics"] == int(template["metadata"]["annotations"]["prometheus.io/port"])
+    offered = {p["targetPort"] for p in _of(resources, "Service")[name]["spec"]["ports"]}
+    assert "metrics" not in offered and ports["metrics"] not in offered

@@ -5,6 +5,7 @@ from __future__ import annotations
 import grpc
 import pytest
 from civicpool.catalog.v1 import catalog_pb2 as pb
+from civicpool_common.auth import Principal, Role
 from civicpool_common.errors import InvalidArgument, RemoteError
 from civicpool_common.ids import time_ordered_id
 from civicpool_common.paging import MAX_LIMIT, decode_cursor, encode_cursor, resolve_limit
@@ -82,3 +83,23 @@ def test_every_api_operation_has_a_unique_stable_id() -> None:
     ids = [op["operationId"] for op in operations]
     assert len(ids) == len(set(ids))
     assert {"list_items", "update_city", "deactivate_vendor", "split_cost", "me"} <= set(ids)
+
+
+def test_one_rule_for_whose_numbers_a_caller_sees() -> None:
+    def who(*roles: Role, city: str | None = None) -> Principal:
+        return Principal("u", "u", frozenset(roles), city=city)
+
+    cities = ("bruchsal", "buehl")
+    seen = {
+        "lead": who(Role.PROCUREMENT_LEAD, city="ettlingen"),
+        "admin": who(Role.NETWORK_ADMIN),
+        "network finance": who(Role.FINANCE),
+        "bruchsal it": who(Role.CITY_IT, city="bruchsal"),
+        "bruchsal finance": who(Role.FINANCE, city="bruchsal"),
+        "city it without a city": who(Role.CITY_IT),
+        "vendor": Principal("v", "vendor.rheintal", frozenset({Role.VENDOR}), vendor="rheintal"),
+    }
+    assert {name: [c for c in cities if p.sees_city(c)] for name, p in seen.items()} == {
+        "lead": ["bruchsal", "buehl"], "admin": ["bruchsal", "buehl"], "network finance": ["bruchsal", "buehl"],
+        "bruchsal it": ["bruchsal"], "bruchsal finance": ["bruchsal"], "city it without a city": [], "vendor": [],
+    }  # fmt: skip

@@ -174,10 +174,17 @@ def test_contract_terms() -> None:
     start = dt.date(2027, 1, 1)
     assert rules.default_term(start) == (start, dt.date(2028, 12, 31), dt.date(2028, 10, 2))
     # ends_on is the term's last day: 2027-01-01 to 2030-12-31 are exactly four years
-    assert rules.contract_term_violations(start, dt.date(2030, 12, 31), start) == []
-    fields = [v.field for v in rules.contract_term_violations(start, dt.date(2031, 1, 1), dt.date(2032, 1, 1))]
+    assert rules.contract_term_violations(start, dt.date(2030, 12, 31), start, start) == []
+    fields = [v.field for v in rules.contract_term_violations(start, dt.date(2031, 1, 1), dt.date(2032, 1, 1), start)]
     assert fields == ["ends_on", "renewal_notice_on"]
     assert rules.default_term(dt.date(2028, 2, 29))[1] == dt.date(2030, 2, 28)
+
+
+def test_a_contract_cannot_start_before_its_award() -> None:
+    award_day = dt.date(2027, 1, 10)
+    assert rules.contract_term_violations(award_day, dt.date(2028, 1, 9), award_day, award_day) == []
+    earlier = rules.contract_term_violations(dt.date(2027, 1, 9), dt.date(2028, 1, 8), dt.date(2027, 1, 9), award_day)
+    assert [(v.field, "before today (2027-01-10)" in v.description) for v in earlier] == [("starts_on", True)]
 
 
 def test_a_contract_past_its_last_day_is_expired() -> None:

@@ -167,7 +167,8 @@ def _load_demo_usage(
         post(f"{city}.it", f"/contracts/{contract_of[sku]}/allocations", {"city_id": city, "quantity": quantity},
              f"{city}'s call-off")  # fmt: skip
     sku, from_city, to_city, quantity, reason = demo.DEMO_QUOTA_SHIFT
-    shift = {"from_city_id": from_city, "to_city_id": to_city, "quantity": quantity, "reason": reason}
+    shift = {"from_city_id": from_city, "to_city_id": to_city, "quantity": quantity, "reason": reason,
+             "add_party": True}  # fmt: skip
     post(demo.DEMO_ROUND_LEAD, f"/contracts/{contract_of[sku]}/quota-shifts", shift, "the quota shift")
     city, sku, quantity = demo.DEMO_RASTATT_CALL_OFF
     post(f"{city}.it", f"/contracts/{contract_of[sku]}/allocations", {"city_id": city, "quantity": quantity},

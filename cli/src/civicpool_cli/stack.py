@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import dataclasses
 import functools
 import os
 import signal
@@ -52,10 +53,11 @@ class Ports:
     catalog: int = 50051
     demand: int = 50052
     contracts: int = 50053
+    gateway_metrics: int = 9100  # Prometheus, apart from the API
 
     @classmethod
     def free(cls) -> Ports:
-        return cls(*(free_port() for _ in range(6)))
+        return cls(*(free_port() for _ in dataclasses.fields(cls)))
 
     def of(self, service: str) -> int:
         port: int = getattr(self, service)
@@ -83,6 +85,10 @@ class Stack:
         return f"127.0.0.1:{self.ports.of(service)}"
 
     @property
+    def gateway_metrics_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports.gateway_metrics}/metrics"
+
+    @property
     def log_dir(self) -> Path:
         return self.data_dir / "logs"
 
@@ -96,6 +102,7 @@ class Stack:
             "CIVICPOOL_OIDC_ISSUER": self.keycloak.issuer,
             "CIVICPOOL_GATEWAY_PORT": str(self.ports.gateway),
             "CIVICPOOL_GATEWAY_PUBLIC_URL": self.gateway_url,
+            "CIVICPOOL_GATEWAY_METRICS_PORT": str(self.ports.gateway_metrics),
         }
         for service in SERVICES:
             env[f"CIVICPOOL_{service.upper()}_PORT"] = str(self.ports.of(service))

@@ -10,7 +10,7 @@ from civicpool_common.vocabulary import CostKeyMethod, HostingRegion, ItemKind, 
 from pydantic import BaseModel, ConfigDict, Field
 
 from civicpool_gateway.convert import MessageShape
-from civicpool_gateway.schemas import Cents, ListParams, Patch, Request, Version
+from civicpool_gateway.schemas import Cents, Day, ListParams, Patch, Request, Version
 
 Slug = Annotated[str, Field(min_length=2, max_length=40, examples=["buehl"])]
 VatRate = Annotated[int, Field(strict=True, ge=0, le=10_000, description="Basis points: 1900 = 19 %")]
@@ -107,7 +107,7 @@ class CityFields(Request):
     name: str = Field(min_length=1, max_length=120, examples=["Bühl"])
     ags: str = Field(description="Amtlicher Gemeindeschlüssel, 8 digits", examples=["08216007"])
     population: Population
-    joined_on: dt.date | None = None
+    joined_on: Day | None = None
 
 
 class CityPatch(Patch):
@@ -118,7 +118,7 @@ class CityPatch(Patch):
     name: str | None = Field(None, min_length=1, max_length=120)
     ags: str | None = None
     population: Population | None = None
-    joined_on: dt.date | None = None
+    joined_on: Day | None = None
     version: Version | None = None
 
 
@@ -214,7 +214,10 @@ class SplitRequest(Request):
         default_factory=dict, max_length=500, description="Usage keys: quantity per city id"
     )
     city_ids: list[str] = Field(
-        default_factory=list, max_length=500, description="Equal/population keys: only these cities"
+        default_factory=list,
+        max_length=500,
+        description="The cities sharing the cost: equal and population keys split among these; a fixed or usage key "
+        "that charges another city is refused. Empty: every active city (equal, population), no restriction (fixed)",
     )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from civicpool_common.settings import Environment, RuntimeSettings
-from pydantic import model_validator
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -15,6 +15,9 @@ class GatewaySettings(BaseSettings):
     # Where browsers reach this gateway (behind TLS in production). Keycloak sends them back to the
     # portal here: a request's Host header, which the client chooses, is never used for that.
     public_url: str = "http://127.0.0.1:8000"
+    # Prometheus metrics on this port (/metrics), apart from the API's: expose it to the monitoring only,
+    # never through the Ingress. 0: none.
+    metrics_port: int = Field(0, ge=0, le=65535)
     catalog_address: str = "127.0.0.1:50051"
     demand_address: str = "127.0.0.1:50052"
     contracts_address: str = "127.0.0.1:50053"

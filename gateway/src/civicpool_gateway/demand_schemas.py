@@ -8,10 +8,10 @@ from typing import Annotated, Literal
 from civicpool.demand.v1 import demand_pb2 as pb
 from civicpool_common.vocabulary import LineStatus, Priority, RoundStatus
 from fastapi import Query
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from civicpool_gateway.convert import MessageShape
-from civicpool_gateway.schemas import ListParams, Patch, Request, UtcDatetime, Version, check_datetime_range
+from civicpool_gateway.schemas import Day, ListParams, Patch, Request, UtcDatetime, Version
 
 ROUND_SHAPE = MessageShape(
     enums={"status": (pb.RoundStatus, RoundStatus)}, nullable=frozenset({"cancel_reason", "tender_id"})
@@ -42,8 +42,6 @@ class RoundFields(Request):
         examples=[["302", "48515"]],
     )
 
-    _in_range = field_validator("opens_at", "closes_at")(check_datetime_range)
-
 
 class RoundPatch(Patch):
     model_config = ConfigDict(json_schema_extra={"examples": [{"closes_at": "2027-02-15T16:00:00Z", "version": 2}]})
@@ -55,8 +53,6 @@ class RoundPatch(Patch):
     scope_item_ids: list[Annotated[str, Field(max_length=64)]] | None = Field(None, max_length=500)
     scope_cpv_prefixes: list[Annotated[str, Field(pattern=r"^\d{2,8}$")]] | None = Field(None, max_length=500)
     version: Version | None = None
-
-    _in_range = field_validator("opens_at", "closes_at")(check_datetime_range)
 
 
 class Round(BaseModel):
@@ -89,7 +85,7 @@ class CancelBody(Request):
 class LineFields(Request):
     item_id: str = Field(min_length=1, max_length=64)
     quantity: Quantity
-    needed_by: dt.date | None = Field(None, description="The day the city needs it by")
+    needed_by: Day | None = Field(None, description="The day the city needs it by")
     justification: Justification = ""
     priority: Priority = Priority.NORMAL
     city_id: str | None = Field(
@@ -103,7 +99,7 @@ class LinePatch(Patch):
     clearable = frozenset({"needed_by"})
 
     quantity: Quantity | None = None
-    needed_by: dt.date | None = None
+    needed_by: Day | None = None
     justification: Justification | None = None
     priority: Priority | None = None
     version: Version | None = None

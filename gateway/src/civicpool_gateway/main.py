@@ -7,11 +7,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-import prometheus_client
+from civicpool_common import observability
 from civicpool_common.auth import TokenVerifier
 from civicpool_common.settings import OidcSettings
 from fastapi import FastAPI
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import RedirectResponse
 
 from civicpool_gateway import portal, problems
 from civicpool_gateway.body_limit import BodyLimit
@@ -56,10 +56,17 @@ def create_app(settings: GatewaySettings | None = None, oidc: OidcSettings | Non
         app.state.verifier = TokenVerifier(oidc)
         app.state.clients = ServiceClients(settings)
         app.state.portal = portal.open_runtime(app, settings, oidc, app.state.verifier)
+        metrics = (
+            observability.start_metrics_server("gateway", settings.host, settings.metrics_port)
+            if settings.metrics_port
+            else None
+        )
         gc.freeze()  # as in the services: what start-up loaded is never garbage
         try:
             yield
         finally:
+            if metrics is not None:
+                metrics.shutdown()
             await app.state.portal.aclose()
             await app.state.clients.close()
             await app.state.verifier.aclose()
@@ -109,11 +116,6 @@ def create_app(settings: GatewaySettings | None = None, oidc: OidcSettings | Non
     @app.get("/", include_in_schema=False)
     async def root() -> RedirectResponse:
         return RedirectResponse(f"{PORTAL}/")
-
-    @app.get("/metrics", include_in_schema=False)
-    async def metrics() -> Response:
-        """Prometheus metrics of this gateway (expose it to your monitoring only, not to the internet)."""
-        return Response(prometheus_client.generate_latest(), media_type=prometheus_client.CONTENT_TYPE_LATEST)
 
     @app.get("/problems/{slug}", include_in_schema=False)
     async def problem_type(slug: str) -> dict[str, str]:

@@ -47,8 +47,11 @@ class Observed:
 
     def _record(self, scope: Scope, status: int, elapsed: float) -> None:
         route = self._route_of(scope)
-        observability.HTTP_REQUESTS.labels(scope["method"], route, str(status)).inc()
-        observability.HTTP_SECONDS.labels(scope["method"], route).observe(elapsed)
+        # Sealed bids are counted under one label, whatever the method: no counter tells when bids arrive.
+        sealed = route.startswith(observability.SEALED_ROUTE_PREFIX)
+        label, method = (observability.SEALED_LABEL, "*") if sealed else (route, scope["method"])
+        observability.HTTP_REQUESTS.labels(method, label, str(status)).inc()
+        observability.HTTP_SECONDS.labels(method, label).observe(elapsed)
         fields = {"method": scope["method"], "route": route, "status": status, "duration_ms": round(elapsed * 1000, 1)}
         log.info("%s %s %s", scope["method"], scope["path"], status, extra=fields)
 

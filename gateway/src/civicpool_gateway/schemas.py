@@ -6,9 +6,10 @@ import datetime as dt
 from typing import Annotated, Any, ClassVar, Generic, TypeVar
 
 from civicpool.common.v1.paging_pb2 import PageRequest
+from civicpool_common import timestamps
 from civicpool_common.paging import DEFAULT_LIMIT, MAX_LIMIT
 from fastapi import Path
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 Row = TypeVar("Row")
 
@@ -16,20 +17,33 @@ Row = TypeVar("Row")
 # integer has bounds: beyond 64 bits a value cannot even travel to a service.
 Cents = Annotated[int, Field(strict=True, ge=0, le=10**12, description="Euro cents, net", examples=[89900])]
 Version = Annotated[int, Field(strict=True, ge=1, le=10**12, description="The version you edited (or If-Match)")]
-# Years 1900 to 2999: a sane window that also keeps UTC conversion from overflowing.
+
+
+def _time_in_range(value: dt.datetime) -> dt.datetime:
+    if not timestamps.EARLIEST_TIME <= value < timestamps.LATEST_TIME:
+        raise ValueError(f"must be a time {timestamps.RANGE_TEXT}")
+    return value
+
+
+def _day_in_range(value: dt.date) -> dt.date:
+    if not timestamps.EARLIEST_DATE <= value <= timestamps.LATEST_DATE:
+        raise ValueError(f"must be a date {timestamps.RANGE_TEXT}")
+    return value
+
+
+# Every date and time a request carries lies between the years 2000 and 2099 (the services check the same):
+# beyond it is a typing error, refused before any arithmetic on it can overflow.
 UtcDatetime = Annotated[
-    AwareDatetime, Field(description="ISO 8601 with an offset; stored as UTC", examples=["2027-01-15T12:00:00Z"])
-]
+    AwareDatetime,
+    AfterValidator(_time_in_range),
+    Field(description=f"ISO 8601 with an offset, {timestamps.RANGE_TEXT}; stored as UTC",
+          examples=["2027-01-15T12:00:00Z"]),
+]  # fmt: skip
+Day = Annotated[dt.date, AfterValidator(_day_in_range), Field(description=f"yyyy-mm-dd, {timestamps.RANGE_TEXT}")]
 
 
 # A record's id in a path: anything longer is no id this API handed out.
 ResourceId = Annotated[str, Path(min_length=1, max_length=64)]
-
-
-def check_datetime_range(value: Any) -> Any:
-    if isinstance(value, dt.datetime) and not 1900 <= value.year <= 2999:
-        raise ValueError("must lie between the years 1900 and 2999")
-    return value
 
 
 class Page(BaseModel, Generic[Row]):

@@ -15,10 +15,10 @@ from civicpool_common.vocabulary import (
     Procedure,
     TenderStatus,
 )
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from civicpool_gateway.convert import MessageShape
-from civicpool_gateway.schemas import Cents, ListParams, Patch, Request, UtcDatetime, Version, check_datetime_range
+from civicpool_gateway.schemas import Cents, Day, ListParams, Patch, Request, UtcDatetime, Version
 
 TENDER_SHAPE = MessageShape(
     enums={
@@ -75,8 +75,6 @@ class TenderPatch(Patch):
     procedure: Procedure | None = None
     procedure_justification: str | None = Field(None, max_length=2000)
     version: Version | None = None
-
-    _in_range = field_validator("bids_due_at")(check_datetime_range)
 
 
 class CityShare(BaseModel):
@@ -148,14 +146,20 @@ class CancelBody(Request):
 # -- bids ---------------------------------------------------------------------------------------
 
 
+# A bid's price: the service refuses 0 and says why (it would give every other bid 0 points on price).
+BidCents = Annotated[
+    Cents, Field(description="Euro cents, net; at least 1 (an unusually low offer is explained, not entered as 0)")
+]
+
+
 class VolumeTier(BaseModel):
     min_quantity: int = Field(strict=True, ge=2, le=10**9, description="From this quantity on")
-    unit_price_cents: Cents
+    unit_price_cents: BidCents
 
 
 class BidPrice(BaseModel):
     item_id: ItemId
-    unit_price_cents: Cents
+    unit_price_cents: BidCents
     tiers: list[VolumeTier] = Field(default_factory=list, max_length=20)
 
 
@@ -267,9 +271,9 @@ class AwardBody(Request):
     )
 
     awards: list[LotAward] = Field(min_length=1, max_length=500)
-    starts_on: dt.date | None = Field(None, description="Default: today")
-    ends_on: dt.date | None = Field(None, description="Default: two years after the start; at most four")
-    renewal_notice_on: dt.date | None = Field(None, description="Default: 90 days before the end")
+    starts_on: Day | None = Field(None, description="Default: today (Europe/Berlin); not before today")
+    ends_on: Day | None = Field(None, description="Default: two years after the start; at most four")
+    renewal_notice_on: Day | None = Field(None, description="Default: 90 days before the end")
     version: Version | None = None
 
 
@@ -332,6 +336,11 @@ class MoveBody(Request):
 
 class QuotaShiftBody(MoveBody):
     reason: Text = ""
+    add_party: bool = Field(
+        False,
+        description="to_city_id has no quota in the contract yet: make it a party on purpose (the framework must "
+        "name it as a possible user). Needs a reason of at least 10 characters; the shift records it.",
+    )
 
 
 class ReverseBody(Request):
@@ -380,6 +389,7 @@ class QuotaShift(BaseModel):
     created_by: str
     created_at: dt.datetime
     replayed: bool
+    adds_party: bool = Field(description="The receiving city became a party to the contract by this shift")
 
 
 class CityUse(BaseModel):

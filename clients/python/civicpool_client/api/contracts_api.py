@@ -1995,7 +1995,7 @@ class ContractsApi:
     ) -> QuotaShift:
         """Shift unused quota from one city to another
 
-        Recorded, never edited; only quota a city has not called off moves. A lead of the lead city.
+        Recorded, never edited; only quota a city has not called off moves. A lead of the lead city. Both cities must be active member cities and parties to the contract (a quota in it); a member city without one becomes a party only with `add_party` and a reason.
 
         :param id: (required)
         :type id: str
@@ -2077,7 +2077,7 @@ class ContractsApi:
     ) -> ApiResponse[QuotaShift]:
         """Shift unused quota from one city to another
 
-        Recorded, never edited; only quota a city has not called off moves. A lead of the lead city.
+        Recorded, never edited; only quota a city has not called off moves. A lead of the lead city. Both cities must be active member cities and parties to the contract (a quota in it); a member city without one becomes a party only with `add_party` and a reason.
 
         :param id: (required)
         :type id: str
@@ -2159,7 +2159,7 @@ class ContractsApi:
     ) -> RESTResponseType:
         """Shift unused quota from one city to another
 
-        Recorded, never edited; only quota a city has not called off moves. A lead of the lead city.
+        Recorded, never edited; only quota a city has not called off moves. A lead of the lead city. Both cities must be active member cities and parties to the contract (a quota in it); a member city without one becomes a party only with `add_party` and a reason.
 
         :param id: (required)
         :type id: str

@@ -31,9 +31,9 @@ class AwardBody(BaseModel):
     AwardBody
     """ # noqa: E501
     awards: Annotated[List[LotAward], Field(min_length=1, max_length=500)]
-    starts_on: Optional[date] = Field(default=None, description="Default: today")
-    ends_on: Optional[date] = Field(default=None, description="Default: two years after the start; at most four")
-    renewal_notice_on: Optional[date] = Field(default=None, description="Default: 90 days before the end")
+    starts_on: Optional[date] = Field(default=None, description="yyyy-mm-dd, between the years 2000 and 2099")
+    ends_on: Optional[date] = Field(default=None, description="yyyy-mm-dd, between the years 2000 and 2099")
+    renewal_notice_on: Optional[date] = Field(default=None, description="yyyy-mm-dd, between the years 2000 and 2099")
     version: Optional[Annotated[int, Field(le=1000000000000, strict=True, ge=1)]] = Field(default=None, description="The version you edited (or If-Match)")
     __properties: ClassVar[List[str]] = ["awards", "starts_on", "ends_on", "renewal_notice_on", "version"]
 

@@ -30,7 +30,7 @@ class BidPrice(BaseModel):
     BidPrice
     """ # noqa: E501
     item_id: Annotated[str, Field(min_length=1, strict=True, max_length=64)]
-    unit_price_cents: Annotated[int, Field(le=1000000000000, strict=True, ge=0)] = Field(description="Euro cents, net")
+    unit_price_cents: Annotated[int, Field(le=1000000000000, strict=True, ge=0)] = Field(description="Euro cents, net; at least 1 (an unusually low offer is explained, not entered as 0)")
     tiers: Optional[Annotated[List[VolumeTier], Field(max_length=20)]] = None
     __properties: ClassVar[List[str]] = ["item_id", "unit_price_cents", "tiers"]
 

@@ -33,7 +33,7 @@ class CityFields(BaseModel):
     name: Annotated[str, Field(min_length=1, strict=True, max_length=120)]
     ags: StrictStr = Field(description="Amtlicher Gemeindeschlüssel, 8 digits")
     population: Annotated[int, Field(le=100000000, strict=True, ge=0)]
-    joined_on: Optional[date] = None
+    joined_on: Optional[date] = Field(default=None, description="yyyy-mm-dd, between the years 2000 and 2099")
     additional_properties: Dict[str, Any] = {}
     __properties: ClassVar[List[str]] = ["id", "name", "ags", "population", "joined_on"]
 

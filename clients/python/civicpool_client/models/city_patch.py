@@ -32,7 +32,7 @@ class CityPatch(BaseModel):
     name: Optional[Annotated[str, Field(min_length=1, strict=True, max_length=120)]] = None
     ags: Optional[StrictStr] = None
     population: Optional[Annotated[int, Field(le=100000000, strict=True, ge=0)]] = None
-    joined_on: Optional[date] = None
+    joined_on: Optional[date] = Field(default=None, description="yyyy-mm-dd, between the years 2000 and 2099")
     version: Optional[Annotated[int, Field(le=1000000000000, strict=True, ge=1)]] = Field(default=None, description="The version you edited (or If-Match)")
     additional_properties: Dict[str, Any] = {}
     __properties: ClassVar[List[str]] = ["name", "ags", "population", "joined_on", "version"]

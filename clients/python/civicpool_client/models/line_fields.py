@@ -32,7 +32,7 @@ class LineFields(BaseModel):
     """ # noqa: E501
     item_id: Annotated[str, Field(min_length=1, strict=True, max_length=64)]
     quantity: Annotated[int, Field(le=1000000, strict=True, ge=1)] = Field(description="A whole number")
-    needed_by: Optional[date] = Field(default=None, description="The day the city needs it by")
+    needed_by: Optional[date] = Field(default=None, description="yyyy-mm-dd, between the years 2000 and 2099")
     justification: Optional[Annotated[str, Field(strict=True, max_length=2000)]] = ''
     priority: Optional[Priority] = None
     city_id: Optional[Annotated[str, Field(strict=True, max_length=40)]] = Field(default=None, description="Your own city (the default); another city's demand is refused")

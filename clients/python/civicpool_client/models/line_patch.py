@@ -31,7 +31,7 @@ class LinePatch(BaseModel):
     LinePatch
     """ # noqa: E501
     quantity: Optional[Annotated[int, Field(le=1000000, strict=True, ge=1)]] = Field(default=None, description="A whole number")
-    needed_by: Optional[date] = None
+    needed_by: Optional[date] = Field(default=None, description="yyyy-mm-dd, between the years 2000 and 2099")
     justification: Optional[Annotated[str, Field(strict=True, max_length=2000)]] = None
     priority: Optional[Priority] = None
     version: Optional[Annotated[int, Field(le=1000000000000, strict=True, ge=1)]] = Field(default=None, description="The version you edited (or If-Match)")

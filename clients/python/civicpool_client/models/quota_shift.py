@@ -18,7 +18,7 @@ import re  # noqa: F401
 import json
 
 from datetime import datetime
-from pydantic import BaseModel, ConfigDict, StrictBool, StrictInt, StrictStr
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
 from typing import Any, ClassVar, Dict, List
 from typing import Optional, Set
 from typing_extensions import Self
@@ -37,7 +37,8 @@ class QuotaShift(BaseModel):
     created_by: StrictStr
     created_at: datetime
     replayed: StrictBool
-    __properties: ClassVar[List[str]] = ["id", "contract_id", "from_city_id", "to_city_id", "quantity", "reason", "created_by", "created_at", "replayed"]
+    adds_party: StrictBool = Field(description="The receiving city became a party to the contract by this shift")
+    __properties: ClassVar[List[str]] = ["id", "contract_id", "from_city_id", "to_city_id", "quantity", "reason", "created_by", "created_at", "replayed", "adds_party"]
 
     model_config = ConfigDict(
         validate_by_name=True,
@@ -98,7 +99,8 @@ class QuotaShift(BaseModel):
             "reason": obj.get("reason"),
             "created_by": obj.get("created_by"),
             "created_at": obj.get("created_at"),
-            "replayed": obj.get("replayed")
+            "replayed": obj.get("replayed"),
+            "adds_party": obj.get("adds_party")
         })
         return _obj
 

@@ -17,7 +17,7 @@ import pprint
 import re  # noqa: F401
 import json
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 from typing import Any, ClassVar, Dict, List, Optional
 from typing_extensions import Annotated
 from typing import Optional, Set
@@ -32,7 +32,8 @@ class QuotaShiftBody(BaseModel):
     to_city_id: Annotated[str, Field(min_length=1, strict=True, max_length=40)]
     quantity: Annotated[int, Field(le=1000000, strict=True, ge=1)]
     reason: Optional[Annotated[str, Field(strict=True, max_length=2000)]] = ''
-    __properties: ClassVar[List[str]] = ["from_city_id", "to_city_id", "quantity", "reason"]
+    add_party: Optional[StrictBool] = Field(default=False, description="to_city_id has no quota in the contract yet: make it a party on purpose (the framework must name it as a possible user). Needs a reason of at least 10 characters; the shift records it.")
+    __properties: ClassVar[List[str]] = ["from_city_id", "to_city_id", "quantity", "reason", "add_party"]
 
     model_config = ConfigDict(
         validate_by_name=True,
@@ -88,7 +89,8 @@ class QuotaShiftBody(BaseModel):
             "from_city_id": obj.get("from_city_id"),
             "to_city_id": obj.get("to_city_id"),
             "quantity": obj.get("quantity"),
-            "reason": obj.get("reason") if obj.get("reason") is not None else ''
+            "reason": obj.get("reason") if obj.get("reason") is not None else '',
+            "add_party": obj.get("add_party") if obj.get("add_party") is not None else False
         })
         return _obj
 

@@ -28,7 +28,7 @@ class RenewalBody(BaseModel):
     """
     RenewalBody
     """ # noqa: E501
-    closes_at: Optional[datetime] = Field(default=None, description="ISO 8601 with an offset; stored as UTC")
+    closes_at: Optional[datetime] = Field(default=None, description="ISO 8601 with an offset, between the years 2000 and 2099; stored as UTC")
     __properties: ClassVar[List[str]] = ["closes_at"]
 
     model_config = ConfigDict(

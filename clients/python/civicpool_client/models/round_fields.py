@@ -31,8 +31,8 @@ class RoundFields(BaseModel):
     """ # noqa: E501
     title: Annotated[str, Field(min_length=1, strict=True, max_length=200)]
     description: Optional[Annotated[str, Field(strict=True, max_length=4000)]] = ''
-    opens_at: datetime = Field(description="ISO 8601 with an offset; stored as UTC")
-    closes_at: datetime = Field(description="ISO 8601 with an offset; stored as UTC")
+    opens_at: datetime = Field(description="ISO 8601 with an offset, between the years 2000 and 2099; stored as UTC")
+    closes_at: datetime = Field(description="ISO 8601 with an offset, between the years 2000 and 2099; stored as UTC")
     scope_item_ids: Optional[Annotated[List[Annotated[str, Field(strict=True, max_length=64)]], Field(max_length=500)]] = Field(default=None, description="Items the round asks for (with the CPV prefixes)")
     scope_cpv_prefixes: Optional[Annotated[List[Annotated[str, Field(strict=True)]], Field(max_length=500)]] = Field(default=None, description="Items whose CPV code starts with one of these; no items and no prefixes: every item")
     __properties: ClassVar[List[str]] = ["title", "description", "opens_at", "closes_at", "scope_item_ids", "scope_cpv_prefixes"]

@@ -31,8 +31,8 @@ class RoundPatch(BaseModel):
     """ # noqa: E501
     title: Optional[Annotated[str, Field(min_length=1, strict=True, max_length=200)]] = None
     description: Optional[Annotated[str, Field(strict=True, max_length=4000)]] = None
-    opens_at: Optional[datetime] = Field(default=None, description="ISO 8601 with an offset; stored as UTC")
-    closes_at: Optional[datetime] = Field(default=None, description="ISO 8601 with an offset; stored as UTC")
+    opens_at: Optional[datetime] = Field(default=None, description="ISO 8601 with an offset, between the years 2000 and 2099; stored as UTC")
+    closes_at: Optional[datetime] = Field(default=None, description="ISO 8601 with an offset, between the years 2000 and 2099; stored as UTC")
     scope_item_ids: Optional[Annotated[List[Annotated[str, Field(strict=True, max_length=64)]], Field(max_length=500)]] = None
     scope_cpv_prefixes: Optional[Annotated[List[Annotated[str, Field(strict=True)]], Field(max_length=500)]] = None
     version: Optional[Annotated[int, Field(le=1000000000000, strict=True, ge=1)]] = Field(default=None, description="The version you edited (or If-Match)")

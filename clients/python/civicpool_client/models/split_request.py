@@ -30,7 +30,7 @@ class SplitRequest(BaseModel):
     """ # noqa: E501
     amount_cents: Annotated[int, Field(le=1000000000000, strict=True, ge=-1000000000000)] = Field(description="Euro cents; negative for refunds")
     usage: Optional[Dict[str, Annotated[int, Field(le=1000000000000, strict=True, ge=0)]]] = Field(default=None, description="Usage keys: quantity per city id")
-    city_ids: Optional[Annotated[List[StrictStr], Field(max_length=500)]] = Field(default=None, description="Equal/population keys: only these cities")
+    city_ids: Optional[Annotated[List[StrictStr], Field(max_length=500)]] = Field(default=None, description="The cities sharing the cost: equal and population keys split among these; a fixed or usage key that charges another city is refused. Empty: every active city (equal, population), no restriction (fixed)")
     additional_properties: Dict[str, Any] = {}
     __properties: ClassVar[List[str]] = ["amount_cents", "usage", "city_ids"]
 

@@ -32,7 +32,7 @@ class TenderPatch(BaseModel):
     """ # noqa: E501
     title: Optional[Annotated[str, Field(min_length=1, strict=True, max_length=200)]] = None
     description: Optional[Annotated[str, Field(strict=True, max_length=4000)]] = None
-    bids_due_at: Optional[datetime] = Field(default=None, description="ISO 8601 with an offset; stored as UTC")
+    bids_due_at: Optional[datetime] = Field(default=None, description="ISO 8601 with an offset, between the years 2000 and 2099; stored as UTC")
     procedure: Optional[Procedure] = None
     procedure_justification: Optional[Annotated[str, Field(strict=True, max_length=2000)]] = None
     version: Optional[Annotated[int, Field(le=1000000000000, strict=True, ge=1)]] = Field(default=None, description="The version you edited (or If-Match)")

@@ -29,7 +29,7 @@ class VolumeTier(BaseModel):
     VolumeTier
     """ # noqa: E501
     min_quantity: Annotated[int, Field(le=1000000000, strict=True, ge=2)] = Field(description="From this quantity on")
-    unit_price_cents: Annotated[int, Field(le=1000000000000, strict=True, ge=0)] = Field(description="Euro cents, net")
+    unit_price_cents: Annotated[int, Field(le=1000000000000, strict=True, ge=0)] = Field(description="Euro cents, net; at least 1 (an unusually low offer is explained, not entered as 0)")
     __properties: ClassVar[List[str]] = ["min_quantity", "unit_price_cents"]
 
     model_config = ConfigDict(

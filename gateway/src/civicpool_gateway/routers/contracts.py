@@ -139,7 +139,9 @@ async def move_seats(
 @router.post(
     "/contracts/{id}/quota-shifts",
     summary="Shift unused quota from one city to another",
-    description="Recorded, never edited; only quota a city has not called off moves. A lead of the lead city.",
+    description="Recorded, never edited; only quota a city has not called off moves. A lead of the lead city. "
+    "Both cities must be active member cities and parties to the contract (a quota in it); a member city without "
+    "one becomes a party only with `add_party` and a reason.",
     response_model=QuotaShift,
     status_code=status.HTTP_201_CREATED,
 )
@@ -148,7 +150,7 @@ async def shift_quota(
     idempotency_key: IdempotencyKey = None,
 ) -> Any:  # fmt: skip
     request = pb.ShiftQuotaRequest(contract_id=id, from_city_id=body.from_city_id, to_city_id=body.to_city_id,
-                                   quantity=body.quantity, reason=body.reason,
+                                   quantity=body.quantity, reason=body.reason, add_party=body.add_party,
                                    idempotency_key=idempotency_key or "")  # fmt: skip
     reply = await services.call("contracts", services.contracts.ShiftQuota, request, caller.token)
     mark_replayed(reply, response)

@@ -18,6 +18,7 @@ from civicpool_gateway.auth import CallerDep
 from civicpool_gateway.clients import ClientsDep
 from civicpool_gateway.convert import PLAIN
 from civicpool_gateway.demand_schemas import FormatQuery
+from civicpool_gateway.schemas import Day
 from civicpool_gateway.tender_schemas import CONTRACT_SHAPE, Contract
 
 router = APIRouter(tags=["reports"])
@@ -92,9 +93,9 @@ async def statement(
     services: ClientsDep,
     city: Annotated[str, Query(max_length=40, description="The city; finance: your own")] = "",
     from_: Annotated[
-        dt.date | None, Query(alias="from", description="First day (UTC), included; default 1 January of `to`'s year")
+        Day | None, Query(alias="from", description="First day (UTC), included; default 1 January of `to`'s year")
     ] = None,
-    to: Annotated[dt.date | None, Query(description="Last day (UTC), included; default today")] = None,
+    to: Annotated[Day | None, Query(description="Last day (UTC), included; default today")] = None,
     format: FormatQuery = "json",
 ) -> Any:
     end = to or dt.datetime.now(dt.UTC).date()

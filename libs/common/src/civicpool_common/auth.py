@@ -66,6 +66,19 @@ class Principal:
     def has_any_role(self, roles: Iterable[Role]) -> bool:
         return not self.roles.isdisjoint(roles)
 
+    def sees_city(self, city_id: str) -> bool:
+        """The one rule for whose numbers a caller sees (a city's share of a lot, its quota of a contract, its
+        demand in an aggregate, its buyer entry in open data): procurement leads and network admins every
+        city's, city IT and finance their own city's (finance of the network, without a city: every city's),
+        vendors no city's."""
+        if self.has_any_role((Role.PROCUREMENT_LEAD, Role.NETWORK_ADMIN)):
+            return True
+        if self.has_any_role((Role.CITY_IT, Role.FINANCE)):
+            if self.city is None:
+                return Role.FINANCE in self.roles
+            return city_id == self.city
+        return False
+
     def require_any_role(self, *roles: Role) -> None:
         if not self.has_any_role(roles):
             needed = " or ".join(f"'{r.value}'" for r in roles)

@@ -27,7 +27,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import grpc
-import prometheus_client
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -107,6 +106,7 @@ class ObservedInterceptor(grpc.aio.ServerInterceptor):
         self, continuation: Continuation, handler_call_details: grpc.HandlerCallDetails
     ) -> grpc.RpcMethodHandler[Any, Any] | None:
         method = handler_call_details.method
+        label = observability.SEALED_LABEL if method in observability.SEALED_RPCS else method
         metadata = handler_call_details.invocation_metadata or ()
         sent = next((str(v) for k, v in metadata if k == observability.REQUEST_ID_HEADER), None)
 
@@ -125,8 +125,8 @@ class ObservedInterceptor(grpc.aio.ServerInterceptor):
                     raise
                 finally:
                     elapsed = time.perf_counter() - started
-                    observability.GRPC_HANDLED.labels(method, code.name).inc()
-                    observability.GRPC_SECONDS.labels(method).observe(elapsed)
+                    observability.GRPC_HANDLED.labels(label, code.name).inc()
+                    observability.GRPC_SECONDS.labels(label).observe(elapsed)
                     if code is not grpc.StatusCode.OK:
                         fields = {"method": method, "code": code.name, "duration_ms": round(elapsed * 1000, 1)}
                         log.info("%s answered %s", method, code.name, extra=fields)
@@ -383,9 +383,7 @@ def serve_metrics(name: str, settings: ServiceSettings, engine: AsyncEngine) -> 
     if hasattr(pool, "checkedout") and hasattr(pool, "size"):
         observability.DB_POOL_CHECKED_OUT.labels(name).set_function(lambda: float(pool.checkedout()))
         observability.DB_POOL_SIZE.labels(name).set_function(lambda: float(pool.size()))
-    server, _ = prometheus_client.start_http_server(settings.metrics_port, addr=settings.host)
-    log.info("%s metrics on http://%s:%s/metrics", name, settings.host, settings.metrics_port)
-    return server
+    return observability.start_metrics_server(name, settings.host, settings.metrics_port)
 
 
 def run_cli(definition: ServiceDefinition, settings: ServiceSettings, argv: Sequence[str]) -> int:

@@ -14,7 +14,9 @@ import re
 import sys
 import uuid
 from contextvars import ContextVar
+from typing import Any
 
+import prometheus_client
 from prometheus_client import Counter, Gauge, Histogram
 
 from civicpool_common.service_identity import SERVICE_TOKEN_METADATA
@@ -37,6 +39,24 @@ GRPC_SECONDS = Histogram(
 )
 DB_POOL_CHECKED_OUT = Gauge("civicpool_db_pool_checked_out", "Database connections in use", ["database"])
 DB_POOL_SIZE = Gauge("civicpool_db_pool_size", "Database connections the pool keeps", ["database"])
+
+
+# Calls about sealed bids are counted together, whatever their route or method: per-route counters would
+# tell whoever reads the metrics when bids arrive while bidding is sealed.
+SEALED_LABEL = "sealed bids"
+SEALED_ROUTE_PREFIX = "/api/v1/tenders/{id}/bids"
+SEALED_RPCS = frozenset(
+    f"/civicpool.contracts.v1.ContractsService/{name}"
+    for name in ("SubmitBid", "ReplaceBid", "WithdrawBid", "ListBids")
+)
+
+
+def start_metrics_server(process: str, host: str, port: int) -> Any:
+    """Prometheus metrics at http://host:port/metrics, apart from the public API (a port the Service or the
+    Ingress does not expose). The server runs in its own thread; shut it down when the process stops."""
+    server, _ = prometheus_client.start_http_server(port, addr=host)
+    logging.getLogger("civicpool.metrics").info("%s metrics on http://%s:%s/metrics", process, host, port)
+    return server
 
 
 def outgoing_metadata(token: str, service_token: str = "") -> tuple[tuple[str, str], ...]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -10,6 +11,20 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from civicpool_common.errors import InvalidArgument
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+# The network's calendar: people see times in Europe/Berlin, and "today" is their day.
+NETWORK_TIME_ZONE = ZoneInfo("Europe/Berlin")
+# Every date and time a request may carry lies in this range (the API documents it); outside it is
+# a typing error, refused as invalid before any arithmetic on it can overflow.
+EARLIEST_DATE = dt.date(2000, 1, 1)
+LATEST_DATE = dt.date(2099, 12, 31)
+EARLIEST_TIME = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+LATEST_TIME = dt.datetime(2100, 1, 1, tzinfo=dt.UTC)  # exclusive
+RANGE_TEXT = "between the years 2000 and 2099"
+
+
+def network_today() -> dt.date:
+    """Today in the network's time zone (a contract that starts "today" starts on the city's today)."""
+    return dt.datetime.now(NETWORK_TIME_ZONE).date()
 
 
 def to_timestamp(value: dt.datetime) -> Timestamp:
@@ -39,20 +54,26 @@ def from_timestamp(stamp: Timestamp) -> dt.datetime:
 
 
 def timestamp_field(message: Message, field: str) -> dt.datetime | None:
-    """A Timestamp field of a request as a UTC datetime; None when unset."""
+    """A Timestamp field of a request as a UTC datetime, within the range of times; None when unset."""
     if not message.HasField(field):
         return None
     try:
-        return from_timestamp(getattr(message, field))
+        value = from_timestamp(getattr(message, field))
     except (ValueError, OverflowError):
-        raise InvalidArgument.for_field(field, "not a time between the years 1 and 9999") from None
+        value = None
+    if value is None or not EARLIEST_TIME <= value < LATEST_TIME:
+        raise InvalidArgument.for_field(field, f"must be a time {RANGE_TEXT}")
+    return value
 
 
 def date_field(text: str, field: str) -> dt.date | None:
-    """An ISO date (yyyy-mm-dd) string field of a request; None when empty."""
+    """An ISO date (yyyy-mm-dd) string field of a request, within the range of dates; None when empty."""
     if not text:
         return None
     try:
-        return dt.date.fromisoformat(text)
+        value = dt.date.fromisoformat(text)
     except ValueError:
         raise InvalidArgument.for_field(field, f"{text!r} is not a date in the form yyyy-mm-dd") from None
+    if not EARLIEST_DATE <= value <= LATEST_DATE:
+        raise InvalidArgument.for_field(field, f"must be a date {RANGE_TEXT}, not {text}")
+    return value

@@ -6,14 +6,16 @@
   estimates, shares or the event log. Anything else is "not found".
 - Bids: a vendor reads its own bids, always, and never another vendor's. The
   lead city's leads and admins read the submitted bids once they are opened.
-- Contracts: leads and admins all, with every city's quota; vendors their own,
-  without the cities' quotas; city users those with a quota of their city,
-  showing that city's quota only.
+- Contracts: leads and admins all; vendors their own; city users those with a
+  quota of their city.
+- Shares (of a lot, a contract, a buyer in open data): one rule for every view,
+  Principal.sees_city: leads and admins every city's, city users their own
+  city's, vendors none.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from civicpool_common.auth import Principal, Role
@@ -74,22 +76,19 @@ def own_vendor(principal: Principal) -> str:
     return principal.vendor
 
 
-def may_see_contract(principal: Principal, contract: Contract, quotas: Sequence[ContractQuota]) -> bool:
+def may_see_contract(principal: Principal, contract: Contract, parties: Collection[str]) -> bool:
+    """`parties`: the cities with a quota in the contract (for a city user, its own city's is enough)."""
     if principal.has_any_role(NETWORK_WIDE):
         return True
     if principal.has_any_role([Role.VENDOR]):
         return principal.vendor == contract.vendor_id
     city = own_city(principal)
-    return not city or any(q.city_id == city for q in quotas)
+    return not city or city in parties
 
 
 def visible_quotas(principal: Principal, quotas: list[ContractQuota]) -> list[ContractQuota]:
-    if principal.has_any_role(NETWORK_WIDE):
-        return quotas
-    if vendor_only(principal):
-        return []  # a vendor sees its contract's terms, not how the cities share it
-    city = own_city(principal)
-    return [q for q in quotas if not city or q.city_id == city]
+    """A vendor sees its contract's terms, not how the cities share it; a city its own share (Principal.sees_city)."""
+    return [q for q in quotas if principal.sees_city(q.city_id)]
 
 
 def vendor_only(principal: Principal) -> bool:

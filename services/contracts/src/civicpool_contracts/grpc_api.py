@@ -270,12 +270,12 @@ class ContractsServicer(contracts_pb2_grpc.ContractsServiceServicer):
     async def ShiftQuota(self, request: pb.ShiftQuotaRequest, context: Context) -> pb.QuotaShift:
         shift, replayed = await self._usage.shift_quota(
             current_principal(), request.contract_id, request.from_city_id, request.to_city_id, request.quantity,
-            request.reason, key=request.idempotency_key,
+            request.reason, add_party=request.add_party, key=request.idempotency_key,
         )  # fmt: skip
         return pb.QuotaShift(
             id=shift.id, contract_id=shift.contract_id, from_city_id=shift.from_city_id, to_city_id=shift.to_city_id,
             quantity=shift.quantity, reason=shift.reason, created_by=shift.created_by,
-            created_at=to_timestamp(shift.created_at), replayed=replayed,
+            created_at=to_timestamp(shift.created_at), replayed=replayed, adds_party=shift.adds_party,
         )  # fmt: skip
 
     async def GetUtilisation(self, request: pb.GetContractRequest, context: Context) -> pb.Utilisation:
@@ -505,8 +505,9 @@ async def register(
     deadline = settings.neighbour_deadline_seconds
     catalog, demand = GrpcCatalog(catalog_channel, deadline), GrpcDemandRounds(demand_channel, deadline, identity)
     service = ContractsService(sessions, demand, catalog, settings.value_limits())
-    usage, renewals = UsageService(sessions, catalog), RenewalService(sessions, demand)
-    servicer = ContractsServicer(service, usage, ReportService(sessions), renewals, settings, catalog)
+    usage = UsageService(sessions, catalog, settings.eu_threshold_cents)
+    reports, renewals = ReportService(sessions, catalog), RenewalService(sessions, demand, catalog)
+    servicer = ContractsServicer(service, usage, reports, renewals, settings, catalog)
     contracts_pb2_grpc.add_ContractsServiceServicer_to_server(servicer, server)
     keep = dt.timedelta(hours=settings.idempotency_keep_hours)
 

@@ -54,6 +54,10 @@ def city_account(city_id: str) -> str:
     return CITY_ACCOUNT_PREFIX + city_id
 
 
+def is_city_account(name: str) -> bool:
+    return name.startswith(CITY_ACCOUNT_PREFIX)
+
+
 def account(kind: str, contract_id: str, city_id: str) -> str:
     """city:<id>, contract:<id> (the vendor's side), pool:<id> (the returned seats' value)."""
     return city_account(city_id) if kind == "city" else f"{kind}:{contract_id}"

@@ -15,7 +15,6 @@ from typing import Any, Protocol
 
 import grpc
 from civicpool.catalog.v1 import catalog_pb2 as catalog_pb
-from civicpool.catalog.v1.catalog_pb2_grpc import CatalogServiceStub
 from civicpool.common.v1.paging_pb2 import PageRequest
 from civicpool.demand.v1 import demand_pb2 as demand_pb
 from civicpool.demand.v1.demand_pb2_grpc import DemandServiceStub
@@ -23,6 +22,7 @@ from civicpool_common.auth import Principal
 from civicpool_common.errors import NotFound
 from civicpool_common.grpc_client import call_as_caller
 from civicpool_common.paging import MAX_LIMIT
+from civicpool_common.references import CatalogResolver, Resolver
 from civicpool_common.service_identity import ServiceTokens
 from civicpool_common.timestamps import to_timestamp
 from civicpool_common.vocabulary import ItemKind, RoundStatus, from_proto
@@ -85,14 +85,16 @@ class DemandRounds(Protocol):
     async def create_prefilled_round(self, principal: Principal, round_: NewRound) -> str: ...
 
 
-class Catalog(Protocol):
+class Catalog(Resolver, Protocol):
     async def items(self, principal: Principal, ids: Sequence[str]) -> dict[str, ItemInfo]: ...
     async def vendor(self, principal: Principal, vendor_id: str) -> PartyInfo | None: ...
     async def cities(self, principal: Principal) -> dict[str, PartyInfo]: ...
     async def vendors(self, principal: Principal) -> dict[str, PartyInfo]: ...
 
 
-class CostSplitter(Protocol):
+class UsageCatalog(Resolver, Protocol):
+    """What contracts in use ask the catalog: whether ids name active records, and how to split a cost."""
+
     async def split_cost(
         self, principal: Principal, cost_key_id: str, amount_cents: int, usage: dict[str, int], city_ids: list[str]
     ) -> dict[str, int]: ...
@@ -141,10 +143,8 @@ class GrpcDemandRounds:
         return reply.id
 
 
-class GrpcCatalog:
-    def __init__(self, channel: grpc.aio.Channel, deadline_seconds: float) -> None:
-        self._stub = CatalogServiceStub(channel)
-        self._deadline = deadline_seconds
+class GrpcCatalog(CatalogResolver):
+    """The catalog's answers over gRPC (resolving ids: CatalogResolver)."""
 
     async def items(self, principal: Principal, ids: Sequence[str]) -> dict[str, ItemInfo]:
         found: dict[str, ItemInfo] = {}

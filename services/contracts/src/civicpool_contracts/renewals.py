@@ -14,6 +14,7 @@ from civicpool_common.auth import Principal, Role
 from civicpool_common.database import utc_now, write_transaction
 from civicpool_common.errors import InvalidArgument, NotFound, PermissionDenied
 from civicpool_common.lifecycle import StateConflict
+from civicpool_common.references import Resolver
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -32,9 +33,10 @@ class RenewalRound:
 
 
 class RenewalService:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], demand: DemandRounds) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], demand: DemandRounds, catalog: Resolver) -> None:
         self._sessions = sessions
         self._demand = demand
+        self._catalog = catalog  # which holding cities are still members (only they are pre-filled)
 
     async def start(self, principal: Principal, contract_id: str, closes_at: dt.datetime | None) -> RenewalRound:
         principal.require_any_role(Role.PROCUREMENT_LEAD)
@@ -58,8 +60,9 @@ class RenewalService:
                 "a renewal round can start from then",
                 status.value,
             )
+        members = (await self._catalog.resolve([q.city_id for q in quotas], [], [])).cities
         holdings = [(q.city_id, q.holding, f"Derzeitige Nutzung aus Vertrag {contract.sku}")
-                    for q in quotas if q.holding > 0]  # fmt: skip
+                    for q in quotas if q.holding > 0 and members.get(q.city_id)]  # fmt: skip
         round_id = await self._demand.create_prefilled_round(
             principal,
             NewRound(

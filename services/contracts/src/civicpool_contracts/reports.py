@@ -12,9 +12,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
+from civicpool_common import references
 from civicpool_common.auth import Principal, Role
 from civicpool_common.database import utc_now
 from civicpool_common.errors import InvalidArgument, NotFound, VersionConflict
+from civicpool_common.references import Resolver
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -101,8 +103,9 @@ CITY_OF_ACCOUNT = func.substr(LedgerEntry.account, len(holdings.CITY_ACCOUNT_PRE
 
 
 class ReportService:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], catalog: Resolver) -> None:
         self._sessions = sessions
+        self._catalog = catalog  # a budget is set for an active member city only
 
     async def statement(self, principal: Principal, city_id: str, start: dt.date, end: dt.date) -> Statement:
         city_id = city_in_reach(principal, city_id)
@@ -200,10 +203,10 @@ class ReportService:
         city_id = city_in_reach(principal, city_id)
         if not city_id:
             raise InvalidArgument.for_field("city_id", "name the city")
-        if not 2000 <= year <= 2999:
-            raise InvalidArgument.for_field("year", "must lie between 2000 and 2999")
+        _check_year(year)
         if not 0 <= amount_cents <= 10**13:
             raise InvalidArgument.for_field("amount_cents", "must be between 0 and 10^13 cents")
+        await references.require_active(self._catalog, references.cities("city_id", [city_id]))
 
         async def perform(session: AsyncSession, operation_id: str) -> BudgetChange:
             budget = await session.get(Budget, (city_id, year), with_for_update=True)
@@ -233,6 +236,7 @@ class ReportService:
 
     async def budget_vs_actual(self, principal: Principal, year: int) -> list[BudgetRow]:
         """Per city: the budget and what its account was charged in the year (pandas over both)."""
+        _check_year(year)
         city_id = city_in_reach(principal, "")
         since = dt.datetime(year, 1, 1, tzinfo=dt.UTC)
         until = dt.datetime(year + 1, 1, 1, tzinfo=dt.UTC)
@@ -289,6 +293,11 @@ class ReportService:
             for c in contracts
             if rules.effective_contract_status(c.status, c.ends_on, today) == "active"
         ]
+
+
+def _check_year(year: int) -> None:
+    if not 2000 <= year <= 2999:
+        raise InvalidArgument.for_field("year", "must lie between 2000 and 2999")
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:

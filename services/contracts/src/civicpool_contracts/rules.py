@@ -45,10 +45,21 @@ def check_bids_accepted(status: str, bids_due_at: dt.datetime | None, now: dt.da
         raise StateConflict(f"bids were due by {bids_due_at:%Y-%m-%d %H:%M:%S} UTC; late bids are refused", status)
 
 
+# A price of 0 would give every other bid 0 points on price (the lowest-price formula: lowest / price), so a
+# zero bid would decide the award by itself. An offer that low is an abnormally low tender (§ 60 VgV): the
+# vendor states a real price and explains it, which the lead checks; 0 is refused.
+ZERO_PRICE = (
+    "must be at least 1 cent: a price of 0 would score every other bid 0 on price; an unusually low offer "
+    "is stated with its real price and explained (abnormally low tender, § 60 VgV)"
+)
+
+
 def price_violations(prefix: str, unit_price_cents: int, tiers: list[tuple[int, int]]) -> list[FieldViolation]:
     found = []
-    if not 0 <= unit_price_cents <= MAX_UNIT_PRICE_CENTS:
-        found.append(FieldViolation(f"{prefix}.unit_price_cents", "must be between 0 and 100,000,000,000 cents"))
+    if unit_price_cents < 1:
+        found.append(FieldViolation(f"{prefix}.unit_price_cents", ZERO_PRICE))
+    elif unit_price_cents > MAX_UNIT_PRICE_CENTS:
+        found.append(FieldViolation(f"{prefix}.unit_price_cents", "must be at most 100,000,000,000 cents"))
     if len(tiers) > MAX_TIERS:
         found.append(FieldViolation(f"{prefix}.tiers", f"at most {MAX_TIERS} volume tiers"))
     minimums = [minimum for minimum, _ in tiers]
@@ -57,15 +68,24 @@ def price_violations(prefix: str, unit_price_cents: int, tiers: list[tuple[int, 
     for index, (minimum, cents) in enumerate(tiers):
         if minimum < 2:
             found.append(FieldViolation(f"{prefix}.tiers[{index}].min_quantity", "must be at least 2"))
-        if not 0 <= cents <= MAX_UNIT_PRICE_CENTS:
-            found.append(
-                FieldViolation(f"{prefix}.tiers[{index}].unit_price_cents", "must be between 0 and 10^11 cents")
-            )
+        if cents < 1:
+            found.append(FieldViolation(f"{prefix}.tiers[{index}].unit_price_cents", ZERO_PRICE))
+        elif cents > MAX_UNIT_PRICE_CENTS:
+            found.append(FieldViolation(f"{prefix}.tiers[{index}].unit_price_cents", "must be at most 10^11 cents"))
     return found
 
 
-def contract_term_violations(starts_on: dt.date, ends_on: dt.date, notice_on: dt.date) -> list[FieldViolation]:
+def contract_term_violations(
+    starts_on: dt.date, ends_on: dt.date, notice_on: dt.date, today: dt.date
+) -> list[FieldViolation]:
+    """A framework's term: it starts on the day of the award or later (an award cannot reach into the past:
+    call-offs would be booked on days before the contract existed), runs at most four years, and its
+    renewal notice date lies within it."""
     found = []
+    if starts_on < today:
+        found.append(
+            FieldViolation("starts_on", f"must not lie before today ({today}): a contract starts at its award")
+        )
     if ends_on <= starts_on:
         found.append(FieldViolation("ends_on", "must come after starts_on"))
     elif ends_on >= _add_years(starts_on, LONGEST_FRAMEWORK):  # ends_on is the last day of the term

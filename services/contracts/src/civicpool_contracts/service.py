@@ -11,7 +11,7 @@ import logging
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from civicpool_common import lifecycle
+from civicpool_common import lifecycle, references
 from civicpool_common.auth import Principal, Role
 from civicpool_common.database import integrity_violation, utc_now, write_transaction
 from civicpool_common.errors import (
@@ -29,6 +29,8 @@ from civicpool_common.ids import time_ordered_id
 from civicpool_common.lifecycle import StateConflict
 from civicpool_common.money import MAX_CENTS
 from civicpool_common.paging import PageWindow
+from civicpool_common.references import Kind, Reference
+from civicpool_common.timestamps import network_today
 from civicpool_common.vocabulary import (
     BidStatus,
     ContractStatus,
@@ -162,6 +164,11 @@ class ContractsService:
         demand = [d for d in await self._demand.demand_by_item(principal, round_id) if d.quantity > 0]
         if not demand:
             raise StateConflict("the demand round has no demand to tender", round_.status.value)
+        cities = sorted({city for d in demand for city in d.shares})
+        await references.require_active(
+            self._catalog,
+            [Reference("round_id", Kind.ITEM, d.item_id) for d in demand] + references.cities("round_id", cities),
+        )
         items = await self._catalog.items(principal, [d.item_id for d in demand])
         lots = form_lots(demand, items, groups)
         tender = self._new_tender(principal, round_, title, description, lots)
@@ -501,13 +508,14 @@ class ContractsService:
         term: ContractTerm,
         expected_version: int,
     ) -> tuple[TenderView, list[ContractView]]:
-        today = utc_now().date()
+        today = network_today()
         starts_on = term.starts_on or today
         ends_on = term.ends_on or rules.default_term(starts_on)[1]
         notice_on = term.renewal_notice_on or rules.default_notice(starts_on, ends_on)
-        violations = rules.contract_term_violations(starts_on, ends_on, notice_on)
+        violations = rules.contract_term_violations(starts_on, ends_on, notice_on, today)
         if violations:
             raise InvalidArgument("the contract term is not valid", violations=violations)
+        await self._require_active_parties(principal, tender_id, decisions, expected_version)
         async with self._writing() as session:
             tender = await self._tender_of_lead(session, principal, tender_id, expected_version)
             rules.check_transition("award", tender.status)
@@ -554,13 +562,29 @@ class ContractsService:
             await session.flush()
             return await self._view(session, principal, tender), contracts
 
+    async def _require_active_parties(
+        self, principal: Principal, tender_id: str, decisions: Sequence[AwardDecision], expected_version: int
+    ) -> None:
+        """The vendors of the chosen bids and the cities with a share in the awarded lots are still active in the
+        catalog (asked before the award's transaction: no lock is held across a remote call)."""
+        async with self._sessions() as session:
+            tender = await self._tender_of_lead(session, principal, tender_id, expected_version)
+            bids = {b.id: b for b in await repository.bids_of(session, tender.id)}
+            shares = await repository.lot_shares_of(session, tender.id)
+        named = [Reference(f"awards[{n}].bid_id", Kind.VENDOR, bids[d.bid_id].vendor_id)
+                 for n, d in enumerate(decisions) if d.bid_id in bids]  # fmt: skip
+        for n, decision in enumerate(decisions):
+            cities = sorted({s.city_id for s in shares if s.lot_id == decision.lot_id})
+            named += references.cities(f"awards[{n}].lot_id", cities)
+        await references.require_active(self._catalog, named)
+
     # -- contracts -------------------------------------------------------------------------
 
     async def get_contract(self, principal: Principal, contract_id: str) -> ContractView:
         async with self._sessions() as session:
             contract = await repository.get_contract(session, contract_id)
             quotas = (await repository.quotas_of(session, [contract_id])).get(contract_id, []) if contract else []
-        if contract is None or not may_see_contract(principal, contract, quotas):
+        if contract is None or not may_see_contract(principal, contract, {q.city_id for q in quotas}):
             raise NotFound(f"contract {contract_id} does not exist")
         return ContractView(contract, visible_quotas(principal, quotas))
 
@@ -587,7 +611,8 @@ class ContractsService:
     async def ocds_inputs(
         self, principal: Principal, tender_id: str
     ) -> tuple[TenderView, list[ContractView], list[Bid]]:
-        """What the OCDS export shows: the whole tender, its contracts and (after award) the winning bids."""
+        """What the OCDS export shows: the tender, its contracts and (after award) the bids; each city's share and
+        buyer entry as the caller may see it (a city its own only, as in every other view)."""
         if vendor_only(principal):
             raise PermissionDenied("the open-data export is for the cities and the network")
         async with self._sessions() as session:
@@ -599,7 +624,7 @@ class ContractsService:
             quotas = await repository.quotas_of(session, [c.id for c in found])
             bids = await repository.bids_of(session, tender.id, status=BidStatus.SUBMITTED.value)
         opened = TenderStatus(tender.status) in rules.OPENED
-        return view, [ContractView(c, quotas[c.id]) for c in found], bids if opened else []
+        return view, [ContractView(c, visible_quotas(principal, quotas[c.id])) for c in found], bids if opened else []
 
     # -- shared steps ----------------------------------------------------------------------
 
@@ -669,7 +694,7 @@ class ContractsService:
             return TenderView(tender, [], [], for_vendor)
         lots = await repository.lots_of(session, tender.id)
         items = await repository.lot_items_of(session, tender.id)
-        shares = [] if for_vendor else await repository.lot_shares_of(session, tender.id)
+        shares = [s for s in await repository.lot_shares_of(session, tender.id) if principal.sees_city(s.city_id)]
         views = []
         for lot in lots:
             by_item: dict[str, list[LotShare]] = {}

@@ -17,22 +17,24 @@ result and posts nothing; the same key with another request is refused.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 
+from civicpool_common import references
 from civicpool_common.auth import Principal, Role
 from civicpool_common.database import integrity_violation, utc_now
-from civicpool_common.errors import AlreadyExists, InvalidArgument, NotFound, PermissionDenied
+from civicpool_common.errors import AlreadyExists, FieldViolation, InvalidArgument, NotFound, PermissionDenied
 from civicpool_common.ids import time_ordered_id
 from civicpool_common.lifecycle import StateConflict
 from civicpool_common.money import euros
+from civicpool_common.references import Kind, Reference
 from civicpool_common.vocabulary import ContractStatus
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
 from civicpool_contracts import holdings, idempotency, repository, rules
-from civicpool_contracts.access import NETWORK_WIDE, city_in_reach
+from civicpool_contracts.access import NETWORK_WIDE, city_in_reach, may_see_contract
 from civicpool_contracts.models import (
     Base,
     Contract,
@@ -43,10 +45,11 @@ from civicpool_contracts.models import (
     QuotaShift,
     table,
 )
-from civicpool_contracts.neighbours import CostSplitter
+from civicpool_contracts.neighbours import UsageCatalog
 
 log = logging.getLogger("civicpool.contracts")
 MAX_QUANTITY = 1_000_000
+MIN_JOINING_REASON = 10  # characters: why a city becomes a party to a contract after its award
 
 
 @dataclass(frozen=True)
@@ -85,9 +88,12 @@ class Refused(Exception):
 
 
 class UsageService:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], catalog: CostSplitter) -> None:
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], catalog: UsageCatalog, max_shared_cents: int = 21_600_000
+    ) -> None:
         self._sessions = sessions
         self._catalog = catalog
+        self._max_shared_cents = max_shared_cents  # the EU threshold: above it, a cost is a procurement of its own
 
     # -- operations ------------------------------------------------------------------------
 
@@ -96,54 +102,80 @@ class UsageService:
     ) -> Operation:
         """Seats or devices for a city: from the vendor (within quota and ceiling) or, for licenses, the pool."""
         kind = "take" if from_pool else "call_off"
-        await self._check_city_actor(principal, contract_id, city_id)
+        _check_city_actor(principal, city_id)
         _check_quantity(quantity)
+        await references.require_active(self._catalog, references.cities("city_id", [city_id]))
 
         request = {"contract_id": contract_id, "city_id": city_id, "quantity": quantity, "from_pool": from_pool}
         steps = [(kind, city_id, quantity)]
-        return await self._moving(principal, key, kind, request, contract_id, steps, license_only=from_pool)
+        return await self._moving(
+            principal, key, kind, request, contract_id, steps, license_only=from_pool,
+            authorize=lambda contract: _check_city_actor(principal, city_id, contract), parties={"city_id": city_id},
+        )  # fmt: skip
 
     async def give_back(
         self, principal: Principal, contract_id: str, city_id: str, quantity: int, *, key: str
     ) -> Operation:
         """A city returns license seats to the contract's pool, where another city can take them."""
-        await self._check_city_actor(principal, contract_id, city_id)
+        _check_city_actor(principal, city_id)
         _check_quantity(quantity)
+        await references.require_active(self._catalog, references.cities("city_id", [city_id]))
 
         request = {"contract_id": contract_id, "city_id": city_id, "quantity": quantity}
         steps = [("return", city_id, quantity)]
-        return await self._moving(principal, key, "return", request, contract_id, steps, license_only=True)
+        return await self._moving(
+            principal, key, "return", request, contract_id, steps, license_only=True,
+            authorize=lambda contract: _check_city_actor(principal, city_id, contract), parties={"city_id": city_id},
+        )  # fmt: skip
 
     async def move(
         self, principal: Principal, contract_id: str, from_city: str, to_city: str, quantity: int, *, key: str
     ) -> Operation:
         """License seats from one city straight to another, in one operation (a lead of the lead city)."""
-        await self._check_lead(principal, contract_id)
+        principal.require_any_role(Role.PROCUREMENT_LEAD)
         _check_quantity(quantity)
         if from_city == to_city:
             raise InvalidArgument.for_field("to_city_id", "a move needs two different cities")
+        named = {"from_city_id": from_city, "to_city_id": to_city}
+        await references.require_active(self._catalog, [Reference(f, Kind.CITY, c) for f, c in named.items()])
 
         request = {"contract_id": contract_id, "from": from_city, "to": to_city, "quantity": quantity}
         steps = [("move_out", from_city, quantity), ("move_in", to_city, quantity)]
-        return await self._moving(principal, key, "move", request, contract_id, steps, license_only=True)
+        return await self._moving(
+            principal, key, "move", request, contract_id, steps, license_only=True,
+            authorize=lambda contract: _require_lead(principal, contract), parties=named,
+        )  # fmt: skip
 
     async def shift_quota(
         self, principal: Principal, contract_id: str, from_city: str, to_city: str, quantity: int, reason: str,
-        *, key: str,
+        *, key: str, add_party: bool = False,
     ) -> tuple[QuotaShift, bool]:  # fmt: skip
-        """Unused quota from one city to another, recorded (a lead of the lead city)."""
-        await self._check_lead(principal, contract_id)
+        """Unused quota from one city to another, recorded (a lead of the lead city).
+
+        The receiving city must be a party to the contract already, unless the lead adds it as a party
+        on purpose (`add_party`, with the reason why): a recorded decision, never a side effect of a typo.
+        """
+        contract, quotas = await self._visible_contract(principal, contract_id)
+        _require_lead(principal, contract)
         _check_quantity(quantity)
         if from_city == to_city:
             raise InvalidArgument.for_field("to_city_id", "a shift needs two different cities")
         if len(reason) > rules.MAX_TEXT:
             raise InvalidArgument.for_field("reason", f"at most {rules.MAX_TEXT} characters")
+        joining = to_city if add_party and to_city not in {q.city_id for q in quotas} else ""
+        if joining and len(reason.strip()) < MIN_JOINING_REASON:
+            raise InvalidArgument.for_field(
+                "reason", f"say why {to_city} becomes a party to the contract (at least {MIN_JOINING_REASON} letters)"
+            )
+        named = {"from_city_id": from_city, "to_city_id": to_city}
+        await references.require_active(self._catalog, [Reference(f, Kind.CITY, c) for f, c in named.items()])
+        _require_parties(contract, {q.city_id for q in quotas}, named, joining=joining)
 
         async def perform(session: AsyncSession, operation_id: str) -> Operation | None:
             await self._usable_contract(session, contract_id)
             for city_id, delta in sorted([(from_city, -quantity), (to_city, quantity)]):
                 if not await self._quota_row(session, contract_id, city_id):
-                    if delta < 0:
+                    if city_id != joining:  # a party when checked, and quota rows are never removed
                         raise StateConflict(f"{city_id} has no quota in contract {contract_id}", "active")
                     session.add(ContractQuota(contract_id=contract_id, city_id=city_id, quantity=0,
                                               called_off=0, returned=0, taken=0))  # fmt: skip
@@ -158,10 +190,12 @@ class UsageService:
                     )
             session.add(QuotaShift(id=operation_id, contract_id=contract_id, from_city_id=from_city,
                                    to_city_id=to_city, quantity=quantity, reason=reason.strip(),
-                                   created_by=principal.username, created_at=utc_now()))  # fmt: skip
+                                   adds_party=bool(joining), created_by=principal.username,
+                                   created_at=utc_now()))  # fmt: skip
             return None
 
-        request = {"contract_id": contract_id, "from": from_city, "to": to_city, "quantity": quantity, "reason": reason}
+        request = {"contract_id": contract_id, "from": from_city, "to": to_city, "quantity": quantity, "reason": reason,
+                   "add_party": add_party}  # fmt: skip
         operation_id, _, replayed = await idempotency.once(
             self._sessions, principal, key, "quota_shift", request, perform
         )
@@ -183,7 +217,8 @@ class UsageService:
         if original is None:
             raise NotFound(f"ledger transaction {transaction_id} does not exist")
         if original.contract_id is not None:
-            await self._check_lead(principal, original.contract_id, admins_too=True)
+            contract, _ = await self._visible_contract(principal, original.contract_id)
+            _require_lead(principal, contract, admins_too=True)
         if original.kind == "reversal":
             raise StateConflict("a reversal is not reversed; post the original again instead", "reversal")
 
@@ -217,9 +252,14 @@ class UsageService:
         remainder cents go deterministically, so the parts add up to the cent); one posting: the
         contract's account the whole amount, each city's its part.
         """
-        await self._check_lead(principal, contract_id)
-        if not 0 < amount_cents <= 10**11:
-            raise InvalidArgument.for_field("amount_cents", "must be between 1 and 100,000,000,000 cents")
+        contract, _ = await self._visible_contract(principal, contract_id)  # read again below: the holdings of now
+        _require_lead(principal, contract)
+        if not 0 < amount_cents <= self._max_shared_cents:
+            raise InvalidArgument.for_field(
+                "amount_cents",
+                f"must be between 1 cent and {euros(self._max_shared_cents)}: a cost that large is a purchase of "
+                "its own, with its own procedure (the EU threshold)",
+            )
         if not memo.strip() or len(memo) > rules.MAX_TEXT:
             raise InvalidArgument.for_field("memo", f"say what the cost is, in at most {rules.MAX_TEXT} characters")
 
@@ -240,6 +280,12 @@ class UsageService:
             principal, cost_key_id or contract.cost_key_id, amount_cents,
             {city: held for city, held in holdings_now.items() if held > 0}, sorted(holdings_now),
         )  # fmt: skip
+        outside = sorted(set(parts) - set(holdings_now))
+        if outside:  # the catalog refuses such a split already; no posting ever charges a non-party
+            raise InvalidArgument.for_field(
+                "cost_key_id", f"the split charges cities that are not parties to contract {contract_id}: {outside}"
+            )
+        await references.require_active(self._catalog, references.cities("cost_key_id", sorted(parts)))
 
         async def perform(session: AsyncSession, operation_id: str) -> Operation:
             now = utc_now()
@@ -271,7 +317,8 @@ class UsageService:
     async def transactions(
         self, principal: Principal, *, contract_id: str, city_id: str, limit: int, after: str | None
     ) -> list[Posting]:
-        """Postings, newest last; city users see those touching their own city's account."""
+        """Postings, newest last; city users see those touching their own city's account, and of each only
+        their own city's leg and the contract's side (contract, pool): never another city's leg or amount."""
         city = city_in_reach(principal, city_id)
         account = holdings.city_account(city) if city else None
         query = select(LedgerTransaction).order_by(LedgerTransaction.id).limit(limit)
@@ -285,7 +332,11 @@ class UsageService:
         async with self._sessions() as session:
             found = list((await session.scalars(query)).all())
             entries = await _entries_of(session, [t.id for t in found])
-        return [Posting(t, entries.get(t.id, [])) for t in found]
+
+        def visible(entry: LedgerEntry) -> bool:
+            return account is None or entry.account == account or not holdings.is_city_account(entry.account)
+
+        return [Posting(t, [e for e in entries.get(t.id, []) if visible(e)]) for t in found]
 
     # -- shared steps ----------------------------------------------------------------------
 
@@ -299,17 +350,29 @@ class UsageService:
         steps: list[tuple[str, str, int]],
         *,
         license_only: bool,
+        authorize: Callable[[Contract], None] | None = None,
+        parties: Mapping[str, str] | None = None,
         reverses: LedgerTransaction | None = None,
         memo: str = "",
     ) -> Operation:
-        """Movements of one contract: checked against the counters as read, then done under the guards."""
+        """Movements of one contract: checked against the counters as read, then done under the guards.
+
+        Who asks and for whom is checked on the same reading, before anything is written: a caller who may
+        not see the contract finds it missing; then `authorize` (the caller may act on it), and each city of
+        `parties` (field -> city, an active member by now) must hold a quota in the contract.
+        """
+        cities = sorted({city for _, city, _ in steps} | ({principal.city} if principal.city else set()))
 
         async def perform(session: AsyncSession, operation_id: str) -> Operation:
             connection = await session.connection()
-            read = await holdings.read_counters(connection, contract_id, sorted({city for _, city, _ in steps}))
-            if read is None:
+            read = await holdings.read_counters(connection, contract_id, cities)
+            if read is None or not may_see_contract(principal, read[0], read[1].quotas.keys()):
                 raise NotFound(f"contract {contract_id} does not exist")
             contract, counters = read
+            if authorize is not None:
+                authorize(contract)
+            if parties is not None:
+                _require_parties(contract, counters.quotas.keys(), parties)
             _check_usable(contract, license_only=license_only, active=reverses is None)
             misfit = holdings.first_misfit(counters, steps)
             if misfit is not None:  # refused as of this reading, before any lock is taken
@@ -438,26 +501,50 @@ class UsageService:
         assert contract is not None
         return Operation(operation_id, transaction.kind, contract, movements, transaction, entries, replayed)
 
-    async def _check_city_actor(self, principal: Principal, contract_id: str, city_id: str) -> None:
-        if principal.has_any_role([Role.CITY_IT]) and principal.city == city_id:
-            return
-        if principal.has_any_role([Role.PROCUREMENT_LEAD]):
-            await self._check_lead(principal, contract_id)
-            return
-        raise PermissionDenied(
-            f"{principal.username} may not call off for {city_id}: its city IT or a lead of the lead city may"
-        )
-
-    async def _check_lead(self, principal: Principal, contract_id: str, *, admins_too: bool = False) -> None:
-        if admins_too and principal.has_any_role([Role.NETWORK_ADMIN]):
-            return
-        principal.require_any_role(Role.PROCUREMENT_LEAD)
+    async def _visible_contract(self, principal: Principal, contract_id: str) -> tuple[Contract, list[ContractQuota]]:
+        """The contract and its quotas; NotFound, word for word as for a missing one, when the caller may not see it
+        (a city without a quota in it, another vendor), whatever the operation."""
         async with self._sessions() as session:
-            contract = await session.get(Contract, contract_id)
-        if contract is None:
+            contract = await repository.get_contract(session, contract_id)
+            quotas = (await repository.quotas_of(session, [contract_id]))[contract_id] if contract else []
+        if contract is None or not may_see_contract(principal, contract, {q.city_id for q in quotas}):
             raise NotFound(f"contract {contract_id} does not exist")
-        if contract.lead_city_id != principal.city:
-            raise PermissionDenied(f"only a procurement lead of {contract.lead_city_id}, the lead city, may")
+        return contract, quotas
+
+
+def _check_city_actor(principal: Principal, city_id: str, contract: Contract | None = None) -> None:
+    """A city's IT acts for its own city; a lead of the lead city for any (without the contract: a lead at all)."""
+    if principal.has_any_role([Role.CITY_IT]) and principal.city == city_id:
+        return
+    if principal.has_any_role([Role.PROCUREMENT_LEAD]):
+        if contract is not None:
+            _require_lead(principal, contract)
+        return
+    raise PermissionDenied(
+        f"{principal.username} may not call off for {city_id}: its city IT or a lead of the lead city may"
+    )
+
+
+def _require_lead(principal: Principal, contract: Contract, *, admins_too: bool = False) -> None:
+    if admins_too and principal.has_any_role([Role.NETWORK_ADMIN]):
+        return
+    principal.require_any_role(Role.PROCUREMENT_LEAD)
+    if contract.lead_city_id != principal.city:
+        raise PermissionDenied(f"only a procurement lead of {contract.lead_city_id}, the lead city, may")
+
+
+def _require_parties(
+    contract: Contract, parties: Collection[str], named: Mapping[str, str], *, joining: str = ""
+) -> None:
+    """Each city named (field -> city) is a party to the contract: it holds a quota in it (exact ids). `joining`
+    is the one city that becomes a party by this very request."""
+    outside = [
+        FieldViolation(field, f"{city} is not a party to contract {contract.id} ({contract.sku}): it has no quota")
+        for field, city in named.items()
+        if city not in parties and city != joining
+    ]
+    if outside:
+        raise InvalidArgument("; ".join(f"{v.field}: {v.description}" for v in outside), violations=outside)
 
 
 def _check_usable(contract: Contract, *, license_only: bool, active: bool) -> None:

@@ -1,4 +1,4 @@
-"""What the demand service asks the catalog: items by id, SKU or CPV code.
+"""What the demand service asks the catalog: items by id, SKU or CPV code, and whether ids resolve.
 
 The demand service never reads the catalog's tables; it calls the catalog over
 gRPC with the caller's own token and a deadline. A catalog that is down or too
@@ -11,12 +11,11 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
-import grpc
 from civicpool.catalog.v1 import catalog_pb2 as catalog_pb
-from civicpool.catalog.v1.catalog_pb2_grpc import CatalogServiceStub
 from civicpool.common.v1.paging_pb2 import PageRequest
 from civicpool_common.grpc_client import call_as_caller
 from civicpool_common.paging import MAX_LIMIT
+from civicpool_common.references import CatalogResolver, Resolver
 from google.protobuf.message import Message
 
 Response = TypeVar("Response", bound=Message)
@@ -33,7 +32,9 @@ class CatalogItem:
     active: bool
 
 
-class ItemDirectory(Protocol):
+class ItemDirectory(Resolver, Protocol):
+    """Items by id, SKU or CPV code; and whether the cities a write names are active members (Resolver)."""
+
     async def by_ids(self, ids: Sequence[str]) -> dict[str, CatalogItem]: ...
     async def by_skus(self, skus: Sequence[str]) -> dict[str, CatalogItem]: ...
     async def by_cpv_code(self, cpv_code: str) -> list[CatalogItem]: ...
@@ -56,11 +57,7 @@ def _chunks(values: Sequence[str]) -> list[list[str]]:
     return [unique[start : start + MAX_LIMIT] for start in range(0, len(unique), MAX_LIMIT)]
 
 
-class GrpcItemDirectory:
-    def __init__(self, channel: grpc.aio.Channel, deadline_seconds: float) -> None:
-        self._stub = CatalogServiceStub(channel)
-        self._deadline = deadline_seconds
-
+class GrpcItemDirectory(CatalogResolver):
     async def by_ids(self, ids: Sequence[str]) -> dict[str, CatalogItem]:
         found: dict[str, CatalogItem] = {}
         for chunk in _chunks(ids):

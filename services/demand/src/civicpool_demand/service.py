@@ -21,7 +21,7 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Generic, NamedTuple, TypeVar
 
-from civicpool_common import lifecycle
+from civicpool_common import lifecycle, references
 from civicpool_common.auth import Principal, Role
 from civicpool_common.database import integrity_violation, utc_now, write_transaction
 from civicpool_common.errors import (
@@ -36,6 +36,7 @@ from civicpool_common.ids import time_ordered_id
 from civicpool_common.lifecycle import StateConflict
 from civicpool_common.money import MAX_CENTS
 from civicpool_common.paging import PageWindow
+from civicpool_common.references import Kind, Reference
 from civicpool_common.vocabulary import ImportMode, LineStatus, Priority, RoundStatus
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -148,6 +149,9 @@ class DemandService:
         changes it once the lead opens the round. All or nothing.
         """
         round_ = await self._new_round(principal, draft)
+        await references.require_active(
+            self._items, [Reference(f"lines[{n}].city_id", Kind.CITY, line[0]) for n, line in enumerate(lines)]
+        )
         items = await self._items.by_ids([item_id for _, item_id, _, _ in lines])
         violations = []
         for index, (city_id, item_id, quantity, justification) in enumerate(lines):
@@ -179,6 +183,7 @@ class DemandService:
         principal.require_any_role(Role.PROCUREMENT_LEAD)
         if principal.city is None:
             raise PermissionDenied(f"{principal.username} belongs to no city, so cannot own a demand round")
+        await references.require_active(self._items, references.cities("owner_city_id", [principal.city]))
         now = utc_now()
         violations = _round_violations(draft, now)
         if draft.scope_item_ids and not violations:
@@ -308,6 +313,7 @@ class DemandService:
 
     async def create_line(self, principal: Principal, draft: LineDraft) -> Line:
         _require_city_writer(principal, draft.city_id)
+        await references.require_active(self._items, references.cities("city_id", [draft.city_id]))
         now = utc_now()
         violations = rules.line_violations(draft.quantity, draft.needed_by, draft.justification, now.date())
         if violations:
@@ -422,7 +428,7 @@ class DemandService:
             aggregate.total_quantity += quantity
             aggregate.line_count += line_count
             aggregate.city_count += 1
-            if network_wide or city_id == own_city:
+            if principal.sees_city(city_id):
                 cost = quantity * aggregate.item.reference_price_cents
                 aggregate.cities.append(CityTotal(city_id, quantity, line_count, cost))
         items = sorted(by_item.values(), key=lambda a: (a.item.sku, a.item.id))
@@ -453,6 +459,7 @@ class DemandService:
     ) -> tuple[Import, bool]:  # fmt: skip
         """All rows or none; the import record and whether it replays an earlier identical add."""
         _require_city_writer(principal, city_id)
+        await references.require_active(self._items, references.cities("city_id", [city_id]))
         async with self._closing_late_rounds(), self._sessions() as session:
             scope_round, now = await self._accepting_round(session, round_id, lock=None)
 
@@ -679,9 +686,9 @@ def _text(value: object) -> str:
 
 def _unknown_scope_items(item_ids: Sequence[str], known: Mapping[str, CatalogItem]) -> list[FieldViolation]:
     return [
-        FieldViolation(f"scope_item_ids[{index}]", f"no catalog item has the id {item_id!r}")
+        FieldViolation(f"scope_item_ids[{index}]", f"{item_id!r} is not an active catalog item")
         for index, item_id in enumerate(item_ids)
-        if item_id not in known
+        if item_id not in known or not known[item_id].active
     ]
 
 

@@ -1308,12 +1308,19 @@ class ShiftQuotaRequest(_message.Message):
     QUANTITY_FIELD_NUMBER: _builtins.int
     REASON_FIELD_NUMBER: _builtins.int
     IDEMPOTENCY_KEY_FIELD_NUMBER: _builtins.int
+    ADD_PARTY_FIELD_NUMBER: _builtins.int
     contract_id: _builtins.str
     from_city_id: _builtins.str
     to_city_id: _builtins.str
+    """a party to the contract (it has a quota), unless add_party"""
     quantity: _builtins.int
     reason: _builtins.str
+    """required (at least 10 characters) when add_party makes a city a party"""
     idempotency_key: _builtins.str
+    add_party: _builtins.bool
+    """to_city_id is a member city without a quota in the contract, and the lead makes it a party on
+    purpose (the framework must name it as a possible user): recorded on the shift.
+    """
     def __init__(
         self,
         *,
@@ -1323,10 +1330,11 @@ class ShiftQuotaRequest(_message.Message):
         quantity: _builtins.int = ...,
         reason: _builtins.str = ...,
         idempotency_key: _builtins.str = ...,
+        add_party: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["contract_id", b"contract_id", "from_city_id", b"from_city_id", "idempotency_key", b"idempotency_key", "quantity", b"quantity", "reason", b"reason", "to_city_id", b"to_city_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["add_party", b"add_party", "contract_id", b"contract_id", "from_city_id", b"from_city_id", "idempotency_key", b"idempotency_key", "quantity", b"quantity", "reason", b"reason", "to_city_id", b"to_city_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1345,6 +1353,7 @@ class QuotaShift(_message.Message):
     CREATED_BY_FIELD_NUMBER: _builtins.int
     CREATED_AT_FIELD_NUMBER: _builtins.int
     REPLAYED_FIELD_NUMBER: _builtins.int
+    ADDS_PARTY_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     contract_id: _builtins.str
     from_city_id: _builtins.str
@@ -1353,6 +1362,8 @@ class QuotaShift(_message.Message):
     reason: _builtins.str
     created_by: _builtins.str
     replayed: _builtins.bool
+    adds_party: _builtins.bool
+    """the receiving city became a party to the contract by this shift"""
     @_builtins.property
     def created_at(self) -> _timestamp_pb2.Timestamp: ...
     def __init__(
@@ -1367,10 +1378,11 @@ class QuotaShift(_message.Message):
         created_by: _builtins.str = ...,
         created_at: _timestamp_pb2.Timestamp | None = ...,
         replayed: _builtins.bool = ...,
+        adds_party: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["contract_id", b"contract_id", "created_at", b"created_at", "created_by", b"created_by", "from_city_id", b"from_city_id", "id", b"id", "quantity", b"quantity", "reason", b"reason", "replayed", b"replayed", "to_city_id", b"to_city_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["adds_party", b"adds_party", "contract_id", b"contract_id", "created_at", b"created_at", "created_by", b"created_by", "from_city_id", b"from_city_id", "id", b"id", "quantity", b"quantity", "reason", b"reason", "replayed", b"replayed", "to_city_id", b"to_city_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
