@@ -257,3 +257,14 @@ def test_a_round_far_in_the_future_is_422(api: ApiFactory) -> None:
     )
     assert response.status_code == 422
     assert [e["field"] for e in response.json()["errors"]] == ["closes_at"]
+
+
+def test_vendors_read_no_cost_key_and_no_split(api: ApiFactory) -> None:
+    """How the cities share their costs (fixed shares per city) is not a vendor's business."""
+    vendor, finance = api("vendor.rheintal"), api("rastatt.finance")
+    key = finance.get("/cost-keys").json()["data"][0]["id"]
+    for answer in (vendor.get("/cost-keys"), vendor.get(f"/cost-keys/{key}"),
+                   vendor.post(f"/cost-keys/{key}/split", json={"amount_cents": 900})):  # fmt: skip
+        assert answer.status_code == 403, answer.text
+        assert answer.headers["content-type"] == "application/problem+json"
+    assert finance.get(f"/cost-keys/{key}").status_code == 200

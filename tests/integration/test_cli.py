@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import socket
 from pathlib import Path
 
 import httpx
@@ -103,5 +105,21 @@ def test_the_services_get_one_database_each_on_a_postgresql_server(
             assert "alembic_version" in inspect(engine).get_table_names()
         finally:
             engine.dispose()
-    refused = CliRunner().invoke(app, ["up", "--database", "mysql://somewhere"])
+
+
+def test_a_wrong_database_url_is_told_whatever_runs_on_the_default_ports() -> None:
+    """Tests never depend on the default ports: here they are taken on purpose, as by a running civicpool."""
+    held = []
+    for port in (8000, 8080, 50051):
+        probe = socket.socket()
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        with contextlib.suppress(OSError):  # taken already: by something else, which is the point too
+            probe.bind(("127.0.0.1", port))
+            probe.listen()
+        held.append(probe)
+    try:
+        refused = CliRunner().invoke(app, ["up", "--database", "mysql://somewhere"])
+    finally:
+        for probe in held:
+            probe.close()
     assert refused.exit_code == 1 and "not a PostgreSQL server URL" in refused.output

@@ -240,8 +240,10 @@ def test_exports_escape_cells_a_spreadsheet_would_run_as_formulas(api: ApiFactor
     sheet = openpyxl.load_workbook(io.BytesIO(as_xlsx.content)).worksheets[0]
     header = [c.value for c in sheet[1]]
     cells = [row[header.index("justification")] for row in sheet.iter_rows(min_row=2)]
-    assert all(cell.data_type == "s" for cell in cells)
-    assert sorted(str(cell.value) for cell in cells) == sorted(["'" + t if t[0] in "=+-@" else t for t in dangerous])
+    assert all(cell.data_type == "s" for cell in cells)  # text, never a formula
+    # In XLSX the text is shown as the city wrote it: no visible apostrophe, the quote-prefix style instead.
+    assert sorted(str(cell.value) for cell in cells) == sorted(dangerous)
+    assert {str(cell.value): cell.quotePrefix for cell in cells} == {t: t[0] in "=+-@" for t in dangerous}
     aggregate_csv = lead.get(f"/rounds/{round_['id']}/aggregate", params={"format": "csv"})
     table = list(csv.reader(io.StringIO(aggregate_csv.content.decode("utf-8-sig")), delimiter=";"))
     assert table[0][:2] == ["sku", "name"] and table[1][0] == "LAPTOP-14" and table[0][-1] == "qty_bruchsal"

@@ -1,7 +1,8 @@
 """Faults, proven against the running system: what a caller sees while a part is down, and that it recovers.
 
 - A service killed (SIGKILL) during traffic: only 200s and 503 problems, each 503 within the gateway's
-  gRPC deadline; /readyz names the service; after its restart the gateway serves again, not restarted.
+  gRPC deadline; /dependencies names the service while /readyz stays 200 (the gateway itself can serve);
+  after its restart the gateway serves again, not restarted.
 - SIGTERM under load, to each service and to the gateway: the requests in flight finish with 200;
   later ones are refused cleanly (a 503 problem from the gateway, or no connection to a stopped gateway).
 - A service's database unavailable: the gateway in front answers 503 problems, a write attempted meanwhile
@@ -22,8 +23,6 @@ from __future__ import annotations
 import base64
 import contextlib
 import json
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -43,6 +42,7 @@ from civicpool_gateway.portal.web import LOGIN_COOKIE
 
 from tests.conftest import PROBLEM, ApiFactory
 from tests.support.postgres import PostgresCluster
+from tests.support.processes import python_module
 from tests.support.tokens import TokenSource
 
 # The gateway's gRPC deadline (its default; the session's gateway does not change it), and generous slack:
@@ -161,11 +161,15 @@ def _restart(stack: Stack, name: str) -> None:
         stack.wait_for(name, stack.gateway_ready, timeout=60)
     else:
         stack.wait_for(name, lambda: stack.service_serving(name), timeout=60)
-        stack.wait_for("gateway", stack.gateway_ready, timeout=30)
+        stack.wait_for("gateway", stack.system_ready, timeout=30)
 
 
 def _readyz(stack: Stack) -> httpx.Response:
     return httpx.get(f"{stack.gateway_url}/readyz", timeout=CLIENT_TIMEOUT_SECONDS)
+
+
+def _dependencies(stack: Stack) -> httpx.Response:
+    return httpx.get(f"{stack.gateway_url}/dependencies", timeout=CLIENT_TIMEOUT_SECONDS)
 
 
 # -- 4. a service killed during traffic ---------------------------------------------------------------------
@@ -183,14 +187,18 @@ def test_a_service_killed_during_traffic_is_503_problems_within_the_deadline_the
             stack.kill(service)  # SIGKILL: no shutdown, connections reset
             traffic.wait_until(_refusals_since(killed_at, 6), "503s after the crash")
 
-            ready = _readyz(stack)
-            assert ready.status_code == 503
-            assert ready.headers["content-type"] == PROBLEM
-            checks = ready.json()["checks"]
+            # The gateway stays ready (it can serve the rest); /dependencies names the service that is away.
+            assert _readyz(stack).status_code == 200
+            depending = _dependencies(stack)
+            assert depending.status_code == 503
+            assert depending.headers["content-type"] == PROBLEM
+            checks = depending.json()["checks"]
             assert checks[service] == "UNREACHABLE"
-            assert service in ready.json()["detail"]
+            assert service in depending.json()["detail"]
             assert all(checks[other] == "SERVING" for other in SERVICES if other != service)
             assert checks["keycloak_jwks"] == "ok"
+            up = httpx.get(stack.gateway_metrics_url, timeout=CLIENT_TIMEOUT_SECONDS).text
+            assert f'civicpool_dependency_up{{dependency="{service}"}} 0.0' in up
             other = next(s for s in SERVICES if s != service)
             assert api(READER).get(READS[other]).status_code == 200  # the rest keeps working
 
@@ -203,7 +211,7 @@ def test_a_service_killed_during_traffic_is_503_problems_within_the_deadline_the
         if not stack.is_running(service):
             stack.start(service)
         stack.wait_for(service, lambda: stack.service_serving(service), timeout=60)
-    stack.wait_for("gateway", stack.gateway_ready, timeout=15)
+    stack.wait_for("gateway", stack.system_ready, timeout=15)
 
     answers = traffic.snapshot()
     unexpected = [a for a in answers if a.status != 200 and not a.is_unavailable_problem()]
@@ -290,23 +298,6 @@ def _allow_connections(postgres: PostgresCluster, database: str, allowed: bool) 
             admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (database,))
 
 
-@contextlib.contextmanager
-def _process(module: str, env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
-    """`python -m module`, stopped with SIGTERM at the end (and killed if it does not stop)."""
-    with log.open("wb") as output:
-        process = subprocess.Popen([sys.executable, "-m", module], env=env, stdout=output, stderr=subprocess.STDOUT)
-        try:
-            yield process
-        finally:
-            if process.poll() is None:
-                process.terminate()
-                try:
-                    process.wait(timeout=30)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait()
-
-
 def _item(sku: str) -> dict[str, Any]:
     return {"sku": sku, "name": f"Fault {sku}", "kind": "hardware", "cpv_code": "30213000-5", "unit": "Stück",
             "reference_price_cents": 99_900}  # fmt: skip
@@ -327,17 +318,18 @@ def test_while_the_database_is_down_the_gateway_answers_503_problems_and_nothing
         "CIVICPOOL_CATALOG_DATABASE_URL": postgres.url(database),
         "CIVICPOOL_CATALOG_HEALTH_INTERVAL_SECONDS": "0.3",
         "CIVICPOOL_GATEWAY_PORT": str(gateway_port),
+        "CIVICPOOL_GATEWAY_METRICS_PORT": "0",  # the session's gateway has the stack's metrics port
         "CIVICPOOL_GATEWAY_CATALOG_ADDRESS": catalog_address,
     }
     gateway_url = f"http://127.0.0.1:{gateway_port}"
     admin_headers = {"Authorization": f"Bearer {tokens('network.admin')}"}
     with (
-        _process("civicpool_catalog", env, tmp_path / "catalog.log") as catalog,
-        _process("civicpool_gateway", env, tmp_path / "gateway.log"),
+        python_module("civicpool_catalog", env, tmp_path / "catalog.log") as catalog,
+        python_module("civicpool_gateway", env, tmp_path / "gateway.log"),
         httpx.Client(base_url=f"{gateway_url}/api/v1", headers=admin_headers, timeout=CLIENT_TIMEOUT_SECONDS) as api,
     ):
         _wait_health(catalog_address, "SERVING", seconds=60)
-        stack.wait_for("probe gateway", lambda: http_ok(f"{gateway_url}/readyz"), timeout=60)
+        stack.wait_for("probe gateway", lambda: http_ok(f"{gateway_url}/dependencies"), timeout=60)
         created = api.post("/items", json=_item("BEFORE-1"))
         assert created.status_code == 201, created.text
         before = api.get("/items", params={"include_inactive": True}).json()
@@ -357,13 +349,14 @@ def test_while_the_database_is_down_the_gateway_answers_503_problems_and_nothing
                 assert answer.status_code == 503, f"{what}: {answer.status_code} {answer.text}"
                 assert answer.headers["content-type"] == PROBLEM
                 assert answer.json()["type"] == "/problems/service-unavailable", what
-            ready = httpx.get(f"{gateway_url}/readyz", timeout=CLIENT_TIMEOUT_SECONDS)
-            assert ready.status_code == 503
-            assert ready.json()["checks"]["catalog"] == "NOT_SERVING"
+            depending = httpx.get(f"{gateway_url}/dependencies", timeout=CLIENT_TIMEOUT_SECONDS)
+            assert depending.status_code == 503
+            assert depending.json()["checks"]["catalog"] == "NOT_SERVING"
+            assert http_ok(f"{gateway_url}/readyz")  # this gateway itself can still serve
         finally:
             _allow_connections(postgres, database, allowed=True)
         _wait_health(catalog_address, "SERVING")
-        stack.wait_for("probe gateway", lambda: http_ok(f"{gateway_url}/readyz"), timeout=30)
+        stack.wait_for("probe gateway", lambda: http_ok(f"{gateway_url}/dependencies"), timeout=30)
         assert api.get("/items", params={"include_inactive": True}).json() == before  # nothing written meanwhile
         assert api.post("/items", json=_item("AFTER-1")).status_code == 201  # and writes work again
         catalog.terminate()  # SIGTERM: a graceful stop

@@ -30,11 +30,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import grpc
 import httpx
 import pytest
+from civicpool.catalog.v1 import catalog_pb2  # noqa: F401 - the descriptors of every service's methods
+from civicpool.contracts.v1 import contracts_pb2  # noqa: F401
+from civicpool.demand.v1 import demand_pb2  # noqa: F401
+from civicpool_cli.stack import Stack
+from civicpool_common.methods import full_service_name
+from civicpool_common.service_identity import SERVICE_TOKEN_METADATA
 
 from tests.conftest import PROBLEM, ApiFactory
 from tests.support.openapi import committed_openapi
+from tests.support.tokens import TokenSource
 
 SPEC = committed_openapi()
 API = "/api/v1"
@@ -413,6 +421,58 @@ def test_nothing_of_another_city_is_seen_or_changed(
             assert not _leaks(document, profile), f"{profile} sees {_leaks(document, profile)}"
             asked = str(response.request.url) + response.request.content.decode(errors="replace")
             assert not [s for s in secrets if s in response.text and s not in asked], response.text
+
+
+def _own_city_cases() -> list[Any]:
+    """Writes that name a city, sent with the caller's own city into someone else's resource."""
+    return [
+        pytest.param(profile, op, id=f"{profile}: {op.id}")
+        for profile in ("buehl.it", "buehl.finance")
+        for op in OPERATIONS
+        if "city" in BODY_KINDS.get((op.method, op.path), set())
+    ]
+
+
+@pytest.mark.parametrize(("profile", "op"), _own_city_cases())
+def test_naming_the_own_city_in_a_hidden_resource_answers_like_a_missing_one(
+    profile: str, op: Operation, world: World, api: ApiFactory, before: list[Any]
+) -> None:
+    """Bühl calls off for Bühl on a contract Bühl has no quota in: the same answer as for no contract at all
+    (not a 409 that says the contract exists and Bühl has no quota in it)."""
+    client = api(profile)
+    foreign = {**world.foreign[profile], "city": OWN_CITY}
+    missing = {**world.missing(profile), "city": OWN_CITY}
+    answer, unknown = _send(client, op, foreign, world), _send(client, op, missing, world)
+    assert answer.status_code in (403, 404), answer.text
+    swap = {str(foreign[k]): str(missing[k]) for k in op.kinds() if foreign[k] != missing[k]}
+    assert (answer.status_code, _without_ids(answer, swap)) == (unknown.status_code, unknown.json())
+
+
+INTERNAL_RPCS = [
+    (service, method) for service, method in (("demand", "BundleRound"), ("demand", "CreatePrefilledRound"))
+]
+
+
+@pytest.mark.parametrize("profile", [LEAD, "ettlingen.lead", "buehl.it", VENDOR, "network.admin"])
+@pytest.mark.parametrize(("service", "method"), INTERNAL_RPCS)
+def test_no_users_token_reaches_an_internal_method(
+    stack: Stack, tokens: TokenSource, world: World, profile: str, service: str, method: str
+) -> None:
+    """The internal methods have no REST route; straight to the service, a user's token alone, or the user's
+    token passed off as a service's, is refused (their own round, someone else's: the same)."""
+    full = f"/{full_service_name(service)}/{method}"
+    assert len(INTERNAL_RPCS) >= 2
+    user = tokens(profile)
+    with grpc.insecure_channel(stack.address(service)) as channel:
+        call = channel.unary_unary(full)
+        for metadata, expected in (
+            ((("authorization", f"Bearer {user}"),), grpc.StatusCode.PERMISSION_DENIED),
+            ((("authorization", f"Bearer {user}"), (SERVICE_TOKEN_METADATA, f"Bearer {user}")),
+             grpc.StatusCode.UNAUTHENTICATED),
+        ):  # fmt: skip
+            with pytest.raises(grpc.RpcError) as caught:
+                call(b"", timeout=10, metadata=metadata)
+            assert caught.value.code() == expected  # type: ignore[attr-defined]
 
 
 def test_every_operation_is_in_the_matrix() -> None:

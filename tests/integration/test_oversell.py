@@ -42,7 +42,7 @@ def system(
         return
     data_dir = tmp_path_factory.mktemp("oversell-postgresql")
     database_url = DatabaseFactory("postgresql", data_dir, postgres).empty()
-    ports = dataclasses.replace(stack.ports, contracts=free_port(), gateway=free_port())
+    ports = dataclasses.replace(stack.ports, contracts=free_port(), gateway=free_port(), gateway_metrics=free_port())
     own = Stack(data_dir, ports, extra_env={"CIVICPOOL_CONTRACTS_DATABASE_URL": database_url})  # migrates on start
     try:
         own.start("contracts")

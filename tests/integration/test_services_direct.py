@@ -18,6 +18,7 @@ from civicpool.demand.v1.demand_pb2_grpc import DemandServiceStub
 from civicpool_cli.stack import Stack
 from civicpool_common import service_identity
 from civicpool_common.errors import from_rpc_error
+from civicpool_common.methods import internal_methods
 from cryptography.hazmat.primitives.asymmetric import rsa
 from google.protobuf.timestamp_pb2 import Timestamp
 from grpc_health.v1 import health_pb2, health_pb2_grpc
@@ -271,7 +272,7 @@ def _internal_rpcs() -> list[tuple[str, str, str]]:
     """(service, /package.Service/Method, the one service that may call it) for every internal method."""
     found = []
     for name, path in _every_rpc():
-        expected = service_identity.internal_methods(path.split("/")[1]).get(path)
+        expected = internal_methods(path.split("/")[1]).get(path)
         if expected is not None:
             found.append((name, path, expected))
     return found

@@ -112,7 +112,9 @@ def test_the_gateway_reaches_each_service_on_its_port(compose: dict[str, Any]) -
     services = compose["services"]
     gateway = services["gateway"]["environment"]
     for name in ("catalog", "demand", "contracts"):
-        host, port = gateway[f"CIVICPOOL_GATEWAY_{name.upper()}_ADDRESS"].split(":")
+        target = gateway[f"CIVICPOOL_GATEWAY_{name.upper()}_ADDRESS"]
+        assert target.startswith("dns:///")  # every replica of a scaled service, round robin
+        host, port = target.removeprefix("dns:///").split(":")
         assert host == name
         assert services[name]["environment"][f"CIVICPOOL_{name.upper()}_PORT"] == port
         assert port in services[name]["healthcheck"]["test"][-1]

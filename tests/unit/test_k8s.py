@@ -88,10 +88,13 @@ def test_services_listen_where_they_are_called_and_probe_grpc_health(
     metrics = next(e["value"] for e in container["env"] if e["name"] == f"CIVICPOOL_{name.upper()}_METRICS_PORT")
     assert int(metrics) == ports["metrics"]
     assert container["readinessProbe"]["grpc"]["port"] == port == container["livenessProbe"]["grpc"]["port"]
-    assert _of(resources, "Service")[name]["spec"]["ports"][0]["port"] == port
+    service = _of(resources, "Service")[name]["spec"]
+    assert service["ports"][0]["port"] == port
+    # Headless, and called by dns:/// with round robin: every replica gets calls (no pinned connection).
+    assert service["clusterIP"] == "None"
     addresses = [v for k, v in _of(resources, "ConfigMap")["civicpool"]["data"].items()
                  if k.endswith(f"_{name.upper()}_ADDRESS")]  # fmt: skip
-    assert addresses and set(addresses) == {f"{name}:{port}"}
+    assert addresses and set(addresses) == {f"dns:///{name}:{port}"}
 
 
 def test_gateway_probes_are_real_routes(resources: list[dict[str, Any]]) -> None:
@@ -99,6 +102,26 @@ def test_gateway_probes_are_real_routes(resources: list[dict[str, Any]]) -> None
     paths = set(create_app().openapi()["paths"])
     assert container["readinessProbe"]["httpGet"]["path"] == "/readyz" in paths
     assert container["livenessProbe"]["httpGet"]["path"] == "/healthz" in paths
+    assert "/dependencies" in paths  # the services' state, for monitoring; never a probe
+    probes = [container[p]["httpGet"]["path"] for p in ("readinessProbe", "livenessProbe", "startupProbe")
+              if p in container]  # fmt: skip
+    assert "/dependencies" not in probes
+
+
+def test_every_channel_spreads_reads_over_replicas_and_retries_them() -> None:
+    """The service config of every channel: round robin, and retries for exactly the NO_SIDE_EFFECTS methods."""
+    from civicpool.catalog.v1 import catalog_pb2
+    from civicpool_common.grpc_client import service_config
+
+    config = service_config("civicpool.catalog.v1.CatalogService")
+    assert config["loadBalancingConfig"] == [{"round_robin": {}}]
+    retried = {entry["method"] for entry in config["methodConfig"][0]["name"]}
+    service = catalog_pb2.DESCRIPTOR.services_by_name["CatalogService"]
+    assert retried == {m.name for m in service.methods if m.name.startswith(("Get", "List", "BatchGet", "Split",
+                                                                             "Resolve"))}  # fmt: skip
+    assert "CreateItem" not in retried and config["methodConfig"][0]["retryPolicy"]["retryableStatusCodes"] == [
+        "UNAVAILABLE"
+    ]
 
 
 @pytest.mark.parametrize("name", sorted(SETTINGS))

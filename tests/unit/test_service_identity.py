@@ -5,7 +5,8 @@ from __future__ import annotations
 import httpx
 import pytest
 from civicpool_common.errors import Unavailable
-from civicpool_common.service_identity import ServiceTokens, internal_methods
+from civicpool_common.methods import internal_methods
+from civicpool_common.service_identity import ServiceTokens
 from civicpool_common.settings import OidcSettings
 
 OIDC = OidcSettings(

@@ -90,3 +90,39 @@ def test_exports_drop_control_characters_that_xlsx_cannot_hold() -> None:
     table = spreadsheets.frame([{"justification": "abc\u0007def", "n": -1}], ["justification", "n"])
     sheet = load_workbook(io.BytesIO(spreadsheets.to_xlsx({"Positionen": table}))).worksheets[0]
     assert [cell.value for cell in sheet[2]] == ["abcdef", -1]
+
+
+ENTITIES = b"""<?xml version="1.0"?>
+<!DOCTYPE worksheet [<!ENTITY a "AAAAAAAAAA"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]>"""
+
+
+@pytest.mark.parametrize("member", [SHEET, "xl/sharedStrings.xml", "[Content_Types].xml", "xl/_rels/workbook.xml.rels"])
+def test_a_workbook_part_with_a_doctype_is_refused_before_parsing(member: str) -> None:
+    """Internal entities (and external ones) come in through a DOCTYPE: no part may declare one."""
+    shared = workbook(lambda s: (s.append(["sku", "quantity"]), s.append(["A-" + "x" * 3, 1])))
+    with zipfile.ZipFile(io.BytesIO(shared)) as archive:
+        names = set(archive.namelist())
+    target = member if member in names else SHEET
+
+    def with_doctype(xml: bytes) -> bytes:
+        return ENTITIES + re.sub(rb"^<\?xml[^>]*\?>", b"", xml.lstrip()).replace(b">A-xxx<", b">&b;<")
+
+    hostile = rewritten(shared, target, with_doctype)
+    with pytest.raises(spreadsheets.UnreadableFile, match="declares a DOCTYPE"):
+        spreadsheets.read_upload(hostile, "bedarf.xlsx")
+
+
+def test_a_utf16_part_with_a_doctype_is_refused_too() -> None:
+    def utf16(xml: bytes) -> bytes:
+        text = xml.decode("utf-8").replace('encoding="UTF-8"', 'encoding="UTF-16"')
+        return text.replace("<worksheet", '<!DOCTYPE worksheet [<!ENTITY a "A">]><worksheet', 1).encode("utf-16")
+
+    with pytest.raises(spreadsheets.UnreadableFile, match="declares a DOCTYPE"):
+        spreadsheets.read_upload(rewritten(BASE, SHEET, utf16), "bedarf.xlsx")
+
+
+def test_rows_are_numbered_as_excel_shows_them_even_after_a_cell_with_line_breaks() -> None:
+    """A justification over three lines is one row in Excel: the rows after it keep their numbers."""
+    csv = 'Artikelnummer;Menge;Begründung\r\nA;1;"Zeile eins\r\nZeile zwei\r\nZeile drei"\r\nB;2;kurz\r\nC;x;kurz\r\n'
+    rows = spreadsheets.read_upload(csv.encode(), "b.csv")
+    assert [(r.line, r.values["sku"]) for r in rows] == [(2, "A"), (3, "B"), (4, "C")]

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import SplitResult, urlsplit, urlunsplit
 
 import psycopg
 from civicpool_common.service_identity import SERVICES
 from psycopg import sql
+
+
+def checked_server_url(server_url: str) -> SplitResult:
+    """The URL's parts if it names a PostgreSQL server; ValueError saying what is wrong otherwise (no I/O)."""
+    parts = urlsplit(server_url)
+    if parts.scheme not in ("postgresql", "postgres") or not parts.hostname:
+        raise ValueError(f"not a PostgreSQL server URL: {server_url!r} (postgresql://user:password@host:port)")
+    return parts
 
 
 def service_database_urls(server_url: str) -> dict[str, str]:
@@ -15,9 +23,7 @@ def service_database_urls(server_url: str) -> dict[str, str]:
     `server_url` is postgresql://user:password@host:port (a database named in it is ignored). The
     databases are created when they do not exist; the services migrate them when they start.
     """
-    parts = urlsplit(server_url)
-    if parts.scheme not in ("postgresql", "postgres") or not parts.hostname:
-        raise ValueError(f"not a PostgreSQL server URL: {server_url!r} (postgresql://user:password@host:port)")
+    parts = checked_server_url(server_url)
 
     def on(database: str) -> str:
         return urlunsplit(("postgresql", parts.netloc, f"/{database}", parts.query, ""))

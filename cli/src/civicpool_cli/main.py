@@ -21,7 +21,7 @@ from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
 
 from civicpool_cli import importer, keycloak
-from civicpool_cli.databases import service_database_urls
+from civicpool_cli.databases import checked_server_url, service_database_urls
 from civicpool_cli.demo import (
     CITIES,
     CITY_ROLES,
@@ -72,6 +72,12 @@ def up(
 ) -> None:
     """Start Keycloak, the three services and the gateway locally, with demo data; Ctrl-C stops all."""
     _refuse_in_production("`civicpool up`")
+    try:  # what the command line says is checked before anything about this machine
+        if database:
+            checked_server_url(database)
+    except ValueError as error:
+        typer.echo(f"civicpool could not use the database server: {error}", err=True)
+        raise typer.Exit(1) from None
     ports = Ports()
     busy = [f"{name} {port}" for name, port in vars(ports).items() if _port_in_use(port)]
     if busy:

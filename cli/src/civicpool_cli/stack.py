@@ -202,7 +202,12 @@ class Stack:
         return http_ok(self.keycloak.ready_url)
 
     def gateway_ready(self) -> bool:
+        """The gateway itself can serve (its readiness)."""
         return http_ok(f"{self.gateway_url}/readyz")
+
+    def system_ready(self) -> bool:
+        """Everything the gateway relies on serves: each service and Keycloak's keys."""
+        return http_ok(f"{self.gateway_url}/dependencies")
 
     # -- all at once -----------------------------------------------------------
 
@@ -227,7 +232,7 @@ class Stack:
         self.keycloak.import_realm(origins, demo_users=demo_users)
         timings["realm"] = time.monotonic() - started
         progress(f"realm civicpool imported{' with demo users' if demo_users else ''} ({timings['realm']:.1f} s)")
-        self.wait_for("gateway", self.gateway_ready, timeout=60)
+        self.wait_for("gateway", self.system_ready, timeout=60)
         timings["gateway"] = time.monotonic() - started
         progress(f"gateway ready on {self.gateway_url} ({timings['gateway']:.1f} s)")
         return timings

@@ -16,6 +16,7 @@ from civicpool.contracts.v1.contracts_pb2_grpc import ContractsServiceStub
 from civicpool.demand.v1.demand_pb2_grpc import DemandServiceStub
 from civicpool_common import observability
 from civicpool_common.errors import from_rpc_error
+from civicpool_common.grpc_client import open_channel
 from fastapi import Depends, Request
 from google.protobuf.message import Message
 from grpc_health.v1 import health_pb2, health_pb2_grpc
@@ -24,19 +25,6 @@ from civicpool_gateway.config import GatewaySettings
 from civicpool_gateway.problems import Problem
 
 Response = TypeVar("Response", bound=Message)
-
-# Import errors list one violation per bad cell; their status details exceed gRPC's 8 KiB default.
-MAX_METADATA_BYTES = 256 * 1024
-
-# Reconnect quickly after a service restarts; gRPC's default backoff grows to two minutes.
-CHANNEL_OPTIONS = [
-    ("grpc.initial_reconnect_backoff_ms", 200),
-    ("grpc.min_reconnect_backoff_ms", 200),
-    ("grpc.max_reconnect_backoff_ms", 2000),
-    ("grpc.keepalive_time_ms", 30_000),
-    ("grpc.max_metadata_size", MAX_METADATA_BYTES),
-    ("grpc.max_send_message_length", 16 * 1024 * 1024),
-]
 
 
 @dataclass
@@ -63,7 +51,7 @@ class ServiceClients:
 
     @staticmethod
     def _open(name: str, address: str) -> ServiceChannel:
-        channel = grpc.aio.insecure_channel(address, options=CHANNEL_OPTIONS)
+        channel = open_channel(address, name)
         return ServiceChannel(name, channel, health_pb2_grpc.HealthStub(channel))
 
     def stub(self, service: str) -> Any:

@@ -25,6 +25,8 @@ class GatewaySettings(BaseSettings):
     grpc_deadline_seconds: float = 3.0
     # Readiness probes must answer fast, whatever the state of the system.
     readiness_timeout_seconds: float = 1.0
+    # How often the services' health is checked for the metric civicpool_dependency_up.
+    dependency_interval_seconds: float = Field(10.0, gt=0)
     # The portal signs in through this public Keycloak client (code flow + PKCE).
     portal_client_id: str = "civicpool-portal"
     # A portal session ends after this long without a request (Keycloak's own idle timeout is 30 min).

@@ -9,6 +9,7 @@ from typing import Any
 
 from civicpool_common import observability
 from civicpool_common.auth import TokenVerifier
+from civicpool_common.grpc_server import periodically
 from civicpool_common.settings import OidcSettings
 from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
@@ -62,8 +63,14 @@ def create_app(settings: GatewaySettings | None = None, oidc: OidcSettings | Non
             else None
         )
         gc.freeze()  # as in the services: what start-up loaded is never garbage
+
+        async def watch_dependencies() -> str:
+            await health.check_dependencies(app.state)
+            return ""
+
         try:
-            yield
+            async with periodically(watch_dependencies, settings.dependency_interval_seconds, "check dependencies"):
+                yield
         finally:
             if metrics is not None:
                 metrics.shutdown()

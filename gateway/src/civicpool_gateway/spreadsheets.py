@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
+from defusedxml import DefusedXmlException, DTDForbidden
+from defusedxml import ElementTree as defused
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from starlette.responses import Response
@@ -84,7 +86,7 @@ _HEADINGS: dict[str, str] = {
 
 @dataclass(frozen=True)
 class SheetRow:
-    line: int  # as the spreadsheet program numbers it; the header is line 1
+    line: int  # the row as the spreadsheet program numbers it (a record, not a text line); the header is row 1
     values: dict[str, str]  # by template field
 
 
@@ -172,14 +174,19 @@ def _read_csv(content: bytes) -> list[SheetRow]:
     if not first_line.count(delimiter):
         delimiter = ";"
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    # Rows are numbered as a spreadsheet program shows them: one per record, the header row 1. A cell
+    # with line breaks inside is still one row (csv's line_num would count its text lines).
+    row = 1
     try:
         header = next(reader, None)
         if header is None:
             raise UnreadableFile("the file is empty")
         fields = _header_fields(header)
-        records = [(reader.line_num, cells) for cells in reader]  # at most 2 MiB of text
+        records = []
+        for row, cells in enumerate(reader, start=2):  # at most 2 MiB of text
+            records.append((row, cells))
     except csv.Error as error:
-        raise UnreadableFile(f"line {reader.line_num} is not valid CSV: {error}") from None
+        raise UnreadableFile(f"line {row + 1} is not valid CSV: {error}") from None
     for line, cells in records:
         for cell in cells:
             if cell.startswith("="):
@@ -204,19 +211,38 @@ def _cell_text(value: Any) -> str:
     return str(value)
 
 
-def _check_unpacked_size(content: bytes) -> None:
-    """A few compressed KiB can unpack to gigabytes: refuse before parsing anything."""
+def _check_parts(content: bytes) -> None:
+    """Before any part is parsed: the workbook unpacks to a sane size (a few compressed KiB can unpack to
+    gigabytes), and no XML part declares a DOCTYPE. Spreadsheet programs never write one; a DOCTYPE is how
+    entities are smuggled in (a billion laughs, external files), so the file is refused, not parsed."""
     try:
         with zipfile.ZipFile(io.BytesIO(content)) as archive:
-            unpacked = sum(member.file_size for member in archive.infolist())
-    except (zipfile.BadZipFile, OSError, ValueError):
+            members = archive.infolist()
+            if sum(member.file_size for member in members) > MAX_UNPACKED_BYTES:
+                raise UnreadableFile(f"the workbook unpacks to more than {MAX_UNPACKED_BYTES // 1024 // 1024} MiB")
+            for member in members:
+                if member.filename.endswith((".xml", ".rels", ".vml")):
+                    _refuse_doctype(member.filename, archive.read(member))
+    except UnreadableFile:
+        raise
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
         raise UnreadableFile("the file is not a readable XLSX workbook (damaged, or another format)") from None
-    if unpacked > MAX_UNPACKED_BYTES:
-        raise UnreadableFile(f"the workbook unpacks to more than {MAX_UNPACKED_BYTES // 1024 // 1024} MiB")
+
+
+def _refuse_doctype(name: str, xml: bytes) -> None:
+    try:
+        defused.fromstring(xml, forbid_dtd=True)
+    except DTDForbidden:
+        raise UnreadableFile(
+            f"the workbook's part {name} declares a DOCTYPE, which no spreadsheet program writes; "
+            "save the file again from Excel or LibreOffice"
+        ) from None
+    except (defused.ParseError, DefusedXmlException):
+        raise UnreadableFile("the file is not a readable XLSX workbook (damaged, or another format)") from None
 
 
 def _read_xlsx(content: bytes) -> list[SheetRow]:
-    _check_unpacked_size(content)
+    _check_parts(content)
     try:
         workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=False)
     except Exception:  # openpyxl raises many kinds for damaged files; all mean the same to the user
@@ -250,32 +276,56 @@ def _read_xlsx(content: bytes) -> list[SheetRow]:
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
+def runs_as_formula(value: object) -> bool:
+    """Text a spreadsheet program would run as a formula (OWASP CSV injection)."""
+    return isinstance(value, str) and value.startswith(_FORMULA_STARTS)
+
+
 def escape_cell(value: Any) -> Any:
-    """Text that a spreadsheet would run as a formula gets a leading apostrophe (OWASP);
-    control characters, which XLSX cannot hold, are dropped."""
-    if not isinstance(value, str):
-        return value
-    value = ILLEGAL_CHARACTERS_RE.sub("", value)
-    return "'" + value if value.startswith(_FORMULA_STARTS) else value
+    """For CSV: text that would run as a formula gets a leading apostrophe (a CSV cell has no other way)."""
+    return "'" + value if runs_as_formula(value) else value
+
+
+def _clean(value: Any) -> Any:
+    """Control characters, which XLSX cannot hold, are dropped from text."""
+    return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
+
+
+def _column(values: list[Any]) -> Any:
+    """Whole numbers stay whole numbers where a cell is empty: pandas would make the column floats
+    (1000.0), which German Excel reads as text. Other columns as they are."""
+    present = [v for v in values if v is not None]
+    if present and all(isinstance(v, int) and not isinstance(v, bool) for v in present):
+        return pd.array(values, dtype="Int64")
+    return values
 
 
 def frame(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> pd.DataFrame:
-    data = [{column: escape_cell(row.get(column)) for column in columns} for row in rows]
-    return pd.DataFrame(data, columns=list(columns))
+    """A table for a download: the rows' values by column, text cleaned, integers kept integers."""
+    return pd.DataFrame(
+        {column: _column([_clean(row.get(column)) for row in rows]) for column in columns}, columns=list(columns)
+    )
 
 
 def to_csv(table: pd.DataFrame) -> bytes:
     """`;`-separated UTF-8 with BOM: what Excel in a German locale opens correctly."""
-    return table.to_csv(index=False, sep=";", lineterminator="\r\n").encode("utf-8-sig")
+    escaped = table.map(escape_cell)
+    return escaped.to_csv(index=False, sep=";", lineterminator="\r\n").encode("utf-8-sig")
 
 
 def to_xlsx(sheets: Mapping[str, pd.DataFrame]) -> bytes:
+    """One sheet per table. Text that would run as a formula is a text cell with the quote prefix: Excel
+    shows it exactly as written (no visible apostrophe) and never runs it."""
     buffer = io.BytesIO()
     with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
         for title, table in sheets.items():
             table.to_excel(writer, sheet_name=title[:31], index=False)
             worksheet = writer.sheets[title[:31]]
             for column_cells in worksheet.columns:
+                for cell in column_cells:
+                    if runs_as_formula(cell.value):
+                        cell.data_type = "s"  # openpyxl took "=..." for a formula
+                        cell.quotePrefix = True
                 width = max(len(str(c.value or "")) for c in column_cells)
                 worksheet.column_dimensions[column_cells[0].column_letter].width = min(max(width + 2, 10), 60)
     return buffer.getvalue()

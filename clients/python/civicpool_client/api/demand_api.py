@@ -69,7 +69,7 @@ class DemandApi:
     ) -> Aggregation:
         """The round's demand per item, with the per-city breakdown
 
-        Per item: total quantity, number of cities, estimated value (quantity x the catalog's reference price, cents). Leads and admins see every city's breakdown; city IT sees the network totals and its own city; finance its own city. `format=csv|xlsx` downloads it (XLSX adds the lines).
+        Per item: total quantity, number of cities, estimated value (quantity x the catalog's reference price, cents). Leads and admins see every city's breakdown; city IT sees the network totals and its own city; finance its own city. `format=csv|xlsx` downloads it (XLSX adds the submitted lines, which add up to the totals).
 
         :param id: (required)
         :type id: str
@@ -145,7 +145,7 @@ class DemandApi:
     ) -> ApiResponse[Aggregation]:
         """The round's demand per item, with the per-city breakdown
 
-        Per item: total quantity, number of cities, estimated value (quantity x the catalog's reference price, cents). Leads and admins see every city's breakdown; city IT sees the network totals and its own city; finance its own city. `format=csv|xlsx` downloads it (XLSX adds the lines).
+        Per item: total quantity, number of cities, estimated value (quantity x the catalog's reference price, cents). Leads and admins see every city's breakdown; city IT sees the network totals and its own city; finance its own city. `format=csv|xlsx` downloads it (XLSX adds the submitted lines, which add up to the totals).
 
         :param id: (required)
         :type id: str
@@ -221,7 +221,7 @@ class DemandApi:
     ) -> RESTResponseType:
         """The round's demand per item, with the per-city breakdown
 
-        Per item: total quantity, number of cities, estimated value (quantity x the catalog's reference price, cents). Leads and admins see every city's breakdown; city IT sees the network totals and its own city; finance its own city. `format=csv|xlsx` downloads it (XLSX adds the lines).
+        Per item: total quantity, number of cities, estimated value (quantity x the catalog's reference price, cents). Leads and admins see every city's breakdown; city IT sees the network totals and its own city; finance its own city. `format=csv|xlsx` downloads it (XLSX adds the submitted lines, which add up to the totals).
 
         :param id: (required)
         :type id: str

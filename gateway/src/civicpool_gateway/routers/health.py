@@ -1,13 +1,22 @@
-"""/healthz (the process is up) and /readyz (it can serve: services and keys ready)."""
+"""/healthz (the process answers), /readyz (this process can serve) and /dependencies (what it relies on).
+
+Kubernetes takes a pod out of its Service while readiness fails. Readiness therefore says only what this
+process itself needs to serve: it is up and knows Keycloak's signing keys (fetched once, then kept, so a
+Keycloak outage later does not make it unready). A service that is down is everyone's problem, not this
+pod's: if readiness followed it, one service outage would take every gateway pod out and the whole API
+down, while most of it could still answer (Kubernetes documents the same: readiness must not depend on
+shared dependencies). The services' state stays visible at /dependencies and in the metric
+civicpool_dependency_up.
+"""
 
 from __future__ import annotations
 
 import asyncio
 from typing import Any
 
+from civicpool_common import observability
 from fastapi import APIRouter, Request
 
-from civicpool_gateway.auth import verifier
 from civicpool_gateway.clients import ServiceClients
 from civicpool_gateway.config import GatewaySettings
 from civicpool_gateway.problems import Problem
@@ -20,25 +29,55 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
+async def _keys(state: Any) -> str:
+    settings: GatewaySettings = state.settings
+    try:
+        known = await asyncio.wait_for(state.verifier.ensure_keys(), settings.readiness_timeout_seconds)
+    except TimeoutError:
+        known = False
+    return "ok" if known else "unreachable"
+
+
 @router.get(
     "/readyz",
-    summary="Readiness: every service SERVING and Keycloak's signing keys known",
+    summary="Readiness: this gateway can serve (it knows Keycloak's signing keys)",
+    description="Independent of the services: see /dependencies for theirs.",
     responses={503: {"description": "Not ready; `checks` says what is missing"}},
 )
 async def readyz(request: Request) -> Any:
-    clients: ServiceClients = request.app.state.clients
-    settings: GatewaySettings = request.app.state.settings
-    timeout = settings.readiness_timeout_seconds
-    names = list(clients.services)
-    statuses, keys_ok = await asyncio.gather(
-        asyncio.gather(*(clients.health(name, timeout) for name in names)),
-        asyncio.wait_for(verifier(request).ensure_keys(), timeout),
-        return_exceptions=True,
-    )
-    checks: dict[str, str] = dict(zip(names, statuses, strict=True)) if isinstance(statuses, list) else {}
-    checks["keycloak_jwks"] = "ok" if keys_ok is True else "unreachable"
-    ready = all(value in ("SERVING", "ok") for value in checks.values()) and len(checks) == len(names) + 1
-    if ready:
+    checks = {"keycloak_jwks": await _keys(request.app.state)}
+    if checks["keycloak_jwks"] == "ok":
         return {"status": "ready", "checks": checks}
-    not_ready = ", ".join(f"{name} {value}" for name, value in checks.items() if value not in ("SERVING", "ok"))
-    raise Problem(503, "service-unavailable", f"not ready: {not_ready}", extra={"checks": checks})
+    raise Problem(
+        503, "service-unavailable", "not ready: Keycloak's signing keys are unknown", extra={"checks": checks}
+    )
+
+
+async def check_dependencies(state: Any) -> dict[str, str]:
+    """Each service's health (SERVING, NOT_SERVING, UNREACHABLE) and Keycloak's keys; set as metrics too.
+
+    Run by /dependencies and, in the background, every few seconds (main.py), so the metric stays current.
+    """
+    clients: ServiceClients = state.clients
+    settings: GatewaySettings = state.settings
+    names = list(clients.services)
+    statuses = await asyncio.gather(*(clients.health(name, settings.readiness_timeout_seconds) for name in names))
+    checks = dict(zip(names, statuses, strict=True)) | {"keycloak_jwks": await _keys(state)}
+    for name, health in checks.items():
+        observability.DEPENDENCY_UP.labels(name).set(1.0 if health in ("SERVING", "ok") else 0.0)
+    return checks
+
+
+@router.get(
+    "/dependencies",
+    summary="What the gateway relies on: every service SERVING and Keycloak's signing keys known",
+    description="For monitoring and people; not a readiness probe (a service outage must not take every "
+    "gateway pod out of rotation).",
+    responses={503: {"description": "A dependency is not serving; `checks` names it"}},
+)
+async def dependencies(request: Request) -> Any:
+    checks = await check_dependencies(request.app.state)
+    down = ", ".join(f"{name} {state}" for name, state in checks.items() if state not in ("SERVING", "ok"))
+    if not down:
+        return {"status": "serving", "checks": checks}
+    raise Problem(503, "service-unavailable", f"not serving: {down}", extra={"checks": checks})

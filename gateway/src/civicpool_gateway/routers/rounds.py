@@ -186,7 +186,8 @@ AGGREGATE_COLUMNS = ("sku", "name", "unit", "reference_price_cents", "total_quan
     summary="The round's demand per item, with the per-city breakdown",
     description="Per item: total quantity, number of cities, estimated value (quantity x the catalog's "
     "reference price, cents). Leads and admins see every city's breakdown; city IT sees the network "
-    "totals and its own city; finance its own city. `format=csv|xlsx` downloads it (XLSX adds the lines).",
+    "totals and its own city; finance its own city. `format=csv|xlsx` downloads it (XLSX adds the submitted "
+    "lines, which add up to the totals).",
     response_model=Aggregation,
     responses=spreadsheets.DOWNLOAD_RESPONSES,
 )
@@ -207,13 +208,16 @@ async def aggregate_round(
         return Response(to_json(aggregation), media_type="application/json")
     cities = sorted({c["city_id"] for item in aggregation["items"] for c in item["cities"]})
     rows = [
-        {**{k: item[k] for k in AGGREGATE_COLUMNS}, **{f"qty_{c['city_id']}": c["quantity"] for c in item["cities"]}}
+        {**{k: item[k] for k in AGGREGATE_COLUMNS}, **dict.fromkeys((f"qty_{city}" for city in cities), 0),
+         **{f"qty_{c['city_id']}": c["quantity"] for c in item["cities"]}}
         for item in aggregation["items"]
-    ]
+    ]  # fmt: skip
     table = spreadsheets.frame(rows, [*AGGREGATE_COLUMNS, *(f"qty_{city}" for city in cities)])
     if format == "csv":
         return spreadsheets.download(table, "csv", f"round-{id}-aggregate", "Summen")
-    lines = await all_lines(services, caller, pb.ListLinesRequest(round_id=id))
+    # The lines that make the totals: withdrawn ones are history and count nowhere, so they are not listed.
+    submitted = pb.ListLinesRequest(round_id=id, status=pb.LINE_STATUS_SUBMITTED)
+    lines = await all_lines(services, caller, submitted)
     sheets = {"Summen": table, "Positionen": spreadsheets.frame(lines, LINE_EXPORT_COLUMNS)}
     return spreadsheets.attachment(spreadsheets.to_xlsx(sheets), "xlsx", f"round-{id}-aggregate")
 

@@ -7,9 +7,10 @@ FAILED_PRECONDITION); anything else is an internal error, logged.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import grpc
 from google.protobuf.message import Message
@@ -24,12 +25,53 @@ from civicpool_common.errors import (
     from_rpc_error,
 )
 from civicpool_common.grpc_server import current_token
+from civicpool_common.methods import full_service_name, read_methods
 from civicpool_common.observability import outgoing_metadata
 from civicpool_common.service_identity import ServiceTokens
 from civicpool_common.status import SERVICE_AWAY
 
 log = logging.getLogger("civicpool.grpc")
 Response = TypeVar("Response", bound=Message)
+
+# Import errors list one violation per bad cell; their status details exceed gRPC's 8 KiB default.
+MAX_METADATA_BYTES = 256 * 1024
+# Reconnect quickly after a service restarts; gRPC's default backoff grows to two minutes.
+CHANNEL_OPTIONS = [
+    ("grpc.initial_reconnect_backoff_ms", 200),
+    ("grpc.min_reconnect_backoff_ms", 200),
+    ("grpc.max_reconnect_backoff_ms", 2000),
+    ("grpc.keepalive_time_ms", 30_000),
+    ("grpc.max_metadata_size", MAX_METADATA_BYTES),
+    ("grpc.max_send_message_length", 16 * 1024 * 1024),
+    ("grpc.enable_retries", 1),
+]
+# A read that failed because its replica went away is sent to another one (reads only: a write may have
+# happened before the failure). The overall deadline of the call still holds.
+READ_RETRY = {
+    "maxAttempts": 3,
+    "initialBackoff": "0.05s",
+    "maxBackoff": "0.5s",
+    "backoffMultiplier": 2,
+    "retryableStatusCodes": ["UNAVAILABLE"],
+}
+
+
+def service_config(full_name: str) -> dict[str, Any]:
+    """Round robin over every address the target resolves to, and retries for the service's reads."""
+    reads = [{"service": full_name, "method": name} for name in read_methods(full_name)]
+    return {"loadBalancingConfig": [{"round_robin": {}}], "methodConfig": [{"name": reads, "retryPolicy": READ_RETRY}]}
+
+
+def open_channel(address: str, service: str) -> grpc.aio.Channel:
+    """A channel to every replica of one of our services ("catalog").
+
+    With `dns:///catalog:50051` and a headless Kubernetes Service, the name resolves to each pod's address
+    and calls go round robin over all of them (a ClusterIP Service would pin one long-lived connection to
+    one pod). A plain `host:port` works the same with one replica.
+    """
+    options = [*CHANNEL_OPTIONS, ("grpc.service_config", json.dumps(service_config(full_service_name(service))))]
+    return grpc.aio.insecure_channel(address, options=options)
+
 
 KEPT: dict[grpc.StatusCode, type[DomainError]] = {
     grpc.StatusCode.INVALID_ARGUMENT: InvalidArgument,

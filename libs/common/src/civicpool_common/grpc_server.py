@@ -35,7 +35,8 @@ from civicpool_common import observability
 from civicpool_common.auth import Principal, TokenVerifier
 from civicpool_common.database import create_engine, database_unavailable, migrate, ping, session_factory
 from civicpool_common.errors import DomainError, PermissionDenied, Unauthenticated, Unavailable, to_grpc_status
-from civicpool_common.service_identity import SERVICE_TOKEN_METADATA, internal_methods
+from civicpool_common.methods import internal_methods
+from civicpool_common.service_identity import SERVICE_TOKEN_METADATA
 from civicpool_common.settings import OidcSettings, ServiceSettings
 
 log = logging.getLogger("civicpool.grpc")

@@ -39,6 +39,7 @@ GRPC_SECONDS = Histogram(
 )
 DB_POOL_CHECKED_OUT = Gauge("civicpool_db_pool_checked_out", "Database connections in use", ["database"])
 DB_POOL_SIZE = Gauge("civicpool_db_pool_size", "Database connections the pool keeps", ["database"])
+DEPENDENCY_UP = Gauge("civicpool_dependency_up", "1 while a service or Keycloak serves the gateway", ["dependency"])
 
 
 # Calls about sealed bids are counted together, whatever their route or method: per-route counters would

@@ -1,9 +1,9 @@
 """Service identity: each service's own Keycloak client, and the methods only one service may call.
 
-- A method marked internal in its proto (option `civicpool.common.v1.internal_caller`) may be
-  called by that one service only. The caller sends, beside the user's token, its own access
-  token from the client-credentials grant of its Keycloak client `civicpool-<service>`, in the
-  metadata `x-service-authorization`.
+- A method marked internal in its proto (option `civicpool.common.v1.internal_caller`, read by
+  methods.internal_methods) may be called by that one service only. The caller sends, beside the
+  user's token, its own access token from the client-credentials grant of its Keycloak client
+  `civicpool-<service>`, in the metadata `x-service-authorization`.
 - The called service verifies that token like any other (the realm's signature, its own audience
   `civicpool-services`) and requires the realm role `service-<caller>`. A user token alone,
   another service's token or a forged one is refused, whatever user token comes with it; the
@@ -17,8 +17,6 @@ import logging
 import time
 
 import httpx
-from civicpool.common.v1 import options_pb2
-from google.protobuf import descriptor_pool
 
 from civicpool_common.errors import Unavailable
 from civicpool_common.settings import OidcSettings
@@ -46,20 +44,6 @@ def role(service: str) -> str:
 def secret_variable(service: str) -> str:
     """Where the service reads its client secret (and the realm import the same secret)."""
     return f"CIVICPOOL_{service.upper()}_CLIENT_SECRET"
-
-
-def internal_methods(full_service_name: str) -> dict[str, str]:
-    """/package.Service/Method -> the one service that may call it, for each internal method of a service.
-
-    Read from the proto options of the generated code (the service's _pb2 module must be imported).
-    """
-    service = descriptor_pool.Default().FindServiceByName(full_service_name)
-    found = {}
-    for method in service.methods:
-        caller = method.GetOptions().Extensions[options_pb2.internal_caller]
-        if caller:
-            found[f"/{service.full_name}/{method.name}"] = caller
-    return found
 
 
 class ServiceTokens:

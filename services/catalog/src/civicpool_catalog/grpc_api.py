@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from civicpool_catalog import repository
 from civicpool_catalog.models import City, CostKey, Item, Vendor
 from civicpool_catalog.repository import ItemRow
-from civicpool_catalog.service import CITIES, COST_KEYS, ITEMS, VENDORS, CatalogService
+from civicpool_catalog.service import CITIES, COST_KEYS, ITEMS, VENDORS, CatalogService, require_cost_key_reader
 
 Context = grpc.aio.ServicerContext[Any, Any]
 FieldReaders = Mapping[str, Callable[[Any], Any]]
@@ -275,9 +275,11 @@ class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
         return cost_key_to_proto(await self._service.create(current_principal(), COST_KEYS, values))
 
     async def GetCostKey(self, request: pb.GetCostKeyRequest, context: Context) -> pb.CostKey:
+        require_cost_key_reader(current_principal())
         return cost_key_to_proto(await self._service.get(COST_KEYS, request.id))
 
     async def ListCostKeys(self, request: pb.ListCostKeysRequest, context: Context) -> pb.ListCostKeysResponse:
+        require_cost_key_reader(current_principal())
         conditions = repository.active_only(CostKey, request.include_inactive)
         page = await self._service.list_page(COST_KEYS, conditions, request.page.limit, request.page.cursor)
         return pb.ListCostKeysResponse(
@@ -298,6 +300,7 @@ class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
         return cost_key_to_proto(key)
 
     async def SplitCost(self, request: pb.SplitCostRequest, context: Context) -> pb.SplitCostResponse:
+        require_cost_key_reader(current_principal())
         parts = await self._service.split_cost(
             request.cost_key_id, request.amount_cents, dict(request.usage), list(request.city_ids)
         )

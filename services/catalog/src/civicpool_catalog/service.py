@@ -166,6 +166,11 @@ COST_KEYS = RecordKind(
 )
 
 
+def require_cost_key_reader(principal: Principal) -> None:
+    """How the cities share their costs is their own business: vendors read no cost key and no split."""
+    principal.require_any_role(Role.CITY_IT, Role.FINANCE, Role.PROCUREMENT_LEAD, Role.NETWORK_ADMIN)
+
+
 # Keys that name the cities they charge (fixed shares, usage quantities) rather than splitting among the
 # cities asked for: each named city must be among those.
 SPLIT_BY_NAMED_CITIES = (domain.CostKeyMethod.FIXED, domain.CostKeyMethod.USAGE)

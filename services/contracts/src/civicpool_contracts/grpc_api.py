@@ -14,6 +14,7 @@ from civicpool.contracts.v1 import contracts_pb2 as pb
 from civicpool.contracts.v1 import contracts_pb2_grpc
 from civicpool_common.database import utc_now
 from civicpool_common.errors import InvalidArgument
+from civicpool_common.grpc_client import open_channel
 from civicpool_common.grpc_server import current_principal, periodically
 from civicpool_common.paging import PageWindow
 from civicpool_common.service_identity import ServiceTokens
@@ -499,8 +500,8 @@ def _procedure(number: int) -> Procedure:
 async def register(
     server: grpc.aio.Server, sessions: async_sessionmaker[AsyncSession], settings: ContractsSettings
 ) -> AsyncIterator[None]:
-    catalog_channel = grpc.aio.insecure_channel(settings.catalog_address)
-    demand_channel = grpc.aio.insecure_channel(settings.demand_address)
+    catalog_channel = open_channel(settings.catalog_address, "catalog")
+    demand_channel = open_channel(settings.demand_address, "demand")
     identity = ServiceTokens("contracts", settings.client_secret.get_secret_value(), OidcSettings())
     deadline = settings.neighbour_deadline_seconds
     catalog, demand = GrpcCatalog(catalog_channel, deadline), GrpcDemandRounds(demand_channel, deadline, identity)

@@ -54,8 +54,9 @@ def city_account(city_id: str) -> str:
     return CITY_ACCOUNT_PREFIX + city_id
 
 
-def is_city_account(name: str) -> bool:
-    return name.startswith(CITY_ACCOUNT_PREFIX)
+def city_of_account(name: str) -> str | None:
+    """The city whose account it is; None for a contract's or a pool's account."""
+    return name.removeprefix(CITY_ACCOUNT_PREFIX) if name.startswith(CITY_ACCOUNT_PREFIX) else None
 
 
 def account(kind: str, contract_id: str, city_id: str) -> str:

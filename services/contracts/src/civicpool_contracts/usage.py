@@ -333,8 +333,9 @@ class UsageService:
             found = list((await session.scalars(query)).all())
             entries = await _entries_of(session, [t.id for t in found])
 
-        def visible(entry: LedgerEntry) -> bool:
-            return account is None or entry.account == account or not holdings.is_city_account(entry.account)
+        def visible(entry: LedgerEntry) -> bool:  # the one rule of whose numbers a caller sees
+            city = holdings.city_of_account(entry.account)
+            return city is None or principal.sees_city(city)
 
         return [Posting(t, [e for e in entries.get(t.id, []) if visible(e)]) for t in found]
 

@@ -10,6 +10,7 @@ import grpc
 from civicpool.demand.v1 import demand_pb2 as pb
 from civicpool.demand.v1 import demand_pb2_grpc
 from civicpool_common.errors import InvalidArgument
+from civicpool_common.grpc_client import open_channel
 from civicpool_common.grpc_server import current_principal, periodically
 from civicpool_common.timestamps import date_field, timestamp_field, to_timestamp
 from civicpool_common.vocabulary import ImportMode, LineStatus, Priority, RoundStatus, from_proto, to_proto
@@ -260,7 +261,7 @@ class DemandServicer(demand_pb2_grpc.DemandServiceServicer):
 async def register(
     server: grpc.aio.Server, sessions: async_sessionmaker[AsyncSession], settings: DemandSettings
 ) -> AsyncIterator[None]:
-    channel = grpc.aio.insecure_channel(settings.catalog_address)
+    channel = open_channel(settings.catalog_address, "catalog")
     service = DemandService(sessions, GrpcItemDirectory(channel, settings.catalog_deadline_seconds))
     demand_pb2_grpc.add_DemandServiceServicer_to_server(DemandServicer(service), server)
 
