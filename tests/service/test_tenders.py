@@ -325,6 +325,12 @@ async def test_a_bid_must_price_its_lot_and_come_from_a_known_vendor(tendering: 
             RHEINTAL, tender_id, bid(lot, tendering.laptop, 80_000, tiers=(Tier(1, 70_000),))
         )
     assert refusal.value.violations[0].description == "must be at least 2"
+    for free in (bid(lot, tendering.laptop, 0), bid(lot, tendering.laptop, 80_000, tiers=(Tier(50, 0),))):
+        # A price of 0 would give every other bid 0 points on price and decide the award by itself.
+        with pytest.raises(InvalidArgument) as refusal:
+            await tendering.contracts.submit_bid(RHEINTAL, tender_id, free)
+        [why] = [v.description for v in refusal.value.violations]
+        assert why.startswith("must be at least 1 cent") and "abnormally low" in why
     with pytest.raises(PermissionDenied, match="not an active vendor"):
         await tendering.contracts.submit_bid(vendor("nobody"), tender_id, bid(lot, tendering.laptop, 80_000))
     with pytest.raises(PermissionDenied):

@@ -283,7 +283,8 @@ class UsageService:
         outside = sorted(set(parts) - set(holdings_now))
         if outside:  # the catalog refuses such a split already; no posting ever charges a non-party
             raise InvalidArgument.for_field(
-                "cost_key_id", f"the split charges cities that are not parties to contract {contract_id}: {outside}"
+                "cost_key_id",
+                f"the split charges cities that are not parties to contract {contract_id}: {', '.join(outside)}",
             )
         await references.require_active(self._catalog, references.cities("cost_key_id", sorted(parts)))
 
