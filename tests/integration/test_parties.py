@@ -732,29 +732,24 @@ def _grpc_cases() -> list[Case]:
             ),
             variant="in the mask",
         ),
-        Case(
-            "DemandService/CreatePrefilledRound",
-            "lines[].city_id",
-            Kind.CITY,
-            lambda w, bad: w.call(
-                "demand", "CreatePrefilledRound", prefilled(city=bad)(w), "ettlingen.lead", as_service="contracts"
-            ),
-        ),
-        Case(
-            "DemandService/CreatePrefilledRound",
-            "lines[].item_id",
-            Kind.ITEM,
-            lambda w, bad: w.call(
-                "demand", "CreatePrefilledRound", prefilled(item=bad)(w), "ettlingen.lead", as_service="contracts"
-            ),
-        ),
-        Case(
-            "DemandService/CreatePrefilledRound",
-            "round.scope_item_ids[]",
-            Kind.ITEM,
-            lambda w, bad: w.call(
-                "demand", "CreatePrefilledRound", prefilled(scope=bad)(w), "ettlingen.lead", as_service="contracts"
-            ),
+        *(
+            Case(
+                "DemandService/CreatePrefilledRound",
+                field,
+                kind,
+                lambda w, bad, where=where: w.call(
+                    "demand",
+                    "CreatePrefilledRound",
+                    prefilled(**{where: bad})(w),
+                    "ettlingen.lead",
+                    as_service="contracts",
+                ),
+            )
+            for field, kind, where in (
+                ("lines[].city_id", Kind.CITY, "city"),
+                ("lines[].item_id", Kind.ITEM, "item"),
+                ("round.scope_item_ids[]", Kind.ITEM, "scope"),
+            )
         ),
         Case(
             "DemandService/CreatePrefilledRound",
