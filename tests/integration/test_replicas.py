@@ -52,12 +52,14 @@ async def test_calls_go_round_robin_and_reads_survive_a_replica(
                 for _ in range(20):
                     await stub.ListItems(catalog.ListItemsRequest(), timeout=5, metadata=metadata)
                 served = (_metrics_of(a_metrics, HOSTS[0]), _metrics_of(b_metrics, HOSTS[1]))
-                assert served == (10, 10), served  # round robin: each replica half of the calls
+                # Round robin: each replica about half of the calls (the first ones go to whichever connected
+                # first); with one long-lived connection to one address, one replica would have all 20.
+                assert sum(served) == 20 and min(served) >= 7, served
 
                 first.kill()  # one replica crashes (SIGKILL)
                 first.wait()
                 for _ in range(20):  # every read is answered: by the other replica
                     await stub.ListItems(catalog.ListItemsRequest(), timeout=5, metadata=metadata)
-                assert _metrics_of(b_metrics, HOSTS[1]) == 30
+                assert _metrics_of(b_metrics, HOSTS[1]) == served[1] + 20
             finally:
                 await channel.close()
