@@ -5,8 +5,8 @@ from __future__ import annotations
 import httpx
 import pytest
 from civicpool_common.errors import Unavailable
-from civicpool_common.methods import internal_methods
-from civicpool_common.service_identity import ServiceTokens
+from civicpool_common.methods import full_service_name, internal_methods
+from civicpool_common.service_identity import SERVICES, ServiceTokens
 from civicpool_common.settings import OidcSettings
 
 OIDC = OidcSettings(
@@ -75,3 +75,14 @@ def test_internal_methods_come_from_the_proto_options() -> None:
         "/civicpool.demand.v1.DemandService/BundleRound": "contracts",
         "/civicpool.demand.v1.DemandService/CreatePrefilledRound": "contracts",
     }
+
+
+def test_each_services_full_name_is_its_protos() -> None:
+    """open_channel and the sealed-bid metrics name services by convention; the descriptors must agree."""
+    from civicpool.catalog.v1 import catalog_pb2
+    from civicpool.contracts.v1 import contracts_pb2
+    from civicpool.demand.v1 import demand_pb2
+
+    declared = {module.DESCRIPTOR.package.split(".")[1]: next(iter(module.DESCRIPTOR.services_by_name.values()))
+                for module in (catalog_pb2, demand_pb2, contracts_pb2)}  # fmt: skip
+    assert {name: full_service_name(name) for name in SERVICES} == {n: s.full_name for n, s in declared.items()}

@@ -14,7 +14,7 @@ from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import httpx
 import jwt
@@ -94,6 +94,27 @@ def _optional_str(value: object) -> str | None:
 # A user's token is sent with each of their requests for its whole lifetime; verifying
 # its signature once is enough (profiled: verification was ~12 % of a service's time).
 VERIFIED_CACHE_SIZE = 4096
+Verified = TypeVar("Verified")
+
+
+class _VerifiedTokens(Generic[Verified]):
+    """What verifying a token gave, until the token expires (plus the leeway); least recently used go first."""
+
+    def __init__(self, leeway_seconds: float) -> None:
+        self._leeway = leeway_seconds
+        self._entries: OrderedDict[str, tuple[Verified, float]] = OrderedDict()  # token -> (result, expiry)
+
+    def get(self, token: str) -> Verified | None:
+        entry = self._entries.get(token)
+        if entry is None or time.time() >= entry[1] + self._leeway:
+            return None
+        self._entries.move_to_end(token)
+        return entry[0]
+
+    def put(self, token: str, result: Verified, expires_at: float) -> None:
+        self._entries[token] = (result, expires_at)
+        if len(self._entries) > VERIFIED_CACHE_SIZE:
+            self._entries.popitem(last=False)
 
 
 class TokenVerifier:
@@ -102,8 +123,8 @@ class TokenVerifier:
         self._http = http or httpx.AsyncClient(timeout=5.0)
         self._keys: dict[str, jwt.PyJWK] = {}
         # token -> (principal, expiry as a Unix time); least recently used first
-        self._verified: OrderedDict[str, tuple[Principal, float]] = OrderedDict()
-        self._service_tokens: OrderedDict[str, tuple[frozenset[str], float]] = OrderedDict()  # -> (services, expiry)
+        self._verified: _VerifiedTokens[Principal] = _VerifiedTokens(settings.leeway_seconds)
+        self._service_tokens: _VerifiedTokens[frozenset[str]] = _VerifiedTokens(settings.leeway_seconds)
         self._last_fetch = float("-inf")
         self._lock = asyncio.Lock()
 
@@ -120,13 +141,10 @@ class TokenVerifier:
     async def verify(self, token: str) -> Principal:
         """The Principal of a valid access token; Unauthenticated otherwise."""
         cached = self._verified.get(token)
-        if cached is not None and time.time() < cached[1] + self._settings.leeway_seconds:
-            self._verified.move_to_end(token)
-            return cached[0]
+        if cached is not None:
+            return cached
         principal, expires_at = await self._verify_signed(token)
-        self._verified[token] = (principal, expires_at)
-        if len(self._verified) > VERIFIED_CACHE_SIZE:
-            self._verified.popitem(last=False)
+        self._verified.put(token, principal, expires_at)
         return principal
 
     async def verify_service(self, token: str) -> frozenset[str]:
@@ -136,15 +154,13 @@ class TokenVerifier:
         service's token is not accepted where a user's is expected (verify() wants another audience).
         """
         cached = self._service_tokens.get(token)
-        if cached is not None and time.time() < cached[1] + self._settings.leeway_seconds:
-            return cached[0]
+        if cached is not None:
+            return cached
         claims = await self.decode(token, SERVICE_AUDIENCE)
         roles = (claims.get("realm_access") or {}).get("roles", ())
         services = frozenset(str(r).removeprefix(SERVICE_ROLE_PREFIX) for r in roles
                              if str(r).startswith(SERVICE_ROLE_PREFIX))  # fmt: skip
-        self._service_tokens[token] = (services, float(claims["exp"]))
-        if len(self._service_tokens) > VERIFIED_CACHE_SIZE:
-            self._service_tokens.popitem(last=False)
+        self._service_tokens.put(token, services, float(claims["exp"]))
         return services
 
     async def _verify_signed(self, token: str) -> tuple[Principal, float]:

@@ -19,6 +19,7 @@ from typing import Any
 import prometheus_client
 from prometheus_client import Counter, Gauge, Histogram
 
+from civicpool_common.methods import full_service_name
 from civicpool_common.service_identity import SERVICE_TOKEN_METADATA
 
 REQUEST_ID_HEADER = "x-request-id"
@@ -47,8 +48,7 @@ DEPENDENCY_UP = Gauge("civicpool_dependency_up", "1 while a service or Keycloak 
 SEALED_LABEL = "sealed bids"
 SEALED_ROUTE_PREFIX = "/api/v1/tenders/{id}/bids"
 SEALED_RPCS = frozenset(
-    f"/civicpool.contracts.v1.ContractsService/{name}"
-    for name in ("SubmitBid", "ReplaceBid", "WithdrawBid", "ListBids")
+    f"/{full_service_name('contracts')}/{name}" for name in ("SubmitBid", "ReplaceBid", "WithdrawBid", "ListBids")
 )
 
 
