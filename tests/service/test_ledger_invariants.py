@@ -24,7 +24,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_stat
 from tests.service.conftest import LEAD, add_member_cities, city_it
 from tests.service.test_usage import Usage
 from tests.support.databases import DatabaseFactory
-from tests.support.neighbours import InProcessCatalog
+from tests.support.in_process import InProcessCatalog
 
 CITIES = ("bruchsal", "buehl", "ettlingen")
 Result = TypeVar("Result")

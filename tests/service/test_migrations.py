@@ -9,6 +9,7 @@ from civicpool_catalog.models import Base as CatalogBase
 from civicpool_common.database import alembic_config, migrate, sync_url
 from civicpool_contracts.models import Base as ContractsBase
 from civicpool_demand.models import Base as DemandBase
+from civicpool_tenders.models import Base as TendersBase
 from sqlalchemy import MetaData, create_engine, inspect, text
 from sqlalchemy.exc import IntegrityError
 
@@ -17,6 +18,7 @@ from tests.support.databases import DatabaseFactory
 SERVICES = [
     ("civicpool_catalog:migrations", CatalogBase.metadata),
     ("civicpool_demand:migrations", DemandBase.metadata),
+    ("civicpool_tenders:migrations", TendersBase.metadata),
     ("civicpool_contracts:migrations", ContractsBase.metadata),
 ]
 

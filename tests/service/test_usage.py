@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from tests.service.conftest import ADMIN, LEAD, OTHER_LEAD, VENDOR, add_member_cities, city_it, finance
 from tests.support.contracts import PRICE, awarded_contract, check_invariants, scalar
 from tests.support.databases import DatabaseFactory
-from tests.support.neighbours import InProcessCatalog
+from tests.support.in_process import InProcessCatalog
 
 BRUCHSAL, BUEHL, RASTATT = city_it("bruchsal"), city_it("buehl"), city_it("rastatt")
 RASTATT_FINANCE, RASTATT_FINANCE_NETWORK = finance("rastatt"), finance(None)

@@ -1,7 +1,7 @@
 """A framework contract as an award stores it, and the invariants of its use (for tests and benchmarks).
 
-Awarding takes a round, a tender, bids and a deadline; tests of what happens after the award start
-from the stored contract instead.
+Awarding takes a round, a tender, bids and a deadline (in the tenders service); tests of what happens
+after the award start from the stored contract instead.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import datetime as dt
 import random
 
 from civicpool_common.database import session_factory, utc_now
-from civicpool_contracts.models import Bid, Contract, ContractQuota, Lot, Movement, Tender
+from civicpool_contracts.models import Contract, ContractQuota, Movement
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -23,24 +23,8 @@ async def awarded_contract(
     """An active framework contract (Ettlingen leads, Rheintal delivers) with these city quotas."""
     quotas = quotas or {"bruchsal": 60, "buehl": 30, "ettlingen": 10}
     now, today = utc_now(), utc_now().date()
-    ids = {name: f"{name}-{random.getrandbits(48):x}" for name in ("tender", "lot", "bid", "contract")}
+    ids = {name: f"{name}-{random.getrandbits(48):x}" for name in ("tender", "lot", "bid", "contract")}  # no FKs
     async with session_factory(engine).begin() as session:
-        session.add(Tender(
-            id=ids["tender"], title="T", description="", lead_city_id="ettlingen", round_id=ids["tender"],
-            participating_city_ids=sorted(quotas), status="awarded", estimated_value_cents=0,
-            recommended_procedure="open_eu", recommendation_reason="", procedure="open_eu",
-            procedure_justification="", bids_opened_by="", weight_price=0, weight_quality=0,
-            weight_data_protection=0, evaluated_by="", cancel_reason="", created_by="x", created_at=now,
-            updated_at=now,
-        ))  # fmt: skip
-        await session.flush()  # the rows below refer to the ones above; no relationships order them
-        session.add(Lot(id=ids["lot"], tender_id=ids["tender"], number=1, title="L", estimated_value_cents=0,
-                        awarded_bid_id=ids["bid"], award_justification=""))  # fmt: skip
-        await session.flush()
-        session.add(Bid(id=ids["bid"], tender_id=ids["tender"], lot_id=ids["lot"], vendor_id="rheintal",
-                        status="submitted", prices=[], delivery_days=1, hosting_region="DE", dpa_offered=True,
-                        open_source=False, submitted_by="x", submitted_at=now, updated_at=now))  # fmt: skip
-        await session.flush()
         session.add(Contract(
             id=ids["contract"], tender_id=ids["tender"], lot_id=ids["lot"], bid_id=ids["bid"],
             lead_city_id="ettlingen", vendor_id="rheintal", item_id="i", sku="VPN-SEAT", name="VPN", unit="Nutzer",

@@ -7,11 +7,13 @@ from civicpool_common.settings import OidcSettings, RuntimeSettings
 from civicpool_contracts.config import ContractsSettings
 from civicpool_demand.config import DemandSettings
 from civicpool_gateway.config import GatewaySettings
+from civicpool_tenders.config import TendersSettings
 from pydantic_settings import BaseSettings
 
 SETTINGS: dict[str, type[BaseSettings]] = {
     "catalog": CatalogSettings,
     "demand": DemandSettings,
+    "tenders": TendersSettings,
     "contracts": ContractsSettings,
     "gateway": GatewaySettings,
 }
@@ -26,6 +28,7 @@ def known_variables(process: str) -> set[str]:
         RuntimeSettings,
         CatalogSettings,
         DemandSettings,
+        TendersSettings,
         ContractsSettings,
     ):
         prefix = str(settings.model_config.get("env_prefix", ""))

@@ -10,8 +10,9 @@ import pytest
 from civicpool_common.lifecycle import StateConflict
 from civicpool_common.money import euros
 from civicpool_common.vocabulary import HostingRegion, Procedure
-from civicpool_contracts import rules, scoring
-from civicpool_contracts.procedure import ValueLimits, recommend
+from civicpool_contracts import rules as contract_rules
+from civicpool_tenders import rules, scoring
+from civicpool_tenders.procedure import ValueLimits, recommend
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -189,6 +190,6 @@ def test_a_contract_cannot_start_before_its_award() -> None:
 
 def test_a_contract_past_its_last_day_is_expired() -> None:
     last_day = dt.date(2028, 12, 31)
-    assert rules.effective_contract_status("active", last_day, last_day) == "active"
-    assert rules.effective_contract_status("active", last_day, dt.date(2029, 1, 1)) == "expired"
-    assert rules.effective_contract_status("terminated", last_day, dt.date(2027, 1, 1)) == "terminated"
+    assert contract_rules.effective_contract_status("active", last_day, last_day) == "active"
+    assert contract_rules.effective_contract_status("active", last_day, dt.date(2029, 1, 1)) == "expired"
+    assert contract_rules.effective_contract_status("terminated", last_day, dt.date(2027, 1, 1)) == "terminated"

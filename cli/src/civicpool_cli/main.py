@@ -21,6 +21,7 @@ from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
 
 from civicpool_cli import importer, keycloak
+from civicpool_cli.carry_over import carry_over_in
 from civicpool_cli.databases import checked_server_url, service_database_urls
 from civicpool_cli.demo import (
     CITIES,
@@ -70,7 +71,7 @@ def up(
         ),
     ] = None,
 ) -> None:
-    """Start Keycloak, the three services and the gateway locally, with demo data; Ctrl-C stops all."""
+    """Start Keycloak, the four services and the gateway locally, with demo data; Ctrl-C stops all."""
     _refuse_in_production("`civicpool up`")
     try:  # what the command line says is checked before anything about this machine
         if database:
@@ -141,7 +142,8 @@ def _welcome(stack: Stack, seconds: float, demo: bool) -> str:
 
 @app.command()
 def migrate(data_dir: DataDir = Path("data")) -> None:
-    """Bring every service's database schema up to date (production runs this before starting)."""
+    """Bring every service's database schema up to date, and move data a release moved to another service (the
+    tender tables into the tenders database): production runs this before starting."""
     env_note = {"CIVICPOOL_DATA_DIR": str(data_dir.resolve())}
     for service in SERVICES:
         typer.echo(f"migrating {service} ...", err=True)
@@ -150,6 +152,7 @@ def migrate(data_dir: DataDir = Path("data")) -> None:
         )
         if result.returncode != 0:
             raise typer.Exit(result.returncode)
+    carry_over_in(data_dir, os.environ, lambda line: typer.echo(line, err=True))
 
 
 @app.command()

@@ -26,6 +26,7 @@ from civicpool_common.healthcheck import serving
 from civicpool_common.service_identity import SERVICES
 
 from civicpool_cli import keycloak
+from civicpool_cli.carry_over import carry_over_in
 from civicpool_cli.keycloak import KeycloakServer
 
 PR_SET_PDEATHSIG = 1
@@ -53,6 +54,7 @@ class Ports:
     catalog: int = 50051
     demand: int = 50052
     contracts: int = 50053
+    tenders: int = 50054
     gateway_metrics: int = 9100  # Prometheus, apart from the API
 
     @classmethod
@@ -110,6 +112,9 @@ class Stack:
         env["CIVICPOOL_DEMAND_CATALOG_ADDRESS"] = self.address("catalog")
         env["CIVICPOOL_CONTRACTS_CATALOG_ADDRESS"] = self.address("catalog")
         env["CIVICPOOL_CONTRACTS_DEMAND_ADDRESS"] = self.address("demand")
+        env["CIVICPOOL_TENDERS_CATALOG_ADDRESS"] = self.address("catalog")
+        env["CIVICPOOL_TENDERS_DEMAND_ADDRESS"] = self.address("demand")
+        env["CIVICPOOL_TENDERS_CONTRACTS_ADDRESS"] = self.address("contracts")
         if name in SERVICES:
             variable = service_identity.secret_variable(name)
             env[variable] = self.keycloak.service_secrets()[variable]
@@ -216,9 +221,11 @@ class Stack:
         timings: dict[str, float] = {}
         started = time.monotonic()
         keycloak.distribution()  # fetch/unpack before the clock of the others starts
+        # An installation from before the tenders service: its tender tables move first (once).
+        carry_over_in(self.data_dir, self.environment(), progress)
         for name in ("keycloak", *SERVICES, "gateway"):
             self.start(name)
-        progress("started Keycloak, catalog, demand, contracts and gateway; waiting until they are ready")
+        progress("started Keycloak, catalog, demand, tenders, contracts and gateway; waiting until they are ready")
         for service in SERVICES:
             self.wait_for(service, functools.partial(self.service_serving, service), timeout=60)
             timings[service] = time.monotonic() - started

@@ -14,6 +14,7 @@ import grpc
 from civicpool.catalog.v1.catalog_pb2_grpc import CatalogServiceStub
 from civicpool.contracts.v1.contracts_pb2_grpc import ContractsServiceStub
 from civicpool.demand.v1.demand_pb2_grpc import DemandServiceStub
+from civicpool.tenders.v1.tenders_pb2_grpc import TendersServiceStub
 from civicpool_common import observability
 from civicpool_common.errors import from_rpc_error
 from civicpool_common.grpc_client import open_channel
@@ -42,11 +43,13 @@ class ServiceClients:
             for name, address in (
                 ("catalog", settings.catalog_address),
                 ("demand", settings.demand_address),
+                ("tenders", settings.tenders_address),
                 ("contracts", settings.contracts_address),
             )
         }
         self.catalog = CatalogServiceStub(self.services["catalog"].channel)
         self.demand = DemandServiceStub(self.services["demand"].channel)
+        self.tenders = TendersServiceStub(self.services["tenders"].channel)
         self.contracts = ContractsServiceStub(self.services["contracts"].channel)
 
     @staticmethod
@@ -55,7 +58,9 @@ class ServiceClients:
         return ServiceChannel(name, channel, health_pb2_grpc.HealthStub(channel))
 
     def stub(self, service: str) -> Any:
-        return {"catalog": self.catalog, "demand": self.demand, "contracts": self.contracts}[service]
+        return {"catalog": self.catalog, "demand": self.demand, "tenders": self.tenders, "contracts": self.contracts}[
+            service
+        ]
 
     async def close(self) -> None:
         for service in self.services.values():

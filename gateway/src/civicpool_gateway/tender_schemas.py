@@ -6,7 +6,8 @@ import datetime as dt
 from typing import Annotated
 
 from civicpool.catalog.v1 import catalog_pb2 as catalog_pb
-from civicpool.contracts.v1 import contracts_pb2 as pb
+from civicpool.contracts.v1 import contracts_pb2 as contracts_pb
+from civicpool.tenders.v1 import tenders_pb2 as pb
 from civicpool_common.vocabulary import (
     BidOutcome,
     BidStatus,
@@ -35,7 +36,7 @@ BID_SHAPE = MessageShape(
         "outcome": (pb.BidOutcome, BidOutcome),
     }
 )
-CONTRACT_SHAPE = MessageShape(enums={"status": (pb.ContractStatus, ContractStatus)})
+CONTRACT_SHAPE = MessageShape(enums={"status": (contracts_pb.ContractStatus, ContractStatus)})
 LEDGER_SHAPE = MessageShape(nullable=frozenset({"reverses_id"}))
 ItemId = Annotated[str, Field(min_length=1, max_length=64)]
 Score = Annotated[int, Field(strict=True, ge=0, le=100)]
@@ -304,6 +305,11 @@ class Contract(BaseModel):
 class AwardResult(BaseModel):
     tender: Tender
     contracts: list[Contract]
+    contracts_pending: bool = Field(
+        False,
+        description="True when the contracts service did not confirm the contracts in time: the award stands, "
+        "`contracts` is empty, and the contracts appear under /contracts?tender_id= as soon as it answers.",
+    )
 
 
 class ContractListParams(ListParams):

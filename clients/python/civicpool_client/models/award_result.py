@@ -17,8 +17,8 @@ import pprint
 import re  # noqa: F401
 import json
 
-from pydantic import BaseModel, ConfigDict
-from typing import Any, ClassVar, Dict, List
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
+from typing import Any, ClassVar, Dict, List, Optional
 from civicpool_client.models.contract import Contract
 from civicpool_client.models.tender import Tender
 from typing import Optional, Set
@@ -31,7 +31,8 @@ class AwardResult(BaseModel):
     """ # noqa: E501
     tender: Tender
     contracts: List[Contract]
-    __properties: ClassVar[List[str]] = ["tender", "contracts"]
+    contracts_pending: Optional[StrictBool] = Field(default=False, description="True when the contracts service did not confirm the contracts in time: the award stands, `contracts` is empty, and the contracts appear under /contracts?tender_id= as soon as it answers.")
+    __properties: ClassVar[List[str]] = ["tender", "contracts", "contracts_pending"]
 
     model_config = ConfigDict(
         validate_by_name=True,
@@ -94,7 +95,8 @@ class AwardResult(BaseModel):
 
         _obj = cls.model_validate({
             "tender": Tender.from_dict(obj["tender"]) if obj.get("tender") is not None else None,
-            "contracts": [Contract.from_dict(_item) for _item in obj["contracts"]] if obj.get("contracts") is not None else None
+            "contracts": [Contract.from_dict(_item) for _item in obj["contracts"]] if obj.get("contracts") is not None else None,
+            "contracts_pending": obj.get("contracts_pending") if obj.get("contracts_pending") is not None else False
         })
         return _obj
 

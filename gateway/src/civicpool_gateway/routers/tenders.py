@@ -1,6 +1,6 @@
 """Joint tenders: from a closed round to lots, sealed bids, evaluation, award and the OCDS export.
 
-The contracts service decides who may see and do what (see its service module);
+The tenders service decides who may see and do what (see its service module);
 the gateway checks roles coarsely and maps messages.
 """
 
@@ -9,7 +9,7 @@ the gateway checks roles coarsely and maps messages.
 from typing import Annotated, Any
 
 from civicpool.catalog.v1 import catalog_pb2 as catalog_pb
-from civicpool.contracts.v1 import contracts_pb2 as pb
+from civicpool.tenders.v1 import tenders_pb2 as pb
 from civicpool_common.auth import Role
 from civicpool_common.vocabulary import HostingRegion, TenderStatus, to_proto
 from fastapi import APIRouter, Depends, Header, Query, Response, status
@@ -58,7 +58,7 @@ def bid_out(message: pb.Bid, response: Response | None = None) -> Bid:
 @router.get("/tenders", summary="List joint tenders", response_model=Page[Tender])
 async def list_tenders(caller: CallerDep, services: ClientsDep, params: Annotated[TenderListParams, Query()]) -> Any:
     request = pb.ListTendersRequest(page=params.page(), status=to_proto(params.status, pb.TenderStatus, TenderStatus))
-    reply = await services.call("contracts", services.contracts.ListTenders, request, caller.token)
+    reply = await services.call("tenders", services.tenders.ListTenders, request, caller.token)
     return {"data": [tender_out(t) for t in reply.tenders], "next_cursor": reply.next_cursor or None}
 
 
@@ -78,14 +78,14 @@ async def create_tender(body: TenderCreate, caller: LeadDep, services: ClientsDe
         description=body.description,
         lot_groups=[pb.LotGroup(title=g.title, item_ids=g.item_ids) for g in body.lot_groups],
     )
-    reply = await services.call("contracts", services.contracts.CreateTender, request, caller.token)
+    reply = await services.call("tenders", services.tenders.CreateTender, request, caller.token)
     response.headers["Location"] = f"/api/v1/tenders/{reply.id}"
     return tender_out(reply, response)
 
 
 @router.get("/tenders/{id}", summary="Read a tender with its lots", response_model=Tender)
 async def get_tender(id: ResourceId, caller: CallerDep, services: ClientsDep, response: Response) -> Any:
-    reply = await services.call("contracts", services.contracts.GetTender, pb.GetTenderRequest(id=id), caller.token)
+    reply = await services.call("tenders", services.tenders.GetTender, pb.GetTenderRequest(id=id), caller.token)
     return tender_out(reply, response)
 
 
@@ -104,7 +104,7 @@ async def update_tender(
     patch = patch_request(body, if_match)
     message = pb.Tender(id=id, **TENDER_SHAPE.to_proto_fields(patch.changes))
     request = pb.UpdateTenderRequest(tender=message, update_mask=patch.mask, expected_version=patch.version)
-    reply = await call_write(services, "contracts", "UpdateTender", request, caller, via_if_match=patch.via_if_match)
+    reply = await call_write(services, "tenders", "UpdateTender", request, caller, via_if_match=patch.via_if_match)
     assert isinstance(reply, pb.Tender)
     return tender_out(reply, response)
 
@@ -115,7 +115,7 @@ async def _transition(
 ) -> Tender:  # fmt: skip
     version, via_if_match = optional_version(if_match)
     request = pb.TenderTransitionRequest(id=id, expected_version=version, reason=reason)
-    reply = await call_write(services, "contracts", rpc, request, caller, via_if_match=via_if_match)
+    reply = await call_write(services, "tenders", rpc, request, caller, via_if_match=via_if_match)
     assert isinstance(reply, pb.Tender)
     return tender_out(reply, response)
 
@@ -171,13 +171,13 @@ async def evaluate_tender(
         weights=pb.Weights(**body.weights.model_dump()),
         scores=[pb.BidScoreInput(**s.model_dump(exclude_none=True)) for s in body.scores],
     )
-    reply = await call_write(services, "contracts", "EvaluateTender", request, caller, via_if_match=via_if_match)
+    reply = await call_write(services, "tenders", "EvaluateTender", request, caller, via_if_match=via_if_match)
     return PLAIN.from_proto(reply)
 
 
 @router.get("/tenders/{id}/evaluation", summary="The stored score table", response_model=Evaluation)
 async def get_evaluation(id: ResourceId, caller: CallerDep, services: ClientsDep) -> Any:
-    reply = await services.call("contracts", services.contracts.GetEvaluation, pb.GetTenderRequest(id=id), caller.token)
+    reply = await services.call("tenders", services.tenders.GetEvaluation, pb.GetTenderRequest(id=id), caller.token)
     return PLAIN.from_proto(reply)
 
 
@@ -202,11 +202,12 @@ async def award_tender(
         ends_on=body.ends_on.isoformat() if body.ends_on else "",
         renewal_notice_on=body.renewal_notice_on.isoformat() if body.renewal_notice_on else "",
     )
-    reply = await call_write(services, "contracts", "AwardTender", request, caller, via_if_match=via_if_match)
+    reply = await call_write(services, "tenders", "AwardTender", request, caller, via_if_match=via_if_match)
     assert isinstance(reply, pb.AwardResult)
     return {
         "tender": tender_out(reply.tender),
         "contracts": [CONTRACT_SHAPE.from_proto(c) for c in reply.contracts],
+        "contracts_pending": reply.contracts_pending,
     }
 
 
@@ -218,7 +219,7 @@ async def award_tender(
     responses={200: {"content": {"application/json": {"schema": {"type": "object"}}}}},
 )
 async def tender_ocds(id: ResourceId, caller: CallerDep, services: ClientsDep) -> Response:
-    reply = await services.call("contracts", services.contracts.ExportOcds, pb.GetTenderRequest(id=id), caller.token)
+    reply = await services.call("tenders", services.tenders.ExportOcds, pb.GetTenderRequest(id=id), caller.token)
     return Response(reply.json, media_type="application/json")
 
 
@@ -256,7 +257,7 @@ async def list_bids(
     lot_id: Annotated[str | None, Query(max_length=64)] = None,
 ) -> Any:  # fmt: skip
     request = pb.ListBidsRequest(tender_id=id, lot_id=lot_id or "")
-    reply = await services.call("contracts", services.contracts.ListBids, request, caller.token)
+    reply = await services.call("tenders", services.tenders.ListBids, request, caller.token)
     return {"data": [bid_out(b) for b in reply.bids], "next_cursor": None}
 
 
@@ -272,7 +273,7 @@ async def submit_bid(
     id: ResourceId, body: BidFields, caller: VendorDep, services: ClientsDep, response: Response
 ) -> Any:
     request = pb.SubmitBidRequest(tender_id=id, bid=_bid_message(body))
-    reply = await services.call("contracts", services.contracts.SubmitBid, request, caller.token)
+    reply = await services.call("tenders", services.tenders.SubmitBid, request, caller.token)
     response.headers["Location"] = f"/api/v1/tenders/{id}/bids/{reply.id}"
     return bid_out(reply, response)
 
@@ -289,7 +290,7 @@ async def replace_bid(
 ) -> Any:  # fmt: skip
     version, via_if_match = expected_version(if_match, body.version)
     request = pb.SubmitBidRequest(tender_id=id, bid=_bid_message(body, bid_id), expected_version=version)
-    reply = await call_write(services, "contracts", "ReplaceBid", request, caller, via_if_match=via_if_match)
+    reply = await call_write(services, "tenders", "ReplaceBid", request, caller, via_if_match=via_if_match)
     assert isinstance(reply, pb.Bid)
     return bid_out(reply, response)
 
@@ -302,6 +303,6 @@ async def withdraw_bid(
 ) -> Any:  # fmt: skip
     version, via_if_match = optional_version(if_match)
     request = pb.WithdrawBidRequest(tender_id=id, bid_id=bid_id, expected_version=version)
-    reply = await call_write(services, "contracts", "WithdrawBid", request, caller, via_if_match=via_if_match)
+    reply = await call_write(services, "tenders", "WithdrawBid", request, caller, via_if_match=via_if_match)
     assert isinstance(reply, pb.Bid)
     return bid_out(reply, response)

@@ -63,6 +63,12 @@ class Principal:
             vendor=_optional_str(claims.get("vendor")),
         )
 
+    @classmethod
+    def of_service(cls, service: str) -> Principal:
+        """One of our services acting on its own, with no user's token and no user role: only internal methods
+        that the service may call accept it (grpc_server.AuthInterceptor)."""
+        return cls(user_id=f"service:{service}", username=f"civicpool-{service}", roles=frozenset())
+
     def has_any_role(self, roles: Iterable[Role]) -> bool:
         return not self.roles.isdisjoint(roles)
 

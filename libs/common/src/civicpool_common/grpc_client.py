@@ -92,8 +92,29 @@ async def call_as_caller(
     """Call `method` of `service` on behalf of the current caller (their token is forwarded); an internal
     method also gets this service's own token (`identity`)."""
     service_token = await identity.token() if identity is not None else ""
+    return await _call(service, method, request, deadline_seconds, outgoing_metadata(current_token(), service_token))
+
+
+async def call_as_service(
+    service: str,
+    method: Callable[..., Awaitable[Response]],
+    request: Message,
+    deadline_seconds: float,
+    identity: ServiceTokens,
+) -> Response:
+    """Call an internal method of `service` as this service alone (its own token, no user's): for work that
+    outlives the user's request, such as delivering an award's contracts from the outbox."""
+    return await _call(service, method, request, deadline_seconds, outgoing_metadata("", await identity.token()))
+
+
+async def _call(
+    service: str,
+    method: Callable[..., Awaitable[Response]],
+    request: Message,
+    deadline_seconds: float,
+    metadata: tuple[tuple[str, str], ...],
+) -> Response:
     try:
-        metadata = outgoing_metadata(current_token(), service_token)
         return await method(request, timeout=deadline_seconds, metadata=metadata)
     except grpc.aio.AioRpcError as error:
         remote = from_rpc_error(error)

@@ -194,12 +194,16 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
 
         def wrap(behavior: Behavior) -> Behavior:
             async def authenticated(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
-                scheme, _, token = authorization.partition(" ")
-                if scheme.lower() != "bearer" or not token:
-                    raise Unauthenticated("the call carries no bearer token")
-                principal = await self._verifier.verify(token)
                 if expected_service is not None:
                     await self._check_service(handler_call_details.method, expected_service, service_authorization)
+                if expected_service is not None and not authorization:
+                    # The calling service acts on its own (call_as_service): work that outlives a user's request.
+                    principal, token = Principal.of_service(expected_service), ""
+                else:
+                    scheme, _, token = authorization.partition(" ")
+                    if scheme.lower() != "bearer" or not token:
+                        raise Unauthenticated("the call carries no bearer token")
+                    principal = await self._verifier.verify(token)
                 reset = _current_principal.set(principal)
                 reset_token = _current_token.set(token)
                 try:

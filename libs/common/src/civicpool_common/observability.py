@@ -48,7 +48,7 @@ DEPENDENCY_UP = Gauge("civicpool_dependency_up", "1 while a service or Keycloak 
 SEALED_LABEL = "sealed bids"
 SEALED_ROUTE_PREFIX = "/api/v1/tenders/{id}/bids"
 SEALED_RPCS = frozenset(
-    f"/{full_service_name('contracts')}/{name}" for name in ("SubmitBid", "ReplaceBid", "WithdrawBid", "ListBids")
+    f"/{full_service_name('tenders')}/{name}" for name in ("SubmitBid", "ReplaceBid", "WithdrawBid", "ListBids")
 )
 
 
@@ -63,7 +63,9 @@ def start_metrics_server(process: str, host: str, port: int) -> Any:
 def outgoing_metadata(token: str, service_token: str = "") -> tuple[tuple[str, str], ...]:
     """The metadata of a call to a service: the caller's token and this request's id, hop after hop;
     for an internal method also the calling service's own token (service_identity.py)."""
-    metadata = [("authorization", f"Bearer {token}"), (REQUEST_ID_HEADER, current_request_id.get())]
+    metadata = [(REQUEST_ID_HEADER, current_request_id.get())]
+    if token:  # none when a service acts on its own (an internal method called with its token alone)
+        metadata.append(("authorization", f"Bearer {token}"))
     if service_token:
         metadata.append((SERVICE_TOKEN_METADATA, f"Bearer {service_token}"))
     return tuple(metadata)

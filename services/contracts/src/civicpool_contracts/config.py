@@ -6,8 +6,6 @@ from civicpool_common.settings import ServiceSettings
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
-from civicpool_contracts.procedure import ValueLimits
-
 
 class ContractsSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="CIVICPOOL_CONTRACTS_")
@@ -16,15 +14,8 @@ class ContractsSettings(ServiceSettings):
     catalog_address: str = "127.0.0.1:50051"
     demand_address: str = "127.0.0.1:50052"
     neighbour_deadline_seconds: float = Field(5.0, gt=0, le=30)
-    # Award procedure limits, net, in cents. The EU threshold for sub-central authorities'
-    # supplies and services from 2026; the national limits differ by Land: check yours.
+    # The EU threshold for sub-central authorities' supplies and services from 2026 (net, cents): a cost
+    # shared among a contract's cities is bounded by it.
     eu_threshold_cents: int = Field(21_600_000, gt=0)
-    direct_award_limit_cents: int = Field(500_000, ge=0)
-    restricted_limit_cents: int = Field(10_000_000, ge=0)
-    # OCDS ids are "<prefix>-<tender id>"; register a prefix with the Open Contracting Partnership.
-    ocid_prefix: str = "ocds-civicpool"
     # Idempotency keys answer retries for at least this long (the API promises 24 hours).
     idempotency_keep_hours: int = Field(48, ge=24)
-
-    def value_limits(self) -> ValueLimits:
-        return ValueLimits(self.eu_threshold_cents, self.direct_award_limit_cents, self.restricted_limit_cents)

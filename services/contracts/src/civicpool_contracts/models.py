@@ -7,7 +7,6 @@ from typing import cast
 
 from civicpool_common.database import UtcDateTime, new_metadata
 from sqlalchemy import (
-    JSON,
     BigInteger,
     Boolean,
     CheckConstraint,
@@ -33,175 +32,8 @@ def table(model: type[Base]) -> Table:
     return cast(Table, model.__table__)
 
 
-PROCEDURES = "('direct_award', 'restricted_or_negotiated', 'open_national', 'open_eu')"
-
-
-class Tender(Base):
-    __tablename__ = "tenders"
-    __table_args__ = (
-        CheckConstraint(
-            "status IN ('draft', 'published', 'bidding_closed', 'evaluated', 'awarded', 'cancelled')", name="status"
-        ),
-        CheckConstraint("estimated_value_cents >= 0", name="value_not_negative"),
-        CheckConstraint(f"procedure IN {PROCEDURES}", name="procedure"),
-        CheckConstraint(f"recommended_procedure IN {PROCEDURES}", name="recommended_procedure"),
-        CheckConstraint(
-            "procedure = recommended_procedure OR procedure_justification <> ''", name="other_procedure_justified"
-        ),
-        CheckConstraint(
-            "weight_price + weight_quality + weight_data_protection IN (0, 100)", name="weights_sum_to_100"
-        ),
-    )
-
-    id: Mapped[str] = mapped_column(String(36), primary_key=True)  # time-ordered
-    title: Mapped[str] = mapped_column(String(200))
-    description: Mapped[str] = mapped_column(Text, default="")
-    lead_city_id: Mapped[str] = mapped_column(String(40), index=True)
-    round_id: Mapped[str] = mapped_column(String(36), unique=True)  # one tender per round
-    participating_city_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
-    status: Mapped[str] = mapped_column(String(16))
-    estimated_value_cents: Mapped[int] = mapped_column(BigInteger)
-    recommended_procedure: Mapped[str] = mapped_column(String(32))
-    recommendation_reason: Mapped[str] = mapped_column(Text)
-    procedure: Mapped[str] = mapped_column(String(32))
-    procedure_justification: Mapped[str] = mapped_column(Text, default="")
-    bids_due_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime(), nullable=True)
-    # Set once, at publication: from then on cities and vendors see the tender, even cancelled.
-    published_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime(), nullable=True)
-    bids_opened_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime(), nullable=True)
-    bids_opened_by: Mapped[str] = mapped_column(String(255), default="")
-    weight_price: Mapped[int] = mapped_column(Integer, default=0)
-    weight_quality: Mapped[int] = mapped_column(Integer, default=0)
-    weight_data_protection: Mapped[int] = mapped_column(Integer, default=0)
-    evaluated_by: Mapped[str] = mapped_column(String(255), default="")
-    evaluated_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime(), nullable=True)
-    cancel_reason: Mapped[str] = mapped_column(Text, default="")
-    created_by: Mapped[str] = mapped_column(String(255))
-    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
-    updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
-    version: Mapped[int] = mapped_column(Integer)
-
-    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
-
-
-class TenderEvent(Base):
-    """Who did what to a tender, and when: appended, never changed."""
-
-    __tablename__ = "tender_events"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    tender_id: Mapped[str] = mapped_column(ForeignKey("tenders.id"), index=True)
-    action: Mapped[str] = mapped_column(String(32))
-    actor: Mapped[str] = mapped_column(String(255))
-    at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
-    detail: Mapped[str] = mapped_column(Text, default="")
-
-
-class Lot(Base):
-    __tablename__ = "lots"
-    __table_args__ = (
-        UniqueConstraint("tender_id", "number"),
-        CheckConstraint("number > 0", name="number_positive"),
-    )
-
-    id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    tender_id: Mapped[str] = mapped_column(ForeignKey("tenders.id"), index=True)
-    number: Mapped[int] = mapped_column(Integer)
-    title: Mapped[str] = mapped_column(String(200))
-    estimated_value_cents: Mapped[int] = mapped_column(BigInteger)
-    awarded_bid_id: Mapped[str] = mapped_column(String(36), default="")
-    award_justification: Mapped[str] = mapped_column(Text, default="")
-
-
-class LotItem(Base):
-    """An item of a lot, copied from the catalog and the closed round when the tender was made."""
-
-    __tablename__ = "lot_items"
-    __table_args__ = (CheckConstraint("quantity > 0", name="quantity_positive"),)
-
-    lot_id: Mapped[str] = mapped_column(ForeignKey("lots.id"), primary_key=True)
-    item_id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    tender_id: Mapped[str] = mapped_column(String(36), index=True)
-    sku: Mapped[str] = mapped_column(String(64))
-    name: Mapped[str] = mapped_column(String(200))
-    unit: Mapped[str] = mapped_column(String(40))
-    cpv_code: Mapped[str] = mapped_column(String(16))
-    kind: Mapped[str] = mapped_column(String(16))
-    reference_price_cents: Mapped[int] = mapped_column(BigInteger)
-    quantity: Mapped[int] = mapped_column(BigInteger)
-
-
-class LotShare(Base):
-    """A city's share of a lot item: the snapshot that later becomes the contract's quota."""
-
-    __tablename__ = "lot_shares"
-    __table_args__ = (CheckConstraint("quantity > 0", name="quantity_positive"),)
-
-    lot_id: Mapped[str] = mapped_column(ForeignKey("lots.id"), primary_key=True)
-    item_id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    city_id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    tender_id: Mapped[str] = mapped_column(String(36), index=True)
-    quantity: Mapped[int] = mapped_column(BigInteger)
-
-
-class Bid(Base):
-    """A vendor's offer for a lot: one per vendor and lot, replaced in place until the deadline."""
-
-    __tablename__ = "bids"
-    __table_args__ = (
-        UniqueConstraint("lot_id", "vendor_id"),
-        CheckConstraint("status IN ('submitted', 'withdrawn')", name="status"),
-        CheckConstraint("delivery_days >= 0", name="delivery_days_not_negative"),
-        CheckConstraint("hosting_region IN ('', 'DE', 'EU', 'third_country')", name="hosting_region"),
-    )
-
-    id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    tender_id: Mapped[str] = mapped_column(ForeignKey("tenders.id"), index=True)
-    lot_id: Mapped[str] = mapped_column(ForeignKey("lots.id"))
-    vendor_id: Mapped[str] = mapped_column(String(40), index=True)
-    status: Mapped[str] = mapped_column(String(16))
-    # [{"item_id", "unit_price_cents", "tiers": [{"min_quantity", "unit_price_cents"}]}], read as a whole
-    prices: Mapped[list[dict[str, object]]] = mapped_column(JSON)
-    delivery_days: Mapped[int] = mapped_column(Integer)
-    hosting_region: Mapped[str] = mapped_column(String(16), default="")  # "": nothing hosted off-site
-    dpa_offered: Mapped[bool] = mapped_column(Boolean)
-    open_source: Mapped[bool] = mapped_column(Boolean)
-    submitted_by: Mapped[str] = mapped_column(String(255))
-    submitted_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
-    updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
-    version: Mapped[int] = mapped_column(Integer)
-
-    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
-
-
-class BidScore(Base):
-    """One row of the stored score table; replaced as a whole when the lead evaluates again."""
-
-    __tablename__ = "bid_scores"
-    __table_args__ = (
-        CheckConstraint("quality_score BETWEEN 0 AND 100", name="quality_range"),
-        CheckConstraint("data_protection_score BETWEEN 0 AND 100", name="data_protection_range"),
-        CheckConstraint("rank > 0", name="rank_positive"),
-    )
-
-    bid_id: Mapped[str] = mapped_column(ForeignKey("bids.id"), primary_key=True)
-    tender_id: Mapped[str] = mapped_column(String(36), index=True)
-    lot_id: Mapped[str] = mapped_column(String(36))
-    vendor_id: Mapped[str] = mapped_column(String(40))
-    evaluated_price_cents: Mapped[int] = mapped_column(BigInteger)
-    price_score_milli: Mapped[int] = mapped_column(BigInteger)
-    quality_score: Mapped[int] = mapped_column(Integer)
-    quality_note: Mapped[str] = mapped_column(Text, default="")
-    data_protection_score: Mapped[int] = mapped_column(Integer)
-    data_protection_proposed: Mapped[int] = mapped_column(Integer)
-    data_protection_reason: Mapped[str] = mapped_column(Text, default="")
-    total_score_milli: Mapped[int] = mapped_column(BigInteger)
-    rank: Mapped[int] = mapped_column(Integer)
-    tie_break: Mapped[str] = mapped_column(Text, default="")
-
-
 class Contract(Base):
-    """A framework contract from an award: one per awarded lot item."""
+    """A framework contract from an award (made by CreateAwardContracts): one per awarded lot item."""
 
     __tablename__ = "contracts"
     __table_args__ = (
@@ -218,9 +50,10 @@ class Contract(Base):
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    tender_id: Mapped[str] = mapped_column(ForeignKey("tenders.id"), index=True)
-    lot_id: Mapped[str] = mapped_column(ForeignKey("lots.id"))
-    bid_id: Mapped[str] = mapped_column(ForeignKey("bids.id"))
+    # The award it came from, in the tenders service (no foreign keys: another service's records).
+    tender_id: Mapped[str] = mapped_column(String(36), index=True)
+    lot_id: Mapped[str] = mapped_column(String(36))
+    bid_id: Mapped[str] = mapped_column(String(36))
     lead_city_id: Mapped[str] = mapped_column(String(40))
     vendor_id: Mapped[str] = mapped_column(String(40), index=True)
     item_id: Mapped[str] = mapped_column(String(36))

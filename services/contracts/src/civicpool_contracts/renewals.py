@@ -19,8 +19,8 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from civicpool_contracts import repository, rules
+from civicpool_contracts.clients import DemandRounds, NewRound
 from civicpool_contracts.models import Contract
-from civicpool_contracts.neighbours import DemandRounds, NewRound
 
 DEFAULT_DAYS_OPEN = 30
 

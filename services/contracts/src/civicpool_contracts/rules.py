@@ -1,105 +1,12 @@
-"""The tender lifecycle and bid values as pure functions (no I/O)."""
+"""Rules of contracts as pure functions (no I/O)."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from civicpool_common import lifecycle
-from civicpool_common.errors import FieldViolation
-from civicpool_common.lifecycle import StateConflict, Transition
-from civicpool_common.vocabulary import ContractStatus, TenderStatus
+from civicpool_common.vocabulary import ContractStatus
 
-MAX_UNIT_PRICE_CENTS = 10**11  # EUR 1 billion per unit: anything above is a typing error
-MAX_TIERS = 20
-MAX_DELIVERY_DAYS = 3650
-MAX_TEXT = 2000
-LONGEST_FRAMEWORK = 4  # years: § 21 (6) VgV limits framework agreements to four years
-
-
-TRANSITIONS: dict[str, Transition[TenderStatus]] = {
-    "publish": Transition("published", frozenset({TenderStatus.DRAFT}), TenderStatus.PUBLISHED),
-    "close_bidding": Transition("closed for bids", frozenset({TenderStatus.PUBLISHED}), TenderStatus.BIDDING_CLOSED),
-    "evaluate": Transition(
-        "evaluated", frozenset({TenderStatus.BIDDING_CLOSED, TenderStatus.EVALUATED}), TenderStatus.EVALUATED
-    ),
-    "award": Transition("awarded", frozenset({TenderStatus.EVALUATED}), TenderStatus.AWARDED),
-    "cancel": Transition(
-        "cancelled",
-        frozenset({TenderStatus.DRAFT, TenderStatus.PUBLISHED, TenderStatus.BIDDING_CLOSED, TenderStatus.EVALUATED}),
-        TenderStatus.CANCELLED,
-    ),
-}
-
-# Statuses in which bids are opened: their content is readable by the lead.
-OPENED = frozenset({TenderStatus.BIDDING_CLOSED, TenderStatus.EVALUATED, TenderStatus.AWARDED})
-
-
-def check_transition(action: str, current: str) -> TenderStatus:
-    return lifecycle.check_transition("tender", TRANSITIONS, action, current)
-
-
-def check_bids_accepted(status: str, bids_due_at: dt.datetime | None, now: dt.datetime) -> None:
-    if status != TenderStatus.PUBLISHED or bids_due_at is None:
-        raise StateConflict(f"the tender is {status}; bids are accepted only while it is published", status)
-    if now >= bids_due_at:
-        raise StateConflict(f"bids were due by {bids_due_at:%Y-%m-%d %H:%M:%S} UTC; late bids are refused", status)
-
-
-# A price of 0 would give every other bid 0 points on price (the lowest-price formula: lowest / price), so a
-# zero bid would decide the award by itself. An offer that low is an abnormally low tender (§ 60 VgV): the
-# vendor states a real price and explains it, which the lead checks; 0 is refused.
-ZERO_PRICE = (
-    "must be at least 1 cent: a price of 0 would score every other bid 0 on price; an unusually low offer "
-    "is stated with its real price and explained (abnormally low tender, § 60 VgV)"
-)
-
-
-def price_violations(prefix: str, unit_price_cents: int, tiers: list[tuple[int, int]]) -> list[FieldViolation]:
-    found = []
-    if unit_price_cents < 1:
-        found.append(FieldViolation(f"{prefix}.unit_price_cents", ZERO_PRICE))
-    elif unit_price_cents > MAX_UNIT_PRICE_CENTS:
-        found.append(FieldViolation(f"{prefix}.unit_price_cents", "must be at most 100,000,000,000 cents"))
-    if len(tiers) > MAX_TIERS:
-        found.append(FieldViolation(f"{prefix}.tiers", f"at most {MAX_TIERS} volume tiers"))
-    minimums = [minimum for minimum, _ in tiers]
-    if len(set(minimums)) != len(minimums):
-        found.append(FieldViolation(f"{prefix}.tiers", "two tiers start at the same quantity"))
-    for index, (minimum, cents) in enumerate(tiers):
-        if minimum < 2:
-            found.append(FieldViolation(f"{prefix}.tiers[{index}].min_quantity", "must be at least 2"))
-        if cents < 1:
-            found.append(FieldViolation(f"{prefix}.tiers[{index}].unit_price_cents", ZERO_PRICE))
-        elif cents > MAX_UNIT_PRICE_CENTS:
-            found.append(FieldViolation(f"{prefix}.tiers[{index}].unit_price_cents", "must be at most 10^11 cents"))
-    return found
-
-
-def contract_term_violations(
-    starts_on: dt.date, ends_on: dt.date, notice_on: dt.date, today: dt.date
-) -> list[FieldViolation]:
-    """A framework's term: it starts on the day of the award or later (an award cannot reach into the past:
-    call-offs would be booked on days before the contract existed), runs at most four years, and its
-    renewal notice date lies within it."""
-    found = []
-    if starts_on < today:
-        found.append(
-            FieldViolation("starts_on", f"must not lie before today ({today}): a contract starts at its award")
-        )
-    if ends_on <= starts_on:
-        found.append(FieldViolation("ends_on", "must come after starts_on"))
-    elif ends_on >= _add_years(starts_on, LONGEST_FRAMEWORK):  # ends_on is the last day of the term
-        found.append(FieldViolation("ends_on", f"a framework agreement runs at most {LONGEST_FRAMEWORK} years"))
-    if not starts_on <= notice_on <= ends_on:
-        found.append(FieldViolation("renewal_notice_on", "must lie between starts_on and ends_on"))
-    return found
-
-
-def _add_years(day: dt.date, years: int) -> dt.date:
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:  # from 29 February: a year later is 1 March
-        return day.replace(year=day.year + years, month=3, day=1)
+MAX_TEXT = 2000  # characters of a reason or memo
 
 
 def effective_contract_status(status: str, ends_on: dt.date, today: dt.date) -> ContractStatus:
@@ -107,14 +14,3 @@ def effective_contract_status(status: str, ends_on: dt.date, today: dt.date) -> 
     if status == ContractStatus.ACTIVE and today > ends_on:
         return ContractStatus.EXPIRED
     return ContractStatus(status)
-
-
-def default_term(today: dt.date) -> tuple[dt.date, dt.date, dt.date]:
-    """Start today, run two years, renewal notice 90 days before the end."""
-    ends_on = _add_years(today, 2) - dt.timedelta(days=1)
-    return today, ends_on, default_notice(today, ends_on)
-
-
-def default_notice(starts_on: dt.date, ends_on: dt.date) -> dt.date:
-    """The renewal notice date when none is given: 90 days before the end, not before the start."""
-    return max(starts_on, ends_on - dt.timedelta(days=90))

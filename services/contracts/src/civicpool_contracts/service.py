@@ -1,116 +1,26 @@
-"""Tender use cases: rules, permissions and transactions (who sees what: see access.py).
+"""Contract use cases: reading contracts, and making an award's contracts (who sees what: see access.py).
 
-Every check uses the verified caller, whatever the gateway sent.
+Contracts in use (call-offs, the pool, the ledger) are usage.py; finance reports reports.py; renewals
+renewals.py.
 """
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import logging
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from civicpool_common import lifecycle, references
 from civicpool_common.auth import Principal, Role
 from civicpool_common.database import integrity_violation, utc_now, write_transaction
-from civicpool_common.errors import (
-    AlreadyExists,
-    DomainError,
-    FailedPrecondition,
-    FieldViolation,
-    InvalidArgument,
-    NotFound,
-    PermissionDenied,
-    Unavailable,
-    VersionConflict,
-)
-from civicpool_common.ids import time_ordered_id
-from civicpool_common.lifecycle import StateConflict
-from civicpool_common.money import MAX_CENTS
+from civicpool_common.errors import InvalidArgument, NotFound
 from civicpool_common.paging import PageWindow
-from civicpool_common.references import Kind, Reference
-from civicpool_common.timestamps import network_today
-from civicpool_common.vocabulary import (
-    BidStatus,
-    ContractStatus,
-    Procedure,
-    RoundStatus,
-    TenderStatus,
-)
-from sqlalchemy import delete
+from civicpool_common.vocabulary import ContractStatus
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.orm.exc import StaleDataError
 
-from civicpool_contracts import repository, rules, scoring
-from civicpool_contracts.access import (
-    NETWORK_WIDE,
-    city_in_reach,
-    may_see_contract,
-    may_see_tender,
-    own_vendor,
-    require_bid_reader,
-    tender_scope,
-    vendor_only,
-    visible_quotas,
-)
-from civicpool_contracts.awarding import AwardDecision, ScoreInput, check_decisions, score_rows
-from civicpool_contracts.bids import (
-    BidDraft,
-    BidView,
-    bid_prices,
-    bid_view,
-    check_bid,
-    fill_bid,
-    quantities_by_lot,
-)
-from civicpool_contracts.lots import LotGroup, LotPlan, add_lots, form_lots
-from civicpool_contracts.models import (
-    Bid,
-    BidScore,
-    Contract,
-    ContractQuota,
-    Lot,
-    LotItem,
-    LotShare,
-    Tender,
-    TenderEvent,
-)
-from civicpool_contracts.neighbours import Catalog, DemandRounds, RoundInfo
-from civicpool_contracts.procedure import ValueLimits, recommend
-
-log = logging.getLogger("civicpool.contracts")
-MAX_DESCRIPTION = 4000
-
-
-@dataclass(frozen=True)
-class LotView:
-    lot: Lot
-    items: list[LotItem]
-    shares: dict[str, list[LotShare]]  # item -> shares; empty for vendors
-
-
-@dataclass(frozen=True)
-class TenderView:
-    tender: Tender
-    lots: list[LotView]
-    events: list[TenderEvent]
-    for_vendor: bool  # estimates, shares and history left out
-
-
-@dataclass(frozen=True)
-class EvaluationView:
-    tender: Tender
-    rows: list[BidScore]
-    lot_numbers: dict[str, int]
-
-
-@dataclass(frozen=True)
-class ContractTerm:
-    starts_on: dt.date | None = None
-    ends_on: dt.date | None = None
-    renewal_notice_on: dt.date | None = None
+from civicpool_contracts import repository, rules
+from civicpool_contracts.access import NETWORK_WIDE, city_in_reach, may_see_contract, own_vendor, visible_quotas
+from civicpool_contracts.models import Contract, ContractQuota
 
 
 @dataclass(frozen=True)
@@ -124,461 +34,41 @@ class ContractView:
         return rules.effective_contract_status(self.contract.status, self.contract.ends_on, utc_now().date())
 
 
+@dataclass(frozen=True)
+class AwardedItem:
+    """One awarded lot item as the tenders service ordered it (the contract's id included)."""
+
+    contract_id: str
+    lot_id: str
+    bid_id: str
+    vendor_id: str
+    item_id: str
+    sku: str
+    name: str
+    unit: str
+    kind: str
+    unit_price_cents: int
+    ceiling_quantity: int
+    quotas: dict[str, int]  # city -> quantity
+
+
+@dataclass(frozen=True)
+class AwardOrder:
+    """An award's contracts to make, once per tender."""
+
+    tender_id: str
+    lead_city_id: str
+    awarded_by: str
+    awarded_at: dt.datetime
+    starts_on: dt.date
+    ends_on: dt.date
+    renewal_notice_on: dt.date
+    items: Sequence[AwardedItem]
+
+
 class ContractsService:
-    def __init__(
-        self,
-        sessions: async_sessionmaker[AsyncSession],
-        demand: DemandRounds,
-        catalog: Catalog,
-        limits: ValueLimits,
-    ) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
-        self._demand = demand
-        self._catalog = catalog
-        self._limits = limits
-
-    # -- tenders ---------------------------------------------------------------------------
-
-    async def create_tender(
-        self, principal: Principal, round_id: str, title: str, description: str, groups: Sequence[LotGroup]
-    ) -> TenderView:
-        """A draft tender from a closed round of the lead's city; the round becomes bundled."""
-        principal.require_any_role(Role.PROCUREMENT_LEAD)
-        if principal.city is None:
-            raise PermissionDenied(f"{principal.username} belongs to no city, so cannot lead a tender")
-        round_ = await self._demand.get_round(principal, round_id)
-        if round_.owner_city_id != principal.city:
-            raise PermissionDenied(f"only a procurement lead of {round_.owner_city_id}, which owns the round, may")
-        async with self._sessions() as session:
-            existing = await repository.tender_of_round(session, round_id)
-        if existing is not None and existing.status == TenderStatus.CANCELLED and round_.status == RoundStatus.CLOSED:
-            await self._forget_draft(existing.id)  # a draft left by a failed create, then cancelled: start anew
-            existing = None
-        if existing is not None:  # a repeated call, or one that stopped before the round was bundled
-            return await self._finish_bundling(principal, round_id, existing.id)
-        if round_.status != RoundStatus.CLOSED:
-            raise StateConflict(
-                f"the demand round is {round_.status.value}; only a closed round can become a tender",
-                round_.status.value,
-            )
-        demand = [d for d in await self._demand.demand_by_item(principal, round_id) if d.quantity > 0]
-        if not demand:
-            raise StateConflict("the demand round has no demand to tender", round_.status.value)
-        cities = sorted({city for d in demand for city in d.shares})
-        await references.require_active(
-            self._catalog,
-            [Reference("round_id", Kind.ITEM, d.item_id) for d in demand] + references.cities("round_id", cities),
-        )
-        items = await self._catalog.items(principal, [d.item_id for d in demand])
-        lots = form_lots(demand, items, groups)
-        tender = self._new_tender(principal, round_, title, description, lots)
-        try:
-            async with write_transaction(self._sessions) as session:
-                session.add(tender)
-                await session.flush()
-                add_lots(session, tender, lots)
-                session.add(_event(tender, "created", principal, tender.recommendation_reason))
-        except IntegrityError as error:
-            if integrity_violation(error) != "unique":
-                raise
-            async with self._sessions() as session:  # the same request, sent twice at once, won the race
-                existing = await repository.tender_of_round(session, round_id)
-            if existing is None:
-                raise
-            return await self._finish_bundling(principal, round_id, existing.id)
-        try:
-            await self._demand.bundle(principal, round_id, tender.id)
-        except Unavailable:
-            # The round may or may not be bundled now: keep the draft, a retry finishes the job.
-            raise Unavailable(
-                f"the demand service did not confirm that round {round_id} is bundled; tender {tender.id} is "
-                "kept as a draft: send the same request again to finish"
-            ) from None
-        except (FailedPrecondition, PermissionDenied, NotFound, InvalidArgument):
-            now_round = await self._demand.get_round(principal, round_id)
-            if now_round.tender_id == tender.id:  # a concurrent retry bundled it into this very tender
-                return await self.get_tender(principal, tender.id)
-            await self._forget_draft(tender.id)  # the demand service refused: the round stays as it was
-            raise
-        except DomainError:  # any other failure: the outcome is unknown, so the draft stays for a retry
-            log.warning("bundling round %s into tender %s failed; the draft is kept", round_id, tender.id)
-            raise
-        return await self.get_tender(principal, tender.id)
-
-    async def _round_bundled_into(self, principal: Principal, tender_id: str) -> None:
-        """Before publishing: the tender's round is bundled into it (a create that failed half-way is finished)."""
-        async with self._sessions() as session:
-            tender = await repository.get_tender(session, tender_id)
-        if tender is None or tender.status != TenderStatus.DRAFT:
-            return  # the transition itself answers
-        round_ = await self._demand.get_round(principal, tender.round_id)
-        if round_.tender_id == tender.id:
-            return
-        if round_.status != RoundStatus.CLOSED:
-            raise StateConflict(
-                f"demand round {round_.id} is {round_.status.value} and not bundled into this tender; cancel the draft",
-                tender.status,
-            )
-        await self._demand.bundle(principal, round_.id, tender.id)
-
-    async def _finish_bundling(self, principal: Principal, round_id: str, tender_id: str) -> TenderView:
-        """The tender made from the round before; the round bundled into it if that did not happen yet."""
-        round_ = await self._demand.get_round(principal, round_id)
-        if round_.status == RoundStatus.CLOSED:
-            try:
-                await self._demand.bundle(principal, round_id, tender_id)
-            except FailedPrecondition:  # a concurrent call bundled it a moment ago
-                round_ = await self._demand.get_round(principal, round_id)
-        if round_.status != RoundStatus.CLOSED and round_.tender_id != tender_id:
-            raise AlreadyExists(f"demand round {round_id} cannot become tender {tender_id}: it is {round_.status}")
-        return await self.get_tender(principal, tender_id)
-
-    def _new_tender(
-        self, principal: Principal, round_: RoundInfo, title: str, description: str, lots: list[LotPlan]
-    ) -> Tender:
-        estimated = sum(lot.estimated_cents for lot in lots)
-        if estimated > MAX_CENTS:
-            raise FailedPrecondition("the estimated value is beyond what can be counted; check reference prices")
-        advice = recommend(estimated, self._limits)
-        now = utc_now()
-        cities = sorted({city for lot in lots for _, _, shares in lot.items for city in shares})
-        title = title.strip() or round_.title
-        if len(title) > 200:
-            raise InvalidArgument.for_field("title", "must be at most 200 characters")
-        if len(description) > MAX_DESCRIPTION:
-            raise InvalidArgument.for_field("description", f"must be at most {MAX_DESCRIPTION} characters")
-        return Tender(
-            id=time_ordered_id(),
-            title=title,
-            description=description.strip(),
-            lead_city_id=round_.owner_city_id,
-            round_id=round_.id,
-            participating_city_ids=cities,
-            status=TenderStatus.DRAFT.value,
-            estimated_value_cents=estimated,
-            recommended_procedure=advice.procedure.value,
-            recommendation_reason=advice.reason,
-            procedure=advice.procedure.value,
-            procedure_justification="",
-            bids_opened_by="",
-            weight_price=0,
-            weight_quality=0,
-            weight_data_protection=0,
-            evaluated_by="",
-            cancel_reason="",
-            created_by=principal.username,
-            created_at=now,
-            updated_at=now,
-        )
-
-    async def _forget_draft(self, tender_id: str) -> None:
-        """Remove a tender that was never published (nobody outside the network's leads saw it)."""
-        try:
-            async with write_transaction(self._sessions) as session:
-                tender = await repository.get_tender(session, tender_id, lock="update")
-                if tender is None or tender.published_at is not None:
-                    return
-                for model in (TenderEvent, LotShare, LotItem, Lot):
-                    await session.execute(delete(model).where(model.tender_id == tender_id))
-                await session.execute(delete(Tender).where(Tender.id == tender_id))
-        except Exception:  # a retry of the create resumes with this draft
-            log.exception("could not remove the draft tender %s after its round was not bundled", tender_id)
-
-    async def get_tender(self, principal: Principal, tender_id: str) -> TenderView:
-        async with self._sessions() as session:
-            tender = await self._visible_tender(session, principal, tender_id)
-            return await self._view(session, principal, tender)
-
-    async def list_tenders(
-        self, principal: Principal, limit: int, cursor: str, status: TenderStatus | None
-    ) -> tuple[list[TenderView], str]:
-        scope = tender_scope(principal)
-        statuses = [status.value] if status is not None else [s.value for s in TenderStatus]
-        window = PageWindow.requested(limit, cursor)
-        async with self._sessions() as session:
-            tenders = await repository.tenders_after(
-                session, window.after, window.fetch, statuses, scope.city_id, published_only=scope.published_only
-            )
-            page, next_cursor = window.close(tenders, lambda t: t.id)
-            return [await self._view(session, principal, t, with_lots=False) for t in page], next_cursor
-
-    async def update_tender(
-        self, principal: Principal, tender_id: str, changes: Mapping[str, object], expected_version: int
-    ) -> TenderView:
-        """A draft: title, description, bids_due_at, procedure (+ justification); published: a later bids_due_at."""
-        lifecycle.check_edit(changes, expected_version)
-        async with self._writing() as session:
-            tender = await self._tender_of_lead(session, principal, tender_id, expected_version)
-            allowed = {
-                TenderStatus.DRAFT: {"title", "description", "bids_due_at", "procedure", "procedure_justification"},
-                TenderStatus.PUBLISHED: {"bids_due_at"},
-            }.get(TenderStatus(tender.status), set())
-            if tender.status == TenderStatus.PUBLISHED and tender.bids_due_at and tender.bids_due_at <= utc_now():
-                raise StateConflict(  # reopening bidding would let late bids in
-                    f"bids were due by {tender.bids_due_at:%Y-%m-%d %H:%M:%S} UTC; the tender no longer changes: "
-                    "close bidding, or cancel it",
-                    tender.status,
-                )
-            lifecycle.check_changeable("tender", tender.status, changes, allowed)
-            now = utc_now()
-            violations = _tender_change_violations(tender, changes, now)
-            if violations:
-                raise InvalidArgument("the change is not valid", violations=violations)
-            for name, value in changes.items():
-                setattr(tender, name, value.value if isinstance(value, Procedure) else value)
-            if tender.procedure == tender.recommended_procedure:
-                tender.procedure_justification = ""
-            if session.is_modified(tender):
-                tender.updated_at = now
-                detail = ", ".join(f"{name}: {_text(getattr(tender, name))}" for name in sorted(changes))
-                session.add(_event(tender, "changed", principal, detail))
-            await session.flush()
-            return await self._view(session, principal, tender)
-
-    async def transition(
-        self, principal: Principal, tender_id: str, action: str, expected_version: int, reason: str = ""
-    ) -> TenderView:
-        """publish | close_bidding | cancel, by a procurement lead of the lead city."""
-        if action == "cancel" and not reason.strip():
-            raise InvalidArgument.for_field("reason", "say why the tender is cancelled; the cities and vendors read it")
-        if action == "publish":
-            await self._round_bundled_into(principal, tender_id)
-        if len(reason) > rules.MAX_TEXT:
-            raise InvalidArgument.for_field("reason", f"at most {rules.MAX_TEXT} characters")
-        async with self._writing() as session:
-            tender = await self._tender_of_lead(session, principal, tender_id, expected_version)
-            new_status = rules.check_transition(action, tender.status)
-            now = utc_now()
-            detail = ""
-            if action == "publish":
-                if tender.bids_due_at is None or tender.bids_due_at <= now:
-                    raise InvalidArgument.for_field(
-                        "bids_due_at", "set a deadline for bids in the future before publishing"
-                    )
-                tender.published_at = now
-                detail = f"bids due by {tender.bids_due_at:%Y-%m-%d %H:%M} UTC; procedure {tender.procedure}"
-            if action == "close_bidding":
-                assert tender.bids_due_at is not None
-                if now < tender.bids_due_at:
-                    raise StateConflict(
-                        f"bidding is open until {tender.bids_due_at:%Y-%m-%d %H:%M:%S} UTC; bids are opened after it",
-                        tender.status,
-                    )
-                submitted = await repository.bids_of(session, tender.id, status=BidStatus.SUBMITTED.value)
-                tender.bids_opened_at, tender.bids_opened_by = now, principal.username
-                vendors = len({b.vendor_id for b in submitted})
-                detail = f"{len(submitted)} bid(s) of {vendors} vendor(s) opened"
-            if action == "cancel":
-                tender.cancel_reason = detail = reason.strip()
-            tender.status = new_status.value
-            tender.updated_at = now
-            session.add(
-                _event(tender, {"close_bidding": "bids_opened"}.get(action, new_status.value), principal, detail)
-            )
-            await session.flush()
-            return await self._view(session, principal, tender)
-
-    # -- bids ------------------------------------------------------------------------------
-
-    async def submit_bid(self, principal: Principal, tender_id: str, draft: BidDraft) -> BidView:
-        vendor_id = await self._bidding_vendor(principal)
-        try:
-            return await self._submit_bid(principal, tender_id, draft, vendor_id)
-        except IntegrityError as error:
-            if integrity_violation(error) != "unique":
-                raise
-            raise AlreadyExists(f"{vendor_id} already has a bid on this lot; replace or withdraw it instead") from None
-
-    async def _submit_bid(self, principal: Principal, tender_id: str, draft: BidDraft, vendor_id: str) -> BidView:
-        async with self._writing() as session:
-            tender, lot, quantities = await self._lot_taking_bids(session, tender_id, draft.lot_id)
-            check_bid(draft, quantities, lot.number)
-            bid = await repository.bid_of_vendor(session, lot.id, vendor_id)
-            now = utc_now()
-            if bid is not None and bid.status == BidStatus.SUBMITTED:
-                raise AlreadyExists(
-                    f"{vendor_id} already has bid {bid.id} on lot {lot.number}; replace or withdraw it instead",
-                    metadata={"bid_id": bid.id},
-                )
-            if bid is None:
-                bid = Bid(id=time_ordered_id(), tender_id=tender.id, lot_id=lot.id, vendor_id=vendor_id)
-                session.add(bid)
-            fill_bid(bid, draft, principal.username, now)
-            bid.submitted_at = now
-            await session.flush()
-            return bid_view(bid, quantities, None, tender)
-
-    async def replace_bid(
-        self, principal: Principal, tender_id: str, bid_id: str, draft: BidDraft, expected_version: int
-    ) -> BidView:
-        vendor_id = await self._bidding_vendor(principal)
-        async with self._writing() as session:
-            bid = await self._own_bid(session, tender_id, bid_id, vendor_id, expected_version)
-            if draft.lot_id and draft.lot_id != bid.lot_id:
-                raise InvalidArgument.for_field("lot_id", "a bid stays on its lot; withdraw it and bid on the other")
-            tender, lot, quantities = await self._lot_taking_bids(session, tender_id, bid.lot_id)
-            if bid.status != BidStatus.SUBMITTED:
-                raise StateConflict("the bid is withdrawn; submit a new one", tender.status)
-            check_bid(draft, quantities, lot.number)
-            fill_bid(bid, draft, principal.username, utc_now())
-            await session.flush()
-            return bid_view(bid, quantities, None, tender)
-
-    async def withdraw_bid(self, principal: Principal, tender_id: str, bid_id: str, expected_version: int) -> BidView:
-        vendor_id = await self._bidding_vendor(principal)
-        async with self._writing() as session:
-            bid = await self._own_bid(session, tender_id, bid_id, vendor_id, expected_version)
-            tender, _, quantities = await self._lot_taking_bids(session, tender_id, bid.lot_id)
-            if bid.status == BidStatus.SUBMITTED:
-                bid.status = BidStatus.WITHDRAWN.value
-                bid.updated_at = utc_now()
-                await session.flush()
-            return bid_view(bid, quantities, None, tender)
-
-    async def list_bids(self, principal: Principal, tender_id: str, lot_id: str) -> list[BidView]:
-        async with self._sessions() as session:
-            tender = await self._visible_tender(session, principal, tender_id)
-            if vendor_only(principal):
-                bids = await repository.bids_of(session, tender.id, vendor_id=own_vendor(principal))
-            else:
-                require_bid_reader(principal, tender)
-                if TenderStatus(tender.status) not in rules.OPENED:
-                    raise StateConflict(
-                        "the bids are sealed until bidding is closed"
-                        + (f" (bids are due by {tender.bids_due_at:%Y-%m-%d %H:%M} UTC)" if tender.bids_due_at else ""),
-                        tender.status,
-                    )
-                bids = await repository.bids_of(session, tender.id, status=BidStatus.SUBMITTED.value)
-            bids = [b for b in bids if not lot_id or b.lot_id == lot_id]
-            quantities = quantities_by_lot(await repository.lot_items_of(session, tender.id))
-            lots = {lot.id: lot for lot in await repository.lots_of(session, tender.id)}
-            return [bid_view(b, quantities[b.lot_id], lots[b.lot_id], tender) for b in bids]
-
-    # -- evaluation and award --------------------------------------------------------------
-
-    async def evaluate(
-        self,
-        principal: Principal,
-        tender_id: str,
-        weights: scoring.Weights,
-        inputs: Sequence[ScoreInput],
-        expected_version: int,
-    ) -> EvaluationView:
-        violations = [FieldViolation(f"weights.{name}" if name != "weights" else name, text)
-                      for name, text in weights.problems()]  # fmt: skip
-        if violations:
-            raise InvalidArgument("the weights are not valid", violations=violations)
-        async with self._writing() as session:
-            tender = await self._tender_of_lead(session, principal, tender_id, expected_version)
-            rules.check_transition("evaluate", tender.status)
-            bids = await repository.bids_of(session, tender.id, status=BidStatus.SUBMITTED.value)
-            if not bids:
-                raise StateConflict("no bids were submitted; cancel the tender instead", tender.status)
-            quantities = quantities_by_lot(await repository.lot_items_of(session, tender.id))
-            rows = score_rows(tender.id, bids, quantities, weights, inputs)
-            await repository.drop_scores(session, tender.id)
-            await session.flush()
-            session.add_all(rows)
-            now = utc_now()
-            tender.weight_price, tender.weight_quality = weights.price, weights.quality
-            tender.weight_data_protection = weights.data_protection
-            tender.evaluated_by, tender.evaluated_at = principal.username, now
-            tender.status = TenderStatus.EVALUATED.value
-            tender.updated_at = now
-            detail = (
-                f"weights price {weights.price}, quality {weights.quality}, data protection {weights.data_protection}"
-            )
-            session.add(_event(tender, "evaluated", principal, detail))
-            await session.flush()
-            return await self._evaluation(session, tender)
-
-    async def get_evaluation(self, principal: Principal, tender_id: str) -> EvaluationView:
-        async with self._sessions() as session:
-            tender = await self._visible_tender(session, principal, tender_id)
-            require_bid_reader(principal, tender)
-            if tender.evaluated_at is None:
-                raise StateConflict("the tender has not been evaluated yet", tender.status)
-            return await self._evaluation(session, tender)
-
-    async def award(
-        self,
-        principal: Principal,
-        tender_id: str,
-        decisions: Sequence[AwardDecision],
-        term: ContractTerm,
-        expected_version: int,
-    ) -> tuple[TenderView, list[ContractView]]:
-        today = network_today()
-        starts_on = term.starts_on or today
-        ends_on = term.ends_on or rules.default_term(starts_on)[1]
-        notice_on = term.renewal_notice_on or rules.default_notice(starts_on, ends_on)
-        violations = rules.contract_term_violations(starts_on, ends_on, notice_on, today)
-        if violations:
-            raise InvalidArgument("the contract term is not valid", violations=violations)
-        await self._require_active_parties(principal, tender_id, decisions, expected_version)
-        async with self._writing() as session:
-            tender = await self._tender_of_lead(session, principal, tender_id, expected_version)
-            rules.check_transition("award", tender.status)
-            lots = await repository.lots_of(session, tender.id)
-            scores = await repository.scores_of(session, tender.id)
-            chosen = check_decisions(lots, scores, decisions)
-            items = await repository.lot_items_of(session, tender.id)
-            shares = await repository.lot_shares_of(session, tender.id)
-            bids = {b.id: b for b in await repository.bids_of(session, tender.id)}
-            now = utc_now()
-            contracts: list[ContractView] = []
-            for lot in lots:
-                decision = chosen.get(lot.id)
-                if decision is None:
-                    continue
-                lot.awarded_bid_id, lot.award_justification = decision.bid_id, decision.justification.strip()
-                bid = bids[decision.bid_id]
-                prices = {p.item_id: p for p in bid_prices(bid)}
-                for item in (i for i in items if i.lot_id == lot.id):
-                    unit_price = prices[item.item_id].unit_price_for(item.quantity)
-                    contract = Contract(
-                        id=time_ordered_id(), tender_id=tender.id, lot_id=lot.id, bid_id=bid.id,
-                        lead_city_id=tender.lead_city_id, vendor_id=bid.vendor_id, item_id=item.item_id,
-                        sku=item.sku, name=item.name, unit=item.unit, kind=item.kind, unit_price_cents=unit_price,
-                        ceiling_quantity=item.quantity, ceiling_value_cents=item.quantity * unit_price,
-                        starts_on=starts_on, ends_on=ends_on, renewal_notice_on=notice_on,
-                        status=ContractStatus.ACTIVE.value, created_by=principal.username, created_at=now,
-                    )  # fmt: skip
-                    session.add(contract)
-                    quotas = [
-                        ContractQuota(contract_id=contract.id, city_id=s.city_id, quantity=s.quantity)
-                        for s in shares
-                        if s.lot_id == lot.id and s.item_id == item.item_id
-                    ]
-                    contracts.append(ContractView(contract, quotas))
-            await session.flush()
-            session.add_all([q for view in contracts for q in view.quotas])
-            tender.status = TenderStatus.AWARDED.value
-            tender.updated_at = now
-            awarded = ", ".join(
-                f"lot {lot.number} to {bids[chosen[lot.id].bid_id].vendor_id}" for lot in lots if lot.id in chosen
-            )
-            session.add(_event(tender, "awarded", principal, f"{awarded}; {len(contracts)} contract(s)"))
-            await session.flush()
-            return await self._view(session, principal, tender), contracts
-
-    async def _require_active_parties(
-        self, principal: Principal, tender_id: str, decisions: Sequence[AwardDecision], expected_version: int
-    ) -> None:
-        """The vendors of the chosen bids and the cities with a share in the awarded lots are still active in the
-        catalog (asked before the award's transaction: no lock is held across a remote call)."""
-        async with self._sessions() as session:
-            tender = await self._tender_of_lead(session, principal, tender_id, expected_version)
-            bids = {b.id: b for b in await repository.bids_of(session, tender.id)}
-            shares = await repository.lot_shares_of(session, tender.id)
-        named = [Reference(f"awards[{n}].bid_id", Kind.VENDOR, bids[d.bid_id].vendor_id)
-                 for n, d in enumerate(decisions) if d.bid_id in bids]  # fmt: skip
-        for n, decision in enumerate(decisions):
-            cities = sorted({s.city_id for s in shares if s.lot_id == decision.lot_id})
-            named += references.cities(f"awards[{n}].lot_id", cities)
-        await references.require_active(self._catalog, named)
-
-    # -- contracts -------------------------------------------------------------------------
 
     async def get_contract(self, principal: Principal, contract_id: str) -> ContractView:
         async with self._sessions() as session:
@@ -606,147 +96,48 @@ class ContractsService:
             quotas = await repository.quotas_of(session, [c.id for c in page])
         return [ContractView(c, visible_quotas(principal, quotas[c.id])) for c in page], next_cursor
 
-    # -- open data -------------------------------------------------------------------------
-
-    async def ocds_inputs(
-        self, principal: Principal, tender_id: str
-    ) -> tuple[TenderView, list[ContractView], list[Bid]]:
-        """What the OCDS export shows: the tender, its contracts and (after award) the bids; each city's share and
-        buyer entry as the caller may see it (a city its own only, as in every other view)."""
-        if vendor_only(principal):
-            raise PermissionDenied("the open-data export is for the cities and the network")
-        async with self._sessions() as session:
-            tender = await self._visible_tender(session, principal, tender_id)
-            view = await self._view(session, principal, tender)
-            found = await repository.contracts_after(
-                session, None, 10_000, tender_id=tender.id, city_id=None, vendor_id=None
-            )
-            quotas = await repository.quotas_of(session, [c.id for c in found])
-            bids = await repository.bids_of(session, tender.id, status=BidStatus.SUBMITTED.value)
-        opened = TenderStatus(tender.status) in rules.OPENED
-        return view, [ContractView(c, visible_quotas(principal, quotas[c.id])) for c in found], bids if opened else []
-
-    # -- shared steps ----------------------------------------------------------------------
-
-    @contextlib.asynccontextmanager
-    async def _writing(self) -> AsyncIterator[AsyncSession]:
+    async def create_award_contracts(self, order: AwardOrder) -> list[ContractView]:
+        """The order's contracts with their quotas, made in one transaction the first time; every later delivery
+        of the same order (also one racing the first) answers the contracts made then."""
+        if not order.tender_id or not order.items:
+            raise InvalidArgument("an award order names its tender and at least one awarded item")
+        existing = await self.award_contracts(order.tender_id)
+        if existing:
+            return existing
         try:
             async with write_transaction(self._sessions) as session:
-                yield session
-        except StaleDataError:
-            raise VersionConflict("the tender or bid", 0) from None
+                for item in order.items:
+                    session.add(_contract(order, item))
+                await session.flush()
+                session.add_all(
+                    ContractQuota(contract_id=item.contract_id, city_id=city, quantity=quantity)
+                    for item in order.items
+                    for city, quantity in sorted(item.quotas.items())
+                )
+        except IntegrityError as error:
+            if integrity_violation(error) != "unique":
+                raise InvalidArgument(
+                    f"the award order of tender {order.tender_id} is not valid: {error.orig}"
+                ) from None
+            # A delivery of the same order at the same moment won the race.
+        return await self.award_contracts(order.tender_id)
 
-    async def _visible_tender(self, session: AsyncSession, principal: Principal, tender_id: str) -> Tender:
-        tender = await repository.get_tender(session, tender_id)
-        if tender is None or not await may_see_tender(session, principal, tender):
-            raise NotFound(f"tender {tender_id} does not exist")  # the same for another city's tender
-        return tender
-
-    async def _tender_of_lead(
-        self, session: AsyncSession, principal: Principal, tender_id: str, expected_version: int
-    ) -> Tender:
-        principal.require_any_role(Role.PROCUREMENT_LEAD)
-        tender = await repository.get_tender(session, tender_id, lock="update")
-        if tender is None:
-            raise NotFound(f"tender {tender_id} does not exist")
-        if tender.lead_city_id != principal.city:
-            raise PermissionDenied(f"only a procurement lead of {tender.lead_city_id}, the lead city, may change it")
-        if expected_version and expected_version != tender.version:
-            raise VersionConflict(f"tender {tender_id}", expected_version, tender.version)
-        return tender
-
-    async def _bidding_vendor(self, principal: Principal) -> str:
-        vendor_id = own_vendor(principal)
-        vendor = await self._catalog.vendor(principal, vendor_id)
-        if vendor is None or not vendor.active:
-            raise PermissionDenied(f"vendor {vendor_id!r} is not an active vendor of the catalog")
-        return vendor_id
-
-    async def _lot_taking_bids(
-        self, session: AsyncSession, tender_id: str, lot_id: str
-    ) -> tuple[Tender, Lot, dict[str, int]]:
-        """The tender (locked against closing, then the time checked) and the lot with its quantities."""
-        tender = await repository.get_tender(session, tender_id, lock="share")
-        if tender is None or tender.published_at is None:
-            raise NotFound(f"tender {tender_id} does not exist")
-        rules.check_bids_accepted(tender.status, tender.bids_due_at, utc_now())
-        lot = next((x for x in await repository.lots_of(session, tender.id) if x.id == lot_id), None)
-        if lot is None:
-            raise InvalidArgument.for_field("lot_id", f"the tender has no lot {lot_id!r}")
-        items = [i for i in await repository.lot_items_of(session, tender.id) if i.lot_id == lot.id]
-        return tender, lot, {i.item_id: i.quantity for i in items}
-
-    async def _own_bid(
-        self, session: AsyncSession, tender_id: str, bid_id: str, vendor_id: str, expected_version: int
-    ) -> Bid:
-        bid = await repository.get_bid(session, tender_id, bid_id)
-        if bid is None or bid.vendor_id != vendor_id:
-            raise NotFound(f"bid {bid_id} does not exist in tender {tender_id}")  # the same for another's bid
-        if expected_version and expected_version != bid.version:
-            raise VersionConflict(f"bid {bid_id}", expected_version, bid.version)
-        return bid
-
-    async def _view(
-        self, session: AsyncSession, principal: Principal, tender: Tender, *, with_lots: bool = True
-    ) -> TenderView:
-        for_vendor = vendor_only(principal)
-        if not with_lots:
-            return TenderView(tender, [], [], for_vendor)
-        lots = await repository.lots_of(session, tender.id)
-        items = await repository.lot_items_of(session, tender.id)
-        shares = [s for s in await repository.lot_shares_of(session, tender.id) if principal.sees_city(s.city_id)]
-        views = []
-        for lot in lots:
-            by_item: dict[str, list[LotShare]] = {}
-            for share in (s for s in shares if s.lot_id == lot.id):
-                by_item.setdefault(share.item_id, []).append(share)
-            views.append(LotView(lot, [i for i in items if i.lot_id == lot.id], by_item))
-        events = [] if for_vendor else await repository.events_of(session, tender.id)
-        return TenderView(tender, views, events, for_vendor)
-
-    async def _evaluation(self, session: AsyncSession, tender: Tender) -> EvaluationView:
-        lots = await repository.lots_of(session, tender.id)
-        numbers = {lot.id: lot.number for lot in lots}
-        rows = sorted(await repository.scores_of(session, tender.id), key=lambda r: (numbers[r.lot_id], r.rank))
-        return EvaluationView(tender, rows, numbers)
-
-
-# -- helpers -------------------------------------------------------------------------------
-
-
-def _event(tender: Tender, action: str, principal: Principal, detail: str = "") -> TenderEvent:
-    return TenderEvent(tender_id=tender.id, action=action, actor=principal.username, at=utc_now(), detail=detail)
-
-
-def _text(value: object) -> str:
-    if isinstance(value, dt.datetime):
-        return value.strftime("%Y-%m-%d %H:%M UTC")
-    return str(value)[:120]
-
-
-def _tender_change_violations(tender: Tender, changes: Mapping[str, object], now: dt.datetime) -> list[FieldViolation]:
-    found = []
-    title = changes.get("title")
-    if isinstance(title, str) and not (0 < len(title.strip()) <= 200):
-        found.append(FieldViolation("title", "must be 1 to 200 characters"))
-    description = changes.get("description")
-    if isinstance(description, str) and len(description) > MAX_DESCRIPTION:
-        found.append(FieldViolation("description", f"must be at most {MAX_DESCRIPTION} characters"))
-    due = changes.get("bids_due_at")
-    if "bids_due_at" in changes:
-        if not isinstance(due, dt.datetime) or due <= now:
-            found.append(FieldViolation("bids_due_at", "must lie in the future"))
-        elif tender.status == TenderStatus.PUBLISHED and tender.bids_due_at and due < tender.bids_due_at:
-            found.append(FieldViolation("bids_due_at", "a published tender's deadline can only be extended"))
-    procedure = changes.get("procedure", Procedure(tender.procedure))
-    justification = str(changes.get("procedure_justification", tender.procedure_justification)).strip()
-    if procedure != tender.recommended_procedure and not justification:
-        found.append(
-            FieldViolation(
-                "procedure_justification",
-                f"another procedure than the recommended {tender.recommended_procedure} needs a written justification",
+    async def award_contracts(self, tender_id: str) -> list[ContractView]:
+        """Every contract of the tender with every quota (for the tenders service, not for a person)."""
+        async with self._sessions() as session:
+            found = await repository.contracts_after(
+                session, None, 10_000, tender_id=tender_id, city_id=None, vendor_id=None
             )
-        )
-    if len(justification) > rules.MAX_TEXT:
-        found.append(FieldViolation("procedure_justification", f"at most {rules.MAX_TEXT} characters"))
-    return found
+            quotas = await repository.quotas_of(session, [c.id for c in found])
+        return [ContractView(c, quotas[c.id]) for c in found]
+
+
+def _contract(order: AwardOrder, item: AwardedItem) -> Contract:
+    return Contract(
+        id=item.contract_id, tender_id=order.tender_id, lot_id=item.lot_id, bid_id=item.bid_id,
+        lead_city_id=order.lead_city_id, vendor_id=item.vendor_id, item_id=item.item_id, sku=item.sku,
+        name=item.name, unit=item.unit, kind=item.kind, unit_price_cents=item.unit_price_cents,
+        ceiling_quantity=item.ceiling_quantity, ceiling_value_cents=item.ceiling_quantity * item.unit_price_cents,
+        starts_on=order.starts_on, ends_on=order.ends_on, renewal_notice_on=order.renewal_notice_on,
+        status=ContractStatus.ACTIVE.value, created_by=order.awarded_by, created_at=order.awarded_at,
+    )  # fmt: skip

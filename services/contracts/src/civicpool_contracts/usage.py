@@ -35,6 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionm
 
 from civicpool_contracts import holdings, idempotency, repository, rules
 from civicpool_contracts.access import NETWORK_WIDE, city_in_reach, may_see_contract
+from civicpool_contracts.clients import UsageCatalog
 from civicpool_contracts.models import (
     Base,
     Contract,
@@ -45,7 +46,6 @@ from civicpool_contracts.models import (
     QuotaShift,
     table,
 )
-from civicpool_contracts.neighbours import UsageCatalog
 
 log = logging.getLogger("civicpool.contracts")
 MAX_QUANTITY = 1_000_000

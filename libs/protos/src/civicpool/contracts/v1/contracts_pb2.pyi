@@ -3,11 +3,9 @@
 isort:skip_file
 """
 
-from civicpool.catalog.v1 import catalog_pb2 as _catalog_pb2
 from civicpool.common.v1 import paging_pb2 as _paging_pb2
 from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
-from google.protobuf import field_mask_pb2 as _field_mask_pb2
 from google.protobuf import message as _message
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
@@ -22,96 +20,6 @@ else:
     from typing_extensions import TypeAlias as _TypeAlias, Never as _Never
 
 DESCRIPTOR: _descriptor.FileDescriptor
-
-class _TenderStatus:
-    ValueType = _typing.NewType("ValueType", _builtins.int)
-    V: _TypeAlias = ValueType  # noqa: Y015
-
-class _TenderStatusEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_TenderStatus.ValueType], _builtins.type):
-    DESCRIPTOR: _descriptor.EnumDescriptor
-    TENDER_STATUS_UNSPECIFIED: _TenderStatus.ValueType  # 0
-    TENDER_STATUS_DRAFT: _TenderStatus.ValueType  # 1
-    TENDER_STATUS_PUBLISHED: _TenderStatus.ValueType  # 2
-    TENDER_STATUS_BIDDING_CLOSED: _TenderStatus.ValueType  # 3
-    TENDER_STATUS_EVALUATED: _TenderStatus.ValueType  # 4
-    TENDER_STATUS_AWARDED: _TenderStatus.ValueType  # 5
-    TENDER_STATUS_CANCELLED: _TenderStatus.ValueType  # 6
-
-class TenderStatus(_TenderStatus, metaclass=_TenderStatusEnumTypeWrapper): ...
-
-TENDER_STATUS_UNSPECIFIED: TenderStatus.ValueType  # 0
-TENDER_STATUS_DRAFT: TenderStatus.ValueType  # 1
-TENDER_STATUS_PUBLISHED: TenderStatus.ValueType  # 2
-TENDER_STATUS_BIDDING_CLOSED: TenderStatus.ValueType  # 3
-TENDER_STATUS_EVALUATED: TenderStatus.ValueType  # 4
-TENDER_STATUS_AWARDED: TenderStatus.ValueType  # 5
-TENDER_STATUS_CANCELLED: TenderStatus.ValueType  # 6
-Global___TenderStatus: _TypeAlias = TenderStatus  # noqa: Y015
-
-class _Procedure:
-    ValueType = _typing.NewType("ValueType", _builtins.int)
-    V: _TypeAlias = ValueType  # noqa: Y015
-
-class _ProcedureEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Procedure.ValueType], _builtins.type):
-    DESCRIPTOR: _descriptor.EnumDescriptor
-    PROCEDURE_UNSPECIFIED: _Procedure.ValueType  # 0
-    PROCEDURE_DIRECT_AWARD: _Procedure.ValueType  # 1
-    """Direktauftrag"""
-    PROCEDURE_RESTRICTED_OR_NEGOTIATED: _Procedure.ValueType  # 2
-    """Beschraenkte Ausschreibung / Verhandlungsvergabe"""
-    PROCEDURE_OPEN_NATIONAL: _Procedure.ValueType  # 3
-    """Oeffentliche Ausschreibung"""
-    PROCEDURE_OPEN_EU: _Procedure.ValueType  # 4
-    """offenes Verfahren, EU-weit"""
-
-class Procedure(_Procedure, metaclass=_ProcedureEnumTypeWrapper): ...
-
-PROCEDURE_UNSPECIFIED: Procedure.ValueType  # 0
-PROCEDURE_DIRECT_AWARD: Procedure.ValueType  # 1
-"""Direktauftrag"""
-PROCEDURE_RESTRICTED_OR_NEGOTIATED: Procedure.ValueType  # 2
-"""Beschraenkte Ausschreibung / Verhandlungsvergabe"""
-PROCEDURE_OPEN_NATIONAL: Procedure.ValueType  # 3
-"""Oeffentliche Ausschreibung"""
-PROCEDURE_OPEN_EU: Procedure.ValueType  # 4
-"""offenes Verfahren, EU-weit"""
-Global___Procedure: _TypeAlias = Procedure  # noqa: Y015
-
-class _BidStatus:
-    ValueType = _typing.NewType("ValueType", _builtins.int)
-    V: _TypeAlias = ValueType  # noqa: Y015
-
-class _BidStatusEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_BidStatus.ValueType], _builtins.type):
-    DESCRIPTOR: _descriptor.EnumDescriptor
-    BID_STATUS_UNSPECIFIED: _BidStatus.ValueType  # 0
-    BID_STATUS_SUBMITTED: _BidStatus.ValueType  # 1
-    BID_STATUS_WITHDRAWN: _BidStatus.ValueType  # 2
-
-class BidStatus(_BidStatus, metaclass=_BidStatusEnumTypeWrapper): ...
-
-BID_STATUS_UNSPECIFIED: BidStatus.ValueType  # 0
-BID_STATUS_SUBMITTED: BidStatus.ValueType  # 1
-BID_STATUS_WITHDRAWN: BidStatus.ValueType  # 2
-Global___BidStatus: _TypeAlias = BidStatus  # noqa: Y015
-
-class _BidOutcome:
-    ValueType = _typing.NewType("ValueType", _builtins.int)
-    V: _TypeAlias = ValueType  # noqa: Y015
-
-class _BidOutcomeEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_BidOutcome.ValueType], _builtins.type):
-    DESCRIPTOR: _descriptor.EnumDescriptor
-    BID_OUTCOME_UNSPECIFIED: _BidOutcome.ValueType  # 0
-    BID_OUTCOME_PENDING: _BidOutcome.ValueType  # 1
-    BID_OUTCOME_AWARDED: _BidOutcome.ValueType  # 2
-    BID_OUTCOME_NOT_AWARDED: _BidOutcome.ValueType  # 3
-
-class BidOutcome(_BidOutcome, metaclass=_BidOutcomeEnumTypeWrapper): ...
-
-BID_OUTCOME_UNSPECIFIED: BidOutcome.ValueType  # 0
-BID_OUTCOME_PENDING: BidOutcome.ValueType  # 1
-BID_OUTCOME_AWARDED: BidOutcome.ValueType  # 2
-BID_OUTCOME_NOT_AWARDED: BidOutcome.ValueType  # 3
-Global___BidOutcome: _TypeAlias = BidOutcome  # noqa: Y015
 
 class _ContractStatus:
     ValueType = _typing.NewType("ValueType", _builtins.int)
@@ -153,886 +61,6 @@ class CityShare(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___CityShare: _TypeAlias = CityShare  # noqa: Y015
-
-@_typing.final
-class LotItem(_message.Message):
-    DESCRIPTOR: _descriptor.Descriptor
-
-    ITEM_ID_FIELD_NUMBER: _builtins.int
-    SKU_FIELD_NUMBER: _builtins.int
-    NAME_FIELD_NUMBER: _builtins.int
-    UNIT_FIELD_NUMBER: _builtins.int
-    CPV_CODE_FIELD_NUMBER: _builtins.int
-    KIND_FIELD_NUMBER: _builtins.int
-    REFERENCE_PRICE_CENTS_FIELD_NUMBER: _builtins.int
-    QUANTITY_FIELD_NUMBER: _builtins.int
-    ESTIMATED_CENTS_FIELD_NUMBER: _builtins.int
-    SHARES_FIELD_NUMBER: _builtins.int
-    item_id: _builtins.str
-    sku: _builtins.str
-    name: _builtins.str
-    unit: _builtins.str
-    cpv_code: _builtins.str
-    kind: _builtins.str
-    """hardware | license | service"""
-    reference_price_cents: _builtins.int
-    quantity: _builtins.int
-    estimated_cents: _builtins.int
-    @_builtins.property
-    def shares(self) -> _containers.RepeatedCompositeFieldContainer[Global___CityShare]:
-        """the snapshot; empty for vendors"""
-
-    def __init__(
-        self,
-        *,
-        item_id: _builtins.str = ...,
-        sku: _builtins.str = ...,
-        name: _builtins.str = ...,
-        unit: _builtins.str = ...,
-        cpv_code: _builtins.str = ...,
-        kind: _builtins.str = ...,
-        reference_price_cents: _builtins.int = ...,
-        quantity: _builtins.int = ...,
-        estimated_cents: _builtins.int = ...,
-        shares: _abc.Iterable[Global___CityShare] | None = ...,
-    ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
-    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["cpv_code", b"cpv_code", "estimated_cents", b"estimated_cents", "item_id", b"item_id", "kind", b"kind", "name", b"name", "quantity", b"quantity", "reference_price_cents", b"reference_price_cents", "shares", b"shares", "sku", b"sku", "unit", b"unit"]  # noqa: Y015
-    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
-
-Global___LotItem: _TypeAlias = LotItem  # noqa: Y015
-
-@_typing.final
-class Lot(_message.Message):
-    DESCRIPTOR: _descriptor.Descriptor
-
-    ID_FIELD_NUMBER: _builtins.int
-    NUMBER_FIELD_NUMBER: _builtins.int
-    TITLE_FIELD_NUMBER: _builtins.int
-    ESTIMATED_VALUE_CENTS_FIELD_NUMBER: _builtins.int
-    ITEMS_FIELD_NUMBER: _builtins.int
-    AWARDED_BID_ID_FIELD_NUMBER: _builtins.int
-    id: _builtins.str
-    number: _builtins.int
-    title: _builtins.str
-    estimated_value_cents: _builtins.int
-    """0 for vendors"""
-    awarded_bid_id: _builtins.str
-    @_builtins.property
-    def items(self) -> _containers.RepeatedCompositeFieldContainer[Global___LotItem]: ...
-    def __init__(
-        self,
-        *,
-        id: _builtins.str = ...,
-        number: _builtins.int = ...,
-        title: _builtins.str = ...,
-        estimated_value_cents: _builtins.int = ...,
-        items: _abc.Iterable[Global___LotItem] | None = ...,
-        awarded_bid_id: _builtins.str = ...,
-    ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
-    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["awarded_bid_id", b"awarded_bid_id", "estimated_value_cents", b"estimated_value_cents", "id", b"id", "items", b"items", "number", b"number", "title", b"title"]  # noqa: Y015
-    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
-
-Global___Lot: _TypeAlias = Lot  # noqa: Y015
-
-@_typing.final
-class TenderEvent(_message.Message):
-    DESCRIPTOR: _descriptor.Descriptor
-
-    ACTION_FIELD_NUMBER: _builtins.int
-    ACTOR_FIELD_NUMBER: _builtins.int
-    AT_FIELD_NUMBER: _builtins.int
-    DETAIL_FIELD_NUMBER: _builtins.int
-    action: _builtins.str
-    """created, published, bids_opened, evaluated, awarded, cancelled, changed"""
-    actor: _builtins.str
-    detail: _builtins.str
-    @_builtins.property
-    def at(self) -> _timestamp_pb2.Timestamp: ...
-    def __init__(
-        self,
-        *,
-        action: _builtins.str = ...,
-        actor: _builtins.str = ...,
-        at: _timestamp_pb2.Timestamp | None = ...,
-        detail: _builtins.str = ...,
-    ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["at", b"at"]  # noqa: Y015
-    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["action", b"action", "actor", b"actor", "at", b"at", "detail", b"detail"]  # noqa: Y015
-    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
-
-Global___TenderEvent: _TypeAlias = TenderEvent  # noqa: Y015
-
-@_typing.final
-class Tender(_message.Message):
-    DESCRIPTOR: _descriptor.Descriptor
-
-    ID_FIELD_NUMBER: _builtins.int
-    TITLE_FIELD_NUMBER: _builtins.int
-    LEAD_CITY_ID_FIELD_NUMBER: _builtins.int
-    ROUND_ID_FIELD_NUMBER: _builtins.int
-    STATUS_FIELD_NUMBER: _builtins.int
-    ESTIMATED_VALUE_CENTS_FIELD_NUMBER: _builtins.int
-    CREATED_AT_FIELD_NUMBER: _builtins.int
-    DESCRIPTION_FIELD_NUMBER: _builtins.int
-    PARTICIPATING_CITY_IDS_FIELD_NUMBER: _builtins.int
-    RECOMMENDED_PROCEDURE_FIELD_NUMBER: _builtins.int
-    RECOMMENDATION_REASON_FIELD_NUMBER: _builtins.int
-    PROCEDURE_FIELD_NUMBER: _builtins.int
-    PROCEDURE_JUSTIFICATION_FIELD_NUMBER: _builtins.int
-    BIDS_DUE_AT_FIELD_NUMBER: _builtins.int
-    LOTS_FIELD_NUMBER: _builtins.int
-    VERSION_FIELD_NUMBER: _builtins.int
-    CREATED_BY_FIELD_NUMBER: _builtins.int
-    CANCEL_REASON_FIELD_NUMBER: _builtins.int
-    BIDS_OPENED_AT_FIELD_NUMBER: _builtins.int
-    BIDS_OPENED_BY_FIELD_NUMBER: _builtins.int
-    EVENTS_FIELD_NUMBER: _builtins.int
-    id: _builtins.str
-    title: _builtins.str
-    lead_city_id: _builtins.str
-    round_id: _builtins.str
-    status: Global___TenderStatus.ValueType
-    estimated_value_cents: _builtins.int
-    """0 for vendors"""
-    description: _builtins.str
-    recommended_procedure: Global___Procedure.ValueType
-    recommendation_reason: _builtins.str
-    procedure: Global___Procedure.ValueType
-    procedure_justification: _builtins.str
-    """why the lead chose another procedure"""
-    version: _builtins.int
-    created_by: _builtins.str
-    cancel_reason: _builtins.str
-    bids_opened_by: _builtins.str
-    @_builtins.property
-    def created_at(self) -> _timestamp_pb2.Timestamp: ...
-    @_builtins.property
-    def participating_city_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
-    @_builtins.property
-    def bids_due_at(self) -> _timestamp_pb2.Timestamp: ...
-    @_builtins.property
-    def lots(self) -> _containers.RepeatedCompositeFieldContainer[Global___Lot]: ...
-    @_builtins.property
-    def bids_opened_at(self) -> _timestamp_pb2.Timestamp: ...
-    @_builtins.property
-    def events(self) -> _containers.RepeatedCompositeFieldContainer[Global___TenderEvent]:
-        """empty for vendors"""
-
-    def __init__(
-        self,
-        *,
-        id: _builtins.str = ...,
-        title: _builtins.str = ...,
-        lead_city_id: _builtins.str = ...,
-        round_id: _builtins.str = ...,
-        status: Global___TenderStatus.ValueType = ...,
-        estimated_value_cents: _builtins.int = ...,
-        created_at: _timestamp_pb2.Timestamp | None = ...,
-        description: _builtins.str = ...,
-        participating_city_ids: _abc.Iterable[_builtins.str] | None = ...,
-        recommended_procedure: Global___Procedure.ValueType = ...,
-        recommendation_reason: _builtins.str = ...,
-        procedure: Global___Procedure.ValueType = ...,
-        procedure_justification: _builtins.str = ...,
-        bids_due_at: _timestamp_pb2.Timestamp | None = ...,
-        lots: _abc.Iterable[Global___Lot] | None = ...,
-        version: _builtins.int = ...,
-        created_by: _builtins.str = ...,
-        cancel_reason: _builtins.str = ...,
-        bids_opened_at: _timestamp_pb2.Timestamp | None = ...,
-        bids_opened_by: _builtins.str = ...,
-        events: _abc.Iterable[Global___TenderEvent] | None = ...,
-    ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["bids_due_at", b"bids_due_at", "bids_opened_at", b"bids_opened_at", "created_at", b"created_at"]  # noqa: Y015
-    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["bids_due_at", b"bids_due_at", "bids_opened_at", b"bids_opened_at", "bids_opened_by", b"bids_opened_by", "cancel_reason", b"cancel_reason", "created_at", b"created_at", "created_by", b"created_by", "description", b"description", "estimated_value_cents", b"estimated_value_cents", "events", b"events", "id", b"id", "lead_city_id", b"lead_city_id", "lots", b"lots", "participating_city_ids", b"participating_city_ids", "procedure", b"procedure", "procedure_justification", b"procedure_justification", "recommendation_reason", b"recommendation_reason", "recommended_procedure", b"recommended_procedure", "round_id", b"round_id", "status", b"status", "title", b"title", "version", b"version"]  # noqa: Y015
-    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
-
-Global___Tender: _TypeAlias = Tender  # noqa: Y015
-
-@_typing.final
-class LotGroup(_message.Message):
-    DESCRIPTOR: _descriptor.Descriptor
-
-    TITLE_FIELD_NUMBER: _builtins.int
-    ITEM_IDS_FIELD_NUMBER: _builtins.int
-    title: _builtins.str
-    @_builtins.property
-    def item_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
-    def __init__(
-        self,
-        *,
-        title: _builtins.str = ...,
-        item_ids: _abc.Iterable[_builtins.str] | None = ...,
-    ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
-    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["item_ids", b"item_ids", "title", b"title"]  # noqa: Y015
-    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
-
-Global___LotGroup: _TypeAlias = LotGroup  # noqa: Y015
-
-@_typing.final
-class CreateTenderRequest(_message.Message):
-    DESCRIPTOR: _descriptor.Descriptor
-
-    ROUND_ID_FIELD_NUMBER: _builtins.int
-    TITLE_FIELD_NUMBER: _builtins.int
-    DESCRIPTION_FIELD_NUMBER: _builtins.int
-    LOT_GROUPS_FIELD_NUMBER: _builtins.int
-    round_id: _builtins.str
-    title: _builtins.str
-    """default: the round's title"""
-    description: _builtins.str
-    @_builtins.property
-    def lot_groups(self) -> _containers.RepeatedCompositeFieldContainer[Global___LotGroup]:
-        """Items grouped into one lot each; items not named get a lot of their own."""
-
-    def __init__(
-        self,
-        *,
-        round_id: _builtins.str = ...,
-        title: _builtins.str = ...,
-        description: _builtins.str = ...,
-        lot_groups: _abc.Iterable[Global___LotGroup] | None = ...,
-    ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
-    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["description", b"description", "lot_groups", b"lot_groups", "round_id", b"round_id", "title", b"title"]  # noqa: Y015
-    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
-
-Global___CreateTenderRequest: _TypeAlias = CreateTenderRequest  # noqa: Y015
-
-@_typing.final
-class GetTenderRequest(_message.Message):
-    DESCRIPTOR: _descriptor.Descriptor
-
-    ID_FIELD_NUMBER: _builtins.int
-    id: _builtins.str
-    def __init__(
-        self,
-        *,
-        id: _builtins.str = ...,
-    ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
-    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["id", b"id"]  # noqa: Y015
-    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
-
-Global___GetTenderRequest: _TypeAlias = GetTenderRequest  # noqa: Y015
-
-@_typing.final
-class ListTendersRequest(_message.Message):
-    DESCRIPTOR: _descriptor.Descriptor
-
-    PAGE_FIELD_NUMBER: _builtins.int
-    STATUS_FIELD_NUMBER: _builtins.int
-    status: Global___TenderStatus.ValueType
-    """UNSPECIFIED: every status the caller may see"""
-    @_builtins.property
-    def page(self) -> _paging_pb2.PageRequest: ...
-    def __init__(
-        self,
-        *,
-        page: _paging_pb2.PageRequest | None = ...,
-        status: Global___TenderStatus.ValueType = ...,
-    ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["page", b"page"]  # noqa: Y015
-    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["page", b"page", "status", b"status"]  # noqa: Y015
-    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
-
-Global___ListTendersRequest: _TypeAlias = ListTendersRequest  # noqa: Y015
-
-@_typing.final
-class ListTendersResponse(_message.Message):
-    DESCRIPTOR: _descriptor.Descriptor
-
-    TENDERS_FIELD_NUMBER: _builtins.int
-    NEXT_CURSOR_FIELD_NUMBER: _builtins.int
-    next_cursor: _builtins.str
-    @_builtins.property
-    def tenders(self) -> _containers.RepeatedCompositeFieldContainer[Global___Tender]: ...
-    def __init__(
-        self,
-        *,
-        tenders: _abc.Iterable[Global___Tender] | None = ...,
-        next_cursor: _builtins.str = ...,
-    ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
-    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["next_cursor", b"next_cursor", "tenders", b"tenders"]  # noqa: Y015
-    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
-
-Global___ListTendersResponse: _TypeAlias = ListTendersResponse  # noqa: Y015
-
-@_typing.final
-class UpdateTenderRequest(_message.Message):
-    DESCRIPTOR: _descriptor.Descriptor
-
-    TENDER_FIELD_NUMBER: _builtins.int
-    UPDATE_MASK_FIELD_NUMBER: _builtins.int
-    EXPECTED_VERSION_FIELD_NUMBER: _builtins.int
-    expected_version: _builtins.int
-    @_builtins.property
-    def tender(self) -> Global___Tender:
-        """id and the fields named in update_mask"""
-
-    @_builtins.property
-    def update_mask(self) -> _field_mask_pb2.FieldMask: ...
-    def __init__(
-        self,
-        *,
-        tender: Global___Tender | None = ...,
-        update_mask: _field_mask_pb2.FieldMask | None = ...,
-        expected_version: _builtins.int = ...,
-    ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["tender", b"tender", "update_mask", b"update_mask"]  # noqa: Y015
-    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["expected_version", b"expected_version", "tender", b"tender", "update_mask", b"update_mask"]  # noqa: Y015
-    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
-
-Global___UpdateTenderRequest: _TypeAlias = UpdateTenderRequest  # noqa: Y015
-
-@_typing.final
-class TenderTransitionRequest(_message.Message):
-    DESCRIPTOR: _descriptor.Descriptor
-
-    ID_FIELD_NUMBER: _builtins.int
-    EXPECTED_VERSION_FIELD_NUMBER: _builtins.int
-    REASON_FIELD_NUMBER: _builtins.int
-    id: _builtins.str
-    expected_version: _builtins.int
-    """0: any version"""
-    reason: _builtins.str
-    """cancel: required"""
-    def __init__(
-        self,
-        *,
-        id: _builtins.str = ...,
-        expected_version: _builtins.int = ...,
-        reason: _builtins.str = ...,
-    ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
-    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["expected_version", b"expected_version", "id", b"id", "reason", b"reason"]  # noqa: Y015
-    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
-
-Global___TenderTransitionRequest: _TypeAlias = TenderTransitionRequest  # noqa: Y015
-
-@_typing.final
-class Weights(_message.Message):
-    DESCRIPTOR: _descriptor.Descriptor
-
-    PRICE_FIELD_NUMBER: _builtins.int
-    QUALITY_FIELD_NUMBER: _builtins.int
-    DATA_PROTECTION_FIELD_NUMBER: _builtins.int
-    price: _builtins.int
-    quality: _builtins.int
-    data_protection: _builtins.int
-    def __init__(
-        self,
-        *,
-        price: _builtins.int = ...,
-        quality: _builtins.int = ...,
-        data_protection: _builtins.int = ...,
-    ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
-    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["data_protection", b"data_protection", "price", b"price", "quality", b"quality"]  # noqa: Y015
-    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
-
-Global___Weights: _TypeAlias = Weights  # noqa: Y015
-
-@_typing.final
-class BidScoreInput(_message.Message):
-    DESCRIPTOR: _descriptor.Descriptor
-
-    BID_ID_FIELD_NUMBER: _builtins.int
-    QUALITY_FIELD_NUMBER: _builtins.int
-    DATA_PROTECTION_FIELD_NUMBER: _builtins.int
-    DATA_PROTECTION_REASON_FIELD_NUMBER: _builtins.int
-    QUALITY_NOTE_FIELD_NUMBER: _builtins.int
-    bid_id: _builtins.str
-    quality: _builtins.int
-    """0-100"""
-    data_protection: _builtins.int
-    """0-100; unset: the proposal from the declarations"""
-    data_protection_reason: _builtins.str
-    """required when it differs from the proposal"""
-    quality_note: _builtins.str
-    def __init__(
-        self,
-        *,
-        bid_id: _builtins.str = ...,
-        quality: _builtins.int = ...,
-        data_protection: _builtins.int | None = ...,
-        data_protection_reason: _builtins.str = ...,
-        quality_note: _builtins.str = ...,
-    ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["_data_protection", b"_data_protection", "data_protection", b"data_protection"]  # noqa: Y015
-    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_data_protection", b"_data_protection", "bid_id", b"bid_id", "data_protection", b"data_protection", "data_protection_reason", b"data_protection_reason", "quality", b"quality", "quality_note", b"quality_note"]  # noqa: Y015
-    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    _WhichOneofReturnType__data_protection: _TypeAlias = _typing.Literal["data_protection"]  # noqa: Y015
-    _WhichOneofArgType__data_protection: _TypeAlias = _typing.Literal["_data_protection", b"_data_protection"]  # noqa: Y015
-    def WhichOneof(self, oneof_group: _WhichOneofArgType__data_protection) -> _WhichOneofReturnType__data_protection | None: ...
-
-Global___BidScoreInput: _TypeAlias = BidScoreInput  # noqa: Y015
-
-@_typing.final
-class EvaluateTenderRequest(_message.Message):
-    DESCRIPTOR: _descriptor.Descriptor
-
-    TENDER_ID_FIELD_NUMBER: _builtins.int
-    EXPECTED_VERSION_FIELD_NUMBER: _builtins.int
-    WEIGHTS_FIELD_NUMBER: _builtins.int
-    SCORES_FIELD_NUMBER: _builtins.int
-    tender_id: _builtins.str
-    expected_version: _builtins.int
-    @_builtins.property
-    def weights(self) -> Global___Weights: ...
-    @_builtins.property
-    def scores(self) -> _containers.RepeatedCompositeFieldContainer[Global___BidScoreInput]: ...
-    def __init__(
-        self,
-        *,
-        tender_id: _builtins.str = ...,
-        expected_version: _builtins.int = ...,
-        weights: Global___Weights | None = ...,
-        scores: _abc.Iterable[Global___BidScoreInput] | None = ...,
-    ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["weights", b"weights"]  # noqa: Y015
-    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["expected_version", b"expected_version", "scores", b"scores", "tender_id", b"tender_id", "weights", b"weights"]  # noqa: Y015
-    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
-
-Global___EvaluateTenderRequest: _TypeAlias = EvaluateTenderRequest  # noqa: Y015
-
-@_typing.final
-class ScoreRow(_message.Message):
-    DESCRIPTOR: _descriptor.Descriptor
-
-    LOT_ID_FIELD_NUMBER: _builtins.int
-    BID_ID_FIELD_NUMBER: _builtins.int
-    VENDOR_ID_FIELD_NUMBER: _builtins.int
-    EVALUATED_PRICE_CENTS_FIELD_NUMBER: _builtins.int
-    PRICE_SCORE_MILLI_FIELD_NUMBER: _builtins.int
-    QUALITY_SCORE_FIELD_NUMBER: _builtins.int
-    DATA_PROTECTION_SCORE_FIELD_NUMBER: _builtins.int
-    DATA_PROTECTION_PROPOSED_FIELD_NUMBER: _builtins.int
-    DATA_PROTECTION_REASON_FIELD_NUMBER: _builtins.int
-    TOTAL_SCORE_MILLI_FIELD_NUMBER: _builtins.int
-    RANK_FIELD_NUMBER: _builtins.int
-    QUALITY_NOTE_FIELD_NUMBER: _builtins.int
-    TIE_BREAK_FIELD_NUMBER: _builtins.int
-    lot_id: _builtins.str
-    bid_id: _builtins.str
-    vendor_id: _builtins.str
-    evaluated_price_cents: _builtins.int
-    """the lot's quantities at the bid's (tiered) unit prices"""
-    price_score_milli: _builtins.int
-    """points x 1000, rounded half up"""
-    quality_score: _builtins.int
-    data_protection_score: _builtins.int
-    data_protection_proposed: _builtins.int
-    data_protection_reason: _builtins.str
-    total_score_milli: _builtins.int
-    rank: _builtins.int
-    """1 = best in its lot"""
-    quality_note: _builtins.str
-    tie_break: _builtins.str
-    """what decided the rank against the next bid, when totals were equal"""
-    def __init__(
-        self,
-        *,
-        lot_id: _builtins.str = ...,
-        bid_id: _builtins.str = ...,
-        vendor_id: _builtins.str = ...,
-        evaluated_price_cents: _builtins.int = ...,
-        price_score_milli: _builtins.int = ...,
-        quality_score: _builtins.int = ...,
-        data_protection_score: _builtins.int = ...,
-        data_protection_proposed: _builtins.int = ...,
-        data_protection_reason: _builtins.str = ...,
-        total_score_milli: _builtins.int = ...,
-        rank: _builtins.int = ...,
-        quality_note: _builtins.str = ...,
-        tie_break: _builtins.str = ...,
-    ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
-    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["bid_id", b"bid_id", "data_protection_proposed", b"data_protection_proposed", "data_protection_reason", b"data_protection_reason", "data_protection_score", b"data_protection_score", "evaluated_price_cents", b"evaluated_price_cents", "lot_id", b"lot_id", "price_score_milli", b"price_score_milli", "quality_note", b"quality_note", "quality_score", b"quality_score", "rank", b"rank", "tie_break", b"tie_break", "total_score_milli", b"total_score_milli", "vendor_id", b"vendor_id"]  # noqa: Y015
-    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
-
-Global___ScoreRow: _TypeAlias = ScoreRow  # noqa: Y015
-
-@_typing.final
-class Evaluation(_message.Message):
-    DESCRIPTOR: _descriptor.Descriptor
-
-    TENDER_ID_FIELD_NUMBER: _builtins.int
-    WEIGHTS_FIELD_NUMBER: _builtins.int
-    EVALUATED_BY_FIELD_NUMBER: _builtins.int
-    EVALUATED_AT_FIELD_NUMBER: _builtins.int
-    ROWS_FIELD_NUMBER: _builtins.int
-    TENDER_VERSION_FIELD_NUMBER: _builtins.int
-    tender_id: _builtins.str
-    evaluated_by: _builtins.str
-    tender_version: _builtins.int
-    @_builtins.property
-    def weights(self) -> Global___Weights: ...
-    @_builtins.property
-    def evaluated_at(self) -> _timestamp_pb2.Timestamp: ...
-    @_builtins.property
-    def rows(self) -> _containers.RepeatedCompositeFieldContainer[Global___ScoreRow]:
-        """by lot number, then rank"""
-
-    def __init__(
-        self,
-        *,
-        tender_id: _builtins.str = ...,
-        weights: Global___Weights | None = ...,
-        evaluated_by: _builtins.str = ...,
-        evaluated_at: _timestamp_pb2.Timestamp | None = ...,
-        rows: _abc.Iterable[Global___ScoreRow] | None = ...,
-        tender_version: _builtins.int = ...,
-    ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["evaluated_at", b"evaluated_at", "weights", b"weights"]  # noqa: Y015
-    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["evaluated_at", b"evaluated_at", "evaluated_by", b"evaluated_by", "rows", b"rows", "tender_id", b"tender_id", "tender_version", b"tender_version", "weights", b"weights"]  # noqa: Y015
-    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
-
-Global___Evaluation: _TypeAlias = Evaluation  # noqa: Y015
-
-@_typing.final
-class LotAward(_message.Message):
-    DESCRIPTOR: _descriptor.Descriptor
-
-    LOT_ID_FIELD_NUMBER: _builtins.int
-    BID_ID_FIELD_NUMBER: _builtins.int
-    JUSTIFICATION_FIELD_NUMBER: _builtins.int
-    lot_id: _builtins.str
-    bid_id: _builtins.str
-    justification: _builtins.str
-    """required unless the bid ranks first"""
-    def __init__(
-        self,
-        *,
-        lot_id: _builtins.str = ...,
-        bid_id: _builtins.str = ...,
-        justification: _builtins.str = ...,
-    ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
-    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["bid_id", b"bid_id", "justification", b"justification", "lot_id", b"lot_id"]  # noqa: Y015
-    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
-
-Global___LotAward: _TypeAlias = LotAward  # noqa: Y015
-
-@_typing.final
-class AwardTenderRequest(_message.Message):
-    DESCRIPTOR: _descriptor.Descriptor
-
-    TENDER_ID_FIELD_NUMBER: _builtins.int
-    EXPECTED_VERSION_FIELD_NUMBER: _builtins.int
-    AWARDS_FIELD_NUMBER: _builtins.int
-    STARTS_ON_FIELD_NUMBER: _builtins.int
-    ENDS_ON_FIELD_NUMBER: _builtins.int
-    RENEWAL_NOTICE_ON_FIELD_NUMBER: _builtins.int
-    tender_id: _builtins.str
-    expected_version: _builtins.int
-    starts_on: _builtins.str
-    """ISO date; default today (UTC)"""
-    ends_on: _builtins.str
-    """default: two years after the start"""
-    renewal_notice_on: _builtins.str
-    """default: 90 days before the end"""
-    @_builtins.property
-    def awards(self) -> _containers.RepeatedCompositeFieldContainer[Global___LotAward]: ...
-    def __init__(
-        self,
-        *,
-        tender_id: _builtins.str = ...,
-        expected_version: _builtins.int = ...,
-        awards: _abc.Iterable[Global___LotAward] | None = ...,
-        starts_on: _builtins.str = ...,
-        ends_on: _builtins.str = ...,
-        renewal_notice_on: _builtins.str = ...,
-    ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
-    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["awards", b"awards", "ends_on", b"ends_on", "expected_version", b"expected_version", "renewal_notice_on", b"renewal_notice_on", "starts_on", b"starts_on", "tender_id", b"tender_id"]  # noqa: Y015
-    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
-
-Global___AwardTenderRequest: _TypeAlias = AwardTenderRequest  # noqa: Y015
-
-@_typing.final
-class AwardResult(_message.Message):
-    DESCRIPTOR: _descriptor.Descriptor
-
-    TENDER_FIELD_NUMBER: _builtins.int
-    CONTRACTS_FIELD_NUMBER: _builtins.int
-    @_builtins.property
-    def tender(self) -> Global___Tender: ...
-    @_builtins.property
-    def contracts(self) -> _containers.RepeatedCompositeFieldContainer[Global___Contract]: ...
-    def __init__(
-        self,
-        *,
-        tender: Global___Tender | None = ...,
-        contracts: _abc.Iterable[Global___Contract] | None = ...,
-    ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["tender", b"tender"]  # noqa: Y015
-    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["contracts", b"contracts", "tender", b"tender"]  # noqa: Y015
-    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
-
-Global___AwardResult: _TypeAlias = AwardResult  # noqa: Y015
-
-@_typing.final
-class VolumeTier(_message.Message):
-    DESCRIPTOR: _descriptor.Descriptor
-
-    MIN_QUANTITY_FIELD_NUMBER: _builtins.int
-    UNIT_PRICE_CENTS_FIELD_NUMBER: _builtins.int
-    min_quantity: _builtins.int
-    unit_price_cents: _builtins.int
-    def __init__(
-        self,
-        *,
-        min_quantity: _builtins.int = ...,
-        unit_price_cents: _builtins.int = ...,
-    ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
-    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["min_quantity", b"min_quantity", "unit_price_cents", b"unit_price_cents"]  # noqa: Y015
-    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
-
-Global___VolumeTier: _TypeAlias = VolumeTier  # noqa: Y015
-
-@_typing.final
-class BidPrice(_message.Message):
-    DESCRIPTOR: _descriptor.Descriptor
-
-    ITEM_ID_FIELD_NUMBER: _builtins.int
-    UNIT_PRICE_CENTS_FIELD_NUMBER: _builtins.int
-    TIERS_FIELD_NUMBER: _builtins.int
-    item_id: _builtins.str
-    unit_price_cents: _builtins.int
-    @_builtins.property
-    def tiers(self) -> _containers.RepeatedCompositeFieldContainer[Global___VolumeTier]:
-        """from min_quantity on, this unit price"""
-
-    def __init__(
-        self,
-        *,
-        item_id: _builtins.str = ...,
-        unit_price_cents: _builtins.int = ...,
-        tiers: _abc.Iterable[Global___VolumeTier] | None = ...,
-    ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
-    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["item_id", b"item_id", "tiers", b"tiers", "unit_price_cents", b"unit_price_cents"]  # noqa: Y015
-    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
-
-Global___BidPrice: _TypeAlias = BidPrice  # noqa: Y015
-
-@_typing.final
-class Bid(_message.Message):
-    DESCRIPTOR: _descriptor.Descriptor
-
-    ID_FIELD_NUMBER: _builtins.int
-    TENDER_ID_FIELD_NUMBER: _builtins.int
-    LOT_ID_FIELD_NUMBER: _builtins.int
-    VENDOR_ID_FIELD_NUMBER: _builtins.int
-    STATUS_FIELD_NUMBER: _builtins.int
-    PRICES_FIELD_NUMBER: _builtins.int
-    DELIVERY_DAYS_FIELD_NUMBER: _builtins.int
-    HOSTING_REGION_FIELD_NUMBER: _builtins.int
-    DPA_OFFERED_FIELD_NUMBER: _builtins.int
-    OPEN_SOURCE_FIELD_NUMBER: _builtins.int
-    VERSION_FIELD_NUMBER: _builtins.int
-    SUBMITTED_BY_FIELD_NUMBER: _builtins.int
-    SUBMITTED_AT_FIELD_NUMBER: _builtins.int
-    UPDATED_AT_FIELD_NUMBER: _builtins.int
-    EVALUATED_PRICE_CENTS_FIELD_NUMBER: _builtins.int
-    DATA_PROTECTION_PROPOSED_FIELD_NUMBER: _builtins.int
-    DATA_PROTECTION_BASIS_FIELD_NUMBER: _builtins.int
-    OUTCOME_FIELD_NUMBER: _builtins.int
-    id: _builtins.str
-    tender_id: _builtins.str
-    lot_id: _builtins.str
-    vendor_id: _builtins.str
-    status: Global___BidStatus.ValueType
-    delivery_days: _builtins.int
-    hosting_region: _catalog_pb2.HostingRegion.ValueType
-    """UNSPECIFIED: no data hosted off-site"""
-    dpa_offered: _builtins.bool
-    open_source: _builtins.bool
-    version: _builtins.int
-    submitted_by: _builtins.str
-    evaluated_price_cents: _builtins.int
-    data_protection_proposed: _builtins.int
-    data_protection_basis: _builtins.str
-    outcome: Global___BidOutcome.ValueType
-    @_builtins.property
-    def prices(self) -> _containers.RepeatedCompositeFieldContainer[Global___BidPrice]: ...
-    @_builtins.property
-    def submitted_at(self) -> _timestamp_pb2.Timestamp: ...
-    @_builtins.property
-    def updated_at(self) -> _timestamp_pb2.Timestamp: ...
-    def __init__(
-        self,
-        *,
-        id: _builtins.str = ...,
-        tender_id: _builtins.str = ...,
-        lot_id: _builtins.str = ...,
-        vendor_id: _builtins.str = ...,
-        status: Global___BidStatus.ValueType = ...,
-        prices: _abc.Iterable[Global___BidPrice] | None = ...,
-        delivery_days: _builtins.int = ...,
-        hosting_region: _catalog_pb2.HostingRegion.ValueType = ...,
-        dpa_offered: _builtins.bool = ...,
-        open_source: _builtins.bool = ...,
-        version: _builtins.int = ...,
-        submitted_by: _builtins.str = ...,
-        submitted_at: _timestamp_pb2.Timestamp | None = ...,
-        updated_at: _timestamp_pb2.Timestamp | None = ...,
-        evaluated_price_cents: _builtins.int = ...,
-        data_protection_proposed: _builtins.int = ...,
-        data_protection_basis: _builtins.str = ...,
-        outcome: Global___BidOutcome.ValueType = ...,
-    ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["submitted_at", b"submitted_at", "updated_at", b"updated_at"]  # noqa: Y015
-    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["data_protection_basis", b"data_protection_basis", "data_protection_proposed", b"data_protection_proposed", "delivery_days", b"delivery_days", "dpa_offered", b"dpa_offered", "evaluated_price_cents", b"evaluated_price_cents", "hosting_region", b"hosting_region", "id", b"id", "lot_id", b"lot_id", "open_source", b"open_source", "outcome", b"outcome", "prices", b"prices", "status", b"status", "submitted_at", b"submitted_at", "submitted_by", b"submitted_by", "tender_id", b"tender_id", "updated_at", b"updated_at", "vendor_id", b"vendor_id", "version", b"version"]  # noqa: Y015
-    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
-
-Global___Bid: _TypeAlias = Bid  # noqa: Y015
-
-@_typing.final
-class SubmitBidRequest(_message.Message):
-    DESCRIPTOR: _descriptor.Descriptor
-
-    TENDER_ID_FIELD_NUMBER: _builtins.int
-    BID_FIELD_NUMBER: _builtins.int
-    EXPECTED_VERSION_FIELD_NUMBER: _builtins.int
-    tender_id: _builtins.str
-    expected_version: _builtins.int
-    """replacement: the version replaced (0: any)"""
-    @_builtins.property
-    def bid(self) -> Global___Bid:
-        """lot_id, prices, delivery_days, declarations; id for a replacement"""
-
-    def __init__(
-        self,
-        *,
-        tender_id: _builtins.str = ...,
-        bid: Global___Bid | None = ...,
-        expected_version: _builtins.int = ...,
-    ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["bid", b"bid"]  # noqa: Y015
-    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["bid", b"bid", "expected_version", b"expected_version", "tender_id", b"tender_id"]  # noqa: Y015
-    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
-
-Global___SubmitBidRequest: _TypeAlias = SubmitBidRequest  # noqa: Y015
-
-@_typing.final
-class WithdrawBidRequest(_message.Message):
-    DESCRIPTOR: _descriptor.Descriptor
-
-    TENDER_ID_FIELD_NUMBER: _builtins.int
-    BID_ID_FIELD_NUMBER: _builtins.int
-    EXPECTED_VERSION_FIELD_NUMBER: _builtins.int
-    tender_id: _builtins.str
-    bid_id: _builtins.str
-    expected_version: _builtins.int
-    def __init__(
-        self,
-        *,
-        tender_id: _builtins.str = ...,
-        bid_id: _builtins.str = ...,
-        expected_version: _builtins.int = ...,
-    ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
-    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["bid_id", b"bid_id", "expected_version", b"expected_version", "tender_id", b"tender_id"]  # noqa: Y015
-    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
-
-Global___WithdrawBidRequest: _TypeAlias = WithdrawBidRequest  # noqa: Y015
-
-@_typing.final
-class ListBidsRequest(_message.Message):
-    DESCRIPTOR: _descriptor.Descriptor
-
-    TENDER_ID_FIELD_NUMBER: _builtins.int
-    LOT_ID_FIELD_NUMBER: _builtins.int
-    tender_id: _builtins.str
-    lot_id: _builtins.str
-    """optional filter"""
-    def __init__(
-        self,
-        *,
-        tender_id: _builtins.str = ...,
-        lot_id: _builtins.str = ...,
-    ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
-    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["lot_id", b"lot_id", "tender_id", b"tender_id"]  # noqa: Y015
-    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
-
-Global___ListBidsRequest: _TypeAlias = ListBidsRequest  # noqa: Y015
-
-@_typing.final
-class ListBidsResponse(_message.Message):
-    DESCRIPTOR: _descriptor.Descriptor
-
-    BIDS_FIELD_NUMBER: _builtins.int
-    @_builtins.property
-    def bids(self) -> _containers.RepeatedCompositeFieldContainer[Global___Bid]: ...
-    def __init__(
-        self,
-        *,
-        bids: _abc.Iterable[Global___Bid] | None = ...,
-    ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
-    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["bids", b"bids"]  # noqa: Y015
-    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
-
-Global___ListBidsResponse: _TypeAlias = ListBidsResponse  # noqa: Y015
 
 @_typing.final
 class Contract(_message.Message):
@@ -1135,6 +163,146 @@ class GetContractRequest(_message.Message):
 Global___GetContractRequest: _TypeAlias = GetContractRequest  # noqa: Y015
 
 @_typing.final
+class AwardedItem(_message.Message):
+    """One awarded lot item as the tenders service decided it; the contracts service adds the counters."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CONTRACT_ID_FIELD_NUMBER: _builtins.int
+    LOT_ID_FIELD_NUMBER: _builtins.int
+    BID_ID_FIELD_NUMBER: _builtins.int
+    VENDOR_ID_FIELD_NUMBER: _builtins.int
+    ITEM_ID_FIELD_NUMBER: _builtins.int
+    SKU_FIELD_NUMBER: _builtins.int
+    NAME_FIELD_NUMBER: _builtins.int
+    UNIT_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    UNIT_PRICE_CENTS_FIELD_NUMBER: _builtins.int
+    CEILING_QUANTITY_FIELD_NUMBER: _builtins.int
+    QUOTAS_FIELD_NUMBER: _builtins.int
+    contract_id: _builtins.str
+    """chosen by the tenders service: the same on every delivery"""
+    lot_id: _builtins.str
+    bid_id: _builtins.str
+    vendor_id: _builtins.str
+    item_id: _builtins.str
+    sku: _builtins.str
+    name: _builtins.str
+    unit: _builtins.str
+    kind: _builtins.str
+    unit_price_cents: _builtins.int
+    ceiling_quantity: _builtins.int
+    @_builtins.property
+    def quotas(self) -> _containers.RepeatedCompositeFieldContainer[Global___CityShare]: ...
+    def __init__(
+        self,
+        *,
+        contract_id: _builtins.str = ...,
+        lot_id: _builtins.str = ...,
+        bid_id: _builtins.str = ...,
+        vendor_id: _builtins.str = ...,
+        item_id: _builtins.str = ...,
+        sku: _builtins.str = ...,
+        name: _builtins.str = ...,
+        unit: _builtins.str = ...,
+        kind: _builtins.str = ...,
+        unit_price_cents: _builtins.int = ...,
+        ceiling_quantity: _builtins.int = ...,
+        quotas: _abc.Iterable[Global___CityShare] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["bid_id", b"bid_id", "ceiling_quantity", b"ceiling_quantity", "contract_id", b"contract_id", "item_id", b"item_id", "kind", b"kind", "lot_id", b"lot_id", "name", b"name", "quotas", b"quotas", "sku", b"sku", "unit", b"unit", "unit_price_cents", b"unit_price_cents", "vendor_id", b"vendor_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AwardedItem: _TypeAlias = AwardedItem  # noqa: Y015
+
+@_typing.final
+class CreateAwardContractsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TENDER_ID_FIELD_NUMBER: _builtins.int
+    LEAD_CITY_ID_FIELD_NUMBER: _builtins.int
+    AWARDED_BY_FIELD_NUMBER: _builtins.int
+    AWARDED_AT_FIELD_NUMBER: _builtins.int
+    STARTS_ON_FIELD_NUMBER: _builtins.int
+    ENDS_ON_FIELD_NUMBER: _builtins.int
+    RENEWAL_NOTICE_ON_FIELD_NUMBER: _builtins.int
+    ITEMS_FIELD_NUMBER: _builtins.int
+    tender_id: _builtins.str
+    """one award per tender: the key of the delivery"""
+    lead_city_id: _builtins.str
+    awarded_by: _builtins.str
+    """the lead's username, recorded as the contracts' creator"""
+    starts_on: _builtins.str
+    """ISO dates"""
+    ends_on: _builtins.str
+    renewal_notice_on: _builtins.str
+    @_builtins.property
+    def awarded_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def items(self) -> _containers.RepeatedCompositeFieldContainer[Global___AwardedItem]: ...
+    def __init__(
+        self,
+        *,
+        tender_id: _builtins.str = ...,
+        lead_city_id: _builtins.str = ...,
+        awarded_by: _builtins.str = ...,
+        awarded_at: _timestamp_pb2.Timestamp | None = ...,
+        starts_on: _builtins.str = ...,
+        ends_on: _builtins.str = ...,
+        renewal_notice_on: _builtins.str = ...,
+        items: _abc.Iterable[Global___AwardedItem] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["awarded_at", b"awarded_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["awarded_at", b"awarded_at", "awarded_by", b"awarded_by", "ends_on", b"ends_on", "items", b"items", "lead_city_id", b"lead_city_id", "renewal_notice_on", b"renewal_notice_on", "starts_on", b"starts_on", "tender_id", b"tender_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CreateAwardContractsRequest: _TypeAlias = CreateAwardContractsRequest  # noqa: Y015
+
+@_typing.final
+class ListAwardContractsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TENDER_ID_FIELD_NUMBER: _builtins.int
+    tender_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        tender_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["tender_id", b"tender_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListAwardContractsRequest: _TypeAlias = ListAwardContractsRequest  # noqa: Y015
+
+@_typing.final
+class AwardContracts(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CONTRACTS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def contracts(self) -> _containers.RepeatedCompositeFieldContainer[Global___Contract]: ...
+    def __init__(
+        self,
+        *,
+        contracts: _abc.Iterable[Global___Contract] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["contracts", b"contracts"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AwardContracts: _TypeAlias = AwardContracts  # noqa: Y015
+
+@_typing.final
 class ListContractsRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
@@ -1183,27 +351,6 @@ class ListContractsResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ListContractsResponse: _TypeAlias = ListContractsResponse  # noqa: Y015
-
-@_typing.final
-class OcdsPackage(_message.Message):
-    """An OCDS 1.1 release package, as the JSON text the standard defines."""
-
-    DESCRIPTOR: _descriptor.Descriptor
-
-    JSON_FIELD_NUMBER: _builtins.int
-    json: _builtins.str
-    def __init__(
-        self,
-        *,
-        json: _builtins.str = ...,
-    ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
-    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["json", b"json"]  # noqa: Y015
-    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
-
-Global___OcdsPackage: _TypeAlias = OcdsPackage  # noqa: Y015
 
 @_typing.final
 class CallOffRequest(_message.Message):

@@ -26,13 +26,11 @@ if _version_not_supported:
 
 
 class ContractsServiceStub:
-    """Joint tenders: from a closed demand round to lots, sealed bids, a MEAT
-    evaluation, awards and framework contracts.
+    """Framework contracts and their use: quotas, call-offs, the license pool, the double-entry
+    ledger, shared costs, budgets, finance reports and renewals.
 
-    A tender goes draft -> published -> bidding_closed -> evaluated -> awarded
-    (or cancelled). Only a procurement lead of the lead city moves it. Vendors
-    (role vendor, claim vendor) bid on published tenders until bids_due_at;
-    nobody else reads a bid's content before bidding is closed (the opening).
+    Contracts come from awards in the tenders service, which delivers each award's contracts
+    through the internal CreateAwardContracts (from its outbox, until delivered).
     """
 
     def __init__(self, channel):
@@ -41,80 +39,15 @@ class ContractsServiceStub:
         Args:
             channel: A grpc.Channel.
         """
-        self.CreateTender = channel.unary_unary(
-                '/civicpool.contracts.v1.ContractsService/CreateTender',
-                request_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.CreateTenderRequest.SerializeToString,
-                response_deserializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.Tender.FromString,
+        self.CreateAwardContracts = channel.unary_unary(
+                '/civicpool.contracts.v1.ContractsService/CreateAwardContracts',
+                request_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.CreateAwardContractsRequest.SerializeToString,
+                response_deserializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.AwardContracts.FromString,
                 _registered_method=True)
-        self.GetTender = channel.unary_unary(
-                '/civicpool.contracts.v1.ContractsService/GetTender',
-                request_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.GetTenderRequest.SerializeToString,
-                response_deserializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.Tender.FromString,
-                _registered_method=True)
-        self.ListTenders = channel.unary_unary(
-                '/civicpool.contracts.v1.ContractsService/ListTenders',
-                request_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.ListTendersRequest.SerializeToString,
-                response_deserializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.ListTendersResponse.FromString,
-                _registered_method=True)
-        self.UpdateTender = channel.unary_unary(
-                '/civicpool.contracts.v1.ContractsService/UpdateTender',
-                request_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.UpdateTenderRequest.SerializeToString,
-                response_deserializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.Tender.FromString,
-                _registered_method=True)
-        self.PublishTender = channel.unary_unary(
-                '/civicpool.contracts.v1.ContractsService/PublishTender',
-                request_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.TenderTransitionRequest.SerializeToString,
-                response_deserializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.Tender.FromString,
-                _registered_method=True)
-        self.CloseBidding = channel.unary_unary(
-                '/civicpool.contracts.v1.ContractsService/CloseBidding',
-                request_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.TenderTransitionRequest.SerializeToString,
-                response_deserializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.Tender.FromString,
-                _registered_method=True)
-        self.CancelTender = channel.unary_unary(
-                '/civicpool.contracts.v1.ContractsService/CancelTender',
-                request_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.TenderTransitionRequest.SerializeToString,
-                response_deserializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.Tender.FromString,
-                _registered_method=True)
-        self.EvaluateTender = channel.unary_unary(
-                '/civicpool.contracts.v1.ContractsService/EvaluateTender',
-                request_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.EvaluateTenderRequest.SerializeToString,
-                response_deserializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.Evaluation.FromString,
-                _registered_method=True)
-        self.GetEvaluation = channel.unary_unary(
-                '/civicpool.contracts.v1.ContractsService/GetEvaluation',
-                request_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.GetTenderRequest.SerializeToString,
-                response_deserializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.Evaluation.FromString,
-                _registered_method=True)
-        self.AwardTender = channel.unary_unary(
-                '/civicpool.contracts.v1.ContractsService/AwardTender',
-                request_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.AwardTenderRequest.SerializeToString,
-                response_deserializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.AwardResult.FromString,
-                _registered_method=True)
-        self.ExportOcds = channel.unary_unary(
-                '/civicpool.contracts.v1.ContractsService/ExportOcds',
-                request_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.GetTenderRequest.SerializeToString,
-                response_deserializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.OcdsPackage.FromString,
-                _registered_method=True)
-        self.SubmitBid = channel.unary_unary(
-                '/civicpool.contracts.v1.ContractsService/SubmitBid',
-                request_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.SubmitBidRequest.SerializeToString,
-                response_deserializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.Bid.FromString,
-                _registered_method=True)
-        self.ReplaceBid = channel.unary_unary(
-                '/civicpool.contracts.v1.ContractsService/ReplaceBid',
-                request_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.SubmitBidRequest.SerializeToString,
-                response_deserializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.Bid.FromString,
-                _registered_method=True)
-        self.WithdrawBid = channel.unary_unary(
-                '/civicpool.contracts.v1.ContractsService/WithdrawBid',
-                request_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.WithdrawBidRequest.SerializeToString,
-                response_deserializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.Bid.FromString,
-                _registered_method=True)
-        self.ListBids = channel.unary_unary(
-                '/civicpool.contracts.v1.ContractsService/ListBids',
-                request_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.ListBidsRequest.SerializeToString,
-                response_deserializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.ListBidsResponse.FromString,
+        self.ListAwardContracts = channel.unary_unary(
+                '/civicpool.contracts.v1.ContractsService/ListAwardContracts',
+                request_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.ListAwardContractsRequest.SerializeToString,
+                response_deserializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.AwardContracts.FromString,
                 _registered_method=True)
         self.GetContract = channel.unary_unary(
                 '/civicpool.contracts.v1.ContractsService/GetContract',
@@ -204,108 +137,26 @@ class ContractsServiceStub:
 
 
 class ContractsServiceServicer:
-    """Joint tenders: from a closed demand round to lots, sealed bids, a MEAT
-    evaluation, awards and framework contracts.
+    """Framework contracts and their use: quotas, call-offs, the license pool, the double-entry
+    ledger, shared costs, budgets, finance reports and renewals.
 
-    A tender goes draft -> published -> bidding_closed -> evaluated -> awarded
-    (or cancelled). Only a procurement lead of the lead city moves it. Vendors
-    (role vendor, claim vendor) bid on published tenders until bids_due_at;
-    nobody else reads a bid's content before bidding is closed (the opening).
+    Contracts come from awards in the tenders service, which delivers each award's contracts
+    through the internal CreateAwardContracts (from its outbox, until delivered).
     """
 
-    def CreateTender(self, request, context):
-        """A draft tender from a closed demand round of the caller's city: one lot per
-        item (or the lead's grouping), each with the per-city shares copied. The
-        round becomes bundled. Repeating the call for the same round returns the
-        tender made the first time.
+    def CreateAwardContracts(self, request, context):
+        """The contracts of one award, made once: a repeated delivery (the tenders service retries
+        until it has an answer) returns the contracts made the first time. Internal: only the
+        tenders service calls it, with its own token; the lead who awarded is recorded as creator.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
-    def GetTender(self, request, context):
-        """Missing associated documentation comment in .proto file."""
-        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
-        context.set_details('Method not implemented!')
-        raise NotImplementedError('Method not implemented!')
-
-    def ListTenders(self, request, context):
-        """Missing associated documentation comment in .proto file."""
-        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
-        context.set_details('Method not implemented!')
-        raise NotImplementedError('Method not implemented!')
-
-    def UpdateTender(self, request, context):
-        """A draft changes title, description, bids_due_at and the procedure; a
-        published tender only a later bids_due_at.
+    def ListAwardContracts(self, request, context):
+        """Every contract of a tender with every quota, for the tenders service's open-data export
+        (which shows each caller the shares it may see). Internal: only the tenders service.
         """
-        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
-        context.set_details('Method not implemented!')
-        raise NotImplementedError('Method not implemented!')
-
-    def PublishTender(self, request, context):
-        """Missing associated documentation comment in .proto file."""
-        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
-        context.set_details('Method not implemented!')
-        raise NotImplementedError('Method not implemented!')
-
-    def CloseBidding(self, request, context):
-        """Allowed once bids_due_at has passed: opens the bids (recorded).
-        """
-        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
-        context.set_details('Method not implemented!')
-        raise NotImplementedError('Method not implemented!')
-
-    def CancelTender(self, request, context):
-        """Missing associated documentation comment in .proto file."""
-        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
-        context.set_details('Method not implemented!')
-        raise NotImplementedError('Method not implemented!')
-
-    def EvaluateTender(self, request, context):
-        """Missing associated documentation comment in .proto file."""
-        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
-        context.set_details('Method not implemented!')
-        raise NotImplementedError('Method not implemented!')
-
-    def GetEvaluation(self, request, context):
-        """Missing associated documentation comment in .proto file."""
-        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
-        context.set_details('Method not implemented!')
-        raise NotImplementedError('Method not implemented!')
-
-    def AwardTender(self, request, context):
-        """Missing associated documentation comment in .proto file."""
-        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
-        context.set_details('Method not implemented!')
-        raise NotImplementedError('Method not implemented!')
-
-    def ExportOcds(self, request, context):
-        """Missing associated documentation comment in .proto file."""
-        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
-        context.set_details('Method not implemented!')
-        raise NotImplementedError('Method not implemented!')
-
-    def SubmitBid(self, request, context):
-        """Missing associated documentation comment in .proto file."""
-        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
-        context.set_details('Method not implemented!')
-        raise NotImplementedError('Method not implemented!')
-
-    def ReplaceBid(self, request, context):
-        """Missing associated documentation comment in .proto file."""
-        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
-        context.set_details('Method not implemented!')
-        raise NotImplementedError('Method not implemented!')
-
-    def WithdrawBid(self, request, context):
-        """Missing associated documentation comment in .proto file."""
-        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
-        context.set_details('Method not implemented!')
-        raise NotImplementedError('Method not implemented!')
-
-    def ListBids(self, request, context):
-        """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -422,80 +273,15 @@ class ContractsServiceServicer:
 
 def add_ContractsServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
-            'CreateTender': grpc.unary_unary_rpc_method_handler(
-                    servicer.CreateTender,
-                    request_deserializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.CreateTenderRequest.FromString,
-                    response_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.Tender.SerializeToString,
+            'CreateAwardContracts': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateAwardContracts,
+                    request_deserializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.CreateAwardContractsRequest.FromString,
+                    response_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.AwardContracts.SerializeToString,
             ),
-            'GetTender': grpc.unary_unary_rpc_method_handler(
-                    servicer.GetTender,
-                    request_deserializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.GetTenderRequest.FromString,
-                    response_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.Tender.SerializeToString,
-            ),
-            'ListTenders': grpc.unary_unary_rpc_method_handler(
-                    servicer.ListTenders,
-                    request_deserializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.ListTendersRequest.FromString,
-                    response_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.ListTendersResponse.SerializeToString,
-            ),
-            'UpdateTender': grpc.unary_unary_rpc_method_handler(
-                    servicer.UpdateTender,
-                    request_deserializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.UpdateTenderRequest.FromString,
-                    response_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.Tender.SerializeToString,
-            ),
-            'PublishTender': grpc.unary_unary_rpc_method_handler(
-                    servicer.PublishTender,
-                    request_deserializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.TenderTransitionRequest.FromString,
-                    response_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.Tender.SerializeToString,
-            ),
-            'CloseBidding': grpc.unary_unary_rpc_method_handler(
-                    servicer.CloseBidding,
-                    request_deserializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.TenderTransitionRequest.FromString,
-                    response_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.Tender.SerializeToString,
-            ),
-            'CancelTender': grpc.unary_unary_rpc_method_handler(
-                    servicer.CancelTender,
-                    request_deserializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.TenderTransitionRequest.FromString,
-                    response_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.Tender.SerializeToString,
-            ),
-            'EvaluateTender': grpc.unary_unary_rpc_method_handler(
-                    servicer.EvaluateTender,
-                    request_deserializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.EvaluateTenderRequest.FromString,
-                    response_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.Evaluation.SerializeToString,
-            ),
-            'GetEvaluation': grpc.unary_unary_rpc_method_handler(
-                    servicer.GetEvaluation,
-                    request_deserializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.GetTenderRequest.FromString,
-                    response_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.Evaluation.SerializeToString,
-            ),
-            'AwardTender': grpc.unary_unary_rpc_method_handler(
-                    servicer.AwardTender,
-                    request_deserializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.AwardTenderRequest.FromString,
-                    response_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.AwardResult.SerializeToString,
-            ),
-            'ExportOcds': grpc.unary_unary_rpc_method_handler(
-                    servicer.ExportOcds,
-                    request_deserializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.GetTenderRequest.FromString,
-                    response_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.OcdsPackage.SerializeToString,
-            ),
-            'SubmitBid': grpc.unary_unary_rpc_method_handler(
-                    servicer.SubmitBid,
-                    request_deserializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.SubmitBidRequest.FromString,
-                    response_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.Bid.SerializeToString,
-            ),
-            'ReplaceBid': grpc.unary_unary_rpc_method_handler(
-                    servicer.ReplaceBid,
-                    request_deserializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.SubmitBidRequest.FromString,
-                    response_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.Bid.SerializeToString,
-            ),
-            'WithdrawBid': grpc.unary_unary_rpc_method_handler(
-                    servicer.WithdrawBid,
-                    request_deserializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.WithdrawBidRequest.FromString,
-                    response_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.Bid.SerializeToString,
-            ),
-            'ListBids': grpc.unary_unary_rpc_method_handler(
-                    servicer.ListBids,
-                    request_deserializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.ListBidsRequest.FromString,
-                    response_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.ListBidsResponse.SerializeToString,
+            'ListAwardContracts': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListAwardContracts,
+                    request_deserializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.ListAwardContractsRequest.FromString,
+                    response_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.AwardContracts.SerializeToString,
             ),
             'GetContract': grpc.unary_unary_rpc_method_handler(
                     servicer.GetContract,
@@ -591,17 +377,15 @@ def add_ContractsServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class ContractsService:
-    """Joint tenders: from a closed demand round to lots, sealed bids, a MEAT
-    evaluation, awards and framework contracts.
+    """Framework contracts and their use: quotas, call-offs, the license pool, the double-entry
+    ledger, shared costs, budgets, finance reports and renewals.
 
-    A tender goes draft -> published -> bidding_closed -> evaluated -> awarded
-    (or cancelled). Only a procurement lead of the lead city moves it. Vendors
-    (role vendor, claim vendor) bid on published tenders until bids_due_at;
-    nobody else reads a bid's content before bidding is closed (the opening).
+    Contracts come from awards in the tenders service, which delivers each award's contracts
+    through the internal CreateAwardContracts (from its outbox, until delivered).
     """
 
     @staticmethod
-    def CreateTender(request,
+    def CreateAwardContracts(request,
             target,
             options=(),
             channel_credentials=None,
@@ -614,9 +398,9 @@ class ContractsService:
         return grpc.experimental.unary_unary(
             request,
             target,
-            '/civicpool.contracts.v1.ContractsService/CreateTender',
-            civicpool_dot_contracts_dot_v1_dot_contracts__pb2.CreateTenderRequest.SerializeToString,
-            civicpool_dot_contracts_dot_v1_dot_contracts__pb2.Tender.FromString,
+            '/civicpool.contracts.v1.ContractsService/CreateAwardContracts',
+            civicpool_dot_contracts_dot_v1_dot_contracts__pb2.CreateAwardContractsRequest.SerializeToString,
+            civicpool_dot_contracts_dot_v1_dot_contracts__pb2.AwardContracts.FromString,
             options,
             channel_credentials,
             insecure,
@@ -628,7 +412,7 @@ class ContractsService:
             _registered_method=True)
 
     @staticmethod
-    def GetTender(request,
+    def ListAwardContracts(request,
             target,
             options=(),
             channel_credentials=None,
@@ -641,360 +425,9 @@ class ContractsService:
         return grpc.experimental.unary_unary(
             request,
             target,
-            '/civicpool.contracts.v1.ContractsService/GetTender',
-            civicpool_dot_contracts_dot_v1_dot_contracts__pb2.GetTenderRequest.SerializeToString,
-            civicpool_dot_contracts_dot_v1_dot_contracts__pb2.Tender.FromString,
-            options,
-            channel_credentials,
-            insecure,
-            call_credentials,
-            compression,
-            wait_for_ready,
-            timeout,
-            metadata,
-            _registered_method=True)
-
-    @staticmethod
-    def ListTenders(request,
-            target,
-            options=(),
-            channel_credentials=None,
-            call_credentials=None,
-            insecure=False,
-            compression=None,
-            wait_for_ready=None,
-            timeout=None,
-            metadata=None):
-        return grpc.experimental.unary_unary(
-            request,
-            target,
-            '/civicpool.contracts.v1.ContractsService/ListTenders',
-            civicpool_dot_contracts_dot_v1_dot_contracts__pb2.ListTendersRequest.SerializeToString,
-            civicpool_dot_contracts_dot_v1_dot_contracts__pb2.ListTendersResponse.FromString,
-            options,
-            channel_credentials,
-            insecure,
-            call_credentials,
-            compression,
-            wait_for_ready,
-            timeout,
-            metadata,
-            _registered_method=True)
-
-    @staticmethod
-    def UpdateTender(request,
-            target,
-            options=(),
-            channel_credentials=None,
-            call_credentials=None,
-            insecure=False,
-            compression=None,
-            wait_for_ready=None,
-            timeout=None,
-            metadata=None):
-        return grpc.experimental.unary_unary(
-            request,
-            target,
-            '/civicpool.contracts.v1.ContractsService/UpdateTender',
-            civicpool_dot_contracts_dot_v1_dot_contracts__pb2.UpdateTenderRequest.SerializeToString,
-            civicpool_dot_contracts_dot_v1_dot_contracts__pb2.Tender.FromString,
-            options,
-            channel_credentials,
-            insecure,
-            call_credentials,
-            compression,
-            wait_for_ready,
-            timeout,
-            metadata,
-            _registered_method=True)
-
-    @staticmethod
-    def PublishTender(request,
-            target,
-            options=(),
-            channel_credentials=None,
-            call_credentials=None,
-            insecure=False,
-            compression=None,
-            wait_for_ready=None,
-            timeout=None,
-            metadata=None):
-        return grpc.experimental.unary_unary(
-            request,
-            target,
-            '/civicpool.contracts.v1.ContractsService/PublishTender',
-            civicpool_dot_contracts_dot_v1_dot_contracts__pb2.TenderTransitionRequest.SerializeToString,
-            civicpool_dot_contracts_dot_v1_dot_contracts__pb2.Tender.FromString,
-            options,
-            channel_credentials,
-            insecure,
-            call_credentials,
-            compression,
-            wait_for_ready,
-            timeout,
-            metadata,
-            _registered_method=True)
-
-    @staticmethod
-    def CloseBidding(request,
-            target,
-            options=(),
-            channel_credentials=None,
-            call_credentials=None,
-            insecure=False,
-            compression=None,
-            wait_for_ready=None,
-            timeout=None,
-            metadata=None):
-        return grpc.experimental.unary_unary(
-            request,
-            target,
-            '/civicpool.contracts.v1.ContractsService/CloseBidding',
-            civicpool_dot_contracts_dot_v1_dot_contracts__pb2.TenderTransitionRequest.SerializeToString,
-            civicpool_dot_contracts_dot_v1_dot_contracts__pb2.Tender.FromString,
-            options,
-            channel_credentials,
-            insecure,
-            call_credentials,
-            compression,
-            wait_for_ready,
-            timeout,
-            metadata,
-            _registered_method=True)
-
-    @staticmethod
-    def CancelTender(request,
-            target,
-            options=(),
-            channel_credentials=None,
-            call_credentials=None,
-            insecure=False,
-            compression=None,
-            wait_for_ready=None,
-            timeout=None,
-            metadata=None):
-        return grpc.experimental.unary_unary(
-            request,
-            target,
-            '/civicpool.contracts.v1.ContractsService/CancelTender',
-            civicpool_dot_contracts_dot_v1_dot_contracts__pb2.TenderTransitionRequest.SerializeToString,
-            civicpool_dot_contracts_dot_v1_dot_contracts__pb2.Tender.FromString,
-            options,
-            channel_credentials,
-            insecure,
-            call_credentials,
-            compression,
-            wait_for_ready,
-            timeout,
-            metadata,
-            _registered_method=True)
-
-    @staticmethod
-    def EvaluateTender(request,
-            target,
-            options=(),
-            channel_credentials=None,
-            call_credentials=None,
-            insecure=False,
-            compression=None,
-            wait_for_ready=None,
-            timeout=None,
-            metadata=None):
-        return grpc.experimental.unary_unary(
-            request,
-            target,
-            '/civicpool.contracts.v1.ContractsService/EvaluateTender',
-            civicpool_dot_contracts_dot_v1_dot_contracts__pb2.EvaluateTenderRequest.SerializeToString,
-            civicpool_dot_contracts_dot_v1_dot_contracts__pb2.Evaluation.FromString,
-            options,
-            channel_credentials,
-            insecure,
-            call_credentials,
-            compression,
-            wait_for_ready,
-            timeout,
-            metadata,
-            _registered_method=True)
-
-    @staticmethod
-    def GetEvaluation(request,
-            target,
-            options=(),
-            channel_credentials=None,
-            call_credentials=None,
-            insecure=False,
-            compression=None,
-            wait_for_ready=None,
-            timeout=None,
-            metadata=None):
-        return grpc.experimental.unary_unary(
-            request,
-            target,
-            '/civicpool.contracts.v1.ContractsService/GetEvaluation',
-            civicpool_dot_contracts_dot_v1_dot_contracts__pb2.GetTenderRequest.SerializeToString,
-            civicpool_dot_contracts_dot_v1_dot_contracts__pb2.Evaluation.FromString,
-            options,
-            channel_credentials,
-            insecure,
-            call_credentials,
-            compression,
-            wait_for_ready,
-            timeout,
-            metadata,
-            _registered_method=True)
-
-    @staticmethod
-    def AwardTender(request,
-            target,
-            options=(),
-            channel_credentials=None,
-            call_credentials=None,
-            insecure=False,
-            compression=None,
-            wait_for_ready=None,
-            timeout=None,
-            metadata=None):
-        return grpc.experimental.unary_unary(
-            request,
-            target,
-            '/civicpool.contracts.v1.ContractsService/AwardTender',
-            civicpool_dot_contracts_dot_v1_dot_contracts__pb2.AwardTenderRequest.SerializeToString,
-            civicpool_dot_contracts_dot_v1_dot_contracts__pb2.AwardResult.FromString,
-            options,
-            channel_credentials,
-            insecure,
-            call_credentials,
-            compression,
-            wait_for_ready,
-            timeout,
-            metadata,
-            _registered_method=True)
-
-    @staticmethod
-    def ExportOcds(request,
-            target,
-            options=(),
-            channel_credentials=None,
-            call_credentials=None,
-            insecure=False,
-            compression=None,
-            wait_for_ready=None,
-            timeout=None,
-            metadata=None):
-        return grpc.experimental.unary_unary(
-            request,
-            target,
-            '/civicpool.contracts.v1.ContractsService/ExportOcds',
-            civicpool_dot_contracts_dot_v1_dot_contracts__pb2.GetTenderRequest.SerializeToString,
-            civicpool_dot_contracts_dot_v1_dot_contracts__pb2.OcdsPackage.FromString,
-            options,
-            channel_credentials,
-            insecure,
-            call_credentials,
-            compression,
-            wait_for_ready,
-            timeout,
-            metadata,
-            _registered_method=True)
-
-    @staticmethod
-    def SubmitBid(request,
-            target,
-            options=(),
-            channel_credentials=None,
-            call_credentials=None,
-            insecure=False,
-            compression=None,
-            wait_for_ready=None,
-            timeout=None,
-            metadata=None):
-        return grpc.experimental.unary_unary(
-            request,
-            target,
-            '/civicpool.contracts.v1.ContractsService/SubmitBid',
-            civicpool_dot_contracts_dot_v1_dot_contracts__pb2.SubmitBidRequest.SerializeToString,
-            civicpool_dot_contracts_dot_v1_dot_contracts__pb2.Bid.FromString,
-            options,
-            channel_credentials,
-            insecure,
-            call_credentials,
-            compression,
-            wait_for_ready,
-            timeout,
-            metadata,
-            _registered_method=True)
-
-    @staticmethod
-    def ReplaceBid(request,
-            target,
-            options=(),
-            channel_credentials=None,
-            call_credentials=None,
-            insecure=False,
-            compression=None,
-            wait_for_ready=None,
-            timeout=None,
-            metadata=None):
-        return grpc.experimental.unary_unary(
-            request,
-            target,
-            '/civicpool.contracts.v1.ContractsService/ReplaceBid',
-            civicpool_dot_contracts_dot_v1_dot_contracts__pb2.SubmitBidRequest.SerializeToString,
-            civicpool_dot_contracts_dot_v1_dot_contracts__pb2.Bid.FromString,
-            options,
-            channel_credentials,
-            insecure,
-            call_credentials,
-            compression,
-            wait_for_ready,
-            timeout,
-            metadata,
-            _registered_method=True)
-
-    @staticmethod
-    def WithdrawBid(request,
-            target,
-            options=(),
-            channel_credentials=None,
-            call_credentials=None,
-            insecure=False,
-            compression=None,
-            wait_for_ready=None,
-            timeout=None,
-            metadata=None):
-        return grpc.experimental.unary_unary(
-            request,
-            target,
-            '/civicpool.contracts.v1.ContractsService/WithdrawBid',
-            civicpool_dot_contracts_dot_v1_dot_contracts__pb2.WithdrawBidRequest.SerializeToString,
-            civicpool_dot_contracts_dot_v1_dot_contracts__pb2.Bid.FromString,
-            options,
-            channel_credentials,
-            insecure,
-            call_credentials,
-            compression,
-            wait_for_ready,
-            timeout,
-            metadata,
-            _registered_method=True)
-
-    @staticmethod
-    def ListBids(request,
-            target,
-            options=(),
-            channel_credentials=None,
-            call_credentials=None,
-            insecure=False,
-            compression=None,
-            wait_for_ready=None,
-            timeout=None,
-            metadata=None):
-        return grpc.experimental.unary_unary(
-            request,
-            target,
-            '/civicpool.contracts.v1.ContractsService/ListBids',
-            civicpool_dot_contracts_dot_v1_dot_contracts__pb2.ListBidsRequest.SerializeToString,
-            civicpool_dot_contracts_dot_v1_dot_contracts__pb2.ListBidsResponse.FromString,
+            '/civicpool.contracts.v1.ContractsService/ListAwardContracts',
+            civicpool_dot_contracts_dot_v1_dot_contracts__pb2.ListAwardContractsRequest.SerializeToString,
+            civicpool_dot_contracts_dot_v1_dot_contracts__pb2.AwardContracts.FromString,
             options,
             channel_credentials,
             insecure,

@@ -27,43 +27,26 @@ GRPC_GENERATED_VERSION: str
 GRPC_VERSION: str
 
 class ContractsServiceStub:
-    """Joint tenders: from a closed demand round to lots, sealed bids, a MEAT
-    evaluation, awards and framework contracts.
+    """Framework contracts and their use: quotas, call-offs, the license pool, the double-entry
+    ledger, shared costs, budgets, finance reports and renewals.
 
-    A tender goes draft -> published -> bidding_closed -> evaluated -> awarded
-    (or cancelled). Only a procurement lead of the lead city moves it. Vendors
-    (role vendor, claim vendor) bid on published tenders until bids_due_at;
-    nobody else reads a bid's content before bidding is closed (the opening).
+    Contracts come from awards in the tenders service, which delivers each award's contracts
+    through the internal CreateAwardContracts (from its outbox, until delivered).
     """
 
     @_typing.overload
     def __new__(cls, channel: _grpc.Channel) -> _Self: ...
     @_typing.overload
     def __new__(cls, channel: _aio.Channel) -> ContractsServiceAsyncStub: ...
-    CreateTender: _grpc.UnaryUnaryMultiCallable[_contracts_pb2.CreateTenderRequest, _contracts_pb2.Tender]
-    """A draft tender from a closed demand round of the caller's city: one lot per
-    item (or the lead's grouping), each with the per-city shares copied. The
-    round becomes bundled. Repeating the call for the same round returns the
-    tender made the first time.
+    CreateAwardContracts: _grpc.UnaryUnaryMultiCallable[_contracts_pb2.CreateAwardContractsRequest, _contracts_pb2.AwardContracts]
+    """The contracts of one award, made once: a repeated delivery (the tenders service retries
+    until it has an answer) returns the contracts made the first time. Internal: only the
+    tenders service calls it, with its own token; the lead who awarded is recorded as creator.
     """
-    GetTender: _grpc.UnaryUnaryMultiCallable[_contracts_pb2.GetTenderRequest, _contracts_pb2.Tender]
-    ListTenders: _grpc.UnaryUnaryMultiCallable[_contracts_pb2.ListTendersRequest, _contracts_pb2.ListTendersResponse]
-    UpdateTender: _grpc.UnaryUnaryMultiCallable[_contracts_pb2.UpdateTenderRequest, _contracts_pb2.Tender]
-    """A draft changes title, description, bids_due_at and the procedure; a
-    published tender only a later bids_due_at.
+    ListAwardContracts: _grpc.UnaryUnaryMultiCallable[_contracts_pb2.ListAwardContractsRequest, _contracts_pb2.AwardContracts]
+    """Every contract of a tender with every quota, for the tenders service's open-data export
+    (which shows each caller the shares it may see). Internal: only the tenders service.
     """
-    PublishTender: _grpc.UnaryUnaryMultiCallable[_contracts_pb2.TenderTransitionRequest, _contracts_pb2.Tender]
-    CloseBidding: _grpc.UnaryUnaryMultiCallable[_contracts_pb2.TenderTransitionRequest, _contracts_pb2.Tender]
-    """Allowed once bids_due_at has passed: opens the bids (recorded)."""
-    CancelTender: _grpc.UnaryUnaryMultiCallable[_contracts_pb2.TenderTransitionRequest, _contracts_pb2.Tender]
-    EvaluateTender: _grpc.UnaryUnaryMultiCallable[_contracts_pb2.EvaluateTenderRequest, _contracts_pb2.Evaluation]
-    GetEvaluation: _grpc.UnaryUnaryMultiCallable[_contracts_pb2.GetTenderRequest, _contracts_pb2.Evaluation]
-    AwardTender: _grpc.UnaryUnaryMultiCallable[_contracts_pb2.AwardTenderRequest, _contracts_pb2.AwardResult]
-    ExportOcds: _grpc.UnaryUnaryMultiCallable[_contracts_pb2.GetTenderRequest, _contracts_pb2.OcdsPackage]
-    SubmitBid: _grpc.UnaryUnaryMultiCallable[_contracts_pb2.SubmitBidRequest, _contracts_pb2.Bid]
-    ReplaceBid: _grpc.UnaryUnaryMultiCallable[_contracts_pb2.SubmitBidRequest, _contracts_pb2.Bid]
-    WithdrawBid: _grpc.UnaryUnaryMultiCallable[_contracts_pb2.WithdrawBidRequest, _contracts_pb2.Bid]
-    ListBids: _grpc.UnaryUnaryMultiCallable[_contracts_pb2.ListBidsRequest, _contracts_pb2.ListBidsResponse]
     GetContract: _grpc.UnaryUnaryMultiCallable[_contracts_pb2.GetContractRequest, _contracts_pb2.Contract]
     ListContracts: _grpc.UnaryUnaryMultiCallable[_contracts_pb2.ListContractsRequest, _contracts_pb2.ListContractsResponse]
     CallOff: _grpc.UnaryUnaryMultiCallable[_contracts_pb2.CallOffRequest, _contracts_pb2.Operation]
@@ -93,40 +76,23 @@ class ContractsServiceStub:
 
 @_typing.type_check_only
 class ContractsServiceAsyncStub(ContractsServiceStub):
-    """Joint tenders: from a closed demand round to lots, sealed bids, a MEAT
-    evaluation, awards and framework contracts.
+    """Framework contracts and their use: quotas, call-offs, the license pool, the double-entry
+    ledger, shared costs, budgets, finance reports and renewals.
 
-    A tender goes draft -> published -> bidding_closed -> evaluated -> awarded
-    (or cancelled). Only a procurement lead of the lead city moves it. Vendors
-    (role vendor, claim vendor) bid on published tenders until bids_due_at;
-    nobody else reads a bid's content before bidding is closed (the opening).
+    Contracts come from awards in the tenders service, which delivers each award's contracts
+    through the internal CreateAwardContracts (from its outbox, until delivered).
     """
 
     def __init__(self, channel: _aio.Channel) -> None: ...
-    CreateTender: _aio.UnaryUnaryMultiCallable[_contracts_pb2.CreateTenderRequest, _contracts_pb2.Tender]  # type: ignore[assignment]
-    """A draft tender from a closed demand round of the caller's city: one lot per
-    item (or the lead's grouping), each with the per-city shares copied. The
-    round becomes bundled. Repeating the call for the same round returns the
-    tender made the first time.
+    CreateAwardContracts: _aio.UnaryUnaryMultiCallable[_contracts_pb2.CreateAwardContractsRequest, _contracts_pb2.AwardContracts]  # type: ignore[assignment]
+    """The contracts of one award, made once: a repeated delivery (the tenders service retries
+    until it has an answer) returns the contracts made the first time. Internal: only the
+    tenders service calls it, with its own token; the lead who awarded is recorded as creator.
     """
-    GetTender: _aio.UnaryUnaryMultiCallable[_contracts_pb2.GetTenderRequest, _contracts_pb2.Tender]  # type: ignore[assignment]
-    ListTenders: _aio.UnaryUnaryMultiCallable[_contracts_pb2.ListTendersRequest, _contracts_pb2.ListTendersResponse]  # type: ignore[assignment]
-    UpdateTender: _aio.UnaryUnaryMultiCallable[_contracts_pb2.UpdateTenderRequest, _contracts_pb2.Tender]  # type: ignore[assignment]
-    """A draft changes title, description, bids_due_at and the procedure; a
-    published tender only a later bids_due_at.
+    ListAwardContracts: _aio.UnaryUnaryMultiCallable[_contracts_pb2.ListAwardContractsRequest, _contracts_pb2.AwardContracts]  # type: ignore[assignment]
+    """Every contract of a tender with every quota, for the tenders service's open-data export
+    (which shows each caller the shares it may see). Internal: only the tenders service.
     """
-    PublishTender: _aio.UnaryUnaryMultiCallable[_contracts_pb2.TenderTransitionRequest, _contracts_pb2.Tender]  # type: ignore[assignment]
-    CloseBidding: _aio.UnaryUnaryMultiCallable[_contracts_pb2.TenderTransitionRequest, _contracts_pb2.Tender]  # type: ignore[assignment]
-    """Allowed once bids_due_at has passed: opens the bids (recorded)."""
-    CancelTender: _aio.UnaryUnaryMultiCallable[_contracts_pb2.TenderTransitionRequest, _contracts_pb2.Tender]  # type: ignore[assignment]
-    EvaluateTender: _aio.UnaryUnaryMultiCallable[_contracts_pb2.EvaluateTenderRequest, _contracts_pb2.Evaluation]  # type: ignore[assignment]
-    GetEvaluation: _aio.UnaryUnaryMultiCallable[_contracts_pb2.GetTenderRequest, _contracts_pb2.Evaluation]  # type: ignore[assignment]
-    AwardTender: _aio.UnaryUnaryMultiCallable[_contracts_pb2.AwardTenderRequest, _contracts_pb2.AwardResult]  # type: ignore[assignment]
-    ExportOcds: _aio.UnaryUnaryMultiCallable[_contracts_pb2.GetTenderRequest, _contracts_pb2.OcdsPackage]  # type: ignore[assignment]
-    SubmitBid: _aio.UnaryUnaryMultiCallable[_contracts_pb2.SubmitBidRequest, _contracts_pb2.Bid]  # type: ignore[assignment]
-    ReplaceBid: _aio.UnaryUnaryMultiCallable[_contracts_pb2.SubmitBidRequest, _contracts_pb2.Bid]  # type: ignore[assignment]
-    WithdrawBid: _aio.UnaryUnaryMultiCallable[_contracts_pb2.WithdrawBidRequest, _contracts_pb2.Bid]  # type: ignore[assignment]
-    ListBids: _aio.UnaryUnaryMultiCallable[_contracts_pb2.ListBidsRequest, _contracts_pb2.ListBidsResponse]  # type: ignore[assignment]
     GetContract: _aio.UnaryUnaryMultiCallable[_contracts_pb2.GetContractRequest, _contracts_pb2.Contract]  # type: ignore[assignment]
     ListContracts: _aio.UnaryUnaryMultiCallable[_contracts_pb2.ListContractsRequest, _contracts_pb2.ListContractsResponse]  # type: ignore[assignment]
     CallOff: _aio.UnaryUnaryMultiCallable[_contracts_pb2.CallOffRequest, _contracts_pb2.Operation]  # type: ignore[assignment]
@@ -155,128 +121,33 @@ class ContractsServiceAsyncStub(ContractsServiceStub):
     GetBudgetReport: _aio.UnaryUnaryMultiCallable[_contracts_pb2.BudgetReportRequest, _contracts_pb2.BudgetReport]  # type: ignore[assignment]
 
 class ContractsServiceServicer(metaclass=_abc_1.ABCMeta):
-    """Joint tenders: from a closed demand round to lots, sealed bids, a MEAT
-    evaluation, awards and framework contracts.
+    """Framework contracts and their use: quotas, call-offs, the license pool, the double-entry
+    ledger, shared costs, budgets, finance reports and renewals.
 
-    A tender goes draft -> published -> bidding_closed -> evaluated -> awarded
-    (or cancelled). Only a procurement lead of the lead city moves it. Vendors
-    (role vendor, claim vendor) bid on published tenders until bids_due_at;
-    nobody else reads a bid's content before bidding is closed (the opening).
+    Contracts come from awards in the tenders service, which delivers each award's contracts
+    through the internal CreateAwardContracts (from its outbox, until delivered).
     """
 
     @_abc_1.abstractmethod
-    def CreateTender(
+    def CreateAwardContracts(
         self,
-        request: _contracts_pb2.CreateTenderRequest,
+        request: _contracts_pb2.CreateAwardContractsRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_contracts_pb2.Tender, _abc.Awaitable[_contracts_pb2.Tender]]:
-        """A draft tender from a closed demand round of the caller's city: one lot per
-        item (or the lead's grouping), each with the per-city shares copied. The
-        round becomes bundled. Repeating the call for the same round returns the
-        tender made the first time.
+    ) -> _typing.Union[_contracts_pb2.AwardContracts, _abc.Awaitable[_contracts_pb2.AwardContracts]]:
+        """The contracts of one award, made once: a repeated delivery (the tenders service retries
+        until it has an answer) returns the contracts made the first time. Internal: only the
+        tenders service calls it, with its own token; the lead who awarded is recorded as creator.
         """
 
     @_abc_1.abstractmethod
-    def GetTender(
+    def ListAwardContracts(
         self,
-        request: _contracts_pb2.GetTenderRequest,
+        request: _contracts_pb2.ListAwardContractsRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_contracts_pb2.Tender, _abc.Awaitable[_contracts_pb2.Tender]]: ...
-
-    @_abc_1.abstractmethod
-    def ListTenders(
-        self,
-        request: _contracts_pb2.ListTendersRequest,
-        context: _ServicerContext,
-    ) -> _typing.Union[_contracts_pb2.ListTendersResponse, _abc.Awaitable[_contracts_pb2.ListTendersResponse]]: ...
-
-    @_abc_1.abstractmethod
-    def UpdateTender(
-        self,
-        request: _contracts_pb2.UpdateTenderRequest,
-        context: _ServicerContext,
-    ) -> _typing.Union[_contracts_pb2.Tender, _abc.Awaitable[_contracts_pb2.Tender]]:
-        """A draft changes title, description, bids_due_at and the procedure; a
-        published tender only a later bids_due_at.
+    ) -> _typing.Union[_contracts_pb2.AwardContracts, _abc.Awaitable[_contracts_pb2.AwardContracts]]:
+        """Every contract of a tender with every quota, for the tenders service's open-data export
+        (which shows each caller the shares it may see). Internal: only the tenders service.
         """
-
-    @_abc_1.abstractmethod
-    def PublishTender(
-        self,
-        request: _contracts_pb2.TenderTransitionRequest,
-        context: _ServicerContext,
-    ) -> _typing.Union[_contracts_pb2.Tender, _abc.Awaitable[_contracts_pb2.Tender]]: ...
-
-    @_abc_1.abstractmethod
-    def CloseBidding(
-        self,
-        request: _contracts_pb2.TenderTransitionRequest,
-        context: _ServicerContext,
-    ) -> _typing.Union[_contracts_pb2.Tender, _abc.Awaitable[_contracts_pb2.Tender]]:
-        """Allowed once bids_due_at has passed: opens the bids (recorded)."""
-
-    @_abc_1.abstractmethod
-    def CancelTender(
-        self,
-        request: _contracts_pb2.TenderTransitionRequest,
-        context: _ServicerContext,
-    ) -> _typing.Union[_contracts_pb2.Tender, _abc.Awaitable[_contracts_pb2.Tender]]: ...
-
-    @_abc_1.abstractmethod
-    def EvaluateTender(
-        self,
-        request: _contracts_pb2.EvaluateTenderRequest,
-        context: _ServicerContext,
-    ) -> _typing.Union[_contracts_pb2.Evaluation, _abc.Awaitable[_contracts_pb2.Evaluation]]: ...
-
-    @_abc_1.abstractmethod
-    def GetEvaluation(
-        self,
-        request: _contracts_pb2.GetTenderRequest,
-        context: _ServicerContext,
-    ) -> _typing.Union[_contracts_pb2.Evaluation, _abc.Awaitable[_contracts_pb2.Evaluation]]: ...
-
-    @_abc_1.abstractmethod
-    def AwardTender(
-        self,
-        request: _contracts_pb2.AwardTenderRequest,
-        context: _ServicerContext,
-    ) -> _typing.Union[_contracts_pb2.AwardResult, _abc.Awaitable[_contracts_pb2.AwardResult]]: ...
-
-    @_abc_1.abstractmethod
-    def ExportOcds(
-        self,
-        request: _contracts_pb2.GetTenderRequest,
-        context: _ServicerContext,
-    ) -> _typing.Union[_contracts_pb2.OcdsPackage, _abc.Awaitable[_contracts_pb2.OcdsPackage]]: ...
-
-    @_abc_1.abstractmethod
-    def SubmitBid(
-        self,
-        request: _contracts_pb2.SubmitBidRequest,
-        context: _ServicerContext,
-    ) -> _typing.Union[_contracts_pb2.Bid, _abc.Awaitable[_contracts_pb2.Bid]]: ...
-
-    @_abc_1.abstractmethod
-    def ReplaceBid(
-        self,
-        request: _contracts_pb2.SubmitBidRequest,
-        context: _ServicerContext,
-    ) -> _typing.Union[_contracts_pb2.Bid, _abc.Awaitable[_contracts_pb2.Bid]]: ...
-
-    @_abc_1.abstractmethod
-    def WithdrawBid(
-        self,
-        request: _contracts_pb2.WithdrawBidRequest,
-        context: _ServicerContext,
-    ) -> _typing.Union[_contracts_pb2.Bid, _abc.Awaitable[_contracts_pb2.Bid]]: ...
-
-    @_abc_1.abstractmethod
-    def ListBids(
-        self,
-        request: _contracts_pb2.ListBidsRequest,
-        context: _ServicerContext,
-    ) -> _typing.Union[_contracts_pb2.ListBidsResponse, _abc.Awaitable[_contracts_pb2.ListBidsResponse]]: ...
 
     @_abc_1.abstractmethod
     def GetContract(

@@ -182,7 +182,7 @@ class DemandServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def BundleRound(self, request, context):
-        """Marks a closed round as turned into a tender. Internal: only the contracts service calls it.
+        """Marks a closed round as turned into a tender. Internal: only the tenders service calls it.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -49,7 +49,7 @@ class DemandServiceStub:
     CloseRound: _grpc.UnaryUnaryMultiCallable[_demand_pb2.RoundTransitionRequest, _demand_pb2.Round]
     CancelRound: _grpc.UnaryUnaryMultiCallable[_demand_pb2.RoundTransitionRequest, _demand_pb2.Round]
     BundleRound: _grpc.UnaryUnaryMultiCallable[_demand_pb2.RoundTransitionRequest, _demand_pb2.Round]
-    """Marks a closed round as turned into a tender. Internal: only the contracts service calls it."""
+    """Marks a closed round as turned into a tender. Internal: only the tenders service calls it."""
     CreatePrefilledRound: _grpc.UnaryUnaryMultiCallable[_demand_pb2.CreatePrefilledRoundRequest, _demand_pb2.Round]
     """A draft round with lines already filled in for the cities (e.g. a contract's renewal, from
     each city's current use): the cities confirm or change them once the lead opens the round.
@@ -89,7 +89,7 @@ class DemandServiceAsyncStub(DemandServiceStub):
     CloseRound: _aio.UnaryUnaryMultiCallable[_demand_pb2.RoundTransitionRequest, _demand_pb2.Round]  # type: ignore[assignment]
     CancelRound: _aio.UnaryUnaryMultiCallable[_demand_pb2.RoundTransitionRequest, _demand_pb2.Round]  # type: ignore[assignment]
     BundleRound: _aio.UnaryUnaryMultiCallable[_demand_pb2.RoundTransitionRequest, _demand_pb2.Round]  # type: ignore[assignment]
-    """Marks a closed round as turned into a tender. Internal: only the contracts service calls it."""
+    """Marks a closed round as turned into a tender. Internal: only the tenders service calls it."""
     CreatePrefilledRound: _aio.UnaryUnaryMultiCallable[_demand_pb2.CreatePrefilledRoundRequest, _demand_pb2.Round]  # type: ignore[assignment]
     """A draft round with lines already filled in for the cities (e.g. a contract's renewal, from
     each city's current use): the cities confirm or change them once the lead opens the round.
@@ -174,7 +174,7 @@ class DemandServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _demand_pb2.RoundTransitionRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_demand_pb2.Round, _abc.Awaitable[_demand_pb2.Round]]:
-        """Marks a closed round as turned into a tender. Internal: only the contracts service calls it."""
+        """Marks a closed round as turned into a tender. Internal: only the tenders service calls it."""
 
     @_abc_1.abstractmethod
     def CreatePrefilledRound(

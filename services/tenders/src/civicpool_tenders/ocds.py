@@ -21,12 +21,13 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from civicpool.contracts.v1 import contracts_pb2 as contracts_pb
 from civicpool_common.vocabulary import Procedure, TenderStatus
 
-from civicpool_contracts import rules
-from civicpool_contracts.models import Bid
-from civicpool_contracts.neighbours import PartyInfo
-from civicpool_contracts.service import ContractView, TenderView
+from civicpool_tenders import rules
+from civicpool_tenders.clients import PartyInfo
+from civicpool_tenders.models import Bid
+from civicpool_tenders.service import TenderView
 
 METHODS = {
     Procedure.DIRECT_AWARD: ("direct", "Direktauftrag"),
@@ -68,7 +69,7 @@ def _party_ref(party_id: str, parties: Mapping[str, dict[str, Any]]) -> dict[str
 
 def release_package(
     view: TenderView,
-    contracts: Sequence[ContractView],
+    contracts: Sequence[contracts_pb.Contract],  # as the contracts service holds them
     bids: Sequence[Bid],
     cities: Mapping[str, PartyInfo],
     vendors: Mapping[str, PartyInfo],
@@ -154,31 +155,31 @@ def release_package(
     awards, contract_entries = [], []
     awarded_at = next((e.at for e in view.events if e.action == TenderStatus.AWARDED.value), tender.updated_at)
     for lot_view in view.lots:
-        lot_contracts = [c for c in contracts if c.contract.lot_id == lot_view.lot.id]
+        lot_contracts = [c for c in contracts if c.lot_id == lot_view.lot.id]
         if not lot_contracts:
             continue
-        supplier = vendor_party(lot_contracts[0].contract.vendor_id, "supplier")
+        supplier = vendor_party(lot_contracts[0].vendor_id, "supplier")
         award_id = f"award-{lot_view.lot.id}"
         awards.append({
             "id": award_id,
             "title": f"Los {lot_view.lot.number}: {lot_view.lot.title}",
             "status": "active",
             "date": _time(awarded_at),
-            "value": _money(sum(c.contract.ceiling_value_cents for c in lot_contracts)),
+            "value": _money(sum(c.ceiling_value_cents for c in lot_contracts)),
             "suppliers": [_party_ref(supplier, parties)],
             "relatedLots": [lot_view.lot.id],
         })  # fmt: skip
-        for view_ in lot_contracts:
-            contract = view_.contract
-            for quota in view_.quotas:
+        for contract in lot_contracts:
+            active = contract.status == contracts_pb.CONTRACT_STATUS_ACTIVE
+            for quota in contract.quotas:
                 buyer = city_party(quota.city_id, "buyer")
                 contract_entries.append({
                     "id": f"{contract.id}-{quota.city_id}",
                     "awardID": award_id,
                     "title": f"{contract.name} ({parties[buyer]['name']})",
-                    "status": "active" if view_.status == "active" else "terminated",
-                    "period": {"startDate": _time(contract.starts_on),
-                               "endDate": _time(contract.ends_on, end_of_day=True)},
+                    "status": "active" if active else "terminated",
+                    "period": {"startDate": _time(dt.date.fromisoformat(contract.starts_on)),
+                               "endDate": _time(dt.date.fromisoformat(contract.ends_on), end_of_day=True)},
                     "value": _money(quota.quantity * contract.unit_price_cents),
                     "items": [{
                         "id": f"{lot_view.lot.number}-{contract.sku}",
@@ -187,7 +188,7 @@ def release_package(
                         "unit": {"name": contract.unit, "value": _money(contract.unit_price_cents)},
                     }],
                     "buyer": _party_ref(buyer, parties),
-                    "dateSigned": _time(contract.created_at),
+                    "dateSigned": _time(contract.created_at.ToDatetime(dt.UTC)),
                 })  # fmt: skip
 
     release: dict[str, Any] = {

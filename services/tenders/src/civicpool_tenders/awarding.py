@@ -10,9 +10,9 @@ from civicpool_common.errors import (
     InvalidArgument,
 )
 
-from civicpool_contracts import rules, scoring
-from civicpool_contracts.bids import bid_prices, bid_region
-from civicpool_contracts.models import (
+from civicpool_tenders import rules, scoring
+from civicpool_tenders.bids import bid_prices, bid_region
+from civicpool_tenders.models import (
     Bid,
     BidScore,
     Lot,

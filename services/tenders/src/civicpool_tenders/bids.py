@@ -18,8 +18,8 @@ from civicpool_common.vocabulary import (
     TenderStatus,
 )
 
-from civicpool_contracts import rules, scoring
-from civicpool_contracts.models import (
+from civicpool_tenders import rules, scoring
+from civicpool_tenders.models import (
     Bid,
     Lot,
     LotItem,

@@ -12,13 +12,13 @@ from civicpool_common.errors import (
 from civicpool_common.ids import time_ordered_id
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from civicpool_contracts.models import (
+from civicpool_tenders.clients import ItemDemand, ItemInfo
+from civicpool_tenders.models import (
     Lot,
     LotItem,
     LotShare,
     Tender,
 )
-from civicpool_contracts.neighbours import ItemDemand, ItemInfo
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
-"""What the contracts service asks the demand and catalog services, over gRPC.
+"""What the tenders service asks the demand, catalog and contracts services, over gRPC (its outbound clients).
 
-The contracts service never reads their tables. Each call forwards the
+The tenders service never reads their tables. Each call forwards the
 caller's own token (so the other service applies its own rules to the same
 person) and carries a deadline. The protocols let the service tests use the
 real services in-process.
@@ -8,7 +8,6 @@ real services in-process.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -16,15 +15,16 @@ from typing import Any, Protocol
 import grpc
 from civicpool.catalog.v1 import catalog_pb2 as catalog_pb
 from civicpool.common.v1.paging_pb2 import PageRequest
+from civicpool.contracts.v1 import contracts_pb2 as contracts_pb
+from civicpool.contracts.v1.contracts_pb2_grpc import ContractsServiceStub
 from civicpool.demand.v1 import demand_pb2 as demand_pb
 from civicpool.demand.v1.demand_pb2_grpc import DemandServiceStub
 from civicpool_common.auth import Principal
 from civicpool_common.errors import NotFound
-from civicpool_common.grpc_client import call_as_caller
+from civicpool_common.grpc_client import call_as_caller, call_as_service
 from civicpool_common.paging import MAX_LIMIT
 from civicpool_common.references import CatalogResolver, Resolver
 from civicpool_common.service_identity import ServiceTokens
-from civicpool_common.timestamps import to_timestamp
 from civicpool_common.vocabulary import ItemKind, RoundStatus, from_proto
 
 
@@ -66,23 +66,10 @@ class PartyInfo:
     active: bool = True
 
 
-@dataclass(frozen=True)
-class NewRound:
-    """A demand round to create with lines filled in: (city, quantity, justification) for one item."""
-
-    title: str
-    description: str
-    opens_at: dt.datetime
-    closes_at: dt.datetime
-    item_id: str
-    lines: list[tuple[str, int, str]]
-
-
 class DemandRounds(Protocol):
     async def get_round(self, principal: Principal, round_id: str) -> RoundInfo: ...
     async def demand_by_item(self, principal: Principal, round_id: str) -> list[ItemDemand]: ...
     async def bundle(self, principal: Principal, round_id: str, tender_id: str) -> None: ...
-    async def create_prefilled_round(self, principal: Principal, round_: NewRound) -> str: ...
 
 
 class Catalog(Resolver, Protocol):
@@ -92,17 +79,9 @@ class Catalog(Resolver, Protocol):
     async def vendors(self, principal: Principal) -> dict[str, PartyInfo]: ...
 
 
-class UsageCatalog(Resolver, Protocol):
-    """What contracts in use ask the catalog: whether ids name active records, and how to split a cost."""
-
-    async def split_cost(
-        self, principal: Principal, cost_key_id: str, amount_cents: int, usage: dict[str, int], city_ids: list[str]
-    ) -> dict[str, int]: ...
-
-
 class GrpcDemandRounds:
-    """The principal is the caller whose token is forwarded (current_token). Bundling and prefilled rounds
-    are internal methods of the demand service: they carry this service's own token (`identity`) too."""
+    """The principal is the caller whose token is forwarded (current_token). Bundling is an internal
+    method of the demand service: the call carries this service's own token (`identity`) too."""
 
     def __init__(self, channel: grpc.aio.Channel, deadline_seconds: float, identity: ServiceTokens) -> None:
         self._stub = DemandServiceStub(channel)
@@ -129,19 +108,6 @@ class GrpcDemandRounds:
         request = demand_pb.RoundTransitionRequest(id=round_id, tender_id=tender_id)
         await call_as_caller("demand", self._stub.BundleRound, request, self._deadline, identity=self._identity)
 
-    async def create_prefilled_round(self, principal: Principal, round_: NewRound) -> str:
-        message = demand_pb.Round(
-            title=round_.title, description=round_.description, opens_at=to_timestamp(round_.opens_at),
-            closes_at=to_timestamp(round_.closes_at), scope_item_ids=[round_.item_id],
-        )  # fmt: skip
-        lines = [demand_pb.PrefilledLine(city_id=city, item_id=round_.item_id, quantity=quantity, justification=why)
-                 for city, quantity, why in round_.lines]  # fmt: skip
-        request = demand_pb.CreatePrefilledRoundRequest(round=message, lines=lines)
-        reply = await call_as_caller(
-            "demand", self._stub.CreatePrefilledRound, request, self._deadline, identity=self._identity
-        )
-        return reply.id
-
 
 class GrpcCatalog(CatalogResolver):
     """The catalog's answers over gRPC (resolving ids: CatalogResolver)."""
@@ -158,15 +124,6 @@ class GrpcCatalog(CatalogResolver):
                     m.id, m.sku, m.name, m.unit, m.cpv_code, kind.value if kind else "", m.reference_price_cents
                 )
         return found
-
-    async def split_cost(
-        self, principal: Principal, cost_key_id: str, amount_cents: int, usage: dict[str, int], city_ids: list[str]
-    ) -> dict[str, int]:
-        request = catalog_pb.SplitCostRequest(
-            cost_key_id=cost_key_id, amount_cents=amount_cents, usage=usage, city_ids=city_ids
-        )
-        reply = await call_as_caller("catalog", self._stub.SplitCost, request, self._deadline)
-        return {part.city_id: part.amount_cents for part in reply.parts}
 
     async def vendor(self, principal: Principal, vendor_id: str) -> PartyInfo | None:
         try:
@@ -195,3 +152,33 @@ class GrpcCatalog(CatalogResolver):
             records += getattr(reply, field)
             if not (cursor := reply.next_cursor):
                 return records
+
+
+class AwardContracts(Protocol):
+    """The contracts service's side of an award: make its contracts (once), and list them."""
+
+    async def create(self, order: contracts_pb.CreateAwardContractsRequest) -> list[contracts_pb.Contract]: ...
+    async def of_tender(self, tender_id: str) -> list[contracts_pb.Contract]: ...
+
+
+class GrpcAwardContracts:
+    """Both are internal methods of the contracts service, called with this service's own token only: the
+    relay delivers an award long after the lead's request (and token) may be gone; the order names the lead."""
+
+    def __init__(self, channel: grpc.aio.Channel, deadline_seconds: float, identity: ServiceTokens) -> None:
+        self._stub = ContractsServiceStub(channel)
+        self._deadline = deadline_seconds
+        self._identity = identity
+
+    async def create(self, order: contracts_pb.CreateAwardContractsRequest) -> list[contracts_pb.Contract]:
+        reply = await call_as_service(
+            "contracts", self._stub.CreateAwardContracts, order, self._deadline, self._identity
+        )
+        return list(reply.contracts)
+
+    async def of_tender(self, tender_id: str) -> list[contracts_pb.Contract]:
+        request = contracts_pb.ListAwardContractsRequest(tender_id=tender_id)
+        reply = await call_as_service(
+            "contracts", self._stub.ListAwardContracts, request, self._deadline, self._identity
+        )
+        return list(reply.contracts)

@@ -1,8 +1,8 @@
-"""The contracts service's view of demand and catalog, answered by the real services in this process.
+"""The tenders and contracts services' view of their neighbours, answered by the real services in this process.
 
-Service tests run the tender rules on real databases without gRPC; these
-adapters ask a real DemandService and a real CatalogService (each with its own
-real database) what the gRPC clients ask over the network, as the same caller.
+Service tests run the rules on real databases without gRPC; these adapters ask a
+real DemandService, CatalogService and ContractsService (each with its own real
+database) what the gRPC clients ask over the network, as the same caller.
 The gRPC path itself is covered by the stack tests.
 """
 
@@ -10,12 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from civicpool.contracts.v1 import contracts_pb2 as contracts_pb
 from civicpool_catalog.service import CITIES, VENDORS
 from civicpool_common.auth import Principal
 from civicpool_common.errors import NotFound
 from civicpool_common.vocabulary import RoundStatus
-from civicpool_contracts.neighbours import ItemDemand, ItemInfo, NewRound, PartyInfo, RoundInfo
+from civicpool_contracts.clients import NewRound
+from civicpool_contracts.grpc_api import award_order_from_proto, contract_to_proto
+from civicpool_contracts.service import ContractsService
 from civicpool_demand.service import DemandService, RoundDraft
+from civicpool_tenders.clients import ItemDemand, ItemInfo, PartyInfo, RoundInfo
 
 from tests.support.catalog_directory import InProcessResolver
 
@@ -70,3 +74,17 @@ class InProcessCatalog(InProcessResolver):
     async def vendors(self, principal: Principal) -> dict[str, PartyInfo]:
         page = await self._catalog.list_page(VENDORS, [], 500, "")
         return {v.id: PartyInfo(v.id, v.name, v.vat_id or "", v.country, v.active) for v in page.records}
+
+
+class InProcessAwardContracts:
+    """The contracts service's side of an award, through the same proto conversion as its gRPC servicer."""
+
+    def __init__(self, contracts: ContractsService) -> None:
+        self._contracts = contracts
+
+    async def create(self, order: contracts_pb.CreateAwardContractsRequest) -> list[contracts_pb.Contract]:
+        views = await self._contracts.create_award_contracts(award_order_from_proto(order))
+        return [contract_to_proto(v) for v in views]
+
+    async def of_tender(self, tender_id: str) -> list[contracts_pb.Contract]:
+        return [contract_to_proto(v) for v in await self._contracts.award_contracts(tender_id)]

@@ -1,0 +1,83 @@
+"""What the contracts service asks the demand and catalog services, over gRPC (its outbound clients).
+
+The contracts service never reads their tables. Each call forwards the
+caller's own token (so the other service applies its own rules to the same
+person) and carries a deadline. The protocols let the service tests use the
+real services in-process.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Protocol
+
+import grpc
+from civicpool.catalog.v1 import catalog_pb2 as catalog_pb
+from civicpool.demand.v1 import demand_pb2 as demand_pb
+from civicpool.demand.v1.demand_pb2_grpc import DemandServiceStub
+from civicpool_common.auth import Principal
+from civicpool_common.grpc_client import call_as_caller
+from civicpool_common.references import CatalogResolver, Resolver
+from civicpool_common.service_identity import ServiceTokens
+from civicpool_common.timestamps import to_timestamp
+
+
+@dataclass(frozen=True)
+class NewRound:
+    """A demand round to create with lines filled in: (city, quantity, justification) for one item."""
+
+    title: str
+    description: str
+    opens_at: dt.datetime
+    closes_at: dt.datetime
+    item_id: str
+    lines: list[tuple[str, int, str]]
+
+
+class DemandRounds(Protocol):
+    async def create_prefilled_round(self, principal: Principal, round_: NewRound) -> str: ...
+
+
+class UsageCatalog(Resolver, Protocol):
+    """What contracts in use ask the catalog: whether ids name active records, and how to split a cost."""
+
+    async def split_cost(
+        self, principal: Principal, cost_key_id: str, amount_cents: int, usage: dict[str, int], city_ids: list[str]
+    ) -> dict[str, int]: ...
+
+
+class GrpcDemandRounds:
+    """The principal is the caller whose token is forwarded (current_token). Prefilled rounds are an
+    internal method of the demand service: the call carries this service's own token (`identity`) too."""
+
+    def __init__(self, channel: grpc.aio.Channel, deadline_seconds: float, identity: ServiceTokens) -> None:
+        self._stub = DemandServiceStub(channel)
+        self._deadline = deadline_seconds
+        self._identity = identity
+
+    async def create_prefilled_round(self, principal: Principal, round_: NewRound) -> str:
+        message = demand_pb.Round(
+            title=round_.title, description=round_.description, opens_at=to_timestamp(round_.opens_at),
+            closes_at=to_timestamp(round_.closes_at), scope_item_ids=[round_.item_id],
+        )  # fmt: skip
+        lines = [demand_pb.PrefilledLine(city_id=city, item_id=round_.item_id, quantity=quantity, justification=why)
+                 for city, quantity, why in round_.lines]  # fmt: skip
+        request = demand_pb.CreatePrefilledRoundRequest(round=message, lines=lines)
+        reply = await call_as_caller(
+            "demand", self._stub.CreatePrefilledRound, request, self._deadline, identity=self._identity
+        )
+        return reply.id
+
+
+class GrpcCatalog(CatalogResolver):
+    """The catalog's answers over gRPC (resolving ids: CatalogResolver)."""
+
+    async def split_cost(
+        self, principal: Principal, cost_key_id: str, amount_cents: int, usage: dict[str, int], city_ids: list[str]
+    ) -> dict[str, int]:
+        request = catalog_pb.SplitCostRequest(
+            cost_key_id=cost_key_id, amount_cents=amount_cents, usage=usage, city_ids=city_ids
+        )
+        reply = await call_as_caller("catalog", self._stub.SplitCost, request, self._deadline)
+        return {part.city_id: part.amount_cents for part in reply.parts}

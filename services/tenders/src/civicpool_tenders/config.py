@@ -1,0 +1,31 @@
+"""Settings of the tenders service (CIVICPOOL_TENDERS_*)."""
+
+from __future__ import annotations
+
+from civicpool_common.settings import ServiceSettings
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+from civicpool_tenders.procedure import ValueLimits
+
+
+class TendersSettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="CIVICPOOL_TENDERS_")
+
+    port: int = 50054
+    catalog_address: str = "127.0.0.1:50051"
+    demand_address: str = "127.0.0.1:50052"
+    contracts_address: str = "127.0.0.1:50053"
+    neighbour_deadline_seconds: float = Field(5.0, gt=0, le=30)
+    # How often the relay delivers awards' contract orders the contracts service has not confirmed yet.
+    relay_interval_seconds: float = Field(5.0, gt=0, le=3600)
+    # Award procedure limits, net, in cents. The EU threshold for sub-central authorities'
+    # supplies and services from 2026; the national limits differ by Land: check yours.
+    eu_threshold_cents: int = Field(21_600_000, gt=0)
+    direct_award_limit_cents: int = Field(500_000, ge=0)
+    restricted_limit_cents: int = Field(10_000_000, ge=0)
+    # OCDS ids are "<prefix>-<tender id>"; register a prefix with the Open Contracting Partnership.
+    ocid_prefix: str = "ocds-civicpool"
+
+    def value_limits(self) -> ValueLimits:
+        return ValueLimits(self.eu_threshold_cents, self.direct_award_limit_cents, self.restricted_limit_cents)

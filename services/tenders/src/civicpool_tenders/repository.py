@@ -1,0 +1,122 @@
+"""Queries of the tenders service; no rules, no commits."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal
+
+from sqlalchemy import ColumnElement, delete, exists, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from civicpool_tenders.models import (
+    AwardOrder,
+    Bid,
+    BidScore,
+    Lot,
+    LotItem,
+    LotShare,
+    Tender,
+    TenderEvent,
+)
+
+Lock = Literal["share", "update"] | None
+
+
+async def get_tender(session: AsyncSession, tender_id: str, *, lock: Lock = None) -> Tender | None:
+    """The tender; on PostgreSQL locked until commit: "share" against status changes, "update" exclusively."""
+    query = select(Tender).where(Tender.id == tender_id)
+    if lock is not None:
+        query = query.with_for_update(read=lock == "share")
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def tender_of_round(session: AsyncSession, round_id: str) -> Tender | None:
+    return (await session.execute(select(Tender).where(Tender.round_id == round_id))).scalar_one_or_none()
+
+
+def involving_city(city_id: str) -> ColumnElement[bool]:
+    """Tenders the city leads or has a share in."""
+    shares = exists().where(LotShare.tender_id == Tender.id, LotShare.city_id == city_id)
+    return or_(Tender.lead_city_id == city_id, shares)
+
+
+async def tenders_after(
+    session: AsyncSession,
+    after_id: str | None,
+    limit: int,
+    statuses: Sequence[str],
+    city_id: str | None,
+    *,
+    published_only: bool,
+) -> list[Tender]:
+    """Up to `limit` tenders in creation order after `after_id`, of these statuses, involving the city."""
+    query = select(Tender).where(Tender.status.in_(statuses)).order_by(Tender.id).limit(limit)
+    if published_only:
+        query = query.where(Tender.published_at.is_not(None))
+    if after_id is not None:
+        query = query.where(Tender.id > after_id)
+    if city_id is not None:
+        query = query.where(involving_city(city_id))
+    return list((await session.scalars(query)).all())
+
+
+async def city_takes_part(session: AsyncSession, tender: Tender, city_id: str) -> bool:
+    if tender.lead_city_id == city_id:
+        return True
+    query = select(LotShare.city_id).where(LotShare.tender_id == tender.id, LotShare.city_id == city_id).limit(1)
+    return (await session.scalar(query)) is not None
+
+
+async def lots_of(session: AsyncSession, tender_id: str) -> list[Lot]:
+    return list((await session.scalars(select(Lot).where(Lot.tender_id == tender_id).order_by(Lot.number))).all())
+
+
+async def lot_items_of(session: AsyncSession, tender_id: str) -> list[LotItem]:
+    query = select(LotItem).where(LotItem.tender_id == tender_id).order_by(LotItem.lot_id, LotItem.sku)
+    return list((await session.scalars(query)).all())
+
+
+async def lot_shares_of(session: AsyncSession, tender_id: str) -> list[LotShare]:
+    query = select(LotShare).where(LotShare.tender_id == tender_id).order_by(LotShare.lot_id, LotShare.city_id)
+    return list((await session.scalars(query)).all())
+
+
+async def events_of(session: AsyncSession, tender_id: str) -> list[TenderEvent]:
+    query = select(TenderEvent).where(TenderEvent.tender_id == tender_id).order_by(TenderEvent.id)
+    return list((await session.scalars(query)).all())
+
+
+async def bids_of(
+    session: AsyncSession, tender_id: str, *, vendor_id: str | None = None, status: str | None = None
+) -> list[Bid]:
+    query = select(Bid).where(Bid.tender_id == tender_id).order_by(Bid.lot_id, Bid.id)
+    if vendor_id is not None:
+        query = query.where(Bid.vendor_id == vendor_id)
+    if status is not None:
+        query = query.where(Bid.status == status)
+    return list((await session.scalars(query)).all())
+
+
+async def bid_of_vendor(session: AsyncSession, lot_id: str, vendor_id: str) -> Bid | None:
+    query = select(Bid).where(Bid.lot_id == lot_id, Bid.vendor_id == vendor_id).with_for_update()
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def get_bid(session: AsyncSession, tender_id: str, bid_id: str) -> Bid | None:
+    query = select(Bid).where(Bid.id == bid_id, Bid.tender_id == tender_id).with_for_update()
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def scores_of(session: AsyncSession, tender_id: str) -> list[BidScore]:
+    query = select(BidScore).where(BidScore.tender_id == tender_id).order_by(BidScore.lot_id, BidScore.rank)
+    return list((await session.scalars(query)).all())
+
+
+async def drop_scores(session: AsyncSession, tender_id: str) -> None:
+    await session.execute(delete(BidScore).where(BidScore.tender_id == tender_id))
+
+
+async def undelivered_orders(session: AsyncSession, limit: int) -> list[str]:
+    """The tenders whose award's contracts the contracts service has not confirmed yet, oldest first."""
+    query = select(AwardOrder.tender_id).where(AwardOrder.delivered_at.is_(None))
+    return list((await session.scalars(query.order_by(AwardOrder.created_at).limit(limit))).all())
