@@ -7,6 +7,7 @@ from civicpool_common.settings import OidcSettings, RuntimeSettings
 from civicpool_contracts.config import ContractsSettings
 from civicpool_demand.config import DemandSettings
 from civicpool_gateway.config import GatewaySettings
+from civicpool_gateway.portal.config import PortalSettings
 from pydantic_settings import BaseSettings
 
 SETTINGS: dict[str, type[BaseSettings]] = {
@@ -15,6 +16,8 @@ SETTINGS: dict[str, type[BaseSettings]] = {
     "contracts": ContractsSettings,
     "gateway": GatewaySettings,
 }
+# What else a process reads: the gateway serves the portal, which has settings of its own.
+ALSO: dict[str, tuple[type[BaseSettings], ...]] = {"gateway": (PortalSettings,)}
 
 
 def known_variables(process: str) -> set[str]:
@@ -22,6 +25,7 @@ def known_variables(process: str) -> set[str]:
     known: set[str] = set()
     for settings in (
         SETTINGS[process],
+        *ALSO.get(process, ()),
         OidcSettings,
         RuntimeSettings,
         CatalogSettings,

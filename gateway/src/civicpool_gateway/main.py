@@ -19,6 +19,7 @@ from civicpool_gateway.body_limit import BodyLimit
 from civicpool_gateway.clients import ServiceClients
 from civicpool_gateway.config import GatewaySettings
 from civicpool_gateway.observed import Observed
+from civicpool_gateway.portal.config import PortalSettings
 from civicpool_gateway.portal.web import PORTAL
 from civicpool_gateway.routers import (
     budgets,
@@ -47,16 +48,21 @@ times are UTC (ISO 8601).
 """
 
 
-def create_app(settings: GatewaySettings | None = None, oidc: OidcSettings | None = None) -> FastAPI:
+def create_app(
+    settings: GatewaySettings | None = None,
+    oidc: OidcSettings | None = None,
+    portal_settings: PortalSettings | None = None,
+) -> FastAPI:
     settings = settings or GatewaySettings()
     oidc = oidc or OidcSettings()
+    portal_settings = portal_settings or PortalSettings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.settings = settings
         app.state.verifier = TokenVerifier(oidc)
         app.state.clients = ServiceClients(settings)
-        app.state.portal = portal.open_runtime(app, settings, oidc, app.state.verifier)
+        app.state.portal = portal.open_runtime(app, portal_settings, oidc, app.state.verifier)
         metrics = (
             observability.start_metrics_server("gateway", settings.host, settings.metrics_port)
             if settings.metrics_port

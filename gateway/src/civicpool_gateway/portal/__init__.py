@@ -16,7 +16,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from civicpool_gateway.config import GatewaySettings
 from civicpool_gateway.portal import (
     admin_pages,
     auth_pages,
@@ -25,6 +24,7 @@ from civicpool_gateway.portal import (
     finance_pages,
     tender_pages,
 )
+from civicpool_gateway.portal.config import PortalSettings
 from civicpool_gateway.portal.i18n import N_
 from civicpool_gateway.portal.oidc import OidcClient
 from civicpool_gateway.portal.sessions import SessionStore
@@ -47,7 +47,7 @@ IMPORT_PATH = rf"{PORTAL}/rounds/[^/]+/import"  # a spreadsheet upload, as large
 PAGES = (auth_pages, demand_pages, tender_pages, contract_pages, finance_pages, admin_pages)
 
 
-def open_runtime(app: FastAPI, settings: GatewaySettings, oidc: OidcSettings, verifier: TokenVerifier) -> PortalRuntime:
+def open_runtime(app: FastAPI, settings: PortalSettings, oidc: OidcSettings, verifier: TokenVerifier) -> PortalRuntime:
     api = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway.internal", timeout=30.0)
     return PortalRuntime(
         sessions=SessionStore(settings.portal_session_idle_seconds),

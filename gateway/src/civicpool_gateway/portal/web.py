@@ -28,7 +28,6 @@ from civicpool_gateway.portal.charts import bar_chart
 from civicpool_gateway.portal.i18n import N_
 from civicpool_gateway.portal.oidc import KeycloakUnreachable, LoginFailed, OidcClient
 from civicpool_gateway.portal.sessions import Flash, PortalSession, SessionStore
-from civicpool_gateway.problems import PROBLEM_TYPES
 
 PORTAL = "/portal"
 SESSION_COOKIE = "civicpool_session"
@@ -78,10 +77,8 @@ class ApiError(Exception):
         return str(self.problem.get("detail") or self.problem.get("title") or self.status)
 
     def title(self, locale: i18n.Locale) -> str:
-        """What kind of refusal, in the user's language (the API's details are English)."""
-        slug = str(self.problem.get("type", "")).removeprefix("/problems/")
-        title = PROBLEM_TYPES[slug][0] if slug in PROBLEM_TYPES else self.detail
-        return locale.gettext(title)
+        """What kind of refusal, in the user's language (the API's titles and details are English)."""
+        return locale.gettext(str(self.problem.get("title") or self.detail))
 
     def details(self, locale: i18n.Locale) -> list[str]:
         """One line per violation, e.g. "Zeile 4, quantity: must be at least 1" (a spreadsheet's line first)."""
