@@ -28,7 +28,7 @@ from civicpool_gateway.portal.web import (
     sign_in_unavailable,
 )
 
-router = APIRouter(prefix=PORTAL, include_in_schema=False)
+router = APIRouter()
 YEAR_SECONDS = 365 * 24 * 3600
 
 
