@@ -7,7 +7,7 @@ from civicpool_common.settings import OidcSettings, RuntimeSettings
 from civicpool_contracts.config import ContractsSettings
 from civicpool_demand.config import DemandSettings
 from civicpool_gateway.config import GatewaySettings
-from civicpool_gateway.portal.config import PortalSettings
+from civicpool_portal.config import PortalSettings
 from pydantic_settings import BaseSettings
 
 SETTINGS: dict[str, type[BaseSettings]] = {

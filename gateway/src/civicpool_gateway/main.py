@@ -1,7 +1,7 @@
 """The gateway app: REST under /api/v1, OpenAPI at /openapi.json, problems for every error.
 
-It also hosts the portal, an app of its own, at /portal: this module is the one place where
-the two meet. The portal gets this app as its API, in-process.
+It also hosts the portal (civicpool_portal, an app of its own) at /portal: this module is the
+one place where the two meet. The portal gets this app as its API, in-process.
 """
 
 from __future__ import annotations
@@ -11,20 +11,20 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import civicpool_portal
 from civicpool_common import observability
 from civicpool_common.auth import TokenVerifier
 from civicpool_common.grpc_server import periodically
 from civicpool_common.settings import OidcSettings
+from civicpool_portal import PORTAL, PortalSettings
 from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
 
-from civicpool_gateway import portal, problems
+from civicpool_gateway import problems
 from civicpool_gateway.body_limit import BodyLimit
 from civicpool_gateway.clients import ServiceClients
 from civicpool_gateway.config import GatewaySettings
 from civicpool_gateway.observed import Observed
-from civicpool_gateway.portal.config import PortalSettings
-from civicpool_gateway.portal.web import PORTAL
 from civicpool_gateway.routers import (
     budgets,
     catalog,
@@ -119,7 +119,7 @@ def create_app(
         BodyLimit,
         default_bytes=MAX_JSON_BODY_BYTES,
         # The portal's upload goes on to the API's import: as large as that may be.
-        larger=[(path, imports.MAX_IMPORT_BODY_BYTES) for path in (imports.IMPORTS_PATH, portal.IMPORT_PATH)],
+        larger=[(path, imports.MAX_IMPORT_BODY_BYTES) for path in (imports.IMPORTS_PATH, civicpool_portal.IMPORT_PATH)],
     )
     app.add_middleware(
         Observed, router_prefix=API_PREFIX
@@ -142,6 +142,6 @@ def create_app(
         return {"type": f"/problems/{slug}", "title": title, "description": description}
 
     # The portal: an app of its own (its own error pages, no OpenAPI), a client of this one, in-process.
-    portal_app = portal.create_app(app, portal_settings, oidc)
+    portal_app = civicpool_portal.create_app(app, portal_settings, oidc)
     app.mount(PORTAL, portal_app)
     return app

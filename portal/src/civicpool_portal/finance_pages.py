@@ -10,8 +10,8 @@ from civicpool_common.auth import Role
 from fastapi import APIRouter, Form, Query
 from fastapi.responses import HTMLResponse, Response
 
-from civicpool_gateway.portal.forms import Text, idempotency, parse_euros, whole
-from civicpool_gateway.portal.web import ApiError, FormPortalDep, NoAccess, PortalDep, back_to, download
+from civicpool_portal.forms import Text, idempotency, parse_euros, whole
+from civicpool_portal.web import ApiError, FormPortalDep, NoAccess, PortalDep, back_to, download
 
 router = APIRouter(prefix="/finance")
 FINANCE_ROLES = (Role.FINANCE, Role.NETWORK_ADMIN)

@@ -23,11 +23,11 @@ from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from civicpool_gateway.portal import i18n
-from civicpool_gateway.portal.charts import bar_chart
-from civicpool_gateway.portal.i18n import N_
-from civicpool_gateway.portal.oidc import KeycloakUnreachable, LoginFailed, OidcClient
-from civicpool_gateway.portal.sessions import Flash, PortalSession, SessionStore
+from civicpool_portal import i18n
+from civicpool_portal.charts import bar_chart
+from civicpool_portal.i18n import N_
+from civicpool_portal.oidc import KeycloakUnreachable, LoginFailed, OidcClient
+from civicpool_portal.sessions import Flash, PortalSession, SessionStore
 
 PORTAL = "/portal"  # where the portal is mounted: its pages, redirects, cookies and files are all under it
 SESSION_COOKIE = "civicpool_session"

@@ -23,7 +23,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp
 
-from civicpool_gateway.portal import (
+from civicpool_portal import (
     admin_pages,
     auth_pages,
     contract_pages,
@@ -31,11 +31,11 @@ from civicpool_gateway.portal import (
     finance_pages,
     tender_pages,
 )
-from civicpool_gateway.portal.config import PortalSettings
-from civicpool_gateway.portal.i18n import N_
-from civicpool_gateway.portal.oidc import OidcClient
-from civicpool_gateway.portal.sessions import SessionStore
-from civicpool_gateway.portal.web import (
+from civicpool_portal.config import PortalSettings
+from civicpool_portal.i18n import N_
+from civicpool_portal.oidc import OidcClient
+from civicpool_portal.sessions import SessionStore
+from civicpool_portal.web import (
     PORTAL,
     SESSION_COOKIE,
     ApiError,
