@@ -1,4 +1,8 @@
-"""Settings of the gateway (CIVICPOOL_GATEWAY_*)."""
+"""Settings of the gateway (CIVICPOOL_GATEWAY_*).
+
+The portal it serves reads its own (CIVICPOOL_GATEWAY_PUBLIC_URL, CIVICPOOL_GATEWAY_PORTAL_*):
+civicpool_portal.config.
+"""
 
 from __future__ import annotations
 
