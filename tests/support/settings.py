@@ -7,6 +7,7 @@ from civicpool_common.settings import OidcSettings, RuntimeSettings
 from civicpool_contracts.config import ContractsSettings
 from civicpool_demand.config import DemandSettings
 from civicpool_gateway.config import GatewaySettings
+from civicpool_portal.config import PortalSettings
 from civicpool_tenders.config import TendersSettings
 from pydantic_settings import BaseSettings
 
@@ -17,6 +18,8 @@ SETTINGS: dict[str, type[BaseSettings]] = {
     "contracts": ContractsSettings,
     "gateway": GatewaySettings,
 }
+# What else a process reads: the gateway serves the portal, which has settings of its own.
+ALSO: dict[str, tuple[type[BaseSettings], ...]] = {"gateway": (PortalSettings,)}
 
 
 def known_variables(process: str) -> set[str]:
@@ -24,6 +27,7 @@ def known_variables(process: str) -> set[str]:
     known: set[str] = set()
     for settings in (
         SETTINGS[process],
+        *ALSO.get(process, ()),
         OidcSettings,
         RuntimeSettings,
         CatalogSettings,

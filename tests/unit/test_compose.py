@@ -23,7 +23,7 @@ import yaml
 from civicpool_cli.keycloak import cache_dir
 from civicpool_common import service_identity
 
-from tests.support.settings import SETTINGS, known_variables
+from tests.support.settings import ALSO, SETTINGS, known_variables
 
 COMPOSE_GO = "v2.16.2"
 SCHEMA_URL = f"https://proxy.golang.org/github.com/compose-spec/compose-go/v2/@v/{COMPOSE_GO}.zip"
@@ -102,6 +102,8 @@ def test_every_variable_is_read_by_the_process(compose: dict[str, Any], name: st
     try:
         os.environ.update(env)
         settings = SETTINGS[name]()
+        for also in ALSO.get(name, ()):
+            also()  # it accepts the values too
     finally:
         os.environ.clear()
         os.environ.update(saved)

@@ -1,9 +1,12 @@
-"""Settings of the gateway (CIVICPOOL_GATEWAY_*)."""
+"""Settings of the gateway (CIVICPOOL_GATEWAY_*).
+
+The portal it serves reads its own (CIVICPOOL_GATEWAY_PUBLIC_URL, CIVICPOOL_GATEWAY_PORTAL_*):
+civicpool_portal.config.
+"""
 
 from __future__ import annotations
 
-from civicpool_common.settings import Environment, RuntimeSettings
-from pydantic import Field, model_validator
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -12,9 +15,6 @@ class GatewaySettings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = 8000
-    # Where browsers reach this gateway (behind TLS in production). Keycloak sends them back to the
-    # portal here: a request's Host header, which the client chooses, is never used for that.
-    public_url: str = "http://127.0.0.1:8000"
     # Prometheus metrics on this port (/metrics), apart from the API's: expose it to the monitoring only,
     # never through the Ingress. 0: none.
     metrics_port: int = Field(0, ge=0, le=65535)
@@ -28,18 +28,3 @@ class GatewaySettings(BaseSettings):
     readiness_timeout_seconds: float = 1.0
     # How often the services' health is checked for the metric civicpool_dependency_up.
     dependency_interval_seconds: float = Field(10.0, gt=0)
-    # The portal signs in through this public Keycloak client (code flow + PKCE).
-    portal_client_id: str = "civicpool-portal"
-    # A portal session ends after this long without a request (Keycloak's own idle timeout is 30 min).
-    portal_session_idle_seconds: float = 1800.0
-    # Session cookies are `Secure`. Browsers accept those on http://127.0.0.1 and localhost too;
-    # turn it off only for plain http on another name in a test network.
-    portal_secure_cookies: bool = True
-
-    @model_validator(mode="after")
-    def _https_in_production(self) -> GatewaySettings:
-        if RuntimeSettings().env is Environment.PRODUCTION and not self.public_url.startswith("https://"):
-            raise ValueError(
-                f"CIVICPOOL_GATEWAY_PUBLIC_URL must be an https URL in production, not {self.public_url!r}"
-            )
-        return self

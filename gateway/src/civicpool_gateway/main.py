@@ -1,4 +1,8 @@
-"""The gateway app: REST under /api/v1, OpenAPI at /openapi.json, problems for every error."""
+"""The gateway app: REST under /api/v1, OpenAPI at /openapi.json, problems for every error.
+
+It also hosts the portal (civicpool_portal, an app of its own) at /portal: this module is the
+one place where the two meet. The portal gets this app as its API, in-process.
+"""
 
 from __future__ import annotations
 
@@ -7,19 +11,20 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import civicpool_portal
 from civicpool_common import observability
 from civicpool_common.auth import TokenVerifier
 from civicpool_common.grpc_server import periodically
 from civicpool_common.settings import OidcSettings
+from civicpool_portal import PORTAL, PortalSettings
 from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
 
-from civicpool_gateway import portal, problems
+from civicpool_gateway import problems
 from civicpool_gateway.body_limit import BodyLimit
 from civicpool_gateway.clients import ServiceClients
 from civicpool_gateway.config import GatewaySettings
 from civicpool_gateway.observed import Observed
-from civicpool_gateway.portal.web import PORTAL
 from civicpool_gateway.routers import (
     budgets,
     catalog,
@@ -47,34 +52,39 @@ times are UTC (ISO 8601).
 """
 
 
-def create_app(settings: GatewaySettings | None = None, oidc: OidcSettings | None = None) -> FastAPI:
+def create_app(
+    settings: GatewaySettings | None = None,
+    oidc: OidcSettings | None = None,
+    portal_settings: PortalSettings | None = None,
+) -> FastAPI:
     settings = settings or GatewaySettings()
     oidc = oidc or OidcSettings()
+    portal_settings = portal_settings or PortalSettings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.settings = settings
         app.state.verifier = TokenVerifier(oidc)
         app.state.clients = ServiceClients(settings)
-        app.state.portal = portal.open_runtime(app, settings, oidc, app.state.verifier)
         metrics = (
             observability.start_metrics_server("gateway", settings.host, settings.metrics_port)
             if settings.metrics_port
             else None
         )
-        gc.freeze()  # as in the services: what start-up loaded is never garbage
 
         async def watch_dependencies() -> str:
             await health.check_dependencies(app.state)
             return ""
 
         try:
-            async with periodically(watch_dependencies, settings.dependency_interval_seconds, "check dependencies"):
-                yield
+            # A mounted app's lifespan is its host's to run: the portal starts after the API's parts, ends before.
+            async with portal_app.router.lifespan_context(portal_app):
+                gc.freeze()  # as in the services: what start-up loaded is never garbage
+                async with periodically(watch_dependencies, settings.dependency_interval_seconds, "check dependencies"):
+                    yield
         finally:
             if metrics is not None:
                 metrics.shutdown()
-            await app.state.portal.aclose()
             await app.state.clients.close()
             await app.state.verifier.aclose()
 
@@ -108,7 +118,8 @@ def create_app(settings: GatewaySettings | None = None, oidc: OidcSettings | Non
     app.add_middleware(
         BodyLimit,
         default_bytes=MAX_JSON_BODY_BYTES,
-        larger=[(path, imports.MAX_IMPORT_BODY_BYTES) for path in (imports.IMPORTS_PATH, portal.IMPORT_PATH)],
+        # The portal's upload goes on to the API's import: as large as that may be.
+        larger=[(path, imports.MAX_IMPORT_BODY_BYTES) for path in (imports.IMPORTS_PATH, civicpool_portal.IMPORT_PATH)],
     )
     app.add_middleware(
         Observed, router_prefix=API_PREFIX
@@ -118,7 +129,6 @@ def create_app(settings: GatewaySettings | None = None, oidc: OidcSettings | Non
     for router in (module.router for module in routers):
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(health.router)
-    portal.install(app)
 
     @app.get("/", include_in_schema=False)
     async def root() -> RedirectResponse:
@@ -131,4 +141,7 @@ def create_app(settings: GatewaySettings | None = None, oidc: OidcSettings | Non
         title, description = problems.PROBLEM_TYPES[slug]
         return {"type": f"/problems/{slug}", "title": title, "description": description}
 
+    # The portal: an app of its own (its own error pages, no OpenAPI), a client of this one, in-process.
+    portal_app = civicpool_portal.create_app(app, portal_settings, oidc)
+    app.mount(PORTAL, portal_app)
     return app

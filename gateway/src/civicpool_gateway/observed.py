@@ -60,7 +60,10 @@ class Observed:
         route: Any = scope.get("route")
         if route is None:
             return "unmatched"
-        template = str(route.path)
+        # In a mounted app (the portal at /portal) a route's path is the app's own: the mounts' paths go before it
+        # (root_path, after the server's own root path, which app_root_path keeps).
+        mounted = scope["root_path"][len(scope["app_root_path"]) :] if "app_root_path" in scope else ""
+        template = mounted + str(route.path)
         # FastAPI keeps an included router's routes without the prefix it was included under.
         if scope["path"].startswith(self.router_prefix) and not template.startswith(self.router_prefix):
             template = self.router_prefix + template

@@ -10,10 +10,10 @@ from civicpool_common.auth import Role
 from fastapi import APIRouter, Form
 from fastapi.responses import HTMLResponse, Response
 
-from civicpool_gateway.portal.forms import Text, idempotency, whole
-from civicpool_gateway.portal.web import PORTAL, FormPortalDep, Portal, PortalDep, back_to
+from civicpool_portal.forms import Text, idempotency, whole
+from civicpool_portal.web import FormPortalDep, Portal, PortalDep, back_to
 
-router = APIRouter(prefix=f"{PORTAL}/contracts", include_in_schema=False)
+router = APIRouter(prefix="/contracts")
 CONTRACT_ROLES = (Role.CITY_IT, Role.PROCUREMENT_LEAD, Role.FINANCE, Role.NETWORK_ADMIN)
 # Each form carries its own key: a double click or a resent form moves seats once (docs/usage.md).
 IdempotencyField = Annotated[str, Form(max_length=64)]

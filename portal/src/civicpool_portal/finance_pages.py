@@ -10,10 +10,10 @@ from civicpool_common.auth import Role
 from fastapi import APIRouter, Form, Query
 from fastapi.responses import HTMLResponse, Response
 
-from civicpool_gateway.portal.forms import Text, idempotency, parse_euros, whole
-from civicpool_gateway.portal.web import PORTAL, ApiError, FormPortalDep, NoAccess, PortalDep, back_to, download
+from civicpool_portal.forms import Text, idempotency, parse_euros, whole
+from civicpool_portal.web import ApiError, FormPortalDep, NoAccess, PortalDep, back_to, download
 
-router = APIRouter(prefix=f"{PORTAL}/finance", include_in_schema=False)
+router = APIRouter(prefix="/finance")
 FINANCE_ROLES = (Role.FINANCE, Role.NETWORK_ADMIN)
 REPORTS = {"statement": "/reports/statement", "utilisation": "/reports/utilisation", "budget": "/reports/budget",
            "renewals": "/reports/renewals"}  # fmt: skip

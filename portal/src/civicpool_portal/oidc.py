@@ -13,7 +13,7 @@ from civicpool_common.auth import TokenVerifier
 from civicpool_common.errors import Unauthenticated
 from civicpool_common.settings import OidcSettings
 
-from civicpool_gateway.portal.sessions import PendingLogin, Tokens
+from civicpool_portal.sessions import PendingLogin, Tokens
 
 # Starting a sign-in first asks Keycloak whether it answers at all; a person waits for this.
 PROBE_SECONDS = 3.0

@@ -8,11 +8,11 @@ from civicpool_common.auth import Role
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from civicpool_gateway.portal.forms import Text, if_match, parse_euros, whole
-from civicpool_gateway.portal.i18n import from_local_input
-from civicpool_gateway.portal.web import PORTAL, ApiError, FormPortalDep, Portal, PortalDep, back_to
+from civicpool_portal.forms import Text, if_match, parse_euros, whole
+from civicpool_portal.i18n import from_local_input
+from civicpool_portal.web import ApiError, FormPortalDep, Portal, PortalDep, back_to
 
-router = APIRouter(prefix=f"{PORTAL}/tenders", include_in_schema=False)
+router = APIRouter(prefix="/tenders")
 TENDER_ROLES = (Role.PROCUREMENT_LEAD, Role.NETWORK_ADMIN, Role.VENDOR)
 PROCEDURES = ("direct_award", "restricted_or_negotiated", "open_national", "open_eu")
 REGIONS = ("DE", "EU", "third_country")

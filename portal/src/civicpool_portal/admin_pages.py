@@ -6,10 +6,10 @@ from civicpool_common.auth import Role
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
 
-from civicpool_gateway.portal.forms import Text, if_match, parse_euros, whole
-from civicpool_gateway.portal.web import PORTAL, FormPortalDep, PortalDep, back_to
+from civicpool_portal.forms import Text, if_match, parse_euros, whole
+from civicpool_portal.web import FormPortalDep, PortalDep, back_to
 
-router = APIRouter(prefix=f"{PORTAL}/admin", include_in_schema=False)
+router = APIRouter(prefix="/admin")
 RESOURCES = ("items", "cities", "vendors", "cost-keys")
 
 

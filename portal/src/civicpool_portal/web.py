@@ -1,8 +1,8 @@
 """One portal request: the signed-in session, the user's API client, the page renderer, CSRF.
 
-The portal is a client of the gateway's own REST API (in-process, with the
-user's access token), so every rule and every check stays in one place: the
-API and the services behind it. The portal only shows and asks.
+The portal is a client of the REST API (in-process when the gateway hosts it,
+with the user's access token), so every rule and every check stays in one
+place: the API and the services behind it. The portal only shows and asks.
 """
 
 from __future__ import annotations
@@ -23,14 +23,13 @@ from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from civicpool_gateway.portal import i18n
-from civicpool_gateway.portal.charts import bar_chart
-from civicpool_gateway.portal.i18n import N_
-from civicpool_gateway.portal.oidc import KeycloakUnreachable, LoginFailed, OidcClient
-from civicpool_gateway.portal.sessions import Flash, PortalSession, SessionStore
-from civicpool_gateway.problems import PROBLEM_TYPES
+from civicpool_portal import i18n
+from civicpool_portal.charts import bar_chart
+from civicpool_portal.i18n import N_
+from civicpool_portal.oidc import KeycloakUnreachable, LoginFailed, OidcClient
+from civicpool_portal.sessions import Flash, PortalSession, SessionStore
 
-PORTAL = "/portal"
+PORTAL = "/portal"  # where the portal is mounted: its pages, redirects, cookies and files are all under it
 SESSION_COOKIE = "civicpool_session"
 LOGIN_COOKIE = "civicpool_login"
 LANGUAGE_COOKIE = "civicpool_lang"
@@ -78,10 +77,8 @@ class ApiError(Exception):
         return str(self.problem.get("detail") or self.problem.get("title") or self.status)
 
     def title(self, locale: i18n.Locale) -> str:
-        """What kind of refusal, in the user's language (the API's details are English)."""
-        slug = str(self.problem.get("type", "")).removeprefix("/problems/")
-        title = PROBLEM_TYPES[slug][0] if slug in PROBLEM_TYPES else self.detail
-        return locale.gettext(title)
+        """What kind of refusal, in the user's language (the API's titles and details are English)."""
+        return locale.gettext(str(self.problem.get("title") or self.detail))
 
     def details(self, locale: i18n.Locale) -> list[str]:
         """One line per violation, e.g. "Zeile 4, quantity: must be at least 1" (a spreadsheet's line first)."""
@@ -94,17 +91,19 @@ class ApiError(Exception):
 
 @dataclass
 class PortalRuntime:
-    """What the portal keeps for the gateway's lifetime (app.state.portal)."""
+    """What the portal keeps while it runs (app.state.portal): from its start to its end, like its host's."""
 
     sessions: SessionStore
     oidc: OidcClient
-    api: httpx.AsyncClient  # the gateway's own API, in-process
+    verifier: TokenVerifier  # the portal's own: whom a session's access token names
+    api: httpx.AsyncClient  # the REST API, in-process when co-hosted
     secure_cookies: bool
     login_key: bytes  # seals pending logins in their cookie; new each start, like the sessions
 
     async def aclose(self) -> None:
         await self.api.aclose()
         await self.oidc.aclose()
+        await self.verifier.aclose()
 
 
 def runtime(request: Request) -> PortalRuntime:
@@ -305,9 +304,8 @@ async def current_portal(request: Request) -> Portal:
         except LoginFailed:
             state.sessions.end(session_id)
             raise SessionExpired from None
-    verifier: TokenVerifier = request.app.state.verifier
     try:
-        principal = await verifier.verify(session.tokens.access_token)
+        principal = await state.verifier.verify(session.tokens.access_token)
     except Unauthenticated:
         state.sessions.end(session_id)
         raise SessionExpired from None

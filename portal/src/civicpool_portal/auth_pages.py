@@ -9,11 +9,11 @@ from civicpool_common.auth import Role
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from civicpool_gateway.portal import i18n
-from civicpool_gateway.portal.i18n import N_
-from civicpool_gateway.portal.oidc import KeycloakUnreachable, LoginFailed
-from civicpool_gateway.portal.sessions import PENDING_LOGIN_SECONDS, PendingLogin
-from civicpool_gateway.portal.web import (
+from civicpool_portal import i18n
+from civicpool_portal.i18n import N_
+from civicpool_portal.oidc import KeycloakUnreachable, LoginFailed
+from civicpool_portal.sessions import PENDING_LOGIN_SECONDS, PendingLogin
+from civicpool_portal.web import (
     LANGUAGE_COOKIE,
     LOGIN_COOKIE,
     PORTAL,
@@ -28,7 +28,7 @@ from civicpool_gateway.portal.web import (
     sign_in_unavailable,
 )
 
-router = APIRouter(prefix=PORTAL, include_in_schema=False)
+router = APIRouter()
 YEAR_SECONDS = 365 * 24 * 3600
 
 

@@ -8,11 +8,11 @@ from civicpool_common.auth import Role
 from fastapi import APIRouter, UploadFile
 from fastapi.responses import HTMLResponse, Response
 
-from civicpool_gateway.portal.forms import Text, if_match, whole
-from civicpool_gateway.portal.i18n import from_local_input
-from civicpool_gateway.portal.web import PORTAL, FormPortalDep, Portal, PortalDep, back_to, download
+from civicpool_portal.forms import Text, if_match, whole
+from civicpool_portal.i18n import from_local_input
+from civicpool_portal.web import FormPortalDep, Portal, PortalDep, back_to, download
 
-router = APIRouter(prefix=f"{PORTAL}/rounds", include_in_schema=False)
+router = APIRouter(prefix="/rounds")
 DEMAND_ROLES = (Role.CITY_IT, Role.PROCUREMENT_LEAD, Role.NETWORK_ADMIN)
 
 

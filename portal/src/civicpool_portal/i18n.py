@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_currency, format_decimal
 
-from civicpool_gateway.portal.texts import ENUM_LABELS, GERMAN
+from civicpool_portal.texts import ENUM_LABELS, GERMAN
 
 LANGUAGES = {"de": "de_DE", "en": "en_GB"}
 DEFAULT_LANGUAGE = "de"

@@ -31,6 +31,7 @@ GERMAN: dict[str, str] = {
     "This page cannot be shown": "Diese Seite kann nicht angezeigt werden",
     "Page not found": "Seite nicht gefunden",
     "The address or the form has a value the portal cannot read.": "Die Adresse oder das Formular enthält einen Wert, den das Portal nicht lesen kann.",
+    "Something failed on our side. Please try again later.": "Bei uns ist etwas fehlgeschlagen. Bitte versuchen Sie es später erneut.",
     "This page is not part of your role.": "Diese Seite gehört nicht zu Ihrer Rolle.",
     "This does not exist, or it is not yours to see.": "Das gibt es nicht, oder es ist nicht für Sie sichtbar.",
     "Form refused": "Formular abgelehnt",
