@@ -17,6 +17,7 @@ lint:
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
 	.venv/bin/mypy
+	.venv/bin/lint-imports
 
 # Regenerate protos' Python code, the Keycloak realm files, openapi.json and the Python SDK.
 generate:

@@ -7,7 +7,7 @@ import datetime as dt
 from typing import Any
 
 import pytest
-from civicpool_catalog.repository import item_conditions
+from civicpool_catalog.repository import ItemFilter
 from civicpool_catalog.service import CITIES, COST_KEYS, ITEMS, VENDORS, CatalogService
 from civicpool_common.errors import (
     AlreadyExists,
@@ -30,7 +30,7 @@ JITSI: dict[str, Any] = {
     "unit": "Nutzer/Jahr", "reference_price_cents": 1_800, "license_model": "per_user", "license_term_months": 12,
     "hosting_region": "DE", "dpa_available": True, "open_source": True,
 }  # fmt: skip
-ALL_ITEMS = item_conditions(kind=None, cpv_prefix="", hosting_region=None, include_inactive=True, name_contains="")
+ALL_ITEMS = ItemFilter()
 
 
 def city(city_id: str, name: str, ags: str, population: int) -> dict[str, Any]:
@@ -134,9 +134,7 @@ async def test_a_deactivated_item_leaves_the_list_but_stays_readable(catalog: Ca
     await catalog.create(ADMIN, ITEMS, JITSI)
     deactivated = await catalog.set_active(ADMIN, ITEMS, laptop.id, active=False, expected_version=0)
     assert (deactivated.active, deactivated.version) == (False, 2)
-    active_only = item_conditions(
-        kind=None, cpv_prefix="", hosting_region=None, include_inactive=False, name_contains=""
-    )
+    active_only = ItemFilter(kind=None, cpv_prefix="", hosting_region=None, include_inactive=False, name_contains="")
     assert [i.sku for i in (await catalog.items_page(active_only, 0, "")).records] == ["VC-JITSI"]
     assert (await catalog.get(ITEMS, laptop.id)).active is False
     again = await catalog.set_active(ADMIN, ITEMS, laptop.id, active=False, expected_version=0)
@@ -170,7 +168,7 @@ async def test_filters_by_kind_cpv_prefix_region_and_name(catalog: CatalogServic
     async def skus(**filters: Any) -> list[str]:
         query = {"kind": None, "cpv_prefix": "", "hosting_region": None, "include_inactive": False,
                  "name_contains": "", **filters}  # fmt: skip
-        return [i.sku for i in (await catalog.items_page(item_conditions(**query), 0, "")).records]
+        return [i.sku for i in (await catalog.items_page(ItemFilter(**query), 0, "")).records]
 
     assert await skus(kind="license") == ["VC-JITSI"]
     assert await skus(cpv_prefix="302") == ["LAPTOP-14"]

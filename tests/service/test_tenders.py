@@ -39,7 +39,8 @@ from civicpool_tenders.models import Tender
 from civicpool_tenders.procedure import ValueLimits
 from civicpool_tenders.relay import AwardRelay
 from civicpool_tenders.scoring import ItemPrice, Tier, Weights
-from civicpool_tenders.service import ContractTerm, TendersService, TenderView
+from civicpool_tenders.service import ContractTerm, TendersService
+from civicpool_tenders.views import TenderView
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncEngine
 

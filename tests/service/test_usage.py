@@ -266,8 +266,11 @@ async def test_city_users_read_their_own_city_only(usage: Usage) -> None:
     await usage.service.call_off(BRUCHSAL, contract_id, "bruchsal", 2, from_pool=False, key="")
     assert [u.city_id for u in (await usage.service.utilisation(BRUCHSAL, contract_id)).cities] == ["bruchsal"]
     with pytest.raises(PermissionDenied):
-        await usage.service.transactions(RASTATT_FINANCE, contract_id="", city_id="gaggenau", limit=50, after=None)
-    assert await usage.service.transactions(RASTATT_FINANCE, contract_id="", city_id="", limit=50, after=None) == []
+        await usage.service.transactions(RASTATT_FINANCE, contract_id="", city_id="gaggenau", limit=50, cursor="")
+    assert await usage.service.transactions(RASTATT_FINANCE, contract_id="", city_id="", limit=50, cursor="") == (
+        [],
+        "",
+    )
     with pytest.raises(PermissionDenied):
         await usage.service.utilisation(VENDOR, contract_id)
 
@@ -395,9 +398,12 @@ async def test_a_city_reads_its_own_leg_of_a_shared_posting_never_another_citys(
     shared = await usage.service.share_cost(LEAD, contract_id, 300, "Schulung", "equal", key="")
     assert len(shared.entries) == 4  # the contract's side and three cities
     for who, city in ((BRUCHSAL, "bruchsal"), (finance("buehl"), "buehl")):
-        postings = await usage.service.transactions(who, contract_id="", city_id="", limit=50, after=None)
+        postings = (await usage.service.transactions(who, contract_id="", city_id="", limit=50, cursor="")).records
         assert [p.transaction.id for p in postings] == [shared.transaction.id]
         assert sorted(e.account for e in postings[0].entries) == [f"city:{city}", f"contract:{contract_id}"]
-    network = await usage.service.transactions(LEAD, contract_id=contract_id, city_id="", limit=50, after=None)
-    assert len(network[0].entries) == 4
-    assert await usage.service.transactions(RASTATT, contract_id=contract_id, city_id="", limit=50, after=None) == []
+    network = await usage.service.transactions(LEAD, contract_id=contract_id, city_id="", limit=50, cursor="")
+    assert len(network.records[0].entries) == 4
+    assert await usage.service.transactions(RASTATT, contract_id=contract_id, city_id="", limit=50, cursor="") == (
+        [],
+        "",
+    )

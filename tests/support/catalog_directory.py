@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from civicpool_catalog.models import Item
-from civicpool_catalog.repository import ItemRow, item_conditions
+from civicpool_catalog.repository import ItemFilter, ItemRow
 from civicpool_catalog.service import CatalogService
 from civicpool_common.references import Resolution
-from civicpool_demand.catalog_client import CatalogItem
+from civicpool_demand.clients import CatalogItem
 
 
 def _item(item: Item | ItemRow) -> CatalogItem:
@@ -38,8 +38,5 @@ class InProcessDirectory(InProcessResolver):
         return {item.sku: _item(item) for item in await self._catalog.items_batch([], list(skus))}
 
     async def by_cpv_code(self, cpv_code: str) -> list[CatalogItem]:
-        conditions = item_conditions(
-            kind=None, cpv_prefix=cpv_code[:8], hosting_region=None, include_inactive=True, name_contains=""
-        )
-        page = await self._catalog.items_page(conditions, 500, "")
+        page = await self._catalog.items_page(ItemFilter(cpv_prefix=cpv_code[:8]), 500, "")
         return [_item(item) for item in page.records if item.cpv_code == cpv_code]

@@ -68,11 +68,11 @@ class InProcessCatalog(InProcessResolver):
         return PartyInfo(v.id, v.name, v.vat_id or "", v.country, v.active)
 
     async def cities(self, principal: Principal) -> dict[str, PartyInfo]:
-        page = await self._catalog.list_page(CITIES, [], 500, "")
+        page = await self._catalog.list_page(CITIES, 500, "", include_inactive=True)
         return {c.id: PartyInfo(c.id, c.name, c.ags, "DE", c.active) for c in page.records}
 
     async def vendors(self, principal: Principal) -> dict[str, PartyInfo]:
-        page = await self._catalog.list_page(VENDORS, [], 500, "")
+        page = await self._catalog.list_page(VENDORS, 500, "", include_inactive=True)
         return {v.id: PartyInfo(v.id, v.name, v.vat_id or "", v.country, v.active) for v in page.records}
 
 

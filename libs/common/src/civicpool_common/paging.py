@@ -7,7 +7,7 @@ import binascii
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Generic, NamedTuple, TypeVar
 
 from civicpool_common.errors import InvalidArgument
 
@@ -47,6 +47,13 @@ def decode_cursor(cursor: str) -> str | None:
     return value
 
 
+class Page(NamedTuple, Generic[Row]):
+    """One page of a list: its records and the cursor of the next page ("" on the last page)."""
+
+    records: list[Row]
+    next_cursor: str
+
+
 @dataclass(frozen=True)
 class PageWindow:
     """Which rows a list call asks for: `size` of them, after the sort key `after`."""
@@ -63,9 +70,9 @@ class PageWindow:
         """Rows to query: one more than the page tells whether a next page exists."""
         return self.size + 1
 
-    def close(self, rows: Sequence[Row], key: Callable[[Row], str]) -> tuple[list[Row], str]:
-        """The page's rows and the cursor of the next page ("" on the last page)."""
+    def close(self, rows: Sequence[Row], key: Callable[[Row], str]) -> Page[Row]:
+        """The page of the rows fetched (`fetch` of them at most), with the cursor of the next page."""
         if len(rows) > self.size:
             page = list(rows[: self.size])
-            return page, encode_cursor(key(page[-1]))
-        return list(rows), ""
+            return Page(page, encode_cursor(key(page[-1])))
+        return Page(list(rows), "")

@@ -24,9 +24,8 @@ from google.protobuf.field_mask_pb2 import FieldMask
 from google.protobuf.message import Message
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from civicpool_catalog import repository
 from civicpool_catalog.models import City, CostKey, Item, Vendor
-from civicpool_catalog.repository import ItemRow
+from civicpool_catalog.repository import ItemFilter, ItemRow
 from civicpool_catalog.service import CITIES, COST_KEYS, ITEMS, VENDORS, CatalogService, require_cost_key_reader
 
 Context = grpc.aio.ServicerContext[Any, Any]
@@ -190,14 +189,14 @@ class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
         cpv_prefix = request.cpv_prefix.strip()
         if cpv_prefix and not (cpv_prefix.replace("-", "").isdigit() and len(cpv_prefix) <= 10):
             raise InvalidArgument.for_field("cpv_prefix", f"{cpv_prefix!r} is not the start of a CPV code (digits)")
-        conditions = repository.item_conditions(
+        wanted = ItemFilter(
             kind=from_proto(request.kind, pb.ItemKind, ItemKind),
             cpv_prefix=cpv_prefix,
             hosting_region=from_proto(request.hosting_region, pb.HostingRegion, HostingRegion),
             include_inactive=request.include_inactive,
             name_contains=request.name_contains.strip(),
         )
-        page = await self._service.items_page(conditions, request.page.limit, request.page.cursor)
+        page = await self._service.items_page(wanted, request.page.limit, request.page.cursor)
         items = [item_fields(row) for row in page.records]
         return pb.ListItemsResponse(items=items, next_cursor=page.next_cursor)  # type: ignore[arg-type]  # field dicts
 
@@ -224,8 +223,9 @@ class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
         return city_to_proto(await self._service.get(CITIES, request.id))
 
     async def ListCities(self, request: pb.ListCitiesRequest, context: Context) -> pb.ListCitiesResponse:
-        conditions = repository.active_only(City, request.include_inactive)
-        page = await self._service.list_page(CITIES, conditions, request.page.limit, request.page.cursor)
+        page = await self._service.list_page(
+            CITIES, request.page.limit, request.page.cursor, include_inactive=request.include_inactive
+        )
         return pb.ListCitiesResponse(cities=[city_to_proto(c) for c in page.records], next_cursor=page.next_cursor)
 
     async def UpdateCity(self, request: pb.UpdateCityRequest, context: Context) -> pb.City:
@@ -251,8 +251,9 @@ class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
         return vendor_to_proto(await self._service.get(VENDORS, request.id))
 
     async def ListVendors(self, request: pb.ListVendorsRequest, context: Context) -> pb.ListVendorsResponse:
-        conditions = repository.active_only(Vendor, request.include_inactive)
-        page = await self._service.list_page(VENDORS, conditions, request.page.limit, request.page.cursor)
+        page = await self._service.list_page(
+            VENDORS, request.page.limit, request.page.cursor, include_inactive=request.include_inactive
+        )
         return pb.ListVendorsResponse(vendors=[vendor_to_proto(v) for v in page.records], next_cursor=page.next_cursor)
 
     async def UpdateVendor(self, request: pb.UpdateVendorRequest, context: Context) -> pb.Vendor:
@@ -280,8 +281,9 @@ class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
 
     async def ListCostKeys(self, request: pb.ListCostKeysRequest, context: Context) -> pb.ListCostKeysResponse:
         require_cost_key_reader(current_principal())
-        conditions = repository.active_only(CostKey, request.include_inactive)
-        page = await self._service.list_page(COST_KEYS, conditions, request.page.limit, request.page.cursor)
+        page = await self._service.list_page(
+            COST_KEYS, request.page.limit, request.page.cursor, include_inactive=request.include_inactive
+        )
         return pb.ListCostKeysResponse(
             cost_keys=[cost_key_to_proto(k) for k in page.records], next_cursor=page.next_cursor
         )

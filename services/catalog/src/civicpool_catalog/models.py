@@ -1,4 +1,4 @@
-"""The catalog's tables. Checks in the database back up the rules in domain.py."""
+"""The catalog's tables. Checks in the database back up the rules in rules.py."""
 
 from __future__ import annotations
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from civicpool_common.database import read_rows
-from sqlalchemy import ColumnElement, Row, Select, func, select
+from sqlalchemy import ColumnElement, Row, Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import InstrumentedAttribute, selectinload
 from sqlalchemy.sql.base import ExecutableOption
@@ -97,20 +98,34 @@ def cost_keys(session: AsyncSession) -> Repository[CostKey]:
     return Repository(session, CostKey, CostKey.id, options=[selectinload(CostKey.shares)])
 
 
-def item_conditions(
-    *, kind: str | None, cpv_prefix: str, hosting_region: str | None, include_inactive: bool, name_contains: str
-) -> list[ColumnElement[bool]]:
+@dataclass(frozen=True)
+class ItemFilter:
+    """Which items a list asks for (None or "": any)."""
+
+    kind: str | None = None
+    cpv_prefix: str = ""
+    hosting_region: str | None = None
+    include_inactive: bool = True
+    name_contains: str = ""
+
+
+def item_named(ids: Sequence[str], skus: Sequence[str]) -> ColumnElement[bool]:
+    """The items with one of these ids or SKUs (compared exactly)."""
+    return or_(Item.id.in_(ids), Item.sku.in_(skus))
+
+
+def item_conditions(wanted: ItemFilter) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = []
-    if kind is not None:
-        conditions.append(Item.kind == kind)
-    if cpv_prefix:
-        conditions.append(Item.cpv_code.startswith(cpv_prefix, autoescape=True))
-    if hosting_region is not None:
-        conditions.append(Item.hosting_region == hosting_region)
-    if not include_inactive:
+    if wanted.kind is not None:
+        conditions.append(Item.kind == wanted.kind)
+    if wanted.cpv_prefix:
+        conditions.append(Item.cpv_code.startswith(wanted.cpv_prefix, autoescape=True))
+    if wanted.hosting_region is not None:
+        conditions.append(Item.hosting_region == wanted.hosting_region)
+    if not wanted.include_inactive:
         conditions.append(Item.active.is_(True))
-    if name_contains:
-        conditions.append(func.lower(Item.name).contains(name_contains.lower(), autoescape=True))
+    if wanted.name_contains:
+        conditions.append(func.lower(Item.name).contains(wanted.name_contains.lower(), autoescape=True))
     return conditions
 
 

@@ -25,15 +25,14 @@ from civicpool_common.errors import (
     VersionConflict,
 )
 from civicpool_common.money import split_cents
-from civicpool_common.paging import MAX_LIMIT, PageWindow
-from sqlalchemy import ColumnElement, or_
+from civicpool_common.paging import MAX_LIMIT, Page, PageWindow
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
-from civicpool_catalog import domain, repository
+from civicpool_catalog import repository, rules
 from civicpool_catalog.models import City, CostKey, CostShare, Item, Vendor
-from civicpool_catalog.repository import ItemRow, Record, Repository
+from civicpool_catalog.repository import ItemFilter, ItemRow, Record, Repository
 
 log = logging.getLogger("civicpool.catalog")
 
@@ -41,12 +40,6 @@ Validator = Callable[[AsyncSession, Any], Awaitable[list[FieldViolation]]]
 
 
 Listed = TypeVar("Listed")
-
-
-@dataclass(frozen=True)
-class Page(Generic[Listed]):
-    records: list[Listed]
-    next_cursor: str
 
 
 @dataclass(frozen=True)
@@ -64,7 +57,7 @@ class RecordKind(Generic[Record]):
 
 
 async def _validate_item(_session: AsyncSession, item: Item) -> list[FieldViolation]:
-    return domain.item_violations(
+    return rules.item_violations(
         sku=item.sku,
         name=item.name,
         description=item.description,
@@ -80,11 +73,11 @@ async def _validate_item(_session: AsyncSession, item: Item) -> list[FieldViolat
 
 
 async def _validate_city(_session: AsyncSession, city: City) -> list[FieldViolation]:
-    return domain.city_violations(id=city.id, name=city.name, ags=city.ags, population=city.population)
+    return rules.city_violations(id=city.id, name=city.name, ags=city.ags, population=city.population)
 
 
 async def _validate_vendor(_session: AsyncSession, vendor: Vendor) -> list[FieldViolation]:
-    return domain.vendor_violations(
+    return rules.vendor_violations(
         id=vendor.id,
         name=vendor.name,
         vat_id=vendor.vat_id,
@@ -98,7 +91,7 @@ async def _validate_vendor(_session: AsyncSession, vendor: Vendor) -> list[Field
 async def _validate_cost_key(session: AsyncSession, key: CostKey) -> list[FieldViolation]:
     shares = {share.city_id: share.basis_points for share in key.shares}
     active = await repository.active_city_populations(session, list(shares), lock=True)
-    return domain.cost_key_violations(
+    return rules.cost_key_violations(
         id=key.id,
         name=key.name,
         description=key.description,
@@ -173,7 +166,7 @@ def require_cost_key_reader(principal: Principal) -> None:
 
 # Keys that name the cities they charge (fixed shares, usage quantities) rather than splitting among the
 # cities asked for: each named city must be among those.
-SPLIT_BY_NAMED_CITIES = (domain.CostKeyMethod.FIXED, domain.CostKeyMethod.USAGE)
+SPLIT_BY_NAMED_CITIES = (rules.CostKeyMethod.FIXED, rules.CostKeyMethod.USAGE)
 
 
 class CatalogService:
@@ -219,24 +212,26 @@ class CatalogService:
                 raise InvalidArgument.for_field(name, f"at most {MAX_LIMIT} {name} per call, not {len(values)}")
         if not ids and not skus:
             return []
-        return await repository.item_rows(self._sessions, [or_(Item.id.in_(ids), Item.sku.in_(skus))])
+        return await repository.item_rows(self._sessions, [repository.item_named(ids, skus)])
 
-    async def items_page(self, conditions: Sequence[ColumnElement[bool]], limit: int, cursor: str) -> Page[ItemRow]:
+    async def items_page(self, wanted: ItemFilter, limit: int, cursor: str) -> Page[ItemRow]:
         """A page of items as plain rows (ListItems; the other kinds use list_page).
 
         Listing items is the catalog's hottest read; plain rows cost a fraction of ORM objects.
         """
         window = PageWindow.requested(limit, cursor)
+        conditions = repository.item_conditions(wanted)
         rows = await repository.item_rows(self._sessions, conditions, after=window.after, limit=window.fetch)
-        return Page(*window.close(rows, lambda row: str(row.sku)))
+        return window.close(rows, lambda row: str(row.sku))
 
     async def list_page(
-        self, kind: RecordKind[Record], conditions: Sequence[ColumnElement[bool]], limit: int, cursor: str
+        self, kind: RecordKind[Record], limit: int, cursor: str, *, include_inactive: bool
     ) -> Page[Record]:
         window = PageWindow.requested(limit, cursor)
+        conditions = repository.active_only(kind.model, include_inactive)
         async with self._sessions() as session:
             rows = await kind.repository(session).page(conditions, window.after, window.fetch)
-        return Page(*window.close(rows, kind.sort_key))
+        return window.close(rows, kind.sort_key)
 
     async def update(
         self,
@@ -328,7 +323,7 @@ class CatalogService:
             weights = await self._weights(session, key, usage, city_ids)
         if not weights or not any(weights.values()):
             raise InvalidArgument.for_field(
-                "usage" if key.method == domain.CostKeyMethod.USAGE else "city_ids",
+                "usage" if key.method == rules.CostKeyMethod.USAGE else "city_ids",
                 "nothing to split by: no city has a positive weight",
             )
         return split_cents(amount_cents, weights)
@@ -336,8 +331,8 @@ class CatalogService:
     async def _weights(
         self, session: AsyncSession, key: CostKey, usage: Mapping[str, int], city_ids: Sequence[str]
     ) -> dict[str, int]:
-        method = domain.CostKeyMethod(key.method)
-        charged = [share.city_id for share in key.shares] if method is domain.CostKeyMethod.FIXED else list(usage)
+        method = rules.CostKeyMethod(key.method)
+        charged = [share.city_id for share in key.shares] if method is rules.CostKeyMethod.FIXED else list(usage)
         outside = sorted(set(charged) - set(city_ids)) if city_ids and method in SPLIT_BY_NAMED_CITIES else []
         if outside:
             raise InvalidArgument.for_field(
@@ -345,17 +340,17 @@ class CatalogService:
                 f"cost key {key.id} charges cities that do not share this cost: {', '.join(outside)} "
                 f"(a cost is split among {', '.join(city_ids)} only)",
             )
-        if method is domain.CostKeyMethod.FIXED:
+        if method is rules.CostKeyMethod.FIXED:
             return {share.city_id: share.basis_points for share in key.shares}
-        named = list(usage) if method is domain.CostKeyMethod.USAGE else list(city_ids)
+        named = list(usage) if method is rules.CostKeyMethod.USAGE else list(city_ids)
         populations = await repository.active_city_populations(session, named)
         unknown = sorted(set(named) - set(populations))
         if unknown:
-            field = "usage" if method is domain.CostKeyMethod.USAGE else "city_ids"
+            field = "usage" if method is rules.CostKeyMethod.USAGE else "city_ids"
             raise InvalidArgument.for_field(field, f"not active member cities: {', '.join(unknown)}")
-        if method is domain.CostKeyMethod.EQUAL:
+        if method is rules.CostKeyMethod.EQUAL:
             return dict.fromkeys(populations, 1)
-        if method is domain.CostKeyMethod.POPULATION:
+        if method is rules.CostKeyMethod.POPULATION:
             return populations
         if any(quantity < 0 for quantity in usage.values()):
             raise InvalidArgument.for_field("usage", "usage quantities must not be negative")

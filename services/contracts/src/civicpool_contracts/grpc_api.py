@@ -14,7 +14,6 @@ from civicpool_common.database import utc_now
 from civicpool_common.errors import InvalidArgument
 from civicpool_common.grpc_client import open_channel
 from civicpool_common.grpc_server import current_principal, periodically
-from civicpool_common.paging import PageWindow
 from civicpool_common.service_identity import ServiceTokens
 from civicpool_common.settings import OidcSettings
 from civicpool_common.timestamps import date_field, timestamp_field, to_timestamp
@@ -141,14 +140,13 @@ class ContractsServicer(contracts_pb2_grpc.ContractsServiceServicer):
     async def ListLedgerTransactions(
         self, request: pb.ListLedgerTransactionsRequest, context: Context
     ) -> pb.ListLedgerTransactionsResponse:
-        window = PageWindow.requested(request.page.limit, request.page.cursor)
-        postings = await self._usage.transactions(
-            current_principal(), contract_id=request.contract_id, city_id=request.city_id, limit=window.fetch,
-            after=window.after,
+        page = await self._usage.transactions(
+            current_principal(), contract_id=request.contract_id, city_id=request.city_id, limit=request.page.limit,
+            cursor=request.page.cursor,
         )  # fmt: skip
-        page, next_cursor = window.close(postings, lambda p: p.transaction.id)
         return pb.ListLedgerTransactionsResponse(
-            transactions=[posting_to_proto(p.transaction, p.entries) for p in page], next_cursor=next_cursor
+            transactions=[posting_to_proto(p.transaction, p.entries) for p in page.records],
+            next_cursor=page.next_cursor,
         )
 
     async def ReverseTransaction(self, request: pb.ReverseTransactionRequest, context: Context) -> pb.Operation:
@@ -238,10 +236,12 @@ class ContractsServicer(contracts_pb2_grpc.ContractsServiceServicer):
         return contract_to_proto(await self._service.get_contract(current_principal(), request.id))
 
     async def ListContracts(self, request: pb.ListContractsRequest, context: Context) -> pb.ListContractsResponse:
-        views, next_cursor = await self._service.list_contracts(
+        page = await self._service.list_contracts(
             current_principal(), request.page.limit, request.page.cursor, request.tender_id, request.city_id
         )
-        return pb.ListContractsResponse(contracts=[contract_to_proto(v) for v in views], next_cursor=next_cursor)
+        return pb.ListContractsResponse(
+            contracts=[contract_to_proto(v) for v in page.records], next_cursor=page.next_cursor
+        )
 
 
 def award_order_from_proto(message: pb.CreateAwardContractsRequest) -> AwardOrder:

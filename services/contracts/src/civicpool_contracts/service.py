@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from civicpool_common.auth import Principal, Role
 from civicpool_common.database import integrity_violation, utc_now, write_transaction
 from civicpool_common.errors import InvalidArgument, NotFound
-from civicpool_common.paging import PageWindow
+from civicpool_common.paging import Page, PageWindow
 from civicpool_common.vocabulary import ContractStatus
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -80,7 +80,7 @@ class ContractsService:
 
     async def list_contracts(
         self, principal: Principal, limit: int, cursor: str, tender_id: str, city_id: str
-    ) -> tuple[list[ContractView], str]:
+    ) -> Page[ContractView]:
         vendor_id = None
         if principal.has_any_role([Role.VENDOR]) and not principal.has_any_role(NETWORK_WIDE):
             vendor_id = own_vendor(principal)
@@ -92,9 +92,9 @@ class ContractsService:
                 session, window.after, window.fetch, tender_id=tender_id or None,
                 city_id=city_id or None, vendor_id=vendor_id,
             )  # fmt: skip
-            page, next_cursor = window.close(found, lambda c: c.id)
-            quotas = await repository.quotas_of(session, [c.id for c in page])
-        return [ContractView(c, visible_quotas(principal, quotas[c.id])) for c in page], next_cursor
+            page = window.close(found, lambda c: c.id)
+            quotas = await repository.quotas_of(session, [c.id for c in page.records])
+        return Page([ContractView(c, visible_quotas(principal, quotas[c.id])) for c in page.records], page.next_cursor)
 
     async def create_award_contracts(self, order: AwardOrder) -> list[ContractView]:
         """The order's contracts with their quotas, made in one transaction the first time; every later delivery

@@ -27,6 +27,7 @@ from civicpool_common.errors import AlreadyExists, FieldViolation, InvalidArgume
 from civicpool_common.ids import time_ordered_id
 from civicpool_common.lifecycle import StateConflict
 from civicpool_common.money import euros
+from civicpool_common.paging import Page, PageWindow
 from civicpool_common.references import Kind, Reference
 from civicpool_common.vocabulary import ContractStatus
 from sqlalchemy import insert, select
@@ -316,29 +317,26 @@ class UsageService:
         return Utilisation(contract, [q for q in quotas if not city or q.city_id == city])
 
     async def transactions(
-        self, principal: Principal, *, contract_id: str, city_id: str, limit: int, after: str | None
-    ) -> list[Posting]:
+        self, principal: Principal, *, contract_id: str, city_id: str, limit: int, cursor: str
+    ) -> Page[Posting]:
         """Postings, newest last; city users see those touching their own city's account, and of each only
         their own city's leg and the contract's side (contract, pool): never another city's leg or amount."""
         city = city_in_reach(principal, city_id)
         account = holdings.city_account(city) if city else None
-        query = select(LedgerTransaction).order_by(LedgerTransaction.id).limit(limit)
-        if after is not None:
-            query = query.where(LedgerTransaction.id > after)
-        if contract_id:
-            query = query.where(LedgerTransaction.contract_id == contract_id)
-        if account is not None:
-            touching = select(LedgerEntry.transaction_id).where(LedgerEntry.account == account)
-            query = query.where(LedgerTransaction.id.in_(touching))
+        window = PageWindow.requested(limit, cursor)
         async with self._sessions() as session:
-            found = list((await session.scalars(query)).all())
-            entries = await _entries_of(session, [t.id for t in found])
+            page = window.close(
+                await repository.transactions_after(session, window.after, window.fetch, contract_id, account),
+                lambda t: t.id,
+            )
+            entries = await repository.entries_of(session, [t.id for t in page.records])
 
         def visible(entry: LedgerEntry) -> bool:  # the one rule of whose numbers a caller sees
             city = holdings.city_of_account(entry.account)
             return city is None or principal.sees_city(city)
 
-        return [Posting(t, [e for e in entries.get(t.id, []) if visible(e)]) for t in found]
+        postings = [Posting(t, [e for e in entries.get(t.id, []) if visible(e)]) for t in page.records]
+        return Page(postings, page.next_cursor)
 
     # -- shared steps ----------------------------------------------------------------------
 
@@ -499,7 +497,7 @@ class UsageService:
                 select(Movement).where(Movement.operation_id == operation_id).order_by(Movement.id)
             )).all())  # fmt: skip
             contract = await session.get(Contract, transaction.contract_id)
-            entries = (await _entries_of(session, [transaction.id])).get(transaction.id, [])
+            entries = (await repository.entries_of(session, [transaction.id])).get(transaction.id, [])
         assert contract is not None
         return Operation(operation_id, transaction.kind, contract, movements, transaction, entries, replayed)
 
@@ -575,13 +573,3 @@ async def _insert(connection: AsyncConnection, *groups: Sequence[Base]) -> None:
 def _check_quantity(quantity: int) -> None:
     if not 0 < quantity <= MAX_QUANTITY:
         raise InvalidArgument.for_field("quantity", f"must be between 1 and {MAX_QUANTITY:,}")
-
-
-async def _entries_of(session: AsyncSession, transaction_ids: Sequence[str]) -> dict[str, list[LedgerEntry]]:
-    found: dict[str, list[LedgerEntry]] = {}
-    if not transaction_ids:
-        return found
-    query = select(LedgerEntry).where(LedgerEntry.transaction_id.in_(transaction_ids)).order_by(LedgerEntry.id)
-    for entry in (await session.scalars(query)).all():
-        found.setdefault(entry.transaction_id, []).append(entry)
-    return found

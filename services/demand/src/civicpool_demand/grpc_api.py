@@ -17,7 +17,7 @@ from civicpool_common.vocabulary import ImportMode, LineStatus, Priority, RoundS
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from civicpool_demand import repository
-from civicpool_demand.catalog_client import GrpcItemDirectory
+from civicpool_demand.clients import GrpcItemDirectory
 from civicpool_demand.config import DemandSettings
 from civicpool_demand.imports import RawRow
 from civicpool_demand.models import Import, Line, Round

@@ -19,7 +19,7 @@ from civicpool_common.errors import FieldViolation, InvalidArgument
 from civicpool_common.vocabulary import Priority
 
 from civicpool_demand import rules
-from civicpool_demand.catalog_client import CatalogItem, ItemDirectory
+from civicpool_demand.clients import CatalogItem, ItemDirectory
 from civicpool_demand.models import Line
 
 MAX_ROWS = 5000

@@ -19,7 +19,7 @@ import contextlib
 import datetime as dt
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Generic, NamedTuple, TypeVar
+from typing import NamedTuple, TypeVar
 
 from civicpool_common import lifecycle, references
 from civicpool_common.auth import Principal, Role
@@ -35,7 +35,7 @@ from civicpool_common.errors import (
 from civicpool_common.ids import time_ordered_id
 from civicpool_common.lifecycle import StateConflict
 from civicpool_common.money import MAX_CENTS
-from civicpool_common.paging import PageWindow
+from civicpool_common.paging import Page, PageWindow
 from civicpool_common.references import Kind, Reference
 from civicpool_common.vocabulary import ImportMode, LineStatus, Priority, RoundStatus
 from sqlalchemy.exc import IntegrityError
@@ -43,7 +43,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from civicpool_demand import imports, repository, rules
-from civicpool_demand.catalog_client import CatalogItem, ItemDirectory
+from civicpool_demand.clients import CatalogItem, ItemDirectory
 from civicpool_demand.models import LINE_FIELDS, Import, Line, LineVersion, Round
 
 Record = TypeVar("Record")
@@ -75,12 +75,6 @@ class LineDraft:
     needed_by: dt.date | None
     justification: str
     priority: Priority
-
-
-@dataclass(frozen=True)
-class Page(Generic[Record]):
-    records: list[Record]
-    next_cursor: str
 
 
 @dataclass(frozen=True)
@@ -267,7 +261,7 @@ class DemandService:
             await self.close_due_rounds()  # then read again, so the page shows them closed
             async with self._sessions() as session:
                 rounds = await repository.rounds_after(session, window.after, window.fetch, statuses)
-        return Page(*window.close(rounds, lambda r: r.id))
+        return window.close(rounds, lambda r: r.id)
 
     async def transition_round(
         self,
@@ -344,7 +338,7 @@ class DemandService:
         async with self._sessions() as session:
             await self._visible_round(session, principal, where.round_id)
             lines = await repository.lines_after(session, where, window.after, window.fetch)
-        return Page(*window.close(lines, lambda line: line.id))
+        return window.close(lines, lambda line: line.id)
 
     async def update_line(
         self, principal: Principal, round_id: str, line_id: str, changes: Mapping[str, object], expected_version: int

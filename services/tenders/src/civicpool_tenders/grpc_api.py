@@ -12,7 +12,6 @@ import grpc
 from civicpool.catalog.v1 import catalog_pb2 as catalog_pb
 from civicpool.tenders.v1 import tenders_pb2 as pb
 from civicpool.tenders.v1 import tenders_pb2_grpc
-from civicpool_common.database import utc_now
 from civicpool_common.errors import InvalidArgument
 from civicpool_common.grpc_client import open_channel
 from civicpool_common.grpc_server import current_principal, periodically
@@ -30,14 +29,15 @@ from civicpool_common.vocabulary import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from civicpool_tenders import ocds, scoring
+from civicpool_tenders import scoring
 from civicpool_tenders.awarding import AwardDecision, ScoreInput
 from civicpool_tenders.bids import BidDraft, BidView, bid_prices
 from civicpool_tenders.clients import GrpcAwardContracts, GrpcCatalog, GrpcDemandRounds
 from civicpool_tenders.config import TendersSettings
 from civicpool_tenders.lots import LotGroup
 from civicpool_tenders.relay import AwardRelay
-from civicpool_tenders.service import ContractTerm, EvaluationView, TendersService, TenderView
+from civicpool_tenders.service import ContractTerm, TendersService
+from civicpool_tenders.views import EvaluationView, TenderView
 
 Context = grpc.aio.ServicerContext[Any, Any]
 
@@ -172,10 +172,9 @@ def _bid_draft(message: pb.Bid) -> BidDraft:
 
 
 class TendersServicer(tenders_pb2_grpc.TendersServiceServicer):
-    def __init__(self, service: TendersService, settings: TendersSettings, catalog: GrpcCatalog) -> None:
+    def __init__(self, service: TendersService, settings: TendersSettings) -> None:
         self._service = service
         self._settings = settings
-        self._catalog = catalog
 
     # -- tenders ---------------------------------------------------------------------------
 
@@ -191,10 +190,8 @@ class TendersServicer(tenders_pb2_grpc.TendersServiceServicer):
 
     async def ListTenders(self, request: pb.ListTendersRequest, context: Context) -> pb.ListTendersResponse:
         status = from_proto(request.status, pb.TenderStatus, TenderStatus)
-        views, next_cursor = await self._service.list_tenders(
-            current_principal(), request.page.limit, request.page.cursor, status
-        )
-        return pb.ListTendersResponse(tenders=[tender_to_proto(v) for v in views], next_cursor=next_cursor)
+        page = await self._service.list_tenders(current_principal(), request.page.limit, request.page.cursor, status)
+        return pb.ListTendersResponse(tenders=[tender_to_proto(v) for v in page.records], next_cursor=page.next_cursor)
 
     async def UpdateTender(self, request: pb.UpdateTenderRequest, context: Context) -> pb.Tender:
         message = request.tender
@@ -261,13 +258,7 @@ class TendersServicer(tenders_pb2_grpc.TendersServiceServicer):
         )
 
     async def ExportOcds(self, request: pb.GetTenderRequest, context: Context) -> pb.OcdsPackage:
-        principal = current_principal()
-        view, contracts, bids = await self._service.ocds_inputs(principal, request.id)
-        cities = await self._catalog.cities(principal)
-        vendors = await self._catalog.vendors(principal)
-        package = ocds.release_package(
-            view, contracts, bids, cities, vendors, ocid_prefix=self._settings.ocid_prefix, published_at=utc_now()
-        )
+        package = await self._service.ocds_package(current_principal(), request.id, self._settings.ocid_prefix)
         return pb.OcdsPackage(json=json.dumps(package, ensure_ascii=False))
 
     async def SubmitBid(self, request: pb.SubmitBidRequest, context: Context) -> pb.Bid:
@@ -312,7 +303,7 @@ async def register(
     catalog, demand = GrpcCatalog(catalog_channel, deadline), GrpcDemandRounds(demand_channel, deadline, identity)
     relay = AwardRelay(sessions, GrpcAwardContracts(contracts_channel, deadline, identity))
     service = TendersService(sessions, demand, catalog, settings.value_limits(), relay)
-    tenders_pb2_grpc.add_TendersServiceServicer_to_server(TendersServicer(service, settings, catalog), server)
+    tenders_pb2_grpc.add_TendersServiceServicer_to_server(TendersServicer(service, settings), server)
     try:
         async with periodically(relay.sweep, settings.relay_interval_seconds, "deliver awards' contracts"):
             yield

@@ -27,7 +27,7 @@ from civicpool_common.vocabulary import Procedure, TenderStatus
 from civicpool_tenders import rules
 from civicpool_tenders.clients import PartyInfo
 from civicpool_tenders.models import Bid
-from civicpool_tenders.service import TenderView
+from civicpool_tenders.views import TenderView
 
 METHODS = {
     Procedure.DIRECT_AWARD: ("direct", "Direktauftrag"),

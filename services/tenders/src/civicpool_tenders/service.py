@@ -13,6 +13,7 @@ import datetime as dt
 import logging
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from civicpool.contracts.v1 import contracts_pb2 as contracts_pb
 from civicpool_common import lifecycle, references
@@ -32,7 +33,7 @@ from civicpool_common.errors import (
 from civicpool_common.ids import time_ordered_id
 from civicpool_common.lifecycle import StateConflict
 from civicpool_common.money import MAX_CENTS
-from civicpool_common.paging import PageWindow
+from civicpool_common.paging import Page, PageWindow
 from civicpool_common.references import Kind, Reference
 from civicpool_common.timestamps import network_today, to_timestamp
 from civicpool_common.vocabulary import (
@@ -46,7 +47,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
-from civicpool_tenders import repository, rules, scoring
+from civicpool_tenders import ocds, repository, rules, scoring
 from civicpool_tenders.access import (
     may_see_tender,
     own_vendor,
@@ -68,7 +69,6 @@ from civicpool_tenders.clients import Catalog, DemandRounds, RoundInfo
 from civicpool_tenders.lots import LotGroup, LotPlan, add_lots, form_lots
 from civicpool_tenders.models import (
     Bid,
-    BidScore,
     Lot,
     LotItem,
     LotShare,
@@ -77,31 +77,10 @@ from civicpool_tenders.models import (
 )
 from civicpool_tenders.procedure import ValueLimits, recommend
 from civicpool_tenders.relay import AwardRelay
+from civicpool_tenders.views import EvaluationView, LotView, TenderView
 
 log = logging.getLogger("civicpool.contracts")
 MAX_DESCRIPTION = 4000
-
-
-@dataclass(frozen=True)
-class LotView:
-    lot: Lot
-    items: list[LotItem]
-    shares: dict[str, list[LotShare]]  # item -> shares; empty for vendors
-
-
-@dataclass(frozen=True)
-class TenderView:
-    tender: Tender
-    lots: list[LotView]
-    events: list[TenderEvent]
-    for_vendor: bool  # estimates, shares and history left out
-
-
-@dataclass(frozen=True)
-class EvaluationView:
-    tender: Tender
-    rows: list[BidScore]
-    lot_numbers: dict[str, int]
 
 
 @dataclass(frozen=True)
@@ -280,7 +259,7 @@ class TendersService:
 
     async def list_tenders(
         self, principal: Principal, limit: int, cursor: str, status: TenderStatus | None
-    ) -> tuple[list[TenderView], str]:
+    ) -> Page[TenderView]:
         scope = tender_scope(principal)
         statuses = [status.value] if status is not None else [s.value for s in TenderStatus]
         window = PageWindow.requested(limit, cursor)
@@ -288,8 +267,10 @@ class TendersService:
             tenders = await repository.tenders_after(
                 session, window.after, window.fetch, statuses, scope.city_id, published_only=scope.published_only
             )
-            page, next_cursor = window.close(tenders, lambda t: t.id)
-            return [await self._view(session, principal, t, with_lots=False) for t in page], next_cursor
+            page = window.close(tenders, lambda t: t.id)
+            return Page(
+                [await self._view(session, principal, t, with_lots=False) for t in page.records], page.next_cursor
+            )
 
     async def update_tender(
         self, principal: Principal, tender_id: str, changes: Mapping[str, object], expected_version: int
@@ -566,6 +547,14 @@ class TendersService:
         await references.require_active(self._catalog, named)
 
     # -- open data -------------------------------------------------------------------------
+
+    async def ocds_package(self, principal: Principal, tender_id: str, ocid_prefix: str) -> dict[str, Any]:
+        """The tender as an OCDS release package, as the caller may see it (ocds.py)."""
+        view, contracts, bids = await self.ocds_inputs(principal, tender_id)
+        cities, vendors = await self._catalog.cities(principal), await self._catalog.vendors(principal)
+        return ocds.release_package(
+            view, contracts, bids, cities, vendors, ocid_prefix=ocid_prefix, published_at=utc_now()
+        )
 
     async def ocds_inputs(
         self, principal: Principal, tender_id: str
