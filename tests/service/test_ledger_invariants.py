@@ -67,8 +67,8 @@ class LedgerMachine(RuleBasedStateMachine):
                                                  key=""))  # fmt: skip
 
     @rule(city=cities, quantity=quantities)
-    def give_back(self, city: str, quantity: int) -> None:
-        self.attempt(self.usage.service.give_back(city_it(city), self.contract_id, city, quantity, key=""))
+    def return_seats(self, city: str, quantity: int) -> None:
+        self.attempt(self.usage.service.return_seats(city_it(city), self.contract_id, city, quantity, key=""))
 
     @rule(city=cities, quantity=quantities)
     def take(self, city: str, quantity: int) -> None:

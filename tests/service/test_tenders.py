@@ -662,7 +662,7 @@ async def test_a_renewal_round_starts_from_each_citys_current_holding(
     jitsi = next(c for c in contracts if c.sku == "VC-JITSI")
     usage = UsageService(session_factory(tendering.contracts_engine), InProcessCatalog(catalog))
     await usage.call_off(BRUCHSAL_IT, jitsi.id, "bruchsal", 250, from_pool=False, key="")
-    await usage.give_back(BRUCHSAL_IT, jitsi.id, "bruchsal", 50, key="")
+    await usage.return_seats(BRUCHSAL_IT, jitsi.id, "bruchsal", 50, key="")
     await usage.call_off(BUEHL_IT, jitsi.id, "buehl", 20, from_pool=True, key="")
     renewals = RenewalService(
         session_factory(tendering.contracts_engine), InProcessDemand(tendering.demand), InProcessCatalog(catalog)

@@ -110,7 +110,7 @@ async def test_a_city_without_a_quota_learns_nothing_of_the_contract(usage: Usag
             for operation in (
                 usage.service.call_off(who, contract, "rastatt", 1, from_pool=False, key=""),
                 usage.service.call_off(who, contract, "rastatt", 1, from_pool=True, key=""),
-                usage.service.give_back(who, contract, "rastatt", 1, key=""),
+                usage.service.return_seats(who, contract, "rastatt", 1, key=""),
                 usage.service.utilisation(who, contract),
             ):
                 with pytest.raises(DomainError) as caught:
@@ -152,7 +152,7 @@ async def test_a_retry_with_the_same_key_answers_the_first_result_and_posts_noth
 async def test_the_license_pool_returns_takes_and_moves(usage: Usage) -> None:
     contract_id = await usage.contract()
     await usage.service.call_off(BRUCHSAL, contract_id, "bruchsal", 30, from_pool=False, key="")
-    returned = await usage.service.give_back(BRUCHSAL, contract_id, "bruchsal", 10, key="")
+    returned = await usage.service.return_seats(BRUCHSAL, contract_id, "bruchsal", 10, key="")
     assert {e.account: e.amount_cents for e in returned.entries} == {
         "city:bruchsal": 10 * PRICE, f"pool:{contract_id}": -10 * PRICE,
     }  # fmt: skip
@@ -177,7 +177,7 @@ async def test_hardware_does_not_go_through_the_pool(usage: Usage) -> None:
     contract_id = await usage.contract(kind="hardware")
     await usage.service.call_off(BRUCHSAL, contract_id, "bruchsal", 3, from_pool=False, key="")
     with pytest.raises(StateConflict, match="only license seats"):
-        await usage.service.give_back(BRUCHSAL, contract_id, "bruchsal", 1, key="")
+        await usage.service.return_seats(BRUCHSAL, contract_id, "bruchsal", 1, key="")
 
 
 async def test_the_lead_shifts_unused_quota_only(usage: Usage) -> None:
@@ -283,7 +283,7 @@ async def test_a_statement_shows_opening_movements_and_closing_as_owed(usage: Us
     reports = usage.reports()
     await usage.service.call_off(BRUCHSAL, contract_id, "bruchsal", 10, from_pool=False, key="")
     today = utc_now().date()
-    await usage.service.give_back(BRUCHSAL, contract_id, "bruchsal", 4, key="")
+    await usage.service.return_seats(BRUCHSAL, contract_id, "bruchsal", 4, key="")
     await usage.service.call_off(BUEHL, contract_id, "buehl", 7, from_pool=False, key="")
     statement = await reports.statement(RASTATT_FINANCE_NETWORK, "bruchsal", today, today)
     assert statement.opening_cents == 0
@@ -318,7 +318,7 @@ async def test_utilisation_and_cost_per_contract_and_city(usage: Usage) -> None:
     contract_id = await usage.contract()
     reports = usage.reports()
     await usage.service.call_off(BRUCHSAL, contract_id, "bruchsal", 10, from_pool=False, key="")
-    await usage.service.give_back(BRUCHSAL, contract_id, "bruchsal", 3, key="")
+    await usage.service.return_seats(BRUCHSAL, contract_id, "bruchsal", 3, key="")
     await usage.service.call_off(BUEHL, contract_id, "buehl", 2, from_pool=True, key="")
     rows = {r.city_id: r for r in await reports.utilisation(LEAD, contract_id, "")}
     assert (rows["bruchsal"].holding, rows["bruchsal"].cost_cents, rows["bruchsal"].quota_left) == (7, 7 * PRICE, 50)

@@ -111,7 +111,7 @@ class ContractsServicer(contracts_pb2_grpc.ContractsServiceServicer):
         return operation_to_proto(operation)
 
     async def ReturnSeats(self, request: pb.ReturnSeatsRequest, context: Context) -> pb.Operation:
-        operation = await self._usage.give_back(
+        operation = await self._usage.return_seats(
             current_principal(), request.contract_id, request.city_id, request.quantity, key=request.idempotency_key
         )
         return operation_to_proto(operation)

@@ -15,12 +15,10 @@ from civicpool_common.database import utc_now, write_transaction
 from civicpool_common.errors import InvalidArgument, NotFound, PermissionDenied
 from civicpool_common.lifecycle import StateConflict
 from civicpool_common.references import Resolver
-from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from civicpool_contracts import repository, rules
 from civicpool_contracts.clients import DemandRounds, NewRound
-from civicpool_contracts.models import Contract
 
 DEFAULT_DAYS_OPEN = 30
 
@@ -76,14 +74,7 @@ class RenewalService:
             ),
         )
         async with write_transaction(self._sessions) as session:
-            result = await session.execute(
-                update(Contract)
-                .where(Contract.id == contract_id, Contract.renewal_round_id == "")
-                .values(renewal_round_id=round_id)
-                .execution_options(synchronize_session=False)
-            )
-            if int(result.rowcount) == 0:  # type: ignore[attr-defined]  # a concurrent start won
-                winner = await session.get(Contract, contract_id, populate_existing=True)
-                assert winner is not None
-                return RenewalRound(contract_id, winner.renewal_round_id, existing=True)
+            standing = await repository.claim_renewal(session, contract_id, round_id)
+        if standing != round_id:
+            return RenewalRound(contract_id, standing, existing=True)
         return RenewalRound(contract_id, round_id, existing=False)

@@ -17,12 +17,11 @@ from civicpool_common.auth import Principal, Role
 from civicpool_common.database import utc_now
 from civicpool_common.errors import InvalidArgument, NotFound, VersionConflict
 from civicpool_common.references import Resolver
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from civicpool_contracts import holdings, idempotency, rules
+from civicpool_contracts import idempotency, repository, rules
 from civicpool_contracts.access import city_in_reach
-from civicpool_contracts.models import Budget, BudgetChange, Contract, ContractQuota, LedgerEntry, LedgerTransaction
+from civicpool_contracts.models import Budget, BudgetChange, Contract
 
 LONGEST_PERIOD_DAYS = 3 * 366 + 1
 
@@ -97,11 +96,6 @@ class RenewalDue:
     days_left: int  # until the renewal notice date (negative: past it)
 
 
-# The cities' accounts, and the city an account belongs to, in SQL.
-CITY_ACCOUNTS = LedgerEntry.account.like(f"{holdings.CITY_ACCOUNT_PREFIX}%")
-CITY_OF_ACCOUNT = func.substr(LedgerEntry.account, len(holdings.CITY_ACCOUNT_PREFIX) + 1)
-
-
 class ReportService:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], catalog: Resolver) -> None:
         self._sessions = sessions
@@ -115,25 +109,12 @@ class ReportService:
             raise InvalidArgument.for_field("to", "must not lie before from")
         if (end - start).days > LONGEST_PERIOD_DAYS:
             raise InvalidArgument.for_field("to", "a statement covers at most three years")
-        account = holdings.city_account(city_id)
+        account = rules.city_account(city_id)
         since = dt.datetime.combine(start, dt.time(), dt.UTC)
         until = dt.datetime.combine(end + dt.timedelta(days=1), dt.time(), dt.UTC)
         async with self._sessions() as session:
-            # Both reads use the (account, posted_at) index: the balance before, and the period itself.
-            opening = await session.scalar(
-                select(func.coalesce(func.sum(LedgerEntry.amount_cents), 0)).where(
-                    LedgerEntry.account == account, LedgerEntry.posted_at < since
-                )
-            )
-            rows = (await session.execute(
-                select(LedgerEntry.posted_at, LedgerEntry.transaction_id, LedgerTransaction.kind,
-                       func.coalesce(LedgerTransaction.contract_id, ""), func.coalesce(Contract.sku, ""),
-                       func.coalesce(Contract.name, ""), LedgerTransaction.memo, LedgerEntry.amount_cents)
-                .join(LedgerTransaction, LedgerTransaction.id == LedgerEntry.transaction_id)
-                .outerjoin(Contract, Contract.id == LedgerTransaction.contract_id)
-                .where(LedgerEntry.account == account, LedgerEntry.posted_at >= since, LedgerEntry.posted_at < until)
-                .order_by(LedgerEntry.posted_at, LedgerEntry.id)
-            )).all()  # fmt: skip
+            opening = await repository.balance_before(session, account, since)
+            rows = await repository.statement_rows(session, account, since, until)
         columns = ["posted_at", "transaction_id", "kind", "contract_id", "sku", "name", "memo", "ledger_cents"]
         frame = pd.DataFrame([tuple(r) for r in rows], columns=columns)
         opening_owed = -int(opening or 0)
@@ -157,28 +138,10 @@ class ReportService:
     async def utilisation(self, principal: Principal, contract_id: str, city_id: str) -> list[UseRow]:
         """Per contract and city: quota, what was called off, returned, taken, held, and what it costs."""
         city_id = city_in_reach(principal, city_id)
-        quota_query = (
-            select(Contract.id, Contract.sku, Contract.name, Contract.kind, Contract.vendor_id,
-                   Contract.unit_price_cents, ContractQuota.city_id, ContractQuota.quantity,
-                   ContractQuota.called_off, ContractQuota.returned, ContractQuota.taken)
-            .join(ContractQuota, ContractQuota.contract_id == Contract.id)
-            .order_by(Contract.sku, Contract.id, ContractQuota.city_id)
-        )  # fmt: skip
-        cost_query = (
-            select(LedgerTransaction.contract_id, CITY_OF_ACCOUNT, func.sum(LedgerEntry.amount_cents))
-            .join(LedgerTransaction, LedgerTransaction.id == LedgerEntry.transaction_id)
-            .where(CITY_ACCOUNTS)
-            .group_by(LedgerTransaction.contract_id, LedgerEntry.account)
-        )  # fmt: skip
-        if contract_id:
-            quota_query = quota_query.where(Contract.id == contract_id)
-            cost_query = cost_query.where(LedgerTransaction.contract_id == contract_id)
-        if city_id:
-            quota_query = quota_query.where(ContractQuota.city_id == city_id)
-            cost_query = cost_query.where(LedgerEntry.account == holdings.city_account(city_id))
+        account = rules.city_account(city_id) if city_id else None
         async with self._sessions() as session:
-            quotas = (await session.execute(quota_query)).all()
-            costs = (await session.execute(cost_query)).all()
+            quotas = await repository.quota_rows(session, contract_id, city_id)
+            costs = await repository.city_costs(session, contract_id, account)
         use = pd.DataFrame(
             [tuple(r) for r in quotas],
             columns=["contract_id", "sku", "name", "kind", "vendor_id", "unit_price_cents", "city_id", "quota",
@@ -240,19 +203,11 @@ class ReportService:
         city_id = city_in_reach(principal, "")
         since = dt.datetime(year, 1, 1, tzinfo=dt.UTC)
         until = dt.datetime(year + 1, 1, 1, tzinfo=dt.UTC)
-        budgets = select(Budget.city_id, Budget.amount_cents).where(Budget.year == year)
-        actuals = (
-            select(CITY_OF_ACCOUNT, func.sum(LedgerEntry.amount_cents))
-            .where(CITY_ACCOUNTS, LedgerEntry.posted_at >= since, LedgerEntry.posted_at < until)
-            .group_by(LedgerEntry.account)
-        )
-        if city_id:
-            budgets = budgets.where(Budget.city_id == city_id)
-            actuals = actuals.where(LedgerEntry.account == holdings.city_account(city_id))
+        account = rules.city_account(city_id) if city_id else None
         async with self._sessions() as session:
-            planned = pd.DataFrame([tuple(r) for r in (await session.execute(budgets)).all()],
+            planned = pd.DataFrame(await repository.budget_amounts(session, year, city_id),
                                    columns=["city_id", "budget_cents"])  # fmt: skip
-            spent = pd.DataFrame([tuple(r) for r in (await session.execute(actuals)).all()],
+            spent = pd.DataFrame(await repository.city_totals(session, since, until, account),
                                  columns=["city_id", "ledger_cents"])  # fmt: skip
         table = planned.merge(spent, on="city_id", how="outer").sort_values("city_id")
         return [
@@ -263,13 +218,8 @@ class ReportService:
 
     async def budgets(self, principal: Principal, year: int | None) -> list[Budget]:
         city_id = city_in_reach(principal, "")
-        query = select(Budget).order_by(Budget.year, Budget.city_id)
-        if year is not None:
-            query = query.where(Budget.year == year)
-        if city_id:
-            query = query.where(Budget.city_id == city_id)
         async with self._sessions() as session:
-            return list((await session.scalars(query)).all())
+            return await repository.budgets_of(session, year, city_id)
 
     async def renewals_due(self, principal: Principal, days: int) -> list[RenewalDue]:
         """Active contracts whose renewal notice date falls within the next `days` days (or has passed)."""
@@ -277,17 +227,8 @@ class ReportService:
             raise InvalidArgument.for_field("days", "must be between 0 and 3650")
         city_id = city_in_reach(principal, "")
         today = utc_now().date()
-        query = (
-            select(Contract)
-            .where(Contract.status == "active", Contract.ends_on >= today,
-                   Contract.renewal_notice_on <= today + dt.timedelta(days=days))
-            .order_by(Contract.renewal_notice_on, Contract.id)
-        )  # fmt: skip
-        if city_id:
-            mine = select(ContractQuota.contract_id).where(ContractQuota.city_id == city_id)
-            query = query.where(Contract.id.in_(mine))
         async with self._sessions() as session:
-            contracts = (await session.scalars(query)).all()
+            contracts = await repository.renewals_due(session, today, today + dt.timedelta(days=days), city_id)
         return [
             RenewalDue(c, (c.renewal_notice_on - today).days)
             for c in contracts

@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import exists, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import exists, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from civicpool_contracts.models import (
+    Base,
+    Budget,
     Contract,
     ContractQuota,
     LedgerEntry,
     LedgerTransaction,
+    Movement,
+    table,
 )
+from civicpool_contracts.rules import CITY_ACCOUNT_PREFIX
 
 
 async def contracts_after(
@@ -79,3 +86,149 @@ async def entries_of(session: AsyncSession, transaction_ids: Sequence[str]) -> d
     for entry in (await session.scalars(query)).all():
         found.setdefault(entry.transaction_id, []).append(entry)
     return found
+
+
+async def reversal_of(session: AsyncSession, transaction_id: str) -> str | None:
+    """The posting that reverses this one, if any."""
+    query = select(LedgerTransaction.id).where(LedgerTransaction.reverses_id == transaction_id)
+    return (await session.scalars(query)).first()
+
+
+async def movements_of_transaction(session: AsyncSession, transaction_id: str) -> list[Movement]:
+    query = select(Movement).where(Movement.transaction_id == transaction_id).order_by(Movement.city_id, Movement.id)
+    return list((await session.scalars(query)).all())
+
+
+async def operation_records(session: AsyncSession, operation_id: str) -> tuple[LedgerTransaction, list[Movement]]:
+    """The posting and the movements of one operation (a request done once)."""
+    query = select(LedgerTransaction).where(LedgerTransaction.operation_id == operation_id)
+    transaction = (await session.scalars(query)).one()
+    moved = select(Movement).where(Movement.operation_id == operation_id).order_by(Movement.id)
+    return transaction, list((await session.scalars(moved)).all())
+
+
+async def insert_rows(connection: AsyncConnection, *groups: Sequence[Base]) -> None:
+    """New rows of one kind per group, one plain INSERT each (in order: later ones refer to earlier); cheaper
+    than the ORM's unit of work on the call-off path."""
+    for rows in groups:
+        if rows:
+            columns = table(type(rows[0])).c
+            await connection.execute(insert(table(type(rows[0]))), [
+                {c.key: getattr(row, c.key) for c in columns if not (c.primary_key and getattr(row, c.key) is None)}
+                for row in rows
+            ])  # fmt: skip
+
+
+# -- finance reports ---------------------------------------------------------------------------
+# The cities' accounts, and the city an account belongs to, in SQL.
+CITY_ACCOUNTS = LedgerEntry.account.like(f"{CITY_ACCOUNT_PREFIX}%")
+CITY_OF_ACCOUNT = func.substr(LedgerEntry.account, len(CITY_ACCOUNT_PREFIX) + 1)
+
+
+async def balance_before(session: AsyncSession, account: str, since: dt.datetime) -> int:
+    """The account's balance before `since` (the (account, posted_at) index answers it)."""
+    query = select(func.coalesce(func.sum(LedgerEntry.amount_cents), 0)).where(
+        LedgerEntry.account == account, LedgerEntry.posted_at < since
+    )
+    return int(await session.scalar(query) or 0)
+
+
+async def statement_rows(session: AsyncSession, account: str, since: dt.datetime, until: dt.datetime) -> list[Any]:
+    """(posted_at, transaction_id, kind, contract_id, sku, name, memo, amount_cents) of the account's entries."""
+    query = (
+        select(LedgerEntry.posted_at, LedgerEntry.transaction_id, LedgerTransaction.kind,
+               func.coalesce(LedgerTransaction.contract_id, ""), func.coalesce(Contract.sku, ""),
+               func.coalesce(Contract.name, ""), LedgerTransaction.memo, LedgerEntry.amount_cents)
+        .join(LedgerTransaction, LedgerTransaction.id == LedgerEntry.transaction_id)
+        .outerjoin(Contract, Contract.id == LedgerTransaction.contract_id)
+        .where(LedgerEntry.account == account, LedgerEntry.posted_at >= since, LedgerEntry.posted_at < until)
+        .order_by(LedgerEntry.posted_at, LedgerEntry.id)
+    )  # fmt: skip
+    return [tuple(row) for row in (await session.execute(query)).all()]
+
+
+async def quota_rows(session: AsyncSession, contract_id: str, city_id: str) -> list[Any]:
+    """(contract id, sku, name, kind, vendor, unit price, city, quota, called off, returned, taken) per quota."""
+    query = (
+        select(Contract.id, Contract.sku, Contract.name, Contract.kind, Contract.vendor_id,
+               Contract.unit_price_cents, ContractQuota.city_id, ContractQuota.quantity,
+               ContractQuota.called_off, ContractQuota.returned, ContractQuota.taken)
+        .join(ContractQuota, ContractQuota.contract_id == Contract.id)
+        .order_by(Contract.sku, Contract.id, ContractQuota.city_id)
+    )  # fmt: skip
+    if contract_id:
+        query = query.where(Contract.id == contract_id)
+    if city_id:
+        query = query.where(ContractQuota.city_id == city_id)
+    return [tuple(row) for row in (await session.execute(query)).all()]
+
+
+async def city_costs(session: AsyncSession, contract_id: str, account: str | None) -> list[Any]:
+    """(contract id, city, sum of its entries) per contract and city account."""
+    query = (
+        select(LedgerTransaction.contract_id, CITY_OF_ACCOUNT, func.sum(LedgerEntry.amount_cents))
+        .join(LedgerTransaction, LedgerTransaction.id == LedgerEntry.transaction_id)
+        .where(CITY_ACCOUNTS)
+        .group_by(LedgerTransaction.contract_id, LedgerEntry.account)
+    )
+    if contract_id:
+        query = query.where(LedgerTransaction.contract_id == contract_id)
+    if account is not None:
+        query = query.where(LedgerEntry.account == account)
+    return [tuple(row) for row in (await session.execute(query)).all()]
+
+
+async def budget_amounts(session: AsyncSession, year: int, city_id: str) -> list[Any]:
+    """(city, budget cents) of the year; of one city when named."""
+    query = select(Budget.city_id, Budget.amount_cents).where(Budget.year == year)
+    if city_id:
+        query = query.where(Budget.city_id == city_id)
+    return [tuple(row) for row in (await session.execute(query)).all()]
+
+
+async def city_totals(session: AsyncSession, since: dt.datetime, until: dt.datetime, account: str | None) -> list[Any]:
+    """(city, sum of its account's entries) in the period; of one account when named."""
+    query = (
+        select(CITY_OF_ACCOUNT, func.sum(LedgerEntry.amount_cents))
+        .where(CITY_ACCOUNTS, LedgerEntry.posted_at >= since, LedgerEntry.posted_at < until)
+        .group_by(LedgerEntry.account)
+    )
+    if account is not None:
+        query = query.where(LedgerEntry.account == account)
+    return [tuple(row) for row in (await session.execute(query)).all()]
+
+
+async def budgets_of(session: AsyncSession, year: int | None, city_id: str) -> list[Budget]:
+    query = select(Budget).order_by(Budget.year, Budget.city_id)
+    if year is not None:
+        query = query.where(Budget.year == year)
+    if city_id:
+        query = query.where(Budget.city_id == city_id)
+    return list((await session.scalars(query)).all())
+
+
+async def renewals_due(session: AsyncSession, today: dt.date, notice_by: dt.date, city_id: str) -> list[Contract]:
+    """Active, not ended contracts whose renewal notice date is `notice_by` or earlier; of one city when named."""
+    query = (
+        select(Contract)
+        .where(Contract.status == "active", Contract.ends_on >= today, Contract.renewal_notice_on <= notice_by)
+        .order_by(Contract.renewal_notice_on, Contract.id)
+    )
+    if city_id:
+        query = query.where(Contract.id.in_(select(ContractQuota.contract_id).where(ContractQuota.city_id == city_id)))
+    return list((await session.scalars(query)).all())
+
+
+async def claim_renewal(session: AsyncSession, contract_id: str, round_id: str) -> str:
+    """Record the contract's renewal round unless one is recorded; the round that stands."""
+    result = await session.execute(
+        update(Contract)
+        .where(Contract.id == contract_id, Contract.renewal_round_id == "")
+        .values(renewal_round_id=round_id)
+        .execution_options(synchronize_session=False)
+    )
+    if int(result.rowcount):  # type: ignore[attr-defined]
+        return round_id
+    winner = await session.get(Contract, contract_id, populate_existing=True)  # a concurrent start won
+    assert winner is not None
+    return winner.renewal_round_id

@@ -14,3 +14,22 @@ def effective_contract_status(status: str, ends_on: dt.date, today: dt.date) -> 
     if status == ContractStatus.ACTIVE and today > ends_on:
         return ContractStatus.EXPIRED
     return ContractStatus(status)
+
+
+# The ledger's accounts.
+CITY_ACCOUNT_PREFIX = "city:"
+
+
+def city_account(city_id: str) -> str:
+    """A city's account: what the city owes is its negative balance."""
+    return CITY_ACCOUNT_PREFIX + city_id
+
+
+def city_of_account(name: str) -> str | None:
+    """The city whose account it is; None for a contract's or a pool's account."""
+    return name.removeprefix(CITY_ACCOUNT_PREFIX) if name.startswith(CITY_ACCOUNT_PREFIX) else None
+
+
+def account(kind: str, contract_id: str, city_id: str) -> str:
+    """city:<id>, contract:<id> (the vendor's side), pool:<id> (the returned seats' value)."""
+    return city_account(city_id) if kind == "city" else f"{kind}:{contract_id}"

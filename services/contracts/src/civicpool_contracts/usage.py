@@ -30,7 +30,6 @@ from civicpool_common.money import euros
 from civicpool_common.paging import Page, PageWindow
 from civicpool_common.references import Kind, Reference
 from civicpool_common.vocabulary import ContractStatus
-from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
@@ -38,14 +37,12 @@ from civicpool_contracts import holdings, idempotency, repository, rules
 from civicpool_contracts.access import NETWORK_WIDE, city_in_reach, may_see_contract
 from civicpool_contracts.clients import UsageCatalog
 from civicpool_contracts.models import (
-    Base,
     Contract,
     ContractQuota,
     LedgerEntry,
     LedgerTransaction,
     Movement,
     QuotaShift,
-    table,
 )
 
 log = logging.getLogger("civicpool.contracts")
@@ -114,7 +111,7 @@ class UsageService:
             authorize=lambda contract: _check_city_actor(principal, city_id, contract), parties={"city_id": city_id},
         )  # fmt: skip
 
-    async def give_back(
+    async def return_seats(
         self, principal: Principal, contract_id: str, city_id: str, quantity: int, *, key: str
     ) -> Operation:
         """A city returns license seats to the contract's pool, where another city can take them."""
@@ -224,14 +221,10 @@ class UsageService:
             raise StateConflict("a reversal is not reversed; post the original again instead", "reversal")
 
         async with self._sessions() as session:
-            reversal = await session.scalar(
-                select(LedgerTransaction.id).where(LedgerTransaction.reverses_id == original.id)
-            )
+            reversal = await repository.reversal_of(session, original.id)
             if reversal is not None and not key:
                 raise AlreadyExists(f"ledger transaction {transaction_id} is already reversed by {reversal}")
-            moved = (await session.scalars(
-                select(Movement).where(Movement.transaction_id == original.id).order_by(Movement.city_id, Movement.id)
-            )).all()  # fmt: skip
+            moved = await repository.movements_of_transaction(session, original.id)
         steps = [(m.kind, m.city_id, -m.quantity) for m in moved]
         assert original.contract_id is not None
         try:
@@ -273,9 +266,7 @@ class UsageService:
             if earlier is not None:
                 return await self._operation(earlier, replayed=True)
             contract = await self._usable_contract(session, contract_id)
-            quotas = (await session.scalars(
-                select(ContractQuota).where(ContractQuota.contract_id == contract_id)
-            )).all()  # fmt: skip
+            quotas = (await repository.quotas_of(session, [contract_id]))[contract_id]
         holdings_now = {q.city_id: q.holding for q in quotas}
         parts = await self._catalog.split_cost(
             principal, cost_key_id or contract.cost_key_id, amount_cents,
@@ -295,12 +286,12 @@ class UsageService:
                 id=time_ordered_id(), operation_id=operation_id, kind="shared_cost", contract_id=contract.id,
                 memo=memo.strip(), reverses_id=None, created_by=principal.username, created_at=now,
             )  # fmt: skip
-            amounts = {holdings.account("contract", contract.id, ""): amount_cents} | {
-                holdings.city_account(city): -part for city, part in parts.items() if part}  # fmt: skip
+            amounts = {rules.account("contract", contract.id, ""): amount_cents} | {
+                rules.city_account(city): -part for city, part in parts.items() if part}  # fmt: skip
             assert sum(amounts.values()) == 0, amounts
             entries = [LedgerEntry(transaction_id=transaction.id, account=name, amount_cents=cents, posted_at=now)
                        for name, cents in sorted(amounts.items())]  # fmt: skip
-            await _insert(await session.connection(), [transaction], entries)
+            await repository.insert_rows(await session.connection(), [transaction], entries)
             return Operation(operation_id, "shared_cost", contract, [], transaction, entries)
 
         return await self._posting_once(principal, key, "shared_cost", request, perform)
@@ -322,7 +313,7 @@ class UsageService:
         """Postings, newest last; city users see those touching their own city's account, and of each only
         their own city's leg and the contract's side (contract, pool): never another city's leg or amount."""
         city = city_in_reach(principal, city_id)
-        account = holdings.city_account(city) if city else None
+        account = rules.city_account(city) if city else None
         window = PageWindow.requested(limit, cursor)
         async with self._sessions() as session:
             page = window.close(
@@ -332,7 +323,7 @@ class UsageService:
             entries = await repository.entries_of(session, [t.id for t in page.records])
 
         def visible(entry: LedgerEntry) -> bool:  # the one rule of whose numbers a caller sees
-            city = holdings.city_of_account(entry.account)
+            city = rules.city_of_account(entry.account)
             return city is None or principal.sees_city(city)
 
         postings = [Posting(t, [e for e in entries.get(t.id, []) if visible(e)]) for t in page.records]
@@ -438,12 +429,12 @@ class UsageService:
                 column = effect.contract_column
                 contract_deltas[column] = contract_deltas.get(column, 0) + effect.contract_sign * quantity
             for account_kind, sign in effect.postings:
-                name = holdings.account(account_kind, contract.id, city_id)
+                name = rules.account(account_kind, contract.id, city_id)
                 amounts[name] = amounts.get(name, 0) + sign * amount
         assert sum(amounts.values()) == 0, amounts  # balanced by construction (EFFECTS)
         entries = [LedgerEntry(transaction_id=transaction.id, account=name, amount_cents=cents, posted_at=now)
                    for name, cents in sorted(amounts.items()) if cents != 0]  # fmt: skip
-        await _insert(connection, [transaction], movements, entries)
+        await repository.insert_rows(connection, [transaction], movements, entries)
         for step_kind, city_id, quantity in sorted(steps, key=lambda step: step[1]):
             column = holdings.EFFECTS[step_kind].quota_column
             if not await holdings.change_quota(connection, contract.id, city_id, column, quantity):
@@ -490,12 +481,7 @@ class UsageService:
 
     async def _operation(self, operation_id: str, replayed: bool) -> Operation:
         async with self._sessions() as session:
-            transaction = (await session.scalars(
-                select(LedgerTransaction).where(LedgerTransaction.operation_id == operation_id)
-            )).one()  # fmt: skip
-            movements = list((await session.scalars(
-                select(Movement).where(Movement.operation_id == operation_id).order_by(Movement.id)
-            )).all())  # fmt: skip
+            transaction, movements = await repository.operation_records(session, operation_id)
             contract = await session.get(Contract, transaction.contract_id)
             entries = (await repository.entries_of(session, [transaction.id])).get(transaction.id, [])
         assert contract is not None
@@ -557,17 +543,6 @@ def _check_usable(contract: Contract, *, license_only: bool, active: bool) -> No
         )
     if license_only and contract.kind != "license":
         raise StateConflict(f"{contract.sku} is {contract.kind}: only license seats go through the pool", status)
-
-
-async def _insert(connection: AsyncConnection, *groups: Sequence[Base]) -> None:
-    """New rows of one kind per group, one plain INSERT each (in order: later ones refer to earlier)."""
-    for rows in groups:
-        if rows:
-            columns = table(type(rows[0])).c
-            await connection.execute(insert(table(type(rows[0]))), [
-                {c.key: getattr(row, c.key) for c in columns if not (c.primary_key and getattr(row, c.key) is None)}
-                for row in rows
-            ])  # fmt: skip
 
 
 def _check_quantity(quantity: int) -> None:
