@@ -40,6 +40,10 @@ class Role(StrEnum):
     VENDOR = "vendor"
 
 
+NETWORK_WIDE = (Role.PROCUREMENT_LEAD, Role.NETWORK_ADMIN)  # see and act for every city
+CITY_READERS = (Role.CITY_IT, Role.FINANCE)  # see their own city's records
+
+
 @dataclass(frozen=True)
 class Principal:
     """Who is calling: from a verified access token."""
@@ -77,13 +81,29 @@ class Principal:
         demand in an aggregate, its buyer entry in open data): procurement leads and network admins every
         city's, city IT and finance their own city's (finance of the network, without a city: every city's),
         vendors no city's."""
-        if self.has_any_role((Role.PROCUREMENT_LEAD, Role.NETWORK_ADMIN)):
+        if self.has_any_role(NETWORK_WIDE):
             return True
-        if self.has_any_role((Role.CITY_IT, Role.FINANCE)):
+        if self.has_any_role(CITY_READERS):
             if self.city is None:
                 return Role.FINANCE in self.roles
             return city_id == self.city
         return False
+
+    def own_city(self) -> str:
+        """The city a city user (IT, finance) acts for; "" for finance of the network, who reads every city."""
+        self.require_any_role(*CITY_READERS)
+        if self.city is None:
+            if self.has_any_role([Role.FINANCE]):
+                return ""
+            raise PermissionDenied(f"{self.username} belongs to no city")
+        return self.city
+
+    def own_vendor(self) -> str:
+        """The vendor a vendor user acts for (the token's `vendor` claim)."""
+        self.require_any_role(Role.VENDOR)
+        if self.vendor is None:
+            raise PermissionDenied(f"{self.username} is a vendor user without a vendor id (claim 'vendor')")
+        return self.vendor
 
     def require_any_role(self, *roles: Role) -> None:
         if not self.has_any_role(roles):

@@ -11,32 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from civicpool_common.auth import Principal, Role
+from civicpool_common.auth import NETWORK_WIDE, Principal, Role
 from civicpool_common.errors import (
     PermissionDenied,
 )
 
 from civicpool_contracts.models import Contract, ContractQuota
-
-NETWORK_WIDE = (Role.PROCUREMENT_LEAD, Role.NETWORK_ADMIN)
-CITY_READERS = (Role.CITY_IT, Role.FINANCE)
-
-
-def own_city(principal: Principal) -> str:
-    principal.require_any_role(*CITY_READERS)
-    if principal.city is None:
-        if principal.has_any_role([Role.FINANCE]):
-            return ""  # network-level finance: every city
-        raise PermissionDenied(f"{principal.username} belongs to no city")
-    return principal.city
-
-
-def own_vendor(principal: Principal) -> str:
-    """The vendor a vendor user acts for (the token's `vendor` claim)."""
-    principal.require_any_role(Role.VENDOR)
-    if principal.vendor is None:
-        raise PermissionDenied(f"{principal.username} is a vendor user without a vendor id (claim 'vendor')")
-    return principal.vendor
 
 
 def may_see_contract(principal: Principal, contract: Contract, parties: Collection[str]) -> bool:
@@ -45,7 +25,7 @@ def may_see_contract(principal: Principal, contract: Contract, parties: Collecti
         return True
     if principal.has_any_role([Role.VENDOR]):
         return principal.vendor == contract.vendor_id
-    city = own_city(principal)
+    city = principal.own_city()
     return not city or city in parties
 
 
@@ -61,7 +41,7 @@ def city_in_reach(principal: Principal, city_id: str) -> str:
         return city_id
     if principal.has_any_role([Role.VENDOR]) and not principal.has_any_role([Role.FINANCE, Role.CITY_IT]):
         raise PermissionDenied("vendors see no city's allocations or money")
-    own = own_city(principal)
+    own = principal.own_city()
     if own and city_id not in ("", own):
         raise PermissionDenied(f"{principal.username} may see only the numbers of {own}")
     return own or city_id

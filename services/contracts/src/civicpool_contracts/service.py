@@ -10,7 +10,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from civicpool_common.auth import Principal, Role
+from civicpool_common.auth import NETWORK_WIDE, Principal, Role
 from civicpool_common.database import integrity_violation, utc_now, write_transaction
 from civicpool_common.errors import InvalidArgument, NotFound
 from civicpool_common.paging import Page, PageWindow
@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from civicpool_contracts import repository, rules
-from civicpool_contracts.access import NETWORK_WIDE, city_in_reach, may_see_contract, own_vendor, visible_quotas
+from civicpool_contracts.access import city_in_reach, may_see_contract, visible_quotas
 from civicpool_contracts.models import Contract, ContractQuota
 
 
@@ -83,7 +83,7 @@ class ContractsService:
     ) -> Page[ContractView]:
         vendor_id = None
         if principal.has_any_role([Role.VENDOR]) and not principal.has_any_role(NETWORK_WIDE):
-            vendor_id = own_vendor(principal)
+            vendor_id = principal.own_vendor()
         elif not principal.has_any_role(NETWORK_WIDE):
             city_id = city_in_reach(principal, city_id)
         window = PageWindow.requested(limit, cursor)

@@ -21,7 +21,7 @@ from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from civicpool_common import references
-from civicpool_common.auth import Principal, Role
+from civicpool_common.auth import NETWORK_WIDE, Principal, Role
 from civicpool_common.database import integrity_violation, utc_now
 from civicpool_common.errors import AlreadyExists, FieldViolation, InvalidArgument, NotFound, PermissionDenied
 from civicpool_common.ids import time_ordered_id
@@ -34,7 +34,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
 from civicpool_contracts import holdings, idempotency, repository, rules
-from civicpool_contracts.access import NETWORK_WIDE, city_in_reach, may_see_contract
+from civicpool_contracts.access import city_in_reach, may_see_contract
 from civicpool_contracts.clients import UsageCatalog
 from civicpool_contracts.models import (
     Contract,

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import NamedTuple, TypeVar
 
 from civicpool_common import lifecycle, references
-from civicpool_common.auth import Principal, Role
+from civicpool_common.auth import CITY_READERS, NETWORK_WIDE, Principal, Role
 from civicpool_common.database import integrity_violation, utc_now, write_transaction
 from civicpool_common.errors import (
     FailedPrecondition,
@@ -52,8 +52,6 @@ ROUND_FIELDS_BY_STATUS = {
     RoundStatus.DRAFT: frozenset(ROUND_FIELDS),
     RoundStatus.OPEN: frozenset({"title", "description", "closes_at"}),  # the cities are already at work
 }
-NETWORK_WIDE = (Role.PROCUREMENT_LEAD, Role.NETWORK_ADMIN)
-CITY_READERS = (Role.CITY_IT, Role.FINANCE)
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from civicpool_common.auth import Principal, Role
+from civicpool_common.auth import CITY_READERS, NETWORK_WIDE, Principal, Role
 from civicpool_common.errors import (
     PermissionDenied,
 )
@@ -23,9 +23,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from civicpool_tenders import repository
 from civicpool_tenders.models import Tender
-
-NETWORK_WIDE = (Role.PROCUREMENT_LEAD, Role.NETWORK_ADMIN)
-CITY_READERS = (Role.CITY_IT, Role.FINANCE)
 
 
 @dataclass(frozen=True)
@@ -40,7 +37,7 @@ def tender_scope(principal: Principal) -> TenderScope:
     if principal.has_any_role(NETWORK_WIDE):
         return TenderScope(published_only=False, city_id=None)
     if principal.has_any_role(CITY_READERS):
-        return TenderScope(published_only=True, city_id=own_city(principal) or None)
+        return TenderScope(published_only=True, city_id=principal.own_city() or None)
     principal.require_any_role(Role.VENDOR)
     return TenderScope(published_only=True, city_id=None)
 
@@ -50,23 +47,6 @@ async def may_see_tender(session: AsyncSession, principal: Principal, tender: Te
     if scope.published_only and tender.published_at is None:
         return False
     return scope.city_id is None or await repository.city_takes_part(session, tender, scope.city_id)
-
-
-def own_city(principal: Principal) -> str:
-    principal.require_any_role(*CITY_READERS)
-    if principal.city is None:
-        if principal.has_any_role([Role.FINANCE]):
-            return ""  # network-level finance: every city
-        raise PermissionDenied(f"{principal.username} belongs to no city")
-    return principal.city
-
-
-def own_vendor(principal: Principal) -> str:
-    """The vendor a vendor user acts for (the token's `vendor` claim)."""
-    principal.require_any_role(Role.VENDOR)
-    if principal.vendor is None:
-        raise PermissionDenied(f"{principal.username} is a vendor user without a vendor id (claim 'vendor')")
-    return principal.vendor
 
 
 def vendor_only(principal: Principal) -> bool:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import cast
 
 from civicpool_common.database import UtcDateTime, new_metadata
 from sqlalchemy import (
@@ -14,7 +13,6 @@ from sqlalchemy import (
     ForeignKey,
     Integer,
     String,
-    Table,
     Text,
     UniqueConstraint,
 )
@@ -23,11 +21,6 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 class Base(DeclarativeBase):
     metadata = new_metadata()
-
-
-def table(model: type[Base]) -> Table:
-    """A model's table, for plain statements where the ORM's bookkeeping costs more than the SQL."""
-    return cast(Table, model.__table__)
 
 
 PROCEDURES = "('direct_award', 'restricted_or_negotiated', 'open_national', 'open_eu')"

@@ -50,7 +50,6 @@ from sqlalchemy.orm.exc import StaleDataError
 from civicpool_tenders import ocds, repository, rules, scoring
 from civicpool_tenders.access import (
     may_see_tender,
-    own_vendor,
     require_bid_reader,
     tender_scope,
     vendor_only,
@@ -409,7 +408,7 @@ class TendersService:
         async with self._sessions() as session:
             tender = await self._visible_tender(session, principal, tender_id)
             if vendor_only(principal):
-                bids = await repository.bids_of(session, tender.id, vendor_id=own_vendor(principal))
+                bids = await repository.bids_of(session, tender.id, vendor_id=principal.own_vendor())
             else:
                 require_bid_reader(principal, tender)
                 if TenderStatus(tender.status) not in rules.OPENED:
@@ -605,7 +604,7 @@ class TendersService:
         return tender
 
     async def _bidding_vendor(self, principal: Principal) -> str:
-        vendor_id = own_vendor(principal)
+        vendor_id = principal.own_vendor()
         vendor = await self._catalog.vendor(principal, vendor_id)
         if vendor is None or not vendor.active:
             raise PermissionDenied(f"vendor {vendor_id!r} is not an active vendor of the catalog")
