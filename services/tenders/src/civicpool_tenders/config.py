@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 from civicpool_common.settings import ServiceSettings
-from pydantic import Field
+from pydantic import AliasChoices, Field
 from pydantic_settings import SettingsConfigDict
 
 from civicpool_tenders.procedure import ValueLimits
+
+
+def _named(field: str) -> AliasChoices:
+    """CIVICPOOL_TENDERS_<FIELD>, or the same setting's name when tendering was part of the contracts service."""
+    return AliasChoices(f"CIVICPOOL_TENDERS_{field.upper()}", f"CIVICPOOL_CONTRACTS_{field.upper()}")
 
 
 class TendersSettings(ServiceSettings):
@@ -21,11 +26,13 @@ class TendersSettings(ServiceSettings):
     relay_interval_seconds: float = Field(5.0, gt=0, le=3600)
     # Award procedure limits, net, in cents. The EU threshold for sub-central authorities'
     # supplies and services from 2026; the national limits differ by Land: check yours.
-    eu_threshold_cents: int = Field(21_600_000, gt=0)
-    direct_award_limit_cents: int = Field(500_000, ge=0)
-    restricted_limit_cents: int = Field(10_000_000, ge=0)
+    # Each also reads its name from before the tenders service (CIVICPOOL_CONTRACTS_...), so a
+    # deployment that set it keeps its value.
+    eu_threshold_cents: int = Field(21_600_000, gt=0, validation_alias=_named("eu_threshold_cents"))
+    direct_award_limit_cents: int = Field(500_000, ge=0, validation_alias=_named("direct_award_limit_cents"))
+    restricted_limit_cents: int = Field(10_000_000, ge=0, validation_alias=_named("restricted_limit_cents"))
     # OCDS ids are "<prefix>-<tender id>"; register a prefix with the Open Contracting Partnership.
-    ocid_prefix: str = "ocds-civicpool"
+    ocid_prefix: str = Field("ocds-civicpool", validation_alias=_named("ocid_prefix"))
 
     def value_limits(self) -> ValueLimits:
         return ValueLimits(self.eu_threshold_cents, self.direct_award_limit_cents, self.restricted_limit_cents)
