@@ -1,17 +1,14 @@
-"""Cursors, page sizes, enum words and the status tables."""
+"""Cursors, page sizes, enum words, ids, operation ids and who sees which numbers."""
 
 from __future__ import annotations
 
-import grpc
 import pytest
 from civicpool.catalog.v1 import catalog_pb2 as pb
 from civicpool_common.auth import Principal, Role
-from civicpool_common.errors import InvalidArgument, RemoteError
+from civicpool_common.errors import InvalidArgument
 from civicpool_common.ids import time_ordered_id
 from civicpool_common.paging import MAX_LIMIT, decode_cursor, encode_cursor, resolve_limit
-from civicpool_common.status import GRPC_TO_HTTP
 from civicpool_common.vocabulary import CostKeyMethod, HostingRegion, ItemKind, LicenseModel, from_proto, to_proto
-from civicpool_gateway.problems import _SLUG_BY_CODE, PROBLEM_TYPES, Problem
 
 
 def test_cursor_round_trip_keeps_any_key() -> None:
@@ -53,20 +50,6 @@ def test_unknown_words_and_numbers_become_unspecified() -> None:
     assert to_proto(None, pb.ItemKind, ItemKind) == 0
     assert from_proto(0, pb.ItemKind, ItemKind) is None
     assert from_proto(99, pb.ItemKind, ItemKind) is None
-
-
-def test_the_status_table_covers_every_grpc_code_and_each_problem_type_exists() -> None:
-    assert set(GRPC_TO_HTTP) == set(grpc.StatusCode)
-    assert GRPC_TO_HTTP[grpc.StatusCode.INVALID_ARGUMENT] == 422
-    assert GRPC_TO_HTTP[grpc.StatusCode.FAILED_PRECONDITION] == 409
-    assert GRPC_TO_HTTP[grpc.StatusCode.UNAVAILABLE] == 503
-    assert set(_SLUG_BY_CODE.values()) <= set(PROBLEM_TYPES)
-
-
-def test_a_call_the_service_cancelled_while_shutting_down_is_a_503_to_retry() -> None:
-    problem = Problem.from_remote(RemoteError(grpc.StatusCode.CANCELLED, "Server Shutdown"), "catalog")
-    assert (problem.status, problem.slug) == (503, "service-unavailable")
-    assert problem.detail == "the catalog service is unavailable: Server Shutdown"
 
 
 def test_time_ordered_ids_sort_by_creation() -> None:

@@ -11,8 +11,8 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 from civicpool_common.auth import Principal, Role, TokenVerifier
+from civicpool_common.reasons import REASONS
 from civicpool_common.settings import OidcSettings
-from civicpool_gateway.problems import PROBLEM_TYPES
 from civicpool_portal import i18n, sessions
 from civicpool_portal.charts import bar_chart
 from civicpool_portal.forms import parse_euros, whole
@@ -31,7 +31,7 @@ def portal_texts() -> set[str]:
     sources = [*PORTAL_DIR.glob("templates/*.html"), *PORTAL_DIR.glob("*.py")]
     texts = {match.group(2) for path in sources for match in TEXT_CALL.finditer(path.read_text(encoding="utf-8"))}
     navigation_titles = {title for _, title in navigation(Principal("u", "u", frozenset(Role)))}
-    problem_titles = {title for title, _ in PROBLEM_TYPES.values()}  # a refused form's headline
+    problem_titles = {meaning.title for meaning in REASONS.values()}  # a refused form's headline
     return texts | navigation_titles | problem_titles
 
 

@@ -8,6 +8,7 @@ from typing import Annotated
 
 from civicpool_common.auth import Principal, Role, TokenVerifier
 from civicpool_common.errors import Unauthenticated
+from civicpool_common.reasons import Reason
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
@@ -34,14 +35,13 @@ async def authenticated(
 ) -> Caller:
     if credentials is None:
         raise Problem(
-            401, "unauthenticated", "send an access token: Authorization: Bearer <token>", headers=BEARER_CHALLENGE
+            Reason.UNAUTHENTICATED, "send an access token: Authorization: Bearer <token>", headers=BEARER_CHALLENGE
         )
     try:
         principal = await verifier(request).verify(credentials.credentials)
     except Unauthenticated as exc:
         raise Problem(
-            401,
-            "unauthenticated",
+            Reason.UNAUTHENTICATED,
             exc.message,
             headers={"WWW-Authenticate": 'Bearer realm="civicpool", error="invalid_token"'},
         ) from None
@@ -58,7 +58,7 @@ def requires(*roles: Role) -> Callable[[Caller], Awaitable[Caller]]:
         if not caller.principal.has_any_role(roles):
             needed = " or ".join(f"'{r.value}'" for r in roles)
             raise Problem(
-                403, "forbidden", f"this needs the role {needed}; {caller.principal.username} does not have it"
+                Reason.FORBIDDEN, f"this needs the role {needed}; {caller.principal.username} does not have it"
             )
         return caller
 

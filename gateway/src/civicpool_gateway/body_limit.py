@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from civicpool_common.reasons import Reason
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -19,7 +20,7 @@ from civicpool_gateway.problems import Problem
 
 
 def _too_large(limit: int) -> Problem:
-    return Problem(413, "payload-too-large", f"the request body is larger than {limit:,} bytes, the most this accepts")
+    return Problem(Reason.PAYLOAD_TOO_LARGE, f"the request body is larger than {limit:,} bytes, the most this accepts")
 
 
 class BodyLimit:

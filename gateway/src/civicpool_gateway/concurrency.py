@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from civicpool_common.reasons import Reason
 from fastapi import Response
 from google.protobuf.field_mask_pb2 import FieldMask
 from google.protobuf.message import Message
@@ -44,28 +45,25 @@ def expected_version(if_match: str | None, body_version: int | None) -> tuple[in
         if body_version is not None:
             return body_version, False
         raise Problem(
-            428,
-            "precondition-required",
+            Reason.PRECONDITION_REQUIRED,
             "say which version you edited: send the ETag as If-Match, or the version in the body",
         )
     tag = if_match.strip()
     if tag == "*":
-        raise Problem(428, "precondition-required", 'If-Match: * names no version; send the ETag you read, e.g. "3"')
+        raise Problem(Reason.PRECONDITION_REQUIRED, 'If-Match: * names no version; send the ETag you read, e.g. "3"')
     if tag.startswith("W/"):
-        raise Problem(412, "precondition-failed", "If-Match compares strongly: a weak ETag (W/...) never matches")
+        raise Problem(Reason.PRECONDITION_FAILED, "If-Match compares strongly: a weak ETag (W/...) never matches")
     match = ETAG_RE.fullmatch(tag)
     if match is None:
         raise Problem(
-            422,
-            "validation-failed",
+            Reason.VALIDATION_FAILED,
             f'If-Match must be an ETag this API handed out, e.g. "3", not {if_match!r}',
             errors=[{"field": "If-Match", "message": "not an ETag of this API"}],
         )
     version = int(match.group(1))
     if body_version is not None and body_version != version:
         raise Problem(
-            422,
-            "validation-failed",
+            Reason.VALIDATION_FAILED,
             "If-Match and version disagree; send one of them",
             errors=[{"field": "version", "message": f"If-Match says {version}"}],
         )
@@ -87,7 +85,7 @@ def patch_request(body: BaseModel, if_match: str | None) -> PatchRequest:
     version, via_if_match = expected_version(if_match, getattr(body, "version"))  # noqa: B009 - every Patch has it
     changes = body.model_dump(exclude_unset=True, exclude={"version"})
     if not changes:
-        raise Problem(422, "validation-failed", "name at least one field to change")
+        raise Problem(Reason.VALIDATION_FAILED, "name at least one field to change")
     return PatchRequest(changes, FieldMask(paths=sorted(changes)), version, via_if_match)
 
 
@@ -103,7 +101,7 @@ async def call_write(
     try:
         reply: Message = await services.call(service, getattr(services.stub(service), rpc), request, caller.token)
     except Problem as problem:
-        if via_if_match and problem.slug == "version-conflict":
-            raise Problem(412, "precondition-failed", problem.detail, extra=problem.extra) from None
+        if via_if_match and problem.reason == Reason.VERSION_CONFLICT:
+            raise Problem(Reason.PRECONDITION_FAILED, problem.detail, extra=problem.extra) from None
         raise
     return reply

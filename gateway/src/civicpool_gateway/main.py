@@ -15,6 +15,7 @@ import civicpool_portal
 from civicpool_common import observability
 from civicpool_common.auth import TokenVerifier
 from civicpool_common.grpc_server import periodically
+from civicpool_common.reasons import REASONS, Reason, with_slug
 from civicpool_common.settings import OidcSettings
 from civicpool_portal import PORTAL, PortalSettings
 from fastapi import FastAPI
@@ -136,10 +137,11 @@ def create_app(
 
     @app.get("/problems/{slug}", include_in_schema=False)
     async def problem_type(slug: str) -> dict[str, str]:
-        if slug not in problems.PROBLEM_TYPES:
-            raise problems.Problem(404, "not-found", f"no problem type {slug!r}")
-        title, description = problems.PROBLEM_TYPES[slug]
-        return {"type": f"/problems/{slug}", "title": title, "description": description}
+        reason = with_slug(slug)
+        if reason is None:
+            raise problems.Problem(Reason.NOT_FOUND, f"no problem type {slug!r}")
+        meaning = REASONS[reason]
+        return {"type": meaning.type, "title": meaning.title, "description": meaning.description}
 
     # The portal: an app of its own (its own error pages, no OpenAPI), a client of this one, in-process.
     portal_app = civicpool_portal.create_app(app, portal_settings, oidc)

@@ -2,21 +2,22 @@
 
 A problem's `type` is a stable URI reference (/problems/<slug>) that clients
 can switch on; `detail` is for people; validation problems list the fields.
-gRPC errors from the services become problems through the one status table in
-civicpool_common.status.
+Every problem has a Reason; its status, type and title are in the one table of
+reasons, civicpool_common.reasons. A service's error names its Reason in the
+gRPC status (ErrorInfo), and becomes the problem of that Reason.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
-import grpc
 from civicpool_common.errors import RemoteError
 from civicpool_common.observability import REQUEST_ID_HEADER, current_request_id
-from civicpool_common.status import SERVICE_AWAY, http_status_for
+from civicpool_common.reasons import FOR_BARE_CODE, FOR_HTTP_STATUS, REASONS, SERVICE_AWAY, Reason
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -25,61 +26,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 URI_PATH_SAFE = "/:@!$&'()*+,;=-._~"  # RFC 3986 pchar (and "/"); everything else is percent-encoded
 BEARER_CHALLENGE = {"WWW-Authenticate": 'Bearer realm="civicpool"'}
-_SLUG_BY_HTTP_STATUS = {
-    400: "bad-request",
-    401: "unauthenticated",
-    403: "forbidden",
-    404: "not-found",
-    405: "method-not-allowed",
-    413: "payload-too-large",
-    415: "unsupported-media-type",
-    422: "validation-failed",
-}
-
-# slug -> (title, when it happens). The slug is the problem's stable identity.
-PROBLEM_TYPES: dict[str, tuple[str, str]] = {
-    "validation-failed": ("Your request is not valid", "One or more fields break a rule; see `errors`."),
-    "unauthenticated": ("Sign-in required", "No access token, or one that is expired, forged or not for civicpool."),
-    "forbidden": ("Not allowed", "Your roles or your city do not allow this."),
-    "not-found": ("Not found", "No such resource, or you may not know it exists."),
-    "already-exists": ("Already exists", "A resource with the same unique value exists."),
-    "state-conflict": ("Conflicts with the current state", "The resource is in a state that forbids this."),
-    "import-rejected": (
-        "The import was rejected",
-        "Rows of the file break rules; `errors` lists each with its `line`. Nothing was imported.",
-    ),
-    "unreadable-file": ("The file cannot be read", "Not a CSV or XLSX file in the template's form; see `detail`."),
-    "city-in-cost-key": ("City still has a cost share", "Change the fixed cost keys naming the city first."),
-    "cost-key-inactive": ("Cost key deactivated", "A deactivated cost key splits nothing."),
-    "version-conflict": ("Edited by someone else", "Your version is outdated: reload, reapply, resend."),
-    "precondition-failed": ("Precondition failed", "The If-Match ETag is not the resource's current one."),
-    "precondition-required": ("Precondition required", "Send If-Match (or a version) so no change is lost."),
-    "service-unavailable": ("Service unavailable", "A part of civicpool is down or unreachable; retry later."),
-    "upstream-timeout": ("A service took too long", "A part of civicpool did not answer within its deadline."),
-    "rate-limited": ("Too many requests", "Slow down and retry later."),
-    "not-implemented": ("Not implemented", "This operation does not exist (yet)."),
-    "method-not-allowed": ("Method not allowed", "This path does not support this HTTP method."),
-    "bad-request": ("Bad request", "The request cannot be read."),
-    "payload-too-large": ("Request too large", "The request body is larger than this endpoint accepts."),
-    "unsupported-media-type": ("Unsupported media type", "Send application/json (or what the endpoint names)."),
-    "internal-error": ("Internal error", "Something failed on our side; it has been logged."),
-}
-
-_SLUG_BY_CODE = {
-    grpc.StatusCode.INVALID_ARGUMENT: "validation-failed",
-    grpc.StatusCode.OUT_OF_RANGE: "validation-failed",
-    grpc.StatusCode.UNAUTHENTICATED: "unauthenticated",
-    grpc.StatusCode.PERMISSION_DENIED: "forbidden",
-    grpc.StatusCode.NOT_FOUND: "not-found",
-    grpc.StatusCode.ALREADY_EXISTS: "already-exists",
-    grpc.StatusCode.FAILED_PRECONDITION: "state-conflict",
-    grpc.StatusCode.ABORTED: "version-conflict",
-    grpc.StatusCode.RESOURCE_EXHAUSTED: "rate-limited",
-    grpc.StatusCode.UNIMPLEMENTED: "not-implemented",
-    grpc.StatusCode.UNAVAILABLE: "service-unavailable",
-    grpc.StatusCode.CANCELLED: "service-unavailable",  # the service cancelled the call as it shut down
-    grpc.StatusCode.DEADLINE_EXCEEDED: "upstream-timeout",
-}
+log = logging.getLogger("civicpool.gateway")
 
 
 class Problem(Exception):
@@ -87,17 +34,18 @@ class Problem(Exception):
 
     def __init__(
         self,
-        status: int,
-        slug: str,
+        reason: Reason.ValueType,
         detail: str,
         *,
         errors: Sequence[Mapping[str, Any]] = (),
         headers: Mapping[str, str] | None = None,
         extra: Mapping[str, Any] | None = None,
+        status: int | None = None,
     ) -> None:
+        """A problem of `reason`, with its HTTP status unless `status` says another (the web framework's)."""
         super().__init__(detail)
-        self.status = status
-        self.slug = slug if slug in PROBLEM_TYPES else "internal-error"
+        self.reason = reason
+        self.status = REASONS[reason].http_status if status is None else status
         self.detail = detail
         self.errors = list(errors)
         self.headers = dict(headers or {})
@@ -105,34 +53,32 @@ class Problem(Exception):
 
     @classmethod
     def from_remote(cls, error: RemoteError, service: str) -> Problem:
-        slug = error.reason.lower().replace("_", "-") if error.reason else ""
-        if slug not in PROBLEM_TYPES:
-            slug = _SLUG_BY_CODE.get(error.code, "internal-error")
+        """The problem of a service's error: its Reason's (from_rpc_error took an unknown one as INTERNAL);
+        a status without a reason (gRPC's own: the service is away, too slow) by its code alone."""
+        reason = FOR_BARE_CODE[error.code] if error.reason is None else error.reason
         detail = error.message
         if error.code in SERVICE_AWAY:
             detail = f"the {service} service is unavailable: {error.message or error.code.name.lower()}"
-        elif slug == "internal-error":
+        elif reason == Reason.INTERNAL:
             detail = f"the {service} service failed; it has been logged"
         extra: dict[str, Any] = {}
         if "current_version" in error.metadata:
             extra["current_version"] = int(error.metadata["current_version"])
         if "current_status" in error.metadata:
             extra["current_status"] = error.metadata["current_status"]
-        status = http_status_for(error.code)
         return cls(
-            status,
-            slug,
+            reason,
             detail,
             errors=[_violation(v.field, v.description) for v in error.violations],
-            headers=BEARER_CHALLENGE if status == 401 else None,
+            headers=BEARER_CHALLENGE if reason == Reason.UNAUTHENTICATED else None,
             extra=extra,
         )
 
     def response(self, request: Request) -> JSONResponse:
-        title, _ = PROBLEM_TYPES[self.slug]
+        meaning = REASONS[self.reason]
         body: dict[str, Any] = {
-            "type": f"/problems/{self.slug}",
-            "title": title,
+            "type": meaning.type,
+            "title": meaning.title,
             "status": self.status,
             "detail": self.detail,
             "instance": quote(request.url.path, safe=URI_PATH_SAFE),  # a URI reference, even for odd paths
@@ -176,24 +122,23 @@ def install(app: FastAPI) -> None:
             for e in exc.errors()
         ]
         fields = ", ".join(dict.fromkeys(e["field"] for e in errors))
-        return Problem(422, "validation-failed", f"the request is not valid ({fields})", errors=errors).response(
+        return Problem(Reason.VALIDATION_FAILED, f"the request is not valid ({fields})", errors=errors).response(
             request
         )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        fallback = "bad-request" if exc.status_code < 500 else "internal-error"
-        slug = _SLUG_BY_HTTP_STATUS.get(exc.status_code, fallback)
-        return Problem(exc.status_code, slug, str(exc.detail), headers=exc.headers).response(request)
+        other = Reason.BAD_REQUEST if exc.status_code < 500 else Reason.INTERNAL  # a status without its own reason
+        reason = FOR_HTTP_STATUS.get(exc.status_code, other)
+        problem = Problem(reason, str(exc.detail), headers=exc.headers, status=exc.status_code)
+        return problem.response(request)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        import logging
-
-        logging.getLogger("civicpool.gateway").exception("unexpected error on %s", request.url.path)
+        log.exception("unexpected error on %s", request.url.path)
         # Answered outside the middleware that tags responses: tag this one here, with the id in the log.
         request_id = {REQUEST_ID_HEADER: current_request_id.get()} if current_request_id.get() else None
-        problem = Problem(500, "internal-error", "something failed on our side; it has been logged", headers=request_id)
+        problem = Problem(Reason.INTERNAL, "something failed on our side; it has been logged", headers=request_id)
         return problem.response(request)
 
 
@@ -205,7 +150,7 @@ PROBLEM_SCHEMA: dict[str, Any] = {
     "type": "object",
     "required": ["type", "title", "status", "detail"],
     "properties": {
-        "type": {"type": "string", "format": "uri-reference", "examples": ["/problems/state-conflict"]},
+        "type": {"type": "string", "format": "uri-reference", "examples": [REASONS[Reason.STATE_CONFLICT].type]},
         "title": {"type": "string"},
         "status": {"type": "integer", "minimum": 400, "maximum": 599},
         "detail": {"type": "string"},
@@ -231,9 +176,9 @@ PROBLEM_SCHEMA: dict[str, Any] = {
 _PROBLEM_REF = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
 
 
-def _documented(slug: str) -> dict[str, Any]:
-    title, when = PROBLEM_TYPES[slug]
-    return {"description": f"{title}: {when}", "content": _PROBLEM_REF}
+def _documented(reason: Reason.ValueType) -> dict[str, Any]:
+    meaning = REASONS[reason]
+    return {"description": f"{meaning.title}: {meaning.description}", "content": _PROBLEM_REF}
 
 
 def document_problems(spec: dict[str, Any]) -> dict[str, Any]:
@@ -253,18 +198,17 @@ def document_problems(spec: dict[str, Any]) -> dict[str, Any]:
             continue
         for method, operation in operations.items():
             headers = {p["name"].lower() for p in operation.get("parameters", []) if p.get("in") == "header"}
-            answers = {401: "unauthenticated", 403: "forbidden", 422: "validation-failed", 503: "service-unavailable"}
+            answers = [Reason.UNAUTHENTICATED, Reason.FORBIDDEN, Reason.VALIDATION_FAILED, Reason.SERVICE_UNAVAILABLE]
             if "{" in path or method != "get":  # the resource, or one the request names
-                answers[404] = "not-found"
+                answers.append(Reason.NOT_FOUND)
             if method != "get":
-                answers[409] = "state-conflict"
+                answers.append(Reason.STATE_CONFLICT)
             if "requestBody" in operation:
-                answers[400] = "bad-request"  # a body that cannot be read at all (not JSON, not UTF-8)
+                answers.append(Reason.BAD_REQUEST)  # a body that cannot be read at all (not JSON, not UTF-8)
             if "if-match" in headers:
-                answers[412] = "precondition-failed"
-                answers[428] = "precondition-required"
+                answers += [Reason.PRECONDITION_FAILED, Reason.PRECONDITION_REQUIRED]
             responses = operation.setdefault("responses", {})
-            for status, slug in answers.items():
-                responses[str(status)] = _documented(slug)
+            for reason in answers:
+                responses[str(REASONS[reason].http_status)] = _documented(reason)
             operation["responses"] = dict(sorted(responses.items()))
     return spec

@@ -268,7 +268,7 @@ GERMAN: dict[str, str] = {
     "VAT id": "USt-IdNr.",
 }
 
-# The API's problem types (problems.PROBLEM_TYPES), the headline of a refused form.
+# The API's problem types (their titles in civicpool_common.reasons), the headline of a refused form.
 GERMAN.update(
     {
         "Your request is not valid": "Die Eingabe ist nicht gültig",

@@ -15,6 +15,7 @@ import asyncio
 from typing import Any
 
 from civicpool_common import observability
+from civicpool_common.reasons import Reason
 from fastapi import APIRouter, Request
 
 from civicpool_gateway.clients import ServiceClients
@@ -49,7 +50,7 @@ async def readyz(request: Request) -> Any:
     if checks["keycloak_jwks"] == "ok":
         return {"status": "ready", "checks": checks}
     raise Problem(
-        503, "service-unavailable", "not ready: Keycloak's signing keys are unknown", extra={"checks": checks}
+        Reason.SERVICE_UNAVAILABLE, "not ready: Keycloak's signing keys are unknown", extra={"checks": checks}
     )
 
 
@@ -80,4 +81,4 @@ async def dependencies(request: Request) -> Any:
     down = ", ".join(f"{name} {state}" for name, state in checks.items() if state not in ("SERVING", "ok"))
     if not down:
         return {"status": "serving", "checks": checks}
-    raise Problem(503, "service-unavailable", f"not serving: {down}", extra={"checks": checks})
+    raise Problem(Reason.SERVICE_UNAVAILABLE, f"not serving: {down}", extra={"checks": checks})

@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal
 
 from civicpool.demand.v1 import demand_pb2 as pb
 from civicpool_common.auth import Role
+from civicpool_common.reasons import Reason
 from civicpool_common.vocabulary import ImportMode, to_proto
 from fastapi import APIRouter, Depends, File, Form, Query, Response, UploadFile, status
 from starlette.concurrency import run_in_threadpool
@@ -75,13 +76,13 @@ async def import_lines(
     content = await file.read(spreadsheets.MAX_UPLOAD_BYTES + 1)
     if len(content) > spreadsheets.MAX_UPLOAD_BYTES:
         raise Problem(
-            413, "payload-too-large", f"the file is larger than {spreadsheets.MAX_UPLOAD_BYTES // 1024 // 1024} MiB"
+            Reason.PAYLOAD_TOO_LARGE, f"the file is larger than {spreadsheets.MAX_UPLOAD_BYTES // 1024 // 1024} MiB"
         )
     file_name = file.filename or "upload"
     try:
         rows = await run_in_threadpool(spreadsheets.read_upload, content, file_name)
     except spreadsheets.UnreadableFile as error:
-        raise Problem(422, "unreadable-file", str(error)) from None
+        raise Problem(Reason.UNREADABLE_FILE, str(error)) from None
     request = pb.ImportLinesRequest(
         round_id=id,
         city_id=caller.principal.city or "",

@@ -1,8 +1,10 @@
 """One error hierarchy for every service, and its encoding as a rich gRPC status.
 
-Services raise these; the error interceptor turns them into a gRPC status with
-google.rpc details (ErrorInfo for a stable reason, BadRequest for per-field
-violations). The gateway decodes the same details into an RFC 9457 problem.
+Services raise these, each with a Reason (civicpool.common.v1.Reason); the error
+interceptor turns them into a gRPC status with the reason's code and google.rpc
+details (ErrorInfo naming the Reason, BadRequest for per-field violations). The
+gateway decodes the same details into an RFC 9457 problem. What a reason means
+on gRPC and on REST is in one table: civicpool_common.reasons.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ import grpc
 from google.protobuf import any_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 
+from civicpool_common.reasons import REASONS, Reason, named
+
 ERROR_DOMAIN = "civicpool"
 STATUS_DETAILS_KEY = "grpc-status-details-bin"
 
@@ -26,29 +30,34 @@ class FieldViolation:
 
 
 class DomainError(Exception):
-    """Base of every expected error: a status code, a stable reason, a human message."""
+    """Base of every expected error: a stable reason (and with it the status code), a human message."""
 
-    code: ClassVar[grpc.StatusCode] = grpc.StatusCode.INTERNAL
-    default_reason: ClassVar[str] = "INTERNAL"
+    default_reason: ClassVar[Reason.ValueType] = Reason.INTERNAL
 
     def __init__(
         self,
         message: str,
         *,
-        reason: str | None = None,
+        reason: Reason.ValueType | None = None,
         violations: Sequence[FieldViolation] = (),
         metadata: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
-        self.reason = reason or self.default_reason
+        self.reason = self.default_reason if reason is None else reason
+        if self.reason not in REASONS:
+            raise ValueError(f"{self.reason!r} is not a reason of civicpool_common.reasons")
         self.violations = tuple(violations)
         self.metadata = dict(metadata or {})
 
+    @property
+    def code(self) -> grpc.StatusCode:
+        """The gRPC status code: the reason's."""
+        return REASONS[self.reason].code
+
 
 class InvalidArgument(DomainError):
-    code = grpc.StatusCode.INVALID_ARGUMENT
-    default_reason = "VALIDATION_FAILED"
+    default_reason = Reason.VALIDATION_FAILED
 
     @classmethod
     def for_field(cls, field_name: str, description: str) -> InvalidArgument:
@@ -56,37 +65,31 @@ class InvalidArgument(DomainError):
 
 
 class Unauthenticated(DomainError):
-    code = grpc.StatusCode.UNAUTHENTICATED
-    default_reason = "UNAUTHENTICATED"
+    default_reason = Reason.UNAUTHENTICATED
 
 
 class PermissionDenied(DomainError):
-    code = grpc.StatusCode.PERMISSION_DENIED
-    default_reason = "FORBIDDEN"
+    default_reason = Reason.FORBIDDEN
 
 
 class NotFound(DomainError):
-    code = grpc.StatusCode.NOT_FOUND
-    default_reason = "NOT_FOUND"
+    default_reason = Reason.NOT_FOUND
 
 
 class AlreadyExists(DomainError):
-    code = grpc.StatusCode.ALREADY_EXISTS
-    default_reason = "ALREADY_EXISTS"
+    default_reason = Reason.ALREADY_EXISTS
 
 
 class FailedPrecondition(DomainError):
     """The request is valid but the current state of the system forbids it."""
 
-    code = grpc.StatusCode.FAILED_PRECONDITION
-    default_reason = "STATE_CONFLICT"
+    default_reason = Reason.STATE_CONFLICT
 
 
 class VersionConflict(DomainError):
     """Optimistic concurrency: the caller edited an outdated version."""
 
-    code = grpc.StatusCode.ABORTED
-    default_reason = "VERSION_CONFLICT"
+    default_reason = Reason.VERSION_CONFLICT
 
     def __init__(self, entity: str, expected: int, current: int | None = None) -> None:
         now = f"the current version is {current}" if current is not None else "it has a newer version"
@@ -103,15 +106,15 @@ class VersionConflict(DomainError):
 class Unavailable(DomainError):
     """A service this one depends on is down or too slow; retrying later may work."""
 
-    code = grpc.StatusCode.UNAVAILABLE
-    default_reason = "SERVICE_UNAVAILABLE"
+    default_reason = Reason.SERVICE_UNAVAILABLE
 
 
 def to_grpc_status(error: DomainError) -> tuple[grpc.StatusCode, str, tuple[tuple[str, bytes], ...]]:
     """The status code, message and trailing metadata that carry `error` over gRPC."""
     details: list[any_pb2.Any] = []
     info = any_pb2.Any()
-    info.Pack(error_details_pb2.ErrorInfo(reason=error.reason, domain=ERROR_DOMAIN, metadata=error.metadata))
+    reason = Reason.Name(error.reason)  # the ErrorInfo reason is the Reason's name, e.g. "VERSION_CONFLICT"
+    info.Pack(error_details_pb2.ErrorInfo(reason=reason, domain=ERROR_DOMAIN, metadata=error.metadata))
     details.append(info)
     if error.violations:
         bad_request = any_pb2.Any()
@@ -130,11 +133,11 @@ def to_grpc_status(error: DomainError) -> tuple[grpc.StatusCode, str, tuple[tupl
 
 @dataclass(frozen=True)
 class RemoteError:
-    """What a caller learns from a failed gRPC call."""
+    """What a caller learns from a failed gRPC call; `reason` is None when the status names none (gRPC's own)."""
 
     code: grpc.StatusCode
     message: str
-    reason: str = ""
+    reason: Reason.ValueType | None = None
     metadata: dict[str, str] = field(default_factory=dict)
     violations: tuple[FieldViolation, ...] = ()
 
@@ -146,7 +149,8 @@ def from_rpc_error(error: grpc.aio.AioRpcError) -> RemoteError:
     """Decode the status, reason and field violations of a failed call."""
     code = error.code()
     message = error.details() or ""
-    reason, metadata = "", {}
+    reason: Reason.ValueType | None = None
+    metadata: dict[str, str] = {}
     violations: tuple[FieldViolation, ...] = ()
     for key, value in error.trailing_metadata() or ():
         if key != STATUS_DETAILS_KEY or not isinstance(value, bytes):
@@ -158,7 +162,7 @@ def from_rpc_error(error: grpc.aio.AioRpcError) -> RemoteError:
             if detail.Is(error_details_pb2.ErrorInfo.DESCRIPTOR):
                 info = error_details_pb2.ErrorInfo()
                 detail.Unpack(info)
-                reason, metadata = info.reason, dict(info.metadata)
+                reason, metadata = named(info.reason), dict(info.metadata)
             elif detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
                 bad_request = error_details_pb2.BadRequest()
                 detail.Unpack(bad_request)

@@ -27,8 +27,8 @@ from civicpool_common.errors import (
 from civicpool_common.grpc_server import current_token
 from civicpool_common.methods import full_service_name, read_methods
 from civicpool_common.observability import outgoing_metadata
+from civicpool_common.reasons import SERVICE_AWAY
 from civicpool_common.service_identity import ServiceTokens
-from civicpool_common.status import SERVICE_AWAY
 
 log = logging.getLogger("civicpool.grpc")
 Response = TypeVar("Response", bound=Message)
@@ -124,7 +124,7 @@ async def _call(
         if kept is not None:
             raise kept(
                 f"the {service} service refused: {remote.message}",
-                reason=remote.reason or None,
+                reason=remote.reason,
                 violations=remote.violations,
                 metadata=remote.metadata,
             ) from None

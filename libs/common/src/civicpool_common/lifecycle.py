@@ -13,6 +13,7 @@ from enum import StrEnum
 from typing import Generic, TypeVar
 
 from civicpool_common.errors import FailedPrecondition, InvalidArgument
+from civicpool_common.reasons import Reason
 
 Status = TypeVar("Status", bound=StrEnum)
 
@@ -21,7 +22,7 @@ class StateConflict(FailedPrecondition):
     """The record's status forbids the request; the message and metadata name the status."""
 
     def __init__(self, message: str, current: str) -> None:
-        super().__init__(message, reason="STATE_CONFLICT", metadata={"current_status": current})
+        super().__init__(message, reason=Reason.STATE_CONFLICT, metadata={"current_status": current})
 
 
 @dataclass(frozen=True)

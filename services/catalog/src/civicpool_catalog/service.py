@@ -26,6 +26,7 @@ from civicpool_common.errors import (
 )
 from civicpool_common.money import split_cents
 from civicpool_common.paging import MAX_LIMIT, Page, PageWindow
+from civicpool_common.reasons import Reason
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
@@ -281,7 +282,7 @@ class CatalogService:
                     raise FailedPrecondition(
                         f"city {record.id} has a share in the fixed cost keys {', '.join(keys)}; "
                         "change those keys before deactivating the city",
-                        reason="CITY_IN_COST_KEY",
+                        reason=Reason.CITY_IN_COST_KEY,
                     )
             record.active = active
             record.updated_at = utc_now()
@@ -292,7 +293,7 @@ class CatalogService:
                     reasons = "; ".join(f"{v.field}: {v.description}" for v in invalid.violations)
                     raise FailedPrecondition(
                         f"the {kind.entity} cannot be reactivated as it is ({reasons}); change it first",
-                        reason="STATE_CONFLICT",
+                        reason=Reason.STATE_CONFLICT,
                     ) from None
             await self._flush(session, kind, record_id=record_id, expected_version=record.version)
         return record
@@ -319,7 +320,7 @@ class CatalogService:
         async with self._sessions() as session:
             key = await self._load(COST_KEYS.repository(session), COST_KEYS, cost_key_id)
             if not key.active:
-                raise FailedPrecondition(f"cost key {cost_key_id} is deactivated", reason="COST_KEY_INACTIVE")
+                raise FailedPrecondition(f"cost key {cost_key_id} is deactivated", reason=Reason.COST_KEY_INACTIVE)
             weights = await self._weights(session, key, usage, city_ids)
         if not weights or not any(weights.values()):
             raise InvalidArgument.for_field(

@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from civicpool_common.errors import FieldViolation, InvalidArgument
+from civicpool_common.reasons import Reason
 from civicpool_common.vocabulary import Priority
 
 from civicpool_demand import rules
@@ -76,18 +77,18 @@ class _Problems:
         shown = "" if self.count <= MAX_REPORTED_PROBLEMS else f" (the first {MAX_REPORTED_PROBLEMS} are listed)"
         raise InvalidArgument(
             f"the file has {self.count} problem(s) in {rows} row(s){shown}; nothing was imported",
-            reason="IMPORT_REJECTED",
+            reason=Reason.IMPORT_REJECTED,
             violations=self.violations,
         )
 
 
 def check_row_count(count: int) -> None:
     if count == 0:
-        raise InvalidArgument("the file has no data rows below its header", reason="IMPORT_REJECTED")
+        raise InvalidArgument("the file has no data rows below its header", reason=Reason.IMPORT_REJECTED)
     if count > MAX_ROWS:
         raise InvalidArgument(
             f"the file has {count:,} data rows; at most {MAX_ROWS:,} can be imported at once: split it",
-            reason="IMPORT_REJECTED",
+            reason=Reason.IMPORT_REJECTED,
         )
 
 
