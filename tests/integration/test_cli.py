@@ -42,10 +42,15 @@ def test_loading_the_demo_twice_changes_nothing(stack: Stack) -> None:
 def test_migrate_builds_every_service_schema(tmp_path: Path) -> None:
     result = runner.invoke(app, ["migrate", "--data-dir", str(tmp_path)])
     assert result.exit_code == 0, result.output
-    for service, table in (("catalog", "items"), ("demand", "rounds"), ("contracts", "tenders")):
+    tables = {}
+    for service in ("catalog", "demand", "tenders", "contracts"):
         engine = create_engine(f"sqlite:///{tmp_path / f'{service}.db'}")
-        assert table in inspect(engine).get_table_names()
+        tables[service] = set(inspect(engine).get_table_names())
         engine.dispose()
+    for service, table in (("catalog", "items"), ("demand", "rounds"), ("tenders", "tenders"),
+                           ("contracts", "contracts")):  # fmt: skip
+        assert table in tables[service], service
+    assert not {"tenders", "lots", "bids"} & tables["contracts"]  # the tender tables live with the tenders service
 
 
 @pytest.mark.parametrize("command", [["up"], ["demo-load"]])
@@ -94,7 +99,8 @@ def test_the_services_get_one_database_each_on_a_postgresql_server(
     """`civicpool up --database postgresql://...`: the databases are made, then migrated like SQLite ones."""
     server = f"postgresql://{postgres.user}@127.0.0.1:{postgres.port}"
     urls = service_database_urls(server)
-    assert urls == {f"CIVICPOOL_{s.upper()}_DATABASE_URL": f"{server}/{s}" for s in ("catalog", "demand", "contracts")}
+    assert urls == {f"CIVICPOOL_{s.upper()}_DATABASE_URL": f"{server}/{s}"
+                    for s in ("catalog", "demand", "tenders", "contracts")}  # fmt: skip
     assert service_database_urls(f"{server}/ignored") == urls  # again: nothing to make
     for name, url in urls.items():
         monkeypatch.setenv(name, url)

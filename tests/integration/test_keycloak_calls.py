@@ -30,7 +30,7 @@ def served_by_keycloak(stack: Stack) -> float:
 
 def test_authenticated_requests_make_no_calls_to_keycloak(api: ApiFactory, stack: Stack) -> None:
     client = api("bruchsal.it")  # its token is issued here, before the count starts
-    paths = ("/items", "/rounds", "/contracts", "/me")
+    paths = ("/items", "/rounds", "/tenders", "/contracts", "/me")
     for path in paths:  # warm-up: every service has fetched the signing keys once
         assert client.get(path).status_code == 200
     before = served_by_keycloak(stack)

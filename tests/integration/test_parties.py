@@ -37,6 +37,8 @@ from civicpool.contracts.v1 import contracts_pb2 as contracts
 from civicpool.contracts.v1.contracts_pb2_grpc import ContractsServiceStub
 from civicpool.demand.v1 import demand_pb2 as demand
 from civicpool.demand.v1.demand_pb2_grpc import DemandServiceStub
+from civicpool.tenders.v1 import tenders_pb2 as tenders
+from civicpool.tenders.v1.tenders_pb2_grpc import TendersServiceStub
 from civicpool_cli.stack import Stack
 from civicpool_common import service_identity
 from civicpool_common.references import Kind
@@ -117,7 +119,7 @@ def _grpc_id_fields() -> set[tuple[str, str]]:
                 walk(item.message_type, here + repeated, found, depth + 1)
 
     found = set()
-    for module in (catalog, demand, contracts):
+    for module in (catalog, demand, tenders, contracts):
         for service in module.DESCRIPTOR.services_by_name.values():
             for method in service.methods:
                 if method.GetOptions().idempotency_level == MethodOptions.NO_SIDE_EFFECTS:
@@ -155,9 +157,9 @@ class World:
         return counts
 
     def stored(self, value: str) -> list[str]:
-        """Where demand or contracts store `value` as a cell or as a string in a JSON list: table.column."""
+        """Where demand, tenders or contracts store `value` as a cell or as a string in a JSON list: table.column."""
         found = []
-        for service in ("demand", "contracts"):
+        for service in ("demand", "tenders", "contracts"):
             with sqlite3.connect(f"file:{self.stack.data_dir / f'{service}.db'}?mode=ro", uri=True) as db:
                 for (table,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'"):
                     columns = [r[1] for r in db.execute(f'PRAGMA table_info("{table}")')]
@@ -188,7 +190,8 @@ class World:
         return int(next(b for b in bids if b["id"] == self.ids["bid"])["version"])
 
     def call(self, service: str, method: str, request: Any, user: str, *, as_service: str = "") -> grpc.StatusCode:
-        stub = {"catalog": CatalogServiceStub, "demand": DemandServiceStub, "contracts": ContractsServiceStub}[service]
+        stub = {"catalog": CatalogServiceStub, "demand": DemandServiceStub, "tenders": TendersServiceStub,
+                "contracts": ContractsServiceStub}[service]  # fmt: skip
         metadata = [("authorization", f"Bearer {self.tokens(user)}")]
         if as_service:
             metadata.append((service_identity.SERVICE_TOKEN_METADATA, f"Bearer {self.service_tokens[as_service]}"))
@@ -596,13 +599,16 @@ def _grpc_cases() -> list[Case]:
     def contracts_call(method: str, request: Callable[[World, str], Any]) -> Send:
         return lambda w, bad: w.call("contracts", method, request(w, bad), "ettlingen.lead")
 
+    def tenders_call(method: str, request: Callable[[World, str], Any]) -> Send:
+        return lambda w, bad: w.call("tenders", method, request(w, bad), "ettlingen.lead")
+
     def bid(method: str, user: str, extra: Callable[[World], dict[str, Any]]) -> Callable[[str, str], Send]:
         def field(vendor: str, item: str) -> Send:
             def send(w: World, bad: str) -> grpc.StatusCode:
                 prices = [
-                    contracts.BidPrice(item_id=w.ids["lot_items"][0] if item == "" else bad, unit_price_cents=4_000)
+                    tenders.BidPrice(item_id=w.ids["lot_items"][0] if item == "" else bad, unit_price_cents=4_000)
                 ]
-                message = contracts.Bid(
+                message = tenders.Bid(
                     lot_id=w.ids["lot"],
                     vendor_id=bad if vendor else "",
                     prices=prices,
@@ -610,10 +616,10 @@ def _grpc_cases() -> list[Case]:
                     dpa_offered=True,
                     **extra(w),
                 )
-                request = contracts.SubmitBidRequest(
+                request = tenders.SubmitBidRequest(
                     tender_id=w.ids["tender"], bid=message, expected_version=w.bid_version() if extra(w) else 0
                 )
-                return w.call("contracts", method, request, user)
+                return w.call("tenders", method, request, user)
 
             return send
 
@@ -628,6 +634,22 @@ def _grpc_cases() -> list[Case]:
                 round=rounds(scope_item_ids=[scope] if scope else []),
                 lines=[demand.PrefilledLine(city_id=city, item_id=item or w.ids["scope"][0], quantity=3)],
             )
+
+        return request
+
+    def award(lead: str = "ettlingen", vendor: str = "rheintal", item: str = "", city: str = "bruchsal") -> Any:
+        """An award order as the tenders service delivers it, for a tender of its own each time."""
+
+        def request(w: World) -> contracts.CreateAwardContractsRequest:
+            awarded = contracts.AwardedItem(
+                contract_id=str(uuid.uuid4()), lot_id=str(uuid.uuid4()), bid_id=str(uuid.uuid4()), vendor_id=vendor,
+                item_id=item or w.ids["round_item"], sku="HEADSET-USB", name="Headset", unit="St", kind="hardware",
+                unit_price_cents=4_000, ceiling_quantity=4, quotas=[contracts.CityShare(city_id=city, quantity=4)],
+            )  # fmt: skip
+            return contracts.CreateAwardContractsRequest(
+                tender_id=str(uuid.uuid4()), lead_city_id=lead, awarded_by="ettlingen.lead", awarded_at=_timestamp(0),
+                starts_on="2027-01-01", ends_on="2028-12-31", renewal_notice_on="2028-09-30", items=[awarded],
+            )  # fmt: skip
 
         return request
 
@@ -764,6 +786,24 @@ def _grpc_cases() -> list[Case]:
             ),
             ignored=True,
         ),
+        # Internal: only the tenders service delivers award orders (it checks the parties when the lead awards,
+        # and a delivery must not fail later); whatever a user names there is refused at the door.
+        *(
+            Case(
+                "ContractsService/CreateAwardContracts",
+                field,
+                kind,
+                lambda w, bad, where=where: w.call(
+                    "contracts", "CreateAwardContracts", award(**{where: bad})(w), "ettlingen.lead"
+                ),
+            )
+            for field, kind, where in (
+                ("lead_city_id", Kind.CITY, "lead"),
+                ("items[].vendor_id", Kind.VENDOR, "vendor"),
+                ("items[].item_id", Kind.ITEM, "item"),
+                ("items[].quotas[].city_id", Kind.CITY, "city"),
+            )
+        ),
         Case(
             "DemandService/CreateLine",
             "line.city_id",
@@ -809,25 +849,25 @@ def _grpc_cases() -> list[Case]:
             _not_own("bruchsal"),
         ),
         Case(
-            "ContractsService/CreateTender",
+            "TendersService/CreateTender",
             "lot_groups[].item_ids[]",
             Kind.ITEM,
-            contracts_call(
+            tenders_call(
                 "CreateTender",
-                lambda w, bad: contracts.CreateTenderRequest(
-                    round_id=w.ids["closed_round"], lot_groups=[contracts.LotGroup(item_ids=[bad])]
+                lambda w, bad: tenders.CreateTenderRequest(
+                    round_id=w.ids["closed_round"], lot_groups=[tenders.LotGroup(item_ids=[bad])]
                 ),
             ),
             lambda w: _other_items(w, [w.ids["round_item"]]),
         ),
         *(
             Case(
-                "ContractsService/UpdateTender",
+                "TendersService/UpdateTender",
                 path,
                 kind,
-                contracts_call(
+                tenders_call(
                     "UpdateTender",
-                    lambda w, bad, build=build: contracts.UpdateTenderRequest(
+                    lambda w, bad, build=build: tenders.UpdateTenderRequest(
                         tender=build(w, bad), update_mask=mask("title"), expected_version=w.tender_version()
                     ),
                 ),
@@ -837,67 +877,65 @@ def _grpc_cases() -> list[Case]:
                 (
                     "tender.lead_city_id",
                     Kind.CITY,
-                    lambda w, bad: contracts.Tender(id=w.ids["draft_tender"], title="Parteien", lead_city_id=bad),
+                    lambda w, bad: tenders.Tender(id=w.ids["draft_tender"], title="Parteien", lead_city_id=bad),
                 ),
                 (
                     "tender.participating_city_ids[]",
                     Kind.CITY,
-                    lambda w, bad: contracts.Tender(
+                    lambda w, bad: tenders.Tender(
                         id=w.ids["draft_tender"], title="Parteien", participating_city_ids=[bad]
                     ),
                 ),
                 (
                     "tender.lots[].items[].item_id",
                     Kind.ITEM,
-                    lambda w, bad: contracts.Tender(
+                    lambda w, bad: tenders.Tender(
                         id=w.ids["draft_tender"],
                         title="Parteien",
-                        lots=[contracts.Lot(items=[contracts.LotItem(item_id=bad)])],
+                        lots=[tenders.Lot(items=[tenders.LotItem(item_id=bad)])],
                     ),
                 ),
                 (
                     "tender.lots[].items[].shares[].city_id",
                     Kind.CITY,
-                    lambda w, bad: contracts.Tender(
+                    lambda w, bad: tenders.Tender(
                         id=w.ids["draft_tender"],
                         title="Parteien",
                         lots=[
-                            contracts.Lot(
-                                items=[contracts.LotItem(shares=[contracts.CityShare(city_id=bad, quantity=1)])]
-                            )
+                            tenders.Lot(items=[tenders.LotItem(shares=[tenders.CityShare(city_id=bad, quantity=1)])])
                         ],
                     ),
                 ),
             )
         ),
         Case(
-            "ContractsService/SubmitBid",
+            "TendersService/SubmitBid",
             "bid.prices[].item_id",
             Kind.ITEM,
             submit("", "bad"),
             lambda w: _other_items(w, w.ids["lot_items"]),
         ),
         Case(
-            "ContractsService/ReplaceBid",
+            "TendersService/ReplaceBid",
             "bid.prices[].item_id",
             Kind.ITEM,
             replace("", "bad"),
             lambda w: _other_items(w, w.ids["lot_items"]),
         ),
-        Case("ContractsService/ReplaceBid", "bid.vendor_id", Kind.VENDOR, replace("bad", ""), ignored=True),
+        Case("TendersService/ReplaceBid", "bid.vendor_id", Kind.VENDOR, replace("bad", ""), ignored=True),
         Case(
-            "ContractsService/SubmitBid",
+            "TendersService/SubmitBid",
             "bid.vendor_id",
             Kind.VENDOR,
             lambda w, bad: w.call(
-                "contracts",
+                "tenders",
                 "SubmitBid",
-                contracts.SubmitBidRequest(
+                tenders.SubmitBidRequest(
                     tender_id=w.ids["tender"],
-                    bid=contracts.Bid(
+                    bid=tenders.Bid(
                         lot_id=w.ids["lot"],
                         vendor_id=bad,
-                        prices=[contracts.BidPrice(item_id=w.ids["lot_items"][0], unit_price_cents=4_000)],
+                        prices=[tenders.BidPrice(item_id=w.ids["lot_items"][0], unit_price_cents=4_000)],
                     ),
                 ),
                 "vendor.globalmeet",

@@ -15,6 +15,7 @@ from civicpool.contracts.v1 import contracts_pb2 as contracts
 from civicpool.contracts.v1.contracts_pb2_grpc import ContractsServiceStub
 from civicpool.demand.v1 import demand_pb2 as demand
 from civicpool.demand.v1.demand_pb2_grpc import DemandServiceStub
+from civicpool.tenders.v1 import tenders_pb2 as tenders
 from civicpool_cli.stack import Stack
 from civicpool_common import service_identity
 from civicpool_common.errors import from_rpc_error
@@ -32,7 +33,7 @@ LAPTOP = catalog.Item(sku="GRPC-1", name="x", kind=catalog.ITEM_KIND_HARDWARE, c
 
 @pytest.fixture(scope="module")
 def channels(stack: Stack) -> Iterator[dict[str, grpc.Channel]]:
-    opened = {name: grpc.insecure_channel(stack.address(name)) for name in ("catalog", "demand", "contracts")}
+    opened = {name: grpc.insecure_channel(stack.address(name)) for name in service_identity.SERVICES}
     yield opened
     for channel in opened.values():
         channel.close()
@@ -110,7 +111,7 @@ def test_a_lead_creates_a_round_for_the_own_city_and_city_it_may_not(
     assert created.id not in [r.id for r in listed.rounds]  # drafts are the leads' business
 
 
-@pytest.mark.parametrize("service", ["catalog", "demand", "contracts"])
+@pytest.mark.parametrize("service", ["catalog", "demand", "tenders", "contracts"])
 def test_health_answers_without_a_token(channels: dict[str, grpc.Channel], service: str) -> None:
     stub: Any = health_pb2_grpc.HealthStub(channels[service])
     assert (
@@ -121,7 +122,7 @@ def test_health_answers_without_a_token(channels: dict[str, grpc.Channel], servi
 @pytest.mark.parametrize(
     ("service", "name"),
     [("catalog", "civicpool.catalog.v1.CatalogService"), ("demand", "civicpool.demand.v1.DemandService"),
-     ("contracts", "civicpool.contracts.v1.ContractsService")],
+     ("tenders", "civicpool.tenders.v1.TendersService"), ("contracts", "civicpool.contracts.v1.ContractsService")],
 )  # fmt: skip
 def test_reflection_lists_the_service(channels: dict[str, grpc.Channel], service: str, name: str) -> None:
     stub = reflection_pb2_grpc.ServerReflectionStub(channels[service])
@@ -160,8 +161,13 @@ def test_a_time_beyond_the_calendar_is_invalid_not_internal(
 
 
 def _every_rpc() -> list[tuple[str, str]]:
-    """(service, /package.Service/Method) for every method the three services declare."""
-    declared = {"catalog": catalog.DESCRIPTOR, "demand": demand.DESCRIPTOR, "contracts": contracts.DESCRIPTOR}
+    """(service, /package.Service/Method) for every method the four services declare."""
+    declared = {
+        "catalog": catalog.DESCRIPTOR,
+        "demand": demand.DESCRIPTOR,
+        "tenders": tenders.DESCRIPTOR,
+        "contracts": contracts.DESCRIPTOR,
+    }
     return [(name, f"/{service.full_name}/{method.name}")
             for name, file in declared.items() for service in file.services_by_name.values()
             for method in service.methods]  # fmt: skip
@@ -183,18 +189,20 @@ def forged(tokens: TokenSource) -> str:
 def test_every_rpc_refuses_a_missing_or_forged_token(
     channels: dict[str, grpc.Channel], forged: str, service: str, path: str
 ) -> None:
-    """Each service verifies the forwarded token itself: no call reaches a servicer on a gateway's say-so."""
+    """Each service verifies the forwarded token itself: no call reaches a servicer on a gateway's say-so.
+
+    An internal method checks for its calling service's token first: without one it is refused outright."""
     call = channels[service].unary_unary(path)  # raw bytes: an empty request is valid for every message type
+    internal = path in internal_methods(path.split("/")[1])
+    expected = grpc.StatusCode.PERMISSION_DENIED if internal else grpc.StatusCode.UNAUTHENTICATED
     for metadata in ((), _bearer(forged), (("authorization", f"Basic {forged}"),)):
-        assert _code(lambda metadata=metadata: call(b"", timeout=DEADLINE, metadata=metadata)) == (
-            grpc.StatusCode.UNAUTHENTICATED
-        ), (path, metadata[:1])
+        code = _code(lambda metadata=metadata: call(b"", timeout=DEADLINE, metadata=metadata))
+        assert code == expected, (path, metadata[:1])
 
 
 def test_the_token_matrix_covers_every_service() -> None:
-    per_service = {
-        name: sum(1 for service, _ in _every_rpc() if service == name) for name in ("catalog", "demand", "contracts")
-    }
+    per_service = {name: sum(1 for service, _ in _every_rpc() if service == name) for name in service_identity.SERVICES}
+    assert set(per_service) == {"catalog", "demand", "tenders", "contracts"}
     assert all(count >= 10 for count in per_service.values()), per_service
 
 
@@ -287,11 +295,22 @@ def service_tokens(stack: Stack) -> dict[str, str]:
     return {service: service_token(stack, service) for service in service_identity.SERVICES}
 
 
-def test_the_internal_methods_are_the_demand_services_bundling_and_prefilled_rounds() -> None:
+def test_the_internal_methods_are_bundling_prefilled_rounds_and_the_award_contracts() -> None:
     assert {(path, caller) for _, path, caller in _internal_rpcs()} == {
-        ("/civicpool.demand.v1.DemandService/BundleRound", "contracts"),
+        ("/civicpool.demand.v1.DemandService/BundleRound", "tenders"),
         ("/civicpool.demand.v1.DemandService/CreatePrefilledRound", "contracts"),
+        ("/civicpool.contracts.v1.ContractsService/CreateAwardContracts", "tenders"),
+        ("/civicpool.contracts.v1.ContractsService/ListAwardContracts", "tenders"),
     }
+
+
+# Internal methods that act for the lead whose request the calling service serves: they need the lead's token too.
+ON_A_LEADS_BEHALF = {
+    "/civicpool.demand.v1.DemandService/BundleRound",
+    "/civicpool.demand.v1.DemandService/CreatePrefilledRound",
+}
+# Internal reads whose empty request is valid: they answer that nothing is there.
+A_READ_OF_NOTHING = {"/civicpool.contracts.v1.ContractsService/ListAwardContracts"}
 
 
 @pytest.mark.parametrize(("service", "path", "caller"), _internal_rpcs())
@@ -299,27 +318,50 @@ def test_an_internal_method_refuses_every_caller_but_its_service(
     channels: dict[str, grpc.Channel], tokens: TokenSource, service_tokens: dict[str, str],
     service: str, path: str, caller: str,
 ) -> None:  # fmt: skip
-    """Whatever user token comes with it: only the expected service's own, real token gets a call through."""
+    """Whatever user token comes with it: only the expected service's own, real token gets a call through.
+
+    The service may call with its own token alone (work that outlives a user's request), or with a user's token too.
+    """
     call = channels[service].unary_unary(path)
     user = _bearer(tokens("ettlingen.lead"))  # a lead who may start renewals and tenders through the API
+    own = _service_header(service_tokens[caller])
     others = [s for s in service_identity.SERVICES if s != caller]
     refused = {
+        "no token at all": ((), grpc.StatusCode.PERMISSION_DENIED),
         "a user token alone": (user, grpc.StatusCode.PERMISSION_DENIED),
         **{f"the {other} service's token": ((*user, _service_header(service_tokens[other])),
                                             grpc.StatusCode.PERMISSION_DENIED) for other in others},
+        **{f"the {other} service's token alone": ((_service_header(service_tokens[other]),),
+                                                  grpc.StatusCode.PERMISSION_DENIED) for other in others},
         "a forged service token": ((*user, _service_header(_forged_token(service_tokens[caller]))),
                                    grpc.StatusCode.UNAUTHENTICATED),
-        "the service token as the user's": (_bearer(service_tokens[caller]), grpc.StatusCode.UNAUTHENTICATED),
-        "the service token without a user": ((_service_header(service_tokens[caller]),),
-                                             grpc.StatusCode.UNAUTHENTICATED),
+        "a forged service token alone": ((_service_header(_forged_token(service_tokens[caller])),),
+                                         grpc.StatusCode.UNAUTHENTICATED),
+        "the service token as the user's": (_bearer(service_tokens[caller]), grpc.StatusCode.PERMISSION_DENIED),
+        "the service token as the user's too": ((*_bearer(service_tokens[caller]), own),
+                                                grpc.StatusCode.UNAUTHENTICATED),
+        "a forged user token with the service token": ((*_bearer(_forged_token(tokens("ettlingen.lead"))), own),
+                                                       grpc.StatusCode.UNAUTHENTICATED),
         "a user token as the service token": ((*user, _service_header(tokens("network.admin"))),
                                               grpc.StatusCode.UNAUTHENTICATED),
     }  # fmt: skip
     for what, (metadata, expected) in refused.items():
         assert _code(lambda m=metadata: call(b"", timeout=DEADLINE, metadata=m)) == expected, what
-    allowed = (*user, _service_header(service_tokens[caller]))
-    code = _code(lambda: call(b"", timeout=DEADLINE, metadata=allowed))  # an empty request: refused for its content
-    assert code == grpc.StatusCode.INVALID_ARGUMENT
+    for what, allowed in {"with a user": (*user, own), "on its own": (own,)}.items():
+        try:
+            reply = call(b"", timeout=DEADLINE, metadata=allowed)
+        except grpc.RpcError as error:
+            code, details = error.code(), error.details()  # type: ignore[attr-defined]
+        else:
+            code, details = grpc.StatusCode.OK, ""
+            assert reply == b"", what  # nothing named, nothing found
+        if what == "on its own" and path in ON_A_LEADS_BEHALF:
+            # Through the gate, but without a lead whose rights it could use.
+            assert code == grpc.StatusCode.PERMISSION_DENIED and "is internal" not in details, (what, details)
+        elif path in A_READ_OF_NOTHING:
+            assert code == grpc.StatusCode.OK, (what, details)
+        else:  # an empty request: refused for its content
+            assert code == grpc.StatusCode.INVALID_ARGUMENT, (what, details)
 
 
 @pytest.mark.parametrize("user", ["buehl.it", "buehl.finance", "buehl.lead", "ettlingen.lead", "network.admin",
@@ -327,8 +369,11 @@ def test_an_internal_method_refuses_every_caller_but_its_service(
 def test_no_user_token_reaches_an_internal_method(
     channels: dict[str, grpc.Channel], tokens: TokenSource, stutensee: dict[str, str], user: str
 ) -> None:
-    """Demand for invented cities, or a round bundled into an invented tender: what the API never offers."""
+    """Demand for invented cities, a round bundled into an invented tender, contracts for an invented award:
+    what the API never offers."""
     stub = DemandServiceStub(channels["demand"])
+    contracts_stub = ContractsServiceStub(channels["contracts"])
+    invented = "01a219d6-0000-7000-8000-00000000dead"
     opens, closes = Timestamp(), Timestamp()
     opens.FromDatetime(dt.datetime.now(dt.UTC))
     closes.FromDatetime(dt.datetime.now(dt.UTC) + dt.timedelta(days=30))
@@ -337,11 +382,27 @@ def test_no_user_token_reaches_an_internal_method(
         lines=[demand.PrefilledLine(city_id=city, item_id=stutensee["item"], quantity=500, justification="x")
                for city in ("stutensee", "atlantis", "Buehl")],
     )  # fmt: skip
-    bundle = demand.RoundTransitionRequest(id=stutensee["round"], tender_id="01a219d6-0000-7000-8000-00000000dead")
+    bundle = demand.RoundTransitionRequest(id=stutensee["round"], tender_id=invented)
+    award = contracts.CreateAwardContractsRequest(
+        tender_id=invented, lead_city_id="buehl", awarded_by=user, starts_on="2027-01-01", ends_on="2027-12-31",
+        items=[contracts.AwardedItem(contract_id="01a219d6-0000-7000-8000-0000000beef0", lot_id="x", bid_id="x",
+                                     vendor_id="rheintal", item_id=stutensee["item"], sku="X", name="x", unit="St",
+                                     kind="software", unit_price_cents=1, ceiling_quantity=500,
+                                     quotas=[contracts.CityShare(city_id="buehl", quantity=500)])],
+    )  # fmt: skip
     metadata = _bearer(tokens(user))
-    for call, request in ((stub.CreatePrefilledRound, prefilled), (stub.BundleRound, bundle)):
+    for call, request in (
+        (stub.CreatePrefilledRound, prefilled),
+        (stub.BundleRound, bundle),
+        (contracts_stub.CreateAwardContracts, award),
+        (contracts_stub.ListAwardContracts, contracts.ListAwardContractsRequest(tender_id=invented)),
+    ):
         code = _code(lambda c=call, r=request: c(r, timeout=DEADLINE, metadata=metadata))
         assert code == grpc.StatusCode.PERMISSION_DENIED, (user, request.DESCRIPTOR.name)
     round_now = stub.GetRound(demand.GetRoundRequest(id=stutensee["round"]), timeout=DEADLINE, metadata=metadata
                               if user != "vendor.rheintal" else _bearer(tokens("network.admin")))  # fmt: skip
     assert (round_now.status, round_now.tender_id) == (demand.ROUND_STATUS_OPEN, "")
+    admin = _bearer(tokens("network.admin"))
+    created = contracts_stub.ListContracts(contracts.ListContractsRequest(tender_id=invented), timeout=DEADLINE,
+                                           metadata=admin)  # fmt: skip
+    assert list(created.contracts) == []

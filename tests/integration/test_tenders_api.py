@@ -8,8 +8,8 @@ from typing import Any
 
 import grpc
 import pytest
-from civicpool.contracts.v1 import contracts_pb2 as pb
-from civicpool.contracts.v1.contracts_pb2_grpc import ContractsServiceStub
+from civicpool.tenders.v1 import tenders_pb2 as pb
+from civicpool.tenders.v1.tenders_pb2_grpc import TendersServiceStub
 from civicpool_cli import demo
 from civicpool_cli.stack import Stack
 
@@ -39,8 +39,8 @@ def _bid(tender: dict[str, Any], sku: str, cents: int, **declarations: Any) -> d
 
 
 def _grpc_bids(stack: Stack, token: str, tender_id: str) -> tuple[grpc.StatusCode, list[str]]:
-    with grpc.insecure_channel(stack.address("contracts")) as channel:
-        stub = ContractsServiceStub(channel)
+    with grpc.insecure_channel(stack.address("tenders")) as channel:
+        stub = TendersServiceStub(channel)
         try:
             reply = stub.ListBids(
                 pb.ListBidsRequest(tender_id=tender_id), timeout=5, metadata=(("authorization", f"Bearer {token}"),)
@@ -126,6 +126,8 @@ def test_the_whole_tender_lifecycle_with_sealed_bids(api: ApiFactory, stack: Sta
     assert awarded.status_code == 200, awarded.text
     result = awarded.json()
     assert result["tender"]["status"] == "awarded"
+    assert result["contracts_pending"] is False  # the contracts service answered at once
+    assert {(c["lot_id"], c["bid_id"]) for c in result["contracts"]} == {(a["lot_id"], a["bid_id"]) for a in best}
     shares = {(item["item_id"], s["city_id"]): s["quantity"]
               for lot in tender["lots"] for item in lot["items"] for s in item["shares"]}  # fmt: skip
     for contract in result["contracts"]:
@@ -198,8 +200,8 @@ def test_city_users_cannot_change_tenders_even_directly_over_grpc(
     api: ApiFactory, stack: Stack, tokens: TokenSource
 ) -> None:
     round_id = _closed_round(api)
-    with grpc.insecure_channel(stack.address("contracts")) as channel:
-        stub = ContractsServiceStub(channel)
+    with grpc.insecure_channel(stack.address("tenders")) as channel:
+        stub = TendersServiceStub(channel)
 
         def code(call: Any, request: Any, user: str) -> grpc.StatusCode:
             try:
