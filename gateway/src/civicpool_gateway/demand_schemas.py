@@ -7,11 +7,10 @@ from typing import Annotated, Literal
 
 from civicpool.demand.v1 import demand_pb2 as pb
 from civicpool_common.vocabulary import LineStatus, Priority, RoundStatus
-from fastapi import Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from civicpool_gateway.convert import MessageShape
-from civicpool_gateway.schemas import Day, ListParams, Patch, Request, UtcDatetime, Version
+from civicpool_gateway.schemas import Day, DownloadFormat, ListParams, Patch, Request, UtcDatetime, Version
 
 ROUND_SHAPE = MessageShape(
     enums={"status": (pb.RoundStatus, RoundStatus)}, nullable=frozenset({"cancel_reason", "tender_id"})
@@ -23,8 +22,6 @@ LINE_SHAPE = MessageShape(
 VERSION_SHAPE = MessageShape(nullable=frozenset({"import_id"}))
 Quantity = Annotated[int, Field(strict=True, ge=1, le=1_000_000, description="A whole number", examples=[40])]
 Justification = Annotated[str, Field(max_length=2000, examples=["Ersatz der Geräte aus 2019 in den Grundschulen"])]
-DownloadFormat = Literal["json", "csv", "xlsx"]
-FormatQuery = Annotated[DownloadFormat, Query(description="json, csv or xlsx")]
 
 
 class RoundFields(Request):

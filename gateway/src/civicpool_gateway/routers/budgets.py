@@ -2,37 +2,21 @@
 
 # No `from __future__ import annotations`: FastAPI reads the route signatures at runtime.
 
-import datetime as dt
 from typing import Annotated, Any
 
 from civicpool.contracts.v1 import contracts_pb2 as pb
 from civicpool_common.auth import Role
 from fastapi import APIRouter, Depends, Header, Path, Query, Response
-from pydantic import BaseModel, Field
 
 from civicpool_gateway.auth import Caller, CallerDep, requires
 from civicpool_gateway.clients import ClientsDep
 from civicpool_gateway.concurrency import call_write, expected_version, versioned_out
+from civicpool_gateway.contract_schemas import Budget, BudgetBody
 from civicpool_gateway.convert import PLAIN
 from civicpool_gateway.routers.contracts import IdempotencyKey, mark_replayed
-from civicpool_gateway.schemas import Cents, Request, Version
 
 router = APIRouter(tags=["reports"])
 FinanceDep = Annotated[Caller, Depends(requires(Role.FINANCE))]
-
-
-class Budget(BaseModel):
-    city_id: str
-    year: int
-    amount_cents: int
-    set_by: str
-    set_at: dt.datetime
-    version: int
-
-
-class BudgetBody(Request):
-    amount_cents: Cents
-    version: Version | None = Field(None, description="The version you change; leave out for a new budget")
 
 
 @router.get("/budgets", summary="Budgets per city and year", response_model=list[Budget])

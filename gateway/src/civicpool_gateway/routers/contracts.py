@@ -8,14 +8,11 @@ from civicpool.contracts.v1 import contracts_pb2 as pb
 from civicpool_common.auth import Role
 from civicpool_common.timestamps import to_timestamp
 from fastapi import APIRouter, Depends, Header, Query, Response, status
-from pydantic import BaseModel, ConfigDict, Field
 
 from civicpool_gateway.auth import Caller, CallerDep, requires
 from civicpool_gateway.clients import ClientsDep
 from civicpool_gateway.concurrency import versioned_out
-from civicpool_gateway.convert import PLAIN
-from civicpool_gateway.schemas import Cents, Page, Request, ResourceId, UtcDatetime
-from civicpool_gateway.tender_schemas import (
+from civicpool_gateway.contract_schemas import (
     CONTRACT_SHAPE,
     LEDGER_SHAPE,
     CallOffBody,
@@ -25,9 +22,14 @@ from civicpool_gateway.tender_schemas import (
     Operation,
     QuotaShift,
     QuotaShiftBody,
+    RenewalBody,
+    RenewalRound,
     ReturnBody,
+    SharedCostBody,
     Utilisation,
 )
+from civicpool_gateway.convert import PLAIN
+from civicpool_gateway.schemas import Page, ResourceId
 
 router = APIRouter(tags=["contracts"])
 VISIBILITY = (
@@ -157,12 +159,6 @@ async def shift_quota(
     return PLAIN.from_proto(reply)
 
 
-class SharedCostBody(Request):
-    amount_cents: Cents
-    memo: str = Field(min_length=1, max_length=2000, examples=["Einrichtung und Schulung"])
-    cost_key_id: str = Field("", max_length=40, description="Default: the contract's key (usage)")
-
-
 @router.post(
     "/contracts/{id}/shared-costs",
     summary="Post a cost of the contract, split among its cities",
@@ -192,18 +188,6 @@ async def utilisation(id: ResourceId, caller: CallerDep, services: ClientsDep) -
     reply = await services.call("contracts", services.contracts.GetUtilisation, pb.GetContractRequest(id=id),
                                 caller.token)  # fmt: skip
     return PLAIN.from_proto(reply)
-
-
-class RenewalBody(Request):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"closes_at": "2027-06-30T16:00:00Z"}]})
-
-    closes_at: UtcDatetime | None = Field(None, description="When the round closes; default in 30 days")
-
-
-class RenewalRound(BaseModel):
-    contract_id: str
-    round_id: str = Field(description="The new demand round (a draft: open it when the cities should answer)")
-    existing: bool = Field(description="Started before: the same round again")
 
 
 @router.post(

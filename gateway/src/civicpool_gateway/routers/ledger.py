@@ -9,9 +9,9 @@ from fastapi import APIRouter, Query, Response, status
 
 from civicpool_gateway.auth import CallerDep
 from civicpool_gateway.clients import ClientsDep
+from civicpool_gateway.contract_schemas import LEDGER_SHAPE, LedgerListParams, LedgerTransaction, Operation, ReverseBody
 from civicpool_gateway.routers.contracts import IdempotencyKey, operation_json
 from civicpool_gateway.schemas import Page, ResourceId
-from civicpool_gateway.tender_schemas import LEDGER_SHAPE, LedgerListParams, LedgerTransaction, Operation, ReverseBody
 
 router = APIRouter(tags=["ledger"])
 

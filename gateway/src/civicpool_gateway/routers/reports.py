@@ -11,75 +11,23 @@ from typing import Annotated, Any
 
 from civicpool.contracts.v1 import contracts_pb2 as pb
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, Field
 
 from civicpool_gateway import spreadsheets
 from civicpool_gateway.auth import CallerDep
 from civicpool_gateway.clients import ClientsDep
+from civicpool_gateway.contract_schemas import (
+    CONTRACT_SHAPE,
+    BudgetReport,
+    BudgetRow,
+    RenewalsDue,
+    Statement,
+    UseRow,
+    UtilisationReport,
+)
 from civicpool_gateway.convert import PLAIN
-from civicpool_gateway.demand_schemas import FormatQuery
-from civicpool_gateway.schemas import Day
-from civicpool_gateway.tender_schemas import CONTRACT_SHAPE, Contract
+from civicpool_gateway.schemas import Day, FormatQuery
 
 router = APIRouter(tags=["reports"])
-
-
-class StatementLine(BaseModel):
-    posted_at: dt.datetime
-    transaction_id: str
-    kind: str
-    contract_id: str
-    sku: str
-    memo: str
-    amount_cents: int = Field(description="Positive: a charge; negative: a credit")
-    balance_cents: int = Field(description="Owed after this line")
-
-
-class ContractTotal(BaseModel):
-    contract_id: str
-    sku: str
-    name: str
-    amount_cents: int
-
-
-class Statement(BaseModel):
-    city_id: str
-    from_: dt.date = Field(alias="from")
-    to: dt.date
-    opening_cents: int = Field(description="Owed at the start of the period")
-    closing_cents: int = Field(description="Owed at its end")
-    lines: list[StatementLine]
-    by_contract: list[ContractTotal]
-
-
-class UseRow(BaseModel):
-    contract_id: str
-    sku: str
-    name: str
-    kind: str
-    vendor_id: str
-    unit_price_cents: int
-    city_id: str
-    quota: int
-    called_off: int
-    returned: int
-    taken: int
-    holding: int
-    quota_left: int
-    cost_cents: int = Field(description="What the city owes for this contract now")
-
-
-class UtilisationReport(BaseModel):
-    rows: list[UseRow]
-
-
-class RenewalDue(BaseModel):
-    contract: Contract
-    days_left: int = Field(description="Days until the renewal notice date; negative: past it")
-
-
-class RenewalsDue(BaseModel):
-    contracts: list[RenewalDue]
 
 
 def _download(rows: list[dict[str, Any]], columns: list[str], file_format: str, stem: str, sheet: str) -> Any:
@@ -149,18 +97,6 @@ async def renewals(
     columns = ["id", "sku", "name", "vendor_id", "renewal_notice_on", "days_left", "ends_on", "ceiling_quantity",
                "unit_price_cents"]  # fmt: skip
     return _download(rows, columns, format, f"renewals-{days}-days", "Verlängerungen")
-
-
-class BudgetRow(BaseModel):
-    city_id: str
-    year: int
-    budget_cents: int | None = Field(description="null: no budget set")
-    actual_cents: int = Field(description="Charges minus credits on the city's account in the year")
-    remaining_cents: int | None
-
-
-class BudgetReport(BaseModel):
-    rows: list[BudgetRow]
 
 
 @router.get("/reports/budget", summary="Budget against actual charges per city and year",

@@ -25,13 +25,12 @@ from civicpool_gateway.demand_schemas import (
     ROUND_SHAPE,
     Aggregation,
     CancelBody,
-    FormatQuery,
     Round,
     RoundFields,
     RoundListParams,
     RoundPatch,
 )
-from civicpool_gateway.schemas import Page, ResourceId
+from civicpool_gateway.schemas import FormatQuery, Page, ResourceId
 
 router = APIRouter(tags=["demand"])
 LeadDep = Annotated[Caller, Depends(requires(Role.PROCUREMENT_LEAD))]

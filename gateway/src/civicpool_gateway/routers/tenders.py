@@ -17,11 +17,11 @@ from fastapi import APIRouter, Depends, Header, Query, Response, status
 from civicpool_gateway.auth import Caller, CallerDep, requires
 from civicpool_gateway.clients import ClientsDep, ServiceClients
 from civicpool_gateway.concurrency import call_write, expected_version, optional_version, patch_request, versioned_out
+from civicpool_gateway.contract_schemas import CONTRACT_SHAPE
 from civicpool_gateway.convert import PLAIN
 from civicpool_gateway.schemas import Page, ResourceId
 from civicpool_gateway.tender_schemas import (
     BID_SHAPE,
-    CONTRACT_SHAPE,
     TENDER_SHAPE,
     AwardBody,
     AwardResult,
