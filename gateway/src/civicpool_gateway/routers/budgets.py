@@ -10,10 +10,10 @@ from fastapi import APIRouter, Depends, Header, Path, Query, Response
 
 from civicpool_gateway.auth import Caller, CallerDep, requires
 from civicpool_gateway.clients import ClientsDep
-from civicpool_gateway.concurrency import call_write, expected_version, versioned_out
 from civicpool_gateway.contract_schemas import Budget, BudgetBody
 from civicpool_gateway.convert import PLAIN
 from civicpool_gateway.routers.contracts import IdempotencyKey, mark_replayed
+from civicpool_gateway.versioning import call_write, expected_version, versioned_out
 
 router = APIRouter(tags=["reports"])
 FinanceDep = Annotated[Caller, Depends(requires(Role.FINANCE))]

@@ -42,9 +42,9 @@ from civicpool_gateway.catalog_schemas import (
     VendorPatch,
 )
 from civicpool_gateway.clients import ClientsDep
-from civicpool_gateway.concurrency import call_write, expected_version, patch_request, versioned_out
 from civicpool_gateway.convert import MessageShape
 from civicpool_gateway.schemas import ListParams, Page, ResourceId
+from civicpool_gateway.versioning import call_write, expected_version, patch_request, versioned_out
 
 router = APIRouter(tags=["catalog"])
 AdminDep = Annotated[Caller, Depends(requires(Role.NETWORK_ADMIN))]

@@ -11,7 +11,6 @@ from fastapi import APIRouter, Depends, Header, Query, Response, status
 
 from civicpool_gateway.auth import Caller, CallerDep, requires
 from civicpool_gateway.clients import ClientsDep
-from civicpool_gateway.concurrency import versioned_out
 from civicpool_gateway.contract_schemas import (
     CONTRACT_SHAPE,
     LEDGER_SHAPE,
@@ -30,6 +29,7 @@ from civicpool_gateway.contract_schemas import (
 )
 from civicpool_gateway.convert import PLAIN
 from civicpool_gateway.schemas import Page, ResourceId
+from civicpool_gateway.versioning import versioned_out
 
 router = APIRouter(tags=["contracts"])
 VISIBILITY = (

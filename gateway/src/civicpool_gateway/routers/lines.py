@@ -16,7 +16,6 @@ from fastapi import APIRouter, Depends, Header, Query, Response, status
 from civicpool_gateway import spreadsheets
 from civicpool_gateway.auth import Caller, CallerDep, requires
 from civicpool_gateway.clients import ClientsDep
-from civicpool_gateway.concurrency import call_write, optional_version, patch_request, versioned_out
 from civicpool_gateway.demand_schemas import (
     LINE_SHAPE,
     VERSION_SHAPE,
@@ -28,6 +27,7 @@ from civicpool_gateway.demand_schemas import (
 )
 from civicpool_gateway.routers.rounds import LINE_EXPORT_COLUMNS, RoundId, all_lines
 from civicpool_gateway.schemas import Page, ResourceId
+from civicpool_gateway.versioning import call_write, optional_version, patch_request, versioned_out
 
 router = APIRouter(tags=["demand"])
 CityItDep = Annotated[Caller, Depends(requires(Role.CITY_IT))]

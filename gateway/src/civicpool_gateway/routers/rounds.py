@@ -19,7 +19,6 @@ from pydantic_core import to_json
 from civicpool_gateway import spreadsheets
 from civicpool_gateway.auth import Caller, CallerDep, requires
 from civicpool_gateway.clients import ClientsDep, ServiceClients
-from civicpool_gateway.concurrency import call_write, optional_version, patch_request, versioned_out
 from civicpool_gateway.demand_schemas import (
     LINE_SHAPE,
     ROUND_SHAPE,
@@ -31,6 +30,7 @@ from civicpool_gateway.demand_schemas import (
     RoundPatch,
 )
 from civicpool_gateway.schemas import FormatQuery, Page, ResourceId
+from civicpool_gateway.versioning import call_write, optional_version, patch_request, versioned_out
 
 router = APIRouter(tags=["demand"])
 LeadDep = Annotated[Caller, Depends(requires(Role.PROCUREMENT_LEAD))]

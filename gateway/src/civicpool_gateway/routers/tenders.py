@@ -16,7 +16,6 @@ from fastapi import APIRouter, Depends, Header, Query, Response, status
 
 from civicpool_gateway.auth import Caller, CallerDep, requires
 from civicpool_gateway.clients import ClientsDep, ServiceClients
-from civicpool_gateway.concurrency import call_write, expected_version, optional_version, patch_request, versioned_out
 from civicpool_gateway.contract_schemas import CONTRACT_SHAPE
 from civicpool_gateway.convert import PLAIN
 from civicpool_gateway.schemas import Page, ResourceId
@@ -36,6 +35,7 @@ from civicpool_gateway.tender_schemas import (
     TenderListParams,
     TenderPatch,
 )
+from civicpool_gateway.versioning import call_write, expected_version, optional_version, patch_request, versioned_out
 
 router = APIRouter(tags=["tenders"])
 LeadDep = Annotated[Caller, Depends(requires(Role.PROCUREMENT_LEAD))]
