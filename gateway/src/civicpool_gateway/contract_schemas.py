@@ -6,16 +6,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from civicpool.contracts.v1 import contracts_pb2 as pb
 from civicpool_common.vocabulary import ContractStatus
 from pydantic import BaseModel, ConfigDict, Field
 
-from civicpool_gateway.convert import MessageShape
 from civicpool_gateway.schemas import Cents, CityShare, ListParams, Request, Text, UtcDatetime, Version
-
-CONTRACT_SHAPE = MessageShape(enums={"status": (pb.ContractStatus, ContractStatus)})
-LEDGER_SHAPE = MessageShape(nullable=frozenset({"reverses_id"}))
-
 
 # -- contracts ----------------------------------------------------------------------------------
 

@@ -5,21 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal, TypedDict
 
-from civicpool.demand.v1 import demand_pb2 as pb
 from civicpool_common.vocabulary import LineStatus, Priority, RoundStatus
 from pydantic import BaseModel, ConfigDict, Field
 
-from civicpool_gateway.convert import MessageShape
 from civicpool_gateway.schemas import Day, DownloadFormat, ListParams, Patch, Request, UtcDatetime, Version
 
-ROUND_SHAPE = MessageShape(
-    enums={"status": (pb.RoundStatus, RoundStatus)}, nullable=frozenset({"cancel_reason", "tender_id"})
-)
-LINE_SHAPE = MessageShape(
-    enums={"priority": (pb.Priority, Priority), "status": (pb.LineStatus, LineStatus)},
-    nullable=frozenset({"needed_by"}),
-)
-VERSION_SHAPE = MessageShape(nullable=frozenset({"import_id"}))
 Quantity = Annotated[int, Field(strict=True, ge=1, le=1_000_000, description="A whole number", examples=[40])]
 Justification = Annotated[str, Field(max_length=2000, examples=["Ersatz der Geräte aus 2019 in den Grundschulen"])]
 

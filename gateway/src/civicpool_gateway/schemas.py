@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, ClassVar, Generic, Literal, TypeVar
 
-from civicpool.common.v1.paging_pb2 import PageRequest
 from civicpool_common import timestamps
 from civicpool_common.paging import DEFAULT_LIMIT, MAX_LIMIT
 from fastapi import Path, Query
@@ -71,9 +70,6 @@ class ListParams(BaseModel):
     limit: int = Field(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description=f"Page size, at most {MAX_LIMIT}")
     cursor: str | None = Field(None, max_length=512, description="`next_cursor` of the previous page")
     include_inactive: bool = Field(False, description="Also list deactivated records")
-
-    def page(self) -> PageRequest:
-        return PageRequest(limit=self.limit, cursor=self.cursor or "")
 
 
 class Request(BaseModel):

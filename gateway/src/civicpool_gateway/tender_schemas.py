@@ -5,8 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from civicpool.catalog.v1 import catalog_pb2 as catalog_pb
-from civicpool.tenders.v1 import tenders_pb2 as pb
 from civicpool_common.vocabulary import (
     BidOutcome,
     BidStatus,
@@ -17,24 +15,8 @@ from civicpool_common.vocabulary import (
 from pydantic import BaseModel, ConfigDict, Field
 
 from civicpool_gateway.contract_schemas import Contract
-from civicpool_gateway.convert import MessageShape
 from civicpool_gateway.schemas import Cents, CityShare, Day, ListParams, Patch, Request, Text, UtcDatetime, Version
 
-TENDER_SHAPE = MessageShape(
-    enums={
-        "status": (pb.TenderStatus, TenderStatus),
-        "recommended_procedure": (pb.Procedure, Procedure),
-        "procedure": (pb.Procedure, Procedure),
-    },
-    nullable=frozenset({"cancel_reason", "procedure_justification", "bids_opened_by"}),
-)
-BID_SHAPE = MessageShape(
-    enums={
-        "status": (pb.BidStatus, BidStatus),
-        "hosting_region": (catalog_pb.HostingRegion, HostingRegion),
-        "outcome": (pb.BidOutcome, BidOutcome),
-    }
-)
 ItemId = Annotated[str, Field(min_length=1, max_length=64)]
 Score = Annotated[int, Field(strict=True, ge=0, le=100)]
 Weight = Annotated[int, Field(strict=True, ge=0, le=100)]

@@ -1,48 +1,71 @@
-"""Optimistic concurrency on REST: ETags, If-Match, and what a stale version answers.
+"""Optimistic concurrency on REST: ETags, If-Match, and the version a change names.
 
 A client names the version it edited as the ETag in `If-Match` (a stale one
 answers 412) or as `version` in the body (a stale one answers 409). Neither is
-428: a change without a version could silently overwrite someone else's.
+428: a change without a version could silently overwrite someone else's. The
+clients (clients/) turn a stale version the service reports into 412 when it
+came as If-Match (`ExpectedVersion.via_if_match`).
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Protocol, TypeVar
 
 from fastapi import Response
-from google.protobuf.field_mask_pb2 import FieldMask
-from google.protobuf.message import Message
-from pydantic import BaseModel
 
-from civicpool_gateway.auth import Caller
-from civicpool_gateway.clients import ServiceClients
-from civicpool_gateway.convert import MessageShape
 from civicpool_gateway.problems import Problem
 
-Model = TypeVar("Model", bound=BaseModel)
-
 ETAG_RE = re.compile(r'"([1-9][0-9]{0,11})"')
+
+
+class Versioned(Protocol):
+    """A record with a version: its ETag."""
+
+    @property
+    def version(self) -> int: ...
+
+
+class VersionedPatch(Protocol):
+    """A PATCH body: the fields it sets, and the version it may name."""
+
+    @property
+    def version(self) -> int | None: ...
+
+    @property
+    def model_fields_set(self) -> set[str]: ...
+
+
+Record = TypeVar("Record", bound=Versioned)
+
+
+@dataclass(frozen=True)
+class ExpectedVersion:
+    """The version a change expects (0: no check), and whether the client named it as If-Match."""
+
+    number: int = 0
+    via_if_match: bool = False
+
+
+NO_CHECK = ExpectedVersion()
 
 
 def etag(version: int) -> str:
     return f'"{version}"'
 
 
-def versioned_out(model: type[Model], shape: MessageShape, message: Message, response: Response | None) -> Model:
-    """A reply as its REST model; with a response, its version also goes out as the ETag."""
-    record = model.model_validate(shape.from_proto(message))
-    if response is not None:
-        response.headers["ETag"] = etag(getattr(record, "version"))  # noqa: B009 - every versioned model has it
+def with_etag(record: Record, response: Response) -> Record:
+    """The record, its version also going out as the response's ETag."""
+    response.headers["ETag"] = etag(record.version)
     return record
 
 
-def expected_version(if_match: str | None, body_version: int | None) -> tuple[int, bool]:
-    """The version the client edited, and whether it came as If-Match."""
+def expected_version(if_match: str | None, body_version: int | None) -> ExpectedVersion:
+    """The version the client edited, from If-Match or the body (428 without either)."""
     if if_match is None:
         if body_version is not None:
-            return body_version, False
+            return ExpectedVersion(body_version, via_if_match=False)
         raise Problem(
             428,
             "precondition-required",
@@ -69,41 +92,22 @@ def expected_version(if_match: str | None, body_version: int | None) -> tuple[in
             "If-Match and version disagree; send one of them",
             errors=[{"field": "version", "message": f"If-Match says {version}"}],
         )
-    return version, True
+    return ExpectedVersion(version, via_if_match=True)
 
 
-@dataclass(frozen=True)
-class PatchRequest:
-    """What a PATCH asks: the changed fields (None: cleared), their field mask, and the version it edits."""
-
-    changes: dict[str, Any]
-    mask: FieldMask
-    version: int
-    via_if_match: bool
-
-
-def patch_request(body: BaseModel, if_match: str | None) -> PatchRequest:
-    """The fields a PATCH body sets (422 if none), with the version from If-Match or the body."""
-    version, via_if_match = expected_version(if_match, getattr(body, "version"))  # noqa: B009 - every Patch has it
-    changes = body.model_dump(exclude_unset=True, exclude={"version"})
-    if not changes:
+def patch_version(body: VersionedPatch, if_match: str | None) -> ExpectedVersion:
+    """The version a PATCH edits (If-Match or the body), once it names at least one field to change (else 422)."""
+    version = expected_version(if_match, body.version)
+    if not body.model_fields_set - {"version"}:
         raise Problem(422, "validation-failed", "name at least one field to change")
-    return PatchRequest(changes, FieldMask(paths=sorted(changes)), version, via_if_match)
+    return version
 
 
-def optional_version(if_match: str | None) -> tuple[int, bool]:
-    """For actions where the version is optional: (0, False) without If-Match."""
-    return expected_version(if_match, None) if if_match is not None else (0, False)
+def optional_version(if_match: str | None) -> ExpectedVersion:
+    """For actions where the version is optional: no check without If-Match."""
+    return expected_version(if_match, None) if if_match is not None else NO_CHECK
 
 
-async def call_write(
-    services: ServiceClients, service: str, rpc: str, request: Message, caller: Caller, *, via_if_match: bool
-) -> Message:
-    """Call a writing RPC; a stale If-Match is a failed precondition (412), not a conflict (409)."""
-    try:
-        reply: Message = await services.call(service, getattr(services.stub(service), rpc), request, caller.token)
-    except Problem as problem:
-        if via_if_match and problem.slug == "version-conflict":
-            raise Problem(412, "precondition-failed", problem.detail, extra=problem.extra) from None
-        raise
-    return reply
+def version_if_named(if_match: str | None, body_version: int | None) -> ExpectedVersion:
+    """For changes where the version is optional: checked when If-Match or the body names one."""
+    return expected_version(if_match, body_version) if if_match or body_version else NO_CHECK
