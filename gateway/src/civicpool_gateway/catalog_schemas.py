@@ -5,11 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from civicpool.catalog.v1 import catalog_pb2 as pb
 from civicpool_common.vocabulary import CostKeyMethod, HostingRegion, ItemKind, LicenseModel
 from pydantic import BaseModel, ConfigDict, Field
 
-from civicpool_gateway.convert import MessageShape
 from civicpool_gateway.schemas import Cents, Day, ListParams, Patch, Request, Version
 
 Slug = Annotated[str, Field(min_length=2, max_length=40, examples=["buehl"])]
@@ -26,15 +24,6 @@ class Record(BaseModel):
 
 
 # -- items ---------------------------------------------------------------------
-
-ITEM_SHAPE = MessageShape(
-    enums={
-        "kind": (pb.ItemKind, ItemKind),
-        "license_model": (pb.LicenseModel, LicenseModel),
-        "hosting_region": (pb.HostingRegion, HostingRegion),
-    },
-    nullable=frozenset({"license_model", "license_term_months", "hosting_region"}),
-)
 
 
 class ItemFields(Request):
@@ -99,8 +88,6 @@ class ItemListParams(ListParams):
 
 # -- cities --------------------------------------------------------------------
 
-CITY_SHAPE = MessageShape(nullable=frozenset({"joined_on"}))
-
 
 class CityFields(Request):
     id: Slug = Field(description="Lower-case ASCII id, also the `city` claim of its users")
@@ -130,8 +117,6 @@ class City(Record):
 
 
 # -- vendors -------------------------------------------------------------------
-
-VENDOR_SHAPE = MessageShape(nullable=frozenset({"vat_id"}))
 
 
 class VendorFields(Request):
@@ -172,8 +157,6 @@ class Vendor(Record):
 
 
 # -- cost keys -----------------------------------------------------------------
-
-COST_KEY_SHAPE = MessageShape(enums={"method": (pb.CostKeyMethod, CostKeyMethod)})
 
 
 class CostShare(Request):

@@ -3,28 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal
+from typing import Annotated, Literal, TypedDict
 
-from civicpool.demand.v1 import demand_pb2 as pb
 from civicpool_common.vocabulary import LineStatus, Priority, RoundStatus
-from fastapi import Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from civicpool_gateway.convert import MessageShape
-from civicpool_gateway.schemas import Day, ListParams, Patch, Request, UtcDatetime, Version
+from civicpool_gateway.schemas import Day, DownloadFormat, ListParams, Patch, Request, UtcDatetime, Version
 
-ROUND_SHAPE = MessageShape(
-    enums={"status": (pb.RoundStatus, RoundStatus)}, nullable=frozenset({"cancel_reason", "tender_id"})
-)
-LINE_SHAPE = MessageShape(
-    enums={"priority": (pb.Priority, Priority), "status": (pb.LineStatus, LineStatus)},
-    nullable=frozenset({"needed_by"}),
-)
-VERSION_SHAPE = MessageShape(nullable=frozenset({"import_id"}))
 Quantity = Annotated[int, Field(strict=True, ge=1, le=1_000_000, description="A whole number", examples=[40])]
 Justification = Annotated[str, Field(max_length=2000, examples=["Ersatz der Geräte aus 2019 in den Grundschulen"])]
-DownloadFormat = Literal["json", "csv", "xlsx"]
-FormatQuery = Annotated[DownloadFormat, Query(description="json, csv or xlsx")]
 
 
 class RoundFields(Request):
@@ -179,6 +166,41 @@ class Aggregation(BaseModel):
         description="network: every city's breakdown; city: network totals, your city's breakdown; "
         "own-city: your city's totals and breakdown"
     )
+    view_city_id: str | None
+
+
+# The Aggregation schema's JSON as plain dicts. The gateway answers an aggregation as these, written by pydantic's
+# JSON writer without validating them into the models above: thousands of nested entries cost several times the
+# conversion as models (see bench/aggregation.py). tests/unit/test_serde.py holds them to the models' fields.
+
+
+class CityQuantityJson(TypedDict):
+    city_id: str
+    quantity: int
+    line_count: int
+    estimated_cents: int
+
+
+class ItemTotalJson(TypedDict):
+    item_id: str
+    sku: str
+    name: str
+    unit: str
+    reference_price_cents: int
+    total_quantity: int
+    city_count: int
+    line_count: int
+    estimated_cents: int
+    cities: list[CityQuantityJson]
+
+
+class AggregationJson(TypedDict):
+    round_id: str
+    items: list[ItemTotalJson]
+    total_quantity: int
+    total_estimated_cents: int
+    city_count: int
+    view: str  # network | city | own-city
     view_city_id: str | None
 
 

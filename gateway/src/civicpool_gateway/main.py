@@ -25,7 +25,7 @@ from civicpool_gateway import problems
 from civicpool_gateway.body_limit import BodyLimit
 from civicpool_gateway.clients import ServiceClients
 from civicpool_gateway.config import GatewaySettings
-from civicpool_gateway.observed import Observed
+from civicpool_gateway.request_telemetry import RequestTelemetry
 from civicpool_gateway.routers import (
     budgets,
     catalog,
@@ -123,7 +123,7 @@ def create_app(
         larger=[(path, imports.MAX_IMPORT_BODY_BYTES) for path in (imports.IMPORTS_PATH, civicpool_portal.IMPORT_PATH)],
     )
     app.add_middleware(
-        Observed, router_prefix=API_PREFIX
+        RequestTelemetry, router_prefix=API_PREFIX
     )  # added last: outermost, so it sees every answer, refusals too
     # imports before rounds: /rounds/import-template must not match /rounds/{id}
     routers = (me, catalog, imports, rounds, lines, tenders, contracts, ledger, reports, budgets)

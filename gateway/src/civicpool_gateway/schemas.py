@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any, ClassVar, Generic, TypeVar
+from typing import Annotated, Any, ClassVar, Generic, Literal, TypeVar
 
-from civicpool.common.v1.paging_pb2 import PageRequest
 from civicpool_common import timestamps
 from civicpool_common.paging import DEFAULT_LIMIT, MAX_LIMIT
-from fastapi import Path
+from fastapi import Path, Query
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 Row = TypeVar("Row")
@@ -42,6 +41,18 @@ UtcDatetime = Annotated[
 Day = Annotated[dt.date, AfterValidator(_day_in_range), Field(description=f"yyyy-mm-dd, {timestamps.RANGE_TEXT}")]
 
 
+Text = Annotated[str, Field(max_length=2000)]
+
+
+class CityShare(BaseModel):  # a city's share of a quantity: a lot item's shares, a contract's quotas
+    city_id: str
+    quantity: int
+
+
+# Lists and reports as JSON, or every matching row as a file.
+DownloadFormat = Literal["json", "csv", "xlsx"]
+FormatQuery = Annotated[DownloadFormat, Query(description="json, csv or xlsx")]
+
 # A record's id in a path: anything longer is no id this API handed out.
 ResourceId = Annotated[str, Path(min_length=1, max_length=64)]
 
@@ -59,9 +70,6 @@ class ListParams(BaseModel):
     limit: int = Field(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description=f"Page size, at most {MAX_LIMIT}")
     cursor: str | None = Field(None, max_length=512, description="`next_cursor` of the previous page")
     include_inactive: bool = Field(False, description="Also list deactivated records")
-
-    def page(self) -> PageRequest:
-        return PageRequest(limit=self.limit, cursor=self.cursor or "")
 
 
 class Request(BaseModel):

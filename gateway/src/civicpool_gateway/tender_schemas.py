@@ -1,47 +1,25 @@
-"""REST bodies of the tender, bid and contract endpoints, and how they map to the contracts service's messages."""
+"""REST bodies of the tender endpoints: tenders and their lots, bids, the evaluation and the award."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Annotated
 
-from civicpool.catalog.v1 import catalog_pb2 as catalog_pb
-from civicpool.contracts.v1 import contracts_pb2 as contracts_pb
-from civicpool.tenders.v1 import tenders_pb2 as pb
 from civicpool_common.vocabulary import (
     BidOutcome,
     BidStatus,
-    ContractStatus,
     HostingRegion,
     Procedure,
     TenderStatus,
 )
 from pydantic import BaseModel, ConfigDict, Field
 
-from civicpool_gateway.convert import MessageShape
-from civicpool_gateway.schemas import Cents, Day, ListParams, Patch, Request, UtcDatetime, Version
+from civicpool_gateway.contract_schemas import Contract
+from civicpool_gateway.schemas import Cents, CityShare, Day, ListParams, Patch, Request, Text, UtcDatetime, Version
 
-TENDER_SHAPE = MessageShape(
-    enums={
-        "status": (pb.TenderStatus, TenderStatus),
-        "recommended_procedure": (pb.Procedure, Procedure),
-        "procedure": (pb.Procedure, Procedure),
-    },
-    nullable=frozenset({"cancel_reason", "procedure_justification", "bids_opened_by"}),
-)
-BID_SHAPE = MessageShape(
-    enums={
-        "status": (pb.BidStatus, BidStatus),
-        "hosting_region": (catalog_pb.HostingRegion, HostingRegion),
-        "outcome": (pb.BidOutcome, BidOutcome),
-    }
-)
-CONTRACT_SHAPE = MessageShape(enums={"status": (contracts_pb.ContractStatus, ContractStatus)})
-LEDGER_SHAPE = MessageShape(nullable=frozenset({"reverses_id"}))
 ItemId = Annotated[str, Field(min_length=1, max_length=64)]
 Score = Annotated[int, Field(strict=True, ge=0, le=100)]
 Weight = Annotated[int, Field(strict=True, ge=0, le=100)]
-Text = Annotated[str, Field(max_length=2000)]
 
 
 # -- tenders ------------------------------------------------------------------------------------
@@ -76,11 +54,6 @@ class TenderPatch(Patch):
     procedure: Procedure | None = None
     procedure_justification: str | None = Field(None, max_length=2000)
     version: Version | None = None
-
-
-class CityShare(BaseModel):
-    city_id: str
-    quantity: int
 
 
 class LotItem(BaseModel):
@@ -278,30 +251,6 @@ class AwardBody(Request):
     version: Version | None = None
 
 
-class Contract(BaseModel):
-    id: str
-    tender_id: str
-    lot_id: str
-    bid_id: str
-    vendor_id: str
-    lead_city_id: str
-    item_id: str
-    sku: str
-    name: str
-    unit: str
-    kind: str
-    unit_price_cents: int
-    ceiling_quantity: int
-    ceiling_value_cents: int
-    starts_on: dt.date
-    ends_on: dt.date
-    renewal_notice_on: dt.date
-    status: ContractStatus
-    quotas: list[CityShare] = Field(description="Each city's quota; city users see their own city's only")
-    version: int
-    created_at: dt.datetime
-
-
 class AwardResult(BaseModel):
     tender: Tender
     contracts: list[Contract]
@@ -310,116 +259,3 @@ class AwardResult(BaseModel):
         description="True when the contracts service did not confirm the contracts in time: the award stands, "
         "`contracts` is empty, and the contracts appear under /contracts?tender_id= as soon as it answers.",
     )
-
-
-class ContractListParams(ListParams):
-    tender_id: str | None = Field(None, max_length=64)
-    city_id: str | None = Field(None, max_length=40, description="Contracts with a quota of this city")
-
-
-# -- contracts in use ---------------------------------------------------------------------------
-
-CityId = Annotated[str, Field(min_length=1, max_length=40, examples=["bruchsal"])]
-Quantity = Annotated[int, Field(strict=True, ge=1, le=1_000_000, examples=[10])]
-
-
-class CallOffBody(Request):
-    city_id: CityId
-    quantity: Quantity
-    from_pool: bool = Field(False, description="License contracts: take returned seats from the pool instead")
-
-
-class ReturnBody(Request):
-    city_id: CityId
-    quantity: Quantity
-
-
-class MoveBody(Request):
-    from_city_id: CityId
-    to_city_id: CityId
-    quantity: Quantity
-
-
-class QuotaShiftBody(MoveBody):
-    reason: Text = ""
-    add_party: bool = Field(
-        False,
-        description="to_city_id has no quota in the contract yet: make it a party on purpose (the framework must "
-        "name it as a possible user). Needs a reason of at least 10 characters; the shift records it.",
-    )
-
-
-class ReverseBody(Request):
-    reason: str = Field(min_length=1, max_length=2000, examples=["Fehlbuchung: falsche Stadt"])
-
-
-class LedgerEntry(BaseModel):
-    account: str = Field(description="city:<id> (negative: what the city owes), contract:<id>, pool:<id>")
-    amount_cents: int
-
-
-class LedgerTransaction(BaseModel):
-    id: str
-    kind: str
-    contract_id: str
-    memo: str
-    reverses_id: str | None
-    created_by: str
-    created_at: dt.datetime
-    entries: list[LedgerEntry] = Field(description="They sum to zero")
-
-
-class MovementRecord(BaseModel):
-    city_id: str
-    kind: str
-    quantity: int
-    amount_cents: int
-
-
-class Operation(BaseModel):
-    id: str
-    kind: str
-    contract_id: str
-    movements: list[MovementRecord]
-    transaction: LedgerTransaction
-    replayed: bool = Field(description="Answered from an earlier request with the same Idempotency-Key")
-
-
-class QuotaShift(BaseModel):
-    id: str
-    contract_id: str
-    from_city_id: str
-    to_city_id: str
-    quantity: int
-    reason: str
-    created_by: str
-    created_at: dt.datetime
-    replayed: bool
-    adds_party: bool = Field(description="The receiving city became a party to the contract by this shift")
-
-
-class CityUse(BaseModel):
-    city_id: str
-    quota: int
-    called_off: int
-    returned: int
-    taken: int
-    holding: int = Field(description="called_off - returned + taken")
-    quota_left: int
-
-
-class Utilisation(BaseModel):
-    contract_id: str
-    sku: str
-    kind: str
-    unit_price_cents: int
-    ceiling_quantity: int
-    called_off: int
-    ceiling_left: int
-    in_pool: int
-    cities: list[CityUse]
-
-
-class LedgerListParams(ListParams):
-    contract_id: str | None = Field(None, max_length=64)
-    city_id: str | None = Field(None, max_length=40)

@@ -2,47 +2,26 @@
 
 # No `from __future__ import annotations`: FastAPI reads the route signatures at runtime.
 
-import datetime as dt
-from typing import Annotated, Any
+from typing import Annotated
 
-from civicpool.contracts.v1 import contracts_pb2 as pb
 from civicpool_common.auth import Role
 from fastapi import APIRouter, Depends, Header, Path, Query, Response
-from pydantic import BaseModel, Field
 
 from civicpool_gateway.auth import Caller, CallerDep, requires
 from civicpool_gateway.clients import ClientsDep
-from civicpool_gateway.concurrency import call_write, expected_version, versioned_out
-from civicpool_gateway.convert import PLAIN
+from civicpool_gateway.contract_schemas import Budget, BudgetBody
 from civicpool_gateway.routers.contracts import IdempotencyKey, mark_replayed
-from civicpool_gateway.schemas import Cents, Request, Version
+from civicpool_gateway.versioning import version_if_named, with_etag
 
 router = APIRouter(tags=["reports"])
 FinanceDep = Annotated[Caller, Depends(requires(Role.FINANCE))]
 
 
-class Budget(BaseModel):
-    city_id: str
-    year: int
-    amount_cents: int
-    set_by: str
-    set_at: dt.datetime
-    version: int
-
-
-class BudgetBody(Request):
-    amount_cents: Cents
-    version: Version | None = Field(None, description="The version you change; leave out for a new budget")
-
-
 @router.get("/budgets", summary="Budgets per city and year", response_model=list[Budget])
 async def list_budgets(
     caller: CallerDep, services: ClientsDep, year: Annotated[int | None, Query(ge=2000, le=2999)] = None
-) -> Any:
-    reply = await services.call(
-        "contracts", services.contracts.ListBudgets, pb.ListBudgetsRequest(year=year or 0), caller.token
-    )
-    return [PLAIN.from_proto(b) for b in reply.budgets]
+) -> list[Budget]:
+    return await services.contracts.list_budgets(year, caller.token)
 
 
 @router.put(
@@ -61,11 +40,8 @@ async def set_budget(
     response: Response,
     if_match: Annotated[str | None, Header()] = None,
     idempotency_key: IdempotencyKey = None,
-) -> Any:
-    version, via_if_match = expected_version(if_match, body.version) if if_match or body.version else (0, False)
-    request = pb.SetBudgetRequest(city_id=city_id, year=year, amount_cents=body.amount_cents,
-                                  expected_version=version, idempotency_key=idempotency_key or "")  # fmt: skip
-    reply = await call_write(services, "contracts", "SetBudget", request, caller, via_if_match=via_if_match)
-    assert isinstance(reply, pb.Budget)
-    mark_replayed(reply, response)
-    return versioned_out(Budget, PLAIN, reply, response)
+) -> Budget:
+    expected = version_if_named(if_match, body.version)
+    answer = await services.contracts.set_budget(city_id, year, body, expected, idempotency_key, caller.token)
+    mark_replayed(answer.replayed, response)
+    return with_etag(answer.budget, response)

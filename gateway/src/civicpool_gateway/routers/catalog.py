@@ -8,23 +8,16 @@ The catalog service checks the role again.
 
 # No `from __future__ import annotations`: FastAPI reads the route signatures at runtime.
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, Generic, TypeVar
 
-from civicpool.catalog.v1 import catalog_pb2 as pb
 from civicpool_common.auth import Role
-from civicpool_common.vocabulary import HostingRegion, ItemKind, to_proto
 from fastapi import APIRouter, Depends, Header, Query, Response, status
-from google.protobuf.message import Message
 from pydantic import BaseModel
 
 from civicpool_gateway.auth import Caller, CallerDep, requires
 from civicpool_gateway.catalog_schemas import (
-    CITY_SHAPE,
-    COST_KEY_SHAPE,
-    ITEM_SHAPE,
-    VENDOR_SHAPE,
     City,
     CityFields,
     CityPatch,
@@ -42,61 +35,58 @@ from civicpool_gateway.catalog_schemas import (
     VendorPatch,
 )
 from civicpool_gateway.clients import ClientsDep
-from civicpool_gateway.concurrency import call_write, expected_version, patch_request, versioned_out
-from civicpool_gateway.convert import MessageShape
+from civicpool_gateway.clients.catalog import CatalogClient
 from civicpool_gateway.schemas import ListParams, Page, ResourceId
+from civicpool_gateway.versioning import ExpectedVersion, expected_version, patch_version, with_etag
 
 router = APIRouter(tags=["catalog"])
 AdminDep = Annotated[Caller, Depends(requires(Role.NETWORK_ADMIN))]
 RecordId = ResourceId
 
+Out = TypeVar("Out", bound=BaseModel)
+Fields = TypeVar("Fields", bound=BaseModel)
+Changes = TypeVar("Changes", bound=BaseModel)
+Params = TypeVar("Params", bound=ListParams)
+
 
 @dataclass(frozen=True)
-class CatalogResource:
+class CatalogResource(Generic[Out, Fields, Changes, Params]):
+    """One catalog resource: its path, its REST models, and the catalog client's methods for it."""
+
     path: str  # "/items"
-    name: str  # "Item": names the RPCs (CreateItem, ...) and messages (pb.Item)
-    plural: str  # "Items": ListItems
-    message_field: str  # "item": the field of CreateItemRequest holding the message
-    list_field: str  # "items": the repeated field of ListItemsResponse
-    shape: MessageShape
-    fields_model: type[BaseModel]
-    patch_model: type[BaseModel]
-    out_model: type[BaseModel]
-    list_params: type[ListParams]
-    list_filters: Callable[[Any], dict[str, Any]]
+    one: str  # "item": operation ids get_item, create_item, ...
+    many: str  # "items": list_items
+    noun: str  # "item", "cost key": in summaries
+    list_summary: str
+    out_model: type[Out]
+    fields_model: type[Fields]
+    patch_model: type[Changes]
+    list_params: type[Params]
+    list: Callable[[CatalogClient, Params, str], Awaitable[Page[Out]]]
+    get: Callable[[CatalogClient, str, str], Awaitable[Out]]
+    create: Callable[[CatalogClient, Fields, str], Awaitable[Out]]
+    update: Callable[[CatalogClient, str, Changes, ExpectedVersion, str], Awaitable[Out]]
+    set_active: Callable[[CatalogClient, str, bool, ExpectedVersion, str], Awaitable[Out]]
 
 
-def add_resource(spec: CatalogResource) -> None:
+def add_resource(spec: CatalogResource[Any, Any, Any, Any]) -> None:
     Out = spec.out_model
     Fields = spec.fields_model
     Patch = spec.patch_model
     Params = spec.list_params
-    message_type: type[Message] = getattr(pb, spec.name)
-    noun = spec.name.lower() if spec.name != "CostKey" else "cost key"
+    noun, one, many = spec.noun, spec.one, spec.many
 
-    def out(message: Message, response: Response | None = None) -> Any:
-        return versioned_out(Out, spec.shape, message, response)
-
-    one, many = spec.message_field, spec.list_field  # operation ids: list_items, get_item, ...
-
-    @router.get(spec.path, name=f"list_{many}", summary=f"List {spec.plural.lower()}", response_model=Page[Out])  # type: ignore[valid-type]
+    @router.get(spec.path, name=f"list_{many}", summary=spec.list_summary, response_model=Page[Out])  # type: ignore[valid-type]
     async def list_records(
         caller: CallerDep,
         services: ClientsDep,
         params: Annotated[Params, Query()],  # type: ignore[valid-type]
     ) -> Any:
-        query: ListParams = params
-        request = getattr(pb, f"List{spec.plural}Request")(
-            page=query.page(), include_inactive=query.include_inactive, **spec.list_filters(query)
-        )
-        reply = await services.call("catalog", getattr(services.catalog, f"List{spec.plural}"), request, caller.token)
-        return {"data": [out(m) for m in getattr(reply, spec.list_field)], "next_cursor": reply.next_cursor or None}
+        return await spec.list(services.catalog, params, caller.token)
 
     @router.get(f"{spec.path}/{{id}}", name=f"get_{one}", summary=f"Read one {noun}", response_model=Out)
     async def get_record(id: RecordId, caller: CallerDep, services: ClientsDep, response: Response) -> Any:
-        request = getattr(pb, f"Get{spec.name}Request")(id=id)
-        reply = await services.call("catalog", getattr(services.catalog, f"Get{spec.name}"), request, caller.token)
-        return out(reply, response)
+        return with_etag(await spec.get(services.catalog, id, caller.token), response)
 
     @router.post(
         spec.path,
@@ -106,10 +96,7 @@ def add_resource(spec: CatalogResource) -> None:
         status_code=status.HTTP_201_CREATED,
     )
     async def create_record(body: Fields, caller: AdminDep, services: ClientsDep, response: Response) -> Any:  # type: ignore[valid-type]
-        message = message_type(**spec.shape.to_proto_fields(body.model_dump()))  # type: ignore[attr-defined]
-        request = getattr(pb, f"Create{spec.name}Request")(**{spec.message_field: message})
-        reply = await services.call("catalog", getattr(services.catalog, f"Create{spec.name}"), request, caller.token)
-        record = out(reply, response)
+        record = with_etag(await spec.create(services.catalog, body, caller.token), response)
         response.headers["Location"] = f"/api/v1{spec.path}/{record.id}"
         return record
 
@@ -129,14 +116,8 @@ def add_resource(spec: CatalogResource) -> None:
         response: Response,
         if_match: Annotated[str | None, Header()] = None,
     ) -> Any:
-        patch = patch_request(body, if_match)
-        message = message_type(id=id, **spec.shape.to_proto_fields(patch.changes))
-        request = getattr(pb, f"Update{spec.name}Request")(
-            **{spec.message_field: message}, update_mask=patch.mask, expected_version=patch.version
-        )
-        reply = await call_write(services, "catalog", f"Update{spec.name}", request, caller,
-                                 via_if_match=patch.via_if_match)  # fmt: skip
-        return out(reply, response)
+        expected = patch_version(body, if_match)
+        return with_etag(await spec.update(services.catalog, id, body, expected, caller.token), response)
 
     def add_active_route(action: str, active: bool, summary: str) -> None:
         @router.post(
@@ -154,75 +135,43 @@ def add_resource(spec: CatalogResource) -> None:
             response: Response,
             if_match: Annotated[str | None, Header()] = None,
         ) -> Any:
-            version = expected_version(if_match, None)[0] if if_match else 0
-            request = pb.SetActiveRequest(id=id, active=active, expected_version=version)
-            reply = await call_write(
-                services, "catalog", f"Set{spec.name}Active", request, caller, via_if_match=if_match is not None
-            )
-            return out(reply, response)
+            version = expected_version(if_match, None).number if if_match else 0
+            expected = ExpectedVersion(version, via_if_match=if_match is not None)
+            return with_etag(await spec.set_active(services.catalog, id, active, expected, caller.token), response)
 
     add_active_route("deactivate", active=False, summary="Deactivate")
     add_active_route("activate", active=True, summary="Reactivate")
 
 
-def _item_filters(params: Any) -> dict[str, Any]:
-    return {
-        "kind": to_proto(params.kind, pb.ItemKind, ItemKind),
-        "cpv_prefix": params.cpv_prefix or "",
-        "hosting_region": to_proto(params.hosting_region, pb.HostingRegion, HostingRegion),
-        "name_contains": params.q or "",
-    }
-
-
-def _no_filters(_params: Any) -> dict[str, Any]:
-    return {}
-
-
-for resource in (
+add_resource(
     CatalogResource(
-        "/items",
-        "Item",
-        "Items",
-        "item",
-        "items",
-        ITEM_SHAPE,
-        ItemFields,
-        ItemPatch,
-        Item,
-        ItemListParams,
-        _item_filters,
-    ),
+        "/items", "item", "items", "item", "List items", Item, ItemFields, ItemPatch, ItemListParams,
+        CatalogClient.list_items, CatalogClient.get_item, CatalogClient.create_item, CatalogClient.update_item,
+        CatalogClient.set_item_active,
+    )
+)  # fmt: skip
+add_resource(
     CatalogResource(
-        "/cities", "City", "Cities", "city", "cities", CITY_SHAPE, CityFields, CityPatch, City, ListParams, _no_filters
-    ),
+        "/cities", "city", "cities", "city", "List cities", City, CityFields, CityPatch, ListParams,
+        CatalogClient.list_cities, CatalogClient.get_city, CatalogClient.create_city, CatalogClient.update_city,
+        CatalogClient.set_city_active,
+    )
+)  # fmt: skip
+add_resource(
     CatalogResource(
-        "/vendors",
-        "Vendor",
-        "Vendors",
-        "vendor",
-        "vendors",
-        VENDOR_SHAPE,
-        VendorFields,
-        VendorPatch,
-        Vendor,
-        ListParams,
-        _no_filters,
-    ),
+        "/vendors", "vendor", "vendors", "vendor", "List vendors", Vendor, VendorFields, VendorPatch, ListParams,
+        CatalogClient.list_vendors, CatalogClient.get_vendor, CatalogClient.create_vendor,
+        CatalogClient.update_vendor, CatalogClient.set_vendor_active,
+    )
+)  # fmt: skip
+add_resource(
     CatalogResource(
-        "/cost-keys",
-        "CostKey",
-        "CostKeys",
-        "cost_key",
-        "cost_keys",
-        COST_KEY_SHAPE,
-        CostKeyFields,
-        CostKeyPatch,
-        CostKey,
-        ListParams,
-        _no_filters,
-    ),
-):
-    add_resource(resource)
+        # "costkeys": the summary as the API has always written it (the OpenAPI document stays as it is)
+        "/cost-keys", "cost_key", "cost_keys", "cost key", "List costkeys", CostKey, CostKeyFields, CostKeyPatch,
+        ListParams, CatalogClient.list_cost_keys, CatalogClient.get_cost_key, CatalogClient.create_cost_key,
+        CatalogClient.update_cost_key, CatalogClient.set_cost_key_active,
+    )
+)  # fmt: skip
 
 
 @router.post(
@@ -232,13 +181,5 @@ for resource in (
     "(largest remainder, ties to the city id that sorts first). Changes nothing.",
     response_model=Split,
 )
-async def split_cost(id: RecordId, body: SplitRequest, caller: CallerDep, services: ClientsDep) -> Any:
-    request = pb.SplitCostRequest(
-        cost_key_id=id, amount_cents=body.amount_cents, usage=body.usage, city_ids=body.city_ids
-    )
-    reply = await services.call("catalog", services.catalog.SplitCost, request, caller.token)
-    return {
-        "cost_key_id": id,
-        "amount_cents": body.amount_cents,
-        "parts": [{"city_id": p.city_id, "amount_cents": p.amount_cents} for p in reply.parts],
-    }
+async def split_cost(id: RecordId, body: SplitRequest, caller: CallerDep, services: ClientsDep) -> Split:
+    return await services.catalog.split_cost(id, body, caller.token)

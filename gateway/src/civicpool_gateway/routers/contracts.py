@@ -2,22 +2,14 @@
 
 # No `from __future__ import annotations`: FastAPI reads the route signatures at runtime.
 
-from typing import Annotated, Any
+from typing import Annotated, TypeVar
 
-from civicpool.contracts.v1 import contracts_pb2 as pb
 from civicpool_common.auth import Role
-from civicpool_common.timestamps import to_timestamp
 from fastapi import APIRouter, Depends, Header, Query, Response, status
-from pydantic import BaseModel, ConfigDict, Field
 
 from civicpool_gateway.auth import Caller, CallerDep, requires
 from civicpool_gateway.clients import ClientsDep
-from civicpool_gateway.concurrency import versioned_out
-from civicpool_gateway.convert import PLAIN
-from civicpool_gateway.schemas import Cents, Page, Request, ResourceId, UtcDatetime
-from civicpool_gateway.tender_schemas import (
-    CONTRACT_SHAPE,
-    LEDGER_SHAPE,
+from civicpool_gateway.contract_schemas import (
     CallOffBody,
     Contract,
     ContractListParams,
@@ -25,9 +17,14 @@ from civicpool_gateway.tender_schemas import (
     Operation,
     QuotaShift,
     QuotaShiftBody,
+    RenewalBody,
+    RenewalRound,
     ReturnBody,
+    SharedCostBody,
     Utilisation,
 )
+from civicpool_gateway.schemas import Page, ResourceId
+from civicpool_gateway.versioning import with_etag
 
 router = APIRouter(tags=["contracts"])
 VISIBILITY = (
@@ -39,18 +36,13 @@ VISIBILITY = (
 @router.get("/contracts", summary="List framework contracts", description=VISIBILITY, response_model=Page[Contract])
 async def list_contracts(
     caller: CallerDep, services: ClientsDep, params: Annotated[ContractListParams, Query()]
-) -> Any:
-    request = pb.ListContractsRequest(
-        page=params.page(), tender_id=params.tender_id or "", city_id=params.city_id or ""
-    )
-    reply = await services.call("contracts", services.contracts.ListContracts, request, caller.token)
-    return {"data": [CONTRACT_SHAPE.from_proto(c) for c in reply.contracts], "next_cursor": reply.next_cursor or None}
+) -> Page[Contract]:
+    return await services.contracts.list_contracts(params, caller.token)
 
 
 @router.get("/contracts/{id}", summary="Read a framework contract", description=VISIBILITY, response_model=Contract)
-async def get_contract(id: ResourceId, caller: CallerDep, services: ClientsDep, response: Response) -> Any:
-    reply = await services.call("contracts", services.contracts.GetContract, pb.GetContractRequest(id=id), caller.token)
-    return versioned_out(Contract, CONTRACT_SHAPE, reply, response)
+async def get_contract(id: ResourceId, caller: CallerDep, services: ClientsDep, response: Response) -> Contract:
+    return with_etag(await services.contracts.get_contract(id, caller.token), response)
 
 
 # -- contracts in use ---------------------------------------------------------------------------
@@ -71,15 +63,19 @@ USE_NOTE = (
 )
 
 
-def mark_replayed(message: pb.Operation | pb.QuotaShift | pb.Budget, response: Response) -> None:
+Answer = TypeVar("Answer", Operation, QuotaShift)
+
+
+def mark_replayed(replayed: bool, response: Response) -> None:
     """Say so when the answer comes from an earlier request with the same Idempotency-Key."""
-    if message.replayed:
+    if replayed:
         response.headers["Idempotent-Replayed"] = "true"
 
 
-def operation_json(message: pb.Operation, response: Response) -> dict[str, Any]:
-    mark_replayed(message, response)
-    return {**PLAIN.from_proto(message), "transaction": LEDGER_SHAPE.from_proto(message.transaction)}
+def replay_marked(answer: Answer, response: Response) -> Answer:
+    """The answer of a change, its header saying whether it is an earlier request's (`replayed`)."""
+    mark_replayed(answer.replayed, response)
+    return answer
 
 
 @router.post(
@@ -93,11 +89,8 @@ def operation_json(message: pb.Operation, response: Response) -> dict[str, Any]:
 async def call_off(
     id: ResourceId, body: CallOffBody, caller: CallerDep, services: ClientsDep, response: Response,
     idempotency_key: IdempotencyKey = None,
-) -> Any:  # fmt: skip
-    request = pb.CallOffRequest(contract_id=id, city_id=body.city_id, quantity=body.quantity,
-                                from_pool=body.from_pool, idempotency_key=idempotency_key or "")  # fmt: skip
-    reply = await services.call("contracts", services.contracts.CallOff, request, caller.token)
-    return operation_json(reply, response)
+) -> Operation:  # fmt: skip
+    return replay_marked(await services.contracts.call_off(id, body, idempotency_key, caller.token), response)
 
 
 @router.post(
@@ -111,11 +104,8 @@ async def call_off(
 async def return_seats(
     id: ResourceId, body: ReturnBody, caller: CallerDep, services: ClientsDep, response: Response,
     idempotency_key: IdempotencyKey = None,
-) -> Any:  # fmt: skip
-    request = pb.ReturnSeatsRequest(contract_id=id, city_id=body.city_id, quantity=body.quantity,
-                                    idempotency_key=idempotency_key or "")  # fmt: skip
-    reply = await services.call("contracts", services.contracts.ReturnSeats, request, caller.token)
-    return operation_json(reply, response)
+) -> Operation:  # fmt: skip
+    return replay_marked(await services.contracts.return_seats(id, body, idempotency_key, caller.token), response)
 
 
 @router.post(
@@ -129,11 +119,8 @@ async def return_seats(
 async def move_seats(
     id: ResourceId, body: MoveBody, caller: LeadDep, services: ClientsDep, response: Response,
     idempotency_key: IdempotencyKey = None,
-) -> Any:  # fmt: skip
-    request = pb.MoveSeatsRequest(contract_id=id, from_city_id=body.from_city_id, to_city_id=body.to_city_id,
-                                  quantity=body.quantity, idempotency_key=idempotency_key or "")  # fmt: skip
-    reply = await services.call("contracts", services.contracts.MoveSeats, request, caller.token)
-    return operation_json(reply, response)
+) -> Operation:  # fmt: skip
+    return replay_marked(await services.contracts.move_seats(id, body, idempotency_key, caller.token), response)
 
 
 @router.post(
@@ -148,19 +135,8 @@ async def move_seats(
 async def shift_quota(
     id: ResourceId, body: QuotaShiftBody, caller: LeadDep, services: ClientsDep, response: Response,
     idempotency_key: IdempotencyKey = None,
-) -> Any:  # fmt: skip
-    request = pb.ShiftQuotaRequest(contract_id=id, from_city_id=body.from_city_id, to_city_id=body.to_city_id,
-                                   quantity=body.quantity, reason=body.reason, add_party=body.add_party,
-                                   idempotency_key=idempotency_key or "")  # fmt: skip
-    reply = await services.call("contracts", services.contracts.ShiftQuota, request, caller.token)
-    mark_replayed(reply, response)
-    return PLAIN.from_proto(reply)
-
-
-class SharedCostBody(Request):
-    amount_cents: Cents
-    memo: str = Field(min_length=1, max_length=2000, examples=["Einrichtung und Schulung"])
-    cost_key_id: str = Field("", max_length=40, description="Default: the contract's key (usage)")
+) -> QuotaShift:  # fmt: skip
+    return replay_marked(await services.contracts.shift_quota(id, body, idempotency_key, caller.token), response)
 
 
 @router.post(
@@ -175,11 +151,8 @@ class SharedCostBody(Request):
 async def share_cost(
     id: ResourceId, body: SharedCostBody, caller: LeadDep, services: ClientsDep, response: Response,
     idempotency_key: IdempotencyKey = None,
-) -> Any:  # fmt: skip
-    request = pb.ShareCostRequest(contract_id=id, amount_cents=body.amount_cents, memo=body.memo,
-                                  cost_key_id=body.cost_key_id, idempotency_key=idempotency_key or "")  # fmt: skip
-    reply = await services.call("contracts", services.contracts.ShareCost, request, caller.token)
-    return operation_json(reply, response)
+) -> Operation:  # fmt: skip
+    return replay_marked(await services.contracts.share_cost(id, body, idempotency_key, caller.token), response)
 
 
 @router.get(
@@ -188,22 +161,8 @@ async def share_cost(
     description="City users see their own city's row only; vendors see none.",
     response_model=Utilisation,
 )
-async def utilisation(id: ResourceId, caller: CallerDep, services: ClientsDep) -> Any:
-    reply = await services.call("contracts", services.contracts.GetUtilisation, pb.GetContractRequest(id=id),
-                                caller.token)  # fmt: skip
-    return PLAIN.from_proto(reply)
-
-
-class RenewalBody(Request):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"closes_at": "2027-06-30T16:00:00Z"}]})
-
-    closes_at: UtcDatetime | None = Field(None, description="When the round closes; default in 30 days")
-
-
-class RenewalRound(BaseModel):
-    contract_id: str
-    round_id: str = Field(description="The new demand round (a draft: open it when the cities should answer)")
-    existing: bool = Field(description="Started before: the same round again")
+async def utilisation(id: ResourceId, caller: CallerDep, services: ClientsDep) -> Utilisation:
+    return await services.contracts.utilisation(id, caller.token)
 
 
 @router.post(
@@ -217,9 +176,5 @@ class RenewalRound(BaseModel):
 )
 async def start_renewal_round(
     id: ResourceId, caller: LeadDep, services: ClientsDep, body: RenewalBody | None = None
-) -> Any:
-    request = pb.StartRenewalRoundRequest(contract_id=id)
-    if body is not None and body.closes_at is not None:
-        request.closes_at.CopyFrom(to_timestamp(body.closes_at))
-    reply = await services.call("contracts", services.contracts.StartRenewalRound, request, caller.token)
-    return PLAIN.from_proto(reply)
+) -> RenewalRound:
+    return await services.contracts.start_renewal_round(id, body, caller.token)

@@ -61,7 +61,7 @@ async def check_dependencies(state: Any) -> dict[str, str]:
     """
     clients: ServiceClients = state.clients
     settings: GatewaySettings = state.settings
-    names = list(clients.services)
+    names = list(clients.channels)
     statuses = await asyncio.gather(*(clients.health(name, settings.readiness_timeout_seconds) for name in names))
     checks = dict(zip(names, statuses, strict=True)) | {"keycloak_jwks": await _keys(state)}
     for name, health in checks.items():

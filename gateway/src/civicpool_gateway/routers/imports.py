@@ -8,23 +8,20 @@ service checks every row and imports all of them or none.
 
 from typing import Annotated, Any, Literal
 
-from civicpool.demand.v1 import demand_pb2 as pb
 from civicpool_common.auth import Role
 from civicpool_common.reasons import Reason
-from civicpool_common.vocabulary import ImportMode, to_proto
+from civicpool_common.vocabulary import ImportMode
 from fastapi import APIRouter, Depends, File, Form, Query, Response, UploadFile, status
 from starlette.concurrency import run_in_threadpool
 
 from civicpool_gateway import spreadsheets
 from civicpool_gateway.auth import Caller, CallerDep, requires
 from civicpool_gateway.clients import ClientsDep
-from civicpool_gateway.convert import MessageShape
 from civicpool_gateway.demand_schemas import ImportResult
 from civicpool_gateway.problems import Problem
 from civicpool_gateway.routers.rounds import RoundId
 
 router = APIRouter(tags=["demand"])
-IMPORT_DEADLINE_SECONDS = 30.0
 IMPORTS_PATH = r"/api/v1/rounds/[^/]+/imports"
 MULTIPART_OVERHEAD_BYTES = 64 * 1024  # the form's boundaries and the mode field around the file
 MAX_IMPORT_BODY_BYTES = spreadsheets.MAX_UPLOAD_BYTES + MULTIPART_OVERHEAD_BYTES
@@ -83,17 +80,8 @@ async def import_lines(
         rows = await run_in_threadpool(spreadsheets.read_upload, content, file_name)
     except spreadsheets.UnreadableFile as error:
         raise Problem(Reason.UNREADABLE_FILE, str(error)) from None
-    request = pb.ImportLinesRequest(
-        round_id=id,
-        city_id=caller.principal.city or "",
-        mode=to_proto(mode, pb.ImportMode, ImportMode),
-        file_name=file_name[:255],
-        rows=[pb.ImportRow(line=row.line, **row.values) for row in rows],
-    )
-    # Checking 5,000 rows against the catalog and writing them takes longer than a read.
-    reply = await services.call(
-        "demand", services.demand.ImportLines, request, caller.token, deadline_seconds=IMPORT_DEADLINE_SECONDS
-    )
-    if reply.replayed:
+    city_id = caller.principal.city or ""
+    result = await services.demand.import_lines(id, city_id, mode, file_name[:255], rows, caller.token)
+    if result.replayed:
         response.status_code = status.HTTP_200_OK
-    return MessageShape().from_proto(reply)
+    return result

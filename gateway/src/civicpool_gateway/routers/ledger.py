@@ -2,16 +2,15 @@
 
 # No `from __future__ import annotations`: FastAPI reads the route signatures at runtime.
 
-from typing import Annotated, Any
+from typing import Annotated
 
-from civicpool.contracts.v1 import contracts_pb2 as pb
 from fastapi import APIRouter, Query, Response, status
 
 from civicpool_gateway.auth import CallerDep
 from civicpool_gateway.clients import ClientsDep
-from civicpool_gateway.routers.contracts import IdempotencyKey, operation_json
+from civicpool_gateway.contract_schemas import LedgerListParams, LedgerTransaction, Operation, ReverseBody
+from civicpool_gateway.routers.contracts import IdempotencyKey, replay_marked
 from civicpool_gateway.schemas import Page, ResourceId
-from civicpool_gateway.tender_schemas import LEDGER_SHAPE, LedgerListParams, LedgerTransaction, Operation, ReverseBody
 
 router = APIRouter(tags=["ledger"])
 
@@ -25,12 +24,8 @@ router = APIRouter(tags=["ledger"])
 )
 async def list_transactions(
     caller: CallerDep, services: ClientsDep, params: Annotated[LedgerListParams, Query()]
-) -> Any:
-    request = pb.ListLedgerTransactionsRequest(
-        page=params.page(), contract_id=params.contract_id or "", city_id=params.city_id or ""
-    )
-    reply = await services.call("contracts", services.contracts.ListLedgerTransactions, request, caller.token)
-    return {"data": [LEDGER_SHAPE.from_proto(t) for t in reply.transactions], "next_cursor": reply.next_cursor or None}
+) -> Page[LedgerTransaction]:
+    return await services.contracts.list_ledger_transactions(params, caller.token)
 
 
 @router.post(
@@ -44,7 +39,6 @@ async def list_transactions(
 async def reverse_transaction(
     id: ResourceId, body: ReverseBody, caller: CallerDep, services: ClientsDep, response: Response,
     idempotency_key: IdempotencyKey = None,
-) -> Any:  # fmt: skip
-    request = pb.ReverseTransactionRequest(id=id, reason=body.reason, idempotency_key=idempotency_key or "")
-    reply = await services.call("contracts", services.contracts.ReverseTransaction, request, caller.token)
-    return operation_json(reply, response)
+) -> Operation:  # fmt: skip
+    operation = await services.contracts.reverse_transaction(id, body, idempotency_key, caller.token)
+    return replay_marked(operation, response)

@@ -9,77 +9,22 @@ sees its own city (network finance: every city); leads and admins see all.
 import datetime as dt
 from typing import Annotated, Any
 
-from civicpool.contracts.v1 import contracts_pb2 as pb
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, Field
 
 from civicpool_gateway import spreadsheets
 from civicpool_gateway.auth import CallerDep
 from civicpool_gateway.clients import ClientsDep
-from civicpool_gateway.convert import PLAIN
-from civicpool_gateway.demand_schemas import FormatQuery
-from civicpool_gateway.schemas import Day
-from civicpool_gateway.tender_schemas import CONTRACT_SHAPE, Contract
+from civicpool_gateway.contract_schemas import (
+    BudgetReport,
+    BudgetRow,
+    RenewalsDue,
+    Statement,
+    UseRow,
+    UtilisationReport,
+)
+from civicpool_gateway.schemas import Day, FormatQuery
 
 router = APIRouter(tags=["reports"])
-
-
-class StatementLine(BaseModel):
-    posted_at: dt.datetime
-    transaction_id: str
-    kind: str
-    contract_id: str
-    sku: str
-    memo: str
-    amount_cents: int = Field(description="Positive: a charge; negative: a credit")
-    balance_cents: int = Field(description="Owed after this line")
-
-
-class ContractTotal(BaseModel):
-    contract_id: str
-    sku: str
-    name: str
-    amount_cents: int
-
-
-class Statement(BaseModel):
-    city_id: str
-    from_: dt.date = Field(alias="from")
-    to: dt.date
-    opening_cents: int = Field(description="Owed at the start of the period")
-    closing_cents: int = Field(description="Owed at its end")
-    lines: list[StatementLine]
-    by_contract: list[ContractTotal]
-
-
-class UseRow(BaseModel):
-    contract_id: str
-    sku: str
-    name: str
-    kind: str
-    vendor_id: str
-    unit_price_cents: int
-    city_id: str
-    quota: int
-    called_off: int
-    returned: int
-    taken: int
-    holding: int
-    quota_left: int
-    cost_cents: int = Field(description="What the city owes for this contract now")
-
-
-class UtilisationReport(BaseModel):
-    rows: list[UseRow]
-
-
-class RenewalDue(BaseModel):
-    contract: Contract
-    days_left: int = Field(description="Days until the renewal notice date; negative: past it")
-
-
-class RenewalsDue(BaseModel):
-    contracts: list[RenewalDue]
 
 
 def _download(rows: list[dict[str, Any]], columns: list[str], file_format: str, stem: str, sheet: str) -> Any:
@@ -100,17 +45,14 @@ async def statement(
 ) -> Any:
     end = to or dt.datetime.now(dt.UTC).date()
     start = from_ or end.replace(month=1, day=1)
-    request = pb.StatementRequest(city_id=city, to=end.isoformat())
-    setattr(request, "from", start.isoformat())  # "from" is a Python keyword
-    reply = await services.call("contracts", services.contracts.GetStatement, request, caller.token)
-    body = PLAIN.from_proto(reply)
+    report = await services.contracts.statement(city, start, end, caller.token)
     if format == "json":
-        return body
-    lines = [{**x, "posted_at": x["posted_at"].isoformat()} for x in body["lines"]]
-    opening = {"memo": "Anfangssaldo / opening balance", "balance_cents": reply.opening_cents}
-    closing = {"memo": "Endsaldo / closing balance", "balance_cents": reply.closing_cents}
+        return report
+    lines = [{**line.model_dump(), "posted_at": line.posted_at.isoformat()} for line in report.lines]
+    opening = {"memo": "Anfangssaldo / opening balance", "balance_cents": report.opening_cents}
+    closing = {"memo": "Endsaldo / closing balance", "balance_cents": report.closing_cents}
     columns = ["posted_at", "kind", "sku", "memo", "amount_cents", "balance_cents", "transaction_id", "contract_id"]
-    stem = f"statement-{reply.city_id}-{body['from']}-{reply.to}"
+    stem = f"statement-{report.city_id}-{report.from_.isoformat()}-{report.to.isoformat()}"
     return _download([opening, *lines, closing], columns, format, stem, "Kontoauszug")
 
 
@@ -123,11 +65,10 @@ async def utilisation_report(
     city: Annotated[str, Query(max_length=40)] = "",
     format: FormatQuery = "json",
 ) -> Any:
-    request = pb.UtilisationReportRequest(contract_id=contract_id, city_id=city)
-    reply = await services.call("contracts", services.contracts.GetUtilisationReport, request, caller.token)
-    rows = [PLAIN.from_proto(row) for row in reply.rows]
+    report = await services.contracts.utilisation_report(contract_id, city, caller.token)
     if format == "json":
-        return {"rows": rows}
+        return report
+    rows = [row.model_dump() for row in report.rows]
     return _download(rows, list(UseRow.model_fields), format, f"utilisation-{city or 'network'}", "Auslastung")
 
 
@@ -139,28 +80,14 @@ async def renewals(
     days: Annotated[int, Query(ge=0, le=3650, description="Due within this many days (or past)")] = 90,
     format: FormatQuery = "json",
 ) -> Any:
-    reply = await services.call(
-        "contracts", services.contracts.ListRenewalsDue, pb.RenewalsDueRequest(days=days), caller.token
-    )
-    contracts = [(CONTRACT_SHAPE.from_proto(d.contract), d.days_left) for d in reply.contracts]
+    due = await services.contracts.renewals_due(days, caller.token)
     if format == "json":
-        return {"contracts": [{"contract": contract, "days_left": days_left} for contract, days_left in contracts]}
-    rows = [{**contract, "days_left": days_left} for contract, days_left in contracts]
+        return due
+    # Dates as the ISO text the contract carries (mode="json"), not as date cells.
+    rows = [{**d.contract.model_dump(mode="json"), "days_left": d.days_left} for d in due.contracts]
     columns = ["id", "sku", "name", "vendor_id", "renewal_notice_on", "days_left", "ends_on", "ceiling_quantity",
                "unit_price_cents"]  # fmt: skip
     return _download(rows, columns, format, f"renewals-{days}-days", "Verlängerungen")
-
-
-class BudgetRow(BaseModel):
-    city_id: str
-    year: int
-    budget_cents: int | None = Field(description="null: no budget set")
-    actual_cents: int = Field(description="Charges minus credits on the city's account in the year")
-    remaining_cents: int | None
-
-
-class BudgetReport(BaseModel):
-    rows: list[BudgetRow]
 
 
 @router.get("/reports/budget", summary="Budget against actual charges per city and year",
@@ -171,14 +98,8 @@ async def budget_report(
     year: Annotated[int | None, Query(ge=2000, le=2999, description="Default: this year")] = None,
     format: FormatQuery = "json",
 ) -> Any:
-    reply = await services.call(
-        "contracts", services.contracts.GetBudgetReport, pb.BudgetReportRequest(year=year or 0), caller.token
-    )
-    rows = [
-        {"city_id": r.city_id, "year": r.year, "budget_cents": r.budget_cents if r.has_budget else None,
-         "actual_cents": r.actual_cents, "remaining_cents": r.remaining_cents if r.has_budget else None}
-        for r in reply.rows
-    ]  # fmt: skip
+    report = await services.contracts.budget_report(year, caller.token)
     if format == "json":
-        return {"rows": rows}
+        return report
+    rows = [row.model_dump() for row in report.rows]
     return _download(rows, list(BudgetRow.model_fields), format, f"budget-{year or 'this-year'}", "Budget")

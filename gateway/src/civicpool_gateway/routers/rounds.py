@@ -8,30 +8,28 @@ the gateway checks roles coarsely and maps messages.
 
 from typing import Annotated, Any
 
-from civicpool.catalog.v1 import catalog_pb2 as catalog_pb
-from civicpool.demand.v1 import demand_pb2 as pb
 from civicpool_common.auth import Role
-from civicpool_common.timestamps import to_timestamp
-from civicpool_common.vocabulary import RoundStatus, to_proto
+from civicpool_common.vocabulary import LineStatus
 from fastapi import APIRouter, Depends, Header, Query, Response, status
 from pydantic_core import to_json
 
 from civicpool_gateway import spreadsheets
 from civicpool_gateway.auth import Caller, CallerDep, requires
+from civicpool_gateway.catalog_schemas import Item
 from civicpool_gateway.clients import ClientsDep, ServiceClients
-from civicpool_gateway.concurrency import call_write, optional_version, patch_request, versioned_out
 from civicpool_gateway.demand_schemas import (
-    LINE_SHAPE,
-    ROUND_SHAPE,
     Aggregation,
     CancelBody,
-    FormatQuery,
+    Line,
+    LineListParams,
     Round,
     RoundFields,
     RoundListParams,
     RoundPatch,
 )
-from civicpool_gateway.schemas import Page, ResourceId
+from civicpool_gateway.schemas import FormatQuery, Page, ResourceId
+from civicpool_gateway.serde.fields import day_text
+from civicpool_gateway.versioning import optional_version, patch_version, with_etag
 
 router = APIRouter(tags=["demand"])
 LeadDep = Annotated[Caller, Depends(requires(Role.PROCUREMENT_LEAD))]
@@ -39,15 +37,11 @@ RoundId = ResourceId
 IfMatch = Annotated[str | None, Header(description="The round's ETag; optional, checked when sent")]
 
 
-def round_out(message: pb.Round, response: Response | None = None) -> Round:
-    return versioned_out(Round, ROUND_SHAPE, message, response)
-
-
 @router.get("/rounds", summary="List demand rounds", response_model=Page[Round])
-async def list_rounds(caller: CallerDep, services: ClientsDep, params: Annotated[RoundListParams, Query()]) -> Any:
-    request = pb.ListRoundsRequest(page=params.page(), status=to_proto(params.status, pb.RoundStatus, RoundStatus))
-    reply = await services.call("demand", services.demand.ListRounds, request, caller.token)
-    return {"data": [round_out(r) for r in reply.rounds], "next_cursor": reply.next_cursor or None}
+async def list_rounds(
+    caller: CallerDep, services: ClientsDep, params: Annotated[RoundListParams, Query()]
+) -> Page[Round]:
+    return await services.demand.list_rounds(params, caller.token)
 
 
 @router.post(
@@ -58,20 +52,10 @@ async def list_rounds(caller: CallerDep, services: ClientsDep, params: Annotated
     response_model=Round,
     status_code=status.HTTP_201_CREATED,
 )
-async def create_round(body: RoundFields, caller: LeadDep, services: ClientsDep, response: Response) -> Any:
-    message = pb.Round(
-        title=body.title,
-        description=body.description,
-        opens_at=to_timestamp(body.opens_at),
-        closes_at=to_timestamp(body.closes_at),
-        scope_item_ids=body.scope_item_ids,
-        scope_cpv_prefixes=body.scope_cpv_prefixes,
-    )
-    reply = await services.call(
-        "demand", services.demand.CreateRound, pb.CreateRoundRequest(round=message), caller.token
-    )
-    response.headers["Location"] = f"/api/v1/rounds/{reply.id}"
-    return round_out(reply, response)
+async def create_round(body: RoundFields, caller: LeadDep, services: ClientsDep, response: Response) -> Round:
+    round_ = await services.demand.create_round(body, caller.token)
+    response.headers["Location"] = f"/api/v1/rounds/{round_.id}"
+    return with_etag(round_, response)
 
 
 @router.patch(
@@ -89,28 +73,14 @@ async def update_round(
     services: ClientsDep,
     response: Response,
     if_match: Annotated[str | None, Header()] = None,
-) -> Any:
-    patch = patch_request(body, if_match)
-    message = pb.Round(id=id, **ROUND_SHAPE.to_proto_fields(patch.changes))
-    request = pb.UpdateRoundRequest(round=message, update_mask=patch.mask, expected_version=patch.version)
-    reply = await call_write(services, "demand", "UpdateRound", request, caller, via_if_match=patch.via_if_match)
-    assert isinstance(reply, pb.Round)
-    return round_out(reply, response)
+) -> Round:
+    expected = patch_version(body, if_match)
+    return with_etag(await services.demand.update_round(id, body, expected, caller.token), response)
 
 
 @router.get("/rounds/{id}", summary="Read a demand round", response_model=Round)
-async def get_round(id: RoundId, caller: CallerDep, services: ClientsDep, response: Response) -> Any:
-    reply = await services.call("demand", services.demand.GetRound, pb.GetRoundRequest(id=id), caller.token)
-    return round_out(reply, response)
-
-
-async def _transition(
-    services: ServiceClients, rpc: str, request: pb.RoundTransitionRequest, caller: Caller, response: Response, *,
-    via_if_match: bool,
-) -> Round:  # fmt: skip
-    reply = await call_write(services, "demand", rpc, request, caller, via_if_match=via_if_match)
-    assert isinstance(reply, pb.Round)
-    return round_out(reply, response)
+async def get_round(id: RoundId, caller: CallerDep, services: ClientsDep, response: Response) -> Round:
+    return with_etag(await services.demand.get_round(id, caller.token), response)
 
 
 TRANSITION_NOTE = "Only a procurement lead of the round's city. A transition the status forbids answers 409 naming "
@@ -121,10 +91,9 @@ TRANSITION_NOTE = "Only a procurement lead of the round's city. A transition the
              response_model=Round)  # fmt: skip
 async def open_round(
     id: RoundId, caller: LeadDep, services: ClientsDep, response: Response, if_match: IfMatch = None
-) -> Any:
-    version, via_if_match = optional_version(if_match)
-    request = pb.RoundTransitionRequest(id=id, expected_version=version)
-    return await _transition(services, "OpenRound", request, caller, response, via_if_match=via_if_match)
+) -> Round:
+    expected = optional_version(if_match)
+    return with_etag(await services.demand.open_round(id, expected, caller.token), response)
 
 
 @router.post(
@@ -135,46 +104,18 @@ async def open_round(
 )
 async def close_round(
     id: RoundId, caller: LeadDep, services: ClientsDep, response: Response, if_match: IfMatch = None
-) -> Any:
-    version, via_if_match = optional_version(if_match)
-    request = pb.RoundTransitionRequest(id=id, expected_version=version)
-    return await _transition(services, "CloseRound", request, caller, response, via_if_match=via_if_match)
+) -> Round:
+    expected = optional_version(if_match)
+    return with_etag(await services.demand.close_round(id, expected, caller.token), response)
 
 
 @router.post("/rounds/{id}/cancel", summary="Cancel a round, with a reason", description=TRANSITION_NOTE,
              response_model=Round)  # fmt: skip
 async def cancel_round(
     id: RoundId, body: CancelBody, caller: LeadDep, services: ClientsDep, response: Response, if_match: IfMatch = None
-) -> Any:
-    version, via_if_match = optional_version(if_match)
-    request = pb.RoundTransitionRequest(id=id, expected_version=version, reason=body.reason)
-    return await _transition(services, "CancelRound", request, caller, response, via_if_match=via_if_match)
-
-
-def aggregation_json(reply: pb.Aggregation) -> dict[str, Any]:
-    """The Aggregation schema's JSON, straight from the message."""
-    return {
-        "round_id": reply.round_id,
-        "items": [
-            {
-                "item_id": i.item_id, "sku": i.sku, "name": i.name, "unit": i.unit,
-                "reference_price_cents": i.reference_price_cents, "total_quantity": i.total_quantity,
-                "city_count": i.city_count, "line_count": i.line_count, "estimated_cents": i.estimated_cents,
-                "cities": [
-                    {"city_id": city, "quantity": quantity, "line_count": lines, "estimated_cents": cents}
-                    for city, quantity, lines, cents in zip(
-                        i.city_ids, i.city_quantities, i.city_line_counts, i.city_estimated_cents, strict=True
-                    )
-                ],
-            }
-            for i in reply.items
-        ],
-        "total_quantity": reply.total_quantity,
-        "total_estimated_cents": reply.total_estimated_cents,
-        "city_count": reply.city_count,
-        "view": reply.view,
-        "view_city_id": reply.view_city_id or None,
-    }  # fmt: skip
+) -> Round:
+    expected = optional_version(if_match)
+    return with_etag(await services.demand.cancel_round(id, body.reason, expected, caller.token), response)
 
 
 AGGREGATE_COLUMNS = ("sku", "name", "unit", "reference_price_cents", "total_quantity", "city_count",
@@ -197,18 +138,15 @@ async def aggregate_round(
     services: ClientsDep,
     format: FormatQuery = "json",
 ) -> Any:
-    reply = await services.call(
-        "demand", services.demand.AggregateRound, pb.AggregateRoundRequest(round_id=id), caller.token
-    )
-    aggregation = aggregation_json(reply)
+    aggregation = await services.demand.aggregate_round(id, caller.token)
     if format == "json":
-        # Built field by field and sent as is: generic conversion and response-model validation of
-        # thousands of nested entries cost more than the whole GROUP BY (see bench/aggregation.py); pydantic's
-        # JSON writer (Rust) serializes the plain dicts without a second validation.
+        # Plain dicts, sent as they are: validating thousands of nested entries into the response model costs
+        # more than the whole GROUP BY (see bench/aggregation.py); pydantic's JSON writer (Rust) serializes the
+        # dicts without it. demand_schemas.AggregationJson is the Aggregation schema's JSON.
         return Response(to_json(aggregation), media_type="application/json")
     cities = sorted({c["city_id"] for item in aggregation["items"] for c in item["cities"]})
     rows = [
-        {**{k: item[k] for k in AGGREGATE_COLUMNS}, **dict.fromkeys((f"qty_{city}" for city in cities), 0),
+        {**item, **dict.fromkeys((f"qty_{city}" for city in cities), 0),
          **{f"qty_{c['city_id']}": c["quantity"] for c in item["cities"]}}
         for item in aggregation["items"]
     ]  # fmt: skip
@@ -216,8 +154,7 @@ async def aggregate_round(
     if format == "csv":
         return spreadsheets.download(table, "csv", f"round-{id}-aggregate", "Summen")
     # The lines that make the totals: withdrawn ones are history and count nowhere, so they are not listed.
-    submitted = pb.ListLinesRequest(round_id=id, status=pb.LINE_STATUS_SUBMITTED)
-    lines = await all_lines(services, caller, submitted)
+    lines = await all_lines(services, caller, id, LineListParams(status=LineStatus.SUBMITTED))
     sheets = {"Summen": table, "Positionen": spreadsheets.frame(lines, LINE_EXPORT_COLUMNS)}
     return spreadsheets.attachment(spreadsheets.to_xlsx(sheets), "xlsx", f"round-{id}-aggregate")
 
@@ -226,27 +163,40 @@ LINE_EXPORT_COLUMNS = ("id", "city_id", "sku", "item_name", "quantity", "needed_
                        "status", "version", "updated_by", "updated_at")  # fmt: skip
 
 
-async def all_lines(services: ServiceClients, caller: Caller, request: pb.ListLinesRequest) -> list[dict[str, Any]]:
-    """Every line the request matches (all pages), with the item's SKU and name, for a download."""
-    lines: list[dict[str, Any]] = []
-    request.page.limit = 500
+async def all_lines(
+    services: ServiceClients, caller: Caller, round_id: str, params: LineListParams
+) -> list[dict[str, Any]]:
+    """Every line of the round the query matches (every page from its cursor on), as rows of a download with the
+    item's SKU and name."""
+    lines: list[Line] = []
+    query = params.model_copy(update={"limit": 500})
     while True:
-        reply = await services.call("demand", services.demand.ListLines, request, caller.token)
-        lines += [LINE_SHAPE.from_proto(line) for line in reply.lines]
-        if not reply.next_cursor:
+        page = await services.demand.list_lines(round_id, query, caller.token)
+        lines += page.data
+        if page.next_cursor is None:
             break
-        request.page.cursor = reply.next_cursor
-    item_ids = sorted({line["item_id"] for line in lines})
-    items: dict[str, catalog_pb.Item] = {}
+        query = query.model_copy(update={"cursor": page.next_cursor})
+    item_ids = sorted({line.item_id for line in lines})
+    items: dict[str, Item] = {}
     for start in range(0, len(item_ids), 500):
-        batch = catalog_pb.BatchGetItemsRequest(ids=item_ids[start : start + 500])
-        found = await services.call("catalog", services.catalog.BatchGetItems, batch, caller.token)
-        items.update((item.id, item) for item in found.items)
-    for line in lines:
-        item = items.get(line["item_id"])
-        line["sku"], line["item_name"] = (item.sku, item.name) if item else ("", "")
-        for key in ("priority", "status"):
-            line[key] = str(line[key])
-        line["needed_by"] = line["needed_by"] or ""
-        line["updated_at"] = line["updated_at"].isoformat()
-    return lines
+        found = await services.catalog.batch_get_items(item_ids[start : start + 500], caller.token)
+        items.update((item.id, item) for item in found)
+    return [line_export_row(line, items.get(line.item_id)) for line in lines]
+
+
+def line_export_row(line: Line, item: Item | None) -> dict[str, Any]:
+    """A line as a row of a download (LINE_EXPORT_COLUMNS): words and dates as text, the item's SKU and name."""
+    return {
+        "id": line.id,
+        "city_id": line.city_id,
+        "sku": item.sku if item else "",
+        "item_name": item.name if item else "",
+        "quantity": line.quantity,
+        "needed_by": day_text(line.needed_by),
+        "justification": line.justification,
+        "priority": str(line.priority),
+        "status": str(line.status),
+        "version": line.version,
+        "updated_by": line.updated_by,
+        "updated_at": line.updated_at.isoformat(),
+    }

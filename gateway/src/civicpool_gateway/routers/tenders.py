@@ -6,23 +6,15 @@ the gateway checks roles coarsely and maps messages.
 
 # No `from __future__ import annotations`: FastAPI reads the route signatures at runtime.
 
-from typing import Annotated, Any
+from typing import Annotated
 
-from civicpool.catalog.v1 import catalog_pb2 as catalog_pb
-from civicpool.tenders.v1 import tenders_pb2 as pb
 from civicpool_common.auth import Role
-from civicpool_common.vocabulary import HostingRegion, TenderStatus, to_proto
 from fastapi import APIRouter, Depends, Header, Query, Response, status
 
 from civicpool_gateway.auth import Caller, CallerDep, requires
-from civicpool_gateway.clients import ClientsDep, ServiceClients
-from civicpool_gateway.concurrency import call_write, expected_version, optional_version, patch_request, versioned_out
-from civicpool_gateway.convert import PLAIN
+from civicpool_gateway.clients import ClientsDep
 from civicpool_gateway.schemas import Page, ResourceId
 from civicpool_gateway.tender_schemas import (
-    BID_SHAPE,
-    CONTRACT_SHAPE,
-    TENDER_SHAPE,
     AwardBody,
     AwardResult,
     Bid,
@@ -36,6 +28,7 @@ from civicpool_gateway.tender_schemas import (
     TenderListParams,
     TenderPatch,
 )
+from civicpool_gateway.versioning import expected_version, optional_version, patch_version, version_if_named, with_etag
 
 router = APIRouter(tags=["tenders"])
 LeadDep = Annotated[Caller, Depends(requires(Role.PROCUREMENT_LEAD))]
@@ -47,19 +40,11 @@ TRANSITION_NOTE = (
 )
 
 
-def tender_out(message: pb.Tender, response: Response | None = None) -> Tender:
-    return versioned_out(Tender, TENDER_SHAPE, message, response)
-
-
-def bid_out(message: pb.Bid, response: Response | None = None) -> Bid:
-    return versioned_out(Bid, BID_SHAPE, message, response)
-
-
 @router.get("/tenders", summary="List joint tenders", response_model=Page[Tender])
-async def list_tenders(caller: CallerDep, services: ClientsDep, params: Annotated[TenderListParams, Query()]) -> Any:
-    request = pb.ListTendersRequest(page=params.page(), status=to_proto(params.status, pb.TenderStatus, TenderStatus))
-    reply = await services.call("tenders", services.tenders.ListTenders, request, caller.token)
-    return {"data": [tender_out(t) for t in reply.tenders], "next_cursor": reply.next_cursor or None}
+async def list_tenders(
+    caller: CallerDep, services: ClientsDep, params: Annotated[TenderListParams, Query()]
+) -> Page[Tender]:
+    return await services.tenders.list_tenders(params, caller.token)
 
 
 @router.post(
@@ -71,22 +56,15 @@ async def list_tenders(caller: CallerDep, services: ClientsDep, params: Annotate
     response_model=Tender,
     status_code=status.HTTP_201_CREATED,
 )
-async def create_tender(body: TenderCreate, caller: LeadDep, services: ClientsDep, response: Response) -> Any:
-    request = pb.CreateTenderRequest(
-        round_id=body.round_id,
-        title=body.title,
-        description=body.description,
-        lot_groups=[pb.LotGroup(title=g.title, item_ids=g.item_ids) for g in body.lot_groups],
-    )
-    reply = await services.call("tenders", services.tenders.CreateTender, request, caller.token)
-    response.headers["Location"] = f"/api/v1/tenders/{reply.id}"
-    return tender_out(reply, response)
+async def create_tender(body: TenderCreate, caller: LeadDep, services: ClientsDep, response: Response) -> Tender:
+    tender = await services.tenders.create_tender(body, caller.token)
+    response.headers["Location"] = f"/api/v1/tenders/{tender.id}"
+    return with_etag(tender, response)
 
 
 @router.get("/tenders/{id}", summary="Read a tender with its lots", response_model=Tender)
-async def get_tender(id: ResourceId, caller: CallerDep, services: ClientsDep, response: Response) -> Any:
-    reply = await services.call("tenders", services.tenders.GetTender, pb.GetTenderRequest(id=id), caller.token)
-    return tender_out(reply, response)
+async def get_tender(id: ResourceId, caller: CallerDep, services: ClientsDep, response: Response) -> Tender:
+    return with_etag(await services.tenders.get_tender(id, caller.token), response)
 
 
 @router.patch(
@@ -100,32 +78,18 @@ async def get_tender(id: ResourceId, caller: CallerDep, services: ClientsDep, re
 async def update_tender(
     id: ResourceId, body: TenderPatch, caller: LeadDep, services: ClientsDep, response: Response,
     if_match: Annotated[str | None, Header()] = None,
-) -> Any:  # fmt: skip
-    patch = patch_request(body, if_match)
-    message = pb.Tender(id=id, **TENDER_SHAPE.to_proto_fields(patch.changes))
-    request = pb.UpdateTenderRequest(tender=message, update_mask=patch.mask, expected_version=patch.version)
-    reply = await call_write(services, "tenders", "UpdateTender", request, caller, via_if_match=patch.via_if_match)
-    assert isinstance(reply, pb.Tender)
-    return tender_out(reply, response)
-
-
-async def _transition(
-    services: ServiceClients, rpc: str, id: str, caller: Caller, response: Response, if_match: str | None,
-    reason: str = "",
 ) -> Tender:  # fmt: skip
-    version, via_if_match = optional_version(if_match)
-    request = pb.TenderTransitionRequest(id=id, expected_version=version, reason=reason)
-    reply = await call_write(services, "tenders", rpc, request, caller, via_if_match=via_if_match)
-    assert isinstance(reply, pb.Tender)
-    return tender_out(reply, response)
+    expected = patch_version(body, if_match)
+    return with_etag(await services.tenders.update_tender(id, body, expected, caller.token), response)
 
 
 @router.post("/tenders/{id}/publish", summary="Publish a draft tender for bids", response_model=Tender,
              description=TRANSITION_NOTE + " Needs `bids_due_at` in the future.")  # fmt: skip
 async def publish_tender(
     id: ResourceId, caller: LeadDep, services: ClientsDep, response: Response, if_match: IfMatch = None
-) -> Any:
-    return await _transition(services, "PublishTender", id, caller, response, if_match)
+) -> Tender:
+    expected = optional_version(if_match)
+    return with_etag(await services.tenders.publish_tender(id, expected, caller.token), response)
 
 
 @router.post(
@@ -137,8 +101,9 @@ async def publish_tender(
 )
 async def close_bidding(
     id: ResourceId, caller: LeadDep, services: ClientsDep, response: Response, if_match: IfMatch = None
-) -> Any:
-    return await _transition(services, "CloseBidding", id, caller, response, if_match)
+) -> Tender:
+    expected = optional_version(if_match)
+    return with_etag(await services.tenders.close_bidding(id, expected, caller.token), response)
 
 
 @router.post("/tenders/{id}/cancel", summary="Cancel a tender, with a reason", response_model=Tender,
@@ -146,8 +111,9 @@ async def close_bidding(
 async def cancel_tender(
     id: ResourceId, body: CancelBody, caller: LeadDep, services: ClientsDep, response: Response,
     if_match: IfMatch = None,
-) -> Any:  # fmt: skip
-    return await _transition(services, "CancelTender", id, caller, response, if_match, body.reason)
+) -> Tender:  # fmt: skip
+    expected = optional_version(if_match)
+    return with_etag(await services.tenders.cancel_tender(id, body.reason, expected, caller.token), response)
 
 
 @router.post(
@@ -163,22 +129,14 @@ async def cancel_tender(
 async def evaluate_tender(
     id: ResourceId, body: EvaluateBody, caller: LeadDep, services: ClientsDep,
     if_match: Annotated[str | None, Header()] = None,
-) -> Any:  # fmt: skip
-    version, via_if_match = expected_version(if_match, body.version) if if_match or body.version else (0, False)
-    request = pb.EvaluateTenderRequest(
-        tender_id=id,
-        expected_version=version,
-        weights=pb.Weights(**body.weights.model_dump()),
-        scores=[pb.BidScoreInput(**s.model_dump(exclude_none=True)) for s in body.scores],
-    )
-    reply = await call_write(services, "tenders", "EvaluateTender", request, caller, via_if_match=via_if_match)
-    return PLAIN.from_proto(reply)
+) -> Evaluation:  # fmt: skip
+    expected = version_if_named(if_match, body.version)
+    return await services.tenders.evaluate_tender(id, body, expected, caller.token)
 
 
 @router.get("/tenders/{id}/evaluation", summary="The stored score table", response_model=Evaluation)
-async def get_evaluation(id: ResourceId, caller: CallerDep, services: ClientsDep) -> Any:
-    reply = await services.call("tenders", services.tenders.GetEvaluation, pb.GetTenderRequest(id=id), caller.token)
-    return PLAIN.from_proto(reply)
+async def get_evaluation(id: ResourceId, caller: CallerDep, services: ClientsDep) -> Evaluation:
+    return await services.tenders.get_evaluation(id, caller.token)
 
 
 @router.post(
@@ -192,23 +150,9 @@ async def get_evaluation(id: ResourceId, caller: CallerDep, services: ClientsDep
 async def award_tender(
     id: ResourceId, body: AwardBody, caller: LeadDep, services: ClientsDep,
     if_match: Annotated[str | None, Header()] = None,
-) -> Any:  # fmt: skip
-    version, via_if_match = expected_version(if_match, body.version) if if_match or body.version else (0, False)
-    request = pb.AwardTenderRequest(
-        tender_id=id,
-        expected_version=version,
-        awards=[pb.LotAward(**a.model_dump()) for a in body.awards],
-        starts_on=body.starts_on.isoformat() if body.starts_on else "",
-        ends_on=body.ends_on.isoformat() if body.ends_on else "",
-        renewal_notice_on=body.renewal_notice_on.isoformat() if body.renewal_notice_on else "",
-    )
-    reply = await call_write(services, "tenders", "AwardTender", request, caller, via_if_match=via_if_match)
-    assert isinstance(reply, pb.AwardResult)
-    return {
-        "tender": tender_out(reply.tender),
-        "contracts": [CONTRACT_SHAPE.from_proto(c) for c in reply.contracts],
-        "contracts_pending": reply.contracts_pending,
-    }
+) -> AwardResult:  # fmt: skip
+    expected = version_if_named(if_match, body.version)
+    return await services.tenders.award_tender(id, body, expected, caller.token)
 
 
 @router.get(
@@ -219,30 +163,10 @@ async def award_tender(
     responses={200: {"content": {"application/json": {"schema": {"type": "object"}}}}},
 )
 async def tender_ocds(id: ResourceId, caller: CallerDep, services: ClientsDep) -> Response:
-    reply = await services.call("tenders", services.tenders.ExportOcds, pb.GetTenderRequest(id=id), caller.token)
-    return Response(reply.json, media_type="application/json")
+    return Response(await services.tenders.export_ocds(id, caller.token), media_type="application/json")
 
 
 # -- bids -----------------------------------------------------------------------------------------
-
-
-def _bid_message(body: BidFields, bid_id: str = "") -> pb.Bid:
-    return pb.Bid(
-        id=bid_id,
-        lot_id=body.lot_id,
-        prices=[
-            pb.BidPrice(
-                item_id=p.item_id,
-                unit_price_cents=p.unit_price_cents,
-                tiers=[pb.VolumeTier(**t.model_dump()) for t in p.tiers],
-            )
-            for p in body.prices
-        ],
-        delivery_days=body.delivery_days,
-        hosting_region=to_proto(body.hosting_region, catalog_pb.HostingRegion, HostingRegion),
-        dpa_offered=body.dpa_offered,
-        open_source=body.open_source,
-    )
 
 
 @router.get(
@@ -255,10 +179,8 @@ def _bid_message(body: BidFields, bid_id: str = "") -> pb.Bid:
 async def list_bids(
     id: ResourceId, caller: CallerDep, services: ClientsDep,
     lot_id: Annotated[str | None, Query(max_length=64)] = None,
-) -> Any:  # fmt: skip
-    request = pb.ListBidsRequest(tender_id=id, lot_id=lot_id or "")
-    reply = await services.call("tenders", services.tenders.ListBids, request, caller.token)
-    return {"data": [bid_out(b) for b in reply.bids], "next_cursor": None}
+) -> Page[Bid]:  # fmt: skip
+    return await services.tenders.list_bids(id, lot_id, caller.token)
 
 
 @router.post(
@@ -271,11 +193,10 @@ async def list_bids(
 )
 async def submit_bid(
     id: ResourceId, body: BidFields, caller: VendorDep, services: ClientsDep, response: Response
-) -> Any:
-    request = pb.SubmitBidRequest(tender_id=id, bid=_bid_message(body))
-    reply = await services.call("tenders", services.tenders.SubmitBid, request, caller.token)
-    response.headers["Location"] = f"/api/v1/tenders/{id}/bids/{reply.id}"
-    return bid_out(reply, response)
+) -> Bid:
+    bid = await services.tenders.submit_bid(id, body, caller.token)
+    response.headers["Location"] = f"/api/v1/tenders/{id}/bids/{bid.id}"
+    return with_etag(bid, response)
 
 
 @router.put(
@@ -287,12 +208,9 @@ async def submit_bid(
 async def replace_bid(
     id: ResourceId, bid_id: ResourceId, body: BidReplace, caller: VendorDep, services: ClientsDep,
     response: Response, if_match: Annotated[str | None, Header()] = None,
-) -> Any:  # fmt: skip
-    version, via_if_match = expected_version(if_match, body.version)
-    request = pb.SubmitBidRequest(tender_id=id, bid=_bid_message(body, bid_id), expected_version=version)
-    reply = await call_write(services, "tenders", "ReplaceBid", request, caller, via_if_match=via_if_match)
-    assert isinstance(reply, pb.Bid)
-    return bid_out(reply, response)
+) -> Bid:  # fmt: skip
+    expected = expected_version(if_match, body.version)
+    return with_etag(await services.tenders.replace_bid(id, bid_id, body, expected, caller.token), response)
 
 
 @router.post("/tenders/{id}/bids/{bid_id}/withdraw", summary="Withdraw your bid (vendors)", response_model=Bid,
@@ -300,9 +218,6 @@ async def replace_bid(
 async def withdraw_bid(
     id: ResourceId, bid_id: ResourceId, caller: VendorDep, services: ClientsDep, response: Response,
     if_match: IfMatch = None,
-) -> Any:  # fmt: skip
-    version, via_if_match = optional_version(if_match)
-    request = pb.WithdrawBidRequest(tender_id=id, bid_id=bid_id, expected_version=version)
-    reply = await call_write(services, "tenders", "WithdrawBid", request, caller, via_if_match=via_if_match)
-    assert isinstance(reply, pb.Bid)
-    return bid_out(reply, response)
+) -> Bid:  # fmt: skip
+    expected = optional_version(if_match)
+    return with_etag(await services.tenders.withdraw_bid(id, bid_id, expected, caller.token), response)

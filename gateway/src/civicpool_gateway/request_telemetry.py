@@ -1,4 +1,7 @@
-"""Each request's id, access log line and metrics (pure ASGI: no per-request task or body copy)."""
+"""Telemetry of every HTTP request: its id (X-Request-Id, in and out), its access log line and its metrics.
+
+Pure ASGI middleware: no per-request task or body copy.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +16,7 @@ log = logging.getLogger("civicpool.access")
 REQUEST_ID_HEADER = observability.REQUEST_ID_HEADER.encode()
 
 
-class Observed:
+class RequestTelemetry:
     def __init__(self, app: ASGIApp, router_prefix: str) -> None:
         self.app = app
         self.router_prefix = router_prefix

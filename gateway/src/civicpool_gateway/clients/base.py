@@ -1,0 +1,50 @@
+"""The one way the gateway calls a service: the caller's token, a deadline, and failures as problems.
+
+Every call carries a deadline and the caller's own access token (each service verifies it again) with this
+request's id (civicpool_common.observability). Failures become problem documents via the status table; a
+stale version the client named as If-Match is a failed precondition (412), not a conflict (409).
+"""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+import grpc
+from civicpool_common import observability
+from civicpool_common.errors import from_rpc_error
+from civicpool_common.reasons import Reason
+from google.protobuf.message import Message
+
+from civicpool_gateway.problems import Problem
+from civicpool_gateway.versioning import ExpectedVersion
+
+Request = TypeVar("Request", bound=Message)
+Reply = TypeVar("Reply", bound=Message)
+
+
+class ServiceClient:
+    """The base of the typed clients: a service's name (for problems) and the deadline of its calls."""
+
+    def __init__(self, name: str, deadline_seconds: float) -> None:
+        self.name = name
+        self._deadline = deadline_seconds
+
+    async def _call(
+        self,
+        method: grpc.aio.UnaryUnaryMultiCallable[Request, Reply],
+        request: Request,
+        token: str,
+        *,
+        expected: ExpectedVersion | None = None,
+        deadline_seconds: float | None = None,
+    ) -> Reply:
+        """Call `method` with the caller's token and the deadline; raise a Problem on failure."""
+        timeout = deadline_seconds or self._deadline
+        try:
+            reply: Reply = await method(request, timeout=timeout, metadata=observability.outgoing_metadata(token))
+        except grpc.aio.AioRpcError as error:
+            problem = Problem.from_remote(from_rpc_error(error), self.name)
+            if expected is not None and expected.via_if_match and problem.reason == Reason.VERSION_CONFLICT:
+                raise Problem(Reason.PRECONDITION_FAILED, problem.detail, extra=problem.extra) from None
+            raise problem from None
+        return reply

@@ -1,0 +1,144 @@
+"""The gateway's client of the contracts service: contracts and their use, the ledger, budgets, reports."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import NamedTuple
+
+import grpc
+from civicpool.contracts.v1 import contracts_pb2 as pb
+from civicpool.contracts.v1.contracts_pb2_grpc import ContractsServiceStub
+
+from civicpool_gateway.clients.base import ServiceClient
+from civicpool_gateway.contract_schemas import (
+    Budget,
+    BudgetBody,
+    BudgetReport,
+    CallOffBody,
+    Contract,
+    ContractListParams,
+    LedgerListParams,
+    LedgerTransaction,
+    MoveBody,
+    Operation,
+    QuotaShift,
+    QuotaShiftBody,
+    RenewalBody,
+    RenewalRound,
+    RenewalsDue,
+    ReturnBody,
+    ReverseBody,
+    SharedCostBody,
+    Statement,
+    Utilisation,
+    UtilisationReport,
+)
+from civicpool_gateway.schemas import Page
+from civicpool_gateway.serde import contracts as serde
+from civicpool_gateway.versioning import ExpectedVersion
+
+
+class BudgetSet(NamedTuple):
+    budget: Budget
+    replayed: bool  # answered from an earlier request with the same Idempotency-Key
+
+
+class ContractsClient(ServiceClient):
+    def __init__(self, channel: grpc.aio.Channel, deadline_seconds: float) -> None:
+        super().__init__("contracts", deadline_seconds)
+        self._stub = ContractsServiceStub(channel)
+
+    # -- contracts -------------------------------------------------------------
+
+    async def list_contracts(self, params: ContractListParams, token: str) -> Page[Contract]:
+        reply = await self._call(self._stub.ListContracts, serde.contracts_query_to_proto(params), token)
+        return serde.contracts_page_from_proto(reply)
+
+    async def get_contract(self, contract_id: str, token: str) -> Contract:
+        reply = await self._call(self._stub.GetContract, pb.GetContractRequest(id=contract_id), token)
+        return serde.contract_from_proto(reply)
+
+    # -- contracts in use ------------------------------------------------------
+
+    async def call_off(self, contract_id: str, body: CallOffBody, idempotency_key: str | None, token: str) -> Operation:
+        request = serde.call_off_to_proto(contract_id, body, idempotency_key)
+        return serde.operation_from_proto(await self._call(self._stub.CallOff, request, token))
+
+    async def return_seats(
+        self, contract_id: str, body: ReturnBody, idempotency_key: str | None, token: str
+    ) -> Operation:
+        request = serde.return_to_proto(contract_id, body, idempotency_key)
+        return serde.operation_from_proto(await self._call(self._stub.ReturnSeats, request, token))
+
+    async def move_seats(self, contract_id: str, body: MoveBody, idempotency_key: str | None, token: str) -> Operation:
+        request = serde.move_to_proto(contract_id, body, idempotency_key)
+        return serde.operation_from_proto(await self._call(self._stub.MoveSeats, request, token))
+
+    async def shift_quota(
+        self, contract_id: str, body: QuotaShiftBody, idempotency_key: str | None, token: str
+    ) -> QuotaShift:
+        request = serde.quota_shift_request_to_proto(contract_id, body, idempotency_key)
+        return serde.quota_shift_from_proto(await self._call(self._stub.ShiftQuota, request, token))
+
+    async def share_cost(
+        self, contract_id: str, body: SharedCostBody, idempotency_key: str | None, token: str
+    ) -> Operation:
+        request = serde.shared_cost_to_proto(contract_id, body, idempotency_key)
+        return serde.operation_from_proto(await self._call(self._stub.ShareCost, request, token))
+
+    async def utilisation(self, contract_id: str, token: str) -> Utilisation:
+        reply = await self._call(self._stub.GetUtilisation, pb.GetContractRequest(id=contract_id), token)
+        return serde.utilisation_from_proto(reply)
+
+    async def start_renewal_round(self, contract_id: str, body: RenewalBody | None, token: str) -> RenewalRound:
+        request = serde.renewal_request_to_proto(contract_id, body)
+        return serde.renewal_round_from_proto(await self._call(self._stub.StartRenewalRound, request, token))
+
+    # -- the ledger ------------------------------------------------------------
+
+    async def list_ledger_transactions(self, params: LedgerListParams, token: str) -> Page[LedgerTransaction]:
+        request = serde.ledger_query_to_proto(params)
+        return serde.ledger_page_from_proto(await self._call(self._stub.ListLedgerTransactions, request, token))
+
+    async def reverse_transaction(
+        self, transaction_id: str, body: ReverseBody, idempotency_key: str | None, token: str
+    ) -> Operation:
+        request = serde.reversal_to_proto(transaction_id, body, idempotency_key)
+        return serde.operation_from_proto(await self._call(self._stub.ReverseTransaction, request, token))
+
+    # -- budgets and reports ---------------------------------------------------
+
+    async def set_budget(
+        self,
+        city_id: str,
+        year: int,
+        body: BudgetBody,
+        expected: ExpectedVersion,
+        idempotency_key: str | None,
+        token: str,
+    ) -> BudgetSet:
+        request = serde.budget_request_to_proto(city_id, year, body, expected.number, idempotency_key)
+        reply = await self._call(self._stub.SetBudget, request, token, expected=expected)
+        return BudgetSet(serde.budget_from_proto(reply), reply.replayed)
+
+    async def list_budgets(self, year: int | None, token: str) -> list[Budget]:
+        """Every budget the caller may see, of one year (None: every year)."""
+        reply = await self._call(self._stub.ListBudgets, pb.ListBudgetsRequest(year=year or 0), token)
+        return serde.budgets_from_proto(reply)
+
+    async def statement(self, city_id: str, start: dt.date, end: dt.date, token: str) -> Statement:
+        request = serde.statement_request_to_proto(city_id, start, end)
+        return serde.statement_from_proto(await self._call(self._stub.GetStatement, request, token))
+
+    async def utilisation_report(self, contract_id: str, city_id: str, token: str) -> UtilisationReport:
+        request = pb.UtilisationReportRequest(contract_id=contract_id, city_id=city_id)
+        return serde.utilisation_report_from_proto(await self._call(self._stub.GetUtilisationReport, request, token))
+
+    async def renewals_due(self, days: int, token: str) -> RenewalsDue:
+        reply = await self._call(self._stub.ListRenewalsDue, pb.RenewalsDueRequest(days=days), token)
+        return serde.renewals_due_from_proto(reply)
+
+    async def budget_report(self, year: int | None, token: str) -> BudgetReport:
+        """Budget against actual charges per city, of one year (None: this year)."""
+        reply = await self._call(self._stub.GetBudgetReport, pb.BudgetReportRequest(year=year or 0), token)
+        return serde.budget_report_from_proto(reply)

@@ -1,0 +1,107 @@
+"""The gateway's client of the tenders service: tenders, bids, the evaluation, the award, the OCDS export."""
+
+from __future__ import annotations
+
+import grpc
+from civicpool.tenders.v1 import tenders_pb2 as pb
+from civicpool.tenders.v1.tenders_pb2_grpc import TendersServiceStub
+
+from civicpool_gateway.clients.base import ServiceClient
+from civicpool_gateway.schemas import Page
+from civicpool_gateway.serde import tenders as serde
+from civicpool_gateway.serde.fields import update_mask
+from civicpool_gateway.tender_schemas import (
+    AwardBody,
+    AwardResult,
+    Bid,
+    BidFields,
+    BidReplace,
+    EvaluateBody,
+    Evaluation,
+    Tender,
+    TenderCreate,
+    TenderListParams,
+    TenderPatch,
+)
+from civicpool_gateway.versioning import ExpectedVersion
+
+
+class TendersClient(ServiceClient):
+    def __init__(self, channel: grpc.aio.Channel, deadline_seconds: float) -> None:
+        super().__init__("tenders", deadline_seconds)
+        self._stub = TendersServiceStub(channel)
+
+    # -- tenders ---------------------------------------------------------------
+
+    async def list_tenders(self, params: TenderListParams, token: str) -> Page[Tender]:
+        reply = await self._call(self._stub.ListTenders, serde.tenders_query_to_proto(params), token)
+        return serde.tenders_page_from_proto(reply)
+
+    async def get_tender(self, tender_id: str, token: str) -> Tender:
+        reply = await self._call(self._stub.GetTender, pb.GetTenderRequest(id=tender_id), token)
+        return serde.tender_from_proto(reply)
+
+    async def create_tender(self, body: TenderCreate, token: str) -> Tender:
+        reply = await self._call(self._stub.CreateTender, serde.tender_create_to_proto(body), token)
+        return serde.tender_from_proto(reply)
+
+    async def update_tender(self, tender_id: str, patch: TenderPatch, expected: ExpectedVersion, token: str) -> Tender:
+        request = pb.UpdateTenderRequest(
+            tender=serde.tender_patch_to_proto(tender_id, patch),
+            update_mask=update_mask(patch),
+            expected_version=expected.number,
+        )
+        return serde.tender_from_proto(await self._call(self._stub.UpdateTender, request, token, expected=expected))
+
+    async def publish_tender(self, tender_id: str, expected: ExpectedVersion, token: str) -> Tender:
+        request = pb.TenderTransitionRequest(id=tender_id, expected_version=expected.number)
+        return serde.tender_from_proto(await self._call(self._stub.PublishTender, request, token, expected=expected))
+
+    async def close_bidding(self, tender_id: str, expected: ExpectedVersion, token: str) -> Tender:
+        request = pb.TenderTransitionRequest(id=tender_id, expected_version=expected.number)
+        return serde.tender_from_proto(await self._call(self._stub.CloseBidding, request, token, expected=expected))
+
+    async def cancel_tender(self, tender_id: str, reason: str, expected: ExpectedVersion, token: str) -> Tender:
+        request = pb.TenderTransitionRequest(id=tender_id, expected_version=expected.number, reason=reason)
+        return serde.tender_from_proto(await self._call(self._stub.CancelTender, request, token, expected=expected))
+
+    async def evaluate_tender(
+        self, tender_id: str, body: EvaluateBody, expected: ExpectedVersion, token: str
+    ) -> Evaluation:
+        request = serde.evaluate_to_proto(tender_id, body, expected.number)
+        reply = await self._call(self._stub.EvaluateTender, request, token, expected=expected)
+        return serde.evaluation_from_proto(reply)
+
+    async def get_evaluation(self, tender_id: str, token: str) -> Evaluation:
+        reply = await self._call(self._stub.GetEvaluation, pb.GetTenderRequest(id=tender_id), token)
+        return serde.evaluation_from_proto(reply)
+
+    async def award_tender(self, tender_id: str, body: AwardBody, expected: ExpectedVersion, token: str) -> AwardResult:
+        request = serde.award_to_proto(tender_id, body, expected.number)
+        reply = await self._call(self._stub.AwardTender, request, token, expected=expected)
+        return serde.award_result_from_proto(reply)
+
+    async def export_ocds(self, tender_id: str, token: str) -> str:
+        """The tender as an OCDS release package: JSON text, as the standard defines it."""
+        reply = await self._call(self._stub.ExportOcds, pb.GetTenderRequest(id=tender_id), token)
+        return reply.json
+
+    # -- bids ------------------------------------------------------------------
+
+    async def list_bids(self, tender_id: str, lot_id: str | None, token: str) -> Page[Bid]:
+        request = pb.ListBidsRequest(tender_id=tender_id, lot_id=lot_id or "")
+        return serde.bids_page_from_proto(await self._call(self._stub.ListBids, request, token))
+
+    async def submit_bid(self, tender_id: str, fields: BidFields, token: str) -> Bid:
+        request = pb.SubmitBidRequest(tender_id=tender_id, bid=serde.bid_fields_to_proto(fields))
+        return serde.bid_from_proto(await self._call(self._stub.SubmitBid, request, token))
+
+    async def replace_bid(
+        self, tender_id: str, bid_id: str, body: BidReplace, expected: ExpectedVersion, token: str
+    ) -> Bid:
+        request = serde.bid_replace_to_proto(tender_id, bid_id, body, expected.number)
+        return serde.bid_from_proto(await self._call(self._stub.ReplaceBid, request, token, expected=expected))
+
+    async def withdraw_bid(self, tender_id: str, bid_id: str, expected: ExpectedVersion, token: str) -> Bid:
+        request = pb.WithdrawBidRequest(tender_id=tender_id, bid_id=bid_id, expected_version=expected.number)
+        return serde.bid_from_proto(await self._call(self._stub.WithdrawBid, request, token, expected=expected))

@@ -1,0 +1,518 @@
+"""The tenders service's messages and their REST models: tenders and lots, bids, the evaluation, the award."""
+
+from __future__ import annotations
+
+from civicpool.catalog.v1 import catalog_pb2 as catalog_pb
+from civicpool.tenders.v1 import tenders_pb2 as pb
+from civicpool_common.vocabulary import (
+    BidOutcome,
+    BidStatus,
+    HostingRegion,
+    Procedure,
+    TenderStatus,
+    to_proto,
+    words_of,
+)
+
+from civicpool_gateway.schemas import CityShare, Page
+from civicpool_gateway.serde.contracts import contract_from_proto, contract_to_proto
+from civicpool_gateway.serde.fields import (
+    cursor_or_none,
+    day_or_none,
+    day_text,
+    page_request,
+    text_or_none,
+    time_or_none,
+    timestamp_or_none,
+    to_timestamp,
+    word,
+)
+from civicpool_gateway.tender_schemas import (
+    AwardBody,
+    AwardResult,
+    Bid,
+    BidFields,
+    BidPrice,
+    BidReplace,
+    EvaluateBody,
+    Evaluation,
+    Lot,
+    LotAward,
+    LotGroup,
+    LotItem,
+    ScoreFields,
+    ScoreRow,
+    Tender,
+    TenderCreate,
+    TenderEvent,
+    TenderListParams,
+    TenderPatch,
+    VolumeTier,
+    Weights,
+)
+
+TENDER_STATUSES = words_of(pb.TenderStatus, TenderStatus)
+PROCEDURES = words_of(pb.Procedure, Procedure)
+BID_STATUSES = words_of(pb.BidStatus, BidStatus)
+BID_OUTCOMES = words_of(pb.BidOutcome, BidOutcome)
+HOSTING_REGIONS = words_of(catalog_pb.HostingRegion, HostingRegion)
+
+
+# -- tenders -------------------------------------------------------------------
+
+
+def city_share_from_proto(message: pb.CityShare) -> CityShare:
+    return CityShare(city_id=message.city_id, quantity=message.quantity)
+
+
+def city_share_to_proto(share: CityShare) -> pb.CityShare:
+    return pb.CityShare(city_id=share.city_id, quantity=share.quantity)
+
+
+def lot_item_from_proto(message: pb.LotItem) -> LotItem:
+    return LotItem(
+        item_id=message.item_id,
+        sku=message.sku,
+        name=message.name,
+        unit=message.unit,
+        cpv_code=message.cpv_code,
+        kind=message.kind,
+        reference_price_cents=message.reference_price_cents,
+        quantity=message.quantity,
+        estimated_cents=message.estimated_cents,
+        shares=[city_share_from_proto(s) for s in message.shares],
+    )
+
+
+def lot_item_to_proto(item: LotItem) -> pb.LotItem:
+    return pb.LotItem(
+        item_id=item.item_id,
+        sku=item.sku,
+        name=item.name,
+        unit=item.unit,
+        cpv_code=item.cpv_code,
+        kind=item.kind,
+        reference_price_cents=item.reference_price_cents,
+        quantity=item.quantity,
+        estimated_cents=item.estimated_cents,
+        shares=[city_share_to_proto(s) for s in item.shares],
+    )
+
+
+def lot_from_proto(message: pb.Lot) -> Lot:
+    return Lot(
+        id=message.id,
+        number=message.number,
+        title=message.title,
+        estimated_value_cents=message.estimated_value_cents,
+        items=[lot_item_from_proto(i) for i in message.items],
+        awarded_bid_id=message.awarded_bid_id,
+    )
+
+
+def lot_to_proto(lot: Lot) -> pb.Lot:
+    return pb.Lot(
+        id=lot.id,
+        number=lot.number,
+        title=lot.title,
+        estimated_value_cents=lot.estimated_value_cents,
+        items=[lot_item_to_proto(i) for i in lot.items],
+        awarded_bid_id=lot.awarded_bid_id,
+    )
+
+
+def tender_event_from_proto(message: pb.TenderEvent) -> TenderEvent:
+    return TenderEvent(
+        action=message.action,
+        actor=message.actor,
+        at=time_or_none(message.HasField("at"), message.at),
+        detail=message.detail,
+    )
+
+
+def tender_event_to_proto(event: TenderEvent) -> pb.TenderEvent:
+    return pb.TenderEvent(action=event.action, actor=event.actor, at=to_timestamp(event.at), detail=event.detail)
+
+
+def tender_from_proto(message: pb.Tender) -> Tender:
+    return Tender(
+        id=message.id,
+        title=message.title,
+        description=message.description,
+        lead_city_id=message.lead_city_id,
+        round_id=message.round_id,
+        status=word(message.status, TENDER_STATUSES),
+        estimated_value_cents=message.estimated_value_cents,
+        participating_city_ids=list(message.participating_city_ids),
+        recommended_procedure=word(message.recommended_procedure, PROCEDURES),
+        recommendation_reason=message.recommendation_reason,
+        procedure=word(message.procedure, PROCEDURES),
+        procedure_justification=text_or_none(message.procedure_justification),
+        bids_due_at=time_or_none(message.HasField("bids_due_at"), message.bids_due_at),
+        bids_opened_at=time_or_none(message.HasField("bids_opened_at"), message.bids_opened_at),
+        bids_opened_by=text_or_none(message.bids_opened_by),
+        cancel_reason=text_or_none(message.cancel_reason),
+        lots=[lot_from_proto(lot) for lot in message.lots],
+        events=[tender_event_from_proto(e) for e in message.events],
+        version=message.version,
+        created_by=message.created_by,
+        created_at=time_or_none(message.HasField("created_at"), message.created_at),
+    )
+
+
+def tender_to_proto(tender: Tender) -> pb.Tender:
+    return pb.Tender(
+        id=tender.id,
+        title=tender.title,
+        description=tender.description,
+        lead_city_id=tender.lead_city_id,
+        round_id=tender.round_id,
+        status=to_proto(tender.status, pb.TenderStatus, TenderStatus),
+        estimated_value_cents=tender.estimated_value_cents,
+        participating_city_ids=tender.participating_city_ids,
+        recommended_procedure=to_proto(tender.recommended_procedure, pb.Procedure, Procedure),
+        recommendation_reason=tender.recommendation_reason,
+        procedure=to_proto(tender.procedure, pb.Procedure, Procedure),
+        procedure_justification=tender.procedure_justification or "",
+        bids_due_at=timestamp_or_none(tender.bids_due_at),
+        bids_opened_at=timestamp_or_none(tender.bids_opened_at),
+        bids_opened_by=tender.bids_opened_by or "",
+        cancel_reason=tender.cancel_reason or "",
+        lots=[lot_to_proto(lot) for lot in tender.lots],
+        events=[tender_event_to_proto(e) for e in tender.events],
+        version=tender.version,
+        created_by=tender.created_by,
+        created_at=to_timestamp(tender.created_at),
+    )
+
+
+def tender_create_to_proto(body: TenderCreate) -> pb.CreateTenderRequest:
+    return pb.CreateTenderRequest(
+        round_id=body.round_id,
+        title=body.title,
+        description=body.description,
+        lot_groups=[pb.LotGroup(title=g.title, item_ids=g.item_ids) for g in body.lot_groups],
+    )
+
+
+def tender_create_from_proto(request: pb.CreateTenderRequest) -> TenderCreate:
+    return TenderCreate(
+        round_id=request.round_id,
+        title=request.title,
+        description=request.description,
+        lot_groups=[LotGroup(title=g.title, item_ids=list(g.item_ids)) for g in request.lot_groups],
+    )
+
+
+def tender_patch_to_proto(tender_id: str, patch: TenderPatch) -> pb.Tender:
+    """The tender with the fields a PATCH changes (UpdateTender; `fields.update_mask` names them)."""
+    return pb.Tender(
+        id=tender_id,
+        title=patch.title or "",
+        description=patch.description or "",
+        bids_due_at=timestamp_or_none(patch.bids_due_at),
+        procedure=to_proto(patch.procedure, pb.Procedure, Procedure),
+        procedure_justification=patch.procedure_justification or "",
+    )
+
+
+def tender_patch_from_proto(message: pb.Tender, mask: list[str]) -> TenderPatch:
+    values = {
+        "title": message.title,
+        "description": message.description,
+        "bids_due_at": time_or_none(message.HasField("bids_due_at"), message.bids_due_at),
+        "procedure": word(message.procedure, PROCEDURES),
+        "procedure_justification": text_or_none(message.procedure_justification),
+    }
+    return TenderPatch.model_validate({name: values[name] for name in mask})
+
+
+def tenders_query_to_proto(params: TenderListParams) -> pb.ListTendersRequest:
+    return pb.ListTendersRequest(
+        page=page_request(params), status=to_proto(params.status, pb.TenderStatus, TenderStatus)
+    )
+
+
+def tenders_query_from_proto(request: pb.ListTendersRequest) -> TenderListParams:
+    return TenderListParams(
+        limit=request.page.limit, cursor=request.page.cursor or None, status=word(request.status, TENDER_STATUSES)
+    )
+
+
+def tenders_page_from_proto(reply: pb.ListTendersResponse) -> Page[Tender]:
+    return Page[Tender](
+        data=[tender_from_proto(t) for t in reply.tenders], next_cursor=cursor_or_none(reply.next_cursor)
+    )
+
+
+def tenders_page_to_proto(page: Page[Tender]) -> pb.ListTendersResponse:
+    return pb.ListTendersResponse(tenders=[tender_to_proto(t) for t in page.data], next_cursor=page.next_cursor or "")
+
+
+# -- bids ----------------------------------------------------------------------
+
+
+def volume_tier_from_proto(message: pb.VolumeTier) -> VolumeTier:
+    return VolumeTier(min_quantity=message.min_quantity, unit_price_cents=message.unit_price_cents)
+
+
+def volume_tier_to_proto(tier: VolumeTier) -> pb.VolumeTier:
+    return pb.VolumeTier(min_quantity=tier.min_quantity, unit_price_cents=tier.unit_price_cents)
+
+
+def bid_price_from_proto(message: pb.BidPrice) -> BidPrice:
+    return BidPrice(
+        item_id=message.item_id,
+        unit_price_cents=message.unit_price_cents,
+        tiers=[volume_tier_from_proto(t) for t in message.tiers],
+    )
+
+
+def bid_price_to_proto(price: BidPrice) -> pb.BidPrice:
+    return pb.BidPrice(
+        item_id=price.item_id,
+        unit_price_cents=price.unit_price_cents,
+        tiers=[volume_tier_to_proto(t) for t in price.tiers],
+    )
+
+
+def bid_from_proto(message: pb.Bid) -> Bid:
+    return Bid(
+        id=message.id,
+        tender_id=message.tender_id,
+        lot_id=message.lot_id,
+        vendor_id=message.vendor_id,
+        status=word(message.status, BID_STATUSES),
+        prices=[bid_price_from_proto(p) for p in message.prices],
+        delivery_days=message.delivery_days,
+        hosting_region=word(message.hosting_region, HOSTING_REGIONS),
+        dpa_offered=message.dpa_offered,
+        open_source=message.open_source,
+        version=message.version,
+        submitted_by=message.submitted_by,
+        submitted_at=time_or_none(message.HasField("submitted_at"), message.submitted_at),
+        updated_at=time_or_none(message.HasField("updated_at"), message.updated_at),
+        evaluated_price_cents=message.evaluated_price_cents,
+        data_protection_proposed=message.data_protection_proposed,
+        data_protection_basis=message.data_protection_basis,
+        outcome=word(message.outcome, BID_OUTCOMES),
+    )
+
+
+def bid_to_proto(bid: Bid) -> pb.Bid:
+    return pb.Bid(
+        id=bid.id,
+        tender_id=bid.tender_id,
+        lot_id=bid.lot_id,
+        vendor_id=bid.vendor_id,
+        status=to_proto(bid.status, pb.BidStatus, BidStatus),
+        prices=[bid_price_to_proto(p) for p in bid.prices],
+        delivery_days=bid.delivery_days,
+        hosting_region=to_proto(bid.hosting_region, catalog_pb.HostingRegion, HostingRegion),
+        dpa_offered=bid.dpa_offered,
+        open_source=bid.open_source,
+        version=bid.version,
+        submitted_by=bid.submitted_by,
+        submitted_at=to_timestamp(bid.submitted_at),
+        updated_at=to_timestamp(bid.updated_at),
+        evaluated_price_cents=bid.evaluated_price_cents,
+        data_protection_proposed=bid.data_protection_proposed,
+        data_protection_basis=bid.data_protection_basis,
+        outcome=to_proto(bid.outcome, pb.BidOutcome, BidOutcome),
+    )
+
+
+def bid_fields_to_proto(fields: BidFields, bid_id: str = "") -> pb.Bid:
+    """A bid as a vendor submits it (SubmitBid), or replaces the bid `bid_id` (ReplaceBid)."""
+    return pb.Bid(
+        id=bid_id,
+        lot_id=fields.lot_id,
+        prices=[bid_price_to_proto(p) for p in fields.prices],
+        delivery_days=fields.delivery_days,
+        hosting_region=to_proto(fields.hosting_region, catalog_pb.HostingRegion, HostingRegion),
+        dpa_offered=fields.dpa_offered,
+        open_source=fields.open_source,
+    )
+
+
+def bid_fields_from_proto(message: pb.Bid) -> BidFields:
+    return BidFields(
+        lot_id=message.lot_id,
+        prices=[bid_price_from_proto(p) for p in message.prices],
+        delivery_days=message.delivery_days,
+        hosting_region=word(message.hosting_region, HOSTING_REGIONS),
+        dpa_offered=message.dpa_offered,
+        open_source=message.open_source,
+    )
+
+
+def bid_replace_to_proto(tender_id: str, bid_id: str, body: BidReplace, expected_version: int) -> pb.SubmitBidRequest:
+    """A vendor's new bid in place of the bid `bid_id` (ReplaceBid)."""
+    return pb.SubmitBidRequest(
+        tender_id=tender_id, bid=bid_fields_to_proto(body, bid_id), expected_version=expected_version
+    )
+
+
+def bid_replace_from_proto(request: pb.SubmitBidRequest) -> BidReplace:
+    return BidReplace(
+        lot_id=request.bid.lot_id,
+        prices=[bid_price_from_proto(p) for p in request.bid.prices],
+        delivery_days=request.bid.delivery_days,
+        hosting_region=word(request.bid.hosting_region, HOSTING_REGIONS),
+        dpa_offered=request.bid.dpa_offered,
+        open_source=request.bid.open_source,
+        version=request.expected_version or None,
+    )
+
+
+def bids_page_from_proto(reply: pb.ListBidsResponse) -> Page[Bid]:
+    """Every bid the caller may see: one page (next_cursor null)."""
+    return Page[Bid](data=[bid_from_proto(b) for b in reply.bids], next_cursor=None)
+
+
+def bids_page_to_proto(page: Page[Bid]) -> pb.ListBidsResponse:
+    return pb.ListBidsResponse(bids=[bid_to_proto(b) for b in page.data])
+
+
+# -- evaluation and award ------------------------------------------------------
+
+
+def weights_from_proto(message: pb.Weights) -> Weights:
+    return Weights(price=message.price, quality=message.quality, data_protection=message.data_protection)
+
+
+def weights_to_proto(weights: Weights) -> pb.Weights:
+    return pb.Weights(price=weights.price, quality=weights.quality, data_protection=weights.data_protection)
+
+
+def score_row_from_proto(message: pb.ScoreRow) -> ScoreRow:
+    return ScoreRow(
+        lot_id=message.lot_id,
+        bid_id=message.bid_id,
+        vendor_id=message.vendor_id,
+        evaluated_price_cents=message.evaluated_price_cents,
+        price_score_milli=message.price_score_milli,
+        quality_score=message.quality_score,
+        data_protection_score=message.data_protection_score,
+        data_protection_proposed=message.data_protection_proposed,
+        data_protection_reason=message.data_protection_reason,
+        total_score_milli=message.total_score_milli,
+        rank=message.rank,
+        quality_note=message.quality_note,
+        tie_break=message.tie_break,
+    )
+
+
+def score_row_to_proto(row: ScoreRow) -> pb.ScoreRow:
+    return pb.ScoreRow(
+        lot_id=row.lot_id,
+        bid_id=row.bid_id,
+        vendor_id=row.vendor_id,
+        evaluated_price_cents=row.evaluated_price_cents,
+        price_score_milli=row.price_score_milli,
+        quality_score=row.quality_score,
+        data_protection_score=row.data_protection_score,
+        data_protection_proposed=row.data_protection_proposed,
+        data_protection_reason=row.data_protection_reason,
+        total_score_milli=row.total_score_milli,
+        rank=row.rank,
+        quality_note=row.quality_note,
+        tie_break=row.tie_break,
+    )
+
+
+def evaluation_from_proto(message: pb.Evaluation) -> Evaluation:
+    return Evaluation(
+        tender_id=message.tender_id,
+        weights=weights_from_proto(message.weights),
+        evaluated_by=message.evaluated_by,
+        evaluated_at=time_or_none(message.HasField("evaluated_at"), message.evaluated_at),
+        rows=[score_row_from_proto(r) for r in message.rows],
+        tender_version=message.tender_version,
+    )
+
+
+def evaluation_to_proto(evaluation: Evaluation) -> pb.Evaluation:
+    return pb.Evaluation(
+        tender_id=evaluation.tender_id,
+        weights=weights_to_proto(evaluation.weights),
+        evaluated_by=evaluation.evaluated_by,
+        evaluated_at=timestamp_or_none(evaluation.evaluated_at),
+        rows=[score_row_to_proto(r) for r in evaluation.rows],
+        tender_version=evaluation.tender_version,
+    )
+
+
+def score_to_proto(score: ScoreFields) -> pb.BidScoreInput:
+    """One bid's scores; without `data_protection` the service takes the one proposed from the declarations."""
+    return pb.BidScoreInput(
+        bid_id=score.bid_id,
+        quality=score.quality,
+        data_protection=score.data_protection,  # None: unset (an optional field)
+        data_protection_reason=score.data_protection_reason,
+        quality_note=score.quality_note,
+    )
+
+
+def score_from_proto(message: pb.BidScoreInput) -> ScoreFields:
+    return ScoreFields(
+        bid_id=message.bid_id,
+        quality=message.quality,
+        data_protection=message.data_protection if message.HasField("data_protection") else None,
+        data_protection_reason=message.data_protection_reason,
+        quality_note=message.quality_note,
+    )
+
+
+def evaluate_to_proto(tender_id: str, body: EvaluateBody, expected_version: int) -> pb.EvaluateTenderRequest:
+    return pb.EvaluateTenderRequest(
+        tender_id=tender_id,
+        expected_version=expected_version,
+        weights=weights_to_proto(body.weights),
+        scores=[score_to_proto(s) for s in body.scores],
+    )
+
+
+def evaluate_from_proto(request: pb.EvaluateTenderRequest) -> EvaluateBody:
+    return EvaluateBody(
+        weights=weights_from_proto(request.weights),
+        scores=[score_from_proto(s) for s in request.scores],
+        version=request.expected_version or None,
+    )
+
+
+def award_to_proto(tender_id: str, body: AwardBody, expected_version: int) -> pb.AwardTenderRequest:
+    return pb.AwardTenderRequest(
+        tender_id=tender_id,
+        expected_version=expected_version,
+        awards=[pb.LotAward(lot_id=a.lot_id, bid_id=a.bid_id, justification=a.justification) for a in body.awards],
+        starts_on=day_text(body.starts_on),
+        ends_on=day_text(body.ends_on),
+        renewal_notice_on=day_text(body.renewal_notice_on),
+    )
+
+
+def award_from_proto(request: pb.AwardTenderRequest) -> AwardBody:
+    return AwardBody(
+        awards=[LotAward(lot_id=a.lot_id, bid_id=a.bid_id, justification=a.justification) for a in request.awards],
+        starts_on=day_or_none(request.starts_on),
+        ends_on=day_or_none(request.ends_on),
+        renewal_notice_on=day_or_none(request.renewal_notice_on),
+        version=request.expected_version or None,
+    )
+
+
+def award_result_from_proto(message: pb.AwardResult) -> AwardResult:
+    return AwardResult(
+        tender=tender_from_proto(message.tender),
+        contracts=[contract_from_proto(c) for c in message.contracts],
+        contracts_pending=message.contracts_pending,
+    )
+
+
+def award_result_to_proto(result: AwardResult) -> pb.AwardResult:
+    return pb.AwardResult(
+        tender=tender_to_proto(result.tender),
+        contracts=[contract_to_proto(c) for c in result.contracts],
+        contracts_pending=result.contracts_pending,
+    )
