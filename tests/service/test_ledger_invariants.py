@@ -13,9 +13,10 @@ import contextlib
 from typing import Any, TypeVar
 
 from civicpool_catalog.service import CatalogService
-from civicpool_common.database import create_engine, session_factory, utc_now
+from civicpool_common.database import create_engine, session_factory
 from civicpool_common.errors import AlreadyExists
 from civicpool_common.lifecycle import StateConflict
+from civicpool_common.timestamps import network_today
 from civicpool_contracts.usage import UsageService
 from hypothesis import settings
 from hypothesis import strategies as st
@@ -99,7 +100,7 @@ class LedgerMachine(RuleBasedStateMachine):
         if entries == self.entries_compared:
             return  # the ledger is append-only: the same count, the same entries, the same statements
         self.entries_compared = entries
-        today = utc_now().date()
+        today = network_today()
         for city in CITIES:
             statement = self.run(self.reports.statement(LEAD, city, today, today))
             owed = -self.run(self.usage.scalar(

@@ -24,6 +24,7 @@ from civicpool_common.errors import (
     VersionConflict,
 )
 from civicpool_common.lifecycle import StateConflict
+from civicpool_common.timestamps import network_today
 from civicpool_common.vocabulary import HostingRegion, Priority, Procedure
 from civicpool_contracts.models import Contract
 from civicpool_contracts.renewals import RenewalService
@@ -671,7 +672,7 @@ async def test_a_renewal_round_starts_from_each_citys_current_holding(
         await renewals.start(LEAD, jitsi.id, None)
     async with tendering.contracts_engine.begin() as connection:
         await connection.execute(update(Contract).where(Contract.id == jitsi.id).values(
-            starts_on=utc_now().date() - dt.timedelta(days=400), renewal_notice_on=utc_now().date()))  # fmt: skip
+            starts_on=network_today() - dt.timedelta(days=400), renewal_notice_on=network_today()))  # fmt: skip
     with pytest.raises(PermissionDenied):
         await renewals.start(BRUCHSAL_IT, jitsi.id, None)
     started = await renewals.start(LEAD, jitsi.id, None)

@@ -10,6 +10,7 @@ import datetime as dt
 import random
 
 from civicpool_common.database import session_factory, utc_now
+from civicpool_common.timestamps import network_today
 from civicpool_contracts.models import Contract, ContractQuota, Movement
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -22,7 +23,7 @@ async def awarded_contract(
 ) -> str:
     """An active framework contract (Ettlingen leads, Rheintal delivers) with these city quotas."""
     quotas = quotas or {"bruchsal": 60, "buehl": 30, "ettlingen": 10}
-    now, today = utc_now(), utc_now().date()
+    now, today = utc_now(), network_today()
     ids = {name: f"{name}-{random.getrandbits(48):x}" for name in ("tender", "lot", "bid", "contract")}  # no FKs
     async with session_factory(engine).begin() as session:
         session.add(Contract(

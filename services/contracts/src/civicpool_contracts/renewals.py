@@ -15,6 +15,7 @@ from civicpool_common.database import utc_now, write_transaction
 from civicpool_common.errors import InvalidArgument, NotFound, PermissionDenied
 from civicpool_common.lifecycle import StateConflict
 from civicpool_common.references import Resolver
+from civicpool_common.timestamps import network_today
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from civicpool_contracts import repository, rules
@@ -51,8 +52,9 @@ class RenewalService:
             raise PermissionDenied(f"only a procurement lead of {contract.lead_city_id}, the lead city, may")
         if contract.renewal_round_id:
             return RenewalRound(contract.id, contract.renewal_round_id, existing=True)
-        status = rules.effective_contract_status(contract.status, contract.ends_on, now.date())
-        if now.date() < contract.renewal_notice_on:
+        today = network_today()  # contract days are the network's calendar days
+        status = rules.effective_contract_status(contract.status, contract.ends_on, today)
+        if today < contract.renewal_notice_on:
             raise StateConflict(
                 f"the renewal notice date of contract {contract_id} is {contract.renewal_notice_on}; "
                 "a renewal round can start from then",

@@ -17,6 +17,7 @@ from civicpool_common.auth import Principal, Role
 from civicpool_common.database import utc_now
 from civicpool_common.errors import InvalidArgument, NotFound, VersionConflict
 from civicpool_common.references import Resolver
+from civicpool_common.timestamps import network_today
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from civicpool_contracts import idempotency, repository, rules
@@ -226,7 +227,7 @@ class ReportService:
         if not 0 <= days <= 3650:
             raise InvalidArgument.for_field("days", "must be between 0 and 3650")
         city_id = city_in_reach(principal, "")
-        today = utc_now().date()
+        today = network_today()
         async with self._sessions() as session:
             contracts = await repository.renewals_due(session, today, today + dt.timedelta(days=days), city_id)
         return [

@@ -11,9 +11,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from civicpool_common.auth import NETWORK_WIDE, Principal, Role
-from civicpool_common.database import integrity_violation, utc_now, write_transaction
+from civicpool_common.database import integrity_violation, write_transaction
 from civicpool_common.errors import InvalidArgument, NotFound
 from civicpool_common.paging import Page, PageWindow
+from civicpool_common.timestamps import network_today
 from civicpool_common.vocabulary import ContractStatus
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -31,7 +32,7 @@ class ContractView:
     @property
     def status(self) -> ContractStatus:
         """As of today: an active contract past its last day is expired."""
-        return rules.effective_contract_status(self.contract.status, self.contract.ends_on, utc_now().date())
+        return rules.effective_contract_status(self.contract.status, self.contract.ends_on, network_today())
 
 
 @dataclass(frozen=True)

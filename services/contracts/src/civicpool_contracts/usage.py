@@ -29,6 +29,7 @@ from civicpool_common.lifecycle import StateConflict
 from civicpool_common.money import euros
 from civicpool_common.paging import Page, PageWindow
 from civicpool_common.references import Kind, Reference
+from civicpool_common.timestamps import network_today
 from civicpool_common.vocabulary import ContractStatus
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
@@ -534,8 +535,8 @@ def _require_parties(
 
 
 def _check_usable(contract: Contract, *, license_only: bool, active: bool) -> None:
-    status = rules.effective_contract_status(contract.status, contract.ends_on, utc_now().date())
-    if active and (status != ContractStatus.ACTIVE or utc_now().date() < contract.starts_on):
+    status = rules.effective_contract_status(contract.status, contract.ends_on, network_today())
+    if active and (status != ContractStatus.ACTIVE or network_today() < contract.starts_on):
         raise StateConflict(
             f"contract {contract.id} runs from {contract.starts_on} to {contract.ends_on} and is {status.value}; "
             "call-offs need an active contract",
