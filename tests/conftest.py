@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 from civicpool_cli.demo_loader import load_demo
-from civicpool_cli.stack import Ports, Stack
+from civicpool_cli.stack import STOP_ORDER, Ports, Stack
 
 from tests.support.postgres import PostgresCluster, postgres_cluster
 from tests.support.tokens import TokenSource
@@ -36,7 +36,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         load_demo(system.gateway_url, tokens)
         yield system
     except Exception:
-        for name in ("keycloak", "catalog", "demand", "contracts", "gateway"):
+        for name in reversed(STOP_ORDER):  # every process the stack starts, tenders too
             print(f"--- {name} log ---\n{system.log_tail(name, 60)}")
         raise
     finally:

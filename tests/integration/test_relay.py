@@ -18,6 +18,7 @@ import pytest
 from civicpool.contracts.v1 import contracts_pb2 as pb
 from civicpool.contracts.v1.contracts_pb2_grpc import ContractsServiceStub
 from civicpool_cli.stack import Stack
+from google.protobuf.timestamp_pb2 import Timestamp
 
 from tests.conftest import ApiFactory
 from tests.integration.test_demand_api import add_line, new_round
@@ -141,6 +142,7 @@ def test_an_award_order_delivered_twice_makes_its_contracts_once(
     awarded = _award(api, tender).json()
     order = pb.CreateAwardContractsRequest(
         tender_id=tender["id"], lead_city_id="ettlingen", awarded_by="someone.else",
+        awarded_at=Timestamp(seconds=int(time.time())),
         starts_on="2027-01-01", ends_on="2028-12-31", renewal_notice_on="2028-10-02",
         items=[pb.AwardedItem(contract_id="another-id", lot_id=tender["lots"][0]["id"], bid_id="b", vendor_id="x",
                               item_id="i", sku="S", name="N", unit="St", kind="license", unit_price_cents=1,

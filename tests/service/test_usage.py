@@ -19,7 +19,6 @@ from civicpool_common.errors import (
     VersionConflict,
 )
 from civicpool_common.lifecycle import StateConflict
-from civicpool_common.timestamps import network_today
 from civicpool_contracts.reports import ReportService
 from civicpool_contracts.usage import UsageService
 from sqlalchemy import text
@@ -283,7 +282,7 @@ async def test_a_statement_shows_opening_movements_and_closing_as_owed(usage: Us
     contract_id = await usage.contract()
     reports = usage.reports()
     await usage.service.call_off(BRUCHSAL, contract_id, "bruchsal", 10, from_pool=False, key="")
-    today = network_today()
+    today = utc_now().date()  # statements count UTC days
     await usage.service.return_seats(BRUCHSAL, contract_id, "bruchsal", 4, key="")
     await usage.service.call_off(BUEHL, contract_id, "buehl", 7, from_pool=False, key="")
     statement = await reports.statement(RASTATT_FINANCE_NETWORK, "bruchsal", today, today)
@@ -304,7 +303,7 @@ async def test_a_statement_shows_opening_movements_and_closing_as_owed(usage: Us
 
 async def test_finance_reads_only_its_own_citys_reports(usage: Usage) -> None:
     reports = usage.reports()
-    today = network_today()
+    today = utc_now().date()  # statements count UTC days
     with pytest.raises(PermissionDenied):
         await reports.statement(RASTATT_FINANCE, "gaggenau", today, today)
     with pytest.raises(PermissionDenied):

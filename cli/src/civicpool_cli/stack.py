@@ -1,4 +1,4 @@
-"""The whole system as child processes on loopback: Keycloak, three services, the gateway.
+"""The whole system as child processes on loopback: Keycloak, four services, the gateway.
 
 `civicpool up` and the test suite start the system through this one module,
 so what the tests run is what a developer runs.

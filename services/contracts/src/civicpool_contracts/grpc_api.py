@@ -254,8 +254,11 @@ def award_order_from_proto(message: pb.CreateAwardContractsRequest) -> AwardOrde
     ]  # fmt: skip
     term = [date_field(getattr(message, name), name) for name in ("starts_on", "ends_on", "renewal_notice_on")]
     starts_on, ends_on, notice_on = (day or dt.date.min for day in term)  # a missing day: the CHECKs refuse it
+    awarded_at = timestamp_field(message, "awarded_at")  # within the range of times, or refused
+    if awarded_at is None:
+        raise InvalidArgument.for_field("awarded_at", "say when the award was made")
     return AwardOrder(
-        message.tender_id, message.lead_city_id, message.awarded_by, message.awarded_at.ToDatetime(dt.UTC),
+        message.tender_id, message.lead_city_id, message.awarded_by, awarded_at,
         starts_on, ends_on, notice_on, items,
     )  # fmt: skip
 
