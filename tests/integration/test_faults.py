@@ -38,7 +38,7 @@ from civicpool_cli.stack import SERVICES, Stack, free_port, http_ok
 from civicpool_cli.tokens import password_token
 from civicpool_common.healthcheck import status
 from civicpool_gateway.config import GatewaySettings
-from civicpool_portal.web import LOGIN_COOKIE
+from civicpool_portal.page_request import LOGIN_COOKIE
 
 from tests.conftest import PROBLEM, ApiFactory
 from tests.support.postgres import PostgresCluster

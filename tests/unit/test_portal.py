@@ -17,9 +17,9 @@ from civicpool_portal import i18n, sessions
 from civicpool_portal.charts import bar_chart
 from civicpool_portal.forms import parse_euros, whole
 from civicpool_portal.oidc import KeycloakUnreachable, LoginFailed, OidcClient
+from civicpool_portal.page_request import download, navigation, safe_next
 from civicpool_portal.sessions import PENDING_LOGIN_SECONDS, PendingLogin, SessionStore, Tokens
 from civicpool_portal.texts import ENUM_LABELS, GERMAN
-from civicpool_portal.web import download, navigation, safe_next
 
 PORTAL_DIR = Path(i18n.__file__).parent
 ISSUER = "http://127.0.0.1:1/realms/civicpool"

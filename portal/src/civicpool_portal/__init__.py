@@ -34,8 +34,7 @@ from civicpool_portal import (
 from civicpool_portal.config import PortalSettings
 from civicpool_portal.i18n import N_
 from civicpool_portal.oidc import OidcClient
-from civicpool_portal.sessions import SessionStore
-from civicpool_portal.web import (
+from civicpool_portal.page_request import (
     PORTAL,
     SESSION_COOKIE,
     ApiError,
@@ -49,6 +48,7 @@ from civicpool_portal.web import (
     login_path,
     sign_in_unavailable,
 )
+from civicpool_portal.sessions import SessionStore
 
 __all__ = ["IMPORT_PATH", "PORTAL", "PortalSettings", "create_app"]
 

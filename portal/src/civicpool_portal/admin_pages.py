@@ -7,7 +7,7 @@ from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
 
 from civicpool_portal.forms import Text, if_match, parse_euros, whole
-from civicpool_portal.web import FormPortalDep, PortalDep, back_to
+from civicpool_portal.page_request import FormPortalDep, PortalDep, back_to
 
 router = APIRouter(prefix="/admin")
 RESOURCES = ("items", "cities", "vendors", "cost-keys")

@@ -12,8 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from civicpool_portal import i18n
 from civicpool_portal.i18n import N_
 from civicpool_portal.oidc import KeycloakUnreachable, LoginFailed
-from civicpool_portal.sessions import PENDING_LOGIN_SECONDS, PendingLogin
-from civicpool_portal.web import (
+from civicpool_portal.page_request import (
     LANGUAGE_COOKIE,
     LOGIN_COOKIE,
     PORTAL,
@@ -27,6 +26,7 @@ from civicpool_portal.web import (
     safe_next,
     sign_in_unavailable,
 )
+from civicpool_portal.sessions import PENDING_LOGIN_SECONDS, PendingLogin
 
 router = APIRouter()
 YEAR_SECONDS = 365 * 24 * 3600

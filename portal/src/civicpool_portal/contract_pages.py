@@ -11,7 +11,7 @@ from fastapi import APIRouter, Form
 from fastapi.responses import HTMLResponse, Response
 
 from civicpool_portal.forms import Text, idempotency, whole
-from civicpool_portal.web import FormPortalDep, Portal, PortalDep, back_to
+from civicpool_portal.page_request import FormPortalDep, Portal, PortalDep, back_to
 
 router = APIRouter(prefix="/contracts")
 CONTRACT_ROLES = (Role.CITY_IT, Role.PROCUREMENT_LEAD, Role.FINANCE, Role.NETWORK_ADMIN)

@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from civicpool_portal.forms import Text, if_match, whole
 from civicpool_portal.i18n import from_local_input
-from civicpool_portal.web import FormPortalDep, Portal, PortalDep, back_to, download
+from civicpool_portal.page_request import FormPortalDep, Portal, PortalDep, back_to, download
 
 router = APIRouter(prefix="/rounds")
 DEMAND_ROLES = (Role.CITY_IT, Role.PROCUREMENT_LEAD, Role.NETWORK_ADMIN)

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Form, Query
 from fastapi.responses import HTMLResponse, Response
 
 from civicpool_portal.forms import Text, idempotency, parse_euros, whole
-from civicpool_portal.web import ApiError, FormPortalDep, NoAccess, PortalDep, back_to, download
+from civicpool_portal.page_request import ApiError, FormPortalDep, NoAccess, PortalDep, back_to, download
 
 router = APIRouter(prefix="/finance")
 FINANCE_ROLES = (Role.FINANCE, Role.NETWORK_ADMIN)

@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from civicpool_portal.forms import Text, if_match, parse_euros, whole
 from civicpool_portal.i18n import from_local_input
-from civicpool_portal.web import ApiError, FormPortalDep, Portal, PortalDep, back_to
+from civicpool_portal.page_request import ApiError, FormPortalDep, Portal, PortalDep, back_to
 
 router = APIRouter(prefix="/tenders")
 TENDER_ROLES = (Role.PROCUREMENT_LEAD, Role.NETWORK_ADMIN, Role.VENDOR)
