@@ -10,6 +10,7 @@ message (gRPC), gets each extreme value in an otherwise plausible request.
 from __future__ import annotations
 
 import copy
+import itertools
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -65,15 +66,54 @@ def _extremes(kind: str) -> tuple[Any, ...]:
     return {"integer": INTEGERS, "date": DATES, "date-time": TIMES}[kind]
 
 
-def _body_fields(schema: dict[str, Any]) -> list[tuple[str, str]]:
-    """(top-level property, kind) of a request body's scalar fields that are integers, dates or times."""
+Step = str | int  # a property name, or 0 for an array's first element
+
+
+def _body_fields(schema: dict[str, Any], path: tuple[Step, ...] = ()) -> list[tuple[tuple[Step, ...], str]]:
+    """(path, kind) of a request body's integer, date and time fields, in nested objects and arrays too."""
     schema = _resolved(schema)
+    kind = _kind(schema)
+    if kind is not None:
+        return [(path, kind)] if path else []
+    if len(path) > 4:  # deep enough for every body we have; no recursion through self-references
+        return []
     found = []
-    for name, sub in (schema.get("properties") or {}).items():
-        kind = _kind(sub)
-        if kind is not None:
-            found.append((name, kind))
+    for option in [schema, *(_resolved(o) for o in schema.get("anyOf", []))]:
+        for name, sub in (option.get("properties") or {}).items():
+            found += _body_fields(sub, (*path, name))
+        if option.get("type") == "array" and "items" in option:
+            found += _body_fields(option["items"], (*path, 0))
+        if isinstance(option.get("additionalProperties"), dict):  # a map by city, such as a split's usage
+            found += _body_fields(option["additionalProperties"], (*path, "bruchsal"))
     return found
+
+
+def _shown(path: tuple[Step, ...]) -> str:
+    return "".join(f"[{step}]" if isinstance(step, int) else f".{step}" for step in path).lstrip(".")
+
+
+def _put(body: dict[str, Any], path: tuple[Step, ...], value: Any) -> dict[str, Any]:
+    """The body with `value` at `path`, making the objects and the first array elements that are missing."""
+    body = copy.deepcopy(body)
+    here: Any = body
+    for step, after in itertools.pairwise(path):
+        empty: Any = [] if isinstance(after, int) else {}
+        if isinstance(step, int):
+            if not here:
+                here.append(empty)
+            if not isinstance(here[0], type(empty)):
+                here[0] = empty
+            here = here[0]
+        else:
+            if not isinstance(here.get(step), type(empty)):
+                here[step] = empty
+            here = here[step]
+    last = path[-1]
+    if isinstance(last, int):
+        here[:1] = [value]
+    else:
+        here[last] = value
+    return body
 
 
 def _rest_cases() -> list[Any]:
@@ -90,10 +130,10 @@ def _rest_cases() -> list[Any]:
                         shown = f"{method.upper()} {path} {name}={value}"
                         cases.append(pytest.param(method, path, parameter["in"], name, value, id=shown))
             body = operation.get("requestBody", {}).get("content", {}).get("application/json")
-            for name, kind in _body_fields(body["schema"]) if body else []:
+            for field, kind in _body_fields(body["schema"]) if body else []:
                 for value in _extremes(kind):
-                    cases.append(pytest.param(method, path, "body", name, value,
-                                              id=f"{method.upper()} {path} body.{name}={value}"))  # fmt: skip
+                    cases.append(pytest.param(method, path, "body", field, value,
+                                              id=f"{method.upper()} {path} body.{_shown(field)}={value}"))  # fmt: skip
     return cases
 
 
@@ -131,7 +171,7 @@ def _example(method: str, path: str) -> dict[str, Any]:
 
 @pytest.mark.parametrize(("method", "path", "where", "name", "value"), _rest_cases())
 def test_extreme_values_through_the_api_are_refused_clearly(
-    api: ApiFactory, real_ids: dict[str, str], method: str, path: str, where: str, name: str, value: Any
+    api: ApiFactory, real_ids: dict[str, str], method: str, path: str, where: str, name: Any, value: Any
 ) -> None:
     url, ids = _url(path, real_ids), real_ids
     if where == "path":
@@ -139,7 +179,7 @@ def test_extreme_values_through_the_api_are_refused_clearly(
     params = {name: str(value)} if where == "query" else {}
     body = _example(method, path) if method in ("post", "put", "patch") else None
     if where == "body":
-        body = {**(body or {}), name: value}
+        body = _put(body or {}, name, value)
     for user in ("network.admin", "ettlingen.lead", "rastatt.finance"):
         answer = api(user).request(method, url, params=params, json=body)
         assert answer.status_code < 500, (user, answer.text)
@@ -150,9 +190,10 @@ def test_extreme_values_through_the_api_are_refused_clearly(
 def test_the_cases_cover_every_kind_of_field() -> None:
     names = {(case.values[1], case.values[3]) for case in _rest_cases()}
     assert ("/api/v1/reports/statement", "to") in names
-    assert ("/api/v1/tenders/{id}/award", "starts_on") in names
-    assert ("/api/v1/rounds", "opens_at") in names
-    assert len(names) >= 25
+    assert ("/api/v1/tenders/{id}/award", ("starts_on",)) in names
+    assert ("/api/v1/rounds", ("opens_at",)) in names
+    assert ("/api/v1/tenders/{id}/bids", ("prices", 0, "unit_price_cents")) in names  # inside an array
+    assert len(names) >= 40
 
 
 def test_the_dates_the_attack_found_are_refused_as_invalid(api: ApiFactory, real_ids: dict[str, str]) -> None:
@@ -177,11 +218,16 @@ TIMESTAMPS = (253_402_300_799, -62_135_596_800, 10**13, -(10**13))  # 9999-12-31
 def _extreme_fields(
     message: Descriptor, path: tuple[str, ...] = (), depth: int = 0
 ) -> Iterator[tuple[tuple[str, ...], Any]]:
-    """(field path, value) for every integer, Timestamp and date-string field, nested messages included."""
+    """(field path, value) for every integer, Timestamp and date-string field, nested, repeated and mapped too.
+
+    A path step "name[]" is the first element of a repeated field, "name{bruchsal}" a map's entry.
+    """
     for item in message.fields:
-        if item.is_repeated:
-            continue
-        here = (*path, item.name)
+        entry = item.message_type
+        if entry is not None and entry.GetOptions().map_entry:  # a map: its value under one city's key
+            item, here = entry.fields_by_name["value"], (*path, f"{item.name}{{bruchsal}}")
+        else:
+            here = (*path, f"{item.name}[]" if item.is_repeated else item.name)
         if item.type in INT_TYPES:
             for value in INT_TYPES[item.type]:
                 yield here, value
@@ -191,17 +237,36 @@ def _extreme_fields(
         elif item.type == FieldDescriptor.TYPE_STRING and DATE_STRING_FIELDS.search(item.name):
             for text in DATES:
                 yield here, text
-        elif item.message_type is not None and not item.message_type.full_name.startswith("google.") and depth < 2:
+        elif item.message_type is not None and not item.message_type.full_name.startswith("google.") and depth < 3:
             yield from _extreme_fields(item.message_type, here, depth + 1)
 
 
 def _set(request: Message, path: tuple[str, ...], value: Any) -> None:
-    for name in path[:-1]:
-        request = getattr(request, name)
-    if isinstance(value, tuple):
-        getattr(request, path[-1]).seconds = value[1]
+    """Set `value` at `path` (see _extreme_fields), adding the repeated element or map entry on the way."""
+    target: Any = request
+    for step in path[:-1]:
+        name, _, rest = step.partition("[")
+        name, _, key = name.partition("{")
+        if key:
+            target = getattr(target, name)[key.rstrip("}")]
+        elif rest:
+            target = getattr(target, name).add()
+        else:
+            target = getattr(target, name)
+    last = path[-1]
+    name, _, key = last.partition("{")
+    if key:
+        getattr(target, name)[key.rstrip("}")] = value
+    elif last.endswith("[]"):
+        field = getattr(target, last.removesuffix("[]"))
+        if isinstance(value, tuple):
+            field.add(seconds=value[1])
+        else:
+            field.append(value)
+    elif isinstance(value, tuple):
+        getattr(target, last).seconds = value[1]
     else:
-        setattr(request, path[-1], value)
+        setattr(target, last, value)
 
 
 def _grpc_cases() -> list[Any]:
@@ -272,4 +337,7 @@ def test_every_rpc_with_such_a_field_is_probed() -> None:
     methods = {case.values[2].name for case in _grpc_cases()}
     assert {"AwardTender", "GetStatement", "CreateRound", "CallOff", "SetBudget", "UpdateTender",
             "CreateAwardContracts"} <= methods  # fmt: skip
-    assert len(_grpc_cases()) >= 150
+    paths = {".".join(case.values[3]) for case in _grpc_cases()}
+    assert {"items[].unit_price_cents", "lines[].quantity", "rows[].needed_by"} <= paths  # repeated fields too
+    assert any("{bruchsal}" in path for path in paths)  # and maps
+    assert len(_grpc_cases()) >= 250

@@ -36,13 +36,13 @@ from civicpool_tenders import ocds
 from civicpool_tenders.awarding import AwardDecision, ScoreInput
 from civicpool_tenders.bids import BidDraft
 from civicpool_tenders.lots import LotGroup
-from civicpool_tenders.models import Tender
+from civicpool_tenders.models import AwardOrder, Tender
 from civicpool_tenders.procedure import ValueLimits
 from civicpool_tenders.relay import AwardRelay
 from civicpool_tenders.scoring import ItemPrice, Tier, Weights
 from civicpool_tenders.service import ContractTerm, TendersService
 from civicpool_tenders.views import TenderView
-from sqlalchemy import update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.service.conftest import ADMIN, LEAD, OTHER_LEAD, add_member_cities, city_it, finance, vendor
@@ -481,6 +481,31 @@ async def test_award_creates_contracts_equal_to_the_snapshot(tendering: Tenderin
     assert await tendering.contracts.list_contracts(SCHWARZWALD, 50, "", "", "") == ([], "")
     with pytest.raises(NotFound):
         await tendering.contracts.get_contract(RASTATT_IT, laptop.id)
+
+
+async def test_an_award_starts_no_earlier_than_today_and_names_only_active_parties(
+    tendering: Tendering, catalog: CatalogService
+) -> None:
+    """Refused awards change nothing: the tender stays evaluated and no contract order is written."""
+    view, ids = await _opened(tendering)
+    evaluation = await tendering.tenders.evaluate(LEAD, view.tender.id, Weights(50, 30, 20), _scores(ids), 0)
+    decisions = [AwardDecision(r.lot_id, r.bid_id) for r in evaluation.rows if r.rank == 1]
+    yesterday = network_today() - dt.timedelta(days=1)
+    with pytest.raises(InvalidArgument) as in_the_past:
+        await tendering.tenders.award(LEAD, view.tender.id, decisions, ContractTerm(yesterday), 0)
+    assert [(v.field, "must not lie before today" in v.description) for v in in_the_past.value.violations] == [
+        ("starts_on", True)
+    ]
+    winner = next(r.vendor_id for r in evaluation.rows if r.rank == 1)
+    record = await catalog.get(VENDORS, winner)
+    await catalog.set_active(ADMIN, VENDORS, winner, active=False, expected_version=record.version)
+    with pytest.raises(InvalidArgument) as inactive:
+        await tendering.tenders.award(LEAD, view.tender.id, decisions, ContractTerm(), 0)
+    assert any(v.field.endswith(".bid_id") and winner in v.description for v in inactive.value.violations)
+    still = await tendering.tenders.get_tender(LEAD, view.tender.id)
+    assert still.tender.status == "evaluated"
+    async with tendering.engine.connect() as connection:
+        assert (await connection.execute(select(func.count()).select_from(AwardOrder))).scalar_one() == 0
 
 
 async def test_a_lower_ranked_bid_is_awarded_only_with_a_justification(tendering: Tendering) -> None:

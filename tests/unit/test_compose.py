@@ -113,7 +113,7 @@ def test_every_variable_is_read_by_the_process(compose: dict[str, Any], name: st
 def test_the_gateway_reaches_each_service_on_its_port(compose: dict[str, Any]) -> None:
     services = compose["services"]
     gateway = services["gateway"]["environment"]
-    for name in ("catalog", "demand", "contracts"):
+    for name in service_identity.SERVICES:
         target = gateway[f"CIVICPOOL_GATEWAY_{name.upper()}_ADDRESS"]
         assert target.startswith("dns:///")  # every replica of a scaled service, round robin
         host, port = target.removeprefix("dns:///").split(":")

@@ -77,7 +77,9 @@ def test_each_deployment_runs_a_real_module_with_known_settings(resources: list[
     assert {"cpu", "memory"} <= set(container["resources"]["requests"])
 
 
-@pytest.mark.parametrize(("name", "port"), [("catalog", 50051), ("demand", 50052), ("contracts", 50053)])
+@pytest.mark.parametrize(
+    ("name", "port"), [("catalog", 50051), ("demand", 50052), ("contracts", 50053), ("tenders", 50054)]
+)
 def test_services_listen_where_they_are_called_and_probe_grpc_health(
     resources: list[dict[str, Any]], name: str, port: int
 ) -> None:
