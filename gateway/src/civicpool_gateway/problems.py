@@ -4,7 +4,9 @@ A problem's `type` is a stable URI reference (/problems/<slug>) that clients
 can switch on; `detail` is for people; validation problems list the fields.
 Every problem has a Reason; its status, type and title are in the one table of
 reasons, civicpool_common.reasons. A service's error names its Reason in the
-gRPC status (ErrorInfo), and becomes the problem of that Reason.
+gRPC status (ErrorInfo), and becomes the problem of that Reason. The title is
+in the language the request's Accept-Language prefers (German or English,
+English without one); the type never changes with the language.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
+from civicpool_common import messages
 from civicpool_common.errors import RemoteError
 from civicpool_common.observability import REQUEST_ID_HEADER, current_request_id
 from civicpool_common.reasons import FOR_BARE_CODE, FOR_HTTP_STATUS, REASONS, SERVICE_AWAY, Reason
@@ -26,6 +29,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 URI_PATH_SAFE = "/:@!$&'()*+,;=-._~"  # RFC 3986 pchar (and "/"); everything else is percent-encoded
 BEARER_CHALLENGE = {"WWW-Authenticate": 'Bearer realm="civicpool"'}
+API_LANGUAGE = "en"  # a problem's language without Accept-Language: what API clients have always read
 log = logging.getLogger("civicpool.gateway")
 
 
@@ -76,9 +80,10 @@ class Problem(Exception):
 
     def response(self, request: Request) -> JSONResponse:
         meaning = REASONS[self.reason]
+        language = messages.negotiate(request.headers.get("accept-language"), API_LANGUAGE)
         body: dict[str, Any] = {
             "type": meaning.type,
-            "title": meaning.title,
+            "title": messages.text(language, meaning.title),
             "status": self.status,
             "detail": self.detail,
             "instance": quote(request.url.path, safe=URI_PATH_SAFE),  # a URI reference, even for odd paths
@@ -86,7 +91,8 @@ class Problem(Exception):
         }
         if self.errors:
             body["errors"] = self.errors
-        return JSONResponse(body, status_code=self.status, headers=self.headers, media_type=PROBLEM_MEDIA_TYPE)
+        headers = {**self.headers, "Content-Language": language, "Vary": "Accept-Language"}
+        return JSONResponse(body, status_code=self.status, headers=headers, media_type=PROBLEM_MEDIA_TYPE)
 
 
 _LINE_FIELD = re.compile(r"line (\d+)\.(.+)")

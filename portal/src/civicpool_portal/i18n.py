@@ -1,8 +1,8 @@
 """German (the default) and English: the portal's words, and numbers, money and times in the user's locale.
 
-Templates write English and call `_()`; GERMAN holds each text's translation,
-and a unit test checks that every text in the templates has one. Values of
-the API's enumerations (statuses, regions, ...) are shown through `label()`.
+Templates write English and call `_()`; the message catalogue (civicpool_common.messages)
+holds each text in both languages, and a unit test checks that every text in the templates
+has them. Values of the API's enumerations (statuses, regions, ...) are shown through `label()`.
 Times are stored in UTC and shown in the network's time zone.
 """
 
@@ -15,8 +15,7 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_currency, format_decimal
-
-from civicpool_portal.texts import ENUM_LABELS, GERMAN
+from civicpool_common import messages
 
 LANGUAGES = {"de": "de_DE", "en": "en_GB"}
 DEFAULT_LANGUAGE = "de"
@@ -37,17 +36,12 @@ class Locale:
         return LANGUAGES[self.language]
 
     def gettext(self, text: str, **values: object) -> str:
-        if self.language == "de":
-            text = GERMAN.get(text, text)
-        return text.format(**values) if values else text
+        return messages.text(self.language, text, **values)
 
     def label(self, kind: str, value: object) -> str:
         if value is None or value == "":
             return "–"
-        labels = ENUM_LABELS.get(kind, {}).get(str(value))
-        if labels is None:
-            return str(value)
-        return labels[0] if self.language == "de" else labels[1]
+        return messages.label(self.language, kind, str(value)) or str(value)
 
     def money(self, cents: int | None) -> str:
         if cents is None:
