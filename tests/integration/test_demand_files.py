@@ -161,6 +161,28 @@ def test_a_file_with_bad_rows_is_rejected_whole_with_line_numbers(api: ApiFactor
     assert submitted(api, round_["id"]) == before
 
 
+def test_a_german_clerk_reads_the_refusal_in_german_and_a_script_in_english(api: ApiFactory) -> None:
+    round_ = new_round(api)
+    content = "Artikelnummer;Menge;Benötigt bis;Priorität\r\nLAPTOP-14;zehn;;\r\nLAPTOP-14;2;01.01.2001;\r\n".encode()
+    clerk = api("bruchsal.it")
+    german = clerk.post(f"/rounds/{round_['id']}/imports", files={"file": ("b.csv", content)},
+                        headers={"Accept-Language": "de-DE,de;q=0.9,en;q=0.8"})  # fmt: skip
+    english = clerk.post(f"/rounds/{round_['id']}/imports", files={"file": ("b.csv", content)})
+    assert german.status_code == english.status_code == 422
+    assert german.json()["type"] == english.json()["type"] == "/problems/import-rejected"
+    assert german.headers["content-language"] == "de"
+    assert german.json()["title"] == "Der Import wurde abgelehnt; es wurde nichts übernommen"
+    assert german.json()["detail"] == "Die Datei hat 2 Fehler in 2 Zeile(n); es wurde nichts importiert"
+    assert [(e["line"], e["field"], e["message"]) for e in german.json()["errors"]] == [
+        (2, "quantity", "'zehn' ist keine ganze Zahl"),
+        (3, "needed_by", "01.01.2001 liegt in der Vergangenheit"),  # the day as a German reads it
+    ]
+    assert english.json()["detail"] == "the file has 2 problem(s) in 2 row(s); nothing was imported"
+    assert [e["message"] for e in english.json()["errors"]] == [
+        "'zehn' is not a whole number", "2001-01-01 lies in the past"
+    ]  # fmt: skip
+
+
 def _broken_zip() -> bytes:
     return xlsx([["sku", "quantity"], ["LAPTOP-14", 1]])[:700]
 

@@ -356,12 +356,12 @@ async def test_a_file_with_any_bad_row_changes_nothing_and_names_every_problem(d
     ]
     with pytest.raises(InvalidArgument) as rejected:
         await _import(demand, round_.id, rows, ImportMode.REPLACE)
-    problems = {(v.field, v.description.split(" ")[0]) for v in rejected.value.violations}
+    problems = {(v.field, str(v.description).split(" ")[0]) for v in rejected.value.violations}
     assert {field for field, _ in problems} == {
         "line 3.quantity", "line 4.quantity", "line 5.needed_by", "line 6.needed_by", "line 7.sku", "line 8.sku",
         "line 9.sku", "line 10.priority", "line 11.quantity",
     }  # fmt: skip
-    assert "nothing was imported" in rejected.value.message
+    assert "nothing was imported" in str(rejected.value.message)
     assert await demand.count_lines() == 1
     lines = (await demand.service.list_lines(BRUCHSAL, LineFilter(round_.id), 0, "")).records
     assert [line.status for line in lines] == [LineStatus.SUBMITTED]
@@ -400,7 +400,7 @@ async def test_hostile_cells_get_short_clear_messages(demand: Demand) -> None:
     ]
     with pytest.raises(InvalidArgument) as rejected:
         await _import(demand, round_.id, rows)
-    problems = {v.field: v.description for v in rejected.value.violations}
+    problems = {v.field: str(v.description) for v in rejected.value.violations}
     assert set(problems) == {"line 2.cpv_code", "line 3.quantity", "line 4.quantity", "line 5.sku",
                              "line 6.justification"}  # fmt: skip
     assert all(len(message) < 120 for message in problems.values())

@@ -15,20 +15,37 @@ from civicpool_gateway.main import create_app
 from civicpool_portal import i18n
 from civicpool_portal.page_request import navigation
 
+ROOT = Path(__file__).resolve().parents[2]
 PORTAL_DIR = Path(i18n.__file__).parent
-# _("..."), portal._("..."), locale.gettext("...") and N_("...") with a literal text
-TEXT_CALL = re.compile(r"""(?:(?<![\w])_|\._|gettext|\bN_)\(\s*(["'])(.+?)\1""")
+# Text("..."), _("..."), portal._("..."), locale.gettext("...") and N_("...") with a literal text
+TEXT_CALL = re.compile(r"""(?:\bText|(?<![\w])_|\._|gettext|\bN_)\(\s*(["'])(.+?)(?<!\\)\1""")
 LABEL_CALL = re.compile(r"""label\(\s*["'](\w+)["']""")
-PLACEHOLDER = re.compile(r"{\w+}")
+PLACEHOLDER = re.compile(r"{\w+(?::[^}]*)?}")
 
 
 def _portal_sources() -> list[Path]:
     return [*PORTAL_DIR.glob("templates/*.html"), *PORTAL_DIR.glob("*.py")]
 
 
+def _sources() -> list[Path]:
+    """Every source that may write a text for people: the portal's and each package's Python."""
+    packages = [
+        "gateway",
+        "portal",
+        "cli",
+        "libs/common",
+        *(f"services/{s.name}" for s in (ROOT / "services").iterdir()),
+    ]
+    return [
+        *PORTAL_DIR.glob("templates/*.html"),
+        *(p for package in packages for p in (ROOT / package / "src").rglob("*.py")),
+    ]
+
+
 def marked_texts() -> set[str]:
-    """What the code shows people: the portal's marked texts, its menu, and every problem's title."""
-    texts = {m.group(2) for path in _portal_sources() for m in TEXT_CALL.finditer(path.read_text(encoding="utf-8"))}
+    """What the code shows people: every marked text, the portal's menu, and every problem's title."""
+    found = (m.group(2) for path in _sources() for m in TEXT_CALL.finditer(path.read_text(encoding="utf-8")))
+    texts = {text.replace("\\'", "'").replace('\\"', '"') for text in found}
     menu = {title for _, title in navigation(Principal("u", "u", frozenset(Role)))}
     titles = {meaning.title for meaning in REASONS.values()}
     return texts | menu | titles

@@ -25,6 +25,7 @@ from civicpool_gateway import problems
 from civicpool_gateway.body_limit import BodyLimit
 from civicpool_gateway.clients import ServiceClients
 from civicpool_gateway.config import GatewaySettings
+from civicpool_gateway.language import RequestLanguage
 from civicpool_gateway.request_telemetry import RequestTelemetry
 from civicpool_gateway.routers import (
     budgets,
@@ -122,6 +123,7 @@ def create_app(
         # The portal's upload goes on to the API's import: as large as that may be.
         larger=[(path, imports.MAX_IMPORT_BODY_BYTES) for path in (imports.IMPORTS_PATH, civicpool_portal.IMPORT_PATH)],
     )
+    app.add_middleware(RequestLanguage)
     app.add_middleware(
         RequestTelemetry, router_prefix=API_PREFIX
     )  # added last: outermost, so it sees every answer, refusals too

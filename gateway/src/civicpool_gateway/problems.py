@@ -26,10 +26,11 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from civicpool_gateway.language import language_of
+
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 URI_PATH_SAFE = "/:@!$&'()*+,;=-._~"  # RFC 3986 pchar (and "/"); everything else is percent-encoded
 BEARER_CHALLENGE = {"WWW-Authenticate": 'Bearer realm="civicpool"'}
-API_LANGUAGE = "en"  # a problem's language without Accept-Language: what API clients have always read
 log = logging.getLogger("civicpool.gateway")
 
 
@@ -39,7 +40,7 @@ class Problem(Exception):
     def __init__(
         self,
         reason: Reason.ValueType,
-        detail: str,
+        detail: str | messages.Text,
         *,
         errors: Sequence[Mapping[str, Any]] = (),
         headers: Mapping[str, str] | None = None,
@@ -47,7 +48,7 @@ class Problem(Exception):
         status: int | None = None,
     ) -> None:
         """A problem of `reason`, with its HTTP status unless `status` says another (the web framework's)."""
-        super().__init__(detail)
+        super().__init__(str(detail))
         self.reason = reason
         self.status = REASONS[reason].http_status if status is None else status
         self.detail = detail
@@ -80,17 +81,17 @@ class Problem(Exception):
 
     def response(self, request: Request) -> JSONResponse:
         meaning = REASONS[self.reason]
-        language = messages.negotiate(request.headers.get("accept-language"), API_LANGUAGE)
+        language = language_of(request)
         body: dict[str, Any] = {
             "type": meaning.type,
             "title": messages.text(language, meaning.title),
             "status": self.status,
-            "detail": self.detail,
+            "detail": messages.rendered(self.detail, language),
             "instance": quote(request.url.path, safe=URI_PATH_SAFE),  # a URI reference, even for odd paths
             **self.extra,
         }
         if self.errors:
-            body["errors"] = self.errors
+            body["errors"] = [{**e, "message": messages.rendered(e["message"], language)} for e in self.errors]
         headers = {**self.headers, "Content-Language": language, "Vary": "Accept-Language"}
         return JSONResponse(body, status_code=self.status, headers=headers, media_type=PROBLEM_MEDIA_TYPE)
 
@@ -98,7 +99,7 @@ class Problem(Exception):
 _LINE_FIELD = re.compile(r"line (\d+)\.(.+)")
 
 
-def _violation(field: str, message: str) -> dict[str, Any]:
+def _violation(field: str, message: str | messages.Text) -> dict[str, Any]:
     """A field error; a spreadsheet row's ("line 12.quantity") carries its line number apart."""
     if match := _LINE_FIELD.fullmatch(field):
         return {"line": int(match.group(1)), "field": match.group(2), "message": message}

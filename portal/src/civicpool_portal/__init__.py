@@ -15,6 +15,7 @@ from pathlib import Path
 
 import httpx
 from civicpool_common.auth import TokenVerifier
+from civicpool_common.messages import N_
 from civicpool_common.settings import OidcSettings
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -32,7 +33,6 @@ from civicpool_portal import (
     tender_pages,
 )
 from civicpool_portal.config import PortalSettings
-from civicpool_portal.i18n import N_
 from civicpool_portal.oidc import OidcClient
 from civicpool_portal.page_request import (
     PORTAL,

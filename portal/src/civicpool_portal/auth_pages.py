@@ -6,11 +6,11 @@ import hmac
 from typing import Annotated
 
 from civicpool_common.auth import Role
+from civicpool_common.messages import N_
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from civicpool_portal import i18n
-from civicpool_portal.i18n import N_
 from civicpool_portal.oidc import KeycloakUnreachable, LoginFailed
 from civicpool_portal.page_request import (
     LANGUAGE_COOKIE,

@@ -22,11 +22,6 @@ DEFAULT_LANGUAGE = "de"
 TIME_ZONE = ZoneInfo("Europe/Berlin")
 
 
-def N_(text: str) -> str:
-    """Marks a text for translation where it is translated later (error_page translates its title and message)."""
-    return text
-
-
 @dataclass(frozen=True)
 class Locale:
     language: str

@@ -19,13 +19,13 @@ from urllib.parse import quote
 import httpx
 from civicpool_common.auth import Principal, Role, TokenVerifier
 from civicpool_common.errors import Unauthenticated
+from civicpool_common.messages import N_
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from civicpool_portal import i18n
 from civicpool_portal.charts import bar_chart
-from civicpool_portal.i18n import N_
 from civicpool_portal.oidc import KeycloakUnreachable, LoginFailed, OidcClient
 from civicpool_portal.sessions import Flash, PortalSession, SessionStore
 
@@ -217,7 +217,11 @@ class Portal:
     ) -> httpx.Response:
         if not API_PATH.fullmatch(path):  # ids from the portal's URL must not steer the call elsewhere
             raise NoAccess(self._("This does not exist, or it is not yours to see."))
-        all_headers = {"Authorization": f"Bearer {self.session.tokens.access_token}", **(headers or {})}
+        all_headers = {
+            "Authorization": f"Bearer {self.session.tokens.access_token}",
+            "Accept-Language": self.locale.language,  # refusals in the language the pages speak
+            **(headers or {}),
+        }
         response = await self._api.request(method, f"/api/v1{path}", headers=all_headers, **kwargs)
         if response.status_code == 401:
             raise SessionExpired

@@ -5,6 +5,11 @@ interceptor turns them into a gRPC status with the reason's code and google.rpc
 details (ErrorInfo naming the Reason, BadRequest for per-field violations). The
 gateway decodes the same details into an RFC 9457 problem. What a reason means
 on gRPC and on REST is in one table: civicpool_common.reasons.
+
+A message written as a messages.Text travels in English (the status message, a
+violation's description: for logs and any caller) and in the caller's language
+(google.rpc.LocalizedMessage, a violation's localized_message), as Google's API
+design (AIP-193) has it; the decoder prefers the localized one.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import grpc
 from google.protobuf import any_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 
+from civicpool_common.messages import Text, rendered
 from civicpool_common.reasons import REASONS, Reason, named
 
 ERROR_DOMAIN = "civicpool"
@@ -26,7 +32,7 @@ STATUS_DETAILS_KEY = "grpc-status-details-bin"
 @dataclass(frozen=True)
 class FieldViolation:
     field: str
-    description: str
+    description: str | Text
 
 
 class DomainError(Exception):
@@ -36,13 +42,13 @@ class DomainError(Exception):
 
     def __init__(
         self,
-        message: str,
+        message: str | Text,
         *,
         reason: Reason.ValueType | None = None,
         violations: Sequence[FieldViolation] = (),
         metadata: Mapping[str, str] | None = None,
     ) -> None:
-        super().__init__(message)
+        super().__init__(str(message))
         self.message = message
         self.reason = self.default_reason if reason is None else reason
         if self.reason not in REASONS:
@@ -60,7 +66,7 @@ class InvalidArgument(DomainError):
     default_reason = Reason.VALIDATION_FAILED
 
     @classmethod
-    def for_field(cls, field_name: str, description: str) -> InvalidArgument:
+    def for_field(cls, field_name: str, description: str | Text) -> InvalidArgument:
         return cls(description, violations=[FieldViolation(field_name, description)])
 
 
@@ -109,8 +115,11 @@ class Unavailable(DomainError):
     default_reason = Reason.SERVICE_UNAVAILABLE
 
 
-def to_grpc_status(error: DomainError) -> tuple[grpc.StatusCode, str, tuple[tuple[str, bytes], ...]]:
-    """The status code, message and trailing metadata that carry `error` over gRPC."""
+def to_grpc_status(
+    error: DomainError, language: str = "en"
+) -> tuple[grpc.StatusCode, str, tuple[tuple[str, bytes], ...]]:
+    """The status code, message and trailing metadata that carry `error` over gRPC, its texts in English and
+    in `language`."""
     details: list[any_pb2.Any] = []
     info = any_pb2.Any()
     reason = Reason.Name(error.reason)  # the ErrorInfo reason is the Reason's name, e.g. "VERSION_CONFLICT"
@@ -121,19 +130,30 @@ def to_grpc_status(error: DomainError) -> tuple[grpc.StatusCode, str, tuple[tupl
         bad_request.Pack(
             error_details_pb2.BadRequest(
                 field_violations=[
-                    error_details_pb2.BadRequest.FieldViolation(field=v.field, description=v.description)
+                    error_details_pb2.BadRequest.FieldViolation(
+                        field=v.field,
+                        description=rendered(v.description, "en"),
+                        localized_message=error_details_pb2.LocalizedMessage(
+                            locale=language, message=rendered(v.description, language)
+                        ),
+                    )
                     for v in error.violations
                 ]
             )
         )
         details.append(bad_request)
-    status = status_pb2.Status(code=error.code.value[0], message=error.message, details=details)
-    return error.code, error.message, ((STATUS_DETAILS_KEY, status.SerializeToString()),)
+    localized = any_pb2.Any()
+    localized.Pack(error_details_pb2.LocalizedMessage(locale=language, message=rendered(error.message, language)))
+    details.append(localized)
+    english = rendered(error.message, "en")
+    status = status_pb2.Status(code=error.code.value[0], message=english, details=details)
+    return error.code, english, ((STATUS_DETAILS_KEY, status.SerializeToString()),)
 
 
 @dataclass(frozen=True)
 class RemoteError:
-    """What a caller learns from a failed gRPC call; `reason` is None when the status names none (gRPC's own)."""
+    """What a caller learns from a failed gRPC call; `reason` is None when the status names none (gRPC's own).
+    Its texts are in the language the call asked for, where the service wrote them so."""
 
     code: grpc.StatusCode
     message: str
@@ -166,7 +186,14 @@ def from_rpc_error(error: grpc.aio.AioRpcError) -> RemoteError:
             elif detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
                 bad_request = error_details_pb2.BadRequest()
                 detail.Unpack(bad_request)
-                violations = tuple(FieldViolation(v.field, v.description) for v in bad_request.field_violations)
+                violations = tuple(
+                    FieldViolation(v.field, v.localized_message.message or v.description)
+                    for v in bad_request.field_violations
+                )
+            elif detail.Is(error_details_pb2.LocalizedMessage.DESCRIPTOR):
+                localized = error_details_pb2.LocalizedMessage()
+                detail.Unpack(localized)
+                message = localized.message or message
     return RemoteError(code, message, reason, metadata, violations)
 
 

@@ -31,7 +31,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from civicpool_common import observability
+from civicpool_common import messages, observability
 from civicpool_common.auth import Principal, TokenVerifier
 from civicpool_common.database import create_engine, database_unavailable, migrate, ping, session_factory
 from civicpool_common.errors import DomainError, PermissionDenied, Unauthenticated, Unavailable, to_grpc_status
@@ -139,15 +139,20 @@ class ObservedInterceptor(grpc.aio.ServerInterceptor):
 
 
 class ErrorInterceptor(grpc.aio.ServerInterceptor):
-    """Domain errors -> gRPC status with rich details. Outermost interceptor."""
+    """Domain errors -> gRPC status with rich details, in the caller's language too. Outermost interceptor."""
 
     async def intercept_service(
         self, continuation: Continuation, handler_call_details: grpc.HandlerCallDetails
     ) -> grpc.RpcMethodHandler[Any, Any] | None:
         method = handler_call_details.method
+        metadata = handler_call_details.invocation_metadata or ()
+        asked = next((str(v) for k, v in metadata if k == messages.LANGUAGE_METADATA), None)
+        language = messages.negotiate(asked, "en")
 
         def wrap(behavior: Behavior) -> Behavior:
             async def guarded(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
+                # Each call runs in a task (a context) of its own; its onward calls pass the language on.
+                messages.current_language.set(language)
                 try:
                     return await behavior(request, context)
                 except grpc.aio.AbortError:
@@ -163,7 +168,7 @@ class ErrorInterceptor(grpc.aio.ServerInterceptor):
                     else:
                         log.exception("unexpected error in %s", method)
                         failure = DomainError("internal error; it has been logged")
-                code, message, trailers = to_grpc_status(failure)
+                code, message, trailers = to_grpc_status(failure, language)
                 return await context.abort(code, message, trailing_metadata=trailers)
 
             return guarded

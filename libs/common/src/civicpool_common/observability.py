@@ -19,6 +19,7 @@ from typing import Any
 import prometheus_client
 from prometheus_client import Counter, Gauge, Histogram
 
+from civicpool_common.messages import LANGUAGE_METADATA, current_language
 from civicpool_common.methods import full_service_name
 from civicpool_common.service_identity import SERVICE_TOKEN_METADATA
 
@@ -61,9 +62,9 @@ def start_metrics_server(process: str, host: str, port: int) -> Any:
 
 
 def outgoing_metadata(token: str, service_token: str = "") -> tuple[tuple[str, str], ...]:
-    """The metadata of a call to a service: the caller's token and this request's id, hop after hop;
-    for an internal method also the calling service's own token (service_identity.py)."""
-    metadata = [(REQUEST_ID_HEADER, current_request_id.get())]
+    """The metadata of a call to a service: the caller's token, this request's id and the reader's language,
+    hop after hop; for an internal method also the calling service's own token (service_identity.py)."""
+    metadata = [(REQUEST_ID_HEADER, current_request_id.get()), (LANGUAGE_METADATA, current_language.get())]
     if token:  # none when a service acts on its own (an internal method called with its token alone)
         metadata.append(("authorization", f"Bearer {token}"))
     if service_token:

@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from civicpool_common.errors import FieldViolation, InvalidArgument
+from civicpool_common.messages import N_, Text
 from civicpool_common.reasons import Reason
 from civicpool_common.vocabulary import Priority
 
@@ -66,7 +67,7 @@ class _Problems:
         self.violations: list[FieldViolation] = []
         self.count = 0
 
-    def add(self, line: int, column: str, description: str) -> None:
+    def add(self, line: int, column: str, description: str | Text) -> None:
         self.count += 1
         if len(self.violations) < MAX_REPORTED_PROBLEMS:
             self.violations.append(FieldViolation(f"line {line}.{column}", description))
@@ -74,9 +75,16 @@ class _Problems:
     def raise_if_any(self, rows: int) -> None:
         if not self.count:
             return
-        shown = "" if self.count <= MAX_REPORTED_PROBLEMS else f" (the first {MAX_REPORTED_PROBLEMS} are listed)"
+        source = (
+            N_("the file has {count} problem(s) in {rows} row(s); nothing was imported")
+            if self.count <= MAX_REPORTED_PROBLEMS
+            else N_(
+                "the file has {count} problem(s) in {rows} row(s) (the first {listed} are listed); nothing was imported"
+            )
+        )
+        message = Text(source, count=self.count, rows=rows, listed=MAX_REPORTED_PROBLEMS)
         raise InvalidArgument(
-            f"the file has {self.count} problem(s) in {rows} row(s){shown}; nothing was imported",
+            message,
             reason=Reason.IMPORT_REJECTED,
             violations=self.violations,
         )
@@ -84,10 +92,14 @@ class _Problems:
 
 def check_row_count(count: int) -> None:
     if count == 0:
-        raise InvalidArgument("the file has no data rows below its header", reason=Reason.IMPORT_REJECTED)
+        raise InvalidArgument(Text("the file has no data rows below its header"), reason=Reason.IMPORT_REJECTED)
     if count > MAX_ROWS:
         raise InvalidArgument(
-            f"the file has {count:,} data rows; at most {MAX_ROWS:,} can be imported at once: split it",
+            Text(
+                "the file has {count:n} data rows; at most {max:n} can be imported at once: split it",
+                count=count,
+                max=MAX_ROWS,
+            ),
             reason=Reason.IMPORT_REJECTED,
         )
 
@@ -107,9 +119,11 @@ async def resolve_rows(
         item = _item_of(row, items, problems)
         values = _values_of(row, problems, today)
         if item is not None and not item.active:
-            problems.add(row.line, "sku", f"{item.sku} ({item.name}) is no longer in the catalog's active range")
+            problems.add(row.line, "sku", Text("{sku} ({name}) is no longer in the catalog's active range",
+                                                 sku=item.sku, name=item.name))  # fmt: skip
         elif item is not None and not in_scope(item):
-            problems.add(row.line, "sku", f"{item.sku} ({item.name}) is not among the items this round asks for")
+            problems.add(row.line, "sku", Text("{sku} ({name}) is not among the items this round asks for",
+                                                 sku=item.sku, name=item.name))  # fmt: skip
         elif item is not None and values is not None:
             quantity, needed_by, priority = values
             imported.append(ImportedLine(row.line, item.id, quantity, needed_by, row.justification.strip(), priority))
@@ -137,20 +151,24 @@ def _item_of(row: RawRow, items: _ItemsNamed, problems: _Problems) -> CatalogIte
     if sku:
         item = items.by_sku.get(sku)
         if item is None:
-            problems.add(row.line, "sku", f"no catalog item has the SKU {rules.shown(sku)}")
+            problems.add(row.line, "sku", Text("no catalog item has the SKU {sku}", sku=rules.shown(sku)))
         return item
     if not (cpv_code and name):
-        problems.add(row.line, "sku", "name the item: its SKU, or its CPV code and name")
+        problems.add(row.line, "sku", Text("name the item: its SKU, or its CPV code and name"))
         return None
     if not CPV_CODE.fullmatch(cpv_code):
-        problems.add(row.line, "cpv_code", f"{rules.shown(cpv_code)} is not a CPV code like 30213100-6")
+        problems.add(
+            row.line, "cpv_code", Text("{value} is not a CPV code like 30213100-6", value=rules.shown(cpv_code))
+        )
         return None
     matches = [i for i in items.by_cpv.get(cpv_code, []) if i.name.casefold() == name.casefold()]
     if len(matches) != 1:
-        found = "no" if not matches else "more than one"
-        problems.add(
-            row.line, "name", f"{found} catalog item has the CPV code {cpv_code} and the name {rules.shown(name)}"
+        source = (
+            N_("no catalog item has the CPV code {cpv_code} and the name {name}")
+            if not matches
+            else N_("more than one catalog item has the CPV code {cpv_code} and the name {name}")
         )
+        problems.add(row.line, "name", Text(source, cpv_code=cpv_code, name=rules.shown(name)))
         return None
     return matches[0]
 
@@ -160,16 +178,16 @@ def _values_of(row: RawRow, problems: _Problems, today: dt.date) -> tuple[int, d
     quantity = needed_by = priority = None
     try:
         quantity = rules.parse_quantity(row.quantity)
-    except ValueError as error:
-        problems.add(row.line, "quantity", str(error))
+    except rules.UnreadableValue as error:
+        problems.add(row.line, "quantity", error.text)
     try:
         needed_by = rules.parse_date(row.needed_by)
-    except ValueError as error:
-        problems.add(row.line, "needed_by", str(error))
+    except rules.UnreadableValue as error:
+        problems.add(row.line, "needed_by", error.text)
     try:
         priority = rules.parse_priority(row.priority)
-    except ValueError as error:
-        problems.add(row.line, "priority", str(error))
+    except rules.UnreadableValue as error:
+        problems.add(row.line, "priority", error.text)
     for violation in rules.line_violations(quantity, needed_by, row.justification.strip(), today):
         problems.add(row.line, violation.field, violation.description)
     if problems.count > before or quantity is None or priority is None:

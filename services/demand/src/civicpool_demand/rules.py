@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from civicpool_common import lifecycle
 from civicpool_common.errors import FieldViolation
 from civicpool_common.lifecycle import StateConflict, Transition
+from civicpool_common.messages import Text
 from civicpool_common.vocabulary import Priority, RoundStatus
 
 MAX_QUANTITY = 1_000_000
@@ -56,13 +57,18 @@ def check_accepting_demand(status: str, opens_at: dt.datetime, closes_at: dt.dat
 def scope_violations(item_ids: Sequence[str], cpv_prefixes: Sequence[str]) -> list[FieldViolation]:
     violations = []
     if len(item_ids) > MAX_SCOPE_ENTRIES:
-        violations.append(FieldViolation("scope_item_ids", f"at most {MAX_SCOPE_ENTRIES} items"))
+        violations.append(FieldViolation("scope_item_ids", Text("at most {count} items", count=MAX_SCOPE_ENTRIES)))
     if len(cpv_prefixes) > MAX_SCOPE_ENTRIES:
-        violations.append(FieldViolation("scope_cpv_prefixes", f"at most {MAX_SCOPE_ENTRIES} prefixes"))
+        violations.append(
+            FieldViolation("scope_cpv_prefixes", Text("at most {count} prefixes", count=MAX_SCOPE_ENTRIES))
+        )
     for index, prefix in enumerate(cpv_prefixes):
         if not _CPV_PREFIX.fullmatch(prefix):
             violations.append(
-                FieldViolation(f"scope_cpv_prefixes[{index}]", f"{prefix!r} is not 2 to 8 leading digits of a CPV code")
+                FieldViolation(
+                    f"scope_cpv_prefixes[{index}]",
+                    Text("{value} is not 2 to 8 leading digits of a CPV code", value=shown(prefix)),
+                )
             )
     return violations
 
@@ -80,18 +86,24 @@ def line_violations(
     """The problems of a line's values; None means "not being set"."""
     violations = []
     if quantity is not None and not 1 <= quantity <= MAX_QUANTITY:
-        violations.append(FieldViolation(f"{prefix}quantity", f"must be a whole number from 1 to {MAX_QUANTITY:,}"))
+        violations.append(
+            FieldViolation(f"{prefix}quantity", Text("must be a whole number from 1 to {max:n}", max=MAX_QUANTITY))
+        )
     if needed_by is not None:
         if needed_by < today:
-            violations.append(FieldViolation(f"{prefix}needed_by", f"{needed_by.isoformat()} lies in the past"))
+            violations.append(FieldViolation(f"{prefix}needed_by", Text("{day} lies in the past", day=needed_by)))
         elif needed_by.year > today.year + LATEST_NEEDED_BY_YEARS:
             violations.append(
-                FieldViolation(f"{prefix}needed_by", f"must lie within {LATEST_NEEDED_BY_YEARS} years from today")
+                FieldViolation(
+                    f"{prefix}needed_by", Text("must lie within {years} years from today", years=LATEST_NEEDED_BY_YEARS)
+                )
             )
     if justification is not None and len(justification) > MAX_JUSTIFICATION:
-        violations.append(FieldViolation(f"{prefix}justification", f"at most {MAX_JUSTIFICATION} characters"))
+        violations.append(
+            FieldViolation(f"{prefix}justification", Text("at most {count:n} characters", count=MAX_JUSTIFICATION))
+        )
     elif justification is not None and _CONTROL_CHARACTERS.search(justification):
-        violations.append(FieldViolation(f"{prefix}justification", "must not contain control characters"))
+        violations.append(FieldViolation(f"{prefix}justification", Text("must not contain control characters")))
     return violations
 
 
@@ -102,6 +114,15 @@ def shown(text: str, limit: int = 40) -> str:
 
 
 # -- values as spreadsheets write them -------------------------------------------------------
+
+
+class UnreadableValue(ValueError):
+    """A cell that does not say what its column asks for; `text` tells the person why."""
+
+    def __init__(self, text: Text) -> None:
+        super().__init__(str(text))
+        self.text = text
+
 
 _PRIORITY_WORDS = {
     "": Priority.NORMAL,
@@ -128,7 +149,7 @@ def parse_quantity(text: str) -> int:
     elif value.endswith((".0", ",0")):
         value = value[:-2]
     if not _DIGITS.fullmatch(value):
-        raise ValueError(f"{shown(text)} is not a whole number")
+        raise UnreadableValue(Text("{value} is not a whole number", value=shown(text)))
     return int(value)
 
 
@@ -142,15 +163,17 @@ def parse_date(text: str) -> dt.date | None:
     elif match := _ISO_DATE.fullmatch(value):
         year, month, day = (int(g) for g in match.groups())
     else:
-        raise ValueError(f"{shown(value)} is not a date; write dd.mm.yyyy or yyyy-mm-dd")
+        raise UnreadableValue(Text("{value} is not a date; write dd.mm.yyyy or yyyy-mm-dd", value=shown(value)))
     try:
         return dt.date(year, month, day)
     except ValueError:
-        raise ValueError(f"{shown(value)} is not a day of the calendar") from None
+        raise UnreadableValue(Text("{value} is not a day of the calendar", value=shown(value))) from None
 
 
 def parse_priority(text: str) -> Priority:
     try:
         return _PRIORITY_WORDS[text.strip().casefold()]
     except KeyError:
-        raise ValueError(f"{shown(text)} is not a priority; write hoch/normal/niedrig or high/normal/low") from None
+        raise UnreadableValue(
+            Text("{value} is not a priority; write hoch/normal/niedrig or high/normal/low", value=shown(text))
+        ) from None
