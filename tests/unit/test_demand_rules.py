@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from civicpool_common.vocabulary import Priority
 from civicpool_demand import rules
-from civicpool_gateway import spreadsheets
+from civicpool_gateway import downloads, uploads
 
 
 @pytest.mark.parametrize(
@@ -62,14 +62,14 @@ def test_scope_by_item_or_cpv_prefix() -> None:
      (None, None)],
 )  # fmt: skip
 def test_formula_cells_are_escaped_and_numbers_are_not(value: object, escaped: object) -> None:
-    assert spreadsheets.escape_cell(value) == escaped
+    assert downloads.escape_cell(value) == escaped
 
 
 def test_headings_match_without_case_spaces_or_umlauts() -> None:
-    rows = spreadsheets.read_upload("BENÖTIGT_BIS;menge;artikel-nr.\r\n01.02.2027;3;X\r\n".encode(), "b.csv")
-    assert rows == [spreadsheets.SheetRow(2, {"needed_by": "01.02.2027", "quantity": "3", "sku": "X"})]
+    rows = uploads.read_upload("BENÖTIGT_BIS;menge;artikel-nr.\r\n01.02.2027;3;X\r\n".encode(), "b.csv")
+    assert rows == [uploads.SheetRow(2, {"needed_by": "01.02.2027", "quantity": "3", "sku": "X"})]
 
 
 def test_values_in_columns_without_heading_are_refused() -> None:
-    with pytest.raises(spreadsheets.UnreadableFile, match="line 2 has values in columns without a heading"):
-        spreadsheets.read_upload(b"sku;quantity\r\nX;1;oops\r\n", "b.csv")
+    with pytest.raises(uploads.UnreadableFile, match="line 2 has values in columns without a heading"):
+        uploads.read_upload(b"sku;quantity\r\nX;1;oops\r\n", "b.csv")

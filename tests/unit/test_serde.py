@@ -32,8 +32,8 @@ from civicpool_gateway.demand_schemas import (
 )
 from civicpool_gateway.serde import catalog, contracts, demand, tenders
 from civicpool_gateway.serde.fields import update_mask
-from civicpool_gateway.spreadsheets import SheetRow
 from civicpool_gateway.tender_schemas import TenderPatch
+from civicpool_gateway.uploads import SheetRow
 from google.protobuf.message import Message
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from civicpool_gateway import spreadsheets
+from civicpool_gateway import downloads, uploads
 from openpyxl import Workbook, load_workbook
 
 SHEET = "xl/worksheets/sheet1.xml"
@@ -37,24 +37,24 @@ BASE = workbook(lambda sheet: (sheet.append(["sku", "quantity"]), sheet.append([
 
 def test_blank_lines_do_not_count_and_nothing_after_them_is_lost() -> None:
     csv = "Artikelnummer;Menge\r\nA;1\r\n" + ";\r\n" * 12_000 + "B;2\r\n"
-    rows = spreadsheets.read_upload(csv.encode(), "b.csv")
+    rows = uploads.read_upload(csv.encode(), "b.csv")
     assert [(r.line, r.values["sku"]) for r in rows] == [(2, "A"), (12_003, "B")]
     far = workbook(
         lambda s: (s.append(["sku", "quantity"]), s.append(["A", 1]), s.cell(12_010, 1, "B"), s.cell(12_010, 2, 2))
     )
-    assert [r.line for r in spreadsheets.read_upload(far, "b.xlsx")] == [2, 12_010]
+    assert [r.line for r in uploads.read_upload(far, "b.xlsx")] == [2, 12_010]
 
 
 def test_a_stale_dimension_does_not_hide_rows() -> None:
     three = workbook(lambda s: [s.append(row) for row in (["sku", "quantity"], ["A", 1], ["B", 2], ["C", 3])])
     stale = rewritten(three, SHEET, lambda xml: re.sub(rb'<dimension ref="[^"]+"', b'<dimension ref="A1:B2"', xml))
-    assert [r.values["sku"] for r in spreadsheets.read_upload(stale, "b.xlsx")] == ["A", "B", "C"]
+    assert [r.values["sku"] for r in uploads.read_upload(stale, "b.xlsx")] == ["A", "B", "C"]
 
 
 def test_more_rows_than_allowed_are_refused_not_truncated() -> None:
-    csv = "sku;quantity\r\n" + "A;1\r\n" * (spreadsheets.MAX_DATA_ROWS + 1)
-    with pytest.raises(spreadsheets.UnreadableFile, match="more than 5,000 data rows"):
-        spreadsheets.read_upload(csv.encode(), "b.csv")
+    csv = "sku;quantity\r\n" + "A;1\r\n" * (uploads.MAX_DATA_ROWS + 1)
+    with pytest.raises(uploads.UnreadableFile, match="more than 5,000 data rows"):
+        uploads.read_upload(csv.encode(), "b.csv")
 
 
 @pytest.mark.parametrize(
@@ -69,26 +69,26 @@ def test_more_rows_than_allowed_are_refused_not_truncated() -> None:
     ids=["truncated-xml", "bad-number", "bad-reference", "no-sheets", "truncated-zip"],
 )
 def test_damaged_workbooks_are_refused_with_a_reason(content: bytes) -> None:
-    with pytest.raises(spreadsheets.UnreadableFile, match=r"XLSX|sheet"):
-        spreadsheets.read_upload(content, "b.xlsx")
+    with pytest.raises(uploads.UnreadableFile, match=r"XLSX|sheet"):
+        uploads.read_upload(content, "b.xlsx")
 
 
 def test_a_workbook_that_unpacks_to_far_more_than_it_weighs_is_refused() -> None:
-    bomb = rewritten(BASE, SHEET, lambda xml: xml + b" " * (spreadsheets.MAX_UNPACKED_BYTES + 1))
+    bomb = rewritten(BASE, SHEET, lambda xml: xml + b" " * (uploads.MAX_UNPACKED_BYTES + 1))
     assert len(bomb) < 200_000
-    with pytest.raises(spreadsheets.UnreadableFile, match="unpacks to more than"):
-        spreadsheets.read_upload(bomb, "b.xlsx")
+    with pytest.raises(uploads.UnreadableFile, match="unpacks to more than"):
+        uploads.read_upload(bomb, "b.xlsx")
 
 
 def test_huge_cells_are_refused() -> None:
     long = workbook(lambda s: (s.append(["sku", "quantity", "justification"]), s.append(["A", 1, "x" * 2101])))
-    with pytest.raises(spreadsheets.UnreadableFile, match="line 2 has a cell longer than 2,100"):
-        spreadsheets.read_upload(long, "b.xlsx")
+    with pytest.raises(uploads.UnreadableFile, match="line 2 has a cell longer than 2,100"):
+        uploads.read_upload(long, "b.xlsx")
 
 
 def test_exports_drop_control_characters_that_xlsx_cannot_hold() -> None:
-    table = spreadsheets.frame([{"justification": "abc\u0007def", "n": -1}], ["justification", "n"])
-    sheet = load_workbook(io.BytesIO(spreadsheets.to_xlsx({"Positionen": table}))).worksheets[0]
+    table = downloads.frame([{"justification": "abc\u0007def", "n": -1}], ["justification", "n"])
+    sheet = load_workbook(io.BytesIO(downloads.to_xlsx({"Positionen": table}))).worksheets[0]
     assert [cell.value for cell in sheet[2]] == ["abcdef", -1]
 
 
@@ -108,8 +108,8 @@ def test_a_workbook_part_with_a_doctype_is_refused_before_parsing(member: str) -
         return ENTITIES + re.sub(rb"^<\?xml[^>]*\?>", b"", xml.lstrip()).replace(b">A-xxx<", b">&b;<")
 
     hostile = rewritten(shared, target, with_doctype)
-    with pytest.raises(spreadsheets.UnreadableFile, match="declares a DOCTYPE"):
-        spreadsheets.read_upload(hostile, "bedarf.xlsx")
+    with pytest.raises(uploads.UnreadableFile, match="declares a DOCTYPE"):
+        uploads.read_upload(hostile, "bedarf.xlsx")
 
 
 def test_a_utf16_part_with_a_doctype_is_refused_too() -> None:
@@ -117,12 +117,12 @@ def test_a_utf16_part_with_a_doctype_is_refused_too() -> None:
         text = xml.decode("utf-8").replace('encoding="UTF-8"', 'encoding="UTF-16"')
         return text.replace("<worksheet", '<!DOCTYPE worksheet [<!ENTITY a "A">]><worksheet', 1).encode("utf-16")
 
-    with pytest.raises(spreadsheets.UnreadableFile, match="declares a DOCTYPE"):
-        spreadsheets.read_upload(rewritten(BASE, SHEET, utf16), "bedarf.xlsx")
+    with pytest.raises(uploads.UnreadableFile, match="declares a DOCTYPE"):
+        uploads.read_upload(rewritten(BASE, SHEET, utf16), "bedarf.xlsx")
 
 
 def test_rows_are_numbered_as_excel_shows_them_even_after_a_cell_with_line_breaks() -> None:
     """A justification over three lines is one row in Excel: the rows after it keep their numbers."""
     csv = 'Artikelnummer;Menge;Begründung\r\nA;1;"Zeile eins\r\nZeile zwei\r\nZeile drei"\r\nB;2;kurz\r\nC;x;kurz\r\n'
-    rows = spreadsheets.read_upload(csv.encode(), "b.csv")
+    rows = uploads.read_upload(csv.encode(), "b.csv")
     assert [(r.line, r.values["sku"]) for r in rows] == [(2, "A"), (3, "B"), (4, "C")]

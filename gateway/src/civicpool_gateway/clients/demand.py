@@ -26,7 +26,7 @@ from civicpool_gateway.demand_schemas import (
 from civicpool_gateway.schemas import Page
 from civicpool_gateway.serde import demand as serde
 from civicpool_gateway.serde.fields import update_mask
-from civicpool_gateway.spreadsheets import SheetRow
+from civicpool_gateway.uploads import SheetRow
 from civicpool_gateway.versioning import ExpectedVersion
 
 # Checking 5,000 rows against the catalog and writing them takes longer than a read.

@@ -1,6 +1,6 @@
 """Spreadsheet import of a city's demand, and the template to fill in.
 
-The gateway reads the file into rows of text (spreadsheets.py); the demand
+The gateway reads the file into rows of text (uploads.py); the demand
 service checks every row and imports all of them or none.
 """
 
@@ -14,7 +14,7 @@ from civicpool_common.vocabulary import ImportMode
 from fastapi import APIRouter, Depends, File, Form, Query, Response, UploadFile, status
 from starlette.concurrency import run_in_threadpool
 
-from civicpool_gateway import spreadsheets
+from civicpool_gateway import downloads, uploads
 from civicpool_gateway.auth import Caller, CallerDep, requires
 from civicpool_gateway.clients import ClientsDep
 from civicpool_gateway.demand_schemas import ImportResult
@@ -24,8 +24,8 @@ from civicpool_gateway.routers.rounds import RoundId
 router = APIRouter(tags=["demand"])
 IMPORTS_PATH = r"/api/v1/rounds/[^/]+/imports"
 MULTIPART_OVERHEAD_BYTES = 64 * 1024  # the form's boundaries and the mode field around the file
-MAX_IMPORT_BODY_BYTES = spreadsheets.MAX_UPLOAD_BYTES + MULTIPART_OVERHEAD_BYTES
-COLUMN_DOCS = "\n".join(f"- `{c.german}` / `{c.english}`: {c.meaning}" for c in spreadsheets.TEMPLATE)
+MAX_IMPORT_BODY_BYTES = uploads.MAX_UPLOAD_BYTES + MULTIPART_OVERHEAD_BYTES
+COLUMN_DOCS = "\n".join(f"- `{c.german}` / `{c.english}`: {c.meaning}" for c in uploads.TEMPLATE)
 
 
 @router.get(
@@ -33,15 +33,15 @@ COLUMN_DOCS = "\n".join(f"- `{c.german}` / `{c.english}`: {c.meaning}" for c in 
     summary="Download the demand import template",
     description="CSV (`;`, UTF-8) or XLSX (with a sheet explaining each column). Columns:\n\n" + COLUMN_DOCS,
     response_class=Response,
-    responses={200: {"content": {spreadsheets.XLSX_MEDIA_TYPE: {}, "text/csv": {}}}},
+    responses={200: {"content": {downloads.XLSX_MEDIA_TYPE: {}, "text/csv": {}}}},
 )
 async def import_template(
     caller: CallerDep,
     format: Annotated[Literal["csv", "xlsx"], Query(description="csv or xlsx")] = "xlsx",
     language: Annotated[Literal["de", "en"], Query(description="Column headings in German or English")] = "de",
 ) -> Response:
-    data = spreadsheets.template(format, language)
-    return spreadsheets.attachment(
+    data = uploads.template(format, language)
+    return downloads.attachment(
         data, format, "civicpool-bedarf-vorlage" if language == "de" else "civicpool-demand-template"
     )
 
@@ -51,8 +51,8 @@ async def import_template(
     summary="Import your city's demand from a spreadsheet",
     description=(
         "Upload CSV (`;` or `,`, UTF-8 or Windows-1252) or XLSX in the template's form (header in the first "
-        f"row; German or English headings). At most {spreadsheets.MAX_UPLOAD_BYTES // 1024 // 1024} MiB and "
-        f"{spreadsheets.MAX_DATA_ROWS:,} rows. Every row is checked; with any bad row nothing is imported "
+        f"row; German or English headings). At most {uploads.MAX_UPLOAD_BYTES // 1024 // 1024} MiB and "
+        f"{uploads.MAX_DATA_ROWS:,} rows. Every row is checked; with any bad row nothing is imported "
         "and the answer lists each problem with its line number (422, `import-rejected`).\n\n"
         "`mode=add` adds the file's lines (the same content again adds nothing: `replayed`); "
         "`mode=replace` makes your city's lines in the round equal to the file's (lines it repeats stay "
@@ -70,15 +70,15 @@ async def import_lines(
     response: Response,
     mode: Annotated[ImportMode, Form(description="add (default) or replace")] = ImportMode.ADD,
 ) -> Any:
-    content = await file.read(spreadsheets.MAX_UPLOAD_BYTES + 1)
-    if len(content) > spreadsheets.MAX_UPLOAD_BYTES:
+    content = await file.read(uploads.MAX_UPLOAD_BYTES + 1)
+    if len(content) > uploads.MAX_UPLOAD_BYTES:
         raise Problem(
-            Reason.PAYLOAD_TOO_LARGE, f"the file is larger than {spreadsheets.MAX_UPLOAD_BYTES // 1024 // 1024} MiB"
+            Reason.PAYLOAD_TOO_LARGE, f"the file is larger than {uploads.MAX_UPLOAD_BYTES // 1024 // 1024} MiB"
         )
     file_name = file.filename or "upload"
     try:
-        rows = await run_in_threadpool(spreadsheets.read_upload, content, file_name)
-    except spreadsheets.UnreadableFile as error:
+        rows = await run_in_threadpool(uploads.read_upload, content, file_name)
+    except uploads.UnreadableFile as error:
         raise Problem(Reason.UNREADABLE_FILE, str(error)) from None
     city_id = caller.principal.city or ""
     result = await services.demand.import_lines(id, city_id, mode, file_name[:255], rows, caller.token)

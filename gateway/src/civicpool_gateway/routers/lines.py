@@ -11,7 +11,7 @@ from typing import Annotated, Any
 from civicpool_common.auth import Role
 from fastapi import APIRouter, Depends, Header, Query, Response, status
 
-from civicpool_gateway import spreadsheets
+from civicpool_gateway import downloads
 from civicpool_gateway.auth import Caller, CallerDep, requires
 from civicpool_gateway.clients import ClientsDep
 from civicpool_gateway.demand_schemas import (
@@ -36,14 +36,14 @@ LineId = ResourceId
     description="City IT and finance see their own city's lines; leads and admins every city's. "
     "`format=csv|xlsx` downloads every matching line.",
     response_model=Page[Line],
-    responses=spreadsheets.DOWNLOAD_RESPONSES,
+    responses=downloads.DOWNLOAD_RESPONSES,
 )
 async def list_lines(
     id: RoundId, caller: CallerDep, services: ClientsDep, params: Annotated[LineListParams, Query()]
 ) -> Any:
     if params.format != "json":
-        table = spreadsheets.frame(await all_lines(services, caller, id, params), LINE_EXPORT_COLUMNS)
-        return spreadsheets.download(table, params.format, f"round-{id}-lines", "Positionen")
+        table = downloads.frame(await all_lines(services, caller, id, params), LINE_EXPORT_COLUMNS)
+        return downloads.download(table, params.format, f"round-{id}-lines", "Positionen")
     return await services.demand.list_lines(id, params, caller.token)
 
 

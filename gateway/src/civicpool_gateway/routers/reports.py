@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from civicpool_gateway import spreadsheets
+from civicpool_gateway import downloads
 from civicpool_gateway.auth import CallerDep
 from civicpool_gateway.clients import ClientsDep
 from civicpool_gateway.contract_schemas import (
@@ -28,11 +28,11 @@ router = APIRouter(tags=["reports"])
 
 
 def _download(rows: list[dict[str, Any]], columns: list[str], file_format: str, stem: str, sheet: str) -> Any:
-    return spreadsheets.download(spreadsheets.frame(rows, columns), file_format, stem, sheet)
+    return downloads.download(downloads.frame(rows, columns), file_format, stem, sheet)
 
 
 @router.get("/reports/statement", summary="A city's statement for a period", response_model=Statement,
-            responses=spreadsheets.DOWNLOAD_RESPONSES)  # fmt: skip
+            responses=downloads.DOWNLOAD_RESPONSES)  # fmt: skip
 async def statement(
     caller: CallerDep,
     services: ClientsDep,
@@ -57,7 +57,7 @@ async def statement(
 
 
 @router.get("/reports/utilisation", summary="Utilisation and cost per contract and city",
-            response_model=UtilisationReport, responses=spreadsheets.DOWNLOAD_RESPONSES)  # fmt: skip
+            response_model=UtilisationReport, responses=downloads.DOWNLOAD_RESPONSES)  # fmt: skip
 async def utilisation_report(
     caller: CallerDep,
     services: ClientsDep,
@@ -73,7 +73,7 @@ async def utilisation_report(
 
 
 @router.get("/reports/renewals", summary="Contracts whose renewal notice date is due", response_model=RenewalsDue,
-            responses=spreadsheets.DOWNLOAD_RESPONSES)  # fmt: skip
+            responses=downloads.DOWNLOAD_RESPONSES)  # fmt: skip
 async def renewals(
     caller: CallerDep,
     services: ClientsDep,
@@ -91,7 +91,7 @@ async def renewals(
 
 
 @router.get("/reports/budget", summary="Budget against actual charges per city and year",
-            response_model=BudgetReport, responses=spreadsheets.DOWNLOAD_RESPONSES)  # fmt: skip
+            response_model=BudgetReport, responses=downloads.DOWNLOAD_RESPONSES)  # fmt: skip
 async def budget_report(
     caller: CallerDep,
     services: ClientsDep,

@@ -13,7 +13,7 @@ from civicpool_common.vocabulary import LineStatus
 from fastapi import APIRouter, Depends, Header, Query, Response, status
 from pydantic_core import to_json
 
-from civicpool_gateway import spreadsheets
+from civicpool_gateway import downloads
 from civicpool_gateway.auth import Caller, CallerDep, requires
 from civicpool_gateway.catalog_schemas import Item
 from civicpool_gateway.clients import ClientsDep, ServiceClients
@@ -130,7 +130,7 @@ AGGREGATE_COLUMNS = ("sku", "name", "unit", "reference_price_cents", "total_quan
     "totals and its own city; finance its own city. `format=csv|xlsx` downloads it (XLSX adds the submitted "
     "lines, which add up to the totals).",
     response_model=Aggregation,
-    responses=spreadsheets.DOWNLOAD_RESPONSES,
+    responses=downloads.DOWNLOAD_RESPONSES,
 )
 async def aggregate_round(
     id: RoundId,
@@ -150,13 +150,13 @@ async def aggregate_round(
          **{f"qty_{c['city_id']}": c["quantity"] for c in item["cities"]}}
         for item in aggregation["items"]
     ]  # fmt: skip
-    table = spreadsheets.frame(rows, [*AGGREGATE_COLUMNS, *(f"qty_{city}" for city in cities)])
+    table = downloads.frame(rows, [*AGGREGATE_COLUMNS, *(f"qty_{city}" for city in cities)])
     if format == "csv":
-        return spreadsheets.download(table, "csv", f"round-{id}-aggregate", "Summen")
+        return downloads.download(table, "csv", f"round-{id}-aggregate", "Summen")
     # The lines that make the totals: withdrawn ones are history and count nowhere, so they are not listed.
     lines = await all_lines(services, caller, id, LineListParams(status=LineStatus.SUBMITTED))
-    sheets = {"Summen": table, "Positionen": spreadsheets.frame(lines, LINE_EXPORT_COLUMNS)}
-    return spreadsheets.attachment(spreadsheets.to_xlsx(sheets), "xlsx", f"round-{id}-aggregate")
+    sheets = {"Summen": table, "Positionen": downloads.frame(lines, LINE_EXPORT_COLUMNS)}
+    return downloads.attachment(downloads.to_xlsx(sheets), "xlsx", f"round-{id}-aggregate")
 
 
 LINE_EXPORT_COLUMNS = ("id", "city_id", "sku", "item_name", "quantity", "needed_by", "justification", "priority",

@@ -36,7 +36,7 @@ from civicpool_gateway.serde.fields import (
     to_timestamp,
     word,
 )
-from civicpool_gateway.spreadsheets import SheetRow
+from civicpool_gateway.uploads import SheetRow
 
 ROUND_STATUSES = words_of(pb.RoundStatus, RoundStatus)
 LINE_STATUSES = words_of(pb.LineStatus, LineStatus)
