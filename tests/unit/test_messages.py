@@ -55,6 +55,18 @@ def _texts_of(language: str) -> set[str]:
     return {source for context, source in messages.catalogue(language) if context is None}
 
 
+PO_LINE = re.compile(r'(#.*|(msgctxt|msgid|msgstr) ".*"|".*"|)')
+
+
+@pytest.mark.parametrize("language", messages.LANGUAGES)
+def test_every_line_of_a_catalogue_is_gettext(language: str) -> None:
+    """Babel skips a line it cannot read without a word: a text pasted into the middle of a comment would
+    silently be lost. Every line is a comment, a keyword with its quoted text, a continuation, or blank."""
+    path = Path(messages.__file__).parent / f"{language}.po"
+    lines = path.read_text(encoding="utf-8").split("\n")
+    assert [(n, line) for n, line in enumerate(lines, 1) if not PO_LINE.fullmatch(line)] == []
+
+
 def test_the_pattern_still_finds_the_texts() -> None:
     assert len(marked_texts()) > 150
 
