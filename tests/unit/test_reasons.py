@@ -79,7 +79,7 @@ def test_a_services_error_becomes_the_problem_of_its_reason(reason: Reason.Value
 def test_a_call_the_service_cancelled_while_shutting_down_is_a_503_to_retry() -> None:
     problem = Problem.from_remote(RemoteError(grpc.StatusCode.CANCELLED, "Server Shutdown"), "catalog")
     assert (problem.status, problem.reason) == (503, Reason.SERVICE_UNAVAILABLE)
-    assert problem.detail == "the catalog service is unavailable: Server Shutdown"
+    assert str(problem.detail) == "the catalog service is unavailable: Server Shutdown"
 
 
 def test_an_unknown_reason_of_a_remote_is_logged_and_an_internal_error(caplog: pytest.LogCaptureFixture) -> None:
@@ -90,7 +90,7 @@ def test_an_unknown_reason_of_a_remote_is_logged_and_an_internal_error(caplog: p
     call = grpc.aio.AioRpcError(grpc.StatusCode.NOT_FOUND, grpc.aio.Metadata(), trailers, details="gone")
     problem = Problem.from_remote(from_rpc_error(call), "catalog")
     assert (problem.status, problem.reason) == (500, Reason.INTERNAL)
-    assert problem.detail == "the catalog service failed; it has been logged"
+    assert str(problem.detail) == "the catalog service failed; it has been logged"
     assert "unknown reason 'SOMETHING_NEW'" in caplog.text
 
 

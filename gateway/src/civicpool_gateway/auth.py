@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from civicpool_common.auth import Principal, Role, TokenVerifier
-from civicpool_common.errors import Unauthenticated
+from civicpool_common.errors import PermissionDenied, Unauthenticated
+from civicpool_common.messages import Text
 from civicpool_common.reasons import Reason
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -35,7 +36,9 @@ async def authenticated(
 ) -> Caller:
     if credentials is None:
         raise Problem(
-            Reason.UNAUTHENTICATED, "send an access token: Authorization: Bearer <token>", headers=BEARER_CHALLENGE
+            Reason.UNAUTHENTICATED,
+            Text("send an access token: Authorization: Bearer <token>"),
+            headers=BEARER_CHALLENGE,
         )
     try:
         principal = await verifier(request).verify(credentials.credentials)
@@ -55,11 +58,10 @@ def requires(*roles: Role) -> Callable[[Caller], Awaitable[Caller]]:
     """A dependency that lets only callers with one of `roles` through (the coarse check)."""
 
     async def check(caller: CallerDep) -> Caller:
-        if not caller.principal.has_any_role(roles):
-            needed = " or ".join(f"'{r.value}'" for r in roles)
-            raise Problem(
-                Reason.FORBIDDEN, f"this needs the role {needed}; {caller.principal.username} does not have it"
-            )
+        try:
+            caller.principal.require_any_role(*roles)
+        except PermissionDenied as denied:
+            raise Problem(Reason.FORBIDDEN, denied.message) from None
         return caller
 
     return check

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from civicpool_common.messages import Text
 from civicpool_common.reasons import Reason
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -20,7 +21,8 @@ from civicpool_gateway.problems import Problem
 
 
 def _too_large(limit: int) -> Problem:
-    return Problem(Reason.PAYLOAD_TOO_LARGE, f"the request body is larger than {limit:,} bytes, the most this accepts")
+    detail = Text("the request body is larger than {limit:n} bytes, the most this accepts", limit=limit)
+    return Problem(Reason.PAYLOAD_TOO_LARGE, detail)
 
 
 class BodyLimit:

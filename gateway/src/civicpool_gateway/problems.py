@@ -26,6 +26,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from civicpool_gateway.field_errors import field_message
 from civicpool_gateway.language import language_of
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -61,11 +62,12 @@ class Problem(Exception):
         """The problem of a service's error: its Reason's (from_rpc_error took an unknown one as INTERNAL);
         a status without a reason (gRPC's own: the service is away, too slow) by its code alone."""
         reason = FOR_BARE_CODE[error.code] if error.reason is None else error.reason
-        detail = error.message
+        detail: str | messages.Text = error.message
         if error.code in SERVICE_AWAY:
-            detail = f"the {service} service is unavailable: {error.message or error.code.name.lower()}"
+            cause = error.message or error.code.name.lower()
+            detail = messages.Text("the {service} service is unavailable: {cause}", service=service, cause=cause)
         elif reason == Reason.INTERNAL:
-            detail = f"the {service} service failed; it has been logged"
+            detail = messages.Text("the {service} service failed; it has been logged", service=service)
         extra: dict[str, Any] = {}
         if "current_version" in error.metadata:
             extra["current_version"] = int(error.metadata["current_version"])
@@ -124,14 +126,11 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [
-            {"field": "body" if e["type"] == "json_invalid" else _field_name(e["loc"]), "message": e["msg"]}
-            for e in exc.errors()
-        ]
-        fields = ", ".join(dict.fromkeys(e["field"] for e in errors))
-        return Problem(Reason.VALIDATION_FAILED, f"the request is not valid ({fields})", errors=errors).response(
-            request
-        )
+        names = ["body" if e["type"] == "json_invalid" else _field_name(e["loc"]) for e in exc.errors()]
+        errors = [{"field": name, "message": field_message(e)} for name, e in zip(names, exc.errors(), strict=True)]
+        fields = ", ".join(dict.fromkeys(names))
+        detail = messages.Text("the request is not valid ({fields})", fields=fields)
+        return Problem(Reason.VALIDATION_FAILED, detail, errors=errors).response(request)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -145,7 +144,8 @@ def install(app: FastAPI) -> None:
         log.exception("unexpected error on %s", request.url.path)
         # Answered outside the middleware that tags responses: tag this one here, with the id in the log.
         request_id = {REQUEST_ID_HEADER: current_request_id.get()} if current_request_id.get() else None
-        problem = Problem(Reason.INTERNAL, "something failed on our side; it has been logged", headers=request_id)
+        detail = messages.Text("something failed on our side; it has been logged")
+        problem = Problem(Reason.INTERNAL, detail, headers=request_id)
         return problem.response(request)
 
 

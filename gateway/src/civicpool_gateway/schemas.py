@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, ClassVar, Generic, Literal, TypeVar
 
-from civicpool_common import timestamps
+from civicpool_common import messages, timestamps
 from civicpool_common.paging import DEFAULT_LIMIT, MAX_LIMIT
 from fastapi import Path, Query
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
@@ -20,13 +20,13 @@ Version = Annotated[int, Field(strict=True, ge=1, le=10**12, description="The ve
 
 def _time_in_range(value: dt.datetime) -> dt.datetime:
     if not timestamps.EARLIEST_TIME <= value < timestamps.LATEST_TIME:
-        raise ValueError(f"must be a time {timestamps.RANGE_TEXT}")
+        raise ValueError(messages.Text("must be a time between the years 2000 and 2099"))
     return value
 
 
 def _day_in_range(value: dt.date) -> dt.date:
     if not timestamps.EARLIEST_DATE <= value <= timestamps.LATEST_DATE:
-        raise ValueError(f"must be a date {timestamps.RANGE_TEXT}")
+        raise ValueError(messages.Text("must be a date between the years 2000 and 2099"))
     return value
 
 
@@ -91,5 +91,5 @@ class Patch(Request):
     @classmethod
     def _null_only_where_clearable(cls, value: Any, info: ValidationInfo) -> Any:
         if value is None and info.field_name not in cls.clearable:
-            raise ValueError("cannot be null; leave the field out to keep its value")
+            raise ValueError(messages.Text("cannot be null; leave the field out to keep its value"))
         return value

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
+from civicpool_common.messages import Text
 from civicpool_common.reasons import Reason
 from fastapi import Response
 
@@ -69,26 +70,28 @@ def expected_version(if_match: str | None, body_version: int | None) -> Expected
             return ExpectedVersion(body_version, via_if_match=False)
         raise Problem(
             Reason.PRECONDITION_REQUIRED,
-            "say which version you edited: send the ETag as If-Match, or the version in the body",
+            Text("say which version you edited: send the ETag as If-Match, or the version in the body"),
         )
     tag = if_match.strip()
     if tag == "*":
-        raise Problem(Reason.PRECONDITION_REQUIRED, 'If-Match: * names no version; send the ETag you read, e.g. "3"')
+        raise Problem(
+            Reason.PRECONDITION_REQUIRED, Text('If-Match: * names no version; send the ETag you read, e.g. "3"')
+        )
     if tag.startswith("W/"):
-        raise Problem(Reason.PRECONDITION_FAILED, "If-Match compares strongly: a weak ETag (W/...) never matches")
+        raise Problem(Reason.PRECONDITION_FAILED, Text("If-Match compares strongly: a weak ETag (W/...) never matches"))
     match = ETAG_RE.fullmatch(tag)
     if match is None:
         raise Problem(
             Reason.VALIDATION_FAILED,
-            f'If-Match must be an ETag this API handed out, e.g. "3", not {if_match!r}',
-            errors=[{"field": "If-Match", "message": "not an ETag of this API"}],
+            Text('If-Match must be an ETag this API handed out, e.g. "3", not {value}', value=repr(if_match)),
+            errors=[{"field": "If-Match", "message": Text("not an ETag of this API")}],
         )
     version = int(match.group(1))
     if body_version is not None and body_version != version:
         raise Problem(
             Reason.VALIDATION_FAILED,
-            "If-Match and version disagree; send one of them",
-            errors=[{"field": "version", "message": f"If-Match says {version}"}],
+            Text("If-Match and version disagree; send one of them"),
+            errors=[{"field": "version", "message": Text("If-Match says {version}", version=version)}],
         )
     return ExpectedVersion(version, via_if_match=True)
 
@@ -97,7 +100,7 @@ def patch_version(body: VersionedPatch, if_match: str | None) -> ExpectedVersion
     """The version a PATCH edits (If-Match or the body), once it names at least one field to change (else 422)."""
     version = expected_version(if_match, body.version)
     if not body.model_fields_set - {"version"}:
-        raise Problem(Reason.VALIDATION_FAILED, "name at least one field to change")
+        raise Problem(Reason.VALIDATION_FAILED, Text("name at least one field to change"))
     return version
 
 

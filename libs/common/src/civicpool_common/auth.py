@@ -20,6 +20,7 @@ import httpx
 import jwt
 
 from civicpool_common.errors import PermissionDenied, Unauthenticated
+from civicpool_common.messages import Text
 from civicpool_common.service_identity import SERVICE_AUDIENCE, SERVICE_ROLE_PREFIX
 from civicpool_common.settings import OidcSettings
 
@@ -95,20 +96,24 @@ class Principal:
         if self.city is None:
             if self.has_any_role([Role.FINANCE]):
                 return ""
-            raise PermissionDenied(f"{self.username} belongs to no city")
+            raise PermissionDenied(Text("{user} belongs to no city", user=self.username))
         return self.city
 
     def own_vendor(self) -> str:
         """The vendor a vendor user acts for (the token's `vendor` claim)."""
         self.require_any_role(Role.VENDOR)
         if self.vendor is None:
-            raise PermissionDenied(f"{self.username} is a vendor user without a vendor id (claim 'vendor')")
+            raise PermissionDenied(
+                Text("{user} is a vendor user without a vendor id (claim 'vendor')", user=self.username)
+            )
         return self.vendor
 
     def require_any_role(self, *roles: Role) -> None:
         if not self.has_any_role(roles):
-            needed = " or ".join(f"'{r.value}'" for r in roles)
-            raise PermissionDenied(f"this needs the role {needed}; {self.username} does not have it")
+            needed = ", ".join(f"'{r.value}'" for r in roles)
+            raise PermissionDenied(
+                Text("this needs one of the roles {roles}; {user} has none of them", roles=needed, user=self.username)
+            )
 
 
 def _optional_str(value: object) -> str | None:
@@ -192,7 +197,7 @@ class TokenVerifier:
     async def _verify_signed(self, token: str) -> tuple[Principal, float]:
         claims = await self.decode(token, self._settings.audience)
         if claims.get("typ", "Bearer") != "Bearer":
-            raise Unauthenticated("only access tokens are accepted (not ID or refresh tokens)")
+            raise Unauthenticated(Text("only access tokens are accepted (not ID or refresh tokens)"))
         return Principal.from_claims(claims), float(claims["exp"])
 
     async def decode(self, token: str, audience: str) -> dict[str, Any]:
@@ -203,10 +208,10 @@ class TokenVerifier:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError as exc:
-            raise Unauthenticated(f"the bearer token is malformed: {exc}") from None
+            raise Unauthenticated(Text("the bearer token is malformed: {cause}", cause=str(exc))) from None
         kid = header.get("kid")
         if not isinstance(kid, str):
-            raise Unauthenticated("the bearer token names no signing key (kid)")
+            raise Unauthenticated(Text("the bearer token names no signing key (kid)"))
         key = await self._key_for(kid)
         try:
             claims: dict[str, Any] = jwt.decode(
@@ -219,13 +224,14 @@ class TokenVerifier:
                 options={"require": ["exp", "iat", "sub", "iss", "aud"]},
             )
         except jwt.ExpiredSignatureError:
-            raise Unauthenticated("the access token has expired; sign in again") from None
+            raise Unauthenticated(Text("the access token has expired; sign in again")) from None
         except jwt.InvalidAudienceError:
-            raise Unauthenticated(f"the token is not meant for {audience} (its audience)") from None
+            wrong = Text("the token is not meant for {audience} (its audience)", audience=audience)
+            raise Unauthenticated(wrong) from None
         except jwt.InvalidIssuerError:
-            raise Unauthenticated("the access token was issued by another identity provider") from None
+            raise Unauthenticated(Text("the access token was issued by another identity provider")) from None
         except jwt.PyJWTError as exc:
-            raise Unauthenticated(f"the access token is invalid: {exc}") from None
+            raise Unauthenticated(Text("the access token is invalid: {cause}", cause=str(exc))) from None
         return claims
 
     async def _key_for(self, kid: str) -> jwt.PyJWK:
@@ -234,9 +240,9 @@ class TokenVerifier:
             await self._refetch(force=False)
             key = self._keys.get(kid)
         if key is None and not self._keys:
-            raise Unauthenticated("the identity provider's signing keys cannot be fetched; try again shortly")
+            raise Unauthenticated(Text("the identity provider's signing keys cannot be fetched; try again shortly"))
         if key is None:
-            raise Unauthenticated("the access token is signed with an unknown key")
+            raise Unauthenticated(Text("the access token is signed with an unknown key"))
         return key
 
     async def _refetch(self, *, force: bool) -> None:

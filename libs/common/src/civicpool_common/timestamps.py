@@ -9,6 +9,7 @@ from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from civicpool_common.errors import InvalidArgument
+from civicpool_common.messages import Text
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 # The network's calendar: people see times in Europe/Berlin, and "today" is their day.
@@ -62,7 +63,7 @@ def timestamp_field(message: Message, field: str) -> dt.datetime | None:
     except (ValueError, OverflowError):
         value = None
     if value is None or not EARLIEST_TIME <= value < LATEST_TIME:
-        raise InvalidArgument.for_field(field, f"must be a time {RANGE_TEXT}")
+        raise InvalidArgument.for_field(field, Text("must be a time between the years 2000 and 2099"))
     return value
 
 
@@ -73,7 +74,9 @@ def date_field(text: str, field: str) -> dt.date | None:
     try:
         value = dt.date.fromisoformat(text)
     except ValueError:
-        raise InvalidArgument.for_field(field, f"{text!r} is not a date in the form yyyy-mm-dd") from None
+        unreadable = Text("{text} is not a date in the form yyyy-mm-dd", text=repr(text))
+        raise InvalidArgument.for_field(field, unreadable) from None
     if not EARLIEST_DATE <= value <= LATEST_DATE:
-        raise InvalidArgument.for_field(field, f"must be a date {RANGE_TEXT}, not {text}")
+        outside = Text("must be a date between the years 2000 and 2099, not {text}", text=text)
+        raise InvalidArgument.for_field(field, outside)
     return value
