@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from civicpool_catalog.models import Item
 from civicpool_catalog.service import ITEMS, CatalogService
+from civicpool_common import messages
 from civicpool_common.auth import Principal
 from civicpool_common.database import create_engine, session_factory, utc_now
 from civicpool_common.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied, VersionConflict
@@ -105,7 +106,7 @@ async def test_every_transition_is_allowed_or_refused_naming_the_current_state(
         with pytest.raises(StateConflict) as refusal:
             await demand.service.transition_round(LEAD, round_.id, action, 0, "why", "t-9")
         assert refusal.value.metadata["current_status"] == status
-        assert f"the round is {status}" in refusal.value.message
+        assert f"the round is {messages.label('en', 'round', status)}; " in str(refusal.value.message)
         assert (await demand.service.get_round(LEAD, round_.id)).status == status
 
 

@@ -7,6 +7,7 @@ import hashlib
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 
 import pytest
+from civicpool_common import messages
 from civicpool_common.lifecycle import StateConflict
 from civicpool_common.money import euros
 from civicpool_common.vocabulary import HostingRegion, Procedure
@@ -159,7 +160,10 @@ def test_every_transition_is_allowed_or_refused_naming_the_status(status: str, a
     else:
         with pytest.raises(StateConflict) as refusal:
             rules.check_transition(action, status)
-        assert refusal.value.metadata["current_status"] == status and f"the tender is {status}" in refusal.value.message
+        assert refusal.value.metadata["current_status"] == status
+        english, german = (messages.rendered(refusal.value.message, language) for language in ("en", "de"))
+        assert english.startswith(f"the tender is {messages.label('en', 'tender', status)}; ")
+        assert german.startswith(f"die Ausschreibung hat den Status {messages.label('de', 'tender', status)}; ")
 
 
 def test_bids_are_accepted_strictly_before_the_deadline() -> None:

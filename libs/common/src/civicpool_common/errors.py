@@ -22,7 +22,7 @@ import grpc
 from google.protobuf import any_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 
-from civicpool_common.messages import Text, rendered
+from civicpool_common.messages import N_, Text, rendered
 from civicpool_common.reasons import REASONS, Reason, named
 
 ERROR_DOMAIN = "civicpool"
@@ -92,21 +92,25 @@ class FailedPrecondition(DomainError):
     default_reason = Reason.STATE_CONFLICT
 
 
+_CHANGED = N_("{entity} was changed by someone else (you sent version {expected}); reload and try again")
+_CHANGED_TO = N_(
+    "{entity} was changed by someone else (you sent version {expected}, now {current}); reload and try again"
+)
+
+
 class VersionConflict(DomainError):
     """Optimistic concurrency: the caller edited an outdated version."""
 
     default_reason = Reason.VERSION_CONFLICT
 
-    def __init__(self, entity: str, expected: int, current: int | None = None) -> None:
-        now = f"the current version is {current}" if current is not None else "it has a newer version"
+    def __init__(self, entity: str | Text, expected: int, current: int | None = None) -> None:
         metadata = {"expected_version": str(expected)}
-        if current is not None:
+        if current is None:
+            message = Text(_CHANGED, entity=entity, expected=expected)
+        else:
             metadata["current_version"] = str(current)
-        super().__init__(
-            f"{entity} was changed by someone else: you sent version {expected}, {now}; "
-            "reload it and apply your change again",
-            metadata=metadata,
-        )
+            message = Text(_CHANGED_TO, entity=entity, expected=expected, current=current)
+        super().__init__(message, metadata=metadata)
 
 
 class Unavailable(DomainError):

@@ -11,6 +11,7 @@ from civicpool.catalog.v1 import catalog_pb2 as pb
 from civicpool.catalog.v1 import catalog_pb2_grpc
 from civicpool_common.errors import InvalidArgument
 from civicpool_common.grpc_server import current_principal
+from civicpool_common.messages import Text
 from civicpool_common.timestamps import date_field, timestamp_fields, to_timestamp
 from civicpool_common.vocabulary import (
     CostKeyMethod,
@@ -77,7 +78,9 @@ def _shares(shares: Any) -> dict[str, int]:
     result: dict[str, int] = {}
     for index, share in enumerate(shares):
         if share.city_id in result:
-            raise InvalidArgument.for_field(f"shares[{index}].city_id", f"{share.city_id!r} appears twice")
+            raise InvalidArgument.for_field(
+                f"shares[{index}].city_id", Text("{value} appears twice", value=repr(share.city_id))
+            )
         result[share.city_id] = share.basis_points
     return result
 
@@ -88,10 +91,12 @@ def _read_all(readers: FieldReaders, message: Message) -> dict[str, Any]:
 
 def _read_masked(readers: FieldReaders, message: Message, mask: FieldMask) -> dict[str, Any]:
     if not mask.paths:
-        raise InvalidArgument.for_field("update_mask", "name at least one field to change")
+        raise InvalidArgument.for_field("update_mask", Text("name at least one field to change"))
     unknown = sorted(set(mask.paths) - set(readers))
     if unknown:
-        raise InvalidArgument.for_field("update_mask", f"unknown or read-only fields: {', '.join(unknown)}")
+        raise InvalidArgument.for_field(
+            "update_mask", Text("unknown or read-only fields: {fields}", fields=", ".join(unknown))
+        )
     return {path: readers[path](message) for path in mask.paths}
 
 
@@ -188,7 +193,9 @@ class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
     async def ListItems(self, request: pb.ListItemsRequest, context: Context) -> pb.ListItemsResponse:
         cpv_prefix = request.cpv_prefix.strip()
         if cpv_prefix and not (cpv_prefix.replace("-", "").isdigit() and len(cpv_prefix) <= 10):
-            raise InvalidArgument.for_field("cpv_prefix", f"{cpv_prefix!r} is not the start of a CPV code (digits)")
+            raise InvalidArgument.for_field(
+                "cpv_prefix", Text("{value} is not the start of a CPV code (digits)", value=repr(cpv_prefix))
+            )
         wanted = ItemFilter(
             kind=from_proto(request.kind, pb.ItemKind, ItemKind),
             cpv_prefix=cpv_prefix,

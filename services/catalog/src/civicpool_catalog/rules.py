@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from enum import StrEnum
 
 from civicpool_common.errors import FieldViolation
+from civicpool_common.messages import N_, Labels, Text
 from civicpool_common.vocabulary import ID_PATTERN, CostKeyMethod, HostingRegion, ItemKind, LicenseModel
 
 __all__ = ["CostKeyMethod", "HostingRegion", "ItemKind", "LicenseModel"]
@@ -16,6 +18,8 @@ MAX_PRICE_CENTS = 10**12  # ten billion euros: anything above is a typo
 MAX_LICENSE_TERM_MONTHS = 120
 
 SLUG_RE = re.compile(ID_PATTERN)
+_NOT_AN_ID = N_("{value} is not a valid id: 2 to 40 lower-case letters, digits and hyphens, first a letter ('buehl')")
+_SHARES_SUM = N_("the shares sum to {percent} %; they must sum to exactly 100.00 % (10000 basis points)")
 SKU_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 CPV_RE = re.compile(r"^(\d{8})-(\d)$")
 AGS_RE = re.compile(r"^\d{8}$")
@@ -42,26 +46,33 @@ def cpv_check_digit(digits: str) -> int:
     return sum(int(d) * w for d, w in zip(digits, CPV_WEIGHTS, strict=True)) % 10
 
 
-def cpv_violation(code: str) -> str | None:
+def cpv_violation(code: str) -> Text | None:
     """Why `code` is not a valid CPV code, or None."""
     match = CPV_RE.fullmatch(code)
     if match is None:
-        return f"{code!r} is not a CPV code: expected 8 digits, a hyphen and a check digit, e.g. 30213100-6"
+        return Text(
+            "{code} is not a CPV code: expected 8 digits, a hyphen and a check digit, e.g. 30213100-6", code=repr(code)
+        )
     digits, check = match.groups()
     if digits[:2] == "00":
-        return f"{code!r} is not a CPV code: no CPV division starts with 00"
+        return Text("{code} is not a CPV code: no CPV division starts with 00", code=repr(code))
     expected = cpv_check_digit(digits)
     if int(check) != expected:
-        return f"the check digit of CPV code {code} is wrong: {digits}-{expected} would be consistent"
+        return Text(
+            "the check digit of CPV code {code} is wrong: {digits}-{expected} would be consistent",
+            code=code,
+            digits=digits,
+            expected=expected,
+        )
     return None
 
 
-def ags_violation(ags: str) -> str | None:
+def ags_violation(ags: str) -> Text | None:
     """Why `ags` is not an official municipality key (Amtlicher Gemeindeschlüssel), or None."""
     if AGS_RE.fullmatch(ags) is None:
-        return f"{ags!r} is not an AGS: expected exactly 8 digits, e.g. 08215009"
+        return Text("{ags} is not an AGS: expected exactly 8 digits, e.g. 08215009", ags=repr(ags))
     if not 1 <= int(ags[:2]) <= 16:
-        return f"{ags!r} is not an AGS: the first two digits name a federal state, 01 to 16"
+        return Text("{ags} is not an AGS: the first two digits name a federal state, 01 to 16", ags=repr(ags))
     return None
 
 
@@ -74,42 +85,47 @@ def german_vat_check_digit(first_eight: str) -> int:
     return (11 - product) % 10
 
 
-def vat_id_violation(vat_id: str, country: str) -> str | None:
+def vat_id_violation(vat_id: str, country: str) -> Text | None:
     if VAT_ID_RE.fullmatch(vat_id) is None:
-        return f"{vat_id!r} is not a VAT id: expected a two-letter country prefix and 2 to 12 characters"
+        return Text(
+            "{vat_id} is not a VAT id: expected a two-letter country prefix and 2 to 12 characters", vat_id=repr(vat_id)
+        )
     prefix = vat_id[:2]
     if prefix not in EU_VAT_PREFIXES:
-        return f"{vat_id!r} does not start with the prefix of an EU member state"
+        return Text("{vat_id} does not start with the prefix of an EU member state", vat_id=repr(vat_id))
     expected_prefix = "EL" if country == "GR" else country
     if prefix != expected_prefix:
-        return f"the VAT id {vat_id} does not belong to the vendor's country {country}"
+        return Text(
+            "the VAT id {vat_id} does not belong to the vendor's country {country}", vat_id=vat_id, country=country
+        )
     if prefix == "DE":
         digits = vat_id[2:]
         if not (digits.isdigit() and len(digits) == 9):
-            return f"a German VAT id is DE followed by 9 digits, not {vat_id!r}"
+            return Text("a German VAT id is DE followed by 9 digits, not {vat_id}", vat_id=repr(vat_id))
         if int(digits[8]) != german_vat_check_digit(digits[:8]):
-            return f"the check digit of the German VAT id {vat_id} is wrong"
+            return Text("the check digit of the German VAT id {vat_id} is wrong", vat_id=vat_id)
     return None
+
+
+def _one_of(values: type[StrEnum]) -> Text:
+    return Text("must be one of {values}", values=", ".join(values))
 
 
 def is_eu_country(country: str) -> bool:
     return ("EL" if country == "GR" else country) in EU_VAT_PREFIXES
 
 
-def slug_violation(value: str) -> str | None:
+def slug_violation(value: str) -> Text | None:
     if SLUG_RE.fullmatch(value) is None:
-        return (
-            f"{value!r} is not a valid id: 2 to 40 characters, lower-case letters, digits and "
-            "hyphens, starting with a letter (e.g. 'buehl')"
-        )
+        return Text(_NOT_AN_ID, value=repr(value))
     return None
 
 
-def text_violation(value: str, *, max_length: int, required: bool = True) -> str | None:
+def text_violation(value: str, *, max_length: int, required: bool = True) -> Text | None:
     if required and not value.strip():
-        return "must not be empty"
+        return Text("must not be empty")
     if len(value) > max_length:
-        return f"must be at most {max_length} characters, not {len(value)}"
+        return Text("must be at most {max_length} characters, not {length}", max_length=max_length, length=len(value))
     return None
 
 
@@ -128,29 +144,29 @@ def item_violations(
     hosting_region: str | None,
 ) -> list[FieldViolation]:
     """Every rule an item breaks, by field."""
-    problems: list[tuple[str, str | None]] = [
+    problems: list[tuple[str, Text | None]] = [
         (
             "sku",
             None
             if SKU_RE.fullmatch(sku)
-            else (f"{sku!r} is not a valid SKU: 1 to 64 letters, digits, '.', '_' or '-'"),
+            else Text("{sku} is not a valid SKU: 1 to 64 letters, digits, '.', '_' or '-'", sku=repr(sku)),
         ),
         ("name", text_violation(name, max_length=200)),
         ("description", text_violation(description, max_length=4000, required=False)),
-        ("kind", None if kind in ItemKind.__members__.values() else (f"kind must be one of {', '.join(ItemKind)}")),
+        ("kind", None if kind in ItemKind.__members__.values() else _one_of(ItemKind)),
         ("cpv_code", cpv_violation(cpv_code)),
         ("unit", text_violation(unit, max_length=32)),
         (
             "reference_price_cents",
             None
             if 0 <= reference_price_cents <= MAX_PRICE_CENTS
-            else (f"the reference price must be between 0 and {MAX_PRICE_CENTS} cents"),
+            else Text("the reference price must be between 0 and {max} cents", max=MAX_PRICE_CENTS),
         ),
         (
             "vat_rate_bps",
             None
             if 0 <= vat_rate_bps <= FULL_SHARE_BPS
-            else ("the VAT rate is given in basis points (1900 = 19 %) and must be between 0 and 10000"),
+            else Text("the VAT rate is given in basis points (1900 = 19 %) and must be between 0 and 10000"),
         ),
     ]
     if kind == ItemKind.LICENSE:
@@ -159,26 +175,33 @@ def item_violations(
                 "license_model",
                 None
                 if license_model in LicenseModel.__members__.values()
-                else (f"a license needs a license model: one of {', '.join(LicenseModel)}"),
+                else Text("a license needs a license model: one of {values}", values=", ".join(LicenseModel)),
             ),
             (
                 "license_term_months",
                 None
                 if license_term_months is not None and 1 <= license_term_months <= MAX_LICENSE_TERM_MONTHS
-                else f"a license needs a term of 1 to {MAX_LICENSE_TERM_MONTHS} months",
+                else Text("a license needs a term of 1 to {max} months", max=MAX_LICENSE_TERM_MONTHS),
             ),
         ]
     else:
         problems += [
-            ("license_model", None if license_model is None else "only licenses have a license model"),
-            ("license_term_months", None if license_term_months is None else "only licenses have a term"),
+            ("license_model", None if license_model is None else Text("only licenses have a license model")),
+            ("license_term_months", None if license_term_months is None else Text("only licenses have a term")),
         ]
     if kind in (ItemKind.LICENSE, ItemKind.SERVICE) and hosting_region is None:
         problems.append(
-            ("hosting_region", (f"a {kind} must state where its data is hosted: one of {', '.join(HostingRegion)}"))
+            (
+                "hosting_region",
+                Text(
+                    "a {kind} must state where its data is hosted: one of {values}",
+                    kind=Labels("kind", kind),
+                    values=", ".join(HostingRegion),
+                ),
+            )
         )
     elif hosting_region is not None and hosting_region not in HostingRegion.__members__.values():
-        problems.append(("hosting_region", f"hosting region must be one of {', '.join(HostingRegion)}"))
+        problems.append(("hosting_region", _one_of(HostingRegion)))
     return [FieldViolation(field, message) for field, message in problems if message]
 
 
@@ -187,7 +210,7 @@ def city_violations(*, id: str, name: str, ags: str, population: int) -> list[Fi
         ("id", slug_violation(id)),
         ("name", text_violation(name, max_length=120)),
         ("ags", ags_violation(ags)),
-        ("population", None if 0 <= population <= 100_000_000 else "population must be between 0 and 100000000"),
+        ("population", None if 0 <= population <= 100_000_000 else Text("must be between 0 and 100000000")),
     ]
     return [FieldViolation(field, message) for field, message in problems if message]
 
@@ -195,62 +218,64 @@ def city_violations(*, id: str, name: str, ags: str, population: int) -> list[Fi
 def vendor_violations(
     *, id: str, name: str, vat_id: str | None, country: str, contact_name: str, contact_email: str, contact_phone: str
 ) -> list[FieldViolation]:
-    problems: list[tuple[str, str | None]] = [
+    problems: list[tuple[str, Text | None]] = [
         ("id", slug_violation(id)),
         ("name", text_violation(name, max_length=200)),
         (
             "country",
             None
             if COUNTRY_RE.fullmatch(country)
-            else (f"{country!r} is not an ISO 3166 country code: two upper-case letters, e.g. DE"),
+            else Text(
+                "{country} is not an ISO 3166 country code: two upper-case letters, e.g. DE", country=repr(country)
+            ),
         ),
         ("contact_name", text_violation(contact_name, max_length=120, required=False)),
         (
             "contact_email",
             text_violation(contact_email, max_length=254, required=False)
-            or (None if not contact_email or EMAIL_RE.fullmatch(contact_email) else "not an e-mail address"),
+            or (None if not contact_email or EMAIL_RE.fullmatch(contact_email) else Text("not an e-mail address")),
         ),
         ("contact_phone", text_violation(contact_phone, max_length=40, required=False)),
     ]
     if vat_id:
         problems.append(("vat_id", vat_id_violation(vat_id, country)))
     elif COUNTRY_RE.fullmatch(country) and is_eu_country(country):
-        problems.append(("vat_id", "a vendor from an EU member state needs its VAT id"))
+        problems.append(("vat_id", Text("a vendor from an EU member state needs its VAT id")))
     return [FieldViolation(field, message) for field, message in problems if message]
 
 
 def cost_key_violations(
     *, id: str, name: str, description: str, method: str, shares: Mapping[str, int], active_city_ids: Sequence[str]
 ) -> list[FieldViolation]:
-    problems: list[tuple[str, str | None]] = [
+    problems: list[tuple[str, Text | None]] = [
         ("id", slug_violation(id)),
         ("name", text_violation(name, max_length=120)),
         ("description", text_violation(description, max_length=2000, required=False)),
         (
             "method",
-            None
-            if method in CostKeyMethod.__members__.values()
-            else (f"method must be one of {', '.join(CostKeyMethod)}"),
+            None if method in CostKeyMethod.__members__.values() else _one_of(CostKeyMethod),
         ),
     ]
     if method == CostKeyMethod.FIXED:
         total = sum(shares.values())
         if not shares:
-            problems.append(("shares", "a fixed key needs a share for at least one city"))
+            problems.append(("shares", Text("a fixed key needs a share for at least one city")))
         elif total != FULL_SHARE_BPS:
             problems.append(
                 (
                     "shares",
-                    (f"the shares sum to {total / 100:.2f} %; they must sum to exactly 100.00 % (10000 basis points)"),
+                    Text(_SHARES_SUM, percent=f"{total / 100:.2f}"),
                 )
             )
         for index, (city_id, bps) in enumerate(shares.items()):
             if not 1 <= bps <= FULL_SHARE_BPS:
                 problems.append(
-                    (f"shares[{index}].basis_points", "each share must be between 1 and 10000 basis points")
+                    (f"shares[{index}].basis_points", Text("each share must be between 1 and 10000 basis points"))
                 )
             if city_id not in active_city_ids:
-                problems.append((f"shares[{index}].city_id", f"{city_id!r} is not an active member city"))
+                problems.append(
+                    (f"shares[{index}].city_id", Text("{city} is not an active member city", city=repr(city_id)))
+                )
     elif shares:
-        problems.append(("shares", f"only fixed keys have shares; a {method} key computes them"))
+        problems.append(("shares", Text("only fixed keys have shares; a {method} key computes them", method=method)))
     return [FieldViolation(field, message) for field, message in problems if message]

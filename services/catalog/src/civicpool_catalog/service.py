@@ -24,6 +24,7 @@ from civicpool_common.errors import (
     NotFound,
     VersionConflict,
 )
+from civicpool_common.messages import N_, Text, current_language, rendered
 from civicpool_common.money import split_cents
 from civicpool_common.paging import MAX_LIMIT, Page, PageWindow
 from civicpool_common.reasons import Reason
@@ -47,7 +48,7 @@ Listed = TypeVar("Listed")
 class RecordKind(Generic[Record]):
     """What differs between the four kinds of catalog record."""
 
-    entity: str
+    entity: str  # marked N_: the noun a person reads in messages, "item"
     model: type[Record]
     repository: Callable[[AsyncSession], Repository[Record]]
     sort_key: Callable[[Record], str]
@@ -55,6 +56,14 @@ class RecordKind(Generic[Record]):
     unique: tuple[str, ...]  # attributes that no two records share
     validate: Validator
     client_chosen_id: bool
+
+    @property
+    def noun(self) -> Text:
+        return Text(self.entity)
+
+    def named(self, record_id: str) -> Text:
+        """The record as messages name it: "item 3f2a..."."""
+        return Text("{entity} {id}", entity=self.noun, id=record_id)
 
 
 async def _validate_item(_session: AsyncSession, item: Item) -> list[FieldViolation]:
@@ -103,7 +112,7 @@ async def _validate_cost_key(session: AsyncSession, key: CostKey) -> list[FieldV
 
 
 ITEMS = RecordKind(
-    "item",
+    N_("item"),
     Item,
     repository.items,
     lambda r: r.sku,
@@ -129,7 +138,7 @@ ITEMS = RecordKind(
     client_chosen_id=False,
 )
 CITIES = RecordKind(
-    "city",
+    N_("city"),
     City,
     repository.cities,
     lambda r: r.id,
@@ -139,7 +148,7 @@ CITIES = RecordKind(
     client_chosen_id=True,
 )
 VENDORS = RecordKind(
-    "vendor",
+    N_("vendor"),
     Vendor,
     repository.vendors,
     lambda r: r.id,
@@ -149,7 +158,7 @@ VENDORS = RecordKind(
     client_chosen_id=True,
 )
 COST_KEYS = RecordKind(
-    "cost key",
+    N_("cost key"),
     CostKey,
     repository.cost_keys,
     lambda r: r.id,
@@ -191,8 +200,8 @@ class CatalogService:
             await self._check(session, kind, record, creating=True)
             if kind.client_chosen_id and await repo.get(record.id) is not None:
                 raise AlreadyExists(
-                    f"a {kind.entity} with id {record.id!r} already exists",
-                    violations=[FieldViolation("id", "already taken")],
+                    Text("{entity} with id {id} already exists", entity=kind.noun, id=repr(record.id)),
+                    violations=[FieldViolation("id", Text("already taken"))],
                 )
             repo.add(record)
             await self._flush(session, kind)
@@ -210,7 +219,10 @@ class CatalogService:
         """
         for name, values in (("ids", ids), ("skus", skus)):
             if len(values) > MAX_LIMIT:
-                raise InvalidArgument.for_field(name, f"at most {MAX_LIMIT} {name} per call, not {len(values)}")
+                raise InvalidArgument.for_field(
+                    name,
+                    Text("at most {limit} {name} per call, not {count}", limit=MAX_LIMIT, name=name, count=len(values)),
+                )
         if not ids and not skus:
             return []
         return await repository.item_rows(self._sessions, [repository.item_named(ids, skus)])
@@ -245,17 +257,18 @@ class CatalogService:
         principal.require_any_role(Role.NETWORK_ADMIN)
         if expected_version <= 0:
             raise InvalidArgument.for_field(
-                "expected_version", "say which version you edited (If-Match), so no one else's change is lost"
+                "expected_version", Text("say which version you edited (If-Match), so no one else's change is lost")
             )
         not_updatable = sorted(set(changes) - kind.updatable)
         if not_updatable:
             raise InvalidArgument.for_field(
-                "update_mask", f"cannot change {', '.join(not_updatable)} of a {kind.entity}"
+                "update_mask",
+                Text("{entity}: {fields} cannot change", entity=kind.noun, fields=", ".join(not_updatable)),
             )
         async with write_transaction(self._sessions) as session:
             record = await self._load(kind.repository(session), kind, record_id, for_update=True)
             if record.version != expected_version:
-                raise VersionConflict(f"{kind.entity} {record_id}", expected_version, record.version)
+                raise VersionConflict(kind.named(record_id), expected_version, record.version)
             for name, value in changes.items():
                 if name == "shares" and isinstance(record, CostKey):
                     _replace_shares(record, value)
@@ -273,15 +286,18 @@ class CatalogService:
         async with write_transaction(self._sessions) as session:
             record = await self._load(kind.repository(session), kind, record_id, for_update=True)
             if expected_version and record.version != expected_version:
-                raise VersionConflict(f"{kind.entity} {record_id}", expected_version, record.version)
+                raise VersionConflict(kind.named(record_id), expected_version, record.version)
             if record.active == active:
                 return record  # already so: nothing changes, the version stays
             if not active and isinstance(record, City):
                 keys = await repository.fixed_keys_using_city(session, record.id)
                 if keys:
                     raise FailedPrecondition(
-                        f"city {record.id} has a share in the fixed cost keys {', '.join(keys)}; "
-                        "change those keys before deactivating the city",
+                        Text(
+                            "city {city} has a share in the fixed cost keys {keys}; change them before deactivating it",
+                            city=record.id,
+                            keys=", ".join(keys),
+                        ),
                         reason=Reason.CITY_IN_COST_KEY,
                     )
             record.active = active
@@ -290,9 +306,14 @@ class CatalogService:
                 try:
                     await self._check(session, kind, record, creating=False)
                 except InvalidArgument as invalid:
-                    reasons = "; ".join(f"{v.field}: {v.description}" for v in invalid.violations)
+                    language = current_language.get()
+                    reasons = "; ".join(f"{v.field}: {rendered(v.description, language)}" for v in invalid.violations)
                     raise FailedPrecondition(
-                        f"the {kind.entity} cannot be reactivated as it is ({reasons}); change it first",
+                        Text(
+                            "{entity} cannot be reactivated as it is ({reasons}); change it first",
+                            entity=kind.noun,
+                            reasons=reasons,
+                        ),
                         reason=Reason.STATE_CONFLICT,
                     ) from None
             await self._flush(session, kind, record_id=record_id, expected_version=record.version)
@@ -304,7 +325,9 @@ class CatalogService:
         """Which ids name a city, a vendor, an item (id -> active); unknown ids are left out."""
         for name, values in (("city_ids", city_ids), ("vendor_ids", vendor_ids), ("item_ids", item_ids)):
             if len(values) > MAX_LIMIT:
-                raise InvalidArgument.for_field(name, f"at most {MAX_LIMIT} ids per call, not {len(values)}")
+                raise InvalidArgument.for_field(
+                    name, Text("at most {limit} ids per call, not {count}", limit=MAX_LIMIT, count=len(values))
+                )
         async with self._sessions() as session:
             return (
                 await repository.activity_by_id(session, City, city_ids),
@@ -320,12 +343,14 @@ class CatalogService:
         async with self._sessions() as session:
             key = await self._load(COST_KEYS.repository(session), COST_KEYS, cost_key_id)
             if not key.active:
-                raise FailedPrecondition(f"cost key {cost_key_id} is deactivated", reason=Reason.COST_KEY_INACTIVE)
+                raise FailedPrecondition(
+                    Text("cost key {id} is deactivated", id=cost_key_id), reason=Reason.COST_KEY_INACTIVE
+                )
             weights = await self._weights(session, key, usage, city_ids)
         if not weights or not any(weights.values()):
             raise InvalidArgument.for_field(
                 "usage" if key.method == rules.CostKeyMethod.USAGE else "city_ids",
-                "nothing to split by: no city has a positive weight",
+                Text("nothing to split by: no city has a positive weight"),
             )
         return split_cents(amount_cents, weights)
 
@@ -338,8 +363,12 @@ class CatalogService:
         if outside:
             raise InvalidArgument.for_field(
                 "cost_key_id",
-                f"cost key {key.id} charges cities that do not share this cost: {', '.join(outside)} "
-                f"(a cost is split among {', '.join(city_ids)} only)",
+                Text(
+                    "cost key {id} charges cities that do not share this cost: {outside} (split among {cities} only)",
+                    id=key.id,
+                    outside=", ".join(outside),
+                    cities=", ".join(city_ids),
+                ),
             )
         if method is rules.CostKeyMethod.FIXED:
             return {share.city_id: share.basis_points for share in key.shares}
@@ -348,13 +377,15 @@ class CatalogService:
         unknown = sorted(set(named) - set(populations))
         if unknown:
             field = "usage" if method is rules.CostKeyMethod.USAGE else "city_ids"
-            raise InvalidArgument.for_field(field, f"not active member cities: {', '.join(unknown)}")
+            raise InvalidArgument.for_field(
+                field, Text("not active member cities: {cities}", cities=", ".join(unknown))
+            )
         if method is rules.CostKeyMethod.EQUAL:
             return dict.fromkeys(populations, 1)
         if method is rules.CostKeyMethod.POPULATION:
             return populations
         if any(quantity < 0 for quantity in usage.values()):
-            raise InvalidArgument.for_field("usage", "usage quantities must not be negative")
+            raise InvalidArgument.for_field("usage", Text("usage quantities must not be negative"))
         return dict(usage)
 
     # -- helpers ---------------------------------------------------------------
@@ -365,7 +396,7 @@ class CatalogService:
     ) -> Record:
         record = await repo.get(record_id, for_update=for_update)
         if record is None:
-            raise NotFound(f"no {kind.entity} with id {record_id!r}")
+            raise NotFound(Text("no {entity} with id {id}", entity=kind.noun, id=repr(record_id)))
         return record
 
     @staticmethod
@@ -375,7 +406,9 @@ class CatalogService:
             violations = await kind.validate(session, record)
             if violations:
                 fields = ", ".join(sorted({v.field for v in violations}))
-                raise InvalidArgument(f"the {kind.entity} is not valid ({fields})", violations=violations)
+                raise InvalidArgument(
+                    Text("{entity} is not valid ({fields})", entity=kind.noun, fields=fields), violations=violations
+                )
             repo = kind.repository(session)
             for attribute in kind.unique:
                 value = getattr(record, attribute)
@@ -383,8 +416,13 @@ class CatalogService:
                     getattr(kind.model, attribute), value, except_id=None if creating else record.id
                 ):
                     raise AlreadyExists(
-                        f"another {kind.entity} already has {attribute} {value!r}",
-                        violations=[FieldViolation(attribute, "already taken")],
+                        Text(
+                            "another {entity} already has {field} {value}",
+                            entity=kind.noun,
+                            field=attribute,
+                            value=repr(value),
+                        ),
+                        violations=[FieldViolation(attribute, Text("already taken"))],
                     )
 
     @staticmethod
@@ -395,16 +433,22 @@ class CatalogService:
             await session.flush()
         except StaleDataError:
             # Someone committed between our read and our write.
-            raise VersionConflict(f"{kind.entity} {record_id}", expected_version) from None
+            raise VersionConflict(kind.named(record_id), expected_version) from None
         except IntegrityError as exc:
             # The checks above normally catch these first; this is the database's last word.
             log.warning("%s write refused by the database: %s", kind.entity, exc.orig)
             violation = integrity_violation(exc)
             if violation == "unique":
-                raise AlreadyExists(f"another {kind.entity} already has one of these unique values") from None
+                raise AlreadyExists(
+                    Text("another {entity} already has one of these unique values", entity=kind.noun)
+                ) from None
             if violation == "foreign_key":
-                raise FailedPrecondition(f"the {kind.entity} refers to a record that does not exist") from None
-            raise InvalidArgument(f"the {kind.entity} breaks a rule of the database ({violation})") from None
+                raise FailedPrecondition(
+                    Text("{entity} refers to a record that does not exist", entity=kind.noun)
+                ) from None
+            raise InvalidArgument(
+                Text("{entity} breaks a rule of the database ({violation})", entity=kind.noun, violation=violation)
+            ) from None
 
 
 def _replace_shares(key: CostKey, shares: Mapping[str, int]) -> None:

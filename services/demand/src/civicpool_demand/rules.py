@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from civicpool_common import lifecycle
 from civicpool_common.errors import FieldViolation
 from civicpool_common.lifecycle import StateConflict, Transition
-from civicpool_common.messages import Text
+from civicpool_common.messages import N_, Text
 from civicpool_common.vocabulary import Priority, RoundStatus
 
 MAX_QUANTITY = 1_000_000
@@ -24,12 +24,12 @@ _CPV_PREFIX = re.compile(r"\d{2,8}")
 
 
 TRANSITIONS: dict[str, Transition[RoundStatus]] = {
-    "open": Transition("opened", frozenset({RoundStatus.DRAFT}), RoundStatus.OPEN),
-    "close": Transition("closed", frozenset({RoundStatus.OPEN}), RoundStatus.CLOSED),
+    "open": Transition(N_("opened"), frozenset({RoundStatus.DRAFT}), RoundStatus.OPEN),
+    "close": Transition(N_("closed"), frozenset({RoundStatus.OPEN}), RoundStatus.CLOSED),
     "cancel": Transition(
-        "cancelled", frozenset({RoundStatus.DRAFT, RoundStatus.OPEN, RoundStatus.CLOSED}), RoundStatus.CANCELLED
+        N_("cancelled"), frozenset({RoundStatus.DRAFT, RoundStatus.OPEN, RoundStatus.CLOSED}), RoundStatus.CANCELLED
     ),
-    "bundle": Transition("bundled into a tender", frozenset({RoundStatus.CLOSED}), RoundStatus.BUNDLED),
+    "bundle": Transition(N_("bundled into a tender"), frozenset({RoundStatus.CLOSED}), RoundStatus.BUNDLED),
 }
 
 

@@ -7,6 +7,7 @@ import datetime as dt
 from civicpool_common import lifecycle
 from civicpool_common.errors import FieldViolation
 from civicpool_common.lifecycle import StateConflict, Transition
+from civicpool_common.messages import N_
 from civicpool_common.vocabulary import TenderStatus
 
 MAX_UNIT_PRICE_CENTS = 10**11  # EUR 1 billion per unit: anything above is a typing error
@@ -17,14 +18,16 @@ LONGEST_FRAMEWORK = 4  # years: § 21 (6) VgV limits framework agreements to fou
 
 
 TRANSITIONS: dict[str, Transition[TenderStatus]] = {
-    "publish": Transition("published", frozenset({TenderStatus.DRAFT}), TenderStatus.PUBLISHED),
-    "close_bidding": Transition("closed for bids", frozenset({TenderStatus.PUBLISHED}), TenderStatus.BIDDING_CLOSED),
-    "evaluate": Transition(
-        "evaluated", frozenset({TenderStatus.BIDDING_CLOSED, TenderStatus.EVALUATED}), TenderStatus.EVALUATED
+    "publish": Transition(N_("published"), frozenset({TenderStatus.DRAFT}), TenderStatus.PUBLISHED),
+    "close_bidding": Transition(
+        N_("closed for bids"), frozenset({TenderStatus.PUBLISHED}), TenderStatus.BIDDING_CLOSED
     ),
-    "award": Transition("awarded", frozenset({TenderStatus.EVALUATED}), TenderStatus.AWARDED),
+    "evaluate": Transition(
+        N_("evaluated"), frozenset({TenderStatus.BIDDING_CLOSED, TenderStatus.EVALUATED}), TenderStatus.EVALUATED
+    ),
+    "award": Transition(N_("awarded"), frozenset({TenderStatus.EVALUATED}), TenderStatus.AWARDED),
     "cancel": Transition(
-        "cancelled",
+        N_("cancelled"),
         frozenset({TenderStatus.DRAFT, TenderStatus.PUBLISHED, TenderStatus.BIDDING_CLOSED, TenderStatus.EVALUATED}),
         TenderStatus.CANCELLED,
     ),

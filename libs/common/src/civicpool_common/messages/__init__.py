@@ -60,7 +60,7 @@ class _Filler(string.Formatter):
 
     def format_field(self, value: Any, format_spec: str) -> str:
         locale = LOCALES[self.language]
-        if isinstance(value, Text):
+        if isinstance(value, Text | Labels):
             return value.render(self.language)
         if format_spec == "n" and isinstance(value, int | float):
             return str(format_decimal(value, locale=locale))
@@ -100,6 +100,29 @@ class Text:
 
     def __hash__(self) -> int:
         return hash(self.source)
+
+
+class Labels:
+    """Values of an enumeration (kind "round": "draft", "open") shown as their labels, "Entwurf / offen";
+    a value without a label as it is."""
+
+    __slots__ = ("kind", "values")
+
+    def __init__(self, kind: str, *values: str) -> None:
+        self.kind = kind
+        self.values = values
+
+    def render(self, language: str) -> str:
+        return " / ".join(label(language, self.kind, value) or value for value in self.values)
+
+    def __repr__(self) -> str:
+        return f"Labels({self.kind!r}, *{self.values!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Labels) and (self.kind, self.values) == (other.kind, other.values)
+
+    def __hash__(self) -> int:
+        return hash((self.kind, self.values))
 
 
 def rendered(message: str | Text, language: str) -> str:
