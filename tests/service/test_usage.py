@@ -19,6 +19,7 @@ from civicpool_common.errors import (
     VersionConflict,
 )
 from civicpool_common.lifecycle import StateConflict
+from civicpool_common.timestamps import network_today
 from civicpool_contracts.reports import ReportService
 from civicpool_contracts.usage import UsageService
 from sqlalchemy import text
@@ -282,7 +283,7 @@ async def test_a_statement_shows_opening_movements_and_closing_as_owed(usage: Us
     contract_id = await usage.contract()
     reports = usage.reports()
     await usage.service.call_off(BRUCHSAL, contract_id, "bruchsal", 10, from_pool=False, key="")
-    today = utc_now().date()  # statements count UTC days
+    today = network_today()  # statements count the network's (Berlin) days
     await usage.service.return_seats(BRUCHSAL, contract_id, "bruchsal", 4, key="")
     await usage.service.call_off(BUEHL, contract_id, "buehl", 7, from_pool=False, key="")
     statement = await reports.statement(RASTATT_FINANCE_NETWORK, "bruchsal", today, today)
@@ -303,7 +304,7 @@ async def test_a_statement_shows_opening_movements_and_closing_as_owed(usage: Us
 
 async def test_finance_reads_only_its_own_citys_reports(usage: Usage) -> None:
     reports = usage.reports()
-    today = utc_now().date()  # statements count UTC days
+    today = network_today()  # statements count the network's (Berlin) days
     with pytest.raises(PermissionDenied):
         await reports.statement(RASTATT_FINANCE, "gaggenau", today, today)
     with pytest.raises(PermissionDenied):

@@ -28,6 +28,16 @@ def network_today() -> dt.date:
     return dt.datetime.now(NETWORK_TIME_ZONE).date()
 
 
+def network_date(moment: dt.datetime) -> dt.date:
+    """The network's calendar day of a moment: 23:30 UTC on 31 March is 1 April in Berlin."""
+    return moment.astimezone(NETWORK_TIME_ZONE).date()
+
+
+def start_of_network_day(day: dt.date) -> dt.datetime:
+    """The moment (UTC) a calendar day of the network begins: periods and budget years are Berlin days."""
+    return dt.datetime.combine(day, dt.time(), NETWORK_TIME_ZONE).astimezone(dt.UTC)
+
+
 def to_timestamp(value: dt.datetime) -> Timestamp:
     return Timestamp(**timestamp_fields(value))
 

@@ -2,7 +2,7 @@
 
 Amounts in reports are what a city owes: a charge is positive, a credit
 negative (the ledger keeps the city's account from the other side: negative
-balance = owed). Periods are whole UTC days, both ends included.
+balance = owed). Periods are whole days of the network (Europe/Berlin), both ends included.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from civicpool_common.auth import Principal, Role
 from civicpool_common.database import utc_now
 from civicpool_common.errors import InvalidArgument, NotFound, VersionConflict
 from civicpool_common.references import Resolver
-from civicpool_common.timestamps import network_today
+from civicpool_common.timestamps import network_today, start_of_network_day
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from civicpool_contracts import idempotency, repository, rules
@@ -111,8 +111,8 @@ class ReportService:
         if (end - start).days > LONGEST_PERIOD_DAYS:
             raise InvalidArgument.for_field("to", "a statement covers at most three years")
         account = rules.city_account(city_id)
-        since = dt.datetime.combine(start, dt.time(), dt.UTC)
-        until = dt.datetime.combine(end + dt.timedelta(days=1), dt.time(), dt.UTC)
+        since = start_of_network_day(start)
+        until = start_of_network_day(end + dt.timedelta(days=1))
         async with self._sessions() as session:
             opening = await repository.balance_before(session, account, since)
             rows = await repository.statement_rows(session, account, since, until)
@@ -202,8 +202,8 @@ class ReportService:
         """Per city: the budget and what its account was charged in the year (pandas over both)."""
         _check_year(year)
         city_id = city_in_reach(principal, "")
-        since = dt.datetime(year, 1, 1, tzinfo=dt.UTC)
-        until = dt.datetime(year + 1, 1, 1, tzinfo=dt.UTC)
+        since = start_of_network_day(dt.date(year, 1, 1))
+        until = start_of_network_day(dt.date(year + 1, 1, 1))
         account = rules.city_account(city_id) if city_id else None
         async with self._sessions() as session:
             planned = pd.DataFrame(await repository.budget_amounts(session, year, city_id),

@@ -37,6 +37,7 @@ from civicpool_common.lifecycle import StateConflict
 from civicpool_common.money import MAX_CENTS
 from civicpool_common.paging import Page, PageWindow
 from civicpool_common.references import Kind, Reference
+from civicpool_common.timestamps import network_date
 from civicpool_common.vocabulary import ImportMode, LineStatus, Priority, RoundStatus
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -147,7 +148,7 @@ class DemandService:
         items = await self._items.by_ids([item_id for _, item_id, _, _ in lines])
         violations = []
         for index, (city_id, item_id, quantity, justification) in enumerate(lines):
-            problems = rules.line_violations(quantity, None, justification, round_.created_at.date())
+            problems = rules.line_violations(quantity, None, justification, network_date(round_.created_at))
             violations += [FieldViolation(f"lines[{index}].{v.field}", v.description) for v in problems]
             if not city_id:
                 violations.append(FieldViolation(f"lines[{index}].city_id", "name the city"))
@@ -307,7 +308,7 @@ class DemandService:
         _require_city_writer(principal, draft.city_id)
         await references.require_active(self._items, references.cities("city_id", [draft.city_id]))
         now = utc_now()
-        violations = rules.line_violations(draft.quantity, draft.needed_by, draft.justification, now.date())
+        violations = rules.line_violations(draft.quantity, draft.needed_by, draft.justification, network_date(now))
         if violations:
             raise InvalidArgument("the demand line is not valid", violations=violations)
         item = (await self._items.by_ids([draft.item_id])).get(draft.item_id)
@@ -352,7 +353,7 @@ class DemandService:
             quantity if isinstance(quantity, int) else None,
             needed_by if isinstance(needed_by, dt.date) else None,
             justification if isinstance(justification, str) else None,
-            now.date(),
+            network_date(now),
         )
         if violations:
             raise InvalidArgument("the change is not valid", violations=violations)
@@ -458,7 +459,7 @@ class DemandService:
         def in_scope(item: CatalogItem) -> bool:
             return rules.in_scope(item.id, item.cpv_code, scope_round.scope_item_ids, scope_round.scope_cpv_prefixes)
 
-        lines = await imports.resolve_rows(rows, self._items, in_scope, now.date())
+        lines = await imports.resolve_rows(rows, self._items, in_scope, network_date(now))
         digest = imports.content_sha256(lines)
         add_once_key = f"{round_id}:{city_id}:{digest}" if mode == ImportMode.ADD else None
         try:
