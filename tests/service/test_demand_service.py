@@ -441,7 +441,7 @@ async def test_a_draft_changes_freely_and_an_open_round_only_gets_more_time(dema
     assert extended.closes_at == later + dt.timedelta(days=1)
     with pytest.raises(InvalidArgument, match="not valid") as refused:
         await demand.service.update_round(LEAD, draft.id, {"closes_at": later}, extended.version)
-    assert "only be extended" in refused.value.violations[0].description
+    assert "only be extended" in str(refused.value.violations[0].description)
     with pytest.raises(StateConflict, match="scope_cpv_prefixes can no longer change"):
         await demand.service.update_round(LEAD, draft.id, {"scope_cpv_prefixes": []}, extended.version)
     closed = await demand.service.transition_round(LEAD, draft.id, "close", 0)

@@ -134,7 +134,7 @@ async def test_a_call_off_for_a_city_that_is_no_party_or_no_member_is_refused(
     with pytest.raises(InvalidArgument) as caught:
         await usage.service.call_off(LEAD, contract_id, city, 1, from_pool=False, key="")
     assert [v.field for v in caught.value.violations] == ["city_id"]
-    assert says in caught.value.violations[0].description
+    assert says in str(caught.value.violations[0].description)
     assert await usage.scalar("SELECT count(*) FROM ledger_transactions") == 0
 
 

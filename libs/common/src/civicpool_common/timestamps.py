@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-from zoneinfo import ZoneInfo
 
 from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from civicpool_common.errors import InvalidArgument
 from civicpool_common.messages import Text
+from civicpool_common.vocabulary import NETWORK_TIME_ZONE
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
-# The network's calendar: people see times in Europe/Berlin, and "today" is their day.
-NETWORK_TIME_ZONE = ZoneInfo("Europe/Berlin")
 # Every date and time a request may carry lies in this range (the API documents it); outside it is
 # a typing error, refused as invalid before any arithmetic on it can overflow.
 EARLIEST_DATE = dt.date(2000, 1, 1)

@@ -12,6 +12,10 @@ import functools
 import re
 from enum import StrEnum
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
+
+# The network's calendar: people see times in Europe/Berlin, and "today" is their day.
+NETWORK_TIME_ZONE = ZoneInfo("Europe/Berlin")
 
 # Ids chosen by people (cities, vendors, cost keys): also the `city` and `vendor` token claims.
 ID_PATTERN = r"^[a-z][a-z0-9-]{1,39}$"

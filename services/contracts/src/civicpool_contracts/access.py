@@ -15,6 +15,7 @@ from civicpool_common.auth import NETWORK_WIDE, Principal, Role
 from civicpool_common.errors import (
     PermissionDenied,
 )
+from civicpool_common.messages import Text
 
 from civicpool_contracts.models import Contract, ContractQuota
 
@@ -40,8 +41,8 @@ def city_in_reach(principal: Principal, city_id: str) -> str:
     if principal.has_any_role(NETWORK_WIDE):
         return city_id
     if principal.has_any_role([Role.VENDOR]) and not principal.has_any_role([Role.FINANCE, Role.CITY_IT]):
-        raise PermissionDenied("vendors see no city's allocations or money")
+        raise PermissionDenied(Text("vendors see no city's allocations or money"))
     own = principal.own_city()
     if own and city_id not in ("", own):
-        raise PermissionDenied(f"{principal.username} may see only the numbers of {own}")
+        raise PermissionDenied(Text("{user} may see only the numbers of {city}", user=principal.username, city=own))
     return own or city_id

@@ -19,6 +19,7 @@ from civicpool_common.auth import Principal
 from civicpool_common.database import integrity_violation, utc_now, write_transaction
 from civicpool_common.errors import InvalidArgument
 from civicpool_common.ids import time_ordered_id
+from civicpool_common.messages import Text
 from sqlalchemy import delete, insert
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -80,7 +81,7 @@ async def earlier(session: AsyncSession, principal: Principal, key: str, request
         return None
     if record.request_sha256 != request_digest:
         raise InvalidArgument.for_field(
-            "Idempotency-Key", "this key was used for another request; use a new key for a new request"
+            "Idempotency-Key", Text("this key was used for another request; use a new key for a new request")
         )
     return record.operation_id
 

@@ -19,6 +19,7 @@ from civicpool_common.auth import CITY_READERS, NETWORK_WIDE, Principal, Role
 from civicpool_common.errors import (
     PermissionDenied,
 )
+from civicpool_common.messages import Text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from civicpool_tenders import repository
@@ -59,4 +60,6 @@ def require_bid_reader(principal: Principal, tender: Tender) -> None:
         return
     if principal.has_any_role([Role.PROCUREMENT_LEAD]) and principal.city == tender.lead_city_id:
         return
-    raise PermissionDenied(f"only the lead city {tender.lead_city_id} and the network's admins read the bids")
+    raise PermissionDenied(
+        Text("only the lead city {city} and the network's admins read the bids", city=tender.lead_city_id)
+    )

@@ -9,6 +9,7 @@ from civicpool_common.errors import (
     FieldViolation,
     InvalidArgument,
 )
+from civicpool_common.messages import Text
 
 from civicpool_tenders import rules, scoring
 from civicpool_tenders.bids import bid_prices, bid_region
@@ -17,6 +18,9 @@ from civicpool_tenders.models import (
     BidScore,
     Lot,
 )
+
+_TOO_LONG = Text("must have at most {limit} characters", limit=rules.MAX_TEXT)
+_PERCENT = Text("must be between 0 and {max}", max=100)
 
 
 @dataclass(frozen=True)
@@ -44,21 +48,24 @@ def score_rows(
 ) -> list[BidScore]:
     by_bid = {i.bid_id: i for i in inputs}
     known = {b.id for b in bids}
-    violations = [FieldViolation(f"scores[{n}].bid_id", f"{i.bid_id!r} is not a submitted bid of this tender")
+    violations = [FieldViolation(f"scores[{n}].bid_id", Text("{bid} is not a submitted bid of this tender",
+                                                              bid=repr(i.bid_id)))
                   for n, i in enumerate(inputs) if i.bid_id not in known]  # fmt: skip
     seen: set[str] = set()
     for n, score in enumerate(inputs):
         if score.bid_id in seen:
-            violations.append(FieldViolation(f"scores[{n}].bid_id", "scored twice"))
+            violations.append(FieldViolation(f"scores[{n}].bid_id", Text("scored twice")))
         seen.add(score.bid_id)
         for name, text in (
             ("data_protection_reason", score.data_protection_reason),
             ("quality_note", score.quality_note),
         ):
             if len(text) > rules.MAX_TEXT:
-                violations.append(FieldViolation(f"scores[{n}].{name}", f"at most {rules.MAX_TEXT} characters"))
+                violations.append(FieldViolation(f"scores[{n}].{name}", _TOO_LONG))
     violations += [
-        FieldViolation("scores", f"bid {b.id} of {b.vendor_id} has no score") for b in bids if b.id not in by_bid
+        FieldViolation("scores", Text("bid {bid} of {vendor} has no score", bid=b.id, vendor=b.vendor_id))
+        for b in bids
+        if b.id not in by_bid
     ]
     candidates: dict[str, list[scoring.Candidate]] = {}
     proposals: dict[str, tuple[int, str]] = {}
@@ -69,15 +76,20 @@ def score_rows(
         proposed, basis = scoring.proposed_data_protection(bid_region(bid), bid.dpa_offered, bid.open_source)
         data_protection = proposed if score.data_protection is None else score.data_protection
         if not 0 <= score.quality <= 100:
-            violations.append(FieldViolation(f"scores[{n}].quality", "must be between 0 and 100"))
+            violations.append(FieldViolation(f"scores[{n}].quality", _PERCENT))
         if not 0 <= data_protection <= 100:
-            violations.append(FieldViolation(f"scores[{n}].data_protection", "must be between 0 and 100"))
+            violations.append(FieldViolation(f"scores[{n}].data_protection", _PERCENT))
         reason = score.data_protection_reason.strip()
         if data_protection != proposed and not reason:
             violations.append(
                 FieldViolation(
                     f"scores[{n}].data_protection_reason",
-                    f"the declarations propose {proposed} ({basis}); say why the score is {data_protection}",
+                    Text(
+                        "the declarations propose {proposed} ({basis}); say why the score is {score}",
+                        proposed=proposed,
+                        basis=basis,
+                        score=data_protection,
+                    ),
                 )
             )
         proposals[bid.id] = (proposed, reason or basis)
@@ -86,7 +98,7 @@ def score_rows(
             scoring.Candidate(bid.id, bid.vendor_id, price, score.quality, data_protection)
         )
     if violations:
-        raise InvalidArgument("the evaluation is not valid", violations=violations)
+        raise InvalidArgument(Text("the evaluation is not valid"), violations=violations)
     rows = []
     for lot_id, lot_candidates in candidates.items():
         for scored in scoring.rank_lot(tender_id, lot_candidates, weights):
@@ -124,25 +136,35 @@ def check_decisions(
         lot = lots_by_id.get(decision.lot_id)
         score = scored.get(decision.bid_id)
         if lot is None:
-            violations.append(FieldViolation(f"awards[{n}].lot_id", f"the tender has no lot {decision.lot_id!r}"))
+            violations.append(
+                FieldViolation(f"awards[{n}].lot_id", Text("the tender has no lot {lot}", lot=repr(decision.lot_id)))
+            )
             continue
         if decision.lot_id in chosen:
-            violations.append(FieldViolation(f"awards[{n}].lot_id", f"lot {lot.number} is awarded twice"))
+            violations.append(FieldViolation(f"awards[{n}].lot_id", Text("lot {lot} is awarded twice", lot=lot.number)))
         if score is None or score.lot_id != lot.id:
-            violations.append(FieldViolation(f"awards[{n}].bid_id", f"not an evaluated bid on lot {lot.number}"))
+            violations.append(
+                FieldViolation(f"awards[{n}].bid_id", Text("not an evaluated bid on lot {lot}", lot=lot.number))
+            )
         elif len(decision.justification) > rules.MAX_TEXT:
-            violations.append(FieldViolation(f"awards[{n}].justification", f"at most {rules.MAX_TEXT} characters"))
+            violations.append(FieldViolation(f"awards[{n}].justification", _TOO_LONG))
         elif score.rank != 1 and not decision.justification.strip():
             violations.append(
                 FieldViolation(
                     f"awards[{n}].justification",
-                    f"the bid ranks {score.rank} on lot {lot.number}; awarding it needs a written justification",
+                    Text(
+                        "the bid ranks {rank} on lot {lot}; awarding it needs a written justification",
+                        rank=score.rank,
+                        lot=lot.number,
+                    ),
                 )
             )
         chosen[decision.lot_id] = decision
     for lot in lots:
         if lot.id in lots_with_bids and lot.id not in chosen:
-            violations.append(FieldViolation("awards", f"lot {lot.number} has bids but no award decision"))
+            violations.append(
+                FieldViolation("awards", Text("lot {lot} has bids but no award decision", lot=lot.number))
+            )
     if violations:
-        raise InvalidArgument("the award is not valid", violations=violations)
+        raise InvalidArgument(Text("the award is not valid"), violations=violations)
     return chosen

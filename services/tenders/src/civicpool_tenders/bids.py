@@ -10,6 +10,7 @@ from civicpool_common.errors import (
     FieldViolation,
     InvalidArgument,
 )
+from civicpool_common.messages import Text
 from civicpool_common.money import MAX_CENTS
 from civicpool_common.vocabulary import (
     BidOutcome,
@@ -72,23 +73,30 @@ def check_bid(draft: BidDraft, quantities: Mapping[str, int], lot_number: int) -
     violations: list[FieldViolation] = []
     priced = [p.item_id for p in draft.prices]
     for item_id in sorted(set(quantities) - set(priced)):
-        violations.append(FieldViolation("prices", f"lot {lot_number} needs a price for item {item_id}"))
+        violations.append(
+            FieldViolation("prices", Text("lot {lot} needs a price for item {item}", lot=lot_number, item=item_id))
+        )
     for index, price in enumerate(draft.prices):
         if price.item_id not in quantities:
             violations.append(
-                FieldViolation(f"prices[{index}].item_id", f"item {price.item_id!r} is not in lot {lot_number}")
+                FieldViolation(
+                    f"prices[{index}].item_id",
+                    Text("item {item} is not in lot {lot}", item=repr(price.item_id), lot=lot_number),
+                )
             )
         elif priced.count(price.item_id) > 1:
-            violations.append(FieldViolation(f"prices[{index}].item_id", "priced twice"))
+            violations.append(FieldViolation(f"prices[{index}].item_id", Text("priced twice")))
         tiers = [(t.min_quantity, t.unit_price_cents) for t in price.tiers]
         violations += rules.price_violations(f"prices[{index}]", price.unit_price_cents, tiers)
     if not 0 <= draft.delivery_days <= rules.MAX_DELIVERY_DAYS:
-        violations.append(FieldViolation("delivery_days", f"must be between 0 and {rules.MAX_DELIVERY_DAYS}"))
+        violations.append(
+            FieldViolation("delivery_days", Text("must be between 0 and {max}", max=rules.MAX_DELIVERY_DAYS))
+        )
     if violations:
-        raise InvalidArgument("the bid is not valid", violations=violations)
+        raise InvalidArgument(Text("the bid is not valid"), violations=violations)
     total = scoring.bid_price_cents(quantities, draft.prices)
     if total > MAX_CENTS:
-        raise InvalidArgument.for_field("prices", "the lot's total at these prices is beyond what can be counted")
+        raise InvalidArgument.for_field("prices", Text("the lot's total at these prices is beyond what can be counted"))
 
 
 def fill_bid(bid: Bid, draft: BidDraft, user: str, now: dt.datetime) -> None:

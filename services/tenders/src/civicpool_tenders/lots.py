@@ -10,6 +10,7 @@ from civicpool_common.errors import (
     InvalidArgument,
 )
 from civicpool_common.ids import time_ordered_id
+from civicpool_common.messages import Text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from civicpool_tenders.clients import ItemDemand, ItemInfo
@@ -43,22 +44,31 @@ def form_lots(demand: Sequence[ItemDemand], items: Mapping[str, ItemInfo], group
     grouped: set[str] = set()
     for index, group in enumerate(groups):
         if not group.item_ids:
-            violations.append(FieldViolation(f"lot_groups[{index}].item_ids", "name at least one item"))
+            violations.append(FieldViolation(f"lot_groups[{index}].item_ids", Text("name at least one item")))
         if len(group.title) > 200:
-            violations.append(FieldViolation(f"lot_groups[{index}].title", "must be at most 200 characters"))
+            violations.append(
+                FieldViolation(f"lot_groups[{index}].title", Text("must have at most {limit} characters", limit=200))
+            )
         for item_id in group.item_ids:
             if item_id not in by_item:
                 violations.append(
-                    FieldViolation(f"lot_groups[{index}].item_ids", f"the round has no demand for item {item_id!r}")
+                    FieldViolation(
+                        f"lot_groups[{index}].item_ids",
+                        Text("the round has no demand for item {item}", item=repr(item_id)),
+                    )
                 )
             elif item_id in grouped:
-                violations.append(FieldViolation(f"lot_groups[{index}].item_ids", f"{item_id!r} is in two lots"))
+                violations.append(
+                    FieldViolation(f"lot_groups[{index}].item_ids", Text("{item} is in two lots", item=repr(item_id)))
+                )
             grouped.add(item_id)
     missing = sorted(set(by_item) - set(items))
     if missing:
-        violations.append(FieldViolation("round_id", f"items no longer in the catalog: {', '.join(missing)}"))
+        violations.append(
+            FieldViolation("round_id", Text("items no longer in the catalog: {items}", items=", ".join(missing)))
+        )
     if violations:
-        raise InvalidArgument("the lots cannot be formed", violations=violations)
+        raise InvalidArgument(Text("the lots cannot be formed"), violations=violations)
 
     def entry(item_id: str) -> tuple[ItemInfo, int, dict[str, int]]:
         return items[item_id], by_item[item_id].quantity, by_item[item_id].shares

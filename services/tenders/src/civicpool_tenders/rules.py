@@ -7,7 +7,7 @@ import datetime as dt
 from civicpool_common import lifecycle
 from civicpool_common.errors import FieldViolation
 from civicpool_common.lifecycle import StateConflict, Transition
-from civicpool_common.messages import N_
+from civicpool_common.messages import N_, Labels, Text
 from civicpool_common.vocabulary import TenderStatus
 
 MAX_UNIT_PRICE_CENTS = 10**11  # EUR 1 billion per unit: anything above is a typing error
@@ -43,38 +43,47 @@ def check_transition(action: str, current: str) -> TenderStatus:
 
 def check_bids_accepted(status: str, bids_due_at: dt.datetime | None, now: dt.datetime) -> None:
     if status != TenderStatus.PUBLISHED or bids_due_at is None:
-        raise StateConflict(f"the tender is {status}; bids are accepted only while it is published", status)
+        raise StateConflict(
+            Text(
+                "the tender is {status}; bids are accepted only while it is published", status=Labels("tender", status)
+            ),
+            status,
+        )
     if now >= bids_due_at:
-        raise StateConflict(f"bids were due by {bids_due_at:%Y-%m-%d %H:%M:%S} UTC; late bids are refused", status)
+        raise StateConflict(Text("bids were due by {due}; late bids are refused", due=bids_due_at), status)
 
 
 # A price of 0 would give every other bid 0 points on price (the lowest-price formula: lowest / price), so a
 # zero bid would decide the award by itself. An offer that low is an abnormally low tender (§ 60 VgV): the
 # vendor states a real price and explains it, which the lead checks; 0 is refused.
-ZERO_PRICE = (
-    "must be at least 1 cent: a price of 0 would score every other bid 0 on price; an unusually low offer "
-    "is stated with its real price and explained (abnormally low tender, § 60 VgV)"
+ZERO_PRICE = N_(
+    "must be at least 1 cent: a price of 0 would score every other bid 0 on price; an unusually low offer is stated with its real price and explained (abnormally low tender, § 60 VgV)"  # noqa: E501
 )
+
+
+_AT_MOST_CENTS = Text("must be at most {limit:n} cents", limit=MAX_UNIT_PRICE_CENTS)
 
 
 def price_violations(prefix: str, unit_price_cents: int, tiers: list[tuple[int, int]]) -> list[FieldViolation]:
     found = []
     if unit_price_cents < 1:
-        found.append(FieldViolation(f"{prefix}.unit_price_cents", ZERO_PRICE))
+        found.append(FieldViolation(f"{prefix}.unit_price_cents", Text(ZERO_PRICE)))
     elif unit_price_cents > MAX_UNIT_PRICE_CENTS:
-        found.append(FieldViolation(f"{prefix}.unit_price_cents", "must be at most 100,000,000,000 cents"))
+        found.append(FieldViolation(f"{prefix}.unit_price_cents", _AT_MOST_CENTS))
     if len(tiers) > MAX_TIERS:
-        found.append(FieldViolation(f"{prefix}.tiers", f"at most {MAX_TIERS} volume tiers"))
+        found.append(FieldViolation(f"{prefix}.tiers", Text("at most {count} volume tiers", count=MAX_TIERS)))
     minimums = [minimum for minimum, _ in tiers]
     if len(set(minimums)) != len(minimums):
-        found.append(FieldViolation(f"{prefix}.tiers", "two tiers start at the same quantity"))
+        found.append(FieldViolation(f"{prefix}.tiers", Text("two tiers start at the same quantity")))
     for index, (minimum, cents) in enumerate(tiers):
         if minimum < 2:
-            found.append(FieldViolation(f"{prefix}.tiers[{index}].min_quantity", "must be at least 2"))
+            found.append(
+                FieldViolation(f"{prefix}.tiers[{index}].min_quantity", Text("must be at least {limit}", limit=2))
+            )
         if cents < 1:
-            found.append(FieldViolation(f"{prefix}.tiers[{index}].unit_price_cents", ZERO_PRICE))
+            found.append(FieldViolation(f"{prefix}.tiers[{index}].unit_price_cents", Text(ZERO_PRICE)))
         elif cents > MAX_UNIT_PRICE_CENTS:
-            found.append(FieldViolation(f"{prefix}.tiers[{index}].unit_price_cents", "must be at most 10^11 cents"))
+            found.append(FieldViolation(f"{prefix}.tiers[{index}].unit_price_cents", _AT_MOST_CENTS))
     return found
 
 
@@ -87,14 +96,18 @@ def contract_term_violations(
     found = []
     if starts_on < today:
         found.append(
-            FieldViolation("starts_on", f"must not lie before today ({today}): a contract starts at its award")
+            FieldViolation(
+                "starts_on", Text("must not lie before today ({today}): a contract starts at its award", today=today)
+            )
         )
     if ends_on <= starts_on:
-        found.append(FieldViolation("ends_on", "must come after starts_on"))
+        found.append(FieldViolation("ends_on", Text("must come after starts_on")))
     elif ends_on >= _add_years(starts_on, LONGEST_FRAMEWORK):  # ends_on is the last day of the term
-        found.append(FieldViolation("ends_on", f"a framework agreement runs at most {LONGEST_FRAMEWORK} years"))
+        found.append(
+            FieldViolation("ends_on", Text("a framework agreement runs at most {years} years", years=LONGEST_FRAMEWORK))
+        )
     if not starts_on <= notice_on <= ends_on:
-        found.append(FieldViolation("renewal_notice_on", "must lie between starts_on and ends_on"))
+        found.append(FieldViolation("renewal_notice_on", Text("must lie between starts_on and ends_on")))
     return found
 
 

@@ -26,6 +26,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
+from civicpool_common.messages import Text
 from civicpool_common.vocabulary import HostingRegion
 
 REGION_POINTS = {None: 60, HostingRegion.DE: 60, HostingRegion.EU: 40, HostingRegion.THIRD_COUNTRY: 0}
@@ -79,15 +80,15 @@ class Weights:
     quality: int
     data_protection: int
 
-    def problems(self) -> list[tuple[str, str]]:
+    def problems(self) -> list[tuple[str, Text]]:
         found = [
-            (name, "must be between 0 and 100")
+            (name, Text("must be between 0 and {max}", max=100))
             for name in ("price", "quality", "data_protection")
             if not 0 <= getattr(self, name) <= 100
         ]
         total = self.price + self.quality + self.data_protection
         if total != 100:
-            found.append(("weights", f"must sum to 100, not {total}"))
+            found.append(("weights", Text("must sum to 100, not {total}", total=total)))
         return found
 
 

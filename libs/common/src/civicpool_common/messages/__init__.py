@@ -9,7 +9,8 @@ Code that raises an error or writes a message for a person writes a `Text`: the 
 rendered late in the reader's language. The gateway takes the language from the request's
 Accept-Language and passes it on with every call (metadata `accept-language`, like the request id); a
 service renders its errors in it. Placeholders are filled in the reader's conventions: a date as
-31.12.2027 in German, a number written `{name:n}` with the reader's grouping (1.000.000 / 1,000,000).
+31.12.2027 in German, a time on Berlin's clock (31.12.2027 14:05 Uhr), a number written `{name:n}` with
+the reader's grouping (1.000.000 / 1,000,000).
 """
 
 from __future__ import annotations
@@ -22,9 +23,11 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from babel.dates import format_date
+from babel.dates import format_date, format_datetime
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
+
+from civicpool_common.vocabulary import NETWORK_TIME_ZONE
 
 LANGUAGES = ("de", "en")
 LOCALES = {"de": "de_DE", "en": "en_GB"}
@@ -64,6 +67,10 @@ class _Filler(string.Formatter):
             return value.render(self.language)
         if format_spec == "n" and isinstance(value, int | float):
             return str(format_decimal(value, locale=locale))
+        if isinstance(value, dt.datetime) and value.tzinfo is not None and not format_spec:
+            local = value.astimezone(NETWORK_TIME_ZONE)  # people read the network's clock
+            pattern = "dd.MM.yyyy HH:mm 'Uhr'" if self.language == "de" else "yyyy-MM-dd HH:mm '(Berlin)'"
+            return str(format_datetime(local, pattern, tzinfo=NETWORK_TIME_ZONE, locale=locale))
         if isinstance(value, dt.date) and not isinstance(value, dt.datetime) and not format_spec:
             return str(format_date(value, "dd.MM.yyyy" if self.language == "de" else "yyyy-MM-dd", locale=locale))
         return str(super().format_field(value, format_spec))
