@@ -12,6 +12,7 @@ from civicpool.demand.v1 import demand_pb2_grpc
 from civicpool_common.errors import InvalidArgument
 from civicpool_common.grpc_client import open_channel
 from civicpool_common.grpc_server import current_principal, periodically
+from civicpool_common.messages import Text
 from civicpool_common.timestamps import date_field, timestamp_field, to_timestamp
 from civicpool_common.vocabulary import ImportMode, LineStatus, Priority, RoundStatus, from_proto, to_proto
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -145,7 +146,9 @@ class DemandServicer(demand_pb2_grpc.DemandServiceServicer):
         message = request.round
         unknown = sorted(set(request.update_mask.paths) - set(ROUND_READERS))
         if unknown:
-            raise InvalidArgument.for_field("update_mask", f"unknown or read-only fields: {', '.join(unknown)}")
+            raise InvalidArgument.for_field(
+                "update_mask", Text("unknown or read-only fields: {fields}", fields=", ".join(unknown))
+            )
         changes = {path: ROUND_READERS[path](message) for path in request.update_mask.paths}
         round_ = await self._service.update_round(current_principal(), message.id, changes, request.expected_version)
         return round_to_proto(round_)
@@ -203,7 +206,9 @@ class DemandServicer(demand_pb2_grpc.DemandServiceServicer):
     async def UpdateLine(self, request: pb.UpdateLineRequest, context: Context) -> pb.Line:
         unknown = sorted(set(request.update_mask.paths) - set(UPDATABLE_LINE_FIELDS))
         if unknown:
-            raise InvalidArgument.for_field("update_mask", f"unknown or read-only fields: {', '.join(unknown)}")
+            raise InvalidArgument.for_field(
+                "update_mask", Text("unknown or read-only fields: {fields}", fields=", ".join(unknown))
+            )
         message = request.line
         readers: dict[str, Callable[[], object]] = {
             "quantity": lambda: message.quantity,
@@ -246,7 +251,7 @@ class DemandServicer(demand_pb2_grpc.DemandServiceServicer):
     async def ImportLines(self, request: pb.ImportLinesRequest, context: Context) -> pb.ImportResult:
         mode = from_proto(request.mode, pb.ImportMode, ImportMode)
         if mode is None:
-            raise InvalidArgument.for_field("mode", "choose add or replace")
+            raise InvalidArgument.for_field("mode", Text("choose add or replace"))
         rows = [
             RawRow(r.line, r.sku, r.cpv_code, r.name, r.quantity, r.needed_by, r.justification, r.priority)
             for r in request.rows

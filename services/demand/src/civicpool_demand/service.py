@@ -34,6 +34,7 @@ from civicpool_common.errors import (
 )
 from civicpool_common.ids import time_ordered_id
 from civicpool_common.lifecycle import StateConflict
+from civicpool_common.messages import Text
 from civicpool_common.money import MAX_CENTS
 from civicpool_common.paging import Page, PageWindow
 from civicpool_common.references import Kind, Reference
@@ -151,13 +152,13 @@ class DemandService:
             problems = rules.line_violations(quantity, None, justification, network_date(round_.created_at))
             violations += [FieldViolation(f"lines[{index}].{v.field}", v.description) for v in problems]
             if not city_id:
-                violations.append(FieldViolation(f"lines[{index}].city_id", "name the city"))
+                violations.append(FieldViolation(f"lines[{index}].city_id", Text("name the city")))
             try:
                 _check_item(round_, items.get(item_id), item_id)
             except InvalidArgument as error:
                 violations.append(FieldViolation(f"lines[{index}].item_id", error.message))
         if violations:
-            raise InvalidArgument("the prefilled lines are not valid", violations=violations)
+            raise InvalidArgument(Text("the prefilled lines are not valid"), violations=violations)
         user, now = principal.username, round_.created_at
         async with write_transaction(self._sessions) as session:
             session.add(round_)
@@ -175,14 +176,16 @@ class DemandService:
     async def _new_round(self, principal: Principal, draft: RoundDraft) -> Round:
         principal.require_any_role(Role.PROCUREMENT_LEAD)
         if principal.city is None:
-            raise PermissionDenied(f"{principal.username} belongs to no city, so cannot own a demand round")
+            raise PermissionDenied(
+                Text("{user} belongs to no city, so cannot own a demand round", user=principal.username)
+            )
         await references.require_active(self._items, references.cities("owner_city_id", [principal.city]))
         now = utc_now()
         violations = _round_violations(draft, now)
         if draft.scope_item_ids and not violations:
             violations += _unknown_scope_items(draft.scope_item_ids, await self._items.by_ids(draft.scope_item_ids))
         if violations:
-            raise InvalidArgument("the demand round is not valid", violations=violations)
+            raise InvalidArgument(Text("the demand round is not valid"), violations=violations)
         assert draft.opens_at is not None and draft.closes_at is not None
         return Round(
             id=time_ordered_id(),
@@ -227,9 +230,9 @@ class DemandService:
                 and isinstance(closes_at, dt.datetime)
                 and closes_at < round_.closes_at
             ):
-                violations.append(FieldViolation("closes_at", "an open round's deadline can only be extended"))
+                violations.append(FieldViolation("closes_at", Text("an open round's deadline can only be extended")))
             if violations:
-                raise InvalidArgument("the change is not valid", violations=violations)
+                raise InvalidArgument(Text("the change is not valid"), violations=violations)
             for name, value in changes.items():
                 setattr(round_, name, list(dict.fromkeys(value)) if isinstance(value, list) else value)
             if session.is_modified(round_):
@@ -274,9 +277,9 @@ class DemandService:
         """open | close | cancel | bundle, by a procurement lead of the owner city."""
         principal.require_any_role(Role.PROCUREMENT_LEAD)
         if action == "cancel" and not reason.strip():
-            raise InvalidArgument.for_field("reason", "say why the round is cancelled; the cities will read it")
+            raise InvalidArgument.for_field("reason", Text("say why the round is cancelled; the cities will read it"))
         if action == "bundle" and not tender_id.strip():
-            raise InvalidArgument.for_field("tender_id", "name the tender the round became")
+            raise InvalidArgument.for_field("tender_id", Text("name the tender the round became"))
         await self.close_due_rounds()  # a round past its deadline is closed before anything else happens
         now = utc_now()
         async with self._writing() as session:
@@ -284,7 +287,10 @@ class DemandService:
             new_status = rules.check_transition(action, round_.status)
             if action == "open" and round_.closes_at <= now:
                 raise StateConflict(
-                    f"the round would close at once: its closes_at ({round_.closes_at:%Y-%m-%d %H:%M} UTC) has passed",
+                    Text(
+                        "the round would close at once: its closing time ({closes_at}) has passed",
+                        closes_at=round_.closes_at,
+                    ),
                     round_.status,
                 )
             round_.status = new_status.value
@@ -310,7 +316,7 @@ class DemandService:
         now = utc_now()
         violations = rules.line_violations(draft.quantity, draft.needed_by, draft.justification, network_date(now))
         if violations:
-            raise InvalidArgument("the demand line is not valid", violations=violations)
+            raise InvalidArgument(Text("the demand line is not valid"), violations=violations)
         item = (await self._items.by_ids([draft.item_id])).get(draft.item_id)
         async with self._writing() as session:
             round_, now = await self._accepting_round(session, draft.round_id, lock="share")
@@ -330,7 +336,9 @@ class DemandService:
     ) -> Page[Line]:
         own_city = _readable_city(principal)
         if own_city is not None and where.city_id not in (None, own_city):
-            raise PermissionDenied(f"{principal.username} may see only the demand of {own_city}")
+            raise PermissionDenied(
+                Text("{user} may see only the demand of {city}", user=principal.username, city=own_city)
+            )
         if own_city is not None:
             where = repository.LineFilter(where.round_id, own_city, where.item_id, where.status)
         window = PageWindow.requested(limit, cursor)
@@ -344,9 +352,11 @@ class DemandService:
     ) -> Line:
         """Change quantity, needed_by, justification or priority of a submitted line."""
         if not changes:
-            raise InvalidArgument.for_field("update_mask", "name at least one field to change")
+            raise InvalidArgument.for_field("update_mask", Text("name at least one field to change"))
         if not expected_version:
-            raise InvalidArgument.for_field("expected_version", "send the version you changed, so no edit is lost")
+            raise InvalidArgument.for_field(
+                "expected_version", Text("send the version you changed, so no edit is lost")
+            )
         now = utc_now()
         quantity, needed_by, justification = (changes.get(name) for name in ("quantity", "needed_by", "justification"))
         violations = rules.line_violations(
@@ -356,11 +366,11 @@ class DemandService:
             network_date(now),
         )
         if violations:
-            raise InvalidArgument("the change is not valid", violations=violations)
+            raise InvalidArgument(Text("the change is not valid"), violations=violations)
         async with self._writing() as session:
             line, now = await self._writable_line(session, principal, round_id, line_id, expected_version)
             if line.status != LineStatus.SUBMITTED:
-                raise StateConflict("the line is withdrawn; add a new line instead", line.status)
+                raise StateConflict(Text("the line is withdrawn; add a new line instead"), line.status)
             for name, value in changes.items():
                 setattr(line, name, value.value if isinstance(value, Priority) else value)
             if not session.is_modified(line):
@@ -429,7 +439,7 @@ class DemandService:
             aggregate.cities.sort(key=lambda c: c.city_id)
         if any(a.estimated_cents > MAX_CENTS for a in items) or sum(a.estimated_cents for a in items) > MAX_CENTS:
             raise FailedPrecondition(
-                "the estimated value is beyond 92 quadrillion euro cents: check the catalog's reference prices"
+                Text("the estimated value is beyond 92 quadrillion euro cents: check the catalog's reference prices")
             )
         view = "network" if network_wide else ("own-city" if finance_only else "city")
         return Aggregation(round_id, items, view, own_city or "", len({row.city_id for row in rows}))
@@ -542,7 +552,7 @@ class DemandService:
                 async with write_transaction(self._sessions) as session:
                     yield session
             except StaleDataError:
-                raise VersionConflict("the demand line", 0) from None
+                raise VersionConflict(Text("the demand line"), 0) from None
 
     async def _round_of_owner(
         self, session: AsyncSession, principal: Principal, round_id: str, expected_version: int
@@ -550,20 +560,22 @@ class DemandService:
         """The round locked for a change by a lead of its city, at the version the lead saw (0: any)."""
         round_ = await repository.get_round(session, round_id, lock="update")
         if round_ is None or not _may_see_status(principal, RoundStatus(round_.status)):
-            raise NotFound(f"demand round {round_id} does not exist")
+            raise NotFound(Text("demand round {id} does not exist", id=round_id))
         if round_.owner_city_id != principal.city:
             raise PermissionDenied(
-                f"only a procurement lead of {round_.owner_city_id}, which owns the round, may change it"
+                Text(
+                    "only a procurement lead of {city}, which owns the round, may change it", city=round_.owner_city_id
+                )
             )
         if expected_version and expected_version != round_.version:
-            raise VersionConflict(f"demand round {round_id}", expected_version, round_.version)
+            raise VersionConflict(Text("demand round {id}", id=round_id), expected_version, round_.version)
         return round_
 
     async def _visible_round(self, session: AsyncSession, principal: Principal, round_id: str) -> Round:
         principal.require_any_role(*NETWORK_WIDE, *CITY_READERS)
         round_ = await repository.get_round(session, round_id)
         if round_ is None or not _may_see_status(principal, RoundStatus(round_.status)):
-            raise NotFound(f"demand round {round_id} does not exist")
+            raise NotFound(Text("demand round {id} does not exist", id=round_id))
         return round_
 
     async def _accepting_round(
@@ -577,7 +589,7 @@ class DemandService:
         round_ = await repository.get_round(session, round_id, lock=lock)
         now = utc_now()
         if round_ is None or round_.status == RoundStatus.DRAFT:
-            raise NotFound(f"demand round {round_id} does not exist")
+            raise NotFound(Text("demand round {id} does not exist", id=round_id))
         rules.check_accepting_demand(round_.status, round_.opens_at, round_.closes_at, now)
         return round_, now
 
@@ -586,7 +598,9 @@ class DemandService:
         line = await repository.get_line(session, round_id, line_id)
         own_city = _readable_city(principal)
         if line is None or (own_city is not None and line.city_id != own_city):
-            raise NotFound(f"demand line {line_id} does not exist in round {round_id}")  # same for foreign lines
+            raise NotFound(
+                Text("demand line {line} does not exist in round {round}", line=line_id, round=round_id)
+            )  # same for foreign lines
         return line
 
     async def _writable_line(
@@ -596,19 +610,24 @@ class DemandService:
         _, now = await self._accepting_round(session, round_id, lock="share")
         line = await repository.get_line(session, round_id, line_id, for_update=True)
         if line is None or line.city_id != principal.city:
-            raise NotFound(f"demand line {line_id} does not exist in round {round_id}")
+            raise NotFound(Text("demand line {line} does not exist in round {round}", line=line_id, round=round_id))
         if expected and expected != line.version:
-            raise VersionConflict(f"demand line {line_id}", expected, line.version)
+            raise VersionConflict(Text("demand line {id}", id=line_id), expected, line.version)
         return line, now
 
 
 def _require_city_writer(principal: Principal, city_id: str) -> None:
     principal.require_any_role(Role.CITY_IT)
     if principal.city is None:
-        raise PermissionDenied(f"{principal.username} belongs to no city, so cannot register demand")
+        raise PermissionDenied(Text("{user} belongs to no city, so cannot register demand", user=principal.username))
     if city_id != principal.city:
         raise PermissionDenied(
-            f"{principal.username} registers demand for {principal.city} only, not for {city_id or 'no city'}"
+            Text(
+                "{user} registers demand for {city} only, not for {other}",
+                user=principal.username,
+                city=principal.city,
+                other=city_id or "-",
+            )
         )
 
 
@@ -620,7 +639,7 @@ def _readable_city(principal: Principal) -> str | None:
         return None  # network-level finance
     principal.require_any_role(*CITY_READERS)
     if principal.city is None:
-        raise PermissionDenied(f"{principal.username} belongs to no city")
+        raise PermissionDenied(Text("{user} belongs to no city", user=principal.username))
     return principal.city
 
 
@@ -634,10 +653,10 @@ def _past_deadline(round_: Round, now: dt.datetime) -> bool:
 
 def _check_item(round_: Round, item: CatalogItem | None, item_id: str) -> None:
     if item is None or not item.active:
-        raise InvalidArgument.for_field("item_id", f"{item_id!r} is not an active catalog item")
+        raise InvalidArgument.for_field("item_id", Text("{item} is not an active catalog item", item=repr(item_id)))
     if not rules.in_scope(item.id, item.cpv_code, round_.scope_item_ids, round_.scope_cpv_prefixes):
         raise InvalidArgument.for_field(
-            "item_id", f"{item.sku} ({item.name}) is not among the items this round asks for"
+            "item_id", Text("{sku} ({name}) is not among the items this round asks for", sku=item.sku, name=item.name)
         )
 
 
@@ -679,7 +698,7 @@ def _text(value: object) -> str:
 
 def _unknown_scope_items(item_ids: Sequence[str], known: Mapping[str, CatalogItem]) -> list[FieldViolation]:
     return [
-        FieldViolation(f"scope_item_ids[{index}]", f"{item_id!r} is not an active catalog item")
+        FieldViolation(f"scope_item_ids[{index}]", Text("{item} is not an active catalog item", item=repr(item_id)))
         for index, item_id in enumerate(item_ids)
         if item_id not in known or not known[item_id].active
     ]
@@ -694,15 +713,15 @@ def _touches(field: str, changes: Mapping[str, object]) -> bool:
 def _round_violations(draft: RoundDraft, now: dt.datetime) -> list[FieldViolation]:
     violations = rules.scope_violations(draft.scope_item_ids, draft.scope_cpv_prefixes)
     if not draft.title.strip():
-        violations.append(FieldViolation("title", "must not be empty"))
+        violations.append(FieldViolation("title", Text("must not be empty")))
     elif len(draft.title) > 200:
-        violations.append(FieldViolation("title", "must be at most 200 characters"))
+        violations.append(FieldViolation("title", Text("must have at most {limit} characters", limit=200)))
     if draft.opens_at is None:
-        violations.append(FieldViolation("opens_at", "when does the round open?"))
+        violations.append(FieldViolation("opens_at", Text("when does the round open?")))
     if draft.closes_at is None:
-        violations.append(FieldViolation("closes_at", "when does the round close?"))
+        violations.append(FieldViolation("closes_at", Text("when does the round close?")))
     elif draft.closes_at <= now:
-        violations.append(FieldViolation("closes_at", "must lie in the future"))
+        violations.append(FieldViolation("closes_at", Text("must lie in the future")))
     if draft.opens_at and draft.closes_at and draft.opens_at >= draft.closes_at:
-        violations.append(FieldViolation("closes_at", "must come after opens_at"))
+        violations.append(FieldViolation("closes_at", Text("must come after opens_at")))
     return violations
