@@ -1,7 +1,9 @@
-"""Files finance and the leads open in Excel: whole numbers as whole numbers, and totals that add up.
+"""Files finance and the leads open in Excel: whole numbers as whole numbers, euros as euros, and totals that
+add up.
 
-Every download of the OpenAPI document (each GET with `format=csv|xlsx`) is fetched in both formats by
-the people who use it; no number in any of them is written with decimals that Excel would read as text.
+Every download of the OpenAPI document (each GET with `format=csv|xlsx`) is fetched in both formats and both
+languages by the people who use it; no count in any of them is written with decimals that Excel would read as
+text, and every amount (a column "... (EUR)") is euros with two decimals (CSV) or a number (XLSX).
 The aggregate workbook's lines add up to its totals, withdrawn lines left out.
 """
 
@@ -21,7 +23,9 @@ from tests.support.openapi import committed_openapi
 
 SPEC = committed_openapi()
 API = "/api/v1"
-DECIMAL_WHOLE_NUMBER = re.compile(r"^-?\d+\.0+$")  # "1000.0": text to a German Excel, and a false precision
+DECIMAL_WHOLE_NUMBER = re.compile(r"^-?\d+[.,]0+$")  # "1000.0": text to a German Excel, and a false precision
+EURO_AMOUNT = {"de": re.compile(r"^-?\d+,\d\d$"), "en": re.compile(r"^-?\d+\.\d\d$")}
+SEPARATOR = {"de": ";", "en": ","}
 QUERIES = {"/reports/statement": {"city": "rastatt"}}  # whose statement (a lead reads any city's)
 
 
@@ -50,29 +54,41 @@ def paths(api: ApiFactory) -> dict[str, str]:
     return {path: path.replace("{id}", round_["id"]) for path in _downloads()}
 
 
-def _cells(content: bytes, file_format: str) -> list[list[Any]]:
+def _sheets(content: bytes, file_format: str, language: str) -> list[list[list[Any]]]:
+    """Each sheet's rows, its heading row first."""
     if file_format == "csv":
-        return list(csv.reader(io.StringIO(content.decode("utf-8-sig")), delimiter=";"))
+        return [list(csv.reader(io.StringIO(content.decode("utf-8-sig")), delimiter=SEPARATOR[language]))]
     book = openpyxl.load_workbook(io.BytesIO(content))
-    return [list(row) for sheet in book.worksheets for row in sheet.iter_rows(values_only=True)]
+    return [[list(row) for row in sheet.iter_rows(values_only=True)] for sheet in book.worksheets]
 
 
+@pytest.mark.parametrize("language", ["de", "en"])
 @pytest.mark.parametrize("file_format", ["csv", "xlsx"])
 @pytest.mark.parametrize("path", _downloads())
-def test_every_export_writes_whole_numbers_as_whole_numbers(
-    api: ApiFactory, paths: dict[str, str], path: str, file_format: str
+def test_every_export_writes_whole_numbers_as_whole_numbers_and_amounts_in_euros(
+    api: ApiFactory, paths: dict[str, str], path: str, file_format: str, language: str
 ) -> None:
     read_by = []
     for user in ("ettlingen.lead", "rastatt.finance", "bruchsal.it"):
-        answer = api(user).get(paths[path], params={"format": file_format, **QUERIES.get(path, {})})
+        params = {"format": file_format, "language": language, **QUERIES.get(path, {})}
+        answer = api(user).get(paths[path], params=params)
         if answer.status_code in (403, 404):
             continue  # not this user's file (the isolation matrix proves these refusals)
         assert answer.status_code == 200, answer.text
         read_by.append(user)
-        for row in _cells(answer.content, file_format):
-            floats = [cell for cell in row if isinstance(cell, float)]
-            texts = [cell for cell in row if isinstance(cell, str) and DECIMAL_WHOLE_NUMBER.match(cell)]
-            assert floats == [] and texts == [], (user, path, row)
+        for heading, *rows in _sheets(answer.content, file_format, language):
+            assert not any("_cents" in str(name) for name in heading), heading
+            amounts = {i for i, name in enumerate(heading) if str(name).endswith("(EUR)")}
+            for row in rows:
+                counts = [cell for i, cell in enumerate(row) if i not in amounts]
+                floats = [cell for cell in counts if isinstance(cell, float)]
+                texts = [cell for cell in counts if isinstance(cell, str) and DECIMAL_WHOLE_NUMBER.match(cell)]
+                assert floats == [] and texts == [], (user, path, row)
+                euros = [row[i] for i in amounts if row[i] not in (None, "")]
+                if file_format == "csv":
+                    assert all(EURO_AMOUNT[language].match(cell) for cell in euros), (user, path, row)
+                else:
+                    assert all(isinstance(cell, int | float) for cell in euros), (user, path, row)
     assert "ettlingen.lead" in read_by or "rastatt.finance" in read_by
 
 

@@ -86,7 +86,9 @@ def test_rastatt_finance_opens_its_statement_and_utilisation_as_json_and_xlsx(ap
     assert body["closing_cents"] == sum(line["amount_cents"] for line in body["lines"]) > 0
     workbook = load_workbook(io.BytesIO(finance.get("/reports/statement", params={"format": "xlsx"}).content))
     sheet = workbook["Kontoauszug"]
-    assert sheet["A1"].value == "posted_at" and sheet.max_row == len(body["lines"]) + 3  # header, opening, closing
+    assert (
+        sheet["A1"].value == "posted_at (Europe/Berlin)" and sheet.max_row == len(body["lines"]) + 3
+    )  # header, opening, closing
     use = finance.get("/reports/utilisation").json()["rows"]
     assert {(r["sku"], r["city_id"]) for r in use} == {("VPN-SEAT", "rastatt")}
     assert use[0]["cost_cents"] == body["closing_cents"]
@@ -124,9 +126,13 @@ def test_finance_sets_a_budget_and_downloads_budget_against_actual(api: ApiFacto
     assert rows[0]["remaining_cents"] == 45_000_00 - rows[0]["actual_cents"] and rows[0]["actual_cents"] > 0
     download = finance.get("/reports/budget", params={"format": "csv"})
     assert download.status_code == 200
-    assert download.text.lstrip("\ufeff").splitlines()[:2] == [
-        "city_id;year;budget_cents;actual_cents;remaining_cents",
-        f"rastatt;{year};{45_000_00};{rows[0]['actual_cents']};{rows[0]['remaining_cents']}",
+
+    def euros(cents: int) -> str:
+        return f"{cents / 100:.2f}"
+
+    assert download.text.lstrip("\ufeff").splitlines()[:2] == [  # English without Accept-Language
+        "city_id,year,budget (EUR),actual (EUR),remaining (EUR)",
+        f"rastatt,{year},45000.00,{euros(rows[0]['actual_cents'])},{euros(rows[0]['remaining_cents'])}",
     ]
 
 

@@ -87,8 +87,8 @@ def test_huge_cells_are_refused() -> None:
 
 
 def test_exports_drop_control_characters_that_xlsx_cannot_hold() -> None:
-    table = downloads.frame([{"justification": "abc\u0007def", "n": -1}], ["justification", "n"])
-    sheet = load_workbook(io.BytesIO(downloads.to_xlsx({"Positionen": table}))).worksheets[0]
+    table = downloads.table([{"justification": "abc\u0007def", "n": -1}], ["justification", "n"])
+    sheet = load_workbook(io.BytesIO(downloads.to_xlsx({"Positionen": table}, "de"))).worksheets[0]
     assert [cell.value for cell in sheet[2]] == ["abcdef", -1]
 
 

@@ -8,7 +8,17 @@ from typing import Annotated, Literal, TypedDict
 from civicpool_common.vocabulary import LineStatus, Priority, RoundStatus
 from pydantic import BaseModel, ConfigDict, Field
 
-from civicpool_gateway.schemas import Day, DownloadFormat, ListParams, Patch, Request, UtcDatetime, Version
+from civicpool_gateway import downloads
+from civicpool_gateway.schemas import (
+    Day,
+    DownloadFormat,
+    FileLanguage,
+    ListParams,
+    Patch,
+    Request,
+    UtcDatetime,
+    Version,
+)
 
 Quantity = Annotated[int, Field(strict=True, ge=1, le=1_000_000, description="A whole number", examples=[40])]
 Justification = Annotated[str, Field(max_length=2000, examples=["Ersatz der Geräte aus 2019 in den Grundschulen"])]
@@ -114,6 +124,7 @@ class LineListParams(ListParams):
     item_id: str | None = Field(None, max_length=64, description="Only lines of this item")
     status: LineStatus | None = Field(None, description="Only submitted or only withdrawn lines")
     format: DownloadFormat = Field("json", description="csv or xlsx: every matching line as a file")
+    language: FileLanguage | None = Field(None, description=downloads.LANGUAGE_DESCRIPTION)
 
 
 class FieldChange(BaseModel):

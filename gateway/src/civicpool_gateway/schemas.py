@@ -10,6 +10,8 @@ from civicpool_common.paging import DEFAULT_LIMIT, MAX_LIMIT
 from fastapi import Path, Query
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
+from civicpool_gateway import downloads
+
 Row = TypeVar("Row")
 
 # Money and quantities are JSON integers: 12.5 or "12" are refused, not rounded. Every
@@ -52,6 +54,9 @@ class CityShare(BaseModel):  # a city's share of a quantity: a lot item's shares
 # Lists and reports as JSON, or every matching row as a file.
 DownloadFormat = Literal["json", "csv", "xlsx"]
 FormatQuery = Annotated[DownloadFormat, Query(description="json, csv or xlsx")]
+# The language of a CSV or XLSX file (downloads.py); without it, the request's (Accept-Language).
+FileLanguage = Literal["de", "en"]
+LanguageQuery = Annotated[FileLanguage | None, Query(description=downloads.LANGUAGE_DESCRIPTION)]
 
 # A record's id in a path: anything longer is no id this API handed out.
 ResourceId = Annotated[str, Path(min_length=1, max_length=64)]

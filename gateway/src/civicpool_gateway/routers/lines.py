@@ -21,7 +21,7 @@ from civicpool_gateway.demand_schemas import (
     LineListParams,
     LinePatch,
 )
-from civicpool_gateway.routers.rounds import LINE_EXPORT_COLUMNS, RoundId, all_lines
+from civicpool_gateway.routers.rounds import RoundId, all_lines, line_table
 from civicpool_gateway.schemas import Page, ResourceId
 from civicpool_gateway.versioning import optional_version, patch_version, with_etag
 
@@ -42,8 +42,9 @@ async def list_lines(
     id: RoundId, caller: CallerDep, services: ClientsDep, params: Annotated[LineListParams, Query()]
 ) -> Any:
     if params.format != "json":
-        table = downloads.frame(await all_lines(services, caller, id, params), LINE_EXPORT_COLUMNS)
-        return downloads.download(table, params.format, f"round-{id}-lines", "Positionen")
+        table = line_table(await all_lines(services, caller, id, params))
+        language = downloads.file_language(params.language)
+        return downloads.download(table, params.format, f"round-{id}-lines", "Positionen", language)
     return await services.demand.list_lines(id, params, caller.token)
 
 

@@ -7,8 +7,10 @@ sees its own city (network finance: every city); leads and admins see all.
 # No `from __future__ import annotations`: FastAPI reads the route signatures at runtime.
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Annotated, Any
 
+from civicpool_common.messages import Text
 from fastapi import APIRouter, Query
 
 from civicpool_gateway import downloads
@@ -19,16 +21,38 @@ from civicpool_gateway.contract_schemas import (
     BudgetRow,
     RenewalsDue,
     Statement,
+    StatementLine,
     UseRow,
     UtilisationReport,
 )
-from civicpool_gateway.schemas import Day, FormatQuery
+from civicpool_gateway.schemas import Day, FormatQuery, LanguageQuery
 
 router = APIRouter(tags=["reports"])
 
+STATEMENT_COLUMNS = ("posted_at", "kind", "sku", "memo", "amount_cents", "balance_cents", "transaction_id",
+                     "contract_id")  # fmt: skip
+LABELS = {"kind": "posting"}  # a statement's kind is a posting's: "call_off" reads "Abruf"
 
-def _download(rows: list[dict[str, Any]], columns: list[str], file_format: str, stem: str, sheet: str) -> Any:
-    return downloads.download(downloads.frame(rows, columns), file_format, stem, sheet)
+
+def _download(
+    rows: list[dict[str, Any]], columns: Sequence[str], file_format: str, stem: str, sheet: str, language: str | None,
+    labels: dict[str, str] | None = None,
+) -> Any:  # fmt: skip
+    table = downloads.table(rows, columns, labels)
+    return downloads.download(table, file_format, stem, sheet, downloads.file_language(language))
+
+
+def booking_text(line: StatementLine) -> str:
+    """The statement's booking text (column `memo`, "Buchungstext"): the ledger's own text for the posting, as
+    the contracts service writes it. The one place a file takes it from: a readable booking text the ledger
+    writes ("Abruf 40 × Notebook 14 Zoll, Vertrag ETT-2026-003") flows into every download unchanged."""
+    return line.memo
+
+
+def statement_row(line: StatementLine) -> dict[str, Any]:
+    """A statement line as a row of a download (STATEMENT_COLUMNS): cents, the UTC timestamp and the posting's
+    kind as they are; downloads.py writes them for the reader."""
+    return {**line.model_dump(), "memo": booking_text(line)}
 
 
 @router.get("/reports/statement", summary="A city's statement for a period", response_model=Statement,
@@ -42,18 +66,19 @@ async def statement(
     ] = None,
     to: Annotated[Day | None, Query(description="Last day (UTC), included; default today")] = None,
     format: FormatQuery = "json",
+    language: LanguageQuery = None,
 ) -> Any:
     end = to or dt.datetime.now(dt.UTC).date()
     start = from_ or end.replace(month=1, day=1)
     report = await services.contracts.statement(city, start, end, caller.token)
     if format == "json":
         return report
-    lines = [{**line.model_dump(), "posted_at": line.posted_at.isoformat()} for line in report.lines]
-    opening = {"memo": "Anfangssaldo / opening balance", "balance_cents": report.opening_cents}
-    closing = {"memo": "Endsaldo / closing balance", "balance_cents": report.closing_cents}
-    columns = ["posted_at", "kind", "sku", "memo", "amount_cents", "balance_cents", "transaction_id", "contract_id"]
+    written_in = downloads.file_language(language)
+    opening = {"memo": Text("Opening balance").render(written_in), "balance_cents": report.opening_cents}
+    closing = {"memo": Text("Closing balance").render(written_in), "balance_cents": report.closing_cents}
+    rows = [opening, *(statement_row(line) for line in report.lines), closing]
     stem = f"statement-{report.city_id}-{report.from_.isoformat()}-{report.to.isoformat()}"
-    return _download([opening, *lines, closing], columns, format, stem, "Kontoauszug")
+    return _download(rows, STATEMENT_COLUMNS, format, stem, "Kontoauszug", written_in, LABELS)
 
 
 @router.get("/reports/utilisation", summary="Utilisation and cost per contract and city",
@@ -64,12 +89,14 @@ async def utilisation_report(
     contract_id: Annotated[str, Query(max_length=64)] = "",
     city: Annotated[str, Query(max_length=40)] = "",
     format: FormatQuery = "json",
+    language: LanguageQuery = None,
 ) -> Any:
     report = await services.contracts.utilisation_report(contract_id, city, caller.token)
     if format == "json":
         return report
     rows = [row.model_dump() for row in report.rows]
-    return _download(rows, list(UseRow.model_fields), format, f"utilisation-{city or 'network'}", "Auslastung")
+    stem = f"utilisation-{city or 'network'}"
+    return _download(rows, list(UseRow.model_fields), format, stem, "Auslastung", language, {"kind": "kind"})
 
 
 @router.get("/reports/renewals", summary="Contracts whose renewal notice date is due", response_model=RenewalsDue,
@@ -79,15 +106,16 @@ async def renewals(
     services: ClientsDep,
     days: Annotated[int, Query(ge=0, le=3650, description="Due within this many days (or past)")] = 90,
     format: FormatQuery = "json",
+    language: LanguageQuery = None,
 ) -> Any:
     due = await services.contracts.renewals_due(days, caller.token)
     if format == "json":
         return due
-    # Dates as the ISO text the contract carries (mode="json"), not as date cells.
-    rows = [{**d.contract.model_dump(mode="json"), "days_left": d.days_left} for d in due.contracts]
-    columns = ["id", "sku", "name", "vendor_id", "renewal_notice_on", "days_left", "ends_on", "ceiling_quantity",
-               "unit_price_cents"]  # fmt: skip
-    return _download(rows, columns, format, f"renewals-{days}-days", "Verlängerungen")
+    # Dates as dates: date cells in XLSX, the reader's way of writing them in CSV.
+    rows = [{**d.contract.model_dump(), "contract_id": d.contract.id, "days_left": d.days_left} for d in due.contracts]
+    columns = ["contract_id", "sku", "name", "vendor_id", "renewal_notice_on", "days_left", "ends_on",
+               "ceiling_quantity", "unit_price_cents"]  # fmt: skip
+    return _download(rows, columns, format, f"renewals-{days}-days", "Verlängerungen", language)
 
 
 @router.get("/reports/budget", summary="Budget against actual charges per city and year",
@@ -97,9 +125,10 @@ async def budget_report(
     services: ClientsDep,
     year: Annotated[int | None, Query(ge=2000, le=2999, description="Default: this year")] = None,
     format: FormatQuery = "json",
+    language: LanguageQuery = None,
 ) -> Any:
     report = await services.contracts.budget_report(year, caller.token)
     if format == "json":
         return report
     rows = [row.model_dump() for row in report.rows]
-    return _download(rows, list(BudgetRow.model_fields), format, f"budget-{year or 'this-year'}", "Budget")
+    return _download(rows, list(BudgetRow.model_fields), format, f"budget-{year or 'this-year'}", "Budget", language)

@@ -27,8 +27,7 @@ from civicpool_gateway.demand_schemas import (
     RoundListParams,
     RoundPatch,
 )
-from civicpool_gateway.schemas import FormatQuery, Page, ResourceId
-from civicpool_gateway.serde.fields import day_text
+from civicpool_gateway.schemas import FormatQuery, LanguageQuery, Page, ResourceId
 from civicpool_gateway.versioning import optional_version, patch_version, with_etag
 
 router = APIRouter(tags=["demand"])
@@ -137,6 +136,7 @@ async def aggregate_round(
     caller: CallerDep,
     services: ClientsDep,
     format: FormatQuery = "json",
+    language: LanguageQuery = None,
 ) -> Any:
     aggregation = await services.demand.aggregate_round(id, caller.token)
     if format == "json":
@@ -150,17 +150,24 @@ async def aggregate_round(
          **{f"qty_{c['city_id']}": c["quantity"] for c in item["cities"]}}
         for item in aggregation["items"]
     ]  # fmt: skip
-    table = downloads.frame(rows, [*AGGREGATE_COLUMNS, *(f"qty_{city}" for city in cities)])
+    table = downloads.table(rows, [*AGGREGATE_COLUMNS, *(f"qty_{city}" for city in cities)])
+    written_in = downloads.file_language(language)
     if format == "csv":
-        return downloads.download(table, "csv", f"round-{id}-aggregate", "Summen")
+        return downloads.download(table, "csv", f"round-{id}-aggregate", "Summen", written_in)
     # The lines that make the totals: withdrawn ones are history and count nowhere, so they are not listed.
     lines = await all_lines(services, caller, id, LineListParams(status=LineStatus.SUBMITTED))
-    sheets = {"Summen": table, "Positionen": downloads.frame(lines, LINE_EXPORT_COLUMNS)}
-    return downloads.attachment(downloads.to_xlsx(sheets), "xlsx", f"round-{id}-aggregate")
+    sheets = {"Summen": table, "Positionen": line_table(lines)}
+    return downloads.attachment(downloads.to_xlsx(sheets, written_in), "xlsx", f"round-{id}-aggregate")
 
 
 LINE_EXPORT_COLUMNS = ("id", "city_id", "sku", "item_name", "quantity", "needed_by", "justification", "priority",
                        "status", "version", "updated_by", "updated_at")  # fmt: skip
+LINE_LABELS = {"priority": "priority", "status": "line"}
+
+
+def line_table(rows: list[dict[str, Any]]) -> downloads.Table:
+    """Lines (rows of line_export_row) as a download's table: priority and status as their labels."""
+    return downloads.table(rows, LINE_EXPORT_COLUMNS, LINE_LABELS)
 
 
 async def all_lines(
@@ -185,18 +192,19 @@ async def all_lines(
 
 
 def line_export_row(line: Line, item: Item | None) -> dict[str, Any]:
-    """A line as a row of a download (LINE_EXPORT_COLUMNS): words and dates as text, the item's SKU and name."""
+    """A line as a row of a download (LINE_EXPORT_COLUMNS): the item's SKU and name; dates, times and
+    enumeration values as they are, downloads.py writes them for the reader."""
     return {
         "id": line.id,
         "city_id": line.city_id,
         "sku": item.sku if item else "",
         "item_name": item.name if item else "",
         "quantity": line.quantity,
-        "needed_by": day_text(line.needed_by),
+        "needed_by": line.needed_by,
         "justification": line.justification,
         "priority": str(line.priority),
         "status": str(line.status),
         "version": line.version,
         "updated_by": line.updated_by,
-        "updated_at": line.updated_at.isoformat(),
+        "updated_at": line.updated_at,
     }
