@@ -54,6 +54,7 @@ class DemandApi:
         self,
         id: Annotated[str, Field(min_length=1, strict=True, max_length=64)],
         format: Annotated[Optional[StrictStr], Field(description="json, csv or xlsx")] = None,
+        language: Annotated[Optional[StrictStr], Field(description="The file's language with `format=csv|xlsx`: `de` German headings and labels, euros (XLSX numbers shown 1.234,56 €, CSV `1234,56`), dates 31.03.2027 and times on Berlin's clock, `;`-separated CSV; `en` the column ids with their unit, euros with a decimal point, ISO dates, Berlin times with their offset, `,`-separated CSV. Both UTF-8 with BOM. Default: German when Accept-Language prefers German, else English. JSON keeps cents and UTC.")] = None,
         _request_timeout: Union[
             None,
             Annotated[StrictFloat, Field(gt=0)],
@@ -75,6 +76,8 @@ class DemandApi:
         :type id: str
         :param format: json, csv or xlsx
         :type format: str
+        :param language: The file's language with `format=csv|xlsx`: `de` German headings and labels, euros (XLSX numbers shown 1.234,56 €, CSV `1234,56`), dates 31.03.2027 and times on Berlin's clock, `;`-separated CSV; `en` the column ids with their unit, euros with a decimal point, ISO dates, Berlin times with their offset, `,`-separated CSV. Both UTF-8 with BOM. Default: German when Accept-Language prefers German, else English. JSON keeps cents and UTC.
+        :type language: str
         :param _request_timeout: timeout setting for this request. If one
                                  number provided, it will be total request
                                  timeout. It can also be a pair (tuple) of
@@ -100,6 +103,7 @@ class DemandApi:
         _param = self._aggregate_round_serialize(
             id=id,
             format=format,
+            language=language,
             _request_auth=_request_auth,
             _content_type=_content_type,
             _headers=_headers,
@@ -130,6 +134,7 @@ class DemandApi:
         self,
         id: Annotated[str, Field(min_length=1, strict=True, max_length=64)],
         format: Annotated[Optional[StrictStr], Field(description="json, csv or xlsx")] = None,
+        language: Annotated[Optional[StrictStr], Field(description="The file's language with `format=csv|xlsx`: `de` German headings and labels, euros (XLSX numbers shown 1.234,56 €, CSV `1234,56`), dates 31.03.2027 and times on Berlin's clock, `;`-separated CSV; `en` the column ids with their unit, euros with a decimal point, ISO dates, Berlin times with their offset, `,`-separated CSV. Both UTF-8 with BOM. Default: German when Accept-Language prefers German, else English. JSON keeps cents and UTC.")] = None,
         _request_timeout: Union[
             None,
             Annotated[StrictFloat, Field(gt=0)],
@@ -151,6 +156,8 @@ class DemandApi:
         :type id: str
         :param format: json, csv or xlsx
         :type format: str
+        :param language: The file's language with `format=csv|xlsx`: `de` German headings and labels, euros (XLSX numbers shown 1.234,56 €, CSV `1234,56`), dates 31.03.2027 and times on Berlin's clock, `;`-separated CSV; `en` the column ids with their unit, euros with a decimal point, ISO dates, Berlin times with their offset, `,`-separated CSV. Both UTF-8 with BOM. Default: German when Accept-Language prefers German, else English. JSON keeps cents and UTC.
+        :type language: str
         :param _request_timeout: timeout setting for this request. If one
                                  number provided, it will be total request
                                  timeout. It can also be a pair (tuple) of
@@ -176,6 +183,7 @@ class DemandApi:
         _param = self._aggregate_round_serialize(
             id=id,
             format=format,
+            language=language,
             _request_auth=_request_auth,
             _content_type=_content_type,
             _headers=_headers,
@@ -206,6 +214,7 @@ class DemandApi:
         self,
         id: Annotated[str, Field(min_length=1, strict=True, max_length=64)],
         format: Annotated[Optional[StrictStr], Field(description="json, csv or xlsx")] = None,
+        language: Annotated[Optional[StrictStr], Field(description="The file's language with `format=csv|xlsx`: `de` German headings and labels, euros (XLSX numbers shown 1.234,56 €, CSV `1234,56`), dates 31.03.2027 and times on Berlin's clock, `;`-separated CSV; `en` the column ids with their unit, euros with a decimal point, ISO dates, Berlin times with their offset, `,`-separated CSV. Both UTF-8 with BOM. Default: German when Accept-Language prefers German, else English. JSON keeps cents and UTC.")] = None,
         _request_timeout: Union[
             None,
             Annotated[StrictFloat, Field(gt=0)],
@@ -227,6 +236,8 @@ class DemandApi:
         :type id: str
         :param format: json, csv or xlsx
         :type format: str
+        :param language: The file's language with `format=csv|xlsx`: `de` German headings and labels, euros (XLSX numbers shown 1.234,56 €, CSV `1234,56`), dates 31.03.2027 and times on Berlin's clock, `;`-separated CSV; `en` the column ids with their unit, euros with a decimal point, ISO dates, Berlin times with their offset, `,`-separated CSV. Both UTF-8 with BOM. Default: German when Accept-Language prefers German, else English. JSON keeps cents and UTC.
+        :type language: str
         :param _request_timeout: timeout setting for this request. If one
                                  number provided, it will be total request
                                  timeout. It can also be a pair (tuple) of
@@ -252,6 +263,7 @@ class DemandApi:
         _param = self._aggregate_round_serialize(
             id=id,
             format=format,
+            language=language,
             _request_auth=_request_auth,
             _content_type=_content_type,
             _headers=_headers,
@@ -277,6 +289,7 @@ class DemandApi:
         self,
         id,
         format,
+        language,
         _request_auth,
         _content_type,
         _headers,
@@ -304,6 +317,10 @@ class DemandApi:
         if format is not None:
             
             _query_params.append(('format', format))
+            
+        if language is not None:
+            
+            _query_params.append(('language', language))
             
         # process the header parameters
         # process the form parameters
@@ -3071,6 +3088,7 @@ class DemandApi:
         item_id: Annotated[Optional[Annotated[str, Field(strict=True, max_length=64)]], Field(description="Only lines of this item")] = None,
         status: Annotated[Optional[Any], Field(description="Only submitted or only withdrawn lines")] = None,
         format: Annotated[Optional[StrictStr], Field(description="csv or xlsx: every matching line as a file")] = None,
+        language: Annotated[Optional[StrictStr], Field(description="The file's language with `format=csv|xlsx`: `de` German headings and labels, euros (XLSX numbers shown 1.234,56 €, CSV `1234,56`), dates 31.03.2027 and times on Berlin's clock, `;`-separated CSV; `en` the column ids with their unit, euros with a decimal point, ISO dates, Berlin times with their offset, `,`-separated CSV. Both UTF-8 with BOM. Default: German when Accept-Language prefers German, else English. JSON keeps cents and UTC.")] = None,
         _request_timeout: Union[
             None,
             Annotated[StrictFloat, Field(gt=0)],
@@ -3104,6 +3122,8 @@ class DemandApi:
         :type status: LineStatus
         :param format: csv or xlsx: every matching line as a file
         :type format: str
+        :param language: The file's language with `format=csv|xlsx`: `de` German headings and labels, euros (XLSX numbers shown 1.234,56 €, CSV `1234,56`), dates 31.03.2027 and times on Berlin's clock, `;`-separated CSV; `en` the column ids with their unit, euros with a decimal point, ISO dates, Berlin times with their offset, `,`-separated CSV. Both UTF-8 with BOM. Default: German when Accept-Language prefers German, else English. JSON keeps cents and UTC.
+        :type language: str
         :param _request_timeout: timeout setting for this request. If one
                                  number provided, it will be total request
                                  timeout. It can also be a pair (tuple) of
@@ -3135,6 +3155,7 @@ class DemandApi:
             item_id=item_id,
             status=status,
             format=format,
+            language=language,
             _request_auth=_request_auth,
             _content_type=_content_type,
             _headers=_headers,
@@ -3171,6 +3192,7 @@ class DemandApi:
         item_id: Annotated[Optional[Annotated[str, Field(strict=True, max_length=64)]], Field(description="Only lines of this item")] = None,
         status: Annotated[Optional[Any], Field(description="Only submitted or only withdrawn lines")] = None,
         format: Annotated[Optional[StrictStr], Field(description="csv or xlsx: every matching line as a file")] = None,
+        language: Annotated[Optional[StrictStr], Field(description="The file's language with `format=csv|xlsx`: `de` German headings and labels, euros (XLSX numbers shown 1.234,56 €, CSV `1234,56`), dates 31.03.2027 and times on Berlin's clock, `;`-separated CSV; `en` the column ids with their unit, euros with a decimal point, ISO dates, Berlin times with their offset, `,`-separated CSV. Both UTF-8 with BOM. Default: German when Accept-Language prefers German, else English. JSON keeps cents and UTC.")] = None,
         _request_timeout: Union[
             None,
             Annotated[StrictFloat, Field(gt=0)],
@@ -3204,6 +3226,8 @@ class DemandApi:
         :type status: LineStatus
         :param format: csv or xlsx: every matching line as a file
         :type format: str
+        :param language: The file's language with `format=csv|xlsx`: `de` German headings and labels, euros (XLSX numbers shown 1.234,56 €, CSV `1234,56`), dates 31.03.2027 and times on Berlin's clock, `;`-separated CSV; `en` the column ids with their unit, euros with a decimal point, ISO dates, Berlin times with their offset, `,`-separated CSV. Both UTF-8 with BOM. Default: German when Accept-Language prefers German, else English. JSON keeps cents and UTC.
+        :type language: str
         :param _request_timeout: timeout setting for this request. If one
                                  number provided, it will be total request
                                  timeout. It can also be a pair (tuple) of
@@ -3235,6 +3259,7 @@ class DemandApi:
             item_id=item_id,
             status=status,
             format=format,
+            language=language,
             _request_auth=_request_auth,
             _content_type=_content_type,
             _headers=_headers,
@@ -3271,6 +3296,7 @@ class DemandApi:
         item_id: Annotated[Optional[Annotated[str, Field(strict=True, max_length=64)]], Field(description="Only lines of this item")] = None,
         status: Annotated[Optional[Any], Field(description="Only submitted or only withdrawn lines")] = None,
         format: Annotated[Optional[StrictStr], Field(description="csv or xlsx: every matching line as a file")] = None,
+        language: Annotated[Optional[StrictStr], Field(description="The file's language with `format=csv|xlsx`: `de` German headings and labels, euros (XLSX numbers shown 1.234,56 €, CSV `1234,56`), dates 31.03.2027 and times on Berlin's clock, `;`-separated CSV; `en` the column ids with their unit, euros with a decimal point, ISO dates, Berlin times with their offset, `,`-separated CSV. Both UTF-8 with BOM. Default: German when Accept-Language prefers German, else English. JSON keeps cents and UTC.")] = None,
         _request_timeout: Union[
             None,
             Annotated[StrictFloat, Field(gt=0)],
@@ -3304,6 +3330,8 @@ class DemandApi:
         :type status: LineStatus
         :param format: csv or xlsx: every matching line as a file
         :type format: str
+        :param language: The file's language with `format=csv|xlsx`: `de` German headings and labels, euros (XLSX numbers shown 1.234,56 €, CSV `1234,56`), dates 31.03.2027 and times on Berlin's clock, `;`-separated CSV; `en` the column ids with their unit, euros with a decimal point, ISO dates, Berlin times with their offset, `,`-separated CSV. Both UTF-8 with BOM. Default: German when Accept-Language prefers German, else English. JSON keeps cents and UTC.
+        :type language: str
         :param _request_timeout: timeout setting for this request. If one
                                  number provided, it will be total request
                                  timeout. It can also be a pair (tuple) of
@@ -3335,6 +3363,7 @@ class DemandApi:
             item_id=item_id,
             status=status,
             format=format,
+            language=language,
             _request_auth=_request_auth,
             _content_type=_content_type,
             _headers=_headers,
@@ -3366,6 +3395,7 @@ class DemandApi:
         item_id,
         status,
         format,
+        language,
         _request_auth,
         _content_type,
         _headers,
@@ -3417,6 +3447,10 @@ class DemandApi:
         if format is not None:
             
             _query_params.append(('format', format))
+            
+        if language is not None:
+            
+            _query_params.append(('language', language))
             
         # process the header parameters
         # process the form parameters

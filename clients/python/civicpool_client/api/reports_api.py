@@ -49,6 +49,7 @@ class ReportsApi:
         self,
         year: Annotated[Optional[Annotated[int, Field(le=2999, strict=True, ge=2000)]], Field(description="Default: this year")] = None,
         format: Annotated[Optional[StrictStr], Field(description="json, csv or xlsx")] = None,
+        language: Annotated[Optional[StrictStr], Field(description="The file's language with `format=csv|xlsx`: `de` German headings and labels, euros (XLSX numbers shown 1.234,56 €, CSV `1234,56`), dates 31.03.2027 and times on Berlin's clock, `;`-separated CSV; `en` the column ids with their unit, euros with a decimal point, ISO dates, Berlin times with their offset, `,`-separated CSV. Both UTF-8 with BOM. Default: German when Accept-Language prefers German, else English. JSON keeps cents and UTC.")] = None,
         _request_timeout: Union[
             None,
             Annotated[StrictFloat, Field(gt=0)],
@@ -69,6 +70,8 @@ class ReportsApi:
         :type year: int
         :param format: json, csv or xlsx
         :type format: str
+        :param language: The file's language with `format=csv|xlsx`: `de` German headings and labels, euros (XLSX numbers shown 1.234,56 €, CSV `1234,56`), dates 31.03.2027 and times on Berlin's clock, `;`-separated CSV; `en` the column ids with their unit, euros with a decimal point, ISO dates, Berlin times with their offset, `,`-separated CSV. Both UTF-8 with BOM. Default: German when Accept-Language prefers German, else English. JSON keeps cents and UTC.
+        :type language: str
         :param _request_timeout: timeout setting for this request. If one
                                  number provided, it will be total request
                                  timeout. It can also be a pair (tuple) of
@@ -94,6 +97,7 @@ class ReportsApi:
         _param = self._budget_report_serialize(
             year=year,
             format=format,
+            language=language,
             _request_auth=_request_auth,
             _content_type=_content_type,
             _headers=_headers,
@@ -123,6 +127,7 @@ class ReportsApi:
         self,
         year: Annotated[Optional[Annotated[int, Field(le=2999, strict=True, ge=2000)]], Field(description="Default: this year")] = None,
         format: Annotated[Optional[StrictStr], Field(description="json, csv or xlsx")] = None,
+        language: Annotated[Optional[StrictStr], Field(description="The file's language with `format=csv|xlsx`: `de` German headings and labels, euros (XLSX numbers shown 1.234,56 €, CSV `1234,56`), dates 31.03.2027 and times on Berlin's clock, `;`-separated CSV; `en` the column ids with their unit, euros with a decimal point, ISO dates, Berlin times with their offset, `,`-separated CSV. Both UTF-8 with BOM. Default: German when Accept-Language prefers German, else English. JSON keeps cents and UTC.")] = None,
         _request_timeout: Union[
             None,
             Annotated[StrictFloat, Field(gt=0)],
@@ -143,6 +148,8 @@ class ReportsApi:
         :type year: int
         :param format: json, csv or xlsx
         :type format: str
+        :param language: The file's language with `format=csv|xlsx`: `de` German headings and labels, euros (XLSX numbers shown 1.234,56 €, CSV `1234,56`), dates 31.03.2027 and times on Berlin's clock, `;`-separated CSV; `en` the column ids with their unit, euros with a decimal point, ISO dates, Berlin times with their offset, `,`-separated CSV. Both UTF-8 with BOM. Default: German when Accept-Language prefers German, else English. JSON keeps cents and UTC.
+        :type language: str
         :param _request_timeout: timeout setting for this request. If one
                                  number provided, it will be total request
                                  timeout. It can also be a pair (tuple) of
@@ -168,6 +175,7 @@ class ReportsApi:
         _param = self._budget_report_serialize(
             year=year,
             format=format,
+            language=language,
             _request_auth=_request_auth,
             _content_type=_content_type,
             _headers=_headers,
@@ -197,6 +205,7 @@ class ReportsApi:
         self,
         year: Annotated[Optional[Annotated[int, Field(le=2999, strict=True, ge=2000)]], Field(description="Default: this year")] = None,
         format: Annotated[Optional[StrictStr], Field(description="json, csv or xlsx")] = None,
+        language: Annotated[Optional[StrictStr], Field(description="The file's language with `format=csv|xlsx`: `de` German headings and labels, euros (XLSX numbers shown 1.234,56 €, CSV `1234,56`), dates 31.03.2027 and times on Berlin's clock, `;`-separated CSV; `en` the column ids with their unit, euros with a decimal point, ISO dates, Berlin times with their offset, `,`-separated CSV. Both UTF-8 with BOM. Default: German when Accept-Language prefers German, else English. JSON keeps cents and UTC.")] = None,
         _request_timeout: Union[
             None,
             Annotated[StrictFloat, Field(gt=0)],
@@ -217,6 +226,8 @@ class ReportsApi:
         :type year: int
         :param format: json, csv or xlsx
         :type format: str
+        :param language: The file's language with `format=csv|xlsx`: `de` German headings and labels, euros (XLSX numbers shown 1.234,56 €, CSV `1234,56`), dates 31.03.2027 and times on Berlin's clock, `;`-separated CSV; `en` the column ids with their unit, euros with a decimal point, ISO dates, Berlin times with their offset, `,`-separated CSV. Both UTF-8 with BOM. Default: German when Accept-Language prefers German, else English. JSON keeps cents and UTC.
+        :type language: str
         :param _request_timeout: timeout setting for this request. If one
                                  number provided, it will be total request
                                  timeout. It can also be a pair (tuple) of
@@ -242,6 +253,7 @@ class ReportsApi:
         _param = self._budget_report_serialize(
             year=year,
             format=format,
+            language=language,
             _request_auth=_request_auth,
             _content_type=_content_type,
             _headers=_headers,
@@ -266,6 +278,7 @@ class ReportsApi:
         self,
         year,
         format,
+        language,
         _request_auth,
         _content_type,
         _headers,
@@ -295,6 +308,10 @@ class ReportsApi:
         if format is not None:
             
             _query_params.append(('format', format))
+            
+        if language is not None:
+            
+            _query_params.append(('language', language))
             
         # process the header parameters
         # process the form parameters
@@ -614,6 +631,7 @@ class ReportsApi:
         self,
         days: Annotated[Optional[Annotated[int, Field(le=3650, strict=True, ge=0)]], Field(description="Due within this many days (or past)")] = None,
         format: Annotated[Optional[StrictStr], Field(description="json, csv or xlsx")] = None,
+        language: Annotated[Optional[StrictStr], Field(description="The file's language with `format=csv|xlsx`: `de` German headings and labels, euros (XLSX numbers shown 1.234,56 €, CSV `1234,56`), dates 31.03.2027 and times on Berlin's clock, `;`-separated CSV; `en` the column ids with their unit, euros with a decimal point, ISO dates, Berlin times with their offset, `,`-separated CSV. Both UTF-8 with BOM. Default: German when Accept-Language prefers German, else English. JSON keeps cents and UTC.")] = None,
         _request_timeout: Union[
             None,
             Annotated[StrictFloat, Field(gt=0)],
@@ -634,6 +652,8 @@ class ReportsApi:
         :type days: int
         :param format: json, csv or xlsx
         :type format: str
+        :param language: The file's language with `format=csv|xlsx`: `de` German headings and labels, euros (XLSX numbers shown 1.234,56 €, CSV `1234,56`), dates 31.03.2027 and times on Berlin's clock, `;`-separated CSV; `en` the column ids with their unit, euros with a decimal point, ISO dates, Berlin times with their offset, `,`-separated CSV. Both UTF-8 with BOM. Default: German when Accept-Language prefers German, else English. JSON keeps cents and UTC.
+        :type language: str
         :param _request_timeout: timeout setting for this request. If one
                                  number provided, it will be total request
                                  timeout. It can also be a pair (tuple) of
@@ -659,6 +679,7 @@ class ReportsApi:
         _param = self._renewals_serialize(
             days=days,
             format=format,
+            language=language,
             _request_auth=_request_auth,
             _content_type=_content_type,
             _headers=_headers,
@@ -688,6 +709,7 @@ class ReportsApi:
         self,
         days: Annotated[Optional[Annotated[int, Field(le=3650, strict=True, ge=0)]], Field(description="Due within this many days (or past)")] = None,
         format: Annotated[Optional[StrictStr], Field(description="json, csv or xlsx")] = None,
+        language: Annotated[Optional[StrictStr], Field(description="The file's language with `format=csv|xlsx`: `de` German headings and labels, euros (XLSX numbers shown 1.234,56 €, CSV `1234,56`), dates 31.03.2027 and times on Berlin's clock, `;`-separated CSV; `en` the column ids with their unit, euros with a decimal point, ISO dates, Berlin times with their offset, `,`-separated CSV. Both UTF-8 with BOM. Default: German when Accept-Language prefers German, else English. JSON keeps cents and UTC.")] = None,
         _request_timeout: Union[
             None,
             Annotated[StrictFloat, Field(gt=0)],
@@ -708,6 +730,8 @@ class ReportsApi:
         :type days: int
         :param format: json, csv or xlsx
         :type format: str
+        :param language: The file's language with `format=csv|xlsx`: `de` German headings and labels, euros (XLSX numbers shown 1.234,56 €, CSV `1234,56`), dates 31.03.2027 and times on Berlin's clock, `;`-separated CSV; `en` the column ids with their unit, euros with a decimal point, ISO dates, Berlin times with their offset, `,`-separated CSV. Both UTF-8 with BOM. Default: German when Accept-Language prefers German, else English. JSON keeps cents and UTC.
+        :type language: str
         :param _request_timeout: timeout setting for this request. If one
                                  number provided, it will be total request
                                  timeout. It can also be a pair (tuple) of
@@ -733,6 +757,7 @@ class ReportsApi:
         _param = self._renewals_serialize(
             days=days,
             format=format,
+            language=language,
             _request_auth=_request_auth,
             _content_type=_content_type,
             _headers=_headers,
@@ -762,6 +787,7 @@ class ReportsApi:
         self,
         days: Annotated[Optional[Annotated[int, Field(le=3650, strict=True, ge=0)]], Field(description="Due within this many days (or past)")] = None,
         format: Annotated[Optional[StrictStr], Field(description="json, csv or xlsx")] = None,
+        language: Annotated[Optional[StrictStr], Field(description="The file's language with `format=csv|xlsx`: `de` German headings and labels, euros (XLSX numbers shown 1.234,56 €, CSV `1234,56`), dates 31.03.2027 and times on Berlin's clock, `;`-separated CSV; `en` the column ids with their unit, euros with a decimal point, ISO dates, Berlin times with their offset, `,`-separated CSV. Both UTF-8 with BOM. Default: German when Accept-Language prefers German, else English. JSON keeps cents and UTC.")] = None,
         _request_timeout: Union[
             None,
             Annotated[StrictFloat, Field(gt=0)],
@@ -782,6 +808,8 @@ class ReportsApi:
         :type days: int
         :param format: json, csv or xlsx
         :type format: str
+        :param language: The file's language with `format=csv|xlsx`: `de` German headings and labels, euros (XLSX numbers shown 1.234,56 €, CSV `1234,56`), dates 31.03.2027 and times on Berlin's clock, `;`-separated CSV; `en` the column ids with their unit, euros with a decimal point, ISO dates, Berlin times with their offset, `,`-separated CSV. Both UTF-8 with BOM. Default: German when Accept-Language prefers German, else English. JSON keeps cents and UTC.
+        :type language: str
         :param _request_timeout: timeout setting for this request. If one
                                  number provided, it will be total request
                                  timeout. It can also be a pair (tuple) of
@@ -807,6 +835,7 @@ class ReportsApi:
         _param = self._renewals_serialize(
             days=days,
             format=format,
+            language=language,
             _request_auth=_request_auth,
             _content_type=_content_type,
             _headers=_headers,
@@ -831,6 +860,7 @@ class ReportsApi:
         self,
         days,
         format,
+        language,
         _request_auth,
         _content_type,
         _headers,
@@ -860,6 +890,10 @@ class ReportsApi:
         if format is not None:
             
             _query_params.append(('format', format))
+            
+        if language is not None:
+            
+            _query_params.append(('language', language))
             
         # process the header parameters
         # process the form parameters
@@ -1270,6 +1304,7 @@ class ReportsApi:
         var_from: Annotated[Optional[date], Field(description="First day (UTC), included; default 1 January of `to`'s year")] = None,
         to: Annotated[Optional[date], Field(description="Last day (UTC), included; default today")] = None,
         format: Annotated[Optional[StrictStr], Field(description="json, csv or xlsx")] = None,
+        language: Annotated[Optional[StrictStr], Field(description="The file's language with `format=csv|xlsx`: `de` German headings and labels, euros (XLSX numbers shown 1.234,56 €, CSV `1234,56`), dates 31.03.2027 and times on Berlin's clock, `;`-separated CSV; `en` the column ids with their unit, euros with a decimal point, ISO dates, Berlin times with their offset, `,`-separated CSV. Both UTF-8 with BOM. Default: German when Accept-Language prefers German, else English. JSON keeps cents and UTC.")] = None,
         _request_timeout: Union[
             None,
             Annotated[StrictFloat, Field(gt=0)],
@@ -1294,6 +1329,8 @@ class ReportsApi:
         :type to: date
         :param format: json, csv or xlsx
         :type format: str
+        :param language: The file's language with `format=csv|xlsx`: `de` German headings and labels, euros (XLSX numbers shown 1.234,56 €, CSV `1234,56`), dates 31.03.2027 and times on Berlin's clock, `;`-separated CSV; `en` the column ids with their unit, euros with a decimal point, ISO dates, Berlin times with their offset, `,`-separated CSV. Both UTF-8 with BOM. Default: German when Accept-Language prefers German, else English. JSON keeps cents and UTC.
+        :type language: str
         :param _request_timeout: timeout setting for this request. If one
                                  number provided, it will be total request
                                  timeout. It can also be a pair (tuple) of
@@ -1321,6 +1358,7 @@ class ReportsApi:
             var_from=var_from,
             to=to,
             format=format,
+            language=language,
             _request_auth=_request_auth,
             _content_type=_content_type,
             _headers=_headers,
@@ -1352,6 +1390,7 @@ class ReportsApi:
         var_from: Annotated[Optional[date], Field(description="First day (UTC), included; default 1 January of `to`'s year")] = None,
         to: Annotated[Optional[date], Field(description="Last day (UTC), included; default today")] = None,
         format: Annotated[Optional[StrictStr], Field(description="json, csv or xlsx")] = None,
+        language: Annotated[Optional[StrictStr], Field(description="The file's language with `format=csv|xlsx`: `de` German headings and labels, euros (XLSX numbers shown 1.234,56 €, CSV `1234,56`), dates 31.03.2027 and times on Berlin's clock, `;`-separated CSV; `en` the column ids with their unit, euros with a decimal point, ISO dates, Berlin times with their offset, `,`-separated CSV. Both UTF-8 with BOM. Default: German when Accept-Language prefers German, else English. JSON keeps cents and UTC.")] = None,
         _request_timeout: Union[
             None,
             Annotated[StrictFloat, Field(gt=0)],
@@ -1376,6 +1415,8 @@ class ReportsApi:
         :type to: date
         :param format: json, csv or xlsx
         :type format: str
+        :param language: The file's language with `format=csv|xlsx`: `de` German headings and labels, euros (XLSX numbers shown 1.234,56 €, CSV `1234,56`), dates 31.03.2027 and times on Berlin's clock, `;`-separated CSV; `en` the column ids with their unit, euros with a decimal point, ISO dates, Berlin times with their offset, `,`-separated CSV. Both UTF-8 with BOM. Default: German when Accept-Language prefers German, else English. JSON keeps cents and UTC.
+        :type language: str
         :param _request_timeout: timeout setting for this request. If one
                                  number provided, it will be total request
                                  timeout. It can also be a pair (tuple) of
@@ -1403,6 +1444,7 @@ class ReportsApi:
             var_from=var_from,
             to=to,
             format=format,
+            language=language,
             _request_auth=_request_auth,
             _content_type=_content_type,
             _headers=_headers,
@@ -1434,6 +1476,7 @@ class ReportsApi:
         var_from: Annotated[Optional[date], Field(description="First day (UTC), included; default 1 January of `to`'s year")] = None,
         to: Annotated[Optional[date], Field(description="Last day (UTC), included; default today")] = None,
         format: Annotated[Optional[StrictStr], Field(description="json, csv or xlsx")] = None,
+        language: Annotated[Optional[StrictStr], Field(description="The file's language with `format=csv|xlsx`: `de` German headings and labels, euros (XLSX numbers shown 1.234,56 €, CSV `1234,56`), dates 31.03.2027 and times on Berlin's clock, `;`-separated CSV; `en` the column ids with their unit, euros with a decimal point, ISO dates, Berlin times with their offset, `,`-separated CSV. Both UTF-8 with BOM. Default: German when Accept-Language prefers German, else English. JSON keeps cents and UTC.")] = None,
         _request_timeout: Union[
             None,
             Annotated[StrictFloat, Field(gt=0)],
@@ -1458,6 +1501,8 @@ class ReportsApi:
         :type to: date
         :param format: json, csv or xlsx
         :type format: str
+        :param language: The file's language with `format=csv|xlsx`: `de` German headings and labels, euros (XLSX numbers shown 1.234,56 €, CSV `1234,56`), dates 31.03.2027 and times on Berlin's clock, `;`-separated CSV; `en` the column ids with their unit, euros with a decimal point, ISO dates, Berlin times with their offset, `,`-separated CSV. Both UTF-8 with BOM. Default: German when Accept-Language prefers German, else English. JSON keeps cents and UTC.
+        :type language: str
         :param _request_timeout: timeout setting for this request. If one
                                  number provided, it will be total request
                                  timeout. It can also be a pair (tuple) of
@@ -1485,6 +1530,7 @@ class ReportsApi:
             var_from=var_from,
             to=to,
             format=format,
+            language=language,
             _request_auth=_request_auth,
             _content_type=_content_type,
             _headers=_headers,
@@ -1511,6 +1557,7 @@ class ReportsApi:
         var_from,
         to,
         format,
+        language,
         _request_auth,
         _content_type,
         _headers,
@@ -1567,6 +1614,10 @@ class ReportsApi:
             
             _query_params.append(('format', format))
             
+        if language is not None:
+            
+            _query_params.append(('language', language))
+            
         # process the header parameters
         # process the form parameters
         # process the body parameter
@@ -1613,6 +1664,7 @@ class ReportsApi:
         contract_id: Optional[Annotated[str, Field(strict=True, max_length=64)]] = None,
         city: Optional[Annotated[str, Field(strict=True, max_length=40)]] = None,
         format: Annotated[Optional[StrictStr], Field(description="json, csv or xlsx")] = None,
+        language: Annotated[Optional[StrictStr], Field(description="The file's language with `format=csv|xlsx`: `de` German headings and labels, euros (XLSX numbers shown 1.234,56 €, CSV `1234,56`), dates 31.03.2027 and times on Berlin's clock, `;`-separated CSV; `en` the column ids with their unit, euros with a decimal point, ISO dates, Berlin times with their offset, `,`-separated CSV. Both UTF-8 with BOM. Default: German when Accept-Language prefers German, else English. JSON keeps cents and UTC.")] = None,
         _request_timeout: Union[
             None,
             Annotated[StrictFloat, Field(gt=0)],
@@ -1635,6 +1687,8 @@ class ReportsApi:
         :type city: str
         :param format: json, csv or xlsx
         :type format: str
+        :param language: The file's language with `format=csv|xlsx`: `de` German headings and labels, euros (XLSX numbers shown 1.234,56 €, CSV `1234,56`), dates 31.03.2027 and times on Berlin's clock, `;`-separated CSV; `en` the column ids with their unit, euros with a decimal point, ISO dates, Berlin times with their offset, `,`-separated CSV. Both UTF-8 with BOM. Default: German when Accept-Language prefers German, else English. JSON keeps cents and UTC.
+        :type language: str
         :param _request_timeout: timeout setting for this request. If one
                                  number provided, it will be total request
                                  timeout. It can also be a pair (tuple) of
@@ -1661,6 +1715,7 @@ class ReportsApi:
             contract_id=contract_id,
             city=city,
             format=format,
+            language=language,
             _request_auth=_request_auth,
             _content_type=_content_type,
             _headers=_headers,
@@ -1691,6 +1746,7 @@ class ReportsApi:
         contract_id: Optional[Annotated[str, Field(strict=True, max_length=64)]] = None,
         city: Optional[Annotated[str, Field(strict=True, max_length=40)]] = None,
         format: Annotated[Optional[StrictStr], Field(description="json, csv or xlsx")] = None,
+        language: Annotated[Optional[StrictStr], Field(description="The file's language with `format=csv|xlsx`: `de` German headings and labels, euros (XLSX numbers shown 1.234,56 €, CSV `1234,56`), dates 31.03.2027 and times on Berlin's clock, `;`-separated CSV; `en` the column ids with their unit, euros with a decimal point, ISO dates, Berlin times with their offset, `,`-separated CSV. Both UTF-8 with BOM. Default: German when Accept-Language prefers German, else English. JSON keeps cents and UTC.")] = None,
         _request_timeout: Union[
             None,
             Annotated[StrictFloat, Field(gt=0)],
@@ -1713,6 +1769,8 @@ class ReportsApi:
         :type city: str
         :param format: json, csv or xlsx
         :type format: str
+        :param language: The file's language with `format=csv|xlsx`: `de` German headings and labels, euros (XLSX numbers shown 1.234,56 €, CSV `1234,56`), dates 31.03.2027 and times on Berlin's clock, `;`-separated CSV; `en` the column ids with their unit, euros with a decimal point, ISO dates, Berlin times with their offset, `,`-separated CSV. Both UTF-8 with BOM. Default: German when Accept-Language prefers German, else English. JSON keeps cents and UTC.
+        :type language: str
         :param _request_timeout: timeout setting for this request. If one
                                  number provided, it will be total request
                                  timeout. It can also be a pair (tuple) of
@@ -1739,6 +1797,7 @@ class ReportsApi:
             contract_id=contract_id,
             city=city,
             format=format,
+            language=language,
             _request_auth=_request_auth,
             _content_type=_content_type,
             _headers=_headers,
@@ -1769,6 +1828,7 @@ class ReportsApi:
         contract_id: Optional[Annotated[str, Field(strict=True, max_length=64)]] = None,
         city: Optional[Annotated[str, Field(strict=True, max_length=40)]] = None,
         format: Annotated[Optional[StrictStr], Field(description="json, csv or xlsx")] = None,
+        language: Annotated[Optional[StrictStr], Field(description="The file's language with `format=csv|xlsx`: `de` German headings and labels, euros (XLSX numbers shown 1.234,56 €, CSV `1234,56`), dates 31.03.2027 and times on Berlin's clock, `;`-separated CSV; `en` the column ids with their unit, euros with a decimal point, ISO dates, Berlin times with their offset, `,`-separated CSV. Both UTF-8 with BOM. Default: German when Accept-Language prefers German, else English. JSON keeps cents and UTC.")] = None,
         _request_timeout: Union[
             None,
             Annotated[StrictFloat, Field(gt=0)],
@@ -1791,6 +1851,8 @@ class ReportsApi:
         :type city: str
         :param format: json, csv or xlsx
         :type format: str
+        :param language: The file's language with `format=csv|xlsx`: `de` German headings and labels, euros (XLSX numbers shown 1.234,56 €, CSV `1234,56`), dates 31.03.2027 and times on Berlin's clock, `;`-separated CSV; `en` the column ids with their unit, euros with a decimal point, ISO dates, Berlin times with their offset, `,`-separated CSV. Both UTF-8 with BOM. Default: German when Accept-Language prefers German, else English. JSON keeps cents and UTC.
+        :type language: str
         :param _request_timeout: timeout setting for this request. If one
                                  number provided, it will be total request
                                  timeout. It can also be a pair (tuple) of
@@ -1817,6 +1879,7 @@ class ReportsApi:
             contract_id=contract_id,
             city=city,
             format=format,
+            language=language,
             _request_auth=_request_auth,
             _content_type=_content_type,
             _headers=_headers,
@@ -1842,6 +1905,7 @@ class ReportsApi:
         contract_id,
         city,
         format,
+        language,
         _request_auth,
         _content_type,
         _headers,
@@ -1875,6 +1939,10 @@ class ReportsApi:
         if format is not None:
             
             _query_params.append(('format', format))
+            
+        if language is not None:
+            
+            _query_params.append(('language', language))
             
         # process the header parameters
         # process the form parameters
