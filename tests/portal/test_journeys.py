@@ -27,8 +27,8 @@ GERMAN_MONEY = re.compile(r"^-?\d{1,3}(\.\d{3})*,\d{2}\s€$")  # 1.234,56 €
 
 
 def local(moment: dt.datetime) -> str:
-    """The value a person types into a datetime-local field: the network's time zone."""
-    return moment.astimezone(BERLIN).strftime("%Y-%m-%dT%H:%M:%S")
+    """What a person in a German office types into a date-and-time field: TT.MM.JJJJ HH:MM:SS, Berlin's clock."""
+    return moment.astimezone(BERLIN).strftime("%d.%m.%Y %H:%M:%S")
 
 
 def flash(page: Page) -> str:
@@ -49,10 +49,12 @@ def test_1_lead_opens_a_round(sign_in: SignIn, journey: dict[str, Any], shoot: S
     page = sign_in("ettlingen.lead", "/rounds")
     now = dt.datetime.now(dt.UTC)
     page.fill("input[name=title]", ROUND_TITLE)
+    closes = now + dt.timedelta(days=7)
     page.fill("input[name=opens_at]", local(now - dt.timedelta(minutes=1)))
-    page.fill("input[name=closes_at]", local(now + dt.timedelta(days=7)))
+    page.fill("input[name=closes_at]", local(closes))
     page.get_by_role("button", name="Runde anlegen", exact=True).click()
     expect(page.locator(".flash.ok")).to_contain_text("Runde als Entwurf angelegt")
+    expect(page.locator("main")).to_contain_text(closes.astimezone(BERLIN).strftime("%d.%m.%Y %H:%M"))  # shown back
     page.get_by_role("button", name="Runde öffnen", exact=True).click()
     expect(page.get_by_test_id("round-status")).to_have_text("offen")
     journey["round_url"] = page.url
@@ -74,13 +76,21 @@ def test_2_city_it_submits_demand(
     expect(catalog.locator("tr", has_text="VC-GLOBALMEET")).to_contain_text("Hosting: Drittland")
     expect(catalog.locator("tr", has_text="VC-JITSI-SELFHOSTED")).to_contain_text("Open Source")
 
-    page.select_option("select[name=item_id]", items["VC-EU-CLOUD"]["id"])
-    page.fill("form[action$='/lines'] input[name=quantity]", "40")
-    page.fill("input[name=justification]", "Videokonferenzen der Fachämter")
-    page.click("form[action$='/lines'] button[type=submit]")
+    # A date as a German office writes it, TT.MM.JJJJ; one that does not exist is refused in German.
+    needed_by = (dt.datetime.now(BERLIN).date() + dt.timedelta(days=60)).strftime("%d.%m.%Y")
+    for typed in ("31.02.2027", needed_by):
+        page.select_option("select[name=item_id]", items["VC-EU-CLOUD"]["id"])
+        page.fill("form[action$='/lines'] input[name=quantity]", "40")
+        page.fill("form[action$='/lines'] input[name=needed_by]", typed)
+        page.fill("input[name=justification]", "Videokonferenzen der Fachämter")
+        page.click("form[action$='/lines'] button[type=submit]")
+        if typed == "31.02.2027":
+            expect(page.locator(".flash.error")).to_contain_text("Benötigt bis: „31.02.2027“ ist kein Datum")
+            expect(page.get_by_test_id("lines").locator("tr", has_text="VC-EU-CLOUD")).to_have_count(0)
     expect(page.locator(".flash.ok")).to_contain_text("Bedarf gemeldet")
     line = page.get_by_test_id("lines").locator("tr", has_text="VC-EU-CLOUD")
     expect(line).to_contain_text("40")
+    expect(line.get_by_test_id("needed-by")).to_have_text(needed_by)  # shown back as typed
 
     # A spreadsheet with mistakes is refused as a whole, row by row; nothing is added.
     bad = b"Artikelnummer;Menge\r\nHEADSET-USB;10\r\nGIBT-ES-NICHT;5\r\nDOCK-USBC;0\r\n"

@@ -34,7 +34,27 @@ def test_times_are_shown_in_the_network_time_zone() -> None:
     assert i18n.Locale("de").datetime(winter) == "15.01.2026 10:30"
     assert i18n.Locale("de").datetime(summer) == "15.07.2026 11:30"
     assert i18n.from_local_input("2026-07-15T11:30") == dt.datetime(2026, 7, 15, 9, 30, tzinfo=dt.UTC)
-    assert i18n.local_input_value(summer) == "2026-07-15T11:30:00"
+    assert i18n.Locale("de").time_input(summer) == "15.07.2026 11:30"
+    assert i18n.Locale("en").time_input("2026-07-15T09:30:05+00:00") == "2026-07-15 11:30:05"  # seconds kept
+    assert i18n.Locale("en").datetime(winter) == "2026-01-15 10:30"
+    assert i18n.from_local_input("15.07.2026 11:30") == dt.datetime(2026, 7, 15, 9, 30, tzinfo=dt.UTC)
+    assert i18n.from_local_input("15.1.2026 10:30:15 Uhr") == dt.datetime(2026, 1, 15, 9, 30, 15, tzinfo=dt.UTC)
+    for unreadable in ("15.07.26 11:30", "31.02.2026 10:00", "2026-07-15", "morgen 10 Uhr", "15.07.2026 25:00"):
+        with pytest.raises(ValueError, match="no date and time"):
+            i18n.from_local_input(unreadable)
+
+
+def test_dates_are_typed_and_shown_as_tt_mm_jjjj_in_german_and_iso_in_english() -> None:
+    assert i18n.Locale("de").date("2027-03-31") == "31.03.2027" == i18n.Locale("de").date_input("2027-03-31")
+    assert i18n.Locale("en").date(dt.date(2027, 3, 31)) == "2027-03-31"
+    assert i18n.Locale("de").date_input(None) == "" and i18n.Locale("de").date_placeholder == "TT.MM.JJJJ"
+    assert i18n.parse_day(" 31.03.2027 ") == i18n.parse_day("2027-03-31") == dt.date(2027, 3, 31)
+    assert i18n.parse_day("1.3.2027") == dt.date(2027, 3, 1)
+    for unreadable in ("31.02.2027", "31.03.27", "2027-3-31", "31/03/2027", "", "morgen"):
+        with pytest.raises(ValueError, match="no date"):
+            i18n.parse_day(unreadable)
+    refusal = i18n.Locale("de").gettext(i18n.DATE_REFUSED, field="Benötigt bis", value="31.02.2027")
+    assert refusal == "Benötigt bis: „31.02.2027“ ist kein Datum; bitte als TT.MM.JJJJ eingeben, z. B. 31.03.2027."
 
 
 def test_enumerations_have_both_languages_and_unknown_values_show_as_they_are() -> None:

@@ -9,7 +9,7 @@ from fastapi import APIRouter, UploadFile
 from fastapi.responses import HTMLResponse, Response
 
 from civicpool_portal.forms import Text, if_match, whole
-from civicpool_portal.i18n import from_local_input
+from civicpool_portal.i18n import DATE_REFUSED, from_local_input, parse_day
 from civicpool_portal.page_request import FormPortalDep, Portal, PortalDep, back_to, download
 
 router = APIRouter(prefix="/rounds")
@@ -104,8 +104,13 @@ async def add_line(
     priority: Text = "normal",
     needed_by: Text = "",
 ) -> Response:
+    try:
+        day = parse_day(needed_by).isoformat() if needed_by.strip() else None
+    except ValueError:
+        portal.refuse(portal._(DATE_REFUSED, field=portal._("Needed by"), value=needed_by))
+        return back_to(f"/rounds/{round_id}")
     body = {"item_id": item_id, "quantity": whole(quantity), "justification": justification, "priority": priority,
-            "needed_by": needed_by or None}  # fmt: skip
+            "needed_by": day}  # fmt: skip
     await portal.send("POST", f"/rounds/{round_id}/lines", json=body, ok=portal._("Demand added."))
     return back_to(f"/rounds/{round_id}")
 

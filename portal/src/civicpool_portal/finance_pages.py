@@ -7,11 +7,14 @@ import uuid
 from typing import Annotated
 
 from civicpool_common.auth import Role
+from civicpool_common.messages import N_
+from civicpool_common.timestamps import network_date
 from fastapi import APIRouter, Form, Query
 from fastapi.responses import HTMLResponse, Response
 
 from civicpool_portal.forms import Text, idempotency, parse_euros, whole
-from civicpool_portal.page_request import ApiError, FormPortalDep, NoAccess, PortalDep, back_to, download
+from civicpool_portal.i18n import DATE_REFUSED, parse_day
+from civicpool_portal.page_request import ApiError, FormPortalDep, NoAccess, Portal, PortalDep, back_to, download
 
 router = APIRouter(prefix="/finance")
 FINANCE_ROLES = (Role.FINANCE, Role.NETWORK_ADMIN)
@@ -20,14 +23,21 @@ REPORTS = {"statement": "/reports/statement", "utilisation": "/reports/utilisati
 RENEWAL_DAYS = 365
 
 
-def _period(start: str, end: str) -> tuple[str, str]:
-    """The period asked for, or this year so far."""
-    today = dt.datetime.now(dt.UTC).date()
-    try:
-        first = dt.date.fromisoformat(start) if start else today.replace(month=1, day=1)
-        last = dt.date.fromisoformat(end) if end else today
-    except ValueError:
-        first, last = today.replace(month=1, day=1), today
+def _period(start: str, end: str, portal: Portal | None = None) -> tuple[str, str]:
+    """The period asked for (31.03.2027 or 2027-03-31), or this year so far; a day that is none is said on the
+    page (`portal`) and this year so far is shown."""
+    today = network_date(dt.datetime.now(dt.UTC))
+    first, last = today.replace(month=1, day=1), today
+    for field, typed in ((N_("From"), start), (N_("To"), end)):
+        if not typed.strip():
+            continue
+        try:
+            day = parse_day(typed)
+        except ValueError:
+            if portal is not None:
+                portal.refuse(portal._(DATE_REFUSED, field=portal._(field), value=typed))
+            return today.replace(month=1, day=1).isoformat(), today.isoformat()
+        first, last = (day, last) if field == "From" else (first, day)
     return first.isoformat(), last.isoformat()
 
 
@@ -39,7 +49,7 @@ async def finance(
     city: Annotated[str, Query(max_length=40)] = "",
 ) -> HTMLResponse:
     portal.require(*FINANCE_ROLES)
-    first, last = _period(start, end)
+    first, last = _period(start, end, portal)
     city = portal.city or city
     year = int(last[:4])
     use = await portal.get("/reports/utilisation", city=city or None)
