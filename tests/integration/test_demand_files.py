@@ -256,7 +256,7 @@ def test_exports_escape_cells_a_spreadsheet_would_run_as_formulas(api: ApiFactor
     lead = api("ettlingen.lead")
     as_csv = lead.get(f"/rounds/{round_['id']}/lines", params={"format": "csv"})
     assert as_csv.status_code == 200 and as_csv.headers["content-type"].startswith("text/csv")
-    rows = list(csv.DictReader(io.StringIO(as_csv.content.decode("utf-8-sig")), delimiter=";"))
+    rows = list(csv.DictReader(io.StringIO(as_csv.content.decode("utf-8-sig")), delimiter=","))  # English: ","
     assert sorted(r["justification"] for r in rows) == sorted(["'" + t if t[0] in "=+-@" else t for t in dangerous])
     as_xlsx = lead.get(f"/rounds/{round_['id']}/lines", params={"format": "xlsx"})
     sheet = openpyxl.load_workbook(io.BytesIO(as_xlsx.content)).worksheets[0]
@@ -267,7 +267,7 @@ def test_exports_escape_cells_a_spreadsheet_would_run_as_formulas(api: ApiFactor
     assert sorted(str(cell.value) for cell in cells) == sorted(dangerous)
     assert {str(cell.value): cell.quotePrefix for cell in cells} == {t: t[0] in "=+-@" for t in dangerous}
     aggregate_csv = lead.get(f"/rounds/{round_['id']}/aggregate", params={"format": "csv"})
-    table = list(csv.reader(io.StringIO(aggregate_csv.content.decode("utf-8-sig")), delimiter=";"))
+    table = list(csv.reader(io.StringIO(aggregate_csv.content.decode("utf-8-sig")), delimiter=","))
     assert table[0][:2] == ["sku", "name"] and table[1][0] == "LAPTOP-14" and table[0][-1] == "qty_bruchsal"
 
 
