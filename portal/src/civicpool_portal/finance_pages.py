@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from typing import Annotated
 
 from civicpool_common.auth import Role
 from civicpool_common.messages import N_
-from civicpool_common.timestamps import network_date
+from civicpool_common.timestamps import network_today
 from fastapi import APIRouter, Form, Query
 from fastapi.responses import HTMLResponse, Response
 
@@ -26,7 +25,7 @@ RENEWAL_DAYS = 365
 def _period(start: str, end: str, portal: Portal | None = None) -> tuple[str, str]:
     """The period asked for (31.03.2027 or 2027-03-31), or this year so far; a day that is none is said on the
     page (`portal`) and this year so far is shown."""
-    today = network_date(dt.datetime.now(dt.UTC))
+    today = network_today()
     first, last = today.replace(month=1, day=1), today
     for field, typed in ((N_("From"), start), (N_("To"), end)):
         if not typed.strip():

@@ -1301,8 +1301,8 @@ class ReportsApi:
     def statement(
         self,
         city: Annotated[Optional[Annotated[str, Field(strict=True, max_length=40)]], Field(description="The city; finance: your own")] = None,
-        var_from: Annotated[Optional[date], Field(description="First day (UTC), included; default 1 January of `to`'s year")] = None,
-        to: Annotated[Optional[date], Field(description="Last day (UTC), included; default today")] = None,
+        var_from: Annotated[Optional[date], Field(description="First day (Europe/Berlin), included; default 1 January of `to`'s year")] = None,
+        to: Annotated[Optional[date], Field(description="Last day (Europe/Berlin), included; default today in Berlin")] = None,
         format: Annotated[Optional[StrictStr], Field(description="json, csv or xlsx")] = None,
         language: Annotated[Optional[StrictStr], Field(description="The file's language with `format=csv|xlsx`: `de` German headings and labels, euros (XLSX numbers shown 1.234,56 €, CSV `1234,56`), dates 31.03.2027 and times on Berlin's clock, `;`-separated CSV; `en` the column ids with their unit, euros with a decimal point, ISO dates, Berlin times with their offset, `,`-separated CSV. Both UTF-8 with BOM. Default: German when Accept-Language prefers German, else English. JSON keeps cents and UTC.")] = None,
         _request_timeout: Union[
@@ -1323,9 +1323,9 @@ class ReportsApi:
 
         :param city: The city; finance: your own
         :type city: str
-        :param var_from: First day (UTC), included; default 1 January of `to`'s year
+        :param var_from: First day (Europe/Berlin), included; default 1 January of `to`'s year
         :type var_from: date
-        :param to: Last day (UTC), included; default today
+        :param to: Last day (Europe/Berlin), included; default today in Berlin
         :type to: date
         :param format: json, csv or xlsx
         :type format: str
@@ -1387,8 +1387,8 @@ class ReportsApi:
     def statement_with_http_info(
         self,
         city: Annotated[Optional[Annotated[str, Field(strict=True, max_length=40)]], Field(description="The city; finance: your own")] = None,
-        var_from: Annotated[Optional[date], Field(description="First day (UTC), included; default 1 January of `to`'s year")] = None,
-        to: Annotated[Optional[date], Field(description="Last day (UTC), included; default today")] = None,
+        var_from: Annotated[Optional[date], Field(description="First day (Europe/Berlin), included; default 1 January of `to`'s year")] = None,
+        to: Annotated[Optional[date], Field(description="Last day (Europe/Berlin), included; default today in Berlin")] = None,
         format: Annotated[Optional[StrictStr], Field(description="json, csv or xlsx")] = None,
         language: Annotated[Optional[StrictStr], Field(description="The file's language with `format=csv|xlsx`: `de` German headings and labels, euros (XLSX numbers shown 1.234,56 €, CSV `1234,56`), dates 31.03.2027 and times on Berlin's clock, `;`-separated CSV; `en` the column ids with their unit, euros with a decimal point, ISO dates, Berlin times with their offset, `,`-separated CSV. Both UTF-8 with BOM. Default: German when Accept-Language prefers German, else English. JSON keeps cents and UTC.")] = None,
         _request_timeout: Union[
@@ -1409,9 +1409,9 @@ class ReportsApi:
 
         :param city: The city; finance: your own
         :type city: str
-        :param var_from: First day (UTC), included; default 1 January of `to`'s year
+        :param var_from: First day (Europe/Berlin), included; default 1 January of `to`'s year
         :type var_from: date
-        :param to: Last day (UTC), included; default today
+        :param to: Last day (Europe/Berlin), included; default today in Berlin
         :type to: date
         :param format: json, csv or xlsx
         :type format: str
@@ -1473,8 +1473,8 @@ class ReportsApi:
     def statement_without_preload_content(
         self,
         city: Annotated[Optional[Annotated[str, Field(strict=True, max_length=40)]], Field(description="The city; finance: your own")] = None,
-        var_from: Annotated[Optional[date], Field(description="First day (UTC), included; default 1 January of `to`'s year")] = None,
-        to: Annotated[Optional[date], Field(description="Last day (UTC), included; default today")] = None,
+        var_from: Annotated[Optional[date], Field(description="First day (Europe/Berlin), included; default 1 January of `to`'s year")] = None,
+        to: Annotated[Optional[date], Field(description="Last day (Europe/Berlin), included; default today in Berlin")] = None,
         format: Annotated[Optional[StrictStr], Field(description="json, csv or xlsx")] = None,
         language: Annotated[Optional[StrictStr], Field(description="The file's language with `format=csv|xlsx`: `de` German headings and labels, euros (XLSX numbers shown 1.234,56 €, CSV `1234,56`), dates 31.03.2027 and times on Berlin's clock, `;`-separated CSV; `en` the column ids with their unit, euros with a decimal point, ISO dates, Berlin times with their offset, `,`-separated CSV. Both UTF-8 with BOM. Default: German when Accept-Language prefers German, else English. JSON keeps cents and UTC.")] = None,
         _request_timeout: Union[
@@ -1495,9 +1495,9 @@ class ReportsApi:
 
         :param city: The city; finance: your own
         :type city: str
-        :param var_from: First day (UTC), included; default 1 January of `to`'s year
+        :param var_from: First day (Europe/Berlin), included; default 1 January of `to`'s year
         :type var_from: date
-        :param to: Last day (UTC), included; default today
+        :param to: Last day (Europe/Berlin), included; default today in Berlin
         :type to: date
         :param format: json, csv or xlsx
         :type format: str

@@ -6,11 +6,11 @@ sees its own city (network finance: every city); leads and admins see all.
 
 # No `from __future__ import annotations`: FastAPI reads the route signatures at runtime.
 
-import datetime as dt
 from collections.abc import Sequence
 from typing import Annotated, Any
 
 from civicpool_common.messages import Text
+from civicpool_common.timestamps import network_today
 from fastapi import APIRouter, Query
 
 from civicpool_gateway import downloads
@@ -62,13 +62,14 @@ async def statement(
     services: ClientsDep,
     city: Annotated[str, Query(max_length=40, description="The city; finance: your own")] = "",
     from_: Annotated[
-        Day | None, Query(alias="from", description="First day (UTC), included; default 1 January of `to`'s year")
+        Day | None,
+        Query(alias="from", description="First day (Europe/Berlin), included; default 1 January of `to`'s year"),
     ] = None,
-    to: Annotated[Day | None, Query(description="Last day (UTC), included; default today")] = None,
+    to: Annotated[Day | None, Query(description="Last day (Europe/Berlin), included; default today in Berlin")] = None,
     format: FormatQuery = "json",
     language: LanguageQuery = None,
 ) -> Any:
-    end = to or dt.datetime.now(dt.UTC).date()
+    end = to or network_today()
     start = from_ or end.replace(month=1, day=1)
     report = await services.contracts.statement(city, start, end, caller.token)
     if format == "json":
