@@ -142,14 +142,17 @@ async def _items_named_by(rows: Sequence[RawRow], directory: ItemDirectory) -> _
     cpv_codes = {
         row.cpv_code.strip() for row in rows if not row.sku.strip() and CPV_CODE.fullmatch(row.cpv_code.strip())
     }
-    by_sku = await directory.by_skus(skus) if skus else {}
+    # SKUs match whatever their case: the file's spelling, and the usual upper and lower case of catalogs
+    variants = [variant for sku in skus for variant in (sku, sku.upper(), sku.lower())]
+    found = await directory.by_skus(variants) if skus else {}
+    by_sku = {sku.casefold(): item for sku, item in sorted(found.items())}
     return _ItemsNamed(by_sku, {code: await directory.by_cpv_code(code) for code in sorted(cpv_codes)})
 
 
 def _item_of(row: RawRow, items: _ItemsNamed, problems: _Problems) -> CatalogItem | None:
     sku, cpv_code, name = row.sku.strip(), row.cpv_code.strip(), row.name.strip()
     if sku:
-        item = items.by_sku.get(sku)
+        item = items.by_sku.get(sku.casefold())
         if item is None:
             problems.add(row.line, "sku", Text("no catalog item has the SKU {sku}", sku=rules.shown(sku)))
         return item
