@@ -11,14 +11,15 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import io
 import itertools
 import re
 import unicodedata
 import zipfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 from xml.etree.ElementTree import Element
 
 from civicpool_common.messages import N_, Text, text
@@ -106,6 +107,7 @@ class Upload:
 
 
 Record = tuple[int, list[str]]  # a row's number and its cells as text
+_T = TypeVar("_T")
 
 
 def read_upload(content: bytes, file_name: str) -> Upload:
@@ -445,20 +447,24 @@ def _read_xlsx(content: bytes) -> Upload:
 
 def _first_table(sheets: Sequence[tuple[str, Iterator[Record]]]) -> Upload:
     """The table of the first sheet with the template's headings (a cover sheet before it is common); with
-    none, the first sheet's refusal."""
+    none, the first sheet's refusal. A refusal names the sheet."""
     heads = []
     for title, records in sheets:
-        head = list(itertools.islice(records, HEADING_SEARCH_ROWS))
+        head = _named(title, functools.partial(_first_rows, records))
         if any(_is_heading_row(cells) for _, cells in head):
-            return _named(title, itertools.chain(head, records))
+            return _named(title, functools.partial(_table, itertools.chain(head, records), title))
         heads.append(head)
     title, records = sheets[0]
-    return _named(title, itertools.chain(heads[0], records))
+    return _named(title, functools.partial(_table, itertools.chain(heads[0], records), title))
 
 
-def _named(title: str, records: Iterator[Record]) -> Upload:
+def _first_rows(records: Iterator[Record]) -> list[Record]:
+    return list(itertools.islice(records, HEADING_SEARCH_ROWS))
+
+
+def _named(title: str, read: Callable[[], _T]) -> _T:
     try:
-        return _table(records, title)
+        return read()
     except UnreadableFile as error:
         raise _in_sheet(title, error) from None
 
