@@ -27,6 +27,11 @@ router = APIRouter(tags=["demand"])
 IMPORTS_PATH = r"/api/v1/rounds/[^/]+/imports"
 MULTIPART_OVERHEAD_BYTES = 64 * 1024  # the form's boundaries and the mode field around the file
 MAX_IMPORT_BODY_BYTES = uploads.MAX_UPLOAD_BYTES + MULTIPART_OVERHEAD_BYTES
+_TOO_LARGE = N_(
+    "the file is larger than {limit} MB. Files usually grow large from pictures embedded in a sheet, from thousands of formatted but empty rows, or from other sheets in the workbook: delete those (or copy only the demand list into a new workbook) and upload it again"  # noqa: E501
+)
+# The refusal of a file over the limit, by the router or (a body far over it) by the body limit before it.
+TOO_LARGE = Text(_TOO_LARGE, limit=uploads.MAX_UPLOAD_BYTES // 1024 // 1024)
 COLUMN_DOCS = "\n".join(f"- `{c.german}` / `{c.english}`: {c.meaning}" for c in uploads.TEMPLATE)
 
 
@@ -77,7 +82,7 @@ async def import_lines(
 ) -> Any:
     content = await file.read(uploads.MAX_UPLOAD_BYTES + 1)
     if len(content) > uploads.MAX_UPLOAD_BYTES:
-        raise Problem(Reason.PAYLOAD_TOO_LARGE, Text(_TOO_LARGE, limit=uploads.MAX_UPLOAD_BYTES // 1024 // 1024))
+        raise Problem(Reason.PAYLOAD_TOO_LARGE, TOO_LARGE)
     file_name = file.filename or "upload"
     try:
         upload = await run_in_threadpool(uploads.read_upload, content, file_name)
@@ -92,11 +97,6 @@ async def import_lines(
     if result.replayed:
         response.status_code = status.HTTP_200_OK
     return result
-
-
-_TOO_LARGE = N_(
-    "the file is larger than {limit} MB. Files usually grow large from pictures embedded in a sheet, from thousands of formatted but empty rows, or from other sheets in the workbook: delete those (or copy only the demand list into a new workbook) and upload it again"  # noqa: E501
-)
 
 
 def in_the_files_words(error: Mapping[str, Any], upload: uploads.Upload) -> dict[str, Any]:
