@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 
 from tests.conftest import PROBLEM, XLSX, ApiFactory
 from tests.integration.test_demand_api import add_line, demo_round, new_round
+from tests.support.demand_files import DemandFile, demand_files
 
 HEADSET_NAME = "Headset USB-C, beidseitig, mit Geräuschunterdrückung"
 IN_A_MONTH = dt.date.today() + dt.timedelta(days=30)
@@ -56,6 +57,15 @@ def test_bruchsal_uploads_into_the_demo_round_and_ettlingen_exports_the_network_
     headings = [cell.value for cell in sheet[1]]
     assert headings[:4] == ["Artikelnummer", "CPV-Code", "Bezeichnung", "Menge"]
     assert workbook.sheetnames[1] == "Anleitung"
+    guide = [[cell.value for cell in row] for row in workbook["Anleitung"].iter_rows()]
+    assert guide[0] == ["Spalte", "Bedeutung"]
+    assert guide[4] == ["Menge", "Eine ganze Zahl ab 1; 1.000 bedeutet tausend, 40,00 ist 40"]
+    english = api("bruchsal.it").get("/rounds/import-template", params={"format": "xlsx", "language": "en"})
+    english_guide = openpyxl.load_workbook(io.BytesIO(english.content))["Guide"]
+    assert [c.value for c in english_guide[5]] == [
+        "quantity",
+        "A whole number from 1; 1.000 means one thousand, 40,00 is 40",
+    ]
     sheet.delete_rows(2)  # the example row
     sheet.append(["LAPTOP-14", None, None, 38, IN_A_MONTH, "Ersatz in den Schulen", "hoch"])
     sheet.append([None, "32342100-3", HEADSET_NAME, 38.0, None, "Zu den Notebooks", None])
@@ -173,14 +183,60 @@ def test_a_german_clerk_reads_the_refusal_in_german_and_a_script_in_english(api:
     assert german.headers["content-language"] == "de"
     assert german.json()["title"] == "Der Import wurde abgelehnt; es wurde nichts übernommen"
     assert german.json()["detail"] == "Die Datei hat 2 Fehler in 2 Zeile(n); es wurde nichts importiert"
-    assert [(e["line"], e["field"], e["message"]) for e in german.json()["errors"]] == [
-        (2, "quantity", "'zehn' ist keine ganze Zahl"),
-        (3, "needed_by", "01.01.2001 liegt in der Vergangenheit"),  # the day as a German reads it
-    ]
+    assert [(e["line"], e["field"], e["column"], e["message"]) for e in german.json()["errors"]] == [
+        (2, "quantity", "Menge", "Zeile 2, Spalte „Menge“: 'zehn' ist keine ganze Zahl"),
+        (3, "needed_by", "Benötigt bis", "Zeile 3, Spalte „Benötigt bis“: 01.01.2001 liegt in der Vergangenheit"),
+    ]  # the row as Excel numbers it, the column by the file's heading, the day as a German reads it
     assert english.json()["detail"] == "the file has 2 problem(s) in 2 row(s); nothing was imported"
     assert [e["message"] for e in english.json()["errors"]] == [
-        "'zehn' is not a whole number", "2001-01-01 lies in the past"
-    ]  # fmt: skip
+        "row 2, column 'Menge': 'zehn' is not a whole number",
+        "row 3, column 'Benötigt bis': 2001-01-01 lies in the past",
+    ]
+
+
+GERMAN_CITY_FILES = {f.case: f for f in demand_files(dt.date.today())}
+THROUGH_THE_STACK = [
+    "xlsx-bad-numbers-below-title-on-second-sheet", "csv-bad-numbers", "xlsx-unknown-sku-in-wrong-case",
+    "ods-cover-sheet-bad-number", "xlsx-password-protected", "xls-renamed-to-xlsx", "xlsx-oversized",
+    "xlsx-cover-sheet-and-title", "csv-unicode-text", "ods-with-title", "xlsx-lower-case-skus",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("case", THROUGH_THE_STACK)
+def test_files_as_german_cities_make_them_are_imported_or_refused_in_german(api: ApiFactory, case: str) -> None:
+    """Bruchsal's IT uploads as the portal does (German): rows as Excel numbers them, the file's headings,
+    the sheet; a file that cannot be read is told why in German; nothing changes unless all rows are good."""
+    demand_file: DemandFile = GERMAN_CITY_FILES[case]
+    round_ = new_round(api)
+    add_line(api, round_["id"], "bruchsal.it", "WEBCAM-FHD", 7)
+    response = api("bruchsal.it").post(
+        f"/rounds/{round_['id']}/imports",
+        files={"file": (demand_file.file_name, demand_file.content)},
+        headers={"Accept-Language": "de-DE,de;q=0.9"},
+    )
+    body = response.json()
+    if demand_file.accepted:
+        assert response.status_code == 201, response.text
+        items = api("bruchsal.it").get("/items", params={"limit": 500}).json()["data"]
+        ids = {item["sku"]: item["id"] for item in items} | {item["name"]: item["id"] for item in items}
+        expected = [(ids[key], quantity) for _, key, quantity in demand_file.read]
+        assert submitted(api, round_["id"]) == sorted([(ids["WEBCAM-FHD"], 7), *expected])
+        return
+    assert response.headers["content-type"] == PROBLEM and response.headers["content-language"] == "de"
+    if demand_file.too_large:
+        assert response.status_code == 413
+        assert "größer als 2 MB" in body["detail"] and "eingebettete Bilder" in body["detail"]
+    elif demand_file.refusal is not None:
+        assert (response.status_code, body["type"]) == (422, "/problems/unreadable-file")
+        assert demand_file.refusal[0] in body["detail"]
+    else:
+        assert (response.status_code, body["type"]) == (422, "/problems/import-rejected")
+        assert body["detail"].startswith("Die Datei hat")
+        assert [(e["line"], e["field"], e["column"], e["message"]) for e in body["errors"]] == [
+            (p.row, p.field, p.heading, p.german) for p in demand_file.problems
+        ]
+        assert all(e.get("sheet") == demand_file.sheet for e in body["errors"])
+    assert [q for _, q in submitted(api, round_["id"])] == [7]  # nothing changed
 
 
 def _broken_zip() -> bytes:
@@ -217,7 +273,7 @@ def _zip_without_a_workbook() -> bytes:
         ("b.csv", b"Artikel;Farbe\r\nx;rot\r\n", 422, "unreadable-file", "unknown column"),
         ("b.csv", b"sku;quantity\r\n", 422, "import-rejected", "no data rows"),
         ("b.csv", b"sku;quantity\r\n" + b"LAPTOP-14;1\r\n" * 5001, 422, "unreadable-file", "5,000"),
-        ("b.csv", b"sku;quantity\r\n" + b"x" * (2 * 1024 * 1024), 413, "payload-too-large", "MiB"),
+        ("b.csv", b"sku;quantity\r\n" + b"x" * (2 * 1024 * 1024), 413, "payload-too-large", "2 MB"),
         ("b.txt", _not_a_zip_but_named_xlsx(), 422, "unreadable-file", "not a text"),
     ],
 )  # fmt: skip

@@ -15,6 +15,7 @@ from civicpool_common.auth import Principal
 from civicpool_common.database import create_engine, session_factory, utc_now
 from civicpool_common.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied, VersionConflict
 from civicpool_common.lifecycle import StateConflict
+from civicpool_common.messages import Text
 from civicpool_common.vocabulary import ImportMode, LineStatus, Priority, RoundStatus
 from civicpool_demand.imports import RawRow
 from civicpool_demand.models import Line, Round
@@ -366,6 +367,21 @@ async def test_a_file_with_any_bad_row_changes_nothing_and_names_every_problem(d
     assert await demand.count_lines() == 1
     lines = (await demand.service.list_lines(BRUCHSAL, LineFilter(round_.id), 0, "")).records
     assert [line.status for line in lines] == [LineStatus.SUBMITTED]
+
+
+async def test_skus_match_whatever_their_case_and_an_unknown_one_gets_the_closest_suggested(demand: Demand) -> None:
+    """The real catalog (its own database) stores LAPTOP-14; a clerk types laptop-14, or laptp-14."""
+    round_ = await demand.open_round()
+    record, _ = await _import(demand, round_.id, [row(2, sku="laptop-14"), row(3, sku="Laptop-14", quantity="2")])
+    assert record.created == 2
+    with pytest.raises(InvalidArgument) as rejected:
+        await _import(demand, round_.id, [row(2, sku="laptp-14"), row(3, sku="QQQQQQQ")])
+    messages = {v.field: v.description for v in rejected.value.violations}
+    assert isinstance(messages["line 2.sku"], Text)
+    assert messages["line 2.sku"].render("de") == (
+        "Kein Katalogartikel hat die Artikelnummer 'laptp-14'; meinten Sie LAPTOP-14?"
+    )
+    assert str(messages["line 3.sku"]) == "no catalog item has the SKU 'QQQQQQQ'"  # nothing alike: no guess
 
 
 async def test_imports_respect_the_city_and_the_deadline(demand: Demand) -> None:

@@ -40,3 +40,14 @@ class InProcessDirectory(InProcessResolver):
     async def by_cpv_code(self, cpv_code: str) -> list[CatalogItem]:
         page = await self._catalog.items_page(ItemFilter(cpv_prefix=cpv_code[:8]), 500, "")
         return [_item(item) for item in page.records if item.cpv_code == cpv_code]
+
+    async def active_skus(self, at_most: int) -> list[str]:
+        skus: list[str] = []
+        cursor = ""
+        while len(skus) < at_most:
+            page = await self._catalog.items_page(ItemFilter(include_inactive=False), 500, cursor)
+            skus += [item.sku for item in page.records]
+            cursor = page.next_cursor
+            if not cursor:
+                break
+        return skus[:at_most]

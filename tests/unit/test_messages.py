@@ -67,6 +67,15 @@ def test_every_line_of_a_catalogue_is_gettext(language: str) -> None:
     assert [(n, line) for n, line in enumerate(lines, 1) if not PO_LINE.fullmatch(line)] == []
 
 
+@pytest.mark.parametrize("language", messages.LANGUAGES)
+def test_no_text_stands_twice_in_a_catalogue(language: str) -> None:
+    """Babel keeps the last of two entries with the same context and source: the first would be dead, and
+    two engineers adding the same source in parallel would not see it."""
+    path = Path(messages.__file__).parent / f"{language}.po"
+    entries = re.findall(r'(?:^msgctxt (".*")\n)?^msgid (".*")', path.read_text(encoding="utf-8"), re.MULTILINE)
+    assert [entry for entry in set(entries) if entries.count(entry) > 1] == []
+
+
 def test_the_pattern_still_finds_the_texts() -> None:
     assert len(marked_texts()) > 150
 

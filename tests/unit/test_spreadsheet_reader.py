@@ -37,18 +37,18 @@ BASE = workbook(lambda sheet: (sheet.append(["sku", "quantity"]), sheet.append([
 
 def test_blank_lines_do_not_count_and_nothing_after_them_is_lost() -> None:
     csv = "Artikelnummer;Menge\r\nA;1\r\n" + ";\r\n" * 12_000 + "B;2\r\n"
-    rows = uploads.read_upload(csv.encode(), "b.csv")
+    rows = uploads.read_upload(csv.encode(), "b.csv").rows
     assert [(r.line, r.values["sku"]) for r in rows] == [(2, "A"), (12_003, "B")]
     far = workbook(
         lambda s: (s.append(["sku", "quantity"]), s.append(["A", 1]), s.cell(12_010, 1, "B"), s.cell(12_010, 2, 2))
     )
-    assert [r.line for r in uploads.read_upload(far, "b.xlsx")] == [2, 12_010]
+    assert [r.line for r in uploads.read_upload(far, "b.xlsx").rows] == [2, 12_010]
 
 
 def test_a_stale_dimension_does_not_hide_rows() -> None:
     three = workbook(lambda s: [s.append(row) for row in (["sku", "quantity"], ["A", 1], ["B", 2], ["C", 3])])
     stale = rewritten(three, SHEET, lambda xml: re.sub(rb'<dimension ref="[^"]+"', b'<dimension ref="A1:B2"', xml))
-    assert [r.values["sku"] for r in uploads.read_upload(stale, "b.xlsx")] == ["A", "B", "C"]
+    assert [r.values["sku"] for r in uploads.read_upload(stale, "b.xlsx").rows] == ["A", "B", "C"]
 
 
 def test_more_rows_than_allowed_are_refused_not_truncated() -> None:
@@ -82,7 +82,7 @@ def test_a_workbook_that_unpacks_to_far_more_than_it_weighs_is_refused() -> None
 
 def test_huge_cells_are_refused() -> None:
     long = workbook(lambda s: (s.append(["sku", "quantity", "justification"]), s.append(["A", 1, "x" * 2101])))
-    with pytest.raises(uploads.UnreadableFile, match="line 2 has a cell longer than 2,100"):
+    with pytest.raises(uploads.UnreadableFile, match="row 2 has a cell longer than 2,100"):
         uploads.read_upload(long, "b.xlsx")
 
 
@@ -124,5 +124,5 @@ def test_a_utf16_part_with_a_doctype_is_refused_too() -> None:
 def test_rows_are_numbered_as_excel_shows_them_even_after_a_cell_with_line_breaks() -> None:
     """A justification over three lines is one row in Excel: the rows after it keep their numbers."""
     csv = 'Artikelnummer;Menge;Begründung\r\nA;1;"Zeile eins\r\nZeile zwei\r\nZeile drei"\r\nB;2;kurz\r\nC;x;kurz\r\n'
-    rows = uploads.read_upload(csv.encode(), "b.csv")
+    rows = uploads.read_upload(csv.encode(), "b.csv").rows
     assert [(r.line, r.values["sku"]) for r in rows] == [(2, "A"), (3, "B"), (4, "C")]

@@ -20,28 +20,31 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from civicpool_gateway.problems import Problem
 
 
-def _too_large(limit: int) -> Problem:
-    detail = Text("the request body is larger than {limit:n} bytes, the most this accepts", limit=limit)
-    return Problem(Reason.PAYLOAD_TOO_LARGE, detail)
+def _too_large(limit: int, detail: Text | None) -> Problem:
+    default = Text("the request body is larger than {limit:n} bytes, the most this accepts", limit=limit)
+    return Problem(Reason.PAYLOAD_TOO_LARGE, detail or default)
 
 
 class BodyLimit:
-    def __init__(self, app: ASGIApp, default_bytes: int, larger: Sequence[tuple[str, int]] = ()) -> None:
+    """`larger`: (path pattern, limit, the refusal's detail or None for the general one) of the uploads."""
+
+    def __init__(self, app: ASGIApp, default_bytes: int, larger: Sequence[tuple[str, int, Text | None]] = ()) -> None:
         self.app = app
         self.default_bytes = default_bytes
-        self.larger = [(re.compile(pattern), limit) for pattern, limit in larger]
+        self.larger = [(re.compile(pattern), limit, detail) for pattern, limit, detail in larger]
 
-    def limit_for(self, path: str) -> int:
-        return next((limit for pattern, limit in self.larger if pattern.fullmatch(path)), self.default_bytes)
+    def limit_for(self, path: str) -> tuple[int, Text | None]:
+        matches = ((limit, detail) for pattern, limit, detail in self.larger if pattern.fullmatch(path))
+        return next(matches, (self.default_bytes, None))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self.limit_for(scope["path"])
+        limit, detail = self.limit_for(scope["path"])
         declared = dict(scope["headers"]).get(b"content-length", b"")
         if declared.isdigit() and int(declared) > limit:
-            await _too_large(limit).response(Request(scope))(scope, receive, send)
+            await _too_large(limit, detail).response(Request(scope))(scope, receive, send)
             return
         received = 0
         over = started = False
@@ -69,4 +72,4 @@ class BodyLimit:
             if not over or started:
                 raise
         if over and not started:
-            await _too_large(limit).response(Request(scope))(scope, receive, send)
+            await _too_large(limit, detail).response(Request(scope))(scope, receive, send)

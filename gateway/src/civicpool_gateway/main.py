@@ -121,7 +121,10 @@ def create_app(
         BodyLimit,
         default_bytes=MAX_JSON_BODY_BYTES,
         # The portal's upload goes on to the API's import: as large as that may be.
-        larger=[(path, imports.MAX_IMPORT_BODY_BYTES) for path in (imports.IMPORTS_PATH, civicpool_portal.IMPORT_PATH)],
+        larger=[
+            (path, imports.MAX_IMPORT_BODY_BYTES, imports.TOO_LARGE)
+            for path in (imports.IMPORTS_PATH, civicpool_portal.IMPORT_PATH)
+        ],
     )
     app.add_middleware(RequestLanguage)
     app.add_middleware(

@@ -164,13 +164,18 @@ PROBLEM_SCHEMA: dict[str, Any] = {
         "instance": {"type": "string", "format": "uri-reference"},
         "errors": {
             "type": "array",
-            "description": "Validation problems: one per field, a spreadsheet row's with its `line`",
+            "description": (
+                "Validation problems: one per field; a spreadsheet row's with its `line` (as the spreadsheet "
+                "program numbers it), the `column` heading as the file wrote it and the `sheet` (XLSX, ODS)"
+            ),
             "items": {
                 "type": "object",
                 "required": ["field", "message"],
                 "properties": {
                     "field": {"type": "string"},
                     "line": {"type": "integer"},
+                    "column": {"type": "string"},
+                    "sheet": {"type": "string"},
                     "message": {"type": "string"},
                 },
             },

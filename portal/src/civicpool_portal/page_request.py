@@ -81,11 +81,14 @@ class ApiError(Exception):
         return locale.gettext(str(self.problem.get("title") or self.detail))
 
     def details(self, locale: i18n.Locale) -> list[str]:
-        """One line per violation, e.g. "Zeile 4, quantity: must be at least 1" (a spreadsheet's line first)."""
+        """One line per violation, e.g. "number: muss mindestens 1 sein"; a spreadsheet's row problem says its
+        row, the file's heading and the sheet in its message ("Zeile 4, Spalte „Menge“: muss mindestens 1 sein")."""
         lines = []
         for error in self.problem.get("errors") or []:
-            where = locale.gettext("line {line}", line=error["line"]) + ", " if "line" in error else ""
-            lines.append(f"{where}{error.get('field', '')}: {error.get('message', '')}")
+            if "line" in error:
+                lines.append(str(error.get("message", "")))
+                continue
+            lines.append(f"{error.get('field', '')}: {error.get('message', '')}")
         return lines
 
 

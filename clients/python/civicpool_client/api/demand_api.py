@@ -2186,7 +2186,7 @@ class DemandApi:
     ) -> ImportResult:
         """Import your city's demand from a spreadsheet
 
-        Upload CSV (`;` or `,`, UTF-8 or Windows-1252) or XLSX in the template's form (header in the first row; German or English headings). At most 2 MiB and 5,000 rows. Every row is checked; with any bad row nothing is imported and the answer lists each problem with its line number (422, `import-rejected`).  `mode=add` adds the file's lines (the same content again adds nothing: `replayed`); `mode=replace` makes your city's lines in the round equal to the file's (lines it repeats stay untouched, the others are withdrawn).
+        Upload CSV (`;`, `,` or tab; UTF-8, Windows-1252 or Excel's Unicode-Text), XLSX or ODS in the template's form (German or English headings; title rows above the heading row and a cover sheet before the demand sheet are skipped). At most 2 MB and 5,000 rows. Every row is checked; with any bad row nothing is imported and the answer lists each problem (422, `import-rejected`): `line` is the row as the spreadsheet program numbers it, `field` the template's field, `column` the heading the file used, `sheet` the sheet, and `message` says all of it in the reader's language.  `mode=add` adds the file's lines (the same content again adds nothing: `replayed`); `mode=replace` makes your city's lines in the round equal to the file's (lines it repeats stay untouched, the others are withdrawn).
 
         :param id: (required)
         :type id: str
@@ -2269,7 +2269,7 @@ class DemandApi:
     ) -> ApiResponse[ImportResult]:
         """Import your city's demand from a spreadsheet
 
-        Upload CSV (`;` or `,`, UTF-8 or Windows-1252) or XLSX in the template's form (header in the first row; German or English headings). At most 2 MiB and 5,000 rows. Every row is checked; with any bad row nothing is imported and the answer lists each problem with its line number (422, `import-rejected`).  `mode=add` adds the file's lines (the same content again adds nothing: `replayed`); `mode=replace` makes your city's lines in the round equal to the file's (lines it repeats stay untouched, the others are withdrawn).
+        Upload CSV (`;`, `,` or tab; UTF-8, Windows-1252 or Excel's Unicode-Text), XLSX or ODS in the template's form (German or English headings; title rows above the heading row and a cover sheet before the demand sheet are skipped). At most 2 MB and 5,000 rows. Every row is checked; with any bad row nothing is imported and the answer lists each problem (422, `import-rejected`): `line` is the row as the spreadsheet program numbers it, `field` the template's field, `column` the heading the file used, `sheet` the sheet, and `message` says all of it in the reader's language.  `mode=add` adds the file's lines (the same content again adds nothing: `replayed`); `mode=replace` makes your city's lines in the round equal to the file's (lines it repeats stay untouched, the others are withdrawn).
 
         :param id: (required)
         :type id: str
@@ -2352,7 +2352,7 @@ class DemandApi:
     ) -> RESTResponseType:
         """Import your city's demand from a spreadsheet
 
-        Upload CSV (`;` or `,`, UTF-8 or Windows-1252) or XLSX in the template's form (header in the first row; German or English headings). At most 2 MiB and 5,000 rows. Every row is checked; with any bad row nothing is imported and the answer lists each problem with its line number (422, `import-rejected`).  `mode=add` adds the file's lines (the same content again adds nothing: `replayed`); `mode=replace` makes your city's lines in the round equal to the file's (lines it repeats stay untouched, the others are withdrawn).
+        Upload CSV (`;`, `,` or tab; UTF-8, Windows-1252 or Excel's Unicode-Text), XLSX or ODS in the template's form (German or English headings; title rows above the heading row and a cover sheet before the demand sheet are skipped). At most 2 MB and 5,000 rows. Every row is checked; with any bad row nothing is imported and the answer lists each problem (422, `import-rejected`): `line` is the row as the spreadsheet program numbers it, `field` the template's field, `column` the heading the file used, `sheet` the sheet, and `message` says all of it in the reader's language.  `mode=add` adds the file's lines (the same content again adds nothing: `replayed`); `mode=replace` makes your city's lines in the round equal to the file's (lines it repeats stay untouched, the others are withdrawn).
 
         :param id: (required)
         :type id: str
@@ -2514,7 +2514,7 @@ class DemandApi:
     ) -> None:
         """Download the demand import template
 
-        CSV (`;`, UTF-8) or XLSX (with a sheet explaining each column). Columns:  - `Artikelnummer` / `sku`: The catalog item's SKU (or leave empty and give CPV code and name) - `CPV-Code` / `cpv_code`: The item's CPV code, e.g. 30213100-6 (only without SKU) - `Bezeichnung` / `name`: The item's name exactly as in the catalog (only without SKU) - `Menge` / `quantity`: A whole number from 1; 1.000 means one thousand - `Benötigt bis` / `needed_by`: Date as dd.mm.yyyy or yyyy-mm-dd; may be empty - `Begründung` / `justification`: Why the city needs it (up to 2,000 characters) - `Priorität` / `priority`: hoch / normal / niedrig (or high / normal / low); empty: normal
+        CSV (`;`, UTF-8) or XLSX (with a sheet explaining each column). Columns:  - `Artikelnummer` / `sku`: The catalog item's SKU (or leave empty and give CPV code and name) - `CPV-Code` / `cpv_code`: The item's CPV code, e.g. 30213100-6 (only without SKU) - `Bezeichnung` / `name`: The item's name exactly as in the catalog (only without SKU) - `Menge` / `quantity`: A whole number from 1; 1.000 means one thousand, 40,00 is 40 - `Benötigt bis` / `needed_by`: Date as dd.mm.yyyy or yyyy-mm-dd; may be empty - `Begründung` / `justification`: Why the city needs it (up to 2,000 characters) - `Priorität` / `priority`: hoch / normal / niedrig (or high / normal / low); empty: normal
 
         :param format: csv or xlsx
         :type format: str
@@ -2589,7 +2589,7 @@ class DemandApi:
     ) -> ApiResponse[None]:
         """Download the demand import template
 
-        CSV (`;`, UTF-8) or XLSX (with a sheet explaining each column). Columns:  - `Artikelnummer` / `sku`: The catalog item's SKU (or leave empty and give CPV code and name) - `CPV-Code` / `cpv_code`: The item's CPV code, e.g. 30213100-6 (only without SKU) - `Bezeichnung` / `name`: The item's name exactly as in the catalog (only without SKU) - `Menge` / `quantity`: A whole number from 1; 1.000 means one thousand - `Benötigt bis` / `needed_by`: Date as dd.mm.yyyy or yyyy-mm-dd; may be empty - `Begründung` / `justification`: Why the city needs it (up to 2,000 characters) - `Priorität` / `priority`: hoch / normal / niedrig (or high / normal / low); empty: normal
+        CSV (`;`, UTF-8) or XLSX (with a sheet explaining each column). Columns:  - `Artikelnummer` / `sku`: The catalog item's SKU (or leave empty and give CPV code and name) - `CPV-Code` / `cpv_code`: The item's CPV code, e.g. 30213100-6 (only without SKU) - `Bezeichnung` / `name`: The item's name exactly as in the catalog (only without SKU) - `Menge` / `quantity`: A whole number from 1; 1.000 means one thousand, 40,00 is 40 - `Benötigt bis` / `needed_by`: Date as dd.mm.yyyy or yyyy-mm-dd; may be empty - `Begründung` / `justification`: Why the city needs it (up to 2,000 characters) - `Priorität` / `priority`: hoch / normal / niedrig (or high / normal / low); empty: normal
 
         :param format: csv or xlsx
         :type format: str
@@ -2664,7 +2664,7 @@ class DemandApi:
     ) -> RESTResponseType:
         """Download the demand import template
 
-        CSV (`;`, UTF-8) or XLSX (with a sheet explaining each column). Columns:  - `Artikelnummer` / `sku`: The catalog item's SKU (or leave empty and give CPV code and name) - `CPV-Code` / `cpv_code`: The item's CPV code, e.g. 30213100-6 (only without SKU) - `Bezeichnung` / `name`: The item's name exactly as in the catalog (only without SKU) - `Menge` / `quantity`: A whole number from 1; 1.000 means one thousand - `Benötigt bis` / `needed_by`: Date as dd.mm.yyyy or yyyy-mm-dd; may be empty - `Begründung` / `justification`: Why the city needs it (up to 2,000 characters) - `Priorität` / `priority`: hoch / normal / niedrig (or high / normal / low); empty: normal
+        CSV (`;`, UTF-8) or XLSX (with a sheet explaining each column). Columns:  - `Artikelnummer` / `sku`: The catalog item's SKU (or leave empty and give CPV code and name) - `CPV-Code` / `cpv_code`: The item's CPV code, e.g. 30213100-6 (only without SKU) - `Bezeichnung` / `name`: The item's name exactly as in the catalog (only without SKU) - `Menge` / `quantity`: A whole number from 1; 1.000 means one thousand, 40,00 is 40 - `Benötigt bis` / `needed_by`: Date as dd.mm.yyyy or yyyy-mm-dd; may be empty - `Begründung` / `justification`: Why the city needs it (up to 2,000 characters) - `Priorität` / `priority`: hoch / normal / niedrig (or high / normal / low); empty: normal
 
         :param format: csv or xlsx
         :type format: str

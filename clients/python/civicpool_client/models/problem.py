@@ -34,7 +34,7 @@ class Problem(BaseModel):
     status: Annotated[int, Field(le=599, strict=True, ge=400)]
     detail: StrictStr
     instance: Optional[StrictStr] = None
-    errors: Optional[List[ProblemErrorsInner]] = Field(default=None, description="Validation problems: one per field, a spreadsheet row's with its `line`")
+    errors: Optional[List[ProblemErrorsInner]] = Field(default=None, description="Validation problems: one per field; a spreadsheet row's with its `line` (as the spreadsheet program numbers it), the `column` heading as the file wrote it and the `sheet` (XLSX, ODS)")
     current_version: Optional[StrictInt] = Field(default=None, description="With version-conflict: the version to reload")
     current_status: Optional[StrictStr] = Field(default=None, description="With state-conflict: the resource's status now")
     additional_properties: Dict[str, Any] = {}

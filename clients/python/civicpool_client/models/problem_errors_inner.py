@@ -29,8 +29,10 @@ class ProblemErrorsInner(BaseModel):
     """ # noqa: E501
     var_field: StrictStr = Field(alias="field")
     line: Optional[StrictInt] = None
+    column: Optional[StrictStr] = None
+    sheet: Optional[StrictStr] = None
     message: StrictStr
-    __properties: ClassVar[List[str]] = ["field", "line", "message"]
+    __properties: ClassVar[List[str]] = ["field", "line", "column", "sheet", "message"]
 
     model_config = ConfigDict(
         validate_by_name=True,
@@ -85,6 +87,8 @@ class ProblemErrorsInner(BaseModel):
         _obj = cls.model_validate({
             "field": obj.get("field"),
             "line": obj.get("line"),
+            "column": obj.get("column"),
+            "sheet": obj.get("sheet"),
             "message": obj.get("message")
         })
         return _obj

@@ -6,9 +6,11 @@ service checks every row and imports all of them or none.
 
 # No `from __future__ import annotations`: FastAPI reads the route signatures at runtime.
 
+from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
 from civicpool_common.auth import Role
+from civicpool_common.messages import N_, Text
 from civicpool_common.reasons import Reason
 from civicpool_common.vocabulary import ImportMode
 from fastapi import APIRouter, Depends, File, Form, Query, Response, UploadFile, status
@@ -25,6 +27,11 @@ router = APIRouter(tags=["demand"])
 IMPORTS_PATH = r"/api/v1/rounds/[^/]+/imports"
 MULTIPART_OVERHEAD_BYTES = 64 * 1024  # the form's boundaries and the mode field around the file
 MAX_IMPORT_BODY_BYTES = uploads.MAX_UPLOAD_BYTES + MULTIPART_OVERHEAD_BYTES
+_TOO_LARGE = N_(
+    "the file is larger than {limit} MB. Files usually grow large from pictures embedded in a sheet, from thousands of formatted but empty rows, or from other sheets in the workbook: delete those (or copy only the demand list into a new workbook) and upload it again"  # noqa: E501
+)
+# The refusal of a file over the limit, by the router or (a body far over it) by the body limit before it.
+TOO_LARGE = Text(_TOO_LARGE, limit=uploads.MAX_UPLOAD_BYTES // 1024 // 1024)
 COLUMN_DOCS = "\n".join(f"- `{c.german}` / `{c.english}`: {c.meaning}" for c in uploads.TEMPLATE)
 
 
@@ -50,10 +57,13 @@ async def import_template(
     "/rounds/{id}/imports",
     summary="Import your city's demand from a spreadsheet",
     description=(
-        "Upload CSV (`;` or `,`, UTF-8 or Windows-1252) or XLSX in the template's form (header in the first "
-        f"row; German or English headings). At most {uploads.MAX_UPLOAD_BYTES // 1024 // 1024} MiB and "
+        "Upload CSV (`;`, `,` or tab; UTF-8, Windows-1252 or Excel's Unicode-Text), XLSX or ODS in the "
+        "template's form (German or English headings; title rows above the heading row and a cover sheet "
+        f"before the demand sheet are skipped). At most {uploads.MAX_UPLOAD_BYTES // 1024 // 1024} MB and "
         f"{uploads.MAX_DATA_ROWS:,} rows. Every row is checked; with any bad row nothing is imported "
-        "and the answer lists each problem with its line number (422, `import-rejected`).\n\n"
+        "and the answer lists each problem (422, `import-rejected`): `line` is the row as the spreadsheet "
+        "program numbers it, `field` the template's field, `column` the heading the file used, `sheet` the "
+        "sheet, and `message` says all of it in the reader's language.\n\n"
         "`mode=add` adds the file's lines (the same content again adds nothing: `replayed`); "
         "`mode=replace` makes your city's lines in the round equal to the file's (lines it repeats stay "
         "untouched, the others are withdrawn)."
@@ -72,16 +82,40 @@ async def import_lines(
 ) -> Any:
     content = await file.read(uploads.MAX_UPLOAD_BYTES + 1)
     if len(content) > uploads.MAX_UPLOAD_BYTES:
-        raise Problem(
-            Reason.PAYLOAD_TOO_LARGE, f"the file is larger than {uploads.MAX_UPLOAD_BYTES // 1024 // 1024} MiB"
-        )
+        raise Problem(Reason.PAYLOAD_TOO_LARGE, TOO_LARGE)
     file_name = file.filename or "upload"
     try:
-        rows = await run_in_threadpool(uploads.read_upload, content, file_name)
+        upload = await run_in_threadpool(uploads.read_upload, content, file_name)
     except uploads.UnreadableFile as error:
-        raise Problem(Reason.UNREADABLE_FILE, str(error)) from None
+        raise Problem(Reason.UNREADABLE_FILE, error.text) from None
     city_id = caller.principal.city or ""
-    result = await services.demand.import_lines(id, city_id, mode, file_name[:255], rows, caller.token)
+    try:
+        result = await services.demand.import_lines(id, city_id, mode, file_name[:255], upload.rows, caller.token)
+    except Problem as problem:
+        problem.errors = [in_the_files_words(error, upload) for error in problem.errors]
+        raise
     if result.replayed:
         response.status_code = status.HTTP_200_OK
     return result
+
+
+def in_the_files_words(error: Mapping[str, Any], upload: uploads.Upload) -> dict[str, Any]:
+    """A row's problem as the person sees the file: the row as their program numbers it, the column by the
+    heading they wrote, and the sheet. `line` and `field` stay as they are for programs; `column` and `sheet`
+    are added, and the message says all of it."""
+    if "line" not in error:
+        return dict(error)
+    column = upload.headings.get(error["field"])
+    values = {"line": error["line"], "column": column, "sheet": upload.sheet, "message": error["message"]}
+    if upload.sheet is not None and column is not None:
+        message = Text("sheet '{sheet}', row {line}, column '{column}': {message}", **values)
+    elif upload.sheet is not None:
+        message = Text("sheet '{sheet}', row {line}: {message}", **values)
+    elif column is not None:
+        message = Text("row {line}, column '{column}': {message}", **values)
+    else:
+        message = Text("row {line}: {message}", **values)
+    extra = {"column": column} if column is not None else {}
+    if upload.sheet is not None:
+        extra["sheet"] = upload.sheet
+    return {**error, **extra, "message": message}

@@ -38,6 +38,7 @@ class ItemDirectory(Resolver, Protocol):
     async def by_ids(self, ids: Sequence[str]) -> dict[str, CatalogItem]: ...
     async def by_skus(self, skus: Sequence[str]) -> dict[str, CatalogItem]: ...
     async def by_cpv_code(self, cpv_code: str) -> list[CatalogItem]: ...
+    async def active_skus(self, at_most: int) -> list[str]: ...
 
 
 def _item(message: catalog_pb.Item) -> CatalogItem:
@@ -87,6 +88,19 @@ class GrpcItemDirectory(CatalogResolver):
             cursor = reply.next_cursor
             if not cursor:
                 return items
+
+    async def active_skus(self, at_most: int) -> list[str]:
+        """The SKUs of the catalog's active items, at most `at_most` of them (for suggestions)."""
+        skus: list[str] = []
+        cursor = ""
+        while len(skus) < at_most:
+            request = catalog_pb.ListItemsRequest(page=PageRequest(limit=MAX_LIMIT, cursor=cursor))
+            reply = await self._call(self._stub.ListItems, request)
+            skus += [m.sku for m in reply.items]
+            cursor = reply.next_cursor
+            if not cursor:
+                break
+        return skus[:at_most]
 
     async def _call(self, method: Callable[..., Awaitable[Response]], request: Message) -> Response:
         return await call_as_caller("catalog", method, request, self._deadline)

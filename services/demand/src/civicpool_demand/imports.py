@@ -8,6 +8,7 @@ name; quantities, dates and priorities are read as German offices write them.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import hashlib
 import json
 import re
@@ -26,7 +27,12 @@ from civicpool_demand.models import Line
 
 MAX_ROWS = 5000
 CPV_CODE = re.compile(r"[0-9]{8}-[0-9]")
-MAX_REPORTED_PROBLEMS = 200  # a file that is wrong everywhere needs a fix, not 10,000 messages
+MAX_SUGGESTED_SKUS = 3  # an unknown SKU's message names the closest ones
+MAX_SKUS_TO_SUGGEST_FROM = 5000  # the active catalog's SKUs that are compared, read once per refused file
+MAX_REPORTED_PROBLEMS = 200
+_UNKNOWN_SKU = N_(
+    "no catalog item has the SKU {sku}; did you mean {suggestions}?"
+)  # a file that is wrong everywhere needs a fix, not 10,000 messages
 
 
 @dataclass(frozen=True)
@@ -133,8 +139,9 @@ async def resolve_rows(
 
 @dataclass(frozen=True)
 class _ItemsNamed:
-    by_sku: dict[str, CatalogItem]
+    by_sku: dict[str, CatalogItem]  # by the SKU casefolded: SKUs match whatever their case
     by_cpv: dict[str, list[CatalogItem]]
+    active_skus: list[str]  # for suggestions; read only when a row names an unknown SKU
 
 
 async def _items_named_by(rows: Sequence[RawRow], directory: ItemDirectory) -> _ItemsNamed:
@@ -142,16 +149,33 @@ async def _items_named_by(rows: Sequence[RawRow], directory: ItemDirectory) -> _
     cpv_codes = {
         row.cpv_code.strip() for row in rows if not row.sku.strip() and CPV_CODE.fullmatch(row.cpv_code.strip())
     }
-    by_sku = await directory.by_skus(skus) if skus else {}
-    return _ItemsNamed(by_sku, {code: await directory.by_cpv_code(code) for code in sorted(cpv_codes)})
+    # SKUs match whatever their case: the file's spelling, and the usual upper and lower case of catalogs
+    variants = [variant for sku in skus for variant in (sku, sku.upper(), sku.lower())]
+    found = await directory.by_skus(variants) if skus else {}
+    by_sku = {sku.casefold(): item for sku, item in sorted(found.items())}
+    unknown = any(sku.casefold() not in by_sku for sku in skus)
+    active_skus = await directory.active_skus(MAX_SKUS_TO_SUGGEST_FROM) if unknown else []
+    by_cpv = {code: await directory.by_cpv_code(code) for code in sorted(cpv_codes)}
+    return _ItemsNamed(by_sku, by_cpv, active_skus)
+
+
+def closest_skus(sku: str, known: Sequence[str]) -> list[str]:
+    """The catalog's SKUs most like `sku` (a typo, a missing dash), best first."""
+    by_folded = {k.casefold(): k for k in known}
+    matches = difflib.get_close_matches(sku.casefold(), list(by_folded), n=MAX_SUGGESTED_SKUS, cutoff=0.6)
+    return [by_folded[m] for m in matches]
 
 
 def _item_of(row: RawRow, items: _ItemsNamed, problems: _Problems) -> CatalogItem | None:
     sku, cpv_code, name = row.sku.strip(), row.cpv_code.strip(), row.name.strip()
     if sku:
-        item = items.by_sku.get(sku)
+        item = items.by_sku.get(sku.casefold())
         if item is None:
-            problems.add(row.line, "sku", Text("no catalog item has the SKU {sku}", sku=rules.shown(sku)))
+            if suggestions := closest_skus(sku, items.active_skus):
+                shown = rules.shown(sku)
+                problems.add(row.line, "sku", Text(_UNKNOWN_SKU, sku=shown, suggestions=", ".join(suggestions)))
+            else:
+                problems.add(row.line, "sku", Text("no catalog item has the SKU {sku}", sku=rules.shown(sku)))
         return item
     if not (cpv_code and name):
         problems.add(row.line, "sku", Text("name the item: its SKU, or its CPV code and name"))

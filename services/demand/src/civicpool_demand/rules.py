@@ -85,7 +85,9 @@ def line_violations(
 ) -> list[FieldViolation]:
     """The problems of a line's values; None means "not being set"."""
     violations = []
-    if quantity is not None and not 1 <= quantity <= MAX_QUANTITY:
+    if quantity is not None and quantity < 1:
+        violations.append(FieldViolation(f"{prefix}quantity", Text("must be at least {limit}", limit=1)))
+    elif quantity is not None and quantity > MAX_QUANTITY:
         violations.append(
             FieldViolation(f"{prefix}quantity", Text("must be a whole number from 1 to {max:n}", max=MAX_QUANTITY))
         )
@@ -136,21 +138,30 @@ _PRIORITY_WORDS = {
 }
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _DIGITS = re.compile(r"[0-9]{1,15}")
-_GERMAN_THOUSANDS = re.compile(r"[0-9]{1,3}(\.[0-9]{3})+")
+# 1.000 / 1.000,00 / 40,00 / 40 (a dot between groups of three is German thousands) ...
+_GERMAN_NUMBER = re.compile(r"([0-9]+|[0-9]{1,3}(?:\.[0-9]{3})+)(?:,([0-9]+))?")
+# ... and 40.0 / 40.00 (what a number cell or an English program writes: a point not before three digits)
+_POINT_DECIMAL = re.compile(r"([0-9]+)\.([0-9]{1,2}|[0-9]{4,})")
 _GERMAN_DATE = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})")
 _ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 
 
 def parse_quantity(text: str) -> int:
-    """A whole number as people type it: "40", "1.000" (German thousands), "40.0" from a number cell."""
-    value = text.strip().replace("\u00a0", "").replace(" ", "")
-    if _GERMAN_THOUSANDS.fullmatch(value):
-        value = value.replace(".", "")
-    elif value.endswith((".0", ",0")):
-        value = value[:-2]
-    if not _DIGITS.fullmatch(value):
+    """A whole number as people type it and spreadsheets write it: "40", "1.000" (German thousands), "40,00"
+    and "1.000,00" (decimals that are zero), "40.0" from a number cell; "-5" is read (and refused by
+    line_violations as less than 1). "2,5" is not a whole number."""
+    value = text.strip().replace("\u00a0", "").replace(" ", "").replace("\u2212", "-")
+    sign = "-" if value.startswith("-") else ""
+    digits = value[1:] if value.startswith(("-", "+")) else value
+    if match := _GERMAN_NUMBER.fullmatch(digits):
+        whole, fraction = match.group(1).replace(".", ""), match.group(2) or ""
+    elif match := _POINT_DECIMAL.fullmatch(digits):
+        whole, fraction = match.group(1), match.group(2)
+    else:
         raise UnreadableValue(Text("{value} is not a whole number", value=shown(text)))
-    return int(value)
+    if fraction.strip("0") or not _DIGITS.fullmatch(whole):
+        raise UnreadableValue(Text("{value} is not a whole number", value=shown(text)))
+    return int(sign + whole)
 
 
 def parse_date(text: str) -> dt.date | None:
