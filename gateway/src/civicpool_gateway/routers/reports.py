@@ -49,9 +49,10 @@ async def statement(
     if format == "json":
         return report
     lines = [{**line.model_dump(), "posted_at": line.posted_at.isoformat()} for line in report.lines]
-    opening = {"memo": "Anfangssaldo / opening balance", "balance_cents": report.opening_cents}
-    closing = {"memo": "Endsaldo / closing balance", "balance_cents": report.closing_cents}
-    columns = ["posted_at", "kind", "sku", "memo", "amount_cents", "balance_cents", "transaction_id", "contract_id"]
+    opening = {"text": "Anfangssaldo / opening balance", "balance_cents": report.opening_cents}
+    closing = {"text": "Endsaldo / closing balance", "balance_cents": report.closing_cents}
+    columns = ["posted_at", "text", "reference", "contract_reference", "amount_cents", "balance_cents", "kind", "sku",
+               "memo", "transaction_id", "contract_id"]  # fmt: skip
     stem = f"statement-{report.city_id}-{report.from_.isoformat()}-{report.to.isoformat()}"
     return _download([opening, *lines, closing], columns, format, stem, "Kontoauszug")
 
