@@ -25,7 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from sqlalchemy import BigInteger, Column, Integer, MetaData, String, Table, insert, update
+from sqlalchemy import BigInteger, Column, Connection, Executable, Integer, MetaData, String, Table, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -68,22 +68,36 @@ def normalised(reference: str) -> str:
     return reference.strip().upper()
 
 
-async def next_number(connection: AsyncConnection, counters: Table, kind: str, prefix: str, year: int) -> int:
-    """The next number of the sequence (kind, prefix, year), counted in the caller's transaction."""
+def _counting(dialect: str, counters: Table, kind: str, prefix: str, year: int) -> tuple[Executable, Executable]:
+    """The two statements that count: make the counter row if missing, then increment it and read it."""
     key = {"kind": kind, "prefix": prefix, "year": year}
-    if connection.dialect.name == "postgresql":
-        await connection.execute(postgresql.insert(counters).values(**key, last=0).on_conflict_do_nothing())
-    elif connection.dialect.name == "sqlite":
-        await connection.execute(sqlite.insert(counters).values(**key, last=0).on_conflict_do_nothing())
+    if dialect == "postgresql":
+        create: Executable = postgresql.insert(counters).values(**key, last=0).on_conflict_do_nothing()
+    elif dialect == "sqlite":
+        create = sqlite.insert(counters).values(**key, last=0).on_conflict_do_nothing()
     else:  # pragma: no cover - the two databases the services run on
-        await connection.execute(insert(counters).values(**key, last=0))
-    result = await connection.execute(
+        raise NotImplementedError(f"reference numbers are counted on PostgreSQL and SQLite, not {dialect}")
+    increment = (
         update(counters)
         .where(counters.c.kind == kind, counters.c.prefix == prefix, counters.c.year == year)
         .values(last=counters.c.last + 1)
         .returning(counters.c.last)
     )
-    return int(result.scalar_one())
+    return create, increment
+
+
+async def next_number(connection: AsyncConnection, counters: Table, kind: str, prefix: str, year: int) -> int:
+    """The next number of the sequence (kind, prefix, year), counted in the caller's transaction."""
+    create, increment = _counting(connection.dialect.name, counters, kind, prefix, year)
+    await connection.execute(create)
+    return int((await connection.execute(increment)).scalar_one())
+
+
+def next_number_blocking(connection: Connection, counters: Table, kind: str, prefix: str, year: int) -> int:
+    """next_number on a plain (synchronous) connection: for operator tools that move records between databases."""
+    create, increment = _counting(connection.dialect.name, counters, kind, prefix, year)
+    connection.execute(create)
+    return int(connection.execute(increment).scalar_one())
 
 
 async def next_reference(
@@ -92,3 +106,16 @@ async def next_reference(
     """The reference of a record of `kind` that `city_id` makes at `moment`, in the caller's transaction."""
     prefix, year = city_prefix(city_id), network_year(moment)
     return format_reference(prefix, year, await next_number(connection, counters, kind, prefix, year))
+
+
+async def give_back(connection: AsyncConnection, counters: Table, kind: str, reference: str) -> bool:
+    """A record that is removed again (a draft whose creation could not be finished) returns its number, in the
+    removing transaction, when it is still the last of its sequence: the next record gets it. False when a later
+    number was given meanwhile; then the removed number stays unused."""
+    prefix, year, number = reference.rsplit("-", 2)[0], *map(int, reference.rsplit("-", 2)[1:])
+    result = await connection.execute(
+        update(counters)
+        .where(counters.c.kind == kind, counters.c.prefix == prefix, counters.c.year == year, counters.c.last == number)
+        .values(last=number - 1)
+    )
+    return bool(result.rowcount)
