@@ -45,3 +45,19 @@ def test_contracts_and_call_offs_carry_numbers_and_statements_read_them(api: Api
     assert vpn["reference"] in {t["contract_reference"] for t in german.json()["by_contract"]}
     download = finance.get("/reports/statement", params={"format": "csv"}, headers={"Accept-Language": "de-DE"})
     assert download.status_code == 200 and f"Abruf 2 × {vpn['name']}, Vertrag {vpn['reference']}" in download.text
+
+
+def test_tenders_carry_numbers_and_are_found_by_number(api: ApiFactory) -> None:
+    lead = api("ettlingen.lead")
+    tenders = lead.get("/tenders", params={"limit": 500}).json()["data"]
+    assert tenders and all(NUMBER.match(t["reference"]) for t in tenders)
+    ettlingens = [t["reference"] for t in tenders if t["lead_city_id"] == "ettlingen"]
+    assert all(r.startswith("ETT-") for r in ettlingens) and len(set(ettlingens)) == len(ettlingens)
+    one = tenders[0]
+    found = lead.get("/tenders", params={"reference": one["reference"].lower()}).json()["data"]
+    assert [t["id"] for t in found] == [one["id"]]
+    assert lead.get(f"/tenders/{one['id']}").json()["reference"] == one["reference"]
+    too_long = lead.get("/tenders", params={"reference": "X" * 41})
+    assert too_long.status_code in (400, 422) and too_long.headers["content-type"].startswith(
+        "application/problem+json"
+    )
