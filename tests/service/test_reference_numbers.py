@@ -158,7 +158,9 @@ async def test_booking_texts_read_in_the_readers_language(engine: AsyncEngine, c
     usage = usage_of(engine, catalog)
     contract_id = await awarded_contract(engine, "license", 100)
     contract_reference = f"ETT-{YEAR}-001"
-    call_off = await usage.call_off(BRUCHSAL, contract_id, "bruchsal", 40, from_pool=False, key="")
+    call_off = await usage.call_off(BRUCHSAL, contract_id, "bruchsal", 40, from_pool=False, key="k-40")
+    replayed = await usage.call_off(BRUCHSAL, contract_id, "bruchsal", 40, from_pool=False, key="k-40")
+    assert replayed.replayed and replayed.booking == call_off.booking  # as made, and as read back from the database
     returned = await usage.return_seats(BRUCHSAL, contract_id, "bruchsal", 5, key="")
     mistaken = await usage.call_off(BRUCHSAL, contract_id, "bruchsal", 2, from_pool=False, key="")
     reversal = await usage.reverse(LEAD, mistaken.transaction.id, "falsch erfasst", key="")

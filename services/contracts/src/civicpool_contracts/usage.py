@@ -299,7 +299,8 @@ class UsageService:
             entries = [LedgerEntry(transaction_id=transaction.id, account=name, amount_cents=cents, posted_at=now)
                        for name, cents in sorted(amounts.items())]  # fmt: skip
             await repository.insert_rows(await session.connection(), [transaction], entries)
-            return Operation(operation_id, "shared_cost", contract, [], transaction, entries)
+            booking = Booking("shared_cost", "", contract.reference, contract.name, 0, transaction.memo, "")
+            return Operation(operation_id, "shared_cost", contract, [], transaction, entries, booking=booking)
 
         return await self._posting_once(principal, key, "shared_cost", request, perform)
 
@@ -399,7 +400,9 @@ class UsageService:
             raise await self._refusal(refusal) from None
         if replayed or done is None:
             done = await self._operation(operation_id, replayed=replayed)
-        async with self._sessions() as session:
+        if done.booking is not None:
+            return done
+        async with self._sessions() as session:  # a replay or a reversal: its facts as stored
             facts = await bookings(session, [done.transaction.id])
         return replace(done, booking=facts.get(done.transaction.id))
 
@@ -460,7 +463,12 @@ class UsageService:
             if delta and not await holdings.change_contract(connection, contract.id, column, delta):
                 step_kind, city_id, quantity = steps[0]
                 raise Refused(contract.id, step_kind, city_id, quantity)
-        return Operation(operation_id, kind, contract, movements, transaction, entries)
+        booking = None
+        if reverses is None:  # what it was, known here (a reversal's text names the original's number: read later)
+            quantity = max((abs(m.quantity) for m in movements), default=0)
+            number = numbers[0].reference if numbers else ""
+            booking = Booking(kind, number, contract.reference, contract.name, quantity, transaction.memo, "")
+        return Operation(operation_id, kind, contract, movements, transaction, entries, booking=booking)
 
     async def _refusal(self, refusal: Refused) -> StateConflict:
         """Why a guarded change was refused, with what is left."""
