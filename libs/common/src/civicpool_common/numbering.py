@@ -29,7 +29,7 @@ from sqlalchemy import BigInteger, Column, Connection, Executable, Integer, Meta
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from civicpool_common.timestamps import NETWORK_TIME_ZONE
+from civicpool_common.vocabulary import NETWORK_TIME_ZONE
 
 COUNTERS = "reference_counters"
 KINDS = ("tender", "contract", "call_off")
