@@ -23,7 +23,7 @@ import pytest
 from civicpool_cli.stack import Ports, Stack
 from civicpool_common.database import sync_url
 from civicpool_common.service_identity import SERVICES
-from sqlalchemy import create_engine, inspect
+from sqlalchemy import create_engine, inspect, text
 
 from tests.support.carry_over import compare_reads, dump_database, fixture_rows, load, sqlite_urls
 from tests.support.databases import DatabaseFactory
@@ -103,6 +103,29 @@ def test_the_carried_over_data_reads_back_equal(carried_over: CarriedOver, stack
     for service, database in recorded.items():  # the loader is faithful: what it wrote dumps as recorded
         assert dump_database(carried_over.urls[service], service) == database, service
     migrate(carried_over)
+    # Records from before reference numbers are numbered in the order they were made, each sequence from 001.
+    tenders = "SELECT reference FROM tenders ORDER BY created_at, id"
+    contracts = "SELECT reference FROM contracts ORDER BY created_at, id"
+    call_offs = ("SELECT c.reference FROM call_offs c JOIN ledger_transactions t ON t.id = c.transaction_id "
+                 "ORDER BY t.created_at, t.id")  # fmt: skip
+    for service, query, least in (("tenders", tenders, 7), ("contracts", contracts, 5), ("contracts", call_offs, 5)):
+        assert_numbered_in_order(carried_over.urls[service], query, least)
     with system_on(carried_over, stack) as gateway_url:
         differences = compare_reads(gateway_url, tokens)
     assert not differences, f"{len(differences)} differences:\n" + "\n".join(differences[:60])
+
+
+def assert_numbered_in_order(url: str, query: str, least: int) -> None:
+    """The references the query reads (in creation order) run 001, 002, ... per prefix and year, without a gap."""
+    engine = create_engine(sync_url(url))
+    try:
+        with engine.connect() as connection:
+            references = [str(row[0]) for row in connection.execute(text(query))]
+    finally:
+        engine.dispose()
+    assert len(references) >= least, references
+    seen: dict[str, int] = {}
+    for reference in references:
+        sequence, number = reference.rsplit("-", 1)
+        seen[sequence] = seen.get(sequence, 0) + 1
+        assert int(number) == seen[sequence], references

@@ -108,3 +108,9 @@ def test_demand_to_statement_through_the_sdk(client: Client) -> None:
     statement = ReportsApi(client("bruchsal.finance")).statement(city="bruchsal")
     posted = [entry for entry in statement.lines if entry.transaction_id == operation.transaction.id]
     assert [entry.amount_cents for entry in posted] == [42_000]  # 10 headsets at 42,00 €
+    # Readable numbers through the SDK: the tender's and the contract's (Ettlingen leads), the call-off's (Bruchsal).
+    assert tender.reference.startswith("ETT-") and contract.reference.startswith("ETT-")
+    assert operation.transaction.reference is not None and operation.transaction.reference.startswith("BRU-")
+    assert [entry.text for entry in posted] == [f"Call-off 10 × {contract.name}, contract {contract.reference}"]
+    found = ContractsApi(lead).list_contracts(reference=contract.reference.lower()).data
+    assert [c.id for c in found] == [contract.id]

@@ -1,7 +1,8 @@
 """Bruchsal's finance downloads its statement as a German office books it (issue 18, "files finance can open
 and book"): German headings, euros (XLSX: numbers with a euro format; CSV: a decimal comma), Berlin's clock
-(XLSX: real date-time cells), the postings' kinds as their German labels and the ledger's booking texts as
-they are; `;`-separated UTF-8 with BOM. English on request stays machine-friendly; JSON keeps cents and UTC.
+(XLSX: real date-time cells), the postings' kinds as their German labels and readable booking texts ("Abruf
+2 × Notebook 14 Zoll, Vertrag ETT-2026-001"); `;`-separated UTF-8 with BOM. English on request stays
+machine-friendly; JSON keeps cents and UTC.
 """
 
 from __future__ import annotations
@@ -21,10 +22,15 @@ from civicpool_common.vocabulary import NETWORK_TIME_ZONE
 from tests.conftest import ApiFactory
 
 GERMAN = {"Accept-Language": "de-DE,de;q=0.9,en;q=0.8"}  # what the portal and a German browser send
-GERMAN_HEADINGS = ["Gebucht am", "Art", "Artikelnummer", "Buchungstext", "Betrag (EUR)", "Saldo (EUR)",
-                   "Buchungs-ID", "Vertrags-ID"]  # fmt: skip
-ENGLISH_HEADINGS = ["posted_at (Europe/Berlin)", "kind", "sku", "memo", "amount (EUR)", "balance (EUR)",
-                    "transaction_id", "contract_id"]  # fmt: skip
+GERMAN_HEADINGS = ["Gebucht am", "Buchungstext", "Nummer", "Vertragsnummer", "Betrag (EUR)", "Saldo (EUR)", "Art",
+                   "Artikelnummer", "Vermerk", "Buchungs-ID", "Vertrags-ID"]  # fmt: skip
+ENGLISH_HEADINGS = ["posted_at (Europe/Berlin)", "text", "reference", "contract_reference", "amount (EUR)",
+                    "balance (EUR)", "kind", "sku", "memo", "transaction_id", "contract_id"]  # fmt: skip
+REFERENCE = r"[A-Z]{3}-\d{4}-\d{3,}"
+GERMAN_CALL_OFF = re.compile(
+    rf"^Abruf \d+ × .+, Vertrag {REFERENCE}$"
+)  # "Abruf 40 × Notebook 14 Zoll, Vertrag ETT-2026-003"
+ENGLISH_CALL_OFF = re.compile(rf"^Call-off \d+ × .+, contract {REFERENCE}$")
 GERMAN_AMOUNT = re.compile(r"^-?\d+,\d\d$")  # 1234,56: a number to Excel in a German locale
 ENGLISH_AMOUNT = re.compile(r"^-?\d+\.\d\d$")
 
@@ -84,8 +90,13 @@ def test_the_statement_as_xlsx_has_german_headings_euro_numbers_and_berlin_date_
         berlin = _berlin(line["posted_at"]).replace(tzinfo=None)
         assert abs(posted.value - berlin) < dt.timedelta(seconds=1)  # Berlin's wall clock, not UTC
         assert row[column["Art"]].value == messages.label("de", "posting", line["kind"])
-        assert row[column["Buchungstext"]].value == line["memo"]  # the ledger's booking text, unchanged
+        assert row[column["Buchungstext"]].value == line["text"]  # the booking text, in the file's language
+        assert row[column["Vertragsnummer"]].value == line["contract_reference"]
         assert row[column["Vertrags-ID"]].value == line["contract_id"]
+        if line["kind"] == "call_off":
+            assert GERMAN_CALL_OFF.match(line["text"]), line["text"]
+            assert re.fullmatch(REFERENCE, row[column["Nummer"]].value)
+            assert line["text"].endswith(f"Vertrag {line['contract_reference']}")
     kinds = {row[column["Art"]].value for row in lines}
     assert "Abruf" in kinds and "call_off" not in kinds
 
@@ -106,7 +117,7 @@ def test_the_statement_as_csv_is_what_a_german_excel_reads(finance: httpx.Client
         assert round(float(amount.replace(",", ".")) * 100) == line["amount_cents"]
         assert row[column["Gebucht am"]] == _berlin(line["posted_at"]).strftime("%d.%m.%Y %H:%M")
         assert row[column["Art"]] == messages.label("de", "posting", line["kind"])
-        assert row[column["Buchungstext"]] == line["memo"]
+        assert row[column["Buchungstext"]] == line["text"]
 
 
 def test_english_on_request_is_machine_friendly(finance: httpx.Client, statement: dict[str, Any]) -> None:
@@ -121,7 +132,9 @@ def test_english_on_request_is_machine_friendly(finance: httpx.Client, statement
         posted = dt.datetime.fromisoformat(row[0])
         assert posted.utcoffset() == _berlin(line["posted_at"]).utcoffset()
         assert abs(posted - dt.datetime.fromisoformat(line["posted_at"])) < dt.timedelta(seconds=1)
-        assert row[1] == line["kind"]
+        assert row[6] == line["kind"]
+        if line["kind"] == "call_off":  # the booking text in the file's language, not the request's German
+            assert ENGLISH_CALL_OFF.match(row[1]), row[1]
     workbook = finance.get("/reports/statement", params={"format": "xlsx", "language": "en"})
     book = openpyxl.load_workbook(io.BytesIO(workbook.content))
     head = [cell.value for cell in next(book.active.iter_rows())]  # type: ignore[union-attr]

@@ -205,6 +205,8 @@ def test_3_lead_takes_the_demand_to_an_awarded_tender(
 
     lead.get_by_role("button", name="Zuschlag erteilen", exact=True).click()
     expect(lead.get_by_test_id("tender-status")).to_have_text("bezuschlagt")
+    expect(lead.get_by_test_id("tender-reference")).to_have_text(re.compile(r"^ETT-\d{4}-\d{3}$"))
+    expect(lead.get_by_test_id("tender-contracts")).to_contain_text(re.compile(r"ETT-\d{4}-\d{3}"))
     contracts = lead.get_by_test_id("tender-contracts")
     expect(contracts).to_contain_text("VC-EU-CLOUD")
     expect(contracts).to_contain_text("Bruchsal 45")
@@ -241,6 +243,7 @@ def test_4_city_it_calls_off_and_returns_seats(sign_in: SignIn, journey: dict[st
     expect(own).to_have_count(1)  # Bruchsal's row only
     expect(own.first).to_contain_text("26")  # holding: 30 called off, 4 returned
     expect(page.get_by_test_id("pool")).to_have_text("4")
+    expect(page.get_by_test_id("contract-reference")).to_have_text(re.compile(r"^ETT-\d{4}-\d{3}$"))
     shoot(page, "city-it-contract")
 
 
@@ -259,6 +262,12 @@ def test_5_finance_sees_the_allocated_licenses_and_costs(
     expect(page.locator("figure.chart svg")).to_have_count(2)  # cost per contract, budget against actual
     statement = page.get_by_test_id("statement")
     expect(statement.locator("tr", has_text="VC-EU-CLOUD")).to_have_count(2)  # the call-off and the return
+    # Booking texts, with the contract's number (and the call-off's in its own column).
+    expect(statement.locator("tr", has_text="VC-EU-CLOUD").first).to_contain_text(
+        re.compile(r"Abruf 30 × .+, Vertrag ETT-\d{4}-\d{3}")
+    )
+    expect(statement.locator("tr", has_text="VC-EU-CLOUD").first).to_contain_text(re.compile(r"BRU-\d{4}-\d{3}"))
+    expect(statement.locator("tr", has_text="VC-EU-CLOUD").last).to_contain_text("Rückgabe 4 ×")
     total = page.get_by_test_id("cost-total").inner_text()
     assert GERMAN_MONEY.match(total), total
     assert "stutensee" not in page.content().lower()

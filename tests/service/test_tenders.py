@@ -13,6 +13,7 @@ import pytest
 from civicpool_catalog.models import Item
 from civicpool_catalog.service import ITEMS, VENDORS, CatalogService
 from civicpool_cli import demo
+from civicpool_common import numbering
 from civicpool_common.auth import Principal
 from civicpool_common.database import create_engine, session_factory, utc_now
 from civicpool_common.errors import (
@@ -707,3 +708,30 @@ async def test_a_renewal_round_starts_from_each_citys_current_holding(
     assert {(x.city_id, x.quantity) for x in lines.records} == {("bruchsal", 200), ("buehl", 20)}
     again = await renewals.start(LEAD, jitsi.id, None)
     assert (again.round_id, again.existing) == (started.round_id, True)
+
+
+# -- reference numbers -----------------------------------------------------------------------------
+
+
+async def test_tenders_are_numbered_per_lead_city_and_year_and_found_by_number(tendering: Tendering) -> None:
+    year = numbering.network_year(utc_now())
+    first = await tendering.tenders.create_tender(LEAD, await tendering.closed_round(), "", "", [])
+    round_id = await tendering.closed_round()
+    twice = await asyncio.gather(*(tendering.tenders.create_tender(LEAD, round_id, "", "", []) for _ in range(2)))
+    assert twice[0].tender.reference == twice[1].tender.reference  # one tender, one number: the race left no gap
+    assert [first.tender.reference, twice[0].tender.reference] == [f"ETT-{year}-001", f"ETT-{year}-002"]
+    found, _ = await tendering.tenders.list_tenders(LEAD, 50, "", None, f" ett-{year}-002 ")
+    assert [v.tender.id for v in found] == [twice[0].tender.id]
+    assert (await tendering.tenders.list_tenders(LEAD, 50, "", None, f"ETT-{year}-009")).records == []
+
+
+async def test_a_removed_draft_gives_its_number_back_while_it_is_the_last(tendering: Tendering) -> None:
+    year = numbering.network_year(utc_now())
+    first = await tendering.tenders.create_tender(LEAD, await tendering.closed_round(), "", "", [])
+    await tendering.tenders._forget_draft(first.tender.id)  # as after a bundling the demand service refused
+    again = await tendering.tenders.create_tender(LEAD, await tendering.closed_round(), "", "", [])
+    assert again.tender.reference == first.tender.reference == f"ETT-{year}-001"
+    later = await tendering.tenders.create_tender(LEAD, await tendering.closed_round(), "", "", [])
+    await tendering.tenders._forget_draft(again.tender.id)  # no longer the last: its number stays unused
+    last = await tendering.tenders.create_tender(LEAD, await tendering.closed_round(), "", "", [])
+    assert [later.tender.reference, last.tender.reference] == [f"ETT-{year}-002", f"ETT-{year}-003"]

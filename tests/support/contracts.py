@@ -9,9 +9,10 @@ from __future__ import annotations
 import datetime as dt
 import random
 
+from civicpool_common import numbering
 from civicpool_common.database import session_factory, utc_now
 from civicpool_common.timestamps import network_today
-from civicpool_contracts.models import Contract, ContractQuota, Movement
+from civicpool_contracts.models import Contract, ContractQuota, Movement, ReferenceCounters
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -26,8 +27,11 @@ async def awarded_contract(
     now, today = utc_now(), network_today()
     ids = {name: f"{name}-{random.getrandbits(48):x}" for name in ("tender", "lot", "bid", "contract")}  # no FKs
     async with session_factory(engine).begin() as session:
+        reference = await numbering.next_reference(
+            await session.connection(), ReferenceCounters, "contract", "ettlingen", now
+        )
         session.add(Contract(
-            id=ids["contract"], tender_id=ids["tender"], lot_id=ids["lot"], bid_id=ids["bid"],
+            id=ids["contract"], reference=reference, tender_id=ids["tender"], lot_id=ids["lot"], bid_id=ids["bid"],
             lead_city_id="ettlingen", vendor_id="rheintal", item_id="i", sku="VPN-SEAT", name="VPN", unit="Nutzer",
             kind=kind, unit_price_cents=PRICE, ceiling_quantity=ceiling, ceiling_value_cents=ceiling * PRICE,
             starts_on=today - dt.timedelta(days=1), ends_on=today + dt.timedelta(days=700),

@@ -32,7 +32,7 @@ def _csv(language: str) -> list[list[str]]:
 
 def test_german_csv_has_german_headings_decimal_commas_berlin_times_and_labels() -> None:
     assert _csv("de") == [
-        ["Gebucht am", "Art", "Buchungstext", "Betrag (EUR)", "Saldo (EUR)"],
+        ["Gebucht am", "Art", "Vermerk", "Betrag (EUR)", "Saldo (EUR)"],
         ["15.01.2027 14:05", "Abruf", '\'=HYPERLINK("x")', "1234,56", "-0,05"],
         ["31.03.2027 14:05", "new-kind", "Abruf 40 × Notebook", "0,00", "1,00"],  # no label: the value
         ["", "", "Endsaldo", "", "1234567,89"],  # no grouping: Excel-DE reads 1234567,89 as a number

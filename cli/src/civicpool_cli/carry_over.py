@@ -14,9 +14,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
+from civicpool_common import numbering
 from civicpool_common.database import migrate, sync_url
-from sqlalchemy import Engine, MetaData, Table, create_engine, inspect, select
+from sqlalchemy import Connection, Engine, MetaData, Table, create_engine, inspect, select
 
 # Parents before children, as the rows must arrive.
 TENDER_TABLES = ("tenders", "tender_events", "lots", "lot_items", "lot_shares", "bids", "bid_scores")
@@ -67,13 +69,28 @@ def _copy(old: Engine, new: Engine, progress: Callable[[str], None]) -> int:
         for table in _tables():
             key = list(table.primary_key.columns)
             present = {tuple(row) for row in target.execute(select(*key))}
-            rows = [dict(row) for row in source.execute(select(table)).mappings()]
+            kept = {column["name"] for column in inspect(source).get_columns(table.name)}
+            # Columns added after the move (a tender's reference) are not in the old tables.
+            rows = [dict(row) for row in source.execute(select(*(c for c in table.c if c.name in kept))).mappings()]
             rows = [row for row in rows if tuple(row[c.name] for c in key) not in present]
+            if table.name == "tenders":
+                _number(target, rows)
             for start in range(0, len(rows), BATCH):
                 target.execute(table.insert(), rows[start : start + BATCH])
             copied += len(rows)
             progress(f"{table.name}: {len(rows)} rows copied")
     return copied
+
+
+def _number(target: Connection, tenders: list[dict[str, Any]]) -> None:
+    """Tenders from before reference numbers get theirs in creation order, counted as the service counts."""
+    from civicpool_tenders.models import ReferenceCounters
+
+    for tender in sorted(tenders, key=lambda t: (t["created_at"], t["id"])):
+        if not tender.get("reference"):
+            prefix, year = numbering.city_prefix(tender["lead_city_id"]), numbering.network_year(tender["created_at"])
+            number = numbering.next_number_blocking(target, ReferenceCounters, "tender", prefix, year)
+            tender["reference"] = numbering.format_reference(prefix, year, number)
 
 
 def _check_complete(old: Engine, new: Engine) -> None:

@@ -14,8 +14,17 @@ from civicpool_gateway.schemas import Cents, CityShare, ListParams, Request, Tex
 # -- contracts ----------------------------------------------------------------------------------
 
 
+ReferenceFilter = Field(
+    None, max_length=40, description="The record with this reference number (any case), e.g. ETT-2026-003"
+)
+
+
 class Contract(BaseModel):
     id: str
+    reference: str = Field(
+        description="Readable number besides the id, e.g. ETT-2026-003: the lead city's "
+        "contracts of the year (Europe/Berlin), numbered without gaps"
+    )
     tender_id: str
     lot_id: str
     bid_id: str
@@ -41,6 +50,7 @@ class Contract(BaseModel):
 class ContractListParams(ListParams):
     tender_id: str | None = Field(None, max_length=64)
     city_id: str | None = Field(None, max_length=40, description="Contracts with a quota of this city")
+    reference: str | None = ReferenceFilter
 
 
 # -- contracts in use ---------------------------------------------------------------------------
@@ -90,6 +100,15 @@ class LedgerTransaction(BaseModel):
     contract_id: str
     memo: str
     reverses_id: str | None
+    reference: str | None = Field(
+        description="A call-off's number, e.g. BRU-2026-012 (the calling city's call-offs of the year); "
+        "null for other postings"
+    )
+    contract_reference: str | None = Field(description="The contract's number, e.g. ETT-2026-003")
+    text: str = Field(
+        description="What the posting was, in the language of Accept-Language, "
+        "e.g. 'Abruf 40 × Notebook 14 Zoll, Vertrag ETT-2026-003'"
+    )
     created_by: str
     created_at: dt.datetime
     entries: list[LedgerEntry] = Field(description="They sum to zero")
@@ -149,6 +168,7 @@ class Utilisation(BaseModel):
 class LedgerListParams(ListParams):
     contract_id: str | None = Field(None, max_length=64)
     city_id: str | None = Field(None, max_length=40)
+    reference: str | None = Field(None, max_length=40, description="The call-off with this number (any case)")
 
 
 class SharedCostBody(Request):
@@ -193,12 +213,16 @@ class StatementLine(BaseModel):
     contract_id: str
     sku: str
     memo: str
+    reference: str | None = Field(description="The call-off's number; null for other postings")
+    contract_reference: str | None = Field(description="The contract's number")
+    text: str = Field(description="The booking text, in the language of Accept-Language")
     amount_cents: int = Field(description="Positive: a charge; negative: a credit")
     balance_cents: int = Field(description="Owed after this line")
 
 
 class ContractTotal(BaseModel):
     contract_id: str
+    contract_reference: str | None
     sku: str
     name: str
     amount_cents: int

@@ -87,6 +87,10 @@ class TenderEvent(BaseModel):
 
 class Tender(BaseModel):
     id: str
+    reference: str = Field(
+        description="Readable number besides the id, e.g. ETT-2026-007: the lead city's tenders of the year "
+        "(Europe/Berlin), numbered without gaps"
+    )
     title: str
     description: str
     lead_city_id: str
@@ -111,6 +115,9 @@ class Tender(BaseModel):
 
 class TenderListParams(ListParams):
     status: TenderStatus | None = Field(None, description="Only tenders in this status")
+    reference: str | None = Field(
+        None, max_length=40, description="The tender with this reference number (any case), e.g. ETT-2026-007"
+    )
 
 
 class CancelBody(Request):

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Annotated
 
 from civicpool_common.auth import Role
-from fastapi import APIRouter, Form
+from fastapi import APIRouter, Form, Query
 from fastapi.responses import HTMLResponse, Response
 
 from civicpool_portal.forms import Text, idempotency, whole
@@ -20,11 +20,13 @@ IdempotencyField = Annotated[str, Form(max_length=64)]
 
 
 @router.get("")
-async def contracts(portal: PortalDep) -> HTMLResponse:
+async def contracts(portal: PortalDep, reference: Annotated[str, Query(max_length=40)] = "") -> HTMLResponse:
+    """The contracts the user may see; with `reference`, the one with that number (ETT-2026-003, any case)."""
     portal.require(*CONTRACT_ROLES)
-    all_contracts = await portal.get_all("/contracts")
+    reference = reference.strip()
+    all_contracts = await portal.get_all("/contracts", **({"reference": reference} if reference else {}))
     vendors = {v["id"]: v["name"] for v in await portal.get_all("/vendors", include_inactive=True)}
-    return await portal.page("contracts.html", contracts=all_contracts, vendor_names=vendors)
+    return await portal.page("contracts.html", contracts=all_contracts, vendor_names=vendors, reference=reference)
 
 
 @router.get("/{contract_id}")

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from civicpool_common.auth import Role
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from civicpool_portal.forms import Text, if_match, parse_euros, whole
@@ -19,11 +19,13 @@ REGIONS = ("DE", "EU", "third_country")
 
 
 @router.get("")
-async def tenders(portal: PortalDep) -> HTMLResponse:
+async def tenders(portal: PortalDep, reference: Annotated[str, Query(max_length=40)] = "") -> HTMLResponse:
+    """The tenders the user may see, newest first; with `reference`, the one with that number (any case)."""
     portal.require(*TENDER_ROLES)
-    all_tenders = await portal.get_all("/tenders")
+    reference = reference.strip()
+    all_tenders = await portal.get_all("/tenders", **({"reference": reference} if reference else {}))
     all_tenders.sort(key=lambda t: t["created_at"], reverse=True)
-    return await portal.page("tenders.html", tenders=all_tenders)
+    return await portal.page("tenders.html", tenders=all_tenders, reference=reference)
 
 
 @router.get("/{tender_id}")

@@ -660,6 +660,7 @@ class ContractsApi:
         include_inactive: Annotated[Optional[StrictBool], Field(description="Also list deactivated records")] = None,
         tender_id: Optional[Annotated[str, Field(strict=True, max_length=64)]] = None,
         city_id: Annotated[Optional[Annotated[str, Field(strict=True, max_length=40)]], Field(description="Contracts with a quota of this city")] = None,
+        reference: Annotated[Optional[Annotated[str, Field(strict=True, max_length=40)]], Field(description="The record with this reference number (any case), e.g. ETT-2026-003")] = None,
         _request_timeout: Union[
             None,
             Annotated[StrictFloat, Field(gt=0)],
@@ -687,6 +688,8 @@ class ContractsApi:
         :type tender_id: str
         :param city_id: Contracts with a quota of this city
         :type city_id: str
+        :param reference: The record with this reference number (any case), e.g. ETT-2026-003
+        :type reference: str
         :param _request_timeout: timeout setting for this request. If one
                                  number provided, it will be total request
                                  timeout. It can also be a pair (tuple) of
@@ -715,6 +718,7 @@ class ContractsApi:
             include_inactive=include_inactive,
             tender_id=tender_id,
             city_id=city_id,
+            reference=reference,
             _request_auth=_request_auth,
             _content_type=_content_type,
             _headers=_headers,
@@ -747,6 +751,7 @@ class ContractsApi:
         include_inactive: Annotated[Optional[StrictBool], Field(description="Also list deactivated records")] = None,
         tender_id: Optional[Annotated[str, Field(strict=True, max_length=64)]] = None,
         city_id: Annotated[Optional[Annotated[str, Field(strict=True, max_length=40)]], Field(description="Contracts with a quota of this city")] = None,
+        reference: Annotated[Optional[Annotated[str, Field(strict=True, max_length=40)]], Field(description="The record with this reference number (any case), e.g. ETT-2026-003")] = None,
         _request_timeout: Union[
             None,
             Annotated[StrictFloat, Field(gt=0)],
@@ -774,6 +779,8 @@ class ContractsApi:
         :type tender_id: str
         :param city_id: Contracts with a quota of this city
         :type city_id: str
+        :param reference: The record with this reference number (any case), e.g. ETT-2026-003
+        :type reference: str
         :param _request_timeout: timeout setting for this request. If one
                                  number provided, it will be total request
                                  timeout. It can also be a pair (tuple) of
@@ -802,6 +809,7 @@ class ContractsApi:
             include_inactive=include_inactive,
             tender_id=tender_id,
             city_id=city_id,
+            reference=reference,
             _request_auth=_request_auth,
             _content_type=_content_type,
             _headers=_headers,
@@ -834,6 +842,7 @@ class ContractsApi:
         include_inactive: Annotated[Optional[StrictBool], Field(description="Also list deactivated records")] = None,
         tender_id: Optional[Annotated[str, Field(strict=True, max_length=64)]] = None,
         city_id: Annotated[Optional[Annotated[str, Field(strict=True, max_length=40)]], Field(description="Contracts with a quota of this city")] = None,
+        reference: Annotated[Optional[Annotated[str, Field(strict=True, max_length=40)]], Field(description="The record with this reference number (any case), e.g. ETT-2026-003")] = None,
         _request_timeout: Union[
             None,
             Annotated[StrictFloat, Field(gt=0)],
@@ -861,6 +870,8 @@ class ContractsApi:
         :type tender_id: str
         :param city_id: Contracts with a quota of this city
         :type city_id: str
+        :param reference: The record with this reference number (any case), e.g. ETT-2026-003
+        :type reference: str
         :param _request_timeout: timeout setting for this request. If one
                                  number provided, it will be total request
                                  timeout. It can also be a pair (tuple) of
@@ -889,6 +900,7 @@ class ContractsApi:
             include_inactive=include_inactive,
             tender_id=tender_id,
             city_id=city_id,
+            reference=reference,
             _request_auth=_request_auth,
             _content_type=_content_type,
             _headers=_headers,
@@ -916,6 +928,7 @@ class ContractsApi:
         include_inactive,
         tender_id,
         city_id,
+        reference,
         _request_auth,
         _content_type,
         _headers,
@@ -957,6 +970,10 @@ class ContractsApi:
         if city_id is not None:
             
             _query_params.append(('city_id', city_id))
+            
+        if reference is not None:
+            
+            _query_params.append(('reference', reference))
             
         # process the header parameters
         # process the form parameters

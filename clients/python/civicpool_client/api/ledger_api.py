@@ -48,6 +48,7 @@ class LedgerApi:
         include_inactive: Annotated[Optional[StrictBool], Field(description="Also list deactivated records")] = None,
         contract_id: Optional[Annotated[str, Field(strict=True, max_length=64)]] = None,
         city_id: Optional[Annotated[str, Field(strict=True, max_length=40)]] = None,
+        reference: Annotated[Optional[Annotated[str, Field(strict=True, max_length=40)]], Field(description="The call-off with this number (any case)")] = None,
         _request_timeout: Union[
             None,
             Annotated[StrictFloat, Field(gt=0)],
@@ -75,6 +76,8 @@ class LedgerApi:
         :type contract_id: str
         :param city_id:
         :type city_id: str
+        :param reference: The call-off with this number (any case)
+        :type reference: str
         :param _request_timeout: timeout setting for this request. If one
                                  number provided, it will be total request
                                  timeout. It can also be a pair (tuple) of
@@ -103,6 +106,7 @@ class LedgerApi:
             include_inactive=include_inactive,
             contract_id=contract_id,
             city_id=city_id,
+            reference=reference,
             _request_auth=_request_auth,
             _content_type=_content_type,
             _headers=_headers,
@@ -135,6 +139,7 @@ class LedgerApi:
         include_inactive: Annotated[Optional[StrictBool], Field(description="Also list deactivated records")] = None,
         contract_id: Optional[Annotated[str, Field(strict=True, max_length=64)]] = None,
         city_id: Optional[Annotated[str, Field(strict=True, max_length=40)]] = None,
+        reference: Annotated[Optional[Annotated[str, Field(strict=True, max_length=40)]], Field(description="The call-off with this number (any case)")] = None,
         _request_timeout: Union[
             None,
             Annotated[StrictFloat, Field(gt=0)],
@@ -162,6 +167,8 @@ class LedgerApi:
         :type contract_id: str
         :param city_id:
         :type city_id: str
+        :param reference: The call-off with this number (any case)
+        :type reference: str
         :param _request_timeout: timeout setting for this request. If one
                                  number provided, it will be total request
                                  timeout. It can also be a pair (tuple) of
@@ -190,6 +197,7 @@ class LedgerApi:
             include_inactive=include_inactive,
             contract_id=contract_id,
             city_id=city_id,
+            reference=reference,
             _request_auth=_request_auth,
             _content_type=_content_type,
             _headers=_headers,
@@ -222,6 +230,7 @@ class LedgerApi:
         include_inactive: Annotated[Optional[StrictBool], Field(description="Also list deactivated records")] = None,
         contract_id: Optional[Annotated[str, Field(strict=True, max_length=64)]] = None,
         city_id: Optional[Annotated[str, Field(strict=True, max_length=40)]] = None,
+        reference: Annotated[Optional[Annotated[str, Field(strict=True, max_length=40)]], Field(description="The call-off with this number (any case)")] = None,
         _request_timeout: Union[
             None,
             Annotated[StrictFloat, Field(gt=0)],
@@ -249,6 +258,8 @@ class LedgerApi:
         :type contract_id: str
         :param city_id:
         :type city_id: str
+        :param reference: The call-off with this number (any case)
+        :type reference: str
         :param _request_timeout: timeout setting for this request. If one
                                  number provided, it will be total request
                                  timeout. It can also be a pair (tuple) of
@@ -277,6 +288,7 @@ class LedgerApi:
             include_inactive=include_inactive,
             contract_id=contract_id,
             city_id=city_id,
+            reference=reference,
             _request_auth=_request_auth,
             _content_type=_content_type,
             _headers=_headers,
@@ -304,6 +316,7 @@ class LedgerApi:
         include_inactive,
         contract_id,
         city_id,
+        reference,
         _request_auth,
         _content_type,
         _headers,
@@ -345,6 +358,10 @@ class LedgerApi:
         if city_id is not None:
             
             _query_params.append(('city_id', city_id))
+            
+        if reference is not None:
+            
+            _query_params.append(('reference', reference))
             
         # process the header parameters
         # process the form parameters

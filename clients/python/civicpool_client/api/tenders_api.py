@@ -2492,6 +2492,7 @@ class TendersApi:
         cursor: Annotated[Optional[Annotated[str, Field(strict=True, max_length=512)]], Field(description="`next_cursor` of the previous page")] = None,
         include_inactive: Annotated[Optional[StrictBool], Field(description="Also list deactivated records")] = None,
         status: Annotated[Optional[Any], Field(description="Only tenders in this status")] = None,
+        reference: Annotated[Optional[Annotated[str, Field(strict=True, max_length=40)]], Field(description="The tender with this reference number (any case), e.g. ETT-2026-007")] = None,
         _request_timeout: Union[
             None,
             Annotated[StrictFloat, Field(gt=0)],
@@ -2516,6 +2517,8 @@ class TendersApi:
         :type include_inactive: bool
         :param status: Only tenders in this status
         :type status: TenderStatus
+        :param reference: The tender with this reference number (any case), e.g. ETT-2026-007
+        :type reference: str
         :param _request_timeout: timeout setting for this request. If one
                                  number provided, it will be total request
                                  timeout. It can also be a pair (tuple) of
@@ -2543,6 +2546,7 @@ class TendersApi:
             cursor=cursor,
             include_inactive=include_inactive,
             status=status,
+            reference=reference,
             _request_auth=_request_auth,
             _content_type=_content_type,
             _headers=_headers,
@@ -2574,6 +2578,7 @@ class TendersApi:
         cursor: Annotated[Optional[Annotated[str, Field(strict=True, max_length=512)]], Field(description="`next_cursor` of the previous page")] = None,
         include_inactive: Annotated[Optional[StrictBool], Field(description="Also list deactivated records")] = None,
         status: Annotated[Optional[Any], Field(description="Only tenders in this status")] = None,
+        reference: Annotated[Optional[Annotated[str, Field(strict=True, max_length=40)]], Field(description="The tender with this reference number (any case), e.g. ETT-2026-007")] = None,
         _request_timeout: Union[
             None,
             Annotated[StrictFloat, Field(gt=0)],
@@ -2598,6 +2603,8 @@ class TendersApi:
         :type include_inactive: bool
         :param status: Only tenders in this status
         :type status: TenderStatus
+        :param reference: The tender with this reference number (any case), e.g. ETT-2026-007
+        :type reference: str
         :param _request_timeout: timeout setting for this request. If one
                                  number provided, it will be total request
                                  timeout. It can also be a pair (tuple) of
@@ -2625,6 +2632,7 @@ class TendersApi:
             cursor=cursor,
             include_inactive=include_inactive,
             status=status,
+            reference=reference,
             _request_auth=_request_auth,
             _content_type=_content_type,
             _headers=_headers,
@@ -2656,6 +2664,7 @@ class TendersApi:
         cursor: Annotated[Optional[Annotated[str, Field(strict=True, max_length=512)]], Field(description="`next_cursor` of the previous page")] = None,
         include_inactive: Annotated[Optional[StrictBool], Field(description="Also list deactivated records")] = None,
         status: Annotated[Optional[Any], Field(description="Only tenders in this status")] = None,
+        reference: Annotated[Optional[Annotated[str, Field(strict=True, max_length=40)]], Field(description="The tender with this reference number (any case), e.g. ETT-2026-007")] = None,
         _request_timeout: Union[
             None,
             Annotated[StrictFloat, Field(gt=0)],
@@ -2680,6 +2689,8 @@ class TendersApi:
         :type include_inactive: bool
         :param status: Only tenders in this status
         :type status: TenderStatus
+        :param reference: The tender with this reference number (any case), e.g. ETT-2026-007
+        :type reference: str
         :param _request_timeout: timeout setting for this request. If one
                                  number provided, it will be total request
                                  timeout. It can also be a pair (tuple) of
@@ -2707,6 +2718,7 @@ class TendersApi:
             cursor=cursor,
             include_inactive=include_inactive,
             status=status,
+            reference=reference,
             _request_auth=_request_auth,
             _content_type=_content_type,
             _headers=_headers,
@@ -2733,6 +2745,7 @@ class TendersApi:
         cursor,
         include_inactive,
         status,
+        reference,
         _request_auth,
         _content_type,
         _headers,
@@ -2770,6 +2783,10 @@ class TendersApi:
         if status is not None:
             
             _query_params.append(('status', status.value))
+            
+        if reference is not None:
+            
+            _query_params.append(('reference', reference))
             
         # process the header parameters
         # process the form parameters

@@ -31,6 +31,7 @@ class Contract(BaseModel):
     Contract
     """ # noqa: E501
     id: StrictStr
+    reference: StrictStr = Field(description="Readable number besides the id, e.g. ETT-2026-003: the lead city's contracts of the year (Europe/Berlin), numbered without gaps")
     tender_id: StrictStr
     lot_id: StrictStr
     bid_id: StrictStr
@@ -51,7 +52,7 @@ class Contract(BaseModel):
     quotas: List[CityShare] = Field(description="Each city's quota; city users see their own city's only")
     version: StrictInt
     created_at: datetime
-    __properties: ClassVar[List[str]] = ["id", "tender_id", "lot_id", "bid_id", "vendor_id", "lead_city_id", "item_id", "sku", "name", "unit", "kind", "unit_price_cents", "ceiling_quantity", "ceiling_value_cents", "starts_on", "ends_on", "renewal_notice_on", "status", "quotas", "version", "created_at"]
+    __properties: ClassVar[List[str]] = ["id", "reference", "tender_id", "lot_id", "bid_id", "vendor_id", "lead_city_id", "item_id", "sku", "name", "unit", "kind", "unit_price_cents", "ceiling_quantity", "ceiling_value_cents", "starts_on", "ends_on", "renewal_notice_on", "status", "quotas", "version", "created_at"]
 
     model_config = ConfigDict(
         validate_by_name=True,
@@ -111,6 +112,7 @@ class Contract(BaseModel):
 
         _obj = cls.model_validate({
             "id": obj.get("id"),
+            "reference": obj.get("reference"),
             "tender_id": obj.get("tender_id"),
             "lot_id": obj.get("lot_id"),
             "bid_id": obj.get("bid_id"),

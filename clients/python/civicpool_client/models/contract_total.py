@@ -18,7 +18,7 @@ import re  # noqa: F401
 import json
 
 from pydantic import BaseModel, ConfigDict, StrictInt, StrictStr
-from typing import Any, ClassVar, Dict, List
+from typing import Any, ClassVar, Dict, List, Optional
 from typing import Optional, Set
 from typing_extensions import Self
 from pydantic_core import to_jsonable_python
@@ -28,10 +28,11 @@ class ContractTotal(BaseModel):
     ContractTotal
     """ # noqa: E501
     contract_id: StrictStr
+    contract_reference: Optional[StrictStr]
     sku: StrictStr
     name: StrictStr
     amount_cents: StrictInt
-    __properties: ClassVar[List[str]] = ["contract_id", "sku", "name", "amount_cents"]
+    __properties: ClassVar[List[str]] = ["contract_id", "contract_reference", "sku", "name", "amount_cents"]
 
     model_config = ConfigDict(
         validate_by_name=True,
@@ -72,6 +73,11 @@ class ContractTotal(BaseModel):
             exclude=excluded_fields,
             exclude_none=True,
         )
+        # set to None if contract_reference (nullable) is None
+        # and model_fields_set contains the field
+        if self.contract_reference is None and "contract_reference" in self.model_fields_set:
+            _dict['contract_reference'] = None
+
         return _dict
 
     @classmethod
@@ -85,6 +91,7 @@ class ContractTotal(BaseModel):
 
         _obj = cls.model_validate({
             "contract_id": obj.get("contract_id"),
+            "contract_reference": obj.get("contract_reference"),
             "sku": obj.get("sku"),
             "name": obj.get("name"),
             "amount_cents": obj.get("amount_cents")

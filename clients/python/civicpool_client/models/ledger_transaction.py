@@ -34,10 +34,13 @@ class LedgerTransaction(BaseModel):
     contract_id: StrictStr
     memo: StrictStr
     reverses_id: Optional[StrictStr]
+    reference: Optional[StrictStr] = Field(description="A call-off's number, e.g. BRU-2026-012 (the calling city's call-offs of the year); null for other postings")
+    contract_reference: Optional[StrictStr] = Field(description="The contract's number, e.g. ETT-2026-003")
+    text: StrictStr = Field(description="What the posting was, in the language of Accept-Language, e.g. 'Abruf 40 × Notebook 14 Zoll, Vertrag ETT-2026-003'")
     created_by: StrictStr
     created_at: datetime
     entries: List[LedgerEntry] = Field(description="They sum to zero")
-    __properties: ClassVar[List[str]] = ["id", "kind", "contract_id", "memo", "reverses_id", "created_by", "created_at", "entries"]
+    __properties: ClassVar[List[str]] = ["id", "kind", "contract_id", "memo", "reverses_id", "reference", "contract_reference", "text", "created_by", "created_at", "entries"]
 
     model_config = ConfigDict(
         validate_by_name=True,
@@ -89,6 +92,16 @@ class LedgerTransaction(BaseModel):
         if self.reverses_id is None and "reverses_id" in self.model_fields_set:
             _dict['reverses_id'] = None
 
+        # set to None if reference (nullable) is None
+        # and model_fields_set contains the field
+        if self.reference is None and "reference" in self.model_fields_set:
+            _dict['reference'] = None
+
+        # set to None if contract_reference (nullable) is None
+        # and model_fields_set contains the field
+        if self.contract_reference is None and "contract_reference" in self.model_fields_set:
+            _dict['contract_reference'] = None
+
         return _dict
 
     @classmethod
@@ -106,6 +119,9 @@ class LedgerTransaction(BaseModel):
             "contract_id": obj.get("contract_id"),
             "memo": obj.get("memo"),
             "reverses_id": obj.get("reverses_id"),
+            "reference": obj.get("reference"),
+            "contract_reference": obj.get("contract_reference"),
+            "text": obj.get("text"),
             "created_by": obj.get("created_by"),
             "created_at": obj.get("created_at"),
             "entries": [LedgerEntry.from_dict(_item) for _item in obj["entries"]] if obj.get("entries") is not None else None

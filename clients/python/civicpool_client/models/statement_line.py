@@ -19,7 +19,7 @@ import json
 
 from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
-from typing import Any, ClassVar, Dict, List
+from typing import Any, ClassVar, Dict, List, Optional
 from typing import Optional, Set
 from typing_extensions import Self
 from pydantic_core import to_jsonable_python
@@ -34,9 +34,12 @@ class StatementLine(BaseModel):
     contract_id: StrictStr
     sku: StrictStr
     memo: StrictStr
+    reference: Optional[StrictStr] = Field(description="The call-off's number; null for other postings")
+    contract_reference: Optional[StrictStr] = Field(description="The contract's number")
+    text: StrictStr = Field(description="The booking text, in the language of Accept-Language")
     amount_cents: StrictInt = Field(description="Positive: a charge; negative: a credit")
     balance_cents: StrictInt = Field(description="Owed after this line")
-    __properties: ClassVar[List[str]] = ["posted_at", "transaction_id", "kind", "contract_id", "sku", "memo", "amount_cents", "balance_cents"]
+    __properties: ClassVar[List[str]] = ["posted_at", "transaction_id", "kind", "contract_id", "sku", "memo", "reference", "contract_reference", "text", "amount_cents", "balance_cents"]
 
     model_config = ConfigDict(
         validate_by_name=True,
@@ -77,6 +80,16 @@ class StatementLine(BaseModel):
             exclude=excluded_fields,
             exclude_none=True,
         )
+        # set to None if reference (nullable) is None
+        # and model_fields_set contains the field
+        if self.reference is None and "reference" in self.model_fields_set:
+            _dict['reference'] = None
+
+        # set to None if contract_reference (nullable) is None
+        # and model_fields_set contains the field
+        if self.contract_reference is None and "contract_reference" in self.model_fields_set:
+            _dict['contract_reference'] = None
+
         return _dict
 
     @classmethod
@@ -95,6 +108,9 @@ class StatementLine(BaseModel):
             "contract_id": obj.get("contract_id"),
             "sku": obj.get("sku"),
             "memo": obj.get("memo"),
+            "reference": obj.get("reference"),
+            "contract_reference": obj.get("contract_reference"),
+            "text": obj.get("text"),
             "amount_cents": obj.get("amount_cents"),
             "balance_cents": obj.get("balance_cents")
         })

@@ -33,6 +33,7 @@ class Tender(BaseModel):
     Tender
     """ # noqa: E501
     id: StrictStr
+    reference: StrictStr = Field(description="Readable number besides the id, e.g. ETT-2026-007: the lead city's tenders of the year (Europe/Berlin), numbered without gaps")
     title: StrictStr
     description: StrictStr
     lead_city_id: StrictStr
@@ -53,7 +54,7 @@ class Tender(BaseModel):
     version: StrictInt
     created_by: StrictStr
     created_at: datetime
-    __properties: ClassVar[List[str]] = ["id", "title", "description", "lead_city_id", "round_id", "status", "estimated_value_cents", "participating_city_ids", "recommended_procedure", "recommendation_reason", "procedure", "procedure_justification", "bids_due_at", "bids_opened_at", "bids_opened_by", "cancel_reason", "lots", "events", "version", "created_by", "created_at"]
+    __properties: ClassVar[List[str]] = ["id", "reference", "title", "description", "lead_city_id", "round_id", "status", "estimated_value_cents", "participating_city_ids", "recommended_procedure", "recommendation_reason", "procedure", "procedure_justification", "bids_due_at", "bids_opened_at", "bids_opened_by", "cancel_reason", "lots", "events", "version", "created_by", "created_at"]
 
     model_config = ConfigDict(
         validate_by_name=True,
@@ -149,6 +150,7 @@ class Tender(BaseModel):
 
         _obj = cls.model_validate({
             "id": obj.get("id"),
+            "reference": obj.get("reference"),
             "title": obj.get("title"),
             "description": obj.get("description"),
             "lead_city_id": obj.get("lead_city_id"),

@@ -9,6 +9,7 @@ sees its own city (network finance: every city); leads and admins see all.
 from collections.abc import Sequence
 from typing import Annotated, Any
 
+from civicpool_common import messages
 from civicpool_common.messages import Text
 from civicpool_common.timestamps import network_today
 from fastapi import APIRouter, Query
@@ -29,8 +30,8 @@ from civicpool_gateway.schemas import Day, FormatQuery, LanguageQuery
 
 router = APIRouter(tags=["reports"])
 
-STATEMENT_COLUMNS = ("posted_at", "kind", "sku", "memo", "amount_cents", "balance_cents", "transaction_id",
-                     "contract_id")  # fmt: skip
+STATEMENT_COLUMNS = ("posted_at", "text", "reference", "contract_reference", "amount_cents", "balance_cents",
+                     "kind", "sku", "memo", "transaction_id", "contract_id")  # fmt: skip
 LABELS = {"kind": "posting"}  # a statement's kind is a posting's: "call_off" reads "Abruf"
 
 
@@ -42,17 +43,11 @@ def _download(
     return downloads.download(table, file_format, stem, sheet, downloads.file_language(language))
 
 
-def booking_text(line: StatementLine) -> str:
-    """The statement's booking text (column `memo`, "Buchungstext"): the ledger's own text for the posting, as
-    the contracts service writes it. The one place a file takes it from: a readable booking text the ledger
-    writes ("Abruf 40 × Notebook 14 Zoll, Vertrag ETT-2026-003") flows into every download unchanged."""
-    return line.memo
-
-
 def statement_row(line: StatementLine) -> dict[str, Any]:
     """A statement line as a row of a download (STATEMENT_COLUMNS): cents, the UTC timestamp and the posting's
-    kind as they are; downloads.py writes them for the reader."""
-    return {**line.model_dump(), "memo": booking_text(line)}
+    kind as they are (downloads.py writes them for the reader); `text` is the booking text the contracts
+    service wrote in the file's language ("Abruf 40 × Notebook 14 Zoll, Vertrag ETT-2026-003")."""
+    return line.model_dump()
 
 
 @router.get("/reports/statement", summary="A city's statement for a period", response_model=Statement,
@@ -71,12 +66,14 @@ async def statement(
 ) -> Any:
     end = to or network_today()
     start = from_ or end.replace(month=1, day=1)
+    written_in = downloads.file_language(language)
+    if format != "json":  # the service writes the booking texts in the language of the file, not the request
+        messages.current_language.set(written_in)
     report = await services.contracts.statement(city, start, end, caller.token)
     if format == "json":
         return report
-    written_in = downloads.file_language(language)
-    opening = {"memo": Text("Opening balance").render(written_in), "balance_cents": report.opening_cents}
-    closing = {"memo": Text("Closing balance").render(written_in), "balance_cents": report.closing_cents}
+    opening = {"text": Text("Opening balance").render(written_in), "balance_cents": report.opening_cents}
+    closing = {"text": Text("Closing balance").render(written_in), "balance_cents": report.closing_cents}
     rows = [opening, *(statement_row(line) for line in report.lines), closing]
     stem = f"statement-{report.city_id}-{report.from_.isoformat()}-{report.to.isoformat()}"
     return _download(rows, STATEMENT_COLUMNS, format, stem, "Kontoauszug", written_in, LABELS)

@@ -64,6 +64,7 @@ def contract_from_proto(message: pb.Contract) -> Contract:
         bid_id=message.bid_id,
         vendor_id=message.vendor_id,
         lead_city_id=message.lead_city_id,
+        reference=message.reference,
         item_id=message.item_id,
         sku=message.sku,
         name=message.name,
@@ -90,6 +91,7 @@ def contract_to_proto(contract: Contract) -> pb.Contract:
         bid_id=contract.bid_id,
         vendor_id=contract.vendor_id,
         lead_city_id=contract.lead_city_id,
+        reference=contract.reference,
         item_id=contract.item_id,
         sku=contract.sku,
         name=contract.name,
@@ -110,7 +112,10 @@ def contract_to_proto(contract: Contract) -> pb.Contract:
 
 def contracts_query_to_proto(params: ContractListParams) -> pb.ListContractsRequest:
     return pb.ListContractsRequest(
-        page=page_request(params), tender_id=params.tender_id or "", city_id=params.city_id or ""
+        page=page_request(params),
+        tender_id=params.tender_id or "",
+        city_id=params.city_id or "",
+        reference=params.reference or "",
     )
 
 
@@ -120,6 +125,7 @@ def contracts_query_from_proto(request: pb.ListContractsRequest) -> ContractList
         cursor=request.page.cursor or None,
         tender_id=request.tender_id or None,
         city_id=request.city_id or None,
+        reference=request.reference or None,
     )
 
 
@@ -221,6 +227,9 @@ def ledger_transaction_from_proto(message: pb.LedgerTransaction) -> LedgerTransa
         contract_id=message.contract_id,
         memo=message.memo,
         reverses_id=text_or_none(message.reverses_id),
+        reference=text_or_none(message.reference),
+        contract_reference=text_or_none(message.contract_reference),
+        text=message.text,
         created_by=message.created_by,
         created_at=time_or_none(message.HasField("created_at"), message.created_at),
         entries=[LedgerEntry(account=e.account, amount_cents=e.amount_cents) for e in message.entries],
@@ -234,6 +243,9 @@ def ledger_transaction_to_proto(transaction: LedgerTransaction) -> pb.LedgerTran
         contract_id=transaction.contract_id,
         memo=transaction.memo,
         reverses_id=transaction.reverses_id or "",
+        reference=transaction.reference or "",
+        contract_reference=transaction.contract_reference or "",
+        text=transaction.text,
         created_by=transaction.created_by,
         created_at=to_timestamp(transaction.created_at),
         entries=[pb.LedgerEntry(account=e.account, amount_cents=e.amount_cents) for e in transaction.entries],
@@ -373,7 +385,10 @@ def renewal_round_to_proto(renewal: RenewalRound) -> pb.RenewalRound:
 
 def ledger_query_to_proto(params: LedgerListParams) -> pb.ListLedgerTransactionsRequest:
     return pb.ListLedgerTransactionsRequest(
-        page=page_request(params), contract_id=params.contract_id or "", city_id=params.city_id or ""
+        page=page_request(params),
+        contract_id=params.contract_id or "",
+        city_id=params.city_id or "",
+        reference=params.reference or "",
     )
 
 
@@ -383,6 +398,7 @@ def ledger_query_from_proto(request: pb.ListLedgerTransactionsRequest) -> Ledger
         cursor=request.page.cursor or None,
         contract_id=request.contract_id or None,
         city_id=request.city_id or None,
+        reference=request.reference or None,
     )
 
 
@@ -489,13 +505,22 @@ def statement_from_proto(message: pb.Statement) -> Statement:
                     contract_id=line.contract_id,
                     sku=line.sku,
                     memo=line.memo,
+                    reference=text_or_none(line.reference),
+                    contract_reference=text_or_none(line.contract_reference),
+                    text=line.text,
                     amount_cents=line.amount_cents,
                     balance_cents=line.balance_cents,
                 )
                 for line in message.lines
             ],
             "by_contract": [
-                ContractTotal(contract_id=t.contract_id, sku=t.sku, name=t.name, amount_cents=t.amount_cents)
+                ContractTotal(
+                    contract_id=t.contract_id,
+                    contract_reference=text_or_none(t.contract_reference),
+                    sku=t.sku,
+                    name=t.name,
+                    amount_cents=t.amount_cents,
+                )
                 for t in message.by_contract
             ],
         }
@@ -516,13 +541,22 @@ def statement_to_proto(statement: Statement) -> pb.Statement:
                 contract_id=line.contract_id,
                 sku=line.sku,
                 memo=line.memo,
+                reference=line.reference or "",
+                contract_reference=line.contract_reference or "",
+                text=line.text,
                 amount_cents=line.amount_cents,
                 balance_cents=line.balance_cents,
             )
             for line in statement.lines
         ],
         by_contract=[
-            pb.ContractTotal(contract_id=t.contract_id, sku=t.sku, name=t.name, amount_cents=t.amount_cents)
+            pb.ContractTotal(
+                contract_id=t.contract_id,
+                contract_reference=t.contract_reference or "",
+                sku=t.sku,
+                name=t.name,
+                amount_cents=t.amount_cents,
+            )
             for t in statement.by_contract
         ],
         **{"from": statement.from_.isoformat()},

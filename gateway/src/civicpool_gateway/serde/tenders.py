@@ -137,6 +137,7 @@ def tender_event_to_proto(event: TenderEvent) -> pb.TenderEvent:
 def tender_from_proto(message: pb.Tender) -> Tender:
     return Tender(
         id=message.id,
+        reference=message.reference,
         title=message.title,
         description=message.description,
         lead_city_id=message.lead_city_id,
@@ -163,6 +164,7 @@ def tender_from_proto(message: pb.Tender) -> Tender:
 def tender_to_proto(tender: Tender) -> pb.Tender:
     return pb.Tender(
         id=tender.id,
+        reference=tender.reference,
         title=tender.title,
         description=tender.description,
         lead_city_id=tender.lead_city_id,
@@ -229,13 +231,18 @@ def tender_patch_from_proto(message: pb.Tender, mask: list[str]) -> TenderPatch:
 
 def tenders_query_to_proto(params: TenderListParams) -> pb.ListTendersRequest:
     return pb.ListTendersRequest(
-        page=page_request(params), status=to_proto(params.status, pb.TenderStatus, TenderStatus)
+        page=page_request(params),
+        status=to_proto(params.status, pb.TenderStatus, TenderStatus),
+        reference=params.reference or "",
     )
 
 
 def tenders_query_from_proto(request: pb.ListTendersRequest) -> TenderListParams:
     return TenderListParams(
-        limit=request.page.limit, cursor=request.page.cursor or None, status=word(request.status, TENDER_STATUSES)
+        limit=request.page.limit,
+        cursor=request.page.cursor or None,
+        status=word(request.status, TENDER_STATUSES),
+        reference=request.reference or None,
     )
 
 

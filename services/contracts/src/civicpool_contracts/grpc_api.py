@@ -10,6 +10,7 @@ from typing import Any
 import grpc
 from civicpool.contracts.v1 import contracts_pb2 as pb
 from civicpool.contracts.v1 import contracts_pb2_grpc
+from civicpool_common import messages
 from civicpool_common.database import utc_now
 from civicpool_common.errors import InvalidArgument
 from civicpool_common.grpc_client import open_channel
@@ -24,6 +25,7 @@ from civicpool_common.vocabulary import (
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from civicpool_contracts import idempotency
+from civicpool_contracts.booking import Booking
 from civicpool_contracts.clients import GrpcCatalog, GrpcDemandRounds
 from civicpool_contracts.config import ContractsSettings
 from civicpool_contracts.models import Budget, BudgetChange, LedgerEntry, LedgerTransaction
@@ -45,17 +47,31 @@ def contract_to_proto(view: ContractView) -> pb.Contract:
         renewal_notice_on=c.renewal_notice_on.isoformat(),
         status=to_proto(view.status, pb.ContractStatus, ContractStatus),
         quotas=[pb.CityShare(city_id=q.city_id, quantity=q.quantity) for q in view.quotas],
-        lead_city_id=c.lead_city_id, version=c.version, created_at=to_timestamp(c.created_at),
+        lead_city_id=c.lead_city_id, version=c.version, created_at=to_timestamp(c.created_at), reference=c.reference,
     )  # fmt: skip
 
 
-def posting_to_proto(transaction: LedgerTransaction, entries: Sequence[LedgerEntry]) -> pb.LedgerTransaction:
+def posting_to_proto(
+    transaction: LedgerTransaction, entries: Sequence[LedgerEntry], booking: Booking | None
+) -> pb.LedgerTransaction:
     return pb.LedgerTransaction(
+        **_booking_fields(booking),
         id=transaction.id, kind=transaction.kind, contract_id=transaction.contract_id or "", memo=transaction.memo,
         reverses_id=transaction.reverses_id or "", created_by=transaction.created_by,
         created_at=to_timestamp(transaction.created_at),
         entries=[pb.LedgerEntry(account=e.account, amount_cents=e.amount_cents) for e in entries],
     )  # fmt: skip
+
+
+def _booking_fields(booking: Booking | None) -> dict[str, str]:
+    """A posting's reference numbers and its booking text, in the language of the request."""
+    if booking is None:
+        return {}
+    return {
+        "reference": booking.reference,
+        "contract_reference": booking.contract_reference,
+        "text": booking.text().render(messages.current_language.get()),
+    }
 
 
 def operation_to_proto(operation: Operation) -> pb.Operation:
@@ -67,7 +83,7 @@ def operation_to_proto(operation: Operation) -> pb.Operation:
             pb.MovementRecord(city_id=m.city_id, kind=m.kind, quantity=m.quantity, amount_cents=m.amount_cents)
             for m in operation.movements
         ],
-        transaction=posting_to_proto(operation.transaction, operation.entries),
+        transaction=posting_to_proto(operation.transaction, operation.entries, operation.booking),
         replayed=operation.replayed,
     )
 
@@ -142,10 +158,10 @@ class ContractsServicer(contracts_pb2_grpc.ContractsServiceServicer):
     ) -> pb.ListLedgerTransactionsResponse:
         page = await self._usage.transactions(
             current_principal(), contract_id=request.contract_id, city_id=request.city_id, limit=request.page.limit,
-            cursor=request.page.cursor,
+            cursor=request.page.cursor, reference=request.reference,
         )  # fmt: skip
         return pb.ListLedgerTransactionsResponse(
-            transactions=[posting_to_proto(p.transaction, p.entries) for p in page.records],
+            transactions=[posting_to_proto(p.transaction, p.entries, p.booking) for p in page.records],
             next_cursor=page.next_cursor,
         )
 
@@ -180,10 +196,12 @@ class ContractsServicer(contracts_pb2_grpc.ContractsServiceServicer):
             closing_cents=statement.closing_cents,
             lines=[pb.StatementLine(posted_at=to_timestamp(x.posted_at), transaction_id=x.transaction_id,
                                     kind=x.kind, contract_id=x.contract_id, sku=x.sku, memo=x.memo,
-                                    amount_cents=x.amount_cents, balance_cents=x.balance_cents)
+                                    amount_cents=x.amount_cents, balance_cents=x.balance_cents,
+                                    **_booking_fields(x.booking))
                    for x in statement.lines],
             by_contract=[pb.ContractTotal(contract_id=t.contract_id, sku=t.sku, name=t.name,
-                                          amount_cents=t.amount_cents) for t in statement.by_contract],
+                                          amount_cents=t.amount_cents, contract_reference=t.contract_reference)
+                         for t in statement.by_contract],
         )  # fmt: skip
         setattr(message, "from", start.isoformat())
         return message
@@ -237,7 +255,12 @@ class ContractsServicer(contracts_pb2_grpc.ContractsServiceServicer):
 
     async def ListContracts(self, request: pb.ListContractsRequest, context: Context) -> pb.ListContractsResponse:
         page = await self._service.list_contracts(
-            current_principal(), request.page.limit, request.page.cursor, request.tender_id, request.city_id
+            current_principal(),
+            request.page.limit,
+            request.page.cursor,
+            request.tender_id,
+            request.city_id,
+            request.reference,
         )
         return pb.ListContractsResponse(
             contracts=[contract_to_proto(v) for v in page.records], next_cursor=page.next_cursor

@@ -6,6 +6,7 @@ import datetime as dt
 from typing import cast
 
 from civicpool_common.database import UtcDateTime, new_metadata
+from civicpool_common.numbering import counters_table
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -38,6 +39,7 @@ class Contract(Base):
     __tablename__ = "contracts"
     __table_args__ = (
         UniqueConstraint("lot_id", "item_id"),
+        UniqueConstraint("reference"),
         CheckConstraint("status IN ('active', 'expired', 'terminated')", name="status"),
         CheckConstraint("ceiling_quantity > 0", name="ceiling_quantity_positive"),
         CheckConstraint("unit_price_cents >= 0", name="unit_price_not_negative"),
@@ -50,6 +52,7 @@ class Contract(Base):
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    reference: Mapped[str] = mapped_column(String(24))  # ETT-2026-003: the lead city's contracts of the year
     # The award it came from, in the tenders service (no foreign keys: another service's records).
     tender_id: Mapped[str] = mapped_column(String(36), index=True)
     lot_id: Mapped[str] = mapped_column(String(36))
@@ -194,6 +197,21 @@ class LedgerEntry(Base):
     account: Mapped[str] = mapped_column(String(80))
     amount_cents: Mapped[int] = mapped_column(BigInteger)
     posted_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())  # the transaction's time, for periods
+
+
+class CallOffNumber(Base):
+    """A call-off's readable number (BRU-2026-012: the calling city's call-offs of the year), one per posting of
+    kind call_off or take. Kept beside the append-only ledger, which never changes for it."""
+
+    __tablename__ = "call_offs"
+
+    transaction_id: Mapped[str] = mapped_column(ForeignKey("ledger_transactions.id"), primary_key=True)
+    reference: Mapped[str] = mapped_column(String(24), unique=True)
+    city_id: Mapped[str] = mapped_column(String(40))
+
+
+# The last reference number given per kind (contract, call_off), city prefix and year (civicpool_common.numbering).
+ReferenceCounters = counters_table(Base.metadata)
 
 
 class IdempotencyRecord(Base):

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from civicpool_contracts import idempotency, repository, rules
 from civicpool_contracts.access import city_in_reach
+from civicpool_contracts.booking import Booking, bookings
 from civicpool_contracts.models import Budget, BudgetChange, Contract
 
 LONGEST_PERIOD_DAYS = 3 * 366 + 1
@@ -37,6 +38,7 @@ class StatementLine:
     memo: str
     amount_cents: int  # positive: a charge; negative: a credit
     balance_cents: int  # owed after this line
+    booking: Booking | None = None  # what the posting was, for its text and reference numbers
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,7 @@ class ContractTotal:
     sku: str
     name: str
     amount_cents: int
+    contract_reference: str = ""
 
 
 @dataclass(frozen=True)
@@ -116,6 +119,7 @@ class ReportService:
         async with self._sessions() as session:
             opening = await repository.balance_before(session, account, since)
             rows = await repository.statement_rows(session, account, since, until)
+            facts = await bookings(session, sorted({row[1] for row in rows}), city_id)
         columns = ["posted_at", "transaction_id", "kind", "contract_id", "sku", "name", "memo", "ledger_cents"]
         frame = pd.DataFrame([tuple(r) for r in rows], columns=columns)
         opening_owed = -int(opening or 0)
@@ -128,11 +132,15 @@ class ReportService:
         )
         lines = [
             StatementLine(r["posted_at"], r["transaction_id"], r["kind"], r["contract_id"], r["sku"], r["memo"],
-                          int(r["amount_cents"]), int(r["balance_cents"]))
+                          int(r["amount_cents"]), int(r["balance_cents"]), facts.get(r["transaction_id"]))
             for r in _records(frame)
         ]  # fmt: skip
+        numbers = {line.contract_id: line.booking.contract_reference for line in lines if line.booking}
         by_contract = [
-            ContractTotal(r["contract_id"], r["sku"], r["name"], int(r["amount_cents"])) for r in _records(totals)
+            ContractTotal(
+                r["contract_id"], r["sku"], r["name"], int(r["amount_cents"]), numbers.get(r["contract_id"], "")
+            )
+            for r in _records(totals)
         ]
         return Statement(city_id, start, end, opening_owed, lines, by_contract)
 

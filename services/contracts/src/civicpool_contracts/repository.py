@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from civicpool_contracts.models import (
     Base,
     Budget,
+    CallOffNumber,
     Contract,
     ContractQuota,
     LedgerEntry,
@@ -30,8 +31,11 @@ async def contracts_after(
     tender_id: str | None,
     city_id: str | None,
     vendor_id: str | None,
+    reference: str | None = None,
 ) -> list[Contract]:
     query = select(Contract).order_by(Contract.id).limit(limit)
+    if reference is not None:
+        query = query.where(Contract.reference == reference)
     if after_id is not None:
         query = query.where(Contract.id > after_id)
     if tender_id is not None:
@@ -63,10 +67,14 @@ async def quotas_of(session: AsyncSession, contract_ids: Sequence[str]) -> dict[
 
 
 async def transactions_after(
-    session: AsyncSession, after_id: str | None, limit: int, contract_id: str, account: str | None
+    session: AsyncSession, after_id: str | None, limit: int, contract_id: str, account: str | None, reference: str = ""
 ) -> list[LedgerTransaction]:
-    """Up to `limit` postings after `after_id`, of the contract ("" every contract) and touching the account."""
+    """Up to `limit` postings after `after_id`, of the contract ("" every contract) and touching the account;
+    the call-off with the number `reference` when named."""
     query = select(LedgerTransaction).order_by(LedgerTransaction.id).limit(limit)
+    if reference:
+        numbered = select(CallOffNumber.transaction_id).where(CallOffNumber.reference == reference)
+        query = query.where(LedgerTransaction.id.in_(numbered))
     if after_id is not None:
         query = query.where(LedgerTransaction.id > after_id)
     if contract_id:

@@ -10,6 +10,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from civicpool_common import numbering
 from civicpool_common.auth import NETWORK_WIDE, Principal, Role
 from civicpool_common.database import integrity_violation, write_transaction
 from civicpool_common.errors import InvalidArgument, NotFound
@@ -21,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from civicpool_contracts import repository, rules
 from civicpool_contracts.access import city_in_reach, may_see_contract, visible_quotas
-from civicpool_contracts.models import Contract, ContractQuota
+from civicpool_contracts.models import Contract, ContractQuota, ReferenceCounters
 
 
 @dataclass(frozen=True)
@@ -80,7 +81,7 @@ class ContractsService:
         return ContractView(contract, visible_quotas(principal, quotas))
 
     async def list_contracts(
-        self, principal: Principal, limit: int, cursor: str, tender_id: str, city_id: str
+        self, principal: Principal, limit: int, cursor: str, tender_id: str, city_id: str, reference: str = ""
     ) -> Page[ContractView]:
         vendor_id = None
         if principal.has_any_role([Role.VENDOR]) and not principal.has_any_role(NETWORK_WIDE):
@@ -92,6 +93,7 @@ class ContractsService:
             found = await repository.contracts_after(
                 session, window.after, window.fetch, tender_id=tender_id or None,
                 city_id=city_id or None, vendor_id=vendor_id,
+                reference=numbering.normalised(reference) or None,
             )  # fmt: skip
             page = window.close(found, lambda c: c.id)
             quotas = await repository.quotas_of(session, [c.id for c in page.records])
@@ -107,8 +109,12 @@ class ContractsService:
             return existing
         try:
             async with write_transaction(self._sessions) as session:
-                for item in order.items:
-                    session.add(_contract(order, item))
+                connection = await session.connection()
+                for item in order.items:  # numbered in the order's order, in this transaction
+                    reference = await numbering.next_reference(
+                        connection, ReferenceCounters, "contract", order.lead_city_id, order.awarded_at
+                    )
+                    session.add(_contract(order, item, reference))
                 await session.flush()
                 session.add_all(
                     ContractQuota(contract_id=item.contract_id, city_id=city, quantity=quantity)
@@ -133,9 +139,9 @@ class ContractsService:
         return [ContractView(c, quotas[c.id]) for c in found]
 
 
-def _contract(order: AwardOrder, item: AwardedItem) -> Contract:
+def _contract(order: AwardOrder, item: AwardedItem, reference: str) -> Contract:
     return Contract(
-        id=item.contract_id, tender_id=order.tender_id, lot_id=item.lot_id, bid_id=item.bid_id,
+        id=item.contract_id, reference=reference, tender_id=order.tender_id, lot_id=item.lot_id, bid_id=item.bid_id,
         lead_city_id=order.lead_city_id, vendor_id=item.vendor_id, item_id=item.item_id, sku=item.sku,
         name=item.name, unit=item.unit, kind=item.kind, unit_price_cents=item.unit_price_cents,
         ceiling_quantity=item.ceiling_quantity, ceiling_value_cents=item.ceiling_quantity * item.unit_price_cents,

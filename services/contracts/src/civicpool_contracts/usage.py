@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from civicpool_common import references
+from civicpool_common import numbering, references
 from civicpool_common.auth import NETWORK_WIDE, Principal, Role
 from civicpool_common.database import integrity_violation, utc_now
 from civicpool_common.errors import AlreadyExists, FieldViolation, InvalidArgument, NotFound, PermissionDenied
@@ -36,17 +36,21 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionm
 
 from civicpool_contracts import holdings, idempotency, repository, rules
 from civicpool_contracts.access import city_in_reach, may_see_contract
+from civicpool_contracts.booking import Booking, bookings
 from civicpool_contracts.clients import UsageCatalog
 from civicpool_contracts.models import (
+    CallOffNumber,
     Contract,
     ContractQuota,
     LedgerEntry,
     LedgerTransaction,
     Movement,
     QuotaShift,
+    ReferenceCounters,
 )
 
 log = logging.getLogger("civicpool.contracts")
+CALL_OFF_KINDS = ("call_off", "take")  # postings that are call-offs (from the vendor, from the pool): numbered
 MAX_QUANTITY = 1_000_000
 MIN_JOINING_REASON = 10  # characters: why a city becomes a party to a contract after its award
 
@@ -62,6 +66,7 @@ class Operation:
     transaction: LedgerTransaction
     entries: list[LedgerEntry]
     replayed: bool = False
+    booking: Booking | None = None  # what it was, for its text (read once it is committed)
 
 
 @dataclass(frozen=True)
@@ -74,6 +79,7 @@ class Utilisation:
 class Posting:
     transaction: LedgerTransaction
     entries: list[LedgerEntry]
+    booking: Booking | None = None
 
 
 @dataclass
@@ -293,7 +299,8 @@ class UsageService:
             entries = [LedgerEntry(transaction_id=transaction.id, account=name, amount_cents=cents, posted_at=now)
                        for name, cents in sorted(amounts.items())]  # fmt: skip
             await repository.insert_rows(await session.connection(), [transaction], entries)
-            return Operation(operation_id, "shared_cost", contract, [], transaction, entries)
+            booking = Booking("shared_cost", "", contract.reference, contract.name, 0, transaction.memo, "")
+            return Operation(operation_id, "shared_cost", contract, [], transaction, entries, booking=booking)
 
         return await self._posting_once(principal, key, "shared_cost", request, perform)
 
@@ -309,7 +316,7 @@ class UsageService:
         return Utilisation(contract, [q for q in quotas if not city or q.city_id == city])
 
     async def transactions(
-        self, principal: Principal, *, contract_id: str, city_id: str, limit: int, cursor: str
+        self, principal: Principal, *, contract_id: str, city_id: str, limit: int, cursor: str, reference: str = ""
     ) -> Page[Posting]:
         """Postings, newest last; city users see those touching their own city's account, and of each only
         their own city's leg and the contract's side (contract, pool): never another city's leg or amount."""
@@ -318,16 +325,19 @@ class UsageService:
         window = PageWindow.requested(limit, cursor)
         async with self._sessions() as session:
             page = window.close(
-                await repository.transactions_after(session, window.after, window.fetch, contract_id, account),
+                await repository.transactions_after(
+                    session, window.after, window.fetch, contract_id, account, numbering.normalised(reference)
+                ),
                 lambda t: t.id,
             )
             entries = await repository.entries_of(session, [t.id for t in page.records])
+            facts = await bookings(session, [t.id for t in page.records], city)
 
         def visible(entry: LedgerEntry) -> bool:  # the one rule of whose numbers a caller sees
             city = rules.city_of_account(entry.account)
             return city is None or principal.sees_city(city)
 
-        postings = [Posting(t, [e for e in entries.get(t.id, []) if visible(e)]) for t in page.records]
+        postings = [Posting(t, [e for e in entries.get(t.id, []) if visible(e)], facts.get(t.id)) for t in page.records]
         return Page(postings, page.next_cursor)
 
     # -- shared steps ----------------------------------------------------------------------
@@ -389,8 +399,12 @@ class UsageService:
         except Refused as refusal:  # rolled back by now: what is left is read as others see it
             raise await self._refusal(refusal) from None
         if replayed or done is None:
-            return await self._operation(operation_id, replayed=replayed)
-        return done
+            done = await self._operation(operation_id, replayed=replayed)
+        if done.booking is not None:
+            return done
+        async with self._sessions() as session:  # a replay or a reversal: its facts as stored
+            facts = await bookings(session, [done.transaction.id])
+        return replace(done, booking=facts.get(done.transaction.id))
 
     async def _move(
         self,
@@ -435,7 +449,12 @@ class UsageService:
         assert sum(amounts.values()) == 0, amounts  # balanced by construction (EFFECTS)
         entries = [LedgerEntry(transaction_id=transaction.id, account=name, amount_cents=cents, posted_at=now)
                    for name, cents in sorted(amounts.items()) if cents != 0]  # fmt: skip
-        await repository.insert_rows(connection, [transaction], movements, entries)
+        numbers = []
+        if kind in CALL_OFF_KINDS:  # numbered per calling city and year; the first lock this transaction takes
+            city_id = steps[0][1]
+            reference = await numbering.next_reference(connection, ReferenceCounters, "call_off", city_id, now)
+            numbers.append(CallOffNumber(transaction_id=transaction.id, reference=reference, city_id=city_id))
+        await repository.insert_rows(connection, [transaction], movements, entries, numbers)
         for step_kind, city_id, quantity in sorted(steps, key=lambda step: step[1]):
             column = holdings.EFFECTS[step_kind].quota_column
             if not await holdings.change_quota(connection, contract.id, city_id, column, quantity):
@@ -444,7 +463,12 @@ class UsageService:
             if delta and not await holdings.change_contract(connection, contract.id, column, delta):
                 step_kind, city_id, quantity = steps[0]
                 raise Refused(contract.id, step_kind, city_id, quantity)
-        return Operation(operation_id, kind, contract, movements, transaction, entries)
+        booking = None
+        if reverses is None:  # what it was, known here (a reversal's text names the original's number: read later)
+            quantity = max((abs(m.quantity) for m in movements), default=0)
+            number = numbers[0].reference if numbers else ""
+            booking = Booking(kind, number, contract.reference, contract.name, quantity, transaction.memo, "")
+        return Operation(operation_id, kind, contract, movements, transaction, entries, booking=booking)
 
     async def _refusal(self, refusal: Refused) -> StateConflict:
         """Why a guarded change was refused, with what is left."""

@@ -51,6 +51,7 @@ def tender_to_proto(view: TenderView) -> pb.Tender:
     hide = view.for_vendor
     message = pb.Tender(
         id=t.id,
+        reference=t.reference,
         title=t.title,
         description=t.description,
         lead_city_id=t.lead_city_id,
@@ -190,7 +191,9 @@ class TendersServicer(tenders_pb2_grpc.TendersServiceServicer):
 
     async def ListTenders(self, request: pb.ListTendersRequest, context: Context) -> pb.ListTendersResponse:
         status = from_proto(request.status, pb.TenderStatus, TenderStatus)
-        page = await self._service.list_tenders(current_principal(), request.page.limit, request.page.cursor, status)
+        page = await self._service.list_tenders(
+            current_principal(), request.page.limit, request.page.cursor, status, request.reference
+        )
         return pb.ListTendersResponse(tenders=[tender_to_proto(v) for v in page.records], next_cursor=page.next_cursor)
 
     async def UpdateTender(self, request: pb.UpdateTenderRequest, context: Context) -> pb.Tender:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from civicpool_common.database import UtcDateTime, new_metadata
+from civicpool_common.numbering import counters_table
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -44,6 +45,8 @@ class Tender(Base):
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)  # time-ordered
+    # ETT-2026-007: the lead city's tenders of the year (civicpool_common.numbering), given at creation.
+    reference: Mapped[str] = mapped_column(String(24), unique=True)
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
     lead_city_id: Mapped[str] = mapped_column(String(40), index=True)
@@ -206,3 +209,7 @@ class AwardOrder(Base):
     delivered_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime(), nullable=True, index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str] = mapped_column(Text, default="")
+
+
+# The last tender number given per lead city prefix and year (civicpool_common.numbering).
+ReferenceCounters = counters_table(Base.metadata)

@@ -48,9 +48,13 @@ async def tenders_after(
     city_id: str | None,
     *,
     published_only: bool,
+    reference: str = "",
 ) -> list[Tender]:
-    """Up to `limit` tenders in creation order after `after_id`, of these statuses, involving the city."""
+    """Up to `limit` tenders in creation order after `after_id`, of these statuses, involving the city; the one
+    with the number `reference` when named."""
     query = select(Tender).where(Tender.status.in_(statuses)).order_by(Tender.id).limit(limit)
+    if reference:
+        query = query.where(Tender.reference == reference)
     if published_only:
         query = query.where(Tender.published_at.is_not(None))
     if after_id is not None:

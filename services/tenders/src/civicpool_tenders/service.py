@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from civicpool.contracts.v1 import contracts_pb2 as contracts_pb
-from civicpool_common import lifecycle, references
+from civicpool_common import lifecycle, numbering, references
 from civicpool_common.auth import Principal, Role
 from civicpool_common.database import integrity_violation, utc_now, write_transaction
 from civicpool_common.errors import (
@@ -71,6 +71,7 @@ from civicpool_tenders.models import (
     Lot,
     LotItem,
     LotShare,
+    ReferenceCounters,
     Tender,
     TenderEvent,
 )
@@ -141,6 +142,9 @@ class TendersService:
         tender = self._new_tender(principal, round_, title, description, lots)
         try:
             async with write_transaction(self._sessions) as session:
+                tender.reference = await numbering.next_reference(
+                    await session.connection(), ReferenceCounters, "tender", tender.lead_city_id, tender.created_at
+                )
                 session.add(tender)
                 await session.flush()
                 add_lots(session, tender, lots)
@@ -248,6 +252,7 @@ class TendersService:
                 for model in (TenderEvent, LotShare, LotItem, Lot):
                     await session.execute(delete(model).where(model.tender_id == tender_id))
                 await session.execute(delete(Tender).where(Tender.id == tender_id))
+                await numbering.give_back(await session.connection(), ReferenceCounters, "tender", tender.reference)
         except Exception:  # a retry of the create resumes with this draft
             log.exception("could not remove the draft tender %s after its round was not bundled", tender_id)
 
@@ -257,14 +262,20 @@ class TendersService:
             return await self._view(session, principal, tender)
 
     async def list_tenders(
-        self, principal: Principal, limit: int, cursor: str, status: TenderStatus | None
+        self, principal: Principal, limit: int, cursor: str, status: TenderStatus | None, reference: str = ""
     ) -> Page[TenderView]:
         scope = tender_scope(principal)
         statuses = [status.value] if status is not None else [s.value for s in TenderStatus]
         window = PageWindow.requested(limit, cursor)
         async with self._sessions() as session:
             tenders = await repository.tenders_after(
-                session, window.after, window.fetch, statuses, scope.city_id, published_only=scope.published_only
+                session,
+                window.after,
+                window.fetch,
+                statuses,
+                scope.city_id,
+                published_only=scope.published_only,
+                reference=numbering.normalised(reference),
             )
             page = window.close(tenders, lambda t: t.id)
             return Page(

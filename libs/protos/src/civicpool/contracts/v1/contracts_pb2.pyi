@@ -87,6 +87,7 @@ class Contract(_message.Message):
     VERSION_FIELD_NUMBER: _builtins.int
     CREATED_AT_FIELD_NUMBER: _builtins.int
     KIND_FIELD_NUMBER: _builtins.int
+    REFERENCE_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     tender_id: _builtins.str
     lot_id: _builtins.str
@@ -106,6 +107,8 @@ class Contract(_message.Message):
     lead_city_id: _builtins.str
     version: _builtins.int
     kind: _builtins.str
+    reference: _builtins.str
+    """readable number, e.g. "ETT-2026-003": the lead city's contracts of the year"""
     @_builtins.property
     def quotas(self) -> _containers.RepeatedCompositeFieldContainer[Global___CityShare]: ...
     @_builtins.property
@@ -134,10 +137,11 @@ class Contract(_message.Message):
         version: _builtins.int = ...,
         created_at: _timestamp_pb2.Timestamp | None = ...,
         kind: _builtins.str = ...,
+        reference: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["bid_id", b"bid_id", "ceiling_quantity", b"ceiling_quantity", "ceiling_value_cents", b"ceiling_value_cents", "created_at", b"created_at", "ends_on", b"ends_on", "id", b"id", "item_id", b"item_id", "kind", b"kind", "lead_city_id", b"lead_city_id", "lot_id", b"lot_id", "name", b"name", "quotas", b"quotas", "renewal_notice_on", b"renewal_notice_on", "sku", b"sku", "starts_on", b"starts_on", "status", b"status", "tender_id", b"tender_id", "unit", b"unit", "unit_price_cents", b"unit_price_cents", "vendor_id", b"vendor_id", "version", b"version"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["bid_id", b"bid_id", "ceiling_quantity", b"ceiling_quantity", "ceiling_value_cents", b"ceiling_value_cents", "created_at", b"created_at", "ends_on", b"ends_on", "id", b"id", "item_id", b"item_id", "kind", b"kind", "lead_city_id", b"lead_city_id", "lot_id", b"lot_id", "name", b"name", "quotas", b"quotas", "reference", b"reference", "renewal_notice_on", b"renewal_notice_on", "sku", b"sku", "starts_on", b"starts_on", "status", b"status", "tender_id", b"tender_id", "unit", b"unit", "unit_price_cents", b"unit_price_cents", "vendor_id", b"vendor_id", "version", b"version"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -309,9 +313,12 @@ class ListContractsRequest(_message.Message):
     PAGE_FIELD_NUMBER: _builtins.int
     TENDER_ID_FIELD_NUMBER: _builtins.int
     CITY_ID_FIELD_NUMBER: _builtins.int
+    REFERENCE_FIELD_NUMBER: _builtins.int
     tender_id: _builtins.str
     city_id: _builtins.str
     """contracts with a quota for this city"""
+    reference: _builtins.str
+    """the contract with this number (any case), e.g. "ett-2026-003" """
     @_builtins.property
     def page(self) -> _paging_pb2.PageRequest: ...
     def __init__(
@@ -320,10 +327,11 @@ class ListContractsRequest(_message.Message):
         page: _paging_pb2.PageRequest | None = ...,
         tender_id: _builtins.str = ...,
         city_id: _builtins.str = ...,
+        reference: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["page", b"page"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["city_id", b"city_id", "page", b"page", "tender_id", b"tender_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["city_id", b"city_id", "page", b"page", "reference", b"reference", "tender_id", b"tender_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -570,6 +578,9 @@ class LedgerTransaction(_message.Message):
     CREATED_BY_FIELD_NUMBER: _builtins.int
     CREATED_AT_FIELD_NUMBER: _builtins.int
     ENTRIES_FIELD_NUMBER: _builtins.int
+    REFERENCE_FIELD_NUMBER: _builtins.int
+    CONTRACT_REFERENCE_FIELD_NUMBER: _builtins.int
+    TEXT_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     kind: _builtins.str
     """call_off, return, take, move, shared_cost, reversal"""
@@ -577,6 +588,11 @@ class LedgerTransaction(_message.Message):
     memo: _builtins.str
     reverses_id: _builtins.str
     created_by: _builtins.str
+    reference: _builtins.str
+    """a call-off's (call_off, take) number, e.g. "BRU-2026-012"; "" for other postings"""
+    contract_reference: _builtins.str
+    text: _builtins.str
+    """the booking text in the request's language, e.g. "Abruf 40 × Notebook 14 Zoll, Vertrag ETT-2026-003" """
     @_builtins.property
     def created_at(self) -> _timestamp_pb2.Timestamp: ...
     @_builtins.property
@@ -594,10 +610,13 @@ class LedgerTransaction(_message.Message):
         created_by: _builtins.str = ...,
         created_at: _timestamp_pb2.Timestamp | None = ...,
         entries: _abc.Iterable[Global___LedgerEntry] | None = ...,
+        reference: _builtins.str = ...,
+        contract_reference: _builtins.str = ...,
+        text: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["contract_id", b"contract_id", "created_at", b"created_at", "created_by", b"created_by", "entries", b"entries", "id", b"id", "kind", b"kind", "memo", b"memo", "reverses_id", b"reverses_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["contract_id", b"contract_id", "contract_reference", b"contract_reference", "created_at", b"created_at", "created_by", b"created_by", "entries", b"entries", "id", b"id", "kind", b"kind", "memo", b"memo", "reference", b"reference", "reverses_id", b"reverses_id", "text", b"text"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -761,8 +780,11 @@ class ListLedgerTransactionsRequest(_message.Message):
     PAGE_FIELD_NUMBER: _builtins.int
     CONTRACT_ID_FIELD_NUMBER: _builtins.int
     CITY_ID_FIELD_NUMBER: _builtins.int
+    REFERENCE_FIELD_NUMBER: _builtins.int
     contract_id: _builtins.str
     city_id: _builtins.str
+    reference: _builtins.str
+    """the call-off with this number (any case), e.g. "bru-2026-012" """
     @_builtins.property
     def page(self) -> _paging_pb2.PageRequest: ...
     def __init__(
@@ -771,10 +793,11 @@ class ListLedgerTransactionsRequest(_message.Message):
         page: _paging_pb2.PageRequest | None = ...,
         contract_id: _builtins.str = ...,
         city_id: _builtins.str = ...,
+        reference: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["page", b"page"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["city_id", b"city_id", "contract_id", b"contract_id", "page", b"page"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["city_id", b"city_id", "contract_id", b"contract_id", "page", b"page", "reference", b"reference"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -866,6 +889,9 @@ class StatementLine(_message.Message):
     MEMO_FIELD_NUMBER: _builtins.int
     AMOUNT_CENTS_FIELD_NUMBER: _builtins.int
     BALANCE_CENTS_FIELD_NUMBER: _builtins.int
+    REFERENCE_FIELD_NUMBER: _builtins.int
+    CONTRACT_REFERENCE_FIELD_NUMBER: _builtins.int
+    TEXT_FIELD_NUMBER: _builtins.int
     transaction_id: _builtins.str
     kind: _builtins.str
     contract_id: _builtins.str
@@ -875,6 +901,11 @@ class StatementLine(_message.Message):
     """positive: a charge; negative: a credit"""
     balance_cents: _builtins.int
     """owed after this line"""
+    reference: _builtins.str
+    """the call-off's number ("" for other postings)"""
+    contract_reference: _builtins.str
+    text: _builtins.str
+    """the booking text in the request's language"""
     @_builtins.property
     def posted_at(self) -> _timestamp_pb2.Timestamp: ...
     def __init__(
@@ -888,10 +919,13 @@ class StatementLine(_message.Message):
         memo: _builtins.str = ...,
         amount_cents: _builtins.int = ...,
         balance_cents: _builtins.int = ...,
+        reference: _builtins.str = ...,
+        contract_reference: _builtins.str = ...,
+        text: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["posted_at", b"posted_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount_cents", b"amount_cents", "balance_cents", b"balance_cents", "contract_id", b"contract_id", "kind", b"kind", "memo", b"memo", "posted_at", b"posted_at", "sku", b"sku", "transaction_id", b"transaction_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount_cents", b"amount_cents", "balance_cents", b"balance_cents", "contract_id", b"contract_id", "contract_reference", b"contract_reference", "kind", b"kind", "memo", b"memo", "posted_at", b"posted_at", "reference", b"reference", "sku", b"sku", "text", b"text", "transaction_id", b"transaction_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -905,10 +939,12 @@ class ContractTotal(_message.Message):
     SKU_FIELD_NUMBER: _builtins.int
     NAME_FIELD_NUMBER: _builtins.int
     AMOUNT_CENTS_FIELD_NUMBER: _builtins.int
+    CONTRACT_REFERENCE_FIELD_NUMBER: _builtins.int
     contract_id: _builtins.str
     sku: _builtins.str
     name: _builtins.str
     amount_cents: _builtins.int
+    contract_reference: _builtins.str
     def __init__(
         self,
         *,
@@ -916,10 +952,11 @@ class ContractTotal(_message.Message):
         sku: _builtins.str = ...,
         name: _builtins.str = ...,
         amount_cents: _builtins.int = ...,
+        contract_reference: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount_cents", b"amount_cents", "contract_id", b"contract_id", "name", b"name", "sku", b"sku"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount_cents", b"amount_cents", "contract_id", b"contract_id", "contract_reference", b"contract_reference", "name", b"name", "sku", b"sku"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -277,6 +277,7 @@ class Tender(_message.Message):
     BIDS_OPENED_AT_FIELD_NUMBER: _builtins.int
     BIDS_OPENED_BY_FIELD_NUMBER: _builtins.int
     EVENTS_FIELD_NUMBER: _builtins.int
+    REFERENCE_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     title: _builtins.str
     lead_city_id: _builtins.str
@@ -294,6 +295,8 @@ class Tender(_message.Message):
     created_by: _builtins.str
     cancel_reason: _builtins.str
     bids_opened_by: _builtins.str
+    reference: _builtins.str
+    """readable number, e.g. "ETT-2026-007": the lead city's tenders of the year"""
     @_builtins.property
     def created_at(self) -> _timestamp_pb2.Timestamp: ...
     @_builtins.property
@@ -332,10 +335,11 @@ class Tender(_message.Message):
         bids_opened_at: _timestamp_pb2.Timestamp | None = ...,
         bids_opened_by: _builtins.str = ...,
         events: _abc.Iterable[Global___TenderEvent] | None = ...,
+        reference: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["bids_due_at", b"bids_due_at", "bids_opened_at", b"bids_opened_at", "created_at", b"created_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["bids_due_at", b"bids_due_at", "bids_opened_at", b"bids_opened_at", "bids_opened_by", b"bids_opened_by", "cancel_reason", b"cancel_reason", "created_at", b"created_at", "created_by", b"created_by", "description", b"description", "estimated_value_cents", b"estimated_value_cents", "events", b"events", "id", b"id", "lead_city_id", b"lead_city_id", "lots", b"lots", "participating_city_ids", b"participating_city_ids", "procedure", b"procedure", "procedure_justification", b"procedure_justification", "recommendation_reason", b"recommendation_reason", "recommended_procedure", b"recommended_procedure", "round_id", b"round_id", "status", b"status", "title", b"title", "version", b"version"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["bids_due_at", b"bids_due_at", "bids_opened_at", b"bids_opened_at", "bids_opened_by", b"bids_opened_by", "cancel_reason", b"cancel_reason", "created_at", b"created_at", "created_by", b"created_by", "description", b"description", "estimated_value_cents", b"estimated_value_cents", "events", b"events", "id", b"id", "lead_city_id", b"lead_city_id", "lots", b"lots", "participating_city_ids", b"participating_city_ids", "procedure", b"procedure", "procedure_justification", b"procedure_justification", "recommendation_reason", b"recommendation_reason", "recommended_procedure", b"recommended_procedure", "reference", b"reference", "round_id", b"round_id", "status", b"status", "title", b"title", "version", b"version"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -421,8 +425,11 @@ class ListTendersRequest(_message.Message):
 
     PAGE_FIELD_NUMBER: _builtins.int
     STATUS_FIELD_NUMBER: _builtins.int
+    REFERENCE_FIELD_NUMBER: _builtins.int
     status: Global___TenderStatus.ValueType
     """UNSPECIFIED: every status the caller may see"""
+    reference: _builtins.str
+    """the tender with this number (any case), e.g. "ett-2026-007" """
     @_builtins.property
     def page(self) -> _paging_pb2.PageRequest: ...
     def __init__(
@@ -430,10 +437,11 @@ class ListTendersRequest(_message.Message):
         *,
         page: _paging_pb2.PageRequest | None = ...,
         status: Global___TenderStatus.ValueType = ...,
+        reference: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["page", b"page"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["page", b"page", "status", b"status"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["page", b"page", "reference", b"reference", "status", b"status"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
