@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from civicpool_common.database import UtcDateTime, new_metadata
+from civicpool_common.notify import NotificationOutbox
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -206,3 +207,9 @@ class AwardOrder(Base):
     delivered_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime(), nullable=True, index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str] = mapped_column(Text, default="")
+
+
+class NotificationOrder(NotificationOutbox, Base):
+    """The outbox of e-mail events (civicpool_common.notify): written in the change's own transaction."""
+
+    __tablename__ = "notification_orders"

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from civicpool.contracts.v1 import contracts_pb2 as contracts_pb
-from civicpool_common import lifecycle, references
+from civicpool_common import lifecycle, notify, references
 from civicpool_common.auth import Principal, Role
 from civicpool_common.database import integrity_violation, utc_now, write_transaction
 from civicpool_common.errors import (
@@ -71,6 +71,7 @@ from civicpool_tenders.models import (
     Lot,
     LotItem,
     LotShare,
+    NotificationOrder,
     Tender,
     TenderEvent,
 )
@@ -325,6 +326,7 @@ class TendersService:
                         "bids_due_at", "set a deadline for bids in the future before publishing"
                     )
                 tender.published_at = now
+                session.add(_published_notice(tender))
                 detail = f"bids due by {tender.bids_due_at:%Y-%m-%d %H:%M} UTC; procedure {tender.procedure}"
             if action == "close_bidding":
                 assert tender.bids_due_at is not None
@@ -698,3 +700,13 @@ def _tender_change_violations(tender: Tender, changes: Mapping[str, object], now
     if len(justification) > rules.MAX_TEXT:
         found.append(FieldViolation("procedure_justification", f"at most {rules.MAX_TEXT} characters"))
     return found
+
+
+def _published_notice(tender: Tender) -> NotificationOrder:
+    """The e-mail event of a published tender: every vendor's users are told (in the publishing transaction)."""
+    assert tender.bids_due_at is not None
+    values = {"tender_title": tender.title, "bids_due_at": tender.bids_due_at.isoformat(),
+              "path": f"tenders/{tender.id}"}  # fmt: skip
+    row: NotificationOrder = notify.outbox_row(NotificationOrder, f"tenders/published/{tender.id}", "tender_published",
+                             [notify.audience(role="vendor")], values)  # fmt: skip
+    return row

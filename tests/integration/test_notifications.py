@@ -1,0 +1,49 @@
+"""Notifications by e-mail, through the real SMTP server of the stack: each event is delivered to its audience,
+in the recipient's language, once."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from civicpool_cli import demo
+from civicpool_cli.stack import Stack
+
+from tests.conftest import ApiFactory
+from tests.integration.test_demand_api import add_line, new_round
+from tests.support.mail import of_event, wait_for_mails
+
+VENDOR_ADDRESSES = {f"{demo.vendor_user(v)}@demo.civicpool.invalid" for v in demo.VENDORS}
+
+
+def _published_tender(api: ApiFactory, title: str) -> dict[str, object]:
+    lead = api("ettlingen.lead")
+    round_ = new_round(api)
+    add_line(api, round_["id"], "bruchsal.it", "VPN-SEAT", 12)
+    assert lead.post(f"/rounds/{round_['id']}/close").status_code == 200
+    created = lead.post("/tenders", json={"round_id": round_["id"]})
+    assert created.status_code == 201, created.text
+    due = dt.datetime(2031, 3, 31, 12, 0, tzinfo=dt.UTC)
+    changed = lead.patch(f"/tenders/{created.json()['id']}", json={"bids_due_at": due.isoformat(), "title": title},
+                         headers={"If-Match": created.headers["ETag"]})  # fmt: skip
+    assert changed.status_code == 200, changed.text
+    published = lead.post(f"/tenders/{created.json()['id']}/publish")
+    assert published.status_code == 200, published.text
+    tender: dict[str, object] = published.json()
+    return tender
+
+
+def test_a_published_tender_is_mailed_to_every_vendor_in_german(api: ApiFactory, stack: Stack) -> None:
+    tender = _published_tender(api, "VPN-Zugänge 2031")
+    event = f"tenders/published/{tender['id']}"
+    mails = wait_for_mails(stack.maildir, event, len(VENDOR_ADDRESSES))
+    assert {m.to for m in mails} == VENDOR_ADDRESSES
+    for mail in mails:
+        assert mail.subject == "Neue Ausschreibung: VPN-Zugänge 2031"
+        assert "die Ausschreibung „VPN-Zugänge 2031“ ist veröffentlicht." in mail.text
+        assert "Angebote sind bis 31.03.2031 14:00 Uhr abzugeben." in mail.text
+        assert f"{stack.gateway_url}/portal/tenders/{tender['id']}" in mail.text
+        assert f'<a href="{stack.gateway_url}/portal/tenders/{tender["id"]}">' in mail.html
+        assert mail.kind == "tender_published"
+    assert len({m.message_id for m in mails}) == len(mails)
+    # Nobody but the vendors: the cities' users do not get it.
+    assert not [m for m in of_event(stack.maildir, event) if m.to not in VENDOR_ADDRESSES]
