@@ -4,11 +4,12 @@ in the recipient's language, once."""
 from __future__ import annotations
 
 import datetime as dt
+import time
 
 from civicpool_cli import demo
 from civicpool_cli.stack import Stack
 
-from tests.conftest import ApiFactory
+from tests.conftest import PROBLEM, ApiFactory
 from tests.integration.test_demand_api import add_line, new_round
 from tests.support.mail import of_event, wait_for_mails
 
@@ -47,3 +48,38 @@ def test_a_published_tender_is_mailed_to_every_vendor_in_german(api: ApiFactory,
     assert len({m.message_id for m in mails}) == len(mails)
     # Nobody but the vendors: the cities' users do not get it.
     assert not [m for m in of_event(stack.maildir, event) if m.to not in VENDOR_ADDRESSES]
+
+
+def _settings(api: ApiFactory, user: str) -> dict[str, bool]:
+    answer = api(user).get("/me/notification-settings", headers={"Accept-Language": "de-DE"})
+    assert answer.status_code == 200, answer.text
+    return {s["kind"]: s["enabled"] for s in answer.json()["settings"]}
+
+
+def test_a_vendor_who_switches_published_tenders_off_gets_none(api: ApiFactory, stack: Stack) -> None:
+    user = "vendor.rheintal"
+    german = api(user).get("/me/notification-settings", headers={"Accept-Language": "de-DE"}).json()["settings"]
+    assert {"kind": "tender_published", "enabled": True, "label": "Eine Ausschreibung wird veröffentlicht"} in german
+    assert set(_settings(api, user).values()) == {True}  # every kind is on until switched off
+
+    refused = api(user).put(
+        "/me/notification-settings", json={"settings": [{"kind": "no_such_kind", "enabled": False}]}
+    )
+    assert refused.status_code == 422 and refused.headers["content-type"] == PROBLEM
+    assert set(_settings(api, user).values()) == {True}  # nothing changed
+
+    switched = api(user).put(
+        "/me/notification-settings", json={"settings": [{"kind": "tender_published", "enabled": False}]}
+    )
+    assert switched.status_code == 200, switched.text
+    assert _settings(api, user)["tender_published"] is False
+    assert _settings(api, "vendor.schwarzwald")["tender_published"] is True  # one user's choice only
+    try:
+        tender = _published_tender(api, "Headsets 2031")
+        event = f"tenders/published/{tender['id']}"
+        mails = wait_for_mails(stack.maildir, event, len(VENDOR_ADDRESSES) - 1)
+        time.sleep(3)  # a round of the queue more: nothing else comes
+        assert {m.to for m in of_event(stack.maildir, event)} == VENDOR_ADDRESSES - {f"{user}@demo.civicpool.invalid"}
+        assert len(mails) == len(VENDOR_ADDRESSES) - 1
+    finally:
+        api(user).put("/me/notification-settings", json={"settings": [{"kind": "tender_published", "enabled": True}]})

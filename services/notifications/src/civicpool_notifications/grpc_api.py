@@ -9,6 +9,7 @@ from typing import Any
 import grpc
 from civicpool.notifications.v1 import notifications_pb2 as pb
 from civicpool.notifications.v1 import notifications_pb2_grpc
+from civicpool_common import messages
 from civicpool_common.grpc_server import current_principal, periodically
 from civicpool_common.service_identity import ServiceTokens
 from civicpool_common.settings import OidcSettings
@@ -24,7 +25,9 @@ Context = grpc.aio.ServicerContext[Any, Any]
 
 
 def _preferences(chosen: dict[str, bool]) -> pb.Preferences:
-    return pb.Preferences(preferences=[pb.Preference(kind=k, enabled=chosen[k]) for k in rules.KINDS])
+    language = messages.current_language.get()
+    labels = {kind: messages.text(language, source) for kind, source in rules.KIND_LABELS.items()}
+    return pb.Preferences(preferences=[pb.Preference(kind=k, enabled=chosen[k], label=labels[k]) for k in rules.KINDS])
 
 
 class NotificationsServicer(notifications_pb2_grpc.NotificationsServiceServicer):

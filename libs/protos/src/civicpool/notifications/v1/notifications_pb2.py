@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from civicpool.common.v1 import options_pb2 as civicpool_dot_common_dot_v1_dot_options__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n.civicpool/notifications/v1/notifications.proto\x12\x1a\x63ivicpool.notifications.v1\x1a!civicpool/common/v1/options.proto\"N\n\x08\x41udience\x12\x0c\n\x04role\x18\x01 \x01(\t\x12\x0f\n\x07\x63ity_id\x18\x02 \x01(\t\x12\x11\n\tvendor_id\x18\x03 \x01(\t\x12\x10\n\x08user_ids\x18\x04 \x03(\t\"\xdf\x01\n\rNotifyRequest\x12\x11\n\tevent_key\x18\x01 \x01(\t\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12\x37\n\taudiences\x18\x03 \x03(\x0b\x32$.civicpool.notifications.v1.Audience\x12\x45\n\x06values\x18\x04 \x03(\x0b\x32\x35.civicpool.notifications.v1.NotifyRequest.ValuesEntry\x1a-\n\x0bValuesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"#\n\x0eNotifyResponse\x12\x11\n\tduplicate\x18\x01 \x01(\x08\"\x17\n\x15PreferencesGetRequest\"+\n\nPreference\x12\x0c\n\x04kind\x18\x01 \x01(\t\x12\x0f\n\x07\x65nabled\x18\x02 \x01(\x08\"J\n\x0bPreferences\x12;\n\x0bpreferences\x18\x01 \x03(\x0b\x32&.civicpool.notifications.v1.Preference\"T\n\x15PreferencesSetRequest\x12;\n\x0bpreferences\x18\x01 \x03(\x0b\x32&.civicpool.notifications.v1.Preference2\xf6\x02\n\x14NotificationsService\x12}\n\x06Notify\x12).civicpool.notifications.v1.NotifyRequest\x1a*.civicpool.notifications.v1.NotifyResponse\"\x1c\x8a\xb5\x18\x18\x64\x65mand,tenders,contracts\x12q\n\x0ePreferencesGet\x12\x31.civicpool.notifications.v1.PreferencesGetRequest\x1a\'.civicpool.notifications.v1.Preferences\"\x03\x90\x02\x01\x12l\n\x0ePreferencesSet\x12\x31.civicpool.notifications.v1.PreferencesSetRequest\x1a\'.civicpool.notifications.v1.Preferencesb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n.civicpool/notifications/v1/notifications.proto\x12\x1a\x63ivicpool.notifications.v1\x1a!civicpool/common/v1/options.proto\"N\n\x08\x41udience\x12\x0c\n\x04role\x18\x01 \x01(\t\x12\x0f\n\x07\x63ity_id\x18\x02 \x01(\t\x12\x11\n\tvendor_id\x18\x03 \x01(\t\x12\x10\n\x08user_ids\x18\x04 \x03(\t\"\xdf\x01\n\rNotifyRequest\x12\x11\n\tevent_key\x18\x01 \x01(\t\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12\x37\n\taudiences\x18\x03 \x03(\x0b\x32$.civicpool.notifications.v1.Audience\x12\x45\n\x06values\x18\x04 \x03(\x0b\x32\x35.civicpool.notifications.v1.NotifyRequest.ValuesEntry\x1a-\n\x0bValuesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"#\n\x0eNotifyResponse\x12\x11\n\tduplicate\x18\x01 \x01(\x08\"\x17\n\x15PreferencesGetRequest\":\n\nPreference\x12\x0c\n\x04kind\x18\x01 \x01(\t\x12\x0f\n\x07\x65nabled\x18\x02 \x01(\x08\x12\r\n\x05label\x18\x03 \x01(\t\"J\n\x0bPreferences\x12;\n\x0bpreferences\x18\x01 \x03(\x0b\x32&.civicpool.notifications.v1.Preference\"T\n\x15PreferencesSetRequest\x12;\n\x0bpreferences\x18\x01 \x03(\x0b\x32&.civicpool.notifications.v1.Preference2\xf6\x02\n\x14NotificationsService\x12}\n\x06Notify\x12).civicpool.notifications.v1.NotifyRequest\x1a*.civicpool.notifications.v1.NotifyResponse\"\x1c\x8a\xb5\x18\x18\x64\x65mand,tenders,contracts\x12q\n\x0ePreferencesGet\x12\x31.civicpool.notifications.v1.PreferencesGetRequest\x1a\'.civicpool.notifications.v1.Preferences\"\x03\x90\x02\x01\x12l\n\x0ePreferencesSet\x12\x31.civicpool.notifications.v1.PreferencesSetRequest\x1a\'.civicpool.notifications.v1.Preferencesb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -49,11 +49,11 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_PREFERENCESGETREQUEST']._serialized_start=456
   _globals['_PREFERENCESGETREQUEST']._serialized_end=479
   _globals['_PREFERENCE']._serialized_start=481
-  _globals['_PREFERENCE']._serialized_end=524
-  _globals['_PREFERENCES']._serialized_start=526
-  _globals['_PREFERENCES']._serialized_end=600
-  _globals['_PREFERENCESSETREQUEST']._serialized_start=602
-  _globals['_PREFERENCESSETREQUEST']._serialized_end=686
-  _globals['_NOTIFICATIONSSERVICE']._serialized_start=689
-  _globals['_NOTIFICATIONSSERVICE']._serialized_end=1063
+  _globals['_PREFERENCE']._serialized_end=539
+  _globals['_PREFERENCES']._serialized_start=541
+  _globals['_PREFERENCES']._serialized_end=615
+  _globals['_PREFERENCESSETREQUEST']._serialized_start=617
+  _globals['_PREFERENCESSETREQUEST']._serialized_end=701
+  _globals['_NOTIFICATIONSSERVICE']._serialized_start=704
+  _globals['_NOTIFICATIONSSERVICE']._serialized_end=1078
 # @@protoc_insertion_point(module_scope)
