@@ -83,3 +83,22 @@ def test_a_vendor_who_switches_published_tenders_off_gets_none(api: ApiFactory, 
         assert len(mails) == len(VENDOR_ADDRESSES) - 1
     finally:
         api(user).put("/me/notification-settings", json={"settings": [{"kind": "tender_published", "enabled": True}]})
+
+
+def test_with_the_smtp_server_away_mails_queue_and_go_out_once_when_it_is_back(api: ApiFactory, stack: Stack) -> None:
+    stack.stop("smtp")
+    try:
+        tender = _published_tender(api, "Webcams 2031")
+        event = f"tenders/published/{tender['id']}"
+        time.sleep(8)  # the relay delivers the event, the queue resolves it, and sending fails (and is retried)
+        assert of_event(stack.maildir, event) == []
+        assert "not sent yet" in stack.log_tail("notifications", 200)
+    finally:
+        stack.start("smtp")
+        stack.wait_for("smtp", stack.smtp_ready, timeout=30)
+    mails = wait_for_mails(stack.maildir, event, len(VENDOR_ADDRESSES), timeout=90)
+    time.sleep(5)  # more rounds of the queue: nothing goes out twice
+    again = of_event(stack.maildir, event)
+    assert sorted(m.to for m in again) == sorted(VENDOR_ADDRESSES)  # each recipient exactly once
+    assert len({m.message_id for m in again}) == len(again) == len(mails)
+    assert all(m.subject == "Neue Ausschreibung: Webcams 2031" for m in again)

@@ -171,13 +171,15 @@ class NotificationsService:
         """Send the mails that are due, oldest first (a periodic job; returns what it did)."""
         due = await self._claim_due()
         sent = 0
-        for mail in due:
+        for position, mail in enumerate(due):
             try:
                 await self._sender.send(mail)
             except Exception as error:
-                await self._failed(mail.id, error)
+                retry_at = await self._failed(mail.id, error)
                 log.warning("mail %s to %s not sent yet: %s", mail.id, mail.address, error)
-                break  # the server is away or refusing: the others wait for the next round
+                # The server is away or refusing: the others claimed now wait as long (not for the lease).
+                await self._release([m.id for m in due[position + 1 :]], retry_at)
+                break
             await self._mark_sent(mail.id)
             sent += 1
         return f"sent {sent} of {len(due)} due mail(s)" if due else ""
@@ -208,12 +210,24 @@ class NotificationsService:
                 row.sent_at = utc_now()
                 row.attempts += 1
 
-    async def _failed(self, mail_id: int, error: Exception) -> None:
+    async def _failed(self, mail_id: int, error: Exception) -> dt.datetime:
+        """Record a failed attempt; when the mail is tried again (the base wait, doubled per attempt)."""
         async with write_transaction(self._sessions) as session:
             row = await session.get(Mail, mail_id)
             if row is None or row.sent_at is not None:
-                return
+                return utc_now()
             row.attempts += 1
             row.last_error = f"{type(error).__name__}: {error}"[:2000]
             wait = min(self._settings.retry_base_seconds * 2 ** (row.attempts - 1), self._settings.retry_max_seconds)
             row.next_attempt_at = utc_now() + dt.timedelta(seconds=wait)
+            return row.next_attempt_at
+
+    async def _release(self, mail_ids: list[int], at: dt.datetime) -> None:
+        """Mails claimed but not tried: due again at `at`."""
+        if not mail_ids:
+            return
+        async with write_transaction(self._sessions) as session:
+            for mail_id in mail_ids:
+                row = await session.get(Mail, mail_id)
+                if row is not None and row.sent_at is None:
+                    row.next_attempt_at = at
