@@ -102,3 +102,42 @@ def test_with_the_smtp_server_away_mails_queue_and_go_out_once_when_it_is_back(a
     assert sorted(m.to for m in again) == sorted(VENDOR_ADDRESSES)  # each recipient exactly once
     assert len({m.message_id for m in again}) == len(again) == len(mails)
     assert all(m.subject == "Neue Ausschreibung: Webcams 2031" for m in again)
+
+
+def test_each_bidding_vendor_is_told_its_own_award_outcome(api: ApiFactory, stack: Stack) -> None:
+    lead = api("ettlingen.lead")
+    round_ = new_round(api)
+    add_line(api, round_["id"], "bruchsal.it", "VPN-SEAT", 12)
+    assert lead.post(f"/rounds/{round_['id']}/close").status_code == 200
+    created = lead.post("/tenders", json={"round_id": round_["id"]})
+    assert created.status_code == 201, created.text
+    due = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=4)
+    changed = lead.patch(f"/tenders/{created.json()['id']}", json={"bids_due_at": due.isoformat(), "title": "VPN 2032"},
+                         headers={"If-Match": created.headers["ETag"]})  # fmt: skip
+    assert changed.status_code == 200, changed.text
+    tender = lead.post(f"/tenders/{created.json()['id']}/publish").json()
+    lot, prices = tender["lots"][0], {"vendor.rheintal": 2_500, "vendor.schwarzwald": 3_900}
+    for vendor, cents in prices.items():
+        bid = {"lot_id": lot["id"], "prices": [{"item_id": lot["items"][0]["item_id"], "unit_price_cents": cents}],
+               "delivery_days": 7, "hosting_region": "DE", "dpa_offered": True, "open_source": False}  # fmt: skip
+        assert api(vendor).post(f"/tenders/{tender['id']}/bids", json=bid).status_code == 201
+    time.sleep(max(0.0, (due - dt.datetime.now(dt.UTC)).total_seconds()) + 0.3)
+    assert lead.post(f"/tenders/{tender['id']}/close-bidding").status_code == 200
+    bids = lead.get(f"/tenders/{tender['id']}/bids").json()["data"]
+    weights = {"price": 60, "quality": 25, "data_protection": 15}
+    scores = [{"bid_id": b["id"], "quality": 70} for b in bids]
+    evaluated = lead.post(f"/tenders/{tender['id']}/evaluate", json={"weights": weights, "scores": scores})
+    assert evaluated.status_code == 200, evaluated.text
+    best = next(r for r in evaluated.json()["rows"] if r["lot_id"] == lot["id"])  # ranked: the best first
+    rheintal = next(b["id"] for b in bids if b["vendor_id"] == "rheintal")
+    assert best["bid_id"] == rheintal  # the lower price wins at equal quality
+    awarded = lead.post(f"/tenders/{tender['id']}/award", json={"awards": [{"lot_id": lot["id"], "bid_id": rheintal}]})
+    assert awarded.status_code == 200, awarded.text
+    won = wait_for_mails(stack.maildir, f"tenders/awarded/{tender['id']}/rheintal", 1)
+    lost = wait_for_mails(stack.maildir, f"tenders/awarded/{tender['id']}/schwarzwald", 1)
+    assert [m.to for m in won] == ["vendor.rheintal@demo.civicpool.invalid"]
+    assert [m.to for m in lost] == ["vendor.schwarzwald@demo.civicpool.invalid"]
+    assert won[0].subject == lost[0].subject == "Zuschlag entschieden: VPN 2032"
+    assert "Ihr Angebot hat gewonnen" in won[0].text
+    assert "Ihr Angebot hat diesmal nicht gewonnen" in lost[0].text
+    assert not of_event(stack.maildir, f"tenders/awarded/{tender['id']}/globalmeet")  # it did not bid

@@ -34,9 +34,9 @@ def delivered(maildir: Path) -> list[Delivered]:
                 subject=str(message["Subject"]),
                 text=plain.get_content() if plain is not None else "",  # type: ignore[attr-defined]
                 html=rich.get_content() if rich is not None else "",  # type: ignore[attr-defined]
-                message_id=str(message["Message-ID"]),
-                event=str(message["X-Civicpool-Event"]),
-                kind=str(message["X-Civicpool-Kind"]),
+                message_id=str(message["Message-ID"]).strip(),
+                event=str(message["X-Civicpool-Event"]).strip(),  # a long value is folded onto the next line
+                kind=str(message["X-Civicpool-Kind"]).strip(),
             )
         )
     return found

@@ -521,6 +521,10 @@ class TendersService:
                         ceiling_quantity=item.quantity, quotas=quotas,
                     ))  # fmt: skip
             session.add(AwardRelay.new_order(order, now))
+            winners = {bids[d.bid_id].vendor_id for d in chosen.values()}
+            bidders = {b.vendor_id for b in bids.values() if b.status == BidStatus.SUBMITTED.value}
+            for vendor_id in sorted(bidders):
+                session.add(_award_notice(tender, vendor_id, won=vendor_id in winners))
             tender.status = TenderStatus.AWARDED.value
             tender.updated_at = now
             awarded = ", ".join(
@@ -709,4 +713,13 @@ def _published_notice(tender: Tender) -> NotificationOrder:
               "path": f"tenders/{tender.id}"}  # fmt: skip
     row: NotificationOrder = notify.outbox_row(NotificationOrder, f"tenders/published/{tender.id}", "tender_published",
                              [notify.audience(role="vendor")], values)  # fmt: skip
+    return row
+
+
+def _award_notice(tender: Tender, vendor_id: str, *, won: bool) -> NotificationOrder:
+    """The e-mail event of an award for one bidding vendor: its own outcome (in the award's transaction)."""
+    values = {"tender_title": tender.title, "variant": "won" if won else "lost", "path": f"tenders/{tender.id}"}
+    row: NotificationOrder = notify.outbox_row(NotificationOrder, f"tenders/awarded/{tender.id}/{vendor_id}",
+                                               "award_decided", [notify.audience(role="vendor", vendor_id=vendor_id)],
+                                               values)  # fmt: skip
     return row
