@@ -3,4 +3,5 @@ CREATE DATABASE catalog;
 CREATE DATABASE demand;
 CREATE DATABASE tenders;
 CREATE DATABASE contracts;
+CREATE DATABASE notifications;
 CREATE DATABASE keycloak;

@@ -52,7 +52,8 @@ SLACK_SECONDS = 2.0
 # A hang shows as a timeout of the client, well after the deadline.
 CLIENT_TIMEOUT_SECONDS = 15.0
 # One list per service, read by a user who may: each touches only that service.
-READS = {"catalog": "/items", "demand": "/rounds", "tenders": "/tenders", "contracts": "/contracts"}
+READS = {"catalog": "/items", "demand": "/rounds", "tenders": "/tenders", "contracts": "/contracts",
+         "notifications": "/me/notification-settings"}  # fmt: skip
 READER = "ettlingen.lead"
 THREADS = 3
 

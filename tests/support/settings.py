@@ -7,6 +7,7 @@ from civicpool_common.settings import OidcSettings, RuntimeSettings
 from civicpool_contracts.config import ContractsSettings
 from civicpool_demand.config import DemandSettings
 from civicpool_gateway.config import GatewaySettings
+from civicpool_notifications.config import NotificationsSettings
 from civicpool_portal.config import PortalSettings
 from civicpool_tenders.config import TendersSettings
 from pydantic_settings import BaseSettings
@@ -16,6 +17,7 @@ SETTINGS: dict[str, type[BaseSettings]] = {
     "demand": DemandSettings,
     "tenders": TendersSettings,
     "contracts": ContractsSettings,
+    "notifications": NotificationsSettings,
     "gateway": GatewaySettings,
 }
 # What else a process reads: the gateway serves the portal, which has settings of its own.
@@ -34,6 +36,7 @@ def known_variables(process: str) -> set[str]:
         DemandSettings,
         TendersSettings,
         ContractsSettings,
+        NotificationsSettings,
     ):
         prefix = str(settings.model_config.get("env_prefix", ""))
         known |= {f"{prefix}{field}".upper() for field in settings.model_fields}

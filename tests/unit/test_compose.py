@@ -27,7 +27,7 @@ from tests.support.settings import ALSO, SETTINGS, known_variables
 
 COMPOSE_GO = "v2.16.2"
 SCHEMA_URL = f"https://proxy.golang.org/github.com/compose-spec/compose-go/v2/@v/{COMPOSE_GO}.zip"
-ENV = {"POSTGRES_PASSWORD": "secret", "KEYCLOAK_ADMIN_PASSWORD": "secret"} | {
+ENV = {"POSTGRES_PASSWORD": "secret", "KEYCLOAK_ADMIN_PASSWORD": "secret", "SMTP_HOST": "smtp.example.org"} | {
     f"{service.upper()}_CLIENT_SECRET": f"secret-of-{service}" for service in service_identity.SERVICES
 }
 VARIABLE = re.compile(r"\$\{(?P<name>[A-Z_]+)(?:(?P<op>:-|:\?)(?P<arg>[^}]*))?\}")
@@ -149,3 +149,21 @@ def test_each_service_and_keycloak_get_the_services_own_client_secrets(
         secrets = {k: v for k, v in services[service]["environment"].items() if k.endswith("_CLIENT_SECRET")}
         assert secrets == {service_identity.secret_variable(service): f"secret-of-{service}"}
     assert not any(k.endswith("_CLIENT_SECRET") for k in services["gateway"]["environment"])
+
+
+def test_the_notifications_service_gets_the_smtp_settings(compose: dict[str, Any], repo_root: Path) -> None:
+    """SMTP host, port, STARTTLS, login and sender for production; the host must be named, the password has no
+    default; the tenders service (which reports events) reaches the notifications service."""
+    environment = compose["services"]["notifications"]["environment"]
+    prefix = "CIVICPOOL_NOTIFICATIONS_"
+    assert environment[f"{prefix}SMTP_HOST"] == "smtp.example.org"
+    assert (environment[f"{prefix}SMTP_PORT"], environment[f"{prefix}SMTP_STARTTLS"]) == ("587", "true")
+    assert {f"{prefix}SMTP_USERNAME", f"{prefix}SMTP_PASSWORD", f"{prefix}FROM_ADDRESS"} <= set(environment)
+    assert environment[f"{prefix}DATABASE_URL"].endswith("@postgres:5432/notifications")
+    raw = (repo_root / "docker-compose.yml").read_text()
+    assert "${SMTP_PASSWORD:-}" in raw  # no password in the file, empty unless given
+    assert "CREATE DATABASE notifications;" in (repo_root / "deploy" / "postgres" / "init.sql").read_text()
+    tenders = compose["services"]["tenders"]["environment"]
+    assert tenders["CIVICPOOL_TENDERS_NOTIFICATIONS_ADDRESS"] == "dns:///notifications:50055"
+    with pytest.raises(ValueError, match="SMTP_HOST"):
+        _interpolate(yaml.safe_load(raw), {k: v for k, v in ENV.items() if k != "SMTP_HOST"})

@@ -65,10 +65,13 @@ def test_each_deployment_runs_a_real_module_with_known_settings(resources: list[
     secrets = [ref["secretRef"]["name"] for ref in container["envFrom"] if "secretRef" in ref]
     if name == "gateway":
         assert secrets == []  # it calls no internal method and owns no database
-    else:  # a service reads its own Secret only: its database URL and its client secret
+    else:  # a service reads its own Secret only: its database URL and its client secret (+ the SMTP password)
         assert secrets == [f"civicpool-{name}"]
         secret = _of(resources, "Secret")[f"civicpool-{name}"]["stringData"]
-        assert set(secret) == {f"CIVICPOOL_{name.upper()}_DATABASE_URL", f"CIVICPOOL_{name.upper()}_CLIENT_SECRET"}
+        extra = {"CIVICPOOL_NOTIFICATIONS_SMTP_PASSWORD"} if name == "notifications" else set()
+        assert (
+            set(secret) == {f"CIVICPOOL_{name.upper()}_DATABASE_URL", f"CIVICPOOL_{name.upper()}_CLIENT_SECRET"} | extra
+        )
         assert set(secret) <= known_variables(name)
     own = {e["name"] for e in container.get("env", [])}
     assert own <= known_variables(name), own - known_variables(name)
@@ -137,3 +140,13 @@ def test_metrics_are_scraped_from_the_pod_and_never_offered_by_a_service(
     assert int(metrics) == ports["metrics"] == int(template["metadata"]["annotations"]["prometheus.io/port"])
     offered = {p["targetPort"] for p in _of(resources, "Service")[name]["spec"]["ports"]}
     assert "metrics" not in offered and ports["metrics"] not in offered
+
+
+def test_smtp_settings_are_configured_and_the_password_is_a_secret(resources: list[dict[str, Any]]) -> None:
+    config = _of(resources, "ConfigMap")["civicpool"]["data"]
+    prefix = "CIVICPOOL_NOTIFICATIONS_"
+    assert {f"{prefix}SMTP_HOST", f"{prefix}SMTP_PORT", f"{prefix}SMTP_STARTTLS", f"{prefix}SMTP_USERNAME",
+            f"{prefix}FROM_ADDRESS"} <= set(config)  # fmt: skip
+    assert f"{prefix}SMTP_PASSWORD" not in config
+    assert f"{prefix}SMTP_PASSWORD" in _of(resources, "Secret")["civicpool-notifications"]["stringData"]
+    assert config["CIVICPOOL_TENDERS_NOTIFICATIONS_ADDRESS"] == "dns:///notifications:50055"

@@ -82,8 +82,9 @@ def test_each_services_full_name_is_its_protos() -> None:
     from civicpool.catalog.v1 import catalog_pb2
     from civicpool.contracts.v1 import contracts_pb2
     from civicpool.demand.v1 import demand_pb2
+    from civicpool.notifications.v1 import notifications_pb2
     from civicpool.tenders.v1 import tenders_pb2
 
     declared = {module.DESCRIPTOR.package.split(".")[1]: next(iter(module.DESCRIPTOR.services_by_name.values()))
-                for module in (catalog_pb2, demand_pb2, tenders_pb2, contracts_pb2)}  # fmt: skip
+                for module in (catalog_pb2, demand_pb2, tenders_pb2, contracts_pb2, notifications_pb2)}  # fmt: skip
     assert {name: full_service_name(name) for name in SERVICES} == {n: s.full_name for n, s in declared.items()}

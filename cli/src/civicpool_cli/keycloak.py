@@ -23,6 +23,7 @@ from civicpool_cli.realm import (
     PORTAL_CLIENT,
     REALM,
     REALM_FILE,
+    SERVICE_CLIENT_ROLES,
     USERS_FILE,
     portal_redirects,
 )
@@ -233,6 +234,11 @@ def _ensure_service_clients(admin: KeycloakAdmin, realm: dict[str, Any]) -> None
             admin.update_client(client_uuid, {"secret": client["secret"]})
         account = admin.get_client_service_account_user(client_uuid)
         admin.assign_realm_roles(account["id"], [admin.get_realm_role(service_identity.role(service))])
+        for other, names in SERVICE_CLIENT_ROLES.get(service, {}).items():
+            other_uuid = admin.get_client_id(other)
+            assert other_uuid is not None, f"Keycloak's client {other} is missing"
+            granted = [admin.get_client_role(other_uuid, name) for name in names]
+            admin.assign_client_role(account["id"], other_uuid, granted)
 
 
 PLACEHOLDER = re.compile(r"\$\{([A-Z0-9_]+)\}")

@@ -129,6 +129,8 @@ USER_PROFILE = {
         ),
         _profile_attribute("city", "Member city", {"pattern": {"pattern": ID_PATTERN}}, user_edits=False),
         _profile_attribute("vendor", "Vendor", {"pattern": {"pattern": ID_PATTERN}}, user_edits=False),
+        # The language of the mails the user receives: "de" (also when not set) or "en".
+        _profile_attribute("locale", "Language of e-mails", {"pattern": {"pattern": "^(de|en)$"}}, user_edits=True),
     ],
     "groups": [
         {
@@ -174,6 +176,11 @@ def service_client(service: str) -> dict[str, Any]:
     }
 
 
+# Roles of other clients a service's account holds: the notifications service reads users' addresses and
+# languages through Keycloak's admin API, and nothing more.
+SERVICE_CLIENT_ROLES = {"notifications": {"realm-management": ["view-users", "query-users"]}}
+
+
 def service_account(service: str) -> dict[str, Any]:
     """The service account user of a service's client, holding the service's own role."""
     return {
@@ -181,6 +188,7 @@ def service_account(service: str) -> dict[str, Any]:
         "enabled": True,
         "serviceAccountClientId": service_identity.client_id(service),
         "realmRoles": [service_identity.role(service)],
+        **({"clientRoles": SERVICE_CLIENT_ROLES[service]} if service in SERVICE_CLIENT_ROLES else {}),
     }
 
 

@@ -30,7 +30,7 @@ from civicpool_cli.carry_over import carry_over_in
 from civicpool_cli.keycloak import KeycloakServer
 
 PR_SET_PDEATHSIG = 1
-STOP_ORDER = ("gateway", *SERVICES, "keycloak")
+STOP_ORDER = ("gateway", *SERVICES, "smtp", "keycloak")
 
 
 class StackError(RuntimeError):
@@ -56,6 +56,8 @@ class Ports:
     contracts: int = 50053
     tenders: int = 50054
     gateway_metrics: int = 9100  # Prometheus, apart from the API
+    notifications: int = 50055
+    smtp: int = 2525  # the local mail server (smtp_server.py): accepted mails land in <data>/mail
 
     @classmethod
     def free(cls) -> Ports:
@@ -91,6 +93,11 @@ class Stack:
         return f"http://127.0.0.1:{self.ports.gateway_metrics}/metrics"
 
     @property
+    def maildir(self) -> Path:
+        """Where the local SMTP server delivers every mail it accepts (a maildir: new/, cur/, tmp/)."""
+        return self.data_dir / "mail"
+
+    @property
     def log_dir(self) -> Path:
         return self.data_dir / "logs"
 
@@ -115,6 +122,11 @@ class Stack:
         env["CIVICPOOL_TENDERS_CATALOG_ADDRESS"] = self.address("catalog")
         env["CIVICPOOL_TENDERS_DEMAND_ADDRESS"] = self.address("demand")
         env["CIVICPOOL_TENDERS_CONTRACTS_ADDRESS"] = self.address("contracts")
+        for service in ("demand", "tenders", "contracts"):
+            env[f"CIVICPOOL_{service.upper()}_NOTIFICATIONS_ADDRESS"] = self.address("notifications")
+        env["CIVICPOOL_NOTIFICATIONS_SMTP_HOST"] = "127.0.0.1"
+        env["CIVICPOOL_NOTIFICATIONS_SMTP_PORT"] = str(self.ports.smtp)
+        env["CIVICPOOL_NOTIFICATIONS_PORTAL_URL"] = f"{self.gateway_url}/portal"
         if name in SERVICES:
             variable = service_identity.secret_variable(name)
             env[variable] = self.keycloak.service_secrets()[variable]
@@ -129,6 +141,10 @@ class Stack:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         if name == "keycloak":
             command, env = self.keycloak.command(keycloak.distribution()), self.keycloak.environment()
+        elif name == "smtp":
+            command = [sys.executable, "-m", "civicpool_cli.smtp_server", "--port", str(self.ports.smtp),
+                       "--maildir", str(self.maildir)]  # fmt: skip
+            env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         elif name in SERVICES or name == "gateway":
             command, env = [sys.executable, "-m", f"civicpool_{name}"], self.environment(name)
         else:
@@ -203,6 +219,13 @@ class Stack:
     def service_serving(self, service: str) -> bool:
         return serving(self.address(service))
 
+    def smtp_ready(self) -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", self.ports.smtp), timeout=1.0):
+                return True
+        except OSError:
+            return False
+
     def keycloak_ready(self) -> bool:
         return http_ok(self.keycloak.ready_url)
 
@@ -223,9 +246,10 @@ class Stack:
         keycloak.distribution()  # fetch/unpack before the clock of the others starts
         # An installation from before the tenders service: its tender tables move first (once).
         carry_over_in(self.data_dir, self.environment(), progress)
-        for name in ("keycloak", *SERVICES, "gateway"):
+        for name in ("keycloak", "smtp", *SERVICES, "gateway"):
             self.start(name)
-        progress("started Keycloak, catalog, demand, tenders, contracts and gateway; waiting until they are ready")
+        progress("started Keycloak, the mail server, the services and the gateway; waiting until they are ready")
+        self.wait_for("smtp", self.smtp_ready, timeout=30)
         for service in SERVICES:
             self.wait_for(service, functools.partial(self.service_serving, service), timeout=60)
             timings[service] = time.monotonic() - started

@@ -93,6 +93,10 @@ __all__ = [
     "Me",
     "MoveBody",
     "MovementRecord",
+    "NotificationChoice",
+    "NotificationSetting",
+    "NotificationSettings",
+    "NotificationSettingsUpdate",
     "Operation",
     "PageBid",
     "PageCity",
@@ -223,6 +227,10 @@ from civicpool_client.models.lot_item import LotItem as LotItem
 from civicpool_client.models.me import Me as Me
 from civicpool_client.models.move_body import MoveBody as MoveBody
 from civicpool_client.models.movement_record import MovementRecord as MovementRecord
+from civicpool_client.models.notification_choice import NotificationChoice as NotificationChoice
+from civicpool_client.models.notification_setting import NotificationSetting as NotificationSetting
+from civicpool_client.models.notification_settings import NotificationSettings as NotificationSettings
+from civicpool_client.models.notification_settings_update import NotificationSettingsUpdate as NotificationSettingsUpdate
 from civicpool_client.models.operation import Operation as Operation
 from civicpool_client.models.page_bid import PageBid as PageBid
 from civicpool_client.models.page_city import PageCity as PageCity

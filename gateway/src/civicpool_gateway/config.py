@@ -22,6 +22,7 @@ class GatewaySettings(BaseSettings):
     demand_address: str = "127.0.0.1:50052"
     contracts_address: str = "127.0.0.1:50053"
     tenders_address: str = "127.0.0.1:50054"
+    notifications_address: str = "127.0.0.1:50055"
     # Every gRPC call carries this deadline; a slow service costs a caller at most this long.
     grpc_deadline_seconds: float = 3.0
     # Readiness probes must answer fast, whatever the state of the system.

@@ -36,6 +36,7 @@ from civicpool_gateway.routers import (
     ledger,
     lines,
     me,
+    notifications,
     reports,
     rounds,
     tenders,
@@ -131,7 +132,7 @@ def create_app(
         RequestTelemetry, router_prefix=API_PREFIX
     )  # added last: outermost, so it sees every answer, refusals too
     # imports before rounds: /rounds/import-template must not match /rounds/{id}
-    routers = (me, catalog, imports, rounds, lines, tenders, contracts, ledger, reports, budgets)
+    routers = (me, notifications, catalog, imports, rounds, lines, tenders, contracts, ledger, reports, budgets)
     for router in (module.router for module in routers):
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(health.router)

@@ -30,6 +30,7 @@ from civicpool_portal import (
     contract_pages,
     demand_pages,
     finance_pages,
+    notification_pages,
     tender_pages,
 )
 from civicpool_portal.config import PortalSettings
@@ -54,7 +55,7 @@ __all__ = ["IMPORT_PATH", "PORTAL", "PortalSettings", "create_app"]
 
 # A spreadsheet upload, passed on to the API's import: its host lets it be as large as the API's.
 IMPORT_PATH = rf"{PORTAL}/rounds/[^/]+/import"
-PAGES = (auth_pages, demand_pages, tender_pages, contract_pages, finance_pages, admin_pages)
+PAGES = (auth_pages, demand_pages, tender_pages, contract_pages, finance_pages, admin_pages, notification_pages)
 IN_PROCESS_API = "http://api.internal"  # the base URL of an in-process API (never resolved)
 
 

@@ -71,6 +71,10 @@ from civicpool_client.models.lot_item import LotItem
 from civicpool_client.models.me import Me
 from civicpool_client.models.move_body import MoveBody
 from civicpool_client.models.movement_record import MovementRecord
+from civicpool_client.models.notification_choice import NotificationChoice
+from civicpool_client.models.notification_setting import NotificationSetting
+from civicpool_client.models.notification_settings import NotificationSettings
+from civicpool_client.models.notification_settings_update import NotificationSettingsUpdate
 from civicpool_client.models.operation import Operation
 from civicpool_client.models.page_bid import PageBid
 from civicpool_client.models.page_city import PageCity

@@ -1,4 +1,4 @@
-"""The gateway's clients of the four services: one typed client each, over one channel each.
+"""The gateway's clients of the five services: one typed client each, over one channel each.
 
 A client's methods take and return the REST models (or plain values) and call the generated stub's
 methods directly; clients/base.py is the one way they call (the caller's token, the deadline, errors as
@@ -18,6 +18,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from civicpool_gateway.clients.catalog import CatalogClient
 from civicpool_gateway.clients.contracts import ContractsClient
 from civicpool_gateway.clients.demand import DemandClient
+from civicpool_gateway.clients.notifications import NotificationsClient
 from civicpool_gateway.clients.tenders import TendersClient
 from civicpool_gateway.config import GatewaySettings
 
@@ -39,12 +40,14 @@ class ServiceClients:
                 ("demand", settings.demand_address),
                 ("tenders", settings.tenders_address),
                 ("contracts", settings.contracts_address),
+                ("notifications", settings.notifications_address),
             )
         }
         self.catalog = CatalogClient(self.channels["catalog"].channel, deadline)
         self.demand = DemandClient(self.channels["demand"].channel, deadline)
         self.tenders = TendersClient(self.channels["tenders"].channel, deadline)
         self.contracts = ContractsClient(self.channels["contracts"].channel, deadline)
+        self.notifications = NotificationsClient(self.channels["notifications"].channel, deadline)
 
     @staticmethod
     def _open(name: str, address: str) -> ServiceChannel:

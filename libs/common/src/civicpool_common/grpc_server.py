@@ -181,7 +181,7 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
 
     def __init__(self, verifier: TokenVerifier, internal: Mapping[str, str] | None = None) -> None:
         self._verifier = verifier
-        self._internal = dict(internal or {})  # method -> the one service that may call it
+        self._internal = dict(internal or {})  # method -> the service(s) that may call it ("demand,tenders")
 
     async def intercept_service(
         self, continuation: Continuation, handler_call_details: grpc.HandlerCallDetails
@@ -199,11 +199,13 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
 
         def wrap(behavior: Behavior) -> Behavior:
             async def authenticated(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
+                caller = ""
                 if expected_service is not None:
-                    await self._check_service(handler_call_details.method, expected_service, service_authorization)
+                    caller = await self._check_service(handler_call_details.method, expected_service,
+                                                       service_authorization)  # fmt: skip
                 if expected_service is not None and not authorization:
                     # The calling service acts on its own (call_as_service): work that outlives a user's request.
-                    principal, token = Principal.of_service(expected_service), ""
+                    principal, token = Principal.of_service(caller), ""
                 else:
                     scheme, _, token = authorization.partition(" ")
                     if scheme.lower() != "bearer" or not token:
@@ -221,13 +223,16 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
 
         return _wrap_unary(handler, wrap)
 
-    async def _check_service(self, method: str, expected: str, authorization: str) -> None:
-        """An internal method: the call must carry the expected service's own token."""
+    async def _check_service(self, method: str, expected: str, authorization: str) -> str:
+        """An internal method: the call must carry the own token of the expected service (or of one of them,
+        when the proto names several, comma-separated). The calling service."""
         scheme, _, token = authorization.partition(" ")
         if scheme.lower() != "bearer" or not token:
             raise PermissionDenied(f"{method} is internal: only the {expected} service may call it, with its own token")
-        if expected not in await self._verifier.verify_service(token):
+        callers = [name for name in expected.split(",") if name in await self._verifier.verify_service(token)]
+        if not callers:
             raise PermissionDenied(f"{method} is internal: only the {expected} service may call it")
+        return callers[0]
 
 
 @contextlib.asynccontextmanager

@@ -8,8 +8,11 @@ The service's _pb2 module must be imported before its descriptor can be found.
 
 from __future__ import annotations
 
+import importlib
+
 from civicpool.common.v1 import options_pb2
 from google.protobuf import descriptor_pool
+from google.protobuf.descriptor import ServiceDescriptor
 from google.protobuf.descriptor_pb2 import MethodOptions
 
 
@@ -18,9 +21,20 @@ def full_service_name(service: str) -> str:
     return f"civicpool.{service}.v1.{service.capitalize()}Service"
 
 
+def _service(full_service_name: str) -> ServiceDescriptor:
+    """The descriptor of one of our services, its _pb2 module imported by convention when it is not yet."""
+    try:
+        return descriptor_pool.Default().FindServiceByName(full_service_name)
+    except KeyError:
+        package = full_service_name.rsplit(".", 1)[0]  # civicpool.notifications.v1
+        importlib.import_module(f"{package}.{package.split('.')[1]}_pb2")
+        return descriptor_pool.Default().FindServiceByName(full_service_name)
+
+
 def internal_methods(full_service_name: str) -> dict[str, str]:
-    """/package.Service/Method -> the one service that may call it, for each internal method of a service."""
-    service = descriptor_pool.Default().FindServiceByName(full_service_name)
+    """/package.Service/Method -> the service(s) that may call it ("tenders", or "demand,tenders"), for each
+    internal method of a service."""
+    service = _service(full_service_name)
     found = {}
     for method in service.methods:
         caller = method.GetOptions().Extensions[options_pb2.internal_caller]
@@ -31,5 +45,5 @@ def internal_methods(full_service_name: str) -> dict[str, str]:
 
 def read_methods(full_service_name: str) -> list[str]:
     """The names of a service's methods marked NO_SIDE_EFFECTS: reads, which may be retried."""
-    service = descriptor_pool.Default().FindServiceByName(full_service_name)
+    service = _service(full_service_name)
     return [m.name for m in service.methods if m.GetOptions().idempotency_level == MethodOptions.NO_SIDE_EFFECTS]

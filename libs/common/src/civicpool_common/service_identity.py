@@ -23,7 +23,8 @@ from civicpool_common.settings import OidcSettings
 
 log = logging.getLogger("civicpool.identity")
 
-SERVICES = ("catalog", "demand", "tenders", "contracts")  # the gRPC services, each with its own Keycloak client
+# The gRPC services, each with its own Keycloak client.
+SERVICES = ("catalog", "demand", "tenders", "contracts", "notifications")
 SERVICE_AUDIENCE = "civicpool-services"
 SERVICE_TOKEN_METADATA = "x-service-authorization"  # noqa: S105 - a metadata key, not a secret
 SERVICE_ROLE_PREFIX = "service-"

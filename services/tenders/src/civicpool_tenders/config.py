@@ -21,6 +21,7 @@ class TendersSettings(ServiceSettings):
     catalog_address: str = "127.0.0.1:50051"
     demand_address: str = "127.0.0.1:50052"
     contracts_address: str = "127.0.0.1:50053"
+    notifications_address: str = "127.0.0.1:50055"
     neighbour_deadline_seconds: float = Field(5.0, gt=0, le=30)
     # How often the relay delivers awards' contract orders the contracts service has not confirmed yet.
     relay_interval_seconds: float = Field(5.0, gt=0, le=3600)

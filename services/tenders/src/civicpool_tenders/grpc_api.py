@@ -15,6 +15,7 @@ from civicpool.tenders.v1 import tenders_pb2_grpc
 from civicpool_common.errors import InvalidArgument
 from civicpool_common.grpc_client import open_channel
 from civicpool_common.grpc_server import current_principal, periodically
+from civicpool_common.notify import NotificationRelay
 from civicpool_common.service_identity import ServiceTokens
 from civicpool_common.settings import OidcSettings
 from civicpool_common.timestamps import date_field, timestamp_field, to_timestamp
@@ -35,6 +36,7 @@ from civicpool_tenders.bids import BidDraft, BidView, bid_prices
 from civicpool_tenders.clients import GrpcAwardContracts, GrpcCatalog, GrpcDemandRounds
 from civicpool_tenders.config import TendersSettings
 from civicpool_tenders.lots import LotGroup
+from civicpool_tenders.models import NotificationOrder
 from civicpool_tenders.relay import AwardRelay
 from civicpool_tenders.service import ContractTerm, TendersService
 from civicpool_tenders.views import EvaluationView, TenderView
@@ -298,17 +300,21 @@ async def register(
 ) -> AsyncIterator[None]:
     channels = [open_channel(address, name) for name, address in (
         ("catalog", settings.catalog_address), ("demand", settings.demand_address),
-        ("contracts", settings.contracts_address),
+        ("contracts", settings.contracts_address), ("notifications", settings.notifications_address),
     )]  # fmt: skip
-    catalog_channel, demand_channel, contracts_channel = channels
+    catalog_channel, demand_channel, contracts_channel, notifications_channel = channels
     identity = ServiceTokens("tenders", settings.client_secret.get_secret_value(), OidcSettings())
     deadline = settings.neighbour_deadline_seconds
     catalog, demand = GrpcCatalog(catalog_channel, deadline), GrpcDemandRounds(demand_channel, deadline, identity)
     relay = AwardRelay(sessions, GrpcAwardContracts(contracts_channel, deadline, identity))
     service = TendersService(sessions, demand, catalog, settings.value_limits(), relay)
+    notices = NotificationRelay(sessions, NotificationOrder, notifications_channel, identity, deadline)
     tenders_pb2_grpc.add_TendersServiceServicer_to_server(TendersServicer(service, settings), server)
     try:
-        async with periodically(relay.sweep, settings.relay_interval_seconds, "deliver awards' contracts"):
+        async with (
+            periodically(relay.sweep, settings.relay_interval_seconds, "deliver awards' contracts"),
+            periodically(notices.sweep, settings.relay_interval_seconds, "deliver notification events"),
+        ):
             yield
     finally:
         for channel in channels:

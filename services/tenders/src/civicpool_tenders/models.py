@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from civicpool_common.database import UtcDateTime, new_metadata
+from civicpool_common.notify import NotificationOutbox
 from civicpool_common.numbering import counters_table
 from sqlalchemy import (
     JSON,
@@ -213,3 +214,9 @@ class AwardOrder(Base):
 
 # The last tender number given per lead city prefix and year (civicpool_common.numbering).
 ReferenceCounters = counters_table(Base.metadata)
+
+
+class NotificationOrder(NotificationOutbox, Base):
+    """The outbox of e-mail events (civicpool_common.notify): written in the change's own transaction."""
+
+    __tablename__ = "notification_orders"

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from civicpool.contracts.v1 import contracts_pb2 as contracts_pb
-from civicpool_common import lifecycle, numbering, references
+from civicpool_common import lifecycle, notify, numbering, references
 from civicpool_common.auth import Principal, Role
 from civicpool_common.database import integrity_violation, utc_now, write_transaction
 from civicpool_common.errors import (
@@ -71,6 +71,7 @@ from civicpool_tenders.models import (
     Lot,
     LotItem,
     LotShare,
+    NotificationOrder,
     ReferenceCounters,
     Tender,
     TenderEvent,
@@ -336,6 +337,7 @@ class TendersService:
                         "bids_due_at", "set a deadline for bids in the future before publishing"
                     )
                 tender.published_at = now
+                session.add(_published_notice(tender))
                 detail = f"bids due by {tender.bids_due_at:%Y-%m-%d %H:%M} UTC; procedure {tender.procedure}"
             if action == "close_bidding":
                 assert tender.bids_due_at is not None
@@ -530,6 +532,10 @@ class TendersService:
                         ceiling_quantity=item.quantity, quotas=quotas,
                     ))  # fmt: skip
             session.add(AwardRelay.new_order(order, now))
+            winners = {bids[d.bid_id].vendor_id for d in chosen.values()}
+            bidders = {b.vendor_id for b in bids.values() if b.status == BidStatus.SUBMITTED.value}
+            for vendor_id in sorted(bidders):
+                session.add(_award_notice(tender, vendor_id, won=vendor_id in winners))
             tender.status = TenderStatus.AWARDED.value
             tender.updated_at = now
             awarded = ", ".join(
@@ -709,3 +715,22 @@ def _tender_change_violations(tender: Tender, changes: Mapping[str, object], now
     if len(justification) > rules.MAX_TEXT:
         found.append(FieldViolation("procedure_justification", f"at most {rules.MAX_TEXT} characters"))
     return found
+
+
+def _published_notice(tender: Tender) -> NotificationOrder:
+    """The e-mail event of a published tender: every vendor's users are told (in the publishing transaction)."""
+    assert tender.bids_due_at is not None
+    values = {"tender_title": tender.title, "bids_due_at": tender.bids_due_at.isoformat(),
+              "path": f"tenders/{tender.id}"}  # fmt: skip
+    row: NotificationOrder = notify.outbox_row(NotificationOrder, f"tenders/published/{tender.id}", "tender_published",
+                             [notify.audience(role="vendor")], values)  # fmt: skip
+    return row
+
+
+def _award_notice(tender: Tender, vendor_id: str, *, won: bool) -> NotificationOrder:
+    """The e-mail event of an award for one bidding vendor: its own outcome (in the award's transaction)."""
+    values = {"tender_title": tender.title, "variant": "won" if won else "lost", "path": f"tenders/{tender.id}"}
+    row: NotificationOrder = notify.outbox_row(NotificationOrder, f"tenders/awarded/{tender.id}/{vendor_id}",
+                                               "award_decided", [notify.audience(role="vendor", vendor_id=vendor_id)],
+                                               values)  # fmt: skip
+    return row

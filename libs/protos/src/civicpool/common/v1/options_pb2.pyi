@@ -12,7 +12,7 @@ DESCRIPTOR: _descriptor.FileDescriptor
 
 INTERNAL_CALLER_FIELD_NUMBER: _builtins.int
 internal_caller: _extension_dict._ExtensionFieldDescriptor[_descriptor_pb2.MethodOptions, _builtins.str]
-"""An internal method: only this service ("contracts") may call it. The caller sends its own
+"""An internal method: only this service ("contracts"), or these ("demand,tenders"), may call it. The caller sends its own
 client-credentials token (metadata `x-service-authorization`) beside the user's token;
 a call without the expected service's token is refused, whatever user token it carries.
 """

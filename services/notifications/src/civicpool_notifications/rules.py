@@ -1,0 +1,151 @@
+"""The kinds of mail and their templates: every text a recipient reads is a source in the message catalogue.
+
+A template is a subject and paragraphs, each an English source with placeholders (German and English in
+de.po / en.po). The plain text is the paragraphs separated by blank lines; the HTML the same paragraphs,
+escaped, each a <p>. A value that is an ISO date or time ("2027-03-31", "2027-03-31T12:00:00+00:00") is
+shown in the reader's conventions (31.03.2027 14:00 Uhr). A kind may have variants, chosen by the value
+"variant" (an award: "won" or "lost").
+
+A new kind: one Template here (sources in both .po files), one emit call in the owning service.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from civicpool_common.errors import InvalidArgument
+from civicpool_common.messages import LANGUAGES, N_, text
+
+DEFAULT_LANGUAGE = "de"
+EVENT_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:/-]{0,199}$")
+MAX_VALUE = 2000
+
+
+@dataclass(frozen=True)
+class Template:
+    subject: str
+    paragraphs: tuple[str, ...]
+
+
+FOOTER = N_("You receive this mail because of your role in civicpool. Switch this kind of mail off: {settings_url}")
+GREETING = N_("Hello {name},")
+
+# kind -> its label (for the settings page) and its templates by variant ("" when it has none)
+KIND_LABELS: dict[str, str] = {
+    "round_opened": N_("A demand round opens for my city"),
+    "round_closing": N_("A demand round closes in 3 days and my city has no lines yet"),
+    "tender_published": N_("A tender is published"),
+    "award_decided": N_("The award of a tender I bid in is decided"),
+    "renewal_notice": N_("A contract's notice date for renewal is near"),
+}
+KINDS = tuple(KIND_LABELS)
+
+TEMPLATES: dict[tuple[str, str], Template] = {
+    ("round_opened", ""): Template(
+        N_("Demand round open: {round_title}"),
+        (
+            N_('the demand round "{round_title}" is open. Please enter your city\'s demand by {closes_at}.'),
+            N_("Enter the demand: {link}"),
+        ),
+    ),
+    ("round_closing", ""): Template(
+        N_("3 days left: demand round {round_title}"),
+        (
+            N_('the demand round "{round_title}" closes on {closes_at}, and your city has not entered any demand yet.'),
+            N_("Enter the demand: {link}"),
+        ),
+    ),
+    ("tender_published", ""): Template(
+        N_("New tender: {tender_title}"),
+        (
+            N_('the tender "{tender_title}" is published. Bids are due by {bids_due_at}.'),
+            N_("Read the tender and bid: {link}"),
+        ),
+    ),
+    ("award_decided", "won"): Template(
+        N_("Award decided: {tender_title}"),
+        (
+            N_('the award of the tender "{tender_title}" is decided: your bid has won. The contract follows.'),
+            N_("Read the award: {link}"),
+        ),
+    ),
+    ("award_decided", "lost"): Template(
+        N_("Award decided: {tender_title}"),
+        (
+            N_('the award of the tender "{tender_title}" is decided: your bid has not won this time.'),
+            N_("Read the award: {link}"),
+        ),
+    ),
+    ("renewal_notice", ""): Template(
+        N_("Renewal notice in {days} days: {contract_title}"),
+        (
+            N_('the contract "{contract_title}" must be renewed or ended by {notice_date} (in {days} days).'),
+            N_("Read the contract: {link}"),
+        ),
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    text: str
+    html: str
+
+
+def check_event(event_key: str, kind: str, values: Mapping[str, str]) -> None:
+    """A reported event is one the service can send: known kind and variant, a usable key, bounded values."""
+    if not EVENT_KEY.match(event_key):
+        raise InvalidArgument.for_field("event_key", "1-200 characters: letters, digits and _ . : / -")
+    if kind not in KIND_LABELS:
+        raise InvalidArgument.for_field("kind", "one of " + ", ".join(KINDS))
+    if (kind, values.get("variant", "")) not in TEMPLATES:
+        raise InvalidArgument.for_field("values", f"{kind} has no variant {values.get('variant', '')!r}")
+    if any(len(v) > MAX_VALUE for v in values.values()):
+        raise InvalidArgument.for_field("values", f"each value at most {MAX_VALUE} characters")
+
+
+def language_of(locale: str) -> str:
+    """The mail's language from the user's locale attribute ("en", "en-GB", "de"); German by default."""
+    primary = locale.strip().lower().replace("_", "-").split("-")[0]
+    return primary if primary in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def _shown(value: str) -> object:
+    """An ISO date or time becomes a date or datetime (shown in the reader's way); anything else stays."""
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        return dt.date.fromisoformat(value)
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}T[\d:.]+(Z|[+-]\d{2}:\d{2})", value):
+        return dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return value
+
+
+PLACEHOLDER = re.compile(r"{(\w+)(?::[^}]*)?}")
+
+
+def render(kind: str, values: Mapping[str, str], language: str, name: str, portal_url: str) -> Rendered:
+    """The mail of one event for one reader; the value "path" is the page in the portal the mail links to."""
+    template = TEMPLATES[(kind, values.get("variant", ""))]
+    filled: dict[str, object] = {k: _shown(v) for k, v in values.items()}
+    portal = portal_url.rstrip("/")
+    filled.update(name=name, settings_url=f"{portal}/notification-settings", link=f"{portal}/{values.get('path', '')}")
+
+    def one(source: str) -> str:  # a placeholder the event left out stays empty rather than failing the mail
+        return text(language, source, **{n: filled.get(n, "") for n in PLACEHOLDER.findall(source)})
+
+    paragraphs = [one(GREETING), *(one(p) for p in template.paragraphs), one(FOOTER)]
+    body_text = "\n\n".join(paragraphs) + "\n"
+    body_html = (
+        f'<!DOCTYPE html>\n<html lang="{language}"><body>\n'
+        + "\n".join(f"<p>{_linked(html.escape(p))}</p>" for p in paragraphs)
+        + "\n</body></html>\n"
+    )
+    return Rendered(one(template.subject).replace("\n", " "), body_text, body_html)
+
+
+def _linked(escaped: str) -> str:
+    return re.sub(r"(https?://[^\s<]+)", r'<a href="\1">\1</a>', escaped)
