@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from civicpool_common.errors import InvalidArgument
-from civicpool_common.messages import LANGUAGES, N_, text
+from civicpool_common.messages import LANGUAGES, N_, Text, text
 
 DEFAULT_LANGUAGE = "de"
 EVENT_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:/-]{0,199}$")
@@ -100,13 +100,15 @@ class Rendered:
 def check_event(event_key: str, kind: str, values: Mapping[str, str]) -> None:
     """A reported event is one the service can send: known kind and variant, a usable key, bounded values."""
     if not EVENT_KEY.match(event_key):
-        raise InvalidArgument.for_field("event_key", "1-200 characters: letters, digits and _ . : / -")
+        raise InvalidArgument.for_field("event_key", Text("1-200 characters: letters, digits and _ . : / -"))
     if kind not in KIND_LABELS:
-        raise InvalidArgument.for_field("kind", "one of " + ", ".join(KINDS))
+        raise InvalidArgument.for_field("kind", Text("must be one of {values}", values=", ".join(KINDS)))
     if (kind, values.get("variant", "")) not in TEMPLATES:
-        raise InvalidArgument.for_field("values", f"{kind} has no variant {values.get('variant', '')!r}")
+        raise InvalidArgument.for_field(
+            "values", Text("{kind} has no variant {variant}", kind=kind, variant=repr(values.get("variant", "")))
+        )
     if any(len(v) > MAX_VALUE for v in values.values()):
-        raise InvalidArgument.for_field("values", f"each value at most {MAX_VALUE} characters")
+        raise InvalidArgument.for_field("values", Text("each value at most {limit} characters", limit=MAX_VALUE))
 
 
 def language_of(locale: str) -> str:

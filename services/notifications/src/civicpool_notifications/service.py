@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from civicpool_common.auth import Principal
 from civicpool_common.database import integrity_violation, utc_now, write_transaction
 from civicpool_common.errors import InvalidArgument
+from civicpool_common.messages import Text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -68,7 +69,7 @@ class NotificationsService:
         """Store the event once: True when its key was known already (nothing new is stored)."""
         rules.check_event(event_key, kind, values)
         if not audiences:
-            raise InvalidArgument.for_field("audiences", "name who receives the mail")
+            raise InvalidArgument.for_field("audiences", Text("name who receives the mail"))
         try:
             async with write_transaction(self._sessions) as session:
                 if await session.get(Event, event_key) is not None:
@@ -101,7 +102,7 @@ class NotificationsService:
     async def set_preferences(self, principal: Principal, changes: dict[str, bool]) -> dict[str, bool]:
         unknown = sorted(set(changes) - set(rules.KINDS))
         if unknown:
-            raise InvalidArgument.for_field("preferences", "unknown kind(s) " + ", ".join(unknown))
+            raise InvalidArgument.for_field("preferences", Text("unknown kinds: {kinds}", kinds=", ".join(unknown)))
         now = utc_now()
         async with write_transaction(self._sessions) as session:
             for kind, enabled in changes.items():
