@@ -100,7 +100,7 @@ def test_the_services_get_one_database_each_on_a_postgresql_server(
     server = f"postgresql://{postgres.user}@127.0.0.1:{postgres.port}"
     urls = service_database_urls(server)
     assert urls == {f"CIVICPOOL_{s.upper()}_DATABASE_URL": f"{server}/{s}"
-                    for s in ("catalog", "demand", "tenders", "contracts")}  # fmt: skip
+                    for s in ("catalog", "demand", "tenders", "contracts", "notifications")}  # fmt: skip
     assert service_database_urls(f"{server}/ignored") == urls  # again: nothing to make
     for name, url in urls.items():
         monkeypatch.setenv(name, url)

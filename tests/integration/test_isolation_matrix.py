@@ -131,7 +131,8 @@ BODY_KINDS = {  # which of the world's ids each body names
     ("post", "/contracts/{id}/moves"): {"city"},
     ("post", "/contracts/{id}/quota-shifts"): {"city"},
 }
-# Writes that name nobody's resource but the network's (admin only) or the caller's own (a new round):
+# Writes that name nobody's resource but the network's (admin only) or the caller's own (a new round, one's
+# own notification settings):
 # nothing foreign to probe, and sending them would change data.
 NO_FOREIGN_WRITES = {
     ("post", "/items"),
@@ -152,6 +153,7 @@ NO_FOREIGN_WRITES = {
     ("post", "/cost-keys/{id}/activate"),
     ("post", "/cost-keys/{id}/split"),
     ("post", "/rounds"),
+    ("put", "/me/notification-settings"),
 }
 IMPORT = ("post", "/rounds/{id}/imports")  # the caller's own city's demand: sent only into a hidden round
 

@@ -205,7 +205,8 @@ def test_every_rpc_refuses_a_missing_or_forged_token(
 
 def test_the_token_matrix_covers_every_service() -> None:
     per_service = {name: sum(1 for service, _ in _every_rpc() if service == name) for name in service_identity.SERVICES}
-    assert set(per_service) == {"catalog", "demand", "tenders", "contracts"}
+    assert set(per_service) == {"catalog", "demand", "tenders", "contracts", "notifications"}
+    assert per_service.pop("notifications") >= 3, per_service  # Notify and a user's preferences
     assert all(count >= 10 for count in per_service.values()), per_service
 
 

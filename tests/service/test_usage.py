@@ -19,6 +19,7 @@ from civicpool_common.errors import (
     VersionConflict,
 )
 from civicpool_common.lifecycle import StateConflict
+from civicpool_common.messages import LANGUAGES, rendered
 from civicpool_common.timestamps import network_today
 from civicpool_contracts.reports import ReportService
 from civicpool_contracts.usage import UsageService
@@ -116,7 +117,8 @@ async def test_a_city_without_a_quota_learns_nothing_of_the_contract(usage: Usag
             ):
                 with pytest.raises(DomainError) as caught:
                     await operation
-                answers.append((type(caught.value), caught.value.message.replace(contract, "<id>")))
+                said = [rendered(caught.value.message, language).replace(contract, "<id>") for language in LANGUAGES]
+                answers.append((type(caught.value), said))
         assert answers[:4] == answers[4:]
         assert {kind for kind, _ in answers} <= {NotFound, PermissionDenied}
     assert await usage.scalar("SELECT count(*) FROM ledger_transactions") == 0

@@ -25,6 +25,7 @@ from civicpool_common.errors import (
     from_rpc_error,
 )
 from civicpool_common.grpc_server import current_token
+from civicpool_common.messages import Text
 from civicpool_common.methods import full_service_name, read_methods
 from civicpool_common.observability import outgoing_metadata
 from civicpool_common.reasons import SERVICE_AWAY
@@ -119,7 +120,13 @@ async def _call(
     except grpc.aio.AioRpcError as error:
         remote = from_rpc_error(error)
         if remote.code in SERVICE_AWAY:
-            raise Unavailable(f"the {service} service is unavailable: {remote.message or remote.code.name}") from None
+            raise Unavailable(
+                Text(
+                    "the {service} service is unavailable: {cause}",
+                    service=service,
+                    cause=remote.message or remote.code.name,
+                )
+            ) from None
         kept = KEPT.get(remote.code)
         if kept is not None:
             raise kept(
@@ -129,4 +136,6 @@ async def _call(
                 metadata=remote.metadata,
             ) from None
         log.error("%s call failed: %s %s", service, remote.code.name, remote.message)
-        raise DomainError(f"the {service} service failed: {remote.message}") from None
+        raise DomainError(
+            Text("the {service} service failed: {cause}", service=service, cause=remote.message)
+        ) from None

@@ -164,10 +164,10 @@ class ErrorInterceptor(grpc.aio.ServerInterceptor):
                         # Expected while the database is away (the health service says NOT_SERVING):
                         # one line, no traceback per call.
                         log.warning("%s: the database is unavailable: %s", method, str(error).splitlines()[0])
-                        failure = Unavailable("the database is unavailable; retry later")
+                        failure = Unavailable(messages.Text("the database is unavailable; retry later"))
                     else:
                         log.exception("unexpected error in %s", method)
-                        failure = DomainError("internal error; it has been logged")
+                        failure = DomainError(messages.Text("something failed on our side; it has been logged"))
                 code, message, trailers = to_grpc_status(failure, language)
                 return await context.abort(code, message, trailing_metadata=trailers)
 

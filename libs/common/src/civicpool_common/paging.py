@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Generic, NamedTuple, TypeVar
 
 from civicpool_common.errors import InvalidArgument
+from civicpool_common.messages import Text
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
@@ -22,7 +23,9 @@ def resolve_limit(limit: int) -> int:
     if limit == 0:
         return DEFAULT_LIMIT
     if not 1 <= limit <= MAX_LIMIT:
-        raise InvalidArgument.for_field("limit", f"limit must be between 1 and {MAX_LIMIT}, not {limit}")
+        raise InvalidArgument.for_field(
+            "limit", Text("limit must be between 1 and {max}, not {limit}", max=MAX_LIMIT, limit=limit)
+        )
     return limit
 
 

@@ -22,6 +22,7 @@ from civicpool.catalog.v1.catalog_pb2_grpc import CatalogServiceStub
 
 from civicpool_common.errors import FieldViolation, InvalidArgument
 from civicpool_common.grpc_client import call_as_caller
+from civicpool_common.messages import N_, Text
 
 
 class Kind(StrEnum):
@@ -30,7 +31,7 @@ class Kind(StrEnum):
     ITEM = "item"
 
 
-NOUNS = {Kind.CITY: "member city", Kind.VENDOR: "vendor", Kind.ITEM: "catalog item"}
+NOUNS = {Kind.CITY: N_("member city"), Kind.VENDOR: N_("vendor"), Kind.ITEM: N_("catalog item")}
 
 
 @dataclass(frozen=True)
@@ -67,13 +68,19 @@ def violations(references: Sequence[Reference], resolution: Resolution) -> list[
     found = []
     for reference in references:
         known = resolution.of(reference.kind)
-        noun = NOUNS[reference.kind]
+        noun, shown = Text(NOUNS[reference.kind]), repr(reference.id)
         if reference.id not in known:
             hint = reference.id.lower()
-            nearly = f"; ids are exact: did you mean {hint!r}?" if hint != reference.id and hint in known else ""
-            found.append(FieldViolation(reference.field, f"{reference.id!r} is not a {noun} of the network{nearly}"))
+            if hint != reference.id and hint in known:
+                unknown = Text("{id} is not a {noun} of the network; ids are exact: did you mean {hint}?", id=shown,
+                               noun=noun, hint=repr(hint))  # fmt: skip
+            else:
+                unknown = Text("{id} is not a {noun} of the network", id=shown, noun=noun)
+            found.append(FieldViolation(reference.field, unknown))
         elif not known[reference.id]:
-            found.append(FieldViolation(reference.field, f"{reference.id!r} is no longer an active {noun}"))
+            found.append(
+                FieldViolation(reference.field, Text("{id} is no longer an active {noun}", id=shown, noun=noun))
+            )
     return found
 
 
@@ -90,7 +97,8 @@ async def require_active(resolver: Resolver, references: Sequence[Reference]) ->
     )
     found = violations(references, resolution)
     if found:
-        raise InvalidArgument("; ".join(f"{v.field}: {v.description}" for v in found), violations=found)
+        raise InvalidArgument(found[0].description if len(found) == 1 else Text("ids name no active record"),
+                              violations=found)  # fmt: skip
 
 
 # An id found active is taken as active for this long without asking again: a burst of call-offs for

@@ -15,6 +15,7 @@ from civicpool_common.database import utc_now
 from civicpool_common.errors import InvalidArgument
 from civicpool_common.grpc_client import open_channel
 from civicpool_common.grpc_server import current_principal, periodically
+from civicpool_common.messages import Text
 from civicpool_common.service_identity import ServiceTokens
 from civicpool_common.settings import OidcSettings
 from civicpool_common.timestamps import date_field, timestamp_field, to_timestamp
@@ -189,7 +190,7 @@ class ContractsServicer(contracts_pb2_grpc.ContractsServiceServicer):
     async def GetStatement(self, request: pb.StatementRequest, context: Context) -> pb.Statement:
         start, end = date_field(getattr(request, "from"), "from"), date_field(request.to, "to")
         if start is None or end is None:
-            raise InvalidArgument.for_field("from" if start is None else "to", "name the period: from and to")
+            raise InvalidArgument.for_field("from" if start is None else "to", Text("name the period: from and to"))
         statement = await self._reports.statement(current_principal(), request.city_id, start, end)
         message = pb.Statement(
             city_id=statement.city_id, to=end.isoformat(), opening_cents=statement.opening_cents,
@@ -279,7 +280,7 @@ def award_order_from_proto(message: pb.CreateAwardContractsRequest) -> AwardOrde
     starts_on, ends_on, notice_on = (day or dt.date.min for day in term)  # a missing day: the CHECKs refuse it
     awarded_at = timestamp_field(message, "awarded_at")  # within the range of times, or refused
     if awarded_at is None:
-        raise InvalidArgument.for_field("awarded_at", "say when the award was made")
+        raise InvalidArgument.for_field("awarded_at", Text("say when the award was made"))
     return AwardOrder(
         message.tender_id, message.lead_city_id, message.awarded_by, awarded_at,
         starts_on, ends_on, notice_on, items,

@@ -16,6 +16,7 @@ from civicpool_common import references
 from civicpool_common.auth import Principal, Role
 from civicpool_common.database import utc_now
 from civicpool_common.errors import InvalidArgument, NotFound, VersionConflict
+from civicpool_common.messages import Text
 from civicpool_common.references import Resolver
 from civicpool_common.timestamps import network_today, start_of_network_day
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -108,11 +109,11 @@ class ReportService:
     async def statement(self, principal: Principal, city_id: str, start: dt.date, end: dt.date) -> Statement:
         city_id = city_in_reach(principal, city_id)
         if not city_id:
-            raise InvalidArgument.for_field("city", "name the city whose statement you want")
+            raise InvalidArgument.for_field("city", Text("name the city whose statement you want"))
         if end < start:
-            raise InvalidArgument.for_field("to", "must not lie before from")
+            raise InvalidArgument.for_field("to", Text("must not lie before from"))
         if (end - start).days > LONGEST_PERIOD_DAYS:
-            raise InvalidArgument.for_field("to", "a statement covers at most three years")
+            raise InvalidArgument.for_field("to", Text("a statement covers at most three years"))
         account = rules.city_account(city_id)
         since = start_of_network_day(start)
         until = start_of_network_day(end + dt.timedelta(days=1))
@@ -174,21 +175,25 @@ class ReportService:
         principal.require_any_role(Role.FINANCE)
         city_id = city_in_reach(principal, city_id)
         if not city_id:
-            raise InvalidArgument.for_field("city_id", "name the city")
+            raise InvalidArgument.for_field("city_id", Text("name the city"))
         _check_year(year)
         if not 0 <= amount_cents <= 10**13:
-            raise InvalidArgument.for_field("amount_cents", "must be between 0 and 10^13 cents")
+            raise InvalidArgument.for_field("amount_cents", Text("must be between 0 and 10^13 cents"))
         await references.require_active(self._catalog, references.cities("city_id", [city_id]))
 
         async def perform(session: AsyncSession, operation_id: str) -> BudgetChange:
             budget = await session.get(Budget, (city_id, year), with_for_update=True)
             if budget is None:
                 if version:
-                    raise NotFound(f"{city_id} has no budget for {year} yet; send no version to set one")
+                    raise NotFound(
+                        Text("{city} has no budget for {year} yet; send no version to set one", city=city_id, year=year)
+                    )
                 budget = Budget(city_id=city_id, year=year)
                 session.add(budget)
             elif version != budget.version:
-                raise VersionConflict(f"the budget of {city_id} for {year}", version, budget.version)
+                raise VersionConflict(
+                    Text("the budget of {city} for {year}", city=city_id, year=year), version, budget.version
+                )
             budget.amount_cents, budget.set_by, budget.set_at = amount_cents, principal.username, utc_now()
             await session.flush()  # counts the version up
             change = BudgetChange(id=operation_id, city_id=city_id, year=year, amount_cents=amount_cents,
@@ -233,7 +238,7 @@ class ReportService:
     async def renewals_due(self, principal: Principal, days: int) -> list[RenewalDue]:
         """Active contracts whose renewal notice date falls within the next `days` days (or has passed)."""
         if not 0 <= days <= 3650:
-            raise InvalidArgument.for_field("days", "must be between 0 and 3650")
+            raise InvalidArgument.for_field("days", Text("must be between 0 and {max}", max=3650))
         city_id = city_in_reach(principal, "")
         today = network_today()
         async with self._sessions() as session:
@@ -247,7 +252,7 @@ class ReportService:
 
 def _check_year(year: int) -> None:
     if not 2000 <= year <= 2999:
-        raise InvalidArgument.for_field("year", "must lie between 2000 and 2999")
+        raise InvalidArgument.for_field("year", Text("must lie between 2000 and 2999"))
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:

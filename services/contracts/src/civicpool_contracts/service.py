@@ -14,6 +14,7 @@ from civicpool_common import numbering
 from civicpool_common.auth import NETWORK_WIDE, Principal, Role
 from civicpool_common.database import integrity_violation, write_transaction
 from civicpool_common.errors import InvalidArgument, NotFound
+from civicpool_common.messages import Text
 from civicpool_common.paging import Page, PageWindow
 from civicpool_common.timestamps import network_today
 from civicpool_common.vocabulary import ContractStatus
@@ -77,7 +78,7 @@ class ContractsService:
             contract = await repository.get_contract(session, contract_id)
             quotas = (await repository.quotas_of(session, [contract_id])).get(contract_id, []) if contract else []
         if contract is None or not may_see_contract(principal, contract, {q.city_id for q in quotas}):
-            raise NotFound(f"contract {contract_id} does not exist")
+            raise NotFound(Text("contract {id} does not exist", id=contract_id))
         return ContractView(contract, visible_quotas(principal, quotas))
 
     async def list_contracts(
@@ -103,7 +104,7 @@ class ContractsService:
         """The order's contracts with their quotas, made in one transaction the first time; every later delivery
         of the same order (also one racing the first) answers the contracts made then."""
         if not order.tender_id or not order.items:
-            raise InvalidArgument("an award order names its tender and at least one awarded item")
+            raise InvalidArgument(Text("an award order names its tender and at least one awarded item"))
         existing = await self.award_contracts(order.tender_id)
         if existing:
             return existing
@@ -124,7 +125,11 @@ class ContractsService:
         except IntegrityError as error:
             if integrity_violation(error) != "unique":
                 raise InvalidArgument(
-                    f"the award order of tender {order.tender_id} is not valid: {error.orig}"
+                    Text(
+                        "the award order of tender {tender} is not valid: {cause}",
+                        tender=order.tender_id,
+                        cause=str(error.orig),
+                    )
                 ) from None
             # A delivery of the same order at the same moment won the race.
         return await self.award_contracts(order.tender_id)

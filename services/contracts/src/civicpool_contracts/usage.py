@@ -26,7 +26,7 @@ from civicpool_common.database import integrity_violation, utc_now
 from civicpool_common.errors import AlreadyExists, FieldViolation, InvalidArgument, NotFound, PermissionDenied
 from civicpool_common.ids import time_ordered_id
 from civicpool_common.lifecycle import StateConflict
-from civicpool_common.money import euros
+from civicpool_common.messages import N_, Euros, Labels, Text
 from civicpool_common.paging import Page, PageWindow
 from civicpool_common.references import Kind, Reference
 from civicpool_common.timestamps import network_today
@@ -53,6 +53,15 @@ log = logging.getLogger("civicpool.contracts")
 CALL_OFF_KINDS = ("call_off", "take")  # postings that are call-offs (from the vendor, from the pool): numbered
 MAX_QUANTITY = 1_000_000
 MIN_JOINING_REASON = 10  # characters: why a city becomes a party to a contract after its award
+_SHARED_COST_LIMIT = N_(
+    "must be between 1 cent and {max}: a cost that large is a purchase of its own, with its own procedure (the EU threshold)"  # noqa: E501
+)
+_QUOTA_LEFT = N_(
+    "{city} has {left} of its quota of {quota} left, the contract {contract_left} of its ceiling of {ceiling} ({value})"
+)
+# What a refused movement would have done, for its message: "40 cannot be called off: ..."
+_VERBS = {"call_off": N_("called off"), "take": N_("taken"), "return": N_("returned"), "move_out": N_("moved out"),
+          "move_in": N_("moved in")}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -140,7 +149,7 @@ class UsageService:
         principal.require_any_role(Role.PROCUREMENT_LEAD)
         _check_quantity(quantity)
         if from_city == to_city:
-            raise InvalidArgument.for_field("to_city_id", "a move needs two different cities")
+            raise InvalidArgument.for_field("to_city_id", Text("a move needs two different cities"))
         named = {"from_city_id": from_city, "to_city_id": to_city}
         await references.require_active(self._catalog, [Reference(f, Kind.CITY, c) for f, c in named.items()])
 
@@ -164,13 +173,20 @@ class UsageService:
         _require_lead(principal, contract)
         _check_quantity(quantity)
         if from_city == to_city:
-            raise InvalidArgument.for_field("to_city_id", "a shift needs two different cities")
+            raise InvalidArgument.for_field("to_city_id", Text("a shift needs two different cities"))
         if len(reason) > rules.MAX_TEXT:
-            raise InvalidArgument.for_field("reason", f"at most {rules.MAX_TEXT} characters")
+            raise InvalidArgument.for_field(
+                "reason", Text("must have at most {limit} characters", limit=rules.MAX_TEXT)
+            )
         joining = to_city if add_party and to_city not in {q.city_id for q in quotas} else ""
         if joining and len(reason.strip()) < MIN_JOINING_REASON:
             raise InvalidArgument.for_field(
-                "reason", f"say why {to_city} becomes a party to the contract (at least {MIN_JOINING_REASON} letters)"
+                "reason",
+                Text(
+                    "say why {city} becomes a party to the contract (at least {count} letters)",
+                    city=to_city,
+                    count=MIN_JOINING_REASON,
+                ),
             )
         named = {"from_city_id": from_city, "to_city_id": to_city}
         await references.require_active(self._catalog, [Reference(f, Kind.CITY, c) for f, c in named.items()])
@@ -181,7 +197,10 @@ class UsageService:
             for city_id, delta in sorted([(from_city, -quantity), (to_city, quantity)]):
                 if not await self._quota_row(session, contract_id, city_id):
                     if city_id != joining:  # a party when checked, and quota rows are never removed
-                        raise StateConflict(f"{city_id} has no quota in contract {contract_id}", "active")
+                        raise StateConflict(
+                            Text("{city} has no quota in contract {contract}", city=city_id, contract=contract_id),
+                            "active",
+                        )
                     session.add(ContractQuota(contract_id=contract_id, city_id=city_id, quantity=0,
                                               called_off=0, returned=0, taken=0))  # fmt: skip
                     await session.flush()
@@ -189,8 +208,13 @@ class UsageService:
                     use = await self._quota_row(session, contract_id, city_id)
                     assert use is not None
                     raise StateConflict(
-                        f"{city_id} has {use.quota_left} unused of its quota of {use.quantity}; "
-                        f"{quantity} cannot be shifted",
+                        Text(
+                            "{city} has {left} unused of its quota of {quota}; {quantity} cannot be shifted",
+                            city=city_id,
+                            left=use.quota_left,
+                            quota=use.quantity,
+                            quantity=quantity,
+                        ),
                         "active",
                     )
             session.add(QuotaShift(id=operation_id, contract_id=contract_id, from_city_id=from_city,
@@ -212,25 +236,35 @@ class UsageService:
     async def reverse(self, principal: Principal, transaction_id: str, reason: str, *, key: str) -> Operation:
         """A correction: the inverse of a posting and of its movements, referencing the original."""
         if not reason.strip():
-            raise InvalidArgument.for_field("reason", "say why the posting is reversed; finance reads it")
+            raise InvalidArgument.for_field("reason", Text("say why the posting is reversed; finance reads it"))
         if len(reason) > rules.MAX_TEXT:
-            raise InvalidArgument.for_field("reason", f"at most {rules.MAX_TEXT} characters")
+            raise InvalidArgument.for_field(
+                "reason", Text("must have at most {limit} characters", limit=rules.MAX_TEXT)
+            )
         if not principal.has_any_role(NETWORK_WIDE):  # before the lookup: ids cannot be probed
-            raise PermissionDenied("only a procurement lead of the lead city or a network admin reverses postings")
+            raise PermissionDenied(
+                Text("only a procurement lead of the lead city or a network admin reverses postings")
+            )
         async with self._sessions() as session:
             original = await session.get(LedgerTransaction, transaction_id)
         if original is None:
-            raise NotFound(f"ledger transaction {transaction_id} does not exist")
+            raise NotFound(Text("ledger transaction {id} does not exist", id=transaction_id))
         if original.contract_id is not None:
             contract, _ = await self._visible_contract(principal, original.contract_id)
             _require_lead(principal, contract, admins_too=True)
         if original.kind == "reversal":
-            raise StateConflict("a reversal is not reversed; post the original again instead", "reversal")
+            raise StateConflict(Text("a reversal is not reversed; post the original again instead"), "reversal")
 
         async with self._sessions() as session:
             reversal = await repository.reversal_of(session, original.id)
             if reversal is not None and not key:
-                raise AlreadyExists(f"ledger transaction {transaction_id} is already reversed by {reversal}")
+                raise AlreadyExists(
+                    Text(
+                        "ledger transaction {id} is already reversed by {reversal}",
+                        id=transaction_id,
+                        reversal=reversal,
+                    )
+                )
             moved = await repository.movements_of_transaction(session, original.id)
         steps = [(m.kind, m.city_id, -m.quantity) for m in moved]
         assert original.contract_id is not None
@@ -242,7 +276,7 @@ class UsageService:
         except IntegrityError as error:
             if integrity_violation(error) != "unique":
                 raise
-            raise AlreadyExists(f"ledger transaction {transaction_id} is already reversed") from None
+            raise AlreadyExists(Text("ledger transaction {id} is already reversed", id=transaction_id)) from None
 
     async def share_cost(
         self, principal: Principal, contract_id: str, amount_cents: int, memo: str, cost_key_id: str, *, key: str
@@ -258,11 +292,12 @@ class UsageService:
         if not 0 < amount_cents <= self._max_shared_cents:
             raise InvalidArgument.for_field(
                 "amount_cents",
-                f"must be between 1 cent and {euros(self._max_shared_cents)}: a cost that large is a purchase of "
-                "its own, with its own procedure (the EU threshold)",
+                Text(_SHARED_COST_LIMIT, max=Euros(self._max_shared_cents)),
             )
         if not memo.strip() or len(memo) > rules.MAX_TEXT:
-            raise InvalidArgument.for_field("memo", f"say what the cost is, in at most {rules.MAX_TEXT} characters")
+            raise InvalidArgument.for_field(
+                "memo", Text("say what the cost is, in at most {limit} characters", limit=rules.MAX_TEXT)
+            )
 
         request = {"contract_id": contract_id, "amount_cents": amount_cents, "memo": memo, "key": cost_key_id}
         # The split is asked of the catalog outside the transaction (no lock is held across a remote
@@ -283,7 +318,11 @@ class UsageService:
         if outside:  # the catalog refuses such a split already; no posting ever charges a non-party
             raise InvalidArgument.for_field(
                 "cost_key_id",
-                f"the split charges cities that are not parties to contract {contract_id}: {', '.join(outside)}",
+                Text(
+                    "the split charges cities that are not parties to contract {contract}: {cities}",
+                    contract=contract.reference or contract_id,
+                    cities=", ".join(outside),
+                ),
             )
         await references.require_active(self._catalog, references.cities("cost_key_id", sorted(parts)))
 
@@ -312,7 +351,7 @@ class UsageService:
             contract = await repository.get_contract(session, contract_id)
             quotas = (await repository.quotas_of(session, [contract_id]))[contract_id]
         if contract is None or (city and all(q.city_id != city for q in quotas)):
-            raise NotFound(f"contract {contract_id} does not exist")
+            raise NotFound(Text("contract {id} does not exist", id=contract_id))
         return Utilisation(contract, [q for q in quotas if not city or q.city_id == city])
 
     async def transactions(
@@ -369,7 +408,7 @@ class UsageService:
             connection = await session.connection()
             read = await holdings.read_counters(connection, contract_id, cities)
             if read is None or not may_see_contract(principal, read[0], read[1].quotas.keys()):
-                raise NotFound(f"contract {contract_id} does not exist")
+                raise NotFound(Text("contract {id} does not exist", id=contract_id))
             contract, counters = read
             if authorize is not None:
                 authorize(contract)
@@ -478,21 +517,45 @@ class UsageService:
             use = await self._quota_row(session, refusal.contract_id, city_id)
         assert current is not None
         if use is None:
-            return StateConflict(f"{city_id} has no quota in contract {current.id} ({current.sku})", "active")
+            return StateConflict(
+                Text(
+                    "{city} has no quota in contract {contract} ({sku})",
+                    city=city_id,
+                    contract=current.reference or current.id,
+                    sku=current.sku,
+                ),
+                "active",
+            )
         left = current.ceiling_quantity - current.called_off
         if quantity < 0:
             return StateConflict(
-                f"the posting cannot be reversed: {city_id} holds {use.holding}, the pool {current.in_pool}", "active"
+                Text(
+                    "the posting cannot be reversed: {city} holds {holding}, the pool {pool}",
+                    city=city_id,
+                    holding=use.holding,
+                    pool=current.in_pool,
+                ),
+                "active",
             )
         reasons = {
-            "call_off": f"{city_id} has {use.quota_left} of its quota of {use.quantity} left, the contract "
-            f"{left} of its ceiling of {current.ceiling_quantity} ({euros(left * current.unit_price_cents)})",
-            "take": f"the pool holds {current.in_pool} seats",
-            "return": f"{city_id} holds {use.holding}",
-            "move_out": f"{city_id} holds {use.holding}",
-            "move_in": f"{city_id} cannot take them",
+            "call_off": Text(
+                _QUOTA_LEFT,
+                city=city_id,
+                left=use.quota_left,
+                quota=use.quantity,
+                contract_left=left,
+                ceiling=current.ceiling_quantity,
+                value=Euros(left * current.unit_price_cents),
+            ),
+            "take": Text("the pool holds {count} seats", count=current.in_pool),
+            "return": Text("{city} holds {count}", city=city_id, count=use.holding),
+            "move_out": Text("{city} holds {count}", city=city_id, count=use.holding),
+            "move_in": Text("{city} cannot take them", city=city_id),
         }
-        return StateConflict(f"{quantity} cannot be {kind.replace('_', ' ')}: {reasons[kind]}", "active")
+        verb = Text(_VERBS[kind])
+        return StateConflict(
+            Text("{quantity} cannot be {verb}: {reason}", quantity=quantity, verb=verb, reason=reasons[kind]), "active"
+        )
 
     async def _quota_row(self, session: AsyncSession, contract_id: str, city_id: str) -> ContractQuota | None:
         return await session.get(ContractQuota, (contract_id, city_id), populate_existing=True)
@@ -500,7 +563,7 @@ class UsageService:
     async def _usable_contract(self, session: AsyncSession, contract_id: str) -> Contract:
         contract = await session.get(Contract, contract_id)
         if contract is None:
-            raise NotFound(f"contract {contract_id} does not exist")
+            raise NotFound(Text("contract {id} does not exist", id=contract_id))
         _check_usable(contract, license_only=False, active=True)
         return contract
 
@@ -519,7 +582,7 @@ class UsageService:
             contract = await repository.get_contract(session, contract_id)
             quotas = (await repository.quotas_of(session, [contract_id]))[contract_id] if contract else []
         if contract is None or not may_see_contract(principal, contract, {q.city_id for q in quotas}):
-            raise NotFound(f"contract {contract_id} does not exist")
+            raise NotFound(Text("contract {id} does not exist", id=contract_id))
         return contract, quotas
 
 
@@ -532,7 +595,11 @@ def _check_city_actor(principal: Principal, city_id: str, contract: Contract | N
             _require_lead(principal, contract)
         return
     raise PermissionDenied(
-        f"{principal.username} may not call off for {city_id}: its city IT or a lead of the lead city may"
+        Text(
+            "{user} may not call off for {city}: its city IT or a lead of the lead city may",
+            user=principal.username,
+            city=city_id,
+        )
     )
 
 
@@ -541,7 +608,9 @@ def _require_lead(principal: Principal, contract: Contract, *, admins_too: bool 
         return
     principal.require_any_role(Role.PROCUREMENT_LEAD)
     if contract.lead_city_id != principal.city:
-        raise PermissionDenied(f"only a procurement lead of {contract.lead_city_id}, the lead city, may")
+        raise PermissionDenied(
+            Text("only a procurement lead of {city}, the lead city, may change it", city=contract.lead_city_id)
+        )
 
 
 def _require_parties(
@@ -550,26 +619,49 @@ def _require_parties(
     """Each city named (field -> city) is a party to the contract: it holds a quota in it (exact ids). `joining`
     is the one city that becomes a party by this very request."""
     outside = [
-        FieldViolation(field, f"{city} is not a party to contract {contract.id} ({contract.sku}): it has no quota")
+        FieldViolation(
+            field,
+            Text(
+                "{city} is not a party to contract {contract} ({sku}): it has no quota",
+                city=city,
+                contract=contract.reference or contract.id,
+                sku=contract.sku,
+            ),
+        )
         for field, city in named.items()
         if city not in parties and city != joining
     ]
     if outside:
-        raise InvalidArgument("; ".join(f"{v.field}: {v.description}" for v in outside), violations=outside)
+        first = outside[0].description
+        raise InvalidArgument(
+            first if len(outside) == 1 else Text("the cities are not parties to the contract"), violations=outside
+        )
 
 
 def _check_usable(contract: Contract, *, license_only: bool, active: bool) -> None:
     status = rules.effective_contract_status(contract.status, contract.ends_on, network_today())
     if active and (status != ContractStatus.ACTIVE or network_today() < contract.starts_on):
         raise StateConflict(
-            f"contract {contract.id} runs from {contract.starts_on} to {contract.ends_on} and is {status.value}; "
-            "call-offs need an active contract",
+            Text(
+                "contract {contract} runs from {starts} to {ends} and is {status}; call-offs need an active contract",
+                contract=contract.reference or contract.id,
+                starts=contract.starts_on,
+                ends=contract.ends_on,
+                status=Labels("contract", status.value),
+            ),
             status.value,
         )
     if license_only and contract.kind != "license":
-        raise StateConflict(f"{contract.sku} is {contract.kind}: only license seats go through the pool", status)
+        raise StateConflict(
+            Text(
+                "{sku} is {kind}: only license seats go through the pool",
+                sku=contract.sku,
+                kind=Labels("kind", contract.kind),
+            ),
+            status,
+        )
 
 
 def _check_quantity(quantity: int) -> None:
     if not 0 < quantity <= MAX_QUANTITY:
-        raise InvalidArgument.for_field("quantity", f"must be between 1 and {MAX_QUANTITY:,}")
+        raise InvalidArgument.for_field("quantity", Text("must be between 1 and {max:n}", max=MAX_QUANTITY))

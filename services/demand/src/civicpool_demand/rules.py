@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from civicpool_common import lifecycle
 from civicpool_common.errors import FieldViolation
 from civicpool_common.lifecycle import StateConflict, Transition
-from civicpool_common.messages import N_, Text
+from civicpool_common.messages import N_, Labels, Text
 from civicpool_common.vocabulary import Priority, RoundStatus
 
 MAX_QUANTITY = 1_000_000
@@ -45,13 +45,16 @@ def check_transition(action: str, current: str) -> RoundStatus:
 def check_accepting_demand(status: str, opens_at: dt.datetime, closes_at: dt.datetime, now: dt.datetime) -> None:
     """Demand is written only into an open round, between opens_at and closes_at."""
     if status != RoundStatus.OPEN:
-        raise StateConflict(f"the round is {status}; demand can be written only while it is open", status)
+        raise StateConflict(
+            Text("the round is {status}; demand can be written only while it is open", status=Labels("round", status)),
+            status,
+        )
     if now >= closes_at:
         raise RoundPastDeadline(
-            f"the round closed at {closes_at:%Y-%m-%d %H:%M:%S} UTC; demand can no longer be written", "closed"
+            Text("the round closed at {closes_at}; demand can no longer be written", closes_at=closes_at), "closed"
         )
     if now < opens_at:
-        raise StateConflict(f"the round accepts demand from {opens_at:%Y-%m-%d %H:%M:%S} UTC", status)
+        raise StateConflict(Text("the round accepts demand from {opens_at}", opens_at=opens_at), status)
 
 
 def scope_violations(item_ids: Sequence[str], cpv_prefixes: Sequence[str]) -> list[FieldViolation]:

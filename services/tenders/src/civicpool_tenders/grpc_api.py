@@ -15,6 +15,7 @@ from civicpool.tenders.v1 import tenders_pb2_grpc
 from civicpool_common.errors import InvalidArgument
 from civicpool_common.grpc_client import open_channel
 from civicpool_common.grpc_server import current_principal, periodically
+from civicpool_common.messages import Text
 from civicpool_common.notify import NotificationRelay
 from civicpool_common.service_identity import ServiceTokens
 from civicpool_common.settings import OidcSettings
@@ -209,7 +210,9 @@ class TendersServicer(tenders_pb2_grpc.TendersServiceServicer):
         }
         unknown = sorted(set(request.update_mask.paths) - set(readers))
         if unknown:
-            raise InvalidArgument.for_field("update_mask", f"unknown or read-only fields: {', '.join(unknown)}")
+            raise InvalidArgument.for_field(
+                "update_mask", Text("unknown or read-only fields: {fields}", fields=", ".join(unknown))
+            )
         changes = {path: readers[path]() for path in request.update_mask.paths}
         view = await self._service.update_tender(current_principal(), message.id, changes, request.expected_version)
         return tender_to_proto(view)
@@ -290,7 +293,9 @@ class TendersServicer(tenders_pb2_grpc.TendersServiceServicer):
 def _procedure(number: int) -> Procedure:
     procedure = from_proto(number, pb.Procedure, Procedure)
     if procedure is None:
-        raise InvalidArgument.for_field("procedure", "choose one of " + ", ".join(p.value for p in Procedure))
+        raise InvalidArgument.for_field(
+            "procedure", Text("must be one of {values}", values=", ".join(p.value for p in Procedure))
+        )
     return procedure
 
 

@@ -32,6 +32,7 @@ from civicpool_common.errors import (
 )
 from civicpool_common.ids import time_ordered_id
 from civicpool_common.lifecycle import StateConflict
+from civicpool_common.messages import N_, Labels, Text
 from civicpool_common.money import MAX_CENTS
 from civicpool_common.paging import Page, PageWindow
 from civicpool_common.references import Kind, Reference
@@ -91,6 +92,11 @@ class ContractTerm:
     renewal_notice_on: dt.date | None = None
 
 
+_NOT_CONFIRMED = N_(
+    "the demand service did not confirm that round {round} is bundled; tender {tender} is kept as a draft: send the same request again to finish"  # noqa: E501
+)
+
+
 class TendersService:
     def __init__(
         self,
@@ -114,10 +120,14 @@ class TendersService:
         """A draft tender from a closed round of the lead's city; the round becomes bundled."""
         principal.require_any_role(Role.PROCUREMENT_LEAD)
         if principal.city is None:
-            raise PermissionDenied(f"{principal.username} belongs to no city, so cannot lead a tender")
+            raise PermissionDenied(Text("{user} belongs to no city, so cannot lead a tender", user=principal.username))
         round_ = await self._demand.get_round(principal, round_id)
         if round_.owner_city_id != principal.city:
-            raise PermissionDenied(f"only a procurement lead of {round_.owner_city_id}, which owns the round, may")
+            raise PermissionDenied(
+                Text(
+                    "only a procurement lead of {city}, which owns the round, may change it", city=round_.owner_city_id
+                )
+            )
         async with self._sessions() as session:
             existing = await repository.tender_of_round(session, round_id)
         if existing is not None and existing.status == TenderStatus.CANCELLED and round_.status == RoundStatus.CLOSED:
@@ -127,12 +137,15 @@ class TendersService:
             return await self._finish_bundling(principal, round_id, existing.id)
         if round_.status != RoundStatus.CLOSED:
             raise StateConflict(
-                f"the demand round is {round_.status.value}; only a closed round can become a tender",
+                Text(
+                    "the demand round is {status}; only a closed round can become a tender",
+                    status=Labels("round", round_.status.value),
+                ),
                 round_.status.value,
             )
         demand = [d for d in await self._demand.demand_by_item(principal, round_id) if d.quantity > 0]
         if not demand:
-            raise StateConflict("the demand round has no demand to tender", round_.status.value)
+            raise StateConflict(Text("the demand round has no demand to tender"), round_.status.value)
         cities = sorted({city for d in demand for city in d.shares})
         await references.require_active(
             self._catalog,
@@ -162,10 +175,7 @@ class TendersService:
             await self._demand.bundle(principal, round_id, tender.id)
         except Unavailable:
             # The round may or may not be bundled now: keep the draft, a retry finishes the job.
-            raise Unavailable(
-                f"the demand service did not confirm that round {round_id} is bundled; tender {tender.id} is "
-                "kept as a draft: send the same request again to finish"
-            ) from None
+            raise Unavailable(Text(_NOT_CONFIRMED, round=round_id, tender=tender.id)) from None
         except (FailedPrecondition, PermissionDenied, NotFound, InvalidArgument):
             now_round = await self._demand.get_round(principal, round_id)
             if now_round.tender_id == tender.id:  # a concurrent retry bundled it into this very tender
@@ -188,7 +198,11 @@ class TendersService:
             return
         if round_.status != RoundStatus.CLOSED:
             raise StateConflict(
-                f"demand round {round_.id} is {round_.status.value} and not bundled into this tender; cancel the draft",
+                Text(
+                    "demand round {round} is {status} and not bundled into this tender; cancel the draft",
+                    round=round_.id,
+                    status=Labels("round", round_.status.value),
+                ),
                 tender.status,
             )
         await self._demand.bundle(principal, round_.id, tender.id)
@@ -202,7 +216,14 @@ class TendersService:
             except FailedPrecondition:  # a concurrent call bundled it a moment ago
                 round_ = await self._demand.get_round(principal, round_id)
         if round_.status != RoundStatus.CLOSED and round_.tender_id != tender_id:
-            raise AlreadyExists(f"demand round {round_id} cannot become tender {tender_id}: it is {round_.status}")
+            raise AlreadyExists(
+                Text(
+                    "demand round {round} cannot become tender {tender}: it is {status}",
+                    round=round_id,
+                    tender=tender_id,
+                    status=Labels("round", str(round_.status)),
+                )
+            )
         return await self.get_tender(principal, tender_id)
 
     def _new_tender(
@@ -210,15 +231,17 @@ class TendersService:
     ) -> Tender:
         estimated = sum(lot.estimated_cents for lot in lots)
         if estimated > MAX_CENTS:
-            raise FailedPrecondition("the estimated value is beyond what can be counted; check reference prices")
+            raise FailedPrecondition(Text("the estimated value is beyond what can be counted; check reference prices"))
         advice = recommend(estimated, self._limits)
         now = utc_now()
         cities = sorted({city for lot in lots for _, _, shares in lot.items for city in shares})
         title = title.strip() or round_.title
         if len(title) > 200:
-            raise InvalidArgument.for_field("title", "must be at most 200 characters")
+            raise InvalidArgument.for_field("title", Text("must have at most {limit} characters", limit=200))
         if len(description) > MAX_DESCRIPTION:
-            raise InvalidArgument.for_field("description", f"must be at most {MAX_DESCRIPTION} characters")
+            raise InvalidArgument.for_field(
+                "description", Text("must have at most {limit} characters", limit=MAX_DESCRIPTION)
+            )
         return Tender(
             id=time_ordered_id(),
             title=title,
@@ -296,15 +319,17 @@ class TendersService:
             }.get(TenderStatus(tender.status), set())
             if tender.status == TenderStatus.PUBLISHED and tender.bids_due_at and tender.bids_due_at <= utc_now():
                 raise StateConflict(  # reopening bidding would let late bids in
-                    f"bids were due by {tender.bids_due_at:%Y-%m-%d %H:%M:%S} UTC; the tender no longer changes: "
-                    "close bidding, or cancel it",
+                    Text(
+                        "bids were due by {due}; the tender no longer changes: close bidding, or cancel it",
+                        due=tender.bids_due_at,
+                    ),
                     tender.status,
                 )
             lifecycle.check_changeable("tender", tender.status, changes, allowed)
             now = utc_now()
             violations = _tender_change_violations(tender, changes, now)
             if violations:
-                raise InvalidArgument("the change is not valid", violations=violations)
+                raise InvalidArgument(Text("the change is not valid"), violations=violations)
             for name, value in changes.items():
                 setattr(tender, name, value.value if isinstance(value, Procedure) else value)
             if tender.procedure == tender.recommended_procedure:
@@ -321,11 +346,15 @@ class TendersService:
     ) -> TenderView:
         """publish | close_bidding | cancel, by a procurement lead of the lead city."""
         if action == "cancel" and not reason.strip():
-            raise InvalidArgument.for_field("reason", "say why the tender is cancelled; the cities and vendors read it")
+            raise InvalidArgument.for_field(
+                "reason", Text("say why the tender is cancelled; the cities and vendors read it")
+            )
         if action == "publish":
             await self._round_bundled_into(principal, tender_id)
         if len(reason) > rules.MAX_TEXT:
-            raise InvalidArgument.for_field("reason", f"at most {rules.MAX_TEXT} characters")
+            raise InvalidArgument.for_field(
+                "reason", Text("must have at most {limit} characters", limit=rules.MAX_TEXT)
+            )
         async with self._writing() as session:
             tender = await self._tender_of_lead(session, principal, tender_id, expected_version)
             new_status = rules.check_transition(action, tender.status)
@@ -334,7 +363,7 @@ class TendersService:
             if action == "publish":
                 if tender.bids_due_at is None or tender.bids_due_at <= now:
                     raise InvalidArgument.for_field(
-                        "bids_due_at", "set a deadline for bids in the future before publishing"
+                        "bids_due_at", Text("set a deadline for bids in the future before publishing")
                     )
                 tender.published_at = now
                 session.add(_published_notice(tender))
@@ -343,7 +372,7 @@ class TendersService:
                 assert tender.bids_due_at is not None
                 if now < tender.bids_due_at:
                     raise StateConflict(
-                        f"bidding is open until {tender.bids_due_at:%Y-%m-%d %H:%M:%S} UTC; bids are opened after it",
+                        Text("bidding is open until {due}; bids are opened after it", due=tender.bids_due_at),
                         tender.status,
                     )
                 submitted = await repository.bids_of(session, tender.id, status=BidStatus.SUBMITTED.value)
@@ -369,7 +398,9 @@ class TendersService:
         except IntegrityError as error:
             if integrity_violation(error) != "unique":
                 raise
-            raise AlreadyExists(f"{vendor_id} already has a bid on this lot; replace or withdraw it instead") from None
+            raise AlreadyExists(
+                Text("{vendor} already has a bid on this lot; replace or withdraw it instead", vendor=vendor_id)
+            ) from None
 
     async def _submit_bid(self, principal: Principal, tender_id: str, draft: BidDraft, vendor_id: str) -> BidView:
         async with self._writing() as session:
@@ -379,7 +410,12 @@ class TendersService:
             now = utc_now()
             if bid is not None and bid.status == BidStatus.SUBMITTED:
                 raise AlreadyExists(
-                    f"{vendor_id} already has bid {bid.id} on lot {lot.number}; replace or withdraw it instead",
+                    Text(
+                        "{vendor} already has bid {bid} on lot {lot}; replace or withdraw it instead",
+                        vendor=vendor_id,
+                        bid=bid.id,
+                        lot=lot.number,
+                    ),
                     metadata={"bid_id": bid.id},
                 )
             if bid is None:
@@ -397,10 +433,12 @@ class TendersService:
         async with self._writing() as session:
             bid = await self._own_bid(session, tender_id, bid_id, vendor_id, expected_version)
             if draft.lot_id and draft.lot_id != bid.lot_id:
-                raise InvalidArgument.for_field("lot_id", "a bid stays on its lot; withdraw it and bid on the other")
+                raise InvalidArgument.for_field(
+                    "lot_id", Text("a bid stays on its lot; withdraw it and bid on the other")
+                )
             tender, lot, quantities = await self._lot_taking_bids(session, tender_id, bid.lot_id)
             if bid.status != BidStatus.SUBMITTED:
-                raise StateConflict("the bid is withdrawn; submit a new one", tender.status)
+                raise StateConflict(Text("the bid is withdrawn; submit a new one"), tender.status)
             check_bid(draft, quantities, lot.number)
             fill_bid(bid, draft, principal.username, utc_now())
             await session.flush()
@@ -426,8 +464,12 @@ class TendersService:
                 require_bid_reader(principal, tender)
                 if TenderStatus(tender.status) not in rules.OPENED:
                     raise StateConflict(
-                        "the bids are sealed until bidding is closed"
-                        + (f" (bids are due by {tender.bids_due_at:%Y-%m-%d %H:%M} UTC)" if tender.bids_due_at else ""),
+                        Text(
+                            "the bids are sealed until bidding is closed (bids are due by {due})",
+                            due=tender.bids_due_at,
+                        )
+                        if tender.bids_due_at
+                        else Text("the bids are sealed until bidding is closed"),
                         tender.status,
                     )
                 bids = await repository.bids_of(session, tender.id, status=BidStatus.SUBMITTED.value)
@@ -449,13 +491,13 @@ class TendersService:
         violations = [FieldViolation(f"weights.{name}" if name != "weights" else name, text)
                       for name, text in weights.problems()]  # fmt: skip
         if violations:
-            raise InvalidArgument("the weights are not valid", violations=violations)
+            raise InvalidArgument(Text("the weights are not valid"), violations=violations)
         async with self._writing() as session:
             tender = await self._tender_of_lead(session, principal, tender_id, expected_version)
             rules.check_transition("evaluate", tender.status)
             bids = await repository.bids_of(session, tender.id, status=BidStatus.SUBMITTED.value)
             if not bids:
-                raise StateConflict("no bids were submitted; cancel the tender instead", tender.status)
+                raise StateConflict(Text("no bids were submitted; cancel the tender instead"), tender.status)
             quantities = quantities_by_lot(await repository.lot_items_of(session, tender.id))
             rows = score_rows(tender.id, bids, quantities, weights, inputs)
             await repository.drop_scores(session, tender.id)
@@ -479,7 +521,7 @@ class TendersService:
             tender = await self._visible_tender(session, principal, tender_id)
             require_bid_reader(principal, tender)
             if tender.evaluated_at is None:
-                raise StateConflict("the tender has not been evaluated yet", tender.status)
+                raise StateConflict(Text("the tender has not been evaluated yet"), tender.status)
             return await self._evaluation(session, tender)
 
     async def award(
@@ -498,7 +540,7 @@ class TendersService:
         notice_on = term.renewal_notice_on or rules.default_notice(starts_on, ends_on)
         violations = rules.contract_term_violations(starts_on, ends_on, notice_on, today)
         if violations:
-            raise InvalidArgument("the contract term is not valid", violations=violations)
+            raise InvalidArgument(Text("the contract term is not valid"), violations=violations)
         await self._require_active_parties(principal, tender_id, decisions, expected_version)
         async with self._writing() as session:
             tender = await self._tender_of_lead(session, principal, tender_id, expected_version)
@@ -578,7 +620,7 @@ class TendersService:
         """What the OCDS export shows: the tender, its contracts and (after award) the bids; each city's share and
         buyer entry as the caller may see it (a city its own only, as in every other view)."""
         if vendor_only(principal):
-            raise PermissionDenied("the open-data export is for the cities and the network")
+            raise PermissionDenied(Text("the open-data export is for the cities and the network"))
         async with self._sessions() as session:
             tender = await self._visible_tender(session, principal, tender_id)
             view = await self._view(session, principal, tender)
@@ -599,12 +641,12 @@ class TendersService:
             async with write_transaction(self._sessions) as session:
                 yield session
         except StaleDataError:
-            raise VersionConflict("the tender or bid", 0) from None
+            raise VersionConflict(Text("the tender or bid"), 0) from None
 
     async def _visible_tender(self, session: AsyncSession, principal: Principal, tender_id: str) -> Tender:
         tender = await repository.get_tender(session, tender_id)
         if tender is None or not await may_see_tender(session, principal, tender):
-            raise NotFound(f"tender {tender_id} does not exist")  # the same for another city's tender
+            raise NotFound(Text("tender {id} does not exist", id=tender_id))  # the same for another city's tender
         return tender
 
     async def _tender_of_lead(
@@ -613,18 +655,22 @@ class TendersService:
         principal.require_any_role(Role.PROCUREMENT_LEAD)
         tender = await repository.get_tender(session, tender_id, lock="update")
         if tender is None:
-            raise NotFound(f"tender {tender_id} does not exist")
+            raise NotFound(Text("tender {id} does not exist", id=tender_id))
         if tender.lead_city_id != principal.city:
-            raise PermissionDenied(f"only a procurement lead of {tender.lead_city_id}, the lead city, may change it")
+            raise PermissionDenied(
+                Text("only a procurement lead of {city}, the lead city, may change it", city=tender.lead_city_id)
+            )
         if expected_version and expected_version != tender.version:
-            raise VersionConflict(f"tender {tender_id}", expected_version, tender.version)
+            raise VersionConflict(Text("tender {id}", id=tender_id), expected_version, tender.version)
         return tender
 
     async def _bidding_vendor(self, principal: Principal) -> str:
         vendor_id = principal.own_vendor()
         vendor = await self._catalog.vendor(principal, vendor_id)
         if vendor is None or not vendor.active:
-            raise PermissionDenied(f"vendor {vendor_id!r} is not an active vendor of the catalog")
+            raise PermissionDenied(
+                Text("vendor {vendor} is not an active vendor of the catalog", vendor=repr(vendor_id))
+            )
         return vendor_id
 
     async def _lot_taking_bids(
@@ -633,11 +679,11 @@ class TendersService:
         """The tender (locked against closing, then the time checked) and the lot with its quantities."""
         tender = await repository.get_tender(session, tender_id, lock="share")
         if tender is None or tender.published_at is None:
-            raise NotFound(f"tender {tender_id} does not exist")
+            raise NotFound(Text("tender {id} does not exist", id=tender_id))
         rules.check_bids_accepted(tender.status, tender.bids_due_at, utc_now())
         lot = next((x for x in await repository.lots_of(session, tender.id) if x.id == lot_id), None)
         if lot is None:
-            raise InvalidArgument.for_field("lot_id", f"the tender has no lot {lot_id!r}")
+            raise InvalidArgument.for_field("lot_id", Text("the tender has no lot {lot}", lot=repr(lot_id)))
         items = [i for i in await repository.lot_items_of(session, tender.id) if i.lot_id == lot.id]
         return tender, lot, {i.item_id: i.quantity for i in items}
 
@@ -646,9 +692,11 @@ class TendersService:
     ) -> Bid:
         bid = await repository.get_bid(session, tender_id, bid_id)
         if bid is None or bid.vendor_id != vendor_id:
-            raise NotFound(f"bid {bid_id} does not exist in tender {tender_id}")  # the same for another's bid
+            raise NotFound(
+                Text("bid {bid} does not exist in tender {tender}", bid=bid_id, tender=tender_id)
+            )  # the same for another's bid
         if expected_version and expected_version != bid.version:
-            raise VersionConflict(f"bid {bid_id}", expected_version, bid.version)
+            raise VersionConflict(Text("bid {id}", id=bid_id), expected_version, bid.version)
         return bid
 
     async def _view(
@@ -693,27 +741,34 @@ def _tender_change_violations(tender: Tender, changes: Mapping[str, object], now
     found = []
     title = changes.get("title")
     if isinstance(title, str) and not (0 < len(title.strip()) <= 200):
-        found.append(FieldViolation("title", "must be 1 to 200 characters"))
+        found.append(FieldViolation("title", Text("must be 1 to 200 characters")))
     description = changes.get("description")
     if isinstance(description, str) and len(description) > MAX_DESCRIPTION:
-        found.append(FieldViolation("description", f"must be at most {MAX_DESCRIPTION} characters"))
+        found.append(FieldViolation("description", Text("must have at most {limit} characters", limit=MAX_DESCRIPTION)))
     due = changes.get("bids_due_at")
     if "bids_due_at" in changes:
         if not isinstance(due, dt.datetime) or due <= now:
-            found.append(FieldViolation("bids_due_at", "must lie in the future"))
+            found.append(FieldViolation("bids_due_at", Text("must lie in the future")))
         elif tender.status == TenderStatus.PUBLISHED and tender.bids_due_at and due < tender.bids_due_at:
-            found.append(FieldViolation("bids_due_at", "a published tender's deadline can only be extended"))
+            found.append(FieldViolation("bids_due_at", Text("a published tender's deadline can only be extended")))
     procedure = changes.get("procedure", Procedure(tender.procedure))
     justification = str(changes.get("procedure_justification", tender.procedure_justification)).strip()
     if procedure != tender.recommended_procedure and not justification:
         found.append(
             FieldViolation(
                 "procedure_justification",
-                f"another procedure than the recommended {tender.recommended_procedure} needs a written justification",
+                Text(
+                    "another procedure than the recommended {procedure} needs a written justification",
+                    procedure=Labels("procedure", tender.recommended_procedure),
+                ),
             )
         )
     if len(justification) > rules.MAX_TEXT:
-        found.append(FieldViolation("procedure_justification", f"at most {rules.MAX_TEXT} characters"))
+        found.append(
+            FieldViolation(
+                "procedure_justification", Text("must have at most {limit} characters", limit=rules.MAX_TEXT)
+            )
+        )
     return found
 
 

@@ -19,13 +19,14 @@ import datetime as dt
 import string
 from collections.abc import Mapping
 from contextvars import ContextVar
+from decimal import Decimal
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from babel.dates import format_date, format_datetime
 from babel.messages.pofile import read_po
-from babel.numbers import format_decimal
+from babel.numbers import format_currency, format_decimal
 
 from civicpool_common.vocabulary import NETWORK_TIME_ZONE
 
@@ -63,7 +64,7 @@ class _Filler(string.Formatter):
 
     def format_field(self, value: Any, format_spec: str) -> str:
         locale = LOCALES[self.language]
-        if isinstance(value, Text | Labels):
+        if isinstance(value, Text | Labels | Euros):
             return value.render(self.language)
         if format_spec == "n" and isinstance(value, int | float):
             return str(format_decimal(value, locale=locale))
@@ -130,6 +131,27 @@ class Labels:
 
     def __hash__(self) -> int:
         return hash((self.kind, self.values))
+
+
+class Euros:
+    """An amount of integer cents in a text, written as the reader writes money: 216.000,00 € / €216,000.00."""
+
+    __slots__ = ("cents",)
+
+    def __init__(self, cents: int) -> None:
+        self.cents = cents
+
+    def render(self, language: str) -> str:
+        return str(format_currency(Decimal(self.cents) / 100, "EUR", locale=LOCALES[language]))
+
+    def __repr__(self) -> str:
+        return f"Euros({self.cents})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Euros) and self.cents == other.cents
+
+    def __hash__(self) -> int:
+        return hash(self.cents)
 
 
 def rendered(message: str | Text, language: str) -> str:
