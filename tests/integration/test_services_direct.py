@@ -16,6 +16,7 @@ from civicpool.contracts.v1 import contracts_pb2 as contracts
 from civicpool.contracts.v1.contracts_pb2_grpc import ContractsServiceStub
 from civicpool.demand.v1 import demand_pb2 as demand
 from civicpool.demand.v1.demand_pb2_grpc import DemandServiceStub
+from civicpool.notifications.v1 import notifications_pb2 as notifications
 from civicpool.tenders.v1 import tenders_pb2 as tenders
 from civicpool_cli.stack import Stack
 from civicpool_common import service_identity
@@ -164,12 +165,13 @@ def test_a_time_beyond_the_calendar_is_invalid_not_internal(
 
 
 def _every_rpc() -> list[tuple[str, str]]:
-    """(service, /package.Service/Method) for every method the four services declare."""
+    """(service, /package.Service/Method) for every method the services declare."""
     declared = {
         "catalog": catalog.DESCRIPTOR,
         "demand": demand.DESCRIPTOR,
         "tenders": tenders.DESCRIPTOR,
         "contracts": contracts.DESCRIPTOR,
+        "notifications": notifications.DESCRIPTOR,
     }
     return [(name, f"/{service.full_name}/{method.name}")
             for name, file in declared.items() for service in file.services_by_name.values()
@@ -280,14 +282,14 @@ def test_a_token_of_another_city_is_refused_by_the_service_itself(
 # -- service identity: internal methods ----------------------------------------------------------
 
 
+def _callers(path: str) -> set[str]:
+    """The services that may call an internal method (its option names one, or several with commas)."""
+    return set(internal_methods(path.split("/")[1]).get(path, "").split(",")) - {""}
+
+
 def _internal_rpcs() -> list[tuple[str, str, str]]:
-    """(service, /package.Service/Method, the one service that may call it) for every internal method."""
-    found = []
-    for name, path in _every_rpc():
-        expected = internal_methods(path.split("/")[1]).get(path)
-        if expected is not None:
-            found.append((name, path, expected))
-    return found
+    """(service, /package.Service/Method, a service that may call it): every internal method, once per caller."""
+    return [(name, path, caller) for name, path in _every_rpc() for caller in sorted(_callers(path))]
 
 
 def _service_header(token: str) -> tuple[str, str]:
@@ -299,12 +301,15 @@ def service_tokens(stack: Stack) -> dict[str, str]:
     return {service: service_token(stack, service) for service in service_identity.SERVICES}
 
 
-def test_the_internal_methods_are_bundling_prefilled_rounds_and_the_award_contracts() -> None:
+def test_the_internal_methods_are_bundling_prefilled_rounds_the_award_contracts_and_notify() -> None:
     assert {(path, caller) for _, path, caller in _internal_rpcs()} == {
         ("/civicpool.demand.v1.DemandService/BundleRound", "tenders"),
         ("/civicpool.demand.v1.DemandService/CreatePrefilledRound", "contracts"),
         ("/civicpool.contracts.v1.ContractsService/CreateAwardContracts", "tenders"),
         ("/civicpool.contracts.v1.ContractsService/ListAwardContracts", "tenders"),
+        ("/civicpool.notifications.v1.NotificationsService/Notify", "demand"),
+        ("/civicpool.notifications.v1.NotificationsService/Notify", "tenders"),
+        ("/civicpool.notifications.v1.NotificationsService/Notify", "contracts"),
     }
 
 
@@ -329,7 +334,7 @@ def test_an_internal_method_refuses_every_caller_but_its_service(
     call = channels[service].unary_unary(path)
     user = _bearer(tokens("ettlingen.lead"))  # a lead who may start renewals and tenders through the API
     own = _service_header(service_tokens[caller])
-    others = [s for s in service_identity.SERVICES if s != caller]
+    others = [s for s in service_identity.SERVICES if s not in _callers(path)]
     refused = {
         "no token at all": ((), grpc.StatusCode.PERMISSION_DENIED),
         "a user token alone": (user, grpc.StatusCode.PERMISSION_DENIED),
