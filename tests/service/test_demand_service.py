@@ -490,8 +490,11 @@ async def _outbox(demand: Demand) -> dict[str, dict[str, object]]:
 
 
 async def _closes_in(demand: Demand, round_id: str, delta: dt.timedelta) -> None:
+    """The round (opened 10 days ago) closes `delta` from now."""
+    opened, closes = utc_now() - dt.timedelta(days=10), utc_now() + delta
     async with demand.engine.begin() as connection:
-        await connection.execute(update(Round).where(Round.id == round_id).values(closes_at=utc_now() + delta))
+        changed = update(Round).where(Round.id == round_id).values(closes_at=closes, status_changed_at=opened)
+        await connection.execute(changed)
 
 
 async def test_an_opened_round_tells_every_member_citys_it_and_reminds_only_cities_without_lines(
@@ -523,7 +526,10 @@ async def test_an_opened_round_tells_every_member_citys_it_and_reminds_only_citi
     assert not [key for key in outbox if draft.id in key]  # a draft is not open: no events
 
 
-async def test_closed_rounds_and_rounds_opened_without_members_remind_nobody(demand: Demand) -> None:
+async def test_closed_rounds_and_rounds_opened_within_3_days_of_closing_remind_nobody(demand: Demand) -> None:
+    now = utc_now()
+    short = await demand.service.create_round(LEAD, RoundDraft("Kurz", "", now, now + dt.timedelta(days=2)))
+    await demand.service.transition_round(LEAD, short.id, "open", 0)  # its opening mail names the deadline
     closing = await demand.open_round()
     await _closes_in(demand, closing.id, dt.timedelta(days=1))
     await demand.service.transition_round(LEAD, closing.id, "close", 0)

@@ -318,11 +318,15 @@ class DemandService:
 
     async def remind_closing_rounds(self) -> int:
         """Tell the IT of each member city without lines that an open round closes within 3 days (also run
-        periodically): once per round and city, however often it runs. The number of reminders added."""
+        periodically): once per round and city, however often it runs. A round opened less than 3 days before
+        it closes reminds nobody: its opening told the deadline just now. The number of reminders added."""
         now = utc_now()
         added = 0
         async with write_transaction(self._sessions) as session:
             for round_ in await repository.rounds_closing_between(session, now, now + CLOSING_REMINDER):
+                opened_at = round_.status_changed_at or round_.opens_at
+                if round_.closes_at - opened_at <= CLOSING_REMINDER:
+                    continue
                 with_lines = await repository.cities_with_lines(session, round_.id)
                 for city_id in sorted(set(round_.member_city_ids) - with_lines):
                     added += await notify.add_once(session, _closing_notice(round_, city_id))
