@@ -33,7 +33,8 @@ class CatalogItem:
 
 
 class ItemDirectory(Resolver, Protocol):
-    """Items by id, SKU or CPV code; and whether the cities a write names are active members (Resolver)."""
+    """Items by id, SKU or CPV code; the active member cities; whether the cities a write names are active members
+    (Resolver)."""
 
     async def by_ids(self, ids: Sequence[str]) -> dict[str, CatalogItem]: ...
     async def by_skus(self, skus: Sequence[str]) -> dict[str, CatalogItem]: ...
