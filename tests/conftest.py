@@ -29,7 +29,9 @@ def postgres() -> Iterator[PostgresCluster]:
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """The whole system on free loopback ports, with its own data folder and the demo network."""
     data_dir = tmp_path_factory.mktemp("civicpool-data")
-    system = Stack(data_dir, Ports.free())
+    # The demand and contracts services look for due reminders every 2 s, so the tests see them promptly.
+    sweeps = {"CIVICPOOL_DEMAND_CLOSE_INTERVAL_SECONDS": "2", "CIVICPOOL_CONTRACTS_NOTICE_INTERVAL_SECONDS": "2"}
+    system = Stack(data_dir, Ports.free(), extra_env=sweeps)
     try:
         system.up()
         tokens = TokenSource(system.keycloak.url)

@@ -5,15 +5,30 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+import uuid
+from zoneinfo import ZoneInfo
 
+import grpc
+from civicpool.contracts.v1 import contracts_pb2 as contracts_pb
+from civicpool.contracts.v1.contracts_pb2_grpc import ContractsServiceStub
 from civicpool_cli import demo
 from civicpool_cli.stack import Stack
+from civicpool_common import service_identity
+from civicpool_common.timestamps import network_today
+from google.protobuf.timestamp_pb2 import Timestamp
 
 from tests.conftest import PROBLEM, ApiFactory
-from tests.integration.test_demand_api import add_line, new_round
-from tests.support.mail import of_event, wait_for_mails
+from tests.integration.test_demand_api import add_line, item_ids, new_round
+from tests.support.mail import Delivered, of_event, wait_for_mails
+from tests.support.tokens import service_token
 
 VENDOR_ADDRESSES = {f"{demo.vendor_user(v)}@demo.civicpool.invalid" for v in demo.VENDORS}
+CITY_IT = {city.id: f"{city.id}.it@demo.civicpool.invalid" for city in demo.CITIES}
+BERLIN = ZoneInfo("Europe/Berlin")
+
+
+def _german_time(iso: str) -> str:
+    return dt.datetime.fromisoformat(iso.replace("Z", "+00:00")).astimezone(BERLIN).strftime("%d.%m.%Y %H:%M Uhr")
 
 
 def _published_tender(api: ApiFactory, title: str) -> dict[str, object]:
@@ -141,3 +156,105 @@ def test_each_bidding_vendor_is_told_its_own_award_outcome(api: ApiFactory, stac
     assert "Ihr Angebot hat gewonnen" in won[0].text
     assert "Ihr Angebot hat diesmal nicht gewonnen" in lost[0].text
     assert not of_event(stack.maildir, f"tenders/awarded/{tender['id']}/globalmeet")  # it did not bid
+
+
+# -- the demand service's events: a round opens, a round closes in 3 days ------------------------------------------
+
+
+def test_a_round_opening_tells_the_it_of_every_member_city_in_german(api: ApiFactory, stack: Stack) -> None:
+    round_ = new_round(api, title="Notebooks 2031", seconds_open=20 * 86_400)
+    event = f"demand/round-opened/{round_['id']}"
+    mails = wait_for_mails(stack.maildir, event, len(CITY_IT), timeout=120)
+    assert sorted(m.to for m in mails) == sorted(CITY_IT.values())  # each city's IT once, nobody else
+    closes = _german_time(round_["closes_at"])
+    for mail in mails:
+        assert (mail.kind, mail.subject) == ("round_opened", "Bedarfsrunde geöffnet: Notebooks 2031")
+        assert f"die Bedarfsrunde „Notebooks 2031“ ist geöffnet. Bitte erfassen Sie den Bedarf Ihrer Stadt bis " \
+               f"{closes}." in mail.text  # fmt: skip
+        assert f"{stack.gateway_url}/portal/rounds/{round_['id']}" in mail.text
+    assert len({m.message_id for m in mails}) == len(mails)
+
+
+def _reminders(stack: Stack, round_id: str) -> dict[str, list[Delivered]]:
+    return {city: of_event(stack.maildir, f"demand/round-closing/{round_id}/{city}") for city in CITY_IT}
+
+
+def test_three_days_before_closing_the_cities_without_lines_are_reminded_once(api: ApiFactory, stack: Stack) -> None:
+    """The round closes a little more than 3 days after it opens: Bruchsal enters a line before the sweep sees
+    the round within 3 days. Bühl's IT switched the reminder off; every other city without lines gets it, once."""
+    switch_off = {"settings": [{"kind": "round_closing", "enabled": False}]}
+    assert api("buehl.it").put("/me/notification-settings", json=switch_off).status_code == 200
+    try:
+        round_ = new_round(api, title="Headsets 2031", seconds_open=3 * 86_400 + 25)
+        add_line(api, round_["id"], "bruchsal.it", "VPN-SEAT", 5)
+        reminded = {city for city in CITY_IT if city not in ("bruchsal", "buehl")}
+        for city in reminded:
+            wait_for_mails(stack.maildir, f"demand/round-closing/{round_['id']}/{city}", 1, timeout=120)
+        time.sleep(8)  # more sweeps (every 2 s in the tests' stack) and queue rounds: nothing more comes
+        mails = _reminders(stack, round_["id"])
+        assert mails["bruchsal"] == []  # it has a line
+        assert mails["buehl"] == []  # switched off
+        assert {city: [m.to for m in found] for city, found in mails.items() if found} == {
+            city: [CITY_IT[city]] for city in reminded
+        }
+        closes = _german_time(round_["closes_at"])
+        for found in mails.values():
+            for mail in found:
+                assert (mail.kind, mail.subject) == ("round_closing", "Noch 3 Tage: Bedarfsrunde Headsets 2031")
+                assert f"die Bedarfsrunde „Headsets 2031“ endet am {closes}, und Ihre Stadt hat noch keinen Bedarf " \
+                       "erfasst." in mail.text  # fmt: skip
+    finally:
+        switch_on = {"settings": [{"kind": "round_closing", "enabled": True}]}
+        assert api("buehl.it").put("/me/notification-settings", json=switch_on).status_code == 200
+
+
+# -- the contracts service's event: the renewal notice date is 90 / 30 days away ------------------------------------
+
+
+def _contract_with_notice_in(api: ApiFactory, stack: Stack, days: int) -> contracts_pb.Contract:
+    """A contract of Ettlingen's (parties Bruchsal and Bühl) whose notice date is `days` Berlin days away, made as
+    the tenders service's award relay makes them."""
+    today = network_today()
+    awarded = contracts_pb.AwardedItem(
+        contract_id=str(uuid.uuid4()), lot_id=str(uuid.uuid4()), bid_id=str(uuid.uuid4()), vendor_id="rheintal",
+        item_id=item_ids(api)["VPN-SEAT"], sku="VPN-SEAT", name=f"VPN-Zugang {days}", unit="Nutzer", kind="license",
+        unit_price_cents=500, ceiling_quantity=20,
+        quotas=[contracts_pb.CityShare(city_id="bruchsal", quantity=10),
+                contracts_pb.CityShare(city_id="buehl", quantity=10)],
+    )  # fmt: skip
+    order = contracts_pb.CreateAwardContractsRequest(
+        tender_id=str(uuid.uuid4()), lead_city_id="ettlingen", awarded_by="ettlingen.lead",
+        awarded_at=Timestamp(seconds=int(time.time())), starts_on=(today - dt.timedelta(days=30)).isoformat(),
+        ends_on=(today + dt.timedelta(days=400)).isoformat(),
+        renewal_notice_on=(today + dt.timedelta(days=days)).isoformat(), items=[awarded],
+    )  # fmt: skip
+    as_tenders = ((service_identity.SERVICE_TOKEN_METADATA, f"Bearer {service_token(stack, 'tenders')}"),)
+    with grpc.insecure_channel(stack.address("contracts")) as channel:
+        reply = ContractsServiceStub(channel).CreateAwardContracts(order, timeout=10, metadata=as_tenders)
+    [contract] = reply.contracts
+    return contract
+
+
+def test_the_renewal_notice_reaches_the_parties_finance_and_the_lead_at_90_and_30_days_once(
+    api: ApiFactory, stack: Stack
+) -> None:
+    recipients = sorted(f"{user}@demo.civicpool.invalid" for user in ("bruchsal.finance", "buehl.finance",
+                                                                       "ettlingen.lead"))  # fmt: skip
+    contracts = {days: _contract_with_notice_in(api, stack, days) for days in (90, 30)}
+    events = {days: f"contracts/renewal-{days}/{contract.id}" for days, contract in contracts.items()}
+    for event in events.values():
+        wait_for_mails(stack.maildir, event, len(recipients), timeout=120)
+    time.sleep(8)  # the sweep runs again (every 2 s in the tests' stack): nothing is added or sent twice
+    for days, contract in contracts.items():
+        mails = of_event(stack.maildir, events[days])
+        assert sorted(m.to for m in mails) == recipients  # each exactly once
+        notice_date = (network_today() + dt.timedelta(days=days)).strftime("%d.%m.%Y")
+        title = f"{contract.reference} VPN-Zugang {days}"
+        for mail in mails:
+            assert (mail.kind, mail.subject) == ("renewal_notice", f"Kündigungsfrist in {days} Tagen: {title}")
+            assert f"der Vertrag „{title}“ muss bis {notice_date} verlängert oder gekündigt werden (in {days} " \
+                   "Tagen)." in mail.text  # fmt: skip
+            assert f"{stack.gateway_url}/portal/contracts/{contract.id}" in mail.text
+    # The contract 90 days away is not told of 30 days yet, nor the one 30 days away of 90 (too late for it).
+    assert of_event(stack.maildir, f"contracts/renewal-30/{contracts[90].id}") == []
+    assert of_event(stack.maildir, f"contracts/renewal-90/{contracts[30].id}") == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 import pytest
 from civicpool_catalog.models import Item
 from civicpool_catalog.service import ITEMS, CatalogService
+from civicpool_cli import demo
 from civicpool_common import messages
 from civicpool_common.auth import Principal
 from civicpool_common.database import create_engine, session_factory, utc_now
@@ -18,7 +20,7 @@ from civicpool_common.lifecycle import StateConflict
 from civicpool_common.messages import Text
 from civicpool_common.vocabulary import ImportMode, LineStatus, Priority, RoundStatus
 from civicpool_demand.imports import RawRow
-from civicpool_demand.models import Line, Round
+from civicpool_demand.models import Line, NotificationOrder, Round
 from civicpool_demand.repository import LineFilter
 from civicpool_demand.rules import RoundPastDeadline
 from civicpool_demand.service import DemandService, LineDraft, RoundDraft
@@ -476,3 +478,62 @@ async def test_only_the_owner_leads_change_a_round_and_only_at_their_version(dem
     with pytest.raises(InvalidArgument, match="send the version"):
         await demand.service.update_round(LEAD, draft.id, {"title": "x"}, 0)
     assert (await demand.service.get_round(LEAD, draft.id)).title == "R"
+
+
+# -- e-mail events: a round opens, a round closes in 3 days --------------------------------------------------------
+
+
+async def _outbox(demand: Demand) -> dict[str, dict[str, object]]:
+    async with demand.engine.connect() as connection:
+        rows = (await connection.execute(select(NotificationOrder.event_key, NotificationOrder.request))).all()
+    return {key: json.loads(request) for key, request in rows}
+
+
+async def _closes_in(demand: Demand, round_id: str, delta: dt.timedelta) -> None:
+    """The round (opened 10 days ago) closes `delta` from now."""
+    opened, closes = utc_now() - dt.timedelta(days=10), utc_now() + delta
+    async with demand.engine.begin() as connection:
+        changed = update(Round).where(Round.id == round_id).values(closes_at=closes, status_changed_at=opened)
+        await connection.execute(changed)
+
+
+async def test_an_opened_round_tells_every_member_citys_it_and_reminds_only_cities_without_lines(
+    demand: Demand,
+) -> None:
+    members = sorted(city.id for city in demo.CITIES)
+    round_ = await demand.open_round()  # closes in 30 days
+    assert round_.member_city_ids == members
+    [(key, opened)] = (await _outbox(demand)).items()  # written with the opening
+    assert (key, opened["kind"]) == (f"demand/round-opened/{round_.id}", "round_opened")
+    assert opened["audiences"] == [{"role": "city-it", "cityId": city} for city in members]
+    assert opened["values"] == {"round_title": "Notebooks 2027", "closes_at": round_.closes_at.isoformat(),
+                                "path": f"rounds/{round_.id}"}  # fmt: skip
+    assert await demand.service.remind_closing_rounds() == 0  # 30 days away: not yet
+
+    await demand.line(round_.id)  # Bruchsal has a line
+    withdrawn = await demand.line(round_.id, BUEHL)
+    await demand.service.withdraw_line(BUEHL, round_.id, withdrawn.id, withdrawn.version)  # Bühl: none any more
+    await _closes_in(demand, round_.id, dt.timedelta(days=2, hours=23))
+    soon = RoundDraft("Entwurf", "", utc_now(), utc_now() + dt.timedelta(days=1))
+    draft = await demand.service.create_round(LEAD, soon)
+    assert await demand.service.remind_closing_rounds() == len(members) - 1  # every city but Bruchsal
+    assert await demand.service.remind_closing_rounds() == 0  # a sweep again adds nothing
+    outbox = await _outbox(demand)
+    reminders = {key: request for key, request in outbox.items() if key.startswith("demand/round-closing/")}
+    assert sorted(reminders) == [f"demand/round-closing/{round_.id}/{city}" for city in members if city != "bruchsal"]
+    buehl = reminders[f"demand/round-closing/{round_.id}/buehl"]
+    assert (buehl["kind"], buehl["audiences"]) == ("round_closing", [{"role": "city-it", "cityId": "buehl"}])
+    assert not [key for key in outbox if draft.id in key]  # a draft is not open: no events
+
+
+async def test_closed_rounds_and_rounds_opened_within_3_days_of_closing_remind_nobody(demand: Demand) -> None:
+    now = utc_now()
+    short = await demand.service.create_round(LEAD, RoundDraft("Kurz", "", now, now + dt.timedelta(days=2)))
+    await demand.service.transition_round(LEAD, short.id, "open", 0)  # its opening mail names the deadline
+    closing = await demand.open_round()
+    await _closes_in(demand, closing.id, dt.timedelta(days=1))
+    await demand.service.transition_round(LEAD, closing.id, "close", 0)
+    past = await demand.open_round()
+    await demand.move_deadline_to_the_past(past.id)  # closed by the sweep's own loop, never reminded
+    await demand.service.close_due_rounds()
+    assert await demand.service.remind_closing_rounds() == 0

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from civicpool_catalog.models import Item
 from civicpool_catalog.repository import ItemFilter, ItemRow
-from civicpool_catalog.service import CatalogService
+from civicpool_catalog.service import CITIES, CatalogService
 from civicpool_common.references import Resolution
 from civicpool_demand.clients import CatalogItem
 
@@ -51,3 +51,13 @@ class InProcessDirectory(InProcessResolver):
             if not cursor:
                 break
         return skus[:at_most]
+
+    async def member_cities(self) -> list[str]:
+        cities: list[str] = []
+        cursor = ""
+        while True:
+            page = await self._catalog.list_page(CITIES, 500, cursor, include_inactive=False)
+            cities += [city.id for city in page.records]
+            cursor = page.next_cursor
+            if not cursor:
+                return sorted(cities)

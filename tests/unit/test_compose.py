@@ -153,7 +153,7 @@ def test_each_service_and_keycloak_get_the_services_own_client_secrets(
 
 def test_the_notifications_service_gets_the_smtp_settings(compose: dict[str, Any], repo_root: Path) -> None:
     """SMTP host, port, STARTTLS, login and sender for production; the host must be named, the password has no
-    default; the tenders service (which reports events) reaches the notifications service."""
+    default; the services that report events (demand, tenders, contracts) reach the notifications service."""
     environment = compose["services"]["notifications"]["environment"]
     prefix = "CIVICPOOL_NOTIFICATIONS_"
     assert environment[f"{prefix}SMTP_HOST"] == "smtp.example.org"
@@ -163,7 +163,8 @@ def test_the_notifications_service_gets_the_smtp_settings(compose: dict[str, Any
     raw = (repo_root / "docker-compose.yml").read_text()
     assert "${SMTP_PASSWORD:-}" in raw  # no password in the file, empty unless given
     assert "CREATE DATABASE notifications;" in (repo_root / "deploy" / "postgres" / "init.sql").read_text()
-    tenders = compose["services"]["tenders"]["environment"]
-    assert tenders["CIVICPOOL_TENDERS_NOTIFICATIONS_ADDRESS"] == "dns:///notifications:50055"
+    for service in ("demand", "tenders", "contracts"):
+        reporter = compose["services"][service]["environment"]
+        assert reporter[f"CIVICPOOL_{service.upper()}_NOTIFICATIONS_ADDRESS"] == "dns:///notifications:50055"
     with pytest.raises(ValueError, match="SMTP_HOST"):
         _interpolate(yaml.safe_load(raw), {k: v for k, v in ENV.items() if k != "SMTP_HOST"})

@@ -149,4 +149,5 @@ def test_smtp_settings_are_configured_and_the_password_is_a_secret(resources: li
             f"{prefix}FROM_ADDRESS"} <= set(config)  # fmt: skip
     assert f"{prefix}SMTP_PASSWORD" not in config
     assert f"{prefix}SMTP_PASSWORD" in _of(resources, "Secret")["civicpool-notifications"]["stringData"]
-    assert config["CIVICPOOL_TENDERS_NOTIFICATIONS_ADDRESS"] == "dns:///notifications:50055"
+    for service in ("DEMAND", "TENDERS", "CONTRACTS"):  # the services that report events
+        assert config[f"CIVICPOOL_{service}_NOTIFICATIONS_ADDRESS"] == "dns:///notifications:50055"

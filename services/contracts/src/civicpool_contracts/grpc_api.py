@@ -16,9 +16,10 @@ from civicpool_common.errors import InvalidArgument
 from civicpool_common.grpc_client import open_channel
 from civicpool_common.grpc_server import current_principal, periodically
 from civicpool_common.messages import Text
+from civicpool_common.notify import NotificationRelay
 from civicpool_common.service_identity import ServiceTokens
 from civicpool_common.settings import OidcSettings
-from civicpool_common.timestamps import date_field, timestamp_field, to_timestamp
+from civicpool_common.timestamps import date_field, network_today, timestamp_field, to_timestamp
 from civicpool_common.vocabulary import (
     ContractStatus,
     to_proto,
@@ -29,8 +30,8 @@ from civicpool_contracts import idempotency
 from civicpool_contracts.booking import Booking
 from civicpool_contracts.clients import GrpcCatalog, GrpcDemandRounds
 from civicpool_contracts.config import ContractsSettings
-from civicpool_contracts.models import Budget, BudgetChange, LedgerEntry, LedgerTransaction
-from civicpool_contracts.renewals import RenewalService
+from civicpool_contracts.models import Budget, BudgetChange, LedgerEntry, LedgerTransaction, NotificationOrder
+from civicpool_contracts.renewals import RenewalService, remind_notice_dates
 from civicpool_contracts.reports import ReportService
 from civicpool_contracts.service import AwardedItem, AwardOrder, ContractsService, ContractView
 from civicpool_contracts.usage import Operation, UsageService, Utilisation
@@ -293,6 +294,7 @@ async def register(
 ) -> AsyncIterator[None]:
     catalog_channel = open_channel(settings.catalog_address, "catalog")
     demand_channel = open_channel(settings.demand_address, "demand")
+    notifications_channel = open_channel(settings.notifications_address, "notifications")
     identity = ServiceTokens("contracts", settings.client_secret.get_secret_value(), OidcSettings())
     deadline = settings.neighbour_deadline_seconds
     catalog, demand = GrpcCatalog(catalog_channel, deadline), GrpcDemandRounds(demand_channel, deadline, identity)
@@ -301,16 +303,26 @@ async def register(
     reports, renewals = ReportService(sessions, catalog), RenewalService(sessions, demand, catalog)
     servicer = ContractsServicer(service, usage, reports, renewals)
     contracts_pb2_grpc.add_ContractsServiceServicer_to_server(servicer, server)
+    notices = NotificationRelay(sessions, NotificationOrder, notifications_channel, identity, deadline)
     keep = dt.timedelta(hours=settings.idempotency_keep_hours)
 
     async def forget_old_keys() -> str:
         forgotten = await idempotency.forget_old_keys(sessions, keep)
         return f"forgot {forgotten} idempotency keys older than {keep}" if forgotten else ""
 
+    async def renewal_notices() -> str:
+        added = await remind_notice_dates(sessions, network_today())
+        return f"added {added} renewal notice(s)" if added else ""
+
     try:
-        async with periodically(forget_old_keys, 3600, "forget old idempotency keys"):
+        async with (
+            periodically(forget_old_keys, 3600, "forget old idempotency keys"),
+            periodically(renewal_notices, settings.notice_interval_seconds, "add renewal notices"),
+            periodically(notices.sweep, settings.relay_interval_seconds, "deliver notification events"),
+        ):
             yield
     finally:
         await catalog_channel.close()
         await demand_channel.close()
+        await notifications_channel.close()
         await identity.aclose()

@@ -6,6 +6,7 @@ import datetime as dt
 from typing import cast
 
 from civicpool_common.database import UtcDateTime, new_metadata
+from civicpool_common.notify import NotificationOutbox
 from civicpool_common.numbering import counters_table
 from sqlalchemy import (
     BigInteger,
@@ -259,3 +260,9 @@ class BudgetChange(Base):
     version: Mapped[int] = mapped_column(Integer)  # the budget's version after this change
     set_by: Mapped[str] = mapped_column(String(255))
     set_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+
+
+class NotificationOrder(NotificationOutbox, Base):
+    """The outbox of e-mail events (civicpool_common.notify): written in the change's own transaction."""
+
+    __tablename__ = "notification_orders"

@@ -1,4 +1,4 @@
-"""What the demand service asks the catalog: items by id, SKU or CPV code, and whether ids resolve.
+"""What the demand service asks the catalog: items by id, SKU or CPV code, member cities, whether ids resolve.
 
 The demand service never reads the catalog's tables; it calls the catalog over
 gRPC with the caller's own token and a deadline. A catalog that is down or too
@@ -33,12 +33,14 @@ class CatalogItem:
 
 
 class ItemDirectory(Resolver, Protocol):
-    """Items by id, SKU or CPV code; and whether the cities a write names are active members (Resolver)."""
+    """Items by id, SKU or CPV code; the active member cities; whether the cities a write names are active members
+    (Resolver)."""
 
     async def by_ids(self, ids: Sequence[str]) -> dict[str, CatalogItem]: ...
     async def by_skus(self, skus: Sequence[str]) -> dict[str, CatalogItem]: ...
     async def by_cpv_code(self, cpv_code: str) -> list[CatalogItem]: ...
     async def active_skus(self, at_most: int) -> list[str]: ...
+    async def member_cities(self) -> list[str]: ...
 
 
 def _item(message: catalog_pb.Item) -> CatalogItem:
@@ -101,6 +103,18 @@ class GrpcItemDirectory(CatalogResolver):
             if not cursor:
                 break
         return skus[:at_most]
+
+    async def member_cities(self) -> list[str]:
+        """The ids of the network's active member cities (a round that opens is announced to them)."""
+        cities: list[str] = []
+        cursor = ""
+        while True:
+            request = catalog_pb.ListCitiesRequest(page=PageRequest(limit=MAX_LIMIT, cursor=cursor))
+            reply = await self._call(self._stub.ListCities, request)
+            cities += [m.id for m in reply.cities if m.active]
+            cursor = reply.next_cursor
+            if not cursor:
+                return sorted(cities)
 
     async def _call(self, method: Callable[..., Awaitable[Response]], request: Message) -> Response:
         return await call_as_caller("catalog", method, request, self._deadline)

@@ -13,6 +13,9 @@ from civicpool_common.errors import InvalidArgument
 from civicpool_common.grpc_client import open_channel
 from civicpool_common.grpc_server import current_principal, periodically
 from civicpool_common.messages import Text
+from civicpool_common.notify import NotificationRelay
+from civicpool_common.service_identity import ServiceTokens
+from civicpool_common.settings import OidcSettings
 from civicpool_common.timestamps import date_field, timestamp_field, to_timestamp
 from civicpool_common.vocabulary import ImportMode, LineStatus, Priority, RoundStatus, from_proto, to_proto
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -21,7 +24,7 @@ from civicpool_demand import repository
 from civicpool_demand.clients import GrpcItemDirectory
 from civicpool_demand.config import DemandSettings
 from civicpool_demand.imports import RawRow
-from civicpool_demand.models import Import, Line, Round
+from civicpool_demand.models import Import, Line, NotificationOrder, Round
 from civicpool_demand.service import Aggregation, DemandService, LineDraft, RoundDraft
 
 Context = grpc.aio.ServicerContext[Any, Any]
@@ -267,15 +270,27 @@ async def register(
     server: grpc.aio.Server, sessions: async_sessionmaker[AsyncSession], settings: DemandSettings
 ) -> AsyncIterator[None]:
     channel = open_channel(settings.catalog_address, "catalog")
+    notifications_channel = open_channel(settings.notifications_address, "notifications")
+    identity = ServiceTokens("demand", settings.client_secret.get_secret_value(), OidcSettings())
     service = DemandService(sessions, GrpcItemDirectory(channel, settings.catalog_deadline_seconds))
+    notices = NotificationRelay(sessions, NotificationOrder, notifications_channel, identity,
+                                settings.catalog_deadline_seconds)  # fmt: skip
     demand_pb2_grpc.add_DemandServiceServicer_to_server(DemandServicer(service), server)
 
     async def close_due_rounds() -> str:
         closed = await service.close_due_rounds()
-        return f"closed {closed} demand round(s) at their closing time" if closed else ""
+        reminded = await service.remind_closing_rounds()
+        done = [f"closed {closed} demand round(s) at their closing time"] if closed else []
+        done += [f"reminded {reminded} city(ies) without lines of a round closing soon"] if reminded else []
+        return "; ".join(done)
 
     try:
-        async with periodically(close_due_rounds, settings.close_interval_seconds, "close due demand rounds"):
+        async with (
+            periodically(close_due_rounds, settings.close_interval_seconds, "close due demand rounds"),
+            periodically(notices.sweep, settings.relay_interval_seconds, "deliver notification events"),
+        ):
             yield
     finally:
         await channel.close()
+        await notifications_channel.close()
+        await identity.aclose()

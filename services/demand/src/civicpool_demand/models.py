@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from civicpool_common.database import UtcDateTime, new_metadata
+from civicpool_common.notify import NotificationOutbox
 from sqlalchemy import JSON, BigInteger, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -38,6 +39,8 @@ class Round(Base):
     status_changed_by: Mapped[str] = mapped_column(String(255), default="")
     cancel_reason: Mapped[str] = mapped_column(Text, default="")
     tender_id: Mapped[str] = mapped_column(String(36), default="")
+    # The member cities when the round opened: told that it opened, reminded before it closes if without lines.
+    member_city_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
 
@@ -116,3 +119,9 @@ class Import(Base):
     unchanged: Mapped[int] = mapped_column(Integer)
     imported_by: Mapped[str] = mapped_column(String(255))
     imported_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+
+
+class NotificationOrder(NotificationOutbox, Base):
+    """The outbox of e-mail events (civicpool_common.notify): written in the change's own transaction."""
+
+    __tablename__ = "notification_orders"

@@ -88,6 +88,19 @@ async def lines_after(session: AsyncSession, where: LineFilter, after_id: str | 
     return list((await session.scalars(query)).all())
 
 
+async def rounds_closing_between(session: AsyncSession, now: dt.datetime, until: dt.datetime) -> list[Round]:
+    """The open rounds whose closing time is after `now` and not after `until`."""
+    query = select(Round).where(Round.status == RoundStatus.OPEN.value, Round.closes_at > now,
+                                Round.closes_at <= until).order_by(Round.id)  # fmt: skip
+    return list((await session.scalars(query)).all())
+
+
+async def cities_with_lines(session: AsyncSession, round_id: str) -> set[str]:
+    """The cities with submitted lines in the round."""
+    query = select(Line.city_id).where(Line.round_id == round_id, Line.status == LineStatus.SUBMITTED.value)
+    return set((await session.scalars(query.distinct())).all())
+
+
 async def submitted_lines(session: AsyncSession, round_id: str, city_id: str) -> list[Line]:
     where = LineFilter(round_id, city_id=city_id, status=LineStatus.SUBMITTED.value)
     return list((await session.scalars(select(Line).where(*where.conditions()).order_by(Line.id))).all())

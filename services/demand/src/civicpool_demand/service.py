@@ -21,7 +21,7 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple, TypeVar
 
-from civicpool_common import lifecycle, references
+from civicpool_common import lifecycle, notify, references
 from civicpool_common.auth import CITY_READERS, NETWORK_WIDE, Principal, Role
 from civicpool_common.database import integrity_violation, utc_now, write_transaction
 from civicpool_common.errors import (
@@ -46,7 +46,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from civicpool_demand import imports, repository, rules
 from civicpool_demand.clients import CatalogItem, ItemDirectory
-from civicpool_demand.models import LINE_FIELDS, Import, Line, LineVersion, Round
+from civicpool_demand.models import LINE_FIELDS, Import, Line, LineVersion, NotificationOrder, Round
 
 Record = TypeVar("Record")
 ROUND_FIELDS = ("title", "description", "opens_at", "closes_at", "scope_item_ids", "scope_cpv_prefixes")
@@ -118,6 +118,10 @@ class Aggregation:
     @property
     def total_estimated_cents(self) -> int:
         return sum(i.estimated_cents for i in self.items)
+
+
+# An open round closing within this time reminds the member cities that have no lines in it yet.
+CLOSING_REMINDER = dt.timedelta(days=3)
 
 
 class DemandService:
@@ -281,6 +285,7 @@ class DemandService:
         if action == "bundle" and not tender_id.strip():
             raise InvalidArgument.for_field("tender_id", Text("name the tender the round became"))
         await self.close_due_rounds()  # a round past its deadline is closed before anything else happens
+        members = await self._items.member_cities() if action == "open" else []
         now = utc_now()
         async with self._writing() as session:
             round_ = await self._round_of_owner(session, principal, round_id, expected_version)
@@ -301,12 +306,31 @@ class DemandService:
                 round_.cancel_reason = reason.strip()
             if action == "bundle":
                 round_.tender_id = tender_id.strip()
+            if action == "open":
+                round_.member_city_ids = members
+                session.add(_opened_notice(round_))
         return round_
 
     async def close_due_rounds(self) -> int:
         """Close the open rounds whose closing time has passed (also run periodically)."""
         async with write_transaction(self._sessions) as session:
             return await repository.close_due_rounds(session, utc_now())
+
+    async def remind_closing_rounds(self) -> int:
+        """Tell the IT of each member city without lines that an open round closes within 3 days (also run
+        periodically): once per round and city, however often it runs. A round opened less than 3 days before
+        it closes reminds nobody: its opening told the deadline just now. The number of reminders added."""
+        now = utc_now()
+        added = 0
+        async with write_transaction(self._sessions) as session:
+            for round_ in await repository.rounds_closing_between(session, now, now + CLOSING_REMINDER):
+                opened_at = round_.status_changed_at or round_.opens_at
+                if round_.closes_at - opened_at <= CLOSING_REMINDER:
+                    continue
+                with_lines = await repository.cities_with_lines(session, round_.id)
+                for city_id in sorted(set(round_.member_city_ids) - with_lines):
+                    added += await notify.add_once(session, _closing_notice(round_, city_id))
+        return added
 
     # -- lines -----------------------------------------------------------------------------
 
@@ -614,6 +638,26 @@ class DemandService:
         if expected and expected != line.version:
             raise VersionConflict(Text("demand line {id}", id=line_id), expected, line.version)
         return line, now
+
+
+def _round_values(round_: Round) -> dict[str, str]:
+    return {"round_title": round_.title, "closes_at": round_.closes_at.isoformat(), "path": f"rounds/{round_.id}"}
+
+
+def _opened_notice(round_: Round) -> NotificationOrder:
+    """The e-mail event of an opened round: the IT of every member city is told (in the opening transaction)."""
+    audiences = [notify.audience(role=Role.CITY_IT.value, city_id=city) for city in round_.member_city_ids]
+    row: NotificationOrder = notify.outbox_row(NotificationOrder, f"demand/round-opened/{round_.id}", "round_opened",
+                                               audiences, _round_values(round_))  # fmt: skip
+    return row
+
+
+def _closing_notice(round_: Round, city_id: str) -> NotificationOrder:
+    """The reminder of a round closing soon for one city without lines (a sweep adds it once, by its key)."""
+    row: NotificationOrder = notify.outbox_row(NotificationOrder, f"demand/round-closing/{round_.id}/{city_id}",
+                                               "round_closing", [notify.audience(role=Role.CITY_IT.value,
+                                               city_id=city_id)], _round_values(round_))  # fmt: skip
+    return row
 
 
 def _require_city_writer(principal: Principal, city_id: str) -> None:

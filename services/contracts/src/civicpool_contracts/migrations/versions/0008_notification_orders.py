@@ -1,0 +1,34 @@
+"""notification orders: the outbox of e-mail events (civicpool_common.notify)
+
+Revision ID: 0008
+Revises: 0007
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0008"
+down_revision: str | None = "0007"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "notification_orders",
+        sa.Column("event_key", sa.String(length=200), nullable=False),
+        sa.Column("request", sa.Text(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("delivered_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("last_error", sa.Text(), nullable=False),
+        sa.PrimaryKeyConstraint("event_key", name=op.f("pk_notification_orders")),
+    )
+    op.create_index(op.f("ix_notification_orders_delivered_at"), "notification_orders", ["delivered_at"], unique=False)
+
+
+def downgrade() -> None:
+    op.drop_index(op.f("ix_notification_orders_delivered_at"), table_name="notification_orders")
+    op.drop_table("notification_orders")
