@@ -80,8 +80,9 @@ async def _hammer(system: System, tokens: TokenSource, seed: int) -> None:
                    for city in QUOTAS}  # fmt: skip
 
         async def send(key: str, city: str, quantity: int) -> httpx.Response:
-            # A lost connection or a 503 (the gateway's deadline passed while 500 calls queue on two
-            # cores) is sent again with its key, as a real client would: done at most once either way.
+            # A lost connection, a 503 (too busy to take it: 500 calls queue on two cores) or
+            # a 504 (the contracts service did not answer within the gateway's deadline: done or not, the
+            # client cannot know) is sent again with its key, as a real client would: done at most once.
             for attempt in range(1, ATTEMPTS + 1):
                 try:
                     response = await clients[city].post(f"/contracts/{contract_id}/allocations", json={
@@ -90,7 +91,7 @@ async def _hammer(system: System, tokens: TokenSource, seed: int) -> None:
                     if attempt == ATTEMPTS:
                         raise
                 else:
-                    if response.status_code != 503 or attempt == ATTEMPTS:
+                    if response.status_code not in (503, 504) or attempt == ATTEMPTS:
                         return response
                 await asyncio.sleep(0.5 * attempt)
             raise AssertionError("unreachable")
