@@ -53,7 +53,7 @@ SLACK_SECONDS = 2.0
 CLIENT_TIMEOUT_SECONDS = 15.0
 # One list per service, read by a user who may: each touches only that service.
 READS = {"catalog": "/items", "demand": "/rounds", "tenders": "/tenders", "contracts": "/contracts",
-         "notifications": "/me/notification-settings"}  # fmt: skip
+         "notifications": "/me/notifications"}  # fmt: skip
 READER = "ettlingen.lead"
 THREADS = 3
 

@@ -153,7 +153,7 @@ NO_FOREIGN_WRITES = {
     ("post", "/cost-keys/{id}/activate"),
     ("post", "/cost-keys/{id}/split"),
     ("post", "/rounds"),
-    ("put", "/me/notification-settings"),
+    ("put", "/me/notifications"),
 }
 IMPORT = ("post", "/rounds/{id}/imports")  # the caller's own city's demand: sent only into a hidden round
 

@@ -66,26 +66,22 @@ def test_a_published_tender_is_mailed_to_every_vendor_in_german(api: ApiFactory,
 
 
 def _settings(api: ApiFactory, user: str) -> dict[str, bool]:
-    answer = api(user).get("/me/notification-settings", headers={"Accept-Language": "de-DE"})
+    answer = api(user).get("/me/notifications", headers={"Accept-Language": "de-DE"})
     assert answer.status_code == 200, answer.text
     return {s["kind"]: s["enabled"] for s in answer.json()["settings"]}
 
 
 def test_a_vendor_who_switches_published_tenders_off_gets_none(api: ApiFactory, stack: Stack) -> None:
     user = "vendor.rheintal"
-    german = api(user).get("/me/notification-settings", headers={"Accept-Language": "de-DE"}).json()["settings"]
+    german = api(user).get("/me/notifications", headers={"Accept-Language": "de-DE"}).json()["settings"]
     assert {"kind": "tender_published", "enabled": True, "label": "Eine Ausschreibung wird veröffentlicht"} in german
     assert set(_settings(api, user).values()) == {True}  # every kind is on until switched off
 
-    refused = api(user).put(
-        "/me/notification-settings", json={"settings": [{"kind": "no_such_kind", "enabled": False}]}
-    )
+    refused = api(user).put("/me/notifications", json={"settings": [{"kind": "no_such_kind", "enabled": False}]})
     assert refused.status_code == 422 and refused.headers["content-type"] == PROBLEM
     assert set(_settings(api, user).values()) == {True}  # nothing changed
 
-    switched = api(user).put(
-        "/me/notification-settings", json={"settings": [{"kind": "tender_published", "enabled": False}]}
-    )
+    switched = api(user).put("/me/notifications", json={"settings": [{"kind": "tender_published", "enabled": False}]})
     assert switched.status_code == 200, switched.text
     assert _settings(api, user)["tender_published"] is False
     assert _settings(api, "vendor.schwarzwald")["tender_published"] is True  # one user's choice only
@@ -97,7 +93,7 @@ def test_a_vendor_who_switches_published_tenders_off_gets_none(api: ApiFactory, 
         assert {m.to for m in of_event(stack.maildir, event)} == VENDOR_ADDRESSES - {f"{user}@demo.civicpool.invalid"}
         assert len(mails) == len(VENDOR_ADDRESSES) - 1
     finally:
-        api(user).put("/me/notification-settings", json={"settings": [{"kind": "tender_published", "enabled": True}]})
+        api(user).put("/me/notifications", json={"settings": [{"kind": "tender_published", "enabled": True}]})
 
 
 def test_with_the_smtp_server_away_mails_queue_and_go_out_once_when_it_is_back(api: ApiFactory, stack: Stack) -> None:
@@ -183,7 +179,7 @@ def test_three_days_before_closing_the_cities_without_lines_are_reminded_once(ap
     """The round closes a little more than 3 days after it opens: Bruchsal enters a line before the sweep sees
     the round within 3 days. Bühl's IT switched the reminder off; every other city without lines gets it, once."""
     switch_off = {"settings": [{"kind": "round_closing", "enabled": False}]}
-    assert api("buehl.it").put("/me/notification-settings", json=switch_off).status_code == 200
+    assert api("buehl.it").put("/me/notifications", json=switch_off).status_code == 200
     try:
         round_ = new_round(api, title="Headsets 2031", seconds_open=3 * 86_400 + 25)
         add_line(api, round_["id"], "bruchsal.it", "VPN-SEAT", 5)
@@ -205,7 +201,7 @@ def test_three_days_before_closing_the_cities_without_lines_are_reminded_once(ap
                        "erfasst." in mail.text  # fmt: skip
     finally:
         switch_on = {"settings": [{"kind": "round_closing", "enabled": True}]}
-        assert api("buehl.it").put("/me/notification-settings", json=switch_on).status_code == 200
+        assert api("buehl.it").put("/me/notifications", json=switch_on).status_code == 200
 
 
 # -- the contracts service's event: the renewal notice date is 90 / 30 days away ------------------------------------

@@ -20,7 +20,7 @@ class NotificationSettings(BaseModel):
 
 
 class NotificationChoice(Request):
-    kind: str = Field(pattern=KIND_PATTERN, description="A kind from GET /me/notification-settings")
+    kind: str = Field(pattern=KIND_PATTERN, description="A kind from GET /me/notifications")
     enabled: bool
 
 

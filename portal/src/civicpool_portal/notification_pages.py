@@ -12,7 +12,7 @@ router = APIRouter(prefix="/notification-settings")
 
 @router.get("")
 async def notification_settings(portal: PortalDep) -> HTMLResponse:
-    settings = await portal.get("/me/notification-settings")
+    settings = await portal.get("/me/notifications")
     return await portal.page("notification_settings.html", settings=settings["settings"])
 
 
@@ -23,5 +23,5 @@ async def save_notification_settings(portal: FormPortalDep, request: Request) ->
     shown = [str(kind) for kind in form.getlist("shown")][:50]
     chosen = {str(kind) for kind in form.getlist("enabled")}
     body = {"settings": [{"kind": kind, "enabled": kind in chosen} for kind in shown]}
-    await portal.send("PUT", "/me/notification-settings", json=body, ok=portal._("Your e-mail settings are saved."))
+    await portal.send("PUT", "/me/notifications", json=body, ok=portal._("Your e-mail settings are saved."))
     return back_to("/notification-settings")

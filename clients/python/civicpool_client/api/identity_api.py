@@ -277,7 +277,7 @@ class IdentityApi:
 
         return self.api_client.param_serialize(
             method='GET',
-            resource_path='/api/v1/me/notification-settings',
+            resource_path='/api/v1/me/notifications',
             path_params=_path_params,
             query_params=_query_params,
             header_params=_header_params,
@@ -826,7 +826,7 @@ class IdentityApi:
 
         return self.api_client.param_serialize(
             method='PUT',
-            resource_path='/api/v1/me/notification-settings',
+            resource_path='/api/v1/me/notifications',
             path_params=_path_params,
             query_params=_query_params,
             header_params=_header_params,

@@ -28,7 +28,7 @@ class NotificationChoice(BaseModel):
     """
     NotificationChoice
     """ # noqa: E501
-    kind: Annotated[str, Field(strict=True)] = Field(description="A kind from GET /me/notification-settings")
+    kind: Annotated[str, Field(strict=True)] = Field(description="A kind from GET /me/notifications")
     enabled: StrictBool
     __properties: ClassVar[List[str]] = ["kind", "enabled"]
 

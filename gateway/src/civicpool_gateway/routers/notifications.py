@@ -1,4 +1,4 @@
-"""GET/PUT /me/notification-settings: which kinds of e-mail the caller receives."""
+"""GET/PUT /me/notifications: which kinds of e-mail the caller receives."""
 
 from __future__ import annotations
 
@@ -11,14 +11,12 @@ from civicpool_gateway.notification_schemas import NotificationSettings, Notific
 router = APIRouter(tags=["identity"])
 
 
-@router.get("/me/notification-settings", summary="My e-mail notifications", response_model=NotificationSettings)
+@router.get("/me/notifications", summary="My e-mail notifications", response_model=NotificationSettings)
 async def get_notification_settings(caller: CallerDep, services: ClientsDep) -> NotificationSettings:
     return await services.notifications.get_settings(caller.token)
 
 
-@router.put(
-    "/me/notification-settings", summary="Switch kinds of e-mail on or off", response_model=NotificationSettings
-)
+@router.put("/me/notifications", summary="Switch kinds of e-mail on or off", response_model=NotificationSettings)
 async def put_notification_settings(
     update: NotificationSettingsUpdate, caller: CallerDep, services: ClientsDep
 ) -> NotificationSettings:
