@@ -9,6 +9,7 @@ import uuid
 from zoneinfo import ZoneInfo
 
 import grpc
+import pytest
 from civicpool.contracts.v1 import contracts_pb2 as contracts_pb
 from civicpool.contracts.v1.contracts_pb2_grpc import ContractsServiceStub
 from civicpool_cli import demo
@@ -25,6 +26,15 @@ from tests.support.tokens import service_token
 VENDOR_ADDRESSES = {f"{demo.vendor_user(v)}@demo.civicpool.invalid" for v in demo.VENDORS}
 CITY_IT = {city.id: f"{city.id}.it@demo.civicpool.invalid" for city in demo.CITIES}
 BERLIN = ZoneInfo("Europe/Berlin")
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _every_kind_on(api: ApiFactory) -> None:
+    """Every kind on for the users other modules may have switched off (schemathesis sends its own settings)."""
+    for user in ("network.admin", "bruchsal.it", "ettlingen.lead", "rastatt.finance", "vendor.rheintal"):
+        kinds = [s["kind"] for s in api(user).get("/me/notifications").json()["settings"]]
+        answer = api(user).put("/me/notifications", json={"settings": [{"kind": k, "enabled": True} for k in kinds]})
+        assert answer.status_code == 200, answer.text
 
 
 def _german_time(iso: str) -> str:
