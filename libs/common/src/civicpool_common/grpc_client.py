@@ -24,7 +24,7 @@ from civicpool_common.errors import (
     Unavailable,
     from_rpc_error,
 )
-from civicpool_common.grpc_server import current_token
+from civicpool_common.grpc_server import MAX_MESSAGE_BYTES, current_token
 from civicpool_common.messages import Text
 from civicpool_common.methods import full_service_name, read_methods
 from civicpool_common.observability import outgoing_metadata
@@ -43,7 +43,7 @@ CHANNEL_OPTIONS = [
     ("grpc.max_reconnect_backoff_ms", 2000),
     ("grpc.keepalive_time_ms", 30_000),
     ("grpc.max_metadata_size", MAX_METADATA_BYTES),
-    ("grpc.max_send_message_length", 16 * 1024 * 1024),
+    ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
     ("grpc.enable_retries", 1),
 ]
 # A read that failed because its replica went away is sent to another one (reads only: a write may have

@@ -41,8 +41,9 @@ from civicpool_common.settings import OidcSettings, ServiceSettings
 
 log = logging.getLogger("civicpool.grpc")
 
-# Spreadsheet imports travel as one message; the gateway limits files well below this.
-MAX_MESSAGE_BYTES = 16 * 1024 * 1024
+# Spreadsheet imports and procurement documents travel as one message; the gateway and the tenders service
+# limit files below this (a document at most 30 MiB).
+MAX_MESSAGE_BYTES = 32 * 1024 * 1024
 
 # Calls that need no token: infrastructure, not data.
 UNAUTHENTICATED_PREFIXES = ("/grpc.health.v1.Health/", "/grpc.reflection.")

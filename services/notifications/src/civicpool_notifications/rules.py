@@ -39,10 +39,15 @@ KIND_LABELS: dict[str, str] = {
     "round_opened": N_("A demand round opens for my city"),
     "round_closing": N_("A demand round closes in 3 days and my city has no lines yet"),
     "tender_published": N_("A tender is published"),
+    "tender_document_changed": N_("A published tender's documents change"),
     "award_decided": N_("The award of a tender I bid in is decided"),
     "renewal_notice": N_("A contract's notice date for renewal is near"),
 }
 KINDS = tuple(KIND_LABELS)
+
+_DOCUMENT_CHANGED = N_(
+    'the document "{document_title}" of the tender "{tender_title}" has changed (version {version}). Read it before you bid, or check the bid you sent.'  # noqa: E501
+)
 
 TEMPLATES: dict[tuple[str, str], Template] = {
     ("round_opened", ""): Template(
@@ -64,6 +69,13 @@ TEMPLATES: dict[tuple[str, str], Template] = {
         (
             N_('the tender "{tender_title}" is published. Bids are due by {bids_due_at}.'),
             N_("Read the tender and bid: {link}"),
+        ),
+    ),
+    ("tender_document_changed", ""): Template(
+        N_("Documents changed: {tender_title}"),
+        (
+            _DOCUMENT_CHANGED,
+            N_("Read the tender's documents: {link}"),
         ),
     ),
     ("award_decided", "won"): Template(

@@ -32,6 +32,10 @@ class TendersSettings(ServiceSettings):
     eu_threshold_cents: int = Field(21_600_000, gt=0, validation_alias=_named("eu_threshold_cents"))
     direct_award_limit_cents: int = Field(500_000, ge=0, validation_alias=_named("direct_award_limit_cents"))
     restricted_limit_cents: int = Field(10_000_000, ge=0, validation_alias=_named("restricted_limit_cents"))
+    # Procurement documents (documents.py): the largest file, and the most all files of one tender (or of one
+    # bid) may take together, every version counted.
+    max_document_bytes: int = Field(25 * 1024 * 1024, gt=0, le=30 * 1024 * 1024)
+    max_documents_bytes_per_tender: int = Field(500 * 1024 * 1024, gt=0)
     # OCDS ids are "<prefix>-<tender id>"; register a prefix with the Open Contracting Partnership.
     ocid_prefix: str = Field("ocds-civicpool", validation_alias=_named("ocid_prefix"))
 

@@ -36,8 +36,9 @@ from civicpool_tenders.awarding import AwardDecision, ScoreInput
 from civicpool_tenders.bids import BidDraft, BidView, bid_prices
 from civicpool_tenders.clients import GrpcAwardContracts, GrpcCatalog, GrpcDemandRounds
 from civicpool_tenders.config import TendersSettings
+from civicpool_tenders.documents import DocumentService, DocumentView, Limits, Owner, Upload
 from civicpool_tenders.lots import LotGroup
-from civicpool_tenders.models import NotificationOrder
+from civicpool_tenders.models import DocumentVersion, NotificationOrder
 from civicpool_tenders.relay import AwardRelay
 from civicpool_tenders.service import ContractTerm, TendersService
 from civicpool_tenders.views import EvaluationView, TenderView
@@ -175,9 +176,32 @@ def _bid_draft(message: pb.Bid) -> BidDraft:
     )
 
 
+def version_to_proto(version: DocumentVersion) -> pb.DocumentVersion:
+    return pb.DocumentVersion(
+        version=version.version, file_name=version.file_name, media_type=version.media_type,
+        size_bytes=version.size_bytes, sha256=version.sha256, uploaded_by=version.uploaded_by,
+        uploaded_at=to_timestamp(version.uploaded_at), after_publication=version.after_publication,
+    )  # fmt: skip
+
+
+def document_to_proto(view: DocumentView) -> pb.Document:
+    document = view.document
+    return pb.Document(
+        id=document.id,
+        owner=pb.DocumentOwner(tender_id=document.tender_id, bid_id=document.bid_id),
+        title=document.title,
+        versions=[version_to_proto(v) for v in view.versions],
+    )
+
+
+def _owner(message: pb.DocumentOwner) -> Owner:
+    return Owner(message.tender_id, message.bid_id)
+
+
 class TendersServicer(tenders_pb2_grpc.TendersServiceServicer):
-    def __init__(self, service: TendersService, settings: TendersSettings) -> None:
+    def __init__(self, service: TendersService, documents: DocumentService, settings: TendersSettings) -> None:
         self._service = service
+        self._documents = documents
         self._settings = settings
 
     # -- tenders ---------------------------------------------------------------------------
@@ -289,6 +313,31 @@ class TendersServicer(tenders_pb2_grpc.TendersServiceServicer):
         views = await self._service.list_bids(current_principal(), request.tender_id, request.lot_id)
         return pb.ListBidsResponse(bids=[bid_to_proto(v) for v in views])
 
+    # -- documents -------------------------------------------------------------------------
+
+    async def AddDocument(self, request: pb.AddDocumentRequest, context: Context) -> pb.Document:
+        upload = Upload(request.file_name, request.content, request.title, request.document_id,
+                        request.expected_version)  # fmt: skip
+        return document_to_proto(await self._documents.add(current_principal(), _owner(request.owner), upload))
+
+    async def ListDocuments(self, request: pb.ListDocumentsRequest, context: Context) -> pb.ListDocumentsResponse:
+        page = await self._documents.list(
+            current_principal(), _owner(request.owner), request.page.limit, request.page.cursor
+        )
+        return pb.ListDocumentsResponse(
+            documents=[document_to_proto(v) for v in page.records], next_cursor=page.next_cursor
+        )
+
+    async def GetDocument(self, request: pb.GetDocumentRequest, context: Context) -> pb.Document:
+        view = await self._documents.get(current_principal(), _owner(request.owner), request.document_id)
+        return document_to_proto(view)
+
+    async def ReadDocument(self, request: pb.ReadDocumentRequest, context: Context) -> pb.DocumentChunk:
+        version, data = await self._documents.read(
+            current_principal(), _owner(request.owner), request.document_id, request.version, request.offset
+        )
+        return pb.DocumentChunk(version=version_to_proto(version), data=data)
+
 
 def _procedure(number: int) -> Procedure:
     procedure = from_proto(number, pb.Procedure, Procedure)
@@ -314,7 +363,8 @@ async def register(
     relay = AwardRelay(sessions, GrpcAwardContracts(contracts_channel, deadline, identity))
     service = TendersService(sessions, demand, catalog, settings.value_limits(), relay)
     notices = NotificationRelay(sessions, NotificationOrder, notifications_channel, identity, deadline)
-    tenders_pb2_grpc.add_TendersServiceServicer_to_server(TendersServicer(service, settings), server)
+    documents = DocumentService(sessions, Limits(settings.max_document_bytes, settings.max_documents_bytes_per_tender))
+    tenders_pb2_grpc.add_TendersServiceServicer_to_server(TendersServicer(service, documents, settings), server)
     try:
         async with (
             periodically(relay.sweep, settings.relay_interval_seconds, "deliver awards' contracts"),

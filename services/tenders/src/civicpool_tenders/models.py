@@ -14,11 +14,12 @@ from sqlalchemy import (
     CheckConstraint,
     ForeignKey,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, deferred, mapped_column
 
 
 class Base(DeclarativeBase):
@@ -210,6 +211,45 @@ class AwardOrder(Base):
     delivered_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime(), nullable=True, index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str] = mapped_column(Text, default="")
+
+
+class Document(Base):
+    """A procurement document of a tender (bid_id "") or of one bid: its title and owner; the files are its
+    versions. Nothing is ever deleted."""
+
+    __tablename__ = "documents"
+    __table_args__ = (UniqueConstraint("tender_id", "bid_id", "title"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)  # time-ordered
+    tender_id: Mapped[str] = mapped_column(ForeignKey("tenders.id"), index=True)
+    bid_id: Mapped[str] = mapped_column(String(36), default="")
+    title: Mapped[str] = mapped_column(String(200))
+    created_by: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+
+
+class DocumentVersion(Base):
+    """One file of a document, stored in the same transaction as its record: never overwritten."""
+
+    __tablename__ = "document_versions"
+    __table_args__ = (
+        CheckConstraint("version > 0", name="version_positive"),
+        CheckConstraint("size_bytes >= 0", name="size_not_negative"),
+    )
+
+    document_id: Mapped[str] = mapped_column(ForeignKey("documents.id"), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tender_id: Mapped[str] = mapped_column(String(36), index=True)  # with bid_id: the owner's total size
+    bid_id: Mapped[str] = mapped_column(String(36), default="")
+    file_name: Mapped[str] = mapped_column(String(255))
+    media_type: Mapped[str] = mapped_column(String(100))
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    uploaded_by: Mapped[str] = mapped_column(String(255))
+    uploaded_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    after_publication: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Loaded only when asked for: lists and checks never carry the files.
+    content: Mapped[bytes] = deferred(mapped_column(LargeBinary))
 
 
 # The last tender number given per lead city prefix and year (civicpool_common.numbering).

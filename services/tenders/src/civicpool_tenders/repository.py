@@ -5,13 +5,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Literal
 
-from sqlalchemy import ColumnElement, delete, exists, or_, select
+from sqlalchemy import ColumnElement, delete, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from civicpool_tenders.models import (
     AwardOrder,
     Bid,
     BidScore,
+    Document,
+    DocumentVersion,
     Lot,
     LotItem,
     LotShare,
@@ -106,8 +108,10 @@ async def bid_of_vendor(session: AsyncSession, lot_id: str, vendor_id: str) -> B
     return (await session.execute(query)).scalar_one_or_none()
 
 
-async def get_bid(session: AsyncSession, tender_id: str, bid_id: str) -> Bid | None:
-    query = select(Bid).where(Bid.id == bid_id, Bid.tender_id == tender_id).with_for_update()
+async def get_bid(session: AsyncSession, tender_id: str, bid_id: str, *, lock: bool = True) -> Bid | None:
+    query = select(Bid).where(Bid.id == bid_id, Bid.tender_id == tender_id)
+    if lock:
+        query = query.with_for_update()
     return (await session.execute(query)).scalar_one_or_none()
 
 
@@ -124,3 +128,53 @@ async def undelivered_orders(session: AsyncSession, limit: int) -> list[str]:
     """The tenders whose award's contracts the contracts service has not confirmed yet, oldest first."""
     query = select(AwardOrder.tender_id).where(AwardOrder.delivered_at.is_(None))
     return list((await session.scalars(query.order_by(AwardOrder.created_at).limit(limit))).all())
+
+
+# -- documents (an owner is a tender, bid_id "", or one bid of it) ---------------------------
+
+
+async def documents_after(
+    session: AsyncSession, tender_id: str, bid_id: str, after_id: str | None, limit: int
+) -> list[Document]:
+    query = select(Document).where(Document.tender_id == tender_id, Document.bid_id == bid_id)
+    if after_id is not None:
+        query = query.where(Document.id > after_id)
+    return list((await session.scalars(query.order_by(Document.id).limit(limit))).all())
+
+
+async def document_titled(session: AsyncSession, tender_id: str, bid_id: str, title: str) -> str | None:
+    query = select(Document.id).where(Document.tender_id == tender_id, Document.bid_id == bid_id,
+                                      Document.title == title)  # fmt: skip
+    return await session.scalar(query)
+
+
+async def versions_of(session: AsyncSession, document_ids: Sequence[str]) -> dict[str, list[DocumentVersion]]:
+    """Each document's versions, oldest first, without their content."""
+    if not document_ids:
+        return {}
+    query = (
+        select(DocumentVersion)
+        .where(DocumentVersion.document_id.in_(document_ids))
+        .order_by(DocumentVersion.document_id, DocumentVersion.version)
+    )
+    found: dict[str, list[DocumentVersion]] = {}
+    for version in (await session.scalars(query)).all():
+        found.setdefault(version.document_id, []).append(version)
+    return found
+
+
+async def document_bytes(session: AsyncSession, tender_id: str, bid_id: str) -> int:
+    """What every version of the owner's documents takes together."""
+    query = select(func.coalesce(func.sum(DocumentVersion.size_bytes), 0)).where(
+        DocumentVersion.tender_id == tender_id, DocumentVersion.bid_id == bid_id
+    )
+    return int(await session.scalar(query) or 0)
+
+
+async def content_piece(session: AsyncSession, document_id: str, version: int, offset: int, size: int) -> bytes:
+    """`size` bytes of a version's content from `offset` (0-based), read in the database."""
+    # substr counts from 1 and works on bytes for a BLOB (SQLite) and a bytea (PostgreSQL).
+    query = select(func.substr(DocumentVersion.content, offset + 1, size)).where(
+        DocumentVersion.document_id == document_id, DocumentVersion.version == version
+    )
+    return bytes(await session.scalar(query) or b"")

@@ -1050,3 +1050,267 @@ class OcdsPackage(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___OcdsPackage: _TypeAlias = OcdsPackage  # noqa: Y015
+
+@_typing.final
+class DocumentOwner(_message.Message):
+    """Where a document belongs: a tender, or one bid of it (bid_id)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TENDER_ID_FIELD_NUMBER: _builtins.int
+    BID_ID_FIELD_NUMBER: _builtins.int
+    tender_id: _builtins.str
+    bid_id: _builtins.str
+    """"": the tender's own documents"""
+    def __init__(
+        self,
+        *,
+        tender_id: _builtins.str = ...,
+        bid_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["bid_id", b"bid_id", "tender_id", b"tender_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DocumentOwner: _TypeAlias = DocumentOwner  # noqa: Y015
+
+@_typing.final
+class DocumentVersion(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    VERSION_FIELD_NUMBER: _builtins.int
+    FILE_NAME_FIELD_NUMBER: _builtins.int
+    MEDIA_TYPE_FIELD_NUMBER: _builtins.int
+    SIZE_BYTES_FIELD_NUMBER: _builtins.int
+    SHA256_FIELD_NUMBER: _builtins.int
+    UPLOADED_BY_FIELD_NUMBER: _builtins.int
+    UPLOADED_AT_FIELD_NUMBER: _builtins.int
+    AFTER_PUBLICATION_FIELD_NUMBER: _builtins.int
+    version: _builtins.int
+    """1, 2, ..."""
+    file_name: _builtins.str
+    media_type: _builtins.str
+    """as found in the content, not as named"""
+    size_bytes: _builtins.int
+    sha256: _builtins.str
+    """hex"""
+    uploaded_by: _builtins.str
+    after_publication: _builtins.bool
+    """A change after the tender was published: every vendor was told."""
+    @_builtins.property
+    def uploaded_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        version: _builtins.int = ...,
+        file_name: _builtins.str = ...,
+        media_type: _builtins.str = ...,
+        size_bytes: _builtins.int = ...,
+        sha256: _builtins.str = ...,
+        uploaded_by: _builtins.str = ...,
+        uploaded_at: _timestamp_pb2.Timestamp | None = ...,
+        after_publication: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["uploaded_at", b"uploaded_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["after_publication", b"after_publication", "file_name", b"file_name", "media_type", b"media_type", "sha256", b"sha256", "size_bytes", b"size_bytes", "uploaded_at", b"uploaded_at", "uploaded_by", b"uploaded_by", "version", b"version"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DocumentVersion: _TypeAlias = DocumentVersion  # noqa: Y015
+
+@_typing.final
+class Document(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    OWNER_FIELD_NUMBER: _builtins.int
+    TITLE_FIELD_NUMBER: _builtins.int
+    VERSIONS_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    title: _builtins.str
+    @_builtins.property
+    def owner(self) -> Global___DocumentOwner: ...
+    @_builtins.property
+    def versions(self) -> _containers.RepeatedCompositeFieldContainer[Global___DocumentVersion]:
+        """oldest first; the last one is current"""
+
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        owner: Global___DocumentOwner | None = ...,
+        title: _builtins.str = ...,
+        versions: _abc.Iterable[Global___DocumentVersion] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["owner", b"owner"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["id", b"id", "owner", b"owner", "title", b"title", "versions", b"versions"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Document: _TypeAlias = Document  # noqa: Y015
+
+@_typing.final
+class AddDocumentRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    OWNER_FIELD_NUMBER: _builtins.int
+    DOCUMENT_ID_FIELD_NUMBER: _builtins.int
+    TITLE_FIELD_NUMBER: _builtins.int
+    FILE_NAME_FIELD_NUMBER: _builtins.int
+    CONTENT_FIELD_NUMBER: _builtins.int
+    EXPECTED_VERSION_FIELD_NUMBER: _builtins.int
+    document_id: _builtins.str
+    """"": a new document; otherwise a new version of this one"""
+    title: _builtins.str
+    """a new document's title; "": its file name"""
+    file_name: _builtins.str
+    content: _builtins.bytes
+    expected_version: _builtins.int
+    """A new version: the version it replaces (0: not checked). A stale one is ABORTED."""
+    @_builtins.property
+    def owner(self) -> Global___DocumentOwner: ...
+    def __init__(
+        self,
+        *,
+        owner: Global___DocumentOwner | None = ...,
+        document_id: _builtins.str = ...,
+        title: _builtins.str = ...,
+        file_name: _builtins.str = ...,
+        content: _builtins.bytes = ...,
+        expected_version: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["owner", b"owner"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["content", b"content", "document_id", b"document_id", "expected_version", b"expected_version", "file_name", b"file_name", "owner", b"owner", "title", b"title"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AddDocumentRequest: _TypeAlias = AddDocumentRequest  # noqa: Y015
+
+@_typing.final
+class ListDocumentsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    OWNER_FIELD_NUMBER: _builtins.int
+    PAGE_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def owner(self) -> Global___DocumentOwner: ...
+    @_builtins.property
+    def page(self) -> _paging_pb2.PageRequest: ...
+    def __init__(
+        self,
+        *,
+        owner: Global___DocumentOwner | None = ...,
+        page: _paging_pb2.PageRequest | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["owner", b"owner", "page", b"page"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["owner", b"owner", "page", b"page"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListDocumentsRequest: _TypeAlias = ListDocumentsRequest  # noqa: Y015
+
+@_typing.final
+class ListDocumentsResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DOCUMENTS_FIELD_NUMBER: _builtins.int
+    NEXT_CURSOR_FIELD_NUMBER: _builtins.int
+    next_cursor: _builtins.str
+    @_builtins.property
+    def documents(self) -> _containers.RepeatedCompositeFieldContainer[Global___Document]: ...
+    def __init__(
+        self,
+        *,
+        documents: _abc.Iterable[Global___Document] | None = ...,
+        next_cursor: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["documents", b"documents", "next_cursor", b"next_cursor"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListDocumentsResponse: _TypeAlias = ListDocumentsResponse  # noqa: Y015
+
+@_typing.final
+class GetDocumentRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    OWNER_FIELD_NUMBER: _builtins.int
+    DOCUMENT_ID_FIELD_NUMBER: _builtins.int
+    document_id: _builtins.str
+    @_builtins.property
+    def owner(self) -> Global___DocumentOwner: ...
+    def __init__(
+        self,
+        *,
+        owner: Global___DocumentOwner | None = ...,
+        document_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["owner", b"owner"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["document_id", b"document_id", "owner", b"owner"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetDocumentRequest: _TypeAlias = GetDocumentRequest  # noqa: Y015
+
+@_typing.final
+class ReadDocumentRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    OWNER_FIELD_NUMBER: _builtins.int
+    DOCUMENT_ID_FIELD_NUMBER: _builtins.int
+    VERSION_FIELD_NUMBER: _builtins.int
+    OFFSET_FIELD_NUMBER: _builtins.int
+    document_id: _builtins.str
+    version: _builtins.int
+    """0: the current one"""
+    offset: _builtins.int
+    @_builtins.property
+    def owner(self) -> Global___DocumentOwner: ...
+    def __init__(
+        self,
+        *,
+        owner: Global___DocumentOwner | None = ...,
+        document_id: _builtins.str = ...,
+        version: _builtins.int = ...,
+        offset: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["owner", b"owner"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["document_id", b"document_id", "offset", b"offset", "owner", b"owner", "version", b"version"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ReadDocumentRequest: _TypeAlias = ReadDocumentRequest  # noqa: Y015
+
+@_typing.final
+class DocumentChunk(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    VERSION_FIELD_NUMBER: _builtins.int
+    DATA_FIELD_NUMBER: _builtins.int
+    data: _builtins.bytes
+    """at most 1 MiB from the offset; empty at the end"""
+    @_builtins.property
+    def version(self) -> Global___DocumentVersion: ...
+    def __init__(
+        self,
+        *,
+        version: Global___DocumentVersion | None = ...,
+        data: _builtins.bytes = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["version", b"version"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["data", b"data", "version", b"version"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DocumentChunk: _TypeAlias = DocumentChunk  # noqa: Y015

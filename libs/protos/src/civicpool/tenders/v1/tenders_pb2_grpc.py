@@ -118,6 +118,26 @@ class TendersServiceStub:
                 request_serializer=civicpool_dot_tenders_dot_v1_dot_tenders__pb2.ListBidsRequest.SerializeToString,
                 response_deserializer=civicpool_dot_tenders_dot_v1_dot_tenders__pb2.ListBidsResponse.FromString,
                 _registered_method=True)
+        self.AddDocument = channel.unary_unary(
+                '/civicpool.tenders.v1.TendersService/AddDocument',
+                request_serializer=civicpool_dot_tenders_dot_v1_dot_tenders__pb2.AddDocumentRequest.SerializeToString,
+                response_deserializer=civicpool_dot_tenders_dot_v1_dot_tenders__pb2.Document.FromString,
+                _registered_method=True)
+        self.ListDocuments = channel.unary_unary(
+                '/civicpool.tenders.v1.TendersService/ListDocuments',
+                request_serializer=civicpool_dot_tenders_dot_v1_dot_tenders__pb2.ListDocumentsRequest.SerializeToString,
+                response_deserializer=civicpool_dot_tenders_dot_v1_dot_tenders__pb2.ListDocumentsResponse.FromString,
+                _registered_method=True)
+        self.GetDocument = channel.unary_unary(
+                '/civicpool.tenders.v1.TendersService/GetDocument',
+                request_serializer=civicpool_dot_tenders_dot_v1_dot_tenders__pb2.GetDocumentRequest.SerializeToString,
+                response_deserializer=civicpool_dot_tenders_dot_v1_dot_tenders__pb2.Document.FromString,
+                _registered_method=True)
+        self.ReadDocument = channel.unary_unary(
+                '/civicpool.tenders.v1.TendersService/ReadDocument',
+                request_serializer=civicpool_dot_tenders_dot_v1_dot_tenders__pb2.ReadDocumentRequest.SerializeToString,
+                response_deserializer=civicpool_dot_tenders_dot_v1_dot_tenders__pb2.DocumentChunk.FromString,
+                _registered_method=True)
 
 
 class TendersServiceServicer:
@@ -229,6 +249,37 @@ class TendersServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def AddDocument(self, request, context):
+        """Procurement documents: the tender's (added by a procurement lead of the lead
+        city) and each bid's (added by its vendor, sealed like the bid and opened
+        with it). Every file is kept with its SHA-256; a change is a new version,
+        nothing is overwritten or deleted. After publication a tender document
+        changes only while at least 6 days remain before bids_due_at (§ 20 (3) VgV).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListDocuments(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetDocument(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReadDocument(self, request, context):
+        """One piece of one version's content: a download is read piece by piece, so
+        neither the service nor the gateway holds a whole file.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_TendersServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -306,6 +357,26 @@ def add_TendersServiceServicer_to_server(servicer, server):
                     servicer.ListBids,
                     request_deserializer=civicpool_dot_tenders_dot_v1_dot_tenders__pb2.ListBidsRequest.FromString,
                     response_serializer=civicpool_dot_tenders_dot_v1_dot_tenders__pb2.ListBidsResponse.SerializeToString,
+            ),
+            'AddDocument': grpc.unary_unary_rpc_method_handler(
+                    servicer.AddDocument,
+                    request_deserializer=civicpool_dot_tenders_dot_v1_dot_tenders__pb2.AddDocumentRequest.FromString,
+                    response_serializer=civicpool_dot_tenders_dot_v1_dot_tenders__pb2.Document.SerializeToString,
+            ),
+            'ListDocuments': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListDocuments,
+                    request_deserializer=civicpool_dot_tenders_dot_v1_dot_tenders__pb2.ListDocumentsRequest.FromString,
+                    response_serializer=civicpool_dot_tenders_dot_v1_dot_tenders__pb2.ListDocumentsResponse.SerializeToString,
+            ),
+            'GetDocument': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetDocument,
+                    request_deserializer=civicpool_dot_tenders_dot_v1_dot_tenders__pb2.GetDocumentRequest.FromString,
+                    response_serializer=civicpool_dot_tenders_dot_v1_dot_tenders__pb2.Document.SerializeToString,
+            ),
+            'ReadDocument': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReadDocument,
+                    request_deserializer=civicpool_dot_tenders_dot_v1_dot_tenders__pb2.ReadDocumentRequest.FromString,
+                    response_serializer=civicpool_dot_tenders_dot_v1_dot_tenders__pb2.DocumentChunk.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -722,6 +793,114 @@ class TendersService:
             '/civicpool.tenders.v1.TendersService/ListBids',
             civicpool_dot_tenders_dot_v1_dot_tenders__pb2.ListBidsRequest.SerializeToString,
             civicpool_dot_tenders_dot_v1_dot_tenders__pb2.ListBidsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AddDocument(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/civicpool.tenders.v1.TendersService/AddDocument',
+            civicpool_dot_tenders_dot_v1_dot_tenders__pb2.AddDocumentRequest.SerializeToString,
+            civicpool_dot_tenders_dot_v1_dot_tenders__pb2.Document.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListDocuments(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/civicpool.tenders.v1.TendersService/ListDocuments',
+            civicpool_dot_tenders_dot_v1_dot_tenders__pb2.ListDocumentsRequest.SerializeToString,
+            civicpool_dot_tenders_dot_v1_dot_tenders__pb2.ListDocumentsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetDocument(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/civicpool.tenders.v1.TendersService/GetDocument',
+            civicpool_dot_tenders_dot_v1_dot_tenders__pb2.GetDocumentRequest.SerializeToString,
+            civicpool_dot_tenders_dot_v1_dot_tenders__pb2.Document.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReadDocument(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/civicpool.tenders.v1.TendersService/ReadDocument',
+            civicpool_dot_tenders_dot_v1_dot_tenders__pb2.ReadDocumentRequest.SerializeToString,
+            civicpool_dot_tenders_dot_v1_dot_tenders__pb2.DocumentChunk.FromString,
             options,
             channel_credentials,
             insecure,

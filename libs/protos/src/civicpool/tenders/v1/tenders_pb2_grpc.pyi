@@ -66,6 +66,19 @@ class TendersServiceStub:
     ReplaceBid: _grpc.UnaryUnaryMultiCallable[_tenders_pb2.SubmitBidRequest, _tenders_pb2.Bid]
     WithdrawBid: _grpc.UnaryUnaryMultiCallable[_tenders_pb2.WithdrawBidRequest, _tenders_pb2.Bid]
     ListBids: _grpc.UnaryUnaryMultiCallable[_tenders_pb2.ListBidsRequest, _tenders_pb2.ListBidsResponse]
+    AddDocument: _grpc.UnaryUnaryMultiCallable[_tenders_pb2.AddDocumentRequest, _tenders_pb2.Document]
+    """Procurement documents: the tender's (added by a procurement lead of the lead
+    city) and each bid's (added by its vendor, sealed like the bid and opened
+    with it). Every file is kept with its SHA-256; a change is a new version,
+    nothing is overwritten or deleted. After publication a tender document
+    changes only while at least 6 days remain before bids_due_at (§ 20 (3) VgV).
+    """
+    ListDocuments: _grpc.UnaryUnaryMultiCallable[_tenders_pb2.ListDocumentsRequest, _tenders_pb2.ListDocumentsResponse]
+    GetDocument: _grpc.UnaryUnaryMultiCallable[_tenders_pb2.GetDocumentRequest, _tenders_pb2.Document]
+    ReadDocument: _grpc.UnaryUnaryMultiCallable[_tenders_pb2.ReadDocumentRequest, _tenders_pb2.DocumentChunk]
+    """One piece of one version's content: a download is read piece by piece, so
+    neither the service nor the gateway holds a whole file.
+    """
 
 @_typing.type_check_only
 class TendersServiceAsyncStub(TendersServiceStub):
@@ -105,6 +118,19 @@ class TendersServiceAsyncStub(TendersServiceStub):
     ReplaceBid: _aio.UnaryUnaryMultiCallable[_tenders_pb2.SubmitBidRequest, _tenders_pb2.Bid]  # type: ignore[assignment]
     WithdrawBid: _aio.UnaryUnaryMultiCallable[_tenders_pb2.WithdrawBidRequest, _tenders_pb2.Bid]  # type: ignore[assignment]
     ListBids: _aio.UnaryUnaryMultiCallable[_tenders_pb2.ListBidsRequest, _tenders_pb2.ListBidsResponse]  # type: ignore[assignment]
+    AddDocument: _aio.UnaryUnaryMultiCallable[_tenders_pb2.AddDocumentRequest, _tenders_pb2.Document]  # type: ignore[assignment]
+    """Procurement documents: the tender's (added by a procurement lead of the lead
+    city) and each bid's (added by its vendor, sealed like the bid and opened
+    with it). Every file is kept with its SHA-256; a change is a new version,
+    nothing is overwritten or deleted. After publication a tender document
+    changes only while at least 6 days remain before bids_due_at (§ 20 (3) VgV).
+    """
+    ListDocuments: _aio.UnaryUnaryMultiCallable[_tenders_pb2.ListDocumentsRequest, _tenders_pb2.ListDocumentsResponse]  # type: ignore[assignment]
+    GetDocument: _aio.UnaryUnaryMultiCallable[_tenders_pb2.GetDocumentRequest, _tenders_pb2.Document]  # type: ignore[assignment]
+    ReadDocument: _aio.UnaryUnaryMultiCallable[_tenders_pb2.ReadDocumentRequest, _tenders_pb2.DocumentChunk]  # type: ignore[assignment]
+    """One piece of one version's content: a download is read piece by piece, so
+    neither the service nor the gateway holds a whole file.
+    """
 
 class TendersServiceServicer(metaclass=_abc_1.ABCMeta):
     """Joint tenders: from a closed demand round to lots, sealed bids, a MEAT
@@ -231,5 +257,42 @@ class TendersServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _tenders_pb2.ListBidsRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_tenders_pb2.ListBidsResponse, _abc.Awaitable[_tenders_pb2.ListBidsResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def AddDocument(
+        self,
+        request: _tenders_pb2.AddDocumentRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_tenders_pb2.Document, _abc.Awaitable[_tenders_pb2.Document]]:
+        """Procurement documents: the tender's (added by a procurement lead of the lead
+        city) and each bid's (added by its vendor, sealed like the bid and opened
+        with it). Every file is kept with its SHA-256; a change is a new version,
+        nothing is overwritten or deleted. After publication a tender document
+        changes only while at least 6 days remain before bids_due_at (§ 20 (3) VgV).
+        """
+
+    @_abc_1.abstractmethod
+    def ListDocuments(
+        self,
+        request: _tenders_pb2.ListDocumentsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_tenders_pb2.ListDocumentsResponse, _abc.Awaitable[_tenders_pb2.ListDocumentsResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def GetDocument(
+        self,
+        request: _tenders_pb2.GetDocumentRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_tenders_pb2.Document, _abc.Awaitable[_tenders_pb2.Document]]: ...
+
+    @_abc_1.abstractmethod
+    def ReadDocument(
+        self,
+        request: _tenders_pb2.ReadDocumentRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_tenders_pb2.DocumentChunk, _abc.Awaitable[_tenders_pb2.DocumentChunk]]:
+        """One piece of one version's content: a download is read piece by piece, so
+        neither the service nor the gateway holds a whole file.
+        """
 
 def add_TendersServiceServicer_to_server(servicer: TendersServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
