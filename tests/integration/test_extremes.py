@@ -147,10 +147,12 @@ def real_ids(api: ApiFactory) -> dict[str, str]:
     round_ = admin.get("/rounds", params={"status": "open"}).json()["data"][0]
     line = admin.get(f"/rounds/{round_['id']}/lines").json()["data"][0]
     posting = admin.get("/ledger/transactions", params={"limit": 1}).json()["data"][0]
+    document = lead.get(f"/tenders/{tender['id']}/documents").json()["data"][0]
     return {
         "items": admin.get("/items").json()["data"][0]["id"], "cities": "bruchsal", "vendors": "rheintal",
         "cost-keys": "equal", "rounds": round_["id"], "tenders": tender["id"], "contracts": contract["id"],
         "ledger": posting["id"], "line_id": line["id"], "bid_id": bid["id"], "city_id": "rastatt", "year": "2027",
+        "doc_id": document["id"],
     }  # fmt: skip
 
 

@@ -54,7 +54,8 @@ LEAD = "buehl.lead"
 VENDOR = "vendor.rheintal"
 DRAFT_ROUND = "buehl.it, draft round"  # a second view of city IT: a round not yet opened is hidden too
 PROFILES = ("buehl.it", "buehl.finance", DRAFT_ROUND, LEAD, VENDOR)  # who asks, and about what
-FOREIGN_KINDS = {"round", "line_round", "line", "tender", "bid_tender", "bid", "contract", "transaction", "city", "lot"}
+FOREIGN_KINDS = {"round", "line_round", "line", "tender", "bid_tender", "bid", "contract", "transaction", "city", "lot",
+                 "document"}  # fmt: skip
 WRITES = {"post", "put", "patch", "delete"}
 
 # Which value a path parameter takes: by its name, or for `{id}` by the collection it names.
@@ -156,6 +157,7 @@ NO_FOREIGN_WRITES = {
     ("put", "/me/notifications"),
 }
 IMPORT = ("post", "/rounds/{id}/imports")  # the caller's own city's demand: sent only into a hidden round
+UPLOAD = ("Unterlage.pdf", b"%PDF-1.7\n% Isolationstest\n", "application/pdf")  # any other upload: a document
 
 
 @dataclass(frozen=True)
@@ -163,6 +165,7 @@ class Operation:
     method: str
     path: str  # without the /api/v1 prefix
     query: tuple[str, ...]
+    multipart: bool = False  # a file upload
 
     @property
     def writes(self) -> bool:
@@ -180,7 +183,8 @@ class Operation:
                 parent = "line_round" if "{line_id}" in self.path else "bid_tender" if "{bid_id}" in self.path else None
                 kinds[name] = parent or COLLECTION_KINDS[self.path.split("/")[1]]
             else:
-                kinds[name] = {"line_id": "line", "bid_id": "bid", "city_id": "city", "year": "year"}[name]
+                kinds[name] = {"line_id": "line", "bid_id": "bid", "city_id": "city", "year": "year",
+                               "doc_id": "document"}[name]  # fmt: skip
         return kinds
 
     def kinds(self) -> set[str]:
@@ -197,7 +201,8 @@ def _operations() -> list[Operation]:
             continue
         for method, op in methods.items():
             query = tuple(p["name"] for p in op.get("parameters", []) if p["in"] == "query")
-            found.append(Operation(method, path.removeprefix(API), query))
+            multipart = "multipart/form-data" in op.get("requestBody", {}).get("content", {})
+            found.append(Operation(method, path.removeprefix(API), query, multipart))
     return found
 
 
@@ -214,7 +219,7 @@ class World:
 
     def missing(self, profile: str) -> dict[str, Any]:
         values = dict(self.foreign[profile])
-        for kind in ("round", "line", "tender", "bid", "contract", "transaction", "lot"):
+        for kind in ("round", "line", "tender", "bid", "contract", "transaction", "lot", "document"):
             values[kind] = MISSING_ID
         values["city"] = MISSING_CITY
         return values
@@ -253,6 +258,8 @@ def world(api: ApiFactory) -> World:
     assert created.status_code == 201, created.text
     draft_tender = created.json()
     draft_lot = draft_tender["lots"][0]
+    document = lead.post(f"/tenders/{draft_tender['id']}/documents", files={"file": UPLOAD})
+    assert document.status_code == 201, document.text
 
     common = {
         "item": item["id"],
@@ -273,6 +280,7 @@ def world(api: ApiFactory) -> World:
         "lot": vc["lot_id"],
         "lot_item": vc["item_id"],
         "contract": vpn["id"],
+        "document": document.json()["id"],  # of the draft tender
     }
     city_world = {**common, "round": open_round["id"], "round_version": open_round["version"]}
     vendor_world = {
@@ -283,7 +291,7 @@ def world(api: ApiFactory) -> World:
         "lot_item": draft_lot["items"][0]["item_id"],
         "contract": vc["id"],
     }
-    everything_of_others = {"round", "line", "tender", "bid", "contract", "transaction", "city", "lot"}
+    everything_of_others = {"round", "line", "tender", "bid", "contract", "transaction", "city", "lot", "document"}
     template = admin.get("/rounds/import-template", params={"format": "csv"})
     return World(
         foreign={
@@ -313,6 +321,8 @@ def _send(
     params = {} if plain else {name: values[QUERY_KINDS[name]] for name in op.query if name in QUERY_KINDS}
     if (op.method, op.path) == IMPORT:
         return client.post(path, files={"file": ("bedarf.csv", world.csv_template, "text/csv")})
+    if op.multipart:
+        return client.request(op.method, path, params=params, files={"file": UPLOAD})
     body = BODIES.get((op.method, op.path))
     return client.request(op.method, path, params=params, json=body(values) if body else None)
 
@@ -427,7 +437,7 @@ def test_nothing_of_another_city_is_seen_or_changed(
 
 
 # What the city profiles must not see (World.hidden), known before the world is built.
-CITY_HIDDEN = {"line", "tender", "bid", "contract", "transaction", "lot"}
+CITY_HIDDEN = {"line", "tender", "bid", "contract", "transaction", "lot", "document"}
 
 
 def _own_city_cases() -> list[Any]:
@@ -493,7 +503,8 @@ def test_every_operation_is_in_the_matrix() -> None:
         for op in OPERATIONS
         if op.writes and "requestBody" not in SPEC["paths"][API + op.path][op.method]
     }
-    assert writes - bodiless <= set(BODIES) | NO_FOREIGN_WRITES | {IMPORT}
+    uploads = {(op.method, op.path) for op in OPERATIONS if op.multipart}  # sent with a document (UPLOAD)
+    assert writes - bodiless <= set(BODIES) | NO_FOREIGN_WRITES | {IMPORT} | uploads
     assert set(BODIES) | NO_FOREIGN_WRITES <= writes
     assert len(OPERATIONS) >= 70
 

@@ -11,11 +11,13 @@ from __future__ import annotations
 import datetime as dt
 import re
 import time
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from playwright.sync_api import Page, expect
+from civicpool_cli import demo
+from playwright.sync_api import FilePayload, Page, expect
 
 from tests.conftest import ApiFactory
 from tests.portal.conftest import Shoot, SignIn
@@ -151,6 +153,15 @@ def test_3_lead_takes_the_demand_to_an_awarded_tender(
     lead.fill("input[name=bids_due_at]", local(due))
     lead.get_by_role("button", name="Speichern", exact=True).click()
     expect(lead.locator(".flash.ok")).to_contain_text("Ausschreibung gespeichert")
+    document = demo.pdf_document("Leistungsbeschreibung Videokonferenz")
+    upload = lead.get_by_test_id("document-form")
+    upload.locator("input[name=title]").fill("Leistungsbeschreibung")
+    upload.locator("input[name=file]").set_input_files(
+        files=[FilePayload(name="LB.pdf", mimeType="application/pdf", buffer=document)]
+    )
+    upload.get_by_role("button", name="Dokument hinzufügen").click()
+    expect(lead.locator(".flash.ok")).to_contain_text("Dokument hinzugefügt")
+    expect(lead.locator("tr[data-document=Leistungsbeschreibung]")).to_contain_text("LB.pdf")
     shoot(lead, "lead-tender-draft")
     lead.get_by_role("button", name="Ausschreibung veröffentlichen", exact=True).click()
     expect(lead.get_by_test_id("tender-status")).to_have_text("veröffentlicht")
@@ -158,6 +169,9 @@ def test_3_lead_takes_the_demand_to_an_awarded_tender(
     for vendor, price in (("vendor.rheintal", "84,00"), ("vendor.schwarzwald", "79,50")):
         seller = sign_in(vendor, "/tenders")
         seller.goto(tender_url)
+        with seller.expect_download() as download:  # the tender's documents, as the lead uploaded them
+            seller.get_by_test_id("documents").get_by_role("link", name="LB.pdf").click()
+        assert Path(download.value.path()).read_bytes() == document
         form = seller.get_by_test_id("bid-form")
         form.locator("input[name^=price_]").fill("99,00")
         form.locator("input[name=delivery_days]").fill("10")

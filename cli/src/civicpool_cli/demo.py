@@ -228,6 +228,12 @@ DEMO_BIDS: tuple[tuple[str, str, int, tuple[tuple[int, int], ...], int, str | No
     ("globalmeet", "VC-JITSI-SELFHOSTED", 1_100, (), 3, "third_country", False, False, 75),
 )
 DEMO_WEIGHTS = {"price": 50, "quality": 30, "data_protection": 20}
+# The demo tender's documents (title, file name, the one line of text each PDF shows), and each bid's offer.
+DEMO_DOCUMENTS = (
+    ("Leistungsbeschreibung", "Leistungsbeschreibung.pdf", "Leistungsbeschreibung: VPN und Videokonferenz 2026"),
+    ("Vertragsbedingungen", "Vertragsbedingungen.pdf", "Besondere Vertragsbedingungen (EVB-IT Ueberlassung)"),
+)
+DEMO_OFFER = ("Angebot", "Angebot.pdf", "Angebotsschreiben")
 DEMO_BIDDING_SECONDS = 6  # the demo's bids are due a few seconds after publication
 
 # The demo contracts in use: call-offs per city and SKU, a quota shift to Rastatt (which took no part
@@ -247,3 +253,26 @@ DEMO_RASTATT_CALL_OFF = ("rastatt", "VPN-SEAT", 12)
 DEMO_RETURN = ("bretten", "VPN-SEAT", 10)  # Bretten gives 10 seats back to the pool ...
 DEMO_TAKE = ("stutensee", "VPN-SEAT", 5)  # ... Stutensee takes 5 of them
 DEMO_MOVE = ("VC-JITSI-SELFHOSTED", "bruchsal", "rheinstetten", 20)
+
+
+def pdf_document(line: str) -> bytes:
+    """A one-page PDF showing `line` (ASCII), valid enough for every PDF reader: the demo's documents."""
+    text = line.encode("ascii").replace(b"\\", b"\\\\").replace(b"(", b"\\(").replace(b")", b"\\)")
+    stream = b"BT /F1 14 Tf 72 770 Td (" + text + b") Tj ET"
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R"
+        b" /Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n%s\nendstream" % (len(stream), stream),
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out, offsets = bytearray(b"%PDF-1.4\n"), []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)

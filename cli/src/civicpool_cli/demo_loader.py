@@ -118,6 +118,9 @@ def _load_demo_tender(
         changed = lead.patch(f"/tenders/{tender['id']}", json={"bids_due_at": due.isoformat()},
                              headers={"If-Match": f'"{tender["version"]}"'})  # fmt: skip
         _checked(changed, "the demo tender's deadline")
+        for title, file_name, shown in demo.DEMO_DOCUMENTS:
+            upload = {"file": (file_name, demo.pdf_document(shown), "application/pdf")}
+            _checked(lead.post(f"/tenders/{tender['id']}/documents", files=upload, data={"title": title}), title)
         tender = _checked(lead.post(f"/tenders/{tender['id']}/publish"), "publishing the demo tender")
     progress("demo tender published; the demo vendors bid")
     lot_of = {item["sku"]: lot["id"] for lot in tender["lots"] for item in lot["items"]}
@@ -128,7 +131,12 @@ def _load_demo_tender(
                "open_source": oss, "prices": [{"item_id": item_of[sku], "unit_price_cents": cents,
                "tiers": [{"min_quantity": q, "unit_price_cents": c} for q, c in tiers]}]}  # fmt: skip
         with _client(gateway_url, token_for(f"vendor.{vendor}")) as seller:
-            quality[_checked(seller.post(f"/tenders/{tender['id']}/bids", json=bid), f"{vendor}'s bid")["id"]] = score
+            bid_id = _checked(seller.post(f"/tenders/{tender['id']}/bids", json=bid), f"{vendor}'s bid")["id"]
+            title, file_name, shown = demo.DEMO_OFFER
+            offer = {"file": (file_name, demo.pdf_document(f"{shown} {vendor}"), "application/pdf")}
+            documents = f"/tenders/{tender['id']}/bids/{bid_id}/documents"
+            _checked(seller.post(documents, files=offer, data={"title": title}), f"{vendor}'s offer")
+            quality[bid_id] = score
     time.sleep(max(0.0, (due - dt.datetime.now(dt.UTC)).total_seconds()) + 0.2)  # bids are opened after the deadline
     with _client(gateway_url, token_for(demo.DEMO_ROUND_LEAD)) as lead:
         _checked(lead.post(f"/tenders/{tender['id']}/close-bidding"), "opening the demo bids")
@@ -139,7 +147,8 @@ def _load_demo_tender(
         best = [{"lot_id": r["lot_id"], "bid_id": r["bid_id"]} for r in _checked(evaluation, "evaluating")["rows"]
                 if r["rank"] == 1]  # fmt: skip
         awarded = _checked(lead.post(f"/tenders/{tender['id']}/award", json={"awards": best}), "the award")
-    report.created += 3 + len(demo.DEMO_TENDER_LINES) + len(demo.DEMO_BIDS) + len(awarded["contracts"])
+    report.created += 3 + len(demo.DEMO_TENDER_LINES) + 2 * len(demo.DEMO_BIDS) + len(awarded["contracts"])
+    report.created += len(demo.DEMO_DOCUMENTS)
     progress(f"demo tender awarded: {len(awarded['contracts'])} framework contracts")
 
 

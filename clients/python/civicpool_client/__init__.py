@@ -66,6 +66,8 @@ __all__ = [
     "CostKeyPatch",
     "CostPart",
     "CostShare",
+    "Document",
+    "DocumentVersion",
     "EvaluateBody",
     "Evaluation",
     "FieldChange",
@@ -102,6 +104,7 @@ __all__ = [
     "PageCity",
     "PageContract",
     "PageCostKey",
+    "PageDocument",
     "PageItem",
     "PageLedgerTransaction",
     "PageLine",
@@ -200,6 +203,8 @@ from civicpool_client.models.cost_key_method import CostKeyMethod as CostKeyMeth
 from civicpool_client.models.cost_key_patch import CostKeyPatch as CostKeyPatch
 from civicpool_client.models.cost_part import CostPart as CostPart
 from civicpool_client.models.cost_share import CostShare as CostShare
+from civicpool_client.models.document import Document as Document
+from civicpool_client.models.document_version import DocumentVersion as DocumentVersion
 from civicpool_client.models.evaluate_body import EvaluateBody as EvaluateBody
 from civicpool_client.models.evaluation import Evaluation as Evaluation
 from civicpool_client.models.field_change import FieldChange as FieldChange
@@ -236,6 +241,7 @@ from civicpool_client.models.page_bid import PageBid as PageBid
 from civicpool_client.models.page_city import PageCity as PageCity
 from civicpool_client.models.page_contract import PageContract as PageContract
 from civicpool_client.models.page_cost_key import PageCostKey as PageCostKey
+from civicpool_client.models.page_document import PageDocument as PageDocument
 from civicpool_client.models.page_item import PageItem as PageItem
 from civicpool_client.models.page_ledger_transaction import PageLedgerTransaction as PageLedgerTransaction
 from civicpool_client.models.page_line import PageLine as PageLine

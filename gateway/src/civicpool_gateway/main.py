@@ -31,6 +31,7 @@ from civicpool_gateway.routers import (
     budgets,
     catalog,
     contracts,
+    documents,
     health,
     imports,
     ledger,
@@ -121,10 +122,16 @@ def create_app(
     app.add_middleware(
         BodyLimit,
         default_bytes=MAX_JSON_BODY_BYTES,
-        # The portal's upload goes on to the API's import: as large as that may be.
+        # The portal's uploads go on to the API's import and documents: as large as those may be.
         larger=[
-            (path, imports.MAX_IMPORT_BODY_BYTES, imports.TOO_LARGE)
-            for path in (imports.IMPORTS_PATH, civicpool_portal.IMPORT_PATH)
+            *(
+                (path, imports.MAX_IMPORT_BODY_BYTES, imports.TOO_LARGE)
+                for path in (imports.IMPORTS_PATH, civicpool_portal.IMPORT_PATH)
+            ),
+            *(
+                (path, documents.MAX_DOCUMENT_BODY_BYTES, documents.TOO_LARGE)
+                for path in (documents.DOCUMENTS_PATH, civicpool_portal.DOCUMENTS_PATH)
+            ),
         ],
     )
     app.add_middleware(RequestLanguage)
@@ -132,7 +139,8 @@ def create_app(
         RequestTelemetry, router_prefix=API_PREFIX
     )  # added last: outermost, so it sees every answer, refusals too
     # imports before rounds: /rounds/import-template must not match /rounds/{id}
-    routers = (me, notifications, catalog, imports, rounds, lines, tenders, contracts, ledger, reports, budgets)
+    routers = (me, notifications, catalog, imports, rounds, lines, tenders, documents, contracts, ledger, reports,
+               budgets)  # fmt: skip
     for router in (module.router for module in routers):
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(health.router)

@@ -179,6 +179,29 @@ class Bid(BaseModel):
     outcome: BidOutcome
 
 
+# -- documents ----------------------------------------------------------------------------------
+
+
+class DocumentVersion(BaseModel):
+    version: int
+    file_name: str
+    media_type: str = Field(description="As found in the file's content, not as its name says")
+    size_bytes: int
+    sha256: str = Field(description="Hex SHA-256 of the file: compare it with what you downloaded")
+    uploaded_by: str
+    uploaded_at: dt.datetime
+    after_publication: bool = Field(description="A change after the tender was published: every vendor was told")
+
+
+class Document(BaseModel):
+    id: str
+    tender_id: str
+    bid_id: str | None = Field(description="The bid whose document it is; null for the tender's own")
+    title: str
+    version: int = Field(description="The current version (the ETag); send it as If-Match to add the next")
+    versions: list[DocumentVersion] = Field(description="Oldest first; the last one is current")
+
+
 # -- evaluation and award -----------------------------------------------------------------------
 
 

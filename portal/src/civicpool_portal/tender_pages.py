@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from civicpool_common.auth import Role
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 
 from civicpool_portal.forms import Text, if_match, parse_euros, whole
 from civicpool_portal.i18n import from_local_input
-from civicpool_portal.page_request import ApiError, FormPortalDep, Portal, PortalDep, back_to
+from civicpool_portal.page_request import ApiError, FormPortalDep, NoAccess, Portal, PortalDep, back_to
 
 router = APIRouter(prefix="/tenders")
 TENDER_ROLES = (Role.PROCUREMENT_LEAD, Role.NETWORK_ADMIN, Role.VENDOR)
@@ -33,6 +33,10 @@ async def tender_page(portal: PortalDep, tender_id: str) -> HTMLResponse:
     portal.require(*TENDER_ROLES)
     tender = await portal.get_page(f"/tenders/{tender_id}")
     bids = await _bids(portal, tender)
+    documents = await _documents(portal, tender_id)
+    # Changed after publication: what vendors must have read (newest first), shown above everything else.
+    changes = sorted(((d["title"], v) for d in documents for v in d["versions"] if v["after_publication"]),
+                     key=lambda change: str(change[1]["uploaded_at"]), reverse=True)  # fmt: skip
     is_vendor = portal.has(Role.VENDOR)
     is_lead = portal.has(Role.PROCUREMENT_LEAD) and portal.city == tender["lead_city_id"]
     # The score table and the contracts are the lead city's (and the network admin's) to read.
@@ -48,6 +52,8 @@ async def tender_page(portal: PortalDep, tender_id: str) -> HTMLResponse:
         bids=bids,
         bids_by_lot={lot["id"]: [b for b in bids if b["lot_id"] == lot["id"]] for lot in tender["lots"]},
         evaluation=evaluation,
+        documents=documents,
+        document_changes=changes,
         contracts=contracts,
         vendor_names=vendors,
         is_lead=is_lead,
@@ -68,6 +74,50 @@ async def _bids(portal: Portal, tender: dict[str, Any]) -> list[dict[str, Any]]:
             return []
         raise
     return list(page["data"])
+
+
+async def _documents(portal: Portal, tender_id: str) -> list[dict[str, Any]]:
+    """The tender's documents, when this user may read them (a lead of another city may not)."""
+    try:
+        return await portal.get_all(f"/tenders/{tender_id}/documents")
+    except ApiError as error:
+        if error.status in (403, 404):
+            return []
+        raise
+
+
+@router.post("/{tender_id}/documents")
+async def add_document(portal: FormPortalDep, tender_id: str, file: UploadFile, title: Text = "") -> Response:
+    files = {"file": (file.filename or "", await file.read(), file.content_type or "application/octet-stream")}
+    await portal.send("POST", f"/tenders/{tender_id}/documents", files=files, data={"title": title},
+                      ok=portal._("Document added."))  # fmt: skip
+    return back_to(f"/tenders/{tender_id}")
+
+
+@router.post("/{tender_id}/documents/{document_id}")
+async def add_document_version(
+    portal: FormPortalDep, tender_id: str, document_id: str, file: UploadFile, version: Text = ""
+) -> Response:
+    files = {"file": (file.filename or "", await file.read(), file.content_type or "application/octet-stream")}
+    await portal.send("PUT", f"/tenders/{tender_id}/documents/{document_id}", files=files,
+                      headers=if_match(version), ok=portal._("New version uploaded."))  # fmt: skip
+    return back_to(f"/tenders/{tender_id}")
+
+
+@router.get("/{tender_id}/documents/{document_id}/content")
+async def download_document(
+    portal: PortalDep, tender_id: str, document_id: str, version: Annotated[int | None, Query(ge=1)] = None
+) -> Response:
+    """The file, as the API hands it to this user (the API decides who may read it)."""
+    params = {"version": version} if version else {}
+    try:
+        answer = await portal.call("GET", f"/tenders/{tender_id}/documents/{document_id}/content", params=params)
+    except ApiError as error:
+        if error.status in (403, 404):
+            raise NoAccess(portal._("This does not exist, or it is not yours to see.")) from None
+        raise
+    headers = {name: answer.headers[name] for name in ("content-disposition", "repr-digest") if name in answer.headers}
+    return Response(answer.content, media_type=answer.headers["content-type"], headers=headers)
 
 
 @router.post("/{tender_id}/settings")

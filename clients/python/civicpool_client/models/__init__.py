@@ -44,6 +44,8 @@ from civicpool_client.models.cost_key_method import CostKeyMethod
 from civicpool_client.models.cost_key_patch import CostKeyPatch
 from civicpool_client.models.cost_part import CostPart
 from civicpool_client.models.cost_share import CostShare
+from civicpool_client.models.document import Document
+from civicpool_client.models.document_version import DocumentVersion
 from civicpool_client.models.evaluate_body import EvaluateBody
 from civicpool_client.models.evaluation import Evaluation
 from civicpool_client.models.field_change import FieldChange
@@ -80,6 +82,7 @@ from civicpool_client.models.page_bid import PageBid
 from civicpool_client.models.page_city import PageCity
 from civicpool_client.models.page_contract import PageContract
 from civicpool_client.models.page_cost_key import PageCostKey
+from civicpool_client.models.page_document import PageDocument
 from civicpool_client.models.page_item import PageItem
 from civicpool_client.models.page_ledger_transaction import PageLedgerTransaction
 from civicpool_client.models.page_line import PageLine

@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import grpc
 from civicpool.tenders.v1 import tenders_pb2 as pb
 from civicpool.tenders.v1.tenders_pb2_grpc import TendersServiceStub
 
 from civicpool_gateway.clients.base import ServiceClient
-from civicpool_gateway.schemas import Page
+from civicpool_gateway.schemas import ListParams, Page
 from civicpool_gateway.serde import tenders as serde
-from civicpool_gateway.serde.fields import update_mask
+from civicpool_gateway.serde.fields import page_request, update_mask
 from civicpool_gateway.tender_schemas import (
     AwardBody,
     AwardResult,
     Bid,
     BidFields,
     BidReplace,
+    Document,
+    DocumentVersion,
     EvaluateBody,
     Evaluation,
     Tender,
@@ -24,6 +28,31 @@ from civicpool_gateway.tender_schemas import (
     TenderPatch,
 )
 from civicpool_gateway.versioning import ExpectedVersion
+
+
+@dataclass(frozen=True)
+class DocumentOwner:
+    """A tender's documents (bid_id ""), or one bid's."""
+
+    tender_id: str
+    bid_id: str = ""
+
+    def message(self) -> pb.DocumentOwner:
+        return pb.DocumentOwner(tender_id=self.tender_id, bid_id=self.bid_id)
+
+
+@dataclass(frozen=True)
+class DocumentUpload:
+    file_name: str
+    content: bytes
+    title: str = ""
+    document_id: str = ""  # "": a new document, else its next version
+
+
+@dataclass(frozen=True)
+class DocumentPiece:
+    version: DocumentVersion
+    data: bytes
 
 
 class TendersClient(ServiceClient):
@@ -105,3 +134,32 @@ class TendersClient(ServiceClient):
     async def withdraw_bid(self, tender_id: str, bid_id: str, expected: ExpectedVersion, token: str) -> Bid:
         request = pb.WithdrawBidRequest(tender_id=tender_id, bid_id=bid_id, expected_version=expected.number)
         return serde.bid_from_proto(await self._call(self._stub.WithdrawBid, request, token, expected=expected))
+
+    # -- documents -------------------------------------------------------------
+
+    async def add_document(
+        self, owner: DocumentOwner, upload: DocumentUpload, expected: ExpectedVersion, token: str
+    ) -> Document:
+        request = pb.AddDocumentRequest(
+            owner=owner.message(), document_id=upload.document_id, title=upload.title, file_name=upload.file_name,
+            content=upload.content, expected_version=expected.number,
+        )  # fmt: skip
+        reply = await self._call(self._stub.AddDocument, request, token, expected=expected)
+        return serde.document_from_proto(reply)
+
+    async def list_documents(self, owner: DocumentOwner, params: ListParams, token: str) -> Page[Document]:
+        request = pb.ListDocumentsRequest(owner=owner.message(), page=page_request(params))
+        return serde.documents_page_from_proto(await self._call(self._stub.ListDocuments, request, token))
+
+    async def get_document(self, owner: DocumentOwner, document_id: str, token: str) -> Document:
+        request = pb.GetDocumentRequest(owner=owner.message(), document_id=document_id)
+        return serde.document_from_proto(await self._call(self._stub.GetDocument, request, token))
+
+    async def read_document(
+        self, owner: DocumentOwner, document_id: str, version: int, offset: int, token: str
+    ) -> DocumentPiece:
+        """One piece of a version's content from `offset` (empty at the end), with the version's facts."""
+        request = pb.ReadDocumentRequest(owner=owner.message(), document_id=document_id, version=version,
+                                         offset=offset)  # fmt: skip
+        reply = await self._call(self._stub.ReadDocument, request, token)
+        return DocumentPiece(serde.document_version_from_proto(reply.version), reply.data)

@@ -34,6 +34,8 @@ from civicpool_gateway.tender_schemas import (
     BidFields,
     BidPrice,
     BidReplace,
+    Document,
+    DocumentVersion,
     EvaluateBody,
     Evaluation,
     Lot,
@@ -522,4 +524,48 @@ def award_result_to_proto(result: AwardResult) -> pb.AwardResult:
         tender=tender_to_proto(result.tender),
         contracts=[contract_to_proto(c) for c in result.contracts],
         contracts_pending=result.contracts_pending,
+    )
+
+
+def document_version_from_proto(v: pb.DocumentVersion) -> DocumentVersion:
+    return DocumentVersion(
+        version=v.version, file_name=v.file_name, media_type=v.media_type, size_bytes=v.size_bytes,
+        sha256=v.sha256, uploaded_by=v.uploaded_by,
+        uploaded_at=time_or_none(v.HasField("uploaded_at"), v.uploaded_at),
+        after_publication=v.after_publication,
+    )  # fmt: skip
+
+
+def document_version_to_proto(v: DocumentVersion) -> pb.DocumentVersion:
+    return pb.DocumentVersion(
+        version=v.version, file_name=v.file_name, media_type=v.media_type, size_bytes=v.size_bytes,
+        sha256=v.sha256, uploaded_by=v.uploaded_by, uploaded_at=to_timestamp(v.uploaded_at),
+        after_publication=v.after_publication,
+    )  # fmt: skip
+
+
+def document_from_proto(message: pb.Document) -> Document:
+    versions = [document_version_from_proto(v) for v in message.versions]
+    return Document(
+        id=message.id, tender_id=message.owner.tender_id, bid_id=text_or_none(message.owner.bid_id),
+        title=message.title, version=versions[-1].version if versions else 0, versions=versions,
+    )  # fmt: skip
+
+
+def document_to_proto(document: Document) -> pb.Document:
+    return pb.Document(
+        id=document.id, owner=pb.DocumentOwner(tender_id=document.tender_id, bid_id=document.bid_id or ""),
+        title=document.title, versions=[document_version_to_proto(v) for v in document.versions],
+    )  # fmt: skip
+
+
+def documents_page_to_proto(page: Page[Document]) -> pb.ListDocumentsResponse:
+    return pb.ListDocumentsResponse(
+        documents=[document_to_proto(d) for d in page.data], next_cursor=page.next_cursor or ""
+    )
+
+
+def documents_page_from_proto(reply: pb.ListDocumentsResponse) -> Page[Document]:
+    return Page[Document](
+        data=[document_from_proto(d) for d in reply.documents], next_cursor=cursor_or_none(reply.next_cursor)
     )
