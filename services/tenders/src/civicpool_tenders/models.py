@@ -19,7 +19,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, deferred, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
 class Base(DeclarativeBase):
@@ -249,7 +249,7 @@ class DocumentVersion(Base):
     uploaded_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
     after_publication: Mapped[bool] = mapped_column(Boolean, default=False)
     # Loaded only when asked for: lists and checks never carry the files.
-    content: Mapped[bytes] = deferred(mapped_column(LargeBinary))
+    content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
 
 
 # The last tender number given per lead city prefix and year (civicpool_common.numbering).
