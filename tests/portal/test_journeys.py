@@ -194,7 +194,15 @@ def test_3_lead_takes_the_demand_to_an_awarded_tender(
         form.get_by_role("button", name="Angebot ersetzen").click()
         expect(seller.locator(".flash.ok")).to_contain_text("Angebot ersetzt")
         expect(seller.get_by_test_id("own-bid")).to_contain_text(f"{price}\xa0€")
-        if vendor == "vendor.schwarzwald":
+        if vendor == "vendor.schwarzwald":  # its offer letter, sealed with the bid
+            attach = seller.get_by_test_id("bid-document-form")
+            attach.locator("input[name=title]").fill("Angebotsschreiben")
+            attach.locator("input[name=file]").set_input_files(
+                files=[FilePayload(name="Angebot.pdf", mimeType="application/pdf", buffer=demo.pdf_document("Angebot"))]
+            )
+            attach.get_by_role("button", name="Dem Angebot beifügen").click()
+            expect(seller.locator(".flash.ok")).to_contain_text("Dokument dem Angebot beigefügt")
+            expect(seller.get_by_test_id("bid-documents")).to_contain_text("Angebotsschreiben")
             shoot(seller, "vendor-bid")
     journey["tender_url"] = tender_url
 
@@ -207,6 +215,7 @@ def test_3_lead_takes_the_demand_to_an_awarded_tender(
     lead.get_by_role("button", name="Angebotsphase schließen und Angebote öffnen", exact=True).click()
     expect(lead.get_by_test_id("tender-status")).to_have_text("Angebote geöffnet")
     expect(lead.get_by_test_id("bids").locator("tbody tr")).to_have_count(2)
+    expect(lead.get_by_test_id("bids").get_by_test_id("bid-documents")).to_contain_text("Angebotsschreiben")
 
     lead.fill("input[name=weight_price]", "70")
     lead.fill("input[name=weight_quality]", "10")

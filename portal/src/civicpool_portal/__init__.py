@@ -55,8 +55,8 @@ __all__ = ["DOCUMENTS_PATH", "IMPORT_PATH", "PORTAL", "PortalSettings", "create_
 
 # A spreadsheet upload, passed on to the API's import: its host lets it be as large as the API's.
 IMPORT_PATH = rf"{PORTAL}/rounds/[^/]+/import"
-# A tender document's upload, passed on to the API: as large as the API takes one.
-DOCUMENTS_PATH = rf"{PORTAL}/tenders/[^/]+/documents(/[^/]+)?"
+# A tender's or a bid's document upload, passed on to the API: as large as the API takes one.
+DOCUMENTS_PATH = rf"{PORTAL}/tenders/[^/]+/(bids/[^/]+/)?documents(/[^/]+)?"
 PAGES = (auth_pages, demand_pages, tender_pages, contract_pages, finance_pages, admin_pages, notification_pages)
 IN_PROCESS_API = "http://api.internal"  # the base URL of an in-process API (never resolved)
 

@@ -33,7 +33,8 @@ async def tender_page(portal: PortalDep, tender_id: str) -> HTMLResponse:
     portal.require(*TENDER_ROLES)
     tender = await portal.get_page(f"/tenders/{tender_id}")
     bids = await _bids(portal, tender)
-    documents = await _documents(portal, tender_id)
+    documents = await _documents(portal, f"/tenders/{tender_id}/documents")
+    bid_documents = {b["id"]: await _documents(portal, f"/tenders/{tender_id}/bids/{b['id']}/documents") for b in bids}
     # Changed after publication: what vendors must have read (newest first), shown above everything else.
     changes = sorted(((d["title"], v) for d in documents for v in d["versions"] if v["after_publication"]),
                      key=lambda change: str(change[1]["uploaded_at"]), reverse=True)  # fmt: skip
@@ -54,6 +55,7 @@ async def tender_page(portal: PortalDep, tender_id: str) -> HTMLResponse:
         evaluation=evaluation,
         documents=documents,
         document_changes=changes,
+        bid_documents=bid_documents,
         contracts=contracts,
         vendor_names=vendors,
         is_lead=is_lead,
@@ -76,12 +78,13 @@ async def _bids(portal: Portal, tender: dict[str, Any]) -> list[dict[str, Any]]:
     return list(page["data"])
 
 
-async def _documents(portal: Portal, tender_id: str) -> list[dict[str, Any]]:
-    """The tender's documents, when this user may read them (a lead of another city may not)."""
+async def _documents(portal: Portal, path: str) -> list[dict[str, Any]]:
+    """The documents at `path` (a tender's or a bid's), when this user may read them now: a lead of another
+    city may not read a tender's, the lead city a bid's only after the opening."""
     try:
-        return await portal.get_all(f"/tenders/{tender_id}/documents")
+        return await portal.get_all(path)
     except ApiError as error:
-        if error.status in (403, 404):
+        if error.status in (403, 404, 409):
             return []
         raise
 
@@ -104,16 +107,34 @@ async def add_document_version(
     return back_to(f"/tenders/{tender_id}")
 
 
+@router.post("/{tender_id}/bids/{bid_id}/documents")
+async def add_bid_document(
+    portal: FormPortalDep, tender_id: str, bid_id: str, file: UploadFile, title: Text = ""
+) -> Response:
+    files = {"file": (file.filename or "", await file.read(), file.content_type or "application/octet-stream")}
+    await portal.send("POST", f"/tenders/{tender_id}/bids/{bid_id}/documents", files=files, data={"title": title},
+                      ok=portal._("Document attached to your bid."))  # fmt: skip
+    return back_to(f"/tenders/{tender_id}")
+
+
 @router.get("/{tender_id}/documents/{document_id}/content")
 async def download_document(
     portal: PortalDep, tender_id: str, document_id: str, version: Annotated[int | None, Query(ge=1)] = None
 ) -> Response:
+    return await _download(portal, f"/tenders/{tender_id}/documents/{document_id}/content", version)
+
+
+@router.get("/{tender_id}/bids/{bid_id}/documents/{document_id}/content")
+async def download_bid_document(portal: PortalDep, tender_id: str, bid_id: str, document_id: str) -> Response:
+    return await _download(portal, f"/tenders/{tender_id}/bids/{bid_id}/documents/{document_id}/content", None)
+
+
+async def _download(portal: Portal, path: str, version: int | None) -> Response:
     """The file, as the API hands it to this user (the API decides who may read it)."""
-    params = {"version": version} if version else {}
     try:
-        answer = await portal.call("GET", f"/tenders/{tender_id}/documents/{document_id}/content", params=params)
+        answer = await portal.call("GET", path, params={"version": version} if version else {})
     except ApiError as error:
-        if error.status in (403, 404):
+        if error.status in (403, 404, 409):
             raise NoAccess(portal._("This does not exist, or it is not yours to see.")) from None
         raise
     headers = {name: answer.headers[name] for name in ("content-disposition", "repr-digest") if name in answer.headers}
