@@ -40,6 +40,8 @@ KIND_LABELS: dict[str, str] = {
     "round_closing": N_("A demand round closes in 3 days and my city has no lines yet"),
     "tender_published": N_("A tender is published"),
     "tender_document_changed": N_("A published tender's documents change"),
+    "tender_answer_published": N_("A bidder question is answered, or a clarification published"),
+    "tender_question_asked": N_("A vendor asks a question on a tender my city leads"),
     "award_decided": N_("The award of a tender I bid in is decided"),
     "renewal_notice": N_("A contract's notice date for renewal is near"),
 }
@@ -47,6 +49,14 @@ KINDS = tuple(KIND_LABELS)
 
 _DOCUMENT_CHANGED = N_(
     'the document "{document_title}" of the tender "{tender_title}" has changed (version {version}). Read it before you bid, or check the bid you sent.'  # noqa: E501
+)
+
+_ANSWER_PUBLISHED = N_(
+    'the lead city has published an answer or a clarification for the tender "{tender_title}". It applies to every bid.'
+)
+
+_QUESTION_ASKED = N_(
+    'a vendor has asked a question on the tender "{tender_title}". Answer it while 6 days remain before the deadline, or extend the deadline.'  # noqa: E501
 )
 
 TEMPLATES: dict[tuple[str, str], Template] = {
@@ -76,6 +86,20 @@ TEMPLATES: dict[tuple[str, str], Template] = {
         (
             _DOCUMENT_CHANGED,
             N_("Read the tender's documents: {link}"),
+        ),
+    ),
+    ("tender_answer_published", ""): Template(
+        N_("New answer to bidders: {tender_title}"),
+        (
+            _ANSWER_PUBLISHED,
+            N_("Read the questions and answers: {link}"),
+        ),
+    ),
+    ("tender_question_asked", ""): Template(
+        N_("New bidder question: {tender_title}"),
+        (
+            _QUESTION_ASKED,
+            N_("Answer it: {link}"),
         ),
     ),
     ("award_decided", "won"): Template(

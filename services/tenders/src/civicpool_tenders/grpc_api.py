@@ -39,6 +39,7 @@ from civicpool_tenders.config import TendersSettings
 from civicpool_tenders.documents import DocumentService, DocumentView, Limits, Owner, Upload
 from civicpool_tenders.lots import LotGroup
 from civicpool_tenders.models import DocumentVersion, NotificationOrder
+from civicpool_tenders.questions import QuestionService, QuestionView
 from civicpool_tenders.relay import AwardRelay
 from civicpool_tenders.service import ContractTerm, TendersService
 from civicpool_tenders.views import EvaluationView, TenderView
@@ -194,14 +195,27 @@ def document_to_proto(view: DocumentView) -> pb.Document:
     )
 
 
+def question_to_proto(view: QuestionView) -> pb.Question:
+    q = view.question
+    return pb.Question(
+        id=q.id, tender_id=q.tender_id, question=q.question, asked_at=to_timestamp(q.asked_at), answer=q.answer,
+        answered_at=_optional_time(q.answered_at), answered_by=q.answered_by,
+        vendor_id=q.vendor_id if view.shows_asker else "", asked_by=q.asked_by if view.shows_asker else "",
+        asked_by_caller=view.asked_by_caller, version=q.version,
+    )  # fmt: skip
+
+
 def _owner(message: pb.DocumentOwner) -> Owner:
     return Owner(message.tender_id, message.bid_id)
 
 
 class TendersServicer(tenders_pb2_grpc.TendersServiceServicer):
-    def __init__(self, service: TendersService, documents: DocumentService, settings: TendersSettings) -> None:
+    def __init__(
+        self, service: TendersService, documents: DocumentService, questions: QuestionService, settings: TendersSettings
+    ) -> None:
         self._service = service
         self._documents = documents
+        self._questions = questions
         self._settings = settings
 
     # -- tenders ---------------------------------------------------------------------------
@@ -338,6 +352,27 @@ class TendersServicer(tenders_pb2_grpc.TendersServiceServicer):
         )
         return pb.DocumentChunk(version=version_to_proto(version), data=data)
 
+    # -- questions -------------------------------------------------------------------------
+
+    async def AskQuestion(self, request: pb.AskQuestionRequest, context: Context) -> pb.Question:
+        return question_to_proto(await self._questions.ask(current_principal(), request.tender_id, request.question))
+
+    async def AnswerQuestion(self, request: pb.AnswerQuestionRequest, context: Context) -> pb.Question:
+        view = await self._questions.answer(
+            current_principal(), request.tender_id, request.question_id, request.answer, request.expected_version
+        )
+        return question_to_proto(view)
+
+    async def PublishClarification(self, request: pb.PublishClarificationRequest, context: Context) -> pb.Question:
+        return question_to_proto(await self._questions.clarify(current_principal(), request.tender_id, request.text))
+
+    async def ListQuestions(self, request: pb.ListQuestionsRequest, context: Context) -> pb.ListQuestionsResponse:
+        page = await self._questions.list(current_principal(), request.tender_id, request.page.limit,
+                                          request.page.cursor)  # fmt: skip
+        return pb.ListQuestionsResponse(
+            questions=[question_to_proto(v) for v in page.records], next_cursor=page.next_cursor
+        )
+
 
 def _procedure(number: int) -> Procedure:
     procedure = from_proto(number, pb.Procedure, Procedure)
@@ -364,7 +399,9 @@ async def register(
     service = TendersService(sessions, demand, catalog, settings.value_limits(), relay)
     notices = NotificationRelay(sessions, NotificationOrder, notifications_channel, identity, deadline)
     documents = DocumentService(sessions, Limits(settings.max_document_bytes, settings.max_documents_bytes_per_tender))
-    tenders_pb2_grpc.add_TendersServiceServicer_to_server(TendersServicer(service, documents, settings), server)
+    questions = QuestionService(sessions, catalog)
+    servicer = TendersServicer(service, documents, questions, settings)
+    tenders_pb2_grpc.add_TendersServiceServicer_to_server(servicer, server)
     try:
         async with (
             periodically(relay.sweep, settings.relay_interval_seconds, "deliver awards' contracts"),

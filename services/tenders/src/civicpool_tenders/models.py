@@ -252,6 +252,27 @@ class DocumentVersion(Base):
     content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
 
 
+class Question(Base):
+    """A bidder's question and its answer, or a clarification the lead published unprompted (question "").
+    The asker is kept here, and shown to nobody but the lead city and the admins."""
+
+    __tablename__ = "questions"
+    __table_args__ = (CheckConstraint("question <> '' OR answer <> ''", name="question_or_clarification"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)  # time-ordered
+    tender_id: Mapped[str] = mapped_column(ForeignKey("tenders.id"), index=True)
+    vendor_id: Mapped[str] = mapped_column(String(40), default="")
+    asked_by: Mapped[str] = mapped_column(String(255), default="")
+    question: Mapped[str] = mapped_column(Text, default="")
+    asked_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    answer: Mapped[str] = mapped_column(Text, default="")
+    answered_by: Mapped[str] = mapped_column(String(255), default="")
+    answered_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    version: Mapped[int] = mapped_column(Integer)
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+
+
 # The last tender number given per lead city prefix and year (civicpool_common.numbering).
 ReferenceCounters = counters_table(Base.metadata)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Literal
 
-from sqlalchemy import ColumnElement, delete, exists, func, or_, select
+from sqlalchemy import ColumnElement, and_, case, delete, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from civicpool_tenders.models import (
@@ -17,6 +17,7 @@ from civicpool_tenders.models import (
     Lot,
     LotItem,
     LotShare,
+    Question,
     Tender,
     TenderEvent,
 )
@@ -178,3 +179,34 @@ async def content_piece(session: AsyncSession, document_id: str, version: int, o
         DocumentVersion.document_id == document_id, DocumentVersion.version == version
     )
     return bytes(await session.scalar(query) or b"")
+
+
+# -- questions ------------------------------------------------------------------------------
+
+
+def question_key(question: Question) -> str:
+    """The list's sort key: unanswered first ("0"), then answered ("1"), each in the order asked."""
+    return f"{1 if question.answer else 0}:{question.id}"
+
+
+async def questions_after(
+    session: AsyncSession, tender_id: str, after_key: str | None, limit: int, *, all_of_them: bool, own_vendor: str
+) -> list[Question]:
+    """The tender's questions in list order after `after_key`: all of them, or the answered ones and those of
+    `own_vendor` ("" for none)."""
+    answered = case((Question.answer == "", 0), else_=1)
+    query = select(Question).where(Question.tender_id == tender_id).order_by(answered, Question.id).limit(limit)
+    if not all_of_them:
+        visible = Question.answer != ""
+        query = query.where(or_(visible, Question.vendor_id == own_vendor) if own_vendor else visible)
+    if after_key is not None:
+        rank, _, after_id = after_key.partition(":")
+        query = query.where(
+            or_(answered > int(rank == "1"), and_(answered == int(rank == "1"), Question.id > after_id))
+        )
+    return list((await session.scalars(query)).all())
+
+
+async def get_question(session: AsyncSession, tender_id: str, question_id: str) -> Question | None:
+    query = select(Question).where(Question.id == question_id, Question.tender_id == tender_id).with_for_update()
+    return (await session.execute(query)).scalar_one_or_none()

@@ -133,6 +133,26 @@ class TendersServiceStub:
                 request_serializer=civicpool_dot_tenders_dot_v1_dot_tenders__pb2.GetDocumentRequest.SerializeToString,
                 response_deserializer=civicpool_dot_tenders_dot_v1_dot_tenders__pb2.Document.FromString,
                 _registered_method=True)
+        self.AskQuestion = channel.unary_unary(
+                '/civicpool.tenders.v1.TendersService/AskQuestion',
+                request_serializer=civicpool_dot_tenders_dot_v1_dot_tenders__pb2.AskQuestionRequest.SerializeToString,
+                response_deserializer=civicpool_dot_tenders_dot_v1_dot_tenders__pb2.Question.FromString,
+                _registered_method=True)
+        self.AnswerQuestion = channel.unary_unary(
+                '/civicpool.tenders.v1.TendersService/AnswerQuestion',
+                request_serializer=civicpool_dot_tenders_dot_v1_dot_tenders__pb2.AnswerQuestionRequest.SerializeToString,
+                response_deserializer=civicpool_dot_tenders_dot_v1_dot_tenders__pb2.Question.FromString,
+                _registered_method=True)
+        self.PublishClarification = channel.unary_unary(
+                '/civicpool.tenders.v1.TendersService/PublishClarification',
+                request_serializer=civicpool_dot_tenders_dot_v1_dot_tenders__pb2.PublishClarificationRequest.SerializeToString,
+                response_deserializer=civicpool_dot_tenders_dot_v1_dot_tenders__pb2.Question.FromString,
+                _registered_method=True)
+        self.ListQuestions = channel.unary_unary(
+                '/civicpool.tenders.v1.TendersService/ListQuestions',
+                request_serializer=civicpool_dot_tenders_dot_v1_dot_tenders__pb2.ListQuestionsRequest.SerializeToString,
+                response_deserializer=civicpool_dot_tenders_dot_v1_dot_tenders__pb2.ListQuestionsResponse.FromString,
+                _registered_method=True)
         self.ReadDocument = channel.unary_unary(
                 '/civicpool.tenders.v1.TendersService/ReadDocument',
                 request_serializer=civicpool_dot_tenders_dot_v1_dot_tenders__pb2.ReadDocumentRequest.SerializeToString,
@@ -272,6 +292,35 @@ class TendersServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def AskQuestion(self, request, context):
+        """Bidder questions (§ 20 (3) VgV): a vendor asks while questions are accepted
+        (until 6 Berlin days before bids_due_at); the lead answers, or publishes a
+        clarification unprompted, while 6 days remain (else: extend bids_due_at).
+        Answers go to every vendor without the asker's identity.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AnswerQuestion(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PublishClarification(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListQuestions(self, request, context):
+        """Unanswered first (only the lead city and the asker see those), then in the order asked.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ReadDocument(self, request, context):
         """One piece of one version's content: a download is read piece by piece, so
         neither the service nor the gateway holds a whole file.
@@ -372,6 +421,26 @@ def add_TendersServiceServicer_to_server(servicer, server):
                     servicer.GetDocument,
                     request_deserializer=civicpool_dot_tenders_dot_v1_dot_tenders__pb2.GetDocumentRequest.FromString,
                     response_serializer=civicpool_dot_tenders_dot_v1_dot_tenders__pb2.Document.SerializeToString,
+            ),
+            'AskQuestion': grpc.unary_unary_rpc_method_handler(
+                    servicer.AskQuestion,
+                    request_deserializer=civicpool_dot_tenders_dot_v1_dot_tenders__pb2.AskQuestionRequest.FromString,
+                    response_serializer=civicpool_dot_tenders_dot_v1_dot_tenders__pb2.Question.SerializeToString,
+            ),
+            'AnswerQuestion': grpc.unary_unary_rpc_method_handler(
+                    servicer.AnswerQuestion,
+                    request_deserializer=civicpool_dot_tenders_dot_v1_dot_tenders__pb2.AnswerQuestionRequest.FromString,
+                    response_serializer=civicpool_dot_tenders_dot_v1_dot_tenders__pb2.Question.SerializeToString,
+            ),
+            'PublishClarification': grpc.unary_unary_rpc_method_handler(
+                    servicer.PublishClarification,
+                    request_deserializer=civicpool_dot_tenders_dot_v1_dot_tenders__pb2.PublishClarificationRequest.FromString,
+                    response_serializer=civicpool_dot_tenders_dot_v1_dot_tenders__pb2.Question.SerializeToString,
+            ),
+            'ListQuestions': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListQuestions,
+                    request_deserializer=civicpool_dot_tenders_dot_v1_dot_tenders__pb2.ListQuestionsRequest.FromString,
+                    response_serializer=civicpool_dot_tenders_dot_v1_dot_tenders__pb2.ListQuestionsResponse.SerializeToString,
             ),
             'ReadDocument': grpc.unary_unary_rpc_method_handler(
                     servicer.ReadDocument,
@@ -874,6 +943,114 @@ class TendersService:
             '/civicpool.tenders.v1.TendersService/GetDocument',
             civicpool_dot_tenders_dot_v1_dot_tenders__pb2.GetDocumentRequest.SerializeToString,
             civicpool_dot_tenders_dot_v1_dot_tenders__pb2.Document.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AskQuestion(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/civicpool.tenders.v1.TendersService/AskQuestion',
+            civicpool_dot_tenders_dot_v1_dot_tenders__pb2.AskQuestionRequest.SerializeToString,
+            civicpool_dot_tenders_dot_v1_dot_tenders__pb2.Question.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AnswerQuestion(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/civicpool.tenders.v1.TendersService/AnswerQuestion',
+            civicpool_dot_tenders_dot_v1_dot_tenders__pb2.AnswerQuestionRequest.SerializeToString,
+            civicpool_dot_tenders_dot_v1_dot_tenders__pb2.Question.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PublishClarification(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/civicpool.tenders.v1.TendersService/PublishClarification',
+            civicpool_dot_tenders_dot_v1_dot_tenders__pb2.PublishClarificationRequest.SerializeToString,
+            civicpool_dot_tenders_dot_v1_dot_tenders__pb2.Question.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListQuestions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/civicpool.tenders.v1.TendersService/ListQuestions',
+            civicpool_dot_tenders_dot_v1_dot_tenders__pb2.ListQuestionsRequest.SerializeToString,
+            civicpool_dot_tenders_dot_v1_dot_tenders__pb2.ListQuestionsResponse.FromString,
             options,
             channel_credentials,
             insecure,

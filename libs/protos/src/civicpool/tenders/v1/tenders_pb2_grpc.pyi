@@ -75,6 +75,16 @@ class TendersServiceStub:
     """
     ListDocuments: _grpc.UnaryUnaryMultiCallable[_tenders_pb2.ListDocumentsRequest, _tenders_pb2.ListDocumentsResponse]
     GetDocument: _grpc.UnaryUnaryMultiCallable[_tenders_pb2.GetDocumentRequest, _tenders_pb2.Document]
+    AskQuestion: _grpc.UnaryUnaryMultiCallable[_tenders_pb2.AskQuestionRequest, _tenders_pb2.Question]
+    """Bidder questions (§ 20 (3) VgV): a vendor asks while questions are accepted
+    (until 6 Berlin days before bids_due_at); the lead answers, or publishes a
+    clarification unprompted, while 6 days remain (else: extend bids_due_at).
+    Answers go to every vendor without the asker's identity.
+    """
+    AnswerQuestion: _grpc.UnaryUnaryMultiCallable[_tenders_pb2.AnswerQuestionRequest, _tenders_pb2.Question]
+    PublishClarification: _grpc.UnaryUnaryMultiCallable[_tenders_pb2.PublishClarificationRequest, _tenders_pb2.Question]
+    ListQuestions: _grpc.UnaryUnaryMultiCallable[_tenders_pb2.ListQuestionsRequest, _tenders_pb2.ListQuestionsResponse]
+    """Unanswered first (only the lead city and the asker see those), then in the order asked."""
     ReadDocument: _grpc.UnaryUnaryMultiCallable[_tenders_pb2.ReadDocumentRequest, _tenders_pb2.DocumentChunk]
     """One piece of one version's content: a download is read piece by piece, so
     neither the service nor the gateway holds a whole file.
@@ -127,6 +137,16 @@ class TendersServiceAsyncStub(TendersServiceStub):
     """
     ListDocuments: _aio.UnaryUnaryMultiCallable[_tenders_pb2.ListDocumentsRequest, _tenders_pb2.ListDocumentsResponse]  # type: ignore[assignment]
     GetDocument: _aio.UnaryUnaryMultiCallable[_tenders_pb2.GetDocumentRequest, _tenders_pb2.Document]  # type: ignore[assignment]
+    AskQuestion: _aio.UnaryUnaryMultiCallable[_tenders_pb2.AskQuestionRequest, _tenders_pb2.Question]  # type: ignore[assignment]
+    """Bidder questions (§ 20 (3) VgV): a vendor asks while questions are accepted
+    (until 6 Berlin days before bids_due_at); the lead answers, or publishes a
+    clarification unprompted, while 6 days remain (else: extend bids_due_at).
+    Answers go to every vendor without the asker's identity.
+    """
+    AnswerQuestion: _aio.UnaryUnaryMultiCallable[_tenders_pb2.AnswerQuestionRequest, _tenders_pb2.Question]  # type: ignore[assignment]
+    PublishClarification: _aio.UnaryUnaryMultiCallable[_tenders_pb2.PublishClarificationRequest, _tenders_pb2.Question]  # type: ignore[assignment]
+    ListQuestions: _aio.UnaryUnaryMultiCallable[_tenders_pb2.ListQuestionsRequest, _tenders_pb2.ListQuestionsResponse]  # type: ignore[assignment]
+    """Unanswered first (only the lead city and the asker see those), then in the order asked."""
     ReadDocument: _aio.UnaryUnaryMultiCallable[_tenders_pb2.ReadDocumentRequest, _tenders_pb2.DocumentChunk]  # type: ignore[assignment]
     """One piece of one version's content: a download is read piece by piece, so
     neither the service nor the gateway holds a whole file.
@@ -284,6 +304,40 @@ class TendersServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _tenders_pb2.GetDocumentRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_tenders_pb2.Document, _abc.Awaitable[_tenders_pb2.Document]]: ...
+
+    @_abc_1.abstractmethod
+    def AskQuestion(
+        self,
+        request: _tenders_pb2.AskQuestionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_tenders_pb2.Question, _abc.Awaitable[_tenders_pb2.Question]]:
+        """Bidder questions (§ 20 (3) VgV): a vendor asks while questions are accepted
+        (until 6 Berlin days before bids_due_at); the lead answers, or publishes a
+        clarification unprompted, while 6 days remain (else: extend bids_due_at).
+        Answers go to every vendor without the asker's identity.
+        """
+
+    @_abc_1.abstractmethod
+    def AnswerQuestion(
+        self,
+        request: _tenders_pb2.AnswerQuestionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_tenders_pb2.Question, _abc.Awaitable[_tenders_pb2.Question]]: ...
+
+    @_abc_1.abstractmethod
+    def PublishClarification(
+        self,
+        request: _tenders_pb2.PublishClarificationRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_tenders_pb2.Question, _abc.Awaitable[_tenders_pb2.Question]]: ...
+
+    @_abc_1.abstractmethod
+    def ListQuestions(
+        self,
+        request: _tenders_pb2.ListQuestionsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_tenders_pb2.ListQuestionsResponse, _abc.Awaitable[_tenders_pb2.ListQuestionsResponse]]:
+        """Unanswered first (only the lead city and the asker see those), then in the order asked."""
 
     @_abc_1.abstractmethod
     def ReadDocument(
