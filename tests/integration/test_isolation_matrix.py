@@ -55,7 +55,7 @@ VENDOR = "vendor.rheintal"
 DRAFT_ROUND = "buehl.it, draft round"  # a second view of city IT: a round not yet opened is hidden too
 PROFILES = ("buehl.it", "buehl.finance", DRAFT_ROUND, LEAD, VENDOR)  # who asks, and about what
 FOREIGN_KINDS = {"round", "line_round", "line", "tender", "bid_tender", "bid", "contract", "transaction", "city", "lot",
-                 "document"}  # fmt: skip
+                 "document", "question"}  # fmt: skip
 WRITES = {"post", "put", "patch", "delete"}
 
 # Which value a path parameter takes: by its name, or for `{id}` by the collection it names.
@@ -104,6 +104,9 @@ def _body_templates() -> dict[tuple[str, str], Callable[[dict[str, Any]], dict[s
             "version": v["bid_version"],
             **price,
         },
+        ("post", "/tenders/{id}/questions"): lambda v: {"question": "Übernahmeversuch?"},
+        ("post", "/tenders/{id}/questions/{question_id}/answer"): lambda v: {"answer": "Übernahmeversuch"},
+        ("post", "/tenders/{id}/clarifications"): lambda v: {"text": "Übernahmeversuch"},
         ("post", "/contracts/{id}/allocations"): lambda v: {"city_id": v["city"], "quantity": 1},
         ("post", "/contracts/{id}/returns"): lambda v: {"city_id": v["city"], "quantity": 1},
         ("post", "/contracts/{id}/moves"): lambda v: {"from_city_id": v["city"], "to_city_id": OWN_CITY, "quantity": 1},
@@ -184,7 +187,7 @@ class Operation:
                 kinds[name] = parent or COLLECTION_KINDS[self.path.split("/")[1]]
             else:
                 kinds[name] = {"line_id": "line", "bid_id": "bid", "city_id": "city", "year": "year",
-                               "doc_id": "document"}[name]  # fmt: skip
+                               "doc_id": "document", "question_id": "question"}[name]  # fmt: skip
         return kinds
 
     def kinds(self) -> set[str]:
@@ -219,7 +222,7 @@ class World:
 
     def missing(self, profile: str) -> dict[str, Any]:
         values = dict(self.foreign[profile])
-        for kind in ("round", "line", "tender", "bid", "contract", "transaction", "lot", "document"):
+        for kind in ("round", "line", "tender", "bid", "contract", "transaction", "lot", "document", "question"):
             values[kind] = MISSING_ID
         values["city"] = MISSING_CITY
         return values
@@ -260,6 +263,7 @@ def world(api: ApiFactory) -> World:
     draft_lot = draft_tender["lots"][0]
     document = lead.post(f"/tenders/{draft_tender['id']}/documents", files={"file": UPLOAD})
     assert document.status_code == 201, document.text
+    question = _question_of_schwarzwald(api, vpn["item_id"])
 
     common = {
         "item": item["id"],
@@ -281,6 +285,7 @@ def world(api: ApiFactory) -> World:
         "lot_item": vc["item_id"],
         "contract": vpn["id"],
         "document": document.json()["id"],  # of the draft tender
+        "question": question,  # Schwarzwald's, on a published tender Bühl takes no part in
     }
     city_world = {**common, "round": open_round["id"], "round_version": open_round["version"]}
     vendor_world = {
@@ -291,7 +296,8 @@ def world(api: ApiFactory) -> World:
         "lot_item": draft_lot["items"][0]["item_id"],
         "contract": vc["id"],
     }
-    everything_of_others = {"round", "line", "tender", "bid", "contract", "transaction", "city", "lot", "document"}
+    everything_of_others = {"round", "line", "tender", "bid", "contract", "transaction", "city", "lot", "document",
+                            "question"}  # fmt: skip
     template = admin.get("/rounds/import-template", params={"format": "csv"})
     return World(
         foreign={
@@ -310,6 +316,24 @@ def world(api: ApiFactory) -> World:
         },
         csv_template=template.content,
     )
+
+
+def _question_of_schwarzwald(api: ApiFactory, item_id: str) -> str:
+    """A question Schwarzwald asked on a published tender of Ettlingen with Stutensee's demand (unanswered)."""
+    lead = api("ettlingen.lead")
+    window = {"opens_at": "2026-01-01T00:00:00Z", "closes_at": "2030-01-01T00:00:00Z"}
+    round_ = lead.post("/rounds", json={"title": "Isolation: Fragen", **window}).json()
+    assert lead.post(f"/rounds/{round_['id']}/open").status_code == 200
+    line = api("stutensee.it").post(f"/rounds/{round_['id']}/lines", json={"item_id": item_id, "quantity": 2})
+    assert line.status_code == 201, line.text
+    assert lead.post(f"/rounds/{round_['id']}/close").status_code == 200
+    tender = lead.post("/tenders", json={"round_id": round_["id"]}).json()
+    due = {"bids_due_at": "2030-01-01T00:00:00Z", "version": tender["version"]}
+    assert lead.patch(f"/tenders/{tender['id']}", json=due).status_code == 200
+    assert lead.post(f"/tenders/{tender['id']}/publish").status_code == 200
+    asked = api("vendor.schwarzwald").post(f"/tenders/{tender['id']}/questions", json={"question": "Teillieferung?"})
+    assert asked.status_code == 201, asked.text
+    return str(asked.json()["id"])
 
 
 def _send(
@@ -437,7 +461,7 @@ def test_nothing_of_another_city_is_seen_or_changed(
 
 
 # What the city profiles must not see (World.hidden), known before the world is built.
-CITY_HIDDEN = {"line", "tender", "bid", "contract", "transaction", "lot", "document"}
+CITY_HIDDEN = {"line", "tender", "bid", "contract", "transaction", "lot", "document", "question"}
 
 
 def _own_city_cases() -> list[Any]:

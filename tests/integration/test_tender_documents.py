@@ -15,9 +15,9 @@ from typing import Any
 from civicpool_cli.stack import Stack
 
 from tests.conftest import PROBLEM, ApiFactory
-from tests.integration.test_demand_api import add_line, new_round
 from tests.integration.test_notifications import VENDOR_ADDRESSES
 from tests.support.mail import of_event, wait_for_mails
+from tests.support.tenders import draft_tender, set_bids_due
 
 MIB = 1024 * 1024
 GERMAN = {"Accept-Language": "de-DE"}
@@ -35,22 +35,6 @@ def docx() -> bytes:
     return out.getvalue()
 
 
-def _draft_tender(api: ApiFactory) -> dict[str, Any]:
-    round_ = new_round(api)
-    add_line(api, round_["id"], "bruchsal.it", "VPN-SEAT", 8)
-    assert api("ettlingen.lead").post(f"/rounds/{round_['id']}/close").status_code == 200
-    created = api("ettlingen.lead").post("/tenders", json={"round_id": round_["id"]})
-    assert created.status_code == 201, created.text
-    return dict(created.json())
-
-
-def _set_due(api: ApiFactory, tender_id: str, due: dt.datetime) -> None:
-    lead = api("ettlingen.lead")
-    version = lead.get(f"/tenders/{tender_id}").json()["version"]
-    changed = lead.patch(f"/tenders/{tender_id}", json={"bids_due_at": due.isoformat(), "version": version})
-    assert changed.status_code == 200, changed.text
-
-
 def _download(api: ApiFactory, user: str, path: str, **params: Any) -> tuple[bytes, dict[str, str]]:
     response = api(user).get(path, params=params)
     assert response.status_code == 200, response.text
@@ -59,7 +43,7 @@ def _download(api: ApiFactory, user: str, path: str, **params: Any) -> tuple[byt
 
 def test_documents_from_draft_to_change_after_publication(api: ApiFactory, stack: Stack) -> None:
     lead = api("ettlingen.lead")
-    tender = _draft_tender(api)
+    tender = draft_tender(api)
     documents = f"/tenders/{tender['id']}/documents"
     original = pdf(int(2.5 * MIB))  # three pieces on the way out
     added = lead.post(documents, files={"file": ("Leistungsbeschreibung.pdf", original, "application/pdf")},
@@ -85,13 +69,13 @@ def test_documents_from_draft_to_change_after_publication(api: ApiFactory, stack
     assert api("bruchsal.it").get(documents).status_code == 404
     assert api("rastatt.lead").get(documents).status_code == 403
 
-    _set_due(api, tender["id"], dt.datetime.now(dt.UTC) + dt.timedelta(days=3))
+    set_bids_due(api, tender["id"], dt.datetime.now(dt.UTC) + dt.timedelta(days=3))
     assert lead.post(f"/tenders/{tender['id']}/publish").status_code == 200
     new_version = pdf(50_000)
     late = lead.put(f"{documents}/{document['id']}", files={"file": ("LB.pdf", new_version)}, headers=GERMAN)
     assert late.status_code == 409, late.text
     assert "§ 20 Abs. 3 VgV" in late.json()["detail"] and "verlängern Sie die Angebotsfrist" in late.json()["detail"]
-    _set_due(api, tender["id"], dt.datetime.now(dt.UTC) + dt.timedelta(days=8))
+    set_bids_due(api, tender["id"], dt.datetime.now(dt.UTC) + dt.timedelta(days=8))
     changed = lead.put(f"{documents}/{document['id']}", files={"file": ("LB.pdf", new_version)},
                        headers={"If-Match": '"1"'})  # fmt: skip
     assert changed.status_code == 200, changed.text
@@ -123,9 +107,9 @@ def test_documents_from_draft_to_change_after_publication(api: ApiFactory, stack
 
 def test_a_bid_document_is_sealed_until_the_opening(api: ApiFactory) -> None:
     lead, rheintal = api("ettlingen.lead"), api("vendor.rheintal")
-    tender = _draft_tender(api)
+    tender = draft_tender(api)
     due = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=4)
-    _set_due(api, tender["id"], due)
+    set_bids_due(api, tender["id"], due)
     tender = lead.post(f"/tenders/{tender['id']}/publish").json()
     lot = tender["lots"][0]
     body = {"lot_id": lot["id"], "prices": [{"item_id": lot["items"][0]["item_id"], "unit_price_cents": 3_000}],

@@ -21,6 +21,7 @@ from playwright.sync_api import FilePayload, Page, expect
 
 from tests.conftest import ApiFactory
 from tests.portal.conftest import Shoot, SignIn
+from tests.support.tenders import draft_tender, set_bids_due
 
 BERLIN = ZoneInfo("Europe/Berlin")
 ROUND_TITLE = f"Portal-Test {dt.datetime.now(dt.UTC):%Y%m%d%H%M%S}: Videokonferenz aus der EU"
@@ -306,3 +307,28 @@ def test_5_finance_sees_the_allocated_licenses_and_costs(
     with page.expect_download() as download:
         page.click("a[href*='statement.xlsx']")
     assert download.value.suggested_filename.endswith(".xlsx")
+
+
+def test_6_a_vendor_asks_and_the_lead_answers_every_vendor(sign_in: SignIn, api: ApiFactory, shoot: Shoot) -> None:
+    tender = draft_tender(api)
+    set_bids_due(api, tender["id"], dt.datetime.now(dt.UTC) + dt.timedelta(days=14))
+    assert api("ettlingen.lead").post(f"/tenders/{tender['id']}/publish").status_code == 200
+
+    asker = sign_in("vendor.rheintal", f"/tenders/{tender['id']}")
+    asker.get_by_test_id("question-form").locator("textarea").fill("Ist eine Lieferung in zwei Teilen zulässig?")
+    asker.get_by_role("button", name="Fragen", exact=True).click()
+    expect(asker.locator(".flash.ok")).to_contain_text("Frage an die federführende Stadt gesendet")
+    expect(asker.get_by_test_id("question")).to_contain_text("Ihre Frage")
+
+    lead = sign_in("ettlingen.lead", f"/tenders/{tender['id']}")
+    question = lead.get_by_test_id("question")
+    expect(question).to_contain_text("Rheintal")  # the lead city sees who asked
+    question.locator("textarea[name=answer]").fill("Ja, in zwei Teilen bis zum Vertragsbeginn.")
+    question.get_by_role("button", name="Antwort veröffentlichen").click()
+    expect(lead.locator(".flash.ok")).to_contain_text("Antwort für alle Anbieter veröffentlicht")
+    shoot(lead, "lead-questions")
+
+    other = sign_in("vendor.schwarzwald", f"/tenders/{tender['id']}")
+    answered = other.get_by_test_id("question")
+    expect(answered).to_contain_text("Ja, in zwei Teilen bis zum Vertragsbeginn.")
+    expect(answered).not_to_contain_text("Rheintal")  # every vendor reads it, nobody learns who asked

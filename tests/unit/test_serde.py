@@ -73,6 +73,8 @@ REPLIES: list[tuple[type[Message], Callable[[Any], Any], Callable[[Any], Message
     (tenders_pb.DocumentVersion, tenders.document_version_from_proto, tenders.document_version_to_proto),
     (tenders_pb.Document, tenders.document_from_proto, tenders.document_to_proto),
     (tenders_pb.ListDocumentsResponse, tenders.documents_page_from_proto, tenders.documents_page_to_proto),
+    (tenders_pb.Question, tenders.question_from_proto, tenders.question_to_proto),
+    (tenders_pb.ListQuestionsResponse, tenders.questions_page_from_proto, tenders.questions_page_to_proto),
     (contracts_pb.Contract, contracts.contract_from_proto, contracts.contract_to_proto),
     (contracts_pb.ListContractsResponse, contracts.contracts_page_from_proto, contracts.contracts_page_to_proto),
     (contracts_pb.Operation, contracts.operation_from_proto, contracts.operation_to_proto),

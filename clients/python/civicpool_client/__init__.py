@@ -36,6 +36,7 @@ __all__ = [
     "ApiAttributeError",
     "ApiException",
     "Aggregation",
+    "AnswerBody",
     "AwardBody",
     "AwardResult",
     "Bid",
@@ -57,6 +58,7 @@ __all__ = [
     "CityUse",
     "CivicpoolGatewayDemandSchemasCancelBody",
     "CivicpoolGatewayTenderSchemasCancelBody",
+    "ClarificationBody",
     "Contract",
     "ContractStatus",
     "ContractTotal",
@@ -108,6 +110,7 @@ __all__ = [
     "PageItem",
     "PageLedgerTransaction",
     "PageLine",
+    "PageQuestion",
     "PageRound",
     "PageTender",
     "PageVendor",
@@ -115,6 +118,8 @@ __all__ = [
     "Problem",
     "ProblemErrorsInner",
     "Procedure",
+    "Question",
+    "QuestionAsk",
     "QuotaShift",
     "QuotaShiftBody",
     "RenewalBody",
@@ -173,6 +178,7 @@ from civicpool_client.exceptions import ApiException as ApiException
 
 # import models into sdk package
 from civicpool_client.models.aggregation import Aggregation as Aggregation
+from civicpool_client.models.answer_body import AnswerBody as AnswerBody
 from civicpool_client.models.award_body import AwardBody as AwardBody
 from civicpool_client.models.award_result import AwardResult as AwardResult
 from civicpool_client.models.bid import Bid as Bid
@@ -194,6 +200,7 @@ from civicpool_client.models.city_share import CityShare as CityShare
 from civicpool_client.models.city_use import CityUse as CityUse
 from civicpool_client.models.civicpool_gateway_demand_schemas_cancel_body import CivicpoolGatewayDemandSchemasCancelBody as CivicpoolGatewayDemandSchemasCancelBody
 from civicpool_client.models.civicpool_gateway_tender_schemas_cancel_body import CivicpoolGatewayTenderSchemasCancelBody as CivicpoolGatewayTenderSchemasCancelBody
+from civicpool_client.models.clarification_body import ClarificationBody as ClarificationBody
 from civicpool_client.models.contract import Contract as Contract
 from civicpool_client.models.contract_status import ContractStatus as ContractStatus
 from civicpool_client.models.contract_total import ContractTotal as ContractTotal
@@ -245,6 +252,7 @@ from civicpool_client.models.page_document import PageDocument as PageDocument
 from civicpool_client.models.page_item import PageItem as PageItem
 from civicpool_client.models.page_ledger_transaction import PageLedgerTransaction as PageLedgerTransaction
 from civicpool_client.models.page_line import PageLine as PageLine
+from civicpool_client.models.page_question import PageQuestion as PageQuestion
 from civicpool_client.models.page_round import PageRound as PageRound
 from civicpool_client.models.page_tender import PageTender as PageTender
 from civicpool_client.models.page_vendor import PageVendor as PageVendor
@@ -252,6 +260,8 @@ from civicpool_client.models.priority import Priority as Priority
 from civicpool_client.models.problem import Problem as Problem
 from civicpool_client.models.problem_errors_inner import ProblemErrorsInner as ProblemErrorsInner
 from civicpool_client.models.procedure import Procedure as Procedure
+from civicpool_client.models.question import Question as Question
+from civicpool_client.models.question_ask import QuestionAsk as QuestionAsk
 from civicpool_client.models.quota_shift import QuotaShift as QuotaShift
 from civicpool_client.models.quota_shift_body import QuotaShiftBody as QuotaShiftBody
 from civicpool_client.models.renewal_body import RenewalBody as RenewalBody

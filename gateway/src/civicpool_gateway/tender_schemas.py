@@ -202,6 +202,44 @@ class Document(BaseModel):
     versions: list[DocumentVersion] = Field(description="Oldest first; the last one is current")
 
 
+# -- questions ----------------------------------------------------------------------------------
+
+
+class Question(BaseModel):
+    id: str
+    tender_id: str
+    question: str = Field(description='The question; "" for a clarification the lead city published unprompted')
+    asked_at: dt.datetime
+    answer: str | None = Field(description="null while unanswered")
+    answered_at: dt.datetime | None
+    answered_by: str | None
+    vendor_id: str | None = Field(description="Who asked: shown only to the lead city's leads and the admins")
+    asked_by: str | None = Field(description="Who asked: shown only to the lead city's leads and the admins")
+    asked_by_you: bool = Field(description="Your own question")
+    version: int
+
+
+class QuestionAsk(Request):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"question": "Ist eine Teillieferung zulässig?"}]})
+
+    question: str = Field(min_length=1, max_length=4000)
+
+
+class AnswerBody(Request):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"answer": "Ja, in zwei Teilen.", "version": 1}]})
+
+    answer: str = Field(min_length=1, max_length=4000)
+    version: Version | None = None
+
+
+class ClarificationBody(Request):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"text": "Die Liefertermine in Abschnitt 3 gelten je Los."}]}
+    )
+
+    text: str = Field(min_length=1, max_length=4000)
+
+
 # -- evaluation and award -----------------------------------------------------------------------
 
 

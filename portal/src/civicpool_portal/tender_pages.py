@@ -35,6 +35,7 @@ async def tender_page(portal: PortalDep, tender_id: str) -> HTMLResponse:
     bids = await _bids(portal, tender)
     documents = await _documents(portal, f"/tenders/{tender_id}/documents")
     bid_documents = {b["id"]: await _documents(portal, f"/tenders/{tender_id}/bids/{b['id']}/documents") for b in bids}
+    questions = await _documents(portal, f"/tenders/{tender_id}/questions")
     # Changed after publication: what vendors must have read (newest first), shown above everything else.
     changes = sorted(((d["title"], v) for d in documents for v in d["versions"] if v["after_publication"]),
                      key=lambda change: str(change[1]["uploaded_at"]), reverse=True)  # fmt: skip
@@ -56,6 +57,7 @@ async def tender_page(portal: PortalDep, tender_id: str) -> HTMLResponse:
         documents=documents,
         document_changes=changes,
         bid_documents=bid_documents,
+        questions=questions,
         contracts=contracts,
         vendor_names=vendors,
         is_lead=is_lead,
@@ -79,8 +81,8 @@ async def _bids(portal: Portal, tender: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 async def _documents(portal: Portal, path: str) -> list[dict[str, Any]]:
-    """The documents at `path` (a tender's or a bid's), when this user may read them now: a lead of another
-    city may not read a tender's, the lead city a bid's only after the opening."""
+    """The list at `path` (a tender's or a bid's documents, the questions), when this user may read it now: a
+    lead of another city may not read a tender's documents, the lead city a bid's only after the opening."""
     try:
         return await portal.get_all(path)
     except ApiError as error:
@@ -114,6 +116,29 @@ async def add_bid_document(
     files = {"file": (file.filename or "", await file.read(), file.content_type or "application/octet-stream")}
     await portal.send("POST", f"/tenders/{tender_id}/bids/{bid_id}/documents", files=files, data={"title": title},
                       ok=portal._("Document attached to your bid."))  # fmt: skip
+    return back_to(f"/tenders/{tender_id}")
+
+
+@router.post("/{tender_id}/questions")
+async def ask_question(portal: FormPortalDep, tender_id: str, question: Text) -> Response:
+    await portal.send("POST", f"/tenders/{tender_id}/questions", json={"question": question},
+                      ok=portal._("Question sent to the lead city."))  # fmt: skip
+    return back_to(f"/tenders/{tender_id}")
+
+
+@router.post("/{tender_id}/questions/{question_id}/answer")
+async def answer_question(
+    portal: FormPortalDep, tender_id: str, question_id: str, answer: Text, version: Text = ""
+) -> Response:
+    await portal.send("POST", f"/tenders/{tender_id}/questions/{question_id}/answer", json={"answer": answer},
+                      headers=if_match(version), ok=portal._("Answer published to every vendor."))  # fmt: skip
+    return back_to(f"/tenders/{tender_id}")
+
+
+@router.post("/{tender_id}/clarifications")
+async def publish_clarification(portal: FormPortalDep, tender_id: str, text: Text) -> Response:
+    await portal.send("POST", f"/tenders/{tender_id}/clarifications", json={"text": text},
+                      ok=portal._("Clarification published to every vendor."))  # fmt: skip
     return back_to(f"/tenders/{tender_id}")
 
 

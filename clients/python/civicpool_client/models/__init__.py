@@ -14,6 +14,7 @@
 
 # import models into model package
 from civicpool_client.models.aggregation import Aggregation
+from civicpool_client.models.answer_body import AnswerBody
 from civicpool_client.models.award_body import AwardBody
 from civicpool_client.models.award_result import AwardResult
 from civicpool_client.models.bid import Bid
@@ -35,6 +36,7 @@ from civicpool_client.models.city_share import CityShare
 from civicpool_client.models.city_use import CityUse
 from civicpool_client.models.civicpool_gateway_demand_schemas_cancel_body import CivicpoolGatewayDemandSchemasCancelBody
 from civicpool_client.models.civicpool_gateway_tender_schemas_cancel_body import CivicpoolGatewayTenderSchemasCancelBody
+from civicpool_client.models.clarification_body import ClarificationBody
 from civicpool_client.models.contract import Contract
 from civicpool_client.models.contract_status import ContractStatus
 from civicpool_client.models.contract_total import ContractTotal
@@ -86,6 +88,7 @@ from civicpool_client.models.page_document import PageDocument
 from civicpool_client.models.page_item import PageItem
 from civicpool_client.models.page_ledger_transaction import PageLedgerTransaction
 from civicpool_client.models.page_line import PageLine
+from civicpool_client.models.page_question import PageQuestion
 from civicpool_client.models.page_round import PageRound
 from civicpool_client.models.page_tender import PageTender
 from civicpool_client.models.page_vendor import PageVendor
@@ -93,6 +96,8 @@ from civicpool_client.models.priority import Priority
 from civicpool_client.models.problem import Problem
 from civicpool_client.models.problem_errors_inner import ProblemErrorsInner
 from civicpool_client.models.procedure import Procedure
+from civicpool_client.models.question import Question
+from civicpool_client.models.question_ask import QuestionAsk
 from civicpool_client.models.quota_shift import QuotaShift
 from civicpool_client.models.quota_shift_body import QuotaShiftBody
 from civicpool_client.models.renewal_body import RenewalBody

@@ -22,6 +22,7 @@ from civicpool_gateway.tender_schemas import (
     DocumentVersion,
     EvaluateBody,
     Evaluation,
+    Question,
     Tender,
     TenderCreate,
     TenderListParams,
@@ -163,3 +164,24 @@ class TendersClient(ServiceClient):
                                          offset=offset)  # fmt: skip
         reply = await self._call(self._stub.ReadDocument, request, token)
         return DocumentPiece(serde.document_version_from_proto(reply.version), reply.data)
+
+    # -- questions -------------------------------------------------------------
+
+    async def ask_question(self, tender_id: str, question: str, token: str) -> Question:
+        request = pb.AskQuestionRequest(tender_id=tender_id, question=question)
+        return serde.question_from_proto(await self._call(self._stub.AskQuestion, request, token))
+
+    async def answer_question(
+        self, tender_id: str, question_id: str, answer: str, expected: ExpectedVersion, token: str
+    ) -> Question:
+        request = pb.AnswerQuestionRequest(tender_id=tender_id, question_id=question_id, answer=answer,
+                                           expected_version=expected.number)  # fmt: skip
+        return serde.question_from_proto(await self._call(self._stub.AnswerQuestion, request, token, expected=expected))
+
+    async def publish_clarification(self, tender_id: str, text: str, token: str) -> Question:
+        request = pb.PublishClarificationRequest(tender_id=tender_id, text=text)
+        return serde.question_from_proto(await self._call(self._stub.PublishClarification, request, token))
+
+    async def list_questions(self, tender_id: str, params: ListParams, token: str) -> Page[Question]:
+        request = pb.ListQuestionsRequest(tender_id=tender_id, page=page_request(params))
+        return serde.questions_page_from_proto(await self._call(self._stub.ListQuestions, request, token))

@@ -42,6 +42,7 @@ from civicpool_gateway.tender_schemas import (
     LotAward,
     LotGroup,
     LotItem,
+    Question,
     ScoreFields,
     ScoreRow,
     Tender,
@@ -568,4 +569,36 @@ def documents_page_to_proto(page: Page[Document]) -> pb.ListDocumentsResponse:
 def documents_page_from_proto(reply: pb.ListDocumentsResponse) -> Page[Document]:
     return Page[Document](
         data=[document_from_proto(d) for d in reply.documents], next_cursor=cursor_or_none(reply.next_cursor)
+    )
+
+
+def question_from_proto(message: pb.Question) -> Question:
+    return Question(
+        id=message.id, tender_id=message.tender_id, question=message.question,
+        asked_at=time_or_none(message.HasField("asked_at"), message.asked_at), answer=text_or_none(message.answer),
+        answered_at=time_or_none(message.HasField("answered_at"), message.answered_at),
+        answered_by=text_or_none(message.answered_by), vendor_id=text_or_none(message.vendor_id),
+        asked_by=text_or_none(message.asked_by), asked_by_you=message.asked_by_caller, version=message.version,
+    )  # fmt: skip
+
+
+def question_to_proto(question: Question) -> pb.Question:
+    return pb.Question(
+        id=question.id, tender_id=question.tender_id, question=question.question,
+        asked_at=to_timestamp(question.asked_at), answer=question.answer or "",
+        answered_at=timestamp_or_none(question.answered_at), answered_by=question.answered_by or "",
+        vendor_id=question.vendor_id or "", asked_by=question.asked_by or "", asked_by_caller=question.asked_by_you,
+        version=question.version,
+    )  # fmt: skip
+
+
+def questions_page_from_proto(reply: pb.ListQuestionsResponse) -> Page[Question]:
+    return Page[Question](
+        data=[question_from_proto(q) for q in reply.questions], next_cursor=cursor_or_none(reply.next_cursor)
+    )
+
+
+def questions_page_to_proto(page: Page[Question]) -> pb.ListQuestionsResponse:
+    return pb.ListQuestionsResponse(
+        questions=[question_to_proto(q) for q in page.data], next_cursor=page.next_cursor or ""
     )
