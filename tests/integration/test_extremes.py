@@ -10,6 +10,7 @@ message (gRPC), gets each extreme value in an otherwise plausible request.
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import itertools
 import re
 from collections.abc import Iterator
@@ -29,6 +30,7 @@ from google.protobuf.message import Message
 
 from tests.conftest import ApiFactory
 from tests.support.openapi import committed_openapi
+from tests.support.tenders import draft_tender, set_bids_due
 from tests.support.tokens import TokenSource, service_token
 
 SPEC = committed_openapi()
@@ -148,11 +150,16 @@ def real_ids(api: ApiFactory) -> dict[str, str]:
     line = admin.get(f"/rounds/{round_['id']}/lines").json()["data"][0]
     posting = admin.get("/ledger/transactions", params={"limit": 1}).json()["data"][0]
     document = lead.get(f"/tenders/{tender['id']}/documents").json()["data"][0]
+    asked_on = draft_tender(api)  # the demo tender's questions closed with its bids: a question on another one
+    set_bids_due(api, asked_on["id"], dt.datetime.now(dt.UTC) + dt.timedelta(days=30))
+    assert lead.post(f"/tenders/{asked_on['id']}/publish").status_code == 200
+    question = api("vendor.rheintal").post(f"/tenders/{asked_on['id']}/questions", json={"question": "Frage?"})
+    assert question.status_code == 201, question.text
     return {
         "items": admin.get("/items").json()["data"][0]["id"], "cities": "bruchsal", "vendors": "rheintal",
         "cost-keys": "equal", "rounds": round_["id"], "tenders": tender["id"], "contracts": contract["id"],
         "ledger": posting["id"], "line_id": line["id"], "bid_id": bid["id"], "city_id": "rastatt", "year": "2027",
-        "doc_id": document["id"],
+        "doc_id": document["id"], "question_id": question.json()["id"],
     }  # fmt: skip
 
 

@@ -33,9 +33,11 @@ async def tender_page(portal: PortalDep, tender_id: str) -> HTMLResponse:
     portal.require(*TENDER_ROLES)
     tender = await portal.get_page(f"/tenders/{tender_id}")
     bids = await _bids(portal, tender)
-    documents = await _documents(portal, f"/tenders/{tender_id}/documents")
-    bid_documents = {b["id"]: await _documents(portal, f"/tenders/{tender_id}/bids/{b['id']}/documents") for b in bids}
-    questions = await _documents(portal, f"/tenders/{tender_id}/questions")
+    documents = await _readable_list(portal, f"/tenders/{tender_id}/documents")
+    bid_documents = {
+        bid["id"]: await _readable_list(portal, f"/tenders/{tender_id}/bids/{bid['id']}/documents") for bid in bids
+    }
+    questions = await _readable_list(portal, f"/tenders/{tender_id}/questions")
     # Changed after publication: what vendors must have read (newest first), shown above everything else.
     changes = sorted(((d["title"], v) for d in documents for v in d["versions"] if v["after_publication"]),
                      key=lambda change: str(change[1]["uploaded_at"]), reverse=True)  # fmt: skip
@@ -80,7 +82,7 @@ async def _bids(portal: Portal, tender: dict[str, Any]) -> list[dict[str, Any]]:
     return list(page["data"])
 
 
-async def _documents(portal: Portal, path: str) -> list[dict[str, Any]]:
+async def _readable_list(portal: Portal, path: str) -> list[dict[str, Any]]:
     """The list at `path` (a tender's or a bid's documents, the questions), when this user may read it now: a
     lead of another city may not read a tender's documents, the lead city a bid's only after the opening."""
     try:
