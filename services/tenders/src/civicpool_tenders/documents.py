@@ -1,9 +1,10 @@
 """Procurement documents: the tender's own (the lead city's) and each bid's (its vendor's, sealed with the bid).
 
 Who reads them:
-- a tender's documents: the network's admins and every user of the lead city, always; once the tender is
-  published, the users of the participating cities and every vendor. Nobody else (a lead of another city
-  sees the tender, not its documents).
+- a tender's documents: whoever sees the tender (access.py) and is of the network's admins, the lead city,
+  a participating city or (once published) a vendor. So a draft's: the lead city's leads and the admins;
+  a published tender's also the lead and participating cities' other users and every vendor. A lead of
+  another city sees the tender, not its documents.
 - a bid's documents: its vendor, always; the lead city's leads and the admins once the bids are opened
   (the same rule as the bid itself, access.require_bid_reader).
 
