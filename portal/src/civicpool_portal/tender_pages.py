@@ -93,10 +93,14 @@ async def _readable_list(portal: Portal, path: str) -> list[dict[str, Any]]:
         raise
 
 
+async def _passed_on(file: UploadFile) -> dict[str, tuple[str, bytes, str]]:
+    """The uploaded file as the API's multipart field, under the name the user's browser gave it."""
+    return {"file": (file.filename or "", await file.read(), file.content_type or "application/octet-stream")}
+
+
 @router.post("/{tender_id}/documents")
 async def add_document(portal: FormPortalDep, tender_id: str, file: UploadFile, title: Text = "") -> Response:
-    files = {"file": (file.filename or "", await file.read(), file.content_type or "application/octet-stream")}
-    await portal.send("POST", f"/tenders/{tender_id}/documents", files=files, data={"title": title},
+    await portal.send("POST", f"/tenders/{tender_id}/documents", files=await _passed_on(file), data={"title": title},
                       ok=portal._("Document added."))  # fmt: skip
     return back_to(f"/tenders/{tender_id}")
 
@@ -105,8 +109,7 @@ async def add_document(portal: FormPortalDep, tender_id: str, file: UploadFile, 
 async def add_document_version(
     portal: FormPortalDep, tender_id: str, document_id: str, file: UploadFile, version: Text = ""
 ) -> Response:
-    files = {"file": (file.filename or "", await file.read(), file.content_type or "application/octet-stream")}
-    await portal.send("PUT", f"/tenders/{tender_id}/documents/{document_id}", files=files,
+    await portal.send("PUT", f"/tenders/{tender_id}/documents/{document_id}", files=await _passed_on(file),
                       headers=if_match(version), ok=portal._("New version uploaded."))  # fmt: skip
     return back_to(f"/tenders/{tender_id}")
 
@@ -115,9 +118,8 @@ async def add_document_version(
 async def add_bid_document(
     portal: FormPortalDep, tender_id: str, bid_id: str, file: UploadFile, title: Text = ""
 ) -> Response:
-    files = {"file": (file.filename or "", await file.read(), file.content_type or "application/octet-stream")}
-    await portal.send("POST", f"/tenders/{tender_id}/bids/{bid_id}/documents", files=files, data={"title": title},
-                      ok=portal._("Document attached to your bid."))  # fmt: skip
+    await portal.send("POST", f"/tenders/{tender_id}/bids/{bid_id}/documents", files=await _passed_on(file),
+                      data={"title": title}, ok=portal._("Document attached to your bid."))  # fmt: skip
     return back_to(f"/tenders/{tender_id}")
 
 

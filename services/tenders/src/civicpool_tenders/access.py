@@ -16,13 +16,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from civicpool_common.auth import CITY_READERS, NETWORK_WIDE, Principal, Role
-from civicpool_common.errors import (
-    PermissionDenied,
-)
+from civicpool_common.errors import NotFound, PermissionDenied
 from civicpool_common.messages import Text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from civicpool_tenders import repository
+from civicpool_tenders.clients import Catalog
 from civicpool_tenders.models import Tender
 
 
@@ -63,3 +62,33 @@ def require_bid_reader(principal: Principal, tender: Tender) -> None:
     raise PermissionDenied(
         Text("only the lead city {city} and the network's admins read the bids", city=tender.lead_city_id)
     )
+
+
+async def visible_tender(session: AsyncSession, principal: Principal, tender_id: str) -> Tender:
+    """The tender, if the caller sees it; NotFound otherwise, the same as for a tender that does not exist."""
+    tender = await repository.get_tender(session, tender_id)
+    if tender is None or not await may_see_tender(session, principal, tender):
+        raise NotFound(Text("tender {id} does not exist", id=tender_id))
+    return tender
+
+
+async def lead_tender(session: AsyncSession, principal: Principal, tender_id: str) -> Tender:
+    """The tender a procurement lead of its lead city changes, locked until commit."""
+    principal.require_any_role(Role.PROCUREMENT_LEAD)
+    tender = await repository.get_tender(session, tender_id, lock="update")
+    if tender is None:
+        raise NotFound(Text("tender {id} does not exist", id=tender_id))
+    if tender.lead_city_id != principal.city:
+        raise PermissionDenied(
+            Text("only a procurement lead of {city}, the lead city, may change it", city=tender.lead_city_id)
+        )
+    return tender
+
+
+async def active_vendor(catalog: Catalog, principal: Principal) -> str:
+    """The caller's vendor, which must be an active vendor of the catalog (asked before any transaction)."""
+    vendor_id = principal.own_vendor()
+    vendor = await catalog.vendor(principal, vendor_id)
+    if vendor is None or not vendor.active:
+        raise PermissionDenied(Text("vendor {vendor} is not an active vendor of the catalog", vendor=repr(vendor_id)))
+    return vendor_id

@@ -33,7 +33,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from civicpool_tenders import file_types, repository, rules
-from civicpool_tenders.access import may_see_tender, require_bid_reader, vendor_only
+from civicpool_tenders.access import lead_tender, require_bid_reader, vendor_only, visible_tender
 from civicpool_tenders.models import Bid, Document, DocumentVersion, NotificationOrder, Tender, TenderEvent
 
 CHUNK_BYTES = 1024 * 1024  # one piece of a download
@@ -181,9 +181,7 @@ class DocumentService:
     # -- who may do what ---------------------------------------------------------------------
 
     async def _readable_owner(self, session: AsyncSession, principal: Principal, owner: Owner) -> None:
-        tender = await repository.get_tender(session, owner.tender_id)
-        if tender is None or not await may_see_tender(session, principal, tender):
-            raise NotFound(Text("tender {id} does not exist", id=owner.tender_id))  # the same for a hidden one
+        tender = await visible_tender(session, principal, owner.tender_id)
         if not owner.bid_id:
             if not _reads_tender_documents(principal, tender):
                 raise PermissionDenied(_ONLY_PARTIES)
@@ -202,26 +200,21 @@ class DocumentService:
         self, session: AsyncSession, principal: Principal, owner: Owner, now: dt.datetime
     ) -> tuple[Tender, Bid | None]:
         """The tender (locked: one writer of its documents at a time), and the bid for a bid's document."""
-        tender = await repository.get_tender(session, owner.tender_id, lock="update")
         if not owner.bid_id:
-            principal.require_any_role(Role.PROCUREMENT_LEAD)
-            if tender is None:
-                raise NotFound(Text("tender {id} does not exist", id=owner.tender_id))
-            if tender.lead_city_id != principal.city:
-                raise PermissionDenied(Text("only a procurement lead of {city}, the lead city, may change it",
-                                            city=tender.lead_city_id))  # fmt: skip
+            tender = await lead_tender(session, principal, owner.tender_id)
             _check_tender_documents_change(tender, now)
             return tender, None
         principal.require_any_role(Role.VENDOR)
-        if tender is None or tender.published_at is None:
+        bidding = await repository.get_tender(session, owner.tender_id, lock="update")
+        if bidding is None or bidding.published_at is None:
             raise NotFound(Text("tender {id} does not exist", id=owner.tender_id))
-        bid = await repository.get_bid(session, tender.id, owner.bid_id)
+        bid = await repository.get_bid(session, bidding.id, owner.bid_id)
         if bid is None or bid.vendor_id != principal.own_vendor():
             raise NotFound(_no_bid(owner))  # the same for another vendor's bid
-        rules.check_bids_accepted(tender.status, tender.bids_due_at, now)
+        rules.check_bids_accepted(bidding.status, bidding.bids_due_at, now)
         if bid.status != BidStatus.SUBMITTED:
-            raise StateConflict(Text("the bid is withdrawn; submit a new one"), tender.status)
-        return tender, bid
+            raise StateConflict(Text("the bid is withdrawn; submit a new one"), bidding.status)
+        return bidding, bid
 
     async def _check_room(self, session: AsyncSession, owner: Owner, size: int) -> None:
         used = await repository.document_bytes(session, owner.tender_id, owner.bid_id)

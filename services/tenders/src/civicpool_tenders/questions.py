@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from civicpool_common import notify
 from civicpool_common.auth import NETWORK_WIDE, Principal, Role
 from civicpool_common.database import utc_now, write_transaction
-from civicpool_common.errors import InvalidArgument, NotFound, PermissionDenied, VersionConflict
+from civicpool_common.errors import InvalidArgument, NotFound, VersionConflict
 from civicpool_common.ids import time_ordered_id
 from civicpool_common.lifecycle import StateConflict
 from civicpool_common.messages import N_, Labels, Text
@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from civicpool_tenders import repository
-from civicpool_tenders.access import may_see_tender, vendor_only
+from civicpool_tenders.access import active_vendor, lead_tender, vendor_only, visible_tender
 from civicpool_tenders.clients import Catalog
 from civicpool_tenders.documents import change_cutoff, earliest_deadline_for_change
 from civicpool_tenders.models import NotificationOrder, Question, Tender, TenderEvent
@@ -58,12 +58,7 @@ class QuestionService:
 
     async def ask(self, principal: Principal, tender_id: str, text: str) -> QuestionView:
         principal.require_any_role(Role.VENDOR)
-        vendor_id = principal.own_vendor()
-        vendor = await self._catalog.vendor(principal, vendor_id)
-        if vendor is None or not vendor.active:
-            raise PermissionDenied(
-                Text("vendor {vendor} is not an active vendor of the catalog", vendor=repr(vendor_id))
-            )
+        vendor_id = await active_vendor(self._catalog, principal)
         text = _checked_text("question", text)
         now = utc_now()
         async with write_transaction(self._sessions) as session:
@@ -123,9 +118,7 @@ class QuestionService:
     async def list(self, principal: Principal, tender_id: str, limit: int, cursor: str) -> Page[QuestionView]:
         window = PageWindow.requested(limit, cursor)
         async with self._sessions() as session:
-            tender = await repository.get_tender(session, tender_id)
-            if tender is None or not await may_see_tender(session, principal, tender):
-                raise NotFound(Text("tender {id} does not exist", id=tender_id))  # the same for a hidden one
+            tender = await visible_tender(session, principal, tender_id)
             in_charge = _in_charge(principal, tender)
             own = principal.own_vendor() if vendor_only(principal) else ""
             found = await repository.questions_after(
@@ -139,14 +132,7 @@ class QuestionService:
         self, session: AsyncSession, principal: Principal, tender_id: str
     ) -> tuple[Tender, dt.datetime]:
         """The tender a lead answers on (locked), while 6 days remain before its deadline."""
-        principal.require_any_role(Role.PROCUREMENT_LEAD)
-        tender = await repository.get_tender(session, tender_id, lock="update")
-        if tender is None:
-            raise NotFound(Text("tender {id} does not exist", id=tender_id))
-        if tender.lead_city_id != principal.city:
-            raise PermissionDenied(
-                Text("only a procurement lead of {city}, the lead city, may change it", city=tender.lead_city_id)
-            )
+        tender = await lead_tender(session, principal, tender_id)
         _check_open(tender)
         now = utc_now()
         if now >= change_cutoff(_due(tender)):

@@ -50,10 +50,12 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from civicpool_tenders import ocds, repository, rules, scoring
 from civicpool_tenders.access import (
-    may_see_tender,
+    active_vendor,
+    lead_tender,
     require_bid_reader,
     tender_scope,
     vendor_only,
+    visible_tender,
 )
 from civicpool_tenders.awarding import AwardDecision, ScoreInput, check_decisions, score_rows
 from civicpool_tenders.bids import (
@@ -282,7 +284,7 @@ class TendersService:
 
     async def get_tender(self, principal: Principal, tender_id: str) -> TenderView:
         async with self._sessions() as session:
-            tender = await self._visible_tender(session, principal, tender_id)
+            tender = await visible_tender(session, principal, tender_id)
             return await self._view(session, principal, tender)
 
     async def list_tenders(
@@ -392,7 +394,7 @@ class TendersService:
     # -- bids ------------------------------------------------------------------------------
 
     async def submit_bid(self, principal: Principal, tender_id: str, draft: BidDraft) -> BidView:
-        vendor_id = await self._bidding_vendor(principal)
+        vendor_id = await active_vendor(self._catalog, principal)
         try:
             return await self._submit_bid(principal, tender_id, draft, vendor_id)
         except IntegrityError as error:
@@ -429,7 +431,7 @@ class TendersService:
     async def replace_bid(
         self, principal: Principal, tender_id: str, bid_id: str, draft: BidDraft, expected_version: int
     ) -> BidView:
-        vendor_id = await self._bidding_vendor(principal)
+        vendor_id = await active_vendor(self._catalog, principal)
         async with self._writing() as session:
             bid = await self._own_bid(session, tender_id, bid_id, vendor_id, expected_version)
             if draft.lot_id and draft.lot_id != bid.lot_id:
@@ -445,7 +447,7 @@ class TendersService:
             return bid_view(bid, quantities, None, tender)
 
     async def withdraw_bid(self, principal: Principal, tender_id: str, bid_id: str, expected_version: int) -> BidView:
-        vendor_id = await self._bidding_vendor(principal)
+        vendor_id = await active_vendor(self._catalog, principal)
         async with self._writing() as session:
             bid = await self._own_bid(session, tender_id, bid_id, vendor_id, expected_version)
             tender, _, quantities = await self._lot_taking_bids(session, tender_id, bid.lot_id)
@@ -457,7 +459,7 @@ class TendersService:
 
     async def list_bids(self, principal: Principal, tender_id: str, lot_id: str) -> list[BidView]:
         async with self._sessions() as session:
-            tender = await self._visible_tender(session, principal, tender_id)
+            tender = await visible_tender(session, principal, tender_id)
             if vendor_only(principal):
                 bids = await repository.bids_of(session, tender.id, vendor_id=principal.own_vendor())
             else:
@@ -518,7 +520,7 @@ class TendersService:
 
     async def get_evaluation(self, principal: Principal, tender_id: str) -> EvaluationView:
         async with self._sessions() as session:
-            tender = await self._visible_tender(session, principal, tender_id)
+            tender = await visible_tender(session, principal, tender_id)
             require_bid_reader(principal, tender)
             if tender.evaluated_at is None:
                 raise StateConflict(Text("the tender has not been evaluated yet"), tender.status)
@@ -622,7 +624,7 @@ class TendersService:
         if vendor_only(principal):
             raise PermissionDenied(Text("the open-data export is for the cities and the network"))
         async with self._sessions() as session:
-            tender = await self._visible_tender(session, principal, tender_id)
+            tender = await visible_tender(session, principal, tender_id)
             view = await self._view(session, principal, tender)
             bids = await repository.bids_of(session, tender.id, status=BidStatus.SUBMITTED.value)
         contracts = await self._relay.contracts_of(tender.id) if tender.status == TenderStatus.AWARDED else []
@@ -643,35 +645,13 @@ class TendersService:
         except StaleDataError:
             raise VersionConflict(Text("the tender or bid"), 0) from None
 
-    async def _visible_tender(self, session: AsyncSession, principal: Principal, tender_id: str) -> Tender:
-        tender = await repository.get_tender(session, tender_id)
-        if tender is None or not await may_see_tender(session, principal, tender):
-            raise NotFound(Text("tender {id} does not exist", id=tender_id))  # the same for another city's tender
-        return tender
-
     async def _tender_of_lead(
         self, session: AsyncSession, principal: Principal, tender_id: str, expected_version: int
     ) -> Tender:
-        principal.require_any_role(Role.PROCUREMENT_LEAD)
-        tender = await repository.get_tender(session, tender_id, lock="update")
-        if tender is None:
-            raise NotFound(Text("tender {id} does not exist", id=tender_id))
-        if tender.lead_city_id != principal.city:
-            raise PermissionDenied(
-                Text("only a procurement lead of {city}, the lead city, may change it", city=tender.lead_city_id)
-            )
+        tender = await lead_tender(session, principal, tender_id)
         if expected_version and expected_version != tender.version:
             raise VersionConflict(Text("tender {id}", id=tender_id), expected_version, tender.version)
         return tender
-
-    async def _bidding_vendor(self, principal: Principal) -> str:
-        vendor_id = principal.own_vendor()
-        vendor = await self._catalog.vendor(principal, vendor_id)
-        if vendor is None or not vendor.active:
-            raise PermissionDenied(
-                Text("vendor {vendor} is not an active vendor of the catalog", vendor=repr(vendor_id))
-            )
-        return vendor_id
 
     async def _lot_taking_bids(
         self, session: AsyncSession, tender_id: str, lot_id: str
