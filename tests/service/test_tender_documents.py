@@ -9,6 +9,7 @@ import json
 import os
 
 import pytest
+from civicpool_catalog.service import VENDORS, CatalogService
 from civicpool_common.database import session_factory, utc_now
 from civicpool_common.errors import AlreadyExists, InvalidArgument, NotFound, PermissionDenied, VersionConflict
 from civicpool_common.lifecycle import StateConflict
@@ -20,6 +21,7 @@ from sqlalchemy import select, update
 from tests.service import test_tenders
 from tests.service.conftest import ADMIN, LEAD, OTHER_LEAD, city_it, finance
 from tests.service.test_tenders import RHEINTAL, SCHWARZWALD, Tendering, bid
+from tests.support.in_process import InProcessCatalog
 
 tendering = test_tenders.tendering  # the fixture: real demand and catalog services in-process
 MIB = 1024 * 1024
@@ -32,8 +34,8 @@ def pdf(size: int = 2_000, seed: bytes = b"") -> bytes:
     return (b"%PDF-1.7\n" + body)[:size]
 
 
-def documents(tendering: Tendering) -> DocumentService:
-    return DocumentService(session_factory(tendering.engine), LIMITS)
+def documents(tendering: Tendering, catalog: CatalogService) -> DocumentService:
+    return DocumentService(session_factory(tendering.engine), InProcessCatalog(catalog), LIMITS)
 
 
 async def _set_due(tendering: Tendering, tender_id: str, due: dt.datetime) -> None:
@@ -51,8 +53,10 @@ async def _read_all(service: DocumentService, owner: Owner, document_id: str, ve
         data, offset = data + piece, offset + len(piece)
 
 
-async def test_versions_keep_every_file_and_downloads_read_it_back_in_pieces(tendering: Tendering) -> None:
-    service = documents(tendering)
+async def test_versions_keep_every_file_and_downloads_read_it_back_in_pieces(
+    tendering: Tendering, catalog: CatalogService
+) -> None:
+    service = documents(tendering, catalog)
     view = await tendering.tenders.create_tender(LEAD, await tendering.closed_round(), "", "", [])
     owner = Owner(view.tender.id)
     first, second = pdf(int(2.5 * MIB), b"1"), pdf(1_000, b"2")
@@ -78,8 +82,10 @@ async def test_versions_keep_every_file_and_downloads_read_it_back_in_pieces(ten
     assert events[-2:] == ["document_added", "document_changed"]
 
 
-async def test_limits_per_file_and_per_tender_refuse_and_change_nothing(tendering: Tendering) -> None:
-    service = documents(tendering)
+async def test_limits_per_file_and_per_tender_refuse_and_change_nothing(
+    tendering: Tendering, catalog: CatalogService
+) -> None:
+    service = documents(tendering, catalog)
     view = await tendering.tenders.create_tender(LEAD, await tendering.closed_round(), "", "", [])
     owner = Owner(view.tender.id)
     with pytest.raises(InvalidArgument, match="at most 3 MB"):
@@ -98,8 +104,8 @@ async def test_limits_per_file_and_per_tender_refuse_and_change_nothing(tenderin
     assert len((await service.list(LEAD, owner, 0, "")).records) == 2
 
 
-async def test_who_reads_and_who_writes_a_tenders_documents(tendering: Tendering) -> None:
-    service = documents(tendering)
+async def test_who_reads_and_who_writes_a_tenders_documents(tendering: Tendering, catalog: CatalogService) -> None:
+    service = documents(tendering, catalog)
     view = await tendering.tenders.create_tender(LEAD, await tendering.closed_round(), "", "", [])
     owner, content = Owner(view.tender.id), pdf()
     added = await service.add(LEAD, owner, Upload("Vertrag.pdf", content))
@@ -126,8 +132,10 @@ async def test_who_reads_and_who_writes_a_tenders_documents(tendering: Tendering
         await service.get(LEAD, Owner("01a219d6-0000-7000-8000-00000000dead"), added.document.id)
 
 
-async def test_after_publication_a_change_needs_6_berlin_days_and_tells_every_vendor(tendering: Tendering) -> None:
-    service = documents(tendering)
+async def test_after_publication_a_change_needs_6_berlin_days_and_tells_every_vendor(
+    tendering: Tendering, catalog: CatalogService
+) -> None:
+    service = documents(tendering, catalog)
     view = await tendering.published()
     owner = Owner(view.tender.id)
     added = await service.add(LEAD, owner, Upload("Fragen.pdf", pdf()))
@@ -165,8 +173,10 @@ def test_the_change_cutoff_is_6_days_on_the_berlin_clock(due: str, cutoff: str) 
     assert documents_module.change_cutoff(documents_module.earliest_deadline_for_change(found)) == found
 
 
-async def test_a_bids_documents_are_sealed_with_it_and_opened_with_it(tendering: Tendering) -> None:
-    service = documents(tendering)
+async def test_a_bids_documents_are_sealed_with_it_and_opened_with_it(
+    tendering: Tendering, catalog: CatalogService
+) -> None:
+    service = documents(tendering, catalog)
     view = await tendering.published()
     lot = tendering.lot_of(view, tendering.laptop)
     offer = await tendering.tenders.submit_bid(RHEINTAL, view.tender.id, bid(lot, tendering.laptop, 90_000))
@@ -182,6 +192,12 @@ async def test_a_bids_documents_are_sealed_with_it_and_opened_with_it(tendering:
         await service.list(LEAD, owner, 0, "")
     with pytest.raises(PermissionDenied):
         await service.list(city_it("bruchsal"), owner, 0, "")
+    record = await catalog.get(VENDORS, "rheintal")  # a deactivated vendor adds nothing, as it bids nothing
+    await catalog.set_active(ADMIN, VENDORS, "rheintal", active=False, expected_version=record.version)
+    with pytest.raises(PermissionDenied, match="not an active vendor"):
+        await service.add(RHEINTAL, owner, Upload("Nachweis.pdf", pdf()))
+    record = await catalog.get(VENDORS, "rheintal")
+    await catalog.set_active(ADMIN, VENDORS, "rheintal", active=True, expected_version=record.version)
     await tendering.deadline_passes(view.tender.id)
     with pytest.raises(StateConflict, match="late bids are refused"):
         await service.add(RHEINTAL, owner, Upload("Nachtrag.pdf", pdf()))

@@ -33,7 +33,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from civicpool_tenders import file_types, repository, rules
-from civicpool_tenders.access import lead_tender, require_bid_reader, vendor_only, visible_tender
+from civicpool_tenders.access import active_vendor, lead_tender, require_bid_reader, vendor_only, visible_tender
+from civicpool_tenders.clients import Catalog
 from civicpool_tenders.models import Bid, Document, DocumentVersion, NotificationOrder, Tender, TenderEvent
 
 CHUNK_BYTES = 1024 * 1024  # one piece of a download
@@ -97,8 +98,9 @@ def _megabytes(size: int) -> int:
 
 
 class DocumentService:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], limits: Limits) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], catalog: Catalog, limits: Limits) -> None:
         self._sessions = sessions
+        self._catalog = catalog
         self._limits = limits
 
     async def add(self, principal: Principal, owner: Owner, upload: Upload) -> DocumentView:
@@ -109,6 +111,9 @@ class DocumentService:
                                                          limit=_megabytes(self._limits.file_bytes)))  # fmt: skip
         found = file_types.file_type(upload.content)
         file_types.check_name(file_name, found)
+        if owner.bid_id:  # a bid's document comes from an active vendor, as the bid itself
+            principal.require_any_role(Role.VENDOR)
+            await active_vendor(self._catalog, principal)
         title = (upload.title.strip() or file_name)[:MAX_TITLE] if not upload.document_id else ""
         now = utc_now()
         try:
