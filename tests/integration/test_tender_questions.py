@@ -75,3 +75,25 @@ def test_late_questions_and_late_answers_are_refused_with_the_reason(api: ApiFac
                                             headers=GERMAN)  # fmt: skip
     assert unprompted.status_code == 409 and "§ 20 Abs. 3 VgV" in unprompted.json()["detail"]
     assert api("ettlingen.lead").get(f"/tenders/{tender['id']}/questions").json()["data"] == []
+
+
+def test_the_lead_moves_the_time_for_questions_and_everyone_reads_it(api: ApiFactory) -> None:
+    """The tender carries `questions_due_at`: its own time, or 6 Berlin days before the deadline; PATCH null
+    returns to the default."""
+    tender = _published(api, days=3)  # questions closed by default: fewer than 6 days remain
+    lead = api("ettlingen.lead")
+    due = dt.datetime.fromisoformat(tender["bids_due_at"])
+    assert dt.datetime.fromisoformat(tender["questions_due_at"]) < dt.datetime.now(dt.UTC)
+    own = due - dt.timedelta(days=1)
+    moved = lead.patch(f"/tenders/{tender['id']}", json={"questions_due_at": own.isoformat(),
+                                                         "version": tender["version"]})  # fmt: skip
+    assert moved.status_code == 200, moved.text
+    seen = api("vendor.rheintal").get(f"/tenders/{tender['id']}").json()
+    assert dt.datetime.fromisoformat(seen["questions_due_at"]) == own
+    asked = api("vendor.rheintal").post(f"/tenders/{tender['id']}/questions", json={"question": "Jetzt?"})
+    assert asked.status_code == 201, asked.text
+    back = lead.patch(f"/tenders/{tender['id']}", json={"questions_due_at": None, "version": moved.json()["version"]},
+                      headers=GERMAN)  # fmt: skip
+    assert back.status_code == 422 and back.headers["content-type"] == PROBLEM  # the default would close earlier
+    assert "nur verlängern" in back.text
+    assert dt.datetime.fromisoformat(lead.get(f"/tenders/{tender['id']}").json()["questions_due_at"]) == own

@@ -310,8 +310,13 @@ def test_5_finance_sees_the_allocated_licenses_and_costs(
 
 
 def test_6_a_vendor_asks_and_the_lead_answers_every_vendor(sign_in: SignIn, api: ApiFactory, shoot: Shoot) -> None:
+    """Questions stay open until a day before the deadline, so the lead's answer needs a longer deadline first
+    (§ 20 (3) VgV), which the lead gives on the tender's page."""
     tender = draft_tender(api)
-    set_bids_due(api, tender["id"], dt.datetime.now(dt.UTC) + dt.timedelta(days=14))
+    due = dt.datetime.now(dt.UTC) + dt.timedelta(days=4)
+    set_bids_due(api, tender["id"], due)
+    own_time = {"questions_due_at": (due - dt.timedelta(days=1)).isoformat(), "version": tender["version"] + 1}
+    assert api("ettlingen.lead").patch(f"/tenders/{tender['id']}", json=own_time).status_code == 200
     assert api("ettlingen.lead").post(f"/tenders/{tender['id']}/publish").status_code == 200
 
     asker = sign_in("vendor.rheintal", f"/tenders/{tender['id']}")
@@ -323,6 +328,14 @@ def test_6_a_vendor_asks_and_the_lead_answers_every_vendor(sign_in: SignIn, api:
     lead = sign_in("ettlingen.lead", f"/tenders/{tender['id']}")
     question = lead.get_by_test_id("question")
     expect(question).to_contain_text("Rheintal")  # the lead city sees who asked
+    question.locator("textarea[name=answer]").fill("Ja, in zwei Teilen bis zum Vertragsbeginn.")
+    question.get_by_role("button", name="Antwort veröffentlichen").click()
+    expect(lead.locator(".flash")).to_contain_text("verlängern Sie die Angebotsfrist zuerst bis mindestens")
+    deadlines = lead.get_by_test_id("deadlines")
+    deadlines.locator("input[name=bids_due_at]").fill(local(due + dt.timedelta(days=4)))
+    deadlines.get_by_role("button", name="Verlängern").click()
+    expect(lead.locator(".flash.ok")).to_contain_text("gespeichert")
+    question = lead.get_by_test_id("question")
     question.locator("textarea[name=answer]").fill("Ja, in zwei Teilen bis zum Vertragsbeginn.")
     question.get_by_role("button", name="Antwort veröffentlichen").click()
     expect(lead.locator(".flash.ok")).to_contain_text("Antwort für alle Anbieter veröffentlicht")

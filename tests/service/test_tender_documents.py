@@ -13,7 +13,7 @@ from civicpool_catalog.service import VENDORS, CatalogService
 from civicpool_common.database import session_factory, utc_now
 from civicpool_common.errors import AlreadyExists, InvalidArgument, NotFound, PermissionDenied, VersionConflict
 from civicpool_common.lifecycle import StateConflict
-from civicpool_tenders import documents as documents_module
+from civicpool_tenders import deadlines
 from civicpool_tenders.documents import CHUNK_BYTES, DocumentService, Limits, Owner, Upload
 from civicpool_tenders.models import NotificationOrder, Tender
 from sqlalchemy import select, update
@@ -168,9 +168,9 @@ async def test_after_publication_a_change_needs_6_berlin_days_and_tells_every_ve
     ],
 )
 def test_the_change_cutoff_is_6_days_on_the_berlin_clock(due: str, cutoff: str) -> None:
-    found = documents_module.change_cutoff(dt.datetime.fromisoformat(due))
+    found = deadlines.change_cutoff(dt.datetime.fromisoformat(due))
     assert found == dt.datetime.fromisoformat(cutoff)
-    assert documents_module.change_cutoff(documents_module.earliest_deadline_for_change(found)) == found
+    assert deadlines.change_cutoff(deadlines.earliest_deadline_for_change(found)) == found
 
 
 async def test_a_bids_documents_are_sealed_with_it_and_opened_with_it(

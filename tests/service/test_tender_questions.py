@@ -11,6 +11,7 @@ from civicpool_catalog.service import CatalogService
 from civicpool_common.database import session_factory, utc_now
 from civicpool_common.errors import InvalidArgument, NotFound, PermissionDenied, VersionConflict
 from civicpool_common.lifecycle import StateConflict
+from civicpool_tenders import deadlines
 from civicpool_tenders.models import NotificationOrder, Tender
 from civicpool_tenders.questions import QuestionService
 from sqlalchemy import select, update
@@ -118,3 +119,72 @@ async def test_the_6_day_rules_for_questions_and_answers(tendering: Tendering, c
     await tendering.deadline_passes(tender_id)
     with pytest.raises(StateConflict, match="only while bids are open"):
         await service.clarify(LEAD, tender_id, "Klarstellung")
+
+
+async def test_a_tender_sets_its_own_time_for_questions(tendering: Tendering, catalog: CatalogService) -> None:
+    """questions_due_at: before the deadline, in the future, only later once published; None is the default."""
+    service = questions(tendering, catalog)
+    now = utc_now()
+    draft = await tendering.tenders.create_tender(LEAD, await tendering.closed_round(), "", "", [])
+    due = now + dt.timedelta(days=20)
+    for wrong, reason in [(now - dt.timedelta(hours=1), "future"), (due, "before bids_due_at")]:
+        with pytest.raises(InvalidArgument) as refused:
+            await tendering.tenders.update_tender(
+                LEAD, draft.tender.id, {"bids_due_at": due, "questions_due_at": wrong}, draft.tender.version
+            )
+        assert _violation(refused.value) == ("questions_due_at", reason)
+    own = now + dt.timedelta(days=3)
+    view = await tendering.tenders.update_tender(
+        LEAD, draft.tender.id, {"bids_due_at": due, "questions_due_at": own}, draft.tender.version
+    )
+    assert deadlines.questions_due(view.tender) == own
+    published = (await tendering.tenders.transition(LEAD, view.tender.id, "publish", 0)).tender
+    tender_id = published.id
+    await service.ask(RHEINTAL, tender_id, "Noch rechtzeitig?")
+    earlier = {"questions_due_at": own - dt.timedelta(days=1)}
+    with pytest.raises(InvalidArgument) as refused:  # vendors plan by it
+        await tendering.tenders.update_tender(LEAD, tender_id, earlier, published.version)
+    assert _violation(refused.value) == ("questions_due_at", "only be extended")
+    async with tendering.engine.begin() as connection:  # the time for questions passes
+        await connection.execute(update(Tender).where(Tender.id == tender_id).values(questions_due_at=now))
+    with pytest.raises(StateConflict, match="questions were accepted until"):
+        await service.ask(RHEINTAL, tender_id, "Zu spät?")
+    current = await tendering.tenders.get_tender(LEAD, tender_id)
+    reopened = await tendering.tenders.update_tender(
+        LEAD, tender_id, {"questions_due_at": None}, current.tender.version
+    )  # back to the default, 6 days before the deadline: later than the time that had passed
+    assert reopened.tender.questions_due_at is None
+    assert deadlines.questions_due(reopened.tender) == deadlines.change_cutoff(due)
+    assert (await service.ask(RHEINTAL, tender_id, "Wieder offen?")).question.question == "Wieder offen?"
+    events = [(e.action, e.detail) for e in (await tendering.tenders.get_tender(LEAD, tender_id)).events]
+    assert ("changed", "questions_due_at: default") in events
+
+
+async def test_questions_later_than_6_days_need_a_longer_deadline_to_answer(
+    tendering: Tendering, catalog: CatalogService
+) -> None:
+    """A lead may take questions until 2 days before the deadline, but answers them only with a longer one."""
+    service = questions(tendering, catalog)
+    view = await tendering.published()
+    due = view.tender.bids_due_at
+    assert due is not None
+    late = due - dt.timedelta(days=2)
+    view = await tendering.tenders.update_tender(LEAD, view.tender.id, {"questions_due_at": late}, view.tender.version)
+    await _set_due(tendering, view.tender.id, utc_now() + dt.timedelta(days=5))
+    async with tendering.engine.begin() as connection:
+        await connection.execute(
+            update(Tender).where(Tender.id == view.tender.id).values(questions_due_at=utc_now() + dt.timedelta(days=3))
+        )
+    asked = await service.ask(RHEINTAL, view.tender.id, "Gilt die Frist?")  # within the tender's own time
+    with pytest.raises(StateConflict, match=r"extend bids_due_at to"):
+        await service.answer(LEAD, view.tender.id, asked.question.id, "Ja", 0)
+
+
+def _violation(error: InvalidArgument) -> tuple[str, str]:
+    """The one field refused, and the words of its reason that matter to the test."""
+    [violation] = error.violations
+    description = str(violation.description)
+    for words in ("future", "before bids_due_at", "only be extended"):
+        if words in description:
+            return violation.field, words
+    return violation.field, description

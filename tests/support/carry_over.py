@@ -68,7 +68,19 @@ ADDED_SINCE_FIXTURE: dict[str, Callable[[Any], bool]] = {
     "contract_reference": lambda value: value is None or bool(_NUMBER.match(value)),
     # A posting's booking text, made from the posting's facts when it is read.
     "text": lambda value: isinstance(value, str) and bool(value.strip()),
+    # Until when vendors ask (issue 19): on every tender with a deadline, and in the OCDS tender section.
+    "questions_due_at": lambda value: value is None or _is_time(value),
+    "enquiryPeriod": lambda value: isinstance(value, dict) and _is_time(value.get("endDate")),
 }
+
+
+def _is_time(value: object) -> bool:
+    try:
+        return isinstance(value, str) and dt.datetime.fromisoformat(value).tzinfo is not None
+    except ValueError:
+        return False
+
+
 # And which contracts /reports/renewals lists: those that have not ended by today (compare_reads drops
 # the recorded ones that have).
 

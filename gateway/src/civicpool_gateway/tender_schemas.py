@@ -46,11 +46,16 @@ class TenderCreate(Request):
 class TenderPatch(Patch):
     model_config = ConfigDict(json_schema_extra={"examples": [{"bids_due_at": "2027-03-01T12:00:00Z", "version": 1}]})
 
-    clearable = frozenset({"procedure_justification"})
+    clearable = frozenset({"procedure_justification", "questions_due_at"})
 
     title: str | None = Field(None, min_length=1, max_length=200)
     description: str | None = Field(None, max_length=4000)
     bids_due_at: UtcDatetime | None = None
+    questions_due_at: UtcDatetime | None = Field(
+        None,
+        description="Until when vendors ask questions: before `bids_due_at`; once published only later. "
+        "null returns to the default, 6 Berlin calendar days before `bids_due_at`",
+    )
     procedure: Procedure | None = None
     procedure_justification: str | None = Field(None, max_length=2000)
     version: Version | None = None
@@ -103,6 +108,10 @@ class Tender(BaseModel):
     procedure: Procedure
     procedure_justification: str | None
     bids_due_at: dt.datetime | None
+    questions_due_at: dt.datetime | None = Field(
+        description="Until when vendors ask questions: the tender's own time, or 6 Berlin calendar days before "
+        "`bids_due_at` (§ 20 (3) VgV); null while there is no deadline"
+    )
     bids_opened_at: dt.datetime | None
     bids_opened_by: str | None
     cancel_reason: str | None

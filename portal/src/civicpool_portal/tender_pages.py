@@ -176,16 +176,21 @@ async def change_settings(
     tender_id: str,
     version: Text,
     bids_due_at: Text = "",
+    questions_due_at: Text = "",
+    questions_due_shown: Text = "",
     procedure: Text = "",
     procedure_justification: Text = "",
 ) -> Response:
     body: dict[str, Any] = {"version": whole(version)}
-    if bids_due_at:
-        try:
+    try:
+        if bids_due_at:
             body["bids_due_at"] = from_local_input(bids_due_at).isoformat()
-        except ValueError:
-            portal.refuse(portal._("Enter the deadline as day and time."))
-            return back_to(f"/tenders/{tender_id}")
+        # Sent only when changed: the page shows the default time, which must keep following the deadline.
+        if questions_due_at.strip() != questions_due_shown.strip():
+            body["questions_due_at"] = from_local_input(questions_due_at).isoformat() if questions_due_at else None
+    except ValueError:
+        portal.refuse(portal._("Enter the deadline as day and time."))
+        return back_to(f"/tenders/{tender_id}")
     if procedure:
         body["procedure"] = procedure
         body["procedure_justification"] = procedure_justification

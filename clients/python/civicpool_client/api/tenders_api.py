@@ -1800,7 +1800,7 @@ class TendersApi:
     ) -> Question:
         """Ask the lead city a question about a tender
 
-        A vendor, on a published tender, until 6 days (Berlin calendar) before `bids_due_at`; a later question is refused (409) with the time questions closed. The answer is published to every vendor without your name.
+        A vendor, on a published tender, until the tender's `questions_due_at` (by default 6 days, Berlin calendar, before `bids_due_at`); a later question is refused (409) with the time questions closed. The answer is published to every vendor without your name.
 
         :param id: (required)
         :type id: str
@@ -1878,7 +1878,7 @@ class TendersApi:
     ) -> ApiResponse[Question]:
         """Ask the lead city a question about a tender
 
-        A vendor, on a published tender, until 6 days (Berlin calendar) before `bids_due_at`; a later question is refused (409) with the time questions closed. The answer is published to every vendor without your name.
+        A vendor, on a published tender, until the tender's `questions_due_at` (by default 6 days, Berlin calendar, before `bids_due_at`); a later question is refused (409) with the time questions closed. The answer is published to every vendor without your name.
 
         :param id: (required)
         :type id: str
@@ -1956,7 +1956,7 @@ class TendersApi:
     ) -> RESTResponseType:
         """Ask the lead city a question about a tender
 
-        A vendor, on a published tender, until 6 days (Berlin calendar) before `bids_due_at`; a later question is refused (409) with the time questions closed. The answer is published to every vendor without your name.
+        A vendor, on a published tender, until the tender's `questions_due_at` (by default 6 days, Berlin calendar, before `bids_due_at`); a later question is refused (409) with the time questions closed. The answer is published to every vendor without your name.
 
         :param id: (required)
         :type id: str
@@ -8662,7 +8662,7 @@ class TendersApi:
     ) -> Tender:
         """Change a tender
 
-        A draft changes its title, description, `bids_due_at` and procedure (another than the recommended one needs `procedure_justification`); a published tender only a later `bids_due_at`. Send the version you edited: the ETag as `If-Match` (412 when stale) or `version` (409).
+        A draft changes its title, description, `bids_due_at`, `questions_due_at` and procedure (another than the recommended one needs `procedure_justification`); a published tender only a later `bids_due_at` or `questions_due_at`. Send the version you edited: the ETag as `If-Match` (412 when stale) or `version` (409).
 
         :param id: (required)
         :type id: str
@@ -8746,7 +8746,7 @@ class TendersApi:
     ) -> ApiResponse[Tender]:
         """Change a tender
 
-        A draft changes its title, description, `bids_due_at` and procedure (another than the recommended one needs `procedure_justification`); a published tender only a later `bids_due_at`. Send the version you edited: the ETag as `If-Match` (412 when stale) or `version` (409).
+        A draft changes its title, description, `bids_due_at`, `questions_due_at` and procedure (another than the recommended one needs `procedure_justification`); a published tender only a later `bids_due_at` or `questions_due_at`. Send the version you edited: the ETag as `If-Match` (412 when stale) or `version` (409).
 
         :param id: (required)
         :type id: str
@@ -8830,7 +8830,7 @@ class TendersApi:
     ) -> RESTResponseType:
         """Change a tender
 
-        A draft changes its title, description, `bids_due_at` and procedure (another than the recommended one needs `procedure_justification`); a published tender only a later `bids_due_at`. Send the version you edited: the ETag as `If-Match` (412 when stale) or `version` (409).
+        A draft changes its title, description, `bids_due_at`, `questions_due_at` and procedure (another than the recommended one needs `procedure_justification`); a published tender only a later `bids_due_at` or `questions_due_at`. Send the version you edited: the ETag as `If-Match` (412 when stale) or `version` (409).
 
         :param id: (required)
         :type id: str

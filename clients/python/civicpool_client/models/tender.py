@@ -46,6 +46,7 @@ class Tender(BaseModel):
     procedure: Procedure
     procedure_justification: Optional[StrictStr]
     bids_due_at: Optional[datetime]
+    questions_due_at: Optional[datetime] = Field(description="Until when vendors ask questions: the tender's own time, or 6 Berlin calendar days before `bids_due_at` (§ 20 (3) VgV); null while there is no deadline")
     bids_opened_at: Optional[datetime]
     bids_opened_by: Optional[StrictStr]
     cancel_reason: Optional[StrictStr]
@@ -54,7 +55,7 @@ class Tender(BaseModel):
     version: StrictInt
     created_by: StrictStr
     created_at: datetime
-    __properties: ClassVar[List[str]] = ["id", "reference", "title", "description", "lead_city_id", "round_id", "status", "estimated_value_cents", "participating_city_ids", "recommended_procedure", "recommendation_reason", "procedure", "procedure_justification", "bids_due_at", "bids_opened_at", "bids_opened_by", "cancel_reason", "lots", "events", "version", "created_by", "created_at"]
+    __properties: ClassVar[List[str]] = ["id", "reference", "title", "description", "lead_city_id", "round_id", "status", "estimated_value_cents", "participating_city_ids", "recommended_procedure", "recommendation_reason", "procedure", "procedure_justification", "bids_due_at", "questions_due_at", "bids_opened_at", "bids_opened_by", "cancel_reason", "lots", "events", "version", "created_by", "created_at"]
 
     model_config = ConfigDict(
         validate_by_name=True,
@@ -122,6 +123,11 @@ class Tender(BaseModel):
         if self.bids_due_at is None and "bids_due_at" in self.model_fields_set:
             _dict['bids_due_at'] = None
 
+        # set to None if questions_due_at (nullable) is None
+        # and model_fields_set contains the field
+        if self.questions_due_at is None and "questions_due_at" in self.model_fields_set:
+            _dict['questions_due_at'] = None
+
         # set to None if bids_opened_at (nullable) is None
         # and model_fields_set contains the field
         if self.bids_opened_at is None and "bids_opened_at" in self.model_fields_set:
@@ -163,6 +169,7 @@ class Tender(BaseModel):
             "procedure": obj.get("procedure"),
             "procedure_justification": obj.get("procedure_justification"),
             "bids_due_at": obj.get("bids_due_at"),
+            "questions_due_at": obj.get("questions_due_at"),
             "bids_opened_at": obj.get("bids_opened_at"),
             "bids_opened_by": obj.get("bids_opened_by"),
             "cancel_reason": obj.get("cancel_reason"),

@@ -39,9 +39,9 @@ async def list_questions(
 @router.post(
     "/tenders/{id}/questions",
     summary="Ask the lead city a question about a tender",
-    description="A vendor, on a published tender, until 6 days (Berlin calendar) before `bids_due_at`; a later "
-    "question is refused (409) with the time questions closed. The answer is published to every vendor "
-    "without your name.",
+    description="A vendor, on a published tender, until the tender's `questions_due_at` (by default 6 days, "
+    "Berlin calendar, before `bids_due_at`); a later question is refused (409) with the time questions "
+    "closed. The answer is published to every vendor without your name.",
     response_model=Question,
     status_code=status.HTTP_201_CREATED,
 )

@@ -70,8 +70,9 @@ async def get_tender(id: ResourceId, caller: CallerDep, services: ClientsDep, re
 @router.patch(
     "/tenders/{id}",
     summary="Change a tender",
-    description="A draft changes its title, description, `bids_due_at` and procedure (another than the "
-    "recommended one needs `procedure_justification`); a published tender only a later `bids_due_at`. "
+    description="A draft changes its title, description, `bids_due_at`, `questions_due_at` and procedure "
+    "(another than the recommended one needs `procedure_justification`); a published tender only a later "
+    "`bids_due_at` or `questions_due_at`. "
     "Send the version you edited: the ETag as `If-Match` (412 when stale) or `version` (409).",
     response_model=Tender,
 )

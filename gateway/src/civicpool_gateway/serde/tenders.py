@@ -153,6 +153,7 @@ def tender_from_proto(message: pb.Tender) -> Tender:
         procedure=word(message.procedure, PROCEDURES),
         procedure_justification=text_or_none(message.procedure_justification),
         bids_due_at=time_or_none(message.HasField("bids_due_at"), message.bids_due_at),
+        questions_due_at=time_or_none(message.HasField("questions_due_at"), message.questions_due_at),
         bids_opened_at=time_or_none(message.HasField("bids_opened_at"), message.bids_opened_at),
         bids_opened_by=text_or_none(message.bids_opened_by),
         cancel_reason=text_or_none(message.cancel_reason),
@@ -180,6 +181,7 @@ def tender_to_proto(tender: Tender) -> pb.Tender:
         procedure=to_proto(tender.procedure, pb.Procedure, Procedure),
         procedure_justification=tender.procedure_justification or "",
         bids_due_at=timestamp_or_none(tender.bids_due_at),
+        questions_due_at=timestamp_or_none(tender.questions_due_at),
         bids_opened_at=timestamp_or_none(tender.bids_opened_at),
         bids_opened_by=tender.bids_opened_by or "",
         cancel_reason=tender.cancel_reason or "",
@@ -216,6 +218,7 @@ def tender_patch_to_proto(tender_id: str, patch: TenderPatch) -> pb.Tender:
         title=patch.title or "",
         description=patch.description or "",
         bids_due_at=timestamp_or_none(patch.bids_due_at),
+        questions_due_at=timestamp_or_none(patch.questions_due_at),
         procedure=to_proto(patch.procedure, pb.Procedure, Procedure),
         procedure_justification=patch.procedure_justification or "",
     )
@@ -226,6 +229,7 @@ def tender_patch_from_proto(message: pb.Tender, mask: list[str]) -> TenderPatch:
         "title": message.title,
         "description": message.description,
         "bids_due_at": time_or_none(message.HasField("bids_due_at"), message.bids_due_at),
+        "questions_due_at": time_or_none(message.HasField("questions_due_at"), message.questions_due_at),
         "procedure": word(message.procedure, PROCEDURES),
         "procedure_justification": text_or_none(message.procedure_justification),
     }

@@ -28,21 +28,20 @@ from civicpool_common.ids import time_ordered_id
 from civicpool_common.lifecycle import StateConflict
 from civicpool_common.messages import N_, Labels, Text
 from civicpool_common.paging import Page, PageWindow
-from civicpool_common.vocabulary import NETWORK_TIME_ZONE, BidStatus, TenderStatus
+from civicpool_common.vocabulary import BidStatus, TenderStatus
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from civicpool_tenders import file_types, repository, rules
+from civicpool_tenders import deadlines, file_types, repository, rules
 from civicpool_tenders.access import active_vendor, lead_tender, require_bid_reader, vendor_only, visible_tender
 from civicpool_tenders.clients import Catalog
 from civicpool_tenders.models import Bid, Document, DocumentVersion, NotificationOrder, Tender, TenderEvent
 
 CHUNK_BYTES = 1024 * 1024  # one piece of a download
-CHANGE_NOTICE_DAYS = 6  # § 20 (3) VgV: later information needs a longer deadline
 MAX_TITLE = 200
 
 _TOO_LATE = N_(
-    "bids are due by {due}: less than {days} days before, a document changes only with a longer deadline (§ 20 (3) VgV); extend bids_due_at to {earliest} or later first"  # noqa: E501
+    "bids are due by {due}: less than 6 days before, a document changes only with a longer deadline (§ 20 (3) VgV); extend bids_due_at to {earliest} or later first"  # noqa: E501
 )
 _FILE_TOO_LARGE = N_("the file has {size:n} MB; a document may have at most {limit:n} MB")
 _TENDER_FULL = N_(
@@ -77,19 +76,6 @@ class Upload:
 class Limits:
     file_bytes: int
     owner_bytes: int  # all versions of a tender's (or one bid's) documents together
-
-
-def change_cutoff(bids_due_at: dt.datetime) -> dt.datetime:
-    """The last moment a published tender's documents may change: 6 calendar days before the deadline, on the
-    Berlin clock (the same wall time, whatever daylight saving time does in between)."""
-    local = bids_due_at.astimezone(NETWORK_TIME_ZONE)
-    return (local - dt.timedelta(days=CHANGE_NOTICE_DAYS)).astimezone(dt.UTC)
-
-
-def earliest_deadline_for_change(now: dt.datetime) -> dt.datetime:
-    """The earliest deadline that allows a change now."""
-    local = now.astimezone(NETWORK_TIME_ZONE)
-    return (local + dt.timedelta(days=CHANGE_NOTICE_DAYS)).astimezone(dt.UTC)
 
 
 def _megabytes(size: int) -> int:
@@ -267,11 +253,7 @@ def _check_tender_documents_change(tender: Tender, now: dt.datetime) -> None:
                  status=Labels("tender", tender.status)),
             tender.status,
         )  # fmt: skip
-    if now >= change_cutoff(tender.bids_due_at):
-        earliest = earliest_deadline_for_change(now)
-        raise StateConflict(
-            Text(_TOO_LATE, due=tender.bids_due_at, days=CHANGE_NOTICE_DAYS, earliest=earliest), tender.status
-        )
+    deadlines.require_change_window(tender, now, _TOO_LATE)
 
 
 def _no_bid(owner: Owner) -> Text:

@@ -31,7 +31,7 @@ from civicpool_common.vocabulary import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from civicpool_tenders import scoring
+from civicpool_tenders import deadlines, scoring
 from civicpool_tenders.awarding import AwardDecision, ScoreInput
 from civicpool_tenders.bids import BidDraft, BidView, bid_prices
 from civicpool_tenders.clients import GrpcAwardContracts, GrpcCatalog, GrpcDemandRounds
@@ -70,6 +70,7 @@ def tender_to_proto(view: TenderView) -> pb.Tender:
         procedure=to_proto(t.procedure, pb.Procedure, Procedure),
         procedure_justification="" if hide else t.procedure_justification,
         bids_due_at=_optional_time(t.bids_due_at),
+        questions_due_at=_optional_time(deadlines.questions_due(t)),
         version=t.version,
         created_by=t.created_by,
         cancel_reason=t.cancel_reason,
@@ -243,6 +244,7 @@ class TendersServicer(tenders_pb2_grpc.TendersServiceServicer):
             "title": lambda: message.title.strip(),
             "description": lambda: message.description.strip(),
             "bids_due_at": lambda: timestamp_field(message, "bids_due_at"),
+            "questions_due_at": lambda: timestamp_field(message, "questions_due_at"),
             "procedure": lambda: _procedure(message.procedure),
             "procedure_justification": lambda: message.procedure_justification.strip(),
         }

@@ -61,6 +61,8 @@ class Tender(Base):
     procedure: Mapped[str] = mapped_column(String(32))
     procedure_justification: Mapped[str] = mapped_column(Text, default="")
     bids_due_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    # Until when vendors ask questions; None: 6 days before bids_due_at (deadlines.questions_due).
+    questions_due_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     # Set once, at publication: from then on cities and vendors see the tender, even cancelled.
     published_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     bids_opened_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime(), nullable=True)

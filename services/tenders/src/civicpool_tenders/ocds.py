@@ -24,7 +24,7 @@ from typing import Any
 from civicpool.contracts.v1 import contracts_pb2 as contracts_pb
 from civicpool_common.vocabulary import Procedure, TenderStatus
 
-from civicpool_tenders import rules
+from civicpool_tenders import deadlines, rules
 from civicpool_tenders.clients import PartyInfo
 from civicpool_tenders.models import Bid
 from civicpool_tenders.views import TenderView
@@ -148,6 +148,9 @@ def release_package(
         if published is not None:
             period["startDate"] = _time(published)
         tender_section["tenderPeriod"] = period
+        questions_due = deadlines.questions_due(tender)
+        if questions_due is not None:
+            tender_section["enquiryPeriod"] = {"endDate": _time(questions_due)}
     if status in rules.OPENED:
         tender_section["numberOfTenderers"] = len(tenderers)
         tender_section["tenderers"] = [_party_ref(p, parties) for p in tenderers]

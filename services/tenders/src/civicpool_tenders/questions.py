@@ -1,7 +1,8 @@
 """Bidder questions and answers (§ 20 (3) VgV): vendors ask, the lead city answers for all of them.
 
-- A vendor (active in the catalog) asks on a published tender until questions close: 6 Berlin calendar
-  days before bids_due_at. Later questions are refused with that time.
+- A vendor (active in the catalog) asks on a published tender until questions close: at the tender's
+  questions_due_at, by default 6 Berlin calendar days before bids_due_at (deadlines.py). Later questions are
+  refused with that time.
 - A procurement lead of the lead city answers, or publishes a clarification nobody asked for, while at least
   6 days remain before bids_due_at (information given later needs a longer deadline: extend it first).
 - An answer is published to everyone who sees the tender, without the asker: only the lead city's leads and
@@ -27,17 +28,16 @@ from civicpool_common.vocabulary import TenderStatus
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
-from civicpool_tenders import repository
+from civicpool_tenders import deadlines, repository
 from civicpool_tenders.access import active_vendor, lead_tender, vendor_only, visible_tender
 from civicpool_tenders.clients import Catalog
-from civicpool_tenders.documents import change_cutoff, earliest_deadline_for_change
 from civicpool_tenders.models import NotificationOrder, Question, Tender, TenderEvent
 
 MAX_TEXT = 4000
 BIDDER = "bidder"  # the actor of a question in the event log: the cities read the log, the asker stays unnamed
 
 _QUESTIONS_CLOSED = N_(
-    "questions were accepted until {cutoff} (6 days before bids are due by {due}); ask the lead city to extend the deadline"  # noqa: E501
+    "questions were accepted until {cutoff} (bids are due by {due}); ask the lead city to extend the time for questions"
 )
 _ANSWER_TOO_LATE = N_(
     "bids are due by {due}: less than 6 days before, an answer or clarification needs a longer deadline (§ 20 (3) VgV); extend bids_due_at to {earliest} or later first"  # noqa: E501
@@ -66,10 +66,9 @@ class QuestionService:
             if tender is None or tender.published_at is None:
                 raise NotFound(Text("tender {id} does not exist", id=tender_id))
             _check_open(tender)
-            if now >= change_cutoff(_due(tender)):
-                raise StateConflict(
-                    Text(_QUESTIONS_CLOSED, cutoff=change_cutoff(_due(tender)), due=_due(tender)), tender.status
-                )
+            cutoff = deadlines.questions_due(tender)
+            if cutoff is not None and now >= cutoff:
+                raise StateConflict(Text(_QUESTIONS_CLOSED, cutoff=cutoff, due=tender.bids_due_at), tender.status)
             question = Question(id=time_ordered_id(), tender_id=tender.id, vendor_id=vendor_id,
                                 asked_by=principal.username, question=text, asked_at=now, answer="",
                                 answered_by="")  # fmt: skip
@@ -135,9 +134,7 @@ class QuestionService:
         tender = await lead_tender(session, principal, tender_id)
         _check_open(tender)
         now = utc_now()
-        if now >= change_cutoff(_due(tender)):
-            earliest = earliest_deadline_for_change(now)
-            raise StateConflict(Text(_ANSWER_TOO_LATE, due=_due(tender), earliest=earliest), tender.status)
+        deadlines.require_change_window(tender, now, _ANSWER_TOO_LATE)
         return tender, now
 
 
@@ -145,11 +142,6 @@ def _in_charge(principal: Principal, tender: Tender) -> bool:
     if principal.has_any_role([Role.NETWORK_ADMIN]):
         return True
     return principal.has_any_role(NETWORK_WIDE) and principal.city == tender.lead_city_id
-
-
-def _due(tender: Tender) -> dt.datetime:
-    assert tender.bids_due_at is not None  # every published tender has its deadline
-    return tender.bids_due_at
 
 
 def _check_open(tender: Tender) -> None:

@@ -48,7 +48,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
-from civicpool_tenders import ocds, repository, rules, scoring
+from civicpool_tenders import deadlines, ocds, repository, rules, scoring
 from civicpool_tenders.access import (
     active_vendor,
     lead_tender,
@@ -94,6 +94,9 @@ class ContractTerm:
     renewal_notice_on: dt.date | None = None
 
 
+_QUESTIONS_ONLY_LATER = N_(
+    "after publication the time for questions can only be extended (now until {current}); vendors plan by it"
+)
 _NOT_CONFIRMED = N_(
     "the demand service did not confirm that round {round} is bundled; tender {tender} is kept as a draft: send the same request again to finish"  # noqa: E501
 )
@@ -311,14 +314,16 @@ class TendersService:
     async def update_tender(
         self, principal: Principal, tender_id: str, changes: Mapping[str, object], expected_version: int
     ) -> TenderView:
-        """A draft: title, description, bids_due_at, procedure (+ justification); published: a later bids_due_at."""
+        """A draft: title, description, bids_due_at, questions_due_at, procedure (+ justification); published: a
+        later bids_due_at or questions_due_at."""
         lifecycle.check_edit(changes, expected_version)
         async with self._writing() as session:
             tender = await self._tender_of_lead(session, principal, tender_id, expected_version)
             allowed = {
-                TenderStatus.DRAFT: {"title", "description", "bids_due_at", "procedure", "procedure_justification"},
-                TenderStatus.PUBLISHED: {"bids_due_at"},
-            }.get(TenderStatus(tender.status), set())
+                TenderStatus.DRAFT: {"title", "description", "bids_due_at", "questions_due_at", "procedure",
+                                     "procedure_justification"},
+                TenderStatus.PUBLISHED: {"bids_due_at", "questions_due_at"},
+            }.get(TenderStatus(tender.status), set())  # fmt: skip
             if tender.status == TenderStatus.PUBLISHED and tender.bids_due_at and tender.bids_due_at <= utc_now():
                 raise StateConflict(  # reopening bidding would let late bids in
                     Text(
@@ -367,6 +372,8 @@ class TendersService:
                     raise InvalidArgument.for_field(
                         "bids_due_at", Text("set a deadline for bids in the future before publishing")
                     )
+                if tender.questions_due_at is not None and tender.questions_due_at <= now:
+                    raise InvalidArgument.for_field("questions_due_at", Text("must lie in the future"))
                 tender.published_at = now
                 session.add(_published_notice(tender))
                 detail = f"bids due by {tender.bids_due_at:%Y-%m-%d %H:%M} UTC; procedure {tender.procedure}"
@@ -712,6 +719,8 @@ def _event(tender: Tender, action: str, principal: Principal, detail: str = "") 
 
 
 def _text(value: object) -> str:
+    if value is None:
+        return "default"
     if isinstance(value, dt.datetime):
         return value.strftime("%Y-%m-%d %H:%M UTC")
     return str(value)[:120]
@@ -731,6 +740,7 @@ def _tender_change_violations(tender: Tender, changes: Mapping[str, object], now
             found.append(FieldViolation("bids_due_at", Text("must lie in the future")))
         elif tender.status == TenderStatus.PUBLISHED and tender.bids_due_at and due < tender.bids_due_at:
             found.append(FieldViolation("bids_due_at", Text("a published tender's deadline can only be extended")))
+    found += _questions_due_violations(tender, changes, now)
     procedure = changes.get("procedure", Procedure(tender.procedure))
     justification = str(changes.get("procedure_justification", tender.procedure_justification)).strip()
     if procedure != tender.recommended_procedure and not justification:
@@ -750,6 +760,25 @@ def _tender_change_violations(tender: Tender, changes: Mapping[str, object], now
             )
         )
     return found
+
+
+def _questions_due_violations(tender: Tender, changes: Mapping[str, object], now: dt.datetime) -> list[FieldViolation]:
+    """The tender's own time for questions lies in the future, before the deadline; once published it moves
+    only later (vendors plan by it). None returns to the default, 6 days before the deadline."""
+    own = changes.get("questions_due_at", tender.questions_due_at)
+    due = changes.get("bids_due_at", tender.bids_due_at)
+    if not isinstance(own, dt.datetime):
+        own = None
+    if "questions_due_at" in changes and own is not None and own <= now:
+        return [FieldViolation("questions_due_at", Text("must lie in the future"))]
+    if own is not None and isinstance(due, dt.datetime) and own >= due:
+        return [FieldViolation("questions_due_at", Text("must lie before bids_due_at, when bids are due"))]
+    if tender.status == TenderStatus.PUBLISHED and "questions_due_at" in changes:
+        before = deadlines.questions_due(tender)
+        after = own if own is not None else deadlines.change_cutoff(due) if isinstance(due, dt.datetime) else None
+        if before is not None and after is not None and after < before:
+            return [FieldViolation("questions_due_at", Text(_QUESTIONS_ONLY_LATER, current=before))]
+    return []
 
 
 def _published_notice(tender: Tender) -> NotificationOrder:

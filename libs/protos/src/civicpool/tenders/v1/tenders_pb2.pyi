@@ -278,6 +278,7 @@ class Tender(_message.Message):
     BIDS_OPENED_BY_FIELD_NUMBER: _builtins.int
     EVENTS_FIELD_NUMBER: _builtins.int
     REFERENCE_FIELD_NUMBER: _builtins.int
+    QUESTIONS_DUE_AT_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     title: _builtins.str
     lead_city_id: _builtins.str
@@ -311,6 +312,12 @@ class Tender(_message.Message):
     def events(self) -> _containers.RepeatedCompositeFieldContainer[Global___TenderEvent]:
         """empty for vendors"""
 
+    @_builtins.property
+    def questions_due_at(self) -> _timestamp_pb2.Timestamp:
+        """Until when vendors ask questions. Read: the tender's own time, or by default 6 Berlin calendar days before
+        bids_due_at (unset while there is no deadline). UpdateTender: unset returns to the default.
+        """
+
     def __init__(
         self,
         *,
@@ -336,10 +343,11 @@ class Tender(_message.Message):
         bids_opened_by: _builtins.str = ...,
         events: _abc.Iterable[Global___TenderEvent] | None = ...,
         reference: _builtins.str = ...,
+        questions_due_at: _timestamp_pb2.Timestamp | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["bids_due_at", b"bids_due_at", "bids_opened_at", b"bids_opened_at", "created_at", b"created_at"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["bids_due_at", b"bids_due_at", "bids_opened_at", b"bids_opened_at", "created_at", b"created_at", "questions_due_at", b"questions_due_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["bids_due_at", b"bids_due_at", "bids_opened_at", b"bids_opened_at", "bids_opened_by", b"bids_opened_by", "cancel_reason", b"cancel_reason", "created_at", b"created_at", "created_by", b"created_by", "description", b"description", "estimated_value_cents", b"estimated_value_cents", "events", b"events", "id", b"id", "lead_city_id", b"lead_city_id", "lots", b"lots", "participating_city_ids", b"participating_city_ids", "procedure", b"procedure", "procedure_justification", b"procedure_justification", "recommendation_reason", b"recommendation_reason", "recommended_procedure", b"recommended_procedure", "reference", b"reference", "round_id", b"round_id", "status", b"status", "title", b"title", "version", b"version"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["bids_due_at", b"bids_due_at", "bids_opened_at", b"bids_opened_at", "bids_opened_by", b"bids_opened_by", "cancel_reason", b"cancel_reason", "created_at", b"created_at", "created_by", b"created_by", "description", b"description", "estimated_value_cents", b"estimated_value_cents", "events", b"events", "id", b"id", "lead_city_id", b"lead_city_id", "lots", b"lots", "participating_city_ids", b"participating_city_ids", "procedure", b"procedure", "procedure_justification", b"procedure_justification", "questions_due_at", b"questions_due_at", "recommendation_reason", b"recommendation_reason", "recommended_procedure", b"recommended_procedure", "reference", b"reference", "round_id", b"round_id", "status", b"status", "title", b"title", "version", b"version"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
