@@ -118,6 +118,11 @@ def _body_templates() -> dict[tuple[str, str], Callable[[dict[str, Any]], dict[s
         },
         ("post", "/contracts/{id}/shared-costs"): lambda v: {"amount_cents": 100, "memo": "Übernahmeversuch"},
         ("post", "/contracts/{id}/renewal-round"): lambda v: {},
+        ("post", "/contracts/{id}/changes"): lambda v: {
+            "kind": "quantity_increase",
+            "quota_additions": [{"city_id": v["city"], "quantity": 1}],
+            "justification": "Übernahmeversuch einer fremden Quote",
+        },
         ("post", "/ledger/transactions/{id}/reverse"): lambda v: {"reason": "Übernahmeversuch"},
         ("put", "/budgets/{city_id}/{year}"): lambda v: {"amount_cents": 100},
     }
@@ -134,6 +139,7 @@ BODY_KINDS = {  # which of the world's ids each body names
     ("post", "/contracts/{id}/returns"): {"city"},
     ("post", "/contracts/{id}/moves"): {"city"},
     ("post", "/contracts/{id}/quota-shifts"): {"city"},
+    ("post", "/contracts/{id}/changes"): {"city"},
 }
 # Writes that name nobody's resource but the network's (admin only) or the caller's own (a new round, one's
 # own notification settings):

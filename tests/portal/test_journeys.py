@@ -21,7 +21,7 @@ from playwright.sync_api import FilePayload, Page, expect
 
 from tests.conftest import ApiFactory
 from tests.portal.conftest import Shoot, SignIn
-from tests.support.tenders import draft_tender, set_bids_due
+from tests.support.tenders import awarded_contract, draft_tender, set_bids_due
 
 BERLIN = ZoneInfo("Europe/Berlin")
 ROUND_TITLE = f"Portal-Test {dt.datetime.now(dt.UTC):%Y%m%d%H%M%S}: Videokonferenz aus der EU"
@@ -345,3 +345,22 @@ def test_6_a_vendor_asks_and_the_lead_answers_every_vendor(sign_in: SignIn, api:
     answered = other.get_by_test_id("question")
     expect(answered).to_contain_text("Ja, in zwei Teilen bis zum Vertragsbeginn.")
     expect(answered).not_to_contain_text("Rheintal")  # every vendor reads it, nobody learns who asked
+
+
+def test_7_the_lead_adjusts_a_contracts_price_under_its_index_clause(
+    sign_in: SignIn, api: ApiFactory, shoot: Shoot
+) -> None:
+    contract = awarded_contract(api, unit_price_cents=3_000)
+    lead = sign_in("ettlingen.lead", f"/contracts/{contract['id']}")
+    form = lead.get_by_test_id("change-form")
+    form.locator("select[name=kind]").select_option("price_adjustment")
+    form.locator("input[name=unit_price]").fill("31,50")
+    form.locator("input[name=index_name]").fill("VPI 2020=100")
+    form.locator("textarea[name=justification]").fill("Preisgleitklausel § 5: Verbraucherpreisindex +5 %")
+    form.get_by_role("button", name="Vertrag ändern").click()
+    expect(lead.locator(".flash.ok")).to_contain_text("Vertrag geändert")
+    change = lead.get_by_test_id("change")
+    expect(change).to_contain_text("Preisanpassung (Indexklausel)")
+    expect(change).to_contain_text("12,00 €")  # 1,50 € more for each of the 8 seats
+    expect(lead.get_by_test_id("changes")).to_contain_text("innerhalb der De-minimis-Grenze")
+    shoot(lead, "lead-contract-change")

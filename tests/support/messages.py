@@ -46,6 +46,8 @@ NULLABLE = frozenset(
         "civicpool.tenders.v1.Tender.bids_opened_at",
         "civicpool.tenders.v1.Bid.hosting_region",
         "civicpool.tenders.v1.Evaluation.evaluated_at",
+        "civicpool.contracts.v1.ContractChange.legal_ground",
+        "civicpool.contracts.v1.ChangeContractRequest.legal_ground",
     }
 )
 
@@ -67,6 +69,11 @@ FIELD_VALUES: dict[str, st.SearchStrategy[Any]] = {
     "civicpool.contracts.v1.Contract.ends_on": days,
     "civicpool.contracts.v1.Contract.renewal_notice_on": days,
     "civicpool.contracts.v1.Statement.from": days,
+    "civicpool.contracts.v1.ContractTerms.ends_on": days,
+    "civicpool.contracts.v1.ChangeContractRequest.justification": st.text(
+        st.characters(exclude_categories=["Cs", "Z", "C"]), min_size=20, max_size=40
+    ),
+    "civicpool.contracts.v1.ChangeContractRequest.unit_price_cents": st.integers(1, 10**11),
     # Not a budget's field on REST: SetBudget's answer says it in a header (Idempotent-Replayed).
     "civicpool.contracts.v1.Budget.replayed": st.just(False),
     "civicpool.contracts.v1.Statement.to": days,

@@ -253,6 +253,12 @@ DEMO_RASTATT_CALL_OFF = ("rastatt", "VPN-SEAT", 12)
 DEMO_RETURN = ("bretten", "VPN-SEAT", 10)  # Bretten gives 10 seats back to the pool ...
 DEMO_TAKE = ("stutensee", "VPN-SEAT", 5)  # ... Stutensee takes 5 of them
 DEMO_MOVE = ("VC-JITSI-SELFHOSTED", "bruchsal", "rheinstetten", 20)
+# A change of the video conferencing contract under § 132 GWB, within the de-minimis limit: 10 seats more for
+# Rheinstetten (sku, city, quantity, justification).
+DEMO_CONTRACT_CHANGE = (
+    "VC-JITSI-SELFHOSTED", "rheinstetten", 10,
+    "Rheinstetten richtet ein zweites Bürgerbüro ein; der Bedarf war bei der Ausschreibung nicht absehbar.",
+)  # fmt: skip
 
 
 def pdf_document(line: str) -> bytes:

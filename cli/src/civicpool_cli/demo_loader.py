@@ -190,4 +190,8 @@ def _load_demo_usage(
     sku, from_city, to_city, quantity = demo.DEMO_MOVE
     move = {"from_city_id": from_city, "to_city_id": to_city, "quantity": quantity}
     post(demo.DEMO_ROUND_LEAD, f"/contracts/{contract_of[sku]}/moves", move, "the move")
-    progress("demo contracts in use: call-offs, a quota shift, a return, a take and a move")
+    sku, city, quantity, why = demo.DEMO_CONTRACT_CHANGE
+    change = {"kind": "quantity_increase", "quota_additions": [{"city_id": city, "quantity": quantity}],
+              "justification": why}  # fmt: skip
+    post(demo.DEMO_ROUND_LEAD, f"/contracts/{contract_of[sku]}/changes", change, "the contract change")
+    progress("demo contracts in use: call-offs, a quota shift, a return, a take, a move and a contract change")

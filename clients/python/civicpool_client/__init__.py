@@ -50,6 +50,7 @@ __all__ = [
     "BudgetReport",
     "BudgetRow",
     "CallOffBody",
+    "ChangeKind",
     "City",
     "CityFields",
     "CityPatch",
@@ -60,7 +61,11 @@ __all__ = [
     "CivicpoolGatewayTenderSchemasCancelBody",
     "ClarificationBody",
     "Contract",
+    "ContractChange",
+    "ContractChangeBody",
+    "ContractHistory",
     "ContractStatus",
+    "ContractTerms",
     "ContractTotal",
     "CostKey",
     "CostKeyFields",
@@ -83,6 +88,7 @@ __all__ = [
     "ItemTotal",
     "LedgerEntry",
     "LedgerTransaction",
+    "LegalGround",
     "LicenseModel",
     "Line",
     "LineFields",
@@ -120,6 +126,7 @@ __all__ = [
     "Procedure",
     "Question",
     "QuestionAsk",
+    "QuotaAddition",
     "QuotaShift",
     "QuotaShiftBody",
     "RenewalBody",
@@ -192,6 +199,7 @@ from civicpool_client.models.budget_body import BudgetBody as BudgetBody
 from civicpool_client.models.budget_report import BudgetReport as BudgetReport
 from civicpool_client.models.budget_row import BudgetRow as BudgetRow
 from civicpool_client.models.call_off_body import CallOffBody as CallOffBody
+from civicpool_client.models.change_kind import ChangeKind as ChangeKind
 from civicpool_client.models.city import City as City
 from civicpool_client.models.city_fields import CityFields as CityFields
 from civicpool_client.models.city_patch import CityPatch as CityPatch
@@ -202,7 +210,11 @@ from civicpool_client.models.civicpool_gateway_demand_schemas_cancel_body import
 from civicpool_client.models.civicpool_gateway_tender_schemas_cancel_body import CivicpoolGatewayTenderSchemasCancelBody as CivicpoolGatewayTenderSchemasCancelBody
 from civicpool_client.models.clarification_body import ClarificationBody as ClarificationBody
 from civicpool_client.models.contract import Contract as Contract
+from civicpool_client.models.contract_change import ContractChange as ContractChange
+from civicpool_client.models.contract_change_body import ContractChangeBody as ContractChangeBody
+from civicpool_client.models.contract_history import ContractHistory as ContractHistory
 from civicpool_client.models.contract_status import ContractStatus as ContractStatus
+from civicpool_client.models.contract_terms import ContractTerms as ContractTerms
 from civicpool_client.models.contract_total import ContractTotal as ContractTotal
 from civicpool_client.models.cost_key import CostKey as CostKey
 from civicpool_client.models.cost_key_fields import CostKeyFields as CostKeyFields
@@ -225,6 +237,7 @@ from civicpool_client.models.item_patch import ItemPatch as ItemPatch
 from civicpool_client.models.item_total import ItemTotal as ItemTotal
 from civicpool_client.models.ledger_entry import LedgerEntry as LedgerEntry
 from civicpool_client.models.ledger_transaction import LedgerTransaction as LedgerTransaction
+from civicpool_client.models.legal_ground import LegalGround as LegalGround
 from civicpool_client.models.license_model import LicenseModel as LicenseModel
 from civicpool_client.models.line import Line as Line
 from civicpool_client.models.line_fields import LineFields as LineFields
@@ -262,6 +275,7 @@ from civicpool_client.models.problem_errors_inner import ProblemErrorsInner as P
 from civicpool_client.models.procedure import Procedure as Procedure
 from civicpool_client.models.question import Question as Question
 from civicpool_client.models.question_ask import QuestionAsk as QuestionAsk
+from civicpool_client.models.quota_addition import QuotaAddition as QuotaAddition
 from civicpool_client.models.quota_shift import QuotaShift as QuotaShift
 from civicpool_client.models.quota_shift_body import QuotaShiftBody as QuotaShiftBody
 from civicpool_client.models.renewal_body import RenewalBody as RenewalBody

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from civicpool_common.vocabulary import ContractStatus
+from civicpool_common.vocabulary import ChangeKind, ContractStatus, LegalGround
 from pydantic import BaseModel, ConfigDict, Field
 
 from civicpool_gateway.schemas import Cents, CityShare, ListParams, Request, Text, UtcDatetime, Version
@@ -141,6 +141,87 @@ class QuotaShift(BaseModel):
     created_at: dt.datetime
     replayed: bool
     adds_party: bool = Field(description="The receiving city became a party to the contract by this shift")
+
+
+# -- changes of contracts (§ 132 GWB) ------------------------------------------------------------
+
+
+class QuotaAddition(Request):
+    city_id: CityId
+    quantity: Quantity
+
+
+class ContractChangeBody(Request):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"kind": "price_adjustment", "unit_price_cents": 91200, "index_name": "Destatis VPI 2020=100",
+                 "justification": "Preisgleitklausel § 5 des Vertrags: VPI +1,4 % zum 1. Januar"},
+                {"kind": "quantity_increase", "quota_additions": [{"city_id": "bruchsal", "quantity": 5}],
+                 "justification": "Fünf zusätzliche Arbeitsplätze im Bürgerbüro Bruchsal"},
+            ]
+        }
+    )  # fmt: skip
+
+    kind: ChangeKind
+    justification: str = Field(min_length=20, max_length=2000, description="Written: the file and the vendor read it")
+    legal_ground: LegalGround | None = Field(
+        None,
+        description="A ground of § 132 (2) GWB; needed beyond the de-minimis limits and for every vendor succession",
+    )
+    unit_price_cents: Annotated[int, Field(strict=True, ge=1, le=10**11)] | None = Field(
+        None, description="price_adjustment: the new net unit price"
+    )
+    index_name: str | None = Field(
+        None, min_length=1, max_length=200, description="price_adjustment: the index of the contract's clause"
+    )
+    quota_additions: list[QuotaAddition] = Field(
+        default_factory=list, max_length=100, description="quantity_increase: per city (a party), the quantity added"
+    )
+    ends_on: dt.date | None = Field(None, description="term_extension: the new last day")
+    vendor_id: str | None = Field(
+        None, min_length=1, max_length=40, description="vendor_succession: the vendor taking over"
+    )
+    version: Version | None = None
+
+
+class ContractTerms(BaseModel):
+    unit_price_cents: int
+    ceiling_quantity: int
+    ceiling_value_cents: int
+    ends_on: dt.date
+    vendor_id: str
+
+
+class ContractChange(BaseModel):
+    id: str
+    contract_id: str
+    sequence: int = Field(description="The contract's terms are version sequence + 1 after it (1: as awarded)")
+    kind: ChangeKind
+    justification: str
+    legal_ground: LegalGround | None = Field(description="null: within the de-minimis limits")
+    index_name: str | None
+    quota_additions: list[CityShare] = Field(description="Only the cities whose quotas you see")
+    before: ContractTerms
+    after: ContractTerms
+    value_change_cents: int = Field(description="Net: what this change is worth (§ 132 (3) GWB)")
+    cumulative_change_cents: int = Field(description="Net: this change and every earlier one")
+    reference_value_cents: int = Field(description="The original value the 10 % are of (at the higher indexed price)")
+    de_minimis_limit_cents: int = Field(description="The lower of the EU threshold and 10 % of the reference value")
+    changed_by: str
+    changed_at: dt.datetime
+    replayed: bool = Field(description="Answered from an earlier request with the same Idempotency-Key")
+
+
+class ContractHistory(BaseModel):
+    contract_id: str
+    original: ContractTerms = Field(description="As awarded")
+    current: ContractTerms
+    changes: list[ContractChange] = Field(description="Oldest first")
+    cumulative_change_cents: int
+    reference_value_cents: int
+    de_minimis_limit_cents: int
+    de_minimis_left_cents: int = Field(description="What further changes may add without a ground of § 132 (2)")
 
 
 class CityUse(BaseModel):

@@ -7,10 +7,12 @@ from collections.abc import Mapping
 from typing import Annotated
 
 from civicpool_common.auth import Role
+from civicpool_common.vocabulary import ChangeKind, LegalGround
 from fastapi import APIRouter, Form, Query
 from fastapi.responses import HTMLResponse, Response
 
-from civicpool_portal.forms import Text, idempotency, whole
+from civicpool_portal.forms import Text, idempotency, if_match, parse_euros, whole
+from civicpool_portal.i18n import parse_day
 from civicpool_portal.page_request import FormPortalDep, Portal, PortalDep, back_to
 
 router = APIRouter(prefix="/contracts")
@@ -35,13 +37,20 @@ async def contract_page(portal: PortalDep, contract_id: str) -> HTMLResponse:
     contract = await portal.get_page(f"/contracts/{contract_id}")
     use = await portal.get(f"/contracts/{contract_id}/utilisation")
     own = next((row for row in use["cities"] if row["city_id"] == portal.city), None)
+    history = await portal.get(f"/contracts/{contract_id}/changes")
+    is_lead = portal.has(Role.PROCUREMENT_LEAD) and portal.city == contract["lead_city_id"]
+    vendors = await portal.get_all("/vendors") if is_lead else []
     return await portal.page(
         "contract.html",
         contract=contract,
         use=use,
         own=own,
+        history=history,
+        vendors=vendors,
+        change_kinds=[kind.value for kind in ChangeKind],
+        legal_grounds=[ground.value for ground in LegalGround],
         can_move_seats=portal.has(Role.CITY_IT) and own is not None and contract["status"] == "active",
-        is_lead=portal.has(Role.PROCUREMENT_LEAD) and portal.city == contract["lead_city_id"],
+        is_lead=is_lead,
         idempotency_key=str(uuid.uuid4()),
     )
 
@@ -85,3 +94,41 @@ async def shift_quota(
 ) -> Response:
     body = {"from_city_id": from_city_id, "to_city_id": to_city_id, "quantity": whole(quantity), "reason": reason}
     return await _seats(portal, contract_id, "quota-shifts", body, idempotency_key, portal._("Quota shifted."))
+
+
+@router.post("/{contract_id}/changes")
+async def change_contract(
+    portal: FormPortalDep,
+    contract_id: str,
+    kind: Text,
+    justification: Text,
+    version: Text = "",
+    legal_ground: Text = "",
+    unit_price: Text = "",
+    index_name: Text = "",
+    city_id: Text = "",
+    quantity: Text = "",
+    ends_on: Text = "",
+    vendor_id: Text = "",
+    idempotency_key: IdempotencyField = "",
+) -> Response:
+    """A change under § 132 GWB: the form has every kind's fields; only the chosen kind's are sent."""
+    body: dict[str, object] = {"kind": kind, "justification": justification}
+    if legal_ground:
+        body["legal_ground"] = legal_ground
+    try:
+        if kind == ChangeKind.PRICE_ADJUSTMENT:
+            body |= {"unit_price_cents": parse_euros(unit_price), "index_name": index_name}
+        elif kind == ChangeKind.QUANTITY_INCREASE:
+            body["quota_additions"] = [{"city_id": city_id, "quantity": whole(quantity)}]
+        elif kind == ChangeKind.TERM_EXTENSION:
+            body["ends_on"] = parse_day(ends_on).isoformat()
+        elif kind == ChangeKind.VENDOR_SUCCESSION:
+            body["vendor_id"] = vendor_id
+    except ValueError:
+        portal.refuse(portal._("Enter the new price in euros and the new last day as a date."))
+        return back_to(f"/contracts/{contract_id}")
+    headers = idempotency(idempotency_key) | if_match(version)
+    await portal.send("POST", f"/contracts/{contract_id}/changes", json=body, headers=headers,
+                      ok=portal._("Contract changed; the change is in its history."))  # fmt: skip
+    return back_to(f"/contracts/{contract_id}")

@@ -15,11 +15,14 @@ from pydantic import validate_call, Field, StrictFloat, StrictStr, StrictInt
 from typing import Any, Dict, List, Optional, Tuple, Union
 from typing_extensions import Annotated
 
-from pydantic import Field, StrictBool, field_validator
+from pydantic import Field, StrictBool, StrictStr, field_validator
 from typing import Optional
 from typing_extensions import Annotated
 from civicpool_client.models.call_off_body import CallOffBody
 from civicpool_client.models.contract import Contract
+from civicpool_client.models.contract_change import ContractChange
+from civicpool_client.models.contract_change_body import ContractChangeBody
+from civicpool_client.models.contract_history import ContractHistory
 from civicpool_client.models.move_body import MoveBody
 from civicpool_client.models.operation import Operation
 from civicpool_client.models.page_contract import PageContract
@@ -360,6 +363,630 @@ class ContractsApi:
         return self.api_client.param_serialize(
             method='POST',
             resource_path='/api/v1/contracts/{id}/allocations',
+            path_params=_path_params,
+            query_params=_query_params,
+            header_params=_header_params,
+            body=_body_params,
+            post_params=_form_params,
+            files=_files,
+            auth_settings=_auth_settings,
+            collection_formats=_collection_formats,
+            _host=_host,
+            _request_auth=_request_auth
+        )
+
+
+
+
+    @validate_call
+    def change_contract(
+        self,
+        id: Annotated[str, Field(min_length=1, strict=True, max_length=64)],
+        contract_change_body: ContractChangeBody,
+        idempotency_key: Annotated[Optional[Annotated[str, Field(strict=True, max_length=255)]], Field(description="Send a new unique key (e.g. a UUID) with each change; a retry with the same key answers the first result and changes nothing (kept at least 24 hours). The same key with another body is refused (422).")] = None,
+        if_match: Optional[StrictStr] = None,
+        _request_timeout: Union[
+            None,
+            Annotated[StrictFloat, Field(gt=0)],
+            Tuple[
+                Annotated[StrictFloat, Field(gt=0)],
+                Annotated[StrictFloat, Field(gt=0)]
+            ]
+        ] = None,
+        _request_auth: Optional[Dict[StrictStr, Any]] = None,
+        _content_type: Optional[StrictStr] = None,
+        _headers: Optional[Dict[StrictStr, Any]] = None,
+        _host_index: Annotated[StrictInt, Field(ge=0, le=0)] = 0,
+    ) -> ContractChange:
+        """Change an active contract (§ 132 GWB)
+
+        A lead of the lead city, with a written justification. Kinds: `price_adjustment` (`unit_price_cents` under the index clause, `index_name`), `quantity_increase` (`quota_additions` to cities that are parties), `term_extension` (a later `ends_on`; the renewal notice date moves with it), `vendor_succession` (`vendor_id`, an active vendor). Each is worth (net): the price difference x what is left to call off; the quantity added x the price; the value per day of the term so far x the days added; nothing. Allowed while every change so far together stays within the de-minimis limits (§ 132 (3) GWB: at most the EU threshold and at most 10 % of the original value, at the higher indexed price); beyond them 409 unless `legal_ground` names a ground of § 132 (2) (`additional_supplies` and `unforeseeable`: at most 50 % of the original value per change). A new vendor always needs `succession` or `review_clause`. Past postings never change: call-offs after a price adjustment post at the new price. Send the contract's ETag as If-Match (or `version`) to be sure it has not changed since you read it (412/409 when it has).
+
+        :param id: (required)
+        :type id: str
+        :param contract_change_body: (required)
+        :type contract_change_body: ContractChangeBody
+        :param idempotency_key: Send a new unique key (e.g. a UUID) with each change; a retry with the same key answers the first result and changes nothing (kept at least 24 hours). The same key with another body is refused (422).
+        :type idempotency_key: str
+        :param if_match:
+        :type if_match: str
+        :param _request_timeout: timeout setting for this request. If one
+                                 number provided, it will be total request
+                                 timeout. It can also be a pair (tuple) of
+                                 (connection, read) timeouts.
+        :type _request_timeout: int, tuple(int, int), optional
+        :param _request_auth: set to override the auth_settings for an a single
+                              request; this effectively ignores the
+                              authentication in the spec for a single request.
+        :type _request_auth: dict, optional
+        :param _content_type: force content-type for the request.
+        :type _content_type: str, Optional
+        :param _headers: set to override the headers for a single
+                         request; this effectively ignores the headers
+                         in the spec for a single request.
+        :type _headers: dict, optional
+        :param _host_index: set to override the host_index for a single
+                            request; this effectively ignores the host_index
+                            in the spec for a single request.
+        :type _host_index: int, optional
+        :return: Returns the result object.
+        """ # noqa: E501
+
+        _param = self._change_contract_serialize(
+            id=id,
+            contract_change_body=contract_change_body,
+            idempotency_key=idempotency_key,
+            if_match=if_match,
+            _request_auth=_request_auth,
+            _content_type=_content_type,
+            _headers=_headers,
+            _host_index=_host_index
+        )
+
+        _response_types_map: Dict[str, Optional[str]] = {
+            '201': "ContractChange",
+            '400': "Problem",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '409': "Problem",
+            '412': "Problem",
+            '422': "Problem",
+            '428': "Problem",
+            '503': "Problem",
+        }
+        response_data = self.api_client.call_api(
+            *_param,
+            _request_timeout=_request_timeout
+        )
+        response_data.read()
+        return self.api_client.response_deserialize(
+            response_data=response_data,
+            response_types_map=_response_types_map,
+        ).data
+
+
+    @validate_call
+    def change_contract_with_http_info(
+        self,
+        id: Annotated[str, Field(min_length=1, strict=True, max_length=64)],
+        contract_change_body: ContractChangeBody,
+        idempotency_key: Annotated[Optional[Annotated[str, Field(strict=True, max_length=255)]], Field(description="Send a new unique key (e.g. a UUID) with each change; a retry with the same key answers the first result and changes nothing (kept at least 24 hours). The same key with another body is refused (422).")] = None,
+        if_match: Optional[StrictStr] = None,
+        _request_timeout: Union[
+            None,
+            Annotated[StrictFloat, Field(gt=0)],
+            Tuple[
+                Annotated[StrictFloat, Field(gt=0)],
+                Annotated[StrictFloat, Field(gt=0)]
+            ]
+        ] = None,
+        _request_auth: Optional[Dict[StrictStr, Any]] = None,
+        _content_type: Optional[StrictStr] = None,
+        _headers: Optional[Dict[StrictStr, Any]] = None,
+        _host_index: Annotated[StrictInt, Field(ge=0, le=0)] = 0,
+    ) -> ApiResponse[ContractChange]:
+        """Change an active contract (§ 132 GWB)
+
+        A lead of the lead city, with a written justification. Kinds: `price_adjustment` (`unit_price_cents` under the index clause, `index_name`), `quantity_increase` (`quota_additions` to cities that are parties), `term_extension` (a later `ends_on`; the renewal notice date moves with it), `vendor_succession` (`vendor_id`, an active vendor). Each is worth (net): the price difference x what is left to call off; the quantity added x the price; the value per day of the term so far x the days added; nothing. Allowed while every change so far together stays within the de-minimis limits (§ 132 (3) GWB: at most the EU threshold and at most 10 % of the original value, at the higher indexed price); beyond them 409 unless `legal_ground` names a ground of § 132 (2) (`additional_supplies` and `unforeseeable`: at most 50 % of the original value per change). A new vendor always needs `succession` or `review_clause`. Past postings never change: call-offs after a price adjustment post at the new price. Send the contract's ETag as If-Match (or `version`) to be sure it has not changed since you read it (412/409 when it has).
+
+        :param id: (required)
+        :type id: str
+        :param contract_change_body: (required)
+        :type contract_change_body: ContractChangeBody
+        :param idempotency_key: Send a new unique key (e.g. a UUID) with each change; a retry with the same key answers the first result and changes nothing (kept at least 24 hours). The same key with another body is refused (422).
+        :type idempotency_key: str
+        :param if_match:
+        :type if_match: str
+        :param _request_timeout: timeout setting for this request. If one
+                                 number provided, it will be total request
+                                 timeout. It can also be a pair (tuple) of
+                                 (connection, read) timeouts.
+        :type _request_timeout: int, tuple(int, int), optional
+        :param _request_auth: set to override the auth_settings for an a single
+                              request; this effectively ignores the
+                              authentication in the spec for a single request.
+        :type _request_auth: dict, optional
+        :param _content_type: force content-type for the request.
+        :type _content_type: str, Optional
+        :param _headers: set to override the headers for a single
+                         request; this effectively ignores the headers
+                         in the spec for a single request.
+        :type _headers: dict, optional
+        :param _host_index: set to override the host_index for a single
+                            request; this effectively ignores the host_index
+                            in the spec for a single request.
+        :type _host_index: int, optional
+        :return: Returns the result object.
+        """ # noqa: E501
+
+        _param = self._change_contract_serialize(
+            id=id,
+            contract_change_body=contract_change_body,
+            idempotency_key=idempotency_key,
+            if_match=if_match,
+            _request_auth=_request_auth,
+            _content_type=_content_type,
+            _headers=_headers,
+            _host_index=_host_index
+        )
+
+        _response_types_map: Dict[str, Optional[str]] = {
+            '201': "ContractChange",
+            '400': "Problem",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '409': "Problem",
+            '412': "Problem",
+            '422': "Problem",
+            '428': "Problem",
+            '503': "Problem",
+        }
+        response_data = self.api_client.call_api(
+            *_param,
+            _request_timeout=_request_timeout
+        )
+        response_data.read()
+        return self.api_client.response_deserialize(
+            response_data=response_data,
+            response_types_map=_response_types_map,
+        )
+
+
+    @validate_call
+    def change_contract_without_preload_content(
+        self,
+        id: Annotated[str, Field(min_length=1, strict=True, max_length=64)],
+        contract_change_body: ContractChangeBody,
+        idempotency_key: Annotated[Optional[Annotated[str, Field(strict=True, max_length=255)]], Field(description="Send a new unique key (e.g. a UUID) with each change; a retry with the same key answers the first result and changes nothing (kept at least 24 hours). The same key with another body is refused (422).")] = None,
+        if_match: Optional[StrictStr] = None,
+        _request_timeout: Union[
+            None,
+            Annotated[StrictFloat, Field(gt=0)],
+            Tuple[
+                Annotated[StrictFloat, Field(gt=0)],
+                Annotated[StrictFloat, Field(gt=0)]
+            ]
+        ] = None,
+        _request_auth: Optional[Dict[StrictStr, Any]] = None,
+        _content_type: Optional[StrictStr] = None,
+        _headers: Optional[Dict[StrictStr, Any]] = None,
+        _host_index: Annotated[StrictInt, Field(ge=0, le=0)] = 0,
+    ) -> RESTResponseType:
+        """Change an active contract (§ 132 GWB)
+
+        A lead of the lead city, with a written justification. Kinds: `price_adjustment` (`unit_price_cents` under the index clause, `index_name`), `quantity_increase` (`quota_additions` to cities that are parties), `term_extension` (a later `ends_on`; the renewal notice date moves with it), `vendor_succession` (`vendor_id`, an active vendor). Each is worth (net): the price difference x what is left to call off; the quantity added x the price; the value per day of the term so far x the days added; nothing. Allowed while every change so far together stays within the de-minimis limits (§ 132 (3) GWB: at most the EU threshold and at most 10 % of the original value, at the higher indexed price); beyond them 409 unless `legal_ground` names a ground of § 132 (2) (`additional_supplies` and `unforeseeable`: at most 50 % of the original value per change). A new vendor always needs `succession` or `review_clause`. Past postings never change: call-offs after a price adjustment post at the new price. Send the contract's ETag as If-Match (or `version`) to be sure it has not changed since you read it (412/409 when it has).
+
+        :param id: (required)
+        :type id: str
+        :param contract_change_body: (required)
+        :type contract_change_body: ContractChangeBody
+        :param idempotency_key: Send a new unique key (e.g. a UUID) with each change; a retry with the same key answers the first result and changes nothing (kept at least 24 hours). The same key with another body is refused (422).
+        :type idempotency_key: str
+        :param if_match:
+        :type if_match: str
+        :param _request_timeout: timeout setting for this request. If one
+                                 number provided, it will be total request
+                                 timeout. It can also be a pair (tuple) of
+                                 (connection, read) timeouts.
+        :type _request_timeout: int, tuple(int, int), optional
+        :param _request_auth: set to override the auth_settings for an a single
+                              request; this effectively ignores the
+                              authentication in the spec for a single request.
+        :type _request_auth: dict, optional
+        :param _content_type: force content-type for the request.
+        :type _content_type: str, Optional
+        :param _headers: set to override the headers for a single
+                         request; this effectively ignores the headers
+                         in the spec for a single request.
+        :type _headers: dict, optional
+        :param _host_index: set to override the host_index for a single
+                            request; this effectively ignores the host_index
+                            in the spec for a single request.
+        :type _host_index: int, optional
+        :return: Returns the result object.
+        """ # noqa: E501
+
+        _param = self._change_contract_serialize(
+            id=id,
+            contract_change_body=contract_change_body,
+            idempotency_key=idempotency_key,
+            if_match=if_match,
+            _request_auth=_request_auth,
+            _content_type=_content_type,
+            _headers=_headers,
+            _host_index=_host_index
+        )
+
+        _response_types_map: Dict[str, Optional[str]] = {
+            '201': "ContractChange",
+            '400': "Problem",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '409': "Problem",
+            '412': "Problem",
+            '422': "Problem",
+            '428': "Problem",
+            '503': "Problem",
+        }
+        response_data = self.api_client.call_api(
+            *_param,
+            _request_timeout=_request_timeout
+        )
+        return response_data.response
+
+
+    def _change_contract_serialize(
+        self,
+        id,
+        contract_change_body,
+        idempotency_key,
+        if_match,
+        _request_auth,
+        _content_type,
+        _headers,
+        _host_index,
+    ) -> RequestSerialized:
+
+        _host = None
+
+        _collection_formats: Dict[str, str] = {
+        }
+
+        _path_params: Dict[str, str] = {}
+        _query_params: List[Tuple[str, str]] = []
+        _header_params: Dict[str, Optional[str]] = _headers or {}
+        _form_params: List[Tuple[str, str]] = []
+        _files: Dict[
+            str, Union[str, bytes, List[str], List[bytes], List[Tuple[str, bytes]]]
+        ] = {}
+        _body_params: Optional[bytes] = None
+
+        # process the path parameters
+        if id is not None:
+            _path_params['id'] = id
+        # process the query parameters
+        # process the header parameters
+        if idempotency_key is not None:
+            _header_params['idempotency-key'] = idempotency_key
+        if if_match is not None:
+            _header_params['if-match'] = if_match
+        # process the form parameters
+        # process the body parameter
+        if contract_change_body is not None:
+            _body_params = contract_change_body
+
+
+        # set the HTTP header `Accept`
+        if 'Accept' not in _header_params:
+            _header_params['Accept'] = self.api_client.select_header_accept(
+                [
+                    'application/json', 
+                    'application/problem+json'
+                ]
+            )
+
+        # set the HTTP header `Content-Type`
+        if _content_type:
+            _header_params['Content-Type'] = _content_type
+        else:
+            _default_content_type = (
+                self.api_client.select_header_content_type(
+                    [
+                        'application/json'
+                    ]
+                )
+            )
+            if _default_content_type is not None:
+                _header_params['Content-Type'] = _default_content_type
+
+        # authentication setting
+        _auth_settings: List[str] = [
+            'HTTPBearer'
+        ]
+
+        return self.api_client.param_serialize(
+            method='POST',
+            resource_path='/api/v1/contracts/{id}/changes',
+            path_params=_path_params,
+            query_params=_query_params,
+            header_params=_header_params,
+            body=_body_params,
+            post_params=_form_params,
+            files=_files,
+            auth_settings=_auth_settings,
+            collection_formats=_collection_formats,
+            _host=_host,
+            _request_auth=_request_auth
+        )
+
+
+
+
+    @validate_call
+    def contract_history(
+        self,
+        id: Annotated[str, Field(min_length=1, strict=True, max_length=64)],
+        _request_timeout: Union[
+            None,
+            Annotated[StrictFloat, Field(gt=0)],
+            Tuple[
+                Annotated[StrictFloat, Field(gt=0)],
+                Annotated[StrictFloat, Field(gt=0)]
+            ]
+        ] = None,
+        _request_auth: Optional[Dict[StrictStr, Any]] = None,
+        _content_type: Optional[StrictStr] = None,
+        _headers: Optional[Dict[StrictStr, Any]] = None,
+        _host_index: Annotated[StrictInt, Field(ge=0, le=0)] = 0,
+    ) -> ContractHistory:
+        """A contract's terms as awarded and every change since
+
+        With the de-minimis numbers of § 132 (3) GWB: the changes' net value together, the limit and what is left of it. Leads and admins see every contract; vendors their own; city IT and finance the contracts with a quota of their city, showing their own city's quota only. Quota additions show only the cities whose quotas you see.
+
+        :param id: (required)
+        :type id: str
+        :param _request_timeout: timeout setting for this request. If one
+                                 number provided, it will be total request
+                                 timeout. It can also be a pair (tuple) of
+                                 (connection, read) timeouts.
+        :type _request_timeout: int, tuple(int, int), optional
+        :param _request_auth: set to override the auth_settings for an a single
+                              request; this effectively ignores the
+                              authentication in the spec for a single request.
+        :type _request_auth: dict, optional
+        :param _content_type: force content-type for the request.
+        :type _content_type: str, Optional
+        :param _headers: set to override the headers for a single
+                         request; this effectively ignores the headers
+                         in the spec for a single request.
+        :type _headers: dict, optional
+        :param _host_index: set to override the host_index for a single
+                            request; this effectively ignores the host_index
+                            in the spec for a single request.
+        :type _host_index: int, optional
+        :return: Returns the result object.
+        """ # noqa: E501
+
+        _param = self._contract_history_serialize(
+            id=id,
+            _request_auth=_request_auth,
+            _content_type=_content_type,
+            _headers=_headers,
+            _host_index=_host_index
+        )
+
+        _response_types_map: Dict[str, Optional[str]] = {
+            '200': "ContractHistory",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '422': "Problem",
+            '503': "Problem",
+        }
+        response_data = self.api_client.call_api(
+            *_param,
+            _request_timeout=_request_timeout
+        )
+        response_data.read()
+        return self.api_client.response_deserialize(
+            response_data=response_data,
+            response_types_map=_response_types_map,
+        ).data
+
+
+    @validate_call
+    def contract_history_with_http_info(
+        self,
+        id: Annotated[str, Field(min_length=1, strict=True, max_length=64)],
+        _request_timeout: Union[
+            None,
+            Annotated[StrictFloat, Field(gt=0)],
+            Tuple[
+                Annotated[StrictFloat, Field(gt=0)],
+                Annotated[StrictFloat, Field(gt=0)]
+            ]
+        ] = None,
+        _request_auth: Optional[Dict[StrictStr, Any]] = None,
+        _content_type: Optional[StrictStr] = None,
+        _headers: Optional[Dict[StrictStr, Any]] = None,
+        _host_index: Annotated[StrictInt, Field(ge=0, le=0)] = 0,
+    ) -> ApiResponse[ContractHistory]:
+        """A contract's terms as awarded and every change since
+
+        With the de-minimis numbers of § 132 (3) GWB: the changes' net value together, the limit and what is left of it. Leads and admins see every contract; vendors their own; city IT and finance the contracts with a quota of their city, showing their own city's quota only. Quota additions show only the cities whose quotas you see.
+
+        :param id: (required)
+        :type id: str
+        :param _request_timeout: timeout setting for this request. If one
+                                 number provided, it will be total request
+                                 timeout. It can also be a pair (tuple) of
+                                 (connection, read) timeouts.
+        :type _request_timeout: int, tuple(int, int), optional
+        :param _request_auth: set to override the auth_settings for an a single
+                              request; this effectively ignores the
+                              authentication in the spec for a single request.
+        :type _request_auth: dict, optional
+        :param _content_type: force content-type for the request.
+        :type _content_type: str, Optional
+        :param _headers: set to override the headers for a single
+                         request; this effectively ignores the headers
+                         in the spec for a single request.
+        :type _headers: dict, optional
+        :param _host_index: set to override the host_index for a single
+                            request; this effectively ignores the host_index
+                            in the spec for a single request.
+        :type _host_index: int, optional
+        :return: Returns the result object.
+        """ # noqa: E501
+
+        _param = self._contract_history_serialize(
+            id=id,
+            _request_auth=_request_auth,
+            _content_type=_content_type,
+            _headers=_headers,
+            _host_index=_host_index
+        )
+
+        _response_types_map: Dict[str, Optional[str]] = {
+            '200': "ContractHistory",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '422': "Problem",
+            '503': "Problem",
+        }
+        response_data = self.api_client.call_api(
+            *_param,
+            _request_timeout=_request_timeout
+        )
+        response_data.read()
+        return self.api_client.response_deserialize(
+            response_data=response_data,
+            response_types_map=_response_types_map,
+        )
+
+
+    @validate_call
+    def contract_history_without_preload_content(
+        self,
+        id: Annotated[str, Field(min_length=1, strict=True, max_length=64)],
+        _request_timeout: Union[
+            None,
+            Annotated[StrictFloat, Field(gt=0)],
+            Tuple[
+                Annotated[StrictFloat, Field(gt=0)],
+                Annotated[StrictFloat, Field(gt=0)]
+            ]
+        ] = None,
+        _request_auth: Optional[Dict[StrictStr, Any]] = None,
+        _content_type: Optional[StrictStr] = None,
+        _headers: Optional[Dict[StrictStr, Any]] = None,
+        _host_index: Annotated[StrictInt, Field(ge=0, le=0)] = 0,
+    ) -> RESTResponseType:
+        """A contract's terms as awarded and every change since
+
+        With the de-minimis numbers of § 132 (3) GWB: the changes' net value together, the limit and what is left of it. Leads and admins see every contract; vendors their own; city IT and finance the contracts with a quota of their city, showing their own city's quota only. Quota additions show only the cities whose quotas you see.
+
+        :param id: (required)
+        :type id: str
+        :param _request_timeout: timeout setting for this request. If one
+                                 number provided, it will be total request
+                                 timeout. It can also be a pair (tuple) of
+                                 (connection, read) timeouts.
+        :type _request_timeout: int, tuple(int, int), optional
+        :param _request_auth: set to override the auth_settings for an a single
+                              request; this effectively ignores the
+                              authentication in the spec for a single request.
+        :type _request_auth: dict, optional
+        :param _content_type: force content-type for the request.
+        :type _content_type: str, Optional
+        :param _headers: set to override the headers for a single
+                         request; this effectively ignores the headers
+                         in the spec for a single request.
+        :type _headers: dict, optional
+        :param _host_index: set to override the host_index for a single
+                            request; this effectively ignores the host_index
+                            in the spec for a single request.
+        :type _host_index: int, optional
+        :return: Returns the result object.
+        """ # noqa: E501
+
+        _param = self._contract_history_serialize(
+            id=id,
+            _request_auth=_request_auth,
+            _content_type=_content_type,
+            _headers=_headers,
+            _host_index=_host_index
+        )
+
+        _response_types_map: Dict[str, Optional[str]] = {
+            '200': "ContractHistory",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '422': "Problem",
+            '503': "Problem",
+        }
+        response_data = self.api_client.call_api(
+            *_param,
+            _request_timeout=_request_timeout
+        )
+        return response_data.response
+
+
+    def _contract_history_serialize(
+        self,
+        id,
+        _request_auth,
+        _content_type,
+        _headers,
+        _host_index,
+    ) -> RequestSerialized:
+
+        _host = None
+
+        _collection_formats: Dict[str, str] = {
+        }
+
+        _path_params: Dict[str, str] = {}
+        _query_params: List[Tuple[str, str]] = []
+        _header_params: Dict[str, Optional[str]] = _headers or {}
+        _form_params: List[Tuple[str, str]] = []
+        _files: Dict[
+            str, Union[str, bytes, List[str], List[bytes], List[Tuple[str, bytes]]]
+        ] = {}
+        _body_params: Optional[bytes] = None
+
+        # process the path parameters
+        if id is not None:
+            _path_params['id'] = id
+        # process the query parameters
+        # process the header parameters
+        # process the form parameters
+        # process the body parameter
+
+
+        # set the HTTP header `Accept`
+        if 'Accept' not in _header_params:
+            _header_params['Accept'] = self.api_client.select_header_accept(
+                [
+                    'application/json', 
+                    'application/problem+json'
+                ]
+            )
+
+
+        # authentication setting
+        _auth_settings: List[str] = [
+            'HTTPBearer'
+        ]
+
+        return self.api_client.param_serialize(
+            method='GET',
+            resource_path='/api/v1/contracts/{id}/changes',
             path_params=_path_params,
             query_params=_query_params,
             header_params=_header_params,

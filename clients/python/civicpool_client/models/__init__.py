@@ -28,6 +28,7 @@ from civicpool_client.models.budget_body import BudgetBody
 from civicpool_client.models.budget_report import BudgetReport
 from civicpool_client.models.budget_row import BudgetRow
 from civicpool_client.models.call_off_body import CallOffBody
+from civicpool_client.models.change_kind import ChangeKind
 from civicpool_client.models.city import City
 from civicpool_client.models.city_fields import CityFields
 from civicpool_client.models.city_patch import CityPatch
@@ -38,7 +39,11 @@ from civicpool_client.models.civicpool_gateway_demand_schemas_cancel_body import
 from civicpool_client.models.civicpool_gateway_tender_schemas_cancel_body import CivicpoolGatewayTenderSchemasCancelBody
 from civicpool_client.models.clarification_body import ClarificationBody
 from civicpool_client.models.contract import Contract
+from civicpool_client.models.contract_change import ContractChange
+from civicpool_client.models.contract_change_body import ContractChangeBody
+from civicpool_client.models.contract_history import ContractHistory
 from civicpool_client.models.contract_status import ContractStatus
+from civicpool_client.models.contract_terms import ContractTerms
 from civicpool_client.models.contract_total import ContractTotal
 from civicpool_client.models.cost_key import CostKey
 from civicpool_client.models.cost_key_fields import CostKeyFields
@@ -61,6 +66,7 @@ from civicpool_client.models.item_patch import ItemPatch
 from civicpool_client.models.item_total import ItemTotal
 from civicpool_client.models.ledger_entry import LedgerEntry
 from civicpool_client.models.ledger_transaction import LedgerTransaction
+from civicpool_client.models.legal_ground import LegalGround
 from civicpool_client.models.license_model import LicenseModel
 from civicpool_client.models.line import Line
 from civicpool_client.models.line_fields import LineFields
@@ -98,6 +104,7 @@ from civicpool_client.models.problem_errors_inner import ProblemErrorsInner
 from civicpool_client.models.procedure import Procedure
 from civicpool_client.models.question import Question
 from civicpool_client.models.question_ask import QuestionAsk
+from civicpool_client.models.quota_addition import QuotaAddition
 from civicpool_client.models.quota_shift import QuotaShift
 from civicpool_client.models.quota_shift_body import QuotaShiftBody
 from civicpool_client.models.renewal_body import RenewalBody

@@ -16,6 +16,9 @@ from civicpool_gateway.contract_schemas import (
     BudgetReport,
     CallOffBody,
     Contract,
+    ContractChange,
+    ContractChangeBody,
+    ContractHistory,
     ContractListParams,
     LedgerListParams,
     LedgerTransaction,
@@ -85,6 +88,18 @@ class ContractsClient(ServiceClient):
     ) -> Operation:
         request = serde.shared_cost_to_proto(contract_id, body, idempotency_key)
         return serde.operation_from_proto(await self._call(self._stub.ShareCost, request, token))
+
+    async def change_contract(
+        self, contract_id: str, body: ContractChangeBody, expected: ExpectedVersion, idempotency_key: str | None,
+        token: str,
+    ) -> ContractChange:  # fmt: skip
+        request = serde.change_request_to_proto(contract_id, body, expected.number, idempotency_key)
+        reply = await self._call(self._stub.ChangeContract, request, token, expected=expected)
+        return serde.change_from_proto(reply)
+
+    async def contract_history(self, contract_id: str, token: str) -> ContractHistory:
+        reply = await self._call(self._stub.GetContractHistory, pb.GetContractRequest(id=contract_id), token)
+        return serde.history_from_proto(reply)
 
     async def utilisation(self, contract_id: str, token: str) -> Utilisation:
         reply = await self._call(self._stub.GetUtilisation, pb.GetContractRequest(id=contract_id), token)

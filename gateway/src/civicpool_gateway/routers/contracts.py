@@ -12,6 +12,9 @@ from civicpool_gateway.clients import ClientsDep
 from civicpool_gateway.contract_schemas import (
     CallOffBody,
     Contract,
+    ContractChange,
+    ContractChangeBody,
+    ContractHistory,
     ContractListParams,
     MoveBody,
     Operation,
@@ -24,7 +27,7 @@ from civicpool_gateway.contract_schemas import (
     Utilisation,
 )
 from civicpool_gateway.schemas import Page, ResourceId
-from civicpool_gateway.versioning import with_etag
+from civicpool_gateway.versioning import version_if_named, with_etag
 
 router = APIRouter(tags=["contracts"])
 VISIBILITY = (
@@ -63,7 +66,7 @@ USE_NOTE = (
 )
 
 
-Answer = TypeVar("Answer", Operation, QuotaShift)
+Answer = TypeVar("Answer", Operation, QuotaShift, ContractChange)
 
 
 def mark_replayed(replayed: bool, response: Response) -> None:
@@ -178,3 +181,46 @@ async def start_renewal_round(
     id: ResourceId, caller: LeadDep, services: ClientsDep, body: RenewalBody | None = None
 ) -> RenewalRound:
     return await services.contracts.start_renewal_round(id, body, caller.token)
+
+
+# -- changes of contracts (§ 132 GWB) -----------------------------------------------------------
+
+CHANGE_RULES = (
+    "Kinds: `price_adjustment` (`unit_price_cents` under the index clause, `index_name`), `quantity_increase` "
+    "(`quota_additions` to cities that are parties), `term_extension` (a later `ends_on`; the renewal notice date "
+    "moves with it), `vendor_succession` (`vendor_id`, an active vendor). Each is worth (net): the price "
+    "difference x what is left to call off; the quantity added x the price; the value per day of the term so far "
+    "x the days added; nothing. Allowed while every change so far together stays within the de-minimis limits "
+    "(§ 132 (3) GWB: at most the EU threshold and at most 10 % of the original value, at the higher indexed "
+    "price); beyond them 409 unless `legal_ground` names a ground of § 132 (2) (`additional_supplies` and "
+    "`unforeseeable`: at most 50 % of the original value per change). A new vendor always needs `succession` "
+    "or `review_clause`. Past postings never change: call-offs after a price adjustment post at the new price."
+)
+
+
+@router.post(
+    "/contracts/{id}/changes",
+    summary="Change an active contract (§ 132 GWB)",
+    description="A lead of the lead city, with a written justification. " + CHANGE_RULES + " Send the contract's "
+    "ETag as If-Match (or `version`) to be sure it has not changed since you read it (412/409 when it has).",
+    response_model=ContractChange,
+    status_code=status.HTTP_201_CREATED,
+)
+async def change_contract(
+    id: ResourceId, body: ContractChangeBody, caller: LeadDep, services: ClientsDep, response: Response,
+    idempotency_key: IdempotencyKey = None, if_match: Annotated[str | None, Header()] = None,
+) -> ContractChange:  # fmt: skip
+    expected = version_if_named(if_match, body.version)
+    change = await services.contracts.change_contract(id, body, expected, idempotency_key, caller.token)
+    return replay_marked(change, response)
+
+
+@router.get(
+    "/contracts/{id}/changes",
+    summary="A contract's terms as awarded and every change since",
+    description="With the de-minimis numbers of § 132 (3) GWB: the changes' net value together, the limit and "
+    "what is left of it. " + VISIBILITY + " Quota additions show only the cities whose quotas you see.",
+    response_model=ContractHistory,
+)
+async def contract_history(id: ResourceId, caller: CallerDep, services: ClientsDep) -> ContractHistory:
+    return await services.contracts.contract_history(id, caller.token)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from civicpool.contracts.v1 import contracts_pb2 as pb
-from civicpool_common.vocabulary import ContractStatus, to_proto, words_of
+from civicpool_common.vocabulary import ChangeKind, ContractStatus, LegalGround, to_proto, words_of
 
 from civicpool_gateway.contract_schemas import (
     Budget,
@@ -15,7 +15,11 @@ from civicpool_gateway.contract_schemas import (
     CallOffBody,
     CityUse,
     Contract,
+    ContractChange,
+    ContractChangeBody,
+    ContractHistory,
     ContractListParams,
+    ContractTerms,
     ContractTotal,
     LedgerEntry,
     LedgerListParams,
@@ -23,6 +27,7 @@ from civicpool_gateway.contract_schemas import (
     MoveBody,
     MovementRecord,
     Operation,
+    QuotaAddition,
     QuotaShift,
     QuotaShiftBody,
     RenewalBody,
@@ -42,6 +47,7 @@ from civicpool_gateway.schemas import CityShare, Page
 from civicpool_gateway.serde.fields import (
     cursor_or_none,
     day,
+    day_or_none,
     page_request,
     text_or_none,
     time_or_none,
@@ -51,6 +57,8 @@ from civicpool_gateway.serde.fields import (
 )
 
 CONTRACT_STATUSES = words_of(pb.ContractStatus, ContractStatus)
+CHANGE_KINDS = words_of(pb.ChangeKind, ChangeKind)
+LEGAL_GROUNDS = words_of(pb.LegalGround, LegalGround)
 
 
 # -- contracts -----------------------------------------------------------------
@@ -653,3 +661,122 @@ def budget_report_from_proto(message: pb.BudgetReport) -> BudgetReport:
 
 def budget_report_to_proto(report: BudgetReport) -> pb.BudgetReport:
     return pb.BudgetReport(rows=[budget_row_to_proto(r) for r in report.rows])
+
+
+# -- changes of contracts (§ 132 GWB) ---------------------------------------------------------
+
+
+def change_request_to_proto(
+    contract_id: str, body: ContractChangeBody, version: int, idempotency_key: str | None
+) -> pb.ChangeContractRequest:
+    return pb.ChangeContractRequest(
+        contract_id=contract_id,
+        kind=to_proto(body.kind, pb.ChangeKind, ChangeKind),
+        justification=body.justification,
+        legal_ground=to_proto(body.legal_ground, pb.LegalGround, LegalGround),
+        unit_price_cents=body.unit_price_cents or 0,
+        index_name=body.index_name or "",
+        quota_additions=[pb.CityShare(city_id=a.city_id, quantity=a.quantity) for a in body.quota_additions],
+        ends_on=body.ends_on.isoformat() if body.ends_on else "",
+        vendor_id=body.vendor_id or "",
+        expected_version=version,
+        idempotency_key=idempotency_key or "",
+    )
+
+
+def change_request_from_proto(request: pb.ChangeContractRequest) -> ContractChangeBody:
+    return ContractChangeBody(
+        kind=word(request.kind, CHANGE_KINDS),  # unset: refused by the model
+        justification=request.justification,
+        legal_ground=word(request.legal_ground, LEGAL_GROUNDS),
+        unit_price_cents=request.unit_price_cents or None,
+        index_name=request.index_name or None,
+        quota_additions=[QuotaAddition(city_id=a.city_id, quantity=a.quantity) for a in request.quota_additions],
+        ends_on=day_or_none(request.ends_on),
+        vendor_id=request.vendor_id or None,
+        version=request.expected_version or None,
+    )
+
+
+def _terms_from_proto(message: pb.ContractTerms) -> ContractTerms:
+    return ContractTerms(unit_price_cents=message.unit_price_cents, ceiling_quantity=message.ceiling_quantity,
+                         ceiling_value_cents=message.ceiling_value_cents, ends_on=day(message.ends_on),
+                         vendor_id=message.vendor_id)  # fmt: skip
+
+
+def _terms_to_proto(terms: ContractTerms) -> pb.ContractTerms:
+    return pb.ContractTerms(unit_price_cents=terms.unit_price_cents, ceiling_quantity=terms.ceiling_quantity,
+                            ceiling_value_cents=terms.ceiling_value_cents, ends_on=terms.ends_on.isoformat(),
+                            vendor_id=terms.vendor_id)  # fmt: skip
+
+
+def change_from_proto(message: pb.ContractChange) -> ContractChange:
+    kind = word(message.kind, CHANGE_KINDS)
+    assert kind is not None  # every stored change has its kind
+    return ContractChange(
+        id=message.id,
+        contract_id=message.contract_id,
+        sequence=message.sequence,
+        kind=kind,
+        justification=message.justification,
+        legal_ground=word(message.legal_ground, LEGAL_GROUNDS),
+        index_name=text_or_none(message.index_name),
+        quota_additions=[CityShare(city_id=a.city_id, quantity=a.quantity) for a in message.quota_additions],
+        before=_terms_from_proto(message.before),
+        after=_terms_from_proto(message.after),
+        value_change_cents=message.value_change_cents,
+        cumulative_change_cents=message.cumulative_change_cents,
+        reference_value_cents=message.reference_value_cents,
+        de_minimis_limit_cents=message.de_minimis_limit_cents,
+        changed_by=message.changed_by,
+        changed_at=time_or_none(message.HasField("changed_at"), message.changed_at),
+        replayed=message.replayed,
+    )
+
+
+def change_to_proto(change: ContractChange) -> pb.ContractChange:
+    return pb.ContractChange(
+        id=change.id,
+        contract_id=change.contract_id,
+        sequence=change.sequence,
+        kind=to_proto(change.kind, pb.ChangeKind, ChangeKind),
+        justification=change.justification,
+        legal_ground=to_proto(change.legal_ground, pb.LegalGround, LegalGround),
+        index_name=change.index_name or "",
+        quota_additions=[pb.CityShare(city_id=a.city_id, quantity=a.quantity) for a in change.quota_additions],
+        before=_terms_to_proto(change.before),
+        after=_terms_to_proto(change.after),
+        value_change_cents=change.value_change_cents,
+        cumulative_change_cents=change.cumulative_change_cents,
+        reference_value_cents=change.reference_value_cents,
+        de_minimis_limit_cents=change.de_minimis_limit_cents,
+        changed_by=change.changed_by,
+        changed_at=to_timestamp(change.changed_at),
+        replayed=change.replayed,
+    )
+
+
+def history_from_proto(message: pb.ContractHistory) -> ContractHistory:
+    return ContractHistory(
+        contract_id=message.contract_id,
+        original=_terms_from_proto(message.original),
+        current=_terms_from_proto(message.current),
+        changes=[change_from_proto(c) for c in message.changes],
+        cumulative_change_cents=message.cumulative_change_cents,
+        reference_value_cents=message.reference_value_cents,
+        de_minimis_limit_cents=message.de_minimis_limit_cents,
+        de_minimis_left_cents=message.de_minimis_left_cents,
+    )
+
+
+def history_to_proto(history: ContractHistory) -> pb.ContractHistory:
+    return pb.ContractHistory(
+        contract_id=history.contract_id,
+        original=_terms_to_proto(history.original),
+        current=_terms_to_proto(history.current),
+        changes=[change_to_proto(c) for c in history.changes],
+        cumulative_change_cents=history.cumulative_change_cents,
+        reference_value_cents=history.reference_value_cents,
+        de_minimis_limit_cents=history.de_minimis_limit_cents,
+        de_minimis_left_cents=history.de_minimis_left_cents,
+    )

@@ -106,6 +106,24 @@ class ContractStatus(StrEnum):
     TERMINATED = "terminated"
 
 
+class ChangeKind(StrEnum):
+    """What a change of an active contract under § 132 GWB moves."""
+
+    PRICE_ADJUSTMENT = "price_adjustment"
+    QUANTITY_INCREASE = "quantity_increase"
+    TERM_EXTENSION = "term_extension"
+    VENDOR_SUCCESSION = "vendor_succession"
+
+
+class LegalGround(StrEnum):
+    """The grounds of § 132 (2) GWB a change beyond the de-minimis limits rests on."""
+
+    REVIEW_CLAUSE = "review_clause"  # Nr. 1: a clear review clause or option of the original documents
+    ADDITIONAL_SUPPLIES = "additional_supplies"  # Nr. 2: another vendor impossible for economic or technical reasons
+    UNFORESEEABLE = "unforeseeable"  # Nr. 3: circumstances a diligent buyer could not foresee
+    SUCCESSION = "succession"  # Nr. 4: a new vendor by restructuring, takeover, merger or insolvency
+
+
 Word = TypeVar("Word", bound=StrEnum)
 # A generated proto enum (mypy-protobuf types each as a class with an enum-wrapper metaclass).
 ProtoEnum = Any

@@ -9,14 +9,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 
 from civicpool_common.auth import NETWORK_WIDE, Principal, Role
-from civicpool_common.errors import (
-    PermissionDenied,
-)
+from civicpool_common.errors import FieldViolation, InvalidArgument, NotFound, PermissionDenied
 from civicpool_common.messages import Text
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from civicpool_contracts import repository
 from civicpool_contracts.models import Contract, ContractQuota
 
 
@@ -28,6 +28,18 @@ def may_see_contract(principal: Principal, contract: Contract, parties: Collecti
         return principal.vendor == contract.vendor_id
     city = principal.own_city()
     return not city or city in parties
+
+
+async def visible_contract(
+    session: AsyncSession, principal: Principal, contract_id: str
+) -> tuple[Contract, list[ContractQuota]]:
+    """The contract and all its quotas; NotFound, word for word as for a missing one, when the caller may not see
+    it (a city without a quota in it, another vendor), whatever the operation."""
+    contract = await repository.get_contract(session, contract_id)
+    quotas = (await repository.quotas_of(session, [contract_id])).get(contract_id, []) if contract else []
+    if contract is None or not may_see_contract(principal, contract, {q.city_id for q in quotas}):
+        raise NotFound(Text("contract {id} does not exist", id=contract_id))
+    return contract, quotas
 
 
 def visible_quotas(principal: Principal, quotas: list[ContractQuota]) -> list[ContractQuota]:
@@ -46,3 +58,38 @@ def city_in_reach(principal: Principal, city_id: str) -> str:
     if own and city_id not in ("", own):
         raise PermissionDenied(Text("{user} may see only the numbers of {city}", user=principal.username, city=own))
     return own or city_id
+
+
+def require_lead(principal: Principal, contract: Contract, *, admins_too: bool = False) -> None:
+    if admins_too and principal.has_any_role([Role.NETWORK_ADMIN]):
+        return
+    principal.require_any_role(Role.PROCUREMENT_LEAD)
+    if contract.lead_city_id != principal.city:
+        raise PermissionDenied(
+            Text("only a procurement lead of {city}, the lead city, may change it", city=contract.lead_city_id)
+        )
+
+
+def require_parties(
+    contract: Contract, parties: Collection[str], named: Mapping[str, str], *, joining: str = ""
+) -> None:
+    """Each city named (field -> city) is a party to the contract: it holds a quota in it (exact ids). `joining`
+    is the one city that becomes a party by this very request."""
+    outside = [
+        FieldViolation(
+            field,
+            Text(
+                "{city} is not a party to contract {contract} ({sku}): it has no quota",
+                city=city,
+                contract=contract.reference or contract.id,
+                sku=contract.sku,
+            ),
+        )
+        for field, city in named.items()
+        if city not in parties and city != joining
+    ]
+    if outside:
+        first = outside[0].description
+        raise InvalidArgument(
+            first if len(outside) == 1 else Text("the cities are not parties to the contract"), violations=outside
+        )

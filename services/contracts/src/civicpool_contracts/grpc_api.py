@@ -21,16 +21,28 @@ from civicpool_common.service_identity import ServiceTokens
 from civicpool_common.settings import OidcSettings
 from civicpool_common.timestamps import date_field, network_today, timestamp_field, to_timestamp
 from civicpool_common.vocabulary import (
+    ChangeKind,
     ContractStatus,
+    LegalGround,
+    from_proto,
     to_proto,
 )
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from civicpool_contracts import idempotency
 from civicpool_contracts.booking import Booking
+from civicpool_contracts.changes import ChangeRequest, ChangeService, History, visible_additions
 from civicpool_contracts.clients import GrpcCatalog, GrpcDemandRounds
 from civicpool_contracts.config import ContractsSettings
-from civicpool_contracts.models import Budget, BudgetChange, LedgerEntry, LedgerTransaction, NotificationOrder
+from civicpool_contracts.models import (
+    Budget,
+    BudgetChange,
+    ContractChange,
+    ContractQuota,
+    LedgerEntry,
+    LedgerTransaction,
+    NotificationOrder,
+)
 from civicpool_contracts.renewals import RenewalService, remind_notice_dates
 from civicpool_contracts.reports import ReportService
 from civicpool_contracts.service import AwardedItem, AwardOrder, ContractsService, ContractView
@@ -101,6 +113,43 @@ def utilisation_to_proto(use: Utilisation) -> pb.Utilisation:
     )  # fmt: skip
 
 
+def _terms(price: int, quantity: int, ends_on: dt.date, vendor_id: str) -> pb.ContractTerms:
+    return pb.ContractTerms(unit_price_cents=price, ceiling_quantity=quantity, ceiling_value_cents=price * quantity,
+                            ends_on=ends_on.isoformat(), vendor_id=vendor_id)  # fmt: skip
+
+
+def change_to_proto(
+    change: ContractChange, quotas: Sequence[ContractQuota] | None, *, replayed: bool = False
+) -> pb.ContractChange:
+    """`quotas`: those the caller sees, whose cities' additions it is shown (None: every city)."""
+    c = change
+    additions = c.quota_additions if quotas is None else visible_additions(c, quotas)
+    return pb.ContractChange(
+        id=c.id, contract_id=c.contract_id, sequence=c.sequence, kind=to_proto(c.kind, pb.ChangeKind, ChangeKind),
+        justification=c.justification, legal_ground=to_proto(c.legal_ground or None, pb.LegalGround, LegalGround),
+        index_name=c.index_name,
+        quota_additions=[pb.CityShare(city_id=city, quantity=added) for city, added in additions.items()],
+        before=_terms(c.unit_price_cents_before, c.ceiling_quantity_before, c.ends_on_before, c.vendor_id_before),
+        after=_terms(c.unit_price_cents_after, c.ceiling_quantity_after, c.ends_on_after, c.vendor_id_after),
+        value_change_cents=c.value_change_cents, cumulative_change_cents=c.cumulative_change_cents,
+        reference_value_cents=c.reference_value_cents, de_minimis_limit_cents=c.de_minimis_limit_cents,
+        changed_by=c.changed_by, changed_at=to_timestamp(c.changed_at), replayed=replayed,
+    )  # fmt: skip
+
+
+def history_to_proto(history: History, quotas: Sequence[ContractQuota]) -> pb.ContractHistory:
+    original, current, summary = history.original, history.current, history.summary()
+    return pb.ContractHistory(
+        contract_id=history.contract.id,
+        original=_terms(original.unit_price_cents, original.ceiling_quantity, original.ends_on, original.vendor_id),
+        current=_terms(current.unit_price_cents, current.ceiling_quantity, current.ends_on, current.vendor_id),
+        changes=[change_to_proto(c, quotas) for c in history.changes],
+        cumulative_change_cents=summary.cumulative_change_cents,
+        reference_value_cents=summary.reference_value_cents, de_minimis_limit_cents=summary.de_minimis_limit_cents,
+        de_minimis_left_cents=max(0, summary.de_minimis_limit_cents - summary.cumulative_change_cents),
+    )  # fmt: skip
+
+
 def _budget(budget: Budget | BudgetChange, *, replayed: bool = False) -> pb.Budget:
     return pb.Budget(city_id=budget.city_id, year=budget.year, amount_cents=budget.amount_cents, set_by=budget.set_by,
                      set_at=to_timestamp(budget.set_at), version=budget.version, replayed=replayed)  # fmt: skip
@@ -113,11 +162,13 @@ class ContractsServicer(contracts_pb2_grpc.ContractsServiceServicer):
         usage: UsageService,
         reports: ReportService,
         renewals: RenewalService,
+        changes: ChangeService,
     ) -> None:
         self._service = service
         self._usage = usage
         self._reports = reports
         self._renewals = renewals
+        self._changes = changes
 
     # -- contracts in use ------------------------------------------------------------------
 
@@ -151,6 +202,31 @@ class ContractsServicer(contracts_pb2_grpc.ContractsServiceServicer):
             quantity=shift.quantity, reason=shift.reason, created_by=shift.created_by,
             created_at=to_timestamp(shift.created_at), replayed=replayed, adds_party=shift.adds_party,
         )  # fmt: skip
+
+    async def ChangeContract(self, request: pb.ChangeContractRequest, context: Context) -> pb.ContractChange:
+        kind = from_proto(request.kind, pb.ChangeKind, ChangeKind)
+        if kind is None:
+            raise InvalidArgument.for_field("kind", Text("name the kind of change"))
+        ground = from_proto(request.legal_ground, pb.LegalGround, LegalGround)
+        additions: dict[str, int] = {}
+        for share in request.quota_additions:
+            if share.city_id in additions:
+                raise InvalidArgument.for_field("quota_additions", Text("name each city once"))
+            additions[share.city_id] = share.quantity
+        change = ChangeRequest(
+            kind.value, request.justification, ground.value if ground else "", request.unit_price_cents,
+            request.index_name, additions, date_field(request.ends_on, "ends_on"), request.vendor_id,
+        )  # fmt: skip
+        principal = current_principal()
+        done, replayed = await self._changes.change(
+            principal, request.contract_id, change, expected_version=request.expected_version,
+            key=request.idempotency_key,
+        )  # fmt: skip
+        return change_to_proto(done, None, replayed=replayed)  # a lead of the lead city sees every city
+
+    async def GetContractHistory(self, request: pb.GetContractRequest, context: Context) -> pb.ContractHistory:
+        history, quotas = await self._changes.history(current_principal(), request.id)
+        return history_to_proto(history, quotas)
 
     async def GetUtilisation(self, request: pb.GetContractRequest, context: Context) -> pb.Utilisation:
         return utilisation_to_proto(await self._usage.utilisation(current_principal(), request.id))
@@ -301,7 +377,8 @@ async def register(
     service = ContractsService(sessions)
     usage = UsageService(sessions, catalog, settings.eu_threshold_cents)
     reports, renewals = ReportService(sessions, catalog), RenewalService(sessions, demand, catalog)
-    servicer = ContractsServicer(service, usage, reports, renewals)
+    changes = ChangeService(sessions, catalog, settings.eu_threshold_cents)
+    servicer = ContractsServicer(service, usage, reports, renewals, changes)
     contracts_pb2_grpc.add_ContractsServiceServicer_to_server(servicer, server)
     notices = NotificationRelay(sessions, NotificationOrder, notifications_channel, identity, deadline)
     keep = dt.timedelta(hours=settings.idempotency_keep_hours)

@@ -51,6 +51,7 @@ EFFECTS: Mapping[str, Effect] = {
 DELTA: BindParameter[int] = bindparam("delta", type_=BigInteger())
 CONTRACT_ID: BindParameter[str] = bindparam("the_contract_id", type_=String())
 CITY_ID: BindParameter[str] = bindparam("the_city_id", type_=String())
+PRICE: BindParameter[int] = bindparam("the_price", type_=BigInteger())
 
 
 @functools.cache
@@ -61,6 +62,8 @@ def _contract_change(column: str) -> Update:
         update(CONTRACTS)
         .where(
             CONTRACTS.c.id == CONTRACT_ID,
+            # The price the movement was posted at is still the contract's (a § 132 change may have set another).
+            CONTRACTS.c.unit_price_cents == PRICE,
             called_off >= 0,
             called_off <= CONTRACTS.c.ceiling_quantity,
             called_off * CONTRACTS.c.unit_price_cents <= CONTRACTS.c.ceiling_value_cents,
@@ -99,10 +102,13 @@ QUOTA_SHIFT = (
 )
 
 
-async def change_contract(connection: AsyncConnection, contract_id: str, column: str, delta: int) -> bool:
-    """Change one counter of the contract if every limit still holds after; whether it did."""
-    result = await connection.execute(_contract_change(column), {"the_contract_id": contract_id, "delta": delta})
-    return result.rowcount == 1
+async def change_contract(
+    connection: AsyncConnection, contract_id: str, column: str, delta: int, unit_price_cents: int
+) -> bool:
+    """Change one counter of the contract if every limit still holds after and its price is still the one
+    posted; whether it did."""
+    values = {"the_contract_id": contract_id, "delta": delta, "the_price": unit_price_cents}
+    return (await connection.execute(_contract_change(column), values)).rowcount == 1
 
 
 async def change_quota(connection: AsyncConnection, contract_id: str, city_id: str, column: str, delta: int) -> bool:

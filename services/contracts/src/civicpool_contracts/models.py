@@ -9,6 +9,7 @@ from civicpool_common.database import UtcDateTime, new_metadata
 from civicpool_common.notify import NotificationOutbox
 from civicpool_common.numbering import counters_table
 from sqlalchemy import (
+    JSON,
     BigInteger,
     Boolean,
     CheckConstraint,
@@ -161,6 +162,51 @@ class QuotaShift(Base):
     adds_party: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_by: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+
+
+class ContractChange(Base):
+    """A change of an active contract under § 132 GWB: its terms before and after, why, and the de-minimis
+    numbers as computed then. Appended, never changed: the contract's history is its first terms and these."""
+
+    __tablename__ = "contract_changes"
+    __table_args__ = (
+        UniqueConstraint("contract_id", "sequence"),
+        CheckConstraint(
+            "kind IN ('price_adjustment', 'quantity_increase', 'term_extension', 'vendor_succession')", name="kind"
+        ),
+        CheckConstraint(
+            "legal_ground IN ('', 'review_clause', 'additional_supplies', 'unforeseeable', 'succession')",
+            name="legal_ground",
+        ),
+        CheckConstraint("sequence > 0", name="sequence_positive"),
+        CheckConstraint("unit_price_cents_after >= 0", name="unit_price_not_negative"),
+        CheckConstraint("ceiling_quantity_after >= ceiling_quantity_before", name="quantity_never_shrinks"),
+        CheckConstraint("ends_on_after >= ends_on_before", name="term_never_shortens"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)  # the operation id
+    contract_id: Mapped[str] = mapped_column(ForeignKey("contracts.id"), index=True)
+    sequence: Mapped[int] = mapped_column(Integer)  # the contract's terms are version sequence + 1 after it
+    kind: Mapped[str] = mapped_column(String(24))
+    justification: Mapped[str] = mapped_column(Text)
+    legal_ground: Mapped[str] = mapped_column(String(24), default="")  # "": within the de-minimis limits
+    index_name: Mapped[str] = mapped_column(String(200), default="")  # the price index a price adjustment follows
+    quota_additions: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)  # city -> added quantity
+    unit_price_cents_before: Mapped[int] = mapped_column(BigInteger)
+    unit_price_cents_after: Mapped[int] = mapped_column(BigInteger)
+    ceiling_quantity_before: Mapped[int] = mapped_column(BigInteger)
+    ceiling_quantity_after: Mapped[int] = mapped_column(BigInteger)
+    ends_on_before: Mapped[dt.date] = mapped_column(Date)
+    ends_on_after: Mapped[dt.date] = mapped_column(Date)
+    vendor_id_before: Mapped[str] = mapped_column(String(40))
+    vendor_id_after: Mapped[str] = mapped_column(String(40))
+    # The de-minimis check as computed (§ 132 (3) GWB), in net cents.
+    value_change_cents: Mapped[int] = mapped_column(BigInteger)
+    cumulative_change_cents: Mapped[int] = mapped_column(BigInteger)  # this change and every earlier one
+    reference_value_cents: Mapped[int] = mapped_column(BigInteger)  # what the 10 % are of
+    de_minimis_limit_cents: Mapped[int] = mapped_column(BigInteger)
+    changed_by: Mapped[str] = mapped_column(String(255))
+    changed_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
 
 
 class LedgerTransaction(Base):

@@ -14,6 +14,7 @@ from civicpool_contracts.models import (
     Budget,
     CallOffNumber,
     Contract,
+    ContractChange,
     ContractQuota,
     LedgerEntry,
     LedgerTransaction,
@@ -64,6 +65,12 @@ async def quotas_of(session: AsyncSession, contract_ids: Sequence[str]) -> dict[
     for quota in (await session.scalars(query)).all():
         found[quota.contract_id].append(quota)
     return found
+
+
+async def changes_of(session: AsyncSession, contract_id: str) -> list[ContractChange]:
+    """A contract's § 132 changes, oldest first."""
+    query = select(ContractChange).where(ContractChange.contract_id == contract_id).order_by(ContractChange.sequence)
+    return list((await session.scalars(query)).all())
 
 
 async def transactions_after(

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from civicpool_common import numbering
 from civicpool_common.auth import NETWORK_WIDE, Principal, Role
 from civicpool_common.database import integrity_violation, write_transaction
-from civicpool_common.errors import InvalidArgument, NotFound
+from civicpool_common.errors import InvalidArgument
 from civicpool_common.messages import Text
 from civicpool_common.paging import Page, PageWindow
 from civicpool_common.timestamps import network_today
@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from civicpool_contracts import repository, rules
-from civicpool_contracts.access import city_in_reach, may_see_contract, visible_quotas
+from civicpool_contracts.access import city_in_reach, visible_contract, visible_quotas
 from civicpool_contracts.models import Contract, ContractQuota, ReferenceCounters
 
 
@@ -75,10 +75,7 @@ class ContractsService:
 
     async def get_contract(self, principal: Principal, contract_id: str) -> ContractView:
         async with self._sessions() as session:
-            contract = await repository.get_contract(session, contract_id)
-            quotas = (await repository.quotas_of(session, [contract_id])).get(contract_id, []) if contract else []
-        if contract is None or not may_see_contract(principal, contract, {q.city_id for q in quotas}):
-            raise NotFound(Text("contract {id} does not exist", id=contract_id))
+            contract, quotas = await visible_contract(session, principal, contract_id)
         return ContractView(contract, visible_quotas(principal, quotas))
 
     async def list_contracts(

@@ -17,13 +17,13 @@ result and posts nothing; the same key with another request is refused.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from civicpool_common import numbering, references
 from civicpool_common.auth import NETWORK_WIDE, Principal, Role
 from civicpool_common.database import integrity_violation, utc_now
-from civicpool_common.errors import AlreadyExists, FieldViolation, InvalidArgument, NotFound, PermissionDenied
+from civicpool_common.errors import AlreadyExists, InvalidArgument, NotFound, PermissionDenied
 from civicpool_common.ids import time_ordered_id
 from civicpool_common.lifecycle import StateConflict
 from civicpool_common.messages import N_, Euros, Labels, Text
@@ -35,7 +35,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
 from civicpool_contracts import holdings, idempotency, repository, rules
-from civicpool_contracts.access import city_in_reach, may_see_contract
+from civicpool_contracts.access import city_in_reach, may_see_contract, require_lead, require_parties, visible_contract
 from civicpool_contracts.booking import Booking, bookings
 from civicpool_contracts.clients import UsageCatalog
 from civicpool_contracts.models import (
@@ -58,6 +58,9 @@ _SHARED_COST_LIMIT = N_(
 )
 _QUOTA_LEFT = N_(
     "{city} has {left} of its quota of {quota} left, the contract {contract_left} of its ceiling of {ceiling} ({value})"
+)
+_PRICE_CHANGED = N_(
+    "the contract's unit price changed to {price} (§ 132 GWB) while this was being done; nothing was posted: send it again"  # noqa: E501
 )
 # What a refused movement would have done, for its message: "40 cannot be called off: ..."
 _VERBS = {"call_off": N_("called off"), "take": N_("taken"), "return": N_("returned"), "move_out": N_("moved out"),
@@ -99,6 +102,7 @@ class Refused(Exception):
     kind: str
     city_id: str
     quantity: int
+    unit_price_cents: int | None = None  # the price the movement was posted at, when the contract's was checked
 
 
 class UsageService:
@@ -157,7 +161,7 @@ class UsageService:
         steps = [("move_out", from_city, quantity), ("move_in", to_city, quantity)]
         return await self._moving(
             principal, key, "move", request, contract_id, steps, license_only=True,
-            authorize=lambda contract: _require_lead(principal, contract), parties=named,
+            authorize=lambda contract: require_lead(principal, contract), parties=named,
         )  # fmt: skip
 
     async def shift_quota(
@@ -170,7 +174,7 @@ class UsageService:
         on purpose (`add_party`, with the reason why): a recorded decision, never a side effect of a typo.
         """
         contract, quotas = await self._visible_contract(principal, contract_id)
-        _require_lead(principal, contract)
+        require_lead(principal, contract)
         _check_quantity(quantity)
         if from_city == to_city:
             raise InvalidArgument.for_field("to_city_id", Text("a shift needs two different cities"))
@@ -190,7 +194,7 @@ class UsageService:
             )
         named = {"from_city_id": from_city, "to_city_id": to_city}
         await references.require_active(self._catalog, [Reference(f, Kind.CITY, c) for f, c in named.items()])
-        _require_parties(contract, {q.city_id for q in quotas}, named, joining=joining)
+        require_parties(contract, {q.city_id for q in quotas}, named, joining=joining)
 
         async def perform(session: AsyncSession, operation_id: str) -> Operation | None:
             await self._usable_contract(session, contract_id)
@@ -251,7 +255,7 @@ class UsageService:
             raise NotFound(Text("ledger transaction {id} does not exist", id=transaction_id))
         if original.contract_id is not None:
             contract, _ = await self._visible_contract(principal, original.contract_id)
-            _require_lead(principal, contract, admins_too=True)
+            require_lead(principal, contract, admins_too=True)
         if original.kind == "reversal":
             raise StateConflict(Text("a reversal is not reversed; post the original again instead"), "reversal")
 
@@ -272,6 +276,7 @@ class UsageService:
             return await self._moving(
                 principal, key, "reversal", {"transaction_id": transaction_id}, original.contract_id, steps,
                 license_only=False, reverses=original, memo=reason.strip(),
+                step_amounts=[-m.amount_cents for m in moved],  # as posted, whatever the price is now
             )  # fmt: skip
         except IntegrityError as error:
             if integrity_violation(error) != "unique":
@@ -288,7 +293,7 @@ class UsageService:
         contract's account the whole amount, each city's its part.
         """
         contract, _ = await self._visible_contract(principal, contract_id)  # read again below: the holdings of now
-        _require_lead(principal, contract)
+        require_lead(principal, contract)
         if not 0 < amount_cents <= self._max_shared_cents:
             raise InvalidArgument.for_field(
                 "amount_cents",
@@ -395,6 +400,7 @@ class UsageService:
         parties: Mapping[str, str] | None = None,
         reverses: LedgerTransaction | None = None,
         memo: str = "",
+        step_amounts: Sequence[int] | None = None,
     ) -> Operation:
         """Movements of one contract: checked against the counters as read, then done under the guards.
 
@@ -413,12 +419,21 @@ class UsageService:
             if authorize is not None:
                 authorize(contract)
             if parties is not None:
-                _require_parties(contract, counters.quotas.keys(), parties)
+                require_parties(contract, counters.quotas.keys(), parties)
             _check_usable(contract, license_only=license_only, active=reverses is None)
             misfit = holdings.first_misfit(counters, steps)
             if misfit is not None:  # refused as of this reading, before any lock is taken
                 raise Refused(contract_id, *misfit)
-            return await self._move(connection, principal, operation_id, contract, steps, reverses=reverses, memo=memo)
+            return await self._move(
+                connection,
+                principal,
+                operation_id,
+                contract,
+                steps,
+                reverses=reverses,
+                memo=memo,
+                step_amounts=step_amounts,
+            )
 
         return await self._posting_once(principal, key, operation, request, perform)
 
@@ -455,8 +470,12 @@ class UsageService:
         *,
         reverses: LedgerTransaction | None = None,
         memo: str = "",
+        step_amounts: Sequence[int] | None = None,
     ) -> Operation:
         """Record the movements and one balanced posting, then apply the guarded changes.
+
+        Each step is worth its quantity at the contract's price, or its amount in `step_amounts` (a reversal: the
+        original's, whatever price the contract has now).
 
         The records go in first and the contract row (which every city's call-off changes) is
         updated last, so its row lock is held for the shortest time. Locks are taken in one order:
@@ -472,9 +491,9 @@ class UsageService:
         amounts: dict[str, int] = {}
         contract_deltas: dict[str, int] = {}
         movements = []
-        for step_kind, city_id, quantity in steps:
+        for index, (step_kind, city_id, quantity) in enumerate(steps):
             effect = holdings.EFFECTS[step_kind]
-            amount = quantity * contract.unit_price_cents
+            amount = quantity * contract.unit_price_cents if step_amounts is None else step_amounts[index]
             movement = Movement(operation_id=operation_id, contract_id=contract.id, city_id=city_id, kind=step_kind,
                                 quantity=quantity, amount_cents=amount, transaction_id=transaction.id,
                                 created_by=principal.username, created_at=now)  # fmt: skip
@@ -499,9 +518,11 @@ class UsageService:
             if not await holdings.change_quota(connection, contract.id, city_id, column, quantity):
                 raise Refused(contract.id, step_kind, city_id, quantity)
         for column, delta in contract_deltas.items():
-            if delta and not await holdings.change_contract(connection, contract.id, column, delta):
+            if delta and not await holdings.change_contract(
+                connection, contract.id, column, delta, contract.unit_price_cents
+            ):
                 step_kind, city_id, quantity = steps[0]
-                raise Refused(contract.id, step_kind, city_id, quantity)
+                raise Refused(contract.id, step_kind, city_id, quantity, contract.unit_price_cents)
         booking = None
         if reverses is None:  # what it was, known here (a reversal's text names the original's number: read later)
             quantity = max((abs(m.quantity) for m in movements), default=0)
@@ -516,6 +537,8 @@ class UsageService:
             current = await session.get(Contract, refusal.contract_id)
             use = await self._quota_row(session, refusal.contract_id, city_id)
         assert current is not None
+        if refusal.unit_price_cents is not None and refusal.unit_price_cents != current.unit_price_cents:
+            return StateConflict(Text(_PRICE_CHANGED, price=Euros(current.unit_price_cents)), "active")
         if use is None:
             return StateConflict(
                 Text(
@@ -579,11 +602,7 @@ class UsageService:
         """The contract and its quotas; NotFound, word for word as for a missing one, when the caller may not see it
         (a city without a quota in it, another vendor), whatever the operation."""
         async with self._sessions() as session:
-            contract = await repository.get_contract(session, contract_id)
-            quotas = (await repository.quotas_of(session, [contract_id]))[contract_id] if contract else []
-        if contract is None or not may_see_contract(principal, contract, {q.city_id for q in quotas}):
-            raise NotFound(Text("contract {id} does not exist", id=contract_id))
-        return contract, quotas
+            return await visible_contract(session, principal, contract_id)
 
 
 def _check_city_actor(principal: Principal, city_id: str, contract: Contract | None = None) -> None:
@@ -592,7 +611,7 @@ def _check_city_actor(principal: Principal, city_id: str, contract: Contract | N
         return
     if principal.has_any_role([Role.PROCUREMENT_LEAD]):
         if contract is not None:
-            _require_lead(principal, contract)
+            require_lead(principal, contract)
         return
     raise PermissionDenied(
         Text(
@@ -601,41 +620,6 @@ def _check_city_actor(principal: Principal, city_id: str, contract: Contract | N
             city=city_id,
         )
     )
-
-
-def _require_lead(principal: Principal, contract: Contract, *, admins_too: bool = False) -> None:
-    if admins_too and principal.has_any_role([Role.NETWORK_ADMIN]):
-        return
-    principal.require_any_role(Role.PROCUREMENT_LEAD)
-    if contract.lead_city_id != principal.city:
-        raise PermissionDenied(
-            Text("only a procurement lead of {city}, the lead city, may change it", city=contract.lead_city_id)
-        )
-
-
-def _require_parties(
-    contract: Contract, parties: Collection[str], named: Mapping[str, str], *, joining: str = ""
-) -> None:
-    """Each city named (field -> city) is a party to the contract: it holds a quota in it (exact ids). `joining`
-    is the one city that becomes a party by this very request."""
-    outside = [
-        FieldViolation(
-            field,
-            Text(
-                "{city} is not a party to contract {contract} ({sku}): it has no quota",
-                city=city,
-                contract=contract.reference or contract.id,
-                sku=contract.sku,
-            ),
-        )
-        for field, city in named.items()
-        if city not in parties and city != joining
-    ]
-    if outside:
-        first = outside[0].description
-        raise InvalidArgument(
-            first if len(outside) == 1 else Text("the cities are not parties to the contract"), violations=outside
-        )
 
 
 def _check_usable(contract: Contract, *, license_only: bool, active: bool) -> None:

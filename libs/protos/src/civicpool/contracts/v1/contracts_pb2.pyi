@@ -40,6 +40,67 @@ CONTRACT_STATUS_EXPIRED: ContractStatus.ValueType  # 2
 CONTRACT_STATUS_TERMINATED: ContractStatus.ValueType  # 3
 Global___ContractStatus: _TypeAlias = ContractStatus  # noqa: Y015
 
+class _ChangeKind:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _ChangeKindEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ChangeKind.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    CHANGE_KIND_UNSPECIFIED: _ChangeKind.ValueType  # 0
+    CHANGE_KIND_PRICE_ADJUSTMENT: _ChangeKind.ValueType  # 1
+    """a new unit price under the index clause"""
+    CHANGE_KIND_QUANTITY_INCREASE: _ChangeKind.ValueType  # 2
+    """more of the item, added to named cities' quotas"""
+    CHANGE_KIND_TERM_EXTENSION: _ChangeKind.ValueType  # 3
+    """a later last day"""
+    CHANGE_KIND_VENDOR_SUCCESSION: _ChangeKind.ValueType  # 4
+    """another vendor takes the contract over"""
+
+class ChangeKind(_ChangeKind, metaclass=_ChangeKindEnumTypeWrapper):
+    """-- changes of contracts (§ 132 GWB) -------------------------------------------------------------"""
+
+CHANGE_KIND_UNSPECIFIED: ChangeKind.ValueType  # 0
+CHANGE_KIND_PRICE_ADJUSTMENT: ChangeKind.ValueType  # 1
+"""a new unit price under the index clause"""
+CHANGE_KIND_QUANTITY_INCREASE: ChangeKind.ValueType  # 2
+"""more of the item, added to named cities' quotas"""
+CHANGE_KIND_TERM_EXTENSION: ChangeKind.ValueType  # 3
+"""a later last day"""
+CHANGE_KIND_VENDOR_SUCCESSION: ChangeKind.ValueType  # 4
+"""another vendor takes the contract over"""
+Global___ChangeKind: _TypeAlias = ChangeKind  # noqa: Y015
+
+class _LegalGround:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _LegalGroundEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_LegalGround.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    LEGAL_GROUND_UNSPECIFIED: _LegalGround.ValueType  # 0
+    """none: within the de-minimis limits"""
+    LEGAL_GROUND_REVIEW_CLAUSE: _LegalGround.ValueType  # 1
+    """§ 132 (2) Nr. 1"""
+    LEGAL_GROUND_ADDITIONAL_SUPPLIES: _LegalGround.ValueType  # 2
+    """§ 132 (2) Nr. 2 (at most 50 % of the original value per change)"""
+    LEGAL_GROUND_UNFORESEEABLE: _LegalGround.ValueType  # 3
+    """§ 132 (2) Nr. 3 (at most 50 % of the original value per change)"""
+    LEGAL_GROUND_SUCCESSION: _LegalGround.ValueType  # 4
+    """§ 132 (2) Nr. 4"""
+
+class LegalGround(_LegalGround, metaclass=_LegalGroundEnumTypeWrapper): ...
+
+LEGAL_GROUND_UNSPECIFIED: LegalGround.ValueType  # 0
+"""none: within the de-minimis limits"""
+LEGAL_GROUND_REVIEW_CLAUSE: LegalGround.ValueType  # 1
+"""§ 132 (2) Nr. 1"""
+LEGAL_GROUND_ADDITIONAL_SUPPLIES: LegalGround.ValueType  # 2
+"""§ 132 (2) Nr. 2 (at most 50 % of the original value per change)"""
+LEGAL_GROUND_UNFORESEEABLE: LegalGround.ValueType  # 3
+"""§ 132 (2) Nr. 3 (at most 50 % of the original value per change)"""
+LEGAL_GROUND_SUCCESSION: LegalGround.ValueType  # 4
+"""§ 132 (2) Nr. 4"""
+Global___LegalGround: _TypeAlias = LegalGround  # noqa: Y015
+
 @_typing.final
 class CityShare(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
@@ -1428,3 +1489,219 @@ class ShareCostRequest(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ShareCostRequest: _TypeAlias = ShareCostRequest  # noqa: Y015
+
+@_typing.final
+class ChangeContractRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CONTRACT_ID_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    JUSTIFICATION_FIELD_NUMBER: _builtins.int
+    LEGAL_GROUND_FIELD_NUMBER: _builtins.int
+    UNIT_PRICE_CENTS_FIELD_NUMBER: _builtins.int
+    INDEX_NAME_FIELD_NUMBER: _builtins.int
+    QUOTA_ADDITIONS_FIELD_NUMBER: _builtins.int
+    ENDS_ON_FIELD_NUMBER: _builtins.int
+    VENDOR_ID_FIELD_NUMBER: _builtins.int
+    EXPECTED_VERSION_FIELD_NUMBER: _builtins.int
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _builtins.int
+    contract_id: _builtins.str
+    kind: Global___ChangeKind.ValueType
+    justification: _builtins.str
+    """written, at least 20 characters"""
+    legal_ground: Global___LegalGround.ValueType
+    unit_price_cents: _builtins.int
+    """price_adjustment: the new net unit price"""
+    index_name: _builtins.str
+    """price_adjustment: the index of the contract's clause"""
+    ends_on: _builtins.str
+    """term_extension: the new last day, YYYY-MM-DD"""
+    vendor_id: _builtins.str
+    """vendor_succession: the vendor taking over (active in the catalog)"""
+    expected_version: _builtins.int
+    """the contract's version the lead saw; 0: any"""
+    idempotency_key: _builtins.str
+    @_builtins.property
+    def quota_additions(self) -> _containers.RepeatedCompositeFieldContainer[Global___CityShare]:
+        """quantity_increase: per city (a party), the quantity added"""
+
+    def __init__(
+        self,
+        *,
+        contract_id: _builtins.str = ...,
+        kind: Global___ChangeKind.ValueType = ...,
+        justification: _builtins.str = ...,
+        legal_ground: Global___LegalGround.ValueType = ...,
+        unit_price_cents: _builtins.int = ...,
+        index_name: _builtins.str = ...,
+        quota_additions: _abc.Iterable[Global___CityShare] | None = ...,
+        ends_on: _builtins.str = ...,
+        vendor_id: _builtins.str = ...,
+        expected_version: _builtins.int = ...,
+        idempotency_key: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["contract_id", b"contract_id", "ends_on", b"ends_on", "expected_version", b"expected_version", "idempotency_key", b"idempotency_key", "index_name", b"index_name", "justification", b"justification", "kind", b"kind", "legal_ground", b"legal_ground", "quota_additions", b"quota_additions", "unit_price_cents", b"unit_price_cents", "vendor_id", b"vendor_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ChangeContractRequest: _TypeAlias = ChangeContractRequest  # noqa: Y015
+
+@_typing.final
+class ContractTerms(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    UNIT_PRICE_CENTS_FIELD_NUMBER: _builtins.int
+    CEILING_QUANTITY_FIELD_NUMBER: _builtins.int
+    CEILING_VALUE_CENTS_FIELD_NUMBER: _builtins.int
+    ENDS_ON_FIELD_NUMBER: _builtins.int
+    VENDOR_ID_FIELD_NUMBER: _builtins.int
+    unit_price_cents: _builtins.int
+    ceiling_quantity: _builtins.int
+    ceiling_value_cents: _builtins.int
+    ends_on: _builtins.str
+    vendor_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        unit_price_cents: _builtins.int = ...,
+        ceiling_quantity: _builtins.int = ...,
+        ceiling_value_cents: _builtins.int = ...,
+        ends_on: _builtins.str = ...,
+        vendor_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["ceiling_quantity", b"ceiling_quantity", "ceiling_value_cents", b"ceiling_value_cents", "ends_on", b"ends_on", "unit_price_cents", b"unit_price_cents", "vendor_id", b"vendor_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ContractTerms: _TypeAlias = ContractTerms  # noqa: Y015
+
+@_typing.final
+class ContractChange(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    CONTRACT_ID_FIELD_NUMBER: _builtins.int
+    SEQUENCE_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    JUSTIFICATION_FIELD_NUMBER: _builtins.int
+    LEGAL_GROUND_FIELD_NUMBER: _builtins.int
+    INDEX_NAME_FIELD_NUMBER: _builtins.int
+    QUOTA_ADDITIONS_FIELD_NUMBER: _builtins.int
+    BEFORE_FIELD_NUMBER: _builtins.int
+    AFTER_FIELD_NUMBER: _builtins.int
+    VALUE_CHANGE_CENTS_FIELD_NUMBER: _builtins.int
+    CUMULATIVE_CHANGE_CENTS_FIELD_NUMBER: _builtins.int
+    REFERENCE_VALUE_CENTS_FIELD_NUMBER: _builtins.int
+    DE_MINIMIS_LIMIT_CENTS_FIELD_NUMBER: _builtins.int
+    CHANGED_BY_FIELD_NUMBER: _builtins.int
+    CHANGED_AT_FIELD_NUMBER: _builtins.int
+    REPLAYED_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    contract_id: _builtins.str
+    sequence: _builtins.int
+    """the contract's terms are version sequence + 1 after it (1: as awarded)"""
+    kind: Global___ChangeKind.ValueType
+    justification: _builtins.str
+    legal_ground: Global___LegalGround.ValueType
+    index_name: _builtins.str
+    value_change_cents: _builtins.int
+    """net, what this change is worth (§ 132 (3))"""
+    cumulative_change_cents: _builtins.int
+    """with every earlier change"""
+    reference_value_cents: _builtins.int
+    """the original value the 10 % are of (at the higher indexed price)"""
+    de_minimis_limit_cents: _builtins.int
+    """the lower of the EU threshold and 10 % of the reference value"""
+    changed_by: _builtins.str
+    replayed: _builtins.bool
+    """answered from an earlier request with the same idempotency_key"""
+    @_builtins.property
+    def quota_additions(self) -> _containers.RepeatedCompositeFieldContainer[Global___CityShare]:
+        """only the cities the caller sees"""
+
+    @_builtins.property
+    def before(self) -> Global___ContractTerms: ...
+    @_builtins.property
+    def after(self) -> Global___ContractTerms: ...
+    @_builtins.property
+    def changed_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        contract_id: _builtins.str = ...,
+        sequence: _builtins.int = ...,
+        kind: Global___ChangeKind.ValueType = ...,
+        justification: _builtins.str = ...,
+        legal_ground: Global___LegalGround.ValueType = ...,
+        index_name: _builtins.str = ...,
+        quota_additions: _abc.Iterable[Global___CityShare] | None = ...,
+        before: Global___ContractTerms | None = ...,
+        after: Global___ContractTerms | None = ...,
+        value_change_cents: _builtins.int = ...,
+        cumulative_change_cents: _builtins.int = ...,
+        reference_value_cents: _builtins.int = ...,
+        de_minimis_limit_cents: _builtins.int = ...,
+        changed_by: _builtins.str = ...,
+        changed_at: _timestamp_pb2.Timestamp | None = ...,
+        replayed: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["after", b"after", "before", b"before", "changed_at", b"changed_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["after", b"after", "before", b"before", "changed_at", b"changed_at", "changed_by", b"changed_by", "contract_id", b"contract_id", "cumulative_change_cents", b"cumulative_change_cents", "de_minimis_limit_cents", b"de_minimis_limit_cents", "id", b"id", "index_name", b"index_name", "justification", b"justification", "kind", b"kind", "legal_ground", b"legal_ground", "quota_additions", b"quota_additions", "reference_value_cents", b"reference_value_cents", "replayed", b"replayed", "sequence", b"sequence", "value_change_cents", b"value_change_cents"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ContractChange: _TypeAlias = ContractChange  # noqa: Y015
+
+@_typing.final
+class ContractHistory(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CONTRACT_ID_FIELD_NUMBER: _builtins.int
+    ORIGINAL_FIELD_NUMBER: _builtins.int
+    CURRENT_FIELD_NUMBER: _builtins.int
+    CHANGES_FIELD_NUMBER: _builtins.int
+    CUMULATIVE_CHANGE_CENTS_FIELD_NUMBER: _builtins.int
+    REFERENCE_VALUE_CENTS_FIELD_NUMBER: _builtins.int
+    DE_MINIMIS_LIMIT_CENTS_FIELD_NUMBER: _builtins.int
+    DE_MINIMIS_LEFT_CENTS_FIELD_NUMBER: _builtins.int
+    contract_id: _builtins.str
+    cumulative_change_cents: _builtins.int
+    reference_value_cents: _builtins.int
+    de_minimis_limit_cents: _builtins.int
+    de_minimis_left_cents: _builtins.int
+    """what further changes may add without a ground (0 when none)"""
+    @_builtins.property
+    def original(self) -> Global___ContractTerms:
+        """as awarded"""
+
+    @_builtins.property
+    def current(self) -> Global___ContractTerms: ...
+    @_builtins.property
+    def changes(self) -> _containers.RepeatedCompositeFieldContainer[Global___ContractChange]:
+        """oldest first"""
+
+    def __init__(
+        self,
+        *,
+        contract_id: _builtins.str = ...,
+        original: Global___ContractTerms | None = ...,
+        current: Global___ContractTerms | None = ...,
+        changes: _abc.Iterable[Global___ContractChange] | None = ...,
+        cumulative_change_cents: _builtins.int = ...,
+        reference_value_cents: _builtins.int = ...,
+        de_minimis_limit_cents: _builtins.int = ...,
+        de_minimis_left_cents: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["current", b"current", "original", b"original"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["changes", b"changes", "contract_id", b"contract_id", "cumulative_change_cents", b"cumulative_change_cents", "current", b"current", "de_minimis_left_cents", b"de_minimis_left_cents", "de_minimis_limit_cents", b"de_minimis_limit_cents", "original", b"original", "reference_value_cents", b"reference_value_cents"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ContractHistory: _TypeAlias = ContractHistory  # noqa: Y015

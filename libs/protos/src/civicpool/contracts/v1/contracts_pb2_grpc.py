@@ -104,6 +104,16 @@ class ContractsServiceStub:
                 request_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.StartRenewalRoundRequest.SerializeToString,
                 response_deserializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.RenewalRound.FromString,
                 _registered_method=True)
+        self.ChangeContract = channel.unary_unary(
+                '/civicpool.contracts.v1.ContractsService/ChangeContract',
+                request_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.ChangeContractRequest.SerializeToString,
+                response_deserializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.ContractChange.FromString,
+                _registered_method=True)
+        self.GetContractHistory = channel.unary_unary(
+                '/civicpool.contracts.v1.ContractsService/GetContractHistory',
+                request_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.GetContractRequest.SerializeToString,
+                response_deserializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.ContractHistory.FromString,
+                _registered_method=True)
         self.GetStatement = channel.unary_unary(
                 '/civicpool.contracts.v1.ContractsService/GetStatement',
                 request_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.StatementRequest.SerializeToString,
@@ -233,6 +243,22 @@ class ContractsServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ChangeContract(self, request, context):
+        """A change of an active contract under § 132 GWB by a lead of the lead city: typed, justified, checked
+        against the de-minimis limits (§ 132 (3)); beyond them only with a ground of § 132 (2). Once per
+        idempotency_key; past postings never change.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetContractHistory(self, request, context):
+        """The contract's terms as awarded, every change since, and the de-minimis numbers (whoever sees it).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def GetStatement(self, request, context):
         """Finance reports (amounts: what a city owes; positive = a charge).
         """
@@ -337,6 +363,16 @@ def add_ContractsServiceServicer_to_server(servicer, server):
                     servicer.StartRenewalRound,
                     request_deserializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.StartRenewalRoundRequest.FromString,
                     response_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.RenewalRound.SerializeToString,
+            ),
+            'ChangeContract': grpc.unary_unary_rpc_method_handler(
+                    servicer.ChangeContract,
+                    request_deserializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.ChangeContractRequest.FromString,
+                    response_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.ContractChange.SerializeToString,
+            ),
+            'GetContractHistory': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetContractHistory,
+                    request_deserializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.GetContractRequest.FromString,
+                    response_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.ContractHistory.SerializeToString,
             ),
             'GetStatement': grpc.unary_unary_rpc_method_handler(
                     servicer.GetStatement,
@@ -725,6 +761,60 @@ class ContractsService:
             '/civicpool.contracts.v1.ContractsService/StartRenewalRound',
             civicpool_dot_contracts_dot_v1_dot_contracts__pb2.StartRenewalRoundRequest.SerializeToString,
             civicpool_dot_contracts_dot_v1_dot_contracts__pb2.RenewalRound.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ChangeContract(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/civicpool.contracts.v1.ContractsService/ChangeContract',
+            civicpool_dot_contracts_dot_v1_dot_contracts__pb2.ChangeContractRequest.SerializeToString,
+            civicpool_dot_contracts_dot_v1_dot_contracts__pb2.ContractChange.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetContractHistory(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/civicpool.contracts.v1.ContractsService/GetContractHistory',
+            civicpool_dot_contracts_dot_v1_dot_contracts__pb2.GetContractRequest.SerializeToString,
+            civicpool_dot_contracts_dot_v1_dot_contracts__pb2.ContractHistory.FromString,
             options,
             channel_credentials,
             insecure,

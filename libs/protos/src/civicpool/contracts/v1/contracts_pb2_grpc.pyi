@@ -66,6 +66,13 @@ class ContractsServiceStub:
     """A new demand round for a contract past its renewal notice date, with each city's current
     holding as its line (created in the demand service, with a deadline). Once per contract.
     """
+    ChangeContract: _grpc.UnaryUnaryMultiCallable[_contracts_pb2.ChangeContractRequest, _contracts_pb2.ContractChange]
+    """A change of an active contract under § 132 GWB by a lead of the lead city: typed, justified, checked
+    against the de-minimis limits (§ 132 (3)); beyond them only with a ground of § 132 (2). Once per
+    idempotency_key; past postings never change.
+    """
+    GetContractHistory: _grpc.UnaryUnaryMultiCallable[_contracts_pb2.GetContractRequest, _contracts_pb2.ContractHistory]
+    """The contract's terms as awarded, every change since, and the de-minimis numbers (whoever sees it)."""
     GetStatement: _grpc.UnaryUnaryMultiCallable[_contracts_pb2.StatementRequest, _contracts_pb2.Statement]
     """Finance reports (amounts: what a city owes; positive = a charge)."""
     GetUtilisationReport: _grpc.UnaryUnaryMultiCallable[_contracts_pb2.UtilisationReportRequest, _contracts_pb2.UtilisationReport]
@@ -112,6 +119,13 @@ class ContractsServiceAsyncStub(ContractsServiceStub):
     """A new demand round for a contract past its renewal notice date, with each city's current
     holding as its line (created in the demand service, with a deadline). Once per contract.
     """
+    ChangeContract: _aio.UnaryUnaryMultiCallable[_contracts_pb2.ChangeContractRequest, _contracts_pb2.ContractChange]  # type: ignore[assignment]
+    """A change of an active contract under § 132 GWB by a lead of the lead city: typed, justified, checked
+    against the de-minimis limits (§ 132 (3)); beyond them only with a ground of § 132 (2). Once per
+    idempotency_key; past postings never change.
+    """
+    GetContractHistory: _aio.UnaryUnaryMultiCallable[_contracts_pb2.GetContractRequest, _contracts_pb2.ContractHistory]  # type: ignore[assignment]
+    """The contract's terms as awarded, every change since, and the de-minimis numbers (whoever sees it)."""
     GetStatement: _aio.UnaryUnaryMultiCallable[_contracts_pb2.StatementRequest, _contracts_pb2.Statement]  # type: ignore[assignment]
     """Finance reports (amounts: what a city owes; positive = a charge)."""
     GetUtilisationReport: _aio.UnaryUnaryMultiCallable[_contracts_pb2.UtilisationReportRequest, _contracts_pb2.UtilisationReport]  # type: ignore[assignment]
@@ -233,6 +247,25 @@ class ContractsServiceServicer(metaclass=_abc_1.ABCMeta):
         """A new demand round for a contract past its renewal notice date, with each city's current
         holding as its line (created in the demand service, with a deadline). Once per contract.
         """
+
+    @_abc_1.abstractmethod
+    def ChangeContract(
+        self,
+        request: _contracts_pb2.ChangeContractRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_contracts_pb2.ContractChange, _abc.Awaitable[_contracts_pb2.ContractChange]]:
+        """A change of an active contract under § 132 GWB by a lead of the lead city: typed, justified, checked
+        against the de-minimis limits (§ 132 (3)); beyond them only with a ground of § 132 (2). Once per
+        idempotency_key; past postings never change.
+        """
+
+    @_abc_1.abstractmethod
+    def GetContractHistory(
+        self,
+        request: _contracts_pb2.GetContractRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_contracts_pb2.ContractHistory, _abc.Awaitable[_contracts_pb2.ContractHistory]]:
+        """The contract's terms as awarded, every change since, and the de-minimis numbers (whoever sees it)."""
 
     @_abc_1.abstractmethod
     def GetStatement(
