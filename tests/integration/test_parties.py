@@ -410,6 +410,10 @@ def _party(world: World, bad: str) -> str:
 
 
 SHIFT = {"quantity": 1, "reason": "Umverteilung im Verbund, geprüft"}
+# Changes of a contract (§ 132 GWB): more for a city (a party), or a new vendor (any active vendor may succeed).
+MORE = {"kind": "quantity_increase", "justification": "Ein weiterer Arbeitsplatz im Bürgerbüro"}
+SUCCESSION = {"kind": "vendor_succession", "legal_ground": "succession",
+              "justification": "Verschmelzung auf den Rechtsnachfolger (HRB 1234)"}  # fmt: skip
 PRICE = {"delivery_days": 5, "dpa_offered": True, "open_source": False}
 
 
@@ -458,6 +462,19 @@ def _rest_cases() -> list[Case]:
             Kind.CITY,
             _contract_post("quota-shifts", lambda w, bad: {"from_city_id": _party(w, bad), "to_city_id": bad, **SHIFT}),
             _not_parties,
+        ),
+        Case(
+            "POST /contracts/{id}/changes",
+            "quota_additions[].city_id",
+            Kind.CITY,
+            _contract_post("changes", lambda w, bad: {**MORE, "quota_additions": [{"city_id": bad, "quantity": 1}]}),
+            _not_parties,
+        ),
+        Case(
+            "POST /contracts/{id}/changes",
+            "vendor_id",
+            Kind.VENDOR,
+            _contract_post("changes", lambda w, bad: {**SUCCESSION, "vendor_id": bad}),
         ),
         # A lead may make a member city a party on purpose; nobody else becomes one, whatever is said.
         Case(
@@ -990,6 +1007,36 @@ def _grpc_cases() -> list[Case]:
                 ),
             ),
             _not_parties,
+        ),
+        Case(
+            "ContractsService/ChangeContract",
+            "quota_additions[].city_id",
+            Kind.CITY,
+            contracts_call(
+                "ChangeContract",
+                lambda w, bad: contracts.ChangeContractRequest(
+                    contract_id=w.ids["contract"],
+                    kind=contracts.CHANGE_KIND_QUANTITY_INCREASE,
+                    justification=MORE["justification"],
+                    quota_additions=[contracts.CityShare(city_id=bad, quantity=1)],
+                ),
+            ),
+            _not_parties,
+        ),
+        Case(
+            "ContractsService/ChangeContract",
+            "vendor_id",
+            Kind.VENDOR,
+            contracts_call(
+                "ChangeContract",
+                lambda w, bad: contracts.ChangeContractRequest(
+                    contract_id=w.ids["contract"],
+                    kind=contracts.CHANGE_KIND_VENDOR_SUCCESSION,
+                    justification=SUCCESSION["justification"],
+                    legal_ground=contracts.LEGAL_GROUND_SUCCESSION,
+                    vendor_id=bad,
+                ),
+            ),
         ),
         Case(
             "ContractsService/ShiftQuota",
