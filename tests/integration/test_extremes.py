@@ -30,7 +30,7 @@ from google.protobuf.message import Message
 
 from tests.conftest import ApiFactory
 from tests.support.openapi import committed_openapi
-from tests.support.tenders import draft_tender, set_bids_due
+from tests.support.tenders import BERLIN, awarded, draft_tender, set_bids_due
 from tests.support.tokens import TokenSource, service_token
 
 SPEC = committed_openapi()
@@ -155,11 +155,15 @@ def real_ids(api: ApiFactory) -> dict[str, str]:
     assert lead.post(f"/tenders/{asked_on['id']}/publish").status_code == 200
     question = api("vendor.rheintal").post(f"/tenders/{asked_on['id']}/questions", json={"question": "Frage?"})
     assert question.status_code == 201, question.text
+    in_standstill = awarded(api, standstill=True)["tender"]
+    filed = {"received_on": dt.datetime.now(BERLIN).date().isoformat(), "chamber": "VK"}
+    complaint = lead.post(f"/tenders/{in_standstill['id']}/complaints", json=filed)
+    assert complaint.status_code == 201, complaint.text
     return {
         "items": admin.get("/items").json()["data"][0]["id"], "cities": "bruchsal", "vendors": "rheintal",
         "cost-keys": "equal", "rounds": round_["id"], "tenders": tender["id"], "contracts": contract["id"],
         "ledger": posting["id"], "line_id": line["id"], "bid_id": bid["id"], "city_id": "rastatt", "year": "2027",
-        "doc_id": document["id"], "question_id": question.json()["id"],
+        "doc_id": document["id"], "question_id": question.json()["id"], "complaint_id": complaint.json()["id"],
     }  # fmt: skip
 
 

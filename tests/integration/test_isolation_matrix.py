@@ -24,6 +24,7 @@ them by themselves too is proved, for a sample, by test_services_direct.py with 
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from collections.abc import Callable
@@ -43,6 +44,7 @@ from civicpool_common.service_identity import SERVICE_TOKEN_METADATA, SERVICES
 
 from tests.conftest import PROBLEM, ApiFactory
 from tests.support.openapi import committed_openapi
+from tests.support.tenders import BERLIN, awarded
 from tests.support.tokens import TokenSource
 
 SPEC = committed_openapi()
@@ -55,8 +57,9 @@ VENDOR = "vendor.rheintal"
 DRAFT_ROUND = "buehl.it, draft round"  # a second view of city IT: a round not yet opened is hidden too
 PROFILES = ("buehl.it", "buehl.finance", DRAFT_ROUND, LEAD, VENDOR)  # who asks, and about what
 FOREIGN_KINDS = {"round", "line_round", "line", "tender", "bid_tender", "bid", "contract", "transaction", "city", "lot",
-                 "document", "question"}  # fmt: skip
+                 "document", "question", "complaint"}  # fmt: skip
 WRITES = {"post", "put", "patch", "delete"}
+TODAY = dt.datetime.now(BERLIN).date().isoformat()
 
 # Which value a path parameter takes: by its name, or for `{id}` by the collection it names.
 COLLECTION_KINDS = {
@@ -107,6 +110,11 @@ def _body_templates() -> dict[tuple[str, str], Callable[[dict[str, Any]], dict[s
         ("post", "/tenders/{id}/questions"): lambda v: {"question": "Übernahmeversuch?"},
         ("post", "/tenders/{id}/questions/{question_id}/answer"): lambda v: {"answer": "Übernahmeversuch"},
         ("post", "/tenders/{id}/clarifications"): lambda v: {"text": "Übernahmeversuch"},
+        ("post", "/tenders/{id}/complaints"): lambda v: {"received_on": TODAY, "chamber": "Übernahmeversuch"},
+        ("post", "/tenders/{id}/complaints/{complaint_id}/outcome"): lambda v: {
+            "outcome": "upheld",
+            "decided_on": TODAY,
+        },
         ("post", "/contracts/{id}/allocations"): lambda v: {"city_id": v["city"], "quantity": 1},
         ("post", "/contracts/{id}/returns"): lambda v: {"city_id": v["city"], "quantity": 1},
         ("post", "/contracts/{id}/moves"): lambda v: {"from_city_id": v["city"], "to_city_id": OWN_CITY, "quantity": 1},
@@ -193,7 +201,8 @@ class Operation:
                 kinds[name] = parent or COLLECTION_KINDS[self.path.split("/")[1]]
             else:
                 kinds[name] = {"line_id": "line", "bid_id": "bid", "city_id": "city", "year": "year",
-                               "doc_id": "document", "question_id": "question"}[name]  # fmt: skip
+                               "doc_id": "document", "question_id": "question",
+                               "complaint_id": "complaint"}[name]  # fmt: skip
         return kinds
 
     def kinds(self) -> set[str]:
@@ -228,7 +237,8 @@ class World:
 
     def missing(self, profile: str) -> dict[str, Any]:
         values = dict(self.foreign[profile])
-        for kind in ("round", "line", "tender", "bid", "contract", "transaction", "lot", "document", "question"):
+        for kind in ("round", "line", "tender", "bid", "contract", "transaction", "lot", "document", "question",
+                     "complaint"):  # fmt: skip
             values[kind] = MISSING_ID
         values["city"] = MISSING_CITY
         return values
@@ -270,6 +280,9 @@ def world(api: ApiFactory) -> World:
     document = lead.post(f"/tenders/{draft_tender['id']}/documents", files={"file": UPLOAD})
     assert document.status_code == 201, document.text
     question = _question_of_schwarzwald(api, vpn["item_id"])
+    in_standstill = awarded(api, standstill=True)["tender"]  # Bruchsal's: Bühl takes no part
+    complaint = lead.post(f"/tenders/{in_standstill['id']}/complaints", json={"received_on": TODAY, "chamber": "VK"})
+    assert complaint.status_code == 201, complaint.text
 
     common = {
         "item": item["id"],
@@ -292,6 +305,7 @@ def world(api: ApiFactory) -> World:
         "contract": vpn["id"],
         "document": document.json()["id"],  # of the draft tender
         "question": question,  # Schwarzwald's, on a published tender Bühl takes no part in
+        "complaint": complaint.json()["id"],  # against an award in its standstill, which Bühl takes no part in
     }
     city_world = {**common, "round": open_round["id"], "round_version": open_round["version"]}
     vendor_world = {
@@ -303,7 +317,7 @@ def world(api: ApiFactory) -> World:
         "contract": vc["id"],
     }
     everything_of_others = {"round", "line", "tender", "bid", "contract", "transaction", "city", "lot", "document",
-                            "question"}  # fmt: skip
+                            "question", "complaint"}  # fmt: skip
     template = admin.get("/rounds/import-template", params={"format": "csv"})
     return World(
         foreign={
@@ -467,7 +481,7 @@ def test_nothing_of_another_city_is_seen_or_changed(
 
 
 # What the city profiles must not see (World.hidden), known before the world is built.
-CITY_HIDDEN = {"line", "tender", "bid", "contract", "transaction", "lot", "document", "question"}
+CITY_HIDDEN = {"line", "tender", "bid", "contract", "transaction", "lot", "document", "question", "complaint"}
 
 
 def _own_city_cases() -> list[Any]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import sqlite3
 import time
 from pathlib import Path
 from typing import Any
@@ -17,11 +18,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from civicpool_cli import demo
+from civicpool_cli.stack import Stack
 from playwright.sync_api import FilePayload, Page, expect
 
 from tests.conftest import ApiFactory
 from tests.portal.conftest import Shoot, SignIn
-from tests.support.tenders import awarded_contract, draft_tender, set_bids_due
+from tests.support.tenders import awarded, awarded_contract, draft_tender, set_bids_due
 
 BERLIN = ZoneInfo("Europe/Berlin")
 ROUND_TITLE = f"Portal-Test {dt.datetime.now(dt.UTC):%Y%m%d%H%M%S}: Videokonferenz aus der EU"
@@ -364,3 +366,30 @@ def test_7_the_lead_adjusts_a_contracts_price_under_its_index_clause(
     expect(change).to_contain_text("12,00 €")  # 1,50 € more for each of the 8 seats
     expect(lead.get_by_test_id("changes")).to_contain_text("innerhalb der De-minimis-Grenze")
     shoot(lead, "lead-contract-change")
+
+
+def test_8_the_lead_waits_out_the_standstill_and_concludes(
+    sign_in: SignIn, api: ApiFactory, stack: Stack, shoot: Shoot
+) -> None:
+    """Schwarzwald reads why it lost; the lead records a review application, its dismissal, and concludes the
+    contracts once the standstill is over (moved into the past here: nobody waits 10 days)."""
+    tender = awarded(api, standstill=True)["tender"]
+    loser = sign_in("vendor.schwarzwald", f"/tenders/{tender['id']}")
+    expect(loser.get_by_test_id("information-notice")).to_contain_text("Zuschlag an Rheintal")
+    expect(loser.get_by_test_id("standstill-last-day")).to_contain_text(
+        dt.date.fromisoformat(tender["standstill_ends_on"]).strftime("%d.%m.%Y")
+    )
+    lead = sign_in("ettlingen.lead", f"/tenders/{tender['id']}")
+    lead.get_by_test_id("complaint-form").get_by_role("button", name="Nachprüfungsantrag erfassen").click()
+    expect(lead.locator(".flash.ok")).to_contain_text("Nachprüfungsantrag erfasst")
+    with sqlite3.connect(stack.data_dir / "tenders.db") as db:
+        yesterday = dt.datetime.now(BERLIN).date() - dt.timedelta(days=1)
+        db.execute("UPDATE tenders SET standstill_ends_on = ? WHERE id = ?", (yesterday.isoformat(), tender["id"]))
+    lead.reload()
+    lead.get_by_role("button", name="Vertragsschluss bestätigen").click()
+    expect(lead.locator(".flash")).to_contain_text("Nachprüfungsantrag")  # still open: refused, saying why
+    lead.get_by_test_id("complaint").get_by_role("button", name="Entscheidung erfassen").click()
+    expect(lead.locator(".flash.ok")).to_contain_text("Entscheidung erfasst")
+    shoot(lead, "lead-standstill")
+    lead.get_by_role("button", name="Vertragsschluss bestätigen").click()
+    expect(lead.locator(".flash.ok")).to_contain_text("Verträge geschlossen")

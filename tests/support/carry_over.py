@@ -71,6 +71,11 @@ ADDED_SINCE_FIXTURE: dict[str, Callable[[Any], bool]] = {
     # Until when vendors ask (issue 19): on every tender with a deadline, and in the OCDS tender section.
     "questions_due_at": lambda value: value is None or _is_time(value),
     "enquiryPeriod": lambda value: isinstance(value, dict) and _is_time(value.get("endDate")),
+    # The standstill (issue 19): the migration switches it on for tenders at or above the EU threshold not yet
+    # awarded; nothing recorded before waits out one.
+    "standstill": lambda value: isinstance(value, bool),
+    "standstill_ends_on": lambda value: value is None,
+    "contracts_activated_at": lambda value: value is None,
 }
 
 

@@ -47,6 +47,10 @@ NULLABLE = frozenset(
         "civicpool.tenders.v1.Bid.hosting_region",
         "civicpool.tenders.v1.Evaluation.evaluated_at",
         "civicpool.contracts.v1.ContractChange.legal_ground",
+        "civicpool.tenders.v1.Tender.contracts_activated_at",
+        "civicpool.tenders.v1.Standstill.sent_at",
+        "civicpool.tenders.v1.Complaint.outcome",
+        "civicpool.tenders.v1.Complaint.outcome_recorded_at",
         "civicpool.contracts.v1.ChangeContractRequest.legal_ground",
     }
 )
@@ -70,6 +74,14 @@ FIELD_VALUES: dict[str, st.SearchStrategy[Any]] = {
     "civicpool.contracts.v1.Contract.renewal_notice_on": days,
     "civicpool.contracts.v1.Statement.from": days,
     "civicpool.contracts.v1.ContractTerms.ends_on": days,
+    "civicpool.tenders.v1.Tender.standstill_ends_on": st.one_of(st.just(""), days),
+    "civicpool.tenders.v1.Standstill.last_day": st.one_of(st.just(""), days),
+    "civicpool.tenders.v1.Standstill.earliest_conclusion_on": st.one_of(st.just(""), days),
+    "civicpool.tenders.v1.InformationNotice.earliest_conclusion_on": days,
+    "civicpool.tenders.v1.Complaint.received_on": days,
+    "civicpool.tenders.v1.Complaint.decided_on": st.one_of(st.just(""), days),
+    "civicpool.tenders.v1.RecordComplaintRequest.received_on": days,
+    "civicpool.tenders.v1.DecideComplaintRequest.decided_on": days,
     "civicpool.contracts.v1.ChangeContractRequest.justification": st.text(
         st.characters(exclude_categories=["Cs", "Z", "C"]), min_size=20, max_size=40
     ),

@@ -30,31 +30,40 @@ def set_bids_due(api: ApiFactory, tender_id: str, due: dt.datetime) -> None:
     assert changed.status_code == 200, changed.text
 
 
-def awarded_contract(api: ApiFactory, unit_price_cents: int = 3_000) -> dict[str, Any]:
-    """A contract of its own for a test that changes it: Ettlingen's tender for Bruchsal's 8 VPN seats, bid by
-    Rheintal within seconds, awarded from today on."""
+def awarded(api: ApiFactory, unit_price_cents: int = 3_000, *, standstill: bool = False) -> dict[str, Any]:
+    """The award (tender and contracts) of Ettlingen's tender for Bruchsal's 8 VPN seats, bid by Rheintal within
+    seconds (Schwarzwald bids more), awarded to Rheintal from today on; with `standstill` switched on first."""
     tender = draft_tender(api)
-    lead, rheintal = api("ettlingen.lead"), api("vendor.rheintal")
+    lead = api("ettlingen.lead")
     due = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=3)
-    set_bids_due(api, tender["id"], due)
+    changes = {"bids_due_at": due.isoformat(), "standstill": standstill, "version": tender["version"]}
+    assert lead.patch(f"/tenders/{tender['id']}", json=changes).status_code == 200
     assert lead.post(f"/tenders/{tender['id']}/publish").status_code == 200
     lot = tender["lots"][0]
-    bid = rheintal.post(f"/tenders/{tender['id']}/bids", json={
-        "lot_id": lot["id"], "prices": [{"item_id": lot["items"][0]["item_id"], "unit_price_cents": unit_price_cents}],
-        "delivery_days": 7, "hosting_region": "DE", "dpa_offered": True, "open_source": False,
-    })  # fmt: skip
-    assert bid.status_code == 201, bid.text
+    bids = {}
+    for vendor, cents in (("rheintal", unit_price_cents), ("schwarzwald", unit_price_cents + 500)):
+        bid = api(f"vendor.{vendor}").post(f"/tenders/{tender['id']}/bids", json={
+            "lot_id": lot["id"], "prices": [{"item_id": lot["items"][0]["item_id"], "unit_price_cents": cents}],
+            "delivery_days": 7, "hosting_region": "DE", "dpa_offered": True, "open_source": False,
+        })  # fmt: skip
+        assert bid.status_code == 201, bid.text
+        bids[vendor] = bid.json()["id"]
     time.sleep(max(0.0, (due - dt.datetime.now(dt.UTC)).total_seconds()) + 0.3)
     assert lead.post(f"/tenders/{tender['id']}/close-bidding").status_code == 200
     weights = {"price": 60, "quality": 25, "data_protection": 15}
-    scores = [{"bid_id": bid.json()["id"], "quality": 80}]
+    scores = [{"bid_id": bid_id, "quality": 80} for bid_id in bids.values()]
     evaluated = lead.post(f"/tenders/{tender['id']}/evaluate", json={"weights": weights, "scores": scores})
     assert evaluated.status_code == 200, evaluated.text
     today = dt.datetime.now(BERLIN).date().isoformat()
-    awarded = lead.post(
+    result = lead.post(
         f"/tenders/{tender['id']}/award",
-        json={"awards": [{"lot_id": lot["id"], "bid_id": bid.json()["id"]}], "starts_on": today},
+        json={"awards": [{"lot_id": lot["id"], "bid_id": bids["rheintal"]}], "starts_on": today},
     )
-    assert awarded.status_code == 200, awarded.text
-    [contract] = awarded.json()["contracts"]
+    assert result.status_code == 200, result.text
+    return dict(result.json())
+
+
+def awarded_contract(api: ApiFactory, unit_price_cents: int = 3_000) -> dict[str, Any]:
+    """A contract of its own for a test that changes it (the award of `awarded`, concluded at once)."""
+    [contract] = awarded(api, unit_price_cents)["contracts"]
     return dict(contract)

@@ -60,6 +60,10 @@ __all__ = [
     "CivicpoolGatewayDemandSchemasCancelBody",
     "CivicpoolGatewayTenderSchemasCancelBody",
     "ClarificationBody",
+    "Complaint",
+    "ComplaintBody",
+    "ComplaintOutcome",
+    "ComplaintOutcomeBody",
     "Contract",
     "ContractChange",
     "ContractChangeBody",
@@ -81,6 +85,8 @@ __all__ = [
     "HostingRegion",
     "ImportMode",
     "ImportResult",
+    "InformationNotice",
+    "InformationNoticeLot",
     "Item",
     "ItemFields",
     "ItemKind",
@@ -110,6 +116,7 @@ __all__ = [
     "Operation",
     "PageBid",
     "PageCity",
+    "PageComplaint",
     "PageContract",
     "PageCostKey",
     "PageDocument",
@@ -145,6 +152,7 @@ __all__ = [
     "SharedCostBody",
     "Split",
     "SplitRequest",
+    "Standstill",
     "Statement",
     "StatementLine",
     "Tender",
@@ -209,6 +217,10 @@ from civicpool_client.models.city_use import CityUse as CityUse
 from civicpool_client.models.civicpool_gateway_demand_schemas_cancel_body import CivicpoolGatewayDemandSchemasCancelBody as CivicpoolGatewayDemandSchemasCancelBody
 from civicpool_client.models.civicpool_gateway_tender_schemas_cancel_body import CivicpoolGatewayTenderSchemasCancelBody as CivicpoolGatewayTenderSchemasCancelBody
 from civicpool_client.models.clarification_body import ClarificationBody as ClarificationBody
+from civicpool_client.models.complaint import Complaint as Complaint
+from civicpool_client.models.complaint_body import ComplaintBody as ComplaintBody
+from civicpool_client.models.complaint_outcome import ComplaintOutcome as ComplaintOutcome
+from civicpool_client.models.complaint_outcome_body import ComplaintOutcomeBody as ComplaintOutcomeBody
 from civicpool_client.models.contract import Contract as Contract
 from civicpool_client.models.contract_change import ContractChange as ContractChange
 from civicpool_client.models.contract_change_body import ContractChangeBody as ContractChangeBody
@@ -230,6 +242,8 @@ from civicpool_client.models.field_change import FieldChange as FieldChange
 from civicpool_client.models.hosting_region import HostingRegion as HostingRegion
 from civicpool_client.models.import_mode import ImportMode as ImportMode
 from civicpool_client.models.import_result import ImportResult as ImportResult
+from civicpool_client.models.information_notice import InformationNotice as InformationNotice
+from civicpool_client.models.information_notice_lot import InformationNoticeLot as InformationNoticeLot
 from civicpool_client.models.item import Item as Item
 from civicpool_client.models.item_fields import ItemFields as ItemFields
 from civicpool_client.models.item_kind import ItemKind as ItemKind
@@ -259,6 +273,7 @@ from civicpool_client.models.notification_settings_update import NotificationSet
 from civicpool_client.models.operation import Operation as Operation
 from civicpool_client.models.page_bid import PageBid as PageBid
 from civicpool_client.models.page_city import PageCity as PageCity
+from civicpool_client.models.page_complaint import PageComplaint as PageComplaint
 from civicpool_client.models.page_contract import PageContract as PageContract
 from civicpool_client.models.page_cost_key import PageCostKey as PageCostKey
 from civicpool_client.models.page_document import PageDocument as PageDocument
@@ -294,6 +309,7 @@ from civicpool_client.models.score_row import ScoreRow as ScoreRow
 from civicpool_client.models.shared_cost_body import SharedCostBody as SharedCostBody
 from civicpool_client.models.split import Split as Split
 from civicpool_client.models.split_request import SplitRequest as SplitRequest
+from civicpool_client.models.standstill import Standstill as Standstill
 from civicpool_client.models.statement import Statement as Statement
 from civicpool_client.models.statement_line import StatementLine as StatementLine
 from civicpool_client.models.tender import Tender as Tender

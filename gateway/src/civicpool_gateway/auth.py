@@ -65,3 +65,11 @@ def requires(*roles: Role) -> Callable[[Caller], Awaitable[Caller]]:
         return caller
 
     return check
+
+
+# A caller who must hold the role (403 otherwise): one alias per role the routers ask for.
+AdminDep = Annotated[Caller, Depends(requires(Role.NETWORK_ADMIN))]
+LeadDep = Annotated[Caller, Depends(requires(Role.PROCUREMENT_LEAD))]
+CityItDep = Annotated[Caller, Depends(requires(Role.CITY_IT))]
+FinanceDep = Annotated[Caller, Depends(requires(Role.FINANCE))]
+VendorDep = Annotated[Caller, Depends(requires(Role.VENDOR))]

@@ -41,6 +41,7 @@ from civicpool_gateway.routers import (
     questions,
     reports,
     rounds,
+    standstill,
     tenders,
 )
 
@@ -140,8 +141,8 @@ def create_app(
         RequestTelemetry, router_prefix=API_PREFIX
     )  # added last: outermost, so it sees every answer, refusals too
     # imports before rounds: /rounds/import-template must not match /rounds/{id}
-    routers = (me, notifications, catalog, imports, rounds, lines, tenders, documents, questions, contracts, ledger,
-               reports, budgets)  # fmt: skip
+    routers = (me, notifications, catalog, imports, rounds, lines, tenders, documents, questions, standstill,
+               contracts, ledger, reports, budgets)  # fmt: skip
     for router in (module.router for module in routers):
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(health.router)

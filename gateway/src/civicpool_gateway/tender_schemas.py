@@ -8,6 +8,7 @@ from typing import Annotated
 from civicpool_common.vocabulary import (
     BidOutcome,
     BidStatus,
+    ComplaintOutcome,
     HostingRegion,
     Procedure,
     TenderStatus,
@@ -51,6 +52,11 @@ class TenderPatch(Patch):
     title: str | None = Field(None, min_length=1, max_length=200)
     description: str | None = Field(None, max_length=4000)
     bids_due_at: UtcDatetime | None = None
+    standstill: bool | None = Field(
+        None,
+        description="Below the EU threshold: wait out a standstill after the award (§ 134 GWB); at or above it "
+        "always on. Draft or published only",
+    )
     questions_due_at: UtcDatetime | None = Field(
         None,
         description="Until when vendors ask questions: before `bids_due_at`; once published only later. "
@@ -112,6 +118,13 @@ class Tender(BaseModel):
         description="Until when vendors ask questions: the tender's own time, or 6 Berlin calendar days before "
         "`bids_due_at` (§ 20 (3) VgV); null while there is no deadline"
     )
+    standstill: bool = Field(
+        description="The award waits out a standstill (§ 134 GWB): on at or above the EU threshold, switchable below"
+    )
+    standstill_ends_on: dt.date | None = Field(
+        description="Set at the award: the standstill's last day (Europe/Berlin); see /tenders/{id}/standstill"
+    )
+    contracts_activated_at: dt.datetime | None = Field(description="When the lead confirmed the contracts signed")
     bids_opened_at: dt.datetime | None
     bids_opened_by: str | None
     cancel_reason: str | None
@@ -336,3 +349,83 @@ class AwardResult(BaseModel):
         description="True when the contracts service did not confirm the contracts in time: the award stands, "
         "`contracts` is empty, and the contracts appear under /contracts?tender_id= as soon as it answers.",
     )
+
+
+# -- after the award decision ---------------------------------------------------------------------
+
+
+class InformationNoticeLot(BaseModel):
+    lot_id: str
+    lot_number: int
+    lot_title: str
+    winner_vendor_id: str
+    winner_name: str
+    rank: int = Field(description="Your bid's rank among `bidders`")
+    bidders: int
+    total_score_milli: int = Field(description="Your bid's score, in thousandths of a point")
+    winner_score_milli: int
+    evaluated_price_cents: int = Field(description="Your bid's evaluated price")
+    winner_price_cents: int
+
+
+class InformationNotice(BaseModel):
+    id: str
+    vendor_id: str
+    lots: list[InformationNoticeLot] = Field(description="The lots your bid was not chosen for, and why")
+    earliest_conclusion_on: dt.date = Field(description="The first day a contract may be concluded")
+    sent_at: dt.datetime
+    electronic: bool
+
+
+class Standstill(BaseModel):
+    tender_id: str
+    applies: bool = Field(description="An award decision waits out its standstill; the rest is null otherwise")
+    sent_at: dt.datetime | None = Field(description="When the information notices went out")
+    days: int | None = Field(description="10 calendar days when sent electronically (§ 134 (2) GWB)")
+    last_day: dt.date | None = Field(
+        description="Counted from the day after sending; a Saturday, Sunday or public holiday moves it to the next "
+        "working day"
+    )
+    earliest_conclusion_on: dt.date | None
+    legal_basis: str | None
+    notices: list[InformationNotice] = Field(
+        description="The lead city's leads and the admins: all; a vendor: its own; anyone else: none"
+    )
+
+
+class Complaint(BaseModel):
+    id: str
+    tender_id: str
+    received_on: dt.date
+    chamber: str
+    reference: str | None
+    note: str | None
+    recorded_by: str
+    recorded_at: dt.datetime
+    outcome: ComplaintOutcome | None = Field(description="null while open")
+    decided_on: dt.date | None
+    outcome_note: str | None
+    outcome_recorded_by: str | None
+    outcome_recorded_at: dt.datetime | None
+    version: int
+
+
+class ComplaintBody(Request):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"received_on": "2027-02-03", "chamber": "Vergabekammer Baden-Württemberg",
+                                         "reference": "1 VK 12/27"}]}
+    )  # fmt: skip
+
+    received_on: Day = Field(description="When the chamber's application reached the lead city")
+    chamber: str = Field(min_length=1, max_length=200)
+    reference: str = Field("", max_length=100, description="The chamber's file number")
+    note: str = Field("", max_length=4000)
+
+
+class ComplaintOutcomeBody(Request):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"outcome": "dismissed", "decided_on": "2027-02-20"}]})
+
+    outcome: ComplaintOutcome
+    decided_on: Day
+    note: str = Field("", max_length=4000)
+    version: Version | None = None

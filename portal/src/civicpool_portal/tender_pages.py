@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from civicpool_common.auth import Role
+from civicpool_common.timestamps import network_today
 from fastapi import APIRouter, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 
 from civicpool_portal.forms import Text, if_match, parse_euros, whole
-from civicpool_portal.i18n import from_local_input
+from civicpool_portal.i18n import from_local_input, parse_day
 from civicpool_portal.page_request import ApiError, FormPortalDep, NoAccess, Portal, PortalDep, back_to
 
 router = APIRouter(prefix="/tenders")
@@ -50,8 +51,13 @@ async def tender_page(portal: PortalDep, tender_id: str) -> HTMLResponse:
     awarded = tender["status"] == "awarded" and in_charge
     contracts = await portal.get_all("/contracts", tender_id=tender_id) if awarded else []
     vendors = {v["id"]: v["name"] for v in await portal.get_all("/vendors", include_inactive=True)}
+    standstill = await portal.get(f"/tenders/{tender_id}/standstill") if tender["status"] == "awarded" else None
+    complaints = await portal.get_all(f"/tenders/{tender_id}/complaints") if awarded and tender["standstill"] else []
     return await portal.page(
         "tender.html",
+        standstill=standstill,
+        complaints=complaints,
+        today=network_today(),
         tender=tender,
         bids=bids,
         bids_by_lot={lot["id"]: [b for b in bids if b["lot_id"] == lot["id"]] for lot in tender["lots"]},
@@ -288,3 +294,41 @@ def _keep_tiers(prices: list[dict[str, Any]], own_bids: dict[str, Any]) -> None:
     for price in prices:
         if tiers.get(price["item_id"]):
             price["tiers"] = tiers[price["item_id"]]
+
+
+@router.post("/{tender_id}/complaints")
+async def record_complaint(
+    portal: FormPortalDep, tender_id: str, received_on: Text, chamber: Text, reference: Text = "", note: Text = ""
+) -> Response:
+    try:
+        day = parse_day(received_on).isoformat()
+    except ValueError:
+        portal.refuse(portal._("Enter the day the application was received as a date."))
+        return back_to(f"/tenders/{tender_id}")
+    body = {"received_on": day, "chamber": chamber, "reference": reference, "note": note}
+    recorded = portal._("Review application recorded: no contract is concluded before its outcome.")
+    await portal.send("POST", f"/tenders/{tender_id}/complaints", json=body, ok=recorded)
+    return back_to(f"/tenders/{tender_id}")
+
+
+@router.post("/{tender_id}/complaints/{complaint_id}/outcome")
+async def decide_complaint(
+    portal: FormPortalDep, tender_id: str, complaint_id: str, outcome: Text, decided_on: Text, version: Text,
+    note: Text = "",
+) -> Response:  # fmt: skip
+    try:
+        day = parse_day(decided_on).isoformat()
+    except ValueError:
+        portal.refuse(portal._("Enter the day of the chamber's decision as a date."))
+        return back_to(f"/tenders/{tender_id}")
+    body = {"outcome": outcome, "decided_on": day, "note": note}
+    await portal.send("POST", f"/tenders/{tender_id}/complaints/{complaint_id}/outcome", json=body,
+                      headers=if_match(version), ok=portal._("Outcome recorded."))  # fmt: skip
+    return back_to(f"/tenders/{tender_id}")
+
+
+@router.post("/{tender_id}/activation")
+async def activate_contracts(portal: FormPortalDep, tender_id: str, version: Text) -> Response:
+    await portal.send("POST", f"/tenders/{tender_id}/activation", headers=if_match(version),
+                      ok=portal._("Contracts concluded: the cities may call off."))  # fmt: skip
+    return back_to(f"/tenders/{tender_id}")

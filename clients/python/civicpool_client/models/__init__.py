@@ -38,6 +38,10 @@ from civicpool_client.models.city_use import CityUse
 from civicpool_client.models.civicpool_gateway_demand_schemas_cancel_body import CivicpoolGatewayDemandSchemasCancelBody
 from civicpool_client.models.civicpool_gateway_tender_schemas_cancel_body import CivicpoolGatewayTenderSchemasCancelBody
 from civicpool_client.models.clarification_body import ClarificationBody
+from civicpool_client.models.complaint import Complaint
+from civicpool_client.models.complaint_body import ComplaintBody
+from civicpool_client.models.complaint_outcome import ComplaintOutcome
+from civicpool_client.models.complaint_outcome_body import ComplaintOutcomeBody
 from civicpool_client.models.contract import Contract
 from civicpool_client.models.contract_change import ContractChange
 from civicpool_client.models.contract_change_body import ContractChangeBody
@@ -59,6 +63,8 @@ from civicpool_client.models.field_change import FieldChange
 from civicpool_client.models.hosting_region import HostingRegion
 from civicpool_client.models.import_mode import ImportMode
 from civicpool_client.models.import_result import ImportResult
+from civicpool_client.models.information_notice import InformationNotice
+from civicpool_client.models.information_notice_lot import InformationNoticeLot
 from civicpool_client.models.item import Item
 from civicpool_client.models.item_fields import ItemFields
 from civicpool_client.models.item_kind import ItemKind
@@ -88,6 +94,7 @@ from civicpool_client.models.notification_settings_update import NotificationSet
 from civicpool_client.models.operation import Operation
 from civicpool_client.models.page_bid import PageBid
 from civicpool_client.models.page_city import PageCity
+from civicpool_client.models.page_complaint import PageComplaint
 from civicpool_client.models.page_contract import PageContract
 from civicpool_client.models.page_cost_key import PageCostKey
 from civicpool_client.models.page_document import PageDocument
@@ -123,6 +130,7 @@ from civicpool_client.models.score_row import ScoreRow
 from civicpool_client.models.shared_cost_body import SharedCostBody
 from civicpool_client.models.split import Split
 from civicpool_client.models.split_request import SplitRequest
+from civicpool_client.models.standstill import Standstill
 from civicpool_client.models.statement import Statement
 from civicpool_client.models.statement_line import StatementLine
 from civicpool_client.models.tender import Tender

@@ -29,6 +29,8 @@ class ContractStatus(str, Enum):
     ACTIVE = 'active'
     EXPIRED = 'expired'
     TERMINATED = 'terminated'
+    PENDING = 'pending'
+    REVOKED = 'revoked'
 
     @classmethod
     def from_json(cls, json_str: str) -> Self:

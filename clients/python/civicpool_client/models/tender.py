@@ -17,8 +17,8 @@ import pprint
 import re  # noqa: F401
 import json
 
-from datetime import datetime
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
+from datetime import date, datetime
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
 from typing import Any, ClassVar, Dict, List, Optional
 from civicpool_client.models.lot import Lot
 from civicpool_client.models.procedure import Procedure
@@ -47,6 +47,9 @@ class Tender(BaseModel):
     procedure_justification: Optional[StrictStr]
     bids_due_at: Optional[datetime]
     questions_due_at: Optional[datetime] = Field(description="Until when vendors ask questions: the tender's own time, or 6 Berlin calendar days before `bids_due_at` (§ 20 (3) VgV); null while there is no deadline")
+    standstill: StrictBool = Field(description="The award waits out a standstill (§ 134 GWB): on at or above the EU threshold, switchable below")
+    standstill_ends_on: Optional[date] = Field(description="Set at the award: the standstill's last day (Europe/Berlin); see /tenders/{id}/standstill")
+    contracts_activated_at: Optional[datetime] = Field(description="When the lead confirmed the contracts signed")
     bids_opened_at: Optional[datetime]
     bids_opened_by: Optional[StrictStr]
     cancel_reason: Optional[StrictStr]
@@ -55,7 +58,7 @@ class Tender(BaseModel):
     version: StrictInt
     created_by: StrictStr
     created_at: datetime
-    __properties: ClassVar[List[str]] = ["id", "reference", "title", "description", "lead_city_id", "round_id", "status", "estimated_value_cents", "participating_city_ids", "recommended_procedure", "recommendation_reason", "procedure", "procedure_justification", "bids_due_at", "questions_due_at", "bids_opened_at", "bids_opened_by", "cancel_reason", "lots", "events", "version", "created_by", "created_at"]
+    __properties: ClassVar[List[str]] = ["id", "reference", "title", "description", "lead_city_id", "round_id", "status", "estimated_value_cents", "participating_city_ids", "recommended_procedure", "recommendation_reason", "procedure", "procedure_justification", "bids_due_at", "questions_due_at", "standstill", "standstill_ends_on", "contracts_activated_at", "bids_opened_at", "bids_opened_by", "cancel_reason", "lots", "events", "version", "created_by", "created_at"]
 
     model_config = ConfigDict(
         validate_by_name=True,
@@ -128,6 +131,16 @@ class Tender(BaseModel):
         if self.questions_due_at is None and "questions_due_at" in self.model_fields_set:
             _dict['questions_due_at'] = None
 
+        # set to None if standstill_ends_on (nullable) is None
+        # and model_fields_set contains the field
+        if self.standstill_ends_on is None and "standstill_ends_on" in self.model_fields_set:
+            _dict['standstill_ends_on'] = None
+
+        # set to None if contracts_activated_at (nullable) is None
+        # and model_fields_set contains the field
+        if self.contracts_activated_at is None and "contracts_activated_at" in self.model_fields_set:
+            _dict['contracts_activated_at'] = None
+
         # set to None if bids_opened_at (nullable) is None
         # and model_fields_set contains the field
         if self.bids_opened_at is None and "bids_opened_at" in self.model_fields_set:
@@ -170,6 +183,9 @@ class Tender(BaseModel):
             "procedure_justification": obj.get("procedure_justification"),
             "bids_due_at": obj.get("bids_due_at"),
             "questions_due_at": obj.get("questions_due_at"),
+            "standstill": obj.get("standstill"),
+            "standstill_ends_on": obj.get("standstill_ends_on"),
+            "contracts_activated_at": obj.get("contracts_activated_at"),
             "bids_opened_at": obj.get("bids_opened_at"),
             "bids_opened_by": obj.get("bids_opened_by"),
             "cancel_reason": obj.get("cancel_reason"),

@@ -18,7 +18,7 @@ import re  # noqa: F401
 import json
 
 from datetime import datetime
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 from typing import Any, ClassVar, Dict, List, Optional
 from typing_extensions import Annotated
 from civicpool_client.models.procedure import Procedure
@@ -33,11 +33,12 @@ class TenderPatch(BaseModel):
     title: Optional[Annotated[str, Field(min_length=1, strict=True, max_length=200)]] = None
     description: Optional[Annotated[str, Field(strict=True, max_length=4000)]] = None
     bids_due_at: Optional[datetime] = Field(default=None, description="ISO 8601 with an offset, between the years 2000 and 2099; stored as UTC")
+    standstill: Optional[StrictBool] = Field(default=None, description="Below the EU threshold: wait out a standstill after the award (§ 134 GWB); at or above it always on. Draft or published only")
     questions_due_at: Optional[datetime] = Field(default=None, description="ISO 8601 with an offset, between the years 2000 and 2099; stored as UTC")
     procedure: Optional[Procedure] = None
     procedure_justification: Optional[Annotated[str, Field(strict=True, max_length=2000)]] = None
     version: Optional[Annotated[int, Field(le=1000000000000, strict=True, ge=1)]] = Field(default=None, description="The version you edited (or If-Match)")
-    __properties: ClassVar[List[str]] = ["title", "description", "bids_due_at", "questions_due_at", "procedure", "procedure_justification", "version"]
+    __properties: ClassVar[List[str]] = ["title", "description", "bids_due_at", "standstill", "questions_due_at", "procedure", "procedure_justification", "version"]
 
     model_config = ConfigDict(
         validate_by_name=True,
@@ -93,6 +94,11 @@ class TenderPatch(BaseModel):
         if self.bids_due_at is None and "bids_due_at" in self.model_fields_set:
             _dict['bids_due_at'] = None
 
+        # set to None if standstill (nullable) is None
+        # and model_fields_set contains the field
+        if self.standstill is None and "standstill" in self.model_fields_set:
+            _dict['standstill'] = None
+
         # set to None if questions_due_at (nullable) is None
         # and model_fields_set contains the field
         if self.questions_due_at is None and "questions_due_at" in self.model_fields_set:
@@ -128,6 +134,7 @@ class TenderPatch(BaseModel):
             "title": obj.get("title"),
             "description": obj.get("description"),
             "bids_due_at": obj.get("bids_due_at"),
+            "standstill": obj.get("standstill"),
             "questions_due_at": obj.get("questions_due_at"),
             "procedure": obj.get("procedure"),
             "procedure_justification": obj.get("procedure_justification"),

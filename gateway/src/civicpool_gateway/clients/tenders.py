@@ -18,11 +18,15 @@ from civicpool_gateway.tender_schemas import (
     Bid,
     BidFields,
     BidReplace,
+    Complaint,
+    ComplaintBody,
+    ComplaintOutcomeBody,
     Document,
     DocumentVersion,
     EvaluateBody,
     Evaluation,
     Question,
+    Standstill,
     Tender,
     TenderCreate,
     TenderListParams,
@@ -110,6 +114,32 @@ class TendersClient(ServiceClient):
         request = serde.award_to_proto(tender_id, body, expected.number)
         reply = await self._call(self._stub.AwardTender, request, token, expected=expected)
         return serde.award_result_from_proto(reply)
+
+    # -- after the award decision --------------------------------------------------------
+
+    async def standstill(self, tender_id: str, token: str) -> Standstill:
+        reply = await self._call(self._stub.GetStandstill, pb.GetTenderRequest(id=tender_id), token)
+        return serde.standstill_from_proto(reply)
+
+    async def activate_contracts(self, tender_id: str, expected: ExpectedVersion, token: str) -> AwardResult:
+        request = pb.TenderTransitionRequest(id=tender_id, expected_version=expected.number)
+        reply = await self._call(self._stub.ActivateContracts, request, token, expected=expected)
+        return serde.award_result_from_proto(reply)
+
+    async def complaints(self, tender_id: str, params: ListParams, token: str) -> Page[Complaint]:
+        request = pb.ListComplaintsRequest(tender_id=tender_id, page=page_request(params))
+        return serde.complaints_page_from_proto(await self._call(self._stub.ListComplaints, request, token))
+
+    async def record_complaint(self, tender_id: str, body: ComplaintBody, token: str) -> Complaint:
+        request = serde.complaint_request_to_proto(tender_id, body)
+        return serde.complaint_from_proto(await self._call(self._stub.RecordComplaint, request, token))
+
+    async def decide_complaint(
+        self, tender_id: str, complaint_id: str, body: ComplaintOutcomeBody, expected: ExpectedVersion, token: str
+    ) -> Complaint:
+        request = serde.outcome_request_to_proto(tender_id, complaint_id, body, expected.number)
+        reply = await self._call(self._stub.DecideComplaint, request, token, expected=expected)
+        return serde.complaint_from_proto(reply)
 
     async def export_ocds(self, tender_id: str, token: str) -> str:
         """The tender as an OCDS release package: JSON text, as the standard defines it."""

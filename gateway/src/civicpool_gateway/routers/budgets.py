@@ -4,17 +4,15 @@
 
 from typing import Annotated
 
-from civicpool_common.auth import Role
-from fastapi import APIRouter, Depends, Header, Path, Query, Response
+from fastapi import APIRouter, Header, Path, Query, Response
 
-from civicpool_gateway.auth import Caller, CallerDep, requires
+from civicpool_gateway.auth import CallerDep, FinanceDep
 from civicpool_gateway.clients import ClientsDep
 from civicpool_gateway.contract_schemas import Budget, BudgetBody
 from civicpool_gateway.routers.contracts import IdempotencyKey, mark_replayed
 from civicpool_gateway.versioning import version_if_named, with_etag
 
 router = APIRouter(tags=["reports"])
-FinanceDep = Annotated[Caller, Depends(requires(Role.FINANCE))]
 
 
 @router.get("/budgets", summary="Budgets per city and year", response_model=list[Budget])

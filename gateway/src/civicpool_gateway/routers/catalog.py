@@ -12,11 +12,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any, Generic, TypeVar
 
-from civicpool_common.auth import Role
-from fastapi import APIRouter, Depends, Header, Query, Response, status
+from fastapi import APIRouter, Header, Query, Response, status
 from pydantic import BaseModel
 
-from civicpool_gateway.auth import Caller, CallerDep, requires
+from civicpool_gateway.auth import AdminDep, CallerDep
 from civicpool_gateway.catalog_schemas import (
     City,
     CityFields,
@@ -40,7 +39,6 @@ from civicpool_gateway.schemas import ListParams, Page, ResourceId
 from civicpool_gateway.versioning import ExpectedVersion, expected_version, patch_version, with_etag
 
 router = APIRouter(tags=["catalog"])
-AdminDep = Annotated[Caller, Depends(requires(Role.NETWORK_ADMIN))]
 RecordId = ResourceId
 
 Out = TypeVar("Out", bound=BaseModel)

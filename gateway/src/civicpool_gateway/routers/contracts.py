@@ -4,10 +4,9 @@
 
 from typing import Annotated, TypeVar
 
-from civicpool_common.auth import Role
-from fastapi import APIRouter, Depends, Header, Query, Response, status
+from fastapi import APIRouter, Header, Query, Response, status
 
-from civicpool_gateway.auth import Caller, CallerDep, requires
+from civicpool_gateway.auth import CallerDep, LeadDep
 from civicpool_gateway.clients import ClientsDep
 from civicpool_gateway.contract_schemas import (
     CallOffBody,
@@ -59,7 +58,6 @@ IdempotencyKey = Annotated[
         "first result and changes nothing (kept at least 24 hours). The same key with another body is refused (422).",
     ),
 ]
-LeadDep = Annotated[Caller, Depends(requires(Role.PROCUREMENT_LEAD))]
 USE_NOTE = (
     " One database transaction: guarded quantities, the movements and one balanced ledger posting. "
     "A refusal answers 409 saying what is left; nothing is posted."

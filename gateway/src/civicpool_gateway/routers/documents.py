@@ -11,13 +11,12 @@ from collections.abc import AsyncIterator
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from civicpool_common.auth import Role
 from civicpool_common.messages import N_, Text
 from civicpool_common.reasons import Reason
-from fastapi import APIRouter, Depends, File, Form, Header, Query, Response, UploadFile, status
+from fastapi import APIRouter, File, Form, Header, Query, Response, UploadFile, status
 from fastapi.responses import StreamingResponse
 
-from civicpool_gateway.auth import Caller, CallerDep, requires
+from civicpool_gateway.auth import Caller, CallerDep, LeadDep, VendorDep
 from civicpool_gateway.clients import ClientsDep
 from civicpool_gateway.clients.tenders import DocumentOwner, DocumentUpload
 from civicpool_gateway.problems import Problem
@@ -26,8 +25,6 @@ from civicpool_gateway.tender_schemas import Document
 from civicpool_gateway.versioning import optional_version, with_etag
 
 router = APIRouter(tags=["tenders"])
-LeadDep = Annotated[Caller, Depends(requires(Role.PROCUREMENT_LEAD))]
-VendorDep = Annotated[Caller, Depends(requires(Role.VENDOR))]
 IfMatch = Annotated[str | None, Header(description="The document's ETag (its current version); checked when sent")]
 Title = Annotated[str, Form(max_length=200, description="The document's title; default: the file name")]
 VersionQuery = Annotated[int | None, Query(ge=1, le=1_000_000, description="Default: the current version")]

@@ -8,11 +8,10 @@ the history shows old -> new per field.
 
 from typing import Annotated, Any
 
-from civicpool_common.auth import Role
-from fastapi import APIRouter, Depends, Header, Query, Response, status
+from fastapi import APIRouter, Header, Query, Response, status
 
 from civicpool_gateway import downloads
-from civicpool_gateway.auth import Caller, CallerDep, requires
+from civicpool_gateway.auth import CallerDep, CityItDep
 from civicpool_gateway.clients import ClientsDep
 from civicpool_gateway.demand_schemas import (
     Line,
@@ -26,7 +25,6 @@ from civicpool_gateway.schemas import Page, ResourceId
 from civicpool_gateway.versioning import optional_version, patch_version, with_etag
 
 router = APIRouter(tags=["demand"])
-CityItDep = Annotated[Caller, Depends(requires(Role.CITY_IT))]
 LineId = ResourceId
 
 

@@ -4,18 +4,15 @@
 
 from typing import Annotated
 
-from civicpool_common.auth import Role
-from fastapi import APIRouter, Depends, Header, Query, Response, status
+from fastapi import APIRouter, Header, Query, Response, status
 
-from civicpool_gateway.auth import Caller, CallerDep, requires
+from civicpool_gateway.auth import CallerDep, LeadDep, VendorDep
 from civicpool_gateway.clients import ClientsDep
 from civicpool_gateway.schemas import ListParams, Page, ResourceId
 from civicpool_gateway.tender_schemas import AnswerBody, ClarificationBody, Question, QuestionAsk
 from civicpool_gateway.versioning import version_if_named, with_etag
 
 router = APIRouter(tags=["tenders"])
-LeadDep = Annotated[Caller, Depends(requires(Role.PROCUREMENT_LEAD))]
-VendorDep = Annotated[Caller, Depends(requires(Role.VENDOR))]
 SIX_DAYS = (
     "Only while at least 6 days (Berlin calendar) remain before `bids_due_at` (§ 20 (3) VgV); later 409 names "
     "the earliest deadline that allows it: extend the deadline first. Every vendor is told by e-mail."

@@ -8,13 +8,12 @@ the gateway checks roles coarsely and maps messages.
 
 from typing import Annotated, Any
 
-from civicpool_common.auth import Role
 from civicpool_common.vocabulary import LineStatus
-from fastapi import APIRouter, Depends, Header, Query, Response, status
+from fastapi import APIRouter, Header, Query, Response, status
 from pydantic_core import to_json
 
 from civicpool_gateway import downloads
-from civicpool_gateway.auth import Caller, CallerDep, requires
+from civicpool_gateway.auth import Caller, CallerDep, LeadDep
 from civicpool_gateway.catalog_schemas import Item
 from civicpool_gateway.clients import ClientsDep, ServiceClients
 from civicpool_gateway.demand_schemas import (
@@ -31,7 +30,6 @@ from civicpool_gateway.schemas import FormatQuery, LanguageQuery, Page, Resource
 from civicpool_gateway.versioning import optional_version, patch_version, with_etag
 
 router = APIRouter(tags=["demand"])
-LeadDep = Annotated[Caller, Depends(requires(Role.PROCUREMENT_LEAD))]
 RoundId = ResourceId
 IfMatch = Annotated[str | None, Header(description="The round's ETag; optional, checked when sent")]
 

@@ -8,10 +8,9 @@ the gateway checks roles coarsely and maps messages.
 
 from typing import Annotated
 
-from civicpool_common.auth import Role
-from fastapi import APIRouter, Depends, Header, Query, Response, status
+from fastapi import APIRouter, Header, Query, Response, status
 
-from civicpool_gateway.auth import Caller, CallerDep, requires
+from civicpool_gateway.auth import CallerDep, LeadDep, VendorDep
 from civicpool_gateway.clients import ClientsDep
 from civicpool_gateway.schemas import Page, ResourceId
 from civicpool_gateway.tender_schemas import (
@@ -31,8 +30,6 @@ from civicpool_gateway.tender_schemas import (
 from civicpool_gateway.versioning import expected_version, optional_version, patch_version, version_if_named, with_etag
 
 router = APIRouter(tags=["tenders"])
-LeadDep = Annotated[Caller, Depends(requires(Role.PROCUREMENT_LEAD))]
-VendorDep = Annotated[Caller, Depends(requires(Role.VENDOR))]
 IfMatch = Annotated[str | None, Header(description="The ETag you read; optional, checked when sent")]
 TRANSITION_NOTE = (
     "Only a procurement lead of the lead city. A transition the status forbids answers 409 naming the current "

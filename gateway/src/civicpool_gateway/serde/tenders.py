@@ -7,6 +7,7 @@ from civicpool.tenders.v1 import tenders_pb2 as pb
 from civicpool_common.vocabulary import (
     BidOutcome,
     BidStatus,
+    ComplaintOutcome,
     HostingRegion,
     Procedure,
     TenderStatus,
@@ -18,6 +19,7 @@ from civicpool_gateway.schemas import CityShare, Page
 from civicpool_gateway.serde.contracts import contract_from_proto, contract_to_proto
 from civicpool_gateway.serde.fields import (
     cursor_or_none,
+    day,
     day_or_none,
     day_text,
     page_request,
@@ -34,10 +36,15 @@ from civicpool_gateway.tender_schemas import (
     BidFields,
     BidPrice,
     BidReplace,
+    Complaint,
+    ComplaintBody,
+    ComplaintOutcomeBody,
     Document,
     DocumentVersion,
     EvaluateBody,
     Evaluation,
+    InformationNotice,
+    InformationNoticeLot,
     Lot,
     LotAward,
     LotGroup,
@@ -45,6 +52,7 @@ from civicpool_gateway.tender_schemas import (
     Question,
     ScoreFields,
     ScoreRow,
+    Standstill,
     Tender,
     TenderCreate,
     TenderEvent,
@@ -55,6 +63,7 @@ from civicpool_gateway.tender_schemas import (
 )
 
 TENDER_STATUSES = words_of(pb.TenderStatus, TenderStatus)
+COMPLAINT_OUTCOMES = words_of(pb.ComplaintOutcome, ComplaintOutcome)
 PROCEDURES = words_of(pb.Procedure, Procedure)
 BID_STATUSES = words_of(pb.BidStatus, BidStatus)
 BID_OUTCOMES = words_of(pb.BidOutcome, BidOutcome)
@@ -154,6 +163,9 @@ def tender_from_proto(message: pb.Tender) -> Tender:
         procedure_justification=text_or_none(message.procedure_justification),
         bids_due_at=time_or_none(message.HasField("bids_due_at"), message.bids_due_at),
         questions_due_at=time_or_none(message.HasField("questions_due_at"), message.questions_due_at),
+        standstill=message.standstill,
+        standstill_ends_on=day_or_none(message.standstill_ends_on),
+        contracts_activated_at=time_or_none(message.HasField("contracts_activated_at"), message.contracts_activated_at),
         bids_opened_at=time_or_none(message.HasField("bids_opened_at"), message.bids_opened_at),
         bids_opened_by=text_or_none(message.bids_opened_by),
         cancel_reason=text_or_none(message.cancel_reason),
@@ -182,6 +194,9 @@ def tender_to_proto(tender: Tender) -> pb.Tender:
         procedure_justification=tender.procedure_justification or "",
         bids_due_at=timestamp_or_none(tender.bids_due_at),
         questions_due_at=timestamp_or_none(tender.questions_due_at),
+        standstill=tender.standstill,
+        standstill_ends_on=tender.standstill_ends_on.isoformat() if tender.standstill_ends_on else "",
+        contracts_activated_at=timestamp_or_none(tender.contracts_activated_at),
         bids_opened_at=timestamp_or_none(tender.bids_opened_at),
         bids_opened_by=tender.bids_opened_by or "",
         cancel_reason=tender.cancel_reason or "",
@@ -219,6 +234,7 @@ def tender_patch_to_proto(tender_id: str, patch: TenderPatch) -> pb.Tender:
         description=patch.description or "",
         bids_due_at=timestamp_or_none(patch.bids_due_at),
         questions_due_at=timestamp_or_none(patch.questions_due_at),
+        standstill=bool(patch.standstill),
         procedure=to_proto(patch.procedure, pb.Procedure, Procedure),
         procedure_justification=patch.procedure_justification or "",
     )
@@ -230,6 +246,7 @@ def tender_patch_from_proto(message: pb.Tender, mask: list[str]) -> TenderPatch:
         "description": message.description,
         "bids_due_at": time_or_none(message.HasField("bids_due_at"), message.bids_due_at),
         "questions_due_at": time_or_none(message.HasField("questions_due_at"), message.questions_due_at),
+        "standstill": message.standstill,
         "procedure": word(message.procedure, PROCEDURES),
         "procedure_justification": text_or_none(message.procedure_justification),
     }
@@ -606,3 +623,129 @@ def questions_page_to_proto(page: Page[Question]) -> pb.ListQuestionsResponse:
     return pb.ListQuestionsResponse(
         questions=[question_to_proto(q) for q in page.data], next_cursor=page.next_cursor or ""
     )
+
+
+# -- after the award decision -----------------------------------------------------------------
+
+
+def _notice_lot_from_proto(m: pb.InformationNoticeLot) -> InformationNoticeLot:
+    return InformationNoticeLot(
+        lot_id=m.lot_id, lot_number=m.lot_number, lot_title=m.lot_title, winner_vendor_id=m.winner_vendor_id,
+        winner_name=m.winner_name, rank=m.rank, bidders=m.bidders, total_score_milli=m.total_score_milli,
+        winner_score_milli=m.winner_score_milli, evaluated_price_cents=m.evaluated_price_cents,
+        winner_price_cents=m.winner_price_cents,
+    )  # fmt: skip
+
+
+def _notice_lot_to_proto(lot: InformationNoticeLot) -> pb.InformationNoticeLot:
+    return pb.InformationNoticeLot(**lot.model_dump())
+
+
+def standstill_from_proto(message: pb.Standstill) -> Standstill:
+    return Standstill(
+        tender_id=message.tender_id,
+        applies=message.applies,
+        sent_at=time_or_none(message.HasField("sent_at"), message.sent_at),
+        days=message.days or None,
+        last_day=day_or_none(message.last_day),
+        earliest_conclusion_on=day_or_none(message.earliest_conclusion_on),
+        legal_basis=text_or_none(message.legal_basis),
+        notices=[
+            InformationNotice(
+                id=n.id,
+                vendor_id=n.vendor_id,
+                lots=[_notice_lot_from_proto(lot) for lot in n.lots],
+                earliest_conclusion_on=day(n.earliest_conclusion_on),
+                sent_at=time_or_none(n.HasField("sent_at"), n.sent_at),
+                electronic=n.electronic,
+            )
+            for n in message.notices
+        ],
+    )
+
+
+def standstill_to_proto(standstill: Standstill) -> pb.Standstill:
+    return pb.Standstill(
+        tender_id=standstill.tender_id,
+        applies=standstill.applies,
+        sent_at=timestamp_or_none(standstill.sent_at),
+        days=standstill.days or 0,
+        last_day=standstill.last_day.isoformat() if standstill.last_day else "",
+        earliest_conclusion_on=(
+            standstill.earliest_conclusion_on.isoformat() if standstill.earliest_conclusion_on else ""
+        ),
+        legal_basis=standstill.legal_basis or "",
+        notices=[
+            pb.InformationNotice(
+                id=n.id,
+                vendor_id=n.vendor_id,
+                lots=[_notice_lot_to_proto(lot) for lot in n.lots],
+                earliest_conclusion_on=n.earliest_conclusion_on.isoformat(),
+                sent_at=to_timestamp(n.sent_at),
+                electronic=n.electronic,
+            )
+            for n in standstill.notices
+        ],
+    )
+
+
+def complaint_from_proto(m: pb.Complaint) -> Complaint:
+    return Complaint(
+        id=m.id, tender_id=m.tender_id, received_on=day(m.received_on), chamber=m.chamber,
+        reference=text_or_none(m.reference), note=text_or_none(m.note), recorded_by=m.recorded_by,
+        recorded_at=time_or_none(m.HasField("recorded_at"), m.recorded_at),
+        outcome=word(m.outcome, COMPLAINT_OUTCOMES), decided_on=day_or_none(m.decided_on),
+        outcome_note=text_or_none(m.outcome_note), outcome_recorded_by=text_or_none(m.outcome_recorded_by),
+        outcome_recorded_at=time_or_none(m.HasField("outcome_recorded_at"), m.outcome_recorded_at),
+        version=m.version,
+    )  # fmt: skip
+
+
+def complaint_to_proto(c: Complaint) -> pb.Complaint:
+    return pb.Complaint(
+        id=c.id, tender_id=c.tender_id, received_on=c.received_on.isoformat(), chamber=c.chamber,
+        reference=c.reference or "", note=c.note or "", recorded_by=c.recorded_by,
+        recorded_at=to_timestamp(c.recorded_at), outcome=to_proto(c.outcome, pb.ComplaintOutcome, ComplaintOutcome),
+        decided_on=c.decided_on.isoformat() if c.decided_on else "", outcome_note=c.outcome_note or "",
+        outcome_recorded_by=c.outcome_recorded_by or "", outcome_recorded_at=timestamp_or_none(c.outcome_recorded_at),
+        version=c.version,
+    )  # fmt: skip
+
+
+def complaints_page_from_proto(message: pb.ListComplaintsResponse) -> Page[Complaint]:
+    return Page[Complaint](
+        data=[complaint_from_proto(c) for c in message.complaints], next_cursor=cursor_or_none(message.next_cursor)
+    )
+
+
+def complaints_page_to_proto(page: Page[Complaint]) -> pb.ListComplaintsResponse:
+    return pb.ListComplaintsResponse(
+        complaints=[complaint_to_proto(c) for c in page.data], next_cursor=page.next_cursor or ""
+    )
+
+
+def complaint_request_to_proto(tender_id: str, body: ComplaintBody) -> pb.RecordComplaintRequest:
+    return pb.RecordComplaintRequest(tender_id=tender_id, received_on=body.received_on.isoformat(),
+                                     chamber=body.chamber, reference=body.reference, note=body.note)  # fmt: skip
+
+
+def complaint_request_from_proto(request: pb.RecordComplaintRequest) -> ComplaintBody:
+    return ComplaintBody(received_on=day(request.received_on), chamber=request.chamber,
+                         reference=request.reference, note=request.note)  # fmt: skip
+
+
+def outcome_request_to_proto(
+    tender_id: str, complaint_id: str, body: ComplaintOutcomeBody, version: int
+) -> pb.DecideComplaintRequest:
+    return pb.DecideComplaintRequest(
+        tender_id=tender_id, complaint_id=complaint_id,
+        outcome=to_proto(body.outcome, pb.ComplaintOutcome, ComplaintOutcome),
+        decided_on=body.decided_on.isoformat(), note=body.note, expected_version=version,
+    )  # fmt: skip
+
+
+def outcome_request_from_proto(request: pb.DecideComplaintRequest) -> ComplaintOutcomeBody:
+    return ComplaintOutcomeBody(
+        outcome=word(request.outcome, COMPLAINT_OUTCOMES),  # unset: refused by the model
+        decided_on=day(request.decided_on), note=request.note, version=request.expected_version or None,
+    )  # fmt: skip

@@ -104,6 +104,15 @@ class ContractStatus(StrEnum):
     ACTIVE = "active"
     EXPIRED = "expired"
     TERMINATED = "terminated"
+    PENDING = "pending"  # awarded, in the standstill (§ 134 GWB): no call-offs until the lead confirms signing
+    REVOKED = "revoked"  # the award was revoked before conclusion: kept on record
+
+
+class ComplaintOutcome(StrEnum):
+    """What the public procurement chamber decided on a review application (open: none yet)."""
+
+    DISMISSED = "dismissed"
+    UPHELD = "upheld"
 
 
 class ChangeKind(StrEnum):

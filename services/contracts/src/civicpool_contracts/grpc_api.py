@@ -358,9 +358,12 @@ def award_order_from_proto(message: pb.CreateAwardContractsRequest) -> AwardOrde
     awarded_at = timestamp_field(message, "awarded_at")  # within the range of times, or refused
     if awarded_at is None:
         raise InvalidArgument.for_field("awarded_at", Text("say when the award was made"))
+    state = {pb.AWARD_STATE_PENDING: ContractStatus.PENDING, pb.AWARD_STATE_REVOKED: ContractStatus.REVOKED}.get(
+        message.state, ContractStatus.ACTIVE
+    )
     return AwardOrder(
         message.tender_id, message.lead_city_id, message.awarded_by, awarded_at,
-        starts_on, ends_on, notice_on, items,
+        starts_on, ends_on, notice_on, items, state,
     )  # fmt: skip
 
 

@@ -22,6 +22,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -35,14 +36,25 @@ def table(model: type[Base]) -> Table:
     return cast(Table, model.__table__)
 
 
+STATUSES = "('active', 'expired', 'terminated', 'pending', 'revoked')"
+
+
 class Contract(Base):
     """A framework contract from an award (made by CreateAwardContracts): one per awarded lot item."""
 
     __tablename__ = "contracts"
     __table_args__ = (
-        UniqueConstraint("lot_id", "item_id"),
+        # One contract per lot item and award; a revoked award's contracts stay on record beside the next.
+        Index(
+            "uq_contracts_lot_item_not_revoked",
+            "lot_id",
+            "item_id",
+            unique=True,
+            sqlite_where=text("status <> 'revoked'"),
+            postgresql_where=text("status <> 'revoked'"),
+        ),
         UniqueConstraint("reference"),
-        CheckConstraint("status IN ('active', 'expired', 'terminated')", name="status"),
+        CheckConstraint(f"status IN {STATUSES}", name="status"),
         CheckConstraint("ceiling_quantity > 0", name="ceiling_quantity_positive"),
         CheckConstraint("unit_price_cents >= 0", name="unit_price_not_negative"),
         CheckConstraint("ceiling_value_cents = ceiling_quantity * unit_price_cents", name="ceiling_value"),

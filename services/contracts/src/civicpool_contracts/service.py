@@ -57,7 +57,8 @@ class AwardedItem:
 
 @dataclass(frozen=True)
 class AwardOrder:
-    """An award's contracts to make, once per tender."""
+    """What a tender's contracts are to be: these items' contracts in `state` (pending during the standstill,
+    active once concluded), every other contract of the tender revoked; revoked with no items: all of them."""
 
     tender_id: str
     lead_city_id: str
@@ -67,6 +68,7 @@ class AwardOrder:
     ends_on: dt.date
     renewal_notice_on: dt.date
     items: Sequence[AwardedItem]
+    state: ContractStatus = ContractStatus.ACTIVE  # ACTIVE, PENDING or REVOKED
 
 
 class ContractsService:
@@ -98,27 +100,16 @@ class ContractsService:
         return Page([ContractView(c, visible_quotas(principal, quotas[c.id])) for c in page.records], page.next_cursor)
 
     async def create_award_contracts(self, order: AwardOrder) -> list[ContractView]:
-        """The order's contracts with their quotas, made in one transaction the first time; every later delivery
-        of the same order (also one racing the first) answers the contracts made then."""
-        if not order.tender_id or not order.items:
+        """Bring the tender's contracts to the order, in one transaction, however often it is delivered (also
+        twice at once): the order's contracts not yet made are made in its state; pending ones become active or
+        revoked as it says; a pending contract of the tender the order does not name is revoked (an award revoked
+        and made again). Once the award is concluded (a contract active), nothing changes any more. Returns the
+        tender's contracts that are not revoked."""
+        if not order.tender_id or (not order.items and order.state != ContractStatus.REVOKED):
             raise InvalidArgument(Text("an award order names its tender and at least one awarded item"))
-        existing = await self.award_contracts(order.tender_id)
-        if existing:
-            return existing
         try:
             async with write_transaction(self._sessions) as session:
-                connection = await session.connection()
-                for item in order.items:  # numbered in the order's order, in this transaction
-                    reference = await numbering.next_reference(
-                        connection, ReferenceCounters, "contract", order.lead_city_id, order.awarded_at
-                    )
-                    session.add(_contract(order, item, reference))
-                await session.flush()
-                session.add_all(
-                    ContractQuota(contract_id=item.contract_id, city_id=city, quantity=quantity)
-                    for item in order.items
-                    for city, quantity in sorted(item.quotas.items())
-                )
+                await self._converge(session, order)
         except IntegrityError as error:
             if integrity_violation(error) != "unique":
                 raise InvalidArgument(
@@ -128,8 +119,40 @@ class ContractsService:
                         cause=str(error.orig),
                     )
                 ) from None
-            # A delivery of the same order at the same moment won the race.
-        return await self.award_contracts(order.tender_id)
+            # A delivery of the same order at the same moment won the race: converge once more on its result.
+            async with write_transaction(self._sessions) as session:
+                await self._converge(session, order)
+        return [view for view in await self.award_contracts(order.tender_id)
+                if view.contract.status != ContractStatus.REVOKED]  # fmt: skip
+
+    async def _converge(self, session: AsyncSession, order: AwardOrder) -> None:
+        existing = {c.id: c for c in await repository.contracts_after(
+            session, None, 10_000, tender_id=order.tender_id, city_id=None, vendor_id=None
+        )}  # fmt: skip
+        if any(c.status not in (ContractStatus.PENDING, ContractStatus.REVOKED) for c in existing.values()):
+            return  # a concluded award's contracts stay as they are, whatever an order says now
+        wanted = {item.contract_id for item in order.items} if order.state != ContractStatus.REVOKED else set()
+        for contract in existing.values():  # first, so the next award's contracts may take their lot items
+            if contract.id not in wanted and contract.status == ContractStatus.PENDING:
+                contract.status = ContractStatus.REVOKED.value
+        await session.flush()
+        connection = await session.connection()
+        new = [item for item in order.items if item.contract_id not in existing and item.contract_id in wanted]
+        for item in new:  # numbered in the order's order, in this transaction
+            reference = await numbering.next_reference(
+                connection, ReferenceCounters, "contract", order.lead_city_id, order.awarded_at
+            )
+            session.add(_contract(order, item, reference))
+        await session.flush()
+        session.add_all(
+            ContractQuota(contract_id=item.contract_id, city_id=city, quantity=quantity)
+            for item in new
+            for city, quantity in sorted(item.quotas.items())
+        )
+        if order.state == ContractStatus.ACTIVE:  # concluded: the standstill's pending contracts take effect
+            for contract in existing.values():
+                if contract.id in wanted and contract.status == ContractStatus.PENDING:
+                    contract.status = ContractStatus.ACTIVE.value
 
     async def award_contracts(self, tender_id: str) -> list[ContractView]:
         """Every contract of the tender with every quota (for the tenders service, not for a person)."""
@@ -148,5 +171,5 @@ def _contract(order: AwardOrder, item: AwardedItem, reference: str) -> Contract:
         name=item.name, unit=item.unit, kind=item.kind, unit_price_cents=item.unit_price_cents,
         ceiling_quantity=item.ceiling_quantity, ceiling_value_cents=item.ceiling_quantity * item.unit_price_cents,
         starts_on=order.starts_on, ends_on=order.ends_on, renewal_notice_on=order.renewal_notice_on,
-        status=ContractStatus.ACTIVE.value, created_by=order.awarded_by, created_at=order.awarded_at,
+        status=order.state.value, created_by=order.awarded_by, created_at=order.awarded_at,
     )  # fmt: skip

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from civicpool_common.auth import CITY_READERS, NETWORK_WIDE, Principal, Role
-from civicpool_common.errors import NotFound, PermissionDenied
+from civicpool_common.errors import NotFound, PermissionDenied, VersionConflict
 from civicpool_common.messages import Text
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -72,8 +72,9 @@ async def visible_tender(session: AsyncSession, principal: Principal, tender_id:
     return tender
 
 
-async def lead_tender(session: AsyncSession, principal: Principal, tender_id: str) -> Tender:
-    """The tender a procurement lead of its lead city changes, locked until commit."""
+async def lead_tender(session: AsyncSession, principal: Principal, tender_id: str, expected_version: int = 0) -> Tender:
+    """The tender a procurement lead of its lead city changes, locked until commit; at `expected_version`
+    when one is named."""
     principal.require_any_role(Role.PROCUREMENT_LEAD)
     tender = await repository.get_tender(session, tender_id, lock="update")
     if tender is None:
@@ -82,7 +83,16 @@ async def lead_tender(session: AsyncSession, principal: Principal, tender_id: st
         raise PermissionDenied(
             Text("only a procurement lead of {city}, the lead city, may change it", city=tender.lead_city_id)
         )
+    if expected_version and expected_version != tender.version:
+        raise VersionConflict(Text("tender {id}", id=tender_id), expected_version, tender.version)
     return tender
+
+
+def in_charge(principal: Principal, tender: Tender) -> bool:
+    """The lead city's leads and the network's admins: who reads everything of a tender."""
+    if principal.has_any_role([Role.NETWORK_ADMIN]):
+        return True
+    return principal.has_any_role(NETWORK_WIDE) and principal.city == tender.lead_city_id
 
 
 async def active_vendor(catalog: Catalog, principal: Principal) -> str:

@@ -36,6 +36,9 @@ class TendersSettings(ServiceSettings):
     # bid) may take together, every version counted.
     max_document_bytes: int = Field(25 * 1024 * 1024, gt=0, le=30 * 1024 * 1024)
     max_documents_bytes_per_tender: int = Field(500 * 1024 * 1024, gt=0)
+    # The Land whose public holidays end a period falling on one (ISO 3166-2 code without "DE-"): the
+    # standstill after an award (deadlines.standstill).
+    holiday_region: str = Field("BW", pattern=r"^[A-Z]{2}$")
     # OCDS ids are "<prefix>-<tender id>"; register a prefix with the Open Contracting Partnership.
     ocid_prefix: str = Field("ocds-civicpool", validation_alias=_named("ocid_prefix"))
 

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import grpc
+import holidays
 from civicpool.catalog.v1 import catalog_pb2 as catalog_pb
 from civicpool.tenders.v1 import tenders_pb2 as pb
 from civicpool.tenders.v1 import tenders_pb2_grpc
@@ -23,12 +24,14 @@ from civicpool_common.timestamps import date_field, timestamp_field, to_timestam
 from civicpool_common.vocabulary import (
     BidOutcome,
     BidStatus,
+    ComplaintOutcome,
     HostingRegion,
     Procedure,
     TenderStatus,
     from_proto,
     to_proto,
 )
+from google.protobuf import json_format
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from civicpool_tenders import deadlines, scoring
@@ -38,10 +41,11 @@ from civicpool_tenders.clients import GrpcAwardContracts, GrpcCatalog, GrpcDeman
 from civicpool_tenders.config import TendersSettings
 from civicpool_tenders.documents import DocumentService, DocumentView, Limits, Owner, Upload
 from civicpool_tenders.lots import LotGroup
-from civicpool_tenders.models import DocumentVersion, NotificationOrder
+from civicpool_tenders.models import Complaint, DocumentVersion, InformationNotice, NotificationOrder
 from civicpool_tenders.questions import QuestionService, QuestionView
 from civicpool_tenders.relay import AwardRelay
 from civicpool_tenders.service import ContractTerm, TendersService
+from civicpool_tenders.standstill import StandstillService, StandstillView
 from civicpool_tenders.views import EvaluationView, TenderView
 
 Context = grpc.aio.ServicerContext[Any, Any]
@@ -71,6 +75,9 @@ def tender_to_proto(view: TenderView) -> pb.Tender:
         procedure_justification="" if hide else t.procedure_justification,
         bids_due_at=_optional_time(t.bids_due_at),
         questions_due_at=_optional_time(deadlines.questions_due(t)),
+        standstill=t.standstill,
+        standstill_ends_on=t.standstill_ends_on.isoformat() if t.standstill_ends_on else "",
+        contracts_activated_at=_optional_time(t.contracts_activated_at),
         version=t.version,
         created_by=t.created_by,
         cancel_reason=t.cancel_reason,
@@ -210,13 +217,45 @@ def _owner(message: pb.DocumentOwner) -> Owner:
     return Owner(message.tender_id, message.bid_id)
 
 
+def standstill_to_proto(view: StandstillView) -> pb.Standstill:
+    period = view.period
+    if period is None:
+        return pb.Standstill(tender_id=view.tender.id, applies=False)
+    return pb.Standstill(
+        tender_id=view.tender.id, applies=True, sent_at=to_timestamp(period.sent_at), days=period.days,
+        last_day=period.last_day.isoformat(), earliest_conclusion_on=period.earliest_conclusion_on.isoformat(),
+        legal_basis=period.legal_basis,
+        notices=[_notice_to_proto(n) for n in view.notices],
+    )  # fmt: skip
+
+
+def _notice_to_proto(notice: InformationNotice) -> pb.InformationNotice:
+    lots = [json_format.ParseDict(lot, pb.InformationNoticeLot()) for lot in notice.lots]  # stored as the message
+    return pb.InformationNotice(id=notice.id, vendor_id=notice.vendor_id, lots=lots,
+                                earliest_conclusion_on=notice.earliest_conclusion_on.isoformat(),
+                                sent_at=to_timestamp(notice.sent_at), electronic=notice.electronic)  # fmt: skip
+
+
+def complaint_to_proto(c: Complaint) -> pb.Complaint:
+    return pb.Complaint(
+        id=c.id, tender_id=c.tender_id, received_on=c.received_on.isoformat(), chamber=c.chamber,
+        reference=c.reference, note=c.note, recorded_by=c.recorded_by, recorded_at=to_timestamp(c.recorded_at),
+        outcome=to_proto(c.outcome or None, pb.ComplaintOutcome, ComplaintOutcome),
+        decided_on=c.decided_on.isoformat() if c.decided_on else "", outcome_note=c.outcome_note,
+        outcome_recorded_by=c.outcome_recorded_by, outcome_recorded_at=_optional_time(c.outcome_recorded_at),
+        version=c.version,
+    )  # fmt: skip
+
+
 class TendersServicer(tenders_pb2_grpc.TendersServiceServicer):
     def __init__(
-        self, service: TendersService, documents: DocumentService, questions: QuestionService, settings: TendersSettings
-    ) -> None:
+        self, service: TendersService, documents: DocumentService, questions: QuestionService,
+        standstills: StandstillService, settings: TendersSettings,
+    ) -> None:  # fmt: skip
         self._service = service
         self._documents = documents
         self._questions = questions
+        self._standstills = standstills
         self._settings = settings
 
     # -- tenders ---------------------------------------------------------------------------
@@ -245,6 +284,7 @@ class TendersServicer(tenders_pb2_grpc.TendersServiceServicer):
             "description": lambda: message.description.strip(),
             "bids_due_at": lambda: timestamp_field(message, "bids_due_at"),
             "questions_due_at": lambda: timestamp_field(message, "questions_due_at"),
+            "standstill": lambda: message.standstill,
             "procedure": lambda: _procedure(message.procedure),
             "procedure_justification": lambda: message.procedure_justification.strip(),
         }
@@ -304,6 +344,49 @@ class TendersServicer(tenders_pb2_grpc.TendersServiceServicer):
         return pb.AwardResult(
             tender=tender_to_proto(view), contracts=contracts or [], contracts_pending=contracts is None
         )
+
+    # -- after the award decision -----------------------------------------------------------
+
+    async def GetStandstill(self, request: pb.GetTenderRequest, context: Context) -> pb.Standstill:
+        return standstill_to_proto(await self._standstills.view(current_principal(), request.id))
+
+    async def ActivateContracts(self, request: pb.TenderTransitionRequest, context: Context) -> pb.AwardResult:
+        principal = current_principal()
+        contracts = await self._standstills.activate(principal, request.id, request.expected_version)
+        view = await self._service.get_tender(principal, request.id)
+        return pb.AwardResult(
+            tender=tender_to_proto(view), contracts=contracts or [], contracts_pending=contracts is None
+        )
+
+    async def ListComplaints(self, request: pb.ListComplaintsRequest, context: Context) -> pb.ListComplaintsResponse:
+        page = await self._standstills.complaints(
+            current_principal(), request.tender_id, request.page.limit, request.page.cursor
+        )
+        return pb.ListComplaintsResponse(
+            complaints=[complaint_to_proto(c) for c in page.records], next_cursor=page.next_cursor
+        )
+
+    async def RecordComplaint(self, request: pb.RecordComplaintRequest, context: Context) -> pb.Complaint:
+        received_on = date_field(request.received_on, "received_on")
+        if received_on is None:
+            raise InvalidArgument.for_field("received_on", Text("say when the chamber's application was received"))
+        complaint = await self._standstills.record_complaint(
+            current_principal(), request.tender_id, received_on, request.chamber, request.reference, request.note
+        )
+        return complaint_to_proto(complaint)
+
+    async def DecideComplaint(self, request: pb.DecideComplaintRequest, context: Context) -> pb.Complaint:
+        outcome = from_proto(request.outcome, pb.ComplaintOutcome, ComplaintOutcome)
+        decided_on = date_field(request.decided_on, "decided_on")
+        if outcome is None or decided_on is None:
+            raise InvalidArgument.for_field(
+                "outcome" if outcome is None else "decided_on", Text("say what the chamber decided, and when")
+            )
+        complaint = await self._standstills.decide_complaint(
+            current_principal(), request.tender_id, request.complaint_id, outcome.value, decided_on, request.note,
+            request.expected_version,
+        )  # fmt: skip
+        return complaint_to_proto(complaint)
 
     async def ExportOcds(self, request: pb.GetTenderRequest, context: Context) -> pb.OcdsPackage:
         package = await self._service.ocds_package(current_principal(), request.id, self._settings.ocid_prefix)
@@ -398,12 +481,14 @@ async def register(
     deadline = settings.neighbour_deadline_seconds
     catalog, demand = GrpcCatalog(catalog_channel, deadline), GrpcDemandRounds(demand_channel, deadline, identity)
     relay = AwardRelay(sessions, GrpcAwardContracts(contracts_channel, deadline, identity))
-    service = TendersService(sessions, demand, catalog, settings.value_limits(), relay)
+    public_holidays = holidays.country_holidays("DE", subdiv=settings.holiday_region)
+    service = TendersService(sessions, demand, catalog, settings.value_limits(), relay, public_holidays)
+    standstills = StandstillService(sessions, relay, public_holidays)
     notices = NotificationRelay(sessions, NotificationOrder, notifications_channel, identity, deadline)
     limits = Limits(settings.max_document_bytes, settings.max_documents_bytes_per_tender)
     documents = DocumentService(sessions, catalog, limits)
     questions = QuestionService(sessions, catalog)
-    servicer = TendersServicer(service, documents, questions, settings)
+    servicer = TendersServicer(service, documents, questions, standstills, settings)
     tenders_pb2_grpc.add_TendersServiceServicer_to_server(servicer, server)
     try:
         async with (

@@ -12,12 +12,14 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    Date,
     ForeignKey,
     Integer,
     LargeBinary,
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -73,6 +75,14 @@ class Tender(Base):
     evaluated_by: Mapped[str] = mapped_column(String(255), default="")
     evaluated_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     cancel_reason: Mapped[str] = mapped_column(Text, default="")
+    # The standstill of § 134 GWB: on at or above the EU threshold, switchable below it. Set at the award
+    # decision: when the information notices went out and the standstill's last day (Berlin); then when the
+    # lead confirmed the contracts signed, which makes them active.
+    standstill: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    award_decided_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    standstill_ends_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    contracts_activated_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    contracts_activated_by: Mapped[str] = mapped_column(String(255), default="", server_default="")
     created_by: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
     updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
@@ -270,6 +280,49 @@ class Question(Base):
     answer: Mapped[str] = mapped_column(Text, default="")
     answered_by: Mapped[str] = mapped_column(String(255), default="")
     answered_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    version: Mapped[int] = mapped_column(Integer)
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+
+
+class InformationNotice(Base):
+    """The information of § 134 (1) GWB to a bidder not chosen for some lots: who won them, why its own bid was
+    not chosen (its rank and score against the winner's), and the first day a contract may be concluded. Sent
+    in-system at the award decision; never changed."""
+
+    __tablename__ = "information_notices"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    tender_id: Mapped[str] = mapped_column(ForeignKey("tenders.id"), index=True)
+    vendor_id: Mapped[str] = mapped_column(String(40))
+    # [{"lot_id", "lot_number", "lot_title", "winner_vendor_id", "winner_name", "rank", "bidders",
+    #   "total_score_milli", "winner_score_milli", "evaluated_price_cents", "winner_price_cents"}]
+    lots: Mapped[list[dict[str, object]]] = mapped_column(JSON)
+    earliest_conclusion_on: Mapped[dt.date] = mapped_column(Date)
+    sent_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    electronic: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Complaint(Base):
+    """A review application (Nachprüfungsantrag, § 160 GWB) against the award decision: while its outcome is
+    open, no contract is concluded (§ 169 (1) GWB). Upheld, the award is revoked."""
+
+    __tablename__ = "complaints"
+    __table_args__ = (CheckConstraint("outcome IN ('', 'dismissed', 'upheld')", name="outcome"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)  # time-ordered
+    tender_id: Mapped[str] = mapped_column(ForeignKey("tenders.id"), index=True)
+    received_on: Mapped[dt.date] = mapped_column(Date)
+    chamber: Mapped[str] = mapped_column(String(200))  # e.g. Vergabekammer Baden-Württemberg
+    reference: Mapped[str] = mapped_column(String(100), default="")  # the chamber's file number
+    note: Mapped[str] = mapped_column(Text, default="")
+    recorded_by: Mapped[str] = mapped_column(String(255))
+    recorded_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    outcome: Mapped[str] = mapped_column(String(16), default="")
+    decided_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    outcome_note: Mapped[str] = mapped_column(Text, default="")
+    outcome_recorded_by: Mapped[str] = mapped_column(String(255), default="")
+    outcome_recorded_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     version: Mapped[int] = mapped_column(Integer)
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012

@@ -17,7 +17,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from civicpool_common import notify
-from civicpool_common.auth import NETWORK_WIDE, Principal, Role
+from civicpool_common.auth import Principal, Role
 from civicpool_common.database import utc_now, write_transaction
 from civicpool_common.errors import InvalidArgument, NotFound, VersionConflict
 from civicpool_common.ids import time_ordered_id
@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from civicpool_tenders import deadlines, repository
-from civicpool_tenders.access import active_vendor, lead_tender, vendor_only, visible_tender
+from civicpool_tenders.access import active_vendor, in_charge, lead_tender, vendor_only, visible_tender
 from civicpool_tenders.clients import Catalog
 from civicpool_tenders.models import NotificationOrder, Question, Tender, TenderEvent
 
@@ -118,13 +118,13 @@ class QuestionService:
         window = PageWindow.requested(limit, cursor)
         async with self._sessions() as session:
             tender = await visible_tender(session, principal, tender_id)
-            in_charge = _in_charge(principal, tender)
+            sees_all = in_charge(principal, tender)
             own = principal.own_vendor() if vendor_only(principal) else ""
             found = await repository.questions_after(
-                session, tender.id, window.after, window.fetch, all_of_them=in_charge, own_vendor=own
+                session, tender.id, window.after, window.fetch, all_of_them=sees_all, own_vendor=own
             )
             page = window.close(found, repository.question_key)
-            views = [QuestionView(q, in_charge, bool(own) and q.vendor_id == own) for q in page.records]
+            views = [QuestionView(q, sees_all, bool(own) and q.vendor_id == own) for q in page.records]
             return Page(views, page.next_cursor)
 
     async def _tender_to_inform(
@@ -136,12 +136,6 @@ class QuestionService:
         now = utc_now()
         deadlines.require_change_window(tender, now, _ANSWER_TOO_LATE)
         return tender, now
-
-
-def _in_charge(principal: Principal, tender: Tender) -> bool:
-    if principal.has_any_role([Role.NETWORK_ADMIN]):
-        return True
-    return principal.has_any_role(NETWORK_WIDE) and principal.city == tender.lead_city_id
 
 
 def _check_open(tender: Tender) -> None:

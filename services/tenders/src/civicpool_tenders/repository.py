@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from typing import Literal
 
@@ -12,8 +13,10 @@ from civicpool_tenders.models import (
     AwardOrder,
     Bid,
     BidScore,
+    Complaint,
     Document,
     DocumentVersion,
+    InformationNotice,
     Lot,
     LotItem,
     LotShare,
@@ -210,3 +213,29 @@ async def questions_after(
 async def get_question(session: AsyncSession, tender_id: str, question_id: str) -> Question | None:
     query = select(Question).where(Question.id == question_id, Question.tender_id == tender_id).with_for_update()
     return (await session.execute(query)).scalar_one_or_none()
+
+
+# -- after the award decision -----------------------------------------------------------------
+
+
+async def notices_of(session: AsyncSession, tender_id: str, sent_at: dt.datetime) -> list[InformationNotice]:
+    """The information notices of the award decision made at `sent_at`, by vendor."""
+    query = select(InformationNotice).where(InformationNotice.tender_id == tender_id,
+                                            InformationNotice.sent_at == sent_at)  # fmt: skip
+    return list((await session.scalars(query.order_by(InformationNotice.vendor_id))).all())
+
+
+async def complaints_of(
+    session: AsyncSession, tender_id: str, after_id: str | None = None, limit: int | None = None
+) -> list[Complaint]:
+    """A tender's review applications, oldest first (after `after_id`, at most `limit`)."""
+    query = select(Complaint).where(Complaint.tender_id == tender_id).order_by(Complaint.id).limit(limit)
+    if after_id is not None:
+        query = query.where(Complaint.id > after_id)
+    return list((await session.scalars(query)).all())
+
+
+async def count_events(session: AsyncSession, tender_id: str, action: str) -> int:
+    """How often the tender's log records `action`."""
+    query = select(func.count()).where(TenderEvent.tender_id == tender_id, TenderEvent.action == action)
+    return int(await session.scalar(query) or 0)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import logging
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Container, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -81,6 +81,7 @@ from civicpool_tenders.models import (
 )
 from civicpool_tenders.procedure import ValueLimits, recommend
 from civicpool_tenders.relay import AwardRelay
+from civicpool_tenders.standstill import information_notices
 from civicpool_tenders.views import EvaluationView, LotView, TenderView
 
 log = logging.getLogger("civicpool.contracts")
@@ -94,6 +95,9 @@ class ContractTerm:
     renewal_notice_on: dt.date | None = None
 
 
+_STANDSTILL_REQUIRED = N_(
+    "at or above the EU threshold the standstill of § 134 GWB applies; it is switched on or off only below it"
+)
 _QUESTIONS_ONLY_LATER = N_(
     "after publication the time for questions can only be extended (now until {current}); vendors plan by it"
 )
@@ -110,12 +114,14 @@ class TendersService:
         catalog: Catalog,
         limits: ValueLimits,
         relay: AwardRelay,
+        public_holidays: Container[dt.date] = frozenset(),
     ) -> None:
         self._sessions = sessions
         self._demand = demand
         self._catalog = catalog
         self._limits = limits
         self._relay = relay
+        self._holidays = public_holidays  # where the network is: they end a period falling on one
 
     # -- tenders ---------------------------------------------------------------------------
 
@@ -258,6 +264,7 @@ class TendersService:
             estimated_value_cents=estimated,
             recommended_procedure=advice.procedure.value,
             recommendation_reason=advice.reason,
+            standstill=advice.procedure == Procedure.OPEN_EU,  # § 134 GWB: at or above the EU threshold
             procedure=advice.procedure.value,
             procedure_justification="",
             bids_opened_by="",
@@ -318,11 +325,11 @@ class TendersService:
         later bids_due_at or questions_due_at."""
         lifecycle.check_edit(changes, expected_version)
         async with self._writing() as session:
-            tender = await self._tender_of_lead(session, principal, tender_id, expected_version)
+            tender = await lead_tender(session, principal, tender_id, expected_version)
             allowed = {
                 TenderStatus.DRAFT: {"title", "description", "bids_due_at", "questions_due_at", "procedure",
-                                     "procedure_justification"},
-                TenderStatus.PUBLISHED: {"bids_due_at", "questions_due_at"},
+                                     "procedure_justification", "standstill"},
+                TenderStatus.PUBLISHED: {"bids_due_at", "questions_due_at", "standstill"},
             }.get(TenderStatus(tender.status), set())  # fmt: skip
             if tender.status == TenderStatus.PUBLISHED and tender.bids_due_at and tender.bids_due_at <= utc_now():
                 raise StateConflict(  # reopening bidding would let late bids in
@@ -363,7 +370,7 @@ class TendersService:
                 "reason", Text("must have at most {limit} characters", limit=rules.MAX_TEXT)
             )
         async with self._writing() as session:
-            tender = await self._tender_of_lead(session, principal, tender_id, expected_version)
+            tender = await lead_tender(session, principal, tender_id, expected_version)
             new_status = rules.check_transition(action, tender.status)
             now = utc_now()
             detail = ""
@@ -502,7 +509,7 @@ class TendersService:
         if violations:
             raise InvalidArgument(Text("the weights are not valid"), violations=violations)
         async with self._writing() as session:
-            tender = await self._tender_of_lead(session, principal, tender_id, expected_version)
+            tender = await lead_tender(session, principal, tender_id, expected_version)
             rules.check_transition("evaluate", tender.status)
             bids = await repository.bids_of(session, tender.id, status=BidStatus.SUBMITTED.value)
             if not bids:
@@ -551,8 +558,9 @@ class TendersService:
         if violations:
             raise InvalidArgument(Text("the contract term is not valid"), violations=violations)
         await self._require_active_parties(principal, tender_id, decisions, expected_version)
+        names = {vendor_id: vendor.name for vendor_id, vendor in (await self._catalog.vendors(principal)).items()}
         async with self._writing() as session:
-            tender = await self._tender_of_lead(session, principal, tender_id, expected_version)
+            tender = await lead_tender(session, principal, tender_id, expected_version)
             rules.check_transition("award", tender.status)
             lots = await repository.lots_of(session, tender.id)
             scores = await repository.scores_of(session, tender.id)
@@ -582,17 +590,33 @@ class TendersService:
                         unit_price_cents=prices[item.item_id].unit_price_for(item.quantity),
                         ceiling_quantity=item.quantity, quotas=quotas,
                     ))  # fmt: skip
-            session.add(AwardRelay.new_order(order, now))
+            tender.award_decided_at = now
+            if tender.standstill:  # the contracts wait, and the bidders not chosen are told why (§ 134 GWB)
+                period = deadlines.standstill(now, self._holidays)
+                tender.standstill_ends_on = period.last_day
+                order.state = contracts_pb.AWARD_STATE_PENDING
+                chosen_bids = {lot_id: decision.bid_id for lot_id, decision in chosen.items()}
+                session.add_all(information_notices(tender, lots, scores, bids, chosen_bids, names, period))
+            else:
+                order.state = contracts_pb.AWARD_STATE_ACTIVE
+            await AwardRelay.place(session, order, now)
             winners = {bids[d.bid_id].vendor_id for d in chosen.values()}
             bidders = {b.vendor_id for b in bids.values() if b.status == BidStatus.SUBMITTED.value}
+            decision_number = await repository.count_events(session, tender.id, "awarded") + 1
             for vendor_id in sorted(bidders):
-                session.add(_award_notice(tender, vendor_id, won=vendor_id in winners))
+                won = vendor_id in winners
+                session.add(_award_notice(tender, vendor_id, won=won, decision=decision_number))
             tender.status = TenderStatus.AWARDED.value
             tender.updated_at = now
             awarded = ", ".join(
                 f"lot {lot.number} to {bids[chosen[lot.id].bid_id].vendor_id}" for lot in lots if lot.id in chosen
             )
-            session.add(_event(tender, "awarded", principal, f"{awarded}; {len(order.items)} contract(s)"))
+            detail = f"{awarded}; {len(order.items)} contract(s)"
+            if tender.standstill_ends_on is not None:
+                detail += (
+                    f", pending until the standstill ends on {tender.standstill_ends_on} ({deadlines.STANDSTILL_BASIS})"
+                )
+            session.add(_event(tender, "awarded", principal, detail))
             await session.flush()
             view = await self._view(session, principal, tender)
         return view, await self._relay.deliver(tender.id)
@@ -603,7 +627,7 @@ class TendersService:
         """The vendors of the chosen bids and the cities with a share in the awarded lots are still active in the
         catalog (asked before the award's transaction: no lock is held across a remote call)."""
         async with self._sessions() as session:
-            tender = await self._tender_of_lead(session, principal, tender_id, expected_version)
+            tender = await lead_tender(session, principal, tender_id, expected_version)
             bids = {b.id: b for b in await repository.bids_of(session, tender.id)}
             shares = await repository.lot_shares_of(session, tender.id)
         named = [Reference(f"awards[{n}].bid_id", Kind.VENDOR, bids[d.bid_id].vendor_id)
@@ -651,14 +675,6 @@ class TendersService:
                 yield session
         except StaleDataError:
             raise VersionConflict(Text("the tender or bid"), 0) from None
-
-    async def _tender_of_lead(
-        self, session: AsyncSession, principal: Principal, tender_id: str, expected_version: int
-    ) -> Tender:
-        tender = await lead_tender(session, principal, tender_id)
-        if expected_version and expected_version != tender.version:
-            raise VersionConflict(Text("tender {id}", id=tender_id), expected_version, tender.version)
-        return tender
 
     async def _lot_taking_bids(
         self, session: AsyncSession, tender_id: str, lot_id: str
@@ -741,6 +757,8 @@ def _tender_change_violations(tender: Tender, changes: Mapping[str, object], now
         elif tender.status == TenderStatus.PUBLISHED and tender.bids_due_at and due < tender.bids_due_at:
             found.append(FieldViolation("bids_due_at", Text("a published tender's deadline can only be extended")))
     found += _questions_due_violations(tender, changes, now)
+    if changes.get("standstill") is False and tender.recommended_procedure == Procedure.OPEN_EU:
+        found.append(FieldViolation("standstill", Text(_STANDSTILL_REQUIRED)))
     procedure = changes.get("procedure", Procedure(tender.procedure))
     justification = str(changes.get("procedure_justification", tender.procedure_justification)).strip()
     if procedure != tender.recommended_procedure and not justification:
@@ -791,10 +809,12 @@ def _published_notice(tender: Tender) -> NotificationOrder:
     return row
 
 
-def _award_notice(tender: Tender, vendor_id: str, *, won: bool) -> NotificationOrder:
-    """The e-mail event of an award for one bidding vendor: its own outcome (in the award's transaction)."""
+def _award_notice(tender: Tender, vendor_id: str, *, won: bool, decision: int) -> NotificationOrder:
+    """The e-mail event of an award for one bidding vendor: its own outcome (in the award's transaction).
+    `decision`: the tender's how-manieth award decision (after a revoked one, the next is told too)."""
     values = {"tender_title": tender.title, "variant": "won" if won else "lost", "path": f"tenders/{tender.id}"}
-    row: NotificationOrder = notify.outbox_row(NotificationOrder, f"tenders/awarded/{tender.id}/{vendor_id}",
-                                               "award_decided", [notify.audience(role="vendor", vendor_id=vendor_id)],
+    key = f"tenders/awarded/{tender.id}/{vendor_id}" + (f"/{decision}" if decision > 1 else "")
+    row: NotificationOrder = notify.outbox_row(NotificationOrder, key, "award_decided",
+                                               [notify.audience(role="vendor", vendor_id=vendor_id)],
                                                values)  # fmt: skip
     return row

@@ -31,6 +31,10 @@ class _ContractStatusEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Contra
     CONTRACT_STATUS_ACTIVE: _ContractStatus.ValueType  # 1
     CONTRACT_STATUS_EXPIRED: _ContractStatus.ValueType  # 2
     CONTRACT_STATUS_TERMINATED: _ContractStatus.ValueType  # 3
+    CONTRACT_STATUS_PENDING: _ContractStatus.ValueType  # 4
+    """Awarded, waiting for the standstill (§ 134 GWB) to end and the lead to confirm signing: no call-offs yet."""
+    CONTRACT_STATUS_REVOKED: _ContractStatus.ValueType  # 5
+    """The award was revoked before the contract was concluded (a review application upheld): kept on record."""
 
 class ContractStatus(_ContractStatus, metaclass=_ContractStatusEnumTypeWrapper): ...
 
@@ -38,7 +42,42 @@ CONTRACT_STATUS_UNSPECIFIED: ContractStatus.ValueType  # 0
 CONTRACT_STATUS_ACTIVE: ContractStatus.ValueType  # 1
 CONTRACT_STATUS_EXPIRED: ContractStatus.ValueType  # 2
 CONTRACT_STATUS_TERMINATED: ContractStatus.ValueType  # 3
+CONTRACT_STATUS_PENDING: ContractStatus.ValueType  # 4
+"""Awarded, waiting for the standstill (§ 134 GWB) to end and the lead to confirm signing: no call-offs yet."""
+CONTRACT_STATUS_REVOKED: ContractStatus.ValueType  # 5
+"""The award was revoked before the contract was concluded (a review application upheld): kept on record."""
 Global___ContractStatus: _TypeAlias = ContractStatus  # noqa: Y015
+
+class _AwardState:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _AwardStateEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_AwardState.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    AWARD_STATE_UNSPECIFIED: _AwardState.ValueType  # 0
+    """as ACTIVE (orders from before standstills)"""
+    AWARD_STATE_PENDING: _AwardState.ValueType  # 1
+    """during the standstill"""
+    AWARD_STATE_ACTIVE: _AwardState.ValueType  # 2
+    """concluded: the lead confirmed signing"""
+    AWARD_STATE_REVOKED: _AwardState.ValueType  # 3
+    """the award was revoked (items empty): every contract of the tender is revoked"""
+
+class AwardState(_AwardState, metaclass=_AwardStateEnumTypeWrapper):
+    """What the tender's contracts are to be. The tenders service keeps one order per tender and sends its latest
+    state until confirmed; the contracts service converges on it: contracts not yet made are made, pending ones
+    become active or revoked, and every other contract of the tender that is not in the order is revoked.
+    """
+
+AWARD_STATE_UNSPECIFIED: AwardState.ValueType  # 0
+"""as ACTIVE (orders from before standstills)"""
+AWARD_STATE_PENDING: AwardState.ValueType  # 1
+"""during the standstill"""
+AWARD_STATE_ACTIVE: AwardState.ValueType  # 2
+"""concluded: the lead confirmed signing"""
+AWARD_STATE_REVOKED: AwardState.ValueType  # 3
+"""the award was revoked (items empty): every contract of the tender is revoked"""
+Global___AwardState: _TypeAlias = AwardState  # noqa: Y015
 
 class _ChangeKind:
     ValueType = _typing.NewType("ValueType", _builtins.int)
@@ -295,8 +334,9 @@ class CreateAwardContractsRequest(_message.Message):
     ENDS_ON_FIELD_NUMBER: _builtins.int
     RENEWAL_NOTICE_ON_FIELD_NUMBER: _builtins.int
     ITEMS_FIELD_NUMBER: _builtins.int
+    STATE_FIELD_NUMBER: _builtins.int
     tender_id: _builtins.str
-    """one award per tender: the key of the delivery"""
+    """one order per tender: the key of the delivery"""
     lead_city_id: _builtins.str
     awarded_by: _builtins.str
     """the lead's username, recorded as the contracts' creator"""
@@ -304,6 +344,7 @@ class CreateAwardContractsRequest(_message.Message):
     """ISO dates"""
     ends_on: _builtins.str
     renewal_notice_on: _builtins.str
+    state: Global___AwardState.ValueType
     @_builtins.property
     def awarded_at(self) -> _timestamp_pb2.Timestamp: ...
     @_builtins.property
@@ -319,10 +360,11 @@ class CreateAwardContractsRequest(_message.Message):
         ends_on: _builtins.str = ...,
         renewal_notice_on: _builtins.str = ...,
         items: _abc.Iterable[Global___AwardedItem] | None = ...,
+        state: Global___AwardState.ValueType = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["awarded_at", b"awarded_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["awarded_at", b"awarded_at", "awarded_by", b"awarded_by", "ends_on", b"ends_on", "items", b"items", "lead_city_id", b"lead_city_id", "renewal_notice_on", b"renewal_notice_on", "starts_on", b"starts_on", "tender_id", b"tender_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["awarded_at", b"awarded_at", "awarded_by", b"awarded_by", "ends_on", b"ends_on", "items", b"items", "lead_city_id", b"lead_city_id", "renewal_notice_on", b"renewal_notice_on", "starts_on", b"starts_on", "state", b"state", "tender_id", b"tender_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -114,6 +114,25 @@ BID_OUTCOME_AWARDED: BidOutcome.ValueType  # 2
 BID_OUTCOME_NOT_AWARDED: BidOutcome.ValueType  # 3
 Global___BidOutcome: _TypeAlias = BidOutcome  # noqa: Y015
 
+class _ComplaintOutcome:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _ComplaintOutcomeEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ComplaintOutcome.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    COMPLAINT_OUTCOME_UNSPECIFIED: _ComplaintOutcome.ValueType  # 0
+    """open"""
+    COMPLAINT_OUTCOME_DISMISSED: _ComplaintOutcome.ValueType  # 1
+    COMPLAINT_OUTCOME_UPHELD: _ComplaintOutcome.ValueType  # 2
+
+class ComplaintOutcome(_ComplaintOutcome, metaclass=_ComplaintOutcomeEnumTypeWrapper): ...
+
+COMPLAINT_OUTCOME_UNSPECIFIED: ComplaintOutcome.ValueType  # 0
+"""open"""
+COMPLAINT_OUTCOME_DISMISSED: ComplaintOutcome.ValueType  # 1
+COMPLAINT_OUTCOME_UPHELD: ComplaintOutcome.ValueType  # 2
+Global___ComplaintOutcome: _TypeAlias = ComplaintOutcome  # noqa: Y015
+
 @_typing.final
 class CityShare(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
@@ -279,6 +298,9 @@ class Tender(_message.Message):
     EVENTS_FIELD_NUMBER: _builtins.int
     REFERENCE_FIELD_NUMBER: _builtins.int
     QUESTIONS_DUE_AT_FIELD_NUMBER: _builtins.int
+    STANDSTILL_FIELD_NUMBER: _builtins.int
+    STANDSTILL_ENDS_ON_FIELD_NUMBER: _builtins.int
+    CONTRACTS_ACTIVATED_AT_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     title: _builtins.str
     lead_city_id: _builtins.str
@@ -298,6 +320,12 @@ class Tender(_message.Message):
     bids_opened_by: _builtins.str
     reference: _builtins.str
     """readable number, e.g. "ETT-2026-007": the lead city's tenders of the year"""
+    standstill: _builtins.bool
+    """The standstill of § 134 GWB after the award decision: on at or above the EU threshold (not to be switched
+    off), switchable below it until bids are opened. Set at the award: its last day (YYYY-MM-DD, Berlin),
+    then when the lead confirmed the contracts signed.
+    """
+    standstill_ends_on: _builtins.str
     @_builtins.property
     def created_at(self) -> _timestamp_pb2.Timestamp: ...
     @_builtins.property
@@ -318,6 +346,8 @@ class Tender(_message.Message):
         bids_due_at (unset while there is no deadline). UpdateTender: unset returns to the default.
         """
 
+    @_builtins.property
+    def contracts_activated_at(self) -> _timestamp_pb2.Timestamp: ...
     def __init__(
         self,
         *,
@@ -344,10 +374,13 @@ class Tender(_message.Message):
         events: _abc.Iterable[Global___TenderEvent] | None = ...,
         reference: _builtins.str = ...,
         questions_due_at: _timestamp_pb2.Timestamp | None = ...,
+        standstill: _builtins.bool = ...,
+        standstill_ends_on: _builtins.str = ...,
+        contracts_activated_at: _timestamp_pb2.Timestamp | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["bids_due_at", b"bids_due_at", "bids_opened_at", b"bids_opened_at", "created_at", b"created_at", "questions_due_at", b"questions_due_at"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["bids_due_at", b"bids_due_at", "bids_opened_at", b"bids_opened_at", "contracts_activated_at", b"contracts_activated_at", "created_at", b"created_at", "questions_due_at", b"questions_due_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["bids_due_at", b"bids_due_at", "bids_opened_at", b"bids_opened_at", "bids_opened_by", b"bids_opened_by", "cancel_reason", b"cancel_reason", "created_at", b"created_at", "created_by", b"created_by", "description", b"description", "estimated_value_cents", b"estimated_value_cents", "events", b"events", "id", b"id", "lead_city_id", b"lead_city_id", "lots", b"lots", "participating_city_ids", b"participating_city_ids", "procedure", b"procedure", "procedure_justification", b"procedure_justification", "questions_due_at", b"questions_due_at", "recommendation_reason", b"recommendation_reason", "recommended_procedure", b"recommended_procedure", "reference", b"reference", "round_id", b"round_id", "status", b"status", "title", b"title", "version", b"version"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["bids_due_at", b"bids_due_at", "bids_opened_at", b"bids_opened_at", "bids_opened_by", b"bids_opened_by", "cancel_reason", b"cancel_reason", "contracts_activated_at", b"contracts_activated_at", "created_at", b"created_at", "created_by", b"created_by", "description", b"description", "estimated_value_cents", b"estimated_value_cents", "events", b"events", "id", b"id", "lead_city_id", b"lead_city_id", "lots", b"lots", "participating_city_ids", b"participating_city_ids", "procedure", b"procedure", "procedure_justification", b"procedure_justification", "questions_due_at", b"questions_due_at", "recommendation_reason", b"recommendation_reason", "recommended_procedure", b"recommended_procedure", "reference", b"reference", "round_id", b"round_id", "standstill", b"standstill", "standstill_ends_on", b"standstill_ends_on", "status", b"status", "title", b"title", "version", b"version"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1496,3 +1529,321 @@ class ListQuestionsResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ListQuestionsResponse: _TypeAlias = ListQuestionsResponse  # noqa: Y015
+
+@_typing.final
+class InformationNoticeLot(_message.Message):
+    """-- after the award decision -----------------------------------------------------------------------"""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LOT_ID_FIELD_NUMBER: _builtins.int
+    LOT_NUMBER_FIELD_NUMBER: _builtins.int
+    LOT_TITLE_FIELD_NUMBER: _builtins.int
+    WINNER_VENDOR_ID_FIELD_NUMBER: _builtins.int
+    WINNER_NAME_FIELD_NUMBER: _builtins.int
+    RANK_FIELD_NUMBER: _builtins.int
+    BIDDERS_FIELD_NUMBER: _builtins.int
+    TOTAL_SCORE_MILLI_FIELD_NUMBER: _builtins.int
+    WINNER_SCORE_MILLI_FIELD_NUMBER: _builtins.int
+    EVALUATED_PRICE_CENTS_FIELD_NUMBER: _builtins.int
+    WINNER_PRICE_CENTS_FIELD_NUMBER: _builtins.int
+    lot_id: _builtins.str
+    lot_number: _builtins.int
+    lot_title: _builtins.str
+    winner_vendor_id: _builtins.str
+    winner_name: _builtins.str
+    rank: _builtins.int
+    """the bid's own rank among `bidders`"""
+    bidders: _builtins.int
+    total_score_milli: _builtins.int
+    """its own"""
+    winner_score_milli: _builtins.int
+    evaluated_price_cents: _builtins.int
+    """its own"""
+    winner_price_cents: _builtins.int
+    def __init__(
+        self,
+        *,
+        lot_id: _builtins.str = ...,
+        lot_number: _builtins.int = ...,
+        lot_title: _builtins.str = ...,
+        winner_vendor_id: _builtins.str = ...,
+        winner_name: _builtins.str = ...,
+        rank: _builtins.int = ...,
+        bidders: _builtins.int = ...,
+        total_score_milli: _builtins.int = ...,
+        winner_score_milli: _builtins.int = ...,
+        evaluated_price_cents: _builtins.int = ...,
+        winner_price_cents: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["bidders", b"bidders", "evaluated_price_cents", b"evaluated_price_cents", "lot_id", b"lot_id", "lot_number", b"lot_number", "lot_title", b"lot_title", "rank", b"rank", "total_score_milli", b"total_score_milli", "winner_name", b"winner_name", "winner_price_cents", b"winner_price_cents", "winner_score_milli", b"winner_score_milli", "winner_vendor_id", b"winner_vendor_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___InformationNoticeLot: _TypeAlias = InformationNoticeLot  # noqa: Y015
+
+@_typing.final
+class InformationNotice(_message.Message):
+    """The information of § 134 (1) GWB to a bidder not chosen for these lots."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    VENDOR_ID_FIELD_NUMBER: _builtins.int
+    LOTS_FIELD_NUMBER: _builtins.int
+    EARLIEST_CONCLUSION_ON_FIELD_NUMBER: _builtins.int
+    SENT_AT_FIELD_NUMBER: _builtins.int
+    ELECTRONIC_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    vendor_id: _builtins.str
+    earliest_conclusion_on: _builtins.str
+    """YYYY-MM-DD"""
+    electronic: _builtins.bool
+    @_builtins.property
+    def lots(self) -> _containers.RepeatedCompositeFieldContainer[Global___InformationNoticeLot]: ...
+    @_builtins.property
+    def sent_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        vendor_id: _builtins.str = ...,
+        lots: _abc.Iterable[Global___InformationNoticeLot] | None = ...,
+        earliest_conclusion_on: _builtins.str = ...,
+        sent_at: _timestamp_pb2.Timestamp | None = ...,
+        electronic: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["sent_at", b"sent_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["earliest_conclusion_on", b"earliest_conclusion_on", "electronic", b"electronic", "id", b"id", "lots", b"lots", "sent_at", b"sent_at", "vendor_id", b"vendor_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___InformationNotice: _TypeAlias = InformationNotice  # noqa: Y015
+
+@_typing.final
+class Standstill(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TENDER_ID_FIELD_NUMBER: _builtins.int
+    APPLIES_FIELD_NUMBER: _builtins.int
+    SENT_AT_FIELD_NUMBER: _builtins.int
+    DAYS_FIELD_NUMBER: _builtins.int
+    LAST_DAY_FIELD_NUMBER: _builtins.int
+    EARLIEST_CONCLUSION_ON_FIELD_NUMBER: _builtins.int
+    LEGAL_BASIS_FIELD_NUMBER: _builtins.int
+    NOTICES_FIELD_NUMBER: _builtins.int
+    tender_id: _builtins.str
+    applies: _builtins.bool
+    """an award decision waits out its standstill (the rest is empty otherwise)"""
+    days: _builtins.int
+    last_day: _builtins.str
+    """YYYY-MM-DD, Berlin"""
+    earliest_conclusion_on: _builtins.str
+    legal_basis: _builtins.str
+    @_builtins.property
+    def sent_at(self) -> _timestamp_pb2.Timestamp:
+        """when the information notices went out"""
+
+    @_builtins.property
+    def notices(self) -> _containers.RepeatedCompositeFieldContainer[Global___InformationNotice]:
+        """the lead city's leads and the admins: all; a vendor: its own"""
+
+    def __init__(
+        self,
+        *,
+        tender_id: _builtins.str = ...,
+        applies: _builtins.bool = ...,
+        sent_at: _timestamp_pb2.Timestamp | None = ...,
+        days: _builtins.int = ...,
+        last_day: _builtins.str = ...,
+        earliest_conclusion_on: _builtins.str = ...,
+        legal_basis: _builtins.str = ...,
+        notices: _abc.Iterable[Global___InformationNotice] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["sent_at", b"sent_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["applies", b"applies", "days", b"days", "earliest_conclusion_on", b"earliest_conclusion_on", "last_day", b"last_day", "legal_basis", b"legal_basis", "notices", b"notices", "sent_at", b"sent_at", "tender_id", b"tender_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Standstill: _TypeAlias = Standstill  # noqa: Y015
+
+@_typing.final
+class Complaint(_message.Message):
+    """A review application (Nachprüfungsantrag, § 160 GWB) against the award decision."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    TENDER_ID_FIELD_NUMBER: _builtins.int
+    RECEIVED_ON_FIELD_NUMBER: _builtins.int
+    CHAMBER_FIELD_NUMBER: _builtins.int
+    REFERENCE_FIELD_NUMBER: _builtins.int
+    NOTE_FIELD_NUMBER: _builtins.int
+    RECORDED_BY_FIELD_NUMBER: _builtins.int
+    RECORDED_AT_FIELD_NUMBER: _builtins.int
+    OUTCOME_FIELD_NUMBER: _builtins.int
+    DECIDED_ON_FIELD_NUMBER: _builtins.int
+    OUTCOME_NOTE_FIELD_NUMBER: _builtins.int
+    OUTCOME_RECORDED_BY_FIELD_NUMBER: _builtins.int
+    OUTCOME_RECORDED_AT_FIELD_NUMBER: _builtins.int
+    VERSION_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    tender_id: _builtins.str
+    received_on: _builtins.str
+    """YYYY-MM-DD"""
+    chamber: _builtins.str
+    reference: _builtins.str
+    note: _builtins.str
+    recorded_by: _builtins.str
+    outcome: Global___ComplaintOutcome.ValueType
+    decided_on: _builtins.str
+    """YYYY-MM-DD; empty while open"""
+    outcome_note: _builtins.str
+    outcome_recorded_by: _builtins.str
+    version: _builtins.int
+    @_builtins.property
+    def recorded_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def outcome_recorded_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        tender_id: _builtins.str = ...,
+        received_on: _builtins.str = ...,
+        chamber: _builtins.str = ...,
+        reference: _builtins.str = ...,
+        note: _builtins.str = ...,
+        recorded_by: _builtins.str = ...,
+        recorded_at: _timestamp_pb2.Timestamp | None = ...,
+        outcome: Global___ComplaintOutcome.ValueType = ...,
+        decided_on: _builtins.str = ...,
+        outcome_note: _builtins.str = ...,
+        outcome_recorded_by: _builtins.str = ...,
+        outcome_recorded_at: _timestamp_pb2.Timestamp | None = ...,
+        version: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["outcome_recorded_at", b"outcome_recorded_at", "recorded_at", b"recorded_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["chamber", b"chamber", "decided_on", b"decided_on", "id", b"id", "note", b"note", "outcome", b"outcome", "outcome_note", b"outcome_note", "outcome_recorded_at", b"outcome_recorded_at", "outcome_recorded_by", b"outcome_recorded_by", "received_on", b"received_on", "recorded_at", b"recorded_at", "recorded_by", b"recorded_by", "reference", b"reference", "tender_id", b"tender_id", "version", b"version"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Complaint: _TypeAlias = Complaint  # noqa: Y015
+
+@_typing.final
+class ListComplaintsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TENDER_ID_FIELD_NUMBER: _builtins.int
+    PAGE_FIELD_NUMBER: _builtins.int
+    tender_id: _builtins.str
+    @_builtins.property
+    def page(self) -> _paging_pb2.PageRequest: ...
+    def __init__(
+        self,
+        *,
+        tender_id: _builtins.str = ...,
+        page: _paging_pb2.PageRequest | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["page", b"page"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["page", b"page", "tender_id", b"tender_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListComplaintsRequest: _TypeAlias = ListComplaintsRequest  # noqa: Y015
+
+@_typing.final
+class ListComplaintsResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    COMPLAINTS_FIELD_NUMBER: _builtins.int
+    NEXT_CURSOR_FIELD_NUMBER: _builtins.int
+    next_cursor: _builtins.str
+    @_builtins.property
+    def complaints(self) -> _containers.RepeatedCompositeFieldContainer[Global___Complaint]:
+        """oldest first"""
+
+    def __init__(
+        self,
+        *,
+        complaints: _abc.Iterable[Global___Complaint] | None = ...,
+        next_cursor: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["complaints", b"complaints", "next_cursor", b"next_cursor"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListComplaintsResponse: _TypeAlias = ListComplaintsResponse  # noqa: Y015
+
+@_typing.final
+class RecordComplaintRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TENDER_ID_FIELD_NUMBER: _builtins.int
+    RECEIVED_ON_FIELD_NUMBER: _builtins.int
+    CHAMBER_FIELD_NUMBER: _builtins.int
+    REFERENCE_FIELD_NUMBER: _builtins.int
+    NOTE_FIELD_NUMBER: _builtins.int
+    tender_id: _builtins.str
+    received_on: _builtins.str
+    chamber: _builtins.str
+    reference: _builtins.str
+    note: _builtins.str
+    def __init__(
+        self,
+        *,
+        tender_id: _builtins.str = ...,
+        received_on: _builtins.str = ...,
+        chamber: _builtins.str = ...,
+        reference: _builtins.str = ...,
+        note: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["chamber", b"chamber", "note", b"note", "received_on", b"received_on", "reference", b"reference", "tender_id", b"tender_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RecordComplaintRequest: _TypeAlias = RecordComplaintRequest  # noqa: Y015
+
+@_typing.final
+class DecideComplaintRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TENDER_ID_FIELD_NUMBER: _builtins.int
+    COMPLAINT_ID_FIELD_NUMBER: _builtins.int
+    OUTCOME_FIELD_NUMBER: _builtins.int
+    DECIDED_ON_FIELD_NUMBER: _builtins.int
+    NOTE_FIELD_NUMBER: _builtins.int
+    EXPECTED_VERSION_FIELD_NUMBER: _builtins.int
+    tender_id: _builtins.str
+    complaint_id: _builtins.str
+    outcome: Global___ComplaintOutcome.ValueType
+    decided_on: _builtins.str
+    note: _builtins.str
+    expected_version: _builtins.int
+    def __init__(
+        self,
+        *,
+        tender_id: _builtins.str = ...,
+        complaint_id: _builtins.str = ...,
+        outcome: Global___ComplaintOutcome.ValueType = ...,
+        decided_on: _builtins.str = ...,
+        note: _builtins.str = ...,
+        expected_version: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["complaint_id", b"complaint_id", "decided_on", b"decided_on", "expected_version", b"expected_version", "note", b"note", "outcome", b"outcome", "tender_id", b"tender_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DecideComplaintRequest: _TypeAlias = DecideComplaintRequest  # noqa: Y015

@@ -158,6 +158,31 @@ class TendersServiceStub:
                 request_serializer=civicpool_dot_tenders_dot_v1_dot_tenders__pb2.ReadDocumentRequest.SerializeToString,
                 response_deserializer=civicpool_dot_tenders_dot_v1_dot_tenders__pb2.DocumentChunk.FromString,
                 _registered_method=True)
+        self.GetStandstill = channel.unary_unary(
+                '/civicpool.tenders.v1.TendersService/GetStandstill',
+                request_serializer=civicpool_dot_tenders_dot_v1_dot_tenders__pb2.GetTenderRequest.SerializeToString,
+                response_deserializer=civicpool_dot_tenders_dot_v1_dot_tenders__pb2.Standstill.FromString,
+                _registered_method=True)
+        self.ActivateContracts = channel.unary_unary(
+                '/civicpool.tenders.v1.TendersService/ActivateContracts',
+                request_serializer=civicpool_dot_tenders_dot_v1_dot_tenders__pb2.TenderTransitionRequest.SerializeToString,
+                response_deserializer=civicpool_dot_tenders_dot_v1_dot_tenders__pb2.AwardResult.FromString,
+                _registered_method=True)
+        self.ListComplaints = channel.unary_unary(
+                '/civicpool.tenders.v1.TendersService/ListComplaints',
+                request_serializer=civicpool_dot_tenders_dot_v1_dot_tenders__pb2.ListComplaintsRequest.SerializeToString,
+                response_deserializer=civicpool_dot_tenders_dot_v1_dot_tenders__pb2.ListComplaintsResponse.FromString,
+                _registered_method=True)
+        self.RecordComplaint = channel.unary_unary(
+                '/civicpool.tenders.v1.TendersService/RecordComplaint',
+                request_serializer=civicpool_dot_tenders_dot_v1_dot_tenders__pb2.RecordComplaintRequest.SerializeToString,
+                response_deserializer=civicpool_dot_tenders_dot_v1_dot_tenders__pb2.Complaint.FromString,
+                _registered_method=True)
+        self.DecideComplaint = channel.unary_unary(
+                '/civicpool.tenders.v1.TendersService/DecideComplaint',
+                request_serializer=civicpool_dot_tenders_dot_v1_dot_tenders__pb2.DecideComplaintRequest.SerializeToString,
+                response_deserializer=civicpool_dot_tenders_dot_v1_dot_tenders__pb2.Complaint.FromString,
+                _registered_method=True)
 
 
 class TendersServiceServicer:
@@ -329,6 +354,39 @@ class TendersServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetStandstill(self, request, context):
+        """After the award decision (§§ 134, 160, 169 GWB): the standstill with the information notices the
+        caller may read; the lead confirms the contracts signed once it is over and no review application is
+        open (they become active); review applications and their outcome (upheld: the award is revoked).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ActivateContracts(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListComplaints(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RecordComplaint(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DecideComplaint(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_TendersServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -446,6 +504,31 @@ def add_TendersServiceServicer_to_server(servicer, server):
                     servicer.ReadDocument,
                     request_deserializer=civicpool_dot_tenders_dot_v1_dot_tenders__pb2.ReadDocumentRequest.FromString,
                     response_serializer=civicpool_dot_tenders_dot_v1_dot_tenders__pb2.DocumentChunk.SerializeToString,
+            ),
+            'GetStandstill': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetStandstill,
+                    request_deserializer=civicpool_dot_tenders_dot_v1_dot_tenders__pb2.GetTenderRequest.FromString,
+                    response_serializer=civicpool_dot_tenders_dot_v1_dot_tenders__pb2.Standstill.SerializeToString,
+            ),
+            'ActivateContracts': grpc.unary_unary_rpc_method_handler(
+                    servicer.ActivateContracts,
+                    request_deserializer=civicpool_dot_tenders_dot_v1_dot_tenders__pb2.TenderTransitionRequest.FromString,
+                    response_serializer=civicpool_dot_tenders_dot_v1_dot_tenders__pb2.AwardResult.SerializeToString,
+            ),
+            'ListComplaints': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListComplaints,
+                    request_deserializer=civicpool_dot_tenders_dot_v1_dot_tenders__pb2.ListComplaintsRequest.FromString,
+                    response_serializer=civicpool_dot_tenders_dot_v1_dot_tenders__pb2.ListComplaintsResponse.SerializeToString,
+            ),
+            'RecordComplaint': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordComplaint,
+                    request_deserializer=civicpool_dot_tenders_dot_v1_dot_tenders__pb2.RecordComplaintRequest.FromString,
+                    response_serializer=civicpool_dot_tenders_dot_v1_dot_tenders__pb2.Complaint.SerializeToString,
+            ),
+            'DecideComplaint': grpc.unary_unary_rpc_method_handler(
+                    servicer.DecideComplaint,
+                    request_deserializer=civicpool_dot_tenders_dot_v1_dot_tenders__pb2.DecideComplaintRequest.FromString,
+                    response_serializer=civicpool_dot_tenders_dot_v1_dot_tenders__pb2.Complaint.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1078,6 +1161,141 @@ class TendersService:
             '/civicpool.tenders.v1.TendersService/ReadDocument',
             civicpool_dot_tenders_dot_v1_dot_tenders__pb2.ReadDocumentRequest.SerializeToString,
             civicpool_dot_tenders_dot_v1_dot_tenders__pb2.DocumentChunk.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetStandstill(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/civicpool.tenders.v1.TendersService/GetStandstill',
+            civicpool_dot_tenders_dot_v1_dot_tenders__pb2.GetTenderRequest.SerializeToString,
+            civicpool_dot_tenders_dot_v1_dot_tenders__pb2.Standstill.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ActivateContracts(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/civicpool.tenders.v1.TendersService/ActivateContracts',
+            civicpool_dot_tenders_dot_v1_dot_tenders__pb2.TenderTransitionRequest.SerializeToString,
+            civicpool_dot_tenders_dot_v1_dot_tenders__pb2.AwardResult.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListComplaints(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/civicpool.tenders.v1.TendersService/ListComplaints',
+            civicpool_dot_tenders_dot_v1_dot_tenders__pb2.ListComplaintsRequest.SerializeToString,
+            civicpool_dot_tenders_dot_v1_dot_tenders__pb2.ListComplaintsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordComplaint(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/civicpool.tenders.v1.TendersService/RecordComplaint',
+            civicpool_dot_tenders_dot_v1_dot_tenders__pb2.RecordComplaintRequest.SerializeToString,
+            civicpool_dot_tenders_dot_v1_dot_tenders__pb2.Complaint.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DecideComplaint(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/civicpool.tenders.v1.TendersService/DecideComplaint',
+            civicpool_dot_tenders_dot_v1_dot_tenders__pb2.DecideComplaintRequest.SerializeToString,
+            civicpool_dot_tenders_dot_v1_dot_tenders__pb2.Complaint.FromString,
             options,
             channel_credentials,
             insecure,

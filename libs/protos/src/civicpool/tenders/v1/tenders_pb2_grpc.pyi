@@ -89,6 +89,15 @@ class TendersServiceStub:
     """One piece of one version's content: a download is read piece by piece, so
     neither the service nor the gateway holds a whole file.
     """
+    GetStandstill: _grpc.UnaryUnaryMultiCallable[_tenders_pb2.GetTenderRequest, _tenders_pb2.Standstill]
+    """After the award decision (§§ 134, 160, 169 GWB): the standstill with the information notices the
+    caller may read; the lead confirms the contracts signed once it is over and no review application is
+    open (they become active); review applications and their outcome (upheld: the award is revoked).
+    """
+    ActivateContracts: _grpc.UnaryUnaryMultiCallable[_tenders_pb2.TenderTransitionRequest, _tenders_pb2.AwardResult]
+    ListComplaints: _grpc.UnaryUnaryMultiCallable[_tenders_pb2.ListComplaintsRequest, _tenders_pb2.ListComplaintsResponse]
+    RecordComplaint: _grpc.UnaryUnaryMultiCallable[_tenders_pb2.RecordComplaintRequest, _tenders_pb2.Complaint]
+    DecideComplaint: _grpc.UnaryUnaryMultiCallable[_tenders_pb2.DecideComplaintRequest, _tenders_pb2.Complaint]
 
 @_typing.type_check_only
 class TendersServiceAsyncStub(TendersServiceStub):
@@ -151,6 +160,15 @@ class TendersServiceAsyncStub(TendersServiceStub):
     """One piece of one version's content: a download is read piece by piece, so
     neither the service nor the gateway holds a whole file.
     """
+    GetStandstill: _aio.UnaryUnaryMultiCallable[_tenders_pb2.GetTenderRequest, _tenders_pb2.Standstill]  # type: ignore[assignment]
+    """After the award decision (§§ 134, 160, 169 GWB): the standstill with the information notices the
+    caller may read; the lead confirms the contracts signed once it is over and no review application is
+    open (they become active); review applications and their outcome (upheld: the award is revoked).
+    """
+    ActivateContracts: _aio.UnaryUnaryMultiCallable[_tenders_pb2.TenderTransitionRequest, _tenders_pb2.AwardResult]  # type: ignore[assignment]
+    ListComplaints: _aio.UnaryUnaryMultiCallable[_tenders_pb2.ListComplaintsRequest, _tenders_pb2.ListComplaintsResponse]  # type: ignore[assignment]
+    RecordComplaint: _aio.UnaryUnaryMultiCallable[_tenders_pb2.RecordComplaintRequest, _tenders_pb2.Complaint]  # type: ignore[assignment]
+    DecideComplaint: _aio.UnaryUnaryMultiCallable[_tenders_pb2.DecideComplaintRequest, _tenders_pb2.Complaint]  # type: ignore[assignment]
 
 class TendersServiceServicer(metaclass=_abc_1.ABCMeta):
     """Joint tenders: from a closed demand round to lots, sealed bids, a MEAT
@@ -348,5 +366,44 @@ class TendersServiceServicer(metaclass=_abc_1.ABCMeta):
         """One piece of one version's content: a download is read piece by piece, so
         neither the service nor the gateway holds a whole file.
         """
+
+    @_abc_1.abstractmethod
+    def GetStandstill(
+        self,
+        request: _tenders_pb2.GetTenderRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_tenders_pb2.Standstill, _abc.Awaitable[_tenders_pb2.Standstill]]:
+        """After the award decision (§§ 134, 160, 169 GWB): the standstill with the information notices the
+        caller may read; the lead confirms the contracts signed once it is over and no review application is
+        open (they become active); review applications and their outcome (upheld: the award is revoked).
+        """
+
+    @_abc_1.abstractmethod
+    def ActivateContracts(
+        self,
+        request: _tenders_pb2.TenderTransitionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_tenders_pb2.AwardResult, _abc.Awaitable[_tenders_pb2.AwardResult]]: ...
+
+    @_abc_1.abstractmethod
+    def ListComplaints(
+        self,
+        request: _tenders_pb2.ListComplaintsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_tenders_pb2.ListComplaintsResponse, _abc.Awaitable[_tenders_pb2.ListComplaintsResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def RecordComplaint(
+        self,
+        request: _tenders_pb2.RecordComplaintRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_tenders_pb2.Complaint, _abc.Awaitable[_tenders_pb2.Complaint]]: ...
+
+    @_abc_1.abstractmethod
+    def DecideComplaint(
+        self,
+        request: _tenders_pb2.DecideComplaintRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_tenders_pb2.Complaint, _abc.Awaitable[_tenders_pb2.Complaint]]: ...
 
 def add_TendersServiceServicer_to_server(servicer: TendersServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

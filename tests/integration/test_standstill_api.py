@@ -1,0 +1,80 @@
+"""The standstill after an award, review applications and concluding the contracts, through the gateway with real
+Keycloak users (the standstill's end is moved into the past in the tenders database: nobody waits 10 days)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from zoneinfo import ZoneInfo
+
+from civicpool_cli.stack import Stack
+
+from tests.conftest import PROBLEM, ApiFactory
+from tests.support.tenders import awarded
+
+GERMAN = {"Accept-Language": "de-DE"}
+BERLIN = ZoneInfo("Europe/Berlin")
+
+
+def _standstill_passes(stack: Stack, tender_id: str) -> None:
+    yesterday = dt.datetime.now(BERLIN).date() - dt.timedelta(days=1)
+    with sqlite3.connect(stack.data_dir / "tenders.db") as db:  # the session's system runs on SQLite
+        db.execute("UPDATE tenders SET standstill_ends_on = ? WHERE id = ?", (yesterday.isoformat(), tender_id))
+
+
+def test_a_standstill_a_dismissed_complaint_and_the_contracts_concluded(api: ApiFactory, stack: Stack) -> None:
+    result = awarded(api, standstill=True)
+    tender, [contract] = result["tender"], result["contracts"]
+    lead, path = api("ettlingen.lead"), f"/tenders/{tender['id']}"
+    assert contract["status"] == "pending" and tender["standstill_ends_on"]
+    early = api("bruchsal.it").post(f"/contracts/{contract['id']}/allocations", json={"city_id": "bruchsal",
+                                                                                      "quantity": 1})  # fmt: skip
+    assert early.status_code == 409 and early.headers["content-type"] == PROBLEM  # no call-off in the standstill
+
+    seen = api("vendor.schwarzwald").get(f"{path}/standstill").json()
+    [notice] = seen["notices"]  # Schwarzwald's own: it lost to Rheintal
+    assert notice["vendor_id"] == "schwarzwald" and notice["lots"][0]["winner_name"].startswith("Rheintal")
+    assert notice["earliest_conclusion_on"] == seen["earliest_conclusion_on"] and seen["days"] == 10
+    assert api("vendor.rheintal").get(f"{path}/standstill").json()["notices"] == []
+    assert api("bruchsal.it").get(f"{path}/complaints").status_code == 404
+
+    not_yet = lead.post(f"{path}/activation", headers=GERMAN)
+    assert not_yet.status_code == 409 and "die Wartefrist läuft bis" in not_yet.json()["detail"]
+    today = dt.datetime.now(BERLIN).date().isoformat()
+    complaint = lead.post(f"{path}/complaints", json={"received_on": today,
+                                                      "chamber": "Vergabekammer Baden-Württemberg"})  # fmt: skip
+    assert complaint.status_code == 201, complaint.text
+    _standstill_passes(stack, tender["id"])
+    blocked = lead.post(f"{path}/activation")
+    assert blocked.status_code == 409 and "review application" in blocked.json()["detail"]
+    outcome = {"outcome": "dismissed", "decided_on": today}
+    stale = lead.post(f"{path}/complaints/{complaint.json()['id']}/outcome", json=outcome,
+                      headers={"If-Match": '"9"'})  # fmt: skip
+    assert stale.status_code == 412
+    dismissed = lead.post(f"{path}/complaints/{complaint.json()['id']}/outcome", json=outcome,
+                          headers={"If-Match": complaint.headers["ETag"]})  # fmt: skip
+    assert dismissed.status_code == 200 and dismissed.json()["outcome"] == "dismissed"
+    concluded = lead.post(f"{path}/activation")
+    assert concluded.status_code == 200, concluded.text
+    assert [c["status"] for c in concluded.json()["contracts"]] == ["active"]
+    assert concluded.json()["tender"]["contracts_activated_at"]
+    call_off = api("bruchsal.it").post(f"/contracts/{contract['id']}/allocations",
+                                       json={"city_id": "bruchsal", "quantity": 1})  # fmt: skip
+    assert call_off.status_code == 201, call_off.text
+    actions = [e["action"] for e in lead.get(path).json()["events"]]
+    assert actions[-4:] == ["awarded", "complaint_recorded", "complaint_dismissed", "contracts_activated"]
+
+
+def test_an_upheld_complaint_revokes_the_award(api: ApiFactory) -> None:
+    result = awarded(api, standstill=True)
+    tender, [contract] = result["tender"], result["contracts"]
+    lead, path = api("ettlingen.lead"), f"/tenders/{tender['id']}"
+    today = dt.datetime.now(BERLIN).date().isoformat()
+    filed = {"received_on": today, "chamber": "VK BW", "reference": "1 VK 3/27"}
+    complaint = lead.post(f"{path}/complaints", json=filed)
+    upheld = lead.post(f"{path}/complaints/{complaint.json()['id']}/outcome",
+                       json={"outcome": "upheld", "decided_on": today, "note": "neu werten"})  # fmt: skip
+    assert upheld.status_code == 200, upheld.text
+    assert lead.get(path).json()["status"] == "evaluated"
+    assert lead.get(f"/contracts/{contract['id']}").json()["status"] == "revoked"
+    assert lead.get(f"{path}/standstill").json()["applies"] is False
