@@ -125,6 +125,9 @@ def main() -> int:
         (fresh / "protos").mkdir()
         (fresh / "keycloak").mkdir()
         generate_protos(fresh / "protos")
+        # The gateway (openapi.json) and the realm import the protos' Python code: the fresh one, not the one
+        # installed from before a proto change (a new enum value would not be there yet).
+        sys.path.insert(0, str(fresh / "protos"))
         generate_realm(fresh / "keycloak")
         generate_openapi(fresh / "openapi.json")
         generate_sdk(fresh / "openapi.json", fresh / "sdk")

@@ -393,3 +393,15 @@ def test_8_the_lead_waits_out_the_standstill_and_concludes(
     shoot(lead, "lead-standstill")
     lead.get_by_role("button", name="Vertragsschluss bestätigen").click()
     expect(lead.locator(".flash.ok")).to_contain_text("Verträge geschlossen")
+
+
+def test_9_below_the_threshold_the_lead_switches_the_standstill_on(sign_in: SignIn, api: ApiFactory) -> None:
+    tender = draft_tender(api)  # 8 VPN seats: far below the EU threshold
+    lead = sign_in("ettlingen.lead", f"/tenders/{tender['id']}")
+    lead.get_by_label("Wartefrist nach der Zuschlagsentscheidung (§ 134 GWB)").check()
+    lead.get_by_role("button", name="Speichern", exact=True).click()
+    expect(lead.locator(".flash.ok")).to_contain_text("Ausschreibung gespeichert")
+    assert api("ettlingen.lead").get(f"/tenders/{tender['id']}").json()["standstill"] is True
+    lead.get_by_role("button", name="Speichern", exact=True).click()  # left as shown: no change
+    expect(lead.locator(".flash.ok")).to_contain_text("Ausschreibung gespeichert")
+    assert api("ettlingen.lead").get(f"/tenders/{tender['id']}").json()["standstill"] is True

@@ -184,6 +184,8 @@ async def change_settings(
     bids_due_at: Text = "",
     questions_due_at: Text = "",
     questions_due_shown: Text = "",
+    standstill: Text = "",
+    standstill_shown: Text = "",
     procedure: Text = "",
     procedure_justification: Text = "",
 ) -> Response:
@@ -197,6 +199,8 @@ async def change_settings(
     except ValueError:
         portal.refuse(portal._("Enter the deadline as day and time."))
         return back_to(f"/tenders/{tender_id}")
+    if standstill != standstill_shown:  # a box left as shown is no change (a published tender's box too)
+        body["standstill"] = standstill == "yes"
     if procedure:
         body["procedure"] = procedure
         body["procedure_justification"] = procedure_justification
