@@ -236,6 +236,33 @@ DEMO_DOCUMENTS = (
 DEMO_OFFER = ("Angebot", "Angebot.pdf", "Angebotsschreiben")
 DEMO_BIDDING_SECONDS = 6  # the demo's bids are due a few seconds after publication
 
+# A tender still taking bids (three weeks): its documents, one changed after publication, two vendors'
+# questions (one answered for everyone), and a clarification nobody asked for.
+DEMO_OPEN_TENDER_ROUND: dict[str, Any] = {
+    "title": "Notebooks für Verwaltung und Bauamt 2027",
+    "description": "Ersatz der Notebooks aus dem Lockdown-Jahr 2020, gemeinsam für drei Städte.",
+}
+DEMO_OPEN_TENDER_LINES: tuple[tuple[str, str, int, str], ...] = (
+    ("bruchsal", "LAPTOP-14", 30, "Ersatz der Geräte von 2020"),
+    ("ettlingen", "LAPTOP-14", 20, "Ersatz der Geräte von 2020"),
+    ("bretten", "LAPTOP-14", 15, "Bauamt: mobile Abnahmen"),
+)
+DEMO_OPEN_TENDER_DAYS = 21
+DEMO_OPEN_TENDER_DOCUMENTS = (
+    ("Leistungsbeschreibung", "Leistungsbeschreibung.pdf", "Leistungsbeschreibung: Notebooks 2027"),
+    ("Vertragsbedingungen", "Vertragsbedingungen.pdf", "Besondere Vertragsbedingungen (EVB-IT Kauf)"),
+)
+# The changed version (after publication: every vendor is told).
+DEMO_OPEN_TENDER_CHANGE = ("Leistungsbeschreibung", "Leistungsbeschreibung-v2.pdf",
+                           "Leistungsbeschreibung: Notebooks 2027, Fassung 2 (Dockingstation entfaellt)")  # fmt: skip
+# (vendor, question, the lead's answer or "" for none yet)
+DEMO_QUESTIONS = (
+    ("rheintal", "Sind gleichwertige Geräte anderer Hersteller zulässig?",
+     "Ja. Gleichwertig heißt: mindestens die Leistungsmerkmale der Leistungsbeschreibung, Fassung 2."),
+    ("schwarzwald", "Ist eine Lieferung in zwei Teilen möglich?", ""),
+)  # fmt: skip
+DEMO_CLARIFICATION = "Die Geräte werden an die Rathäuser der drei Städte geliefert, nicht an ein Zentrallager."
+
 # The demo contracts in use: call-offs per city and SKU, a quota shift to Rastatt (which took no part
 # in the tender), one return to the pool, one take from it, one move between cities.
 DEMO_CALL_OFFS: tuple[tuple[str, str, int], ...] = (

@@ -49,6 +49,7 @@ def load_demo(
     progress("demo round loaded")
     _load_demo_tender(gateway_url, token_for, report, progress)
     _load_demo_usage(gateway_url, token_for, report, progress)
+    _load_demo_open_tender(gateway_url, token_for, report, progress)
     return report
 
 
@@ -195,3 +196,56 @@ def _load_demo_usage(
               "justification": why}  # fmt: skip
     post(demo.DEMO_ROUND_LEAD, f"/contracts/{contract_of[sku]}/changes", change, "the contract change")
     progress("demo contracts in use: call-offs, a quota shift, a return, a take, a move and a contract change")
+
+
+def _load_demo_open_tender(
+    gateway_url: str, token_for: Callable[[str], str], report: LoadReport, progress: Callable[[str], None]
+) -> None:
+    """A tender taking bids for three weeks, with a changed document and answered questions (unless loaded)."""
+    title = demo.DEMO_OPEN_TENDER_ROUND["title"]
+    with _client(gateway_url, token_for(demo.DEMO_ROUND_LEAD)) as lead:
+        tenders = _checked(lead.get("/tenders", params={"limit": 500}), "tenders")["data"]
+        if any(t["title"] == title and t["status"] != "cancelled" for t in tenders):
+            report.existing += 1
+            return
+        now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+        body = {**demo.DEMO_OPEN_TENDER_ROUND, "opens_at": (now - dt.timedelta(days=1)).isoformat(),
+                "closes_at": (now + dt.timedelta(days=1)).isoformat()}  # fmt: skip
+        round_id = _checked(lead.post("/rounds", json=body), "the open demo tender's round")["id"]
+        _checked(lead.post(f"/rounds/{round_id}/open"), "opening the open demo tender's round")
+        items = {i["sku"]: i["id"] for i in _checked(lead.get("/items", params={"limit": 500}), "items")["data"]}
+    for city, sku, quantity, justification in demo.DEMO_OPEN_TENDER_LINES:
+        with _client(gateway_url, token_for(f"{city}.it")) as city_it:
+            line = {"item_id": items[sku], "quantity": quantity, "justification": justification}
+            _checked(city_it.post(f"/rounds/{round_id}/lines", json=line), f"demand of {city}")
+    with _client(gateway_url, token_for(demo.DEMO_ROUND_LEAD)) as lead:
+        _checked(lead.post(f"/rounds/{round_id}/close"), "closing the open demo tender's round")
+        tender = _checked(lead.post("/tenders", json={"round_id": round_id}), "the open demo tender")
+        due = now + dt.timedelta(days=demo.DEMO_OPEN_TENDER_DAYS)
+        changed = lead.patch(f"/tenders/{tender['id']}", json={"bids_due_at": due.isoformat(),
+                                                               "version": tender["version"]})  # fmt: skip
+        _checked(changed, "the open demo tender's deadline")
+        documents = {}
+        for doc_title, file_name, shown in demo.DEMO_OPEN_TENDER_DOCUMENTS:
+            upload = {"file": (file_name, demo.pdf_document(shown), "application/pdf")}
+            added = lead.post(f"/tenders/{tender['id']}/documents", files=upload, data={"title": doc_title})
+            documents[doc_title] = _checked(added, doc_title)["id"]
+        _checked(lead.post(f"/tenders/{tender['id']}/publish"), "publishing the open demo tender")
+        doc_title, file_name, shown = demo.DEMO_OPEN_TENDER_CHANGE
+        upload = {"file": (file_name, demo.pdf_document(shown), "application/pdf")}
+        new_version = lead.put(f"/tenders/{tender['id']}/documents/{documents[doc_title]}", files=upload)
+        _checked(new_version, "the changed document")
+    for vendor, question, answer in demo.DEMO_QUESTIONS:
+        with _client(gateway_url, token_for(f"vendor.{vendor}")) as seller:
+            asked = seller.post(f"/tenders/{tender['id']}/questions", json={"question": question})
+            question_id = _checked(asked, f"{vendor}'s question")["id"]
+        if answer:
+            with _client(gateway_url, token_for(demo.DEMO_ROUND_LEAD)) as lead:
+                answered = lead.post(f"/tenders/{tender['id']}/questions/{question_id}/answer", json={"answer": answer})
+                _checked(answered, "the answer")
+    with _client(gateway_url, token_for(demo.DEMO_ROUND_LEAD)) as lead:
+        clarified = lead.post(f"/tenders/{tender['id']}/clarifications", json={"text": demo.DEMO_CLARIFICATION})
+        _checked(clarified, "the clarification")
+    report.created += 4 + len(demo.DEMO_OPEN_TENDER_LINES) + len(demo.DEMO_OPEN_TENDER_DOCUMENTS) + 1
+    report.created += len(demo.DEMO_QUESTIONS) + 2
+    progress("demo tender taking bids: a changed document, a question answered, one open, a clarification")
