@@ -103,6 +103,11 @@ class TenderEvent(Base):
     at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
     detail: Mapped[str] = mapped_column(Text, default="")
 
+    @classmethod
+    def of(cls, tender: Tender, action: str, actor: str, at: dt.datetime, detail: str = "") -> TenderEvent:
+        """The log entry of `action` on the tender, by `actor` at `at`."""
+        return cls(tender_id=tender.id, action=action, actor=actor, at=at, detail=detail)
+
 
 class Lot(Base):
     __tablename__ = "lots"

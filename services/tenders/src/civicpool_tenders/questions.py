@@ -73,7 +73,7 @@ class QuestionService:
                                 asked_by=principal.username, question=text, asked_at=now, answer="",
                                 answered_by="")  # fmt: skip
             session.add(question)
-            session.add(_event(tender, "question_asked", BIDDER, now, f"question {question.id}"))
+            session.add(TenderEvent.of(tender, "question_asked", BIDDER, now, f"question {question.id}"))
             session.add(_asked_notice(tender, question))
             await session.flush()
             return QuestionView(question, shows_asker=False, asked_by_caller=True)
@@ -95,7 +95,9 @@ class QuestionService:
                         Text("the question is answered already; publish a clarification to add to it"), tender.status
                     )
                 question.answer, question.answered_by, question.answered_at = text, principal.username, now
-                session.add(_event(tender, "question_answered", principal.username, now, f"question {question.id}"))
+                session.add(
+                    TenderEvent.of(tender, "question_answered", principal.username, now, f"question {question.id}")
+                )
                 session.add(_published_notice(tender, question))
                 await session.flush()
                 return QuestionView(question, shows_asker=True, asked_by_caller=False)
@@ -109,7 +111,9 @@ class QuestionService:
             question = Question(id=time_ordered_id(), tender_id=tender.id, vendor_id="", asked_by="", question="",
                                 asked_at=now, answer=text, answered_by=principal.username, answered_at=now)  # fmt: skip
             session.add(question)
-            session.add(_event(tender, "clarification_published", principal.username, now, f"question {question.id}"))
+            session.add(
+                TenderEvent.of(tender, "clarification_published", principal.username, now, f"question {question.id}")
+            )
             session.add(_published_notice(tender, question))
             await session.flush()
             return QuestionView(question, shows_asker=True, asked_by_caller=False)
@@ -152,10 +156,6 @@ def _checked_text(field: str, text: str) -> str:
     if not 0 < len(text) <= MAX_TEXT:
         raise InvalidArgument.for_field(field, Text("must be 1 to {limit} characters", limit=MAX_TEXT))
     return text
-
-
-def _event(tender: Tender, action: str, actor: str, at: dt.datetime, detail: str) -> TenderEvent:
-    return TenderEvent(tender_id=tender.id, action=action, actor=actor, at=at, detail=detail)
 
 
 def _published_notice(tender: Tender, question: Question) -> NotificationOrder:

@@ -731,7 +731,7 @@ class TendersService:
 
 
 def _event(tender: Tender, action: str, principal: Principal, detail: str = "") -> TenderEvent:
-    return TenderEvent(tender_id=tender.id, action=action, actor=principal.username, at=utc_now(), detail=detail)
+    return TenderEvent.of(tender, action, principal.username, utc_now(), detail)
 
 
 def _text(value: object) -> str:

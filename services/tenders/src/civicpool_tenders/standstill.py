@@ -145,7 +145,7 @@ class StandstillService:
             tender.updated_at = now
             await AwardRelay.change_state(session, tender.id, contracts_pb.AWARD_STATE_ACTIVE, now)
             detail = f"standstill ended {tender.standstill_ends_on}; the lead confirmed signing"
-            session.add(_event(tender, "contracts_activated", principal.username, now, detail))
+            session.add(TenderEvent.of(tender, "contracts_activated", principal.username, now, detail))
         return await self._relay.deliver(tender_id)
 
     async def complaints(self, principal: Principal, tender_id: str, limit: int, cursor: str) -> Page[Complaint]:
@@ -177,7 +177,7 @@ class StandstillService:
                                   chamber=chamber, reference=reference, note=note, recorded_by=principal.username,
                                   recorded_at=now, outcome="", outcome_note="", outcome_recorded_by="")  # fmt: skip
             session.add(complaint)
-            session.add(_event(tender, "complaint_recorded", principal.username, now,
+            session.add(TenderEvent.of(tender, "complaint_recorded", principal.username, now,
                                f"review application received {received_on} by {chamber}"))  # fmt: skip
             await session.flush()
             return complaint
@@ -216,7 +216,7 @@ class StandstillService:
                 now = utc_now()
                 complaint.outcome, complaint.decided_on, complaint.outcome_note = outcome, decided_on, note
                 complaint.outcome_recorded_by, complaint.outcome_recorded_at = principal.username, now
-                session.add(_event(tender, f"complaint_{outcome}", principal.username, now,
+                session.add(TenderEvent.of(tender, f"complaint_{outcome}", principal.username, now,
                                    f"review application of {complaint.received_on} ({complaint.chamber})"))  # fmt: skip
                 if outcome == "upheld" and _waits(tender):
                     await self._revoke(session, tender, principal.username, now)
@@ -236,7 +236,7 @@ class StandstillService:
         tender.award_decided_at, tender.standstill_ends_on = None, None
         tender.updated_at = now
         await AwardRelay.change_state(session, tender.id, contracts_pb.AWARD_STATE_REVOKED, now)
-        session.add(_event(tender, "award_revoked", actor, now, "review application upheld; award it again"))
+        session.add(TenderEvent.of(tender, "award_revoked", actor, now, "review application upheld; award it again"))
 
 
 def _waits(tender: Tender) -> bool:
@@ -257,7 +257,3 @@ def _text(field: str, value: str, limit: int) -> str:
     if not 0 < len(value) <= limit:
         raise InvalidArgument.for_field(field, Text("must be 1 to {limit} characters", limit=limit))
     return value
-
-
-def _event(tender: Tender, action: str, actor: str, at: dt.datetime, detail: str) -> TenderEvent:
-    return TenderEvent(tender_id=tender.id, action=action, actor=actor, at=at, detail=detail)
