@@ -33,7 +33,7 @@ from civicpool_common.lifecycle import StateConflict
 from civicpool_common.messages import N_, Euros, Labels, Text
 from civicpool_common.references import Kind, Reference
 from civicpool_common.timestamps import network_today
-from civicpool_common.vocabulary import ContractStatus
+from civicpool_common.vocabulary import ChangeKind, ContractStatus, LegalGround
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from civicpool_contracts import holdings, idempotency, repository, rules
@@ -41,13 +41,12 @@ from civicpool_contracts.access import require_lead, require_parties, visible_co
 from civicpool_contracts.clients import UsageCatalog
 from civicpool_contracts.models import Contract, ContractChange, ContractQuota
 
-KINDS = ("price_adjustment", "quantity_increase", "term_extension", "vendor_succession")
-GROUNDS = ("review_clause", "additional_supplies", "unforeseeable", "succession")
-SUCCESSION_GROUNDS = ("review_clause", "succession")
-CAPPED_GROUNDS = ("additional_supplies", "unforeseeable")  # at most 50 % of the original value per change
+KINDS = tuple(kind.value for kind in ChangeKind)
+GROUNDS = tuple(ground.value for ground in LegalGround)
+SUCCESSION_GROUNDS = (LegalGround.REVIEW_CLAUSE, LegalGround.SUCCESSION)
+CAPPED_GROUNDS = (LegalGround.ADDITIONAL_SUPPLIES, LegalGround.UNFORESEEABLE)  # at most 50 % of the original value
 MIN_JUSTIFICATION = 20  # characters: a written justification, not a word
 MAX_CHANGES = 200  # per contract: more is a new procedure by any measure
-MAX_QUANTITY = 1_000_000
 
 _BEYOND_DE_MINIMIS = N_(
     "together with the earlier changes this comes to {total} net, beyond the de-minimis limit of {limit} (the lower of the EU threshold, {threshold}, and 10 % of the original value, {reference}; § 132 (3) GWB): record a ground of § 132 (2) GWB with its justification, or award it in a new procedure"  # noqa: E501
@@ -277,9 +276,9 @@ def _checked(request: ChangeRequest) -> ChangeRequest:
             "unit_price_cents", Text("must be between 0 and 10^11 cents, the index name at most 200 characters")
         )
     for city_id, added in request.quota_additions.items():
-        if not 0 < added <= MAX_QUANTITY:
+        if not 0 < added <= rules.MAX_QUANTITY:
             raise InvalidArgument.for_field(
-                f"quota_additions.{city_id}", Text("must be between 1 and {max:n}", max=MAX_QUANTITY)
+                f"quota_additions.{city_id}", Text("must be between 1 and {max:n}", max=rules.MAX_QUANTITY)
             )
     return ChangeRequest(request.kind, justification, request.legal_ground, request.unit_price_cents,
                          request.index_name.strip(), dict(request.quota_additions), request.ends_on,

@@ -7,6 +7,7 @@ import datetime as dt
 from civicpool_common.vocabulary import ContractStatus
 
 MAX_TEXT = 2000  # characters of a reason or memo
+MAX_QUANTITY = 1_000_000  # of one movement or one quota addition
 
 
 def effective_contract_status(status: str, ends_on: dt.date, today: dt.date) -> ContractStatus:

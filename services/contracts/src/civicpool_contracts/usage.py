@@ -51,7 +51,6 @@ from civicpool_contracts.models import (
 
 log = logging.getLogger("civicpool.contracts")
 CALL_OFF_KINDS = ("call_off", "take")  # postings that are call-offs (from the vendor, from the pool): numbered
-MAX_QUANTITY = 1_000_000
 MIN_JOINING_REASON = 10  # characters: why a city becomes a party to a contract after its award
 _SHARED_COST_LIMIT = N_(
     "must be between 1 cent and {max}: a cost that large is a purchase of its own, with its own procedure (the EU threshold)"  # noqa: E501
@@ -647,5 +646,5 @@ def _check_usable(contract: Contract, *, license_only: bool, active: bool) -> No
 
 
 def _check_quantity(quantity: int) -> None:
-    if not 0 < quantity <= MAX_QUANTITY:
-        raise InvalidArgument.for_field("quantity", Text("must be between 1 and {max:n}", max=MAX_QUANTITY))
+    if not 0 < quantity <= rules.MAX_QUANTITY:
+        raise InvalidArgument.for_field("quantity", Text("must be between 1 and {max:n}", max=rules.MAX_QUANTITY))

@@ -557,8 +557,10 @@ class TendersService:
         violations = rules.contract_term_violations(starts_on, ends_on, notice_on, today)
         if violations:
             raise InvalidArgument(Text("the contract term is not valid"), violations=violations)
-        await self._require_active_parties(principal, tender_id, decisions, expected_version)
-        names = {vendor_id: vendor.name for vendor_id, vendor in (await self._catalog.vendors(principal)).items()}
+        standstill = await self._require_active_parties(principal, tender_id, decisions, expected_version)
+        names = {}  # the winners' names, for the information notices of a standstill (read before the transaction)
+        if standstill:
+            names = {vendor_id: vendor.name for vendor_id, vendor in (await self._catalog.vendors(principal)).items()}
         async with self._writing() as session:
             tender = await lead_tender(session, principal, tender_id, expected_version)
             rules.check_transition("award", tender.status)
@@ -623,9 +625,10 @@ class TendersService:
 
     async def _require_active_parties(
         self, principal: Principal, tender_id: str, decisions: Sequence[AwardDecision], expected_version: int
-    ) -> None:
+    ) -> bool:
         """The vendors of the chosen bids and the cities with a share in the awarded lots are still active in the
-        catalog (asked before the award's transaction: no lock is held across a remote call)."""
+        catalog (asked before the award's transaction: no lock is held across a remote call). Returns whether
+        the tender waits out a standstill."""
         async with self._sessions() as session:
             tender = await lead_tender(session, principal, tender_id, expected_version)
             bids = {b.id: b for b in await repository.bids_of(session, tender.id)}
@@ -636,6 +639,7 @@ class TendersService:
             cities = sorted({s.city_id for s in shares if s.lot_id == decision.lot_id})
             named += references.cities(f"awards[{n}].lot_id", cities)
         await references.require_active(self._catalog, named)
+        return tender.standstill
 
     # -- open data -------------------------------------------------------------------------
 

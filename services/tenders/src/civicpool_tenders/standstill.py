@@ -30,7 +30,7 @@ from civicpool_common.lifecycle import StateConflict
 from civicpool_common.messages import N_, Labels, Text
 from civicpool_common.paging import Page, PageWindow
 from civicpool_common.timestamps import network_today
-from civicpool_common.vocabulary import NETWORK_TIME_ZONE, TenderStatus
+from civicpool_common.vocabulary import NETWORK_TIME_ZONE, ComplaintOutcome, TenderStatus
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -39,7 +39,7 @@ from civicpool_tenders.access import in_charge, lead_tender, vendor_only, visibl
 from civicpool_tenders.models import Bid, BidScore, Complaint, InformationNotice, Lot, Tender, TenderEvent
 from civicpool_tenders.relay import AwardRelay
 
-OUTCOMES = ("dismissed", "upheld")
+OUTCOMES = tuple(outcome.value for outcome in ComplaintOutcome)
 MAX_NOTE = 4000
 
 _STANDSTILL_RUNS = N_("the standstill runs until {last_day} ({basis}): the contracts may be concluded from {earliest}")
@@ -218,7 +218,7 @@ class StandstillService:
                 complaint.outcome_recorded_by, complaint.outcome_recorded_at = principal.username, now
                 session.add(TenderEvent.of(tender, f"complaint_{outcome}", principal.username, now,
                                    f"review application of {complaint.received_on} ({complaint.chamber})"))  # fmt: skip
-                if outcome == "upheld" and _waits(tender):
+                if outcome == ComplaintOutcome.UPHELD and _waits(tender):
                     await self._revoke(session, tender, principal.username, now)
                     revoked = True
                 await session.flush()
