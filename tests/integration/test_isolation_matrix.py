@@ -132,6 +132,7 @@ def _body_templates() -> dict[tuple[str, str], Callable[[dict[str, Any]], dict[s
             "justification": "Übernahmeversuch einer fremden Quote",
         },
         ("post", "/ledger/transactions/{id}/reverse"): lambda v: {"reason": "Übernahmeversuch"},
+        ("post", "/ledger/transactions/{id}/pass-on"): lambda v: {"cause": "declined", "reason": "Übernahmeversuch"},
         ("put", "/budgets/{city_id}/{year}"): lambda v: {"amount_cents": 100},
     }
 

@@ -23,7 +23,7 @@ from playwright.sync_api import FilePayload, Page, expect
 
 from tests.conftest import ApiFactory
 from tests.portal.conftest import Shoot, SignIn
-from tests.support.tenders import awarded, awarded_contract, draft_tender, set_bids_due
+from tests.support.tenders import awarded, awarded_contract, draft_tender, evaluated, set_bids_due
 
 BERLIN = ZoneInfo("Europe/Berlin")
 ROUND_TITLE = f"Portal-Test {dt.datetime.now(dt.UTC):%Y%m%d%H%M%S}: Videokonferenz aus der EU"
@@ -405,3 +405,29 @@ def test_9_below_the_threshold_the_lead_switches_the_standstill_on(sign_in: Sign
     lead.get_by_role("button", name="Speichern", exact=True).click()  # left as shown: no change
     expect(lead.locator(".flash.ok")).to_contain_text("Ausschreibung gespeichert")
     assert api("ettlingen.lead").get(f"/tenders/{tender['id']}").json()["standstill"] is True
+
+
+def test_10_the_lead_awards_a_framework_to_three_vendors_and_a_city_passes_a_call_off_on(
+    sign_in: SignIn, api: ApiFactory, shoot: Shoot
+) -> None:
+    tender, _ = evaluated(api, bidders=3)
+    lead = sign_in("ettlingen.lead", f"/tenders/{tender['id']}")
+    lead.get_by_label("Unternehmen in der Rahmenvereinbarung", exact=False).fill("3")
+    lead.get_by_role("button", name="Zuschlag erteilen").click()
+    expect(lead.locator(".flash.ok")).to_contain_text("Zuschlag erteilt")
+    expect(lead.get_by_test_id("framework-rank")).to_have_text(["Rang 1 von 3", "Rang 2 von 3", "Rang 3 von 3"])
+    shoot(lead, "lead-framework-award")
+    first = next(c for c in api("ettlingen.lead").get("/contracts", params={"tender_id": tender["id"]}).json()["data"]
+                 if c["framework"]["rank"] == 1)  # fmt: skip
+    city = sign_in("bruchsal.it", f"/contracts/{first['id']}")
+    expect(city.get_by_test_id("framework")).to_contain_text("Rang 1 von 3")
+    city.fill("form[action$='/allocations'] input[name=quantity]", "3")
+    city.get_by_role("button", name="Abrufen", exact=True).click()
+    expect(city.locator(".flash.ok")).to_contain_text("Lizenzen abgerufen")
+    cascade = city.get_by_test_id("cascade")
+    cascade.locator("select[name=cause]").select_option("not_in_time")
+    cascade.locator("input[name=reason]").fill("Lieferzeit 8 Wochen statt 7 Tagen")
+    cascade.get_by_role("button", name="Weitergeben").click()
+    expect(city.locator(".flash.ok")).to_contain_text("An das nächste Unternehmen der Rahmenvereinbarung weitergegeben")
+    expect(city.get_by_test_id("framework-quota")).to_have_text("3 / 8")  # now from the second vendor
+    shoot(city, "city-it-cascade")

@@ -523,6 +523,38 @@ async def test_a_lower_ranked_bid_is_awarded_only_with_a_justification(tendering
     assert {c.bid_id for c in contracts} == {d.bid_id for d in decisions}
 
 
+async def test_a_lot_is_awarded_to_its_best_ranked_vendors_as_one_framework(tendering: Tendering) -> None:
+    view, ids = await _opened(tendering)
+    evaluation = await tendering.tenders.evaluate(LEAD, view.tender.id, Weights(50, 30, 20), _scores(ids), 0)
+    laptop_lot = next(r.lot_id for r in evaluation.rows if r.bid_id == ids["laptop-rheintal"])
+    ranked = [r for r in evaluation.rows if r.lot_id == laptop_lot]
+    jitsi = next(r for r in evaluation.rows if r.lot_id != laptop_lot and r.rank == 1)
+    for wrong in (AwardDecision(laptop_lot, ranked[0].bid_id, vendors=4),
+                  AwardDecision(laptop_lot, ranked[1].bid_id, "Begründung", vendors=2)):  # fmt: skip
+        with pytest.raises(InvalidArgument) as refused:
+            await tendering.tenders.award(LEAD, view.tender.id, [wrong, AwardDecision(jitsi.lot_id, jitsi.bid_id)],
+                                            ContractTerm(), 0)  # fmt: skip
+        assert [v.field for v in refused.value.violations] in (["awards[0].vendors"], ["awards[0].bid_id"])
+    decisions = [AwardDecision(laptop_lot, ranked[0].bid_id, vendors=3), AwardDecision(jitsi.lot_id, jitsi.bid_id)]
+    awarded, contracts = await tendering.tenders.award(LEAD, view.tender.id, decisions, ContractTerm(), 0)
+    assert contracts is not None and len(contracts) == 4
+    laptops = sorted((c for c in contracts if c.lot_id == laptop_lot), key=lambda c: c.framework.rank)
+    # Each at its own price; the cascade follows the evaluation, not the price.
+    assert [(c.vendor_id, c.unit_price_cents) for c in laptops] == [
+        ("rheintal", 80_000), ("schwarzwald", 82_000), ("globalmeet", 70_000),
+    ]  # fmt: skip
+    assert len({c.framework.id for c in laptops}) == 1 and laptops[0].framework.max_quantity == 75
+    single = next(c for c in contracts if c.lot_id == jitsi.lot_id)
+    assert not single.HasField("framework")
+    lot = next(lv.lot for lv in awarded.lots if lv.lot.id == laptop_lot)
+    assert lot.framework_bid_ids == [r.bid_id for r in ranked]
+    outcomes = {b.bid.id: b.outcome for b in await tendering.tenders.list_bids(GLOBALMEET, view.tender.id, "")}
+    assert outcomes[ids["laptop-globalmeet"]] == "awarded"
+    package = await tendering.tenders.ocds_package(LEAD, view.tender.id, "ocds-test")
+    award = next(a for a in package["releases"][0]["awards"] if a["relatedLots"] == [laptop_lot])
+    assert len(award["suppliers"]) == 3 and award["value"]["amount"] == 75 * 82_000 / 100
+
+
 async def test_the_ocds_package_is_valid_with_every_city_as_buyer(tendering: Tendering) -> None:
     view, ids = await _opened(tendering)
     evaluation = await tendering.tenders.evaluate(LEAD, view.tender.id, Weights(50, 30, 20), _scores(ids), 0)

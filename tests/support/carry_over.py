@@ -76,6 +76,9 @@ ADDED_SINCE_FIXTURE: dict[str, Callable[[Any], bool]] = {
     "standstill": lambda value: isinstance(value, bool),
     "standstill_ends_on": lambda value: value is None,
     "contracts_activated_at": lambda value: value is None,
+    # Frameworks with several vendors (issue 19): nothing recorded before has one.
+    "framework": lambda value: value is None,
+    "framework_bid_ids": lambda value: value == [],
 }
 
 

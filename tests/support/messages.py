@@ -66,6 +66,7 @@ FIELD_VALUES: dict[str, st.SearchStrategy[Any]] = {
     "civicpool.tenders.v1.BidPrice.unit_price_cents": cents,
     "civicpool.tenders.v1.VolumeTier.min_quantity": st.integers(2, 10**9),
     "civicpool.tenders.v1.VolumeTier.unit_price_cents": cents,
+    "civicpool.tenders.v1.LotAward.vendors": st.integers(1, 10),
     "civicpool.tenders.v1.Weights.price": st.integers(0, 100),
     "civicpool.tenders.v1.Weights.quality": st.integers(0, 100),
     "civicpool.tenders.v1.Weights.data_protection": st.integers(0, 100),

@@ -30,9 +30,11 @@ def set_bids_due(api: ApiFactory, tender_id: str, due: dt.datetime) -> None:
     assert changed.status_code == 200, changed.text
 
 
-def awarded(api: ApiFactory, unit_price_cents: int = 3_000, *, standstill: bool = False) -> dict[str, Any]:
-    """The award (tender and contracts) of Ettlingen's tender for Bruchsal's 8 VPN seats, bid by Rheintal within
-    seconds (Schwarzwald bids more), awarded to Rheintal from today on; with `standstill` switched on first."""
+def evaluated(
+    api: ApiFactory, unit_price_cents: int = 3_000, *, standstill: bool = False, bidders: int = 2
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """Ettlingen's tender for Bruchsal's 8 VPN seats, evaluated, and its bids by vendor: Rheintal bids within seconds,
+    Schwarzwald 5 € more, and with 3 `bidders` GlobalMeet 10 € more; with `standstill` switched on first."""
     tender = draft_tender(api)
     lead = api("ettlingen.lead")
     due = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=3)
@@ -41,9 +43,10 @@ def awarded(api: ApiFactory, unit_price_cents: int = 3_000, *, standstill: bool 
     assert lead.post(f"/tenders/{tender['id']}/publish").status_code == 200
     lot = tender["lots"][0]
     bids = {}
-    for vendor, cents in (("rheintal", unit_price_cents), ("schwarzwald", unit_price_cents + 500)):
+    for n, vendor in enumerate(("rheintal", "schwarzwald", "globalmeet")[:bidders]):
         bid = api(f"vendor.{vendor}").post(f"/tenders/{tender['id']}/bids", json={
-            "lot_id": lot["id"], "prices": [{"item_id": lot["items"][0]["item_id"], "unit_price_cents": cents}],
+            "lot_id": lot["id"],
+            "prices": [{"item_id": lot["items"][0]["item_id"], "unit_price_cents": unit_price_cents + 500 * n}],
             "delivery_days": 7, "hosting_region": "DE", "dpa_offered": True, "open_source": False,
         })  # fmt: skip
         assert bid.status_code == 201, bid.text
@@ -54,11 +57,18 @@ def awarded(api: ApiFactory, unit_price_cents: int = 3_000, *, standstill: bool 
     scores = [{"bid_id": bid_id, "quality": 80} for bid_id in bids.values()]
     evaluated = lead.post(f"/tenders/{tender['id']}/evaluate", json={"weights": weights, "scores": scores})
     assert evaluated.status_code == 200, evaluated.text
+    return dict(lead.get(f"/tenders/{tender['id']}").json()), bids
+
+
+def awarded(
+    api: ApiFactory, unit_price_cents: int = 3_000, *, standstill: bool = False, vendors: int = 1
+) -> dict[str, Any]:
+    """The award (tender and contracts) of the `evaluated` tender to Rheintal (or, with several `vendors`, as a
+    framework to the best-ranked this many) from today on."""
+    tender, bids = evaluated(api, unit_price_cents, standstill=standstill, bidders=max(2, vendors))
     today = dt.datetime.now(BERLIN).date().isoformat()
-    result = lead.post(
-        f"/tenders/{tender['id']}/award",
-        json={"awards": [{"lot_id": lot["id"], "bid_id": bids["rheintal"]}], "starts_on": today},
-    )
+    award = {"lot_id": tender["lots"][0]["id"], "bid_id": bids["rheintal"], "vendors": vendors}
+    result = api("ettlingen.lead").post(f"/tenders/{tender['id']}/award", json={"awards": [award], "starts_on": today})
     assert result.status_code == 200, result.text
     return dict(result.json())
 

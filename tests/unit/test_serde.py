@@ -251,6 +251,8 @@ BODIES: list[tuple[str, st.SearchStrategy[Any], Callable[[Any], Body], Callable[
      contracts.ledger_query_to_proto),
     ("reversal", requests(contracts_pb.ReverseTransactionRequest, id=st.just("t"), idempotency_key=st.just("k")),
      contracts.reversal_from_proto, lambda body: contracts.reversal_to_proto("t", body, "k")),
+    ("pass on", requests(contracts_pb.PassOnCallOffRequest, id=st.just("t"), idempotency_key=st.just("k")),
+     contracts.pass_on_from_proto, lambda body: contracts.pass_on_to_proto("t", body, "k")),
     ("budget", requests(contracts_pb.SetBudgetRequest, city_id=st.just("c"), year=st.just(2027),
                         idempotency_key=st.just("k")),
      contracts.budget_request_from_proto,

@@ -82,6 +82,8 @@ __all__ = [
     "EvaluateBody",
     "Evaluation",
     "FieldChange",
+    "Framework",
+    "FrameworkCityUse",
     "HostingRegion",
     "ImportMode",
     "ImportResult",
@@ -127,6 +129,8 @@ __all__ = [
     "PageRound",
     "PageTender",
     "PageVendor",
+    "PassOnBody",
+    "PassOnCause",
     "Priority",
     "Problem",
     "ProblemErrorsInner",
@@ -239,6 +243,8 @@ from civicpool_client.models.document_version import DocumentVersion as Document
 from civicpool_client.models.evaluate_body import EvaluateBody as EvaluateBody
 from civicpool_client.models.evaluation import Evaluation as Evaluation
 from civicpool_client.models.field_change import FieldChange as FieldChange
+from civicpool_client.models.framework import Framework as Framework
+from civicpool_client.models.framework_city_use import FrameworkCityUse as FrameworkCityUse
 from civicpool_client.models.hosting_region import HostingRegion as HostingRegion
 from civicpool_client.models.import_mode import ImportMode as ImportMode
 from civicpool_client.models.import_result import ImportResult as ImportResult
@@ -284,6 +290,8 @@ from civicpool_client.models.page_question import PageQuestion as PageQuestion
 from civicpool_client.models.page_round import PageRound as PageRound
 from civicpool_client.models.page_tender import PageTender as PageTender
 from civicpool_client.models.page_vendor import PageVendor as PageVendor
+from civicpool_client.models.pass_on_body import PassOnBody as PassOnBody
+from civicpool_client.models.pass_on_cause import PassOnCause as PassOnCause
 from civicpool_client.models.priority import Priority as Priority
 from civicpool_client.models.problem import Problem as Problem
 from civicpool_client.models.problem_errors_inner import ProblemErrorsInner as ProblemErrorsInner

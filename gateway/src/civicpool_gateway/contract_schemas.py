@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from civicpool_common.vocabulary import ChangeKind, ContractStatus, LegalGround
+from civicpool_common.vocabulary import ChangeKind, ContractStatus, LegalGround, PassOnCause
 from pydantic import BaseModel, ConfigDict, Field
 
 from civicpool_gateway.schemas import Cents, CityShare, ListParams, Request, Text, UtcDatetime, Version
@@ -17,6 +17,29 @@ from civicpool_gateway.schemas import Cents, CityShare, ListParams, Request, Tex
 ReferenceFilter = Field(
     None, max_length=40, description="The record with this reference number (any case), e.g. ETT-2026-003"
 )
+
+
+class FrameworkCityUse(BaseModel):
+    city_id: str
+    quota: int
+    called_off: int = Field(description="From all the framework's vendors together")
+
+
+class Framework(BaseModel):
+    """A framework agreement with several vendors for one lot item: one contract per vendor."""
+
+    id: str
+    rank: int = Field(description="This contract's vendor's place in the cascade: 1 is called off first")
+    vendors: int
+    estimated_quantity: int
+    max_quantity: int = Field(description="For all vendors' call-offs together (EU Court of Justice C-23/20)")
+    estimated_value_cents: int
+    max_value_cents: int
+    called_off: int = Field(description="From all vendors together")
+    called_off_value_cents: int = Field(description="At each call-off's price")
+    quotas: list[FrameworkCityUse] = Field(
+        description="Each city's quota for all vendors together; city users see their own city's only, vendors none"
+    )
 
 
 class Contract(BaseModel):
@@ -45,6 +68,10 @@ class Contract(BaseModel):
     quotas: list[CityShare] = Field(description="Each city's quota; city users see their own city's only")
     version: int
     created_at: dt.datetime
+    framework: Framework | None = Field(
+        None, description="Set when the lot item was awarded to several vendors; then the framework's maximum and "
+        "quotas decide, and `ceiling_quantity` and `quotas` repeat them for this vendor's contract"
+    )  # fmt: skip
 
 
 class ContractListParams(ListParams):
@@ -87,6 +114,12 @@ class QuotaShiftBody(MoveBody):
 
 class ReverseBody(Request):
     reason: str = Field(min_length=1, max_length=2000, examples=["Fehlbuchung: falsche Stadt"])
+
+
+class PassOnBody(Request):
+    cause: PassOnCause = Field(description="declined: the vendor declined the call-off; not_in_time: it cannot "
+                               "deliver in time")  # fmt: skip
+    reason: str = Field(min_length=1, max_length=2000, examples=["Lieferzeit 12 Wochen statt der vereinbarten 3"])
 
 
 class LedgerEntry(BaseModel):

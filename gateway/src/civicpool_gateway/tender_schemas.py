@@ -87,6 +87,11 @@ class Lot(BaseModel):
     estimated_value_cents: int
     items: list[LotItem]
     awarded_bid_id: str
+    framework_bid_ids: list[str] = Field(
+        default_factory=list,
+        description="A framework with several vendors: every awarded bid in the order of the cascade "
+        "(`awarded_bid_id` first); empty when the lot has one vendor",
+    )
 
 
 class TenderEvent(BaseModel):
@@ -325,6 +330,14 @@ class LotAward(Request):
     lot_id: str = Field(min_length=1, max_length=64)
     bid_id: str = Field(min_length=1, max_length=64)
     justification: Text = Field("", description="Required unless the bid ranks first")
+    vendors: int = Field(
+        1,
+        ge=1,
+        le=10,
+        description="More than 1: a framework agreement with the lot's best-ranked this many bids, one contract "
+        "per vendor; `bid_id` must rank first. Call-offs go to them in rank order (the cascade) or by "
+        "mini-competition; the maximum quantity and every city's quota hold for all of them together.",
+    )
 
 
 class AwardBody(Request):

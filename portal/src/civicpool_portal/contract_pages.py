@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Annotated
 
 from civicpool_common.auth import Role
-from civicpool_common.vocabulary import ChangeKind, LegalGround
+from civicpool_common.vocabulary import ChangeKind, LegalGround, PassOnCause
 from fastapi import APIRouter, Form, Query
 from fastapi.responses import HTMLResponse, Response
 
@@ -40,6 +40,13 @@ async def contract_page(portal: PortalDep, contract_id: str) -> HTMLResponse:
     history = await portal.get(f"/contracts/{contract_id}/changes")
     is_lead = portal.has(Role.PROCUREMENT_LEAD) and portal.city == contract["lead_city_id"]
     vendors = await portal.get_all("/vendors") if is_lead else []
+    can_move_seats = portal.has(Role.CITY_IT) and own is not None and contract["status"] == "active"
+    framework = contract.get("framework")
+    passable = []  # call-offs the next vendor of the framework's cascade can take over
+    if framework and framework["rank"] < framework["vendors"] and (can_move_seats or is_lead):
+        postings = await portal.get_all("/ledger/transactions", contract_id=contract_id)
+        reversed_ids = {p["reverses_id"] for p in postings if p["reverses_id"]}
+        passable = [p for p in postings if p["kind"] == "call_off" and p["id"] not in reversed_ids]
     return await portal.page(
         "contract.html",
         contract=contract,
@@ -49,8 +56,10 @@ async def contract_page(portal: PortalDep, contract_id: str) -> HTMLResponse:
         vendors=vendors,
         change_kinds=[kind.value for kind in ChangeKind],
         legal_grounds=[ground.value for ground in LegalGround],
-        can_move_seats=portal.has(Role.CITY_IT) and own is not None and contract["status"] == "active",
+        can_move_seats=can_move_seats,
         is_lead=is_lead,
+        passable=passable,
+        pass_on_causes=[cause.value for cause in PassOnCause],
         idempotency_key=str(uuid.uuid4()),
     )
 
@@ -80,6 +89,22 @@ async def return_seats(
 ) -> Response:
     body = {"city_id": portal.city, "quantity": whole(quantity)}
     return await _seats(portal, contract_id, "returns", body, idempotency_key, portal._("Seats returned to the pool."))
+
+
+@router.post("/{contract_id}/call-offs/{transaction_id}/pass-on")
+async def pass_on(
+    portal: FormPortalDep,
+    contract_id: str,
+    transaction_id: str,
+    cause: Text,
+    reason: Text = "",
+    idempotency_key: IdempotencyField = "",
+) -> Response:
+    await portal.send(
+        "POST", f"/ledger/transactions/{transaction_id}/pass-on", json={"cause": cause, "reason": reason},
+        headers=idempotency(idempotency_key), ok=portal._("Passed on to the next vendor of the framework."),
+    )  # fmt: skip
+    return back_to(f"/contracts/{contract_id}")
 
 
 @router.post("/{contract_id}/quota-shifts")

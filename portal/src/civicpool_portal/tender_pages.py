@@ -50,6 +50,7 @@ async def tender_page(portal: PortalDep, tender_id: str) -> HTMLResponse:
     evaluation = await portal.get(f"/tenders/{tender_id}/evaluation") if scored else None
     awarded = tender["status"] == "awarded" and in_charge
     contracts = await portal.get_all("/contracts", tender_id=tender_id) if awarded else []
+    contracts.sort(key=lambda c: (c["sku"], (c["framework"] or {}).get("rank", 1)))  # a framework's in rank order
     vendors = {v["id"]: v["name"] for v in await portal.get_all("/vendors", include_inactive=True)}
     standstill = await portal.get(f"/tenders/{tender_id}/standstill") if tender["status"] == "awarded" else None
     complaints = await portal.get_all(f"/tenders/{tender_id}/complaints") if awarded and tender["standstill"] else []
@@ -244,7 +245,8 @@ async def award(portal: FormPortalDep, request: Request, tender_id: str) -> Resp
     form = await request.form()
     awards = [
         {"lot_id": key.removeprefix("bid_"), "bid_id": str(value),
-         "justification": str(form.get(f"justification_{key.removeprefix('bid_')}", ""))}
+         "justification": str(form.get(f"justification_{key.removeprefix('bid_')}", "")),
+         "vendors": whole(str(form.get(f"vendors_{key.removeprefix('bid_')}", "") or "1"))}
         for key, value in form.items() if key.startswith("bid_") and value
     ]  # fmt: skip
     body = {"awards": awards, "version": whole(str(form.get("version", "")))}

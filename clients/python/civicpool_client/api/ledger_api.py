@@ -20,6 +20,7 @@ from typing import Optional
 from typing_extensions import Annotated
 from civicpool_client.models.operation import Operation
 from civicpool_client.models.page_ledger_transaction import PageLedgerTransaction
+from civicpool_client.models.pass_on_body import PassOnBody
 from civicpool_client.models.reverse_body import ReverseBody
 
 from civicpool_client.api_client import ApiClient, RequestSerialized
@@ -386,6 +387,332 @@ class LedgerApi:
         return self.api_client.param_serialize(
             method='GET',
             resource_path='/api/v1/ledger/transactions',
+            path_params=_path_params,
+            query_params=_query_params,
+            header_params=_header_params,
+            body=_body_params,
+            post_params=_form_params,
+            files=_files,
+            auth_settings=_auth_settings,
+            collection_formats=_collection_formats,
+            _host=_host,
+            _request_auth=_request_auth
+        )
+
+
+
+
+    @validate_call
+    def pass_on_call_off(
+        self,
+        id: Annotated[str, Field(min_length=1, strict=True, max_length=64)],
+        pass_on_body: PassOnBody,
+        idempotency_key: Annotated[Optional[Annotated[str, Field(strict=True, max_length=255)]], Field(description="Send a new unique key (e.g. a UUID) with each change; a retry with the same key answers the first result and changes nothing (kept at least 24 hours). The same key with another body is refused (422).")] = None,
+        _request_timeout: Union[
+            None,
+            Annotated[StrictFloat, Field(gt=0)],
+            Tuple[
+                Annotated[StrictFloat, Field(gt=0)],
+                Annotated[StrictFloat, Field(gt=0)]
+            ]
+        ] = None,
+        _request_auth: Optional[Dict[StrictStr, Any]] = None,
+        _content_type: Optional[StrictStr] = None,
+        _headers: Optional[Dict[StrictStr, Any]] = None,
+        _host_index: Annotated[StrictInt, Field(ge=0, le=0)] = 0,
+    ) -> Operation:
+        """Pass a framework call-off on to the next-ranked vendor
+
+        When the vendor of a call-off under a framework with several vendors declines it or cannot deliver in time (the cascade of § 21 (4) Nr. 1 VgV): in one operation the call-off is reversed at the amount it was posted and the same quantity is called off from the next vendor in rank order at its price, recorded with the cause and the reason. Answers the new call-off. The city's IT for its own call-off, or a lead of the lead city; once per call-off.
+
+        :param id: (required)
+        :type id: str
+        :param pass_on_body: (required)
+        :type pass_on_body: PassOnBody
+        :param idempotency_key: Send a new unique key (e.g. a UUID) with each change; a retry with the same key answers the first result and changes nothing (kept at least 24 hours). The same key with another body is refused (422).
+        :type idempotency_key: str
+        :param _request_timeout: timeout setting for this request. If one
+                                 number provided, it will be total request
+                                 timeout. It can also be a pair (tuple) of
+                                 (connection, read) timeouts.
+        :type _request_timeout: int, tuple(int, int), optional
+        :param _request_auth: set to override the auth_settings for an a single
+                              request; this effectively ignores the
+                              authentication in the spec for a single request.
+        :type _request_auth: dict, optional
+        :param _content_type: force content-type for the request.
+        :type _content_type: str, Optional
+        :param _headers: set to override the headers for a single
+                         request; this effectively ignores the headers
+                         in the spec for a single request.
+        :type _headers: dict, optional
+        :param _host_index: set to override the host_index for a single
+                            request; this effectively ignores the host_index
+                            in the spec for a single request.
+        :type _host_index: int, optional
+        :return: Returns the result object.
+        """ # noqa: E501
+
+        _param = self._pass_on_call_off_serialize(
+            id=id,
+            pass_on_body=pass_on_body,
+            idempotency_key=idempotency_key,
+            _request_auth=_request_auth,
+            _content_type=_content_type,
+            _headers=_headers,
+            _host_index=_host_index
+        )
+
+        _response_types_map: Dict[str, Optional[str]] = {
+            '201': "Operation",
+            '400': "Problem",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '409': "Problem",
+            '422': "Problem",
+            '503': "Problem",
+        }
+        response_data = self.api_client.call_api(
+            *_param,
+            _request_timeout=_request_timeout
+        )
+        response_data.read()
+        return self.api_client.response_deserialize(
+            response_data=response_data,
+            response_types_map=_response_types_map,
+        ).data
+
+
+    @validate_call
+    def pass_on_call_off_with_http_info(
+        self,
+        id: Annotated[str, Field(min_length=1, strict=True, max_length=64)],
+        pass_on_body: PassOnBody,
+        idempotency_key: Annotated[Optional[Annotated[str, Field(strict=True, max_length=255)]], Field(description="Send a new unique key (e.g. a UUID) with each change; a retry with the same key answers the first result and changes nothing (kept at least 24 hours). The same key with another body is refused (422).")] = None,
+        _request_timeout: Union[
+            None,
+            Annotated[StrictFloat, Field(gt=0)],
+            Tuple[
+                Annotated[StrictFloat, Field(gt=0)],
+                Annotated[StrictFloat, Field(gt=0)]
+            ]
+        ] = None,
+        _request_auth: Optional[Dict[StrictStr, Any]] = None,
+        _content_type: Optional[StrictStr] = None,
+        _headers: Optional[Dict[StrictStr, Any]] = None,
+        _host_index: Annotated[StrictInt, Field(ge=0, le=0)] = 0,
+    ) -> ApiResponse[Operation]:
+        """Pass a framework call-off on to the next-ranked vendor
+
+        When the vendor of a call-off under a framework with several vendors declines it or cannot deliver in time (the cascade of § 21 (4) Nr. 1 VgV): in one operation the call-off is reversed at the amount it was posted and the same quantity is called off from the next vendor in rank order at its price, recorded with the cause and the reason. Answers the new call-off. The city's IT for its own call-off, or a lead of the lead city; once per call-off.
+
+        :param id: (required)
+        :type id: str
+        :param pass_on_body: (required)
+        :type pass_on_body: PassOnBody
+        :param idempotency_key: Send a new unique key (e.g. a UUID) with each change; a retry with the same key answers the first result and changes nothing (kept at least 24 hours). The same key with another body is refused (422).
+        :type idempotency_key: str
+        :param _request_timeout: timeout setting for this request. If one
+                                 number provided, it will be total request
+                                 timeout. It can also be a pair (tuple) of
+                                 (connection, read) timeouts.
+        :type _request_timeout: int, tuple(int, int), optional
+        :param _request_auth: set to override the auth_settings for an a single
+                              request; this effectively ignores the
+                              authentication in the spec for a single request.
+        :type _request_auth: dict, optional
+        :param _content_type: force content-type for the request.
+        :type _content_type: str, Optional
+        :param _headers: set to override the headers for a single
+                         request; this effectively ignores the headers
+                         in the spec for a single request.
+        :type _headers: dict, optional
+        :param _host_index: set to override the host_index for a single
+                            request; this effectively ignores the host_index
+                            in the spec for a single request.
+        :type _host_index: int, optional
+        :return: Returns the result object.
+        """ # noqa: E501
+
+        _param = self._pass_on_call_off_serialize(
+            id=id,
+            pass_on_body=pass_on_body,
+            idempotency_key=idempotency_key,
+            _request_auth=_request_auth,
+            _content_type=_content_type,
+            _headers=_headers,
+            _host_index=_host_index
+        )
+
+        _response_types_map: Dict[str, Optional[str]] = {
+            '201': "Operation",
+            '400': "Problem",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '409': "Problem",
+            '422': "Problem",
+            '503': "Problem",
+        }
+        response_data = self.api_client.call_api(
+            *_param,
+            _request_timeout=_request_timeout
+        )
+        response_data.read()
+        return self.api_client.response_deserialize(
+            response_data=response_data,
+            response_types_map=_response_types_map,
+        )
+
+
+    @validate_call
+    def pass_on_call_off_without_preload_content(
+        self,
+        id: Annotated[str, Field(min_length=1, strict=True, max_length=64)],
+        pass_on_body: PassOnBody,
+        idempotency_key: Annotated[Optional[Annotated[str, Field(strict=True, max_length=255)]], Field(description="Send a new unique key (e.g. a UUID) with each change; a retry with the same key answers the first result and changes nothing (kept at least 24 hours). The same key with another body is refused (422).")] = None,
+        _request_timeout: Union[
+            None,
+            Annotated[StrictFloat, Field(gt=0)],
+            Tuple[
+                Annotated[StrictFloat, Field(gt=0)],
+                Annotated[StrictFloat, Field(gt=0)]
+            ]
+        ] = None,
+        _request_auth: Optional[Dict[StrictStr, Any]] = None,
+        _content_type: Optional[StrictStr] = None,
+        _headers: Optional[Dict[StrictStr, Any]] = None,
+        _host_index: Annotated[StrictInt, Field(ge=0, le=0)] = 0,
+    ) -> RESTResponseType:
+        """Pass a framework call-off on to the next-ranked vendor
+
+        When the vendor of a call-off under a framework with several vendors declines it or cannot deliver in time (the cascade of § 21 (4) Nr. 1 VgV): in one operation the call-off is reversed at the amount it was posted and the same quantity is called off from the next vendor in rank order at its price, recorded with the cause and the reason. Answers the new call-off. The city's IT for its own call-off, or a lead of the lead city; once per call-off.
+
+        :param id: (required)
+        :type id: str
+        :param pass_on_body: (required)
+        :type pass_on_body: PassOnBody
+        :param idempotency_key: Send a new unique key (e.g. a UUID) with each change; a retry with the same key answers the first result and changes nothing (kept at least 24 hours). The same key with another body is refused (422).
+        :type idempotency_key: str
+        :param _request_timeout: timeout setting for this request. If one
+                                 number provided, it will be total request
+                                 timeout. It can also be a pair (tuple) of
+                                 (connection, read) timeouts.
+        :type _request_timeout: int, tuple(int, int), optional
+        :param _request_auth: set to override the auth_settings for an a single
+                              request; this effectively ignores the
+                              authentication in the spec for a single request.
+        :type _request_auth: dict, optional
+        :param _content_type: force content-type for the request.
+        :type _content_type: str, Optional
+        :param _headers: set to override the headers for a single
+                         request; this effectively ignores the headers
+                         in the spec for a single request.
+        :type _headers: dict, optional
+        :param _host_index: set to override the host_index for a single
+                            request; this effectively ignores the host_index
+                            in the spec for a single request.
+        :type _host_index: int, optional
+        :return: Returns the result object.
+        """ # noqa: E501
+
+        _param = self._pass_on_call_off_serialize(
+            id=id,
+            pass_on_body=pass_on_body,
+            idempotency_key=idempotency_key,
+            _request_auth=_request_auth,
+            _content_type=_content_type,
+            _headers=_headers,
+            _host_index=_host_index
+        )
+
+        _response_types_map: Dict[str, Optional[str]] = {
+            '201': "Operation",
+            '400': "Problem",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '409': "Problem",
+            '422': "Problem",
+            '503': "Problem",
+        }
+        response_data = self.api_client.call_api(
+            *_param,
+            _request_timeout=_request_timeout
+        )
+        return response_data.response
+
+
+    def _pass_on_call_off_serialize(
+        self,
+        id,
+        pass_on_body,
+        idempotency_key,
+        _request_auth,
+        _content_type,
+        _headers,
+        _host_index,
+    ) -> RequestSerialized:
+
+        _host = None
+
+        _collection_formats: Dict[str, str] = {
+        }
+
+        _path_params: Dict[str, str] = {}
+        _query_params: List[Tuple[str, str]] = []
+        _header_params: Dict[str, Optional[str]] = _headers or {}
+        _form_params: List[Tuple[str, str]] = []
+        _files: Dict[
+            str, Union[str, bytes, List[str], List[bytes], List[Tuple[str, bytes]]]
+        ] = {}
+        _body_params: Optional[bytes] = None
+
+        # process the path parameters
+        if id is not None:
+            _path_params['id'] = id
+        # process the query parameters
+        # process the header parameters
+        if idempotency_key is not None:
+            _header_params['idempotency-key'] = idempotency_key
+        # process the form parameters
+        # process the body parameter
+        if pass_on_body is not None:
+            _body_params = pass_on_body
+
+
+        # set the HTTP header `Accept`
+        if 'Accept' not in _header_params:
+            _header_params['Accept'] = self.api_client.select_header_accept(
+                [
+                    'application/json', 
+                    'application/problem+json'
+                ]
+            )
+
+        # set the HTTP header `Content-Type`
+        if _content_type:
+            _header_params['Content-Type'] = _content_type
+        else:
+            _default_content_type = (
+                self.api_client.select_header_content_type(
+                    [
+                        'application/json'
+                    ]
+                )
+            )
+            if _default_content_type is not None:
+                _header_params['Content-Type'] = _default_content_type
+
+        # authentication setting
+        _auth_settings: List[str] = [
+            'HTTPBearer'
+        ]
+
+        return self.api_client.param_serialize(
+            method='POST',
+            resource_path='/api/v1/ledger/transactions/{id}/pass-on',
             path_params=_path_params,
             query_params=_query_params,
             header_params=_header_params,

@@ -60,6 +60,8 @@ from civicpool_client.models.document_version import DocumentVersion
 from civicpool_client.models.evaluate_body import EvaluateBody
 from civicpool_client.models.evaluation import Evaluation
 from civicpool_client.models.field_change import FieldChange
+from civicpool_client.models.framework import Framework
+from civicpool_client.models.framework_city_use import FrameworkCityUse
 from civicpool_client.models.hosting_region import HostingRegion
 from civicpool_client.models.import_mode import ImportMode
 from civicpool_client.models.import_result import ImportResult
@@ -105,6 +107,8 @@ from civicpool_client.models.page_question import PageQuestion
 from civicpool_client.models.page_round import PageRound
 from civicpool_client.models.page_tender import PageTender
 from civicpool_client.models.page_vendor import PageVendor
+from civicpool_client.models.pass_on_body import PassOnBody
+from civicpool_client.models.pass_on_cause import PassOnCause
 from civicpool_client.models.priority import Priority
 from civicpool_client.models.problem import Problem
 from civicpool_client.models.problem_errors_inner import ProblemErrorsInner

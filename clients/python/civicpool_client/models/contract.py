@@ -19,9 +19,10 @@ import json
 
 from datetime import date, datetime
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
-from typing import Any, ClassVar, Dict, List
+from typing import Any, ClassVar, Dict, List, Optional
 from civicpool_client.models.city_share import CityShare
 from civicpool_client.models.contract_status import ContractStatus
+from civicpool_client.models.framework import Framework
 from typing import Optional, Set
 from typing_extensions import Self
 from pydantic_core import to_jsonable_python
@@ -52,7 +53,8 @@ class Contract(BaseModel):
     quotas: List[CityShare] = Field(description="Each city's quota; city users see their own city's only")
     version: StrictInt
     created_at: datetime
-    __properties: ClassVar[List[str]] = ["id", "reference", "tender_id", "lot_id", "bid_id", "vendor_id", "lead_city_id", "item_id", "sku", "name", "unit", "kind", "unit_price_cents", "ceiling_quantity", "ceiling_value_cents", "starts_on", "ends_on", "renewal_notice_on", "status", "quotas", "version", "created_at"]
+    framework: Optional[Framework] = Field(default=None, description="Set when the lot item was awarded to several vendors; then the framework's maximum and quotas decide, and `ceiling_quantity` and `quotas` repeat them for this vendor's contract")
+    __properties: ClassVar[List[str]] = ["id", "reference", "tender_id", "lot_id", "bid_id", "vendor_id", "lead_city_id", "item_id", "sku", "name", "unit", "kind", "unit_price_cents", "ceiling_quantity", "ceiling_value_cents", "starts_on", "ends_on", "renewal_notice_on", "status", "quotas", "version", "created_at", "framework"]
 
     model_config = ConfigDict(
         validate_by_name=True,
@@ -99,6 +101,14 @@ class Contract(BaseModel):
             for _item_quotas in self.quotas:
                 _items.append(_item_quotas.to_dict() if _item_quotas is not None else None)
             _dict['quotas'] = _items
+        # override the default output from pydantic by calling `to_dict()` of framework
+        if self.framework:
+            _dict['framework'] = self.framework.to_dict()
+        # set to None if framework (nullable) is None
+        # and model_fields_set contains the field
+        if self.framework is None and "framework" in self.model_fields_set:
+            _dict['framework'] = None
+
         return _dict
 
     @classmethod
@@ -132,7 +142,8 @@ class Contract(BaseModel):
             "status": obj.get("status"),
             "quotas": [CityShare.from_dict(_item) for _item in obj["quotas"]] if obj.get("quotas") is not None else None,
             "version": obj.get("version"),
-            "created_at": obj.get("created_at")
+            "created_at": obj.get("created_at"),
+            "framework": Framework.from_dict(obj["framework"]) if obj.get("framework") is not None else None
         })
         return _obj
 

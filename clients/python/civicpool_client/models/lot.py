@@ -17,8 +17,8 @@ import pprint
 import re  # noqa: F401
 import json
 
-from pydantic import BaseModel, ConfigDict, StrictInt, StrictStr
-from typing import Any, ClassVar, Dict, List
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
+from typing import Any, ClassVar, Dict, List, Optional
 from civicpool_client.models.lot_item import LotItem
 from typing import Optional, Set
 from typing_extensions import Self
@@ -34,7 +34,8 @@ class Lot(BaseModel):
     estimated_value_cents: StrictInt
     items: List[LotItem]
     awarded_bid_id: StrictStr
-    __properties: ClassVar[List[str]] = ["id", "number", "title", "estimated_value_cents", "items", "awarded_bid_id"]
+    framework_bid_ids: Optional[List[StrictStr]] = Field(default=None, description="A framework with several vendors: every awarded bid in the order of the cascade (`awarded_bid_id` first); empty when the lot has one vendor")
+    __properties: ClassVar[List[str]] = ["id", "number", "title", "estimated_value_cents", "items", "awarded_bid_id", "framework_bid_ids"]
 
     model_config = ConfigDict(
         validate_by_name=True,
@@ -98,7 +99,8 @@ class Lot(BaseModel):
             "title": obj.get("title"),
             "estimated_value_cents": obj.get("estimated_value_cents"),
             "items": [LotItem.from_dict(_item) for _item in obj["items"]] if obj.get("items") is not None else None,
-            "awarded_bid_id": obj.get("awarded_bid_id")
+            "awarded_bid_id": obj.get("awarded_bid_id"),
+            "framework_bid_ids": obj.get("framework_bid_ids")
         })
         return _obj
 

@@ -31,7 +31,8 @@ class LotAward(BaseModel):
     lot_id: Annotated[str, Field(min_length=1, strict=True, max_length=64)]
     bid_id: Annotated[str, Field(min_length=1, strict=True, max_length=64)]
     justification: Optional[Annotated[str, Field(strict=True, max_length=2000)]] = Field(default='', description="Required unless the bid ranks first")
-    __properties: ClassVar[List[str]] = ["lot_id", "bid_id", "justification"]
+    vendors: Optional[Annotated[int, Field(le=10, strict=True, ge=1)]] = Field(default=1, description="More than 1: a framework agreement with the lot's best-ranked this many bids, one contract per vendor; `bid_id` must rank first. Call-offs go to them in rank order (the cascade) or by mini-competition; the maximum quantity and every city's quota hold for all of them together.")
+    __properties: ClassVar[List[str]] = ["lot_id", "bid_id", "justification", "vendors"]
 
     model_config = ConfigDict(
         validate_by_name=True,
@@ -86,7 +87,8 @@ class LotAward(BaseModel):
         _obj = cls.model_validate({
             "lot_id": obj.get("lot_id"),
             "bid_id": obj.get("bid_id"),
-            "justification": obj.get("justification") if obj.get("justification") is not None else ''
+            "justification": obj.get("justification") if obj.get("justification") is not None else '',
+            "vendors": obj.get("vendors") if obj.get("vendors") is not None else 1
         })
         return _obj
 

@@ -24,6 +24,7 @@ from civicpool_gateway.contract_schemas import (
     LedgerTransaction,
     MoveBody,
     Operation,
+    PassOnBody,
     QuotaShift,
     QuotaShiftBody,
     RenewalBody,
@@ -120,6 +121,12 @@ class ContractsClient(ServiceClient):
     ) -> Operation:
         request = serde.reversal_to_proto(transaction_id, body, idempotency_key)
         return serde.operation_from_proto(await self._call(self._stub.ReverseTransaction, request, token))
+
+    async def pass_on_call_off(
+        self, transaction_id: str, body: PassOnBody, idempotency_key: str | None, token: str
+    ) -> Operation:
+        request = serde.pass_on_to_proto(transaction_id, body, idempotency_key)
+        return serde.operation_from_proto(await self._call(self._stub.PassOnCallOff, request, token))
 
     # -- budgets and reports ---------------------------------------------------
 

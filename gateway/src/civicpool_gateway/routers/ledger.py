@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Response, status
 
 from civicpool_gateway.auth import CallerDep
 from civicpool_gateway.clients import ClientsDep
-from civicpool_gateway.contract_schemas import LedgerListParams, LedgerTransaction, Operation, ReverseBody
+from civicpool_gateway.contract_schemas import LedgerListParams, LedgerTransaction, Operation, PassOnBody, ReverseBody
 from civicpool_gateway.routers.contracts import IdempotencyKey, replay_marked
 from civicpool_gateway.schemas import Page, ResourceId
 
@@ -41,4 +41,23 @@ async def reverse_transaction(
     idempotency_key: IdempotencyKey = None,
 ) -> Operation:  # fmt: skip
     operation = await services.contracts.reverse_transaction(id, body, idempotency_key, caller.token)
+    return replay_marked(operation, response)
+
+
+@router.post(
+    "/ledger/transactions/{id}/pass-on",
+    summary="Pass a framework call-off on to the next-ranked vendor",
+    description="When the vendor of a call-off under a framework with several vendors declines it or cannot deliver "
+    "in time (the cascade of § 21 (4) Nr. 1 VgV): in one operation the call-off is reversed at the amount it was "
+    "posted and the same quantity is called off from the next vendor in rank order at its price, recorded with the "
+    "cause and the reason. Answers the new call-off. The city's IT for its own call-off, or a lead of the lead "
+    "city; once per call-off.",
+    response_model=Operation,
+    status_code=status.HTTP_201_CREATED,
+)
+async def pass_on_call_off(
+    id: ResourceId, body: PassOnBody, caller: CallerDep, services: ClientsDep, response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> Operation:  # fmt: skip
+    operation = await services.contracts.pass_on_call_off(id, body, idempotency_key, caller.token)
     return replay_marked(operation, response)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from civicpool.contracts.v1 import contracts_pb2 as pb
-from civicpool_common.vocabulary import ChangeKind, ContractStatus, LegalGround, to_proto, words_of
+from civicpool_common.vocabulary import ChangeKind, ContractStatus, LegalGround, PassOnCause, to_proto, words_of
 
 from civicpool_gateway.contract_schemas import (
     Budget,
@@ -21,12 +21,15 @@ from civicpool_gateway.contract_schemas import (
     ContractListParams,
     ContractTerms,
     ContractTotal,
+    Framework,
+    FrameworkCityUse,
     LedgerEntry,
     LedgerListParams,
     LedgerTransaction,
     MoveBody,
     MovementRecord,
     Operation,
+    PassOnBody,
     QuotaAddition,
     QuotaShift,
     QuotaShiftBody,
@@ -59,6 +62,7 @@ from civicpool_gateway.serde.fields import (
 CONTRACT_STATUSES = words_of(pb.ContractStatus, ContractStatus)
 CHANGE_KINDS = words_of(pb.ChangeKind, ChangeKind)
 LEGAL_GROUNDS = words_of(pb.LegalGround, LegalGround)
+PASS_ON_CAUSES = words_of(pb.PassOnCause, PassOnCause)
 
 
 # -- contracts -----------------------------------------------------------------
@@ -88,7 +92,29 @@ def contract_from_proto(message: pb.Contract) -> Contract:
         quotas=[CityShare(city_id=q.city_id, quantity=q.quantity) for q in message.quotas],
         version=message.version,
         created_at=time_or_none(message.HasField("created_at"), message.created_at),
+        framework=framework_from_proto(message.framework) if message.HasField("framework") else None,
     )
+
+
+def framework_from_proto(message: pb.Framework) -> Framework:
+    return Framework(
+        id=message.id, rank=message.rank, vendors=message.vendors, estimated_quantity=message.estimated_quantity,
+        max_quantity=message.max_quantity, estimated_value_cents=message.estimated_value_cents,
+        max_value_cents=message.max_value_cents, called_off=message.called_off,
+        called_off_value_cents=message.called_off_value_cents,
+        quotas=[FrameworkCityUse(city_id=q.city_id, quota=q.quota, called_off=q.called_off) for q in message.quotas],
+    )  # fmt: skip
+
+
+def framework_to_proto(framework: Framework) -> pb.Framework:
+    return pb.Framework(
+        id=framework.id, rank=framework.rank, vendors=framework.vendors,
+        estimated_quantity=framework.estimated_quantity, max_quantity=framework.max_quantity,
+        estimated_value_cents=framework.estimated_value_cents, max_value_cents=framework.max_value_cents,
+        called_off=framework.called_off, called_off_value_cents=framework.called_off_value_cents,
+        quotas=[pb.FrameworkCityUse(city_id=q.city_id, quota=q.quota, called_off=q.called_off)
+                for q in framework.quotas],
+    )  # fmt: skip
 
 
 def contract_to_proto(contract: Contract) -> pb.Contract:
@@ -115,6 +141,7 @@ def contract_to_proto(contract: Contract) -> pb.Contract:
         quotas=[pb.CityShare(city_id=q.city_id, quantity=q.quantity) for q in contract.quotas],
         version=contract.version,
         created_at=to_timestamp(contract.created_at),
+        framework=framework_to_proto(contract.framework) if contract.framework else None,
     )
 
 
@@ -431,6 +458,15 @@ def reversal_to_proto(
 
 def reversal_from_proto(request: pb.ReverseTransactionRequest) -> ReverseBody:
     return ReverseBody(reason=request.reason)
+
+
+def pass_on_to_proto(transaction_id: str, body: PassOnBody, idempotency_key: str | None) -> pb.PassOnCallOffRequest:
+    return pb.PassOnCallOffRequest(id=transaction_id, cause=to_proto(body.cause, pb.PassOnCause, PassOnCause),
+                                   reason=body.reason, idempotency_key=idempotency_key or "")  # fmt: skip
+
+
+def pass_on_from_proto(request: pb.PassOnCallOffRequest) -> PassOnBody:
+    return PassOnBody(cause=word(request.cause, PASS_ON_CAUSES), reason=request.reason)
 
 
 # -- budgets -------------------------------------------------------------------

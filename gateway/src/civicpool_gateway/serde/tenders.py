@@ -119,6 +119,7 @@ def lot_from_proto(message: pb.Lot) -> Lot:
         estimated_value_cents=message.estimated_value_cents,
         items=[lot_item_from_proto(i) for i in message.items],
         awarded_bid_id=message.awarded_bid_id,
+        framework_bid_ids=list(message.framework_bid_ids),
     )
 
 
@@ -130,6 +131,7 @@ def lot_to_proto(lot: Lot) -> pb.Lot:
         estimated_value_cents=lot.estimated_value_cents,
         items=[lot_item_to_proto(i) for i in lot.items],
         awarded_bid_id=lot.awarded_bid_id,
+        framework_bid_ids=lot.framework_bid_ids,
     )
 
 
@@ -512,11 +514,23 @@ def evaluate_from_proto(request: pb.EvaluateTenderRequest) -> EvaluateBody:
     )
 
 
+def lot_award_to_proto(award: LotAward) -> pb.LotAward:
+    return pb.LotAward(
+        lot_id=award.lot_id, bid_id=award.bid_id, justification=award.justification, vendors=award.vendors
+    )
+
+
+def lot_award_from_proto(award: pb.LotAward) -> LotAward:
+    return LotAward(
+        lot_id=award.lot_id, bid_id=award.bid_id, justification=award.justification, vendors=award.vendors or 1
+    )
+
+
 def award_to_proto(tender_id: str, body: AwardBody, expected_version: int) -> pb.AwardTenderRequest:
     return pb.AwardTenderRequest(
         tender_id=tender_id,
         expected_version=expected_version,
-        awards=[pb.LotAward(lot_id=a.lot_id, bid_id=a.bid_id, justification=a.justification) for a in body.awards],
+        awards=[lot_award_to_proto(a) for a in body.awards],
         starts_on=day_text(body.starts_on),
         ends_on=day_text(body.ends_on),
         renewal_notice_on=day_text(body.renewal_notice_on),
@@ -525,7 +539,7 @@ def award_to_proto(tender_id: str, body: AwardBody, expected_version: int) -> pb
 
 def award_from_proto(request: pb.AwardTenderRequest) -> AwardBody:
     return AwardBody(
-        awards=[LotAward(lot_id=a.lot_id, bid_id=a.bid_id, justification=a.justification) for a in request.awards],
+        awards=[lot_award_from_proto(a) for a in request.awards],
         starts_on=day_or_none(request.starts_on),
         ends_on=day_or_none(request.ends_on),
         renewal_notice_on=day_or_none(request.renewal_notice_on),

@@ -133,6 +133,13 @@ class LegalGround(StrEnum):
     SUCCESSION = "succession"  # Nr. 4: a new vendor by restructuring, takeover, merger or insolvency
 
 
+class PassOnCause(StrEnum):
+    """Why a framework call-off goes on to the next-ranked vendor (the cascade of § 21 (4) Nr. 1 VgV)."""
+
+    DECLINED = "declined"  # the vendor declined the call-off
+    NOT_IN_TIME = "not_in_time"  # the vendor cannot deliver in time
+
+
 Word = TypeVar("Word", bound=StrEnum)
 # A generated proto enum (mypy-protobuf types each as a class with an enum-wrapper metaclass).
 ProtoEnum = Any

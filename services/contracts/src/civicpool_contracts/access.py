@@ -9,7 +9,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
+from typing import TypeVar
 
 from civicpool_common.auth import NETWORK_WIDE, Principal, Role
 from civicpool_common.errors import FieldViolation, InvalidArgument, NotFound, PermissionDenied
@@ -17,7 +18,9 @@ from civicpool_common.messages import Text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from civicpool_contracts import repository
-from civicpool_contracts.models import Contract, ContractQuota
+from civicpool_contracts.models import Contract, ContractQuota, FrameworkQuota
+
+Quota = TypeVar("Quota", ContractQuota, FrameworkQuota)
 
 
 def may_see_contract(principal: Principal, contract: Contract, parties: Collection[str]) -> bool:
@@ -42,9 +45,10 @@ async def visible_contract(
     return contract, quotas
 
 
-def visible_quotas(principal: Principal, quotas: list[ContractQuota]) -> list[ContractQuota]:
-    """A vendor sees its contract's terms, not how the cities share it; a city its own share (Principal.sees_city)."""
-    return [q for q in quotas if principal.sees_city(q.city_id)]
+def visible_quotas(principal: Principal | None, quotas: Sequence[Quota]) -> list[Quota]:
+    """A vendor sees its contract's terms, not how the cities share it; a city its own share (Principal.sees_city).
+    None: another service, which sees every share."""
+    return [q for q in quotas if principal is None or principal.sees_city(q.city_id)]
 
 
 def city_in_reach(principal: Principal, city_id: str) -> str:

@@ -57,6 +57,9 @@ _OVER_HALF = N_(
 _NEW_VENDOR = N_(
     "a new vendor is a substantial change (§ 132 (1) Nr. 4 GWB): it needs the ground succession (restructuring, takeover, merger, insolvency) or review_clause (§ 132 (2) Nr. 1, 4 GWB)"  # noqa: E501
 )
+_FRAMEWORK_QUANTITY = N_(
+    "contract {contract} is one vendor's part of a framework with several vendors, whose maximum and quotas hold for all of them: its quantity is not raised for one vendor"  # noqa: E501
+)
 _NOT_ACTIVE = N_("contract {contract} is {status}; only an active contract is changed (§ 132 GWB)")
 
 
@@ -160,6 +163,11 @@ class ChangeService:
         async with self._sessions() as session:
             contract, quotas = await visible_contract(session, principal, contract_id)
         require_lead(principal, contract)
+        if request.kind == "quantity_increase" and contract.framework_id:
+            raise StateConflict(
+                Text(_FRAMEWORK_QUANTITY, contract=contract.reference),
+                contract.status,
+            )
         if request.kind == "quantity_increase":
             cities = sorted(request.quota_additions)
             await references.require_active(self._catalog, references.cities("quota_additions", cities))

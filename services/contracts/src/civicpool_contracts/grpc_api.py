@@ -24,6 +24,7 @@ from civicpool_common.vocabulary import (
     ChangeKind,
     ContractStatus,
     LegalGround,
+    PassOnCause,
     from_proto,
     to_proto,
 )
@@ -62,6 +63,19 @@ def contract_to_proto(view: ContractView) -> pb.Contract:
         status=to_proto(view.status, pb.ContractStatus, ContractStatus),
         quotas=[pb.CityShare(city_id=q.city_id, quantity=q.quantity) for q in view.quotas],
         lead_city_id=c.lead_city_id, version=c.version, created_at=to_timestamp(c.created_at), reference=c.reference,
+        framework=framework_to_proto(view) if view.framework else None,
+    )  # fmt: skip
+
+
+def framework_to_proto(view: ContractView) -> pb.Framework:
+    assert view.framework is not None
+    f = view.framework.framework
+    return pb.Framework(
+        id=f.id, rank=view.contract.framework_rank, vendors=f.vendors, estimated_quantity=f.estimated_quantity,
+        max_quantity=f.max_quantity, estimated_value_cents=f.estimated_value_cents, max_value_cents=f.max_value_cents,
+        called_off=f.called_off, called_off_value_cents=f.called_off_value_cents,
+        quotas=[pb.FrameworkCityUse(city_id=q.city_id, quota=q.quantity, called_off=q.called_off)
+                for q in view.framework.quotas],
     )  # fmt: skip
 
 
@@ -249,6 +263,15 @@ class ContractsServicer(contracts_pb2_grpc.ContractsServiceServicer):
         )
         return operation_to_proto(operation)
 
+    async def PassOnCallOff(self, request: pb.PassOnCallOffRequest, context: Context) -> pb.Operation:
+        cause = from_proto(request.cause, pb.PassOnCause, PassOnCause)
+        if cause is None:
+            raise InvalidArgument.for_field("cause", Text("say why: the vendor declined, or cannot deliver in time"))
+        operation = await self._usage.pass_on(
+            current_principal(), request.id, cause, request.reason, key=request.idempotency_key
+        )
+        return operation_to_proto(operation)
+
     async def ShareCost(self, request: pb.ShareCostRequest, context: Context) -> pb.Operation:
         operation = await self._usage.share_cost(
             current_principal(), request.contract_id, request.amount_cents, request.memo, request.cost_key_id,
@@ -349,7 +372,8 @@ def award_order_from_proto(message: pb.CreateAwardContractsRequest) -> AwardOrde
     items = [
         AwardedItem(
             i.contract_id, i.lot_id, i.bid_id, i.vendor_id, i.item_id, i.sku, i.name, i.unit, i.kind,
-            i.unit_price_cents, i.ceiling_quantity, {q.city_id: q.quantity for q in i.quotas},
+            i.unit_price_cents, i.ceiling_quantity, {q.city_id: q.quantity for q in i.quotas}, i.framework_id,
+            i.framework_rank or 1, i.estimated_quantity,
         )
         for i in message.items
     ]  # fmt: skip

@@ -18,11 +18,13 @@ from dataclasses import dataclass
 from sqlalchemy import BigInteger, BindParameter, String, Update, and_, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from civicpool_contracts.models import Contract, ContractQuota, table
+from civicpool_contracts.models import Contract, ContractQuota, Framework, FrameworkQuota, table
 
 # Plain statements on the transaction's connection: they run on every call-off.
 CONTRACTS = table(Contract)
 QUOTAS = table(ContractQuota)
+FRAMEWORKS = table(Framework)
+FRAMEWORK_QUOTAS = table(FrameworkQuota)
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,8 @@ DELTA: BindParameter[int] = bindparam("delta", type_=BigInteger())
 CONTRACT_ID: BindParameter[str] = bindparam("the_contract_id", type_=String())
 CITY_ID: BindParameter[str] = bindparam("the_city_id", type_=String())
 PRICE: BindParameter[int] = bindparam("the_price", type_=BigInteger())
+FRAMEWORK_ID: BindParameter[str] = bindparam("the_framework_id", type_=String())
+AMOUNT: BindParameter[int] = bindparam("amount", type_=BigInteger())
 
 
 @functools.cache
@@ -100,6 +104,57 @@ QUOTA_SHIFT = (
     )
     .values(quantity=QUOTAS.c.quantity + DELTA)
 )
+
+
+# A framework with several vendors: a call-off (or its reversal) counts against the city's framework quota and the
+# framework's maximum quantity and value, whichever vendor delivers (C-23/20).
+FRAMEWORK_QUOTA_CALL_OFF = (
+    update(FRAMEWORK_QUOTAS)
+    .where(
+        FRAMEWORK_QUOTAS.c.framework_id == FRAMEWORK_ID,
+        FRAMEWORK_QUOTAS.c.city_id == CITY_ID,
+        (FRAMEWORK_QUOTAS.c.called_off + DELTA).between(0, FRAMEWORK_QUOTAS.c.quantity),
+    )
+    .values(called_off=FRAMEWORK_QUOTAS.c.called_off + DELTA)
+)
+FRAMEWORK_CALL_OFF = (
+    update(FRAMEWORKS)
+    .where(
+        FRAMEWORKS.c.id == FRAMEWORK_ID,
+        (FRAMEWORKS.c.called_off + DELTA).between(0, FRAMEWORKS.c.max_quantity),
+        (FRAMEWORKS.c.called_off_value_cents + AMOUNT).between(0, FRAMEWORKS.c.max_value_cents),
+    )
+    .values(
+        called_off=FRAMEWORKS.c.called_off + DELTA,
+        called_off_value_cents=FRAMEWORKS.c.called_off_value_cents + AMOUNT,
+    )
+)
+FRAMEWORK_QUOTA_SHIFT = (
+    update(FRAMEWORK_QUOTAS)
+    .where(
+        FRAMEWORK_QUOTAS.c.framework_id == FRAMEWORK_ID,
+        FRAMEWORK_QUOTAS.c.city_id == CITY_ID,
+        FRAMEWORK_QUOTAS.c.quantity + DELTA >= FRAMEWORK_QUOTAS.c.called_off,
+    )
+    .values(quantity=FRAMEWORK_QUOTAS.c.quantity + DELTA)
+)
+
+
+async def call_off_framework(
+    connection: AsyncConnection, framework_id: str, city_id: str, delta: int, amount_cents: int
+) -> bool:
+    """Count a call-off of `delta` worth `amount_cents` (negative: its reversal) against the city's framework quota,
+    then the framework's maximum (locks in that order); whether both still hold."""
+    values = {"the_framework_id": framework_id, "the_city_id": city_id, "delta": delta, "amount": amount_cents}
+    if (await connection.execute(FRAMEWORK_QUOTA_CALL_OFF, values)).rowcount != 1:
+        return False
+    return (await connection.execute(FRAMEWORK_CALL_OFF, values)).rowcount == 1
+
+
+async def shift_framework_quota(connection: AsyncConnection, framework_id: str, city_id: str, delta: int) -> bool:
+    """Raise or lower a city's framework quota, never below what it called off from all vendors; whether it did."""
+    values = {"the_framework_id": framework_id, "the_city_id": city_id, "delta": delta}
+    return (await connection.execute(FRAMEWORK_QUOTA_SHIFT, values)).rowcount == 1
 
 
 async def change_contract(

@@ -44,11 +44,13 @@ class Contract(Base):
 
     __tablename__ = "contracts"
     __table_args__ = (
-        # One contract per lot item and award; a revoked award's contracts stay on record beside the next.
+        # One contract per lot item, award and place in the framework; a revoked award's contracts stay on record
+        # beside the next.
         Index(
-            "uq_contracts_lot_item_not_revoked",
+            "uq_contracts_lot_item_rank_not_revoked",
             "lot_id",
             "item_id",
+            "framework_rank",
             unique=True,
             sqlite_where=text("status <> 'revoked'"),
             postgresql_where=text("status <> 'revoked'"),
@@ -63,6 +65,7 @@ class Contract(Base):
         CheckConstraint("called_off BETWEEN 0 AND ceiling_quantity", name="called_off_within_ceiling"),
         CheckConstraint("called_off * unit_price_cents <= ceiling_value_cents", name="called_off_within_value"),
         CheckConstraint("in_pool >= 0", name="pool_not_negative"),
+        CheckConstraint("framework_rank > 0", name="framework_rank_positive"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
@@ -93,6 +96,10 @@ class Contract(Base):
     in_pool: Mapped[int] = mapped_column(BigInteger, default=0)  # returned seats no city holds
     renewal_round_id: Mapped[str] = mapped_column(String(36), default="")  # the demand round that renews it
     cost_key_id: Mapped[str] = mapped_column(String(40), default="usage")  # how shared costs are split
+    # A framework with several vendors: its id and this vendor's place in the cascade (1: called off first).
+    # "" and 1: the contract is a framework of its own, with one vendor.
+    framework_id: Mapped[str] = mapped_column(String(36), default="", server_default="", index=True)
+    framework_rank: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
 
@@ -124,6 +131,70 @@ class ContractQuota(Base):
     @property
     def quota_left(self) -> int:
         return self.quantity - self.called_off
+
+
+class Framework(Base):
+    """A framework agreement with several vendors for one lot item: one contract per vendor, ranked by the evaluation.
+
+    Its estimated and maximum quantity and value are stated with the award (EU Court of Justice C-23/20); the
+    maximum holds for all vendors' call-offs together, and each city's quota is held here (FrameworkQuota), not per
+    vendor. Running counters, changed only by guarded UPDATEs (holdings.py) in the call-off's own transaction.
+    """
+
+    __tablename__ = "frameworks"
+    __table_args__ = (
+        CheckConstraint("estimated_quantity > 0 AND estimated_quantity <= max_quantity", name="estimate_within_max"),
+        CheckConstraint("max_value_cents >= 0", name="max_value_not_negative"),
+        CheckConstraint("called_off BETWEEN 0 AND max_quantity", name="called_off_within_max"),
+        CheckConstraint("called_off_value_cents BETWEEN 0 AND max_value_cents", name="value_within_max"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)  # chosen by the award, like its contracts' ids
+    tender_id: Mapped[str] = mapped_column(String(36), index=True)
+    lot_id: Mapped[str] = mapped_column(String(36))
+    item_id: Mapped[str] = mapped_column(String(36))
+    vendors: Mapped[int] = mapped_column(Integer)
+    estimated_quantity: Mapped[int] = mapped_column(BigInteger)
+    max_quantity: Mapped[int] = mapped_column(BigInteger)
+    estimated_value_cents: Mapped[int] = mapped_column(BigInteger)
+    max_value_cents: Mapped[int] = mapped_column(BigInteger)
+    called_off: Mapped[int] = mapped_column(BigInteger, default=0)
+    called_off_value_cents: Mapped[int] = mapped_column(BigInteger, default=0)  # as posted, at each call-off's price
+
+
+class FrameworkQuota(Base):
+    """A city's quota of a framework with several vendors: what it may call off from all of them together. Each
+    vendor's contract carries the same quantity on its own quota row (for its holdings); this row decides."""
+
+    __tablename__ = "framework_quotas"
+    __table_args__ = (
+        CheckConstraint("quantity >= 0", name="quantity_not_negative"),
+        CheckConstraint("called_off BETWEEN 0 AND quantity", name="called_off_within_quota"),
+    )
+
+    framework_id: Mapped[str] = mapped_column(ForeignKey("frameworks.id"), primary_key=True)
+    city_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    quantity: Mapped[int] = mapped_column(BigInteger)
+    called_off: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class CascadeStep(Base):
+    """A framework call-off passed on to the next-ranked vendor because its vendor declined or cannot deliver in
+    time (§ 21 (4) Nr. 1 VgV: the cascade the framework states): the reversal and the new call-off, and why."""
+
+    __tablename__ = "cascade_steps"
+    __table_args__ = (CheckConstraint("cause IN ('declined', 'not_in_time')", name="cause"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)  # the operation id (the new call-off's)
+    call_off_id: Mapped[str] = mapped_column(ForeignKey("ledger_transactions.id"), unique=True)  # passed on once
+    reversal_id: Mapped[str] = mapped_column(ForeignKey("ledger_transactions.id"))
+    next_call_off_id: Mapped[str] = mapped_column(ForeignKey("ledger_transactions.id"))
+    from_contract_id: Mapped[str] = mapped_column(ForeignKey("contracts.id"))
+    to_contract_id: Mapped[str] = mapped_column(ForeignKey("contracts.id"))
+    cause: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
 
 
 # -- contracts in use: call-offs, the license pool, quota shifts, the ledger ---------------------

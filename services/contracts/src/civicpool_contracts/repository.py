@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from sqlalchemy import exists, func, insert, select, update
@@ -16,6 +16,8 @@ from civicpool_contracts.models import (
     Contract,
     ContractChange,
     ContractQuota,
+    Framework,
+    FrameworkQuota,
     LedgerEntry,
     LedgerTransaction,
     Movement,
@@ -65,6 +67,30 @@ async def quotas_of(session: AsyncSession, contract_ids: Sequence[str]) -> dict[
     for quota in (await session.scalars(query)).all():
         found[quota.contract_id].append(quota)
     return found
+
+
+async def frameworks_of(
+    session: AsyncSession, framework_ids: Collection[str]
+) -> dict[str, tuple[Framework, list[FrameworkQuota]]]:
+    """The frameworks with several vendors and their cities' quotas (by city)."""
+    if not framework_ids:
+        return {}
+    frameworks = (await session.scalars(select(Framework).where(Framework.id.in_(framework_ids)))).all()
+    found: dict[str, tuple[Framework, list[FrameworkQuota]]] = {f.id: (f, []) for f in frameworks}
+    quotas = select(FrameworkQuota).where(FrameworkQuota.framework_id.in_(found)).order_by(FrameworkQuota.city_id)
+    for quota in (await session.scalars(quotas)).all():
+        found[quota.framework_id][1].append(quota)
+    return found
+
+
+async def framework_contracts(session: AsyncSession, framework_id: str) -> list[Contract]:
+    """The contracts of a framework with several vendors that are not revoked, in the order of the cascade."""
+    query = (
+        select(Contract)
+        .where(Contract.framework_id == framework_id, Contract.status != "revoked")
+        .order_by(Contract.framework_rank)
+    )
+    return list((await session.scalars(query)).all())
 
 
 async def changes_of(session: AsyncSession, contract_id: str) -> list[ContractChange]:

@@ -7,7 +7,7 @@ renewals.py.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from civicpool_common import numbering
@@ -23,13 +23,22 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from civicpool_contracts import repository, rules
 from civicpool_contracts.access import city_in_reach, visible_contract, visible_quotas
-from civicpool_contracts.models import Contract, ContractQuota, ReferenceCounters
+from civicpool_contracts.models import Contract, ContractQuota, Framework, FrameworkQuota, ReferenceCounters
+
+
+@dataclass(frozen=True)
+class FrameworkView:
+    """A framework with several vendors as the caller may see it: its quotas a city its own, a vendor none."""
+
+    framework: Framework
+    quotas: list[FrameworkQuota] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
 class ContractView:
     contract: Contract
     quotas: list[ContractQuota] = field(default_factory=list)
+    framework: FrameworkView | None = None
 
     @property
     def status(self) -> ContractStatus:
@@ -51,8 +60,11 @@ class AwardedItem:
     unit: str
     kind: str
     unit_price_cents: int
-    ceiling_quantity: int
+    ceiling_quantity: int  # the maximum quantity
     quotas: dict[str, int]  # city -> quantity
+    framework_id: str = ""  # a framework with several vendors ("": this vendor alone)
+    framework_rank: int = 1
+    estimated_quantity: int = 0  # 0: the maximum
 
 
 @dataclass(frozen=True)
@@ -78,7 +90,7 @@ class ContractsService:
     async def get_contract(self, principal: Principal, contract_id: str) -> ContractView:
         async with self._sessions() as session:
             contract, quotas = await visible_contract(session, principal, contract_id)
-        return ContractView(contract, visible_quotas(principal, quotas))
+            return (await _views(session, principal, [contract], {contract.id: quotas}))[0]
 
     async def list_contracts(
         self, principal: Principal, limit: int, cursor: str, tender_id: str, city_id: str, reference: str = ""
@@ -97,7 +109,7 @@ class ContractsService:
             )  # fmt: skip
             page = window.close(found, lambda c: c.id)
             quotas = await repository.quotas_of(session, [c.id for c in page.records])
-        return Page([ContractView(c, visible_quotas(principal, quotas[c.id])) for c in page.records], page.next_cursor)
+            return Page(await _views(session, principal, page.records, quotas), page.next_cursor)
 
     async def create_award_contracts(self, order: AwardOrder) -> list[ContractView]:
         """Bring the tender's contracts to the order, in one transaction, however often it is delivered (also
@@ -149,6 +161,7 @@ class ContractsService:
             for item in new
             for city, quantity in sorted(item.quotas.items())
         )
+        await _add_frameworks(session, order, new)
         if order.state == ContractStatus.ACTIVE:  # concluded: the standstill's pending contracts take effect
             for contract in existing.values():
                 if contract.id in wanted and contract.status == ContractStatus.PENDING:
@@ -161,7 +174,48 @@ class ContractsService:
                 session, None, 10_000, tender_id=tender_id, city_id=None, vendor_id=None
             )
             quotas = await repository.quotas_of(session, [c.id for c in found])
-        return [ContractView(c, quotas[c.id]) for c in found]
+            return await _views(session, None, found, quotas)
+
+
+async def _views(
+    session: AsyncSession,
+    principal: Principal | None,
+    contracts: Sequence[Contract],
+    quotas: Mapping[str, list[ContractQuota]],
+) -> list[ContractView]:
+    """The contracts with their quotas and frameworks as `principal` may see them (None: the tenders service)."""
+    frameworks = await repository.frameworks_of(session, {c.framework_id for c in contracts if c.framework_id})
+
+    def framework(contract: Contract) -> FrameworkView | None:
+        found = frameworks.get(contract.framework_id)
+        return None if found is None else FrameworkView(found[0], visible_quotas(principal, found[1]))
+
+    return [ContractView(c, visible_quotas(principal, quotas.get(c.id, [])), framework(c)) for c in contracts]
+
+
+async def _add_frameworks(session: AsyncSession, order: AwardOrder, new: Sequence[AwardedItem]) -> None:
+    """The frameworks with several vendors of the new contracts, each once, with the cities' quotas (the same in
+    every vendor's item of a framework; its rank 1 item states them)."""
+    items: dict[str, list[AwardedItem]] = {}
+    for item in new:
+        if item.framework_id:
+            items.setdefault(item.framework_id, []).append(item)
+    existing = await repository.frameworks_of(session, set(items))
+    for framework_id, vendors in sorted(items.items()):
+        if framework_id in existing:
+            continue
+        first = min(vendors, key=lambda i: i.framework_rank)
+        highest = max(i.unit_price_cents for i in vendors)
+        estimated = first.estimated_quantity or first.ceiling_quantity
+        session.add(Framework(
+            id=framework_id, tender_id=order.tender_id, lot_id=first.lot_id, item_id=first.item_id,
+            vendors=len(vendors), estimated_quantity=estimated, max_quantity=first.ceiling_quantity,
+            estimated_value_cents=estimated * first.unit_price_cents, max_value_cents=first.ceiling_quantity * highest,
+            called_off=0, called_off_value_cents=0,
+        ))  # fmt: skip
+        await session.flush()
+        session.add_all(FrameworkQuota(framework_id=framework_id, city_id=city, quantity=quantity, called_off=0)
+                        for city, quantity in sorted(first.quotas.items()))  # fmt: skip
 
 
 def _contract(order: AwardOrder, item: AwardedItem, reference: str) -> Contract:
@@ -172,4 +226,5 @@ def _contract(order: AwardOrder, item: AwardedItem, reference: str) -> Contract:
         ceiling_quantity=item.ceiling_quantity, ceiling_value_cents=item.ceiling_quantity * item.unit_price_cents,
         starts_on=order.starts_on, ends_on=order.ends_on, renewal_notice_on=order.renewal_notice_on,
         status=order.state.value, created_by=order.awarded_by, created_at=order.awarded_at,
+        framework_id=item.framework_id, framework_rank=item.framework_rank or 1,
     )  # fmt: skip

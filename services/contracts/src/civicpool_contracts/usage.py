@@ -30,7 +30,7 @@ from civicpool_common.messages import N_, Euros, Labels, Text
 from civicpool_common.paging import Page, PageWindow
 from civicpool_common.references import Kind, Reference
 from civicpool_common.timestamps import network_today
-from civicpool_common.vocabulary import ContractStatus
+from civicpool_common.vocabulary import ContractStatus, PassOnCause
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
@@ -40,8 +40,10 @@ from civicpool_contracts.booking import Booking, bookings
 from civicpool_contracts.clients import UsageCatalog
 from civicpool_contracts.models import (
     CallOffNumber,
+    CascadeStep,
     Contract,
     ContractQuota,
+    FrameworkQuota,
     LedgerEntry,
     LedgerTransaction,
     Movement,
@@ -57,6 +59,15 @@ _SHARED_COST_LIMIT = N_(
 )
 _QUOTA_LEFT = N_(
     "{city} has {left} of its quota of {quota} left, the contract {contract_left} of its ceiling of {ceiling} ({value})"
+)
+_FRAMEWORK_LEFT = N_(
+    "{city} has {left} of its framework quota of {quota} left, the framework {framework_left} of its maximum of {max} for all its vendors ({value} of its maximum value)"  # noqa: E501
+)
+_CASCADE_END = N_(
+    "no vendor of the framework ranks after {vendor} and can take the call-off: reverse it, or call off by mini-competition"  # noqa: E501
+)
+_CASCADE_ORDER = N_(
+    "{vendor} ranks {rank} in the framework of {sku}: call-offs go to the vendor ranked 1 first, and to the next when the vendor before declines or cannot deliver in time (pass the call-off on)"  # noqa: E501
 )
 _PRICE_CHANGED = N_(
     "the contract's unit price changed to {price} (§ 132 GWB) while this was being done; nothing was posted: send it again"  # noqa: E501
@@ -125,9 +136,15 @@ class UsageService:
 
         request = {"contract_id": contract_id, "city_id": city_id, "quantity": quantity, "from_pool": from_pool}
         steps = [(kind, city_id, quantity)]
+
+        def authorize(contract: Contract) -> None:
+            _check_city_actor(principal, city_id, contract)
+            if not from_pool:
+                _check_first_in_cascade(contract)
+
         return await self._moving(
-            principal, key, kind, request, contract_id, steps, license_only=from_pool,
-            authorize=lambda contract: _check_city_actor(principal, city_id, contract), parties={"city_id": city_id},
+            principal, key, kind, request, contract_id, steps, license_only=from_pool, authorize=authorize,
+            parties={"city_id": city_id},
         )  # fmt: skip
 
     async def return_seats(
@@ -197,29 +214,21 @@ class UsageService:
 
         async def perform(session: AsyncSession, operation_id: str) -> Operation | None:
             await self._usable_contract(session, contract_id)
-            for city_id, delta in sorted([(from_city, -quantity), (to_city, quantity)]):
-                if not await self._quota_row(session, contract_id, city_id):
-                    if city_id != joining:  # a party when checked, and quota rows are never removed
-                        raise StateConflict(
-                            Text("{city} has no quota in contract {contract}", city=city_id, contract=contract_id),
-                            "active",
-                        )
-                    session.add(ContractQuota(contract_id=contract_id, city_id=city_id, quantity=0,
-                                              called_off=0, returned=0, taken=0))  # fmt: skip
+            # A framework with several vendors: its quota, and the same on every vendor's contract (quota rows first,
+            # then the framework's: the lock order of call-offs).
+            framework_id = contract.framework_id
+            sharing = [c.id for c in await repository.framework_contracts(session, framework_id)] if framework_id \
+                else [contract_id]  # fmt: skip
+            deltas = sorted([(from_city, -quantity), (to_city, quantity)])
+            for city_id, delta in deltas:
+                for sharing_id in sorted(sharing):
+                    await self._shift_quota_row(session, sharing_id, city_id, delta, quantity, joining)
+            for city_id, delta in deltas if framework_id else []:
+                if city_id == joining and await session.get(FrameworkQuota, (framework_id, city_id)) is None:
+                    session.add(FrameworkQuota(framework_id=framework_id, city_id=city_id, quantity=0, called_off=0))
                     await session.flush()
-                if not await holdings.shift_quota(await session.connection(), contract_id, city_id, delta):
-                    use = await self._quota_row(session, contract_id, city_id)
-                    assert use is not None
-                    raise StateConflict(
-                        Text(
-                            "{city} has {left} unused of its quota of {quota}; {quantity} cannot be shifted",
-                            city=city_id,
-                            left=use.quota_left,
-                            quota=use.quantity,
-                            quantity=quantity,
-                        ),
-                        "active",
-                    )
+                if not await holdings.shift_framework_quota(await session.connection(), framework_id, city_id, delta):
+                    raise await self._unshiftable(session, contract_id, city_id, quantity, framework_id)
             session.add(QuotaShift(id=operation_id, contract_id=contract_id, from_city_id=from_city,
                                    to_city_id=to_city, quantity=quantity, reason=reason.strip(),
                                    adds_party=bool(joining), created_by=principal.username,
@@ -281,6 +290,73 @@ class UsageService:
             if integrity_violation(error) != "unique":
                 raise
             raise AlreadyExists(Text("ledger transaction {id} is already reversed", id=transaction_id)) from None
+
+    async def pass_on(
+        self, principal: Principal, transaction_id: str, cause: PassOnCause, reason: str, *, key: str
+    ) -> Operation:
+        """A framework call-off whose vendor declined or cannot deliver in time goes to the next-ranked vendor (the
+        cascade of § 21 (4) Nr. 1 VgV), in one operation: the call-off reversed at what it was posted, and the same
+        quantity called off from the next vendor at its price; recorded with the cause and reason. The city's IT
+        for its own call-off, or a lead of the lead city. Returns the new call-off."""
+        if not reason.strip() or len(reason) > rules.MAX_TEXT:
+            raise InvalidArgument.for_field(
+                "reason", Text("say why, in at most {limit} characters: the city and the lead read it",
+                               limit=rules.MAX_TEXT)
+            )  # fmt: skip
+        async with self._sessions() as session:
+            original = await session.get(LedgerTransaction, transaction_id)
+            moved = await repository.movements_of_transaction(session, transaction_id) if original else []
+        missing = NotFound(Text("call-off {id} does not exist", id=transaction_id))
+        if original is None or original.kind != "call_off" or original.contract_id is None or len(moved) != 1:
+            raise missing
+        try:
+            contract, _ = await self._visible_contract(principal, original.contract_id)
+        except NotFound:
+            raise missing from None
+        if not principal.sees_city(moved[0].city_id):  # another city's call-off answers like a missing one
+            raise missing
+        city_id, quantity, amount = moved[0].city_id, moved[0].quantity, moved[0].amount_cents
+        _check_city_actor(principal, city_id, contract)
+        async with self._sessions() as session:
+            following = [c for c in await repository.framework_contracts(session, contract.framework_id)
+                         if c.framework_rank > contract.framework_rank] if contract.framework_id else []  # fmt: skip
+        usable = [c for c in following if _is_usable(c)]
+        if not usable:
+            raise StateConflict(
+                Text(_CASCADE_END, vendor=contract.vendor_id),
+                "active",
+            )
+        successor = usable[0]
+
+        async def perform(session: AsyncSession, operation_id: str) -> Operation:
+            connection = await session.connection()
+            # Both quota rows first, in contract order (the lock order of every movement), then the rest.
+            for locked in sorted([contract.id, successor.id]):
+                await session.get(ContractQuota, (locked, city_id), with_for_update=True, populate_existing=True)
+            if await repository.reversal_of(session, original.id) is not None:
+                raise AlreadyExists(Text("call-off {id} is already reversed or passed on", id=transaction_id))
+            memo = f"{cause.value}: {reason.strip()}"
+            reversal = await self._move(
+                connection, principal, time_ordered_id(), contract, [("call_off", city_id, -quantity)],
+                reverses=original, memo=memo, step_amounts=[-amount],
+            )  # fmt: skip
+            passed = await self._move(connection, principal, operation_id, successor, [("call_off", city_id, quantity)],
+                                      memo=memo)  # fmt: skip
+            session.add(CascadeStep(
+                id=operation_id, call_off_id=original.id, reversal_id=reversal.transaction.id,
+                next_call_off_id=passed.transaction.id, from_contract_id=contract.id, to_contract_id=successor.id,
+                cause=cause.value, reason=reason.strip(), created_by=principal.username, created_at=utc_now(),
+            ))  # fmt: skip
+            await session.flush()
+            return passed
+
+        request: dict[str, object] = {"transaction_id": transaction_id, "cause": cause.value, "reason": reason}
+        try:
+            return await self._posting_once(principal, key, "pass_on", request, perform)
+        except IntegrityError as error:
+            if integrity_violation(error) != "unique":
+                raise
+            raise AlreadyExists(Text("call-off {id} is already reversed or passed on", id=transaction_id)) from None
 
     async def share_cost(
         self, principal: Principal, contract_id: str, amount_cents: int, memo: str, cost_key_id: str, *, key: str
@@ -478,7 +554,8 @@ class UsageService:
 
         The records go in first and the contract row (which every city's call-off changes) is
         updated last, so its row lock is held for the shortest time. Locks are taken in one order:
-        the cities' quota rows by city id, then the contract row.
+        the cities' quota rows by city id, then (a framework with several vendors) the city's framework quota and
+        the framework, then the contract row.
         """
         now = utc_now()
         kind = "reversal" if reverses is not None else ("move" if steps[0][0].startswith("move") else steps[0][0])
@@ -516,6 +593,11 @@ class UsageService:
             column = holdings.EFFECTS[step_kind].quota_column
             if not await holdings.change_quota(connection, contract.id, city_id, column, quantity):
                 raise Refused(contract.id, step_kind, city_id, quantity)
+        for movement in movements if contract.framework_id else []:  # after the quota rows: the same lock order
+            if movement.kind == "call_off" and not await holdings.call_off_framework(
+                connection, contract.framework_id, movement.city_id, movement.quantity, movement.amount_cents
+            ):
+                raise Refused(contract.id, movement.kind, movement.city_id, movement.quantity)
         for column, delta in contract_deltas.items():
             if delta and not await holdings.change_contract(
                 connection, contract.id, column, delta, contract.unit_price_cents
@@ -548,6 +630,8 @@ class UsageService:
                 ),
                 "active",
             )
+        if current.framework_id and kind == "call_off" and quantity > 0:
+            return await self._framework_refusal(current, city_id, quantity)
         left = current.ceiling_quantity - current.called_off
         if quantity < 0:
             return StateConflict(
@@ -578,6 +662,63 @@ class UsageService:
         return StateConflict(
             Text("{quantity} cannot be {verb}: {reason}", quantity=quantity, verb=verb, reason=reasons[kind]), "active"
         )
+
+    async def _shift_quota_row(
+        self, session: AsyncSession, contract_id: str, city_id: str, delta: int, quantity: int, joining: str
+    ) -> None:
+        if not await self._quota_row(session, contract_id, city_id):
+            if city_id != joining:  # a party when checked, and quota rows are never removed
+                raise StateConflict(
+                    Text("{city} has no quota in contract {contract}", city=city_id, contract=contract_id), "active"
+                )
+            session.add(ContractQuota(contract_id=contract_id, city_id=city_id, quantity=0, called_off=0, returned=0,
+                                      taken=0))  # fmt: skip
+            await session.flush()
+        if not await holdings.shift_quota(await session.connection(), contract_id, city_id, delta):
+            raise await self._unshiftable(session, contract_id, city_id, quantity)
+
+    async def _unshiftable(
+        self, session: AsyncSession, contract_id: str, city_id: str, quantity: int, framework_id: str = ""
+    ) -> StateConflict:
+        """Why the quota cannot be shifted: what the city has not called off of it (in a framework with several
+        vendors: from all of them together)."""
+        if framework_id:
+            quota = await session.get(FrameworkQuota, (framework_id, city_id), populate_existing=True)
+            assert quota is not None
+            left, size = quota.quantity - quota.called_off, quota.quantity
+        else:
+            use = await self._quota_row(session, contract_id, city_id)
+            assert use is not None
+            left, size = use.quota_left, use.quantity
+        return StateConflict(
+            Text(
+                "{city} has {left} unused of its quota of {quota}; {quantity} cannot be shifted",
+                city=city_id,
+                left=left,
+                quota=size,
+                quantity=quantity,
+            ),
+            "active",
+        )
+
+    async def _framework_refusal(self, contract: Contract, city_id: str, quantity: int) -> StateConflict:
+        async with self._sessions() as session:
+            found = await repository.frameworks_of(session, [contract.framework_id])
+        framework, quotas = found[contract.framework_id]
+        quota = next((q for q in quotas if q.city_id == city_id), None)
+        quota_left, quota_size = (quota.quantity - quota.called_off, quota.quantity) if quota else (0, 0)
+        reason = Text(
+            _FRAMEWORK_LEFT,
+            city=city_id,
+            left=quota_left,
+            quota=quota_size,
+            framework_left=framework.max_quantity - framework.called_off,
+            max=framework.max_quantity,
+            value=Euros(framework.max_value_cents - framework.called_off_value_cents),
+        )
+        verb = Text(_VERBS["call_off"])
+        return StateConflict(Text("{quantity} cannot be {verb}: {reason}", quantity=quantity, verb=verb, reason=reason),
+                             "active")  # fmt: skip
 
     async def _quota_row(self, session: AsyncSession, contract_id: str, city_id: str) -> ContractQuota | None:
         return await session.get(ContractQuota, (contract_id, city_id), populate_existing=True)
@@ -621,9 +762,30 @@ def _check_city_actor(principal: Principal, city_id: str, contract: Contract | N
     )
 
 
+def _check_first_in_cascade(contract: Contract) -> None:
+    """A framework with several vendors is called off from its best-ranked vendor; the next one gets a call-off only
+    when it is passed on (pass_on) or won in a mini-competition (§ 21 (4) VgV: by the framework's own terms)."""
+    if contract.framework_rank > 1:
+        raise StateConflict(
+            Text(
+                _CASCADE_ORDER,
+                vendor=contract.vendor_id,
+                rank=contract.framework_rank,
+                sku=contract.sku,
+            ),
+            "active",
+        )
+
+
+def _is_usable(contract: Contract) -> bool:
+    """Whether the contract takes call-offs today: active and within its term."""
+    status = rules.effective_contract_status(contract.status, contract.ends_on, network_today())
+    return status == ContractStatus.ACTIVE and network_today() >= contract.starts_on
+
+
 def _check_usable(contract: Contract, *, license_only: bool, active: bool) -> None:
     status = rules.effective_contract_status(contract.status, contract.ends_on, network_today())
-    if active and (status != ContractStatus.ACTIVE or network_today() < contract.starts_on):
+    if active and not _is_usable(contract):
         raise StateConflict(
             Text(
                 "contract {contract} runs from {starts} to {ends} and is {status}; call-offs need an active contract",

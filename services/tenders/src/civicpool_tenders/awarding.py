@@ -9,7 +9,7 @@ from civicpool_common.errors import (
     FieldViolation,
     InvalidArgument,
 )
-from civicpool_common.messages import Text
+from civicpool_common.messages import N_, Text
 
 from civicpool_tenders import rules, scoring
 from civicpool_tenders.bids import bid_prices, bid_region
@@ -20,6 +20,9 @@ from civicpool_tenders.models import (
 )
 
 _TOO_LONG = Text("must have at most {limit} characters", limit=rules.MAX_TEXT)
+_FRAMEWORK_ORDER = N_(
+    "a framework with several vendors takes the best-ranked bids in their order: name the bid ranked 1 on lot {lot}"
+)
 _PERCENT = Text("must be between 0 and {max}", max=100)
 
 
@@ -37,6 +40,15 @@ class AwardDecision:
     lot_id: str
     bid_id: str
     justification: str = ""
+    vendors: int = 1  # more: a framework with the best-ranked this many bids, bid_id the first
+
+
+def awarded_bids(decision: AwardDecision, scores: Sequence[BidScore]) -> list[str]:
+    """The bids a checked decision awards, in the order of the cascade: its bid, or a framework's best-ranked."""
+    if decision.vendors <= 1:
+        return [decision.bid_id]
+    ranked = sorted((s for s in scores if s.lot_id == decision.lot_id), key=lambda s: s.rank)
+    return [s.bid_id for s in ranked[: decision.vendors]]
 
 
 def score_rows(
@@ -148,6 +160,9 @@ def check_decisions(
             )
         elif len(decision.justification) > rules.MAX_TEXT:
             violations.append(FieldViolation(f"awards[{n}].justification", _TOO_LONG))
+        elif decision.vendors != 1:
+            bidders = sum(s.lot_id == lot.id for s in scores)
+            violations += _framework_violations(n, lot, score, decision.vendors, bidders)
         elif score.rank != 1 and not decision.justification.strip():
             violations.append(
                 FieldViolation(
@@ -168,3 +183,28 @@ def check_decisions(
     if violations:
         raise InvalidArgument(Text("the award is not valid"), violations=violations)
     return chosen
+
+
+def _framework_violations(n: int, lot: Lot, score: BidScore, vendors: int, bidders: int) -> list[FieldViolation]:
+    """A framework with several vendors takes the best-ranked bids in their order (§ 21 (4) Nr. 1 VgV: the cascade
+    follows the evaluation): no more than the lot's evaluated bids, the one named ranked first."""
+    if not 1 <= vendors <= min(bidders, rules.MAX_FRAMEWORK_VENDORS):
+        return [
+            FieldViolation(
+                f"awards[{n}].vendors",
+                Text(
+                    "lot {lot} has {count} evaluated bids: a framework takes between 1 and {max} of them",
+                    lot=lot.number,
+                    count=bidders,
+                    max=min(bidders, rules.MAX_FRAMEWORK_VENDORS),
+                ),
+            )
+        ]
+    if score.rank != 1:
+        return [
+            FieldViolation(
+                f"awards[{n}].bid_id",
+                Text(_FRAMEWORK_ORDER, lot=lot.number),
+            )
+        ]
+    return []

@@ -117,8 +117,8 @@ def bid_view(bid: Bid, quantities: Mapping[str, int], lot: Lot | None, tender: T
     proposed, basis = scoring.proposed_data_protection(bid_region(bid), bid.dpa_offered, bid.open_source)
     outcome = BidOutcome.PENDING
     if tender.status == TenderStatus.AWARDED:
-        awarded = lot.awarded_bid_id if lot is not None else ""
-        outcome = BidOutcome.AWARDED if awarded == bid.id else BidOutcome.NOT_AWARDED
+        awarded = lot.awarded_bids if lot is not None else []
+        outcome = BidOutcome.AWARDED if bid.id in awarded else BidOutcome.NOT_AWARDED
     elif tender.status == TenderStatus.CANCELLED:
         outcome = BidOutcome.NOT_AWARDED
     return BidView(bid, scoring.bid_price_cents(quantities, bid_prices(bid)), proposed, basis, outcome)

@@ -93,6 +93,7 @@ def tender_to_proto(view: TenderView) -> pb.Tender:
             title=lot_view.lot.title,
             estimated_value_cents=0 if hide else lot_view.lot.estimated_value_cents,
             awarded_bid_id=lot_view.lot.awarded_bid_id,
+            framework_bid_ids=lot_view.lot.framework_bid_ids,
         )
         for item in lot_view.items:
             lot.items.add(
@@ -337,7 +338,7 @@ class TendersServicer(tenders_pb2_grpc.TendersServiceServicer):
             date_field(request.ends_on, "ends_on"),
             date_field(request.renewal_notice_on, "renewal_notice_on"),
         )
-        decisions = [AwardDecision(a.lot_id, a.bid_id, a.justification) for a in request.awards]
+        decisions = [AwardDecision(a.lot_id, a.bid_id, a.justification, a.vendors or 1) for a in request.awards]
         view, contracts = await self._service.award(
             current_principal(), request.tender_id, decisions, term, request.expected_version
         )

@@ -123,6 +123,13 @@ class Lot(Base):
     estimated_value_cents: Mapped[int] = mapped_column(BigInteger)
     awarded_bid_id: Mapped[str] = mapped_column(String(36), default="")
     award_justification: Mapped[str] = mapped_column(Text, default="")
+    # A framework with several vendors: every awarded bid, in the order of the cascade (awarded_bid_id is the first).
+    framework_bid_ids: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
+
+    @property
+    def awarded_bids(self) -> list[str]:
+        """The awarded bids, best-ranked first: one, or a framework's several."""
+        return list(self.framework_bid_ids) or ([self.awarded_bid_id] if self.awarded_bid_id else [])
 
 
 class LotItem(Base):

@@ -161,15 +161,20 @@ def release_package(
         lot_contracts = [c for c in contracts if c.lot_id == lot_view.lot.id]
         if not lot_contracts:
             continue
-        supplier = vendor_party(lot_contracts[0].vendor_id, "supplier")
+        # A framework with several vendors: one award naming them in rank order, worth the framework's maximum value.
+        ranked = sorted(lot_contracts, key=lambda c: c.framework.rank if c.HasField("framework") else 1)
+        suppliers = [vendor_party(vendor_id, "supplier") for vendor_id in dict.fromkeys(c.vendor_id for c in ranked)]
+        values = {c.framework.id if c.HasField("framework") else c.id:
+                  c.framework.max_value_cents if c.HasField("framework") else c.ceiling_value_cents
+                  for c in lot_contracts}  # fmt: skip
         award_id = f"award-{lot_view.lot.id}"
         awards.append({
             "id": award_id,
             "title": f"Los {lot_view.lot.number}: {lot_view.lot.title}",
             "status": "active",
             "date": _time(awarded_at),
-            "value": _money(sum(c.ceiling_value_cents for c in lot_contracts)),
-            "suppliers": [_party_ref(supplier, parties)],
+            "value": _money(sum(values.values())),
+            "suppliers": [_party_ref(supplier, parties) for supplier in suppliers],
             "relatedLots": [lot_view.lot.id],
         })  # fmt: skip
         for contract in lot_contracts:

@@ -15,6 +15,7 @@ MAX_TIERS = 20
 MAX_DELIVERY_DAYS = 3650
 MAX_TEXT = 2000
 LONGEST_FRAMEWORK = 4  # years: § 21 (6) VgV limits framework agreements to four years
+MAX_FRAMEWORK_VENDORS = 10  # vendors in one lot's framework: more cannot compete for a call-off in earnest
 
 
 TRANSITIONS: dict[str, Transition[TenderStatus]] = {

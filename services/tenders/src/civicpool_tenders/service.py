@@ -57,7 +57,7 @@ from civicpool_tenders.access import (
     vendor_only,
     visible_tender,
 )
-from civicpool_tenders.awarding import AwardDecision, ScoreInput, check_decisions, score_rows
+from civicpool_tenders.awarding import AwardDecision, ScoreInput, awarded_bids, check_decisions, score_rows
 from civicpool_tenders.bids import (
     BidDraft,
     BidView,
@@ -576,33 +576,38 @@ class TendersService:
                 awarded_at=to_timestamp(now), starts_on=starts_on.isoformat(), ends_on=ends_on.isoformat(),
                 renewal_notice_on=notice_on.isoformat(),
             )  # fmt: skip
+            awarded: dict[str, list[str]] = {}  # lot -> its awarded bids, in the order of the cascade
             for lot in lots:
                 decision = chosen.get(lot.id)
                 if decision is None:
                     continue
+                awarded[lot.id] = awarded_bids(decision, scores)
                 lot.awarded_bid_id, lot.award_justification = decision.bid_id, decision.justification.strip()
-                bid = bids[decision.bid_id]
-                prices = {p.item_id: p for p in bid_prices(bid)}
+                lot.framework_bid_ids = awarded[lot.id] if len(awarded[lot.id]) > 1 else []
                 for item in (i for i in items if i.lot_id == lot.id):
                     quotas = [contracts_pb.CityShare(city_id=s.city_id, quantity=s.quantity)
                               for s in shares if s.lot_id == lot.id and s.item_id == item.item_id]  # fmt: skip
-                    order.items.append(contracts_pb.AwardedItem(
-                        contract_id=time_ordered_id(), lot_id=lot.id, bid_id=bid.id, vendor_id=bid.vendor_id,
-                        item_id=item.item_id, sku=item.sku, name=item.name, unit=item.unit, kind=item.kind,
-                        unit_price_cents=prices[item.item_id].unit_price_for(item.quantity),
-                        ceiling_quantity=item.quantity, quotas=quotas,
-                    ))  # fmt: skip
+                    # Several vendors: one framework per lot item, its maximum and quotas held once for all of them.
+                    framework_id = time_ordered_id() if len(awarded[lot.id]) > 1 else ""
+                    for rank, bid in enumerate((bids[b] for b in awarded[lot.id]), start=1):
+                        prices = {p.item_id: p for p in bid_prices(bid)}
+                        order.items.append(contracts_pb.AwardedItem(
+                            contract_id=time_ordered_id(), lot_id=lot.id, bid_id=bid.id, vendor_id=bid.vendor_id,
+                            item_id=item.item_id, sku=item.sku, name=item.name, unit=item.unit, kind=item.kind,
+                            unit_price_cents=prices[item.item_id].unit_price_for(item.quantity),
+                            ceiling_quantity=item.quantity, quotas=quotas, framework_id=framework_id,
+                            framework_rank=rank, estimated_quantity=item.quantity,
+                        ))  # fmt: skip
             tender.award_decided_at = now
             if tender.standstill:  # the contracts wait, and the bidders not chosen are told why (§ 134 GWB)
                 period = deadlines.standstill(now, self._holidays)
                 tender.standstill_ends_on = period.last_day
                 order.state = contracts_pb.AWARD_STATE_PENDING
-                chosen_bids = {lot_id: decision.bid_id for lot_id, decision in chosen.items()}
-                session.add_all(information_notices(tender, lots, scores, bids, chosen_bids, names, period))
+                session.add_all(information_notices(tender, lots, scores, bids, awarded, names, period))
             else:
                 order.state = contracts_pb.AWARD_STATE_ACTIVE
             await AwardRelay.place(session, order, now)
-            winners = {bids[d.bid_id].vendor_id for d in chosen.values()}
+            winners = {bids[b].vendor_id for lot_bids in awarded.values() for b in lot_bids}
             bidders = {b.vendor_id for b in bids.values() if b.status == BidStatus.SUBMITTED.value}
             decision_number = await repository.count_events(session, tender.id, "awarded") + 1
             for vendor_id in sorted(bidders):
@@ -610,10 +615,12 @@ class TendersService:
                 session.add(_award_notice(tender, vendor_id, won=won, decision=decision_number))
             tender.status = TenderStatus.AWARDED.value
             tender.updated_at = now
-            awarded = ", ".join(
-                f"lot {lot.number} to {bids[chosen[lot.id].bid_id].vendor_id}" for lot in lots if lot.id in chosen
+            lots_to = ", ".join(
+                f"lot {lot.number} to {' > '.join(bids[b].vendor_id for b in awarded[lot.id])}"
+                for lot in lots
+                if lot.id in awarded
             )
-            detail = f"{awarded}; {len(order.items)} contract(s)"
+            detail = f"{lots_to}; {len(order.items)} contract(s)"
             if tender.standstill_ends_on is not None:
                 detail += (
                     f", pending until the standstill ends on {tender.standstill_ends_on} ({deadlines.STANDSTILL_BASIS})"
@@ -633,8 +640,9 @@ class TendersService:
             tender = await lead_tender(session, principal, tender_id, expected_version)
             bids = {b.id: b for b in await repository.bids_of(session, tender.id)}
             shares = await repository.lot_shares_of(session, tender.id)
-        named = [Reference(f"awards[{n}].bid_id", Kind.VENDOR, bids[d.bid_id].vendor_id)
-                 for n, d in enumerate(decisions) if d.bid_id in bids]  # fmt: skip
+            scores = await repository.scores_of(session, tender.id)
+        named = [Reference(f"awards[{n}].bid_id", Kind.VENDOR, bids[bid_id].vendor_id)
+                 for n, d in enumerate(decisions) for bid_id in awarded_bids(d, scores) if bid_id in bids]  # fmt: skip
         for n, decision in enumerate(decisions):
             cities = sorted({s.city_id for s in shares if s.lot_id == decision.lot_id})
             named += references.cities(f"awards[{n}].lot_id", cities)

@@ -60,19 +60,21 @@ class StandstillView:
 
 def information_notices(
     tender: Tender, lots: Sequence[Lot], scores: Sequence[BidScore], bids: Mapping[str, Bid],
-    chosen: Mapping[str, str], names: Mapping[str, str], period: deadlines.Standstill,
+    chosen: Mapping[str, Sequence[str]], names: Mapping[str, str], period: deadlines.Standstill,
 ) -> list[InformationNotice]:  # fmt: skip
-    """One notice per bidder not chosen for at least one lot (`chosen`: lot -> winning bid), naming for each such
-    lot the winner and its own rank and score against the winner's (pure)."""
+    """One notice per bidder not chosen for at least one lot (`chosen`: lot -> awarded bids, best-ranked first),
+    naming for each such lot the winner (of a framework with several vendors: the best-ranked) and its own rank and
+    score against the winner's (pure)."""
     by_vendor: dict[str, list[dict[str, object]]] = {}
     for lot in sorted(lots, key=lambda lot: lot.number):
         winning = chosen.get(lot.id)
-        if winning is None:
+        if not winning:
             continue
         rows = {row.bid_id: row for row in scores if row.lot_id == lot.id}
-        winner = rows[winning]
+        winner = rows[winning[0]]
+        winners = {bids[bid_id].vendor_id for bid_id in winning}
         for row in sorted(rows.values(), key=lambda row: row.rank):
-            if row.bid_id == winning or bids[row.bid_id].vendor_id == winner.vendor_id:
+            if row.bid_id in winning or bids[row.bid_id].vendor_id in winners:
                 continue
             by_vendor.setdefault(row.vendor_id, []).append({
                 "lot_id": lot.id, "lot_number": lot.number, "lot_title": lot.title,
@@ -231,7 +233,7 @@ class StandstillService:
     async def _revoke(self, session: AsyncSession, tender: Tender, actor: str, now: dt.datetime) -> None:
         """The award is revoked: its contracts too (kept, revoked), and the tender is evaluated again."""
         for lot in await repository.lots_of(session, tender.id):
-            lot.awarded_bid_id, lot.award_justification = "", ""
+            lot.awarded_bid_id, lot.award_justification, lot.framework_bid_ids = "", "", []
         tender.status = TenderStatus.EVALUATED.value
         tender.award_decided_at, tender.standstill_ends_on = None, None
         tender.updated_at = now

@@ -79,6 +79,27 @@ AWARD_STATE_REVOKED: AwardState.ValueType  # 3
 """the award was revoked (items empty): every contract of the tender is revoked"""
 Global___AwardState: _TypeAlias = AwardState  # noqa: Y015
 
+class _PassOnCause:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _PassOnCauseEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_PassOnCause.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    PASS_ON_CAUSE_UNSPECIFIED: _PassOnCause.ValueType  # 0
+    PASS_ON_CAUSE_DECLINED: _PassOnCause.ValueType  # 1
+    """the vendor declined the call-off"""
+    PASS_ON_CAUSE_NOT_IN_TIME: _PassOnCause.ValueType  # 2
+    """the vendor cannot deliver in time"""
+
+class PassOnCause(_PassOnCause, metaclass=_PassOnCauseEnumTypeWrapper): ...
+
+PASS_ON_CAUSE_UNSPECIFIED: PassOnCause.ValueType  # 0
+PASS_ON_CAUSE_DECLINED: PassOnCause.ValueType  # 1
+"""the vendor declined the call-off"""
+PASS_ON_CAUSE_NOT_IN_TIME: PassOnCause.ValueType  # 2
+"""the vendor cannot deliver in time"""
+Global___PassOnCause: _TypeAlias = PassOnCause  # noqa: Y015
+
 class _ChangeKind:
     ValueType = _typing.NewType("ValueType", _builtins.int)
     V: _TypeAlias = ValueType  # noqa: Y015
@@ -188,6 +209,7 @@ class Contract(_message.Message):
     CREATED_AT_FIELD_NUMBER: _builtins.int
     KIND_FIELD_NUMBER: _builtins.int
     REFERENCE_FIELD_NUMBER: _builtins.int
+    FRAMEWORK_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     tender_id: _builtins.str
     lot_id: _builtins.str
@@ -213,6 +235,10 @@ class Contract(_message.Message):
     def quotas(self) -> _containers.RepeatedCompositeFieldContainer[Global___CityShare]: ...
     @_builtins.property
     def created_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def framework(self) -> Global___Framework:
+        """set when the lot item was awarded to several vendors"""
+
     def __init__(
         self,
         *,
@@ -238,14 +264,97 @@ class Contract(_message.Message):
         created_at: _timestamp_pb2.Timestamp | None = ...,
         kind: _builtins.str = ...,
         reference: _builtins.str = ...,
+        framework: Global___Framework | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "framework", b"framework"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["bid_id", b"bid_id", "ceiling_quantity", b"ceiling_quantity", "ceiling_value_cents", b"ceiling_value_cents", "created_at", b"created_at", "ends_on", b"ends_on", "id", b"id", "item_id", b"item_id", "kind", b"kind", "lead_city_id", b"lead_city_id", "lot_id", b"lot_id", "name", b"name", "quotas", b"quotas", "reference", b"reference", "renewal_notice_on", b"renewal_notice_on", "sku", b"sku", "starts_on", b"starts_on", "status", b"status", "tender_id", b"tender_id", "unit", b"unit", "unit_price_cents", b"unit_price_cents", "vendor_id", b"vendor_id", "version", b"version"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["bid_id", b"bid_id", "ceiling_quantity", b"ceiling_quantity", "ceiling_value_cents", b"ceiling_value_cents", "created_at", b"created_at", "ends_on", b"ends_on", "framework", b"framework", "id", b"id", "item_id", b"item_id", "kind", b"kind", "lead_city_id", b"lead_city_id", "lot_id", b"lot_id", "name", b"name", "quotas", b"quotas", "reference", b"reference", "renewal_notice_on", b"renewal_notice_on", "sku", b"sku", "starts_on", b"starts_on", "status", b"status", "tender_id", b"tender_id", "unit", b"unit", "unit_price_cents", b"unit_price_cents", "vendor_id", b"vendor_id", "version", b"version"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___Contract: _TypeAlias = Contract  # noqa: Y015
+
+@_typing.final
+class Framework(_message.Message):
+    """A framework agreement with several vendors for one lot item: one contract per vendor, ranked by the evaluation.
+    The maximum holds for all vendors' call-offs together; each city's quota is held here, not per vendor.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    RANK_FIELD_NUMBER: _builtins.int
+    VENDORS_FIELD_NUMBER: _builtins.int
+    ESTIMATED_QUANTITY_FIELD_NUMBER: _builtins.int
+    MAX_QUANTITY_FIELD_NUMBER: _builtins.int
+    ESTIMATED_VALUE_CENTS_FIELD_NUMBER: _builtins.int
+    MAX_VALUE_CENTS_FIELD_NUMBER: _builtins.int
+    CALLED_OFF_FIELD_NUMBER: _builtins.int
+    CALLED_OFF_VALUE_CENTS_FIELD_NUMBER: _builtins.int
+    QUOTAS_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    rank: _builtins.int
+    """this contract's vendor's place in the cascade: 1 is called off first"""
+    vendors: _builtins.int
+    estimated_quantity: _builtins.int
+    max_quantity: _builtins.int
+    estimated_value_cents: _builtins.int
+    max_value_cents: _builtins.int
+    called_off: _builtins.int
+    """from all vendors together"""
+    called_off_value_cents: _builtins.int
+    """at each call-off's price"""
+    @_builtins.property
+    def quotas(self) -> _containers.RepeatedCompositeFieldContainer[Global___FrameworkCityUse]:
+        """as the caller may see them"""
+
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        rank: _builtins.int = ...,
+        vendors: _builtins.int = ...,
+        estimated_quantity: _builtins.int = ...,
+        max_quantity: _builtins.int = ...,
+        estimated_value_cents: _builtins.int = ...,
+        max_value_cents: _builtins.int = ...,
+        called_off: _builtins.int = ...,
+        called_off_value_cents: _builtins.int = ...,
+        quotas: _abc.Iterable[Global___FrameworkCityUse] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["called_off", b"called_off", "called_off_value_cents", b"called_off_value_cents", "estimated_quantity", b"estimated_quantity", "estimated_value_cents", b"estimated_value_cents", "id", b"id", "max_quantity", b"max_quantity", "max_value_cents", b"max_value_cents", "quotas", b"quotas", "rank", b"rank", "vendors", b"vendors"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Framework: _TypeAlias = Framework  # noqa: Y015
+
+@_typing.final
+class FrameworkCityUse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CITY_ID_FIELD_NUMBER: _builtins.int
+    QUOTA_FIELD_NUMBER: _builtins.int
+    CALLED_OFF_FIELD_NUMBER: _builtins.int
+    city_id: _builtins.str
+    quota: _builtins.int
+    called_off: _builtins.int
+    """from all vendors together"""
+    def __init__(
+        self,
+        *,
+        city_id: _builtins.str = ...,
+        quota: _builtins.int = ...,
+        called_off: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["called_off", b"called_off", "city_id", b"city_id", "quota", b"quota"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___FrameworkCityUse: _TypeAlias = FrameworkCityUse  # noqa: Y015
 
 @_typing.final
 class GetContractRequest(_message.Message):
@@ -284,6 +393,9 @@ class AwardedItem(_message.Message):
     UNIT_PRICE_CENTS_FIELD_NUMBER: _builtins.int
     CEILING_QUANTITY_FIELD_NUMBER: _builtins.int
     QUOTAS_FIELD_NUMBER: _builtins.int
+    FRAMEWORK_ID_FIELD_NUMBER: _builtins.int
+    FRAMEWORK_RANK_FIELD_NUMBER: _builtins.int
+    ESTIMATED_QUANTITY_FIELD_NUMBER: _builtins.int
     contract_id: _builtins.str
     """chosen by the tenders service: the same on every delivery"""
     lot_id: _builtins.str
@@ -296,6 +408,14 @@ class AwardedItem(_message.Message):
     kind: _builtins.str
     unit_price_cents: _builtins.int
     ceiling_quantity: _builtins.int
+    """the maximum quantity"""
+    framework_id: _builtins.str
+    """A framework with several vendors: its id (the same for every vendor's item) and this vendor's rank. Empty:
+    the lot item has one vendor.
+    """
+    framework_rank: _builtins.int
+    estimated_quantity: _builtins.int
+    """0: the maximum"""
     @_builtins.property
     def quotas(self) -> _containers.RepeatedCompositeFieldContainer[Global___CityShare]: ...
     def __init__(
@@ -313,10 +433,13 @@ class AwardedItem(_message.Message):
         unit_price_cents: _builtins.int = ...,
         ceiling_quantity: _builtins.int = ...,
         quotas: _abc.Iterable[Global___CityShare] | None = ...,
+        framework_id: _builtins.str = ...,
+        framework_rank: _builtins.int = ...,
+        estimated_quantity: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["bid_id", b"bid_id", "ceiling_quantity", b"ceiling_quantity", "contract_id", b"contract_id", "item_id", b"item_id", "kind", b"kind", "lot_id", b"lot_id", "name", b"name", "quotas", b"quotas", "sku", b"sku", "unit", b"unit", "unit_price_cents", b"unit_price_cents", "vendor_id", b"vendor_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["bid_id", b"bid_id", "ceiling_quantity", b"ceiling_quantity", "contract_id", b"contract_id", "estimated_quantity", b"estimated_quantity", "framework_id", b"framework_id", "framework_rank", b"framework_rank", "item_id", b"item_id", "kind", b"kind", "lot_id", b"lot_id", "name", b"name", "quotas", b"quotas", "sku", b"sku", "unit", b"unit", "unit_price_cents", b"unit_price_cents", "vendor_id", b"vendor_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -953,6 +1076,35 @@ class ReverseTransactionRequest(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ReverseTransactionRequest: _TypeAlias = ReverseTransactionRequest  # noqa: Y015
+
+@_typing.final
+class PassOnCallOffRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    CAUSE_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    """the call-off's ledger transaction"""
+    cause: Global___PassOnCause.ValueType
+    reason: _builtins.str
+    idempotency_key: _builtins.str
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        cause: Global___PassOnCause.ValueType = ...,
+        reason: _builtins.str = ...,
+        idempotency_key: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["cause", b"cause", "id", b"id", "idempotency_key", b"idempotency_key", "reason", b"reason"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PassOnCallOffRequest: _TypeAlias = PassOnCallOffRequest  # noqa: Y015
 
 @_typing.final
 class StatementRequest(_message.Message):

@@ -94,6 +94,11 @@ class ContractsServiceStub:
                 request_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.ReverseTransactionRequest.SerializeToString,
                 response_deserializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.Operation.FromString,
                 _registered_method=True)
+        self.PassOnCallOff = channel.unary_unary(
+                '/civicpool.contracts.v1.ContractsService/PassOnCallOff',
+                request_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.PassOnCallOffRequest.SerializeToString,
+                response_deserializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.Operation.FromString,
+                _registered_method=True)
         self.ShareCost = channel.unary_unary(
                 '/civicpool.contracts.v1.ContractsService/ShareCost',
                 request_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.ShareCostRequest.SerializeToString,
@@ -228,6 +233,13 @@ class ContractsServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def PassOnCallOff(self, request, context):
+        """A framework call-off whose vendor declined or cannot deliver in time goes to the next-ranked vendor.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ShareCost(self, request, context):
         """A cost of the contract split among its cities by a cost-sharing key (the catalog splits it).
         """
@@ -352,6 +364,11 @@ def add_ContractsServiceServicer_to_server(servicer, server):
             'ReverseTransaction': grpc.unary_unary_rpc_method_handler(
                     servicer.ReverseTransaction,
                     request_deserializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.ReverseTransactionRequest.FromString,
+                    response_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.Operation.SerializeToString,
+            ),
+            'PassOnCallOff': grpc.unary_unary_rpc_method_handler(
+                    servicer.PassOnCallOff,
+                    request_deserializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.PassOnCallOffRequest.FromString,
                     response_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.Operation.SerializeToString,
             ),
             'ShareCost': grpc.unary_unary_rpc_method_handler(
@@ -706,6 +723,33 @@ class ContractsService:
             target,
             '/civicpool.contracts.v1.ContractsService/ReverseTransaction',
             civicpool_dot_contracts_dot_v1_dot_contracts__pb2.ReverseTransactionRequest.SerializeToString,
+            civicpool_dot_contracts_dot_v1_dot_contracts__pb2.Operation.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PassOnCallOff(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/civicpool.contracts.v1.ContractsService/PassOnCallOff',
+            civicpool_dot_contracts_dot_v1_dot_contracts__pb2.PassOnCallOffRequest.SerializeToString,
             civicpool_dot_contracts_dot_v1_dot_contracts__pb2.Operation.FromString,
             options,
             channel_credentials,

@@ -60,6 +60,8 @@ class ContractsServiceStub:
     GetUtilisation: _grpc.UnaryUnaryMultiCallable[_contracts_pb2.GetContractRequest, _contracts_pb2.Utilisation]
     ListLedgerTransactions: _grpc.UnaryUnaryMultiCallable[_contracts_pb2.ListLedgerTransactionsRequest, _contracts_pb2.ListLedgerTransactionsResponse]
     ReverseTransaction: _grpc.UnaryUnaryMultiCallable[_contracts_pb2.ReverseTransactionRequest, _contracts_pb2.Operation]
+    PassOnCallOff: _grpc.UnaryUnaryMultiCallable[_contracts_pb2.PassOnCallOffRequest, _contracts_pb2.Operation]
+    """A framework call-off whose vendor declined or cannot deliver in time goes to the next-ranked vendor."""
     ShareCost: _grpc.UnaryUnaryMultiCallable[_contracts_pb2.ShareCostRequest, _contracts_pb2.Operation]
     """A cost of the contract split among its cities by a cost-sharing key (the catalog splits it)."""
     StartRenewalRound: _grpc.UnaryUnaryMultiCallable[_contracts_pb2.StartRenewalRoundRequest, _contracts_pb2.RenewalRound]
@@ -113,6 +115,8 @@ class ContractsServiceAsyncStub(ContractsServiceStub):
     GetUtilisation: _aio.UnaryUnaryMultiCallable[_contracts_pb2.GetContractRequest, _contracts_pb2.Utilisation]  # type: ignore[assignment]
     ListLedgerTransactions: _aio.UnaryUnaryMultiCallable[_contracts_pb2.ListLedgerTransactionsRequest, _contracts_pb2.ListLedgerTransactionsResponse]  # type: ignore[assignment]
     ReverseTransaction: _aio.UnaryUnaryMultiCallable[_contracts_pb2.ReverseTransactionRequest, _contracts_pb2.Operation]  # type: ignore[assignment]
+    PassOnCallOff: _aio.UnaryUnaryMultiCallable[_contracts_pb2.PassOnCallOffRequest, _contracts_pb2.Operation]  # type: ignore[assignment]
+    """A framework call-off whose vendor declined or cannot deliver in time goes to the next-ranked vendor."""
     ShareCost: _aio.UnaryUnaryMultiCallable[_contracts_pb2.ShareCostRequest, _contracts_pb2.Operation]  # type: ignore[assignment]
     """A cost of the contract split among its cities by a cost-sharing key (the catalog splits it)."""
     StartRenewalRound: _aio.UnaryUnaryMultiCallable[_contracts_pb2.StartRenewalRoundRequest, _contracts_pb2.RenewalRound]  # type: ignore[assignment]
@@ -229,6 +233,14 @@ class ContractsServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _contracts_pb2.ReverseTransactionRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_contracts_pb2.Operation, _abc.Awaitable[_contracts_pb2.Operation]]: ...
+
+    @_abc_1.abstractmethod
+    def PassOnCallOff(
+        self,
+        request: _contracts_pb2.PassOnCallOffRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_contracts_pb2.Operation, _abc.Awaitable[_contracts_pb2.Operation]]:
+        """A framework call-off whose vendor declined or cannot deliver in time goes to the next-ranked vendor."""
 
     @_abc_1.abstractmethod
     def ShareCost(

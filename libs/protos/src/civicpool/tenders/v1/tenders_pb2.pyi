@@ -215,6 +215,7 @@ class Lot(_message.Message):
     ESTIMATED_VALUE_CENTS_FIELD_NUMBER: _builtins.int
     ITEMS_FIELD_NUMBER: _builtins.int
     AWARDED_BID_ID_FIELD_NUMBER: _builtins.int
+    FRAMEWORK_BID_IDS_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     number: _builtins.int
     title: _builtins.str
@@ -223,6 +224,10 @@ class Lot(_message.Message):
     awarded_bid_id: _builtins.str
     @_builtins.property
     def items(self) -> _containers.RepeatedCompositeFieldContainer[Global___LotItem]: ...
+    @_builtins.property
+    def framework_bid_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """A framework with several vendors: every awarded bid, in the order of the cascade (awarded_bid_id first)."""
+
     def __init__(
         self,
         *,
@@ -232,10 +237,11 @@ class Lot(_message.Message):
         estimated_value_cents: _builtins.int = ...,
         items: _abc.Iterable[Global___LotItem] | None = ...,
         awarded_bid_id: _builtins.str = ...,
+        framework_bid_ids: _abc.Iterable[_builtins.str] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["awarded_bid_id", b"awarded_bid_id", "estimated_value_cents", b"estimated_value_cents", "id", b"id", "items", b"items", "number", b"number", "title", b"title"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["awarded_bid_id", b"awarded_bid_id", "estimated_value_cents", b"estimated_value_cents", "framework_bid_ids", b"framework_bid_ids", "id", b"id", "items", b"items", "number", b"number", "title", b"title"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -763,20 +769,24 @@ class LotAward(_message.Message):
     LOT_ID_FIELD_NUMBER: _builtins.int
     BID_ID_FIELD_NUMBER: _builtins.int
     JUSTIFICATION_FIELD_NUMBER: _builtins.int
+    VENDORS_FIELD_NUMBER: _builtins.int
     lot_id: _builtins.str
     bid_id: _builtins.str
     justification: _builtins.str
     """required unless the bid ranks first"""
+    vendors: _builtins.int
+    """More than 1: a framework with the lot's best-ranked this many bids (bid_id must rank first). 0 is 1."""
     def __init__(
         self,
         *,
         lot_id: _builtins.str = ...,
         bid_id: _builtins.str = ...,
         justification: _builtins.str = ...,
+        vendors: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["bid_id", b"bid_id", "justification", b"justification", "lot_id", b"lot_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["bid_id", b"bid_id", "justification", b"justification", "lot_id", b"lot_id", "vendors", b"vendors"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

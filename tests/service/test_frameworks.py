@@ -1,0 +1,218 @@
+"""Frameworks with several vendors on real databases: one contract per vendor, the maximum and every city's quota
+held once for all of them (C-23/20), call-offs in rank order and passed on along the cascade (§ 21 (4) Nr. 1 VgV)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import random
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import pytest
+from civicpool_catalog.service import CatalogService
+from civicpool_common.database import create_engine, session_factory, utc_now
+from civicpool_common.errors import AlreadyExists, NotFound
+from civicpool_common.lifecycle import StateConflict
+from civicpool_common.timestamps import network_today
+from civicpool_common.vocabulary import PassOnCause
+from civicpool_contracts.changes import ChangeRequest, ChangeService
+from civicpool_contracts.service import AwardedItem, AwardOrder, ContractsService
+from civicpool_contracts.usage import UsageService
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from tests.service.conftest import LEAD, add_member_cities, city_it, vendor
+from tests.support.contracts import check_invariants, scalar
+from tests.support.databases import DatabaseFactory
+from tests.support.in_process import InProcessCatalog
+
+QUOTAS = {"bruchsal": 60, "buehl": 30, "ettlingen": 10}
+PRICES = {"rheintal": 3_000, "schwarzwald": 2_900, "kraichgau": 3_100}  # in rank order: rank 1 is not the cheapest
+BRUCHSAL = city_it("bruchsal")
+
+
+@dataclass
+class Frameworks:
+    contracts: ContractsService
+    usage: UsageService
+    changes: ChangeService
+    engine: AsyncEngine
+
+    async def award(self, quotas: dict[str, int] | None = None) -> list[str]:
+        """A lot item awarded to three vendors; their contracts' ids in rank order."""
+        quotas = quotas or QUOTAS
+        tag = f"{random.getrandbits(40):x}"
+        items = [
+            AwardedItem(f"c{rank}-{tag}", f"lot-{tag}", f"bid{rank}-{tag}", vendor_id, "i", "NB-14", "Notebook",
+                        "Stück", "hardware", price, sum(quotas.values()), quotas, f"fw-{tag}", rank)
+            for rank, (vendor_id, price) in enumerate(PRICES.items(), start=1)
+        ]  # fmt: skip
+        today = network_today()
+        order = AwardOrder(f"t-{tag}", "ettlingen", "ettlingen.lead", utc_now(), today - dt.timedelta(days=1),
+                           today + dt.timedelta(days=700), today + dt.timedelta(days=600), items)  # fmt: skip
+        made = await self.contracts.create_award_contracts(order)
+        return [view.contract.id for view in sorted(made, key=lambda v: v.contract.framework_rank)]
+
+    async def call_off(self, contract_id: str, quantity: int, city: str = "bruchsal") -> str:
+        operation = await self.usage.call_off(city_it(city), contract_id, city, quantity, from_pool=False, key="")
+        return operation.transaction.id
+
+    async def check(self, contract_ids: list[str]) -> None:
+        """Each vendor's contract as every contract; the framework's counters the sums over all of them."""
+        for contract_id in contract_ids:
+            await check_invariants(self.engine, contract_id)
+        framework = {"f": await self._framework_of(contract_ids[0])}
+        called_off = await scalar(self.engine, "SELECT sum(called_off) FROM contracts WHERE framework_id = :f",
+                                  **framework)  # fmt: skip
+        value = await scalar(self.engine, "SELECT coalesce(sum(m.amount_cents), 0) FROM movements m JOIN contracts c "
+                                          "ON c.id = m.contract_id WHERE m.kind = 'call_off' AND c.framework_id = :f",
+                             **framework)  # fmt: skip
+        counters = await scalar(self.engine, "SELECT called_off FROM frameworks WHERE id = :f", **framework)
+        worth = await scalar(self.engine, "SELECT called_off_value_cents FROM frameworks WHERE id = :f", **framework)
+        assert (counters, worth) == (called_off, value)
+        for city in QUOTAS:
+            from_all = await scalar(self.engine, "SELECT coalesce(sum(q.called_off), 0) FROM contract_quotas q JOIN "
+                                                 "contracts c ON c.id = q.contract_id WHERE q.city_id = :c AND "
+                                                 "c.framework_id = :f", c=city, **framework)  # fmt: skip
+            held = await scalar(self.engine, "SELECT coalesce(sum(called_off), 0) FROM framework_quotas WHERE "
+                                             "city_id = :c AND framework_id = :f", c=city, **framework)  # fmt: skip
+            assert held == from_all
+        assert await scalar(self.engine, "SELECT count(*) FROM framework_quotas WHERE called_off > quantity") == 0
+        assert await scalar(self.engine, "SELECT count(*) FROM frameworks WHERE called_off > max_quantity") == 0
+
+    async def _framework_of(self, contract_id: str) -> str:
+        async with self.engine.connect() as connection:
+            found = await connection.scalar(
+                text("SELECT framework_id FROM contracts WHERE id = :c"), {"c": contract_id}
+            )
+        return str(found)
+
+
+@pytest.fixture
+async def frameworks(databases: DatabaseFactory, catalog: CatalogService) -> AsyncIterator[Frameworks]:
+    await add_member_cities(catalog)
+    engine = create_engine(databases.fresh("civicpool_contracts:migrations"))
+    sessions, in_process = session_factory(engine), InProcessCatalog(catalog)
+    yield Frameworks(ContractsService(sessions), UsageService(sessions, in_process),
+                     ChangeService(sessions, in_process, 21_600_000), engine)  # fmt: skip
+    await engine.dispose()
+
+
+async def test_an_award_to_three_vendors_makes_one_framework_with_a_contract_per_vendor(
+    frameworks: Frameworks,
+) -> None:
+    first, second, third = await frameworks.award()
+    view = await frameworks.contracts.get_contract(LEAD, second)
+    assert view.framework is not None
+    framework = view.framework.framework
+    assert (framework.vendors, framework.max_quantity, framework.estimated_quantity) == (3, 100, 100)
+    assert framework.max_value_cents == 100 * max(PRICES.values())  # the most its call-offs can cost
+    assert {q.city_id: q.quantity for q in view.framework.quotas} == QUOTAS
+    assert (view.contract.framework_rank, view.contract.vendor_id) == (2, "schwarzwald")
+    own = await frameworks.contracts.get_contract(city_it("buehl"), first)
+    assert own.framework is not None and [q.city_id for q in own.framework.quotas] == ["buehl"]
+    seller = await frameworks.contracts.get_contract(vendor("kraichgau"), third)
+    assert seller.framework is not None and seller.framework.quotas == [] and seller.quotas == []
+    with pytest.raises(NotFound):  # another vendor's contract of the same framework
+        await frameworks.contracts.get_contract(vendor("kraichgau"), first)
+    again = await frameworks.award()  # a second delivery of another award: its own framework
+    assert again[0] != first
+
+
+async def test_the_quota_and_the_maximum_hold_for_all_vendors_together(frameworks: Frameworks) -> None:
+    first, second, third = await frameworks.award()
+    called = await frameworks.call_off(first, 50)
+    await frameworks.usage.pass_on(BRUCHSAL, called, PassOnCause.NOT_IN_TIME, "Lieferzeit 10 Wochen", key="")
+    await frameworks.call_off(first, 5)
+    with pytest.raises(StateConflict, match="5 of its framework quota of 60 left") as refused:
+        await frameworks.call_off(first, 6)  # 55 of 60 called off from two vendors together
+    assert "45 of its maximum of 100" in str(refused.value)
+    await frameworks.call_off(first, 30, city="buehl")
+    await frameworks.call_off(first, 10, city="ettlingen")
+    await frameworks.call_off(first, 5)
+    with pytest.raises(StateConflict, match="0 of its maximum"):
+        await frameworks.call_off(first, 1)
+    await frameworks.check([first, second, third])
+
+
+async def test_call_offs_go_to_the_vendor_ranked_first(frameworks: Frameworks) -> None:
+    first, second, _ = await frameworks.award()
+    with pytest.raises(StateConflict, match="ranks 2 in the framework"):
+        await frameworks.call_off(second, 1)
+    await frameworks.call_off(first, 1)
+
+
+async def test_a_declined_call_off_passes_along_the_cascade_at_each_vendors_price(frameworks: Frameworks) -> None:
+    first, second, third = await frameworks.award()
+    called = await frameworks.call_off(first, 10)
+    passed = await frameworks.usage.pass_on(BRUCHSAL, called, PassOnCause.DECLINED, "Modell ausverkauft", key="k")
+    assert (passed.contract.id, [m.amount_cents for m in passed.movements]) == (second, [10 * PRICES["schwarzwald"]])
+    again = await frameworks.usage.pass_on(BRUCHSAL, called, PassOnCause.DECLINED, "Modell ausverkauft", key="k")
+    assert again.replayed and again.transaction.id == passed.transaction.id
+    with pytest.raises(AlreadyExists):
+        await frameworks.usage.pass_on(BRUCHSAL, called, PassOnCause.DECLINED, "noch einmal", key="")
+    last = await frameworks.usage.pass_on(LEAD, passed.transaction.id, PassOnCause.NOT_IN_TIME, "12 Wochen", key="")
+    assert last.contract.id == third
+    with pytest.raises(StateConflict, match="no vendor of the framework ranks after kraichgau"):
+        await frameworks.usage.pass_on(BRUCHSAL, last.transaction.id, PassOnCause.DECLINED, "auch nicht", key="")
+    owed = await scalar(frameworks.engine, "SELECT sum(amount_cents) FROM ledger_entries WHERE account = :a",
+                        a="city:bruchsal")  # fmt: skip
+    assert owed == -10 * PRICES["kraichgau"]  # the reversals post back exactly what was posted
+    assert await scalar(frameworks.engine, "SELECT count(*) FROM cascade_steps") == 2
+    await frameworks.check([first, second, third])
+
+
+async def test_only_the_calling_city_or_the_lead_passes_a_call_off_on(frameworks: Frameworks) -> None:
+    first, *_ = await frameworks.award()
+    called = await frameworks.call_off(first, 3)
+    with pytest.raises(NotFound):  # another city's call-off answers like a missing one
+        await frameworks.usage.pass_on(city_it("buehl"), called, PassOnCause.DECLINED, "abgelehnt", key="")
+    with pytest.raises(NotFound):
+        await frameworks.usage.pass_on(BRUCHSAL, "no-such-call-off", PassOnCause.DECLINED, "abgelehnt", key="")
+    assert await scalar(frameworks.engine, "SELECT count(*) FROM cascade_steps") == 0
+
+
+async def test_a_quota_shift_moves_the_framework_quota_for_every_vendor(frameworks: Frameworks) -> None:
+    contract_ids = await frameworks.award()
+    await frameworks.call_off(contract_ids[0], 25, city="buehl")
+    with pytest.raises(StateConflict, match="5 unused of its quota of 30"):
+        await frameworks.usage.shift_quota(LEAD, contract_ids[1], "buehl", "bruchsal", 6, "Bedarf", key="")
+    await frameworks.usage.shift_quota(LEAD, contract_ids[2], "buehl", "bruchsal", 5, "Bedarf gesunken", key="")
+    assert await scalar(frameworks.engine, "SELECT count(*) FROM contract_quotas WHERE city_id = 'bruchsal' AND "
+                                           "quantity = 65") == 3  # fmt: skip
+    assert await scalar(frameworks.engine, "SELECT quantity FROM framework_quotas WHERE city_id = 'buehl'") == 25
+    await frameworks.check(contract_ids)
+
+
+async def test_one_vendors_quantity_is_not_raised_under_section_132(frameworks: Frameworks) -> None:
+    first, *_ = await frameworks.award()
+    more = ChangeRequest("quantity_increase", "Zusätzliche Arbeitsplätze im Bürgerbüro", quota_additions={"buehl": 2})
+    with pytest.raises(StateConflict, match="framework with several vendors"):
+        await frameworks.changes.change(LEAD, first, more)
+
+
+async def test_concurrent_call_offs_and_pass_ons_never_exceed_the_maximum_or_a_quota(frameworks: Frameworks) -> None:
+    """Every city calls off more than its quota at once, and passes call-offs on meanwhile: whatever interleaves,
+    the framework's counters equal the sums over its vendors and stay within the maximum and the quotas."""
+    contract_ids = await frameworks.award({"bruchsal": 12, "buehl": 9, "ettlingen": 7})
+    rng = random.Random(20261204)
+
+    async def city_work(city: str) -> None:
+        for _ in range(8):
+            try:
+                called = await frameworks.call_off(contract_ids[0], rng.randint(1, 4), city=city)
+            except StateConflict:
+                continue
+            if rng.random() < 0.5:
+                with_cause = rng.choice(list(PassOnCause))
+                with contextlib.suppress(StateConflict):
+                    await frameworks.usage.pass_on(city_it(city), called, with_cause, "Lieferengpass", key="")
+
+    await asyncio.gather(*(city_work(city) for city in ("bruchsal", "buehl", "ettlingen")))
+    await frameworks.check(contract_ids)
+    assert await scalar(frameworks.engine, "SELECT called_off FROM frameworks") == sum(
+        [await scalar(frameworks.engine, "SELECT called_off FROM framework_quotas WHERE city_id = :c", c=c)
+         for c in ("bruchsal", "buehl", "ettlingen")]
+    )  # fmt: skip
