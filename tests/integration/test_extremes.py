@@ -159,11 +159,18 @@ def real_ids(api: ApiFactory) -> dict[str, str]:
     filed = {"received_on": dt.datetime.now(BERLIN).date().isoformat(), "chamber": "VK"}
     complaint = lead.post(f"/tenders/{in_standstill['id']}/complaints", json=filed)
     assert complaint.status_code == 201, complaint.text
+    framework = awarded(api, vendors=2)["contracts"][0]["framework"]["id"]
+    invited = api("bruchsal.it").post(f"/frameworks/{framework}/mini-competitions", json={
+        "quantities": [{"city_id": "bruchsal", "quantity": 2}],
+        "offers_due_at": (dt.datetime.now(dt.UTC) + dt.timedelta(days=1)).isoformat(),
+    })  # fmt: skip
+    assert invited.status_code == 201, invited.text
     return {
         "items": admin.get("/items").json()["data"][0]["id"], "cities": "bruchsal", "vendors": "rheintal",
         "cost-keys": "equal", "rounds": round_["id"], "tenders": tender["id"], "contracts": contract["id"],
         "ledger": posting["id"], "line_id": line["id"], "bid_id": bid["id"], "city_id": "rastatt", "year": "2027",
         "doc_id": document["id"], "question_id": question.json()["id"], "complaint_id": complaint.json()["id"],
+        "frameworks": framework, "mini-competitions": invited.json()["id"],
     }  # fmt: skip
 
 

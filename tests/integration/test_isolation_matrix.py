@@ -57,7 +57,7 @@ VENDOR = "vendor.rheintal"
 DRAFT_ROUND = "buehl.it, draft round"  # a second view of city IT: a round not yet opened is hidden too
 PROFILES = ("buehl.it", "buehl.finance", DRAFT_ROUND, LEAD, VENDOR)  # who asks, and about what
 FOREIGN_KINDS = {"round", "line_round", "line", "tender", "bid_tender", "bid", "contract", "transaction", "city", "lot",
-                 "document", "question", "complaint"}  # fmt: skip
+                 "document", "question", "complaint", "framework", "mini_competition"}  # fmt: skip
 WRITES = {"post", "put", "patch", "delete"}
 TODAY = dt.datetime.now(BERLIN).date().isoformat()
 
@@ -71,6 +71,8 @@ COLLECTION_KINDS = {
     "tenders": "tender",
     "contracts": "contract",
     "ledger": "transaction",
+    "frameworks": "framework",
+    "mini-competitions": "mini_competition",
 }
 QUERY_KINDS = {"city_id": "city", "city": "city", "contract_id": "contract", "tender_id": "tender"}
 CITY_KEYS = {"city_id", "from_city_id", "to_city_id", "city"}
@@ -132,6 +134,12 @@ def _body_templates() -> dict[tuple[str, str], Callable[[dict[str, Any]], dict[s
             "justification": "Übernahmeversuch einer fremden Quote",
         },
         ("post", "/ledger/transactions/{id}/reverse"): lambda v: {"reason": "Übernahmeversuch"},
+        ("post", "/frameworks/{id}/mini-competitions"): lambda v: {
+            "quantities": [{"city_id": v["city"], "quantity": 1}],
+            "offers_due_at": (dt.datetime.now(dt.UTC) + dt.timedelta(days=1)).isoformat(),
+            "description": "Übernahmeversuch",
+        },
+        ("put", "/mini-competitions/{id}/offer"): lambda v: {"unit_price_cents": 100},
         ("post", "/ledger/transactions/{id}/pass-on"): lambda v: {"cause": "declined", "reason": "Übernahmeversuch"},
         ("put", "/budgets/{city_id}/{year}"): lambda v: {"amount_cents": 100},
     }
@@ -149,6 +157,7 @@ BODY_KINDS = {  # which of the world's ids each body names
     ("post", "/contracts/{id}/moves"): {"city"},
     ("post", "/contracts/{id}/quota-shifts"): {"city"},
     ("post", "/contracts/{id}/changes"): {"city"},
+    ("post", "/frameworks/{id}/mini-competitions"): {"city"},
 }
 # Writes that name nobody's resource but the network's (admin only) or the caller's own (a new round, one's
 # own notification settings):
@@ -239,7 +248,7 @@ class World:
     def missing(self, profile: str) -> dict[str, Any]:
         values = dict(self.foreign[profile])
         for kind in ("round", "line", "tender", "bid", "contract", "transaction", "lot", "document", "question",
-                     "complaint"):  # fmt: skip
+                     "complaint", "framework", "mini_competition"):  # fmt: skip
             values[kind] = MISSING_ID
         values["city"] = MISSING_CITY
         return values
@@ -284,6 +293,14 @@ def world(api: ApiFactory) -> World:
     in_standstill = awarded(api, standstill=True)["tender"]  # Bruchsal's: Bühl takes no part
     complaint = lead.post(f"/tenders/{in_standstill['id']}/complaints", json={"received_on": TODAY, "chamber": "VK"})
     assert complaint.status_code == 201, complaint.text
+    # A framework of Bruchsal's with two vendors, Rheintal not among them, and a mini-competition Bruchsal invites.
+    framework_contract = awarded(api, vendors=2, bidders=("schwarzwald", "globalmeet"))["contracts"][0]
+    framework = framework_contract["framework"]["id"]
+    invited = api("bruchsal.it").post(f"/frameworks/{framework}/mini-competitions", json={
+        "quantities": [{"city_id": "bruchsal", "quantity": 2}], "description": "Isolation",
+        "offers_due_at": (dt.datetime.now(dt.UTC) + dt.timedelta(days=1)).isoformat(),
+    })  # fmt: skip
+    assert invited.status_code == 201, invited.text
 
     common = {
         "item": item["id"],
@@ -307,6 +324,8 @@ def world(api: ApiFactory) -> World:
         "document": document.json()["id"],  # of the draft tender
         "question": question,  # Schwarzwald's, on a published tender Bühl takes no part in
         "complaint": complaint.json()["id"],  # against an award in its standstill, which Bühl takes no part in
+        "framework": framework,  # Bruchsal's, with Schwarzwald and GlobalMeet
+        "mini_competition": invited.json()["id"],
     }
     city_world = {**common, "round": open_round["id"], "round_version": open_round["version"]}
     vendor_world = {
@@ -318,7 +337,7 @@ def world(api: ApiFactory) -> World:
         "contract": vc["id"],
     }
     everything_of_others = {"round", "line", "tender", "bid", "contract", "transaction", "city", "lot", "document",
-                            "question", "complaint"}  # fmt: skip
+                            "question", "complaint", "framework", "mini_competition"}  # fmt: skip
     template = admin.get("/rounds/import-template", params={"format": "csv"})
     return World(
         foreign={

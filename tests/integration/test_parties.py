@@ -42,6 +42,7 @@ from civicpool.tenders.v1.tenders_pb2_grpc import TendersServiceStub
 from civicpool_cli.stack import Stack
 from civicpool_common import service_identity
 from civicpool_common.references import Kind
+from civicpool_common.timestamps import to_timestamp
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.protobuf.descriptor_pb2 import MethodOptions
 from google.protobuf.field_mask_pb2 import FieldMask
@@ -51,6 +52,7 @@ from hypothesis import strategies as st
 
 from tests.conftest import ApiFactory
 from tests.support.openapi import committed_openapi
+from tests.support.tenders import awarded
 from tests.support.tokens import TokenSource, service_token
 
 API = "/api/v1"
@@ -310,6 +312,7 @@ def world(stack: Stack, api: ApiFactory, tokens: TokenSource) -> Iterator[World]
         )
     )
 
+    framework = awarded(api, vendors=2)["contracts"][0]["framework"]
     channels = {name: grpc.insecure_channel(stack.address(name)) for name in service_identity.SERVICES}
     parties = sorted(q["city_id"] for q in vpn["quotas"])
     world = World(
@@ -354,6 +357,8 @@ def world(stack: Stack, api: ApiFactory, tokens: TokenSource) -> Iterator[World]
         "usage_key": usage_key["id"],
         "line": line_of_bruchsal["id"],
         "line_version": line_of_bruchsal["version"],
+        "framework": framework["id"],  # Bruchsal's 8 VPN seats from two vendors: Bruchsal its only party
+        "not_framework_parties": sorted(set(world.active[Kind.CITY]) - {q["city_id"] for q in framework["quotas"]}),
     }
     yield world
     for channel in channels.values():
@@ -402,6 +407,21 @@ def _contract_post(path: str, body: Callable[[World, str], dict[str, Any]]) -> S
         )
 
     return send
+
+
+def _not_framework_parties(world: World) -> list[str]:
+    return list(world.ids["not_framework_parties"])
+
+
+def _invitation(city: str) -> dict[str, Any]:
+    """A mini-competition's invitation for one city's 2 seats, due tomorrow."""
+    due = (dt.datetime.now(dt.UTC) + dt.timedelta(days=1)).isoformat()
+    return {"quantities": [{"city_id": city, "quantity": 2}], "offers_due_at": due}
+
+
+def _invite(world: World, city: str) -> int:
+    path = f"/frameworks/{world.ids['framework']}/mini-competitions"
+    return world.rest("ettlingen.lead").post(path, json=_invitation(city)).status_code
 
 
 def _party(world: World, bad: str) -> str:
@@ -475,6 +495,13 @@ def _rest_cases() -> list[Case]:
             "vendor_id",
             Kind.VENDOR,
             _contract_post("changes", lambda w, bad: {**SUCCESSION, "vendor_id": bad}),
+        ),
+        Case(
+            "POST /frameworks/{id}/mini-competitions",
+            "quantities[].city_id",
+            Kind.CITY,
+            _invite,
+            _not_framework_parties,
         ),
         # A lead may make a member city a party on purpose; nobody else becomes one, whatever is said.
         Case(
@@ -1037,6 +1064,20 @@ def _grpc_cases() -> list[Case]:
                     vendor_id=bad,
                 ),
             ),
+        ),
+        Case(
+            "ContractsService/StartMiniCompetition",
+            "quantities[].city_id",
+            Kind.CITY,
+            contracts_call(
+                "StartMiniCompetition",
+                lambda w, bad: contracts.StartMiniCompetitionRequest(
+                    framework_id=w.ids["framework"],
+                    quantities=[contracts.CityShare(city_id=bad, quantity=2)],
+                    offers_due_at=to_timestamp(dt.datetime.now(dt.UTC) + dt.timedelta(days=1)),
+                ),
+            ),
+            _not_framework_parties,
         ),
         Case(
             "ContractsService/ShiftQuota",

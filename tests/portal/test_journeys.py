@@ -23,7 +23,7 @@ from playwright.sync_api import FilePayload, Page, expect
 
 from tests.conftest import ApiFactory
 from tests.portal.conftest import Shoot, SignIn
-from tests.support.tenders import awarded, awarded_contract, draft_tender, evaluated, set_bids_due
+from tests.support.tenders import VENDORS, awarded, awarded_contract, draft_tender, evaluated, set_bids_due
 
 BERLIN = ZoneInfo("Europe/Berlin")
 ROUND_TITLE = f"Portal-Test {dt.datetime.now(dt.UTC):%Y%m%d%H%M%S}: Videokonferenz aus der EU"
@@ -410,7 +410,7 @@ def test_9_below_the_threshold_the_lead_switches_the_standstill_on(sign_in: Sign
 def test_10_the_lead_awards_a_framework_to_three_vendors_and_a_city_passes_a_call_off_on(
     sign_in: SignIn, api: ApiFactory, shoot: Shoot
 ) -> None:
-    tender, _ = evaluated(api, bidders=3)
+    tender, _ = evaluated(api, bidders=VENDORS)
     lead = sign_in("ettlingen.lead", f"/tenders/{tender['id']}")
     lead.get_by_label("Unternehmen in der Rahmenvereinbarung", exact=False).fill("3")
     lead.get_by_role("button", name="Zuschlag erteilen").click()
@@ -431,3 +431,25 @@ def test_10_the_lead_awards_a_framework_to_three_vendors_and_a_city_passes_a_cal
     expect(city.locator(".flash.ok")).to_contain_text("An das nächste Unternehmen der Rahmenvereinbarung weitergegeben")
     expect(city.get_by_test_id("framework-quota")).to_have_text("3 / 8")  # now from the second vendor
     shoot(city, "city-it-cascade")
+
+
+def test_11_a_city_invites_a_mini_competition_and_a_vendor_offers(
+    sign_in: SignIn, api: ApiFactory, shoot: Shoot
+) -> None:
+    first = next(c for c in awarded(api, vendors=3)["contracts"] if c["framework"]["rank"] == 1)
+    city = sign_in("bruchsal.it", f"/contracts/{first['id']}")
+    invite = city.get_by_test_id("invite-form")
+    invite.locator("input[name=quantity]").fill("4")
+    invite.locator("input[name=description]").fill("Lieferung ins Rathaus bis Monatsende")
+    invite.get_by_role("button", name="Zum Angebot auffordern").click()
+    expect(city.locator(".flash.ok")).to_contain_text("zum Angebot aufgefordert")
+    expect(city.get_by_test_id("competition-status")).to_have_text("offen für Angebote")
+    vendor = sign_in("vendor.schwarzwald", "/mini-competitions")
+    vendor.get_by_test_id("competitions").get_by_role("link").first.click()
+    expect(vendor.get_by_test_id("competition-quantity")).to_contain_text("4")
+    form = vendor.get_by_test_id("offer-form")
+    form.locator("input[name=unit_price]").fill("31,00")
+    form.get_by_role("button", name="Angebot abgeben").click()
+    expect(vendor.locator(".flash.ok")).to_contain_text("Angebot abgegeben")
+    expect(vendor.get_by_test_id("own-offer")).to_contain_text("31,00")
+    shoot(vendor, "vendor-mini-competition-offer")

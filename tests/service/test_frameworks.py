@@ -13,14 +13,16 @@ from dataclasses import dataclass
 import pytest
 from civicpool_catalog.service import CatalogService
 from civicpool_common.database import create_engine, session_factory, utc_now
-from civicpool_common.errors import AlreadyExists, NotFound
+from civicpool_common.errors import AlreadyExists, InvalidArgument, NotFound, PermissionDenied
 from civicpool_common.lifecycle import StateConflict
 from civicpool_common.timestamps import network_today
 from civicpool_common.vocabulary import PassOnCause
 from civicpool_contracts.changes import ChangeRequest, ChangeService
+from civicpool_contracts.competitions import CompetitionService
+from civicpool_contracts.models import MiniCompetition
 from civicpool_contracts.service import AwardedItem, AwardOrder, ContractsService
 from civicpool_contracts.usage import UsageService
-from sqlalchemy import text
+from sqlalchemy import text, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.service.conftest import LEAD, add_member_cities, city_it, vendor
@@ -38,20 +40,44 @@ class Frameworks:
     contracts: ContractsService
     usage: UsageService
     changes: ChangeService
+    competitions: CompetitionService
     engine: AsyncEngine
 
-    async def award(self, quotas: dict[str, int] | None = None) -> list[str]:
-        """A lot item awarded to three vendors; their contracts' ids in rank order."""
+    async def framework_id(self, contract_id: str) -> str:
+        view = await self.contracts.get_contract(LEAD, contract_id)
+        assert view.framework is not None
+        return view.framework.framework.id
+
+    async def compete(self, contract_id: str, **quantities: int) -> str:
+        """A mini-competition of the lead for these cities, due in an hour."""
+        due = utc_now() + dt.timedelta(hours=1)
+        view, _ = await self.competitions.start(LEAD, await self.framework_id(contract_id), quantities, due,
+                                                "Lieferung bis 15.01., Rathaus", key="")  # fmt: skip
+        return view.competition.id
+
+    async def deadline_passes(self, competition_id: str) -> None:
+        async with session_factory(self.engine).begin() as session:
+            await session.execute(update(MiniCompetition).where(MiniCompetition.id == competition_id)
+                                  .values(offers_due_at=utc_now() - dt.timedelta(seconds=1)))  # fmt: skip
+
+    async def award(
+        self, quotas: dict[str, int] | None = None, weights: tuple[int, int, int] = (100, 0, 0),
+        quality: tuple[int, int, int] = (0, 0, 0),
+    ) -> list[str]:  # fmt: skip
+        """A lot item awarded to three vendors (evaluated by `weights`, with these quality scores); their contracts'
+        ids in rank order."""
         quotas = quotas or QUOTAS
         tag = f"{random.getrandbits(40):x}"
         items = [
             AwardedItem(f"c{rank}-{tag}", f"lot-{tag}", f"bid{rank}-{tag}", vendor_id, "i", "NB-14", "Notebook",
-                        "Stück", "hardware", price, sum(quotas.values()), quotas, f"fw-{tag}", rank)
+                        "Stück", "hardware", price, sum(quotas.values()), quotas, f"fw-{tag}", rank,
+                        quality_score=quality[rank - 1])
             for rank, (vendor_id, price) in enumerate(PRICES.items(), start=1)
         ]  # fmt: skip
         today = network_today()
         order = AwardOrder(f"t-{tag}", "ettlingen", "ettlingen.lead", utc_now(), today - dt.timedelta(days=1),
-                           today + dt.timedelta(days=700), today + dt.timedelta(days=600), items)  # fmt: skip
+                           today + dt.timedelta(days=700), today + dt.timedelta(days=600), items,
+                           weights=weights)  # fmt: skip
         made = await self.contracts.create_award_contracts(order)
         return [view.contract.id for view in sorted(made, key=lambda v: v.contract.framework_rank)]
 
@@ -95,8 +121,9 @@ async def frameworks(databases: DatabaseFactory, catalog: CatalogService) -> Asy
     await add_member_cities(catalog)
     engine = create_engine(databases.fresh("civicpool_contracts:migrations"))
     sessions, in_process = session_factory(engine), InProcessCatalog(catalog)
-    yield Frameworks(ContractsService(sessions), UsageService(sessions, in_process),
-                     ChangeService(sessions, in_process, 21_600_000), engine)  # fmt: skip
+    usage = UsageService(sessions, in_process)
+    yield Frameworks(ContractsService(sessions), usage, ChangeService(sessions, in_process, 21_600_000),
+                     CompetitionService(sessions, in_process, usage), engine)  # fmt: skip
     await engine.dispose()
 
 
@@ -216,3 +243,96 @@ async def test_concurrent_call_offs_and_pass_ons_never_exceed_the_maximum_or_a_q
         [await scalar(frameworks.engine, "SELECT called_off FROM framework_quotas WHERE city_id = :c", c=c)
          for c in ("bruchsal", "buehl", "ettlingen")]
     )  # fmt: skip
+
+
+async def test_a_mini_competition_seals_the_offers_and_calls_off_at_the_best_price(frameworks: Frameworks) -> None:
+    first, second, third = await frameworks.award()
+    framework_id = await frameworks.framework_id(first)
+    due = utc_now() + dt.timedelta(hours=2)
+    with pytest.raises(PermissionDenied):  # a city's IT invites for its own city only
+        await frameworks.competitions.start(BRUCHSAL, framework_id, {"buehl": 5}, due, "", key="")
+    with pytest.raises(StateConflict, match="10 of its framework quota of 10"):
+        await frameworks.competitions.start(city_it("ettlingen"), framework_id, {"ettlingen": 11}, due, "", key="")
+    view, _ = await frameworks.competitions.start(BRUCHSAL, framework_id, {"bruchsal": 20}, due,
+                                                  "Lieferung ins Rathaus", key="k")  # fmt: skip
+    competition_id = view.competition.id
+    with pytest.raises(NotFound):
+        await frameworks.competitions.get(city_it("buehl"), competition_id)
+    with pytest.raises(InvalidArgument, match="framework price"):
+        await frameworks.competitions.submit_offer(vendor("kraichgau"), competition_id, PRICES["kraichgau"] + 1, "")
+    await frameworks.competitions.submit_offer(vendor("rheintal"), competition_id, 2_800, "")
+    await frameworks.competitions.submit_offer(vendor("schwarzwald"), competition_id, 2_700, "")
+    await frameworks.competitions.submit_offer(vendor("schwarzwald"), competition_id, 2_500, "Sonderkondition")
+    sealed = await frameworks.competitions.get(BRUCHSAL, competition_id)
+    assert (sealed.offers, sealed.offers_received) == ([], 0)  # the buyer sees nothing before the deadline
+    own = await frameworks.competitions.get(vendor("schwarzwald"), competition_id)
+    assert [(o.vendor_id, o.unit_price_cents) for o in own.offers] == [("schwarzwald", 2_500)]
+    assert own.quantities == {} and own.competition.quantity == 20  # no city's share for a vendor
+    with pytest.raises(StateConflict, match="offers are due by"):
+        await frameworks.competitions.decide(BRUCHSAL, competition_id, key="")
+    await frameworks.deadline_passes(competition_id)
+    with pytest.raises(StateConflict, match="late offers are refused"):
+        await frameworks.competitions.submit_offer(vendor("kraichgau"), competition_id, 2_000, "")
+    decided, replayed = await frameworks.competitions.decide(BRUCHSAL, competition_id, key="d")
+    assert not replayed and decided.competition.status == "awarded"
+    assert (decided.winner_vendor_id, decided.competition.unit_price_cents) == ("schwarzwald", 2_500)
+    assert [(o.vendor_id, o.rank) for o in decided.offers] == [("schwarzwald", 1), ("rheintal", 2)]
+    again, replayed = await frameworks.competitions.decide(BRUCHSAL, competition_id, key="d")
+    assert replayed and again.call_off_ids == decided.call_off_ids
+    with pytest.raises(StateConflict, match="awarded"):
+        await frameworks.competitions.decide(LEAD, competition_id, key="")
+    owed = await scalar(frameworks.engine, "SELECT sum(amount_cents) FROM ledger_entries WHERE account = :a",
+                        a="city:bruchsal")  # fmt: skip
+    assert owed == -20 * 2_500  # the offered price, not schwarzwald's framework price
+    theirs = await frameworks.competitions.get(vendor("rheintal"), competition_id)
+    assert [o.vendor_id for o in theirs.offers] == ["rheintal"] and theirs.winner_vendor_id == "schwarzwald"
+    await frameworks.check([first, second, third])
+
+
+async def test_offers_are_ranked_by_the_frameworks_weights_not_by_price_alone(frameworks: Frameworks) -> None:
+    """Price 50, quality 50: Kraichgau's quality 100 outweighs Rheintal's 5 % lower price with quality 40."""
+    first, *_ = await frameworks.award(weights=(50, 50, 0), quality=(40, 60, 100))
+    competition_id = await frameworks.compete(first, buehl=10)
+    await frameworks.competitions.submit_offer(vendor("rheintal"), competition_id, 2_850, "")
+    await frameworks.competitions.submit_offer(vendor("kraichgau"), competition_id, 3_000, "")
+    await frameworks.deadline_passes(competition_id)
+    decided, _ = await frameworks.competitions.decide(LEAD, competition_id, key="")
+    assert decided.winner_vendor_id == "kraichgau"
+    assert [o.total_score_milli for o in decided.offers] == [50 * 950 + 50 * 1000, 50 * 1000 + 40 * 500]
+
+
+async def test_a_mini_competition_without_offers_calls_off_nothing(frameworks: Frameworks) -> None:
+    first, *_ = await frameworks.award()
+    competition_id = await frameworks.compete(first, bruchsal=5, buehl=5)
+    await frameworks.deadline_passes(competition_id)
+    decided, _ = await frameworks.competitions.decide(LEAD, competition_id, key="")
+    assert (decided.competition.status, decided.call_off_ids) == ("no_offers", [])
+    assert await scalar(frameworks.engine, "SELECT count(*) FROM ledger_transactions") == 0
+
+
+async def test_concurrent_mini_competition_awards_and_call_offs_hold_the_quotas(frameworks: Frameworks) -> None:
+    """Competitions invited while each fitted the quota are decided while the cities call off meanwhile: a decision
+    that no longer fits is refused whole (nothing called off, the competition stays open); the rest holds."""
+    contract_ids = await frameworks.award({"bruchsal": 12, "buehl": 9, "ettlingen": 7})
+    competitions = [
+        await frameworks.compete(contract_ids[0], **{city: quantity})
+        for city, quantity in (("bruchsal", 8), ("bruchsal", 6), ("buehl", 9), ("ettlingen", 5))
+    ]
+    for competition_id in competitions:
+        await frameworks.competitions.submit_offer(vendor("schwarzwald"), competition_id, 2_000, "")
+        await frameworks.deadline_passes(competition_id)
+
+    async def decide(competition_id: str) -> None:
+        with contextlib.suppress(StateConflict):
+            await frameworks.competitions.decide(LEAD, competition_id, key="")
+
+    async def call_off(city: str, quantity: int) -> None:
+        with contextlib.suppress(StateConflict):
+            await frameworks.call_off(contract_ids[0], quantity, city=city)
+
+    await asyncio.gather(*(decide(c) for c in competitions), call_off("bruchsal", 4), call_off("buehl", 3),
+                         call_off("ettlingen", 4))  # fmt: skip
+    await frameworks.check(contract_ids)
+    for competition_id in competitions:
+        view = await frameworks.competitions.get(LEAD, competition_id)
+        assert (view.competition.status == "awarded") == bool(view.call_off_ids)

@@ -10,11 +10,11 @@ import pytest
 from civicpool_common.database import session_factory
 from civicpool_common.errors import InvalidArgument, NotFound
 from civicpool_common.lifecycle import StateConflict
+from civicpool_common.scoring import Weights
 from civicpool_common.timestamps import network_today
 from civicpool_tenders.awarding import AwardDecision
 from civicpool_tenders.models import Tender
 from civicpool_tenders.relay import AwardRelay
-from civicpool_tenders.scoring import Weights
 from civicpool_tenders.service import ContractTerm
 from civicpool_tenders.standstill import StandstillService
 from sqlalchemy import update

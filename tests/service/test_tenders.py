@@ -25,6 +25,7 @@ from civicpool_common.errors import (
     VersionConflict,
 )
 from civicpool_common.lifecycle import StateConflict
+from civicpool_common.scoring import ItemPrice, Tier, Weights
 from civicpool_common.timestamps import network_today
 from civicpool_common.vocabulary import HostingRegion, Priority, Procedure
 from civicpool_contracts.models import Contract
@@ -40,7 +41,6 @@ from civicpool_tenders.lots import LotGroup
 from civicpool_tenders.models import AwardOrder, Tender
 from civicpool_tenders.procedure import ValueLimits
 from civicpool_tenders.relay import AwardRelay
-from civicpool_tenders.scoring import ItemPrice, Tier, Weights
 from civicpool_tenders.service import ContractTerm, TendersService
 from civicpool_tenders.views import TenderView
 from sqlalchemy import func, select, update

@@ -52,6 +52,7 @@ NULLABLE = frozenset(
         "civicpool.tenders.v1.Complaint.outcome",
         "civicpool.tenders.v1.Complaint.outcome_recorded_at",
         "civicpool.contracts.v1.ChangeContractRequest.legal_ground",
+        "civicpool.contracts.v1.MiniCompetition.decided_at",
     }
 )
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections.abc import Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -31,10 +32,12 @@ def set_bids_due(api: ApiFactory, tender_id: str, due: dt.datetime) -> None:
 
 
 def evaluated(
-    api: ApiFactory, unit_price_cents: int = 3_000, *, standstill: bool = False, bidders: int = 2
-) -> tuple[dict[str, Any], dict[str, str]]:
-    """Ettlingen's tender for Bruchsal's 8 VPN seats, evaluated, and its bids by vendor: Rheintal bids within seconds,
-    Schwarzwald 5 € more, and with 3 `bidders` GlobalMeet 10 € more; with `standstill` switched on first."""
+    api: ApiFactory, unit_price_cents: int = 3_000, *, standstill: bool = False,
+    bidders: Sequence[str] = ("rheintal", "schwarzwald"),
+) -> tuple[dict[str, Any], dict[str, str]]:  # fmt: skip
+    """Ettlingen's tender for Bruchsal's 8 VPN seats, evaluated, and its bids by vendor: the first of `bidders` bids
+    `unit_price_cents` within seconds, each next one 5 € more (so they rank in this order); with `standstill`
+    switched on first."""
     tender = draft_tender(api)
     lead = api("ettlingen.lead")
     due = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=3)
@@ -43,7 +46,7 @@ def evaluated(
     assert lead.post(f"/tenders/{tender['id']}/publish").status_code == 200
     lot = tender["lots"][0]
     bids = {}
-    for n, vendor in enumerate(("rheintal", "schwarzwald", "globalmeet")[:bidders]):
+    for n, vendor in enumerate(bidders):
         bid = api(f"vendor.{vendor}").post(f"/tenders/{tender['id']}/bids", json={
             "lot_id": lot["id"],
             "prices": [{"item_id": lot["items"][0]["item_id"], "unit_price_cents": unit_price_cents + 500 * n}],
@@ -60,14 +63,19 @@ def evaluated(
     return dict(lead.get(f"/tenders/{tender['id']}").json()), bids
 
 
+VENDORS = ("rheintal", "schwarzwald", "globalmeet")
+
+
 def awarded(
-    api: ApiFactory, unit_price_cents: int = 3_000, *, standstill: bool = False, vendors: int = 1
-) -> dict[str, Any]:
-    """The award (tender and contracts) of the `evaluated` tender to Rheintal (or, with several `vendors`, as a
-    framework to the best-ranked this many) from today on."""
-    tender, bids = evaluated(api, unit_price_cents, standstill=standstill, bidders=max(2, vendors))
+    api: ApiFactory, unit_price_cents: int = 3_000, *, standstill: bool = False, vendors: int = 1,
+    bidders: Sequence[str] = VENDORS[:2],
+) -> dict[str, Any]:  # fmt: skip
+    """The award (tender and contracts) of the `evaluated` tender to the first of `bidders` (or, with several
+    `vendors`, as a framework to the first this many, in rank order) from today on."""
+    bidders = bidders if len(bidders) >= vendors else VENDORS[:vendors]
+    tender, bids = evaluated(api, unit_price_cents, standstill=standstill, bidders=bidders)
     today = dt.datetime.now(BERLIN).date().isoformat()
-    award = {"lot_id": tender["lots"][0]["id"], "bid_id": bids["rheintal"], "vendors": vendors}
+    award = {"lot_id": tender["lots"][0]["id"], "bid_id": bids[bidders[0]], "vendors": vendors}
     result = api("ettlingen.lead").post(f"/tenders/{tender['id']}/award", json={"awards": [award], "starts_on": today})
     assert result.status_code == 200, result.text
     return dict(result.json())

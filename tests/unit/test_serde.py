@@ -92,6 +92,12 @@ REPLIES: list[tuple[type[Message], Callable[[Any], Any], Callable[[Any], Message
     (contracts_pb.UtilisationReport, contracts.utilisation_report_from_proto, contracts.utilisation_report_to_proto),
     (contracts_pb.RenewalsDue, contracts.renewals_due_from_proto, contracts.renewals_due_to_proto),
     (contracts_pb.BudgetReport, contracts.budget_report_from_proto, contracts.budget_report_to_proto),
+    (contracts_pb.MiniCompetition, contracts.mini_competition_from_proto, contracts.mini_competition_to_proto),
+    (
+        contracts_pb.ListMiniCompetitionsResponse,
+        contracts.mini_competitions_page_from_proto,
+        contracts.mini_competitions_page_to_proto,
+    ),
 ]
 
 
@@ -247,10 +253,19 @@ BODIES: list[tuple[str, st.SearchStrategy[Any], Callable[[Any], Body], Callable[
      contracts.shared_cost_from_proto, lambda body: contracts.shared_cost_to_proto("c", body, "k")),
     ("renewal", requests(contracts_pb.StartRenewalRoundRequest, contract_id=st.just("c")),
      contracts.renewal_request_from_proto, lambda body: contracts.renewal_request_to_proto("c", body)),
+    ("mini-competitions query", requests(contracts_pb.ListMiniCompetitionsRequest, framework_id=st.just("f")),
+     contracts.mini_competitions_query_from_proto,
+     lambda params: contracts.mini_competitions_query_to_proto("f", params)),
     ("ledger query", requests(contracts_pb.ListLedgerTransactionsRequest), contracts.ledger_query_from_proto,
      contracts.ledger_query_to_proto),
     ("reversal", requests(contracts_pb.ReverseTransactionRequest, id=st.just("t"), idempotency_key=st.just("k")),
      contracts.reversal_from_proto, lambda body: contracts.reversal_to_proto("t", body, "k")),
+    ("mini-competition", requests(contracts_pb.StartMiniCompetitionRequest, framework_id=st.just("f"),
+                                  idempotency_key=st.just("k")),
+     contracts.mini_competition_request_from_proto,
+     lambda body: contracts.mini_competition_request_to_proto("f", body, "k")),
+    ("offer", requests(contracts_pb.SubmitOfferRequest, id=st.just("m")), contracts.offer_from_proto,
+     lambda body: contracts.offer_to_proto("m", body)),
     ("pass on", requests(contracts_pb.PassOnCallOffRequest, id=st.just("t"), idempotency_key=st.just("k")),
      contracts.pass_on_from_proto, lambda body: contracts.pass_on_to_proto("t", body, "k")),
     ("budget", requests(contracts_pb.SetBudgetRequest, city_id=st.just("c"), year=st.just(2027),

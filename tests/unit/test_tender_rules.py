@@ -7,12 +7,12 @@ import hashlib
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 
 import pytest
-from civicpool_common import messages
+from civicpool_common import messages, scoring
 from civicpool_common.lifecycle import StateConflict
 from civicpool_common.money import euros
 from civicpool_common.vocabulary import HostingRegion, Procedure
 from civicpool_contracts import rules as contract_rules
-from civicpool_tenders import rules, scoring
+from civicpool_tenders import rules
 from civicpool_tenders.procedure import ValueLimits, recommend
 from hypothesis import given, settings
 from hypothesis import strategies as st

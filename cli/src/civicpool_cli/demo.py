@@ -263,6 +263,32 @@ DEMO_QUESTIONS = (
 )  # fmt: skip
 DEMO_CLARIFICATION = "Die Geräte werden an die Rathäuser der drei Städte geliefert, nicht an ein Zentrallager."
 
+# A framework agreement with three vendors: docking stations for five cities, awarded to the three best-ranked bids;
+# a call-off of Bruchsal that the first vendor declined, passed on to the second (the cascade); and a
+# mini-competition of Ettlingen taking sealed offers for a concrete need.
+DEMO_FRAMEWORK_ROUND: dict[str, Any] = {
+    "title": "Dockingstationen 2027 (Rahmenvereinbarung mit drei Unternehmen)",
+    "description": "Eine Rahmenvereinbarung mit drei Unternehmen: Abruf nach Rangfolge oder im Miniwettbewerb.",
+}
+DEMO_FRAMEWORK_LINES: tuple[tuple[str, str, int, str], ...] = (
+    ("bruchsal", "DOCK-USBC", 60, "Arbeitsplätze mit zwei Monitoren"),
+    ("bretten", "DOCK-USBC", 30, "Arbeitsplätze mit zwei Monitoren"),
+    ("ettlingen", "DOCK-USBC", 50, "Desk-Sharing im neuen Verwaltungsgebäude"),
+    ("rheinstetten", "DOCK-USBC", 20, "Bürgerbüro"),
+    ("stutensee", "DOCK-USBC", 25, "Arbeitsplätze mit zwei Monitoren"),
+)
+# (vendor, unit price in cents, delivery days, the quality score the lead gives it)
+DEMO_FRAMEWORK_BIDS: tuple[tuple[str, int, int, int], ...] = (
+    ("rheintal", 14_900, 5, 85),
+    ("schwarzwald", 14_500, 10, 75),
+    ("globalmeet", 15_400, 3, 70),
+)
+DEMO_FRAMEWORK_VENDORS = 3
+DEMO_CASCADE = ("bruchsal", 10, "declined", "Modell derzeit nicht lieferbar (Lieferengpass beim Hersteller)")
+# (city, quantity, hours until offers are due, description) and the offers so far (vendor, unit price in cents)
+DEMO_MINI_COMPETITION = ("ettlingen", 20, 72, "Lieferung bis Monatsende ins Verwaltungsgebäude, mit Netzteil")
+DEMO_MINI_COMPETITION_OFFERS: tuple[tuple[str, int], ...] = (("schwarzwald", 13_900), ("globalmeet", 14_800))
+
 # The demo contracts in use: call-offs per city and SKU, a quota shift to Rastatt (which took no part
 # in the tender), one return to the pool, one take from it, one move between cities.
 DEMO_CALL_OFFS: tuple[tuple[str, str, int], ...] = (

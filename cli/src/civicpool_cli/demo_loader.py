@@ -50,6 +50,7 @@ def load_demo(
     _load_demo_tender(gateway_url, token_for, report, progress)
     _load_demo_usage(gateway_url, token_for, report, progress)
     _load_demo_open_tender(gateway_url, token_for, report, progress)
+    _load_demo_framework(gateway_url, token_for, report, progress)
     return report
 
 
@@ -249,3 +250,74 @@ def _load_demo_open_tender(
     report.created += 4 + len(demo.DEMO_OPEN_TENDER_LINES) + len(demo.DEMO_OPEN_TENDER_DOCUMENTS) + 1
     report.created += len(demo.DEMO_QUESTIONS) + 2
     progress("demo tender taking bids: a changed document, a question answered, one open, a clarification")
+
+
+def _load_demo_framework(
+    gateway_url: str, token_for: Callable[[str], str], report: LoadReport, progress: Callable[[str], None]
+) -> None:
+    """A tender awarded as one framework to three vendors, a call-off passed on along its cascade, and a
+    mini-competition taking sealed offers."""
+    title = demo.DEMO_FRAMEWORK_ROUND["title"]
+    with _client(gateway_url, token_for(demo.DEMO_ROUND_LEAD)) as lead:
+        tenders = _checked(lead.get("/tenders", params={"limit": 500}), "tenders")["data"]
+        if any(t["title"] == title and t["status"] != "cancelled" for t in tenders):
+            report.existing += 1
+            return
+        now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+        body = {**demo.DEMO_FRAMEWORK_ROUND, "opens_at": (now - dt.timedelta(days=1)).isoformat(),
+                "closes_at": (now + dt.timedelta(days=1)).isoformat()}  # fmt: skip
+        round_id = _checked(lead.post("/rounds", json=body), "the framework's round")["id"]
+        _checked(lead.post(f"/rounds/{round_id}/open"), "opening the framework's round")
+        items = {i["sku"]: i["id"] for i in _checked(lead.get("/items", params={"limit": 500}), "items")["data"]}
+    for city, sku, quantity, justification in demo.DEMO_FRAMEWORK_LINES:
+        with _client(gateway_url, token_for(f"{city}.it")) as city_it:
+            line = {"item_id": items[sku], "quantity": quantity, "justification": justification}
+            _checked(city_it.post(f"/rounds/{round_id}/lines", json=line), f"demand of {city}")
+    with _client(gateway_url, token_for(demo.DEMO_ROUND_LEAD)) as lead:
+        _checked(lead.post(f"/rounds/{round_id}/close"), "closing the framework's round")
+        tender = _checked(lead.post("/tenders", json={"round_id": round_id}), "the framework tender")
+        due = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=demo.DEMO_BIDDING_SECONDS)
+        changed = lead.patch(f"/tenders/{tender['id']}", json={"bids_due_at": due.isoformat()},
+                             headers={"If-Match": f'"{tender["version"]}"'})  # fmt: skip
+        _checked(changed, "the framework tender's deadline")
+        tender = _checked(lead.post(f"/tenders/{tender['id']}/publish"), "publishing the framework tender")
+    [lot] = tender["lots"]
+    quality = {}
+    for vendor, cents, days, score in demo.DEMO_FRAMEWORK_BIDS:
+        bid = {"lot_id": lot["id"], "delivery_days": days, "dpa_offered": False, "open_source": False,
+               "prices": [{"item_id": lot["items"][0]["item_id"], "unit_price_cents": cents}]}  # fmt: skip
+        with _client(gateway_url, token_for(f"vendor.{vendor}")) as seller:
+            quality[_checked(seller.post(f"/tenders/{tender['id']}/bids", json=bid), f"{vendor}'s bid")["id"]] = score
+    time.sleep(max(0.0, (due - dt.datetime.now(dt.UTC)).total_seconds()) + 0.2)  # bids are opened after the deadline
+    with _client(gateway_url, token_for(demo.DEMO_ROUND_LEAD)) as lead:
+        _checked(lead.post(f"/tenders/{tender['id']}/close-bidding"), "opening the framework bids")
+        scores = [{"bid_id": bid_id, "quality": score} for bid_id, score in quality.items()]
+        evaluation = lead.post(
+            f"/tenders/{tender['id']}/evaluate", json={"weights": demo.DEMO_WEIGHTS, "scores": scores}
+        )
+        first = next(r for r in _checked(evaluation, "evaluating the framework bids")["rows"] if r["rank"] == 1)
+        award = {"lot_id": lot["id"], "bid_id": first["bid_id"], "vendors": demo.DEMO_FRAMEWORK_VENDORS}
+        awarded = _checked(lead.post(f"/tenders/{tender['id']}/award", json={"awards": [award]}), "the framework")
+    contracts = sorted(awarded["contracts"], key=lambda c: c["framework"]["rank"])
+    progress(f"demo framework awarded to {len(contracts)} vendors")
+    city, quantity, cause, reason = demo.DEMO_CASCADE
+    with _client(gateway_url, token_for(f"{city}.it")) as city_it:
+        called = city_it.post(
+            f"/contracts/{contracts[0]['id']}/allocations", json={"city_id": city, "quantity": quantity}
+        )
+        passed_on = f"/ledger/transactions/{_checked(called, 'the call-off')['transaction']['id']}/pass-on"
+        _checked(city_it.post(passed_on, json={"cause": cause, "reason": reason}), "passing the call-off on")
+    city, quantity, hours, description = demo.DEMO_MINI_COMPETITION
+    with _client(gateway_url, token_for(f"{city}.it")) as city_it:
+        invitation = {"quantities": [{"city_id": city, "quantity": quantity}], "description": description,
+                      "offers_due_at": (dt.datetime.now(dt.UTC) + dt.timedelta(hours=hours)).isoformat()}  # fmt: skip
+        framework = contracts[0]["framework"]["id"]
+        competition = _checked(city_it.post(f"/frameworks/{framework}/mini-competitions", json=invitation),
+                               "the mini-competition")  # fmt: skip
+    for vendor, cents in demo.DEMO_MINI_COMPETITION_OFFERS:
+        with _client(gateway_url, token_for(f"vendor.{vendor}")) as seller:
+            offer = seller.put(f"/mini-competitions/{competition['id']}/offer", json={"unit_price_cents": cents})
+            _checked(offer, f"{vendor}'s offer")
+    report.created += 5 + len(demo.DEMO_FRAMEWORK_LINES) + len(demo.DEMO_FRAMEWORK_BIDS) + len(contracts)
+    report.created += 2 + 1 + len(demo.DEMO_MINI_COMPETITION_OFFERS)
+    progress("demo cascade call-off and mini-competition loaded")

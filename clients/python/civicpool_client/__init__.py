@@ -24,6 +24,7 @@ __all__ = [
     "HealthApi",
     "IdentityApi",
     "LedgerApi",
+    "MiniCompetitionsApi",
     "ReportsApi",
     "TendersApi",
     "ApiResponse",
@@ -109,12 +110,17 @@ __all__ = [
     "LotGroup",
     "LotItem",
     "Me",
+    "MiniCompetition",
+    "MiniCompetitionBody",
+    "MiniCompetitionOffer",
+    "MiniCompetitionStatus",
     "MoveBody",
     "MovementRecord",
     "NotificationChoice",
     "NotificationSetting",
     "NotificationSettings",
     "NotificationSettingsUpdate",
+    "OfferBody",
     "Operation",
     "PageBid",
     "PageCity",
@@ -125,6 +131,7 @@ __all__ = [
     "PageItem",
     "PageLedgerTransaction",
     "PageLine",
+    "PageMiniCompetition",
     "PageQuestion",
     "PageRound",
     "PageTender",
@@ -181,6 +188,7 @@ from civicpool_client.api.demand_api import DemandApi as DemandApi
 from civicpool_client.api.health_api import HealthApi as HealthApi
 from civicpool_client.api.identity_api import IdentityApi as IdentityApi
 from civicpool_client.api.ledger_api import LedgerApi as LedgerApi
+from civicpool_client.api.mini_competitions_api import MiniCompetitionsApi as MiniCompetitionsApi
 from civicpool_client.api.reports_api import ReportsApi as ReportsApi
 from civicpool_client.api.tenders_api import TendersApi as TendersApi
 
@@ -270,12 +278,17 @@ from civicpool_client.models.lot_award import LotAward as LotAward
 from civicpool_client.models.lot_group import LotGroup as LotGroup
 from civicpool_client.models.lot_item import LotItem as LotItem
 from civicpool_client.models.me import Me as Me
+from civicpool_client.models.mini_competition import MiniCompetition as MiniCompetition
+from civicpool_client.models.mini_competition_body import MiniCompetitionBody as MiniCompetitionBody
+from civicpool_client.models.mini_competition_offer import MiniCompetitionOffer as MiniCompetitionOffer
+from civicpool_client.models.mini_competition_status import MiniCompetitionStatus as MiniCompetitionStatus
 from civicpool_client.models.move_body import MoveBody as MoveBody
 from civicpool_client.models.movement_record import MovementRecord as MovementRecord
 from civicpool_client.models.notification_choice import NotificationChoice as NotificationChoice
 from civicpool_client.models.notification_setting import NotificationSetting as NotificationSetting
 from civicpool_client.models.notification_settings import NotificationSettings as NotificationSettings
 from civicpool_client.models.notification_settings_update import NotificationSettingsUpdate as NotificationSettingsUpdate
+from civicpool_client.models.offer_body import OfferBody as OfferBody
 from civicpool_client.models.operation import Operation as Operation
 from civicpool_client.models.page_bid import PageBid as PageBid
 from civicpool_client.models.page_city import PageCity as PageCity
@@ -286,6 +299,7 @@ from civicpool_client.models.page_document import PageDocument as PageDocument
 from civicpool_client.models.page_item import PageItem as PageItem
 from civicpool_client.models.page_ledger_transaction import PageLedgerTransaction as PageLedgerTransaction
 from civicpool_client.models.page_line import PageLine as PageLine
+from civicpool_client.models.page_mini_competition import PageMiniCompetition as PageMiniCompetition
 from civicpool_client.models.page_question import PageQuestion as PageQuestion
 from civicpool_client.models.page_round import PageRound as PageRound
 from civicpool_client.models.page_tender import PageTender as PageTender

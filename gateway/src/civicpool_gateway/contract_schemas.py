@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from civicpool_common.vocabulary import ChangeKind, ContractStatus, LegalGround, PassOnCause
+from civicpool_common.vocabulary import ChangeKind, ContractStatus, LegalGround, MiniCompetitionStatus, PassOnCause
 from pydantic import BaseModel, ConfigDict, Field
 
 from civicpool_gateway.schemas import Cents, CityShare, ListParams, Request, Text, UtcDatetime, Version
@@ -392,3 +392,66 @@ class BudgetRow(BaseModel):
 
 class BudgetReport(BaseModel):
     rows: list[BudgetRow]
+
+
+# -- mini-competitions ---------------------------------------------------------------------------
+
+
+class MiniCompetitionBody(Request):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"quantities": [{"city_id": "bruchsal", "quantity": 12}],
+                          "offers_due_at": "2027-01-15T11:00:00Z",
+                          "description": "Lieferung bis 29.01. ins Rathaus Bruchsal, vorinstalliert"}]
+        }
+    )  # fmt: skip
+
+    quantities: list[QuotaAddition] = Field(
+        min_length=1, max_length=100, description="What each city calls off; each must hold a quota in the framework"
+    )
+    offers_due_at: UtcDatetime = Field(description="In the future, at most 30 days ahead")
+    description: str = Field("", max_length=2000, description="What the vendors are to know: delivery, configuration")
+
+
+class OfferBody(Request):
+    unit_price_cents: Cents = Field(description="At most your framework price")
+    note: str = Field("", max_length=2000)
+
+
+class MiniCompetitionOffer(BaseModel):
+    vendor_id: str
+    contract_id: str
+    unit_price_cents: int
+    note: str
+    submitted_at: dt.datetime
+    rank: int = Field(description="Once decided; 0 before")
+    price_score_milli: int
+    total_score_milli: int
+
+
+class MiniCompetition(BaseModel):
+    """A call-off by renewed competition among a framework's vendors (§ 21 (5) VgV)."""
+
+    id: str
+    framework_id: str
+    sku: str
+    name: str
+    unit: str
+    quantities: list[CityShare] = Field(description="What each city calls off: a city sees its own, a vendor none")
+    quantity: int = Field(description="In all: what the vendors offer for")
+    description: str
+    offers_due_at: dt.datetime
+    status: MiniCompetitionStatus
+    created_by: str
+    created_at: dt.datetime
+    offers: list[MiniCompetitionOffer] = Field(
+        description="Sealed until the deadline: a vendor sees its own offer only, ever; the buyers every offer once "
+        "due, ranked once decided"
+    )
+    offers_received: int = Field(description="Once due; 0 before")
+    winner_vendor_id: str
+    unit_price_cents: int = Field(description="The winning offer's unit price: what the call-offs are posted at")
+    call_off_ids: list[str] = Field(description="The call-offs' ledger transactions, as you may see them")
+    decided_at: dt.datetime | None
+    decided_by: str
+    replayed: bool = Field(description="Answered from an earlier request with the same Idempotency-Key")

@@ -30,6 +30,7 @@ from civicpool_gateway.request_telemetry import RequestTelemetry
 from civicpool_gateway.routers import (
     budgets,
     catalog,
+    competitions,
     contracts,
     documents,
     health,
@@ -142,7 +143,7 @@ def create_app(
     )  # added last: outermost, so it sees every answer, refusals too
     # imports before rounds: /rounds/import-template must not match /rounds/{id}
     routers = (me, notifications, catalog, imports, rounds, lines, tenders, documents, questions, standstill,
-               contracts, ledger, reports, budgets)  # fmt: skip
+               contracts, competitions, ledger, reports, budgets)  # fmt: skip
     for router in (module.router for module in routers):
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(health.router)

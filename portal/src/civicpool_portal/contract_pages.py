@@ -11,6 +11,7 @@ from civicpool_common.vocabulary import ChangeKind, LegalGround, PassOnCause
 from fastapi import APIRouter, Form, Query
 from fastapi.responses import HTMLResponse, Response
 
+from civicpool_portal.competition_pages import invitation
 from civicpool_portal.forms import Text, idempotency, if_match, parse_euros, whole
 from civicpool_portal.i18n import parse_day
 from civicpool_portal.page_request import FormPortalDep, Portal, PortalDep, back_to
@@ -47,6 +48,7 @@ async def contract_page(portal: PortalDep, contract_id: str) -> HTMLResponse:
         postings = await portal.get_all("/ledger/transactions", contract_id=contract_id)
         reversed_ids = {p["reverses_id"] for p in postings if p["reverses_id"]}
         passable = [p for p in postings if p["kind"] == "call_off" and p["id"] not in reversed_ids]
+    competitions = await portal.get_all(f"/frameworks/{framework['id']}/mini-competitions") if framework else []
     return await portal.page(
         "contract.html",
         contract=contract,
@@ -59,6 +61,8 @@ async def contract_page(portal: PortalDep, contract_id: str) -> HTMLResponse:
         can_move_seats=can_move_seats,
         is_lead=is_lead,
         passable=passable,
+        competitions=competitions,
+        can_invite=bool(framework) and (can_move_seats or is_lead),
         pass_on_causes=[cause.value for cause in PassOnCause],
         idempotency_key=str(uuid.uuid4()),
     )
@@ -105,6 +109,21 @@ async def pass_on(
         headers=idempotency(idempotency_key), ok=portal._("Passed on to the next vendor of the framework."),
     )  # fmt: skip
     return back_to(f"/contracts/{contract_id}")
+
+
+@router.post("/{contract_id}/mini-competitions")
+async def invite(
+    portal: FormPortalDep, contract_id: str, quantity: Text, city_id: Text = "", hours: Text = "",
+    description: Text = "", idempotency_key: IdempotencyField = "",
+) -> Response:  # fmt: skip
+    """A mini-competition under the contract's framework: for the user's own city, or (a lead) the city named."""
+    framework = (await portal.get(f"/contracts/{contract_id}"))["framework"]
+    body = invitation(city_id or portal.city or "", quantity, hours, description)
+    started = await portal.send(
+        "POST", f"/frameworks/{framework['id']}/mini-competitions", json=body, headers=idempotency(idempotency_key),
+        ok=portal._("The framework's vendors are invited to offer."),
+    )  # fmt: skip
+    return back_to(f"/mini-competitions/{started['id']}" if started else f"/contracts/{contract_id}")
 
 
 @router.post("/{contract_id}/quota-shifts")

@@ -188,6 +188,7 @@ def navigation(principal: Principal) -> list[tuple[str, str]]:
         ("rounds", "Demand rounds", (Role.CITY_IT, Role.PROCUREMENT_LEAD, Role.NETWORK_ADMIN)),
         ("tenders", "Tenders", (Role.PROCUREMENT_LEAD, Role.NETWORK_ADMIN, Role.VENDOR)),
         ("contracts", "Contracts", (Role.CITY_IT, Role.PROCUREMENT_LEAD, Role.FINANCE, Role.NETWORK_ADMIN)),
+        ("mini-competitions", "Mini-competitions", (Role.VENDOR,)),
         ("finance", "Finance", (Role.FINANCE, Role.NETWORK_ADMIN)),
         ("admin", "Network", (Role.NETWORK_ADMIN,)),
     ]

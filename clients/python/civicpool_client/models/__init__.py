@@ -87,12 +87,17 @@ from civicpool_client.models.lot_award import LotAward
 from civicpool_client.models.lot_group import LotGroup
 from civicpool_client.models.lot_item import LotItem
 from civicpool_client.models.me import Me
+from civicpool_client.models.mini_competition import MiniCompetition
+from civicpool_client.models.mini_competition_body import MiniCompetitionBody
+from civicpool_client.models.mini_competition_offer import MiniCompetitionOffer
+from civicpool_client.models.mini_competition_status import MiniCompetitionStatus
 from civicpool_client.models.move_body import MoveBody
 from civicpool_client.models.movement_record import MovementRecord
 from civicpool_client.models.notification_choice import NotificationChoice
 from civicpool_client.models.notification_setting import NotificationSetting
 from civicpool_client.models.notification_settings import NotificationSettings
 from civicpool_client.models.notification_settings_update import NotificationSettingsUpdate
+from civicpool_client.models.offer_body import OfferBody
 from civicpool_client.models.operation import Operation
 from civicpool_client.models.page_bid import PageBid
 from civicpool_client.models.page_city import PageCity
@@ -103,6 +108,7 @@ from civicpool_client.models.page_document import PageDocument
 from civicpool_client.models.page_item import PageItem
 from civicpool_client.models.page_ledger_transaction import PageLedgerTransaction
 from civicpool_client.models.page_line import PageLine
+from civicpool_client.models.page_mini_competition import PageMiniCompetition
 from civicpool_client.models.page_question import PageQuestion
 from civicpool_client.models.page_round import PageRound
 from civicpool_client.models.page_tender import PageTender

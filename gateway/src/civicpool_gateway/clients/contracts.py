@@ -22,7 +22,10 @@ from civicpool_gateway.contract_schemas import (
     ContractListParams,
     LedgerListParams,
     LedgerTransaction,
+    MiniCompetition,
+    MiniCompetitionBody,
     MoveBody,
+    OfferBody,
     Operation,
     PassOnBody,
     QuotaShift,
@@ -37,7 +40,7 @@ from civicpool_gateway.contract_schemas import (
     Utilisation,
     UtilisationReport,
 )
-from civicpool_gateway.schemas import Page
+from civicpool_gateway.schemas import ListParams, Page
 from civicpool_gateway.serde import contracts as serde
 from civicpool_gateway.versioning import ExpectedVersion
 
@@ -127,6 +130,34 @@ class ContractsClient(ServiceClient):
     ) -> Operation:
         request = serde.pass_on_to_proto(transaction_id, body, idempotency_key)
         return serde.operation_from_proto(await self._call(self._stub.PassOnCallOff, request, token))
+
+    # -- mini-competitions -----------------------------------------------------
+
+    async def start_mini_competition(
+        self, framework_id: str, body: MiniCompetitionBody, idempotency_key: str | None, token: str
+    ) -> MiniCompetition:
+        request = serde.mini_competition_request_to_proto(framework_id, body, idempotency_key)
+        return serde.mini_competition_from_proto(await self._call(self._stub.StartMiniCompetition, request, token))
+
+    async def list_mini_competitions(self, framework_id: str, params: ListParams, token: str) -> Page[MiniCompetition]:
+        request = serde.mini_competitions_query_to_proto(framework_id, params)
+        return serde.mini_competitions_page_from_proto(
+            await self._call(self._stub.ListMiniCompetitions, request, token)
+        )
+
+    async def get_mini_competition(self, competition_id: str, token: str) -> MiniCompetition:
+        request = pb.GetMiniCompetitionRequest(id=competition_id)
+        return serde.mini_competition_from_proto(await self._call(self._stub.GetMiniCompetition, request, token))
+
+    async def submit_offer(self, competition_id: str, body: OfferBody, token: str) -> MiniCompetition:
+        request = serde.offer_to_proto(competition_id, body)
+        return serde.mini_competition_from_proto(await self._call(self._stub.SubmitOffer, request, token))
+
+    async def decide_mini_competition(
+        self, competition_id: str, idempotency_key: str | None, token: str
+    ) -> MiniCompetition:
+        request = pb.DecideMiniCompetitionRequest(id=competition_id, idempotency_key=idempotency_key or "")
+        return serde.mini_competition_from_proto(await self._call(self._stub.DecideMiniCompetition, request, token))
 
     # -- budgets and reports ---------------------------------------------------
 

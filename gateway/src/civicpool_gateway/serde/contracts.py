@@ -5,7 +5,15 @@ from __future__ import annotations
 import datetime as dt
 
 from civicpool.contracts.v1 import contracts_pb2 as pb
-from civicpool_common.vocabulary import ChangeKind, ContractStatus, LegalGround, PassOnCause, to_proto, words_of
+from civicpool_common.vocabulary import (
+    ChangeKind,
+    ContractStatus,
+    LegalGround,
+    MiniCompetitionStatus,
+    PassOnCause,
+    to_proto,
+    words_of,
+)
 
 from civicpool_gateway.contract_schemas import (
     Budget,
@@ -26,8 +34,12 @@ from civicpool_gateway.contract_schemas import (
     LedgerEntry,
     LedgerListParams,
     LedgerTransaction,
+    MiniCompetition,
+    MiniCompetitionBody,
+    MiniCompetitionOffer,
     MoveBody,
     MovementRecord,
+    OfferBody,
     Operation,
     PassOnBody,
     QuotaAddition,
@@ -46,11 +58,12 @@ from civicpool_gateway.contract_schemas import (
     Utilisation,
     UtilisationReport,
 )
-from civicpool_gateway.schemas import CityShare, Page
+from civicpool_gateway.schemas import CityShare, ListParams, Page
 from civicpool_gateway.serde.fields import (
     cursor_or_none,
     day,
     day_or_none,
+    list_params_from_proto,
     page_request,
     text_or_none,
     time_or_none,
@@ -63,6 +76,7 @@ CONTRACT_STATUSES = words_of(pb.ContractStatus, ContractStatus)
 CHANGE_KINDS = words_of(pb.ChangeKind, ChangeKind)
 LEGAL_GROUNDS = words_of(pb.LegalGround, LegalGround)
 PASS_ON_CAUSES = words_of(pb.PassOnCause, PassOnCause)
+COMPETITION_STATUSES = words_of(pb.MiniCompetitionStatus, MiniCompetitionStatus)
 
 
 # -- contracts -----------------------------------------------------------------
@@ -816,3 +830,95 @@ def history_to_proto(history: ContractHistory) -> pb.ContractHistory:
         de_minimis_limit_cents=history.de_minimis_limit_cents,
         de_minimis_left_cents=history.de_minimis_left_cents,
     )
+
+
+# -- mini-competitions ---------------------------------------------------------
+
+
+def mini_competition_request_to_proto(
+    framework_id: str, body: MiniCompetitionBody, idempotency_key: str | None
+) -> pb.StartMiniCompetitionRequest:
+    return pb.StartMiniCompetitionRequest(
+        framework_id=framework_id,
+        quantities=[pb.CityShare(city_id=q.city_id, quantity=q.quantity) for q in body.quantities],
+        offers_due_at=to_timestamp(body.offers_due_at),
+        description=body.description,
+        idempotency_key=idempotency_key or "",
+    )
+
+
+def mini_competition_request_from_proto(request: pb.StartMiniCompetitionRequest) -> MiniCompetitionBody:
+    return MiniCompetitionBody(
+        quantities=[QuotaAddition(city_id=q.city_id, quantity=q.quantity) for q in request.quantities],
+        offers_due_at=time_or_none(request.HasField("offers_due_at"), request.offers_due_at),
+        description=request.description,
+    )
+
+
+def offer_to_proto(competition_id: str, body: OfferBody) -> pb.SubmitOfferRequest:
+    return pb.SubmitOfferRequest(id=competition_id, unit_price_cents=body.unit_price_cents, note=body.note)
+
+
+def offer_from_proto(request: pb.SubmitOfferRequest) -> OfferBody:
+    return OfferBody(unit_price_cents=request.unit_price_cents, note=request.note)
+
+
+def mini_competition_from_proto(message: pb.MiniCompetition) -> MiniCompetition:
+    return MiniCompetition(
+        id=message.id, framework_id=message.framework_id, sku=message.sku, name=message.name, unit=message.unit,
+        quantities=[CityShare(city_id=q.city_id, quantity=q.quantity) for q in message.quantities],
+        quantity=message.quantity, description=message.description,
+        offers_due_at=time_or_none(message.HasField("offers_due_at"), message.offers_due_at),
+        status=word(message.status, COMPETITION_STATUSES), created_by=message.created_by,
+        created_at=time_or_none(message.HasField("created_at"), message.created_at),
+        offers=[MiniCompetitionOffer(
+            vendor_id=o.vendor_id, contract_id=o.contract_id, unit_price_cents=o.unit_price_cents, note=o.note,
+            submitted_at=time_or_none(o.HasField("submitted_at"), o.submitted_at), rank=o.rank,
+            price_score_milli=o.price_score_milli, total_score_milli=o.total_score_milli,
+        ) for o in message.offers],
+        offers_received=message.offers_received, winner_vendor_id=message.winner_vendor_id,
+        unit_price_cents=message.unit_price_cents, call_off_ids=list(message.call_off_ids),
+        decided_at=time_or_none(message.HasField("decided_at"), message.decided_at), decided_by=message.decided_by,
+        replayed=message.replayed,
+    )  # fmt: skip
+
+
+def mini_competition_to_proto(competition: MiniCompetition) -> pb.MiniCompetition:
+    return pb.MiniCompetition(
+        id=competition.id, framework_id=competition.framework_id, sku=competition.sku, name=competition.name,
+        unit=competition.unit,
+        quantities=[pb.CityShare(city_id=q.city_id, quantity=q.quantity) for q in competition.quantities],
+        quantity=competition.quantity, description=competition.description,
+        offers_due_at=to_timestamp(competition.offers_due_at),
+        status=to_proto(competition.status, pb.MiniCompetitionStatus, MiniCompetitionStatus),
+        created_by=competition.created_by, created_at=to_timestamp(competition.created_at),
+        offers=[pb.MiniCompetitionOffer(
+            vendor_id=o.vendor_id, contract_id=o.contract_id, unit_price_cents=o.unit_price_cents, note=o.note,
+            submitted_at=to_timestamp(o.submitted_at), rank=o.rank, price_score_milli=o.price_score_milli,
+            total_score_milli=o.total_score_milli,
+        ) for o in competition.offers],
+        offers_received=competition.offers_received, winner_vendor_id=competition.winner_vendor_id,
+        unit_price_cents=competition.unit_price_cents, call_off_ids=competition.call_off_ids,
+        decided_at=timestamp_or_none(competition.decided_at), decided_by=competition.decided_by,
+        replayed=competition.replayed,
+    )  # fmt: skip
+
+
+def mini_competitions_query_to_proto(framework_id: str, params: ListParams) -> pb.ListMiniCompetitionsRequest:
+    return pb.ListMiniCompetitionsRequest(framework_id=framework_id, page=page_request(params))
+
+
+def mini_competitions_query_from_proto(request: pb.ListMiniCompetitionsRequest) -> ListParams:
+    return list_params_from_proto(request.page)
+
+
+def mini_competitions_page_from_proto(message: pb.ListMiniCompetitionsResponse) -> Page[MiniCompetition]:
+    return Page[MiniCompetition](
+        data=[mini_competition_from_proto(c) for c in message.mini_competitions],
+        next_cursor=cursor_or_none(message.next_cursor),
+    )
+
+
+def mini_competitions_page_to_proto(page: Page[MiniCompetition]) -> pb.ListMiniCompetitionsResponse:
+    return pb.ListMiniCompetitionsResponse(mini_competitions=[mini_competition_to_proto(c) for c in page.data],
+                                           next_cursor=page.next_cursor or "")  # fmt: skip

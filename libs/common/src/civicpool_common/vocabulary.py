@@ -140,6 +140,12 @@ class PassOnCause(StrEnum):
     NOT_IN_TIME = "not_in_time"  # the vendor cannot deliver in time
 
 
+class MiniCompetitionStatus(StrEnum):
+    OPEN = "open"  # taking offers until the deadline, then to be decided
+    AWARDED = "awarded"  # the best offer became the call-offs
+    NO_OFFERS = "no_offers"  # decided without an offer: nothing called off
+
+
 Word = TypeVar("Word", bound=StrEnum)
 # A generated proto enum (mypy-protobuf types each as a class with an enum-wrapper metaclass).
 ProtoEnum = Any

@@ -24,6 +24,7 @@ from civicpool_common.vocabulary import (
     ChangeKind,
     ContractStatus,
     LegalGround,
+    MiniCompetitionStatus,
     PassOnCause,
     from_proto,
     to_proto,
@@ -34,6 +35,7 @@ from civicpool_contracts import idempotency
 from civicpool_contracts.booking import Booking
 from civicpool_contracts.changes import ChangeRequest, ChangeService, History, visible_additions
 from civicpool_contracts.clients import GrpcCatalog, GrpcDemandRounds
+from civicpool_contracts.competitions import CompetitionService, CompetitionView
 from civicpool_contracts.config import ContractsSettings
 from civicpool_contracts.models import (
     Budget,
@@ -169,6 +171,25 @@ def _budget(budget: Budget | BudgetChange, *, replayed: bool = False) -> pb.Budg
                      set_at=to_timestamp(budget.set_at), version=budget.version, replayed=replayed)  # fmt: skip
 
 
+def competition_to_proto(view: CompetitionView, *, replayed: bool = False) -> pb.MiniCompetition:
+    c = view.competition
+    return pb.MiniCompetition(
+        id=c.id, framework_id=c.framework_id, sku=view.contract.sku, name=view.contract.name, unit=view.contract.unit,
+        quantities=[pb.CityShare(city_id=city, quantity=quantity) for city, quantity in view.quantities.items()],
+        quantity=c.quantity, description=c.description, offers_due_at=to_timestamp(c.offers_due_at),
+        status=to_proto(c.status, pb.MiniCompetitionStatus, MiniCompetitionStatus), created_by=c.created_by,
+        created_at=to_timestamp(c.created_at),
+        offers=[pb.MiniCompetitionOffer(vendor_id=o.vendor_id, contract_id=o.contract_id,
+                                        unit_price_cents=o.unit_price_cents, note=o.note,
+                                        submitted_at=to_timestamp(o.submitted_at), rank=o.rank,
+                                        price_score_milli=o.price_score_milli, total_score_milli=o.total_score_milli)
+                for o in view.offers],
+        offers_received=view.offers_received, winner_vendor_id=view.winner_vendor_id,
+        unit_price_cents=c.unit_price_cents, call_off_ids=view.call_off_ids,
+        decided_at=to_timestamp(c.awarded_at) if c.awarded_at else None, decided_by=c.awarded_by, replayed=replayed,
+    )  # fmt: skip
+
+
 class ContractsServicer(contracts_pb2_grpc.ContractsServiceServicer):
     def __init__(
         self,
@@ -177,12 +198,57 @@ class ContractsServicer(contracts_pb2_grpc.ContractsServiceServicer):
         reports: ReportService,
         renewals: RenewalService,
         changes: ChangeService,
+        competitions: CompetitionService,
     ) -> None:
         self._service = service
         self._usage = usage
         self._reports = reports
         self._renewals = renewals
         self._changes = changes
+        self._competitions = competitions
+
+    # -- mini-competitions -----------------------------------------------------------------
+
+    async def StartMiniCompetition(
+        self, request: pb.StartMiniCompetitionRequest, context: Context
+    ) -> pb.MiniCompetition:
+        quantities: dict[str, int] = {}
+        for share in request.quantities:
+            if share.city_id in quantities:
+                raise InvalidArgument.for_field("quantities", Text("name each city once"))
+            quantities[share.city_id] = share.quantity
+        due = timestamp_field(request, "offers_due_at")
+        if due is None:
+            raise InvalidArgument.for_field("offers_due_at", Text("say by when the vendors offer"))
+        view, replayed = await self._competitions.start(
+            current_principal(), request.framework_id, quantities, due, request.description, key=request.idempotency_key
+        )
+        return competition_to_proto(view, replayed=replayed)
+
+    async def ListMiniCompetitions(
+        self, request: pb.ListMiniCompetitionsRequest, context: Context
+    ) -> pb.ListMiniCompetitionsResponse:
+        page = await self._competitions.of_framework(
+            current_principal(), request.framework_id, request.page.limit, request.page.cursor
+        )
+        return pb.ListMiniCompetitionsResponse(
+            mini_competitions=[competition_to_proto(v) for v in page.records], next_cursor=page.next_cursor
+        )
+
+    async def GetMiniCompetition(self, request: pb.GetMiniCompetitionRequest, context: Context) -> pb.MiniCompetition:
+        return competition_to_proto(await self._competitions.get(current_principal(), request.id))
+
+    async def SubmitOffer(self, request: pb.SubmitOfferRequest, context: Context) -> pb.MiniCompetition:
+        view = await self._competitions.submit_offer(
+            current_principal(), request.id, request.unit_price_cents, request.note
+        )
+        return competition_to_proto(view)
+
+    async def DecideMiniCompetition(
+        self, request: pb.DecideMiniCompetitionRequest, context: Context
+    ) -> pb.MiniCompetition:
+        view, replayed = await self._competitions.decide(current_principal(), request.id, key=request.idempotency_key)
+        return competition_to_proto(view, replayed=replayed)
 
     # -- contracts in use ------------------------------------------------------------------
 
@@ -373,7 +439,7 @@ def award_order_from_proto(message: pb.CreateAwardContractsRequest) -> AwardOrde
         AwardedItem(
             i.contract_id, i.lot_id, i.bid_id, i.vendor_id, i.item_id, i.sku, i.name, i.unit, i.kind,
             i.unit_price_cents, i.ceiling_quantity, {q.city_id: q.quantity for q in i.quotas}, i.framework_id,
-            i.framework_rank or 1, i.estimated_quantity,
+            i.framework_rank or 1, i.estimated_quantity, i.quality_score, i.data_protection_score,
         )
         for i in message.items
     ]  # fmt: skip
@@ -385,9 +451,10 @@ def award_order_from_proto(message: pb.CreateAwardContractsRequest) -> AwardOrde
     state = {pb.AWARD_STATE_PENDING: ContractStatus.PENDING, pb.AWARD_STATE_REVOKED: ContractStatus.REVOKED}.get(
         message.state, ContractStatus.ACTIVE
     )
+    weights = (message.price_weight, message.quality_weight, message.data_protection_weight)
     return AwardOrder(
         message.tender_id, message.lead_city_id, message.awarded_by, awarded_at,
-        starts_on, ends_on, notice_on, items, state,
+        starts_on, ends_on, notice_on, items, state, weights if any(weights) else (100, 0, 0),
     )  # fmt: skip
 
 
@@ -405,7 +472,8 @@ async def register(
     usage = UsageService(sessions, catalog, settings.eu_threshold_cents)
     reports, renewals = ReportService(sessions, catalog), RenewalService(sessions, demand, catalog)
     changes = ChangeService(sessions, catalog, settings.eu_threshold_cents)
-    servicer = ContractsServicer(service, usage, reports, renewals, changes)
+    competitions = CompetitionService(sessions, catalog, usage)
+    servicer = ContractsServicer(service, usage, reports, renewals, changes, competitions)
     contracts_pb2_grpc.add_ContractsServiceServicer_to_server(servicer, server)
     notices = NotificationRelay(sessions, NotificationOrder, notifications_channel, identity, deadline)
     keep = dt.timedelta(hours=settings.idempotency_keep_hours)

@@ -100,6 +100,9 @@ class Contract(Base):
     # "" and 1: the contract is a framework of its own, with one vendor.
     framework_id: Mapped[str] = mapped_column(String(36), default="", server_default="", index=True)
     framework_rank: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    # The vendor's scores of the evaluation, which its mini-competition offers keep (only the price is offered anew).
+    quality_score: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    data_protection_score: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
 
@@ -160,6 +163,10 @@ class Framework(Base):
     max_value_cents: Mapped[int] = mapped_column(BigInteger)
     called_off: Mapped[int] = mapped_column(BigInteger, default=0)
     called_off_value_cents: Mapped[int] = mapped_column(BigInteger, default=0)  # as posted, at each call-off's price
+    # The evaluation's weights, by which mini-competitions rank offers (§ 21 (5) VgV: the framework's criteria).
+    price_weight: Mapped[int] = mapped_column(Integer, default=100, server_default="100")
+    quality_weight: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    data_protection_weight: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class FrameworkQuota(Base):
@@ -195,6 +202,54 @@ class CascadeStep(Base):
     reason: Mapped[str] = mapped_column(Text)
     created_by: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+
+
+class MiniCompetition(Base):
+    """A call-off under a framework with several vendors by renewed competition (§ 21 (5) VgV): every vendor of the
+    framework is invited to offer for these cities' quantities by a short deadline; the offers stay sealed until
+    then, and the best by the framework's weights becomes the call-off at its offered price."""
+
+    __tablename__ = "mini_competitions"
+    __table_args__ = (
+        CheckConstraint("status IN ('open', 'awarded', 'no_offers')", name="status"),
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+        CheckConstraint("unit_price_cents >= 0", name="unit_price_not_negative"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)  # the operation id
+    framework_id: Mapped[str] = mapped_column(ForeignKey("frameworks.id"), index=True)
+    quantities: Mapped[dict[str, int]] = mapped_column(JSON)  # city -> quantity
+    quantity: Mapped[int] = mapped_column(BigInteger)  # in all: what the vendors offer for
+    description: Mapped[str] = mapped_column(Text, default="")
+    offers_due_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    status: Mapped[str] = mapped_column(String(16))
+    created_by: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    # The outcome: the winner's contract, its offered price and the call-offs made at it (one per city).
+    winner_contract_id: Mapped[str] = mapped_column(String(36), default="")
+    unit_price_cents: Mapped[int] = mapped_column(BigInteger, default=0)
+    call_off_ids: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)  # city -> its call-off's transaction
+    awarded_by: Mapped[str] = mapped_column(String(255), default="")
+    awarded_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+
+
+class MiniCompetitionOffer(Base):
+    """A vendor's offer in a mini-competition: sealed until the deadline, replaced until then, never above the
+    vendor's framework price. Ranked when the competition is decided."""
+
+    __tablename__ = "mini_competition_offers"
+    __table_args__ = (CheckConstraint("unit_price_cents > 0", name="unit_price_positive"),)
+
+    competition_id: Mapped[str] = mapped_column(ForeignKey("mini_competitions.id"), primary_key=True)
+    contract_id: Mapped[str] = mapped_column(ForeignKey("contracts.id"), primary_key=True)
+    vendor_id: Mapped[str] = mapped_column(String(40))
+    unit_price_cents: Mapped[int] = mapped_column(BigInteger)
+    note: Mapped[str] = mapped_column(Text, default="")
+    submitted_by: Mapped[str] = mapped_column(String(255))
+    submitted_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    rank: Mapped[int] = mapped_column(Integer, default=0)  # 0 until decided
+    price_score_milli: Mapped[int] = mapped_column(Integer, default=0)
+    total_score_milli: Mapped[int] = mapped_column(Integer, default=0)
 
 
 # -- contracts in use: call-offs, the license pool, quota shifts, the ledger ---------------------

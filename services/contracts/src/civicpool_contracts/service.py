@@ -65,6 +65,8 @@ class AwardedItem:
     framework_id: str = ""  # a framework with several vendors ("": this vendor alone)
     framework_rank: int = 1
     estimated_quantity: int = 0  # 0: the maximum
+    quality_score: int = 0  # the vendor's scores in the evaluation, which its mini-competition offers keep
+    data_protection_score: int = 0
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,7 @@ class AwardOrder:
     renewal_notice_on: dt.date
     items: Sequence[AwardedItem]
     state: ContractStatus = ContractStatus.ACTIVE  # ACTIVE, PENDING or REVOKED
+    weights: tuple[int, int, int] = (100, 0, 0)  # the evaluation's price, quality and data-protection weights
 
 
 class ContractsService:
@@ -211,7 +214,8 @@ async def _add_frameworks(session: AsyncSession, order: AwardOrder, new: Sequenc
             id=framework_id, tender_id=order.tender_id, lot_id=first.lot_id, item_id=first.item_id,
             vendors=len(vendors), estimated_quantity=estimated, max_quantity=first.ceiling_quantity,
             estimated_value_cents=estimated * first.unit_price_cents, max_value_cents=first.ceiling_quantity * highest,
-            called_off=0, called_off_value_cents=0,
+            called_off=0, called_off_value_cents=0, price_weight=order.weights[0], quality_weight=order.weights[1],
+            data_protection_weight=order.weights[2],
         ))  # fmt: skip
         await session.flush()
         session.add_all(FrameworkQuota(framework_id=framework_id, city_id=city, quantity=quantity, called_off=0)
@@ -226,5 +230,6 @@ def _contract(order: AwardOrder, item: AwardedItem, reference: str) -> Contract:
         ceiling_quantity=item.ceiling_quantity, ceiling_value_cents=item.ceiling_quantity * item.unit_price_cents,
         starts_on=order.starts_on, ends_on=order.ends_on, renewal_notice_on=order.renewal_notice_on,
         status=order.state.value, created_by=order.awarded_by, created_at=order.awarded_at,
-        framework_id=item.framework_id, framework_rank=item.framework_rank or 1,
+        framework_id=item.framework_id, framework_rank=item.framework_rank or 1, quality_score=item.quality_score,
+        data_protection_score=item.data_protection_score,
     )  # fmt: skip

@@ -320,7 +320,7 @@ class UsageService:
         async with self._sessions() as session:
             following = [c for c in await repository.framework_contracts(session, contract.framework_id)
                          if c.framework_rank > contract.framework_rank] if contract.framework_id else []  # fmt: skip
-        usable = [c for c in following if _is_usable(c)]
+        usable = [c for c in following if is_usable(c)]
         if not usable:
             raise StateConflict(
                 Text(_CASCADE_END, vendor=contract.vendor_id),
@@ -422,6 +422,16 @@ class UsageService:
             return Operation(operation_id, "shared_cost", contract, [], transaction, entries, booking=booking)
 
         return await self._posting_once(principal, key, "shared_cost", request, perform)
+
+    async def post_call_off(
+        self, connection: AsyncConnection, principal: Principal, contract: Contract, city_id: str, quantity: int,
+        unit_price_cents: int, *, memo: str,
+    ) -> Operation:  # fmt: skip
+        """A call-off inside the caller's transaction at a price of its own (a mini-competition's offer, never above
+        the contract's), under the same guards as every call-off; raises Refused (explain says why)."""
+        assert 0 < unit_price_cents <= contract.unit_price_cents
+        return await self._move(connection, principal, time_ordered_id(), contract, [("call_off", city_id, quantity)],
+                                memo=memo, step_amounts=[quantity * unit_price_cents])  # fmt: skip
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -526,7 +536,7 @@ class UsageService:
                 self._sessions, principal, key, operation, request, perform
             )
         except Refused as refusal:  # rolled back by now: what is left is read as others see it
-            raise await self._refusal(refusal) from None
+            raise await self.explain(refusal) from None
         if replayed or done is None:
             done = await self._operation(operation_id, replayed=replayed)
         if done.booking is not None:
@@ -611,8 +621,8 @@ class UsageService:
             booking = Booking(kind, number, contract.reference, contract.name, quantity, transaction.memo, "")
         return Operation(operation_id, kind, contract, movements, transaction, entries, booking=booking)
 
-    async def _refusal(self, refusal: Refused) -> StateConflict:
-        """Why a guarded change was refused, with what is left."""
+    async def explain(self, refusal: Refused) -> StateConflict:
+        """Why a guarded change was refused, with what is left (read after the rollback, as others see it)."""
         kind, city_id, quantity = refusal.kind, refusal.city_id, refusal.quantity
         async with self._sessions() as session:
             current = await session.get(Contract, refusal.contract_id)
@@ -777,7 +787,7 @@ def _check_first_in_cascade(contract: Contract) -> None:
         )
 
 
-def _is_usable(contract: Contract) -> bool:
+def is_usable(contract: Contract) -> bool:
     """Whether the contract takes call-offs today: active and within its term."""
     status = rules.effective_contract_status(contract.status, contract.ends_on, network_today())
     return status == ContractStatus.ACTIVE and network_today() >= contract.starts_on
@@ -785,7 +795,7 @@ def _is_usable(contract: Contract) -> bool:
 
 def _check_usable(contract: Contract, *, license_only: bool, active: bool) -> None:
     status = rules.effective_contract_status(contract.status, contract.ends_on, network_today())
-    if active and not _is_usable(contract):
+    if active and not is_usable(contract):
         raise StateConflict(
             Text(
                 "contract {contract} runs from {starts} to {ends} and is {status}; call-offs need an active contract",

@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from civicpool_common import scoring
 from civicpool_common.errors import (
     FieldViolation,
     InvalidArgument,
 )
 from civicpool_common.messages import N_, Text
 
-from civicpool_tenders import rules, scoring
+from civicpool_tenders import rules
 from civicpool_tenders.bids import bid_prices, bid_region
 from civicpool_tenders.models import (
     Bid,

@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from civicpool_common import scoring
 from civicpool_common.errors import (
     FieldViolation,
     InvalidArgument,
@@ -19,7 +20,7 @@ from civicpool_common.vocabulary import (
     TenderStatus,
 )
 
-from civicpool_tenders import rules, scoring
+from civicpool_tenders import rules
 from civicpool_tenders.models import (
     Bid,
     Lot,

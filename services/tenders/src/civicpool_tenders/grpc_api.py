@@ -13,6 +13,7 @@ import holidays
 from civicpool.catalog.v1 import catalog_pb2 as catalog_pb
 from civicpool.tenders.v1 import tenders_pb2 as pb
 from civicpool.tenders.v1 import tenders_pb2_grpc
+from civicpool_common import scoring
 from civicpool_common.errors import InvalidArgument
 from civicpool_common.grpc_client import open_channel
 from civicpool_common.grpc_server import current_principal, periodically
@@ -34,7 +35,7 @@ from civicpool_common.vocabulary import (
 from google.protobuf import json_format
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from civicpool_tenders import deadlines, scoring
+from civicpool_tenders import deadlines
 from civicpool_tenders.awarding import AwardDecision, ScoreInput
 from civicpool_tenders.bids import BidDraft, BidView, bid_prices
 from civicpool_tenders.clients import GrpcAwardContracts, GrpcCatalog, GrpcDemandRounds

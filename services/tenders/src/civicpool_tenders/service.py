@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from civicpool.contracts.v1 import contracts_pb2 as contracts_pb
-from civicpool_common import lifecycle, notify, numbering, references
+from civicpool_common import lifecycle, notify, numbering, references, scoring
 from civicpool_common.auth import Principal, Role
 from civicpool_common.database import integrity_violation, utc_now, write_transaction
 from civicpool_common.errors import (
@@ -48,7 +48,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
-from civicpool_tenders import deadlines, ocds, repository, rules, scoring
+from civicpool_tenders import deadlines, ocds, repository, rules
 from civicpool_tenders.access import (
     active_vendor,
     lead_tender,
@@ -574,8 +574,10 @@ class TendersService:
             order = contracts_pb.CreateAwardContractsRequest(
                 tender_id=tender.id, lead_city_id=tender.lead_city_id, awarded_by=principal.username,
                 awarded_at=to_timestamp(now), starts_on=starts_on.isoformat(), ends_on=ends_on.isoformat(),
-                renewal_notice_on=notice_on.isoformat(),
+                renewal_notice_on=notice_on.isoformat(), price_weight=tender.weight_price,
+                quality_weight=tender.weight_quality, data_protection_weight=tender.weight_data_protection,
             )  # fmt: skip
+            scored = {s.bid_id: s for s in scores}
             awarded: dict[str, list[str]] = {}  # lot -> its awarded bids, in the order of the cascade
             for lot in lots:
                 decision = chosen.get(lot.id)
@@ -597,6 +599,8 @@ class TendersService:
                             unit_price_cents=prices[item.item_id].unit_price_for(item.quantity),
                             ceiling_quantity=item.quantity, quotas=quotas, framework_id=framework_id,
                             framework_rank=rank, estimated_quantity=item.quantity,
+                            quality_score=scored[bid.id].quality_score,
+                            data_protection_score=scored[bid.id].data_protection_score,
                         ))  # fmt: skip
             tender.award_decided_at = now
             if tender.standstill:  # the contracts wait, and the bidders not chosen are told why (§ 134 GWB)

@@ -100,6 +100,32 @@ PASS_ON_CAUSE_NOT_IN_TIME: PassOnCause.ValueType  # 2
 """the vendor cannot deliver in time"""
 Global___PassOnCause: _TypeAlias = PassOnCause  # noqa: Y015
 
+class _MiniCompetitionStatus:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _MiniCompetitionStatusEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_MiniCompetitionStatus.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    MINI_COMPETITION_STATUS_UNSPECIFIED: _MiniCompetitionStatus.ValueType  # 0
+    MINI_COMPETITION_STATUS_OPEN: _MiniCompetitionStatus.ValueType  # 1
+    """taking offers until offers_due_at, then to be decided"""
+    MINI_COMPETITION_STATUS_AWARDED: _MiniCompetitionStatus.ValueType  # 2
+    """the best offer became the call-offs"""
+    MINI_COMPETITION_STATUS_NO_OFFERS: _MiniCompetitionStatus.ValueType  # 3
+    """decided without an offer: nothing was called off"""
+
+class MiniCompetitionStatus(_MiniCompetitionStatus, metaclass=_MiniCompetitionStatusEnumTypeWrapper):
+    """-- mini-competitions -------------------------------------------------------------------"""
+
+MINI_COMPETITION_STATUS_UNSPECIFIED: MiniCompetitionStatus.ValueType  # 0
+MINI_COMPETITION_STATUS_OPEN: MiniCompetitionStatus.ValueType  # 1
+"""taking offers until offers_due_at, then to be decided"""
+MINI_COMPETITION_STATUS_AWARDED: MiniCompetitionStatus.ValueType  # 2
+"""the best offer became the call-offs"""
+MINI_COMPETITION_STATUS_NO_OFFERS: MiniCompetitionStatus.ValueType  # 3
+"""decided without an offer: nothing was called off"""
+Global___MiniCompetitionStatus: _TypeAlias = MiniCompetitionStatus  # noqa: Y015
+
 class _ChangeKind:
     ValueType = _typing.NewType("ValueType", _builtins.int)
     V: _TypeAlias = ValueType  # noqa: Y015
@@ -396,6 +422,8 @@ class AwardedItem(_message.Message):
     FRAMEWORK_ID_FIELD_NUMBER: _builtins.int
     FRAMEWORK_RANK_FIELD_NUMBER: _builtins.int
     ESTIMATED_QUANTITY_FIELD_NUMBER: _builtins.int
+    QUALITY_SCORE_FIELD_NUMBER: _builtins.int
+    DATA_PROTECTION_SCORE_FIELD_NUMBER: _builtins.int
     contract_id: _builtins.str
     """chosen by the tenders service: the same on every delivery"""
     lot_id: _builtins.str
@@ -416,6 +444,9 @@ class AwardedItem(_message.Message):
     framework_rank: _builtins.int
     estimated_quantity: _builtins.int
     """0: the maximum"""
+    quality_score: _builtins.int
+    """The vendor's scores in the evaluation: its mini-competition offers keep them (only the price is offered anew)."""
+    data_protection_score: _builtins.int
     @_builtins.property
     def quotas(self) -> _containers.RepeatedCompositeFieldContainer[Global___CityShare]: ...
     def __init__(
@@ -436,10 +467,12 @@ class AwardedItem(_message.Message):
         framework_id: _builtins.str = ...,
         framework_rank: _builtins.int = ...,
         estimated_quantity: _builtins.int = ...,
+        quality_score: _builtins.int = ...,
+        data_protection_score: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["bid_id", b"bid_id", "ceiling_quantity", b"ceiling_quantity", "contract_id", b"contract_id", "estimated_quantity", b"estimated_quantity", "framework_id", b"framework_id", "framework_rank", b"framework_rank", "item_id", b"item_id", "kind", b"kind", "lot_id", b"lot_id", "name", b"name", "quotas", b"quotas", "sku", b"sku", "unit", b"unit", "unit_price_cents", b"unit_price_cents", "vendor_id", b"vendor_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["bid_id", b"bid_id", "ceiling_quantity", b"ceiling_quantity", "contract_id", b"contract_id", "data_protection_score", b"data_protection_score", "estimated_quantity", b"estimated_quantity", "framework_id", b"framework_id", "framework_rank", b"framework_rank", "item_id", b"item_id", "kind", b"kind", "lot_id", b"lot_id", "name", b"name", "quality_score", b"quality_score", "quotas", b"quotas", "sku", b"sku", "unit", b"unit", "unit_price_cents", b"unit_price_cents", "vendor_id", b"vendor_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -458,6 +491,9 @@ class CreateAwardContractsRequest(_message.Message):
     RENEWAL_NOTICE_ON_FIELD_NUMBER: _builtins.int
     ITEMS_FIELD_NUMBER: _builtins.int
     STATE_FIELD_NUMBER: _builtins.int
+    PRICE_WEIGHT_FIELD_NUMBER: _builtins.int
+    QUALITY_WEIGHT_FIELD_NUMBER: _builtins.int
+    DATA_PROTECTION_WEIGHT_FIELD_NUMBER: _builtins.int
     tender_id: _builtins.str
     """one order per tender: the key of the delivery"""
     lead_city_id: _builtins.str
@@ -468,6 +504,10 @@ class CreateAwardContractsRequest(_message.Message):
     ends_on: _builtins.str
     renewal_notice_on: _builtins.str
     state: Global___AwardState.ValueType
+    price_weight: _builtins.int
+    """The evaluation's weights: a framework's mini-competitions rank offers by them."""
+    quality_weight: _builtins.int
+    data_protection_weight: _builtins.int
     @_builtins.property
     def awarded_at(self) -> _timestamp_pb2.Timestamp: ...
     @_builtins.property
@@ -484,10 +524,13 @@ class CreateAwardContractsRequest(_message.Message):
         renewal_notice_on: _builtins.str = ...,
         items: _abc.Iterable[Global___AwardedItem] | None = ...,
         state: Global___AwardState.ValueType = ...,
+        price_weight: _builtins.int = ...,
+        quality_weight: _builtins.int = ...,
+        data_protection_weight: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["awarded_at", b"awarded_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["awarded_at", b"awarded_at", "awarded_by", b"awarded_by", "ends_on", b"ends_on", "items", b"items", "lead_city_id", b"lead_city_id", "renewal_notice_on", b"renewal_notice_on", "starts_on", b"starts_on", "state", b"state", "tender_id", b"tender_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["awarded_at", b"awarded_at", "awarded_by", b"awarded_by", "data_protection_weight", b"data_protection_weight", "ends_on", b"ends_on", "items", b"items", "lead_city_id", b"lead_city_id", "price_weight", b"price_weight", "quality_weight", b"quality_weight", "renewal_notice_on", b"renewal_notice_on", "starts_on", b"starts_on", "state", b"state", "tender_id", b"tender_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1105,6 +1148,289 @@ class PassOnCallOffRequest(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___PassOnCallOffRequest: _TypeAlias = PassOnCallOffRequest  # noqa: Y015
+
+@_typing.final
+class StartMiniCompetitionRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    FRAMEWORK_ID_FIELD_NUMBER: _builtins.int
+    QUANTITIES_FIELD_NUMBER: _builtins.int
+    OFFERS_DUE_AT_FIELD_NUMBER: _builtins.int
+    DESCRIPTION_FIELD_NUMBER: _builtins.int
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _builtins.int
+    framework_id: _builtins.str
+    description: _builtins.str
+    """what the vendors are to know: delivery place and time, configuration"""
+    idempotency_key: _builtins.str
+    @_builtins.property
+    def quantities(self) -> _containers.RepeatedCompositeFieldContainer[Global___CityShare]:
+        """what each city calls off"""
+
+    @_builtins.property
+    def offers_due_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        framework_id: _builtins.str = ...,
+        quantities: _abc.Iterable[Global___CityShare] | None = ...,
+        offers_due_at: _timestamp_pb2.Timestamp | None = ...,
+        description: _builtins.str = ...,
+        idempotency_key: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["offers_due_at", b"offers_due_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["description", b"description", "framework_id", b"framework_id", "idempotency_key", b"idempotency_key", "offers_due_at", b"offers_due_at", "quantities", b"quantities"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___StartMiniCompetitionRequest: _TypeAlias = StartMiniCompetitionRequest  # noqa: Y015
+
+@_typing.final
+class ListMiniCompetitionsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    FRAMEWORK_ID_FIELD_NUMBER: _builtins.int
+    PAGE_FIELD_NUMBER: _builtins.int
+    framework_id: _builtins.str
+    @_builtins.property
+    def page(self) -> _paging_pb2.PageRequest: ...
+    def __init__(
+        self,
+        *,
+        framework_id: _builtins.str = ...,
+        page: _paging_pb2.PageRequest | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["page", b"page"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["framework_id", b"framework_id", "page", b"page"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListMiniCompetitionsRequest: _TypeAlias = ListMiniCompetitionsRequest  # noqa: Y015
+
+@_typing.final
+class ListMiniCompetitionsResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    MINI_COMPETITIONS_FIELD_NUMBER: _builtins.int
+    NEXT_CURSOR_FIELD_NUMBER: _builtins.int
+    next_cursor: _builtins.str
+    @_builtins.property
+    def mini_competitions(self) -> _containers.RepeatedCompositeFieldContainer[Global___MiniCompetition]: ...
+    def __init__(
+        self,
+        *,
+        mini_competitions: _abc.Iterable[Global___MiniCompetition] | None = ...,
+        next_cursor: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["mini_competitions", b"mini_competitions", "next_cursor", b"next_cursor"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListMiniCompetitionsResponse: _TypeAlias = ListMiniCompetitionsResponse  # noqa: Y015
+
+@_typing.final
+class GetMiniCompetitionRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["id", b"id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetMiniCompetitionRequest: _TypeAlias = GetMiniCompetitionRequest  # noqa: Y015
+
+@_typing.final
+class SubmitOfferRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    UNIT_PRICE_CENTS_FIELD_NUMBER: _builtins.int
+    NOTE_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    unit_price_cents: _builtins.int
+    """at most the vendor's framework price"""
+    note: _builtins.str
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        unit_price_cents: _builtins.int = ...,
+        note: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["id", b"id", "note", b"note", "unit_price_cents", b"unit_price_cents"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SubmitOfferRequest: _TypeAlias = SubmitOfferRequest  # noqa: Y015
+
+@_typing.final
+class DecideMiniCompetitionRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    idempotency_key: _builtins.str
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        idempotency_key: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["id", b"id", "idempotency_key", b"idempotency_key"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DecideMiniCompetitionRequest: _TypeAlias = DecideMiniCompetitionRequest  # noqa: Y015
+
+@_typing.final
+class MiniCompetitionOffer(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    VENDOR_ID_FIELD_NUMBER: _builtins.int
+    CONTRACT_ID_FIELD_NUMBER: _builtins.int
+    UNIT_PRICE_CENTS_FIELD_NUMBER: _builtins.int
+    NOTE_FIELD_NUMBER: _builtins.int
+    SUBMITTED_AT_FIELD_NUMBER: _builtins.int
+    RANK_FIELD_NUMBER: _builtins.int
+    PRICE_SCORE_MILLI_FIELD_NUMBER: _builtins.int
+    TOTAL_SCORE_MILLI_FIELD_NUMBER: _builtins.int
+    vendor_id: _builtins.str
+    contract_id: _builtins.str
+    unit_price_cents: _builtins.int
+    note: _builtins.str
+    rank: _builtins.int
+    """once decided"""
+    price_score_milli: _builtins.int
+    total_score_milli: _builtins.int
+    @_builtins.property
+    def submitted_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        vendor_id: _builtins.str = ...,
+        contract_id: _builtins.str = ...,
+        unit_price_cents: _builtins.int = ...,
+        note: _builtins.str = ...,
+        submitted_at: _timestamp_pb2.Timestamp | None = ...,
+        rank: _builtins.int = ...,
+        price_score_milli: _builtins.int = ...,
+        total_score_milli: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["submitted_at", b"submitted_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["contract_id", b"contract_id", "note", b"note", "price_score_milli", b"price_score_milli", "rank", b"rank", "submitted_at", b"submitted_at", "total_score_milli", b"total_score_milli", "unit_price_cents", b"unit_price_cents", "vendor_id", b"vendor_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___MiniCompetitionOffer: _TypeAlias = MiniCompetitionOffer  # noqa: Y015
+
+@_typing.final
+class MiniCompetition(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    FRAMEWORK_ID_FIELD_NUMBER: _builtins.int
+    SKU_FIELD_NUMBER: _builtins.int
+    NAME_FIELD_NUMBER: _builtins.int
+    UNIT_FIELD_NUMBER: _builtins.int
+    QUANTITIES_FIELD_NUMBER: _builtins.int
+    QUANTITY_FIELD_NUMBER: _builtins.int
+    DESCRIPTION_FIELD_NUMBER: _builtins.int
+    OFFERS_DUE_AT_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    CREATED_BY_FIELD_NUMBER: _builtins.int
+    CREATED_AT_FIELD_NUMBER: _builtins.int
+    OFFERS_FIELD_NUMBER: _builtins.int
+    OFFERS_RECEIVED_FIELD_NUMBER: _builtins.int
+    WINNER_VENDOR_ID_FIELD_NUMBER: _builtins.int
+    UNIT_PRICE_CENTS_FIELD_NUMBER: _builtins.int
+    CALL_OFF_IDS_FIELD_NUMBER: _builtins.int
+    DECIDED_AT_FIELD_NUMBER: _builtins.int
+    DECIDED_BY_FIELD_NUMBER: _builtins.int
+    REPLAYED_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    framework_id: _builtins.str
+    sku: _builtins.str
+    name: _builtins.str
+    unit: _builtins.str
+    quantity: _builtins.int
+    """in all: what the vendors offer for"""
+    description: _builtins.str
+    status: Global___MiniCompetitionStatus.ValueType
+    created_by: _builtins.str
+    offers_received: _builtins.int
+    """once due"""
+    winner_vendor_id: _builtins.str
+    unit_price_cents: _builtins.int
+    """the winning offer's"""
+    decided_by: _builtins.str
+    replayed: _builtins.bool
+    """answered from an earlier request with the same Idempotency-Key"""
+    @_builtins.property
+    def quantities(self) -> _containers.RepeatedCompositeFieldContainer[Global___CityShare]:
+        """as the caller may see them: a city its own, a vendor none"""
+
+    @_builtins.property
+    def offers_due_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def created_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def offers(self) -> _containers.RepeatedCompositeFieldContainer[Global___MiniCompetitionOffer]:
+        """Sealed until the deadline: a vendor sees its own offer only, ever; the buyers all of them once due."""
+
+    @_builtins.property
+    def call_off_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """the call-offs' ledger transactions, one per city (as the caller may see them)"""
+
+    @_builtins.property
+    def decided_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        framework_id: _builtins.str = ...,
+        sku: _builtins.str = ...,
+        name: _builtins.str = ...,
+        unit: _builtins.str = ...,
+        quantities: _abc.Iterable[Global___CityShare] | None = ...,
+        quantity: _builtins.int = ...,
+        description: _builtins.str = ...,
+        offers_due_at: _timestamp_pb2.Timestamp | None = ...,
+        status: Global___MiniCompetitionStatus.ValueType = ...,
+        created_by: _builtins.str = ...,
+        created_at: _timestamp_pb2.Timestamp | None = ...,
+        offers: _abc.Iterable[Global___MiniCompetitionOffer] | None = ...,
+        offers_received: _builtins.int = ...,
+        winner_vendor_id: _builtins.str = ...,
+        unit_price_cents: _builtins.int = ...,
+        call_off_ids: _abc.Iterable[_builtins.str] | None = ...,
+        decided_at: _timestamp_pb2.Timestamp | None = ...,
+        decided_by: _builtins.str = ...,
+        replayed: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "decided_at", b"decided_at", "offers_due_at", b"offers_due_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["call_off_ids", b"call_off_ids", "created_at", b"created_at", "created_by", b"created_by", "decided_at", b"decided_at", "decided_by", b"decided_by", "description", b"description", "framework_id", b"framework_id", "id", b"id", "name", b"name", "offers", b"offers", "offers_due_at", b"offers_due_at", "offers_received", b"offers_received", "quantities", b"quantities", "quantity", b"quantity", "replayed", b"replayed", "sku", b"sku", "status", b"status", "unit", b"unit", "unit_price_cents", b"unit_price_cents", "winner_vendor_id", b"winner_vendor_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___MiniCompetition: _TypeAlias = MiniCompetition  # noqa: Y015
 
 @_typing.final
 class StatementRequest(_message.Message):

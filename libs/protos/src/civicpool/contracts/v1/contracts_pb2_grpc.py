@@ -99,6 +99,31 @@ class ContractsServiceStub:
                 request_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.PassOnCallOffRequest.SerializeToString,
                 response_deserializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.Operation.FromString,
                 _registered_method=True)
+        self.StartMiniCompetition = channel.unary_unary(
+                '/civicpool.contracts.v1.ContractsService/StartMiniCompetition',
+                request_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.StartMiniCompetitionRequest.SerializeToString,
+                response_deserializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.MiniCompetition.FromString,
+                _registered_method=True)
+        self.ListMiniCompetitions = channel.unary_unary(
+                '/civicpool.contracts.v1.ContractsService/ListMiniCompetitions',
+                request_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.ListMiniCompetitionsRequest.SerializeToString,
+                response_deserializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.ListMiniCompetitionsResponse.FromString,
+                _registered_method=True)
+        self.GetMiniCompetition = channel.unary_unary(
+                '/civicpool.contracts.v1.ContractsService/GetMiniCompetition',
+                request_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.GetMiniCompetitionRequest.SerializeToString,
+                response_deserializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.MiniCompetition.FromString,
+                _registered_method=True)
+        self.SubmitOffer = channel.unary_unary(
+                '/civicpool.contracts.v1.ContractsService/SubmitOffer',
+                request_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.SubmitOfferRequest.SerializeToString,
+                response_deserializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.MiniCompetition.FromString,
+                _registered_method=True)
+        self.DecideMiniCompetition = channel.unary_unary(
+                '/civicpool.contracts.v1.ContractsService/DecideMiniCompetition',
+                request_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.DecideMiniCompetitionRequest.SerializeToString,
+                response_deserializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.MiniCompetition.FromString,
+                _registered_method=True)
         self.ShareCost = channel.unary_unary(
                 '/civicpool.contracts.v1.ContractsService/ShareCost',
                 request_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.ShareCostRequest.SerializeToString,
@@ -240,6 +265,37 @@ class ContractsServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def StartMiniCompetition(self, request, context):
+        """Mini-competitions under a framework with several vendors (§ 21 (5) VgV).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListMiniCompetitions(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetMiniCompetition(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SubmitOffer(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DecideMiniCompetition(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ShareCost(self, request, context):
         """A cost of the contract split among its cities by a cost-sharing key (the catalog splits it).
         """
@@ -370,6 +426,31 @@ def add_ContractsServiceServicer_to_server(servicer, server):
                     servicer.PassOnCallOff,
                     request_deserializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.PassOnCallOffRequest.FromString,
                     response_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.Operation.SerializeToString,
+            ),
+            'StartMiniCompetition': grpc.unary_unary_rpc_method_handler(
+                    servicer.StartMiniCompetition,
+                    request_deserializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.StartMiniCompetitionRequest.FromString,
+                    response_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.MiniCompetition.SerializeToString,
+            ),
+            'ListMiniCompetitions': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListMiniCompetitions,
+                    request_deserializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.ListMiniCompetitionsRequest.FromString,
+                    response_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.ListMiniCompetitionsResponse.SerializeToString,
+            ),
+            'GetMiniCompetition': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetMiniCompetition,
+                    request_deserializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.GetMiniCompetitionRequest.FromString,
+                    response_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.MiniCompetition.SerializeToString,
+            ),
+            'SubmitOffer': grpc.unary_unary_rpc_method_handler(
+                    servicer.SubmitOffer,
+                    request_deserializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.SubmitOfferRequest.FromString,
+                    response_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.MiniCompetition.SerializeToString,
+            ),
+            'DecideMiniCompetition': grpc.unary_unary_rpc_method_handler(
+                    servicer.DecideMiniCompetition,
+                    request_deserializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.DecideMiniCompetitionRequest.FromString,
+                    response_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.MiniCompetition.SerializeToString,
             ),
             'ShareCost': grpc.unary_unary_rpc_method_handler(
                     servicer.ShareCost,
@@ -751,6 +832,141 @@ class ContractsService:
             '/civicpool.contracts.v1.ContractsService/PassOnCallOff',
             civicpool_dot_contracts_dot_v1_dot_contracts__pb2.PassOnCallOffRequest.SerializeToString,
             civicpool_dot_contracts_dot_v1_dot_contracts__pb2.Operation.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def StartMiniCompetition(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/civicpool.contracts.v1.ContractsService/StartMiniCompetition',
+            civicpool_dot_contracts_dot_v1_dot_contracts__pb2.StartMiniCompetitionRequest.SerializeToString,
+            civicpool_dot_contracts_dot_v1_dot_contracts__pb2.MiniCompetition.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListMiniCompetitions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/civicpool.contracts.v1.ContractsService/ListMiniCompetitions',
+            civicpool_dot_contracts_dot_v1_dot_contracts__pb2.ListMiniCompetitionsRequest.SerializeToString,
+            civicpool_dot_contracts_dot_v1_dot_contracts__pb2.ListMiniCompetitionsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetMiniCompetition(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/civicpool.contracts.v1.ContractsService/GetMiniCompetition',
+            civicpool_dot_contracts_dot_v1_dot_contracts__pb2.GetMiniCompetitionRequest.SerializeToString,
+            civicpool_dot_contracts_dot_v1_dot_contracts__pb2.MiniCompetition.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SubmitOffer(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/civicpool.contracts.v1.ContractsService/SubmitOffer',
+            civicpool_dot_contracts_dot_v1_dot_contracts__pb2.SubmitOfferRequest.SerializeToString,
+            civicpool_dot_contracts_dot_v1_dot_contracts__pb2.MiniCompetition.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DecideMiniCompetition(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/civicpool.contracts.v1.ContractsService/DecideMiniCompetition',
+            civicpool_dot_contracts_dot_v1_dot_contracts__pb2.DecideMiniCompetitionRequest.SerializeToString,
+            civicpool_dot_contracts_dot_v1_dot_contracts__pb2.MiniCompetition.FromString,
             options,
             channel_credentials,
             insecure,

@@ -62,6 +62,12 @@ class ContractsServiceStub:
     ReverseTransaction: _grpc.UnaryUnaryMultiCallable[_contracts_pb2.ReverseTransactionRequest, _contracts_pb2.Operation]
     PassOnCallOff: _grpc.UnaryUnaryMultiCallable[_contracts_pb2.PassOnCallOffRequest, _contracts_pb2.Operation]
     """A framework call-off whose vendor declined or cannot deliver in time goes to the next-ranked vendor."""
+    StartMiniCompetition: _grpc.UnaryUnaryMultiCallable[_contracts_pb2.StartMiniCompetitionRequest, _contracts_pb2.MiniCompetition]
+    """Mini-competitions under a framework with several vendors (§ 21 (5) VgV)."""
+    ListMiniCompetitions: _grpc.UnaryUnaryMultiCallable[_contracts_pb2.ListMiniCompetitionsRequest, _contracts_pb2.ListMiniCompetitionsResponse]
+    GetMiniCompetition: _grpc.UnaryUnaryMultiCallable[_contracts_pb2.GetMiniCompetitionRequest, _contracts_pb2.MiniCompetition]
+    SubmitOffer: _grpc.UnaryUnaryMultiCallable[_contracts_pb2.SubmitOfferRequest, _contracts_pb2.MiniCompetition]
+    DecideMiniCompetition: _grpc.UnaryUnaryMultiCallable[_contracts_pb2.DecideMiniCompetitionRequest, _contracts_pb2.MiniCompetition]
     ShareCost: _grpc.UnaryUnaryMultiCallable[_contracts_pb2.ShareCostRequest, _contracts_pb2.Operation]
     """A cost of the contract split among its cities by a cost-sharing key (the catalog splits it)."""
     StartRenewalRound: _grpc.UnaryUnaryMultiCallable[_contracts_pb2.StartRenewalRoundRequest, _contracts_pb2.RenewalRound]
@@ -117,6 +123,12 @@ class ContractsServiceAsyncStub(ContractsServiceStub):
     ReverseTransaction: _aio.UnaryUnaryMultiCallable[_contracts_pb2.ReverseTransactionRequest, _contracts_pb2.Operation]  # type: ignore[assignment]
     PassOnCallOff: _aio.UnaryUnaryMultiCallable[_contracts_pb2.PassOnCallOffRequest, _contracts_pb2.Operation]  # type: ignore[assignment]
     """A framework call-off whose vendor declined or cannot deliver in time goes to the next-ranked vendor."""
+    StartMiniCompetition: _aio.UnaryUnaryMultiCallable[_contracts_pb2.StartMiniCompetitionRequest, _contracts_pb2.MiniCompetition]  # type: ignore[assignment]
+    """Mini-competitions under a framework with several vendors (§ 21 (5) VgV)."""
+    ListMiniCompetitions: _aio.UnaryUnaryMultiCallable[_contracts_pb2.ListMiniCompetitionsRequest, _contracts_pb2.ListMiniCompetitionsResponse]  # type: ignore[assignment]
+    GetMiniCompetition: _aio.UnaryUnaryMultiCallable[_contracts_pb2.GetMiniCompetitionRequest, _contracts_pb2.MiniCompetition]  # type: ignore[assignment]
+    SubmitOffer: _aio.UnaryUnaryMultiCallable[_contracts_pb2.SubmitOfferRequest, _contracts_pb2.MiniCompetition]  # type: ignore[assignment]
+    DecideMiniCompetition: _aio.UnaryUnaryMultiCallable[_contracts_pb2.DecideMiniCompetitionRequest, _contracts_pb2.MiniCompetition]  # type: ignore[assignment]
     ShareCost: _aio.UnaryUnaryMultiCallable[_contracts_pb2.ShareCostRequest, _contracts_pb2.Operation]  # type: ignore[assignment]
     """A cost of the contract split among its cities by a cost-sharing key (the catalog splits it)."""
     StartRenewalRound: _aio.UnaryUnaryMultiCallable[_contracts_pb2.StartRenewalRoundRequest, _contracts_pb2.RenewalRound]  # type: ignore[assignment]
@@ -241,6 +253,42 @@ class ContractsServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_contracts_pb2.Operation, _abc.Awaitable[_contracts_pb2.Operation]]:
         """A framework call-off whose vendor declined or cannot deliver in time goes to the next-ranked vendor."""
+
+    @_abc_1.abstractmethod
+    def StartMiniCompetition(
+        self,
+        request: _contracts_pb2.StartMiniCompetitionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_contracts_pb2.MiniCompetition, _abc.Awaitable[_contracts_pb2.MiniCompetition]]:
+        """Mini-competitions under a framework with several vendors (§ 21 (5) VgV)."""
+
+    @_abc_1.abstractmethod
+    def ListMiniCompetitions(
+        self,
+        request: _contracts_pb2.ListMiniCompetitionsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_contracts_pb2.ListMiniCompetitionsResponse, _abc.Awaitable[_contracts_pb2.ListMiniCompetitionsResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def GetMiniCompetition(
+        self,
+        request: _contracts_pb2.GetMiniCompetitionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_contracts_pb2.MiniCompetition, _abc.Awaitable[_contracts_pb2.MiniCompetition]]: ...
+
+    @_abc_1.abstractmethod
+    def SubmitOffer(
+        self,
+        request: _contracts_pb2.SubmitOfferRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_contracts_pb2.MiniCompetition, _abc.Awaitable[_contracts_pb2.MiniCompetition]]: ...
+
+    @_abc_1.abstractmethod
+    def DecideMiniCompetition(
+        self,
+        request: _contracts_pb2.DecideMiniCompetitionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_contracts_pb2.MiniCompetition, _abc.Awaitable[_contracts_pb2.MiniCompetition]]: ...
 
     @_abc_1.abstractmethod
     def ShareCost(

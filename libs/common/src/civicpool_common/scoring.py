@@ -1,4 +1,5 @@
-"""MEAT evaluation (most economically advantageous tender) as pure functions.
+"""MEAT evaluation (most economically advantageous tender) as pure functions: the tenders service ranks bids
+with them, the contracts service the offers of a framework's mini-competition.
 
 - **Price of a bid**: the lot's quantities at the bid's unit prices, each unit
   price taken from the highest volume tier the tendered quantity reaches.
