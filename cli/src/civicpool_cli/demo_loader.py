@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -90,32 +90,47 @@ def _load_demo_round(gateway_url: str, token_for: Callable[[str], str], report: 
     report.created += 1 + len(demo.DEMO_LINES)
 
 
-def _load_demo_tender(
-    gateway_url: str, token_for: Callable[[str], str], report: LoadReport, progress: Callable[[str], None]
-) -> None:
-    """A closed round taken to an awarded tender with contracts, through the API as each person would."""
-    title = demo.DEMO_TENDER_ROUND["title"]
+def _draft_tender(
+    gateway_url: str,
+    token_for: Callable[[str], str],
+    report: LoadReport,
+    round_body: dict[str, Any],
+    lines: Sequence[tuple[str, str, int, str]],
+) -> dict[str, Any] | None:
+    """A draft tender of the lead made from a new round with these cities' lines (city, sku, quantity, why), closed;
+    None when a tender of that title is there already (loaded before)."""
+    title = round_body["title"]
     with _client(gateway_url, token_for(demo.DEMO_ROUND_LEAD)) as lead:
         tenders = _checked(lead.get("/tenders", params={"limit": 500}), "tenders")["data"]
         if any(t["title"] == title and t["status"] != "cancelled" for t in tenders):
             report.existing += 1
-            return
+            return None
         now = dt.datetime.now(dt.UTC).replace(microsecond=0)
-        body = {**demo.DEMO_TENDER_ROUND, "opens_at": (now - dt.timedelta(days=1)).isoformat(),
+        body = {**round_body, "opens_at": (now - dt.timedelta(days=1)).isoformat(),
                 "closes_at": (now + dt.timedelta(days=1)).isoformat()}  # fmt: skip
-        round_id = _checked(lead.post("/rounds", json=body), "the demo tender's round")["id"]
-        _checked(lead.post(f"/rounds/{round_id}/open"), "opening the demo tender's round")
-        items = {
-            item["sku"]: item["id"] for item in _checked(lead.get("/items", params={"limit": 500}), "items")["data"]
-        }
-    for city in dict.fromkeys(city for city, *_ in demo.DEMO_TENDER_LINES):
+        round_id = _checked(lead.post("/rounds", json=body), f"the round of {title}")["id"]
+        _checked(lead.post(f"/rounds/{round_id}/open"), f"opening the round of {title}")
+        items = {i["sku"]: i["id"] for i in _checked(lead.get("/items", params={"limit": 500}), "items")["data"]}
+    for city in dict.fromkeys(city for city, *_ in lines):
         with _client(gateway_url, token_for(f"{city}.it")) as city_it:
-            for _, sku, quantity, justification in (x for x in demo.DEMO_TENDER_LINES if x[0] == city):
+            for _, sku, quantity, justification in (line for line in lines if line[0] == city):
                 line = {"item_id": items[sku], "quantity": quantity, "justification": justification}
                 _checked(city_it.post(f"/rounds/{round_id}/lines", json=line), f"demand of {city}")
     with _client(gateway_url, token_for(demo.DEMO_ROUND_LEAD)) as lead:
-        _checked(lead.post(f"/rounds/{round_id}/close"), "closing the demo tender's round")
-        tender = _checked(lead.post("/tenders", json={"round_id": round_id}), "the demo tender")
+        _checked(lead.post(f"/rounds/{round_id}/close"), f"closing the round of {title}")
+        tender = _checked(lead.post("/tenders", json={"round_id": round_id}), title)
+    report.created += 3 + len(lines)  # the round, its opening and closing counted as one; the lines; the tender
+    return tender
+
+
+def _load_demo_tender(
+    gateway_url: str, token_for: Callable[[str], str], report: LoadReport, progress: Callable[[str], None]
+) -> None:
+    """A closed round taken to an awarded tender with contracts, through the API as each person would."""
+    tender = _draft_tender(gateway_url, token_for, report, demo.DEMO_TENDER_ROUND, demo.DEMO_TENDER_LINES)
+    if tender is None:
+        return
+    with _client(gateway_url, token_for(demo.DEMO_ROUND_LEAD)) as lead:
         due = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=demo.DEMO_BIDDING_SECONDS)
         changed = lead.patch(f"/tenders/{tender['id']}", json={"bids_due_at": due.isoformat()},
                              headers={"If-Match": f'"{tender["version"]}"'})  # fmt: skip
@@ -149,8 +164,7 @@ def _load_demo_tender(
         best = [{"lot_id": r["lot_id"], "bid_id": r["bid_id"]} for r in _checked(evaluation, "evaluating")["rows"]
                 if r["rank"] == 1]  # fmt: skip
         awarded = _checked(lead.post(f"/tenders/{tender['id']}/award", json={"awards": best}), "the award")
-    report.created += 3 + len(demo.DEMO_TENDER_LINES) + 2 * len(demo.DEMO_BIDS) + len(awarded["contracts"])
-    report.created += len(demo.DEMO_DOCUMENTS)
+    report.created += 2 * len(demo.DEMO_BIDS) + len(awarded["contracts"]) + len(demo.DEMO_DOCUMENTS)
     progress(f"demo tender awarded: {len(awarded['contracts'])} framework contracts")
 
 
@@ -203,26 +217,11 @@ def _load_demo_open_tender(
     gateway_url: str, token_for: Callable[[str], str], report: LoadReport, progress: Callable[[str], None]
 ) -> None:
     """A tender taking bids for three weeks, with a changed document and answered questions (unless loaded)."""
-    title = demo.DEMO_OPEN_TENDER_ROUND["title"]
+    tender = _draft_tender(gateway_url, token_for, report, demo.DEMO_OPEN_TENDER_ROUND, demo.DEMO_OPEN_TENDER_LINES)
+    if tender is None:
+        return
     with _client(gateway_url, token_for(demo.DEMO_ROUND_LEAD)) as lead:
-        tenders = _checked(lead.get("/tenders", params={"limit": 500}), "tenders")["data"]
-        if any(t["title"] == title and t["status"] != "cancelled" for t in tenders):
-            report.existing += 1
-            return
-        now = dt.datetime.now(dt.UTC).replace(microsecond=0)
-        body = {**demo.DEMO_OPEN_TENDER_ROUND, "opens_at": (now - dt.timedelta(days=1)).isoformat(),
-                "closes_at": (now + dt.timedelta(days=1)).isoformat()}  # fmt: skip
-        round_id = _checked(lead.post("/rounds", json=body), "the open demo tender's round")["id"]
-        _checked(lead.post(f"/rounds/{round_id}/open"), "opening the open demo tender's round")
-        items = {i["sku"]: i["id"] for i in _checked(lead.get("/items", params={"limit": 500}), "items")["data"]}
-    for city, sku, quantity, justification in demo.DEMO_OPEN_TENDER_LINES:
-        with _client(gateway_url, token_for(f"{city}.it")) as city_it:
-            line = {"item_id": items[sku], "quantity": quantity, "justification": justification}
-            _checked(city_it.post(f"/rounds/{round_id}/lines", json=line), f"demand of {city}")
-    with _client(gateway_url, token_for(demo.DEMO_ROUND_LEAD)) as lead:
-        _checked(lead.post(f"/rounds/{round_id}/close"), "closing the open demo tender's round")
-        tender = _checked(lead.post("/tenders", json={"round_id": round_id}), "the open demo tender")
-        due = now + dt.timedelta(days=demo.DEMO_OPEN_TENDER_DAYS)
+        due = dt.datetime.now(dt.UTC).replace(microsecond=0) + dt.timedelta(days=demo.DEMO_OPEN_TENDER_DAYS)
         changed = lead.patch(f"/tenders/{tender['id']}", json={"bids_due_at": due.isoformat(),
                                                                "version": tender["version"]})  # fmt: skip
         _checked(changed, "the open demo tender's deadline")
@@ -247,8 +246,7 @@ def _load_demo_open_tender(
     with _client(gateway_url, token_for(demo.DEMO_ROUND_LEAD)) as lead:
         clarified = lead.post(f"/tenders/{tender['id']}/clarifications", json={"text": demo.DEMO_CLARIFICATION})
         _checked(clarified, "the clarification")
-    report.created += 4 + len(demo.DEMO_OPEN_TENDER_LINES) + len(demo.DEMO_OPEN_TENDER_DOCUMENTS) + 1
-    report.created += len(demo.DEMO_QUESTIONS) + 2
+    report.created += 1 + len(demo.DEMO_OPEN_TENDER_DOCUMENTS) + 1 + len(demo.DEMO_QUESTIONS) + 2
     progress("demo tender taking bids: a changed document, a question answered, one open, a clarification")
 
 
@@ -257,25 +255,10 @@ def _load_demo_framework(
 ) -> None:
     """A tender awarded as one framework to three vendors, a call-off passed on along its cascade, and a
     mini-competition taking sealed offers."""
-    title = demo.DEMO_FRAMEWORK_ROUND["title"]
+    tender = _draft_tender(gateway_url, token_for, report, demo.DEMO_FRAMEWORK_ROUND, demo.DEMO_FRAMEWORK_LINES)
+    if tender is None:
+        return
     with _client(gateway_url, token_for(demo.DEMO_ROUND_LEAD)) as lead:
-        tenders = _checked(lead.get("/tenders", params={"limit": 500}), "tenders")["data"]
-        if any(t["title"] == title and t["status"] != "cancelled" for t in tenders):
-            report.existing += 1
-            return
-        now = dt.datetime.now(dt.UTC).replace(microsecond=0)
-        body = {**demo.DEMO_FRAMEWORK_ROUND, "opens_at": (now - dt.timedelta(days=1)).isoformat(),
-                "closes_at": (now + dt.timedelta(days=1)).isoformat()}  # fmt: skip
-        round_id = _checked(lead.post("/rounds", json=body), "the framework's round")["id"]
-        _checked(lead.post(f"/rounds/{round_id}/open"), "opening the framework's round")
-        items = {i["sku"]: i["id"] for i in _checked(lead.get("/items", params={"limit": 500}), "items")["data"]}
-    for city, sku, quantity, justification in demo.DEMO_FRAMEWORK_LINES:
-        with _client(gateway_url, token_for(f"{city}.it")) as city_it:
-            line = {"item_id": items[sku], "quantity": quantity, "justification": justification}
-            _checked(city_it.post(f"/rounds/{round_id}/lines", json=line), f"demand of {city}")
-    with _client(gateway_url, token_for(demo.DEMO_ROUND_LEAD)) as lead:
-        _checked(lead.post(f"/rounds/{round_id}/close"), "closing the framework's round")
-        tender = _checked(lead.post("/tenders", json={"round_id": round_id}), "the framework tender")
         due = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=demo.DEMO_BIDDING_SECONDS)
         changed = lead.patch(f"/tenders/{tender['id']}", json={"bids_due_at": due.isoformat()},
                              headers={"If-Match": f'"{tender["version"]}"'})  # fmt: skip
@@ -318,6 +301,6 @@ def _load_demo_framework(
         with _client(gateway_url, token_for(f"vendor.{vendor}")) as seller:
             offer = seller.put(f"/mini-competitions/{competition['id']}/offer", json={"unit_price_cents": cents})
             _checked(offer, f"{vendor}'s offer")
-    report.created += 5 + len(demo.DEMO_FRAMEWORK_LINES) + len(demo.DEMO_FRAMEWORK_BIDS) + len(contracts)
+    report.created += 2 + len(demo.DEMO_FRAMEWORK_BIDS) + len(contracts)
     report.created += 2 + 1 + len(demo.DEMO_MINI_COMPETITION_OFFERS)
     progress("demo cascade call-off and mini-competition loaded")
