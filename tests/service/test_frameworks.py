@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import json
 import random
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -22,6 +23,8 @@ from civicpool_contracts.competitions import CompetitionService
 from civicpool_contracts.models import MiniCompetition
 from civicpool_contracts.service import AwardedItem, AwardOrder, ContractsService
 from civicpool_contracts.usage import UsageService
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import text, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -114,6 +117,11 @@ class Frameworks:
                 text("SELECT framework_id FROM contracts WHERE id = :c"), {"c": contract_id}
             )
         return str(found)
+
+
+async def rows(engine: AsyncEngine, statement: str) -> list[tuple[str, ...]]:
+    async with engine.connect() as connection:
+        return [tuple(row) for row in (await connection.execute(text(statement))).all()]
 
 
 @pytest.fixture
@@ -220,31 +228,6 @@ async def test_one_vendors_quantity_is_not_raised_under_section_132(frameworks: 
         await frameworks.changes.change(LEAD, first, more)
 
 
-async def test_concurrent_call_offs_and_pass_ons_never_exceed_the_maximum_or_a_quota(frameworks: Frameworks) -> None:
-    """Every city calls off more than its quota at once, and passes call-offs on meanwhile: whatever interleaves,
-    the framework's counters equal the sums over its vendors and stay within the maximum and the quotas."""
-    contract_ids = await frameworks.award({"bruchsal": 12, "buehl": 9, "ettlingen": 7})
-    rng = random.Random(20261204)
-
-    async def city_work(city: str) -> None:
-        for _ in range(8):
-            try:
-                called = await frameworks.call_off(contract_ids[0], rng.randint(1, 4), city=city)
-            except StateConflict:
-                continue
-            if rng.random() < 0.5:
-                with_cause = rng.choice(list(PassOnCause))
-                with contextlib.suppress(StateConflict):
-                    await frameworks.usage.pass_on(city_it(city), called, with_cause, "Lieferengpass", key="")
-
-    await asyncio.gather(*(city_work(city) for city in ("bruchsal", "buehl", "ettlingen")))
-    await frameworks.check(contract_ids)
-    assert await scalar(frameworks.engine, "SELECT called_off FROM frameworks") == sum(
-        [await scalar(frameworks.engine, "SELECT called_off FROM framework_quotas WHERE city_id = :c", c=c)
-         for c in ("bruchsal", "buehl", "ettlingen")]
-    )  # fmt: skip
-
-
 async def test_a_mini_competition_seals_the_offers_and_calls_off_at_the_best_price(frameworks: Frameworks) -> None:
     first, second, third = await frameworks.award()
     framework_id = await frameworks.framework_id(first)
@@ -286,6 +269,16 @@ async def test_a_mini_competition_seals_the_offers_and_calls_off_at_the_best_pri
     assert owed == -20 * 2_500  # the offered price, not schwarzwald's framework price
     theirs = await frameworks.competitions.get(vendor("rheintal"), competition_id)
     assert [o.vendor_id for o in theirs.offers] == ["rheintal"] and theirs.winner_vendor_id == "schwarzwald"
+    mails = {
+        key.removeprefix(f"contracts/mini-competition/{competition_id}/"): json.loads(request)
+        for key, request in await rows(frameworks.engine, "SELECT event_key, request FROM notification_orders")
+    }
+    assert sorted(mails) == ["decided/cities", "decided/rheintal", "decided/schwarzwald", "invited"]
+    assert {v["vendorId"] for v in mails["invited"]["audiences"]} == set(PRICES)  # every vendor of the framework
+    assert (mails["decided/schwarzwald"]["values"]["variant"], mails["decided/rheintal"]["values"]["variant"]) == (
+        "won", "lost",
+    )  # fmt: skip
+    assert mails["decided/cities"]["audiences"] == [{"role": "city-it", "cityId": "bruchsal"}]
     await frameworks.check([first, second, third])
 
 
@@ -308,31 +301,75 @@ async def test_a_mini_competition_without_offers_calls_off_nothing(frameworks: F
     decided, _ = await frameworks.competitions.decide(LEAD, competition_id, key="")
     assert (decided.competition.status, decided.call_off_ids) == ("no_offers", [])
     assert await scalar(frameworks.engine, "SELECT count(*) FROM ledger_transactions") == 0
+    [(request,)] = await rows(frameworks.engine, "SELECT request FROM notification_orders WHERE event_key LIKE "
+                                                 "'%/decided/cities'")  # fmt: skip
+    assert json.loads(request)["values"]["variant"] == "no_offers"
 
 
-async def test_concurrent_mini_competition_awards_and_call_offs_hold_the_quotas(frameworks: Frameworks) -> None:
-    """Competitions invited while each fitted the quota are decided while the cities call off meanwhile: a decision
-    that no longer fits is refused whole (nothing called off, the competition stays open); the rest holds."""
-    contract_ids = await frameworks.award({"bruchsal": 12, "buehl": 9, "ettlingen": 7})
-    competitions = [
-        await frameworks.compete(contract_ids[0], **{city: quantity})
-        for city, quantity in (("bruchsal", 8), ("bruchsal", 6), ("buehl", 9), ("ettlingen", 5))
-    ]
-    for competition_id in competitions:
-        await frameworks.competitions.submit_offer(vendor("schwarzwald"), competition_id, 2_000, "")
-        await frameworks.deadline_passes(competition_id)
+# -- the property: whatever runs at once, the framework's maximum and every city's quota hold -----------------------
 
-    async def decide(competition_id: str) -> None:
-        with contextlib.suppress(StateConflict):
-            await frameworks.competitions.decide(LEAD, competition_id, key="")
+CITIES = ("bruchsal", "buehl", "ettlingen")
+Step = tuple[str, str, int, bool]  # what (call_off / compete), city, quantity, passed on (a call-off) afterwards
+steps = st.lists(
+    st.tuples(st.sampled_from(["call_off", "compete"]), st.sampled_from(CITIES), st.integers(1, 6), st.booleans()),
+    min_size=1,
+    max_size=12,
+)
 
-    async def call_off(city: str, quantity: int) -> None:
-        with contextlib.suppress(StateConflict):
-            await frameworks.call_off(contract_ids[0], quantity, city=city)
 
-    await asyncio.gather(*(decide(c) for c in competitions), call_off("bruchsal", 4), call_off("buehl", 3),
-                         call_off("ettlingen", 4))  # fmt: skip
-    await frameworks.check(contract_ids)
-    for competition_id in competitions:
-        view = await frameworks.competitions.get(LEAD, competition_id)
-        assert (view.competition.status == "awarded") == bool(view.call_off_ids)
+def test_the_maximum_and_every_quota_hold_under_concurrent_call_offs_and_mini_competitions(
+    databases: DatabaseFactory,
+) -> None:
+    """Each example: a new framework (quotas 12 + 9 + 7 = its maximum), mini-competitions invited while each fitted
+    and offered in, then every call-off, pass-on and decision at once. Afterwards its counters are the sums over
+    its vendors' contracts and within the maximum and every quota; a refusal changed nothing."""
+    loop = asyncio.new_event_loop()
+    catalog_engine = create_engine(databases.fresh("civicpool_catalog:migrations"))
+    engine = create_engine(databases.fresh("civicpool_contracts:migrations"))
+    catalog = CatalogService(session_factory(catalog_engine))
+    loop.run_until_complete(add_member_cities(catalog))
+    sessions, in_process = session_factory(engine), InProcessCatalog(catalog)
+    usage = UsageService(sessions, in_process)
+    world = Frameworks(ContractsService(sessions), usage, ChangeService(sessions, in_process, 21_600_000),
+                       CompetitionService(sessions, in_process, usage), engine)  # fmt: skip
+
+    async def example(plan: list[Step]) -> None:
+        contract_ids = await world.award({"bruchsal": 12, "buehl": 9, "ettlingen": 7})
+        competitions = []
+        for what, city, quantity, _ in plan:
+            if what == "compete":
+                with contextlib.suppress(StateConflict):  # no longer fits the quota: not invited
+                    competitions.append(await world.compete(contract_ids[0], **{city: quantity}))
+        for n, competition_id in enumerate(competitions):
+            bidder = ("rheintal", "schwarzwald", "kraichgau")[n % 3]
+            await world.competitions.submit_offer(vendor(bidder), competition_id, 2_000 + 100 * n, "")
+            await world.deadline_passes(competition_id)
+
+        async def call_off(city: str, quantity: int, pass_on: bool) -> None:
+            with contextlib.suppress(StateConflict):
+                called = await world.call_off(contract_ids[0], quantity, city=city)
+                if pass_on:
+                    await world.usage.pass_on(city_it(city), called, PassOnCause.DECLINED, "Lieferengpass", key="")
+
+        async def decide(competition_id: str) -> None:
+            with contextlib.suppress(StateConflict):
+                await world.competitions.decide(LEAD, competition_id, key="")
+
+        await asyncio.gather(*(call_off(city, quantity, again) for what, city, quantity, again in plan
+                               if what == "call_off"), *(decide(c) for c in competitions))  # fmt: skip
+        await world.check(contract_ids)
+        for competition_id in competitions:
+            view = await world.competitions.get(LEAD, competition_id)
+            assert (view.competition.status == "awarded") == bool(view.call_off_ids)
+
+    @settings(max_examples=15, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+    @given(plan=steps)
+    def holds(plan: list[Step]) -> None:
+        loop.run_until_complete(example(plan))
+
+    try:
+        holds()
+    finally:
+        loop.run_until_complete(engine.dispose())
+        loop.run_until_complete(catalog_engine.dispose())
+        loop.close()

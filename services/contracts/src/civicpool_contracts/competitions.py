@@ -16,7 +16,7 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from civicpool_common import references, scoring
+from civicpool_common import notify, references, scoring
 from civicpool_common.auth import NETWORK_WIDE, Principal, Role
 from civicpool_common.database import utc_now
 from civicpool_common.errors import FieldViolation, InvalidArgument, NotFound, PermissionDenied
@@ -30,7 +30,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from civicpool_contracts import idempotency, repository, rules
 from civicpool_contracts.access import require_lead
 from civicpool_contracts.clients import UsageCatalog
-from civicpool_contracts.models import Contract, Framework, FrameworkQuota, MiniCompetition, MiniCompetitionOffer
+from civicpool_contracts.models import (
+    Contract,
+    Framework,
+    FrameworkQuota,
+    MiniCompetition,
+    MiniCompetitionOffer,
+    NotificationOrder,
+)
 from civicpool_contracts.usage import Refused, UsageService, is_usable
 
 MAX_OFFER_DAYS = 30  # a mini-competition's deadline is short: within a month
@@ -90,7 +97,19 @@ class CompetitionService:
         if not any(is_usable(c) for c in contracts):
             raise StateConflict(Text("no contract of the framework is active: nothing can be called off"), "active")
 
+        invited = [c.vendor_id for c in contracts if is_usable(c)]
+
         async def perform(session: AsyncSession, operation_id: str) -> None:
+            values = {
+                "item": contracts[0].name,
+                "quantity": str(sum(quantities.values())),
+                "offers_due_at": offers_due_at.isoformat(),
+                "path": f"mini-competitions/{operation_id}",
+            }
+            session.add(notify.outbox_row(
+                NotificationOrder, f"contracts/mini-competition/{operation_id}/invited", "mini_competition_invited",
+                [notify.audience(role=Role.VENDOR.value, vendor_id=vendor) for vendor in invited], values,
+            ))  # fmt: skip
             session.add(MiniCompetition(
                 id=operation_id, framework_id=framework.id, quantities=dict(sorted(quantities.items())),
                 quantity=sum(quantities.values()), description=description.strip(), offers_due_at=offers_due_at,
@@ -165,6 +184,7 @@ class CompetitionService:
                 select(MiniCompetitionOffer).where(MiniCompetitionOffer.competition_id == competition_id)
             )).all())  # fmt: skip
             if not offers:
+                session.add(_decided(locked, contracts[0], "no_offers", buyers=True))
                 return
             framework = await session.get(Framework, locked.framework_id)
             assert framework is not None
@@ -182,6 +202,9 @@ class CompetitionService:
             locked.status = MiniCompetitionStatus.AWARDED.value
             locked.winner_contract_id, locked.unit_price_cents = winner.id, ranked[0].unit_price_cents
             locked.call_off_ids = call_offs
+            session.add(_decided(locked, winner, "called_off", buyers=True))
+            session.add_all(_decided(locked, winner, "won" if offer.contract_id == winner.id else "lost",
+                                     vendor_id=offer.vendor_id) for offer in ranked)  # fmt: skip
 
         try:
             _, _, replayed = await idempotency.once(
@@ -291,6 +314,22 @@ def _rank(
         )  # fmt: skip
         ranked.append(offer)
     return ranked
+
+
+def _decided(
+    competition: MiniCompetition, contract: Contract, variant: str, *, buyers: bool = False, vendor_id: str = ""
+) -> NotificationOrder:
+    """The e-mail event of a decision: for the cities that called off (their IT), or for one offering vendor."""
+    audiences = ([notify.audience(role=Role.CITY_IT.value, city_id=city) for city in sorted(competition.quantities)]
+                 if buyers else [notify.audience(role=Role.VENDOR.value, vendor_id=vendor_id)])  # fmt: skip
+    values = {"item": contract.name, "quantity": str(competition.quantity), "variant": variant,
+              "path": f"mini-competitions/{competition.id}"}  # fmt: skip
+    whom = "cities" if buyers else vendor_id
+    row: NotificationOrder = notify.outbox_row(
+        NotificationOrder, f"contracts/mini-competition/{competition.id}/decided/{whom}", "mini_competition_decided",
+        audiences, values,
+    )  # fmt: skip
+    return row
 
 
 def _request_violations(

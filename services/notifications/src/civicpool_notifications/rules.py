@@ -44,6 +44,8 @@ KIND_LABELS: dict[str, str] = {
     "tender_question_asked": N_("A vendor asks a question on a tender my city leads"),
     "award_decided": N_("The award of a tender I bid in is decided"),
     "renewal_notice": N_("A contract's notice date for renewal is near"),
+    "mini_competition_invited": N_("A mini-competition under my framework agreement invites my offer"),
+    "mini_competition_decided": N_("A mini-competition I offered in or my city invited is decided"),
 }
 KINDS = tuple(KIND_LABELS)
 
@@ -57,6 +59,18 @@ _ANSWER_PUBLISHED = N_(
 
 _QUESTION_ASKED = N_(
     'a vendor has asked a question on the tender "{tender_title}". Answer it while 6 days remain before the deadline, or extend the deadline.'  # noqa: E501
+)
+
+_OFFER_INVITED = N_(
+    "you are invited to offer for {quantity} × {item} under your framework agreement, by {offers_due_at}. Offers stay sealed until then; your framework price is the most you may offer."  # noqa: E501
+)
+
+_OFFER_WON = N_(
+    "your offer for {quantity} × {item} has won the mini-competition: it is called off at your offered price."
+)
+
+_NO_OFFERS = N_(
+    "the mini-competition for {quantity} × {item} received no offer; nothing was called off. Call off by the framework's order (cascade) instead."  # noqa: E501
 )
 
 TEMPLATES: dict[tuple[str, str], Template] = {
@@ -114,6 +128,41 @@ TEMPLATES: dict[tuple[str, str], Template] = {
         (
             N_('the award of the tender "{tender_title}" is decided: your bid has not won this time.'),
             N_("Read the award: {link}"),
+        ),
+    ),
+    ("mini_competition_invited", ""): Template(
+        N_("Mini-competition: {quantity} × {item}"),
+        (
+            _OFFER_INVITED,
+            N_("Offer: {link}"),
+        ),
+    ),
+    ("mini_competition_decided", "won"): Template(
+        N_("Mini-competition decided: {quantity} × {item}"),
+        (
+            _OFFER_WON,
+            N_("Read the result: {link}"),
+        ),
+    ),
+    ("mini_competition_decided", "lost"): Template(
+        N_("Mini-competition decided: {quantity} × {item}"),
+        (
+            N_("your offer for {quantity} × {item} has not won the mini-competition this time."),
+            N_("Read the result: {link}"),
+        ),
+    ),
+    ("mini_competition_decided", "called_off"): Template(
+        N_("Mini-competition decided: {quantity} × {item}"),
+        (
+            N_("the mini-competition for {quantity} × {item} is decided: the best offer is called off at its price."),
+            N_("Read the result: {link}"),
+        ),
+    ),
+    ("mini_competition_decided", "no_offers"): Template(
+        N_("Mini-competition without offers: {quantity} × {item}"),
+        (
+            _NO_OFFERS,
+            N_("Read the result: {link}"),
         ),
     ),
     ("renewal_notice", ""): Template(
