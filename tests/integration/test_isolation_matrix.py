@@ -140,6 +140,21 @@ def _body_templates() -> dict[tuple[str, str], Callable[[dict[str, Any]], dict[s
             "description": "Übernahmeversuch",
         },
         ("put", "/mini-competitions/{id}/offer"): lambda v: {"unit_price_cents": 100},
+        ("post", "/tenders/external-awards"): lambda v: {
+            "round_id": v["round"],
+            "platform": "Übernahmeversuch",
+            "notice_number": "1",
+            "notice_date": TODAY,
+            "procedure": "open_national",
+            "lots": [
+                {
+                    "items": [{"item_id": v["item"], "max_quantity": 1}],
+                    "vendors": [
+                        {"vendor_id": "schwarzwald", "prices": [{"item_id": v["item"], "unit_price_cents": 1}]}
+                    ],
+                }
+            ],
+        },
         ("post", "/ledger/transactions/{id}/pass-on"): lambda v: {"cause": "declined", "reason": "Übernahmeversuch"},
         ("put", "/budgets/{city_id}/{year}"): lambda v: {"amount_cents": 100},
     }
@@ -158,6 +173,7 @@ BODY_KINDS = {  # which of the world's ids each body names
     ("post", "/contracts/{id}/quota-shifts"): {"city"},
     ("post", "/contracts/{id}/changes"): {"city"},
     ("post", "/frameworks/{id}/mini-competitions"): {"city"},
+    ("post", "/tenders/external-awards"): {"round"},
 }
 # Writes that name nobody's resource but the network's (admin only) or the caller's own (a new round, one's
 # own notification settings):

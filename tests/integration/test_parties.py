@@ -419,9 +419,47 @@ def _invitation(city: str) -> dict[str, Any]:
     return {"quantities": [{"city_id": city, "quantity": 2}], "offers_due_at": due}
 
 
+def _external_award(round_id: str, item: str, vendor: str, priced: str) -> dict[str, Any]:
+    """An award made on another platform for the closed round's one item, from one vendor."""
+    prices = [{"item_id": priced, "unit_price_cents": 4_000}]
+    return {"round_id": round_id, "platform": "Vergabemarktplatz BW", "notice_number": "2026/S 1-1",
+            "notice_date": "2026-01-15", "procedure": "open_national",
+            "lots": [{"items": [{"item_id": item, "max_quantity": 10}], "vendors": [{"vendor_id": vendor,
+                                                                                     "prices": prices}]}]}  # fmt: skip
+
+
+def _record_external(world: World, *, vendor: str = "rheintal", item: str = "", priced: str = "") -> int:
+    round_item = world.ids["round_item"]
+    body = _external_award(world.ids["closed_round"], item or round_item, vendor, priced or item or round_item)
+    return world.rest("ettlingen.lead").post("/tenders/external-awards", json=body).status_code
+
+
 def _invite(world: World, city: str) -> int:
     path = f"/frameworks/{world.ids['framework']}/mini-competitions"
     return world.rest("ettlingen.lead").post(path, json=_invitation(city)).status_code
+
+
+def _external_call(world: World, field: str, bad: str) -> grpc.StatusCode:
+    """RecordExternalAward over gRPC with `bad` in one id field."""
+    item = world.ids["round_item"]
+    lot = tenders.ExternalLot(
+        items=[tenders.ExternalItem(item_id=bad if field == "lots[].items[].item_id" else item, max_quantity=10)],
+        vendors=[tenders.ExternalVendor(
+            vendor_id=bad if field == "lots[].vendors[].vendor_id" else "rheintal",
+            prices=[tenders.ExternalPrice(item_id=bad if field.endswith("prices[].item_id") else item,
+                                          unit_price_cents=4_000)],
+        )],
+    )  # fmt: skip
+    request = tenders.RecordExternalAwardRequest(
+        round_id=world.ids["closed_round"],
+        platform="Vergabemarktplatz BW",
+        notice_number="2026/S 1-1",
+        notice_date="2026-01-15",
+        procedure=tenders.PROCEDURE_OPEN_NATIONAL,
+        lots=[lot],
+    )
+    outcome: grpc.StatusCode = world.call("tenders", "RecordExternalAward", request, "ettlingen.lead")
+    return outcome
 
 
 def _party(world: World, bad: str) -> str:
@@ -502,6 +540,26 @@ def _rest_cases() -> list[Case]:
             Kind.CITY,
             _invite,
             _not_framework_parties,
+        ),
+        Case(
+            "POST /tenders/external-awards",
+            "lots[].vendors[].vendor_id",
+            Kind.VENDOR,
+            lambda w, bad: _record_external(w, vendor=bad),
+        ),
+        Case(
+            "POST /tenders/external-awards",
+            "lots[].items[].item_id",
+            Kind.ITEM,
+            lambda w, bad: _record_external(w, item=bad),
+            lambda w: _other_items(w, [w.ids["round_item"]]),
+        ),
+        Case(
+            "POST /tenders/external-awards",
+            "lots[].vendors[].prices[].item_id",
+            Kind.ITEM,
+            lambda w, bad: _record_external(w, priced=bad),
+            lambda w: _other_items(w, [w.ids["round_item"]]),
         ),
         # A lead may make a member city a party on purpose; nobody else becomes one, whatever is said.
         Case(
@@ -1064,6 +1122,20 @@ def _grpc_cases() -> list[Case]:
                     vendor_id=bad,
                 ),
             ),
+        ),
+        *(
+            Case(
+                "TendersService/RecordExternalAward",
+                field,
+                kind,
+                lambda w, bad, f=field: _external_call(w, f, bad),
+                non_parties,
+            )
+            for field, kind, non_parties in (
+                ("lots[].vendors[].vendor_id", Kind.VENDOR, None),
+                ("lots[].items[].item_id", Kind.ITEM, lambda w: _other_items(w, [w.ids["round_item"]])),
+                ("lots[].vendors[].prices[].item_id", Kind.ITEM, lambda w: _other_items(w, [w.ids["round_item"]])),
+            )
         ),
         Case(
             "ContractsService/StartMiniCompetition",

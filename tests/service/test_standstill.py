@@ -15,7 +15,7 @@ from civicpool_common.timestamps import network_today
 from civicpool_tenders.awarding import AwardDecision
 from civicpool_tenders.models import Tender
 from civicpool_tenders.relay import AwardRelay
-from civicpool_tenders.service import ContractTerm
+from civicpool_tenders.rules import ContractTerm
 from civicpool_tenders.standstill import StandstillService
 from sqlalchemy import update
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from civicpool.contracts.v1 import contracts_pb2 as contracts_pb
 from civicpool_catalog.models import Item
 from civicpool_catalog.service import ITEMS, VENDORS, CatalogService
 from civicpool_cli import demo
@@ -37,11 +38,13 @@ from civicpool_demand.service import DemandService, LineDraft, RoundDraft
 from civicpool_tenders import ocds
 from civicpool_tenders.awarding import AwardDecision, ScoreInput
 from civicpool_tenders.bids import BidDraft
+from civicpool_tenders.external import ExternalAward, ExternalAwards, ExternalItem, ExternalLot, ExternalVendor
 from civicpool_tenders.lots import LotGroup
 from civicpool_tenders.models import AwardOrder, Tender
 from civicpool_tenders.procedure import ValueLimits
 from civicpool_tenders.relay import AwardRelay
-from civicpool_tenders.service import ContractTerm, TendersService
+from civicpool_tenders.rules import ContractTerm
+from civicpool_tenders.service import TendersService
 from civicpool_tenders.views import TenderView
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -72,6 +75,7 @@ class Tendering:
     contracts_engine: AsyncEngine
     laptop: Item
     jitsi: Item
+    external: ExternalAwards
 
     async def closed_round(self, lines: tuple[tuple[Principal, str, int], ...] = DEMAND) -> str:
         now = utc_now()
@@ -129,7 +133,10 @@ async def tendering(databases: DatabaseFactory, catalog: CatalogService) -> Asyn
     tenders = TendersService(
         session_factory(tenders_engine), InProcessDemand(demand), InProcessCatalog(catalog), LIMITS, relay
     )
-    yield Tendering(tenders, contracts, demand, tenders_engine, contracts_engine, laptop, jitsi)
+    external = ExternalAwards(
+        session_factory(tenders_engine), InProcessDemand(demand), InProcessCatalog(catalog), relay
+    )
+    yield Tendering(tenders, contracts, demand, tenders_engine, contracts_engine, laptop, jitsi, external)
     for engine in (demand_engine, tenders_engine, contracts_engine):
         await engine.dispose()
 
@@ -767,3 +774,68 @@ async def test_a_removed_draft_gives_its_number_back_while_it_is_the_last(tender
     await tendering.tenders._forget_draft(again.tender.id)  # no longer the last: its number stays unused
     last = await tendering.tenders.create_tender(LEAD, await tendering.closed_round(), "", "", [])
     assert [later.tender.reference, last.tender.reference] == [f"ETT-{year}-002", f"ETT-{year}-003"]
+
+
+# -- awards made elsewhere --------------------------------------------------------------------------
+
+
+def _external(round_id: str, tendering: Tendering, *, laptop_max: int = 90, **changes: Any) -> ExternalAward:
+    """Notebooks from Rheintal and Schwarzwald (a framework), video conferencing from Schwarzwald, as awarded on
+    the state's platform; the round's demand: 75 notebooks, 420 seats."""
+    laptop, jitsi = tendering.laptop.id, tendering.jitsi.id
+    lots = [
+        ExternalLot("Notebooks", [ExternalItem(laptop, 0, laptop_max)],
+                    [ExternalVendor("rheintal", {laptop: 79_000}), ExternalVendor("schwarzwald", {laptop: 81_000})]),
+        ExternalLot("Videokonferenz", [ExternalItem(jitsi, 400, 500)], [ExternalVendor("schwarzwald", {jitsi: 1_300})]),
+    ]  # fmt: skip
+    values: dict[str, Any] = {
+        "round_id": round_id, "title": "", "description": "", "platform": "Vergabemarktplatz Baden-Württemberg",
+        "notice_number": "2026/S 201-612345", "notice_date": network_today() - dt.timedelta(days=3),
+        "procedure": Procedure.OPEN_EU, "lots": lots, "term": ContractTerm(),
+    }  # fmt: skip
+    return ExternalAward(**(values | changes))
+
+
+async def test_an_award_made_elsewhere_is_recorded_with_its_contracts(tendering: Tendering) -> None:
+    round_id = await tendering.closed_round()
+    tender_id, contracts = await tendering.external.record(LEAD, _external(round_id, tendering))
+    assert contracts is not None and len(contracts) == 3
+    laptops = sorted((c for c in contracts if c.item_id == tendering.laptop.id), key=lambda c: c.framework.rank)
+    assert [(c.vendor_id, c.unit_price_cents, c.ceiling_quantity) for c in laptops] == [
+        ("rheintal", 79_000, 90), ("schwarzwald", 81_000, 90),
+    ]  # fmt: skip
+    assert (laptops[0].framework.estimated_quantity, laptops[0].framework.max_quantity) == (75, 90)
+    assert {q.city_id: q.quantity for q in laptops[0].quotas} == {"bruchsal": 40, "buehl": 25, "ettlingen": 10}
+    jitsi = next(c for c in contracts if c.item_id == tendering.jitsi.id)
+    assert (jitsi.status, jitsi.ceiling_quantity, jitsi.HasField("framework")) == (
+        contracts_pb.CONTRACT_STATUS_ACTIVE, 500, False,
+    )  # fmt: skip
+    view = await tendering.tenders.get_tender(BRUCHSAL_IT, tender_id)
+    assert (view.tender.status, view.tender.external_platform, view.tender.round_id) == (
+        "awarded", "Vergabemarktplatz Baden-Württemberg", round_id,
+    )  # fmt: skip
+    assert (await tendering.demand.get_round(LEAD, round_id)).tender_id == tender_id  # bundled: not tendered again
+    package = await tendering.tenders.ocds_package(LEAD, tender_id, "ocds-test")
+    details = package["releases"][0]["tender"]["procurementMethodDetails"]
+    assert "Vergabemarktplatz Baden-Württemberg" in details and "2026/S 201-612345" in details
+    with pytest.raises(StateConflict, match="round is tendered"):  # bundled into the recorded tender
+        await tendering.external.record(LEAD, _external(round_id, tendering))
+
+
+async def test_an_award_made_elsewhere_covers_the_round_and_holds_its_quotas(tendering: Tendering) -> None:
+    round_id = await tendering.closed_round()
+    with pytest.raises(InvalidArgument) as refused:
+        await tendering.external.record(LEAD, _external(round_id, tendering, laptop_max=70))
+    assert [v.field for v in refused.value.violations] == ["lots[0].items[0].max_quantity"]
+    only_laptops = _external(round_id, tendering).lots[:1]
+    with pytest.raises(InvalidArgument) as missing:
+        await tendering.external.record(LEAD, _external(round_id, tendering, lots=only_laptops))
+    assert "items of the round in no lot" in str(missing.value.violations[0].description)
+    with pytest.raises(PermissionDenied):
+        await tendering.external.record(RASTATT_LEAD, _external(round_id, tendering))
+    with pytest.raises(InvalidArgument) as late:
+        await tendering.external.record(LEAD, _external(round_id, tendering, notice_date=network_today()
+                                                        + dt.timedelta(days=1)))  # fmt: skip
+    assert [v.field for v in late.value.violations] == ["notice_date"]
+    async with tendering.engine.connect() as connection:  # nothing of the refused ones stored
+        assert (await connection.execute(select(func.count()).select_from(Tender))).scalar_one() == 0

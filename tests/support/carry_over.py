@@ -79,6 +79,8 @@ ADDED_SINCE_FIXTURE: dict[str, Callable[[Any], bool]] = {
     # Frameworks with several vendors (issue 19): nothing recorded before has one.
     "framework": lambda value: value is None,
     "framework_bid_ids": lambda value: value == [],
+    # Awards made elsewhere (issue 19): nothing recorded before ran elsewhere.
+    "external": lambda value: value is None,
 }
 
 

@@ -53,6 +53,7 @@ NULLABLE = frozenset(
         "civicpool.tenders.v1.Complaint.outcome_recorded_at",
         "civicpool.contracts.v1.ChangeContractRequest.legal_ground",
         "civicpool.contracts.v1.MiniCompetition.decided_at",
+        "civicpool.tenders.v1.Tender.external",
     }
 )
 
@@ -68,6 +69,10 @@ FIELD_VALUES: dict[str, st.SearchStrategy[Any]] = {
     "civicpool.tenders.v1.VolumeTier.min_quantity": st.integers(2, 10**9),
     "civicpool.tenders.v1.VolumeTier.unit_price_cents": cents,
     "civicpool.tenders.v1.LotAward.vendors": st.integers(1, 10),
+    "civicpool.tenders.v1.ExternalProcedure.notice_date": days,
+    "civicpool.tenders.v1.ExternalItem.estimated_quantity": st.integers(0, 1_000_000),
+    "civicpool.tenders.v1.ExternalItem.max_quantity": st.integers(1, 1_000_000),
+    "civicpool.tenders.v1.ExternalPrice.unit_price_cents": st.integers(1, 10**11),
     "civicpool.tenders.v1.Weights.price": st.integers(0, 100),
     "civicpool.tenders.v1.Weights.quality": st.integers(0, 100),
     "civicpool.tenders.v1.Weights.data_protection": st.integers(0, 100),

@@ -191,6 +191,18 @@ def _body_round_trip(
 DE = st.sampled_from(["DE", "AT"])
 CPV_PREFIX = st.sampled_from(["30", "302", "48515"])
 # (request message, what a body can carry in it, message -> body, body -> message)
+# An external award's lot (each element's strategy): at least one item and one vendor pricing at least one
+# item (the REST model's bounds), drawn whole, as too few of freely drawn ones would pass.
+_NAMES = st.text(st.characters(categories=["L", "N"]), min_size=2, max_size=12)
+_PRICES = st.fixed_dictionaries({"item_id": _NAMES, "unit_price_cents": st.integers(1, 10**11)})
+EXTERNAL_LOTS = st.fixed_dictionaries({
+    "title": _NAMES,
+    "items": st.lists(st.fixed_dictionaries({"item_id": _NAMES, "estimated_quantity": st.integers(0, 10),
+                                             "max_quantity": st.integers(1, 10)}), min_size=1, max_size=2),
+    "vendors": st.lists(st.fixed_dictionaries({"vendor_id": _NAMES, "prices": st.lists(_PRICES, min_size=1,
+                                                                                      max_size=2)}),
+                        min_size=1, max_size=2),
+})  # fmt: skip
 BODIES: list[tuple[str, st.SearchStrategy[Any], Callable[[Any], Body], Callable[[Body], Message]]] = [
     ("item", requests(catalog_pb.Item), catalog.item_fields_from_proto, catalog.item_fields_to_proto),
     ("city", requests(catalog_pb.City), catalog.city_fields_from_proto, catalog.city_fields_to_proto),
@@ -266,6 +278,10 @@ BODIES: list[tuple[str, st.SearchStrategy[Any], Callable[[Any], Body], Callable[
      lambda body: contracts.mini_competition_request_to_proto("f", body, "k")),
     ("offer", requests(contracts_pb.SubmitOfferRequest, id=st.just("m")), contracts.offer_from_proto,
      lambda body: contracts.offer_to_proto("m", body)),
+    ("external award", requests(tenders_pb.RecordExternalAwardRequest, notice_date=st.just("2026-10-15"),
+                                starts_on=st.just("2027-01-01"), ends_on=st.just(""), renewal_notice_on=st.just(""),
+                                lots=EXTERNAL_LOTS),
+     tenders.external_award_from_proto, tenders.external_award_to_proto),
     ("pass on", requests(contracts_pb.PassOnCallOffRequest, id=st.just("t"), idempotency_key=st.just("k")),
      contracts.pass_on_from_proto, lambda body: contracts.pass_on_to_proto("t", body, "k")),
     ("budget", requests(contracts_pb.SetBudgetRequest, city_id=st.just("c"), year=st.just(2027),

@@ -82,6 +82,12 @@ __all__ = [
     "DocumentVersion",
     "EvaluateBody",
     "Evaluation",
+    "ExternalAwardBody",
+    "ExternalItem",
+    "ExternalLot",
+    "ExternalPrice",
+    "ExternalProcedure",
+    "ExternalVendor",
     "FieldChange",
     "Framework",
     "FrameworkCityUse",
@@ -250,6 +256,12 @@ from civicpool_client.models.document import Document as Document
 from civicpool_client.models.document_version import DocumentVersion as DocumentVersion
 from civicpool_client.models.evaluate_body import EvaluateBody as EvaluateBody
 from civicpool_client.models.evaluation import Evaluation as Evaluation
+from civicpool_client.models.external_award_body import ExternalAwardBody as ExternalAwardBody
+from civicpool_client.models.external_item import ExternalItem as ExternalItem
+from civicpool_client.models.external_lot import ExternalLot as ExternalLot
+from civicpool_client.models.external_price import ExternalPrice as ExternalPrice
+from civicpool_client.models.external_procedure import ExternalProcedure as ExternalProcedure
+from civicpool_client.models.external_vendor import ExternalVendor as ExternalVendor
 from civicpool_client.models.field_change import FieldChange as FieldChange
 from civicpool_client.models.framework import Framework as Framework
 from civicpool_client.models.framework_city_use import FrameworkCityUse as FrameworkCityUse

@@ -101,6 +101,12 @@ class TenderEvent(BaseModel):
     detail: str
 
 
+class ExternalProcedure(BaseModel):
+    platform: str = Field(description="The e-procurement platform the procedure ran on")
+    notice_number: str
+    notice_date: dt.date
+
+
 class Tender(BaseModel):
     id: str
     reference: str = Field(
@@ -130,6 +136,9 @@ class Tender(BaseModel):
         description="Set at the award: the standstill's last day (Europe/Berlin); see /tenders/{id}/standstill"
     )
     contracts_activated_at: dt.datetime | None = Field(description="When the lead confirmed the contracts signed")
+    external: ExternalProcedure | None = Field(
+        None, description="Set when the procedure ran on another platform and its award was recorded here"
+    )
     bids_opened_at: dt.datetime | None
     bids_opened_by: str | None
     cancel_reason: str | None
@@ -352,6 +361,58 @@ class AwardBody(Request):
     ends_on: Day | None = Field(None, description="Default: two years after the start; at most four")
     renewal_notice_on: Day | None = Field(None, description="Default: 90 days before the end")
     version: Version | None = None
+
+
+class ExternalPrice(Request):
+    item_id: str = Field(min_length=1, max_length=64)
+    unit_price_cents: int = Field(strict=True, ge=1, le=10**11)
+
+
+class ExternalVendor(Request):
+    vendor_id: str = Field(min_length=1, max_length=40)
+    prices: list[ExternalPrice] = Field(min_length=1, max_length=50, description="One per item of the lot")
+
+
+class ExternalItem(Request):
+    item_id: str = Field(min_length=1, max_length=64)
+    estimated_quantity: int = Field(0, strict=True, ge=0, le=1_000_000, description="0: the round's quantity")
+    max_quantity: int = Field(strict=True, ge=1, le=1_000_000, description="At least the round's quantity")
+
+
+class ExternalLot(Request):
+    title: str = Field("", max_length=200)
+    items: list[ExternalItem] = Field(min_length=1, max_length=50)
+    vendors: list[ExternalVendor] = Field(
+        min_length=1, max_length=10, description="In the order of the cascade; several make one framework per item"
+    )
+
+
+class ExternalAwardBody(Request):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{
+                "round_id": "01J9Z7R0U1N2D3E4F5G6H7J8K9", "platform": "Vergabemarktplatz Baden-Württemberg",
+                "notice_number": "2026/S 201-612345", "notice_date": "2026-10-15", "procedure": "open_eu",
+                "lots": [{"title": "Notebooks",
+                          "items": [{"item_id": "01J9Z7I1T2E3M4A5B6C7D8E9F0", "max_quantity": 80}],
+                          "vendors": [{"vendor_id": "rheintal", "prices": [
+                              {"item_id": "01J9Z7I1T2E3M4A5B6C7D8E9F0", "unit_price_cents": 84900}]}]}],
+            }]
+        }
+    )  # fmt: skip
+
+    round_id: str = Field(min_length=1, max_length=64, description="A closed round of your city: its lines are the "
+                          "cities' quotas, and it is bundled into the recorded tender")  # fmt: skip
+    title: str = Field("", max_length=200, description="Default: the round's title")
+    description: str = Field("", max_length=4000)
+    platform: str = Field(min_length=1, max_length=200, description="Where the procedure ran")
+    notice_number: str = Field(min_length=1, max_length=100, description="The award notice's number there")
+    notice_date: Day = Field(description="The award notice's date, not after today")
+    procedure: Procedure
+    lots: list[ExternalLot] = Field(min_length=1, max_length=50, description="Every item of the round in one lot")
+    starts_on: Day | None = Field(None, description="Default: today (Europe/Berlin); not before today")
+    ends_on: Day | None = Field(None, description="Default: two years after the start; at most four")
+    renewal_notice_on: Day | None = Field(None, description="Default: 90 days before the end")
 
 
 class AwardResult(BaseModel):

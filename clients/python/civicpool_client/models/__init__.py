@@ -59,6 +59,12 @@ from civicpool_client.models.document import Document
 from civicpool_client.models.document_version import DocumentVersion
 from civicpool_client.models.evaluate_body import EvaluateBody
 from civicpool_client.models.evaluation import Evaluation
+from civicpool_client.models.external_award_body import ExternalAwardBody
+from civicpool_client.models.external_item import ExternalItem
+from civicpool_client.models.external_lot import ExternalLot
+from civicpool_client.models.external_price import ExternalPrice
+from civicpool_client.models.external_procedure import ExternalProcedure
+from civicpool_client.models.external_vendor import ExternalVendor
 from civicpool_client.models.field_change import FieldChange
 from civicpool_client.models.framework import Framework
 from civicpool_client.models.framework_city_use import FrameworkCityUse

@@ -20,6 +20,7 @@ import json
 from datetime import date, datetime
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
 from typing import Any, ClassVar, Dict, List, Optional
+from civicpool_client.models.external_procedure import ExternalProcedure
 from civicpool_client.models.lot import Lot
 from civicpool_client.models.procedure import Procedure
 from civicpool_client.models.tender_event import TenderEvent
@@ -50,6 +51,7 @@ class Tender(BaseModel):
     standstill: StrictBool = Field(description="The award waits out a standstill (§ 134 GWB): on at or above the EU threshold, switchable below")
     standstill_ends_on: Optional[date] = Field(description="Set at the award: the standstill's last day (Europe/Berlin); see /tenders/{id}/standstill")
     contracts_activated_at: Optional[datetime] = Field(description="When the lead confirmed the contracts signed")
+    external: Optional[ExternalProcedure] = Field(default=None, description="Set when the procedure ran on another platform and its award was recorded here")
     bids_opened_at: Optional[datetime]
     bids_opened_by: Optional[StrictStr]
     cancel_reason: Optional[StrictStr]
@@ -58,7 +60,7 @@ class Tender(BaseModel):
     version: StrictInt
     created_by: StrictStr
     created_at: datetime
-    __properties: ClassVar[List[str]] = ["id", "reference", "title", "description", "lead_city_id", "round_id", "status", "estimated_value_cents", "participating_city_ids", "recommended_procedure", "recommendation_reason", "procedure", "procedure_justification", "bids_due_at", "questions_due_at", "standstill", "standstill_ends_on", "contracts_activated_at", "bids_opened_at", "bids_opened_by", "cancel_reason", "lots", "events", "version", "created_by", "created_at"]
+    __properties: ClassVar[List[str]] = ["id", "reference", "title", "description", "lead_city_id", "round_id", "status", "estimated_value_cents", "participating_city_ids", "recommended_procedure", "recommendation_reason", "procedure", "procedure_justification", "bids_due_at", "questions_due_at", "standstill", "standstill_ends_on", "contracts_activated_at", "external", "bids_opened_at", "bids_opened_by", "cancel_reason", "lots", "events", "version", "created_by", "created_at"]
 
     model_config = ConfigDict(
         validate_by_name=True,
@@ -99,6 +101,9 @@ class Tender(BaseModel):
             exclude=excluded_fields,
             exclude_none=True,
         )
+        # override the default output from pydantic by calling `to_dict()` of external
+        if self.external:
+            _dict['external'] = self.external.to_dict()
         # override the default output from pydantic by calling `to_dict()` of each item in lots (list)
         _items = []
         if self.lots:
@@ -140,6 +145,11 @@ class Tender(BaseModel):
         # and model_fields_set contains the field
         if self.contracts_activated_at is None and "contracts_activated_at" in self.model_fields_set:
             _dict['contracts_activated_at'] = None
+
+        # set to None if external (nullable) is None
+        # and model_fields_set contains the field
+        if self.external is None and "external" in self.model_fields_set:
+            _dict['external'] = None
 
         # set to None if bids_opened_at (nullable) is None
         # and model_fields_set contains the field
@@ -186,6 +196,7 @@ class Tender(BaseModel):
             "standstill": obj.get("standstill"),
             "standstill_ends_on": obj.get("standstill_ends_on"),
             "contracts_activated_at": obj.get("contracts_activated_at"),
+            "external": ExternalProcedure.from_dict(obj["external"]) if obj.get("external") is not None else None,
             "bids_opened_at": obj.get("bids_opened_at"),
             "bids_opened_by": obj.get("bids_opened_by"),
             "cancel_reason": obj.get("cancel_reason"),

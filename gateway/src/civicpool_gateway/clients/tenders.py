@@ -25,6 +25,7 @@ from civicpool_gateway.tender_schemas import (
     DocumentVersion,
     EvaluateBody,
     Evaluation,
+    ExternalAwardBody,
     Question,
     Standstill,
     Tender,
@@ -113,6 +114,10 @@ class TendersClient(ServiceClient):
     async def award_tender(self, tender_id: str, body: AwardBody, expected: ExpectedVersion, token: str) -> AwardResult:
         request = serde.award_to_proto(tender_id, body, expected.number)
         reply = await self._call(self._stub.AwardTender, request, token, expected=expected)
+        return serde.award_result_from_proto(reply)
+
+    async def record_external_award(self, body: ExternalAwardBody, token: str) -> AwardResult:
+        reply = await self._call(self._stub.RecordExternalAward, serde.external_award_to_proto(body), token)
         return serde.award_result_from_proto(reply)
 
     # -- after the award decision --------------------------------------------------------

@@ -22,6 +22,7 @@ from civicpool_gateway.tender_schemas import (
     CancelBody,
     EvaluateBody,
     Evaluation,
+    ExternalAwardBody,
     Tender,
     TenderCreate,
     TenderListParams,
@@ -151,6 +152,23 @@ async def award_tender(
 ) -> AwardResult:  # fmt: skip
     expected = version_if_named(if_match, body.version)
     return await services.tenders.award_tender(id, body, expected, caller.token)
+
+
+@router.post(
+    "/tenders/external-awards",
+    summary="Record an award made on another platform",
+    description="A procedure run on another e-procurement platform (e.g. the state's), recorded with its award "
+    "from a closed demand round of your city: the round's lines are the cities' quotas and the round is bundled "
+    "into the recorded tender. Every item of the round is in one lot, with its maximum quantity (at least the "
+    "round's) and its estimated one; each lot's vendors with their unit prices, in the order of the cascade "
+    "(several vendors make a framework with several vendors). The tender is stored as awarded and its contracts "
+    "are active from `starts_on`: call-offs, the pool, the ledger, reports and renewals work as for our own "
+    "tenders, and the OCDS export says where the procedure ran. A procurement lead of the round's city.",
+    response_model=AwardResult,
+    status_code=status.HTTP_201_CREATED,
+)
+async def record_external_award(body: ExternalAwardBody, caller: LeadDep, services: ClientsDep) -> AwardResult:
+    return await services.tenders.record_external_award(body, caller.token)
 
 
 @router.get(

@@ -43,6 +43,12 @@ from civicpool_gateway.tender_schemas import (
     DocumentVersion,
     EvaluateBody,
     Evaluation,
+    ExternalAwardBody,
+    ExternalItem,
+    ExternalLot,
+    ExternalPrice,
+    ExternalProcedure,
+    ExternalVendor,
     InformationNotice,
     InformationNoticeLot,
     Lot,
@@ -168,6 +174,13 @@ def tender_from_proto(message: pb.Tender) -> Tender:
         standstill=message.standstill,
         standstill_ends_on=day_or_none(message.standstill_ends_on),
         contracts_activated_at=time_or_none(message.HasField("contracts_activated_at"), message.contracts_activated_at),
+        external=ExternalProcedure(
+            platform=message.external.platform,
+            notice_number=message.external.notice_number,
+            notice_date=day(message.external.notice_date),
+        )
+        if message.HasField("external")
+        else None,
         bids_opened_at=time_or_none(message.HasField("bids_opened_at"), message.bids_opened_at),
         bids_opened_by=text_or_none(message.bids_opened_by),
         cancel_reason=text_or_none(message.cancel_reason),
@@ -199,6 +212,13 @@ def tender_to_proto(tender: Tender) -> pb.Tender:
         standstill=tender.standstill,
         standstill_ends_on=tender.standstill_ends_on.isoformat() if tender.standstill_ends_on else "",
         contracts_activated_at=timestamp_or_none(tender.contracts_activated_at),
+        external=pb.ExternalProcedure(
+            platform=tender.external.platform,
+            notice_number=tender.external.notice_number,
+            notice_date=tender.external.notice_date.isoformat(),
+        )
+        if tender.external
+        else None,
         bids_opened_at=timestamp_or_none(tender.bids_opened_at),
         bids_opened_by=tender.bids_opened_by or "",
         cancel_reason=tender.cancel_reason or "",
@@ -762,4 +782,40 @@ def outcome_request_from_proto(request: pb.DecideComplaintRequest) -> ComplaintO
     return ComplaintOutcomeBody(
         outcome=word(request.outcome, COMPLAINT_OUTCOMES),  # unset: refused by the model
         decided_on=day(request.decided_on), note=request.note, version=request.expected_version or None,
+    )  # fmt: skip
+
+
+def external_award_to_proto(body: ExternalAwardBody) -> pb.RecordExternalAwardRequest:
+    return pb.RecordExternalAwardRequest(
+        round_id=body.round_id, title=body.title, description=body.description, platform=body.platform,
+        notice_number=body.notice_number, notice_date=body.notice_date.isoformat(),
+        procedure=to_proto(body.procedure, pb.Procedure, Procedure),
+        lots=[pb.ExternalLot(
+            title=lot.title,
+            items=[pb.ExternalItem(item_id=i.item_id, estimated_quantity=i.estimated_quantity,
+                                   max_quantity=i.max_quantity) for i in lot.items],
+            vendors=[pb.ExternalVendor(vendor_id=v.vendor_id, prices=[
+                pb.ExternalPrice(item_id=p.item_id, unit_price_cents=p.unit_price_cents) for p in v.prices
+            ]) for v in lot.vendors],
+        ) for lot in body.lots],
+        starts_on=day_text(body.starts_on), ends_on=day_text(body.ends_on),
+        renewal_notice_on=day_text(body.renewal_notice_on),
+    )  # fmt: skip
+
+
+def external_award_from_proto(request: pb.RecordExternalAwardRequest) -> ExternalAwardBody:
+    return ExternalAwardBody(
+        round_id=request.round_id, title=request.title, description=request.description, platform=request.platform,
+        notice_number=request.notice_number, notice_date=day(request.notice_date),
+        procedure=word(request.procedure, PROCEDURES),  # unset: refused by the model
+        lots=[ExternalLot(
+            title=lot.title,
+            items=[ExternalItem(item_id=i.item_id, estimated_quantity=i.estimated_quantity,
+                                max_quantity=i.max_quantity) for i in lot.items],
+            vendors=[ExternalVendor(vendor_id=v.vendor_id, prices=[
+                ExternalPrice(item_id=p.item_id, unit_price_cents=p.unit_price_cents) for p in v.prices
+            ]) for v in lot.vendors],
+        ) for lot in request.lots],
+        starts_on=day_or_none(request.starts_on), ends_on=day_or_none(request.ends_on),
+        renewal_notice_on=day_or_none(request.renewal_notice_on),
     )  # fmt: skip

@@ -124,7 +124,7 @@ class DocumentService:
                     action = "document_added" if version.version == 1 else "document_changed"
                     session.add(TenderEvent(tender_id=tender.id, action=action, actor=principal.username, at=now,
                                             detail=detail))  # fmt: skip
-                if after_publication:
+                if after_publication and not tender.external_platform:  # a recorded procedure has no bidders to tell
                     session.add(_change_notice(tender, document, version.version))
                 await session.flush()
                 return DocumentView(document, [*versions, version])
@@ -245,7 +245,7 @@ def _reads_tender_documents(principal: Principal, tender: Tender) -> bool:
 
 
 def _check_tender_documents_change(tender: Tender, now: dt.datetime) -> None:
-    if tender.status == TenderStatus.DRAFT:
+    if tender.status == TenderStatus.DRAFT or tender.external_platform:  # a procedure run elsewhere: its record
         return
     if tender.status != TenderStatus.PUBLISHED or tender.bids_due_at is None or now >= tender.bids_due_at:
         raise StateConflict(

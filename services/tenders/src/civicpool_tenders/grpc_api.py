@@ -41,11 +41,13 @@ from civicpool_tenders.bids import BidDraft, BidView, bid_prices
 from civicpool_tenders.clients import GrpcAwardContracts, GrpcCatalog, GrpcDemandRounds
 from civicpool_tenders.config import TendersSettings
 from civicpool_tenders.documents import DocumentService, DocumentView, Limits, Owner, Upload
+from civicpool_tenders.external import ExternalAward, ExternalAwards, ExternalItem, ExternalLot, ExternalVendor
 from civicpool_tenders.lots import LotGroup
 from civicpool_tenders.models import Complaint, DocumentVersion, InformationNotice, NotificationOrder
 from civicpool_tenders.questions import QuestionService, QuestionView
 from civicpool_tenders.relay import AwardRelay
-from civicpool_tenders.service import ContractTerm, TendersService
+from civicpool_tenders.rules import ContractTerm
+from civicpool_tenders.service import TendersService
 from civicpool_tenders.standstill import StandstillService, StandstillView
 from civicpool_tenders.views import EvaluationView, TenderView
 
@@ -79,6 +81,10 @@ def tender_to_proto(view: TenderView) -> pb.Tender:
         standstill=t.standstill,
         standstill_ends_on=t.standstill_ends_on.isoformat() if t.standstill_ends_on else "",
         contracts_activated_at=_optional_time(t.contracts_activated_at),
+        external=pb.ExternalProcedure(
+            platform=t.external_platform, notice_number=t.external_notice_number,
+            notice_date=t.external_notice_date.isoformat() if t.external_notice_date else "",
+        ) if t.external_platform else None,
         version=t.version,
         created_by=t.created_by,
         cancel_reason=t.cancel_reason,
@@ -252,9 +258,10 @@ def complaint_to_proto(c: Complaint) -> pb.Complaint:
 class TendersServicer(tenders_pb2_grpc.TendersServiceServicer):
     def __init__(
         self, service: TendersService, documents: DocumentService, questions: QuestionService,
-        standstills: StandstillService, settings: TendersSettings,
+        standstills: StandstillService, external: ExternalAwards, settings: TendersSettings,
     ) -> None:  # fmt: skip
         self._service = service
+        self._external = external
         self._documents = documents
         self._questions = questions
         self._standstills = standstills
@@ -343,6 +350,28 @@ class TendersServicer(tenders_pb2_grpc.TendersServiceServicer):
         view, contracts = await self._service.award(
             current_principal(), request.tender_id, decisions, term, request.expected_version
         )
+        return pb.AwardResult(
+            tender=tender_to_proto(view), contracts=contracts or [], contracts_pending=contracts is None
+        )
+
+    async def RecordExternalAward(self, request: pb.RecordExternalAwardRequest, context: Context) -> pb.AwardResult:
+        principal = current_principal()
+        lots = [
+            ExternalLot(
+                lot.title,
+                [ExternalItem(i.item_id, i.estimated_quantity, i.max_quantity) for i in lot.items],
+                [ExternalVendor(v.vendor_id, {p.item_id: p.unit_price_cents for p in v.prices}) for v in lot.vendors],
+            )
+            for lot in request.lots
+        ]
+        award = ExternalAward(
+            request.round_id, request.title, request.description, request.platform, request.notice_number,
+            date_field(request.notice_date, "notice_date"), from_proto(request.procedure, pb.Procedure, Procedure),
+            lots, ContractTerm(date_field(request.starts_on, "starts_on"), date_field(request.ends_on, "ends_on"),
+                               date_field(request.renewal_notice_on, "renewal_notice_on")),
+        )  # fmt: skip
+        tender_id, contracts = await self._external.record(principal, award)
+        view = await self._service.get_tender(principal, tender_id)
         return pb.AwardResult(
             tender=tender_to_proto(view), contracts=contracts or [], contracts_pending=contracts is None
         )
@@ -490,7 +519,8 @@ async def register(
     limits = Limits(settings.max_document_bytes, settings.max_documents_bytes_per_tender)
     documents = DocumentService(sessions, catalog, limits)
     questions = QuestionService(sessions, catalog)
-    servicer = TendersServicer(service, documents, questions, standstills, settings)
+    external = ExternalAwards(sessions, demand, catalog, relay)
+    servicer = TendersServicer(service, documents, questions, standstills, external, settings)
     tenders_pb2_grpc.add_TendersServiceServicer_to_server(servicer, server)
     try:
         async with (

@@ -83,6 +83,10 @@ class Tender(Base):
     standstill_ends_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
     contracts_activated_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     contracts_activated_by: Mapped[str] = mapped_column(String(255), default="", server_default="")
+    # A procedure run on another e-procurement platform and recorded here with its award ("": run here).
+    external_platform: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    external_notice_number: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    external_notice_date: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
     created_by: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
     updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())

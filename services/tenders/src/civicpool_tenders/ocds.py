@@ -10,6 +10,8 @@
   a contract-level buyer for OCDS 1.1; OCDS allows additional fields).
 - Bidders appear (as `tenderers`) only after bidding has closed; prices only
   in awards and contracts.
+- A procedure run on another platform and recorded here says where it ran, with
+  its notice, in `tender.procurementMethodDetails`.
 Amounts are euros as JSON numbers (the standard's form); the records keep cents.
 """
 
@@ -111,6 +113,9 @@ def release_package(
         city_party(city_id, "buyer")
     tenderers = [vendor_party(v, "tenderer") for v in dict.fromkeys(b.vendor_id for b in bids)]
     method, method_details = METHODS[Procedure(tender.procedure)]
+    if tender.external_platform:  # run elsewhere and recorded here: say where, with the notice
+        method_details += (f", durchgeführt auf {tender.external_platform}, Bekanntmachung "
+                           f"{tender.external_notice_number} vom {tender.external_notice_date}")  # fmt: skip
     published = next((e.at for e in view.events if e.action == TenderStatus.PUBLISHED.value), None)
     items, lots = [], []
     for lot_view in view.lots:

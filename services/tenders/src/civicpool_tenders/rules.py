@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from civicpool_common import lifecycle
-from civicpool_common.errors import FieldViolation
+from civicpool_common.errors import FieldViolation, InvalidArgument
 from civicpool_common.lifecycle import StateConflict, Transition
 from civicpool_common.messages import N_, Labels, Text
 from civicpool_common.vocabulary import TenderStatus
@@ -15,6 +16,7 @@ MAX_TIERS = 20
 MAX_DELIVERY_DAYS = 3650
 MAX_TEXT = 2000
 LONGEST_FRAMEWORK = 4  # years: § 21 (6) VgV limits framework agreements to four years
+MAX_QUANTITY = 1_000_000  # of one item in a lot: as the demand and contracts services count
 MAX_FRAMEWORK_VENDORS = 10  # vendors in one lot's framework: more cannot compete for a call-off in earnest
 
 
@@ -117,6 +119,26 @@ def _add_years(day: dt.date, years: int) -> dt.date:
         return day.replace(year=day.year + years)
     except ValueError:  # from 29 February: a year later is 1 March
         return day.replace(year=day.year + years, month=3, day=1)
+
+
+@dataclass(frozen=True)
+class ContractTerm:
+    """The term an award asks for; a day not given takes its default (resolved_term)."""
+
+    starts_on: dt.date | None = None
+    ends_on: dt.date | None = None
+    renewal_notice_on: dt.date | None = None
+
+
+def resolved_term(term: ContractTerm, today: dt.date) -> tuple[dt.date, dt.date, dt.date]:
+    """The contracts' start, last day and renewal notice date, defaults filled in; refused when not valid."""
+    starts_on = term.starts_on or today
+    ends_on = term.ends_on or default_term(starts_on)[1]
+    notice_on = term.renewal_notice_on or default_notice(starts_on, ends_on)
+    violations = contract_term_violations(starts_on, ends_on, notice_on, today)
+    if violations:
+        raise InvalidArgument(Text("the contract term is not valid"), violations=violations)
+    return starts_on, ends_on, notice_on
 
 
 def default_term(today: dt.date) -> tuple[dt.date, dt.date, dt.date]:

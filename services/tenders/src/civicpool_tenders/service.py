@@ -12,7 +12,6 @@ import contextlib
 import datetime as dt
 import logging
 from collections.abc import AsyncIterator, Container, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from civicpool.contracts.v1 import contracts_pb2 as contracts_pb
@@ -81,18 +80,12 @@ from civicpool_tenders.models import (
 )
 from civicpool_tenders.procedure import ValueLimits, recommend
 from civicpool_tenders.relay import AwardRelay
+from civicpool_tenders.rules import ContractTerm
 from civicpool_tenders.standstill import information_notices
 from civicpool_tenders.views import EvaluationView, LotView, TenderView
 
 log = logging.getLogger("civicpool.contracts")
 MAX_DESCRIPTION = 4000
-
-
-@dataclass(frozen=True)
-class ContractTerm:
-    starts_on: dt.date | None = None
-    ends_on: dt.date | None = None
-    renewal_notice_on: dt.date | None = None
 
 
 _STANDSTILL_REQUIRED = N_(
@@ -550,13 +543,7 @@ class TendersService:
     ) -> tuple[TenderView, list[contracts_pb.Contract] | None]:
         """The awarded tender and its contracts as the contracts service made them; None for the contracts when
         that service did not confirm them yet (the order stands, and the relay delivers it as soon as it can)."""
-        today = network_today()
-        starts_on = term.starts_on or today
-        ends_on = term.ends_on or rules.default_term(starts_on)[1]
-        notice_on = term.renewal_notice_on or rules.default_notice(starts_on, ends_on)
-        violations = rules.contract_term_violations(starts_on, ends_on, notice_on, today)
-        if violations:
-            raise InvalidArgument(Text("the contract term is not valid"), violations=violations)
+        starts_on, ends_on, notice_on = rules.resolved_term(term, network_today())
         standstill = await self._require_active_parties(principal, tender_id, decisions, expected_version)
         names = {}  # the winners' names, for the information notices of a standstill (read before the transaction)
         if standstill:

@@ -307,6 +307,7 @@ class Tender(_message.Message):
     STANDSTILL_FIELD_NUMBER: _builtins.int
     STANDSTILL_ENDS_ON_FIELD_NUMBER: _builtins.int
     CONTRACTS_ACTIVATED_AT_FIELD_NUMBER: _builtins.int
+    EXTERNAL_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     title: _builtins.str
     lead_city_id: _builtins.str
@@ -354,6 +355,10 @@ class Tender(_message.Message):
 
     @_builtins.property
     def contracts_activated_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def external(self) -> Global___ExternalProcedure:
+        """set when the procedure ran on another platform and was recorded here"""
+
     def __init__(
         self,
         *,
@@ -383,14 +388,43 @@ class Tender(_message.Message):
         standstill: _builtins.bool = ...,
         standstill_ends_on: _builtins.str = ...,
         contracts_activated_at: _timestamp_pb2.Timestamp | None = ...,
+        external: Global___ExternalProcedure | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["bids_due_at", b"bids_due_at", "bids_opened_at", b"bids_opened_at", "contracts_activated_at", b"contracts_activated_at", "created_at", b"created_at", "questions_due_at", b"questions_due_at"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["bids_due_at", b"bids_due_at", "bids_opened_at", b"bids_opened_at", "contracts_activated_at", b"contracts_activated_at", "created_at", b"created_at", "external", b"external", "questions_due_at", b"questions_due_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["bids_due_at", b"bids_due_at", "bids_opened_at", b"bids_opened_at", "bids_opened_by", b"bids_opened_by", "cancel_reason", b"cancel_reason", "contracts_activated_at", b"contracts_activated_at", "created_at", b"created_at", "created_by", b"created_by", "description", b"description", "estimated_value_cents", b"estimated_value_cents", "events", b"events", "id", b"id", "lead_city_id", b"lead_city_id", "lots", b"lots", "participating_city_ids", b"participating_city_ids", "procedure", b"procedure", "procedure_justification", b"procedure_justification", "questions_due_at", b"questions_due_at", "recommendation_reason", b"recommendation_reason", "recommended_procedure", b"recommended_procedure", "reference", b"reference", "round_id", b"round_id", "standstill", b"standstill", "standstill_ends_on", b"standstill_ends_on", "status", b"status", "title", b"title", "version", b"version"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["bids_due_at", b"bids_due_at", "bids_opened_at", b"bids_opened_at", "bids_opened_by", b"bids_opened_by", "cancel_reason", b"cancel_reason", "contracts_activated_at", b"contracts_activated_at", "created_at", b"created_at", "created_by", b"created_by", "description", b"description", "estimated_value_cents", b"estimated_value_cents", "events", b"events", "external", b"external", "id", b"id", "lead_city_id", b"lead_city_id", "lots", b"lots", "participating_city_ids", b"participating_city_ids", "procedure", b"procedure", "procedure_justification", b"procedure_justification", "questions_due_at", b"questions_due_at", "recommendation_reason", b"recommendation_reason", "recommended_procedure", b"recommended_procedure", "reference", b"reference", "round_id", b"round_id", "standstill", b"standstill", "standstill_ends_on", b"standstill_ends_on", "status", b"status", "title", b"title", "version", b"version"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___Tender: _TypeAlias = Tender  # noqa: Y015
+
+@_typing.final
+class ExternalProcedure(_message.Message):
+    """Where a procedure recorded here ran: another e-procurement platform and its notice."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PLATFORM_FIELD_NUMBER: _builtins.int
+    NOTICE_NUMBER_FIELD_NUMBER: _builtins.int
+    NOTICE_DATE_FIELD_NUMBER: _builtins.int
+    platform: _builtins.str
+    notice_number: _builtins.str
+    notice_date: _builtins.str
+    """YYYY-MM-DD"""
+    def __init__(
+        self,
+        *,
+        platform: _builtins.str = ...,
+        notice_number: _builtins.str = ...,
+        notice_date: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["notice_date", b"notice_date", "notice_number", b"notice_number", "platform", b"platform"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ExternalProcedure: _TypeAlias = ExternalProcedure  # noqa: Y015
 
 @_typing.final
 class LotGroup(_message.Message):
@@ -829,6 +863,164 @@ class AwardTenderRequest(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___AwardTenderRequest: _TypeAlias = AwardTenderRequest  # noqa: Y015
+
+@_typing.final
+class ExternalPrice(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ITEM_ID_FIELD_NUMBER: _builtins.int
+    UNIT_PRICE_CENTS_FIELD_NUMBER: _builtins.int
+    item_id: _builtins.str
+    unit_price_cents: _builtins.int
+    def __init__(
+        self,
+        *,
+        item_id: _builtins.str = ...,
+        unit_price_cents: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["item_id", b"item_id", "unit_price_cents", b"unit_price_cents"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ExternalPrice: _TypeAlias = ExternalPrice  # noqa: Y015
+
+@_typing.final
+class ExternalVendor(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    VENDOR_ID_FIELD_NUMBER: _builtins.int
+    PRICES_FIELD_NUMBER: _builtins.int
+    vendor_id: _builtins.str
+    @_builtins.property
+    def prices(self) -> _containers.RepeatedCompositeFieldContainer[Global___ExternalPrice]:
+        """one per item of the lot"""
+
+    def __init__(
+        self,
+        *,
+        vendor_id: _builtins.str = ...,
+        prices: _abc.Iterable[Global___ExternalPrice] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["prices", b"prices", "vendor_id", b"vendor_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ExternalVendor: _TypeAlias = ExternalVendor  # noqa: Y015
+
+@_typing.final
+class ExternalItem(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ITEM_ID_FIELD_NUMBER: _builtins.int
+    ESTIMATED_QUANTITY_FIELD_NUMBER: _builtins.int
+    MAX_QUANTITY_FIELD_NUMBER: _builtins.int
+    item_id: _builtins.str
+    estimated_quantity: _builtins.int
+    """0: the round's quantity"""
+    max_quantity: _builtins.int
+    """at least the round's quantity (the cities' quotas)"""
+    def __init__(
+        self,
+        *,
+        item_id: _builtins.str = ...,
+        estimated_quantity: _builtins.int = ...,
+        max_quantity: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["estimated_quantity", b"estimated_quantity", "item_id", b"item_id", "max_quantity", b"max_quantity"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ExternalItem: _TypeAlias = ExternalItem  # noqa: Y015
+
+@_typing.final
+class ExternalLot(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TITLE_FIELD_NUMBER: _builtins.int
+    ITEMS_FIELD_NUMBER: _builtins.int
+    VENDORS_FIELD_NUMBER: _builtins.int
+    title: _builtins.str
+    @_builtins.property
+    def items(self) -> _containers.RepeatedCompositeFieldContainer[Global___ExternalItem]: ...
+    @_builtins.property
+    def vendors(self) -> _containers.RepeatedCompositeFieldContainer[Global___ExternalVendor]:
+        """in the order of the cascade; several make a framework with several vendors"""
+
+    def __init__(
+        self,
+        *,
+        title: _builtins.str = ...,
+        items: _abc.Iterable[Global___ExternalItem] | None = ...,
+        vendors: _abc.Iterable[Global___ExternalVendor] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["items", b"items", "title", b"title", "vendors", b"vendors"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ExternalLot: _TypeAlias = ExternalLot  # noqa: Y015
+
+@_typing.final
+class RecordExternalAwardRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ROUND_ID_FIELD_NUMBER: _builtins.int
+    TITLE_FIELD_NUMBER: _builtins.int
+    DESCRIPTION_FIELD_NUMBER: _builtins.int
+    PLATFORM_FIELD_NUMBER: _builtins.int
+    NOTICE_NUMBER_FIELD_NUMBER: _builtins.int
+    NOTICE_DATE_FIELD_NUMBER: _builtins.int
+    PROCEDURE_FIELD_NUMBER: _builtins.int
+    LOTS_FIELD_NUMBER: _builtins.int
+    STARTS_ON_FIELD_NUMBER: _builtins.int
+    ENDS_ON_FIELD_NUMBER: _builtins.int
+    RENEWAL_NOTICE_ON_FIELD_NUMBER: _builtins.int
+    round_id: _builtins.str
+    title: _builtins.str
+    """default: the round's title"""
+    description: _builtins.str
+    platform: _builtins.str
+    notice_number: _builtins.str
+    notice_date: _builtins.str
+    """YYYY-MM-DD"""
+    procedure: Global___Procedure.ValueType
+    starts_on: _builtins.str
+    """ISO date; default today"""
+    ends_on: _builtins.str
+    """default: two years after the start"""
+    renewal_notice_on: _builtins.str
+    """default: 90 days before the end"""
+    @_builtins.property
+    def lots(self) -> _containers.RepeatedCompositeFieldContainer[Global___ExternalLot]: ...
+    def __init__(
+        self,
+        *,
+        round_id: _builtins.str = ...,
+        title: _builtins.str = ...,
+        description: _builtins.str = ...,
+        platform: _builtins.str = ...,
+        notice_number: _builtins.str = ...,
+        notice_date: _builtins.str = ...,
+        procedure: Global___Procedure.ValueType = ...,
+        lots: _abc.Iterable[Global___ExternalLot] | None = ...,
+        starts_on: _builtins.str = ...,
+        ends_on: _builtins.str = ...,
+        renewal_notice_on: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["description", b"description", "ends_on", b"ends_on", "lots", b"lots", "notice_date", b"notice_date", "notice_number", b"notice_number", "platform", b"platform", "procedure", b"procedure", "renewal_notice_on", b"renewal_notice_on", "round_id", b"round_id", "starts_on", b"starts_on", "title", b"title"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RecordExternalAwardRequest: _TypeAlias = RecordExternalAwardRequest  # noqa: Y015
 
 @_typing.final
 class AwardResult(_message.Message):

@@ -93,6 +93,11 @@ class TendersServiceStub:
                 request_serializer=civicpool_dot_tenders_dot_v1_dot_tenders__pb2.AwardTenderRequest.SerializeToString,
                 response_deserializer=civicpool_dot_tenders_dot_v1_dot_tenders__pb2.AwardResult.FromString,
                 _registered_method=True)
+        self.RecordExternalAward = channel.unary_unary(
+                '/civicpool.tenders.v1.TendersService/RecordExternalAward',
+                request_serializer=civicpool_dot_tenders_dot_v1_dot_tenders__pb2.RecordExternalAwardRequest.SerializeToString,
+                response_deserializer=civicpool_dot_tenders_dot_v1_dot_tenders__pb2.AwardResult.FromString,
+                _registered_method=True)
         self.ExportOcds = channel.unary_unary(
                 '/civicpool.tenders.v1.TendersService/ExportOcds',
                 request_serializer=civicpool_dot_tenders_dot_v1_dot_tenders__pb2.GetTenderRequest.SerializeToString,
@@ -260,6 +265,14 @@ class TendersServiceServicer:
 
     def AwardTender(self, request, context):
         """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RecordExternalAward(self, request, context):
+        """A procedure run on another platform, recorded with its award: from a closed round of the lead's city (whose
+        lines are the cities' quotas), its lots, vendors and prices; the contracts are made at once.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -438,6 +451,11 @@ def add_TendersServiceServicer_to_server(servicer, server):
             'AwardTender': grpc.unary_unary_rpc_method_handler(
                     servicer.AwardTender,
                     request_deserializer=civicpool_dot_tenders_dot_v1_dot_tenders__pb2.AwardTenderRequest.FromString,
+                    response_serializer=civicpool_dot_tenders_dot_v1_dot_tenders__pb2.AwardResult.SerializeToString,
+            ),
+            'RecordExternalAward': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordExternalAward,
+                    request_deserializer=civicpool_dot_tenders_dot_v1_dot_tenders__pb2.RecordExternalAwardRequest.FromString,
                     response_serializer=civicpool_dot_tenders_dot_v1_dot_tenders__pb2.AwardResult.SerializeToString,
             ),
             'ExportOcds': grpc.unary_unary_rpc_method_handler(
@@ -809,6 +827,33 @@ class TendersService:
             target,
             '/civicpool.tenders.v1.TendersService/AwardTender',
             civicpool_dot_tenders_dot_v1_dot_tenders__pb2.AwardTenderRequest.SerializeToString,
+            civicpool_dot_tenders_dot_v1_dot_tenders__pb2.AwardResult.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordExternalAward(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/civicpool.tenders.v1.TendersService/RecordExternalAward',
+            civicpool_dot_tenders_dot_v1_dot_tenders__pb2.RecordExternalAwardRequest.SerializeToString,
             civicpool_dot_tenders_dot_v1_dot_tenders__pb2.AwardResult.FromString,
             options,
             channel_credentials,

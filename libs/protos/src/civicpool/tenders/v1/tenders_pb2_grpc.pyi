@@ -61,6 +61,10 @@ class TendersServiceStub:
     EvaluateTender: _grpc.UnaryUnaryMultiCallable[_tenders_pb2.EvaluateTenderRequest, _tenders_pb2.Evaluation]
     GetEvaluation: _grpc.UnaryUnaryMultiCallable[_tenders_pb2.GetTenderRequest, _tenders_pb2.Evaluation]
     AwardTender: _grpc.UnaryUnaryMultiCallable[_tenders_pb2.AwardTenderRequest, _tenders_pb2.AwardResult]
+    RecordExternalAward: _grpc.UnaryUnaryMultiCallable[_tenders_pb2.RecordExternalAwardRequest, _tenders_pb2.AwardResult]
+    """A procedure run on another platform, recorded with its award: from a closed round of the lead's city (whose
+    lines are the cities' quotas), its lots, vendors and prices; the contracts are made at once.
+    """
     ExportOcds: _grpc.UnaryUnaryMultiCallable[_tenders_pb2.GetTenderRequest, _tenders_pb2.OcdsPackage]
     SubmitBid: _grpc.UnaryUnaryMultiCallable[_tenders_pb2.SubmitBidRequest, _tenders_pb2.Bid]
     ReplaceBid: _grpc.UnaryUnaryMultiCallable[_tenders_pb2.SubmitBidRequest, _tenders_pb2.Bid]
@@ -132,6 +136,10 @@ class TendersServiceAsyncStub(TendersServiceStub):
     EvaluateTender: _aio.UnaryUnaryMultiCallable[_tenders_pb2.EvaluateTenderRequest, _tenders_pb2.Evaluation]  # type: ignore[assignment]
     GetEvaluation: _aio.UnaryUnaryMultiCallable[_tenders_pb2.GetTenderRequest, _tenders_pb2.Evaluation]  # type: ignore[assignment]
     AwardTender: _aio.UnaryUnaryMultiCallable[_tenders_pb2.AwardTenderRequest, _tenders_pb2.AwardResult]  # type: ignore[assignment]
+    RecordExternalAward: _aio.UnaryUnaryMultiCallable[_tenders_pb2.RecordExternalAwardRequest, _tenders_pb2.AwardResult]  # type: ignore[assignment]
+    """A procedure run on another platform, recorded with its award: from a closed round of the lead's city (whose
+    lines are the cities' quotas), its lots, vendors and prices; the contracts are made at once.
+    """
     ExportOcds: _aio.UnaryUnaryMultiCallable[_tenders_pb2.GetTenderRequest, _tenders_pb2.OcdsPackage]  # type: ignore[assignment]
     SubmitBid: _aio.UnaryUnaryMultiCallable[_tenders_pb2.SubmitBidRequest, _tenders_pb2.Bid]  # type: ignore[assignment]
     ReplaceBid: _aio.UnaryUnaryMultiCallable[_tenders_pb2.SubmitBidRequest, _tenders_pb2.Bid]  # type: ignore[assignment]
@@ -260,6 +268,16 @@ class TendersServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _tenders_pb2.AwardTenderRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_tenders_pb2.AwardResult, _abc.Awaitable[_tenders_pb2.AwardResult]]: ...
+
+    @_abc_1.abstractmethod
+    def RecordExternalAward(
+        self,
+        request: _tenders_pb2.RecordExternalAwardRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_tenders_pb2.AwardResult, _abc.Awaitable[_tenders_pb2.AwardResult]]:
+        """A procedure run on another platform, recorded with its award: from a closed round of the lead's city (whose
+        lines are the cities' quotas), its lots, vendors and prices; the contracts are made at once.
+        """
 
     @_abc_1.abstractmethod
     def ExportOcds(
