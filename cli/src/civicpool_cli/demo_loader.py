@@ -54,6 +54,9 @@ def load_demo(
     return report
 
 
+BIDDING = dt.timedelta(seconds=demo.DEMO_BIDDING_SECONDS)  # the demo's awarded tenders take bids this long
+
+
 def _client(gateway_url: str, token: str) -> httpx.Client:
     return httpx.Client(base_url=f"{gateway_url}/api/v1", headers={"Authorization": f"Bearer {token}"}, timeout=10.0)
 
@@ -96,9 +99,10 @@ def _draft_tender(
     report: LoadReport,
     round_body: dict[str, Any],
     lines: Sequence[tuple[str, str, int, str]],
-) -> dict[str, Any] | None:
-    """A draft tender of the lead made from a new round with these cities' lines (city, sku, quantity, why), closed;
-    None when a tender of that title is there already (loaded before)."""
+    bids_due_in: dt.timedelta,
+) -> tuple[dict[str, Any], dt.datetime] | None:
+    """A draft tender of the lead made from a new round with these cities' lines (city, sku, quantity, why), closed,
+    and its deadline `bids_due_in` from now (returned too); None when a tender of that title is there already."""
     title = round_body["title"]
     with _client(gateway_url, token_for(demo.DEMO_ROUND_LEAD)) as lead:
         tenders = _checked(lead.get("/tenders", params={"limit": 500}), "tenders")["data"]
@@ -119,22 +123,23 @@ def _draft_tender(
     with _client(gateway_url, token_for(demo.DEMO_ROUND_LEAD)) as lead:
         _checked(lead.post(f"/rounds/{round_id}/close"), f"closing the round of {title}")
         tender = _checked(lead.post("/tenders", json={"round_id": round_id}), title)
+        due = dt.datetime.now(dt.UTC) + bids_due_in
+        changed = lead.patch(f"/tenders/{tender['id']}", json={"bids_due_at": due.isoformat(),
+                                                               "version": tender["version"]})  # fmt: skip
+        tender = _checked(changed, f"the deadline of {title}")
     report.created += 3 + len(lines)  # the round, its opening and closing counted as one; the lines; the tender
-    return tender
+    return tender, due
 
 
 def _load_demo_tender(
     gateway_url: str, token_for: Callable[[str], str], report: LoadReport, progress: Callable[[str], None]
 ) -> None:
     """A closed round taken to an awarded tender with contracts, through the API as each person would."""
-    tender = _draft_tender(gateway_url, token_for, report, demo.DEMO_TENDER_ROUND, demo.DEMO_TENDER_LINES)
-    if tender is None:
+    drafted = _draft_tender(gateway_url, token_for, report, demo.DEMO_TENDER_ROUND, demo.DEMO_TENDER_LINES, BIDDING)
+    if drafted is None:
         return
+    tender, due = drafted
     with _client(gateway_url, token_for(demo.DEMO_ROUND_LEAD)) as lead:
-        due = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=demo.DEMO_BIDDING_SECONDS)
-        changed = lead.patch(f"/tenders/{tender['id']}", json={"bids_due_at": due.isoformat()},
-                             headers={"If-Match": f'"{tender["version"]}"'})  # fmt: skip
-        _checked(changed, "the demo tender's deadline")
         for title, file_name, shown in demo.DEMO_DOCUMENTS:
             upload = {"file": (file_name, demo.pdf_document(shown), "application/pdf")}
             _checked(lead.post(f"/tenders/{tender['id']}/documents", files=upload, data={"title": title}), title)
@@ -217,14 +222,12 @@ def _load_demo_open_tender(
     gateway_url: str, token_for: Callable[[str], str], report: LoadReport, progress: Callable[[str], None]
 ) -> None:
     """A tender taking bids for three weeks, with a changed document and answered questions (unless loaded)."""
-    tender = _draft_tender(gateway_url, token_for, report, demo.DEMO_OPEN_TENDER_ROUND, demo.DEMO_OPEN_TENDER_LINES)
-    if tender is None:
+    drafted = _draft_tender(gateway_url, token_for, report, demo.DEMO_OPEN_TENDER_ROUND, demo.DEMO_OPEN_TENDER_LINES,
+                            dt.timedelta(days=demo.DEMO_OPEN_TENDER_DAYS))  # fmt: skip
+    if drafted is None:
         return
+    tender, _ = drafted
     with _client(gateway_url, token_for(demo.DEMO_ROUND_LEAD)) as lead:
-        due = dt.datetime.now(dt.UTC).replace(microsecond=0) + dt.timedelta(days=demo.DEMO_OPEN_TENDER_DAYS)
-        changed = lead.patch(f"/tenders/{tender['id']}", json={"bids_due_at": due.isoformat(),
-                                                               "version": tender["version"]})  # fmt: skip
-        _checked(changed, "the open demo tender's deadline")
         documents = {}
         for doc_title, file_name, shown in demo.DEMO_OPEN_TENDER_DOCUMENTS:
             upload = {"file": (file_name, demo.pdf_document(shown), "application/pdf")}
@@ -255,14 +258,12 @@ def _load_demo_framework(
 ) -> None:
     """A tender awarded as one framework to three vendors, a call-off passed on along its cascade, and a
     mini-competition taking sealed offers."""
-    tender = _draft_tender(gateway_url, token_for, report, demo.DEMO_FRAMEWORK_ROUND, demo.DEMO_FRAMEWORK_LINES)
-    if tender is None:
+    drafted = _draft_tender(gateway_url, token_for, report, demo.DEMO_FRAMEWORK_ROUND, demo.DEMO_FRAMEWORK_LINES,
+                            BIDDING)  # fmt: skip
+    if drafted is None:
         return
+    tender, due = drafted
     with _client(gateway_url, token_for(demo.DEMO_ROUND_LEAD)) as lead:
-        due = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=demo.DEMO_BIDDING_SECONDS)
-        changed = lead.patch(f"/tenders/{tender['id']}", json={"bids_due_at": due.isoformat()},
-                             headers={"If-Match": f'"{tender["version"]}"'})  # fmt: skip
-        _checked(changed, "the framework tender's deadline")
         tender = _checked(lead.post(f"/tenders/{tender['id']}/publish"), "publishing the framework tender")
     [lot] = tender["lots"]
     quality = {}
