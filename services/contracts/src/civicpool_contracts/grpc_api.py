@@ -212,11 +212,7 @@ class ContractsServicer(contracts_pb2_grpc.ContractsServiceServicer):
     async def StartMiniCompetition(
         self, request: pb.StartMiniCompetitionRequest, context: Context
     ) -> pb.MiniCompetition:
-        quantities: dict[str, int] = {}
-        for share in request.quantities:
-            if share.city_id in quantities:
-                raise InvalidArgument.for_field("quantities", Text("name each city once"))
-            quantities[share.city_id] = share.quantity
+        quantities = _per_city(request.quantities, "quantities")
         due = timestamp_field(request, "offers_due_at")
         if due is None:
             raise InvalidArgument.for_field("offers_due_at", Text("say by when the vendors offer"))
@@ -288,11 +284,7 @@ class ContractsServicer(contracts_pb2_grpc.ContractsServiceServicer):
         if kind is None:
             raise InvalidArgument.for_field("kind", Text("name the kind of change"))
         ground = from_proto(request.legal_ground, pb.LegalGround, LegalGround)
-        additions: dict[str, int] = {}
-        for share in request.quota_additions:
-            if share.city_id in additions:
-                raise InvalidArgument.for_field("quota_additions", Text("name each city once"))
-            additions[share.city_id] = share.quantity
+        additions = _per_city(request.quota_additions, "quota_additions")
         change = ChangeRequest(
             kind.value, request.justification, ground.value if ground else "", request.unit_price_cents,
             request.index_name, additions, date_field(request.ends_on, "ends_on"), request.vendor_id,
@@ -432,6 +424,16 @@ class ContractsServicer(contracts_pb2_grpc.ContractsServiceServicer):
         return pb.ListContractsResponse(
             contracts=[contract_to_proto(v) for v in page.records], next_cursor=page.next_cursor
         )
+
+
+def _per_city(shares: Sequence[pb.CityShare], field: str) -> dict[str, int]:
+    """City -> quantity of a request's shares; a city named twice is refused by the field's name."""
+    found: dict[str, int] = {}
+    for share in shares:
+        if share.city_id in found:
+            raise InvalidArgument.for_field(field, Text("name each city once"))
+        found[share.city_id] = share.quantity
+    return found
 
 
 def award_order_from_proto(message: pb.CreateAwardContractsRequest) -> AwardOrder:

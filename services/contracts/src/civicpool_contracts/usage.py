@@ -640,8 +640,6 @@ class UsageService:
                 ),
                 "active",
             )
-        if current.framework_id and kind == "call_off" and quantity > 0:
-            return await self._framework_refusal(current, city_id, quantity)
         left = current.ceiling_quantity - current.called_off
         if quantity < 0:
             return StateConflict(
@@ -668,9 +666,12 @@ class UsageService:
             "move_out": Text("{city} holds {count}", city=city_id, count=use.holding),
             "move_in": Text("{city} cannot take them", city=city_id),
         }
+        reason = reasons[kind]
+        if current.framework_id and kind == "call_off":  # the framework's quota and maximum hold for all vendors
+            reason = await self._framework_left(current, city_id)
         verb = Text(_VERBS[kind])
         return StateConflict(
-            Text("{quantity} cannot be {verb}: {reason}", quantity=quantity, verb=verb, reason=reasons[kind]), "active"
+            Text("{quantity} cannot be {verb}: {reason}", quantity=quantity, verb=verb, reason=reason), "active"
         )
 
     async def _shift_quota_row(
@@ -711,13 +712,14 @@ class UsageService:
             "active",
         )
 
-    async def _framework_refusal(self, contract: Contract, city_id: str, quantity: int) -> StateConflict:
+    async def _framework_left(self, contract: Contract, city_id: str) -> Text:
+        """What a framework with several vendors has left for the city and in all, as a refusal's reason."""
         async with self._sessions() as session:
             found = await repository.frameworks_of(session, [contract.framework_id])
         framework, quotas = found[contract.framework_id]
         quota = next((q for q in quotas if q.city_id == city_id), None)
         quota_left, quota_size = (quota.quantity - quota.called_off, quota.quantity) if quota else (0, 0)
-        reason = Text(
+        return Text(
             _FRAMEWORK_LEFT,
             city=city_id,
             left=quota_left,
@@ -726,9 +728,6 @@ class UsageService:
             max=framework.max_quantity,
             value=Euros(framework.max_value_cents - framework.called_off_value_cents),
         )
-        verb = Text(_VERBS["call_off"])
-        return StateConflict(Text("{quantity} cannot be {verb}: {reason}", quantity=quantity, verb=verb, reason=reason),
-                             "active")  # fmt: skip
 
     async def _quota_row(self, session: AsyncSession, contract_id: str, city_id: str) -> ContractQuota | None:
         return await session.get(ContractQuota, (contract_id, city_id), populate_existing=True)

@@ -31,10 +31,10 @@ from civicpool_common.vocabulary import Procedure, RoundStatus, TenderStatus
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from civicpool_tenders import repository, rules
-from civicpool_tenders.clients import Catalog, DemandRounds, ItemDemand, ItemInfo
+from civicpool_tenders.clients import Catalog, DemandRounds, ItemDemand
 from civicpool_tenders.lots import LotPlan, add_lots
 from civicpool_tenders.models import ReferenceCounters, Tender, TenderEvent
-from civicpool_tenders.relay import AwardRelay
+from civicpool_tenders.relay import Awardee, AwardRelay, order_item
 
 log = logging.getLogger("civicpool.tenders.external")
 MAX_LOTS = 50
@@ -142,8 +142,13 @@ class ExternalAwards:
                 awarded_at=to_timestamp(now), starts_on=starts_on.isoformat(), ends_on=ends_on.isoformat(),
                 renewal_notice_on=notice_on.isoformat(), state=contracts_pb.AWARD_STATE_ACTIVE,
             )  # fmt: skip
+            lot_items = {(i.lot_id, i.item_id): i for i in await repository.lot_items_of(session, tender.id)}
             for lot, external in zip(sorted(lots, key=lambda lot: lot.number), award.lots, strict=True):
-                _order_lot(order, lot.id, external, items, demand)
+                for item in external.items:
+                    awardees = [Awardee("", v.vendor_id, v.prices[item.item_id]) for v in external.vendors]
+                    order_item(order, lot_items[(lot.id, item.item_id)], demand[item.item_id].shares,
+                               item.max_quantity, item.estimated_quantity or demand[item.item_id].quantity,
+                               awardees)  # fmt: skip
             await AwardRelay.place(session, order, now)
             session.add(TenderEvent.of(tender, "recorded", principal.username, now, _detail(award, order)))
         try:  # the round is the tender's now; if this fails, creating a tender from it finishes the bundling
@@ -244,26 +249,6 @@ def _tender(
         external_notice_number=award.notice_number.strip(), external_notice_date=award.notice_date,
         created_by=principal.username, created_at=now, updated_at=now,
     )  # fmt: skip
-
-
-def _order_lot(
-    order: contracts_pb.CreateAwardContractsRequest, lot_id: str, lot: ExternalLot,
-    items: Mapping[str, ItemInfo], demand: Mapping[str, ItemDemand],
-) -> None:  # fmt: skip
-    """A contract per vendor and item; several vendors make one framework per item, in the order given."""
-    for item in lot.items:
-        info = items[item.item_id]
-        shares = demand[item.item_id].shares
-        quotas = [contracts_pb.CityShare(city_id=city, quantity=q) for city, q in sorted(shares.items()) if q > 0]
-        framework_id = time_ordered_id() if len(lot.vendors) > 1 else ""
-        for rank, vendor in enumerate(lot.vendors, start=1):
-            order.items.append(contracts_pb.AwardedItem(
-                contract_id=time_ordered_id(), lot_id=lot_id, bid_id="", vendor_id=vendor.vendor_id,
-                item_id=item.item_id, sku=info.sku, name=info.name, unit=info.unit, kind=info.kind,
-                unit_price_cents=vendor.prices[item.item_id], ceiling_quantity=item.max_quantity, quotas=quotas,
-                framework_id=framework_id, framework_rank=rank,
-                estimated_quantity=item.estimated_quantity or demand[item.item_id].quantity,
-            ))  # fmt: skip
 
 
 def _detail(award: ExternalAward, order: contracts_pb.CreateAwardContractsRequest) -> str:

@@ -12,19 +12,51 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 from civicpool.contracts.v1 import contracts_pb2 as contracts_pb
 from civicpool_common.database import utc_now, write_transaction
 from civicpool_common.errors import DomainError
+from civicpool_common.ids import time_ordered_id
 from google.protobuf import json_format
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from civicpool_tenders import repository
 from civicpool_tenders.clients import AwardContracts
-from civicpool_tenders.models import AwardOrder
+from civicpool_tenders.models import AwardOrder, LotItem
 
 log = logging.getLogger("civicpool.tenders.relay")
 SWEEP_BATCH = 100  # orders per sweep; the next sweep takes the rest
+
+
+@dataclass(frozen=True)
+class Awardee:
+    """A vendor a lot item is awarded to: its bid ("" for an award made elsewhere), its price and its scores."""
+
+    bid_id: str
+    vendor_id: str
+    unit_price_cents: int
+    quality_score: int = 0
+    data_protection_score: int = 0
+
+
+def order_item(
+    order: contracts_pb.CreateAwardContractsRequest, item: LotItem, quotas: Mapping[str, int], max_quantity: int,
+    estimated_quantity: int, awardees: Sequence[Awardee],
+) -> None:  # fmt: skip
+    """One lot item's contracts in the order: one per awardee, in the order of the cascade; several awardees share
+    one framework (its maximum and the cities' quotas held once for all of them)."""
+    shares = [contracts_pb.CityShare(city_id=city, quantity=q) for city, q in sorted(quotas.items()) if q > 0]
+    framework_id = time_ordered_id() if len(awardees) > 1 else ""
+    for rank, awardee in enumerate(awardees, start=1):
+        order.items.append(contracts_pb.AwardedItem(
+            contract_id=time_ordered_id(), lot_id=item.lot_id, bid_id=awardee.bid_id, vendor_id=awardee.vendor_id,
+            item_id=item.item_id, sku=item.sku, name=item.name, unit=item.unit, kind=item.kind,
+            unit_price_cents=awardee.unit_price_cents, ceiling_quantity=max_quantity, quotas=shares,
+            framework_id=framework_id, framework_rank=rank, estimated_quantity=estimated_quantity,
+            quality_score=awardee.quality_score, data_protection_score=awardee.data_protection_score,
+        ))  # fmt: skip
 
 
 class AwardRelay:

@@ -79,7 +79,7 @@ from civicpool_tenders.models import (
     TenderEvent,
 )
 from civicpool_tenders.procedure import ValueLimits, recommend
-from civicpool_tenders.relay import AwardRelay
+from civicpool_tenders.relay import Awardee, AwardRelay, order_item
 from civicpool_tenders.rules import ContractTerm
 from civicpool_tenders.standstill import information_notices
 from civicpool_tenders.views import EvaluationView, LotView, TenderView
@@ -574,21 +574,11 @@ class TendersService:
                 lot.awarded_bid_id, lot.award_justification = decision.bid_id, decision.justification.strip()
                 lot.framework_bid_ids = awarded[lot.id] if len(awarded[lot.id]) > 1 else []
                 for item in (i for i in items if i.lot_id == lot.id):
-                    quotas = [contracts_pb.CityShare(city_id=s.city_id, quantity=s.quantity)
-                              for s in shares if s.lot_id == lot.id and s.item_id == item.item_id]  # fmt: skip
-                    # Several vendors: one framework per lot item, its maximum and quotas held once for all of them.
-                    framework_id = time_ordered_id() if len(awarded[lot.id]) > 1 else ""
-                    for rank, bid in enumerate((bids[b] for b in awarded[lot.id]), start=1):
-                        prices = {p.item_id: p for p in bid_prices(bid)}
-                        order.items.append(contracts_pb.AwardedItem(
-                            contract_id=time_ordered_id(), lot_id=lot.id, bid_id=bid.id, vendor_id=bid.vendor_id,
-                            item_id=item.item_id, sku=item.sku, name=item.name, unit=item.unit, kind=item.kind,
-                            unit_price_cents=prices[item.item_id].unit_price_for(item.quantity),
-                            ceiling_quantity=item.quantity, quotas=quotas, framework_id=framework_id,
-                            framework_rank=rank, estimated_quantity=item.quantity,
-                            quality_score=scored[bid.id].quality_score,
-                            data_protection_score=scored[bid.id].data_protection_score,
-                        ))  # fmt: skip
+                    quotas = {s.city_id: s.quantity for s in shares if s.lot_id == lot.id and s.item_id == item.item_id}
+                    awardees = [Awardee(bid.id, bid.vendor_id, _unit_price(bid, item), scored[bid.id].quality_score,
+                                        scored[bid.id].data_protection_score)
+                                for bid in (bids[bid_id] for bid_id in awarded[lot.id])]  # fmt: skip
+                    order_item(order, item, quotas, item.quantity, item.quantity, awardees)
             tender.award_decided_at = now
             if tender.standstill:  # the contracts wait, and the bidders not chosen are told why (§ 134 GWB)
                 period = deadlines.standstill(now, self._holidays)
@@ -810,6 +800,11 @@ def _published_notice(tender: Tender) -> NotificationOrder:
     row: NotificationOrder = notify.outbox_row(NotificationOrder, f"tenders/published/{tender.id}", "tender_published",
                              [notify.audience(role="vendor")], values)  # fmt: skip
     return row
+
+
+def _unit_price(bid: Bid, item: LotItem) -> int:
+    """The bid's unit price for the lot item: its volume tier at the tendered quantity."""
+    return next(p for p in bid_prices(bid) if p.item_id == item.item_id).unit_price_for(item.quantity)
 
 
 def _award_notice(tender: Tender, vendor_id: str, *, won: bool, decision: int) -> NotificationOrder:
