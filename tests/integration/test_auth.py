@@ -92,7 +92,7 @@ def test_every_demo_user_can_sign_in(tokens: TokenSource) -> None:
 
     users = [f"{c.id}.{suffix}" for c in CITIES for suffix, _, _ in CITY_ROLES]
     users += [NETWORK_ADMIN_USER, *(vendor_user(v) for v in VENDORS)]
-    assert len(users) == 31
+    assert len(users) == 32
     for username in users:
         claims = jwt.decode(tokens(username), options={"verify_signature": False})
         assert claims["preferred_username"] == username

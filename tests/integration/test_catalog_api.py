@@ -168,7 +168,12 @@ def test_cities_vendors_and_cost_keys_of_the_demo_network(api: ApiFactory) -> No
     cities = {c["id"]: c for c in client.get("/cities").json()["data"]}
     assert len(cities) == 9
     assert (cities["buehl"]["name"], cities["buehl"]["ags"]) == ("Bühl", "08216007")
-    assert {v["id"] for v in client.get("/vendors").json()["data"]} == {"rheintal", "schwarzwald", "globalmeet"}
+    assert {v["id"] for v in client.get("/vendors").json()["data"]} == {
+        "rheintal",
+        "schwarzwald",
+        "globalmeet",
+        "kraichgau",
+    }
     pilot = client.get("/cost-keys/lorawan-pilot").json()
     assert sum(s["basis_points"] for s in pilot["shares"]) == 10_000
 

@@ -10,19 +10,14 @@ from __future__ import annotations
 import datetime as dt
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import ExitStack
 
 import pytest
-from civicpool_cli.stack import Stack
 from civicpool_client import (
-    ApiClient,
     AwardBody,
     BidFields,
     BidPrice,
     CallOffBody,
     CatalogApi,
-    Configuration,
     ContractsApi,
     DemandApi,
     EvaluateBody,
@@ -39,23 +34,9 @@ from civicpool_client import (
 )
 from civicpool_client.exceptions import ApiException
 
-from tests.support.tokens import TokenSource
+from tests.integration.conftest import Client
 
 BIDDING_SECONDS = 4
-
-Client = Callable[[str], ApiClient]
-
-
-@pytest.fixture
-def client(stack: Stack, tokens: TokenSource) -> Iterator[Client]:
-    """client("bruchsal.it"): the SDK's ApiClient signed in as that demo user (a Keycloak token)."""
-    with ExitStack() as opened:
-
-        def signed_in(username: str) -> ApiClient:
-            configuration = Configuration(host=stack.gateway_url, access_token=tokens(username))
-            return opened.enter_context(ApiClient(configuration))
-
-        yield signed_in
 
 
 def test_demand_to_statement_through_the_sdk(client: Client) -> None:

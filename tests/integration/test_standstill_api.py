@@ -10,10 +10,12 @@ from zoneinfo import ZoneInfo
 from civicpool_cli.stack import Stack
 
 from tests.conftest import PROBLEM, ApiFactory
+from tests.support.mail import wait_for_mails
 from tests.support.tenders import awarded
 
 GERMAN = {"Accept-Language": "de-DE"}
 BERLIN = ZoneInfo("Europe/Berlin")
+LEAD_ADDRESS = "ettlingen.lead@demo.civicpool.invalid"
 
 
 def _standstill_passes(stack: Stack, tender_id: str) -> None:
@@ -44,6 +46,8 @@ def test_a_standstill_a_dismissed_complaint_and_the_contracts_concluded(api: Api
     complaint = lead.post(f"{path}/complaints", json={"received_on": today,
                                                       "chamber": "Vergabekammer Baden-Württemberg"})  # fmt: skip
     assert complaint.status_code == 201, complaint.text
+    [told] = wait_for_mails(stack.maildir, f"tenders/complaint/{complaint.json()['id']}/recorded", 1)
+    assert told.to == LEAD_ADDRESS and told.subject == f"Nachprüfungsantrag: {tender['reference']} {tender['title']}"
     _standstill_passes(stack, tender["id"])
     blocked = lead.post(f"{path}/activation")
     assert blocked.status_code == 409 and "review application" in blocked.json()["detail"]
@@ -54,10 +58,14 @@ def test_a_standstill_a_dismissed_complaint_and_the_contracts_concluded(api: Api
     dismissed = lead.post(f"{path}/complaints/{complaint.json()['id']}/outcome", json=outcome,
                           headers={"If-Match": complaint.headers["ETag"]})  # fmt: skip
     assert dismissed.status_code == 200 and dismissed.json()["outcome"] == "dismissed"
+    [reminded] = wait_for_mails(stack.maildir, f"tenders/standstill-ended/{tender['id']}", 1)  # the sweep's
+    assert reminded.to == LEAD_ADDRESS and reminded.subject.startswith("Wartefrist abgelaufen")
     concluded = lead.post(f"{path}/activation")
     assert concluded.status_code == 200, concluded.text
     assert [c["status"] for c in concluded.json()["contracts"]] == ["active"]
     assert concluded.json()["tender"]["contracts_activated_at"]
+    [winner] = wait_for_mails(stack.maildir, f"tenders/concluded/{tender['id']}/rheintal", 1)
+    assert winner.to == "vendor.rheintal@demo.civicpool.invalid" and winner.subject.startswith("Vertrag geschlossen")
     call_off = api("bruchsal.it").post(f"/contracts/{contract['id']}/allocations",
                                        json={"city_id": "bruchsal", "quantity": 1})  # fmt: skip
     assert call_off.status_code == 201, call_off.text

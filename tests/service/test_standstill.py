@@ -4,6 +4,8 @@ concluding the contracts (§§ 134, 160, 169 GWB)."""
 from __future__ import annotations
 
 import datetime as dt
+import json
+from typing import Any
 
 import holidays
 import pytest
@@ -13,11 +15,11 @@ from civicpool_common.lifecycle import StateConflict
 from civicpool_common.scoring import Weights
 from civicpool_common.timestamps import network_today
 from civicpool_tenders.awarding import AwardDecision
-from civicpool_tenders.models import Tender
+from civicpool_tenders.models import NotificationOrder, Tender
 from civicpool_tenders.relay import AwardRelay
 from civicpool_tenders.rules import ContractTerm
 from civicpool_tenders.standstill import StandstillService
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from tests.service import test_tenders
 from tests.service.conftest import LEAD, OTHER_LEAD, city_it
@@ -56,6 +58,13 @@ async def _statuses(tendering: Tendering, tender_id: str) -> list[str]:
     return sorted(view.contract.status for view in await tendering.contracts.award_contracts(tender_id))
 
 
+async def _mails(tendering: Tendering, tender_id: str) -> dict[str, dict[str, Any]]:
+    """The e-mail events in the tenders outbox that concern the tender, by key."""
+    async with tendering.engine.connect() as connection:
+        rows = (await connection.execute(select(NotificationOrder.event_key, NotificationOrder.request))).all()
+    return {key: json.loads(request) for key, request in rows if tender_id in key or tender_id in request}
+
+
 async def test_the_bidders_not_chosen_are_told_and_the_contracts_wait(tendering: Tendering) -> None:
     tender_id, _ = await _awarded_in_standstill(tendering)
     service = standstills(tendering)
@@ -91,14 +100,29 @@ async def test_a_complaint_blocks_until_dismissed_then_the_lead_concludes(tender
     await _set(tendering, tender_id, standstill_ends_on=today - dt.timedelta(days=1))  # the standstill is over
     with pytest.raises(StateConflict, match="review application"):
         await service.activate(LEAD, tender_id, 0)
+    assert await service.remind_ended() == 0  # the open review application's outcome comes first
     with pytest.raises(Exception, match="lead city"):
         await service.decide_complaint(OTHER_LEAD, tender_id, complaint.id, "dismissed", today, "", 0)
     decided = await service.decide_complaint(LEAD, tender_id, complaint.id, "dismissed", today, "zurückgewiesen", 0)
     assert (decided.outcome, decided.decided_on) == ("dismissed", today)
     with pytest.raises(StateConflict, match="recorded already"):
         await service.decide_complaint(LEAD, tender_id, complaint.id, "upheld", today, "", 0)
+    assert (await service.remind_ended(), await service.remind_ended()) == (1, 0)  # once per award decision
     contracts = await service.activate(LEAD, tender_id, 0)
     assert contracts is not None and sorted(c.status for c in contracts) == [1, 1]  # CONTRACT_STATUS_ACTIVE
+    mails = await _mails(tendering, tender_id)
+    lead = [{"role": "procurement-lead", "cityId": "ettlingen"}]
+    since_award = {key: (mail["kind"], mail["audiences"]) for key, mail in mails.items()
+                   if key.split("/")[1] not in ("published", "awarded")}  # fmt: skip
+    assert since_award == {
+        f"tenders/complaint/{complaint.id}/recorded": ("tender_complaint", lead),
+        f"tenders/complaint/{complaint.id}/dismissed": ("tender_complaint", lead),
+        f"tenders/standstill-ended/{tender_id}": ("standstill_ended", lead),
+        **{f"tenders/concluded/{tender_id}/{vendor}": ("contracts_concluded", [{"role": "vendor", "vendorId": vendor}])
+           for vendor in {c.vendor_id for c in contracts}},
+    }  # fmt: skip
+    assert mails[f"tenders/complaint/{complaint.id}/recorded"]["values"]["chamber"] == CHAMBER
+    assert await service.remind_ended() == 0  # concluded: nothing to remind of
     assert await _statuses(tendering, tender_id) == ["active", "active"]
     actions = [e.action for e in (await tendering.tenders.get_tender(LEAD, tender_id)).events]
     assert actions[-4:] == ["awarded", "complaint_recorded", "complaint_dismissed", "contracts_activated"]

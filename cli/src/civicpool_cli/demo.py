@@ -44,6 +44,7 @@ VENDORS = (
     DemoVendor("rheintal", "Rheintal IT-Systemhaus GmbH", "DE812345673", "DE", "vertrieb@rheintal-it.example"),
     DemoVendor("schwarzwald", "Schwarzwald Open Hosting eG", "DE143458908", "DE", "kontakt@schwarzwald-oh.example"),
     DemoVendor("globalmeet", "GlobalMeet Inc.", None, "US", "public-sector@globalmeet.example"),
+    DemoVendor("kraichgau", "Kraichgau Computer GmbH", "DE263456789", "DE", "vergabe@kraichgau-computer.example"),
 )
 
 # Demo user name suffix -> realm role, and how the person is titled.

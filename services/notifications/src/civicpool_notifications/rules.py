@@ -43,6 +43,9 @@ KIND_LABELS: dict[str, str] = {
     "tender_answer_published": N_("A bidder question is answered, or a clarification published"),
     "tender_question_asked": N_("A vendor asks a question on a tender my city leads"),
     "award_decided": N_("The award of a tender I bid in is decided"),
+    "tender_complaint": N_("A review application on a tender my city leads is recorded or decided"),
+    "standstill_ended": N_("The standstill of a tender my city leads has ended: the contracts may be concluded"),
+    "contracts_concluded": N_("The contracts of a tender I won are concluded"),
     "renewal_notice": N_("A contract's notice date for renewal is near"),
     "mini_competition_invited": N_("A mini-competition under my framework agreement invites my offer"),
     "mini_competition_decided": N_("A mini-competition I offered in or my city invited is decided"),
@@ -59,6 +62,26 @@ _ANSWER_PUBLISHED = N_(
 
 _QUESTION_ASKED = N_(
     'a vendor has asked a question on the tender "{tender_title}". Answer it while 6 days remain before the deadline, or extend the deadline.'  # noqa: E501
+)
+
+_COMPLAINT_RECORDED = N_(
+    'a review application on the tender "{tender_title}" was received on {received_on} by {chamber}. No contract may be concluded before its outcome (§ 169 (1) GWB): record the outcome when the chamber decides.'  # noqa: E501
+)
+
+_COMPLAINT_DISMISSED = N_(
+    'the review application of {received_on} on the tender "{tender_title}" was dismissed. Once the standstill is over, the contracts may be concluded.'  # noqa: E501
+)
+
+_COMPLAINT_UPHELD = N_(
+    'the review application of {received_on} on the tender "{tender_title}" was upheld: the award is revoked and the tender is back in evaluation. Award it again.'  # noqa: E501
+)
+
+_STANDSTILL_ENDED = N_(
+    'the standstill of the tender "{tender_title}" ended on {last_day}. Once the contracts are signed, confirm it: the contracts become active and the cities may call off.'  # noqa: E501
+)
+
+_CONTRACTS_CONCLUDED = N_(
+    'the standstill of the tender "{tender_title}" is over and the lead city has confirmed the contracts signed: from now on the cities call off under your contract.'  # noqa: E501
 )
 
 _OFFER_INVITED = N_(
@@ -128,6 +151,41 @@ TEMPLATES: dict[tuple[str, str], Template] = {
         (
             N_('the award of the tender "{tender_title}" is decided: your bid has not won this time.'),
             N_("Read the award: {link}"),
+        ),
+    ),
+    ("tender_complaint", "recorded"): Template(
+        N_("Review application: {tender_title}"),
+        (
+            _COMPLAINT_RECORDED,
+            N_("Read the tender: {link}"),
+        ),
+    ),
+    ("tender_complaint", "dismissed"): Template(
+        N_("Review application dismissed: {tender_title}"),
+        (
+            _COMPLAINT_DISMISSED,
+            N_("Read the tender: {link}"),
+        ),
+    ),
+    ("tender_complaint", "upheld"): Template(
+        N_("Review application upheld: {tender_title}"),
+        (
+            _COMPLAINT_UPHELD,
+            N_("Read the tender: {link}"),
+        ),
+    ),
+    ("standstill_ended", ""): Template(
+        N_("Standstill ended: {tender_title}"),
+        (
+            _STANDSTILL_ENDED,
+            N_("Conclude the contracts: {link}"),
+        ),
+    ),
+    ("contracts_concluded", ""): Template(
+        N_("Contract concluded: {tender_title}"),
+        (
+            _CONTRACTS_CONCLUDED,
+            N_("Read the tender: {link}"),
         ),
     ),
     ("mini_competition_invited", ""): Template(

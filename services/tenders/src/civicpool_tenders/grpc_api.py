@@ -522,10 +522,16 @@ async def register(
     external = ExternalAwards(sessions, demand, catalog, relay)
     servicer = TendersServicer(service, documents, questions, standstills, external, settings)
     tenders_pb2_grpc.add_TendersServiceServicer_to_server(servicer, server)
+
+    async def remind_ended_standstills() -> str:
+        reminded = await standstills.remind_ended()
+        return f"reminded the leads of {reminded} ended standstill(s)" if reminded else ""
+
     try:
         async with (
             periodically(relay.sweep, settings.relay_interval_seconds, "deliver awards' contracts"),
             periodically(notices.sweep, settings.relay_interval_seconds, "deliver notification events"),
+            periodically(remind_ended_standstills, settings.relay_interval_seconds, "remind of ended standstills"),
         ):
             yield
     finally:

@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Literal
 
+from civicpool_common.vocabulary import TenderStatus
 from sqlalchemy import ColumnElement, and_, case, delete, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -233,6 +234,13 @@ async def complaints_of(
     if after_id is not None:
         query = query.where(Complaint.id > after_id)
     return list((await session.scalars(query)).all())
+
+
+async def standstills_ended_before(session: AsyncSession, day: dt.date) -> list[Tender]:
+    """The awarded tenders whose standstill ended before `day` and whose contracts are not concluded yet."""
+    query = select(Tender).where(Tender.status == TenderStatus.AWARDED.value, Tender.standstill.is_(True),
+                                 Tender.standstill_ends_on < day, Tender.contracts_activated_at.is_(None))  # fmt: skip
+    return list((await session.scalars(query.order_by(Tender.id))).all())
 
 
 async def count_events(session: AsyncSession, tender_id: str, action: str) -> int:

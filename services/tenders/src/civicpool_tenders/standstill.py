@@ -11,6 +11,9 @@ contracts (§§ 134, 160, 168, 169 GWB).
 - The lead records a review application (date received, chamber) and later its outcome: dismissed (the
   contracts may be concluded), or upheld: the award is revoked, its pending contracts too, and the tender
   returns to `evaluated` to be awarded again. Everything stays in the event log.
+- E-mail: the lead city's leads when a review application is recorded or decided, and when the standstill has
+  ended (a sweep, once per award decision, while no review application is open); the awarded vendors when their
+  contracts are concluded.
 - Who reads: the lead city's leads and the admins everything; a vendor its own notices; the participating
   cities the dates.
 """
@@ -22,7 +25,9 @@ from collections.abc import Container, Mapping, Sequence
 from dataclasses import dataclass
 
 from civicpool.contracts.v1 import contracts_pb2 as contracts_pb
-from civicpool_common.auth import Principal
+from civicpool.notifications.v1 import notifications_pb2 as notifications_pb
+from civicpool_common import notify
+from civicpool_common.auth import Principal, Role
 from civicpool_common.database import utc_now, write_transaction
 from civicpool_common.errors import InvalidArgument, NotFound, VersionConflict
 from civicpool_common.ids import time_ordered_id
@@ -36,7 +41,16 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from civicpool_tenders import deadlines, repository
 from civicpool_tenders.access import in_charge, lead_tender, vendor_only, visible_tender
-from civicpool_tenders.models import Bid, BidScore, Complaint, InformationNotice, Lot, Tender, TenderEvent
+from civicpool_tenders.models import (
+    Bid,
+    BidScore,
+    Complaint,
+    InformationNotice,
+    Lot,
+    NotificationOrder,
+    Tender,
+    TenderEvent,
+)
 from civicpool_tenders.relay import AwardRelay
 
 OUTCOMES = tuple(outcome.value for outcome in ComplaintOutcome)
@@ -148,6 +162,9 @@ class StandstillService:
             await AwardRelay.change_state(session, tender.id, contracts_pb.AWARD_STATE_ACTIVE, now)
             detail = f"standstill ended {tender.standstill_ends_on}; the lead confirmed signing"
             session.add(TenderEvent.of(tender, "contracts_activated", principal.username, now, detail))
+            decision = await _decision_suffix(session, tender)
+            for vendor_id in await _awarded_vendors(session, tender):
+                session.add(_concluded_notice(tender, vendor_id, decision))
         return await self._relay.deliver(tender_id)
 
     async def complaints(self, principal: Principal, tender_id: str, limit: int, cursor: str) -> Page[Complaint]:
@@ -181,6 +198,7 @@ class StandstillService:
             session.add(complaint)
             session.add(TenderEvent.of(tender, "complaint_recorded", principal.username, now,
                                f"review application received {received_on} by {chamber}"))  # fmt: skip
+            session.add(_complaint_notice(tender, complaint, "recorded"))
             await session.flush()
             return complaint
 
@@ -220,6 +238,7 @@ class StandstillService:
                 complaint.outcome_recorded_by, complaint.outcome_recorded_at = principal.username, now
                 session.add(TenderEvent.of(tender, f"complaint_{outcome}", principal.username, now,
                                    f"review application of {complaint.received_on} ({complaint.chamber})"))  # fmt: skip
+                session.add(_complaint_notice(tender, complaint, outcome))
                 if outcome == ComplaintOutcome.UPHELD and _waits(tender):
                     await self._revoke(session, tender, principal.username, now)
                     revoked = True
@@ -229,6 +248,18 @@ class StandstillService:
         if revoked:
             await self._relay.deliver(tender_id)
         return complaint
+
+    async def remind_ended(self) -> int:
+        """Tell the lead city's leads that a standstill has ended and the contracts may be concluded (also run
+        periodically): once per award decision, and not while a review application is open (its outcome comes
+        first). The number of reminders added."""
+        added = 0
+        async with write_transaction(self._sessions) as session:
+            for tender in await repository.standstills_ended_before(session, network_today()):
+                if any(not complaint.outcome for complaint in await repository.complaints_of(session, tender.id)):
+                    continue
+                added += await notify.add_once(session, _ended_notice(tender, await _decision_suffix(session, tender)))
+        return added
 
     async def _revoke(self, session: AsyncSession, tender: Tender, actor: str, now: dt.datetime) -> None:
         """The award is revoked: its contracts too (kept, revoked), and the tender is evaluated again."""
@@ -259,3 +290,51 @@ def _text(field: str, value: str, limit: int) -> str:
     if not 0 < len(value) <= limit:
         raise InvalidArgument.for_field(field, Text("must be 1 to {limit} characters", limit=limit))
     return value
+
+
+async def _decision_suffix(session: AsyncSession, tender: Tender) -> str:
+    """The part of an event key that tells the award decisions of one tender apart ("" for the first)."""
+    decision = await repository.count_events(session, tender.id, "awarded")
+    return f"/{decision}" if decision > 1 else ""
+
+
+async def _awarded_vendors(session: AsyncSession, tender: Tender) -> list[str]:
+    """The vendors of the current award: each lot's awarded bid, or its framework's bids."""
+    awarded = {bid_id for lot in await repository.lots_of(session, tender.id)
+               for bid_id in (lot.framework_bid_ids or [lot.awarded_bid_id]) if bid_id}  # fmt: skip
+    return sorted({bid.vendor_id for bid in await repository.bids_of(session, tender.id) if bid.id in awarded})
+
+
+def _values(tender: Tender, **more: str) -> dict[str, str]:
+    return {"tender_title": f"{tender.reference} {tender.title}", "path": f"tenders/{tender.id}", **more}
+
+
+def _lead_audience(tender: Tender) -> list[notifications_pb.Audience]:
+    return [notify.audience(role=Role.PROCUREMENT_LEAD.value, city_id=tender.lead_city_id)]
+
+
+def _complaint_notice(tender: Tender, complaint: Complaint, variant: str) -> NotificationOrder:
+    """The lead city's leads are told of a review application recorded or decided (in its transaction)."""
+    values = _values(tender, variant=variant, received_on=complaint.received_on.isoformat(),
+                     chamber=complaint.chamber)  # fmt: skip
+    row: NotificationOrder = notify.outbox_row(NotificationOrder, f"tenders/complaint/{complaint.id}/{variant}",
+                                               "tender_complaint", _lead_audience(tender), values)  # fmt: skip
+    return row
+
+
+def _ended_notice(tender: Tender, decision: str) -> NotificationOrder:
+    """The lead city's leads are told that the standstill is over (a sweep adds it once, by its key)."""
+    assert tender.standstill_ends_on is not None
+    values = _values(tender, last_day=tender.standstill_ends_on.isoformat())
+    row: NotificationOrder = notify.outbox_row(NotificationOrder, f"tenders/standstill-ended/{tender.id}{decision}",
+                                               "standstill_ended", _lead_audience(tender), values)  # fmt: skip
+    return row
+
+
+def _concluded_notice(tender: Tender, vendor_id: str, decision: str) -> NotificationOrder:
+    """An awarded vendor is told that its contracts are concluded (in the activating transaction)."""
+    key = f"tenders/concluded/{tender.id}/{vendor_id}{decision}"
+    audience = notify.audience(role="vendor", vendor_id=vendor_id)
+    row: NotificationOrder = notify.outbox_row(NotificationOrder, key, "contracts_concluded", [audience],
+                                               _values(tender))  # fmt: skip
+    return row
