@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+from civicpool_cli.demo_clock import end_standstill
 from civicpool_cli.demo_loader import load_demo
 from civicpool_cli.stack import STOP_ORDER, Ports, Stack
 
@@ -35,7 +37,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     try:
         system.up()
         tokens = TokenSource(system.keycloak.url)
-        load_demo(system.gateway_url, tokens)
+        load_demo(system.gateway_url, tokens, end_standstill=functools.partial(end_standstill, data_dir))
         yield system
     except Exception:
         for name in reversed(STOP_ORDER):  # every process the stack starts, tenders too

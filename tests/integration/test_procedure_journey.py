@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from civicpool_cli import demo
+from civicpool_cli.demo_clock import end_standstill
 from civicpool_cli.stack import Stack
 from civicpool_client import (
     AnswerBody,
@@ -198,8 +199,7 @@ def test_an_eu_framework_tender_from_demand_to_call_offs_and_changes(client: Cli
                                                                   reference="1 VK 7/27"))  # fmt: skip
     [to_lead] = wait_for_mails(stack.maildir, f"tenders/complaint/{complaint.id}/recorded", 1)
     assert to_lead.to == "ettlingen.lead@demo.civicpool.invalid"
-    _moved(stack, "tenders.db", "UPDATE tenders SET standstill_ends_on = ? WHERE id = ?",
-           (today - dt.timedelta(days=1)).isoformat(), tender.id)  # fmt: skip
+    assert end_standstill(stack.data_dir, tender.id)
     with pytest.raises(ApiException) as blocked:
         tenders.activate_contracts(tender.id)
     assert blocked.value.status == 409 and "review application" in _refusal(blocked)[1]

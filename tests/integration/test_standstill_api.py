@@ -1,12 +1,13 @@
 """The standstill after an award, review applications and concluding the contracts, through the gateway with real
-Keycloak users (the standstill's end is moved into the past in the tenders database: nobody waits 10 days)."""
+Keycloak users (the standstill is ended early by the demo's clock: nobody waits 10 days)."""
 
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
 from zoneinfo import ZoneInfo
 
+from civicpool_cli import demo
+from civicpool_cli.demo_clock import end_standstill
 from civicpool_cli.stack import Stack
 
 from tests.conftest import PROBLEM, ApiFactory
@@ -16,12 +17,6 @@ from tests.support.tenders import awarded
 GERMAN = {"Accept-Language": "de-DE"}
 BERLIN = ZoneInfo("Europe/Berlin")
 LEAD_ADDRESS = "ettlingen.lead@demo.civicpool.invalid"
-
-
-def _standstill_passes(stack: Stack, tender_id: str) -> None:
-    yesterday = dt.datetime.now(BERLIN).date() - dt.timedelta(days=1)
-    with sqlite3.connect(stack.data_dir / "tenders.db") as db:  # the session's system runs on SQLite
-        db.execute("UPDATE tenders SET standstill_ends_on = ? WHERE id = ?", (yesterday.isoformat(), tender_id))
 
 
 def test_a_standstill_a_dismissed_complaint_and_the_contracts_concluded(api: ApiFactory, stack: Stack) -> None:
@@ -48,7 +43,7 @@ def test_a_standstill_a_dismissed_complaint_and_the_contracts_concluded(api: Api
     assert complaint.status_code == 201, complaint.text
     [told] = wait_for_mails(stack.maildir, f"tenders/complaint/{complaint.json()['id']}/recorded", 1)
     assert told.to == LEAD_ADDRESS and told.subject == f"Nachprüfungsantrag: {tender['reference']} {tender['title']}"
-    _standstill_passes(stack, tender["id"])
+    assert end_standstill(stack.data_dir, tender["id"])
     blocked = lead.post(f"{path}/activation")
     assert blocked.status_code == 409 and "review application" in blocked.json()["detail"]
     outcome = {"outcome": "dismissed", "decided_on": today}
@@ -86,3 +81,18 @@ def test_an_upheld_complaint_revokes_the_award(api: ApiFactory) -> None:
     assert lead.get(path).json()["status"] == "evaluated"
     assert lead.get(f"/contracts/{contract['id']}").json()["status"] == "revoked"
     assert lead.get(f"{path}/standstill").json()["applies"] is False
+
+
+def test_the_demos_standstill_has_ended_and_the_notice_stays_readable(api: ApiFactory) -> None:
+    """The demo's webcam award: its standstill ended early by the demo's clock, the contract concluded; the bidder
+    not chosen still reads the notice it was sent."""
+    awarded_tenders = api("ettlingen.lead").get("/tenders", params={"status": "awarded", "limit": 100}).json()["data"]
+    [webcams] = [t for t in awarded_tenders if t["title"] == demo.DEMO_STANDSTILL_ROUND["title"]]
+    assert (
+        webcams["contracts_activated_at"] and webcams["standstill_ends_on"] < dt.datetime.now(BERLIN).date().isoformat()
+    )
+    seen = api("vendor.rheintal").get(f"/tenders/{webcams['id']}/standstill").json()
+    assert seen["applies"] is False and seen["last_day"] is None
+    [notice] = seen["notices"]
+    assert notice["vendor_id"] == "rheintal" and notice["lots"][0]["winner_name"] == "Kraichgau Computer GmbH"
+    assert api("vendor.kraichgau").get(f"/tenders/{webcams['id']}/standstill").json()["notices"] == []

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import sqlite3
 import time
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from civicpool_cli import demo
+from civicpool_cli.demo_clock import end_standstill
 from civicpool_cli.stack import Stack
 from playwright.sync_api import FilePayload, Page, expect
 
@@ -382,9 +382,7 @@ def test_8_the_lead_waits_out_the_standstill_and_concludes(
     lead = sign_in("ettlingen.lead", f"/tenders/{tender['id']}")
     lead.get_by_test_id("complaint-form").get_by_role("button", name="Nachprüfungsantrag erfassen").click()
     expect(lead.locator(".flash.ok")).to_contain_text("Nachprüfungsantrag erfasst")
-    with sqlite3.connect(stack.data_dir / "tenders.db") as db:
-        yesterday = dt.datetime.now(BERLIN).date() - dt.timedelta(days=1)
-        db.execute("UPDATE tenders SET standstill_ends_on = ? WHERE id = ?", (yesterday.isoformat(), tender["id"]))
+    assert end_standstill(stack.data_dir, tender["id"])
     lead.reload()
     lead.get_by_role("button", name="Vertragsschluss bestätigen").click()
     expect(lead.locator(".flash")).to_contain_text("Nachprüfungsantrag")  # still open: refused, saying why

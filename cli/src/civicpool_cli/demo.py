@@ -290,6 +290,20 @@ DEMO_CASCADE = ("bruchsal", 10, "declined", "Modell derzeit nicht lieferbar (Lie
 DEMO_MINI_COMPETITION = ("ettlingen", 20, 72, "Lieferung bis Monatsende ins Verwaltungsgebäude, mit Netzteil")
 DEMO_MINI_COMPETITION_OFFERS: tuple[tuple[str, int], ...] = (("schwarzwald", 13_900), ("globalmeet", 14_800))
 
+# A tender with the standstill switched on (below the threshold): webcams for two cities, awarded to the best bid;
+# the bidder not chosen got its information notice, the standstill has ended (in a local demo: ended early, see
+# demo_clock) and the lead has confirmed the contract signed.
+DEMO_STANDSTILL_ROUND: dict[str, Any] = {
+    "title": "Webcams 2027 (mit Wartefrist)",
+    "description": "Zuschlag mit Wartefrist nach § 134 GWB, freiwillig auch unterhalb des EU-Schwellenwerts.",
+}
+DEMO_STANDSTILL_LINES: tuple[tuple[str, str, int, str], ...] = (
+    ("rastatt", "WEBCAM-FHD", 40, "Videosprechstunde im Bürgerbüro"),
+    ("stutensee", "WEBCAM-FHD", 15, "Videokonferenzen im Rathaus"),
+)
+# (vendor, unit price in cents, delivery days, the quality score the lead gives it)
+DEMO_STANDSTILL_BIDS: tuple[tuple[str, int, int, int], ...] = (("kraichgau", 6_200, 5, 80), ("rheintal", 6_600, 7, 85))
+
 # The demo contracts in use: call-offs per city and SKU, a quota shift to Rastatt (which took no part
 # in the tender), one return to the pool, one take from it, one move between cities.
 DEMO_CALL_OFFS: tuple[tuple[str, str, int], ...] = (

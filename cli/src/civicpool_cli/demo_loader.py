@@ -23,9 +23,13 @@ class LoadReport:
 
 
 def load_demo(
-    gateway_url: str, token_for: Callable[[str], str], progress: Callable[[str], None] = lambda _: None
+    gateway_url: str,
+    token_for: Callable[[str], str],
+    progress: Callable[[str], None] = lambda _: None,
+    end_standstill: Callable[[str], bool] = lambda _: False,
 ) -> LoadReport:
-    """Load the demo network, signing in as each demo user it needs (`token_for(username)`)."""
+    """Load the demo network, signing in as each demo user it needs (`token_for(username)`). `end_standstill`
+    lets a tender's standstill have ended (demo_clock, for a local system); without it the demo's stays running."""
     report = LoadReport()
     with _client(gateway_url, token_for(demo.NETWORK_ADMIN_USER)) as api:
         # Cities before cost keys: fixed keys name cities.
@@ -51,6 +55,7 @@ def load_demo(
     _load_demo_usage(gateway_url, token_for, report, progress)
     _load_demo_open_tender(gateway_url, token_for, report, progress)
     _load_demo_framework(gateway_url, token_for, report, progress)
+    _load_demo_standstill(gateway_url, token_for, report, progress, end_standstill)
     return report
 
 
@@ -265,23 +270,8 @@ def _load_demo_framework(
     tender, due = drafted
     with _client(gateway_url, token_for(demo.DEMO_ROUND_LEAD)) as lead:
         tender = _checked(lead.post(f"/tenders/{tender['id']}/publish"), "publishing the framework tender")
-    [lot] = tender["lots"]
-    quality = {}
-    for vendor, cents, days, score in demo.DEMO_FRAMEWORK_BIDS:
-        bid = {"lot_id": lot["id"], "delivery_days": days, "dpa_offered": False, "open_source": False,
-               "prices": [{"item_id": lot["items"][0]["item_id"], "unit_price_cents": cents}]}  # fmt: skip
-        with _client(gateway_url, token_for(f"vendor.{vendor}")) as seller:
-            quality[_checked(seller.post(f"/tenders/{tender['id']}/bids", json=bid), f"{vendor}'s bid")["id"]] = score
-    time.sleep(max(0.0, (due - dt.datetime.now(dt.UTC)).total_seconds()) + 0.2)  # bids are opened after the deadline
-    with _client(gateway_url, token_for(demo.DEMO_ROUND_LEAD)) as lead:
-        _checked(lead.post(f"/tenders/{tender['id']}/close-bidding"), "opening the framework bids")
-        scores = [{"bid_id": bid_id, "quality": score} for bid_id, score in quality.items()]
-        evaluation = lead.post(
-            f"/tenders/{tender['id']}/evaluate", json={"weights": demo.DEMO_WEIGHTS, "scores": scores}
-        )
-        first = next(r for r in _checked(evaluation, "evaluating the framework bids")["rows"] if r["rank"] == 1)
-        award = {"lot_id": lot["id"], "bid_id": first["bid_id"], "vendors": demo.DEMO_FRAMEWORK_VENDORS}
-        awarded = _checked(lead.post(f"/tenders/{tender['id']}/award", json={"awards": [award]}), "the framework")
+    awarded = _bid_and_award(gateway_url, token_for, tender, due, demo.DEMO_FRAMEWORK_BIDS,
+                             demo.DEMO_FRAMEWORK_VENDORS)  # fmt: skip
     contracts = sorted(awarded["contracts"], key=lambda c: c["framework"]["rank"])
     progress(f"demo framework awarded to {len(contracts)} vendors")
     city, quantity, cause, reason = demo.DEMO_CASCADE
@@ -305,3 +295,52 @@ def _load_demo_framework(
     report.created += 2 + len(demo.DEMO_FRAMEWORK_BIDS) + len(contracts)
     report.created += 2 + 1 + len(demo.DEMO_MINI_COMPETITION_OFFERS)
     progress("demo cascade call-off and mini-competition loaded")
+
+
+def _load_demo_standstill(
+    gateway_url: str, token_for: Callable[[str], str], report: LoadReport, progress: Callable[[str], None],
+    end_standstill: Callable[[str], bool],
+) -> None:  # fmt: skip
+    """A tender awarded with the standstill switched on; once it has ended, the lead concludes the contract."""
+    drafted = _draft_tender(gateway_url, token_for, report, demo.DEMO_STANDSTILL_ROUND, demo.DEMO_STANDSTILL_LINES,
+                            BIDDING)  # fmt: skip
+    if drafted is None:
+        return
+    tender, due = drafted
+    with _client(gateway_url, token_for(demo.DEMO_ROUND_LEAD)) as lead:
+        switched = lead.patch(f"/tenders/{tender['id']}", json={"standstill": True, "version": tender["version"]})
+        _checked(switched, "switching the standstill on")
+        tender = _checked(lead.post(f"/tenders/{tender['id']}/publish"), "publishing the standstill tender")
+    _bid_and_award(gateway_url, token_for, tender, due, demo.DEMO_STANDSTILL_BIDS, 1)
+    with _client(gateway_url, token_for(demo.DEMO_ROUND_LEAD)) as lead:
+        concluded = end_standstill(tender["id"])
+        if concluded:
+            _checked(lead.post(f"/tenders/{tender['id']}/activation"), "concluding the contract after the standstill")
+    report.created += 2 + len(demo.DEMO_STANDSTILL_BIDS) + 1 + concluded
+    progress("demo award with a standstill " + ("ended and concluded" if concluded else "waiting out its standstill"))
+
+
+def _bid_and_award(
+    gateway_url: str, token_for: Callable[[str], str], tender: dict[str, Any], due: dt.datetime,
+    bids: Sequence[tuple[str, int, int, int]], vendors: int,
+) -> dict[str, Any]:  # fmt: skip
+    """The vendors bid on the published one-lot tender (vendor, unit price in cents, delivery days, quality score
+    the lead gives); after the deadline the lead opens, evaluates and awards the lot to the `vendors` best."""
+    [lot] = tender["lots"]
+    quality = {}
+    for vendor, cents, days, score in bids:
+        bid = {"lot_id": lot["id"], "delivery_days": days, "dpa_offered": False, "open_source": False,
+               "prices": [{"item_id": lot["items"][0]["item_id"], "unit_price_cents": cents}]}  # fmt: skip
+        with _client(gateway_url, token_for(f"vendor.{vendor}")) as seller:
+            quality[_checked(seller.post(f"/tenders/{tender['id']}/bids", json=bid), f"{vendor}'s bid")["id"]] = score
+    time.sleep(max(0.0, (due - dt.datetime.now(dt.UTC)).total_seconds()) + 0.2)  # bids are opened after the deadline
+    title = tender["title"]
+    with _client(gateway_url, token_for(demo.DEMO_ROUND_LEAD)) as lead:
+        _checked(lead.post(f"/tenders/{tender['id']}/close-bidding"), f"opening the bids of {title}")
+        scores = [{"bid_id": bid_id, "quality": score} for bid_id, score in quality.items()]
+        evaluation = lead.post(
+            f"/tenders/{tender['id']}/evaluate", json={"weights": demo.DEMO_WEIGHTS, "scores": scores}
+        )
+        first = next(r for r in _checked(evaluation, f"evaluating {title}")["rows"] if r["rank"] == 1)
+        award = {"lot_id": lot["id"], "bid_id": first["bid_id"], "vendors": vendors}
+        return _checked(lead.post(f"/tenders/{tender['id']}/award", json={"awards": [award]}), f"the award of {title}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import signal
 import socket
@@ -20,7 +21,7 @@ from keycloak import KeycloakAdmin
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
 
-from civicpool_cli import importer, keycloak
+from civicpool_cli import demo_clock, importer, keycloak
 from civicpool_cli.carry_over import carry_over_in
 from civicpool_cli.databases import checked_server_url, service_database_urls
 from civicpool_cli.demo import (
@@ -97,7 +98,9 @@ def up(
     try:
         stack.up(_say, demo_users=demo)
         if demo:
-            _say(f"demo network: {load_demo(stack.gateway_url, _demo_tokens(stack.keycloak.url), _say)}")
+            # the demo's standstill ends early only in the SQLite files of the data folder, not on a server
+            ended = (lambda _: False) if database else functools.partial(demo_clock.end_standstill, stack.data_dir)
+            _say(f"demo network: {load_demo(stack.gateway_url, _demo_tokens(stack.keycloak.url), _say, ended)}")
         typer.echo(_welcome(stack, time.monotonic() - started, demo))
         while all(stack.is_running(name) for name in ("keycloak", *SERVICES, "gateway")):
             time.sleep(1)

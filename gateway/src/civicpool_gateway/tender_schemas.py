@@ -453,7 +453,9 @@ class InformationNotice(BaseModel):
 
 class Standstill(BaseModel):
     tender_id: str
-    applies: bool = Field(description="An award decision waits out its standstill; the rest is null otherwise")
+    applies: bool = Field(
+        description="An award decision waits out its standstill; else the dates are null (its notices stay)"
+    )
     sent_at: dt.datetime | None = Field(description="When the information notices went out")
     days: int | None = Field(description="10 calendar days when sent electronically (§ 134 (2) GWB)")
     last_day: dt.date | None = Field(

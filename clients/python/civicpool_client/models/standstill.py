@@ -30,7 +30,7 @@ class Standstill(BaseModel):
     Standstill
     """ # noqa: E501
     tender_id: StrictStr
-    applies: StrictBool = Field(description="An award decision waits out its standstill; the rest is null otherwise")
+    applies: StrictBool = Field(description="An award decision waits out its standstill; else the dates are null (its notices stay)")
     sent_at: Optional[datetime] = Field(description="When the information notices went out")
     days: Optional[StrictInt] = Field(description="10 calendar days when sent electronically (§ 134 (2) GWB)")
     last_day: Optional[date] = Field(description="Counted from the day after sending; a Saturday, Sunday or public holiday moves it to the next working day")

@@ -227,13 +227,13 @@ def _owner(message: pb.DocumentOwner) -> Owner:
 
 def standstill_to_proto(view: StandstillView) -> pb.Standstill:
     period = view.period
-    if period is None:
-        return pb.Standstill(tender_id=view.tender.id, applies=False)
+    notices = [_notice_to_proto(n) for n in view.notices]
+    if period is None:  # no standstill runs (any more): the award's notices, as sent, and nothing else
+        return pb.Standstill(tender_id=view.tender.id, applies=False, notices=notices)
     return pb.Standstill(
         tender_id=view.tender.id, applies=True, sent_at=to_timestamp(period.sent_at), days=period.days,
         last_day=period.last_day.isoformat(), earliest_conclusion_on=period.earliest_conclusion_on.isoformat(),
-        legal_basis=period.legal_basis,
-        notices=[_notice_to_proto(n) for n in view.notices],
+        legal_basis=period.legal_basis, notices=notices,
     )  # fmt: skip
 
 

@@ -122,13 +122,14 @@ class StandstillService:
     async def view(self, principal: Principal, tender_id: str) -> StandstillView:
         async with self._sessions() as session:
             tender = await visible_tender(session, principal, tender_id)
-            if not _waits(tender):
-                return StandstillView(tender, None, [])
-            assert tender.award_decided_at is not None and tender.standstill_ends_on is not None
-            notices = await repository.notices_of(session, tender.id, tender.award_decided_at)
+            decided = tender.award_decided_at
+            notices = [] if decided is None else await repository.notices_of(session, tender.id, decided)
         if not in_charge(principal, tender):
             own = principal.own_vendor() if vendor_only(principal) else None
             notices = [n for n in notices if n.vendor_id == own]
+        if not _waits(tender):  # no period runs; the notices of the award in force stay readable, as sent
+            return StandstillView(tender, None, notices)
+        assert tender.award_decided_at is not None and tender.standstill_ends_on is not None
         period = deadlines.Standstill(tender.award_decided_at, deadlines.STANDSTILL_DAYS[True],
                                       tender.standstill_ends_on,
                                       tender.standstill_ends_on + dt.timedelta(days=1))  # fmt: skip

@@ -1839,7 +1839,7 @@ class Standstill(_message.Message):
     NOTICES_FIELD_NUMBER: _builtins.int
     tender_id: _builtins.str
     applies: _builtins.bool
-    """an award decision waits out its standstill (the rest is empty otherwise)"""
+    """an award decision waits out its standstill (the dates are empty otherwise)"""
     days: _builtins.int
     last_day: _builtins.str
     """YYYY-MM-DD, Berlin"""
@@ -1851,7 +1851,7 @@ class Standstill(_message.Message):
 
     @_builtins.property
     def notices(self) -> _containers.RepeatedCompositeFieldContainer[Global___InformationNotice]:
-        """the lead city's leads and the admins: all; a vendor: its own"""
+        """of the award in force, also once concluded; the lead city's leads and the admins: all; a vendor: its own"""
 
     def __init__(
         self,
