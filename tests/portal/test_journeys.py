@@ -22,6 +22,7 @@ from civicpool_cli.stack import Stack
 from playwright.sync_api import FilePayload, Page, expect
 
 from tests.conftest import ApiFactory
+from tests.integration.test_demand_api import add_line, new_round
 from tests.portal.conftest import Shoot, SignIn
 from tests.support.tenders import VENDORS, awarded, awarded_contract, draft_tender, evaluated, set_bids_due
 
@@ -451,3 +452,37 @@ def test_11_a_city_invites_a_mini_competition_and_a_vendor_offers(
     expect(vendor.locator(".flash.ok")).to_contain_text("Angebot abgegeben")
     expect(vendor.get_by_test_id("own-offer")).to_contain_text("31,00")
     shoot(vendor, "vendor-mini-competition-offer")
+
+
+def test_12_the_lead_records_an_award_made_on_the_state_platform(
+    sign_in: SignIn, api: ApiFactory, shoot: Shoot
+) -> None:
+    """A closed round without a tender: the lead records the procedure run elsewhere on the round's page, two
+    vendors in the order of the cascade, and lands on the awarded tender with its contracts in force."""
+    round_ = new_round(api, title=f"Headsets extern {dt.datetime.now(dt.UTC):%H%M%S%f}")
+    add_line(api, round_["id"], "gaggenau.it", "HEADSET-USB", 25)
+    assert api("ettlingen.lead").post(f"/rounds/{round_['id']}/close").status_code == 200
+    lead = sign_in("ettlingen.lead", f"/rounds/{round_['id']}")
+    section = lead.get_by_test_id("external-award")
+    section.locator("summary").click()
+    section.locator("input[name=platform]").fill("Vergabemarktplatz Baden-Württemberg")
+    section.locator("input[name=notice_number]").fill("2027/S 010-004711")
+    section.locator("input[name=notice_date]").fill(
+        (dt.datetime.now(BERLIN).date() - dt.timedelta(days=20)).strftime("%d.%m.%Y")
+    )
+    headsets = section.locator("fieldset[data-item=HEADSET-USB]")
+    headsets.locator("input[name^=max_]").fill("40")
+    headsets.locator("select[name$=_1]").select_option(label="Kraichgau Computer GmbH")
+    headsets.locator("input[name$=_1]").fill("43,00")
+    headsets.locator("select[name$=_2]").select_option(label="Rheintal IT-Systemhaus GmbH")
+    headsets.locator("input[name$=_2]").fill("44,50")
+    section.get_by_role("button", name="Vergabe erfassen").click()
+    expect(lead.locator(".flash.ok")).to_contain_text("Vergabe erfasst")
+    expect(lead.get_by_test_id("external-procedure")).to_contain_text("Vergabemarktplatz Baden-Württemberg, ")
+    expect(lead.get_by_test_id("external-procedure")).to_contain_text("2027/S 010-004711")
+    shoot(lead, "lead-external-award")
+    tender_id = lead.url.rstrip("/").split("/")[-1]
+    contracts = api("ettlingen.lead").get("/contracts", params={"tender_id": tender_id}).json()["data"]
+    assert sorted((c["framework"]["rank"], c["vendor_id"], c["unit_price_cents"], c["status"]) for c in contracts) == [
+        (1, "kraichgau", 4_300, "active"), (2, "rheintal", 4_450, "active"),
+    ]  # fmt: skip

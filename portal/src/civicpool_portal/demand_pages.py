@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, Response
 from civicpool_portal.forms import Text, if_match, whole
 from civicpool_portal.i18n import DATE_REFUSED, from_local_input, parse_day
 from civicpool_portal.page_request import FormPortalDep, Portal, PortalDep, back_to, download
+from civicpool_portal.tender_pages import EXTERNAL_VENDOR_ROWS, PROCEDURES
 
 router = APIRouter(prefix="/rounds")
 DEMAND_ROLES = (Role.CITY_IT, Role.PROCUREMENT_LEAD, Role.NETWORK_ADMIN)
@@ -67,10 +68,20 @@ async def round_page(portal: PortalDep, round_id: str) -> HTMLResponse:
     lines = await portal.get_all(f"/rounds/{round_id}/lines")
     item_of = {item["id"]: item for item in items}
     is_lead = portal.has(Role.PROCUREMENT_LEAD) and portal.city == round_["owner_city_id"]
+    submitted = [line for line in lines if line["status"] == "submitted"]
+    # A closed round without a tender may be recorded as an award made on another platform: per item its demand.
+    recordable = is_lead and round_["status"] == "closed" and not round_.get("tender_id") and bool(submitted)
+    demand: dict[str, int] = {}
+    for line in submitted if recordable else []:
+        demand[line["item_id"]] = demand.get(line["item_id"], 0) + line["quantity"]
     return await portal.page(
         "round.html",
+        demand_by_item=demand,
+        vendors=await portal.get_all("/vendors") if recordable else [],
+        procedures=PROCEDURES,
+        vendor_rows=EXTERNAL_VENDOR_ROWS,
         round=round_,
-        lines=[line for line in lines if line["status"] == "submitted"],
+        lines=submitted,
         withdrawn=[line for line in lines if line["status"] != "submitted"],
         item_of=item_of,
         choosable=[i for i in items_in_scope(items, round_) if i["active"]],

@@ -10,13 +10,14 @@ from fastapi import APIRouter, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 
 from civicpool_portal.forms import Text, if_match, parse_euros, whole
-from civicpool_portal.i18n import from_local_input, parse_day
+from civicpool_portal.i18n import DATE_REFUSED, from_local_input, parse_day
 from civicpool_portal.page_request import ApiError, FormPortalDep, NoAccess, Portal, PortalDep, back_to
 
 router = APIRouter(prefix="/tenders")
 TENDER_ROLES = (Role.PROCUREMENT_LEAD, Role.NETWORK_ADMIN, Role.VENDOR)
 PROCEDURES = ("direct_award", "restricted_or_negotiated", "open_national", "open_eu")
 REGIONS = ("DE", "EU", "third_country")
+EXTERNAL_VENDOR_ROWS = 3  # vendors the form offers per item of an award made elsewhere (the API takes up to 10)
 
 
 @router.get("")
@@ -27,6 +28,44 @@ async def tenders(portal: PortalDep, reference: Annotated[str, Query(max_length=
     all_tenders = await portal.get_all("/tenders", **({"reference": reference} if reference else {}))
     all_tenders.sort(key=lambda t: t["created_at"], reverse=True)
     return await portal.page("tenders.html", tenders=all_tenders, reference=reference)
+
+
+@router.post("/external-awards")
+async def record_external_award(portal: FormPortalDep, request: Request) -> Response:
+    """An award made on another platform, from the round page: one lot per item of the round, its vendors in the
+    order of the cascade."""
+    form = await request.form()
+
+    def field(name: str) -> str:
+        return str(form.get(name, "")).strip()
+
+    round_page = f"/rounds/{field('round_id')}"
+    try:
+        notice_date = parse_day(field("notice_date")).isoformat()
+    except ValueError:
+        portal.refuse(portal._(DATE_REFUSED, field=portal._("Notice date"), value=field("notice_date")))
+        return back_to(round_page)
+    lots = []
+    for item_id in (key.removeprefix("max_") for key in form if key.startswith("max_")):
+        vendors = []
+        for row in range(1, EXTERNAL_VENDOR_ROWS + 1):
+            vendor_id = field(f"vendor_{item_id}_{row}")
+            if not vendor_id:
+                continue
+            try:
+                cents = parse_euros(field(f"price_{item_id}_{row}"))
+            except ValueError:
+                portal.refuse(portal._("Enter prices in euros, e.g. 1.234,56."))
+                return back_to(round_page)
+            vendors.append({"vendor_id": vendor_id, "prices": [{"item_id": item_id, "unit_price_cents": cents}]})
+        lots.append({"items": [{"item_id": item_id, "max_quantity": whole(field(f"max_{item_id}"))}],
+                     "vendors": vendors})  # fmt: skip
+    body = {"round_id": field("round_id"), "platform": field("platform"), "notice_number": field("notice_number"),
+            "notice_date": notice_date, "procedure": field("procedure"), "lots": lots}  # fmt: skip
+    recorded = await portal.send(
+        "POST", "/tenders/external-awards", json=body, ok=portal._("Award recorded: the contracts are in force.")
+    )
+    return back_to(f"/tenders/{recorded['tender']['id']}" if recorded else round_page)
 
 
 @router.get("/{tender_id}")
@@ -46,7 +85,8 @@ async def tender_page(portal: PortalDep, tender_id: str) -> HTMLResponse:
     is_lead = portal.has(Role.PROCUREMENT_LEAD) and portal.city == tender["lead_city_id"]
     # The score table and the contracts are the lead city's (and the network admin's) to read.
     in_charge = is_lead or portal.has(Role.NETWORK_ADMIN)
-    scored = tender["status"] in ("evaluated", "awarded") and in_charge
+    # An award made on another platform has no evaluation here (it was scored there).
+    scored = tender["status"] in ("evaluated", "awarded") and in_charge and not tender.get("external")
     evaluation = await portal.get(f"/tenders/{tender_id}/evaluation") if scored else None
     awarded = tender["status"] == "awarded" and in_charge
     contracts = await portal.get_all("/contracts", tender_id=tender_id) if awarded else []
