@@ -6,7 +6,7 @@ only after the deadline is extended; a document changed; sealed bids from four v
 framework to the three best, the other lots to one vendor each; the information notices; a review application
 recorded and dismissed; the contracts concluded after the standstill; a mini-competition won by the second-ranked
 vendor; a cascade call-off after the first declines; a § 132 change within the de-minimis limit and one beyond it;
-and an award made on the state's platform, recorded and called off.
+and an award made on the state's platform, recorded and called off. (Rastatt stays the demo's city without a tender.)
 
 Time passes where the law counts days: the deadlines, the standstill and the offers' due time are moved in the
 services' databases (the session's system runs on SQLite), as a clock would move them; nothing else is touched.
@@ -265,14 +265,14 @@ def test_an_eu_framework_tender_from_demand_to_call_offs_and_changes(client: Cli
     history = docks.contract_history(contracts[dock, "rheintal"].id)
     assert [change.kind for change in history.changes] == [ChangeKind.PRICE_ADJUSTMENT]
 
-    # An award made on the state's platform: Rastatt's headsets, recorded from a closed round and called off.
-    rastatt = client("rastatt.it")
+    # An award made on the state's platform: Gaggenau's headsets, recorded from a closed round and called off.
+    gaggenau = client("gaggenau.it")
     headsets = DemandApi(lead).create_round(RoundFields(title=f"Headsets extern {uuid.uuid4().hex[:6]}",
                                                         opens_at=now - dt.timedelta(minutes=1),
                                                         closes_at=now + dt.timedelta(days=1)))  # fmt: skip
     DemandApi(lead).open_round(headsets.id)
     headset = items["HEADSET-USB"]
-    DemandApi(rastatt).create_line(headsets.id, LineFields(item_id=headset, quantity=25, justification="Bürgerbüro"))
+    DemandApi(gaggenau).create_line(headsets.id, LineFields(item_id=headset, quantity=25, justification="Bürgerbüro"))
     DemandApi(lead).close_round(headsets.id)
     external = tenders.record_external_award(ExternalAwardBody(
         round_id=headsets.id, platform="Vergabemarktplatz Baden-Württemberg", notice_number="2027/S 004-000123",
@@ -284,5 +284,5 @@ def test_an_eu_framework_tender_from_demand_to_call_offs_and_changes(client: Cli
     assert external.tender.external is not None
     assert external.tender.external.platform == "Vergabemarktplatz Baden-Württemberg"
     [headset_contract] = external.contracts
-    called = ContractsApi(rastatt).call_off(headset_contract.id, CallOffBody(city_id="rastatt", quantity=25))
+    called = ContractsApi(gaggenau).call_off(headset_contract.id, CallOffBody(city_id="gaggenau", quantity=25))
     assert [m.amount_cents for m in called.movements] == [25 * 4_300]

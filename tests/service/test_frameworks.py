@@ -28,7 +28,7 @@ from hypothesis import strategies as st
 from sqlalchemy import text, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tests.service.conftest import LEAD, add_member_cities, city_it, vendor
+from tests.service.conftest import LEAD, add_member_cities, city_it, finance, vendor
 from tests.support.contracts import check_invariants, scalar
 from tests.support.databases import DatabaseFactory
 from tests.support.in_process import InProcessCatalog
@@ -241,6 +241,10 @@ async def test_a_mini_competition_seals_the_offers_and_calls_off_at_the_best_pri
     competition_id = view.competition.id
     with pytest.raises(NotFound):
         await frameworks.competitions.get(city_it("buehl"), competition_id)
+    with pytest.raises(NotFound):
+        await frameworks.competitions.get(finance("buehl"), competition_id)
+    seen = await frameworks.competitions.get(finance(None), competition_id)  # the network's finance, as contracts
+    assert seen.competition.quantity == 20 and seen.offers == []
     with pytest.raises(InvalidArgument, match="framework price"):
         await frameworks.competitions.submit_offer(vendor("kraichgau"), competition_id, PRICES["kraichgau"] + 1, "")
     await frameworks.competitions.submit_offer(vendor("rheintal"), competition_id, 2_800, "")

@@ -298,7 +298,7 @@ DEMO_STANDSTILL_ROUND: dict[str, Any] = {
     "description": "Zuschlag mit Wartefrist nach § 134 GWB, freiwillig auch unterhalb des EU-Schwellenwerts.",
 }
 DEMO_STANDSTILL_LINES: tuple[tuple[str, str, int, str], ...] = (
-    ("rastatt", "WEBCAM-FHD", 40, "Videosprechstunde im Bürgerbüro"),
+    ("gaggenau", "WEBCAM-FHD", 40, "Videosprechstunde im Bürgerbüro"),
     ("stutensee", "WEBCAM-FHD", 15, "Videokonferenzen im Rathaus"),
 )
 # (vendor, unit price in cents, delivery days, the quality score the lead gives it)

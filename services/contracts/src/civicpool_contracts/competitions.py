@@ -13,32 +13,33 @@ maximum). Without an offer nothing is called off; the city calls off by the casc
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from civicpool_common import notify, references, scoring
-from civicpool_common.auth import NETWORK_WIDE, Principal, Role
+from civicpool_common.auth import Principal, Role
 from civicpool_common.database import utc_now
 from civicpool_common.errors import FieldViolation, InvalidArgument, NotFound, PermissionDenied
 from civicpool_common.lifecycle import StateConflict
 from civicpool_common.messages import N_, Euros, Labels, Text
 from civicpool_common.paging import Page, PageWindow
-from civicpool_common.vocabulary import MiniCompetitionStatus
+from civicpool_common.vocabulary import MiniCompetitionStatus, PassOnCause
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from civicpool_contracts import idempotency, repository, rules
-from civicpool_contracts.access import require_lead
+from civicpool_contracts.access import may_see_contract, require_lead
 from civicpool_contracts.clients import UsageCatalog
 from civicpool_contracts.models import (
     Contract,
     Framework,
     FrameworkQuota,
+    LedgerTransaction,
     MiniCompetition,
     MiniCompetitionOffer,
     NotificationOrder,
 )
-from civicpool_contracts.usage import Refused, UsageService, is_usable
+from civicpool_contracts.usage import Operation, Refused, UsageService, is_usable
 
 MAX_OFFER_DAYS = 30  # a mini-competition's deadline is short: within a month
 _QUOTA_SHORT = N_("{city} has {left} of its framework quota of {quota} left")
@@ -214,6 +215,20 @@ class CompetitionService:
             raise await self._usage.explain(refusal) from None
         return await self.get(principal, competition_id), replayed
 
+    async def pass_on(
+        self, principal: Principal, transaction_id: str, cause: PassOnCause, reason: str, *, key: str
+    ) -> Operation:
+        """A call-off passed on (UsageService.pass_on): one a mini-competition made goes to its next offer at the
+        offered price; any other along the framework's cascade. Whether the caller may is checked there."""
+        offers = None
+        async with self._sessions() as session:
+            original = await session.get(LedgerTransaction, transaction_id)
+            contract = await session.get(Contract, original.contract_id) if original and original.contract_id else None
+            if contract is not None and contract.framework_id:
+                root = await repository.cascade_root(session, transaction_id)
+                offers = await repository.ranked_offers_calling_off(session, contract.framework_id, root) or None
+        return await self._usage.pass_on(principal, transaction_id, cause, reason, key=key, offers=offers)
+
     async def get(self, principal: Principal, competition_id: str) -> CompetitionView:
         async with self._sessions() as session:
             competition = await session.get(MiniCompetition, competition_id)
@@ -250,23 +265,14 @@ class CompetitionService:
         if not contracts:
             raise NotFound(Text("framework {id} does not exist", id=framework_id))
         framework, quotas = found[framework_id]
-        parties = {q.city_id for q in quotas}
-        vendors = {c.vendor_id for c in contracts}
-        seen = principal.has_any_role(NETWORK_WIDE) or (
-            principal.vendor in vendors if principal.has_any_role([Role.VENDOR]) else principal.own_city() in parties
-        )
-        if not seen:
+        if not _may_see_framework(principal, contracts, {q.city_id for q in quotas}):
             raise NotFound(Text("framework {id} does not exist", id=framework_id))
         return framework, contracts, quotas
 
     @staticmethod
     def _may_see(principal: Principal, competition: MiniCompetition, contracts: Sequence[Contract]) -> bool:
-        """Leads and admins every one; the framework's vendors theirs; a city those that call off for it."""
-        if principal.has_any_role(NETWORK_WIDE):
-            return True
-        if principal.has_any_role([Role.VENDOR]):
-            return principal.vendor in {c.vendor_id for c in contracts}
-        return principal.own_city() in competition.quantities
+        """As a framework's contracts are seen, the parties being the cities that call off in the competition."""
+        return _may_see_framework(principal, contracts, competition.quantities)
 
     async def _view(
         self, session: AsyncSession, principal: Principal, competition: MiniCompetition, contracts: list[Contract]
@@ -289,6 +295,13 @@ class CompetitionService:
             winner_vendor_id=winner,
             call_off_ids=[t for city, t in sorted(competition.call_off_ids.items()) if principal.sees_city(city)],
         )
+
+
+def _may_see_framework(principal: Principal, contracts: Sequence[Contract], parties: Collection[str]) -> bool:
+    """access.may_see_contract for the framework as a whole: a vendor sees it through any contract of its own."""
+    if principal.has_any_role([Role.VENDOR]):
+        return principal.vendor in {c.vendor_id for c in contracts}
+    return may_see_contract(principal, contracts[0], parties)
 
 
 def _rank(

@@ -325,7 +325,7 @@ class ContractsServicer(contracts_pb2_grpc.ContractsServiceServicer):
         cause = from_proto(request.cause, pb.PassOnCause, PassOnCause)
         if cause is None:
             raise InvalidArgument.for_field("cause", Text("say why: the vendor declined, or cannot deliver in time"))
-        operation = await self._usage.pass_on(
+        operation = await self._competitions.pass_on(
             current_principal(), request.id, cause, request.reason, key=request.idempotency_key
         )
         return operation_to_proto(operation)

@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Collection, Sequence
 from typing import Any
 
+from civicpool_common.vocabulary import MiniCompetitionStatus
 from sqlalchemy import exists, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
@@ -13,6 +14,7 @@ from civicpool_contracts.models import (
     Base,
     Budget,
     CallOffNumber,
+    CascadeStep,
     Contract,
     ContractChange,
     ContractQuota,
@@ -20,10 +22,14 @@ from civicpool_contracts.models import (
     FrameworkQuota,
     LedgerEntry,
     LedgerTransaction,
+    MiniCompetition,
+    MiniCompetitionOffer,
     Movement,
     table,
 )
 from civicpool_contracts.rules import CITY_ACCOUNT_PREFIX
+
+MAX_CASCADE_STEPS = 10  # a framework has at most 10 vendors, so a call-off is passed on at most 9 times
 
 
 async def contracts_after(
@@ -81,6 +87,38 @@ async def frameworks_of(
     for quota in (await session.scalars(quotas)).all():
         found[quota.framework_id][1].append(quota)
     return found
+
+
+async def cascade_root(session: AsyncSession, call_off_id: str) -> str:
+    """The call-off a chain of passed-on call-offs began with (itself when it was not passed on to)."""
+    for _ in range(MAX_CASCADE_STEPS):
+        earlier = await session.scalar(
+            select(CascadeStep.call_off_id).where(CascadeStep.next_call_off_id == call_off_id)
+        )
+        if earlier is None:
+            break
+        call_off_id = earlier
+    return call_off_id
+
+
+async def ranked_offers_calling_off(
+    session: AsyncSession, framework_id: str, call_off_id: str
+) -> list[tuple[str, int]]:
+    """The decided mini-competition of the framework that called off `call_off_id`: its offers best first (contract
+    id, offered unit price); [] when no mini-competition did."""
+    decided = MiniCompetition.status == MiniCompetitionStatus.AWARDED.value
+    competitions = await session.scalars(
+        select(MiniCompetition).where(MiniCompetition.framework_id == framework_id, decided)
+    )
+    competition = next((c for c in competitions if call_off_id in c.call_off_ids.values()), None)
+    if competition is None:
+        return []
+    query = (
+        select(MiniCompetitionOffer)
+        .where(MiniCompetitionOffer.competition_id == competition.id, MiniCompetitionOffer.rank > 0)
+        .order_by(MiniCompetitionOffer.rank)
+    )
+    return [(offer.contract_id, offer.unit_price_cents) for offer in await session.scalars(query)]
 
 
 async def framework_contracts(session: AsyncSession, framework_id: str) -> list[Contract]:

@@ -66,6 +66,9 @@ _FRAMEWORK_LEFT = N_(
 _CASCADE_END = N_(
     "no vendor of the framework ranks after {vendor} and can take the call-off: reverse it, or call off by mini-competition"  # noqa: E501
 )
+_OFFERS_END = N_(
+    "no further offer of the mini-competition can take the call-off of {vendor}: reverse it, and invite offers again"
+)
 _CASCADE_ORDER = N_(
     "{vendor} ranks {rank} in the framework of {sku}: call-offs go to the vendor ranked 1 first, and to the next when the vendor before declines or cannot deliver in time (pass the call-off on)"  # noqa: E501
 )
@@ -292,12 +295,16 @@ class UsageService:
             raise AlreadyExists(Text("ledger transaction {id} is already reversed", id=transaction_id)) from None
 
     async def pass_on(
-        self, principal: Principal, transaction_id: str, cause: PassOnCause, reason: str, *, key: str
-    ) -> Operation:
+        self, principal: Principal, transaction_id: str, cause: PassOnCause, reason: str, *, key: str,
+        offers: Sequence[tuple[str, int]] | None = None,
+    ) -> Operation:  # fmt: skip
         """A framework call-off whose vendor declined or cannot deliver in time goes to the next-ranked vendor (the
         cascade of § 21 (4) Nr. 1 VgV), in one operation: the call-off reversed at what it was posted, and the same
         quantity called off from the next vendor at its price; recorded with the cause and reason. The city's IT
-        for its own call-off, or a lead of the lead city. Returns the new call-off."""
+        for its own call-off, or a lead of the lead city. Returns the new call-off.
+
+        `offers`: the call-off came from a mini-competition, whose offers (contract id, offered unit price) are
+        given best first: it goes to the next usable offer at its offered price instead."""
         if not reason.strip() or len(reason) > rules.MAX_TEXT:
             raise InvalidArgument.for_field(
                 "reason", Text("say why, in at most {limit} characters: the city and the lead read it",
@@ -318,15 +325,19 @@ class UsageService:
         city_id, quantity, amount = moved[0].city_id, moved[0].quantity, moved[0].amount_cents
         _check_city_actor(principal, city_id, contract)
         async with self._sessions() as session:
-            following = [c for c in await repository.framework_contracts(session, contract.framework_id)
-                         if c.framework_rank > contract.framework_rank] if contract.framework_id else []  # fmt: skip
-        usable = [c for c in following if is_usable(c)]
+            framework = await repository.framework_contracts(session, contract.framework_id) if contract.framework_id \
+                else []  # fmt: skip
+        if offers is None:  # the framework's order, each vendor at its framework price
+            following = [(c, c.unit_price_cents) for c in framework if c.framework_rank > contract.framework_rank]
+        else:  # the mini-competition's order, each vendor at its offer
+            by_id, ranked = {c.id: c for c in framework}, [contract_id for contract_id, _ in offers]
+            after = ranked.index(contract.id) + 1 if contract.id in ranked else len(ranked)
+            following = [(by_id[contract_id], price) for contract_id, price in offers[after:] if contract_id in by_id]
+        usable = [(c, price) for c, price in following if is_usable(c)]
         if not usable:
-            raise StateConflict(
-                Text(_CASCADE_END, vendor=contract.vendor_id),
-                "active",
-            )
-        successor = usable[0]
+            end = _CASCADE_END if offers is None else _OFFERS_END
+            raise StateConflict(Text(end, vendor=contract.vendor_id), "active")
+        successor, unit_price = usable[0]
 
         async def perform(session: AsyncSession, operation_id: str) -> Operation:
             connection = await session.connection()
@@ -341,7 +352,7 @@ class UsageService:
                 reverses=original, memo=memo, step_amounts=[-amount],
             )  # fmt: skip
             passed = await self._move(connection, principal, operation_id, successor, [("call_off", city_id, quantity)],
-                                      memo=memo)  # fmt: skip
+                                      memo=memo, step_amounts=[quantity * unit_price])  # fmt: skip
             session.add(CascadeStep(
                 id=operation_id, call_off_id=original.id, reversal_id=reversal.transaction.id,
                 next_call_off_id=passed.transaction.id, from_contract_id=contract.id, to_contract_id=successor.id,
