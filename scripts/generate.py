@@ -4,8 +4,9 @@
     python scripts/generate.py --check  # exit 1 and name the stale files
 
 Generated here: the Python gRPC code and type stubs from proto/, the Keycloak
-realm files from the demo network, openapi.json from the gateway app, and the
-Python SDK (clients/python) from openapi.json with openapi-generator-cli.
+realm files from the demo network, openapi.json from the gateway app, the
+Python SDK (clients/python) from openapi.json with openapi-generator-cli, and the
+XRechnung rules compiled to XSLT from their official schematron sources.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ KEYCLOAK_DIR = ROOT / "deploy" / "keycloak"
 OPENAPI_FILE = ROOT / "openapi.json"
 SDK_DIR = ROOT / "clients" / "python"
 SDK_IGNORE = ".openapi-generator-ignore"  # hand-written: what the generator leaves out
+EINVOICE_RULES = ROOT / "libs" / "einvoice" / "src" / "civicpool_einvoice" / "compiled"
 BIN = Path(sys.executable).parent
 
 
@@ -96,6 +98,12 @@ def generate_sdk(openapi_file: Path, out: Path) -> None:
         sys.exit(f"openapi-generator-cli failed:\n{generated.stdout[-4000:]}{generated.stderr[-4000:]}")
 
 
+def generate_einvoice_rules(out: Path) -> None:
+    from civicpool_einvoice.build import compile_xrechnung
+
+    compile_xrechnung(out)
+
+
 def _diff(expected: Path, actual: Path) -> list[str]:
     stale: list[str] = []
     comparison = filecmp.dircmp(expected, actual)
@@ -124,6 +132,7 @@ def main() -> int:
         fresh = Path(tmp)
         (fresh / "protos").mkdir()
         (fresh / "keycloak").mkdir()
+        generate_einvoice_rules(fresh / "einvoice")
         generate_protos(fresh / "protos")
         # The gateway (openapi.json) and the realm import the protos' Python code: the fresh one, not the one
         # installed from before a proto change (a new enum value would not be there yet).
@@ -135,6 +144,7 @@ def main() -> int:
             (fresh / "protos" / "civicpool", PROTO_OUT / "civicpool"),
             (fresh / "keycloak", KEYCLOAK_DIR),
             (fresh / "sdk", SDK_DIR),
+            (fresh / "einvoice", EINVOICE_RULES),
         ]
         if args.check:
             stale = [
@@ -149,11 +159,15 @@ def main() -> int:
             print("generated files are fresh")
             return 0
         for src, dst in targets:
-            if dst.exists() and dst.name in ("civicpool", "python"):  # whole generated trees: nothing stale stays
+            if dst.exists() and dst.name in (
+                "civicpool",
+                "python",
+                "compiled",
+            ):  # whole generated trees: nothing stale stays
                 shutil.rmtree(dst)  # the SDK's hand-written ignore file comes back with the fresh tree
             shutil.copytree(src, dst, dirs_exist_ok=True)
         shutil.copyfile(fresh / "openapi.json", OPENAPI_FILE)
-        print("generated: libs/protos/src/civicpool, deploy/keycloak, openapi.json, clients/python")
+        print("generated: libs/protos/src/civicpool, deploy/keycloak, openapi.json, clients/python, e-invoice rules")
         return 0
 
 

@@ -211,6 +211,31 @@ def import_demand(
         raise typer.Exit(1)
 
 
+@app.command("check-invoice")
+def check_invoice(
+    files: Annotated[list[Path], typer.Argument(exists=True, dir_okay=False, help="XRechnung or EN 16931 XML files")],
+) -> None:
+    """Check e-invoices by the official EN 16931 and XRechnung rules, as civicpool will on upload: each finding with
+    its rule id, severity and location. Exits 1 when one is not accepted."""
+    from civicpool_einvoice.validation import Refused, Validator
+
+    validator, rejected = Validator(), 0
+    for file in files:
+        try:
+            report = validator.validate(file.read_bytes())
+        except Refused as refused:
+            typer.echo(f"{file}: refused: {refused.reason}")
+            rejected += 1
+            continue
+        verdict = "accepted" if report.accepted else "not accepted"
+        typer.echo(f"{file}: {verdict} ({report.scenario or 'no scenario applies to ' + repr(report.specification)})")
+        for finding in report.findings:
+            typer.echo(f"  {finding.severity:<11} {finding.rule_id:<14} {finding.rules}: {finding.text}")
+            typer.echo(f"  {'':<11} {'':<14} at {finding.location}")
+        rejected += not report.accepted
+    raise typer.Exit(1 if rejected else 0)
+
+
 @app.command("demo-load")
 def demo_load(
     gateway_url: Annotated[str, typer.Option(envvar="CIVICPOOL_GATEWAY_URL")] = "http://127.0.0.1:8000",
