@@ -178,6 +178,21 @@ def test_cities_vendors_and_cost_keys_of_the_demo_network(api: ApiFactory) -> No
     assert sum(s["basis_points"] for s in pilot["shares"]) == 10_000
 
 
+def test_a_citys_billing_units_name_where_it_receives_e_invoices(api: ApiFactory) -> None:
+    """Each demo city receives invoices at its administration's Leitweg-ID; a wrong check digit is a 422 naming
+    the unit's field, in the reader's language, and changes nothing."""
+    admin = api("network.admin")
+    bruchsal = admin.get("/cities/bruchsal").json()
+    assert bruchsal["billing_units"] == [{"leitweg_id": "08215009-RECHNUNG-64", "name": "Stadtverwaltung Bruchsal"}]
+    units = [*bruchsal["billing_units"], {"leitweg_id": "08215009-SCHULEN-11", "name": "Schulen"}]
+    refused = admin.patch("/cities/bruchsal", json={"billing_units": units, "version": bruchsal["version"]},
+                          headers={"Accept-Language": "de-DE"})  # fmt: skip
+    assert refused.status_code == 422 and refused.headers["content-type"] == PROBLEM
+    [error] = refused.json()["errors"]
+    assert error["field"] == "billing_units[1].leitweg_id" and "die Prüfziffern lauten" in error["message"]
+    assert admin.get("/cities/bruchsal").json()["version"] == bruchsal["version"]
+
+
 def test_a_fixed_cost_key_not_summing_to_100_percent_is_422(api: ApiFactory) -> None:
     response = api("network.admin").post(
         "/cost-keys",

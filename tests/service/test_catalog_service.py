@@ -17,6 +17,7 @@ from civicpool_common.errors import (
     PermissionDenied,
     VersionConflict,
 )
+from civicpool_common.leitweg import make
 
 from tests.service.conftest import ADMIN, CITY_IT, LEAD
 
@@ -234,6 +235,29 @@ async def test_cities_and_vendors_are_validated(catalog: CatalogService) -> None
     with pytest.raises(InvalidArgument) as bad_vendor:
         await catalog.create(ADMIN, VENDORS, vendor)
     assert {v.field for v in bad_vendor.value.violations} == {"vat_id", "contact_email"}
+
+
+async def test_a_citys_billing_units_need_valid_leitweg_ids_that_no_other_city_has(catalog: CatalogService) -> None:
+    """Where invoices go (BT-10): each Leitweg-ID by its check digits, once in the network, in either case."""
+    town_hall = {"leitweg_id": "08216007-RECHNUNG-94", "name": "Stadtverwaltung"}
+    assert str(make("08216007", "RECHNUNG")) == town_hall["leitweg_id"]
+    buehl = await catalog.create(ADMIN, CITIES, city("buehl", "Bühl", "08216007", 30_000) | {
+        "billing_units": [town_hall, {"leitweg_id": str(make("08216007", "SCHULEN")), "name": "Schulen"}]})  # fmt: skip
+    assert [u["name"] for u in buehl.billing_units] == ["Stadtverwaltung", "Schulen"]
+    wrong = {"billing_units": [{"leitweg_id": "08216015-RECHNUNG-07", "name": "Stadtverwaltung"},
+                               {"leitweg_id": "08216007-rechnung-94", "name": "Kämmerei"}, town_hall]}  # fmt: skip
+    with pytest.raises(InvalidArgument) as caught:
+        await catalog.create(ADMIN, CITIES, city("gaggenau", "Gaggenau", "08216015", 30_000) | wrong)
+    assert [(v.field, str(v.description)) for v in caught.value.violations] == [
+        ("billing_units[0].leitweg_id", "the check digits are 61, not 07"),
+        ("billing_units[2].leitweg_id", "appears twice"),
+        ("billing_units[1].leitweg_id", "is the Leitweg-ID of buehl already"),
+        ("billing_units[2].leitweg_id", "is the Leitweg-ID of buehl already"),
+    ]
+    with pytest.raises(NotFound):
+        await catalog.get(CITIES, "gaggenau")  # nothing written
+    moved = await catalog.update(ADMIN, CITIES, "buehl", {"billing_units": [town_hall]}, buehl.version)
+    assert moved.billing_units == [town_hall] and moved.version == buehl.version + 1
 
 
 async def test_a_city_cannot_lose_its_membership_while_a_fixed_key_gives_it_a_share(

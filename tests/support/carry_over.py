@@ -81,6 +81,8 @@ ADDED_SINCE_FIXTURE: dict[str, Callable[[Any], bool]] = {
     "framework_bid_ids": lambda value: value == [],
     # Awards made elsewhere (issue 19): nothing recorded before ran elsewhere.
     "external": lambda value: value is None,
+    # Where cities receive e-invoices (issue 20): no city had a billing unit before.
+    "billing_units": lambda value: value == [],
 }
 
 

@@ -4,7 +4,7 @@ with its check digits parses back, and a changed character or check digit is cau
 from __future__ import annotations
 
 import pytest
-from civicpool_einvoice.leitweg import InvalidLeitwegId, check_digits, make, parse
+from civicpool_common.leitweg import InvalidLeitwegId, check_digits, make, parse
 from hypothesis import given
 from hypothesis import strategies as st
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from civicpool_common import leitweg
+
 
 @dataclass(frozen=True)
 class DemoCity:
@@ -161,7 +163,11 @@ COST_KEYS: tuple[dict[str, Any], ...] = (
 
 
 def city_payload(city: DemoCity) -> dict[str, Any]:
-    return {"id": city.id, "name": city.name, "ags": city.ags, "population": city.population, "joined_on": "2020-06-01"}
+    """The city with one billing unit: its administration, whose Leitweg-ID is its AGS and "RECHNUNG" (made up for
+    the demo, with valid check digits)."""
+    billing = {"leitweg_id": str(leitweg.make(city.ags, "RECHNUNG")), "name": f"Stadtverwaltung {city.name}"}
+    return {"id": city.id, "name": city.name, "ags": city.ags, "population": city.population, "joined_on": "2020-06-01",
+            "billing_units": [billing]}  # fmt: skip
 
 
 def vendor_payload(vendor: DemoVendor) -> dict[str, Any]:

@@ -46,6 +46,8 @@ __all__ = [
     "BidPrice",
     "BidReplace",
     "BidStatus",
+    "BillingUnit",
+    "BillingUnitFields",
     "Budget",
     "BudgetBody",
     "BudgetReport",
@@ -220,6 +222,8 @@ from civicpool_client.models.bid_outcome import BidOutcome as BidOutcome
 from civicpool_client.models.bid_price import BidPrice as BidPrice
 from civicpool_client.models.bid_replace import BidReplace as BidReplace
 from civicpool_client.models.bid_status import BidStatus as BidStatus
+from civicpool_client.models.billing_unit import BillingUnit as BillingUnit
+from civicpool_client.models.billing_unit_fields import BillingUnitFields as BillingUnitFields
 from civicpool_client.models.budget import Budget as Budget
 from civicpool_client.models.budget_body import BudgetBody as BudgetBody
 from civicpool_client.models.budget_report import BudgetReport as BudgetReport

@@ -89,12 +89,32 @@ class ItemListParams(ListParams):
 # -- cities --------------------------------------------------------------------
 
 
+class BillingUnitFields(Request):
+    leitweg_id: str = Field(
+        min_length=1, max_length=50, examples=["08216007-RECHNUNG-94"],
+        description="Where the unit receives e-invoices (BT-10): checked by its check digits, unique in the network",
+    )  # fmt: skip
+    name: str = Field(min_length=1, max_length=120, examples=["Stadtverwaltung"])
+
+
+class BillingUnit(BaseModel):
+    leitweg_id: str
+    name: str
+
+
+BillingUnits = Annotated[
+    list[BillingUnitFields],
+    Field(max_length=20, description="Where the city receives e-invoices; the first its default"),
+]
+
+
 class CityFields(Request):
     id: Slug = Field(description="Lower-case ASCII id, also the `city` claim of its users")
     name: str = Field(min_length=1, max_length=120, examples=["Bühl"])
     ags: str = Field(description="Amtlicher Gemeindeschlüssel, 8 digits", examples=["08216007"])
     population: Population
     joined_on: Day | None = None
+    billing_units: BillingUnits = Field(default_factory=list)
 
 
 class CityPatch(Patch):
@@ -106,6 +126,7 @@ class CityPatch(Patch):
     ags: str | None = None
     population: Population | None = None
     joined_on: Day | None = None
+    billing_units: BillingUnits | None = Field(None, description="All of them, replacing the ones before")
     version: Version | None = None
 
 
@@ -114,6 +135,7 @@ class City(Record):
     ags: str
     population: int
     joined_on: dt.date | None
+    billing_units: list[BillingUnit]
 
 
 # -- vendors -------------------------------------------------------------------

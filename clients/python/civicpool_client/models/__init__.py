@@ -23,6 +23,8 @@ from civicpool_client.models.bid_outcome import BidOutcome
 from civicpool_client.models.bid_price import BidPrice
 from civicpool_client.models.bid_replace import BidReplace
 from civicpool_client.models.bid_status import BidStatus
+from civicpool_client.models.billing_unit import BillingUnit
+from civicpool_client.models.billing_unit_fields import BillingUnitFields
 from civicpool_client.models.budget import Budget
 from civicpool_client.models.budget_body import BudgetBody
 from civicpool_client.models.budget_report import BudgetReport

@@ -20,6 +20,7 @@ import json
 from datetime import date, datetime
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
 from typing import Any, ClassVar, Dict, List, Optional
+from civicpool_client.models.billing_unit import BillingUnit
 from typing import Optional, Set
 from typing_extensions import Self
 from pydantic_core import to_jsonable_python
@@ -37,7 +38,8 @@ class City(BaseModel):
     ags: StrictStr
     population: StrictInt
     joined_on: Optional[date]
-    __properties: ClassVar[List[str]] = ["id", "active", "version", "created_at", "updated_at", "name", "ags", "population", "joined_on"]
+    billing_units: List[BillingUnit]
+    __properties: ClassVar[List[str]] = ["id", "active", "version", "created_at", "updated_at", "name", "ags", "population", "joined_on", "billing_units"]
 
     model_config = ConfigDict(
         validate_by_name=True,
@@ -78,6 +80,12 @@ class City(BaseModel):
             exclude=excluded_fields,
             exclude_none=True,
         )
+        # override the default output from pydantic by calling `to_dict()` of each item in billing_units (list)
+        _items = []
+        if self.billing_units:
+            for _item_billing_units in self.billing_units:
+                _items.append(_item_billing_units.to_dict() if _item_billing_units is not None else None)
+            _dict['billing_units'] = _items
         # set to None if joined_on (nullable) is None
         # and model_fields_set contains the field
         if self.joined_on is None and "joined_on" in self.model_fields_set:
@@ -103,7 +111,8 @@ class City(BaseModel):
             "name": obj.get("name"),
             "ags": obj.get("ags"),
             "population": obj.get("population"),
-            "joined_on": obj.get("joined_on")
+            "joined_on": obj.get("joined_on"),
+            "billing_units": [BillingUnit.from_dict(_item) for _item in obj["billing_units"]] if obj.get("billing_units") is not None else None
         })
         return _obj
 

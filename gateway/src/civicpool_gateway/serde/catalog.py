@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from civicpool.catalog.v1 import catalog_pb2 as pb
 from civicpool_common.vocabulary import CostKeyMethod, HostingRegion, ItemKind, LicenseModel, to_proto, words_of
 
 from civicpool_gateway.catalog_schemas import (
+    BillingUnit,
+    BillingUnitFields,
     City,
     CityFields,
     CityPatch,
@@ -214,7 +218,20 @@ def city_from_proto(message: pb.City) -> City:
         ags=message.ags,
         population=message.population,
         joined_on=day_or_none(message.joined_on),
+        billing_units=_units_from_proto(message.billing_units),
     )
+
+
+def _units_from_proto(units: Iterable[pb.BillingUnit]) -> list[BillingUnit]:
+    return [BillingUnit(leitweg_id=u.leitweg_id, name=u.name) for u in units]
+
+
+def _unit_fields_from_proto(units: Iterable[pb.BillingUnit]) -> list[BillingUnitFields]:
+    return [BillingUnitFields(leitweg_id=u.leitweg_id, name=u.name) for u in units]
+
+
+def _units_to_proto(units: Iterable[BillingUnit | BillingUnitFields]) -> list[pb.BillingUnit]:
+    return [pb.BillingUnit(leitweg_id=u.leitweg_id, name=u.name) for u in units]
 
 
 def city_to_proto(city: City) -> pb.City:
@@ -228,6 +245,7 @@ def city_to_proto(city: City) -> pb.City:
         ags=city.ags,
         population=city.population,
         joined_on=day_text(city.joined_on),
+        billing_units=_units_to_proto(city.billing_units),
     )
 
 
@@ -238,6 +256,7 @@ def city_fields_to_proto(fields: CityFields) -> pb.City:
         ags=fields.ags,
         population=fields.population,
         joined_on=day_text(fields.joined_on),
+        billing_units=_units_to_proto(fields.billing_units),
     )
 
 
@@ -248,6 +267,7 @@ def city_fields_from_proto(message: pb.City) -> CityFields:
         ags=message.ags,
         population=message.population,
         joined_on=day_or_none(message.joined_on),
+        billing_units=_unit_fields_from_proto(message.billing_units),
     )
 
 
@@ -258,6 +278,7 @@ def city_patch_to_proto(city_id: str, patch: CityPatch) -> pb.City:
         ags=patch.ags or "",
         population=patch.population or 0,
         joined_on=day_text(patch.joined_on),
+        billing_units=_units_to_proto(patch.billing_units or []),
     )
 
 
@@ -267,6 +288,7 @@ def city_patch_from_proto(message: pb.City, mask: list[str]) -> CityPatch:
         "ags": message.ags,
         "population": message.population,
         "joined_on": day_or_none(message.joined_on),
+        "billing_units": _unit_fields_from_proto(message.billing_units),
     }
     return CityPatch.model_validate({name: values[name] for name in mask})
 

@@ -55,6 +55,7 @@ CITY_FIELDS: FieldReaders = {
     "ags": lambda m: m.ags.strip(),
     "population": lambda m: m.population,
     "joined_on": lambda m: date_field(m.joined_on, "joined_on"),
+    "billing_units": lambda m: [{"leitweg_id": u.leitweg_id.strip(), "name": u.name.strip()} for u in m.billing_units],
 }
 VENDOR_FIELDS: FieldReaders = {
     "id": lambda m: m.id.strip(),
@@ -136,6 +137,7 @@ def city_to_proto(city: City) -> pb.City:
         ags=city.ags,
         population=city.population,
         joined_on=city.joined_on.isoformat() if city.joined_on else "",
+        billing_units=[pb.BillingUnit(leitweg_id=u["leitweg_id"], name=u["name"]) for u in city.billing_units],
         active=city.active,
         version=city.version,
         created_at=to_timestamp(city.created_at),

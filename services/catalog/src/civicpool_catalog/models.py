@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any
 
 from civicpool_common.database import UtcDateTime, new_metadata
-from sqlalchemy import BigInteger, Boolean, CheckConstraint, Date, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, Boolean, CheckConstraint, Date, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column, relationship
 
 
@@ -72,6 +72,8 @@ class City(VersionedRecord, Base):
     ags: Mapped[str] = mapped_column(String(8), unique=True)
     population: Mapped[int] = mapped_column(BigInteger)
     joined_on: Mapped[dt.date | None] = mapped_column(Date)
+    # [{"leitweg_id", "name"}]: where the city receives e-invoices, the first its default (rules.py checks them)
+    billing_units: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list, server_default="[]")
 
 
 class Vendor(VersionedRecord, Base):

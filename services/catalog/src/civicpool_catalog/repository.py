@@ -160,6 +160,12 @@ async def active_city_populations(
     return {city_id: population for city_id, population in result}
 
 
+async def billing_units_of_other_cities(session: AsyncSession, city_id: str) -> dict[str, list[dict[str, str]]]:
+    """Every other city's billing units, by city (for the rule that a Leitweg-ID belongs to one city)."""
+    result = await session.execute(select(City.id, City.billing_units).where(City.id != city_id))
+    return {other: units for other, units in result}
+
+
 async def fixed_keys_using_city(session: AsyncSession, city_id: str) -> list[str]:
     """Active fixed cost keys that give `city_id` a share."""
     query = (

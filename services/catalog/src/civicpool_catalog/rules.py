@@ -6,6 +6,7 @@ import re
 from collections.abc import Mapping, Sequence
 from enum import StrEnum
 
+from civicpool_common import leitweg
 from civicpool_common.errors import FieldViolation
 from civicpool_common.messages import N_, Labels, Text
 from civicpool_common.vocabulary import ID_PATTERN, CostKeyMethod, HostingRegion, ItemKind, LicenseModel
@@ -205,14 +206,58 @@ def item_violations(
     return [FieldViolation(field, message) for field, message in problems if message]
 
 
-def city_violations(*, id: str, name: str, ags: str, population: int) -> list[FieldViolation]:
+def city_violations(
+    *, id: str, name: str, ags: str, population: int, billing_units: Sequence[Mapping[str, str]] = ()
+) -> list[FieldViolation]:
     problems = [
         ("id", slug_violation(id)),
         ("name", text_violation(name, max_length=120)),
         ("ags", ags_violation(ags)),
         ("population", None if 0 <= population <= 100_000_000 else Text("must be between 0 and 100000000")),
     ]
-    return [FieldViolation(field, message) for field, message in problems if message]
+    violations = [FieldViolation(field, message) for field, message in problems if message]
+    return violations + billing_unit_violations(billing_units)
+
+
+MAX_BILLING_UNITS = 20
+
+
+def leitweg_ids_taken(
+    units: Sequence[Mapping[str, str]], others: Mapping[str, Sequence[Mapping[str, str]]]
+) -> list[FieldViolation]:
+    """A Leitweg-ID routes invoices to one buyer: none of `units` may be another city's (`others`: by city)."""
+    owners = {_key(unit["leitweg_id"]): city for city, their in others.items() for unit in their}
+    return [
+        FieldViolation(f"billing_units[{index}].leitweg_id", Text("is the Leitweg-ID of {city} already", city=owner))
+        for index, unit in enumerate(units)
+        if (key := _key(unit["leitweg_id"])) and (owner := owners.get(key)) is not None
+    ]
+
+
+def _key(leitweg_id: str) -> str:
+    try:
+        return leitweg.parse(leitweg_id).key
+    except leitweg.InvalidLeitwegId:
+        return ""  # reported by billing_unit_violations; matches nothing
+
+
+def billing_unit_violations(units: Sequence[Mapping[str, str]]) -> list[FieldViolation]:
+    """Each billing unit a valid Leitweg-ID (check digits) and a name; no Leitweg-ID twice (in either case)."""
+    if len(units) > MAX_BILLING_UNITS:
+        return [FieldViolation("billing_units", Text("at most {limit} billing units", limit=MAX_BILLING_UNITS))]
+    violations, seen = [], set()
+    for index, unit in enumerate(units):
+        try:
+            key = leitweg.parse(unit["leitweg_id"]).key
+        except leitweg.InvalidLeitwegId as invalid:
+            violations.append(FieldViolation(f"billing_units[{index}].leitweg_id", invalid.reason))
+            continue
+        if key in seen:
+            violations.append(FieldViolation(f"billing_units[{index}].leitweg_id", Text("appears twice")))
+        seen.add(key)
+        if message := text_violation(unit["name"], max_length=120):
+            violations.append(FieldViolation(f"billing_units[{index}].name", message))
+    return violations
 
 
 def vendor_violations(

@@ -82,8 +82,11 @@ async def _validate_item(_session: AsyncSession, item: Item) -> list[FieldViolat
     )
 
 
-async def _validate_city(_session: AsyncSession, city: City) -> list[FieldViolation]:
-    return rules.city_violations(id=city.id, name=city.name, ags=city.ags, population=city.population)
+async def _validate_city(session: AsyncSession, city: City) -> list[FieldViolation]:
+    units = city.billing_units or []  # a city made without any has none yet (the column's default comes on insert)
+    violations = rules.city_violations(id=city.id, name=city.name, ags=city.ags, population=city.population,
+                                       billing_units=units)  # fmt: skip
+    return violations + rules.leitweg_ids_taken(units, await repository.billing_units_of_other_cities(session, city.id))
 
 
 async def _validate_vendor(_session: AsyncSession, vendor: Vendor) -> list[FieldViolation]:
@@ -142,7 +145,7 @@ CITIES = RecordKind(
     City,
     repository.cities,
     lambda r: r.id,
-    frozenset({"name", "ags", "population", "joined_on"}),
+    frozenset({"name", "ags", "population", "joined_on", "billing_units"}),
     ("name", "ags"),
     _validate_city,
     client_chosen_id=True,

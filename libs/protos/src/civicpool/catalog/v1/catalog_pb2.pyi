@@ -195,6 +195,7 @@ class City(_message.Message):
     VERSION_FIELD_NUMBER: _builtins.int
     CREATED_AT_FIELD_NUMBER: _builtins.int
     UPDATED_AT_FIELD_NUMBER: _builtins.int
+    BILLING_UNITS_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     """slug chosen at creation, e.g. "buehl"; the token claim `city`"""
     name: _builtins.str
@@ -209,6 +210,10 @@ class City(_message.Message):
     def created_at(self) -> _timestamp_pb2.Timestamp: ...
     @_builtins.property
     def updated_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def billing_units(self) -> _containers.RepeatedCompositeFieldContainer[Global___BillingUnit]:
+        """Where the city receives e-invoices: one Leitweg-ID per billing unit (BT-10), the first its default."""
+
     def __init__(
         self,
         *,
@@ -221,14 +226,39 @@ class City(_message.Message):
         version: _builtins.int = ...,
         created_at: _timestamp_pb2.Timestamp | None = ...,
         updated_at: _timestamp_pb2.Timestamp | None = ...,
+        billing_units: _abc.Iterable[Global___BillingUnit] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "updated_at", b"updated_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["active", b"active", "ags", b"ags", "created_at", b"created_at", "id", b"id", "joined_on", b"joined_on", "name", b"name", "population", b"population", "updated_at", b"updated_at", "version", b"version"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["active", b"active", "ags", b"ags", "billing_units", b"billing_units", "created_at", b"created_at", "id", b"id", "joined_on", b"joined_on", "name", b"name", "population", b"population", "updated_at", b"updated_at", "version", b"version"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___City: _TypeAlias = City  # noqa: Y015
+
+@_typing.final
+class BillingUnit(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LEITWEG_ID_FIELD_NUMBER: _builtins.int
+    NAME_FIELD_NUMBER: _builtins.int
+    leitweg_id: _builtins.str
+    """e.g. "08216007-RECHNUNG-94": checked by its check digits, unique in the network"""
+    name: _builtins.str
+    """e.g. "Stadtverwaltung", "Schulen" """
+    def __init__(
+        self,
+        *,
+        leitweg_id: _builtins.str = ...,
+        name: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["leitweg_id", b"leitweg_id", "name", b"name"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___BillingUnit: _TypeAlias = BillingUnit  # noqa: Y015
 
 @_typing.final
 class Vendor(_message.Message):

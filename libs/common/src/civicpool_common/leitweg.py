@@ -13,13 +13,21 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from civicpool_common.messages import N_, Text
+
 _SHAPE = re.compile(r"(?P<coarse>[0-9]{2,12})(?:-(?P<fine>[A-Za-z0-9]{1,30}))?-(?P<check>[0-9]{2})")
 
 
+_SHAPE_WRONG = N_(
+    "expected 2 to 12 digits, optionally a hyphen and 1 to 30 letters or digits, then a hyphen and 2 check digits, e.g. 04011000-12345-03"  # noqa: E501
+)
+_CHECK_WRONG = N_("the check digits are {expected}, not {given}")
+
+
 class InvalidLeitwegId(ValueError):
-    def __init__(self, text: str, reason: str) -> None:
+    def __init__(self, text: str, reason: Text) -> None:
         super().__init__(f"{text!r} is no Leitweg-ID: {reason}")
-        self.reason = reason
+        self.reason = reason  # in the reader's language when rendered
 
 
 @dataclass(frozen=True)
@@ -51,11 +59,10 @@ def parse(text: str) -> LeitwegId:
     """The Leitweg-ID `text` is, or InvalidLeitwegId saying what is wrong with it."""
     shape = _SHAPE.fullmatch(text.strip())
     if shape is None:
-        raise InvalidLeitwegId(text, "expected 2 to 12 digits, optionally a hyphen and 1 to 30 letters or digits, "
-                                     "then a hyphen and 2 check digits, e.g. 04011000-12345-03")  # fmt: skip
+        raise InvalidLeitwegId(text, Text(_SHAPE_WRONG))
     coarse, fine, check = shape.group("coarse"), shape.group("fine") or "", shape.group("check")
     if _number(coarse + fine + check) % 97 != 1:
-        raise InvalidLeitwegId(text, f"the check digits are {check_digits(coarse, fine)}, not {check}")
+        raise InvalidLeitwegId(text, Text(_CHECK_WRONG, expected=check_digits(coarse, fine), given=check))
     return LeitwegId(coarse, fine, check)
 
 
