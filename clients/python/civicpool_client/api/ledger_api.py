@@ -423,7 +423,7 @@ class LedgerApi:
     ) -> Operation:
         """Pass a framework call-off on to the next-ranked vendor
 
-        When the vendor of a call-off under a framework with several vendors declines it or cannot deliver in time (the cascade of § 21 (4) Nr. 1 VgV): in one operation the call-off is reversed at the amount it was posted and the same quantity is called off from the next vendor in rank order at its price, recorded with the cause and the reason. Answers the new call-off. The city's IT for its own call-off, or a lead of the lead city; once per call-off.
+        When the vendor of a call-off under a framework with several vendors declines it or cannot deliver in time (the cascade of § 21 (4) Nr. 1 VgV): in one operation the call-off is reversed at the amount it was posted and the same quantity is called off from the next vendor in rank order at its price, recorded with the cause and the reason. A call-off a mini-competition made goes instead to the competition's next offer, at the offered price (§ 21 (5) VgV). Answers the new call-off. The city's IT for its own call-off, or a lead of the lead city; once per call-off.
 
         :param id: (required)
         :type id: str
@@ -505,7 +505,7 @@ class LedgerApi:
     ) -> ApiResponse[Operation]:
         """Pass a framework call-off on to the next-ranked vendor
 
-        When the vendor of a call-off under a framework with several vendors declines it or cannot deliver in time (the cascade of § 21 (4) Nr. 1 VgV): in one operation the call-off is reversed at the amount it was posted and the same quantity is called off from the next vendor in rank order at its price, recorded with the cause and the reason. Answers the new call-off. The city's IT for its own call-off, or a lead of the lead city; once per call-off.
+        When the vendor of a call-off under a framework with several vendors declines it or cannot deliver in time (the cascade of § 21 (4) Nr. 1 VgV): in one operation the call-off is reversed at the amount it was posted and the same quantity is called off from the next vendor in rank order at its price, recorded with the cause and the reason. A call-off a mini-competition made goes instead to the competition's next offer, at the offered price (§ 21 (5) VgV). Answers the new call-off. The city's IT for its own call-off, or a lead of the lead city; once per call-off.
 
         :param id: (required)
         :type id: str
@@ -587,7 +587,7 @@ class LedgerApi:
     ) -> RESTResponseType:
         """Pass a framework call-off on to the next-ranked vendor
 
-        When the vendor of a call-off under a framework with several vendors declines it or cannot deliver in time (the cascade of § 21 (4) Nr. 1 VgV): in one operation the call-off is reversed at the amount it was posted and the same quantity is called off from the next vendor in rank order at its price, recorded with the cause and the reason. Answers the new call-off. The city's IT for its own call-off, or a lead of the lead city; once per call-off.
+        When the vendor of a call-off under a framework with several vendors declines it or cannot deliver in time (the cascade of § 21 (4) Nr. 1 VgV): in one operation the call-off is reversed at the amount it was posted and the same quantity is called off from the next vendor in rank order at its price, recorded with the cause and the reason. A call-off a mini-competition made goes instead to the competition's next offer, at the offered price (§ 21 (5) VgV). Answers the new call-off. The city's IT for its own call-off, or a lead of the lead city; once per call-off.
 
         :param id: (required)
         :type id: str

@@ -50,8 +50,9 @@ async def reverse_transaction(
     description="When the vendor of a call-off under a framework with several vendors declines it or cannot deliver "
     "in time (the cascade of § 21 (4) Nr. 1 VgV): in one operation the call-off is reversed at the amount it was "
     "posted and the same quantity is called off from the next vendor in rank order at its price, recorded with the "
-    "cause and the reason. Answers the new call-off. The city's IT for its own call-off, or a lead of the lead "
-    "city; once per call-off.",
+    "cause and the reason. A call-off a mini-competition made goes instead to the competition's next offer, at "
+    "the offered price (§ 21 (5) VgV). Answers the new call-off. The city's IT for its own call-off, or a lead of "
+    "the lead city; once per call-off.",
     response_model=Operation,
     status_code=status.HTTP_201_CREATED,
 )

@@ -24,7 +24,6 @@ from saxonche import PySaxonProcessor
 from civicpool_einvoice import scenarios
 
 MAX_XML_BYTES = 10 * 1024 * 1024  # far above any invoice; a bound for what is parsed at all
-SEVERITIES = ("fatal", "error", "warning", "information")
 REJECTING = frozenset({"fatal", "error"})
 _SVRL = "{http://purl.oclc.org/dsdl/svrl}"
 _UBL_INVOICE = "urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"
