@@ -269,6 +269,7 @@ def test_4_city_it_calls_off_and_returns_seats(sign_in: SignIn, journey: dict[st
     own = page.get_by_test_id("quotas").locator("tbody tr")
     expect(own).to_have_count(1)  # Bruchsal's row only
     expect(own.first).to_contain_text("26")  # holding: 30 called off, 4 returned
+    expect(own.first.get_by_test_id("leitweg-id")).to_have_text("Rechnungen an Leitweg-ID 08215009-RECHNUNG-64")
     expect(page.get_by_test_id("pool")).to_have_text("4")
     expect(page.get_by_test_id("contract-reference")).to_have_text(re.compile(r"^ETT-\d{4}-\d{3}$"))
     shoot(page, "city-it-contract")

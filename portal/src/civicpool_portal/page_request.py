@@ -278,9 +278,13 @@ class Portal:
     # --- answers ---------------------------------------------------------------
 
     async def page(self, template: str, status: int = 200, **context: Any) -> HTMLResponse:
-        """The page, with the member cities' names (ids are for machines)."""
-        names = {city["id"]: city["name"] for city in await self.get_all("/cities", include_inactive=True)}
-        context = {"city_names": names, "city": lambda city_id: names.get(city_id, city_id), **context}
+        """The page, with the member cities' names (ids are for machines) and where each receives e-invoices."""
+        cities = await self.get_all("/cities", include_inactive=True)
+        names = {city["id"]: city["name"] for city in cities}
+        # A city's default Leitweg-ID (its first billing unit), "" when it has none yet.
+        invoice_to = {city["id"]: (city.get("billing_units") or [{}])[0].get("leitweg_id", "") for city in cities}
+        context = {"city_names": names, "city": lambda city_id: names.get(city_id, city_id),
+                   "leitweg_id": lambda city_id: invoice_to.get(city_id, ""), **context}  # fmt: skip
         return render(self.request, template, context, status=status, portal=self)
 
     def _(self, text: str, **values: object) -> str:
