@@ -286,6 +286,31 @@ async def test_a_mini_competition_seals_the_offers_and_calls_off_at_the_best_pri
     await frameworks.check([first, second, third])
 
 
+async def test_a_mini_competitions_call_off_passes_to_the_next_offer_at_its_offered_price(
+    frameworks: Frameworks,
+) -> None:
+    """Not along the framework's ranks at framework prices: the offers were the competition (§ 21 (5) VgV)."""
+    first, second, third = await frameworks.award()
+    competition_id = await frameworks.compete(first, bruchsal=6)
+    await frameworks.competitions.submit_offer(vendor("kraichgau"), competition_id, 2_600, "")
+    await frameworks.competitions.submit_offer(vendor("rheintal"), competition_id, 2_900, "")
+    await frameworks.deadline_passes(competition_id)
+    decided, _ = await frameworks.competitions.decide(LEAD, competition_id, key="")
+    assert decided.winner_vendor_id == "kraichgau"
+    [call_off] = decided.call_off_ids
+    passed = await frameworks.competitions.pass_on(BRUCHSAL, call_off, PassOnCause.DECLINED, "Lieferengpass", key="")
+    assert (passed.contract.id, [m.amount_cents for m in passed.movements]) == (first, [6 * 2_900])  # rheintal's offer
+    with pytest.raises(StateConflict, match="no further offer of the mini-competition"):  # schwarzwald did not offer
+        await frameworks.competitions.pass_on(BRUCHSAL, passed.transaction.id, PassOnCause.DECLINED, "auch", key="")
+    plain = await frameworks.call_off(first, 2)  # a call-off of the framework's own: along the cascade
+    onwards = await frameworks.competitions.pass_on(BRUCHSAL, plain, PassOnCause.NOT_IN_TIME, "8 Wochen", key="")
+    assert (onwards.contract.id, [m.amount_cents for m in onwards.movements]) == (second, [2 * PRICES["schwarzwald"]])
+    owed = await scalar(frameworks.engine, "SELECT sum(amount_cents) FROM ledger_entries WHERE account = :a",
+                        a="city:bruchsal")  # fmt: skip
+    assert owed == -(6 * 2_900 + 2 * PRICES["schwarzwald"])
+    await frameworks.check([first, second, third])
+
+
 async def test_offers_are_ranked_by_the_frameworks_weights_not_by_price_alone(frameworks: Frameworks) -> None:
     """Price 50, quality 50: Kraichgau's quality 100 outweighs Rheintal's 5 % lower price with quality 40."""
     first, *_ = await frameworks.award(weights=(50, 50, 0), quality=(40, 60, 100))
