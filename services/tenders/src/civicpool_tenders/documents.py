@@ -273,8 +273,7 @@ async def _versions(session: AsyncSession, document_id: str) -> list[DocumentVer
 
 def _change_notice(tender: Tender, document: Document, version: int) -> NotificationOrder:
     """The e-mail event of a document changed after publication: every vendor is told (in its transaction)."""
-    values = {"tender_title": f"{tender.reference} {tender.title}", "document_title": document.title,
-              "version": str(version), "path": f"tenders/{tender.id}"}  # fmt: skip
+    values = rules.mail_values(tender, document_title=document.title, version=str(version))
     row: NotificationOrder = notify.outbox_row(NotificationOrder, f"tenders/document/{document.id}/{version}",
                                                "tender_document_changed", [notify.audience(role="vendor")],
                                                values)  # fmt: skip

@@ -28,7 +28,7 @@ from civicpool_common.vocabulary import TenderStatus
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
-from civicpool_tenders import deadlines, repository
+from civicpool_tenders import deadlines, repository, rules
 from civicpool_tenders.access import active_vendor, in_charge, lead_tender, vendor_only, visible_tender
 from civicpool_tenders.clients import Catalog
 from civicpool_tenders.models import NotificationOrder, Question, Tender, TenderEvent
@@ -160,7 +160,7 @@ def _checked_text(field: str, text: str) -> str:
 
 def _published_notice(tender: Tender, question: Question) -> NotificationOrder:
     """Every vendor is told of an answer or a clarification (in its transaction)."""
-    values = {"tender_title": f"{tender.reference} {tender.title}", "path": f"tenders/{tender.id}"}
+    values = rules.mail_values(tender)
     row: NotificationOrder = notify.outbox_row(NotificationOrder, f"tenders/answer/{question.id}",
                                                "tender_answer_published", [notify.audience(role="vendor")],
                                                values)  # fmt: skip
@@ -169,7 +169,7 @@ def _published_notice(tender: Tender, question: Question) -> NotificationOrder:
 
 def _asked_notice(tender: Tender, question: Question) -> NotificationOrder:
     """The lead city's procurement leads are told of a new question (in its transaction)."""
-    values = {"tender_title": f"{tender.reference} {tender.title}", "path": f"tenders/{tender.id}"}
+    values = rules.mail_values(tender)
     audience = notify.audience(role=Role.PROCUREMENT_LEAD.value, city_id=tender.lead_city_id)
     row: NotificationOrder = notify.outbox_row(NotificationOrder, f"tenders/question/{question.id}",
                                                "tender_question_asked", [audience], values)  # fmt: skip

@@ -11,6 +11,8 @@ from civicpool_common.lifecycle import StateConflict, Transition
 from civicpool_common.messages import N_, Labels, Text
 from civicpool_common.vocabulary import TenderStatus
 
+from civicpool_tenders.models import Tender
+
 MAX_UNIT_PRICE_CENTS = 10**11  # EUR 1 billion per unit: anything above is a typing error
 MAX_TIERS = 20
 MAX_DELIVERY_DAYS = 3650
@@ -150,3 +152,13 @@ def default_term(today: dt.date) -> tuple[dt.date, dt.date, dt.date]:
 def default_notice(starts_on: dt.date, ends_on: dt.date) -> dt.date:
     """The renewal notice date when none is given: 90 days before the end, not before the start."""
     return max(starts_on, ends_on - dt.timedelta(days=90))
+
+
+def mail_values(tender: Tender, **more: str) -> dict[str, str]:
+    """The values every e-mail about a tender carries: its number and title, and its page in the portal."""
+    return {"tender_title": f"{tender.reference} {tender.title}", "path": f"tenders/{tender.id}", **more}
+
+
+def decision_suffix(decision: int) -> str:
+    """The part of an e-mail event key that tells a tender's award decisions apart ("" for the first)."""
+    return f"/{decision}" if decision > 1 else ""

@@ -811,7 +811,7 @@ def _award_notice(tender: Tender, vendor_id: str, *, won: bool, decision: int) -
     """The e-mail event of an award for one bidding vendor: its own outcome (in the award's transaction).
     `decision`: the tender's how-manieth award decision (after a revoked one, the next is told too)."""
     values = {"tender_title": tender.title, "variant": "won" if won else "lost", "path": f"tenders/{tender.id}"}
-    key = f"tenders/awarded/{tender.id}/{vendor_id}" + (f"/{decision}" if decision > 1 else "")
+    key = f"tenders/awarded/{tender.id}/{vendor_id}{rules.decision_suffix(decision)}"
     row: NotificationOrder = notify.outbox_row(NotificationOrder, key, "award_decided",
                                                [notify.audience(role="vendor", vendor_id=vendor_id)],
                                                values)  # fmt: skip

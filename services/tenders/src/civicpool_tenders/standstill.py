@@ -39,7 +39,7 @@ from civicpool_common.vocabulary import NETWORK_TIME_ZONE, ComplaintOutcome, Ten
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
-from civicpool_tenders import deadlines, repository
+from civicpool_tenders import deadlines, repository, rules
 from civicpool_tenders.access import in_charge, lead_tender, vendor_only, visible_tender
 from civicpool_tenders.models import (
     Bid,
@@ -294,9 +294,8 @@ def _text(field: str, value: str, limit: int) -> str:
 
 
 async def _decision_suffix(session: AsyncSession, tender: Tender) -> str:
-    """The part of an event key that tells the award decisions of one tender apart ("" for the first)."""
-    decision = await repository.count_events(session, tender.id, "awarded")
-    return f"/{decision}" if decision > 1 else ""
+    """The current award decision's part of an event key (rules.decision_suffix)."""
+    return rules.decision_suffix(await repository.count_events(session, tender.id, "awarded"))
 
 
 async def _awarded_vendors(session: AsyncSession, tender: Tender) -> list[str]:
@@ -306,18 +305,14 @@ async def _awarded_vendors(session: AsyncSession, tender: Tender) -> list[str]:
     return sorted({bid.vendor_id for bid in await repository.bids_of(session, tender.id) if bid.id in awarded})
 
 
-def _values(tender: Tender, **more: str) -> dict[str, str]:
-    return {"tender_title": f"{tender.reference} {tender.title}", "path": f"tenders/{tender.id}", **more}
-
-
 def _lead_audience(tender: Tender) -> list[notifications_pb.Audience]:
     return [notify.audience(role=Role.PROCUREMENT_LEAD.value, city_id=tender.lead_city_id)]
 
 
 def _complaint_notice(tender: Tender, complaint: Complaint, variant: str) -> NotificationOrder:
     """The lead city's leads are told of a review application recorded or decided (in its transaction)."""
-    values = _values(tender, variant=variant, received_on=complaint.received_on.isoformat(),
-                     chamber=complaint.chamber)  # fmt: skip
+    values = rules.mail_values(tender, variant=variant, received_on=complaint.received_on.isoformat(),
+                               chamber=complaint.chamber)  # fmt: skip
     row: NotificationOrder = notify.outbox_row(NotificationOrder, f"tenders/complaint/{complaint.id}/{variant}",
                                                "tender_complaint", _lead_audience(tender), values)  # fmt: skip
     return row
@@ -326,7 +321,7 @@ def _complaint_notice(tender: Tender, complaint: Complaint, variant: str) -> Not
 def _ended_notice(tender: Tender, decision: str) -> NotificationOrder:
     """The lead city's leads are told that the standstill is over (a sweep adds it once, by its key)."""
     assert tender.standstill_ends_on is not None
-    values = _values(tender, last_day=tender.standstill_ends_on.isoformat())
+    values = rules.mail_values(tender, last_day=tender.standstill_ends_on.isoformat())
     row: NotificationOrder = notify.outbox_row(NotificationOrder, f"tenders/standstill-ended/{tender.id}{decision}",
                                                "standstill_ended", _lead_audience(tender), values)  # fmt: skip
     return row
@@ -337,5 +332,5 @@ def _concluded_notice(tender: Tender, vendor_id: str, decision: str) -> Notifica
     key = f"tenders/concluded/{tender.id}/{vendor_id}{decision}"
     audience = notify.audience(role="vendor", vendor_id=vendor_id)
     row: NotificationOrder = notify.outbox_row(NotificationOrder, key, "contracts_concluded", [audience],
-                                               _values(tender))  # fmt: skip
+                                               rules.mail_values(tender))  # fmt: skip
     return row
