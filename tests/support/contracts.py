@@ -20,9 +20,11 @@ PRICE = 3_000
 
 
 async def awarded_contract(
-    engine: AsyncEngine, kind: str = "license", ceiling: int = 100, quotas: dict[str, int] | None = None
-) -> str:
-    """An active framework contract (Ettlingen leads, Rheintal delivers) with these city quotas."""
+    engine: AsyncEngine, kind: str = "license", ceiling: int = 100, quotas: dict[str, int] | None = None,
+    *, item: tuple[str, str] = ("i", "VPN-SEAT"),
+) -> str:  # fmt: skip
+    """An active framework contract (Ettlingen leads, Rheintal delivers) with these city quotas, of the item
+    (id, SKU): an id no catalog knows unless one is given."""
     quotas = quotas or {"bruchsal": 60, "buehl": 30, "ettlingen": 10}
     now, today = utc_now(), network_today()
     ids = {name: f"{name}-{random.getrandbits(48):x}" for name in ("tender", "lot", "bid", "contract")}  # no FKs
@@ -32,7 +34,7 @@ async def awarded_contract(
         )
         session.add(Contract(
             id=ids["contract"], reference=reference, tender_id=ids["tender"], lot_id=ids["lot"], bid_id=ids["bid"],
-            lead_city_id="ettlingen", vendor_id="rheintal", item_id="i", sku="VPN-SEAT", name="VPN", unit="Nutzer",
+            lead_city_id="ettlingen", vendor_id="rheintal", item_id=item[0], sku=item[1], name="VPN", unit="Nutzer",
             kind=kind, unit_price_cents=PRICE, ceiling_quantity=ceiling, ceiling_value_cents=ceiling * PRICE,
             starts_on=today - dt.timedelta(days=1), ends_on=today + dt.timedelta(days=700),
             renewal_notice_on=today + dt.timedelta(days=600), status="active", created_by="x", created_at=now,

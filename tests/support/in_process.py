@@ -15,7 +15,7 @@ from civicpool_catalog.service import CITIES, VENDORS
 from civicpool_common.auth import Principal
 from civicpool_common.errors import NotFound
 from civicpool_common.vocabulary import RoundStatus
-from civicpool_contracts.clients import NewRound
+from civicpool_contracts.clients import InvoiceParties, NewRound
 from civicpool_contracts.grpc_api import award_order_from_proto, contract_to_proto
 from civicpool_contracts.service import ContractsService
 from civicpool_demand.service import DemandService, RoundDraft
@@ -70,6 +70,11 @@ class InProcessCatalog(InProcessResolver):
     async def cities(self, principal: Principal) -> dict[str, PartyInfo]:
         page = await self._catalog.list_page(CITIES, 500, "", include_inactive=True)
         return {c.id: PartyInfo(c.id, c.name, c.ags, "DE", c.active) for c in page.records}
+
+    async def invoice_parties(
+        self, principal: Principal, leitweg_id: str, vat_id: str, item_ids: list[str]
+    ) -> InvoiceParties:
+        return InvoiceParties(*await self._catalog.invoice_parties(leitweg_id, vat_id, item_ids))
 
     async def vendors(self, principal: Principal) -> dict[str, PartyInfo]:
         page = await self._catalog.list_page(VENDORS, 500, "", include_inactive=True)

@@ -123,7 +123,7 @@ def test_every_channel_spreads_reads_over_replicas_and_retries_them() -> None:
     retried = {entry["method"] for entry in config["methodConfig"][0]["name"]}
     service = catalog_pb2.DESCRIPTOR.services_by_name["CatalogService"]
     assert retried == {m.name for m in service.methods if m.name.startswith(("Get", "List", "BatchGet", "Split",
-                                                                             "Resolve"))}  # fmt: skip
+                                                                             "Resolve", "Find"))}  # fmt: skip
     assert "CreateItem" not in retried and config["methodConfig"][0]["retryPolicy"]["retryableStatusCodes"] == [
         "UNAVAILABLE"
     ]

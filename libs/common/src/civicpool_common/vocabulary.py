@@ -146,6 +146,18 @@ class MiniCompetitionStatus(StrEnum):
     NO_OFFERS = "no_offers"  # decided without an offer: nothing called off
 
 
+class InvoiceStatus(StrEnum):
+    """What became of an uploaded e-invoice (docs/invoices.md)."""
+
+    REFUSED = "refused"  # not read as an invoice: too large, unsafe, no XML, a PDF without an embedded invoice
+    INVALID = "invalid"  # the official rules refuse it, or none apply (a profile below EN 16931)
+    DUPLICATE = "duplicate"  # the vendor sent this invoice number before
+    MISMATCHED = "mismatched"  # differs from the contract or the city's call-offs
+    MATCHED = "matched"  # waits for the city's finance
+    APPROVED = "approved"  # approved for payment and booked
+    REJECTED = "rejected"  # sent back to the vendor with a reason
+
+
 Word = TypeVar("Word", bound=StrEnum)
 # A generated proto enum (mypy-protobuf types each as a class with an enum-wrapper metaclass).
 ProtoEnum = Any

@@ -329,6 +329,12 @@ class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
             items=[pb.ResolvedId(id=i, active=a) for i, a in items.items()],
         )
 
+    async def FindInvoiceParties(self, request: pb.FindInvoicePartiesRequest, context: Context) -> pb.InvoiceParties:
+        city_id, unit, vendor_id, rates = await self._service.invoice_parties(
+            request.leitweg_id, request.vat_id, list(request.item_ids)
+        )
+        return pb.InvoiceParties(city_id=city_id, billing_unit=unit, vendor_id=vendor_id, vat_rate_bps=rates)
+
 
 @contextlib.asynccontextmanager
 async def register(

@@ -160,6 +160,16 @@ async def active_city_populations(
     return {city_id: population for city_id, population in result}
 
 
+async def vendor_by_vat_id(session: AsyncSession, vat_id: str) -> str:
+    """The id of the vendor with this VAT id (as stored: upper case, no spaces), "" for none."""
+    return (await session.execute(select(Vendor.id).where(Vendor.vat_id == vat_id))).scalar() or ""
+
+
+async def vat_rates(session: AsyncSession, item_ids: Sequence[str]) -> dict[str, int]:
+    result = await session.execute(select(Item.id, Item.vat_rate_bps).where(Item.id.in_(item_ids)))
+    return {item_id: rate for item_id, rate in result.all()}
+
+
 async def billing_units_of_other_cities(session: AsyncSession, city_id: str) -> dict[str, list[dict[str, str]]]:
     """Every other city's billing units, by city (for the rule that a Leitweg-ID belongs to one city)."""
     result = await session.execute(select(City.id, City.billing_units).where(City.id != city_id))

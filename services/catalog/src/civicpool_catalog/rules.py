@@ -226,15 +226,16 @@ def leitweg_ids_taken(
     units: Sequence[Mapping[str, str]], others: Mapping[str, Sequence[Mapping[str, str]]]
 ) -> list[FieldViolation]:
     """A Leitweg-ID routes invoices to one buyer: none of `units` may be another city's (`others`: by city)."""
-    owners = {_key(unit["leitweg_id"]): city for city, their in others.items() for unit in their}
+    owners = {leitweg_key(unit["leitweg_id"]): city for city, their in others.items() for unit in their}
     return [
         FieldViolation(f"billing_units[{index}].leitweg_id", Text("is the Leitweg-ID of {city} already", city=owner))
         for index, unit in enumerate(units)
-        if (key := _key(unit["leitweg_id"])) and (owner := owners.get(key)) is not None
+        if (key := leitweg_key(unit["leitweg_id"])) and (owner := owners.get(key)) is not None
     ]
 
 
-def _key(leitweg_id: str) -> str:
+def leitweg_key(leitweg_id: str) -> str:
+    """What two spellings of one Leitweg-ID share (civicpool_common.leitweg), "" for an invalid one."""
     try:
         return leitweg.parse(leitweg_id).key
     except leitweg.InvalidLeitwegId:

@@ -25,6 +25,8 @@ TEXTS = {
     "return": N_("Return of {quantity:n} × {item} to the pool, contract {contract}"),
     "move": N_("Move of {quantity:n} × {item} between cities, contract {contract}"),
     "shared_cost": N_("Shared cost: {memo}, contract {contract}"),
+    "invoice": N_("VAT of invoice {memo}, contract {contract}"),
+    "credit_note": N_("VAT of credit note {memo}, contract {contract}"),
 }
 REVERSAL_OF_CALL_OFF = N_("Reversal of call-off {original}: {memo}, contract {contract}")
 REVERSAL = N_("Reversal: {memo}, contract {contract}")

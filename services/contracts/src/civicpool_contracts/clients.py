@@ -47,6 +47,22 @@ class UsageCatalog(Resolver, Protocol):
     ) -> dict[str, int]: ...
 
 
+@dataclass(frozen=True)
+class InvoiceParties:
+    """Whom an e-invoice names, by the catalog: "" where nothing matches."""
+
+    city_id: str  # whose billing unit has the Leitweg-ID
+    billing_unit: str
+    vendor_id: str  # whose VAT id it is
+    vat_rate_bps: dict[str, int]  # item id -> its VAT rate
+
+
+class InvoiceCatalog(Protocol):
+    async def invoice_parties(
+        self, principal: Principal, leitweg_id: str, vat_id: str, item_ids: list[str]
+    ) -> InvoiceParties: ...
+
+
 class GrpcDemandRounds:
     """The principal is the caller whose token is forwarded (current_token). Prefilled rounds are an
     internal method of the demand service: the call carries this service's own token (`identity`) too."""
@@ -81,3 +97,10 @@ class GrpcCatalog(CatalogResolver):
         )
         reply = await call_as_caller("catalog", self._stub.SplitCost, request, self._deadline)
         return {part.city_id: part.amount_cents for part in reply.parts}
+
+    async def invoice_parties(
+        self, principal: Principal, leitweg_id: str, vat_id: str, item_ids: list[str]
+    ) -> InvoiceParties:
+        request = catalog_pb.FindInvoicePartiesRequest(leitweg_id=leitweg_id, vat_id=vat_id, item_ids=item_ids)
+        reply = await call_as_caller("catalog", self._stub.FindInvoiceParties, request, self._deadline)
+        return InvoiceParties(reply.city_id, reply.billing_unit, reply.vendor_id, dict(reply.vat_rate_bps))

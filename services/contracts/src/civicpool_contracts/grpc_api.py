@@ -23,6 +23,7 @@ from civicpool_common.timestamps import date_field, network_today, timestamp_fie
 from civicpool_common.vocabulary import (
     ChangeKind,
     ContractStatus,
+    InvoiceStatus,
     LegalGround,
     MiniCompetitionStatus,
     PassOnCause,
@@ -37,6 +38,7 @@ from civicpool_contracts.changes import ChangeRequest, ChangeService, History, v
 from civicpool_contracts.clients import GrpcCatalog, GrpcDemandRounds
 from civicpool_contracts.competitions import CompetitionService, CompetitionView
 from civicpool_contracts.config import ContractsSettings
+from civicpool_contracts.invoices import InvoiceService, InvoiceView
 from civicpool_contracts.models import (
     Budget,
     BudgetChange,
@@ -190,6 +192,31 @@ def competition_to_proto(view: CompetitionView, *, replayed: bool = False) -> pb
     )  # fmt: skip
 
 
+def invoice_to_proto(view: InvoiceView) -> pb.Invoice:
+    i, language = view.invoice, messages.current_language.get()
+    problem = view.problem()
+    return pb.Invoice(
+        id=i.id, status=to_proto(i.status, pb.InvoiceStatus, InvoiceStatus), sha256=i.sha256, file_name=i.file_name,
+        size_bytes=i.size_bytes, format=i.format, syntax=i.syntax, scenario=i.scenario, number=i.number,
+        credit_note=i.credit_note, issue_date=i.issue_date.isoformat() if i.issue_date else "",
+        buyer_reference=i.buyer_reference, city_id=i.city_id, vendor_id=i.vendor_id, contract_id=i.contract_id,
+        contract_reference=i.contract_reference, order_reference=i.order_reference, currency=i.currency,
+        net_cents=i.net_cents, tax_cents=i.tax_cents, gross_cents=i.gross_cents,
+        lines=[pb.InvoiceLine(line_id=line.line_id, seller_item_id=line.seller_item_id, name=line.name,
+                              quantity=line.quantity, unit_price_cents=line.unit_price_cents, net_cents=line.net_cents,
+                              vat_rate_bps=line.vat_rate_bps) for line in view.lines],
+        findings=[pb.InvoiceFinding(**finding) for finding in i.findings],
+        mismatches=[pb.InvoiceMismatch(line_id=str(m["line_id"]), term=str(m["term"]), expected=str(m["expected"]),
+                                       invoiced=str(m["invoiced"]), difference_cents=int(str(m["difference_cents"])),
+                                       message=text.render(language))
+                    for m, text in zip(i.mismatches, view.mismatch_texts(), strict=True)],
+        problem=problem.render(language) if problem else "", duplicate_of=i.duplicate_of, uploaded_by=i.uploaded_by,
+        uploaded_at=to_timestamp(i.uploaded_at), decided_by=i.decided_by,
+        decided_at=to_timestamp(i.decided_at) if i.decided_at else None, rejection_reason=i.rejection_reason,
+        transaction_id=i.transaction_id, replayed=view.replayed,
+    )  # fmt: skip
+
+
 class ContractsServicer(contracts_pb2_grpc.ContractsServiceServicer):
     def __init__(
         self,
@@ -199,6 +226,7 @@ class ContractsServicer(contracts_pb2_grpc.ContractsServiceServicer):
         renewals: RenewalService,
         changes: ChangeService,
         competitions: CompetitionService,
+        invoices: InvoiceService,
     ) -> None:
         self._service = service
         self._usage = usage
@@ -206,6 +234,43 @@ class ContractsServicer(contracts_pb2_grpc.ContractsServiceServicer):
         self._renewals = renewals
         self._changes = changes
         self._competitions = competitions
+        self._invoices = invoices
+
+    # -- e-invoices ------------------------------------------------------------------------
+
+    async def UploadInvoice(self, request: pb.UploadInvoiceRequest, context: Context) -> pb.Invoice:
+        view = await self._invoices.upload(
+            current_principal(), request.file_name, request.content, key=request.idempotency_key
+        )
+        return invoice_to_proto(view)
+
+    async def ListInvoices(self, request: pb.ListInvoicesRequest, context: Context) -> pb.ListInvoicesResponse:
+        status = from_proto(request.status, pb.InvoiceStatus, InvoiceStatus) or ""
+        page = await self._invoices.list(
+            current_principal(), city_id=request.city_id, vendor_id=request.vendor_id,
+            contract_id=request.contract_id, status=status, limit=request.page.limit, cursor=request.page.cursor,
+        )  # fmt: skip
+        return pb.ListInvoicesResponse(invoices=[invoice_to_proto(v) for v in page.records],
+                                       next_cursor=page.next_cursor)  # fmt: skip
+
+    async def GetInvoice(self, request: pb.GetInvoiceRequest, context: Context) -> pb.Invoice:
+        return invoice_to_proto(await self._invoices.get(current_principal(), request.id))
+
+    async def GetInvoiceDocument(self, request: pb.GetInvoiceRequest, context: Context) -> pb.InvoiceDocument:
+        invoice, content = await self._invoices.document(current_principal(), request.id)
+        media_type = "application/pdf" if invoice.format == "pdf" else "application/xml"
+        return pb.InvoiceDocument(file_name=invoice.file_name, media_type=media_type, sha256=invoice.sha256,
+                                  content=content)  # fmt: skip
+
+    async def ApproveInvoice(self, request: pb.DecideInvoiceRequest, context: Context) -> pb.Invoice:
+        return invoice_to_proto(
+            await self._invoices.approve(current_principal(), request.id, key=request.idempotency_key)
+        )
+
+    async def RejectInvoice(self, request: pb.DecideInvoiceRequest, context: Context) -> pb.Invoice:
+        return invoice_to_proto(
+            await self._invoices.reject(current_principal(), request.id, request.reason, key=request.idempotency_key)
+        )
 
     # -- mini-competitions -----------------------------------------------------------------
 
@@ -475,7 +540,8 @@ async def register(
     reports, renewals = ReportService(sessions, catalog), RenewalService(sessions, demand, catalog)
     changes = ChangeService(sessions, catalog, settings.eu_threshold_cents)
     competitions = CompetitionService(sessions, catalog, usage)
-    servicer = ContractsServicer(service, usage, reports, renewals, changes, competitions)
+    invoices = InvoiceService(sessions, catalog)
+    servicer = ContractsServicer(service, usage, reports, renewals, changes, competitions, invoices)
     contracts_pb2_grpc.add_ContractsServiceServicer_to_server(servicer, server)
     notices = NotificationRelay(sessions, NotificationOrder, notifications_channel, identity, deadline)
     keep = dt.timedelta(hours=settings.idempotency_keep_hours)

@@ -17,6 +17,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Table,
     Text,
@@ -352,7 +353,10 @@ class LedgerTransaction(Base):
 
     __tablename__ = "ledger_transactions"
     __table_args__ = (
-        CheckConstraint("kind IN ('call_off', 'return', 'take', 'move', 'shared_cost', 'reversal')", name="kind"),
+        CheckConstraint(
+            "kind IN ('call_off', 'return', 'take', 'move', 'shared_cost', 'reversal', 'invoice', 'credit_note')",
+            name="kind",
+        ),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)  # time-ordered
@@ -368,7 +372,9 @@ class LedgerTransaction(Base):
 
 
 class LedgerEntry(Base):
-    """One side of a posting. Accounts: city:<id> (what the city owes: negative), contract:<id>, pool:<id>."""
+    """One side of a posting. Accounts: city:<id> (what the city owes: negative), contract:<id>, pool:<id>;
+    invoiced:<contract id> (invoiced net, against what was called off), payable:<invoice id> (an approved invoice's
+    gross, owed to its vendor)."""
 
     __tablename__ = "ledger_entries"
     __table_args__ = (
@@ -444,6 +450,82 @@ class BudgetChange(Base):
     version: Mapped[int] = mapped_column(Integer)  # the budget's version after this change
     set_by: Mapped[str] = mapped_column(String(255))
     set_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+
+
+INVOICE_STATUSES = "('refused', 'invalid', 'duplicate', 'mismatched', 'matched', 'approved', 'rejected')"
+
+
+class Invoice(Base):
+    """An uploaded e-invoice and what became of it (invoices.py): kept whatever the outcome, with its SHA-256.
+
+    What the invoice says is stored as read (BT numbers in the comments); who it concerns (city, vendor, contract)
+    as matched. Only the decision columns change after the upload, by guarded UPDATEs.
+    """
+
+    __tablename__ = "invoices"
+    __table_args__ = (
+        CheckConstraint(f"status IN {INVOICE_STATUSES}", name="status"),
+        Index("ix_invoices_vendor_number", "vendor_id", "number"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)  # time-ordered
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    file_name: Mapped[str] = mapped_column(String(255))
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    format: Mapped[str] = mapped_column(String(8))  # xml | pdf | "" (refused before it was known)
+    syntax: Mapped[str] = mapped_column(String(8), default="")  # UBL | CII
+    scenario: Mapped[str] = mapped_column(String(120), default="")
+    problem: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)  # why refused: {"kind", values…}
+    findings: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)  # the rules' findings
+    mismatches: Mapped[list[dict[str, object]]] = mapped_column(JSON, default=list)
+    number: Mapped[str] = mapped_column(String(200), default="")  # BT-1
+    credit_note: Mapped[bool] = mapped_column(Boolean, default=False)
+    issue_date: Mapped[dt.date | None] = mapped_column(Date, nullable=True)  # BT-2
+    currency: Mapped[str] = mapped_column(String(3), default="")  # BT-5
+    buyer_reference: Mapped[str] = mapped_column(String(200), default="")  # BT-10
+    contract_reference: Mapped[str] = mapped_column(String(200), default="")  # BT-12
+    order_reference: Mapped[str] = mapped_column(String(200), default="")  # BT-13
+    net_cents: Mapped[int] = mapped_column(BigInteger, default=0)  # BT-109
+    tax_cents: Mapped[int] = mapped_column(BigInteger, default=0)  # BT-110
+    gross_cents: Mapped[int] = mapped_column(BigInteger, default=0)  # BT-112
+    # Who it concerns, as matched ("" when the invoice names none): visibility follows these.
+    city_id: Mapped[str] = mapped_column(String(40), default="", index=True)
+    vendor_id: Mapped[str] = mapped_column(String(40), default="")
+    contract_id: Mapped[str] = mapped_column(String(36), default="", index=True)
+    duplicate_of: Mapped[str] = mapped_column(String(36), default="")
+    uploaded_by: Mapped[str] = mapped_column(String(255))
+    uploaded_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    decided_by: Mapped[str] = mapped_column(String(255), default="")
+    decided_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    rejection_reason: Mapped[str] = mapped_column(Text, default="")
+    transaction_id: Mapped[str] = mapped_column(String(36), default="")  # the approval's posting
+
+
+class InvoiceLine(Base):
+    """An invoice line as read, in cents and whole units. The lines of matched and approved invoices are what
+    was invoiced against a city's call-offs (a credit note's count negative)."""
+
+    __tablename__ = "invoice_lines"
+
+    invoice_id: Mapped[str] = mapped_column(ForeignKey("invoices.id"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    line_id: Mapped[str] = mapped_column(String(200))  # BT-126
+    seller_item_id: Mapped[str] = mapped_column(String(200))  # BT-155
+    name: Mapped[str] = mapped_column(String(200))
+    quantity: Mapped[int] = mapped_column(BigInteger)
+    unit_price_cents: Mapped[int] = mapped_column(BigInteger)
+    net_cents: Mapped[int] = mapped_column(BigInteger)
+    vat_rate_bps: Mapped[int] = mapped_column(Integer)
+
+
+class InvoiceDocument(Base):
+    """The file as uploaded (not for an upload over the size limit, which is recorded by its hash only)."""
+
+    __tablename__ = "invoice_documents"
+
+    invoice_id: Mapped[str] = mapped_column(ForeignKey("invoices.id"), primary_key=True)
+    content: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class NotificationOrder(NotificationOutbox, Base):

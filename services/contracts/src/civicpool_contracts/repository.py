@@ -20,6 +20,8 @@ from civicpool_contracts.models import (
     ContractQuota,
     Framework,
     FrameworkQuota,
+    Invoice,
+    InvoiceLine,
     LedgerEntry,
     LedgerTransaction,
     MiniCompetition,
@@ -311,3 +313,65 @@ async def claim_renewal(session: AsyncSession, contract_id: str, round_id: str) 
     winner = await session.get(Contract, contract_id, populate_existing=True)  # a concurrent start won
     assert winner is not None
     return winner.renewal_round_id
+
+
+# -- e-invoices ------------------------------------------------------------------------------------
+
+COUNTED_INVOICES = ("matched", "approved")  # what a city was invoiced: what waits for approval, and what has it
+
+
+async def vendor_contract_by_reference(session: AsyncSession, vendor_id: str, reference: str) -> Contract | None:
+    """The vendor's contract with this reference (ETT-2026-003, in either case) or id."""
+    query = select(Contract).where(
+        Contract.vendor_id == vendor_id,
+        (func.upper(Contract.reference) == reference.upper()) | (Contract.id == reference),
+        Contract.status != "revoked",
+    )
+    return (await session.scalars(query.limit(1))).first()
+
+
+async def call_off_by_reference(session: AsyncSession, reference: str) -> tuple[str, str] | None:
+    """(contract id, city) of the call-off with this number (BRU-2026-012, in either case)."""
+    query = (
+        select(LedgerTransaction.contract_id, CallOffNumber.city_id)
+        .join(LedgerTransaction, LedgerTransaction.id == CallOffNumber.transaction_id)
+        .where(func.upper(CallOffNumber.reference) == reference.upper())
+    )
+    row = (await session.execute(query)).first()
+    return (str(row[0]), str(row[1])) if row is not None and row[0] else None
+
+
+async def called_off_by_price(session: AsyncSession, contract_id: str, city_id: str) -> dict[int, int]:
+    """Unit price cents -> what the city called off from the vendor at it (net of reversals)."""
+    query = select(Movement.quantity, Movement.amount_cents).where(
+        Movement.contract_id == contract_id, Movement.city_id == city_id, Movement.kind == "call_off"
+    )
+    found: dict[int, int] = {}
+    for quantity, amount in (await session.execute(query)).all():
+        price = amount // quantity
+        found[price] = found.get(price, 0) + quantity
+    return found
+
+
+async def invoiced_by_price(session: AsyncSession, contract_id: str, city_id: str) -> dict[int, int]:
+    """Unit price cents -> what the city was invoiced for under the contract (matched and approved invoices, less
+    their credit notes)."""
+    query = (
+        select(InvoiceLine.unit_price_cents, InvoiceLine.quantity, Invoice.credit_note)
+        .join(Invoice, Invoice.id == InvoiceLine.invoice_id)
+        .where(Invoice.contract_id == contract_id, Invoice.city_id == city_id, Invoice.status.in_(COUNTED_INVOICES))
+    )
+    found: dict[int, int] = {}
+    for price, quantity, credit_note in (await session.execute(query)).all():
+        found[price] = found.get(price, 0) + (-quantity if credit_note else quantity)
+    return found
+
+
+async def earlier_invoice(session: AsyncSession, vendor_id: str, number: str) -> str:
+    """The id of the vendor's earlier invoice with this number that still stands (not refused, invalid, rejected or
+    itself a duplicate), "" for none."""
+    query = select(Invoice.id).where(
+        Invoice.vendor_id == vendor_id, Invoice.number == number,
+        Invoice.status.in_(("mismatched", "matched", "approved")),
+    )  # fmt: skip
+    return (await session.scalars(query.order_by(Invoice.id).limit(1))).first() or ""

@@ -34,3 +34,13 @@ def city_of_account(name: str) -> str | None:
 def account(kind: str, contract_id: str, city_id: str) -> str:
     """city:<id>, contract:<id> (the vendor's side), pool:<id> (the returned seats' value)."""
     return city_account(city_id) if kind == "city" else f"{kind}:{contract_id}"
+
+
+def invoiced_account(contract_id: str) -> str:
+    """What was invoiced under a contract, net (negative): with contract:<id> it leaves what is not invoiced yet."""
+    return f"invoiced:{contract_id}"
+
+
+def payable_account(invoice_id: str) -> str:
+    """An approved invoice's gross, owed to its vendor (an open item until it is paid)."""
+    return f"payable:{invoice_id}"

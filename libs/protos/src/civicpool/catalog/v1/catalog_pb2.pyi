@@ -1107,3 +1107,83 @@ class ResolveIdsResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ResolveIdsResponse: _TypeAlias = ResolveIdsResponse  # noqa: Y015
+
+@_typing.final
+class FindInvoicePartiesRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LEITWEG_ID_FIELD_NUMBER: _builtins.int
+    VAT_ID_FIELD_NUMBER: _builtins.int
+    ITEM_IDS_FIELD_NUMBER: _builtins.int
+    leitweg_id: _builtins.str
+    vat_id: _builtins.str
+    @_builtins.property
+    def item_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """at most 500"""
+
+    def __init__(
+        self,
+        *,
+        leitweg_id: _builtins.str = ...,
+        vat_id: _builtins.str = ...,
+        item_ids: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["item_ids", b"item_ids", "leitweg_id", b"leitweg_id", "vat_id", b"vat_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___FindInvoicePartiesRequest: _TypeAlias = FindInvoicePartiesRequest  # noqa: Y015
+
+@_typing.final
+class InvoiceParties(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    @_typing.final
+    class VatRateBpsEntry(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        KEY_FIELD_NUMBER: _builtins.int
+        VALUE_FIELD_NUMBER: _builtins.int
+        key: _builtins.str
+        value: _builtins.int
+        def __init__(
+            self,
+            *,
+            key: _builtins.str = ...,
+            value: _builtins.int = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+    CITY_ID_FIELD_NUMBER: _builtins.int
+    BILLING_UNIT_FIELD_NUMBER: _builtins.int
+    VENDOR_ID_FIELD_NUMBER: _builtins.int
+    VAT_RATE_BPS_FIELD_NUMBER: _builtins.int
+    city_id: _builtins.str
+    billing_unit: _builtins.str
+    """the unit's name"""
+    vendor_id: _builtins.str
+    @_builtins.property
+    def vat_rate_bps(self) -> _containers.ScalarMap[_builtins.str, _builtins.int]:
+        """item id -> its VAT rate"""
+
+    def __init__(
+        self,
+        *,
+        city_id: _builtins.str = ...,
+        billing_unit: _builtins.str = ...,
+        vendor_id: _builtins.str = ...,
+        vat_rate_bps: _abc.Mapping[_builtins.str, _builtins.int] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["billing_unit", b"billing_unit", "city_id", b"city_id", "vat_rate_bps", b"vat_rate_bps", "vendor_id", b"vendor_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___InvoiceParties: _TypeAlias = InvoiceParties  # noqa: Y015

@@ -153,6 +153,11 @@ class CatalogServiceStub:
                 request_serializer=civicpool_dot_catalog_dot_v1_dot_catalog__pb2.ResolveIdsRequest.SerializeToString,
                 response_deserializer=civicpool_dot_catalog_dot_v1_dot_catalog__pb2.ResolveIdsResponse.FromString,
                 _registered_method=True)
+        self.FindInvoiceParties = channel.unary_unary(
+                '/civicpool.catalog.v1.CatalogService/FindInvoiceParties',
+                request_serializer=civicpool_dot_catalog_dot_v1_dot_catalog__pb2.FindInvoicePartiesRequest.SerializeToString,
+                response_deserializer=civicpool_dot_catalog_dot_v1_dot_catalog__pb2.InvoiceParties.FromString,
+                _registered_method=True)
 
 
 class CatalogServiceServicer:
@@ -305,6 +310,14 @@ class CatalogServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def FindInvoiceParties(self, request, context):
+        """Whom an e-invoice names: the city with a billing unit of this Leitweg-ID (BT-10, in either case), the
+        vendor with this VAT id (BT-31, spaces ignored), and each item's VAT rate. What is not found is left empty.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_CatalogServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -422,6 +435,11 @@ def add_CatalogServiceServicer_to_server(servicer, server):
                     servicer.ResolveIds,
                     request_deserializer=civicpool_dot_catalog_dot_v1_dot_catalog__pb2.ResolveIdsRequest.FromString,
                     response_serializer=civicpool_dot_catalog_dot_v1_dot_catalog__pb2.ResolveIdsResponse.SerializeToString,
+            ),
+            'FindInvoiceParties': grpc.unary_unary_rpc_method_handler(
+                    servicer.FindInvoiceParties,
+                    request_deserializer=civicpool_dot_catalog_dot_v1_dot_catalog__pb2.FindInvoicePartiesRequest.FromString,
+                    response_serializer=civicpool_dot_catalog_dot_v1_dot_catalog__pb2.InvoiceParties.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1049,6 +1067,33 @@ class CatalogService:
             '/civicpool.catalog.v1.CatalogService/ResolveIds',
             civicpool_dot_catalog_dot_v1_dot_catalog__pb2.ResolveIdsRequest.SerializeToString,
             civicpool_dot_catalog_dot_v1_dot_catalog__pb2.ResolveIdsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def FindInvoiceParties(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/civicpool.catalog.v1.CatalogService/FindInvoiceParties',
+            civicpool_dot_catalog_dot_v1_dot_catalog__pb2.FindInvoicePartiesRequest.SerializeToString,
+            civicpool_dot_catalog_dot_v1_dot_catalog__pb2.InvoiceParties.FromString,
             options,
             channel_credentials,
             insecure,

@@ -67,6 +67,10 @@ class CatalogServiceStub:
     exactly (no case folding); unknown ids are left out of the answer. Every service checks
     the ids a write names through this call (DESIGN.md: every id in a write resolves).
     """
+    FindInvoiceParties: _grpc.UnaryUnaryMultiCallable[_catalog_pb2.FindInvoicePartiesRequest, _catalog_pb2.InvoiceParties]
+    """Whom an e-invoice names: the city with a billing unit of this Leitweg-ID (BT-10, in either case), the
+    vendor with this VAT id (BT-31, spaces ignored), and each item's VAT rate. What is not found is left empty.
+    """
 
 @_typing.type_check_only
 class CatalogServiceAsyncStub(CatalogServiceStub):
@@ -106,6 +110,10 @@ class CatalogServiceAsyncStub(CatalogServiceStub):
     """Which of these ids name a city, vendor or item, and whether each is active. Ids compare
     exactly (no case folding); unknown ids are left out of the answer. Every service checks
     the ids a write names through this call (DESIGN.md: every id in a write resolves).
+    """
+    FindInvoiceParties: _aio.UnaryUnaryMultiCallable[_catalog_pb2.FindInvoicePartiesRequest, _catalog_pb2.InvoiceParties]  # type: ignore[assignment]
+    """Whom an e-invoice names: the city with a billing unit of this Leitweg-ID (BT-10, in either case), the
+    vendor with this VAT id (BT-31, spaces ignored), and each item's VAT rate. What is not found is left empty.
     """
 
 class CatalogServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -281,6 +289,16 @@ class CatalogServiceServicer(metaclass=_abc_1.ABCMeta):
         """Which of these ids name a city, vendor or item, and whether each is active. Ids compare
         exactly (no case folding); unknown ids are left out of the answer. Every service checks
         the ids a write names through this call (DESIGN.md: every id in a write resolves).
+        """
+
+    @_abc_1.abstractmethod
+    def FindInvoiceParties(
+        self,
+        request: _catalog_pb2.FindInvoicePartiesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_catalog_pb2.InvoiceParties, _abc.Awaitable[_catalog_pb2.InvoiceParties]]:
+        """Whom an e-invoice names: the city with a billing unit of this Leitweg-ID (BT-10, in either case), the
+        vendor with this VAT id (BT-31, spaces ignored), and each item's VAT rate. What is not found is left empty.
         """
 
 def add_CatalogServiceServicer_to_server(servicer: CatalogServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -187,6 +187,44 @@ LEGAL_GROUND_SUCCESSION: LegalGround.ValueType  # 4
 """§ 132 (2) Nr. 4"""
 Global___LegalGround: _TypeAlias = LegalGround  # noqa: Y015
 
+class _InvoiceStatus:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _InvoiceStatusEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_InvoiceStatus.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    INVOICE_STATUS_UNSPECIFIED: _InvoiceStatus.ValueType  # 0
+    INVOICE_STATUS_REFUSED: _InvoiceStatus.ValueType  # 1
+    """not read as an invoice at all: too large, unsafe, no XML, no embedded invoice"""
+    INVOICE_STATUS_INVALID: _InvoiceStatus.ValueType  # 2
+    """the official rules (schema, EN 16931, XRechnung) or no scenario applies"""
+    INVOICE_STATUS_DUPLICATE: _InvoiceStatus.ValueType  # 3
+    """the vendor sent this invoice number before"""
+    INVOICE_STATUS_MISMATCHED: _InvoiceStatus.ValueType  # 4
+    """differs from the contract or the call-offs: see mismatches"""
+    INVOICE_STATUS_MATCHED: _InvoiceStatus.ValueType  # 5
+    """waits for the city's finance"""
+    INVOICE_STATUS_APPROVED: _InvoiceStatus.ValueType  # 6
+    INVOICE_STATUS_REJECTED: _InvoiceStatus.ValueType  # 7
+
+class InvoiceStatus(_InvoiceStatus, metaclass=_InvoiceStatusEnumTypeWrapper):
+    """-- e-invoices --------------------------------------------------------------------------------------------"""
+
+INVOICE_STATUS_UNSPECIFIED: InvoiceStatus.ValueType  # 0
+INVOICE_STATUS_REFUSED: InvoiceStatus.ValueType  # 1
+"""not read as an invoice at all: too large, unsafe, no XML, no embedded invoice"""
+INVOICE_STATUS_INVALID: InvoiceStatus.ValueType  # 2
+"""the official rules (schema, EN 16931, XRechnung) or no scenario applies"""
+INVOICE_STATUS_DUPLICATE: InvoiceStatus.ValueType  # 3
+"""the vendor sent this invoice number before"""
+INVOICE_STATUS_MISMATCHED: InvoiceStatus.ValueType  # 4
+"""differs from the contract or the call-offs: see mismatches"""
+INVOICE_STATUS_MATCHED: InvoiceStatus.ValueType  # 5
+"""waits for the city's finance"""
+INVOICE_STATUS_APPROVED: InvoiceStatus.ValueType  # 6
+INVOICE_STATUS_REJECTED: InvoiceStatus.ValueType  # 7
+Global___InvoiceStatus: _TypeAlias = InvoiceStatus  # noqa: Y015
+
 @_typing.final
 class CityShare(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
@@ -2225,3 +2263,405 @@ class ContractHistory(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ContractHistory: _TypeAlias = ContractHistory  # noqa: Y015
+
+@_typing.final
+class UploadInvoiceRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    FILE_NAME_FIELD_NUMBER: _builtins.int
+    CONTENT_FIELD_NUMBER: _builtins.int
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _builtins.int
+    file_name: _builtins.str
+    content: _builtins.bytes
+    idempotency_key: _builtins.str
+    def __init__(
+        self,
+        *,
+        file_name: _builtins.str = ...,
+        content: _builtins.bytes = ...,
+        idempotency_key: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["content", b"content", "file_name", b"file_name", "idempotency_key", b"idempotency_key"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UploadInvoiceRequest: _TypeAlias = UploadInvoiceRequest  # noqa: Y015
+
+@_typing.final
+class InvoiceFinding(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RULE_ID_FIELD_NUMBER: _builtins.int
+    SEVERITY_FIELD_NUMBER: _builtins.int
+    LOCATION_FIELD_NUMBER: _builtins.int
+    TEXT_FIELD_NUMBER: _builtins.int
+    RULES_FIELD_NUMBER: _builtins.int
+    rule_id: _builtins.str
+    """e.g. BR-DE-15; XSD for the XML schema"""
+    severity: _builtins.str
+    """fatal | error | warning | information"""
+    location: _builtins.str
+    """an XPath, or the line"""
+    text: _builtins.str
+    """the rule's own wording (KoSIT's or CEN's)"""
+    rules: _builtins.str
+    """XML Schema | EN 16931 | XRechnung"""
+    def __init__(
+        self,
+        *,
+        rule_id: _builtins.str = ...,
+        severity: _builtins.str = ...,
+        location: _builtins.str = ...,
+        text: _builtins.str = ...,
+        rules: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["location", b"location", "rule_id", b"rule_id", "rules", b"rules", "severity", b"severity", "text", b"text"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___InvoiceFinding: _TypeAlias = InvoiceFinding  # noqa: Y015
+
+@_typing.final
+class InvoiceMismatch(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LINE_ID_FIELD_NUMBER: _builtins.int
+    TERM_FIELD_NUMBER: _builtins.int
+    EXPECTED_FIELD_NUMBER: _builtins.int
+    INVOICED_FIELD_NUMBER: _builtins.int
+    DIFFERENCE_CENTS_FIELD_NUMBER: _builtins.int
+    MESSAGE_FIELD_NUMBER: _builtins.int
+    line_id: _builtins.str
+    """BT-126; "" for the invoice as a whole"""
+    term: _builtins.str
+    """currency, buyer_reference, seller, contract, issue_date, item, vat_rate, unit_price, quantity, net_amount, net_total, tax_total, gross_total, lines"""
+    expected: _builtins.str
+    invoiced: _builtins.str
+    difference_cents: _builtins.int
+    """what the invoice asks more (negative: less); 0 where no amount differs"""
+    message: _builtins.str
+    """in the caller's language"""
+    def __init__(
+        self,
+        *,
+        line_id: _builtins.str = ...,
+        term: _builtins.str = ...,
+        expected: _builtins.str = ...,
+        invoiced: _builtins.str = ...,
+        difference_cents: _builtins.int = ...,
+        message: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["difference_cents", b"difference_cents", "expected", b"expected", "invoiced", b"invoiced", "line_id", b"line_id", "message", b"message", "term", b"term"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___InvoiceMismatch: _TypeAlias = InvoiceMismatch  # noqa: Y015
+
+@_typing.final
+class InvoiceLine(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LINE_ID_FIELD_NUMBER: _builtins.int
+    SELLER_ITEM_ID_FIELD_NUMBER: _builtins.int
+    NAME_FIELD_NUMBER: _builtins.int
+    QUANTITY_FIELD_NUMBER: _builtins.int
+    UNIT_PRICE_CENTS_FIELD_NUMBER: _builtins.int
+    NET_CENTS_FIELD_NUMBER: _builtins.int
+    VAT_RATE_BPS_FIELD_NUMBER: _builtins.int
+    line_id: _builtins.str
+    """BT-126"""
+    seller_item_id: _builtins.str
+    """BT-155: the contract's SKU"""
+    name: _builtins.str
+    quantity: _builtins.int
+    unit_price_cents: _builtins.int
+    """net"""
+    net_cents: _builtins.int
+    vat_rate_bps: _builtins.int
+    def __init__(
+        self,
+        *,
+        line_id: _builtins.str = ...,
+        seller_item_id: _builtins.str = ...,
+        name: _builtins.str = ...,
+        quantity: _builtins.int = ...,
+        unit_price_cents: _builtins.int = ...,
+        net_cents: _builtins.int = ...,
+        vat_rate_bps: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["line_id", b"line_id", "name", b"name", "net_cents", b"net_cents", "quantity", b"quantity", "seller_item_id", b"seller_item_id", "unit_price_cents", b"unit_price_cents", "vat_rate_bps", b"vat_rate_bps"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___InvoiceLine: _TypeAlias = InvoiceLine  # noqa: Y015
+
+@_typing.final
+class Invoice(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    SHA256_FIELD_NUMBER: _builtins.int
+    FILE_NAME_FIELD_NUMBER: _builtins.int
+    SIZE_BYTES_FIELD_NUMBER: _builtins.int
+    FORMAT_FIELD_NUMBER: _builtins.int
+    SYNTAX_FIELD_NUMBER: _builtins.int
+    SCENARIO_FIELD_NUMBER: _builtins.int
+    NUMBER_FIELD_NUMBER: _builtins.int
+    CREDIT_NOTE_FIELD_NUMBER: _builtins.int
+    ISSUE_DATE_FIELD_NUMBER: _builtins.int
+    BUYER_REFERENCE_FIELD_NUMBER: _builtins.int
+    CITY_ID_FIELD_NUMBER: _builtins.int
+    VENDOR_ID_FIELD_NUMBER: _builtins.int
+    CONTRACT_ID_FIELD_NUMBER: _builtins.int
+    CONTRACT_REFERENCE_FIELD_NUMBER: _builtins.int
+    ORDER_REFERENCE_FIELD_NUMBER: _builtins.int
+    CURRENCY_FIELD_NUMBER: _builtins.int
+    NET_CENTS_FIELD_NUMBER: _builtins.int
+    TAX_CENTS_FIELD_NUMBER: _builtins.int
+    GROSS_CENTS_FIELD_NUMBER: _builtins.int
+    LINES_FIELD_NUMBER: _builtins.int
+    FINDINGS_FIELD_NUMBER: _builtins.int
+    MISMATCHES_FIELD_NUMBER: _builtins.int
+    PROBLEM_FIELD_NUMBER: _builtins.int
+    DUPLICATE_OF_FIELD_NUMBER: _builtins.int
+    UPLOADED_BY_FIELD_NUMBER: _builtins.int
+    UPLOADED_AT_FIELD_NUMBER: _builtins.int
+    DECIDED_BY_FIELD_NUMBER: _builtins.int
+    DECIDED_AT_FIELD_NUMBER: _builtins.int
+    REJECTION_REASON_FIELD_NUMBER: _builtins.int
+    TRANSACTION_ID_FIELD_NUMBER: _builtins.int
+    REPLAYED_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    status: Global___InvoiceStatus.ValueType
+    sha256: _builtins.str
+    file_name: _builtins.str
+    size_bytes: _builtins.int
+    format: _builtins.str
+    """xml | pdf"""
+    syntax: _builtins.str
+    """UBL | CII"""
+    scenario: _builtins.str
+    """KoSIT's scenario that applied"""
+    number: _builtins.str
+    """BT-1"""
+    credit_note: _builtins.bool
+    issue_date: _builtins.str
+    """BT-2, ISO date"""
+    buyer_reference: _builtins.str
+    """BT-10, the Leitweg-ID as written"""
+    city_id: _builtins.str
+    vendor_id: _builtins.str
+    contract_id: _builtins.str
+    contract_reference: _builtins.str
+    """BT-12"""
+    order_reference: _builtins.str
+    """BT-13"""
+    currency: _builtins.str
+    net_cents: _builtins.int
+    """BT-109"""
+    tax_cents: _builtins.int
+    """BT-110"""
+    gross_cents: _builtins.int
+    """BT-112"""
+    problem: _builtins.str
+    """why it was refused or no rules applied, in the caller's language"""
+    duplicate_of: _builtins.str
+    """the earlier invoice's id"""
+    uploaded_by: _builtins.str
+    decided_by: _builtins.str
+    rejection_reason: _builtins.str
+    transaction_id: _builtins.str
+    """the approval's posting"""
+    replayed: _builtins.bool
+    @_builtins.property
+    def lines(self) -> _containers.RepeatedCompositeFieldContainer[Global___InvoiceLine]: ...
+    @_builtins.property
+    def findings(self) -> _containers.RepeatedCompositeFieldContainer[Global___InvoiceFinding]: ...
+    @_builtins.property
+    def mismatches(self) -> _containers.RepeatedCompositeFieldContainer[Global___InvoiceMismatch]: ...
+    @_builtins.property
+    def uploaded_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def decided_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        status: Global___InvoiceStatus.ValueType = ...,
+        sha256: _builtins.str = ...,
+        file_name: _builtins.str = ...,
+        size_bytes: _builtins.int = ...,
+        format: _builtins.str = ...,
+        syntax: _builtins.str = ...,
+        scenario: _builtins.str = ...,
+        number: _builtins.str = ...,
+        credit_note: _builtins.bool = ...,
+        issue_date: _builtins.str = ...,
+        buyer_reference: _builtins.str = ...,
+        city_id: _builtins.str = ...,
+        vendor_id: _builtins.str = ...,
+        contract_id: _builtins.str = ...,
+        contract_reference: _builtins.str = ...,
+        order_reference: _builtins.str = ...,
+        currency: _builtins.str = ...,
+        net_cents: _builtins.int = ...,
+        tax_cents: _builtins.int = ...,
+        gross_cents: _builtins.int = ...,
+        lines: _abc.Iterable[Global___InvoiceLine] | None = ...,
+        findings: _abc.Iterable[Global___InvoiceFinding] | None = ...,
+        mismatches: _abc.Iterable[Global___InvoiceMismatch] | None = ...,
+        problem: _builtins.str = ...,
+        duplicate_of: _builtins.str = ...,
+        uploaded_by: _builtins.str = ...,
+        uploaded_at: _timestamp_pb2.Timestamp | None = ...,
+        decided_by: _builtins.str = ...,
+        decided_at: _timestamp_pb2.Timestamp | None = ...,
+        rejection_reason: _builtins.str = ...,
+        transaction_id: _builtins.str = ...,
+        replayed: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["decided_at", b"decided_at", "uploaded_at", b"uploaded_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["buyer_reference", b"buyer_reference", "city_id", b"city_id", "contract_id", b"contract_id", "contract_reference", b"contract_reference", "credit_note", b"credit_note", "currency", b"currency", "decided_at", b"decided_at", "decided_by", b"decided_by", "duplicate_of", b"duplicate_of", "file_name", b"file_name", "findings", b"findings", "format", b"format", "gross_cents", b"gross_cents", "id", b"id", "issue_date", b"issue_date", "lines", b"lines", "mismatches", b"mismatches", "net_cents", b"net_cents", "number", b"number", "order_reference", b"order_reference", "problem", b"problem", "rejection_reason", b"rejection_reason", "replayed", b"replayed", "scenario", b"scenario", "sha256", b"sha256", "size_bytes", b"size_bytes", "status", b"status", "syntax", b"syntax", "tax_cents", b"tax_cents", "transaction_id", b"transaction_id", "uploaded_at", b"uploaded_at", "uploaded_by", b"uploaded_by", "vendor_id", b"vendor_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Invoice: _TypeAlias = Invoice  # noqa: Y015
+
+@_typing.final
+class ListInvoicesRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CITY_ID_FIELD_NUMBER: _builtins.int
+    VENDOR_ID_FIELD_NUMBER: _builtins.int
+    CONTRACT_ID_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    PAGE_FIELD_NUMBER: _builtins.int
+    city_id: _builtins.str
+    vendor_id: _builtins.str
+    contract_id: _builtins.str
+    status: Global___InvoiceStatus.ValueType
+    @_builtins.property
+    def page(self) -> _paging_pb2.PageRequest: ...
+    def __init__(
+        self,
+        *,
+        city_id: _builtins.str = ...,
+        vendor_id: _builtins.str = ...,
+        contract_id: _builtins.str = ...,
+        status: Global___InvoiceStatus.ValueType = ...,
+        page: _paging_pb2.PageRequest | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["page", b"page"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["city_id", b"city_id", "contract_id", b"contract_id", "page", b"page", "status", b"status", "vendor_id", b"vendor_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListInvoicesRequest: _TypeAlias = ListInvoicesRequest  # noqa: Y015
+
+@_typing.final
+class ListInvoicesResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    INVOICES_FIELD_NUMBER: _builtins.int
+    NEXT_CURSOR_FIELD_NUMBER: _builtins.int
+    next_cursor: _builtins.str
+    @_builtins.property
+    def invoices(self) -> _containers.RepeatedCompositeFieldContainer[Global___Invoice]: ...
+    def __init__(
+        self,
+        *,
+        invoices: _abc.Iterable[Global___Invoice] | None = ...,
+        next_cursor: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["invoices", b"invoices", "next_cursor", b"next_cursor"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListInvoicesResponse: _TypeAlias = ListInvoicesResponse  # noqa: Y015
+
+@_typing.final
+class GetInvoiceRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["id", b"id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetInvoiceRequest: _TypeAlias = GetInvoiceRequest  # noqa: Y015
+
+@_typing.final
+class InvoiceDocument(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    FILE_NAME_FIELD_NUMBER: _builtins.int
+    MEDIA_TYPE_FIELD_NUMBER: _builtins.int
+    SHA256_FIELD_NUMBER: _builtins.int
+    CONTENT_FIELD_NUMBER: _builtins.int
+    file_name: _builtins.str
+    media_type: _builtins.str
+    """application/xml | application/pdf"""
+    sha256: _builtins.str
+    content: _builtins.bytes
+    def __init__(
+        self,
+        *,
+        file_name: _builtins.str = ...,
+        media_type: _builtins.str = ...,
+        sha256: _builtins.str = ...,
+        content: _builtins.bytes = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["content", b"content", "file_name", b"file_name", "media_type", b"media_type", "sha256", b"sha256"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___InvoiceDocument: _TypeAlias = InvoiceDocument  # noqa: Y015
+
+@_typing.final
+class DecideInvoiceRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    reason: _builtins.str
+    """a rejection's, for the vendor"""
+    idempotency_key: _builtins.str
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        reason: _builtins.str = ...,
+        idempotency_key: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["id", b"id", "idempotency_key", b"idempotency_key", "reason", b"reason"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DecideInvoiceRequest: _TypeAlias = DecideInvoiceRequest  # noqa: Y015

@@ -174,6 +174,36 @@ class ContractsServiceStub:
                 request_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.BudgetReportRequest.SerializeToString,
                 response_deserializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.BudgetReport.FromString,
                 _registered_method=True)
+        self.UploadInvoice = channel.unary_unary(
+                '/civicpool.contracts.v1.ContractsService/UploadInvoice',
+                request_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.UploadInvoiceRequest.SerializeToString,
+                response_deserializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.Invoice.FromString,
+                _registered_method=True)
+        self.ListInvoices = channel.unary_unary(
+                '/civicpool.contracts.v1.ContractsService/ListInvoices',
+                request_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.ListInvoicesRequest.SerializeToString,
+                response_deserializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.ListInvoicesResponse.FromString,
+                _registered_method=True)
+        self.GetInvoice = channel.unary_unary(
+                '/civicpool.contracts.v1.ContractsService/GetInvoice',
+                request_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.GetInvoiceRequest.SerializeToString,
+                response_deserializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.Invoice.FromString,
+                _registered_method=True)
+        self.GetInvoiceDocument = channel.unary_unary(
+                '/civicpool.contracts.v1.ContractsService/GetInvoiceDocument',
+                request_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.GetInvoiceRequest.SerializeToString,
+                response_deserializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.InvoiceDocument.FromString,
+                _registered_method=True)
+        self.ApproveInvoice = channel.unary_unary(
+                '/civicpool.contracts.v1.ContractsService/ApproveInvoice',
+                request_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.DecideInvoiceRequest.SerializeToString,
+                response_deserializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.Invoice.FromString,
+                _registered_method=True)
+        self.RejectInvoice = channel.unary_unary(
+                '/civicpool.contracts.v1.ContractsService/RejectInvoice',
+                request_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.DecideInvoiceRequest.SerializeToString,
+                response_deserializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.Invoice.FromString,
+                _registered_method=True)
 
 
 class ContractsServiceServicer:
@@ -364,6 +394,51 @@ class ContractsServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def UploadInvoice(self, request, context):
+        """E-invoices (E-Rechnung). A vendor's user uploads its invoice, a city's finance one it received
+        elsewhere: XRechnung (UBL or CII) or a ZUGFeRD/Factur-X PDF. Every upload is kept with its SHA-256;
+        the answer's status says what became of it: refused (no invoice one may read), invalid (the official
+        rules), duplicate, mismatched or matched (against the contract and the city's call-offs).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListInvoices(self, request, context):
+        """The vendor its own; a city's finance its city's; the network's finance and admins all.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetInvoice(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetInvoiceDocument(self, request, context):
+        """The file as uploaded (not kept for an upload over the size limit).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ApproveInvoice(self, request, context):
+        """The city's finance approves a matched invoice for payment (four eyes: not its uploader); the
+        approval posts to the ledger once per invoice.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RejectInvoice(self, request, context):
+        """The city's finance rejects a matched or mismatched invoice with a reason the vendor reads.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ContractsServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -501,6 +576,36 @@ def add_ContractsServiceServicer_to_server(servicer, server):
                     servicer.GetBudgetReport,
                     request_deserializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.BudgetReportRequest.FromString,
                     response_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.BudgetReport.SerializeToString,
+            ),
+            'UploadInvoice': grpc.unary_unary_rpc_method_handler(
+                    servicer.UploadInvoice,
+                    request_deserializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.UploadInvoiceRequest.FromString,
+                    response_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.Invoice.SerializeToString,
+            ),
+            'ListInvoices': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListInvoices,
+                    request_deserializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.ListInvoicesRequest.FromString,
+                    response_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.ListInvoicesResponse.SerializeToString,
+            ),
+            'GetInvoice': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetInvoice,
+                    request_deserializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.GetInvoiceRequest.FromString,
+                    response_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.Invoice.SerializeToString,
+            ),
+            'GetInvoiceDocument': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetInvoiceDocument,
+                    request_deserializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.GetInvoiceRequest.FromString,
+                    response_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.InvoiceDocument.SerializeToString,
+            ),
+            'ApproveInvoice': grpc.unary_unary_rpc_method_handler(
+                    servicer.ApproveInvoice,
+                    request_deserializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.DecideInvoiceRequest.FromString,
+                    response_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.Invoice.SerializeToString,
+            ),
+            'RejectInvoice': grpc.unary_unary_rpc_method_handler(
+                    servicer.RejectInvoice,
+                    request_deserializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.DecideInvoiceRequest.FromString,
+                    response_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.Invoice.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1237,6 +1342,168 @@ class ContractsService:
             '/civicpool.contracts.v1.ContractsService/GetBudgetReport',
             civicpool_dot_contracts_dot_v1_dot_contracts__pb2.BudgetReportRequest.SerializeToString,
             civicpool_dot_contracts_dot_v1_dot_contracts__pb2.BudgetReport.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UploadInvoice(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/civicpool.contracts.v1.ContractsService/UploadInvoice',
+            civicpool_dot_contracts_dot_v1_dot_contracts__pb2.UploadInvoiceRequest.SerializeToString,
+            civicpool_dot_contracts_dot_v1_dot_contracts__pb2.Invoice.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListInvoices(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/civicpool.contracts.v1.ContractsService/ListInvoices',
+            civicpool_dot_contracts_dot_v1_dot_contracts__pb2.ListInvoicesRequest.SerializeToString,
+            civicpool_dot_contracts_dot_v1_dot_contracts__pb2.ListInvoicesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetInvoice(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/civicpool.contracts.v1.ContractsService/GetInvoice',
+            civicpool_dot_contracts_dot_v1_dot_contracts__pb2.GetInvoiceRequest.SerializeToString,
+            civicpool_dot_contracts_dot_v1_dot_contracts__pb2.Invoice.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetInvoiceDocument(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/civicpool.contracts.v1.ContractsService/GetInvoiceDocument',
+            civicpool_dot_contracts_dot_v1_dot_contracts__pb2.GetInvoiceRequest.SerializeToString,
+            civicpool_dot_contracts_dot_v1_dot_contracts__pb2.InvoiceDocument.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ApproveInvoice(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/civicpool.contracts.v1.ContractsService/ApproveInvoice',
+            civicpool_dot_contracts_dot_v1_dot_contracts__pb2.DecideInvoiceRequest.SerializeToString,
+            civicpool_dot_contracts_dot_v1_dot_contracts__pb2.Invoice.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RejectInvoice(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/civicpool.contracts.v1.ContractsService/RejectInvoice',
+            civicpool_dot_contracts_dot_v1_dot_contracts__pb2.DecideInvoiceRequest.SerializeToString,
+            civicpool_dot_contracts_dot_v1_dot_contracts__pb2.Invoice.FromString,
             options,
             channel_credentials,
             insecure,

@@ -88,6 +88,23 @@ class ContractsServiceStub:
     SetBudget: _grpc.UnaryUnaryMultiCallable[_contracts_pb2.SetBudgetRequest, _contracts_pb2.Budget]
     ListBudgets: _grpc.UnaryUnaryMultiCallable[_contracts_pb2.ListBudgetsRequest, _contracts_pb2.ListBudgetsResponse]
     GetBudgetReport: _grpc.UnaryUnaryMultiCallable[_contracts_pb2.BudgetReportRequest, _contracts_pb2.BudgetReport]
+    UploadInvoice: _grpc.UnaryUnaryMultiCallable[_contracts_pb2.UploadInvoiceRequest, _contracts_pb2.Invoice]
+    """E-invoices (E-Rechnung). A vendor's user uploads its invoice, a city's finance one it received
+    elsewhere: XRechnung (UBL or CII) or a ZUGFeRD/Factur-X PDF. Every upload is kept with its SHA-256;
+    the answer's status says what became of it: refused (no invoice one may read), invalid (the official
+    rules), duplicate, mismatched or matched (against the contract and the city's call-offs).
+    """
+    ListInvoices: _grpc.UnaryUnaryMultiCallable[_contracts_pb2.ListInvoicesRequest, _contracts_pb2.ListInvoicesResponse]
+    """The vendor its own; a city's finance its city's; the network's finance and admins all."""
+    GetInvoice: _grpc.UnaryUnaryMultiCallable[_contracts_pb2.GetInvoiceRequest, _contracts_pb2.Invoice]
+    GetInvoiceDocument: _grpc.UnaryUnaryMultiCallable[_contracts_pb2.GetInvoiceRequest, _contracts_pb2.InvoiceDocument]
+    """The file as uploaded (not kept for an upload over the size limit)."""
+    ApproveInvoice: _grpc.UnaryUnaryMultiCallable[_contracts_pb2.DecideInvoiceRequest, _contracts_pb2.Invoice]
+    """The city's finance approves a matched invoice for payment (four eyes: not its uploader); the
+    approval posts to the ledger once per invoice.
+    """
+    RejectInvoice: _grpc.UnaryUnaryMultiCallable[_contracts_pb2.DecideInvoiceRequest, _contracts_pb2.Invoice]
+    """The city's finance rejects a matched or mismatched invoice with a reason the vendor reads."""
 
 @_typing.type_check_only
 class ContractsServiceAsyncStub(ContractsServiceStub):
@@ -149,6 +166,23 @@ class ContractsServiceAsyncStub(ContractsServiceStub):
     SetBudget: _aio.UnaryUnaryMultiCallable[_contracts_pb2.SetBudgetRequest, _contracts_pb2.Budget]  # type: ignore[assignment]
     ListBudgets: _aio.UnaryUnaryMultiCallable[_contracts_pb2.ListBudgetsRequest, _contracts_pb2.ListBudgetsResponse]  # type: ignore[assignment]
     GetBudgetReport: _aio.UnaryUnaryMultiCallable[_contracts_pb2.BudgetReportRequest, _contracts_pb2.BudgetReport]  # type: ignore[assignment]
+    UploadInvoice: _aio.UnaryUnaryMultiCallable[_contracts_pb2.UploadInvoiceRequest, _contracts_pb2.Invoice]  # type: ignore[assignment]
+    """E-invoices (E-Rechnung). A vendor's user uploads its invoice, a city's finance one it received
+    elsewhere: XRechnung (UBL or CII) or a ZUGFeRD/Factur-X PDF. Every upload is kept with its SHA-256;
+    the answer's status says what became of it: refused (no invoice one may read), invalid (the official
+    rules), duplicate, mismatched or matched (against the contract and the city's call-offs).
+    """
+    ListInvoices: _aio.UnaryUnaryMultiCallable[_contracts_pb2.ListInvoicesRequest, _contracts_pb2.ListInvoicesResponse]  # type: ignore[assignment]
+    """The vendor its own; a city's finance its city's; the network's finance and admins all."""
+    GetInvoice: _aio.UnaryUnaryMultiCallable[_contracts_pb2.GetInvoiceRequest, _contracts_pb2.Invoice]  # type: ignore[assignment]
+    GetInvoiceDocument: _aio.UnaryUnaryMultiCallable[_contracts_pb2.GetInvoiceRequest, _contracts_pb2.InvoiceDocument]  # type: ignore[assignment]
+    """The file as uploaded (not kept for an upload over the size limit)."""
+    ApproveInvoice: _aio.UnaryUnaryMultiCallable[_contracts_pb2.DecideInvoiceRequest, _contracts_pb2.Invoice]  # type: ignore[assignment]
+    """The city's finance approves a matched invoice for payment (four eyes: not its uploader); the
+    approval posts to the ledger once per invoice.
+    """
+    RejectInvoice: _aio.UnaryUnaryMultiCallable[_contracts_pb2.DecideInvoiceRequest, _contracts_pb2.Invoice]  # type: ignore[assignment]
+    """The city's finance rejects a matched or mismatched invoice with a reason the vendor reads."""
 
 class ContractsServiceServicer(metaclass=_abc_1.ABCMeta):
     """Framework contracts and their use: quotas, call-offs, the license pool, the double-entry
@@ -369,5 +403,58 @@ class ContractsServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _contracts_pb2.BudgetReportRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_contracts_pb2.BudgetReport, _abc.Awaitable[_contracts_pb2.BudgetReport]]: ...
+
+    @_abc_1.abstractmethod
+    def UploadInvoice(
+        self,
+        request: _contracts_pb2.UploadInvoiceRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_contracts_pb2.Invoice, _abc.Awaitable[_contracts_pb2.Invoice]]:
+        """E-invoices (E-Rechnung). A vendor's user uploads its invoice, a city's finance one it received
+        elsewhere: XRechnung (UBL or CII) or a ZUGFeRD/Factur-X PDF. Every upload is kept with its SHA-256;
+        the answer's status says what became of it: refused (no invoice one may read), invalid (the official
+        rules), duplicate, mismatched or matched (against the contract and the city's call-offs).
+        """
+
+    @_abc_1.abstractmethod
+    def ListInvoices(
+        self,
+        request: _contracts_pb2.ListInvoicesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_contracts_pb2.ListInvoicesResponse, _abc.Awaitable[_contracts_pb2.ListInvoicesResponse]]:
+        """The vendor its own; a city's finance its city's; the network's finance and admins all."""
+
+    @_abc_1.abstractmethod
+    def GetInvoice(
+        self,
+        request: _contracts_pb2.GetInvoiceRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_contracts_pb2.Invoice, _abc.Awaitable[_contracts_pb2.Invoice]]: ...
+
+    @_abc_1.abstractmethod
+    def GetInvoiceDocument(
+        self,
+        request: _contracts_pb2.GetInvoiceRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_contracts_pb2.InvoiceDocument, _abc.Awaitable[_contracts_pb2.InvoiceDocument]]:
+        """The file as uploaded (not kept for an upload over the size limit)."""
+
+    @_abc_1.abstractmethod
+    def ApproveInvoice(
+        self,
+        request: _contracts_pb2.DecideInvoiceRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_contracts_pb2.Invoice, _abc.Awaitable[_contracts_pb2.Invoice]]:
+        """The city's finance approves a matched invoice for payment (four eyes: not its uploader); the
+        approval posts to the ledger once per invoice.
+        """
+
+    @_abc_1.abstractmethod
+    def RejectInvoice(
+        self,
+        request: _contracts_pb2.DecideInvoiceRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_contracts_pb2.Invoice, _abc.Awaitable[_contracts_pb2.Invoice]]:
+        """The city's finance rejects a matched or mismatched invoice with a reason the vendor reads."""
 
 def add_ContractsServiceServicer_to_server(servicer: ContractsServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

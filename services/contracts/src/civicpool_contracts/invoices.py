@@ -1,0 +1,460 @@
+"""E-invoices (E-Rechnung): the upload, the official check, matching against contracts and call-offs, and the city's
+finance's decision, booked on the ledger (docs/invoices.md).
+
+Who may do what (checked here with the verified caller):
+- upload: a vendor's user (the invoice is its vendor's), or a city's finance (an invoice its city received
+  elsewhere, for its own city);
+- read: the vendor its own, a city's finance its city's, the network's finance and admins all; anyone else finds
+  none (as for a missing one);
+- approve or reject: the finance of the invoice's city; an approval never by the invoice's uploader (four eyes).
+
+Every upload is stored with its SHA-256, whatever becomes of it: refused (no invoice one may read), invalid (the
+official rules), duplicate (the vendor's invoice number again), mismatched or matched (invoice_matching.py). The
+file is read and checked before the write transaction; the matching reads the city's call-offs and invoices under
+its quota row's lock, so two invoices never both claim the same call-off.
+
+An approval posts once (the status moves from matched by a guarded UPDATE in the posting's transaction):
+invoiced:<contract> the net (against what was called off), city:<city> the VAT (what the city owes now, besides
+the call-offs' net), payable:<invoice> the gross (owed to the vendor). A credit note posts the same with the signs
+turned.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from decimal import Decimal, InvalidOperation
+
+from civicpool_common.auth import Principal, Role
+from civicpool_common.database import utc_now
+from civicpool_common.errors import InvalidArgument, NotFound, PermissionDenied
+from civicpool_common.ids import time_ordered_id
+from civicpool_common.lifecycle import StateConflict
+from civicpool_common.messages import N_, Euros, Text
+from civicpool_common.paging import Page, PageWindow
+from civicpool_common.vocabulary import InvoiceStatus
+from civicpool_einvoice import intake
+from civicpool_einvoice.extraction import InvoiceData, extract
+from civicpool_einvoice.validation import Refused, Report, Validator
+from sqlalchemy import Select, false, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from civicpool_contracts import idempotency, invoice_matching, repository, rules
+from civicpool_contracts.clients import InvoiceCatalog
+from civicpool_contracts.invoice_matching import ContractTerms, Known, Mismatch
+from civicpool_contracts.models import (
+    ContractQuota,
+    Invoice,
+    InvoiceDocument,
+    InvoiceLine,
+    LedgerEntry,
+    LedgerTransaction,
+)
+
+MAX_FILE_NAME = 255
+MIN_REASON = 10  # characters: a rejection tells the vendor what to correct
+DECIDABLE = {"approve": (InvoiceStatus.MATCHED,), "reject": (InvoiceStatus.MATCHED, InvoiceStatus.MISMATCHED)}
+
+# Why an upload was refused or no rules applied (the stored problem's kind), in the reader's language.
+# fmt: off
+PROBLEMS = {
+    "too_large": N_("the file has {size} bytes, more than the {limit} an invoice may have"),
+    "unsafe": N_("the XML declares a DOCTYPE, an entity or an external reference: no invoice needs one, so it is refused"),  # noqa: E501
+    "not_xml": N_("the file is neither a PDF nor well-formed XML ({detail})"),
+    "not_an_invoice": N_("the XML is no invoice: {detail}"),
+    "not_pdf": N_("the PDF cannot be read ({detail})"),
+    "no_embedded_invoice": N_("the PDF has no embedded invoice (factur-x.xml, zugferd-invoice.xml or xrechnung.xml): a picture of an invoice is no e-invoice; send XRechnung, or ZUGFeRD in the profile EN 16931 or XRECHNUNG"),  # noqa: E501
+    "profile": N_("the ZUGFeRD/Factur-X profile {profile} is not enough for a public buyer: send the profile EN 16931 (COMFORT) or XRECHNUNG"),  # noqa: E501
+    "no_scenario": N_("no official rules apply to the specification identifier (BT-24) '{specification}': send XRechnung 3.0 or EN 16931"),  # noqa: E501
+    "rules": N_("the invoice breaks {count} of the official rules (see the findings)"),
+}
+# What a mismatch means, in the reader's language ({line}: BT-126; money as euros).
+MISMATCHES = {
+    "currency": N_("the invoice is in '{invoiced}'; the contracts are in {expected}"),
+    "buyer_reference": N_("the buyer reference (BT-10) '{invoiced}' is not the Leitweg-ID of the city the invoice is for ({expected})"),  # noqa: E501
+    "unknown_buyer": N_("the buyer reference (BT-10) '{invoiced}' is no Leitweg-ID of a member city"),
+    "seller": N_("the seller's VAT id (BT-31) '{invoiced}' is not the VAT id of the vendor {expected}"),
+    "contract": N_("the invoice names no contract of the vendor: BT-12 (the contract's reference, e.g. ETT-2026-003) or BT-13 (the call-off's number) is '{invoiced}'"),  # noqa: E501
+    "issue_date": N_("the invoice date (BT-2) {invoiced} is outside the contract's term {expected}"),
+    "lines": N_("the invoice has no lines"),
+    "item": N_("line {line}: the item (BT-155) '{invoiced}' is not the contract's {expected}"),
+    "vat_rate": N_("line {line}: VAT rate {invoiced} %, the item's is {expected} %"),
+    "unit_price": N_("line {line}: unit price {invoiced}, called off at {expected} (difference {difference})"),
+    "quantity": N_("line {line}: {invoiced} invoiced, {expected} called off and not yet invoiced at this price (difference {difference})"),  # noqa: E501
+    "net_amount": N_("line {line}: net amount {invoiced}, quantity × unit price is {expected} (difference {difference})"),  # noqa: E501
+    "net_total": N_("total net amount (BT-109) {invoiced}, recomputed {expected} (difference {difference})"),
+    "tax_total": N_("total VAT (BT-110) {invoiced}, recomputed {expected} (difference {difference})"),
+    "gross_total": N_("total with VAT (BT-112) {invoiced}, recomputed {expected} (difference {difference})"),
+}
+# fmt: on
+MONEY_TERMS = frozenset({"unit_price", "net_amount", "net_total", "tax_total", "gross_total"})
+
+
+@dataclass(frozen=True)
+class InvoiceView:
+    invoice: Invoice
+    lines: list[InvoiceLine]
+    replayed: bool = False
+
+    def problem(self) -> Text | None:
+        problem = dict(self.invoice.problem or {})
+        kind = str(problem.pop("kind", ""))
+        return Text(PROBLEMS[kind], **problem) if kind in PROBLEMS else None
+
+    def mismatch_texts(self) -> list[Text]:
+        return [mismatch_text(m) for m in self.invoice.mismatches]
+
+
+def mismatch_text(stored: dict[str, object]) -> Text:
+    term, expected, invoiced = str(stored["term"]), str(stored["expected"]), str(stored["invoiced"])
+    if term == "buyer_reference" and not expected:
+        term = "unknown_buyer"
+    shown: dict[str, object] = {"expected": expected, "invoiced": invoiced}
+    if term in MONEY_TERMS:
+        shown = {"expected": _euros(expected), "invoiced": _euros(invoiced)}
+    return Text(MISMATCHES[term], line=stored["line_id"], difference=Euros(int(str(stored["difference_cents"]))),
+                **shown)  # fmt: skip
+
+
+def _euros(value: str) -> object:
+    try:
+        return Euros(int(Decimal(value) * 100))
+    except (InvalidOperation, ValueError):
+        return value
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What the file is, as far as it could be read (outside any transaction: the rules take milliseconds)."""
+
+    format: str
+    problem: dict[str, object]
+    report: Report | None = None
+    data: InvoiceData | None = None
+
+    @property
+    def status(self) -> InvoiceStatus | None:
+        """refused or invalid; None when the rules accept it (it is matched next)."""
+        if self.report is None:
+            return InvoiceStatus.REFUSED
+        return None if self.report.accepted else InvoiceStatus.INVALID
+
+
+_validator: Validator | None = None
+_validator_made = threading.Lock()
+
+
+def shared_validator() -> Validator:
+    """One validator per process: loading the rules takes about half a second."""
+    global _validator
+    with _validator_made:
+        if _validator is None:
+            _validator = Validator()
+        return _validator
+
+
+def read(content: bytes) -> Reading:
+    """The upload read and checked by the official rules."""
+    try:
+        upload = intake.invoice_xml(content)
+    except Refused as refused:
+        return Reading("", _refusal(refused, len(content)))
+    try:
+        report = shared_validator().validate(upload.xml)
+    except Refused as refused:
+        return Reading(upload.format, _refusal(refused, len(upload.xml)))
+    if not report.scenario:
+        profile = intake.profile_below_en16931(report.specification)
+        problem: dict[str, object] = (
+            {"kind": "profile", "profile": profile} if profile
+            else {"kind": "no_scenario", "specification": report.specification}
+        )  # fmt: skip
+        return Reading(upload.format, problem, report)
+    if not report.accepted:
+        rejecting = [f for f in report.findings if f.severity in ("fatal", "error")]
+        return Reading(upload.format, {"kind": "rules", "count": len(rejecting)}, report, extract(upload.xml))
+    return Reading(upload.format, {}, report, extract(upload.xml))
+
+
+def _refusal(refused: Refused, size: int) -> dict[str, object]:
+    if refused.kind == "too_large":
+        return {"kind": "too_large", "size": size, "limit": intake.MAX_UPLOAD_BYTES}
+    return {"kind": refused.kind, "detail": refused.reason}
+
+
+class InvoiceService:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], catalog: InvoiceCatalog) -> None:
+        self._sessions = sessions
+        self._catalog = catalog
+
+    # -- intake --------------------------------------------------------------------------------
+
+    async def upload(self, principal: Principal, file_name: str, content: bytes, *, key: str) -> InvoiceView:
+        """Keep the file, check it by the official rules and match it; what became of it is its status."""
+        vendor_id, city_id = _uploader(principal)
+        name = " ".join(file_name.split())[:MAX_FILE_NAME] or "invoice"
+        digest = hashlib.sha256(content).hexdigest()
+        reading = await asyncio.to_thread(read, content)
+        data = reading.data
+        known = await self._known(principal, data, vendor_id, city_id) if data is not None else None
+
+        async def perform(session: AsyncSession, invoice_id: str) -> None:
+            invoice = _record(invoice_id, principal, name, content, digest, reading)
+            invoice.vendor_id, invoice.city_id = vendor_id, city_id
+            lines = []
+            if data is not None and known is not None:
+                invoice.vendor_id = known.vendor_id
+                invoice.city_id = city_id or known.buyer_city_id
+                invoice.contract_id = known.contract.id if known.contract else ""
+                lines = [InvoiceLine(invoice_id=invoice_id, position=index, line_id=line.line_id[:200],
+                                     seller_item_id=line.seller_item_id[:200], name=line.name[:200],
+                                     quantity=line.quantity or 0, unit_price_cents=line.unit_price_cents or 0,
+                                     net_cents=line.net_cents or 0, vat_rate_bps=line.vat_rate_bps or 0)
+                         for index, line in enumerate(invoice_matching.lines_of(data), start=1)]  # fmt: skip
+                if reading.status is None:
+                    await self._match(session, invoice, data, known)
+            session.add(invoice)
+            await session.flush()
+            session.add_all(lines)
+            if len(content) <= intake.MAX_UPLOAD_BYTES:
+                session.add(InvoiceDocument(invoice_id=invoice_id, content=content))
+
+        request: dict[str, object] = {"sha256": digest, "file_name": name}
+        invoice_id, _, replayed = await idempotency.once(self._sessions, principal, key, "invoice", request, perform)
+        return await self._view(invoice_id, replayed=replayed)
+
+    async def _known(self, principal: Principal, data: InvoiceData, vendor_id: str, city_id: str) -> Known:
+        """What the invoice names, looked up: its buyer and seller in the catalog, its contract here."""
+        parties = await self._catalog.invoice_parties(principal, data.buyer_reference, data.seller_vat_id, [])
+        vendor = vendor_id or parties.vendor_id
+        async with self._sessions() as session:
+            contract = None
+            call_off = (
+                await repository.call_off_by_reference(session, data.order_reference) if data.order_reference else None
+            )
+            if data.contract_reference:
+                contract = await repository.vendor_contract_by_reference(session, vendor, data.contract_reference)
+            if contract is None and call_off is not None:
+                contract = await repository.vendor_contract_by_reference(session, vendor, call_off[0])
+            quotas = (await repository.quotas_of(session, [contract.id])).get(contract.id, []) if contract else []
+        rate = -1
+        if contract is not None:
+            rates = await self._catalog.invoice_parties(principal, "", "", [contract.item_id])
+            rate = rates.vat_rate_bps.get(contract.item_id, -1)
+        terms = None if contract is None else ContractTerms(
+            contract.id, contract.reference, contract.vendor_id, contract.sku, contract.starts_on, contract.ends_on,
+            frozenset(q.city_id for q in quotas),
+        )  # fmt: skip
+        call_off_city = call_off[1] if call_off is not None and terms is not None and call_off[0] == terms.id else ""
+        return Known(vendor, parties.vendor_id, parties.city_id, city_id, terms, call_off_city, rate, {})
+
+    async def _match(self, session: AsyncSession, invoice: Invoice, data: InvoiceData, known: Known) -> None:
+        """Duplicate, mismatched or matched, against the city's call-offs and invoices as they are now."""
+        earlier = await repository.earlier_invoice(session, known.vendor_id, data.number) if known.vendor_id else ""
+        if earlier:
+            invoice.status, invoice.duplicate_of = InvoiceStatus.DUPLICATE.value, earlier
+            return
+        open_by_price: dict[int, int] = {}
+        # The lines count against the city the invoice should be for (its call-off's, its uploader's), so that a
+        # wrong Leitweg-ID is the one mismatch it is.
+        city = known.call_off_city_id or known.uploader_city_id or known.buyer_city_id
+        if known.contract is not None and city:
+            # The quota row's lock: invoices for one city and contract are matched one after the other.
+            await session.execute(
+                select(ContractQuota.city_id)
+                .where(ContractQuota.contract_id == known.contract.id, ContractQuota.city_id == city)
+                .with_for_update()
+            )
+            open_by_price = invoice_matching.open_quantities(
+                await repository.called_off_by_price(session, known.contract.id, city),
+                await repository.invoiced_by_price(session, known.contract.id, city),
+                data.credit_note,
+            )
+        found: list[Mismatch] = invoice_matching.mismatches(data, replace(known, open_by_price=open_by_price))
+        invoice.mismatches = [m.as_json() for m in found]
+        invoice.status = (InvoiceStatus.MISMATCHED if found else InvoiceStatus.MATCHED).value
+
+    # -- reading -------------------------------------------------------------------------------
+
+    async def get(self, principal: Principal, invoice_id: str) -> InvoiceView:
+        return await self._view(invoice_id, principal=principal)
+
+    async def document(self, principal: Principal, invoice_id: str) -> tuple[Invoice, bytes]:
+        view = await self._view(invoice_id, principal=principal)
+        async with self._sessions() as session:
+            stored = await session.get(InvoiceDocument, invoice_id)
+        if stored is None:
+            raise NotFound(Text("the file of invoice {id} was not kept: it was over the size limit", id=invoice_id))
+        return view.invoice, stored.content
+
+    async def list(
+        self, principal: Principal, *, city_id: str, vendor_id: str, contract_id: str, status: str, limit: int,
+        cursor: str,
+    ) -> Page[InvoiceView]:  # fmt: skip
+        """The invoices the caller may see, newest first, filtered."""
+        window = PageWindow.requested(limit, cursor)
+        query = _visible(principal, select(Invoice))
+        for column, value in ((Invoice.city_id, city_id), (Invoice.vendor_id, vendor_id),
+                              (Invoice.contract_id, contract_id), (Invoice.status, status)):  # fmt: skip
+            if value:
+                query = query.where(column == value)
+        if window.after is not None:
+            query = query.where(Invoice.id < window.after)
+        async with self._sessions() as session:
+            found = list((await session.scalars(query.order_by(Invoice.id.desc()).limit(window.fetch))).all())
+            page = window.close(found, lambda invoice: invoice.id)
+            lines = await _lines_of(session, [invoice.id for invoice in page.records])
+        return Page([InvoiceView(i, lines.get(i.id, [])) for i in page.records], page.next_cursor)
+
+    async def _view(
+        self, invoice_id: str, *, principal: Principal | None = None, replayed: bool = False
+    ) -> InvoiceView:
+        async with self._sessions() as session:
+            query = select(Invoice).where(Invoice.id == invoice_id)
+            invoice = (await session.scalars(_visible(principal, query) if principal else query)).first()
+            if invoice is None:
+                raise NotFound(Text("invoice {id} does not exist", id=invoice_id))
+            lines = await _lines_of(session, [invoice_id])
+        return InvoiceView(invoice, lines.get(invoice_id, []), replayed)
+
+    # -- the city's decision -------------------------------------------------------------------
+
+    async def approve(self, principal: Principal, invoice_id: str, *, key: str) -> InvoiceView:
+        """Approve a matched invoice for payment and book it (four eyes: not by its uploader)."""
+        invoice = await self._decidable(principal, invoice_id, "approve")
+        if invoice.uploaded_by == principal.username:
+            raise PermissionDenied(
+                Text(
+                    "{user} uploaded this invoice: another person of the city's finance approves it (four eyes)",
+                    user=principal.username,
+                )
+            )
+
+        async def perform(session: AsyncSession, operation_id: str) -> None:
+            now = utc_now()
+            kind = "credit_note" if invoice.credit_note else "invoice"
+            transaction = LedgerTransaction(
+                id=time_ordered_id(), operation_id=operation_id, kind=kind,
+                contract_id=invoice.contract_id, memo=invoice.number, reverses_id=None,
+                created_by=principal.username, created_at=now,
+            )  # fmt: skip
+            await self._decide(session, invoice, "approve", principal, transaction_id=transaction.id)
+            sign = -1 if invoice.credit_note else 1
+            amounts = {
+                rules.invoiced_account(invoice.contract_id): -sign * invoice.net_cents,
+                rules.city_account(invoice.city_id): -sign * invoice.tax_cents,
+                rules.payable_account(invoice.id): sign * invoice.gross_cents,
+            }
+            assert sum(amounts.values()) == 0, amounts  # a matched invoice's gross is its net and VAT, to the cent
+            session.add(transaction)
+            await session.flush()
+            session.add_all([LedgerEntry(transaction_id=transaction.id, account=name, amount_cents=cents, posted_at=now)
+                             for name, cents in sorted(amounts.items()) if cents])  # fmt: skip
+
+        _, _, replayed = await idempotency.once(
+            self._sessions, principal, key, "approve_invoice", {"id": invoice_id}, perform
+        )
+        return await self._view(invoice_id, principal=principal, replayed=replayed)
+
+    async def reject(self, principal: Principal, invoice_id: str, reason: str, *, key: str) -> InvoiceView:
+        """Send a matched or mismatched invoice back to the vendor, saying why."""
+        reason = reason.strip()
+        if not MIN_REASON <= len(reason) <= rules.MAX_TEXT:
+            raise InvalidArgument.for_field("reason", Text(
+                "say in {least} to {most} characters what the vendor must correct", least=MIN_REASON,
+                most=rules.MAX_TEXT))  # fmt: skip
+        invoice = await self._decidable(principal, invoice_id, "reject")
+
+        async def perform(session: AsyncSession, operation_id: str) -> None:
+            await self._decide(session, invoice, "reject", principal, reason=reason)
+
+        _, _, replayed = await idempotency.once(
+            self._sessions, principal, key, "reject_invoice", {"id": invoice_id, "reason": reason}, perform
+        )
+        return await self._view(invoice_id, principal=principal, replayed=replayed)
+
+    async def _decidable(self, principal: Principal, invoice_id: str, action: str) -> Invoice:
+        invoice = (await self._view(invoice_id, principal=principal)).invoice
+        principal.require_any_role(Role.FINANCE)
+        if principal.city != invoice.city_id or not invoice.city_id:
+            raise PermissionDenied(Text("only the finance of {city}, the invoice's city, decides on it",
+                                        city=invoice.city_id or "?"))  # fmt: skip
+        return invoice
+
+    @staticmethod
+    async def _decide(
+        session: AsyncSession, invoice: Invoice, action: str, principal: Principal, *, transaction_id: str = "",
+        reason: str = "",
+    ) -> None:  # fmt: skip
+        """The guarded change of status: from one that allows the decision, once."""
+        allowed = [status.value for status in DECIDABLE[action]]
+        decided = InvoiceStatus.APPROVED if action == "approve" else InvoiceStatus.REJECTED
+        result = await session.execute(
+            update(Invoice).where(Invoice.id == invoice.id, Invoice.status.in_(allowed))
+            .values(status=decided.value, decided_by=principal.username, decided_at=utc_now(),
+                    rejection_reason=reason, transaction_id=transaction_id)
+        )  # fmt: skip
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            current = await session.scalar(select(Invoice.status).where(Invoice.id == invoice.id))
+            raise StateConflict(
+                Text("the invoice is {status}: only a {allowed} invoice can be decided on this way",
+                     status=current or "", allowed=" / ".join(allowed)),
+                " / ".join(allowed),
+            )  # fmt: skip
+
+
+def _uploader(principal: Principal) -> tuple[str, str]:
+    """(vendor, city) of the upload: the uploading vendor's, or the uploading city finance's city."""
+    if principal.has_any_role([Role.VENDOR]):
+        return principal.own_vendor(), ""
+    if principal.has_any_role([Role.FINANCE]) and principal.city:
+        return "", principal.city
+    raise PermissionDenied(Text("a vendor uploads its invoices, a city's finance one its city received elsewhere"))
+
+
+def _visible(principal: Principal, query: Select[Invoice]) -> Select[Invoice]:
+    """Only the invoices the caller may see: the vendor its own, a city's finance its city's, the network's finance
+    and admins all, nobody else any."""
+    if principal.has_any_role([Role.NETWORK_ADMIN]):
+        return query
+    if principal.has_any_role([Role.FINANCE]):
+        return query if principal.city is None else query.where(Invoice.city_id == principal.city)
+    if principal.has_any_role([Role.VENDOR]) and principal.vendor:
+        return query.where(Invoice.vendor_id == principal.vendor)
+    return query.where(false())
+
+
+def _record(invoice_id: str, principal: Principal, name: str, content: bytes, digest: str, reading: Reading) -> Invoice:
+    data, report = reading.data, reading.report
+    findings = [{"rule_id": f.rule_id, "severity": f.severity, "location": f.location, "text": f.text,
+                 "rules": f.rules} for f in (report.findings if report else ())]  # fmt: skip
+    invoice = Invoice(
+        id=invoice_id, status=(reading.status or InvoiceStatus.MATCHED).value, sha256=digest, file_name=name,
+        size_bytes=len(content), format=reading.format, syntax=report.syntax if report else "",
+        scenario=report.scenario if report else "", problem=reading.problem, findings=findings, mismatches=[],
+        credit_note=False, number="", currency="", buyer_reference="", contract_reference="", order_reference="",
+        net_cents=0, tax_cents=0, gross_cents=0, city_id="", vendor_id="", contract_id="", duplicate_of="",
+        uploaded_by=principal.username, uploaded_at=utc_now(), decided_by="", decided_at=None, rejection_reason="",
+        transaction_id="",
+    )  # fmt: skip
+    if data is not None:
+        invoice.number, invoice.credit_note, invoice.issue_date = data.number[:200], data.credit_note, data.issue_date
+        invoice.currency = data.currency[:3]
+        invoice.buyer_reference = data.buyer_reference[:200]
+        invoice.contract_reference, invoice.order_reference = data.contract_reference[:200], data.order_reference[:200]
+        invoice.net_cents = invoice_matching.cents(data.tax_exclusive) or 0
+        invoice.tax_cents = invoice_matching.cents(data.tax_total) or 0
+        invoice.gross_cents = invoice_matching.cents(data.tax_inclusive) or 0
+    return invoice
+
+
+async def _lines_of(session: AsyncSession, invoice_ids: Sequence[str]) -> dict[str, list[InvoiceLine]]:
+    found: dict[str, list[InvoiceLine]] = {}
+    if invoice_ids:
+        query = select(InvoiceLine).where(InvoiceLine.invoice_id.in_(invoice_ids)).order_by(InvoiceLine.position)
+        for line in (await session.scalars(query)).all():
+            found.setdefault(line.invoice_id, []).append(line)
+    return found

@@ -1,0 +1,150 @@
+"""E-invoices as a vendor's software makes them, independently of civicpool's code: XRechnung 3.0 in UBL from a
+template (the shape of KoSIT's test suite instance 01.01a), with totals computed here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from string import Template
+from xml.sax.saxutils import escape
+
+XRECHNUNG_3 = "urn:cen.eu:en16931:2017#compliant#urn:xeinkauf.de:kosit:xrechnung_3.0"
+
+
+@dataclass(frozen=True)
+class Line:
+    sku: str
+    name: str
+    quantity: int
+    unit_price_cents: int
+
+
+def amount(cents: int) -> str:
+    return str((Decimal(cents) / 100).quantize(Decimal("0.01")))
+
+
+def vat(net_cents: int, rate_bps: int) -> int:
+    return int((Decimal(net_cents) * rate_bps / 10_000).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+_UBL = Template("""<?xml version="1.0" encoding="UTF-8"?>
+<ubl:$root xmlns:ubl="urn:oasis:names:specification:ubl:schema:xsd:$root-2"
+    xmlns:cac="urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2"
+    xmlns:cbc="urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2">
+  <cbc:CustomizationID>$specification</cbc:CustomizationID>
+  <cbc:ProfileID>urn:fdc:peppol.eu:2017:poacc:billing:01:1.0</cbc:ProfileID>
+  <cbc:ID>$number</cbc:ID>
+  <cbc:IssueDate>$issue_date</cbc:IssueDate>
+  $due_date<cbc:${root}TypeCode>$type_code</cbc:${root}TypeCode>
+  <cbc:DocumentCurrencyCode>EUR</cbc:DocumentCurrencyCode>
+  <cbc:BuyerReference>$leitweg_id</cbc:BuyerReference>
+  $order$billing$contract<cac:AccountingSupplierParty>
+    <cac:Party>
+      <cbc:EndpointID schemeID="EM">rechnung@vendor.example</cbc:EndpointID>
+      <cac:PostalAddress>
+        <cbc:StreetName>Industriestraße 1</cbc:StreetName>
+        <cbc:CityName>Karlsruhe</cbc:CityName>
+        <cbc:PostalZone>76131</cbc:PostalZone>
+        <cac:Country><cbc:IdentificationCode>DE</cbc:IdentificationCode></cac:Country>
+      </cac:PostalAddress>
+      <cac:PartyTaxScheme>
+        <cbc:CompanyID>$vat_id</cbc:CompanyID>
+        <cac:TaxScheme><cbc:ID>VAT</cbc:ID></cac:TaxScheme>
+      </cac:PartyTaxScheme>
+      <cac:PartyLegalEntity><cbc:RegistrationName>$seller</cbc:RegistrationName></cac:PartyLegalEntity>
+      <cac:Contact>
+        <cbc:Name>Vertrieb</cbc:Name>
+        <cbc:Telephone>+49 721 1234-0</cbc:Telephone>
+        <cbc:ElectronicMail>vertrieb@vendor.example</cbc:ElectronicMail>
+      </cac:Contact>
+    </cac:Party>
+  </cac:AccountingSupplierParty>
+  <cac:AccountingCustomerParty>
+    <cac:Party>
+      <cbc:EndpointID schemeID="EM">rechnung@stadt.example</cbc:EndpointID>
+      <cac:PostalAddress>
+        <cbc:StreetName>Rathausplatz 1</cbc:StreetName>
+        <cbc:CityName>$buyer</cbc:CityName>
+        <cbc:PostalZone>76646</cbc:PostalZone>
+        <cac:Country><cbc:IdentificationCode>DE</cbc:IdentificationCode></cac:Country>
+      </cac:PostalAddress>
+      <cac:PartyLegalEntity><cbc:RegistrationName>Stadt $buyer</cbc:RegistrationName></cac:PartyLegalEntity>
+    </cac:Party>
+  </cac:AccountingCustomerParty>
+  <cac:PaymentMeans>
+    <cbc:PaymentMeansCode>58</cbc:PaymentMeansCode>
+    <cac:PayeeFinancialAccount><cbc:ID>DE75512108001245126199</cbc:ID></cac:PayeeFinancialAccount>
+  </cac:PaymentMeans>
+  <cac:PaymentTerms><cbc:Note>Zahlbar innerhalb von 30 Tagen ohne Abzug.</cbc:Note></cac:PaymentTerms>
+  <cac:TaxTotal>
+    <cbc:TaxAmount currencyID="EUR">$tax</cbc:TaxAmount>
+    <cac:TaxSubtotal>
+      <cbc:TaxableAmount currencyID="EUR">$net</cbc:TaxableAmount>
+      <cbc:TaxAmount currencyID="EUR">$tax</cbc:TaxAmount>
+      <cac:TaxCategory>
+        <cbc:ID>S</cbc:ID>
+        <cbc:Percent>$rate</cbc:Percent>
+        <cac:TaxScheme><cbc:ID>VAT</cbc:ID></cac:TaxScheme>
+      </cac:TaxCategory>
+    </cac:TaxSubtotal>
+  </cac:TaxTotal>
+  <cac:LegalMonetaryTotal>
+    <cbc:LineExtensionAmount currencyID="EUR">$net</cbc:LineExtensionAmount>
+    <cbc:TaxExclusiveAmount currencyID="EUR">$net</cbc:TaxExclusiveAmount>
+    <cbc:TaxInclusiveAmount currencyID="EUR">$gross</cbc:TaxInclusiveAmount>
+    <cbc:PayableAmount currencyID="EUR">$gross</cbc:PayableAmount>
+  </cac:LegalMonetaryTotal>
+$lines</ubl:$root>
+""")
+_LINE = Template("""  <cac:${root}Line>
+    <cbc:ID>$position</cbc:ID>
+    <cbc:${quantity_tag} unitCode="H87">$quantity</cbc:${quantity_tag}>
+    <cbc:LineExtensionAmount currencyID="EUR">$net</cbc:LineExtensionAmount>
+    <cac:Item>
+      <cbc:Name>$name</cbc:Name>
+      <cac:SellersItemIdentification><cbc:ID>$sku</cbc:ID></cac:SellersItemIdentification>
+      <cac:ClassifiedTaxCategory>
+        <cbc:ID>S</cbc:ID>
+        <cbc:Percent>$rate</cbc:Percent>
+        <cac:TaxScheme><cbc:ID>VAT</cbc:ID></cac:TaxScheme>
+      </cac:ClassifiedTaxCategory>
+    </cac:Item>
+    <cac:Price><cbc:PriceAmount currencyID="EUR">$price</cbc:PriceAmount></cac:Price>
+  </cac:${root}Line>
+""")
+
+
+def ubl_invoice(
+    *, number: str, leitweg_id: str, vat_id: str, lines: Sequence[Line], contract: str = "", order: str = "",
+    issue_date: dt.date | None = None, vat_rate_bps: int = 1900, credit_note_of: str = "",
+    seller: str = "Rheintal IT-Systemhaus GmbH", buyer: str = "Bruchsal", specification: str = XRECHNUNG_3,
+) -> bytes:  # fmt: skip
+    """An XRechnung 3.0 invoice (a CreditNote when `credit_note_of` names the invoice it credits), one VAT rate."""
+    credit = bool(credit_note_of)
+    root = "CreditNote" if credit else "Invoice"
+    issued = issue_date or dt.date.today()
+    rate = amount(vat_rate_bps)
+    net = sum(line.quantity * line.unit_price_cents for line in lines)
+    tax = vat(net, vat_rate_bps)
+    rendered = "".join(
+        _LINE.substitute(root=root, quantity_tag="CreditedQuantity" if credit else "InvoicedQuantity",
+                         position=index, quantity=line.quantity, net=amount(line.quantity * line.unit_price_cents),
+                         name=escape(line.name), sku=escape(line.sku), rate=rate, price=amount(line.unit_price_cents))
+        for index, line in enumerate(lines, start=1)
+    )  # fmt: skip
+    billing = (f"<cac:BillingReference><cac:InvoiceDocumentReference><cbc:ID>{escape(credit_note_of)}</cbc:ID>"
+               "</cac:InvoiceDocumentReference></cac:BillingReference>\n  ") if credit else ""  # fmt: skip
+    return _UBL.substitute(
+        root=root, specification=specification, number=escape(number), issue_date=issued.isoformat(),
+        due_date="" if credit else f"<cbc:DueDate>{(issued + dt.timedelta(days=30)).isoformat()}</cbc:DueDate>\n  ",
+        type_code="381" if credit else "380", leitweg_id=escape(leitweg_id),
+        order=f"<cac:OrderReference><cbc:ID>{escape(order)}</cbc:ID></cac:OrderReference>\n  " if order else "",
+        billing=billing,
+        contract=(f"<cac:ContractDocumentReference><cbc:ID>{escape(contract)}</cbc:ID></cac:ContractDocumentReference>"
+                  "\n  ") if contract else "",
+        vat_id=escape(vat_id), seller=escape(seller), buyer=escape(buyer), tax=amount(tax), net=amount(net),
+        rate=rate, gross=amount(net + tax), lines=rendered,
+    ).encode()  # fmt: skip
