@@ -53,6 +53,8 @@ NULLABLE = frozenset(
         "civicpool.tenders.v1.Complaint.outcome_recorded_at",
         "civicpool.contracts.v1.ChangeContractRequest.legal_ground",
         "civicpool.contracts.v1.MiniCompetition.decided_at",
+        "civicpool.contracts.v1.Invoice.decided_at",
+        "civicpool.contracts.v1.ListInvoicesRequest.status",
         "civicpool.tenders.v1.Tender.external",
     }
 )
@@ -77,6 +79,10 @@ FIELD_VALUES: dict[str, st.SearchStrategy[Any]] = {
     "civicpool.tenders.v1.Weights.quality": st.integers(0, 100),
     "civicpool.tenders.v1.Weights.data_protection": st.integers(0, 100),
     "civicpool.contracts.v1.Contract.starts_on": days,
+    "civicpool.contracts.v1.Invoice.issue_date": st.one_of(st.just(""), days),
+    "civicpool.contracts.v1.DecideInvoiceRequest.reason": st.text(
+        st.characters(exclude_categories=["Cs"]), min_size=10, max_size=2000
+    ),
     "civicpool.contracts.v1.Contract.ends_on": days,
     "civicpool.contracts.v1.Contract.renewal_notice_on": days,
     "civicpool.contracts.v1.Statement.from": days,

@@ -30,7 +30,7 @@ from civicpool_gateway.demand_schemas import (
     LinePatch,
     RoundPatch,
 )
-from civicpool_gateway.serde import catalog, contracts, demand, tenders
+from civicpool_gateway.serde import catalog, contracts, demand, invoices, tenders
 from civicpool_gateway.serde.fields import update_mask
 from civicpool_gateway.tender_schemas import TenderPatch
 from civicpool_gateway.uploads import SheetRow
@@ -41,7 +41,7 @@ from pydantic import BaseModel, ValidationError
 
 from tests.support.messages import messages, requests
 
-SERDE_MODULES = (catalog, demand, tenders, contracts)
+SERDE_MODULES = (catalog, demand, tenders, contracts, invoices)
 ROUND_TRIPS = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 # -- replies: message -> model -> message ---------------------------------------------------------
@@ -98,6 +98,8 @@ REPLIES: list[tuple[type[Message], Callable[[Any], Any], Callable[[Any], Message
         contracts.mini_competitions_page_from_proto,
         contracts.mini_competitions_page_to_proto,
     ),
+    (contracts_pb.Invoice, invoices.invoice_from_proto, invoices.invoice_to_proto),
+    (contracts_pb.ListInvoicesResponse, invoices.invoices_page_from_proto, invoices.invoices_page_to_proto),
 ]
 
 
@@ -284,6 +286,10 @@ BODIES: list[tuple[str, st.SearchStrategy[Any], Callable[[Any], Body], Callable[
      tenders.external_award_from_proto, tenders.external_award_to_proto),
     ("pass on", requests(contracts_pb.PassOnCallOffRequest, id=st.just("t"), idempotency_key=st.just("k")),
      contracts.pass_on_from_proto, lambda body: contracts.pass_on_to_proto("t", body, "k")),
+    ("invoices query", requests(contracts_pb.ListInvoicesRequest), invoices.invoices_query_from_proto,
+     invoices.invoices_query_to_proto),
+    ("rejection", requests(contracts_pb.DecideInvoiceRequest, id=st.just("i"), idempotency_key=st.just("k")),
+     invoices.rejection_from_proto, lambda body: invoices.rejection_to_proto("i", body, "k")),
     ("budget", requests(contracts_pb.SetBudgetRequest, city_id=st.just("c"), year=st.just(2027),
                         idempotency_key=st.just("k")),
      contracts.budget_request_from_proto,

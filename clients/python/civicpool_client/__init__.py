@@ -23,6 +23,7 @@ __all__ = [
     "DemandApi",
     "HealthApi",
     "IdentityApi",
+    "InvoicesApi",
     "LedgerApi",
     "MiniCompetitionsApi",
     "ReportsApi",
@@ -98,6 +99,11 @@ __all__ = [
     "ImportResult",
     "InformationNotice",
     "InformationNoticeLot",
+    "Invoice",
+    "InvoiceFinding",
+    "InvoiceLine",
+    "InvoiceMismatch",
+    "InvoiceStatus",
     "Item",
     "ItemFields",
     "ItemKind",
@@ -136,6 +142,7 @@ __all__ = [
     "PageContract",
     "PageCostKey",
     "PageDocument",
+    "PageInvoice",
     "PageItem",
     "PageLedgerTransaction",
     "PageLine",
@@ -155,6 +162,7 @@ __all__ = [
     "QuotaAddition",
     "QuotaShift",
     "QuotaShiftBody",
+    "RejectionBody",
     "RenewalBody",
     "RenewalDue",
     "RenewalRound",
@@ -195,6 +203,7 @@ from civicpool_client.api.contracts_api import ContractsApi as ContractsApi
 from civicpool_client.api.demand_api import DemandApi as DemandApi
 from civicpool_client.api.health_api import HealthApi as HealthApi
 from civicpool_client.api.identity_api import IdentityApi as IdentityApi
+from civicpool_client.api.invoices_api import InvoicesApi as InvoicesApi
 from civicpool_client.api.ledger_api import LedgerApi as LedgerApi
 from civicpool_client.api.mini_competitions_api import MiniCompetitionsApi as MiniCompetitionsApi
 from civicpool_client.api.reports_api import ReportsApi as ReportsApi
@@ -274,6 +283,11 @@ from civicpool_client.models.import_mode import ImportMode as ImportMode
 from civicpool_client.models.import_result import ImportResult as ImportResult
 from civicpool_client.models.information_notice import InformationNotice as InformationNotice
 from civicpool_client.models.information_notice_lot import InformationNoticeLot as InformationNoticeLot
+from civicpool_client.models.invoice import Invoice as Invoice
+from civicpool_client.models.invoice_finding import InvoiceFinding as InvoiceFinding
+from civicpool_client.models.invoice_line import InvoiceLine as InvoiceLine
+from civicpool_client.models.invoice_mismatch import InvoiceMismatch as InvoiceMismatch
+from civicpool_client.models.invoice_status import InvoiceStatus as InvoiceStatus
 from civicpool_client.models.item import Item as Item
 from civicpool_client.models.item_fields import ItemFields as ItemFields
 from civicpool_client.models.item_kind import ItemKind as ItemKind
@@ -312,6 +326,7 @@ from civicpool_client.models.page_complaint import PageComplaint as PageComplain
 from civicpool_client.models.page_contract import PageContract as PageContract
 from civicpool_client.models.page_cost_key import PageCostKey as PageCostKey
 from civicpool_client.models.page_document import PageDocument as PageDocument
+from civicpool_client.models.page_invoice import PageInvoice as PageInvoice
 from civicpool_client.models.page_item import PageItem as PageItem
 from civicpool_client.models.page_ledger_transaction import PageLedgerTransaction as PageLedgerTransaction
 from civicpool_client.models.page_line import PageLine as PageLine
@@ -331,6 +346,7 @@ from civicpool_client.models.question_ask import QuestionAsk as QuestionAsk
 from civicpool_client.models.quota_addition import QuotaAddition as QuotaAddition
 from civicpool_client.models.quota_shift import QuotaShift as QuotaShift
 from civicpool_client.models.quota_shift_body import QuotaShiftBody as QuotaShiftBody
+from civicpool_client.models.rejection_body import RejectionBody as RejectionBody
 from civicpool_client.models.renewal_body import RenewalBody as RenewalBody
 from civicpool_client.models.renewal_due import RenewalDue as RenewalDue
 from civicpool_client.models.renewal_round import RenewalRound as RenewalRound

@@ -35,6 +35,7 @@ from civicpool_gateway.routers import (
     documents,
     health,
     imports,
+    invoices,
     ledger,
     lines,
     me,
@@ -107,6 +108,7 @@ def create_app(
             {"name": "demand", "description": "Demand rounds and the cities' demand"},
             {"name": "tenders", "description": "Joint tenders: lots, sealed bids, evaluation, award, OCDS"},
             {"name": "contracts", "description": "Framework contracts, quotas, call-offs and the license pool"},
+            {"name": "invoices", "description": "E-invoices (XRechnung, ZUGFeRD): checked, matched, approved"},
             {"name": "ledger", "description": "Balanced, append-only postings and their reversals"},
             {"name": "reports", "description": "Statements, utilisation and renewals for finance (JSON, CSV, XLSX)"},
             {"name": "identity", "description": "The signed-in user"},
@@ -135,6 +137,7 @@ def create_app(
                 (path, documents.MAX_DOCUMENT_BODY_BYTES, documents.TOO_LARGE)
                 for path in (documents.DOCUMENTS_PATH, civicpool_portal.DOCUMENTS_PATH)
             ),
+            (invoices.INVOICES_PATH, invoices.MAX_INVOICE_BODY_BYTES, invoices.TOO_LARGE),
         ],
     )
     app.add_middleware(RequestLanguage)
@@ -143,7 +146,7 @@ def create_app(
     )  # added last: outermost, so it sees every answer, refusals too
     # imports before rounds: /rounds/import-template must not match /rounds/{id}
     routers = (me, notifications, catalog, imports, rounds, lines, tenders, documents, questions, standstill,
-               contracts, competitions, ledger, reports, budgets)  # fmt: skip
+               contracts, competitions, invoices, ledger, reports, budgets)  # fmt: skip
     for router in (module.router for module in routers):
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(health.router)

@@ -75,6 +75,11 @@ from civicpool_client.models.import_mode import ImportMode
 from civicpool_client.models.import_result import ImportResult
 from civicpool_client.models.information_notice import InformationNotice
 from civicpool_client.models.information_notice_lot import InformationNoticeLot
+from civicpool_client.models.invoice import Invoice
+from civicpool_client.models.invoice_finding import InvoiceFinding
+from civicpool_client.models.invoice_line import InvoiceLine
+from civicpool_client.models.invoice_mismatch import InvoiceMismatch
+from civicpool_client.models.invoice_status import InvoiceStatus
 from civicpool_client.models.item import Item
 from civicpool_client.models.item_fields import ItemFields
 from civicpool_client.models.item_kind import ItemKind
@@ -113,6 +118,7 @@ from civicpool_client.models.page_complaint import PageComplaint
 from civicpool_client.models.page_contract import PageContract
 from civicpool_client.models.page_cost_key import PageCostKey
 from civicpool_client.models.page_document import PageDocument
+from civicpool_client.models.page_invoice import PageInvoice
 from civicpool_client.models.page_item import PageItem
 from civicpool_client.models.page_ledger_transaction import PageLedgerTransaction
 from civicpool_client.models.page_line import PageLine
@@ -132,6 +138,7 @@ from civicpool_client.models.question_ask import QuestionAsk
 from civicpool_client.models.quota_addition import QuotaAddition
 from civicpool_client.models.quota_shift import QuotaShift
 from civicpool_client.models.quota_shift_body import QuotaShiftBody
+from civicpool_client.models.rejection_body import RejectionBody
 from civicpool_client.models.renewal_body import RenewalBody
 from civicpool_client.models.renewal_due import RenewalDue
 from civicpool_client.models.renewal_round import RenewalRound

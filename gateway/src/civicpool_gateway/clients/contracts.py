@@ -40,8 +40,10 @@ from civicpool_gateway.contract_schemas import (
     Utilisation,
     UtilisationReport,
 )
+from civicpool_gateway.invoice_schemas import Invoice, InvoiceListParams, RejectionBody
 from civicpool_gateway.schemas import ListParams, Page
 from civicpool_gateway.serde import contracts as serde
+from civicpool_gateway.serde import invoices
 from civicpool_gateway.versioning import ExpectedVersion
 
 
@@ -158,6 +160,33 @@ class ContractsClient(ServiceClient):
     ) -> MiniCompetition:
         request = pb.DecideMiniCompetitionRequest(id=competition_id, idempotency_key=idempotency_key or "")
         return serde.mini_competition_from_proto(await self._call(self._stub.DecideMiniCompetition, request, token))
+
+    # -- e-invoices ------------------------------------------------------------
+
+    async def upload_invoice(self, file_name: str, content: bytes, idempotency_key: str | None, token: str) -> Invoice:
+        request = pb.UploadInvoiceRequest(file_name=file_name, content=content, idempotency_key=idempotency_key or "")
+        return invoices.invoice_from_proto(await self._call(self._stub.UploadInvoice, request, token))
+
+    async def list_invoices(self, params: InvoiceListParams, token: str) -> Page[Invoice]:
+        request = invoices.invoices_query_to_proto(params)
+        return invoices.invoices_page_from_proto(await self._call(self._stub.ListInvoices, request, token))
+
+    async def get_invoice(self, invoice_id: str, token: str) -> Invoice:
+        request = pb.GetInvoiceRequest(id=invoice_id)
+        return invoices.invoice_from_proto(await self._call(self._stub.GetInvoice, request, token))
+
+    async def invoice_document(self, invoice_id: str, token: str) -> pb.InvoiceDocument:
+        return await self._call(self._stub.GetInvoiceDocument, pb.GetInvoiceRequest(id=invoice_id), token)
+
+    async def approve_invoice(self, invoice_id: str, idempotency_key: str | None, token: str) -> Invoice:
+        request = pb.DecideInvoiceRequest(id=invoice_id, idempotency_key=idempotency_key or "")
+        return invoices.invoice_from_proto(await self._call(self._stub.ApproveInvoice, request, token))
+
+    async def reject_invoice(
+        self, invoice_id: str, body: RejectionBody, idempotency_key: str | None, token: str
+    ) -> Invoice:
+        request = invoices.rejection_to_proto(invoice_id, body, idempotency_key)
+        return invoices.invoice_from_proto(await self._call(self._stub.RejectInvoice, request, token))
 
     # -- budgets and reports ---------------------------------------------------
 

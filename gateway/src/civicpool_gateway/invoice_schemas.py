@@ -1,0 +1,95 @@
+"""REST bodies of the e-invoice endpoints (E-Rechnung): an invoice as uploaded, checked and matched, and the city's
+finance's decision. Money in euro cents; what the invoice says keeps its EN 16931 business term (BT-…)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from civicpool_common.vocabulary import InvoiceStatus
+from pydantic import BaseModel, Field
+
+from civicpool_gateway.schemas import ListParams, Request
+
+
+class InvoiceFinding(BaseModel):
+    """A violation of the official rules, as KoSIT's and CEN's rules word it."""
+
+    rule_id: str = Field(description="e.g. BR-DE-15, BR-CO-16; XSD for the XML schema", examples=["BR-DE-15"])
+    severity: str = Field(description="fatal | error | warning | information (fatal and error refuse)")
+    location: str = Field(description="An XPath into the invoice, or the line for the XML schema")
+    text: str
+    rules: str = Field(description="XML Schema | EN 16931 | XRechnung")
+
+
+class InvoiceMismatch(BaseModel):
+    """A difference between the invoice and the contract or the city's call-offs."""
+
+    line_id: str = Field(description='BT-126; "" for the invoice as a whole')
+    term: str = Field(
+        description="currency, buyer_reference, seller, contract, issue_date, lines, item, vat_rate, unit_price, "
+        "quantity, net_amount, net_total, tax_total, gross_total"
+    )
+    expected: str = Field(description="What civicpool expected (amounts in euros with a point: 899.00)")
+    invoiced: str
+    difference_cents: int = Field(description="What the invoice asks more; negative: less; 0 where no amount differs")
+    message: str = Field(description="In the language of the request")
+
+
+class InvoiceLine(BaseModel):
+    line_id: str = Field(description="BT-126")
+    seller_item_id: str = Field(description="BT-155: the contract's SKU")
+    name: str
+    quantity: int
+    unit_price_cents: int = Field(description="Net, for one unit")
+    net_cents: int
+    vat_rate_bps: int = Field(description="Basis points: 1900 = 19 %")
+
+
+class Invoice(BaseModel):
+    """An uploaded e-invoice and what became of it."""
+
+    id: str
+    status: InvoiceStatus
+    sha256: str = Field(description="Of the file as uploaded")
+    file_name: str
+    size_bytes: int
+    format: str = Field(description='xml | pdf ("" when refused before it was known)')
+    syntax: str = Field(description="UBL | CII")
+    scenario: str = Field(description="KoSIT's scenario that applied")
+    number: str = Field(description="BT-1")
+    credit_note: bool
+    issue_date: dt.date | None = Field(description="BT-2")
+    buyer_reference: str = Field(description="BT-10: the Leitweg-ID as the invoice states it")
+    city_id: str = Field(description='The city it is for ("" when it names none)')
+    vendor_id: str
+    contract_id: str
+    contract_reference: str = Field(description="BT-12")
+    order_reference: str = Field(description="BT-13: the call-off's number")
+    currency: str
+    net_cents: int = Field(description="BT-109")
+    tax_cents: int = Field(description="BT-110")
+    gross_cents: int = Field(description="BT-112")
+    lines: list[InvoiceLine]
+    findings: list[InvoiceFinding]
+    mismatches: list[InvoiceMismatch]
+    problem: str = Field(description="Why it was refused, or why no rules applied")
+    duplicate_of: str = Field(description="The earlier invoice with this number")
+    uploaded_by: str
+    uploaded_at: dt.datetime
+    decided_by: str
+    decided_at: dt.datetime | None
+    rejection_reason: str
+    transaction_id: str = Field(description="The approval's posting on the ledger")
+    replayed: bool = Field(description="Answered from an earlier request with the same Idempotency-Key")
+
+
+class InvoiceListParams(ListParams):
+    city_id: str | None = Field(None, max_length=40)
+    vendor_id: str | None = Field(None, max_length=40)
+    contract_id: str | None = Field(None, max_length=64)
+    status: InvoiceStatus | None = None
+
+
+class RejectionBody(Request):
+    reason: str = Field(min_length=10, max_length=2000, description="What the vendor must correct",
+                        examples=["Der Einzelpreis weicht vom Vertrag ETT-2026-003 ab (899,00 €)."])  # fmt: skip

@@ -1,0 +1,104 @@
+"""The contracts service's e-invoice messages and their REST models."""
+
+from __future__ import annotations
+
+from civicpool.contracts.v1 import contracts_pb2 as pb
+from civicpool_common.vocabulary import InvoiceStatus, to_proto, words_of
+
+from civicpool_gateway.invoice_schemas import (
+    Invoice,
+    InvoiceFinding,
+    InvoiceLine,
+    InvoiceListParams,
+    InvoiceMismatch,
+    RejectionBody,
+)
+from civicpool_gateway.schemas import Page
+from civicpool_gateway.serde.fields import (
+    cursor_or_none,
+    day_or_none,
+    day_text,
+    page_request,
+    time_or_none,
+    timestamp_or_none,
+    to_timestamp,
+    word,
+)
+
+INVOICE_STATUSES = words_of(pb.InvoiceStatus, InvoiceStatus)
+
+
+def invoice_from_proto(message: pb.Invoice) -> Invoice:
+    return Invoice(
+        id=message.id, status=word(message.status, INVOICE_STATUSES), sha256=message.sha256,
+        file_name=message.file_name, size_bytes=message.size_bytes, format=message.format, syntax=message.syntax,
+        scenario=message.scenario, number=message.number, credit_note=message.credit_note,
+        issue_date=day_or_none(message.issue_date), buyer_reference=message.buyer_reference, city_id=message.city_id,
+        vendor_id=message.vendor_id, contract_id=message.contract_id, contract_reference=message.contract_reference,
+        order_reference=message.order_reference, currency=message.currency, net_cents=message.net_cents,
+        tax_cents=message.tax_cents, gross_cents=message.gross_cents,
+        lines=[InvoiceLine(line_id=line.line_id, seller_item_id=line.seller_item_id, name=line.name,
+                           quantity=line.quantity, unit_price_cents=line.unit_price_cents, net_cents=line.net_cents,
+                           vat_rate_bps=line.vat_rate_bps) for line in message.lines],
+        findings=[InvoiceFinding(rule_id=f.rule_id, severity=f.severity, location=f.location, text=f.text,
+                                 rules=f.rules) for f in message.findings],
+        mismatches=[InvoiceMismatch(line_id=m.line_id, term=m.term, expected=m.expected, invoiced=m.invoiced,
+                                    difference_cents=m.difference_cents, message=m.message)
+                    for m in message.mismatches],
+        problem=message.problem, duplicate_of=message.duplicate_of, uploaded_by=message.uploaded_by,
+        uploaded_at=time_or_none(message.HasField("uploaded_at"), message.uploaded_at),
+        decided_by=message.decided_by, decided_at=time_or_none(message.HasField("decided_at"), message.decided_at),
+        rejection_reason=message.rejection_reason, transaction_id=message.transaction_id, replayed=message.replayed,
+    )  # fmt: skip
+
+
+def invoice_to_proto(invoice: Invoice) -> pb.Invoice:
+    return pb.Invoice(
+        id=invoice.id, status=to_proto(invoice.status, pb.InvoiceStatus, InvoiceStatus), sha256=invoice.sha256,
+        file_name=invoice.file_name, size_bytes=invoice.size_bytes, format=invoice.format, syntax=invoice.syntax,
+        scenario=invoice.scenario, number=invoice.number, credit_note=invoice.credit_note,
+        issue_date=day_text(invoice.issue_date), buyer_reference=invoice.buyer_reference, city_id=invoice.city_id,
+        vendor_id=invoice.vendor_id, contract_id=invoice.contract_id, contract_reference=invoice.contract_reference,
+        order_reference=invoice.order_reference, currency=invoice.currency, net_cents=invoice.net_cents,
+        tax_cents=invoice.tax_cents, gross_cents=invoice.gross_cents,
+        lines=[pb.InvoiceLine(**line.model_dump()) for line in invoice.lines],
+        findings=[pb.InvoiceFinding(**finding.model_dump()) for finding in invoice.findings],
+        mismatches=[pb.InvoiceMismatch(**mismatch.model_dump()) for mismatch in invoice.mismatches],
+        problem=invoice.problem, duplicate_of=invoice.duplicate_of, uploaded_by=invoice.uploaded_by,
+        uploaded_at=to_timestamp(invoice.uploaded_at), decided_by=invoice.decided_by,
+        decided_at=timestamp_or_none(invoice.decided_at), rejection_reason=invoice.rejection_reason,
+        transaction_id=invoice.transaction_id, replayed=invoice.replayed,
+    )  # fmt: skip
+
+
+def invoices_query_to_proto(params: InvoiceListParams) -> pb.ListInvoicesRequest:
+    return pb.ListInvoicesRequest(
+        page=page_request(params), city_id=params.city_id or "", vendor_id=params.vendor_id or "",
+        contract_id=params.contract_id or "", status=to_proto(params.status, pb.InvoiceStatus, InvoiceStatus),
+    )  # fmt: skip
+
+
+def invoices_query_from_proto(request: pb.ListInvoicesRequest) -> InvoiceListParams:
+    return InvoiceListParams(
+        limit=request.page.limit, cursor=request.page.cursor or None, city_id=request.city_id or None,
+        vendor_id=request.vendor_id or None, contract_id=request.contract_id or None,
+        status=word(request.status, INVOICE_STATUSES),
+    )  # fmt: skip
+
+
+def invoices_page_from_proto(reply: pb.ListInvoicesResponse) -> Page[Invoice]:
+    return Page[Invoice](data=[invoice_from_proto(i) for i in reply.invoices],
+                         next_cursor=cursor_or_none(reply.next_cursor))  # fmt: skip
+
+
+def invoices_page_to_proto(page: Page[Invoice]) -> pb.ListInvoicesResponse:
+    return pb.ListInvoicesResponse(invoices=[invoice_to_proto(i) for i in page.data],
+                                   next_cursor=page.next_cursor or "")  # fmt: skip
+
+
+def rejection_to_proto(invoice_id: str, body: RejectionBody, idempotency_key: str | None) -> pb.DecideInvoiceRequest:
+    return pb.DecideInvoiceRequest(id=invoice_id, reason=body.reason, idempotency_key=idempotency_key or "")
+
+
+def rejection_from_proto(request: pb.DecideInvoiceRequest) -> RejectionBody:
+    return RejectionBody(reason=request.reason)

@@ -1,0 +1,143 @@
+"""E-invoices through the gateway with real Keycloak users: a vendor's XRechnung matched against Bruchsal's call-off
+and approved by Bruchsal's finance; differences, duplicates and another city's Leitweg-ID; who sees what; and what
+is no invoice refused with a problem while its record is kept.
+
+The invoices are made independently of the code under test (tests/support/einvoices.py).
+"""
+
+from __future__ import annotations
+
+import io
+import uuid
+from typing import Any
+
+from civicpool_common import leitweg
+from pypdf import PdfWriter
+
+from tests.conftest import PROBLEM, ApiFactory
+from tests.integration.test_usage_api import demo_contracts
+from tests.service.test_invoices import CII
+from tests.support.einvoices import Line, ubl_invoice
+
+RHEINTAL_VAT = "DE812345673"
+BRUCHSAL_LW, BUEHL_LW = str(leitweg.make("08215009", "RECHNUNG")), str(leitweg.make("08216007", "RECHNUNG"))
+
+
+def _vpn(api: ApiFactory) -> dict[str, Any]:
+    return demo_contracts(api)["VPN-SEAT"]
+
+
+def _call_off(api: ApiFactory, contract_id: str, quantity: int) -> str:
+    called = api("bruchsal.it").post(f"/contracts/{contract_id}/allocations",
+                                     json={"city_id": "bruchsal", "quantity": quantity})  # fmt: skip
+    assert called.status_code == 201, called.text
+    return str(called.json()["transaction"]["reference"])
+
+
+def _invoice(vpn: dict[str, Any], quantity: int, *, price: int | None = None, number: str = "", **terms: Any) -> bytes:
+    values: dict[str, Any] = {"leitweg_id": BRUCHSAL_LW, "vat_id": RHEINTAL_VAT, "contract": vpn["reference"]}
+    line = Line(vpn["sku"], vpn["name"], quantity, vpn["unit_price_cents"] if price is None else price)
+    return ubl_invoice(number=number or f"R-{uuid.uuid4().hex[:10]}", lines=[line], **(values | terms))
+
+
+def _upload(api: ApiFactory, user: str, content: bytes, name: str = "rechnung.xml") -> Any:
+    return api(user).post("/invoices", files={"file": (name, content, "application/xml")})
+
+
+def test_a_vendors_invoice_is_matched_approved_booked_and_seen_only_by_its_parties(api: ApiFactory) -> None:
+    vpn = _vpn(api)
+    _call_off(api, vpn["id"], 3)
+    content = _invoice(vpn, 3)
+    uploaded = _upload(api, "vendor.rheintal", content)
+    assert uploaded.status_code == 201, uploaded.text
+    invoice = uploaded.json()
+    assert (invoice["status"], invoice["city_id"], invoice["contract_id"]) == ("matched", "bruchsal", vpn["id"])
+    assert uploaded.headers["Location"] == f"/api/v1/invoices/{invoice['id']}"
+
+    assert api("bruchsal.finance").get(f"/invoices/{invoice['id']}").status_code == 200
+    for outsider in ("rastatt.finance", "bruchsal.it", "vendor.schwarzwald", "ettlingen.lead"):
+        assert api(outsider).get(f"/invoices/{invoice['id']}").status_code == 404, outsider
+        listed = api(outsider).get("/invoices", params={"limit": 500}).json()["data"]
+        assert invoice["id"] not in {i["id"] for i in listed}, outsider
+    document = api("vendor.rheintal").get(f"/invoices/{invoice['id']}/document")
+    assert document.content == content and document.headers["ETag"] == f'"{invoice["sha256"]}"'
+
+    assert api("vendor.rheintal").post(f"/invoices/{invoice['id']}/approve").status_code == 403
+    approved = api("bruchsal.finance").post(f"/invoices/{invoice['id']}/approve",
+                                            headers={"Idempotency-Key": str(uuid.uuid4())})  # fmt: skip
+    assert approved.status_code == 200, approved.text
+    assert (approved.json()["status"], approved.json()["decided_by"]) == ("approved", "bruchsal.finance")
+    assert api("bruchsal.finance").post(f"/invoices/{invoice['id']}/approve").status_code == 409
+    statement = api("bruchsal.finance").get("/reports/statement", headers={"Accept-Language": "de"}).json()
+    vat = [line for line in statement["lines"] if line["transaction_id"] == approved.json()["transaction_id"]]
+    assert [line["text"] for line in vat] == [f"Umsatzsteuer der Rechnung {invoice['number']}, Vertrag "
+                                              f"{vpn['reference']}"]  # fmt: skip
+    assert vat[0]["amount_cents"] == invoice["tax_cents"] > 0
+
+
+def test_differences_duplicates_and_another_citys_leitweg_id_are_mismatches(api: ApiFactory) -> None:
+    vpn = _vpn(api)
+    number = _call_off(api, vpn["id"], 2)
+    dearer = _upload(api, "vendor.rheintal", _invoice(vpn, 2, price=vpn["unit_price_cents"] + 150)).json()
+    assert dearer["status"] == "mismatched"
+    assert [(m["term"], m["difference_cents"]) for m in dearer["mismatches"]] == [("unit_price", 300)]
+
+    first = _upload(api, "vendor.rheintal", _invoice(vpn, 2, number="R-TWICE-" + number)).json()
+    again = _upload(api, "vendor.rheintal", _invoice(vpn, 2, number="R-TWICE-" + number)).json()
+    assert (first["status"], again["status"], again["duplicate_of"]) == ("matched", "duplicate", first["id"])
+
+    buehl = _upload(api, "vendor.rheintal", _invoice(vpn, 1, leitweg_id=BUEHL_LW, contract="", order=number))
+    answer = api("vendor.rheintal").get(f"/invoices/{buehl.json()['id']}", headers={"Accept-Language": "en"}).json()
+    assert [(m["term"], m["expected"], m["invoiced"]) for m in answer["mismatches"]] == [
+        ("buyer_reference", "bruchsal", "buehl")]  # fmt: skip
+    assert "is not the Leitweg-ID of the city the invoice is for" in answer["mismatches"][0]["message"]
+
+    uploader = api("bruchsal.finance")
+    received = _upload(api, "bruchsal.finance", _invoice(vpn, 1)).json()
+    refused = uploader.post(f"/invoices/{received['id']}/approve")
+    assert refused.status_code == 403 and "four eyes" in refused.json()["detail"]
+    rejected = uploader.post(f"/invoices/{received['id']}/reject", json={"reason": "Lieferschein fehlt noch"})
+    assert rejected.json()["status"] == "rejected"
+    assert api("vendor.rheintal").get(f"/invoices/{received['id']}").json()["rejection_reason"] == (
+        "Lieferschein fehlt noch")  # fmt: skip
+
+
+def _pdf(attachments: dict[str, bytes]) -> bytes:
+    writer = PdfWriter()
+    writer.add_blank_page(595, 842)
+    for name, content in attachments.items():
+        writer.add_attachment(name, content)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def test_what_is_no_invoice_gets_a_problem_and_only_its_record_is_kept(api: ApiFactory) -> None:
+    vendor = api("vendor.rheintal")
+    bomb = b'<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;">]><l>&b;</l>'
+    for name, content, detail in (
+        ("brief.txt", b"Sehr geehrte Damen und Herren", "neither a PDF nor well-formed XML"),
+        ("bomb.xml", bomb, "DOCTYPE"),
+        ("scan.pdf", _pdf({"readme.txt": b"hello"}), "no embedded invoice"),
+        ("huge.xml", b"<a>" + b"x" * (20 * 1000 * 1000) + b"</a>", "more than the"),
+    ):
+        answer = vendor.post("/invoices", files={"file": (name, content)}, headers={"Accept-Language": "en"})
+        assert answer.status_code == 422 and answer.headers["content-type"] == PROBLEM, (name, answer.text)
+        problem = answer.json()
+        assert detail in problem["detail"], (name, problem)
+        record = vendor.get(f"/invoices/{problem['invoice_id']}").json()
+        assert (record["status"], record["file_name"], record["lines"]) == ("refused", name, [])
+        kept = vendor.get(f"/invoices/{problem['invoice_id']}/document")
+        assert kept.status_code == (404 if name == "huge.xml" else 200), name
+    too_large = vendor.post("/invoices", files={"file": ("x.xml", b"x" * (25 * 1024 * 1024))})
+    assert too_large.status_code == 413 and too_large.headers["content-type"] == PROBLEM
+    assert api("bruchsal.it").post("/invoices", files={"file": ("r.xml", b"<a/>")}).status_code == 403
+
+
+def test_a_zugferd_basic_profile_is_kept_and_told_it_is_not_enough(api: ApiFactory) -> None:
+    basic = CII.replace(b"urn:cen.eu:en16931:2017#compliant#urn:xeinkauf.de:kosit:xrechnung_3.0",
+                        b"urn:cen.eu:en16931:2017#compliant#urn:factur-x.eu:1p0:basic")  # fmt: skip
+    answer = _upload(api, "vendor.rheintal", _pdf({"factur-x.xml": basic}), "rechnung.pdf")
+    assert answer.status_code == 201, answer.text
+    assert (answer.json()["status"], answer.json()["format"]) == ("invalid", "pdf")
+    assert "profile BASIC is not enough for a public buyer" in answer.json()["problem"]
