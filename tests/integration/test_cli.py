@@ -36,7 +36,7 @@ def test_token_with_a_wrong_password_says_so(stack: Stack) -> None:
 def test_loading_the_demo_twice_changes_nothing(stack: Stack) -> None:
     result = runner.invoke(app, ["demo-load", "--gateway-url", stack.gateway_url, "--keycloak-url", stack.keycloak.url])
     assert result.exit_code == 0, result.output
-    assert "0 created, 33 already there" in result.output  # each catalog record, and the round, tenders, usage
+    assert "0 created, 34 already there" in result.output  # each catalog record, and the round, tenders, usage
 
 
 def test_migrate_builds_every_service_schema(tmp_path: Path) -> None:

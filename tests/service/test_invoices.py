@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import json
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -309,3 +310,29 @@ async def test_an_invoice_breaking_the_official_rules_is_invalid_with_the_rule(i
     view = await invoicing.upload(broken)
     assert view.invoice.status == "invalid"
     assert "BR-DE-15" in {f["rule_id"] for f in view.invoice.findings}
+
+
+async def test_the_vendor_and_the_citys_finance_are_told_by_mail(invoicing: Invoicing) -> None:
+    await invoicing.call_off("bruchsal", 40)
+    matched = (await invoicing.upload(invoicing.invoice("R-1"))).invoice
+    differing = (await invoicing.upload(invoicing.invoice("R-2", [Line("LAPTOP-14", "N", 40, PRICE + 1)]))).invoice
+    refused = (await invoicing.upload(b"kein XML")).invoice
+    await invoicing.service.approve(BRUCHSAL_FINANCE, matched.id, key="")
+    await invoicing.service.reject(BRUCHSAL_FINANCE, differing.id, "Preis laut Vertrag beachten", key="")
+    async with invoicing.engine.connect() as connection:
+        found = (await connection.execute(text("SELECT event_key, request FROM notification_orders"))).all()
+    mails = {str(key).removeprefix("contracts/invoice/"): json.loads(request) for key, request in found}
+    vendor_audience = [{"role": "vendor", "vendorId": "rheintal"}]
+    finance_audience = [{"role": "finance", "cityId": "bruchsal"}]
+    expected = {
+        f"{matched.id}/invoice_waiting/matched": finance_audience,
+        f"{matched.id}/invoice_outcome/approved": vendor_audience,
+        f"{differing.id}/invoice_waiting/mismatched": finance_audience,
+        f"{differing.id}/invoice_outcome/mismatched": vendor_audience,
+        f"{differing.id}/invoice_outcome/rejected": vendor_audience,
+        f"{refused.id}/invoice_outcome/refused": vendor_audience,
+    }
+    assert {key: mail["audiences"] for key, mail in mails.items()} == expected
+    rejected = mails[f"{differing.id}/invoice_outcome/rejected"]["values"]
+    assert (rejected["reason"], rejected["buyer"], rejected["path"]) == (
+        "Preis laut Vertrag beachten", "Stadtverwaltung Bruchsal", f"invoices/{differing.id}")  # fmt: skip

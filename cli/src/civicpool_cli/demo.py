@@ -327,6 +327,17 @@ DEMO_RASTATT_CALL_OFF = ("rastatt", "VPN-SEAT", 12)
 DEMO_RETURN = ("bretten", "VPN-SEAT", 10)  # Bretten gives 10 seats back to the pool ...
 DEMO_TAKE = ("stutensee", "VPN-SEAT", 5)  # ... Stutensee takes 5 of them
 DEMO_MOVE = ("VC-JITSI-SELFHOSTED", "bruchsal", "rheinstetten", 20)
+# The demo's e-invoices: Rheintal invoices VPN seats the cities called off (number, city, quantity, unit price in
+# cents or None for the contract's, whether the city's finance approves it): one approved, one waiting for approval
+# (matched), one at the list price instead of the contract's (mismatched).
+DEMO_INVOICES: tuple[tuple[str, str, int, int | None, bool], ...] = (
+    ("RIT-2026-0101", "ettlingen", 30, None, True),
+    ("RIT-2026-0102", "bretten", 40, None, False),
+    ("RIT-2026-0103", "rheinstetten", 20, 3_600, False),
+)
+DEMO_INVOICE_SELLER = ("Rheinstraße 12", "Karlsruhe", "76185", "+49 721 555 0100")  # street, city, code, phone
+DEMO_POSTCODES = {"ettlingen": "76275", "bretten": "75015", "rheinstetten": "76287"}
+DEMO_IBAN = "DE75512108001245126199"  # a valid test IBAN, no real account
 # A change of the video conferencing contract under § 132 GWB, within the de-minimis limit: 10 seats more for
 # Rheinstetten (sku, city, quantity, justification).
 DEMO_CONTRACT_CHANGE = (

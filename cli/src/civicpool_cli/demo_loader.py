@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+from civicpool_common.timestamps import network_today
+from civicpool_einvoice import writing
 
 from civicpool_cli import demo
 
@@ -56,6 +58,7 @@ def load_demo(
     _load_demo_open_tender(gateway_url, token_for, report, progress)
     _load_demo_framework(gateway_url, token_for, report, progress)
     _load_demo_standstill(gateway_url, token_for, report, progress, end_standstill)
+    _load_demo_invoices(gateway_url, token_for, report, progress)
     return report
 
 
@@ -318,6 +321,42 @@ def _load_demo_standstill(
             _checked(lead.post(f"/tenders/{tender['id']}/activation"), "concluding the contract after the standstill")
     report.created += 2 + len(demo.DEMO_STANDSTILL_BIDS) + 1 + concluded
     progress("demo award with a standstill " + ("ended and concluded" if concluded else "waiting out its standstill"))
+
+
+def _load_demo_invoices(
+    gateway_url: str, token_for: Callable[[str], str], report: LoadReport, progress: Callable[[str], None]
+) -> None:
+    """Rheintal's e-invoices for VPN seats the cities called off, written as XRechnung and uploaded: one approved by
+    the city's finance, one matched and waiting, one mismatched (the list price instead of the contract's)."""
+    with _client(gateway_url, token_for(demo.vendor_user(demo.VENDORS[0]))) as vendor:
+        sent = _checked(vendor.get("/invoices", params={"limit": 500}), "the vendor's invoices")["data"]
+        if any(i["number"] == demo.DEMO_INVOICES[0][0] for i in sent):
+            report.existing += 1
+            return
+        contracts = _checked(vendor.get("/contracts", params={"limit": 500}), "the vendor's contracts")["data"]
+        vpn = next(c for c in contracts if c["sku"] == "VPN-SEAT" and c["status"] == "active")
+        rheintal = demo.VENDORS[0]
+        street, town, code, phone = demo.DEMO_INVOICE_SELLER
+        seller = writing.Party(rheintal.name, street, town, code, rheintal.contact_email, vat_id=rheintal.vat_id or "",
+                               contact_name="Vertrieb öffentliche Auftraggeber", phone=phone)  # fmt: skip
+        today = network_today()
+        for number, city_id, quantity, price, approve in demo.DEMO_INVOICES:
+            city = _checked(vendor.get(f"/cities/{city_id}"), f"the city {city_id}")
+            buyer = writing.Party(f"Stadt {city['name']}", "Marktplatz 1", city["name"], demo.DEMO_POSTCODES[city_id],
+                                  f"rechnung@{city_id}.example")  # fmt: skip
+            line = writing.Line(vpn["sku"], vpn["name"], quantity, price or vpn["unit_price_cents"], 1900)
+            draft = writing.Draft(
+                number=number, issue_date=today, buyer_reference=city["billing_units"][0]["leitweg_id"], seller=seller,
+                buyer=buyer, lines=[line], iban=demo.DEMO_IBAN, payment_terms="Zahlbar innerhalb von 30 Tagen ohne "
+                "Abzug.", due_date=today + dt.timedelta(days=30), contract_reference=vpn["reference"],
+            )  # fmt: skip
+            files = {"file": (f"{number}.xml", writing.ubl_invoice(draft), "application/xml")}
+            invoice = _checked(vendor.post("/invoices", files=files), f"the invoice {number}")
+            report.created += 1
+            if approve:
+                with _client(gateway_url, token_for(f"{city_id}.finance")) as finance:
+                    _checked(finance.post(f"/invoices/{invoice['id']}/approve"), f"approving the invoice {number}")
+    progress("demo e-invoices: one approved, one waiting for approval, one differing from the contract")
 
 
 def _bid_and_award(

@@ -47,6 +47,7 @@ class Known:
     vendor_id: str  # the vendor the invoice is from: the uploading vendor's, or BT-31's for a city's upload
     seller_vendor_id: str  # the vendor whose VAT id BT-31 is ("" none)
     buyer_city_id: str  # the city whose Leitweg-ID BT-10 is ("" none)
+    buyer_name: str  # its billing unit's name ("Stadtverwaltung Bruchsal")
     uploader_city_id: str  # a city's finance uploads for its own city only ("" a vendor's upload)
     contract: ContractTerms | None  # named by BT-12 or BT-13 among the vendor's contracts
     call_off_city_id: str  # the city of the call-off BT-13 names ("" none)

@@ -27,7 +27,9 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
+from civicpool_common import notify
 from civicpool_common.auth import Principal, Role
 from civicpool_common.database import utc_now
 from civicpool_common.errors import InvalidArgument, NotFound, PermissionDenied
@@ -52,6 +54,7 @@ from civicpool_contracts.models import (
     InvoiceLine,
     LedgerEntry,
     LedgerTransaction,
+    NotificationOrder,
 )
 
 MAX_FILE_NAME = 255
@@ -209,6 +212,7 @@ class InvoiceService:
                 invoice.vendor_id = known.vendor_id
                 invoice.city_id = city_id or known.buyer_city_id
                 invoice.contract_id = known.contract.id if known.contract else ""
+                invoice.buyer_name = known.buyer_name[:200]
                 lines = [InvoiceLine(invoice_id=invoice_id, position=index, line_id=line.line_id[:200],
                                      seller_item_id=line.seller_item_id[:200], name=line.name[:200],
                                      quantity=line.quantity or 0, unit_price_cents=line.unit_price_cents or 0,
@@ -217,6 +221,7 @@ class InvoiceService:
                 if reading.status is None:
                     await self._match(session, invoice, data, known)
             session.add(invoice)
+            session.add_all(_upload_mails(invoice))
             await session.flush()
             session.add_all(lines)
             if len(content) <= intake.MAX_UPLOAD_BYTES:
@@ -249,7 +254,8 @@ class InvoiceService:
             frozenset(q.city_id for q in quotas),
         )  # fmt: skip
         call_off_city = call_off[1] if call_off is not None and terms is not None and call_off[0] == terms.id else ""
-        return Known(vendor, parties.vendor_id, parties.city_id, city_id, terms, call_off_city, rate, {})
+        return Known(vendor, parties.vendor_id, parties.city_id, parties.billing_unit, city_id, terms, call_off_city,
+                     rate, {})  # fmt: skip
 
     async def _match(self, session: AsyncSession, invoice: Invoice, data: InvoiceData, known: Known) -> None:
         """Duplicate, mismatched or matched, against the city's call-offs and invoices as they are now."""
@@ -404,6 +410,38 @@ class InvoiceService:
                      status=current or "", allowed=" / ".join(allowed)),
                 " / ".join(allowed),
             )  # fmt: skip
+        session.add_all(_decision_mails(invoice, decided, reason))
+
+
+def _upload_mails(invoice: Invoice) -> list[NotificationOrder]:
+    """The vendor hears what became of its invoice unless it was matched; the city's finance when one waits for it."""
+    mails = []
+    status = invoice.status
+    if invoice.vendor_id and status != InvoiceStatus.MATCHED:
+        vendor = notify.audience(role=Role.VENDOR.value, vendor_id=invoice.vendor_id)
+        mails.append(_mail(invoice, "invoice_outcome", status, vendor))
+    if invoice.city_id and status in (InvoiceStatus.MATCHED, InvoiceStatus.MISMATCHED):
+        finance = notify.audience(role=Role.FINANCE.value, city_id=invoice.city_id)
+        mails.append(_mail(invoice, "invoice_waiting", status, finance))
+    return mails
+
+
+def _decision_mails(invoice: Invoice, decided: InvoiceStatus, reason: str) -> list[NotificationOrder]:
+    if not invoice.vendor_id:
+        return []
+    audience = notify.audience(role=Role.VENDOR.value, vendor_id=invoice.vendor_id)
+    return [_mail(invoice, "invoice_outcome", decided.value, audience, reason=reason)]
+
+
+def _mail(invoice: Invoice, kind: str, variant: str, audience: Any, *, reason: str = "") -> NotificationOrder:
+    values = {
+        "variant": variant, "number": invoice.number, "file_name": invoice.file_name,
+        "buyer": invoice.buyer_name or invoice.city_id, "seller": invoice.seller_name or invoice.vendor_id,
+        "count": str(len(invoice.mismatches)), "reason": reason, "path": f"invoices/{invoice.id}",
+    }  # fmt: skip
+    key = f"contracts/invoice/{invoice.id}/{kind}/{variant}"
+    order: NotificationOrder = notify.outbox_row(NotificationOrder, key, kind, [audience], values)
+    return order
 
 
 def _uploader(principal: Principal) -> tuple[str, str]:
@@ -435,7 +473,8 @@ def _record(invoice_id: str, principal: Principal, name: str, content: bytes, di
         id=invoice_id, status=(reading.status or InvoiceStatus.MATCHED).value, sha256=digest, file_name=name,
         size_bytes=len(content), format=reading.format, syntax=report.syntax if report else "",
         scenario=report.scenario if report else "", problem=reading.problem, findings=findings, mismatches=[],
-        credit_note=False, number="", currency="", buyer_reference="", contract_reference="", order_reference="",
+        credit_note=False, number="", currency="", buyer_reference="", buyer_name="", seller_name="",
+        contract_reference="", order_reference="",
         net_cents=0, tax_cents=0, gross_cents=0, city_id="", vendor_id="", contract_id="", duplicate_of="",
         uploaded_by=principal.username, uploaded_at=utc_now(), decided_by="", decided_at=None, rejection_reason="",
         transaction_id="",
@@ -444,6 +483,7 @@ def _record(invoice_id: str, principal: Principal, name: str, content: bytes, di
         invoice.number, invoice.credit_note, invoice.issue_date = data.number[:200], data.credit_note, data.issue_date
         invoice.currency = data.currency[:3]
         invoice.buyer_reference = data.buyer_reference[:200]
+        invoice.seller_name = data.seller_name[:200]
         invoice.contract_reference, invoice.order_reference = data.contract_reference[:200], data.order_reference[:200]
         invoice.net_cents = invoice_matching.cents(data.tax_exclusive) or 0
         invoice.tax_cents = invoice_matching.cents(data.tax_total) or 0

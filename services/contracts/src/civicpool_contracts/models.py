@@ -484,6 +484,10 @@ class Invoice(Base):
     issue_date: Mapped[dt.date | None] = mapped_column(Date, nullable=True)  # BT-2
     currency: Mapped[str] = mapped_column(String(3), default="")  # BT-5
     buyer_reference: Mapped[str] = mapped_column(String(200), default="")  # BT-10
+    buyer_name: Mapped[str] = mapped_column(
+        String(200), default=""
+    )  # the billing unit BT-10 names, as the catalog has it
+    seller_name: Mapped[str] = mapped_column(String(200), default="")  # BT-27
     contract_reference: Mapped[str] = mapped_column(String(200), default="")  # BT-12
     order_reference: Mapped[str] = mapped_column(String(200), default="")  # BT-13
     net_cents: Mapped[int] = mapped_column(BigInteger, default=0)  # BT-109

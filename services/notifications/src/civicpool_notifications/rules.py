@@ -49,6 +49,8 @@ KIND_LABELS: dict[str, str] = {
     "renewal_notice": N_("A contract's notice date for renewal is near"),
     "mini_competition_invited": N_("A mini-competition under my framework agreement invites my offer"),
     "mini_competition_decided": N_("A mini-competition I offered in or my city invited is decided"),
+    "invoice_outcome": N_("What became of an e-invoice my company sent: refused, differing, approved or rejected"),
+    "invoice_waiting": N_("An e-invoice to my city waits for a decision"),
 }
 KINDS = tuple(KIND_LABELS)
 
@@ -86,6 +88,26 @@ _CONTRACTS_CONCLUDED = N_(
 
 _OFFER_INVITED = N_(
     "you are invited to offer for {quantity} × {item} under your framework agreement, by {offers_due_at}. Offers stay sealed until then; your framework price is the most you may offer."  # noqa: E501
+)
+
+_INVOICE_REFUSED = N_(
+    'the file "{file_name}" is no e-invoice civicpool can read, so it was not processed. Send XRechnung, or ZUGFeRD in the profile EN 16931 or XRECHNUNG.'  # noqa: E501
+)
+
+_INVOICE_INVALID = N_(
+    "your invoice {number} does not pass the official rules (XRechnung, EN 16931), so it cannot be processed. Correct it and send it again."  # noqa: E501
+)
+
+_INVOICE_MISMATCHED = N_(
+    "your invoice {number} to {buyer} differs from the contract or the call-offs in {count} point(s). The city's finance will decide on it; a corrected invoice can be sent once it is rejected."  # noqa: E501
+)
+
+_INVOICE_MATCHED_WAITING = N_(
+    "the e-invoice {number} of {seller} to {buyer} agrees with the contract and the call-offs and waits for approval (four eyes: not by whoever uploaded it)."  # noqa: E501
+)
+
+_INVOICE_MISMATCHED_WAITING = N_(
+    "the e-invoice {number} of {seller} to {buyer} differs from the contract or the call-offs in {count} point(s). Reject it with a reason the vendor reads."  # noqa: E501
 )
 
 _OFFER_WON = N_(
@@ -221,6 +243,62 @@ TEMPLATES: dict[tuple[str, str], Template] = {
         (
             _NO_OFFERS,
             N_("Read the result: {link}"),
+        ),
+    ),
+    ("invoice_outcome", "refused"): Template(
+        N_("E-invoice refused: {file_name}"),
+        (
+            _INVOICE_REFUSED,
+            N_("Read why: {link}"),
+        ),
+    ),
+    ("invoice_outcome", "invalid"): Template(
+        N_("E-invoice {number} breaks the official rules"),
+        (
+            _INVOICE_INVALID,
+            N_("Read the findings: {link}"),
+        ),
+    ),
+    ("invoice_outcome", "duplicate"): Template(
+        N_("E-invoice {number} was received before"),
+        (
+            N_("your invoice {number} was received before; this copy is not processed again."),
+            N_("Read it: {link}"),
+        ),
+    ),
+    ("invoice_outcome", "mismatched"): Template(
+        N_("E-invoice {number} differs from the call-offs"),
+        (
+            _INVOICE_MISMATCHED,
+            N_("Read the differences: {link}"),
+        ),
+    ),
+    ("invoice_outcome", "approved"): Template(
+        N_("E-invoice {number} approved for payment"),
+        (
+            N_("{buyer} has approved your invoice {number} for payment."),
+            N_("Read it: {link}"),
+        ),
+    ),
+    ("invoice_outcome", "rejected"): Template(
+        N_("E-invoice {number} rejected"),
+        (
+            N_("{buyer} has rejected your invoice {number}: {reason}"),
+            N_("Read it: {link}"),
+        ),
+    ),
+    ("invoice_waiting", "matched"): Template(
+        N_("E-invoice {number} waits for your approval"),
+        (
+            _INVOICE_MATCHED_WAITING,
+            N_("Approve or reject it: {link}"),
+        ),
+    ),
+    ("invoice_waiting", "mismatched"): Template(
+        N_("E-invoice {number} differs from the call-offs"),
+        (
+            _INVOICE_MISMATCHED_WAITING,
+            N_("Read the differences: {link}"),
         ),
     ),
     ("renewal_notice", ""): Template(

@@ -35,6 +35,8 @@ def upgrade() -> None:
         sa.Column("issue_date", sa.Date(), nullable=True),
         sa.Column("currency", sa.String(length=3), nullable=False),
         sa.Column("buyer_reference", sa.String(length=200), nullable=False),
+        sa.Column("buyer_name", sa.String(length=200), nullable=False),
+        sa.Column("seller_name", sa.String(length=200), nullable=False),
         sa.Column("contract_reference", sa.String(length=200), nullable=False),
         sa.Column("order_reference", sa.String(length=200), nullable=False),
         sa.Column("net_cents", sa.BigInteger(), nullable=False),

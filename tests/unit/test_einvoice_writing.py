@@ -1,0 +1,67 @@
+"""civicpool's own XRechnung (libs/einvoice writing.py): whatever lines it is given, the official rules accept what it
+writes, and what it writes reads back as it was meant (totals recomputed to the cent)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from civicpool_einvoice.extraction import extract
+from civicpool_einvoice.validation import Validator
+from civicpool_einvoice.writing import Draft, Line, Party, ubl_invoice, vat_cents
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+SELLER = Party("Rheintal IT-Systemhaus GmbH", "Rheinstraße 1", "Karlsruhe", "76131", "rechnung@rheintal.example",
+               vat_id="DE812345673", contact_name="Vertrieb", phone="+49 721 1234-0")  # fmt: skip
+BUYER = Party("Stadt Bruchsal", "Kaiserstraße 66", "Bruchsal", "76646", "rechnung@bruchsal.example")
+names = st.text(st.characters(codec="utf-8", exclude_categories=["Cs", "Cc"]), min_size=1, max_size=40).filter(
+    lambda name: name.strip() == name and name.strip()
+)
+lines = st.lists(
+    st.builds(Line, item_id=st.sampled_from(["LAPTOP-14", "VPN-SEAT", "DOCK-USBC"]), name=names,
+              quantity=st.integers(1, 1_000), unit_price_cents=st.integers(1, 10_000_000),
+              vat_rate_bps=st.sampled_from([0, 700, 1900])),
+    min_size=1, max_size=5,
+)  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def validator() -> Validator:
+    return Validator()
+
+
+def _draft(invoice_lines: list[Line]) -> Draft:
+    return Draft(
+        number="R-2026-0001", issue_date=dt.date(2026, 12, 5), buyer_reference="08215009-RECHNUNG-64", seller=SELLER,
+        buyer=BUYER, lines=invoice_lines, iban="DE75512108001245126199", payment_terms="Zahlbar in 30 Tagen",
+        due_date=dt.date(2027, 1, 4), contract_reference="ETT-2026-003", order_reference="BRU-2026-012",
+        exemption_reason="Nicht steuerbar (§ 2b UStG)",
+    )  # fmt: skip
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(lines)
+def test_what_civicpool_writes_the_official_rules_accept_and_it_reads_back(
+    validator: Validator, invoice_lines: list[Line]
+) -> None:
+    written = ubl_invoice(_draft(invoice_lines))
+    report = validator.validate(written)
+    assert report.accepted, [(f.rule_id, f.text) for f in report.findings if f.severity in ("fatal", "error")]
+    read = extract(written)
+    net = sum(line.net_cents for line in invoice_lines)
+    rates = {line.vat_rate_bps for line in invoice_lines}
+    tax = sum(vat_cents(sum(x.net_cents for x in invoice_lines if x.vat_rate_bps == r), r) for r in rates)
+    assert (read.tax_exclusive, read.tax_total, read.tax_inclusive) == (
+        Decimal(net) / 100, Decimal(tax) / 100, Decimal(net + tax) / 100)  # fmt: skip
+    assert [(x.seller_item_id, x.name, x.quantity) for x in read.lines] == [
+        (x.item_id, " ".join(x.name.split()), x.quantity) for x in invoice_lines]  # fmt: skip  # read: spaces folded
+    assert (read.buyer_reference, read.contract_reference, read.order_reference) == (
+        "08215009-RECHNUNG-64", "ETT-2026-003", "BRU-2026-012")  # fmt: skip
+
+
+def test_a_line_at_0_percent_needs_its_exemptions_reason() -> None:
+    draft = _draft([Line("X", "Umlage", 1, 100, 0)])
+    with pytest.raises(ValueError, match="BT-120"):
+        ubl_invoice(Draft(**{**draft.__dict__, "exemption_reason": ""}))
