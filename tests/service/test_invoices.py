@@ -121,7 +121,7 @@ async def test_an_invoice_for_what_was_called_off_is_matched_approved_and_booked
     approved = (await invoicing.service.approve(BRUCHSAL_FINANCE, invoice.id, key="k1")).invoice
     assert (approved.status, approved.decided_by) == ("approved", "bruchsal.finance")
     async with invoicing.engine.connect() as connection:
-        entries = dict((await connection.execute(text(
+        entries: dict[str, int] = dict((await connection.execute(text(
             "SELECT account, amount_cents FROM ledger_entries WHERE transaction_id = :t"),
             {"t": approved.transaction_id})).all())  # fmt: skip
     assert entries == {f"invoiced:{invoicing.contract_id}": -net, "city:bruchsal": -tax,

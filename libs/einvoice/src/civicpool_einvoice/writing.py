@@ -103,7 +103,7 @@ def _party(party: Party, *, seller: bool) -> etree._Element:
             CBC.CityName(party.city),
             CBC.PostalZone(party.postal_code),
             CAC.Country(CBC.IdentificationCode(party.country)),
-        ),  # fmt: skip
+        ),
     ]
     if party.vat_id:
         parts.append(CAC.PartyTaxScheme(CBC.CompanyID(party.vat_id), CAC.TaxScheme(CBC.ID("VAT"))))
