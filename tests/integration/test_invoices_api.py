@@ -141,3 +141,15 @@ def test_a_zugferd_basic_profile_is_kept_and_told_it_is_not_enough(api: ApiFacto
     assert answer.status_code == 201, answer.text
     assert (answer.json()["status"], answer.json()["format"]) == ("invalid", "pdf")
     assert "profile BASIC is not enough for a public buyer" in answer.json()["problem"]
+
+
+def test_the_vendor_reads_its_orders_with_the_leitweg_id_to_invoice_them_to(api: ApiFactory) -> None:
+    vpn = _vpn(api)
+    number = _call_off(api, vpn["id"], 1)
+    orders = api("vendor.rheintal").get(f"/contracts/{vpn['id']}/call-offs", params={"limit": 500}).json()
+    mine = next(o for o in orders["data"] if o["reference"] == number)
+    assert (mine["city_id"], mine["quantity"], mine["leitweg_id"]) == ("bruchsal", 1, BRUCHSAL_LW)
+    assert mine["billing_unit"] == "Stadtverwaltung Bruchsal" and not mine["reversed"]
+    rastatt = api("rastatt.finance").get(f"/contracts/{vpn['id']}/call-offs", params={"limit": 500}).json()["data"]
+    assert rastatt and {o["city_id"] for o in rastatt} == {"rastatt"}
+    assert api("vendor.schwarzwald").get(f"/contracts/{vpn['id']}/call-offs").status_code == 404

@@ -24,6 +24,7 @@ from civicpool_common.lifecycle import StateConflict
 from civicpool_common.messages import rendered
 from civicpool_common.timestamps import network_today
 from civicpool_contracts.invoices import InvoiceService, InvoiceView
+from civicpool_contracts.orders import OrderService
 from civicpool_contracts.reports import ReportService
 from civicpool_contracts.usage import UsageService
 from pypdf import PdfWriter
@@ -205,7 +206,7 @@ async def test_another_citys_leitweg_id_on_a_call_off_is_a_mismatch(invoicing: I
     assert view.invoice.status == "mismatched"
     assert [(m["term"], m["expected"], m["invoiced"]) for m in view.invoice.mismatches] == [
         ("buyer_reference", "bruchsal", "buehl")]  # fmt: skip
-    unknown = await invoicing.upload(invoicing.invoice("R-2", leitweg_id="99-12-58"))
+    unknown = await invoicing.upload(invoicing.invoice("R-2", leitweg_id=str(leitweg.make("08999999", "RECHNUNG"))))
     assert unknown.invoice.mismatches[0]["term"] == "buyer_reference"
     assert "is no Leitweg-ID of a member city" in rendered(unknown.mismatch_texts()[0], "en")
     by_number = await invoicing.upload(invoicing.invoice("R-3", contract="", order=number))
@@ -336,3 +337,30 @@ async def test_the_vendor_and_the_citys_finance_are_told_by_mail(invoicing: Invo
     rejected = mails[f"{differing.id}/invoice_outcome/rejected"]["values"]
     assert (rejected["reason"], rejected["buyer"], rejected["path"]) == (
         "Preis laut Vertrag beachten", "Stadtverwaltung Bruchsal", f"invoices/{differing.id}")  # fmt: skip
+
+
+async def test_a_leitweg_id_with_wrong_check_digits_makes_the_invoice_invalid(invoicing: Invoicing) -> None:
+    await invoicing.call_off("bruchsal", 40)
+    wrong = BRUCHSAL_LW[:-2] + ("00" if not BRUCHSAL_LW.endswith("00") else "01")
+    view = await invoicing.upload(invoicing.invoice("R-1", leitweg_id=wrong))
+    assert view.invoice.status == "invalid"
+    [finding] = [f for f in view.invoice.findings if f["severity"] in ("fatal", "error")]
+    assert (finding["rule_id"], finding["rules"]) == ("CIVICPOOL-LEITWEG-ID", "civicpool")
+    assert BRUCHSAL_LW[-2:] in finding["text"], finding  # the right check digits are named
+
+
+async def test_the_vendor_reads_each_call_off_with_the_leitweg_id_to_invoice_it_to(invoicing: Invoicing) -> None:
+    number = await invoicing.call_off("bruchsal", 40)
+    await invoicing.call_off("buehl", 5)
+    orders = OrderService(session_factory(invoicing.engine), invoicing.catalog)
+    seen = await orders.of_contract(RHEINTAL, invoicing.contract_id, 50, "")
+    first = seen.records[0]
+    assert (first.reference, first.city_id, first.quantity, first.unit_price_cents, first.leitweg_id) == (
+        number, "bruchsal", 40, PRICE, BRUCHSAL_LW)  # fmt: skip
+    assert not first.reversed
+    assert {o.city_id: o.leitweg_id for o in seen.records} == {"bruchsal": BRUCHSAL_LW, "buehl": BUEHL_LW}
+    own = await orders.of_contract(BRUCHSAL_FINANCE, invoicing.contract_id, 50, "")
+    assert [o.city_id for o in own.records] == ["bruchsal"]
+    for outsider in (vendor("schwarzwald"), RASTATT_FINANCE):
+        with pytest.raises(NotFound):
+            await orders.of_contract(outsider, invoicing.contract_id, 50, "")

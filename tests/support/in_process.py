@@ -72,9 +72,13 @@ class InProcessCatalog(InProcessResolver):
         return {c.id: PartyInfo(c.id, c.name, c.ags, "DE", c.active) for c in page.records}
 
     async def invoice_parties(
-        self, principal: Principal, leitweg_id: str, vat_id: str, item_ids: list[str]
+        self, principal: Principal, leitweg_id: str, vat_id: str, item_ids: Sequence[str], city_ids: Sequence[str] = ()
     ) -> InvoiceParties:
-        return InvoiceParties(*await self._catalog.invoice_parties(leitweg_id, vat_id, item_ids))
+        city, unit, vendor_id, rates, defaults = await self._catalog.invoice_parties(leitweg_id, vat_id, item_ids,
+                                                                                      city_ids)  # fmt: skip
+        return InvoiceParties(
+            city, unit, vendor_id, rates, {c: (u["leitweg_id"], u["name"]) for c, u in defaults.items()}
+        )
 
     async def vendors(self, principal: Principal) -> dict[str, PartyInfo]:
         page = await self._catalog.list_page(VENDORS, 500, "", include_inactive=True)

@@ -98,6 +98,7 @@ REPLIES: list[tuple[type[Message], Callable[[Any], Any], Callable[[Any], Message
         contracts.mini_competitions_page_from_proto,
         contracts.mini_competitions_page_to_proto,
     ),
+    (contracts_pb.ListCallOffsResponse, contracts.call_offs_page_from_proto, contracts.call_offs_page_to_proto),
     (contracts_pb.Invoice, invoices.invoice_from_proto, invoices.invoice_to_proto),
     (contracts_pb.ListInvoicesResponse, invoices.invoices_page_from_proto, invoices.invoices_page_to_proto),
 ]
@@ -286,6 +287,8 @@ BODIES: list[tuple[str, st.SearchStrategy[Any], Callable[[Any], Body], Callable[
      tenders.external_award_from_proto, tenders.external_award_to_proto),
     ("pass on", requests(contracts_pb.PassOnCallOffRequest, id=st.just("t"), idempotency_key=st.just("k")),
      contracts.pass_on_from_proto, lambda body: contracts.pass_on_to_proto("t", body, "k")),
+    ("call-offs query", requests(contracts_pb.ListCallOffsRequest, contract_id=st.just("c")),
+     contracts.call_offs_query_from_proto, lambda params: contracts.call_offs_query_to_proto("c", params)),
     ("invoices query", requests(contracts_pb.ListInvoicesRequest), invoices.invoices_query_from_proto,
      invoices.invoices_query_to_proto),
     ("rejection", requests(contracts_pb.DecideInvoiceRequest, id=st.just("i"), idempotency_key=st.just("k")),

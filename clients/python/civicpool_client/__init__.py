@@ -53,6 +53,7 @@ __all__ = [
     "BudgetBody",
     "BudgetReport",
     "BudgetRow",
+    "CallOff",
     "CallOffBody",
     "ChangeKind",
     "City",
@@ -137,6 +138,7 @@ __all__ = [
     "OfferBody",
     "Operation",
     "PageBid",
+    "PageCallOff",
     "PageCity",
     "PageComplaint",
     "PageContract",
@@ -237,6 +239,7 @@ from civicpool_client.models.budget import Budget as Budget
 from civicpool_client.models.budget_body import BudgetBody as BudgetBody
 from civicpool_client.models.budget_report import BudgetReport as BudgetReport
 from civicpool_client.models.budget_row import BudgetRow as BudgetRow
+from civicpool_client.models.call_off import CallOff as CallOff
 from civicpool_client.models.call_off_body import CallOffBody as CallOffBody
 from civicpool_client.models.change_kind import ChangeKind as ChangeKind
 from civicpool_client.models.city import City as City
@@ -321,6 +324,7 @@ from civicpool_client.models.notification_settings_update import NotificationSet
 from civicpool_client.models.offer_body import OfferBody as OfferBody
 from civicpool_client.models.operation import Operation as Operation
 from civicpool_client.models.page_bid import PageBid as PageBid
+from civicpool_client.models.page_call_off import PageCallOff as PageCallOff
 from civicpool_client.models.page_city import PageCity as PageCity
 from civicpool_client.models.page_complaint import PageComplaint as PageComplaint
 from civicpool_client.models.page_contract import PageContract as PageContract

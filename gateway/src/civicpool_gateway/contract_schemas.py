@@ -80,6 +80,21 @@ class ContractListParams(ListParams):
     reference: str | None = ReferenceFilter
 
 
+class CallOff(BaseModel):
+    """A call-off under a contract as its vendor receives it: an order to deliver, and to invoice."""
+
+    transaction_id: str
+    reference: str = Field(description="The call-off's number, e.g. BRU-2026-012: the invoice's order reference "
+                           "(BT-13)")  # fmt: skip
+    city_id: str
+    quantity: int
+    unit_price_cents: int = Field(description="Net: the price the invoice states for it")
+    called_off_at: dt.datetime
+    reversed: bool = Field(description="Reversed, or passed on to another vendor: not to be invoiced")
+    leitweg_id: str = Field(description="Where the city receives the invoice: its Leitweg-ID (BT-10)")
+    billing_unit: str
+
+
 # -- contracts in use ---------------------------------------------------------------------------
 
 CityId = Annotated[str, Field(min_length=1, max_length=40, examples=["bruchsal"])]

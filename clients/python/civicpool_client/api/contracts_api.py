@@ -25,6 +25,7 @@ from civicpool_client.models.contract_change_body import ContractChangeBody
 from civicpool_client.models.contract_history import ContractHistory
 from civicpool_client.models.move_body import MoveBody
 from civicpool_client.models.operation import Operation
+from civicpool_client.models.page_call_off import PageCallOff
 from civicpool_client.models.page_contract import PageContract
 from civicpool_client.models.quota_shift import QuotaShift
 from civicpool_client.models.quota_shift_body import QuotaShiftBody
@@ -1264,6 +1265,334 @@ class ContractsApi:
         return self.api_client.param_serialize(
             method='GET',
             resource_path='/api/v1/contracts/{id}',
+            path_params=_path_params,
+            query_params=_query_params,
+            header_params=_header_params,
+            body=_body_params,
+            post_params=_form_params,
+            files=_files,
+            auth_settings=_auth_settings,
+            collection_formats=_collection_formats,
+            _host=_host,
+            _request_auth=_request_auth
+        )
+
+
+
+
+    @validate_call
+    def list_call_offs(
+        self,
+        id: Annotated[str, Field(min_length=1, strict=True, max_length=64)],
+        limit: Annotated[Optional[Annotated[int, Field(le=500, strict=True, ge=1)]], Field(description="Page size, at most 500")] = None,
+        cursor: Annotated[Optional[Annotated[str, Field(strict=True, max_length=512)]], Field(description="`next_cursor` of the previous page")] = None,
+        include_inactive: Annotated[Optional[StrictBool], Field(description="Also list deactivated records")] = None,
+        _request_timeout: Union[
+            None,
+            Annotated[StrictFloat, Field(gt=0)],
+            Tuple[
+                Annotated[StrictFloat, Field(gt=0)],
+                Annotated[StrictFloat, Field(gt=0)]
+            ]
+        ] = None,
+        _request_auth: Optional[Dict[StrictStr, Any]] = None,
+        _content_type: Optional[StrictStr] = None,
+        _headers: Optional[Dict[StrictStr, Any]] = None,
+        _host_index: Annotated[StrictInt, Field(ge=0, le=0)] = 0,
+    ) -> PageCallOff:
+        """A contract's call-offs: the orders to deliver and to invoice
+
+        Oldest first. Each call-off from the vendor (not a take from the pool) with its number (the invoice's BT-13), city, quantity, unit price, whether it was reversed, and the city's Leitweg-ID (the invoice's BT-10). The contract's vendor, leads, admins and the network's finance see every city's; a city's users their own city's.
+
+        :param id: (required)
+        :type id: str
+        :param limit: Page size, at most 500
+        :type limit: int
+        :param cursor: `next_cursor` of the previous page
+        :type cursor: str
+        :param include_inactive: Also list deactivated records
+        :type include_inactive: bool
+        :param _request_timeout: timeout setting for this request. If one
+                                 number provided, it will be total request
+                                 timeout. It can also be a pair (tuple) of
+                                 (connection, read) timeouts.
+        :type _request_timeout: int, tuple(int, int), optional
+        :param _request_auth: set to override the auth_settings for an a single
+                              request; this effectively ignores the
+                              authentication in the spec for a single request.
+        :type _request_auth: dict, optional
+        :param _content_type: force content-type for the request.
+        :type _content_type: str, Optional
+        :param _headers: set to override the headers for a single
+                         request; this effectively ignores the headers
+                         in the spec for a single request.
+        :type _headers: dict, optional
+        :param _host_index: set to override the host_index for a single
+                            request; this effectively ignores the host_index
+                            in the spec for a single request.
+        :type _host_index: int, optional
+        :return: Returns the result object.
+        """ # noqa: E501
+
+        _param = self._list_call_offs_serialize(
+            id=id,
+            limit=limit,
+            cursor=cursor,
+            include_inactive=include_inactive,
+            _request_auth=_request_auth,
+            _content_type=_content_type,
+            _headers=_headers,
+            _host_index=_host_index
+        )
+
+        _response_types_map: Dict[str, Optional[str]] = {
+            '200': "PageCallOff",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '422': "Problem",
+            '503': "Problem",
+        }
+        response_data = self.api_client.call_api(
+            *_param,
+            _request_timeout=_request_timeout
+        )
+        response_data.read()
+        return self.api_client.response_deserialize(
+            response_data=response_data,
+            response_types_map=_response_types_map,
+        ).data
+
+
+    @validate_call
+    def list_call_offs_with_http_info(
+        self,
+        id: Annotated[str, Field(min_length=1, strict=True, max_length=64)],
+        limit: Annotated[Optional[Annotated[int, Field(le=500, strict=True, ge=1)]], Field(description="Page size, at most 500")] = None,
+        cursor: Annotated[Optional[Annotated[str, Field(strict=True, max_length=512)]], Field(description="`next_cursor` of the previous page")] = None,
+        include_inactive: Annotated[Optional[StrictBool], Field(description="Also list deactivated records")] = None,
+        _request_timeout: Union[
+            None,
+            Annotated[StrictFloat, Field(gt=0)],
+            Tuple[
+                Annotated[StrictFloat, Field(gt=0)],
+                Annotated[StrictFloat, Field(gt=0)]
+            ]
+        ] = None,
+        _request_auth: Optional[Dict[StrictStr, Any]] = None,
+        _content_type: Optional[StrictStr] = None,
+        _headers: Optional[Dict[StrictStr, Any]] = None,
+        _host_index: Annotated[StrictInt, Field(ge=0, le=0)] = 0,
+    ) -> ApiResponse[PageCallOff]:
+        """A contract's call-offs: the orders to deliver and to invoice
+
+        Oldest first. Each call-off from the vendor (not a take from the pool) with its number (the invoice's BT-13), city, quantity, unit price, whether it was reversed, and the city's Leitweg-ID (the invoice's BT-10). The contract's vendor, leads, admins and the network's finance see every city's; a city's users their own city's.
+
+        :param id: (required)
+        :type id: str
+        :param limit: Page size, at most 500
+        :type limit: int
+        :param cursor: `next_cursor` of the previous page
+        :type cursor: str
+        :param include_inactive: Also list deactivated records
+        :type include_inactive: bool
+        :param _request_timeout: timeout setting for this request. If one
+                                 number provided, it will be total request
+                                 timeout. It can also be a pair (tuple) of
+                                 (connection, read) timeouts.
+        :type _request_timeout: int, tuple(int, int), optional
+        :param _request_auth: set to override the auth_settings for an a single
+                              request; this effectively ignores the
+                              authentication in the spec for a single request.
+        :type _request_auth: dict, optional
+        :param _content_type: force content-type for the request.
+        :type _content_type: str, Optional
+        :param _headers: set to override the headers for a single
+                         request; this effectively ignores the headers
+                         in the spec for a single request.
+        :type _headers: dict, optional
+        :param _host_index: set to override the host_index for a single
+                            request; this effectively ignores the host_index
+                            in the spec for a single request.
+        :type _host_index: int, optional
+        :return: Returns the result object.
+        """ # noqa: E501
+
+        _param = self._list_call_offs_serialize(
+            id=id,
+            limit=limit,
+            cursor=cursor,
+            include_inactive=include_inactive,
+            _request_auth=_request_auth,
+            _content_type=_content_type,
+            _headers=_headers,
+            _host_index=_host_index
+        )
+
+        _response_types_map: Dict[str, Optional[str]] = {
+            '200': "PageCallOff",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '422': "Problem",
+            '503': "Problem",
+        }
+        response_data = self.api_client.call_api(
+            *_param,
+            _request_timeout=_request_timeout
+        )
+        response_data.read()
+        return self.api_client.response_deserialize(
+            response_data=response_data,
+            response_types_map=_response_types_map,
+        )
+
+
+    @validate_call
+    def list_call_offs_without_preload_content(
+        self,
+        id: Annotated[str, Field(min_length=1, strict=True, max_length=64)],
+        limit: Annotated[Optional[Annotated[int, Field(le=500, strict=True, ge=1)]], Field(description="Page size, at most 500")] = None,
+        cursor: Annotated[Optional[Annotated[str, Field(strict=True, max_length=512)]], Field(description="`next_cursor` of the previous page")] = None,
+        include_inactive: Annotated[Optional[StrictBool], Field(description="Also list deactivated records")] = None,
+        _request_timeout: Union[
+            None,
+            Annotated[StrictFloat, Field(gt=0)],
+            Tuple[
+                Annotated[StrictFloat, Field(gt=0)],
+                Annotated[StrictFloat, Field(gt=0)]
+            ]
+        ] = None,
+        _request_auth: Optional[Dict[StrictStr, Any]] = None,
+        _content_type: Optional[StrictStr] = None,
+        _headers: Optional[Dict[StrictStr, Any]] = None,
+        _host_index: Annotated[StrictInt, Field(ge=0, le=0)] = 0,
+    ) -> RESTResponseType:
+        """A contract's call-offs: the orders to deliver and to invoice
+
+        Oldest first. Each call-off from the vendor (not a take from the pool) with its number (the invoice's BT-13), city, quantity, unit price, whether it was reversed, and the city's Leitweg-ID (the invoice's BT-10). The contract's vendor, leads, admins and the network's finance see every city's; a city's users their own city's.
+
+        :param id: (required)
+        :type id: str
+        :param limit: Page size, at most 500
+        :type limit: int
+        :param cursor: `next_cursor` of the previous page
+        :type cursor: str
+        :param include_inactive: Also list deactivated records
+        :type include_inactive: bool
+        :param _request_timeout: timeout setting for this request. If one
+                                 number provided, it will be total request
+                                 timeout. It can also be a pair (tuple) of
+                                 (connection, read) timeouts.
+        :type _request_timeout: int, tuple(int, int), optional
+        :param _request_auth: set to override the auth_settings for an a single
+                              request; this effectively ignores the
+                              authentication in the spec for a single request.
+        :type _request_auth: dict, optional
+        :param _content_type: force content-type for the request.
+        :type _content_type: str, Optional
+        :param _headers: set to override the headers for a single
+                         request; this effectively ignores the headers
+                         in the spec for a single request.
+        :type _headers: dict, optional
+        :param _host_index: set to override the host_index for a single
+                            request; this effectively ignores the host_index
+                            in the spec for a single request.
+        :type _host_index: int, optional
+        :return: Returns the result object.
+        """ # noqa: E501
+
+        _param = self._list_call_offs_serialize(
+            id=id,
+            limit=limit,
+            cursor=cursor,
+            include_inactive=include_inactive,
+            _request_auth=_request_auth,
+            _content_type=_content_type,
+            _headers=_headers,
+            _host_index=_host_index
+        )
+
+        _response_types_map: Dict[str, Optional[str]] = {
+            '200': "PageCallOff",
+            '401': "Problem",
+            '403': "Problem",
+            '404': "Problem",
+            '422': "Problem",
+            '503': "Problem",
+        }
+        response_data = self.api_client.call_api(
+            *_param,
+            _request_timeout=_request_timeout
+        )
+        return response_data.response
+
+
+    def _list_call_offs_serialize(
+        self,
+        id,
+        limit,
+        cursor,
+        include_inactive,
+        _request_auth,
+        _content_type,
+        _headers,
+        _host_index,
+    ) -> RequestSerialized:
+
+        _host = None
+
+        _collection_formats: Dict[str, str] = {
+        }
+
+        _path_params: Dict[str, str] = {}
+        _query_params: List[Tuple[str, str]] = []
+        _header_params: Dict[str, Optional[str]] = _headers or {}
+        _form_params: List[Tuple[str, str]] = []
+        _files: Dict[
+            str, Union[str, bytes, List[str], List[bytes], List[Tuple[str, bytes]]]
+        ] = {}
+        _body_params: Optional[bytes] = None
+
+        # process the path parameters
+        if id is not None:
+            _path_params['id'] = id
+        # process the query parameters
+        if limit is not None:
+            
+            _query_params.append(('limit', limit))
+            
+        if cursor is not None:
+            
+            _query_params.append(('cursor', cursor))
+            
+        if include_inactive is not None:
+            
+            _query_params.append(('include_inactive', include_inactive))
+            
+        # process the header parameters
+        # process the form parameters
+        # process the body parameter
+
+
+        # set the HTTP header `Accept`
+        if 'Accept' not in _header_params:
+            _header_params['Accept'] = self.api_client.select_header_accept(
+                [
+                    'application/json', 
+                    'application/problem+json'
+                ]
+            )
+
+
+        # authentication setting
+        _auth_settings: List[str] = [
+            'HTTPBearer'
+        ]
+
+        return self.api_client.param_serialize(
+            method='GET',
+            resource_path='/api/v1/contracts/{id}/call-offs',
             path_params=_path_params,
             query_params=_query_params,
             header_params=_header_params,

@@ -29,6 +29,7 @@ from civicpool_client.models.budget import Budget
 from civicpool_client.models.budget_body import BudgetBody
 from civicpool_client.models.budget_report import BudgetReport
 from civicpool_client.models.budget_row import BudgetRow
+from civicpool_client.models.call_off import CallOff
 from civicpool_client.models.call_off_body import CallOffBody
 from civicpool_client.models.change_kind import ChangeKind
 from civicpool_client.models.city import City
@@ -113,6 +114,7 @@ from civicpool_client.models.notification_settings_update import NotificationSet
 from civicpool_client.models.offer_body import OfferBody
 from civicpool_client.models.operation import Operation
 from civicpool_client.models.page_bid import PageBid
+from civicpool_client.models.page_call_off import PageCallOff
 from civicpool_client.models.page_city import PageCity
 from civicpool_client.models.page_complaint import PageComplaint
 from civicpool_client.models.page_contract import PageContract

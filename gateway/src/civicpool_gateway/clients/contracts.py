@@ -14,6 +14,7 @@ from civicpool_gateway.contract_schemas import (
     Budget,
     BudgetBody,
     BudgetReport,
+    CallOff,
     CallOffBody,
     Contract,
     ContractChange,
@@ -66,6 +67,10 @@ class ContractsClient(ServiceClient):
     async def get_contract(self, contract_id: str, token: str) -> Contract:
         reply = await self._call(self._stub.GetContract, pb.GetContractRequest(id=contract_id), token)
         return serde.contract_from_proto(reply)
+
+    async def list_call_offs(self, contract_id: str, params: ListParams, token: str) -> Page[CallOff]:
+        request = serde.call_offs_query_to_proto(contract_id, params)
+        return serde.call_offs_page_from_proto(await self._call(self._stub.ListCallOffs, request, token))
 
     # -- contracts in use ------------------------------------------------------
 

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Header, Query, Response, status
 from civicpool_gateway.auth import CallerDep, LeadDep
 from civicpool_gateway.clients import ClientsDep
 from civicpool_gateway.contract_schemas import (
+    CallOff,
     CallOffBody,
     Contract,
     ContractChange,
@@ -25,7 +26,7 @@ from civicpool_gateway.contract_schemas import (
     SharedCostBody,
     Utilisation,
 )
-from civicpool_gateway.schemas import Page, ResourceId
+from civicpool_gateway.schemas import ListParams, Page, ResourceId
 from civicpool_gateway.versioning import version_if_named, with_etag
 
 router = APIRouter(tags=["contracts"])
@@ -45,6 +46,18 @@ async def list_contracts(
 @router.get("/contracts/{id}", summary="Read a framework contract", description=VISIBILITY, response_model=Contract)
 async def get_contract(id: ResourceId, caller: CallerDep, services: ClientsDep, response: Response) -> Contract:
     return with_etag(await services.contracts.get_contract(id, caller.token), response)
+
+
+@router.get("/contracts/{id}/call-offs", summary="A contract's call-offs: the orders to deliver and to invoice",
+            response_model=Page[CallOff],
+            description="Oldest first. Each call-off from the vendor (not a take from the pool) with its number (the "
+            "invoice's BT-13), city, quantity, unit price, whether it was reversed, and the city's Leitweg-ID (the "
+            "invoice's BT-10). The contract's vendor, leads, admins and the network's finance see every city's; a "
+            "city's users their own city's.")  # fmt: skip
+async def list_call_offs(
+    id: ResourceId, caller: CallerDep, services: ClientsDep, params: Annotated[ListParams, Query()]
+) -> Page[CallOff]:
+    return await services.contracts.list_call_offs(id, params, caller.token)
 
 
 # -- contracts in use ---------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from civicpool_gateway.contract_schemas import (
     BudgetBody,
     BudgetReport,
     BudgetRow,
+    CallOff,
     CallOffBody,
     CityUse,
     Contract,
@@ -157,6 +158,39 @@ def contract_to_proto(contract: Contract) -> pb.Contract:
         created_at=to_timestamp(contract.created_at),
         framework=framework_to_proto(contract.framework) if contract.framework else None,
     )
+
+
+def call_off_record_from_proto(message: pb.CallOff) -> CallOff:
+    return CallOff(
+        transaction_id=message.transaction_id, reference=message.reference, city_id=message.city_id,
+        quantity=message.quantity, unit_price_cents=message.unit_price_cents,
+        called_off_at=time_or_none(message.HasField("called_off_at"), message.called_off_at),
+        reversed=message.reversed, leitweg_id=message.leitweg_id, billing_unit=message.billing_unit,
+    )  # fmt: skip
+
+
+def call_off_record_to_proto(call_off: CallOff) -> pb.CallOff:
+    return pb.CallOff(
+        **call_off.model_dump(exclude={"called_off_at"}), called_off_at=to_timestamp(call_off.called_off_at)
+    )
+
+
+def call_offs_page_from_proto(reply: pb.ListCallOffsResponse) -> Page[CallOff]:
+    return Page[CallOff](data=[call_off_record_from_proto(c) for c in reply.call_offs],
+                         next_cursor=cursor_or_none(reply.next_cursor))  # fmt: skip
+
+
+def call_offs_page_to_proto(page: Page[CallOff]) -> pb.ListCallOffsResponse:
+    return pb.ListCallOffsResponse(call_offs=[call_off_record_to_proto(c) for c in page.data],
+                                   next_cursor=page.next_cursor or "")  # fmt: skip
+
+
+def call_offs_query_to_proto(contract_id: str, params: ListParams) -> pb.ListCallOffsRequest:
+    return pb.ListCallOffsRequest(contract_id=contract_id, page=page_request(params))
+
+
+def call_offs_query_from_proto(request: pb.ListCallOffsRequest) -> ListParams:
+    return list_params_from_proto(request.page)
 
 
 def contracts_query_to_proto(params: ContractListParams) -> pb.ListContractsRequest:

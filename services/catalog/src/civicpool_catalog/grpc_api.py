@@ -330,10 +330,14 @@ class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
         )
 
     async def FindInvoiceParties(self, request: pb.FindInvoicePartiesRequest, context: Context) -> pb.InvoiceParties:
-        city_id, unit, vendor_id, rates = await self._service.invoice_parties(
-            request.leitweg_id, request.vat_id, list(request.item_ids)
+        city_id, unit, vendor_id, rates, defaults = await self._service.invoice_parties(
+            request.leitweg_id, request.vat_id, list(request.item_ids), list(request.city_ids)
         )
-        return pb.InvoiceParties(city_id=city_id, billing_unit=unit, vendor_id=vendor_id, vat_rate_bps=rates)
+        billing_units = {
+            city: pb.BillingUnit(leitweg_id=u["leitweg_id"], name=u["name"]) for city, u in defaults.items()
+        }
+        return pb.InvoiceParties(city_id=city_id, billing_unit=unit, vendor_id=vendor_id, vat_rate_bps=rates,
+                                 billing_units=billing_units)  # fmt: skip
 
 
 @contextlib.asynccontextmanager

@@ -339,22 +339,24 @@ class CatalogService:
             )
 
     async def invoice_parties(
-        self, leitweg_id: str, vat_id: str, item_ids: Sequence[str]
-    ) -> tuple[str, str, str, dict[str, int]]:
+        self, leitweg_id: str, vat_id: str, item_ids: Sequence[str], city_ids: Sequence[str] = ()
+    ) -> tuple[str, str, str, dict[str, int], dict[str, dict[str, str]]]:
         """Whom an e-invoice names: (city, its billing unit's name) by Leitweg-ID, the vendor by VAT id, and the
-        items' VAT rates; "" where nothing matches."""
-        if len(item_ids) > MAX_LIMIT:
-            raise InvalidArgument.for_field("item_ids", Text("at most {limit} ids per call, not {count}",
-                                                             limit=MAX_LIMIT, count=len(item_ids)))  # fmt: skip
+        items' VAT rates; "" where nothing matches. And the default billing unit of each of `city_ids`."""
+        for name, values in (("item_ids", item_ids), ("city_ids", city_ids)):
+            if len(values) > MAX_LIMIT:
+                raise InvalidArgument.for_field(name, Text("at most {limit} ids per call, not {count}",
+                                                           limit=MAX_LIMIT, count=len(values)))  # fmt: skip
         key = rules.leitweg_key(leitweg_id)
         async with self._sessions() as session:
-            units = await repository.billing_units_of_other_cities(session, "") if key else {}
+            units = await repository.billing_units_of_other_cities(session, "") if key or city_ids else {}
             owner = next(((city, unit["name"]) for city, their in units.items() for unit in their
                           if rules.leitweg_key(unit["leitweg_id"]) == key), ("", ""))  # fmt: skip
             vat_id = "".join(vat_id.split()).upper()
             vendor_id = await repository.vendor_by_vat_id(session, vat_id) if vat_id else ""
             rates = await repository.vat_rates(session, item_ids) if item_ids else {}
-        return owner[0], owner[1], vendor_id, rates
+        defaults = {city: units[city][0] for city in city_ids if units.get(city)}
+        return owner[0], owner[1], vendor_id, rates, defaults
 
     # -- cost splitting ------------------------------------------------------
 

@@ -9,6 +9,7 @@ real services in-process.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -55,11 +56,12 @@ class InvoiceParties:
     billing_unit: str
     vendor_id: str  # whose VAT id it is
     vat_rate_bps: dict[str, int]  # item id -> its VAT rate
+    billing_units: dict[str, tuple[str, str]]  # city id -> its default billing unit (Leitweg-ID, name)
 
 
 class InvoiceCatalog(Protocol):
     async def invoice_parties(
-        self, principal: Principal, leitweg_id: str, vat_id: str, item_ids: list[str]
+        self, principal: Principal, leitweg_id: str, vat_id: str, item_ids: Sequence[str], city_ids: Sequence[str] = ()
     ) -> InvoiceParties: ...
 
 
@@ -99,8 +101,11 @@ class GrpcCatalog(CatalogResolver):
         return {part.city_id: part.amount_cents for part in reply.parts}
 
     async def invoice_parties(
-        self, principal: Principal, leitweg_id: str, vat_id: str, item_ids: list[str]
+        self, principal: Principal, leitweg_id: str, vat_id: str, item_ids: Sequence[str], city_ids: Sequence[str] = ()
     ) -> InvoiceParties:
-        request = catalog_pb.FindInvoicePartiesRequest(leitweg_id=leitweg_id, vat_id=vat_id, item_ids=item_ids)
+        request = catalog_pb.FindInvoicePartiesRequest(
+            leitweg_id=leitweg_id, vat_id=vat_id, item_ids=list(item_ids), city_ids=list(city_ids)
+        )
         reply = await call_as_caller("catalog", self._stub.FindInvoiceParties, request, self._deadline)
-        return InvoiceParties(reply.city_id, reply.billing_unit, reply.vendor_id, dict(reply.vat_rate_bps))
+        units = {city: (unit.leitweg_id, unit.name) for city, unit in reply.billing_units.items()}
+        return InvoiceParties(reply.city_id, reply.billing_unit, reply.vendor_id, dict(reply.vat_rate_bps), units)

@@ -48,6 +48,7 @@ from civicpool_contracts.models import (
     LedgerTransaction,
     NotificationOrder,
 )
+from civicpool_contracts.orders import OrderService
 from civicpool_contracts.renewals import RenewalService, remind_notice_dates
 from civicpool_contracts.reports import ReportService
 from civicpool_contracts.service import AwardedItem, AwardOrder, ContractsService, ContractView
@@ -227,6 +228,7 @@ class ContractsServicer(contracts_pb2_grpc.ContractsServiceServicer):
         changes: ChangeService,
         competitions: CompetitionService,
         invoices: InvoiceService,
+        orders: OrderService,
     ) -> None:
         self._service = service
         self._usage = usage
@@ -235,6 +237,19 @@ class ContractsServicer(contracts_pb2_grpc.ContractsServiceServicer):
         self._changes = changes
         self._competitions = competitions
         self._invoices = invoices
+        self._orders = orders
+
+    async def ListCallOffs(self, request: pb.ListCallOffsRequest, context: Context) -> pb.ListCallOffsResponse:
+        page = await self._orders.of_contract(
+            current_principal(), request.contract_id, request.page.limit, request.page.cursor
+        )
+        return pb.ListCallOffsResponse(
+            call_offs=[pb.CallOff(transaction_id=o.transaction_id, reference=o.reference, city_id=o.city_id,
+                                  quantity=o.quantity, unit_price_cents=o.unit_price_cents,
+                                  called_off_at=to_timestamp(o.called_off_at), reversed=o.reversed,
+                                  leitweg_id=o.leitweg_id, billing_unit=o.billing_unit) for o in page.records],
+            next_cursor=page.next_cursor,
+        )  # fmt: skip
 
     # -- e-invoices ------------------------------------------------------------------------
 
@@ -540,8 +555,8 @@ async def register(
     reports, renewals = ReportService(sessions, catalog), RenewalService(sessions, demand, catalog)
     changes = ChangeService(sessions, catalog, settings.eu_threshold_cents)
     competitions = CompetitionService(sessions, catalog, usage)
-    invoices = InvoiceService(sessions, catalog)
-    servicer = ContractsServicer(service, usage, reports, renewals, changes, competitions, invoices)
+    invoices, orders = InvoiceService(sessions, catalog), OrderService(sessions, catalog)
+    servicer = ContractsServicer(service, usage, reports, renewals, changes, competitions, invoices, orders)
     contracts_pb2_grpc.add_ContractsServiceServicer_to_server(servicer, server)
     notices = NotificationRelay(sessions, NotificationOrder, notifications_channel, identity, deadline)
     keep = dt.timedelta(hours=settings.idempotency_keep_hours)

@@ -29,7 +29,7 @@ from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from civicpool_common import notify
+from civicpool_common import leitweg, notify
 from civicpool_common.auth import Principal, Role
 from civicpool_common.database import utc_now
 from civicpool_common.errors import InvalidArgument, NotFound, PermissionDenied
@@ -40,7 +40,7 @@ from civicpool_common.paging import Page, PageWindow
 from civicpool_common.vocabulary import InvoiceStatus
 from civicpool_einvoice import intake
 from civicpool_einvoice.extraction import InvoiceData, extract
-from civicpool_einvoice.validation import Refused, Report, Validator
+from civicpool_einvoice.validation import Finding, Refused, Report, Validator
 from sqlalchemy import Select, false, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -58,6 +58,12 @@ from civicpool_contracts.models import (
 )
 
 MAX_FILE_NAME = 255
+LEITWEG_RULE = "CIVICPOOL-LEITWEG-ID"  # civicpool's own check of BT-10, beside the official rules
+BUYER_REFERENCE = {
+    "UBL": "/ubl:Invoice/cbc:BuyerReference",
+    "CII": "/rsm:CrossIndustryInvoice/rsm:SupplyChainTradeTransaction/ram:ApplicableHeaderTradeAgreement/"
+    "ram:BuyerReference",
+}
 MIN_REASON = 10  # characters: a rejection tells the vendor what to correct
 DECIDABLE = {"approve": (InvoiceStatus.MATCHED,), "reject": (InvoiceStatus.MATCHED, InvoiceStatus.MISMATCHED)}
 
@@ -176,10 +182,24 @@ def read(content: bytes) -> Reading:
             else {"kind": "no_scenario", "specification": report.specification}
         )  # fmt: skip
         return Reading(upload.format, problem, report)
+    data = extract(upload.xml)
+    report = replace(report, findings=report.findings + _leitweg_findings(data))
     if not report.accepted:
         rejecting = [f for f in report.findings if f.severity in ("fatal", "error")]
-        return Reading(upload.format, {"kind": "rules", "count": len(rejecting)}, report, extract(upload.xml))
-    return Reading(upload.format, {}, report, extract(upload.xml))
+        return Reading(upload.format, {"kind": "rules", "count": len(rejecting)}, report, data)
+    return Reading(upload.format, {}, report, data)
+
+
+def _leitweg_findings(data: InvoiceData) -> tuple[Finding, ...]:
+    """BT-10 must be a Leitweg-ID with the right check digits (KoSIT's rules check only that there is one): an
+    invoice to a wrong one reaches no buyer, so it is refused like a broken rule, by civicpool's own."""
+    if not data.buyer_reference:
+        return ()  # BR-DE-15 says so already
+    try:
+        leitweg.parse(data.buyer_reference)
+    except leitweg.InvalidLeitwegId as invalid:
+        return (Finding(LEITWEG_RULE, "error", BUYER_REFERENCE[data.syntax], invalid.reason.render("en"), "civicpool"),)
+    return ()
 
 
 def _refusal(refused: Refused, size: int) -> dict[str, object]:

@@ -1115,10 +1115,15 @@ class FindInvoicePartiesRequest(_message.Message):
     LEITWEG_ID_FIELD_NUMBER: _builtins.int
     VAT_ID_FIELD_NUMBER: _builtins.int
     ITEM_IDS_FIELD_NUMBER: _builtins.int
+    CITY_IDS_FIELD_NUMBER: _builtins.int
     leitweg_id: _builtins.str
     vat_id: _builtins.str
     @_builtins.property
     def item_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """at most 500"""
+
+    @_builtins.property
+    def city_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """at most 500"""
 
     def __init__(
@@ -1127,10 +1132,11 @@ class FindInvoicePartiesRequest(_message.Message):
         leitweg_id: _builtins.str = ...,
         vat_id: _builtins.str = ...,
         item_ids: _abc.Iterable[_builtins.str] | None = ...,
+        city_ids: _abc.Iterable[_builtins.str] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["item_ids", b"item_ids", "leitweg_id", b"leitweg_id", "vat_id", b"vat_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["city_ids", b"city_ids", "item_ids", b"item_ids", "leitweg_id", b"leitweg_id", "vat_id", b"vat_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1160,10 +1166,32 @@ class InvoiceParties(_message.Message):
         def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
         def WhichOneof(self, oneof_group: _Never) -> None: ...
 
+    @_typing.final
+    class BillingUnitsEntry(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        KEY_FIELD_NUMBER: _builtins.int
+        VALUE_FIELD_NUMBER: _builtins.int
+        key: _builtins.str
+        @_builtins.property
+        def value(self) -> Global___BillingUnit: ...
+        def __init__(
+            self,
+            *,
+            key: _builtins.str = ...,
+            value: Global___BillingUnit | None = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _typing.Literal["value", b"value"]  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
     CITY_ID_FIELD_NUMBER: _builtins.int
     BILLING_UNIT_FIELD_NUMBER: _builtins.int
     VENDOR_ID_FIELD_NUMBER: _builtins.int
     VAT_RATE_BPS_FIELD_NUMBER: _builtins.int
+    BILLING_UNITS_FIELD_NUMBER: _builtins.int
     city_id: _builtins.str
     billing_unit: _builtins.str
     """the unit's name"""
@@ -1172,6 +1200,10 @@ class InvoiceParties(_message.Message):
     def vat_rate_bps(self) -> _containers.ScalarMap[_builtins.str, _builtins.int]:
         """item id -> its VAT rate"""
 
+    @_builtins.property
+    def billing_units(self) -> _containers.MessageMap[_builtins.str, Global___BillingUnit]:
+        """city id -> its default billing unit (cities without one left out)"""
+
     def __init__(
         self,
         *,
@@ -1179,10 +1211,11 @@ class InvoiceParties(_message.Message):
         billing_unit: _builtins.str = ...,
         vendor_id: _builtins.str = ...,
         vat_rate_bps: _abc.Mapping[_builtins.str, _builtins.int] | None = ...,
+        billing_units: _abc.Mapping[_builtins.str, Global___BillingUnit] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["billing_unit", b"billing_unit", "city_id", b"city_id", "vat_rate_bps", b"vat_rate_bps", "vendor_id", b"vendor_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["billing_unit", b"billing_unit", "billing_units", b"billing_units", "city_id", b"city_id", "vat_rate_bps", b"vat_rate_bps", "vendor_id", b"vendor_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

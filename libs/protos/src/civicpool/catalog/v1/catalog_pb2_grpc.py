@@ -312,7 +312,8 @@ class CatalogServiceServicer:
 
     def FindInvoiceParties(self, request, context):
         """Whom an e-invoice names: the city with a billing unit of this Leitweg-ID (BT-10, in either case), the
-        vendor with this VAT id (BT-31, spaces ignored), and each item's VAT rate. What is not found is left empty.
+        vendor with this VAT id (BT-31, spaces ignored), and each item's VAT rate; and where each city asked
+        receives its invoices (its default billing unit). What is not found is left empty.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

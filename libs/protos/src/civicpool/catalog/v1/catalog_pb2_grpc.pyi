@@ -69,7 +69,8 @@ class CatalogServiceStub:
     """
     FindInvoiceParties: _grpc.UnaryUnaryMultiCallable[_catalog_pb2.FindInvoicePartiesRequest, _catalog_pb2.InvoiceParties]
     """Whom an e-invoice names: the city with a billing unit of this Leitweg-ID (BT-10, in either case), the
-    vendor with this VAT id (BT-31, spaces ignored), and each item's VAT rate. What is not found is left empty.
+    vendor with this VAT id (BT-31, spaces ignored), and each item's VAT rate; and where each city asked
+    receives its invoices (its default billing unit). What is not found is left empty.
     """
 
 @_typing.type_check_only
@@ -113,7 +114,8 @@ class CatalogServiceAsyncStub(CatalogServiceStub):
     """
     FindInvoiceParties: _aio.UnaryUnaryMultiCallable[_catalog_pb2.FindInvoicePartiesRequest, _catalog_pb2.InvoiceParties]  # type: ignore[assignment]
     """Whom an e-invoice names: the city with a billing unit of this Leitweg-ID (BT-10, in either case), the
-    vendor with this VAT id (BT-31, spaces ignored), and each item's VAT rate. What is not found is left empty.
+    vendor with this VAT id (BT-31, spaces ignored), and each item's VAT rate; and where each city asked
+    receives its invoices (its default billing unit). What is not found is left empty.
     """
 
 class CatalogServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -298,7 +300,8 @@ class CatalogServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_catalog_pb2.InvoiceParties, _abc.Awaitable[_catalog_pb2.InvoiceParties]]:
         """Whom an e-invoice names: the city with a billing unit of this Leitweg-ID (BT-10, in either case), the
-        vendor with this VAT id (BT-31, spaces ignored), and each item's VAT rate. What is not found is left empty.
+        vendor with this VAT id (BT-31, spaces ignored), and each item's VAT rate; and where each city asked
+        receives its invoices (its default billing unit). What is not found is left empty.
         """
 
 def add_CatalogServiceServicer_to_server(servicer: CatalogServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

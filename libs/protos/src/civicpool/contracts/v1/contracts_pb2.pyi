@@ -2665,3 +2665,99 @@ class DecideInvoiceRequest(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___DecideInvoiceRequest: _TypeAlias = DecideInvoiceRequest  # noqa: Y015
+
+@_typing.final
+class ListCallOffsRequest(_message.Message):
+    """-- call-offs as orders -----------------------------------------------------------------------------------"""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CONTRACT_ID_FIELD_NUMBER: _builtins.int
+    PAGE_FIELD_NUMBER: _builtins.int
+    contract_id: _builtins.str
+    @_builtins.property
+    def page(self) -> _paging_pb2.PageRequest: ...
+    def __init__(
+        self,
+        *,
+        contract_id: _builtins.str = ...,
+        page: _paging_pb2.PageRequest | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["page", b"page"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["contract_id", b"contract_id", "page", b"page"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListCallOffsRequest: _TypeAlias = ListCallOffsRequest  # noqa: Y015
+
+@_typing.final
+class CallOff(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TRANSACTION_ID_FIELD_NUMBER: _builtins.int
+    REFERENCE_FIELD_NUMBER: _builtins.int
+    CITY_ID_FIELD_NUMBER: _builtins.int
+    QUANTITY_FIELD_NUMBER: _builtins.int
+    UNIT_PRICE_CENTS_FIELD_NUMBER: _builtins.int
+    CALLED_OFF_AT_FIELD_NUMBER: _builtins.int
+    REVERSED_FIELD_NUMBER: _builtins.int
+    LEITWEG_ID_FIELD_NUMBER: _builtins.int
+    BILLING_UNIT_FIELD_NUMBER: _builtins.int
+    transaction_id: _builtins.str
+    reference: _builtins.str
+    """e.g. BRU-2026-012: BT-13 of the invoice for it"""
+    city_id: _builtins.str
+    quantity: _builtins.int
+    unit_price_cents: _builtins.int
+    """net: the invoice's price for it"""
+    reversed: _builtins.bool
+    """reversed (or passed on to another vendor): not to be invoiced"""
+    leitweg_id: _builtins.str
+    """BT-10 of the invoice: the city's default billing unit ("" when it has none)"""
+    billing_unit: _builtins.str
+    @_builtins.property
+    def called_off_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        transaction_id: _builtins.str = ...,
+        reference: _builtins.str = ...,
+        city_id: _builtins.str = ...,
+        quantity: _builtins.int = ...,
+        unit_price_cents: _builtins.int = ...,
+        called_off_at: _timestamp_pb2.Timestamp | None = ...,
+        reversed: _builtins.bool = ...,
+        leitweg_id: _builtins.str = ...,
+        billing_unit: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["called_off_at", b"called_off_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["billing_unit", b"billing_unit", "called_off_at", b"called_off_at", "city_id", b"city_id", "leitweg_id", b"leitweg_id", "quantity", b"quantity", "reference", b"reference", "reversed", b"reversed", "transaction_id", b"transaction_id", "unit_price_cents", b"unit_price_cents"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CallOff: _TypeAlias = CallOff  # noqa: Y015
+
+@_typing.final
+class ListCallOffsResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CALL_OFFS_FIELD_NUMBER: _builtins.int
+    NEXT_CURSOR_FIELD_NUMBER: _builtins.int
+    next_cursor: _builtins.str
+    @_builtins.property
+    def call_offs(self) -> _containers.RepeatedCompositeFieldContainer[Global___CallOff]: ...
+    def __init__(
+        self,
+        *,
+        call_offs: _abc.Iterable[Global___CallOff] | None = ...,
+        next_cursor: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["call_offs", b"call_offs", "next_cursor", b"next_cursor"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListCallOffsResponse: _TypeAlias = ListCallOffsResponse  # noqa: Y015

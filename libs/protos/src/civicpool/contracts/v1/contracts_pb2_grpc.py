@@ -94,6 +94,11 @@ class ContractsServiceStub:
                 request_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.ReverseTransactionRequest.SerializeToString,
                 response_deserializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.Operation.FromString,
                 _registered_method=True)
+        self.ListCallOffs = channel.unary_unary(
+                '/civicpool.contracts.v1.ContractsService/ListCallOffs',
+                request_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.ListCallOffsRequest.SerializeToString,
+                response_deserializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.ListCallOffsResponse.FromString,
+                _registered_method=True)
         self.PassOnCallOff = channel.unary_unary(
                 '/civicpool.contracts.v1.ContractsService/PassOnCallOff',
                 request_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.PassOnCallOffRequest.SerializeToString,
@@ -284,6 +289,15 @@ class ContractsServiceServicer:
 
     def ReverseTransaction(self, request, context):
         """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListCallOffs(self, request, context):
+        """The call-offs under a contract as its vendor receives them (orders): each one's number, city, quantity and
+        price, whether it was reversed, and where the city receives the invoice (its default Leitweg-ID). The
+        contract's vendor, leads, admins and the network's finance see all; a city's users their own city's.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -496,6 +510,11 @@ def add_ContractsServiceServicer_to_server(servicer, server):
                     servicer.ReverseTransaction,
                     request_deserializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.ReverseTransactionRequest.FromString,
                     response_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.Operation.SerializeToString,
+            ),
+            'ListCallOffs': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListCallOffs,
+                    request_deserializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.ListCallOffsRequest.FromString,
+                    response_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.ListCallOffsResponse.SerializeToString,
             ),
             'PassOnCallOff': grpc.unary_unary_rpc_method_handler(
                     servicer.PassOnCallOff,
@@ -910,6 +929,33 @@ class ContractsService:
             '/civicpool.contracts.v1.ContractsService/ReverseTransaction',
             civicpool_dot_contracts_dot_v1_dot_contracts__pb2.ReverseTransactionRequest.SerializeToString,
             civicpool_dot_contracts_dot_v1_dot_contracts__pb2.Operation.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListCallOffs(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/civicpool.contracts.v1.ContractsService/ListCallOffs',
+            civicpool_dot_contracts_dot_v1_dot_contracts__pb2.ListCallOffsRequest.SerializeToString,
+            civicpool_dot_contracts_dot_v1_dot_contracts__pb2.ListCallOffsResponse.FromString,
             options,
             channel_credentials,
             insecure,

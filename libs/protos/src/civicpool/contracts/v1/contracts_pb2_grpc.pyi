@@ -60,6 +60,11 @@ class ContractsServiceStub:
     GetUtilisation: _grpc.UnaryUnaryMultiCallable[_contracts_pb2.GetContractRequest, _contracts_pb2.Utilisation]
     ListLedgerTransactions: _grpc.UnaryUnaryMultiCallable[_contracts_pb2.ListLedgerTransactionsRequest, _contracts_pb2.ListLedgerTransactionsResponse]
     ReverseTransaction: _grpc.UnaryUnaryMultiCallable[_contracts_pb2.ReverseTransactionRequest, _contracts_pb2.Operation]
+    ListCallOffs: _grpc.UnaryUnaryMultiCallable[_contracts_pb2.ListCallOffsRequest, _contracts_pb2.ListCallOffsResponse]
+    """The call-offs under a contract as its vendor receives them (orders): each one's number, city, quantity and
+    price, whether it was reversed, and where the city receives the invoice (its default Leitweg-ID). The
+    contract's vendor, leads, admins and the network's finance see all; a city's users their own city's.
+    """
     PassOnCallOff: _grpc.UnaryUnaryMultiCallable[_contracts_pb2.PassOnCallOffRequest, _contracts_pb2.Operation]
     """A framework call-off whose vendor declined or cannot deliver in time goes to the next-ranked vendor."""
     StartMiniCompetition: _grpc.UnaryUnaryMultiCallable[_contracts_pb2.StartMiniCompetitionRequest, _contracts_pb2.MiniCompetition]
@@ -138,6 +143,11 @@ class ContractsServiceAsyncStub(ContractsServiceStub):
     GetUtilisation: _aio.UnaryUnaryMultiCallable[_contracts_pb2.GetContractRequest, _contracts_pb2.Utilisation]  # type: ignore[assignment]
     ListLedgerTransactions: _aio.UnaryUnaryMultiCallable[_contracts_pb2.ListLedgerTransactionsRequest, _contracts_pb2.ListLedgerTransactionsResponse]  # type: ignore[assignment]
     ReverseTransaction: _aio.UnaryUnaryMultiCallable[_contracts_pb2.ReverseTransactionRequest, _contracts_pb2.Operation]  # type: ignore[assignment]
+    ListCallOffs: _aio.UnaryUnaryMultiCallable[_contracts_pb2.ListCallOffsRequest, _contracts_pb2.ListCallOffsResponse]  # type: ignore[assignment]
+    """The call-offs under a contract as its vendor receives them (orders): each one's number, city, quantity and
+    price, whether it was reversed, and where the city receives the invoice (its default Leitweg-ID). The
+    contract's vendor, leads, admins and the network's finance see all; a city's users their own city's.
+    """
     PassOnCallOff: _aio.UnaryUnaryMultiCallable[_contracts_pb2.PassOnCallOffRequest, _contracts_pb2.Operation]  # type: ignore[assignment]
     """A framework call-off whose vendor declined or cannot deliver in time goes to the next-ranked vendor."""
     StartMiniCompetition: _aio.UnaryUnaryMultiCallable[_contracts_pb2.StartMiniCompetitionRequest, _contracts_pb2.MiniCompetition]  # type: ignore[assignment]
@@ -279,6 +289,17 @@ class ContractsServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _contracts_pb2.ReverseTransactionRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_contracts_pb2.Operation, _abc.Awaitable[_contracts_pb2.Operation]]: ...
+
+    @_abc_1.abstractmethod
+    def ListCallOffs(
+        self,
+        request: _contracts_pb2.ListCallOffsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_contracts_pb2.ListCallOffsResponse, _abc.Awaitable[_contracts_pb2.ListCallOffsResponse]]:
+        """The call-offs under a contract as its vendor receives them (orders): each one's number, city, quantity and
+        price, whether it was reversed, and where the city receives the invoice (its default Leitweg-ID). The
+        contract's vendor, leads, admins and the network's finance see all; a city's users their own city's.
+        """
 
     @_abc_1.abstractmethod
     def PassOnCallOff(
