@@ -153,3 +153,26 @@ def test_the_vendor_reads_its_orders_with_the_leitweg_id_to_invoice_them_to(api:
     rastatt = api("rastatt.finance").get(f"/contracts/{vpn['id']}/call-offs", params={"limit": 500}).json()["data"]
     assert rastatt and {o["city_id"] for o in rastatt} == {"rastatt"}
     assert api("vendor.schwarzwald").get(f"/contracts/{vpn['id']}/call-offs").status_code == 404
+
+
+def test_finance_downloads_the_invoice_reports_and_the_lines_for_its_accounting(api: ApiFactory) -> None:
+    vpn = _vpn(api)
+    _call_off(api, vpn["id"], 2)
+    invoice = _upload(api, "vendor.rheintal", _invoice(vpn, 2)).json()
+    assert api("bruchsal.finance").post(f"/invoices/{invoice['id']}/approve").status_code == 200
+    finance = api("bruchsal.finance")
+    lines = finance.get("/reports/invoice-lines", params={"format": "csv"}, headers={"Accept-Language": "de"})
+    assert lines.status_code == 200 and lines.headers["content-type"].startswith("text/csv"), lines.text
+    assert invoice["number"] in lines.text and BRUCHSAL_LW in lines.text
+    exported = finance.get("/reports/invoice-lines").json()["rows"]
+    mine = [row for row in exported if row["invoice_id"] == invoice["id"]]
+    assert [(r["vat_cents"], r["gross_cents"]) for r in mine] == [(invoice["tax_cents"], invoice["gross_cents"])]
+    accruals = finance.get("/reports/accruals").json()["rows"]
+    vpn_row = next(r for r in accruals if r["contract_id"] == vpn["id"])
+    assert vpn_row["city_id"] == "bruchsal" and vpn_row["open_quantity"] == (
+        vpn_row["called_off_quantity"] - vpn_row["invoiced_quantity"])  # fmt: skip
+    assert finance.get("/reports/accruals", params={"format": "xlsx"}).status_code == 200
+    statuses = finance.get("/reports/invoices").json()["rows"]
+    assert {r["city_id"] for r in statuses} == {"bruchsal"} and any(r["status"] == "approved" for r in statuses)
+    assert api("vendor.rheintal").get("/reports/accruals").status_code == 403
+    assert api("rastatt.finance").get("/reports/invoices", params={"city": "bruchsal"}).status_code == 403

@@ -23,6 +23,7 @@ from civicpool_common.errors import InvalidArgument, NotFound, PermissionDenied
 from civicpool_common.lifecycle import StateConflict
 from civicpool_common.messages import rendered
 from civicpool_common.timestamps import network_today
+from civicpool_contracts.invoice_reports import InvoiceReports
 from civicpool_contracts.invoices import InvoiceService, InvoiceView
 from civicpool_contracts.orders import OrderService
 from civicpool_contracts.reports import ReportService
@@ -364,3 +365,32 @@ async def test_the_vendor_reads_each_call_off_with_the_leitweg_id_to_invoice_it_
     for outsider in (vendor("schwarzwald"), RASTATT_FINANCE):
         with pytest.raises(NotFound):
             await orders.of_contract(outsider, invoicing.contract_id, 50, "")
+
+
+async def test_finance_reports_invoices_by_status_accruals_and_the_lines_for_accounting(invoicing: Invoicing) -> None:
+    await invoicing.call_off("bruchsal", 40)
+    await invoicing.call_off("buehl", 10)
+    lines = [Line("LAPTOP-14", "Notebook", 25, PRICE), Line("LAPTOP-14", "Notebook", 5, PRICE)]
+    invoice = (await invoicing.upload(invoicing.invoice("R-1", lines))).invoice
+    await invoicing.service.approve(BRUCHSAL_FINANCE, invoice.id, key="")
+    await invoicing.upload(invoicing.invoice("R-2", [Line("LAPTOP-14", "N", 10, PRICE + 5)]))
+    reports = InvoiceReports(session_factory(invoicing.engine))
+    today = network_today()
+
+    by_status = await reports.by_status(finance(None), "", today, today)
+    assert {(r.city_id, r.status, r.invoices, r.net_cents) for r in by_status} == {
+        ("bruchsal", "approved", 1, 30 * PRICE), ("bruchsal", "mismatched", 1, 10 * (PRICE + 5))}  # fmt: skip
+    accruals = {r.city_id: r for r in await reports.accruals(finance(None), "", today)}
+    assert (accruals["bruchsal"].called_off_quantity, accruals["bruchsal"].invoiced_quantity) == (40, 30)
+    assert (accruals["bruchsal"].open_quantity, accruals["bruchsal"].open_cents) == (10, 10 * PRICE)
+    assert (accruals["buehl"].open_quantity, accruals["bruchsal"].contract_reference) == (10, invoicing.reference)
+    assert [r.city_id for r in await reports.accruals(BRUCHSAL_FINANCE, "", today)] == ["bruchsal"]
+
+    exported = await reports.approved_lines(BRUCHSAL_FINANCE, "", today, today)
+    assert [(r.number, r.leitweg_id, r.vendor_id, r.quantity, r.net_cents) for r in exported] == [
+        ("R-1", BRUCHSAL_LW, "rheintal", 25, 25 * PRICE), ("R-1", BRUCHSAL_LW, "rheintal", 5, 5 * PRICE)]  # fmt: skip
+    assert sum(r.vat_cents for r in exported) == invoice.tax_cents
+    assert sum(r.gross_cents for r in exported) == invoice.gross_cents
+    assert await reports.approved_lines(RASTATT_FINANCE, "", today, today) == []
+    with pytest.raises(PermissionDenied):
+        await reports.accruals(RHEINTAL, "", today)

@@ -80,6 +80,15 @@ FIELD_VALUES: dict[str, st.SearchStrategy[Any]] = {
     "civicpool.tenders.v1.Weights.data_protection": st.integers(0, 100),
     "civicpool.contracts.v1.Contract.starts_on": days,
     "civicpool.contracts.v1.Invoice.issue_date": st.one_of(st.just(""), days),
+    "civicpool.contracts.v1.InvoiceLineRow.issue_date": st.one_of(st.just(""), days),
+    "civicpool.contracts.v1.InvoiceStatusRow.status": st.sampled_from(
+        ["refused", "invalid", "duplicate", "mismatched", "matched", "approved", "rejected"]
+    ),
+    "civicpool.contracts.v1.InvoiceReport.from": days,
+    "civicpool.contracts.v1.InvoiceReport.to": days,
+    "civicpool.contracts.v1.AccrualReport.at": days,
+    "civicpool.contracts.v1.InvoiceLinesExport.from": days,
+    "civicpool.contracts.v1.InvoiceLinesExport.to": days,
     "civicpool.contracts.v1.DecideInvoiceRequest.reason": st.text(
         st.characters(exclude_categories=["Cs"]), min_size=10, max_size=2000
     ),

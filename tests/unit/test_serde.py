@@ -100,6 +100,9 @@ REPLIES: list[tuple[type[Message], Callable[[Any], Any], Callable[[Any], Message
     ),
     (contracts_pb.ListCallOffsResponse, contracts.call_offs_page_from_proto, contracts.call_offs_page_to_proto),
     (contracts_pb.Invoice, invoices.invoice_from_proto, invoices.invoice_to_proto),
+    (contracts_pb.InvoiceReport, invoices.invoice_report_from_proto, invoices.invoice_report_to_proto),
+    (contracts_pb.AccrualReport, invoices.accrual_report_from_proto, invoices.accrual_report_to_proto),
+    (contracts_pb.InvoiceLinesExport, invoices.invoice_lines_from_proto, invoices.invoice_lines_to_proto),
     (contracts_pb.ListInvoicesResponse, invoices.invoices_page_from_proto, invoices.invoices_page_to_proto),
 ]
 

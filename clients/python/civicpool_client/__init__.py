@@ -37,6 +37,8 @@ __all__ = [
     "ApiKeyError",
     "ApiAttributeError",
     "ApiException",
+    "AccrualReport",
+    "AccrualRow",
     "Aggregation",
     "AnswerBody",
     "AwardBody",
@@ -103,8 +105,12 @@ __all__ = [
     "Invoice",
     "InvoiceFinding",
     "InvoiceLine",
+    "InvoiceLineRow",
+    "InvoiceLinesExport",
     "InvoiceMismatch",
+    "InvoiceReport",
     "InvoiceStatus",
+    "InvoiceStatusRow",
     "Item",
     "ItemFields",
     "ItemKind",
@@ -223,6 +229,8 @@ from civicpool_client.exceptions import ApiAttributeError as ApiAttributeError
 from civicpool_client.exceptions import ApiException as ApiException
 
 # import models into sdk package
+from civicpool_client.models.accrual_report import AccrualReport as AccrualReport
+from civicpool_client.models.accrual_row import AccrualRow as AccrualRow
 from civicpool_client.models.aggregation import Aggregation as Aggregation
 from civicpool_client.models.answer_body import AnswerBody as AnswerBody
 from civicpool_client.models.award_body import AwardBody as AwardBody
@@ -289,8 +297,12 @@ from civicpool_client.models.information_notice_lot import InformationNoticeLot 
 from civicpool_client.models.invoice import Invoice as Invoice
 from civicpool_client.models.invoice_finding import InvoiceFinding as InvoiceFinding
 from civicpool_client.models.invoice_line import InvoiceLine as InvoiceLine
+from civicpool_client.models.invoice_line_row import InvoiceLineRow as InvoiceLineRow
+from civicpool_client.models.invoice_lines_export import InvoiceLinesExport as InvoiceLinesExport
 from civicpool_client.models.invoice_mismatch import InvoiceMismatch as InvoiceMismatch
+from civicpool_client.models.invoice_report import InvoiceReport as InvoiceReport
 from civicpool_client.models.invoice_status import InvoiceStatus as InvoiceStatus
+from civicpool_client.models.invoice_status_row import InvoiceStatusRow as InvoiceStatusRow
 from civicpool_client.models.item import Item as Item
 from civicpool_client.models.item_fields import ItemFields as ItemFields
 from civicpool_client.models.item_kind import ItemKind as ItemKind

@@ -93,3 +93,80 @@ class InvoiceListParams(ListParams):
 class RejectionBody(Request):
     reason: str = Field(min_length=10, max_length=2000, description="What the vendor must correct",
                         examples=["Der Einzelpreis weicht vom Vertrag ETT-2026-003 ab (899,00 €)."])  # fmt: skip
+
+
+# -- reports ------------------------------------------------------------------------------------------------
+
+
+class InvoiceStatusRow(BaseModel):
+    city_id: str
+    status: InvoiceStatus
+    invoices: int
+    net_cents: int = Field(description="Credit notes count negative")
+    tax_cents: int
+    gross_cents: int
+
+
+class InvoiceReport(BaseModel):
+    """Invoices uploaded in a period, per city and status."""
+
+    city_id: str = Field(description='The city asked for; "" for every city you may see')
+    from_: dt.date = Field(alias="from")
+    to: dt.date
+    rows: list[InvoiceStatusRow]
+
+
+class AccrualRow(BaseModel):
+    contract_id: str
+    contract_reference: str
+    sku: str
+    vendor_id: str
+    city_id: str
+    called_off_quantity: int = Field(description="From the vendor, net of reversals")
+    called_off_cents: int = Field(description="Net, at each call-off's price")
+    invoiced_quantity: int = Field(description="By matched and approved invoices, less credit notes")
+    invoiced_cents: int
+    open_quantity: int = Field(description="Called off, not yet invoiced")
+    open_cents: int = Field(description="The accrual: called off, not yet invoiced, net")
+
+
+class AccrualReport(BaseModel):
+    """Called off against invoiced per contract and city, at the end of a day (the accruals at year end)."""
+
+    city_id: str
+    at: dt.date
+    rows: list[AccrualRow]
+
+
+class InvoiceLineRow(BaseModel):
+    """One line of an approved invoice, as a city's accounting imports it."""
+
+    approved_at: dt.datetime
+    invoice_id: str
+    number: str
+    issue_date: dt.date | None
+    credit_note: bool
+    city_id: str
+    leitweg_id: str
+    vendor_id: str
+    seller_name: str
+    contract_id: str
+    contract_reference: str
+    line_id: str
+    sku: str
+    name: str
+    quantity: int
+    unit_price_cents: int
+    net_cents: int = Field(description="Credit notes negative")
+    vat_rate_bps: int
+    vat_cents: int = Field(description="The invoice's VAT of this rate, shared among its lines to the cent")
+    gross_cents: int
+
+
+class InvoiceLinesExport(BaseModel):
+    """The lines of the invoices approved in a period."""
+
+    city_id: str
+    from_: dt.date = Field(alias="from")
+    to: dt.date
+    rows: list[InvoiceLineRow]

@@ -19,9 +19,12 @@ from datetime import date
 from pydantic import Field, StrictStr, field_validator
 from typing import List, Optional
 from typing_extensions import Annotated
+from civicpool_client.models.accrual_report import AccrualReport
 from civicpool_client.models.budget import Budget
 from civicpool_client.models.budget_body import BudgetBody
 from civicpool_client.models.budget_report import BudgetReport
+from civicpool_client.models.invoice_lines_export import InvoiceLinesExport
+from civicpool_client.models.invoice_report import InvoiceReport
 from civicpool_client.models.renewals_due import RenewalsDue
 from civicpool_client.models.statement import Statement
 from civicpool_client.models.utilisation_report import UtilisationReport
@@ -42,6 +45,344 @@ class ReportsApi:
         if api_client is None:
             api_client = ApiClient.get_default()
         self.api_client = api_client
+
+
+    @validate_call
+    def accrual_report(
+        self,
+        city: Annotated[Optional[Annotated[str, Field(strict=True, max_length=40)]], Field(description="The city; finance: your own; empty: every city you see")] = None,
+        at: Annotated[Optional[date], Field(description="The day (Europe/Berlin) at whose end; default today")] = None,
+        format: Annotated[Optional[StrictStr], Field(description="json, csv or xlsx")] = None,
+        language: Annotated[Optional[StrictStr], Field(description="The file's language with `format=csv|xlsx`: `de` German headings and labels, euros (XLSX numbers shown 1.234,56 €, CSV `1234,56`), dates 31.03.2027 and times on Berlin's clock, `;`-separated CSV; `en` the column ids with their unit, euros with a decimal point, ISO dates, Berlin times with their offset, `,`-separated CSV. Both UTF-8 with BOM. Default: German when Accept-Language prefers German, else English. JSON keeps cents and UTC.")] = None,
+        _request_timeout: Union[
+            None,
+            Annotated[StrictFloat, Field(gt=0)],
+            Tuple[
+                Annotated[StrictFloat, Field(gt=0)],
+                Annotated[StrictFloat, Field(gt=0)]
+            ]
+        ] = None,
+        _request_auth: Optional[Dict[StrictStr, Any]] = None,
+        _content_type: Optional[StrictStr] = None,
+        _headers: Optional[Dict[StrictStr, Any]] = None,
+        _host_index: Annotated[StrictInt, Field(ge=0, le=0)] = 0,
+    ) -> AccrualReport:
+        """Called off against invoiced per contract and city (accruals)
+
+        At the end of a day (default today; 31 December for the year-end accruals): what each city called off under each contract, what was invoiced for it (matched and approved invoices, less credit notes), and the difference not yet invoiced. Finance its own city; the network's finance, leads and admins every city.
+
+        :param city: The city; finance: your own; empty: every city you see
+        :type city: str
+        :param at: The day (Europe/Berlin) at whose end; default today
+        :type at: date
+        :param format: json, csv or xlsx
+        :type format: str
+        :param language: The file's language with `format=csv|xlsx`: `de` German headings and labels, euros (XLSX numbers shown 1.234,56 €, CSV `1234,56`), dates 31.03.2027 and times on Berlin's clock, `;`-separated CSV; `en` the column ids with their unit, euros with a decimal point, ISO dates, Berlin times with their offset, `,`-separated CSV. Both UTF-8 with BOM. Default: German when Accept-Language prefers German, else English. JSON keeps cents and UTC.
+        :type language: str
+        :param _request_timeout: timeout setting for this request. If one
+                                 number provided, it will be total request
+                                 timeout. It can also be a pair (tuple) of
+                                 (connection, read) timeouts.
+        :type _request_timeout: int, tuple(int, int), optional
+        :param _request_auth: set to override the auth_settings for an a single
+                              request; this effectively ignores the
+                              authentication in the spec for a single request.
+        :type _request_auth: dict, optional
+        :param _content_type: force content-type for the request.
+        :type _content_type: str, Optional
+        :param _headers: set to override the headers for a single
+                         request; this effectively ignores the headers
+                         in the spec for a single request.
+        :type _headers: dict, optional
+        :param _host_index: set to override the host_index for a single
+                            request; this effectively ignores the host_index
+                            in the spec for a single request.
+        :type _host_index: int, optional
+        :return: Returns the result object.
+        """ # noqa: E501
+
+        _param = self._accrual_report_serialize(
+            city=city,
+            at=at,
+            format=format,
+            language=language,
+            _request_auth=_request_auth,
+            _content_type=_content_type,
+            _headers=_headers,
+            _host_index=_host_index
+        )
+
+        _response_types_map: Dict[str, Optional[str]] = {
+            '200': "AccrualReport",
+            '401': "Problem",
+            '403': "Problem",
+            '422': "Problem",
+            '503': "Problem",
+        }
+        response_data = self.api_client.call_api(
+            *_param,
+            _request_timeout=_request_timeout
+        )
+        response_data.read()
+        return self.api_client.response_deserialize(
+            response_data=response_data,
+            response_types_map=_response_types_map,
+        ).data
+
+
+    @validate_call
+    def accrual_report_with_http_info(
+        self,
+        city: Annotated[Optional[Annotated[str, Field(strict=True, max_length=40)]], Field(description="The city; finance: your own; empty: every city you see")] = None,
+        at: Annotated[Optional[date], Field(description="The day (Europe/Berlin) at whose end; default today")] = None,
+        format: Annotated[Optional[StrictStr], Field(description="json, csv or xlsx")] = None,
+        language: Annotated[Optional[StrictStr], Field(description="The file's language with `format=csv|xlsx`: `de` German headings and labels, euros (XLSX numbers shown 1.234,56 €, CSV `1234,56`), dates 31.03.2027 and times on Berlin's clock, `;`-separated CSV; `en` the column ids with their unit, euros with a decimal point, ISO dates, Berlin times with their offset, `,`-separated CSV. Both UTF-8 with BOM. Default: German when Accept-Language prefers German, else English. JSON keeps cents and UTC.")] = None,
+        _request_timeout: Union[
+            None,
+            Annotated[StrictFloat, Field(gt=0)],
+            Tuple[
+                Annotated[StrictFloat, Field(gt=0)],
+                Annotated[StrictFloat, Field(gt=0)]
+            ]
+        ] = None,
+        _request_auth: Optional[Dict[StrictStr, Any]] = None,
+        _content_type: Optional[StrictStr] = None,
+        _headers: Optional[Dict[StrictStr, Any]] = None,
+        _host_index: Annotated[StrictInt, Field(ge=0, le=0)] = 0,
+    ) -> ApiResponse[AccrualReport]:
+        """Called off against invoiced per contract and city (accruals)
+
+        At the end of a day (default today; 31 December for the year-end accruals): what each city called off under each contract, what was invoiced for it (matched and approved invoices, less credit notes), and the difference not yet invoiced. Finance its own city; the network's finance, leads and admins every city.
+
+        :param city: The city; finance: your own; empty: every city you see
+        :type city: str
+        :param at: The day (Europe/Berlin) at whose end; default today
+        :type at: date
+        :param format: json, csv or xlsx
+        :type format: str
+        :param language: The file's language with `format=csv|xlsx`: `de` German headings and labels, euros (XLSX numbers shown 1.234,56 €, CSV `1234,56`), dates 31.03.2027 and times on Berlin's clock, `;`-separated CSV; `en` the column ids with their unit, euros with a decimal point, ISO dates, Berlin times with their offset, `,`-separated CSV. Both UTF-8 with BOM. Default: German when Accept-Language prefers German, else English. JSON keeps cents and UTC.
+        :type language: str
+        :param _request_timeout: timeout setting for this request. If one
+                                 number provided, it will be total request
+                                 timeout. It can also be a pair (tuple) of
+                                 (connection, read) timeouts.
+        :type _request_timeout: int, tuple(int, int), optional
+        :param _request_auth: set to override the auth_settings for an a single
+                              request; this effectively ignores the
+                              authentication in the spec for a single request.
+        :type _request_auth: dict, optional
+        :param _content_type: force content-type for the request.
+        :type _content_type: str, Optional
+        :param _headers: set to override the headers for a single
+                         request; this effectively ignores the headers
+                         in the spec for a single request.
+        :type _headers: dict, optional
+        :param _host_index: set to override the host_index for a single
+                            request; this effectively ignores the host_index
+                            in the spec for a single request.
+        :type _host_index: int, optional
+        :return: Returns the result object.
+        """ # noqa: E501
+
+        _param = self._accrual_report_serialize(
+            city=city,
+            at=at,
+            format=format,
+            language=language,
+            _request_auth=_request_auth,
+            _content_type=_content_type,
+            _headers=_headers,
+            _host_index=_host_index
+        )
+
+        _response_types_map: Dict[str, Optional[str]] = {
+            '200': "AccrualReport",
+            '401': "Problem",
+            '403': "Problem",
+            '422': "Problem",
+            '503': "Problem",
+        }
+        response_data = self.api_client.call_api(
+            *_param,
+            _request_timeout=_request_timeout
+        )
+        response_data.read()
+        return self.api_client.response_deserialize(
+            response_data=response_data,
+            response_types_map=_response_types_map,
+        )
+
+
+    @validate_call
+    def accrual_report_without_preload_content(
+        self,
+        city: Annotated[Optional[Annotated[str, Field(strict=True, max_length=40)]], Field(description="The city; finance: your own; empty: every city you see")] = None,
+        at: Annotated[Optional[date], Field(description="The day (Europe/Berlin) at whose end; default today")] = None,
+        format: Annotated[Optional[StrictStr], Field(description="json, csv or xlsx")] = None,
+        language: Annotated[Optional[StrictStr], Field(description="The file's language with `format=csv|xlsx`: `de` German headings and labels, euros (XLSX numbers shown 1.234,56 €, CSV `1234,56`), dates 31.03.2027 and times on Berlin's clock, `;`-separated CSV; `en` the column ids with their unit, euros with a decimal point, ISO dates, Berlin times with their offset, `,`-separated CSV. Both UTF-8 with BOM. Default: German when Accept-Language prefers German, else English. JSON keeps cents and UTC.")] = None,
+        _request_timeout: Union[
+            None,
+            Annotated[StrictFloat, Field(gt=0)],
+            Tuple[
+                Annotated[StrictFloat, Field(gt=0)],
+                Annotated[StrictFloat, Field(gt=0)]
+            ]
+        ] = None,
+        _request_auth: Optional[Dict[StrictStr, Any]] = None,
+        _content_type: Optional[StrictStr] = None,
+        _headers: Optional[Dict[StrictStr, Any]] = None,
+        _host_index: Annotated[StrictInt, Field(ge=0, le=0)] = 0,
+    ) -> RESTResponseType:
+        """Called off against invoiced per contract and city (accruals)
+
+        At the end of a day (default today; 31 December for the year-end accruals): what each city called off under each contract, what was invoiced for it (matched and approved invoices, less credit notes), and the difference not yet invoiced. Finance its own city; the network's finance, leads and admins every city.
+
+        :param city: The city; finance: your own; empty: every city you see
+        :type city: str
+        :param at: The day (Europe/Berlin) at whose end; default today
+        :type at: date
+        :param format: json, csv or xlsx
+        :type format: str
+        :param language: The file's language with `format=csv|xlsx`: `de` German headings and labels, euros (XLSX numbers shown 1.234,56 €, CSV `1234,56`), dates 31.03.2027 and times on Berlin's clock, `;`-separated CSV; `en` the column ids with their unit, euros with a decimal point, ISO dates, Berlin times with their offset, `,`-separated CSV. Both UTF-8 with BOM. Default: German when Accept-Language prefers German, else English. JSON keeps cents and UTC.
+        :type language: str
+        :param _request_timeout: timeout setting for this request. If one
+                                 number provided, it will be total request
+                                 timeout. It can also be a pair (tuple) of
+                                 (connection, read) timeouts.
+        :type _request_timeout: int, tuple(int, int), optional
+        :param _request_auth: set to override the auth_settings for an a single
+                              request; this effectively ignores the
+                              authentication in the spec for a single request.
+        :type _request_auth: dict, optional
+        :param _content_type: force content-type for the request.
+        :type _content_type: str, Optional
+        :param _headers: set to override the headers for a single
+                         request; this effectively ignores the headers
+                         in the spec for a single request.
+        :type _headers: dict, optional
+        :param _host_index: set to override the host_index for a single
+                            request; this effectively ignores the host_index
+                            in the spec for a single request.
+        :type _host_index: int, optional
+        :return: Returns the result object.
+        """ # noqa: E501
+
+        _param = self._accrual_report_serialize(
+            city=city,
+            at=at,
+            format=format,
+            language=language,
+            _request_auth=_request_auth,
+            _content_type=_content_type,
+            _headers=_headers,
+            _host_index=_host_index
+        )
+
+        _response_types_map: Dict[str, Optional[str]] = {
+            '200': "AccrualReport",
+            '401': "Problem",
+            '403': "Problem",
+            '422': "Problem",
+            '503': "Problem",
+        }
+        response_data = self.api_client.call_api(
+            *_param,
+            _request_timeout=_request_timeout
+        )
+        return response_data.response
+
+
+    def _accrual_report_serialize(
+        self,
+        city,
+        at,
+        format,
+        language,
+        _request_auth,
+        _content_type,
+        _headers,
+        _host_index,
+    ) -> RequestSerialized:
+
+        _host = None
+
+        _collection_formats: Dict[str, str] = {
+        }
+
+        _path_params: Dict[str, str] = {}
+        _query_params: List[Tuple[str, str]] = []
+        _header_params: Dict[str, Optional[str]] = _headers or {}
+        _form_params: List[Tuple[str, str]] = []
+        _files: Dict[
+            str, Union[str, bytes, List[str], List[bytes], List[Tuple[str, bytes]]]
+        ] = {}
+        _body_params: Optional[bytes] = None
+
+        # process the path parameters
+        # process the query parameters
+        if city is not None:
+            
+            _query_params.append(('city', city))
+            
+        if at is not None:
+            if isinstance(at, date):
+                _query_params.append(
+                    (
+                        'at',
+                        at.strftime(
+                            self.api_client.configuration.date_format
+                        )
+                    )
+                )
+            else:
+                _query_params.append(('at', at))
+            
+        if format is not None:
+            
+            _query_params.append(('format', format))
+            
+        if language is not None:
+            
+            _query_params.append(('language', language))
+            
+        # process the header parameters
+        # process the form parameters
+        # process the body parameter
+
+
+        # set the HTTP header `Accept`
+        if 'Accept' not in _header_params:
+            _header_params['Accept'] = self.api_client.select_header_accept(
+                [
+                    'application/json', 
+                    'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', 
+                    'text/csv', 
+                    'application/problem+json'
+                ]
+            )
+
+
+        # authentication setting
+        _auth_settings: List[str] = [
+            'HTTPBearer'
+        ]
+
+        return self.api_client.param_serialize(
+            method='GET',
+            resource_path='/api/v1/reports/accruals',
+            path_params=_path_params,
+            query_params=_query_params,
+            header_params=_header_params,
+            body=_body_params,
+            post_params=_form_params,
+            files=_files,
+            auth_settings=_auth_settings,
+            collection_formats=_collection_formats,
+            _host=_host,
+            _request_auth=_request_auth
+        )
+
+
 
 
     @validate_call
@@ -338,6 +679,734 @@ class ReportsApi:
         return self.api_client.param_serialize(
             method='GET',
             resource_path='/api/v1/reports/budget',
+            path_params=_path_params,
+            query_params=_query_params,
+            header_params=_header_params,
+            body=_body_params,
+            post_params=_form_params,
+            files=_files,
+            auth_settings=_auth_settings,
+            collection_formats=_collection_formats,
+            _host=_host,
+            _request_auth=_request_auth
+        )
+
+
+
+
+    @validate_call
+    def invoice_lines(
+        self,
+        city: Annotated[Optional[Annotated[str, Field(strict=True, max_length=40)]], Field(description="The city; finance: your own; empty: every city you see")] = None,
+        var_from: Annotated[Optional[date], Field(description="First day (Europe/Berlin), included; default 1 January of `to`'s year")] = None,
+        to: Annotated[Optional[date], Field(description="Last day (Europe/Berlin), included; default today in Berlin")] = None,
+        format: Annotated[Optional[StrictStr], Field(description="json, csv or xlsx")] = None,
+        language: Annotated[Optional[StrictStr], Field(description="The file's language with `format=csv|xlsx`: `de` German headings and labels, euros (XLSX numbers shown 1.234,56 €, CSV `1234,56`), dates 31.03.2027 and times on Berlin's clock, `;`-separated CSV; `en` the column ids with their unit, euros with a decimal point, ISO dates, Berlin times with their offset, `,`-separated CSV. Both UTF-8 with BOM. Default: German when Accept-Language prefers German, else English. JSON keeps cents and UTC.")] = None,
+        _request_timeout: Union[
+            None,
+            Annotated[StrictFloat, Field(gt=0)],
+            Tuple[
+                Annotated[StrictFloat, Field(gt=0)],
+                Annotated[StrictFloat, Field(gt=0)]
+            ]
+        ] = None,
+        _request_auth: Optional[Dict[StrictStr, Any]] = None,
+        _content_type: Optional[StrictStr] = None,
+        _headers: Optional[Dict[StrictStr, Any]] = None,
+        _host_index: Annotated[StrictInt, Field(ge=0, le=0)] = 0,
+    ) -> InvoiceLinesExport:
+        """The approved e-invoices' lines, for a city's accounting
+
+        One row per line of each invoice approved in the period: Leitweg-ID, vendor, contract, net, VAT (the invoice's VAT of the line's rate, shared among its lines to the cent), gross; credit notes negative. As CSV or XLSX for the city's accounting to import.
+
+        :param city: The city; finance: your own; empty: every city you see
+        :type city: str
+        :param var_from: First day (Europe/Berlin), included; default 1 January of `to`'s year
+        :type var_from: date
+        :param to: Last day (Europe/Berlin), included; default today in Berlin
+        :type to: date
+        :param format: json, csv or xlsx
+        :type format: str
+        :param language: The file's language with `format=csv|xlsx`: `de` German headings and labels, euros (XLSX numbers shown 1.234,56 €, CSV `1234,56`), dates 31.03.2027 and times on Berlin's clock, `;`-separated CSV; `en` the column ids with their unit, euros with a decimal point, ISO dates, Berlin times with their offset, `,`-separated CSV. Both UTF-8 with BOM. Default: German when Accept-Language prefers German, else English. JSON keeps cents and UTC.
+        :type language: str
+        :param _request_timeout: timeout setting for this request. If one
+                                 number provided, it will be total request
+                                 timeout. It can also be a pair (tuple) of
+                                 (connection, read) timeouts.
+        :type _request_timeout: int, tuple(int, int), optional
+        :param _request_auth: set to override the auth_settings for an a single
+                              request; this effectively ignores the
+                              authentication in the spec for a single request.
+        :type _request_auth: dict, optional
+        :param _content_type: force content-type for the request.
+        :type _content_type: str, Optional
+        :param _headers: set to override the headers for a single
+                         request; this effectively ignores the headers
+                         in the spec for a single request.
+        :type _headers: dict, optional
+        :param _host_index: set to override the host_index for a single
+                            request; this effectively ignores the host_index
+                            in the spec for a single request.
+        :type _host_index: int, optional
+        :return: Returns the result object.
+        """ # noqa: E501
+
+        _param = self._invoice_lines_serialize(
+            city=city,
+            var_from=var_from,
+            to=to,
+            format=format,
+            language=language,
+            _request_auth=_request_auth,
+            _content_type=_content_type,
+            _headers=_headers,
+            _host_index=_host_index
+        )
+
+        _response_types_map: Dict[str, Optional[str]] = {
+            '200': "InvoiceLinesExport",
+            '401': "Problem",
+            '403': "Problem",
+            '422': "Problem",
+            '503': "Problem",
+        }
+        response_data = self.api_client.call_api(
+            *_param,
+            _request_timeout=_request_timeout
+        )
+        response_data.read()
+        return self.api_client.response_deserialize(
+            response_data=response_data,
+            response_types_map=_response_types_map,
+        ).data
+
+
+    @validate_call
+    def invoice_lines_with_http_info(
+        self,
+        city: Annotated[Optional[Annotated[str, Field(strict=True, max_length=40)]], Field(description="The city; finance: your own; empty: every city you see")] = None,
+        var_from: Annotated[Optional[date], Field(description="First day (Europe/Berlin), included; default 1 January of `to`'s year")] = None,
+        to: Annotated[Optional[date], Field(description="Last day (Europe/Berlin), included; default today in Berlin")] = None,
+        format: Annotated[Optional[StrictStr], Field(description="json, csv or xlsx")] = None,
+        language: Annotated[Optional[StrictStr], Field(description="The file's language with `format=csv|xlsx`: `de` German headings and labels, euros (XLSX numbers shown 1.234,56 €, CSV `1234,56`), dates 31.03.2027 and times on Berlin's clock, `;`-separated CSV; `en` the column ids with their unit, euros with a decimal point, ISO dates, Berlin times with their offset, `,`-separated CSV. Both UTF-8 with BOM. Default: German when Accept-Language prefers German, else English. JSON keeps cents and UTC.")] = None,
+        _request_timeout: Union[
+            None,
+            Annotated[StrictFloat, Field(gt=0)],
+            Tuple[
+                Annotated[StrictFloat, Field(gt=0)],
+                Annotated[StrictFloat, Field(gt=0)]
+            ]
+        ] = None,
+        _request_auth: Optional[Dict[StrictStr, Any]] = None,
+        _content_type: Optional[StrictStr] = None,
+        _headers: Optional[Dict[StrictStr, Any]] = None,
+        _host_index: Annotated[StrictInt, Field(ge=0, le=0)] = 0,
+    ) -> ApiResponse[InvoiceLinesExport]:
+        """The approved e-invoices' lines, for a city's accounting
+
+        One row per line of each invoice approved in the period: Leitweg-ID, vendor, contract, net, VAT (the invoice's VAT of the line's rate, shared among its lines to the cent), gross; credit notes negative. As CSV or XLSX for the city's accounting to import.
+
+        :param city: The city; finance: your own; empty: every city you see
+        :type city: str
+        :param var_from: First day (Europe/Berlin), included; default 1 January of `to`'s year
+        :type var_from: date
+        :param to: Last day (Europe/Berlin), included; default today in Berlin
+        :type to: date
+        :param format: json, csv or xlsx
+        :type format: str
+        :param language: The file's language with `format=csv|xlsx`: `de` German headings and labels, euros (XLSX numbers shown 1.234,56 €, CSV `1234,56`), dates 31.03.2027 and times on Berlin's clock, `;`-separated CSV; `en` the column ids with their unit, euros with a decimal point, ISO dates, Berlin times with their offset, `,`-separated CSV. Both UTF-8 with BOM. Default: German when Accept-Language prefers German, else English. JSON keeps cents and UTC.
+        :type language: str
+        :param _request_timeout: timeout setting for this request. If one
+                                 number provided, it will be total request
+                                 timeout. It can also be a pair (tuple) of
+                                 (connection, read) timeouts.
+        :type _request_timeout: int, tuple(int, int), optional
+        :param _request_auth: set to override the auth_settings for an a single
+                              request; this effectively ignores the
+                              authentication in the spec for a single request.
+        :type _request_auth: dict, optional
+        :param _content_type: force content-type for the request.
+        :type _content_type: str, Optional
+        :param _headers: set to override the headers for a single
+                         request; this effectively ignores the headers
+                         in the spec for a single request.
+        :type _headers: dict, optional
+        :param _host_index: set to override the host_index for a single
+                            request; this effectively ignores the host_index
+                            in the spec for a single request.
+        :type _host_index: int, optional
+        :return: Returns the result object.
+        """ # noqa: E501
+
+        _param = self._invoice_lines_serialize(
+            city=city,
+            var_from=var_from,
+            to=to,
+            format=format,
+            language=language,
+            _request_auth=_request_auth,
+            _content_type=_content_type,
+            _headers=_headers,
+            _host_index=_host_index
+        )
+
+        _response_types_map: Dict[str, Optional[str]] = {
+            '200': "InvoiceLinesExport",
+            '401': "Problem",
+            '403': "Problem",
+            '422': "Problem",
+            '503': "Problem",
+        }
+        response_data = self.api_client.call_api(
+            *_param,
+            _request_timeout=_request_timeout
+        )
+        response_data.read()
+        return self.api_client.response_deserialize(
+            response_data=response_data,
+            response_types_map=_response_types_map,
+        )
+
+
+    @validate_call
+    def invoice_lines_without_preload_content(
+        self,
+        city: Annotated[Optional[Annotated[str, Field(strict=True, max_length=40)]], Field(description="The city; finance: your own; empty: every city you see")] = None,
+        var_from: Annotated[Optional[date], Field(description="First day (Europe/Berlin), included; default 1 January of `to`'s year")] = None,
+        to: Annotated[Optional[date], Field(description="Last day (Europe/Berlin), included; default today in Berlin")] = None,
+        format: Annotated[Optional[StrictStr], Field(description="json, csv or xlsx")] = None,
+        language: Annotated[Optional[StrictStr], Field(description="The file's language with `format=csv|xlsx`: `de` German headings and labels, euros (XLSX numbers shown 1.234,56 €, CSV `1234,56`), dates 31.03.2027 and times on Berlin's clock, `;`-separated CSV; `en` the column ids with their unit, euros with a decimal point, ISO dates, Berlin times with their offset, `,`-separated CSV. Both UTF-8 with BOM. Default: German when Accept-Language prefers German, else English. JSON keeps cents and UTC.")] = None,
+        _request_timeout: Union[
+            None,
+            Annotated[StrictFloat, Field(gt=0)],
+            Tuple[
+                Annotated[StrictFloat, Field(gt=0)],
+                Annotated[StrictFloat, Field(gt=0)]
+            ]
+        ] = None,
+        _request_auth: Optional[Dict[StrictStr, Any]] = None,
+        _content_type: Optional[StrictStr] = None,
+        _headers: Optional[Dict[StrictStr, Any]] = None,
+        _host_index: Annotated[StrictInt, Field(ge=0, le=0)] = 0,
+    ) -> RESTResponseType:
+        """The approved e-invoices' lines, for a city's accounting
+
+        One row per line of each invoice approved in the period: Leitweg-ID, vendor, contract, net, VAT (the invoice's VAT of the line's rate, shared among its lines to the cent), gross; credit notes negative. As CSV or XLSX for the city's accounting to import.
+
+        :param city: The city; finance: your own; empty: every city you see
+        :type city: str
+        :param var_from: First day (Europe/Berlin), included; default 1 January of `to`'s year
+        :type var_from: date
+        :param to: Last day (Europe/Berlin), included; default today in Berlin
+        :type to: date
+        :param format: json, csv or xlsx
+        :type format: str
+        :param language: The file's language with `format=csv|xlsx`: `de` German headings and labels, euros (XLSX numbers shown 1.234,56 €, CSV `1234,56`), dates 31.03.2027 and times on Berlin's clock, `;`-separated CSV; `en` the column ids with their unit, euros with a decimal point, ISO dates, Berlin times with their offset, `,`-separated CSV. Both UTF-8 with BOM. Default: German when Accept-Language prefers German, else English. JSON keeps cents and UTC.
+        :type language: str
+        :param _request_timeout: timeout setting for this request. If one
+                                 number provided, it will be total request
+                                 timeout. It can also be a pair (tuple) of
+                                 (connection, read) timeouts.
+        :type _request_timeout: int, tuple(int, int), optional
+        :param _request_auth: set to override the auth_settings for an a single
+                              request; this effectively ignores the
+                              authentication in the spec for a single request.
+        :type _request_auth: dict, optional
+        :param _content_type: force content-type for the request.
+        :type _content_type: str, Optional
+        :param _headers: set to override the headers for a single
+                         request; this effectively ignores the headers
+                         in the spec for a single request.
+        :type _headers: dict, optional
+        :param _host_index: set to override the host_index for a single
+                            request; this effectively ignores the host_index
+                            in the spec for a single request.
+        :type _host_index: int, optional
+        :return: Returns the result object.
+        """ # noqa: E501
+
+        _param = self._invoice_lines_serialize(
+            city=city,
+            var_from=var_from,
+            to=to,
+            format=format,
+            language=language,
+            _request_auth=_request_auth,
+            _content_type=_content_type,
+            _headers=_headers,
+            _host_index=_host_index
+        )
+
+        _response_types_map: Dict[str, Optional[str]] = {
+            '200': "InvoiceLinesExport",
+            '401': "Problem",
+            '403': "Problem",
+            '422': "Problem",
+            '503': "Problem",
+        }
+        response_data = self.api_client.call_api(
+            *_param,
+            _request_timeout=_request_timeout
+        )
+        return response_data.response
+
+
+    def _invoice_lines_serialize(
+        self,
+        city,
+        var_from,
+        to,
+        format,
+        language,
+        _request_auth,
+        _content_type,
+        _headers,
+        _host_index,
+    ) -> RequestSerialized:
+
+        _host = None
+
+        _collection_formats: Dict[str, str] = {
+        }
+
+        _path_params: Dict[str, str] = {}
+        _query_params: List[Tuple[str, str]] = []
+        _header_params: Dict[str, Optional[str]] = _headers or {}
+        _form_params: List[Tuple[str, str]] = []
+        _files: Dict[
+            str, Union[str, bytes, List[str], List[bytes], List[Tuple[str, bytes]]]
+        ] = {}
+        _body_params: Optional[bytes] = None
+
+        # process the path parameters
+        # process the query parameters
+        if city is not None:
+            
+            _query_params.append(('city', city))
+            
+        if var_from is not None:
+            if isinstance(var_from, date):
+                _query_params.append(
+                    (
+                        'from',
+                        var_from.strftime(
+                            self.api_client.configuration.date_format
+                        )
+                    )
+                )
+            else:
+                _query_params.append(('from', var_from))
+            
+        if to is not None:
+            if isinstance(to, date):
+                _query_params.append(
+                    (
+                        'to',
+                        to.strftime(
+                            self.api_client.configuration.date_format
+                        )
+                    )
+                )
+            else:
+                _query_params.append(('to', to))
+            
+        if format is not None:
+            
+            _query_params.append(('format', format))
+            
+        if language is not None:
+            
+            _query_params.append(('language', language))
+            
+        # process the header parameters
+        # process the form parameters
+        # process the body parameter
+
+
+        # set the HTTP header `Accept`
+        if 'Accept' not in _header_params:
+            _header_params['Accept'] = self.api_client.select_header_accept(
+                [
+                    'application/json', 
+                    'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', 
+                    'text/csv', 
+                    'application/problem+json'
+                ]
+            )
+
+
+        # authentication setting
+        _auth_settings: List[str] = [
+            'HTTPBearer'
+        ]
+
+        return self.api_client.param_serialize(
+            method='GET',
+            resource_path='/api/v1/reports/invoice-lines',
+            path_params=_path_params,
+            query_params=_query_params,
+            header_params=_header_params,
+            body=_body_params,
+            post_params=_form_params,
+            files=_files,
+            auth_settings=_auth_settings,
+            collection_formats=_collection_formats,
+            _host=_host,
+            _request_auth=_request_auth
+        )
+
+
+
+
+    @validate_call
+    def invoice_report(
+        self,
+        city: Annotated[Optional[Annotated[str, Field(strict=True, max_length=40)]], Field(description="The city; finance: your own; empty: every city you see")] = None,
+        var_from: Annotated[Optional[date], Field(description="First day (Europe/Berlin), included; default 1 January of `to`'s year")] = None,
+        to: Annotated[Optional[date], Field(description="Last day (Europe/Berlin), included; default today in Berlin")] = None,
+        format: Annotated[Optional[StrictStr], Field(description="json, csv or xlsx")] = None,
+        language: Annotated[Optional[StrictStr], Field(description="The file's language with `format=csv|xlsx`: `de` German headings and labels, euros (XLSX numbers shown 1.234,56 €, CSV `1234,56`), dates 31.03.2027 and times on Berlin's clock, `;`-separated CSV; `en` the column ids with their unit, euros with a decimal point, ISO dates, Berlin times with their offset, `,`-separated CSV. Both UTF-8 with BOM. Default: German when Accept-Language prefers German, else English. JSON keeps cents and UTC.")] = None,
+        _request_timeout: Union[
+            None,
+            Annotated[StrictFloat, Field(gt=0)],
+            Tuple[
+                Annotated[StrictFloat, Field(gt=0)],
+                Annotated[StrictFloat, Field(gt=0)]
+            ]
+        ] = None,
+        _request_auth: Optional[Dict[StrictStr, Any]] = None,
+        _content_type: Optional[StrictStr] = None,
+        _headers: Optional[Dict[StrictStr, Any]] = None,
+        _host_index: Annotated[StrictInt, Field(ge=0, le=0)] = 0,
+    ) -> InvoiceReport:
+        """E-invoices by city and status
+
+        The invoices uploaded in a period (credit notes negative), per city and status: how many, net, VAT, gross. Finance its own city; the network's finance, leads and admins every city.
+
+        :param city: The city; finance: your own; empty: every city you see
+        :type city: str
+        :param var_from: First day (Europe/Berlin), included; default 1 January of `to`'s year
+        :type var_from: date
+        :param to: Last day (Europe/Berlin), included; default today in Berlin
+        :type to: date
+        :param format: json, csv or xlsx
+        :type format: str
+        :param language: The file's language with `format=csv|xlsx`: `de` German headings and labels, euros (XLSX numbers shown 1.234,56 €, CSV `1234,56`), dates 31.03.2027 and times on Berlin's clock, `;`-separated CSV; `en` the column ids with their unit, euros with a decimal point, ISO dates, Berlin times with their offset, `,`-separated CSV. Both UTF-8 with BOM. Default: German when Accept-Language prefers German, else English. JSON keeps cents and UTC.
+        :type language: str
+        :param _request_timeout: timeout setting for this request. If one
+                                 number provided, it will be total request
+                                 timeout. It can also be a pair (tuple) of
+                                 (connection, read) timeouts.
+        :type _request_timeout: int, tuple(int, int), optional
+        :param _request_auth: set to override the auth_settings for an a single
+                              request; this effectively ignores the
+                              authentication in the spec for a single request.
+        :type _request_auth: dict, optional
+        :param _content_type: force content-type for the request.
+        :type _content_type: str, Optional
+        :param _headers: set to override the headers for a single
+                         request; this effectively ignores the headers
+                         in the spec for a single request.
+        :type _headers: dict, optional
+        :param _host_index: set to override the host_index for a single
+                            request; this effectively ignores the host_index
+                            in the spec for a single request.
+        :type _host_index: int, optional
+        :return: Returns the result object.
+        """ # noqa: E501
+
+        _param = self._invoice_report_serialize(
+            city=city,
+            var_from=var_from,
+            to=to,
+            format=format,
+            language=language,
+            _request_auth=_request_auth,
+            _content_type=_content_type,
+            _headers=_headers,
+            _host_index=_host_index
+        )
+
+        _response_types_map: Dict[str, Optional[str]] = {
+            '200': "InvoiceReport",
+            '401': "Problem",
+            '403': "Problem",
+            '422': "Problem",
+            '503': "Problem",
+        }
+        response_data = self.api_client.call_api(
+            *_param,
+            _request_timeout=_request_timeout
+        )
+        response_data.read()
+        return self.api_client.response_deserialize(
+            response_data=response_data,
+            response_types_map=_response_types_map,
+        ).data
+
+
+    @validate_call
+    def invoice_report_with_http_info(
+        self,
+        city: Annotated[Optional[Annotated[str, Field(strict=True, max_length=40)]], Field(description="The city; finance: your own; empty: every city you see")] = None,
+        var_from: Annotated[Optional[date], Field(description="First day (Europe/Berlin), included; default 1 January of `to`'s year")] = None,
+        to: Annotated[Optional[date], Field(description="Last day (Europe/Berlin), included; default today in Berlin")] = None,
+        format: Annotated[Optional[StrictStr], Field(description="json, csv or xlsx")] = None,
+        language: Annotated[Optional[StrictStr], Field(description="The file's language with `format=csv|xlsx`: `de` German headings and labels, euros (XLSX numbers shown 1.234,56 €, CSV `1234,56`), dates 31.03.2027 and times on Berlin's clock, `;`-separated CSV; `en` the column ids with their unit, euros with a decimal point, ISO dates, Berlin times with their offset, `,`-separated CSV. Both UTF-8 with BOM. Default: German when Accept-Language prefers German, else English. JSON keeps cents and UTC.")] = None,
+        _request_timeout: Union[
+            None,
+            Annotated[StrictFloat, Field(gt=0)],
+            Tuple[
+                Annotated[StrictFloat, Field(gt=0)],
+                Annotated[StrictFloat, Field(gt=0)]
+            ]
+        ] = None,
+        _request_auth: Optional[Dict[StrictStr, Any]] = None,
+        _content_type: Optional[StrictStr] = None,
+        _headers: Optional[Dict[StrictStr, Any]] = None,
+        _host_index: Annotated[StrictInt, Field(ge=0, le=0)] = 0,
+    ) -> ApiResponse[InvoiceReport]:
+        """E-invoices by city and status
+
+        The invoices uploaded in a period (credit notes negative), per city and status: how many, net, VAT, gross. Finance its own city; the network's finance, leads and admins every city.
+
+        :param city: The city; finance: your own; empty: every city you see
+        :type city: str
+        :param var_from: First day (Europe/Berlin), included; default 1 January of `to`'s year
+        :type var_from: date
+        :param to: Last day (Europe/Berlin), included; default today in Berlin
+        :type to: date
+        :param format: json, csv or xlsx
+        :type format: str
+        :param language: The file's language with `format=csv|xlsx`: `de` German headings and labels, euros (XLSX numbers shown 1.234,56 €, CSV `1234,56`), dates 31.03.2027 and times on Berlin's clock, `;`-separated CSV; `en` the column ids with their unit, euros with a decimal point, ISO dates, Berlin times with their offset, `,`-separated CSV. Both UTF-8 with BOM. Default: German when Accept-Language prefers German, else English. JSON keeps cents and UTC.
+        :type language: str
+        :param _request_timeout: timeout setting for this request. If one
+                                 number provided, it will be total request
+                                 timeout. It can also be a pair (tuple) of
+                                 (connection, read) timeouts.
+        :type _request_timeout: int, tuple(int, int), optional
+        :param _request_auth: set to override the auth_settings for an a single
+                              request; this effectively ignores the
+                              authentication in the spec for a single request.
+        :type _request_auth: dict, optional
+        :param _content_type: force content-type for the request.
+        :type _content_type: str, Optional
+        :param _headers: set to override the headers for a single
+                         request; this effectively ignores the headers
+                         in the spec for a single request.
+        :type _headers: dict, optional
+        :param _host_index: set to override the host_index for a single
+                            request; this effectively ignores the host_index
+                            in the spec for a single request.
+        :type _host_index: int, optional
+        :return: Returns the result object.
+        """ # noqa: E501
+
+        _param = self._invoice_report_serialize(
+            city=city,
+            var_from=var_from,
+            to=to,
+            format=format,
+            language=language,
+            _request_auth=_request_auth,
+            _content_type=_content_type,
+            _headers=_headers,
+            _host_index=_host_index
+        )
+
+        _response_types_map: Dict[str, Optional[str]] = {
+            '200': "InvoiceReport",
+            '401': "Problem",
+            '403': "Problem",
+            '422': "Problem",
+            '503': "Problem",
+        }
+        response_data = self.api_client.call_api(
+            *_param,
+            _request_timeout=_request_timeout
+        )
+        response_data.read()
+        return self.api_client.response_deserialize(
+            response_data=response_data,
+            response_types_map=_response_types_map,
+        )
+
+
+    @validate_call
+    def invoice_report_without_preload_content(
+        self,
+        city: Annotated[Optional[Annotated[str, Field(strict=True, max_length=40)]], Field(description="The city; finance: your own; empty: every city you see")] = None,
+        var_from: Annotated[Optional[date], Field(description="First day (Europe/Berlin), included; default 1 January of `to`'s year")] = None,
+        to: Annotated[Optional[date], Field(description="Last day (Europe/Berlin), included; default today in Berlin")] = None,
+        format: Annotated[Optional[StrictStr], Field(description="json, csv or xlsx")] = None,
+        language: Annotated[Optional[StrictStr], Field(description="The file's language with `format=csv|xlsx`: `de` German headings and labels, euros (XLSX numbers shown 1.234,56 €, CSV `1234,56`), dates 31.03.2027 and times on Berlin's clock, `;`-separated CSV; `en` the column ids with their unit, euros with a decimal point, ISO dates, Berlin times with their offset, `,`-separated CSV. Both UTF-8 with BOM. Default: German when Accept-Language prefers German, else English. JSON keeps cents and UTC.")] = None,
+        _request_timeout: Union[
+            None,
+            Annotated[StrictFloat, Field(gt=0)],
+            Tuple[
+                Annotated[StrictFloat, Field(gt=0)],
+                Annotated[StrictFloat, Field(gt=0)]
+            ]
+        ] = None,
+        _request_auth: Optional[Dict[StrictStr, Any]] = None,
+        _content_type: Optional[StrictStr] = None,
+        _headers: Optional[Dict[StrictStr, Any]] = None,
+        _host_index: Annotated[StrictInt, Field(ge=0, le=0)] = 0,
+    ) -> RESTResponseType:
+        """E-invoices by city and status
+
+        The invoices uploaded in a period (credit notes negative), per city and status: how many, net, VAT, gross. Finance its own city; the network's finance, leads and admins every city.
+
+        :param city: The city; finance: your own; empty: every city you see
+        :type city: str
+        :param var_from: First day (Europe/Berlin), included; default 1 January of `to`'s year
+        :type var_from: date
+        :param to: Last day (Europe/Berlin), included; default today in Berlin
+        :type to: date
+        :param format: json, csv or xlsx
+        :type format: str
+        :param language: The file's language with `format=csv|xlsx`: `de` German headings and labels, euros (XLSX numbers shown 1.234,56 €, CSV `1234,56`), dates 31.03.2027 and times on Berlin's clock, `;`-separated CSV; `en` the column ids with their unit, euros with a decimal point, ISO dates, Berlin times with their offset, `,`-separated CSV. Both UTF-8 with BOM. Default: German when Accept-Language prefers German, else English. JSON keeps cents and UTC.
+        :type language: str
+        :param _request_timeout: timeout setting for this request. If one
+                                 number provided, it will be total request
+                                 timeout. It can also be a pair (tuple) of
+                                 (connection, read) timeouts.
+        :type _request_timeout: int, tuple(int, int), optional
+        :param _request_auth: set to override the auth_settings for an a single
+                              request; this effectively ignores the
+                              authentication in the spec for a single request.
+        :type _request_auth: dict, optional
+        :param _content_type: force content-type for the request.
+        :type _content_type: str, Optional
+        :param _headers: set to override the headers for a single
+                         request; this effectively ignores the headers
+                         in the spec for a single request.
+        :type _headers: dict, optional
+        :param _host_index: set to override the host_index for a single
+                            request; this effectively ignores the host_index
+                            in the spec for a single request.
+        :type _host_index: int, optional
+        :return: Returns the result object.
+        """ # noqa: E501
+
+        _param = self._invoice_report_serialize(
+            city=city,
+            var_from=var_from,
+            to=to,
+            format=format,
+            language=language,
+            _request_auth=_request_auth,
+            _content_type=_content_type,
+            _headers=_headers,
+            _host_index=_host_index
+        )
+
+        _response_types_map: Dict[str, Optional[str]] = {
+            '200': "InvoiceReport",
+            '401': "Problem",
+            '403': "Problem",
+            '422': "Problem",
+            '503': "Problem",
+        }
+        response_data = self.api_client.call_api(
+            *_param,
+            _request_timeout=_request_timeout
+        )
+        return response_data.response
+
+
+    def _invoice_report_serialize(
+        self,
+        city,
+        var_from,
+        to,
+        format,
+        language,
+        _request_auth,
+        _content_type,
+        _headers,
+        _host_index,
+    ) -> RequestSerialized:
+
+        _host = None
+
+        _collection_formats: Dict[str, str] = {
+        }
+
+        _path_params: Dict[str, str] = {}
+        _query_params: List[Tuple[str, str]] = []
+        _header_params: Dict[str, Optional[str]] = _headers or {}
+        _form_params: List[Tuple[str, str]] = []
+        _files: Dict[
+            str, Union[str, bytes, List[str], List[bytes], List[Tuple[str, bytes]]]
+        ] = {}
+        _body_params: Optional[bytes] = None
+
+        # process the path parameters
+        # process the query parameters
+        if city is not None:
+            
+            _query_params.append(('city', city))
+            
+        if var_from is not None:
+            if isinstance(var_from, date):
+                _query_params.append(
+                    (
+                        'from',
+                        var_from.strftime(
+                            self.api_client.configuration.date_format
+                        )
+                    )
+                )
+            else:
+                _query_params.append(('from', var_from))
+            
+        if to is not None:
+            if isinstance(to, date):
+                _query_params.append(
+                    (
+                        'to',
+                        to.strftime(
+                            self.api_client.configuration.date_format
+                        )
+                    )
+                )
+            else:
+                _query_params.append(('to', to))
+            
+        if format is not None:
+            
+            _query_params.append(('format', format))
+            
+        if language is not None:
+            
+            _query_params.append(('language', language))
+            
+        # process the header parameters
+        # process the form parameters
+        # process the body parameter
+
+
+        # set the HTTP header `Accept`
+        if 'Accept' not in _header_params:
+            _header_params['Accept'] = self.api_client.select_header_accept(
+                [
+                    'application/json', 
+                    'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', 
+                    'text/csv', 
+                    'application/problem+json'
+                ]
+            )
+
+
+        # authentication setting
+        _auth_settings: List[str] = [
+            'HTTPBearer'
+        ]
+
+        return self.api_client.param_serialize(
+            method='GET',
+            resource_path='/api/v1/reports/invoices',
             path_params=_path_params,
             query_params=_query_params,
             header_params=_header_params,

@@ -13,6 +13,8 @@
 """  # noqa: E501
 
 # import models into model package
+from civicpool_client.models.accrual_report import AccrualReport
+from civicpool_client.models.accrual_row import AccrualRow
 from civicpool_client.models.aggregation import Aggregation
 from civicpool_client.models.answer_body import AnswerBody
 from civicpool_client.models.award_body import AwardBody
@@ -79,8 +81,12 @@ from civicpool_client.models.information_notice_lot import InformationNoticeLot
 from civicpool_client.models.invoice import Invoice
 from civicpool_client.models.invoice_finding import InvoiceFinding
 from civicpool_client.models.invoice_line import InvoiceLine
+from civicpool_client.models.invoice_line_row import InvoiceLineRow
+from civicpool_client.models.invoice_lines_export import InvoiceLinesExport
 from civicpool_client.models.invoice_mismatch import InvoiceMismatch
+from civicpool_client.models.invoice_report import InvoiceReport
 from civicpool_client.models.invoice_status import InvoiceStatus
+from civicpool_client.models.invoice_status_row import InvoiceStatusRow
 from civicpool_client.models.item import Item
 from civicpool_client.models.item_fields import ItemFields
 from civicpool_client.models.item_kind import ItemKind

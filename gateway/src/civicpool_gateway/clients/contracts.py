@@ -41,7 +41,14 @@ from civicpool_gateway.contract_schemas import (
     Utilisation,
     UtilisationReport,
 )
-from civicpool_gateway.invoice_schemas import Invoice, InvoiceListParams, RejectionBody
+from civicpool_gateway.invoice_schemas import (
+    AccrualReport,
+    Invoice,
+    InvoiceLinesExport,
+    InvoiceListParams,
+    InvoiceReport,
+    RejectionBody,
+)
 from civicpool_gateway.schemas import ListParams, Page
 from civicpool_gateway.serde import contracts as serde
 from civicpool_gateway.serde import invoices
@@ -192,6 +199,18 @@ class ContractsClient(ServiceClient):
     ) -> Invoice:
         request = invoices.rejection_to_proto(invoice_id, body, idempotency_key)
         return invoices.invoice_from_proto(await self._call(self._stub.RejectInvoice, request, token))
+
+    async def invoice_report(self, city_id: str, start: dt.date, end: dt.date, token: str) -> InvoiceReport:
+        request = pb.InvoiceReportRequest(city_id=city_id, to=end.isoformat(), **{"from": start.isoformat()})
+        return invoices.invoice_report_from_proto(await self._call(self._stub.GetInvoiceReport, request, token))
+
+    async def accrual_report(self, city_id: str, at: dt.date, token: str) -> AccrualReport:
+        request = pb.AccrualReportRequest(city_id=city_id, at=at.isoformat())
+        return invoices.accrual_report_from_proto(await self._call(self._stub.GetAccrualReport, request, token))
+
+    async def invoice_lines(self, city_id: str, start: dt.date, end: dt.date, token: str) -> InvoiceLinesExport:
+        request = pb.InvoiceReportRequest(city_id=city_id, to=end.isoformat(), **{"from": start.isoformat()})
+        return invoices.invoice_lines_from_proto(await self._call(self._stub.GetInvoiceLinesExport, request, token))
 
     # -- budgets and reports ---------------------------------------------------
 

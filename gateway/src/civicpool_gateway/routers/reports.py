@@ -6,6 +6,7 @@ sees its own city (network finance: every city); leads and admins see all.
 
 # No `from __future__ import annotations`: FastAPI reads the route signatures at runtime.
 
+import datetime as dt
 from collections.abc import Sequence
 from typing import Annotated, Any
 
@@ -26,6 +27,14 @@ from civicpool_gateway.contract_schemas import (
     UseRow,
     UtilisationReport,
 )
+from civicpool_gateway.invoice_schemas import (
+    AccrualReport,
+    AccrualRow,
+    InvoiceLineRow,
+    InvoiceLinesExport,
+    InvoiceReport,
+    InvoiceStatusRow,
+)
 from civicpool_gateway.schemas import Day, FormatQuery, LanguageQuery
 
 router = APIRouter(tags=["reports"])
@@ -41,6 +50,12 @@ def _download(
 ) -> Any:  # fmt: skip
     table = downloads.table(rows, columns, labels)
     return downloads.download(table, file_format, stem, sheet, downloads.file_language(language))
+
+
+def _period(from_: dt.date | None, to: dt.date | None) -> tuple[dt.date, dt.date]:
+    """A report's days: to today, from 1 January of to's year, unless named."""
+    end = to or network_today()
+    return from_ or end.replace(month=1, day=1), end
 
 
 def statement_row(line: StatementLine) -> dict[str, Any]:
@@ -64,8 +79,7 @@ async def statement(
     format: FormatQuery = "json",
     language: LanguageQuery = None,
 ) -> Any:
-    end = to or network_today()
-    start = from_ or end.replace(month=1, day=1)
+    start, end = _period(from_, to)
     written_in = downloads.file_language(language)
     if format != "json":  # the service writes the booking texts in the language of the file, not the request
         messages.current_language.set(written_in)
@@ -130,3 +144,68 @@ async def budget_report(
         return report
     rows = [row.model_dump() for row in report.rows]
     return _download(rows, list(BudgetRow.model_fields), format, f"budget-{year or 'this-year'}", "Budget", language)
+
+
+# -- e-invoices -------------------------------------------------------------------------------------------------
+
+CityQuery = Annotated[str, Query(max_length=40, description="The city; finance: your own; empty: every city you see")]
+FromQuery = Annotated[Day | None, Query(alias="from", description="First day (Europe/Berlin), included; default 1 "
+                                        "January of `to`'s year")]  # fmt: skip
+ToQuery = Annotated[Day | None, Query(description="Last day (Europe/Berlin), included; default today in Berlin")]
+
+
+@router.get("/reports/invoices", summary="E-invoices by city and status", response_model=InvoiceReport,
+            responses=downloads.DOWNLOAD_RESPONSES,
+            description="The invoices uploaded in a period (credit notes negative), per city and status: how many, "
+            "net, VAT, gross. Finance its own city; the network's finance, leads and admins every city.")  # fmt: skip
+async def invoice_report(
+    caller: CallerDep, services: ClientsDep, city: CityQuery = "", from_: FromQuery = None, to: ToQuery = None,
+    format: FormatQuery = "json", language: LanguageQuery = None,
+) -> Any:  # fmt: skip
+    start, end = _period(from_, to)
+    report = await services.contracts.invoice_report(city, start, end, caller.token)
+    if format == "json":
+        return report
+    rows = [row.model_dump() for row in report.rows]
+    stem = f"invoices-{city or 'network'}-{start.isoformat()}-{end.isoformat()}"
+    return _download(
+        rows, list(InvoiceStatusRow.model_fields), format, stem, "Rechnungen", language, {"status": "invoice"}
+    )
+
+
+@router.get("/reports/accruals", summary="Called off against invoiced per contract and city (accruals)",
+            response_model=AccrualReport, responses=downloads.DOWNLOAD_RESPONSES,
+            description="At the end of a day (default today; 31 December for the year-end accruals): what each city "
+            "called off under each contract, what was invoiced for it (matched and approved invoices, less credit "
+            "notes), and the difference not yet invoiced. Finance its own city; the network's finance, leads and "
+            "admins every city.")  # fmt: skip
+async def accrual_report(
+    caller: CallerDep, services: ClientsDep, city: CityQuery = "",
+    at: Annotated[Day | None, Query(description="The day (Europe/Berlin) at whose end; default today")] = None,
+    format: FormatQuery = "json", language: LanguageQuery = None,
+) -> Any:  # fmt: skip
+    day = at or network_today()
+    report = await services.contracts.accrual_report(city, day, caller.token)
+    if format == "json":
+        return report
+    rows = [row.model_dump() for row in report.rows]
+    stem = f"accruals-{city or 'network'}-{day.isoformat()}"
+    return _download(rows, list(AccrualRow.model_fields), format, stem, "Abgrenzung", language)
+
+
+@router.get("/reports/invoice-lines", summary="The approved e-invoices' lines, for a city's accounting",
+            response_model=InvoiceLinesExport, responses=downloads.DOWNLOAD_RESPONSES,
+            description="One row per line of each invoice approved in the period: Leitweg-ID, vendor, contract, "
+            "net, VAT (the invoice's VAT of the line's rate, shared among its lines to the cent), gross; credit "
+            "notes negative. As CSV or XLSX for the city's accounting to import.")  # fmt: skip
+async def invoice_lines(
+    caller: CallerDep, services: ClientsDep, city: CityQuery = "", from_: FromQuery = None, to: ToQuery = None,
+    format: FormatQuery = "json", language: LanguageQuery = None,
+) -> Any:  # fmt: skip
+    start, end = _period(from_, to)
+    export = await services.contracts.invoice_lines(city, start, end, caller.token)
+    if format == "json":
+        return export
+    rows = [row.model_dump() for row in export.rows]
+    stem = f"invoice-lines-{city or 'network'}-{start.isoformat()}-{end.isoformat()}"
+    return _download(rows, list(InvoiceLineRow.model_fields), format, stem, "Rechnungspositionen", language)

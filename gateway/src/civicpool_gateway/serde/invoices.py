@@ -2,20 +2,30 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from civicpool.contracts.v1 import contracts_pb2 as pb
 from civicpool_common.vocabulary import InvoiceStatus, to_proto, words_of
+from google.protobuf.message import Message
 
 from civicpool_gateway.invoice_schemas import (
+    AccrualReport,
+    AccrualRow,
     Invoice,
     InvoiceFinding,
     InvoiceLine,
+    InvoiceLineRow,
+    InvoiceLinesExport,
     InvoiceListParams,
     InvoiceMismatch,
+    InvoiceReport,
+    InvoiceStatusRow,
     RejectionBody,
 )
 from civicpool_gateway.schemas import Page
 from civicpool_gateway.serde.fields import (
     cursor_or_none,
+    day,
     day_or_none,
     day_text,
     page_request,
@@ -102,3 +112,58 @@ def rejection_to_proto(invoice_id: str, body: RejectionBody, idempotency_key: st
 
 def rejection_from_proto(request: pb.DecideInvoiceRequest) -> RejectionBody:
     return RejectionBody(reason=request.reason)
+
+
+# -- reports --------------------------------------------------------------------------------------------------
+
+
+def invoice_report_from_proto(message: pb.InvoiceReport) -> InvoiceReport:
+    return InvoiceReport.model_validate({
+        "city_id": message.city_id, "from": day(getattr(message, "from")), "to": day(message.to),
+        "rows": [InvoiceStatusRow(city_id=r.city_id, status=InvoiceStatus(r.status), invoices=r.invoices,
+                                  net_cents=r.net_cents, tax_cents=r.tax_cents, gross_cents=r.gross_cents)
+                 for r in message.rows],
+    })  # fmt: skip
+
+
+def invoice_report_to_proto(report: InvoiceReport) -> pb.InvoiceReport:
+    return pb.InvoiceReport(city_id=report.city_id, to=report.to.isoformat(), **{"from": report.from_.isoformat()},
+                            rows=[pb.InvoiceStatusRow(**row.model_dump()) for row in report.rows])  # fmt: skip
+
+
+def accrual_report_from_proto(message: pb.AccrualReport) -> AccrualReport:
+    return AccrualReport(city_id=message.city_id, at=day(message.at),
+                         rows=[AccrualRow(**_fields(r)) for r in message.rows])  # fmt: skip
+
+
+def accrual_report_to_proto(report: AccrualReport) -> pb.AccrualReport:
+    return pb.AccrualReport(city_id=report.city_id, at=report.at.isoformat(),
+                            rows=[pb.AccrualRow(**row.model_dump()) for row in report.rows])  # fmt: skip
+
+
+def invoice_lines_from_proto(message: pb.InvoiceLinesExport) -> InvoiceLinesExport:
+    rows = [
+        InvoiceLineRow(**_fields(r), approved_at=time_or_none(r.HasField("approved_at"), r.approved_at),
+                       issue_date=day_or_none(r.issue_date))
+        for r in message.rows
+    ]  # fmt: skip
+    return InvoiceLinesExport.model_validate(
+        {"city_id": message.city_id, "from": day(getattr(message, "from")), "to": day(message.to), "rows": rows}
+    )
+
+
+def invoice_lines_to_proto(export: InvoiceLinesExport) -> pb.InvoiceLinesExport:
+    return pb.InvoiceLinesExport(
+        city_id=export.city_id, to=export.to.isoformat(), **{"from": export.from_.isoformat()},
+        rows=[pb.InvoiceLineRow(**row.model_dump(exclude={"approved_at", "issue_date"}),
+                                approved_at=to_timestamp(row.approved_at), issue_date=day_text(row.issue_date))
+              for row in export.rows],
+    )  # fmt: skip
+
+
+def _fields(message: Message) -> dict[str, Any]:
+    """A flat message's plain fields by name (a Timestamp and a date string are converted by the caller)."""
+    return {f.name: getattr(message, f.name) for f in message.DESCRIPTOR.fields if f.name not in _CONVERTED}
+
+
+_CONVERTED = frozenset({"approved_at", "issue_date"})

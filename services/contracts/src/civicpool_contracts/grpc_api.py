@@ -38,6 +38,7 @@ from civicpool_contracts.changes import ChangeRequest, ChangeService, History, v
 from civicpool_contracts.clients import GrpcCatalog, GrpcDemandRounds
 from civicpool_contracts.competitions import CompetitionService, CompetitionView
 from civicpool_contracts.config import ContractsSettings
+from civicpool_contracts.invoice_reports import InvoiceReports
 from civicpool_contracts.invoices import InvoiceService, InvoiceView
 from civicpool_contracts.models import (
     Budget,
@@ -193,6 +194,12 @@ def competition_to_proto(view: CompetitionView, *, replayed: bool = False) -> pb
     )  # fmt: skip
 
 
+def _period_of(request: pb.InvoiceReportRequest) -> tuple[dt.date, dt.date]:
+    """A report's period: `to` today by default, `from` the first of `to`'s year."""
+    end = date_field(request.to, "to") or network_today()
+    return date_field(getattr(request, "from"), "from") or end.replace(month=1, day=1), end
+
+
 def invoice_to_proto(view: InvoiceView) -> pb.Invoice:
     i, language = view.invoice, messages.current_language.get()
     problem = view.problem()
@@ -229,6 +236,7 @@ class ContractsServicer(contracts_pb2_grpc.ContractsServiceServicer):
         competitions: CompetitionService,
         invoices: InvoiceService,
         orders: OrderService,
+        invoice_reports: InvoiceReports,
     ) -> None:
         self._service = service
         self._usage = usage
@@ -238,6 +246,28 @@ class ContractsServicer(contracts_pb2_grpc.ContractsServiceServicer):
         self._competitions = competitions
         self._invoices = invoices
         self._orders = orders
+        self._invoice_reports = invoice_reports
+
+    async def GetInvoiceReport(self, request: pb.InvoiceReportRequest, context: Context) -> pb.InvoiceReport:
+        start, end = _period_of(request)
+        rows = await self._invoice_reports.by_status(current_principal(), request.city_id, start, end)
+        return pb.InvoiceReport(city_id=request.city_id, to=end.isoformat(), rows=[pb.InvoiceStatusRow(**vars(r))
+                                                                                   for r in rows],
+                                **{"from": start.isoformat()})  # fmt: skip
+
+    async def GetAccrualReport(self, request: pb.AccrualReportRequest, context: Context) -> pb.AccrualReport:
+        at = date_field(request.at, "at") or network_today()
+        rows = await self._invoice_reports.accruals(current_principal(), request.city_id, at)
+        return pb.AccrualReport(city_id=request.city_id, at=at.isoformat(), rows=[pb.AccrualRow(**vars(r))
+                                                                                   for r in rows])  # fmt: skip
+
+    async def GetInvoiceLinesExport(self, request: pb.InvoiceReportRequest, context: Context) -> pb.InvoiceLinesExport:
+        start, end = _period_of(request)
+        rows = await self._invoice_reports.approved_lines(current_principal(), request.city_id, start, end)
+        return pb.InvoiceLinesExport(
+            city_id=request.city_id, to=end.isoformat(), **{"from": start.isoformat()},
+            rows=[pb.InvoiceLineRow(**(vars(r) | {"approved_at": to_timestamp(r.approved_at)})) for r in rows],
+        )  # fmt: skip
 
     async def ListCallOffs(self, request: pb.ListCallOffsRequest, context: Context) -> pb.ListCallOffsResponse:
         page = await self._orders.of_contract(
@@ -556,7 +586,9 @@ async def register(
     changes = ChangeService(sessions, catalog, settings.eu_threshold_cents)
     competitions = CompetitionService(sessions, catalog, usage)
     invoices, orders = InvoiceService(sessions, catalog), OrderService(sessions, catalog)
-    servicer = ContractsServicer(service, usage, reports, renewals, changes, competitions, invoices, orders)
+    servicer = ContractsServicer(
+        service, usage, reports, renewals, changes, competitions, invoices, orders, InvoiceReports(sessions)
+    )
     contracts_pb2_grpc.add_ContractsServiceServicer_to_server(servicer, server)
     notices = NotificationRelay(sessions, NotificationOrder, notifications_channel, identity, deadline)
     keep = dt.timedelta(hours=settings.idempotency_keep_hours)

@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
 
 from civicpool_einvoice.extraction import InvoiceData
 from civicpool_einvoice.extraction import InvoiceLine as ReadLine
@@ -216,3 +216,23 @@ def open_quantities(called_off: Mapping[int, int], invoiced: Mapping[int, int], 
     if credit_note:
         return {price: quantity for price, quantity in invoiced.items() if quantity > 0}
     return {price: quantity - invoiced.get(price, 0) for price, quantity in called_off.items() if quantity > 0}
+
+
+def vat_of_lines(lines: Sequence[tuple[int, int]]) -> list[int]:
+    """Each line's share, to the cent, of its rate's VAT as the invoice states it (per rate, rounded half up):
+    `lines` are (net cents, rate); the shares of a rate add up to that rate's VAT (largest remainder)."""
+    shares = [0] * len(lines)
+    for rate in {rate for _, rate in lines}:
+        positions = [i for i, (_, r) in enumerate(lines) if r == rate]
+        net = sum(lines[i][0] for i in positions)
+        tax = vat_cents(net, rate)
+        if not net:
+            continue
+        exact = {i: Decimal(lines[i][0]) * tax / net for i in positions}
+        floors = {i: int(exact[i].to_integral_value(rounding=ROUND_FLOOR)) for i in positions}
+        left = tax - sum(floors.values())
+        for i in sorted(positions, key=lambda i: (floors[i] - exact[i], i))[:left]:
+            floors[i] += 1
+        for i in positions:
+            shares[i] = floors[i]
+    return shares

@@ -375,3 +375,63 @@ async def earlier_invoice(session: AsyncSession, vendor_id: str, number: str) ->
         Invoice.status.in_(("mismatched", "matched", "approved")),
     )  # fmt: skip
     return (await session.scalars(query.order_by(Invoice.id).limit(1))).first() or ""
+
+
+async def invoice_totals(
+    session: AsyncSession, city_id: str, since: dt.datetime, until: dt.datetime
+) -> list[tuple[str, str, bool, int, int, int]]:
+    """(city, status, credit note, net, VAT, gross) of each invoice uploaded in [since, until)."""
+    query = select(Invoice.city_id, Invoice.status, Invoice.credit_note, Invoice.net_cents, Invoice.tax_cents,
+                   Invoice.gross_cents).where(Invoice.uploaded_at >= since, Invoice.uploaded_at < until)  # fmt: skip
+    if city_id:
+        query = query.where(Invoice.city_id == city_id)
+    return [tuple(row) for row in (await session.execute(query)).all()]  # type: ignore[misc]
+
+
+async def called_off_until(session: AsyncSession, city_id: str, until: dt.datetime) -> list[tuple[str, str, int, int]]:
+    """(contract, city, quantity, amount) of each call-off from a vendor (reversals negative) before `until`."""
+    query = select(Movement.contract_id, Movement.city_id, Movement.quantity, Movement.amount_cents).where(
+        Movement.kind == "call_off", Movement.created_at < until
+    )
+    if city_id:
+        query = query.where(Movement.city_id == city_id)
+    return [tuple(row) for row in (await session.execute(query)).all()]  # type: ignore[misc]
+
+
+async def invoiced_until(
+    session: AsyncSession, city_id: str, until: dt.datetime
+) -> list[tuple[str, str, int, int, bool]]:
+    """(contract, city, quantity, net, credit note) of each line of the matched and approved invoices uploaded
+    before `until`."""
+    query = (
+        select(Invoice.contract_id, Invoice.city_id, InvoiceLine.quantity, InvoiceLine.net_cents, Invoice.credit_note)
+        .join(Invoice, Invoice.id == InvoiceLine.invoice_id)
+        .where(Invoice.status.in_(COUNTED_INVOICES), Invoice.uploaded_at < until)
+    )
+    if city_id:
+        query = query.where(Invoice.city_id == city_id)
+    return [tuple(row) for row in (await session.execute(query)).all()]  # type: ignore[misc]
+
+
+async def contract_labels(session: AsyncSession, contract_ids: Collection[str]) -> dict[str, tuple[str, str, str]]:
+    """contract id -> (reference, SKU, vendor)."""
+    query = select(Contract.id, Contract.reference, Contract.sku, Contract.vendor_id).where(
+        Contract.id.in_(list(contract_ids))
+    )
+    return {row[0]: (row[1], row[2], row[3]) for row in (await session.execute(query)).all()}
+
+
+async def approved_invoices(
+    session: AsyncSession, city_id: str, since: dt.datetime, until: dt.datetime
+) -> list[tuple[Invoice, list[InvoiceLine]]]:
+    """The invoices approved in [since, until) with their lines, in the order they were approved."""
+    query = select(Invoice).where(Invoice.status == "approved", Invoice.decided_at >= since, Invoice.decided_at < until)
+    if city_id:
+        query = query.where(Invoice.city_id == city_id)
+    invoices = list((await session.scalars(query.order_by(Invoice.decided_at, Invoice.id))).all())
+    lines: dict[str, list[InvoiceLine]] = {invoice.id: [] for invoice in invoices}
+    if invoices:
+        found = select(InvoiceLine).where(InvoiceLine.invoice_id.in_(list(lines))).order_by(InvoiceLine.position)
+        for line in (await session.scalars(found)).all():
+            lines[line.invoice_id].append(line)
+    return [(invoice, lines[invoice.id]) for invoice in invoices]

@@ -2761,3 +2761,301 @@ class ListCallOffsResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ListCallOffsResponse: _TypeAlias = ListCallOffsResponse  # noqa: Y015
+
+@_typing.final
+class InvoiceReportRequest(_message.Message):
+    """-- invoice reports -----------------------------------------------------------------------------------------"""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CITY_ID_FIELD_NUMBER: _builtins.int
+    FROM_FIELD_NUMBER: _builtins.int
+    TO_FIELD_NUMBER: _builtins.int
+    city_id: _builtins.str
+    to: _builtins.str
+    """last day, included"""
+    def __init__(
+        self,
+        *,
+        city_id: _builtins.str = ...,
+        to: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["city_id", b"city_id", "from", b"from", "to", b"to"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___InvoiceReportRequest: _TypeAlias = InvoiceReportRequest  # noqa: Y015
+
+@_typing.final
+class InvoiceStatusRow(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CITY_ID_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    INVOICES_FIELD_NUMBER: _builtins.int
+    NET_CENTS_FIELD_NUMBER: _builtins.int
+    TAX_CENTS_FIELD_NUMBER: _builtins.int
+    GROSS_CENTS_FIELD_NUMBER: _builtins.int
+    city_id: _builtins.str
+    status: _builtins.str
+    """refused, invalid, duplicate, mismatched, matched, approved, rejected"""
+    invoices: _builtins.int
+    net_cents: _builtins.int
+    """credit notes negative"""
+    tax_cents: _builtins.int
+    gross_cents: _builtins.int
+    def __init__(
+        self,
+        *,
+        city_id: _builtins.str = ...,
+        status: _builtins.str = ...,
+        invoices: _builtins.int = ...,
+        net_cents: _builtins.int = ...,
+        tax_cents: _builtins.int = ...,
+        gross_cents: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["city_id", b"city_id", "gross_cents", b"gross_cents", "invoices", b"invoices", "net_cents", b"net_cents", "status", b"status", "tax_cents", b"tax_cents"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___InvoiceStatusRow: _TypeAlias = InvoiceStatusRow  # noqa: Y015
+
+@_typing.final
+class InvoiceReport(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CITY_ID_FIELD_NUMBER: _builtins.int
+    FROM_FIELD_NUMBER: _builtins.int
+    TO_FIELD_NUMBER: _builtins.int
+    ROWS_FIELD_NUMBER: _builtins.int
+    city_id: _builtins.str
+    to: _builtins.str
+    @_builtins.property
+    def rows(self) -> _containers.RepeatedCompositeFieldContainer[Global___InvoiceStatusRow]: ...
+    def __init__(
+        self,
+        *,
+        city_id: _builtins.str = ...,
+        to: _builtins.str = ...,
+        rows: _abc.Iterable[Global___InvoiceStatusRow] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["city_id", b"city_id", "from", b"from", "rows", b"rows", "to", b"to"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___InvoiceReport: _TypeAlias = InvoiceReport  # noqa: Y015
+
+@_typing.final
+class AccrualReportRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CITY_ID_FIELD_NUMBER: _builtins.int
+    AT_FIELD_NUMBER: _builtins.int
+    city_id: _builtins.str
+    at: _builtins.str
+    """the day (Europe/Berlin), ISO, at whose end the numbers stand; default today"""
+    def __init__(
+        self,
+        *,
+        city_id: _builtins.str = ...,
+        at: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["at", b"at", "city_id", b"city_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AccrualReportRequest: _TypeAlias = AccrualReportRequest  # noqa: Y015
+
+@_typing.final
+class AccrualRow(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CONTRACT_ID_FIELD_NUMBER: _builtins.int
+    CONTRACT_REFERENCE_FIELD_NUMBER: _builtins.int
+    SKU_FIELD_NUMBER: _builtins.int
+    VENDOR_ID_FIELD_NUMBER: _builtins.int
+    CITY_ID_FIELD_NUMBER: _builtins.int
+    CALLED_OFF_QUANTITY_FIELD_NUMBER: _builtins.int
+    CALLED_OFF_CENTS_FIELD_NUMBER: _builtins.int
+    INVOICED_QUANTITY_FIELD_NUMBER: _builtins.int
+    INVOICED_CENTS_FIELD_NUMBER: _builtins.int
+    OPEN_QUANTITY_FIELD_NUMBER: _builtins.int
+    OPEN_CENTS_FIELD_NUMBER: _builtins.int
+    contract_id: _builtins.str
+    contract_reference: _builtins.str
+    sku: _builtins.str
+    vendor_id: _builtins.str
+    city_id: _builtins.str
+    called_off_quantity: _builtins.int
+    """from the vendor, net of reversals"""
+    called_off_cents: _builtins.int
+    """net, at each call-off's price"""
+    invoiced_quantity: _builtins.int
+    """by matched and approved invoices, less credit notes"""
+    invoiced_cents: _builtins.int
+    open_quantity: _builtins.int
+    """called off, not yet invoiced"""
+    open_cents: _builtins.int
+    """the accrual"""
+    def __init__(
+        self,
+        *,
+        contract_id: _builtins.str = ...,
+        contract_reference: _builtins.str = ...,
+        sku: _builtins.str = ...,
+        vendor_id: _builtins.str = ...,
+        city_id: _builtins.str = ...,
+        called_off_quantity: _builtins.int = ...,
+        called_off_cents: _builtins.int = ...,
+        invoiced_quantity: _builtins.int = ...,
+        invoiced_cents: _builtins.int = ...,
+        open_quantity: _builtins.int = ...,
+        open_cents: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["called_off_cents", b"called_off_cents", "called_off_quantity", b"called_off_quantity", "city_id", b"city_id", "contract_id", b"contract_id", "contract_reference", b"contract_reference", "invoiced_cents", b"invoiced_cents", "invoiced_quantity", b"invoiced_quantity", "open_cents", b"open_cents", "open_quantity", b"open_quantity", "sku", b"sku", "vendor_id", b"vendor_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AccrualRow: _TypeAlias = AccrualRow  # noqa: Y015
+
+@_typing.final
+class AccrualReport(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CITY_ID_FIELD_NUMBER: _builtins.int
+    AT_FIELD_NUMBER: _builtins.int
+    ROWS_FIELD_NUMBER: _builtins.int
+    city_id: _builtins.str
+    at: _builtins.str
+    @_builtins.property
+    def rows(self) -> _containers.RepeatedCompositeFieldContainer[Global___AccrualRow]: ...
+    def __init__(
+        self,
+        *,
+        city_id: _builtins.str = ...,
+        at: _builtins.str = ...,
+        rows: _abc.Iterable[Global___AccrualRow] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["at", b"at", "city_id", b"city_id", "rows", b"rows"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AccrualReport: _TypeAlias = AccrualReport  # noqa: Y015
+
+@_typing.final
+class InvoiceLineRow(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    APPROVED_AT_FIELD_NUMBER: _builtins.int
+    INVOICE_ID_FIELD_NUMBER: _builtins.int
+    NUMBER_FIELD_NUMBER: _builtins.int
+    ISSUE_DATE_FIELD_NUMBER: _builtins.int
+    CREDIT_NOTE_FIELD_NUMBER: _builtins.int
+    CITY_ID_FIELD_NUMBER: _builtins.int
+    LEITWEG_ID_FIELD_NUMBER: _builtins.int
+    VENDOR_ID_FIELD_NUMBER: _builtins.int
+    SELLER_NAME_FIELD_NUMBER: _builtins.int
+    CONTRACT_ID_FIELD_NUMBER: _builtins.int
+    CONTRACT_REFERENCE_FIELD_NUMBER: _builtins.int
+    LINE_ID_FIELD_NUMBER: _builtins.int
+    SKU_FIELD_NUMBER: _builtins.int
+    NAME_FIELD_NUMBER: _builtins.int
+    QUANTITY_FIELD_NUMBER: _builtins.int
+    UNIT_PRICE_CENTS_FIELD_NUMBER: _builtins.int
+    NET_CENTS_FIELD_NUMBER: _builtins.int
+    VAT_RATE_BPS_FIELD_NUMBER: _builtins.int
+    VAT_CENTS_FIELD_NUMBER: _builtins.int
+    GROSS_CENTS_FIELD_NUMBER: _builtins.int
+    invoice_id: _builtins.str
+    number: _builtins.str
+    issue_date: _builtins.str
+    credit_note: _builtins.bool
+    city_id: _builtins.str
+    leitweg_id: _builtins.str
+    vendor_id: _builtins.str
+    seller_name: _builtins.str
+    contract_id: _builtins.str
+    contract_reference: _builtins.str
+    line_id: _builtins.str
+    sku: _builtins.str
+    name: _builtins.str
+    quantity: _builtins.int
+    unit_price_cents: _builtins.int
+    net_cents: _builtins.int
+    """credit notes negative"""
+    vat_rate_bps: _builtins.int
+    vat_cents: _builtins.int
+    """the invoice's VAT of the line's rate, shared among its lines to the cent"""
+    gross_cents: _builtins.int
+    @_builtins.property
+    def approved_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        approved_at: _timestamp_pb2.Timestamp | None = ...,
+        invoice_id: _builtins.str = ...,
+        number: _builtins.str = ...,
+        issue_date: _builtins.str = ...,
+        credit_note: _builtins.bool = ...,
+        city_id: _builtins.str = ...,
+        leitweg_id: _builtins.str = ...,
+        vendor_id: _builtins.str = ...,
+        seller_name: _builtins.str = ...,
+        contract_id: _builtins.str = ...,
+        contract_reference: _builtins.str = ...,
+        line_id: _builtins.str = ...,
+        sku: _builtins.str = ...,
+        name: _builtins.str = ...,
+        quantity: _builtins.int = ...,
+        unit_price_cents: _builtins.int = ...,
+        net_cents: _builtins.int = ...,
+        vat_rate_bps: _builtins.int = ...,
+        vat_cents: _builtins.int = ...,
+        gross_cents: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["approved_at", b"approved_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["approved_at", b"approved_at", "city_id", b"city_id", "contract_id", b"contract_id", "contract_reference", b"contract_reference", "credit_note", b"credit_note", "gross_cents", b"gross_cents", "invoice_id", b"invoice_id", "issue_date", b"issue_date", "leitweg_id", b"leitweg_id", "line_id", b"line_id", "name", b"name", "net_cents", b"net_cents", "number", b"number", "quantity", b"quantity", "seller_name", b"seller_name", "sku", b"sku", "unit_price_cents", b"unit_price_cents", "vat_cents", b"vat_cents", "vat_rate_bps", b"vat_rate_bps", "vendor_id", b"vendor_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___InvoiceLineRow: _TypeAlias = InvoiceLineRow  # noqa: Y015
+
+@_typing.final
+class InvoiceLinesExport(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CITY_ID_FIELD_NUMBER: _builtins.int
+    FROM_FIELD_NUMBER: _builtins.int
+    TO_FIELD_NUMBER: _builtins.int
+    ROWS_FIELD_NUMBER: _builtins.int
+    city_id: _builtins.str
+    to: _builtins.str
+    @_builtins.property
+    def rows(self) -> _containers.RepeatedCompositeFieldContainer[Global___InvoiceLineRow]: ...
+    def __init__(
+        self,
+        *,
+        city_id: _builtins.str = ...,
+        to: _builtins.str = ...,
+        rows: _abc.Iterable[Global___InvoiceLineRow] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["city_id", b"city_id", "from", b"from", "rows", b"rows", "to", b"to"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___InvoiceLinesExport: _TypeAlias = InvoiceLinesExport  # noqa: Y015

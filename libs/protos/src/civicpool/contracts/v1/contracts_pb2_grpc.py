@@ -209,6 +209,21 @@ class ContractsServiceStub:
                 request_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.DecideInvoiceRequest.SerializeToString,
                 response_deserializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.Invoice.FromString,
                 _registered_method=True)
+        self.GetInvoiceReport = channel.unary_unary(
+                '/civicpool.contracts.v1.ContractsService/GetInvoiceReport',
+                request_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.InvoiceReportRequest.SerializeToString,
+                response_deserializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.InvoiceReport.FromString,
+                _registered_method=True)
+        self.GetAccrualReport = channel.unary_unary(
+                '/civicpool.contracts.v1.ContractsService/GetAccrualReport',
+                request_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.AccrualReportRequest.SerializeToString,
+                response_deserializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.AccrualReport.FromString,
+                _registered_method=True)
+        self.GetInvoiceLinesExport = channel.unary_unary(
+                '/civicpool.contracts.v1.ContractsService/GetInvoiceLinesExport',
+                request_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.InvoiceReportRequest.SerializeToString,
+                response_deserializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.InvoiceLinesExport.FromString,
+                _registered_method=True)
 
 
 class ContractsServiceServicer:
@@ -453,6 +468,27 @@ class ContractsServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetInvoiceReport(self, request, context):
+        """Invoice reports (finance its own city; the network's finance, leads and admins every city's; vendors none):
+        invoices uploaded in a period by city and status; what was called off and invoiced per contract and city up
+        to a day (the accruals at year end); the approved invoices' lines for a city's accounting.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetAccrualReport(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetInvoiceLinesExport(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ContractsServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -625,6 +661,21 @@ def add_ContractsServiceServicer_to_server(servicer, server):
                     servicer.RejectInvoice,
                     request_deserializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.DecideInvoiceRequest.FromString,
                     response_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.Invoice.SerializeToString,
+            ),
+            'GetInvoiceReport': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetInvoiceReport,
+                    request_deserializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.InvoiceReportRequest.FromString,
+                    response_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.InvoiceReport.SerializeToString,
+            ),
+            'GetAccrualReport': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetAccrualReport,
+                    request_deserializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.AccrualReportRequest.FromString,
+                    response_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.AccrualReport.SerializeToString,
+            ),
+            'GetInvoiceLinesExport': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetInvoiceLinesExport,
+                    request_deserializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.InvoiceReportRequest.FromString,
+                    response_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.InvoiceLinesExport.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1550,6 +1601,87 @@ class ContractsService:
             '/civicpool.contracts.v1.ContractsService/RejectInvoice',
             civicpool_dot_contracts_dot_v1_dot_contracts__pb2.DecideInvoiceRequest.SerializeToString,
             civicpool_dot_contracts_dot_v1_dot_contracts__pb2.Invoice.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetInvoiceReport(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/civicpool.contracts.v1.ContractsService/GetInvoiceReport',
+            civicpool_dot_contracts_dot_v1_dot_contracts__pb2.InvoiceReportRequest.SerializeToString,
+            civicpool_dot_contracts_dot_v1_dot_contracts__pb2.InvoiceReport.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetAccrualReport(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/civicpool.contracts.v1.ContractsService/GetAccrualReport',
+            civicpool_dot_contracts_dot_v1_dot_contracts__pb2.AccrualReportRequest.SerializeToString,
+            civicpool_dot_contracts_dot_v1_dot_contracts__pb2.AccrualReport.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetInvoiceLinesExport(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/civicpool.contracts.v1.ContractsService/GetInvoiceLinesExport',
+            civicpool_dot_contracts_dot_v1_dot_contracts__pb2.InvoiceReportRequest.SerializeToString,
+            civicpool_dot_contracts_dot_v1_dot_contracts__pb2.InvoiceLinesExport.FromString,
             options,
             channel_credentials,
             insecure,

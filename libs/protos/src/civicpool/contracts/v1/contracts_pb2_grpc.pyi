@@ -110,6 +110,13 @@ class ContractsServiceStub:
     """
     RejectInvoice: _grpc.UnaryUnaryMultiCallable[_contracts_pb2.DecideInvoiceRequest, _contracts_pb2.Invoice]
     """The city's finance rejects a matched or mismatched invoice with a reason the vendor reads."""
+    GetInvoiceReport: _grpc.UnaryUnaryMultiCallable[_contracts_pb2.InvoiceReportRequest, _contracts_pb2.InvoiceReport]
+    """Invoice reports (finance its own city; the network's finance, leads and admins every city's; vendors none):
+    invoices uploaded in a period by city and status; what was called off and invoiced per contract and city up
+    to a day (the accruals at year end); the approved invoices' lines for a city's accounting.
+    """
+    GetAccrualReport: _grpc.UnaryUnaryMultiCallable[_contracts_pb2.AccrualReportRequest, _contracts_pb2.AccrualReport]
+    GetInvoiceLinesExport: _grpc.UnaryUnaryMultiCallable[_contracts_pb2.InvoiceReportRequest, _contracts_pb2.InvoiceLinesExport]
 
 @_typing.type_check_only
 class ContractsServiceAsyncStub(ContractsServiceStub):
@@ -193,6 +200,13 @@ class ContractsServiceAsyncStub(ContractsServiceStub):
     """
     RejectInvoice: _aio.UnaryUnaryMultiCallable[_contracts_pb2.DecideInvoiceRequest, _contracts_pb2.Invoice]  # type: ignore[assignment]
     """The city's finance rejects a matched or mismatched invoice with a reason the vendor reads."""
+    GetInvoiceReport: _aio.UnaryUnaryMultiCallable[_contracts_pb2.InvoiceReportRequest, _contracts_pb2.InvoiceReport]  # type: ignore[assignment]
+    """Invoice reports (finance its own city; the network's finance, leads and admins every city's; vendors none):
+    invoices uploaded in a period by city and status; what was called off and invoiced per contract and city up
+    to a day (the accruals at year end); the approved invoices' lines for a city's accounting.
+    """
+    GetAccrualReport: _aio.UnaryUnaryMultiCallable[_contracts_pb2.AccrualReportRequest, _contracts_pb2.AccrualReport]  # type: ignore[assignment]
+    GetInvoiceLinesExport: _aio.UnaryUnaryMultiCallable[_contracts_pb2.InvoiceReportRequest, _contracts_pb2.InvoiceLinesExport]  # type: ignore[assignment]
 
 class ContractsServiceServicer(metaclass=_abc_1.ABCMeta):
     """Framework contracts and their use: quotas, call-offs, the license pool, the double-entry
@@ -477,5 +491,30 @@ class ContractsServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_contracts_pb2.Invoice, _abc.Awaitable[_contracts_pb2.Invoice]]:
         """The city's finance rejects a matched or mismatched invoice with a reason the vendor reads."""
+
+    @_abc_1.abstractmethod
+    def GetInvoiceReport(
+        self,
+        request: _contracts_pb2.InvoiceReportRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_contracts_pb2.InvoiceReport, _abc.Awaitable[_contracts_pb2.InvoiceReport]]:
+        """Invoice reports (finance its own city; the network's finance, leads and admins every city's; vendors none):
+        invoices uploaded in a period by city and status; what was called off and invoiced per contract and city up
+        to a day (the accruals at year end); the approved invoices' lines for a city's accounting.
+        """
+
+    @_abc_1.abstractmethod
+    def GetAccrualReport(
+        self,
+        request: _contracts_pb2.AccrualReportRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_contracts_pb2.AccrualReport, _abc.Awaitable[_contracts_pb2.AccrualReport]]: ...
+
+    @_abc_1.abstractmethod
+    def GetInvoiceLinesExport(
+        self,
+        request: _contracts_pb2.InvoiceReportRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_contracts_pb2.InvoiceLinesExport, _abc.Awaitable[_contracts_pb2.InvoiceLinesExport]]: ...
 
 def add_ContractsServiceServicer_to_server(servicer: ContractsServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
