@@ -89,7 +89,7 @@ def test_differences_duplicates_and_another_citys_leitweg_id_are_mismatches(api:
     buehl = _upload(api, "vendor.rheintal", _invoice(vpn, 1, leitweg_id=BUEHL_LW, contract="", order=number))
     answer = api("vendor.rheintal").get(f"/invoices/{buehl.json()['id']}", headers={"Accept-Language": "en"}).json()
     assert [(m["term"], m["expected"], m["invoiced"]) for m in answer["mismatches"]] == [
-        ("buyer_reference", "bruchsal", "buehl")]  # fmt: skip
+        ("buyer_reference", "bruchsal", BUEHL_LW)]  # fmt: skip
     assert "is not the Leitweg-ID of the city the invoice is for" in answer["mismatches"][0]["message"]
 
     uploader = api("bruchsal.finance")

@@ -148,3 +148,86 @@ def ubl_invoice(
         vat_id=escape(vat_id), seller=escape(seller), buyer=escape(buyer), tax=amount(tax), net=amount(net),
         rate=rate, gross=amount(net + tax), lines=rendered,
     ).encode()  # fmt: skip
+
+
+def cii_invoice(
+    *, number: str, leitweg_id: str, vat_id: str, lines: Sequence[Line], contract: str = "", order: str = "",
+    issue_date: dt.date | None = None, vat_rate_bps: int = 1900, seller: str = "Rheintal IT-Systemhaus GmbH",
+    buyer: str = "Bruchsal",
+) -> bytes:  # fmt: skip
+    """An XRechnung 3.0 invoice in UN/CEFACT CII, made with drafthorse (one VAT rate)."""
+    from drafthorse.models.accounting import ApplicableTradeTax
+    from drafthorse.models.document import Document
+    from drafthorse.models.party import TaxRegistration
+    from drafthorse.models.payment import PaymentMeans, PaymentTerms
+    from drafthorse.models.tradelines import LineItem
+
+    issued = issue_date or dt.date.today()
+    rate = Decimal(vat_rate_bps) / 100
+    net = sum(line.quantity * line.unit_price_cents for line in lines)
+    tax = vat(net, vat_rate_bps)
+    document = Document()
+    document.context.guideline_parameter.id = XRECHNUNG_3
+    document.context.business_parameter.id = "urn:fdc:peppol.eu:2017:poacc:billing:01:1.0"
+    document.header.id, document.header.type_code, document.header.issue_date_time = number, "380", issued
+    agreement = document.trade.agreement
+    agreement.buyer_reference = leitweg_id
+    for party, name, street, town, code, mail in (
+        (agreement.seller, seller, "Rheinstraße 12", "Karlsruhe", "76185", "rechnung@vendor.example"),
+        (agreement.buyer, f"Stadt {buyer}", "Rathausplatz 1", buyer, "76646", "rechnung@stadt.example"),
+    ):
+        party.name = name
+        party.address.line_one, party.address.city_name, party.address.postcode = street, town, code
+        party.address.country_id = "DE"
+        party.electronic_address.uri_ID = ("EM", mail)
+    agreement.seller.contact.person_name = "Vertrieb"
+    agreement.seller.contact.telephone.number = "+49 721 1234-0"
+    agreement.seller.contact.email.address = "vertrieb@vendor.example"
+    agreement.seller.tax_registrations.add(TaxRegistration(id=("VA", vat_id)))
+    if contract:
+        agreement.contract.issuer_assigned_id = contract
+    if order:
+        agreement.buyer_order.issuer_assigned_id = order
+    settlement = document.trade.settlement
+    settlement.currency_code = "EUR"
+    means = PaymentMeans()
+    means.type_code = "58"
+    means.payee_account.iban = "DE75512108001245126199"
+    settlement.payment_means.add(means)
+    settlement.terms.add(PaymentTerms(description="Zahlbar innerhalb von 30 Tagen ohne Abzug."))
+    for position, line in enumerate(lines, start=1):
+        item = LineItem()
+        item.document.line_id = str(position)
+        item.product.seller_assigned_id, item.product.name = line.sku, line.name
+        item.agreement.net.amount = Decimal(line.unit_price_cents) / 100
+        item.delivery.billed_quantity = (Decimal(line.quantity), "H87")
+        item.settlement.trade_tax.type_code, item.settlement.trade_tax.category_code = "VAT", "S"
+        item.settlement.trade_tax.rate_applicable_percent = rate
+        item.settlement.monetary_summation.total_amount = Decimal(line.quantity * line.unit_price_cents) / 100
+        document.trade.items.add(item)
+    breakdown = ApplicableTradeTax()
+    breakdown.calculated_amount, breakdown.basis_amount = Decimal(tax) / 100, Decimal(net) / 100
+    breakdown.type_code, breakdown.category_code, breakdown.rate_applicable_percent = "VAT", "S", rate
+    settlement.trade_tax.add(breakdown)
+    totals = settlement.monetary_summation
+    totals.line_total = totals.tax_basis_total = Decimal(net) / 100
+    totals.charge_total = totals.allowance_total = Decimal(0)
+    totals.tax_total = (Decimal(tax) / 100, "EUR")
+    totals.grand_total = totals.due_amount = Decimal(net + tax) / 100
+    written: bytes = document.serialize(schema="FACTUR-X_EN16931")
+    return written
+
+
+def zugferd_pdf(cii: bytes) -> bytes:
+    """A ZUGFeRD/Factur-X PDF/A-3 carrying the CII, made with factur-x from a one-page PDF (pypdf)."""
+    import io
+
+    import facturx
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    writer.add_blank_page(595, 842)
+    page = io.BytesIO()
+    writer.write(page)
+    made: bytes = facturx.generate_from_binary(page.getvalue(), cii, check_xsd=False)
+    return made

@@ -14,10 +14,14 @@ from tests.integration.test_demand_api import add_line, new_round
 BERLIN = ZoneInfo("Europe/Berlin")
 
 
-def draft_tender(api: ApiFactory) -> dict[str, Any]:
-    """A draft tender of Ettlingen from a fresh round with Bruchsal's demand for 8 VPN seats."""
+BRUCHSALS_VPN = (("bruchsal.it", "VPN-SEAT", 8),)  # (city user, SKU, quantity) of each demand line
+
+
+def draft_tender(api: ApiFactory, demand: Sequence[tuple[str, str, int]] = BRUCHSALS_VPN) -> dict[str, Any]:
+    """A draft tender of Ettlingen from a fresh round with this demand (Bruchsal's 8 VPN seats by default)."""
     round_ = new_round(api)
-    add_line(api, round_["id"], "bruchsal.it", "VPN-SEAT", 8)
+    for user, sku, quantity in demand:
+        add_line(api, round_["id"], user, sku, quantity)
     assert api("ettlingen.lead").post(f"/rounds/{round_['id']}/close").status_code == 200
     created = api("ettlingen.lead").post("/tenders", json={"round_id": round_["id"]})
     assert created.status_code == 201, created.text
@@ -33,12 +37,12 @@ def set_bids_due(api: ApiFactory, tender_id: str, due: dt.datetime) -> None:
 
 def evaluated(
     api: ApiFactory, unit_price_cents: int = 3_000, *, standstill: bool = False,
-    bidders: Sequence[str] = ("rheintal", "schwarzwald"),
+    bidders: Sequence[str] = ("rheintal", "schwarzwald"), demand: Sequence[tuple[str, str, int]] = BRUCHSALS_VPN,
 ) -> tuple[dict[str, Any], dict[str, str]]:  # fmt: skip
-    """Ettlingen's tender for Bruchsal's 8 VPN seats, evaluated, and its bids by vendor: the first of `bidders` bids
-    `unit_price_cents` within seconds, each next one 5 € more (so they rank in this order); with `standstill`
-    switched on first."""
-    tender = draft_tender(api)
+    """Ettlingen's tender for the demand (Bruchsal's 8 VPN seats by default), evaluated, and its bids by vendor: the
+    first of `bidders` bids `unit_price_cents` within seconds, each next one 5 € more (so they rank in this order);
+    with `standstill` switched on first."""
+    tender = draft_tender(api, demand)
     lead = api("ettlingen.lead")
     due = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=3)
     changes = {"bids_due_at": due.isoformat(), "standstill": standstill, "version": tender["version"]}
@@ -68,12 +72,12 @@ VENDORS = ("rheintal", "schwarzwald", "globalmeet")
 
 def awarded(
     api: ApiFactory, unit_price_cents: int = 3_000, *, standstill: bool = False, vendors: int = 1,
-    bidders: Sequence[str] = VENDORS[:2],
+    bidders: Sequence[str] = VENDORS[:2], demand: Sequence[tuple[str, str, int]] = BRUCHSALS_VPN,
 ) -> dict[str, Any]:  # fmt: skip
     """The award (tender and contracts) of the `evaluated` tender to the first of `bidders` (or, with several
     `vendors`, as a framework to the first this many, in rank order) from today on."""
     bidders = bidders if len(bidders) >= vendors else VENDORS[:vendors]
-    tender, bids = evaluated(api, unit_price_cents, standstill=standstill, bidders=bidders)
+    tender, bids = evaluated(api, unit_price_cents, standstill=standstill, bidders=bidders, demand=demand)
     today = dt.datetime.now(BERLIN).date().isoformat()
     award = {"lot_id": tender["lots"][0]["id"], "bid_id": bids[bidders[0]], "vendors": vendors}
     result = api("ettlingen.lead").post(f"/tenders/{tender['id']}/award", json={"awards": [award], "starts_on": today})

@@ -8,10 +8,12 @@ A request that fails leaves no key behind (its transaction is rolled back), so i
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hashlib
 import json
 import logging
+import random
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
@@ -27,7 +29,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from civicpool_contracts.models import IdempotencyRecord, table
 
 log = logging.getLogger("civicpool.contracts")
-RETRIES = 3  # serialization failures and deadlocks on PostgreSQL are tried again
+RETRIES = 5  # serialization failures and deadlocks on PostgreSQL are tried again, after a short random pause
+BACKOFF_SECONDS = 0.02  # times the attempt, at random up to that: contenders do not meet again in step
 RETRYABLE_SQLSTATES = {"40001", "40P01"}
 Done = TypeVar("Done")
 
@@ -71,6 +74,7 @@ async def once(
             if getattr(error.orig, "sqlstate", None) not in RETRYABLE_SQLSTATES or attempt == RETRIES:
                 raise
             log.info("%s: serialization failure or deadlock, attempt %d; trying again", operation, attempt)
+            await asyncio.sleep(random.uniform(0, BACKOFF_SECONDS * attempt))  # noqa: S311 (not a secret)
     raise AssertionError("unreachable")
 
 

@@ -26,6 +26,7 @@ from civicpool_einvoice.extraction import InvoiceData
 from civicpool_einvoice.extraction import InvoiceLine as ReadLine
 
 CURRENCY = "EUR"
+BUYER_TERMS = frozenset({"buyer_reference", "unknown_buyer"})
 HUNDRED = Decimal(100)
 
 
@@ -114,8 +115,8 @@ def mismatches(data: InvoiceData, known: Known) -> list[Mismatch]:
     """Every difference between the invoice and what civicpool knows (empty: matched)."""
     found = _header(data, known)
     contract = known.contract
-    if contract is None:
-        return found
+    if contract is None or any(m.term in BUYER_TERMS for m in found):
+        return found  # the invoice must reach the right city first: its lines are that city's business
     if data.issue_date is None or not contract.starts_on <= data.issue_date <= contract.ends_on:
         found.append(Mismatch("", "issue_date", f"{contract.starts_on}..{contract.ends_on}",
                               str(data.issue_date or "")))  # fmt: skip
@@ -133,11 +134,12 @@ def _header(data: InvoiceData, known: Known) -> list[Mismatch]:
     buyer = known.buyer_city_id
     expected_city = known.uploader_city_id or known.call_off_city_id
     if not buyer:
-        found.append(Mismatch("", "buyer_reference", expected_city, data.buyer_reference))
+        found.append(Mismatch("", "unknown_buyer", "", data.buyer_reference))
     elif expected_city and buyer != expected_city:
-        found.append(Mismatch("", "buyer_reference", expected_city, buyer))
+        found.append(Mismatch("", "buyer_reference", expected_city, data.buyer_reference))
     elif known.contract is not None and buyer not in known.contract.parties:
-        found.append(Mismatch("", "buyer_reference", ", ".join(sorted(known.contract.parties)), buyer))
+        # Not a party: which cities are is not for the vendor nor for this city to learn.
+        found.append(Mismatch("", "buyer_reference", "", data.buyer_reference))
     if known.seller_vendor_id != known.vendor_id:
         found.append(Mismatch("", "seller", known.vendor_id, data.seller_vat_id))
     if known.contract is None:

@@ -85,6 +85,7 @@ MISMATCHES = {
     "currency": N_("the invoice is in '{invoiced}'; the contracts are in {expected}"),
     "buyer_reference": N_("the buyer reference (BT-10) '{invoiced}' is not the Leitweg-ID of the city the invoice is for ({expected})"),  # noqa: E501
     "unknown_buyer": N_("the buyer reference (BT-10) '{invoiced}' is no Leitweg-ID of a member city"),
+    "misaddressed": N_("the buyer reference (BT-10) '{invoiced}' is not the Leitweg-ID of a city this contract or call-off is for"),  # noqa: E501
     "seller": N_("the seller's VAT id (BT-31) '{invoiced}' is not the VAT id of the vendor {expected}"),
     "contract": N_("the invoice names no contract of the vendor: BT-12 (the contract's reference, e.g. ETT-2026-003) or BT-13 (the call-off's number) is '{invoiced}'"),  # noqa: E501
     "issue_date": N_("the invoice date (BT-2) {invoiced} is outside the contract's term {expected}"),
@@ -120,7 +121,7 @@ class InvoiceView:
 def mismatch_text(stored: dict[str, object]) -> Text:
     term, expected, invoiced = str(stored["term"]), str(stored["expected"]), str(stored["invoiced"])
     if term == "buyer_reference" and not expected:
-        term = "unknown_buyer"
+        term = "misaddressed"
     shown: dict[str, object] = {"expected": expected, "invoiced": invoiced}
     if term in MONEY_TERMS:
         shown = {"expected": _euros(expected), "invoiced": _euros(invoiced)}
@@ -333,7 +334,8 @@ class InvoiceService:
             found = list((await session.scalars(query.order_by(Invoice.id.desc()).limit(window.fetch))).all())
             page = window.close(found, lambda invoice: invoice.id)
             lines = await _lines_of(session, [invoice.id for invoice in page.records])
-        return Page([InvoiceView(i, lines.get(i.id, [])) for i in page.records], page.next_cursor)
+        return Page([InvoiceView(_for_reader(i, principal), lines.get(i.id, [])) for i in page.records],
+                    page.next_cursor)  # fmt: skip
 
     async def _view(
         self, invoice_id: str, *, principal: Principal | None = None, replayed: bool = False
@@ -344,7 +346,7 @@ class InvoiceService:
             if invoice is None:
                 raise NotFound(Text("invoice {id} does not exist", id=invoice_id))
             lines = await _lines_of(session, [invoice_id])
-        return InvoiceView(invoice, lines.get(invoice_id, []), replayed)
+        return InvoiceView(_for_reader(invoice, principal), lines.get(invoice_id, []), replayed)
 
     # -- the city's decision -------------------------------------------------------------------
 
@@ -403,7 +405,10 @@ class InvoiceService:
         return await self._view(invoice_id, principal=principal, replayed=replayed)
 
     async def _decidable(self, principal: Principal, invoice_id: str, action: str) -> Invoice:
-        invoice = (await self._view(invoice_id, principal=principal)).invoice
+        await self._view(invoice_id, principal=principal)  # NotFound unless the caller may see it
+        async with self._sessions() as session:
+            invoice = await session.get(Invoice, invoice_id)
+        assert invoice is not None
         principal.require_any_role(Role.FINANCE)
         if principal.city != invoice.city_id or not invoice.city_id:
             raise PermissionDenied(Text("only the finance of {city}, the invoice's city, decides on it",
@@ -483,6 +488,20 @@ def _visible(principal: Principal, query: Select[Invoice]) -> Select[Invoice]:
     if principal.has_any_role([Role.VENDOR]) and principal.vendor:
         return query.where(Invoice.vendor_id == principal.vendor)
     return query.where(false())
+
+
+def _for_reader(invoice: Invoice, principal: Principal | None) -> Invoice:
+    """The invoice as this reader may read it (read from a closed session: nothing here is stored). An invoice
+    addressed to a city that is not the one its contract or call-off is for tells that city neither which contract
+    nor which other city: those are the vendor's to correct."""
+    misaddressed = [m for m in invoice.mismatches if m["term"] == "buyer_reference" and m["expected"]]
+    if principal is None or not misaddressed or principal.has_any_role([Role.VENDOR, Role.NETWORK_ADMIN]):
+        return invoice
+    if principal.has_any_role([Role.FINANCE]) and principal.city is None:
+        return invoice  # the network's finance reads every city's
+    invoice.contract_id = ""
+    invoice.mismatches = [m | {"expected": ""} if m in misaddressed else m for m in invoice.mismatches]
+    return invoice
 
 
 def _record(invoice_id: str, principal: Principal, name: str, content: bytes, digest: str, reading: Reading) -> Invoice:
