@@ -24,6 +24,7 @@ from playwright.sync_api import FilePayload, Page, expect
 from tests.conftest import ApiFactory
 from tests.integration.test_demand_api import add_line, new_round
 from tests.portal.conftest import Shoot, SignIn
+from tests.support.einvoices import Line, ubl_invoice
 from tests.support.tenders import VENDORS, awarded, awarded_contract, draft_tender, evaluated, set_bids_due
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -487,3 +488,33 @@ def test_12_the_lead_records_an_award_made_on_the_state_platform(
     assert sorted((c["framework"]["rank"], c["vendor_id"], c["unit_price_cents"], c["status"]) for c in contracts) == [
         (1, "kraichgau", 4_300, "active"), (2, "rheintal", 4_450, "active"),
     ]  # fmt: skip
+
+
+def test_13_a_vendor_sends_an_e_invoice_and_the_citys_finance_approves_it(
+    sign_in: SignIn, api: ApiFactory, shoot: Shoot
+) -> None:
+    """Rheintal sends its XRechnung for Bruchsal's call-off on the invoices page and reads it matched; Bruchsal's
+    finance opens it from its list and approves it for payment."""
+    [contract] = awarded(api, 3_100)["contracts"]  # Bruchsal's 8 VPN seats
+    called = api("bruchsal.it").post(f"/contracts/{contract['id']}/allocations",
+                                     json={"city_id": "bruchsal", "quantity": 8})  # fmt: skip
+    assert called.status_code == 201, called.text
+    leitweg_id = api("bruchsal.finance").get("/cities/bruchsal").json()["billing_units"][0]["leitweg_id"]
+    number = f"RIT-P-{dt.datetime.now(dt.UTC):%H%M%S%f}"
+    xml = ubl_invoice(number=number, leitweg_id=leitweg_id, vat_id="DE812345673", contract=contract["reference"],
+                      lines=[Line(contract["sku"], contract["name"], 8, 3_100)])  # fmt: skip
+    vendor = sign_in("vendor.rheintal", "/invoices")
+    form = vendor.get_by_test_id("upload-form")
+    form.locator("input[name=file]").set_input_files(
+        files=[FilePayload(name=f"{number}.xml", mimeType="application/xml", buffer=xml)]
+    )
+    form.get_by_role("button", name="Rechnung senden").click()
+    expect(vendor.locator(".flash.ok")).to_contain_text("Rechnung eingegangen")
+    expect(vendor.get_by_test_id("invoice-status")).to_have_text("stimmig")
+    expect(vendor.get_by_test_id("invoice-amounts")).to_contain_text("248,00 €")  # 8 × 31,00 €
+    finance = sign_in("bruchsal.finance", "/invoices?status=matched")
+    finance.get_by_test_id("invoices").get_by_role("link", name=number).click()
+    finance.get_by_test_id("approve-form").get_by_role("button", name="Zur Zahlung freigeben").click()
+    expect(finance.locator(".flash.ok")).to_contain_text("freigegeben und gebucht")
+    expect(finance.get_by_test_id("invoice-status")).to_have_text("freigegeben")
+    shoot(finance, "finance-invoice-approved")

@@ -31,6 +31,7 @@ from civicpool_portal import (
     contract_pages,
     demand_pages,
     finance_pages,
+    invoice_pages,
     notification_pages,
     tender_pages,
 )
@@ -58,8 +59,8 @@ __all__ = ["DOCUMENTS_PATH", "IMPORT_PATH", "PORTAL", "PortalSettings", "create_
 IMPORT_PATH = rf"{PORTAL}/rounds/[^/]+/import"
 # A tender's or a bid's document upload, passed on to the API: as large as the API takes one.
 DOCUMENTS_PATH = rf"{PORTAL}/tenders/[^/]+/(bids/[^/]+/)?documents(/[^/]+)?"
-PAGES = (auth_pages, demand_pages, tender_pages, contract_pages, competition_pages, finance_pages, admin_pages,
-         notification_pages)  # fmt: skip
+PAGES = (auth_pages, demand_pages, tender_pages, contract_pages, competition_pages, finance_pages, invoice_pages,
+         admin_pages, notification_pages)  # fmt: skip
 IN_PROCESS_API = "http://api.internal"  # the base URL of an in-process API (never resolved)
 
 

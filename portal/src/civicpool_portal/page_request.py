@@ -20,7 +20,7 @@ import httpx
 from civicpool_common.auth import Principal, Role, TokenVerifier
 from civicpool_common.errors import Unauthenticated
 from civicpool_common.messages import N_
-from fastapi import Depends, Request
+from fastapi import Depends, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
@@ -190,6 +190,7 @@ def navigation(principal: Principal) -> list[tuple[str, str]]:
         ("contracts", "Contracts", (Role.CITY_IT, Role.PROCUREMENT_LEAD, Role.FINANCE, Role.NETWORK_ADMIN)),
         ("mini-competitions", "Mini-competitions", (Role.VENDOR,)),
         ("finance", "Finance", (Role.FINANCE, Role.NETWORK_ADMIN)),
+        ("invoices", "E-invoices", (Role.VENDOR, Role.FINANCE, Role.NETWORK_ADMIN)),
         ("admin", "Network", (Role.NETWORK_ADMIN,)),
     ]
     return [(f"{PORTAL}/{path}", title) for path, title, roles in pages if principal.has_any_role(roles)]
@@ -349,3 +350,20 @@ def download(response: httpx.Response, filename: str) -> Response:
     safe_name = re.sub(r"[^\w.-]", "_", filename, flags=re.ASCII)  # nothing that could end the header
     headers = {**page_headers(""), "Content-Disposition": f'attachment; filename="{safe_name}"'}
     return Response(response.content, media_type=response.headers.get("content-type"), headers=headers)
+
+
+async def passed_on(file: UploadFile) -> dict[str, tuple[str, bytes, str]]:
+    """The uploaded file as the API's multipart field, under the name the user's browser gave it."""
+    return {"file": (file.filename or "", await file.read(), file.content_type or "application/octet-stream")}
+
+
+async def api_file(portal: Portal, path: str, version: int | None = None) -> Response:
+    """A stored file (a document, an invoice), as the API hands it to this user (the API decides who may read it)."""
+    try:
+        answer = await portal.call("GET", path, params={"version": version} if version else {})
+    except ApiError as error:
+        if error.status in (403, 404, 409):
+            raise NoAccess(portal._("This does not exist, or it is not yours to see.")) from None
+        raise
+    headers = {name: answer.headers[name] for name in ("content-disposition", "repr-digest") if name in answer.headers}
+    return Response(answer.content, media_type=answer.headers["content-type"], headers=headers)

@@ -11,7 +11,15 @@ from fastapi.responses import HTMLResponse, Response
 
 from civicpool_portal.forms import Text, if_match, parse_euros, whole
 from civicpool_portal.i18n import DATE_REFUSED, from_local_input, parse_day
-from civicpool_portal.page_request import ApiError, FormPortalDep, NoAccess, Portal, PortalDep, back_to
+from civicpool_portal.page_request import (
+    ApiError,
+    FormPortalDep,
+    Portal,
+    PortalDep,
+    api_file,
+    back_to,
+    passed_on,
+)
 
 router = APIRouter(prefix="/tenders")
 TENDER_ROLES = (Role.PROCUREMENT_LEAD, Role.NETWORK_ADMIN, Role.VENDOR)
@@ -140,14 +148,9 @@ async def _readable_list(portal: Portal, path: str) -> list[dict[str, Any]]:
         raise
 
 
-async def _passed_on(file: UploadFile) -> dict[str, tuple[str, bytes, str]]:
-    """The uploaded file as the API's multipart field, under the name the user's browser gave it."""
-    return {"file": (file.filename or "", await file.read(), file.content_type or "application/octet-stream")}
-
-
 @router.post("/{tender_id}/documents")
 async def add_document(portal: FormPortalDep, tender_id: str, file: UploadFile, title: Text = "") -> Response:
-    await portal.send("POST", f"/tenders/{tender_id}/documents", files=await _passed_on(file), data={"title": title},
+    await portal.send("POST", f"/tenders/{tender_id}/documents", files=await passed_on(file), data={"title": title},
                       ok=portal._("Document added."))  # fmt: skip
     return back_to(f"/tenders/{tender_id}")
 
@@ -156,7 +159,7 @@ async def add_document(portal: FormPortalDep, tender_id: str, file: UploadFile, 
 async def add_document_version(
     portal: FormPortalDep, tender_id: str, document_id: str, file: UploadFile, version: Text = ""
 ) -> Response:
-    await portal.send("PUT", f"/tenders/{tender_id}/documents/{document_id}", files=await _passed_on(file),
+    await portal.send("PUT", f"/tenders/{tender_id}/documents/{document_id}", files=await passed_on(file),
                       headers=if_match(version), ok=portal._("New version uploaded."))  # fmt: skip
     return back_to(f"/tenders/{tender_id}")
 
@@ -165,7 +168,7 @@ async def add_document_version(
 async def add_bid_document(
     portal: FormPortalDep, tender_id: str, bid_id: str, file: UploadFile, title: Text = ""
 ) -> Response:
-    await portal.send("POST", f"/tenders/{tender_id}/bids/{bid_id}/documents", files=await _passed_on(file),
+    await portal.send("POST", f"/tenders/{tender_id}/bids/{bid_id}/documents", files=await passed_on(file),
                       data={"title": title}, ok=portal._("Document attached to your bid."))  # fmt: skip
     return back_to(f"/tenders/{tender_id}")
 
@@ -197,24 +200,12 @@ async def publish_clarification(portal: FormPortalDep, tender_id: str, text: Tex
 async def download_document(
     portal: PortalDep, tender_id: str, document_id: str, version: Annotated[int | None, Query(ge=1)] = None
 ) -> Response:
-    return await _download(portal, f"/tenders/{tender_id}/documents/{document_id}/content", version)
+    return await api_file(portal, f"/tenders/{tender_id}/documents/{document_id}/content", version)
 
 
 @router.get("/{tender_id}/bids/{bid_id}/documents/{document_id}/content")
 async def download_bid_document(portal: PortalDep, tender_id: str, bid_id: str, document_id: str) -> Response:
-    return await _download(portal, f"/tenders/{tender_id}/bids/{bid_id}/documents/{document_id}/content", None)
-
-
-async def _download(portal: Portal, path: str, version: int | None) -> Response:
-    """The file, as the API hands it to this user (the API decides who may read it)."""
-    try:
-        answer = await portal.call("GET", path, params={"version": version} if version else {})
-    except ApiError as error:
-        if error.status in (403, 404, 409):
-            raise NoAccess(portal._("This does not exist, or it is not yours to see.")) from None
-        raise
-    headers = {name: answer.headers[name] for name in ("content-disposition", "repr-digest") if name in answer.headers}
-    return Response(answer.content, media_type=answer.headers["content-type"], headers=headers)
+    return await api_file(portal, f"/tenders/{tender_id}/bids/{bid_id}/documents/{document_id}/content", None)
 
 
 @router.post("/{tender_id}/settings")
