@@ -48,6 +48,7 @@ from civicpool_contracts import idempotency, invoice_matching, repository, rules
 from civicpool_contracts.clients import InvoiceCatalog
 from civicpool_contracts.invoice_matching import ContractTerms, Known, Mismatch
 from civicpool_contracts.models import (
+    Contract,
     ContractQuota,
     Invoice,
     InvoiceDocument,
@@ -225,7 +226,7 @@ class InvoiceService:
         data = reading.data
         known = await self._known(principal, data, vendor_id, city_id) if data is not None else None
 
-        async def perform(session: AsyncSession, invoice_id: str) -> None:
+        async def perform(session: AsyncSession, invoice_id: str) -> InvoiceView:
             invoice = _record(invoice_id, principal, name, content, digest, reading)
             invoice.vendor_id, invoice.city_id = vendor_id, city_id
             lines = []
@@ -241,35 +242,30 @@ class InvoiceService:
                          for index, line in enumerate(invoice_matching.lines_of(data), start=1)]  # fmt: skip
                 if reading.status is None:
                     await self._match(session, invoice, data, known)
-            session.add(invoice)
-            session.add_all(_upload_mails(invoice))
-            await session.flush()
-            session.add_all(lines)
+            session.add(invoice)  # the unit of work inserts it before its lines and file (their foreign keys)
+            session.add_all([*_upload_mails(invoice), *lines])
             if len(content) <= intake.MAX_UPLOAD_BYTES:
                 session.add(InvoiceDocument(invoice_id=invoice_id, content=content))
+            return InvoiceView(invoice, lines)
 
         request: dict[str, object] = {"sha256": digest, "file_name": name}
-        invoice_id, _, replayed = await idempotency.once(self._sessions, principal, key, "invoice", request, perform)
-        return await self._view(invoice_id, replayed=replayed)
+        invoice_id, done, replayed = await idempotency.once(self._sessions, principal, key, "invoice", request, perform)
+        if done is None:  # a retry with the same key: the first upload's record
+            return await self._view(invoice_id, principal=principal, replayed=replayed)
+        return InvoiceView(_for_reader(done.invoice, principal), done.lines)
 
     async def _known(self, principal: Principal, data: InvoiceData, vendor_id: str, city_id: str) -> Known:
         """What the invoice names, looked up: its buyer and seller in the catalog, its contract here."""
-        parties = await self._catalog.invoice_parties(principal, data.buyer_reference, data.seller_vat_id, [])
-        vendor = vendor_id or parties.vendor_id
-        async with self._sessions() as session:
-            contract = None
-            call_off = (
-                await repository.call_off_by_reference(session, data.order_reference) if data.order_reference else None
-            )
-            if data.contract_reference:
-                contract = await repository.vendor_contract_by_reference(session, vendor, data.contract_reference)
-            if contract is None and call_off is not None:
-                contract = await repository.vendor_contract_by_reference(session, vendor, call_off[0])
-            quotas = (await repository.quotas_of(session, [contract.id])).get(contract.id, []) if contract else []
-        rate = -1
-        if contract is not None:
-            rates = await self._catalog.invoice_parties(principal, "", "", [contract.item_id])
-            rate = rates.vat_rate_bps.get(contract.item_id, -1)
+        # A vendor's own upload names its contract before the catalog is asked: one call answers everything.
+        contract, quotas, call_off = await self._named_contract(vendor_id, data) if vendor_id else (None, [], None)
+        items = [contract.item_id] if contract else []
+        parties = await self._catalog.invoice_parties(principal, data.buyer_reference, data.seller_vat_id, items)
+        vendor, rates = vendor_id or parties.vendor_id, parties.vat_rate_bps
+        if not vendor_id and vendor:  # a city's finance uploads: the vendor is the one BT-31 names
+            contract, quotas, call_off = await self._named_contract(vendor, data)
+            if contract is not None:
+                rates = (await self._catalog.invoice_parties(principal, "", "", [contract.item_id])).vat_rate_bps
+        rate = rates.get(contract.item_id, -1) if contract is not None else -1
         terms = None if contract is None else ContractTerms(
             contract.id, contract.reference, contract.vendor_id, contract.sku, contract.starts_on, contract.ends_on,
             frozenset(q.city_id for q in quotas),
@@ -277,6 +273,22 @@ class InvoiceService:
         call_off_city = call_off[1] if call_off is not None and terms is not None and call_off[0] == terms.id else ""
         return Known(vendor, parties.vendor_id, parties.city_id, parties.billing_unit, city_id, terms, call_off_city,
                      rate, {})  # fmt: skip
+
+    async def _named_contract(
+        self, vendor_id: str, data: InvoiceData
+    ) -> tuple[Contract | None, list[ContractQuota], tuple[str, str] | None]:
+        """The vendor's contract BT-12 names (or BT-13's call-off is of), its quotas, and that call-off."""
+        async with self._sessions() as session:
+            contract = None
+            call_off = (
+                await repository.call_off_by_reference(session, data.order_reference) if data.order_reference else None
+            )
+            if data.contract_reference:
+                contract = await repository.vendor_contract_by_reference(session, vendor_id, data.contract_reference)
+            if contract is None and call_off is not None:
+                contract = await repository.vendor_contract_by_reference(session, vendor_id, call_off[0])
+            quotas = (await repository.quotas_of(session, [contract.id])).get(contract.id, []) if contract else []
+        return contract, quotas, call_off
 
     async def _match(self, session: AsyncSession, invoice: Invoice, data: InvoiceData, known: Known) -> None:
         """Duplicate, mismatched or matched, against the city's call-offs and invoices as they are now."""
