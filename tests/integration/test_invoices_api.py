@@ -7,17 +7,14 @@ The invoices are made independently of the code under test (tests/support/einvoi
 
 from __future__ import annotations
 
-import io
 import uuid
 from typing import Any
 
 from civicpool_common import leitweg
-from pypdf import PdfWriter
 
 from tests.conftest import PROBLEM, ApiFactory
 from tests.integration.test_usage_api import demo_contracts
-from tests.service.test_invoices import CII
-from tests.support.einvoices import Line, ubl_invoice
+from tests.support.einvoices import CII, Line, pdf_with, ubl_invoice
 
 RHEINTAL_VAT = "DE812345673"
 BRUCHSAL_LW, BUEHL_LW = str(leitweg.make("08215009", "RECHNUNG")), str(leitweg.make("08216007", "RECHNUNG"))
@@ -102,23 +99,13 @@ def test_differences_duplicates_and_another_citys_leitweg_id_are_mismatches(api:
         "Lieferschein fehlt noch")  # fmt: skip
 
 
-def _pdf(attachments: dict[str, bytes]) -> bytes:
-    writer = PdfWriter()
-    writer.add_blank_page(595, 842)
-    for name, content in attachments.items():
-        writer.add_attachment(name, content)
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
-
-
 def test_what_is_no_invoice_gets_a_problem_and_only_its_record_is_kept(api: ApiFactory) -> None:
     vendor = api("vendor.rheintal")
     bomb = b'<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;">]><l>&b;</l>'
     for name, content, detail in (
         ("brief.txt", b"Sehr geehrte Damen und Herren", "neither a PDF nor well-formed XML"),
         ("bomb.xml", bomb, "DOCTYPE"),
-        ("scan.pdf", _pdf({"readme.txt": b"hello"}), "no embedded invoice"),
+        ("scan.pdf", pdf_with({"readme.txt": b"hello"}), "no embedded invoice"),
         ("huge.xml", b"<a>" + b"x" * (20 * 1000 * 1000) + b"</a>", "more than the"),
     ):
         answer = vendor.post("/invoices", files={"file": (name, content)}, headers={"Accept-Language": "en"})
@@ -137,7 +124,7 @@ def test_what_is_no_invoice_gets_a_problem_and_only_its_record_is_kept(api: ApiF
 def test_a_zugferd_basic_profile_is_kept_and_told_it_is_not_enough(api: ApiFactory) -> None:
     basic = CII.replace(b"urn:cen.eu:en16931:2017#compliant#urn:xeinkauf.de:kosit:xrechnung_3.0",
                         b"urn:cen.eu:en16931:2017#compliant#urn:factur-x.eu:1p0:basic")  # fmt: skip
-    answer = _upload(api, "vendor.rheintal", _pdf({"factur-x.xml": basic}), "rechnung.pdf")
+    answer = _upload(api, "vendor.rheintal", pdf_with({"factur-x.xml": basic}), "rechnung.pdf")
     assert answer.status_code == 201, answer.text
     assert (answer.json()["status"], answer.json()["format"]) == ("invalid", "pdf")
     assert "profile BASIC is not enough for a public buyer" in answer.json()["problem"]

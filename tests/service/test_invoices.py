@@ -7,12 +7,10 @@ The invoices are made independently of the code under test (tests/support/einvoi
 from __future__ import annotations
 
 import datetime as dt
-import io
 import json
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 from civicpool_catalog.service import ITEMS, VENDORS, CatalogService
@@ -28,14 +26,13 @@ from civicpool_contracts.invoices import InvoiceService, InvoiceView, mismatch_t
 from civicpool_contracts.orders import OrderService
 from civicpool_contracts.reports import ReportService
 from civicpool_contracts.usage import UsageService
-from pypdf import PdfWriter
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.service.conftest import ADMIN, add_member_cities, city_it, finance, vendor
 from tests.support.contracts import PRICE, awarded_contract, check_invariants, scalar
 from tests.support.databases import DatabaseFactory
-from tests.support.einvoices import Line, ubl_invoice
+from tests.support.einvoices import CII, Line, pdf_with, ubl_invoice
 from tests.support.in_process import InProcessCatalog
 
 RHEINTAL = vendor("rheintal")
@@ -255,17 +252,6 @@ async def test_a_rejection_says_why_and_a_decided_invoice_stays_decided(invoicin
         await invoicing.service.reject(BRUCHSAL_FINANCE, view.invoice.id, "noch einmal abgelehnt", key="")
 
 
-def _pdf(attachments: dict[str, bytes]) -> bytes:
-    writer = PdfWriter()
-    writer.add_blank_page(595, 842)
-    for name, content in attachments.items():
-        writer.add_attachment(name, content)
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
-
-
-CII = (Path(__file__).resolve().parents[1] / "fixtures" / "einvoices" / "01.01a-INVOICE_uncefact.xml").read_bytes()
 BOMB = b'<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;&a;">]><l>&b;</l>'
 
 
@@ -285,7 +271,7 @@ async def test_what_is_no_readable_invoice_is_refused_and_only_its_record_kept(
     invoicing: Invoicing, content: bytes, problem: str
 ) -> None:
     if content == b"PDF":
-        content = _pdf({"readme.txt": b"hello"})
+        content = pdf_with({"readme.txt": b"hello"})
     view = await invoicing.upload(content)
     assert view.invoice.status == "refused"
     text = view.problem()
@@ -300,11 +286,11 @@ async def test_a_zugferd_pdf_is_read_from_its_attachment_and_a_basic_profile_is_
 ) -> None:
     await invoicing.call_off("bruchsal", 40)
     cii = CII
-    embedded = await invoicing.upload(_pdf({"factur-x.xml": cii}))
+    embedded = await invoicing.upload(pdf_with({"factur-x.xml": cii}))
     assert (embedded.invoice.format, embedded.invoice.syntax, embedded.invoice.status) == ("pdf", "CII", "mismatched")
     basic = cii.replace(b"urn:cen.eu:en16931:2017#compliant#urn:xeinkauf.de:kosit:xrechnung_3.0",
                         b"urn:cen.eu:en16931:2017#compliant#urn:factur-x.eu:1p0:basic")  # fmt: skip
-    refused = await invoicing.upload(_pdf({"factur-x.xml": basic}))
+    refused = await invoicing.upload(pdf_with({"factur-x.xml": basic}))
     text = refused.problem()
     assert refused.invoice.status == "invalid" and text is not None
     assert "profile BASIC is not enough for a public buyer" in rendered(text, "en")

@@ -5,13 +5,19 @@ template (the shape of KoSIT's test suite instance 01.01a), with totals computed
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+import io
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
 from string import Template
 from xml.sax.saxutils import escape
 
+from pypdf import PdfWriter
+
 XRECHNUNG_3 = "urn:cen.eu:en16931:2017#compliant#urn:xeinkauf.de:kosit:xrechnung_3.0"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "einvoices"
+CII = (FIXTURES / "01.01a-INVOICE_uncefact.xml").read_bytes()  # KoSIT's test suite instance 01.01a, in CII
 
 
 @dataclass(frozen=True)
@@ -218,16 +224,20 @@ def cii_invoice(
     return written
 
 
-def zugferd_pdf(cii: bytes) -> bytes:
-    """A ZUGFeRD/Factur-X PDF/A-3 carrying the CII, made with factur-x from a one-page PDF (pypdf)."""
-    import io
-
-    import facturx
-    from pypdf import PdfWriter
-
+def pdf_with(attachments: Mapping[str, bytes]) -> bytes:
+    """A one-page PDF (pypdf) with these files attached: a ZUGFeRD look-alike, or a PDF without an invoice."""
     writer = PdfWriter()
     writer.add_blank_page(595, 842)
-    page = io.BytesIO()
-    writer.write(page)
-    made: bytes = facturx.generate_from_binary(page.getvalue(), cii, check_xsd=False)
+    for name, content in attachments.items():
+        writer.add_attachment(name, content)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def zugferd_pdf(cii: bytes) -> bytes:
+    """A ZUGFeRD/Factur-X PDF/A-3 carrying the CII, made with factur-x from a one-page PDF."""
+    import facturx
+
+    made: bytes = facturx.generate_from_binary(pdf_with({}), cii, check_xsd=False)
     return made
