@@ -6,6 +6,7 @@ The invoices are made independently of the code under test (tests/support/einvoi
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 import re
@@ -384,3 +385,17 @@ async def test_finance_reports_invoices_by_status_accruals_and_the_lines_for_acc
     assert await reports.approved_lines(RASTATT_FINANCE, "", today, today) == []
     with pytest.raises(PermissionDenied):
         await reports.accruals(RHEINTAL, "", today)
+
+
+async def test_the_same_number_sent_twice_at_once_stands_once(invoicing: Invoicing) -> None:
+    """Two uploads of one number for two cities lock different quota rows: the index of standing invoices makes
+    the later one a duplicate, whichever commits first."""
+    await invoicing.call_off("bruchsal", 10)
+    await invoicing.call_off("buehl", 10)
+    one = [Line("LAPTOP-14", "Notebook", 10, PRICE)]
+    views = await asyncio.gather(
+        invoicing.upload(invoicing.invoice("R-SAME", one)),
+        invoicing.upload(invoicing.invoice("R-SAME", one, leitweg_id=BUEHL_LW, buyer="Bühl")),
+    )
+    assert sorted(view.invoice.status for view in views) == ["duplicate", "matched"]
+    assert await invoicing.count("invoices WHERE status = 'matched'") == 1

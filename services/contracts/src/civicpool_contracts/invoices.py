@@ -31,7 +31,7 @@ from typing import Any
 
 from civicpool_common import leitweg, notify
 from civicpool_common.auth import Principal, Role
-from civicpool_common.database import utc_now
+from civicpool_common.database import integrity_violation, utc_now
 from civicpool_common.errors import InvalidArgument, NotFound, PermissionDenied
 from civicpool_common.ids import time_ordered_id
 from civicpool_common.lifecycle import StateConflict
@@ -42,6 +42,7 @@ from civicpool_einvoice import intake
 from civicpool_einvoice.extraction import InvoiceData, extract
 from civicpool_einvoice.validation import Finding, Refused, Report, Validator
 from sqlalchemy import Select, false, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from civicpool_contracts import idempotency, invoice_matching, repository, rules
@@ -249,7 +250,16 @@ class InvoiceService:
             return InvoiceView(invoice, lines)
 
         request: dict[str, object] = {"sha256": digest, "file_name": name}
-        invoice_id, done, replayed = await idempotency.once(self._sessions, principal, key, "invoice", request, perform)
+        try:
+            invoice_id, done, replayed = await idempotency.once(
+                self._sessions, principal, key, "invoice", request, perform
+            )
+        except IntegrityError as error:  # the same number stored meanwhile by a concurrent upload: a duplicate now
+            if integrity_violation(error) != "unique":
+                raise
+            invoice_id, done, replayed = await idempotency.once(
+                self._sessions, principal, key, "invoice", request, perform
+            )
         if done is None:  # a retry with the same key: the first upload's record
             return await self._view(invoice_id, principal=principal, replayed=replayed)
         return InvoiceView(_for_reader(done.invoice, principal), done.lines)

@@ -453,6 +453,7 @@ class BudgetChange(Base):
 
 
 INVOICE_STATUSES = "('refused', 'invalid', 'duplicate', 'mismatched', 'matched', 'approved', 'rejected')"
+STANDING = "vendor_id <> '' AND status IN ('mismatched', 'matched', 'approved')"  # an invoice that still stands"
 
 
 class Invoice(Base):
@@ -465,7 +466,15 @@ class Invoice(Base):
     __tablename__ = "invoices"
     __table_args__ = (
         CheckConstraint(f"status IN {INVOICE_STATUSES}", name="status"),
-        Index("ix_invoices_vendor_number", "vendor_id", "number"),
+        # One standing invoice per vendor and number (duplicates are recorded as such, beside it).
+        Index(
+            "uq_invoices_vendor_number_standing",
+            "vendor_id",
+            "number",
+            unique=True,
+            sqlite_where=text(STANDING),
+            postgresql_where=text(STANDING),
+        ),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)  # time-ordered

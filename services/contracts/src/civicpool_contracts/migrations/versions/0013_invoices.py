@@ -10,6 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+STANDING = "vendor_id <> '' AND status IN ('mismatched', 'matched', 'approved')"
 revision: str = "0013"
 down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
@@ -63,7 +64,10 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_invoices_contract_id"), ["contract_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_invoices_sha256"), ["sha256"], unique=False)
         batch_op.create_index(batch_op.f("ix_invoices_status"), ["status"], unique=False)
-        batch_op.create_index("ix_invoices_vendor_number", ["vendor_id", "number"], unique=False)
+        batch_op.create_index(
+            "uq_invoices_vendor_number_standing", ["vendor_id", "number"], unique=True,
+            sqlite_where=sa.text(STANDING), postgresql_where=sa.text(STANDING),
+        )  # fmt: skip
 
     op.create_table(
         "invoice_documents",
@@ -94,7 +98,7 @@ def downgrade() -> None:
     op.drop_table("invoice_lines")
     op.drop_table("invoice_documents")
     with op.batch_alter_table("invoices", schema=None) as batch_op:
-        batch_op.drop_index("ix_invoices_vendor_number")
+        batch_op.drop_index("uq_invoices_vendor_number_standing")
         batch_op.drop_index(batch_op.f("ix_invoices_status"))
         batch_op.drop_index(batch_op.f("ix_invoices_sha256"))
         batch_op.drop_index(batch_op.f("ix_invoices_contract_id"))
