@@ -518,3 +518,8 @@ def test_13_a_vendor_sends_an_e_invoice_and_the_citys_finance_approves_it(
     expect(finance.locator(".flash.ok")).to_contain_text("freigegeben und gebucht")
     expect(finance.get_by_test_id("invoice-status")).to_have_text("freigegeben")
     shoot(finance, "finance-invoice-approved")
+    finance.get_by_role("navigation").get_by_role("link", name="Finanzen").click()
+    with finance.expect_download() as downloading:
+        finance.get_by_test_id("invoice-downloads").get_by_role("link", name="CSV").nth(1).click()
+    lines = Path(downloading.value.path()).read_text(encoding="utf-8-sig")
+    assert number in lines and leitweg_id in lines and "Leitweg-ID" in lines.splitlines()[0]

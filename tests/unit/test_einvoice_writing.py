@@ -65,3 +65,21 @@ def test_a_line_at_0_percent_needs_its_exemptions_reason() -> None:
     draft = _draft([Line("X", "Umlage", 1, 100, 0)])
     with pytest.raises(ValueError, match="BT-120"):
         ubl_invoice(Draft(**{**draft.__dict__, "exemption_reason": ""}))
+
+
+def test_a_charge_outside_the_scope_of_vat_is_accepted_from_a_seller_with_a_tax_number(validator: Validator) -> None:
+    """A city charging another for a shared cost before § 2b UStG applies: category O, no rate on the lines, no VAT
+    id, the city's tax number (BT-32) and its identifier (BT-29)."""
+    seller = Party("Stadt Ettlingen", "Marktplatz 2", "Ettlingen", "76275", "rechnung@ettlingen.example",
+                   contact_name="Kämmerei", phone="+49 7243 101-0", identifier="08215017-RECHNUNG-23",
+                   tax_number="31049/12345")  # fmt: skip
+    charge = Line("UMLAGE", "Umlage Lizenzserver 2026", 1, 123_456, 0)
+    draft = Draft(**{**_draft([charge]).__dict__, "seller": seller, "outside_scope": True,
+                     "exemption_reason": "Nicht steuerbar (§ 2 Abs. 3 UStG a. F., § 27 Abs. 22a UStG)"})  # fmt: skip
+    written = ubl_invoice(draft)
+    report = validator.validate(written)
+    assert report.accepted, [(f.rule_id, f.text) for f in report.findings if f.severity in ("fatal", "error")]
+    read = extract(written)
+    assert (read.lines[0].vat_category, read.lines[0].vat_rate, read.tax_total) == ("O", None, Decimal("0.00"))
+    with pytest.raises(ValueError, match="BR-O-02"):
+        ubl_invoice(Draft(**{**draft.__dict__, "seller": SELLER}))  # a VAT id has no place outside the scope

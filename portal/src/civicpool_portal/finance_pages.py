@@ -18,7 +18,9 @@ from civicpool_portal.page_request import ApiError, FormPortalDep, NoAccess, Por
 router = APIRouter(prefix="/finance")
 FINANCE_ROLES = (Role.FINANCE, Role.NETWORK_ADMIN)
 REPORTS = {"statement": "/reports/statement", "utilisation": "/reports/utilisation", "budget": "/reports/budget",
-           "renewals": "/reports/renewals"}  # fmt: skip
+           "renewals": "/reports/renewals", "invoice-lines": "/reports/invoice-lines", "accruals": "/reports/accruals",
+           "invoices": "/reports/invoices"}  # fmt: skip
+PERIOD_REPORTS = ("statement", "invoice-lines", "invoices")  # for the period the page shows
 RENEWAL_DAYS = 365
 
 
@@ -91,9 +93,9 @@ async def download_report(
     if report not in REPORTS or file_format not in ("csv", "xlsx"):
         raise NoAccess(portal._("This does not exist, or it is not yours to see."))
     params: dict[str, str] = {"format": file_format}
-    if report == "statement":
+    if report in PERIOD_REPORTS:
         params.update(zip(("from", "to"), _period(start, end), strict=True), city=portal.city or city)
-    elif report == "utilisation" and (portal.city or city):
+    elif report in ("utilisation", "accruals") and (portal.city or city):
         params["city"] = portal.city or city
     elif report == "budget" and year.isdigit():
         params["year"] = year

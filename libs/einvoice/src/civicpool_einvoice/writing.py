@@ -37,6 +37,8 @@ class Party:
     email: str  # the electronic address (BT-34 / BT-49) and, for a seller, its contact's
     vat_id: str = ""
     country: str = "DE"
+    identifier: str = ""  # BT-29 / BT-46: e.g. a public body's Leitweg-ID or municipality key
+    tax_number: str = ""  # BT-32: the seller's tax number (Steuernummer), where it has no VAT id
     contact_name: str = ""  # a seller's contact (BR-DE-5 to 7)
     phone: str = ""
 
@@ -69,7 +71,8 @@ class Draft:
     contract_reference: str = ""  # BT-12
     order_reference: str = ""  # BT-13
     note: str = ""  # BT-22
-    exemption_reason: str = ""  # BT-120, for lines at 0 %
+    exemption_reason: str = ""  # BT-120, for lines at 0 % or outside the scope of VAT
+    outside_scope: bool = False  # every line "not subject to VAT" (category O, EN 16931 BR-O): no rate, no VAT id
 
 
 def vat_cents(net_cents: int, rate_bps: int) -> int:
@@ -89,15 +92,21 @@ def _rate(rate_bps: int) -> str:
     return str((Decimal(rate_bps) / 100).quantize(Decimal("0.01")))
 
 
-def _category(rate_bps: int, exemption_reason: str) -> list[etree._Element]:
+def _category(rate_bps: int, draft: Draft, *, breakdown: bool) -> list[etree._Element]:
+    """A line's tax category (BT-151, BT-152), or the VAT breakdown's (BT-118 to BT-120)."""
+    reason = [CBC.TaxExemptionReason(draft.exemption_reason)] if breakdown else []
+    if draft.outside_scope:  # no rate on a line (BR-O-05); the breakdown's 0 (XRechnung's BR-DE-14 wants one)
+        return [CBC.ID("O"), CBC.Percent("0.00"), *reason] if breakdown else [CBC.ID("O")]
     if rate_bps:
         return [CBC.ID("S"), CBC.Percent(_rate(rate_bps))]
-    return [CBC.ID("E"), CBC.Percent("0.00"), CBC.TaxExemptionReason(exemption_reason)]
+    return [CBC.ID("E"), CBC.Percent("0.00"), *reason]
 
 
 def _party(party: Party, *, seller: bool) -> etree._Element:
-    parts = [
-        CBC.EndpointID(party.email, schemeID="EM"),
+    parts = [CBC.EndpointID(party.email, schemeID="EM")]
+    if party.identifier:
+        parts.append(CAC.PartyIdentification(CBC.ID(party.identifier)))
+    parts += [
         CAC.PostalAddress(
             CBC.StreetName(party.street),
             CBC.CityName(party.city),
@@ -107,6 +116,8 @@ def _party(party: Party, *, seller: bool) -> etree._Element:
     ]
     if party.vat_id:
         parts.append(CAC.PartyTaxScheme(CBC.CompanyID(party.vat_id), CAC.TaxScheme(CBC.ID("VAT"))))
+    if party.tax_number and seller:
+        parts.append(CAC.PartyTaxScheme(CBC.CompanyID(party.tax_number), CAC.TaxScheme(CBC.ID("FC"))))
     parts.append(CAC.PartyLegalEntity(CBC.RegistrationName(party.name)))
     if seller:
         parts.append(CAC.Contact(CBC.Name(party.contact_name or party.name), CBC.Telephone(party.phone),
@@ -121,6 +132,8 @@ def ubl_invoice(draft: Draft) -> bytes:
         raise ValueError("an invoice has at least one line")
     if any(line.vat_rate_bps == 0 for line in draft.lines) and not draft.exemption_reason:
         raise ValueError("a line at 0 % needs the exemption's reason (BT-120)")
+    if draft.outside_scope and (draft.seller.vat_id or draft.buyer.vat_id or any(x.vat_rate_bps for x in draft.lines)):
+        raise ValueError("outside the scope of VAT: no VAT id and no rate (EN 16931 BR-O-02, BR-O-05)")
     net_by_rate: dict[int, int] = defaultdict(int)
     for line in draft.lines:
         net_by_rate[line.vat_rate_bps] += line.net_cents
@@ -140,7 +153,7 @@ def ubl_invoice(draft: Draft) -> bytes:
         header.append(CAC.ContractDocumentReference(CBC.ID(draft.contract_reference)))
     subtotals = [
         CAC.TaxSubtotal(_amount("TaxableAmount", amount), _amount("TaxAmount", tax_by_rate[rate]),
-                        CAC.TaxCategory(*_category(rate, draft.exemption_reason), CAC.TaxScheme(CBC.ID("VAT"))))
+                        CAC.TaxCategory(*_category(rate, draft, breakdown=True), CAC.TaxScheme(CBC.ID("VAT"))))
         for rate, amount in sorted(net_by_rate.items())
     ]  # fmt: skip
     lines = [
@@ -148,7 +161,7 @@ def ubl_invoice(draft: Draft) -> bytes:
             CBC.ID(str(position)), CBC.InvoicedQuantity(str(line.quantity), unitCode=line.unit_code),
             _amount("LineExtensionAmount", line.net_cents),
             CAC.Item(CBC.Name(line.name), CAC.SellersItemIdentification(CBC.ID(line.item_id)),
-                     CAC.ClassifiedTaxCategory(*_category(line.vat_rate_bps, draft.exemption_reason)[:2],
+                     CAC.ClassifiedTaxCategory(*_category(line.vat_rate_bps, draft, breakdown=False),
                                                CAC.TaxScheme(CBC.ID("VAT")))),
             CAC.Price(_amount("PriceAmount", line.unit_price_cents)),
         )
