@@ -260,6 +260,29 @@ async def test_a_citys_billing_units_need_valid_leitweg_ids_that_no_other_city_h
     assert moved.billing_units == [town_hall] and moved.version == buehl.version + 1
 
 
+async def test_a_city_invoices_others_with_every_part_an_xrechnung_needs(catalog: CatalogService) -> None:
+    given = {
+        "street": "Marktplatz 2",
+        "postcode": "76275",
+        "town": "Ettlingen",
+        "email": "stadtkasse@ettlingen.example",
+        "phone": "",
+        "iban": "DE75512108001245126199",
+        "tax_number": "31049/12345",
+        "contact_name": "Stadtkasse",
+    }
+    ettlingen = await catalog.create(ADMIN, CITIES, city("ettlingen", "Ettlingen", "08215017", 39_000) | {
+        "invoicing": given})  # fmt: skip
+    assert ettlingen.invoicing == given
+    wrong = given | {"postcode": "7627", "iban": "DE75512108001245126198", "tax_number": "", "email": "kasse"}
+    with pytest.raises(InvalidArgument) as caught:
+        await catalog.update(ADMIN, CITIES, "ettlingen", {"invoicing": wrong}, ettlingen.version)
+    assert {v.field for v in caught.value.violations} == {
+        "invoicing.tax_number", "invoicing.postcode", "invoicing.email", "invoicing.iban"}  # fmt: skip
+    cleared = await catalog.update(ADMIN, CITIES, "ettlingen", {"invoicing": {}}, ettlingen.version)
+    assert cleared.invoicing == {}
+
+
 async def test_a_city_cannot_lose_its_membership_while_a_fixed_key_gives_it_a_share(
     catalog: CatalogService,
 ) -> None:

@@ -78,6 +78,8 @@ ADDED_SINCE_FIXTURE: dict[str, Callable[[Any], bool]] = {
     "contracts_activated_at": lambda value: value is None,
     # Frameworks with several vendors (issue 19): nothing recorded before has one.
     "framework": lambda value: value is None,
+    # How a city invoices others (issue 20): no city recorded before had it given.
+    "invoicing": lambda value: value is None,
     "framework_bid_ids": lambda value: value == [],
     # Awards made elsewhere (issue 19): nothing recorded before ran elsewhere.
     "external": lambda value: value is None,

@@ -162,12 +162,21 @@ COST_KEYS: tuple[dict[str, Any], ...] = (
 )
 
 
+# How the demo's lead city invoices the members (a shared cost charged on): made up, with a valid test IBAN.
+DEMO_LEAD_INVOICING = {
+    "street": "Marktplatz 2", "postcode": "76275", "town": "Ettlingen", "email": "stadtkasse@ettlingen.example",
+    "phone": "+49 7243 101-0", "iban": "DE75512108001245126199", "tax_number": "31049/12345",
+    "contact_name": "Stadtkasse",
+}  # fmt: skip
+
+
 def city_payload(city: DemoCity) -> dict[str, Any]:
     """The city with one billing unit: its administration, whose Leitweg-ID is its AGS and "RECHNUNG" (made up for
     the demo, with valid check digits)."""
     billing = {"leitweg_id": str(leitweg.make(city.ags, "RECHNUNG")), "name": f"Stadtverwaltung {city.name}"}
+    invoicing = {"invoicing": DEMO_LEAD_INVOICING} if city.id == "ettlingen" else {}
     return {"id": city.id, "name": city.name, "ags": city.ags, "population": city.population, "joined_on": "2020-06-01",
-            "billing_units": [billing]}  # fmt: skip
+            "billing_units": [billing], **invoicing}  # fmt: skip
 
 
 def vendor_payload(vendor: DemoVendor) -> dict[str, Any]:

@@ -111,6 +111,8 @@ __all__ = [
     "InvoiceReport",
     "InvoiceStatus",
     "InvoiceStatusRow",
+    "Invoicing",
+    "InvoicingFields",
     "Item",
     "ItemFields",
     "ItemKind",
@@ -303,6 +305,8 @@ from civicpool_client.models.invoice_mismatch import InvoiceMismatch as InvoiceM
 from civicpool_client.models.invoice_report import InvoiceReport as InvoiceReport
 from civicpool_client.models.invoice_status import InvoiceStatus as InvoiceStatus
 from civicpool_client.models.invoice_status_row import InvoiceStatusRow as InvoiceStatusRow
+from civicpool_client.models.invoicing import Invoicing as Invoicing
+from civicpool_client.models.invoicing_fields import InvoicingFields as InvoicingFields
 from civicpool_client.models.item import Item as Item
 from civicpool_client.models.item_fields import ItemFields as ItemFields
 from civicpool_client.models.item_kind import ItemKind as ItemKind

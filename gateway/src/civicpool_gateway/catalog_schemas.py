@@ -102,6 +102,32 @@ class BillingUnit(BaseModel):
     name: str
 
 
+class InvoicingFields(Request):
+    """How the city invoices others (as the lead city charging the members a shared cost): each part of the
+    XRechnung it issues as the seller."""
+
+    street: str = Field(max_length=120, examples=["Marktplatz 2"])
+    postcode: str = Field(max_length=120, examples=["76275"])
+    town: str = Field(max_length=120, examples=["Ettlingen"])
+    email: str = Field(max_length=120, description="Its electronic address (BT-34) and contact",
+                       examples=["stadtkasse@ettlingen.example"])  # fmt: skip
+    phone: str = Field("", max_length=120, examples=["+49 7243 101-0"])
+    iban: str = Field(max_length=120, examples=["DE75512108001245126199"])
+    tax_number: str = Field(max_length=120, description="Steuernummer (BT-32)", examples=["31049/12345"])
+    contact_name: str = Field("", max_length=120, examples=["Stadtkasse"])
+
+
+class Invoicing(BaseModel):
+    street: str
+    postcode: str
+    town: str
+    email: str
+    phone: str
+    iban: str
+    tax_number: str
+    contact_name: str
+
+
 BillingUnits = Annotated[
     list[BillingUnitFields],
     Field(max_length=20, description="Where the city receives e-invoices; the first its default"),
@@ -115,6 +141,7 @@ class CityFields(Request):
     population: Population
     joined_on: Day | None = None
     billing_units: BillingUnits = Field(default_factory=list)
+    invoicing: InvoicingFields | None = None
 
 
 class CityPatch(Patch):
@@ -127,6 +154,7 @@ class CityPatch(Patch):
     population: Population | None = None
     joined_on: Day | None = None
     billing_units: BillingUnits | None = Field(None, description="All of them, replacing the ones before")
+    invoicing: InvoicingFields | None = None
     version: Version | None = None
 
 
@@ -136,6 +164,7 @@ class City(Record):
     population: int
     joined_on: dt.date | None
     billing_units: list[BillingUnit]
+    invoicing: Invoicing | None = Field(description="How the city invoices others; null until given")
 
 
 # -- vendors -------------------------------------------------------------------

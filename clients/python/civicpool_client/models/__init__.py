@@ -87,6 +87,8 @@ from civicpool_client.models.invoice_mismatch import InvoiceMismatch
 from civicpool_client.models.invoice_report import InvoiceReport
 from civicpool_client.models.invoice_status import InvoiceStatus
 from civicpool_client.models.invoice_status_row import InvoiceStatusRow
+from civicpool_client.models.invoicing import Invoicing
+from civicpool_client.models.invoicing_fields import InvoicingFields
 from civicpool_client.models.item import Item
 from civicpool_client.models.item_fields import ItemFields
 from civicpool_client.models.item_kind import ItemKind

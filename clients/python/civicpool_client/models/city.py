@@ -21,6 +21,7 @@ from datetime import date, datetime
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
 from typing import Any, ClassVar, Dict, List, Optional
 from civicpool_client.models.billing_unit import BillingUnit
+from civicpool_client.models.invoicing import Invoicing
 from typing import Optional, Set
 from typing_extensions import Self
 from pydantic_core import to_jsonable_python
@@ -39,7 +40,8 @@ class City(BaseModel):
     population: StrictInt
     joined_on: Optional[date]
     billing_units: List[BillingUnit]
-    __properties: ClassVar[List[str]] = ["id", "active", "version", "created_at", "updated_at", "name", "ags", "population", "joined_on", "billing_units"]
+    invoicing: Optional[Invoicing] = Field(description="How the city invoices others; null until given")
+    __properties: ClassVar[List[str]] = ["id", "active", "version", "created_at", "updated_at", "name", "ags", "population", "joined_on", "billing_units", "invoicing"]
 
     model_config = ConfigDict(
         validate_by_name=True,
@@ -86,10 +88,18 @@ class City(BaseModel):
             for _item_billing_units in self.billing_units:
                 _items.append(_item_billing_units.to_dict() if _item_billing_units is not None else None)
             _dict['billing_units'] = _items
+        # override the default output from pydantic by calling `to_dict()` of invoicing
+        if self.invoicing:
+            _dict['invoicing'] = self.invoicing.to_dict()
         # set to None if joined_on (nullable) is None
         # and model_fields_set contains the field
         if self.joined_on is None and "joined_on" in self.model_fields_set:
             _dict['joined_on'] = None
+
+        # set to None if invoicing (nullable) is None
+        # and model_fields_set contains the field
+        if self.invoicing is None and "invoicing" in self.model_fields_set:
+            _dict['invoicing'] = None
 
         return _dict
 
@@ -112,7 +122,8 @@ class City(BaseModel):
             "ags": obj.get("ags"),
             "population": obj.get("population"),
             "joined_on": obj.get("joined_on"),
-            "billing_units": [BillingUnit.from_dict(_item) for _item in obj["billing_units"]] if obj.get("billing_units") is not None else None
+            "billing_units": [BillingUnit.from_dict(_item) for _item in obj["billing_units"]] if obj.get("billing_units") is not None else None,
+            "invoicing": Invoicing.from_dict(obj["invoicing"]) if obj.get("invoicing") is not None else None
         })
         return _obj
 

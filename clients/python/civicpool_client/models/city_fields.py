@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictStr
 from typing import Any, ClassVar, Dict, List, Optional
 from typing_extensions import Annotated
 from civicpool_client.models.billing_unit_fields import BillingUnitFields
+from civicpool_client.models.invoicing_fields import InvoicingFields
 from typing import Optional, Set
 from typing_extensions import Self
 from pydantic_core import to_jsonable_python
@@ -36,8 +37,9 @@ class CityFields(BaseModel):
     population: Annotated[int, Field(le=100000000, strict=True, ge=0)]
     joined_on: Optional[date] = Field(default=None, description="yyyy-mm-dd, between the years 2000 and 2099")
     billing_units: Optional[Annotated[List[BillingUnitFields], Field(max_length=20)]] = Field(default=None, description="Where the city receives e-invoices; the first its default")
+    invoicing: Optional[InvoicingFields] = None
     additional_properties: Dict[str, Any] = {}
-    __properties: ClassVar[List[str]] = ["id", "name", "ags", "population", "joined_on", "billing_units"]
+    __properties: ClassVar[List[str]] = ["id", "name", "ags", "population", "joined_on", "billing_units", "invoicing"]
 
     model_config = ConfigDict(
         validate_by_name=True,
@@ -86,6 +88,9 @@ class CityFields(BaseModel):
             for _item_billing_units in self.billing_units:
                 _items.append(_item_billing_units.to_dict() if _item_billing_units is not None else None)
             _dict['billing_units'] = _items
+        # override the default output from pydantic by calling `to_dict()` of invoicing
+        if self.invoicing:
+            _dict['invoicing'] = self.invoicing.to_dict()
         # puts key-value pairs in additional_properties in the top level
         if self.additional_properties is not None:
             for _key, _value in self.additional_properties.items():
@@ -95,6 +100,11 @@ class CityFields(BaseModel):
         # and model_fields_set contains the field
         if self.joined_on is None and "joined_on" in self.model_fields_set:
             _dict['joined_on'] = None
+
+        # set to None if invoicing (nullable) is None
+        # and model_fields_set contains the field
+        if self.invoicing is None and "invoicing" in self.model_fields_set:
+            _dict['invoicing'] = None
 
         return _dict
 
@@ -113,7 +123,8 @@ class CityFields(BaseModel):
             "ags": obj.get("ags"),
             "population": obj.get("population"),
             "joined_on": obj.get("joined_on"),
-            "billing_units": [BillingUnitFields.from_dict(_item) for _item in obj["billing_units"]] if obj.get("billing_units") is not None else None
+            "billing_units": [BillingUnitFields.from_dict(_item) for _item in obj["billing_units"]] if obj.get("billing_units") is not None else None,
+            "invoicing": InvoicingFields.from_dict(obj["invoicing"]) if obj.get("invoicing") is not None else None
         })
         # store additional fields in additional_properties
         for _key in obj.keys():

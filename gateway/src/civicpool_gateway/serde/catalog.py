@@ -18,6 +18,8 @@ from civicpool_gateway.catalog_schemas import (
     CostKeyPatch,
     CostPart,
     CostShare,
+    Invoicing,
+    InvoicingFields,
     Item,
     ItemFields,
     ItemListParams,
@@ -219,7 +221,16 @@ def city_from_proto(message: pb.City) -> City:
         population=message.population,
         joined_on=day_or_none(message.joined_on),
         billing_units=_units_from_proto(message.billing_units),
+        invoicing=Invoicing(**_invoicing(message.invoicing)) if message.HasField("invoicing") else None,
     )
+
+
+def _invoicing(message: pb.Invoicing) -> dict[str, str]:
+    return {field.name: getattr(message, field.name) for field in message.DESCRIPTOR.fields}
+
+
+def _invoicing_to_proto(invoicing: Invoicing | InvoicingFields | None) -> pb.Invoicing | None:
+    return pb.Invoicing(**invoicing.model_dump()) if invoicing is not None else None
 
 
 def _units_from_proto(units: Iterable[pb.BillingUnit]) -> list[BillingUnit]:
@@ -246,6 +257,7 @@ def city_to_proto(city: City) -> pb.City:
         population=city.population,
         joined_on=day_text(city.joined_on),
         billing_units=_units_to_proto(city.billing_units),
+        invoicing=_invoicing_to_proto(city.invoicing),
     )
 
 
@@ -257,6 +269,7 @@ def city_fields_to_proto(fields: CityFields) -> pb.City:
         population=fields.population,
         joined_on=day_text(fields.joined_on),
         billing_units=_units_to_proto(fields.billing_units),
+        invoicing=_invoicing_to_proto(fields.invoicing),
     )
 
 
@@ -268,6 +281,7 @@ def city_fields_from_proto(message: pb.City) -> CityFields:
         population=message.population,
         joined_on=day_or_none(message.joined_on),
         billing_units=_unit_fields_from_proto(message.billing_units),
+        invoicing=InvoicingFields(**_invoicing(message.invoicing)) if message.HasField("invoicing") else None,
     )
 
 
@@ -279,6 +293,7 @@ def city_patch_to_proto(city_id: str, patch: CityPatch) -> pb.City:
         population=patch.population or 0,
         joined_on=day_text(patch.joined_on),
         billing_units=_units_to_proto(patch.billing_units or []),
+        invoicing=_invoicing_to_proto(patch.invoicing),
     )
 
 
@@ -289,6 +304,7 @@ def city_patch_from_proto(message: pb.City, mask: list[str]) -> CityPatch:
         "population": message.population,
         "joined_on": day_or_none(message.joined_on),
         "billing_units": _unit_fields_from_proto(message.billing_units),
+        "invoicing": InvoicingFields(**_invoicing(message.invoicing)) if message.HasField("invoicing") else None,
     }
     return CityPatch.model_validate({name: values[name] for name in mask})
 

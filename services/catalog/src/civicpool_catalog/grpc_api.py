@@ -25,6 +25,7 @@ from google.protobuf.field_mask_pb2 import FieldMask
 from google.protobuf.message import Message
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from civicpool_catalog import rules
 from civicpool_catalog.models import City, CostKey, Item, Vendor
 from civicpool_catalog.repository import ItemFilter, ItemRow
 from civicpool_catalog.service import CITIES, COST_KEYS, ITEMS, VENDORS, CatalogService, require_cost_key_reader
@@ -56,7 +57,16 @@ CITY_FIELDS: FieldReaders = {
     "population": lambda m: m.population,
     "joined_on": lambda m: date_field(m.joined_on, "joined_on"),
     "billing_units": lambda m: [{"leitweg_id": u.leitweg_id.strip(), "name": u.name.strip()} for u in m.billing_units],
+    "invoicing": lambda m: _invoicing(m.invoicing) if m.HasField("invoicing") else {},
 }
+
+
+def _invoicing(message: pb.Invoicing) -> dict[str, str]:
+    """A city's invoicing details as given (the IBAN without spaces, in capitals)."""
+    values = {name: str(getattr(message, name)).strip() for name in rules.INVOICING_FIELDS}
+    return values | {"iban": values["iban"].replace(" ", "").upper()}
+
+
 VENDOR_FIELDS: FieldReaders = {
     "id": lambda m: m.id.strip(),
     "name": lambda m: m.name.strip(),
@@ -138,6 +148,7 @@ def city_to_proto(city: City) -> pb.City:
         population=city.population,
         joined_on=city.joined_on.isoformat() if city.joined_on else "",
         billing_units=[pb.BillingUnit(leitweg_id=u["leitweg_id"], name=u["name"]) for u in city.billing_units],
+        invoicing=pb.Invoicing(**city.invoicing) if city.invoicing else None,
         active=city.active,
         version=city.version,
         created_at=to_timestamp(city.created_at),

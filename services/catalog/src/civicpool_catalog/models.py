@@ -74,6 +74,9 @@ class City(VersionedRecord, Base):
     joined_on: Mapped[dt.date | None] = mapped_column(Date)
     # [{"leitweg_id", "name"}]: where the city receives e-invoices, the first its default (rules.py checks them)
     billing_units: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list, server_default="[]")
+    # {"street", "postcode", "town", "email", "phone", "iban", "tax_number", "contact_name"}: how it invoices others
+    # (rules.invoicing_violations checks them); {} until given.
+    invoicing: Mapped[dict[str, str]] = mapped_column(JSON, default=dict, server_default="{}")
 
 
 class Vendor(VersionedRecord, Base):

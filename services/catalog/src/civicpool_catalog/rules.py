@@ -10,6 +10,7 @@ from civicpool_common import leitweg
 from civicpool_common.errors import FieldViolation
 from civicpool_common.messages import N_, Labels, Text
 from civicpool_common.vocabulary import ID_PATTERN, CostKeyMethod, HostingRegion, ItemKind, LicenseModel
+from stdnum import iban
 
 __all__ = ["CostKeyMethod", "HostingRegion", "ItemKind", "LicenseModel"]
 
@@ -207,8 +208,9 @@ def item_violations(
 
 
 def city_violations(
-    *, id: str, name: str, ags: str, population: int, billing_units: Sequence[Mapping[str, str]] = ()
-) -> list[FieldViolation]:
+    *, id: str, name: str, ags: str, population: int, billing_units: Sequence[Mapping[str, str]] = (),
+    invoicing: Mapping[str, str] | None = None,
+) -> list[FieldViolation]:  # fmt: skip
     problems = [
         ("id", slug_violation(id)),
         ("name", text_violation(name, max_length=120)),
@@ -216,7 +218,37 @@ def city_violations(
         ("population", None if 0 <= population <= 100_000_000 else Text("must be between 0 and 100000000")),
     ]
     violations = [FieldViolation(field, message) for field, message in problems if message]
-    return violations + billing_unit_violations(billing_units)
+    return violations + billing_unit_violations(billing_units) + invoicing_violations(invoicing or {})
+
+
+INVOICING_FIELDS = ("street", "postcode", "town", "email", "phone", "iban", "tax_number", "contact_name")
+INVOICING_REQUIRED = ("street", "postcode", "town", "email", "iban", "tax_number")
+TAX_NUMBER = re.compile(r"\d{2,5}/\d{3,5}(/\d{4,5})?|\d{10,13}")  # as tax offices write it (31049/12345), or 13 digits
+
+
+def invoicing_violations(invoicing: Mapping[str, str]) -> list[FieldViolation]:
+    """How a city invoices others: all of it or nothing (an XRechnung needs each part), each in its form."""
+    if not invoicing:
+        return []
+    problems: list[tuple[str, Text | None]] = [
+        (name, Text("must not be empty: an XRechnung the city issues needs it"))
+        for name in INVOICING_REQUIRED if not invoicing.get(name, "").strip()
+    ]  # fmt: skip
+    problems += [(name, Text("must have at most {limit} characters", limit=120))
+                 for name in INVOICING_FIELDS if len(invoicing.get(name, "")) > 120]  # fmt: skip
+    postcode, email, iban_text = invoicing.get("postcode", ""), invoicing.get("email", ""), invoicing.get("iban", "")
+    if postcode and not re.fullmatch(r"\d{5}", postcode):
+        problems.append(("postcode", Text("a German postcode has 5 digits, not {value}", value=repr(postcode))))
+    if email and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email):
+        problems.append(("email", Text("{value} is not an e-mail address", value=repr(email))))
+    if iban_text and not iban.is_valid(iban_text):
+        problems.append(
+            ("iban", Text("{value} is not a valid IBAN (its check digits or its length)", value=repr(iban_text)))
+        )
+    tax_number = invoicing.get("tax_number", "")
+    if tax_number and not TAX_NUMBER.fullmatch(tax_number):
+        problems.append(("tax_number", Text("{value} is not a tax number (e.g. 31049/12345)", value=repr(tax_number))))
+    return [FieldViolation(f"invoicing.{name}", message) for name, message in problems if message]
 
 
 MAX_BILLING_UNITS = 20

@@ -85,7 +85,7 @@ async def _validate_item(_session: AsyncSession, item: Item) -> list[FieldViolat
 async def _validate_city(session: AsyncSession, city: City) -> list[FieldViolation]:
     units = city.billing_units or []  # a city made without any has none yet (the column's default comes on insert)
     violations = rules.city_violations(id=city.id, name=city.name, ags=city.ags, population=city.population,
-                                       billing_units=units)  # fmt: skip
+                                       billing_units=units, invoicing=city.invoicing)  # fmt: skip
     return violations + rules.leitweg_ids_taken(units, await repository.billing_units_of_other_cities(session, city.id))
 
 
@@ -145,7 +145,7 @@ CITIES = RecordKind(
     City,
     repository.cities,
     lambda r: r.id,
-    frozenset({"name", "ags", "population", "joined_on", "billing_units"}),
+    frozenset({"name", "ags", "population", "joined_on", "billing_units", "invoicing"}),
     ("name", "ags"),
     _validate_city,
     client_chosen_id=True,

@@ -196,6 +196,7 @@ class City(_message.Message):
     CREATED_AT_FIELD_NUMBER: _builtins.int
     UPDATED_AT_FIELD_NUMBER: _builtins.int
     BILLING_UNITS_FIELD_NUMBER: _builtins.int
+    INVOICING_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     """slug chosen at creation, e.g. "buehl"; the token claim `city`"""
     name: _builtins.str
@@ -214,6 +215,10 @@ class City(_message.Message):
     def billing_units(self) -> _containers.RepeatedCompositeFieldContainer[Global___BillingUnit]:
         """Where the city receives e-invoices: one Leitweg-ID per billing unit (BT-10), the first its default."""
 
+    @_builtins.property
+    def invoicing(self) -> Global___Invoicing:
+        """How the city invoices others (as the lead city charging the members a shared cost); unset: not yet given."""
+
     def __init__(
         self,
         *,
@@ -227,14 +232,61 @@ class City(_message.Message):
         created_at: _timestamp_pb2.Timestamp | None = ...,
         updated_at: _timestamp_pb2.Timestamp | None = ...,
         billing_units: _abc.Iterable[Global___BillingUnit] | None = ...,
+        invoicing: Global___Invoicing | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "updated_at", b"updated_at"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "invoicing", b"invoicing", "updated_at", b"updated_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["active", b"active", "ags", b"ags", "billing_units", b"billing_units", "created_at", b"created_at", "id", b"id", "joined_on", b"joined_on", "name", b"name", "population", b"population", "updated_at", b"updated_at", "version", b"version"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["active", b"active", "ags", b"ags", "billing_units", b"billing_units", "created_at", b"created_at", "id", b"id", "invoicing", b"invoicing", "joined_on", b"joined_on", "name", b"name", "population", b"population", "updated_at", b"updated_at", "version", b"version"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___City: _TypeAlias = City  # noqa: Y015
+
+@_typing.final
+class Invoicing(_message.Message):
+    """A city as the seller of an XRechnung: its address (BG-5), electronic address (BT-34), contact (BG-6), account
+    (BT-84) and tax number (BT-32).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STREET_FIELD_NUMBER: _builtins.int
+    POSTCODE_FIELD_NUMBER: _builtins.int
+    TOWN_FIELD_NUMBER: _builtins.int
+    EMAIL_FIELD_NUMBER: _builtins.int
+    PHONE_FIELD_NUMBER: _builtins.int
+    IBAN_FIELD_NUMBER: _builtins.int
+    TAX_NUMBER_FIELD_NUMBER: _builtins.int
+    CONTACT_NAME_FIELD_NUMBER: _builtins.int
+    street: _builtins.str
+    postcode: _builtins.str
+    town: _builtins.str
+    email: _builtins.str
+    phone: _builtins.str
+    iban: _builtins.str
+    tax_number: _builtins.str
+    """Steuernummer, e.g. 31049/12345"""
+    contact_name: _builtins.str
+    """e.g. "Stadtkasse" """
+    def __init__(
+        self,
+        *,
+        street: _builtins.str = ...,
+        postcode: _builtins.str = ...,
+        town: _builtins.str = ...,
+        email: _builtins.str = ...,
+        phone: _builtins.str = ...,
+        iban: _builtins.str = ...,
+        tax_number: _builtins.str = ...,
+        contact_name: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["contact_name", b"contact_name", "email", b"email", "iban", b"iban", "phone", b"phone", "postcode", b"postcode", "street", b"street", "tax_number", b"tax_number", "town", b"town"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Invoicing: _TypeAlias = Invoicing  # noqa: Y015
 
 @_typing.final
 class BillingUnit(_message.Message):
