@@ -504,6 +504,12 @@ def test_13_a_vendor_sends_an_e_invoice_and_the_citys_finance_approves_it(
     xml = ubl_invoice(number=number, leitweg_id=leitweg_id, vat_id="DE812345673", contract=contract["reference"],
                       lines=[Line(contract["sku"], contract["name"], 8, 3_100)])  # fmt: skip
     vendor = sign_in("vendor.rheintal", "/invoices")
+    scan = FilePayload(name="scan.xml", mimeType="application/xml", buffer=b"Rechnung als Bild")
+    vendor.get_by_test_id("upload-form").locator("input[name=file]").set_input_files(files=[scan])
+    vendor.get_by_test_id("upload-form").get_by_role("button", name="Rechnung senden").click()
+    expect(vendor.get_by_test_id("invoice-status")).to_have_text("abgewiesen")  # the refused upload's record
+    expect(vendor.get_by_test_id("invoice-problem")).to_contain_text("weder ein PDF noch wohlgeformtes XML")
+    vendor.get_by_role("link", name="E-Rechnungen").first.click()
     form = vendor.get_by_test_id("upload-form")
     form.locator("input[name=file]").set_input_files(
         files=[FilePayload(name=f"{number}.xml", mimeType="application/xml", buffer=xml)]

@@ -8,7 +8,7 @@ from fastapi import APIRouter, UploadFile
 from fastapi.responses import HTMLResponse, Response
 
 from civicpool_portal.forms import Text, idempotency
-from civicpool_portal.page_request import FormPortalDep, PortalDep, api_file, back_to, passed_on
+from civicpool_portal.page_request import ApiError, FormPortalDep, PortalDep, api_file, back_to, passed_on
 
 router = APIRouter(prefix="/invoices")
 INVOICE_ROLES = (Role.VENDOR, Role.FINANCE, Role.NETWORK_ADMIN)
@@ -26,9 +26,16 @@ async def invoices(portal: PortalDep, status: str = "") -> HTMLResponse:
 
 @router.post("")
 async def upload(portal: FormPortalDep, file: UploadFile, idempotency_key: Text = "") -> Response:
-    sent = await portal.send("POST", "/invoices", files=await passed_on(file), headers=idempotency(idempotency_key),
-                             ok=portal._("Invoice received."))  # fmt: skip
-    return back_to(f"/invoices/{sent['id']}" if sent else "/invoices")
+    """Send the file on; the page of its record, a refused one's too (the API keeps every upload)."""
+    try:
+        answer = await portal.call("POST", "/invoices", files=await passed_on(file),
+                                   headers=idempotency(idempotency_key))  # fmt: skip
+    except ApiError as refused:
+        portal.refused(refused)
+        kept = refused.problem.get("invoice_id")
+        return back_to(f"/invoices/{kept}" if isinstance(kept, str) and kept else "/invoices")
+    portal.done(portal._("Invoice received."))
+    return back_to(f"/invoices/{answer.json()['id']}")
 
 
 @router.get("/{invoice_id}")

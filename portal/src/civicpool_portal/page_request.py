@@ -266,11 +266,19 @@ class Portal:
         try:
             response = await self.call(method, path, **kwargs)
         except ApiError as error:
-            details = [error.detail, *error.details(self.locale)]
-            self.session.flashes.append(Flash("error", error.title(self.locale), details))
+            self.refused(error)
             return None
-        self.session.flashes.append(Flash("ok", ok))
+        self.done(ok)
         return response.json() if response.content else {}
+
+    def done(self, message: str) -> None:
+        """Say on the next page that a change was made."""
+        self.session.flashes.append(Flash("ok", message))
+
+    def refused(self, error: ApiError) -> None:
+        """Say on the next page why the API refused."""
+        details = [error.detail, *error.details(self.locale)]
+        self.session.flashes.append(Flash("error", error.title(self.locale), details))
 
     def refuse(self, message: str) -> None:
         """A form value the portal itself cannot read (before anything is sent)."""
