@@ -226,7 +226,9 @@ def city_from_proto(message: pb.City) -> City:
 
 
 def _invoicing(message: pb.Invoicing) -> dict[str, str]:
-    return {field.name: getattr(message, field.name) for field in message.DESCRIPTOR.fields}
+    return {"street": message.street, "postcode": message.postcode, "town": message.town, "email": message.email,
+            "phone": message.phone, "iban": message.iban, "tax_number": message.tax_number,
+            "contact_name": message.contact_name}  # fmt: skip
 
 
 def _invoicing_to_proto(invoicing: Invoicing | InvoicingFields | None) -> pb.Invoicing | None:

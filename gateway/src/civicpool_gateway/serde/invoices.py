@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from civicpool.contracts.v1 import contracts_pb2 as pb
 from civicpool_common.vocabulary import InvoiceStatus, to_proto, words_of
-from google.protobuf.message import Message
 
 from civicpool_gateway.invoice_schemas import (
     AccrualReport,
@@ -132,8 +129,16 @@ def invoice_report_to_proto(report: InvoiceReport) -> pb.InvoiceReport:
 
 
 def accrual_report_from_proto(message: pb.AccrualReport) -> AccrualReport:
-    return AccrualReport(city_id=message.city_id, at=day(message.at),
-                         rows=[AccrualRow(**_fields(r)) for r in message.rows])  # fmt: skip
+    rows = [
+        AccrualRow(
+            contract_id=r.contract_id, contract_reference=r.contract_reference, sku=r.sku, vendor_id=r.vendor_id,
+            city_id=r.city_id, called_off_quantity=r.called_off_quantity, called_off_cents=r.called_off_cents,
+            invoiced_quantity=r.invoiced_quantity, invoiced_cents=r.invoiced_cents, open_quantity=r.open_quantity,
+            open_cents=r.open_cents,
+        )
+        for r in message.rows
+    ]  # fmt: skip
+    return AccrualReport(city_id=message.city_id, at=day(message.at), rows=rows)
 
 
 def accrual_report_to_proto(report: AccrualReport) -> pb.AccrualReport:
@@ -143,8 +148,14 @@ def accrual_report_to_proto(report: AccrualReport) -> pb.AccrualReport:
 
 def invoice_lines_from_proto(message: pb.InvoiceLinesExport) -> InvoiceLinesExport:
     rows = [
-        InvoiceLineRow(**_fields(r), approved_at=time_or_none(r.HasField("approved_at"), r.approved_at),
-                       issue_date=day_or_none(r.issue_date))
+        InvoiceLineRow(
+            approved_at=time_or_none(r.HasField("approved_at"), r.approved_at), invoice_id=r.invoice_id,
+            number=r.number, issue_date=day_or_none(r.issue_date), credit_note=r.credit_note, city_id=r.city_id,
+            leitweg_id=r.leitweg_id, vendor_id=r.vendor_id, seller_name=r.seller_name, contract_id=r.contract_id,
+            contract_reference=r.contract_reference, line_id=r.line_id, sku=r.sku, name=r.name, quantity=r.quantity,
+            unit_price_cents=r.unit_price_cents, net_cents=r.net_cents, vat_rate_bps=r.vat_rate_bps,
+            vat_cents=r.vat_cents, gross_cents=r.gross_cents,
+        )
         for r in message.rows
     ]  # fmt: skip
     return InvoiceLinesExport.model_validate(
@@ -159,11 +170,3 @@ def invoice_lines_to_proto(export: InvoiceLinesExport) -> pb.InvoiceLinesExport:
                                 approved_at=to_timestamp(row.approved_at), issue_date=day_text(row.issue_date))
               for row in export.rows],
     )  # fmt: skip
-
-
-def _fields(message: Message) -> dict[str, Any]:
-    """A flat message's plain fields by name (a Timestamp and a date string are converted by the caller)."""
-    return {f.name: getattr(message, f.name) for f in message.DESCRIPTOR.fields if f.name not in _CONVERTED}
-
-
-_CONVERTED = frozenset({"approved_at", "issue_date"})

@@ -25,7 +25,6 @@ from google.protobuf.field_mask_pb2 import FieldMask
 from google.protobuf.message import Message
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from civicpool_catalog import rules
 from civicpool_catalog.models import City, CostKey, Item, Vendor
 from civicpool_catalog.repository import ItemFilter, ItemRow
 from civicpool_catalog.service import CITIES, COST_KEYS, ITEMS, VENDORS, CatalogService, require_cost_key_reader
@@ -63,8 +62,10 @@ CITY_FIELDS: FieldReaders = {
 
 def _invoicing(message: pb.Invoicing) -> dict[str, str]:
     """A city's invoicing details as given (the IBAN without spaces, in capitals)."""
-    values = {name: str(getattr(message, name)).strip() for name in rules.INVOICING_FIELDS}
-    return values | {"iban": values["iban"].replace(" ", "").upper()}
+    given = {"street": message.street, "postcode": message.postcode, "town": message.town, "email": message.email,
+             "phone": message.phone, "iban": message.iban.replace(" ", "").upper(), "tax_number": message.tax_number,
+             "contact_name": message.contact_name}  # fmt: skip
+    return {name: value.strip() for name, value in given.items()}
 
 
 VENDOR_FIELDS: FieldReaders = {
