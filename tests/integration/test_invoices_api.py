@@ -163,3 +163,13 @@ def test_finance_downloads_the_invoice_reports_and_the_lines_for_its_accounting(
     assert {r["city_id"] for r in statuses} == {"bruchsal"} and any(r["status"] == "approved" for r in statuses)
     assert api("vendor.rheintal").get("/reports/accruals").status_code == 403
     assert api("rastatt.finance").get("/reports/invoices", params={"city": "bruchsal"}).status_code == 403
+
+
+def test_the_network_sets_how_cities_charge_each_other_vat(api: ApiFactory) -> None:
+    read = api("rastatt.finance").get("/network/charge-vat").json()
+    assert read["treatment"] in ("law_on_invoice_date", "not_taxable_2b_3", "taxable") and read["legal_note_today"]
+    body = {"treatment": "law_on_invoice_date"}
+    assert api("bruchsal.finance").put("/network/charge-vat", json=body).status_code == 403
+    assert api("network.admin").put("/network/charge-vat", json={"treatment": "maybe"}).status_code == 422
+    set_ = api("network.admin").put("/network/charge-vat", json=body)
+    assert set_.status_code == 200 and set_.json()["set_by"] == "network.admin", set_.text

@@ -208,6 +208,7 @@ NO_FOREIGN_WRITES = {
     ("post", "/rounds"),
     ("put", "/me/notifications"),
     ("post", "/invoices"),  # the caller's own upload: whom the invoice names is matched, never taken as given
+    ("put", "/network/charge-vat"),  # the network's own setting, the admin's
 }
 IMPORT = ("post", "/rounds/{id}/imports")  # the caller's own city's demand: sent only into a hidden round
 UPLOAD = ("Unterlage.pdf", b"%PDF-1.7\n% Isolationstest\n", "application/pdf")  # any other upload: a document

@@ -22,6 +22,8 @@ from civicpool_common.errors import InvalidArgument, NotFound, PermissionDenied
 from civicpool_common.lifecycle import StateConflict
 from civicpool_common.messages import rendered
 from civicpool_common.timestamps import network_today
+from civicpool_common.vocabulary import ChargeVat
+from civicpool_contracts.charge_settings import ChargeSettings
 from civicpool_contracts.invoice_reports import InvoiceReports
 from civicpool_contracts.invoices import InvoiceService, InvoiceView, mismatch_text
 from civicpool_contracts.orders import OrderService
@@ -399,3 +401,17 @@ async def test_the_same_number_sent_twice_at_once_stands_once(invoicing: Invoici
     )
     assert sorted(view.invoice.status for view in views) == ["duplicate", "matched"]
     assert await invoicing.count("invoices WHERE status = 'matched'") == 1
+
+
+async def test_the_network_admin_sets_how_cities_charge_each_other_vat(invoicing: Invoicing) -> None:
+    settings = ChargeSettings(session_factory(invoicing.engine))
+    default = await settings.current(BRUCHSAL_FINANCE)
+    assert (default.treatment, default.set_by, default.set_at) == (ChargeVat.LAW_ON_INVOICE_DATE, "", None)
+    with pytest.raises(PermissionDenied):
+        await settings.set(BRUCHSAL_FINANCE, ChargeVat.TAXABLE, key="")
+    declared = await settings.set(ADMIN, ChargeVat.NOT_TAXABLE_2B_3, key="k")
+    assert (declared.treatment, declared.set_by, declared.today.outside_scope) == (
+        ChargeVat.NOT_TAXABLE_2B_3, "network.admin", True)  # fmt: skip
+    assert (await settings.set(ADMIN, ChargeVat.NOT_TAXABLE_2B_3, key="k")).replayed
+    assert (await settings.set(ADMIN, ChargeVat.TAXABLE, key="")).today.rate_bps == 1900
+    assert await invoicing.count("charge_vat_settings") == 2  # each setting kept, the latest in force

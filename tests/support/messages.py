@@ -54,6 +54,7 @@ NULLABLE = frozenset(
         "civicpool.contracts.v1.ChangeContractRequest.legal_ground",
         "civicpool.contracts.v1.MiniCompetition.decided_at",
         "civicpool.contracts.v1.Invoice.decided_at",
+        "civicpool.contracts.v1.ChargeVatSetting.set_at",
         "civicpool.contracts.v1.ListInvoicesRequest.status",
         "civicpool.tenders.v1.Tender.external",
     }

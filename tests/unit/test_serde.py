@@ -103,6 +103,7 @@ REPLIES: list[tuple[type[Message], Callable[[Any], Any], Callable[[Any], Message
     (contracts_pb.InvoiceReport, invoices.invoice_report_from_proto, invoices.invoice_report_to_proto),
     (contracts_pb.AccrualReport, invoices.accrual_report_from_proto, invoices.accrual_report_to_proto),
     (contracts_pb.InvoiceLinesExport, invoices.invoice_lines_from_proto, invoices.invoice_lines_to_proto),
+    (contracts_pb.ChargeVatSetting, invoices.charge_vat_from_proto, invoices.charge_vat_to_proto),
     (contracts_pb.ListInvoicesResponse, invoices.invoices_page_from_proto, invoices.invoices_page_to_proto),
 ]
 
@@ -292,6 +293,8 @@ BODIES: list[tuple[str, st.SearchStrategy[Any], Callable[[Any], Body], Callable[
      contracts.pass_on_from_proto, lambda body: contracts.pass_on_to_proto("t", body, "k")),
     ("call-offs query", requests(contracts_pb.ListCallOffsRequest, contract_id=st.just("c")),
      contracts.call_offs_query_from_proto, lambda params: contracts.call_offs_query_to_proto("c", params)),
+    ("charge VAT", requests(contracts_pb.SetChargeVatRequest, idempotency_key=st.just("k")),
+     invoices.charge_vat_body_from_proto, lambda body: invoices.charge_vat_body_to_proto(body, "k")),
     ("invoices query", requests(contracts_pb.ListInvoicesRequest), invoices.invoices_query_from_proto,
      invoices.invoices_query_to_proto),
     ("rejection", requests(contracts_pb.DecideInvoiceRequest, id=st.just("i"), idempotency_key=st.just("k")),

@@ -58,6 +58,9 @@ __all__ = [
     "CallOff",
     "CallOffBody",
     "ChangeKind",
+    "ChargeVat",
+    "ChargeVatBody",
+    "ChargeVatSetting",
     "City",
     "CityFields",
     "CityPatch",
@@ -252,6 +255,9 @@ from civicpool_client.models.budget_row import BudgetRow as BudgetRow
 from civicpool_client.models.call_off import CallOff as CallOff
 from civicpool_client.models.call_off_body import CallOffBody as CallOffBody
 from civicpool_client.models.change_kind import ChangeKind as ChangeKind
+from civicpool_client.models.charge_vat import ChargeVat as ChargeVat
+from civicpool_client.models.charge_vat_body import ChargeVatBody as ChargeVatBody
+from civicpool_client.models.charge_vat_setting import ChargeVatSetting as ChargeVatSetting
 from civicpool_client.models.city import City as City
 from civicpool_client.models.city_fields import CityFields as CityFields
 from civicpool_client.models.city_patch import CityPatch as CityPatch

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from civicpool_common.vocabulary import InvoiceStatus
-from pydantic import BaseModel, Field
+from civicpool_common.vocabulary import ChargeVat, InvoiceStatus
+from pydantic import BaseModel, ConfigDict, Field
 
 from civicpool_gateway.schemas import ListParams, Request
 
@@ -170,3 +170,27 @@ class InvoiceLinesExport(BaseModel):
     from_: dt.date = Field(alias="from")
     to: dt.date
     rows: list[InvoiceLineRow]
+
+
+# -- VAT on charges between member cities -------------------------------------------------------------------
+
+
+class ChargeVatBody(Request):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"treatment": "law_on_invoice_date"}]})
+
+    treatment: ChargeVat = Field(
+        description="law_on_invoice_date (the default: § 2 (3) UStG in its old version until the end of 2026, then "
+        "§ 2b UStG), not_taxable_2b_3 (the network declares a cooperation of § 2b (3) Nr. 2 UStG), taxable"
+    )
+
+
+class ChargeVatSetting(BaseModel):
+    """How the network's cities charge each other VAT on shared costs, and what it means for a charge today."""
+
+    treatment: ChargeVat
+    set_by: str = Field(description='"" while none was set: the default')
+    set_at: dt.datetime | None
+    outside_scope_today: bool = Field(description="A charge issued today is not subject to VAT (category O)")
+    vat_rate_bps_today: int = Field(description="Or taxable at this rate (basis points)")
+    legal_note_today: str = Field(description="The note a charge issued today carries, in German")
+    replayed: bool

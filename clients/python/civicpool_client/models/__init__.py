@@ -34,6 +34,9 @@ from civicpool_client.models.budget_row import BudgetRow
 from civicpool_client.models.call_off import CallOff
 from civicpool_client.models.call_off_body import CallOffBody
 from civicpool_client.models.change_kind import ChangeKind
+from civicpool_client.models.charge_vat import ChargeVat
+from civicpool_client.models.charge_vat_body import ChargeVatBody
+from civicpool_client.models.charge_vat_setting import ChargeVatSetting
 from civicpool_client.models.city import City
 from civicpool_client.models.city_fields import CityFields
 from civicpool_client.models.city_patch import CityPatch

@@ -43,6 +43,8 @@ from civicpool_gateway.contract_schemas import (
 )
 from civicpool_gateway.invoice_schemas import (
     AccrualReport,
+    ChargeVatBody,
+    ChargeVatSetting,
     Invoice,
     InvoiceLinesExport,
     InvoiceListParams,
@@ -211,6 +213,14 @@ class ContractsClient(ServiceClient):
     async def invoice_lines(self, city_id: str, start: dt.date, end: dt.date, token: str) -> InvoiceLinesExport:
         request = pb.InvoiceReportRequest(city_id=city_id, to=end.isoformat(), **{"from": start.isoformat()})
         return invoices.invoice_lines_from_proto(await self._call(self._stub.GetInvoiceLinesExport, request, token))
+
+    async def charge_vat(self, token: str) -> ChargeVatSetting:
+        reply = await self._call(self._stub.GetChargeVat, pb.GetChargeVatRequest(), token)
+        return invoices.charge_vat_from_proto(reply)
+
+    async def set_charge_vat(self, body: ChargeVatBody, idempotency_key: str | None, token: str) -> ChargeVatSetting:
+        request = invoices.charge_vat_body_to_proto(body, idempotency_key)
+        return invoices.charge_vat_from_proto(await self._call(self._stub.SetChargeVat, request, token))
 
     # -- budgets and reports ---------------------------------------------------
 

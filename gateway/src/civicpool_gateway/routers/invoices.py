@@ -13,9 +13,15 @@ from civicpool_common.reasons import Reason
 from civicpool_common.vocabulary import InvoiceStatus
 from fastapi import APIRouter, File, Query, Response, UploadFile, status
 
-from civicpool_gateway.auth import CallerDep, FinanceDep
+from civicpool_gateway.auth import AdminDep, CallerDep, FinanceDep
 from civicpool_gateway.clients import ClientsDep
-from civicpool_gateway.invoice_schemas import Invoice, InvoiceListParams, RejectionBody
+from civicpool_gateway.invoice_schemas import (
+    ChargeVatBody,
+    ChargeVatSetting,
+    Invoice,
+    InvoiceListParams,
+    RejectionBody,
+)
 from civicpool_gateway.problems import Problem
 from civicpool_gateway.routers.contracts import IdempotencyKey, mark_replayed
 from civicpool_gateway.schemas import Page, ResourceId
@@ -113,3 +119,27 @@ async def reject_invoice(
     invoice = await services.contracts.reject_invoice(id, body, idempotency_key, caller.token)
     mark_replayed(invoice.replayed, response)
     return invoice
+
+
+# -- VAT on charges between member cities ---------------------------------------------------------------------
+
+
+@router.get("/network/charge-vat", summary="How the member cities charge each other VAT on shared costs",
+            response_model=ChargeVatSetting,
+            description="The network's setting (§ 2b UStG from 1 January 2027), who set it and when, and what it "
+            "means for a charge issued today: not subject to VAT, or the rate, and its legal note.")  # fmt: skip
+async def get_charge_vat(caller: CallerDep, services: ClientsDep) -> ChargeVatSetting:
+    return await services.contracts.charge_vat(caller.token)
+
+
+@router.put("/network/charge-vat", summary="Set how the member cities charge each other VAT (network admin)",
+            response_model=ChargeVatSetting,
+            description="In force for charges issued from now on; every setting is kept. `law_on_invoice_date` "
+            "follows the law on each charge's date (the default).")  # fmt: skip
+async def set_charge_vat(
+    body: ChargeVatBody, caller: AdminDep, services: ClientsDep, response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> ChargeVatSetting:  # fmt: skip
+    setting = await services.contracts.set_charge_vat(body, idempotency_key, caller.token)
+    mark_replayed(setting.replayed, response)
+    return setting

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from civicpool.contracts.v1 import contracts_pb2 as pb
-from civicpool_common.vocabulary import InvoiceStatus, to_proto, words_of
+from civicpool_common.vocabulary import ChargeVat, InvoiceStatus, to_proto, words_of
 
 from civicpool_gateway.invoice_schemas import (
     AccrualReport,
     AccrualRow,
+    ChargeVatBody,
+    ChargeVatSetting,
     Invoice,
     InvoiceFinding,
     InvoiceLine,
@@ -33,6 +35,7 @@ from civicpool_gateway.serde.fields import (
 )
 
 INVOICE_STATUSES = words_of(pb.InvoiceStatus, InvoiceStatus)
+CHARGE_VAT = words_of(pb.ChargeVat, ChargeVat)
 
 
 def invoice_from_proto(message: pb.Invoice) -> Invoice:
@@ -170,3 +173,33 @@ def invoice_lines_to_proto(export: InvoiceLinesExport) -> pb.InvoiceLinesExport:
                                 approved_at=to_timestamp(row.approved_at), issue_date=day_text(row.issue_date))
               for row in export.rows],
     )  # fmt: skip
+
+
+# -- VAT on charges between member cities ---------------------------------------------------------------------
+
+
+def charge_vat_from_proto(message: pb.ChargeVatSetting) -> ChargeVatSetting:
+    return ChargeVatSetting(
+        treatment=word(message.treatment, CHARGE_VAT), set_by=message.set_by,
+        set_at=time_or_none(message.HasField("set_at"), message.set_at),
+        outside_scope_today=message.outside_scope_today, vat_rate_bps_today=message.vat_rate_bps_today,
+        legal_note_today=message.legal_note_today, replayed=message.replayed,
+    )  # fmt: skip
+
+
+def charge_vat_to_proto(setting: ChargeVatSetting) -> pb.ChargeVatSetting:
+    return pb.ChargeVatSetting(
+        treatment=to_proto(setting.treatment, pb.ChargeVat, ChargeVat), set_by=setting.set_by,
+        set_at=timestamp_or_none(setting.set_at), outside_scope_today=setting.outside_scope_today,
+        vat_rate_bps_today=setting.vat_rate_bps_today, legal_note_today=setting.legal_note_today,
+        replayed=setting.replayed,
+    )  # fmt: skip
+
+
+def charge_vat_body_to_proto(body: ChargeVatBody, idempotency_key: str | None) -> pb.SetChargeVatRequest:
+    return pb.SetChargeVatRequest(treatment=to_proto(body.treatment, pb.ChargeVat, ChargeVat),
+                                  idempotency_key=idempotency_key or "")  # fmt: skip
+
+
+def charge_vat_body_from_proto(request: pb.SetChargeVatRequest) -> ChargeVatBody:
+    return ChargeVatBody.model_validate({"treatment": word(request.treatment, CHARGE_VAT)})

@@ -146,6 +146,14 @@ class MiniCompetitionStatus(StrEnum):
     NO_OFFERS = "no_offers"  # decided without an offer: nothing called off
 
 
+class ChargeVat(StrEnum):
+    """How the network's cities charge each other VAT on shared costs (§ 2b UStG from 2027)."""
+
+    LAW_ON_INVOICE_DATE = "law_on_invoice_date"  # § 2 (3) UStG old version until 2026, § 2b UStG from 2027
+    NOT_TAXABLE_2B_3 = "not_taxable_2b_3"  # the network declares a cooperation of § 2b (3) Nr. 2 UStG
+    TAXABLE = "taxable"  # taxable at the standard rate in any case
+
+
 class InvoiceStatus(StrEnum):
     """What became of an uploaded e-invoice (docs/invoices.md)."""
 

@@ -22,6 +22,7 @@ from civicpool_common.settings import OidcSettings
 from civicpool_common.timestamps import date_field, network_today, timestamp_field, to_timestamp
 from civicpool_common.vocabulary import (
     ChangeKind,
+    ChargeVat,
     ContractStatus,
     InvoiceStatus,
     LegalGround,
@@ -35,6 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from civicpool_contracts import idempotency
 from civicpool_contracts.booking import Booking
 from civicpool_contracts.changes import ChangeRequest, ChangeService, History, visible_additions
+from civicpool_contracts.charge_settings import ChargeSettings, ChargeVatView
 from civicpool_contracts.clients import GrpcCatalog, GrpcDemandRounds
 from civicpool_contracts.competitions import CompetitionService, CompetitionView
 from civicpool_contracts.config import ContractsSettings
@@ -200,6 +202,14 @@ def _period_of(request: pb.InvoiceReportRequest) -> tuple[dt.date, dt.date]:
     return date_field(getattr(request, "from"), "from") or end.replace(month=1, day=1), end
 
 
+def _charge_vat(view: ChargeVatView) -> pb.ChargeVatSetting:
+    return pb.ChargeVatSetting(
+        treatment=to_proto(view.treatment, pb.ChargeVat, ChargeVat), set_by=view.set_by,
+        set_at=to_timestamp(view.set_at) if view.set_at else None, outside_scope_today=view.today.outside_scope,
+        vat_rate_bps_today=view.today.rate_bps, legal_note_today=view.today.note, replayed=view.replayed,
+    )  # fmt: skip
+
+
 def invoice_to_proto(view: InvoiceView) -> pb.Invoice:
     i, language = view.invoice, messages.current_language.get()
     problem = view.problem()
@@ -237,6 +247,7 @@ class ContractsServicer(contracts_pb2_grpc.ContractsServiceServicer):
         invoices: InvoiceService,
         orders: OrderService,
         invoice_reports: InvoiceReports,
+        charge_settings: ChargeSettings,
     ) -> None:
         self._service = service
         self._usage = usage
@@ -247,6 +258,17 @@ class ContractsServicer(contracts_pb2_grpc.ContractsServiceServicer):
         self._invoices = invoices
         self._orders = orders
         self._invoice_reports = invoice_reports
+        self._charge_settings = charge_settings
+
+    async def GetChargeVat(self, request: pb.GetChargeVatRequest, context: Context) -> pb.ChargeVatSetting:
+        return _charge_vat(await self._charge_settings.current(current_principal()))
+
+    async def SetChargeVat(self, request: pb.SetChargeVatRequest, context: Context) -> pb.ChargeVatSetting:
+        treatment = from_proto(request.treatment, pb.ChargeVat, ChargeVat)
+        if treatment is None:
+            raise InvalidArgument.for_field("treatment", Text("say how the cities charge each other VAT"))
+        view = await self._charge_settings.set(current_principal(), treatment, key=request.idempotency_key)
+        return _charge_vat(view)
 
     async def GetInvoiceReport(self, request: pb.InvoiceReportRequest, context: Context) -> pb.InvoiceReport:
         start, end = _period_of(request)
@@ -587,7 +609,16 @@ async def register(
     competitions = CompetitionService(sessions, catalog, usage)
     invoices, orders = InvoiceService(sessions, catalog), OrderService(sessions, catalog)
     servicer = ContractsServicer(
-        service, usage, reports, renewals, changes, competitions, invoices, orders, InvoiceReports(sessions)
+        service,
+        usage,
+        reports,
+        renewals,
+        changes,
+        competitions,
+        invoices,
+        orders,
+        InvoiceReports(sessions),
+        ChargeSettings(sessions),
     )
     contracts_pb2_grpc.add_ContractsServiceServicer_to_server(servicer, server)
     notices = NotificationRelay(sessions, NotificationOrder, notifications_channel, identity, deadline)

@@ -515,6 +515,21 @@ class Invoice(Base):
     transaction_id: Mapped[str] = mapped_column(String(36), default="")  # the approval's posting
 
 
+class ChargeVatSetting(Base):
+    """The network's setting for VAT on charges between member cities (rules.charge_tax): each setting appended,
+    the latest in force; none set yet: the law on the invoice's date."""
+
+    __tablename__ = "charge_vat_settings"
+    __table_args__ = (
+        CheckConstraint("treatment IN ('law_on_invoice_date', 'not_taxable_2b_3', 'taxable')", name="treatment"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)  # time-ordered: the latest is in force
+    treatment: Mapped[str] = mapped_column(String(24))
+    set_by: Mapped[str] = mapped_column(String(255))
+    set_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+
+
 class InvoiceLine(Base):
     """An invoice line as read, in cents and whole units. The lines of matched and approved invoices are what
     was invoiced against a city's call-offs (a credit note's count negative)."""

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
-from civicpool_common.vocabulary import ContractStatus
+from civicpool_common.vocabulary import ChargeVat, ContractStatus
 
 MAX_TEXT = 2000  # characters of a reason or memo
 MAX_QUANTITY = 1_000_000  # of one movement or one quota addition
@@ -44,3 +45,33 @@ def invoiced_account(contract_id: str) -> str:
 def payable_account(invoice_id: str) -> str:
     """An approved invoice's gross, owed to its vendor (an open item until it is paid)."""
     return f"payable:{invoice_id}"
+
+
+# -- charging member cities: VAT between public bodies ------------------------------------------------------
+
+SECTION_2B_FROM = dt.date(2027, 1, 1)  # § 27 (22a) UStG: the old § 2 (3) UStG applies to turnover before this day
+STANDARD_RATE_BPS = 1900
+# The legal note each treatment prints on the charge (BT-22 / BT-120), in German: the invoice is German by law.
+NOTE_OLD_LAW = ("Nicht steuerbar: Leistung einer juristischen Person des öffentlichen Rechts (§ 2 Abs. 3 UStG in der "
+                "am 31.12.2015 geltenden Fassung; Übergangsregelung § 27 Abs. 22a UStG).")  # fmt: skip
+NOTE_2B_3 = ("Nicht steuerbar: Zusammenarbeit juristischer Personen des öffentlichen Rechts nach § 2b Abs. 3 Nr. 2 "
+             "UStG.")  # fmt: skip
+NOTE_TAXABLE = "Steuerpflichtige Leistung einer juristischen Person des öffentlichen Rechts (§ 2b UStG)."
+
+
+@dataclass(frozen=True)
+class ChargeTax:
+    """What a charge between member cities on a day bears: outside the scope of VAT (category O) or the rate."""
+
+    outside_scope: bool
+    rate_bps: int
+    note: str
+
+
+def charge_tax(setting: ChargeVat, invoice_date: dt.date) -> ChargeTax:
+    """The network's setting applied to an invoice's date; by default the law in force on that day."""
+    if setting == ChargeVat.TAXABLE or (setting == ChargeVat.LAW_ON_INVOICE_DATE and invoice_date >= SECTION_2B_FROM):
+        return ChargeTax(False, STANDARD_RATE_BPS, NOTE_TAXABLE)
+    if setting == ChargeVat.NOT_TAXABLE_2B_3:
+        return ChargeTax(True, 0, NOTE_2B_3)
+    return ChargeTax(True, 0, NOTE_OLD_LAW)

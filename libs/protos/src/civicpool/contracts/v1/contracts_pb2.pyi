@@ -225,6 +225,32 @@ INVOICE_STATUS_APPROVED: InvoiceStatus.ValueType  # 6
 INVOICE_STATUS_REJECTED: InvoiceStatus.ValueType  # 7
 Global___InvoiceStatus: _TypeAlias = InvoiceStatus  # noqa: Y015
 
+class _ChargeVat:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _ChargeVatEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ChargeVat.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    CHARGE_VAT_UNSPECIFIED: _ChargeVat.ValueType  # 0
+    CHARGE_VAT_LAW_ON_INVOICE_DATE: _ChargeVat.ValueType  # 1
+    """§ 2 (3) UStG old version until 2026, § 2b UStG from 2027 (the default)"""
+    CHARGE_VAT_NOT_TAXABLE_2B_3: _ChargeVat.ValueType  # 2
+    """the network declares a cooperation of § 2b (3) Nr. 2 UStG"""
+    CHARGE_VAT_TAXABLE: _ChargeVat.ValueType  # 3
+    """taxable at the standard rate in any case"""
+
+class ChargeVat(_ChargeVat, metaclass=_ChargeVatEnumTypeWrapper):
+    """-- VAT on charges between member cities ------------------------------------------------------------------"""
+
+CHARGE_VAT_UNSPECIFIED: ChargeVat.ValueType  # 0
+CHARGE_VAT_LAW_ON_INVOICE_DATE: ChargeVat.ValueType  # 1
+"""§ 2 (3) UStG old version until 2026, § 2b UStG from 2027 (the default)"""
+CHARGE_VAT_NOT_TAXABLE_2B_3: ChargeVat.ValueType  # 2
+"""the network declares a cooperation of § 2b (3) Nr. 2 UStG"""
+CHARGE_VAT_TAXABLE: ChargeVat.ValueType  # 3
+"""taxable at the standard rate in any case"""
+Global___ChargeVat: _TypeAlias = ChargeVat  # noqa: Y015
+
 @_typing.final
 class CityShare(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
@@ -3059,3 +3085,82 @@ class InvoiceLinesExport(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___InvoiceLinesExport: _TypeAlias = InvoiceLinesExport  # noqa: Y015
+
+@_typing.final
+class GetChargeVatRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetChargeVatRequest: _TypeAlias = GetChargeVatRequest  # noqa: Y015
+
+@_typing.final
+class SetChargeVatRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TREATMENT_FIELD_NUMBER: _builtins.int
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _builtins.int
+    treatment: Global___ChargeVat.ValueType
+    idempotency_key: _builtins.str
+    def __init__(
+        self,
+        *,
+        treatment: Global___ChargeVat.ValueType = ...,
+        idempotency_key: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["idempotency_key", b"idempotency_key", "treatment", b"treatment"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SetChargeVatRequest: _TypeAlias = SetChargeVatRequest  # noqa: Y015
+
+@_typing.final
+class ChargeVatSetting(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TREATMENT_FIELD_NUMBER: _builtins.int
+    SET_BY_FIELD_NUMBER: _builtins.int
+    SET_AT_FIELD_NUMBER: _builtins.int
+    OUTSIDE_SCOPE_TODAY_FIELD_NUMBER: _builtins.int
+    VAT_RATE_BPS_TODAY_FIELD_NUMBER: _builtins.int
+    LEGAL_NOTE_TODAY_FIELD_NUMBER: _builtins.int
+    REPLAYED_FIELD_NUMBER: _builtins.int
+    treatment: Global___ChargeVat.ValueType
+    set_by: _builtins.str
+    """"" while none was set: the default"""
+    outside_scope_today: _builtins.bool
+    """a charge issued today: not subject to VAT (category O)"""
+    vat_rate_bps_today: _builtins.int
+    """or taxable at this rate"""
+    legal_note_today: _builtins.str
+    """the note it carries, in German"""
+    replayed: _builtins.bool
+    @_builtins.property
+    def set_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        treatment: Global___ChargeVat.ValueType = ...,
+        set_by: _builtins.str = ...,
+        set_at: _timestamp_pb2.Timestamp | None = ...,
+        outside_scope_today: _builtins.bool = ...,
+        vat_rate_bps_today: _builtins.int = ...,
+        legal_note_today: _builtins.str = ...,
+        replayed: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["set_at", b"set_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["legal_note_today", b"legal_note_today", "outside_scope_today", b"outside_scope_today", "replayed", b"replayed", "set_at", b"set_at", "set_by", b"set_by", "treatment", b"treatment", "vat_rate_bps_today", b"vat_rate_bps_today"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ChargeVatSetting: _TypeAlias = ChargeVatSetting  # noqa: Y015

@@ -224,6 +224,16 @@ class ContractsServiceStub:
                 request_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.InvoiceReportRequest.SerializeToString,
                 response_deserializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.InvoiceLinesExport.FromString,
                 _registered_method=True)
+        self.GetChargeVat = channel.unary_unary(
+                '/civicpool.contracts.v1.ContractsService/GetChargeVat',
+                request_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.GetChargeVatRequest.SerializeToString,
+                response_deserializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.ChargeVatSetting.FromString,
+                _registered_method=True)
+        self.SetChargeVat = channel.unary_unary(
+                '/civicpool.contracts.v1.ContractsService/SetChargeVat',
+                request_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.SetChargeVatRequest.SerializeToString,
+                response_deserializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.ChargeVatSetting.FromString,
+                _registered_method=True)
 
 
 class ContractsServiceServicer:
@@ -489,6 +499,20 @@ class ContractsServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetChargeVat(self, request, context):
+        """How the network's cities charge each other VAT on shared costs (§ 2b UStG from 2027): the setting, who set it
+        and when, and what it means for a charge issued today. Anyone signed in reads it; the network admin sets it.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetChargeVat(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ContractsServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -676,6 +700,16 @@ def add_ContractsServiceServicer_to_server(servicer, server):
                     servicer.GetInvoiceLinesExport,
                     request_deserializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.InvoiceReportRequest.FromString,
                     response_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.InvoiceLinesExport.SerializeToString,
+            ),
+            'GetChargeVat': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetChargeVat,
+                    request_deserializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.GetChargeVatRequest.FromString,
+                    response_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.ChargeVatSetting.SerializeToString,
+            ),
+            'SetChargeVat': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetChargeVat,
+                    request_deserializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.SetChargeVatRequest.FromString,
+                    response_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.ChargeVatSetting.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1682,6 +1716,60 @@ class ContractsService:
             '/civicpool.contracts.v1.ContractsService/GetInvoiceLinesExport',
             civicpool_dot_contracts_dot_v1_dot_contracts__pb2.InvoiceReportRequest.SerializeToString,
             civicpool_dot_contracts_dot_v1_dot_contracts__pb2.InvoiceLinesExport.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetChargeVat(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/civicpool.contracts.v1.ContractsService/GetChargeVat',
+            civicpool_dot_contracts_dot_v1_dot_contracts__pb2.GetChargeVatRequest.SerializeToString,
+            civicpool_dot_contracts_dot_v1_dot_contracts__pb2.ChargeVatSetting.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetChargeVat(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/civicpool.contracts.v1.ContractsService/SetChargeVat',
+            civicpool_dot_contracts_dot_v1_dot_contracts__pb2.SetChargeVatRequest.SerializeToString,
+            civicpool_dot_contracts_dot_v1_dot_contracts__pb2.ChargeVatSetting.FromString,
             options,
             channel_credentials,
             insecure,

@@ -117,6 +117,11 @@ class ContractsServiceStub:
     """
     GetAccrualReport: _grpc.UnaryUnaryMultiCallable[_contracts_pb2.AccrualReportRequest, _contracts_pb2.AccrualReport]
     GetInvoiceLinesExport: _grpc.UnaryUnaryMultiCallable[_contracts_pb2.InvoiceReportRequest, _contracts_pb2.InvoiceLinesExport]
+    GetChargeVat: _grpc.UnaryUnaryMultiCallable[_contracts_pb2.GetChargeVatRequest, _contracts_pb2.ChargeVatSetting]
+    """How the network's cities charge each other VAT on shared costs (§ 2b UStG from 2027): the setting, who set it
+    and when, and what it means for a charge issued today. Anyone signed in reads it; the network admin sets it.
+    """
+    SetChargeVat: _grpc.UnaryUnaryMultiCallable[_contracts_pb2.SetChargeVatRequest, _contracts_pb2.ChargeVatSetting]
 
 @_typing.type_check_only
 class ContractsServiceAsyncStub(ContractsServiceStub):
@@ -207,6 +212,11 @@ class ContractsServiceAsyncStub(ContractsServiceStub):
     """
     GetAccrualReport: _aio.UnaryUnaryMultiCallable[_contracts_pb2.AccrualReportRequest, _contracts_pb2.AccrualReport]  # type: ignore[assignment]
     GetInvoiceLinesExport: _aio.UnaryUnaryMultiCallable[_contracts_pb2.InvoiceReportRequest, _contracts_pb2.InvoiceLinesExport]  # type: ignore[assignment]
+    GetChargeVat: _aio.UnaryUnaryMultiCallable[_contracts_pb2.GetChargeVatRequest, _contracts_pb2.ChargeVatSetting]  # type: ignore[assignment]
+    """How the network's cities charge each other VAT on shared costs (§ 2b UStG from 2027): the setting, who set it
+    and when, and what it means for a charge issued today. Anyone signed in reads it; the network admin sets it.
+    """
+    SetChargeVat: _aio.UnaryUnaryMultiCallable[_contracts_pb2.SetChargeVatRequest, _contracts_pb2.ChargeVatSetting]  # type: ignore[assignment]
 
 class ContractsServiceServicer(metaclass=_abc_1.ABCMeta):
     """Framework contracts and their use: quotas, call-offs, the license pool, the double-entry
@@ -516,5 +526,22 @@ class ContractsServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _contracts_pb2.InvoiceReportRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_contracts_pb2.InvoiceLinesExport, _abc.Awaitable[_contracts_pb2.InvoiceLinesExport]]: ...
+
+    @_abc_1.abstractmethod
+    def GetChargeVat(
+        self,
+        request: _contracts_pb2.GetChargeVatRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_contracts_pb2.ChargeVatSetting, _abc.Awaitable[_contracts_pb2.ChargeVatSetting]]:
+        """How the network's cities charge each other VAT on shared costs (§ 2b UStG from 2027): the setting, who set it
+        and when, and what it means for a charge issued today. Anyone signed in reads it; the network admin sets it.
+        """
+
+    @_abc_1.abstractmethod
+    def SetChargeVat(
+        self,
+        request: _contracts_pb2.SetChargeVatRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_contracts_pb2.ChargeVatSetting, _abc.Awaitable[_contracts_pb2.ChargeVatSetting]]: ...
 
 def add_ContractsServiceServicer_to_server(servicer: ContractsServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
