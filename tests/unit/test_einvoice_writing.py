@@ -7,9 +7,10 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from civicpool_einvoice.amounts import vat_cents
 from civicpool_einvoice.extraction import extract
 from civicpool_einvoice.validation import Validator
-from civicpool_einvoice.writing import Draft, Line, Party, ubl_invoice, vat_cents
+from civicpool_einvoice.writing import Draft, Line, Party, ubl_invoice
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

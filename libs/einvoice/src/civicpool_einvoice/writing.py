@@ -12,11 +12,12 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from lxml import etree
 from lxml.builder import ElementMaker
 
+from civicpool_einvoice.amounts import euros, vat_cents
 from civicpool_einvoice.scenarios import XRECHNUNG
 
 PEPPOL_BILLING = "urn:fdc:peppol.eu:2017:poacc:billing:01:1.0"
@@ -75,16 +76,8 @@ class Draft:
     outside_scope: bool = False  # every line "not subject to VAT" (category O, EN 16931 BR-O): no rate, no VAT id
 
 
-def vat_cents(net_cents: int, rate_bps: int) -> int:
-    return int((Decimal(net_cents) * rate_bps / 10_000).quantize(Decimal(1), rounding=ROUND_HALF_UP))
-
-
-def _euros(cents: int) -> str:
-    return str((Decimal(cents) / 100).quantize(Decimal("0.01")))
-
-
 def _amount(tag: str, cents: int) -> etree._Element:
-    element: etree._Element = getattr(CBC, tag)(_euros(cents), currencyID="EUR")
+    element: etree._Element = getattr(CBC, tag)(euros(cents), currencyID="EUR")
     return element
 
 

@@ -20,8 +20,9 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
+from decimal import ROUND_FLOOR, Decimal
 
+from civicpool_einvoice.amounts import euros, vat_cents
 from civicpool_einvoice.extraction import InvoiceData
 from civicpool_einvoice.extraction import InvoiceLine as ReadLine
 
@@ -88,10 +89,6 @@ def cents(amount: Decimal | None) -> int | None:
         return None
     scaled = amount * HUNDRED
     return int(scaled) if scaled == scaled.to_integral_value() else None
-
-
-def euros(amount_cents: int) -> str:
-    return str((Decimal(amount_cents) / HUNDRED).quantize(Decimal("0.01")))
 
 
 def _whole(value: Decimal | None) -> int | None:
@@ -201,11 +198,6 @@ def _total_mismatches(data: InvoiceData, lines: list[Line]) -> list[Mismatch]:
             found.append(Mismatch("", term, euros(expected), str(invoiced if invoiced is not None else ""),
                                   (invoiced_cents or 0) - expected))  # fmt: skip
     return found
-
-
-def vat_cents(net_cents: int, rate_bps: int) -> int:
-    """VAT on a net amount at a rate, rounded half up to the cent (as an invoice's VAT breakdown is)."""
-    return int((Decimal(net_cents) * rate_bps / 10_000).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
 def _rate(rate_bps: int | None) -> str:
