@@ -238,12 +238,12 @@ class InvoiceService:
         return await self._view(invoice_id, principal=principal)
 
     async def document(self, principal: Principal, invoice_id: str) -> tuple[Invoice, bytes]:
-        view = await self._view(invoice_id, principal=principal)
         async with self._sessions() as session:
+            invoice = await _visible_invoice(session, principal, invoice_id)
             stored = await session.get(InvoiceDocument, invoice_id)
         if stored is None:
             raise NotFound(Text("the file of invoice {id} was not kept: it was over the size limit", id=invoice_id))
-        return view.invoice, stored.content
+        return invoice, stored.content
 
     async def list(
         self, principal: Principal, *, city_id: str, vendor_id: str, contract_id: str, status: str, limit: int,
@@ -269,10 +269,7 @@ class InvoiceService:
         self, invoice_id: str, *, principal: Principal | None = None, replayed: bool = False
     ) -> InvoiceView:
         async with self._sessions() as session:
-            query = select(Invoice).where(Invoice.id == invoice_id)
-            invoice = (await session.scalars(_visible(principal, query) if principal else query)).first()
-            if invoice is None:
-                raise NotFound(Text("invoice {id} does not exist", id=invoice_id))
+            invoice = await _visible_invoice(session, principal, invoice_id)
             lines = await _lines_of(session, [invoice_id])
         return InvoiceView(_for_reader(invoice, principal), lines.get(invoice_id, []), replayed)
 
@@ -305,10 +302,9 @@ class InvoiceService:
                 rules.payable_account(invoice.id): sign * invoice.gross_cents,
             }
             assert sum(amounts.values()) == 0, amounts  # a matched invoice's gross is its net and VAT, to the cent
-            session.add(transaction)
-            await session.flush()
-            session.add_all([LedgerEntry(transaction_id=transaction.id, account=name, amount_cents=cents, posted_at=now)
-                             for name, cents in sorted(amounts.items()) if cents])  # fmt: skip
+            entries = [LedgerEntry(transaction_id=transaction.id, account=name, amount_cents=cents, posted_at=now)
+                       for name, cents in sorted(amounts.items()) if cents]  # fmt: skip
+            await repository.insert_rows(await session.connection(), [transaction], entries)
 
         _, _, replayed = await idempotency.once(
             self._sessions, principal, key, "approve_invoice", {"id": invoice_id}, perform
@@ -333,10 +329,8 @@ class InvoiceService:
         return await self._view(invoice_id, principal=principal, replayed=replayed)
 
     async def _decidable(self, principal: Principal, invoice_id: str, action: str) -> Invoice:
-        await self._view(invoice_id, principal=principal)  # NotFound unless the caller may see it
         async with self._sessions() as session:
-            invoice = await session.get(Invoice, invoice_id)
-        assert invoice is not None
+            invoice = await _visible_invoice(session, principal, invoice_id)  # as stored, not as the reader reads it
         principal.require_any_role(Role.FINANCE)
         if principal.city != invoice.city_id or not invoice.city_id:
             raise PermissionDenied(Text("only the finance of {city}, the invoice's city, decides on it",
@@ -416,6 +410,16 @@ def _visible(principal: Principal, query: Select[Invoice]) -> Select[Invoice]:
     if principal.has_any_role([Role.VENDOR]) and principal.vendor:
         return query.where(Invoice.vendor_id == principal.vendor)
     return query.where(false())
+
+
+async def _visible_invoice(session: AsyncSession, principal: Principal | None, invoice_id: str) -> Invoice:
+    """The invoice if the caller may see it (None: another service, which sees all); NotFound, word for word as for a
+    missing one, otherwise."""
+    query = select(Invoice).where(Invoice.id == invoice_id)
+    invoice = (await session.scalars(_visible(principal, query) if principal else query)).first()
+    if invoice is None:
+        raise NotFound(Text("invoice {id} does not exist", id=invoice_id))
+    return invoice
 
 
 def _for_reader(invoice: Invoice, principal: Principal | None) -> Invoice:
