@@ -173,3 +173,46 @@ def test_the_network_sets_how_cities_charge_each_other_vat(api: ApiFactory) -> N
     assert api("network.admin").put("/network/charge-vat", json={"treatment": "maybe"}).status_code == 422
     set_ = api("network.admin").put("/network/charge-vat", json=body)
     assert set_.status_code == 200 and set_.json()["set_by"] == "network.admin", set_.text
+
+
+def test_the_lead_city_charges_each_member_its_part_of_a_shared_cost(api: ApiFactory) -> None:
+    vpn = _vpn(api)
+    members = sorted({q["city_id"] for q in vpn["quotas"]} - {"ettlingen"})
+    lead = api("ettlingen.lead")
+    cost = {"amount_cents": 45_000, "memo": "Einrichtung VPN-Gateway", "cost_key_id": "equal"}
+    shared = lead.post(f"/contracts/{vpn['id']}/shared-costs", json=cost)
+    assert shared.status_code == 201, shared.text
+    path = f"/ledger/transactions/{shared.json()['transaction']['id']}/charge-invoices"
+    assert api(f"{members[0]}.finance").post(path).status_code == 403  # a member does not charge itself
+    too_soon = api("ettlingen.finance").post(path, json={"payment_days": 3})
+    assert too_soon.status_code == 422 and too_soon.headers["content-type"] == PROBLEM
+
+    issued = api("ettlingen.finance").post(path, json={"payment_days": 30})
+    assert issued.status_code == 201, issued.text
+    charges = {c["buyer_city_id"]: c for c in issued.json()["data"]}
+    assert sorted(charges) == members and not issued.json()["existing"]
+    assert all(c["seller_city_id"] == "ettlingen" and c["net_cents"] > 0 for c in charges.values())
+    again = lead.post(path)
+    assert again.status_code == 200 and again.json()["existing"]
+    assert {c["id"] for c in again.json()["data"]} == {c["id"] for c in charges.values()}
+
+    first, second = members[0], members[1]
+    own = api(f"{first}.finance")
+    listed = own.get("/charge-invoices", params={"transaction_id": shared.json()["transaction"]["id"]}).json()
+    assert [c["buyer_city_id"] for c in listed["data"]] == [first]
+    document = own.get(f"/charge-invoices/{charges[first]['id']}/document")
+    assert document.status_code == 200 and document.headers["content-type"].startswith("application/xml")
+    assert document.headers["etag"] == f'"{charges[first]["sha256"]}"'
+    assert charges[first]["leitweg_id"].encode() in document.content
+    for foreign in (f"/charge-invoices/{charges[second]['id']}", f"/charge-invoices/{charges[second]['id']}/document"):
+        hidden, missing = own.get(foreign), own.get(foreign.replace(charges[second]["id"], "0" * 26))
+        assert hidden.status_code == missing.status_code == 404
+    assert api("vendor.rheintal").get("/charge-invoices").json()["data"] == []
+
+    reversal = lead.post(f"/ledger/transactions/{shared.json()['transaction']['id']}/reverse",
+                         json={"reason": "Doppelt gebucht"})  # fmt: skip
+    assert reversal.status_code == 409 and reversal.headers["content-type"] == PROBLEM, reversal.text
+    postings = lead.get("/ledger/transactions", params={"contract_id": vpn["id"], "limit": 100}).json()["data"]
+    call_off = next(p for p in postings if p["kind"] == "call_off")
+    not_shared = lead.post(f"/ledger/transactions/{call_off['id']}/charge-invoices")
+    assert not_shared.status_code == 409 and "no shared cost" in not_shared.json()["detail"], not_shared.text

@@ -58,7 +58,7 @@ VENDOR = "vendor.rheintal"
 DRAFT_ROUND = "buehl.it, draft round"  # a second view of city IT: a round not yet opened is hidden too
 PROFILES = ("buehl.it", "buehl.finance", DRAFT_ROUND, LEAD, VENDOR)  # who asks, and about what
 FOREIGN_KINDS = {"round", "line_round", "line", "tender", "bid_tender", "bid", "contract", "transaction", "city", "lot",
-                 "document", "question", "complaint", "framework", "mini_competition", "invoice"}  # fmt: skip
+                 "document", "question", "complaint", "framework", "mini_competition", "invoice", "charge"}  # fmt: skip
 WRITES = {"post", "put", "patch", "delete"}
 
 
@@ -81,6 +81,7 @@ COLLECTION_KINDS = {
     "frameworks": "framework",
     "mini-competitions": "mini_competition",
     "invoices": "invoice",
+    "charge-invoices": "charge",
 }
 QUERY_KINDS = {"city_id": "city", "city": "city", "contract_id": "contract", "tender_id": "tender"}
 CITY_KEYS = {"city_id", "from_city_id", "to_city_id", "city"}
@@ -135,6 +136,7 @@ def _body_templates() -> dict[tuple[str, str], Callable[[dict[str, Any]], dict[s
             "reason": "Übernahmeversuch",
         },
         ("post", "/contracts/{id}/shared-costs"): lambda v: {"amount_cents": 100, "memo": "Übernahmeversuch"},
+        ("post", "/ledger/transactions/{id}/charge-invoices"): lambda v: {"payment_days": 30},
         ("post", "/contracts/{id}/renewal-round"): lambda v: {},
         ("post", "/contracts/{id}/changes"): lambda v: {
             "kind": "quantity_increase",
@@ -275,7 +277,7 @@ class World:
     def missing(self, profile: str) -> dict[str, Any]:
         values = dict(self.foreign[profile])
         for kind in ("round", "line", "tender", "bid", "contract", "transaction", "lot", "document", "question",
-                     "complaint", "framework", "mini_competition", "invoice"):  # fmt: skip
+                     "complaint", "framework", "mini_competition", "invoice", "charge"):  # fmt: skip
             values[kind] = MISSING_ID
         values["city"] = MISSING_CITY
         return values
@@ -329,6 +331,7 @@ def world(api: ApiFactory) -> World:
     })  # fmt: skip
     assert invited.status_code == 201, invited.text
     invoice = _invoice_to_stutensee(api, vc)
+    charge = _charge_to_stutensee(api, contracts)
 
     common = {
         "item": item["id"],
@@ -355,6 +358,7 @@ def world(api: ApiFactory) -> World:
         "framework": framework,  # Bruchsal's, with Schwarzwald and GlobalMeet
         "mini_competition": invited.json()["id"],
         "invoice": invoice,  # Schwarzwald's, to Stutensee
+        "charge": charge,  # Ettlingen's, to Stutensee
     }
     city_world = {**common, "round": open_round["id"], "round_version": open_round["version"]}
     vendor_world = {
@@ -366,7 +370,7 @@ def world(api: ApiFactory) -> World:
         "contract": vc["id"],
     }
     everything_of_others = {"round", "line", "tender", "bid", "contract", "transaction", "city", "lot", "document",
-                            "question", "complaint", "framework", "mini_competition", "invoice"}  # fmt: skip
+                            "question", "complaint", "framework", "mini_competition", "invoice", "charge"}  # fmt: skip
     template = admin.get("/rounds/import-template", params={"format": "csv"})
     return World(
         foreign={
@@ -396,6 +400,18 @@ def _invoice_to_stutensee(api: ApiFactory, contract: dict[str, Any]) -> str:
     sent = api("vendor.schwarzwald").post("/invoices", files={"file": ("rechnung.xml", content)})
     assert sent.status_code == 201, sent.text
     return str(sent.json()["id"])
+
+
+def _charge_to_stutensee(api: ApiFactory, contracts: list[dict[str, Any]]) -> str:
+    """Ettlingen's charge to Stutensee for its part of a shared cost of a contract Bühl is no party to."""
+    lead = api("ettlingen.lead")
+    contract = next(c for c in contracts if "stutensee" in {q["city_id"] for q in c["quotas"]})
+    cost = {"amount_cents": 90_000, "memo": "Isolation: Schulung", "cost_key_id": "equal"}
+    shared = lead.post(f"/contracts/{contract['id']}/shared-costs", json=cost)
+    assert shared.status_code == 201, shared.text
+    issued = lead.post(f"/ledger/transactions/{shared.json()['transaction']['id']}/charge-invoices")
+    assert issued.status_code == 201, issued.text
+    return str(next(c["id"] for c in issued.json()["data"] if c["buyer_city_id"] == "stutensee"))
 
 
 def _question_of_schwarzwald(api: ApiFactory, item_id: str) -> str:

@@ -15,7 +15,7 @@ from civicpool_catalog.service import CITIES, VENDORS
 from civicpool_common.auth import Principal
 from civicpool_common.errors import NotFound
 from civicpool_common.vocabulary import RoundStatus
-from civicpool_contracts.clients import InvoiceParties, NewRound
+from civicpool_contracts.clients import ChargeParty, InvoiceParties, NewRound
 from civicpool_contracts.grpc_api import award_order_from_proto, contract_to_proto
 from civicpool_contracts.service import ContractsService
 from civicpool_demand.service import DemandService, RoundDraft
@@ -79,6 +79,18 @@ class InProcessCatalog(InProcessResolver):
         return InvoiceParties(
             city, unit, vendor_id, rates, {c: (u["leitweg_id"], u["name"]) for c, u in defaults.items()}
         )
+
+    async def charge_parties(self, principal: Principal, city_ids: Sequence[str]) -> dict[str, ChargeParty]:
+        found = {}
+        for city_id in city_ids:
+            try:
+                city = await self._catalog.get(CITIES, city_id)
+            except NotFound:
+                continue
+            units = city.billing_units or []
+            found[city_id] = ChargeParty(city.id, city.name, city.ags, units[0]["leitweg_id"] if units else "",
+                                         dict(city.invoicing or {}))  # fmt: skip
+        return found
 
     async def vendors(self, principal: Principal) -> dict[str, PartyInfo]:
         page = await self._catalog.list_page(VENDORS, 500, "", include_inactive=True)

@@ -81,6 +81,8 @@ FIELD_VALUES: dict[str, st.SearchStrategy[Any]] = {
     "civicpool.tenders.v1.Weights.data_protection": st.integers(0, 100),
     "civicpool.contracts.v1.Contract.starts_on": days,
     "civicpool.contracts.v1.Invoice.issue_date": st.one_of(st.just(""), days),
+    "civicpool.contracts.v1.ChargeInvoice.issue_date": days,
+    "civicpool.contracts.v1.ChargeInvoice.due_date": days,
     "civicpool.contracts.v1.InvoiceLineRow.issue_date": st.one_of(st.just(""), days),
     "civicpool.contracts.v1.InvoiceStatusRow.status": st.sampled_from(
         ["refused", "invalid", "duplicate", "mismatched", "matched", "approved", "rejected"]

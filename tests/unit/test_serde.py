@@ -105,6 +105,8 @@ REPLIES: list[tuple[type[Message], Callable[[Any], Any], Callable[[Any], Message
     (contracts_pb.InvoiceLinesExport, invoices.invoice_lines_from_proto, invoices.invoice_lines_to_proto),
     (contracts_pb.ChargeVatSetting, invoices.charge_vat_from_proto, invoices.charge_vat_to_proto),
     (contracts_pb.ListInvoicesResponse, invoices.invoices_page_from_proto, invoices.invoices_page_to_proto),
+    (contracts_pb.ChargeInvoices, invoices.charges_from_proto, invoices.charges_to_proto),
+    (contracts_pb.ListChargeInvoicesResponse, invoices.charges_page_from_proto, invoices.charges_page_to_proto),
 ]
 
 
@@ -297,6 +299,11 @@ BODIES: list[tuple[str, st.SearchStrategy[Any], Callable[[Any], Body], Callable[
      invoices.charge_vat_body_from_proto, lambda body: invoices.charge_vat_body_to_proto(body, "k")),
     ("invoices query", requests(contracts_pb.ListInvoicesRequest), invoices.invoices_query_from_proto,
      invoices.invoices_query_to_proto),
+    ("charges query", requests(contracts_pb.ListChargeInvoicesRequest), invoices.charges_query_from_proto,
+     invoices.charges_query_to_proto),
+    ("charge issue", requests(contracts_pb.IssueChargeInvoicesRequest, transaction_id=st.just("t"),
+                              payment_days=st.integers(7, 90)),
+     invoices.charge_issue_from_proto, lambda body: invoices.charge_issue_to_proto("t", body)),
     ("rejection", requests(contracts_pb.DecideInvoiceRequest, id=st.just("i"), idempotency_key=st.just("k")),
      invoices.rejection_from_proto, lambda body: invoices.rejection_to_proto("i", body, "k")),
     ("budget", requests(contracts_pb.SetBudgetRequest, city_id=st.just("c"), year=st.just(2027),

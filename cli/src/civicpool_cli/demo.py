@@ -170,13 +170,34 @@ DEMO_LEAD_INVOICING = {
 }  # fmt: skip
 
 
+# The members' real postcodes, for their made-up invoicing details (a charge's buyer address: XRechnung BR-DE-8, 9).
+DEMO_POSTCODES = {
+    "baden-baden": "76530", "bretten": "75015", "bruchsal": "76646", "buehl": "77815", "gaggenau": "76571",
+    "ettlingen": "76275", "rastatt": "76437", "rheinstetten": "76287", "stutensee": "76297",
+}  # fmt: skip
+
+
+def demo_invoicing(city: DemoCity) -> dict[str, str]:
+    """How a demo city invoices and is invoiced: Ettlingen's as above, the others' made up alike, each with an IBAN
+    whose check digits are right (ISO 13616: the account, then "DE00" as digits, modulo 97)."""
+    if city.id == "ettlingen":
+        return DEMO_LEAD_INVOICING
+    account = "66050101" + city.ags + "00"  # bank code and account number, 18 digits
+    check = 98 - int(account + "131400") % 97
+    return {
+        "street": "Rathausplatz 1", "postcode": DEMO_POSTCODES[city.id], "town": city.name,
+        "email": f"stadtkasse@{city.id}.example", "phone": "+49 7000 " + city.ags[-4:],
+        "iban": f"DE{check:02d}{account}", "tax_number": f"3{city.ags[-4:]}/{city.ags[2:7]}",
+        "contact_name": "Stadtkasse",
+    }  # fmt: skip
+
+
 def city_payload(city: DemoCity) -> dict[str, Any]:
-    """The city with one billing unit: its administration, whose Leitweg-ID is its AGS and "RECHNUNG" (made up for
-    the demo, with valid check digits)."""
+    """The city with one billing unit, its administration, whose Leitweg-ID is its AGS and "RECHNUNG", and how it
+    invoices (made up for the demo, with valid check digits)."""
     billing = {"leitweg_id": str(leitweg.make(city.ags, "RECHNUNG")), "name": f"Stadtverwaltung {city.name}"}
-    invoicing = {"invoicing": DEMO_LEAD_INVOICING} if city.id == "ettlingen" else {}
     return {"id": city.id, "name": city.name, "ags": city.ags, "population": city.population, "joined_on": "2020-06-01",
-            "billing_units": [billing], **invoicing}  # fmt: skip
+            "billing_units": [billing], "invoicing": demo_invoicing(city)}  # fmt: skip
 
 
 def vendor_payload(vendor: DemoVendor) -> dict[str, Any]:
@@ -345,7 +366,6 @@ DEMO_INVOICES: tuple[tuple[str, str, int, int | None, bool], ...] = (
     ("RIT-2026-0103", "rheinstetten", 20, 3_600, False),
 )
 DEMO_INVOICE_SELLER = ("Rheinstraße 12", "Karlsruhe", "76185", "+49 721 555 0100")  # street, city, code, phone
-DEMO_POSTCODES = {"ettlingen": "76275", "bretten": "75015", "rheinstetten": "76287"}
 DEMO_IBAN = "DE75512108001245126199"  # a valid test IBAN, no real account
 # A change of the video conferencing contract under § 132 GWB, within the de-minimis limit: 10 seats more for
 # Rheinstetten (sku, city, quantity, justification).

@@ -58,6 +58,9 @@ __all__ = [
     "CallOff",
     "CallOffBody",
     "ChangeKind",
+    "ChargeInvoice",
+    "ChargeInvoices",
+    "ChargeIssueBody",
     "ChargeVat",
     "ChargeVatBody",
     "ChargeVatSetting",
@@ -150,6 +153,7 @@ __all__ = [
     "Operation",
     "PageBid",
     "PageCallOff",
+    "PageChargeInvoice",
     "PageCity",
     "PageComplaint",
     "PageContract",
@@ -255,6 +259,9 @@ from civicpool_client.models.budget_row import BudgetRow as BudgetRow
 from civicpool_client.models.call_off import CallOff as CallOff
 from civicpool_client.models.call_off_body import CallOffBody as CallOffBody
 from civicpool_client.models.change_kind import ChangeKind as ChangeKind
+from civicpool_client.models.charge_invoice import ChargeInvoice as ChargeInvoice
+from civicpool_client.models.charge_invoices import ChargeInvoices as ChargeInvoices
+from civicpool_client.models.charge_issue_body import ChargeIssueBody as ChargeIssueBody
 from civicpool_client.models.charge_vat import ChargeVat as ChargeVat
 from civicpool_client.models.charge_vat_body import ChargeVatBody as ChargeVatBody
 from civicpool_client.models.charge_vat_setting import ChargeVatSetting as ChargeVatSetting
@@ -347,6 +354,7 @@ from civicpool_client.models.offer_body import OfferBody as OfferBody
 from civicpool_client.models.operation import Operation as Operation
 from civicpool_client.models.page_bid import PageBid as PageBid
 from civicpool_client.models.page_call_off import PageCallOff as PageCallOff
+from civicpool_client.models.page_charge_invoice import PageChargeInvoice as PageChargeInvoice
 from civicpool_client.models.page_city import PageCity as PageCity
 from civicpool_client.models.page_complaint import PageComplaint as PageComplaint
 from civicpool_client.models.page_contract import PageContract as PageContract

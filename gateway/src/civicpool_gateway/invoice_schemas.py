@@ -194,3 +194,48 @@ class ChargeVatSetting(BaseModel):
     vat_rate_bps_today: int = Field(description="Or taxable at this rate (basis points)")
     legal_note_today: str = Field(description="The note a charge issued today carries, in German")
     replayed: bool
+
+
+# -- charges to member cities -------------------------------------------------------------------------------
+
+
+class ChargeIssueBody(Request):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"payment_days": 30}]})
+
+    payment_days: int = Field(30, ge=7, le=90, description="Due this many days after the day of issue")
+
+
+class ChargeInvoice(BaseModel):
+    """An XRechnung (UBL) the lead city issued a member city for its part of a shared cost."""
+
+    id: str
+    number: str = Field(description="BT-1: the lead city's own sequence of charges per year")
+    transaction_id: str = Field(description="The shared cost charged on")
+    contract_id: str
+    seller_city_id: str = Field(description="The lead city")
+    buyer_city_id: str
+    leitweg_id: str = Field(description="BT-10: the member city's default billing unit")
+    issue_date: dt.date
+    due_date: dt.date
+    net_cents: int = Field(description="The city's part of the shared cost")
+    vat_cents: int
+    gross_cents: int
+    vat_category: str = Field(description="O (not subject to VAT) | S (standard rate)")
+    vat_rate_bps: int = Field(description="Basis points: 1900 = 19 %")
+    legal_note: str = Field(description="BT-22, in German: why it bears VAT or none")
+    sha256: str = Field(description="Of the XRechnung as issued")
+    vat_transaction_id: str = Field(description='The posting of its VAT ("" when it bears none)')
+    issued_by: str
+    issued_at: dt.datetime
+
+
+class ChargeInvoices(BaseModel):
+    """The charges of one shared cost."""
+
+    data: list[ChargeInvoice]
+    existing: bool = Field(description="Issued before: the same charges again, nothing new")
+
+
+class ChargeInvoiceListParams(ListParams):
+    transaction_id: str | None = Field(None, max_length=64, description="The shared cost's posting")
+    city_id: str | None = Field(None, max_length=40, description="The issuing or the charged city")

@@ -34,6 +34,9 @@ from civicpool_client.models.budget_row import BudgetRow
 from civicpool_client.models.call_off import CallOff
 from civicpool_client.models.call_off_body import CallOffBody
 from civicpool_client.models.change_kind import ChangeKind
+from civicpool_client.models.charge_invoice import ChargeInvoice
+from civicpool_client.models.charge_invoices import ChargeInvoices
+from civicpool_client.models.charge_issue_body import ChargeIssueBody
 from civicpool_client.models.charge_vat import ChargeVat
 from civicpool_client.models.charge_vat_body import ChargeVatBody
 from civicpool_client.models.charge_vat_setting import ChargeVatSetting
@@ -126,6 +129,7 @@ from civicpool_client.models.offer_body import OfferBody
 from civicpool_client.models.operation import Operation
 from civicpool_client.models.page_bid import PageBid
 from civicpool_client.models.page_call_off import PageCallOff
+from civicpool_client.models.page_charge_invoice import PageChargeInvoice
 from civicpool_client.models.page_city import PageCity
 from civicpool_client.models.page_complaint import PageComplaint
 from civicpool_client.models.page_contract import PageContract

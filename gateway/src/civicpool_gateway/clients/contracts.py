@@ -43,6 +43,10 @@ from civicpool_gateway.contract_schemas import (
 )
 from civicpool_gateway.invoice_schemas import (
     AccrualReport,
+    ChargeInvoice,
+    ChargeInvoiceListParams,
+    ChargeInvoices,
+    ChargeIssueBody,
     ChargeVatBody,
     ChargeVatSetting,
     Invoice,
@@ -213,6 +217,21 @@ class ContractsClient(ServiceClient):
     async def invoice_lines(self, city_id: str, start: dt.date, end: dt.date, token: str) -> InvoiceLinesExport:
         request = pb.InvoiceReportRequest(city_id=city_id, to=end.isoformat(), **{"from": start.isoformat()})
         return invoices.invoice_lines_from_proto(await self._call(self._stub.GetInvoiceLinesExport, request, token))
+
+    async def issue_charges(self, transaction_id: str, body: ChargeIssueBody, token: str) -> ChargeInvoices:
+        request = invoices.charge_issue_to_proto(transaction_id, body)
+        return invoices.charges_from_proto(await self._call(self._stub.IssueChargeInvoices, request, token))
+
+    async def list_charges(self, params: ChargeInvoiceListParams, token: str) -> Page[ChargeInvoice]:
+        request = invoices.charges_query_to_proto(params)
+        return invoices.charges_page_from_proto(await self._call(self._stub.ListChargeInvoices, request, token))
+
+    async def get_charge(self, charge_id: str, token: str) -> ChargeInvoice:
+        request = pb.GetChargeInvoiceRequest(id=charge_id)
+        return invoices.charge_from_proto(await self._call(self._stub.GetChargeInvoice, request, token))
+
+    async def charge_document(self, charge_id: str, token: str) -> pb.InvoiceDocument:
+        return await self._call(self._stub.GetChargeInvoiceDocument, pb.GetChargeInvoiceRequest(id=charge_id), token)
 
     async def charge_vat(self, token: str) -> ChargeVatSetting:
         reply = await self._call(self._stub.GetChargeVat, pb.GetChargeVatRequest(), token)

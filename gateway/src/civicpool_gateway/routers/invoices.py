@@ -8,6 +8,7 @@ import base64
 from typing import Annotated, Any
 from urllib.parse import quote
 
+from civicpool.contracts.v1.contracts_pb2 import InvoiceDocument
 from civicpool_common.messages import N_, Text
 from civicpool_common.reasons import Reason
 from civicpool_common.vocabulary import InvoiceStatus
@@ -16,6 +17,10 @@ from fastapi import APIRouter, File, Query, Response, UploadFile, status
 from civicpool_gateway.auth import AdminDep, CallerDep, FinanceDep
 from civicpool_gateway.clients import ClientsDep
 from civicpool_gateway.invoice_schemas import (
+    ChargeInvoice,
+    ChargeInvoiceListParams,
+    ChargeInvoices,
+    ChargeIssueBody,
     ChargeVatBody,
     ChargeVatSetting,
     Invoice,
@@ -86,7 +91,11 @@ FILE_RESPONSES: dict[int | str, dict[str, Any]] = {
 @router.get("/invoices/{id}/document", summary="Download the file of an e-invoice", response_class=Response,
             responses=FILE_RESPONSES, description=WHO_SEES + " A file over the limit was not kept (404).")  # fmt: skip
 async def download_invoice(id: ResourceId, caller: CallerDep, services: ClientsDep) -> Response:
-    document = await services.contracts.invoice_document(id, caller.token)
+    return _file(await services.contracts.invoice_document(id, caller.token))
+
+
+def _file(document: InvoiceDocument) -> Response:
+    """An invoice's file as a download, with its SHA-256 as ETag and digest."""
     digest = base64.b64encode(bytes.fromhex(document.sha256)).decode()
     return Response(document.content, media_type=document.media_type, headers={
         "Content-Disposition": f"attachment; filename*=UTF-8''{quote(document.file_name, safe='')}",
@@ -143,3 +152,50 @@ async def set_charge_vat(
     setting = await services.contracts.set_charge_vat(body, idempotency_key, caller.token)
     mark_replayed(setting.replayed, response)
     return setting
+
+
+# -- charges to member cities ---------------------------------------------------------------------------------
+
+CHARGES_SEEN = (
+    "The lead city's finance and procurement leads see the charges it issued, a member city's those addressed to "
+    "it, the network's finance and admins all; anyone else none (404, as for a missing one)."
+)
+
+
+@router.post("/ledger/transactions/{id}/charge-invoices", summary="Charge the member cities a shared cost",
+             response_model=ChargeInvoices, status_code=status.HTTP_201_CREATED,
+             description="By a procurement lead or the finance of the contract's lead city, for a shared-cost "
+             "posting: one XRechnung 3.0 (UBL) per member city with a part (the lead city's own part is not "
+             "invoiced), addressed to its default Leitweg-ID, with the VAT of the network's setting on the day of "
+             "issue (`GET /network/charge-vat`); a taxable charge posts its VAT. Every charge is checked by the "
+             "official rules before anything is kept. Refused whole (409) when the lead city or a member lacks its "
+             "invoicing details or Leitweg-ID, or the posting is no shared cost or was reversed. Once per posting: "
+             "asked again, the answer is 200 with the same charges (`existing`).")  # fmt: skip
+async def issue_charges(
+    id: ResourceId, caller: CallerDep, services: ClientsDep, response: Response, body: ChargeIssueBody | None = None
+) -> ChargeInvoices:
+    issued = await services.contracts.issue_charges(id, body or ChargeIssueBody(), caller.token)
+    if issued.existing:
+        response.status_code = status.HTTP_200_OK
+    return issued
+
+
+@router.get("/charge-invoices", summary="List charges to member cities", response_model=Page[ChargeInvoice],
+            description="Newest first. " + CHARGES_SEEN)  # fmt: skip
+async def list_charges(
+    caller: CallerDep, services: ClientsDep, params: Annotated[ChargeInvoiceListParams, Query()]
+) -> Page[ChargeInvoice]:
+    return await services.contracts.list_charges(params, caller.token)
+
+
+@router.get("/charge-invoices/{id}", summary="Read a charge to a member city", response_model=ChargeInvoice,
+            description=CHARGES_SEEN)  # fmt: skip
+async def get_charge(id: ResourceId, caller: CallerDep, services: ClientsDep) -> ChargeInvoice:
+    return await services.contracts.get_charge(id, caller.token)
+
+
+@router.get("/charge-invoices/{id}/document", summary="Download a charge's XRechnung", response_class=Response,
+            responses={200: {"content": {"application/xml": {}}, "description": "The XRechnung (UBL) as issued"}},
+            description=CHARGES_SEEN)  # fmt: skip
+async def download_charge(id: ResourceId, caller: CallerDep, services: ClientsDep) -> Response:
+    return _file(await services.contracts.charge_document(id, caller.token))

@@ -8,6 +8,10 @@ from civicpool_common.vocabulary import ChargeVat, InvoiceStatus, to_proto, word
 from civicpool_gateway.invoice_schemas import (
     AccrualReport,
     AccrualRow,
+    ChargeInvoice,
+    ChargeInvoiceListParams,
+    ChargeInvoices,
+    ChargeIssueBody,
     ChargeVatBody,
     ChargeVatSetting,
     Invoice,
@@ -27,6 +31,7 @@ from civicpool_gateway.serde.fields import (
     day,
     day_or_none,
     day_text,
+    from_timestamp,
     page_request,
     time_or_none,
     timestamp_or_none,
@@ -203,3 +208,68 @@ def charge_vat_body_to_proto(body: ChargeVatBody, idempotency_key: str | None) -
 
 def charge_vat_body_from_proto(request: pb.SetChargeVatRequest) -> ChargeVatBody:
     return ChargeVatBody.model_validate({"treatment": word(request.treatment, CHARGE_VAT)})
+
+
+# -- charges to member cities -------------------------------------------------------------------------------
+
+
+def charge_issue_to_proto(transaction_id: str, body: ChargeIssueBody) -> pb.IssueChargeInvoicesRequest:
+    return pb.IssueChargeInvoicesRequest(transaction_id=transaction_id, payment_days=body.payment_days)
+
+
+def charge_issue_from_proto(request: pb.IssueChargeInvoicesRequest) -> ChargeIssueBody:
+    return ChargeIssueBody(payment_days=request.payment_days)
+
+
+def charge_from_proto(c: pb.ChargeInvoice) -> ChargeInvoice:
+    return ChargeInvoice(
+        id=c.id, number=c.number, transaction_id=c.transaction_id, contract_id=c.contract_id,
+        seller_city_id=c.seller_city_id, buyer_city_id=c.buyer_city_id, leitweg_id=c.leitweg_id,
+        issue_date=day(c.issue_date), due_date=day(c.due_date), net_cents=c.net_cents, vat_cents=c.vat_cents,
+        gross_cents=c.gross_cents, vat_category=c.vat_category, vat_rate_bps=c.vat_rate_bps, legal_note=c.legal_note,
+        sha256=c.sha256, vat_transaction_id=c.vat_transaction_id, issued_by=c.issued_by,
+        issued_at=from_timestamp(c.issued_at),
+    )  # fmt: skip
+
+
+def charge_to_proto(c: ChargeInvoice) -> pb.ChargeInvoice:
+    return pb.ChargeInvoice(
+        id=c.id, number=c.number, transaction_id=c.transaction_id, contract_id=c.contract_id,
+        seller_city_id=c.seller_city_id, buyer_city_id=c.buyer_city_id, leitweg_id=c.leitweg_id,
+        issue_date=day_text(c.issue_date), due_date=day_text(c.due_date), net_cents=c.net_cents,
+        vat_cents=c.vat_cents, gross_cents=c.gross_cents, vat_category=c.vat_category, vat_rate_bps=c.vat_rate_bps,
+        legal_note=c.legal_note, sha256=c.sha256, vat_transaction_id=c.vat_transaction_id, issued_by=c.issued_by,
+        issued_at=to_timestamp(c.issued_at),
+    )  # fmt: skip
+
+
+def charges_from_proto(reply: pb.ChargeInvoices) -> ChargeInvoices:
+    return ChargeInvoices(data=[charge_from_proto(c) for c in reply.invoices], existing=reply.existing)
+
+
+def charges_to_proto(charges: ChargeInvoices) -> pb.ChargeInvoices:
+    return pb.ChargeInvoices(invoices=[charge_to_proto(c) for c in charges.data], existing=charges.existing)
+
+
+def charges_query_to_proto(params: ChargeInvoiceListParams) -> pb.ListChargeInvoicesRequest:
+    return pb.ListChargeInvoicesRequest(page=page_request(params), transaction_id=params.transaction_id or "",
+                                        city_id=params.city_id or "")  # fmt: skip
+
+
+def charges_query_from_proto(request: pb.ListChargeInvoicesRequest) -> ChargeInvoiceListParams:
+    return ChargeInvoiceListParams(
+        limit=request.page.limit,
+        cursor=request.page.cursor or None,
+        transaction_id=request.transaction_id or None,
+        city_id=request.city_id or None,
+    )
+
+
+def charges_page_from_proto(reply: pb.ListChargeInvoicesResponse) -> Page[ChargeInvoice]:
+    return Page[ChargeInvoice](data=[charge_from_proto(c) for c in reply.invoices],
+                               next_cursor=cursor_or_none(reply.next_cursor))  # fmt: skip
+
+
+def charges_page_to_proto(page: Page[ChargeInvoice]) -> pb.ListChargeInvoicesResponse:
+    return pb.ListChargeInvoicesResponse(invoices=[charge_to_proto(c) for c in page.data],
+                                         next_cursor=page.next_cursor or "")  # fmt: skip

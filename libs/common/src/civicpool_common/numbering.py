@@ -32,7 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from civicpool_common.vocabulary import NETWORK_TIME_ZONE
 
 COUNTERS = "reference_counters"
-KINDS = ("tender", "contract", "call_off")
+KINDS = ("tender", "contract", "call_off", "charge")
 PATTERN = re.compile(r"^[A-Z]{3}-\d{4}-\d{3,}$")
 
 

@@ -27,6 +27,7 @@ TEXTS = {
     "shared_cost": N_("Shared cost: {memo}, contract {contract}"),
     "invoice": N_("VAT of invoice {memo}, contract {contract}"),
     "credit_note": N_("VAT of credit note {memo}, contract {contract}"),
+    "charge": N_("VAT of charge {memo}, contract {contract}"),
 }
 REVERSAL_OF_CALL_OFF = N_("Reversal of call-off {original}: {memo}, contract {contract}")
 REVERSAL = N_("Reversal: {memo}, contract {contract}")

@@ -13,10 +13,9 @@ from civicpool_common.auth import Principal, Role
 from civicpool_common.database import utc_now
 from civicpool_common.timestamps import network_today
 from civicpool_common.vocabulary import ChargeVat
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from civicpool_contracts import idempotency, rules
+from civicpool_contracts import idempotency, repository, rules
 from civicpool_contracts.models import ChargeVatSetting
 
 
@@ -35,9 +34,7 @@ class ChargeSettings:
 
     async def current(self, principal: Principal) -> ChargeVatView:
         async with self._sessions() as session:
-            latest = (await session.scalars(
-                select(ChargeVatSetting).order_by(ChargeVatSetting.id.desc()).limit(1)
-            )).first()  # fmt: skip
+            latest = await repository.charge_vat_in_force(session)
         treatment = ChargeVat(latest.treatment) if latest else ChargeVat.LAW_ON_INVOICE_DATE
         return ChargeVatView(treatment, latest.set_by if latest else "", latest.set_at if latest else None,
                              rules.charge_tax(treatment, network_today()))  # fmt: skip

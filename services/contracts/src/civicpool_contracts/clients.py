@@ -8,6 +8,7 @@ real services in-process.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from civicpool.catalog.v1 import catalog_pb2 as catalog_pb
 from civicpool.demand.v1 import demand_pb2 as demand_pb
 from civicpool.demand.v1.demand_pb2_grpc import DemandServiceStub
 from civicpool_common.auth import Principal
+from civicpool_common.errors import NotFound
 from civicpool_common.grpc_client import call_as_caller
 from civicpool_common.references import CatalogResolver, Resolver
 from civicpool_common.service_identity import ServiceTokens
@@ -65,6 +67,24 @@ class InvoiceCatalog(Protocol):
     ) -> InvoiceParties: ...
 
 
+@dataclass(frozen=True)
+class ChargeParty:
+    """A city as the seller or buyer of a charge: its name, its default Leitweg-ID ("" none) and how it invoices
+    ({} until the network admin gave it: street, postcode, town, email, phone, iban, tax_number, contact_name)."""
+
+    city_id: str
+    name: str
+    ags: str  # Amtlicher Gemeindeschlüssel
+    leitweg_id: str
+    invoicing: dict[str, str]
+
+
+class ChargeCatalog(Protocol):
+    async def charge_parties(self, principal: Principal, city_ids: Sequence[str]) -> dict[str, ChargeParty]:
+        """The cities named, as the catalog has them (a city it does not know is left out)."""
+        ...
+
+
 class GrpcDemandRounds:
     """The principal is the caller whose token is forwarded (current_token). Prefilled rounds are an
     internal method of the demand service: the call carries this service's own token (`identity`) too."""
@@ -109,3 +129,23 @@ class GrpcCatalog(CatalogResolver):
         reply = await call_as_caller("catalog", self._stub.FindInvoiceParties, request, self._deadline)
         units = {city: (unit.leitweg_id, unit.name) for city, unit in reply.billing_units.items()}
         return InvoiceParties(reply.city_id, reply.billing_unit, reply.vendor_id, dict(reply.vat_rate_bps), units)
+
+    async def charge_parties(self, principal: Principal, city_ids: Sequence[str]) -> dict[str, ChargeParty]:
+        async def one(city_id: str) -> ChargeParty | None:
+            request = catalog_pb.GetCityRequest(id=city_id)
+            try:
+                city = await call_as_caller("catalog", self._stub.GetCity, request, self._deadline)
+            except NotFound:
+                return None
+            return charge_party(city)
+
+        found = await asyncio.gather(*(one(city_id) for city_id in city_ids))
+        return {party.city_id: party for party in found if party is not None}
+
+
+def charge_party(city: catalog_pb.City) -> ChargeParty:
+    """The catalog's city as a party to a charge."""
+    given = city.invoicing.ListFields() if city.HasField("invoicing") else []
+    invoicing = {field.name: value for field, value in given}
+    leitweg_id = city.billing_units[0].leitweg_id if city.billing_units else ""
+    return ChargeParty(city.id, city.name, city.ags, leitweg_id, invoicing)

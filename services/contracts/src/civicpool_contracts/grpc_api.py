@@ -37,6 +37,7 @@ from civicpool_contracts import idempotency
 from civicpool_contracts.booking import Booking
 from civicpool_contracts.changes import ChangeRequest, ChangeService, History, visible_additions
 from civicpool_contracts.charge_settings import ChargeSettings, ChargeVatView
+from civicpool_contracts.charges import ChargeService
 from civicpool_contracts.clients import GrpcCatalog, GrpcDemandRounds
 from civicpool_contracts.competitions import CompetitionService, CompetitionView
 from civicpool_contracts.config import ContractsSettings
@@ -45,6 +46,7 @@ from civicpool_contracts.invoices import InvoiceService, InvoiceView
 from civicpool_contracts.models import (
     Budget,
     BudgetChange,
+    ChargeInvoice,
     ContractChange,
     ContractQuota,
     LedgerEntry,
@@ -210,6 +212,17 @@ def _charge_vat(view: ChargeVatView) -> pb.ChargeVatSetting:
     )  # fmt: skip
 
 
+def charge_to_proto(c: ChargeInvoice) -> pb.ChargeInvoice:
+    return pb.ChargeInvoice(
+        id=c.id, number=c.number, transaction_id=c.transaction_id, contract_id=c.contract_id,
+        seller_city_id=c.seller_city_id, buyer_city_id=c.buyer_city_id, leitweg_id=c.leitweg_id,
+        issue_date=c.issue_date.isoformat(), due_date=c.due_date.isoformat(), net_cents=c.net_cents,
+        vat_cents=c.vat_cents, gross_cents=c.gross_cents, vat_category=c.vat_category, vat_rate_bps=c.vat_rate_bps,
+        legal_note=c.legal_note, sha256=c.sha256, vat_transaction_id=c.vat_transaction_id, issued_by=c.issued_by,
+        issued_at=to_timestamp(c.issued_at),
+    )  # fmt: skip
+
+
 def invoice_to_proto(view: InvoiceView) -> pb.Invoice:
     i, language = view.invoice, messages.current_language.get()
     problem = view.problem()
@@ -248,6 +261,7 @@ class ContractsServicer(contracts_pb2_grpc.ContractsServiceServicer):
         orders: OrderService,
         invoice_reports: InvoiceReports,
         charge_settings: ChargeSettings,
+        charges: ChargeService,
     ) -> None:
         self._service = service
         self._usage = usage
@@ -259,6 +273,7 @@ class ContractsServicer(contracts_pb2_grpc.ContractsServiceServicer):
         self._orders = orders
         self._invoice_reports = invoice_reports
         self._charge_settings = charge_settings
+        self._charges = charges
 
     async def GetChargeVat(self, request: pb.GetChargeVatRequest, context: Context) -> pb.ChargeVatSetting:
         return _charge_vat(await self._charge_settings.current(current_principal()))
@@ -338,6 +353,32 @@ class ContractsServicer(contracts_pb2_grpc.ContractsServiceServicer):
         return invoice_to_proto(
             await self._invoices.reject(current_principal(), request.id, request.reason, key=request.idempotency_key)
         )
+
+    # -- charges to member cities ----------------------------------------------------------
+
+    async def IssueChargeInvoices(self, request: pb.IssueChargeInvoicesRequest, context: Context) -> pb.ChargeInvoices:
+        issued = await self._charges.issue(current_principal(), request.transaction_id, request.payment_days)
+        return pb.ChargeInvoices(invoices=[charge_to_proto(c) for c in issued.invoices], existing=issued.existing)
+
+    async def ListChargeInvoices(
+        self, request: pb.ListChargeInvoicesRequest, context: Context
+    ) -> pb.ListChargeInvoicesResponse:
+        page = await self._charges.list(
+            current_principal(), transaction_id=request.transaction_id, city_id=request.city_id,
+            limit=request.page.limit, cursor=request.page.cursor,
+        )  # fmt: skip
+        return pb.ListChargeInvoicesResponse(invoices=[charge_to_proto(c) for c in page.records],
+                                             next_cursor=page.next_cursor)  # fmt: skip
+
+    async def GetChargeInvoice(self, request: pb.GetChargeInvoiceRequest, context: Context) -> pb.ChargeInvoice:
+        return charge_to_proto(await self._charges.get(current_principal(), request.id))
+
+    async def GetChargeInvoiceDocument(
+        self, request: pb.GetChargeInvoiceRequest, context: Context
+    ) -> pb.InvoiceDocument:
+        charge = await self._charges.get(current_principal(), request.id)
+        return pb.InvoiceDocument(file_name=f"{charge.number}.xml", media_type="application/xml",
+                                  sha256=charge.sha256, content=charge.content)  # fmt: skip
 
     # -- mini-competitions -----------------------------------------------------------------
 
@@ -619,6 +660,7 @@ async def register(
         orders,
         InvoiceReports(sessions),
         ChargeSettings(sessions),
+        ChargeService(sessions, catalog),
     )
     contracts_pb2_grpc.add_ContractsServiceServicer_to_server(servicer, server)
     notices = NotificationRelay(sessions, NotificationOrder, notifications_channel, identity, deadline)

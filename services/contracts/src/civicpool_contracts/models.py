@@ -354,7 +354,8 @@ class LedgerTransaction(Base):
     __tablename__ = "ledger_transactions"
     __table_args__ = (
         CheckConstraint(
-            "kind IN ('call_off', 'return', 'take', 'move', 'shared_cost', 'reversal', 'invoice', 'credit_note')",
+            "kind IN ('call_off', 'return', 'take', 'move', 'shared_cost', 'reversal', 'invoice', 'credit_note', "
+            "'charge')",
             name="kind",
         ),
     )
@@ -374,7 +375,8 @@ class LedgerTransaction(Base):
 class LedgerEntry(Base):
     """One side of a posting. Accounts: city:<id> (what the city owes: negative), contract:<id>, pool:<id>;
     invoiced:<contract id> (invoiced net, against what was called off), payable:<invoice id> (an approved invoice's
-    gross, owed to its vendor)."""
+    gross, owed to its vendor); output_vat:<city id> (the VAT a lead city charged its members, owed to its tax
+    office)."""
 
     __tablename__ = "ledger_entries"
     __table_args__ = (
@@ -528,6 +530,40 @@ class ChargeVatSetting(Base):
     treatment: Mapped[str] = mapped_column(String(24))
     set_by: Mapped[str] = mapped_column(String(255))
     set_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+
+
+class ChargeInvoice(Base):
+    """An XRechnung the lead city issued a member city for its part of a shared cost (charges.py): kept as issued,
+    never changed. One per shared cost and member city."""
+
+    __tablename__ = "charge_invoices"
+    __table_args__ = (
+        UniqueConstraint("transaction_id", "buyer_city_id"),
+        UniqueConstraint("seller_city_id", "number"),
+        CheckConstraint("vat_category IN ('O', 'S')", name="vat_category"),
+        CheckConstraint("net_cents > 0 AND vat_cents >= 0 AND gross_cents = net_cents + vat_cents", name="amounts"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)  # time-ordered
+    number: Mapped[str] = mapped_column(String(20))  # BT-1: the lead city's sequence of charges (numbering)
+    transaction_id: Mapped[str] = mapped_column(ForeignKey("ledger_transactions.id"), index=True)
+    contract_id: Mapped[str] = mapped_column(ForeignKey("contracts.id"))
+    seller_city_id: Mapped[str] = mapped_column(String(40), index=True)
+    buyer_city_id: Mapped[str] = mapped_column(String(40), index=True)
+    leitweg_id: Mapped[str] = mapped_column(String(46))
+    issue_date: Mapped[dt.date] = mapped_column(Date)
+    due_date: Mapped[dt.date] = mapped_column(Date)
+    net_cents: Mapped[int] = mapped_column(BigInteger)
+    vat_cents: Mapped[int] = mapped_column(BigInteger)
+    gross_cents: Mapped[int] = mapped_column(BigInteger)
+    vat_category: Mapped[str] = mapped_column(String(1))
+    vat_rate_bps: Mapped[int] = mapped_column(Integer)
+    legal_note: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64))
+    content: Mapped[bytes] = mapped_column(LargeBinary)  # the UBL XML as issued
+    vat_transaction_id: Mapped[str] = mapped_column(String(36), default="")  # the VAT's posting, "" for none
+    issued_by: Mapped[str] = mapped_column(String(255))
+    issued_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
 
 
 class InvoiceLine(Base):

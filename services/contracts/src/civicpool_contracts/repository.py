@@ -15,6 +15,8 @@ from civicpool_contracts.models import (
     Budget,
     CallOffNumber,
     CascadeStep,
+    ChargeInvoice,
+    ChargeVatSetting,
     Contract,
     ContractChange,
     ContractQuota,
@@ -435,3 +437,15 @@ async def approved_invoices(
         for line in (await session.scalars(found)).all():
             lines[line.invoice_id].append(line)
     return [(invoice, lines[invoice.id]) for invoice in invoices]
+
+
+async def charge_vat_in_force(session: AsyncSession) -> ChargeVatSetting | None:
+    """The network's latest setting for VAT on charges between member cities; None while none was set."""
+    query = select(ChargeVatSetting).order_by(ChargeVatSetting.id.desc()).limit(1)
+    return (await session.scalars(query)).first()
+
+
+async def charges_of(session: AsyncSession, transaction_id: str) -> list[ChargeInvoice]:
+    """The charges issued for a shared cost, in the order of their numbers."""
+    query = select(ChargeInvoice).where(ChargeInvoice.transaction_id == transaction_id).order_by(ChargeInvoice.id)
+    return list((await session.scalars(query)).all())

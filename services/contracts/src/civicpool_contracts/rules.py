@@ -47,6 +47,11 @@ def payable_account(invoice_id: str) -> str:
     return f"payable:{invoice_id}"
 
 
+def output_vat_account(city_id: str) -> str:
+    """The VAT a lead city charged its members on shared costs (positive): owed to its tax office."""
+    return f"output_vat:{city_id}"
+
+
 # -- charging member cities: VAT between public bodies ------------------------------------------------------
 
 SECTION_2B_FROM = dt.date(2027, 1, 1)  # § 27 (22a) UStG: the old § 2 (3) UStG applies to turnover before this day

@@ -57,6 +57,7 @@ MIN_JOINING_REASON = 10  # characters: why a city becomes a party to a contract 
 _SHARED_COST_LIMIT = N_(
     "must be between 1 cent and {max}: a cost that large is a purchase of its own, with its own procedure (the EU threshold)"  # noqa: E501
 )
+_CHARGED = N_("the member cities were charged this shared cost ({numbers}): it is not reversed, the invoices stand")
 _QUOTA_LEFT = N_(
     "{city} has {left} of its quota of {quota} left, the contract {contract_left} of its ceiling of {ceiling} ({value})"
 )
@@ -269,6 +270,9 @@ class UsageService:
             require_lead(principal, contract, admins_too=True)
         if original.kind == "reversal":
             raise StateConflict(Text("a reversal is not reversed; post the original again instead"), "reversal")
+        if original.kind == "charge":
+            raise StateConflict(Text("the VAT of charges is not reversed: the member cities hold their invoices"),
+                                "charge")  # fmt: skip
 
         async with self._sessions() as session:
             reversal = await repository.reversal_of(session, original.id)
@@ -280,6 +284,9 @@ class UsageService:
                         reversal=reversal,
                     )
                 )
+            charged = [charge.number for charge in await repository.charges_of(session, original.id)]
+            if charged:
+                raise StateConflict(Text(_CHARGED, numbers=", ".join(charged)), "charged")
             moved = await repository.movements_of_transaction(session, original.id)
         steps = [(m.kind, m.city_id, -m.quantity) for m in moved]
         assert original.contract_id is not None

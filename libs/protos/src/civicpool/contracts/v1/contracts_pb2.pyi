@@ -3164,3 +3164,206 @@ class ChargeVatSetting(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ChargeVatSetting: _TypeAlias = ChargeVatSetting  # noqa: Y015
+
+@_typing.final
+class IssueChargeInvoicesRequest(_message.Message):
+    """-- charges to member cities --------------------------------------------------------------------------------"""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TRANSACTION_ID_FIELD_NUMBER: _builtins.int
+    PAYMENT_DAYS_FIELD_NUMBER: _builtins.int
+    transaction_id: _builtins.str
+    """the shared cost's posting"""
+    payment_days: _builtins.int
+    """due this many days after issue (7 to 90; 0: 30)"""
+    def __init__(
+        self,
+        *,
+        transaction_id: _builtins.str = ...,
+        payment_days: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["payment_days", b"payment_days", "transaction_id", b"transaction_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___IssueChargeInvoicesRequest: _TypeAlias = IssueChargeInvoicesRequest  # noqa: Y015
+
+@_typing.final
+class ChargeInvoice(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    NUMBER_FIELD_NUMBER: _builtins.int
+    TRANSACTION_ID_FIELD_NUMBER: _builtins.int
+    CONTRACT_ID_FIELD_NUMBER: _builtins.int
+    SELLER_CITY_ID_FIELD_NUMBER: _builtins.int
+    BUYER_CITY_ID_FIELD_NUMBER: _builtins.int
+    LEITWEG_ID_FIELD_NUMBER: _builtins.int
+    ISSUE_DATE_FIELD_NUMBER: _builtins.int
+    DUE_DATE_FIELD_NUMBER: _builtins.int
+    NET_CENTS_FIELD_NUMBER: _builtins.int
+    VAT_CENTS_FIELD_NUMBER: _builtins.int
+    GROSS_CENTS_FIELD_NUMBER: _builtins.int
+    VAT_CATEGORY_FIELD_NUMBER: _builtins.int
+    VAT_RATE_BPS_FIELD_NUMBER: _builtins.int
+    LEGAL_NOTE_FIELD_NUMBER: _builtins.int
+    SHA256_FIELD_NUMBER: _builtins.int
+    VAT_TRANSACTION_ID_FIELD_NUMBER: _builtins.int
+    ISSUED_BY_FIELD_NUMBER: _builtins.int
+    ISSUED_AT_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    number: _builtins.str
+    """BT-1, e.g. ETT-2026-004: the lead city's own sequence of charges per year"""
+    transaction_id: _builtins.str
+    """the shared cost charged on"""
+    contract_id: _builtins.str
+    seller_city_id: _builtins.str
+    """the lead city"""
+    buyer_city_id: _builtins.str
+    leitweg_id: _builtins.str
+    """BT-10: the member city's default billing unit"""
+    issue_date: _builtins.str
+    """ISO date (Europe/Berlin)"""
+    due_date: _builtins.str
+    net_cents: _builtins.int
+    """the city's part of the shared cost"""
+    vat_cents: _builtins.int
+    gross_cents: _builtins.int
+    vat_category: _builtins.str
+    """O (not subject to VAT) | S (standard rate)"""
+    vat_rate_bps: _builtins.int
+    legal_note: _builtins.str
+    """BT-22, in German"""
+    sha256: _builtins.str
+    """of the XRechnung as issued"""
+    vat_transaction_id: _builtins.str
+    """the VAT's posting ("" when it bears none)"""
+    issued_by: _builtins.str
+    @_builtins.property
+    def issued_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        number: _builtins.str = ...,
+        transaction_id: _builtins.str = ...,
+        contract_id: _builtins.str = ...,
+        seller_city_id: _builtins.str = ...,
+        buyer_city_id: _builtins.str = ...,
+        leitweg_id: _builtins.str = ...,
+        issue_date: _builtins.str = ...,
+        due_date: _builtins.str = ...,
+        net_cents: _builtins.int = ...,
+        vat_cents: _builtins.int = ...,
+        gross_cents: _builtins.int = ...,
+        vat_category: _builtins.str = ...,
+        vat_rate_bps: _builtins.int = ...,
+        legal_note: _builtins.str = ...,
+        sha256: _builtins.str = ...,
+        vat_transaction_id: _builtins.str = ...,
+        issued_by: _builtins.str = ...,
+        issued_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["issued_at", b"issued_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["buyer_city_id", b"buyer_city_id", "contract_id", b"contract_id", "due_date", b"due_date", "gross_cents", b"gross_cents", "id", b"id", "issue_date", b"issue_date", "issued_at", b"issued_at", "issued_by", b"issued_by", "legal_note", b"legal_note", "leitweg_id", b"leitweg_id", "net_cents", b"net_cents", "number", b"number", "seller_city_id", b"seller_city_id", "sha256", b"sha256", "transaction_id", b"transaction_id", "vat_category", b"vat_category", "vat_cents", b"vat_cents", "vat_rate_bps", b"vat_rate_bps", "vat_transaction_id", b"vat_transaction_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ChargeInvoice: _TypeAlias = ChargeInvoice  # noqa: Y015
+
+@_typing.final
+class ChargeInvoices(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    INVOICES_FIELD_NUMBER: _builtins.int
+    EXISTING_FIELD_NUMBER: _builtins.int
+    existing: _builtins.bool
+    """issued before: the same charges again"""
+    @_builtins.property
+    def invoices(self) -> _containers.RepeatedCompositeFieldContainer[Global___ChargeInvoice]: ...
+    def __init__(
+        self,
+        *,
+        invoices: _abc.Iterable[Global___ChargeInvoice] | None = ...,
+        existing: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["existing", b"existing", "invoices", b"invoices"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ChargeInvoices: _TypeAlias = ChargeInvoices  # noqa: Y015
+
+@_typing.final
+class ListChargeInvoicesRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TRANSACTION_ID_FIELD_NUMBER: _builtins.int
+    CITY_ID_FIELD_NUMBER: _builtins.int
+    PAGE_FIELD_NUMBER: _builtins.int
+    transaction_id: _builtins.str
+    city_id: _builtins.str
+    """the seller or the buyer"""
+    @_builtins.property
+    def page(self) -> _paging_pb2.PageRequest: ...
+    def __init__(
+        self,
+        *,
+        transaction_id: _builtins.str = ...,
+        city_id: _builtins.str = ...,
+        page: _paging_pb2.PageRequest | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["page", b"page"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["city_id", b"city_id", "page", b"page", "transaction_id", b"transaction_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListChargeInvoicesRequest: _TypeAlias = ListChargeInvoicesRequest  # noqa: Y015
+
+@_typing.final
+class ListChargeInvoicesResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    INVOICES_FIELD_NUMBER: _builtins.int
+    NEXT_CURSOR_FIELD_NUMBER: _builtins.int
+    next_cursor: _builtins.str
+    @_builtins.property
+    def invoices(self) -> _containers.RepeatedCompositeFieldContainer[Global___ChargeInvoice]: ...
+    def __init__(
+        self,
+        *,
+        invoices: _abc.Iterable[Global___ChargeInvoice] | None = ...,
+        next_cursor: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["invoices", b"invoices", "next_cursor", b"next_cursor"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListChargeInvoicesResponse: _TypeAlias = ListChargeInvoicesResponse  # noqa: Y015
+
+@_typing.final
+class GetChargeInvoiceRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["id", b"id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetChargeInvoiceRequest: _TypeAlias = GetChargeInvoiceRequest  # noqa: Y015

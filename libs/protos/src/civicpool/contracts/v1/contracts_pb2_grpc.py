@@ -234,6 +234,26 @@ class ContractsServiceStub:
                 request_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.SetChargeVatRequest.SerializeToString,
                 response_deserializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.ChargeVatSetting.FromString,
                 _registered_method=True)
+        self.IssueChargeInvoices = channel.unary_unary(
+                '/civicpool.contracts.v1.ContractsService/IssueChargeInvoices',
+                request_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.IssueChargeInvoicesRequest.SerializeToString,
+                response_deserializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.ChargeInvoices.FromString,
+                _registered_method=True)
+        self.ListChargeInvoices = channel.unary_unary(
+                '/civicpool.contracts.v1.ContractsService/ListChargeInvoices',
+                request_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.ListChargeInvoicesRequest.SerializeToString,
+                response_deserializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.ListChargeInvoicesResponse.FromString,
+                _registered_method=True)
+        self.GetChargeInvoice = channel.unary_unary(
+                '/civicpool.contracts.v1.ContractsService/GetChargeInvoice',
+                request_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.GetChargeInvoiceRequest.SerializeToString,
+                response_deserializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.ChargeInvoice.FromString,
+                _registered_method=True)
+        self.GetChargeInvoiceDocument = channel.unary_unary(
+                '/civicpool.contracts.v1.ContractsService/GetChargeInvoiceDocument',
+                request_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.GetChargeInvoiceRequest.SerializeToString,
+                response_deserializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.InvoiceDocument.FromString,
+                _registered_method=True)
 
 
 class ContractsServiceServicer:
@@ -513,6 +533,38 @@ class ContractsServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def IssueChargeInvoices(self, request, context):
+        """The lead city charges the member cities their parts of a shared cost: one XRechnung (UBL) per member city (the
+        lead city's own part is not invoiced), addressed to its default Leitweg-ID, with the VAT the network's setting
+        gives on the day of issue, checked by the official rules before anything is kept; refused whole otherwise.
+        Once per posting: asked again, the answer is the charges issued then (existing). A procurement lead or the
+        finance of the lead city issues them.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListChargeInvoices(self, request, context):
+        """The lead city's finance and leads the charges it issued; a member city's those addressed to it; the
+        network's finance and admins all; nobody else any.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetChargeInvoice(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetChargeInvoiceDocument(self, request, context):
+        """The XRechnung itself (UBL XML), as issued.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ContractsServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -710,6 +762,26 @@ def add_ContractsServiceServicer_to_server(servicer, server):
                     servicer.SetChargeVat,
                     request_deserializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.SetChargeVatRequest.FromString,
                     response_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.ChargeVatSetting.SerializeToString,
+            ),
+            'IssueChargeInvoices': grpc.unary_unary_rpc_method_handler(
+                    servicer.IssueChargeInvoices,
+                    request_deserializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.IssueChargeInvoicesRequest.FromString,
+                    response_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.ChargeInvoices.SerializeToString,
+            ),
+            'ListChargeInvoices': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListChargeInvoices,
+                    request_deserializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.ListChargeInvoicesRequest.FromString,
+                    response_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.ListChargeInvoicesResponse.SerializeToString,
+            ),
+            'GetChargeInvoice': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetChargeInvoice,
+                    request_deserializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.GetChargeInvoiceRequest.FromString,
+                    response_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.ChargeInvoice.SerializeToString,
+            ),
+            'GetChargeInvoiceDocument': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetChargeInvoiceDocument,
+                    request_deserializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.GetChargeInvoiceRequest.FromString,
+                    response_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.InvoiceDocument.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1770,6 +1842,114 @@ class ContractsService:
             '/civicpool.contracts.v1.ContractsService/SetChargeVat',
             civicpool_dot_contracts_dot_v1_dot_contracts__pb2.SetChargeVatRequest.SerializeToString,
             civicpool_dot_contracts_dot_v1_dot_contracts__pb2.ChargeVatSetting.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def IssueChargeInvoices(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/civicpool.contracts.v1.ContractsService/IssueChargeInvoices',
+            civicpool_dot_contracts_dot_v1_dot_contracts__pb2.IssueChargeInvoicesRequest.SerializeToString,
+            civicpool_dot_contracts_dot_v1_dot_contracts__pb2.ChargeInvoices.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListChargeInvoices(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/civicpool.contracts.v1.ContractsService/ListChargeInvoices',
+            civicpool_dot_contracts_dot_v1_dot_contracts__pb2.ListChargeInvoicesRequest.SerializeToString,
+            civicpool_dot_contracts_dot_v1_dot_contracts__pb2.ListChargeInvoicesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetChargeInvoice(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/civicpool.contracts.v1.ContractsService/GetChargeInvoice',
+            civicpool_dot_contracts_dot_v1_dot_contracts__pb2.GetChargeInvoiceRequest.SerializeToString,
+            civicpool_dot_contracts_dot_v1_dot_contracts__pb2.ChargeInvoice.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetChargeInvoiceDocument(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/civicpool.contracts.v1.ContractsService/GetChargeInvoiceDocument',
+            civicpool_dot_contracts_dot_v1_dot_contracts__pb2.GetChargeInvoiceRequest.SerializeToString,
+            civicpool_dot_contracts_dot_v1_dot_contracts__pb2.InvoiceDocument.FromString,
             options,
             channel_credentials,
             insecure,

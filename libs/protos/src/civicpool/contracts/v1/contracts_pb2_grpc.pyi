@@ -122,6 +122,20 @@ class ContractsServiceStub:
     and when, and what it means for a charge issued today. Anyone signed in reads it; the network admin sets it.
     """
     SetChargeVat: _grpc.UnaryUnaryMultiCallable[_contracts_pb2.SetChargeVatRequest, _contracts_pb2.ChargeVatSetting]
+    IssueChargeInvoices: _grpc.UnaryUnaryMultiCallable[_contracts_pb2.IssueChargeInvoicesRequest, _contracts_pb2.ChargeInvoices]
+    """The lead city charges the member cities their parts of a shared cost: one XRechnung (UBL) per member city (the
+    lead city's own part is not invoiced), addressed to its default Leitweg-ID, with the VAT the network's setting
+    gives on the day of issue, checked by the official rules before anything is kept; refused whole otherwise.
+    Once per posting: asked again, the answer is the charges issued then (existing). A procurement lead or the
+    finance of the lead city issues them.
+    """
+    ListChargeInvoices: _grpc.UnaryUnaryMultiCallable[_contracts_pb2.ListChargeInvoicesRequest, _contracts_pb2.ListChargeInvoicesResponse]
+    """The lead city's finance and leads the charges it issued; a member city's those addressed to it; the
+    network's finance and admins all; nobody else any.
+    """
+    GetChargeInvoice: _grpc.UnaryUnaryMultiCallable[_contracts_pb2.GetChargeInvoiceRequest, _contracts_pb2.ChargeInvoice]
+    GetChargeInvoiceDocument: _grpc.UnaryUnaryMultiCallable[_contracts_pb2.GetChargeInvoiceRequest, _contracts_pb2.InvoiceDocument]
+    """The XRechnung itself (UBL XML), as issued."""
 
 @_typing.type_check_only
 class ContractsServiceAsyncStub(ContractsServiceStub):
@@ -217,6 +231,20 @@ class ContractsServiceAsyncStub(ContractsServiceStub):
     and when, and what it means for a charge issued today. Anyone signed in reads it; the network admin sets it.
     """
     SetChargeVat: _aio.UnaryUnaryMultiCallable[_contracts_pb2.SetChargeVatRequest, _contracts_pb2.ChargeVatSetting]  # type: ignore[assignment]
+    IssueChargeInvoices: _aio.UnaryUnaryMultiCallable[_contracts_pb2.IssueChargeInvoicesRequest, _contracts_pb2.ChargeInvoices]  # type: ignore[assignment]
+    """The lead city charges the member cities their parts of a shared cost: one XRechnung (UBL) per member city (the
+    lead city's own part is not invoiced), addressed to its default Leitweg-ID, with the VAT the network's setting
+    gives on the day of issue, checked by the official rules before anything is kept; refused whole otherwise.
+    Once per posting: asked again, the answer is the charges issued then (existing). A procurement lead or the
+    finance of the lead city issues them.
+    """
+    ListChargeInvoices: _aio.UnaryUnaryMultiCallable[_contracts_pb2.ListChargeInvoicesRequest, _contracts_pb2.ListChargeInvoicesResponse]  # type: ignore[assignment]
+    """The lead city's finance and leads the charges it issued; a member city's those addressed to it; the
+    network's finance and admins all; nobody else any.
+    """
+    GetChargeInvoice: _aio.UnaryUnaryMultiCallable[_contracts_pb2.GetChargeInvoiceRequest, _contracts_pb2.ChargeInvoice]  # type: ignore[assignment]
+    GetChargeInvoiceDocument: _aio.UnaryUnaryMultiCallable[_contracts_pb2.GetChargeInvoiceRequest, _contracts_pb2.InvoiceDocument]  # type: ignore[assignment]
+    """The XRechnung itself (UBL XML), as issued."""
 
 class ContractsServiceServicer(metaclass=_abc_1.ABCMeta):
     """Framework contracts and their use: quotas, call-offs, the license pool, the double-entry
@@ -543,5 +571,43 @@ class ContractsServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _contracts_pb2.SetChargeVatRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_contracts_pb2.ChargeVatSetting, _abc.Awaitable[_contracts_pb2.ChargeVatSetting]]: ...
+
+    @_abc_1.abstractmethod
+    def IssueChargeInvoices(
+        self,
+        request: _contracts_pb2.IssueChargeInvoicesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_contracts_pb2.ChargeInvoices, _abc.Awaitable[_contracts_pb2.ChargeInvoices]]:
+        """The lead city charges the member cities their parts of a shared cost: one XRechnung (UBL) per member city (the
+        lead city's own part is not invoiced), addressed to its default Leitweg-ID, with the VAT the network's setting
+        gives on the day of issue, checked by the official rules before anything is kept; refused whole otherwise.
+        Once per posting: asked again, the answer is the charges issued then (existing). A procurement lead or the
+        finance of the lead city issues them.
+        """
+
+    @_abc_1.abstractmethod
+    def ListChargeInvoices(
+        self,
+        request: _contracts_pb2.ListChargeInvoicesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_contracts_pb2.ListChargeInvoicesResponse, _abc.Awaitable[_contracts_pb2.ListChargeInvoicesResponse]]:
+        """The lead city's finance and leads the charges it issued; a member city's those addressed to it; the
+        network's finance and admins all; nobody else any.
+        """
+
+    @_abc_1.abstractmethod
+    def GetChargeInvoice(
+        self,
+        request: _contracts_pb2.GetChargeInvoiceRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_contracts_pb2.ChargeInvoice, _abc.Awaitable[_contracts_pb2.ChargeInvoice]]: ...
+
+    @_abc_1.abstractmethod
+    def GetChargeInvoiceDocument(
+        self,
+        request: _contracts_pb2.GetChargeInvoiceRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_contracts_pb2.InvoiceDocument, _abc.Awaitable[_contracts_pb2.InvoiceDocument]]:
+        """The XRechnung itself (UBL XML), as issued."""
 
 def add_ContractsServiceServicer_to_server(servicer: ContractsServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
