@@ -1,6 +1,8 @@
 """An e-invoice checked through the API against the same official rules run straight with saxonche.
 
-Through the API: Rheintal's XRechnung for Bruchsal's VPN seats, uploaded as a multipart form (JWT, the gateway, the
+Checked through the API: the same file sent to `POST /invoices/check` (JWT, multipart, the contracts service over
+gRPC: the safe reading, the scenario, the XML schema, the EN 16931 and XRechnung rules; nothing kept). Uploaded
+through the API: Rheintal's XRechnung for Bruchsal's VPN seats, uploaded as a multipart form (JWT, the gateway, the
 contracts service over gRPC: the safe reading, the scenario, the XML schema, the EN 16931 and XRechnung rules, the
 catalog lookup, matching against the call-offs and the stored record), one upload at a time, each with its own
 number. The physical limit, in this process: the same document parsed by lxml, checked against the UBL schema, and
@@ -76,17 +78,23 @@ async def run(stack: Stack, token_for: Callable[[str], str], seconds: float) -> 
         async def direct() -> None:
             raw.check(sample)
 
-        async def through_api() -> None:
+        async def checked_through_api() -> None:
+            answer = await vendor.post("/invoices/check", files={"file": ("rechnung.xml", sample, "application/xml")})
+            assert answer.status_code == 200 and answer.json()["accepted"], answer.text
+
+        async def uploaded_through_api() -> None:
             answer = await vendor.post("/invoices", files={"file": ("rechnung.xml", invoices(), "application/xml")})
             assert answer.status_code == 201 and answer.json()["status"] != "invalid", answer.text
 
-        direct_result, api_result = await measure_interleaved(
-            [("saxonche + lxml, the compiled rules", direct), ("POST /invoices (gateway)", through_api)], seconds
-        )
-    ratio = direct_result.median / api_result.median
+        results = await measure_interleaved([
+            ("saxonche + lxml, the compiled rules", direct), ("POST /invoices/check (gateway)", checked_through_api),
+            ("POST /invoices (gateway)", uploaded_through_api),
+        ], seconds)  # fmt: skip
+    direct_result, checked, uploaded = results
     return "\n".join([
         "invoices: one typical XRechnung (UBL, one line) checked by the official rules, one at a time",
         f"{'path':<40}{'median ms':>12}{'p95 ms':>10}",
-        *(f"{r.name:<40}{r.median / 1000:>12.1f}{r.p95 / 1000:>10.1f}" for r in (direct_result, api_result)),
-        f"ratio (rules alone / through the API): {ratio:.2f}x (goal >= 0.8x)",
+        *(f"{r.name:<40}{r.median / 1000:>12.1f}{r.p95 / 1000:>10.1f}" for r in results),
+        f"ratio (rules alone / checked through the API): {direct_result.median / checked.median:.2f}x (goal >= 0.8x)",
+        f"ratio (rules alone / uploaded, matched and stored): {direct_result.median / uploaded.median:.2f}x",
     ])  # fmt: skip

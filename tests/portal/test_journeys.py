@@ -23,6 +23,7 @@ from playwright.sync_api import FilePayload, Page, expect
 
 from tests.conftest import ApiFactory
 from tests.integration.test_demand_api import add_line, new_round
+from tests.integration.test_usage_api import demo_contracts
 from tests.portal.conftest import Shoot, SignIn
 from tests.support.einvoices import Line, ubl_invoice
 from tests.support.tenders import VENDORS, awarded, awarded_contract, draft_tender, evaluated, set_bids_due
@@ -529,3 +530,24 @@ def test_13_a_vendor_sends_an_e_invoice_and_the_citys_finance_approves_it(
         finance.get_by_test_id("invoice-downloads").get_by_role("link", name="CSV").nth(1).click()
     lines = Path(downloading.value.path()).read_text(encoding="utf-8-sig")
     assert number in lines and leitweg_id in lines and "Leitweg-ID" in lines.splitlines()[0]
+
+
+def test_14_a_member_citys_finance_reads_and_downloads_a_charge_of_the_lead_city(
+    sign_in: SignIn, api: ApiFactory
+) -> None:
+    """Ettlingen charges the video conference contract's cities a shared cost; Bruchsal's finance finds its XRechnung
+    on the finance page and downloads it."""
+    vc = demo_contracts(api)["VC-JITSI-SELFHOSTED"]
+    lead = api("ettlingen.lead")
+    cost = {"amount_cents": 60_000, "memo": "Schulung Videokonferenz", "cost_key_id": "equal"}
+    shared = lead.post(f"/contracts/{vc['id']}/shared-costs", json=cost)
+    assert shared.status_code == 201, shared.text
+    issued = lead.post(f"/ledger/transactions/{shared.json()['transaction']['id']}/charge-invoices")
+    assert issued.status_code == 201, issued.text
+    charge = next(c for c in issued.json()["data"] if c["buyer_city_id"] == "bruchsal")
+    finance = sign_in("bruchsal.finance", "/finance")
+    row = finance.get_by_test_id("charges").get_by_role("row").filter(has_text=charge["number"])
+    expect(row).to_contain_text(charge["leitweg_id"])
+    with finance.expect_download() as downloading:
+        row.get_by_role("link", name="XML").click()
+    assert charge["leitweg_id"] in Path(downloading.value.path()).read_text(encoding="utf-8")

@@ -105,6 +105,7 @@ REPLIES: list[tuple[type[Message], Callable[[Any], Any], Callable[[Any], Message
     (contracts_pb.InvoiceLinesExport, invoices.invoice_lines_from_proto, invoices.invoice_lines_to_proto),
     (contracts_pb.ChargeVatSetting, invoices.charge_vat_from_proto, invoices.charge_vat_to_proto),
     (contracts_pb.ListInvoicesResponse, invoices.invoices_page_from_proto, invoices.invoices_page_to_proto),
+    (contracts_pb.InvoiceCheck, invoices.invoice_check_from_proto, invoices.invoice_check_to_proto),
     (contracts_pb.ChargeInvoices, invoices.charges_from_proto, invoices.charges_to_proto),
     (contracts_pb.ListChargeInvoicesResponse, invoices.charges_page_from_proto, invoices.charges_page_to_proto),
 ]

@@ -109,6 +109,7 @@ __all__ = [
     "InformationNotice",
     "InformationNoticeLot",
     "Invoice",
+    "InvoiceCheck",
     "InvoiceFinding",
     "InvoiceLine",
     "InvoiceLineRow",
@@ -310,6 +311,7 @@ from civicpool_client.models.import_result import ImportResult as ImportResult
 from civicpool_client.models.information_notice import InformationNotice as InformationNotice
 from civicpool_client.models.information_notice_lot import InformationNoticeLot as InformationNoticeLot
 from civicpool_client.models.invoice import Invoice as Invoice
+from civicpool_client.models.invoice_check import InvoiceCheck as InvoiceCheck
 from civicpool_client.models.invoice_finding import InvoiceFinding as InvoiceFinding
 from civicpool_client.models.invoice_line import InvoiceLine as InvoiceLine
 from civicpool_client.models.invoice_line_row import InvoiceLineRow as InvoiceLineRow

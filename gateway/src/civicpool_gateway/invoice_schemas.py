@@ -83,6 +83,19 @@ class Invoice(BaseModel):
     replayed: bool = Field(description="Answered from an earlier request with the same Idempotency-Key")
 
 
+class InvoiceCheck(BaseModel):
+    """What the official rules say of a file, nothing kept."""
+
+    accepted: bool = Field(description="The official rules accept it (and civicpool's Leitweg-ID rule)")
+    sha256: str
+    format: str = Field(description='xml | pdf ("" when it could not be read)')
+    syntax: str = Field(description="UBL | CII")
+    scenario: str = Field(description="KoSIT's scenario that applied")
+    number: str = Field(description="BT-1")
+    findings: list[InvoiceFinding]
+    problem: str = Field(description="Why it is no invoice one may read, or why no rules applied")
+
+
 class InvoiceListParams(ListParams):
     city_id: str | None = Field(None, max_length=40)
     vendor_id: str | None = Field(None, max_length=40)

@@ -1,4 +1,5 @@
-"""Finance: allocations and costs per contract, the statement of a period, budget against actual, renewals."""
+"""Finance: allocations and costs per contract, the statement of a period, budget against actual, renewals, and the
+charges between member cities."""
 
 from __future__ import annotations
 
@@ -13,7 +14,16 @@ from fastapi.responses import HTMLResponse, Response
 
 from civicpool_portal.forms import Text, idempotency, parse_euros, whole
 from civicpool_portal.i18n import DATE_REFUSED, parse_day
-from civicpool_portal.page_request import ApiError, FormPortalDep, NoAccess, Portal, PortalDep, back_to, download
+from civicpool_portal.page_request import (
+    ApiError,
+    FormPortalDep,
+    NoAccess,
+    Portal,
+    PortalDep,
+    api_file,
+    back_to,
+    download,
+)
 
 router = APIRouter(prefix="/finance")
 FINANCE_ROLES = (Role.FINANCE, Role.NETWORK_ADMIN)
@@ -63,6 +73,7 @@ async def finance(
     budget = await portal.get("/reports/budget", year=year)
     budgets = {(b["city_id"], b["year"]): b for b in await portal.get("/budgets", year=year)}
     renewals = await portal.get("/reports/renewals", days=RENEWAL_DAYS)
+    charges = await portal.get("/charge-invoices", limit=50)
     return await portal.page(
         "finance.html",
         use=use["rows"],
@@ -72,6 +83,7 @@ async def finance(
         budgets=budgets,
         renewals=renewals["contracts"],
         renewal_days=RENEWAL_DAYS,
+        charges=charges["data"],
         shown=city,  # the city shown; `city()` names any city
         period={"from": first, "to": last},
         year=year,
@@ -103,6 +115,13 @@ async def download_report(
         params["days"] = str(RENEWAL_DAYS)
     name = "-".join(part for part in (report, params.get("city"), params.get("from"), params.get("to")) if part)
     return download(await portal.call("GET", REPORTS[report], params=params), f"{name}.{file_format}")
+
+
+@router.get("/charges/{charge_id}.xml")
+async def charge_document(portal: PortalDep, charge_id: str) -> Response:
+    """A charge's XRechnung as issued (the API decides who may read it)."""
+    portal.require(*FINANCE_ROLES)
+    return await api_file(portal, f"/charge-invoices/{charge_id}/document")
 
 
 @router.post("/budgets")

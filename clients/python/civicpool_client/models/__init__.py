@@ -85,6 +85,7 @@ from civicpool_client.models.import_result import ImportResult
 from civicpool_client.models.information_notice import InformationNotice
 from civicpool_client.models.information_notice_lot import InformationNoticeLot
 from civicpool_client.models.invoice import Invoice
+from civicpool_client.models.invoice_check import InvoiceCheck
 from civicpool_client.models.invoice_finding import InvoiceFinding
 from civicpool_client.models.invoice_line import InvoiceLine
 from civicpool_client.models.invoice_line_row import InvoiceLineRow

@@ -50,6 +50,7 @@ from civicpool_gateway.invoice_schemas import (
     ChargeVatBody,
     ChargeVatSetting,
     Invoice,
+    InvoiceCheck,
     InvoiceLinesExport,
     InvoiceListParams,
     InvoiceReport,
@@ -184,6 +185,10 @@ class ContractsClient(ServiceClient):
     async def upload_invoice(self, file_name: str, content: bytes, idempotency_key: str | None, token: str) -> Invoice:
         request = pb.UploadInvoiceRequest(file_name=file_name, content=content, idempotency_key=idempotency_key or "")
         return invoices.invoice_from_proto(await self._call(self._stub.UploadInvoice, request, token))
+
+    async def check_invoice(self, file_name: str, content: bytes, token: str) -> InvoiceCheck:
+        request = pb.UploadInvoiceRequest(file_name=file_name, content=content)
+        return invoices.invoice_check_from_proto(await self._call(self._stub.CheckInvoice, request, token))
 
     async def list_invoices(self, params: InvoiceListParams, token: str) -> Page[Invoice]:
         request = invoices.invoices_query_to_proto(params)

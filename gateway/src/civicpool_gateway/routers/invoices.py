@@ -5,10 +5,9 @@ against contracts and call-offs, and the city's finance approves (four eyes) or 
 # No `from __future__ import annotations`: FastAPI reads the route signatures at runtime.
 
 import base64
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol
 from urllib.parse import quote
 
-from civicpool.contracts.v1.contracts_pb2 import InvoiceDocument
 from civicpool_common.messages import N_, Text
 from civicpool_common.reasons import Reason
 from civicpool_common.vocabulary import InvoiceStatus
@@ -24,6 +23,7 @@ from civicpool_gateway.invoice_schemas import (
     ChargeVatBody,
     ChargeVatSetting,
     Invoice,
+    InvoiceCheck,
     InvoiceListParams,
     RejectionBody,
 )
@@ -34,7 +34,7 @@ from civicpool_gateway.schemas import Page, ResourceId
 router = APIRouter(tags=["invoices"])
 # The service keeps a file up to 10 MiB and records a larger one by its hash; beyond this the body is refused here.
 MAX_INVOICE_BODY_BYTES = 24 * 1024 * 1024
-INVOICES_PATH = r"/api/v1/invoices"
+INVOICES_PATH = r"/api/v1/invoices(/check)?"  # an upload, and a check of the same file
 TOO_LARGE = Text(N_("the file is larger than {limit} MB, more than any invoice may have"), limit=24)
 WHO_SEES = (
     "A vendor sees its own invoices, a city's finance its city's, the network's finance and admins all; anyone "
@@ -70,6 +70,19 @@ async def upload_invoice(
     return invoice
 
 
+@router.post("/invoices/check", summary="Check an e-invoice by the official rules, nothing kept",
+             response_model=InvoiceCheck,
+             description="The same file as for an upload (a multipart form with `file`), read and checked by the same "
+             "official rules, and nothing kept: send it when `accepted`. A file that is no invoice one may read is "
+             "answered the same way, with `problem` saying why. Who may upload may check. Matching against the "
+             "contract and call-offs needs the upload.")  # fmt: skip
+async def check_invoice(file: Annotated[UploadFile, File()], caller: CallerDep, services: ClientsDep) -> InvoiceCheck:
+    content = await file.read(MAX_INVOICE_BODY_BYTES + 1)
+    if len(content) > MAX_INVOICE_BODY_BYTES:
+        raise Problem(Reason.PAYLOAD_TOO_LARGE, TOO_LARGE)
+    return await services.contracts.check_invoice(file.filename or "", content, caller.token)
+
+
 @router.get("/invoices", summary="List e-invoices", response_model=Page[Invoice],
             description="Newest first. " + WHO_SEES)  # fmt: skip
 async def list_invoices(
@@ -94,7 +107,16 @@ async def download_invoice(id: ResourceId, caller: CallerDep, services: ClientsD
     return _file(await services.contracts.invoice_document(id, caller.token))
 
 
-def _file(document: InvoiceDocument) -> Response:
+class StoredFile(Protocol):
+    """An invoice's file as the contracts client hands it over."""
+
+    file_name: str
+    media_type: str
+    sha256: str
+    content: bytes
+
+
+def _file(document: StoredFile) -> Response:
     """An invoice's file as a download, with its SHA-256 as ETag and digest."""
     digest = base64.b64encode(bytes.fromhex(document.sha256)).decode()
     return Response(document.content, media_type=document.media_type, headers={

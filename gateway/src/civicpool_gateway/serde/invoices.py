@@ -15,6 +15,7 @@ from civicpool_gateway.invoice_schemas import (
     ChargeVatBody,
     ChargeVatSetting,
     Invoice,
+    InvoiceCheck,
     InvoiceFinding,
     InvoiceLine,
     InvoiceLineRow,
@@ -55,8 +56,7 @@ def invoice_from_proto(message: pb.Invoice) -> Invoice:
         lines=[InvoiceLine(line_id=line.line_id, seller_item_id=line.seller_item_id, name=line.name,
                            quantity=line.quantity, unit_price_cents=line.unit_price_cents, net_cents=line.net_cents,
                            vat_rate_bps=line.vat_rate_bps) for line in message.lines],
-        findings=[InvoiceFinding(rule_id=f.rule_id, severity=f.severity, location=f.location, text=f.text,
-                                 rules=f.rules) for f in message.findings],
+        findings=[finding_from_proto(f) for f in message.findings],
         mismatches=[InvoiceMismatch(line_id=m.line_id, term=m.term, expected=m.expected, invoiced=m.invoiced,
                                     difference_cents=m.difference_cents, message=m.message)
                     for m in message.mismatches],
@@ -77,7 +77,7 @@ def invoice_to_proto(invoice: Invoice) -> pb.Invoice:
         order_reference=invoice.order_reference, currency=invoice.currency, net_cents=invoice.net_cents,
         tax_cents=invoice.tax_cents, gross_cents=invoice.gross_cents,
         lines=[pb.InvoiceLine(**line.model_dump()) for line in invoice.lines],
-        findings=[pb.InvoiceFinding(**finding.model_dump()) for finding in invoice.findings],
+        findings=[finding_to_proto(finding) for finding in invoice.findings],
         mismatches=[pb.InvoiceMismatch(**mismatch.model_dump()) for mismatch in invoice.mismatches],
         problem=invoice.problem, duplicate_of=invoice.duplicate_of, uploaded_by=invoice.uploaded_by,
         uploaded_at=to_timestamp(invoice.uploaded_at), decided_by=invoice.decided_by,
@@ -273,3 +273,27 @@ def charges_page_from_proto(reply: pb.ListChargeInvoicesResponse) -> Page[Charge
 def charges_page_to_proto(page: Page[ChargeInvoice]) -> pb.ListChargeInvoicesResponse:
     return pb.ListChargeInvoicesResponse(invoices=[charge_to_proto(c) for c in page.data],
                                          next_cursor=page.next_cursor or "")  # fmt: skip
+
+
+def invoice_check_from_proto(message: pb.InvoiceCheck) -> InvoiceCheck:
+    return InvoiceCheck(
+        accepted=message.accepted, sha256=message.sha256, format=message.format, syntax=message.syntax,
+        scenario=message.scenario, number=message.number, findings=[finding_from_proto(f) for f in message.findings],
+        problem=message.problem,
+    )  # fmt: skip
+
+
+def invoice_check_to_proto(check: InvoiceCheck) -> pb.InvoiceCheck:
+    return pb.InvoiceCheck(
+        accepted=check.accepted, sha256=check.sha256, format=check.format, syntax=check.syntax,
+        scenario=check.scenario, number=check.number, findings=[finding_to_proto(f) for f in check.findings],
+        problem=check.problem,
+    )  # fmt: skip
+
+
+def finding_from_proto(f: pb.InvoiceFinding) -> InvoiceFinding:
+    return InvoiceFinding(rule_id=f.rule_id, severity=f.severity, location=f.location, text=f.text, rules=f.rules)
+
+
+def finding_to_proto(finding: InvoiceFinding) -> pb.InvoiceFinding:
+    return pb.InvoiceFinding(**finding.model_dump())

@@ -1,10 +1,11 @@
 """Reference numbers people read and say: `ETT-2026-007`, besides the id that stays the API's key.
 
-A number is `<PREFIX>-<YEAR>-<NNN>`: the city's three-letter prefix (the lead city for a tender or a
-contract, the calling city for a call-off), the Europe/Berlin year of creation, and a sequence number
-(three digits at least, more when a year has more than 999). Each kind of record has its own sequence per
-prefix and year (`tender`, `contract`, `call_off`), so the numbers of one kind run 001, 002, 003 without a
-gap; the kind is always said beside the number ("Vertrag ETT-2026-003", "Abruf BRU-2026-012"). A tender
+A number is `<PREFIX>-<YEAR>-<NNN>`: the city's three-letter prefix (the lead city for a tender, a contract
+or a charge to the members, the calling city for a call-off), the Europe/Berlin year of creation, and a sequence
+number (three digits at least, more when a year has more than 999). Each kind of record has its own sequence per
+prefix and year (`tender`, `contract`, `call_off`, `charge`), so the numbers of one kind run 001, 002, 003 without
+a gap; the kind is always said beside the number ("Vertrag ETT-2026-003", "Abruf BRU-2026-012",
+"Umlagerechnung ETT-2026-001"). A tender
 and a contract may therefore carry the same digits: they live in two services' databases, and one
 sequence across both would need a call from one service into the other inside a transaction.
 

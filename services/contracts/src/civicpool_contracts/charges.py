@@ -20,10 +20,11 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import hashlib
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from civicpool_common import numbering
+from civicpool_common import notify, numbering
 from civicpool_common.auth import Principal, Role
 from civicpool_common.database import integrity_violation, utc_now
 from civicpool_common.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
@@ -41,8 +42,16 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionm
 from civicpool_contracts import access, idempotency, repository, rules
 from civicpool_contracts.clients import ChargeCatalog, ChargeParty
 from civicpool_contracts.invoice_reading import shared_validator
-from civicpool_contracts.models import ChargeInvoice, Contract, LedgerEntry, LedgerTransaction, ReferenceCounters
+from civicpool_contracts.models import (
+    ChargeInvoice,
+    Contract,
+    LedgerEntry,
+    LedgerTransaction,
+    NotificationOrder,
+    ReferenceCounters,
+)
 
+log = logging.getLogger(__name__)
 DEFAULT_PAYMENT_DAYS, MIN_PAYMENT_DAYS, MAX_PAYMENT_DAYS = 30, 7, 90
 CHARGE_ITEM_ID = "UMLAGE"  # BT-155 of a charge's line
 ISSUERS = (Role.PROCUREMENT_LEAD, Role.FINANCE)
@@ -111,8 +120,9 @@ class ChargeService:
                 number = await numbering.next_reference(connection, ReferenceCounters, "charge", seller.city_id, now)
                 content = ubl_invoice(_draft(number, seller, buyers[city_id], part, terms))
                 report = await asyncio.to_thread(shared_validator().validate, content)
-                if not report.accepted:  # civicpool's own writing: a defect, refused whole and logged with the rules
+                if not report.accepted:  # civicpool's own writing: a defect, so the whole issue is refused
                     failed = sorted({f.rule_id for f in report.findings if f.severity in ("fatal", "error")})
+                    log.error("charge %s to %s fails the official rules: %s", number, city_id, failed)
                     raise FailedPrecondition(Text(
                         "the charge to {city} fails the official rules ({rules}): nothing was issued",
                         city=city_id, rules=", ".join(failed) or report.scenario or "?"))  # fmt: skip
@@ -125,10 +135,11 @@ class ChargeService:
                     legal_note=tax.note, sha256=hashlib.sha256(content).hexdigest(), content=content,
                     vat_transaction_id="", issued_by=principal.username, issued_at=now,
                 ))  # fmt: skip
-            vat = await _post_vat(connection, principal, operation_id, contract, shared.memo, charges)
+            vat = await _post_vat(connection, principal, operation_id, contract, charges)
             for charge in charges:
                 charge.vat_transaction_id = vat
             session.add_all(charges)
+            session.add_all([_mail(charge, seller.name, shared.memo) for charge in charges])
             return charges
 
         try:
@@ -234,7 +245,7 @@ def _draft(number: str, seller: ChargeParty, buyer: ChargeParty, part_cents: int
 
 
 async def _post_vat(
-    connection: AsyncConnection, principal: Principal, operation_id: str, contract: Contract, memo: str,
+    connection: AsyncConnection, principal: Principal, operation_id: str, contract: Contract,
     charges: Sequence[ChargeInvoice],
 ) -> str:  # fmt: skip
     """The VAT the charges bear, posted once: each member owes it, the lead city owes it its tax office. "" when the
@@ -254,6 +265,17 @@ async def _post_vat(
                for name, cents in sorted(amounts.items())]  # fmt: skip
     await repository.insert_rows(connection, [transaction], entries)
     return transaction.id
+
+
+def _mail(charge: ChargeInvoice, seller: str, memo: str) -> NotificationOrder:
+    """The member city's finance hears of the charge (the portal's finance page lists it)."""
+    values = {"number": charge.number, "seller": seller, "memo": memo[:200], "leitweg_id": charge.leitweg_id,
+              "due_date": charge.due_date.isoformat(), "path": "finance#charges"}  # fmt: skip
+    finance = notify.audience(role=Role.FINANCE.value, city_id=charge.buyer_city_id)
+    order: NotificationOrder = notify.outbox_row(
+        NotificationOrder, f"contracts/charge/{charge.id}/charge_issued", "charge_issued", [finance], values
+    )
+    return order
 
 
 def _visible(principal: Principal, query: Select[ChargeInvoice]) -> Select[ChargeInvoice]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
@@ -41,6 +42,7 @@ from civicpool_contracts.charges import ChargeService
 from civicpool_contracts.clients import GrpcCatalog, GrpcDemandRounds
 from civicpool_contracts.competitions import CompetitionService, CompetitionView
 from civicpool_contracts.config import ContractsSettings
+from civicpool_contracts.invoice_reading import problem_text
 from civicpool_contracts.invoice_reports import InvoiceReports
 from civicpool_contracts.invoices import InvoiceService, InvoiceView
 from civicpool_contracts.models import (
@@ -325,6 +327,17 @@ class ContractsServicer(contracts_pb2_grpc.ContractsServiceServicer):
             current_principal(), request.file_name, request.content, key=request.idempotency_key
         )
         return invoice_to_proto(view)
+
+    async def CheckInvoice(self, request: pb.UploadInvoiceRequest, context: Context) -> pb.InvoiceCheck:
+        digest, reading = await self._invoices.check(current_principal(), request.content)
+        report, problem = reading.report, problem_text(reading.problem)
+        return pb.InvoiceCheck(
+            accepted=reading.status is None, sha256=digest, format=reading.format,
+            syntax=report.syntax if report else "", scenario=report.scenario if report else "",
+            number=reading.data.number if reading.data else "",
+            findings=[pb.InvoiceFinding(**dataclasses.asdict(f)) for f in report.findings] if report else [],
+            problem=problem.render(messages.current_language.get()) if problem else "",
+        )  # fmt: skip
 
     async def ListInvoices(self, request: pb.ListInvoicesRequest, context: Context) -> pb.ListInvoicesResponse:
         status = from_proto(request.status, pb.InvoiceStatus, InvoiceStatus) or ""

@@ -234,6 +234,12 @@ class InvoiceService:
 
     # -- reading -------------------------------------------------------------------------------
 
+    async def check(self, principal: Principal, content: bytes) -> tuple[str, Reading]:
+        """An upload's reading and official rules, and nothing kept (who may upload may check): its SHA-256 and
+        what was read."""
+        _uploader(principal)
+        return hashlib.sha256(content).hexdigest(), await asyncio.to_thread(read, content)
+
     async def get(self, principal: Principal, invoice_id: str) -> InvoiceView:
         return await self._view(invoice_id, principal=principal)
 

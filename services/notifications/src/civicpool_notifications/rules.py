@@ -51,8 +51,13 @@ KIND_LABELS: dict[str, str] = {
     "mini_competition_decided": N_("A mini-competition I offered in or my city invited is decided"),
     "invoice_outcome": N_("What became of an e-invoice my company sent: refused, differing, approved or rejected"),
     "invoice_waiting": N_("An e-invoice to my city waits for a decision"),
+    "charge_issued": N_("The lead city charges my city its part of a shared cost"),
 }
 KINDS = tuple(KIND_LABELS)
+
+_CHARGE_ISSUED = N_(
+    "{seller} charges your city its part of a shared cost ({memo}) with the XRechnung {number} to the Leitweg-ID {leitweg_id}, due on {due_date}."  # noqa: E501
+)
 
 _DOCUMENT_CHANGED = N_(
     'the document "{document_title}" of the tender "{tender_title}" has changed (version {version}). Read it before you bid, or check the bid you sent.'  # noqa: E501
@@ -299,6 +304,13 @@ TEMPLATES: dict[tuple[str, str], Template] = {
         (
             _INVOICE_MISMATCHED_WAITING,
             N_("Read the differences: {link}"),
+        ),
+    ),
+    ("charge_issued", ""): Template(
+        N_("Charge {number} from {seller}"),
+        (
+            _CHARGE_ISSUED,
+            N_("Read it and download the XRechnung: {link}"),
         ),
     ),
     ("renewal_notice", ""): Template(

@@ -2316,6 +2316,53 @@ class UploadInvoiceRequest(_message.Message):
 Global___UploadInvoiceRequest: _TypeAlias = UploadInvoiceRequest  # noqa: Y015
 
 @_typing.final
+class InvoiceCheck(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ACCEPTED_FIELD_NUMBER: _builtins.int
+    SHA256_FIELD_NUMBER: _builtins.int
+    FORMAT_FIELD_NUMBER: _builtins.int
+    SYNTAX_FIELD_NUMBER: _builtins.int
+    SCENARIO_FIELD_NUMBER: _builtins.int
+    NUMBER_FIELD_NUMBER: _builtins.int
+    FINDINGS_FIELD_NUMBER: _builtins.int
+    PROBLEM_FIELD_NUMBER: _builtins.int
+    accepted: _builtins.bool
+    """the official rules accept it (and civicpool's Leitweg-ID rule)"""
+    sha256: _builtins.str
+    format: _builtins.str
+    """xml | pdf ("" when it could not be read)"""
+    syntax: _builtins.str
+    """UBL | CII"""
+    scenario: _builtins.str
+    """KoSIT's scenario that applied"""
+    number: _builtins.str
+    """BT-1"""
+    problem: _builtins.str
+    """why it is no invoice one may read, or why no rules applied, in the caller's language"""
+    @_builtins.property
+    def findings(self) -> _containers.RepeatedCompositeFieldContainer[Global___InvoiceFinding]: ...
+    def __init__(
+        self,
+        *,
+        accepted: _builtins.bool = ...,
+        sha256: _builtins.str = ...,
+        format: _builtins.str = ...,
+        syntax: _builtins.str = ...,
+        scenario: _builtins.str = ...,
+        number: _builtins.str = ...,
+        findings: _abc.Iterable[Global___InvoiceFinding] | None = ...,
+        problem: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["accepted", b"accepted", "findings", b"findings", "format", b"format", "number", b"number", "problem", b"problem", "scenario", b"scenario", "sha256", b"sha256", "syntax", b"syntax"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___InvoiceCheck: _TypeAlias = InvoiceCheck  # noqa: Y015
+
+@_typing.final
 class InvoiceFinding(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 

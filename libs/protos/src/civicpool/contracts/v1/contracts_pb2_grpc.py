@@ -184,6 +184,11 @@ class ContractsServiceStub:
                 request_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.UploadInvoiceRequest.SerializeToString,
                 response_deserializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.Invoice.FromString,
                 _registered_method=True)
+        self.CheckInvoice = channel.unary_unary(
+                '/civicpool.contracts.v1.ContractsService/CheckInvoice',
+                request_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.UploadInvoiceRequest.SerializeToString,
+                response_deserializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.InvoiceCheck.FromString,
+                _registered_method=True)
         self.ListInvoices = channel.unary_unary(
                 '/civicpool.contracts.v1.ContractsService/ListInvoices',
                 request_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.ListInvoicesRequest.SerializeToString,
@@ -463,6 +468,14 @@ class ContractsServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CheckInvoice(self, request, context):
+        """The same reading and official rules as an upload, and nothing kept: a vendor checks an invoice before sending
+        it, a city's finance one it received elsewhere. Matching needs an upload.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ListInvoices(self, request, context):
         """The vendor its own; a city's finance its city's; the network's finance and admins all.
         """
@@ -712,6 +725,11 @@ def add_ContractsServiceServicer_to_server(servicer, server):
                     servicer.UploadInvoice,
                     request_deserializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.UploadInvoiceRequest.FromString,
                     response_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.Invoice.SerializeToString,
+            ),
+            'CheckInvoice': grpc.unary_unary_rpc_method_handler(
+                    servicer.CheckInvoice,
+                    request_deserializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.UploadInvoiceRequest.FromString,
+                    response_serializer=civicpool_dot_contracts_dot_v1_dot_contracts__pb2.InvoiceCheck.SerializeToString,
             ),
             'ListInvoices': grpc.unary_unary_rpc_method_handler(
                     servicer.ListInvoices,
@@ -1572,6 +1590,33 @@ class ContractsService:
             '/civicpool.contracts.v1.ContractsService/UploadInvoice',
             civicpool_dot_contracts_dot_v1_dot_contracts__pb2.UploadInvoiceRequest.SerializeToString,
             civicpool_dot_contracts_dot_v1_dot_contracts__pb2.Invoice.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CheckInvoice(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/civicpool.contracts.v1.ContractsService/CheckInvoice',
+            civicpool_dot_contracts_dot_v1_dot_contracts__pb2.UploadInvoiceRequest.SerializeToString,
+            civicpool_dot_contracts_dot_v1_dot_contracts__pb2.InvoiceCheck.FromString,
             options,
             channel_credentials,
             insecure,

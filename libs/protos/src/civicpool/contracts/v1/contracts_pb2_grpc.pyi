@@ -99,6 +99,10 @@ class ContractsServiceStub:
     the answer's status says what became of it: refused (no invoice one may read), invalid (the official
     rules), duplicate, mismatched or matched (against the contract and the city's call-offs).
     """
+    CheckInvoice: _grpc.UnaryUnaryMultiCallable[_contracts_pb2.UploadInvoiceRequest, _contracts_pb2.InvoiceCheck]
+    """The same reading and official rules as an upload, and nothing kept: a vendor checks an invoice before sending
+    it, a city's finance one it received elsewhere. Matching needs an upload.
+    """
     ListInvoices: _grpc.UnaryUnaryMultiCallable[_contracts_pb2.ListInvoicesRequest, _contracts_pb2.ListInvoicesResponse]
     """The vendor its own; a city's finance its city's; the network's finance and admins all."""
     GetInvoice: _grpc.UnaryUnaryMultiCallable[_contracts_pb2.GetInvoiceRequest, _contracts_pb2.Invoice]
@@ -207,6 +211,10 @@ class ContractsServiceAsyncStub(ContractsServiceStub):
     elsewhere: XRechnung (UBL or CII) or a ZUGFeRD/Factur-X PDF. Every upload is kept with its SHA-256;
     the answer's status says what became of it: refused (no invoice one may read), invalid (the official
     rules), duplicate, mismatched or matched (against the contract and the city's call-offs).
+    """
+    CheckInvoice: _aio.UnaryUnaryMultiCallable[_contracts_pb2.UploadInvoiceRequest, _contracts_pb2.InvoiceCheck]  # type: ignore[assignment]
+    """The same reading and official rules as an upload, and nothing kept: a vendor checks an invoice before sending
+    it, a city's finance one it received elsewhere. Matching needs an upload.
     """
     ListInvoices: _aio.UnaryUnaryMultiCallable[_contracts_pb2.ListInvoicesRequest, _contracts_pb2.ListInvoicesResponse]  # type: ignore[assignment]
     """The vendor its own; a city's finance its city's; the network's finance and admins all."""
@@ -487,6 +495,16 @@ class ContractsServiceServicer(metaclass=_abc_1.ABCMeta):
         elsewhere: XRechnung (UBL or CII) or a ZUGFeRD/Factur-X PDF. Every upload is kept with its SHA-256;
         the answer's status says what became of it: refused (no invoice one may read), invalid (the official
         rules), duplicate, mismatched or matched (against the contract and the city's call-offs).
+        """
+
+    @_abc_1.abstractmethod
+    def CheckInvoice(
+        self,
+        request: _contracts_pb2.UploadInvoiceRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_contracts_pb2.InvoiceCheck, _abc.Awaitable[_contracts_pb2.InvoiceCheck]]:
+        """The same reading and official rules as an upload, and nothing kept: a vendor checks an invoice before sending
+        it, a city's finance one it received elsewhere. Matching needs an upload.
         """
 
     @_abc_1.abstractmethod
