@@ -193,11 +193,22 @@ def test_the_network_sets_how_cities_charge_each_other_vat(api: ApiFactory) -> N
     assert set_.status_code == 200 and set_.json()["set_by"] == "network.admin", set_.text
 
 
+def charged(api: ApiFactory, contract: dict[str, Any], memo: str) -> dict[str, dict[str, Any]]:
+    """The charges of a new shared cost of the contract (Ettlingen leads; equal parts), by the city charged."""
+    lead = api("ettlingen.lead")
+    cost = {"amount_cents": 60_000, "memo": memo, "cost_key_id": "equal"}
+    shared = lead.post(f"/contracts/{contract['id']}/shared-costs", json=cost)
+    assert shared.status_code == 201, shared.text
+    issued = lead.post(f"/ledger/transactions/{shared.json()['transaction']['id']}/charge-invoices")
+    assert issued.status_code == 201, issued.text
+    return {charge["buyer_city_id"]: charge for charge in issued.json()["data"]}
+
+
 def test_the_lead_city_charges_each_member_its_part_of_a_shared_cost(api: ApiFactory) -> None:
     vc = demo_contracts(api)["VC-JITSI-SELFHOSTED"]  # Rastatt, no party to it, reads its postings elsewhere
     members = sorted({q["city_id"] for q in vc["quotas"]} - {"ettlingen"})
     lead = api("ettlingen.lead")
-    cost = {"amount_cents": 45_000, "memo": "Einrichtung VPN-Gateway", "cost_key_id": "equal"}
+    cost = {"amount_cents": 45_000, "memo": "Einrichtung Videokonferenz", "cost_key_id": "equal"}
     shared = lead.post(f"/contracts/{vc['id']}/shared-costs", json=cost)
     assert shared.status_code == 201, shared.text
     path = f"/ledger/transactions/{shared.json()['transaction']['id']}/charge-invoices"

@@ -43,6 +43,7 @@ from civicpool_common.methods import full_service_name, internal_methods
 from civicpool_common.service_identity import SERVICE_TOKEN_METADATA, SERVICES
 
 from tests.conftest import PROBLEM, ApiFactory
+from tests.integration.test_invoices_api import charged
 from tests.support.einvoices import Line, ubl_invoice
 from tests.support.openapi import committed_openapi
 from tests.support.tenders import BERLIN, awarded
@@ -332,7 +333,7 @@ def world(api: ApiFactory) -> World:
     })  # fmt: skip
     assert invited.status_code == 201, invited.text
     invoice = _invoice_to_stutensee(api, vc)
-    charge = _charge_to_bretten(api, vc)
+    charge = charged(api, vc, "Isolation: Schulung")["bretten"]["id"]
 
     common = {
         "item": item["id"],
@@ -359,7 +360,7 @@ def world(api: ApiFactory) -> World:
         "framework": framework,  # Bruchsal's, with Schwarzwald and GlobalMeet
         "mini_competition": invited.json()["id"],
         "invoice": invoice,  # Schwarzwald's, to Stutensee
-        "charge": charge,  # Ettlingen's, to Bretten
+        "charge": charge,  # Ettlingen's, to Bretten, for its part of a shared cost of a contract Bühl is no party to
     }
     city_world = {**common, "round": open_round["id"], "round_version": open_round["version"]}
     vendor_world = {
@@ -401,17 +402,6 @@ def _invoice_to_stutensee(api: ApiFactory, contract: dict[str, Any]) -> str:
     sent = api("vendor.schwarzwald").post("/invoices", files={"file": ("rechnung.xml", content)})
     assert sent.status_code == 201, sent.text
     return str(sent.json()["id"])
-
-
-def _charge_to_bretten(api: ApiFactory, contract: dict[str, Any]) -> str:
-    """Ettlingen's charge to Bretten for its part of a shared cost of a contract Bühl is no party to."""
-    lead = api("ettlingen.lead")
-    cost = {"amount_cents": 90_000, "memo": "Isolation: Schulung", "cost_key_id": "equal"}
-    shared = lead.post(f"/contracts/{contract['id']}/shared-costs", json=cost)
-    assert shared.status_code == 201, shared.text
-    issued = lead.post(f"/ledger/transactions/{shared.json()['transaction']['id']}/charge-invoices")
-    assert issued.status_code == 201, issued.text
-    return str(next(c["id"] for c in issued.json()["data"] if c["buyer_city_id"] == "bretten"))
 
 
 def _question_of_schwarzwald(api: ApiFactory, item_id: str) -> str:

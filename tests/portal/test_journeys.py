@@ -23,6 +23,7 @@ from playwright.sync_api import FilePayload, Page, expect
 
 from tests.conftest import ApiFactory
 from tests.integration.test_demand_api import add_line, new_round
+from tests.integration.test_invoices_api import charged
 from tests.integration.test_usage_api import demo_contracts
 from tests.portal.conftest import Shoot, SignIn
 from tests.support.einvoices import Line, ubl_invoice
@@ -537,14 +538,7 @@ def test_14_a_member_citys_finance_reads_and_downloads_a_charge_of_the_lead_city
 ) -> None:
     """Ettlingen charges the video conference contract's cities a shared cost; Bruchsal's finance finds its XRechnung
     on the finance page and downloads it."""
-    vc = demo_contracts(api)["VC-JITSI-SELFHOSTED"]
-    lead = api("ettlingen.lead")
-    cost = {"amount_cents": 60_000, "memo": "Schulung Videokonferenz", "cost_key_id": "equal"}
-    shared = lead.post(f"/contracts/{vc['id']}/shared-costs", json=cost)
-    assert shared.status_code == 201, shared.text
-    issued = lead.post(f"/ledger/transactions/{shared.json()['transaction']['id']}/charge-invoices")
-    assert issued.status_code == 201, issued.text
-    charge = next(c for c in issued.json()["data"] if c["buyer_city_id"] == "bruchsal")
+    charge = charged(api, demo_contracts(api)["VC-JITSI-SELFHOSTED"], "Schulung Videokonferenz")["bruchsal"]
     finance = sign_in("bruchsal.finance", "/finance")
     row = finance.get_by_test_id("charges").get_by_role("row").filter(has_text=charge["number"])
     expect(row).to_contain_text(charge["leitweg_id"])
