@@ -38,6 +38,7 @@ from civicpool_einvoice.writing import Draft, Line, Party, ubl_invoice
 from sqlalchemy import Select, false, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
+from sqlalchemy.orm import undefer
 
 from civicpool_contracts import access, idempotency, repository, rules
 from civicpool_contracts.clients import ChargeCatalog, ChargeParty
@@ -168,10 +169,14 @@ class ChargeService:
             found = list((await session.scalars(query.order_by(ChargeInvoice.id.desc()).limit(window.fetch))).all())
         return window.close(found, lambda charge: charge.id)
 
-    async def get(self, principal: Principal, charge_id: str) -> ChargeInvoice:
+    async def get(self, principal: Principal, charge_id: str, *, with_document: bool = False) -> ChargeInvoice:
+        """The charge if the caller may see it (with its XRechnung when asked); NotFound, word for word as for a
+        missing one, otherwise."""
+        query = select(ChargeInvoice).where(ChargeInvoice.id == charge_id)
+        if with_document:
+            query = query.options(undefer(ChargeInvoice.content))
         async with self._sessions() as session:
-            charge = (await session.scalars(_visible(principal, select(ChargeInvoice).where(
-                ChargeInvoice.id == charge_id)))).first()  # fmt: skip
+            charge = (await session.scalars(_visible(principal, query))).first()
         if charge is None:
             raise NotFound(Text("charge invoice {id} does not exist", id=charge_id))
         return charge

@@ -389,7 +389,7 @@ class ContractsServicer(contracts_pb2_grpc.ContractsServiceServicer):
     async def GetChargeInvoiceDocument(
         self, request: pb.GetChargeInvoiceRequest, context: Context
     ) -> pb.InvoiceDocument:
-        charge = await self._charges.get(current_principal(), request.id)
+        charge = await self._charges.get(current_principal(), request.id, with_document=True)
         return pb.InvoiceDocument(file_name=f"{charge.number}.xml", media_type="application/xml",
                                   sha256=charge.sha256, content=charge.content)  # fmt: skip
 

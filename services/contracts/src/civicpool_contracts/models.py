@@ -560,7 +560,7 @@ class ChargeInvoice(Base):
     vat_rate_bps: Mapped[int] = mapped_column(Integer)
     legal_note: Mapped[str] = mapped_column(Text)
     sha256: Mapped[str] = mapped_column(String(64))
-    content: Mapped[bytes] = mapped_column(LargeBinary)  # the UBL XML as issued
+    content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)  # the UBL XML as issued, read for its download
     vat_transaction_id: Mapped[str] = mapped_column(String(36), default="")  # the VAT's posting, "" for none
     issued_by: Mapped[str] = mapped_column(String(255))
     issued_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
