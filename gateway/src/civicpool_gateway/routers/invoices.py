@@ -58,10 +58,9 @@ async def upload_invoice(
     file: Annotated[UploadFile, File()], caller: CallerDep, services: ClientsDep, response: Response,
     idempotency_key: IdempotencyKey = None,
 ) -> Invoice:  # fmt: skip
-    content = await file.read(MAX_INVOICE_BODY_BYTES + 1)
-    if len(content) > MAX_INVOICE_BODY_BYTES:
-        raise Problem(Reason.PAYLOAD_TOO_LARGE, TOO_LARGE)
-    invoice = await services.contracts.upload_invoice(file.filename or "", content, idempotency_key, caller.token)
+    invoice = await services.contracts.upload_invoice(
+        file.filename or "", await _content(file), idempotency_key, caller.token
+    )
     if invoice.status == InvoiceStatus.REFUSED:
         raise Problem(Reason.UNREADABLE_FILE, invoice.problem, extra={"invoice_id": invoice.id,
                                                                        "sha256": invoice.sha256})  # fmt: skip
@@ -77,10 +76,15 @@ async def upload_invoice(
              "answered the same way, with `problem` saying why. Who may upload may check. Matching against the "
              "contract and call-offs needs the upload.")  # fmt: skip
 async def check_invoice(file: Annotated[UploadFile, File()], caller: CallerDep, services: ClientsDep) -> InvoiceCheck:
+    return await services.contracts.check_invoice(file.filename or "", await _content(file), caller.token)
+
+
+async def _content(file: UploadFile) -> bytes:
+    """The uploaded file, refused (413) beyond what any invoice may have."""
     content = await file.read(MAX_INVOICE_BODY_BYTES + 1)
     if len(content) > MAX_INVOICE_BODY_BYTES:
         raise Problem(Reason.PAYLOAD_TOO_LARGE, TOO_LARGE)
-    return await services.contracts.check_invoice(file.filename or "", content, caller.token)
+    return content
 
 
 @router.get("/invoices", summary="List e-invoices", response_model=Page[Invoice],

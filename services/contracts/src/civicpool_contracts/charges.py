@@ -127,18 +127,19 @@ class ChargeService:
                     raise FailedPrecondition(Text(
                         "the charge to {city} fails the official rules ({rules}): nothing was issued",
                         city=city_id, rules=", ".join(failed) or report.scenario or "?"))  # fmt: skip
+                vat = vat_cents(part, tax.rate_bps)
                 charges.append(ChargeInvoice(
                     id=time_ordered_id(), number=number, transaction_id=transaction_id, contract_id=contract.id,
                     seller_city_id=seller.city_id, buyer_city_id=city_id, leitweg_id=buyers[city_id].leitweg_id,
                     issue_date=terms.issue_date, due_date=terms.due_date, net_cents=part,
-                    vat_cents=vat_cents(part, tax.rate_bps), gross_cents=part + vat_cents(part, tax.rate_bps),
+                    vat_cents=vat, gross_cents=part + vat,
                     vat_category="O" if tax.outside_scope else "S", vat_rate_bps=tax.rate_bps,
                     legal_note=tax.note, sha256=hashlib.sha256(content).hexdigest(), content=content,
                     vat_transaction_id="", issued_by=principal.username, issued_at=now,
                 ))  # fmt: skip
-            vat = await _post_vat(connection, principal, operation_id, contract, charges)
+            vat_posting = await _post_vat(connection, principal, operation_id, contract, charges)
             for charge in charges:
-                charge.vat_transaction_id = vat
+                charge.vat_transaction_id = vat_posting
             session.add_all(charges)
             session.add_all([_mail(charge, seller.name, shared.memo) for charge in charges])
             return charges
@@ -196,15 +197,16 @@ class _Terms:
 async def _visible_posting(
     session: AsyncSession, principal: Principal, transaction_id: str
 ) -> tuple[LedgerTransaction, Contract]:
-    """The posting and its contract if the caller may see the contract; NotFound, word for word as for a missing
-    posting, otherwise."""
+    """The posting and its contract if the caller may see the contract (access.visible_contract); NotFound, word for
+    word as for a missing posting, otherwise."""
+    missing = NotFound(Text("ledger transaction {id} does not exist", id=transaction_id))
     posting = await session.get(LedgerTransaction, transaction_id)
-    contract = await repository.get_contract(session, posting.contract_id) if posting and posting.contract_id else None
-    if posting is None or contract is None:
-        raise NotFound(Text("ledger transaction {id} does not exist", id=transaction_id))
-    quotas = (await repository.quotas_of(session, [contract.id])).get(contract.id, [])
-    if not access.may_see_contract(principal, contract, {q.city_id for q in quotas}):
-        raise NotFound(Text("ledger transaction {id} does not exist", id=transaction_id))
+    if posting is None or posting.contract_id is None:
+        raise missing
+    try:
+        contract, _ = await access.visible_contract(session, principal, posting.contract_id)
+    except NotFound:
+        raise missing from None
     return posting, contract
 
 

@@ -13,14 +13,12 @@ from typing import Any, cast
 
 import pandas as pd
 from civicpool_common.auth import Principal
-from civicpool_common.errors import InvalidArgument
-from civicpool_common.messages import Text
 from civicpool_common.timestamps import start_of_network_day
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from civicpool_contracts import invoice_matching, repository
 from civicpool_contracts.access import city_in_reach
-from civicpool_contracts.reports import LONGEST_PERIOD_DAYS
+from civicpool_contracts.reports import REPORT_TOO_LONG, network_period
 
 STATUS_COLUMNS = ["city_id", "status", "credit_note", "net_cents", "tax_cents", "gross_cents"]
 
@@ -81,7 +79,7 @@ class InvoiceReports:
     async def by_status(self, principal: Principal, city_id: str, start: dt.date, end: dt.date) -> list[StatusRow]:
         """Invoices uploaded in the period, per city and status: how many, and their amounts."""
         city_id = city_in_reach(principal, city_id)
-        since, until = _period(start, end)
+        since, until = network_period(start, end, REPORT_TOO_LONG)
         async with self._sessions() as session:
             rows = await repository.invoice_totals(session, city_id, since, until)
         frame = pd.DataFrame(rows, columns=STATUS_COLUMNS)
@@ -141,7 +139,7 @@ class InvoiceReports:
         """One row per line of each invoice approved in the period, with the Leitweg-ID, vendor, contract, net, VAT
         (the invoice's VAT of the line's rate, shared among its lines to the cent) and gross: for accounting."""
         city_id = city_in_reach(principal, city_id)
-        since, until = _period(start, end)
+        since, until = network_period(start, end, REPORT_TOO_LONG)
         async with self._sessions() as session:
             approved = await repository.approved_invoices(session, city_id, since, until)
             labels = await repository.contract_labels(session, {invoice.contract_id for invoice, _ in approved})
@@ -159,11 +157,3 @@ class InvoiceReports:
                     sign * line.net_cents, line.vat_rate_bps, sign * vat, sign * (line.net_cents + vat),
                 ))  # fmt: skip
         return rows
-
-
-def _period(start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.datetime]:
-    if end < start:
-        raise InvalidArgument.for_field("to", Text("must not lie before from"))
-    if (end - start).days > LONGEST_PERIOD_DAYS:
-        raise InvalidArgument.for_field("to", Text("a report covers at most three years"))
-    return start_of_network_day(start), start_of_network_day(end + dt.timedelta(days=1))

@@ -16,7 +16,7 @@ from civicpool_common import references
 from civicpool_common.auth import Principal, Role
 from civicpool_common.database import utc_now
 from civicpool_common.errors import InvalidArgument, NotFound, VersionConflict
-from civicpool_common.messages import Text
+from civicpool_common.messages import N_, Text
 from civicpool_common.references import Resolver
 from civicpool_common.timestamps import network_today, start_of_network_day
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -27,6 +27,18 @@ from civicpool_contracts.booking import Booking, bookings
 from civicpool_contracts.models import Budget, BudgetChange, Contract
 
 LONGEST_PERIOD_DAYS = 3 * 366 + 1
+STATEMENT_TOO_LONG = N_("a statement covers at most three years")
+REPORT_TOO_LONG = N_("a report covers at most three years")
+
+
+def network_period(start: dt.date, end: dt.date, too_long: str) -> tuple[dt.datetime, dt.datetime]:
+    """A report's period, whole days of the network (Europe/Berlin) with both ends included, as the UTC bounds
+    [since, until); `too_long` says why a period over three years is refused."""
+    if end < start:
+        raise InvalidArgument.for_field("to", Text("must not lie before from"))
+    if (end - start).days > LONGEST_PERIOD_DAYS:
+        raise InvalidArgument.for_field("to", Text(too_long))
+    return start_of_network_day(start), start_of_network_day(end + dt.timedelta(days=1))
 
 
 @dataclass(frozen=True)
@@ -110,13 +122,8 @@ class ReportService:
         city_id = city_in_reach(principal, city_id)
         if not city_id:
             raise InvalidArgument.for_field("city", Text("name the city whose statement you want"))
-        if end < start:
-            raise InvalidArgument.for_field("to", Text("must not lie before from"))
-        if (end - start).days > LONGEST_PERIOD_DAYS:
-            raise InvalidArgument.for_field("to", Text("a statement covers at most three years"))
+        since, until = network_period(start, end, STATEMENT_TOO_LONG)
         account = rules.city_account(city_id)
-        since = start_of_network_day(start)
-        until = start_of_network_day(end + dt.timedelta(days=1))
         async with self._sessions() as session:
             opening = await repository.balance_before(session, account, since)
             rows = await repository.statement_rows(session, account, since, until)
