@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import AsyncIterator
 
 import pytest
-from civicpool_catalog.service import CITIES, CatalogService
+from civicpool_catalog.service import CITIES, COST_KEYS, CatalogService
 from civicpool_cli import demo
 from civicpool_common.auth import Principal, Role
 from civicpool_common.database import create_engine, session_factory
@@ -53,3 +53,10 @@ async def add_member_cities(catalog: CatalogService) -> None:
     """The demo network's nine member cities: every city a write names must be an active member."""
     for city in demo.CITIES:
         await catalog.create(ADMIN, CITIES, demo.city_payload(city) | {"joined_on": dt.date(2020, 6, 1)})
+
+
+async def add_cost_keys(catalog: CatalogService) -> None:
+    """The demo network's cost-sharing keys (equal, population, usage, and the fixed LoRaWAN pilot's)."""
+    for key in demo.COST_KEYS:
+        shares = {share["city_id"]: share["basis_points"] for share in key.get("shares", [])}
+        await catalog.create(ADMIN, COST_KEYS, key | ({"shares": shares} if shares else {}))

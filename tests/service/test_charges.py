@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import pytest
-from civicpool_catalog.service import CITIES, COST_KEYS, CatalogService
+from civicpool_catalog.service import CITIES, CatalogService
 from civicpool_cli import demo
 from civicpool_common import leitweg
 from civicpool_common.database import create_engine, session_factory
@@ -30,7 +30,7 @@ from lxml import etree
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tests.service.conftest import ADMIN, LEAD, OTHER_LEAD, VENDOR, add_member_cities, city_it, finance
+from tests.service.conftest import ADMIN, LEAD, OTHER_LEAD, VENDOR, add_cost_keys, add_member_cities, city_it, finance
 from tests.support.contracts import awarded_contract, check_invariants, scalar
 from tests.support.databases import DatabaseFactory
 from tests.support.in_process import InProcessCatalog
@@ -61,9 +61,7 @@ class Charging:
 @pytest.fixture
 async def charging(databases: DatabaseFactory, catalog: CatalogService) -> AsyncIterator[Charging]:
     await add_member_cities(catalog)
-    for key in demo.COST_KEYS:
-        shares = {share["city_id"]: share["basis_points"] for share in key.get("shares", [])}
-        await catalog.create(ADMIN, COST_KEYS, key | ({"shares": shares} if shares else {}))
+    await add_cost_keys(catalog)
     engine = create_engine(databases.fresh("civicpool_contracts:migrations"))
     sessions, in_process = session_factory(engine), InProcessCatalog(catalog)
     contract_id = await awarded_contract(engine, "license", 100, QUOTAS)

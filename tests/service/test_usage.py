@@ -7,8 +7,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import pytest
-from civicpool_catalog.service import COST_KEYS, CatalogService
-from civicpool_cli import demo
+from civicpool_catalog.service import CatalogService
 from civicpool_common.database import create_engine, session_factory, utc_now
 from civicpool_common.errors import (
     AlreadyExists,
@@ -27,7 +26,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tests.service.conftest import ADMIN, LEAD, OTHER_LEAD, VENDOR, add_member_cities, city_it, finance
+from tests.service.conftest import ADMIN, LEAD, OTHER_LEAD, VENDOR, add_cost_keys, add_member_cities, city_it, finance
 from tests.support.contracts import PRICE, awarded_contract, check_invariants, scalar
 from tests.support.databases import DatabaseFactory
 from tests.support.in_process import InProcessCatalog
@@ -59,9 +58,7 @@ class Usage:
 async def usage(databases: DatabaseFactory, catalog: CatalogService) -> AsyncIterator[Usage]:
     """The contracts service's use cases on a fresh database; the real catalog (in-process) splits costs."""
     await add_member_cities(catalog)
-    for key in demo.COST_KEYS:
-        shares = {share["city_id"]: share["basis_points"] for share in key.get("shares", [])}
-        await catalog.create(ADMIN, COST_KEYS, key | ({"shares": shares} if shares else {}))
+    await add_cost_keys(catalog)
     engine = create_engine(databases.fresh("civicpool_contracts:migrations"))
     in_process = InProcessCatalog(catalog)
     yield Usage(UsageService(session_factory(engine), in_process), engine, in_process)
