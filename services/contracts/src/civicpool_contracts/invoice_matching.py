@@ -84,19 +84,13 @@ class Line:
 
 
 def cents(amount: Decimal | None) -> int | None:
-    """Whole cents, or None for a missing amount or one with fractions of a cent."""
-    if amount is None:
-        return None
-    scaled = amount * HUNDRED
-    return int(scaled) if scaled == scaled.to_integral_value() else None
+    """Whole hundredths: cents of an amount in euros, basis points of a rate in percent; None for a missing value or
+    one finer than that."""
+    return _whole(amount * HUNDRED) if amount is not None else None
 
 
 def _whole(value: Decimal | None) -> int | None:
     return int(value) if value is not None and value == value.to_integral_value() else None
-
-
-def _basis_points(rate: Decimal | None) -> int | None:
-    return _whole(rate * HUNDRED) if rate is not None else None
 
 
 def lines_of(data: InvoiceData) -> list[Line]:
@@ -105,7 +99,7 @@ def lines_of(data: InvoiceData) -> list[Line]:
 
 def _line(line: ReadLine) -> Line:
     return Line(line.line_id, line.seller_item_id, line.name, _whole(line.quantity), cents(line.unit_price),
-                cents(line.net_amount), _basis_points(line.vat_rate))  # fmt: skip
+                cents(line.net_amount), cents(line.vat_rate))  # fmt: skip
 
 
 def mismatches(data: InvoiceData, known: Known) -> list[Mismatch]:

@@ -24,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -444,8 +444,7 @@ def _for_reader(invoice: Invoice, principal: Principal | None) -> Invoice:
 
 def _record(invoice_id: str, principal: Principal, name: str, content: bytes, digest: str, reading: Reading) -> Invoice:
     data, report = reading.data, reading.report
-    findings = [{"rule_id": f.rule_id, "severity": f.severity, "location": f.location, "text": f.text,
-                 "rules": f.rules} for f in (report.findings if report else ())]  # fmt: skip
+    findings = [asdict(f) for f in (report.findings if report else ())]
     invoice = Invoice(
         id=invoice_id, status=(reading.status or InvoiceStatus.MATCHED).value, sha256=digest, file_name=name,
         size_bytes=len(content), format=reading.format, syntax=report.syntax if report else "",
