@@ -12,6 +12,7 @@ import grpc
 import pytest
 from civicpool.catalog.v1 import catalog_pb2 as pb
 from civicpool_common import observability
+from civicpool_common.catalog_replica import REVISION_METADATA
 from civicpool_common.errors import NotFound, VersionConflict, to_grpc_status
 from civicpool_common.reasons import REASONS
 from civicpool_common.timestamps import to_timestamp
@@ -28,24 +29,42 @@ ITEM = pb.Item(id="i1", sku="LAPTOP-14", name="Notebook", kind=pb.ITEM_KIND_HARD
                created_at=NOW, updated_at=NOW)  # fmt: skip
 
 
-class FakeRpc:
-    """A stub method: records each call, answers `reply` or raises `error`."""
+class FakeCall:
+    """What a stub method returns: awaited, the reply (or the error); then its trailing metadata."""
 
-    def __init__(self, reply: Message | None = None, error: Exception | None = None) -> None:
-        self.reply, self.error = reply, error
-        self.calls: list[tuple[Message, float, tuple[tuple[str, str], ...]]] = []
+    def __init__(self, reply: Message | None, error: Exception | None, trailers: tuple[tuple[str, str], ...]) -> None:
+        self.reply, self.error, self.trailers = reply, error, trailers
 
-    async def __call__(
-        self,
-        request: Message,
-        *,
-        timeout: float,  # noqa: ASYNC109 - a stub method's signature
-        metadata: tuple[tuple[str, str], ...],
-    ) -> Any:
-        self.calls.append((request, timeout, metadata))
+    def __await__(self) -> Any:
+        return self._answer().__await__()
+
+    async def _answer(self) -> Message | None:
         if self.error is not None:
             raise self.error
         return self.reply
+
+    async def trailing_metadata(self) -> tuple[tuple[str, str], ...]:
+        return self.trailers
+
+
+class FakeRpc:
+    """A stub method: records each call, answers `reply` (with `trailers`) or raises `error`."""
+
+    def __init__(
+        self, reply: Message | None = None, error: Exception | None = None, trailers: tuple[tuple[str, str], ...] = ()
+    ) -> None:
+        self.reply, self.error, self.trailers = reply, error, trailers
+        self.calls: list[tuple[Message, float, tuple[tuple[str, str], ...]]] = []
+
+    def __call__(
+        self,
+        request: Message,
+        *,
+        timeout: float,
+        metadata: tuple[tuple[str, str], ...],
+    ) -> FakeCall:
+        self.calls.append((request, timeout, metadata))
+        return FakeCall(self.reply, self.error, self.trailers)
 
 
 class FakeStub:
@@ -65,18 +84,20 @@ def rpc_error(error: Exception) -> grpc.aio.AioRpcError:
 
 
 async def test_a_call_carries_the_callers_token_this_requests_id_and_the_deadline() -> None:
-    rpc = FakeRpc(ITEM)
+    rpc = FakeRpc(ITEM, trailers=((REVISION_METADATA, "17"),))
     reset = observability.current_request_id.set("req-1")
     try:
-        item = await catalog_client(GetItem=rpc).get_item("i1", "the-token")
+        written = await catalog_client(SetItemActive=rpc).set_item_active("i1", True, NO_CHECK, "the-token")
     finally:
         observability.current_request_id.reset(reset)
     ((request, timeout, metadata),) = rpc.calls
-    assert request == pb.GetItemRequest(id="i1")
+    assert request == pb.SetActiveRequest(id="i1", active=True)
     assert timeout == 2.5
     assert ("authorization", "Bearer the-token") in metadata
     assert (observability.REQUEST_ID_HEADER, "req-1") in metadata
+    item = written.record
     assert (item.id, item.kind, item.version, item.license_model) == ("i1", "hardware", 4, None)
+    assert written.revision == 17  # the catalog revision the write took, from its trailing metadata
 
 
 async def test_an_update_sends_the_changed_fields_their_mask_and_the_version() -> None:
@@ -94,7 +115,7 @@ async def test_an_update_sends_the_changed_fields_their_mask_and_the_version() -
 async def test_a_refusal_is_the_services_problem() -> None:
     rpc = FakeRpc(error=rpc_error(NotFound("no item i9")))
     with pytest.raises(Problem) as refused:
-        await catalog_client(GetItem=rpc).get_item("i9", "t")
+        await catalog_client(SetItemActive=rpc).set_item_active("i9", False, NO_CHECK, "t")
     assert (refused.value.status, REASONS[refused.value.reason].slug) == (404, "not-found")
 
 

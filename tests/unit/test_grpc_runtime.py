@@ -37,6 +37,10 @@ async def _stream(request: bytes, context: Any) -> AsyncIterator[bytes]:
     yield b"secret data"
 
 
+async def _chat(requests: AsyncIterator[bytes], context: Any) -> AsyncIterator[bytes]:
+    yield b"secret data"
+
+
 async def _abort(request: bytes, context: grpc.aio.ServicerContext[Any, Any]) -> bytes:
     await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, "the servicer's own status")
     return b""
@@ -48,6 +52,7 @@ async def channel() -> AsyncIterator[grpc.aio.Channel]:
     server = grpc.aio.server(interceptors=[ObservedInterceptor(), ErrorInterceptor(), AuthInterceptor(verifier)])
     handlers = {
         "Stream": grpc.unary_stream_rpc_method_handler(_stream, _identity, _identity),
+        "Chat": grpc.stream_stream_rpc_method_handler(_chat, _identity, _identity),
         "Abort": grpc.unary_unary_rpc_method_handler(_abort, _identity, _identity),
     }
     server.add_generic_rpc_handlers([grpc.method_handlers_generic_handler("test.Runtime", handlers)])
@@ -59,12 +64,18 @@ async def channel() -> AsyncIterator[grpc.aio.Channel]:
     await verifier.aclose()
 
 
-async def test_a_streaming_data_call_fails_closed(channel: grpc.aio.Channel) -> None:
-    call = channel.unary_stream("/test.Runtime/Stream", _identity, _identity)(b"")
+async def test_a_server_stream_is_authenticated_like_any_call_and_a_client_stream_is_refused(
+    channel: grpc.aio.Channel,
+) -> None:
+    received: list[bytes] = []
     with pytest.raises(grpc.aio.AioRpcError) as caught:
-        async for _ in call:
-            pass
-    assert caught.value.code() == grpc.StatusCode.UNIMPLEMENTED
+        async for message in channel.unary_stream("/test.Runtime/Stream", _identity, _identity)(b""):
+            received.append(message)
+    assert (caught.value.code(), received) == (grpc.StatusCode.UNAUTHENTICATED, [])
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        async for message in channel.stream_stream("/test.Runtime/Chat", _identity, _identity)(iter([b""])):
+            received.append(message)
+    assert (refused.value.code(), received) == (grpc.StatusCode.UNIMPLEMENTED, [])
 
 
 async def test_unauthenticated_calls_never_reach_the_servicer(channel: grpc.aio.Channel) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 from typing import Any
+from unittest.mock import ANY
 
 import kubernetes_validate
 import pytest
@@ -63,10 +64,10 @@ def test_each_deployment_runs_a_real_module_with_known_settings(resources: list[
     everyone = set().union(*(known_variables(process) for process in SETTINGS))
     assert set(config) <= everyone, set(config) - everyone
     secrets = [ref["secretRef"]["name"] for ref in container["envFrom"] if "secretRef" in ref]
-    if name == "gateway":
-        assert secrets == []  # it calls no internal method and owns no database
+    assert secrets == [f"civicpool-{name}"]
+    if name == "gateway":  # no database: its client secret only (it reads the catalog's change feed)
+        assert _of(resources, "Secret")["civicpool-gateway"]["stringData"] == {"CIVICPOOL_GATEWAY_CLIENT_SECRET": ANY}
     else:  # a service reads its own Secret only: its database URL and its client secret (+ the SMTP password)
-        assert secrets == [f"civicpool-{name}"]
         secret = _of(resources, "Secret")[f"civicpool-{name}"]["stringData"]
         extra = {"CIVICPOOL_NOTIFICATIONS_SMTP_PASSWORD"} if name == "notifications" else set()
         assert (
@@ -123,7 +124,7 @@ def test_every_channel_spreads_reads_over_replicas_and_retries_them() -> None:
     retried = {entry["method"] for entry in config["methodConfig"][0]["name"]}
     service = catalog_pb2.DESCRIPTOR.services_by_name["CatalogService"]
     assert retried == {m.name for m in service.methods if m.name.startswith(("Get", "List", "BatchGet", "Split",
-                                                                             "Resolve", "Find"))}  # fmt: skip
+                                                                             "Resolve", "Find", "Watch"))}  # fmt: skip
     assert "CreateItem" not in retried and config["methodConfig"][0]["retryPolicy"]["retryableStatusCodes"] == [
         "UNAVAILABLE"
     ]

@@ -136,13 +136,17 @@ class KeycloakServer:
         """The client secret of each service (CIVICPOOL_<SERVICE>_CLIENT_SECRET -> secret), made once per
         data folder and kept there, readable by the owner only. The realm import gives Keycloak the same."""
         path = self.data_dir / "service-secrets.json"
-        if not path.exists():
+        known: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
+        wanted = [service_identity.secret_variable(s) for s in service_identity.IDENTITIES]
+        if any(variable not in known for variable in wanted):  # a new data folder, or one older than an identity
+            known = {variable: known.get(variable) or secrets.token_urlsafe(32) for variable in wanted}
             self.data_dir.mkdir(parents=True, exist_ok=True)
-            made = {service_identity.secret_variable(s): secrets.token_urlsafe(32) for s in service_identity.SERVICES}
-            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            written = path.with_suffix(".new")
+            written.unlink(missing_ok=True)
+            descriptor = os.open(written, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(descriptor, "w") as secret_file:
-                json.dump(made, secret_file)
-        known: dict[str, str] = json.loads(path.read_text())
+                json.dump(known, secret_file)
+            written.replace(path)
         return known
 
     def command(self, home: Path) -> list[str]:
@@ -225,7 +229,7 @@ def _ensure_service_clients(admin: KeycloakAdmin, realm: dict[str, Any]) -> None
     for role in realm["roles"]["realm"]:
         if role["name"] not in roles:
             admin.create_realm_role(role)
-    for service in service_identity.SERVICES:
+    for service in service_identity.IDENTITIES:
         client = next(c for c in realm["clients"] if c["clientId"] == service_identity.client_id(service))
         client_uuid = admin.get_client_id(client["clientId"])
         if client_uuid is None:

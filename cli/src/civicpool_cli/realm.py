@@ -44,7 +44,7 @@ ROLE_DESCRIPTIONS = {
     "vendor": "A supplier's sales office: bids in published tenders",
 } | {
     service_identity.role(service): f"The {service} service itself (its client's service account only)"
-    for service in service_identity.SERVICES
+    for service in service_identity.IDENTITIES
 }
 
 
@@ -265,9 +265,9 @@ def realm_representation() -> dict[str, Any]:
                 "serviceAccountsEnabled": False,
                 "protocolMappers": PROTOCOL_MAPPERS,
             },
-            *(service_client(service) for service in service_identity.SERVICES),
+            *(service_client(service) for service in service_identity.IDENTITIES),
         ],
-        "users": [service_account(service) for service in service_identity.SERVICES],
+        "users": [service_account(service) for service in service_identity.IDENTITIES],
         "components": {
             "org.keycloak.userprofile.UserProfileProvider": [
                 {

@@ -127,7 +127,7 @@ class Stack:
         env["CIVICPOOL_NOTIFICATIONS_SMTP_HOST"] = "127.0.0.1"
         env["CIVICPOOL_NOTIFICATIONS_SMTP_PORT"] = str(self.ports.smtp)
         env["CIVICPOOL_NOTIFICATIONS_PORTAL_URL"] = f"{self.gateway_url}/portal"
-        if name in SERVICES:
+        if name in service_identity.IDENTITIES:
             variable = service_identity.secret_variable(name)
             env[variable] = self.keycloak.service_secrets()[variable]
         env.update(self.extra_env)

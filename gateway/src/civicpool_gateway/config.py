@@ -6,7 +6,7 @@ civicpool_portal.config.
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -29,3 +29,8 @@ class GatewaySettings(BaseSettings):
     readiness_timeout_seconds: float = 1.0
     # How often the services' health is checked for the metric civicpool_dependency_up.
     dependency_interval_seconds: float = Field(10.0, gt=0)
+    # The gateway's own Keycloak client (civicpool-gateway, client credentials): it reads the catalog's change feed.
+    client_secret: SecretStr = SecretStr("")
+    # A catalog write answers once this gateway's replica holds it, and a read naming a revision waits until
+    # then: at most this long (the feed may be down; then the answer is what the replica holds).
+    catalog_wait_seconds: float = Field(2.0, ge=0)

@@ -14,8 +14,10 @@ from typing import Any
 import civicpool_portal
 from civicpool_common import observability
 from civicpool_common.auth import TokenVerifier
+from civicpool_common.catalog_replica import CatalogReplica, following
 from civicpool_common.grpc_server import periodically
 from civicpool_common.reasons import REASONS, Reason, with_slug
+from civicpool_common.service_identity import ServiceTokens
 from civicpool_common.settings import OidcSettings
 from civicpool_portal import PORTAL, PortalSettings
 from fastapi import FastAPI
@@ -23,6 +25,7 @@ from fastapi.responses import RedirectResponse
 
 from civicpool_gateway import problems
 from civicpool_gateway.body_limit import BodyLimit
+from civicpool_gateway.catalog_reads import CONVERTERS, CatalogReads, open_feed
 from civicpool_gateway.clients import ServiceClients
 from civicpool_gateway.config import GatewaySettings
 from civicpool_gateway.language import RequestLanguage
@@ -74,6 +77,9 @@ def create_app(
         app.state.settings = settings
         app.state.verifier = TokenVerifier(oidc)
         app.state.clients = ServiceClients(settings)
+        identity = ServiceTokens("gateway", settings.client_secret.get_secret_value(), oidc)
+        feed = open_feed(app.state.clients.channels["catalog"].channel, identity)
+        app.state.catalog = CatalogReads(CatalogReplica("gateway", feed, CONVERTERS), settings.catalog_wait_seconds)
         metrics = (
             observability.start_metrics_server("gateway", settings.host, settings.metrics_port)
             if settings.metrics_port
@@ -88,9 +94,13 @@ def create_app(
             # A mounted app's lifespan is its host's to run: the portal starts after the API's parts, ends before.
             async with portal_app.router.lifespan_context(portal_app):
                 gc.freeze()  # as in the services: what start-up loaded is never garbage
-                async with periodically(watch_dependencies, settings.dependency_interval_seconds, "check dependencies"):
+                async with (
+                    following(app.state.catalog.replica),
+                    periodically(watch_dependencies, settings.dependency_interval_seconds, "check dependencies"),
+                ):
                     yield
         finally:
+            await identity.aclose()
             if metrics is not None:
                 metrics.shutdown()
             await app.state.clients.close()

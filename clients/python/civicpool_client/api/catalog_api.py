@@ -3639,6 +3639,7 @@ class CatalogApi:
     def get_city(
         self,
         id: Annotated[str, Field(min_length=1, strict=True, max_length=64)],
+        catalog_revision: Annotated[Optional[Annotated[int, Field(strict=True, ge=1)]], Field(description="The `Catalog-Revision` a write answered with: the read waits (at most a few seconds) until this gateway's copy of the catalog holds it")] = None,
         _request_timeout: Union[
             None,
             Annotated[StrictFloat, Field(gt=0)],
@@ -3657,6 +3658,8 @@ class CatalogApi:
 
         :param id: (required)
         :type id: str
+        :param catalog_revision: The `Catalog-Revision` a write answered with: the read waits (at most a few seconds) until this gateway's copy of the catalog holds it
+        :type catalog_revision: int
         :param _request_timeout: timeout setting for this request. If one
                                  number provided, it will be total request
                                  timeout. It can also be a pair (tuple) of
@@ -3681,6 +3684,7 @@ class CatalogApi:
 
         _param = self._get_city_serialize(
             id=id,
+            catalog_revision=catalog_revision,
             _request_auth=_request_auth,
             _content_type=_content_type,
             _headers=_headers,
@@ -3710,6 +3714,7 @@ class CatalogApi:
     def get_city_with_http_info(
         self,
         id: Annotated[str, Field(min_length=1, strict=True, max_length=64)],
+        catalog_revision: Annotated[Optional[Annotated[int, Field(strict=True, ge=1)]], Field(description="The `Catalog-Revision` a write answered with: the read waits (at most a few seconds) until this gateway's copy of the catalog holds it")] = None,
         _request_timeout: Union[
             None,
             Annotated[StrictFloat, Field(gt=0)],
@@ -3728,6 +3733,8 @@ class CatalogApi:
 
         :param id: (required)
         :type id: str
+        :param catalog_revision: The `Catalog-Revision` a write answered with: the read waits (at most a few seconds) until this gateway's copy of the catalog holds it
+        :type catalog_revision: int
         :param _request_timeout: timeout setting for this request. If one
                                  number provided, it will be total request
                                  timeout. It can also be a pair (tuple) of
@@ -3752,6 +3759,7 @@ class CatalogApi:
 
         _param = self._get_city_serialize(
             id=id,
+            catalog_revision=catalog_revision,
             _request_auth=_request_auth,
             _content_type=_content_type,
             _headers=_headers,
@@ -3781,6 +3789,7 @@ class CatalogApi:
     def get_city_without_preload_content(
         self,
         id: Annotated[str, Field(min_length=1, strict=True, max_length=64)],
+        catalog_revision: Annotated[Optional[Annotated[int, Field(strict=True, ge=1)]], Field(description="The `Catalog-Revision` a write answered with: the read waits (at most a few seconds) until this gateway's copy of the catalog holds it")] = None,
         _request_timeout: Union[
             None,
             Annotated[StrictFloat, Field(gt=0)],
@@ -3799,6 +3808,8 @@ class CatalogApi:
 
         :param id: (required)
         :type id: str
+        :param catalog_revision: The `Catalog-Revision` a write answered with: the read waits (at most a few seconds) until this gateway's copy of the catalog holds it
+        :type catalog_revision: int
         :param _request_timeout: timeout setting for this request. If one
                                  number provided, it will be total request
                                  timeout. It can also be a pair (tuple) of
@@ -3823,6 +3834,7 @@ class CatalogApi:
 
         _param = self._get_city_serialize(
             id=id,
+            catalog_revision=catalog_revision,
             _request_auth=_request_auth,
             _content_type=_content_type,
             _headers=_headers,
@@ -3847,6 +3859,7 @@ class CatalogApi:
     def _get_city_serialize(
         self,
         id,
+        catalog_revision,
         _request_auth,
         _content_type,
         _headers,
@@ -3872,6 +3885,8 @@ class CatalogApi:
             _path_params['id'] = id
         # process the query parameters
         # process the header parameters
+        if catalog_revision is not None:
+            _header_params['Catalog-Revision'] = catalog_revision
         # process the form parameters
         # process the body parameter
 
@@ -3913,6 +3928,7 @@ class CatalogApi:
     def get_cost_key(
         self,
         id: Annotated[str, Field(min_length=1, strict=True, max_length=64)],
+        catalog_revision: Annotated[Optional[Annotated[int, Field(strict=True, ge=1)]], Field(description="The `Catalog-Revision` a write answered with: the read waits (at most a few seconds) until this gateway's copy of the catalog holds it")] = None,
         _request_timeout: Union[
             None,
             Annotated[StrictFloat, Field(gt=0)],
@@ -3931,6 +3947,8 @@ class CatalogApi:
 
         :param id: (required)
         :type id: str
+        :param catalog_revision: The `Catalog-Revision` a write answered with: the read waits (at most a few seconds) until this gateway's copy of the catalog holds it
+        :type catalog_revision: int
         :param _request_timeout: timeout setting for this request. If one
                                  number provided, it will be total request
                                  timeout. It can also be a pair (tuple) of
@@ -3955,6 +3973,7 @@ class CatalogApi:
 
         _param = self._get_cost_key_serialize(
             id=id,
+            catalog_revision=catalog_revision,
             _request_auth=_request_auth,
             _content_type=_content_type,
             _headers=_headers,
@@ -3984,6 +4003,7 @@ class CatalogApi:
     def get_cost_key_with_http_info(
         self,
         id: Annotated[str, Field(min_length=1, strict=True, max_length=64)],
+        catalog_revision: Annotated[Optional[Annotated[int, Field(strict=True, ge=1)]], Field(description="The `Catalog-Revision` a write answered with: the read waits (at most a few seconds) until this gateway's copy of the catalog holds it")] = None,
         _request_timeout: Union[
             None,
             Annotated[StrictFloat, Field(gt=0)],
@@ -4002,6 +4022,8 @@ class CatalogApi:
 
         :param id: (required)
         :type id: str
+        :param catalog_revision: The `Catalog-Revision` a write answered with: the read waits (at most a few seconds) until this gateway's copy of the catalog holds it
+        :type catalog_revision: int
         :param _request_timeout: timeout setting for this request. If one
                                  number provided, it will be total request
                                  timeout. It can also be a pair (tuple) of
@@ -4026,6 +4048,7 @@ class CatalogApi:
 
         _param = self._get_cost_key_serialize(
             id=id,
+            catalog_revision=catalog_revision,
             _request_auth=_request_auth,
             _content_type=_content_type,
             _headers=_headers,
@@ -4055,6 +4078,7 @@ class CatalogApi:
     def get_cost_key_without_preload_content(
         self,
         id: Annotated[str, Field(min_length=1, strict=True, max_length=64)],
+        catalog_revision: Annotated[Optional[Annotated[int, Field(strict=True, ge=1)]], Field(description="The `Catalog-Revision` a write answered with: the read waits (at most a few seconds) until this gateway's copy of the catalog holds it")] = None,
         _request_timeout: Union[
             None,
             Annotated[StrictFloat, Field(gt=0)],
@@ -4073,6 +4097,8 @@ class CatalogApi:
 
         :param id: (required)
         :type id: str
+        :param catalog_revision: The `Catalog-Revision` a write answered with: the read waits (at most a few seconds) until this gateway's copy of the catalog holds it
+        :type catalog_revision: int
         :param _request_timeout: timeout setting for this request. If one
                                  number provided, it will be total request
                                  timeout. It can also be a pair (tuple) of
@@ -4097,6 +4123,7 @@ class CatalogApi:
 
         _param = self._get_cost_key_serialize(
             id=id,
+            catalog_revision=catalog_revision,
             _request_auth=_request_auth,
             _content_type=_content_type,
             _headers=_headers,
@@ -4121,6 +4148,7 @@ class CatalogApi:
     def _get_cost_key_serialize(
         self,
         id,
+        catalog_revision,
         _request_auth,
         _content_type,
         _headers,
@@ -4146,6 +4174,8 @@ class CatalogApi:
             _path_params['id'] = id
         # process the query parameters
         # process the header parameters
+        if catalog_revision is not None:
+            _header_params['Catalog-Revision'] = catalog_revision
         # process the form parameters
         # process the body parameter
 
@@ -4187,6 +4217,7 @@ class CatalogApi:
     def get_item(
         self,
         id: Annotated[str, Field(min_length=1, strict=True, max_length=64)],
+        catalog_revision: Annotated[Optional[Annotated[int, Field(strict=True, ge=1)]], Field(description="The `Catalog-Revision` a write answered with: the read waits (at most a few seconds) until this gateway's copy of the catalog holds it")] = None,
         _request_timeout: Union[
             None,
             Annotated[StrictFloat, Field(gt=0)],
@@ -4205,6 +4236,8 @@ class CatalogApi:
 
         :param id: (required)
         :type id: str
+        :param catalog_revision: The `Catalog-Revision` a write answered with: the read waits (at most a few seconds) until this gateway's copy of the catalog holds it
+        :type catalog_revision: int
         :param _request_timeout: timeout setting for this request. If one
                                  number provided, it will be total request
                                  timeout. It can also be a pair (tuple) of
@@ -4229,6 +4262,7 @@ class CatalogApi:
 
         _param = self._get_item_serialize(
             id=id,
+            catalog_revision=catalog_revision,
             _request_auth=_request_auth,
             _content_type=_content_type,
             _headers=_headers,
@@ -4258,6 +4292,7 @@ class CatalogApi:
     def get_item_with_http_info(
         self,
         id: Annotated[str, Field(min_length=1, strict=True, max_length=64)],
+        catalog_revision: Annotated[Optional[Annotated[int, Field(strict=True, ge=1)]], Field(description="The `Catalog-Revision` a write answered with: the read waits (at most a few seconds) until this gateway's copy of the catalog holds it")] = None,
         _request_timeout: Union[
             None,
             Annotated[StrictFloat, Field(gt=0)],
@@ -4276,6 +4311,8 @@ class CatalogApi:
 
         :param id: (required)
         :type id: str
+        :param catalog_revision: The `Catalog-Revision` a write answered with: the read waits (at most a few seconds) until this gateway's copy of the catalog holds it
+        :type catalog_revision: int
         :param _request_timeout: timeout setting for this request. If one
                                  number provided, it will be total request
                                  timeout. It can also be a pair (tuple) of
@@ -4300,6 +4337,7 @@ class CatalogApi:
 
         _param = self._get_item_serialize(
             id=id,
+            catalog_revision=catalog_revision,
             _request_auth=_request_auth,
             _content_type=_content_type,
             _headers=_headers,
@@ -4329,6 +4367,7 @@ class CatalogApi:
     def get_item_without_preload_content(
         self,
         id: Annotated[str, Field(min_length=1, strict=True, max_length=64)],
+        catalog_revision: Annotated[Optional[Annotated[int, Field(strict=True, ge=1)]], Field(description="The `Catalog-Revision` a write answered with: the read waits (at most a few seconds) until this gateway's copy of the catalog holds it")] = None,
         _request_timeout: Union[
             None,
             Annotated[StrictFloat, Field(gt=0)],
@@ -4347,6 +4386,8 @@ class CatalogApi:
 
         :param id: (required)
         :type id: str
+        :param catalog_revision: The `Catalog-Revision` a write answered with: the read waits (at most a few seconds) until this gateway's copy of the catalog holds it
+        :type catalog_revision: int
         :param _request_timeout: timeout setting for this request. If one
                                  number provided, it will be total request
                                  timeout. It can also be a pair (tuple) of
@@ -4371,6 +4412,7 @@ class CatalogApi:
 
         _param = self._get_item_serialize(
             id=id,
+            catalog_revision=catalog_revision,
             _request_auth=_request_auth,
             _content_type=_content_type,
             _headers=_headers,
@@ -4395,6 +4437,7 @@ class CatalogApi:
     def _get_item_serialize(
         self,
         id,
+        catalog_revision,
         _request_auth,
         _content_type,
         _headers,
@@ -4420,6 +4463,8 @@ class CatalogApi:
             _path_params['id'] = id
         # process the query parameters
         # process the header parameters
+        if catalog_revision is not None:
+            _header_params['Catalog-Revision'] = catalog_revision
         # process the form parameters
         # process the body parameter
 
@@ -4461,6 +4506,7 @@ class CatalogApi:
     def get_vendor(
         self,
         id: Annotated[str, Field(min_length=1, strict=True, max_length=64)],
+        catalog_revision: Annotated[Optional[Annotated[int, Field(strict=True, ge=1)]], Field(description="The `Catalog-Revision` a write answered with: the read waits (at most a few seconds) until this gateway's copy of the catalog holds it")] = None,
         _request_timeout: Union[
             None,
             Annotated[StrictFloat, Field(gt=0)],
@@ -4479,6 +4525,8 @@ class CatalogApi:
 
         :param id: (required)
         :type id: str
+        :param catalog_revision: The `Catalog-Revision` a write answered with: the read waits (at most a few seconds) until this gateway's copy of the catalog holds it
+        :type catalog_revision: int
         :param _request_timeout: timeout setting for this request. If one
                                  number provided, it will be total request
                                  timeout. It can also be a pair (tuple) of
@@ -4503,6 +4551,7 @@ class CatalogApi:
 
         _param = self._get_vendor_serialize(
             id=id,
+            catalog_revision=catalog_revision,
             _request_auth=_request_auth,
             _content_type=_content_type,
             _headers=_headers,
@@ -4532,6 +4581,7 @@ class CatalogApi:
     def get_vendor_with_http_info(
         self,
         id: Annotated[str, Field(min_length=1, strict=True, max_length=64)],
+        catalog_revision: Annotated[Optional[Annotated[int, Field(strict=True, ge=1)]], Field(description="The `Catalog-Revision` a write answered with: the read waits (at most a few seconds) until this gateway's copy of the catalog holds it")] = None,
         _request_timeout: Union[
             None,
             Annotated[StrictFloat, Field(gt=0)],
@@ -4550,6 +4600,8 @@ class CatalogApi:
 
         :param id: (required)
         :type id: str
+        :param catalog_revision: The `Catalog-Revision` a write answered with: the read waits (at most a few seconds) until this gateway's copy of the catalog holds it
+        :type catalog_revision: int
         :param _request_timeout: timeout setting for this request. If one
                                  number provided, it will be total request
                                  timeout. It can also be a pair (tuple) of
@@ -4574,6 +4626,7 @@ class CatalogApi:
 
         _param = self._get_vendor_serialize(
             id=id,
+            catalog_revision=catalog_revision,
             _request_auth=_request_auth,
             _content_type=_content_type,
             _headers=_headers,
@@ -4603,6 +4656,7 @@ class CatalogApi:
     def get_vendor_without_preload_content(
         self,
         id: Annotated[str, Field(min_length=1, strict=True, max_length=64)],
+        catalog_revision: Annotated[Optional[Annotated[int, Field(strict=True, ge=1)]], Field(description="The `Catalog-Revision` a write answered with: the read waits (at most a few seconds) until this gateway's copy of the catalog holds it")] = None,
         _request_timeout: Union[
             None,
             Annotated[StrictFloat, Field(gt=0)],
@@ -4621,6 +4675,8 @@ class CatalogApi:
 
         :param id: (required)
         :type id: str
+        :param catalog_revision: The `Catalog-Revision` a write answered with: the read waits (at most a few seconds) until this gateway's copy of the catalog holds it
+        :type catalog_revision: int
         :param _request_timeout: timeout setting for this request. If one
                                  number provided, it will be total request
                                  timeout. It can also be a pair (tuple) of
@@ -4645,6 +4701,7 @@ class CatalogApi:
 
         _param = self._get_vendor_serialize(
             id=id,
+            catalog_revision=catalog_revision,
             _request_auth=_request_auth,
             _content_type=_content_type,
             _headers=_headers,
@@ -4669,6 +4726,7 @@ class CatalogApi:
     def _get_vendor_serialize(
         self,
         id,
+        catalog_revision,
         _request_auth,
         _content_type,
         _headers,
@@ -4694,6 +4752,8 @@ class CatalogApi:
             _path_params['id'] = id
         # process the query parameters
         # process the header parameters
+        if catalog_revision is not None:
+            _header_params['Catalog-Revision'] = catalog_revision
         # process the form parameters
         # process the body parameter
 
@@ -4737,6 +4797,7 @@ class CatalogApi:
         limit: Annotated[Optional[Annotated[int, Field(le=500, strict=True, ge=1)]], Field(description="Page size, at most 500")] = None,
         cursor: Annotated[Optional[Annotated[str, Field(strict=True, max_length=512)]], Field(description="`next_cursor` of the previous page")] = None,
         include_inactive: Annotated[Optional[StrictBool], Field(description="Also list deactivated records")] = None,
+        catalog_revision: Annotated[Optional[Annotated[int, Field(strict=True, ge=1)]], Field(description="The `Catalog-Revision` a write answered with: the read waits (at most a few seconds) until this gateway's copy of the catalog holds it")] = None,
         _request_timeout: Union[
             None,
             Annotated[StrictFloat, Field(gt=0)],
@@ -4759,6 +4820,8 @@ class CatalogApi:
         :type cursor: str
         :param include_inactive: Also list deactivated records
         :type include_inactive: bool
+        :param catalog_revision: The `Catalog-Revision` a write answered with: the read waits (at most a few seconds) until this gateway's copy of the catalog holds it
+        :type catalog_revision: int
         :param _request_timeout: timeout setting for this request. If one
                                  number provided, it will be total request
                                  timeout. It can also be a pair (tuple) of
@@ -4785,6 +4848,7 @@ class CatalogApi:
             limit=limit,
             cursor=cursor,
             include_inactive=include_inactive,
+            catalog_revision=catalog_revision,
             _request_auth=_request_auth,
             _content_type=_content_type,
             _headers=_headers,
@@ -4815,6 +4879,7 @@ class CatalogApi:
         limit: Annotated[Optional[Annotated[int, Field(le=500, strict=True, ge=1)]], Field(description="Page size, at most 500")] = None,
         cursor: Annotated[Optional[Annotated[str, Field(strict=True, max_length=512)]], Field(description="`next_cursor` of the previous page")] = None,
         include_inactive: Annotated[Optional[StrictBool], Field(description="Also list deactivated records")] = None,
+        catalog_revision: Annotated[Optional[Annotated[int, Field(strict=True, ge=1)]], Field(description="The `Catalog-Revision` a write answered with: the read waits (at most a few seconds) until this gateway's copy of the catalog holds it")] = None,
         _request_timeout: Union[
             None,
             Annotated[StrictFloat, Field(gt=0)],
@@ -4837,6 +4902,8 @@ class CatalogApi:
         :type cursor: str
         :param include_inactive: Also list deactivated records
         :type include_inactive: bool
+        :param catalog_revision: The `Catalog-Revision` a write answered with: the read waits (at most a few seconds) until this gateway's copy of the catalog holds it
+        :type catalog_revision: int
         :param _request_timeout: timeout setting for this request. If one
                                  number provided, it will be total request
                                  timeout. It can also be a pair (tuple) of
@@ -4863,6 +4930,7 @@ class CatalogApi:
             limit=limit,
             cursor=cursor,
             include_inactive=include_inactive,
+            catalog_revision=catalog_revision,
             _request_auth=_request_auth,
             _content_type=_content_type,
             _headers=_headers,
@@ -4893,6 +4961,7 @@ class CatalogApi:
         limit: Annotated[Optional[Annotated[int, Field(le=500, strict=True, ge=1)]], Field(description="Page size, at most 500")] = None,
         cursor: Annotated[Optional[Annotated[str, Field(strict=True, max_length=512)]], Field(description="`next_cursor` of the previous page")] = None,
         include_inactive: Annotated[Optional[StrictBool], Field(description="Also list deactivated records")] = None,
+        catalog_revision: Annotated[Optional[Annotated[int, Field(strict=True, ge=1)]], Field(description="The `Catalog-Revision` a write answered with: the read waits (at most a few seconds) until this gateway's copy of the catalog holds it")] = None,
         _request_timeout: Union[
             None,
             Annotated[StrictFloat, Field(gt=0)],
@@ -4915,6 +4984,8 @@ class CatalogApi:
         :type cursor: str
         :param include_inactive: Also list deactivated records
         :type include_inactive: bool
+        :param catalog_revision: The `Catalog-Revision` a write answered with: the read waits (at most a few seconds) until this gateway's copy of the catalog holds it
+        :type catalog_revision: int
         :param _request_timeout: timeout setting for this request. If one
                                  number provided, it will be total request
                                  timeout. It can also be a pair (tuple) of
@@ -4941,6 +5012,7 @@ class CatalogApi:
             limit=limit,
             cursor=cursor,
             include_inactive=include_inactive,
+            catalog_revision=catalog_revision,
             _request_auth=_request_auth,
             _content_type=_content_type,
             _headers=_headers,
@@ -4966,6 +5038,7 @@ class CatalogApi:
         limit,
         cursor,
         include_inactive,
+        catalog_revision,
         _request_auth,
         _content_type,
         _headers,
@@ -5001,6 +5074,8 @@ class CatalogApi:
             _query_params.append(('include_inactive', include_inactive))
             
         # process the header parameters
+        if catalog_revision is not None:
+            _header_params['Catalog-Revision'] = catalog_revision
         # process the form parameters
         # process the body parameter
 
@@ -5044,6 +5119,7 @@ class CatalogApi:
         limit: Annotated[Optional[Annotated[int, Field(le=500, strict=True, ge=1)]], Field(description="Page size, at most 500")] = None,
         cursor: Annotated[Optional[Annotated[str, Field(strict=True, max_length=512)]], Field(description="`next_cursor` of the previous page")] = None,
         include_inactive: Annotated[Optional[StrictBool], Field(description="Also list deactivated records")] = None,
+        catalog_revision: Annotated[Optional[Annotated[int, Field(strict=True, ge=1)]], Field(description="The `Catalog-Revision` a write answered with: the read waits (at most a few seconds) until this gateway's copy of the catalog holds it")] = None,
         _request_timeout: Union[
             None,
             Annotated[StrictFloat, Field(gt=0)],
@@ -5066,6 +5142,8 @@ class CatalogApi:
         :type cursor: str
         :param include_inactive: Also list deactivated records
         :type include_inactive: bool
+        :param catalog_revision: The `Catalog-Revision` a write answered with: the read waits (at most a few seconds) until this gateway's copy of the catalog holds it
+        :type catalog_revision: int
         :param _request_timeout: timeout setting for this request. If one
                                  number provided, it will be total request
                                  timeout. It can also be a pair (tuple) of
@@ -5092,6 +5170,7 @@ class CatalogApi:
             limit=limit,
             cursor=cursor,
             include_inactive=include_inactive,
+            catalog_revision=catalog_revision,
             _request_auth=_request_auth,
             _content_type=_content_type,
             _headers=_headers,
@@ -5122,6 +5201,7 @@ class CatalogApi:
         limit: Annotated[Optional[Annotated[int, Field(le=500, strict=True, ge=1)]], Field(description="Page size, at most 500")] = None,
         cursor: Annotated[Optional[Annotated[str, Field(strict=True, max_length=512)]], Field(description="`next_cursor` of the previous page")] = None,
         include_inactive: Annotated[Optional[StrictBool], Field(description="Also list deactivated records")] = None,
+        catalog_revision: Annotated[Optional[Annotated[int, Field(strict=True, ge=1)]], Field(description="The `Catalog-Revision` a write answered with: the read waits (at most a few seconds) until this gateway's copy of the catalog holds it")] = None,
         _request_timeout: Union[
             None,
             Annotated[StrictFloat, Field(gt=0)],
@@ -5144,6 +5224,8 @@ class CatalogApi:
         :type cursor: str
         :param include_inactive: Also list deactivated records
         :type include_inactive: bool
+        :param catalog_revision: The `Catalog-Revision` a write answered with: the read waits (at most a few seconds) until this gateway's copy of the catalog holds it
+        :type catalog_revision: int
         :param _request_timeout: timeout setting for this request. If one
                                  number provided, it will be total request
                                  timeout. It can also be a pair (tuple) of
@@ -5170,6 +5252,7 @@ class CatalogApi:
             limit=limit,
             cursor=cursor,
             include_inactive=include_inactive,
+            catalog_revision=catalog_revision,
             _request_auth=_request_auth,
             _content_type=_content_type,
             _headers=_headers,
@@ -5200,6 +5283,7 @@ class CatalogApi:
         limit: Annotated[Optional[Annotated[int, Field(le=500, strict=True, ge=1)]], Field(description="Page size, at most 500")] = None,
         cursor: Annotated[Optional[Annotated[str, Field(strict=True, max_length=512)]], Field(description="`next_cursor` of the previous page")] = None,
         include_inactive: Annotated[Optional[StrictBool], Field(description="Also list deactivated records")] = None,
+        catalog_revision: Annotated[Optional[Annotated[int, Field(strict=True, ge=1)]], Field(description="The `Catalog-Revision` a write answered with: the read waits (at most a few seconds) until this gateway's copy of the catalog holds it")] = None,
         _request_timeout: Union[
             None,
             Annotated[StrictFloat, Field(gt=0)],
@@ -5222,6 +5306,8 @@ class CatalogApi:
         :type cursor: str
         :param include_inactive: Also list deactivated records
         :type include_inactive: bool
+        :param catalog_revision: The `Catalog-Revision` a write answered with: the read waits (at most a few seconds) until this gateway's copy of the catalog holds it
+        :type catalog_revision: int
         :param _request_timeout: timeout setting for this request. If one
                                  number provided, it will be total request
                                  timeout. It can also be a pair (tuple) of
@@ -5248,6 +5334,7 @@ class CatalogApi:
             limit=limit,
             cursor=cursor,
             include_inactive=include_inactive,
+            catalog_revision=catalog_revision,
             _request_auth=_request_auth,
             _content_type=_content_type,
             _headers=_headers,
@@ -5273,6 +5360,7 @@ class CatalogApi:
         limit,
         cursor,
         include_inactive,
+        catalog_revision,
         _request_auth,
         _content_type,
         _headers,
@@ -5308,6 +5396,8 @@ class CatalogApi:
             _query_params.append(('include_inactive', include_inactive))
             
         # process the header parameters
+        if catalog_revision is not None:
+            _header_params['Catalog-Revision'] = catalog_revision
         # process the form parameters
         # process the body parameter
 
@@ -5355,6 +5445,7 @@ class CatalogApi:
         cpv_prefix: Annotated[Optional[Annotated[str, Field(strict=True)]], Field(description="Leading digits of the CPV code")] = None,
         hosting_region: Optional[Any] = None,
         q: Annotated[Optional[Annotated[str, Field(strict=True, max_length=100)]], Field(description="Part of the name, any case")] = None,
+        catalog_revision: Annotated[Optional[Annotated[int, Field(strict=True, ge=1)]], Field(description="The `Catalog-Revision` a write answered with: the read waits (at most a few seconds) until this gateway's copy of the catalog holds it")] = None,
         _request_timeout: Union[
             None,
             Annotated[StrictFloat, Field(gt=0)],
@@ -5385,6 +5476,8 @@ class CatalogApi:
         :type hosting_region: HostingRegion
         :param q: Part of the name, any case
         :type q: str
+        :param catalog_revision: The `Catalog-Revision` a write answered with: the read waits (at most a few seconds) until this gateway's copy of the catalog holds it
+        :type catalog_revision: int
         :param _request_timeout: timeout setting for this request. If one
                                  number provided, it will be total request
                                  timeout. It can also be a pair (tuple) of
@@ -5415,6 +5508,7 @@ class CatalogApi:
             cpv_prefix=cpv_prefix,
             hosting_region=hosting_region,
             q=q,
+            catalog_revision=catalog_revision,
             _request_auth=_request_auth,
             _content_type=_content_type,
             _headers=_headers,
@@ -5449,6 +5543,7 @@ class CatalogApi:
         cpv_prefix: Annotated[Optional[Annotated[str, Field(strict=True)]], Field(description="Leading digits of the CPV code")] = None,
         hosting_region: Optional[Any] = None,
         q: Annotated[Optional[Annotated[str, Field(strict=True, max_length=100)]], Field(description="Part of the name, any case")] = None,
+        catalog_revision: Annotated[Optional[Annotated[int, Field(strict=True, ge=1)]], Field(description="The `Catalog-Revision` a write answered with: the read waits (at most a few seconds) until this gateway's copy of the catalog holds it")] = None,
         _request_timeout: Union[
             None,
             Annotated[StrictFloat, Field(gt=0)],
@@ -5479,6 +5574,8 @@ class CatalogApi:
         :type hosting_region: HostingRegion
         :param q: Part of the name, any case
         :type q: str
+        :param catalog_revision: The `Catalog-Revision` a write answered with: the read waits (at most a few seconds) until this gateway's copy of the catalog holds it
+        :type catalog_revision: int
         :param _request_timeout: timeout setting for this request. If one
                                  number provided, it will be total request
                                  timeout. It can also be a pair (tuple) of
@@ -5509,6 +5606,7 @@ class CatalogApi:
             cpv_prefix=cpv_prefix,
             hosting_region=hosting_region,
             q=q,
+            catalog_revision=catalog_revision,
             _request_auth=_request_auth,
             _content_type=_content_type,
             _headers=_headers,
@@ -5543,6 +5641,7 @@ class CatalogApi:
         cpv_prefix: Annotated[Optional[Annotated[str, Field(strict=True)]], Field(description="Leading digits of the CPV code")] = None,
         hosting_region: Optional[Any] = None,
         q: Annotated[Optional[Annotated[str, Field(strict=True, max_length=100)]], Field(description="Part of the name, any case")] = None,
+        catalog_revision: Annotated[Optional[Annotated[int, Field(strict=True, ge=1)]], Field(description="The `Catalog-Revision` a write answered with: the read waits (at most a few seconds) until this gateway's copy of the catalog holds it")] = None,
         _request_timeout: Union[
             None,
             Annotated[StrictFloat, Field(gt=0)],
@@ -5573,6 +5672,8 @@ class CatalogApi:
         :type hosting_region: HostingRegion
         :param q: Part of the name, any case
         :type q: str
+        :param catalog_revision: The `Catalog-Revision` a write answered with: the read waits (at most a few seconds) until this gateway's copy of the catalog holds it
+        :type catalog_revision: int
         :param _request_timeout: timeout setting for this request. If one
                                  number provided, it will be total request
                                  timeout. It can also be a pair (tuple) of
@@ -5603,6 +5704,7 @@ class CatalogApi:
             cpv_prefix=cpv_prefix,
             hosting_region=hosting_region,
             q=q,
+            catalog_revision=catalog_revision,
             _request_auth=_request_auth,
             _content_type=_content_type,
             _headers=_headers,
@@ -5632,6 +5734,7 @@ class CatalogApi:
         cpv_prefix,
         hosting_region,
         q,
+        catalog_revision,
         _request_auth,
         _content_type,
         _headers,
@@ -5683,6 +5786,8 @@ class CatalogApi:
             _query_params.append(('q', q))
             
         # process the header parameters
+        if catalog_revision is not None:
+            _header_params['Catalog-Revision'] = catalog_revision
         # process the form parameters
         # process the body parameter
 
@@ -5726,6 +5831,7 @@ class CatalogApi:
         limit: Annotated[Optional[Annotated[int, Field(le=500, strict=True, ge=1)]], Field(description="Page size, at most 500")] = None,
         cursor: Annotated[Optional[Annotated[str, Field(strict=True, max_length=512)]], Field(description="`next_cursor` of the previous page")] = None,
         include_inactive: Annotated[Optional[StrictBool], Field(description="Also list deactivated records")] = None,
+        catalog_revision: Annotated[Optional[Annotated[int, Field(strict=True, ge=1)]], Field(description="The `Catalog-Revision` a write answered with: the read waits (at most a few seconds) until this gateway's copy of the catalog holds it")] = None,
         _request_timeout: Union[
             None,
             Annotated[StrictFloat, Field(gt=0)],
@@ -5748,6 +5854,8 @@ class CatalogApi:
         :type cursor: str
         :param include_inactive: Also list deactivated records
         :type include_inactive: bool
+        :param catalog_revision: The `Catalog-Revision` a write answered with: the read waits (at most a few seconds) until this gateway's copy of the catalog holds it
+        :type catalog_revision: int
         :param _request_timeout: timeout setting for this request. If one
                                  number provided, it will be total request
                                  timeout. It can also be a pair (tuple) of
@@ -5774,6 +5882,7 @@ class CatalogApi:
             limit=limit,
             cursor=cursor,
             include_inactive=include_inactive,
+            catalog_revision=catalog_revision,
             _request_auth=_request_auth,
             _content_type=_content_type,
             _headers=_headers,
@@ -5804,6 +5913,7 @@ class CatalogApi:
         limit: Annotated[Optional[Annotated[int, Field(le=500, strict=True, ge=1)]], Field(description="Page size, at most 500")] = None,
         cursor: Annotated[Optional[Annotated[str, Field(strict=True, max_length=512)]], Field(description="`next_cursor` of the previous page")] = None,
         include_inactive: Annotated[Optional[StrictBool], Field(description="Also list deactivated records")] = None,
+        catalog_revision: Annotated[Optional[Annotated[int, Field(strict=True, ge=1)]], Field(description="The `Catalog-Revision` a write answered with: the read waits (at most a few seconds) until this gateway's copy of the catalog holds it")] = None,
         _request_timeout: Union[
             None,
             Annotated[StrictFloat, Field(gt=0)],
@@ -5826,6 +5936,8 @@ class CatalogApi:
         :type cursor: str
         :param include_inactive: Also list deactivated records
         :type include_inactive: bool
+        :param catalog_revision: The `Catalog-Revision` a write answered with: the read waits (at most a few seconds) until this gateway's copy of the catalog holds it
+        :type catalog_revision: int
         :param _request_timeout: timeout setting for this request. If one
                                  number provided, it will be total request
                                  timeout. It can also be a pair (tuple) of
@@ -5852,6 +5964,7 @@ class CatalogApi:
             limit=limit,
             cursor=cursor,
             include_inactive=include_inactive,
+            catalog_revision=catalog_revision,
             _request_auth=_request_auth,
             _content_type=_content_type,
             _headers=_headers,
@@ -5882,6 +5995,7 @@ class CatalogApi:
         limit: Annotated[Optional[Annotated[int, Field(le=500, strict=True, ge=1)]], Field(description="Page size, at most 500")] = None,
         cursor: Annotated[Optional[Annotated[str, Field(strict=True, max_length=512)]], Field(description="`next_cursor` of the previous page")] = None,
         include_inactive: Annotated[Optional[StrictBool], Field(description="Also list deactivated records")] = None,
+        catalog_revision: Annotated[Optional[Annotated[int, Field(strict=True, ge=1)]], Field(description="The `Catalog-Revision` a write answered with: the read waits (at most a few seconds) until this gateway's copy of the catalog holds it")] = None,
         _request_timeout: Union[
             None,
             Annotated[StrictFloat, Field(gt=0)],
@@ -5904,6 +6018,8 @@ class CatalogApi:
         :type cursor: str
         :param include_inactive: Also list deactivated records
         :type include_inactive: bool
+        :param catalog_revision: The `Catalog-Revision` a write answered with: the read waits (at most a few seconds) until this gateway's copy of the catalog holds it
+        :type catalog_revision: int
         :param _request_timeout: timeout setting for this request. If one
                                  number provided, it will be total request
                                  timeout. It can also be a pair (tuple) of
@@ -5930,6 +6046,7 @@ class CatalogApi:
             limit=limit,
             cursor=cursor,
             include_inactive=include_inactive,
+            catalog_revision=catalog_revision,
             _request_auth=_request_auth,
             _content_type=_content_type,
             _headers=_headers,
@@ -5955,6 +6072,7 @@ class CatalogApi:
         limit,
         cursor,
         include_inactive,
+        catalog_revision,
         _request_auth,
         _content_type,
         _headers,
@@ -5990,6 +6108,8 @@ class CatalogApi:
             _query_params.append(('include_inactive', include_inactive))
             
         # process the header parameters
+        if catalog_revision is not None:
+            _header_params['Catalog-Revision'] = catalog_revision
         # process the form parameters
         # process the body parameter
 

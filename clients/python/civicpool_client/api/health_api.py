@@ -542,9 +542,9 @@ class HealthApi:
         _headers: Optional[Dict[StrictStr, Any]] = None,
         _host_index: Annotated[StrictInt, Field(ge=0, le=0)] = 0,
     ) -> object:
-        """Readiness: this gateway can serve (it knows Keycloak's signing keys)
+        """Readiness: this gateway can serve (it knows Keycloak's signing keys and holds the catalog)
 
-        Independent of the services: see /dependencies for theirs.
+        Independent of the services: see /dependencies for theirs. `catalog_replica` tells the revision held and whether the catalog's feed is open.
 
         :param _request_timeout: timeout setting for this request. If one
                                  number provided, it will be total request
@@ -606,9 +606,9 @@ class HealthApi:
         _headers: Optional[Dict[StrictStr, Any]] = None,
         _host_index: Annotated[StrictInt, Field(ge=0, le=0)] = 0,
     ) -> ApiResponse[object]:
-        """Readiness: this gateway can serve (it knows Keycloak's signing keys)
+        """Readiness: this gateway can serve (it knows Keycloak's signing keys and holds the catalog)
 
-        Independent of the services: see /dependencies for theirs.
+        Independent of the services: see /dependencies for theirs. `catalog_replica` tells the revision held and whether the catalog's feed is open.
 
         :param _request_timeout: timeout setting for this request. If one
                                  number provided, it will be total request
@@ -670,9 +670,9 @@ class HealthApi:
         _headers: Optional[Dict[StrictStr, Any]] = None,
         _host_index: Annotated[StrictInt, Field(ge=0, le=0)] = 0,
     ) -> RESTResponseType:
-        """Readiness: this gateway can serve (it knows Keycloak's signing keys)
+        """Readiness: this gateway can serve (it knows Keycloak's signing keys and holds the catalog)
 
-        Independent of the services: see /dependencies for theirs.
+        Independent of the services: see /dependencies for theirs. `catalog_replica` tells the revision held and whether the catalog's feed is open.
 
         :param _request_timeout: timeout setting for this request. If one
                                  number provided, it will be total request

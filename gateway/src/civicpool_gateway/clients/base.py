@@ -43,8 +43,28 @@ class ServiceClient:
         try:
             reply: Reply = await method(request, timeout=timeout, metadata=observability.outgoing_metadata(token))
         except grpc.aio.AioRpcError as error:
-            problem = Problem.from_remote(from_rpc_error(error), self.name)
-            if expected is not None and expected.via_if_match and problem.reason == Reason.VERSION_CONFLICT:
-                raise Problem(Reason.PRECONDITION_FAILED, problem.detail, extra=problem.extra) from None
-            raise problem from None
+            raise self._problem(error, expected) from None
         return reply
+
+    async def _call_with_trailers(
+        self,
+        method: grpc.aio.UnaryUnaryMultiCallable[Request, Reply],
+        request: Request,
+        token: str,
+        *,
+        expected: ExpectedVersion | None = None,
+    ) -> tuple[Reply, dict[str, str]]:
+        """As `_call`, with the reply's trailing metadata (a catalog write's revision)."""
+        try:
+            call = method(request, timeout=self._deadline, metadata=observability.outgoing_metadata(token))
+            reply: Reply = await call
+            trailers = {key: str(value) for key, value in (await call.trailing_metadata() or ())}
+        except grpc.aio.AioRpcError as error:
+            raise self._problem(error, expected) from None
+        return reply, trailers
+
+    def _problem(self, error: grpc.aio.AioRpcError, expected: ExpectedVersion | None) -> Problem:
+        problem = Problem.from_remote(from_rpc_error(error), self.name)
+        if expected is not None and expected.via_if_match and problem.reason == Reason.VERSION_CONFLICT:
+            return Problem(Reason.PRECONDITION_FAILED, problem.detail, extra=problem.extra)
+        return problem

@@ -2,8 +2,10 @@
 
 The four resources behave the same way (list, read, create, update with
 If-Match, deactivate, activate), so one factory builds their routes from a
-description of each. Only `network-admin` writes; every signed-in user reads.
-The catalog service checks the role again.
+description of each. Only `network-admin` writes; every signed-in user reads
+(vendors no cost keys). The catalog service checks the role again. Reads are
+answered from the gateway's replica of the catalog (catalog_reads.py); a write
+answers once the replica holds it.
 """
 
 # No `from __future__ import annotations`: FastAPI reads the route signatures at runtime.
@@ -16,6 +18,7 @@ from fastapi import APIRouter, Header, Query, Response, status
 from pydantic import BaseModel
 
 from civicpool_gateway.auth import AdminDep, CallerDep
+from civicpool_gateway.catalog_reads import CatalogDep, Written
 from civicpool_gateway.catalog_schemas import (
     City,
     CityFields,
@@ -52,6 +55,7 @@ class CatalogResource(Generic[Out, Fields, Changes, Params]):
     """One catalog resource: its path, its REST models, and the catalog client's methods for it."""
 
     path: str  # "/items"
+    kind: str  # "items": the replica's kind (catalog_reads)
     one: str  # "item": operation ids get_item, create_item, ...
     many: str  # "items": list_items
     noun: str  # "item", "cost key": in summaries
@@ -60,11 +64,21 @@ class CatalogResource(Generic[Out, Fields, Changes, Params]):
     fields_model: type[Fields]
     patch_model: type[Changes]
     list_params: type[Params]
-    list: Callable[[CatalogClient, Params, str], Awaitable[Page[Out]]]
-    get: Callable[[CatalogClient, str, str], Awaitable[Out]]
-    create: Callable[[CatalogClient, Fields, str], Awaitable[Out]]
-    update: Callable[[CatalogClient, str, Changes, ExpectedVersion, str], Awaitable[Out]]
-    set_active: Callable[[CatalogClient, str, bool, ExpectedVersion, str], Awaitable[Out]]
+    create: Callable[[CatalogClient, Fields, str], Awaitable[Written[Out]]]
+    update: Callable[[CatalogClient, str, Changes, ExpectedVersion, str], Awaitable[Written[Out]]]
+    set_active: Callable[[CatalogClient, str, bool, ExpectedVersion, str], Awaitable[Written[Out]]]
+
+
+# A read may name the revision a write answered with (through another gateway): it waits until this one has it.
+RevisionHeader = Annotated[
+    int | None,
+    Header(
+        alias="Catalog-Revision",
+        ge=1,
+        description="The `Catalog-Revision` a write answered with: the read waits (at most a few seconds) until "
+        "this gateway's copy of the catalog holds it",
+    ),
+]
 
 
 def add_resource(spec: CatalogResource[Any, Any, Any, Any]) -> None:
@@ -77,14 +91,19 @@ def add_resource(spec: CatalogResource[Any, Any, Any, Any]) -> None:
     @router.get(spec.path, name=f"list_{many}", summary=spec.list_summary, response_model=Page[Out])  # type: ignore[valid-type]
     async def list_records(
         caller: CallerDep,
-        services: ClientsDep,
+        catalog: CatalogDep,
         params: Annotated[Params, Query()],  # type: ignore[valid-type]
+        revision: RevisionHeader = None,
     ) -> Any:
-        return await spec.list(services.catalog, params, caller.token)
+        await catalog.at_least(revision)
+        return catalog.page(spec.kind, params, caller)
 
     @router.get(f"{spec.path}/{{id}}", name=f"get_{one}", summary=f"Read one {noun}", response_model=Out)
-    async def get_record(id: RecordId, caller: CallerDep, services: ClientsDep, response: Response) -> Any:
-        return with_etag(await spec.get(services.catalog, id, caller.token), response)
+    async def get_record(
+        id: RecordId, caller: CallerDep, catalog: CatalogDep, response: Response, revision: RevisionHeader = None
+    ) -> Any:
+        await catalog.at_least(revision)
+        return with_etag(catalog.one(spec.kind, id, caller), response)
 
     @router.post(
         spec.path,
@@ -93,8 +112,15 @@ def add_resource(spec: CatalogResource[Any, Any, Any, Any]) -> None:
         response_model=Out,
         status_code=status.HTTP_201_CREATED,
     )
-    async def create_record(body: Fields, caller: AdminDep, services: ClientsDep, response: Response) -> Any:  # type: ignore[valid-type]
-        record = with_etag(await spec.create(services.catalog, body, caller.token), response)
+    async def create_record(
+        body: Fields,  # type: ignore[valid-type]
+        caller: AdminDep,
+        services: ClientsDep,
+        catalog: CatalogDep,
+        response: Response,
+    ) -> Any:
+        written = await spec.create(services.catalog, body, caller.token)
+        record = with_etag(await catalog.settle(written, response), response)
         response.headers["Location"] = f"/api/v1{spec.path}/{record.id}"
         return record
 
@@ -111,11 +137,13 @@ def add_resource(spec: CatalogResource[Any, Any, Any, Any]) -> None:
         body: Patch,  # type: ignore[valid-type]
         caller: AdminDep,
         services: ClientsDep,
+        catalog: CatalogDep,
         response: Response,
         if_match: Annotated[str | None, Header()] = None,
     ) -> Any:
         expected = patch_version(body, if_match)
-        return with_etag(await spec.update(services.catalog, id, body, expected, caller.token), response)
+        written = await spec.update(services.catalog, id, body, expected, caller.token)
+        return with_etag(await catalog.settle(written, response), response)
 
     def add_active_route(action: str, active: bool, summary: str) -> None:
         @router.post(
@@ -130,12 +158,14 @@ def add_resource(spec: CatalogResource[Any, Any, Any, Any]) -> None:
             id: RecordId,
             caller: AdminDep,
             services: ClientsDep,
+            catalog: CatalogDep,
             response: Response,
             if_match: Annotated[str | None, Header()] = None,
         ) -> Any:
             version = expected_version(if_match, None).number if if_match else 0
             expected = ExpectedVersion(version, via_if_match=if_match is not None)
-            return with_etag(await spec.set_active(services.catalog, id, active, expected, caller.token), response)
+            written = await spec.set_active(services.catalog, id, active, expected, caller.token)
+            return with_etag(await catalog.settle(written, response), response)
 
     add_active_route("deactivate", active=False, summary="Deactivate")
     add_active_route("activate", active=True, summary="Reactivate")
@@ -143,30 +173,30 @@ def add_resource(spec: CatalogResource[Any, Any, Any, Any]) -> None:
 
 add_resource(
     CatalogResource(
-        "/items", "item", "items", "item", "List items", Item, ItemFields, ItemPatch, ItemListParams,
-        CatalogClient.list_items, CatalogClient.get_item, CatalogClient.create_item, CatalogClient.update_item,
+        "/items", "items", "item", "items", "item", "List items", Item, ItemFields, ItemPatch, ItemListParams,
+        CatalogClient.create_item, CatalogClient.update_item,
         CatalogClient.set_item_active,
     )
 )  # fmt: skip
 add_resource(
     CatalogResource(
-        "/cities", "city", "cities", "city", "List cities", City, CityFields, CityPatch, ListParams,
-        CatalogClient.list_cities, CatalogClient.get_city, CatalogClient.create_city, CatalogClient.update_city,
+        "/cities", "cities", "city", "cities", "city", "List cities", City, CityFields, CityPatch, ListParams,
+        CatalogClient.create_city, CatalogClient.update_city,
         CatalogClient.set_city_active,
     )
 )  # fmt: skip
 add_resource(
     CatalogResource(
-        "/vendors", "vendor", "vendors", "vendor", "List vendors", Vendor, VendorFields, VendorPatch, ListParams,
-        CatalogClient.list_vendors, CatalogClient.get_vendor, CatalogClient.create_vendor,
+        "/vendors", "vendors", "vendor", "vendors", "vendor", "List vendors", Vendor, VendorFields, VendorPatch,
+        ListParams, CatalogClient.create_vendor,
         CatalogClient.update_vendor, CatalogClient.set_vendor_active,
     )
 )  # fmt: skip
 add_resource(
     CatalogResource(
         # "costkeys": the summary as the API has always written it (the OpenAPI document stays as it is)
-        "/cost-keys", "cost_key", "cost_keys", "cost key", "List costkeys", CostKey, CostKeyFields, CostKeyPatch,
-        ListParams, CatalogClient.list_cost_keys, CatalogClient.get_cost_key, CatalogClient.create_cost_key,
+        "/cost-keys", "cost_keys", "cost_key", "cost_keys", "cost key", "List costkeys", CostKey, CostKeyFields,
+        CostKeyPatch, ListParams, CatalogClient.create_cost_key,
         CatalogClient.update_cost_key, CatalogClient.set_cost_key_active,
     )
 )  # fmt: skip

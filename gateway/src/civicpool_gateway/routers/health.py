@@ -1,12 +1,13 @@
 """/healthz (the process answers), /readyz (this process can serve) and /dependencies (what it relies on).
 
 Kubernetes takes a pod out of its Service while readiness fails. Readiness therefore says only what this
-process itself needs to serve: it is up and knows Keycloak's signing keys (fetched once, then kept, so a
-Keycloak outage later does not make it unready). A service that is down is everyone's problem, not this
-pod's: if readiness followed it, one service outage would take every gateway pod out and the whole API
-down, while most of it could still answer (Kubernetes documents the same: readiness must not depend on
-shared dependencies). The services' state stays visible at /dependencies and in the metric
-civicpool_dependency_up.
+process itself needs to serve: it is up, knows Keycloak's signing keys (fetched once, then kept, so a Keycloak
+outage later does not make it unready) and holds a complete replica of the catalog (taken once; while the
+catalog's feed is down it serves the last revision it holds, and says so in the detail). A service that is
+down is everyone's problem, not this pod's: if readiness followed it, one service outage would take every
+gateway pod out and the whole API down, while most of it could still answer (Kubernetes documents the same:
+readiness must not depend on shared dependencies). The services' state stays visible at /dependencies and in
+the metric civicpool_dependency_up.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from civicpool_common import observability
 from civicpool_common.reasons import Reason
 from fastapi import APIRouter, Request
 
+from civicpool_gateway.catalog_reads import CatalogReads
 from civicpool_gateway.clients import ServiceClients
 from civicpool_gateway.config import GatewaySettings
 from civicpool_gateway.problems import Problem
@@ -39,18 +41,29 @@ async def _keys(state: Any) -> str:
     return "ok" if known else "unreachable"
 
 
+def _replica(state: Any) -> str:
+    """ "ok" once the catalog replica is warm, however the feed is now; "warming" before."""
+    reads: CatalogReads = state.catalog
+    return "ok" if reads.replica.warm else "warming"
+
+
 @router.get(
     "/readyz",
-    summary="Readiness: this gateway can serve (it knows Keycloak's signing keys)",
-    description="Independent of the services: see /dependencies for theirs.",
+    summary="Readiness: this gateway can serve (it knows Keycloak's signing keys and holds the catalog)",
+    description="Independent of the services: see /dependencies for theirs. `catalog_replica` tells the "
+    "revision held and whether the catalog's feed is open.",
     responses={503: {"description": "Not ready; `checks` says what is missing"}},
 )
 async def readyz(request: Request) -> Any:
-    checks = {"keycloak_jwks": await _keys(request.app.state)}
-    if checks["keycloak_jwks"] == "ok":
-        return {"status": "ready", "checks": checks}
+    checks = {"keycloak_jwks": await _keys(request.app.state), "catalog_replica": _replica(request.app.state)}
+    replica = request.app.state.catalog.replica.status()
+    missing = [name for name, state in checks.items() if state != "ok"]
+    if not missing:
+        return {"status": "ready", "checks": checks, "catalog_replica": replica}
     raise Problem(
-        Reason.SERVICE_UNAVAILABLE, "not ready: Keycloak's signing keys are unknown", extra={"checks": checks}
+        Reason.SERVICE_UNAVAILABLE,
+        f"not ready: {', '.join(missing)} ({', '.join(checks[name] for name in missing)})",
+        extra={"checks": checks, "catalog_replica": replica},
     )
 
 
@@ -63,7 +76,9 @@ async def check_dependencies(state: Any) -> dict[str, str]:
     settings: GatewaySettings = state.settings
     names = list(clients.channels)
     statuses = await asyncio.gather(*(clients.health(name, settings.readiness_timeout_seconds) for name in names))
-    checks = dict(zip(names, statuses, strict=True)) | {"keycloak_jwks": await _keys(state)}
+    reads: CatalogReads = state.catalog
+    feed = "ok" if reads.replica.connected else "lost"
+    checks = dict(zip(names, statuses, strict=True)) | {"keycloak_jwks": await _keys(state), "catalog_feed": feed}
     for name, health in checks.items():
         observability.DEPENDENCY_UP.labels(name).set(1.0 if health in ("SERVING", "ok") else 0.0)
     return checks

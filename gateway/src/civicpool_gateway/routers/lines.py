@@ -12,6 +12,7 @@ from fastapi import APIRouter, Header, Query, Response, status
 
 from civicpool_gateway import downloads
 from civicpool_gateway.auth import CallerDep, CityItDep
+from civicpool_gateway.catalog_reads import CatalogDep
 from civicpool_gateway.clients import ClientsDep
 from civicpool_gateway.demand_schemas import (
     Line,
@@ -37,10 +38,14 @@ LineId = ResourceId
     responses=downloads.DOWNLOAD_RESPONSES,
 )
 async def list_lines(
-    id: RoundId, caller: CallerDep, services: ClientsDep, params: Annotated[LineListParams, Query()]
+    id: RoundId,
+    caller: CallerDep,
+    services: ClientsDep,
+    catalog: CatalogDep,
+    params: Annotated[LineListParams, Query()],
 ) -> Any:
     if params.format != "json":
-        table = line_table(await all_lines(services, caller, id, params))
+        table = line_table(await all_lines(services, catalog, caller, id, params))
         language = downloads.file_language(params.language)
         return downloads.download(table, params.format, f"round-{id}-lines", "Positionen", language)
     return await services.demand.list_lines(id, params, caller.token)

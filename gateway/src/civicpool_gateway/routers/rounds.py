@@ -14,6 +14,7 @@ from pydantic_core import to_json
 
 from civicpool_gateway import downloads
 from civicpool_gateway.auth import Caller, CallerDep, LeadDep
+from civicpool_gateway.catalog_reads import CatalogDep, CatalogReads
 from civicpool_gateway.catalog_schemas import Item
 from civicpool_gateway.clients import ClientsDep, ServiceClients
 from civicpool_gateway.demand_schemas import (
@@ -133,6 +134,7 @@ async def aggregate_round(
     id: RoundId,
     caller: CallerDep,
     services: ClientsDep,
+    catalog: CatalogDep,
     format: FormatQuery = "json",
     language: LanguageQuery = None,
 ) -> Any:
@@ -153,7 +155,7 @@ async def aggregate_round(
     if format == "csv":
         return downloads.download(table, "csv", f"round-{id}-aggregate", "Summen", written_in)
     # The lines that make the totals: withdrawn ones are history and count nowhere, so they are not listed.
-    lines = await all_lines(services, caller, id, LineListParams(status=LineStatus.SUBMITTED))
+    lines = await all_lines(services, catalog, caller, id, LineListParams(status=LineStatus.SUBMITTED))
     sheets = {"Summen": table, "Positionen": line_table(lines)}
     return downloads.attachment(downloads.to_xlsx(sheets, written_in), "xlsx", f"round-{id}-aggregate")
 
@@ -169,7 +171,7 @@ def line_table(rows: list[dict[str, Any]]) -> downloads.Table:
 
 
 async def all_lines(
-    services: ServiceClients, caller: Caller, round_id: str, params: LineListParams
+    services: ServiceClients, catalog: CatalogReads, caller: Caller, round_id: str, params: LineListParams
 ) -> list[dict[str, Any]]:
     """Every line of the round the query matches (every page from its cursor on), as rows of a download with the
     item's SKU and name."""
@@ -181,11 +183,7 @@ async def all_lines(
         if page.next_cursor is None:
             break
         query = query.model_copy(update={"cursor": page.next_cursor})
-    item_ids = sorted({line.item_id for line in lines})
-    items: dict[str, Item] = {}
-    for start in range(0, len(item_ids), 500):
-        found = await services.catalog.batch_get_items(item_ids[start : start + 500], caller.token)
-        items.update((item.id, item) for item in found)
+    items = catalog.items({line.item_id for line in lines})
     return [line_export_row(line, items.get(line.item_id)) for line in lines]
 
 

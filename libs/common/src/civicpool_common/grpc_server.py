@@ -19,6 +19,7 @@ import asyncio
 import contextlib
 import contextvars
 import gc
+import inspect
 import logging
 import signal
 import time
@@ -73,11 +74,14 @@ def current_token() -> str:
 Continuation = Callable[[grpc.HandlerCallDetails], Awaitable["grpc.RpcMethodHandler[Any, Any] | None"]]
 
 
+StreamBehavior = Callable[[Any, grpc.aio.ServicerContext[Any, Any]], AsyncIterator[Any]]
+
+
 def _wrap_unary(
     handler: grpc.RpcMethodHandler[Any, Any] | None, wrap: Callable[[Behavior], Behavior]
 ) -> grpc.RpcMethodHandler[Any, Any] | None:
     if handler is None or handler.unary_unary is None:
-        return handler  # streaming calls: see AuthInterceptor, which refuses them
+        return handler  # streaming calls: wrapped by _wrap_stream where an interceptor serves them
     behavior: Behavior = handler.unary_unary  # type: ignore[assignment]  # aio handlers are coroutines
     return grpc.unary_unary_rpc_method_handler(
         wrap(behavior),
@@ -86,19 +90,49 @@ def _wrap_unary(
     )
 
 
+def _wrap_stream(
+    handler: grpc.RpcMethodHandler[Any, Any], wrap: Callable[[Behavior], Behavior]
+) -> grpc.RpcMethodHandler[Any, Any]:
+    """A server-streaming handler run under the same `wrap` as a unary one: the wrapped behavior gets a
+    coroutine that drives the whole stream, writing each message with `context.write`."""
+    behavior: Behavior = handler.unary_stream  # type: ignore[assignment]
+    if inspect.isasyncgenfunction(behavior):  # the servicer's generator; an outer interceptor gets `drive`
+        stream: StreamBehavior = handler.unary_stream  # type: ignore[assignment]
+
+        async def drive(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> None:
+            async for message in stream(request, context):
+                await context.write(message)
+
+        behavior = drive
+    return grpc.unary_stream_rpc_method_handler(
+        wrap(behavior),
+        request_deserializer=handler.request_deserializer,
+        response_serializer=handler.response_serializer,
+    )
+
+
 def _refuse_streaming(handler: grpc.RpcMethodHandler[Any, Any]) -> grpc.RpcMethodHandler[Any, Any]:
     async def refuse(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> None:
-        await context.abort(grpc.StatusCode.UNIMPLEMENTED, "streaming data calls are not authenticated yet")
+        await context.abort(grpc.StatusCode.UNIMPLEMENTED, "client-streaming calls are not served")
 
     options = {
         "request_deserializer": handler.request_deserializer,
         "response_serializer": handler.response_serializer,
     }
-    if handler.unary_stream is not None:
-        return grpc.unary_stream_rpc_method_handler(refuse, **options)
     if handler.stream_unary is not None:
         return grpc.stream_unary_rpc_method_handler(refuse, **options)
     return grpc.stream_stream_rpc_method_handler(refuse, **options)
+
+
+def _wrap_call(
+    handler: grpc.RpcMethodHandler[Any, Any] | None, wrap: Callable[[Behavior], Behavior]
+) -> grpc.RpcMethodHandler[Any, Any] | None:
+    """Unary and server-streaming calls wrapped alike; client streams are refused (no method has one)."""
+    if handler is not None and handler.unary_stream is not None:
+        return _wrap_stream(handler, wrap)
+    if handler is not None and handler.unary_unary is None:
+        return _refuse_streaming(handler)
+    return _wrap_unary(handler, wrap)
 
 
 class ObservedInterceptor(grpc.aio.ServerInterceptor):
@@ -136,7 +170,7 @@ class ObservedInterceptor(grpc.aio.ServerInterceptor):
 
             return observed
 
-        return _wrap_unary(await continuation(handler_call_details), wrap)
+        return _wrap_call(await continuation(handler_call_details), wrap)
 
 
 class ErrorInterceptor(grpc.aio.ServerInterceptor):
@@ -174,7 +208,7 @@ class ErrorInterceptor(grpc.aio.ServerInterceptor):
 
             return guarded
 
-        return _wrap_unary(await continuation(handler_call_details), wrap)
+        return _wrap_call(await continuation(handler_call_details), wrap)
 
 
 class AuthInterceptor(grpc.aio.ServerInterceptor):
@@ -190,9 +224,6 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
         handler = await continuation(handler_call_details)
         if handler_call_details.method.startswith(UNAUTHENTICATED_PREFIXES):
             return handler
-        if handler is not None and handler.unary_unary is None:
-            # Fail closed: a streaming data call would otherwise pass unauthenticated.
-            return _refuse_streaming(handler)
         metadata = handler_call_details.invocation_metadata or ()
         authorization = next((str(v) for k, v in metadata if k == "authorization"), "")
         expected_service = self._internal.get(handler_call_details.method)
@@ -222,7 +253,7 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
 
             return authenticated
 
-        return _wrap_unary(handler, wrap)
+        return _wrap_call(handler, wrap)
 
     async def _check_service(self, method: str, expected: str, authorization: str) -> str:
         """An internal method: the call must carry the own token of the expected service (or of one of them,

@@ -25,6 +25,8 @@ log = logging.getLogger("civicpool.identity")
 
 # The gRPC services, each with its own Keycloak client.
 SERVICES = ("catalog", "demand", "tenders", "contracts", "notifications")
+# Who has a Keycloak client of its own: the services, and the gateway (it reads the catalog's change feed).
+IDENTITIES = (*SERVICES, "gateway")
 SERVICE_AUDIENCE = "civicpool-services"
 SERVICE_TOKEN_METADATA = "x-service-authorization"  # noqa: S105 - a metadata key, not a secret
 SERVICE_ROLE_PREFIX = "service-"

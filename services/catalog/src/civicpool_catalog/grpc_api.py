@@ -9,6 +9,7 @@ from typing import Any
 import grpc
 from civicpool.catalog.v1 import catalog_pb2 as pb
 from civicpool.catalog.v1 import catalog_pb2_grpc
+from civicpool_common.catalog_replica import REVISION_METADATA
 from civicpool_common.errors import InvalidArgument
 from civicpool_common.grpc_server import current_principal
 from civicpool_common.messages import Text
@@ -25,6 +26,8 @@ from google.protobuf.field_mask_pb2 import FieldMask
 from google.protobuf.message import Message
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from civicpool_catalog.config import CatalogSettings
+from civicpool_catalog.feed import CatalogFeed
 from civicpool_catalog.models import City, CostKey, Item, Vendor
 from civicpool_catalog.repository import ItemFilter, ItemRow
 from civicpool_catalog.service import CITIES, COST_KEYS, ITEMS, VENDORS, CatalogService, require_cost_key_reader
@@ -188,14 +191,23 @@ def cost_key_to_proto(key: CostKey) -> pb.CostKey:
 
 
 class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
-    def __init__(self, service: CatalogService) -> None:
+    def __init__(self, service: CatalogService, feed: CatalogFeed) -> None:
         self._service = service
+        self._feed = feed
+
+    def _written(self, context: Context, record: Item | City | Vendor | CostKey) -> None:
+        """A write committed: its revision to the caller (who may wait for a replica to have it), and the
+        feed's watchers woken."""
+        context.set_trailing_metadata(((REVISION_METADATA, str(record.revision)),))
+        self._feed.written()
 
     # -- items -----------------------------------------------------------------
 
     async def CreateItem(self, request: pb.CreateItemRequest, context: Context) -> pb.Item:
         values = _read_all(ITEM_FIELDS, request.item)
-        return item_to_proto(await self._service.create(current_principal(), ITEMS, values))
+        record = await self._service.create(current_principal(), ITEMS, values)
+        self._written(context, record)
+        return item_to_proto(record)
 
     async def GetItem(self, request: pb.GetItemRequest, context: Context) -> pb.Item:
         return item_to_proto(await self._service.get(ITEMS, request.id))
@@ -226,19 +238,23 @@ class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
         item = await self._service.update(
             current_principal(), ITEMS, request.item.id, changes, request.expected_version
         )
+        self._written(context, item)
         return item_to_proto(item)
 
     async def SetItemActive(self, request: pb.SetActiveRequest, context: Context) -> pb.Item:
         item = await self._service.set_active(
             current_principal(), ITEMS, request.id, request.active, request.expected_version
         )
+        self._written(context, item)
         return item_to_proto(item)
 
     # -- cities ----------------------------------------------------------------
 
     async def CreateCity(self, request: pb.CreateCityRequest, context: Context) -> pb.City:
         values = _read_all(CITY_FIELDS, request.city)
-        return city_to_proto(await self._service.create(current_principal(), CITIES, values))
+        record = await self._service.create(current_principal(), CITIES, values)
+        self._written(context, record)
+        return city_to_proto(record)
 
     async def GetCity(self, request: pb.GetCityRequest, context: Context) -> pb.City:
         return city_to_proto(await self._service.get(CITIES, request.id))
@@ -254,19 +270,23 @@ class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
         city = await self._service.update(
             current_principal(), CITIES, request.city.id, changes, request.expected_version
         )
+        self._written(context, city)
         return city_to_proto(city)
 
     async def SetCityActive(self, request: pb.SetActiveRequest, context: Context) -> pb.City:
         city = await self._service.set_active(
             current_principal(), CITIES, request.id, request.active, request.expected_version
         )
+        self._written(context, city)
         return city_to_proto(city)
 
     # -- vendors ---------------------------------------------------------------
 
     async def CreateVendor(self, request: pb.CreateVendorRequest, context: Context) -> pb.Vendor:
         values = _read_all(VENDOR_FIELDS, request.vendor)
-        return vendor_to_proto(await self._service.create(current_principal(), VENDORS, values))
+        record = await self._service.create(current_principal(), VENDORS, values)
+        self._written(context, record)
+        return vendor_to_proto(record)
 
     async def GetVendor(self, request: pb.GetVendorRequest, context: Context) -> pb.Vendor:
         return vendor_to_proto(await self._service.get(VENDORS, request.id))
@@ -282,19 +302,23 @@ class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
         vendor = await self._service.update(
             current_principal(), VENDORS, request.vendor.id, changes, request.expected_version
         )
+        self._written(context, vendor)
         return vendor_to_proto(vendor)
 
     async def SetVendorActive(self, request: pb.SetActiveRequest, context: Context) -> pb.Vendor:
         vendor = await self._service.set_active(
             current_principal(), VENDORS, request.id, request.active, request.expected_version
         )
+        self._written(context, vendor)
         return vendor_to_proto(vendor)
 
     # -- cost keys -------------------------------------------------------------
 
     async def CreateCostKey(self, request: pb.CreateCostKeyRequest, context: Context) -> pb.CostKey:
         values = _read_all(COST_KEY_FIELDS, request.cost_key)
-        return cost_key_to_proto(await self._service.create(current_principal(), COST_KEYS, values))
+        record = await self._service.create(current_principal(), COST_KEYS, values)
+        self._written(context, record)
+        return cost_key_to_proto(record)
 
     async def GetCostKey(self, request: pb.GetCostKeyRequest, context: Context) -> pb.CostKey:
         require_cost_key_reader(current_principal())
@@ -314,12 +338,14 @@ class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
         key = await self._service.update(
             current_principal(), COST_KEYS, request.cost_key.id, changes, request.expected_version
         )
+        self._written(context, key)
         return cost_key_to_proto(key)
 
     async def SetCostKeyActive(self, request: pb.SetActiveRequest, context: Context) -> pb.CostKey:
         key = await self._service.set_active(
             current_principal(), COST_KEYS, request.id, request.active, request.expected_version
         )
+        self._written(context, key)
         return cost_key_to_proto(key)
 
     async def SplitCost(self, request: pb.SplitCostRequest, context: Context) -> pb.SplitCostResponse:
@@ -341,6 +367,18 @@ class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
             items=[pb.ResolvedId(id=i, active=a) for i, a in items.items()],
         )
 
+    async def WatchCatalog(self, request: pb.WatchCatalogRequest, context: Context) -> AsyncIterator[pb.CatalogEvent]:
+        async for part in self._feed.watch(request.since_revision):
+            yield pb.CatalogEvent(
+                revision=part.revision,
+                reset=part.reset,
+                complete=part.complete,
+                items=[item_fields(row) for row in part.items],  # type: ignore[misc]  # field dicts
+                cities=[city_to_proto(city) for city in part.cities],
+                vendors=[vendor_to_proto(vendor) for vendor in part.vendors],
+                cost_keys=[cost_key_to_proto(key) for key in part.cost_keys],
+            )
+
     async def FindInvoiceParties(self, request: pb.FindInvoicePartiesRequest, context: Context) -> pb.InvoiceParties:
         city_id, unit, vendor_id, rates, defaults = await self._service.invoice_parties(
             request.leitweg_id, request.vat_id, list(request.item_ids), list(request.city_ids)
@@ -354,7 +392,9 @@ class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
 
 @contextlib.asynccontextmanager
 async def register(
-    server: grpc.aio.Server, sessions: async_sessionmaker[AsyncSession], _settings: object
+    server: grpc.aio.Server, sessions: async_sessionmaker[AsyncSession], settings: CatalogSettings
 ) -> AsyncIterator[None]:
-    catalog_pb2_grpc.add_CatalogServiceServicer_to_server(CatalogServicer(CatalogService(sessions)), server)
-    yield
+    feed = CatalogFeed(sessions, settings.feed_poll_seconds)
+    catalog_pb2_grpc.add_CatalogServiceServicer_to_server(CatalogServicer(CatalogService(sessions), feed), server)
+    async with feed.polling():
+        yield

@@ -15,20 +15,37 @@ class Base(DeclarativeBase):
 
 
 class VersionedRecord:
-    """Columns every catalog record has: an active flag, a version, timestamps.
+    """Columns every catalog record has: an active flag, a version, the revision of its last change, timestamps.
 
     The version is SQLAlchemy's version counter: every UPDATE checks the version
-    it read and increments it, so two concurrent edits cannot both win.
+    it read and increments it, so two concurrent edits cannot both win. The
+    revision is the catalog's (CatalogRevision) at the record's last write: the
+    change feed sends what changed since a reader's revision.
     """
 
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     version: Mapped[int] = mapped_column(Integer)
+    revision: Mapped[int] = mapped_column(BigInteger, default=0, index=True)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
     updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
 
     @declared_attr.directive
     def __mapper_args__(cls) -> dict[str, Any]:
         return {"version_id_col": cls.__table__.c.version}  # type: ignore[attr-defined]
+
+
+class CatalogRevision(Base):
+    """The catalog's revision: one row, taken (incremented and locked until commit) by every write, so
+    writes commit in the order of their revisions and a reader at revision R has every change up to R."""
+
+    __tablename__ = "catalog_revision"
+    __table_args__ = (
+        CheckConstraint("id = 1", name="one_row"),
+        CheckConstraint("revision >= 0", name="not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    revision: Mapped[int] = mapped_column(BigInteger)
 
 
 class Item(VersionedRecord, Base):

@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from civicpool_common.database import read_rows
-from sqlalchemy import ColumnElement, Row, Select, func, or_, select
+from sqlalchemy import ColumnElement, Row, Select, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import InstrumentedAttribute, selectinload
 from sqlalchemy.sql.base import ExecutableOption
 
-from civicpool_catalog.models import City, CostKey, CostShare, Item, Vendor
+from civicpool_catalog.models import CatalogRevision, City, CostKey, CostShare, Item, Vendor
 
 Record = TypeVar("Record", Item, City, Vendor, CostKey)
 
@@ -185,3 +185,16 @@ async def fixed_keys_using_city(session: AsyncSession, city_id: str) -> list[str
         .order_by(CostKey.id)
     )
     return list((await session.scalars(query)).all())
+
+
+async def take_revision(session: AsyncSession) -> int:
+    """The catalog's next revision for the write in this transaction. The revision row stays locked until
+    the transaction ends, so writes commit in revision order: take it last, after every other lock."""
+    taken = update(CatalogRevision).where(CatalogRevision.id == 1).values(revision=CatalogRevision.revision + 1)
+    with session.no_autoflush:  # the record is flushed once, with its revision (one version step)
+        return int((await session.execute(taken.returning(CatalogRevision.revision))).scalar_one())
+
+
+async def current_revision(session: AsyncSession) -> int:
+    """The revision of the last committed write (0: none yet)."""
+    return int(await session.scalar(select(CatalogRevision.revision).where(CatalogRevision.id == 1)) or 0)

@@ -206,6 +206,7 @@ class CatalogService:
                     Text("{entity} with id {id} already exists", entity=kind.noun, id=repr(record.id)),
                     violations=[FieldViolation("id", Text("already taken"))],
                 )
+            record.revision = await repository.take_revision(session)
             repo.add(record)
             await self._flush(session, kind)
         return record
@@ -279,6 +280,7 @@ class CatalogService:
                     setattr(record, name, value)
             record.updated_at = utc_now()
             await self._check(session, kind, record, creating=False)
+            record.revision = await repository.take_revision(session)
             await self._flush(session, kind, record_id=record_id, expected_version=expected_version)
         return record
 
@@ -319,6 +321,7 @@ class CatalogService:
                         ),
                         reason=Reason.STATE_CONFLICT,
                     ) from None
+            record.revision = await repository.take_revision(session)
             await self._flush(session, kind, record_id=record_id, expected_version=record.version)
         return record
 

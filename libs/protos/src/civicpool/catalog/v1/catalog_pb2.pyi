@@ -1272,3 +1272,71 @@ class InvoiceParties(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___InvoiceParties: _TypeAlias = InvoiceParties  # noqa: Y015
+
+@_typing.final
+class WatchCatalogRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SINCE_REVISION_FIELD_NUMBER: _builtins.int
+    since_revision: _builtins.int
+    """the last complete revision the reader holds; 0: none"""
+    def __init__(
+        self,
+        *,
+        since_revision: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["since_revision", b"since_revision"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___WatchCatalogRequest: _TypeAlias = WatchCatalogRequest  # noqa: Y015
+
+@_typing.final
+class CatalogEvent(_message.Message):
+    """Records as they are now (a record changed twice since the reader's revision comes once). Every write
+    to the catalog takes the next revision; writes commit in revision order.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REVISION_FIELD_NUMBER: _builtins.int
+    RESET_FIELD_NUMBER: _builtins.int
+    COMPLETE_FIELD_NUMBER: _builtins.int
+    ITEMS_FIELD_NUMBER: _builtins.int
+    CITIES_FIELD_NUMBER: _builtins.int
+    VENDORS_FIELD_NUMBER: _builtins.int
+    COST_KEYS_FIELD_NUMBER: _builtins.int
+    revision: _builtins.int
+    """the catalog's revision this event brings the reader to"""
+    reset: _builtins.bool
+    """a snapshot begins: forget every record held, and take these and the parts that follow"""
+    complete: _builtins.bool
+    """the reader now holds the catalog at `revision` (false on all but a snapshot's last part)"""
+    @_builtins.property
+    def items(self) -> _containers.RepeatedCompositeFieldContainer[Global___Item]: ...
+    @_builtins.property
+    def cities(self) -> _containers.RepeatedCompositeFieldContainer[Global___City]: ...
+    @_builtins.property
+    def vendors(self) -> _containers.RepeatedCompositeFieldContainer[Global___Vendor]: ...
+    @_builtins.property
+    def cost_keys(self) -> _containers.RepeatedCompositeFieldContainer[Global___CostKey]: ...
+    def __init__(
+        self,
+        *,
+        revision: _builtins.int = ...,
+        reset: _builtins.bool = ...,
+        complete: _builtins.bool = ...,
+        items: _abc.Iterable[Global___Item] | None = ...,
+        cities: _abc.Iterable[Global___City] | None = ...,
+        vendors: _abc.Iterable[Global___Vendor] | None = ...,
+        cost_keys: _abc.Iterable[Global___CostKey] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["cities", b"cities", "complete", b"complete", "cost_keys", b"cost_keys", "items", b"items", "reset", b"reset", "revision", b"revision", "vendors", b"vendors"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CatalogEvent: _TypeAlias = CatalogEvent  # noqa: Y015

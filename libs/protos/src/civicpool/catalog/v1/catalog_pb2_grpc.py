@@ -153,6 +153,11 @@ class CatalogServiceStub:
                 request_serializer=civicpool_dot_catalog_dot_v1_dot_catalog__pb2.ResolveIdsRequest.SerializeToString,
                 response_deserializer=civicpool_dot_catalog_dot_v1_dot_catalog__pb2.ResolveIdsResponse.FromString,
                 _registered_method=True)
+        self.WatchCatalog = channel.unary_stream(
+                '/civicpool.catalog.v1.CatalogService/WatchCatalog',
+                request_serializer=civicpool_dot_catalog_dot_v1_dot_catalog__pb2.WatchCatalogRequest.SerializeToString,
+                response_deserializer=civicpool_dot_catalog_dot_v1_dot_catalog__pb2.CatalogEvent.FromString,
+                _registered_method=True)
         self.FindInvoiceParties = channel.unary_unary(
                 '/civicpool.catalog.v1.CatalogService/FindInvoiceParties',
                 request_serializer=civicpool_dot_catalog_dot_v1_dot_catalog__pb2.FindInvoicePartiesRequest.SerializeToString,
@@ -310,6 +315,16 @@ class CatalogServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def WatchCatalog(self, request, context):
+        """The whole catalog, then every change, for the local replicas of the gateway and the services
+        (docs/catalog-feed.md). From since_revision 0 (or one this catalog never reached) it starts with a
+        snapshot; from a revision it reached, with what changed since. The stream stays open and sends each
+        later change; a reader that loses it reconnects from the last complete revision it holds.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def FindInvoiceParties(self, request, context):
         """Whom an e-invoice names: the city with a billing unit of this Leitweg-ID (BT-10, in either case), the
         vendor with this VAT id (BT-31, spaces ignored), and each item's VAT rate; and where each city asked
@@ -436,6 +451,11 @@ def add_CatalogServiceServicer_to_server(servicer, server):
                     servicer.ResolveIds,
                     request_deserializer=civicpool_dot_catalog_dot_v1_dot_catalog__pb2.ResolveIdsRequest.FromString,
                     response_serializer=civicpool_dot_catalog_dot_v1_dot_catalog__pb2.ResolveIdsResponse.SerializeToString,
+            ),
+            'WatchCatalog': grpc.unary_stream_rpc_method_handler(
+                    servicer.WatchCatalog,
+                    request_deserializer=civicpool_dot_catalog_dot_v1_dot_catalog__pb2.WatchCatalogRequest.FromString,
+                    response_serializer=civicpool_dot_catalog_dot_v1_dot_catalog__pb2.CatalogEvent.SerializeToString,
             ),
             'FindInvoiceParties': grpc.unary_unary_rpc_method_handler(
                     servicer.FindInvoiceParties,
@@ -1068,6 +1088,33 @@ class CatalogService:
             '/civicpool.catalog.v1.CatalogService/ResolveIds',
             civicpool_dot_catalog_dot_v1_dot_catalog__pb2.ResolveIdsRequest.SerializeToString,
             civicpool_dot_catalog_dot_v1_dot_catalog__pb2.ResolveIdsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def WatchCatalog(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/civicpool.catalog.v1.CatalogService/WatchCatalog',
+            civicpool_dot_catalog_dot_v1_dot_catalog__pb2.WatchCatalogRequest.SerializeToString,
+            civicpool_dot_catalog_dot_v1_dot_catalog__pb2.CatalogEvent.FromString,
             options,
             channel_credentials,
             insecure,

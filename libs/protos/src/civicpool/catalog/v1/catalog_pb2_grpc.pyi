@@ -67,6 +67,12 @@ class CatalogServiceStub:
     exactly (no case folding); unknown ids are left out of the answer. Every service checks
     the ids a write names through this call (DESIGN.md: every id in a write resolves).
     """
+    WatchCatalog: _grpc.UnaryStreamMultiCallable[_catalog_pb2.WatchCatalogRequest, _catalog_pb2.CatalogEvent]
+    """The whole catalog, then every change, for the local replicas of the gateway and the services
+    (docs/catalog-feed.md). From since_revision 0 (or one this catalog never reached) it starts with a
+    snapshot; from a revision it reached, with what changed since. The stream stays open and sends each
+    later change; a reader that loses it reconnects from the last complete revision it holds.
+    """
     FindInvoiceParties: _grpc.UnaryUnaryMultiCallable[_catalog_pb2.FindInvoicePartiesRequest, _catalog_pb2.InvoiceParties]
     """Whom an e-invoice names: the city with a billing unit of this Leitweg-ID (BT-10, in either case), the
     vendor with this VAT id (BT-31, spaces ignored), and each item's VAT rate; and where each city asked
@@ -111,6 +117,12 @@ class CatalogServiceAsyncStub(CatalogServiceStub):
     """Which of these ids name a city, vendor or item, and whether each is active. Ids compare
     exactly (no case folding); unknown ids are left out of the answer. Every service checks
     the ids a write names through this call (DESIGN.md: every id in a write resolves).
+    """
+    WatchCatalog: _aio.UnaryStreamMultiCallable[_catalog_pb2.WatchCatalogRequest, _catalog_pb2.CatalogEvent]  # type: ignore[assignment]
+    """The whole catalog, then every change, for the local replicas of the gateway and the services
+    (docs/catalog-feed.md). From since_revision 0 (or one this catalog never reached) it starts with a
+    snapshot; from a revision it reached, with what changed since. The stream stays open and sends each
+    later change; a reader that loses it reconnects from the last complete revision it holds.
     """
     FindInvoiceParties: _aio.UnaryUnaryMultiCallable[_catalog_pb2.FindInvoicePartiesRequest, _catalog_pb2.InvoiceParties]  # type: ignore[assignment]
     """Whom an e-invoice names: the city with a billing unit of this Leitweg-ID (BT-10, in either case), the
@@ -291,6 +303,18 @@ class CatalogServiceServicer(metaclass=_abc_1.ABCMeta):
         """Which of these ids name a city, vendor or item, and whether each is active. Ids compare
         exactly (no case folding); unknown ids are left out of the answer. Every service checks
         the ids a write names through this call (DESIGN.md: every id in a write resolves).
+        """
+
+    @_abc_1.abstractmethod
+    def WatchCatalog(
+        self,
+        request: _catalog_pb2.WatchCatalogRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_abc.Iterator[_catalog_pb2.CatalogEvent], _abc.AsyncIterator[_catalog_pb2.CatalogEvent]]:
+        """The whole catalog, then every change, for the local replicas of the gateway and the services
+        (docs/catalog-feed.md). From since_revision 0 (or one this catalog never reached) it starts with a
+        snapshot; from a revision it reached, with what changed since. The stream stays open and sends each
+        later change; a reader that loses it reconnects from the last complete revision it holds.
         """
 
     @_abc_1.abstractmethod
