@@ -69,13 +69,16 @@ async def test_a_server_stream_is_authenticated_like_any_call_and_a_client_strea
 ) -> None:
     received: list[bytes] = []
     with pytest.raises(grpc.aio.AioRpcError) as caught:
-        async for message in channel.unary_stream("/test.Runtime/Stream", _identity, _identity)(b""):
-            received.append(message)
+        await _drain(channel.unary_stream("/test.Runtime/Stream", _identity, _identity)(b""), received)
     assert (caught.value.code(), received) == (grpc.StatusCode.UNAUTHENTICATED, [])
     with pytest.raises(grpc.aio.AioRpcError) as refused:
-        async for message in channel.stream_stream("/test.Runtime/Chat", _identity, _identity)(iter([b""])):
-            received.append(message)
+        await _drain(channel.stream_stream("/test.Runtime/Chat", _identity, _identity)(iter([b""])), received)
     assert (refused.value.code(), received) == (grpc.StatusCode.UNIMPLEMENTED, [])
+
+
+async def _drain(call: Any, received: list[bytes]) -> None:
+    async for message in call:
+        received.append(message)
 
 
 async def test_unauthenticated_calls_never_reach_the_servicer(channel: grpc.aio.Channel) -> None:

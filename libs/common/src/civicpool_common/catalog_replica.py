@@ -127,6 +127,7 @@ class CatalogReplica:
                     await self._apply(event)
                 raise ConnectionError("the catalog closed the feed")
             except asyncio.CancelledError:
+                self.connected = False
                 raise
             except Exception as error:  # grpc.aio.AioRpcError, a refused token, anything: keep serving, retry
                 self._lost(error)

@@ -27,7 +27,7 @@ from google.protobuf.message import Message
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from civicpool_catalog.config import CatalogSettings
-from civicpool_catalog.feed import CatalogFeed
+from civicpool_catalog.feed import CatalogFeed, FeedPart
 from civicpool_catalog.models import City, CostKey, Item, Vendor
 from civicpool_catalog.repository import ItemFilter, ItemRow
 from civicpool_catalog.service import CITIES, COST_KEYS, ITEMS, VENDORS, CatalogService, require_cost_key_reader
@@ -187,6 +187,18 @@ def cost_key_to_proto(key: CostKey) -> pb.CostKey:
         version=key.version,
         created_at=to_timestamp(key.created_at),
         updated_at=to_timestamp(key.updated_at),
+    )
+
+
+def catalog_event(part: FeedPart) -> pb.CatalogEvent:
+    return pb.CatalogEvent(
+        revision=part.revision,
+        reset=part.reset,
+        complete=part.complete,
+        items=[item_fields(row) for row in part.items],  # type: ignore[misc]  # field dicts
+        cities=[city_to_proto(city) for city in part.cities],
+        vendors=[vendor_to_proto(vendor) for vendor in part.vendors],
+        cost_keys=[cost_key_to_proto(key) for key in part.cost_keys],
     )
 
 
@@ -369,15 +381,7 @@ class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
 
     async def WatchCatalog(self, request: pb.WatchCatalogRequest, context: Context) -> AsyncIterator[pb.CatalogEvent]:
         async for part in self._feed.watch(request.since_revision):
-            yield pb.CatalogEvent(
-                revision=part.revision,
-                reset=part.reset,
-                complete=part.complete,
-                items=[item_fields(row) for row in part.items],  # type: ignore[misc]  # field dicts
-                cities=[city_to_proto(city) for city in part.cities],
-                vendors=[vendor_to_proto(vendor) for vendor in part.vendors],
-                cost_keys=[cost_key_to_proto(key) for key in part.cost_keys],
-            )
+            yield catalog_event(part)
 
     async def FindInvoiceParties(self, request: pb.FindInvoicePartiesRequest, context: Context) -> pb.InvoiceParties:
         city_id, unit, vendor_id, rates, defaults = await self._service.invoice_parties(
