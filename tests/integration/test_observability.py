@@ -20,19 +20,17 @@ def _entries(stack: Stack, process: str) -> list[dict[str, object]]:
 
 def test_the_request_id_is_in_the_gateway_and_the_service_logs(api: ApiFactory, stack: Stack) -> None:
     request_id = f"trace-{uuid.uuid4().hex[:12]}"
-    missing = api("bruchsal.it").get("/items/no-such-item", headers={"X-Request-Id": request_id})
+    missing = api("bruchsal.it").get("/rounds/no-such-round", headers={"X-Request-Id": request_id})
     assert missing.status_code == 404
     assert missing.headers["x-request-id"] == request_id
     for _ in range(50):  # the lines are written as the answers leave
         gateway = [e for e in _entries(stack, "gateway") if e.get("request_id") == request_id]
-        catalog = [e for e in _entries(stack, "catalog") if e.get("request_id") == request_id]
-        if gateway and catalog:
+        demand = [e for e in _entries(stack, "demand") if e.get("request_id") == request_id]
+        if gateway and demand:
             break
         time.sleep(0.1)
-    assert [(e["route"], e["status"]) for e in gateway] == [("/api/v1/items/{id}", 404)]
-    assert [(e["method"], e["code"]) for e in catalog] == [
-        ("/civicpool.catalog.v1.CatalogService/GetItem", "NOT_FOUND")
-    ]
+    assert [(e["route"], e["status"]) for e in gateway] == [("/api/v1/rounds/{id}", 404)]
+    assert [(e["method"], e["code"]) for e in demand] == [("/civicpool.demand.v1.DemandService/GetRound", "NOT_FOUND")]
     # Without one, the gateway makes one; an odd one is replaced, never echoed.
     assert len(api("bruchsal.it").get("/items", params={"limit": 1}).headers["x-request-id"]) == 32
     odd = api("bruchsal.it").get("/items", params={"limit": 1}, headers={"X-Request-Id": "a b"})

@@ -44,6 +44,7 @@ def system(
     database_url = DatabaseFactory("postgresql", data_dir, postgres).empty()
     ports = dataclasses.replace(stack.ports, contracts=free_port(), gateway=free_port(), gateway_metrics=free_port())
     own = Stack(data_dir, ports, extra_env={"CIVICPOOL_CONTRACTS_DATABASE_URL": database_url})  # migrates on start
+    own.keycloak = stack.keycloak  # the session's: its realm and the client secrets (the gateway reads the catalog)
     try:
         own.start("contracts")
         own.wait_for("contracts", lambda: own.service_serving("contracts"), timeout=60)

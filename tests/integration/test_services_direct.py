@@ -298,7 +298,7 @@ def _service_header(token: str) -> tuple[str, str]:
 
 @pytest.fixture(scope="module")
 def service_tokens(stack: Stack) -> dict[str, str]:
-    return {service: service_token(stack, service) for service in service_identity.SERVICES}
+    return {service: service_token(stack, service) for service in service_identity.IDENTITIES}
 
 
 def test_the_internal_methods_are_bundling_prefilled_rounds_the_award_contracts_and_notify() -> None:
@@ -310,6 +310,10 @@ def test_the_internal_methods_are_bundling_prefilled_rounds_the_award_contracts_
         ("/civicpool.notifications.v1.NotificationsService/Notify", "demand"),
         ("/civicpool.notifications.v1.NotificationsService/Notify", "tenders"),
         ("/civicpool.notifications.v1.NotificationsService/Notify", "contracts"),
+        *(
+            ("/civicpool.catalog.v1.CatalogService/WatchCatalog", reader)
+            for reader in ("gateway", "demand", "tenders", "contracts")
+        ),
     }
 
 
@@ -320,6 +324,19 @@ ON_A_LEADS_BEHALF = {
 }
 # Internal reads whose empty request is valid: they answer that nothing is there.
 A_READ_OF_NOTHING = {"/civicpool.contracts.v1.ContractsService/ListAwardContracts"}
+# The catalog's feed: from revision 0 (an empty request) it starts with a snapshot.
+A_FEED = {"/civicpool.catalog.v1.CatalogService/WatchCatalog"}
+
+
+def _first_answer(channel: grpc.Channel, path: str, metadata: Any) -> bytes:
+    """A server stream's first message (then hung up), or a unary call's answer."""
+    if path not in A_FEED:
+        return bytes(channel.unary_unary(path)(b"", timeout=DEADLINE, metadata=metadata))
+    answers = channel.unary_stream(path)(b"", timeout=DEADLINE, metadata=metadata)
+    try:
+        return bytes(next(answers))
+    finally:
+        answers.cancel()
 
 
 @pytest.mark.parametrize(("service", "path", "caller"), _internal_rpcs())
@@ -331,10 +348,13 @@ def test_an_internal_method_refuses_every_caller_but_its_service(
 
     The service may call with its own token alone (work that outlives a user's request), or with a user's token too.
     """
-    call = channels[service].unary_unary(path)
+
+    def call(request: bytes, timeout: float, metadata: Any) -> bytes:  # as a gRPC call is called
+        return _first_answer(channels[service], path, metadata)
+
     user = _bearer(tokens("ettlingen.lead"))  # a lead who may start renewals and tenders through the API
     own = _service_header(service_tokens[caller])
-    others = [s for s in service_identity.SERVICES if s not in _callers(path)]
+    others = [s for s in service_identity.IDENTITIES if s not in _callers(path)]
     refused = {
         "no token at all": ((), grpc.StatusCode.PERMISSION_DENIED),
         "a user token alone": (user, grpc.StatusCode.PERMISSION_DENIED),
@@ -363,12 +383,15 @@ def test_an_internal_method_refuses_every_caller_but_its_service(
             code, details = error.code(), error.details()  # type: ignore[attr-defined]
         else:
             code, details = grpc.StatusCode.OK, ""
-            assert reply == b"", what  # nothing named, nothing found
+            assert reply == b"" or path in A_FEED, what  # nothing named, nothing found
         if what == "on its own" and path in ON_A_LEADS_BEHALF:
             # Through the gate, but without a lead whose rights it could use.
             assert code == grpc.StatusCode.PERMISSION_DENIED and "is internal" not in details, (what, details)
         elif path in A_READ_OF_NOTHING:
             assert code == grpc.StatusCode.OK, (what, details)
+        elif path in A_FEED:
+            event = catalog.CatalogEvent.FromString(reply)
+            assert code == grpc.StatusCode.OK and event.reset and event.cities, (what, details)  # a snapshot
         else:  # an empty request: refused for its content
             assert code == grpc.StatusCode.INVALID_ARGUMENT, (what, details)
 

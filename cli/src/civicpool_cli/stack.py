@@ -250,10 +250,8 @@ class Stack:
             self.start(name)
         progress("started Keycloak, the mail server, the services and the gateway; waiting until they are ready")
         self.wait_for("smtp", self.smtp_ready, timeout=30)
-        for service in SERVICES:
-            self.wait_for(service, functools.partial(self.service_serving, service), timeout=60)
-            timings[service] = time.monotonic() - started
-            progress(f"{service} service serving on {self.address(service)} ({timings[service]:.1f} s)")
+        # The others serve once their replica of the catalog is warm: they need Keycloak's realm for that.
+        self._wait_serving(("catalog", "notifications"), started, timings, progress)
         self.wait_for("keycloak", self.keycloak_ready, timeout=240)
         timings["keycloak"] = time.monotonic() - started
         progress(f"Keycloak ready on {self.keycloak.url} ({timings['keycloak']:.1f} s)")
@@ -263,10 +261,19 @@ class Stack:
         self.keycloak.import_realm(origins, demo_users=demo_users)
         timings["realm"] = time.monotonic() - started
         progress(f"realm civicpool imported{' with demo users' if demo_users else ''} ({timings['realm']:.1f} s)")
+        self._wait_serving(("demand", "tenders", "contracts"), started, timings, progress)
         self.wait_for("gateway", self.system_ready, timeout=60)
         timings["gateway"] = time.monotonic() - started
         progress(f"gateway ready on {self.gateway_url} ({timings['gateway']:.1f} s)")
         return timings
+
+    def _wait_serving(
+        self, services: tuple[str, ...], started: float, timings: dict[str, float], progress: Callable[[str], None]
+    ) -> None:
+        for service in services:
+            self.wait_for(service, functools.partial(self.service_serving, service), timeout=60)
+            timings[service] = time.monotonic() - started
+            progress(f"{service} service serving on {self.address(service)} ({timings[service]:.1f} s)")
 
 
 def _die_with_parent() -> None:

@@ -10,20 +10,15 @@ header) and its read waits, bounded, until this replica holds it.
 from __future__ import annotations
 
 import bisect
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Annotated, Any, Generic, TypeVar
 
-import grpc
-from civicpool.catalog.v1 import catalog_pb2 as pb
-from civicpool.catalog.v1.catalog_pb2_grpc import CatalogServiceStub
-from civicpool_common import observability
 from civicpool_common.auth import Role
 from civicpool_common.catalog_replica import REVISION_HEADER, REVISION_METADATA, CatalogReplica
 from civicpool_common.errors import DomainError, NotFound, PermissionDenied
 from civicpool_common.messages import N_, Text
 from civicpool_common.paging import PageWindow
-from civicpool_common.service_identity import ServiceTokens
 from fastapi import Depends, Request, Response
 from pydantic import BaseModel
 
@@ -63,18 +58,6 @@ class Written(Generic[Out]):
     @classmethod
     def of(cls, convert: Callable[[Any], Out], reply: Any, trailers: dict[str, str]) -> Written[Out]:
         return cls(convert(reply), int(trailers.get(REVISION_METADATA) or 0))
-
-
-def open_feed(channel: grpc.aio.Channel, identity: ServiceTokens) -> Callable[[int], AsyncIterator[pb.CatalogEvent]]:
-    """The catalog's change feed from a revision, called as the gateway itself (the feed is internal)."""
-    stub = CatalogServiceStub(channel)
-
-    async def events(since_revision: int) -> AsyncIterator[pb.CatalogEvent]:
-        metadata = observability.outgoing_metadata("", await identity.token())
-        async for event in stub.WatchCatalog(pb.WatchCatalogRequest(since_revision=since_revision), metadata=metadata):
-            yield event
-
-    return events
 
 
 class CatalogReads:

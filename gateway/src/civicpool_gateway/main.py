@@ -14,7 +14,7 @@ from typing import Any
 import civicpool_portal
 from civicpool_common import observability
 from civicpool_common.auth import TokenVerifier
-from civicpool_common.catalog_replica import CatalogReplica, following
+from civicpool_common.catalog_replica import CatalogReplica, following, open_feed
 from civicpool_common.grpc_server import periodically
 from civicpool_common.reasons import REASONS, Reason, with_slug
 from civicpool_common.service_identity import ServiceTokens
@@ -25,7 +25,7 @@ from fastapi.responses import RedirectResponse
 
 from civicpool_gateway import problems
 from civicpool_gateway.body_limit import BodyLimit
-from civicpool_gateway.catalog_reads import CONVERTERS, CatalogReads, open_feed
+from civicpool_gateway.catalog_reads import CONVERTERS, CatalogReads
 from civicpool_gateway.clients import ServiceClients
 from civicpool_gateway.config import GatewaySettings
 from civicpool_gateway.language import RequestLanguage

@@ -21,12 +21,17 @@ import asyncio
 import contextlib
 import logging
 import time
+import weakref
 from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any, Protocol
 
 import grpc
 from civicpool.catalog.v1 import catalog_pb2 as pb
+from civicpool.catalog.v1.catalog_pb2_grpc import CatalogServiceStub
 from prometheus_client import Gauge
+
+from civicpool_common import observability
+from civicpool_common.service_identity import ServiceTokens
 
 log = logging.getLogger("civicpool.catalog_replica")
 
@@ -58,6 +63,21 @@ OpenFeed = Callable[[int], AsyncIterator[pb.CatalogEvent]]
 Converters = Mapping[str, Callable[[Any], Any]]  # kind ("items") -> message -> what the holder keeps
 
 
+def _as_sent(message: Any) -> Any:
+    return message
+
+
+# The services keep the catalog's messages as they come.
+MESSAGES: Converters = dict.fromkeys(KINDS, _as_sent)
+
+# Every replica of this process: a service reports SERVING only once all of them are warm (grpc_server).
+_replicas: weakref.WeakSet[CatalogReplica] = weakref.WeakSet()
+
+
+def all_warm() -> bool:
+    return all(replica.warm for replica in _replicas)
+
+
 class CatalogReplica:
     def __init__(self, holder: str, open_feed: OpenFeed, converters: Converters) -> None:
         self.holder = holder
@@ -66,6 +86,7 @@ class CatalogReplica:
         self._records: dict[str, dict[str, Any]] = {kind: {} for kind in KINDS}
         self._staged: dict[str, dict[str, Any]] | None = None  # a snapshot arriving
         self._sorted: dict[tuple[str, Callable[[Any], Any]], list[Any]] = {}
+        self._indexes: dict[tuple[str, Callable[[Any], Any]], dict[Any, Any]] = {}
         self.revision = 0  # the last complete revision held
         self.warm = False  # holds a complete catalog (the process may report ready)
         self.connected = False
@@ -75,6 +96,7 @@ class CatalogReplica:
         REPLICA_REVISION.labels(holder).set_function(lambda: float(self.revision))
         REPLICA_CONNECTED.labels(holder).set_function(lambda: 1.0 if self.connected else 0.0)
         REPLICA_STALE_SECONDS.labels(holder).set_function(self.disconnected_seconds)
+        _replicas.add(self)
 
     # -- reading ---------------------------------------------------------------
 
@@ -89,6 +111,13 @@ class CatalogReplica:
         cached = self._sorted.get((kind, key))
         if cached is None:
             cached = self._sorted[(kind, key)] = sorted(self._records[kind].values(), key=key)
+        return cached
+
+    def indexed_by(self, kind: str, key: Callable[[Any], Any]) -> dict[Any, Any]:
+        """Every record of a kind by `key` (a SKU); worked out once per change of that kind."""
+        cached = self._indexes.get((kind, key))
+        if cached is None:
+            cached = self._indexes[(kind, key)] = {key(record): record for record in self._records[kind].values()}
         return cached
 
     def disconnected_seconds(self) -> float:
@@ -154,6 +183,7 @@ class CatalogReplica:
             self._records, self._staged = self._staged, None
             changed = set(KINDS)
         self._sorted = {key: rows for key, rows in self._sorted.items() if key[0] not in changed}
+        self._indexes = {key: index for key, index in self._indexes.items() if key[0] not in changed}
         async with self._progress:
             self.revision, self.warm = event.revision, True
             self._progress.notify_all()
@@ -167,6 +197,18 @@ class CatalogReplica:
                 held[message.id] = convert(message)
                 taken = True
         return taken
+
+
+def open_feed(channel: grpc.aio.Channel, identity: ServiceTokens) -> OpenFeed:
+    """The catalog's change feed from a revision, called as this process itself (the feed is internal)."""
+    stub = CatalogServiceStub(channel)
+
+    async def events(since_revision: int) -> AsyncIterator[pb.CatalogEvent]:
+        metadata = observability.outgoing_metadata("", await identity.token())
+        async for event in stub.WatchCatalog(pb.WatchCatalogRequest(since_revision=since_revision), metadata=metadata):
+            yield event
+
+    return events
 
 
 @contextlib.asynccontextmanager

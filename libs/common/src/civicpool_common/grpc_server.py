@@ -32,7 +32,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from civicpool_common import messages, observability
+from civicpool_common import catalog_replica, messages, observability
 from civicpool_common.auth import Principal, TokenVerifier
 from civicpool_common.database import create_engine, database_unavailable, migrate, ping, session_factory
 from civicpool_common.errors import DomainError, PermissionDenied, Unauthenticated, Unavailable, to_grpc_status
@@ -127,11 +127,9 @@ def _refuse_streaming(handler: grpc.RpcMethodHandler[Any, Any]) -> grpc.RpcMetho
 def _wrap_call(
     handler: grpc.RpcMethodHandler[Any, Any] | None, wrap: Callable[[Behavior], Behavior]
 ) -> grpc.RpcMethodHandler[Any, Any] | None:
-    """Unary and server-streaming calls wrapped alike; client streams are refused (no method has one)."""
+    """Unary and server-streaming calls wrapped alike; client streams (reflection's) passed on as they are."""
     if handler is not None and handler.unary_stream is not None:
         return _wrap_stream(handler, wrap)
-    if handler is not None and handler.unary_unary is None:
-        return _refuse_streaming(handler)
     return _wrap_unary(handler, wrap)
 
 
@@ -224,6 +222,9 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
         handler = await continuation(handler_call_details)
         if handler_call_details.method.startswith(UNAUTHENTICATED_PREFIXES):
             return handler
+        if handler is not None and handler.unary_unary is None and handler.unary_stream is None:
+            # Fail closed: no data method streams from the client, so none is authenticated that way.
+            return _refuse_streaming(handler)
         metadata = handler_call_details.invocation_metadata or ()
         authorization = next((str(v) for k, v in metadata if k == "authorization"), "")
         expected_service = self._internal.get(handler_call_details.method)
@@ -309,7 +310,8 @@ class ServiceDefinition:
 
 
 class _HealthMonitor:
-    """Keeps the health status in step with the database."""
+    """Keeps the health status in step with the database and the catalog replica: SERVING while the database
+    answers, once the process's replica of the catalog (if it keeps one) is warm."""
 
     def __init__(
         self, servicer: health.aio.HealthServicer, engine: AsyncEngine, services: Sequence[str], interval: float
@@ -321,20 +323,22 @@ class _HealthMonitor:
         self._last: bool | None = None
 
     async def check_once(self) -> None:
-        healthy = await ping(self._engine)
-        if healthy != self._last:
+        database = await ping(self._engine)
+        if database != self._last:
             log.log(
-                logging.INFO if healthy else logging.ERROR, "database %s", "reachable" if healthy else "UNREACHABLE"
+                logging.INFO if database else logging.ERROR, "database %s", "reachable" if database else "UNREACHABLE"
             )
-            self._last = healthy
+            self._last = database
+        healthy = database and catalog_replica.all_warm()
         status = health_pb2.HealthCheckResponse.SERVING if healthy else health_pb2.HealthCheckResponse.NOT_SERVING
         for service in self._services:
             await self._servicer.set(service, status)
 
     async def run(self) -> None:
         while True:
+            # Quickly while a replica warms up (the process is not serving yet), then at the interval.
+            await asyncio.sleep(self._interval if catalog_replica.all_warm() else min(self._interval, 0.1))
             await self.check_once()
-            await asyncio.sleep(self._interval)
 
 
 async def serve(definition: ServiceDefinition, settings: ServiceSettings) -> None:

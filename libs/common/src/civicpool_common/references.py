@@ -9,8 +9,6 @@ service's own rule, checked right after (it knows its contracts and tenders).
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -20,6 +18,7 @@ import grpc
 from civicpool.catalog.v1 import catalog_pb2 as catalog_pb
 from civicpool.catalog.v1.catalog_pb2_grpc import CatalogServiceStub
 
+from civicpool_common.catalog_replica import CatalogReplica
 from civicpool_common.errors import FieldViolation, InvalidArgument
 from civicpool_common.grpc_client import call_as_caller
 from civicpool_common.messages import N_, Text
@@ -101,54 +100,47 @@ async def require_active(resolver: Resolver, references: Sequence[Reference]) ->
                               violations=found)  # fmt: skip
 
 
-# An id found active is taken as active for this long without asking again: a burst of call-offs for
-# one city asks the catalog once, not once per call. A deactivation takes effect within this time;
-# ids not found, or found inactive, are asked every time (a new city is usable at once).
-ACTIVE_FOR_SECONDS = 2.0
+# Where the replica keeps each kind of record.
+REPLICA_KINDS = {Kind.CITY: "cities", Kind.VENDOR: "vendors", Kind.ITEM: "items"}
 
 
 class CatalogResolver:
-    """Resolver over gRPC: the catalog's ResolveIds, with the caller's token and a deadline.
+    """Resolver from this process's replica of the catalog (catalog_replica); the catalog's ResolveIds for what
+    the replica does not hold as active.
 
-    Concurrent calls that miss the short-lived cache of active ids wait for one request to the
-    catalog instead of sending one each.
+    An id the replica holds as an active record is answered at once: a burst of call-offs asks nobody. An id it
+    does not hold, or holds as inactive, is asked of the catalog with the caller's token and a deadline: a city
+    made or reactivated a moment ago is usable at once, and a refusal is never the replica's lag. A
+    deactivation takes effect when the replica has it (milliseconds after the write commits).
     """
 
-    def __init__(self, channel: grpc.aio.Channel, deadline_seconds: float) -> None:
+    def __init__(self, channel: grpc.aio.Channel, deadline_seconds: float, replica: CatalogReplica) -> None:
         self._stub = CatalogServiceStub(channel)
         self._deadline = deadline_seconds
-        self._active_until: dict[tuple[Kind, str], float] = {}
-        self._asking = asyncio.Lock()
+        self._replica = replica
 
     async def resolve(self, cities: Sequence[str], vendors: Sequence[str], items: Sequence[str]) -> Resolution:
         wanted = {Kind.CITY: cities, Kind.VENDOR: vendors, Kind.ITEM: items}
-        found = self._cached(wanted)
+        found = self._held_active(wanted)
         if found is None:
-            async with self._asking:  # the first caller asks; those who waited find its answer cached
-                found = self._cached(wanted) or await self._ask(wanted)
+            found = await self._ask(wanted)
         return Resolution(found[Kind.CITY], found[Kind.VENDOR], found[Kind.ITEM])
 
-    def _cached(self, wanted: Mapping[Kind, Sequence[str]]) -> dict[Kind, dict[str, bool]] | None:
-        now = time.monotonic()
-        if all(self._active_until.get((kind, i), 0.0) > now for kind, ids in wanted.items() for i in ids):
-            return {kind: dict.fromkeys(ids, True) for kind, ids in wanted.items()}
-        return None
+    def _held_active(self, wanted: Mapping[Kind, Sequence[str]]) -> dict[Kind, dict[str, bool]] | None:
+        """Every id active, as the replica holds it; None if one is missing or inactive there."""
+        for kind, ids in wanted.items():
+            held = self._replica.all(REPLICA_KINDS[kind])
+            if not all((record := held.get(record_id)) is not None and record.active for record_id in ids):
+                return None
+        return {kind: dict.fromkeys(ids, True) for kind, ids in wanted.items()}
 
     async def _ask(self, wanted: Mapping[Kind, Sequence[str]]) -> dict[Kind, dict[str, bool]]:
         request = catalog_pb.ResolveIdsRequest(
             city_ids=wanted[Kind.CITY], vendor_ids=wanted[Kind.VENDOR], item_ids=wanted[Kind.ITEM]
         )
         reply = await call_as_caller("catalog", self._stub.ResolveIds, request, self._deadline)
-        found = {
+        return {
             Kind.CITY: {r.id: r.active for r in reply.cities},
             Kind.VENDOR: {r.id: r.active for r in reply.vendors},
             Kind.ITEM: {r.id: r.active for r in reply.items},
         }
-        until = time.monotonic() + ACTIVE_FOR_SECONDS
-        for kind, answers in found.items():
-            for record_id, active in answers.items():
-                if active:
-                    self._active_until[kind, record_id] = until
-                else:
-                    self._active_until.pop((kind, record_id), None)
-        return found

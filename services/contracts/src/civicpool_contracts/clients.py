@@ -109,7 +109,8 @@ class GrpcDemandRounds:
 
 
 class GrpcCatalog(CatalogResolver):
-    """The catalog's answers over gRPC (resolving ids: CatalogResolver)."""
+    """The catalog's answers: the cities from the service's replica, splits and invoice parties over gRPC
+    (resolving ids: CatalogResolver)."""
 
     async def split_cost(
         self, principal: Principal, cost_key_id: str, amount_cents: int, usage: dict[str, int], city_ids: list[str]
@@ -131,7 +132,12 @@ class GrpcCatalog(CatalogResolver):
         return InvoiceParties(reply.city_id, reply.billing_unit, reply.vendor_id, dict(reply.vat_rate_bps), units)
 
     async def charge_parties(self, principal: Principal, city_ids: Sequence[str]) -> dict[str, ChargeParty]:
+        """From the replica; a city it does not hold yet from the catalog."""
+        held = self._replica.all("cities")
+
         async def one(city_id: str) -> ChargeParty | None:
+            if city_id in held:
+                return charge_party(held[city_id])
             request = catalog_pb.GetCityRequest(id=city_id)
             try:
                 city = await call_as_caller("catalog", self._stub.GetCity, request, self._deadline)

@@ -12,6 +12,7 @@ import grpc
 from civicpool.contracts.v1 import contracts_pb2 as pb
 from civicpool.contracts.v1 import contracts_pb2_grpc
 from civicpool_common import messages
+from civicpool_common.catalog_replica import MESSAGES, CatalogReplica, following, open_feed
 from civicpool_common.database import utc_now
 from civicpool_common.errors import InvalidArgument
 from civicpool_common.grpc_client import open_channel
@@ -655,7 +656,9 @@ async def register(
     notifications_channel = open_channel(settings.notifications_address, "notifications")
     identity = ServiceTokens("contracts", settings.client_secret.get_secret_value(), OidcSettings())
     deadline = settings.neighbour_deadline_seconds
-    catalog, demand = GrpcCatalog(catalog_channel, deadline), GrpcDemandRounds(demand_channel, deadline, identity)
+    replica = CatalogReplica("contracts", open_feed(catalog_channel, identity), MESSAGES)
+    catalog = GrpcCatalog(catalog_channel, deadline, replica)
+    demand = GrpcDemandRounds(demand_channel, deadline, identity)
     service = ContractsService(sessions)
     usage = UsageService(sessions, catalog, settings.eu_threshold_cents)
     reports, renewals = ReportService(sessions, catalog), RenewalService(sessions, demand, catalog)
@@ -689,6 +692,7 @@ async def register(
 
     try:
         async with (
+            following(replica),
             periodically(forget_old_keys, 3600, "forget old idempotency keys"),
             periodically(renewal_notices, settings.notice_interval_seconds, "add renewal notices"),
             periodically(notices.sweep, settings.relay_interval_seconds, "deliver notification events"),

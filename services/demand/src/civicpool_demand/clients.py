@@ -1,8 +1,9 @@
 """What the demand service asks the catalog: items by id, SKU or CPV code, member cities, whether ids resolve.
 
-The demand service never reads the catalog's tables; it calls the catalog over
-gRPC with the caller's own token and a deadline. A catalog that is down or too
-slow makes the demand call fail with UNAVAILABLE, never with a wrong answer.
+The demand service never reads the catalog's tables: it keeps a replica of the catalog, fed by its change
+feed, and asks the catalog over gRPC (the caller's own token, a deadline) only for what the replica does
+not hold yet. A catalog that is down or too slow then makes the demand call fail with UNAVAILABLE, never
+with a wrong answer.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
 from civicpool.catalog.v1 import catalog_pb2 as catalog_pb
-from civicpool.common.v1.paging_pb2 import PageRequest
 from civicpool_common.grpc_client import call_as_caller
 from civicpool_common.paging import MAX_LIMIT
 from civicpool_common.references import CatalogResolver, Resolver
@@ -60,61 +60,41 @@ def _chunks(values: Sequence[str]) -> list[list[str]]:
     return [unique[start : start + MAX_LIMIT] for start in range(0, len(unique), MAX_LIMIT)]
 
 
+def _sku(message: catalog_pb.Item) -> str:
+    return message.sku
+
+
 class GrpcItemDirectory(CatalogResolver):
+    """Items and cities from the service's replica of the catalog; an item it does not hold yet (made a moment
+    ago) is asked of the catalog."""
+
     async def by_ids(self, ids: Sequence[str]) -> dict[str, CatalogItem]:
-        found: dict[str, CatalogItem] = {}
-        for chunk in _chunks(ids):
+        held = self._replica.all("items")
+        found = {item_id: _item(held[item_id]) for item_id in dict.fromkeys(ids) if item_id in held}
+        for chunk in _chunks([item_id for item_id in ids if item_id not in found]):
             reply = await self._call(self._stub.BatchGetItems, catalog_pb.BatchGetItemsRequest(ids=chunk))
             found.update((m.id, _item(m)) for m in reply.items)
         return found
 
     async def by_skus(self, skus: Sequence[str]) -> dict[str, CatalogItem]:
-        found: dict[str, CatalogItem] = {}
-        for chunk in _chunks(skus):
+        held = self._replica.indexed_by("items", _sku)
+        found = {sku: _item(held[sku]) for sku in dict.fromkeys(skus) if sku in held}
+        for chunk in _chunks([sku for sku in skus if sku not in found]):
             reply = await self._call(self._stub.BatchGetItems, catalog_pb.BatchGetItemsRequest(skus=chunk))
             found.update((m.sku, _item(m)) for m in reply.items)
         return found
 
     async def by_cpv_code(self, cpv_code: str) -> list[CatalogItem]:
-        """Every item, active or not, whose CPV code is exactly `cpv_code`."""
-        items: list[CatalogItem] = []
-        cursor = ""
-        while True:
-            request = catalog_pb.ListItemsRequest(
-                page=PageRequest(limit=MAX_LIMIT, cursor=cursor),
-                cpv_prefix=cpv_code.replace("-", "")[:8],
-                include_inactive=True,
-            )
-            reply = await self._call(self._stub.ListItems, request)
-            items += [_item(m) for m in reply.items if m.cpv_code == cpv_code]
-            cursor = reply.next_cursor
-            if not cursor:
-                return items
+        """Every item, active or not, whose CPV code is exactly `cpv_code` (in SKU order)."""
+        return [_item(m) for m in self._replica.sorted_by("items", _sku) if m.cpv_code == cpv_code]
 
     async def active_skus(self, at_most: int) -> list[str]:
         """The SKUs of the catalog's active items, at most `at_most` of them (for suggestions)."""
-        skus: list[str] = []
-        cursor = ""
-        while len(skus) < at_most:
-            request = catalog_pb.ListItemsRequest(page=PageRequest(limit=MAX_LIMIT, cursor=cursor))
-            reply = await self._call(self._stub.ListItems, request)
-            skus += [m.sku for m in reply.items]
-            cursor = reply.next_cursor
-            if not cursor:
-                break
-        return skus[:at_most]
+        return [m.sku for m in self._replica.sorted_by("items", _sku) if m.active][:at_most]
 
     async def member_cities(self) -> list[str]:
         """The ids of the network's active member cities (a round that opens is announced to them)."""
-        cities: list[str] = []
-        cursor = ""
-        while True:
-            request = catalog_pb.ListCitiesRequest(page=PageRequest(limit=MAX_LIMIT, cursor=cursor))
-            reply = await self._call(self._stub.ListCities, request)
-            cities += [m.id for m in reply.cities if m.active]
-            cursor = reply.next_cursor
-            if not cursor:
-                return sorted(cities)
+        return sorted(city.id for city in self._replica.all("cities").values() if city.active)
 
     async def _call(self, method: Callable[..., Awaitable[Response]], request: Message) -> Response:
         return await call_as_caller("catalog", method, request, self._deadline)

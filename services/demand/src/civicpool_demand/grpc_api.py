@@ -9,6 +9,7 @@ from typing import Any
 import grpc
 from civicpool.demand.v1 import demand_pb2 as pb
 from civicpool.demand.v1 import demand_pb2_grpc
+from civicpool_common.catalog_replica import MESSAGES, CatalogReplica, following, open_feed
 from civicpool_common.errors import InvalidArgument
 from civicpool_common.grpc_client import open_channel
 from civicpool_common.grpc_server import current_principal, periodically
@@ -272,7 +273,8 @@ async def register(
     channel = open_channel(settings.catalog_address, "catalog")
     notifications_channel = open_channel(settings.notifications_address, "notifications")
     identity = ServiceTokens("demand", settings.client_secret.get_secret_value(), OidcSettings())
-    service = DemandService(sessions, GrpcItemDirectory(channel, settings.catalog_deadline_seconds))
+    replica = CatalogReplica("demand", open_feed(channel, identity), MESSAGES)
+    service = DemandService(sessions, GrpcItemDirectory(channel, settings.catalog_deadline_seconds, replica))
     notices = NotificationRelay(sessions, NotificationOrder, notifications_channel, identity,
                                 settings.catalog_deadline_seconds)  # fmt: skip
     demand_pb2_grpc.add_DemandServiceServicer_to_server(DemandServicer(service), server)
@@ -286,6 +288,7 @@ async def register(
 
     try:
         async with (
+            following(replica),
             periodically(close_due_rounds, settings.close_interval_seconds, "close due demand rounds"),
             periodically(notices.sweep, settings.relay_interval_seconds, "deliver notification events"),
         ):

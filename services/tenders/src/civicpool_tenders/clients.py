@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Protocol
 
 import grpc
 from civicpool.catalog.v1 import catalog_pb2 as catalog_pb
-from civicpool.common.v1.paging_pb2 import PageRequest
 from civicpool.contracts.v1 import contracts_pb2 as contracts_pb
 from civicpool.contracts.v1.contracts_pb2_grpc import ContractsServiceStub
 from civicpool.demand.v1 import demand_pb2 as demand_pb
@@ -110,48 +109,40 @@ class GrpcDemandRounds:
 
 
 class GrpcCatalog(CatalogResolver):
-    """The catalog's answers over gRPC (resolving ids: CatalogResolver)."""
+    """The catalog's answers from the service's replica; an item or vendor it does not hold yet (made a moment
+    ago) over gRPC (resolving ids: CatalogResolver)."""
 
     async def items(self, principal: Principal, ids: Sequence[str]) -> dict[str, ItemInfo]:
-        found: dict[str, ItemInfo] = {}
-        unique = list(dict.fromkeys(ids))
-        for start in range(0, len(unique), MAX_LIMIT):
-            request = catalog_pb.BatchGetItemsRequest(ids=unique[start : start + MAX_LIMIT])
+        held = self._replica.all("items")
+        found = {item_id: _item_info(held[item_id]) for item_id in dict.fromkeys(ids) if item_id in held}
+        missing = [item_id for item_id in dict.fromkeys(ids) if item_id not in found]
+        for start in range(0, len(missing), MAX_LIMIT):
+            request = catalog_pb.BatchGetItemsRequest(ids=missing[start : start + MAX_LIMIT])
             reply = await call_as_caller("catalog", self._stub.BatchGetItems, request, self._deadline)
-            for m in reply.items:
-                kind = from_proto(m.kind, catalog_pb.ItemKind, ItemKind)
-                found[m.id] = ItemInfo(
-                    m.id, m.sku, m.name, m.unit, m.cpv_code, kind.value if kind else "", m.reference_price_cents
-                )
+            found.update((m.id, _item_info(m)) for m in reply.items)
         return found
 
     async def vendor(self, principal: Principal, vendor_id: str) -> PartyInfo | None:
-        try:
-            m = await call_as_caller(
-                "catalog", self._stub.GetVendor, catalog_pb.GetVendorRequest(id=vendor_id), self._deadline
-            )
-        except NotFound:
-            return None
+        m = self._replica.get("vendors", vendor_id)
+        if m is None:
+            try:
+                request = catalog_pb.GetVendorRequest(id=vendor_id)
+                m = await call_as_caller("catalog", self._stub.GetVendor, request, self._deadline)
+            except NotFound:
+                return None
         return PartyInfo(m.id, m.name, m.vat_id, m.country, m.active)
 
     async def cities(self, principal: Principal) -> dict[str, PartyInfo]:
-        cities = await self._every_page(self._stub.ListCities, catalog_pb.ListCitiesRequest, "cities")
-        return {c.id: PartyInfo(c.id, c.name, c.ags, "DE", c.active) for c in cities}
+        return {c.id: PartyInfo(c.id, c.name, c.ags, "DE", c.active) for c in self._replica.all("cities").values()}
 
     async def vendors(self, principal: Principal) -> dict[str, PartyInfo]:
-        vendors = await self._every_page(self._stub.ListVendors, catalog_pb.ListVendorsRequest, "vendors")
-        return {v.id: PartyInfo(v.id, v.name, v.vat_id, v.country, v.active) for v in vendors}
+        held = self._replica.all("vendors").values()
+        return {v.id: PartyInfo(v.id, v.name, v.vat_id, v.country, v.active) for v in held}
 
-    async def _every_page(self, method: Any, request_type: Any, field: str) -> list[Any]:
-        """Every record of a catalog list, inactive ones included, page by page."""
-        records: list[Any] = []
-        cursor = ""
-        while True:
-            request = request_type(page=PageRequest(limit=MAX_LIMIT, cursor=cursor), include_inactive=True)
-            reply = await call_as_caller("catalog", method, request, self._deadline)
-            records += getattr(reply, field)
-            if not (cursor := reply.next_cursor):
-                return records
+
+def _item_info(m: catalog_pb.Item) -> ItemInfo:
+    kind = from_proto(m.kind, catalog_pb.ItemKind, ItemKind)
+    return ItemInfo(m.id, m.sku, m.name, m.unit, m.cpv_code, kind.value if kind else "", m.reference_price_cents)
 
 
 class AwardContracts(Protocol):

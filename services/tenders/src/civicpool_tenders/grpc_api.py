@@ -14,6 +14,7 @@ from civicpool.catalog.v1 import catalog_pb2 as catalog_pb
 from civicpool.tenders.v1 import tenders_pb2 as pb
 from civicpool.tenders.v1 import tenders_pb2_grpc
 from civicpool_common import scoring
+from civicpool_common.catalog_replica import MESSAGES, CatalogReplica, following, open_feed
 from civicpool_common.errors import InvalidArgument
 from civicpool_common.grpc_client import open_channel
 from civicpool_common.grpc_server import current_principal, periodically
@@ -510,7 +511,9 @@ async def register(
     catalog_channel, demand_channel, contracts_channel, notifications_channel = channels
     identity = ServiceTokens("tenders", settings.client_secret.get_secret_value(), OidcSettings())
     deadline = settings.neighbour_deadline_seconds
-    catalog, demand = GrpcCatalog(catalog_channel, deadline), GrpcDemandRounds(demand_channel, deadline, identity)
+    replica = CatalogReplica("tenders", open_feed(catalog_channel, identity), MESSAGES)
+    catalog = GrpcCatalog(catalog_channel, deadline, replica)
+    demand = GrpcDemandRounds(demand_channel, deadline, identity)
     relay = AwardRelay(sessions, GrpcAwardContracts(contracts_channel, deadline, identity))
     public_holidays = holidays.country_holidays("DE", subdiv=settings.holiday_region)
     service = TendersService(sessions, demand, catalog, settings.value_limits(), relay, public_holidays)
@@ -529,6 +532,7 @@ async def register(
 
     try:
         async with (
+            following(replica),
             periodically(relay.sweep, settings.relay_interval_seconds, "deliver awards' contracts"),
             periodically(notices.sweep, settings.relay_interval_seconds, "deliver notification events"),
             periodically(remind_ended_standstills, settings.relay_interval_seconds, "remind of ended standstills"),
