@@ -29,7 +29,7 @@ from civicpool_common.database import create_engine, session_factory
 from civicpool_common.errors import DomainError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tests.service.conftest import ADMIN
@@ -227,6 +227,8 @@ async def _reader_positions(url: str) -> None:
         assert (changes.revision, changes.reset, changes.complete) == (now, False, True)
         assert [row.id for row in changes.items] == [second.id]  # only what changed since
         await events.aclose()
+        async with catalog.sessions() as session, session.begin():  # as a record from before revisions has it
+            await session.execute(update(Item).where(Item.id == first.id).values(revision=0))
         for ahead_or_none in (0, now + 100):  # a reader of another database, or a new one: a snapshot
             events = catalog.feed.watch(ahead_or_none)
             snapshot = await anext(events)

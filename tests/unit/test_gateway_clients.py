@@ -173,3 +173,15 @@ def test_routers_speak_rest_models_only() -> None:
         if name.startswith(("civicpool.", "google.protobuf"))
     ]  # fmt: skip
     assert imports == []
+
+
+async def test_reports_get_their_own_longer_deadline_and_interactive_calls_keep_theirs() -> None:
+    from civicpool.contracts.v1 import contracts_pb2 as contracts_pb
+    from civicpool_gateway.clients.contracts import ContractsClient
+
+    report, interactive = FakeRpc(contracts_pb.RenewalsDue()), FakeRpc(contracts_pb.ListBudgetsResponse())
+    client = ContractsClient(grpc.aio.insecure_channel("127.0.0.1:9"), deadline_seconds=2.5, report_deadline_seconds=30)
+    client._stub = FakeStub(ListRenewalsDue=report, ListBudgets=interactive)  # type: ignore[assignment]
+    await client.renewals_due(90, "t")
+    await client.list_budgets(2026, "t")
+    assert (report.calls[0][1], interactive.calls[0][1]) == (30, 2.5)

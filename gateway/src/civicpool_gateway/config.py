@@ -25,6 +25,9 @@ class GatewaySettings(BaseSettings):
     notifications_address: str = "127.0.0.1:50055"
     # Every gRPC call carries this deadline; a slow service costs a caller at most this long.
     grpc_deadline_seconds: float = 3.0
+    # Reports and exports (statements, invoice and budget reports, aggregations) read whole periods: their own,
+    # longer deadline, so a large report is slow rather than refused, and an interactive call stays bounded.
+    report_deadline_seconds: float = Field(30.0, gt=0)
     # Readiness probes must answer fast, whatever the state of the system.
     readiness_timeout_seconds: float = 1.0
     # How often the services' health is checked for the metric civicpool_dependency_up.

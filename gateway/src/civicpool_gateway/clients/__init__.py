@@ -44,9 +44,10 @@ class ServiceClients:
             )
         }
         self.catalog = CatalogClient(self.channels["catalog"].channel, deadline)
-        self.demand = DemandClient(self.channels["demand"].channel, deadline)
+        reports = settings.report_deadline_seconds
+        self.demand = DemandClient(self.channels["demand"].channel, deadline, reports)
         self.tenders = TendersClient(self.channels["tenders"].channel, deadline)
-        self.contracts = ContractsClient(self.channels["contracts"].channel, deadline)
+        self.contracts = ContractsClient(self.channels["contracts"].channel, deadline, reports)
         self.notifications = NotificationsClient(self.channels["notifications"].channel, deadline)
 
     @staticmethod

@@ -23,11 +23,13 @@ Reply = TypeVar("Reply", bound=Message)
 
 
 class ServiceClient:
-    """The base of the typed clients: a service's name (for problems) and the deadline of its calls."""
+    """The base of the typed clients: a service's name (for problems) and the deadlines of its calls: the
+    interactive one, and the longer one of reports and exports (`_report`), which read a whole period."""
 
-    def __init__(self, name: str, deadline_seconds: float) -> None:
+    def __init__(self, name: str, deadline_seconds: float, report_deadline_seconds: float | None = None) -> None:
         self.name = name
         self._deadline = deadline_seconds
+        self._report_deadline = report_deadline_seconds or deadline_seconds
 
     async def _call(
         self,
@@ -45,6 +47,12 @@ class ServiceClient:
         except grpc.aio.AioRpcError as error:
             raise self._problem(error, expected) from None
         return reply
+
+    async def _report(
+        self, method: grpc.aio.UnaryUnaryMultiCallable[Request, Reply], request: Request, token: str
+    ) -> Reply:
+        """A report's or an export's call: under the reports' deadline."""
+        return await self._call(method, request, token, deadline_seconds=self._report_deadline)
 
     async def _call_with_trailers(
         self,

@@ -68,8 +68,8 @@ class BudgetSet(NamedTuple):
 
 
 class ContractsClient(ServiceClient):
-    def __init__(self, channel: grpc.aio.Channel, deadline_seconds: float) -> None:
-        super().__init__("contracts", deadline_seconds)
+    def __init__(self, channel: grpc.aio.Channel, deadline_seconds: float, report_deadline_seconds: float) -> None:
+        super().__init__("contracts", deadline_seconds, report_deadline_seconds)
         self._stub = ContractsServiceStub(channel)
 
     # -- contracts -------------------------------------------------------------
@@ -213,15 +213,15 @@ class ContractsClient(ServiceClient):
 
     async def invoice_report(self, city_id: str, start: dt.date, end: dt.date, token: str) -> InvoiceReport:
         request = pb.InvoiceReportRequest(city_id=city_id, to=end.isoformat(), **{"from": start.isoformat()})
-        return invoices.invoice_report_from_proto(await self._call(self._stub.GetInvoiceReport, request, token))
+        return invoices.invoice_report_from_proto(await self._report(self._stub.GetInvoiceReport, request, token))
 
     async def accrual_report(self, city_id: str, at: dt.date, token: str) -> AccrualReport:
         request = pb.AccrualReportRequest(city_id=city_id, at=at.isoformat())
-        return invoices.accrual_report_from_proto(await self._call(self._stub.GetAccrualReport, request, token))
+        return invoices.accrual_report_from_proto(await self._report(self._stub.GetAccrualReport, request, token))
 
     async def invoice_lines(self, city_id: str, start: dt.date, end: dt.date, token: str) -> InvoiceLinesExport:
         request = pb.InvoiceReportRequest(city_id=city_id, to=end.isoformat(), **{"from": start.isoformat()})
-        return invoices.invoice_lines_from_proto(await self._call(self._stub.GetInvoiceLinesExport, request, token))
+        return invoices.invoice_lines_from_proto(await self._report(self._stub.GetInvoiceLinesExport, request, token))
 
     async def issue_charges(self, transaction_id: str, body: ChargeIssueBody, token: str) -> ChargeInvoices:
         request = invoices.charge_issue_to_proto(transaction_id, body)
@@ -268,17 +268,17 @@ class ContractsClient(ServiceClient):
 
     async def statement(self, city_id: str, start: dt.date, end: dt.date, token: str) -> Statement:
         request = serde.statement_request_to_proto(city_id, start, end)
-        return serde.statement_from_proto(await self._call(self._stub.GetStatement, request, token))
+        return serde.statement_from_proto(await self._report(self._stub.GetStatement, request, token))
 
     async def utilisation_report(self, contract_id: str, city_id: str, token: str) -> UtilisationReport:
         request = pb.UtilisationReportRequest(contract_id=contract_id, city_id=city_id)
-        return serde.utilisation_report_from_proto(await self._call(self._stub.GetUtilisationReport, request, token))
+        return serde.utilisation_report_from_proto(await self._report(self._stub.GetUtilisationReport, request, token))
 
     async def renewals_due(self, days: int, token: str) -> RenewalsDue:
-        reply = await self._call(self._stub.ListRenewalsDue, pb.RenewalsDueRequest(days=days), token)
+        reply = await self._report(self._stub.ListRenewalsDue, pb.RenewalsDueRequest(days=days), token)
         return serde.renewals_due_from_proto(reply)
 
     async def budget_report(self, year: int | None, token: str) -> BudgetReport:
         """Budget against actual charges per city, of one year (None: this year)."""
-        reply = await self._call(self._stub.GetBudgetReport, pb.BudgetReportRequest(year=year or 0), token)
+        reply = await self._report(self._stub.GetBudgetReport, pb.BudgetReportRequest(year=year or 0), token)
         return serde.budget_report_from_proto(reply)

@@ -34,8 +34,8 @@ IMPORT_DEADLINE_SECONDS = 30.0
 
 
 class DemandClient(ServiceClient):
-    def __init__(self, channel: grpc.aio.Channel, deadline_seconds: float) -> None:
-        super().__init__("demand", deadline_seconds)
+    def __init__(self, channel: grpc.aio.Channel, deadline_seconds: float, report_deadline_seconds: float) -> None:
+        super().__init__("demand", deadline_seconds, report_deadline_seconds)
         self._stub = DemandServiceStub(channel)
 
     # -- rounds ----------------------------------------------------------------
@@ -72,7 +72,7 @@ class DemandClient(ServiceClient):
         return serde.round_from_proto(await self._call(self._stub.CancelRound, request, token, expected=expected))
 
     async def aggregate_round(self, round_id: str, token: str) -> AggregationJson:
-        reply = await self._call(self._stub.AggregateRound, pb.AggregateRoundRequest(round_id=round_id), token)
+        reply = await self._report(self._stub.AggregateRound, pb.AggregateRoundRequest(round_id=round_id), token)
         return serde.aggregation_from_proto(reply)
 
     # -- lines -----------------------------------------------------------------

@@ -18,7 +18,7 @@ import logging
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import selectinload
 
@@ -122,7 +122,7 @@ class CatalogFeed:
         """Every record, in parts; the first says reset, the last complete. Read after `revision` was:
         records written since may come with it, and come again as changes (a reader takes a record's
         newer state only)."""
-        records = await self._records_since(0)
+        records = await self._records_since(None)
         parts = _parts(records, revision) or [FeedPart(revision)]
         for index, part in enumerate(parts):
             part.reset = index == 0
@@ -134,12 +134,18 @@ class CatalogFeed:
         records.revision = revision
         return records
 
-    async def _records_since(self, since: int) -> FeedPart:
-        items = await repository.item_rows(self._sessions, [Item.revision > since])
+    async def _records_since(self, since: int | None) -> FeedPart:
+        """The records written after revision `since`; None: every record (those from before the catalog had
+        revisions too, at revision 0)."""
+
+        def changed(model: type[Item | City | Vendor | CostKey]) -> list[ColumnElement[bool]]:
+            return [] if since is None else [model.revision > since]
+
+        items = await repository.item_rows(self._sessions, changed(Item))
         async with self._sessions() as session:
-            cities = list(await session.scalars(select(City).where(City.revision > since).order_by(City.id)))
-            vendors = list(await session.scalars(select(Vendor).where(Vendor.revision > since).order_by(Vendor.id)))
-            keys = select(CostKey).options(selectinload(CostKey.shares)).where(CostKey.revision > since)
+            cities = list(await session.scalars(select(City).where(*changed(City)).order_by(City.id)))
+            vendors = list(await session.scalars(select(Vendor).where(*changed(Vendor)).order_by(Vendor.id)))
+            keys = select(CostKey).options(selectinload(CostKey.shares)).where(*changed(CostKey))
             cost_keys = list(await session.scalars(keys.order_by(CostKey.id)))
         return FeedPart(0, items=items, cities=cities, vendors=vendors, cost_keys=cost_keys)
 

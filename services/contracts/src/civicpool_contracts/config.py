@@ -23,4 +23,6 @@ class ContractsSettings(ServiceSettings):
     # How often the contracts whose renewal notice date is 90 or 30 days away are looked for (a day missed
     # is made up), and how often the relay delivers notification events not taken yet.
     notice_interval_seconds: float = Field(3600.0, gt=0, le=86400)
+    # How often ended months of the ledger are closed (their balances carried forward, closing.py).
+    close_interval_seconds: float = Field(3600.0, gt=0, le=86400)
     relay_interval_seconds: float = Field(5.0, gt=0, le=3600)

@@ -41,6 +41,7 @@ from civicpool_contracts.changes import ChangeRequest, ChangeService, History, v
 from civicpool_contracts.charge_settings import ChargeSettings, ChargeVatView
 from civicpool_contracts.charges import ChargeService
 from civicpool_contracts.clients import GrpcCatalog, GrpcDemandRounds
+from civicpool_contracts.closing import close_months
 from civicpool_contracts.competitions import CompetitionService, CompetitionView
 from civicpool_contracts.config import ContractsSettings
 from civicpool_contracts.invoice_reading import problem_text
@@ -690,9 +691,14 @@ async def register(
         added = await remind_notice_dates(sessions, network_today())
         return f"added {added} renewal notice(s)" if added else ""
 
+    async def close_ledger_months() -> str:
+        months = await close_months(sessions, utc_now())
+        return f"closed the ledger's months {', '.join(m.strftime('%Y-%m') for m in months)}" if months else ""
+
     try:
         async with (
             following(replica),
+            periodically(close_ledger_months, settings.close_interval_seconds, "close the ledger's months"),
             periodically(forget_old_keys, 3600, "forget old idempotency keys"),
             periodically(renewal_notices, settings.notice_interval_seconds, "add renewal notices"),
             periodically(notices.sweep, settings.relay_interval_seconds, "deliver notification events"),

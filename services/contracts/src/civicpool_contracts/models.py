@@ -392,6 +392,27 @@ class LedgerEntry(Base):
     posted_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())  # the transaction's time, for periods
 
 
+class ClosedMonth(Base):
+    """A month of the network (Europe/Berlin) whose ledger is closed: every account's balance at its end is in
+    MonthBalance. Closed once, in order, never reopened (append-only); a correction is a later posting."""
+
+    __tablename__ = "ledger_closed_months"
+
+    month: Mapped[dt.date] = mapped_column(Date, primary_key=True)  # its first day
+    closed_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+
+
+class MonthBalance(Base):
+    """An account's balance at the end of a closed month, carried forward: a statement reads it and the entries
+    after it, not the account's whole history. Every account with an entry before the month's end has one."""
+
+    __tablename__ = "ledger_month_balances"
+
+    account: Mapped[str] = mapped_column(String(80), primary_key=True)
+    month: Mapped[dt.date] = mapped_column(ForeignKey("ledger_closed_months.month"), primary_key=True)
+    balance_cents: Mapped[int] = mapped_column(BigInteger)
+
+
 class CallOffNumber(Base):
     """A call-off's readable number (BRU-2026-012: the calling city's call-offs of the year), one per posting of
     kind call_off or take. Kept beside the append-only ledger, which never changes for it."""

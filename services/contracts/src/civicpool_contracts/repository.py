@@ -7,7 +7,7 @@ from collections.abc import Collection, Sequence
 from typing import Any
 
 from civicpool_common.vocabulary import MiniCompetitionStatus
-from sqlalchemy import exists, func, insert, select, update
+from sqlalchemy import Date, exists, func, insert, literal, select, union_all, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from civicpool_contracts.models import (
@@ -17,6 +17,7 @@ from civicpool_contracts.models import (
     CascadeStep,
     ChargeInvoice,
     ChargeVatSetting,
+    ClosedMonth,
     Contract,
     ContractChange,
     ContractQuota,
@@ -28,10 +29,11 @@ from civicpool_contracts.models import (
     LedgerTransaction,
     MiniCompetition,
     MiniCompetitionOffer,
+    MonthBalance,
     Movement,
     table,
 )
-from civicpool_contracts.rules import CITY_ACCOUNT_PREFIX
+from civicpool_contracts.rules import CITY_ACCOUNT_PREFIX, month_bounds, month_of, next_month
 
 MAX_CASCADE_STEPS = 10  # a framework has at most 10 vendors, so a call-off is passed on at most 9 times
 
@@ -209,11 +211,48 @@ CITY_OF_ACCOUNT = func.substr(LedgerEntry.account, len(CITY_ACCOUNT_PREFIX) + 1)
 
 
 async def balance_before(session: AsyncSession, account: str, since: dt.datetime) -> int:
-    """The account's balance before `since` (the (account, posted_at) index answers it)."""
+    """The account's balance before `since`: the balance carried at the end of the last closed month before it,
+    plus the entries after that month (the (account, posted_at) index answers them), never its whole history."""
+    closed = await session.scalar(select(func.max(ClosedMonth.month)).where(ClosedMonth.month < month_of(since)))
+    carried: int | None = 0
+    after: dt.datetime | None = None
+    if closed is not None:
+        after = month_bounds(closed)[1]
+        carried = await session.scalar(
+            select(MonthBalance.balance_cents).where(MonthBalance.account == account, MonthBalance.month == closed)
+        )
     query = select(func.coalesce(func.sum(LedgerEntry.amount_cents), 0)).where(
         LedgerEntry.account == account, LedgerEntry.posted_at < since
     )
-    return int(await session.scalar(query) or 0)
+    if after is not None:
+        query = query.where(LedgerEntry.posted_at >= after)
+    return int(carried or 0) + int(await session.scalar(query) or 0)
+
+
+async def next_month_to_close(session: AsyncSession) -> dt.date | None:
+    """The month after the last closed one; with none closed, the month of the first entry (None: no entries)."""
+    closed = await session.scalar(select(func.max(ClosedMonth.month)))
+    if closed is not None:
+        return next_month(closed)
+    first = await session.scalar(select(func.min(LedgerEntry.posted_at)))
+    return month_of(first) if first is not None else None
+
+
+async def close_month(session: AsyncSession, month: dt.date, now: dt.datetime) -> None:
+    """Close `month` (the one after the last closed): every account's balance at its end is its balance carried
+    from the month before plus the month's entries (all entries up to its end, for the first month closed)."""
+    previous = await session.scalar(select(func.max(ClosedMonth.month)))
+    session.add(ClosedMonth(month=month, closed_at=now))
+    await session.flush()
+    start, end = month_bounds(month)
+    entries = select(LedgerEntry.account, LedgerEntry.amount_cents.label("amount")).where(LedgerEntry.posted_at < end)
+    parts = [entries if previous is None else entries.where(LedgerEntry.posted_at >= start)]
+    if previous is not None:
+        carried = select(MonthBalance.account, MonthBalance.balance_cents.label("amount"))
+        parts.append(carried.where(MonthBalance.month == previous))
+    both = union_all(*parts).subquery()
+    totals = select(both.c.account, literal(month, Date()), func.sum(both.c.amount)).group_by(both.c.account)
+    await session.execute(insert(MonthBalance).from_select(["account", "month", "balance_cents"], totals))
 
 
 async def statement_rows(session: AsyncSession, account: str, since: dt.datetime, until: dt.datetime) -> list[Any]:

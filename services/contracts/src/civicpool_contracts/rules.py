@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from civicpool_common.vocabulary import ChargeVat, ContractStatus
+from civicpool_common.timestamps import start_of_network_day
+from civicpool_common.vocabulary import NETWORK_TIME_ZONE, ChargeVat, ContractStatus
 
 MAX_TEXT = 2000  # characters of a reason or memo
 MAX_QUANTITY = 1_000_000  # of one movement or one quota addition
@@ -80,3 +81,17 @@ def charge_tax(setting: ChargeVat, invoice_date: dt.date) -> ChargeTax:
     if setting == ChargeVat.NOT_TAXABLE_2B_3:
         return ChargeTax(True, 0, NOTE_2B_3)
     return ChargeTax(True, 0, NOTE_OLD_LAW)
+
+
+def month_of(moment: dt.datetime) -> dt.date:
+    """The network month (Europe/Berlin) a moment falls in, as its first day."""
+    return moment.astimezone(NETWORK_TIME_ZONE).date().replace(day=1)
+
+
+def next_month(month: dt.date) -> dt.date:
+    return (month.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+
+
+def month_bounds(month: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    """The UTC moments [start, end) of a network month."""
+    return start_of_network_day(month), start_of_network_day(next_month(month))
