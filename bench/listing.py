@@ -219,13 +219,12 @@ async def run(stack: Stack, token_for: Callable[[str], str], seconds: float) -> 
 
 
 def report_hop(single: dict[str, WrkResult], grpc_us: list[float]) -> str:
-    """The gRPC hop with one request in flight (wrk -c1; one ListItems call at a time)."""
+    """One request in flight (wrk -c1). Since issue 21 the gateway answers from its replica of the catalog: no
+    gRPC hop is left in the path; what a ListItems call alone costs is shown beside it."""
     bare, gateway, grpc_p50 = single["bare FastAPI"], single["gateway"], statistics.median(grpc_us)
-    hop = gateway.p50 - (bare.p50 + grpc_p50)
     return (
-        f"one in flight (wrk -t1 -c1): bare p50 {bare.p50:.0f} µs, gateway p50 {gateway.p50:.0f} µs, "
-        f"gRPC ListItems p50 {grpc_p50:.0f} µs\n"
-        f"gRPC hop: gateway p50 - (bare p50 + gRPC ListItems p50) = {hop / 1000:+.2f} ms (goal <= +1 ms)"
+        f"one in flight (wrk -t1 -c1): bare p50 {bare.p50:.0f} µs, gateway p50 {gateway.p50:.0f} µs "
+        f"({(gateway.p50 - bare.p50) / 1000:+.2f} ms; a gRPC ListItems call alone: p50 {grpc_p50:.0f} µs)"
     )
 
 
@@ -257,7 +256,7 @@ def report(
     lines += [
         "",
         f"gateway / bare FastAPI throughput   {gateway.requests_per_second / bare.requests_per_second:.2f}x "
-        f"(goal >= 0.5x)",
+        f"(goal >= 0.8x)",
         f"CPU per request, bare / (gateway + catalog service)   {bare.cpu_us_per_request:.0f} / "
         f"{gateway.cpu_us_per_request:.0f} µs = {bare.cpu_us_per_request / gateway.cpu_us_per_request:.2f}x "
         "(the throughput ratio if each path had one core of its own)",

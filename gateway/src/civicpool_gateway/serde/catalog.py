@@ -22,7 +22,6 @@ from civicpool_gateway.catalog_schemas import (
     InvoicingFields,
     Item,
     ItemFields,
-    ItemListParams,
     ItemPatch,
     Split,
     SplitRequest,
@@ -30,14 +29,10 @@ from civicpool_gateway.catalog_schemas import (
     VendorFields,
     VendorPatch,
 )
-from civicpool_gateway.schemas import ListParams, Page
 from civicpool_gateway.serde.fields import (
     count_or_none,
-    cursor_or_none,
     day_or_none,
     day_text,
-    list_params_from_proto,
-    page_request,
     text_or_none,
     time_or_none,
     to_timestamp,
@@ -175,37 +170,6 @@ def item_patch_from_proto(message: pb.Item, mask: list[str]) -> ItemPatch:
     return ItemPatch.model_validate({name: values[name] for name in mask})
 
 
-def items_query_to_proto(params: ItemListParams) -> pb.ListItemsRequest:
-    return pb.ListItemsRequest(
-        page=page_request(params),
-        include_inactive=params.include_inactive,
-        kind=to_proto(params.kind, pb.ItemKind, ItemKind),
-        cpv_prefix=params.cpv_prefix or "",
-        hosting_region=to_proto(params.hosting_region, pb.HostingRegion, HostingRegion),
-        name_contains=params.q or "",
-    )
-
-
-def items_query_from_proto(request: pb.ListItemsRequest) -> ItemListParams:
-    return ItemListParams(
-        limit=request.page.limit,
-        cursor=request.page.cursor or None,
-        include_inactive=request.include_inactive,
-        kind=word(request.kind, ITEM_KINDS),
-        cpv_prefix=request.cpv_prefix or None,
-        hosting_region=word(request.hosting_region, HOSTING_REGIONS),
-        q=request.name_contains or None,
-    )
-
-
-def items_page_from_proto(reply: pb.ListItemsResponse) -> Page[Item]:
-    return Page[Item](data=[item_from_proto(m) for m in reply.items], next_cursor=cursor_or_none(reply.next_cursor))
-
-
-def items_page_to_proto(page: Page[Item]) -> pb.ListItemsResponse:
-    return pb.ListItemsResponse(items=[item_to_proto(i) for i in page.data], next_cursor=page.next_cursor or "")
-
-
 # -- cities --------------------------------------------------------------------
 
 
@@ -311,22 +275,6 @@ def city_patch_from_proto(message: pb.City, mask: list[str]) -> CityPatch:
     return CityPatch.model_validate({name: values[name] for name in mask})
 
 
-def cities_query_to_proto(params: ListParams) -> pb.ListCitiesRequest:
-    return pb.ListCitiesRequest(page=page_request(params), include_inactive=params.include_inactive)
-
-
-def cities_query_from_proto(request: pb.ListCitiesRequest) -> ListParams:
-    return list_params_from_proto(request.page, request.include_inactive)
-
-
-def cities_page_from_proto(reply: pb.ListCitiesResponse) -> Page[City]:
-    return Page[City](data=[city_from_proto(m) for m in reply.cities], next_cursor=cursor_or_none(reply.next_cursor))
-
-
-def cities_page_to_proto(page: Page[City]) -> pb.ListCitiesResponse:
-    return pb.ListCitiesResponse(cities=[city_to_proto(c) for c in page.data], next_cursor=page.next_cursor or "")
-
-
 # -- vendors -------------------------------------------------------------------
 
 
@@ -410,24 +358,6 @@ def vendor_patch_from_proto(message: pb.Vendor, mask: list[str]) -> VendorPatch:
     return VendorPatch.model_validate({name: values[name] for name in mask})
 
 
-def vendors_query_to_proto(params: ListParams) -> pb.ListVendorsRequest:
-    return pb.ListVendorsRequest(page=page_request(params), include_inactive=params.include_inactive)
-
-
-def vendors_query_from_proto(request: pb.ListVendorsRequest) -> ListParams:
-    return list_params_from_proto(request.page, request.include_inactive)
-
-
-def vendors_page_from_proto(reply: pb.ListVendorsResponse) -> Page[Vendor]:
-    return Page[Vendor](
-        data=[vendor_from_proto(m) for m in reply.vendors], next_cursor=cursor_or_none(reply.next_cursor)
-    )
-
-
-def vendors_page_to_proto(page: Page[Vendor]) -> pb.ListVendorsResponse:
-    return pb.ListVendorsResponse(vendors=[vendor_to_proto(v) for v in page.data], next_cursor=page.next_cursor or "")
-
-
 # -- cost keys -----------------------------------------------------------------
 
 
@@ -505,26 +435,6 @@ def cost_key_patch_from_proto(message: pb.CostKey, mask: list[str]) -> CostKeyPa
         "shares": [cost_share_from_proto(s) for s in message.shares],
     }
     return CostKeyPatch.model_validate({name: values[name] for name in mask})
-
-
-def cost_keys_query_to_proto(params: ListParams) -> pb.ListCostKeysRequest:
-    return pb.ListCostKeysRequest(page=page_request(params), include_inactive=params.include_inactive)
-
-
-def cost_keys_query_from_proto(request: pb.ListCostKeysRequest) -> ListParams:
-    return list_params_from_proto(request.page, request.include_inactive)
-
-
-def cost_keys_page_from_proto(reply: pb.ListCostKeysResponse) -> Page[CostKey]:
-    return Page[CostKey](
-        data=[cost_key_from_proto(m) for m in reply.cost_keys], next_cursor=cursor_or_none(reply.next_cursor)
-    )
-
-
-def cost_keys_page_to_proto(page: Page[CostKey]) -> pb.ListCostKeysResponse:
-    return pb.ListCostKeysResponse(
-        cost_keys=[cost_key_to_proto(k) for k in page.data], next_cursor=page.next_cursor or ""
-    )
 
 
 # -- cost splits ---------------------------------------------------------------
