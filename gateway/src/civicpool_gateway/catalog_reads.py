@@ -31,6 +31,7 @@ from civicpool_gateway.serde import catalog as serde
 
 Out = TypeVar("Out", bound=BaseModel)
 
+
 @dataclass(frozen=True)
 class Held(Generic[Out]):
     """A catalog record as the gateway holds it: its REST model, and its JSON in a list's answer, written once

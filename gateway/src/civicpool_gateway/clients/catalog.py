@@ -1,4 +1,6 @@
-"""The gateway's client of the catalog service: its writes and splits (reads come from the replica, catalog_reads)."""
+"""The gateway's client of the catalog service: its writes and splits (reads come from the replica, catalog_reads).
+
+A write's trailing metadata carries the catalog revision it took (Written)."""
 
 from __future__ import annotations
 
@@ -23,7 +25,7 @@ from civicpool_gateway.catalog_schemas import (
     VendorFields,
     VendorPatch,
 )
-from civicpool_gateway.clients.base import Reply, Request, ServiceClient
+from civicpool_gateway.clients.base import ServiceClient
 from civicpool_gateway.serde import catalog as serde
 from civicpool_gateway.serde.fields import update_mask
 from civicpool_gateway.versioning import ExpectedVersion
@@ -34,22 +36,11 @@ class CatalogClient(ServiceClient):
         super().__init__("catalog", deadline_seconds)
         self._stub = CatalogServiceStub(channel)
 
-    async def _write(
-        self,
-        method: grpc.aio.UnaryUnaryMultiCallable[Request, Reply],
-        request: Request,
-        token: str,
-        *,
-        expected: ExpectedVersion | None = None,
-    ) -> tuple[Reply, dict[str, str]]:
-        """A write: its reply and trailing metadata, which carry the catalog revision it took."""
-        return await self._call_with_trailers(method, request, token, expected=expected)
-
     # -- items -----------------------------------------------------------------
 
     async def create_item(self, fields: ItemFields, token: str) -> Written[Item]:
         request = pb.CreateItemRequest(item=serde.item_fields_to_proto(fields))
-        return Written.of(serde.item_from_proto, *await self._write(self._stub.CreateItem, request, token))
+        return Written.of(serde.item_from_proto, *await self._call_with_trailers(self._stub.CreateItem, request, token))
 
     async def update_item(self, item_id: str, patch: ItemPatch, expected: ExpectedVersion, token: str) -> Written[Item]:
         request = pb.UpdateItemRequest(
@@ -58,20 +49,22 @@ class CatalogClient(ServiceClient):
             expected_version=expected.number,
         )
         return Written.of(
-            serde.item_from_proto, *await self._write(self._stub.UpdateItem, request, token, expected=expected)
+            serde.item_from_proto,
+            *await self._call_with_trailers(self._stub.UpdateItem, request, token, expected=expected),
         )
 
     async def set_item_active(self, item_id: str, active: bool, expected: ExpectedVersion, token: str) -> Written[Item]:
         request = pb.SetActiveRequest(id=item_id, active=active, expected_version=expected.number)
         return Written.of(
-            serde.item_from_proto, *await self._write(self._stub.SetItemActive, request, token, expected=expected)
+            serde.item_from_proto,
+            *await self._call_with_trailers(self._stub.SetItemActive, request, token, expected=expected),
         )
 
     # -- cities ----------------------------------------------------------------
 
     async def create_city(self, fields: CityFields, token: str) -> Written[City]:
         request = pb.CreateCityRequest(city=serde.city_fields_to_proto(fields))
-        return Written.of(serde.city_from_proto, *await self._write(self._stub.CreateCity, request, token))
+        return Written.of(serde.city_from_proto, *await self._call_with_trailers(self._stub.CreateCity, request, token))
 
     async def update_city(self, city_id: str, patch: CityPatch, expected: ExpectedVersion, token: str) -> Written[City]:
         request = pb.UpdateCityRequest(
@@ -80,20 +73,24 @@ class CatalogClient(ServiceClient):
             expected_version=expected.number,
         )
         return Written.of(
-            serde.city_from_proto, *await self._write(self._stub.UpdateCity, request, token, expected=expected)
+            serde.city_from_proto,
+            *await self._call_with_trailers(self._stub.UpdateCity, request, token, expected=expected),
         )
 
     async def set_city_active(self, city_id: str, active: bool, expected: ExpectedVersion, token: str) -> Written[City]:
         request = pb.SetActiveRequest(id=city_id, active=active, expected_version=expected.number)
         return Written.of(
-            serde.city_from_proto, *await self._write(self._stub.SetCityActive, request, token, expected=expected)
+            serde.city_from_proto,
+            *await self._call_with_trailers(self._stub.SetCityActive, request, token, expected=expected),
         )
 
     # -- vendors ---------------------------------------------------------------
 
     async def create_vendor(self, fields: VendorFields, token: str) -> Written[Vendor]:
         request = pb.CreateVendorRequest(vendor=serde.vendor_fields_to_proto(fields))
-        return Written.of(serde.vendor_from_proto, *await self._write(self._stub.CreateVendor, request, token))
+        return Written.of(
+            serde.vendor_from_proto, *await self._call_with_trailers(self._stub.CreateVendor, request, token)
+        )
 
     async def update_vendor(
         self, vendor_id: str, patch: VendorPatch, expected: ExpectedVersion, token: str
@@ -104,7 +101,8 @@ class CatalogClient(ServiceClient):
             expected_version=expected.number,
         )
         return Written.of(
-            serde.vendor_from_proto, *await self._write(self._stub.UpdateVendor, request, token, expected=expected)
+            serde.vendor_from_proto,
+            *await self._call_with_trailers(self._stub.UpdateVendor, request, token, expected=expected),
         )
 
     async def set_vendor_active(
@@ -112,14 +110,17 @@ class CatalogClient(ServiceClient):
     ) -> Written[Vendor]:
         request = pb.SetActiveRequest(id=vendor_id, active=active, expected_version=expected.number)
         return Written.of(
-            serde.vendor_from_proto, *await self._write(self._stub.SetVendorActive, request, token, expected=expected)
+            serde.vendor_from_proto,
+            *await self._call_with_trailers(self._stub.SetVendorActive, request, token, expected=expected),
         )
 
     # -- cost keys -------------------------------------------------------------
 
     async def create_cost_key(self, fields: CostKeyFields, token: str) -> Written[CostKey]:
         request = pb.CreateCostKeyRequest(cost_key=serde.cost_key_fields_to_proto(fields))
-        return Written.of(serde.cost_key_from_proto, *await self._write(self._stub.CreateCostKey, request, token))
+        return Written.of(
+            serde.cost_key_from_proto, *await self._call_with_trailers(self._stub.CreateCostKey, request, token)
+        )
 
     async def update_cost_key(
         self, cost_key_id: str, patch: CostKeyPatch, expected: ExpectedVersion, token: str
@@ -130,7 +131,8 @@ class CatalogClient(ServiceClient):
             expected_version=expected.number,
         )
         return Written.of(
-            serde.cost_key_from_proto, *await self._write(self._stub.UpdateCostKey, request, token, expected=expected)
+            serde.cost_key_from_proto,
+            *await self._call_with_trailers(self._stub.UpdateCostKey, request, token, expected=expected),
         )
 
     async def set_cost_key_active(
@@ -139,7 +141,7 @@ class CatalogClient(ServiceClient):
         request = pb.SetActiveRequest(id=cost_key_id, active=active, expected_version=expected.number)
         return Written.of(
             serde.cost_key_from_proto,
-            *await self._write(self._stub.SetCostKeyActive, request, token, expected=expected),
+            *await self._call_with_trailers(self._stub.SetCostKeyActive, request, token, expected=expected),
         )
 
     async def split_cost(self, cost_key_id: str, body: SplitRequest, token: str) -> Split:
