@@ -2,7 +2,7 @@
 
     make bench        (or: .venv/bin/python bench/run.py [--seconds 6] [--only NAME])
 
-    NAME: items | aggregation | calloffs | statement | invoices | list
+    NAME: items | aggregation | calloffs | statement | invoices | feed | list
 
 Starts the system on free loopback ports (as the tests do) with the demo data,
 then runs each benchmark and prints its ratios. Bounded in time; loopback only.
@@ -22,6 +22,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import aggregation
+import feed
 import invoices
 import items
 import listing
@@ -39,6 +40,7 @@ BENCHMARKS = {
     "calloffs": usage.run_calloffs,
     "statement": usage.run_statement,
     "invoices": invoices.run,
+    "feed": feed.run,
     # Last: it tops the catalog up to 50 items; `items` expects the demo's first page.
     "list": listing.run,
 }
