@@ -9,7 +9,7 @@ service's own rule, checked right after (it knows its contracts and tenders).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
@@ -22,6 +22,7 @@ from civicpool_common.catalog_replica import CatalogReplica
 from civicpool_common.errors import FieldViolation, InvalidArgument
 from civicpool_common.grpc_client import call_as_caller
 from civicpool_common.messages import N_, Text
+from civicpool_common.paging import MAX_LIMIT
 
 
 class Kind(StrEnum):
@@ -100,6 +101,22 @@ async def require_active(resolver: Resolver, references: Sequence[Reference]) ->
                               violations=found)  # fmt: skip
 
 
+def _item_id(item: catalog_pb.Item) -> str:
+    return item.id
+
+
+def _sku(item: catalog_pb.Item) -> str:
+    return item.sku
+
+
+def _by_ids(ids: list[str]) -> catalog_pb.BatchGetItemsRequest:
+    return catalog_pb.BatchGetItemsRequest(ids=ids)
+
+
+def _by_skus(skus: list[str]) -> catalog_pb.BatchGetItemsRequest:
+    return catalog_pb.BatchGetItemsRequest(skus=skus)
+
+
 # Where the replica keeps each kind of record.
 REPLICA_KINDS = {Kind.CITY: "cities", Kind.VENDOR: "vendors", Kind.ITEM: "items"}
 
@@ -125,6 +142,31 @@ class CatalogResolver:
         if found is None:
             found = await self._ask(wanted)
         return Resolution(found[Kind.CITY], found[Kind.VENDOR], found[Kind.ITEM])
+
+    async def items_by_id(self, ids: Sequence[str]) -> dict[str, catalog_pb.Item]:
+        """The items of these ids (unknown ones left out): from the replica; those it does not hold yet (made a
+        moment ago) from the catalog's BatchGetItems."""
+        return await self._items(ids, self._replica.all("items"), _by_ids, _item_id)
+
+    async def items_by_sku(self, skus: Sequence[str]) -> dict[str, catalog_pb.Item]:
+        """The items of these SKUs, by SKU, as items_by_id does."""
+        return await self._items(skus, self._replica.indexed_by("items", _sku), _by_skus, _sku)
+
+    async def _items(
+        self,
+        wanted: Sequence[str],
+        held: Mapping[str, catalog_pb.Item],
+        request_of: Callable[[list[str]], catalog_pb.BatchGetItemsRequest],
+        key: Callable[[catalog_pb.Item], str],
+    ) -> dict[str, catalog_pb.Item]:
+        unique = list(dict.fromkeys(wanted))
+        found = {value: held[value] for value in unique if value in held}
+        missing = [value for value in unique if value not in found]
+        for start in range(0, len(missing), MAX_LIMIT):
+            request = request_of(missing[start : start + MAX_LIMIT])
+            reply = await call_as_caller("catalog", self._stub.BatchGetItems, request, self._deadline)
+            found.update((key(item), item) for item in reply.items)
+        return found
 
     def _held_active(self, wanted: Mapping[Kind, Sequence[str]]) -> dict[Kind, dict[str, bool]] | None:
         """Every id active, as the replica holds it; None if one is missing or inactive there."""

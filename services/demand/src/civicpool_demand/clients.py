@@ -8,17 +8,12 @@ with a wrong answer.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol, TypeVar
+from typing import Protocol
 
 from civicpool.catalog.v1 import catalog_pb2 as catalog_pb
-from civicpool_common.grpc_client import call_as_caller
-from civicpool_common.paging import MAX_LIMIT
 from civicpool_common.references import CatalogResolver, Resolver
-from google.protobuf.message import Message
-
-Response = TypeVar("Response", bound=Message)
 
 
 @dataclass(frozen=True)
@@ -55,11 +50,6 @@ def _item(message: catalog_pb.Item) -> CatalogItem:
     )
 
 
-def _chunks(values: Sequence[str]) -> list[list[str]]:
-    unique = list(dict.fromkeys(values))
-    return [unique[start : start + MAX_LIMIT] for start in range(0, len(unique), MAX_LIMIT)]
-
-
 def _sku(message: catalog_pb.Item) -> str:
     return message.sku
 
@@ -69,20 +59,10 @@ class GrpcItemDirectory(CatalogResolver):
     ago) is asked of the catalog."""
 
     async def by_ids(self, ids: Sequence[str]) -> dict[str, CatalogItem]:
-        held = self._replica.all("items")
-        found = {item_id: _item(held[item_id]) for item_id in dict.fromkeys(ids) if item_id in held}
-        for chunk in _chunks([item_id for item_id in ids if item_id not in found]):
-            reply = await self._call(self._stub.BatchGetItems, catalog_pb.BatchGetItemsRequest(ids=chunk))
-            found.update((m.id, _item(m)) for m in reply.items)
-        return found
+        return {item_id: _item(item) for item_id, item in (await self.items_by_id(ids)).items()}
 
     async def by_skus(self, skus: Sequence[str]) -> dict[str, CatalogItem]:
-        held = self._replica.indexed_by("items", _sku)
-        found = {sku: _item(held[sku]) for sku in dict.fromkeys(skus) if sku in held}
-        for chunk in _chunks([sku for sku in skus if sku not in found]):
-            reply = await self._call(self._stub.BatchGetItems, catalog_pb.BatchGetItemsRequest(skus=chunk))
-            found.update((m.sku, _item(m)) for m in reply.items)
-        return found
+        return {sku: _item(item) for sku, item in (await self.items_by_sku(skus)).items()}
 
     async def by_cpv_code(self, cpv_code: str) -> list[CatalogItem]:
         """Every item, active or not, whose CPV code is exactly `cpv_code` (in SKU order)."""
@@ -95,6 +75,3 @@ class GrpcItemDirectory(CatalogResolver):
     async def member_cities(self) -> list[str]:
         """The ids of the network's active member cities (a round that opens is announced to them)."""
         return sorted(city.id for city in self._replica.all("cities").values() if city.active)
-
-    async def _call(self, method: Callable[..., Awaitable[Response]], request: Message) -> Response:
-        return await call_as_caller("catalog", method, request, self._deadline)

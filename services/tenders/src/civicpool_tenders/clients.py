@@ -21,7 +21,6 @@ from civicpool.demand.v1.demand_pb2_grpc import DemandServiceStub
 from civicpool_common.auth import Principal
 from civicpool_common.errors import NotFound
 from civicpool_common.grpc_client import call_as_caller, call_as_service
-from civicpool_common.paging import MAX_LIMIT
 from civicpool_common.references import CatalogResolver, Resolver
 from civicpool_common.service_identity import ServiceTokens
 from civicpool_common.vocabulary import ItemKind, RoundStatus, from_proto
@@ -113,14 +112,7 @@ class GrpcCatalog(CatalogResolver):
     ago) over gRPC (resolving ids: CatalogResolver)."""
 
     async def items(self, principal: Principal, ids: Sequence[str]) -> dict[str, ItemInfo]:
-        held = self._replica.all("items")
-        found = {item_id: _item_info(held[item_id]) for item_id in dict.fromkeys(ids) if item_id in held}
-        missing = [item_id for item_id in dict.fromkeys(ids) if item_id not in found]
-        for start in range(0, len(missing), MAX_LIMIT):
-            request = catalog_pb.BatchGetItemsRequest(ids=missing[start : start + MAX_LIMIT])
-            reply = await call_as_caller("catalog", self._stub.BatchGetItems, request, self._deadline)
-            found.update((m.id, _item_info(m)) for m in reply.items)
-        return found
+        return {item_id: _item_info(item) for item_id, item in (await self.items_by_id(ids)).items()}
 
     async def vendor(self, principal: Principal, vendor_id: str) -> PartyInfo | None:
         m = self._replica.get("vendors", vendor_id)
