@@ -11,8 +11,8 @@ memory instead of asking the catalog service each time. The replica:
 - keeps serving the last revision it has while the feed is down, and says so (`status`, metrics);
 - lets a caller wait (bounded) until it holds a revision, so whoever wrote reads their write.
 
-Records are held as the holder converts them (`converters`: the gateway keeps its REST models, ready to
-answer), each with an `id` and a `version`.
+Records are held as the holder converts them (`converters`: the gateway keeps its REST models and their
+JSON, the services the messages as sent), each with an `id` and a `version`.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import logging
 import time
 import weakref
 from collections.abc import AsyncIterator, Callable, Mapping
-from typing import Any, Protocol
+from typing import Any
 
 import grpc
 from civicpool.catalog.v1 import catalog_pb2 as pb
@@ -31,6 +31,7 @@ from civicpool.catalog.v1.catalog_pb2_grpc import CatalogServiceStub
 from prometheus_client import Gauge
 
 from civicpool_common import observability
+from civicpool_common.background import running
 from civicpool_common.service_identity import ServiceTokens
 
 log = logging.getLogger("civicpool.catalog_replica")
@@ -49,14 +50,6 @@ REPLICA_STALE_SECONDS = Gauge(
 
 # Reconnect quickly after a catalog restart, then back off to a few seconds.
 RECONNECT_SECONDS = (0.1, 0.2, 0.5, 1.0, 2.0)
-
-
-class Held(Protocol):
-    @property
-    def id(self) -> str: ...
-
-    @property
-    def version(self) -> int: ...
 
 
 OpenFeed = Callable[[int], AsyncIterator[pb.CatalogEvent]]
@@ -214,10 +207,5 @@ def open_feed(channel: grpc.aio.Channel, identity: ServiceTokens) -> OpenFeed:
 @contextlib.asynccontextmanager
 async def following(replica: CatalogReplica) -> AsyncIterator[None]:
     """Keep `replica` following its feed while the context lasts."""
-    task = asyncio.create_task(replica.run(), name=f"catalog replica of {replica.holder}")
-    try:
+    async with running(replica.run(), f"catalog replica of {replica.holder}"):
         yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task

@@ -34,6 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from civicpool_common import catalog_replica, messages, observability
 from civicpool_common.auth import Principal, TokenVerifier
+from civicpool_common.background import running
 from civicpool_common.database import create_engine, database_unavailable, migrate, ping, session_factory
 from civicpool_common.errors import DomainError, PermissionDenied, Unauthenticated, Unavailable, to_grpc_status
 from civicpool_common.methods import internal_methods
@@ -286,13 +287,8 @@ async def periodically(job: Callable[[], Awaitable[str]], interval_seconds: floa
                 log.warning("could not %s; retrying", what, exc_info=True)
             await asyncio.sleep(interval_seconds)
 
-    task = asyncio.create_task(loop())
-    try:
+    async with running(loop(), what):
         yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
 
 
 @dataclass(frozen=True)

@@ -15,9 +15,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
+from civicpool_common.background import running
+from civicpool_common.catalog_replica import KINDS
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import selectinload
@@ -64,13 +66,8 @@ class CatalogFeed:
     @contextlib.asynccontextmanager
     async def polling(self) -> AsyncIterator[None]:
         """Follow the catalog's revision while the context lasts (the service's lifetime)."""
-        task = asyncio.create_task(self._poll())
-        try:
+        async with running(self._poll(), "catalog revision poll"):
             yield
-        finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
 
     async def _poll(self) -> None:
         while True:
@@ -153,9 +150,8 @@ class CatalogFeed:
 def _parts(records: FeedPart, revision: int) -> list[FeedPart]:
     """The records cut into parts of at most SNAPSHOT_PART_RECORDS."""
     parts: list[FeedPart] = []
-    kinds: Sequence[str] = ("items", "cities", "vendors", "cost_keys")
     current = FeedPart(revision)
-    for kind in kinds:
+    for kind in KINDS:
         for record in getattr(records, kind):
             if len(current) == SNAPSHOT_PART_RECORDS:
                 parts.append(current)
