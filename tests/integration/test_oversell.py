@@ -1,4 +1,6 @@
-"""No oversell through the real servers: 500 concurrent call-offs with retries, on SQLite and on PostgreSQL.
+"""Call-offs through the real servers, on SQLite and on PostgreSQL (there: one statement per call-off, usage.py):
+no oversell under 500 concurrent call-offs with retries, and nothing acknowledged lost when the contracts service
+is killed (kill -9) in the middle of a stream of them.
 
 On SQLite: the session's system. On PostgreSQL: a contracts service and a gateway of their own
 (Keycloak, catalog and demand are the session's). The contract is stored as an award would store it.
@@ -9,8 +11,11 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import random
+import threading
+import time
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -31,6 +36,7 @@ CEILING, QUOTAS = 120, {"bruchsal": 60, "buehl": 50, "ettlingen": 40}
 class System:
     gateway_url: str
     database_url: str
+    stack: Stack  # whose contracts service is killed
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
@@ -38,7 +44,7 @@ def system(
     request: pytest.FixtureRequest, stack: Stack, postgres: PostgresCluster, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[System]:
     if request.param == "sqlite":  # the session's contracts service keeps its SQLite file in the data folder
-        yield System(stack.gateway_url, f"sqlite:///{stack.data_dir / 'contracts.db'}")
+        yield System(stack.gateway_url, f"sqlite:///{stack.data_dir / 'contracts.db'}", stack)
         return
     data_dir = tmp_path_factory.mktemp("oversell-postgresql")
     database_url = DatabaseFactory("postgresql", data_dir, postgres).empty()
@@ -50,7 +56,7 @@ def system(
         own.wait_for("contracts", lambda: own.service_serving("contracts"), timeout=60)
         own.start("gateway")
         own.wait_for("gateway", own.gateway_ready, timeout=60)
-        yield System(own.gateway_url, database_url)
+        yield System(own.gateway_url, database_url, own)
     finally:
         own.stop("gateway")
         own.stop("contracts")
@@ -121,3 +127,76 @@ async def _hammer(system: System, tokens: TokenSource, seed: int) -> None:
         await check_invariants(engine, contract_id)  # and each city within its quota
     finally:
         await engine.dispose()
+
+
+STREAMS, PER_STREAM = 4, 15
+
+
+def test_a_crash_loses_no_acknowledged_call_off(system: System, tokens: TokenSource) -> None:
+    """kill -9 the contracts service during four streams of call-offs: nothing acknowledged is lost, nothing is
+    half-written, and each key, sent again, is done exactly once."""
+    engine = create_engine(system.database_url)
+    try:
+        contract_id = asyncio.run(awarded_contract(engine, ceiling=1000, quotas={"rheinstetten": 500}))
+    finally:
+        asyncio.run(engine.dispose())
+    path = f"/contracts/{contract_id}/allocations"
+    body = {"city_id": "rheinstetten", "quantity": 1}
+    keys = [[str(uuid.uuid4()) for _ in range(PER_STREAM)] for _ in range(STREAMS)]
+    acknowledged: dict[str, str] = {}  # key -> transaction id
+    lock = threading.Lock()
+
+    def client(username: str) -> httpx.Client:
+        return httpx.Client(base_url=f"{system.gateway_url}/api/v1", timeout=30,
+                            headers={"Authorization": f"Bearer {tokens(username)}"})  # fmt: skip
+
+    def stream(own_keys: list[str], http: httpx.Client) -> None:
+        for key in own_keys:
+            try:
+                response = http.post(path, json=body, headers={"Idempotency-Key": key})
+            except httpx.HTTPError:
+                continue
+            if response.status_code == 201:
+                with lock:
+                    acknowledged[key] = response.json()["transaction"]["id"]
+            time.sleep(0.02)
+
+    # Clients (and the token) made here: a thread that failed to sign in would just send nothing.
+    threads = [threading.Thread(target=stream, args=(k, client("rheinstetten.it"))) for k in keys]
+    for thread in threads:
+        thread.start()
+    deadline = time.monotonic() + 30
+    while len(acknowledged) < 10 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    system.stack.kill("contracts")  # mid-stream: some requests are in flight
+    try:
+        for thread in threads:
+            thread.join(timeout=60)
+    finally:
+        system.stack.start("contracts")
+        system.stack.wait_for("contracts", lambda: system.stack.service_serving("contracts"), timeout=60)
+    assert 10 <= len(acknowledged) < STREAMS * PER_STREAM  # the crash cut the stream
+
+    # Retries with the same keys: acknowledged ones answer their first result; the others now happen once.
+    city_it = client("rheinstetten.it")
+    for key in [k for own in keys for k in own]:
+        for _ in range(50):
+            response = city_it.post(path, json=body, headers={"Idempotency-Key": key})
+            if response.status_code != 503:
+                break
+            time.sleep(0.2)
+        assert response.status_code == 201, response.text
+        if key in acknowledged:
+            assert response.json()["transaction"]["id"] == acknowledged[key]
+            assert response.headers.get("Idempotent-Replayed") == "true"
+
+    lead = client("ettlingen.lead")
+    postings: list[dict[str, Any]] = lead.get(
+        "/ledger/transactions", params={"contract_id": contract_id, "city_id": "rheinstetten", "limit": 500}
+    ).json()["data"]
+    ids = {p["id"] for p in postings}
+    assert set(acknowledged.values()) <= ids  # nothing acknowledged is lost
+    assert all(sum(e["amount_cents"] for e in p["entries"]) == 0 for p in postings)  # nothing half-written
+    call_offs = [p for p in postings if p["kind"] == "call_off"]
+    use = {c["city_id"]: c for c in lead.get(f"/contracts/{contract_id}/utilisation").json()["cities"]}
+    assert use["rheinstetten"]["called_off"] == len(call_offs) == STREAMS * PER_STREAM  # each key exactly once

@@ -211,7 +211,9 @@ async def test_a_change_is_made_once_per_key_and_checks_the_version_named(changi
 async def test_an_ended_contract_is_not_changed(changing: Changing) -> None:
     contract_id = await changing.contract()
     async with session_factory(changing.engine).begin() as session:
-        await session.execute(update(Contract).where(Contract.id == contract_id).values(status="terminated"))
+        await session.execute(
+            update(Contract).where(Contract.id == contract_id).values(status="terminated", version=Contract.version + 1)
+        )
     with pytest.raises(StateConflict, match="only an active contract"):
         await changing.changes.change(LEAD, contract_id, more(bruchsal=1))
 

@@ -102,7 +102,8 @@ async def _set_price(engine: AsyncEngine, contract_id: str, price: int) -> None:
     async with engine.begin() as connection:
         await connection.execute(
             text(
-                "UPDATE contracts SET unit_price_cents = :p, ceiling_value_cents = ceiling_quantity * :p WHERE id = :id"
+                "UPDATE contracts SET unit_price_cents = :p, ceiling_value_cents = ceiling_quantity * :p, "
+                "version = version + 1 WHERE id = :id"  # a change of terms takes the next version
             ),
             {"p": price, "id": contract_id},
         )

@@ -30,7 +30,8 @@ async def _notice_in(engine: AsyncEngine, days: int, **changes: object) -> str:
     contract_id = await awarded_contract(engine)
     async with engine.begin() as connection:
         await connection.execute(update(Contract).where(Contract.id == contract_id).values(
-            renewal_notice_on=network_today() + dt.timedelta(days=days), **changes))  # fmt: skip
+            renewal_notice_on=network_today() + dt.timedelta(days=days), version=Contract.version + 1,
+            **changes))  # fmt: skip
     return contract_id
 
 

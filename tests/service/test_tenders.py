@@ -737,7 +737,8 @@ async def test_a_renewal_round_starts_from_each_citys_current_holding(
         await renewals.start(LEAD, jitsi.id, None)
     async with tendering.contracts_engine.begin() as connection:
         await connection.execute(update(Contract).where(Contract.id == jitsi.id).values(
-            starts_on=network_today() - dt.timedelta(days=400), renewal_notice_on=network_today()))  # fmt: skip
+            starts_on=network_today() - dt.timedelta(days=400), renewal_notice_on=network_today(),
+            version=Contract.version + 1))  # fmt: skip
     with pytest.raises(PermissionDenied):
         await renewals.start(BRUCHSAL_IT, jitsi.id, None)
     started = await renewals.start(LEAD, jitsi.id, None)

@@ -91,6 +91,23 @@ async def test_call_offs_beyond_quota_or_ceiling_are_refused_saying_what_is_left
     await usage.check_invariants(contract_id)
 
 
+async def test_a_change_of_terms_is_never_missed_by_a_call_off(usage: Usage) -> None:
+    """On PostgreSQL a call-off is checked on the contract's terms as kept and done in one statement that checks their
+    version: a city that joined since is served, and a contract that ended since refuses (on SQLite: read each time)."""
+    contract_id = await usage.contract(quotas={"bruchsal": 40})
+    await usage.service.call_off(BRUCHSAL, contract_id, "bruchsal", 1, from_pool=False, key="")  # terms kept
+    await usage.service.shift_quota(LEAD, contract_id, "bruchsal", "buehl", 5, "Bühl tritt dem Vertrag bei", key="",
+                                    add_party=True)  # fmt: skip
+    await usage.service.call_off(BUEHL, contract_id, "buehl", 2, from_pool=False, key="")
+    async with usage.engine.begin() as connection:  # a change of terms takes the next version
+        await connection.execute(text("UPDATE contracts SET status = 'terminated', version = version + 1 "
+                                      "WHERE id = :id"), {"id": contract_id})  # fmt: skip
+    with pytest.raises(StateConflict, match="call-offs need an active contract"):
+        await usage.service.call_off(BRUCHSAL, contract_id, "bruchsal", 1, from_pool=False, key="")
+    assert await usage.scalar("SELECT count(*) FROM ledger_transactions") == 2
+    await usage.check_invariants(contract_id)
+
+
 async def test_only_the_citys_it_or_the_lead_calls_off(usage: Usage) -> None:
     contract_id = await usage.contract()
     for who in (BUEHL, OTHER_LEAD, VENDOR, ADMIN):

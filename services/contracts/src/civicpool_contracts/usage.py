@@ -17,7 +17,7 @@ result and posts nothing; the same key with another request is refused.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from civicpool_common import numbering, references
@@ -50,6 +50,7 @@ from civicpool_contracts.models import (
     QuotaShift,
     ReferenceCounters,
 )
+from civicpool_contracts.one_statement import LimitReached, Move, OneStatement, Stale
 
 log = logging.getLogger("civicpool.contracts")
 CALL_OFF_KINDS = ("call_off", "take")  # postings that are call-offs (from the vendor, from the pool): numbered
@@ -76,6 +77,7 @@ _CASCADE_ORDER = N_(
 _PRICE_CHANGED = N_(
     "the contract's unit price changed to {price} (§ 132 GWB) while this was being done; nothing was posted: send it again"  # noqa: E501
 )
+_CHANGED_MEANWHILE = N_("contract {id} changed while this was being done; nothing was posted: send it again")
 # What a refused movement would have done, for its message: "40 cannot be called off: ..."
 _VERBS = {"call_off": N_("called off"), "take": N_("taken"), "return": N_("returned"), "move_out": N_("moved out"),
           "move_in": N_("moved in")}  # fmt: skip
@@ -119,6 +121,56 @@ class Refused(Exception):
     unit_price_cents: int | None = None  # the price the movement was posted at, when the contract's was checked
 
 
+@dataclass(frozen=True)
+class Records:
+    """What one operation writes besides the counters: its posting, its entries, its movements."""
+
+    transaction: LedgerTransaction
+    movements: list[Movement]
+    entries: list[LedgerEntry]
+    contract_deltas: dict[str, int]  # the contract's counters' changes (holdings.EFFECTS)
+
+
+def _records(
+    principal: Principal,
+    operation_id: str,
+    contract: Contract,
+    steps: Sequence[tuple[str, str, int]],
+    *,
+    reverses: LedgerTransaction | None = None,
+    memo: str = "",
+    step_amounts: Sequence[int] | None = None,
+) -> Records:
+    """The movements and one balanced posting of the steps. Each step is worth its quantity at the contract's price,
+    or its amount in `step_amounts` (a reversal: the original's, whatever price the contract has now)."""
+    now = utc_now()
+    kind = "reversal" if reverses is not None else ("move" if steps[0][0].startswith("move") else steps[0][0])
+    transaction = LedgerTransaction(
+        id=time_ordered_id(), operation_id=operation_id, kind=kind, contract_id=contract.id,
+        memo=memo or f"{kind} {operation_id}",
+        reverses_id=reverses.id if reverses is not None else None, created_by=principal.username, created_at=now,
+    )  # fmt: skip
+    amounts: dict[str, int] = {}
+    contract_deltas: dict[str, int] = {}
+    movements = []
+    for index, (step_kind, city_id, quantity) in enumerate(steps):
+        effect = holdings.EFFECTS[step_kind]
+        amount = quantity * contract.unit_price_cents if step_amounts is None else step_amounts[index]
+        movements.append(Movement(operation_id=operation_id, contract_id=contract.id, city_id=city_id, kind=step_kind,
+                                  quantity=quantity, amount_cents=amount, transaction_id=transaction.id,
+                                  created_by=principal.username, created_at=now))  # fmt: skip
+        if effect.contract_column:
+            column = effect.contract_column
+            contract_deltas[column] = contract_deltas.get(column, 0) + effect.contract_sign * quantity
+        for account_kind, sign in effect.postings:
+            name = rules.account(account_kind, contract.id, city_id)
+            amounts[name] = amounts.get(name, 0) + sign * amount
+    assert sum(amounts.values()) == 0, amounts  # balanced by construction (EFFECTS)
+    entries = [LedgerEntry(transaction_id=transaction.id, account=name, amount_cents=cents, posted_at=now)
+               for name, cents in sorted(amounts.items()) if cents != 0]  # fmt: skip
+    return Records(transaction, movements, entries, contract_deltas)
+
+
 class UsageService:
     def __init__(
         self, sessions: async_sessionmaker[AsyncSession], catalog: UsageCatalog, max_shared_cents: int = 21_600_000
@@ -126,6 +178,9 @@ class UsageService:
         self._sessions = sessions
         self._catalog = catalog
         self._max_shared_cents = max_shared_cents  # the EU threshold: above it, a cost is a procurement of its own
+        # PostgreSQL: call-offs, takes and returns in one statement; SQLite: the transaction path for everything.
+        engine = sessions.kw["bind"]
+        self._one_statement = OneStatement(engine) if engine.dialect.name == "postgresql" else None
 
     # -- operations ------------------------------------------------------------------------
 
@@ -513,17 +568,27 @@ class UsageService:
         """
         cities = sorted({city for _, city, _ in steps} | ({principal.city} if principal.city else set()))
 
-        async def perform(session: AsyncSession, operation_id: str) -> Operation:
-            connection = await session.connection()
-            read = await holdings.read_counters(connection, contract_id, cities)
-            if read is None or not may_see_contract(principal, read[0], read[1].quotas.keys()):
+        def check(contract: Contract | None, held: Collection[str]) -> Contract:
+            """Who asks, for whom, on what: the same rules on both paths."""
+            if contract is None or not may_see_contract(principal, contract, held):
                 raise NotFound(Text("contract {id} does not exist", id=contract_id))
-            contract, counters = read
             if authorize is not None:
                 authorize(contract)
             if parties is not None:
-                require_parties(contract, counters.quotas.keys(), parties)
+                require_parties(contract, held, parties)
             _check_usable(contract, license_only=license_only, active=reverses is None)
+            return contract
+
+        if self._one_statement is not None and len(steps) == 1 and reverses is None and step_amounts is None:
+            return await self._moving_in_one_statement(principal, key, operation, request, contract_id, steps[0],
+                                                       check, memo)  # fmt: skip
+
+        async def perform(session: AsyncSession, operation_id: str) -> Operation:
+            connection = await session.connection()
+            read = await holdings.read_counters(connection, contract_id, cities)
+            contract = check(read[0] if read else None, read[1].quotas.keys() if read else ())
+            assert read is not None
+            counters = read[1]
             misfit = holdings.first_misfit(counters, steps)
             if misfit is not None:  # refused as of this reading, before any lock is taken
                 raise Refused(contract_id, *misfit)
@@ -539,6 +604,79 @@ class UsageService:
             )
 
         return await self._posting_once(principal, key, operation, request, perform)
+
+    async def _moving_in_one_statement(
+        self,
+        principal: Principal,
+        key: str,
+        operation: str,
+        request: dict[str, object],
+        contract_id: str,
+        step: tuple[str, str, int],
+        check: Callable[[Contract | None, Collection[str]], Contract],
+        memo: str,
+    ) -> Operation:
+        """_moving of one step on PostgreSQL: the rules on the contract's terms as kept (read again when they do not
+        hold, or when the statement finds them changed), then one statement (one_statement.py)."""
+        assert self._one_statement is not None
+        request_digest = idempotency.digest(operation, request)
+        for _ in range(idempotency.RETRIES):
+            terms = await self._one_statement.terms(contract_id)
+            try:
+                contract = check(terms.contract if terms else None, terms.parties if terms else ())
+            except (NotFound, PermissionDenied, InvalidArgument, StateConflict):
+                terms = await self._one_statement.terms(contract_id, fresh=True)  # kept terms may be old: ask now
+                try:
+                    contract = check(terms.contract if terms else None, terms.parties if terms else ())
+                except (NotFound, PermissionDenied, InvalidArgument, StateConflict):
+                    if key:  # a retry of a request done before answers its result, as on the transaction path
+                        async with self._sessions() as session:
+                            earlier = await idempotency.earlier(session, principal, key, request_digest)
+                        if earlier is not None:
+                            return await self._with_booking(await self._operation(earlier, replayed=True))
+                    raise
+            operation_id = time_ordered_id()
+            records = _records(principal, operation_id, contract, [step], memo=memo)
+            step_kind, city_id, quantity = step
+            effect = holdings.EFFECTS[step_kind]
+            numbered = step_kind in CALL_OFF_KINDS
+            move = Move(
+                caller=principal.user_id, key=key, operation=operation, request_sha256=request_digest,
+                operation_id=operation_id, contract=contract, transaction_id=records.transaction.id, kind=step_kind,
+                memo=records.transaction.memo, created_by=principal.username, at=records.transaction.created_at,
+                city_id=city_id, quantity=quantity, amount_cents=records.movements[0].amount_cents,
+                quota_column=effect.quota_column, contract_column=effect.contract_column or "",
+                contract_delta=effect.contract_sign * quantity,
+                accounts=[e.account for e in records.entries], amounts=[e.amount_cents for e in records.entries],
+                number_prefix=numbering.city_prefix(city_id) if numbered else "",
+                number_year=numbering.network_year(records.transaction.created_at),
+            )  # fmt: skip
+            try:
+                number = await self._one_statement.move(move)
+            except Stale:
+                continue
+            except LimitReached:
+                raise await self.explain(Refused(contract_id, step_kind, city_id, quantity)) from None
+            except IntegrityError as error:
+                async with self._sessions() as session:
+                    first = await idempotency.earlier(session, principal, key, request_digest) if key else None
+                if first is not None and integrity_violation(error) == "unique":
+                    return await self._with_booking(await self._operation(first, replayed=True))
+                raise
+            reference = numbering.format_reference(move.number_prefix, move.number_year, number) if number else ""
+            booking = Booking(records.transaction.kind, reference, contract.reference, contract.name, quantity,
+                              records.transaction.memo, "")  # fmt: skip
+            return Operation(operation_id, records.transaction.kind, contract, records.movements, records.transaction,
+                             records.entries, booking=booking)  # fmt: skip
+        raise StateConflict(Text(_CHANGED_MEANWHILE, id=contract_id), "active")
+
+    async def _with_booking(self, done: Operation) -> Operation:
+        """The operation with what it was, read from its stored facts when not known yet (a replay, a reversal)."""
+        if done.booking is not None:
+            return done
+        async with self._sessions() as session:
+            facts = await bookings(session, [done.transaction.id])
+        return replace(done, booking=facts.get(done.transaction.id))
 
     async def _posting_once(
         self,
@@ -557,11 +695,7 @@ class UsageService:
             raise await self.explain(refusal) from None
         if replayed or done is None:
             done = await self._operation(operation_id, replayed=replayed)
-        if done.booking is not None:
-            return done
-        async with self._sessions() as session:  # a replay or a reversal: its facts as stored
-            facts = await bookings(session, [done.transaction.id])
-        return replace(done, booking=facts.get(done.transaction.id))
+        return await self._with_booking(done)
 
     async def _move(
         self,
@@ -575,46 +709,21 @@ class UsageService:
         memo: str = "",
         step_amounts: Sequence[int] | None = None,
     ) -> Operation:
-        """Record the movements and one balanced posting, then apply the guarded changes.
-
-        Each step is worth its quantity at the contract's price, or its amount in `step_amounts` (a reversal: the
-        original's, whatever price the contract has now).
+        """Record the movements and one balanced posting (_records), then apply the guarded changes.
 
         The records go in first and the contract row (which every city's call-off changes) is
         updated last, so its row lock is held for the shortest time. Locks are taken in one order:
         the cities' quota rows by city id, then (a framework with several vendors) the city's framework quota and
         the framework, then the contract row.
         """
-        now = utc_now()
-        kind = "reversal" if reverses is not None else ("move" if steps[0][0].startswith("move") else steps[0][0])
-        transaction = LedgerTransaction(
-            id=time_ordered_id(), operation_id=operation_id, kind=kind, contract_id=contract.id,
-            memo=memo or f"{kind} {operation_id}",
-            reverses_id=reverses.id if reverses is not None else None, created_by=principal.username, created_at=now,
-        )  # fmt: skip
-        amounts: dict[str, int] = {}
-        contract_deltas: dict[str, int] = {}
-        movements = []
-        for index, (step_kind, city_id, quantity) in enumerate(steps):
-            effect = holdings.EFFECTS[step_kind]
-            amount = quantity * contract.unit_price_cents if step_amounts is None else step_amounts[index]
-            movement = Movement(operation_id=operation_id, contract_id=contract.id, city_id=city_id, kind=step_kind,
-                                quantity=quantity, amount_cents=amount, transaction_id=transaction.id,
-                                created_by=principal.username, created_at=now)  # fmt: skip
-            movements.append(movement)
-            if effect.contract_column:
-                column = effect.contract_column
-                contract_deltas[column] = contract_deltas.get(column, 0) + effect.contract_sign * quantity
-            for account_kind, sign in effect.postings:
-                name = rules.account(account_kind, contract.id, city_id)
-                amounts[name] = amounts.get(name, 0) + sign * amount
-        assert sum(amounts.values()) == 0, amounts  # balanced by construction (EFFECTS)
-        entries = [LedgerEntry(transaction_id=transaction.id, account=name, amount_cents=cents, posted_at=now)
-                   for name, cents in sorted(amounts.items()) if cents != 0]  # fmt: skip
+        records = _records(principal, operation_id, contract, steps, reverses=reverses, memo=memo,
+                           step_amounts=step_amounts)  # fmt: skip
+        transaction, movements, entries = records.transaction, records.movements, records.entries
         numbers = []
-        if kind in CALL_OFF_KINDS:  # numbered per calling city and year; the first lock this transaction takes
+        if transaction.kind in CALL_OFF_KINDS:  # numbered per calling city and year; the first lock it takes
             city_id = steps[0][1]
-            reference = await numbering.next_reference(connection, ReferenceCounters, "call_off", city_id, now)
+            reference = await numbering.next_reference(connection, ReferenceCounters, "call_off", city_id,
+                                                       transaction.created_at)  # fmt: skip
             numbers.append(CallOffNumber(transaction_id=transaction.id, reference=reference, city_id=city_id))
         await repository.insert_rows(connection, [transaction], movements, entries, numbers)
         for step_kind, city_id, quantity in sorted(steps, key=lambda step: step[1]):
@@ -626,7 +735,7 @@ class UsageService:
                 connection, contract.framework_id, movement.city_id, movement.quantity, movement.amount_cents
             ):
                 raise Refused(contract.id, movement.kind, movement.city_id, movement.quantity)
-        for column, delta in contract_deltas.items():
+        for column, delta in records.contract_deltas.items():
             if delta and not await holdings.change_contract(
                 connection, contract.id, column, delta, contract.unit_price_cents
             ):
@@ -636,8 +745,9 @@ class UsageService:
         if reverses is None:  # what it was, known here (a reversal's text names the original's number: read later)
             quantity = max((abs(m.quantity) for m in movements), default=0)
             number = numbers[0].reference if numbers else ""
-            booking = Booking(kind, number, contract.reference, contract.name, quantity, transaction.memo, "")
-        return Operation(operation_id, kind, contract, movements, transaction, entries, booking=booking)
+            booking = Booking(transaction.kind, number, contract.reference, contract.name, quantity, transaction.memo,
+                              "")  # fmt: skip
+        return Operation(operation_id, transaction.kind, contract, movements, transaction, entries, booking=booking)
 
     async def explain(self, refusal: Refused) -> StateConflict:
         """Why a guarded change was refused, with what is left (read after the rollback, as others see it)."""
