@@ -16,7 +16,7 @@ import weakref
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVarTuple
 
 from alembic import command
 from alembic.config import Config
@@ -63,6 +63,7 @@ def sync_url(url: str) -> str:
 
 
 WRITE_OPTION = "civicpool_write"
+Columns = TypeVarTuple("Columns")  # a query's column types, kept in its rows' types
 
 
 def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -127,7 +128,7 @@ class _SqliteReader:
 _sqlite_readers: weakref.WeakKeyDictionary[Any, _SqliteReader] = weakref.WeakKeyDictionary()
 
 
-def _read_all(reader: Engine, query: Select[Any]) -> list[Row[Any]]:
+def _read_all(reader: Engine, query: Select[*Columns]) -> list[Row[*Columns]]:
     with reader.connect() as connection:  # autocommit: the one SELECT is its own consistent snapshot
         return list(connection.execute(query).all())
 
@@ -136,7 +137,7 @@ def _is_file(engine: AsyncEngine) -> bool:
     return engine.url.database not in (None, "", ":memory:") and "mode=memory" not in str(engine.url)
 
 
-async def read_rows(sessions: async_sessionmaker[AsyncSession], query: Select[Any]) -> list[Row[Any]]:
+async def read_rows(sessions: async_sessionmaker[AsyncSession], query: Select[*Columns]) -> list[Row[*Columns]]:
     """The rows of one read-only Core query.
 
     On SQLite the whole read (checkout, query, rows) runs start to end in one worker thread

@@ -14,7 +14,6 @@ sent):
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import datetime as dt
 from collections.abc import AsyncIterator, Mapping, Sequence
@@ -440,12 +439,8 @@ class DemandService:
         totals_city = own_city if finance_only else None  # finance sees its own city's numbers only
         async with self._sessions() as session:
             await self._visible_round(session, principal, round_id)
-        rows, catalog = await asyncio.gather(
-            self._totals(round_id, totals_city), self._prices_of_items_with_demand(round_id, totals_city)
-        )
-        missing = {row.item_id for row in rows} - catalog.keys()
-        if missing:  # a line for another item arrived between the two queries
-            catalog |= await self._items.by_ids(sorted(missing))
+        rows = await repository.totals_by_item_and_city(self._sessions, round_id, totals_city)
+        catalog = await self._items.by_ids(sorted({row.item_id for row in rows}))  # the replica's, mostly
         by_item: dict[str, ItemAggregate] = {}
         for item_id, city_id, quantity, line_count in rows:  # thousands: unpacked, one aggregate per item
             aggregate = by_item.get(item_id)
@@ -467,16 +462,6 @@ class DemandService:
             )
         view = "network" if network_wide else ("own-city" if finance_only else "city")
         return Aggregation(round_id, items, view, own_city or "", len({row.city_id for row in rows}))
-
-    async def _totals(self, round_id: str, city_id: str | None) -> list[repository.CityItemTotal]:
-        async with self._sessions() as session:
-            return await repository.totals_by_item_and_city(session, round_id, city_id)
-
-    async def _prices_of_items_with_demand(self, round_id: str, city_id: str | None) -> dict[str, CatalogItem]:
-        """Asked while the GROUP BY runs: the catalog round trip then costs no extra time."""
-        async with self._sessions() as session:
-            item_ids = await repository.items_with_demand(session, round_id, city_id)
-        return await self._items.by_ids(sorted(item_ids))
 
     # -- imports ---------------------------------------------------------------------------
 
