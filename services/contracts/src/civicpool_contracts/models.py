@@ -277,7 +277,8 @@ class Movement(Base):
     kind: Mapped[str] = mapped_column(String(16))
     quantity: Mapped[int] = mapped_column(BigInteger)
     amount_cents: Mapped[int] = mapped_column(BigInteger)
-    transaction_id: Mapped[str] = mapped_column(ForeignKey("ledger_transactions.id"))
+    # Indexed: a statement reads the movements of its postings (booking.py), which must not scan them all.
+    transaction_id: Mapped[str] = mapped_column(ForeignKey("ledger_transactions.id"), index=True)
     created_by: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
 
