@@ -74,3 +74,18 @@ async def measure_interleaved(
             await call()
             latencies[name].append((time.perf_counter() - started) * 1e6)
     return [Result(name, values, 1e6 / statistics.fmean(values)) for name, values in latencies.items()]
+
+
+@dataclass
+class Series:
+    """How one path's cost grows: its time and its raw limit's at each size (milliseconds), for the growth plots."""
+
+    name: str  # what grows, e.g. "aggregation: demand lines"
+    sizes: list[int]
+    ours_ms: list[float]
+    raw_ms: list[float]
+    ours_label: str = "civicpool"
+    raw_label: str = "raw limit"
+
+
+SERIES: list[Series] = []  # filled by the benchmarks of a run; bench/growth.py fits and plots them
