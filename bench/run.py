@@ -52,7 +52,7 @@ BENCHMARKS = {
 }
 
 
-async def run(seconds: float, names: list[str]) -> dict[str, str]:
+async def run(seconds: float, names: list[str]) -> None:
     # The contracts service runs on PostgreSQL (its benchmarks are about that database); the rest on SQLite.
     with tempfile.TemporaryDirectory(prefix="civicpool-bench-") as tmp, postgres_cluster() as cluster:
         with psycopg.connect(cluster.admin_url(), autocommit=True) as admin:
@@ -66,12 +66,20 @@ async def run(seconds: float, names: list[str]) -> dict[str, str]:
                 return password_token(stack.keycloak.url, username, "demo")
 
             load_demo(stack.gateway_url, token_for)
-            reports = {name: await BENCHMARKS[name](stack, token_for, seconds) for name in names}
+            for name in names:
+                keep(name, await BENCHMARKS[name](stack, token_for, seconds))
             if SERIES:
-                reports["growth"] = growth.report(SERIES) + f"\n  plotted: {growth.plot(SERIES)}"
-            return reports
+                keep("growth", growth.report(SERIES) + f"\n  plotted: {growth.plot(SERIES)}")
         finally:
             stack.stop_all()
+
+
+def keep(name: str, text: str) -> None:
+    """Print a benchmark's report and write it to bench/results/ as soon as it is done (a later one may fail)."""
+    print(text, end="\n\n", flush=True)
+    out = Path(__file__).with_name("results")
+    out.mkdir(exist_ok=True)
+    (out / f"{name}-{time.strftime('%Y%m%dT%H%M%S')}.txt").write_text(text + "\n")
 
 
 def main() -> None:
@@ -80,12 +88,7 @@ def main() -> None:
     parser.add_argument("--only", choices=sorted(BENCHMARKS), nargs="+", help="run these benchmarks")
     args = parser.parse_args()
     names = [name for name in BENCHMARKS if not args.only or name in args.only]  # in the run's order
-    reports = asyncio.run(run(args.seconds, names))
-    out = Path(__file__).with_name("results")
-    out.mkdir(exist_ok=True)
-    for name, text in reports.items():
-        print(text, end="\n\n")
-        (out / f"{name}-{time.strftime('%Y%m%dT%H%M%S')}.txt").write_text(text + "\n")
+    asyncio.run(run(args.seconds, names))
 
 
 if __name__ == "__main__":

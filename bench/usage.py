@@ -268,7 +268,10 @@ async def run_statement(stack: Stack, token_for: Callable[[str], str], seconds: 
     auth = {"Authorization": f"Bearer {token_for('bruchsal.finance')}"}
     lines, ours, raw, written = [], [], [], 0
     more_cities = [f"bench-gemeinde-{n:04d}" for n in range(1, 82)]  # the network grown to 90 cities
-    async with httpx.AsyncClient(base_url=f"{stack.gateway_url}/api/v1", timeout=120, headers=auth) as finance:
+    # No kept-alive connections: the gateway closes idle ones after 5 s, and reading the whole ledger takes longer.
+    no_keepalive = httpx.Limits(max_keepalive_connections=0)
+    async with httpx.AsyncClient(base_url=f"{stack.gateway_url}/api/v1", timeout=120, headers=auth,
+                                 limits=no_keepalive) as finance:  # fmt: skip
         for size in LEDGER_SIZES:
             started = time.monotonic()
             _write_ledger(database, contract_id, (size - written) // 2, CITIES if not written else more_cities, size)
