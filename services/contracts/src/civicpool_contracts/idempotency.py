@@ -65,8 +65,7 @@ async def once(
                 done = await perform(session, operation_id)
             return operation_id, done, False
         except IntegrityError as error:
-            async with sessions() as session:
-                first = await earlier(session, principal, key, request_digest) if key else None
+            first = await earlier_of(sessions, principal, key, request_digest)
             if first is not None and integrity_violation(error) == "unique":
                 return first, None, True  # the same key: answer as the first request did
             raise
@@ -88,6 +87,16 @@ async def earlier(session: AsyncSession, principal: Principal, key: str, request
             "Idempotency-Key", Text("this key was used for another request; use a new key for a new request")
         )
     return record.operation_id
+
+
+async def earlier_of(
+    sessions: async_sessionmaker[AsyncSession], principal: Principal, key: str, request_digest: str
+) -> str | None:
+    """`earlier`, read in a session of its own (after a failed transaction); None without a key."""
+    if not key:
+        return None
+    async with sessions() as session:
+        return await earlier(session, principal, key, request_digest)
 
 
 async def forget_old_keys(sessions: async_sessionmaker[AsyncSession], keep: dt.timedelta) -> int:

@@ -13,18 +13,18 @@ round trip, and holds the contract row's lock only from its update to the commit
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from civicpool_common import numbering
 from sqlalchemy import bindparam, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from civicpool_contracts.holdings import CONTRACTS, QUOTAS
+from civicpool_contracts.holdings import CONTRACTS, EFFECTS, QUOTAS
 from civicpool_contracts.idempotency import BACKOFF_SECONDS, RETRIES, RETRYABLE_SQLSTATES
-from civicpool_contracts.models import Contract
+from civicpool_contracts.models import Contract, LedgerEntry, LedgerTransaction, Movement
 
 STALE, REFUSED = "CPSTL", "CPREF"  # the SQLSTATEs civicpool_move raises (migration 0017)
 TERMS_KEPT = 10_000  # contracts whose terms a process keeps; the oldest read is forgotten first
@@ -48,29 +48,18 @@ class Terms:
 
 @dataclass(frozen=True)
 class Move:
-    """What civicpool_move writes: the caller's key, the posting, its one movement and the counters' changes."""
+    """What civicpool_move writes: the caller's key, the posting with its entries, its one movement, and the
+    counters' changes that movement makes (holdings.EFFECTS)."""
 
     caller: str
     key: str  # "" without an Idempotency-Key
     operation: str
     request_sha256: str
-    operation_id: str
     contract: Contract
-    transaction_id: str
-    kind: str  # the movement's and the posting's
-    memo: str
-    created_by: str
-    at: dt.datetime  # the posting's time
-    city_id: str
-    quantity: int
-    amount_cents: int
-    quota_column: str
-    contract_column: str
-    contract_delta: int
-    accounts: Sequence[str]
-    amounts: Sequence[int]
-    number_prefix: str  # "" when the movement is not numbered
-    number_year: int
+    transaction: LedgerTransaction
+    movement: Movement
+    entries: Sequence[LedgerEntry]
+    numbered: bool  # a call-off: it takes the calling city's next number
 
 
 TERMS = (
@@ -105,21 +94,26 @@ class OneStatement:
         self._terms[contract_id] = terms
         return terms
 
-    async def move(self, move: Move) -> int:
-        """Do it; the call-off number given (0: none). Raises Stale, LimitReached, or IntegrityError (a used key)."""
-        contract = move.contract
+    async def move(self, move: Move) -> str:
+        """Do it; the call-off's number ("" when not numbered). Raises Stale, LimitReached, or IntegrityError (a
+        used key)."""
+        contract, transaction, movement = move.contract, move.transaction, move.movement
+        effect = EFFECTS[movement.kind]
+        prefix = numbering.city_prefix(movement.city_id) if move.numbered else ""
+        year = numbering.network_year(transaction.created_at)
         parameters = (
-            move.caller, move.key, move.operation, move.request_sha256, move.operation_id,
+            move.caller, move.key, move.operation, move.request_sha256, transaction.operation_id,
             contract.id, contract.version, contract.unit_price_cents, contract.framework_id,
-            move.transaction_id, move.kind, move.memo, move.created_by, move.at,
-            move.city_id, move.quantity, move.amount_cents,
-            move.quota_column, move.contract_column, move.contract_delta,
-            list(move.accounts), list(move.amounts), move.number_prefix, move.number_year,
+            transaction.id, transaction.kind, transaction.memo, transaction.created_by, transaction.created_at,
+            movement.city_id, movement.quantity, movement.amount_cents,
+            effect.quota_column, effect.contract_column or "", effect.contract_sign * movement.quantity,
+            [e.account for e in move.entries], [e.amount_cents for e in move.entries], prefix, year,
         )  # fmt: skip
         for attempt in range(1, RETRIES + 1):
             try:
                 async with self._engine.connect() as connection:
-                    return int((await connection.exec_driver_sql(CALL, parameters)).scalar_one())
+                    number = int((await connection.exec_driver_sql(CALL, parameters)).scalar_one())
+                return numbering.format_reference(prefix, year, number) if number else ""
             except DBAPIError as error:
                 sqlstate = getattr(error.orig, "sqlstate", None)
                 if sqlstate == STALE:

@@ -629,41 +629,27 @@ class UsageService:
                 try:
                     contract = check(terms.contract if terms else None, terms.parties if terms else ())
                 except (NotFound, PermissionDenied, InvalidArgument, StateConflict):
-                    if key:  # a retry of a request done before answers its result, as on the transaction path
-                        async with self._sessions() as session:
-                            earlier = await idempotency.earlier(session, principal, key, request_digest)
-                        if earlier is not None:
-                            return await self._with_booking(await self._operation(earlier, replayed=True))
+                    # A retry of a request done before answers its result, as on the transaction path.
+                    earlier = await idempotency.earlier_of(self._sessions, principal, key, request_digest)
+                    if earlier is not None:
+                        return await self._with_booking(await self._operation(earlier, replayed=True))
                     raise
             operation_id = time_ordered_id()
             records = _records(principal, operation_id, contract, [step], memo=memo)
             step_kind, city_id, quantity = step
-            effect = holdings.EFFECTS[step_kind]
-            numbered = step_kind in CALL_OFF_KINDS
-            move = Move(
-                caller=principal.user_id, key=key, operation=operation, request_sha256=request_digest,
-                operation_id=operation_id, contract=contract, transaction_id=records.transaction.id, kind=step_kind,
-                memo=records.transaction.memo, created_by=principal.username, at=records.transaction.created_at,
-                city_id=city_id, quantity=quantity, amount_cents=records.movements[0].amount_cents,
-                quota_column=effect.quota_column, contract_column=effect.contract_column or "",
-                contract_delta=effect.contract_sign * quantity,
-                accounts=[e.account for e in records.entries], amounts=[e.amount_cents for e in records.entries],
-                number_prefix=numbering.city_prefix(city_id) if numbered else "",
-                number_year=numbering.network_year(records.transaction.created_at),
-            )  # fmt: skip
+            move = Move(principal.user_id, key, operation, request_digest, contract, records.transaction,
+                        records.movements[0], records.entries, numbered=step_kind in CALL_OFF_KINDS)  # fmt: skip
             try:
-                number = await self._one_statement.move(move)
+                reference = await self._one_statement.move(move)
             except Stale:
                 continue
             except LimitReached:
                 raise await self.explain(Refused(contract_id, step_kind, city_id, quantity)) from None
             except IntegrityError as error:
-                async with self._sessions() as session:
-                    first = await idempotency.earlier(session, principal, key, request_digest) if key else None
+                first = await idempotency.earlier_of(self._sessions, principal, key, request_digest)
                 if first is not None and integrity_violation(error) == "unique":
                     return await self._with_booking(await self._operation(first, replayed=True))
                 raise
-            reference = numbering.format_reference(move.number_prefix, move.number_year, number) if number else ""
             booking = Booking(records.transaction.kind, reference, contract.reference, contract.name, quantity,
                               records.transaction.memo, "")  # fmt: skip
             return Operation(operation_id, records.transaction.kind, contract, records.movements, records.transaction,
