@@ -191,12 +191,12 @@ def test_three_days_before_closing_the_cities_without_lines_are_reminded_once(ap
     switch_off = {"settings": [{"kind": "round_closing", "enabled": False}]}
     assert api("buehl.it").put("/me/notifications", json=switch_off).status_code == 200
     try:
-        round_ = new_round(api, title="Headsets 2031", seconds_open=3 * 86_400 + 25)
+        round_ = new_round(api, title="Headsets 2031", seconds_open=3 * 86_400 + 12)
         add_line(api, round_["id"], "bruchsal.it", "VPN-SEAT", 5)
         reminded = {city for city in CITY_IT if city not in ("bruchsal", "buehl")}
         for city in reminded:
             wait_for_mails(stack.maildir, f"demand/round-closing/{round_['id']}/{city}", 1, timeout=120)
-        time.sleep(8)  # more sweeps (every 2 s in the tests' stack) and queue rounds: nothing more comes
+        time.sleep(5)  # two more sweeps (every 2 s in the tests' stack) and queue rounds: nothing more comes
         mails = _reminders(stack, round_["id"])
         assert mails["bruchsal"] == []  # it has a line
         assert mails["buehl"] == []  # switched off
@@ -250,7 +250,7 @@ def test_the_renewal_notice_reaches_the_parties_finance_and_the_lead_at_90_and_3
     events = {days: f"contracts/renewal-{days}/{contract.id}" for days, contract in contracts.items()}
     for event in events.values():
         wait_for_mails(stack.maildir, event, len(recipients), timeout=120)
-    time.sleep(8)  # the sweep runs again (every 2 s in the tests' stack): nothing is added or sent twice
+    time.sleep(5)  # the sweep runs twice more (every 2 s in the tests' stack): nothing is added or sent twice
     for days, contract in contracts.items():
         mails = of_event(stack.maildir, events[days])
         assert sorted(m.to for m in mails) == recipients  # each exactly once

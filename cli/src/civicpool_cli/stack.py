@@ -30,7 +30,10 @@ from civicpool_cli.carry_over import carry_over_in
 from civicpool_cli.keycloak import KeycloakServer
 
 PR_SET_PDEATHSIG = 1
-STOP_ORDER = ("gateway", *SERVICES, "smtp", "keycloak")
+# Stopped tier by tier, each tier at once: the front, then the services (each gives its calls in flight their
+# grace; the catalog's feed streams end as their readers go), then what they all depend on.
+STOP_TIERS: tuple[tuple[str, ...], ...] = (("gateway",), SERVICES, ("smtp", "keycloak"))
+STOP_ORDER = tuple(name for tier in STOP_TIERS for name in tier)
 
 
 class StackError(RuntimeError):
@@ -172,17 +175,22 @@ class Stack:
         return process.pid if process is not None and process.poll() is None else None
 
     def stop(self, name: str, timeout: float = 15.0) -> None:
-        process = self._processes.pop(name, None)
-        if process is None or process.poll() is not None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout)
-        except subprocess.TimeoutExpired:
+        self._stop_together((name,), timeout)
+
+    def _stop_together(self, names: tuple[str, ...], timeout: float = 15.0) -> None:
+        """SIGTERM to each at once, then wait for all; whoever is still there at the deadline gets SIGKILL."""
+        processes = [p for name in names if (p := self._processes.pop(name, None)) is not None and p.poll() is None]
+        for process in processes:
             with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+                os.killpg(process.pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        for process in processes:
+            try:
+                process.wait(max(0.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
 
     def kill(self, name: str) -> None:
         """SIGKILL, like a crash: no shutdown, no cleanup (for fault tests)."""
@@ -194,8 +202,8 @@ class Stack:
         process.wait()
 
     def stop_all(self) -> None:
-        for name in STOP_ORDER:
-            self.stop(name)
+        for tier in STOP_TIERS:
+            self._stop_together(tier)
 
     def log_tail(self, name: str, lines: int = 25) -> str:
         path = self.log_dir / f"{name}.log"
