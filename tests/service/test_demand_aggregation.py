@@ -1,4 +1,5 @@
-"""The aggregation (SQL GROUP BY) against an independent sum in Python, on random demand."""
+"""The aggregation (the totals the database keeps by triggers) against an independent sum in Python, on random
+demand: lines added, changed and withdrawn."""
 
 from __future__ import annotations
 
@@ -49,13 +50,16 @@ def world(databases: DatabaseFactory) -> World:
     return World(catalog_url, databases.fresh("civicpool_demand:migrations"), asyncio.run(add_items()))
 
 
+# city, item, quantity, what happens to the line next, the quantity it is changed to
+DemandLine = tuple[str, int, int, str, int]
 demand_lines = st.lists(
-    st.tuples(st.sampled_from(CITIES), st.integers(0, len(PRICES) - 1), st.integers(1, 1_000_000), st.booleans()),
+    st.tuples(st.sampled_from(CITIES), st.integers(0, len(PRICES) - 1), st.integers(1, 1_000_000),
+              st.sampled_from(["keep", "withdraw", "change"]), st.integers(1, 1_000_000)),
     max_size=30,
-)
+)  # fmt: skip
 
 
-async def _check(world: World, lines: list[tuple[str, int, int, bool]]) -> None:
+async def _check(world: World, lines: list[DemandLine]) -> None:
     catalog_engine, demand_engine = create_engine(world.catalog_url), create_engine(world.demand_url)
     try:
         service = DemandService(
@@ -65,14 +69,19 @@ async def _check(world: World, lines: list[tuple[str, int, int, bool]]) -> None:
         round_ = await service.create_round(LEAD, RoundDraft("R", "", now, now + dt.timedelta(days=1)))
         await service.transition_round(LEAD, round_.id, "open", 0)
         quantity: Counter[tuple[str, str]] = Counter()  # (item, city) -> submitted quantity
-        for city, item_index, amount, withdraw in lines:
+        line_count: Counter[str] = Counter()  # item -> submitted lines
+        for city, item_index, amount, then, changed_to in lines:
             item_id = world.item_ids[item_index]
             draft = LineDraft(round_.id, city, item_id, amount, None, "", Priority.NORMAL)
             line = await service.create_line(city_it(city), draft)
-            if withdraw:
+            if then == "withdraw":
                 await service.withdraw_line(city_it(city), round_.id, line.id, 0)
-            else:
-                quantity[item_id, city] += amount
+                continue
+            if then == "change":
+                await service.update_line(city_it(city), round_.id, line.id, {"quantity": changed_to}, line.version)
+                amount = changed_to
+            quantity[item_id, city] += amount
+            line_count[item_id] += 1
         price = dict(zip(world.item_ids, PRICES, strict=True))
         per_item: dict[str, dict[str, int]] = defaultdict(dict)
         for (item_id, city), amount in quantity.items():
@@ -85,6 +94,7 @@ async def _check(world: World, lines: list[tuple[str, int, int, bool]]) -> None:
             expected_total = sum(per_item[aggregate.item.id].values())
             assert aggregate.total_quantity == expected_total
             assert aggregate.city_count == len(per_item[aggregate.item.id])
+            assert aggregate.line_count == line_count[aggregate.item.id]
             assert aggregate.estimated_cents == expected_total * price[aggregate.item.id]
             assert [c.estimated_cents for c in aggregate.cities] == [
                 per_item[aggregate.item.id][c.city_id] * price[aggregate.item.id] for c in aggregate.cities
@@ -109,5 +119,5 @@ async def _check(world: World, lines: list[tuple[str, int, int, bool]]) -> None:
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(lines=demand_lines)
-def test_the_aggregation_equals_an_independent_sum(world: World, lines: list[tuple[str, int, int, bool]]) -> None:
+def test_the_aggregation_equals_an_independent_sum(world: World, lines: list[DemandLine]) -> None:
     asyncio.run(_check(world, lines))

@@ -56,8 +56,6 @@ class Line(Base):
         CheckConstraint("quantity > 0", name="quantity_positive"),
         CheckConstraint("priority IN ('high', 'normal', 'low')", name="priority"),
         CheckConstraint("status IN ('submitted', 'withdrawn')", name="status"),
-        # Aggregation reads only this index (round, status, item, city, quantity).
-        Index("ix_demand_lines_aggregate", "round_id", "status", "item_id", "city_id", "quantity"),
         Index("ix_demand_lines_city", "round_id", "city_id", "id"),
     )
 
@@ -77,6 +75,23 @@ class Line(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+
+
+class DemandTotal(Base):
+    """The submitted quantity and line count of a round's item in one city: what an aggregation reads.
+
+    Written by the database only: triggers on demand_lines (migration 0004) follow every change of a line in
+    its transaction. A row that fell to 0 lines stays (readers skip it). A migration that rebuilds demand_lines
+    (SQLite's batch mode copies the table) drops its triggers: create them again there.
+    """
+
+    __tablename__ = "demand_totals"
+
+    round_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    item_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    city_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    quantity: Mapped[int] = mapped_column(BigInteger)
+    line_count: Mapped[int] = mapped_column(Integer)
 
 
 class LineVersion(Base):

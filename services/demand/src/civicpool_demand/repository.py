@@ -12,7 +12,7 @@ from civicpool_common.vocabulary import LineStatus, RoundStatus
 from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from civicpool_demand.models import Import, Line, LineVersion, Round
+from civicpool_demand.models import DemandTotal, Import, Line, LineVersion, Round
 
 SYSTEM_ACTOR = "system"
 
@@ -98,7 +98,7 @@ async def rounds_closing_between(session: AsyncSession, now: dt.datetime, until:
 
 async def cities_with_lines(session: AsyncSession, round_id: str) -> set[str]:
     """The cities with submitted lines in the round."""
-    query = select(Line.city_id).where(Line.round_id == round_id, Line.status == LineStatus.SUBMITTED.value)
+    query = select(DemandTotal.city_id).where(DemandTotal.round_id == round_id, DemandTotal.line_count > 0)
     return set((await session.scalars(query.distinct())).all())
 
 
@@ -122,17 +122,17 @@ class CityItemTotal(NamedTuple):  # a tuple: thousands per aggregation, built ch
 async def totals_by_item_and_city(
     sessions: async_sessionmaker[AsyncSession], round_id: str, city_id: str | None
 ) -> list[CityItemTotal]:
-    """Submitted quantity and line count per (item, city): one GROUP BY over the covering index.
+    """Submitted quantity and line count per (item, city): the rows the database keeps (DemandTotal), one per
+    item and city, however many lines a round has.
 
     Core, read through the driver (read_rows: on SQLite start to end in one thread), all rows at once: thousands of
     plain rows need no identity map, and no hop between threads per step."""
-    where = LineFilter(round_id, city_id=city_id, status=LineStatus.SUBMITTED.value)
-    query = (
-        select(Line.item_id, Line.city_id, func.sum(Line.quantity), func.count())
-        .where(*where.conditions())
-        .group_by(Line.item_id, Line.city_id)
+    query = select(DemandTotal.item_id, DemandTotal.city_id, DemandTotal.quantity, DemandTotal.line_count).where(
+        DemandTotal.round_id == round_id, DemandTotal.line_count > 0
     )
-    return [CityItemTotal(item, city, int(qty), n) for item, city, qty, n in await read_rows(sessions, query)]
+    if city_id is not None:
+        query = query.where(DemandTotal.city_id == city_id)
+    return [CityItemTotal._make(row) for row in await read_rows(sessions, query)]
 
 
 async def import_lines_untouched(session: AsyncSession, record: Import) -> bool:

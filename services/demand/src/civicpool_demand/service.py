@@ -442,6 +442,7 @@ class DemandService:
         rows = await repository.totals_by_item_and_city(self._sessions, round_id, totals_city)
         catalog = await self._items.by_ids(sorted({row.item_id for row in rows}))  # the replica's, mostly
         by_item: dict[str, ItemAggregate] = {}
+        visible = {city: principal.sees_city(city) for city in {row.city_id for row in rows}}  # once per city
         for item_id, city_id, quantity, line_count in rows:  # thousands: unpacked, one aggregate per item
             aggregate = by_item.get(item_id)
             if aggregate is None:
@@ -450,7 +451,7 @@ class DemandService:
             aggregate.total_quantity += quantity
             aggregate.line_count += line_count
             aggregate.city_count += 1
-            if principal.sees_city(city_id):
+            if visible[city_id]:
                 cost = quantity * aggregate.item.reference_price_cents
                 aggregate.cities.append(CityTotal(city_id, quantity, line_count, cost))
         items = sorted(by_item.values(), key=lambda a: (a.item.sku, a.item.id))
@@ -461,7 +462,7 @@ class DemandService:
                 Text("the estimated value is beyond 92 quadrillion euro cents: check the catalog's reference prices")
             )
         view = "network" if network_wide else ("own-city" if finance_only else "city")
-        return Aggregation(round_id, items, view, own_city or "", len({row.city_id for row in rows}))
+        return Aggregation(round_id, items, view, own_city or "", len(visible))
 
     # -- imports ---------------------------------------------------------------------------
 
