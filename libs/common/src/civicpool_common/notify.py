@@ -31,6 +31,7 @@ from civicpool_common.service_identity import ServiceTokens
 
 log = logging.getLogger("civicpool.notify")
 SWEEP_BATCH = 100
+SWEEP_BATCHES = 10  # a sweep goes on while its batches come whole, up to this many (a backlog goes out at once)
 
 
 class NotificationOutbox:
@@ -82,6 +83,16 @@ class NotificationRelay:
 
     async def sweep(self) -> str:
         """Deliver the events not delivered yet, oldest first (a periodic job: returns what it did)."""
+        done: list[str] = []
+        for _ in range(SWEEP_BATCHES):
+            said, whole = await self._sweep_batch()
+            done += [said] if said else []
+            if not whole:
+                break
+        return "; ".join(done)
+
+    async def _sweep_batch(self) -> tuple[str, bool]:
+        """Deliver one batch: what it did, and whether a whole batch went through (more may be waiting)."""
         model = self._model
         async with self._sessions() as session:
             query = select(model).where(model.delivered_at.is_(None)).order_by(model.created_at).limit(SWEEP_BATCH)
@@ -97,7 +108,8 @@ class NotificationRelay:
                 break
             await self._record(event_key, "")
             delivered += 1
-        return f"delivered {delivered} of {len(pending)} notification event(s)" if pending else ""
+        said = f"delivered {delivered} of {len(pending)} notification event(s)" if pending else ""
+        return said, delivered == SWEEP_BATCH
 
     async def _record(self, event_key: str, error: str) -> None:
         async with write_transaction(self._sessions) as session:

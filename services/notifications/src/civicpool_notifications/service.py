@@ -19,6 +19,7 @@ import hashlib
 import json
 import logging
 from collections.abc import Sequence
+from typing import NamedTuple
 
 from civicpool_common.auth import Principal
 from civicpool_common.database import integrity_violation, utc_now, write_transaction
@@ -35,6 +36,14 @@ from civicpool_notifications.sender import SmtpSender
 
 log = logging.getLogger("civicpool.notifications")
 BATCH = 50
+# A round of the queue goes on batch after batch while they come full (a backlog goes out as fast as the mail
+# server takes it, not BATCH mails per interval), up to this many, so that one round stays bounded.
+BATCHES_PER_ROUND = 20
+
+
+class Worked(NamedTuple):
+    said: str  # what the batch did, for the log ("" when nothing)
+    full: bool  # a whole batch went through: more may be waiting
 
 
 def message_id(event_key: str, user_id: str) -> str:
@@ -115,12 +124,12 @@ class NotificationsService:
 
     # -- the queue ------------------------------------------------------------------------
 
-    async def resolve(self) -> str:
-        """Turn reported events into queued mails (a periodic job; returns what it did)."""
+    async def resolve(self) -> Worked:
+        """Turn a batch of reported events into queued mails."""
         async with self._sessions() as session:
             events = [(e.event_key, e.kind, e.audiences, e.template_values)
                       for e in await repository.unresolved_events(session, BATCH)]  # fmt: skip
-        queued = 0
+        queued, failed = 0, False
         for event_key, kind, audiences_json, values_json in events:
             audiences = [AudienceSpec(a["role"], a["city_id"], a["vendor_id"], tuple(a["user_ids"]))
                          for a in json.loads(audiences_json)]  # fmt: skip
@@ -129,6 +138,7 @@ class NotificationsService:
                 recipients = await self._directory.recipients(audiences)
             except Exception as error:
                 log.warning("the recipients of %s are not known yet: %s", event_key, error)
+                failed = True
                 async with write_transaction(self._sessions) as session:
                     row = await session.get(Event, event_key)
                     if row is not None:
@@ -166,10 +176,11 @@ class NotificationsService:
                     )
                     queued += 1
                 row.resolved_at = now
-        return f"queued {queued} mail(s) of {len(events)} event(s)" if events else ""
+        said = f"queued {queued} mail(s) of {len(events)} event(s)" if events else ""
+        return Worked(said, len(events) == BATCH and not failed)
 
-    async def send_due(self) -> str:
-        """Send the mails that are due, oldest first (a periodic job; returns what it did)."""
+    async def send_due(self) -> Worked:
+        """Send a batch of the mails that are due, oldest first."""
         due = await self._claim_due()
         sent = 0
         for position, mail in enumerate(due):
@@ -183,12 +194,18 @@ class NotificationsService:
                 break
             await self._mark_sent(mail.id)
             sent += 1
-        return f"sent {sent} of {len(due)} due mail(s)" if due else ""
+        return Worked(f"sent {sent} of {len(due)} due mail(s)" if due else "", sent == BATCH)
 
     async def work(self) -> str:
-        """One round of the queue: resolve, then send."""
-        done = [await self.resolve(), await self.send_due()]
-        return "; ".join(d for d in done if d)
+        """One round of the queue (a periodic job; returns what it did): resolve, then send, again while either
+        found a full batch."""
+        done: list[str] = []
+        for _ in range(BATCHES_PER_ROUND):
+            resolved, sent = await self.resolve(), await self.send_due()
+            done += [worked.said for worked in (resolved, sent) if worked.said]
+            if not (resolved.full or sent.full):
+                break
+        return "; ".join(done)
 
     async def _claim_due(self) -> list[Mail]:
         """The due mails, each claimed for this worker: its next attempt moved past the time a send may take, in
