@@ -6,6 +6,7 @@ view-users and query-users, nothing more: it reads users, it changes none.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +17,9 @@ from civicpool_common.service_identity import ServiceTokens
 from civicpool_common.settings import OidcSettings
 
 PAGE = 200
+# How long a user's realm roles are taken as read: resolving one event asks them of every candidate user, and
+# the same users come again in every event. A role granted or taken away counts for mails this much later.
+ROLES_SECONDS = 30.0
 
 
 @dataclass(frozen=True)
@@ -52,6 +56,7 @@ class KeycloakDirectory:
         self._admin = oidc.internal_realm.replace("/realms/", "/admin/realms/", 1)
         self._identity = identity
         self._http = http or httpx.AsyncClient(timeout=10.0)
+        self._roles: dict[str, tuple[float, frozenset[str]]] = {}  # user id -> (read at, realm roles)
 
     async def aclose(self) -> None:
         await self._http.aclose()
@@ -101,8 +106,15 @@ class KeycloakDirectory:
     async def _has_role(self, user: dict[str, Any], role: str) -> bool:
         """The user holds the realm role, directly or through a group or composite (view-users suffices here;
         the role's own member list would need view-realm)."""
-        mappings = await self._get(f"/users/{user['id']}/role-mappings/realm/composite") or []
-        return any(m.get("name") == role for m in mappings)
+        user_id = str(user["id"])
+        kept = self._roles.get(user_id)
+        if kept is not None and time.monotonic() - kept[0] <= ROLES_SECONDS:
+            roles = kept[1]
+        else:
+            mappings = await self._get(f"/users/{user_id}/role-mappings/realm/composite") or []
+            roles = frozenset(str(m.get("name")) for m in mappings)
+            self._roles[user_id] = (time.monotonic(), roles)
+        return role in roles
 
 
 def _matches(user: dict[str, Any], audience: AudienceSpec) -> bool:
