@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, NamedTuple
 
 import grpc
 from civicpool.notifications.v1 import notifications_pb2 as pb
@@ -32,6 +33,25 @@ from civicpool_common.service_identity import ServiceTokens
 log = logging.getLogger("civicpool.notify")
 SWEEP_BATCH = 100
 SWEEP_BATCHES = 10  # a sweep goes on while its batches come whole, up to this many (a backlog goes out at once)
+
+
+class Batch(NamedTuple):
+    """What one batch of a periodic job of the notification pipeline did."""
+
+    said: str  # for the log ("" when nothing)
+    whole: bool  # a whole batch went through: more may be waiting
+
+
+async def batch_after_batch(batch: Callable[[], Awaitable[Batch]], most: int) -> str:
+    """One round of a periodic job: `batch` again while it goes through whole, at most `most` times, so a backlog
+    goes out at once rather than one batch per interval, and a round stays bounded. What it did, for the log."""
+    done: list[str] = []
+    for _ in range(most):
+        worked = await batch()
+        done += [worked.said] if worked.said else []
+        if not worked.whole:
+            break
+    return "; ".join(done)
 
 
 class NotificationOutbox:
@@ -83,16 +103,10 @@ class NotificationRelay:
 
     async def sweep(self) -> str:
         """Deliver the events not delivered yet, oldest first (a periodic job: returns what it did)."""
-        done: list[str] = []
-        for _ in range(SWEEP_BATCHES):
-            said, whole = await self._sweep_batch()
-            done += [said] if said else []
-            if not whole:
-                break
-        return "; ".join(done)
+        return await batch_after_batch(self._sweep_batch, SWEEP_BATCHES)
 
-    async def _sweep_batch(self) -> tuple[str, bool]:
-        """Deliver one batch: what it did, and whether a whole batch went through (more may be waiting)."""
+    async def _sweep_batch(self) -> Batch:
+        """Deliver one batch of them."""
         model = self._model
         async with self._sessions() as session:
             query = select(model).where(model.delivered_at.is_(None)).order_by(model.created_at).limit(SWEEP_BATCH)
@@ -109,7 +123,7 @@ class NotificationRelay:
             await self._record(event_key, "")
             delivered += 1
         said = f"delivered {delivered} of {len(pending)} notification event(s)" if pending else ""
-        return said, delivered == SWEEP_BATCH
+        return Batch(said, delivered == SWEEP_BATCH)
 
     async def _record(self, event_key: str, error: str) -> None:
         async with write_transaction(self._sessions) as session:

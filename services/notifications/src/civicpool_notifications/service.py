@@ -19,12 +19,12 @@ import hashlib
 import json
 import logging
 from collections.abc import Sequence
-from typing import NamedTuple
 
 from civicpool_common.auth import Principal
 from civicpool_common.database import integrity_violation, utc_now, write_transaction
 from civicpool_common.errors import InvalidArgument
 from civicpool_common.messages import Text
+from civicpool_common.notify import Batch, batch_after_batch
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -36,14 +36,7 @@ from civicpool_notifications.sender import SmtpSender
 
 log = logging.getLogger("civicpool.notifications")
 BATCH = 50
-# A round of the queue goes on batch after batch while they come full (a backlog goes out as fast as the mail
-# server takes it, not BATCH mails per interval), up to this many, so that one round stays bounded.
-BATCHES_PER_ROUND = 20
-
-
-class Worked(NamedTuple):
-    said: str  # what the batch did, for the log ("" when nothing)
-    full: bool  # a whole batch went through: more may be waiting
+BATCHES_PER_ROUND = 20  # a round of the queue goes on while its batches come whole, up to this many
 
 
 def message_id(event_key: str, user_id: str) -> str:
@@ -124,7 +117,7 @@ class NotificationsService:
 
     # -- the queue ------------------------------------------------------------------------
 
-    async def resolve(self) -> Worked:
+    async def resolve(self) -> Batch:
         """Turn a batch of reported events into queued mails."""
         async with self._sessions() as session:
             events = [(e.event_key, e.kind, e.audiences, e.template_values)
@@ -177,9 +170,9 @@ class NotificationsService:
                     queued += 1
                 row.resolved_at = now
         said = f"queued {queued} mail(s) of {len(events)} event(s)" if events else ""
-        return Worked(said, len(events) == BATCH and not failed)
+        return Batch(said, len(events) == BATCH and not failed)
 
-    async def send_due(self) -> Worked:
+    async def send_due(self) -> Batch:
         """Send a batch of the mails that are due, oldest first."""
         due = await self._claim_due()
         sent = 0
@@ -194,18 +187,16 @@ class NotificationsService:
                 break
             await self._mark_sent(mail.id)
             sent += 1
-        return Worked(f"sent {sent} of {len(due)} due mail(s)" if due else "", sent == BATCH)
+        return Batch(f"sent {sent} of {len(due)} due mail(s)" if due else "", sent == BATCH)
 
     async def work(self) -> str:
         """One round of the queue (a periodic job; returns what it did): resolve, then send, again while either
-        found a full batch."""
-        done: list[str] = []
-        for _ in range(BATCHES_PER_ROUND):
-            resolved, sent = await self.resolve(), await self.send_due()
-            done += [worked.said for worked in (resolved, sent) if worked.said]
-            if not (resolved.full or sent.full):
-                break
-        return "; ".join(done)
+        went through a whole batch."""
+        return await batch_after_batch(self._work_batch, BATCHES_PER_ROUND)
+
+    async def _work_batch(self) -> Batch:
+        resolved, sent = await self.resolve(), await self.send_due()
+        return Batch("; ".join(b.said for b in (resolved, sent) if b.said), resolved.whole or sent.whole)
 
     async def _claim_due(self) -> list[Mail]:
         """The due mails, each claimed for this worker: its next attempt moved past the time a send may take, in
